@@ -1,0 +1,121 @@
+//! Capture sources: files (pcap, pcapng; pure Rust via pcap-parser) and live interfaces.
+//!
+//! A source lends one [`RawFrame`] at a time, borrowed from its own reused buffer: the frame
+//! is valid until the next call to [`FrameSource::next_frame`].
+
+mod file;
+mod linktype;
+
+pub use file::FileSource;
+pub use linktype::LinkType;
+
+use std::fmt;
+
+/// A capture timestamp: seconds and nanoseconds since the Unix epoch, plus the precision the
+/// source recorded it with (6 = microseconds, 9 = nanoseconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+    /// Decimal digits of the source's resolution (6 for µs, 9 for ns, …).
+    pub precision: u8,
+}
+
+impl Timestamp {
+    pub fn as_f64(&self) -> f64 {
+        self.secs as f64 + self.nanos as f64 / 1e9
+    }
+    /// Signed difference `self - earlier` in nanoseconds.
+    pub fn nanos_since(&self, earlier: &Timestamp) -> i128 {
+        (self.secs as i128 - earlier.secs as i128) * 1_000_000_000 + self.nanos as i128
+            - earlier.nanos as i128
+    }
+}
+
+/// One captured frame, borrowed from the source's buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct RawFrame<'a> {
+    /// 1-based record index over the whole input (tshark's `frame.number`).
+    pub number: u64,
+    pub ts: Timestamp,
+    pub link: LinkType,
+    /// pcapng interface id (0 for pcap and live).
+    pub interface: u32,
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// Captured bytes (`data.len()` is the caplen).
+    pub data: &'a [u8],
+}
+
+/// What stopped or damaged reading, with where it happened.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The input does not start like a pcap or pcapng file.
+    #[error("not a pcap or pcapng file (starts with {})", hex_prefix(.first_bytes))]
+    NotACapture { first_bytes: Vec<u8> },
+    /// An I/O error (missing file, permission, read failure).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A record that cannot be read; `fatal` says whether reading can go on past it.
+    #[error("packet {frame} at byte offset {offset}: {reason}")]
+    BadRecord {
+        frame: u64,
+        offset: u64,
+        reason: String,
+        fatal: bool,
+    },
+}
+
+impl CaptureError {
+    /// Whether the source can go on after this error.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            CaptureError::BadRecord { fatal, .. } => *fatal,
+            _ => true,
+        }
+    }
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing: the input is empty".to_string();
+    }
+    let mut s = String::from("0x");
+    for b in bytes.iter().take(8) {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// The input ended inside a record: where, and after which complete frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// Number of the last complete frame (0 when none).
+    pub last_frame: u64,
+    /// Byte offset in the input where the incomplete record starts.
+    pub offset: u64,
+    /// Bytes the record needed, and bytes that were there.
+    pub needed: u64,
+    pub had: u64,
+}
+
+impl fmt::Display for Truncation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the input ends inside a record after packet {} (byte offset {}: needed {} bytes, had {})",
+            self.last_frame, self.offset, self.needed, self.had
+        )
+    }
+}
+
+/// A source of frames: a capture file, stdin, or a live interface.
+pub trait FrameSource {
+    /// The next frame, `Ok(None)` at the end of input. After a non-fatal error the caller
+    /// may call again to continue with the following record.
+    fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError>;
+    /// Set when the input ended inside a record (cut-short file).
+    fn truncation(&self) -> Option<&Truncation> {
+        None
+    }
+}

@@ -1,0 +1,109 @@
+//! Layer names and their place in the OSI and TCP/IP models.
+
+use std::fmt;
+
+/// OSI reference model layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Osi {
+    Physical = 1,
+    DataLink = 2,
+    Network = 3,
+    Transport = 4,
+    Session = 5,
+    Presentation = 6,
+    Application = 7,
+}
+
+impl Osi {
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+    /// "data link", "network", …
+    pub fn name(self) -> &'static str {
+        match self {
+            Osi::Physical => "physical",
+            Osi::DataLink => "data link",
+            Osi::Network => "network",
+            Osi::Transport => "transport",
+            Osi::Session => "session",
+            Osi::Presentation => "presentation",
+            Osi::Application => "application",
+        }
+    }
+    /// The TCP/IP (RFC 1122) model layer this OSI layer maps to.
+    pub fn tcpip_name(self) -> &'static str {
+        match self {
+            Osi::Physical | Osi::DataLink => "link",
+            Osi::Network => "internet",
+            Osi::Transport => "transport",
+            Osi::Session | Osi::Presentation | Osi::Application => "application",
+        }
+    }
+}
+
+/// A protocol layer layerscope names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LayerName {
+    Eth,
+    Vlan,
+    Sll,
+    Sll2,
+    Null,
+    Arp,
+    Ipv4,
+    Ipv6,
+    Icmp,
+    Icmpv6,
+    Tcp,
+    Udp,
+    Tls,
+    Http,
+    Dns,
+    Quic,
+}
+
+impl LayerName {
+    /// The JSON contract's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerName::Eth => "eth",
+            LayerName::Vlan => "vlan",
+            LayerName::Sll => "sll",
+            LayerName::Sll2 => "sll2",
+            LayerName::Null => "null",
+            LayerName::Arp => "arp",
+            LayerName::Ipv4 => "ipv4",
+            LayerName::Ipv6 => "ipv6",
+            LayerName::Icmp => "icmp",
+            LayerName::Icmpv6 => "icmpv6",
+            LayerName::Tcp => "tcp",
+            LayerName::Udp => "udp",
+            LayerName::Tls => "tls",
+            LayerName::Http => "http",
+            LayerName::Dns => "dns",
+            LayerName::Quic => "quic",
+        }
+    }
+    /// Where the layer sits in OSI. ARP is placed at layer 3 (it serves the network layer
+    /// and is carried by an ether type, like IP); ICMP at layer 3 (it is part of IP); TLS at
+    /// the presentation layer (6), between TCP and the application protocol it carries.
+    pub fn osi(self) -> Osi {
+        match self {
+            LayerName::Eth | LayerName::Vlan | LayerName::Sll | LayerName::Sll2 | LayerName::Null => {
+                Osi::DataLink
+            }
+            LayerName::Arp | LayerName::Ipv4 | LayerName::Ipv6 | LayerName::Icmp | LayerName::Icmpv6 => {
+                Osi::Network
+            }
+            LayerName::Tcp | LayerName::Udp | LayerName::Quic => Osi::Transport,
+            LayerName::Tls => Osi::Presentation,
+            LayerName::Http | LayerName::Dns => Osi::Application,
+        }
+    }
+}
+
+impl fmt::Display for LayerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

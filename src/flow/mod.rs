@@ -1,0 +1,9 @@
+//! Flow tracking: the connection table, each TCP endpoint's RFC 9293 state, handshake and
+//! teardown steps, Wireshark's TCP analysis, Zeek's conn_state/history, and per-direction
+//! stream reassembly that feeds the application parsers through [`StreamSink`].
+
+mod types;
+pub use types::*;
+
+mod tracker;
+pub use tracker::FlowTracker;

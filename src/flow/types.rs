@@ -1,0 +1,399 @@
+//! Types that leave the flow stage.
+
+use crate::capture::Timestamp;
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Connection (flow) id: counts from 0 in order of each flow's first packet.
+pub type ConnId = u64;
+
+/// Which way a packet travels within its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    ToServer,
+    ToClient,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ToServer => "to_server",
+            Direction::ToClient => "to_client",
+        }
+    }
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        }
+    }
+    /// `→` to the server, `←` to the client.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ToServer => "→",
+            Direction::ToClient => "←",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// An endpoint's TCP state (RFC 9293 names), as an observer at the capture point infers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TcpState {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl TcpState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcpState::Closed => "CLOSED",
+            TcpState::Listen => "LISTEN",
+            TcpState::SynSent => "SYN-SENT",
+            TcpState::SynReceived => "SYN-RECEIVED",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN-WAIT-1",
+            TcpState::FinWait2 => "FIN-WAIT-2",
+            TcpState::CloseWait => "CLOSE-WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST-ACK",
+            TcpState::TimeWait => "TIME-WAIT",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The role a packet plays in opening or closing its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Three-way handshake step 1, 2 or 3.
+    Handshake(u8),
+    /// Four-way teardown step 1..=4.
+    Teardown(u8),
+    /// A RST that aborts the connection.
+    Abort,
+    /// A RST answering a SYN: the connection was refused.
+    Refused,
+}
+
+impl Step {
+    /// "handshake 1/3", "teardown 2/4", "abort (RST)", "refused (RST)".
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Handshake(1) => "handshake 1/3",
+            Step::Handshake(2) => "handshake 2/3",
+            Step::Handshake(_) => "handshake 3/3",
+            Step::Teardown(1) => "teardown 1/4",
+            Step::Teardown(2) => "teardown 2/4",
+            Step::Teardown(3) => "teardown 3/4",
+            Step::Teardown(_) => "teardown 4/4",
+            Step::Abort => "abort (RST)",
+            Step::Refused => "refused (RST)",
+        }
+    }
+}
+
+/// Wireshark's TCP analysis flags (`tcp.analysis.*`), as a bit set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AnalysisFlags(pub u16);
+
+impl AnalysisFlags {
+    pub const RETRANSMISSION: u16 = 1 << 0;
+    pub const FAST_RETRANSMISSION: u16 = 1 << 1;
+    pub const SPURIOUS_RETRANSMISSION: u16 = 1 << 2;
+    pub const OUT_OF_ORDER: u16 = 1 << 3;
+    pub const DUPLICATE_ACK: u16 = 1 << 4;
+    pub const ZERO_WINDOW: u16 = 1 << 5;
+    pub const ZERO_WINDOW_PROBE: u16 = 1 << 6;
+    pub const ZERO_WINDOW_PROBE_ACK: u16 = 1 << 7;
+    pub const KEEP_ALIVE: u16 = 1 << 8;
+    pub const KEEP_ALIVE_ACK: u16 = 1 << 9;
+    pub const LOST_SEGMENT: u16 = 1 << 10;
+    pub const ACK_LOST_SEGMENT: u16 = 1 << 11;
+    pub const WINDOW_UPDATE: u16 = 1 << 12;
+    pub const WINDOW_FULL: u16 = 1 << 13;
+    pub const REUSED_PORTS: u16 = 1 << 14;
+    /// tshark's field names, in bit order.
+    pub const NAMES: [(&'static str, u16); 15] = [
+        ("retransmission", Self::RETRANSMISSION),
+        ("fast_retransmission", Self::FAST_RETRANSMISSION),
+        ("spurious_retransmission", Self::SPURIOUS_RETRANSMISSION),
+        ("out_of_order", Self::OUT_OF_ORDER),
+        ("duplicate_ack", Self::DUPLICATE_ACK),
+        ("zero_window", Self::ZERO_WINDOW),
+        ("zero_window_probe", Self::ZERO_WINDOW_PROBE),
+        ("zero_window_probe_ack", Self::ZERO_WINDOW_PROBE_ACK),
+        ("keep_alive", Self::KEEP_ALIVE),
+        ("keep_alive_ack", Self::KEEP_ALIVE_ACK),
+        ("lost_segment", Self::LOST_SEGMENT),
+        ("ack_lost_segment", Self::ACK_LOST_SEGMENT),
+        ("window_update", Self::WINDOW_UPDATE),
+        ("window_full", Self::WINDOW_FULL),
+        ("reused_ports", Self::REUSED_PORTS),
+    ];
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn has(self, bit: u16) -> bool {
+        self.0 & bit != 0
+    }
+    pub fn set(&mut self, bit: u16) {
+        self.0 |= bit;
+    }
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .filter(move |(_, bit)| self.has(*bit))
+            .map(|(n, _)| n)
+    }
+}
+
+/// What the flow stage says about one packet.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PacketFlow {
+    pub conn: Option<ConnId>,
+    pub dir: Option<Direction>,
+    /// TCP sequence and acknowledgement numbers relative to each side's initial sequence
+    /// number (tshark's semantics: SYN = 0, first data byte = 1; without a SYN the first
+    /// seen seq is the base). `ack` is 0 when the ACK flag is not set.
+    pub rel_seq: Option<u32>,
+    pub rel_ack: Option<u32>,
+    /// Window in bytes after scaling, when the window-scale option of both SYNs was seen.
+    pub window_scaled: Option<u64>,
+    pub step: Option<Step>,
+    /// (client, server) state after this packet.
+    pub state: Option<(TcpState, TcpState)>,
+    pub analysis: AnalysisFlags,
+    /// Duplicate ACK number (#n) when `duplicate_ack` is set.
+    pub dup_ack_num: u32,
+    /// Why the step or analysis flags were set, with this packet's own numbers
+    /// ("ack 3795283201 = client ISN 3795283200 + 1 ✓", "retransmission: seq 201 < next
+    /// expected 501"). Only set on annotated packets.
+    pub note: Option<String>,
+    /// This packet opened a new connection id.
+    pub new_conn: bool,
+}
+
+/// Per-direction counters of a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerDir {
+    pub to_server: u64,
+    pub to_client: u64,
+}
+
+impl PerDir {
+    pub fn add(&mut self, dir: Direction, n: u64) {
+        match dir {
+            Direction::ToServer => self.to_server += n,
+            Direction::ToClient => self.to_client += n,
+        }
+    }
+    pub fn get(&self, dir: Direction) -> u64 {
+        match dir {
+            Direction::ToServer => self.to_server,
+            Direction::ToClient => self.to_client,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HandshakeSummary {
+    /// Frames of SYN, SYN-ACK, ACK (None where missing).
+    pub frames: [Option<u64>; 3],
+    pub complete: bool,
+    /// SYN → SYN-ACK and SYN-ACK → ACK at the capture point, in nanoseconds.
+    pub syn_to_synack_ns: Option<u64>,
+    pub synack_to_ack_ns: Option<u64>,
+}
+
+impl HandshakeSummary {
+    /// SYN → ACK in milliseconds (the JSON `rtt_ms`).
+    pub fn rtt_ms(&self) -> Option<f64> {
+        match (self.syn_to_synack_ns, self.synack_to_ack_ns) {
+            (Some(a), Some(b)) => Some((a + b) as f64 / 1e6),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeardownKind {
+    Fin,
+    Rst,
+    HalfClose,
+    None,
+}
+
+impl TeardownKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeardownKind::Fin => "fin",
+            TeardownKind::Rst => "rst",
+            TeardownKind::HalfClose => "half-close",
+            TeardownKind::None => "none",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeardownSummary {
+    pub kind: TeardownKind,
+    /// Who sent the first FIN (or the RST).
+    pub initiator: Option<Direction>,
+    /// Frames of the teardown steps (FINs, their ACKs, RSTs), in order; at most 8 kept.
+    pub frames: Vec<u64>,
+    /// Plain description: "four-way close", "three-packet close (FIN piggy-backed on the
+    /// ACK)", "simultaneous close", "abort by RST from server in ESTABLISHED", "refused".
+    pub description: String,
+}
+
+/// Why a connection left the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    Closed,
+    Reset,
+    Idle,
+    EndOfInput,
+    /// Evicted to stay under the flow-table cap.
+    Evicted,
+    /// A new connection reused the 4-tuple.
+    Reused,
+}
+
+/// Everything known about a connection when it leaves the table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnSummary {
+    pub id: ConnId,
+    pub proto: Proto,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// The roles were guessed (no SYN seen).
+    pub roles_guessed: bool,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub packets: PerDir,
+    pub bytes: PerDir,
+    pub payload: PerDir,
+    pub handshake: HandshakeSummary,
+    pub teardown: TeardownSummary,
+    /// Zeek conn.log conn_state ("SF", "S0", "REJ", …) and history ("ShADadFf").
+    pub conn_state: &'static str,
+    pub history: String,
+    /// Final (client, server) TCP states (None for UDP).
+    pub final_state: Option<(TcpState, TcpState)>,
+    pub end_reason: EndReason,
+    /// Bytes the reassembler could not deliver (gaps) and bytes it cut to stay under its
+    /// caps, per direction.
+    pub gap_bytes: PerDir,
+    pub cut_bytes: PerDir,
+}
+
+/// Where a chunk of stream bytes came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentCtx {
+    /// Frame that carried these bytes.
+    pub frame: u64,
+    pub ts: Timestamp,
+}
+
+/// Receiver of in-order application bytes (implemented by `app`).
+pub trait StreamSink {
+    /// In-order TCP bytes of one direction. Called once per contiguous chunk; bytes that
+    /// were buffered out of order are delivered with the frame that carried them.
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx);
+    /// `len` bytes of one direction were never captured (or were cut): the parser must
+    /// resynchronise.
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx);
+    /// One UDP datagram's payload.
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx);
+    /// A direction ended with a FIN (close-delimited bodies end here).
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx);
+    /// The connection left the table: flush and forget its state.
+    fn on_close(&mut self, conn: ConnId);
+}
+
+/// A sink that ignores everything (for flow-only use and tests).
+pub struct NullSink;
+
+impl StreamSink for NullSink {
+    fn on_data(&mut self, _: ConnId, _: Direction, _: &[u8], _: SegmentCtx) {}
+    fn on_gap(&mut self, _: ConnId, _: Direction, _: u64, _: SegmentCtx) {}
+    fn on_datagram(&mut self, _: ConnId, _: Direction, _: &[u8], _: SegmentCtx) {}
+    fn on_fin(&mut self, _: ConnId, _: Direction, _: SegmentCtx) {}
+    fn on_close(&mut self, _: ConnId) {}
+}
+
+/// Counters of what the flow stage evicted or cut (never silent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    pub conns: u64,
+    pub evicted_flows: u64,
+    pub reassembly_cut_bytes: u64,
+    pub gap_bytes: u64,
+}
+
+/// Limits and timeouts of the flow stage.
+#[derive(Clone, Debug)]
+pub struct FlowConfig {
+    /// Most connections tracked at once; the oldest idle is evicted beyond it.
+    pub max_flows: usize,
+    /// Bytes of out-of-order data buffered per direction of one connection.
+    pub max_reassembly_per_flow: usize,
+    /// Bytes of out-of-order data buffered over all connections.
+    pub max_reassembly_total: usize,
+    /// UDP flows end after this much capture time without a packet (ns).
+    pub udp_idle_ns: u64,
+    /// TCP flows end after this much capture time without a packet (ns).
+    pub tcp_idle_ns: u64,
+    /// A closed (FIN both ways, or RST) connection stays this long for late packets (ns).
+    pub closed_linger_ns: u64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 100_000,
+            max_reassembly_per_flow: 1 << 20,
+            max_reassembly_total: 64 << 20,
+            udp_idle_ns: 60_000_000_000,
+            tcp_idle_ns: 3_600_000_000_000,
+            closed_linger_ns: 2_000_000_000,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! # layerscope
+//!
+//! A packet inspector and protocol-layer annotator. Data flows one way through the stages,
+//! each in its own module:
+//!
+//! ```text
+//! capture ──RawFrame──▶ decode ──DecodedPacket──▶ flow ──PacketFlow + stream bytes──▶ app
+//!    (pcap/pcapng,          (etherparse, OSI         (connections, TCP states,        (HTTP, DNS)
+//!     live)                  labels, defrag)          reassembly, analysis)
+//!                                         └──────────────▶ render (table, JSON Lines)
+//! ```
+//!
+//! The library never prints and never exits; the `layerscope` binary parses flags, picks a
+//! renderer and maps errors to exit codes.
+//!
+//! ```no_run
+//! use layerscope::capture::{FileSource, FrameSource};
+//! use layerscope::decode::Decoder;
+//! let mut source = FileSource::open(std::path::Path::new("captures/http11-keepalive.pcap")).unwrap();
+//! let mut decoder = Decoder::new();
+//! while let Some(frame) = source.next_frame().unwrap() {
+//!     let packet = decoder.decode(&frame);
+//!     let names: Vec<&str> = packet.layers.iter().map(|l| l.name.as_str()).collect();
+//!     let _ = names; // e.g. ["eth", "ipv4", "tcp", "http"]
+//! }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod capture;
+pub mod decode;
+pub mod flow;
+pub mod pipeline;
+pub mod render;
