@@ -2,8 +2,11 @@
 //! teardown steps, Wireshark's TCP analysis, Zeek's conn_state/history, and per-direction
 //! stream reassembly that feeds the application parsers through [`StreamSink`].
 
-mod types;
-pub use types::*;
-
+pub mod analysis;
+pub mod reassembly;
 mod tracker;
+mod types;
+pub mod zeek;
+
 pub use tracker::FlowTracker;
+pub use types::*;
