@@ -1,1 +1,124 @@
-fn main(){}
+//! The `layerscope` binary: parse flags, pick a source and a renderer, map errors to exit
+//! codes (0 ok, 1 usage or I/O error, 2 not a readable capture). A closed pipe exits 0.
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command, FormatArg, OutputArgs, ReadArgs};
+use layerscope::capture::{CaptureError, FileSource, FrameSource};
+use layerscope::pipeline::{self, PipelineConfig, RunEnd, Sink};
+use layerscope::render::{ConnFilter, JsonSink, TableSink};
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Read(args) => read(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            let _ = writeln!(io::stderr(), "layerscope: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+fn open_failure(name: &str, e: CaptureError) -> Failure {
+    match e {
+        CaptureError::Io(io) => Failure {
+            code: 1,
+            message: format!("{name}: {}", io_message(&io)),
+        },
+        other => Failure {
+            code: 2,
+            message: format!("{name}: {other}"),
+        },
+    }
+}
+
+fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn read(args: ReadArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    if args.file.is_dir() {
+        return Err(Failure {
+            code: 1,
+            message: format!("{name}: is a directory, not a capture file"),
+        });
+    }
+    let mut source = FileSource::open(&args.file).map_err(|e| open_failure(&name, e))?;
+    let config = args.limits.pipeline_config();
+    run_source(&name, &mut source, config, &args.output)
+}
+
+/// Runs a source into the sink the flags ask for, then reports how it ended.
+fn run_source(
+    name: &str,
+    source: &mut dyn FrameSource,
+    config: PipelineConfig,
+    output: &OutputArgs,
+) -> Result<u8, Failure> {
+    let stdout = io::stdout();
+    let is_terminal = stdout.is_terminal();
+    let out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut sink: Box<dyn Sink> = match output.format {
+        FormatArg::Json => Box::new(JsonSink::new(out)),
+        FormatArg::Table => Box::new(TableSink::new(out, output.table_options(is_terminal))),
+    };
+    if !output.conns.is_empty() {
+        sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
+    }
+    let end = match pipeline::run(source, config, &mut sink) {
+        Ok(end) => end,
+        Err(e) if is_broken_pipe(&e) => return Ok(0),
+        Err(e) => {
+            return Err(Failure {
+                code: 1,
+                message: format!("writing output: {e}"),
+            })
+        }
+    };
+    drop(sink);
+    let summary = match &end {
+        RunEnd::Complete(s) | RunEnd::Failed(s, _) => s,
+    };
+    if let Some(t) = &summary.truncated {
+        let _ = writeln!(io::stderr(), "layerscope: warning: {name}: {t}");
+    }
+    match end {
+        RunEnd::Complete(_) => Ok(0),
+        RunEnd::Failed(_, e) => Err(Failure {
+            code: if matches!(e, CaptureError::Io(_)) {
+                1
+            } else {
+                2
+            },
+            message: format!("{name}: {e}"),
+        }),
+    }
+}

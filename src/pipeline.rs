@@ -179,3 +179,26 @@ pub fn run(
         None => RunEnd::Complete(summary),
     })
 }
+
+impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        (**self).packet(frame, packet, flow)
+    }
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        (**self).app_event(event)
+    }
+    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        (**self).conn_end(conn, app)
+    }
+    fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
+        (**self).warning(error)
+    }
+    fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
+        (**self).finish(summary)
+    }
+}

@@ -1,1 +1,14 @@
+//! Renderers: they receive the pipeline's results through [`crate::pipeline::Sink`] and
+//! write them to any `io::Write`. They never see pcap-parser, pnet, libpcap or etherparse.
+
 pub mod escape;
+pub mod filter;
+pub mod jsonl;
+pub mod style;
+pub mod table;
+mod text;
+
+pub use filter::ConnFilter;
+pub use jsonl::JsonSink;
+pub use style::ColorChoice;
+pub use table::{TableOptions, TableSink, View};

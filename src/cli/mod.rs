@@ -1,0 +1,202 @@
+//! Command-line flags, parsed with clap into a validated [`ReadConfig`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use layerscope::app::AppConfig;
+use layerscope::decode::DecoderLimits;
+use layerscope::flow::FlowConfig;
+use layerscope::pipeline::PipelineConfig;
+use layerscope::render::table::TimeFormat;
+use layerscope::render::{ColorChoice, TableOptions, View};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  layerscope read captures/http11-keepalive.pcap            every connection, annotated
+  layerscope read trace.pcap --view packets                 one row per packet
+  layerscope read trace.pcap --conn 3                       only connection 3
+  layerscope read trace.pcap --view http                    HTTP transactions only
+  layerscope read trace.pcap --format json | jq -c 'select(.type==\"conn\")'
+  tcpdump -w - -i lo | layerscope read -                    a capture from stdin
+
+Exit codes: 0 success, 1 usage or I/O error, 2 input is not a readable capture.";
+
+/// layerscope: a packet inspector that labels every layer with its OSI layer and follows
+/// every TCP connection: handshake, data, teardown, endpoint states, HTTP and DNS.
+#[derive(Parser, Debug)]
+#[command(name = "layerscope", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Read a pcap or pcapng file (`-` for stdin) and show its connections and layers.
+    #[command(after_help = EXAMPLES)]
+    Read(ReadArgs),
+}
+
+/// Which view to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ViewArg {
+    /// One annotated table per connection, printed when the connection ends (default).
+    Connections,
+    /// One row per packet in capture order: layers, addresses, TCP details.
+    Packets,
+    /// One summary row per connection (Zeek conn_state, history, bytes, RTT, close).
+    Conns,
+    /// One row per HTTP request/response exchange.
+    Http,
+    /// One row per DNS message.
+    Dns,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Human tables.
+    Table,
+    /// JSON Lines as specified by the JSON contract (packet, http, dns, conn, summary).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour only on a terminal, and never when NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimeFormatArg {
+    /// Seconds since the first packet (tshark's default).
+    Relative,
+    /// Time of day, UTC.
+    Absolute,
+    /// Seconds since the previous packet.
+    Delta,
+    /// Seconds since the Unix epoch.
+    Epoch,
+}
+
+/// Flags shared by every command that shows packets.
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// What to show.
+    #[arg(long, value_enum, default_value = "connections")]
+    pub view: ViewArg,
+    /// Output format: human tables, or JSON Lines.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+    /// When to colour the output (each OSI layer has its colour).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Show only this connection (repeatable); ids are those of the `conn` column.
+    #[arg(long = "conn", value_name = "ID")]
+    pub conns: Vec<u64>,
+    /// Rows kept per connection table; beyond it plain data rows are elided (handshake,
+    /// teardown and flagged packets are always kept).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub rows_per_conn: usize,
+    /// Show absolute TCP sequence numbers instead of relative ones.
+    #[arg(long)]
+    pub absolute_seq: bool,
+    /// Table width in columns (default: the terminal's).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+    /// How packet times are shown.
+    #[arg(long, value_enum, default_value = "relative")]
+    pub time_format: TimeFormatArg,
+}
+
+/// Caps that bound memory; what they cut is always reported.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Most connections tracked at once; the oldest idle one is evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered per direction of one connection.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_reassembly_per_flow: usize,
+    /// Out-of-order bytes buffered over all connections.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_reassembly_total: usize,
+    /// Largest HTTP head (request line and headers) parsed.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 10)]
+    pub max_http_head: usize,
+    /// Bytes buffered for IP fragment reassembly.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_fragment_bytes: usize,
+    /// Seconds of capture time after which an incomplete IP datagram is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub fragment_timeout: u64,
+    /// Seconds of capture time after which an idle UDP flow ends.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub udp_timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl OutputArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        match self.color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+
+    pub fn table_options(&self, is_terminal: bool) -> TableOptions {
+        TableOptions {
+            view: match self.view {
+                ViewArg::Connections => View::Connections,
+                ViewArg::Packets => View::Packets,
+                ViewArg::Conns => View::Conns,
+                ViewArg::Http => View::Http,
+                ViewArg::Dns => View::Dns,
+            },
+            color: self.color_choice().enabled(is_terminal),
+            rows_per_conn: self.rows_per_conn.max(4),
+            absolute_seq: self.absolute_seq,
+            width: self.width,
+            is_terminal,
+            time_format: match self.time_format {
+                TimeFormatArg::Relative => TimeFormat::Relative,
+                TimeFormatArg::Absolute => TimeFormat::Absolute,
+                TimeFormatArg::Delta => TimeFormat::Delta,
+                TimeFormatArg::Epoch => TimeFormat::Epoch,
+            },
+        }
+    }
+}
+
+impl LimitArgs {
+    pub fn pipeline_config(&self) -> PipelineConfig {
+        PipelineConfig {
+            decoder: DecoderLimits {
+                max_fragment_bytes: self.max_fragment_bytes,
+                fragment_timeout_ns: self.fragment_timeout.saturating_mul(1_000_000_000),
+                ..DecoderLimits::default()
+            },
+            flow: FlowConfig {
+                max_flows: self.max_flows.max(1),
+                max_reassembly_per_flow: self.max_reassembly_per_flow,
+                max_reassembly_total: self.max_reassembly_total,
+                udp_idle_ns: self.udp_timeout.saturating_mul(1_000_000_000),
+                ..FlowConfig::default()
+            },
+            app: AppConfig {
+                max_http_head: self.max_http_head,
+                ..AppConfig::default()
+            },
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! JSON Lines output, exactly as `shared/json-contract.md` specifies: `packet` records in
+//! input order, `http`/`dns` records as they complete, `conn` records after the packets in
+//! id order, and a final `summary`.
+
+use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
+use crate::capture::{RawFrame, Timestamp};
+use crate::decode::DecodedPacket;
+use crate::flow::{ConnSummary, PacketFlow};
+use crate::pipeline::{RunSummary, Sink};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::text::{write_endpoint, Endpoints};
+
+/// Writes JSON Lines to `out`.
+pub struct JsonSink<W: Write> {
+    out: W,
+    /// Serialised `conn` records, held until the end (the contract puts them after the
+    /// packets, in id order). About 400 bytes per connection.
+    conns: BTreeMap<u64, Vec<u8>>,
+    /// Flush after every record (live capture).
+    pub flush_each: bool,
+}
+
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> JsonSink<W> {
+        JsonSink {
+            out,
+            conns: BTreeMap::new(),
+            flush_each: false,
+        }
+    }
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+fn json_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
+}
+
+fn opt_str<W: Write>(w: &mut W, s: Option<&str>) -> io::Result<()> {
+    match s {
+        Some(s) => json_str(w, s),
+        None => w.write_all(b"null"),
+    }
+}
+
+fn opt_u64<W: Write>(w: &mut W, v: Option<u64>) -> io::Result<()> {
+    match v {
+        Some(v) => write!(w, "{v}"),
+        None => w.write_all(b"null"),
+    }
+}
+
+fn opt_f64<W: Write>(w: &mut W, v: Option<f64>) -> io::Result<()> {
+    match v {
+        Some(v) if v.is_finite() => write!(w, "{v:.3}"),
+        _ => w.write_all(b"null"),
+    }
+}
+
+/// `secs.frac` at the timestamp's precision (6 or 9 digits).
+pub(crate) fn write_ts<W: Write>(w: &mut W, ts: &Timestamp) -> io::Result<()> {
+    if ts.precision >= 9 {
+        write!(w, "{}.{:09}", ts.secs, ts.nanos)
+    } else {
+        write!(w, "{}.{:06}", ts.secs, ts.nanos / 1000)
+    }
+}
+
+fn write_packet<W: Write>(
+    w: &mut W,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"type\":\"packet\",\"frame\":{},\"ts\":",
+        frame.number
+    )?;
+    write_ts(w, &frame.ts)?;
+    write!(
+        w,
+        ",\"len\":{},\"caplen\":{},\"interface\":{},\"link\":\"{}\",\"layers\":[",
+        frame.orig_len,
+        frame.data.len(),
+        frame.interface,
+        frame.link.name()
+    )?;
+    for (i, layer) in packet.layers.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        write!(
+            w,
+            "{{\"osi\":{},\"name\":\"{}\",\"offset\":{},\"len\":{}}}",
+            layer.osi().number(),
+            layer.name.as_str(),
+            layer.offset,
+            layer.len
+        )?;
+    }
+    w.write_all(b"],\"src\":")?;
+    let ends = Endpoints::of(packet);
+    match &ends {
+        Some(e) => {
+            w.write_all(b"\"")?;
+            write_endpoint(w, e.src, e.src_port)?;
+            w.write_all(b"\",\"dst\":\"")?;
+            write_endpoint(w, e.dst, e.dst_port)?;
+            w.write_all(b"\"")?;
+        }
+        None => w.write_all(b"null,\"dst\":null")?,
+    }
+    w.write_all(b",\"conn\":")?;
+    opt_u64(w, flow.conn)?;
+    w.write_all(b",\"dir\":")?;
+    opt_str(w, flow.dir.map(|d| d.as_str()))?;
+    w.write_all(b",\"tcp\":")?;
+    match packet.tcp() {
+        Some(tcp) => {
+            w.write_all(b"{\"flags\":[")?;
+            for (i, name) in tcp.flags.names().enumerate() {
+                if i > 0 {
+                    w.write_all(b",")?;
+                }
+                write!(w, "\"{name}\"")?;
+            }
+            let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
+            write!(
+                w,
+                "],\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"seq_abs\":{},\"ack_abs\":{}",
+                flow.rel_seq.unwrap_or(tcp.seq),
+                flow.rel_ack.unwrap_or(ack_abs),
+                tcp.payload_len,
+                tcp.window,
+                tcp.seq,
+                ack_abs
+            )?;
+            if let Some(win) = flow.window_scaled {
+                write!(w, ",\"win_scaled\":{win}")?;
+            }
+            w.write_all(b"}")?;
+        }
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"step\":")?;
+    opt_str(w, flow.step.map(|s| s.label()))?;
+    w.write_all(b",\"state\":")?;
+    match flow.state {
+        Some((c, s)) => write!(
+            w,
+            "{{\"client\":\"{}\",\"server\":\"{}\"}}",
+            c.as_str(),
+            s.as_str()
+        )?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"analysis\":[")?;
+    for (i, name) in flow.analysis.names().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        write!(w, "\"{name}\"")?;
+    }
+    w.write_all(b"]")?;
+    if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
+        write!(w, ",\"dup_ack\":{}", flow.dup_ack_num)?;
+    }
+    if let Some(note) = &flow.note {
+        w.write_all(b",\"note\":")?;
+        json_str(w, note)?;
+    }
+    w.write_all(b",\"issue\":")?;
+    match &packet.issue {
+        Some(issue) => {
+            write!(
+                w,
+                "{{\"layer\":\"{}\",\"offset\":{},\"message\":",
+                issue.layer, issue.offset
+            )?;
+            // The message is built from numbers and our own words; still JSON-escape it.
+            json_str(w, &issue.to_string())?;
+            w.write_all(b"}")?;
+        }
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b"}\n")
+}
+
+fn per_dir(p: &crate::flow::PerDir) -> String {
+    format!(
+        "{{\"to_server\":{},\"to_client\":{}}}",
+        p.to_server, p.to_client
+    )
+}
+
+/// One `conn` record (without the trailing newline).
+pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>> {
+    let mut w = Vec::with_capacity(512);
+    write!(
+        w,
+        "{{\"type\":\"conn\",\"id\":{},\"proto\":\"{}\",\"client\":\"",
+        conn.id,
+        conn.proto.as_str()
+    )?;
+    write_endpoint(&mut w, conn.client.ip(), Some(conn.client.port()))?;
+    w.write_all(b"\",\"server\":\"")?;
+    write_endpoint(&mut w, conn.server.ip(), Some(conn.server.port()))?;
+    write!(
+        w,
+        "\",\"roles_guessed\":{},\"first_frame\":{},\"last_frame\":{},\"start\":",
+        conn.roles_guessed, conn.first_frame, conn.last_frame
+    )?;
+    write_ts(&mut w, &conn.start)?;
+    let duration = conn.end.nanos_since(&conn.start).max(0) as f64 / 1e9;
+    write!(
+        w,
+        ",\"duration\":{:.6},\"packets\":{},\"bytes\":{},\"payload\":{}",
+        duration,
+        per_dir(&conn.packets),
+        per_dir(&conn.bytes),
+        per_dir(&conn.payload)
+    )?;
+    let hs = &conn.handshake;
+    w.write_all(b",\"handshake\":{\"complete\":")?;
+    write!(w, "{},\"frames\":[", hs.complete)?;
+    for (i, f) in hs.frames.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        opt_u64(&mut w, *f)?;
+    }
+    w.write_all(b"],\"rtt_ms\":")?;
+    opt_f64(&mut w, hs.rtt_ms())?;
+    let td = &conn.teardown;
+    write!(
+        w,
+        "}},\"teardown\":{{\"kind\":\"{}\",\"initiator\":",
+        td.kind.as_str()
+    )?;
+    opt_str(
+        &mut w,
+        td.initiator.map(|d| match d {
+            crate::flow::Direction::ToServer => "client",
+            crate::flow::Direction::ToClient => "server",
+        }),
+    )?;
+    w.write_all(b",\"frames\":[")?;
+    for (i, f) in td.frames.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        write!(w, "{f}")?;
+    }
+    w.write_all(b"],\"description\":")?;
+    json_str(&mut w, &td.description)?;
+    write!(w, "}},\"conn_state\":\"{}\",\"history\":", conn.conn_state)?;
+    json_str(&mut w, &conn.history)?;
+    if let Some((c, s)) = conn.final_state {
+        write!(
+            w,
+            ",\"final_state\":{{\"client\":\"{}\",\"server\":\"{}\"}}",
+            c.as_str(),
+            s.as_str()
+        )?;
+    }
+    write!(
+        w,
+        ",\"end_reason\":\"{:?}\",\"gap_bytes\":{},\"cut_bytes\":{},\"http\":{{\"requests\":{},\"responses\":{}}},\"dns\":{}}}",
+        conn.end_reason,
+        per_dir(&conn.gap_bytes),
+        per_dir(&conn.cut_bytes),
+        app.http_requests,
+        app.http_responses,
+        app.dns_messages
+    )?;
+    Ok(w)
+}
+
+fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"type\":\"http\",\"conn\":{},\"index\":{},\"request_frame\":",
+        t.conn, t.index
+    )?;
+    opt_u64(w, t.request_frame)?;
+    w.write_all(b",\"response_frame\":")?;
+    opt_u64(w, t.response_frame)?;
+    w.write_all(b",\"method\":")?;
+    opt_str(w, t.method.as_deref())?;
+    w.write_all(b",\"uri\":")?;
+    opt_str(w, t.uri.as_deref())?;
+    w.write_all(b",\"version\":")?;
+    opt_str(w, t.version.as_deref())?;
+    w.write_all(b",\"host\":")?;
+    opt_str(w, t.host.as_deref())?;
+    w.write_all(b",\"status\":")?;
+    opt_u64(w, t.status.map(u64::from))?;
+    w.write_all(b",\"reason\":")?;
+    opt_str(w, t.reason.as_deref())?;
+    w.write_all(b",\"request_body_bytes\":")?;
+    opt_u64(w, t.request_body_bytes)?;
+    w.write_all(b",\"response_body_bytes\":")?;
+    opt_u64(w, t.response_body_bytes)?;
+    w.write_all(b",\"latency_ms\":")?;
+    opt_f64(w, t.latency_ms)?;
+    if !t.notes.is_empty() {
+        w.write_all(b",\"notes\":")?;
+        serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+    }
+    w.write_all(b"}\n")
+}
+
+fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
+    write!(
+        w,
+        "{{\"type\":\"dns\",\"conn\":{},\"frame\":{},\"id\":{},\"response\":{},\"qname\":",
+        d.conn, d.frame, d.id, d.response
+    )?;
+    json_str(w, &d.qname)?;
+    w.write_all(b",\"qtype\":")?;
+    json_str(w, &d.qtype)?;
+    w.write_all(b",\"rcode\":")?;
+    json_str(w, &d.rcode)?;
+    w.write_all(b",\"answers\":")?;
+    serde_json::to_writer(&mut *w, &d.answers).map_err(io::Error::from)?;
+    w.write_all(b",\"latency_ms\":")?;
+    opt_f64(w, d.latency_ms)?;
+    writeln!(w, ",\"tcp\":{}}}", d.tcp)
+}
+
+impl<W: Write> Sink for JsonSink<W> {
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        write_packet(&mut self.out, frame, packet, flow)?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        match event {
+            AppEvent::Http(t) => write_http(&mut self.out, t),
+            AppEvent::Dns(d) => write_dns(&mut self.out, d),
+        }
+    }
+
+    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        let record = conn_record(conn, app)?;
+        self.conns.insert(conn.id, record);
+        Ok(())
+    }
+
+    fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        for (_, record) in std::mem::take(&mut self.conns) {
+            self.out.write_all(&record)?;
+            self.out.write_all(b"\n")?;
+        }
+        write!(
+            self.out,
+            "{{\"type\":\"summary\",\"frames\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"truncated\":{},\"error\":",
+            s.frames,
+            s.conns,
+            s.decode_issues,
+            s.evicted_flows,
+            s.reassembly_cut_bytes,
+            s.fragments_evicted,
+            s.truncated.is_some()
+        )?;
+        opt_str(&mut self.out, s.error.as_deref())?;
+        if let Some(t) = &s.truncated {
+            write!(
+                self.out,
+                ",\"truncation\":{{\"last_frame\":{},\"offset\":{},\"needed\":{},\"had\":{}}}",
+                t.last_frame, t.offset, t.needed, t.had
+            )?;
+        }
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
+}

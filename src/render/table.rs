@@ -1,0 +1,917 @@
+//! Human views: per-connection blocks (the default), the flat packet list, and summary
+//! tables of connections, HTTP transactions and DNS messages.
+
+use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
+use crate::capture::{CaptureError, RawFrame, Timestamp};
+use crate::decode::{DecodedPacket, Transport};
+use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
+use crate::pipeline::{RunSummary, Sink};
+use crate::render::escape::escape_str;
+use crate::render::style::{layer_ansi, RESET};
+use crate::render::text::{endpoint_string, info, Endpoints};
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// Which table to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum View {
+    /// One block per connection, printed when it ends (the default).
+    #[default]
+    Connections,
+    /// One row per packet, in capture order, streamed.
+    Packets,
+    /// One summary row per connection.
+    Conns,
+    /// One row per HTTP transaction.
+    Http,
+    /// One row per DNS message.
+    Dns,
+}
+
+/// How times are shown (tshark's `-t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// Seconds since the first packet.
+    #[default]
+    Relative,
+    /// Wall-clock time of day (UTC).
+    Absolute,
+    /// Seconds since the previous packet shown.
+    Delta,
+    /// Seconds since the Unix epoch.
+    Epoch,
+}
+
+#[derive(Clone, Debug)]
+pub struct TableOptions {
+    pub view: View,
+    pub color: bool,
+    /// Rows kept per connection block before eliding plain data rows.
+    pub rows_per_conn: usize,
+    /// Show absolute sequence numbers instead of relative ones.
+    pub absolute_seq: bool,
+    /// Table width; None: the terminal's (or unlimited when not a terminal).
+    pub width: Option<u16>,
+    pub is_terminal: bool,
+    pub time_format: TimeFormat,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            view: View::Connections,
+            color: false,
+            rows_per_conn: 200,
+            absolute_seq: false,
+            width: None,
+            is_terminal: false,
+            time_format: TimeFormat::Relative,
+        }
+    }
+}
+
+/// One kept row of a connection block.
+#[derive(Clone, Debug)]
+struct ConnRow {
+    frame: u64,
+    ts: Timestamp,
+    dir: Direction,
+    flags: String,
+    seq: Option<u32>,
+    ack: Option<u32>,
+    len: u32,
+    win: Option<u64>,
+    step: Option<Step>,
+    state: Option<(TcpState, TcpState)>,
+    analysis: AnalysisFlags,
+    note: Option<String>,
+    l7: String,
+    /// Rows elided just before this one.
+    skipped_before: u64,
+}
+
+impl ConnRow {
+    fn annotated(&self) -> bool {
+        self.step.is_some() || !self.analysis.is_empty() || !self.l7.is_empty()
+    }
+}
+
+/// Rows of one open connection, bounded by `rows_per_conn`.
+#[derive(Default)]
+struct ConnRows {
+    start: Option<Timestamp>,
+    kept: Vec<ConnRow>,
+    tail: VecDeque<ConnRow>,
+    /// Rows dropped since the last kept row.
+    pending_skip: u64,
+    total: u64,
+}
+
+impl ConnRows {
+    fn push(&mut self, mut row: ConnRow, limit: usize) {
+        self.total += 1;
+        let head = (limit / 2).max(1);
+        let tail_cap = (limit / 4).max(1);
+        if self.kept.len() < head && self.tail.is_empty() && self.pending_skip == 0 {
+            self.kept.push(row);
+            return;
+        }
+        if row.annotated() && self.kept.len() < limit {
+            self.pending_skip += self.tail.len() as u64;
+            self.tail.clear();
+            row.skipped_before = self.pending_skip;
+            self.pending_skip = 0;
+            self.kept.push(row);
+            return;
+        }
+        self.tail.push_back(row);
+        if self.tail.len() > tail_cap {
+            self.tail.pop_front();
+            self.pending_skip += 1;
+        }
+    }
+    fn rows(&mut self) -> Vec<ConnRow> {
+        let mut rows = std::mem::take(&mut self.kept);
+        let mut first_tail = true;
+        for mut r in self.tail.drain(..) {
+            if first_tail {
+                r.skipped_before = self.pending_skip;
+                first_tail = false;
+            }
+            rows.push(r);
+        }
+        rows
+    }
+    fn row_mut(&mut self, frame: u64) -> Option<&mut ConnRow> {
+        if let Some(r) = self.kept.iter_mut().rev().find(|r| r.frame == frame) {
+            return Some(r);
+        }
+        self.tail.iter_mut().rev().find(|r| r.frame == frame)
+    }
+}
+
+/// Prints the human views.
+pub struct TableSink<W: Write> {
+    out: W,
+    opts: TableOptions,
+    first_ts: Option<Timestamp>,
+    prev_ts: Option<Timestamp>,
+    open: FxHashMap<ConnId, ConnRows>,
+    conn_rows: Vec<(ConnSummary, AppConnStats)>,
+    http_rows: Vec<HttpTransaction>,
+    dns_rows: Vec<DnsMessage>,
+    warnings: Vec<String>,
+    header_done: bool,
+    scratch: String,
+}
+
+const PAGE: usize = 1000;
+
+impl<W: Write> TableSink<W> {
+    pub fn new(out: W, opts: TableOptions) -> TableSink<W> {
+        TableSink {
+            out,
+            opts,
+            first_ts: None,
+            prev_ts: None,
+            open: FxHashMap::default(),
+            conn_rows: Vec::new(),
+            http_rows: Vec::new(),
+            dns_rows: Vec::new(),
+            warnings: Vec::new(),
+            header_done: false,
+            scratch: String::with_capacity(256),
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn new_table(&self) -> Table {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        if self.opts.color {
+            t.enforce_styling();
+        } else {
+            t.force_no_tty();
+        }
+        match self.opts.width {
+            Some(w) => {
+                t.set_width(w);
+                t.set_content_arrangement(ContentArrangement::Dynamic);
+            }
+            None if self.opts.is_terminal => {
+                t.set_content_arrangement(ContentArrangement::Dynamic);
+            }
+            None => {
+                t.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        t
+    }
+
+    fn time(&mut self, ts: &Timestamp) -> String {
+        let first = *self.first_ts.get_or_insert(*ts);
+        let s = match self.opts.time_format {
+            TimeFormat::Relative => format!("{:.6}", ts.nanos_since(&first) as f64 / 1e9),
+            TimeFormat::Delta => {
+                let prev = self.prev_ts.unwrap_or(*ts);
+                format!("{:.6}", ts.nanos_since(&prev) as f64 / 1e9)
+            }
+            TimeFormat::Epoch => format!("{}.{:06}", ts.secs, ts.nanos / 1000),
+            TimeFormat::Absolute => {
+                let day = ts.secs.rem_euclid(86_400);
+                format!(
+                    "{:02}:{:02}:{:02}.{:06}",
+                    day / 3600,
+                    day / 60 % 60,
+                    day % 60,
+                    ts.nanos / 1000
+                )
+            }
+        };
+        self.prev_ts = Some(*ts);
+        s
+    }
+
+    fn paint(&self, text: &str, ansi: &str, out: &mut String) {
+        if self.opts.color {
+            out.push_str(ansi);
+            out.push_str(text);
+            out.push_str(RESET);
+        } else {
+            out.push_str(text);
+        }
+    }
+
+    /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"
+    fn stack(&self, packet: &DecodedPacket<'_>, out: &mut String) {
+        for (i, layer) in packet.layers.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" › ");
+            }
+            let osi = layer.osi();
+            let text = format!("L{} {}", osi.number(), layer.name.as_str());
+            self.paint(&text, layer_ansi(osi), out);
+        }
+        if packet.layers.is_empty() {
+            out.push_str("(not decoded)");
+        }
+    }
+
+    fn packet_row(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        if !self.header_done {
+            self.header_done = true;
+            writeln!(
+                self.out,
+                "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {:<34} Info",
+                "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
+            )?;
+        }
+        let time = self.time(&frame.ts);
+        let (src, dst) = match Endpoints::of(packet) {
+            Some(e) => (
+                endpoint_string(e.src, e.src_port),
+                endpoint_string(e.dst, e.dst_port),
+            ),
+            None => (frame.link.name().to_string(), String::new()),
+        };
+        let mut stack = String::new();
+        self.stack(packet, &mut stack);
+        // Pad the stack column by its visible width.
+        let visible = strip_width(&stack);
+        let pad = 34usize.saturating_sub(visible);
+        let mut line = std::mem::take(&mut self.scratch);
+        line.clear();
+        let conn = flow.conn.map(|c| c.to_string()).unwrap_or_default();
+        let step = flow.step.map(|s| s.label()).unwrap_or("");
+        let _ = write!(
+            line,
+            "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {}{} ",
+            frame.number,
+            time,
+            src,
+            dst,
+            frame.orig_len,
+            conn,
+            step,
+            stack,
+            " ".repeat(pad)
+        );
+        let rel = if self.opts.absolute_seq {
+            None
+        } else {
+            match (flow.rel_seq, flow.rel_ack) {
+                (Some(s), Some(a)) => Some((s, a)),
+                _ => None,
+            }
+        };
+        info(packet, rel, &mut line);
+        if !flow.analysis.is_empty() {
+            line.push_str(" [");
+            for (i, n) in flow.analysis.names().enumerate() {
+                if i > 0 {
+                    line.push_str(", ");
+                }
+                line.push_str(n);
+            }
+            line.push(']');
+        }
+        if let Some((c, s)) = flow.state {
+            let _ = write!(line, " · {c}/{s}");
+        }
+        let marked = match flow.step {
+            Some(Step::Handshake(_)) => Some("\x1b[1;32m"),
+            Some(Step::Teardown(_)) => Some("\x1b[1;36m"),
+            Some(Step::Abort | Step::Refused) => Some("\x1b[1;31m"),
+            None => None,
+        };
+        match (marked, self.opts.color) {
+            (Some(ansi), true) => writeln!(self.out, "{ansi}{line}{RESET}")?,
+            _ => writeln!(self.out, "{line}")?,
+        }
+        self.scratch = line;
+        Ok(())
+    }
+
+    fn conn_row(&mut self, frame: &RawFrame<'_>, packet: &DecodedPacket<'_>, flow: &PacketFlow) {
+        let (Some(conn), Some(dir)) = (flow.conn, flow.dir) else {
+            return;
+        };
+        let limit = self.opts.rows_per_conn;
+        let (flags, seq, ack, win) = match &packet.transport {
+            Some(Transport::Tcp(t)) => {
+                let (s, a) = if self.opts.absolute_seq {
+                    (Some(t.seq), t.flags.ack().then_some(t.ack))
+                } else {
+                    (
+                        flow.rel_seq,
+                        if t.flags.ack() { flow.rel_ack } else { None },
+                    )
+                };
+                (
+                    t.flags.to_string(),
+                    s,
+                    a,
+                    Some(flow.window_scaled.unwrap_or(t.window as u64)),
+                )
+            }
+            _ => ("udp".to_string(), None, None, None),
+        };
+        let len = match &packet.transport {
+            Some(Transport::Tcp(t)) => t.payload_len,
+            _ => packet.payload.len() as u32,
+        };
+        let mut l7 = String::new();
+        if let Some(line) = crate::render::text::http_first_line(packet.payload) {
+            crate::render::escape::escape_bytes(line, &mut l7);
+        }
+        let row = ConnRow {
+            frame: frame.number,
+            ts: frame.ts,
+            dir,
+            flags,
+            seq,
+            ack,
+            len,
+            win,
+            step: flow.step,
+            state: flow.state,
+            analysis: flow.analysis,
+            note: flow.note.clone(),
+            l7,
+            skipped_before: 0,
+        };
+        let rows = self.open.entry(conn).or_default();
+        rows.start.get_or_insert(frame.ts);
+        rows.push(row, limit);
+    }
+
+    fn print_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        let mut rows = self.open.remove(&conn.id).unwrap_or_default();
+        let start = rows.start.unwrap_or(conn.start);
+        let total = rows.total;
+        let rows = rows.rows();
+        writeln!(self.out, "{}", self.block_header(conn, app))?;
+        let mut t = self.new_table();
+        t.set_header(vec![
+            "",
+            "No.",
+            "Δt",
+            "dir",
+            "flags",
+            "seq",
+            "ack",
+            "len",
+            "win",
+            "step",
+            "client",
+            "server",
+            "analysis / L7",
+        ]);
+        for r in &rows {
+            if r.skipped_before > 0 {
+                t.add_row(vec![
+                    Cell::new(""),
+                    Cell::new(format!("… {} packets …", group(r.skipped_before))),
+                ]);
+            }
+            let marker = match r.step {
+                Some(Step::Handshake(_)) => "H",
+                Some(Step::Teardown(_)) => "T",
+                Some(Step::Abort | Step::Refused) => "R",
+                None if !r.analysis.is_empty() => "!",
+                None => "",
+            };
+            let color = match r.step {
+                Some(Step::Handshake(_)) => Some(Color::Green),
+                Some(Step::Teardown(_)) => Some(Color::Cyan),
+                Some(Step::Abort | Step::Refused) => Some(Color::Red),
+                None if !r.analysis.is_empty() => Some(Color::Yellow),
+                None => None,
+            };
+            let mut last = String::new();
+            for (i, n) in r.analysis.names().enumerate() {
+                if i > 0 {
+                    last.push_str(", ");
+                }
+                last.push_str(n);
+            }
+            if let Some(note) = &r.note {
+                if !last.is_empty() {
+                    last.push_str(": ");
+                }
+                last.push_str(note);
+            }
+            if !r.l7.is_empty() {
+                if !last.is_empty() {
+                    last.push_str(" · ");
+                }
+                last.push_str(&r.l7);
+            }
+            let dt = format!("{:.6}", r.ts.nanos_since(&start) as f64 / 1e9);
+            let (cs, ss) = match r.state {
+                Some((c, s)) => (c.as_str(), s.as_str()),
+                None => ("", ""),
+            };
+            let cells = vec![
+                marker.to_string(),
+                r.frame.to_string(),
+                dt,
+                r.dir.arrow().to_string(),
+                r.flags.clone(),
+                r.seq.map(|v| v.to_string()).unwrap_or_default(),
+                r.ack.map(|v| v.to_string()).unwrap_or_default(),
+                r.len.to_string(),
+                r.win.map(|v| v.to_string()).unwrap_or_default(),
+                r.step.map(|s| s.label().to_string()).unwrap_or_default(),
+                cs.to_string(),
+                ss.to_string(),
+                last,
+            ];
+            let row: Vec<Cell> = cells
+                .into_iter()
+                .map(|c| {
+                    let cell = Cell::new(c);
+                    match color {
+                        Some(col) => cell.fg(col),
+                        None => cell,
+                    }
+                })
+                .collect();
+            t.add_row(row);
+        }
+        if total == 0 {
+            t.add_row(vec!["", "(no packets shown)"]);
+        }
+        writeln!(self.out, "{t}\n")?;
+        Ok(())
+    }
+
+    fn block_header(&self, c: &ConnSummary, app: &AppConnStats) -> String {
+        let mut h = String::new();
+        let client = endpoint_string(c.client.ip(), Some(c.client.port()));
+        let server = endpoint_string(c.server.ip(), Some(c.server.port()));
+        let title = format!(
+            "conn {} · {} · {} ⇄ {}{}",
+            c.id,
+            c.proto.as_str().to_uppercase(),
+            client,
+            server,
+            if c.roles_guessed {
+                " (roles guessed: no SYN seen)"
+            } else {
+                ""
+            }
+        );
+        if self.opts.color {
+            let _ = write!(h, "\x1b[1m{title}{RESET}");
+        } else {
+            h.push_str(&title);
+        }
+        let dur = c.end.nanos_since(&c.start).max(0) as f64 / 1e9;
+        let _ = write!(
+            h,
+            "\n  zeek {} {} · {:.3} s · → {} pkts {} · ← {} pkts {}",
+            c.conn_state,
+            escape_str(&c.history),
+            dur,
+            c.packets.to_server,
+            human_bytes(c.bytes.to_server),
+            c.packets.to_client,
+            human_bytes(c.bytes.to_client),
+        );
+        if let Some(rtt) = c.handshake.rtt_ms() {
+            let _ = write!(h, " · handshake RTT {rtt:.3} ms");
+        }
+        if !c.teardown.description.is_empty() {
+            let _ = write!(h, " · {}", c.teardown.description);
+        }
+        if app.http_requests > 0 || app.http_responses > 0 {
+            let _ = write!(
+                h,
+                " · HTTP {} requests, {} responses",
+                app.http_requests, app.http_responses
+            );
+        }
+        if app.dns_messages > 0 {
+            let _ = write!(h, " · DNS {} messages", app.dns_messages);
+        }
+        let gaps = c.gap_bytes.to_server + c.gap_bytes.to_client;
+        let cut = c.cut_bytes.to_server + c.cut_bytes.to_client;
+        if gaps > 0 {
+            let _ = write!(h, " · {} not captured", human_bytes(gaps));
+        }
+        if cut > 0 {
+            let _ = write!(h, " · {} cut by the reassembly cap", human_bytes(cut));
+        }
+        h
+    }
+
+    fn flush_conns_page(&mut self) -> io::Result<()> {
+        if self.conn_rows.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.new_table();
+        t.set_header(vec![
+            "conn",
+            "proto",
+            "client",
+            "server",
+            "state",
+            "history",
+            "duration",
+            "pkts →/←",
+            "bytes →/←",
+            "handshake RTT",
+            "close",
+            "HTTP req/resp",
+        ]);
+        let mut rows = std::mem::take(&mut self.conn_rows);
+        rows.sort_by_key(|(c, _)| c.id);
+        for (c, app) in &rows {
+            t.add_row(vec![
+                Cell::new(c.id),
+                Cell::new(c.proto.as_str()),
+                Cell::new(endpoint_string(c.client.ip(), Some(c.client.port()))),
+                Cell::new(endpoint_string(c.server.ip(), Some(c.server.port()))),
+                Cell::new(c.conn_state).add_attribute(Attribute::Bold),
+                Cell::new(escape_str(&c.history)),
+                Cell::new(format!(
+                    "{:.3} s",
+                    c.end.nanos_since(&c.start).max(0) as f64 / 1e9
+                )),
+                Cell::new(format!("{}/{}", c.packets.to_server, c.packets.to_client)),
+                Cell::new(format!(
+                    "{}/{}",
+                    human_bytes(c.bytes.to_server),
+                    human_bytes(c.bytes.to_client)
+                )),
+                Cell::new(
+                    c.handshake
+                        .rtt_ms()
+                        .map(|r| format!("{r:.3} ms"))
+                        .unwrap_or_else(|| "-".into()),
+                ),
+                Cell::new(&c.teardown.description),
+                Cell::new(format!("{}/{}", app.http_requests, app.http_responses)),
+            ]);
+        }
+        writeln!(self.out, "{t}")
+    }
+
+    fn flush_http_page(&mut self) -> io::Result<()> {
+        if self.http_rows.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.new_table();
+        t.set_header(vec![
+            "conn",
+            "#",
+            "req frame",
+            "method",
+            "host + uri",
+            "version",
+            "status",
+            "req body",
+            "resp body",
+            "latency",
+        ]);
+        for h in std::mem::take(&mut self.http_rows) {
+            let status = match (h.status, &h.reason) {
+                (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
+                (Some(s), None) => s.to_string(),
+                _ => "-".into(),
+            };
+            let color = match h.status {
+                Some(100..=199) => Color::Blue,
+                Some(200..=299) => Color::Green,
+                Some(300..=399) => Color::Cyan,
+                Some(400..=499) => Color::Yellow,
+                Some(500..=599) => Color::Red,
+                _ => Color::Reset,
+            };
+            let target = format!(
+                "{}{}",
+                escape_str(h.host.as_deref().unwrap_or("")),
+                escape_str(h.uri.as_deref().unwrap_or(""))
+            );
+            t.add_row(vec![
+                Cell::new(h.conn),
+                Cell::new(h.index),
+                Cell::new(h.request_frame.map(|f| f.to_string()).unwrap_or("-".into())),
+                Cell::new(escape_str(h.method.as_deref().unwrap_or("-"))),
+                Cell::new(target),
+                Cell::new(escape_str(h.version.as_deref().unwrap_or(""))),
+                Cell::new(status).fg(color),
+                Cell::new(h.request_body_bytes.map(human_bytes).unwrap_or("-".into())),
+                Cell::new(h.response_body_bytes.map(human_bytes).unwrap_or("-".into())),
+                Cell::new(
+                    h.latency_ms
+                        .map(|l| format!("{l:.3} ms"))
+                        .unwrap_or("-".into()),
+                ),
+            ]);
+        }
+        writeln!(self.out, "{t}")
+    }
+
+    fn flush_dns_page(&mut self) -> io::Result<()> {
+        if self.dns_rows.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.new_table();
+        t.set_header(vec![
+            "conn", "frame", "id", "kind", "name", "type", "rcode", "answers", "latency",
+        ]);
+        for d in std::mem::take(&mut self.dns_rows) {
+            let rcode = Cell::new(&d.rcode);
+            let rcode = if d.response && d.rcode != "NOERROR" {
+                rcode.fg(Color::Yellow)
+            } else {
+                rcode
+            };
+            t.add_row(vec![
+                Cell::new(d.conn),
+                Cell::new(d.frame),
+                Cell::new(format!("0x{:04x}", d.id)),
+                Cell::new(if d.response { "response" } else { "query" }),
+                Cell::new(escape_str(&d.qname)),
+                Cell::new(&d.qtype),
+                rcode,
+                Cell::new(
+                    d.answers
+                        .iter()
+                        .map(|a| escape_str(a))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Cell::new(
+                    d.latency_ms
+                        .map(|l| format!("{l:.3} ms"))
+                        .unwrap_or("-".into()),
+                ),
+            ]);
+        }
+        writeln!(self.out, "{t}")
+    }
+}
+
+/// Visible width of a string with ANSI SGR sequences.
+fn strip_width(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_esc = false;
+    for c in s.chars() {
+        if in_esc {
+            if c == 'm' {
+                in_esc = false;
+            }
+        } else if c == '\x1b' {
+            in_esc = true;
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// 1,234,567
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 512 B, 1.2 KB, 3.4 MB (powers of 1000, like tshark's conversation table).
+pub fn human_bytes(n: u64) -> String {
+    if n < 1000 {
+        format!("{n} B")
+    } else if n < 1_000_000 {
+        format!("{:.1} KB", n as f64 / 1e3)
+    } else if n < 1_000_000_000 {
+        format!("{:.1} MB", n as f64 / 1e6)
+    } else {
+        format!("{:.2} GB", n as f64 / 1e9)
+    }
+}
+
+fn http_summary(h: &HttpTransaction, response: bool) -> String {
+    if response {
+        let mut s = format!(
+            "{} {}",
+            h.status.map(|s| s.to_string()).unwrap_or_default(),
+            escape_str(h.reason.as_deref().unwrap_or(""))
+        );
+        if let Some(b) = h.response_body_bytes {
+            let _ = write!(s, " · {}", human_bytes(b));
+        }
+        if let Some(l) = h.latency_ms {
+            let _ = write!(s, " · {l:.1} ms");
+        }
+        s
+    } else {
+        format!(
+            "{} {} {}",
+            escape_str(h.method.as_deref().unwrap_or("")),
+            escape_str(h.uri.as_deref().unwrap_or("")),
+            escape_str(h.version.as_deref().unwrap_or(""))
+        )
+    }
+}
+
+impl<W: Write> Sink for TableSink<W> {
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        match self.opts.view {
+            View::Packets => self.packet_row(frame, packet, flow),
+            View::Connections => {
+                self.conn_row(frame, packet, flow);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        match (self.opts.view, event) {
+            (View::Http, AppEvent::Http(h)) => {
+                self.http_rows.push(h.clone());
+                if self.http_rows.len() >= PAGE {
+                    self.flush_http_page()?;
+                }
+            }
+            (View::Dns, AppEvent::Dns(d)) => {
+                self.dns_rows.push(d.clone());
+                if self.dns_rows.len() >= PAGE {
+                    self.flush_dns_page()?;
+                }
+            }
+            (View::Connections, AppEvent::Http(h)) => {
+                if let Some(rows) = self.open.get_mut(&h.conn) {
+                    if let Some(f) = h.request_frame {
+                        if let Some(r) = rows.row_mut(f) {
+                            r.l7 = http_summary(h, false);
+                        }
+                    }
+                    if let Some(f) = h.response_frame {
+                        if let Some(r) = rows.row_mut(f) {
+                            r.l7 = http_summary(h, true);
+                        }
+                    }
+                }
+            }
+            (View::Connections, AppEvent::Dns(d)) => {
+                if let Some(rows) = self.open.get_mut(&d.conn) {
+                    if let Some(r) = rows.row_mut(d.frame) {
+                        r.l7 = if d.response {
+                            format!(
+                                "DNS response {} {} → {}",
+                                d.rcode,
+                                escape_str(&d.qname),
+                                d.answers
+                                    .iter()
+                                    .map(|a| escape_str(a))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        } else {
+                            format!("DNS query {} {}", d.qtype, escape_str(&d.qname))
+                        };
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        match self.opts.view {
+            View::Connections => self.print_block(conn, app),
+            View::Conns => {
+                self.conn_rows.push((conn.clone(), *app));
+                if self.conn_rows.len() >= PAGE {
+                    self.flush_conns_page()?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
+        self.warnings.push(error.to_string());
+        Ok(())
+    }
+
+    fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        match self.opts.view {
+            View::Conns => self.flush_conns_page()?,
+            View::Http => self.flush_http_page()?,
+            View::Dns => self.flush_dns_page()?,
+            _ => {}
+        }
+        let dur = match (s.first_ts, s.last_ts) {
+            (Some(a), Some(b)) => b.nanos_since(&a).max(0) as f64 / 1e9,
+            _ => 0.0,
+        };
+        let mut line = format!(
+            "{} frames · {} connections · {:.3} s",
+            group(s.frames),
+            group(s.conns),
+            dur
+        );
+        if s.decode_issues > 0 {
+            let _ = write!(line, " · {} packets not fully decoded", s.decode_issues);
+        }
+        if s.evicted_flows > 0 {
+            let _ = write!(
+                line,
+                " · {} connections evicted (flow table full)",
+                s.evicted_flows
+            );
+        }
+        if s.reassembly_cut_bytes > 0 {
+            let _ = write!(
+                line,
+                " · {} cut by reassembly caps",
+                human_bytes(s.reassembly_cut_bytes)
+            );
+        }
+        if s.fragments_evicted > 0 {
+            let _ = write!(
+                line,
+                " · {} IP datagrams left unreassembled",
+                s.fragments_evicted
+            );
+        }
+        if !self.warnings.is_empty() {
+            let _ = write!(line, " · {} bad records skipped", self.warnings.len());
+        }
+        if self.opts.color {
+            writeln!(self.out, "\x1b[2m{line}{RESET}")?;
+        } else {
+            writeln!(self.out, "{line}")?;
+        }
+        self.out.flush()
+    }
+}
