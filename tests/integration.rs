@@ -1,0 +1,9 @@
+//! The one integration test binary: layerscope over the captures in `captures/` and the
+//! public corpus in `../shared/captures` (checked against tshark's view in its `oracle/`).
+
+mod integration {
+    pub mod cli;
+    pub mod own_captures;
+    pub mod shared_oracle;
+    pub mod support;
+}

@@ -1,0 +1,248 @@
+//! The public corpus in `../shared/captures`, checked frame by frame against tshark's view
+//! (`oracle/NAME.frames.tsv`, made by tshark 4.0.17). Where we disagree with tshark and are
+//! right, the frame and the reason are listed in `KNOWN`.
+
+use super::support::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// (capture, frame, check, why we differ from tshark and are right).
+const KNOWN: &[(&str, u64, &str, &str)] = &[];
+
+fn known(capture: &str, frame: u64, check: &str) -> bool {
+    KNOWN
+        .iter()
+        .any(|(c, f, k, _)| *c == capture && *f == frame && *k == check)
+}
+
+fn int(s: &str) -> Option<i64> {
+    if let Some(h) = s.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+struct Checked {
+    capture: String,
+    rows: Vec<HashMap<String, String>>,
+    ours: Collected,
+}
+
+fn each_shared(test: &str) -> Vec<Checked> {
+    let Some(dir) = shared_captures(test) else {
+        return Vec::new();
+    };
+    captures_in(&dir)
+        .into_iter()
+        .map(|path| {
+            let capture = path.file_name().unwrap().to_string_lossy().into_owned();
+            let rows = read_tsv(&oracle_file(&dir, &path, "frames.tsv"));
+            let ours = match layerscope::capture::FileSource::open(&path) {
+                Ok(_) => run_file(&path),
+                // Not a capture at all (tshark reads nothing either): no frames.
+                Err(_) => Collected::default(),
+            };
+            Checked {
+                capture,
+                rows,
+                ours,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn frames_match_tshark() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for c in each_shared("frames_match_tshark") {
+        if c.rows.len() != c.ours.frames.len() {
+            failures.push(format!(
+                "{}: tshark {} frames, ours {}",
+                c.capture,
+                c.rows.len(),
+                c.ours.frames.len()
+            ));
+        }
+        for (row, ours) in c.rows.iter().zip(&c.ours.frames) {
+            total += 1;
+            let frame = int(&row["frame"]).unwrap_or(-1) as u64;
+            let ts: f64 = row["time_epoch"].parse().unwrap_or(f64::NAN);
+            let ok = frame == ours.number
+                && (ts - ours.ts).abs() < 2e-6
+                && int(&row["len"]) == Some(ours.len as i64)
+                && int(&row["caplen"]) == Some(ours.caplen as i64);
+            if !ok && !known(&c.capture, frame, "frame") {
+                failures.push(format!(
+                    "{} frame {frame}: tshark ts {} len {} caplen {}; ours #{} ts {:.6} len {} caplen {}",
+                    c.capture, row["time_epoch"], row["len"], row["caplen"], ours.number, ours.ts, ours.len, ours.caplen
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements over {total} frames:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn layer_stacks_match_tshark() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for c in each_shared("layer_stacks_match_tshark") {
+        for (row, ours) in c.rows.iter().zip(&c.ours.frames) {
+            let want = tshark_layers(&row["protocols"]);
+            if want.is_empty() {
+                continue;
+            }
+            total += 1;
+            let got = our_layers(&ours.layers);
+            if got != want && !known(&c.capture, ours.number, "layers") {
+                failures.push(format!(
+                    "{} frame {}: tshark {:?} ({}), ours {:?}",
+                    c.capture, ours.number, want, row["protocols"], ours.layers
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements over {total} frames:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Flags, relative seq, relative ack and payload length of every TCP frame.
+#[test]
+fn tcp_fields_match_tshark() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for c in each_shared("tcp_fields_match_tshark") {
+        for (row, ours) in c.rows.iter().zip(&c.ours.frames) {
+            if row["tcp_flags"].is_empty() {
+                continue;
+            }
+            total += 1;
+            let want = (
+                int(&row["tcp_flags"]).map(|f| f & 0xff),
+                int(&row["tcp_seq"]),
+                int(&row["tcp_ack"]),
+                int(&row["tcp_len"]),
+            );
+            let got = (
+                ours.tcp_flags.map(|f| (f & 0xff) as i64),
+                ours.flow.rel_seq.map(i64::from),
+                ours.flow.rel_ack.map(i64::from),
+                ours.tcp_len.map(i64::from),
+            );
+            if want != got && !known(&c.capture, ours.number, "tcp") {
+                failures.push(format!(
+                    "{} frame {}: tshark (flags, seq, ack, len) {:?}, ours {:?}",
+                    c.capture, ours.number, want, got
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements over {total} TCP frames:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every tshark TCP/UDP stream is exactly one of our connections.
+#[test]
+fn streams_match_tshark() {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    for c in each_shared("streams_match_tshark") {
+        let frame_conn: HashMap<u64, Option<u64>> =
+            c.ours.frames.iter().map(|f| (f.number, f.flow.conn)).collect();
+        let mut conn_frames: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+        for f in &c.ours.frames {
+            if let Some(id) = f.flow.conn {
+                conn_frames.entry(id).or_default().insert(f.number);
+            }
+        }
+        for key in ["tcp_stream", "udp_stream"] {
+            let mut streams: BTreeMap<i64, BTreeSet<u64>> = BTreeMap::new();
+            for row in &c.rows {
+                if let Some(s) = int(&row[key]) {
+                    if !row["protocols"].contains("icmp") {
+                        streams
+                            .entry(s)
+                            .or_default()
+                            .insert(int(&row["frame"]).unwrap_or(0) as u64);
+                    }
+                }
+            }
+            for (sid, frames) in streams {
+                total += 1;
+                let conns: BTreeSet<Option<u64>> =
+                    frames.iter().map(|f| frame_conn.get(f).copied().flatten()).collect();
+                let first = *frames.iter().next().unwrap();
+                let ok = conns.len() == 1
+                    && conns.iter().next().unwrap().is_some_and(|id| {
+                        conn_frames.get(&id).is_some_and(|ours| ours.is_superset(&frames))
+                    });
+                if !ok && !known(&c.capture, first, key) {
+                    failures.push(format!(
+                        "{} {key} {sid} (frames from {first}, {} frames): our conns {:?}",
+                        c.capture,
+                        frames.len(),
+                        conns
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements over {total} streams:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Recall of tshark's TCP analysis flags (`oracle/NAME.analysis.tsv`).
+#[test]
+fn analysis_flags_recall() {
+    let Some(dir) = shared_captures("analysis_flags_recall") else {
+        return;
+    };
+    let (mut want_total, mut hit) = (0usize, 0usize);
+    let mut missing = Vec::new();
+    for path in captures_in(&dir) {
+        let rows = read_tsv(&oracle_file(&dir, &path, "analysis.tsv"));
+        if rows.is_empty() {
+            continue;
+        }
+        let ours = run_file(&path);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for row in rows {
+            let frame = int(&row["frame"]).unwrap_or(0) as u64;
+            want_total += 1;
+            let found = ours
+                .frames
+                .get(frame.wrapping_sub(1) as usize)
+                .is_some_and(|f| f.flow.analysis.names().any(|n| n == row["flag"]));
+            if found {
+                hit += 1;
+            } else if missing.len() < 40 {
+                missing.push(format!("{name} frame {frame} {}", row["flag"]));
+            }
+        }
+    }
+    let recall = 100.0 * hit as f64 / want_total.max(1) as f64;
+    eprintln!("analysis recall {recall:.1}% ({hit}/{want_total})");
+    assert!(
+        recall >= 85.0,
+        "analysis recall {recall:.1}% < 85%; missing (first 40):\n{}",
+        missing.join("\n")
+    );
+}

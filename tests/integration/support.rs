@@ -1,0 +1,211 @@
+//! Helpers: run the library pipeline into a collecting sink, read oracle TSV files, find
+//! the shared corpus.
+
+use layerscope::app::{AppConnStats, AppEvent};
+use layerscope::capture::{FileSource, RawFrame};
+use layerscope::decode::DecodedPacket;
+use layerscope::flow::{ConnSummary, PacketFlow};
+use layerscope::pipeline::{self, PipelineConfig, RunEnd, RunSummary, Sink};
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What the pipeline said of one frame.
+#[derive(Clone, Debug)]
+pub struct FrameRecord {
+    pub number: u64,
+    pub ts: f64,
+    pub ts_secs: i64,
+    pub ts_nanos: u32,
+    pub len: u32,
+    pub caplen: u32,
+    pub layers: Vec<String>,
+    pub flow: PacketFlow,
+    pub tcp_flags: Option<u16>,
+    pub tcp_len: Option<u32>,
+    pub issue: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Collected {
+    pub frames: Vec<FrameRecord>,
+    pub events: Vec<AppEvent>,
+    pub conns: Vec<(ConnSummary, AppConnStats)>,
+    pub summary: Option<RunSummary>,
+    pub failed: Option<String>,
+}
+
+impl Collected {
+    pub fn conn(&self, id: u64) -> &ConnSummary {
+        &self
+            .conns
+            .iter()
+            .find(|(c, _)| c.id == id)
+            .unwrap_or_else(|| panic!("no conn {id}"))
+            .0
+    }
+    pub fn frame(&self, n: u64) -> &FrameRecord {
+        &self.frames[(n - 1) as usize]
+    }
+}
+
+impl Sink for Collected {
+    fn packet(&mut self, f: &RawFrame<'_>, p: &DecodedPacket<'_>, flow: &PacketFlow) -> io::Result<()> {
+        self.frames.push(FrameRecord {
+            number: f.number,
+            ts: f.ts.as_f64(),
+            ts_secs: f.ts.secs,
+            ts_nanos: f.ts.nanos,
+            len: f.orig_len,
+            caplen: f.data.len() as u32,
+            layers: p.layers.iter().map(|l| l.name.as_str().to_string()).collect(),
+            flow: flow.clone(),
+            tcp_flags: p.tcp().map(|t| t.flags.0),
+            tcp_len: p.tcp().map(|t| t.payload_len),
+            issue: p.issue.as_ref().map(|i| i.to_string()),
+        });
+        Ok(())
+    }
+    fn app_event(&mut self, e: &AppEvent) -> io::Result<()> {
+        self.events.push(e.clone());
+        Ok(())
+    }
+    fn conn_end(&mut self, c: &ConnSummary, a: &AppConnStats) -> io::Result<()> {
+        self.conns.push((c.clone(), *a));
+        Ok(())
+    }
+    fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        self.summary = Some(s.clone());
+        Ok(())
+    }
+}
+
+/// Runs the whole pipeline over a capture file.
+pub fn run_file(path: &Path) -> Collected {
+    let mut source = FileSource::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut c = Collected::default();
+    match pipeline::run(&mut source, PipelineConfig::default(), &mut c).expect("sink never fails") {
+        RunEnd::Complete(_) => {}
+        RunEnd::Failed(_, e) => c.failed = Some(e.to_string()),
+    }
+    c.conns.sort_by_key(|(c, _)| c.id);
+    c
+}
+
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/captures`, or None (with a visible message) when it is missing. With
+/// `LAYERSCOPE_REQUIRE_SHARED=1` a missing folder fails the test instead.
+pub fn shared_captures(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("LAYERSCOPE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_dir().join("../shared"))
+        .join("captures");
+    if dir.join("oracle").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{test}: {} is missing and LAYERSCOPE_REQUIRE_SHARED=1", dir.display());
+    }
+    eprintln!("SKIPPED {test}: {} not found (set LAYERSCOPE_SHARED or place ../shared beside the checkout)", dir.display());
+    None
+}
+
+/// Every capture file in a folder, sorted.
+pub fn captures_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            n.ends_with(".pcap") || n.ends_with(".pcapng")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A tab-separated oracle file as rows of column → value.
+pub fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => return Vec::new(),
+    };
+    let mut lines = text.split('\n');
+    let head: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split('\t').collect();
+            cells.resize(head.len().max(cells.len()), "");
+            head.iter()
+                .cloned()
+                .zip(cells.into_iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+pub fn oracle_file(captures: &Path, capture: &Path, kind: &str) -> PathBuf {
+    let name = capture.file_name().unwrap().to_string_lossy();
+    captures.join("oracle").join(format!("{name}.{kind}"))
+}
+
+/// tshark's `frame.protocols` reduced to the L2–L4 names layerscope uses (as
+/// conformance.py does): stop after icmp/icmpv6 (what follows is the quoted packet).
+pub fn tshark_layers(protocols: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in protocols.split(':') {
+        let name = match token {
+            "eth" => "eth",
+            "vlan" => "vlan",
+            "sll" => "sll",
+            "null" => "null",
+            "arp" => "arp",
+            "ip" => "ipv4",
+            "ipv6" => "ipv6",
+            "icmp" => "icmp",
+            "icmpv6" => "icmpv6",
+            "tcp" => "tcp",
+            "udp" => "udp",
+            _ => continue,
+        };
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+        if name == "icmp" || name == "icmpv6" {
+            break;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Our L2–L4 layer names, as conformance.py reduces them.
+pub fn our_layers(layers: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in layers {
+        let name = match l.as_str() {
+            "sll2" => "sll",
+            "loop" => "null",
+            n @ ("eth" | "vlan" | "sll" | "null" | "arp" | "ipv4" | "ipv6" | "icmp" | "icmpv6"
+            | "tcp" | "udp") => n,
+            _ => continue,
+        };
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+        if name == "icmp" || name == "icmpv6" {
+            break;
+        }
+    }
+    out.sort();
+    out
+}
