@@ -1280,6 +1280,7 @@ mod tests {
                 ],
             ),
             epb(true, 0, 1536, 1, &[0x42]),
+            epb(true, 0, 1537, 1, &[0x42]),
         ]);
         let (frames, errors, _) = read_all(&bytes);
         assert!(errors.is_empty(), "{errors:?}");
@@ -1287,6 +1288,8 @@ mod tests {
             (frames[0].secs, frames[0].nanos, frames[0].precision),
             (1001, 500_000_000, 3)
         );
+        // tshark 4.0 on the same bytes: 1001.500976562 (nanoseconds rounded down).
+        assert_eq!((frames[1].secs, frames[1].nanos), (1001, 500_976_562));
         let src = FileSource::from_reader(Box::new(Cursor::new(bytes))).unwrap();
         assert_eq!(src.format_name(), "pcapng-be");
     }
@@ -1515,5 +1518,100 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every capture of the shared corpus against tshark's frames.tsv: count, time (to the µs),
+    /// orig_len and caplen, and truncation where tshark said the file was cut short.
+    #[test]
+    fn shared_corpus_matches_tshark_frames() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+        if !dir.join("MANIFEST.tsv").exists() {
+            assert!(
+                std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() != Ok("1"),
+                "LAYERSCOPE_REQUIRE_SHARED=1 but {} is missing",
+                dir.display()
+            );
+            println!("skipped: {} is missing", dir.display());
+            return;
+        }
+        let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+        let mut rows = manifest.lines();
+        let cols: Vec<&str> = rows.next().unwrap().split('\t').collect();
+        let col = |name: &str| cols.iter().position(|c| *c == name).unwrap();
+        let (file_col, errors_col) = (col("file"), col("tshark_read_errors"));
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for row in rows {
+            let fields: Vec<&str> = row.split('\t').collect();
+            let name = fields[file_col];
+            let cut_short = fields
+                .get(errors_col)
+                .is_some_and(|e| e.contains("cut short"));
+            let oracle =
+                std::fs::read_to_string(dir.join(format!("oracle/{name}.frames.tsv"))).unwrap();
+            let want: Vec<Vec<&str>> = oracle
+                .lines()
+                .skip(1)
+                .map(|l| l.split('\t').take(4).collect())
+                .collect();
+            let mut src = match FileSource::open(&dir.join(name)) {
+                Ok(s) => s,
+                Err(e) => {
+                    problems.push(format!("{name}: open: {e}"));
+                    continue;
+                }
+            };
+            let mut n = 0usize;
+            loop {
+                let frame = match src.next_frame() {
+                    Ok(Some(f)) => f,
+                    Ok(None) => break,
+                    Err(e) => {
+                        problems.push(format!("{name}: {e}"));
+                        if e.is_fatal() {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                n += 1;
+                let Some(w) = want.get(n - 1) else {
+                    continue;
+                };
+                let number: u64 = w[0].parse().unwrap();
+                let ts_ok = if w[1].is_empty() {
+                    frame.ts.secs == 0 && frame.ts.nanos == 0 && frame.ts.precision == 0
+                } else {
+                    // Whole seconds and fraction apart: an f64 of 1.7e9 keeps only ~0.2 µs.
+                    let (sec, frac) = w[1].split_once('.').unwrap_or((w[1], "0"));
+                    let want_ns = sec.parse::<i128>().unwrap() * 1_000_000_000
+                        + format!("{frac:0<9}")[..9].parse::<i128>().unwrap();
+                    let got_ns =
+                        i128::from(frame.ts.secs) * 1_000_000_000 + i128::from(frame.ts.nanos);
+                    (got_ns - want_ns).abs() < 2_000
+                };
+                let lens = (frame.orig_len.to_string(), frame.data.len().to_string());
+                if frame.number != number || !ts_ok || lens.0 != w[2] || lens.1 != w[3] {
+                    problems.push(format!(
+                        "{name} frame {}: got number {} ts {}.{:09} len {} caplen {}; \
+                         tshark {:?}",
+                        n, frame.number, frame.ts.secs, frame.ts.nanos, lens.0, lens.1, w
+                    ));
+                }
+            }
+            if n != want.len() {
+                problems.push(format!("{name}: {n} frames, tshark {}", want.len()));
+            }
+            if cut_short != src.truncation().is_some() {
+                problems.push(format!(
+                    "{name}: truncation {:?}, tshark cut short: {cut_short}",
+                    src.truncation()
+                ));
+            }
+            checked += 1;
+        }
+        println!("checked {checked} captures against tshark");
+        assert!(checked >= 60, "only {checked} captures in the manifest");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }
