@@ -35,3 +35,29 @@ impl LinkType {
         }
     }
 }
+
+impl LinkType {
+    /// The link type from a pcap file header's `network` field: the low 16 bits (the high bits
+    /// carry the FCS length and flag, which do not change the link type).
+    pub fn from_pcap_network(network: u32) -> LinkType {
+        LinkType(network & 0xFFFF)
+    }
+
+    /// The link type from a pcapng Interface Description Block (a 16-bit field there).
+    pub fn from_pcapng_idb(link_type: u16) -> LinkType {
+        LinkType(u32::from(link_type))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcap_network_field_drops_fcs_bits() {
+        // tcpdump's tcp_header_heapoverflow.pcap has network 0x30000001: FCS length 3, Ethernet.
+        assert_eq!(LinkType::from_pcap_network(0x3000_0001), LinkType::ETHERNET);
+        assert_eq!(LinkType::from_pcap_network(253).0, 253);
+        assert_eq!(LinkType::from_pcapng_idb(113), LinkType::LINUX_SLL);
+    }
+}
