@@ -50,6 +50,10 @@ const MAX_WINDOW_SCALE: u8 = 14;
 /// `win_scale` values as in Wireshark: unknown (no SYN seen yet) and "no scaling".
 const SCALE_UNKNOWN: i8 = -1;
 const SCALE_NONE: i8 = -2;
+/// Wireshark 4.0 stores -1 in its unsigned `dupacknum` after an "ACKed unseen segment": the
+/// count then reads as 4294967295, which is >= 2, so a retransmission of the acked seq within
+/// 20 ms of that ack is a "fast retransmission" (seen in zeek's reassembly.pcap).
+const DUPACK_AFTER_UNSEEN: u32 = u32::MAX;
 
 /// One direction's state (Wireshark's `tcp_flow_t` and `tcp_analyze_seq_flow_info_t`, the
 /// fields the flags need).
@@ -72,9 +76,9 @@ struct DirState {
     lastack_time: i64,
     /// Frame of the last segment whose ack changed (the one duplicate ACKs repeat).
     lastnondupack: u64,
-    /// Duplicate ACKs in a row; -1 after an "ACKed unseen segment" was reported against
-    /// this direction (so the same loss is reported once).
-    dupacknum: i32,
+    /// Duplicate ACKs in a row; [`DUPACK_AFTER_UNSEEN`] after an "ACKed unseen segment" was
+    /// reported against this direction (so the same loss is reported once).
+    dupacknum: u32,
     /// Flags of the last segment sent this way.
     lastsegmentflags: u16,
     /// Window-scale shift; [`SCALE_UNKNOWN`] or [`SCALE_NONE`] otherwise.
@@ -150,7 +154,7 @@ struct NoteCtx {
     rev_window: u32,
     rev_shift: u8,
     rev_maxseqtobeacked: u32,
-    rev_dupacknum: i32,
+    rev_dupacknum: u32,
     dupack_frame: u64,
     since_nextseq_ns: u64,
     ooo_threshold_ns: u64,
@@ -283,13 +287,13 @@ impl TcpAnalyzer {
                 break 'finished_fwd;
             }
             if same_seq_ack && window != 0 && window == fwd.window {
-                fwd.dupacknum = if fwd.dupacknum == -1 {
+                fwd.dupacknum = if fwd.dupacknum == DUPACK_AFTER_UNSEEN {
                     1
                 } else {
-                    fwd.dupacknum.saturating_add(1)
+                    fwd.dupacknum.wrapping_add(1)
                 };
                 fl.set(AnalysisFlags::DUPLICATE_ACK);
-                dup_ack_num = fwd.dupacknum.max(0) as u32;
+                dup_ack_num = fwd.dupacknum;
             }
         }
 
@@ -299,18 +303,20 @@ impl TcpAnalyzer {
             fwd.dupacknum = 0;
         }
 
-        // ACKed unseen segment: acks beyond the contiguous data seen the other way. Reported
-        // once per loss (Wireshark's dupacknum = -1 trick); the `>` is a plain unsigned
-        // comparison in Wireshark too.
+        // ACKed unseen segment: acks beyond the contiguous data seen the other way. When the
+        // peer sent more since, the mark jumps to its nextseq; otherwise the loss is reported
+        // once (the dupacknum = -1 trick). Wireshark's current source reads
+        // `maxseqtobeacked > nextseq` here, but tshark 4.0.17 behaves as `<` (plain unsigned
+        // comparison): zeek's reassembly.pcap frames 10, 12 and 15 only match that way.
         if rev.maxseqtobeacked != 0 && gt_seq(ack, rev.maxseqtobeacked) && ack_flag {
-            if rev.maxseqtobeacked > rev.nextseq {
+            if rev.maxseqtobeacked < rev.nextseq {
                 rev.maxseqtobeacked = rev.nextseq;
                 fl.set(AnalysisFlags::ACK_LOST_SEGMENT);
             } else {
                 if rev.dupacknum == 0 {
                     fl.set(AnalysisFlags::ACK_LOST_SEGMENT);
                 }
-                rev.dupacknum = -1;
+                rev.dupacknum = DUPACK_AFTER_UNSEEN;
             }
         }
 
@@ -438,11 +444,19 @@ fn note(fl: AnalysisFlags, dup_ack_num: u32, c: &NoteCtx) -> String {
             rs(c.rev_lastack)
         ));
     } else if fl.has(AnalysisFlags::FAST_RETRANSMISSION) {
-        add(format_args!(
-            "fast retransmission: seq {} after {} duplicate acks of it within 20 ms",
-            rs(c.seq),
-            c.rev_dupacknum
-        ));
+        if c.rev_dupacknum == DUPACK_AFTER_UNSEEN {
+            add(format_args!(
+                "fast retransmission: seq {} within 20 ms of the peer's ack of it, after an \
+                 ACKed unseen segment (tshark counts that as duplicate acks)",
+                rs(c.seq)
+            ));
+        } else {
+            add(format_args!(
+                "fast retransmission: seq {} after {} duplicate acks of it within 20 ms",
+                rs(c.seq),
+                c.rev_dupacknum
+            ));
+        }
     } else if fl.has(AnalysisFlags::RETRANSMISSION) {
         add(format_args!(
             "retransmission: seq {} < next expected {}",
@@ -721,6 +735,30 @@ mod tests {
     }
 
     #[test]
+    fn unseen_ack_marks_move_on_and_count_as_duplicate_acks() {
+        // As zeek's reassembly.pcap frames 6-15: the server repeats its FIN while acking
+        // client bytes the capture never saw.
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 100, None),
+            (31.0, S, FA, 5001, 1101, 1000, 0, None),
+            (40.0, S, FA, 5001, 1201, 1000, 0, None),
+            (50.0, C, PA, 1201, 5001, 1000, 100, None),
+            (55.0, S, FA, 5001, 1301, 1000, 0, None),
+            (60.0, C, PA, 1301, 5001, 1000, 100, None),
+            (70.0, S, ACK, 5002, 1401, 1000, 0, None),
+        ]);
+        assert_eq!(
+            run(&s),
+            expect(&[
+                (6, "retransmission,fast_retransmission,ack_lost_segment"),
+                (7, "lost_segment"),
+                (8, "retransmission,fast_retransmission,ack_lost_segment"),
+            ])
+        );
+    }
+
+    #[test]
     fn spurious_takes_precedence_over_out_of_order() {
         let mut s = handshake();
         s.extend([
@@ -834,5 +872,303 @@ mod tests {
     #[test]
     fn state_stays_small() {
         assert_eq!(std::mem::size_of::<TcpAnalyzer>(), 128);
+    }
+
+    /// tshark's flags over the shared public captures (test-only reader: pcap-parser +
+    /// etherparse, TCP packets grouped by 4-tuple, a new group when a SYN opens the 4-tuple
+    /// again with another ISN, as tshark's "port numbers reused").
+    mod oracle {
+        use super::super::*;
+        use crate::decode::{TcpFlags, TcpOptions};
+        use etherparse::{LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TransportSlice};
+        use pcap_parser::data::{get_packetdata, PacketData};
+        use pcap_parser::{Block, Linktype, PcapBlockOwned, PcapError};
+        use std::collections::{BTreeMap, BTreeSet, HashMap};
+        use std::net::IpAddr;
+        use std::path::{Path, PathBuf};
+
+        type Endpoint = (IpAddr, u16);
+
+        /// `uncaptured`: bytes of the frame on the wire that the snaplen cut.
+        fn tcp_of(
+            l: &[u8],
+            linktype: Linktype,
+            uncaptured: usize,
+        ) -> Option<(Endpoint, Endpoint, TcpInfo)> {
+            let p = match get_packetdata(l, linktype, l.len())? {
+                PacketData::L2(d) => LaxSlicedPacket::from_ethernet(d).ok()?,
+                PacketData::L3(_, d) => LaxSlicedPacket::from_ip(d).ok()?,
+                _ => return None,
+            };
+            let (src, dst, pl, declared) = match p.net.as_ref()? {
+                LaxNetSlice::Ipv4(v4) => {
+                    let h = v4.header();
+                    let declared = usize::from(h.total_len()).saturating_sub(h.slice().len());
+                    (
+                        h.source_addr().into(),
+                        h.destination_addr().into(),
+                        v4.payload(),
+                        declared,
+                    )
+                }
+                LaxNetSlice::Ipv6(v6) => {
+                    let h = v6.header();
+                    let declared = usize::from(h.payload_length())
+                        .saturating_sub(v6.extensions().slice().len());
+                    (
+                        h.source_addr().into(),
+                        h.destination_addr().into(),
+                        v6.payload(),
+                        declared,
+                    )
+                }
+                LaxNetSlice::Arp(_) => return None,
+            };
+            if pl.fragmented {
+                return None;
+            }
+            let Some(TransportSlice::Tcp(t)) = &p.transport else {
+                return None;
+            };
+            // tshark's tcp.len: the IP length, but never past the end of the frame on the wire.
+            let ip_len = if pl.incomplete {
+                declared.min(pl.payload.len() + uncaptured)
+            } else {
+                pl.payload.len()
+            };
+            let window_scale = t.options_iterator().find_map(|o| match o {
+                Ok(TcpOptionElement::WindowScale(s)) => Some(s),
+                _ => None,
+            });
+            let bits = [
+                t.fin(),
+                t.syn(),
+                t.rst(),
+                t.psh(),
+                t.ack(),
+                t.urg(),
+                t.ece(),
+                t.cwr(),
+                t.ns(),
+            ];
+            let flags = bits
+                .iter()
+                .enumerate()
+                .fold(0u16, |f, (i, b)| f | (u16::from(*b) << i));
+            let info = TcpInfo {
+                src_port: t.source_port(),
+                dst_port: t.destination_port(),
+                seq: t.sequence_number(),
+                ack: t.acknowledgment_number(),
+                flags: TcpFlags(flags),
+                window: t.window_size(),
+                header_len: t.header_len() as u8,
+                options: TcpOptions {
+                    window_scale,
+                    ..TcpOptions::default()
+                },
+                payload_len: ip_len.saturating_sub(t.header_len()) as u32,
+            };
+            Some(((src, info.src_port), (dst, info.dst_port), info))
+        }
+
+        /// (frame, time, tcp) of every TCP packet, numbered as tshark numbers frames.
+        fn read(path: &Path) -> Vec<(u64, Timestamp, Endpoint, Endpoint, TcpInfo)> {
+            let file = std::fs::File::open(path).expect("open capture");
+            let Ok(mut reader) = pcap_parser::create_reader(1 << 20, file) else {
+                return Vec::new();
+            };
+            let (mut out, mut frame, mut stalls) = (Vec::new(), 0u64, 0);
+            let mut legacy = (Linktype::ETHERNET, 1000u32);
+            let mut ifaces: Vec<(Linktype, u64, u64)> = Vec::new();
+            loop {
+                let (offset, pkt) = match reader.next() {
+                    Ok((offset, block)) => {
+                        stalls = 0;
+                        let pkt = match block {
+                            PcapBlockOwned::LegacyHeader(h) => {
+                                let scale = if h.is_nanosecond_precision() { 1 } else { 1000 };
+                                legacy = (h.network, scale);
+                                None
+                            }
+                            PcapBlockOwned::Legacy(b) => {
+                                let ts = (i64::from(b.ts_sec), b.ts_usec.wrapping_mul(legacy.1));
+                                Some((ts, legacy.0, b.data, b.origlen.saturating_sub(b.caplen)))
+                            }
+                            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                                ifaces.clear();
+                                None
+                            }
+                            PcapBlockOwned::NG(Block::InterfaceDescription(i)) => {
+                                let res = i.ts_resolution().unwrap_or(1_000_000).max(1);
+                                ifaces.push((i.linktype, res, i.ts_offset() as u64));
+                                None
+                            }
+                            PcapBlockOwned::NG(Block::EnhancedPacket(e)) => {
+                                let (lt, res, off) = ifaces
+                                    .get(e.if_id as usize)
+                                    .copied()
+                                    .unwrap_or((Linktype::ETHERNET, 1_000_000, 0));
+                                let (s, frac) = e.decode_ts(off, res);
+                                let ns =
+                                    (u128::from(frac) * 1_000_000_000 / u128::from(res)) as u32;
+                                let len = (e.caplen as usize).min(e.data.len());
+                                let cut = e.origlen.saturating_sub(len as u32);
+                                Some(((i64::from(s), ns), lt, &e.data[..len], cut))
+                            }
+                            PcapBlockOwned::NG(Block::SimplePacket(sp)) => {
+                                let lt = ifaces.first().map_or(Linktype::ETHERNET, |i| i.0);
+                                let cut = sp.origlen.saturating_sub(sp.data.len() as u32);
+                                Some(((0, 0), lt, sp.data, cut))
+                            }
+                            _ => None,
+                        };
+                        (offset, pkt)
+                    }
+                    Err(PcapError::Incomplete(_)) if stalls < 3 => {
+                        stalls += 1;
+                        if reader.refill().is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(_) => break,
+                };
+                if let Some(((secs, nanos), lt, data, cut)) = pkt {
+                    frame += 1;
+                    if let Some((src, dst, tcp)) = tcp_of(data, lt, cut as usize) {
+                        let ts = Timestamp {
+                            secs,
+                            nanos,
+                            precision: 9,
+                        };
+                        out.push((frame, ts, src, dst, tcp));
+                    }
+                }
+                reader.consume(offset);
+            }
+            out
+        }
+
+        /// Our (frame, flag) pairs for one capture.
+        fn ours(path: &Path) -> BTreeSet<(u64, String)> {
+            struct Group {
+                client: Endpoint,
+                analyzer: TcpAnalyzer,
+                syn_seq: [Option<u32>; 2],
+            }
+            let mut current: HashMap<(Endpoint, Endpoint), usize> = HashMap::new();
+            let mut groups: Vec<Group> = Vec::new();
+            let mut out = BTreeSet::new();
+            for (frame, ts, src, dst, tcp) in read(path) {
+                let key = if src <= dst { (src, dst) } else { (dst, src) };
+                let pure_syn = tcp.flags.syn() && !tcp.flags.ack();
+                let idx = match current.get(&key) {
+                    Some(&g) => {
+                        let grp = &groups[g];
+                        let d = usize::from(grp.client != src);
+                        match grp.syn_seq[d] {
+                            Some(isn) if pure_syn && isn != tcp.seq => None,
+                            _ => Some(g),
+                        }
+                    }
+                    None => None,
+                };
+                let g = idx.unwrap_or_else(|| {
+                    groups.push(Group {
+                        client: src,
+                        analyzer: TcpAnalyzer::new(),
+                        syn_seq: [None; 2],
+                    });
+                    current.insert(key, groups.len() - 1);
+                    groups.len() - 1
+                });
+                let grp = &mut groups[g];
+                let dir = if grp.client == src {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                };
+                if tcp.flags.syn() && grp.syn_seq[dir.index()].is_none() {
+                    grp.syn_seq[dir.index()] = Some(tcp.seq);
+                }
+                let r = grp.analyzer.analyze(dir, &tcp, ts, frame);
+                for name in r.flags.names() {
+                    out.insert((frame, name.to_string()));
+                }
+            }
+            out
+        }
+
+        fn theirs(tsv: &Path) -> BTreeSet<(u64, String)> {
+            let text = std::fs::read_to_string(tsv).expect("read oracle");
+            text.lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let (f, flag) = l.split_once('\t')?;
+                    Some((f.parse().ok()?, flag.trim().to_string()))
+                })
+                .filter(|(_, flag)| flag != "reused_ports")
+                .collect()
+        }
+
+        fn shared() -> Option<PathBuf> {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+            if dir.join("oracle").is_dir() {
+                return Some(dir);
+            }
+            assert!(
+                std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() != Ok("1"),
+                "shared captures missing at {}",
+                dir.display()
+            );
+            println!("skipped: no shared captures at {}", dir.display());
+            None
+        }
+
+        #[test]
+        fn flags_match_tshark_on_shared_captures() {
+            let Some(dir) = shared() else { return };
+            let mut names: Vec<String> = std::fs::read_dir(dir.join("oracle"))
+                .expect("oracle dir")
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".analysis.tsv").map(str::to_string))
+                .filter(|n| dir.join(n).is_file())
+                .collect();
+            names.sort();
+            assert!(!names.is_empty());
+            let (mut tp, mut fp_all, mut fn_all) = (0usize, 0usize, 0usize);
+            let mut misses: BTreeMap<String, usize> = BTreeMap::new();
+            for name in &names {
+                let want = theirs(&dir.join("oracle").join(format!("{name}.analysis.tsv")));
+                let got = ours(&dir.join(name));
+                let hit = want.intersection(&got).count();
+                let fps: Vec<_> = got.difference(&want).collect();
+                let fns: Vec<_> = want.difference(&got).collect();
+                for (_, flag) in fps.iter().chain(fns.iter()) {
+                    *misses.entry(flag.clone()).or_default() += 1;
+                }
+                if !want.is_empty() || !got.is_empty() {
+                    println!(
+                        "{name}: tshark {} ours {} hit {hit} missed {:?} extra {:?}",
+                        want.len(),
+                        got.len(),
+                        &fns[..fns.len().min(8)],
+                        &fps[..fps.len().min(8)]
+                    );
+                }
+                tp += hit;
+                fp_all += fps.len();
+                fn_all += fns.len();
+            }
+            let recall = tp as f64 / (tp + fn_all).max(1) as f64;
+            let precision = tp as f64 / (tp + fp_all).max(1) as f64;
+            println!(
+                "overall: {tp} matched, {fn_all} missed, {fp_all} extra: recall {recall:.4} \
+                 precision {precision:.4}; mismatches by flag {misses:?}"
+            );
+            assert!(recall >= 0.99, "recall {recall}");
+            assert!(precision >= 0.99, "precision {precision}");
+        }
     }
 }
