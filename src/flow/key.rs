@@ -18,9 +18,17 @@ impl FlowKey {
         let a = (src.ip(), src.port());
         let b = (dst.ip(), dst.port());
         if a <= b {
-            FlowKey { proto, lo: a, hi: b }
+            FlowKey {
+                proto,
+                lo: a,
+                hi: b,
+            }
         } else {
-            FlowKey { proto, lo: b, hi: a }
+            FlowKey {
+                proto,
+                lo: b,
+                hi: a,
+            }
         }
     }
 }

@@ -75,7 +75,9 @@ impl<T> Table<T> {
     }
 
     pub fn get_mut(&mut self, idx: u32) -> Option<&mut T> {
-        self.slots.get_mut(idx as usize).and_then(|s| s.value.as_mut())
+        self.slots
+            .get_mut(idx as usize)
+            .and_then(|s| s.value.as_mut())
     }
 
     /// Adds an entry at the tail of `list`. The key must not be in the table.

@@ -41,7 +41,7 @@
 //! packet the acknowledgement is applied before the FIN.
 //!
 //! # Ending
-//! A connection with a RST, or a FIN from both sides, lingers on a "closed" list for
+//! A connection with a RST, or with both sides' FINs acknowledged, lingers on a "closed" list for
 //! `closed_linger_ns` of capture time after its last packet, then [`FlowTracker::expire`]
 //! ends it ([`EndReason::Reset`] / [`EndReason::Closed`]). Open TCP connections idle beyond
 //! `tcp_idle_ns` and UDP flows idle beyond `udp_idle_ns` end with [`EndReason::Idle`]. The
@@ -52,11 +52,12 @@
 //! connections still lingering, which keep `Closed` / `Reset`.
 //!
 //! # Memory
-//! No per-packet storage. A table entry is `size_of::<Conn>()` (216 bytes on x86-64 with the
-//! sub-module skeletons; `ZeekState` grows it by its own size) plus the slab's links, key and
-//! time (~64 bytes) and the hash map's ~48 bytes; a TCP connection adds one boxed `TcpConn`
-//! (~230 bytes plus the `TcpAnalyzer` and two `StreamReassembler`s, whose buffers are capped
-//! by `max_reassembly_per_flow` and the global `max_reassembly_total`). The test
+//! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn>()` = 216 bytes
+//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 42-byte key, last
+//! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus
+//! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
+//! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
+//! `max_reassembly_per_flow` and the shared `max_reassembly_total`). The unit test
 //! `entry_sizes_stay_small` pins these numbers.
 
 use super::analysis::TcpAnalyzer;
@@ -94,6 +95,8 @@ struct Side {
     fin_acked: bool,
     state: TcpState,
     reasm_started: bool,
+    /// FIN seen but not yet handed to the sink (data before it still buffered).
+    fin_pending: bool,
     fin_delivered: bool,
 }
 
@@ -110,6 +113,7 @@ impl Side {
             fin_acked: false,
             state,
             reasm_started: false,
+            fin_pending: false,
             fin_delivered: false,
         }
     }
@@ -177,7 +181,7 @@ impl TcpConn {
         }
     }
     fn closed(&self) -> bool {
-        self.rst.is_some() || (self.sides[0].fin_seq.is_some() && self.sides[1].fin_seq.is_some())
+        self.rst.is_some() || (self.sides[0].fin_acked && self.sides[1].fin_acked)
     }
     fn states(&self) -> (TcpState, TcpState) {
         (self.sides[0].state, self.sides[1].state)
@@ -241,6 +245,8 @@ pub struct FlowTracker {
     table: Table<Conn>,
     budget: ReassemblyBudget,
     next_id: ConnId,
+    /// Scratch list of (id, slot, reason) for `expire`, reused between calls.
+    due: Vec<(ConnId, u32, EndReason)>,
 }
 
 impl FlowTracker {
@@ -253,6 +259,7 @@ impl FlowTracker {
             table: Table::new(),
             budget,
             next_id: 0,
+            due: Vec::new(),
         }
     }
     /// The limits in force.
@@ -311,7 +318,8 @@ impl FlowTracker {
         ended: &mut Vec<ConnSummary>,
     ) {
         let now_ns = ts_ns(now);
-        let mut due: Vec<(ConnId, u32, EndReason)> = Vec::new();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
         for (list, timeout) in [
             (ListId::Closed, self.config.closed_linger_ns),
             (ListId::Tcp, self.config.tcp_idle_ns),
@@ -335,9 +343,10 @@ impl FlowTracker {
             }
         }
         due.sort_unstable_by_key(|d| d.0);
-        for (_, idx, reason) in due {
+        for &(_, idx, reason) in &due {
             self.end_conn(idx, reason, sink, ended);
         }
+        self.due = due;
     }
 
     /// End of input: every connection still in the table ends, in id order.
@@ -383,7 +392,14 @@ impl FlowTracker {
         self.table.insert(key, conn, list, now_ns)
     }
 
-    fn new_conn(&mut self, proto: Proto, client: SocketAddr, server: SocketAddr, guessed: bool, frame: &RawFrame<'_>) -> Conn {
+    fn new_conn(
+        &mut self,
+        proto: Proto,
+        client: SocketAddr,
+        server: SocketAddr,
+        guessed: bool,
+        frame: &RawFrame<'_>,
+    ) -> Conn {
         let id = self.next_id;
         self.next_id += 1;
         Conn {
@@ -452,7 +468,11 @@ impl FlowTracker {
             Some(idx) => idx,
             None => {
                 let src_is_server = src.port() < 1024 && dst.port() >= 1024;
-                let (client, server) = if src_is_server { (dst, src) } else { (src, dst) };
+                let (client, server) = if src_is_server {
+                    (dst, src)
+                } else {
+                    (src, dst)
+                };
                 let mut conn = self.new_conn(Proto::Udp, client, server, src_is_server, frame);
                 if src_is_server {
                     conn.zeek.mark_flipped();
@@ -466,7 +486,8 @@ impl FlowTracker {
         };
         let dir = conn.dir_of(src);
         account(conn, dir, frame, payload_len);
-        conn.zeek.observe_udp(dir, u32::try_from(payload_len).unwrap_or(u32::MAX));
+        conn.zeek
+            .observe_udp(dir, u32::try_from(payload_len).unwrap_or(u32::MAX));
         let ctx = SegmentCtx {
             frame: frame.number,
             ts: frame.ts,
@@ -524,7 +545,11 @@ impl FlowTracker {
             Some(idx) => idx,
             None => {
                 let (sender_is_client, guessed) = tcp_roles(tcp);
-                let (client, server) = if sender_is_client { (src, dst) } else { (dst, src) };
+                let (client, server) = if sender_is_client {
+                    (src, dst)
+                } else {
+                    (dst, src)
+                };
                 let mut conn = self.new_conn(Proto::Tcp, client, server, guessed, frame);
                 if !sender_is_client {
                     conn.zeek.mark_flipped();
@@ -548,7 +573,10 @@ impl FlowTracker {
         flow.new_conn = new_conn;
         if reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
-            append_note(&mut flow.note, "reused ports: SYN on the 4-tuple of an earlier connection");
+            append_note(
+                &mut flow.note,
+                "reused ports: SYN on the 4-tuple of an earlier connection",
+            );
         }
         let list = conn.list();
         self.table.touch(idx, list, now_ns);
@@ -735,7 +763,8 @@ fn tcp_step(
     if syn && !ack && t.hs_syn.is_none() {
         t.hs_syn = Some(mark);
         t.hs_client = Some(dir);
-    } else if syn && ack && t.hs_synack.is_none() && t.hs_syn.is_some() && t.hs_client != Some(dir) {
+    } else if syn && ack && t.hs_synack.is_none() && t.hs_syn.is_some() && t.hs_client != Some(dir)
+    {
         t.hs_synack = Some(mark);
     } else if t.hs_synack.is_some()
         && t.hs_ack.is_none()
@@ -798,7 +827,12 @@ fn tcp_step(
         let mut n = if peer.saw_syn {
             let want = peer.isn.wrapping_add(1);
             if tcp.ack == want {
-                format!("ack {} = {} ISN {} + 1 ✓", tcp.ack, role(dir.reverse()), peer.isn)
+                format!(
+                    "ack {} = {} ISN {} + 1 ✓",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn
+                )
             } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
                 format!(
                     "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
@@ -1004,13 +1038,25 @@ fn tcp_step(
         let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
         t.reasm[r].acked(tcp.ack, ctx, sh.budget, &mut out);
     }
-    if fin && !t.sides[s].fin_delivered {
-        t.sides[s].fin_delivered = true;
-        if t.sides[s].reasm_started {
-            let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
-            t.reasm[s].flush(ctx, sh.budget, &mut out);
+    // The FIN reaches the sink in stream order: at once when nothing is buffered before
+    // it, else when the buffer drains or the peer acknowledges the FIN (gaps reported).
+    if fin && !t.sides[s].fin_delivered && !t.sides[s].fin_pending {
+        t.sides[s].fin_pending = true;
+    }
+    for d in [dir, dir.reverse()] {
+        let i = d.index();
+        let side = &t.sides[i];
+        if side.fin_pending
+            && (!side.reasm_started || t.reasm[i].buffered() == 0 || side.fin_acked || rst)
+        {
+            t.sides[i].fin_pending = false;
+            t.sides[i].fin_delivered = true;
+            if t.sides[i].reasm_started {
+                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
+                t.reasm[i].flush(ctx, sh.budget, &mut out);
+            }
+            sh.sink.on_fin(id, d, ctx);
         }
-        sh.sink.on_fin(id, dir, ctx);
     }
     if rst {
         for d in [dir, dir.reverse()] {

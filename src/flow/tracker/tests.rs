@@ -18,16 +18,24 @@ struct RecSink {
 
 impl StreamSink for RecSink {
     fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.events
-            .push(format!("data {conn} {} {} f{}", dir.as_str(), data.len(), ctx.frame));
+        self.events.push(format!(
+            "data {conn} {} {} f{}",
+            dir.as_str(),
+            data.len(),
+            ctx.frame
+        ));
     }
     fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
         self.events
             .push(format!("gap {conn} {} {len} f{}", dir.as_str(), ctx.frame));
     }
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.events
-            .push(format!("dgram {conn} {} {} f{}", dir.as_str(), data.len(), ctx.frame));
+        self.events.push(format!(
+            "dgram {conn} {} {} f{}",
+            dir.as_str(),
+            data.len(),
+            ctx.frame
+        ));
     }
     fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
         self.events
@@ -69,7 +77,12 @@ fn tcp_info(src: SocketAddr, dst: SocketAddr, flags: u16, seq: u32, ack: u32, le
     }
 }
 
-fn packet<'a>(src: SocketAddr, dst: SocketAddr, transport: Transport, payload: &'a [u8]) -> DecodedPacket<'a> {
+fn packet<'a>(
+    src: SocketAddr,
+    dst: SocketAddr,
+    transport: Transport,
+    payload: &'a [u8],
+) -> DecodedPacket<'a> {
     DecodedPacket {
         layers: ArrayVec::new(),
         link: LinkInfo::default(),
@@ -135,7 +148,15 @@ impl Harness {
         let p = packet(addr(src), addr(dst), Transport::Tcp(tcp), data);
         self.ft.process(&frame, &p, &mut self.sink, &mut self.ended)
     }
-    fn send(&mut self, src: &str, dst: &str, flags: u16, seq: u32, ack: u32, data: &[u8]) -> PacketFlow {
+    fn send(
+        &mut self,
+        src: &str,
+        dst: &str,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        data: &[u8],
+    ) -> PacketFlow {
         let tcp = tcp_info(addr(src), addr(dst), flags, seq, ack, data.len() as u32);
         self.send_info(src, dst, tcp, data)
     }
@@ -191,13 +212,28 @@ fn handshake_data_and_four_way_close() {
     let mut h = Harness::new();
     let f = h.c(SYN, 1000, 0, b"");
     check(&f, Some(Step::Handshake(1)), 0, 0, (SynSent, Listen));
-    assert_eq!((f.conn, f.dir, f.new_conn), (Some(0), Some(Direction::ToServer), true));
+    assert_eq!(
+        (f.conn, f.dir, f.new_conn),
+        (Some(0), Some(Direction::ToServer), true)
+    );
     let f = h.s(SYN | ACK, 5000, 1001, b"");
-    check(&f, Some(Step::Handshake(2)), 0, 1, (Established, SynReceived));
+    check(
+        &f,
+        Some(Step::Handshake(2)),
+        0,
+        1,
+        (Established, SynReceived),
+    );
     assert_eq!(note(&f), "ack 1001 = client ISN 1000 + 1 ✓");
     assert_eq!((f.dir, f.new_conn), (Some(Direction::ToClient), false));
     let f = h.c(ACK, 1001, 5001, b"");
-    check(&f, Some(Step::Handshake(3)), 1, 1, (Established, Established));
+    check(
+        &f,
+        Some(Step::Handshake(3)),
+        1,
+        1,
+        (Established, Established),
+    );
     assert_eq!(note(&f), "ack 5001 = server ISN 5000 + 1 ✓");
     let f = h.c(PSH | ACK, 1001, 5001, b"GET");
     check(&f, None, 1, 1, (Established, Established));
@@ -221,9 +257,27 @@ fn handshake_data_and_four_way_close() {
     assert_eq!(c.server, addr(SERVER));
     assert!(!c.roles_guessed);
     assert_eq!((c.first_frame, c.last_frame), (1, 9));
-    assert_eq!(c.packets, PerDir { to_server: 5, to_client: 4 });
-    assert_eq!(c.bytes, PerDir { to_server: 500, to_client: 400 });
-    assert_eq!(c.payload, PerDir { to_server: 3, to_client: 4 });
+    assert_eq!(
+        c.packets,
+        PerDir {
+            to_server: 5,
+            to_client: 4
+        }
+    );
+    assert_eq!(
+        c.bytes,
+        PerDir {
+            to_server: 500,
+            to_client: 400
+        }
+    );
+    assert_eq!(
+        c.payload,
+        PerDir {
+            to_server: 3,
+            to_client: 4
+        }
+    );
     assert_eq!(c.handshake.frames, [Some(1), Some(2), Some(3)]);
     assert!(c.handshake.complete);
     assert_eq!(c.handshake.syn_to_synack_ns, Some(1_000_000));
@@ -253,7 +307,10 @@ fn three_packet_close() {
     check(&f, Some(Step::Teardown(4)), 2, 2, (TimeWait, Closed));
     h.finish();
     let c = &h.ended[0];
-    assert_eq!(c.teardown.description, "three-packet close (FIN piggy-backed on the ACK)");
+    assert_eq!(
+        c.teardown.description,
+        "three-packet close (FIN piggy-backed on the ACK)"
+    );
     assert_eq!(c.teardown.frames, vec![4, 5, 6]);
 }
 
@@ -294,7 +351,10 @@ fn half_close_then_server_keeps_sending() {
     h.finish();
     let c = &h.ended[0];
     assert_eq!(c.teardown.kind, TeardownKind::HalfClose);
-    assert_eq!(c.teardown.description, "half-close: only the client sent FIN");
+    assert_eq!(
+        c.teardown.description,
+        "half-close: only the client sent FIN"
+    );
     assert_eq!(c.end_reason, EndReason::EndOfInput);
     assert_eq!(c.final_state, Some((FinWait2, CloseWait)));
 }
@@ -311,7 +371,10 @@ fn rst_abort_in_established() {
     let c = &h.ended[0];
     assert_eq!(c.teardown.kind, TeardownKind::Rst);
     assert_eq!(c.teardown.initiator, Some(Direction::ToClient));
-    assert_eq!(c.teardown.description, "abort by RST from server in ESTABLISHED");
+    assert_eq!(
+        c.teardown.description,
+        "abort by RST from server in ESTABLISHED"
+    );
     assert_eq!(c.teardown.frames, vec![5]);
     assert_eq!(c.end_reason, EndReason::Reset);
 }
@@ -371,11 +434,23 @@ fn missing_syn_guesses_roles_and_bases() {
 fn syn_ack_first_then_syn_reordered() {
     let mut h = Harness::new();
     let f = h.s(SYN | ACK, 5000, 1001, b"");
-    check(&f, Some(Step::Handshake(2)), 0, 1, (Established, SynReceived));
+    check(
+        &f,
+        Some(Step::Handshake(2)),
+        0,
+        1,
+        (Established, SynReceived),
+    );
     let f = h.c(SYN, 1000, 0, b"");
     assert_eq!((f.conn, f.rel_seq), (Some(0), Some(0)));
     let f = h.c(ACK, 1001, 5001, b"");
-    check(&f, Some(Step::Handshake(3)), 1, 1, (Established, Established));
+    check(
+        &f,
+        Some(Step::Handshake(3)),
+        1,
+        1,
+        (Established, Established),
+    );
     h.finish();
     let c = &h.ended[0];
     assert!(!c.roles_guessed, "the client's SYN turned up");
@@ -396,7 +471,10 @@ fn port_reuse_after_close_gets_new_id() {
     assert!(f.analysis.has(AnalysisFlags::REUSED_PORTS));
     check(&f, Some(Step::Handshake(1)), 0, 0, (SynSent, Listen));
     assert_eq!(h.ended.len(), 1);
-    assert_eq!((h.ended[0].id, h.ended[0].end_reason), (0, EndReason::Reused));
+    assert_eq!(
+        (h.ended[0].id, h.ended[0].end_reason),
+        (0, EndReason::Reused)
+    );
     assert_eq!(h.sink.events.last().map(String::as_str), Some("close 0"));
 }
 
@@ -405,7 +483,10 @@ fn udp_dns_roles() {
     let mut h = Harness::new();
     // Query first: the sender is the client.
     let f = h.udp("10.0.0.1:40001", "8.8.8.8:53", b"query");
-    assert_eq!((f.conn, f.dir, f.new_conn), (Some(0), Some(Direction::ToServer), true));
+    assert_eq!(
+        (f.conn, f.dir, f.new_conn),
+        (Some(0), Some(Direction::ToServer), true)
+    );
     assert_eq!(f.state, None);
     let f = h.udp("8.8.8.8:53", "10.0.0.1:40001", b"answer");
     assert_eq!((f.conn, f.dir), (Some(0), Some(Direction::ToClient)));
@@ -414,7 +495,11 @@ fn udp_dns_roles() {
     assert_eq!((f.conn, f.dir), (Some(1), Some(Direction::ToClient)));
     assert_eq!(
         h.sink.events,
-        vec!["dgram 0 to_server 5 f1", "dgram 0 to_client 6 f2", "dgram 1 to_client 6 f3"]
+        vec![
+            "dgram 0 to_server 5 f1",
+            "dgram 0 to_client 6 f2",
+            "dgram 1 to_client 6 f3"
+        ]
     );
     // Idle beyond 60 s: both end.
     h.advance_secs(59.0);
@@ -428,7 +513,13 @@ fn udp_dns_roles() {
     assert_eq!(c.client, addr("10.0.0.1:40002"));
     assert_eq!(c.server, addr("8.8.4.4:53"));
     assert!(c.roles_guessed);
-    assert_eq!(c.payload, PerDir { to_server: 0, to_client: 6 });
+    assert_eq!(
+        c.payload,
+        PerDir {
+            to_server: 0,
+            to_client: 6
+        }
+    );
     assert_eq!(c.end_reason, EndReason::Idle);
     assert_eq!(c.final_state, None);
     assert!(!h.ended[0].roles_guessed);
@@ -449,7 +540,10 @@ fn eviction_at_max_flows_takes_the_oldest_idle() {
     assert_eq!(h.ft.stats().evicted_flows, 1);
     assert_eq!(h.ft.active(), 2);
     assert_eq!(h.ended.len(), 1);
-    assert_eq!((h.ended[0].id, h.ended[0].end_reason), (1, EndReason::Evicted));
+    assert_eq!(
+        (h.ended[0].id, h.ended[0].end_reason),
+        (1, EndReason::Evicted)
+    );
     h.finish();
     let ids: Vec<ConnId> = h.ended.iter().map(|c| c.id).collect();
     assert_eq!(ids, vec![1, 0, 2]);
@@ -471,7 +565,10 @@ fn closed_connections_linger_then_expire() {
     h.advance_secs(2.5);
     h.expire();
     assert_eq!(h.ended.len(), 1);
-    assert_eq!((h.ended[0].id, h.ended[0].end_reason), (0, EndReason::Reset));
+    assert_eq!(
+        (h.ended[0].id, h.ended[0].end_reason),
+        (0, EndReason::Reset)
+    );
     assert_eq!(h.ft.active(), 1);
 }
 
@@ -511,10 +608,22 @@ fn fast_open_syn_data() {
         "SYN: client ISN 1000; 86 bytes of data in the SYN (TCP Fast Open)"
     );
     let f = h.s(SYN | ACK, 5000, 1087, b"");
-    check(&f, Some(Step::Handshake(2)), 0, 87, (Established, SynReceived));
+    check(
+        &f,
+        Some(Step::Handshake(2)),
+        0,
+        87,
+        (Established, SynReceived),
+    );
     assert!(note(&f).ends_with("✓ (TCP Fast Open)"), "{}", note(&f));
     let f = h.c(ACK, 1087, 5001, b"");
-    check(&f, Some(Step::Handshake(3)), 87, 1, (Established, Established));
+    check(
+        &f,
+        Some(Step::Handshake(3)),
+        87,
+        1,
+        (Established, Established),
+    );
     assert_eq!(h.ft.stats().conns, 1);
 }
 
@@ -522,18 +631,32 @@ fn fast_open_syn_data() {
 fn non_flow_packets_get_no_conn() {
     let mut h = Harness::new();
     let frame = h.next_frame();
-    let mut p = packet(addr(CLIENT), addr(SERVER), Transport::Tcp(tcp_info(addr(CLIENT), addr(SERVER), SYN, 1, 0, 0)), b"");
+    let mut p = packet(
+        addr(CLIENT),
+        addr(SERVER),
+        Transport::Tcp(tcp_info(addr(CLIENT), addr(SERVER), SYN, 1, 0, 0)),
+        b"",
+    );
     p.fragment_pending = true;
-    assert_eq!(h.ft.process(&frame, &p, &mut h.sink, &mut h.ended), PacketFlow::default());
+    assert_eq!(
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        PacketFlow::default()
+    );
     p.fragment_pending = false;
     p.transport = Some(Transport::Icmpv4(crate::decode::IcmpInfo {
         icmp_type: 8,
         code: 0,
         echo: Some((1, 1)),
     }));
-    assert_eq!(h.ft.process(&frame, &p, &mut h.sink, &mut h.ended), PacketFlow::default());
+    assert_eq!(
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        PacketFlow::default()
+    );
     p.net = None;
-    assert_eq!(h.ft.process(&frame, &p, &mut h.sink, &mut h.ended), PacketFlow::default());
+    assert_eq!(
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        PacketFlow::default()
+    );
     assert_eq!(h.ft.stats().conns, 0);
 }
 
@@ -541,8 +664,11 @@ fn non_flow_packets_get_no_conn() {
 fn entry_sizes_stay_small() {
     use std::mem::size_of;
     let conn = size_of::<Conn>() - size_of::<ZeekState>();
+    assert!(size_of::<FlowKey>() <= 44);
     let tcp = size_of::<TcpConn>() - size_of::<TcpAnalyzer>() - 2 * size_of::<StreamReassembler>();
-    eprintln!("SIZES conn {conn} tcp {tcp} slot {}", size_of::<Option<Conn>>());
     assert!(conn <= 216, "Conn without ZeekState is {conn} bytes");
-    assert!(tcp <= 232, "TcpConn without analyzer and reassemblers is {tcp} bytes");
+    assert!(
+        tcp <= 224,
+        "TcpConn without analyzer and reassemblers is {tcp} bytes"
+    );
 }
