@@ -213,7 +213,11 @@ pub struct DecodeIssue {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IssueKind {
     /// The header needs `needed` bytes and only `had` were captured.
-    TooShort { needed: u32, had: u32, snaplen_cut: bool },
+    TooShort {
+        needed: u32,
+        had: u32,
+        snaplen_cut: bool,
+    },
     /// A field's value is impossible (e.g. "IHL 3 is below the minimum 5").
     Malformed(String),
     /// The link type is not one layerscope decodes.
