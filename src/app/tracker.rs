@@ -112,8 +112,6 @@ enum Kind {
     DnsTcp(Box<[DnsTcpDir; 2]>),
     /// UDP datagrams (DNS when they parse as DNS).
     Datagrams,
-    /// A TCP stream that is neither HTTP nor DNS.
-    Other,
 }
 
 #[derive(Debug)]
@@ -287,14 +285,14 @@ impl StreamSink for AppTracker {
             .or_insert_with(|| ConnApp::new(Kind::Undecided));
         state.dns_port |= port_dns;
         if let Kind::Undecided | Kind::Datagrams = state.kind {
-            state.kind = if state.dns_port {
-                Kind::DnsTcp(Box::default())
-            } else if classify_start(data) != Start::No {
-                Kind::Http(Box::new(HttpConn::new()))
-            } else if looks_like_dns_tcp(data) {
+            // Each HTTP direction is detected on its own content (a direction that does
+            // not start like HTTP stops itself), so only DNS needs deciding here.
+            state.kind = if state.dns_port
+                || (classify_start(data) == Start::No && looks_like_dns_tcp(data))
+            {
                 Kind::DnsTcp(Box::default())
             } else {
-                Kind::Other
+                Kind::Http(Box::new(HttpConn::new()))
             };
         }
         let mut layer = None;
@@ -332,7 +330,7 @@ impl StreamSink for AppTracker {
                 }
                 self.dns_found = found;
             }
-            Kind::Undecided | Kind::Datagrams | Kind::Other => {}
+            Kind::Undecided | Kind::Datagrams => {}
         }
         if let Some(name) = layer {
             self.mark(name, ctx.frame);
@@ -363,7 +361,7 @@ impl StreamSink for AppTracker {
                 d.stopped = true;
                 d.buf = Vec::new();
             }
-            Kind::Undecided | Kind::Datagrams | Kind::Other => {}
+            Kind::Undecided | Kind::Datagrams => {}
         }
     }
 
@@ -1025,5 +1023,71 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         t.on_datagram(24, ToServer, QUERY, ctx(5, 0));
         t.on_datagram(24, ToServer, &QUERY[..20], ctx(6, 0));
         assert_eq!(dns_events(&mut t).len(), 2);
+    }
+
+    #[test]
+    fn response_to_a_malformed_request_is_kept() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(30, ToServer, b"GET / HTTP/1.\r\n\r\n", ctx(14, 0));
+        t.on_data(
+            30,
+            ToClient,
+            b"HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad",
+            ctx(16, 1),
+        );
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(
+            (tx[0].request_frame, tx[0].response_frame, tx[0].status),
+            (None, Some(16), Some(400))
+        );
+        assert!(has_note(
+            &tx[0],
+            "response without a request seen (request lost or before the capture)"
+        ));
+        assert_eq!(t.layer_of_frame(14), None);
+        assert_eq!(t.layer_of_frame(16), Some(LayerName::Http));
+    }
+
+    #[test]
+    fn arbitrary_bytes_and_gaps_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let seeds: [&[u8]; 3] = [
+            CHUNKED,
+            b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+            QUERY,
+        ];
+        let mut t = AppTracker::new(AppConfig {
+            max_http_head: 256,
+            ..AppConfig::default()
+        });
+        for round in 0..3000u64 {
+            let conn = round % 7;
+            let seed = seeds[(next() % 3) as usize];
+            let mut buf = seed.to_vec();
+            for _ in 0..(next() % 4) {
+                let i = (next() as usize) % buf.len();
+                buf[i] = next() as u8;
+            }
+            let cut = (next() as usize) % (buf.len() + 1);
+            let dir = if next() % 2 == 0 { ToServer } else { ToClient };
+            match next() % 10 {
+                0 => t.on_gap(conn, dir, next() % 5000, ctx(round, 0)),
+                1 => t.on_fin(conn, dir, ctx(round, 0)),
+                2 => t.on_close(conn),
+                3 => t.on_datagram(conn + 100, dir, &buf[..cut], ctx(round, 0)),
+                _ => t.on_data(conn, dir, &buf[..cut], ctx(round, 0)),
+            }
+            let _ = t.drain_events().count();
+        }
+        for c in 0..7 {
+            t.on_close(c);
+        }
     }
 }
