@@ -94,6 +94,7 @@ impl Pipeline {
         if packet.issue.is_some() {
             self.summary.decode_issues += 1;
         }
+        self.app.set_frame_ports(frame.number, packet.ports());
         let flow = self
             .flows
             .process(frame, &packet, &mut self.app, &mut self.ended);

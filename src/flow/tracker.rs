@@ -1035,8 +1035,14 @@ fn tcp_step(
         }
     }
     if ack && !rst && t.sides[r].reasm_started {
+        // The peer's FIN takes one sequence number but carries no byte: an ACK of the FIN
+        // acknowledges the stream only up to the FIN, never a missing byte after it.
+        let stream_ack = match t.sides[r].fin_seq {
+            Some(fs) if seq_ge(tcp.ack, fs) => fs,
+            _ => tcp.ack,
+        };
         let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
-        t.reasm[r].acked(tcp.ack, ctx, sh.budget, &mut out);
+        t.reasm[r].acked(stream_ack, ctx, sh.budget, &mut out);
     }
     // The FIN reaches the sink in stream order: at once when nothing is buffered before
     // it, else when the buffer drains or the peer acknowledges the FIN (gaps reported).
