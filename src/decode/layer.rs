@@ -89,12 +89,16 @@ impl LayerName {
     /// the presentation layer (6), between TCP and the application protocol it carries.
     pub fn osi(self) -> Osi {
         match self {
-            LayerName::Eth | LayerName::Vlan | LayerName::Sll | LayerName::Sll2 | LayerName::Null => {
-                Osi::DataLink
-            }
-            LayerName::Arp | LayerName::Ipv4 | LayerName::Ipv6 | LayerName::Icmp | LayerName::Icmpv6 => {
-                Osi::Network
-            }
+            LayerName::Eth
+            | LayerName::Vlan
+            | LayerName::Sll
+            | LayerName::Sll2
+            | LayerName::Null => Osi::DataLink,
+            LayerName::Arp
+            | LayerName::Ipv4
+            | LayerName::Ipv6
+            | LayerName::Icmp
+            | LayerName::Icmpv6 => Osi::Network,
             LayerName::Tcp | LayerName::Udp | LayerName::Quic => Osi::Transport,
             LayerName::Tls => Osi::Presentation,
             LayerName::Http | LayerName::Dns => Osi::Application,

@@ -5,7 +5,10 @@
 //! parsed and a [`DecodeIssue`] naming the layer, the byte offset and what was wrong.
 
 mod decoder;
+mod defrag;
 mod layer;
+mod link;
+mod tcp_options;
 
 pub use decoder::{Decoder, DecoderLimits, DecoderStats};
 pub use layer::{LayerName, Osi};
@@ -213,7 +216,11 @@ pub struct DecodeIssue {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IssueKind {
     /// The header needs `needed` bytes and only `had` were captured.
-    TooShort { needed: u32, had: u32, snaplen_cut: bool },
+    TooShort {
+        needed: u32,
+        had: u32,
+        snaplen_cut: bool,
+    },
     /// A field's value is impossible (e.g. "IHL 3 is below the minimum 5").
     Malformed(String),
     /// The link type is not one layerscope decodes.
@@ -293,3 +300,6 @@ impl<'a> DecodedPacket<'a> {
         let _ = self.layers.try_push(Layer { name, offset, len });
     }
 }
+
+#[cfg(test)]
+mod oracle_check;

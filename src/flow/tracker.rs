@@ -36,7 +36,12 @@ impl FlowTracker {
     }
     /// Ends connections idle at `now` (call between packets, e.g. once per second of
     /// capture time, and periodically in live capture).
-    pub fn expire(&mut self, now: Timestamp, sink: &mut dyn StreamSink, ended: &mut Vec<ConnSummary>) {
+    pub fn expire(
+        &mut self,
+        now: Timestamp,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) {
         let _ = (now, sink, ended);
     }
     /// End of input: every connection still in the table ends, in id order.
