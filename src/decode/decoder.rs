@@ -443,7 +443,6 @@ impl Decoder {
                         channel_id: (),
                     };
                     completed = self.fragment(
-                        fr,
                         FragmentIn {
                             id,
                             offset: h.fragments_offset(),
@@ -503,7 +502,6 @@ impl Decoder {
                         channel_id: (),
                     };
                     completed = self.fragment(
-                        fr,
                         FragmentIn {
                             id,
                             offset: f.fragment_offset(),
@@ -548,7 +546,6 @@ impl Decoder {
     /// Handles one IP fragment; returns the completed datagram when this fragment ends it.
     fn fragment(
         &mut self,
-        fr: Frame<'_>,
         f: FragmentIn<'_, '_>,
         now_ns: i64,
         out: &mut DecodedPacket<'_>,
@@ -583,7 +580,6 @@ impl Decoder {
                     offset: u32_of(f.ip_off),
                     kind: IssueKind::Malformed(format!("fragment not reassembled: {e}")),
                 });
-                let _ = fr;
                 None
             }
         }
@@ -797,13 +793,12 @@ fn icmp_info(s: &[u8], echo_reply: u8, echo_request: u8) -> IcmpInfo {
     let icmp_type = s.first().copied().unwrap_or(0);
     let code = s.get(1).copied().unwrap_or(0);
     let echo = if icmp_type == echo_reply || icmp_type == echo_request {
-        match s.get(4..8) {
-            Some(b) => Some((
+        s.get(4..8).map(|b| {
+            (
                 u16::from_be_bytes([b[0], b[1]]),
                 u16::from_be_bytes([b[2], b[3]]),
-            )),
-            None => None,
-        }
+            )
+        })
     } else {
         None
     };
@@ -926,5 +921,640 @@ fn map_len_err(fr: Frame<'_>, l: &LenError, base: usize, ip_hint: &'static str) 
         layer: name,
         offset: u32_of(offset),
         kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use etherparse::{PacketBuilder, VlanId};
+
+    const MAC_A: [u8; 6] = [0, 1, 2, 3, 4, 5];
+    const MAC_B: [u8; 6] = [0xa, 0xb, 0xc, 0xd, 0xe, 0xf];
+
+    fn frame(link: u32, data: &[u8]) -> RawFrame<'_> {
+        frame_at(link, data, 0, data.len())
+    }
+
+    fn frame_at(link: u32, data: &[u8], secs: i64, orig_len: usize) -> RawFrame<'_> {
+        RawFrame {
+            number: 1,
+            ts: Timestamp {
+                secs,
+                nanos: 0,
+                precision: 6,
+            },
+            link: LinkType(link),
+            interface: 0,
+            orig_len: orig_len as u32,
+            data,
+        }
+    }
+
+    /// (name, offset, len)
+    type LayerRow = (&'static str, u32, u32);
+    /// (layer, offset, needed, had)
+    type IssueRow = (&'static str, u32, u32, u32);
+
+    fn stack(p: &DecodedPacket<'_>) -> Vec<LayerRow> {
+        p.layers
+            .iter()
+            .map(|l| (l.name.as_str(), l.offset, l.len))
+            .collect()
+    }
+
+    fn eth(ether_type: u16) -> Vec<u8> {
+        let mut v = MAC_B.to_vec();
+        v.extend_from_slice(&MAC_A);
+        v.extend_from_slice(&ether_type.to_be_bytes());
+        v
+    }
+
+    /// IPv4 header (checksum left 0: the decoder does not verify it).
+    fn ipv4(total_len: u16, ident: u16, frag: u16, proto: u8) -> Vec<u8> {
+        let mut v = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        v[2..4].copy_from_slice(&total_len.to_be_bytes());
+        v[4..6].copy_from_slice(&ident.to_be_bytes());
+        v[6..8].copy_from_slice(&frag.to_be_bytes());
+        v
+    }
+
+    fn ipv6(payload_len: u16, next: u8) -> Vec<u8> {
+        let mut v = vec![0x60, 0, 0, 0, 0, 0, next, 64];
+        v[4..6].copy_from_slice(&payload_len.to_be_bytes());
+        v.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        v.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        v
+    }
+
+    /// TCP header, data offset 5, flags as given.
+    fn tcp(seq: u32, flags: u8) -> Vec<u8> {
+        let mut v = vec![0x04, 0xd2, 0, 80];
+        v.extend_from_slice(&seq.to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        v
+    }
+
+    fn udp(len: u16) -> Vec<u8> {
+        let mut v = vec![0x30, 0x39, 0, 53];
+        v.extend_from_slice(&len.to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v
+    }
+
+    fn eth_ipv4_tcp() -> Vec<u8> {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(40, 1, 0x4000, 6));
+        p.extend(tcp(1000, 0x02));
+        p
+    }
+
+    #[test]
+    fn ethernet_ipv4_tcp_syn_with_options() {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(60, 7, 0x4000, 6));
+        let mut t = tcp(0x0102_0304, 0x02);
+        t[12] = 0xa0; // data offset 10 = 40 bytes
+        t.extend_from_slice(&[
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 1, 3, 3, 7,
+        ]);
+        p.extend(t);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, 40)]
+        );
+        assert_eq!(pkt.link.src_mac, Some(MAC_A));
+        assert_eq!(pkt.link.dst_mac, Some(MAC_B));
+        assert_eq!(pkt.link.ether_type, Some(0x0800));
+        let net = pkt.net.as_ref().unwrap();
+        assert_eq!(net.src, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            (net.protocol, net.ttl, net.ident, net.total_len),
+            (6, 64, 7, 60)
+        );
+        assert_eq!(net.fragment, None);
+        let t = pkt.tcp().unwrap();
+        assert_eq!((t.src_port, t.dst_port, t.seq), (1234, 80, 0x0102_0304));
+        assert_eq!(t.flags.to_string(), "SYN");
+        assert_eq!((t.header_len, t.window, t.payload_len), (40, 0xffff, 0));
+        assert_eq!(t.options.mss, Some(1460));
+        assert_eq!(t.options.window_scale, Some(7));
+        assert_eq!(t.options.timestamps, Some((9, 0)));
+        assert!(t.options.sack_permitted);
+        assert!(pkt.payload.is_empty());
+        assert_eq!(pkt.payload_offset, 74);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn every_truncation_of_ethernet_ipv4_tcp() {
+        let p = eth_ipv4_tcp();
+        assert_eq!(p.len(), 54);
+        let mut d = Decoder::new();
+        for n in 0..=54usize {
+            let pkt = d.decode(&frame_at(1, &p[..n], 0, 54));
+            let got = stack(&pkt);
+            let issue = pkt.issue.clone();
+            let (want, want_issue): (Vec<LayerRow>, Option<IssueRow>) = match n {
+                0 => (vec![], Some(("eth", 0, 14, 0))),
+                1..=13 => (vec![("eth", 0, n as u32)], Some(("eth", 0, 14, n as u32))),
+                14 => (vec![("eth", 0, 14)], Some(("ipv4", 14, 20, 0))),
+                15..=33 => (
+                    vec![("eth", 0, 14), ("ipv4", 14, n as u32 - 14)],
+                    Some(("ipv4", 14, 20, n as u32 - 14)),
+                ),
+                34 => (
+                    vec![("eth", 0, 14), ("ipv4", 14, 20)],
+                    Some(("tcp", 34, 20, 0)),
+                ),
+                35..=53 => (
+                    vec![("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, n as u32 - 34)],
+                    Some(("tcp", 34, 20, n as u32 - 34)),
+                ),
+                _ => (
+                    vec![("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, 20)],
+                    None,
+                ),
+            };
+            assert_eq!(got, want, "cut at {n}");
+            match (issue, want_issue) {
+                (None, None) => {}
+                (Some(i), Some((layer, offset, needed, had))) => {
+                    assert_eq!(i.layer, layer, "cut at {n}");
+                    assert_eq!(i.offset, offset, "cut at {n}");
+                    assert_eq!(
+                        i.kind,
+                        IssueKind::TooShort {
+                            needed,
+                            had,
+                            snaplen_cut: true
+                        },
+                        "cut at {n}"
+                    );
+                }
+                (i, w) => panic!("cut at {n}: issue {i:?}, expected {w:?}"),
+            }
+            assert_eq!(pkt.transport.is_some(), n == 54, "cut at {n}");
+        }
+        assert_eq!(d.stats().decode_issues, 54);
+        let pkt = d.decode(&frame_at(1, &p[..46], 0, 54));
+        assert_eq!(
+            pkt.issue.unwrap().to_string(),
+            "tcp header needs 20 bytes, 12 captured (cut by the snaplen)"
+        );
+    }
+
+    #[test]
+    fn tcp_len_comes_from_the_ip_header_when_the_snaplen_cut_the_payload() {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(140, 1, 0, 6));
+        p.extend(tcp(5, 0x18));
+        p.extend_from_slice(b"GET / ");
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame_at(1, &p, 0, 154));
+        assert_eq!(pkt.tcp().unwrap().payload_len, 100);
+        assert_eq!(pkt.payload, b"GET / ");
+        assert_eq!(pkt.payload_offset, 54);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn vlan_and_qinq() {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .single_vlan(VlanId::try_new(100).unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5353, 53);
+        let mut p = Vec::new();
+        b.write(&mut p, b"abcd").unwrap();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [
+                ("eth", 0, 14),
+                ("vlan", 14, 4),
+                ("ipv4", 18, 20),
+                ("udp", 38, 8)
+            ]
+        );
+        assert_eq!(pkt.link.vlans.as_slice(), &[100]);
+        assert_eq!(pkt.payload, b"abcd");
+
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .double_vlan(VlanId::try_new(10).unwrap(), VlanId::try_new(20).unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5353, 53);
+        let mut p = Vec::new();
+        b.write(&mut p, b"abcd").unwrap();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [
+                ("eth", 0, 14),
+                ("vlan", 14, 4),
+                ("vlan", 18, 4),
+                ("ipv4", 22, 20),
+                ("udp", 42, 8)
+            ]
+        );
+        assert_eq!(pkt.link.vlans.as_slice(), &[10, 20]);
+        assert_eq!(pkt.link.ether_type, Some(0x0800));
+        assert_eq!(pkt.udp().unwrap().length, 12);
+    }
+
+    #[test]
+    fn linux_sll_and_sll2() {
+        // SLL: outgoing (4), ARPHRD_ETHER, address length 6, address, 2 pad, IPv4.
+        let mut p = vec![0, 4, 0, 1, 0, 6, 0, 1, 2, 3, 4, 5, 0, 0, 8, 0];
+        p.extend(ipv4(28, 1, 0, 17));
+        p.extend(udp(8));
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(113, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("sll", 0, 16), ("ipv4", 16, 20), ("udp", 36, 8)]
+        );
+        assert_eq!(pkt.link.src_mac, Some(MAC_A));
+
+        // SLL2: protocol IPv6, reserved, ifindex 2, ARPHRD_ETHER, packet type 0, addr len 6.
+        let mut p = vec![
+            0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0, 1, 2, 3, 4, 5, 0, 0,
+        ];
+        p.extend(ipv6(20, 6));
+        p.extend(tcp(1, 0x10));
+        let pkt = d.decode(&frame(276, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("sll2", 0, 20), ("ipv6", 20, 40), ("tcp", 60, 20)]
+        );
+        assert_eq!(pkt.link.ether_type, Some(0x86dd));
+        assert_eq!(pkt.link.src_mac, Some(MAC_A));
+        assert!(pkt.tcp().unwrap().flags.ack());
+
+        let pkt = d.decode(&frame_at(276, &p[..12], 0, 80));
+        assert_eq!(stack(&pkt), [("sll2", 0, 12)]);
+        assert_eq!(
+            pkt.issue.unwrap().to_string(),
+            "sll2 header needs 20 bytes, 12 captured (cut by the snaplen)"
+        );
+    }
+
+    #[test]
+    fn null_loopback_both_byte_orders() {
+        let mut d = Decoder::new();
+        // Link type 0, little-endian writer, AF_INET.
+        let mut p = vec![2, 0, 0, 0];
+        p.extend(ipv4(28, 1, 0, 17));
+        p.extend(udp(8));
+        let pkt = d.decode(&frame(0, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("null", 0, 4), ("ipv4", 4, 20), ("udp", 24, 8)]
+        );
+        // Link type 0, big-endian writer, AF_INET6 (macOS 30).
+        let mut p = vec![0, 0, 0, 30];
+        p.extend(ipv6(8, 17));
+        p.extend(udp(8));
+        let pkt = d.decode(&frame(0, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("null", 0, 4), ("ipv6", 4, 40), ("udp", 44, 8)]
+        );
+        // Link type 108: network byte order, AF_INET6 (OpenBSD 24).
+        p[..4].copy_from_slice(&[0, 0, 0, 24]);
+        let pkt = d.decode(&frame(108, &p));
+        assert_eq!(pkt.layers.len(), 3);
+        assert_eq!(pkt.link.ether_type, Some(0x86dd));
+    }
+
+    #[test]
+    fn raw_ip_link_types() {
+        let mut v4 = ipv4(28, 1, 0, 17);
+        v4.extend(udp(8));
+        let mut v6 = ipv6(8, 17);
+        v6.extend(udp(8));
+        let mut d = Decoder::new();
+        for lt in [12, 14, 101, 228] {
+            let pkt = d.decode(&frame(lt, &v4));
+            assert_eq!(stack(&pkt), [("ipv4", 0, 20), ("udp", 20, 8)], "{lt}");
+        }
+        for lt in [12, 14, 101, 229] {
+            let pkt = d.decode(&frame(lt, &v6));
+            assert_eq!(stack(&pkt), [("ipv6", 0, 40), ("udp", 40, 8)], "{lt}");
+        }
+        // IPv4 bytes under the IPv6-only link type (tcpdump's LINKTYPE_IPV6_invalid).
+        let pkt = d.decode(&frame(229, &v4));
+        assert!(pkt.layers.is_empty());
+        let issue = pkt.issue.unwrap();
+        assert_eq!(issue.layer, "ipv6");
+        assert!(matches!(issue.kind, IssueKind::Malformed(_)));
+        // Version 5 on a raw link.
+        let mut bad = v4.clone();
+        bad[0] = 0x55;
+        let pkt = d.decode(&frame(101, &bad));
+        assert_eq!(
+            pkt.issue.unwrap().kind,
+            IssueKind::Malformed("IP version 5 is neither 4 nor 6".into())
+        );
+    }
+
+    #[test]
+    fn unsupported_link_type_is_kept_with_an_issue() {
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(105, &[0x80, 0, 0, 0, 1, 2, 3]));
+        assert!(pkt.layers.is_empty());
+        assert_eq!(
+            pkt.issue.unwrap().kind,
+            IssueKind::UnsupportedLink { link_type: 105 }
+        );
+        assert_eq!(d.stats().decode_issues, 1);
+    }
+
+    #[test]
+    fn arp_request() {
+        let mut p = eth(0x0806);
+        p.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+        p.extend_from_slice(&MAC_A);
+        p.extend_from_slice(&[192, 168, 1, 1]);
+        p.extend_from_slice(&[0; 6]);
+        p.extend_from_slice(&[192, 168, 1, 2]);
+        p.extend_from_slice(&[0; 18]); // Ethernet padding
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("arp", 14, 28)]);
+        let arp = pkt.arp.unwrap();
+        assert_eq!(arp.operation, 1);
+        assert_eq!(arp.sender_ip, Some("192.168.1.1".parse().unwrap()));
+        assert_eq!(arp.target_ip, Some("192.168.1.2".parse().unwrap()));
+        assert_eq!(arp.sender_mac, Some(MAC_A));
+        assert!(pkt.net.is_none());
+    }
+
+    #[test]
+    fn icmp_echo_and_error() {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .icmpv4_echo_request(0x1234, 7);
+        let mut p = Vec::new();
+        b.write(&mut p, b"ping").unwrap();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("icmp", 34, 8)]
+        );
+        assert_eq!(
+            pkt.transport,
+            Some(Transport::Icmpv4(IcmpInfo {
+                icmp_type: 8,
+                code: 0,
+                echo: Some((0x1234, 7))
+            }))
+        );
+        assert_eq!(pkt.payload, b"ping");
+
+        // Port unreachable quoting an IPv4+UDP packet: the stack ends at icmp.
+        let mut p = eth(0x0800);
+        p.extend(ipv4(20 + 8 + 28, 2, 0, 1));
+        p.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        p.extend(ipv4(28, 9, 0, 17));
+        p.extend(udp(8));
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("icmp", 34, 8)]
+        );
+        assert!(pkt.udp().is_none());
+    }
+
+    #[test]
+    fn icmpv6_echo_reply() {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv6([1; 16], [2; 16], 64)
+            .icmpv6_echo_reply(9, 300);
+        let mut p = Vec::new();
+        b.write(&mut p, &[]).unwrap();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv6", 14, 40), ("icmpv6", 54, 8)]
+        );
+        assert_eq!(
+            pkt.transport,
+            Some(Transport::Icmpv6(IcmpInfo {
+                icmp_type: 129,
+                code: 0,
+                echo: Some((9, 300))
+            }))
+        );
+    }
+
+    /// Fragment header: next header, offset in bytes, more, identification.
+    fn frag6(next: u8, offset: u16, more: bool, id: u32) -> Vec<u8> {
+        let mut v = vec![next, 0];
+        v.extend_from_slice(&(offset | u16::from(more)).to_be_bytes());
+        v.extend_from_slice(&id.to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn ipv6_hop_by_hop_and_fragments_reassembled() {
+        let mut d = Decoder::new();
+        // Fragment 1: HBH (8) + fragment header + UDP header + 8 data bytes.
+        let mut p1 = eth(0x86dd);
+        p1.extend(ipv6(8 + 8 + 16, 0));
+        p1.extend_from_slice(&[44, 0, 1, 4, 0, 0, 0, 0]); // HBH: next = fragment, PadN
+        p1.extend(frag6(17, 0, true, 0xabcd));
+        p1.extend(udp(8 + 12));
+        p1.extend_from_slice(b"01234567");
+        let pkt = d.decode(&frame(1, &p1));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv6", 14, 56)]);
+        assert!(pkt.fragment_pending);
+        assert!(pkt.transport.is_none());
+        let net = pkt.net.clone().unwrap();
+        assert_eq!(
+            net.fragment,
+            Some(FragmentInfo {
+                offset: 0,
+                more: true
+            })
+        );
+        assert_eq!((net.ident, net.protocol), (0xabcd, 17));
+
+        // Fragment 2: offset 16, last, 4 bytes.
+        let mut p2 = eth(0x86dd);
+        p2.extend(ipv6(8 + 4, 44));
+        p2.extend(frag6(17, 16, false, 0xabcd));
+        p2.extend_from_slice(b"89ab");
+        let pkt = d.decode(&frame(1, &p2));
+        assert!(pkt.reassembled);
+        assert!(!pkt.fragment_pending);
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv6", 14, 48), ("udp", 0, 8)]
+        );
+        assert_eq!(pkt.udp().unwrap().length, 20);
+        assert_eq!(pkt.payload, b"0123456789ab");
+        let s = d.stats();
+        assert_eq!((s.fragments, s.reassembled, s.fragments_evicted), (2, 1, 0));
+    }
+
+    #[test]
+    fn ipv4_fragments_reassembled_into_tcp() {
+        let mut d = Decoder::new();
+        let mut p1 = eth(0x0800);
+        p1.extend(ipv4(20 + 24, 77, 0x2000, 6)); // MF, offset 0
+        p1.extend(tcp(42, 0x18));
+        p1.extend_from_slice(b"abcd");
+        let mut p2 = eth(0x0800);
+        p2.extend(ipv4(20 + 6, 77, 3, 6)); // offset 3 × 8 = 24
+        p2.extend_from_slice(b"efghij");
+        let pkt = d.decode(&frame(1, &p1));
+        assert!(pkt.fragment_pending);
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv4", 14, 20)]);
+        let pkt = d.decode(&frame(1, &p2));
+        assert_eq!(
+            pkt.net.as_ref().unwrap().fragment,
+            Some(FragmentInfo {
+                offset: 24,
+                more: false
+            })
+        );
+        assert!(pkt.reassembled);
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 0, 20)]
+        );
+        let t = pkt.tcp().unwrap();
+        assert_eq!((t.seq, t.payload_len), (42, 10));
+        assert_eq!(pkt.payload, b"abcdefghij");
+    }
+
+    #[test]
+    fn atomic_ipv6_fragment_is_decoded_directly() {
+        let mut p = eth(0x86dd);
+        p.extend(ipv6(8 + 8, 44));
+        p.extend(frag6(17, 0, false, 5));
+        p.extend(udp(8));
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert!(!pkt.fragment_pending && !pkt.reassembled);
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv6", 14, 48), ("udp", 62, 8)]
+        );
+        assert_eq!(pkt.net.unwrap().fragment, None);
+        assert_eq!(d.stats().fragments, 0);
+    }
+
+    fn first_fragment(id: u16) -> Vec<u8> {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(28, id, 0x2000, 17));
+        p.extend(udp(100));
+        p
+    }
+
+    #[test]
+    fn fragment_table_is_bounded_by_count_and_time() {
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_datagrams: 2,
+            ..DecoderLimits::default()
+        });
+        for id in 1..=3 {
+            let p = first_fragment(id);
+            let pkt = d.decode(&frame(1, &p));
+            assert!(pkt.fragment_pending);
+        }
+        assert_eq!(d.frags.len(), 2);
+        assert_eq!(d.stats().fragments_evicted, 1);
+
+        // Timeout: 31 s of capture time later, any packet sweeps the table.
+        let p = eth_ipv4_tcp();
+        d.decode(&frame_at(1, &p, 31, 54));
+        assert_eq!(d.frags.len(), 0);
+        assert_eq!(d.stats().fragments_evicted, 3);
+        assert_eq!(d.stats().fragments, 3);
+    }
+
+    #[test]
+    fn fragment_table_is_bounded_by_bytes() {
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_bytes: 20,
+            ..DecoderLimits::default()
+        });
+        d.decode(&frame(1, &first_fragment(1)));
+        d.decode(&frame(1, &first_fragment(2)));
+        // 8 + 8 bytes fit, the third datagram evicts the oldest.
+        d.decode(&frame(1, &first_fragment(3)));
+        assert_eq!(d.frags.len(), 2);
+        assert_eq!(d.stats().fragments_evicted, 1);
+    }
+
+    #[test]
+    fn bad_header_values_are_malformed() {
+        let mut d = Decoder::new();
+        let mut p = eth_ipv4_tcp();
+        p[14] = 0x43; // IHL 3
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14)]);
+        let i = pkt.issue.unwrap();
+        assert_eq!((i.layer, i.offset), ("ipv4", 14));
+        assert_eq!(i.to_string(), "ipv4: IHL 3 is below the minimum 5");
+
+        let mut p = eth_ipv4_tcp();
+        p[34 + 12] = 0x40; // data offset 4
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv4", 14, 20)]);
+        let i = pkt.issue.unwrap();
+        assert_eq!((i.layer, i.offset), ("tcp", 34));
+        assert_eq!(
+            i.kind,
+            IssueKind::Malformed("data offset 4 is below the minimum 5".into())
+        );
+
+        // IPv4 total length 10 (below its own header): the header stays, no transport.
+        let mut p = eth_ipv4_tcp();
+        p[16..18].copy_from_slice(&10u16.to_be_bytes());
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv4", 14, 20)]);
+        assert_eq!(pkt.issue.unwrap().layer, "ipv4");
+    }
+
+    #[test]
+    fn ipv4_total_length_zero_is_taken_as_offload() {
+        let mut p = eth_ipv4_tcp();
+        p[16..18].copy_from_slice(&[0, 0]);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(pkt.layers.len(), 3);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn mpls_label_stack_is_skipped() {
+        let mut p = eth(0x8847);
+        p.extend_from_slice(&[0, 0, 0x80, 64, 0, 0, 0x81, 64]); // two labels, S on the second
+        p.extend(ipv4(28, 1, 0, 17));
+        p.extend(udp(8));
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 22, 20), ("udp", 42, 8)]
+        );
+    }
+
+    #[test]
+    fn pcap_fcs_bits_in_the_link_type_are_ignored() {
+        let p = eth_ipv4_tcp();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(0x3000_0001, &p));
+        assert_eq!(pkt.layers.len(), 3);
     }
 }

@@ -131,6 +131,7 @@ impl FragTable {
 
     /// Adds one fragment's payload. On completion the reassembled IP payload is swapped into
     /// `reassembled` (whose old buffer is kept for reuse).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn add(
         &mut self,
         id: IpFragId,
