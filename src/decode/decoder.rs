@@ -400,7 +400,12 @@ impl Decoder {
                 let ip_off = fr.offset_of(h.slice());
                 let payload = v.payload();
                 transport_start = fr.offset_of(payload.payload);
-                push_layer(out, LayerName::Ipv4, ip_off, transport_start - ip_off);
+                push_layer(
+                    out,
+                    LayerName::Ipv4,
+                    ip_off,
+                    transport_start.saturating_sub(ip_off),
+                );
                 let total = usize::from(h.total_len());
                 if total == 0 {
                     // Segmentation offload: the NIC fills the length in later. Like tshark,
@@ -462,7 +467,12 @@ impl Decoder {
                 let ip_off = fr.offset_of(h.slice());
                 let payload = v.payload();
                 transport_start = fr.offset_of(payload.payload);
-                push_layer(out, LayerName::Ipv6, ip_off, transport_start - ip_off);
+                push_layer(
+                    out,
+                    LayerName::Ipv6,
+                    ip_off,
+                    transport_start.saturating_sub(ip_off),
+                );
                 if h.payload_length() != 0 {
                     ip_end = ip_off + 40 + usize::from(h.payload_length());
                 }
@@ -1556,5 +1566,40 @@ mod tests {
         let mut d = Decoder::new();
         let pkt = d.decode(&frame(0x3000_0001, &p));
         assert_eq!(pkt.layers.len(), 3);
+    }
+
+    #[test]
+    fn random_and_mutated_frames_do_not_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let seeds = [eth_ipv4_tcp(), first_fragment(9)];
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_datagrams: 4,
+            max_fragment_bytes: 256,
+            ..DecoderLimits::default()
+        });
+        for i in 0..20_000u32 {
+            let mut buf = if i % 2 == 0 {
+                (0..next() % 120).map(|_| next() as u8).collect::<Vec<u8>>()
+            } else {
+                seeds[(i as usize / 2) % 2].clone()
+            };
+            for _ in 0..next() % 4 {
+                if !buf.is_empty() {
+                    let at = (next() as usize) % buf.len();
+                    buf[at] = next() as u8;
+                }
+            }
+            let link = [0, 1, 12, 101, 108, 113, 228, 229, 276, 147][i as usize % 10];
+            let pkt = d.decode(&frame_at(link, &buf, i64::from(i / 100), 200));
+            for l in &pkt.layers {
+                assert!(l.len > 0 || pkt.reassembled, "{:?}", pkt.layers);
+            }
+        }
     }
 }

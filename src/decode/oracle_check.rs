@@ -129,3 +129,35 @@ fn layer_stacks_agree_with_tshark() {
     }
     println!("TOTAL {all_ok}/{all}");
 }
+
+#[test]
+#[ignore]
+fn decode_rate() {
+    let Ok(bytes) = std::fs::read(format!("{DIR}/pcapplusplus__many-protocols.pcap")) else {
+        return;
+    };
+    let pkts = packets(&bytes);
+    let mut dec = Decoder::new();
+    let rounds = 300;
+    let start = std::time::Instant::now();
+    let mut layers = 0usize;
+    for _ in 0..rounds {
+        for (lt, orig, data) in &pkts {
+            let frame = RawFrame {
+                number: 1,
+                ts: Timestamp::default(),
+                link: LinkType(*lt),
+                interface: 0,
+                orig_len: *orig,
+                data,
+            };
+            layers += dec.decode(&frame).layers.len();
+        }
+    }
+    let n = pkts.len() * rounds;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{n} packets in {secs:.3} s: {:.2} M packets/s ({layers} layers)",
+        n as f64 / secs / 1e6
+    );
+}
