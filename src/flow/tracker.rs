@@ -33,7 +33,8 @@
 //! when the SYN-ACK arrives, which is when the observer sees it); the server is ESTABLISHED
 //! when an ACK from the client arrives. A side that sends a FIN goes ESTABLISHED →
 //! FIN-WAIT-1, or CLOSE-WAIT → LAST-ACK; a side that receives a FIN goes ESTABLISHED →
-//! CLOSE-WAIT, or FIN-WAIT-1 → CLOSING. When a FIN is acknowledged its sender goes
+//! CLOSE-WAIT, FIN-WAIT-1 → CLOSING, or FIN-WAIT-2 → TIME-WAIT (RFC 9293: the receiver
+//! changes state when the FIN arrives, as the client does on the SYN-ACK). When a FIN is acknowledged its sender goes
 //! FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED. A side that
 //! acknowledges the peer's FIN from FIN-WAIT-2 or CLOSING goes to TIME-WAIT. A FIN from a
 //! CLOSE-WAIT side that does not acknowledge the peer's FIN shows the peer's FIN crossed
@@ -946,8 +947,12 @@ fn tcp_step(
                 TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
                 _ => t.sides[s].state = TcpState::FinWait1,
             }
+            // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
+            // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
+            // it enters TIME-WAIT at once.
             t.sides[r].state = match t.sides[r].state {
                 TcpState::FinWait1 => TcpState::Closing,
+                TcpState::FinWait2 => TcpState::TimeWait,
                 TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
                     TcpState::CloseWait
                 }

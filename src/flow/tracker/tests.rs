@@ -245,7 +245,7 @@ fn handshake_data_and_four_way_close() {
     let f = h.s(ACK, 5005, 1005, b"");
     check(&f, Some(Step::Teardown(2)), 5, 5, (FinWait2, CloseWait));
     let f = h.s(FIN | ACK, 5005, 1005, b"");
-    check(&f, Some(Step::Teardown(3)), 5, 5, (FinWait2, LastAck));
+    check(&f, Some(Step::Teardown(3)), 5, 5, (TimeWait, LastAck));
     let f = h.c(ACK, 1005, 5006, b"");
     check(&f, Some(Step::Teardown(4)), 5, 6, (TimeWait, Closed));
     assert!(h.ended.is_empty());
@@ -307,7 +307,7 @@ fn three_packet_close() {
     let f = h.c(FIN | ACK, 1001, 5001, b"");
     check(&f, Some(Step::Teardown(1)), 1, 1, (FinWait1, CloseWait));
     let f = h.s(FIN | ACK, 5001, 1002, b"");
-    check(&f, Some(Step::Teardown(3)), 1, 2, (FinWait2, LastAck));
+    check(&f, Some(Step::Teardown(3)), 1, 2, (TimeWait, LastAck));
     assert_eq!(note(&f), "three-packet close: FIN piggy-backed on the ACK");
     let f = h.c(ACK, 1002, 5002, b"");
     check(&f, Some(Step::Teardown(4)), 2, 2, (TimeWait, Closed));
