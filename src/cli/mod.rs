@@ -152,8 +152,9 @@ pub struct LimitArgs {
     /// Seconds of capture time after which an incomplete IP datagram is dropped.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub fragment_timeout: u64,
-    /// Seconds of capture time after which an idle UDP flow ends.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    /// Seconds of capture time after which an idle UDP flow ends (tshark never splits a
+    /// UDP 5-tuple; Zeek uses 60).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub udp_timeout: u64,
 }
 
