@@ -116,10 +116,12 @@ impl Pipeline {
         if let Some(name) = self.app.layer_of_frame(frame.number) {
             packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
         }
-        sink.packet(frame, &packet, &flow)?;
+        // Events first: a renderer can then show an application summary on the row of
+        // the packet that completed it.
         for event in self.app.drain_events() {
             sink.app_event(&event)?;
         }
+        sink.packet(frame, &packet, &flow)?;
         if !self.ended.is_empty() {
             self.flush_ended(sink)?;
         }
