@@ -3,6 +3,7 @@
 
 pub mod escape;
 pub mod filter;
+pub mod follow;
 pub mod jsonl;
 pub mod style;
 pub mod table;
