@@ -28,6 +28,22 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Read(args) => read(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "layerscope", &mut io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(cmd).render(&mut io::stdout()) {
+                Ok(()) => Ok(0),
+                Err(e) if is_broken_pipe(&e) => Ok(0),
+                Err(e) => Err(Failure {
+                    code: 1,
+                    message: format!("writing the man page: {e}"),
+                }),
+            }
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

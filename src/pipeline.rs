@@ -59,7 +59,12 @@ pub struct Pipeline {
     ended: Vec<ConnSummary>,
     summary: RunSummary,
     last_expire: Option<Timestamp>,
+    prev_ts: Option<Timestamp>,
 }
+
+/// A jump of the capture clock larger than this (either way) between two frames is taken
+/// as a bogus timestamp, not as time passing.
+const MAX_CLOCK_STEP_NS: i128 = 3_600_000_000_000;
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Pipeline {
@@ -70,6 +75,7 @@ impl Pipeline {
             ended: Vec::new(),
             summary: RunSummary::default(),
             last_expire: None,
+            prev_ts: None,
         }
     }
 
@@ -80,11 +86,20 @@ impl Pipeline {
             self.summary.first_ts = Some(frame.ts);
         }
         self.summary.last_ts = Some(frame.ts);
-        // Idle expiry, at most once per second of capture time.
-        let due = match self.last_expire {
-            None => true,
-            Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
-        };
+        // Idle expiry, at most once per second of capture time. A frame without a
+        // timestamp (pcapng simple packet block) or whose clock jumps by more than an hour
+        // from the previous frame (a bogus timestamp, as in some real files) does not drive
+        // expiry: one bad clock value must not end every open connection.
+        let plausible = frame.ts.precision > 0
+            && self
+                .prev_ts
+                .is_none_or(|p| frame.ts.nanos_since(&p).abs() <= MAX_CLOCK_STEP_NS);
+        self.prev_ts = Some(frame.ts);
+        let due = plausible
+            && match self.last_expire {
+                None => true,
+                Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
+            };
         if due {
             self.last_expire = Some(frame.ts);
             self.flows.expire(frame.ts, &mut self.app, &mut self.ended);
@@ -94,6 +109,7 @@ impl Pipeline {
         if packet.issue.is_some() {
             self.summary.decode_issues += 1;
         }
+        self.app.set_frame_ports(frame.number, packet.ports());
         let flow = self
             .flows
             .process(frame, &packet, &mut self.app, &mut self.ended);

@@ -7,5 +7,9 @@
 mod types;
 pub use types::*;
 
+mod dns;
+mod http;
+pub use http::HttpStats;
+
 mod tracker;
-pub use tracker::{AppConfig, AppTracker};
+pub use tracker::{AppConfig, AppStats, AppTracker};

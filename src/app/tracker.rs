@@ -1,8 +1,20 @@
-//! Per-connection application state. SKELETON: the app helper implements it.
+//! Per-connection application state: which protocol a connection carries, and the HTTP
+//! and DNS parsers fed by the flow stage through [`StreamSink`].
 
+use super::dns::{self, Decoded};
+use super::http::{classify_start, HttpConn, HttpStats, Out, Start};
 use super::*;
+use crate::capture::Timestamp;
 use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
+use rustc_hash::FxHashMap;
+use std::collections::hash_map::Entry;
+
+/// Ports that make a UDP datagram or TCP stream DNS without further proof (DNS, mDNS,
+/// LLMNR).
+const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
+/// Ended connections whose counters wait for `take_conn_stats`.
+const MAX_CLOSED_STATS: usize = 1 << 16;
 
 /// Limits of the app stage.
 #[derive(Clone, Debug)]
@@ -10,7 +22,7 @@ pub struct AppConfig {
     /// Largest HTTP head (request line + headers) accepted before the parser gives up on
     /// the direction and waits for a resync.
     pub max_http_head: usize,
-    /// Bytes of each body kept for display.
+    /// Bytes of each body kept for display (bodies are currently counted, not kept).
     pub body_preview: usize,
     /// Most DNS queries awaiting a response (for latency matching).
     pub max_pending_dns: usize,
@@ -26,10 +38,178 @@ impl Default for AppConfig {
     }
 }
 
+/// What the app stage gave up on or dropped, over the whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppStats {
+    pub http: HttpStats,
+    /// DNS queries not remembered for latency because `max_pending_dns` was reached.
+    pub dns_pending_dropped: u64,
+    /// DNS-over-TCP directions abandoned after a gap (the length prefixes are lost).
+    pub dns_tcp_gaps: u64,
+    /// Ended connections whose counters were dropped before `take_conn_stats`.
+    pub closed_stats_dropped: u64,
+}
+
+/// One direction of a DNS-over-TCP stream (RFC 1035 §4.2.2: 2-byte length prefix).
+#[derive(Debug, Default)]
+struct DnsTcpDir {
+    /// Incomplete message with its prefix (at most 2 + 65535 bytes).
+    buf: Vec<u8>,
+    start: Option<SegmentCtx>,
+    stopped: bool,
+}
+
+impl DnsTcpDir {
+    /// Splits `data` into messages; each decoded one goes to `found` with the segment
+    /// that carried its first byte. True when `data` carried DNS bytes.
+    fn feed(
+        &mut self,
+        mut data: &[u8],
+        ctx: SegmentCtx,
+        found: &mut Vec<(Decoded, SegmentCtx)>,
+    ) -> bool {
+        if self.stopped {
+            return false;
+        }
+        while !data.is_empty() {
+            if self.buf.is_empty() {
+                if let [a, b, rest @ ..] = data {
+                    let len = u16::from_be_bytes([*a, *b]) as usize;
+                    if let Some(msg) = rest.get(..len) {
+                        found.extend(dns::decode(msg).map(|m| (m, ctx)));
+                        data = &rest[len..];
+                        continue;
+                    }
+                }
+                self.start = Some(ctx);
+                self.buf.extend_from_slice(data);
+                break;
+            }
+            let want = match self.buf.as_slice() {
+                [a, b, ..] => 2 + u16::from_be_bytes([*a, *b]) as usize,
+                _ => 2,
+            };
+            let take = want.saturating_sub(self.buf.len()).min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if let [a, b, msg @ ..] = self.buf.as_slice() {
+                if msg.len() == u16::from_be_bytes([*a, *b]) as usize {
+                    let start = self.start.unwrap_or(ctx);
+                    found.extend(dns::decode(msg).map(|m| (m, start)));
+                    self.buf.clear();
+                }
+            }
+        }
+        true
+    }
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// No payload seen yet.
+    Undecided,
+    Http(Box<HttpConn>),
+    DnsTcp(Box<[DnsTcpDir; 2]>),
+    /// UDP datagrams (DNS when they parse as DNS).
+    Datagrams,
+}
+
+#[derive(Debug)]
+struct ConnApp {
+    kind: Kind,
+    /// One side uses a DNS port.
+    dns_port: bool,
+    /// A DNS message was recognised on this connection.
+    dns_seen: bool,
+    stats: AppConnStats,
+    /// Queries waiting for their response: id → query time.
+    dns_pending: FxHashMap<u16, Timestamp>,
+}
+
+impl ConnApp {
+    fn new(kind: Kind) -> ConnApp {
+        ConnApp {
+            kind,
+            dns_port: false,
+            dns_seen: false,
+            stats: AppConnStats::default(),
+            dns_pending: FxHashMap::default(),
+        }
+    }
+}
+
+/// The app stage: recognises HTTP/1.x and DNS in what the flow stage delivers.
 pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
     packet_layer: Option<(LayerName, u64)>,
+    conns: FxHashMap<ConnId, ConnApp>,
+    closed: FxHashMap<ConnId, AppConnStats>,
+    /// Queries pending over all connections.
+    dns_pending_total: usize,
+    /// Ports of the frame being processed (from the pipeline).
+    frame_ports: Option<(u64, u16, u16)>,
+    dns_found: Vec<(Decoded, SegmentCtx)>,
+    stats: AppStats,
+}
+
+/// A DNS message completed on `conn`: match it with its query and queue the event.
+#[allow(clippy::too_many_arguments)]
+fn emit_dns(
+    events: &mut Vec<AppEvent>,
+    stats: &mut AppStats,
+    pending_total: &mut usize,
+    max_pending: usize,
+    state: &mut ConnApp,
+    conn: ConnId,
+    m: Decoded,
+    ctx: SegmentCtx,
+    tcp: bool,
+) {
+    let mut latency_ms = None;
+    if !m.response {
+        match state.dns_pending.entry(m.id) {
+            Entry::Occupied(_) => {}
+            Entry::Vacant(v) => {
+                if *pending_total < max_pending {
+                    v.insert(ctx.ts);
+                    *pending_total += 1;
+                } else {
+                    stats.dns_pending_dropped += 1;
+                }
+            }
+        }
+    } else if let Some(q) = state.dns_pending.remove(&m.id) {
+        *pending_total = pending_total.saturating_sub(1);
+        latency_ms = Some(ctx.ts.nanos_since(&q) as f64 / 1e6);
+    }
+    state.dns_seen = true;
+    state.stats.dns_messages += 1;
+    events.push(AppEvent::Dns(DnsMessage {
+        conn,
+        frame: ctx.frame,
+        ts: ctx.ts,
+        id: m.id,
+        response: m.response,
+        qname: m.qname,
+        qtype: m.qtype,
+        rcode: dns::rcode_name(m.rcode),
+        answers: m.answers,
+        latency_ms,
+        tcp,
+    }));
+}
+
+/// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
+fn looks_like_dns_tcp(data: &[u8]) -> bool {
+    let [a, b, rest @ ..] = data else {
+        return false;
+    };
+    let len = u16::from_be_bytes([*a, *b]) as usize;
+    match rest.get(..len).and_then(dns::decode) {
+        Some(m) => m.complete && m.qdcount == 1,
+        None => false,
+    }
 }
 
 impl AppTracker {
@@ -38,10 +218,26 @@ impl AppTracker {
             config,
             events: Vec::new(),
             packet_layer: None,
+            conns: FxHashMap::default(),
+            closed: FxHashMap::default(),
+            dns_pending_total: 0,
+            frame_ports: None,
+            dns_found: Vec::new(),
+            stats: AppStats::default(),
         }
     }
     pub fn config(&self) -> &AppConfig {
         &self.config
+    }
+    /// What was cut or given up on so far.
+    pub fn stats(&self) -> AppStats {
+        self.stats
+    }
+    /// Tells the tracker the transport ports of frame `frame` before the flow stage hands
+    /// over its payload (DNS on ports 53, 5353 and 5355 is trusted without further proof;
+    /// elsewhere a message must parse cleanly).
+    pub fn set_frame_ports(&mut self, frame: u64, ports: Option<(u16, u16)>) {
+        self.frame_ports = ports.map(|(s, d)| (frame, s, d));
     }
     /// Events completed since the last call, in completion order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, AppEvent> {
@@ -57,15 +253,841 @@ impl AppTracker {
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
-        let _ = conn;
-        AppConnStats::default()
+        self.closed.remove(&conn).unwrap_or_default()
+    }
+
+    /// Remembers that frame `frame` carried `name` bytes (the newest frame wins: bytes
+    /// buffered out of order are delivered with older frames).
+    fn mark(&mut self, name: LayerName, frame: u64) {
+        match self.packet_layer {
+            Some((_, f)) if f > frame => {}
+            _ => self.packet_layer = Some((name, frame)),
+        }
+    }
+
+    fn ports_say_dns(&self, frame: u64) -> bool {
+        match self.frame_ports {
+            Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
+            _ => false,
+        }
     }
 }
 
 impl StreamSink for AppTracker {
-    fn on_data(&mut self, _: ConnId, _: Direction, _: &[u8], _: SegmentCtx) {}
-    fn on_gap(&mut self, _: ConnId, _: Direction, _: u64, _: SegmentCtx) {}
-    fn on_datagram(&mut self, _: ConnId, _: Direction, _: &[u8], _: SegmentCtx) {}
-    fn on_fin(&mut self, _: ConnId, _: Direction, _: SegmentCtx) {}
-    fn on_close(&mut self, _: ConnId) {}
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        if data.is_empty() {
+            return;
+        }
+        let port_dns = self.ports_say_dns(ctx.frame);
+        let state = self
+            .conns
+            .entry(conn)
+            .or_insert_with(|| ConnApp::new(Kind::Undecided));
+        state.dns_port |= port_dns;
+        if let Kind::Undecided | Kind::Datagrams = state.kind {
+            // Each HTTP direction is detected on its own content (a direction that does
+            // not start like HTTP stops itself), so only DNS needs deciding here.
+            state.kind = if state.dns_port
+                || (classify_start(data) == Start::No && looks_like_dns_tcp(data))
+            {
+                Kind::DnsTcp(Box::default())
+            } else {
+                Kind::Http(Box::new(HttpConn::new()))
+            };
+        }
+        let mut layer = None;
+        match &mut state.kind {
+            Kind::Http(h) => {
+                let mut out = Out {
+                    conn,
+                    config: &self.config,
+                    events: &mut self.events,
+                    stats: &mut self.stats.http,
+                };
+                if h.on_data(dir.index(), data, ctx, &mut out) {
+                    layer = Some(LayerName::Http);
+                }
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+            }
+            Kind::DnsTcp(dirs) => {
+                let mut found = std::mem::take(&mut self.dns_found);
+                if dirs[dir.index()].feed(data, ctx, &mut found) {
+                    layer = Some(LayerName::Dns);
+                }
+                for (m, start) in found.drain(..) {
+                    emit_dns(
+                        &mut self.events,
+                        &mut self.stats,
+                        &mut self.dns_pending_total,
+                        self.config.max_pending_dns,
+                        state,
+                        conn,
+                        m,
+                        start,
+                        true,
+                    );
+                }
+                self.dns_found = found;
+            }
+            Kind::Undecided | Kind::Datagrams => {}
+        }
+        if let Some(name) = layer {
+            self.mark(name, ctx.frame);
+        }
+    }
+
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
+        let Some(state) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        match &mut state.kind {
+            Kind::Http(h) => {
+                let mut out = Out {
+                    conn,
+                    config: &self.config,
+                    events: &mut self.events,
+                    stats: &mut self.stats.http,
+                };
+                h.on_gap(dir.index(), len, &mut out);
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+            }
+            Kind::DnsTcp(dirs) => {
+                let d = &mut dirs[dir.index()];
+                if !d.stopped {
+                    self.stats.dns_tcp_gaps += 1;
+                }
+                d.stopped = true;
+                d.buf = Vec::new();
+            }
+            Kind::Undecided | Kind::Datagrams => {}
+        }
+    }
+
+    fn on_datagram(&mut self, conn: ConnId, _dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        let port_dns = self.ports_say_dns(ctx.frame);
+        let Some(m) = dns::decode(data) else {
+            return;
+        };
+        let known = self
+            .conns
+            .get(&conn)
+            .is_some_and(|s| s.dns_port || s.dns_seen);
+        if !(port_dns || known || (m.complete && m.qdcount == 1)) {
+            return;
+        }
+        let state = self
+            .conns
+            .entry(conn)
+            .or_insert_with(|| ConnApp::new(Kind::Datagrams));
+        state.dns_port |= port_dns;
+        emit_dns(
+            &mut self.events,
+            &mut self.stats,
+            &mut self.dns_pending_total,
+            self.config.max_pending_dns,
+            state,
+            conn,
+            m,
+            ctx,
+            false,
+        );
+        self.mark(LayerName::Dns, ctx.frame);
+    }
+
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
+        if let Some(ConnApp {
+            kind: Kind::Http(h),
+            stats,
+            ..
+        }) = self.conns.get_mut(&conn)
+        {
+            let mut out = Out {
+                conn,
+                config: &self.config,
+                events: &mut self.events,
+                stats: &mut self.stats.http,
+            };
+            h.on_fin(dir.index(), &mut out);
+            stats.http_requests = h.requests;
+            stats.http_responses = h.responses;
+        }
+    }
+
+    fn on_close(&mut self, conn: ConnId) {
+        let Some(mut state) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Kind::Http(h) = &mut state.kind {
+            let mut out = Out {
+                conn,
+                config: &self.config,
+                events: &mut self.events,
+                stats: &mut self.stats.http,
+            };
+            h.close(&mut out);
+            state.stats.http_requests = h.requests;
+            state.stats.http_responses = h.responses;
+        }
+        self.dns_pending_total = self
+            .dns_pending_total
+            .saturating_sub(state.dns_pending.len());
+        if state.stats != AppConnStats::default() {
+            if self.closed.len() >= MAX_CLOSED_STATS {
+                self.stats.closed_stats_dropped += self.closed.len() as u64;
+                self.closed.clear();
+            }
+            self.closed.insert(conn, state.stats);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Direction::{ToClient, ToServer};
+
+    fn ctx(frame: u64, ms: u32) -> SegmentCtx {
+        SegmentCtx {
+            frame,
+            ts: Timestamp {
+                secs: 1_000 + (ms / 1000) as i64,
+                nanos: (ms % 1000) * 1_000_000,
+                precision: 6,
+            },
+        }
+    }
+
+    fn http(t: &mut AppTracker) -> Vec<HttpTransaction> {
+        t.drain_events()
+            .filter_map(|e| match e {
+                AppEvent::Http(h) => Some(h),
+                AppEvent::Dns(_) => None,
+            })
+            .collect()
+    }
+
+    fn dns_events(t: &mut AppTracker) -> Vec<DnsMessage> {
+        t.drain_events()
+            .filter_map(|e| match e {
+                AppEvent::Dns(d) => Some(d),
+                AppEvent::Http(_) => None,
+            })
+            .collect()
+    }
+
+    fn has_note(tx: &HttpTransaction, note: &str) -> bool {
+        tx.notes.iter().any(|n| n == note)
+    }
+
+    const OK0: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn head_split_across_segments() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(0, ToServer, b"GET /index.html HTTP/1.1\r\nHo", ctx(4, 0));
+        assert_eq!(t.layer_of_frame(4), None);
+        t.on_data(0, ToServer, b"st: example.com\r\n\r\n", ctx(5, 1));
+        assert_eq!(t.layer_of_frame(5), Some(LayerName::Http));
+        t.on_data(
+            0,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            ctx(6, 25),
+        );
+        assert_eq!(t.layer_of_frame(6), Some(LayerName::Http));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        let tx = &tx[0];
+        assert_eq!(
+            (tx.index, tx.request_frame, tx.response_frame),
+            (1, Some(4), Some(6))
+        );
+        assert_eq!(tx.method.as_deref(), Some("GET"));
+        assert_eq!(tx.uri.as_deref(), Some("/index.html"));
+        assert_eq!(tx.version.as_deref(), Some("HTTP/1.1"));
+        assert_eq!(tx.host.as_deref(), Some("example.com"));
+        assert_eq!((tx.status, tx.reason.as_deref()), (Some(200), Some("OK")));
+        assert_eq!(
+            (tx.request_body_bytes, tx.response_body_bytes),
+            (Some(0), Some(5))
+        );
+        assert_eq!(tx.latency_ms, Some(25.0));
+        assert!(tx.notes.is_empty(), "{:?}", tx.notes);
+        t.on_close(0);
+        assert!(http(&mut t).is_empty());
+        let s = t.take_conn_stats(0);
+        assert_eq!(
+            (s.http_requests, s.http_responses, s.dns_messages),
+            (1, 1, 0)
+        );
+        assert_eq!(t.take_conn_stats(0), AppConnStats::default());
+    }
+
+    #[test]
+    fn gap_in_body_then_recovery_at_next_request() {
+        let mut t = AppTracker::new(AppConfig::default());
+        // Request 1 has a 100-byte body; 40 arrive, then a gap of 100 swallows the last 60
+        // body bytes and the 40-byte head of request 2; request 3 follows whole.
+        t.on_data(
+            1,
+            ToServer,
+            b"POST /up HTTP/1.1\r\nContent-Length: 100\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(1, ToServer, &[b'x'; 40], ctx(2, 1));
+        t.on_gap(1, ToServer, 100, ctx(4, 3));
+        t.on_data(
+            1,
+            ToServer,
+            b"GET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
+            ctx(4, 3),
+        );
+        t.on_data(1, ToClient, OK0, ctx(5, 10));
+        t.on_data(1, ToClient, OK0, ctx(6, 11));
+        t.on_data(
+            1,
+            ToClient,
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+            ctx(7, 12),
+        );
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 3);
+        assert_eq!(tx[0].request_body_bytes, Some(100));
+        assert!(
+            has_note(&tx[0], "request body cut by a gap of 60 bytes"),
+            "{:?}",
+            tx[0].notes
+        );
+        assert_eq!(
+            (tx[1].index, tx[1].method.as_deref(), tx[1].status),
+            (2, None, Some(200))
+        );
+        assert!(has_note(&tx[1], "request lost in a gap of 40 bytes"));
+        assert_eq!(tx[2].index, 3);
+        assert_eq!(tx[2].uri.as_deref(), Some("/3"));
+        assert_eq!((tx[2].request_frame, tx[2].status), (Some(4), Some(404)));
+        assert!(has_note(
+            &tx[2],
+            "HTTP/1.1 persistent connection: request 3 on this connection"
+        ));
+    }
+
+    #[test]
+    fn gap_mid_head_resyncs_on_next_request_line() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            1,
+            ToServer,
+            b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(
+            1,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+            ctx(2, 5),
+        );
+        // Lost: "cde\r\n0\r\n\r\n" plus the start of the next response; then garbage.
+        t.on_gap(1, ToClient, 20, ctx(3, 6));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(tx[0].response_body_bytes, Some(5));
+        assert!(has_note(
+            &tx[0],
+            "response body cut by a gap of 20 bytes inside chunked framing (after 2 decoded bytes): rest of the message lost"
+        ), "{:?}", tx[0].notes);
+        t.on_data(1, ToServer, b"GET /b HTTP/1.1\r\n\r\n", ctx(4, 7));
+        t.on_data(
+            1,
+            ToClient,
+            b"tail of something\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            ctx(5, 8),
+        );
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(
+            (tx[0].index, tx[0].status, tx[0].response_frame),
+            (2, Some(204), Some(5))
+        );
+        assert_eq!(t.stats().http.resyncs, 1);
+    }
+
+    #[test]
+    fn pipelined_requests_matched_in_order() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            2,
+            ToServer,
+            b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n",
+            ctx(3, 0),
+        );
+        assert!(http(&mut t).is_empty());
+        t.on_data(
+            2,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nBBHTTP/1.1 500 Oops\r\nContent-Length: 3\r\n\r\nCCC",
+            ctx(5, 40),
+        );
+        let tx = http(&mut t);
+        let got: Vec<_> = tx
+            .iter()
+            .map(|x| {
+                (
+                    x.index,
+                    x.uri.clone().unwrap(),
+                    x.status.unwrap(),
+                    x.response_body_bytes.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "/1".to_string(), 200, 1),
+                (2, "/2".to_string(), 404, 2),
+                (3, "/3".to_string(), 500, 3)
+            ]
+        );
+        assert!(has_note(
+            &tx[1],
+            "pipelined: sent before the response to request 1"
+        ));
+        assert!(has_note(
+            &tx[2],
+            "pipelined: sent before the response to request 1"
+        ));
+        assert!(has_note(
+            &tx[2],
+            "HTTP/1.1 persistent connection: request 3 on this connection"
+        ));
+        assert!(tx
+            .iter()
+            .all(|x| x.request_frame == Some(3) && x.response_frame == Some(5)));
+    }
+
+    #[test]
+    fn expect_100_continue_then_200() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            3,
+            ToServer,
+            b"PUT /f HTTP/1.1\r\nHost: s\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(3, ToClient, b"HTTP/1.1 100 Continue\r\n\r\n", ctx(2, 2));
+        assert!(http(&mut t).is_empty());
+        t.on_data(3, ToServer, b"data", ctx(3, 3));
+        t.on_data(
+            3,
+            ToClient,
+            b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+            ctx(4, 9),
+        );
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        let tx = &tx[0];
+        assert_eq!(
+            (tx.status, tx.response_frame, tx.latency_ms),
+            (Some(201), Some(4), Some(9.0))
+        );
+        assert_eq!(
+            (tx.request_body_bytes, tx.response_body_bytes),
+            (Some(4), Some(2))
+        );
+        assert!(has_note(
+            tx,
+            "interim response 100 Continue in frame 2: the final response follows"
+        ));
+        let s = {
+            t.on_close(3);
+            t.take_conn_stats(3)
+        };
+        assert_eq!((s.http_requests, s.http_responses), (1, 1));
+    }
+
+    #[test]
+    fn head_204_and_304_have_no_body() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            4,
+            ToServer,
+            b"HEAD / HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\nGET /z HTTP/1.1\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(
+            4,
+            ToClient,
+            b"HTTP/1.1 301 Moved Permanently\r\nContent-Length: 1234\r\n\r\n\
+HTTP/1.1 204 No Content\r\n\r\n\
+HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n\
+HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+            ctx(2, 1),
+        );
+        let tx = http(&mut t);
+        let got: Vec<_> = tx
+            .iter()
+            .map(|x| {
+                (
+                    x.method.clone().unwrap(),
+                    x.status.unwrap(),
+                    x.response_body_bytes.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("HEAD".to_string(), 301, 0),
+                ("GET".to_string(), 204, 0),
+                ("GET".to_string(), 304, 0),
+                ("GET".to_string(), 200, 2)
+            ]
+        );
+        assert!(has_note(
+            &tx[0],
+            "HEAD response: Content-Length 1234 describes the resource, no body follows"
+        ));
+    }
+
+    const CHUNKED: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+4;name=value\r\nWiki\r\n5\r\npedia\r\nE ; x\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n";
+
+    #[test]
+    fn chunked_with_extensions_and_trailers() {
+        for step in [CHUNKED.len(), 7, 1] {
+            let mut t = AppTracker::new(AppConfig::default());
+            t.on_data(5, ToServer, b"GET /c HTTP/1.1\r\n\r\n", ctx(1, 0));
+            for (i, part) in CHUNKED.chunks(step).enumerate() {
+                t.on_data(5, ToClient, part, ctx(2 + i as u64, 1));
+            }
+            t.on_data(5, ToServer, b"GET /d HTTP/1.1\r\n\r\n", ctx(1000, 2));
+            t.on_data(5, ToClient, OK0, ctx(1001, 3));
+            let tx = http(&mut t);
+            assert_eq!(tx.len(), 2, "step {step}");
+            assert_eq!(tx[0].response_body_bytes, Some(23));
+            assert!(
+                has_note(
+                    &tx[0],
+                    "chunked: 3 chunks, extensions ignored, 2 trailer fields"
+                ),
+                "{:?}",
+                tx[0].notes
+            );
+            assert_eq!(
+                (tx[1].uri.as_deref(), tx[1].status),
+                (Some("/d"), Some(200))
+            );
+        }
+    }
+
+    #[test]
+    fn close_delimited_body_ends_at_fin_and_http10_note() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(6, ToServer, b"GET /old HTTP/1.0\r\n\r\n", ctx(1, 0));
+        t.on_data(
+            6,
+            ToClient,
+            b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\n0123456789",
+            ctx(2, 4),
+        );
+        t.on_data(6, ToClient, b"abcdefg", ctx(3, 5));
+        assert!(http(&mut t).is_empty());
+        t.on_fin(6, ToClient, ctx(4, 6));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(tx[0].response_body_bytes, Some(17));
+        assert_eq!(tx[0].response_version.as_deref(), Some("HTTP/1.0"));
+        assert!(has_note(
+            &tx[0],
+            "HTTP/1.0: one request per connection, server closes after the response"
+        ));
+        assert!(has_note(
+            &tx[0],
+            "no Content-Length or chunked coding: the body ends when the server closes"
+        ));
+    }
+
+    #[test]
+    fn http_detected_by_content_not_port() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.set_frame_ports(1, Some((40000, 8081)));
+        t.on_data(
+            7,
+            ToServer,
+            b"OPTIONS * HTTP/1.1\r\nHost: odd\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(7, ToClient, OK0, ctx(2, 1));
+        let tx = http(&mut t);
+        assert_eq!((tx.len(), tx[0].uri.as_deref()), (1, Some("*")));
+        // TLS on port 80 is not HTTP.
+        t.set_frame_ports(3, Some((40001, 80)));
+        t.on_data(
+            8,
+            ToServer,
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+            ctx(3, 2),
+        );
+        t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
+        assert_eq!(t.layer_of_frame(3), None);
+        assert_eq!(t.layer_of_frame(4), None);
+        assert!(t.drain_events().next().is_none());
+    }
+
+    #[test]
+    fn chunk_size_overflow_is_an_error_not_a_panic() {
+        for size in [
+            "8000000000000000",
+            "10000000000000000",
+            "ffffffffffffffffffff",
+        ] {
+            let mut t = AppTracker::new(AppConfig::default());
+            t.on_data(9, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+            let mut resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            resp.extend_from_slice(size.as_bytes());
+            resp.extend_from_slice(b"\r\nxyz");
+            t.on_data(9, ToClient, &resp, ctx(2, 1));
+            let tx = http(&mut t);
+            assert_eq!(tx.len(), 1);
+            assert_eq!(tx[0].response_body_bytes, Some(0));
+            let digit = if size.starts_with('1') { 17 } else { 16 };
+            let want = format!(
+                "chunked framing error: chunk size overflows 2^63-1 at hex digit {digit} (chunk 1, after 0 body bytes)"
+            );
+            assert!(has_note(&tx[0], &want), "{:?}", tx[0].notes);
+            assert_eq!(t.stats().http.framing_errors, 1);
+        }
+        // The largest allowed size is accepted (and then cut by the close).
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(9, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+        t.on_data(
+            9,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nxyz",
+            ctx(2, 1),
+        );
+        t.on_close(9);
+        let tx = http(&mut t);
+        assert_eq!(tx[0].response_body_bytes, Some(3));
+    }
+
+    #[test]
+    fn oversized_head_gives_up_until_next_head() {
+        let mut t = AppTracker::new(AppConfig {
+            max_http_head: 64,
+            ..AppConfig::default()
+        });
+        let mut req = b"GET /big HTTP/1.1\r\nX-Long: ".to_vec();
+        req.extend_from_slice(&[b'a'; 100]);
+        req.extend_from_slice(b"\r\n\r\nGET /small HTTP/1.1\r\n\r\n");
+        t.on_data(10, ToServer, &req[..30], ctx(1, 0));
+        t.on_data(10, ToServer, &req[30..], ctx(2, 0));
+        t.on_data(10, ToClient, OK0, ctx(3, 1));
+        t.on_data(10, ToClient, OK0, ctx(3, 1));
+        let tx = http(&mut t);
+        assert_eq!(t.stats().http.heads_too_large, 1);
+        assert_eq!(tx.len(), 2);
+        assert_eq!(
+            (tx[0].request_frame, tx[0].method.as_deref()),
+            (Some(1), None)
+        );
+        assert!(has_note(
+            &tx[0],
+            "request head larger than 64 bytes: parser gave up until the next head"
+        ));
+        assert_eq!(tx[1].uri.as_deref(), Some("/small"));
+    }
+
+    #[test]
+    fn close_reports_unanswered_and_partial() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            11,
+            ToServer,
+            b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(
+            11,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+            ctx(2, 1),
+        );
+        t.on_close(11);
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 2);
+        assert_eq!(tx[0].response_body_bytes, Some(3));
+        assert!(has_note(
+            &tx[0],
+            "response body incomplete: 7 bytes missing when the sender closed"
+        ));
+        assert_eq!((tx[1].uri.as_deref(), tx[1].status), (Some("/2"), None));
+        assert!(has_note(
+            &tx[1],
+            "no response seen before the connection ended"
+        ));
+        let s = t.take_conn_stats(11);
+        assert_eq!((s.http_requests, s.http_responses), (2, 1));
+    }
+
+    /// id 0x5934, www.tcpdump.org A.
+    const QUERY: &[u8] = b"\x59\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\
+\x03www\x07tcpdump\x03org\x00\x00\x01\x00\x01";
+
+    fn nxdomain(id: u16) -> Vec<u8> {
+        let mut m = id.to_be_bytes().to_vec();
+        m.extend_from_slice(
+            b"\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00\x07nothere\x07example\x00\x00\x1c\x00\x01",
+        );
+        m
+    }
+
+    #[test]
+    fn dns_udp_query_and_nxdomain_with_latency() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let mut q = 0xbeefu16.to_be_bytes().to_vec();
+        q.extend_from_slice(
+            b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07nothere\x07example\x00\x00\x1c\x00\x01",
+        );
+        t.set_frame_ports(1, Some((51000, 53)));
+        t.on_datagram(20, ToServer, &q, ctx(1, 100));
+        assert_eq!(t.layer_of_frame(1), Some(LayerName::Dns));
+        t.set_frame_ports(2, Some((53, 51000)));
+        t.on_datagram(20, ToClient, &nxdomain(0xbeef), ctx(2, 112));
+        let d = dns_events(&mut t);
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            (d[0].id, d[0].response, d[0].latency_ms, d[0].tcp),
+            (0xbeef, false, None, false)
+        );
+        assert_eq!(
+            (d[0].qname.as_str(), d[0].qtype.as_str()),
+            ("nothere.example", "AAAA")
+        );
+        assert_eq!(
+            (d[1].frame, d[1].response, d[1].rcode.as_str()),
+            (2, true, "NXDOMAIN")
+        );
+        assert_eq!(d[1].latency_ms, Some(12.0));
+        assert!(d[1].answers.is_empty());
+        t.on_close(20);
+        assert_eq!(t.take_conn_stats(20).dns_messages, 2);
+    }
+
+    #[test]
+    fn dns_over_tcp_split_across_segments() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let mut stream = (QUERY.len() as u16).to_be_bytes().to_vec();
+        stream.extend_from_slice(QUERY);
+        t.set_frame_ports(4, Some((40000, 53)));
+        t.on_data(21, ToServer, &stream[..1], ctx(4, 0));
+        t.set_frame_ports(5, Some((40000, 53)));
+        t.on_data(21, ToServer, &stream[1..20], ctx(5, 1));
+        assert!(dns_events(&mut t).is_empty());
+        t.on_data(21, ToServer, &stream[20..], ctx(6, 2));
+        let d = dns_events(&mut t);
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].frame, d[0].id, d[0].tcp), (4, 0x5934, true));
+        assert_eq!(d[0].qname, "www.tcpdump.org");
+        assert_eq!(t.layer_of_frame(6), Some(LayerName::Dns));
+        // Without port information, a whole clean message in the first segment is DNS.
+        let mut t = AppTracker::new(AppConfig::default());
+        let mut two = stream.clone();
+        two.extend_from_slice(&stream);
+        t.on_data(22, ToServer, &two, ctx(7, 0));
+        assert_eq!(dns_events(&mut t).len(), 2);
+    }
+
+    #[test]
+    fn truncated_dns() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.set_frame_ports(1, Some((5353, 5353)));
+        t.on_datagram(23, ToServer, &QUERY[..20], ctx(1, 0));
+        t.set_frame_ports(2, Some((5353, 5353)));
+        t.on_datagram(23, ToServer, &QUERY[..11], ctx(2, 0));
+        let d = dns_events(&mut t);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].id, d[0].response, d[0].qname.as_str()),
+            (0x5934, false, "")
+        );
+        assert_eq!(t.layer_of_frame(2), None);
+        // Off the DNS ports, a truncated message is not taken for DNS.
+        t.set_frame_ports(3, Some((4000, 4001)));
+        t.on_datagram(24, ToServer, &QUERY[..20], ctx(3, 0));
+        t.on_datagram(24, ToServer, b"hello world, not dns", ctx(4, 0));
+        assert!(dns_events(&mut t).is_empty());
+        // … but a clean one is, and then the flow's other messages are too.
+        t.on_datagram(24, ToServer, QUERY, ctx(5, 0));
+        t.on_datagram(24, ToServer, &QUERY[..20], ctx(6, 0));
+        assert_eq!(dns_events(&mut t).len(), 2);
+    }
+
+    #[test]
+    fn response_to_a_malformed_request_is_kept() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(30, ToServer, b"GET / HTTP/1.\r\n\r\n", ctx(14, 0));
+        t.on_data(
+            30,
+            ToClient,
+            b"HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad",
+            ctx(16, 1),
+        );
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(
+            (tx[0].request_frame, tx[0].response_frame, tx[0].status),
+            (None, Some(16), Some(400))
+        );
+        assert!(has_note(
+            &tx[0],
+            "response without a request seen (request lost or before the capture)"
+        ));
+        assert_eq!(t.layer_of_frame(14), None);
+        assert_eq!(t.layer_of_frame(16), Some(LayerName::Http));
+    }
+
+    #[test]
+    fn arbitrary_bytes_and_gaps_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let seeds: [&[u8]; 3] = [
+            CHUNKED,
+            b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+            QUERY,
+        ];
+        let mut t = AppTracker::new(AppConfig {
+            max_http_head: 256,
+            ..AppConfig::default()
+        });
+        for round in 0..3000u64 {
+            let conn = round % 7;
+            let seed = seeds[(next() % 3) as usize];
+            let mut buf = seed.to_vec();
+            for _ in 0..(next() % 4) {
+                let i = (next() as usize) % buf.len();
+                buf[i] = next() as u8;
+            }
+            let cut = (next() as usize) % (buf.len() + 1);
+            let dir = if next() % 2 == 0 { ToServer } else { ToClient };
+            match next() % 10 {
+                0 => t.on_gap(conn, dir, next() % 5000, ctx(round, 0)),
+                1 => t.on_fin(conn, dir, ctx(round, 0)),
+                2 => t.on_close(conn),
+                3 => t.on_datagram(conn + 100, dir, &buf[..cut], ctx(round, 0)),
+                _ => t.on_data(conn, dir, &buf[..cut], ctx(round, 0)),
+            }
+            let _ = t.drain_events().count();
+        }
+        for c in 0..7 {
+            t.on_close(c);
+        }
+    }
 }

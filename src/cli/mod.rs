@@ -9,6 +9,18 @@ use layerscope::render::table::TimeFormat;
 use layerscope::render::{ColorChoice, TableOptions, View};
 use std::path::PathBuf;
 
+/// `--version`: the crate version and the capture backends built in.
+#[cfg(feature = "libpcap")]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (files: built-in reader; live: AF_PACKET via pnet; libpcap backend: yes)"
+);
+#[cfg(not(feature = "libpcap"))]
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (files: built-in reader; live: AF_PACKET via pnet; libpcap backend: no, build with --features libpcap)"
+);
+
 const EXAMPLES: &str = "\
 Examples:
   layerscope read captures/http11-keepalive.pcap            every connection, annotated
@@ -23,7 +35,7 @@ Exit codes: 0 success, 1 usage or I/O error, 2 input is not a readable capture."
 /// layerscope: a packet inspector that labels every layer with its OSI layer and follows
 /// every TCP connection: handshake, data, teardown, endpoint states, HTTP and DNS.
 #[derive(Parser, Debug)]
-#[command(name = "layerscope", version, about, after_help = EXAMPLES)]
+#[command(name = "layerscope", version = VERSION, about, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -34,6 +46,16 @@ pub enum Command {
     /// Read a pcap or pcapng file (`-` for stdin) and show its connections and layers.
     #[command(after_help = EXAMPLES)]
     Read(ReadArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    #[command(
+        after_help = "Install, e.g. for bash:\n  layerscope completions bash > ~/.local/share/bash-completion/completions/layerscope"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `layerscope man | man -l -`.
+    Man,
 }
 
 /// Which view to print.
@@ -130,8 +152,9 @@ pub struct LimitArgs {
     /// Seconds of capture time after which an incomplete IP datagram is dropped.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub fragment_timeout: u64,
-    /// Seconds of capture time after which an idle UDP flow ends.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    /// Seconds of capture time after which an idle UDP flow ends (tshark never splits a
+    /// UDP 5-tuple; Zeek uses 60).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub udp_timeout: u64,
 }
 

@@ -1,7 +1,30 @@
-//! The decoder. SKELETON: the decode helper implements it.
+//! The decoder: link-type dispatch, etherparse's lax slicing from the ether type down, Linux
+//! SLL / SLL2 / BSD null headers read by hand, bounded IP fragment reassembly, and the
+//! mapping of etherparse's stop errors into [`DecodeIssue`]s.
+//!
+//! Offsets: every [`Layer`] of a frame is in frame byte offsets, except the transport layer of
+//! a packet that completed an IP reassembly (`reassembled == true`), whose offset is relative
+//! to the start of the reassembled IP payload (the transport header is at offset 0 there).
 
-use super::DecodedPacket;
-use crate::capture::RawFrame;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use etherparse::defrag::{IpFragId, IpFragVersionSpecId};
+use etherparse::err::packet::SliceError;
+use etherparse::err::{self, LenError};
+use etherparse::{
+    ip_number, EtherType, Ethernet2Slice, Icmpv4Slice, Icmpv6Slice, IpFragOffset, IpNumber,
+    Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket,
+    LenSource, TcpSlice, TransportSlice, UdpSlice,
+};
+
+use super::defrag::{FragOutcome, FragTable};
+use super::link::{self, LinkHeader};
+use super::tcp_options::parse_tcp_options;
+use super::{
+    ArpInfo, DecodeIssue, DecodedPacket, FragmentInfo, IcmpInfo, IssueKind, Layer, LayerName,
+    NetInfo, TcpFlags, TcpInfo, Transport, UdpInfo,
+};
+use crate::capture::{LinkType, RawFrame};
 
 /// Limits of the decoder's IP fragment reassembly pool.
 #[derive(Clone, Debug)]
@@ -35,9 +58,13 @@ pub struct DecoderStats {
     pub fragments_evicted: u64,
 }
 
+/// Decodes frames into [`DecodedPacket`]s, reassembling IP fragments on the way.
 pub struct Decoder {
     limits: DecoderLimits,
     stats: DecoderStats,
+    frags: FragTable,
+    /// The IP payload of the last reassembled datagram (reused).
+    reassembled: Vec<u8>,
 }
 
 impl Default for Decoder {
@@ -46,26 +73,86 @@ impl Default for Decoder {
     }
 }
 
+/// Facts about the frame that the issue mapping needs.
+#[derive(Clone, Copy)]
+struct Frame<'a> {
+    data: &'a [u8],
+    /// The snaplen cut the frame (caplen < length on the wire).
+    cut: bool,
+    /// Length on the wire.
+    wire_len: usize,
+}
+
+impl<'a> Frame<'a> {
+    /// Offset of a sub-slice of `data` (0 for a slice outside it, which does not happen).
+    fn offset_of(&self, s: &[u8]) -> usize {
+        offset_in(self.data, s)
+    }
+}
+
+fn offset_in(origin: &[u8], s: &[u8]) -> usize {
+    let off = (s.as_ptr() as usize).wrapping_sub(origin.as_ptr() as usize);
+    if off <= origin.len() {
+        off
+    } else {
+        0
+    }
+}
+
+fn u32_of(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn push_layer(out: &mut DecodedPacket<'_>, name: LayerName, offset: usize, len: usize) {
+    let _ = out.layers.try_push(Layer {
+        name,
+        offset: u32_of(offset),
+        len: u32_of(len),
+    });
+}
+
+/// A datagram completed by this frame, to be decoded from the reassembly buffer.
+struct Completed {
+    ip_number: IpNumber,
+    /// "ipv4" or "ipv6", for issues.
+    ip_name: &'static str,
+}
+
 impl Decoder {
+    /// A decoder with the default limits.
     pub fn new() -> Decoder {
         Decoder::with_limits(DecoderLimits::default())
     }
+    /// A decoder with the given fragment reassembly limits.
     pub fn with_limits(limits: DecoderLimits) -> Decoder {
         Decoder {
             limits,
             stats: DecoderStats::default(),
+            frags: FragTable::new(),
+            reassembled: Vec::new(),
         }
     }
+    /// The fragment reassembly limits.
     pub fn limits(&self) -> &DecoderLimits {
         &self.limits
     }
+    /// Counters so far.
     pub fn stats(&self) -> DecoderStats {
-        self.stats
+        DecoderStats {
+            fragments_evicted: self.frags.evicted,
+            ..self.stats
+        }
     }
+
     /// Decodes one frame. The result borrows the frame and the decoder's reassembly buffer.
     pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> DecodedPacket<'a> {
-        let _ = frame;
-        DecodedPacket {
+        let data: &'a [u8] = frame.data;
+        let fr = Frame {
+            data,
+            cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
+            wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
+        };
+        let mut out = DecodedPacket {
             layers: Default::default(),
             link: Default::default(),
             arp: None,
@@ -76,6 +163,1498 @@ impl Decoder {
             reassembled: false,
             fragment_pending: false,
             issue: None,
+        };
+        let now_ns = frame
+            .ts
+            .secs
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(frame.ts.nanos));
+        self.frags.sweep(now_ns, &self.limits);
+
+        // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31).
+        let link_type = LinkType(frame.link.0 & 0xFFFF);
+        let mut start = self.link_layer(fr, link_type, &mut out);
+        if let Some((et, off)) = start {
+            if et.0 == 0x8847 || et.0 == 0x8848 {
+                start = skip_mpls(fr, off, &mut out);
+            }
+        }
+        let completed = match start {
+            Some((ether_type, off)) => {
+                let rest = data.get(off..).unwrap_or(&[]);
+                let lax = LaxSlicedPacket::from_ether_type(ether_type, rest);
+                self.sliced(fr, &lax, ether_type, off, now_ns, &mut out)
+            }
+            None => None,
+        };
+
+        if let Some(c) = completed {
+            self.stats.reassembled += 1;
+            out.reassembled = true;
+            let buf: &'a [u8] = &self.reassembled;
+            let (transport, stop) = slice_transport(c.ip_number, buf);
+            if let Some(t) = &transport {
+                fill_transport(t, buf, buf.len(), &mut out);
+            }
+            if let Some((e, layer)) = stop {
+                let origin = Frame {
+                    data: buf,
+                    cut: false,
+                    wire_len: buf.len(),
+                };
+                out.issue = Some(map_stop_err(origin, &e, layer, 0, 0, c.ip_name));
+            }
+        }
+        if let Some(issue) = out.issue.clone() {
+            self.stats.decode_issues += 1;
+            if !out.reassembled {
+                partial_tcp(data, frame.orig_len, &issue, &mut out);
+                push_partial_layer(issue, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Decodes the link-layer header; returns the ether type and offset of what it carries.
+    fn link_layer(
+        &mut self,
+        fr: Frame<'_>,
+        link_type: LinkType,
+        out: &mut DecodedPacket<'_>,
+    ) -> Option<(EtherType, usize)> {
+        let data = fr.data;
+        let too_short = |layer: &'static str, needed: usize| DecodeIssue {
+            layer,
+            offset: 0,
+            kind: IssueKind::TooShort {
+                needed: u32_of(needed),
+                had: u32_of(data.len()),
+                snaplen_cut: fr.cut,
+            },
+        };
+        match link_type {
+            LinkType::ETHERNET => match Ethernet2Slice::from_slice_without_fcs(data) {
+                Ok(eth) => {
+                    push_layer(out, LayerName::Eth, 0, 14);
+                    out.link.src_mac = Some(eth.source());
+                    out.link.dst_mac = Some(eth.destination());
+                    Some((eth.ether_type(), 14))
+                }
+                Err(_) => {
+                    out.issue = Some(too_short("eth", 14));
+                    None
+                }
+            },
+            LinkType::LINUX_SLL | LinkType::LINUX_SLL2 => {
+                let parsed = if link_type == LinkType::LINUX_SLL {
+                    link::parse_sll(data)
+                } else {
+                    link::parse_sll2(data)
+                };
+                let (name, issue_name, len) = if link_type == LinkType::LINUX_SLL {
+                    (LayerName::Sll, "sll", link::SLL_LEN)
+                } else {
+                    (LayerName::Sll2, "sll2", link::SLL2_LEN)
+                };
+                let Some(h) = parsed else {
+                    out.issue = Some(too_short(issue_name, len));
+                    return None;
+                };
+                push_layer(out, name, 0, len);
+                self.after_cooked(h, len, out)
+            }
+            LinkType::NULL | LinkType::LOOP => {
+                let Some(family) = link::parse_null(data, link_type == LinkType::LOOP) else {
+                    out.issue = Some(too_short("null", link::NULL_LEN));
+                    return None;
+                };
+                push_layer(out, LayerName::Null, 0, link::NULL_LEN);
+                // An unknown family (some writers put other values there): go by the IP
+                // version nibble, as tshark ends up doing.
+                let et = link::null_family_ether_type(family).or_else(|| {
+                    match data.get(link::NULL_LEN).map(|b| b >> 4) {
+                        Some(4) => Some(EtherType::IPV4),
+                        Some(6) => Some(EtherType::IPV6),
+                        _ => None,
+                    }
+                })?;
+                out.link.ether_type = Some(et.0);
+                Some((et, link::NULL_LEN))
+            }
+            LinkType::RAW_12 | LinkType::RAW_14 | LinkType::RAW => {
+                let Some(first) = data.first() else {
+                    out.issue = Some(too_short("ip", 20));
+                    return None;
+                };
+                let et = match first >> 4 {
+                    6 => EtherType::IPV6,
+                    4 => EtherType::IPV4,
+                    v => {
+                        out.issue = Some(DecodeIssue {
+                            layer: "ip",
+                            offset: 0,
+                            kind: IssueKind::Malformed(format!(
+                                "IP version {v} is neither 4 nor 6"
+                            )),
+                        });
+                        return None;
+                    }
+                };
+                out.link.ether_type = Some(et.0);
+                Some((et, 0))
+            }
+            LinkType::IPV4 | LinkType::IPV6 => {
+                let (et, version, name, min) = if link_type == LinkType::IPV4 {
+                    (EtherType::IPV4, 4, "ipv4", 20)
+                } else {
+                    (EtherType::IPV6, 6, "ipv6", 40)
+                };
+                match data.first().map(|b| b >> 4) {
+                    None => {
+                        out.issue = Some(too_short(name, min));
+                        return None;
+                    }
+                    Some(v) if v != version => {
+                        out.issue = Some(DecodeIssue {
+                            layer: name,
+                            offset: 0,
+                            kind: IssueKind::Malformed(format!(
+                                "IP version {v} on a link type for IPv{version} only"
+                            )),
+                        });
+                        return None;
+                    }
+                    Some(_) => {}
+                }
+                out.link.ether_type = Some(et.0);
+                Some((et, 0))
+            }
+            LinkType(other) => {
+                out.issue = Some(DecodeIssue {
+                    layer: "link",
+                    offset: 0,
+                    kind: IssueKind::UnsupportedLink { link_type: other },
+                });
+                None
+            }
+        }
+    }
+
+    /// Linux cooked capture: the protocol field is an ether type when it is ≥ 0x0600.
+    fn after_cooked(
+        &self,
+        h: LinkHeader,
+        len: usize,
+        out: &mut DecodedPacket<'_>,
+    ) -> Option<(EtherType, usize)> {
+        out.link.src_mac = h.src_mac;
+        if h.protocol < 0x0600 {
+            return None;
+        }
+        Some((EtherType(h.protocol), len))
+    }
+
+    /// Turns etherparse's lax slices into layers and facts; adds fragments to the table.
+    /// `base` is the frame offset of the slice handed to etherparse.
+    fn sliced<'a>(
+        &mut self,
+        fr: Frame<'a>,
+        lax: &LaxSlicedPacket<'a>,
+        first_ether_type: EtherType,
+        base: usize,
+        now_ns: i64,
+        out: &mut DecodedPacket<'a>,
+    ) -> Option<Completed> {
+        let mut ether_type = first_ether_type;
+        let mut net_start = base;
+        for ext in &lax.link_exts {
+            match ext {
+                LaxLinkExtSlice::Vlan(v) => {
+                    let off = fr.offset_of(v.slice());
+                    push_layer(out, LayerName::Vlan, off, 4);
+                    let _ = out.link.vlans.try_push(v.vlan_identifier().value());
+                    ether_type = v.ether_type();
+                    net_start = off + 4;
+                }
+                LaxLinkExtSlice::Macsec(_) => {}
+            }
+        }
+        if ether_type.0 >= 0x0600 {
+            out.link.ether_type = Some(ether_type.0);
+        }
+        let ip_hint = match fr.data.get(net_start).map(|b| b >> 4) {
+            Some(6) => "ipv6",
+            Some(4) => "ipv4",
+            _ if ether_type == EtherType::IPV6 => "ipv6",
+            _ => "ipv4",
+        };
+
+        // End of the IP datagram as its header says (for tcp.len), and the transport offset.
+        let mut ip_end = fr.data.len();
+        let mut transport_start = net_start;
+        let mut completed = None;
+        let mut bogus_len = false;
+        match &lax.net {
+            Some(LaxNetSlice::Arp(a)) => {
+                let s = a.slice();
+                push_layer(out, LayerName::Arp, fr.offset_of(s), s.len());
+                out.arp = arp_info(s);
+            }
+            Some(LaxNetSlice::Ipv4(v)) => {
+                let h = v.header();
+                let ip_off = fr.offset_of(h.slice());
+                let payload = v.payload();
+                transport_start = fr.offset_of(payload.payload);
+                push_layer(
+                    out,
+                    LayerName::Ipv4,
+                    ip_off,
+                    transport_start.saturating_sub(ip_off),
+                );
+                let total = usize::from(h.total_len());
+                if total == 0 {
+                    // Segmentation offload: the NIC fills the length in later. Like tshark,
+                    // take the captured length.
+                } else if total < h.slice().len() {
+                    bogus_len = true;
+                    out.issue = Some(DecodeIssue {
+                        layer: "ipv4",
+                        offset: u32_of(ip_off),
+                        kind: IssueKind::Malformed(format!(
+                            "total length {total} is below the header length {}",
+                            h.slice().len()
+                        )),
+                    });
+                } else {
+                    ip_end = ip_off + total;
+                }
+                let fragment = h.is_fragmenting_payload().then(|| FragmentInfo {
+                    offset: u32::from(h.fragments_offset().byte_offset()),
+                    more: h.more_fragments(),
+                });
+                out.net = Some(NetInfo {
+                    src: IpAddr::V4(h.source_addr()),
+                    dst: IpAddr::V4(h.destination_addr()),
+                    protocol: payload.ip_number.0,
+                    ttl: h.ttl(),
+                    ident: u32::from(h.identification()),
+                    fragment,
+                    total_len: u32::from(h.total_len()),
+                });
+                if payload.fragmented {
+                    let id = IpFragId {
+                        vlan_ids: lax.vlan_ids(),
+                        ip: IpFragVersionSpecId::Ipv4 {
+                            source: h.source(),
+                            destination: h.destination(),
+                            identification: h.identification(),
+                        },
+                        payload_ip_number: payload.ip_number,
+                        channel_id: (),
+                    };
+                    completed = self.fragment(
+                        FragmentIn {
+                            id,
+                            offset: h.fragments_offset(),
+                            more: h.more_fragments(),
+                            payload,
+                            bytes: payload.payload,
+                            ip_off,
+                            ip_name: "ipv4",
+                        },
+                        now_ns,
+                        out,
+                    );
+                }
+            }
+            Some(LaxNetSlice::Ipv6(v)) => {
+                let h = v.header();
+                let ip_off = fr.offset_of(h.slice());
+                let payload = v.payload();
+                transport_start = fr.offset_of(payload.payload);
+                push_layer(
+                    out,
+                    LayerName::Ipv6,
+                    ip_off,
+                    transport_start.saturating_sub(ip_off),
+                );
+                if h.payload_length() != 0 {
+                    ip_end = ip_off + 40 + usize::from(h.payload_length());
+                }
+                let frag = v.extensions().clone().into_iter().find_map(|e| match e {
+                    Ipv6ExtensionSlice::Fragment(f) => Some(f),
+                    _ => None,
+                });
+                let fragment = frag
+                    .as_ref()
+                    .filter(|f| f.is_fragmenting_payload())
+                    .map(|f| FragmentInfo {
+                        offset: u32::from(f.fragment_offset().byte_offset()),
+                        more: f.more_fragments(),
+                    });
+                out.net = Some(NetInfo {
+                    src: IpAddr::V6(Ipv6Addr::from(h.source())),
+                    dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
+                    protocol: payload.ip_number.0,
+                    ttl: h.hop_limit(),
+                    ident: frag.as_ref().map_or(0, |f| f.identification()),
+                    fragment,
+                    total_len: 40 + u32::from(h.payload_length()),
+                });
+                if let (true, Some(f)) = (payload.fragmented, frag) {
+                    // The fragmentable part starts right after the fragment header.
+                    let start = fr.offset_of(f.slice()) + f.slice().len();
+                    let end = transport_start + payload.payload.len();
+                    let bytes = fr.data.get(start..end).unwrap_or(&[]);
+                    let id = IpFragId {
+                        vlan_ids: lax.vlan_ids(),
+                        ip: IpFragVersionSpecId::Ipv6 {
+                            source: h.source(),
+                            destination: h.destination(),
+                            identification: f.identification(),
+                        },
+                        payload_ip_number: f.next_header(),
+                        channel_id: (),
+                    };
+                    completed = self.fragment(
+                        FragmentIn {
+                            id,
+                            offset: f.fragment_offset(),
+                            more: f.more_fragments(),
+                            payload,
+                            bytes,
+                            ip_off,
+                            ip_name: "ipv6",
+                        },
+                        now_ns,
+                        out,
+                    );
+                }
+            }
+            None => {}
+        }
+
+        if let Some((e, layer)) = &lax.stop_err {
+            if out.issue.is_none() {
+                out.issue = Some(map_stop_err(
+                    fr,
+                    e,
+                    *layer,
+                    base,
+                    if matches!(e, SliceError::Tcp(_)) {
+                        transport_start
+                    } else {
+                        net_start
+                    },
+                    ip_hint,
+                ));
+            }
+        }
+        if !bogus_len {
+            if let Some(t) = &lax.transport {
+                // Like tshark's tcp.len: the IP length, but never past the end of the frame
+                // on the wire (a header claiming more than was sent).
+                let wire_end = ip_end.min(fr.wire_len.max(fr.data.len()));
+                fill_transport(t, fr.data, wire_end, out);
+            }
+        }
+        completed
+    }
+
+    /// Handles one IP fragment; returns the completed datagram when this fragment ends it.
+    fn fragment(
+        &mut self,
+        f: FragmentIn<'_, '_>,
+        now_ns: i64,
+        out: &mut DecodedPacket<'_>,
+    ) -> Option<Completed> {
+        self.stats.fragments += 1;
+        out.fragment_pending = true;
+        if f.payload.incomplete {
+            // Cut by the snaplen: this fragment's bytes are not all here, it cannot help.
+            return None;
+        }
+        let ip_number = f.id.payload_ip_number;
+        match self.frags.add(
+            f.id,
+            f.offset,
+            f.more,
+            f.bytes,
+            now_ns,
+            &self.limits,
+            &mut self.reassembled,
+        ) {
+            Ok(FragOutcome::Complete) => {
+                out.fragment_pending = false;
+                Some(Completed {
+                    ip_number,
+                    ip_name: f.ip_name,
+                })
+            }
+            Ok(FragOutcome::Pending) => None,
+            Err(e) => {
+                out.issue = Some(DecodeIssue {
+                    layer: f.ip_name,
+                    offset: u32_of(f.ip_off),
+                    kind: IssueKind::Malformed(format!("fragment not reassembled: {e}")),
+                });
+                None
+            }
+        }
+    }
+}
+
+/// One fragment as the decoder hands it to the reassembly table.
+struct FragmentIn<'p, 'a> {
+    id: IpFragId,
+    offset: IpFragOffset,
+    more: bool,
+    payload: &'p LaxIpPayloadSlice<'a>,
+    /// The fragment's share of the datagram's payload.
+    bytes: &'a [u8],
+    ip_off: usize,
+    ip_name: &'static str,
+}
+
+/// Skips an MPLS label stack (4 bytes per label, until the bottom-of-stack bit) and returns
+/// the IP version found under it. MPLS has no layer name: the stack goes eth → ipv4/ipv6.
+fn skip_mpls(
+    fr: Frame<'_>,
+    mut off: usize,
+    out: &mut DecodedPacket<'_>,
+) -> Option<(EtherType, usize)> {
+    for _ in 0..8 {
+        let Some(label) = fr.data.get(off..off + 4) else {
+            out.issue = Some(DecodeIssue {
+                layer: "mpls",
+                offset: u32_of(off),
+                kind: IssueKind::TooShort {
+                    needed: 4,
+                    had: u32_of(fr.data.len().saturating_sub(off)),
+                    snaplen_cut: fr.cut,
+                },
+            });
+            return None;
+        };
+        off += 4;
+        if label[2] & 1 == 1 {
+            return match fr.data.get(off).map(|b| b >> 4) {
+                Some(4) => Some((EtherType::IPV4, off)),
+                Some(6) => Some((EtherType::IPV6, off)),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+/// A TCP header cut inside its options still has its fixed 20 bytes: ports, numbers,
+/// flags and window are facts (tshark shows them), the options are read as far as they go,
+/// and `payload_len` comes from the IP length. The issue stays.
+fn partial_tcp(data: &[u8], orig_len: u32, issue: &DecodeIssue, out: &mut DecodedPacket<'_>) {
+    if issue.layer != "tcp" || out.transport.is_some() {
+        return;
+    }
+    let IssueKind::TooShort { .. } = issue.kind else {
+        return;
+    };
+    let off = issue.offset as usize;
+    let Some(h) = data.get(off..).filter(|h| h.len() >= 20) else {
+        return;
+    };
+    let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+    let be32 = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let header_len = usize::from(h[12] >> 4) * 4;
+    if header_len < 20 {
+        return;
+    }
+    let opts = &h[20..header_len.min(h.len())];
+    let ip_end = match &out.net {
+        Some(net) => {
+            let ip_off = out
+                .layers
+                .iter()
+                .rev()
+                .find(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+                .map(|l| l.offset as usize)
+                .unwrap_or(0);
+            (ip_off + net.total_len as usize).min(orig_len as usize)
+        }
+        None => orig_len as usize,
+    };
+    out.transport = Some(Transport::Tcp(TcpInfo {
+        src_port: be16(0),
+        dst_port: be16(2),
+        seq: be32(4),
+        ack: be32(8),
+        flags: TcpFlags((u16::from(h[12] & 1) << 8) | u16::from(h[13])),
+        window: be16(14),
+        header_len: u8::try_from(header_len).unwrap_or(u8::MAX),
+        options: parse_tcp_options(opts),
+        payload_len: u32_of(ip_end.saturating_sub(off + header_len)),
+    }));
+}
+
+/// A header cut short by the capture still shows as a layer over the bytes that were
+/// captured (`len` below the header length), as tshark lists it; the issue says what is
+/// missing. Nothing is added when not one byte of it was captured.
+fn push_partial_layer(issue: DecodeIssue, out: &mut DecodedPacket<'_>) {
+    let IssueKind::TooShort { had, .. } = issue.kind else {
+        return;
+    };
+    let name = match issue.layer {
+        "eth" => LayerName::Eth,
+        "vlan" => LayerName::Vlan,
+        "sll" => LayerName::Sll,
+        "sll2" => LayerName::Sll2,
+        "null" => LayerName::Null,
+        "arp" => LayerName::Arp,
+        "ipv4" => LayerName::Ipv4,
+        "ipv6" => LayerName::Ipv6,
+        "icmp" => LayerName::Icmp,
+        "icmpv6" => LayerName::Icmpv6,
+        "tcp" => LayerName::Tcp,
+        "udp" => LayerName::Udp,
+        _ => return,
+    };
+    if had == 0
+        || out
+            .layers
+            .iter()
+            .any(|l| l.name == name && l.offset == issue.offset)
+    {
+        return;
+    }
+    let _ = out.layers.try_push(Layer {
+        name,
+        offset: issue.offset,
+        len: had,
+    });
+}
+
+/// ARP facts from an ARP packet slice (length already checked by etherparse).
+fn arp_info(s: &[u8]) -> Option<ArpInfo> {
+    let hw = usize::from(*s.get(4)?);
+    let proto = usize::from(*s.get(5)?);
+    let operation = u16::from_be_bytes([*s.get(6)?, *s.get(7)?]);
+    let sender_hw = s.get(8..8 + hw)?;
+    let sender_ip = s.get(8 + hw..8 + hw + proto)?;
+    let target_ip = s.get(8 + 2 * hw + proto..8 + 2 * hw + 2 * proto)?;
+    let ip = |b: &[u8]| -> Option<IpAddr> {
+        if let Ok(a) = <[u8; 4]>::try_from(b) {
+            Some(IpAddr::V4(Ipv4Addr::from(a)))
+        } else if let Ok(a) = <[u8; 16]>::try_from(b) {
+            Some(IpAddr::V6(Ipv6Addr::from(a)))
+        } else {
+            None
+        }
+    };
+    Some(ArpInfo {
+        operation,
+        sender_ip: ip(sender_ip),
+        target_ip: ip(target_ip),
+        sender_mac: <[u8; 6]>::try_from(sender_hw).ok(),
+    })
+}
+
+/// Slices the transport header of a reassembled IP payload, like etherparse's lax slicer does
+/// for an unfragmented one.
+fn slice_transport(
+    ip_number: IpNumber,
+    payload: &[u8],
+) -> (Option<TransportSlice<'_>>, Option<(SliceError, err::Layer)>) {
+    match ip_number {
+        ip_number::TCP => match TcpSlice::from_slice(payload) {
+            Ok(t) => (Some(TransportSlice::Tcp(t)), None),
+            Err(err::tcp::HeaderSliceError::Len(l)) => {
+                (None, Some((SliceError::Len(l), err::Layer::TcpHeader)))
+            }
+            Err(err::tcp::HeaderSliceError::Content(c)) => {
+                (None, Some((SliceError::Tcp(c), err::Layer::TcpHeader)))
+            }
+        },
+        ip_number::UDP => match UdpSlice::from_slice_lax(payload) {
+            Ok(u) => (Some(TransportSlice::Udp(u)), None),
+            Err(l) => (None, Some((SliceError::Len(l), err::Layer::UdpHeader))),
+        },
+        ip_number::ICMP => match Icmpv4Slice::from_slice(payload) {
+            Ok(i) => (Some(TransportSlice::Icmpv4(i)), None),
+            Err(l) => (None, Some((SliceError::Len(l), err::Layer::Icmpv4))),
+        },
+        ip_number::IPV6_ICMP => match Icmpv6Slice::from_slice(payload) {
+            Ok(i) => (Some(TransportSlice::Icmpv6(i)), None),
+            Err(l) => (None, Some((SliceError::Len(l), err::Layer::Icmpv6))),
+        },
+        _ => (None, None),
+    }
+}
+
+/// Fills the transport layer, facts and payload. Offsets are relative to `origin` (the frame,
+/// or the reassembly buffer); `ip_end` is where the IP datagram ends by its header.
+fn fill_transport<'a>(
+    t: &TransportSlice<'a>,
+    origin: &'a [u8],
+    ip_end: usize,
+    out: &mut DecodedPacket<'a>,
+) {
+    match t {
+        TransportSlice::Tcp(tcp) => {
+            let hdr = tcp.header_slice();
+            let off = offset_in(origin, hdr);
+            push_layer(out, LayerName::Tcp, off, hdr.len());
+            let flags = (u16::from(hdr.get(12).copied().unwrap_or(0) & 1) << 8)
+                | u16::from(hdr.get(13).copied().unwrap_or(0));
+            out.transport = Some(Transport::Tcp(TcpInfo {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags: TcpFlags(flags),
+                window: tcp.window_size(),
+                header_len: u8::try_from(hdr.len()).unwrap_or(u8::MAX),
+                options: parse_tcp_options(tcp.options()),
+                payload_len: u32_of(ip_end.saturating_sub(off + hdr.len())),
+            }));
+            out.payload = tcp.payload();
+            out.payload_offset = u32_of(off + hdr.len());
+        }
+        TransportSlice::Udp(udp) => {
+            let hdr = udp.header_slice();
+            let off = offset_in(origin, hdr);
+            push_layer(out, LayerName::Udp, off, hdr.len());
+            out.transport = Some(Transport::Udp(UdpInfo {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                length: udp.length(),
+            }));
+            out.payload = udp.payload();
+            out.payload_offset = u32_of(off + hdr.len());
+        }
+        TransportSlice::Icmpv4(icmp) => {
+            let s = icmp.slice();
+            out.transport = Some(Transport::Icmpv4(icmp_info(s, 0, 8)));
+            icmp_layer(out, LayerName::Icmp, origin, s);
+        }
+        TransportSlice::Icmpv6(icmp) => {
+            let s = icmp.slice();
+            out.transport = Some(Transport::Icmpv6(icmp_info(s, 129, 128)));
+            icmp_layer(out, LayerName::Icmpv6, origin, s);
+        }
+        TransportSlice::Igmp(_) => {}
+    }
+}
+
+/// ICMP layer: the 8-byte header; `payload` is the rest (echo data or the quoted packet, which
+/// is not decoded as layers of this frame).
+fn icmp_layer<'a>(out: &mut DecodedPacket<'a>, name: LayerName, origin: &'a [u8], s: &'a [u8]) {
+    let off = offset_in(origin, s);
+    let hdr = s.len().min(8);
+    push_layer(out, name, off, hdr);
+    out.payload = s.get(hdr..).unwrap_or(&[]);
+    out.payload_offset = u32_of(off + hdr);
+}
+
+fn icmp_info(s: &[u8], echo_reply: u8, echo_request: u8) -> IcmpInfo {
+    let icmp_type = s.first().copied().unwrap_or(0);
+    let code = s.get(1).copied().unwrap_or(0);
+    let echo = if icmp_type == echo_reply || icmp_type == echo_request {
+        s.get(4..8).map(|b| {
+            (
+                u16::from_be_bytes([b[0], b[1]]),
+                u16::from_be_bytes([b[2], b[3]]),
+            )
+        })
+    } else {
+        None
+    };
+    IcmpInfo {
+        icmp_type,
+        code,
+        echo,
+    }
+}
+
+/// Our name for an etherparse layer.
+fn layer_name(layer: err::Layer, ip_hint: &'static str) -> &'static str {
+    use err::Layer as L;
+    match layer {
+        L::LinuxSllHeader => "sll",
+        L::Ethernet2Header | L::EtherPayload => "eth",
+        L::VlanHeader => "vlan",
+        L::MacsecHeader | L::MacsecPacket => "macsec",
+        L::IpHeader | L::IpAuthHeader => ip_hint,
+        L::Ipv4Header | L::Ipv4Packet => "ipv4",
+        L::Ipv6Header | L::Ipv6Packet => "ipv6",
+        L::Ipv6ExtHeader
+        | L::Ipv6HopByHopHeader
+        | L::Ipv6DestOptionsHeader
+        | L::Ipv6RouteHeader
+        | L::Ipv6FragHeader => "ipv6_ext",
+        L::UdpHeader | L::UdpPayload => "udp",
+        L::TcpHeader => "tcp",
+        L::Icmpv4 | L::Icmpv4Timestamp | L::Icmpv4TimestampReply => "icmp",
+        L::Icmpv6 => "icmpv6",
+        L::Igmp => "igmp",
+        L::Arp => "arp",
+    }
+}
+
+fn len_source_name(s: LenSource) -> &'static str {
+    match s {
+        LenSource::Slice => "captured length",
+        LenSource::Ipv4HeaderTotalLen => "IPv4 total length",
+        LenSource::Ipv6HeaderPayloadLen => "IPv6 payload length",
+        LenSource::UdpHeaderLen => "UDP length",
+        LenSource::TcpHeaderLen => "TCP data offset",
+        LenSource::ArpAddrLengths => "ARP address lengths",
+        _ => "a length field",
+    }
+}
+
+/// Maps etherparse's stop error into a [`DecodeIssue`]. `base` is the frame offset of the
+/// slice handed to etherparse; `content_offset` the offset of the layer a content error is in.
+fn map_stop_err(
+    fr: Frame<'_>,
+    e: &SliceError,
+    layer: err::Layer,
+    base: usize,
+    content_offset: usize,
+    ip_hint: &'static str,
+) -> DecodeIssue {
+    match e {
+        SliceError::Len(l) => map_len_err(fr, l, base, ip_hint),
+        SliceError::Ip(err::ip::HeaderError::UnsupportedIpVersion { version_number }) => {
+            DecodeIssue {
+                layer: "ip",
+                offset: u32_of(content_offset),
+                kind: IssueKind::Malformed(format!(
+                    "IP version {version_number} is neither 4 nor 6"
+                )),
+            }
+        }
+        SliceError::Ip(err::ip::HeaderError::Ipv4HeaderLengthSmallerThanHeader { ihl }) => {
+            DecodeIssue {
+                layer: "ipv4",
+                offset: u32_of(content_offset),
+                kind: IssueKind::Malformed(format!("IHL {ihl} is below the minimum 5")),
+            }
+        }
+        SliceError::Tcp(err::tcp::HeaderError::DataOffsetTooSmall { data_offset }) => DecodeIssue {
+            layer: "tcp",
+            offset: u32_of(content_offset),
+            kind: IssueKind::Malformed(format!("data offset {data_offset} is below the minimum 5")),
+        },
+        other => DecodeIssue {
+            layer: layer_name(layer, ip_hint),
+            offset: u32_of(content_offset),
+            kind: IssueKind::Malformed(other.to_string()),
+        },
+    }
+}
+
+fn map_len_err(fr: Frame<'_>, l: &LenError, base: usize, ip_hint: &'static str) -> DecodeIssue {
+    let offset = base + l.layer_start_offset;
+    let mut needed = l.required_len;
+    let name = layer_name(l.layer, ip_hint);
+    if l.layer == err::Layer::IpHeader && needed == 1 {
+        // etherparse asks for the version byte of an empty slice; say what the header needs.
+        needed = if name == "ipv6" { 40 } else { 20 };
+    }
+    // Short because the captured bytes ran out (as opposed to a length field inside the
+    // packet that leaves too little room).
+    let at_capture_end = offset + l.len >= fr.data.len();
+    let captured_short = match l.len_source {
+        LenSource::Slice => true,
+        LenSource::ArpAddrLengths => at_capture_end,
+        _ => false,
+    };
+    let kind = if needed > l.len && captured_short {
+        IssueKind::TooShort {
+            needed: u32_of(needed),
+            had: u32_of(l.len),
+            snaplen_cut: fr.cut,
+        }
+    } else {
+        IssueKind::Malformed(format!(
+            "the {} leaves {} bytes, the header needs {}",
+            len_source_name(l.len_source),
+            l.len,
+            needed
+        ))
+    };
+    DecodeIssue {
+        layer: name,
+        offset: u32_of(offset),
+        kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use etherparse::{PacketBuilder, VlanId};
+
+    const MAC_A: [u8; 6] = [0, 1, 2, 3, 4, 5];
+    const MAC_B: [u8; 6] = [0xa, 0xb, 0xc, 0xd, 0xe, 0xf];
+
+    fn frame(link: u32, data: &[u8]) -> RawFrame<'_> {
+        frame_at(link, data, 0, data.len())
+    }
+
+    fn frame_at(link: u32, data: &[u8], secs: i64, orig_len: usize) -> RawFrame<'_> {
+        RawFrame {
+            number: 1,
+            ts: Timestamp {
+                secs,
+                nanos: 0,
+                precision: 6,
+            },
+            link: LinkType(link),
+            interface: 0,
+            orig_len: orig_len as u32,
+            data,
+        }
+    }
+
+    /// (name, offset, len)
+    type LayerRow = (&'static str, u32, u32);
+    /// (layer, offset, needed, had)
+    type IssueRow = (&'static str, u32, u32, u32);
+
+    fn stack(p: &DecodedPacket<'_>) -> Vec<LayerRow> {
+        p.layers
+            .iter()
+            .map(|l| (l.name.as_str(), l.offset, l.len))
+            .collect()
+    }
+
+    fn eth(ether_type: u16) -> Vec<u8> {
+        let mut v = MAC_B.to_vec();
+        v.extend_from_slice(&MAC_A);
+        v.extend_from_slice(&ether_type.to_be_bytes());
+        v
+    }
+
+    /// IPv4 header (checksum left 0: the decoder does not verify it).
+    fn ipv4(total_len: u16, ident: u16, frag: u16, proto: u8) -> Vec<u8> {
+        let mut v = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        v[2..4].copy_from_slice(&total_len.to_be_bytes());
+        v[4..6].copy_from_slice(&ident.to_be_bytes());
+        v[6..8].copy_from_slice(&frag.to_be_bytes());
+        v
+    }
+
+    fn ipv6(payload_len: u16, next: u8) -> Vec<u8> {
+        let mut v = vec![0x60, 0, 0, 0, 0, 0, next, 64];
+        v[4..6].copy_from_slice(&payload_len.to_be_bytes());
+        v.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        v.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        v
+    }
+
+    /// TCP header, data offset 5, flags as given.
+    fn tcp(seq: u32, flags: u8) -> Vec<u8> {
+        let mut v = vec![0x04, 0xd2, 0, 80];
+        v.extend_from_slice(&seq.to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        v
+    }
+
+    fn udp(len: u16) -> Vec<u8> {
+        let mut v = vec![0x30, 0x39, 0, 53];
+        v.extend_from_slice(&len.to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v
+    }
+
+    fn eth_ipv4_tcp() -> Vec<u8> {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(40, 1, 0x4000, 6));
+        p.extend(tcp(1000, 0x02));
+        p
+    }
+
+    #[test]
+    fn ethernet_ipv4_tcp_syn_with_options() {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(60, 7, 0x4000, 6));
+        let mut t = tcp(0x0102_0304, 0x02);
+        t[12] = 0xa0; // data offset 10 = 40 bytes
+        t.extend_from_slice(&[
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 1, 3, 3, 7,
+        ]);
+        p.extend(t);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, 40)]
+        );
+        assert_eq!(pkt.link.src_mac, Some(MAC_A));
+        assert_eq!(pkt.link.dst_mac, Some(MAC_B));
+        assert_eq!(pkt.link.ether_type, Some(0x0800));
+        let net = pkt.net.as_ref().unwrap();
+        assert_eq!(net.src, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            (net.protocol, net.ttl, net.ident, net.total_len),
+            (6, 64, 7, 60)
+        );
+        assert_eq!(net.fragment, None);
+        let t = pkt.tcp().unwrap();
+        assert_eq!((t.src_port, t.dst_port, t.seq), (1234, 80, 0x0102_0304));
+        assert_eq!(t.flags.to_string(), "SYN");
+        assert_eq!((t.header_len, t.window, t.payload_len), (40, 0xffff, 0));
+        assert_eq!(t.options.mss, Some(1460));
+        assert_eq!(t.options.window_scale, Some(7));
+        assert_eq!(t.options.timestamps, Some((9, 0)));
+        assert!(t.options.sack_permitted);
+        assert!(pkt.payload.is_empty());
+        assert_eq!(pkt.payload_offset, 74);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn every_truncation_of_ethernet_ipv4_tcp() {
+        let p = eth_ipv4_tcp();
+        assert_eq!(p.len(), 54);
+        let mut d = Decoder::new();
+        for n in 0..=54usize {
+            let pkt = d.decode(&frame_at(1, &p[..n], 0, 54));
+            let got = stack(&pkt);
+            let issue = pkt.issue.clone();
+            let (want, want_issue): (Vec<LayerRow>, Option<IssueRow>) = match n {
+                0 => (vec![], Some(("eth", 0, 14, 0))),
+                1..=13 => (vec![("eth", 0, n as u32)], Some(("eth", 0, 14, n as u32))),
+                14 => (vec![("eth", 0, 14)], Some(("ipv4", 14, 20, 0))),
+                15..=33 => (
+                    vec![("eth", 0, 14), ("ipv4", 14, n as u32 - 14)],
+                    Some(("ipv4", 14, 20, n as u32 - 14)),
+                ),
+                34 => (
+                    vec![("eth", 0, 14), ("ipv4", 14, 20)],
+                    Some(("tcp", 34, 20, 0)),
+                ),
+                35..=53 => (
+                    vec![("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, n as u32 - 34)],
+                    Some(("tcp", 34, 20, n as u32 - 34)),
+                ),
+                _ => (
+                    vec![("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, 20)],
+                    None,
+                ),
+            };
+            assert_eq!(got, want, "cut at {n}");
+            match (issue, want_issue) {
+                (None, None) => {}
+                (Some(i), Some((layer, offset, needed, had))) => {
+                    assert_eq!(i.layer, layer, "cut at {n}");
+                    assert_eq!(i.offset, offset, "cut at {n}");
+                    assert_eq!(
+                        i.kind,
+                        IssueKind::TooShort {
+                            needed,
+                            had,
+                            snaplen_cut: true
+                        },
+                        "cut at {n}"
+                    );
+                }
+                (i, w) => panic!("cut at {n}: issue {i:?}, expected {w:?}"),
+            }
+            assert_eq!(pkt.transport.is_some(), n == 54, "cut at {n}");
+        }
+        assert_eq!(d.stats().decode_issues, 54);
+        let pkt = d.decode(&frame_at(1, &p[..46], 0, 54));
+        assert_eq!(
+            pkt.issue.unwrap().to_string(),
+            "tcp header needs 20 bytes, 12 captured (cut by the snaplen)"
+        );
+    }
+
+    #[test]
+    fn tcp_len_comes_from_the_ip_header_when_the_snaplen_cut_the_payload() {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(140, 1, 0, 6));
+        p.extend(tcp(5, 0x18));
+        p.extend_from_slice(b"GET / ");
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame_at(1, &p, 0, 154));
+        assert_eq!(pkt.tcp().unwrap().payload_len, 100);
+        assert_eq!(pkt.payload, b"GET / ");
+        assert_eq!(pkt.payload_offset, 54);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn vlan_and_qinq() {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .single_vlan(VlanId::try_new(100).unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5353, 53);
+        let mut p = Vec::new();
+        b.write(&mut p, b"abcd").unwrap();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [
+                ("eth", 0, 14),
+                ("vlan", 14, 4),
+                ("ipv4", 18, 20),
+                ("udp", 38, 8)
+            ]
+        );
+        assert_eq!(pkt.link.vlans.as_slice(), &[100]);
+        assert_eq!(pkt.payload, b"abcd");
+
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .double_vlan(VlanId::try_new(10).unwrap(), VlanId::try_new(20).unwrap())
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5353, 53);
+        let mut p = Vec::new();
+        b.write(&mut p, b"abcd").unwrap();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [
+                ("eth", 0, 14),
+                ("vlan", 14, 4),
+                ("vlan", 18, 4),
+                ("ipv4", 22, 20),
+                ("udp", 42, 8)
+            ]
+        );
+        assert_eq!(pkt.link.vlans.as_slice(), &[10, 20]);
+        assert_eq!(pkt.link.ether_type, Some(0x0800));
+        assert_eq!(pkt.udp().unwrap().length, 12);
+    }
+
+    #[test]
+    fn linux_sll_and_sll2() {
+        // SLL: outgoing (4), ARPHRD_ETHER, address length 6, address, 2 pad, IPv4.
+        let mut p = vec![0, 4, 0, 1, 0, 6, 0, 1, 2, 3, 4, 5, 0, 0, 8, 0];
+        p.extend(ipv4(28, 1, 0, 17));
+        p.extend(udp(8));
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(113, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("sll", 0, 16), ("ipv4", 16, 20), ("udp", 36, 8)]
+        );
+        assert_eq!(pkt.link.src_mac, Some(MAC_A));
+
+        // SLL2: protocol IPv6, reserved, ifindex 2, ARPHRD_ETHER, packet type 0, addr len 6.
+        let mut p = vec![
+            0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 0, 1, 2, 3, 4, 5, 0, 0,
+        ];
+        p.extend(ipv6(20, 6));
+        p.extend(tcp(1, 0x10));
+        let pkt = d.decode(&frame(276, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("sll2", 0, 20), ("ipv6", 20, 40), ("tcp", 60, 20)]
+        );
+        assert_eq!(pkt.link.ether_type, Some(0x86dd));
+        assert_eq!(pkt.link.src_mac, Some(MAC_A));
+        assert!(pkt.tcp().unwrap().flags.ack());
+
+        let pkt = d.decode(&frame_at(276, &p[..12], 0, 80));
+        assert_eq!(stack(&pkt), [("sll2", 0, 12)]);
+        assert_eq!(
+            pkt.issue.unwrap().to_string(),
+            "sll2 header needs 20 bytes, 12 captured (cut by the snaplen)"
+        );
+    }
+
+    #[test]
+    fn null_loopback_both_byte_orders() {
+        let mut d = Decoder::new();
+        // Link type 0, little-endian writer, AF_INET.
+        let mut p = vec![2, 0, 0, 0];
+        p.extend(ipv4(28, 1, 0, 17));
+        p.extend(udp(8));
+        let pkt = d.decode(&frame(0, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("null", 0, 4), ("ipv4", 4, 20), ("udp", 24, 8)]
+        );
+        // Link type 0, big-endian writer, AF_INET6 (macOS 30).
+        let mut p = vec![0, 0, 0, 30];
+        p.extend(ipv6(8, 17));
+        p.extend(udp(8));
+        let pkt = d.decode(&frame(0, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("null", 0, 4), ("ipv6", 4, 40), ("udp", 44, 8)]
+        );
+        // Link type 108: network byte order, AF_INET6 (OpenBSD 24).
+        p[..4].copy_from_slice(&[0, 0, 0, 24]);
+        let pkt = d.decode(&frame(108, &p));
+        assert_eq!(pkt.layers.len(), 3);
+        assert_eq!(pkt.link.ether_type, Some(0x86dd));
+    }
+
+    #[test]
+    fn raw_ip_link_types() {
+        let mut v4 = ipv4(28, 1, 0, 17);
+        v4.extend(udp(8));
+        let mut v6 = ipv6(8, 17);
+        v6.extend(udp(8));
+        let mut d = Decoder::new();
+        for lt in [12, 14, 101, 228] {
+            let pkt = d.decode(&frame(lt, &v4));
+            assert_eq!(stack(&pkt), [("ipv4", 0, 20), ("udp", 20, 8)], "{lt}");
+        }
+        for lt in [12, 14, 101, 229] {
+            let pkt = d.decode(&frame(lt, &v6));
+            assert_eq!(stack(&pkt), [("ipv6", 0, 40), ("udp", 40, 8)], "{lt}");
+        }
+        // IPv4 bytes under the IPv6-only link type (tcpdump's LINKTYPE_IPV6_invalid).
+        let pkt = d.decode(&frame(229, &v4));
+        assert!(pkt.layers.is_empty());
+        let issue = pkt.issue.unwrap();
+        assert_eq!(issue.layer, "ipv6");
+        assert!(matches!(issue.kind, IssueKind::Malformed(_)));
+        // Version 5 on a raw link.
+        let mut bad = v4.clone();
+        bad[0] = 0x55;
+        let pkt = d.decode(&frame(101, &bad));
+        assert_eq!(
+            pkt.issue.unwrap().kind,
+            IssueKind::Malformed("IP version 5 is neither 4 nor 6".into())
+        );
+    }
+
+    #[test]
+    fn unsupported_link_type_is_kept_with_an_issue() {
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(105, &[0x80, 0, 0, 0, 1, 2, 3]));
+        assert!(pkt.layers.is_empty());
+        assert_eq!(
+            pkt.issue.unwrap().kind,
+            IssueKind::UnsupportedLink { link_type: 105 }
+        );
+        assert_eq!(d.stats().decode_issues, 1);
+    }
+
+    #[test]
+    fn arp_request() {
+        let mut p = eth(0x0806);
+        p.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+        p.extend_from_slice(&MAC_A);
+        p.extend_from_slice(&[192, 168, 1, 1]);
+        p.extend_from_slice(&[0; 6]);
+        p.extend_from_slice(&[192, 168, 1, 2]);
+        p.extend_from_slice(&[0; 18]); // Ethernet padding
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("arp", 14, 28)]);
+        let arp = pkt.arp.unwrap();
+        assert_eq!(arp.operation, 1);
+        assert_eq!(arp.sender_ip, Some("192.168.1.1".parse().unwrap()));
+        assert_eq!(arp.target_ip, Some("192.168.1.2".parse().unwrap()));
+        assert_eq!(arp.sender_mac, Some(MAC_A));
+        assert!(pkt.net.is_none());
+    }
+
+    #[test]
+    fn icmp_echo_and_error() {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .icmpv4_echo_request(0x1234, 7);
+        let mut p = Vec::new();
+        b.write(&mut p, b"ping").unwrap();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("icmp", 34, 8)]
+        );
+        assert_eq!(
+            pkt.transport,
+            Some(Transport::Icmpv4(IcmpInfo {
+                icmp_type: 8,
+                code: 0,
+                echo: Some((0x1234, 7))
+            }))
+        );
+        assert_eq!(pkt.payload, b"ping");
+
+        // Port unreachable quoting an IPv4+UDP packet: the stack ends at icmp.
+        let mut p = eth(0x0800);
+        p.extend(ipv4(20 + 8 + 28, 2, 0, 1));
+        p.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        p.extend(ipv4(28, 9, 0, 17));
+        p.extend(udp(8));
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("icmp", 34, 8)]
+        );
+        assert!(pkt.udp().is_none());
+    }
+
+    #[test]
+    fn icmpv6_echo_reply() {
+        let b = PacketBuilder::ethernet2(MAC_A, MAC_B)
+            .ipv6([1; 16], [2; 16], 64)
+            .icmpv6_echo_reply(9, 300);
+        let mut p = Vec::new();
+        b.write(&mut p, &[]).unwrap();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv6", 14, 40), ("icmpv6", 54, 8)]
+        );
+        assert_eq!(
+            pkt.transport,
+            Some(Transport::Icmpv6(IcmpInfo {
+                icmp_type: 129,
+                code: 0,
+                echo: Some((9, 300))
+            }))
+        );
+    }
+
+    /// Fragment header: next header, offset in bytes, more, identification.
+    fn frag6(next: u8, offset: u16, more: bool, id: u32) -> Vec<u8> {
+        let mut v = vec![next, 0];
+        v.extend_from_slice(&(offset | u16::from(more)).to_be_bytes());
+        v.extend_from_slice(&id.to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn ipv6_hop_by_hop_and_fragments_reassembled() {
+        let mut d = Decoder::new();
+        // Fragment 1: HBH (8) + fragment header + UDP header + 8 data bytes.
+        let mut p1 = eth(0x86dd);
+        p1.extend(ipv6(8 + 8 + 16, 0));
+        p1.extend_from_slice(&[44, 0, 1, 4, 0, 0, 0, 0]); // HBH: next = fragment, PadN
+        p1.extend(frag6(17, 0, true, 0xabcd));
+        p1.extend(udp(8 + 12));
+        p1.extend_from_slice(b"01234567");
+        let pkt = d.decode(&frame(1, &p1));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv6", 14, 56)]);
+        assert!(pkt.fragment_pending);
+        assert!(pkt.transport.is_none());
+        let net = pkt.net.clone().unwrap();
+        assert_eq!(
+            net.fragment,
+            Some(FragmentInfo {
+                offset: 0,
+                more: true
+            })
+        );
+        assert_eq!((net.ident, net.protocol), (0xabcd, 17));
+
+        // Fragment 2: offset 16, last, 4 bytes.
+        let mut p2 = eth(0x86dd);
+        p2.extend(ipv6(8 + 4, 44));
+        p2.extend(frag6(17, 16, false, 0xabcd));
+        p2.extend_from_slice(b"89ab");
+        let pkt = d.decode(&frame(1, &p2));
+        assert!(pkt.reassembled);
+        assert!(!pkt.fragment_pending);
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv6", 14, 48), ("udp", 0, 8)]
+        );
+        assert_eq!(pkt.udp().unwrap().length, 20);
+        assert_eq!(pkt.payload, b"0123456789ab");
+        let s = d.stats();
+        assert_eq!((s.fragments, s.reassembled, s.fragments_evicted), (2, 1, 0));
+    }
+
+    #[test]
+    fn ipv4_fragments_reassembled_into_tcp() {
+        let mut d = Decoder::new();
+        let mut p1 = eth(0x0800);
+        p1.extend(ipv4(20 + 24, 77, 0x2000, 6)); // MF, offset 0
+        p1.extend(tcp(42, 0x18));
+        p1.extend_from_slice(b"abcd");
+        let mut p2 = eth(0x0800);
+        p2.extend(ipv4(20 + 6, 77, 3, 6)); // offset 3 × 8 = 24
+        p2.extend_from_slice(b"efghij");
+        let pkt = d.decode(&frame(1, &p1));
+        assert!(pkt.fragment_pending);
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv4", 14, 20)]);
+        let pkt = d.decode(&frame(1, &p2));
+        assert_eq!(
+            pkt.net.as_ref().unwrap().fragment,
+            Some(FragmentInfo {
+                offset: 24,
+                more: false
+            })
+        );
+        assert!(pkt.reassembled);
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 0, 20)]
+        );
+        let t = pkt.tcp().unwrap();
+        assert_eq!((t.seq, t.payload_len), (42, 10));
+        assert_eq!(pkt.payload, b"abcdefghij");
+    }
+
+    #[test]
+    fn atomic_ipv6_fragment_is_decoded_directly() {
+        let mut p = eth(0x86dd);
+        p.extend(ipv6(8 + 8, 44));
+        p.extend(frag6(17, 0, false, 5));
+        p.extend(udp(8));
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert!(!pkt.fragment_pending && !pkt.reassembled);
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv6", 14, 48), ("udp", 62, 8)]
+        );
+        assert_eq!(pkt.net.unwrap().fragment, None);
+        assert_eq!(d.stats().fragments, 0);
+    }
+
+    fn first_fragment(id: u16) -> Vec<u8> {
+        let mut p = eth(0x0800);
+        p.extend(ipv4(28, id, 0x2000, 17));
+        p.extend(udp(100));
+        p
+    }
+
+    #[test]
+    fn fragment_table_is_bounded_by_count_and_time() {
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_datagrams: 2,
+            ..DecoderLimits::default()
+        });
+        for id in 1..=3 {
+            let p = first_fragment(id);
+            let pkt = d.decode(&frame(1, &p));
+            assert!(pkt.fragment_pending);
+        }
+        assert_eq!(d.frags.len(), 2);
+        assert_eq!(d.stats().fragments_evicted, 1);
+
+        // Timeout: 31 s of capture time later, any packet sweeps the table.
+        let p = eth_ipv4_tcp();
+        d.decode(&frame_at(1, &p, 31, 54));
+        assert_eq!(d.frags.len(), 0);
+        assert_eq!(d.stats().fragments_evicted, 3);
+        assert_eq!(d.stats().fragments, 3);
+    }
+
+    #[test]
+    fn fragment_table_is_bounded_by_bytes() {
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_bytes: 20,
+            ..DecoderLimits::default()
+        });
+        d.decode(&frame(1, &first_fragment(1)));
+        d.decode(&frame(1, &first_fragment(2)));
+        // 8 + 8 bytes fit, the third datagram evicts the oldest.
+        d.decode(&frame(1, &first_fragment(3)));
+        assert_eq!(d.frags.len(), 2);
+        assert_eq!(d.stats().fragments_evicted, 1);
+    }
+
+    #[test]
+    fn bad_header_values_are_malformed() {
+        let mut d = Decoder::new();
+        let mut p = eth_ipv4_tcp();
+        p[14] = 0x43; // IHL 3
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14)]);
+        let i = pkt.issue.unwrap();
+        assert_eq!((i.layer, i.offset), ("ipv4", 14));
+        assert_eq!(i.to_string(), "ipv4: IHL 3 is below the minimum 5");
+
+        let mut p = eth_ipv4_tcp();
+        p[34 + 12] = 0x40; // data offset 4
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv4", 14, 20)]);
+        let i = pkt.issue.unwrap();
+        assert_eq!((i.layer, i.offset), ("tcp", 34));
+        assert_eq!(
+            i.kind,
+            IssueKind::Malformed("data offset 4 is below the minimum 5".into())
+        );
+
+        // IPv4 total length 10 (below its own header): the header stays, no transport.
+        let mut p = eth_ipv4_tcp();
+        p[16..18].copy_from_slice(&10u16.to_be_bytes());
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(stack(&pkt), [("eth", 0, 14), ("ipv4", 14, 20)]);
+        assert_eq!(pkt.issue.unwrap().layer, "ipv4");
+    }
+
+    #[test]
+    fn ipv4_total_length_zero_is_taken_as_offload() {
+        let mut p = eth_ipv4_tcp();
+        p[16..18].copy_from_slice(&[0, 0]);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(pkt.layers.len(), 3);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn mpls_label_stack_is_skipped() {
+        let mut p = eth(0x8847);
+        p.extend_from_slice(&[0, 0, 0x80, 64, 0, 0, 0x81, 64]); // two labels, S on the second
+        p.extend(ipv4(28, 1, 0, 17));
+        p.extend(udp(8));
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 22, 20), ("udp", 42, 8)]
+        );
+    }
+
+    #[test]
+    fn pcap_fcs_bits_in_the_link_type_are_ignored() {
+        let p = eth_ipv4_tcp();
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(0x3000_0001, &p));
+        assert_eq!(pkt.layers.len(), 3);
+    }
+
+    #[test]
+    fn random_and_mutated_frames_do_not_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let seeds = [eth_ipv4_tcp(), first_fragment(9)];
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_datagrams: 4,
+            max_fragment_bytes: 256,
+            ..DecoderLimits::default()
+        });
+        for i in 0..20_000u32 {
+            let mut buf = if i % 2 == 0 {
+                (0..next() % 120).map(|_| next() as u8).collect::<Vec<u8>>()
+            } else {
+                seeds[(i as usize / 2) % 2].clone()
+            };
+            for _ in 0..next() % 4 {
+                if !buf.is_empty() {
+                    let at = (next() as usize) % buf.len();
+                    buf[at] = next() as u8;
+                }
+            }
+            let link = [0, 1, 12, 101, 108, 113, 228, 229, 276, 147][i as usize % 10];
+            let pkt = d.decode(&frame_at(link, &buf, i64::from(i / 100), 200));
+            for l in &pkt.layers {
+                assert!(l.len > 0 || pkt.reassembled, "{:?}", pkt.layers);
+            }
         }
     }
 }

@@ -5,7 +5,10 @@
 //! parsed and a [`DecodeIssue`] naming the layer, the byte offset and what was wrong.
 
 mod decoder;
+mod defrag;
 mod layer;
+mod link;
+mod tcp_options;
 
 pub use decoder::{Decoder, DecoderLimits, DecoderStats};
 pub use layer::{LayerName, Osi};
@@ -297,3 +300,6 @@ impl<'a> DecodedPacket<'a> {
         let _ = self.layers.try_push(Layer { name, offset, len });
     }
 }
+
+#[cfg(test)]
+mod oracle_check;

@@ -1,5 +1,31 @@
 //! Wireshark's TCP sequence analysis (`tcp.analysis.*`), per connection.
-//! SKELETON: the analysis helper implements it.
+//!
+//! A port of `tcp_analyze_sequence_number` in Wireshark's `epan/dissectors/packet-tcp.c` as
+//! tshark 4.0 runs it with `tcp.analyze_sequence_numbers` on (its default): the same checks in
+//! the same order, the same `goto finished_fwd` / `finished_checking_retransmission_type`
+//! short cuts, the same sentinel values (a `nextseq`, `lastack` or `maxseqtobeacked` of 0 means
+//! "not known yet", exactly as in Wireshark, so a real sequence number 0 behaves as there too)
+//! and the same sequence-space comparisons modulo 2^32.
+//!
+//! Flags follow tshark's display-filter semantics: `tcp.analysis.retransmission` also matches
+//! fast and spurious retransmissions (Wireshark adds the retransmission expert item to both),
+//! so [`AnalysisFlags::RETRANSMISSION`] is set with [`AnalysisFlags::FAST_RETRANSMISSION`] and
+//! with [`AnalysisFlags::SPURIOUS_RETRANSMISSION`].
+//!
+//! What Wireshark does around the call, in `dissect_tcp`, is also reproduced, after the
+//! analysis of each packet: a SYN without ACK records the time of the most recent SYN, the first
+//! ACK without SYN after it fixes the initial RTT (the out-of-order threshold; 3 ms while it is
+//! unknown), a SYN marks its direction's "first ACK not yet sent" (the window of the SYN is
+//! never scaled, issue 14690), and the window-scale option sets the direction's shift (capped
+//! at 14, RFC 7323) that `verify_tcp_window_scaling` drops on both sides unless both SYNs
+//! carried it.
+//!
+//! Not reproduced: Wireshark's list of unacknowledged segments (used for RTT/RTO and bytes in
+//! flight, not for these flags) and its 10 000-segment cap, past which a FIN would no longer
+//! count 1 in sequence space; reused ports (the flow table's business); MPTCP.
+//!
+//! Size: `size_of::<TcpAnalyzer>()` is 128 bytes (two 56-byte direction states and two
+//! timestamps), checked by a test.
 
 use super::{AnalysisFlags, Direction};
 use crate::capture::Timestamp;
@@ -15,15 +41,130 @@ pub struct AnalysisResult {
     pub note: Option<String>,
 }
 
+/// Fast retransmission: within this long of the last (duplicate) ACK from the peer.
+const FAST_RETRANSMISSION_NS: u64 = 20_000_000;
+/// Out-of-order threshold while the initial RTT is unknown.
+const DEFAULT_OOO_THRESHOLD_NS: u64 = 3_000_000;
+/// Largest window-scale shift RFC 7323 allows; Wireshark uses 14 for anything larger.
+const MAX_WINDOW_SCALE: u8 = 14;
+/// `win_scale` values as in Wireshark: unknown (no SYN seen yet) and "no scaling".
+const SCALE_UNKNOWN: i8 = -1;
+const SCALE_NONE: i8 = -2;
+/// Wireshark 4.0 stores -1 in its unsigned `dupacknum` after an "ACKed unseen segment": the
+/// count then reads as 4294967295, which is >= 2, so a retransmission of the acked seq within
+/// 20 ms of that ack is a "fast retransmission" (seen in zeek's reassembly.pcap).
+const DUPACK_AFTER_UNSEEN: u32 = u32::MAX;
+
+/// One direction's state (Wireshark's `tcp_flow_t` and `tcp_analyze_seq_flow_info_t`, the
+/// fields the flags need).
+#[derive(Clone, Copy, Debug)]
+struct DirState {
+    /// Initial sequence number (the SYN's seq, else first seq - 1, else first ack - 1 seen
+    /// from the peer): the base of the relative numbers in notes.
+    base_seq: u32,
+    /// Highest `seq + len` (+1 for SYN/FIN) seen; 0 = none yet.
+    nextseq: u32,
+    /// End of the contiguous data seen, for "ACKed unseen segment"; 0 = none yet.
+    maxseqtobeacked: u32,
+    /// Ack field of the last segment sent this way (even without the ACK flag, as Wireshark).
+    lastack: u32,
+    /// Raw (unscaled) window of the last segment; `u32::MAX` before the first.
+    window: u32,
+    /// Capture time (ns since the epoch) when `nextseq` last advanced; 0 = never.
+    nextseq_time: i64,
+    /// Capture time of the last segment sent this way; 0 = never.
+    lastack_time: i64,
+    /// Frame of the last segment whose ack changed (the one duplicate ACKs repeat).
+    lastnondupack: u64,
+    /// Duplicate ACKs in a row; [`DUPACK_AFTER_UNSEEN`] after an "ACKed unseen segment" was
+    /// reported against this direction (so the same loss is reported once).
+    dupacknum: u32,
+    /// Flags of the last segment sent this way.
+    lastsegmentflags: u16,
+    /// Window-scale shift; [`SCALE_UNKNOWN`] or [`SCALE_NONE`] otherwise.
+    win_scale: i8,
+    base_seq_set: bool,
+    /// A SYN was sent this way and no ACK without SYN yet.
+    is_first_ack: bool,
+}
+
+impl Default for DirState {
+    fn default() -> Self {
+        DirState {
+            base_seq: 0,
+            nextseq: 0,
+            maxseqtobeacked: 0,
+            lastack: 0,
+            window: u32::MAX,
+            nextseq_time: 0,
+            lastack_time: 0,
+            lastnondupack: 0,
+            dupacknum: 0,
+            lastsegmentflags: 0,
+            win_scale: SCALE_UNKNOWN,
+            base_seq_set: false,
+            is_first_ack: false,
+        }
+    }
+}
+
 /// Per-connection analysis state (both directions). `reused_ports` is the flow table's
 /// business, not this one's.
 #[derive(Clone, Debug, Default)]
-pub struct TcpAnalyzer {}
+pub struct TcpAnalyzer {
+    /// Indexed by [`Direction::index`].
+    dirs: [DirState; 2],
+    /// Time of the most recent SYN without ACK (ns since the epoch); 0 = none.
+    ts_mru_syn: i64,
+    /// Initial RTT: most recent SYN to the first ACK without SYN (ns); 0 = unknown.
+    ts_first_rtt: i64,
+}
+
+/// `a > b` in sequence space.
+fn gt_seq(a: u32, b: u32) -> bool {
+    (b.wrapping_sub(a) as i32) < 0
+}
+/// `a < b` in sequence space.
+fn lt_seq(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+/// `a <= b` in sequence space.
+fn le_seq(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) <= 0
+}
+
+/// Capture time in nanoseconds since the epoch (wrapping, never panics).
+fn ts_nanos(ts: &Timestamp) -> i64 {
+    ts.secs
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(i64::from(ts.nanos))
+}
+
+/// The numbers a note quotes, taken before the state moves on.
+struct NoteCtx {
+    seq: u32,
+    ack: u32,
+    seglen: u32,
+    window: u32,
+    fwd_base: u32,
+    rev_base: u32,
+    nextseq: u32,
+    prev_window: u32,
+    rev_lastack: u32,
+    rev_window: u32,
+    rev_shift: u8,
+    rev_maxseqtobeacked: u32,
+    rev_dupacknum: u32,
+    dupack_frame: u64,
+    since_nextseq_ns: u64,
+    ooo_threshold_ns: u64,
+}
 
 impl TcpAnalyzer {
     pub fn new() -> TcpAnalyzer {
         TcpAnalyzer::default()
     }
+
     /// Analyses one TCP segment of this connection, in capture order.
     pub fn analyze(
         &mut self,
@@ -32,7 +173,1002 @@ impl TcpAnalyzer {
         ts: Timestamp,
         frame: u64,
     ) -> AnalysisResult {
-        let _ = (dir, tcp, ts, frame);
-        AnalysisResult::default()
+        let now = ts_nanos(&ts);
+        let first_rtt = self.ts_first_rtt;
+        let (fwd, rev) = match dir {
+            Direction::ToServer => {
+                let [a, b] = &mut self.dirs;
+                (a, b)
+            }
+            Direction::ToClient => {
+                let [a, b] = &mut self.dirs;
+                (b, a)
+            }
+        };
+        let seq = tcp.seq;
+        let ack = tcp.ack;
+        let seglen = tcp.payload_len;
+        let window = u32::from(tcp.window);
+        let syn = tcp.flags.syn();
+        let fin = tcp.flags.fin();
+        let rst = tcp.flags.rst();
+        let ack_flag = tcp.flags.ack();
+        let syn_fin_rst = syn || fin || rst;
+        let mut fl = AnalysisFlags::default();
+        let mut dup_ack_num = 0u32;
+
+        // Base sequence numbers (relative numbering, as tshark shows it).
+        if !fwd.base_seq_set {
+            fwd.base_seq = if syn { seq } else { seq.wrapping_sub(1) };
+            fwd.base_seq_set = true;
+        }
+        if !rev.base_seq_set && ack_flag {
+            rev.base_seq = ack.wrapping_sub(1);
+            rev.base_seq_set = true;
+        }
+
+        let rev_shift = if rev.is_first_ack || rev.win_scale < 0 {
+            0
+        } else {
+            rev.win_scale as u8
+        };
+        let ooo_threshold_ns = if first_rtt == 0 {
+            DEFAULT_OOO_THRESHOLD_NS
+        } else {
+            first_rtt as u64
+        };
+        let ctx = NoteCtx {
+            seq,
+            ack,
+            seglen,
+            window,
+            fwd_base: fwd.base_seq,
+            rev_base: rev.base_seq,
+            nextseq: fwd.nextseq,
+            prev_window: fwd.window,
+            rev_lastack: rev.lastack,
+            rev_window: rev.window,
+            rev_shift,
+            rev_maxseqtobeacked: rev.maxseqtobeacked,
+            rev_dupacknum: rev.dupacknum,
+            dupack_frame: fwd.lastnondupack,
+            since_nextseq_ns: now.wrapping_sub(fwd.nextseq_time) as u64,
+            ooo_threshold_ns,
+        };
+
+        'finished_fwd: {
+            // Zero window probe: exactly 1 byte at the next expected seq while the peer's
+            // window is 0.
+            if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
+                fl.set(AnalysisFlags::ZERO_WINDOW_PROBE);
+                break 'finished_fwd;
+            }
+            if window == 0 && !syn_fin_rst {
+                fl.set(AnalysisFlags::ZERO_WINDOW);
+            }
+            // Previous segment not captured.
+            if fwd.nextseq != 0 && gt_seq(seq, fwd.nextseq) && !rst {
+                fl.set(AnalysisFlags::LOST_SEGMENT);
+            }
+            // Keep-alive: 0 or 1 byte starting one byte before the next expected seq.
+            if seglen <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !syn_fin_rst {
+                fl.set(AnalysisFlags::KEEP_ALIVE);
+            }
+            let same_seq_ack =
+                seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
+            if same_seq_ack && window != 0 && window != fwd.window {
+                fl.set(AnalysisFlags::WINDOW_UPDATE);
+            }
+            // Window full: the segment ends exactly at the edge of the peer's window.
+            if seglen > 0
+                && rev.win_scale != SCALE_UNKNOWN
+                && seq.wrapping_add(seglen)
+                    == rev
+                        .lastack
+                        .wrapping_add(rev.window.wrapping_shl(u32::from(rev_shift)))
+                && !syn_fin_rst
+            {
+                fl.set(AnalysisFlags::WINDOW_FULL);
+            }
+            if same_seq_ack
+                && window != 0
+                && window == fwd.window
+                && rev.lastsegmentflags & AnalysisFlags::KEEP_ALIVE != 0
+            {
+                fl.set(AnalysisFlags::KEEP_ALIVE_ACK);
+                break 'finished_fwd;
+            }
+            if same_seq_ack
+                && window == 0
+                && window == fwd.window
+                && rev.lastsegmentflags & AnalysisFlags::ZERO_WINDOW_PROBE != 0
+            {
+                fl.set(AnalysisFlags::ZERO_WINDOW_PROBE_ACK);
+                break 'finished_fwd;
+            }
+            if same_seq_ack && window != 0 && window == fwd.window {
+                fwd.dupacknum = if fwd.dupacknum == DUPACK_AFTER_UNSEEN {
+                    1
+                } else {
+                    fwd.dupacknum.wrapping_add(1)
+                };
+                fl.set(AnalysisFlags::DUPLICATE_ACK);
+                dup_ack_num = fwd.dupacknum;
+            }
+        }
+
+        // finished_fwd: a new ack number resets the duplicate-ACK count.
+        if ack != fwd.lastack {
+            fwd.lastnondupack = frame;
+            fwd.dupacknum = 0;
+        }
+
+        // ACKed unseen segment: acks beyond the contiguous data seen the other way. When the
+        // peer sent more since, the mark jumps to its nextseq; otherwise the loss is reported
+        // once (the dupacknum = -1 trick). Wireshark's current source reads
+        // `maxseqtobeacked > nextseq` here, but tshark 4.0.17 behaves as `<` (plain unsigned
+        // comparison): zeek's reassembly.pcap frames 10, 12 and 15 only match that way.
+        if rev.maxseqtobeacked != 0 && gt_seq(ack, rev.maxseqtobeacked) && ack_flag {
+            if rev.maxseqtobeacked < rev.nextseq {
+                rev.maxseqtobeacked = rev.nextseq;
+                fl.set(AnalysisFlags::ACK_LOST_SEGMENT);
+            } else {
+                if rev.dupacknum == 0 {
+                    fl.set(AnalysisFlags::ACK_LOST_SEGMENT);
+                }
+                rev.dupacknum = DUPACK_AFTER_UNSEEN;
+            }
+        }
+
+        // Retransmission / fast retransmission / spurious / out-of-order.
+        'finished_checking: {
+            if !(seglen > 0 || syn || fin) {
+                break 'finished_checking;
+            }
+            let mut seq_not_advanced = fwd.nextseq != 0 && lt_seq(seq, fwd.nextseq);
+            if fl.has(AnalysisFlags::KEEP_ALIVE) {
+                break 'finished_checking;
+            }
+            // New data starting one byte early (after a possible zero window probe).
+            if seglen > 1 && fwd.nextseq.wrapping_sub(1) == seq {
+                seq_not_advanced = false;
+            }
+            // Spurious: every byte was already acked by the peer.
+            if seglen > 0 && rev.lastack != 0 && le_seq(seq.wrapping_add(seglen), rev.lastack) {
+                fl.set(AnalysisFlags::SPURIOUS_RETRANSMISSION);
+                fl.set(AnalysisFlags::RETRANSMISSION);
+                break 'finished_checking;
+            }
+            // Fast: >= 2 duplicate ACKs of this seq from the peer, the last within 20 ms.
+            let since_peer_ack = now.wrapping_sub(rev.lastack_time) as u64;
+            if seq_not_advanced
+                && rev.dupacknum >= 2
+                && rev.lastack == seq
+                && since_peer_ack < FAST_RETRANSMISSION_NS
+            {
+                fl.set(AnalysisFlags::FAST_RETRANSMISSION);
+                fl.set(AnalysisFlags::RETRANSMISSION);
+                break 'finished_checking;
+            }
+            // Out of order: soon (< initial RTT, or 3 ms) after the highest segment, and not an
+            // exact repeat of it.
+            let syn_fin = u32::from(syn || fin);
+            if seq_not_advanced
+                && ctx.since_nextseq_ns < ooo_threshold_ns
+                && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(syn_fin)
+            {
+                fl.set(AnalysisFlags::OUT_OF_ORDER);
+                break 'finished_checking;
+            }
+            if seq_not_advanced {
+                fl.set(AnalysisFlags::RETRANSMISSION);
+            }
+        }
+
+        // finished_checking_retransmission_type: move the direction's state on.
+        let mut nextseq = seq.wrapping_add(seglen);
+        if syn || fin {
+            nextseq = nextseq.wrapping_add(1);
+        }
+        let probe = fl.has(AnalysisFlags::ZERO_WINDOW_PROBE);
+        if (gt_seq(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
+            fwd.nextseq = nextseq;
+            fwd.nextseq_time = now;
+        }
+        if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !probe {
+            fwd.maxseqtobeacked = fwd.nextseq;
+        }
+        fwd.window = window;
+        fwd.lastack = ack;
+        fwd.lastack_time = now;
+        fwd.lastsegmentflags = fl.0;
+
+        // What dissect_tcp does after the analysis.
+        if syn {
+            if !ack_flag {
+                self.ts_mru_syn = now;
+            }
+            fwd.is_first_ack = true;
+        } else if ack_flag {
+            if self.ts_mru_syn != 0 && self.ts_first_rtt == 0 {
+                self.ts_first_rtt = now.wrapping_sub(self.ts_mru_syn);
+            }
+            fwd.is_first_ack = false;
+        }
+        if let Some(shift) = tcp.options.window_scale {
+            fwd.win_scale = shift.min(MAX_WINDOW_SCALE) as i8;
+        }
+        if syn {
+            // verify_tcp_window_scaling: scaling only when both SYNs carried the option.
+            if fwd.win_scale == SCALE_UNKNOWN {
+                fwd.win_scale = SCALE_NONE;
+                rev.win_scale = SCALE_NONE;
+            } else if ack_flag && rev.win_scale == SCALE_NONE {
+                fwd.win_scale = SCALE_NONE;
+            }
+        }
+
+        let note = if fl.is_empty() {
+            None
+        } else {
+            Some(note(fl, dup_ack_num, &ctx))
+        };
+        AnalysisResult {
+            flags: fl,
+            dup_ack_num,
+            note,
+        }
+    }
+}
+
+/// "why" of each flag, with the packet's numbers relative to each side's base sequence
+/// number; only called for flagged packets.
+fn note(fl: AnalysisFlags, dup_ack_num: u32, c: &NoteCtx) -> String {
+    use std::fmt::Write;
+    let rs = |x: u32| x.wrapping_sub(c.fwd_base);
+    let ra = |x: u32| x.wrapping_sub(c.rev_base);
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let mut out = String::new();
+    let mut add = |args: std::fmt::Arguments| {
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let _ = out.write_fmt(args);
+    };
+    let end = c.seq.wrapping_add(c.seglen);
+    if fl.has(AnalysisFlags::SPURIOUS_RETRANSMISSION) {
+        add(format_args!(
+            "spurious retransmission: bytes {}..{} were already acked (ack {})",
+            rs(c.seq),
+            rs(end),
+            rs(c.rev_lastack)
+        ));
+    } else if fl.has(AnalysisFlags::FAST_RETRANSMISSION) {
+        if c.rev_dupacknum == DUPACK_AFTER_UNSEEN {
+            add(format_args!(
+                "fast retransmission: seq {} within 20 ms of the peer's ack of it, after an \
+                 ACKed unseen segment (tshark counts that as duplicate acks)",
+                rs(c.seq)
+            ));
+        } else {
+            add(format_args!(
+                "fast retransmission: seq {} after {} duplicate acks of it within 20 ms",
+                rs(c.seq),
+                c.rev_dupacknum
+            ));
+        }
+    } else if fl.has(AnalysisFlags::RETRANSMISSION) {
+        add(format_args!(
+            "retransmission: seq {} < next expected {}",
+            rs(c.seq),
+            rs(c.nextseq)
+        ));
+    }
+    if fl.has(AnalysisFlags::OUT_OF_ORDER) {
+        add(format_args!(
+            "out of order: seq {} < next expected {}, {:.3} ms after it (threshold {:.3} ms)",
+            rs(c.seq),
+            rs(c.nextseq),
+            ms(c.since_nextseq_ns),
+            ms(c.ooo_threshold_ns)
+        ));
+    }
+    if fl.has(AnalysisFlags::LOST_SEGMENT) {
+        add(format_args!(
+            "previous segment not captured: seq {} > next expected {}",
+            rs(c.seq),
+            rs(c.nextseq)
+        ));
+    }
+    if fl.has(AnalysisFlags::ACK_LOST_SEGMENT) {
+        add(format_args!(
+            "ACKed unseen segment: ack {} > {} seen from the peer",
+            ra(c.ack),
+            ra(c.rev_maxseqtobeacked)
+        ));
+    }
+    if fl.has(AnalysisFlags::DUPLICATE_ACK) {
+        add(format_args!(
+            "duplicate ack #{} of ack {} (frame {})",
+            dup_ack_num,
+            ra(c.ack),
+            c.dupack_frame
+        ));
+    }
+    if fl.has(AnalysisFlags::ZERO_WINDOW_PROBE) {
+        add(format_args!(
+            "zero window probe: 1 byte at seq {} while the peer's window is 0",
+            rs(c.seq)
+        ));
+    }
+    if fl.has(AnalysisFlags::ZERO_WINDOW_PROBE_ACK) {
+        add(format_args!(
+            "zero window probe ack: ack {} repeated with window 0",
+            ra(c.ack)
+        ));
+    }
+    if fl.has(AnalysisFlags::ZERO_WINDOW) {
+        add(format_args!("zero window: receiver window is 0"));
+    }
+    if fl.has(AnalysisFlags::KEEP_ALIVE) {
+        add(format_args!(
+            "keep-alive: {} byte(s) at seq {} = next expected {} - 1",
+            c.seglen,
+            rs(c.seq),
+            rs(c.nextseq)
+        ));
+    }
+    if fl.has(AnalysisFlags::KEEP_ALIVE_ACK) {
+        add(format_args!(
+            "keep-alive ack: repeats ack {} after the peer's keep-alive",
+            ra(c.ack)
+        ));
+    }
+    if fl.has(AnalysisFlags::WINDOW_UPDATE) {
+        add(format_args!(
+            "window update: window {} -> {} (unscaled), seq and ack unchanged",
+            c.prev_window, c.window
+        ));
+    }
+    if fl.has(AnalysisFlags::WINDOW_FULL) {
+        add(format_args!(
+            "window full: segment ends at {} = peer's ack {} + window {}",
+            rs(end),
+            rs(c.rev_lastack),
+            u64::from(c.rev_window) << c.rev_shift
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{TcpFlags, TcpOptions};
+    use Direction::{ToClient as S, ToServer as C};
+
+    const SYN: u16 = TcpFlags::SYN;
+    const ACK: u16 = TcpFlags::ACK;
+    const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
+    const PA: u16 = TcpFlags::PSH | TcpFlags::ACK;
+    const FA: u16 = TcpFlags::FIN | TcpFlags::ACK;
+
+    /// One segment: (time in ms, direction, flags, seq, ack, raw window, payload length,
+    /// window-scale option).
+    type Seg = (f64, Direction, u16, u32, u32, u16, u32, Option<u8>);
+
+    fn tcp(s: &Seg) -> TcpInfo {
+        let (_, dir, flags, seq, ack, window, len, ws) = *s;
+        let (src_port, dst_port) = if dir == C { (40000, 80) } else { (80, 40000) };
+        TcpInfo {
+            src_port,
+            dst_port,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window,
+            header_len: if ws.is_some() { 24 } else { 20 },
+            options: TcpOptions {
+                window_scale: ws,
+                ..TcpOptions::default()
+            },
+            payload_len: len,
+        }
+    }
+
+    fn ts(ms: f64) -> Timestamp {
+        let ns = (ms * 1e6).round() as i64 + 1_700_000_000_000_000_000;
+        Timestamp {
+            secs: ns / 1_000_000_000,
+            nanos: (ns % 1_000_000_000) as u32,
+            precision: 6,
+        }
+    }
+
+    /// Runs the segments through one analyzer: per frame (1-based), the flag names joined
+    /// by "," with `#n` after duplicate_ack.
+    fn run(segs: &[Seg]) -> Vec<(u64, String)> {
+        let mut a = TcpAnalyzer::new();
+        let mut out = Vec::new();
+        for (i, s) in segs.iter().enumerate() {
+            let frame = i as u64 + 1;
+            let r = a.analyze(s.1, &tcp(s), ts(s.0), frame);
+            assert_eq!(r.flags.is_empty(), r.note.is_none(), "frame {frame}: {r:?}");
+            if r.flags.is_empty() {
+                continue;
+            }
+            let mut names: Vec<String> = r.flags.names().map(str::to_string).collect();
+            if r.flags.has(AnalysisFlags::DUPLICATE_ACK) {
+                for n in names.iter_mut().filter(|n| *n == "duplicate_ack") {
+                    n.push_str(&format!("#{}", r.dup_ack_num));
+                }
+            } else {
+                assert_eq!(r.dup_ack_num, 0);
+            }
+            out.push((frame, names.join(",")));
+        }
+        out
+    }
+
+    fn expect(list: &[(u64, &str)]) -> Vec<(u64, String)> {
+        list.iter().map(|(f, s)| (*f, s.to_string())).collect()
+    }
+
+    /// Client ISN 1000, server ISN 5000, SYN at 0 ms, ACK at 20 ms: initial RTT 20 ms.
+    fn handshake() -> Vec<Seg> {
+        vec![
+            (0.0, C, SYN, 1000, 0, 1000, 0, None),
+            (10.0, S, SA, 5000, 1001, 1000, 0, None),
+            (20.0, C, ACK, 1001, 5001, 1000, 0, None),
+        ]
+    }
+
+    // Every expectation below is what tshark 4.0.17 reports for the same segments written
+    // to a pcap (checked by hand with `tshark -Y tcp.analysis.X`).
+
+    #[test]
+    fn retransmissions_dup_acks_loss_and_reordering() {
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 100, None),
+            (31.0, C, PA, 1101, 5001, 1000, 100, None),
+            (32.0, C, PA, 1201, 5001, 1000, 100, None),
+            (40.0, S, ACK, 5001, 1101, 1000, 0, None),
+            (41.0, S, ACK, 5001, 1101, 1000, 0, None),
+            (42.0, S, ACK, 5001, 1101, 1000, 0, None),
+            (45.0, C, PA, 1101, 5001, 1000, 100, None),
+            (100.0, C, PA, 1401, 5001, 1000, 100, None),
+            (105.0, C, PA, 1301, 5001, 1000, 100, None),
+            (200.0, C, PA, 1301, 5001, 1000, 100, None),
+            (210.0, S, ACK, 5001, 1501, 1000, 0, None),
+            (220.0, C, PA, 1001, 5001, 1000, 100, None),
+            (230.0, S, ACK, 5001, 1701, 1000, 0, None),
+        ]);
+        assert_eq!(
+            run(&s),
+            expect(&[
+                (8, "duplicate_ack#1"),
+                (9, "duplicate_ack#2"),
+                (10, "retransmission,fast_retransmission"),
+                (11, "lost_segment"),
+                (12, "out_of_order"),
+                (13, "retransmission"),
+                (15, "retransmission,spurious_retransmission"),
+                (16, "ack_lost_segment"),
+            ])
+        );
+    }
+
+    #[test]
+    fn keep_alive_window_update_zero_window_and_probe() {
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 10, None),
+            (31.0, S, ACK, 5001, 1011, 1000, 0, None),
+            (1000.0, C, ACK, 1010, 5001, 1000, 0, None),
+            (1001.0, S, ACK, 5001, 1011, 1000, 0, None),
+            (2000.0, C, ACK, 1010, 5001, 1000, 1, None),
+            (2001.0, S, ACK, 5001, 1011, 2000, 0, None),
+            (2002.0, S, ACK, 5001, 1011, 0, 0, None),
+            (3000.0, C, PA, 1011, 5001, 1000, 1, None),
+            (3001.0, S, ACK, 5001, 1011, 0, 0, None),
+            (3500.0, S, ACK, 5001, 1012, 500, 0, None),
+            (3600.0, C, PA, 1012, 5001, 1000, 100, None),
+        ]);
+        assert_eq!(
+            run(&s),
+            expect(&[
+                (6, "keep_alive"),
+                (7, "keep_alive_ack"),
+                (8, "keep_alive"),
+                (9, "window_update"),
+                (10, "zero_window"),
+                (11, "zero_window_probe"),
+                (12, "zero_window,zero_window_probe_ack"),
+                // tshark's quirks: a zero window probe moves neither nextseq nor the
+                // highest contiguous seq, so acking the probe byte is an "ACKed unseen
+                // segment" and the next data a "previous segment not captured".
+                (13, "ack_lost_segment"),
+                (14, "lost_segment"),
+            ])
+        );
+    }
+
+    #[test]
+    fn window_full_uses_the_scale_only_after_the_first_ack() {
+        let s = [
+            (0.0, C, SYN, 1000, 0, 1000, 0, Some(2)),
+            (10.0, S, SA, 5000, 1001, 100, 0, Some(2)),
+            (20.0, C, ACK, 1001, 5001, 1000, 0, None),
+            // 1001 + 400 = the server's ack 1001 + 100 << 2, but the SYN-ACK's window is
+            // never scaled: not full.
+            (30.0, C, PA, 1001, 5001, 1000, 400, None),
+            (40.0, S, ACK, 5001, 1401, 100, 0, None),
+            (50.0, C, PA, 1401, 5001, 1000, 400, None),
+        ];
+        assert_eq!(run(&s), expect(&[(6, "window_full")]));
+        // Scale offered by the client only: no scaling, 1401 + 400 != 1401 + 100.
+        let mut one_sided = s;
+        one_sided[1].7 = None;
+        assert_eq!(run(&one_sided), expect(&[]));
+        // No SYN seen: the scale is unknown, window full is never checked.
+        assert_eq!(run(&s[2..]), expect(&[]));
+    }
+
+    #[test]
+    fn ack_of_unseen_segment_is_reported_once() {
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 100, None),
+            (40.0, S, ACK, 5001, 1201, 1000, 0, None),
+            (50.0, S, ACK, 5001, 1201, 1000, 0, None),
+            (60.0, S, ACK, 5001, 1201, 1000, 0, None),
+        ]);
+        assert_eq!(
+            run(&s),
+            expect(&[
+                (5, "ack_lost_segment"),
+                (6, "duplicate_ack#1"),
+                (7, "duplicate_ack#2")
+            ])
+        );
+    }
+
+    #[test]
+    fn unseen_ack_marks_move_on_and_count_as_duplicate_acks() {
+        // As zeek's reassembly.pcap frames 6-15: the server repeats its FIN while acking
+        // client bytes the capture never saw.
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 100, None),
+            (31.0, S, FA, 5001, 1101, 1000, 0, None),
+            (40.0, S, FA, 5001, 1201, 1000, 0, None),
+            (50.0, C, PA, 1201, 5001, 1000, 100, None),
+            (55.0, S, FA, 5001, 1301, 1000, 0, None),
+            (60.0, C, PA, 1301, 5001, 1000, 100, None),
+            (70.0, S, ACK, 5002, 1401, 1000, 0, None),
+        ]);
+        assert_eq!(
+            run(&s),
+            expect(&[
+                (6, "retransmission,fast_retransmission,ack_lost_segment"),
+                (7, "lost_segment"),
+                (8, "retransmission,fast_retransmission,ack_lost_segment"),
+            ])
+        );
+    }
+
+    #[test]
+    fn spurious_takes_precedence_over_out_of_order() {
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 100, None),
+            (40.0, S, ACK, 5001, 1101, 1000, 0, None),
+            (41.0, C, PA, 1101, 5001, 1000, 100, None),
+            (42.0, C, PA, 1001, 5001, 1000, 100, None),
+        ]);
+        assert_eq!(
+            run(&s),
+            expect(&[(7, "retransmission,spurious_retransmission")])
+        );
+    }
+
+    #[test]
+    fn repeated_fin_segment_is_a_retransmission_not_out_of_order() {
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, FA, 1001, 5001, 1000, 100, None),
+            (31.0, C, FA, 1001, 5001, 1000, 100, None),
+        ]);
+        assert_eq!(run(&s), expect(&[(5, "retransmission")]));
+    }
+
+    #[test]
+    fn out_of_order_threshold_is_the_syn_to_ack_time() {
+        // SYN at 0, SYN-ACK at 50, ACK at 100 ms: initial RTT 100 ms. 59 ms after the
+        // highest segment is out of order (it would be a retransmission with 50 or 3 ms).
+        let s = [
+            (0.0, C, SYN, 1000, 0, 1000, 0, None),
+            (50.0, S, SA, 5000, 1001, 1000, 0, None),
+            (100.0, C, ACK, 1001, 5001, 1000, 0, None),
+            (200.0, C, PA, 1001, 5001, 1000, 100, None),
+            (201.0, C, PA, 1101, 5001, 1000, 100, None),
+            (260.0, C, PA, 1001, 5001, 1000, 100, None),
+        ];
+        assert_eq!(run(&s), expect(&[(6, "out_of_order")]));
+        // Without a handshake the threshold is 3 ms after the highest segment (frame 2).
+        let late = [
+            (0.0, C, PA, 1001, 5001, 1000, 100, None),
+            (1.0, C, PA, 1101, 5001, 1000, 100, None),
+            (3.5, C, PA, 1001, 5001, 1000, 100, None),
+            (4.5, C, PA, 1001, 5001, 1000, 100, None),
+        ];
+        assert_eq!(
+            run(&late),
+            expect(&[(3, "out_of_order"), (4, "retransmission")])
+        );
+    }
+
+    #[test]
+    fn notes_quote_relative_numbers() {
+        let mut s = handshake();
+        s.extend([
+            (30.0, C, PA, 1001, 5001, 1000, 100, None),
+            (31.0, C, PA, 1101, 5001, 1000, 400, None),
+            (200.0, C, PA, 1201, 5001, 1000, 100, None),
+            (300.0, C, PA, 2001, 5001, 1000, 100, None),
+            (301.0, S, ACK, 5001, 1101, 1000, 0, None),
+            (302.0, S, ACK, 5001, 1101, 1000, 0, None),
+            (303.0, S, ACK, 5001, 1101, 0, 0, None),
+        ]);
+        let mut a = TcpAnalyzer::new();
+        let notes: Vec<Option<String>> = s
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| a.analyze(seg.1, &tcp(seg), ts(seg.0), i as u64 + 1).note)
+            .collect();
+        assert_eq!(notes[..5], [None, None, None, None, None]);
+        assert_eq!(
+            notes[5].as_deref(),
+            Some("retransmission: seq 201 < next expected 501")
+        );
+        assert_eq!(
+            notes[6].as_deref(),
+            Some("previous segment not captured: seq 1001 > next expected 501")
+        );
+        assert_eq!(notes[7], None);
+        assert_eq!(
+            notes[8].as_deref(),
+            Some("duplicate ack #1 of ack 101 (frame 8)")
+        );
+        assert_eq!(
+            notes[9].as_deref(),
+            Some("zero window: receiver window is 0")
+        );
+    }
+
+    #[test]
+    fn no_panic_on_wrapping_numbers_and_times() {
+        let mut a = TcpAnalyzer::new();
+        let odd = [
+            (0.0, C, 0xfff, u32::MAX, u32::MAX, 0, u32::MAX, Some(255)),
+            (-5.0, S, 0xfff, 0, 0, 0, 1, Some(200)),
+            (1e9, C, ACK, u32::MAX, 0, 0, 0, None),
+            (-1e9, S, PA, 7, u32::MAX, u16::MAX, 1, None),
+        ];
+        for (i, s) in odd.iter().enumerate() {
+            let _ = a.analyze(s.1, &tcp(s), ts(s.0), i as u64);
+        }
+        let mut extreme = tcp(&odd[0]);
+        extreme.flags = TcpFlags(ACK);
+        let far = Timestamp {
+            secs: i64::MAX,
+            nanos: 999_999_999,
+            precision: 9,
+        };
+        let _ = a.analyze(C, &extreme, far, u64::MAX);
+    }
+
+    #[test]
+    fn state_stays_small() {
+        assert_eq!(std::mem::size_of::<TcpAnalyzer>(), 128);
+    }
+
+    /// tshark's flags over the shared public captures (test-only reader: pcap-parser +
+    /// etherparse, TCP packets grouped by 4-tuple, a new group when a SYN opens the 4-tuple
+    /// again with another ISN, as tshark's "port numbers reused").
+    mod oracle {
+        use super::super::*;
+        use crate::decode::{TcpFlags, TcpOptions};
+        use etherparse::{LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TransportSlice};
+        use pcap_parser::data::{get_packetdata, PacketData};
+        use pcap_parser::{Block, Linktype, PcapBlockOwned, PcapError};
+        use std::collections::{BTreeMap, BTreeSet, HashMap};
+        use std::net::IpAddr;
+        use std::path::{Path, PathBuf};
+
+        type Endpoint = (IpAddr, u16);
+
+        /// `uncaptured`: bytes of the frame on the wire that the snaplen cut.
+        fn tcp_of(
+            l: &[u8],
+            linktype: Linktype,
+            uncaptured: usize,
+        ) -> Option<(Endpoint, Endpoint, TcpInfo)> {
+            let p = match get_packetdata(l, linktype, l.len())? {
+                PacketData::L2(d) => LaxSlicedPacket::from_ethernet(d).ok()?,
+                PacketData::L3(_, d) => LaxSlicedPacket::from_ip(d).ok()?,
+                _ => return None,
+            };
+            let (src, dst, pl, declared) = match p.net.as_ref()? {
+                LaxNetSlice::Ipv4(v4) => {
+                    let h = v4.header();
+                    let declared = usize::from(h.total_len()).saturating_sub(h.slice().len());
+                    (
+                        h.source_addr().into(),
+                        h.destination_addr().into(),
+                        v4.payload(),
+                        declared,
+                    )
+                }
+                LaxNetSlice::Ipv6(v6) => {
+                    let h = v6.header();
+                    let declared = usize::from(h.payload_length())
+                        .saturating_sub(v6.extensions().slice().len());
+                    (
+                        h.source_addr().into(),
+                        h.destination_addr().into(),
+                        v6.payload(),
+                        declared,
+                    )
+                }
+                LaxNetSlice::Arp(_) => return None,
+            };
+            if pl.fragmented {
+                return None;
+            }
+            let Some(TransportSlice::Tcp(t)) = &p.transport else {
+                return None;
+            };
+            // tshark's tcp.len: the IP length, but never past the end of the frame on the wire.
+            let ip_len = if pl.incomplete {
+                declared.min(pl.payload.len() + uncaptured)
+            } else {
+                pl.payload.len()
+            };
+            let window_scale = t.options_iterator().find_map(|o| match o {
+                Ok(TcpOptionElement::WindowScale(s)) => Some(s),
+                _ => None,
+            });
+            let bits = [
+                t.fin(),
+                t.syn(),
+                t.rst(),
+                t.psh(),
+                t.ack(),
+                t.urg(),
+                t.ece(),
+                t.cwr(),
+                t.ns(),
+            ];
+            let flags = bits
+                .iter()
+                .enumerate()
+                .fold(0u16, |f, (i, b)| f | (u16::from(*b) << i));
+            let info = TcpInfo {
+                src_port: t.source_port(),
+                dst_port: t.destination_port(),
+                seq: t.sequence_number(),
+                ack: t.acknowledgment_number(),
+                flags: TcpFlags(flags),
+                window: t.window_size(),
+                header_len: t.header_len() as u8,
+                options: TcpOptions {
+                    window_scale,
+                    ..TcpOptions::default()
+                },
+                payload_len: ip_len.saturating_sub(t.header_len()) as u32,
+            };
+            Some(((src, info.src_port), (dst, info.dst_port), info))
+        }
+
+        /// (frame, time, tcp) of every TCP packet, numbered as tshark numbers frames.
+        fn read(path: &Path) -> Vec<(u64, Timestamp, Endpoint, Endpoint, TcpInfo)> {
+            let file = std::fs::File::open(path).expect("open capture");
+            let Ok(mut reader) = pcap_parser::create_reader(1 << 20, file) else {
+                return Vec::new();
+            };
+            let (mut out, mut frame, mut stalls) = (Vec::new(), 0u64, 0);
+            let mut legacy = (Linktype::ETHERNET, 1000u32);
+            let mut ifaces: Vec<(Linktype, u64, u64)> = Vec::new();
+            loop {
+                let (offset, pkt) = match reader.next() {
+                    Ok((offset, block)) => {
+                        stalls = 0;
+                        let pkt = match block {
+                            PcapBlockOwned::LegacyHeader(h) => {
+                                let scale = if h.is_nanosecond_precision() { 1 } else { 1000 };
+                                legacy = (h.network, scale);
+                                None
+                            }
+                            PcapBlockOwned::Legacy(b) => {
+                                let ts = (i64::from(b.ts_sec), b.ts_usec.wrapping_mul(legacy.1));
+                                Some((ts, legacy.0, b.data, b.origlen.saturating_sub(b.caplen)))
+                            }
+                            PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                                ifaces.clear();
+                                None
+                            }
+                            PcapBlockOwned::NG(Block::InterfaceDescription(i)) => {
+                                let res = i.ts_resolution().unwrap_or(1_000_000).max(1);
+                                ifaces.push((i.linktype, res, i.ts_offset() as u64));
+                                None
+                            }
+                            PcapBlockOwned::NG(Block::EnhancedPacket(e)) => {
+                                let (lt, res, off) = ifaces
+                                    .get(e.if_id as usize)
+                                    .copied()
+                                    .unwrap_or((Linktype::ETHERNET, 1_000_000, 0));
+                                let (s, frac) = e.decode_ts(off, res);
+                                let ns =
+                                    (u128::from(frac) * 1_000_000_000 / u128::from(res)) as u32;
+                                let len = (e.caplen as usize).min(e.data.len());
+                                let cut = e.origlen.saturating_sub(len as u32);
+                                Some(((i64::from(s), ns), lt, &e.data[..len], cut))
+                            }
+                            PcapBlockOwned::NG(Block::SimplePacket(sp)) => {
+                                let lt = ifaces.first().map_or(Linktype::ETHERNET, |i| i.0);
+                                let cut = sp.origlen.saturating_sub(sp.data.len() as u32);
+                                Some(((0, 0), lt, sp.data, cut))
+                            }
+                            _ => None,
+                        };
+                        (offset, pkt)
+                    }
+                    Err(PcapError::Incomplete(_)) if stalls < 3 => {
+                        stalls += 1;
+                        if reader.refill().is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(_) => break,
+                };
+                if let Some(((secs, nanos), lt, data, cut)) = pkt {
+                    frame += 1;
+                    if let Some((src, dst, tcp)) = tcp_of(data, lt, cut as usize) {
+                        let ts = Timestamp {
+                            secs,
+                            nanos,
+                            precision: 9,
+                        };
+                        out.push((frame, ts, src, dst, tcp));
+                    }
+                }
+                reader.consume(offset);
+            }
+            out
+        }
+
+        /// Our (frame, flag) pairs for one capture.
+        fn ours(path: &Path) -> BTreeSet<(u64, String)> {
+            struct Group {
+                client: Endpoint,
+                analyzer: TcpAnalyzer,
+                syn_seq: [Option<u32>; 2],
+            }
+            let mut current: HashMap<(Endpoint, Endpoint), usize> = HashMap::new();
+            let mut groups: Vec<Group> = Vec::new();
+            let mut out = BTreeSet::new();
+            for (frame, ts, src, dst, tcp) in read(path) {
+                let key = if src <= dst { (src, dst) } else { (dst, src) };
+                let pure_syn = tcp.flags.syn() && !tcp.flags.ack();
+                let idx = match current.get(&key) {
+                    Some(&g) => {
+                        let grp = &groups[g];
+                        let d = usize::from(grp.client != src);
+                        match grp.syn_seq[d] {
+                            Some(isn) if pure_syn && isn != tcp.seq => None,
+                            _ => Some(g),
+                        }
+                    }
+                    None => None,
+                };
+                let g = idx.unwrap_or_else(|| {
+                    groups.push(Group {
+                        client: src,
+                        analyzer: TcpAnalyzer::new(),
+                        syn_seq: [None; 2],
+                    });
+                    current.insert(key, groups.len() - 1);
+                    groups.len() - 1
+                });
+                let grp = &mut groups[g];
+                let dir = if grp.client == src {
+                    Direction::ToServer
+                } else {
+                    Direction::ToClient
+                };
+                if tcp.flags.syn() && grp.syn_seq[dir.index()].is_none() {
+                    grp.syn_seq[dir.index()] = Some(tcp.seq);
+                }
+                let r = grp.analyzer.analyze(dir, &tcp, ts, frame);
+                for name in r.flags.names() {
+                    out.insert((frame, name.to_string()));
+                }
+            }
+            out
+        }
+
+        fn theirs(tsv: &Path) -> BTreeSet<(u64, String)> {
+            let text = std::fs::read_to_string(tsv).expect("read oracle");
+            text.lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let (f, flag) = l.split_once('\t')?;
+                    Some((f.parse().ok()?, flag.trim().to_string()))
+                })
+                .filter(|(_, flag)| flag != "reused_ports")
+                .collect()
+        }
+
+        fn shared() -> Option<PathBuf> {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+            if dir.join("oracle").is_dir() {
+                return Some(dir);
+            }
+            assert!(
+                std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() != Ok("1"),
+                "shared captures missing at {}",
+                dir.display()
+            );
+            println!("skipped: no shared captures at {}", dir.display());
+            None
+        }
+
+        #[test]
+        fn flags_match_tshark_on_shared_captures() {
+            let Some(dir) = shared() else { return };
+            let mut names: Vec<String> = std::fs::read_dir(dir.join("oracle"))
+                .expect("oracle dir")
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".analysis.tsv").map(str::to_string))
+                .filter(|n| dir.join(n).is_file())
+                .collect();
+            names.sort();
+            assert!(!names.is_empty());
+            let (mut tp, mut fp_all, mut fn_all) = (0usize, 0usize, 0usize);
+            let mut misses: BTreeMap<String, usize> = BTreeMap::new();
+            for name in &names {
+                let want = theirs(&dir.join("oracle").join(format!("{name}.analysis.tsv")));
+                let got = ours(&dir.join(name));
+                let hit = want.intersection(&got).count();
+                let fps: Vec<_> = got.difference(&want).collect();
+                let fns: Vec<_> = want.difference(&got).collect();
+                for (_, flag) in fps.iter().chain(fns.iter()) {
+                    *misses.entry(flag.clone()).or_default() += 1;
+                }
+                if !want.is_empty() || !got.is_empty() {
+                    println!(
+                        "{name}: tshark {} ours {} hit {hit} missed {:?} extra {:?}",
+                        want.len(),
+                        got.len(),
+                        &fns[..fns.len().min(8)],
+                        &fps[..fps.len().min(8)]
+                    );
+                }
+                tp += hit;
+                fp_all += fps.len();
+                fn_all += fns.len();
+            }
+            let recall = tp as f64 / (tp + fn_all).max(1) as f64;
+            let precision = tp as f64 / (tp + fp_all).max(1) as f64;
+            println!(
+                "overall: {tp} matched, {fn_all} missed, {fp_all} extra: recall {recall:.4} \
+                 precision {precision:.4}; mismatches by flag {misses:?}"
+            );
+            assert!(recall >= 0.99, "recall {recall}");
+            assert!(precision >= 0.99, "precision {precision}");
+        }
     }
 }

@@ -3,7 +3,9 @@
 //! stream reassembly that feeds the application parsers through [`StreamSink`].
 
 pub mod analysis;
+mod key;
 pub mod reassembly;
+mod table;
 mod tracker;
 mod types;
 pub mod zeek;

@@ -1,27 +1,281 @@
-//! The connection table. SKELETON: the flow helper implements it.
+//! The connection table: one entry per TCP connection or UDP flow, keyed by the canonical
+//! 5-tuple (both directions one flow) in an `FxHashMap`, bounded by `FlowConfig.max_flows`.
+//!
+//! # Roles
+//! TCP: the sender of the first SYN without ACK is the client. Without one, the sender of a
+//! SYN-ACK is the server; otherwise the well-known port (< 1024) is the server's, else the
+//! lower port, else the first sender is the client; `roles_guessed` is set in these cases
+//! (and cleared if the client's SYN turns up later, as with a reordered handshake).
+//! UDP: the first sender is the client, unless its own port is well-known and the other
+//! port is not (a DNS answer seen first: port 53 is still the server).
+//!
+//! # Connection ids and port reuse
+//! Ids count from 0 in order of each flow's first packet. A SYN without ACK starts a new
+//! connection on the same 4-tuple (the old one ends with [`EndReason::Reused`], the SYN gets
+//! `reused_ports`) when the old connection saw a FIN or RST, or when its sequence base in
+//! the SYN's direction differs from the SYN's seq (tshark's `tcp.stream` split rule: the base
+//! is the previous SYN's ISN, or first seq − 1 without a SYN). A retransmitted SYN with the
+//! same ISN stays in its connection. UDP: tshark's `udp.stream` is one per 5-tuple for the
+//! whole file; our UDP flows end after `udp_idle_ns` (60 s by default) without a packet, so
+//! a 5-tuple silent for longer gets a new id.
+//!
+//! # Relative sequence numbers (tshark 4.0's semantics)
+//! Per direction a base: the seq of that side's first SYN (a SYN resets a base set earlier
+//! from a non-SYN packet); without a SYN, first seq − 1 (the first seen seq shows as 1); or,
+//! when a packet with ACK arrives before anything from the other side, ack − 1. `rel_seq` =
+//! seq − base; `rel_ack` = ack − the peer's base when ACK is set, else the raw ack field
+//! (tshark shows the raw value then: 0 on a SYN, anything on a bare RST).
+//!
+//! # Endpoint states (RFC 9293 names, as the observer at the capture point infers them)
+//! Before anything the client is CLOSED and the server LISTEN; a connection first seen
+//! mid-stream starts with both ESTABLISHED. The client is SYN-SENT after its SYN; on the
+//! SYN-ACK the server is SYN-RECEIVED and the client ESTABLISHED (its kernel moves there
+//! when the SYN-ACK arrives, which is when the observer sees it); the server is ESTABLISHED
+//! when an ACK from the client arrives. A side that sends a FIN goes ESTABLISHED →
+//! FIN-WAIT-1, or CLOSE-WAIT → LAST-ACK; a side that receives a FIN goes ESTABLISHED →
+//! CLOSE-WAIT, FIN-WAIT-1 → CLOSING, or FIN-WAIT-2 → TIME-WAIT (RFC 9293: the receiver
+//! changes state when the FIN arrives, as the client does on the SYN-ACK). When a FIN is acknowledged its sender goes
+//! FIN-WAIT-1 → FIN-WAIT-2, CLOSING → TIME-WAIT, LAST-ACK → CLOSED. A side that
+//! acknowledges the peer's FIN from FIN-WAIT-2 or CLOSING goes to TIME-WAIT. A FIN from a
+//! CLOSE-WAIT side that does not acknowledge the peer's FIN shows the peer's FIN crossed
+//! it on the wire: simultaneous close, both CLOSING. Any RST: both CLOSED. Within one
+//! packet the acknowledgement is applied before the FIN.
+//!
+//! # Ending
+//! A connection with a RST, or with both sides' FINs acknowledged, lingers on a "closed" list for
+//! `closed_linger_ns` of capture time after its last packet, then [`FlowTracker::expire`]
+//! ends it ([`EndReason::Reset`] / [`EndReason::Closed`]). Open TCP connections idle beyond
+//! `tcp_idle_ns` and UDP flows idle beyond `udp_idle_ns` end with [`EndReason::Idle`]. The
+//! table keeps one list per timeout in order of last activity, so `expire` only looks at
+//! entries that expire (plus one per list): O(expired). Above `max_flows` the entry idle
+//! longest over all lists is evicted ([`EndReason::Evicted`], counted). [`FlowTracker::finish`]
+//! ends everything left in id order, with [`EndReason::EndOfInput`] except for closed
+//! connections still lingering, which keep `Closed` / `Reset`.
+//!
+//! # Memory
+//! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn>()` = 216 bytes
+//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 42-byte key, last
+//! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus
+//! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
+//! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
+//! `max_reassembly_per_flow` and the shared `max_reassembly_total`). The unit test
+//! `entry_sizes_stay_small` pins these numbers.
 
+use super::analysis::TcpAnalyzer;
+use super::key::FlowKey;
+use super::reassembly::{ReassemblyBudget, StreamChunk, StreamReassembler};
+use super::table::{ListId, Table};
+use super::zeek::ZeekState;
 use super::*;
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::DecodedPacket;
+use crate::decode::{DecodedPacket, TcpInfo, Transport};
+use arrayvec::ArrayVec;
+use std::net::SocketAddr;
 
+#[cfg(test)]
+mod tests;
+
+/// Highest window-scale shift RFC 7323 allows.
+const MAX_WSCALE: u8 = 14;
+
+/// One direction's sender, as far as the observer knows it.
+#[derive(Clone, Debug)]
+struct Side {
+    /// Sequence base for relative numbers (valid when `base_set`).
+    base: u32,
+    base_set: bool,
+    /// This side's SYN was seen; `isn` is its seq.
+    saw_syn: bool,
+    isn: u32,
+    /// Window-scale option of this side's SYN.
+    wscale: Option<u8>,
+    /// Payload bytes of this side's first SYN (TCP Fast Open).
+    syn_data: u32,
+    /// Sequence number the FIN occupies.
+    fin_seq: Option<u32>,
+    fin_acked: bool,
+    state: TcpState,
+    reasm_started: bool,
+    /// FIN seen but not yet handed to the sink (data before it still buffered).
+    fin_pending: bool,
+    fin_delivered: bool,
+}
+
+impl Side {
+    fn new(state: TcpState) -> Side {
+        Side {
+            base: 0,
+            base_set: false,
+            saw_syn: false,
+            isn: 0,
+            wscale: None,
+            syn_data: 0,
+            fin_seq: None,
+            fin_acked: false,
+            state,
+            reasm_started: false,
+            fin_pending: false,
+            fin_delivered: false,
+        }
+    }
+}
+
+/// What `derive_handshake` of the conformance tool counts, frame and time.
+#[derive(Clone, Copy, Debug, Default)]
+struct HsMark {
+    frame: u64,
+    ns: i64,
+}
+
+/// TCP-only state of a connection (boxed: UDP flows do not pay for it).
+struct TcpConn {
+    /// Indexed by [`Direction::index`]: `[0]` is the client (sends `ToServer`).
+    sides: [Side; 2],
+    analyzer: TcpAnalyzer,
+    reasm: [StreamReassembler; 2],
+    hs_syn: Option<HsMark>,
+    hs_client: Option<Direction>,
+    hs_synack: Option<HsMark>,
+    hs_ack: Option<HsMark>,
+    /// A SYN-ACK was seen from either side (for "refused").
+    synack_seen: bool,
+    /// Handshake step 3 was already given.
+    step3_done: bool,
+    first_fin: Option<Direction>,
+    td_step2: bool,
+    td_step3: bool,
+    td_step4: bool,
+    three_packet: bool,
+    simultaneous: bool,
+    half_close_noted: bool,
+    /// First RST: its sender, the sender's state before it, and whether it refused a SYN.
+    rst: Option<(Direction, TcpState, bool)>,
+    td_frames: ArrayVec<u64, 8>,
+}
+
+impl TcpConn {
+    fn new(mid_stream: bool) -> TcpConn {
+        let (c, s) = if mid_stream {
+            (TcpState::Established, TcpState::Established)
+        } else {
+            (TcpState::Closed, TcpState::Listen)
+        };
+        TcpConn {
+            sides: [Side::new(c), Side::new(s)],
+            analyzer: TcpAnalyzer::new(),
+            reasm: [StreamReassembler::new(), StreamReassembler::new()],
+            hs_syn: None,
+            hs_client: None,
+            hs_synack: None,
+            hs_ack: None,
+            synack_seen: false,
+            step3_done: false,
+            first_fin: None,
+            td_step2: false,
+            td_step3: false,
+            td_step4: false,
+            three_packet: false,
+            simultaneous: false,
+            half_close_noted: false,
+            rst: None,
+            td_frames: ArrayVec::new(),
+        }
+    }
+    fn closed(&self) -> bool {
+        self.rst.is_some() || (self.sides[0].fin_acked && self.sides[1].fin_acked)
+    }
+    fn states(&self) -> (TcpState, TcpState) {
+        (self.sides[0].state, self.sides[1].state)
+    }
+    fn push_td_frame(&mut self, frame: u64) {
+        if self.td_frames.last() != Some(&frame) {
+            let _ = self.td_frames.try_push(frame);
+        }
+    }
+}
+
+/// One connection or flow in the table.
+struct Conn {
+    id: ConnId,
+    proto: Proto,
+    client: SocketAddr,
+    server: SocketAddr,
+    roles_guessed: bool,
+    first_frame: u64,
+    last_frame: u64,
+    start: Timestamp,
+    end: Timestamp,
+    packets: PerDir,
+    bytes: PerDir,
+    payload: PerDir,
+    gap_bytes: PerDir,
+    cut_bytes: PerDir,
+    zeek: ZeekState,
+    tcp: Option<Box<TcpConn>>,
+}
+
+impl Conn {
+    fn dir_of(&self, src: SocketAddr) -> Direction {
+        if src == self.client {
+            Direction::ToServer
+        } else {
+            Direction::ToClient
+        }
+    }
+    fn list(&self) -> ListId {
+        match &self.tcp {
+            Some(t) if t.closed() => ListId::Closed,
+            Some(_) => ListId::Tcp,
+            None => ListId::Udp,
+        }
+    }
+}
+
+/// Everything a packet handler borrows besides the connection.
+struct Shared<'s> {
+    config: &'s FlowConfig,
+    stats: &'s mut FlowStats,
+    budget: &'s mut ReassemblyBudget,
+    sink: &'s mut dyn StreamSink,
+}
+
+/// The connection table (see the module docs).
 pub struct FlowTracker {
     config: FlowConfig,
     stats: FlowStats,
+    table: Table<Conn>,
+    budget: ReassemblyBudget,
+    next_id: ConnId,
+    /// Scratch list of (id, slot, reason) for `expire`, reused between calls.
+    due: Vec<(ConnId, u32, EndReason)>,
 }
 
 impl FlowTracker {
+    /// An empty table with these limits.
     pub fn new(config: FlowConfig) -> FlowTracker {
+        let budget = ReassemblyBudget::new(config.max_reassembly_total);
         FlowTracker {
             config,
             stats: FlowStats::default(),
+            table: Table::new(),
+            budget,
+            next_id: 0,
+            due: Vec::new(),
         }
     }
+    /// The limits in force.
     pub fn config(&self) -> &FlowConfig {
         &self.config
     }
+    /// What was counted so far.
     pub fn stats(&self) -> FlowStats {
         self.stats
     }
+    /// Connections in the table now.
+    pub fn active(&self) -> usize {
+        self.table.len()
+    }
+
     /// Tracks one packet. Stream bytes go to `sink`; connections that leave the table
     /// (closed and lingered, idle, evicted, reused) are pushed to `ended`.
     pub fn process(
@@ -31,9 +285,31 @@ impl FlowTracker {
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) -> PacketFlow {
-        let _ = (frame, packet, sink, ended);
-        PacketFlow::default()
+        if packet.fragment_pending {
+            return PacketFlow::default();
+        }
+        let Some(net) = &packet.net else {
+            return PacketFlow::default();
+        };
+        match &packet.transport {
+            Some(Transport::Tcp(tcp)) => {
+                let src = SocketAddr::new(net.src, tcp.src_port);
+                let dst = SocketAddr::new(net.dst, tcp.dst_port);
+                self.process_tcp(frame, src, dst, tcp, packet.payload, sink, ended)
+            }
+            Some(Transport::Udp(udp)) => {
+                let src = SocketAddr::new(net.src, udp.src_port);
+                let dst = SocketAddr::new(net.dst, udp.dst_port);
+                let payload_len = match udp.length.checked_sub(8) {
+                    Some(n) => u64::from(n),
+                    None => packet.payload.len() as u64,
+                };
+                self.process_udp(frame, src, dst, packet.payload, payload_len, sink, ended)
+            }
+            _ => PacketFlow::default(),
+        }
     }
+
     /// Ends connections idle at `now` (call between packets, e.g. once per second of
     /// capture time, and periodically in live capture).
     pub fn expire(
@@ -42,10 +318,880 @@ impl FlowTracker {
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) {
-        let _ = (now, sink, ended);
+        let now_ns = ts_ns(now);
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        for (list, timeout) in [
+            (ListId::Closed, self.config.closed_linger_ns),
+            (ListId::Tcp, self.config.tcp_idle_ns),
+            (ListId::Udp, self.config.udp_idle_ns),
+        ] {
+            let timeout = i64::try_from(timeout).unwrap_or(i64::MAX);
+            let mut cur = self.table.head(list);
+            while let Some((idx, last)) = cur {
+                if now_ns.saturating_sub(last) < timeout {
+                    break;
+                }
+                if let Some(conn) = self.table.get(idx) {
+                    let reason = match (list, &conn.tcp) {
+                        (ListId::Closed, Some(t)) if t.rst.is_some() => EndReason::Reset,
+                        (ListId::Closed, _) => EndReason::Closed,
+                        _ => EndReason::Idle,
+                    };
+                    due.push((conn.id, idx, reason));
+                }
+                cur = self.table.next(idx);
+            }
+        }
+        due.sort_unstable_by_key(|d| d.0);
+        for &(_, idx, reason) in &due {
+            self.end_conn(idx, reason, sink, ended);
+        }
+        self.due = due;
     }
+
     /// End of input: every connection still in the table ends, in id order.
     pub fn finish(&mut self, sink: &mut dyn StreamSink, ended: &mut Vec<ConnSummary>) {
-        let _ = (sink, ended);
+        let mut all: Vec<(ConnId, u32, EndReason)> = self
+            .table
+            .indices()
+            .into_iter()
+            .filter_map(|idx| {
+                let conn = self.table.get(idx)?;
+                let reason = match &conn.tcp {
+                    Some(t) if t.rst.is_some() => EndReason::Reset,
+                    Some(t) if t.closed() => EndReason::Closed,
+                    _ => EndReason::EndOfInput,
+                };
+                Some((conn.id, idx, reason))
+            })
+            .collect();
+        all.sort_unstable_by_key(|d| d.0);
+        for (_, idx, reason) in all {
+            self.end_conn(idx, reason, sink, ended);
+        }
+    }
+
+    /// Adds a connection, evicting the entry idle longest when the table is full.
+    fn create(
+        &mut self,
+        key: FlowKey,
+        conn: Conn,
+        list: ListId,
+        now_ns: i64,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> u32 {
+        while self.table.len() >= self.config.max_flows.max(1) {
+            let Some(victim) = self.table.oldest() else {
+                break;
+            };
+            self.stats.evicted_flows += 1;
+            self.end_conn(victim, EndReason::Evicted, sink, ended);
+        }
+        self.stats.conns += 1;
+        self.table.insert(key, conn, list, now_ns)
+    }
+
+    fn new_conn(
+        &mut self,
+        proto: Proto,
+        client: SocketAddr,
+        server: SocketAddr,
+        guessed: bool,
+        frame: &RawFrame<'_>,
+    ) -> Conn {
+        let id = self.next_id;
+        self.next_id += 1;
+        Conn {
+            id,
+            proto,
+            client,
+            server,
+            roles_guessed: guessed,
+            first_frame: frame.number,
+            last_frame: frame.number,
+            start: frame.ts,
+            end: frame.ts,
+            packets: PerDir::default(),
+            bytes: PerDir::default(),
+            payload: PerDir::default(),
+            gap_bytes: PerDir::default(),
+            cut_bytes: PerDir::default(),
+            zeek: ZeekState::new(),
+            tcp: None,
+        }
+    }
+
+    /// Removes a connection: flushes its streams, tells the sink, pushes its summary.
+    fn end_conn(
+        &mut self,
+        idx: u32,
+        reason: EndReason,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) {
+        let Some(mut conn) = self.table.remove(idx) else {
+            return;
+        };
+        let ctx = SegmentCtx {
+            frame: conn.last_frame,
+            ts: conn.end,
+        };
+        let mut sh = Shared {
+            config: &self.config,
+            stats: &mut self.stats,
+            budget: &mut self.budget,
+            sink,
+        };
+        for dir in [Direction::ToServer, Direction::ToClient] {
+            flush_dir(&mut conn, dir, ctx, &mut sh);
+        }
+        sh.sink.on_close(conn.id);
+        ended.push(summarize(conn, reason));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn process_udp(
+        &mut self,
+        frame: &RawFrame<'_>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        data: &[u8],
+        payload_len: u64,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> PacketFlow {
+        let key = FlowKey::new(Proto::Udp, src, dst);
+        let now_ns = ts_ns(frame.ts);
+        let mut new_conn = false;
+        let idx = match self.table.find(&key) {
+            Some(idx) => idx,
+            None => {
+                let src_is_server = src.port() < 1024 && dst.port() >= 1024;
+                let (client, server) = if src_is_server {
+                    (dst, src)
+                } else {
+                    (src, dst)
+                };
+                let mut conn = self.new_conn(Proto::Udp, client, server, src_is_server, frame);
+                if src_is_server {
+                    conn.zeek.mark_flipped();
+                }
+                new_conn = true;
+                self.create(key, conn, ListId::Udp, now_ns, sink, ended)
+            }
+        };
+        let Some(conn) = self.table.get_mut(idx) else {
+            return PacketFlow::default();
+        };
+        let dir = conn.dir_of(src);
+        account(conn, dir, frame, payload_len);
+        conn.zeek
+            .observe_udp(dir, u32::try_from(payload_len).unwrap_or(u32::MAX));
+        let ctx = SegmentCtx {
+            frame: frame.number,
+            ts: frame.ts,
+        };
+        sink.on_datagram(conn.id, dir, data, ctx);
+        let id = conn.id;
+        self.table.touch(idx, ListId::Udp, now_ns);
+        PacketFlow {
+            conn: Some(id),
+            dir: Some(dir),
+            new_conn,
+            ..PacketFlow::default()
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn process_tcp(
+        &mut self,
+        frame: &RawFrame<'_>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        tcp: &TcpInfo,
+        data: &[u8],
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> PacketFlow {
+        let key = FlowKey::new(Proto::Tcp, src, dst);
+        let now_ns = ts_ns(frame.ts);
+        let syn_only = tcp.flags.syn() && !tcp.flags.ack();
+        let mut reused = false;
+        // tshark also flags a SYN-ACK whose seq differs from the base already set for its
+        // direction (e.g. after a RST from that side) as reused ports, without a new stream.
+        let mut synack_reused = false;
+        let existing = match self.table.find(&key) {
+            Some(idx) if tcp.flags.syn() && tcp.flags.ack() => {
+                synack_reused = self.table.get(idx).is_some_and(|c| {
+                    let dir = c.dir_of(src);
+                    c.tcp.as_ref().is_some_and(|t| {
+                        let side = &t.sides[dir.index()];
+                        side.base_set && side.base != tcp.seq
+                    })
+                });
+                Some(idx)
+            }
+            Some(idx) if syn_only => {
+                let is_reuse = self.table.get(idx).is_some_and(|c| {
+                    let dir = c.dir_of(src);
+                    c.tcp.as_ref().is_some_and(|t| {
+                        let side = &t.sides[dir.index()];
+                        t.rst.is_some()
+                            || t.sides[0].fin_seq.is_some()
+                            || t.sides[1].fin_seq.is_some()
+                            || (side.base_set && side.base != tcp.seq)
+                    })
+                });
+                if is_reuse {
+                    self.end_conn(idx, EndReason::Reused, sink, ended);
+                    reused = true;
+                    None
+                } else {
+                    Some(idx)
+                }
+            }
+            other => other,
+        };
+        let mut new_conn = false;
+        let idx = match existing {
+            Some(idx) => idx,
+            None => {
+                let (sender_is_client, guessed) = tcp_roles(tcp);
+                let (client, server) = if sender_is_client {
+                    (src, dst)
+                } else {
+                    (dst, src)
+                };
+                let mut conn = self.new_conn(Proto::Tcp, client, server, guessed, frame);
+                if !sender_is_client {
+                    conn.zeek.mark_flipped();
+                }
+                let mid_stream = !tcp.flags.syn() && !tcp.flags.rst();
+                conn.tcp = Some(Box::new(TcpConn::new(mid_stream)));
+                new_conn = true;
+                self.create(key, conn, ListId::Tcp, now_ns, sink, ended)
+            }
+        };
+        let mut sh = Shared {
+            config: &self.config,
+            stats: &mut self.stats,
+            budget: &mut self.budget,
+            sink,
+        };
+        let Some(conn) = self.table.get_mut(idx) else {
+            return PacketFlow::default();
+        };
+        let mut flow = on_tcp(conn, src, tcp, data, frame, &mut sh);
+        flow.new_conn = new_conn;
+        if synack_reused {
+            flow.analysis.set(AnalysisFlags::REUSED_PORTS);
+            append_note(
+                &mut flow.note,
+                "reused ports: SYN-ACK with a new initial sequence number on this 4-tuple",
+            );
+        }
+        if reused {
+            flow.analysis.set(AnalysisFlags::REUSED_PORTS);
+            append_note(
+                &mut flow.note,
+                "reused ports: SYN on the 4-tuple of an earlier connection",
+            );
+        }
+        let list = conn.list();
+        self.table.touch(idx, list, now_ns);
+        flow
+    }
+}
+
+/// (sender is the client, roles guessed) for a connection's first packet.
+fn tcp_roles(tcp: &TcpInfo) -> (bool, bool) {
+    if tcp.flags.syn() {
+        return (!tcp.flags.ack(), tcp.flags.ack());
+    }
+    let (s, d) = (tcp.src_port, tcp.dst_port);
+    let dst_is_server = match (s < 1024, d < 1024) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => d <= s,
+    };
+    (dst_is_server, true)
+}
+
+fn ts_ns(ts: Timestamp) -> i64 {
+    ts.secs
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(ts.nanos))
+}
+
+fn ns_between(a: HsMark, b: HsMark) -> Option<u64> {
+    u64::try_from(b.ns.checked_sub(a.ns)?).ok()
+}
+
+/// `a` is at or after `b` in sequence space.
+fn seq_ge(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) >= 0
+}
+
+fn role(dir: Direction) -> &'static str {
+    match dir {
+        Direction::ToServer => "client",
+        Direction::ToClient => "server",
+    }
+}
+
+fn append_note(note: &mut Option<String>, text: &str) {
+    match note {
+        Some(n) => {
+            n.push_str("; ");
+            n.push_str(text);
+        }
+        None => *note = Some(text.to_string()),
+    }
+}
+
+fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u64) {
+    conn.packets.add(dir, 1);
+    conn.bytes.add(dir, u64::from(frame.orig_len));
+    conn.payload.add(dir, payload_len);
+    conn.last_frame = frame.number;
+    conn.end = frame.ts;
+}
+
+/// Hands the reassembler's chunks of one direction to the sink, counting gaps.
+fn deliver<'a>(
+    conn_id: ConnId,
+    dir: Direction,
+    sink: &'a mut dyn StreamSink,
+    gaps: &'a mut u64,
+) -> impl FnMut(StreamChunk<'_>) + 'a {
+    move |chunk| match chunk {
+        StreamChunk::Data(bytes, ctx) => sink.on_data(conn_id, dir, bytes, ctx),
+        StreamChunk::Gap(len, ctx) => {
+            *gaps += len;
+            sink.on_gap(conn_id, dir, len, ctx);
+        }
+    }
+}
+
+fn add_gaps(conn: &mut Conn, dir: Direction, gaps: u64, sh: &mut Shared<'_>) {
+    if gaps > 0 {
+        conn.gap_bytes.add(dir, gaps);
+        sh.stats.gap_bytes += gaps;
+    }
+}
+
+/// Delivers everything buffered in one direction (FIN, RST, close).
+fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'_>) {
+    let id = conn.id;
+    let Some(t) = conn.tcp.as_mut() else {
+        return;
+    };
+    if !t.sides[dir.index()].reasm_started {
+        return;
+    }
+    let mut gaps = 0;
+    let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps);
+    t.reasm[dir.index()].flush(ctx, sh.budget, &mut out);
+    drop(out);
+    add_gaps(conn, dir, gaps, sh);
+}
+
+/// One TCP packet of `conn`.
+fn on_tcp(
+    conn: &mut Conn,
+    src: SocketAddr,
+    tcp: &TcpInfo,
+    data: &[u8],
+    frame: &RawFrame<'_>,
+    sh: &mut Shared<'_>,
+) -> PacketFlow {
+    let dir = conn.dir_of(src);
+    account(conn, dir, frame, u64::from(tcp.payload_len));
+    conn.zeek.observe_tcp(dir, tcp);
+    let Some(mut t) = conn.tcp.take() else {
+        return PacketFlow::default();
+    };
+    let flow = tcp_step(conn, &mut t, dir, tcp, data, frame, sh);
+    conn.tcp = Some(t);
+    flow
+}
+
+/// The TCP logic of one packet; `t` is `conn.tcp`, taken out for the call.
+#[allow(clippy::too_many_arguments)]
+fn tcp_step(
+    conn: &mut Conn,
+    t: &mut TcpConn,
+    dir: Direction,
+    tcp: &TcpInfo,
+    data: &[u8],
+    frame: &RawFrame<'_>,
+    sh: &mut Shared<'_>,
+) -> PacketFlow {
+    let id = conn.id;
+    let (s, r) = (dir.index(), dir.reverse().index());
+    let f = tcp.flags;
+    let (syn, ack, fin, rst) = (f.syn(), f.ack(), f.fin(), f.rst());
+    let mut flow = PacketFlow {
+        conn: Some(id),
+        dir: Some(dir),
+        ..PacketFlow::default()
+    };
+
+    // Retransmitted SYN from the same side (seen before this packet changes anything).
+    let syn_again = syn && t.sides[s].saw_syn;
+    let prev_isn = t.sides[s].isn;
+
+    // Relative numbers.
+    if syn && !t.sides[s].saw_syn {
+        let side = &mut t.sides[s];
+        side.base = tcp.seq;
+        side.base_set = true;
+        side.saw_syn = true;
+        side.isn = tcp.seq;
+        side.wscale = tcp.options.window_scale;
+        side.syn_data = tcp.payload_len;
+        if !ack && dir == Direction::ToServer {
+            conn.roles_guessed = false;
+        }
+    } else if !t.sides[s].base_set {
+        t.sides[s].base = tcp.seq.wrapping_sub(1);
+        t.sides[s].base_set = true;
+    }
+    if ack && !t.sides[r].base_set {
+        t.sides[r].base = tcp.ack.wrapping_sub(1);
+        t.sides[r].base_set = true;
+    }
+    flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
+    let rel_ack = if ack {
+        tcp.ack.wrapping_sub(t.sides[r].base)
+    } else {
+        tcp.ack
+    };
+    flow.rel_ack = Some(rel_ack);
+    if !syn {
+        if let (Some(ws), Some(_)) = (t.sides[s].wscale, t.sides[r].wscale) {
+            flow.window_scaled = Some(u64::from(tcp.window) << ws.min(MAX_WSCALE));
+        }
+    }
+
+    // The handshake frames exactly as the conformance tool derives them from tshark.
+    let mark = HsMark {
+        frame: frame.number,
+        ns: ts_ns(frame.ts),
+    };
+    if syn && !ack && t.hs_syn.is_none() {
+        t.hs_syn = Some(mark);
+        t.hs_client = Some(dir);
+    } else if syn && ack && t.hs_synack.is_none() && t.hs_syn.is_some() && t.hs_client != Some(dir)
+    {
+        t.hs_synack = Some(mark);
+    } else if t.hs_synack.is_some()
+        && t.hs_ack.is_none()
+        && t.hs_client == Some(dir)
+        && ack
+        && !syn
+        && rel_ack == 1
+    {
+        t.hs_ack = Some(mark);
+    }
+
+    // Steps and endpoint states.
+    let mut note: Option<String> = None;
+    if rst {
+        let sender_state = t.sides[s].state;
+        let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
+        flow.step = Some(if refused { Step::Refused } else { Step::Abort });
+        note = Some(if refused {
+            format!(
+                "RST from {} answers the SYN: connection refused (no SYN-ACK)",
+                role(dir)
+            )
+        } else {
+            format!("RST from {} in {}", role(dir), sender_state)
+        });
+        if t.rst.is_none() {
+            t.rst = Some((dir, sender_state, refused));
+        }
+        t.sides[0].state = TcpState::Closed;
+        t.sides[1].state = TcpState::Closed;
+        t.push_td_frame(frame.number);
+    } else if syn && !ack {
+        flow.step = Some(Step::Handshake(1));
+        let mut n = if syn_again {
+            if tcp.seq == prev_isn {
+                format!("retransmitted SYN (same ISN {})", tcp.seq)
+            } else {
+                format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
+            }
+        } else {
+            format!("SYN: {} ISN {}", role(dir), tcp.seq)
+        };
+        if t.sides[r].saw_syn && !t.synack_seen {
+            n.push_str("; simultaneous open: both sides sent a SYN");
+            t.sides[s].state = TcpState::SynReceived;
+            t.sides[r].state = TcpState::SynReceived;
+        } else if matches!(
+            t.sides[s].state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent
+        ) {
+            t.sides[s].state = TcpState::SynSent;
+        }
+        syn_data_note(&mut n, tcp);
+        note = Some(n);
+    } else if syn && ack {
+        flow.step = Some(Step::Handshake(2));
+        let again = t.synack_seen && syn_again;
+        t.synack_seen = true;
+        let peer = &t.sides[r];
+        let mut n = if peer.saw_syn {
+            let want = peer.isn.wrapping_add(1);
+            if tcp.ack == want {
+                format!(
+                    "ack {} = {} ISN {} + 1 ✓",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn
+                )
+            } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
+                format!(
+                    "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn,
+                    peer.syn_data
+                )
+            } else {
+                format!(
+                    "ack {} ✗ expected {} ISN {} + 1 = {want}",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn
+                )
+            }
+        } else {
+            format!(
+                "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
+                tcp.ack,
+                role(dir.reverse())
+            )
+        };
+        if again {
+            if tcp.seq == prev_isn {
+                n.insert_str(0, "retransmitted SYN-ACK; ");
+            } else {
+                n.insert_str(0, "SYN-ACK again with a new ISN; ");
+            }
+        }
+        syn_data_note(&mut n, tcp);
+        note = Some(n);
+        if !matches!(t.sides[s].state, TcpState::Established) {
+            t.sides[s].state = TcpState::SynReceived;
+        }
+        if matches!(
+            t.sides[r].state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+        ) {
+            t.sides[r].state = TcpState::Established;
+        }
+    } else {
+        let mut td_acked_first = false;
+        if ack {
+            // Handshake step 3: the client's first ACK of the server's SYN.
+            if dir == Direction::ToServer && !t.step3_done && t.synack_seen && t.sides[r].saw_syn {
+                let want = t.sides[r].isn.wrapping_add(1);
+                if tcp.ack == want {
+                    t.step3_done = true;
+                    flow.step = Some(Step::Handshake(3));
+                    let mut n = format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
+                    if tcp.payload_len > 0 {
+                        n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
+                    }
+                    note = Some(n);
+                }
+            }
+            if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
+                t.sides[s].state = TcpState::Established;
+            }
+            if t.sides[r].state == TcpState::SynReceived {
+                t.sides[r].state = TcpState::Established;
+            }
+            // The peer's FIN acknowledged.
+            if let Some(fs) = t.sides[r].fin_seq {
+                if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
+                    t.sides[r].fin_acked = true;
+                    t.sides[r].state = match t.sides[r].state {
+                        TcpState::FinWait1 => TcpState::FinWait2,
+                        TcpState::Closing => TcpState::TimeWait,
+                        TcpState::LastAck => TcpState::Closed,
+                        other => other,
+                    };
+                    if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
+                        t.sides[s].state = TcpState::TimeWait;
+                    }
+                    if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
+                        t.td_step2 = true;
+                        td_acked_first = true;
+                        if !fin {
+                            flow.step = Some(Step::Teardown(2));
+                            note = Some(format!(
+                                "ack {} = {}'s FIN seq {fs} + 1",
+                                tcp.ack,
+                                role(dir.reverse())
+                            ));
+                            t.push_td_frame(frame.number);
+                        }
+                    } else if t.first_fin == Some(dir) && !t.td_step4 {
+                        t.td_step4 = true;
+                        flow.step = Some(Step::Teardown(4));
+                        note = Some(format!(
+                            "last ACK: ack {} = {}'s FIN seq {fs} + 1",
+                            tcp.ack,
+                            role(dir.reverse())
+                        ));
+                        t.push_td_frame(frame.number);
+                    }
+                }
+            }
+        }
+        if fin && t.sides[s].fin_seq.is_none() {
+            t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
+            let peer_fin_acked = t.sides[r].fin_acked;
+            match t.sides[s].state {
+                TcpState::CloseWait if !peer_fin_acked => {
+                    t.simultaneous = true;
+                    t.sides[s].state = TcpState::Closing;
+                }
+                TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
+                TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
+                _ => t.sides[s].state = TcpState::FinWait1,
+            }
+            // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
+            // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
+            // it enters TIME-WAIT at once.
+            t.sides[r].state = match t.sides[r].state {
+                TcpState::FinWait1 => TcpState::Closing,
+                TcpState::FinWait2 => TcpState::TimeWait,
+                TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
+                    TcpState::CloseWait
+                }
+                other => other,
+            };
+            match t.first_fin {
+                None => {
+                    t.first_fin = Some(dir);
+                    flow.step = Some(Step::Teardown(1));
+                    note = Some(format!("first FIN, from the {}", role(dir)));
+                }
+                Some(_) if !t.td_step3 => {
+                    t.td_step3 = true;
+                    flow.step = Some(Step::Teardown(3));
+                    note = Some(if td_acked_first {
+                        t.three_packet = true;
+                        "three-packet close: FIN piggy-backed on the ACK".to_string()
+                    } else if t.simultaneous {
+                        "simultaneous close: this FIN crossed the peer's FIN on the wire"
+                            .to_string()
+                    } else {
+                        format!("{}'s FIN", role(dir))
+                    });
+                }
+                Some(_) => {}
+            }
+            t.push_td_frame(frame.number);
+        }
+        if tcp.payload_len > 0
+            && !t.half_close_noted
+            && t.sides[r].fin_seq.is_some()
+            && t.sides[s].fin_seq.is_none()
+        {
+            t.half_close_noted = true;
+            append_note(
+                &mut note,
+                &format!(
+                    "half-close: {} still sends data after the {}'s FIN",
+                    role(dir),
+                    role(dir.reverse())
+                ),
+            );
+        }
+    }
+    flow.state = Some(t.states());
+
+    // Wireshark's analysis.
+    let analysis = t.analyzer.analyze(dir, tcp, frame.ts, frame.number);
+    flow.analysis = analysis.flags;
+    flow.dup_ack_num = analysis.dup_ack_num;
+    if let Some(n) = analysis.note {
+        append_note(&mut note, &n);
+    }
+    flow.note = note;
+
+    // Reassembly.
+    let ctx = SegmentCtx {
+        frame: frame.number,
+        ts: frame.ts,
+    };
+    let data_seq = tcp.seq.wrapping_add(u32::from(syn));
+    if syn && !t.sides[s].reasm_started {
+        t.sides[s].reasm_started = true;
+        t.reasm[s].start_at(data_seq);
+    }
+    let mut gaps = [0u64; 2];
+    if !data.is_empty() {
+        if !t.sides[s].reasm_started {
+            t.sides[s].reasm_started = true;
+            t.reasm[s].start_at(data_seq);
+        }
+        let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
+        let outcome = t.reasm[s].segment(
+            data_seq,
+            data,
+            ctx,
+            sh.config.max_reassembly_per_flow,
+            sh.budget,
+            &mut out,
+        );
+        drop(out);
+        if outcome.cut_bytes > 0 {
+            conn.cut_bytes.add(dir, u64::from(outcome.cut_bytes));
+            sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
+        }
+    }
+    if ack && !rst && t.sides[r].reasm_started {
+        // The peer's FIN takes one sequence number but carries no byte: an ACK of the FIN
+        // acknowledges the stream only up to the FIN, never a missing byte after it.
+        let stream_ack = match t.sides[r].fin_seq {
+            Some(fs) if seq_ge(tcp.ack, fs) => fs,
+            _ => tcp.ack,
+        };
+        let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
+        t.reasm[r].acked(stream_ack, ctx, sh.budget, &mut out);
+    }
+    // The FIN reaches the sink in stream order: at once when nothing is buffered before
+    // it, else when the buffer drains or the peer acknowledges the FIN (gaps reported).
+    if fin && !t.sides[s].fin_delivered && !t.sides[s].fin_pending {
+        t.sides[s].fin_pending = true;
+    }
+    for d in [dir, dir.reverse()] {
+        let i = d.index();
+        let side = &t.sides[i];
+        if side.fin_pending
+            && (!side.reasm_started || t.reasm[i].buffered() == 0 || side.fin_acked || rst)
+        {
+            t.sides[i].fin_pending = false;
+            t.sides[i].fin_delivered = true;
+            if t.sides[i].reasm_started {
+                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
+                t.reasm[i].flush(ctx, sh.budget, &mut out);
+            }
+            sh.sink.on_fin(id, d, ctx);
+        }
+    }
+    if rst {
+        for d in [dir, dir.reverse()] {
+            if t.sides[d.index()].reasm_started {
+                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[d.index()]);
+                t.reasm[d.index()].flush(ctx, sh.budget, &mut out);
+            }
+        }
+    }
+    add_gaps(conn, Direction::ToServer, gaps[0], sh);
+    add_gaps(conn, Direction::ToClient, gaps[1], sh);
+    flow
+}
+
+fn syn_data_note(n: &mut String, tcp: &TcpInfo) {
+    if tcp.payload_len > 0 {
+        n.push_str(&format!(
+            "; {} bytes of data in the SYN (TCP Fast Open)",
+            tcp.payload_len
+        ));
+    } else if tcp.options.fast_open {
+        n.push_str("; TCP Fast Open option");
+    }
+}
+
+/// The summary of a connection leaving the table.
+fn summarize(conn: Conn, reason: EndReason) -> ConnSummary {
+    let mut handshake = HandshakeSummary::default();
+    let mut teardown = TeardownSummary {
+        kind: TeardownKind::None,
+        initiator: None,
+        frames: Vec::new(),
+        description: String::new(),
+    };
+    let mut final_state = None;
+    if let Some(t) = &conn.tcp {
+        handshake.frames = [
+            t.hs_syn.map(|m| m.frame),
+            t.hs_synack.map(|m| m.frame),
+            t.hs_ack.map(|m| m.frame),
+        ];
+        handshake.complete = handshake.frames.iter().all(Option::is_some);
+        if let (Some(a), Some(b)) = (t.hs_syn, t.hs_synack) {
+            handshake.syn_to_synack_ns = ns_between(a, b);
+        }
+        if let (Some(a), Some(b)) = (t.hs_synack, t.hs_ack) {
+            handshake.synack_to_ack_ns = ns_between(a, b);
+        }
+        final_state = Some(t.states());
+        teardown.frames = t.td_frames.to_vec();
+        let fins = [t.sides[0].fin_seq.is_some(), t.sides[1].fin_seq.is_some()];
+        if let Some((dir, state, refused)) = t.rst {
+            teardown.kind = TeardownKind::Rst;
+            teardown.initiator = Some(dir);
+            teardown.description = if refused {
+                "refused".to_string()
+            } else {
+                format!("abort by RST from {} in {}", role(dir), state)
+            };
+        } else if fins[0] && fins[1] {
+            teardown.kind = TeardownKind::Fin;
+            teardown.initiator = t.first_fin;
+            let mut d = if t.simultaneous {
+                "simultaneous close".to_string()
+            } else if t.three_packet {
+                "three-packet close (FIN piggy-backed on the ACK)".to_string()
+            } else {
+                "four-way close".to_string()
+            };
+            if t.half_close_noted {
+                d.push_str(" after a half-close");
+            }
+            if !t.td_step4 && !t.simultaneous {
+                d.push_str(" (last ACK not captured)");
+            }
+            teardown.description = d;
+        } else if let Some(dir) = t.first_fin {
+            teardown.kind = TeardownKind::HalfClose;
+            teardown.initiator = Some(dir);
+            teardown.description = format!("half-close: only the {} sent FIN", role(dir));
+        } else {
+            teardown.description = "no FIN or RST seen".to_string();
+        }
+    }
+    ConnSummary {
+        id: conn.id,
+        proto: conn.proto,
+        client: conn.client,
+        server: conn.server,
+        roles_guessed: conn.roles_guessed,
+        first_frame: conn.first_frame,
+        last_frame: conn.last_frame,
+        start: conn.start,
+        end: conn.end,
+        packets: conn.packets,
+        bytes: conn.bytes,
+        payload: conn.payload,
+        handshake,
+        teardown,
+        conn_state: conn.zeek.conn_state(),
+        history: conn.zeek.history(),
+        final_state,
+        end_reason: reason,
+        gap_bytes: conn.gap_bytes,
+        cut_bytes: conn.cut_bytes,
     }
 }

@@ -189,7 +189,7 @@ pub struct PacketFlow {
     pub dir: Option<Direction>,
     /// TCP sequence and acknowledgement numbers relative to each side's initial sequence
     /// number (tshark's semantics: SYN = 0, first data byte = 1; without a SYN the first
-    /// seen seq is the base). `ack` is 0 when the ACK flag is not set.
+    /// seen seq is the base). Without the ACK flag, `rel_ack` is the raw ack field, as tshark shows it.
     pub rel_seq: Option<u32>,
     pub rel_ack: Option<u32>,
     /// Window in bytes after scaling, when the window-scale option of both SYNs was seen.
@@ -391,7 +391,7 @@ impl Default for FlowConfig {
             max_flows: 100_000,
             max_reassembly_per_flow: 1 << 20,
             max_reassembly_total: 64 << 20,
-            udp_idle_ns: 60_000_000_000,
+            udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
         }

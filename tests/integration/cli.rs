@@ -9,7 +9,10 @@ fn layerscope() -> Command {
 
 #[test]
 fn missing_file_exits_1_naming_it() {
-    let out = layerscope().args(["read", "/nonexistent/x.pcap"]).output().unwrap();
+    let out = layerscope()
+        .args(["read", "/nonexistent/x.pcap"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/x.pcap"), "{err}");
@@ -32,14 +35,20 @@ fn not_a_capture_exits_2_with_first_bytes() {
     let out = layerscope().arg("read").arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not a pcap or pcapng file (starts with 0x68656c6c6f20776f)"), "{err}");
+    assert!(
+        err.contains("not a pcap or pcapng file (starts with 0x68656c6c6f20776f)"),
+        "{err}"
+    );
 }
 
 #[test]
 fn usage_error_exits_1() {
     let out = layerscope().args(["read"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let out = layerscope().args(["read", "x", "--view", "nope"]).output().unwrap();
+    let out = layerscope()
+        .args(["read", "x", "--view", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -47,13 +56,19 @@ fn usage_error_exits_1() {
 fn help_mentions_exit_codes() {
     let out = layerscope().args(["read", "--help"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("Exit codes: 0 success, 1 usage or I/O error, 2"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("Exit codes: 0 success, 1 usage or I/O error, 2"));
 }
 
 #[test]
 fn json_lines_are_valid_and_end_with_summary() {
     for path in captures_in(&project_dir().join("captures")) {
-        let out = layerscope().arg("read").arg(&path).args(["--format", "json"]).output().unwrap();
+        let out = layerscope()
+            .arg("read")
+            .arg(&path)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", path.display());
         let text = String::from_utf8(out.stdout).unwrap();
         let records: Vec<serde_json::Value> = text

@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 pub struct FrameRecord {
     pub number: u64,
     pub ts: f64,
-    pub ts_secs: i64,
-    pub ts_nanos: u32,
     pub len: u32,
     pub caplen: u32,
     pub layers: Vec<String>,
@@ -50,15 +48,22 @@ impl Collected {
 }
 
 impl Sink for Collected {
-    fn packet(&mut self, f: &RawFrame<'_>, p: &DecodedPacket<'_>, flow: &PacketFlow) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        f: &RawFrame<'_>,
+        p: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
         self.frames.push(FrameRecord {
             number: f.number,
             ts: f.ts.as_f64(),
-            ts_secs: f.ts.secs,
-            ts_nanos: f.ts.nanos,
             len: f.orig_len,
             caplen: f.data.len() as u32,
-            layers: p.layers.iter().map(|l| l.name.as_str().to_string()).collect(),
+            layers: p
+                .layers
+                .iter()
+                .map(|l| l.name.as_str().to_string())
+                .collect(),
             flow: flow.clone(),
             tcp_flags: p.tcp().map(|t| t.flags.0),
             tcp_len: p.tcp().map(|t| t.payload_len),
@@ -107,10 +112,21 @@ pub fn shared_captures(test: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{test}: {} is missing and LAYERSCOPE_REQUIRE_SHARED=1", dir.display());
+        panic!(
+            "{test}: {} is missing and LAYERSCOPE_REQUIRE_SHARED=1",
+            dir.display()
+        );
     }
     eprintln!("SKIPPED {test}: {} not found (set LAYERSCOPE_SHARED or place ../shared beside the checkout)", dir.display());
     None
+}
+
+/// Folders of captures that have an `oracle/` beside them: the project's own `captures/`
+/// always, and `../shared/captures` when present.
+pub fn oracle_corpora(test: &str) -> Vec<PathBuf> {
+    let mut v = vec![project_dir().join("captures")];
+    v.extend(shared_captures(test));
+    v
 }
 
 /// Every capture file in a folder, sorted.

@@ -1,0 +1,219 @@
+//! DNS message decoding (RFC 1035) over `simple-dns`, with a header-only fallback for
+//! truncated or malformed messages.
+
+use simple_dns::rdata::RData;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// DNS header length (RFC 1035 §4.1.1).
+pub(crate) const HEADER_LEN: usize = 12;
+/// Most answer strings kept per message (the rest is summarised in one string).
+const MAX_ANSWERS: usize = 64;
+
+/// What one DNS message said, as far as it parsed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Decoded {
+    pub id: u16,
+    pub response: bool,
+    /// The 4-bit RCODE of the header.
+    pub rcode: u8,
+    pub qdcount: u16,
+    /// First question name without the trailing dot ("" when none parsed).
+    pub qname: String,
+    /// First question type ("A", "AAAA", or the number; "" when none parsed).
+    pub qtype: String,
+    pub answers: Vec<String>,
+    /// The whole message parsed (header, every section).
+    pub complete: bool,
+}
+
+/// Decodes one DNS message. `None` below the 12-byte header; otherwise what parsed (the
+/// header at least, `complete` when every section parsed).
+pub(crate) fn decode(data: &[u8]) -> Option<Decoded> {
+    let h = data.get(..HEADER_LEN)?;
+    let be = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+    let flags = be(2);
+    let (qd, an, ns, ar) = (be(4), be(6), be(8), be(10));
+    let mut d = Decoded {
+        id: be(0),
+        response: flags & 0x8000 != 0,
+        rcode: (flags & 0x000f) as u8,
+        qdcount: qd,
+        ..Decoded::default()
+    };
+    // Each question needs at least 5 bytes and each record 11: reject impossible counts
+    // before the parser reserves room for them.
+    let min_len = HEADER_LEN + qd as usize * 5 + (an as usize + ns as usize + ar as usize) * 11;
+    if min_len <= data.len() {
+        if let Ok(packet) = simple_dns::Packet::parse(data) {
+            if let Some(q) = packet.questions.first() {
+                d.qname = q.qname.to_string();
+                d.qtype = type_name(u16::from(q.qtype));
+            }
+            let total = packet.answers.len();
+            for rr in packet.answers.into_iter().take(MAX_ANSWERS) {
+                d.answers.push(rdata_string(rr.rdata));
+            }
+            if total > MAX_ANSWERS {
+                d.answers
+                    .push(format!("… {} more answers", total - MAX_ANSWERS));
+            }
+            d.complete = true;
+            return Some(d);
+        }
+    }
+    // Fallback: the first question read by hand (uncompressed labels at offset 12).
+    if qd >= 1 {
+        if let Some((name, end)) = plain_name(data, HEADER_LEN) {
+            d.qname = name;
+            if let Some(t) = data.get(end..end + 2) {
+                d.qtype = type_name(u16::from_be_bytes([t[0], t[1]]));
+            }
+        }
+    }
+    Some(d)
+}
+
+/// An uncompressed domain name at `at`: (name without trailing dot, offset after it).
+fn plain_name(data: &[u8], mut at: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    loop {
+        let len = *data.get(at)? as usize;
+        at += 1;
+        if len == 0 {
+            return Some((name, at));
+        }
+        if len > 63 || name.len() + len > 255 {
+            return None;
+        }
+        let label = data.get(at..at + len)?;
+        if !name.is_empty() {
+            name.push('.');
+        }
+        name.push_str(&String::from_utf8_lossy(label));
+        at += len;
+    }
+}
+
+/// RFC 1035 / RFC 6895 RCODE names ("NOERROR", "NXDOMAIN", …), or the number.
+pub(crate) fn rcode_name(rcode: u8) -> String {
+    let name = match rcode {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        n => return n.to_string(),
+    };
+    name.to_string()
+}
+
+/// Record type mnemonics for the common types, or the number.
+pub(crate) fn type_name(t: u16) -> String {
+    let name = match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        13 => "HINFO",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        35 => "NAPTR",
+        41 => "OPT",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        50 => "NSEC3",
+        52 => "TLSA",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        251 => "IXFR",
+        252 => "AXFR",
+        255 => "ANY",
+        257 => "CAA",
+        n => return n.to_string(),
+    };
+    name.to_string()
+}
+
+fn rdata_string(rdata: RData<'_>) -> String {
+    match rdata {
+        RData::A(a) => Ipv4Addr::from(a.address).to_string(),
+        RData::AAAA(a) => Ipv6Addr::from(a.address).to_string(),
+        RData::CNAME(n) => n.0.to_string(),
+        RData::NS(n) => n.0.to_string(),
+        RData::PTR(n) => n.0.to_string(),
+        RData::MX(mx) => format!("{} {}", mx.preference, mx.exchange),
+        RData::SRV(s) => format!("{} {} {} {}", s.priority, s.weight, s.port, s.target),
+        RData::SOA(s) => format!("{} {} {}", s.mname, s.rname, s.serial),
+        RData::TXT(txt) => String::try_from(txt)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        other => format!("{} record", type_name(other.type_code().into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Query id 0x5934 for www.tcpdump.org A (tcpdump's dns_udp.pcap frame 1 payload).
+    pub(crate) const QUERY: &[u8] = b"\x59\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\
+\x03www\x07tcpdump\x03org\x00\x00\x01\x00\x01";
+
+    #[test]
+    fn query_parses() {
+        let d = decode(QUERY).unwrap();
+        assert_eq!(d.id, 0x5934);
+        assert!(!d.response);
+        assert!(d.complete);
+        assert_eq!(d.qname, "www.tcpdump.org");
+        assert_eq!(d.qtype, "A");
+        assert_eq!(d.qdcount, 1);
+        assert!(d.answers.is_empty());
+    }
+
+    #[test]
+    fn response_with_cname_and_a() {
+        let mut m = b"\x12\x34\x81\x80\x00\x01\x00\x02\x00\x00\x00\x00\
+\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+            .to_vec();
+        // CNAME www.example.com -> example.com (pointer to offset 16)
+        m.extend_from_slice(b"\xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x02\xc0\x10");
+        // A example.com 93.184.216.34
+        m.extend_from_slice(b"\xc0\x10\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd8\x22");
+        let d = decode(&m).unwrap();
+        assert!(d.response && d.complete);
+        assert_eq!(rcode_name(d.rcode), "NOERROR");
+        assert_eq!(d.answers, vec!["example.com", "93.184.216.34"]);
+    }
+
+    #[test]
+    fn truncated_keeps_header_and_question() {
+        let cut = &QUERY[..QUERY.len() - 3];
+        let d = decode(cut).unwrap();
+        assert!(!d.complete);
+        assert_eq!(d.id, 0x5934);
+        assert_eq!(d.qname, "www.tcpdump.org");
+        assert_eq!(d.qtype, "");
+        assert!(decode(&QUERY[..11]).is_none());
+        let h = decode(&QUERY[..12]).unwrap();
+        assert_eq!((h.id, h.complete, h.qname.as_str()), (0x5934, false, ""));
+    }
+
+    #[test]
+    fn impossible_counts_are_not_parsed() {
+        let d = decode(b"\x00\x01\x81\x83\xff\xff\xff\xff\xff\xff\xff\xff\x00").unwrap();
+        assert!(!d.complete);
+        assert_eq!(rcode_name(d.rcode), "NXDOMAIN");
+    }
+}

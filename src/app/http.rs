@@ -1,0 +1,1220 @@
+//! HTTP/1.x over a reassembled TCP connection: heads parsed with `httparse`, bodies framed
+//! by hand (RFC 9112 §6), requests and responses paired in order (pipelining).
+//!
+//! Bodies are counted, never buffered; the only buffer is one direction's incomplete head,
+//! capped at `AppConfig::max_http_head`.
+
+use super::{AppConfig, AppEvent, HttpTransaction};
+use crate::capture::Timestamp;
+use crate::flow::{ConnId, SegmentCtx};
+use std::collections::VecDeque;
+
+/// Most requests waiting for their response on one connection (pipelining).
+pub(crate) const MAX_PIPELINE: usize = 64;
+/// Bytes scanned for a request or status line after a resync before giving up.
+pub(crate) const RESYNC_SCAN_LIMIT: u64 = 1 << 20;
+/// Headers parsed per head.
+const MAX_HEADERS: usize = 128;
+/// Longest chunk-extension part of a chunk-size line.
+const MAX_CHUNK_EXT: u32 = 4096;
+/// Largest trailer section.
+const MAX_TRAILER: u32 = 64 << 10;
+/// Longest method token accepted as the start of a request line.
+const MAX_METHOD: usize = 20;
+
+/// Counters of what the HTTP parser gave up on (never silent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HttpStats {
+    /// Heads larger than `max_http_head`.
+    pub heads_too_large: u64,
+    /// Resynchronisations after a gap or a framing error.
+    pub resyncs: u64,
+    /// Heads or bodies that broke the framing rules.
+    pub framing_errors: u64,
+    /// Resync scans that gave up after `RESYNC_SCAN_LIMIT` bytes.
+    pub resync_gave_up: u64,
+    /// Requests emitted unanswered because the pipeline queue was full.
+    pub pipeline_overflow: u64,
+}
+
+/// Where a head may start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    Request,
+    Response,
+    NeedMore,
+    No,
+}
+
+/// Whether `buf` starts like a request line (`METHOD SP URI SP HTTP/1.x`) or a status
+/// line (`HTTP/1.x NNN`), or could once more bytes arrive.
+pub(crate) fn classify_start(buf: &[u8]) -> Start {
+    match status_line(buf) {
+        Start::No => request_line(buf),
+        Start::NeedMore => match request_line(buf) {
+            Start::Request => Start::Request,
+            _ => Start::NeedMore,
+        },
+        s => s,
+    }
+}
+
+fn status_line(buf: &[u8]) -> Start {
+    const P: &[u8] = b"HTTP/1.";
+    for (i, &b) in buf.iter().take(12).enumerate() {
+        let ok = match i {
+            0..=6 => b == P[i],
+            7 | 9..=11 => b.is_ascii_digit(),
+            _ => b == b' ',
+        };
+        if !ok {
+            return Start::No;
+        }
+    }
+    if buf.len() >= 12 {
+        Start::Response
+    } else {
+        Start::NeedMore
+    }
+}
+
+fn request_line(buf: &[u8]) -> Start {
+    let method = buf
+        .iter()
+        .take(MAX_METHOD + 1)
+        .take_while(|b| b.is_ascii_uppercase() || **b == b'-' || **b == b'_')
+        .count();
+    if method == buf.len() {
+        return if method <= MAX_METHOD {
+            Start::NeedMore
+        } else {
+            Start::No
+        };
+    }
+    if method == 0 || method > MAX_METHOD || buf[method] != b' ' {
+        return Start::No;
+    }
+    let rest = &buf[method + 1..];
+    let uri = rest
+        .iter()
+        .take_while(|b| **b > b' ' && **b != 0x7f)
+        .count();
+    if uri == rest.len() {
+        return Start::NeedMore;
+    }
+    if uri == 0 || rest[uri] != b' ' {
+        return Start::No;
+    }
+    const V: &[u8] = b"HTTP/1.";
+    let ver = &rest[uri + 1..];
+    for (i, &b) in ver.iter().take(8).enumerate() {
+        let ok = if i < 7 { b == V[i] } else { b.is_ascii_digit() };
+        if !ok {
+            return Start::No;
+        }
+    }
+    if ver.len() < 8 {
+        return Start::NeedMore;
+    }
+    match ver.get(8..).unwrap_or(&[]) {
+        [] | [b'\r'] => Start::NeedMore,
+        [b'\n', ..] | [b'\r', b'\n', ..] => Start::Request,
+        _ => Start::No,
+    }
+}
+
+/// What a request head says.
+struct ReqHead {
+    method: String,
+    uri: String,
+    minor: u8,
+    host: Option<String>,
+    framing: Result<Option<Framing>, String>,
+    expect_continue: bool,
+    keep_alive: bool,
+}
+
+/// What a response head says.
+struct RespHead {
+    minor: u8,
+    status: u16,
+    reason: String,
+    chunked: bool,
+    other_te: bool,
+    content_length: Result<Option<u64>, String>,
+    upgrade: Option<String>,
+}
+
+enum Parsed {
+    NotHttp,
+    NeedMore,
+    Error(String),
+    Request(ReqHead, usize),
+    Response(RespHead, usize),
+}
+
+/// Content-Length values (RFC 9110 §8.6): digits only; a repeated value must agree.
+fn content_length(headers: &[httparse::Header<'_>]) -> Result<Option<u64>, String> {
+    let mut out: Option<u64> = None;
+    for h in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
+    {
+        for part in h.value.split(|b| *b == b',') {
+            let s = part.trim_ascii();
+            let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
+                std::str::from_utf8(s)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok())
+            } else {
+                None
+            };
+            let Some(v) = v else {
+                return Err(format!(
+                    "invalid Content-Length \"{}\"",
+                    String::from_utf8_lossy(h.value)
+                ));
+            };
+            if out.is_some_and(|o| o != v) {
+                return Err("conflicting Content-Length values".to_string());
+            }
+            out = Some(v);
+        }
+    }
+    Ok(out)
+}
+
+/// (last transfer coding is chunked, some transfer coding present)
+fn transfer_encoding(headers: &[httparse::Header<'_>]) -> (bool, bool) {
+    let mut last: Option<&[u8]> = None;
+    for h in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+    {
+        for part in h.value.split(|b| *b == b',') {
+            let p = part.trim_ascii();
+            if !p.is_empty() {
+                last = Some(p);
+            }
+        }
+    }
+    match last {
+        Some(p) => (p.eq_ignore_ascii_case(b"chunked"), true),
+        None => (false, false),
+    }
+}
+
+fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value)
+}
+
+fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
+    headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .flat_map(|h| h.value.split(|b| *b == b','))
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+fn parse_head(buf: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    match classify_start(buf) {
+        Start::No => Parsed::NotHttp,
+        Start::NeedMore => Parsed::NeedMore,
+        Start::Request => {
+            let mut req = httparse::Request::new(&mut headers);
+            match req.parse(buf) {
+                Ok(httparse::Status::Partial) => Parsed::NeedMore,
+                Err(e) => Parsed::Error(format!("request head: {e}")),
+                Ok(httparse::Status::Complete(n)) => {
+                    let hs = &*req.headers;
+                    let (chunked, te) = transfer_encoding(hs);
+                    let framing = if chunked {
+                        Ok(Some(Framing::Chunked(Chunk::start())))
+                    } else if te {
+                        Err("request Transfer-Encoding without final chunked".to_string())
+                    } else {
+                        content_length(hs).map(|cl| match cl {
+                            Some(0) | None => None,
+                            Some(n) => Some(Framing::Length(n)),
+                        })
+                    };
+                    let minor = req.version.unwrap_or(1);
+                    Parsed::Request(
+                        ReqHead {
+                            method: req.method.unwrap_or("").to_string(),
+                            uri: req.path.unwrap_or("").to_string(),
+                            minor,
+                            host: header(hs, "host")
+                                .map(|v| String::from_utf8_lossy(v).into_owned()),
+                            framing,
+                            expect_continue: has_token(hs, "expect", "100-continue"),
+                            keep_alive: has_token(hs, "connection", "keep-alive"),
+                        },
+                        n,
+                    )
+                }
+            }
+        }
+        Start::Response => {
+            let mut resp = httparse::Response::new(&mut headers);
+            match resp.parse(buf) {
+                Ok(httparse::Status::Partial) => Parsed::NeedMore,
+                Err(e) => Parsed::Error(format!("response head: {e}")),
+                Ok(httparse::Status::Complete(n)) => {
+                    let hs = &*resp.headers;
+                    let (chunked, other_te) = transfer_encoding(hs);
+                    Parsed::Response(
+                        RespHead {
+                            minor: resp.version.unwrap_or(1),
+                            status: resp.code.unwrap_or(0),
+                            reason: resp.reason.unwrap_or("").to_string(),
+                            chunked,
+                            other_te,
+                            content_length: content_length(hs),
+                            upgrade: header(hs, "upgrade")
+                                .map(|v| String::from_utf8_lossy(v).into_owned()),
+                        },
+                        n,
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Chunked transfer coding state (RFC 9112 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Chunk {
+    Size {
+        value: u64,
+        digits: u32,
+    },
+    /// Rest of the chunk-size line (extensions, CR) up to LF.
+    Ext {
+        value: u64,
+        len: u32,
+    },
+    Data(u64),
+    /// CRLF after chunk data; `cr` = CR seen.
+    DataEnd {
+        cr: bool,
+    },
+    /// Trailer section; `line` = bytes on the current line.
+    Trailer {
+        line: u32,
+        total: u32,
+    },
+}
+
+impl Chunk {
+    fn start() -> Chunk {
+        Chunk::Size {
+            value: 0,
+            digits: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Framing {
+    Length(u64),
+    Chunked(Chunk),
+    /// Response body delimited by the connection close.
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Between messages: the next non-CRLF byte starts a head.
+    Idle,
+    Head,
+    Body(Framing),
+    /// Scanning for the start of a request or status line.
+    Resync,
+    /// Not HTTP, or a tunnel: nothing more is parsed in this direction.
+    Stop,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+}
+
+/// The body being counted in one direction.
+#[derive(Clone, Copy, Debug, Default)]
+struct BodyTrack {
+    /// Transaction it belongs to.
+    index: u32,
+    bytes: u64,
+    gap: u64,
+    chunks: u64,
+    trailers: u32,
+    extensions: bool,
+}
+
+#[derive(Debug)]
+struct HttpDir {
+    state: State,
+    side: Option<Side>,
+    /// Incomplete head bytes (at most `max_http_head`).
+    buf: Vec<u8>,
+    /// Where the head being read started.
+    head_start: Option<SegmentCtx>,
+    body: BodyTrack,
+    /// A head was recognised in this direction.
+    seen_http: bool,
+    /// Looking for a head after a resync: a failed candidate goes back to scanning quietly.
+    resyncing: bool,
+    /// The next byte starts a line (resync candidates).
+    at_line_start: bool,
+    scanned: u64,
+}
+
+impl HttpDir {
+    fn new() -> HttpDir {
+        HttpDir {
+            state: State::Idle,
+            side: None,
+            buf: Vec::new(),
+            head_start: None,
+            body: BodyTrack::default(),
+            seen_http: false,
+            resyncing: false,
+            at_line_start: true,
+            scanned: 0,
+        }
+    }
+}
+
+/// Where the parser writes what it completes.
+pub(crate) struct Out<'a> {
+    pub conn: ConnId,
+    pub config: &'a AppConfig,
+    pub events: &'a mut Vec<AppEvent>,
+    pub stats: &'a mut HttpStats,
+}
+
+/// HTTP state of one connection.
+#[derive(Debug)]
+pub(crate) struct HttpConn {
+    dirs: [HttpDir; 2],
+    /// Requests waiting for their response, oldest first (at most `MAX_PIPELINE`).
+    pending: VecDeque<HttpTransaction>,
+    /// The transaction whose response body is being read.
+    current: Option<HttpTransaction>,
+    next_index: u32,
+    pub requests: u64,
+    pub responses: u64,
+}
+
+fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
+    match (from, to) {
+        (Some(a), Some(b)) => Some(b.nanos_since(&a) as f64 / 1e6),
+        _ => None,
+    }
+}
+
+fn side_name(side: Option<Side>) -> &'static str {
+    match side {
+        Some(Side::Response) => "response",
+        _ => "request",
+    }
+}
+
+impl HttpConn {
+    pub(crate) fn new() -> HttpConn {
+        HttpConn {
+            dirs: [HttpDir::new(), HttpDir::new()],
+            pending: VecDeque::new(),
+            current: None,
+            next_index: 1,
+            requests: 0,
+            responses: 0,
+        }
+    }
+
+    /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
+    pub(crate) fn on_data(
+        &mut self,
+        d: usize,
+        mut data: &[u8],
+        ctx: SegmentCtx,
+        out: &mut Out<'_>,
+    ) -> bool {
+        let mut carried = false;
+        while !data.is_empty() {
+            let n = match self.dirs[d].state {
+                State::Stop => break,
+                State::Idle => {
+                    let skip = data
+                        .iter()
+                        .take_while(|b| **b == b'\r' || **b == b'\n')
+                        .count();
+                    if skip < data.len() {
+                        let dir = &mut self.dirs[d];
+                        dir.state = State::Head;
+                        dir.head_start = Some(ctx);
+                        dir.buf.clear();
+                    }
+                    skip
+                }
+                State::Head => {
+                    let n = self.read_head(d, data, out);
+                    carried |= self.dirs[d].seen_http && n > 0;
+                    n
+                }
+                State::Body(framing) => {
+                    carried = true;
+                    self.read_body(d, framing, data, out)
+                }
+                State::Resync => self.scan(d, data, ctx, out),
+            };
+            data = data.get(n..).unwrap_or(&[]);
+        }
+        carried
+    }
+
+    fn read_head(&mut self, d: usize, data: &[u8], out: &mut Out<'_>) -> usize {
+        let max = out.config.max_http_head.max(16);
+        let dir = &mut self.dirs[d];
+        let old = dir.buf.len();
+        let parsed = if old == 0 {
+            parse_head(&data[..data.len().min(max)])
+        } else {
+            let take = max.saturating_sub(old).min(data.len());
+            dir.buf.extend_from_slice(&data[..take]);
+            parse_head(&dir.buf)
+        };
+        let have = old + data.len();
+        match parsed {
+            Parsed::NeedMore => {
+                if have >= max {
+                    if !dir.seen_http {
+                        let seen = if old == 0 { data } else { &dir.buf[..] };
+                        dir.side = match classify_start(seen) {
+                            Start::Request => Some(Side::Request),
+                            Start::Response => Some(Side::Response),
+                            _ => None,
+                        };
+                        if dir.side.is_none() {
+                            // Not even a whole request line within the limit: not HTTP.
+                            dir.state = State::Stop;
+                            dir.buf = Vec::new();
+                            return data.len();
+                        }
+                        dir.seen_http = true;
+                    }
+                    out.stats.heads_too_large += 1;
+                    let msg = format!(
+                        "{} head larger than {max} bytes: parser gave up until the next head",
+                        side_name(dir.side)
+                    );
+                    self.cut_head(d, msg, out);
+                    self.start_resync(d, false, out);
+                    // Bytes past the limit are scanned for the next head.
+                    return max.saturating_sub(old).min(data.len());
+                } else if old == 0 {
+                    dir.buf.extend_from_slice(data);
+                }
+                data.len()
+            }
+            Parsed::NotHttp | Parsed::Error(_) if dir.resyncing || !dir.seen_http => {
+                if dir.resyncing {
+                    dir.buf.clear();
+                    dir.head_start = None;
+                    dir.state = State::Resync;
+                    dir.at_line_start = false;
+                } else {
+                    // The direction does not start like HTTP: leave it alone.
+                    dir.state = State::Stop;
+                    dir.buf = Vec::new();
+                }
+                0
+            }
+            Parsed::NotHttp | Parsed::Error(_) => {
+                out.stats.framing_errors += 1;
+                let why = match parsed {
+                    Parsed::Error(e) => e,
+                    _ => "bytes where a head should start do not look like HTTP".to_string(),
+                };
+                self.cut_head(d, format!("framing error: {why}"), out);
+                self.start_resync(d, false, out);
+                0
+            }
+            Parsed::Request(head, n) => {
+                let start = dir.head_start.take();
+                dir.buf.clear();
+                self.on_request_head(d, head, start, out);
+                n.saturating_sub(old).min(data.len())
+            }
+            Parsed::Response(head, n) => {
+                let start = dir.head_start.take();
+                dir.buf.clear();
+                self.on_response_head(d, head, start, out);
+                n.saturating_sub(old).min(data.len())
+            }
+        }
+    }
+
+    /// A head that was being read is lost: say so on the transaction it belonged to.
+    fn cut_head(&mut self, d: usize, note: String, out: &mut Out<'_>) {
+        let dir = &mut self.dirs[d];
+        let Some(start) = dir.head_start.take() else {
+            return;
+        };
+        dir.buf.clear();
+        if !dir.seen_http {
+            return;
+        }
+        match dir.side {
+            Some(Side::Response) => {
+                let mut tx = match self.pending.pop_front() {
+                    Some(tx) => tx,
+                    None => self.orphan(out.conn),
+                };
+                tx.response_frame = Some(start.frame);
+                tx.response_ts = Some(start.ts);
+                tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
+                tx.notes.push(note);
+                out.events.push(AppEvent::Http(tx));
+            }
+            _ => {
+                let mut tx = self.orphan(out.conn);
+                tx.request_frame = Some(start.frame);
+                tx.request_ts = Some(start.ts);
+                tx.notes.push(note);
+                self.push_pending(tx, out);
+            }
+        }
+    }
+
+    /// A gap swallowed the start of the next message of direction `d`: keep requests and
+    /// responses paired by standing in for it.
+    fn lost_message(&mut self, d: usize, len: u64, out: &mut Out<'_>) {
+        if !self.dirs[d].seen_http {
+            return;
+        }
+        match self.dirs[d].side {
+            Some(Side::Response) => {
+                if let Some(mut tx) = self.pending.pop_front() {
+                    tx.notes
+                        .push(format!("response lost in a gap of {len} bytes"));
+                    out.events.push(AppEvent::Http(tx));
+                }
+            }
+            _ => {
+                let mut tx = self.orphan(out.conn);
+                tx.notes
+                    .push(format!("request lost in a gap of {len} bytes"));
+                self.push_pending(tx, out);
+            }
+        }
+    }
+
+    fn start_resync(&mut self, d: usize, at_line_start: bool, out: &mut Out<'_>) {
+        out.stats.resyncs += 1;
+        let dir = &mut self.dirs[d];
+        dir.state = State::Resync;
+        dir.buf.clear();
+        dir.head_start = None;
+        dir.resyncing = true;
+        dir.at_line_start = at_line_start;
+        dir.scanned = 0;
+    }
+
+    fn orphan(&mut self, conn: ConnId) -> HttpTransaction {
+        let index = self.next_index;
+        self.next_index = self.next_index.saturating_add(1);
+        HttpTransaction {
+            conn,
+            index,
+            ..HttpTransaction::default()
+        }
+    }
+
+    fn push_pending(&mut self, tx: HttpTransaction, out: &mut Out<'_>) {
+        if self.pending.len() >= MAX_PIPELINE {
+            if let Some(mut old) = self.pending.pop_front() {
+                out.stats.pipeline_overflow += 1;
+                old.notes.push(format!(
+                    "no response matched: more than {MAX_PIPELINE} requests waiting"
+                ));
+                out.events.push(AppEvent::Http(old));
+            }
+        }
+        self.pending.push_back(tx);
+    }
+
+    fn on_request_head(
+        &mut self,
+        d: usize,
+        h: ReqHead,
+        start: Option<SegmentCtx>,
+        out: &mut Out<'_>,
+    ) {
+        self.requests += 1;
+        let mut tx = self.orphan(out.conn);
+        let index = tx.index;
+        let version = format!("HTTP/1.{}", h.minor);
+        tx.request_frame = start.map(|s| s.frame);
+        tx.request_ts = start.map(|s| s.ts);
+        if h.minor == 0 {
+            tx.notes.push(if h.keep_alive {
+                "HTTP/1.0 with Connection: keep-alive: the connection may carry more requests"
+                    .to_string()
+            } else {
+                "HTTP/1.0: one request per connection, server closes after the response".to_string()
+            });
+        }
+        if index > 1 {
+            tx.notes.push(format!(
+                "{version} persistent connection: request {index} on this connection"
+            ));
+        }
+        if let Some(first) = self.pending.front() {
+            tx.notes.push(format!(
+                "pipelined: sent before the response to request {}",
+                first.index
+            ));
+        }
+        if h.expect_continue {
+            tx.notes.push(
+                "Expect: 100-continue: the client asks the server to accept the body first"
+                    .to_string(),
+            );
+        }
+        let connect = h.method.eq_ignore_ascii_case("CONNECT");
+        tx.method = Some(h.method);
+        tx.uri = Some(h.uri);
+        tx.version = Some(version);
+        tx.host = h.host;
+        let dir = &mut self.dirs[d];
+        dir.seen_http = true;
+        dir.resyncing = false;
+        dir.side = Some(Side::Request);
+        dir.body = BodyTrack {
+            index,
+            ..BodyTrack::default()
+        };
+        let mut resync = false;
+        match h.framing {
+            Ok(None) => {
+                tx.request_body_bytes = Some(0);
+                dir.state = State::Idle;
+            }
+            Ok(Some(f)) => dir.state = State::Body(f),
+            Err(e) => {
+                out.stats.framing_errors += 1;
+                tx.notes.push(format!("framing error: {e}"));
+                resync = true;
+            }
+        }
+        if connect {
+            tx.notes.push(
+                "CONNECT: bytes after this head belong to the tunnel, not parsed".to_string(),
+            );
+            self.dirs[d].state = State::Stop;
+        }
+        self.push_pending(tx, out);
+        if resync && !connect {
+            self.start_resync(d, false, out);
+        }
+    }
+
+    fn on_response_head(
+        &mut self,
+        d: usize,
+        h: RespHead,
+        start: Option<SegmentCtx>,
+        out: &mut Out<'_>,
+    ) {
+        {
+            let dir = &mut self.dirs[d];
+            dir.seen_http = true;
+            dir.resyncing = false;
+            dir.side = Some(Side::Response);
+            dir.state = State::Idle;
+        }
+        if (100..200).contains(&h.status) && h.status != 101 {
+            if let Some(tx) = self.pending.front_mut() {
+                tx.notes.push(format!(
+                    "interim response {} {} in frame {}: the final response follows",
+                    h.status,
+                    h.reason,
+                    start.map_or(0, |s| s.frame)
+                ));
+            }
+            return;
+        }
+        self.responses += 1;
+        if let Some(prev) = self.current.take() {
+            out.events.push(AppEvent::Http(prev));
+        }
+        let mut tx = match self.pending.pop_front() {
+            Some(tx) => tx,
+            None => {
+                let mut tx = self.orphan(out.conn);
+                tx.notes.push(
+                    "response without a request seen (request lost or before the capture)"
+                        .to_string(),
+                );
+                tx
+            }
+        };
+        tx.status = Some(h.status);
+        tx.reason = Some(h.reason);
+        tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+        tx.response_frame = start.map(|s| s.frame);
+        tx.response_ts = start.map(|s| s.ts);
+        tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
+        let method = tx.method.as_deref().unwrap_or("");
+        let head = method.eq_ignore_ascii_case("HEAD");
+        let connect = method.eq_ignore_ascii_case("CONNECT");
+        if h.status == 101 || (connect && (200..300).contains(&h.status)) {
+            tx.notes.push(if h.status == 101 {
+                format!(
+                    "101 Switching Protocols (Upgrade: {}): bytes after this head are not HTTP",
+                    h.upgrade.as_deref().unwrap_or("?")
+                )
+            } else {
+                "CONNECT accepted: the connection is now a tunnel, not parsed".to_string()
+            });
+            tx.response_body_bytes = Some(0);
+            out.events.push(AppEvent::Http(tx));
+            for dir in &mut self.dirs {
+                dir.state = State::Stop;
+                dir.buf = Vec::new();
+            }
+            return;
+        }
+        let index = tx.index;
+        let framing = if head || h.status == 204 || h.status == 304 {
+            if head {
+                if let Ok(Some(n)) = h.content_length {
+                    tx.notes.push(format!(
+                        "HEAD response: Content-Length {n} describes the resource, no body follows"
+                    ));
+                }
+            }
+            None
+        } else if h.chunked {
+            Some(Framing::Chunked(Chunk::start()))
+        } else if h.other_te {
+            tx.notes
+                .push("body not chunked: it ends when the server closes".to_string());
+            Some(Framing::Close)
+        } else {
+            match h.content_length {
+                Ok(Some(0)) => None,
+                Ok(Some(n)) => Some(Framing::Length(n)),
+                Ok(None) => {
+                    tx.notes.push(
+                        "no Content-Length or chunked coding: the body ends when the server closes"
+                            .to_string(),
+                    );
+                    Some(Framing::Close)
+                }
+                Err(e) => {
+                    out.stats.framing_errors += 1;
+                    tx.notes.push(format!("framing error: {e}"));
+                    out.events.push(AppEvent::Http(tx));
+                    self.start_resync(d, false, out);
+                    return;
+                }
+            }
+        };
+        match framing {
+            None => {
+                tx.response_body_bytes = Some(0);
+                out.events.push(AppEvent::Http(tx));
+            }
+            Some(f) => {
+                let dir = &mut self.dirs[d];
+                dir.state = State::Body(f);
+                dir.body = BodyTrack {
+                    index,
+                    ..BodyTrack::default()
+                };
+                self.current = Some(tx);
+            }
+        }
+    }
+
+    fn read_body(&mut self, d: usize, framing: Framing, data: &[u8], out: &mut Out<'_>) -> usize {
+        let dir = &mut self.dirs[d];
+        match framing {
+            Framing::Length(rem) => {
+                let take = rem.min(data.len() as u64);
+                dir.body.bytes += take;
+                if take == rem {
+                    self.finish_body(d, None, out);
+                } else {
+                    dir.state = State::Body(Framing::Length(rem - take));
+                }
+                take as usize
+            }
+            Framing::Close => {
+                dir.body.bytes += data.len() as u64;
+                data.len()
+            }
+            Framing::Chunked(mut st) => {
+                let (n, result) = run_chunked(&mut st, data, &mut dir.body);
+                dir.state = State::Body(Framing::Chunked(st));
+                match result {
+                    Ok(true) => self.finish_body(d, None, out),
+                    Ok(false) => {}
+                    Err(e) => {
+                        out.stats.framing_errors += 1;
+                        self.finish_body(d, Some(format!("chunked framing error: {e}")), out);
+                        self.start_resync(d, false, out);
+                    }
+                }
+                n
+            }
+        }
+    }
+
+    /// The body of direction `d` ended (or broke, with `error`): record it on its
+    /// transaction and emit the transaction if this was the response.
+    fn finish_body(&mut self, d: usize, error: Option<String>, out: &mut Out<'_>) {
+        let dir = &mut self.dirs[d];
+        dir.state = State::Idle;
+        let body = dir.body;
+        let side = dir.side;
+        let mut notes = Vec::new();
+        if body.chunks > 0 || body.trailers > 0 {
+            let mut n = format!("chunked: {} chunks", body.chunks);
+            if body.extensions {
+                n.push_str(", extensions ignored");
+            }
+            if body.trailers > 0 {
+                n.push_str(&format!(", {} trailer fields", body.trailers));
+            }
+            notes.push(n);
+        }
+        if body.gap > 0 {
+            notes.push(format!(
+                "{} body cut by a gap of {} bytes",
+                side_name(side),
+                body.gap
+            ));
+        }
+        notes.extend(error);
+        match side {
+            Some(Side::Response) => {
+                if let Some(mut tx) = self.current.take() {
+                    tx.response_body_bytes = Some(body.bytes);
+                    tx.notes.extend(notes);
+                    out.events.push(AppEvent::Http(tx));
+                }
+            }
+            _ => {
+                if let Some(tx) = self.pending.iter_mut().find(|t| t.index == body.index) {
+                    tx.request_body_bytes = Some(body.bytes);
+                    tx.notes.extend(notes);
+                }
+            }
+        }
+    }
+
+    fn scan(&mut self, d: usize, data: &[u8], ctx: SegmentCtx, out: &mut Out<'_>) -> usize {
+        let dir = &mut self.dirs[d];
+        let mut candidate = if dir.at_line_start { Some(0) } else { None };
+        let mut pos = 0;
+        loop {
+            if let Some(p) = candidate {
+                match classify_start(&data[p..]) {
+                    Start::Request | Start::Response => {
+                        dir.state = State::Idle;
+                        return p;
+                    }
+                    Start::NeedMore => {
+                        dir.state = State::Head;
+                        dir.head_start = Some(ctx);
+                        dir.buf.clear();
+                        dir.buf.extend_from_slice(&data[p..]);
+                        return data.len();
+                    }
+                    Start::No => {}
+                }
+            }
+            match data[pos..].iter().position(|b| *b == b'\n') {
+                Some(i) if pos + i + 1 < data.len() => {
+                    pos += i + 1;
+                    candidate = Some(pos);
+                }
+                _ => break,
+            }
+        }
+        dir.at_line_start = data.last() == Some(&b'\n');
+        dir.scanned += data.len() as u64;
+        if dir.scanned > RESYNC_SCAN_LIMIT {
+            out.stats.resync_gave_up += 1;
+            dir.state = State::Stop;
+        }
+        data.len()
+    }
+
+    /// `len` bytes of direction `d` are missing.
+    pub(crate) fn on_gap(&mut self, d: usize, len: u64, out: &mut Out<'_>) {
+        let dir = &mut self.dirs[d];
+        let mut left = len;
+        match dir.state {
+            State::Stop => return,
+            State::Body(Framing::Close) => {
+                dir.body.bytes += len;
+                dir.body.gap += len;
+                return;
+            }
+            State::Body(Framing::Length(rem)) => {
+                let take = rem.min(len);
+                dir.body.bytes += take;
+                dir.body.gap += take;
+                if take < rem {
+                    dir.state = State::Body(Framing::Length(rem - take));
+                    return;
+                }
+                left -= take;
+                self.finish_body(d, None, out);
+                if left == 0 {
+                    return;
+                }
+                self.lost_message(d, left, out);
+            }
+            State::Body(Framing::Chunked(Chunk::Data(rem))) if len <= rem => {
+                dir.body.bytes += len;
+                dir.body.gap += len;
+                dir.state = State::Body(Framing::Chunked(if len == rem {
+                    Chunk::DataEnd { cr: false }
+                } else {
+                    Chunk::Data(rem - len)
+                }));
+                return;
+            }
+            State::Body(Framing::Chunked(_)) => {
+                let body = dir.body;
+                let missing = match dir.state {
+                    State::Body(Framing::Chunked(Chunk::Data(rem))) => rem,
+                    _ => 0,
+                };
+                dir.body.bytes += missing;
+                self.finish_body(
+                    d,
+                    Some(format!(
+                        "{} body cut by a gap of {len} bytes inside chunked framing (after {} decoded bytes): rest of the message lost",
+                        side_name(self.dirs[d].side),
+                        body.bytes
+                    )),
+                    out,
+                );
+                self.start_resync(d, true, out);
+                return;
+            }
+            State::Head => {
+                let side = side_name(dir.side);
+                self.cut_head(d, format!("{side} head cut by a gap of {len} bytes"), out);
+            }
+            State::Idle => self.lost_message(d, len, out),
+            State::Resync => {}
+        }
+        self.start_resync(d, true, out);
+    }
+
+    /// Direction `d` ended with a FIN.
+    pub(crate) fn on_fin(&mut self, d: usize, out: &mut Out<'_>) {
+        let dir = &mut self.dirs[d];
+        match dir.state {
+            State::Body(Framing::Close) => self.finish_body(d, None, out),
+            State::Body(Framing::Length(rem)) => {
+                let msg = format!(
+                    "{} body incomplete: {rem} bytes missing when the sender closed",
+                    side_name(dir.side)
+                );
+                self.finish_body(d, Some(msg), out);
+            }
+            State::Body(Framing::Chunked(_)) => {
+                let msg = format!(
+                    "{} body incomplete: chunked body not terminated when the sender closed",
+                    side_name(dir.side)
+                );
+                self.finish_body(d, Some(msg), out);
+            }
+            State::Head if dir.seen_http => {
+                let msg = format!(
+                    "{} head incomplete ({} bytes) when the sender closed",
+                    side_name(dir.side),
+                    dir.buf.len()
+                );
+                self.cut_head(d, msg, out);
+            }
+            _ => {}
+        }
+        let dir = &mut self.dirs[d];
+        dir.state = State::Stop;
+        dir.buf = Vec::new();
+    }
+
+    /// The connection ended: emit everything still open.
+    pub(crate) fn close(&mut self, out: &mut Out<'_>) {
+        for d in 0..2 {
+            if let State::Body(Framing::Close) = self.dirs[d].state {
+                self.finish_body(d, Some("body ended by the connection close".into()), out);
+            } else {
+                self.on_fin(d, out);
+            }
+        }
+        if let Some(tx) = self.current.take() {
+            out.events.push(AppEvent::Http(tx));
+        }
+        for mut tx in self.pending.drain(..) {
+            tx.notes
+                .push("no response seen before the connection ended".to_string());
+            out.events.push(AppEvent::Http(tx));
+        }
+    }
+}
+
+/// Runs the chunked decoder over `data`: (bytes consumed, Ok(message complete) or the
+/// framing error).
+fn run_chunked(st: &mut Chunk, data: &[u8], body: &mut BodyTrack) -> (usize, Result<bool, String>) {
+    let mut i = 0;
+    while i < data.len() {
+        match *st {
+            Chunk::Size { value, digits } => {
+                let b = data[i];
+                i += 1;
+                if let Some(h) = (b as char).to_digit(16) {
+                    let next = value
+                        .checked_mul(16)
+                        .and_then(|v| v.checked_add(h as u64))
+                        .filter(|v| *v <= i64::MAX as u64);
+                    let Some(next) = next else {
+                        return (
+                            i,
+                            Err(format!(
+                                "chunk size overflows 2^63-1 at hex digit {} (chunk {}, after {} body bytes)",
+                                digits + 1,
+                                body.chunks + 1,
+                                body.bytes
+                            )),
+                        );
+                    };
+                    *st = Chunk::Size {
+                        value: next,
+                        digits: digits + 1,
+                    };
+                } else if digits == 0 {
+                    return (
+                        i,
+                        Err(format!(
+                            "chunk size expected, found byte 0x{b:02x} (chunk {})",
+                            body.chunks + 1
+                        )),
+                    );
+                } else if b == b'\n' {
+                    *st = end_size_line(value, body);
+                } else if matches!(b, b';' | b' ' | b'\t' | b'\r') {
+                    if b == b';' {
+                        body.extensions = true;
+                    }
+                    *st = Chunk::Ext { value, len: 1 };
+                } else {
+                    return (
+                        i,
+                        Err(format!(
+                            "invalid byte 0x{b:02x} in chunk size (chunk {})",
+                            body.chunks + 1
+                        )),
+                    );
+                }
+            }
+            Chunk::Ext { value, len } => match data[i..].iter().position(|b| *b == b'\n') {
+                Some(j) => {
+                    if data[i..i + j].contains(&b';') {
+                        body.extensions = true;
+                    }
+                    i += j + 1;
+                    *st = end_size_line(value, body);
+                }
+                None => {
+                    let rest = &data[i..];
+                    if rest.contains(&b';') {
+                        body.extensions = true;
+                    }
+                    let len = len.saturating_add(rest.len() as u32);
+                    if len > MAX_CHUNK_EXT {
+                        return (
+                            data.len(),
+                            Err(format!("chunk-size line longer than {MAX_CHUNK_EXT} bytes")),
+                        );
+                    }
+                    *st = Chunk::Ext { value, len };
+                    i = data.len();
+                }
+            },
+            Chunk::Data(rem) => {
+                let take = rem.min((data.len() - i) as u64);
+                body.bytes += take;
+                i += take as usize;
+                *st = if take == rem {
+                    Chunk::DataEnd { cr: false }
+                } else {
+                    Chunk::Data(rem - take)
+                };
+            }
+            Chunk::DataEnd { cr } => {
+                let b = data[i];
+                i += 1;
+                match b {
+                    b'\r' if !cr => *st = Chunk::DataEnd { cr: true },
+                    b'\n' => *st = Chunk::start(),
+                    _ => {
+                        return (
+                            i,
+                            Err(format!(
+                                "missing CRLF after chunk {} data (found byte 0x{b:02x})",
+                                body.chunks
+                            )),
+                        )
+                    }
+                }
+            }
+            Chunk::Trailer { line, total } => {
+                let b = data[i];
+                i += 1;
+                match b {
+                    b'\n' if line == 0 => return (i, Ok(true)),
+                    b'\n' => {
+                        body.trailers += 1;
+                        *st = Chunk::Trailer { line: 0, total };
+                    }
+                    b'\r' => {}
+                    _ => {
+                        if total >= MAX_TRAILER {
+                            return (i, Err(format!("trailer section over {MAX_TRAILER} bytes")));
+                        }
+                        *st = Chunk::Trailer {
+                            line: line + 1,
+                            total: total + 1,
+                        };
+                    }
+                }
+            }
+        }
+    }
+    (i, Ok(false))
+}
+
+fn end_size_line(value: u64, body: &mut BodyTrack) -> Chunk {
+    if value == 0 {
+        Chunk::Trailer { line: 0, total: 0 }
+    } else {
+        body.chunks += 1;
+        Chunk::Data(value)
+    }
+}

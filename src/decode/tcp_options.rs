@@ -1,0 +1,110 @@
+//! TCP option parsing (RFC 9293 §3.1, RFC 7323, RFC 2018, RFC 7413).
+//!
+//! Parsed by hand rather than with etherparse's option iterator so that TCP Fast Open (kind
+//! 34, and the experimental kind 254 with magic 0xF989) is recognised and a malformed option
+//! only ends the walk instead of losing the options before it.
+
+use super::TcpOptions;
+
+/// Walks the option bytes of a TCP header (after the fixed 20 bytes). Stops at End of Option
+/// List, or at the first option whose length is impossible (keeping what was read before).
+pub(super) fn parse_tcp_options(opts: &[u8]) -> TcpOptions {
+    let mut out = TcpOptions::default();
+    let mut rest = opts;
+    while let Some((&kind, after_kind)) = rest.split_first() {
+        match kind {
+            0 => break,
+            1 => {
+                rest = after_kind;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = after_kind.first() else {
+            break;
+        };
+        let len = usize::from(len);
+        if len < 2 || len > rest.len() {
+            break;
+        }
+        let body = &rest[2..len];
+        match (kind, body.len()) {
+            (2, 2) => out.mss = Some(u16::from_be_bytes([body[0], body[1]])),
+            (3, 1) => out.window_scale = Some(body[0]),
+            (4, 0) => out.sack_permitted = true,
+            (5, n) if n % 8 == 0 => {
+                for block in body.chunks_exact(8) {
+                    let left = u32::from_be_bytes([block[0], block[1], block[2], block[3]]);
+                    let right = u32::from_be_bytes([block[4], block[5], block[6], block[7]]);
+                    if out.sack.try_push((left, right)).is_err() {
+                        break;
+                    }
+                }
+            }
+            (8, 8) => {
+                let val = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+                let ecr = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+                out.timestamps = Some((val, ecr));
+            }
+            (34, _) => out.fast_open = true,
+            (254, n) if n >= 2 && body[0] == 0xF9 && body[1] == 0x89 => out.fast_open = true,
+            _ => {}
+        }
+        rest = &rest[len..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syn_options_of_a_linux_client() {
+        // MSS 1460, SACK permitted, TS 0x01020304/0, NOP, WS 7.
+        let opts = [
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7,
+        ];
+        let o = parse_tcp_options(&opts);
+        assert_eq!(o.mss, Some(1460));
+        assert!(o.sack_permitted);
+        assert_eq!(o.timestamps, Some((0x0102_0304, 0)));
+        assert_eq!(o.window_scale, Some(7));
+        assert!(!o.fast_open);
+        assert!(o.sack.is_empty());
+    }
+
+    #[test]
+    fn sack_blocks_and_fast_open() {
+        let opts = [
+            1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40, 34, 2,
+        ];
+        let o = parse_tcp_options(&opts);
+        assert_eq!(o.sack.as_slice(), &[(10, 20), (30, 40)]);
+        assert!(o.fast_open);
+    }
+
+    #[test]
+    fn experimental_fast_open_cookie() {
+        let o = parse_tcp_options(&[254, 12, 0xF9, 0x89, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(o.fast_open);
+    }
+
+    #[test]
+    fn bad_length_keeps_what_came_before() {
+        // MSS, then an option claiming 40 bytes in a 4-byte remainder, then WS never read.
+        let o = parse_tcp_options(&[2, 4, 0x02, 0x18, 8, 40, 0, 0, 3, 3, 2]);
+        assert_eq!(o.mss, Some(536));
+        assert_eq!(o.timestamps, None);
+        assert_eq!(o.window_scale, None);
+        // Length below 2 and a truncated kind byte do not loop or panic.
+        assert_eq!(parse_tcp_options(&[3, 0, 3, 3, 1]), TcpOptions::default());
+        assert_eq!(parse_tcp_options(&[3]), TcpOptions::default());
+    }
+
+    #[test]
+    fn end_of_list_stops() {
+        let o = parse_tcp_options(&[0, 2, 4, 5, 0xb4]);
+        assert_eq!(o.mss, None);
+    }
+}

@@ -1,0 +1,685 @@
+//! Hand-built packet sequences through the tracker, with hand-worked numbers.
+
+use super::*;
+use crate::capture::LinkType;
+use crate::decode::{LinkInfo, NetInfo, TcpFlags, TcpOptions, UdpInfo};
+
+const SYN: u16 = TcpFlags::SYN;
+const ACK: u16 = TcpFlags::ACK;
+const FIN: u16 = TcpFlags::FIN;
+const RST: u16 = TcpFlags::RST;
+const PSH: u16 = TcpFlags::PSH;
+
+/// Everything the tracker told the sink, in order.
+#[derive(Default)]
+struct RecSink {
+    events: Vec<String>,
+}
+
+impl StreamSink for RecSink {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.events.push(format!(
+            "data {conn} {} {} f{}",
+            dir.as_str(),
+            data.len(),
+            ctx.frame
+        ));
+    }
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
+        self.events
+            .push(format!("gap {conn} {} {len} f{}", dir.as_str(), ctx.frame));
+    }
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.events.push(format!(
+            "dgram {conn} {} {} f{}",
+            dir.as_str(),
+            data.len(),
+            ctx.frame
+        ));
+    }
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
+        self.events
+            .push(format!("fin {conn} {} f{}", dir.as_str(), ctx.frame));
+    }
+    fn on_close(&mut self, conn: ConnId) {
+        self.events.push(format!("close {conn}"));
+    }
+}
+
+/// Feeds hand-built packets, one millisecond apart, between a client 10.0.0.1:40000 and a
+/// server 10.0.0.2:80 (or any endpoints given).
+struct Harness {
+    ft: FlowTracker,
+    sink: RecSink,
+    ended: Vec<ConnSummary>,
+    frame: u64,
+    ns: i64,
+}
+
+const CLIENT: &str = "10.0.0.1:40000";
+const SERVER: &str = "10.0.0.2:80";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().expect("test address")
+}
+
+fn tcp_info(src: SocketAddr, dst: SocketAddr, flags: u16, seq: u32, ack: u32, len: u32) -> TcpInfo {
+    TcpInfo {
+        src_port: src.port(),
+        dst_port: dst.port(),
+        seq,
+        ack,
+        flags: TcpFlags(flags),
+        window: 1000,
+        header_len: 20,
+        options: TcpOptions::default(),
+        payload_len: len,
+    }
+}
+
+fn packet<'a>(
+    src: SocketAddr,
+    dst: SocketAddr,
+    transport: Transport,
+    payload: &'a [u8],
+) -> DecodedPacket<'a> {
+    DecodedPacket {
+        layers: ArrayVec::new(),
+        link: LinkInfo::default(),
+        arp: None,
+        net: Some(NetInfo {
+            src: src.ip(),
+            dst: dst.ip(),
+            protocol: match transport {
+                Transport::Udp(_) => 17,
+                _ => 6,
+            },
+            ttl: 64,
+            ident: 0,
+            fragment: None,
+            total_len: 40 + payload.len() as u32,
+        }),
+        transport: Some(transport),
+        payload,
+        payload_offset: 54,
+        reassembled: false,
+        fragment_pending: false,
+        issue: None,
+    }
+}
+
+impl Harness {
+    fn new() -> Harness {
+        Harness::with(FlowConfig::default())
+    }
+    fn with(config: FlowConfig) -> Harness {
+        Harness {
+            ft: FlowTracker::new(config),
+            sink: RecSink::default(),
+            ended: Vec::new(),
+            frame: 0,
+            ns: 1_000_000_000_000,
+        }
+    }
+    fn next_frame(&mut self) -> RawFrame<'static> {
+        self.frame += 1;
+        self.ns += 1_000_000;
+        RawFrame {
+            number: self.frame,
+            ts: self.ts(),
+            link: LinkType::ETHERNET,
+            interface: 0,
+            orig_len: 100,
+            data: &[],
+        }
+    }
+    fn ts(&self) -> Timestamp {
+        Timestamp {
+            secs: self.ns / 1_000_000_000,
+            nanos: (self.ns % 1_000_000_000) as u32,
+            precision: 9,
+        }
+    }
+    fn advance_secs(&mut self, secs: f64) {
+        self.ns += (secs * 1e9) as i64;
+    }
+    fn send_info(&mut self, src: &str, dst: &str, tcp: TcpInfo, data: &[u8]) -> PacketFlow {
+        let frame = self.next_frame();
+        let p = packet(addr(src), addr(dst), Transport::Tcp(tcp), data);
+        self.ft.process(&frame, &p, &mut self.sink, &mut self.ended)
+    }
+    fn send(
+        &mut self,
+        src: &str,
+        dst: &str,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        data: &[u8],
+    ) -> PacketFlow {
+        let tcp = tcp_info(addr(src), addr(dst), flags, seq, ack, data.len() as u32);
+        self.send_info(src, dst, tcp, data)
+    }
+    /// Client to server.
+    fn c(&mut self, flags: u16, seq: u32, ack: u32, data: &[u8]) -> PacketFlow {
+        self.send(CLIENT, SERVER, flags, seq, ack, data)
+    }
+    /// Server to client.
+    fn s(&mut self, flags: u16, seq: u32, ack: u32, data: &[u8]) -> PacketFlow {
+        self.send(SERVER, CLIENT, flags, seq, ack, data)
+    }
+    fn udp(&mut self, src: &str, dst: &str, data: &[u8]) -> PacketFlow {
+        let frame = self.next_frame();
+        let (a, b) = (addr(src), addr(dst));
+        let u = UdpInfo {
+            src_port: a.port(),
+            dst_port: b.port(),
+            length: 8 + data.len() as u16,
+        };
+        let p = packet(a, b, Transport::Udp(u), data);
+        self.ft.process(&frame, &p, &mut self.sink, &mut self.ended)
+    }
+    /// Client ISN 1000, server ISN 5000: frames 1-3.
+    fn handshake(&mut self) {
+        self.c(SYN, 1000, 0, b"");
+        self.s(SYN | ACK, 5000, 1001, b"");
+        self.c(ACK, 1001, 5001, b"");
+    }
+    fn expire(&mut self) {
+        let now = self.ts();
+        self.ft.expire(now, &mut self.sink, &mut self.ended);
+    }
+    fn finish(&mut self) {
+        self.ft.finish(&mut self.sink, &mut self.ended);
+    }
+}
+
+use TcpState::*;
+
+fn check(flow: &PacketFlow, step: Option<Step>, seq: u32, ack: u32, state: (TcpState, TcpState)) {
+    assert_eq!(flow.step, step, "step of {flow:?}");
+    assert_eq!(flow.rel_seq, Some(seq), "rel seq of {flow:?}");
+    assert_eq!(flow.rel_ack, Some(ack), "rel ack of {flow:?}");
+    assert_eq!(flow.state, Some(state), "state of {flow:?}");
+}
+
+fn note(flow: &PacketFlow) -> &str {
+    flow.note.as_deref().unwrap_or("")
+}
+
+#[test]
+fn handshake_data_and_four_way_close() {
+    let mut h = Harness::new();
+    let f = h.c(SYN, 1000, 0, b"");
+    check(&f, Some(Step::Handshake(1)), 0, 0, (SynSent, Listen));
+    assert_eq!(
+        (f.conn, f.dir, f.new_conn),
+        (Some(0), Some(Direction::ToServer), true)
+    );
+    let f = h.s(SYN | ACK, 5000, 1001, b"");
+    check(
+        &f,
+        Some(Step::Handshake(2)),
+        0,
+        1,
+        (Established, SynReceived),
+    );
+    assert_eq!(note(&f), "ack 1001 = client ISN 1000 + 1 ✓");
+    assert_eq!((f.dir, f.new_conn), (Some(Direction::ToClient), false));
+    let f = h.c(ACK, 1001, 5001, b"");
+    check(
+        &f,
+        Some(Step::Handshake(3)),
+        1,
+        1,
+        (Established, Established),
+    );
+    assert_eq!(note(&f), "ack 5001 = server ISN 5000 + 1 ✓");
+    let f = h.c(PSH | ACK, 1001, 5001, b"GET");
+    check(&f, None, 1, 1, (Established, Established));
+    assert_eq!(f.note, None);
+    let f = h.s(PSH | ACK, 5001, 1004, b"OK!!");
+    check(&f, None, 1, 4, (Established, Established));
+    let f = h.c(FIN | ACK, 1004, 5005, b"");
+    check(&f, Some(Step::Teardown(1)), 4, 5, (FinWait1, CloseWait));
+    let f = h.s(ACK, 5005, 1005, b"");
+    check(&f, Some(Step::Teardown(2)), 5, 5, (FinWait2, CloseWait));
+    let f = h.s(FIN | ACK, 5005, 1005, b"");
+    check(&f, Some(Step::Teardown(3)), 5, 5, (TimeWait, LastAck));
+    let f = h.c(ACK, 1005, 5006, b"");
+    check(&f, Some(Step::Teardown(4)), 5, 6, (TimeWait, Closed));
+    assert!(h.ended.is_empty());
+    h.finish();
+    assert_eq!(h.ended.len(), 1);
+    let c = &h.ended[0];
+    assert_eq!(c.id, 0);
+    assert_eq!(c.client, addr(CLIENT));
+    assert_eq!(c.server, addr(SERVER));
+    assert!(!c.roles_guessed);
+    assert_eq!((c.first_frame, c.last_frame), (1, 9));
+    assert_eq!(
+        c.packets,
+        PerDir {
+            to_server: 5,
+            to_client: 4
+        }
+    );
+    assert_eq!(
+        c.bytes,
+        PerDir {
+            to_server: 500,
+            to_client: 400
+        }
+    );
+    assert_eq!(
+        c.payload,
+        PerDir {
+            to_server: 3,
+            to_client: 4
+        }
+    );
+    assert_eq!(c.handshake.frames, [Some(1), Some(2), Some(3)]);
+    assert!(c.handshake.complete);
+    assert_eq!(c.handshake.syn_to_synack_ns, Some(1_000_000));
+    assert_eq!(c.handshake.rtt_ms(), Some(2.0));
+    assert_eq!(c.teardown.kind, TeardownKind::Fin);
+    assert_eq!(c.teardown.initiator, Some(Direction::ToServer));
+    assert_eq!(c.teardown.frames, vec![6, 7, 8, 9]);
+    assert_eq!(c.teardown.description, "four-way close");
+    assert_eq!(c.final_state, Some((TimeWait, Closed)));
+    assert_eq!(c.end_reason, EndReason::Closed);
+    assert_eq!(
+        h.sink.events,
+        vec![
+            "data 0 to_server 3 f4",
+            "data 0 to_client 4 f5",
+            "fin 0 to_server f6",
+            "fin 0 to_client f8",
+            "close 0"
+        ]
+    );
+}
+
+#[test]
+fn three_packet_close() {
+    let mut h = Harness::new();
+    h.handshake();
+    let f = h.c(FIN | ACK, 1001, 5001, b"");
+    check(&f, Some(Step::Teardown(1)), 1, 1, (FinWait1, CloseWait));
+    let f = h.s(FIN | ACK, 5001, 1002, b"");
+    check(&f, Some(Step::Teardown(3)), 1, 2, (TimeWait, LastAck));
+    assert_eq!(note(&f), "three-packet close: FIN piggy-backed on the ACK");
+    let f = h.c(ACK, 1002, 5002, b"");
+    check(&f, Some(Step::Teardown(4)), 2, 2, (TimeWait, Closed));
+    h.finish();
+    let c = &h.ended[0];
+    assert_eq!(
+        c.teardown.description,
+        "three-packet close (FIN piggy-backed on the ACK)"
+    );
+    assert_eq!(c.teardown.frames, vec![4, 5, 6]);
+}
+
+#[test]
+fn simultaneous_close() {
+    let mut h = Harness::new();
+    h.handshake();
+    let f = h.c(FIN | ACK, 1001, 5001, b"");
+    check(&f, Some(Step::Teardown(1)), 1, 1, (FinWait1, CloseWait));
+    // The server's FIN does not acknowledge the client's: they crossed.
+    let f = h.s(FIN | ACK, 5001, 1001, b"");
+    check(&f, Some(Step::Teardown(3)), 1, 1, (Closing, Closing));
+    assert!(note(&f).starts_with("simultaneous close"), "{}", note(&f));
+    let f = h.c(ACK, 1002, 5002, b"");
+    check(&f, Some(Step::Teardown(4)), 2, 2, (TimeWait, TimeWait));
+    let f = h.s(ACK, 5002, 1002, b"");
+    check(&f, Some(Step::Teardown(2)), 2, 2, (TimeWait, TimeWait));
+    h.finish();
+    assert_eq!(h.ended[0].teardown.description, "simultaneous close");
+    assert_eq!(h.ended[0].teardown.kind, TeardownKind::Fin);
+}
+
+#[test]
+fn half_close_then_server_keeps_sending() {
+    let mut h = Harness::new();
+    h.handshake();
+    h.c(FIN | ACK, 1001, 5001, b"");
+    let f = h.s(ACK, 5001, 1002, b"");
+    check(&f, Some(Step::Teardown(2)), 1, 2, (FinWait2, CloseWait));
+    let f = h.s(PSH | ACK, 5001, 1002, b"0123456789");
+    check(&f, None, 1, 2, (FinWait2, CloseWait));
+    assert_eq!(
+        note(&f),
+        "half-close: server still sends data after the client's FIN"
+    );
+    let f = h.c(ACK, 1002, 5011, b"");
+    check(&f, None, 2, 11, (FinWait2, CloseWait));
+    h.finish();
+    let c = &h.ended[0];
+    assert_eq!(c.teardown.kind, TeardownKind::HalfClose);
+    assert_eq!(
+        c.teardown.description,
+        "half-close: only the client sent FIN"
+    );
+    assert_eq!(c.end_reason, EndReason::EndOfInput);
+    assert_eq!(c.final_state, Some((FinWait2, CloseWait)));
+}
+
+#[test]
+fn rst_abort_in_established() {
+    let mut h = Harness::new();
+    h.handshake();
+    h.c(PSH | ACK, 1001, 5001, b"hello");
+    let f = h.s(RST | ACK, 5001, 1006, b"");
+    check(&f, Some(Step::Abort), 1, 6, (Closed, Closed));
+    assert_eq!(note(&f), "RST from server in ESTABLISHED");
+    h.finish();
+    let c = &h.ended[0];
+    assert_eq!(c.teardown.kind, TeardownKind::Rst);
+    assert_eq!(c.teardown.initiator, Some(Direction::ToClient));
+    assert_eq!(
+        c.teardown.description,
+        "abort by RST from server in ESTABLISHED"
+    );
+    assert_eq!(c.teardown.frames, vec![5]);
+    assert_eq!(c.end_reason, EndReason::Reset);
+}
+
+#[test]
+fn refused_by_rst_ack() {
+    let mut h = Harness::new();
+    h.c(SYN, 1000, 0, b"");
+    // Linux's answer to a SYN on a closed port: seq 0, ack ISN + 1. Without a server SYN
+    // tshark takes seq − 1 as the base (rel seq 1).
+    let f = h.s(RST | ACK, 0, 1001, b"");
+    check(&f, Some(Step::Refused), 1, 1, (Closed, Closed));
+    assert!(note(&f).contains("refused"), "{}", note(&f));
+    h.finish();
+    let c = &h.ended[0];
+    assert_eq!(c.teardown.description, "refused");
+    assert_eq!(c.handshake.frames, [Some(1), None, None]);
+    assert!(!c.handshake.complete);
+}
+
+#[test]
+fn retransmitted_syn_stays_new_isn_splits() {
+    let mut h = Harness::new();
+    h.c(SYN, 1000, 0, b"");
+    let f = h.c(SYN, 1000, 0, b"");
+    check(&f, Some(Step::Handshake(1)), 0, 0, (SynSent, Listen));
+    assert_eq!(f.conn, Some(0));
+    // The analyser adds tshark's reason after the step's note.
+    assert!(
+        note(&f).starts_with("retransmitted SYN (same ISN 1000)"),
+        "{}",
+        note(&f)
+    );
+    assert!(!f.analysis.has(AnalysisFlags::REUSED_PORTS));
+    // A new ISN on the same 4-tuple is a new connection (tshark's tcp.stream split).
+    let f = h.c(SYN, 77_777, 0, b"");
+    assert_eq!((f.conn, f.new_conn), (Some(1), true));
+    assert!(f.analysis.has(AnalysisFlags::REUSED_PORTS));
+    assert_eq!(h.ended.len(), 1);
+    assert_eq!(h.ended[0].end_reason, EndReason::Reused);
+    assert_eq!(h.ended[0].packets.to_server, 2);
+    assert_eq!(h.ft.stats().conns, 2);
+}
+
+#[test]
+fn missing_syn_guesses_roles_and_bases() {
+    let mut h = Harness::new();
+    // First seen: server data. Port 80 is well-known: the server.
+    let f = h.s(PSH | ACK, 9000, 3000, b"0123456789");
+    check(&f, None, 1, 1, (Established, Established));
+    assert_eq!(f.dir, Some(Direction::ToClient));
+    let f = h.c(ACK, 3000, 9010, b"");
+    check(&f, None, 1, 11, (Established, Established));
+    h.finish();
+    let c = &h.ended[0];
+    assert!(c.roles_guessed);
+    assert_eq!(c.client, addr(CLIENT));
+    assert_eq!(c.handshake.frames, [None, None, None]);
+}
+
+#[test]
+fn syn_ack_first_then_syn_reordered() {
+    let mut h = Harness::new();
+    let f = h.s(SYN | ACK, 5000, 1001, b"");
+    check(
+        &f,
+        Some(Step::Handshake(2)),
+        0,
+        1,
+        (Established, SynReceived),
+    );
+    let f = h.c(SYN, 1000, 0, b"");
+    assert_eq!((f.conn, f.rel_seq), (Some(0), Some(0)));
+    let f = h.c(ACK, 1001, 5001, b"");
+    check(
+        &f,
+        Some(Step::Handshake(3)),
+        1,
+        1,
+        (Established, Established),
+    );
+    h.finish();
+    let c = &h.ended[0];
+    assert!(!c.roles_guessed, "the client's SYN turned up");
+    // As the conformance tool derives it: the SYN-ACK came before the SYN.
+    assert_eq!(c.handshake.frames, [Some(2), None, None]);
+}
+
+#[test]
+fn port_reuse_after_close_gets_new_id() {
+    let mut h = Harness::new();
+    h.handshake();
+    h.c(FIN | ACK, 1001, 5001, b"");
+    h.s(FIN | ACK, 5001, 1002, b"");
+    h.c(ACK, 1002, 5002, b"");
+    // Same ISN, but the old connection is closed.
+    let f = h.c(SYN, 1000, 0, b"");
+    assert_eq!((f.conn, f.new_conn), (Some(1), true));
+    assert!(f.analysis.has(AnalysisFlags::REUSED_PORTS));
+    check(&f, Some(Step::Handshake(1)), 0, 0, (SynSent, Listen));
+    assert_eq!(h.ended.len(), 1);
+    assert_eq!(
+        (h.ended[0].id, h.ended[0].end_reason),
+        (0, EndReason::Reused)
+    );
+    assert_eq!(h.sink.events.last().map(String::as_str), Some("close 0"));
+}
+
+#[test]
+fn udp_dns_roles() {
+    let mut h = Harness::new();
+    // Query first: the sender is the client.
+    let f = h.udp("10.0.0.1:40001", "8.8.8.8:53", b"query");
+    assert_eq!(
+        (f.conn, f.dir, f.new_conn),
+        (Some(0), Some(Direction::ToServer), true)
+    );
+    assert_eq!(f.state, None);
+    let f = h.udp("8.8.8.8:53", "10.0.0.1:40001", b"answer");
+    assert_eq!((f.conn, f.dir), (Some(0), Some(Direction::ToClient)));
+    // Answer seen first: port 53 is still the server.
+    let f = h.udp("8.8.4.4:53", "10.0.0.1:40002", b"answer");
+    assert_eq!((f.conn, f.dir), (Some(1), Some(Direction::ToClient)));
+    assert_eq!(
+        h.sink.events,
+        vec![
+            "dgram 0 to_server 5 f1",
+            "dgram 0 to_client 6 f2",
+            "dgram 1 to_client 6 f3"
+        ]
+    );
+    // Idle beyond the UDP timeout (600 s): both end.
+    h.advance_secs(599.0);
+    h.expire();
+    assert!(h.ended.is_empty());
+    h.advance_secs(2.0);
+    h.expire();
+    assert_eq!(h.ended.len(), 2);
+    let c = &h.ended[1];
+    assert_eq!(c.proto, Proto::Udp);
+    assert_eq!(c.client, addr("10.0.0.1:40002"));
+    assert_eq!(c.server, addr("8.8.4.4:53"));
+    assert!(c.roles_guessed);
+    assert_eq!(
+        c.payload,
+        PerDir {
+            to_server: 0,
+            to_client: 6
+        }
+    );
+    assert_eq!(c.end_reason, EndReason::Idle);
+    assert_eq!(c.final_state, None);
+    assert!(!h.ended[0].roles_guessed);
+}
+
+#[test]
+fn eviction_at_max_flows_takes_the_oldest_idle() {
+    let mut h = Harness::with(FlowConfig {
+        max_flows: 2,
+        ..FlowConfig::default()
+    });
+    h.send("10.0.0.1:1001", SERVER, SYN, 1, 0, b"");
+    h.send("10.0.0.1:1002", SERVER, SYN, 1, 0, b"");
+    // Conn 0 active again: conn 1 is now idle longest.
+    h.send("10.0.0.1:1001", SERVER, SYN, 1, 0, b"");
+    let f = h.send("10.0.0.1:1003", SERVER, SYN, 1, 0, b"");
+    assert_eq!(f.conn, Some(2));
+    assert_eq!(h.ft.stats().evicted_flows, 1);
+    assert_eq!(h.ft.active(), 2);
+    assert_eq!(h.ended.len(), 1);
+    assert_eq!(
+        (h.ended[0].id, h.ended[0].end_reason),
+        (1, EndReason::Evicted)
+    );
+    h.finish();
+    let ids: Vec<ConnId> = h.ended.iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![1, 0, 2]);
+}
+
+#[test]
+fn closed_connections_linger_then_expire() {
+    let mut h = Harness::new();
+    h.handshake();
+    h.s(RST, 5001, 0, b"");
+    // An unrelated open connection must not be expired by the linger timeout.
+    h.send("10.0.0.3:2000", SERVER, SYN, 1, 0, b"");
+    h.advance_secs(1.0);
+    h.expire();
+    assert!(h.ended.is_empty());
+    // A late packet within the linger stays in the connection.
+    let f = h.c(ACK, 1001, 5001, b"");
+    assert_eq!(f.conn, Some(0));
+    h.advance_secs(2.5);
+    h.expire();
+    assert_eq!(h.ended.len(), 1);
+    assert_eq!(
+        (h.ended[0].id, h.ended[0].end_reason),
+        (0, EndReason::Reset)
+    );
+    assert_eq!(h.ft.active(), 1);
+}
+
+#[test]
+fn rst_without_ack_shows_raw_ack() {
+    // zeek rst-inject-rae frame 9: a bare RST whose ack field is not zero.
+    let mut h = Harness::new();
+    h.handshake();
+    let f = h.s(RST, 5001, 1_616_457_234, b"");
+    assert_eq!(f.rel_ack, Some(1_616_457_234));
+    assert_eq!(f.rel_seq, Some(1));
+}
+
+#[test]
+fn window_scaled_after_both_syns() {
+    let mut h = Harness::new();
+    let mut syn = tcp_info(addr(CLIENT), addr(SERVER), SYN, 1000, 0, 0);
+    syn.options.window_scale = Some(7);
+    let f = h.send_info(CLIENT, SERVER, syn, b"");
+    assert_eq!(f.window_scaled, None);
+    let mut synack = tcp_info(addr(SERVER), addr(CLIENT), SYN | ACK, 5000, 1001, 0);
+    synack.options.window_scale = Some(8);
+    let f = h.send_info(SERVER, CLIENT, synack, b"");
+    assert_eq!(f.window_scaled, None);
+    let f = h.c(ACK, 1001, 5001, b"");
+    assert_eq!(f.window_scaled, Some(1000 << 7));
+    let f = h.s(ACK, 5001, 1001, b"");
+    assert_eq!(f.window_scaled, Some(1000 << 8));
+}
+
+#[test]
+fn fast_open_syn_data() {
+    let mut h = Harness::new();
+    let f = h.c(SYN, 1000, 0, &[0u8; 86]);
+    assert_eq!(
+        note(&f),
+        "SYN: client ISN 1000; 86 bytes of data in the SYN (TCP Fast Open)"
+    );
+    let f = h.s(SYN | ACK, 5000, 1087, b"");
+    check(
+        &f,
+        Some(Step::Handshake(2)),
+        0,
+        87,
+        (Established, SynReceived),
+    );
+    assert!(note(&f).ends_with("✓ (TCP Fast Open)"), "{}", note(&f));
+    let f = h.c(ACK, 1087, 5001, b"");
+    check(
+        &f,
+        Some(Step::Handshake(3)),
+        87,
+        1,
+        (Established, Established),
+    );
+    assert_eq!(h.ft.stats().conns, 1);
+}
+
+#[test]
+fn non_flow_packets_get_no_conn() {
+    let mut h = Harness::new();
+    let frame = h.next_frame();
+    let mut p = packet(
+        addr(CLIENT),
+        addr(SERVER),
+        Transport::Tcp(tcp_info(addr(CLIENT), addr(SERVER), SYN, 1, 0, 0)),
+        b"",
+    );
+    p.fragment_pending = true;
+    assert_eq!(
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        PacketFlow::default()
+    );
+    p.fragment_pending = false;
+    p.transport = Some(Transport::Icmpv4(crate::decode::IcmpInfo {
+        icmp_type: 8,
+        code: 0,
+        echo: Some((1, 1)),
+    }));
+    assert_eq!(
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        PacketFlow::default()
+    );
+    p.net = None;
+    assert_eq!(
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        PacketFlow::default()
+    );
+    assert_eq!(h.ft.stats().conns, 0);
+}
+
+#[test]
+fn entry_sizes_stay_small() {
+    use std::mem::size_of;
+    let conn = size_of::<Conn>() - size_of::<ZeekState>();
+    assert!(size_of::<FlowKey>() <= 44);
+    let tcp = size_of::<TcpConn>() - size_of::<TcpAnalyzer>() - 2 * size_of::<StreamReassembler>();
+    assert!(conn <= 216, "Conn without ZeekState is {conn} bytes");
+    assert!(
+        tcp <= 224,
+        "TcpConn without analyzer and reassemblers is {tcp} bytes"
+    );
+}
