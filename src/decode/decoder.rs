@@ -13,8 +13,8 @@ use etherparse::err::packet::SliceError;
 use etherparse::err::{self, LenError};
 use etherparse::{
     ip_number, EtherType, Ethernet2Slice, Icmpv4Slice, Icmpv6Slice, IpFragOffset, IpNumber,
-    Ipv6ExtensionSlice, LaxIpPayloadSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket,
-    LenSource, TcpSlice, TransportSlice, UdpSlice,
+    Ipv6ExtensionsSlice, Ipv6FragmentHeaderSlice, LaxIpPayloadSlice, LaxLinkExtSlice, LaxNetSlice,
+    LaxSlicedPacket, LenSource, TcpSlice, TransportSlice, UdpSlice,
 };
 
 use super::defrag::{FragOutcome, FragTable};
@@ -25,6 +25,35 @@ use super::{
     NetInfo, TcpFlags, TcpInfo, Transport, UdpInfo,
 };
 use crate::capture::{LinkType, RawFrame};
+
+/// The first IPv6 fragment header among `exts`, walked with checked reads.
+///
+/// etherparse's own extension iterator reads past the end of the slice (unchecked) when a
+/// lax parse stopped with an extension header still announced as the next header (e.g. a
+/// second hop-by-hop header): found by the `pipeline` fuzz target under AddressSanitizer.
+fn ipv6_fragment_header<'a>(exts: &Ipv6ExtensionsSlice<'a>) -> Option<Ipv6FragmentHeaderSlice<'a>> {
+    let mut next = exts.first_header()?;
+    let mut rest = exts.slice();
+    // At most one of each extension header kind may appear, and a few repeat in practice.
+    for _ in 0..16 {
+        let len = match next {
+            ip_number::IPV6_FRAG => {
+                return Ipv6FragmentHeaderSlice::from_slice(rest.get(..8)?).ok();
+            }
+            ip_number::IPV6_HOP_BY_HOP
+            | ip_number::IPV6_ROUTE
+            | ip_number::IPV6_DEST_OPTIONS
+            | ip_number::MOBILITY
+            | ip_number::HIP
+            | ip_number::SHIM6 => (usize::from(*rest.get(1)?) + 1) * 8,
+            ip_number::AUTH => (usize::from(*rest.get(1)?) + 2) * 4,
+            _ => return None,
+        };
+        next = IpNumber(*rest.first()?);
+        rest = rest.get(len..)?;
+    }
+    None
+}
 
 /// Limits of the decoder's IP fragment reassembly pool.
 #[derive(Clone, Debug)]
@@ -481,10 +510,7 @@ impl Decoder {
                 if h.payload_length() != 0 {
                     ip_end = ip_off + 40 + usize::from(h.payload_length());
                 }
-                let frag = v.extensions().clone().into_iter().find_map(|e| match e {
-                    Ipv6ExtensionSlice::Fragment(f) => Some(f),
-                    _ => None,
-                });
+                let frag = ipv6_fragment_header(v.extensions());
                 let fragment = frag
                     .as_ref()
                     .filter(|f| f.is_fragmenting_payload())
@@ -1045,6 +1071,36 @@ mod tests {
         v[4..6].copy_from_slice(&ident.to_be_bytes());
         v[6..8].copy_from_slice(&frag.to_be_bytes());
         v
+    }
+
+    /// Fuzz regression (pipeline target, AddressSanitizer heap-buffer-overflow): an IPv6
+    /// hop-by-hop header announcing a second hop-by-hop header at the end of the frame made
+    /// etherparse's extension iterator read past the slice. The walk now stops there.
+    #[test]
+    fn ipv6_extension_chain_cut_after_a_header_is_not_read_past() {
+        for (next, tail) in [(0u8, 0usize), (0, 1), (43, 0), (60, 1), (51, 0), (44, 7)] {
+            let mut data = ipv6(8 + tail as u16, 0);
+            data.extend_from_slice(&[next, 0, 1, 4, 0, 0, 0, 0]);
+            data.extend(std::iter::repeat_n(0xff, tail));
+            let mut d = Decoder::new();
+            let p = d.decode(&frame(101, &data));
+            assert_eq!(p.layers[0].name.as_str(), "ipv6");
+            assert!(p.net.as_ref().unwrap().fragment.is_none(), "{next}/{tail}");
+        }
+        // A real fragment header after a hop-by-hop header is still found.
+        let mut data = ipv6(16 + 8, 0);
+        data.extend_from_slice(&[44, 0, 1, 4, 0, 0, 0, 0]);
+        data.extend_from_slice(&[17, 0, 0, 0x01, 0, 0, 0x12, 0x34]);
+        data.extend_from_slice(&[0; 8]);
+        let mut d = Decoder::new();
+        let p = d.decode(&frame(101, &data));
+        let f = p
+            .net
+            .as_ref()
+            .unwrap()
+            .fragment
+            .expect("fragment header found");
+        assert_eq!((f.offset, f.more), (0, true));
     }
 
     fn ipv6(payload_len: u16, next: u8) -> Vec<u8> {
