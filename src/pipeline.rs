@@ -38,6 +38,10 @@ pub struct RunSummary {
     pub evicted_flows: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
+    /// HTTP heads larger than `AppConfig::max_http_head` (the direction was given up).
+    pub http_heads_too_large: u64,
+    /// Damaged records the source skipped (each also went to `Sink::warning`).
+    pub bad_records_skipped: u64,
     pub truncated: Option<Truncation>,
     /// The error that stopped reading early, if any.
     pub error: Option<String>,
@@ -228,6 +232,7 @@ impl Pipeline {
         self.summary.evicted_flows = flow_stats.evicted_flows;
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
         self.summary.fragments_evicted = dec.fragments_evicted;
+        self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
         self.summary.truncated = truncated;
         self.summary.error = error;
         sink.finish(&self.summary)?;
@@ -264,7 +269,10 @@ pub fn run_pipeline(
         match source.next_frame() {
             Ok(Some(frame)) => pipeline.process(&frame, sink)?,
             Ok(None) => break,
-            Err(e) if !e.is_fatal() => sink.warning(&e)?,
+            Err(e) if !e.is_fatal() => {
+                pipeline.summary.bad_records_skipped += 1;
+                sink.warning(&e)?
+            }
             Err(e) => {
                 failure = Some(e);
                 break;

@@ -12,12 +12,78 @@ use std::io::{self, Write};
 
 use super::text::{write_endpoint, Endpoints};
 
+/// Bytes of `conn` records held in memory before they are moved to a spill file.
+const SPILL_AT: usize = 32 << 20;
+
+/// `conn` records moved out of memory: an unnamed temporary file and, per record, its id,
+/// offset and length (24 bytes in memory instead of the record's ~900).
+struct Spill {
+    file: std::fs::File,
+    len: u64,
+    index: Vec<(u64, u64, u32)>,
+}
+
+impl Spill {
+    fn create() -> io::Result<Spill> {
+        let dir = std::env::temp_dir();
+        let mut last = None;
+        for attempt in 0..16u32 {
+            let path = dir.join(format!(
+                "layerscope-conns-{}-{attempt}.tmp",
+                std::process::id()
+            ));
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    // Unnamed from now on: the space is freed when the file is closed.
+                    let _ = std::fs::remove_file(&path);
+                    return Ok(Spill {
+                        file,
+                        len: 0,
+                        index: Vec::new(),
+                    });
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no temporary file")))
+    }
+
+    fn push(&mut self, id: u64, record: &[u8]) -> io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(self.len))?;
+        self.file.write_all(record)?;
+        self.index.push((id, self.len, record.len() as u32));
+        self.len += record.len() as u64;
+        Ok(())
+    }
+
+    fn read(&mut self, offset: u64, len: u32, buf: &mut Vec<u8>) -> io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(offset))?;
+        buf.resize(len as usize, 0);
+        self.file.read_exact(buf)
+    }
+}
+
 /// Writes JSON Lines to `out`.
 pub struct JsonSink<W: Write> {
     out: W,
     /// Serialised `conn` records, held until the end (the contract puts them after the
-    /// packets, in id order). About 400 bytes per connection.
+    /// packets, in id order). About 900 bytes per connection; beyond [`SPILL_AT`] bytes
+    /// they move to a temporary file so that memory stays bounded (a SYN flood of millions
+    /// of connections).
     conns: BTreeMap<u64, Vec<u8>>,
+    held: usize,
+    spill: Option<Spill>,
+    /// The spill file could not be created: records stay in memory.
+    spill_failed: bool,
+    /// Held bytes that trigger a spill ([`SPILL_AT`]; tests lower it).
+    spill_at: usize,
     /// Flush after every record (live capture).
     pub flush_each: bool,
 }
@@ -27,6 +93,10 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             conns: BTreeMap::new(),
+            held: 0,
+            spill: None,
+            spill_failed: false,
+            spill_at: SPILL_AT,
             flush_each: false,
         }
     }
@@ -355,24 +425,63 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
         let record = conn_record(conn, app)?;
+        self.held += record.len();
         self.conns.insert(conn.id, record);
+        if self.held > self.spill_at && !self.spill_failed {
+            if self.spill.is_none() {
+                match Spill::create() {
+                    Ok(s) => self.spill = Some(s),
+                    Err(_) => self.spill_failed = true,
+                }
+            }
+            if let Some(spill) = &mut self.spill {
+                for (id, record) in std::mem::take(&mut self.conns) {
+                    spill.push(id, &record)?;
+                }
+                self.held = 0;
+            }
+        }
         Ok(())
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
-        for (_, record) in std::mem::take(&mut self.conns) {
+        let held = std::mem::take(&mut self.conns);
+        self.held = 0;
+        let mut spilled = Vec::new();
+        let mut spill = self.spill.take();
+        if let Some(sp) = &mut spill {
+            spilled = std::mem::take(&mut sp.index);
+            spilled.sort_unstable_by_key(|e| e.0);
+        }
+        // Merge the spilled records and those still held, in id order.
+        let mut held = held.into_iter().peekable();
+        let mut buf = Vec::new();
+        for (id, offset, len) in spilled {
+            while let Some((_, record)) = held.next_if(|(h, _)| *h < id) {
+                self.out.write_all(&record)?;
+                self.out.write_all(b"\n")?;
+            }
+            if let Some(sp) = &mut spill {
+                sp.read(offset, len, &mut buf)?;
+                self.out.write_all(&buf)?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        for (_, record) in held {
             self.out.write_all(&record)?;
             self.out.write_all(b"\n")?;
         }
         write!(
             self.out,
-            "{{\"type\":\"summary\",\"frames\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"truncated\":{},\"error\":",
+            "{{\"type\":\"summary\",\"frames\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
             s.frames,
             s.conns,
             s.decode_issues,
             s.evicted_flows,
             s.reassembly_cut_bytes,
             s.fragments_evicted,
+            s.http_heads_too_large,
+            s.bad_records_skipped,
             s.truncated.is_some()
         )?;
         opt_str(&mut self.out, s.error.as_deref())?;
@@ -385,5 +494,79 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         self.out.write_all(b"}\n")?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{LinkType, Timestamp};
+    use crate::pipeline::{Pipeline, PipelineConfig};
+
+    /// 30 UDP flows (ports 1000..1030), then a SYN and RST on each of 10 TCP ports so
+    /// that some connections end before others that started earlier.
+    fn run(spill_at: usize) -> Vec<u8> {
+        let mut frames = Vec::new();
+        for port in 1000..1030u16 {
+            let mut v = Vec::new();
+            etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+                .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                .udp(port, 9)
+                .write(&mut v, b"x")
+                .unwrap();
+            frames.push(v);
+        }
+        for port in 2000..2010u16 {
+            for rst in [false, true] {
+                let mut v = Vec::new();
+                let b =
+                    etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+                        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                        .tcp(port, 80, 1, 1000);
+                let b = if rst { b.rst() } else { b.syn() };
+                b.write(&mut v, &[]).unwrap();
+                frames.push(v);
+            }
+        }
+        let mut sink = JsonSink::new(Vec::new());
+        sink.spill_at = spill_at;
+        let mut p = Pipeline::new(PipelineConfig::default());
+        for (i, data) in frames.iter().enumerate() {
+            let frame = RawFrame {
+                number: i as u64 + 1,
+                ts: Timestamp {
+                    secs: 1 + i as i64 * 3,
+                    nanos: 0,
+                    precision: 6,
+                },
+                link: LinkType::ETHERNET,
+                interface: 0,
+                orig_len: data.len() as u32,
+                data,
+            };
+            p.process(&frame, &mut sink).unwrap();
+        }
+        p.finish(&mut sink, None, None).unwrap();
+        sink.into_inner()
+    }
+
+    /// `conn` records spilled to the temporary file (all, or some with others still
+    /// held) come out exactly as when all are held: same bytes, id order.
+    #[test]
+    fn spilled_conn_records_keep_id_order() {
+        let held = run(usize::MAX);
+        let text = String::from_utf8(held.clone()).unwrap();
+        let ids: Vec<u64> = text
+            .lines()
+            .filter(|l| l.starts_with("{\"type\":\"conn\""))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["id"].as_u64().unwrap()
+            })
+            .collect();
+        assert_eq!(ids, (0..40).collect::<Vec<u64>>());
+        for spill_at in [0, 3000, 20_000] {
+            assert!(run(spill_at) == held, "spill_at {spill_at}");
+        }
     }
 }

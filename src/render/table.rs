@@ -175,7 +175,8 @@ pub struct TableSink<W: Write> {
     conn_rows: Vec<(ConnSummary, AppConnStats)>,
     http_rows: Vec<HttpTransaction>,
     dns_rows: Vec<DnsMessage>,
-    warnings: Vec<String>,
+    /// Bad records skipped (their messages go to stderr, from the binary).
+    warnings: u64,
     header_done: bool,
     scratch: String,
     pending_l7: Vec<(u64, String)>,
@@ -194,7 +195,7 @@ impl<W: Write> TableSink<W> {
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
             dns_rows: Vec::new(),
-            warnings: Vec::new(),
+            warnings: 0,
             header_done: false,
             scratch: String::with_capacity(256),
             pending_l7: Vec::new(),
@@ -918,8 +919,8 @@ impl<W: Write> Sink for TableSink<W> {
         }
     }
 
-    fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
-        self.warnings.push(error.to_string());
+    fn warning(&mut self, _error: &CaptureError) -> io::Result<()> {
+        self.warnings += 1;
         Ok(())
     }
 
@@ -967,8 +968,15 @@ impl<W: Write> Sink for TableSink<W> {
                 s.fragments_evicted
             );
         }
-        if !self.warnings.is_empty() {
-            let _ = write!(line, " · {} bad records skipped", self.warnings.len());
+        if s.http_heads_too_large > 0 {
+            let _ = write!(
+                line,
+                " · {} HTTP heads over the size cap",
+                s.http_heads_too_large
+            );
+        }
+        if self.warnings > 0 {
+            let _ = write!(line, " · {} bad records skipped", self.warnings);
         }
         if self.opts.color {
             writeln!(self.out, "\x1b[2m{line}{RESET}")?;
