@@ -112,7 +112,8 @@ fn follow(args: FollowArgs) -> Result<u8, Failure> {
     let (tap, report) = FollowTap::new(args.conn, out, color, args.raw.clone());
     let mut pipeline = Pipeline::new(args.limits.pipeline_config());
     pipeline.set_tap(Box::new(tap));
-    let end = pipeline::run_pipeline(&mut source, &mut pipeline, &mut DiscardSink);
+    let mut sink = WarnToStderr::new(DiscardSink, &name);
+    let end = pipeline::run_pipeline(&mut source, &mut pipeline, &mut sink);
     drop(pipeline.take_tap());
     let end = end.map_err(|e| Failure {
         code: 1,
@@ -152,6 +153,70 @@ fn read(args: ReadArgs) -> Result<u8, Failure> {
     run_source(&name, &mut source, config, &args.output)
 }
 
+/// Bad records printed to stderr before only their count is.
+const MAX_WARNINGS_SHOWN: u64 = 10;
+
+/// Passes everything to `inner` and also prints the first bad records skipped to stderr
+/// (one line each, naming the file, the packet and the byte offset), then their count.
+struct WarnToStderr<S> {
+    inner: S,
+    name: String,
+    count: u64,
+}
+
+impl<S: Sink> WarnToStderr<S> {
+    fn new(inner: S, name: &str) -> WarnToStderr<S> {
+        WarnToStderr {
+            inner,
+            name: name.to_string(),
+            count: 0,
+        }
+    }
+}
+
+impl<S: Sink> Sink for WarnToStderr<S> {
+    fn packet(
+        &mut self,
+        frame: &layerscope::capture::RawFrame<'_>,
+        packet: &layerscope::decode::DecodedPacket<'_>,
+        flow: &layerscope::flow::PacketFlow,
+    ) -> io::Result<()> {
+        self.inner.packet(frame, packet, flow)
+    }
+    fn app_event(&mut self, event: &layerscope::app::AppEvent) -> io::Result<()> {
+        self.inner.app_event(event)
+    }
+    fn conn_end(
+        &mut self,
+        conn: &layerscope::flow::ConnSummary,
+        app: &layerscope::app::AppConnStats,
+    ) -> io::Result<()> {
+        self.inner.conn_end(conn, app)
+    }
+    fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
+        self.count += 1;
+        if self.count <= MAX_WARNINGS_SHOWN {
+            let _ = writeln!(
+                io::stderr(),
+                "layerscope: warning: {}: {error} (skipped)",
+                self.name
+            );
+        }
+        self.inner.warning(error)
+    }
+    fn finish(&mut self, summary: &pipeline::RunSummary) -> io::Result<()> {
+        if self.count > MAX_WARNINGS_SHOWN {
+            let _ = writeln!(
+                io::stderr(),
+                "layerscope: warning: {}: {} more bad records skipped",
+                self.name,
+                self.count - MAX_WARNINGS_SHOWN
+            );
+        }
+        self.inner.finish(summary)
+    }
+}
+
 /// Runs a source into the sink the flags ask for, then reports how it ended.
 fn run_source(
     name: &str,
@@ -169,6 +234,7 @@ fn run_source(
     if !output.conns.is_empty() {
         sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
     }
+    let mut sink = WarnToStderr::new(sink, name);
     let end = match pipeline::run(source, config, &mut sink) {
         Ok(end) => end,
         Err(e) if is_broken_pipe(&e) => return Ok(0),
