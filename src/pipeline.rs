@@ -69,6 +69,8 @@ pub struct Pipeline {
     tap: Option<Box<dyn StreamSink>>,
     /// Only packets matching this go on past the decoder (like a capture filter).
     filter: Option<Filter>,
+    /// Stop reading after this many packets passed the filter (`live --count`).
+    stop_after: Option<u64>,
 }
 
 /// Hands stream bytes to the app stage and to an optional tap.
@@ -126,7 +128,23 @@ impl Pipeline {
             prev_ts: None,
             tap: None,
             filter: None,
+            stop_after: None,
         }
+    }
+
+    /// Stops [`run_pipeline`] once `count` packets passed the filter (tcpdump's `-c`).
+    pub fn set_stop_after(&mut self, count: u64) {
+        self.stop_after = Some(count);
+    }
+
+    /// Packets that passed the filter so far.
+    pub fn passed(&self) -> u64 {
+        self.summary.frames - self.summary.filtered_out
+    }
+
+    /// Whether `stop_after` was reached.
+    pub fn done(&self) -> bool {
+        self.stop_after.is_some_and(|n| self.passed() >= n)
     }
 
     /// Keeps only packets that match `filter` (tcpdump syntax); the others are counted in
@@ -278,7 +296,7 @@ pub fn run_pipeline(
     sink: &mut dyn Sink,
 ) -> io::Result<RunEnd> {
     let mut failure = None;
-    loop {
+    while !pipeline.done() {
         match source.next_frame() {
             Ok(Some(frame)) => pipeline.process(&frame, sink)?,
             Ok(None) => break,

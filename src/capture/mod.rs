@@ -9,6 +9,7 @@ mod interfaces;
 #[cfg(feature = "libpcap")]
 mod libpcap;
 mod linktype;
+mod writer;
 mod live;
 #[cfg(target_os = "linux")]
 mod privileges;
@@ -22,6 +23,7 @@ pub use interfaces::{
 #[cfg(feature = "libpcap")]
 pub use libpcap::PcapSource;
 pub use linktype::LinkType;
+pub use writer::{PcapWriter, TeeSource};
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
