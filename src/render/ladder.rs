@@ -64,8 +64,17 @@ impl LadderRow {
     fn plain(&self) -> bool {
         self.step.is_none() && self.analysis.is_empty() && self.l7.is_empty()
     }
-    /// `PSH+ACK seq=1 ack=1 len=79`
+    /// `PSH+ACK seq=1 ack=1 len=79 · GET /a`
     fn label(&self) -> String {
+        let mut s = self.numbers();
+        if !self.l7.is_empty() {
+            s.push_str(" · ");
+            s.push_str(&self.l7);
+        }
+        s
+    }
+    /// `PSH+ACK seq=1 ack=1 len=79`
+    fn numbers(&self) -> String {
         let mut s = self.flags.clone();
         if let Some(q) = self.seq {
             let _ = write!(s, " seq={q}");
@@ -75,10 +84,6 @@ impl LadderRow {
         }
         if self.len > 0 {
             let _ = write!(s, " len={}", self.len);
-        }
-        if !self.l7.is_empty() {
-            s.push_str(" · ");
-            s.push_str(&self.l7);
         }
         s
     }
@@ -175,7 +180,7 @@ impl Ladder {
         let width = width.max(60);
         // time(9) frame(5) space | arrow | space note(13)
         const PREFIX: usize = 16;
-        const NOTE: usize = 14;
+        const NOTE: usize = 15;
         let span = width - PREFIX - NOTE - 2;
         let start = self.start.unwrap_or_default();
         writeln!(
@@ -196,6 +201,7 @@ impl Ladder {
         )?;
         let bar = format!("{}│{}│", " ".repeat(PREFIX), " ".repeat(span));
         let mut last_state: Option<(TcpState, TcpState)> = None;
+        let mut last_teardown: Option<u8> = None;
         if let Some(first) = self.rows.first() {
             if first.state.is_some() && first.step == Some(Step::Handshake(1)) {
                 // Nothing listens when the SYN is refused.
@@ -213,19 +219,39 @@ impl Ladder {
         for item in items(&self.rows, full) {
             match item {
                 Item::Packet(r) => {
-                    let label = truncate(&r.label(), span - 5);
+                    // An application label that does not fit goes on its own line below.
+                    let full_label = r.label();
+                    let (label, below) =
+                        if full_label.chars().count() > span - 5 && !r.l7.is_empty() {
+                            (truncate(&r.numbers(), span - 5), Some(&r.l7))
+                        } else {
+                            (truncate(&full_label, span - 5), None)
+                        };
                     let fill = span - 4 - label.chars().count();
                     let arrow = match r.dir {
                         Direction::ToServer => format!("──{label} {}▶", "─".repeat(fill)),
                         Direction::ToClient => format!("◀─ {label} {}", "─".repeat(fill)),
                     };
+                    let mut note = r.side_note();
+                    if let Some(Step::Teardown(n)) = r.step {
+                        // The flow numbers a FIN+ACK that also acks the peer's FIN as step 3.
+                        if n == 3 && last_teardown == Some(1) {
+                            note = "teardown 2+3/4".to_string();
+                        }
+                        last_teardown = Some(n);
+                    }
                     let line = format!(
                         "{:>9} {:>5} │{arrow}│ {}",
                         secs(&r.ts, &start),
                         r.frame,
-                        truncate(&r.side_note(), NOTE - 1)
+                        truncate(&note, NOTE - 1)
                     );
                     writeln!(w, "{}", line.trim_end())?;
+                    if let Some(l7) = below {
+                        let text = truncate(l7, span - 4);
+                        let pad = span.saturating_sub(text.chars().count() + 2);
+                        writeln!(w, "{}│  {text}{}│", " ".repeat(PREFIX), " ".repeat(pad))?;
+                    }
                     if let Some(st) = r.state {
                         if Some(st) != last_state {
                             self.state_line(w, st, last_state, span)?;
@@ -349,6 +375,7 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
     }
     let mut y = top;
     let mut last: Option<(TcpState, TcpState)> = None;
+    let mut last_teardown: Option<u8> = None;
     for it in &items {
         y += ROW;
         let state = match it {
@@ -381,7 +408,13 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
                     y - 4,
                     xml(&truncate(&r.label(), 70))
                 )?;
-                let note = r.side_note();
+                let mut note = r.side_note();
+                if let Some(Step::Teardown(n)) = r.step {
+                    if n == 3 && last_teardown == Some(1) {
+                        note = "teardown 2+3/4".to_string();
+                    }
+                    last_teardown = Some(n);
+                }
                 if !note.is_empty() {
                     writeln!(
                         w,
@@ -576,6 +609,18 @@ impl<W: Write> Sink for LadderSink<W> {
             ),
             _ => ("?".to_string(), None, None, packet.payload.len() as u32),
         };
+        let mut state = flow.state;
+        if flow.step == Some(Step::Refused) {
+            // Nothing listened after all: the server side was CLOSED before the RST too.
+            for r in self.ladder.rows.iter_mut() {
+                if let Some((c, TcpState::Listen)) = r.state {
+                    r.state = Some((c, TcpState::Closed));
+                }
+            }
+            if let Some((c, TcpState::Listen)) = state {
+                state = Some((c, TcpState::Closed));
+            }
+        }
         let mut l7 = String::new();
         if let Some(line) = http_first_line(packet.payload) {
             crate::render::escape::escape_bytes(line, &mut l7);
@@ -589,7 +634,7 @@ impl<W: Write> Sink for LadderSink<W> {
             ack,
             len,
             step: flow.step,
-            state: flow.state,
+            state,
             analysis: flow.analysis,
             l7,
         });
@@ -694,5 +739,69 @@ mod tests {
         assert!(svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("marker-end").count(), 22);
         assert!(svg.contains("GET /missing"));
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    fn row(frame: u64, dir: Direction, len: u32) -> LadderRow {
+        LadderRow {
+            frame,
+            ts: Timestamp {
+                secs: 1,
+                nanos: frame as u32 * 1000,
+                precision: 6,
+            },
+            dir,
+            flags: "ACK".into(),
+            seq: Some(1),
+            ack: Some(1),
+            len,
+            step: None,
+            state: Some((TcpState::Established, TcpState::Established)),
+            analysis: AnalysisFlags::default(),
+            l7: String::new(),
+        }
+    }
+
+    #[test]
+    fn plain_runs_fold_unless_full() {
+        let mut rows = Vec::new();
+        for f in 1..=6 {
+            let dir = if f % 3 == 0 {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
+            rows.push(row(
+                f,
+                dir,
+                if dir == Direction::ToClient { 1448 } else { 0 },
+            ));
+        }
+        let ladder = Ladder {
+            client: "10.0.0.1:5000".into(),
+            server: "10.0.0.2:80".into(),
+            proto: "TCP".into(),
+            rows,
+            cut: 0,
+            start: Some(Timestamp {
+                secs: 1,
+                nanos: 0,
+                precision: 6,
+            }),
+        };
+        let mut out = Vec::new();
+        ladder.write_text(&mut out, false, 80).expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        // 4 segments of 1448 bytes to the client, 2 ACKs to the server.
+        assert!(text.contains("┆ … 6 segments: 2 →, 4 ← 5.8 KB"), "{text}");
+        assert!(text.contains("frames 1–6"));
+        let mut out = Vec::new();
+        ladder.write_text(&mut out, true, 80).expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert_eq!(text.matches(" │◀─ ACK").count(), 4);
     }
 }
