@@ -4,9 +4,11 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, FormatArg, OutputArgs, ReadArgs};
+use cli::{Cli, ColorArg, Command, FollowArgs, FormatArg, OutputArgs, ReadArgs};
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
-use layerscope::pipeline::{self, PipelineConfig, RunEnd, Sink};
+use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
+use layerscope::render::follow::FollowTap;
+use layerscope::render::ColorChoice;
 use layerscope::render::{ConnFilter, JsonSink, TableSink};
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Read(args) => read(args),
+        Command::Follow(args) => follow(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "layerscope", &mut io::stdout());
@@ -79,15 +82,72 @@ fn io_message(e: &io::Error) -> String {
     }
 }
 
-fn read(args: ReadArgs) -> Result<u8, Failure> {
-    let name = args.file.display().to_string();
-    if args.file.is_dir() {
+fn open_file(path: &std::path::Path) -> Result<FileSource, Failure> {
+    let name = path.display().to_string();
+    if path.is_dir() {
         return Err(Failure {
             code: 1,
             message: format!("{name}: is a directory, not a capture file"),
         });
     }
-    let mut source = FileSource::open(&args.file).map_err(|e| open_failure(&name, e))?;
+    FileSource::open(path).map_err(|e| open_failure(&name, e))
+}
+
+fn follow(args: FollowArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    let mut source = open_file(&args.file)?;
+    if let Some(dir) = &args.raw {
+        std::fs::create_dir_all(dir).map_err(|e| Failure {
+            code: 1,
+            message: format!("{}: {}", dir.display(), io_message(&e)),
+        })?;
+    }
+    let color = match args.color {
+        ColorArg::Auto => ColorChoice::Auto,
+        ColorArg::Always => ColorChoice::Always,
+        ColorArg::Never => ColorChoice::Never,
+    }
+    .enabled(io::stdout().is_terminal());
+    let out = io::BufWriter::new(io::stdout());
+    let (tap, report) = FollowTap::new(args.conn, out, color, args.raw.clone());
+    let mut pipeline = Pipeline::new(args.limits.pipeline_config());
+    pipeline.set_tap(Box::new(tap));
+    let end = pipeline::run_pipeline(&mut source, &mut pipeline, &mut DiscardSink);
+    drop(pipeline.take_tap());
+    let end = end.map_err(|e| Failure {
+        code: 1,
+        message: format!("{e}"),
+    })?;
+    let report = report.borrow();
+    if let Some(e) = &report.error {
+        if !is_broken_pipe(e) {
+            return Err(Failure {
+                code: 1,
+                message: format!("writing output: {e}"),
+            });
+        }
+    }
+    if let RunEnd::Failed(_, e) = end {
+        return Err(Failure {
+            code: 2,
+            message: format!("{name}: {e}"),
+        });
+    }
+    if !report.seen {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{name}: connection {} carried no stream data (see `layerscope read {name} --view conns` for the ids)",
+                args.conn
+            ),
+        });
+    }
+    Ok(0)
+}
+
+fn read(args: ReadArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    let mut source = open_file(&args.file)?;
     let config = args.limits.pipeline_config();
     run_source(&name, &mut source, config, &args.output)
 }

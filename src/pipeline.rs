@@ -3,7 +3,9 @@
 use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker};
 use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation};
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
-use crate::flow::{ConnSummary, FlowConfig, FlowTracker, PacketFlow};
+use crate::flow::{
+    ConnId, ConnSummary, Direction, FlowConfig, FlowTracker, PacketFlow, SegmentCtx, StreamSink,
+};
 use std::io;
 
 /// Receives the pipeline's results in order. Implemented by the renderers.
@@ -59,7 +61,53 @@ pub struct Pipeline {
     ended: Vec<ConnSummary>,
     summary: RunSummary,
     last_expire: Option<Timestamp>,
+    prev_ts: Option<Timestamp>,
+    /// Also receives the reassembled streams (e.g. `follow`).
+    tap: Option<Box<dyn StreamSink>>,
 }
+
+/// Hands stream bytes to the app stage and to an optional tap.
+struct Tee<'a> {
+    app: &'a mut AppTracker,
+    tap: Option<&'a mut (dyn StreamSink + 'static)>,
+}
+
+impl StreamSink for Tee<'_> {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.app.on_data(conn, dir, data, ctx);
+        if let Some(t) = self.tap.as_deref_mut() {
+            t.on_data(conn, dir, data, ctx);
+        }
+    }
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
+        self.app.on_gap(conn, dir, len, ctx);
+        if let Some(t) = self.tap.as_deref_mut() {
+            t.on_gap(conn, dir, len, ctx);
+        }
+    }
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.app.on_datagram(conn, dir, data, ctx);
+        if let Some(t) = self.tap.as_deref_mut() {
+            t.on_datagram(conn, dir, data, ctx);
+        }
+    }
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
+        self.app.on_fin(conn, dir, ctx);
+        if let Some(t) = self.tap.as_deref_mut() {
+            t.on_fin(conn, dir, ctx);
+        }
+    }
+    fn on_close(&mut self, conn: ConnId) {
+        self.app.on_close(conn);
+        if let Some(t) = self.tap.as_deref_mut() {
+            t.on_close(conn);
+        }
+    }
+}
+
+/// A jump of the capture clock larger than this (either way) between two frames is taken
+/// as a bogus timestamp, not as time passing.
+const MAX_CLOCK_STEP_NS: i128 = 3_600_000_000_000;
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Pipeline {
@@ -70,7 +118,30 @@ impl Pipeline {
             ended: Vec::new(),
             summary: RunSummary::default(),
             last_expire: None,
+            prev_ts: None,
+            tap: None,
         }
+    }
+
+    /// Also hands every reassembled stream chunk to `tap`.
+    pub fn set_tap(&mut self, tap: Box<dyn StreamSink>) {
+        self.tap = Some(tap);
+    }
+
+    /// Takes the tap back (to flush or inspect it after the run).
+    pub fn take_tap(&mut self) -> Option<Box<dyn StreamSink>> {
+        self.tap.take()
+    }
+
+    fn tee(&mut self) -> (&mut FlowTracker, Tee<'_>, &mut Vec<ConnSummary>) {
+        (
+            &mut self.flows,
+            Tee {
+                app: &mut self.app,
+                tap: self.tap.as_deref_mut(),
+            },
+            &mut self.ended,
+        )
     }
 
     /// Runs one frame through every stage and hands the results to `sink`.
@@ -80,14 +151,24 @@ impl Pipeline {
             self.summary.first_ts = Some(frame.ts);
         }
         self.summary.last_ts = Some(frame.ts);
-        // Idle expiry, at most once per second of capture time.
-        let due = match self.last_expire {
-            None => true,
-            Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
-        };
+        // Idle expiry, at most once per second of capture time. A frame without a
+        // timestamp (pcapng simple packet block) or whose clock jumps by more than an hour
+        // from the previous frame (a bogus timestamp, as in some real files) does not drive
+        // expiry: one bad clock value must not end every open connection.
+        let plausible = frame.ts.precision > 0
+            && self
+                .prev_ts
+                .is_none_or(|p| frame.ts.nanos_since(&p).abs() <= MAX_CLOCK_STEP_NS);
+        self.prev_ts = Some(frame.ts);
+        let due = plausible
+            && match self.last_expire {
+                None => true,
+                Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
+            };
         if due {
             self.last_expire = Some(frame.ts);
-            self.flows.expire(frame.ts, &mut self.app, &mut self.ended);
+            let (flows, mut tee, ended) = self.tee();
+            flows.expire(frame.ts, &mut tee, ended);
             self.flush_ended(sink)?;
         }
         let mut packet = self.decoder.decode(frame);
@@ -95,16 +176,23 @@ impl Pipeline {
             self.summary.decode_issues += 1;
         }
         self.app.set_frame_ports(frame.number, packet.ports());
-        let flow = self
-            .flows
-            .process(frame, &packet, &mut self.app, &mut self.ended);
+        let flow = {
+            let mut tee = Tee {
+                app: &mut self.app,
+                tap: self.tap.as_deref_mut(),
+            };
+            self.flows
+                .process(frame, &packet, &mut tee, &mut self.ended)
+        };
         if let Some(name) = self.app.layer_of_frame(frame.number) {
             packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
         }
-        sink.packet(frame, &packet, &flow)?;
+        // Events first: a renderer can then show an application summary on the row of
+        // the packet that completed it.
         for event in self.app.drain_events() {
             sink.app_event(&event)?;
         }
+        sink.packet(frame, &packet, &flow)?;
         if !self.ended.is_empty() {
             self.flush_ended(sink)?;
         }
@@ -130,7 +218,10 @@ impl Pipeline {
         truncated: Option<Truncation>,
         error: Option<String>,
     ) -> io::Result<RunSummary> {
-        self.flows.finish(&mut self.app, &mut self.ended);
+        {
+            let (flows, mut tee, ended) = self.tee();
+            flows.finish(&mut tee, ended);
+        }
         self.flush_ended(sink)?;
         let flow_stats = self.flows.stats();
         let dec = self.decoder.stats();
@@ -159,7 +250,15 @@ pub fn run(
     config: PipelineConfig,
     sink: &mut dyn Sink,
 ) -> io::Result<RunEnd> {
-    let mut pipeline = Pipeline::new(config);
+    run_pipeline(source, &mut Pipeline::new(config), sink)
+}
+
+/// Reads `source` to the end through `pipeline` into `sink`.
+pub fn run_pipeline(
+    source: &mut dyn FrameSource,
+    pipeline: &mut Pipeline,
+    sink: &mut dyn Sink,
+) -> io::Result<RunEnd> {
     let mut failure = None;
     loop {
         match source.next_frame() {
@@ -201,5 +300,28 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     }
     fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
         (**self).finish(summary)
+    }
+}
+
+/// A sink that discards everything (when only a stream tap is wanted).
+pub struct DiscardSink;
+
+impl Sink for DiscardSink {
+    fn packet(
+        &mut self,
+        _: &RawFrame<'_>,
+        _: &DecodedPacket<'_>,
+        _: &PacketFlow,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+    fn app_event(&mut self, _: &AppEvent) -> io::Result<()> {
+        Ok(())
+    }
+    fn conn_end(&mut self, _: &ConnSummary, _: &AppConnStats) -> io::Result<()> {
+        Ok(())
+    }
+    fn finish(&mut self, _: &RunSummary) -> io::Result<()> {
+        Ok(())
     }
 }

@@ -5,5 +5,6 @@ mod integration {
     pub mod cli;
     pub mod own_captures;
     pub mod shared_oracle;
+    pub mod snapshots;
     pub mod support;
 }

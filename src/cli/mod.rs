@@ -46,6 +46,12 @@ pub enum Command {
     /// Read a pcap or pcapng file (`-` for stdin) and show its connections and layers.
     #[command(after_help = EXAMPLES)]
     Read(ReadArgs),
+    /// Print one connection's reassembled conversation, both directions in stream order,
+    /// wire bytes escaped, gaps and FINs marked.
+    #[command(
+        after_help = "Example:\n  layerscope follow captures/http11-keepalive.pcap --conn 0\n  layerscope follow trace.pcap --conn 3 --raw /tmp/conn3   # also write each direction's bytes"
+    )]
+    Follow(FollowArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(
         after_help = "Install, e.g. for bash:\n  layerscope completions bash > ~/.local/share/bash-completion/completions/layerscope"
@@ -152,8 +158,9 @@ pub struct LimitArgs {
     /// Seconds of capture time after which an incomplete IP datagram is dropped.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub fragment_timeout: u64,
-    /// Seconds of capture time after which an idle UDP flow ends.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    /// Seconds of capture time after which an idle UDP flow ends (tshark never splits a
+    /// UDP 5-tuple; Zeek uses 60).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub udp_timeout: u64,
 }
 
@@ -163,6 +170,24 @@ pub struct ReadArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct FollowArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: PathBuf,
+    /// The connection to follow (its id in `layerscope read`).
+    #[arg(long = "conn", value_name = "ID")]
+    pub conn: u64,
+    /// Also write each direction's raw bytes to DIR/conn-ID-client-to-server.bin and
+    /// DIR/conn-ID-server-to-client.bin.
+    #[arg(long, value_name = "DIR")]
+    pub raw: Option<PathBuf>,
+    /// When to colour the two directions (client red, server blue, like Wireshark).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -79,6 +79,8 @@ struct Frame<'a> {
     data: &'a [u8],
     /// The snaplen cut the frame (caplen < length on the wire).
     cut: bool,
+    /// Length on the wire.
+    wire_len: usize,
 }
 
 impl<'a> Frame<'a> {
@@ -148,6 +150,7 @@ impl Decoder {
         let fr = Frame {
             data,
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
+            wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
         let mut out = DecodedPacket {
             layers: Default::default(),
@@ -197,14 +200,16 @@ impl Decoder {
                 let origin = Frame {
                     data: buf,
                     cut: false,
+                    wire_len: buf.len(),
                 };
                 out.issue = Some(map_stop_err(origin, &e, layer, 0, 0, c.ip_name));
             }
         }
-        if let Some(issue) = &out.issue {
+        if let Some(issue) = out.issue.clone() {
             self.stats.decode_issues += 1;
             if !out.reassembled {
-                push_partial_layer(issue.clone(), &mut out);
+                partial_tcp(data, frame.orig_len, &issue, &mut out);
+                push_partial_layer(issue, &mut out);
             }
         }
         out
@@ -547,7 +552,10 @@ impl Decoder {
         }
         if !bogus_len {
             if let Some(t) = &lax.transport {
-                fill_transport(t, fr.data, ip_end, out);
+                // Like tshark's tcp.len: the IP length, but never past the end of the frame
+                // on the wire (a header claiming more than was sent).
+                let wire_end = ip_end.min(fr.wire_len.max(fr.data.len()));
+                fill_transport(t, fr.data, wire_end, out);
             }
         }
         completed
@@ -638,6 +646,53 @@ fn skip_mpls(
         }
     }
     None
+}
+
+/// A TCP header cut inside its options still has its fixed 20 bytes: ports, numbers,
+/// flags and window are facts (tshark shows them), the options are read as far as they go,
+/// and `payload_len` comes from the IP length. The issue stays.
+fn partial_tcp(data: &[u8], orig_len: u32, issue: &DecodeIssue, out: &mut DecodedPacket<'_>) {
+    if issue.layer != "tcp" || out.transport.is_some() {
+        return;
+    }
+    let IssueKind::TooShort { .. } = issue.kind else {
+        return;
+    };
+    let off = issue.offset as usize;
+    let Some(h) = data.get(off..).filter(|h| h.len() >= 20) else {
+        return;
+    };
+    let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+    let be32 = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let header_len = usize::from(h[12] >> 4) * 4;
+    if header_len < 20 {
+        return;
+    }
+    let opts = &h[20..header_len.min(h.len())];
+    let ip_end = match &out.net {
+        Some(net) => {
+            let ip_off = out
+                .layers
+                .iter()
+                .rev()
+                .find(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+                .map(|l| l.offset as usize)
+                .unwrap_or(0);
+            (ip_off + net.total_len as usize).min(orig_len as usize)
+        }
+        None => orig_len as usize,
+    };
+    out.transport = Some(Transport::Tcp(TcpInfo {
+        src_port: be16(0),
+        dst_port: be16(2),
+        seq: be32(4),
+        ack: be32(8),
+        flags: TcpFlags((u16::from(h[12] & 1) << 8) | u16::from(h[13])),
+        window: be16(14),
+        header_len: u8::try_from(header_len).unwrap_or(u8::MAX),
+        options: parse_tcp_options(opts),
+        payload_len: u32_of(ip_end.saturating_sub(off + header_len)),
+    }));
 }
 
 /// A header cut short by the capture still shows as a layer over the bytes that were

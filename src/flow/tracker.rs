@@ -519,7 +519,20 @@ impl FlowTracker {
         let now_ns = ts_ns(frame.ts);
         let syn_only = tcp.flags.syn() && !tcp.flags.ack();
         let mut reused = false;
+        // tshark also flags a SYN-ACK whose seq differs from the base already set for its
+        // direction (e.g. after a RST from that side) as reused ports, without a new stream.
+        let mut synack_reused = false;
         let existing = match self.table.find(&key) {
+            Some(idx) if tcp.flags.syn() && tcp.flags.ack() => {
+                synack_reused = self.table.get(idx).is_some_and(|c| {
+                    let dir = c.dir_of(src);
+                    c.tcp.as_ref().is_some_and(|t| {
+                        let side = &t.sides[dir.index()];
+                        side.base_set && side.base != tcp.seq
+                    })
+                });
+                Some(idx)
+            }
             Some(idx) if syn_only => {
                 let is_reuse = self.table.get(idx).is_some_and(|c| {
                     let dir = c.dir_of(src);
@@ -572,6 +585,13 @@ impl FlowTracker {
         };
         let mut flow = on_tcp(conn, src, tcp, data, frame, &mut sh);
         flow.new_conn = new_conn;
+        if synack_reused {
+            flow.analysis.set(AnalysisFlags::REUSED_PORTS);
+            append_note(
+                &mut flow.note,
+                "reused ports: SYN-ACK with a new initial sequence number on this 4-tuple",
+            );
+        }
         if reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
             append_note(

@@ -391,7 +391,7 @@ impl Default for FlowConfig {
             max_flows: 100_000,
             max_reassembly_per_flow: 1 << 20,
             max_reassembly_total: 64 << 20,
-            udp_idle_ns: 60_000_000_000,
+            udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
         }

@@ -94,10 +94,19 @@ struct ConnRow {
 }
 
 impl ConnRow {
+    /// Handshake, teardown, RST and flagged rows: always kept (up to a hard cap).
+    fn important(&self) -> bool {
+        self.step.is_some() || !self.analysis.is_empty()
+    }
+    /// Rows with an application summary: kept while the block has room.
     fn annotated(&self) -> bool {
-        self.step.is_some() || !self.analysis.is_empty() || !self.l7.is_empty()
+        self.important() || !self.l7.is_empty()
     }
 }
+
+/// Handshake/teardown/flagged rows of one block are kept up to this many times
+/// `rows_per_conn` (a bound on memory for connections with thousands of flagged packets).
+const IMPORTANT_ROWS_FACTOR: usize = 10;
 
 /// Rows of one open connection, bounded by `rows_per_conn`.
 #[derive(Default)]
@@ -119,7 +128,10 @@ impl ConnRows {
             self.kept.push(row);
             return;
         }
-        if row.annotated() && self.kept.len() < limit {
+        let keep = (row.important()
+            && self.kept.len() < limit.saturating_mul(IMPORTANT_ROWS_FACTOR))
+            || (row.annotated() && self.kept.len() < limit);
+        if keep {
             self.pending_skip += self.tail.len() as u64;
             self.tail.clear();
             row.skipped_before = self.pending_skip;
@@ -166,6 +178,7 @@ pub struct TableSink<W: Write> {
     warnings: Vec<String>,
     header_done: bool,
     scratch: String,
+    pending_l7: Vec<(u64, String)>,
 }
 
 const PAGE: usize = 1000;
@@ -184,6 +197,7 @@ impl<W: Write> TableSink<W> {
             warnings: Vec::new(),
             header_done: false,
             scratch: String::with_capacity(256),
+            pending_l7: Vec::new(),
         }
     }
 
@@ -316,6 +330,10 @@ impl<W: Write> TableSink<W> {
             }
         };
         info(packet, rel, &mut line);
+        if let Some(l7) = self.take_pending_l7(frame.number) {
+            line.push_str(" · ");
+            line.push_str(&l7);
+        }
         if !flow.analysis.is_empty() {
             line.push_str(" [");
             for (i, n) in flow.analysis.names().enumerate() {
@@ -371,9 +389,11 @@ impl<W: Write> TableSink<W> {
             Some(Transport::Tcp(t)) => t.payload_len,
             _ => packet.payload.len() as u32,
         };
-        let mut l7 = String::new();
-        if let Some(line) = crate::render::text::http_first_line(packet.payload) {
-            crate::render::escape::escape_bytes(line, &mut l7);
+        let mut l7 = self.take_pending_l7(frame.number).unwrap_or_default();
+        if l7.is_empty() {
+            if let Some(line) = crate::render::text::http_first_line(packet.payload) {
+                crate::render::escape::escape_bytes(line, &mut l7);
+            }
         }
         let row = ConnRow {
             frame: frame.number,
@@ -422,7 +442,15 @@ impl<W: Write> TableSink<W> {
             if r.skipped_before > 0 {
                 t.add_row(vec![
                     Cell::new(""),
-                    Cell::new(format!("… {} packets …", group(r.skipped_before))),
+                    Cell::new(format!(
+                        "… {} {} …",
+                        group(r.skipped_before),
+                        if r.skipped_before == 1 {
+                            "packet"
+                        } else {
+                            "packets"
+                        }
+                    )),
                 ]);
             }
             let marker = match r.step {
@@ -555,6 +583,36 @@ impl<W: Write> TableSink<W> {
             let _ = write!(h, " · {} cut by the reassembly cap", human_bytes(cut));
         }
         h
+    }
+
+    /// Puts an application summary on the row of `frame`: at once when the row is kept,
+    /// else when the row is made (events can arrive just before their packet).
+    fn attach_l7(&mut self, conn: ConnId, frame: u64, text: String) {
+        if self.opts.view == View::Connections {
+            if let Some(r) = self
+                .open
+                .get_mut(&conn)
+                .and_then(|rows| rows.row_mut(frame))
+            {
+                r.l7 = text;
+                return;
+            }
+        }
+        if self.pending_l7.len() >= 64 {
+            self.pending_l7.remove(0);
+        }
+        self.pending_l7.push((frame, text));
+    }
+
+    /// The application summary waiting for `frame`, if any; older ones are dropped.
+    fn take_pending_l7(&mut self, frame: u64) -> Option<String> {
+        let found = self
+            .pending_l7
+            .iter()
+            .position(|(f, _)| *f == frame)
+            .map(|i| self.pending_l7.swap_remove(i).1);
+        self.pending_l7.retain(|(f, _)| *f > frame);
+        found
     }
 
     fn flush_conns_page(&mut self) -> io::Result<()> {
@@ -750,6 +808,31 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// tshark-like: "Standard query 0x7540 A www.example.test", "Standard query response
+/// 0x7540 A www.example.test → 192.0.2.10", "… No such name (NXDOMAIN)".
+fn dns_summary(d: &DnsMessage) -> String {
+    let mut s = format!(
+        "DNS {} 0x{:04x} {} {}",
+        if d.response { "response" } else { "query" },
+        d.id,
+        d.qtype,
+        escape_str(&d.qname)
+    );
+    if d.response {
+        if d.rcode != "NOERROR" {
+            let _ = write!(s, " {}", d.rcode);
+        }
+        if !d.answers.is_empty() {
+            let answers: Vec<String> = d.answers.iter().map(|a| escape_str(a)).collect();
+            let _ = write!(s, " → {}", answers.join(", "));
+        }
+        if let Some(l) = d.latency_ms {
+            let _ = write!(s, " · {l:.1} ms");
+        }
+    }
+    s
+}
+
 fn http_summary(h: &HttpTransaction, response: bool) -> String {
     if response {
         let mut s = format!(
@@ -805,39 +888,16 @@ impl<W: Write> Sink for TableSink<W> {
                     self.flush_dns_page()?;
                 }
             }
-            (View::Connections, AppEvent::Http(h)) => {
-                if let Some(rows) = self.open.get_mut(&h.conn) {
-                    if let Some(f) = h.request_frame {
-                        if let Some(r) = rows.row_mut(f) {
-                            r.l7 = http_summary(h, false);
-                        }
-                    }
-                    if let Some(f) = h.response_frame {
-                        if let Some(r) = rows.row_mut(f) {
-                            r.l7 = http_summary(h, true);
-                        }
-                    }
+            (View::Connections | View::Packets, AppEvent::Http(h)) => {
+                if let Some(f) = h.request_frame {
+                    self.attach_l7(h.conn, f, http_summary(h, false));
+                }
+                if let Some(f) = h.response_frame {
+                    self.attach_l7(h.conn, f, http_summary(h, true));
                 }
             }
-            (View::Connections, AppEvent::Dns(d)) => {
-                if let Some(rows) = self.open.get_mut(&d.conn) {
-                    if let Some(r) = rows.row_mut(d.frame) {
-                        r.l7 = if d.response {
-                            format!(
-                                "DNS response {} {} → {}",
-                                d.rcode,
-                                escape_str(&d.qname),
-                                d.answers
-                                    .iter()
-                                    .map(|a| escape_str(a))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        } else {
-                            format!("DNS query {} {}", d.qtype, escape_str(&d.qname))
-                        };
-                    }
-                }
+            (View::Connections | View::Packets, AppEvent::Dns(d)) => {
+                self.attach_l7(d.conn, d.frame, dns_summary(d));
             }
             _ => {}
         }
@@ -874,10 +934,13 @@ impl<W: Write> Sink for TableSink<W> {
             (Some(a), Some(b)) => b.nanos_since(&a).max(0) as f64 / 1e9,
             _ => 0.0,
         };
+        let plural = |n: u64, one: &str, many: &str| {
+            format!("{} {}", group(n), if n == 1 { one } else { many })
+        };
         let mut line = format!(
-            "{} frames · {} connections · {:.3} s",
-            group(s.frames),
-            group(s.conns),
+            "{} · {} · {:.3} s",
+            plural(s.frames, "frame", "frames"),
+            plural(s.conns, "connection", "connections"),
             dur
         );
         if s.decode_issues > 0 {

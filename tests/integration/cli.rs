@@ -92,3 +92,108 @@ fn json_lines_are_valid_and_end_with_summary() {
         }
     }
 }
+
+#[test]
+fn follow_prints_both_directions_and_writes_raw_bytes() {
+    let dir = std::env::temp_dir().join(format!("layerscope-follow-{}", std::process::id()));
+    let out = layerscope()
+        .arg("follow")
+        .arg(project_dir().join("captures/http11-keepalive.pcap"))
+        .args(["--conn", "0", "--color", "never", "--raw"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("── client → server (frame 4) ──\nGET /a HTTP/1.1\\r\\n\n"),
+        "{text}"
+    );
+    assert!(text.contains("── server → client (frame 6) ──\nHTTP/1.1 200 OK\\r\\n\n"));
+    assert!(text.contains("[FIN: the client has no more to send (frame 20)]"));
+    assert!(text
+        .ends_with("── end of conn 0: 243 bytes client → server, 3239 bytes server → client ──\n"));
+    // Byte counts are the relative seq of each FIN minus 1 (tshark: client FIN seq 244,
+    // server FIN seq 3240).
+    let up = std::fs::read(dir.join("conn-0-client-to-server.bin")).unwrap();
+    let down = std::fs::read(dir.join("conn-0-server-to-client.bin")).unwrap();
+    assert_eq!((up.len(), down.len()), (243, 3239));
+    assert!(up.starts_with(b"GET /a HTTP/1.1\r\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn read_from_stdin() {
+    let bytes = std::fs::read(project_dir().join("captures/refused.pcap")).unwrap();
+    let out = layerscope()
+        .args(["read", "-", "--format", "json"])
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"step\":\"refused (RST)\""), "{text}");
+    assert!(text.contains("\"conn_state\":\"REJ\""));
+}
+
+#[test]
+fn file_cut_inside_a_packet_shows_what_came_before_and_warns() {
+    let mut bytes = std::fs::read(project_dir().join("captures/http11-keepalive.pcap")).unwrap();
+    bytes.truncate(bytes.len() - 30); // inside frame 22 (66 bytes + 16-byte record header)
+    let out = layerscope()
+        .args(["read", "-", "--format", "json"])
+        .write_stdin(bytes)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning") && err.contains("after packet 21"),
+        "{err}"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["truncated"], true);
+    assert_eq!(last["frames"], 21);
+}
+
+#[test]
+fn closed_pipe_exits_0_quietly() {
+    use std::io::Read;
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("layerscope"))
+        .arg("read")
+        .arg(project_dir().join("captures/http11-keepalive.pcap"))
+        .args(["--view", "packets", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn completions_and_man_page_generate() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = layerscope().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("layerscope"));
+    }
+    let out = layerscope().arg("man").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(".ie"));
+}

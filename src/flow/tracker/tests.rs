@@ -512,8 +512,8 @@ fn udp_dns_roles() {
             "dgram 1 to_client 6 f3"
         ]
     );
-    // Idle beyond 60 s: both end.
-    h.advance_secs(59.0);
+    // Idle beyond the UDP timeout (600 s): both end.
+    h.advance_secs(599.0);
     h.expire();
     assert!(h.ended.is_empty());
     h.advance_secs(2.0);

@@ -1,0 +1,226 @@
+//! `follow`: one connection's reassembled conversation, both directions interleaved in
+//! stream order, wire bytes escaped, gaps and FINs marked; optionally each direction's raw
+//! bytes written to a file.
+
+use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
+use crate::render::escape::escape_bytes;
+use crate::render::style::RESET;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// What a follow run saw, shared with the caller.
+#[derive(Debug, Default)]
+pub struct FollowReport {
+    pub seen: bool,
+    pub bytes: [u64; 2],
+    pub gaps: [u64; 2],
+    /// The first write error (a closed pipe ends the output quietly).
+    pub error: Option<io::Error>,
+}
+
+/// A [`StreamSink`] tap that prints one connection's streams.
+pub struct FollowTap<W: Write> {
+    conn: ConnId,
+    out: W,
+    color: bool,
+    raw_dir: Option<PathBuf>,
+    raw: [Option<File>; 2],
+    last_dir: Option<Direction>,
+    at_line_start: bool,
+    report: Rc<RefCell<FollowReport>>,
+    scratch: String,
+}
+
+impl<W: Write> FollowTap<W> {
+    pub fn new(
+        conn: ConnId,
+        out: W,
+        color: bool,
+        raw_dir: Option<PathBuf>,
+    ) -> (FollowTap<W>, Rc<RefCell<FollowReport>>) {
+        let report = Rc::new(RefCell::new(FollowReport::default()));
+        (
+            FollowTap {
+                conn,
+                out,
+                color,
+                raw_dir,
+                raw: [None, None],
+                last_dir: None,
+                at_line_start: true,
+                report: report.clone(),
+                scratch: String::new(),
+            },
+            report,
+        )
+    }
+
+    fn write(&mut self, f: impl FnOnce(&mut W, bool) -> io::Result<()>) {
+        if self.report.borrow().error.is_some() {
+            return;
+        }
+        if let Err(e) = f(&mut self.out, self.color) {
+            self.report.borrow_mut().error = Some(e);
+        }
+    }
+
+    fn marker(&mut self, dir: Direction, ctx: SegmentCtx) {
+        if self.last_dir == Some(dir) {
+            return;
+        }
+        self.last_dir = Some(dir);
+        let newline = !self.at_line_start;
+        self.at_line_start = true;
+        let label = match dir {
+            Direction::ToServer => "client → server",
+            Direction::ToClient => "server → client",
+        };
+        let frame = ctx.frame;
+        self.write(|w, color| {
+            if newline {
+                writeln!(w)?;
+            }
+            if color {
+                writeln!(w, "\x1b[1m── {label} (frame {frame}) ──{RESET}")
+            } else {
+                writeln!(w, "── {label} (frame {frame}) ──")
+            }
+        });
+    }
+
+    fn raw_file(&mut self, dir: Direction) -> Option<&mut File> {
+        let dir_path = self.raw_dir.clone()?;
+        let i = dir.index();
+        if self.raw[i].is_none() {
+            let name = match dir {
+                Direction::ToServer => format!("conn-{}-client-to-server.bin", self.conn),
+                Direction::ToClient => format!("conn-{}-server-to-client.bin", self.conn),
+            };
+            match File::create(dir_path.join(name)) {
+                Ok(f) => self.raw[i] = Some(f),
+                Err(e) => {
+                    self.report.borrow_mut().error.get_or_insert(e);
+                    self.raw_dir = None;
+                    return None;
+                }
+            }
+        }
+        self.raw[i].as_mut()
+    }
+
+    fn data(&mut self, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        {
+            let mut r = self.report.borrow_mut();
+            r.seen = true;
+            r.bytes[dir.index()] += data.len() as u64;
+        }
+        if let Some(f) = self.raw_file(dir) {
+            if let Err(e) = f.write_all(data) {
+                self.report.borrow_mut().error.get_or_insert(e);
+            }
+        }
+        self.marker(dir, ctx);
+        // Escape line by line, keeping real line breaks readable.
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        for line in data.split_inclusive(|&b| b == b'\n') {
+            let (body, nl) = match line.split_last() {
+                Some((b'\n', rest)) => (rest, true),
+                _ => (line, false),
+            };
+            escape_bytes(body, &mut text);
+            if nl {
+                text.push_str("\\n\n");
+            }
+        }
+        self.at_line_start = text.ends_with('\n');
+        let ansi = match dir {
+            Direction::ToServer => "\x1b[31m",
+            Direction::ToClient => "\x1b[34m",
+        };
+        self.write(|w, color| {
+            if color {
+                write!(w, "{ansi}{text}{RESET}")
+            } else {
+                w.write_all(text.as_bytes())
+            }
+        });
+        self.scratch = text;
+    }
+
+    fn note(&mut self, dir: Direction, ctx: SegmentCtx, what: &str) {
+        self.marker(dir, ctx);
+        let newline = !self.at_line_start;
+        self.at_line_start = true;
+        self.write(|w, _| {
+            if newline {
+                writeln!(w)?;
+            }
+            writeln!(w, "[{what}]")
+        });
+    }
+}
+
+impl<W: Write> StreamSink for FollowTap<W> {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        if conn == self.conn {
+            self.data(dir, data, ctx);
+        }
+    }
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
+        if conn == self.conn {
+            self.report.borrow_mut().gaps[dir.index()] += len;
+            self.note(dir, ctx, &format!("… {len} bytes not captured …"));
+        }
+    }
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        if conn == self.conn {
+            self.data(dir, data, ctx);
+            self.note(dir, ctx, &format!("end of datagram, frame {}", ctx.frame));
+        }
+    }
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
+        if conn == self.conn {
+            let who = match dir {
+                Direction::ToServer => "the client",
+                Direction::ToClient => "the server",
+            };
+            self.note(
+                dir,
+                ctx,
+                &format!("FIN: {who} has no more to send (frame {})", ctx.frame),
+            );
+        }
+    }
+    fn on_close(&mut self, conn: ConnId) {
+        if conn == self.conn {
+            let (b, g) = {
+                let r = self.report.borrow();
+                (r.bytes, r.gaps)
+            };
+            let newline = !self.at_line_start;
+            self.at_line_start = true;
+            self.write(|w, _| {
+                if newline {
+                    writeln!(w)?;
+                }
+                writeln!(
+                    w,
+                    "── end of conn {}: {} bytes client → server, {} bytes server → client{} ──",
+                    conn,
+                    b[0],
+                    b[1],
+                    if g[0] + g[1] > 0 {
+                        format!(", {} bytes not captured", g[0] + g[1])
+                    } else {
+                        String::new()
+                    }
+                )?;
+                w.flush()
+            });
+        }
+    }
+}

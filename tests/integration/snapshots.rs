@@ -1,0 +1,57 @@
+//! Snapshot tests (insta) of the rendered tables, colour off, on the project's captures.
+//! Every number in them was checked against tshark's view of the same frames (see
+//! `own_captures.rs` for the hand-worked ones).
+
+use super::support::project_dir;
+use assert_cmd::Command;
+
+fn render(capture: &str, args: &[&str]) -> String {
+    let out = Command::cargo_bin("layerscope")
+        .unwrap()
+        .arg("read")
+        .arg(project_dir().join("captures").join(capture))
+        .args(["--color", "never", "--width", "200"])
+        .args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'), "colour escape with --color never");
+    text
+}
+
+#[test]
+fn packets_table_http11_keepalive() {
+    insta::assert_snapshot!(render("http11-keepalive.pcap", &["--view", "packets"]));
+}
+
+#[test]
+fn packets_table_dns_udp() {
+    insta::assert_snapshot!(render("dns-udp.pcap", &["--view", "packets"]));
+}
+
+#[test]
+fn connection_tables_http11_keepalive() {
+    insta::assert_snapshot!(render("http11-keepalive.pcap", &[]));
+}
+
+#[test]
+fn connection_tables_http10_close() {
+    insta::assert_snapshot!(render("http10-close.pcap", &[]));
+}
+
+#[test]
+fn connection_table_refused() {
+    insta::assert_snapshot!(render("refused.pcap", &[]));
+}
+
+#[test]
+fn conns_view_http10_close() {
+    insta::assert_snapshot!(render("http10-close.pcap", &["--view", "conns"]));
+}
+
+#[test]
+fn elided_rows_keep_handshake_and_teardown() {
+    insta::assert_snapshot!(render("http11-keepalive.pcap", &["--rows-per-conn", "8"]));
+}
