@@ -409,21 +409,37 @@ pub(crate) fn write_wrapped<W: Write>(
     let mut line = String::from(first);
     let mut col = first.chars().count();
     let mut empty = true;
+    let rest_w = rest.chars().count();
     for word in text.split(' ') {
         let n = word.chars().count();
         if !empty && col + 1 + n > width {
             writeln!(w, "{line}")?;
             line.clear();
             line.push_str(rest);
-            col = rest.chars().count();
+            col = rest_w;
             empty = true;
         }
         if !empty {
             line.push(' ');
             col += 1;
         }
-        line.push_str(word);
-        col += n;
+        // A word longer than a whole line (a URI, padding) is cut across lines.
+        let mut chars = word.chars();
+        loop {
+            let room = width.saturating_sub(col).max(1);
+            let piece: String = chars.by_ref().take(room).collect();
+            if piece.is_empty() {
+                break;
+            }
+            col += piece.chars().count();
+            line.push_str(&piece);
+            if col >= width && chars.as_str().chars().next().is_some() {
+                writeln!(w, "{line}")?;
+                line.clear();
+                line.push_str(rest);
+                col = rest_w;
+            }
+        }
         empty = false;
     }
     writeln!(w, "{line}")
@@ -764,7 +780,10 @@ fn render_fields(
     if let Some(issue) = &packet.issue {
         let mut s = String::new();
         escape_bytes(issue.to_string().as_bytes(), &mut s);
-        let _ = writeln!(out, "  ⚠ decoding stopped: {s}");
+        let mut v = Vec::new();
+        let text = format!("decoding stopped: {s}");
+        let _ = write_wrapped(&mut v, &text, "  ⚠ ", "    ", out.width);
+        out.push_str(&String::from_utf8_lossy(&v));
     }
     out.push('\n');
 }
@@ -1763,6 +1782,16 @@ mod tests {
         assert!(out.contains("0000  45 00 00 28 00 00"));
         let notes = render_notes(&frame, &packet, &PacketFlow::default(), ConnCtx::default());
         assert!(notes.iter().any(|n| n.contains("Only 6 of 60 bytes")));
+    }
+
+    #[test]
+    fn long_words_are_cut_across_lines() {
+        let mut v = Vec::new();
+        write_wrapped(&mut v, "uri /abcdefghijklmnop end", "> ", "  ", 10).expect("writes");
+        assert_eq!(
+            String::from_utf8(v).expect("utf-8"),
+            "> uri\n  /abcdefg\n  hijklmno\n  p end\n"
+        );
     }
 
     #[test]

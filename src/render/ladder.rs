@@ -170,8 +170,18 @@ fn fold_label(run: &[LadderRow]) -> String {
     s
 }
 
+/// Seconds since the connection's first packet, at most 9 characters.
 fn secs(ts: &Timestamp, start: &Timestamp) -> String {
-    format!("{:.6}", ts.nanos_since(start).max(0) as f64 / 1e9)
+    let t = ts.nanos_since(start).max(0) as f64 / 1e9;
+    if t < 100.0 {
+        format!("{t:.6}")
+    } else if t < 100_000.0 {
+        format!("{t:.3}")
+    } else if t < 1e9 {
+        format!("{t:.0}")
+    } else {
+        ">1e9 s".to_string()
+    }
 }
 
 impl Ladder {
@@ -183,11 +193,17 @@ impl Ladder {
         const NOTE: usize = 15;
         let span = width - PREFIX - NOTE - 2;
         let start = self.start.unwrap_or_default();
-        writeln!(
-            w,
+        let title = format!(
             "{} ladder: client {} ⇄ server {}",
             self.proto, self.client, self.server
-        )?;
+        );
+        if title.chars().count() <= width {
+            writeln!(w, "{title}")?;
+        } else {
+            writeln!(w, "{} ladder", self.proto)?;
+            writeln!(w, "  client {}", truncate(&self.client, width - 9))?;
+            writeln!(w, "  server {}", truncate(&self.server, width - 9))?;
+        }
         writeln!(w)?;
         let client = truncate(&self.client, span / 2);
         let server = truncate(&self.server, span / 2);

@@ -894,3 +894,68 @@ mod tests {
         insta::assert_snapshot!(story("captures/http11-keepalive.pcap", true));
     }
 }
+
+#[cfg(test)]
+mod all_captures {
+    use crate::capture::FileSource;
+    use crate::pipeline::{run, PipelineConfig, Sink};
+    use crate::render::explain::{ExplainOptions, ExplainSink};
+    use crate::render::ladder::{LadderFormat, LadderOptions, LadderSink};
+    use crate::render::teach::StorySink;
+
+    const FILES: [(&str, u64, u64); 6] = [
+        ("http11-keepalive.pcap", 22, 1),
+        ("http10-close.pcap", 24, 2),
+        ("refused.pcap", 2, 1),
+        ("dns-udp.pcap", 4, 2),
+        ("ipv6-http.pcap", 12, 1),
+        ("linux-sll2.pcap", 12, 1),
+    ];
+
+    fn text(file: &str, sink: &mut dyn Sink) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(file);
+        let mut src = FileSource::open(&path).expect("capture opens");
+        run(&mut src, PipelineConfig::default(), sink).expect("runs");
+    }
+
+    fn fits(out: &[u8], what: &str) {
+        let s = std::str::from_utf8(out).expect("utf-8");
+        assert!(!s.is_empty(), "{what}: empty");
+        for line in s.lines() {
+            assert!(line.chars().count() <= 80, "{what}: too wide: {line}");
+        }
+    }
+
+    /// Every frame explained, every connection drawn, every story told, in 80 columns.
+    #[test]
+    fn every_frame_and_conn_fits_80_columns() {
+        for (file, frames, conns) in FILES {
+            for frame in 1..=frames {
+                let opts = ExplainOptions {
+                    frame,
+                    ..ExplainOptions::default()
+                };
+                let mut sink = ExplainSink::new(Vec::new(), opts);
+                text(file, &mut sink);
+                assert!(sink.found(), "{file} frame {frame}");
+                fits(&sink.into_inner(), &format!("explain {file} {frame}"));
+            }
+            for conn in 0..conns {
+                let opts = LadderOptions {
+                    conn,
+                    ..LadderOptions::default()
+                };
+                let mut sink = LadderSink::with_format(Vec::new(), opts, LadderFormat::Text);
+                text(file, &mut sink);
+                assert!(sink.found(), "{file} conn {conn}");
+                fits(&sink.into_inner(), &format!("ladder {file} {conn}"));
+            }
+            let mut sink = StorySink::new(Vec::new(), 80);
+            sink.lines = true;
+            text(file, &mut sink);
+            fits(&sink.into_inner(), &format!("story {file}"));
+        }
+    }
+}
