@@ -29,6 +29,7 @@
 pub mod app;
 pub mod capture;
 pub mod decode;
+pub mod filter;
 pub mod flow;
 pub mod pipeline;
 pub mod render;

@@ -6,6 +6,7 @@ mod cli;
 use clap::Parser;
 use cli::{Cli, ColorArg, Command, FollowArgs, FormatArg, OutputArgs, ReadArgs};
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
+use layerscope::filter::Filter;
 use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
 use layerscope::render::follow::FollowTap;
 use layerscope::render::ColorChoice;
@@ -80,6 +81,14 @@ fn io_message(e: &io::Error) -> String {
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string(),
     }
+}
+
+/// Parses a `--filter` expression; a bad one is a usage error pointing at the token.
+fn parse_filter(expr: &str) -> Result<Filter, Failure> {
+    Filter::parse(expr).map_err(|e| Failure {
+        code: 1,
+        message: format!("bad filter: {e}\n{}", e.caret(expr)),
+    })
 }
 
 fn open_file(path: &std::path::Path) -> Result<FileSource, Failure> {
@@ -169,7 +178,11 @@ fn run_source(
     if !output.conns.is_empty() {
         sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
     }
-    let end = match pipeline::run(source, config, &mut sink) {
+    let mut pipe = Pipeline::new(config);
+    if let Some(expr) = &output.filter {
+        pipe.set_filter(parse_filter(expr)?);
+    }
+    let end = match pipeline::run_pipeline(source, &mut pipe, &mut sink) {
         Ok(end) => end,
         Err(e) if is_broken_pipe(&e) => return Ok(0),
         Err(e) => {

@@ -3,6 +3,7 @@
 use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker};
 use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation};
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
+use crate::filter::Filter;
 use crate::flow::{
     ConnId, ConnSummary, Direction, FlowConfig, FlowTracker, PacketFlow, SegmentCtx, StreamSink,
 };
@@ -33,6 +34,8 @@ pub trait Sink {
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
     pub frames: u64,
+    /// Frames that did not match `--filter`.
+    pub filtered_out: u64,
     pub conns: u64,
     pub decode_issues: u64,
     pub evicted_flows: u64,
@@ -64,6 +67,8 @@ pub struct Pipeline {
     prev_ts: Option<Timestamp>,
     /// Also receives the reassembled streams (e.g. `follow`).
     tap: Option<Box<dyn StreamSink>>,
+    /// Only packets matching this go on past the decoder (like a capture filter).
+    filter: Option<Filter>,
 }
 
 /// Hands stream bytes to the app stage and to an optional tap.
@@ -120,7 +125,14 @@ impl Pipeline {
             last_expire: None,
             prev_ts: None,
             tap: None,
+            filter: None,
         }
+    }
+
+    /// Keeps only packets that match `filter` (tcpdump syntax); the others are counted in
+    /// `RunSummary::filtered_out` and go no further than the decoder.
+    pub fn set_filter(&mut self, filter: Filter) {
+        self.filter = Some(filter);
     }
 
     /// Also hands every reassembled stream chunk to `tap`.
@@ -172,6 +184,12 @@ impl Pipeline {
             self.flush_ended(sink)?;
         }
         let mut packet = self.decoder.decode(frame);
+        if let Some(filter) = &self.filter {
+            if !filter.matches(frame, &packet) {
+                self.summary.filtered_out += 1;
+                return Ok(());
+            }
+        }
         if packet.issue.is_some() {
             self.summary.decode_issues += 1;
         }

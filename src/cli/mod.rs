@@ -129,6 +129,11 @@ pub struct OutputArgs {
     /// Show absolute TCP sequence numbers instead of relative ones.
     #[arg(long)]
     pub absolute_seq: bool,
+    /// Keep only packets matching this tcpdump-syntax expression (e.g. "tcp port 80",
+    /// "host 10.0.0.1 and not arp", "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0"). Applied
+    /// before connection tracking, like a capture filter.
+    #[arg(short = 'f', long, value_name = "EXPR")]
+    pub filter: Option<String>,
     /// Table width in columns (default: the terminal's).
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<u16>,

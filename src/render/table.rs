@@ -943,6 +943,9 @@ impl<W: Write> Sink for TableSink<W> {
             plural(s.conns, "connection", "connections"),
             dur
         );
+        if s.filtered_out > 0 {
+            let _ = write!(line, " · {} not matching the filter", group(s.filtered_out));
+        }
         if s.decode_issues > 0 {
             let _ = write!(line, " · {} packets not fully decoded", s.decode_issues);
         }
