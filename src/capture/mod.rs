@@ -9,10 +9,10 @@ mod interfaces;
 #[cfg(feature = "libpcap")]
 mod libpcap;
 mod linktype;
-mod writer;
 mod live;
 #[cfg(target_os = "linux")]
 mod privileges;
+mod writer;
 
 pub use file::FileSource;
 #[cfg(target_os = "linux")]
@@ -23,12 +23,12 @@ pub use interfaces::{
 #[cfg(feature = "libpcap")]
 pub use libpcap::PcapSource;
 pub use linktype::LinkType;
-pub use writer::{PcapWriter, TeeSource};
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
 #[cfg(target_os = "linux")]
 pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
+pub use writer::{PcapWriter, TeeSource};
 
 use std::fmt;
 

@@ -36,7 +36,8 @@ impl<W: Write> PcapWriter<W> {
         self.out.write_all(&secs.to_le_bytes())?;
         self.out.write_all(&frac.to_le_bytes())?;
         self.out.write_all(&caplen.to_le_bytes())?;
-        self.out.write_all(&frame.orig_len.max(caplen).to_le_bytes())?;
+        self.out
+            .write_all(&frame.orig_len.max(caplen).to_le_bytes())?;
         self.out.write_all(frame.data)
     }
 

@@ -57,6 +57,14 @@ pub struct TableOptions {
     pub width: Option<u16>,
     pub is_terminal: bool,
     pub time_format: TimeFormat,
+    /// Flush after every packet row (live capture).
+    pub flush_each: bool,
+    /// With the packet view, also keep each connection's table and print them all at the
+    /// end (live capture: rows stream, the tables follow when the capture stops).
+    pub blocks_at_end: bool,
+    /// Teaching mode: a plain-language line under each handshake, teardown, RST, HTTP and
+    /// DNS row, and a closing "What this capture shows".
+    pub teach: bool,
 }
 
 impl Default for TableOptions {
@@ -69,6 +77,9 @@ impl Default for TableOptions {
             width: None,
             is_terminal: false,
             time_format: TimeFormat::Relative,
+            teach: false,
+            flush_each: false,
+            blocks_at_end: false,
         }
     }
 }
@@ -89,6 +100,8 @@ struct ConnRow {
     analysis: AnalysisFlags,
     note: Option<String>,
     l7: String,
+    /// `--teach`: what just happened, in plain words.
+    teach: Option<String>,
     /// Rows elided just before this one.
     skipped_before: u64,
 }
@@ -179,12 +192,21 @@ pub struct TableSink<W: Write> {
     header_done: bool,
     scratch: String,
     pending_l7: Vec<(u64, String)>,
+    pending_teach: Vec<(u64, String)>,
+    /// `blocks_at_end`: rendered connection tables waiting for the end of the capture.
+    saved_blocks: VecDeque<String>,
+    dropped_blocks: u64,
+    story: Option<crate::render::teach::CaptureStory>,
 }
 
 const PAGE: usize = 1000;
 
+/// Connection tables kept for the end of a live capture (the oldest are dropped, counted).
+const MAX_SAVED_BLOCKS: usize = 10_000;
+
 impl<W: Write> TableSink<W> {
     pub fn new(out: W, opts: TableOptions) -> TableSink<W> {
+        let opts_teach = opts.teach;
         TableSink {
             out,
             opts,
@@ -198,6 +220,10 @@ impl<W: Write> TableSink<W> {
             header_done: false,
             scratch: String::with_capacity(256),
             pending_l7: Vec::new(),
+            pending_teach: Vec::new(),
+            saved_blocks: VecDeque::new(),
+            dropped_blocks: 0,
+            story: opts_teach.then(crate::render::teach::CaptureStory::new),
         }
     }
 
@@ -357,6 +383,18 @@ impl<W: Write> TableSink<W> {
             (Some(ansi), true) => writeln!(self.out, "{ansi}{line}{RESET}")?,
             _ => writeln!(self.out, "{line}")?,
         }
+        if self.opts.teach {
+            let mut lines: Vec<String> = Vec::new();
+            lines.extend(crate::render::teach::teach_line(frame, packet, flow));
+            lines.extend(self.take_pending_teach(frame.number));
+            for l in lines {
+                if self.opts.color {
+                    writeln!(self.out, "       \x1b[2m↳ {l}{RESET}")?;
+                } else {
+                    writeln!(self.out, "       ↳ {l}")?;
+                }
+            }
+        }
         self.scratch = line;
         Ok(())
     }
@@ -389,6 +427,18 @@ impl<W: Write> TableSink<W> {
             Some(Transport::Tcp(t)) => t.payload_len,
             _ => packet.payload.len() as u32,
         };
+        let teach = if self.opts.teach {
+            let mut t = crate::render::teach::teach_line(frame, packet, flow);
+            if let Some(app) = self.take_pending_teach(frame.number) {
+                t = Some(match t {
+                    Some(t) => format!("{t}\n{app}"),
+                    None => app,
+                });
+            }
+            t
+        } else {
+            None
+        };
         let mut l7 = self.take_pending_l7(frame.number).unwrap_or_default();
         if l7.is_empty() {
             if let Some(line) = crate::render::text::http_first_line(packet.payload) {
@@ -409,6 +459,7 @@ impl<W: Write> TableSink<W> {
             analysis: flow.analysis,
             note: flow.note.clone(),
             l7,
+            teach,
             skipped_before: 0,
         };
         let rows = self.open.entry(conn).or_default();
@@ -417,11 +468,18 @@ impl<W: Write> TableSink<W> {
     }
 
     fn print_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        let block = self.render_block(conn, app);
+        self.out.write_all(block.as_bytes())
+    }
+
+    /// One connection's header line and table, as text.
+    fn render_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> String {
         let mut rows = self.open.remove(&conn.id).unwrap_or_default();
         let start = rows.start.unwrap_or(conn.start);
         let total = rows.total;
         let rows = rows.rows();
-        writeln!(self.out, "{}", self.block_header(conn, app))?;
+        let mut text = self.block_header(conn, app);
+        text.push('\n');
         let mut t = self.new_table();
         t.set_header(vec![
             "",
@@ -517,12 +575,17 @@ impl<W: Write> TableSink<W> {
                 })
                 .collect();
             t.add_row(row);
+            if let Some(teach) = &r.teach {
+                let mut cells = vec![Cell::new(""); 12];
+                cells.push(Cell::new(format!("↳ {teach}")).fg(Color::DarkGrey));
+                t.add_row(cells);
+            }
         }
         if total == 0 {
             t.add_row(vec!["", "(no packets shown)"]);
         }
-        writeln!(self.out, "{t}\n")?;
-        Ok(())
+        let _ = writeln!(text, "{t}\n");
+        text
     }
 
     fn block_header(&self, c: &ConnSummary, app: &AppConnStats) -> String {
@@ -585,6 +648,28 @@ impl<W: Write> TableSink<W> {
         h
     }
 
+    /// Puts an application teaching line under the row of `frame` (at once when the row
+    /// is kept, else when it is made).
+    fn attach_teach(&mut self, conn: ConnId, frame: u64, text: String) {
+        if self.opts.view == View::Connections {
+            if let Some(r) = self
+                .open
+                .get_mut(&conn)
+                .and_then(|rows| rows.row_mut(frame))
+            {
+                r.teach = Some(match r.teach.take() {
+                    Some(t) => format!("{t}\n{text}"),
+                    None => text,
+                });
+                return;
+            }
+        }
+        if self.pending_teach.len() >= 64 {
+            self.pending_teach.remove(0);
+        }
+        self.pending_teach.push((frame, text));
+    }
+
     /// Puts an application summary on the row of `frame`: at once when the row is kept,
     /// else when the row is made (events can arrive just before their packet).
     fn attach_l7(&mut self, conn: ConnId, frame: u64, text: String) {
@@ -602,6 +687,17 @@ impl<W: Write> TableSink<W> {
             self.pending_l7.remove(0);
         }
         self.pending_l7.push((frame, text));
+    }
+
+    /// The teaching line of an application event waiting for the row of `frame`.
+    fn take_pending_teach(&mut self, frame: u64) -> Option<String> {
+        let found = self
+            .pending_teach
+            .iter()
+            .position(|(f, _)| *f == frame)
+            .map(|i| self.pending_teach.swap_remove(i).1);
+        self.pending_teach.retain(|(f, _)| *f > frame);
+        found
     }
 
     /// The application summary waiting for `frame`, if any; older ones are dropped.
@@ -864,8 +960,20 @@ impl<W: Write> Sink for TableSink<W> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        if let Some(story) = &mut self.story {
+            story.packet(frame, packet, flow);
+        }
         match self.opts.view {
-            View::Packets => self.packet_row(frame, packet, flow),
+            View::Packets => {
+                if self.opts.blocks_at_end {
+                    self.conn_row(frame, packet, flow);
+                }
+                self.packet_row(frame, packet, flow)?;
+                if self.opts.flush_each {
+                    self.out.flush()?;
+                }
+                Ok(())
+            }
             View::Connections => {
                 self.conn_row(frame, packet, flow);
                 Ok(())
@@ -875,6 +983,24 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        if let Some(story) = &mut self.story {
+            story.app_event(event);
+        }
+        if self.opts.teach {
+            if let Some(line) = crate::render::teach::teach_app(event) {
+                let frame = match event {
+                    AppEvent::Http(h) => h.response_frame.or(h.request_frame),
+                    AppEvent::Dns(d) => Some(d.frame),
+                };
+                let (conn, frame) = match event {
+                    AppEvent::Http(h) => (h.conn, frame),
+                    AppEvent::Dns(d) => (d.conn, frame),
+                };
+                if let Some(frame) = frame {
+                    self.attach_teach(conn, frame, line);
+                }
+            }
+        }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
                 self.http_rows.push(h.clone());
@@ -905,8 +1031,20 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        if let Some(story) = &mut self.story {
+            story.conn_end(conn, app);
+        }
         match self.opts.view {
             View::Connections => self.print_block(conn, app),
+            View::Packets if self.opts.blocks_at_end => {
+                if self.saved_blocks.len() >= MAX_SAVED_BLOCKS {
+                    self.saved_blocks.pop_front();
+                    self.dropped_blocks += 1;
+                }
+                let block = self.render_block(conn, app);
+                self.saved_blocks.push_back(block);
+                Ok(())
+            }
             View::Conns => {
                 self.conn_rows.push((conn.clone(), *app));
                 if self.conn_rows.len() >= PAGE {
@@ -924,6 +1062,19 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        if !self.saved_blocks.is_empty() || self.dropped_blocks > 0 {
+            writeln!(self.out)?;
+            if self.dropped_blocks > 0 {
+                writeln!(
+                    self.out,
+                    "({} earlier connection tables not kept)",
+                    group(self.dropped_blocks)
+                )?;
+            }
+            for block in std::mem::take(&mut self.saved_blocks) {
+                self.out.write_all(block.as_bytes())?;
+            }
+        }
         match self.opts.view {
             View::Conns => self.flush_conns_page()?,
             View::Http => self.flush_http_page()?,
@@ -977,6 +1128,11 @@ impl<W: Write> Sink for TableSink<W> {
             writeln!(self.out, "\x1b[2m{line}{RESET}")?;
         } else {
             writeln!(self.out, "{line}")?;
+        }
+        if let Some(story) = &self.story {
+            let width = self.opts.width.map(usize::from).unwrap_or(100);
+            writeln!(self.out)?;
+            story.write(&mut self.out, s, width)?;
         }
         self.out.flush()
     }
