@@ -78,11 +78,115 @@ fn status_line(buf: &[u8]) -> Start {
     }
 }
 
+/// Methods tshark's HTTP dissector knows (RFC 9110, WebDAV, SSDP, Cisco, MS-RPC over HTTP):
+/// a request line that is not well formed is still a request when it starts with one.
+const KNOWN_METHODS: [&[u8]; 47] = [
+    b"GET",
+    b"PUT",
+    b"ACL",
+    b"POST",
+    b"COPY",
+    b"HEAD",
+    b"LOCK",
+    b"MOVE",
+    b"POLL",
+    b"BCOPY",
+    b"BMOVE",
+    b"MERGE",
+    b"MKCOL",
+    b"TRACE",
+    b"LABEL",
+    b"PATCH",
+    b"DELETE",
+    b"SEARCH",
+    b"UNLOCK",
+    b"REPORT",
+    b"UPDATE",
+    b"NOTIFY",
+    b"BDELETE",
+    b"CONNECT",
+    b"OPTIONS",
+    b"CHECKIN",
+    b"PROPFIND",
+    b"CHECKOUT",
+    b"CCM_POST",
+    b"M-SEARCH",
+    b"SUBSCRIBE",
+    b"PROPPATCH",
+    b"BPROPFIND",
+    b"BPROPPATCH",
+    b"UNCHECKOUT",
+    b"MKACTIVITY",
+    b"MKWORKSPACE",
+    b"UNSUBSCRIBE",
+    b"RPC_CONNECT",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
+    b"VERSION-CONTROL",
+    b"BASELINE-CONTROL",
+    b"SSTP_DUPLEX_POST",
+    b"ORDERPATCH",
+    b"MKREDIRECTREF",
+    b"UPDATEREDIRECTREF",
+];
+
+/// Whether `buf` starts like a request line: the strict form `TOKEN SP URI SP HTTP/1.x`
+/// for any method token, or (as tshark) a known method followed by a printable line.
 fn request_line(buf: &[u8]) -> Start {
+    match strict_request_line(buf) {
+        Start::No => lax_request_line(buf),
+        s => s,
+    }
+}
+
+/// The request line is not in the strict form (`parse_head` then reads it by hand).
+fn is_lax_request(buf: &[u8]) -> bool {
+    strict_request_line(buf) == Start::No && lax_request_line(buf) == Start::Request
+}
+
+/// A known method followed by SP or the end of the line, and a line of printable bytes
+/// ending in LF (`OPTIONS HTTP/1.1`, `GET / HTTP/1.`, `GET /HTTP/1.1`, `OPTIONS`).
+fn lax_request_line(buf: &[u8]) -> Start {
     let method = buf
         .iter()
         .take(MAX_METHOD + 1)
-        .take_while(|b| b.is_ascii_uppercase() || **b == b'-' || **b == b'_')
+        .take_while(|b| is_method_byte(**b))
+        .count();
+    if method == buf.len() {
+        let prefix = &buf[..method];
+        return if KNOWN_METHODS.iter().any(|m| m.starts_with(prefix)) {
+            Start::NeedMore
+        } else {
+            Start::No
+        };
+    }
+    if !KNOWN_METHODS.contains(&&buf[..method]) || !matches!(buf[method], b' ' | b'\r' | b'\n') {
+        return Start::No;
+    }
+    let rest = &buf[method..];
+    let (line, whole) = match rest.iter().position(|b| *b == b'\n') {
+        Some(end) => (&rest[..end], true),
+        None => (rest, false),
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if !line.iter().all(|b| (0x20..0x7f).contains(b) || *b == b'\t') {
+        Start::No
+    } else if whole {
+        Start::Request
+    } else {
+        Start::NeedMore
+    }
+}
+
+fn is_method_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b == b'-' || b == b'_'
+}
+
+fn strict_request_line(buf: &[u8]) -> Start {
+    let method = buf
+        .iter()
+        .take(MAX_METHOD + 1)
+        .take_while(|b| is_method_byte(**b))
         .count();
     if method == buf.len() {
         return if method <= MAX_METHOD {
@@ -127,7 +231,12 @@ fn request_line(buf: &[u8]) -> Start {
 struct ReqHead {
     method: String,
     uri: String,
-    minor: u8,
+    /// The version as written ("HTTP/1.1"; "HTTP/1." in a lax line), None when absent.
+    version: Option<String>,
+    /// The minor version when the version is well formed.
+    minor: Option<u8>,
+    /// What is wrong with a request line read leniently.
+    lax: Option<String>,
     host: Option<String>,
     framing: Result<Option<Framing>, String>,
     expect_continue: bool,
@@ -219,41 +328,121 @@ fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool 
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// What a request head says, from its parts.
+fn request_head(
+    method: &str,
+    uri: &str,
+    version: Option<String>,
+    minor: Option<u8>,
+    lax: Option<String>,
+    hs: &[httparse::Header<'_>],
+) -> ReqHead {
+    let (chunked, te) = transfer_encoding(hs);
+    let framing = if chunked {
+        Ok(Some(Framing::Chunked(Chunk::start())))
+    } else if te {
+        Err("request Transfer-Encoding without final chunked".to_string())
+    } else {
+        content_length(hs).map(|cl| match cl {
+            Some(0) | None => None,
+            Some(n) => Some(Framing::Length(n)),
+        })
+    };
+    ReqHead {
+        method: method.to_string(),
+        uri: uri.to_string(),
+        version,
+        minor,
+        lax,
+        host: header(hs, "host").map(|v| String::from_utf8_lossy(v).into_owned()),
+        framing,
+        expect_continue: has_token(hs, "expect", "100-continue"),
+        keep_alive: has_token(hs, "connection", "keep-alive"),
+    }
+}
+
+/// The parts of a request line split as tshark does: the method, the next space-delimited
+/// token as the URI (possibly empty), the rest as the version (possibly empty).
+fn split_request_line(line: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let m = line.iter().take_while(|b| is_method_byte(**b)).count();
+    let (method, rest) = line.split_at(m);
+    let rest = rest.trim_ascii_start();
+    let u = rest.iter().position(|b| *b == b' ').unwrap_or(rest.len());
+    let (uri, version) = rest.split_at(u);
+    (method, uri, version.trim_ascii())
+}
+
+/// "HTTP/1.x" → x.
+fn minor_of(version: &[u8]) -> Option<u8> {
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', d] if d.is_ascii_digit() => Some(d - b'0'),
+        _ => None,
+    }
+}
+
+/// A request whose line is not in the strict form but starts with a known method (see
+/// [`lax_request_line`]); its header fields are parsed strictly.
+fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) -> Parsed {
+    let Some(lf) = buf.iter().position(|b| *b == b'\n') else {
+        return Parsed::NeedMore;
+    };
+    let (method, uri, version) = split_request_line(&buf[..lf]);
+    let minor = minor_of(version);
+    let problem = if uri.is_empty() {
+        "no request target and no HTTP version".to_string()
+    } else if version.is_empty() {
+        "no HTTP version".to_string()
+    } else if minor.is_none() {
+        format!(
+            "invalid HTTP version \"{}\"",
+            String::from_utf8_lossy(version)
+        )
+    } else {
+        "extra spaces".to_string()
+    };
+    let rest = buf.get(lf + 1..).unwrap_or(&[]);
+    match httparse::parse_headers(rest, headers) {
+        Ok(httparse::Status::Partial) => Parsed::NeedMore,
+        Err(e) => Parsed::Error(format!("request head: {e}")),
+        Ok(httparse::Status::Complete((n, hs))) => Parsed::Request(
+            request_head(
+                &String::from_utf8_lossy(method),
+                &String::from_utf8_lossy(uri),
+                (!version.is_empty()).then(|| String::from_utf8_lossy(version).into_owned()),
+                minor,
+                Some(format!(
+                    "malformed request line ({problem}): read leniently, as tshark does"
+                )),
+                hs,
+            ),
+            lf + 1 + n,
+        ),
+    }
+}
+
 fn parse_head(buf: &[u8]) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     match classify_start(buf) {
         Start::No => Parsed::NotHttp,
         Start::NeedMore => Parsed::NeedMore,
+        Start::Request if is_lax_request(buf) => parse_lax_request(buf, &mut headers),
         Start::Request => {
             let mut req = httparse::Request::new(&mut headers);
             match req.parse(buf) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Err(e) => Parsed::Error(format!("request head: {e}")),
                 Ok(httparse::Status::Complete(n)) => {
-                    let hs = &*req.headers;
-                    let (chunked, te) = transfer_encoding(hs);
-                    let framing = if chunked {
-                        Ok(Some(Framing::Chunked(Chunk::start())))
-                    } else if te {
-                        Err("request Transfer-Encoding without final chunked".to_string())
-                    } else {
-                        content_length(hs).map(|cl| match cl {
-                            Some(0) | None => None,
-                            Some(n) => Some(Framing::Length(n)),
-                        })
-                    };
                     let minor = req.version.unwrap_or(1);
                     Parsed::Request(
-                        ReqHead {
-                            method: req.method.unwrap_or("").to_string(),
-                            uri: req.path.unwrap_or("").to_string(),
-                            minor,
-                            host: header(hs, "host")
-                                .map(|v| String::from_utf8_lossy(v).into_owned()),
-                            framing,
-                            expect_continue: has_token(hs, "expect", "100-continue"),
-                            keep_alive: has_token(hs, "connection", "keep-alive"),
-                        },
+                        request_head(
+                            req.method.unwrap_or(""),
+                            req.path.unwrap_or(""),
+                            Some(format!("HTTP/1.{minor}")),
+                            Some(minor),
+                            None,
+                            req.headers,
+                        ),
                         n,
                     )
                 }
@@ -660,10 +849,11 @@ impl HttpConn {
         self.requests += 1;
         let mut tx = self.orphan(out.conn);
         let index = tx.index;
-        let version = format!("HTTP/1.{}", h.minor);
+        let version = h.version.clone().unwrap_or_else(|| "HTTP".to_string());
         tx.request_frame = start.map(|s| s.frame);
         tx.request_ts = start.map(|s| s.ts);
-        if h.minor == 0 {
+        tx.notes.extend(h.lax);
+        if h.minor == Some(0) {
             tx.notes.push(if h.keep_alive {
                 "HTTP/1.0 with Connection: keep-alive: the connection may carry more requests"
                     .to_string()
@@ -691,7 +881,7 @@ impl HttpConn {
         let connect = h.method.eq_ignore_ascii_case("CONNECT");
         tx.method = Some(h.method);
         tx.uri = Some(h.uri);
-        tx.version = Some(version);
+        tx.version = h.version;
         tx.host = h.host;
         let dir = &mut self.dirs[d];
         dir.seen_http = true;

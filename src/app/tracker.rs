@@ -1026,9 +1026,10 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     }
 
     #[test]
-    fn response_to_a_malformed_request_is_kept() {
+    fn response_to_a_request_that_is_not_http_is_kept() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.on_data(30, ToServer, b"GET / HTTP/1.\r\n\r\n", ctx(14, 0));
+        // "GET/" is no known method (tshark does not take it for HTTP either).
+        t.on_data(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
         t.on_data(
             30,
             ToClient,
@@ -1047,6 +1048,61 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         ));
         assert_eq!(t.layer_of_frame(14), None);
         assert_eq!(t.layer_of_frame(16), Some(LayerName::Http));
+    }
+
+    /// Request lines from zeek's methods.pcap that tshark 4.0 still reads as requests
+    /// (method, uri, version as its http.request.* fields show them), and two it does not.
+    #[test]
+    fn lax_request_lines_read_as_tshark_does() {
+        let cases: [(&[u8], Option<(&str, &str, Option<&str>)>, &str); 7] = [
+            (
+                b"OPTIONS HTTP/1.1\nHost: www.google.com\n\n",
+                Some(("OPTIONS", "HTTP/1.1", None)),
+                "malformed request line (no HTTP version): read leniently, as tshark does",
+            ),
+            (
+                b"OPTIONS\nHost: www.google.com\n\n",
+                Some(("OPTIONS", "", None)),
+                "malformed request line (no request target and no HTTP version): read leniently, as tshark does",
+            ),
+            (
+                b"GET / HTTP/1.\nHost: www.google.com\n\n",
+                Some(("GET", "/", Some("HTTP/1."))),
+                "malformed request line (invalid HTTP version \"HTTP/1.\"): read leniently, as tshark does",
+            ),
+            (
+                b"CCM_POST /HTTP/1.1\nHost: www.google.com\n\n",
+                Some(("CCM_POST", "/HTTP/1.1", None)),
+                "malformed request line (no HTTP version): read leniently, as tshark does",
+            ),
+            (
+                b"GET  /x HTTP/1.1\r\nHost: h\r\n\r\n",
+                Some(("GET", "/x", Some("HTTP/1.1"))),
+                "malformed request line (extra spaces): read leniently, as tshark does",
+            ),
+            (b"OPTIONSHTTP/1.1\nHost: www.google.com\n\n", None, ""),
+            (b"GET /\x01\x02 HTTP/1.1\r\n\r\n", None, ""),
+        ];
+        for (i, (req, want, note)) in cases.into_iter().enumerate() {
+            let mut t = AppTracker::new(AppConfig::default());
+            let conn = 40 + i as u64;
+            // Fed in two pieces: the line's end decides, not the first segment.
+            t.on_data(conn, ToServer, &req[..5], ctx(1, 0));
+            t.on_data(conn, ToServer, &req[5..], ctx(2, 0));
+            t.on_data(conn, ToClient, OK0, ctx(3, 1));
+            let tx = http(&mut t);
+            assert_eq!(tx.len(), 1, "case {i}");
+            let got = tx[0]
+                .method
+                .as_deref()
+                .map(|m| (m, tx[0].uri.as_deref().unwrap(), tx[0].version.as_deref()));
+            assert_eq!(got, want, "case {i}");
+            assert_eq!(tx[0].status, Some(200));
+            if want.is_some() {
+                assert_eq!(tx[0].request_frame, Some(1));
+                assert!(has_note(&tx[0], note), "case {i}: {:?}", tx[0].notes);
+            }
+        }
     }
 
     #[test]
