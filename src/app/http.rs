@@ -931,7 +931,22 @@ impl HttpConn {
             dir.state = State::Idle;
         }
         if (100..200).contains(&h.status) && h.status != 101 {
+            // Its own record (as tshark counts it), sharing the index of the request it
+            // answers; the final exchange notes it too.
+            let mut interim = HttpTransaction {
+                conn: out.conn,
+                index: self.pending.front().map_or(self.next_index, |t| t.index),
+                response_frame: start.map(|s| s.frame),
+                response_ts: start.map(|s| s.ts),
+                status: Some(h.status),
+                reason: Some(h.reason.clone()),
+                response_version: Some(format!("HTTP/1.{}", h.minor)),
+                response_body_bytes: Some(0),
+                ..HttpTransaction::default()
+            };
             if let Some(tx) = self.pending.front_mut() {
+                interim.request_frame = tx.request_frame;
+                interim.latency_ms = latency_ms(tx.request_ts, interim.response_ts);
                 tx.notes.push(format!(
                     "interim response {} {} in frame {}: the final response follows",
                     h.status,
@@ -939,6 +954,11 @@ impl HttpConn {
                     start.map_or(0, |s| s.frame)
                 ));
             }
+            interim.notes.push(format!(
+                "interim response {}: the final response to request {} follows",
+                h.status, interim.index
+            ));
+            out.events.push(AppEvent::Http(interim));
             return;
         }
         self.responses += 1;

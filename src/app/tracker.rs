@@ -677,7 +677,22 @@ mod tests {
             ctx(1, 0),
         );
         t.on_data(3, ToClient, b"HTTP/1.1 100 Continue\r\n\r\n", ctx(2, 2));
-        assert!(http(&mut t).is_empty());
+        let interim = http(&mut t);
+        assert_eq!(interim.len(), 1);
+        let i = &interim[0];
+        assert_eq!(
+            (i.conn, i.index, i.request_frame, i.response_frame),
+            (3, 1, Some(1), Some(2))
+        );
+        assert_eq!((i.method.as_deref(), i.uri.as_deref()), (None, None));
+        assert_eq!(
+            (i.status, i.reason.as_deref(), i.latency_ms),
+            (Some(100), Some("Continue"), Some(2.0))
+        );
+        assert!(has_note(
+            i,
+            "interim response 100: the final response to request 1 follows"
+        ));
         t.on_data(3, ToServer, b"data", ctx(3, 3));
         t.on_data(
             3,
