@@ -328,6 +328,55 @@ fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool 
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// What the first line of a head cut short says.
+#[derive(Debug, PartialEq)]
+enum FirstLine {
+    Request {
+        method: String,
+        uri: String,
+        /// Only a well-formed version ("HTTP/1.x").
+        version: Option<String>,
+    },
+    Response {
+        minor: u8,
+        status: u16,
+        reason: String,
+    },
+}
+
+/// The first line of `buf` (which may end before its LF): a whole status line, or a
+/// request line with a non-empty URI whose method is known or which went on past the URI.
+fn first_line(buf: &[u8]) -> Option<FirstLine> {
+    let line = match buf.iter().position(|b| *b == b'\n') {
+        Some(end) => &buf[..end],
+        None => buf,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if status_line(line) == Start::Response {
+        let (minor, code, rest) = (line[7], &line[9..12], &line[12..]);
+        let status = code.iter().fold(0u16, |v, b| v * 10 + u16::from(b - b'0'));
+        let reason = rest.strip_prefix(b" ").unwrap_or(rest);
+        return Some(FirstLine::Response {
+            minor: minor - b'0',
+            status,
+            reason: String::from_utf8_lossy(reason).into_owned(),
+        });
+    }
+    if request_line(line) == Start::No {
+        return None;
+    }
+    let (method, uri, version) = split_request_line(line);
+    let past_uri = line.len() > method.len() + 1 + uri.len();
+    if method.is_empty() || uri.is_empty() || !(past_uri || KNOWN_METHODS.contains(&method)) {
+        return None;
+    }
+    Some(FirstLine::Request {
+        method: String::from_utf8_lossy(method).into_owned(),
+        uri: String::from_utf8_lossy(uri).into_owned(),
+        version: minor_of(version).map(|m| format!("HTTP/1.{m}")),
+    })
+}
+
 /// What a request head says, from its parts.
 fn request_head(
     method: &str,
@@ -748,6 +797,78 @@ impl HttpConn {
                 n.saturating_sub(old).min(data.len())
             }
         }
+    }
+
+    /// A head cut by `why` (a gap, the close) before its end, as in a capture with a
+    /// small snap length: when its first line is there (a request line up to at least the
+    /// URI, or a whole status line), record what it says, as tshark does. False when the
+    /// bytes read do not say enough.
+    fn salvage_head(&mut self, d: usize, why: &str, out: &mut Out<'_>) -> bool {
+        let dir = &mut self.dirs[d];
+        let Some(start) = dir.head_start else {
+            return false;
+        };
+        let Some(first) = first_line(&dir.buf) else {
+            return false;
+        };
+        let read = dir.buf.len();
+        dir.head_start = None;
+        dir.buf.clear();
+        dir.seen_http = true;
+        dir.resyncing = false;
+        match first {
+            FirstLine::Request {
+                method,
+                uri,
+                version,
+            } => {
+                dir.side = Some(Side::Request);
+                self.requests += 1;
+                let mut tx = self.orphan(out.conn);
+                tx.request_frame = Some(start.frame);
+                tx.request_ts = Some(start.ts);
+                tx.method = Some(method);
+                tx.uri = Some(uri);
+                tx.version = version;
+                tx.notes.push(format!(
+                    "request head cut by {why} after {read} bytes: kept what its first line says"
+                ));
+                self.push_pending(tx, out);
+            }
+            FirstLine::Response {
+                minor,
+                status,
+                reason,
+            } => {
+                dir.side = Some(Side::Response);
+                self.responses += 1;
+                if let Some(prev) = self.current.take() {
+                    out.events.push(AppEvent::Http(prev));
+                }
+                let mut tx = match self.pending.pop_front() {
+                    Some(tx) => tx,
+                    None => {
+                        let mut tx = self.orphan(out.conn);
+                        tx.notes.push(
+                            "response without a request seen (request lost or before the capture)"
+                                .to_string(),
+                        );
+                        tx
+                    }
+                };
+                tx.status = Some(status);
+                tx.reason = Some(reason);
+                tx.response_version = Some(format!("HTTP/1.{minor}"));
+                tx.response_frame = Some(start.frame);
+                tx.response_ts = Some(start.ts);
+                tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
+                tx.notes.push(format!(
+                    "response head cut by {why} after {read} bytes: kept what its first line says"
+                ));
+                out.events.push(AppEvent::Http(tx));
+            }
+        }
+        true
     }
 
     /// A head that was being read is lost: say so on the transaction it belonged to.
@@ -1227,7 +1348,9 @@ impl HttpConn {
             }
             State::Head => {
                 let side = side_name(dir.side);
-                self.cut_head(d, format!("{side} head cut by a gap of {len} bytes"), out);
+                if !self.salvage_head(d, &format!("a gap of {len} bytes"), out) {
+                    self.cut_head(d, format!("{side} head cut by a gap of {len} bytes"), out);
+                }
             }
             State::Idle => self.lost_message(d, len, out),
             State::Resync => {}
@@ -1254,13 +1377,15 @@ impl HttpConn {
                 );
                 self.finish_body(d, Some(msg), out);
             }
-            State::Head if dir.seen_http => {
+            State::Head => {
                 let msg = format!(
                     "{} head incomplete ({} bytes) when the sender closed",
                     side_name(dir.side),
                     dir.buf.len()
                 );
-                self.cut_head(d, msg, out);
+                if !self.salvage_head(d, "the close", out) && self.dirs[d].seen_http {
+                    self.cut_head(d, msg, out);
+                }
             }
             _ => {}
         }

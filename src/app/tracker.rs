@@ -1120,6 +1120,66 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         }
     }
 
+    /// zeek's tcp.pcap (snap length 96): frame 4 carries 30 of the request's 496 bytes,
+    /// frame 6 30 of the response's 1448; the acks then make the rest gaps. tshark still
+    /// shows GET /images/sf.net_box.gif and 200.
+    #[test]
+    fn heads_cut_by_the_snap_length_keep_their_first_line() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(0, ToServer, b"GET /images/sf.net_box.gif HTT", ctx(4, 145));
+        t.on_gap(0, ToServer, 466, ctx(5, 289));
+        assert!(http(&mut t).is_empty());
+        t.on_data(
+            0,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nDate: Tue, 16",
+            ctx(6, 292),
+        );
+        t.on_gap(0, ToClient, 1418, ctx(7, 292));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        let tx = &tx[0];
+        assert_eq!(
+            (tx.request_frame, tx.response_frame, tx.latency_ms),
+            (Some(4), Some(6), Some(147.0))
+        );
+        assert_eq!(
+            (
+                tx.method.as_deref(),
+                tx.uri.as_deref(),
+                tx.version.as_deref()
+            ),
+            (Some("GET"), Some("/images/sf.net_box.gif"), None)
+        );
+        assert_eq!((tx.status, tx.reason.as_deref()), (Some(200), Some("OK")));
+        assert_eq!(tx.response_body_bytes, None);
+        assert_eq!(
+            tx.notes,
+            vec![
+                "request head cut by a gap of 466 bytes after 30 bytes: kept what its first line says",
+                "response head cut by a gap of 1418 bytes after 30 bytes: kept what its first line says"
+            ]
+        );
+        t.on_close(0);
+        let s = t.take_conn_stats(0);
+        assert_eq!((s.http_requests, s.http_responses), (1, 1));
+        // A status line cut at the close (no gap) is kept too; a bare method is not enough.
+        t.on_data(1, ToClient, b"HTTP/1.0 404 Not Fo", ctx(8, 0));
+        t.on_data(2, ToServer, b"GET ", ctx(9, 0));
+        t.on_close(1);
+        t.on_close(2);
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(
+            (tx[0].conn, tx[0].status, tx[0].reason.as_deref()),
+            (1, Some(404), Some("Not Fo"))
+        );
+        assert!(has_note(
+            &tx[0],
+            "response head cut by the close after 19 bytes: kept what its first line says"
+        ));
+    }
+
     #[test]
     fn arbitrary_bytes_and_gaps_never_panic() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
