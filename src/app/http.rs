@@ -1414,6 +1414,78 @@ impl HttpConn {
     }
 }
 
+/// One UDP datagram that starts with a request or status line (SSDP, HTTPU): the whole
+/// datagram is one message, recorded on its own (requests and responses are not paired).
+/// None when the datagram is not HTTP.
+pub(crate) fn datagram_message(
+    conn: ConnId,
+    index: u32,
+    data: &[u8],
+    ctx: SegmentCtx,
+) -> Option<HttpTransaction> {
+    let mut tx = HttpTransaction {
+        conn,
+        index,
+        ..HttpTransaction::default()
+    };
+    let mut cut = false;
+    match parse_head(data) {
+        Parsed::NotHttp => return None,
+        Parsed::Request(h, _) => {
+            tx.notes.extend(h.lax);
+            tx.method = Some(h.method);
+            tx.uri = Some(h.uri);
+            tx.version = h.version;
+            tx.host = h.host;
+        }
+        Parsed::Response(h, _) => {
+            tx.status = Some(h.status);
+            tx.reason = Some(h.reason);
+            tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+        }
+        Parsed::NeedMore | Parsed::Error(_) => match first_line(data)? {
+            FirstLine::Request {
+                method,
+                uri,
+                version,
+            } => {
+                cut = true;
+                tx.method = Some(method);
+                tx.uri = Some(uri);
+                tx.version = version;
+            }
+            FirstLine::Response {
+                minor,
+                status,
+                reason,
+            } => {
+                cut = true;
+                tx.status = Some(status);
+                tx.reason = Some(reason);
+                tx.response_version = Some(format!("HTTP/1.{minor}"));
+            }
+        },
+    }
+    if tx.method.is_some() {
+        tx.request_frame = Some(ctx.frame);
+        tx.request_ts = Some(ctx.ts);
+    } else {
+        tx.response_frame = Some(ctx.frame);
+        tx.response_ts = Some(ctx.ts);
+    }
+    tx.notes.push(
+        "HTTP over UDP (e.g. SSDP): one datagram is one message, requests and responses not paired"
+            .to_string(),
+    );
+    if cut {
+        tx.notes.push(format!(
+            "head not complete in the datagram ({} bytes): kept what its first line says",
+            data.len()
+        ));
+    }
+    Some(tx)
+}
+
 /// Runs the chunked decoder over `data`: (bytes consumed, Ok(message complete) or the
 /// framing error).
 fn run_chunked(st: &mut Chunk, data: &[u8], body: &mut BodyTrack) -> (usize, Result<bool, String>) {

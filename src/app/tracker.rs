@@ -2,7 +2,7 @@
 //! and DNS parsers fed by the flow stage through [`StreamSink`].
 
 use super::dns::{self, Decoded};
-use super::http::{classify_start, HttpConn, HttpStats, Out, Start};
+use super::http::{classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
@@ -124,6 +124,8 @@ struct ConnApp {
     stats: AppConnStats,
     /// Queries waiting for their response: id → query time.
     dns_pending: FxHashMap<u16, Timestamp>,
+    /// HTTP messages seen in UDP datagrams (SSDP).
+    udp_http: u32,
 }
 
 impl ConnApp {
@@ -134,6 +136,7 @@ impl ConnApp {
             dns_seen: false,
             stats: AppConnStats::default(),
             dns_pending: FxHashMap::default(),
+            udp_http: 0,
         }
     }
 }
@@ -367,6 +370,31 @@ impl StreamSink for AppTracker {
 
     fn on_datagram(&mut self, conn: ConnId, _dir: Direction, data: &[u8], ctx: SegmentCtx) {
         let port_dns = self.ports_say_dns(ctx.frame);
+        let dns_known = self
+            .conns
+            .get(&conn)
+            .is_some_and(|s| s.dns_port || s.dns_seen);
+        if !port_dns
+            && !dns_known
+            && matches!(classify_start(data), Start::Request | Start::Response)
+        {
+            let state = self
+                .conns
+                .entry(conn)
+                .or_insert_with(|| ConnApp::new(Kind::Datagrams));
+            let index = state.udp_http.saturating_add(1);
+            if let Some(tx) = datagram_message(conn, index, data, ctx) {
+                state.udp_http = index;
+                if tx.method.is_some() {
+                    state.stats.http_requests += 1;
+                } else {
+                    state.stats.http_responses += 1;
+                }
+                self.events.push(AppEvent::Http(tx));
+                self.mark(LayerName::Http, ctx.frame);
+                return;
+            }
+        }
         let Some(m) = dns::decode(data) else {
             return;
         };
@@ -1178,6 +1206,76 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             &tx[0],
             "response head cut by the close after 19 bytes: kept what its first line says"
         ));
+    }
+
+    /// An SSDP search (pcapplusplus many-protocols.pcap, frame 30) and a reply.
+    #[test]
+    fn http_over_udp_one_datagram_one_message() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.set_frame_ports(30, Some((50000, 1900)));
+        t.on_datagram(
+            60,
+            ToServer,
+            b"M-SEARCH * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 3\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n",
+            ctx(30, 0),
+        );
+        assert_eq!(t.layer_of_frame(30), Some(LayerName::Http));
+        t.on_datagram(
+            61,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nST: upnp:rootdevice",
+            ctx(31, 5),
+        );
+        // Not HTTP, not DNS: nothing.
+        t.on_datagram(60, ToServer, b"M-SEARCH", ctx(32, 6));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 2);
+        assert_eq!(
+            (
+                tx[0].conn,
+                tx[0].index,
+                tx[0].request_frame,
+                tx[0].response_frame
+            ),
+            (60, 1, Some(30), None)
+        );
+        assert_eq!(
+            (
+                tx[0].method.as_deref(),
+                tx[0].uri.as_deref(),
+                tx[0].version.as_deref(),
+                tx[0].host.as_deref()
+            ),
+            (
+                Some("M-SEARCH"),
+                Some("*"),
+                Some("HTTP/1.1"),
+                Some("[FF02::C]:1900")
+            )
+        );
+        assert_eq!(
+            tx[0].notes,
+            vec!["HTTP over UDP (e.g. SSDP): one datagram is one message, requests and responses not paired"]
+        );
+        assert_eq!(
+            (
+                tx[1].conn,
+                tx[1].response_frame,
+                tx[1].status,
+                tx[1].method.as_deref()
+            ),
+            (61, Some(31), Some(200), None)
+        );
+        assert!(has_note(
+            &tx[1],
+            "head not complete in the datagram (36 bytes): kept what its first line says"
+        ));
+        t.on_close(60);
+        let s = t.take_conn_stats(60);
+        assert_eq!(
+            (s.http_requests, s.http_responses, s.dns_messages),
+            (1, 0, 0)
+        );
     }
 
     #[test]
