@@ -252,6 +252,8 @@ struct RespHead {
     other_te: bool,
     content_length: Result<Option<u64>, String>,
     upgrade: Option<String>,
+    /// Why the head was parsed leniently.
+    lax: Option<String>,
 }
 
 enum Parsed {
@@ -478,50 +480,88 @@ fn parse_head(buf: &[u8]) -> Parsed {
         Start::Request if is_lax_request(buf) => parse_lax_request(buf, &mut headers),
         Start::Request => {
             let mut req = httparse::Request::new(&mut headers);
-            match req.parse(buf) {
+            let e = match req.parse(buf) {
+                Ok(httparse::Status::Partial) => return Parsed::NeedMore,
+                Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n),
+                Err(e) => e,
+            };
+            let mut req = httparse::Request::new(&mut headers);
+            match lenient().parse_request(&mut req, buf) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
-                Err(e) => Parsed::Error(format!("request head: {e}")),
                 Ok(httparse::Status::Complete(n)) => {
-                    let minor = req.version.unwrap_or(1);
-                    Parsed::Request(
-                        request_head(
-                            req.method.unwrap_or(""),
-                            req.path.unwrap_or(""),
-                            Some(format!("HTTP/1.{minor}")),
-                            Some(minor),
-                            None,
-                            req.headers,
-                        ),
-                        n,
-                    )
+                    request_parsed(&req, Some(lenient_note("request", e)), n)
                 }
+                Err(_) => Parsed::Error(format!("request head: {e}")),
             }
         }
         Start::Response => {
             let mut resp = httparse::Response::new(&mut headers);
-            match resp.parse(buf) {
+            let e = match resp.parse(buf) {
+                Ok(httparse::Status::Partial) => return Parsed::NeedMore,
+                Ok(httparse::Status::Complete(n)) => return response_parsed(&resp, None, n),
+                Err(e) => e,
+            };
+            let mut resp = httparse::Response::new(&mut headers);
+            match lenient().parse_response(&mut resp, buf) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
-                Err(e) => Parsed::Error(format!("response head: {e}")),
                 Ok(httparse::Status::Complete(n)) => {
-                    let hs = &*resp.headers;
-                    let (chunked, other_te) = transfer_encoding(hs);
-                    Parsed::Response(
-                        RespHead {
-                            minor: resp.version.unwrap_or(1),
-                            status: resp.code.unwrap_or(0),
-                            reason: resp.reason.unwrap_or("").to_string(),
-                            chunked,
-                            other_te,
-                            content_length: content_length(hs),
-                            upgrade: header(hs, "upgrade")
-                                .map(|v| String::from_utf8_lossy(v).into_owned()),
-                        },
-                        n,
-                    )
+                    response_parsed(&resp, Some(lenient_note("response", e)), n)
                 }
+                Err(_) => Parsed::Error(format!("response head: {e}")),
             }
         }
     }
+}
+
+/// What tshark tolerates in a head and `httparse` rejects by default: a space before a
+/// field's colon, obsolete line folding, repeated spaces in the first line, and (skipped)
+/// field lines that are not fields at all.
+fn lenient() -> httparse::ParserConfig {
+    let mut c = httparse::ParserConfig::default();
+    c.allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true)
+        .ignore_invalid_headers_in_responses(true)
+        .ignore_invalid_headers_in_requests(true);
+    c
+}
+
+fn lenient_note(side: &str, e: httparse::Error) -> String {
+    format!("{side} head not strictly valid ({e}): parsed leniently, as tshark does")
+}
+
+fn request_parsed(req: &httparse::Request<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+    let minor = req.version.unwrap_or(1);
+    Parsed::Request(
+        request_head(
+            req.method.unwrap_or(""),
+            req.path.unwrap_or(""),
+            Some(format!("HTTP/1.{minor}")),
+            Some(minor),
+            lax,
+            req.headers,
+        ),
+        n,
+    )
+}
+
+fn response_parsed(resp: &httparse::Response<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+    let hs = &*resp.headers;
+    let (chunked, other_te) = transfer_encoding(hs);
+    Parsed::Response(
+        RespHead {
+            minor: resp.version.unwrap_or(1),
+            status: resp.code.unwrap_or(0),
+            reason: resp.reason.unwrap_or("").to_string(),
+            chunked,
+            other_te,
+            content_length: content_length(hs),
+            upgrade: header(hs, "upgrade").map(|v| String::from_utf8_lossy(v).into_owned()),
+            lax,
+        },
+        n,
+    )
 }
 
 /// Chunked transfer coding state (RFC 9112 §7.1).
@@ -1099,6 +1139,7 @@ impl HttpConn {
         };
         tx.status = Some(h.status);
         tx.reason = Some(h.reason);
+        tx.notes.extend(h.lax);
         tx.response_version = Some(format!("HTTP/1.{}", h.minor));
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
@@ -1439,6 +1480,7 @@ pub(crate) fn datagram_message(
             tx.host = h.host;
         }
         Parsed::Response(h, _) => {
+            tx.notes.extend(h.lax);
             tx.status = Some(h.status);
             tx.reason = Some(h.reason);
             tx.response_version = Some(format!("HTTP/1.{}", h.minor));

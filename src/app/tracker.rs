@@ -1278,6 +1278,49 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         );
     }
 
+    /// many-protocols.pcap stream 34: "Access-Control-Allow-Credentials : true" (a space
+    /// before the colon) made the strict parser stop the direction; tshark reads it.
+    #[test]
+    fn space_before_colon_in_a_response_head_is_read_leniently() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            70,
+            ToServer,
+            b"GET /dmp.js?c=17 HTTP/1.1\r\n\r\n",
+            ctx(735, 0),
+        );
+        t.on_data(
+            70,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials : true\r\nContent-Length: 3\r\n\r\nabc",
+            ctx(772, 30),
+        );
+        t.on_data(70, ToServer, b"GET /2 HTTP/1.1\r\n\r\n", ctx(781, 40));
+        t.on_data(70, ToClient, OK0, ctx(801, 50));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 2);
+        assert_eq!(
+            (
+                tx[0].status,
+                tx[0].response_frame,
+                tx[0].response_body_bytes
+            ),
+            (Some(200), Some(772), Some(3))
+        );
+        assert!(
+            has_note(
+                &tx[0],
+                "response head not strictly valid (invalid header name): parsed leniently, as tshark does"
+            ),
+            "{:?}",
+            tx[0].notes
+        );
+        assert_eq!(
+            (tx[1].uri.as_deref(), tx[1].status),
+            (Some("/2"), Some(200))
+        );
+    }
+
     #[test]
     fn arbitrary_bytes_and_gaps_never_panic() {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
