@@ -1097,7 +1097,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     /// (method, uri, version as its http.request.* fields show them), and two it does not.
     #[test]
     fn lax_request_lines_read_as_tshark_does() {
-        let cases: [(&[u8], Option<(&str, &str, Option<&str>)>, &str); 7] = [
+        type Want<'a> = Option<(&'a str, &'a str, Option<&'a str>)>;
+        let cases: [(&[u8], Want, &str); 7] = [
             (
                 b"OPTIONS HTTP/1.1\nHost: www.google.com\n\n",
                 Some(("OPTIONS", "HTTP/1.1", None)),
