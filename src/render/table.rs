@@ -496,6 +496,7 @@ impl<W: Write> TableSink<W> {
             "server",
             "analysis / L7",
         ]);
+        let mut teach_lines: Vec<(u64, String)> = Vec::new();
         for r in &rows {
             if r.skipped_before > 0 {
                 t.add_row(vec![
@@ -576,15 +577,32 @@ impl<W: Write> TableSink<W> {
                 .collect();
             t.add_row(row);
             if let Some(teach) = &r.teach {
-                let mut cells = vec![Cell::new(""); 12];
-                cells.push(Cell::new(format!("↳ {teach}")).fg(Color::DarkGrey));
-                t.add_row(cells);
+                for line in teach.lines() {
+                    teach_lines.push((r.frame, line.to_string()));
+                }
             }
         }
         if total == 0 {
             t.add_row(vec!["", "(no packets shown)"]);
         }
-        let _ = writeln!(text, "{t}\n");
+        let _ = writeln!(text, "{t}");
+        if !teach_lines.is_empty() {
+            let width = self.opts.width.map(usize::from).unwrap_or(100).max(40);
+            let _ = writeln!(text, "  What happened:");
+            for (frame, line) in teach_lines {
+                let lead = format!("  {frame:>6}  ");
+                let mut first = true;
+                for chunk in wrap(&line, width.saturating_sub(lead.chars().count()).max(20)) {
+                    if first {
+                        let _ = writeln!(text, "{lead}{chunk}");
+                        first = false;
+                    } else {
+                        let _ = writeln!(text, "{}{chunk}", " ".repeat(lead.chars().count()));
+                    }
+                }
+            }
+        }
+        text.push('\n');
         text
     }
 
@@ -858,6 +876,26 @@ impl<W: Write> TableSink<W> {
         }
         writeln!(self.out, "{t}")
     }
+}
+
+/// Splits text into lines of at most `width` characters at spaces (a longer word stands
+/// alone on its line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Visible width of a string with ANSI SGR sequences.
