@@ -115,9 +115,59 @@ pub fn follow(args: FollowArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// Files at least this big get a progress bar (on a terminal, never with JSON).
+const PROGRESS_MIN_BYTES: u64 = 50_000_000;
+
+/// A file source that moves a progress bar on stderr as it reads.
+struct Progress {
+    inner: FileSource,
+    bar: indicatif::ProgressBar,
+    frames: u64,
+}
+
+impl FrameSource for Progress {
+    fn next_frame(&mut self) -> Result<Option<layerscope::capture::RawFrame<'_>>, CaptureError> {
+        self.frames += 1;
+        if self.frames % 16_384 == 0 {
+            self.bar.set_position(self.inner.offset());
+        }
+        let frame = self.inner.next_frame();
+        if matches!(frame, Ok(None) | Err(_)) {
+            self.bar.finish_and_clear();
+        }
+        frame
+    }
+    fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
+        self.inner.truncation()
+    }
+}
+
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
     let name = args.file.display().to_string();
-    let mut source = open_file(&args.file)?;
+    let source = open_file(&args.file)?;
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    if size >= PROGRESS_MIN_BYTES
+        && io::stderr().is_terminal()
+        && args.output.format == FormatArg::Table
+    {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(size),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        let mut progress = Progress {
+            inner: source,
+            bar,
+            frames: 0,
+        };
+        let config = args.limits.pipeline_config();
+        return run_source(&name, &mut progress, config, &args.output);
+    }
+    let mut source = source;
     let config = args.limits.pipeline_config();
     run_source(&name, &mut source, config, &args.output)
 }
