@@ -94,7 +94,8 @@ struct ConnRow {
     seq: Option<u32>,
     ack: Option<u32>,
     len: u32,
-    win: Option<u64>,
+    /// Scaled window, or the raw value marked "×?" when the scale is unknown.
+    win: Option<String>,
     step: Option<Step>,
     state: Option<(TcpState, TcpState)>,
     analysis: AnalysisFlags,
@@ -414,12 +415,13 @@ impl<W: Write> TableSink<W> {
                         if t.flags.ack() { flow.rel_ack } else { None },
                     )
                 };
-                (
-                    t.flags.to_string(),
-                    s,
-                    a,
-                    Some(flow.window_scaled.unwrap_or(t.window as u64)),
-                )
+                let win = match flow.window_scaled {
+                    Some(w) => w.to_string(),
+                    None if t.flags.syn() || t.flags.rst() => t.window.to_string(),
+                    // The scale is unknown (the SYNs were not captured): raw value.
+                    None => format!("{} ×?", t.window),
+                };
+                (t.flags.to_string(), s, a, Some(win))
             }
             _ => ("udp".to_string(), None, None, None),
         };
@@ -559,7 +561,7 @@ impl<W: Write> TableSink<W> {
                 r.seq.map(|v| v.to_string()).unwrap_or_default(),
                 r.ack.map(|v| v.to_string()).unwrap_or_default(),
                 r.len.to_string(),
-                r.win.map(|v| v.to_string()).unwrap_or_default(),
+                r.win.clone().unwrap_or_default(),
                 r.step.map(|s| s.label().to_string()).unwrap_or_default(),
                 cs.to_string(),
                 ss.to_string(),
