@@ -3,6 +3,7 @@
 use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker};
 use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation};
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
+use crate::filter::Filter;
 use crate::flow::{
     ConnId, ConnSummary, Direction, FlowConfig, FlowTracker, PacketFlow, SegmentCtx, StreamSink,
 };
@@ -33,6 +34,8 @@ pub trait Sink {
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
     pub frames: u64,
+    /// Frames that did not match `--filter`.
+    pub filtered_out: u64,
     pub conns: u64,
     pub decode_issues: u64,
     pub evicted_flows: u64,
@@ -68,6 +71,10 @@ pub struct Pipeline {
     prev_ts: Option<Timestamp>,
     /// Also receives the reassembled streams (e.g. `follow`).
     tap: Option<Box<dyn StreamSink>>,
+    /// Only packets matching this go on past the decoder (like a capture filter).
+    filter: Option<Filter>,
+    /// Stop reading after this many packets passed the filter (`live --count`).
+    stop_after: Option<u64>,
 }
 
 /// Hands stream bytes to the app stage and to an optional tap.
@@ -124,7 +131,30 @@ impl Pipeline {
             last_expire: None,
             prev_ts: None,
             tap: None,
+            filter: None,
+            stop_after: None,
         }
+    }
+
+    /// Stops [`run_pipeline`] once `count` packets passed the filter (tcpdump's `-c`).
+    pub fn set_stop_after(&mut self, count: u64) {
+        self.stop_after = Some(count);
+    }
+
+    /// Packets that passed the filter so far.
+    pub fn passed(&self) -> u64 {
+        self.summary.frames - self.summary.filtered_out
+    }
+
+    /// Whether `stop_after` was reached.
+    pub fn done(&self) -> bool {
+        self.stop_after.is_some_and(|n| self.passed() >= n)
+    }
+
+    /// Keeps only packets that match `filter` (tcpdump syntax); the others are counted in
+    /// `RunSummary::filtered_out` and go no further than the decoder.
+    pub fn set_filter(&mut self, filter: Filter) {
+        self.filter = Some(filter);
     }
 
     /// Also hands every reassembled stream chunk to `tap`.
@@ -176,6 +206,12 @@ impl Pipeline {
             self.flush_ended(sink)?;
         }
         let mut packet = self.decoder.decode(frame);
+        if let Some(filter) = &self.filter {
+            if !filter.matches(frame, &packet) {
+                self.summary.filtered_out += 1;
+                return Ok(());
+            }
+        }
         if packet.issue.is_some() {
             self.summary.decode_issues += 1;
         }
@@ -265,7 +301,7 @@ pub fn run_pipeline(
     sink: &mut dyn Sink,
 ) -> io::Result<RunEnd> {
     let mut failure = None;
-    loop {
+    while !pipeline.done() {
         match source.next_frame() {
             Ok(Some(frame)) => pipeline.process(&frame, sink)?,
             Ok(None) => break,

@@ -4,6 +4,7 @@
 mod integration {
     pub mod cli;
     pub mod hostile;
+    pub mod live;
     pub mod own_captures;
     pub mod shared_oracle;
     pub mod snapshots;

@@ -78,11 +78,115 @@ fn status_line(buf: &[u8]) -> Start {
     }
 }
 
+/// Methods tshark's HTTP dissector knows (RFC 9110, WebDAV, SSDP, Cisco, MS-RPC over HTTP):
+/// a request line that is not well formed is still a request when it starts with one.
+const KNOWN_METHODS: [&[u8]; 47] = [
+    b"GET",
+    b"PUT",
+    b"ACL",
+    b"POST",
+    b"COPY",
+    b"HEAD",
+    b"LOCK",
+    b"MOVE",
+    b"POLL",
+    b"BCOPY",
+    b"BMOVE",
+    b"MERGE",
+    b"MKCOL",
+    b"TRACE",
+    b"LABEL",
+    b"PATCH",
+    b"DELETE",
+    b"SEARCH",
+    b"UNLOCK",
+    b"REPORT",
+    b"UPDATE",
+    b"NOTIFY",
+    b"BDELETE",
+    b"CONNECT",
+    b"OPTIONS",
+    b"CHECKIN",
+    b"PROPFIND",
+    b"CHECKOUT",
+    b"CCM_POST",
+    b"M-SEARCH",
+    b"SUBSCRIBE",
+    b"PROPPATCH",
+    b"BPROPFIND",
+    b"BPROPPATCH",
+    b"UNCHECKOUT",
+    b"MKACTIVITY",
+    b"MKWORKSPACE",
+    b"UNSUBSCRIBE",
+    b"RPC_CONNECT",
+    b"RPC_IN_DATA",
+    b"RPC_OUT_DATA",
+    b"VERSION-CONTROL",
+    b"BASELINE-CONTROL",
+    b"SSTP_DUPLEX_POST",
+    b"ORDERPATCH",
+    b"MKREDIRECTREF",
+    b"UPDATEREDIRECTREF",
+];
+
+/// Whether `buf` starts like a request line: the strict form `TOKEN SP URI SP HTTP/1.x`
+/// for any method token, or (as tshark) a known method followed by a printable line.
 fn request_line(buf: &[u8]) -> Start {
+    match strict_request_line(buf) {
+        Start::No => lax_request_line(buf),
+        s => s,
+    }
+}
+
+/// The request line is not in the strict form (`parse_head` then reads it by hand).
+fn is_lax_request(buf: &[u8]) -> bool {
+    strict_request_line(buf) == Start::No && lax_request_line(buf) == Start::Request
+}
+
+/// A known method followed by SP or the end of the line, and a line of printable bytes
+/// ending in LF (`OPTIONS HTTP/1.1`, `GET / HTTP/1.`, `GET /HTTP/1.1`, `OPTIONS`).
+fn lax_request_line(buf: &[u8]) -> Start {
     let method = buf
         .iter()
         .take(MAX_METHOD + 1)
-        .take_while(|b| b.is_ascii_uppercase() || **b == b'-' || **b == b'_')
+        .take_while(|b| is_method_byte(**b))
+        .count();
+    if method == buf.len() {
+        let prefix = &buf[..method];
+        return if KNOWN_METHODS.iter().any(|m| m.starts_with(prefix)) {
+            Start::NeedMore
+        } else {
+            Start::No
+        };
+    }
+    if !KNOWN_METHODS.contains(&&buf[..method]) || !matches!(buf[method], b' ' | b'\r' | b'\n') {
+        return Start::No;
+    }
+    let rest = &buf[method..];
+    let (line, whole) = match rest.iter().position(|b| *b == b'\n') {
+        Some(end) => (&rest[..end], true),
+        None => (rest, false),
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if !line.iter().all(|b| (0x20..0x7f).contains(b) || *b == b'\t') {
+        Start::No
+    } else if whole {
+        Start::Request
+    } else {
+        Start::NeedMore
+    }
+}
+
+fn is_method_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b == b'-' || b == b'_'
+}
+
+fn strict_request_line(buf: &[u8]) -> Start {
+    let method = buf
+        .iter()
+        .take(MAX_METHOD + 1)
+        .take_while(|b| is_method_byte(**b))
         .count();
     if method == buf.len() {
         return if method <= MAX_METHOD {
@@ -127,7 +231,12 @@ fn request_line(buf: &[u8]) -> Start {
 struct ReqHead {
     method: String,
     uri: String,
-    minor: u8,
+    /// The version as written ("HTTP/1.1"; "HTTP/1." in a lax line), None when absent.
+    version: Option<String>,
+    /// The minor version when the version is well formed.
+    minor: Option<u8>,
+    /// What is wrong with a request line read leniently.
+    lax: Option<String>,
     host: Option<String>,
     framing: Result<Option<Framing>, String>,
     expect_continue: bool,
@@ -143,6 +252,8 @@ struct RespHead {
     other_te: bool,
     content_length: Result<Option<u64>, String>,
     upgrade: Option<String>,
+    /// Why the head was parsed leniently.
+    lax: Option<String>,
 }
 
 enum Parsed {
@@ -219,71 +330,238 @@ fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool 
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// What the first line of a head cut short says.
+#[derive(Debug, PartialEq)]
+enum FirstLine {
+    Request {
+        method: String,
+        uri: String,
+        /// Only a well-formed version ("HTTP/1.x").
+        version: Option<String>,
+    },
+    Response {
+        minor: u8,
+        status: u16,
+        reason: String,
+    },
+}
+
+/// The first line of `buf` (which may end before its LF): a whole status line, or a
+/// request line with a non-empty URI whose method is known or which went on past the URI.
+fn first_line(buf: &[u8]) -> Option<FirstLine> {
+    let line = match buf.iter().position(|b| *b == b'\n') {
+        Some(end) => &buf[..end],
+        None => buf,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if status_line(line) == Start::Response {
+        let (minor, code, rest) = (line[7], &line[9..12], &line[12..]);
+        let status = code.iter().fold(0u16, |v, b| v * 10 + u16::from(b - b'0'));
+        let reason = rest.strip_prefix(b" ").unwrap_or(rest);
+        return Some(FirstLine::Response {
+            minor: minor - b'0',
+            status,
+            reason: String::from_utf8_lossy(reason).into_owned(),
+        });
+    }
+    if request_line(line) == Start::No {
+        return None;
+    }
+    let (method, uri, version) = split_request_line(line);
+    let past_uri = line.len() > method.len() + 1 + uri.len();
+    if method.is_empty() || uri.is_empty() || !(past_uri || KNOWN_METHODS.contains(&method)) {
+        return None;
+    }
+    Some(FirstLine::Request {
+        method: String::from_utf8_lossy(method).into_owned(),
+        uri: String::from_utf8_lossy(uri).into_owned(),
+        version: minor_of(version).map(|m| format!("HTTP/1.{m}")),
+    })
+}
+
+/// What a request head says, from its parts.
+fn request_head(
+    method: &str,
+    uri: &str,
+    version: Option<String>,
+    minor: Option<u8>,
+    lax: Option<String>,
+    hs: &[httparse::Header<'_>],
+) -> ReqHead {
+    let (chunked, te) = transfer_encoding(hs);
+    let framing = if chunked {
+        Ok(Some(Framing::Chunked(Chunk::start())))
+    } else if te {
+        Err("request Transfer-Encoding without final chunked".to_string())
+    } else {
+        content_length(hs).map(|cl| match cl {
+            Some(0) | None => None,
+            Some(n) => Some(Framing::Length(n)),
+        })
+    };
+    ReqHead {
+        method: method.to_string(),
+        uri: uri.to_string(),
+        version,
+        minor,
+        lax,
+        host: header(hs, "host").map(|v| String::from_utf8_lossy(v).into_owned()),
+        framing,
+        expect_continue: has_token(hs, "expect", "100-continue"),
+        keep_alive: has_token(hs, "connection", "keep-alive"),
+    }
+}
+
+/// The parts of a request line split as tshark does: the method, the next space-delimited
+/// token as the URI (possibly empty), the rest as the version (possibly empty).
+fn split_request_line(line: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let m = line.iter().take_while(|b| is_method_byte(**b)).count();
+    let (method, rest) = line.split_at(m);
+    let rest = rest.trim_ascii_start();
+    let u = rest.iter().position(|b| *b == b' ').unwrap_or(rest.len());
+    let (uri, version) = rest.split_at(u);
+    (method, uri, version.trim_ascii())
+}
+
+/// "HTTP/1.x" → x.
+fn minor_of(version: &[u8]) -> Option<u8> {
+    match version {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', d] if d.is_ascii_digit() => Some(d - b'0'),
+        _ => None,
+    }
+}
+
+/// A request whose line is not in the strict form but starts with a known method (see
+/// [`lax_request_line`]); its header fields are parsed strictly.
+fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) -> Parsed {
+    let Some(lf) = buf.iter().position(|b| *b == b'\n') else {
+        return Parsed::NeedMore;
+    };
+    let (method, uri, version) = split_request_line(&buf[..lf]);
+    let minor = minor_of(version);
+    let problem = if uri.is_empty() {
+        "no request target and no HTTP version".to_string()
+    } else if version.is_empty() {
+        "no HTTP version".to_string()
+    } else if minor.is_none() {
+        format!(
+            "invalid HTTP version \"{}\"",
+            String::from_utf8_lossy(version)
+        )
+    } else {
+        "extra spaces".to_string()
+    };
+    let rest = buf.get(lf + 1..).unwrap_or(&[]);
+    match httparse::parse_headers(rest, headers) {
+        Ok(httparse::Status::Partial) => Parsed::NeedMore,
+        Err(e) => Parsed::Error(format!("request head: {e}")),
+        Ok(httparse::Status::Complete((n, hs))) => Parsed::Request(
+            request_head(
+                &String::from_utf8_lossy(method),
+                &String::from_utf8_lossy(uri),
+                (!version.is_empty()).then(|| String::from_utf8_lossy(version).into_owned()),
+                minor,
+                Some(format!(
+                    "malformed request line ({problem}): read leniently, as tshark does"
+                )),
+                hs,
+            ),
+            lf + 1 + n,
+        ),
+    }
+}
+
 fn parse_head(buf: &[u8]) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     match classify_start(buf) {
         Start::No => Parsed::NotHttp,
         Start::NeedMore => Parsed::NeedMore,
+        Start::Request if is_lax_request(buf) => parse_lax_request(buf, &mut headers),
         Start::Request => {
             let mut req = httparse::Request::new(&mut headers);
-            match req.parse(buf) {
+            let e = match req.parse(buf) {
+                Ok(httparse::Status::Partial) => return Parsed::NeedMore,
+                Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n),
+                Err(e) => e,
+            };
+            let mut req = httparse::Request::new(&mut headers);
+            match lenient().parse_request(&mut req, buf) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
-                Err(e) => Parsed::Error(format!("request head: {e}")),
                 Ok(httparse::Status::Complete(n)) => {
-                    let hs = &*req.headers;
-                    let (chunked, te) = transfer_encoding(hs);
-                    let framing = if chunked {
-                        Ok(Some(Framing::Chunked(Chunk::start())))
-                    } else if te {
-                        Err("request Transfer-Encoding without final chunked".to_string())
-                    } else {
-                        content_length(hs).map(|cl| match cl {
-                            Some(0) | None => None,
-                            Some(n) => Some(Framing::Length(n)),
-                        })
-                    };
-                    let minor = req.version.unwrap_or(1);
-                    Parsed::Request(
-                        ReqHead {
-                            method: req.method.unwrap_or("").to_string(),
-                            uri: req.path.unwrap_or("").to_string(),
-                            minor,
-                            host: header(hs, "host")
-                                .map(|v| String::from_utf8_lossy(v).into_owned()),
-                            framing,
-                            expect_continue: has_token(hs, "expect", "100-continue"),
-                            keep_alive: has_token(hs, "connection", "keep-alive"),
-                        },
-                        n,
-                    )
+                    request_parsed(&req, Some(lenient_note("request", e)), n)
                 }
+                Err(_) => Parsed::Error(format!("request head: {e}")),
             }
         }
         Start::Response => {
             let mut resp = httparse::Response::new(&mut headers);
-            match resp.parse(buf) {
+            let e = match resp.parse(buf) {
+                Ok(httparse::Status::Partial) => return Parsed::NeedMore,
+                Ok(httparse::Status::Complete(n)) => return response_parsed(&resp, None, n),
+                Err(e) => e,
+            };
+            let mut resp = httparse::Response::new(&mut headers);
+            match lenient().parse_response(&mut resp, buf) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
-                Err(e) => Parsed::Error(format!("response head: {e}")),
                 Ok(httparse::Status::Complete(n)) => {
-                    let hs = &*resp.headers;
-                    let (chunked, other_te) = transfer_encoding(hs);
-                    Parsed::Response(
-                        RespHead {
-                            minor: resp.version.unwrap_or(1),
-                            status: resp.code.unwrap_or(0),
-                            reason: resp.reason.unwrap_or("").to_string(),
-                            chunked,
-                            other_te,
-                            content_length: content_length(hs),
-                            upgrade: header(hs, "upgrade")
-                                .map(|v| String::from_utf8_lossy(v).into_owned()),
-                        },
-                        n,
-                    )
+                    response_parsed(&resp, Some(lenient_note("response", e)), n)
                 }
+                Err(_) => Parsed::Error(format!("response head: {e}")),
             }
         }
     }
+}
+
+/// What tshark tolerates in a head and `httparse` rejects by default: a space before a
+/// field's colon, obsolete line folding, repeated spaces in the first line, and (skipped)
+/// field lines that are not fields at all.
+fn lenient() -> httparse::ParserConfig {
+    let mut c = httparse::ParserConfig::default();
+    c.allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true)
+        .ignore_invalid_headers_in_responses(true)
+        .ignore_invalid_headers_in_requests(true);
+    c
+}
+
+fn lenient_note(side: &str, e: httparse::Error) -> String {
+    format!("{side} head not strictly valid ({e}): parsed leniently, as tshark does")
+}
+
+fn request_parsed(req: &httparse::Request<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+    let minor = req.version.unwrap_or(1);
+    Parsed::Request(
+        request_head(
+            req.method.unwrap_or(""),
+            req.path.unwrap_or(""),
+            Some(format!("HTTP/1.{minor}")),
+            Some(minor),
+            lax,
+            req.headers,
+        ),
+        n,
+    )
+}
+
+fn response_parsed(resp: &httparse::Response<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+    let hs = &*resp.headers;
+    let (chunked, other_te) = transfer_encoding(hs);
+    Parsed::Response(
+        RespHead {
+            minor: resp.version.unwrap_or(1),
+            status: resp.code.unwrap_or(0),
+            reason: resp.reason.unwrap_or("").to_string(),
+            chunked,
+            other_te,
+            content_length: content_length(hs),
+            upgrade: header(hs, "upgrade").map(|v| String::from_utf8_lossy(v).into_owned()),
+            lax,
+        },
+        n,
+    )
 }
 
 /// Chunked transfer coding state (RFC 9112 §7.1).
@@ -561,6 +839,78 @@ impl HttpConn {
         }
     }
 
+    /// A head cut by `why` (a gap, the close) before its end, as in a capture with a
+    /// small snap length: when its first line is there (a request line up to at least the
+    /// URI, or a whole status line), record what it says, as tshark does. False when the
+    /// bytes read do not say enough.
+    fn salvage_head(&mut self, d: usize, why: &str, out: &mut Out<'_>) -> bool {
+        let dir = &mut self.dirs[d];
+        let Some(start) = dir.head_start else {
+            return false;
+        };
+        let Some(first) = first_line(&dir.buf) else {
+            return false;
+        };
+        let read = dir.buf.len();
+        dir.head_start = None;
+        dir.buf.clear();
+        dir.seen_http = true;
+        dir.resyncing = false;
+        match first {
+            FirstLine::Request {
+                method,
+                uri,
+                version,
+            } => {
+                dir.side = Some(Side::Request);
+                self.requests += 1;
+                let mut tx = self.orphan(out.conn);
+                tx.request_frame = Some(start.frame);
+                tx.request_ts = Some(start.ts);
+                tx.method = Some(method);
+                tx.uri = Some(uri);
+                tx.version = version;
+                tx.notes.push(format!(
+                    "request head cut by {why} after {read} bytes: kept what its first line says"
+                ));
+                self.push_pending(tx, out);
+            }
+            FirstLine::Response {
+                minor,
+                status,
+                reason,
+            } => {
+                dir.side = Some(Side::Response);
+                self.responses += 1;
+                if let Some(prev) = self.current.take() {
+                    out.events.push(AppEvent::Http(prev));
+                }
+                let mut tx = match self.pending.pop_front() {
+                    Some(tx) => tx,
+                    None => {
+                        let mut tx = self.orphan(out.conn);
+                        tx.notes.push(
+                            "response without a request seen (request lost or before the capture)"
+                                .to_string(),
+                        );
+                        tx
+                    }
+                };
+                tx.status = Some(status);
+                tx.reason = Some(reason);
+                tx.response_version = Some(format!("HTTP/1.{minor}"));
+                tx.response_frame = Some(start.frame);
+                tx.response_ts = Some(start.ts);
+                tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
+                tx.notes.push(format!(
+                    "response head cut by {why} after {read} bytes: kept what its first line says"
+                ));
+                out.events.push(AppEvent::Http(tx));
+            }
+        }
+        true
+    }
+
     /// A head that was being read is lost: say so on the transaction it belonged to.
     fn cut_head(&mut self, d: usize, note: String, out: &mut Out<'_>) {
         let dir = &mut self.dirs[d];
@@ -660,10 +1010,11 @@ impl HttpConn {
         self.requests += 1;
         let mut tx = self.orphan(out.conn);
         let index = tx.index;
-        let version = format!("HTTP/1.{}", h.minor);
+        let version = h.version.clone().unwrap_or_else(|| "HTTP".to_string());
         tx.request_frame = start.map(|s| s.frame);
         tx.request_ts = start.map(|s| s.ts);
-        if h.minor == 0 {
+        tx.notes.extend(h.lax);
+        if h.minor == Some(0) {
             tx.notes.push(if h.keep_alive {
                 "HTTP/1.0 with Connection: keep-alive: the connection may carry more requests"
                     .to_string()
@@ -691,7 +1042,7 @@ impl HttpConn {
         let connect = h.method.eq_ignore_ascii_case("CONNECT");
         tx.method = Some(h.method);
         tx.uri = Some(h.uri);
-        tx.version = Some(version);
+        tx.version = h.version;
         tx.host = h.host;
         let dir = &mut self.dirs[d];
         dir.seen_http = true;
@@ -741,7 +1092,22 @@ impl HttpConn {
             dir.state = State::Idle;
         }
         if (100..200).contains(&h.status) && h.status != 101 {
+            // Its own record (as tshark counts it), sharing the index of the request it
+            // answers; the final exchange notes it too.
+            let mut interim = HttpTransaction {
+                conn: out.conn,
+                index: self.pending.front().map_or(self.next_index, |t| t.index),
+                response_frame: start.map(|s| s.frame),
+                response_ts: start.map(|s| s.ts),
+                status: Some(h.status),
+                reason: Some(h.reason.clone()),
+                response_version: Some(format!("HTTP/1.{}", h.minor)),
+                response_body_bytes: Some(0),
+                ..HttpTransaction::default()
+            };
             if let Some(tx) = self.pending.front_mut() {
+                interim.request_frame = tx.request_frame;
+                interim.latency_ms = latency_ms(tx.request_ts, interim.response_ts);
                 tx.notes.push(format!(
                     "interim response {} {} in frame {}: the final response follows",
                     h.status,
@@ -749,6 +1115,11 @@ impl HttpConn {
                     start.map_or(0, |s| s.frame)
                 ));
             }
+            interim.notes.push(format!(
+                "interim response {}: the final response to request {} follows",
+                h.status, interim.index
+            ));
+            out.events.push(AppEvent::Http(interim));
             return;
         }
         self.responses += 1;
@@ -768,6 +1139,7 @@ impl HttpConn {
         };
         tx.status = Some(h.status);
         tx.reason = Some(h.reason);
+        tx.notes.extend(h.lax);
         tx.response_version = Some(format!("HTTP/1.{}", h.minor));
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
@@ -1017,7 +1389,9 @@ impl HttpConn {
             }
             State::Head => {
                 let side = side_name(dir.side);
-                self.cut_head(d, format!("{side} head cut by a gap of {len} bytes"), out);
+                if !self.salvage_head(d, &format!("a gap of {len} bytes"), out) {
+                    self.cut_head(d, format!("{side} head cut by a gap of {len} bytes"), out);
+                }
             }
             State::Idle => self.lost_message(d, len, out),
             State::Resync => {}
@@ -1044,13 +1418,15 @@ impl HttpConn {
                 );
                 self.finish_body(d, Some(msg), out);
             }
-            State::Head if dir.seen_http => {
+            State::Head => {
                 let msg = format!(
                     "{} head incomplete ({} bytes) when the sender closed",
                     side_name(dir.side),
                     dir.buf.len()
                 );
-                self.cut_head(d, msg, out);
+                if !self.salvage_head(d, "the close", out) && self.dirs[d].seen_http {
+                    self.cut_head(d, msg, out);
+                }
             }
             _ => {}
         }
@@ -1077,6 +1453,79 @@ impl HttpConn {
             out.events.push(AppEvent::Http(tx));
         }
     }
+}
+
+/// One UDP datagram that starts with a request or status line (SSDP, HTTPU): the whole
+/// datagram is one message, recorded on its own (requests and responses are not paired).
+/// None when the datagram is not HTTP.
+pub(crate) fn datagram_message(
+    conn: ConnId,
+    index: u32,
+    data: &[u8],
+    ctx: SegmentCtx,
+) -> Option<HttpTransaction> {
+    let mut tx = HttpTransaction {
+        conn,
+        index,
+        ..HttpTransaction::default()
+    };
+    let mut cut = false;
+    match parse_head(data) {
+        Parsed::NotHttp => return None,
+        Parsed::Request(h, _) => {
+            tx.notes.extend(h.lax);
+            tx.method = Some(h.method);
+            tx.uri = Some(h.uri);
+            tx.version = h.version;
+            tx.host = h.host;
+        }
+        Parsed::Response(h, _) => {
+            tx.notes.extend(h.lax);
+            tx.status = Some(h.status);
+            tx.reason = Some(h.reason);
+            tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+        }
+        Parsed::NeedMore | Parsed::Error(_) => match first_line(data)? {
+            FirstLine::Request {
+                method,
+                uri,
+                version,
+            } => {
+                cut = true;
+                tx.method = Some(method);
+                tx.uri = Some(uri);
+                tx.version = version;
+            }
+            FirstLine::Response {
+                minor,
+                status,
+                reason,
+            } => {
+                cut = true;
+                tx.status = Some(status);
+                tx.reason = Some(reason);
+                tx.response_version = Some(format!("HTTP/1.{minor}"));
+            }
+        },
+    }
+    if tx.method.is_some() {
+        tx.request_frame = Some(ctx.frame);
+        tx.request_ts = Some(ctx.ts);
+    } else {
+        tx.response_frame = Some(ctx.frame);
+        tx.response_ts = Some(ctx.ts);
+    }
+    tx.notes.push(
+        "HTTP over UDP (e.g. SSDP): one datagram is one message, requests and responses not paired"
+            .to_string(),
+    );
+    if cut {
+        tx.notes.push(format!(
+            "head not complete in the datagram ({} bytes): kept what its first line says",
+            data.len()
+        ));
+    }
+    Some(tx)
 }
 
 /// Runs the chunked decoder over `data`: (bytes consumed, Ok(message complete) or the

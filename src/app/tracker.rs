@@ -2,7 +2,7 @@
 //! and DNS parsers fed by the flow stage through [`StreamSink`].
 
 use super::dns::{self, Decoded};
-use super::http::{classify_start, HttpConn, HttpStats, Out, Start};
+use super::http::{classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
@@ -124,6 +124,8 @@ struct ConnApp {
     stats: AppConnStats,
     /// Queries waiting for their response: id → query time.
     dns_pending: FxHashMap<u16, Timestamp>,
+    /// HTTP messages seen in UDP datagrams (SSDP).
+    udp_http: u32,
 }
 
 impl ConnApp {
@@ -134,6 +136,7 @@ impl ConnApp {
             dns_seen: false,
             stats: AppConnStats::default(),
             dns_pending: FxHashMap::default(),
+            udp_http: 0,
         }
     }
 }
@@ -367,6 +370,31 @@ impl StreamSink for AppTracker {
 
     fn on_datagram(&mut self, conn: ConnId, _dir: Direction, data: &[u8], ctx: SegmentCtx) {
         let port_dns = self.ports_say_dns(ctx.frame);
+        let dns_known = self
+            .conns
+            .get(&conn)
+            .is_some_and(|s| s.dns_port || s.dns_seen);
+        if !port_dns
+            && !dns_known
+            && matches!(classify_start(data), Start::Request | Start::Response)
+        {
+            let state = self
+                .conns
+                .entry(conn)
+                .or_insert_with(|| ConnApp::new(Kind::Datagrams));
+            let index = state.udp_http.saturating_add(1);
+            if let Some(tx) = datagram_message(conn, index, data, ctx) {
+                state.udp_http = index;
+                if tx.method.is_some() {
+                    state.stats.http_requests += 1;
+                } else {
+                    state.stats.http_responses += 1;
+                }
+                self.events.push(AppEvent::Http(tx));
+                self.mark(LayerName::Http, ctx.frame);
+                return;
+            }
+        }
         let Some(m) = dns::decode(data) else {
             return;
         };
@@ -677,7 +705,22 @@ mod tests {
             ctx(1, 0),
         );
         t.on_data(3, ToClient, b"HTTP/1.1 100 Continue\r\n\r\n", ctx(2, 2));
-        assert!(http(&mut t).is_empty());
+        let interim = http(&mut t);
+        assert_eq!(interim.len(), 1);
+        let i = &interim[0];
+        assert_eq!(
+            (i.conn, i.index, i.request_frame, i.response_frame),
+            (3, 1, Some(1), Some(2))
+        );
+        assert_eq!((i.method.as_deref(), i.uri.as_deref()), (None, None));
+        assert_eq!(
+            (i.status, i.reason.as_deref(), i.latency_ms),
+            (Some(100), Some("Continue"), Some(2.0))
+        );
+        assert!(has_note(
+            i,
+            "interim response 100: the final response to request 1 follows"
+        ));
         t.on_data(3, ToServer, b"data", ctx(3, 3));
         t.on_data(
             3,
@@ -1026,9 +1069,10 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     }
 
     #[test]
-    fn response_to_a_malformed_request_is_kept() {
+    fn response_to_a_request_that_is_not_http_is_kept() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.on_data(30, ToServer, b"GET / HTTP/1.\r\n\r\n", ctx(14, 0));
+        // "GET/" is no known method (tshark does not take it for HTTP either).
+        t.on_data(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
         t.on_data(
             30,
             ToClient,
@@ -1047,6 +1091,235 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         ));
         assert_eq!(t.layer_of_frame(14), None);
         assert_eq!(t.layer_of_frame(16), Some(LayerName::Http));
+    }
+
+    /// Request lines from zeek's methods.pcap that tshark 4.0 still reads as requests
+    /// (method, uri, version as its http.request.* fields show them), and two it does not.
+    #[test]
+    fn lax_request_lines_read_as_tshark_does() {
+        type Want<'a> = Option<(&'a str, &'a str, Option<&'a str>)>;
+        let cases: [(&[u8], Want, &str); 7] = [
+            (
+                b"OPTIONS HTTP/1.1\nHost: www.google.com\n\n",
+                Some(("OPTIONS", "HTTP/1.1", None)),
+                "malformed request line (no HTTP version): read leniently, as tshark does",
+            ),
+            (
+                b"OPTIONS\nHost: www.google.com\n\n",
+                Some(("OPTIONS", "", None)),
+                "malformed request line (no request target and no HTTP version): read leniently, as tshark does",
+            ),
+            (
+                b"GET / HTTP/1.\nHost: www.google.com\n\n",
+                Some(("GET", "/", Some("HTTP/1."))),
+                "malformed request line (invalid HTTP version \"HTTP/1.\"): read leniently, as tshark does",
+            ),
+            (
+                b"CCM_POST /HTTP/1.1\nHost: www.google.com\n\n",
+                Some(("CCM_POST", "/HTTP/1.1", None)),
+                "malformed request line (no HTTP version): read leniently, as tshark does",
+            ),
+            (
+                b"GET  /x HTTP/1.1\r\nHost: h\r\n\r\n",
+                Some(("GET", "/x", Some("HTTP/1.1"))),
+                "malformed request line (extra spaces): read leniently, as tshark does",
+            ),
+            (b"OPTIONSHTTP/1.1\nHost: www.google.com\n\n", None, ""),
+            (b"GET /\x01\x02 HTTP/1.1\r\n\r\n", None, ""),
+        ];
+        for (i, (req, want, note)) in cases.into_iter().enumerate() {
+            let mut t = AppTracker::new(AppConfig::default());
+            let conn = 40 + i as u64;
+            // Fed in two pieces: the line's end decides, not the first segment.
+            t.on_data(conn, ToServer, &req[..5], ctx(1, 0));
+            t.on_data(conn, ToServer, &req[5..], ctx(2, 0));
+            t.on_data(conn, ToClient, OK0, ctx(3, 1));
+            let tx = http(&mut t);
+            assert_eq!(tx.len(), 1, "case {i}");
+            let got = tx[0]
+                .method
+                .as_deref()
+                .map(|m| (m, tx[0].uri.as_deref().unwrap(), tx[0].version.as_deref()));
+            assert_eq!(got, want, "case {i}");
+            assert_eq!(tx[0].status, Some(200));
+            if want.is_some() {
+                assert_eq!(tx[0].request_frame, Some(1));
+                assert!(has_note(&tx[0], note), "case {i}: {:?}", tx[0].notes);
+            }
+        }
+    }
+
+    /// zeek's tcp.pcap (snap length 96): frame 4 carries 30 of the request's 496 bytes,
+    /// frame 6 30 of the response's 1448; the acks then make the rest gaps. tshark still
+    /// shows GET /images/sf.net_box.gif and 200.
+    #[test]
+    fn heads_cut_by_the_snap_length_keep_their_first_line() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(0, ToServer, b"GET /images/sf.net_box.gif HTT", ctx(4, 145));
+        t.on_gap(0, ToServer, 466, ctx(5, 289));
+        assert!(http(&mut t).is_empty());
+        t.on_data(
+            0,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nDate: Tue, 16",
+            ctx(6, 292),
+        );
+        t.on_gap(0, ToClient, 1418, ctx(7, 292));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        let tx = &tx[0];
+        assert_eq!(
+            (tx.request_frame, tx.response_frame, tx.latency_ms),
+            (Some(4), Some(6), Some(147.0))
+        );
+        assert_eq!(
+            (
+                tx.method.as_deref(),
+                tx.uri.as_deref(),
+                tx.version.as_deref()
+            ),
+            (Some("GET"), Some("/images/sf.net_box.gif"), None)
+        );
+        assert_eq!((tx.status, tx.reason.as_deref()), (Some(200), Some("OK")));
+        assert_eq!(tx.response_body_bytes, None);
+        assert_eq!(
+            tx.notes,
+            vec![
+                "request head cut by a gap of 466 bytes after 30 bytes: kept what its first line says",
+                "response head cut by a gap of 1418 bytes after 30 bytes: kept what its first line says"
+            ]
+        );
+        t.on_close(0);
+        let s = t.take_conn_stats(0);
+        assert_eq!((s.http_requests, s.http_responses), (1, 1));
+        // A status line cut at the close (no gap) is kept too; a bare method is not enough.
+        t.on_data(1, ToClient, b"HTTP/1.0 404 Not Fo", ctx(8, 0));
+        t.on_data(2, ToServer, b"GET ", ctx(9, 0));
+        t.on_close(1);
+        t.on_close(2);
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 1);
+        assert_eq!(
+            (tx[0].conn, tx[0].status, tx[0].reason.as_deref()),
+            (1, Some(404), Some("Not Fo"))
+        );
+        assert!(has_note(
+            &tx[0],
+            "response head cut by the close after 19 bytes: kept what its first line says"
+        ));
+    }
+
+    /// An SSDP search (pcapplusplus many-protocols.pcap, frame 30) and a reply.
+    #[test]
+    fn http_over_udp_one_datagram_one_message() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.set_frame_ports(30, Some((50000, 1900)));
+        t.on_datagram(
+            60,
+            ToServer,
+            b"M-SEARCH * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 3\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n",
+            ctx(30, 0),
+        );
+        assert_eq!(t.layer_of_frame(30), Some(LayerName::Http));
+        t.on_datagram(
+            61,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nST: upnp:rootdevice",
+            ctx(31, 5),
+        );
+        // Not HTTP, not DNS: nothing.
+        t.on_datagram(60, ToServer, b"M-SEARCH", ctx(32, 6));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 2);
+        assert_eq!(
+            (
+                tx[0].conn,
+                tx[0].index,
+                tx[0].request_frame,
+                tx[0].response_frame
+            ),
+            (60, 1, Some(30), None)
+        );
+        assert_eq!(
+            (
+                tx[0].method.as_deref(),
+                tx[0].uri.as_deref(),
+                tx[0].version.as_deref(),
+                tx[0].host.as_deref()
+            ),
+            (
+                Some("M-SEARCH"),
+                Some("*"),
+                Some("HTTP/1.1"),
+                Some("[FF02::C]:1900")
+            )
+        );
+        assert_eq!(
+            tx[0].notes,
+            vec!["HTTP over UDP (e.g. SSDP): one datagram is one message, requests and responses not paired"]
+        );
+        assert_eq!(
+            (
+                tx[1].conn,
+                tx[1].response_frame,
+                tx[1].status,
+                tx[1].method.as_deref()
+            ),
+            (61, Some(31), Some(200), None)
+        );
+        assert!(has_note(
+            &tx[1],
+            "head not complete in the datagram (36 bytes): kept what its first line says"
+        ));
+        t.on_close(60);
+        let s = t.take_conn_stats(60);
+        assert_eq!(
+            (s.http_requests, s.http_responses, s.dns_messages),
+            (1, 0, 0)
+        );
+    }
+
+    /// many-protocols.pcap stream 34: "Access-Control-Allow-Credentials : true" (a space
+    /// before the colon) made the strict parser stop the direction; tshark reads it.
+    #[test]
+    fn space_before_colon_in_a_response_head_is_read_leniently() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(
+            70,
+            ToServer,
+            b"GET /dmp.js?c=17 HTTP/1.1\r\n\r\n",
+            ctx(735, 0),
+        );
+        t.on_data(
+            70,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials : true\r\nContent-Length: 3\r\n\r\nabc",
+            ctx(772, 30),
+        );
+        t.on_data(70, ToServer, b"GET /2 HTTP/1.1\r\n\r\n", ctx(781, 40));
+        t.on_data(70, ToClient, OK0, ctx(801, 50));
+        let tx = http(&mut t);
+        assert_eq!(tx.len(), 2);
+        assert_eq!(
+            (
+                tx[0].status,
+                tx[0].response_frame,
+                tx[0].response_body_bytes
+            ),
+            (Some(200), Some(772), Some(3))
+        );
+        assert!(
+            has_note(
+                &tx[0],
+                "response head not strictly valid (invalid header name): parsed leniently, as tshark does"
+            ),
+            "{:?}",
+            tx[0].notes
+        );
+        assert_eq!(
+            (tx[1].uri.as_deref(), tx[1].status),
+            (Some("/2"), Some(200))
+        );
     }
 
     #[test]

@@ -4,10 +4,31 @@
 //! is valid until the next call to [`FrameSource::next_frame`].
 
 mod file;
+#[cfg(target_os = "linux")]
+mod interfaces;
+#[cfg(feature = "libpcap")]
+mod libpcap;
 mod linktype;
+mod live;
+#[cfg(target_os = "linux")]
+mod privileges;
+mod writer;
 
 pub use file::FileSource;
+#[cfg(target_os = "linux")]
+pub use interfaces::{
+    capture_permitted, has_cap_net_raw, interface_names, list_interfaces, parse_cap_eff,
+    InterfaceAddress, InterfaceInfo,
+};
+#[cfg(feature = "libpcap")]
+pub use libpcap::PcapSource;
 pub use linktype::LinkType;
+#[cfg(target_os = "linux")]
+pub use live::LiveSource;
+pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
+#[cfg(target_os = "linux")]
+pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
+pub use writer::{PcapWriter, TeeSource};
 
 use std::fmt;
 

@@ -1,4 +1,7 @@
-//! Command-line flags, parsed with clap into a validated [`ReadConfig`].
+//! Command-line flags, parsed with clap; `commands` turns them into a pipeline and a
+//! renderer.
+
+pub mod commands;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use layerscope::app::AppConfig;
@@ -20,6 +23,17 @@ const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (files: built-in reader; live: AF_PACKET via pnet; libpcap backend: no, build with --features libpcap)"
 );
+
+const LIVE_EXAMPLES: &str = "\
+Examples:
+  sudo layerscope live eth0                                  every connection, live
+  sudo layerscope live lo -f 'tcp port 8080' -c 100          100 packets to or from port 8080
+  sudo layerscope live eth0 --duration 30 -w trace.pcap      30 s, also saved as pcap
+  sudo layerscope live eth0 --format json | jq -c .          JSON Lines as packets arrive
+
+When started as root, layerscope drops its privileges to `nobody` (or --user NAME) once the
+capture is open, like tcpdump -Z; --no-drop-privileges keeps them.
+Exit codes: 0 success, 1 usage or I/O error (unknown interface, not permitted, bad filter).";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -46,6 +60,27 @@ pub enum Command {
     /// Read a pcap or pcapng file (`-` for stdin) and show its connections and layers.
     #[command(after_help = EXAMPLES)]
     Read(ReadArgs),
+    /// Capture live on an interface and show packets as they arrive, then each
+    /// connection's table. Needs CAP_NET_RAW (root, or `setcap`, see `layerscope doctor`).
+    #[command(after_help = LIVE_EXAMPLES)]
+    Live(LiveArgs),
+    /// List the network interfaces: state, addresses, and whether this process may capture.
+    Interfaces,
+    /// Check whether this user can capture, which backends are built in, and what to run to
+    /// allow capturing (changes nothing).
+    Doctor,
+    /// Explain one packet: its layers against the OSI and TCP/IP models, every header field,
+    /// a hex dump coloured by layer, and what the packet does in its connection.
+    #[command(
+        after_help = "Example:\n  layerscope explain captures/http11-keepalive.pcap --frame 2   # the SYN-ACK"
+    )]
+    Explain(ExplainArgs),
+    /// Draw one connection as a sequence diagram (client and server columns, one arrow per
+    /// packet, states as they change); `--format svg` writes SVG.
+    #[command(
+        after_help = "Example:\n  layerscope ladder captures/http11-keepalive.pcap --conn 0\n  layerscope ladder trace.pcap --conn 3 --format svg > conn3.svg"
+    )]
+    Ladder(LadderArgs),
     /// Print one connection's reassembled conversation, both directions in stream order,
     /// wire bytes escaped, gaps and FINs marked.
     #[command(
@@ -110,9 +145,9 @@ pub enum TimeFormatArg {
 /// Flags shared by every command that shows packets.
 #[derive(Args, Debug, Clone)]
 pub struct OutputArgs {
-    /// What to show.
-    #[arg(long, value_enum, default_value = "connections")]
-    pub view: ViewArg,
+    /// What to show (default: `connections` for read, `packets` for live).
+    #[arg(long, value_enum)]
+    pub view: Option<ViewArg>,
     /// Output format: human tables, or JSON Lines.
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
@@ -129,6 +164,16 @@ pub struct OutputArgs {
     /// Show absolute TCP sequence numbers instead of relative ones.
     #[arg(long)]
     pub absolute_seq: bool,
+    /// Teaching mode: a plain-language line under each handshake, teardown, RST, HTTP and
+    /// DNS row saying what happened and which layer did it, and a closing "What this
+    /// capture shows".
+    #[arg(long)]
+    pub teach: bool,
+    /// Keep only packets matching this tcpdump-syntax expression (e.g. "tcp port 80",
+    /// "host 10.0.0.1 and not arp", "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0"). Applied
+    /// before connection tracking, like a capture filter.
+    #[arg(short = 'f', long, value_name = "EXPR")]
+    pub filter: Option<String>,
     /// Table width in columns (default: the terminal's).
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<u16>,
@@ -174,6 +219,100 @@ pub struct ReadArgs {
     pub limits: LimitArgs,
 }
 
+/// Which live capture backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Linux AF_PACKET through pnet: no system library needed; the filter runs in userspace.
+    Pnet,
+    /// libpcap (build with --features libpcap): the filter is compiled to kernel BPF.
+    Libpcap,
+}
+
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    /// Interface to capture on (see `layerscope interfaces`).
+    pub interface: String,
+    /// Stop after this many packets (that passed the filter).
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Bytes kept of each packet (default 262144: whole packets).
+    #[arg(long, value_name = "BYTES")]
+    pub snaplen: Option<u32>,
+    /// Promiscuous mode: also frames addressed to other hosts (the default).
+    #[arg(long, overrides_with = "no_promisc")]
+    pub promisc: bool,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Also save every captured packet to this pcap file.
+    #[arg(short = 'w', long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Kernel capture buffer size in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub buffer_size: Option<usize>,
+    /// Capture backend.
+    #[arg(long, value_enum, default_value = "pnet")]
+    pub backend: BackendArg,
+    /// User to switch to once the capture is open (when started as root).
+    #[arg(long, value_name = "NAME", default_value = "nobody")]
+    pub user: String,
+    /// Keep root privileges for the whole capture.
+    #[arg(long)]
+    pub no_drop_privileges: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: PathBuf,
+    /// The frame to explain (1-based, as in the No. column).
+    #[arg(long, value_name = "N")]
+    pub frame: u64,
+    /// When to colour (each layer its colour; without colour a layer-letter row marks
+    /// the bytes).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Output width in columns (default: the terminal's, else 80).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Ladder output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LadderFormatArg {
+    Text,
+    Svg,
+}
+
+#[derive(Args, Debug)]
+pub struct LadderArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: PathBuf,
+    /// The connection to draw (its id in `layerscope read`).
+    #[arg(long = "conn", value_name = "ID")]
+    pub conn: u64,
+    /// Draw every packet (by default runs of plain data and ACK packets fold into one arrow).
+    #[arg(long)]
+    pub full: bool,
+    /// Text for the terminal, or SVG.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: LadderFormatArg,
+    /// Output width in columns (default: the terminal's, else 80).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<u16>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 #[derive(Args, Debug)]
 pub struct FollowArgs {
     /// Capture file (pcap or pcapng); `-` reads standard input.
@@ -203,7 +342,7 @@ impl OutputArgs {
 
     pub fn table_options(&self, is_terminal: bool) -> TableOptions {
         TableOptions {
-            view: match self.view {
+            view: match self.view.unwrap_or(ViewArg::Connections) {
                 ViewArg::Connections => View::Connections,
                 ViewArg::Packets => View::Packets,
                 ViewArg::Conns => View::Conns,
@@ -215,6 +354,9 @@ impl OutputArgs {
             absolute_seq: self.absolute_seq,
             width: self.width,
             is_terminal,
+            teach: self.teach,
+            flush_each: false,
+            blocks_at_end: false,
             time_format: match self.time_format {
                 TimeFormatArg::Relative => TimeFormat::Relative,
                 TimeFormatArg::Absolute => TimeFormat::Absolute,

@@ -770,10 +770,14 @@ fn tcp_step(
         tcp.ack
     };
     flow.rel_ack = Some(rel_ack);
-    if !syn {
-        if let (Some(ws), Some(_)) = (t.sides[s].wscale, t.sides[r].wscale) {
-            flow.window_scaled = Some(u64::from(tcp.window) << ws.min(MAX_WSCALE));
-        }
+    // The scale is known once both SYNs were seen: the sender's shift when both carried
+    // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
+    if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
+        let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
+            (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+            _ => 0,
+        };
+        flow.window_scaled = Some(u64::from(tcp.window) << shift);
     }
 
     // The handshake frames exactly as the conformance tool derives them from tshark.

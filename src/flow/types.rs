@@ -192,7 +192,9 @@ pub struct PacketFlow {
     /// seen seq is the base). Without the ACK flag, `rel_ack` is the raw ack field, as tshark shows it.
     pub rel_seq: Option<u32>,
     pub rel_ack: Option<u32>,
-    /// Window in bytes after scaling, when the window-scale option of both SYNs was seen.
+    /// Window in bytes after scaling, once both SYNs were seen (the scale is then known:
+    /// the option's shift when both SYNs carried it, else 1). None: the scale is unknown
+    /// (a SYN was not captured) or this is a SYN (never scaled).
     pub window_scaled: Option<u64>,
     pub step: Option<Step>,
     /// (client, server) state after this packet.

@@ -473,8 +473,9 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         write!(
             self.out,
-            "{{\"type\":\"summary\",\"frames\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
+            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
             s.frames,
+            s.filtered_out,
             s.conns,
             s.decode_issues,
             s.evicted_flows,

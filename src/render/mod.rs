@@ -2,11 +2,14 @@
 //! write them to any `io::Write`. They never see pcap-parser, pnet, libpcap or etherparse.
 
 pub mod escape;
+pub mod explain;
 pub mod filter;
 pub mod follow;
 pub mod jsonl;
+pub mod ladder;
 pub mod style;
 pub mod table;
+pub mod teach;
 mod text;
 
 pub use filter::ConnFilter;

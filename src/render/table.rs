@@ -57,6 +57,14 @@ pub struct TableOptions {
     pub width: Option<u16>,
     pub is_terminal: bool,
     pub time_format: TimeFormat,
+    /// Flush after every packet row (live capture).
+    pub flush_each: bool,
+    /// With the packet view, also keep each connection's table and print them all at the
+    /// end (live capture: rows stream, the tables follow when the capture stops).
+    pub blocks_at_end: bool,
+    /// Teaching mode: a plain-language line under each handshake, teardown, RST, HTTP and
+    /// DNS row, and a closing "What this capture shows".
+    pub teach: bool,
 }
 
 impl Default for TableOptions {
@@ -69,6 +77,9 @@ impl Default for TableOptions {
             width: None,
             is_terminal: false,
             time_format: TimeFormat::Relative,
+            teach: false,
+            flush_each: false,
+            blocks_at_end: false,
         }
     }
 }
@@ -83,12 +94,15 @@ struct ConnRow {
     seq: Option<u32>,
     ack: Option<u32>,
     len: u32,
-    win: Option<u64>,
+    /// Scaled window, or the raw value marked "×?" when the scale is unknown.
+    win: Option<String>,
     step: Option<Step>,
     state: Option<(TcpState, TcpState)>,
     analysis: AnalysisFlags,
     note: Option<String>,
     l7: String,
+    /// `--teach`: what just happened, in plain words.
+    teach: Option<String>,
     /// Rows elided just before this one.
     skipped_before: u64,
 }
@@ -180,12 +194,21 @@ pub struct TableSink<W: Write> {
     header_done: bool,
     scratch: String,
     pending_l7: Vec<(u64, String)>,
+    pending_teach: Vec<(u64, String)>,
+    /// `blocks_at_end`: rendered connection tables waiting for the end of the capture.
+    saved_blocks: VecDeque<String>,
+    dropped_blocks: u64,
+    story: Option<crate::render::teach::CaptureStory>,
 }
 
 const PAGE: usize = 1000;
 
+/// Connection tables kept for the end of a live capture (the oldest are dropped, counted).
+const MAX_SAVED_BLOCKS: usize = 10_000;
+
 impl<W: Write> TableSink<W> {
     pub fn new(out: W, opts: TableOptions) -> TableSink<W> {
+        let opts_teach = opts.teach;
         TableSink {
             out,
             opts,
@@ -199,6 +222,10 @@ impl<W: Write> TableSink<W> {
             header_done: false,
             scratch: String::with_capacity(256),
             pending_l7: Vec::new(),
+            pending_teach: Vec::new(),
+            saved_blocks: VecDeque::new(),
+            dropped_blocks: 0,
+            story: opts_teach.then(crate::render::teach::CaptureStory::new),
         }
     }
 
@@ -358,6 +385,18 @@ impl<W: Write> TableSink<W> {
             (Some(ansi), true) => writeln!(self.out, "{ansi}{line}{RESET}")?,
             _ => writeln!(self.out, "{line}")?,
         }
+        if self.opts.teach {
+            let mut lines: Vec<String> = Vec::new();
+            lines.extend(crate::render::teach::teach_line(frame, packet, flow));
+            lines.extend(self.take_pending_teach(frame.number));
+            for l in lines {
+                if self.opts.color {
+                    writeln!(self.out, "       \x1b[2m↳ {l}{RESET}")?;
+                } else {
+                    writeln!(self.out, "       ↳ {l}")?;
+                }
+            }
+        }
         self.scratch = line;
         Ok(())
     }
@@ -377,18 +416,31 @@ impl<W: Write> TableSink<W> {
                         if t.flags.ack() { flow.rel_ack } else { None },
                     )
                 };
-                (
-                    t.flags.to_string(),
-                    s,
-                    a,
-                    Some(flow.window_scaled.unwrap_or(t.window as u64)),
-                )
+                let win = match flow.window_scaled {
+                    Some(w) => w.to_string(),
+                    None if t.flags.syn() || t.flags.rst() => t.window.to_string(),
+                    // The scale is unknown (the SYNs were not captured): raw value.
+                    None => format!("{} ×?", t.window),
+                };
+                (t.flags.to_string(), s, a, Some(win))
             }
             _ => ("udp".to_string(), None, None, None),
         };
         let len = match &packet.transport {
             Some(Transport::Tcp(t)) => t.payload_len,
             _ => packet.payload.len() as u32,
+        };
+        let teach = if self.opts.teach {
+            let mut t = crate::render::teach::teach_line(frame, packet, flow);
+            if let Some(app) = self.take_pending_teach(frame.number) {
+                t = Some(match t {
+                    Some(t) => format!("{t}\n{app}"),
+                    None => app,
+                });
+            }
+            t
+        } else {
+            None
         };
         let mut l7 = self.take_pending_l7(frame.number).unwrap_or_default();
         if l7.is_empty() {
@@ -410,6 +462,7 @@ impl<W: Write> TableSink<W> {
             analysis: flow.analysis,
             note: flow.note.clone(),
             l7,
+            teach,
             skipped_before: 0,
         };
         let rows = self.open.entry(conn).or_default();
@@ -418,11 +471,18 @@ impl<W: Write> TableSink<W> {
     }
 
     fn print_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        let block = self.render_block(conn, app);
+        self.out.write_all(block.as_bytes())
+    }
+
+    /// One connection's header line and table, as text.
+    fn render_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> String {
         let mut rows = self.open.remove(&conn.id).unwrap_or_default();
         let start = rows.start.unwrap_or(conn.start);
         let total = rows.total;
         let rows = rows.rows();
-        writeln!(self.out, "{}", self.block_header(conn, app))?;
+        let mut text = self.block_header(conn, app);
+        text.push('\n');
         let mut t = self.new_table();
         t.set_header(vec![
             "",
@@ -439,6 +499,7 @@ impl<W: Write> TableSink<W> {
             "server",
             "analysis / L7",
         ]);
+        let mut teach_lines: Vec<(u64, String)> = Vec::new();
         for r in &rows {
             if r.skipped_before > 0 {
                 t.add_row(vec![
@@ -501,7 +562,7 @@ impl<W: Write> TableSink<W> {
                 r.seq.map(|v| v.to_string()).unwrap_or_default(),
                 r.ack.map(|v| v.to_string()).unwrap_or_default(),
                 r.len.to_string(),
-                r.win.map(|v| v.to_string()).unwrap_or_default(),
+                r.win.clone().unwrap_or_default(),
                 r.step.map(|s| s.label().to_string()).unwrap_or_default(),
                 cs.to_string(),
                 ss.to_string(),
@@ -518,12 +579,34 @@ impl<W: Write> TableSink<W> {
                 })
                 .collect();
             t.add_row(row);
+            if let Some(teach) = &r.teach {
+                for line in teach.lines() {
+                    teach_lines.push((r.frame, line.to_string()));
+                }
+            }
         }
         if total == 0 {
             t.add_row(vec!["", "(no packets shown)"]);
         }
-        writeln!(self.out, "{t}\n")?;
-        Ok(())
+        let _ = writeln!(text, "{t}");
+        if !teach_lines.is_empty() {
+            let width = self.opts.width.map(usize::from).unwrap_or(100).max(40);
+            let _ = writeln!(text, "  What happened:");
+            for (frame, line) in teach_lines {
+                let lead = format!("  {frame:>6}  ");
+                let mut first = true;
+                for chunk in wrap(&line, width.saturating_sub(lead.chars().count()).max(20)) {
+                    if first {
+                        let _ = writeln!(text, "{lead}{chunk}");
+                        first = false;
+                    } else {
+                        let _ = writeln!(text, "{}{chunk}", " ".repeat(lead.chars().count()));
+                    }
+                }
+            }
+        }
+        text.push('\n');
+        text
     }
 
     fn block_header(&self, c: &ConnSummary, app: &AppConnStats) -> String {
@@ -586,6 +669,28 @@ impl<W: Write> TableSink<W> {
         h
     }
 
+    /// Puts an application teaching line under the row of `frame` (at once when the row
+    /// is kept, else when it is made).
+    fn attach_teach(&mut self, conn: ConnId, frame: u64, text: String) {
+        if self.opts.view == View::Connections {
+            if let Some(r) = self
+                .open
+                .get_mut(&conn)
+                .and_then(|rows| rows.row_mut(frame))
+            {
+                r.teach = Some(match r.teach.take() {
+                    Some(t) => format!("{t}\n{text}"),
+                    None => text,
+                });
+                return;
+            }
+        }
+        if self.pending_teach.len() >= 64 {
+            self.pending_teach.remove(0);
+        }
+        self.pending_teach.push((frame, text));
+    }
+
     /// Puts an application summary on the row of `frame`: at once when the row is kept,
     /// else when the row is made (events can arrive just before their packet).
     fn attach_l7(&mut self, conn: ConnId, frame: u64, text: String) {
@@ -603,6 +708,17 @@ impl<W: Write> TableSink<W> {
             self.pending_l7.remove(0);
         }
         self.pending_l7.push((frame, text));
+    }
+
+    /// The teaching line of an application event waiting for the row of `frame`.
+    fn take_pending_teach(&mut self, frame: u64) -> Option<String> {
+        let found = self
+            .pending_teach
+            .iter()
+            .position(|(f, _)| *f == frame)
+            .map(|i| self.pending_teach.swap_remove(i).1);
+        self.pending_teach.retain(|(f, _)| *f > frame);
+        found
     }
 
     /// The application summary waiting for `frame`, if any; older ones are dropped.
@@ -765,6 +881,26 @@ impl<W: Write> TableSink<W> {
     }
 }
 
+/// Splits text into lines of at most `width` characters at spaces (a longer word stands
+/// alone on its line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Visible width of a string with ANSI SGR sequences.
 fn strip_width(s: &str) -> usize {
     let mut n = 0;
@@ -865,8 +1001,20 @@ impl<W: Write> Sink for TableSink<W> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        if let Some(story) = &mut self.story {
+            story.packet(frame, packet, flow);
+        }
         match self.opts.view {
-            View::Packets => self.packet_row(frame, packet, flow),
+            View::Packets => {
+                if self.opts.blocks_at_end {
+                    self.conn_row(frame, packet, flow);
+                }
+                self.packet_row(frame, packet, flow)?;
+                if self.opts.flush_each {
+                    self.out.flush()?;
+                }
+                Ok(())
+            }
             View::Connections => {
                 self.conn_row(frame, packet, flow);
                 Ok(())
@@ -876,6 +1024,24 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        if let Some(story) = &mut self.story {
+            story.app_event(event);
+        }
+        if self.opts.teach {
+            if let Some(line) = crate::render::teach::teach_app(event) {
+                let frame = match event {
+                    AppEvent::Http(h) => h.response_frame.or(h.request_frame),
+                    AppEvent::Dns(d) => Some(d.frame),
+                };
+                let (conn, frame) = match event {
+                    AppEvent::Http(h) => (h.conn, frame),
+                    AppEvent::Dns(d) => (d.conn, frame),
+                };
+                if let Some(frame) = frame {
+                    self.attach_teach(conn, frame, line);
+                }
+            }
+        }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
                 self.http_rows.push(h.clone());
@@ -906,8 +1072,20 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        if let Some(story) = &mut self.story {
+            story.conn_end(conn, app);
+        }
         match self.opts.view {
             View::Connections => self.print_block(conn, app),
+            View::Packets if self.opts.blocks_at_end => {
+                if self.saved_blocks.len() >= MAX_SAVED_BLOCKS {
+                    self.saved_blocks.pop_front();
+                    self.dropped_blocks += 1;
+                }
+                let block = self.render_block(conn, app);
+                self.saved_blocks.push_back(block);
+                Ok(())
+            }
             View::Conns => {
                 self.conn_rows.push((conn.clone(), *app));
                 if self.conn_rows.len() >= PAGE {
@@ -925,6 +1103,19 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        if !self.saved_blocks.is_empty() || self.dropped_blocks > 0 {
+            writeln!(self.out)?;
+            if self.dropped_blocks > 0 {
+                writeln!(
+                    self.out,
+                    "({} earlier connection tables not kept)",
+                    group(self.dropped_blocks)
+                )?;
+            }
+            for block in std::mem::take(&mut self.saved_blocks) {
+                self.out.write_all(block.as_bytes())?;
+            }
+        }
         match self.opts.view {
             View::Conns => self.flush_conns_page()?,
             View::Http => self.flush_http_page()?,
@@ -944,6 +1135,9 @@ impl<W: Write> Sink for TableSink<W> {
             plural(s.conns, "connection", "connections"),
             dur
         );
+        if s.filtered_out > 0 {
+            let _ = write!(line, " · {} not matching the filter", group(s.filtered_out));
+        }
         if s.decode_issues > 0 {
             let _ = write!(line, " · {} packets not fully decoded", s.decode_issues);
         }
@@ -982,6 +1176,11 @@ impl<W: Write> Sink for TableSink<W> {
             writeln!(self.out, "\x1b[2m{line}{RESET}")?;
         } else {
             writeln!(self.out, "{line}")?;
+        }
+        if let Some(story) = &self.story {
+            let width = self.opts.width.map(usize::from).unwrap_or(100);
+            writeln!(self.out)?;
+            story.write(&mut self.out, s, width)?;
         }
         self.out.flush()
     }

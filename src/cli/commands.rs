@@ -1,0 +1,733 @@
+//! What each subcommand does: open a source, build the pipeline, pick the renderer, and
+//! map every error to an exit code (0 ok, 1 usage or I/O error, 2 not a readable capture).
+
+use super::{
+    BackendArg, ColorArg, ExplainArgs, FollowArgs, FormatArg, LadderArgs, LadderFormatArg,
+    LiveArgs, OutputArgs, ReadArgs,
+};
+use layerscope::capture::{CaptureError, FileSource, FrameSource};
+use layerscope::filter::Filter;
+use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
+use layerscope::render::follow::FollowTap;
+use layerscope::render::ColorChoice;
+use layerscope::render::{ConnFilter, JsonSink, TableSink, View};
+use std::io::{self, IsTerminal, Write};
+
+/// An error with the exit code it maps to.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+pub fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+fn open_failure(name: &str, e: CaptureError) -> Failure {
+    match e {
+        CaptureError::Io(io) => Failure {
+            code: 1,
+            message: format!("{name}: {}", io_message(&io)),
+        },
+        other => Failure {
+            code: 2,
+            message: format!("{name}: {other}"),
+        },
+    }
+}
+
+fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Parses a `--filter` expression; a bad one is a usage error pointing at the token.
+fn parse_filter(expr: &str) -> Result<Filter, Failure> {
+    Filter::parse(expr).map_err(|e| Failure {
+        code: 1,
+        message: format!("bad filter: {e}\n{}", e.caret(expr)),
+    })
+}
+
+fn open_file(path: &std::path::Path) -> Result<FileSource, Failure> {
+    let name = path.display().to_string();
+    if path.is_dir() {
+        return Err(Failure {
+            code: 1,
+            message: format!("{name}: is a directory, not a capture file"),
+        });
+    }
+    FileSource::open(path).map_err(|e| open_failure(&name, e))
+}
+
+pub fn follow(args: FollowArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    let mut source = open_file(&args.file)?;
+    if let Some(dir) = &args.raw {
+        std::fs::create_dir_all(dir).map_err(|e| Failure {
+            code: 1,
+            message: format!("{}: {}", dir.display(), io_message(&e)),
+        })?;
+    }
+    let color = match args.color {
+        ColorArg::Auto => ColorChoice::Auto,
+        ColorArg::Always => ColorChoice::Always,
+        ColorArg::Never => ColorChoice::Never,
+    }
+    .enabled(io::stdout().is_terminal());
+    let out = io::BufWriter::new(io::stdout());
+    let (tap, report) = FollowTap::new(args.conn, out, color, args.raw.clone());
+    let mut pipeline = Pipeline::new(args.limits.pipeline_config());
+    pipeline.set_tap(Box::new(tap));
+    let mut sink = WarnToStderr::new(DiscardSink, &name);
+    let end = pipeline::run_pipeline(&mut source, &mut pipeline, &mut sink);
+    drop(pipeline.take_tap());
+    let end = end.map_err(|e| Failure {
+        code: 1,
+        message: format!("{e}"),
+    })?;
+    let report = report.borrow();
+    if let Some(e) = &report.error {
+        if !is_broken_pipe(e) {
+            return Err(Failure {
+                code: 1,
+                message: format!("writing output: {e}"),
+            });
+        }
+    }
+    if let RunEnd::Failed(_, e) = end {
+        return Err(Failure {
+            code: 2,
+            message: format!("{name}: {e}"),
+        });
+    }
+    if !report.seen {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{name}: connection {} carried no stream data (see `layerscope read {name} --view conns` for the ids)",
+                args.conn
+            ),
+        });
+    }
+    Ok(0)
+}
+
+/// Files at least this big get a progress bar (on a terminal, never with JSON).
+const PROGRESS_MIN_BYTES: u64 = 50_000_000;
+
+/// A file source that moves a progress bar on stderr as it reads.
+struct Progress {
+    inner: FileSource,
+    bar: indicatif::ProgressBar,
+    frames: u64,
+}
+
+impl FrameSource for Progress {
+    fn next_frame(&mut self) -> Result<Option<layerscope::capture::RawFrame<'_>>, CaptureError> {
+        self.frames += 1;
+        if self.frames % 16_384 == 0 {
+            self.bar.set_position(self.inner.offset());
+        }
+        let frame = self.inner.next_frame();
+        if matches!(frame, Ok(None) | Err(_)) {
+            self.bar.finish_and_clear();
+        }
+        frame
+    }
+    fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
+        self.inner.truncation()
+    }
+}
+
+pub fn read(args: ReadArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    let source = open_file(&args.file)?;
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    if size >= PROGRESS_MIN_BYTES
+        && io::stderr().is_terminal()
+        && args.output.format == FormatArg::Table
+    {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(size),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        let mut progress = Progress {
+            inner: source,
+            bar,
+            frames: 0,
+        };
+        let config = args.limits.pipeline_config();
+        return run_source(&name, &mut progress, config, &args.output);
+    }
+    let mut source = source;
+    let config = args.limits.pipeline_config();
+    run_source(&name, &mut source, config, &args.output)
+}
+
+/// Bad records printed to stderr before only their count is.
+const MAX_WARNINGS_SHOWN: u64 = 10;
+
+/// Passes everything to `inner` and also prints the first bad records skipped to stderr
+/// (one line each, naming the file, the packet and the byte offset), then their count.
+struct WarnToStderr<S> {
+    inner: S,
+    name: String,
+    count: u64,
+}
+
+impl<S: Sink> WarnToStderr<S> {
+    fn new(inner: S, name: &str) -> WarnToStderr<S> {
+        WarnToStderr {
+            inner,
+            name: name.to_string(),
+            count: 0,
+        }
+    }
+}
+
+impl<S: Sink> Sink for WarnToStderr<S> {
+    fn packet(
+        &mut self,
+        frame: &layerscope::capture::RawFrame<'_>,
+        packet: &layerscope::decode::DecodedPacket<'_>,
+        flow: &layerscope::flow::PacketFlow,
+    ) -> io::Result<()> {
+        self.inner.packet(frame, packet, flow)
+    }
+    fn app_event(&mut self, event: &layerscope::app::AppEvent) -> io::Result<()> {
+        self.inner.app_event(event)
+    }
+    fn conn_end(
+        &mut self,
+        conn: &layerscope::flow::ConnSummary,
+        app: &layerscope::app::AppConnStats,
+    ) -> io::Result<()> {
+        self.inner.conn_end(conn, app)
+    }
+    fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
+        self.count += 1;
+        if self.count <= MAX_WARNINGS_SHOWN {
+            let _ = writeln!(
+                io::stderr(),
+                "layerscope: warning: {}: {error} (skipped)",
+                self.name
+            );
+        }
+        self.inner.warning(error)
+    }
+    fn finish(&mut self, summary: &pipeline::RunSummary) -> io::Result<()> {
+        if self.count > MAX_WARNINGS_SHOWN {
+            let _ = writeln!(
+                io::stderr(),
+                "layerscope: warning: {}: {} more bad records skipped",
+                self.name,
+                self.count - MAX_WARNINGS_SHOWN
+            );
+        }
+        self.inner.finish(summary)
+    }
+}
+
+/// Runs a source into the sink the flags ask for, then reports how it ended.
+fn run_source(
+    name: &str,
+    source: &mut dyn FrameSource,
+    config: PipelineConfig,
+    output: &OutputArgs,
+) -> Result<u8, Failure> {
+    let mut pipe = Pipeline::new(config);
+    if let Some(expr) = &output.filter {
+        pipe.set_filter(parse_filter(expr)?);
+    }
+    run_with(name, source, pipe, output, false)
+}
+
+/// The renderer the output flags ask for. `live`: rows stream (flushed per packet).
+fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
+    let stdout = io::stdout();
+    let is_terminal = stdout.is_terminal();
+    let out = io::BufWriter::with_capacity(if live { 1 << 12 } else { 1 << 16 }, stdout);
+    let mut sink: Box<dyn Sink> = match output.format {
+        FormatArg::Json => {
+            let mut s = JsonSink::new(out);
+            s.flush_each = live;
+            Box::new(s)
+        }
+        FormatArg::Table => {
+            let mut opts = output.table_options(is_terminal);
+            if live {
+                opts.flush_each = true;
+                opts.blocks_at_end = opts.view == View::Packets;
+            }
+            Box::new(TableSink::new(out, opts))
+        }
+    };
+    if !output.conns.is_empty() {
+        sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
+    }
+    sink
+}
+
+fn run_with(
+    name: &str,
+    source: &mut dyn FrameSource,
+    mut pipe: Pipeline,
+    output: &OutputArgs,
+    live: bool,
+) -> Result<u8, Failure> {
+    let mut sink = WarnToStderr::new(make_sink(output, live), name);
+    let end = match pipeline::run_pipeline(source, &mut pipe, &mut sink) {
+        Ok(end) => end,
+        Err(e) if is_broken_pipe(&e) => return Ok(0),
+        Err(e) => {
+            return Err(Failure {
+                code: 1,
+                message: format!("writing output: {e}"),
+            })
+        }
+    };
+    drop(sink);
+    let summary = match &end {
+        RunEnd::Complete(s) | RunEnd::Failed(s, _) => s,
+    };
+    if let Some(t) = &summary.truncated {
+        let _ = writeln!(io::stderr(), "layerscope: warning: {name}: {t}");
+    }
+    match end {
+        RunEnd::Complete(_) => Ok(0),
+        RunEnd::Failed(_, e) => Err(Failure {
+            code: if matches!(e, CaptureError::Io(_)) {
+                1
+            } else {
+                2
+            },
+            message: format!("{name}: {e}"),
+        }),
+    }
+}
+
+/// Output width for the hand-drawn views: `--width`, else `$COLUMNS`, else 80.
+fn view_width(width: Option<u16>) -> usize {
+    width
+        .map(usize::from)
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(80)
+        .clamp(40, 1000)
+}
+
+fn color_enabled(color: ColorArg) -> bool {
+    match color {
+        ColorArg::Auto => ColorChoice::Auto,
+        ColorArg::Always => ColorChoice::Always,
+        ColorArg::Never => ColorChoice::Never,
+    }
+    .enabled(io::stdout().is_terminal())
+}
+
+/// Runs a whole file through a pipeline into `sink`; maps errors as `read` does.
+fn run_file_into(
+    path: &std::path::Path,
+    config: PipelineConfig,
+    sink: &mut dyn Sink,
+) -> Result<(), Failure> {
+    let name = path.display().to_string();
+    let mut source = open_file(path)?;
+    match pipeline::run(&mut source, config, sink) {
+        Ok(RunEnd::Complete(_)) => Ok(()),
+        Ok(RunEnd::Failed(_, e)) => Err(Failure {
+            code: 2,
+            message: format!("{name}: {e}"),
+        }),
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        Err(e) => Err(Failure {
+            code: 1,
+            message: format!("writing output: {e}"),
+        }),
+    }
+}
+
+pub fn explain(args: ExplainArgs) -> Result<u8, Failure> {
+    use layerscope::render::explain::{ExplainOptions, ExplainSink};
+    let out = io::BufWriter::new(io::stdout());
+    let mut sink = ExplainSink::new(
+        out,
+        ExplainOptions {
+            frame: args.frame,
+            color: color_enabled(args.color),
+            width: view_width(args.width),
+        },
+    );
+    run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
+    if !sink.found() {
+        return Err(Failure {
+            code: 1,
+            message: format!("{}: there is no frame {}", args.file.display(), args.frame),
+        });
+    }
+    let _ = sink.into_inner().flush();
+    Ok(0)
+}
+
+pub fn ladder(args: LadderArgs) -> Result<u8, Failure> {
+    use layerscope::render::ladder::{LadderFormat, LadderOptions, LadderSink};
+    let out = io::BufWriter::new(io::stdout());
+    let format = match args.format {
+        LadderFormatArg::Text => LadderFormat::Text,
+        LadderFormatArg::Svg => LadderFormat::Svg,
+    };
+    let mut sink = LadderSink::with_format(
+        out,
+        LadderOptions {
+            conn: args.conn,
+            full: args.full,
+            width: view_width(args.width),
+            ..LadderOptions::default()
+        },
+        format,
+    );
+    run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
+    if !sink.found() {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{}: there is no connection {} (see `layerscope read {} --view conns`)",
+                args.file.display(),
+                args.conn,
+                args.file.display()
+            ),
+        });
+    }
+    let _ = sink.into_inner().flush();
+    Ok(0)
+}
+
+/// A live capture backend.
+enum LiveBackend {
+    #[cfg(target_os = "linux")]
+    Pnet(layerscope::capture::LiveSource),
+    #[cfg(feature = "libpcap")]
+    Pcap(layerscope::capture::PcapSource),
+}
+
+impl LiveBackend {
+    fn stats(&mut self) -> layerscope::capture::LiveStats {
+        match self {
+            #[cfg(target_os = "linux")]
+            LiveBackend::Pnet(s) => s.stats(),
+            #[cfg(feature = "libpcap")]
+            LiveBackend::Pcap(s) => s.stats(),
+        }
+    }
+    fn link_type(&self) -> layerscope::capture::LinkType {
+        match self {
+            #[cfg(target_os = "linux")]
+            LiveBackend::Pnet(s) => s.link_type(),
+            #[cfg(feature = "libpcap")]
+            LiveBackend::Pcap(s) => s.link_type(),
+        }
+    }
+    fn source(&mut self) -> &mut dyn FrameSource {
+        match self {
+            #[cfg(target_os = "linux")]
+            LiveBackend::Pnet(s) => s,
+            #[cfg(feature = "libpcap")]
+            LiveBackend::Pcap(s) => s,
+        }
+    }
+}
+
+fn live_failure(e: layerscope::capture::LiveError) -> Failure {
+    Failure {
+        code: 1,
+        message: e.to_string(),
+    }
+}
+
+fn open_live(
+    args: &LiveArgs,
+    options: &layerscope::capture::LiveOptions,
+) -> Result<LiveBackend, Failure> {
+    match args.backend {
+        BackendArg::Pnet => {
+            #[cfg(target_os = "linux")]
+            {
+                layerscope::capture::LiveSource::open(&args.interface, options)
+                    .map(LiveBackend::Pnet)
+                    .map_err(live_failure)
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                let _ = options;
+                Err(Failure {
+                    code: 1,
+                    message: "the built-in (AF_PACKET) backend needs Linux: use --backend libpcap"
+                        .into(),
+                })
+            }
+        }
+        BackendArg::Libpcap => {
+            #[cfg(feature = "libpcap")]
+            {
+                layerscope::capture::PcapSource::open_live(&args.interface, options)
+                    .map(LiveBackend::Pcap)
+                    .map_err(live_failure)
+            }
+            #[cfg(not(feature = "libpcap"))]
+            {
+                let _ = options;
+                Err(Failure {
+                    code: 1,
+                    message: "this layerscope was built without libpcap: rebuild with \
+                              `cargo install --path . --features libpcap` (needs libpcap-dev)"
+                        .into(),
+                })
+            }
+        }
+    }
+}
+
+pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
+    use layerscope::capture::{LiveOptions, PcapWriter, TeeSource};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    if args.output.view.is_none() {
+        args.output.view = Some(super::ViewArg::Packets);
+    }
+    // The userspace filter is parsed first, so a syntax error never opens a capture.
+    let user_filter = match (&args.output.filter, args.backend) {
+        (Some(expr), BackendArg::Pnet) => Some(parse_filter(expr)?),
+        _ => None,
+    };
+    let mut options = LiveOptions {
+        promisc: !args.no_promisc,
+        buffer_size: args.buffer_size,
+        duration: args
+            .duration
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .map(std::time::Duration::from_secs_f64),
+        ..LiveOptions::default()
+    };
+    if let Some(snaplen) = args.snaplen {
+        options.snaplen = snaplen.max(64);
+    }
+    if args.backend == BackendArg::Libpcap {
+        options.filter = args.output.filter.clone();
+    }
+    let mut backend = open_live(&args, &options)?;
+    let _ = writeln!(
+        io::stderr(),
+        "layerscope: listening on {} (link type {}, snaplen {} bytes, backend {})",
+        args.interface,
+        backend.link_type().name(),
+        options.snaplen,
+        match args.backend {
+            BackendArg::Pnet => "AF_PACKET",
+            BackendArg::Libpcap => "libpcap",
+        }
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second handler cannot be set (tests call this once per process): ignore.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    match &mut backend {
+        #[cfg(target_os = "linux")]
+        LiveBackend::Pnet(s) => s.set_stop(stop.clone()),
+        #[cfg(feature = "libpcap")]
+        LiveBackend::Pcap(s) => s.set_stop(stop.clone()),
+    }
+    // The save file is opened before privileges are dropped.
+    let writer = match &args.write {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Failure {
+                code: 1,
+                message: format!("{}: {}", path.display(), io_message(&e)),
+            })?;
+            Some(
+                PcapWriter::new(
+                    io::BufWriter::new(file),
+                    backend.link_type(),
+                    options.snaplen,
+                    false,
+                )
+                .map_err(|e| Failure {
+                    code: 1,
+                    message: format!("{}: {e}", path.display()),
+                })?,
+            )
+        }
+        None => None,
+    };
+    #[cfg(target_os = "linux")]
+    if !args.no_drop_privileges {
+        layerscope::capture::drop_privileges(&args.user).map_err(live_failure)?;
+    }
+    let mut pipe = Pipeline::new(args.limits.pipeline_config());
+    if let Some(filter) = user_filter {
+        pipe.set_filter(filter);
+    }
+    if let Some(count) = args.count {
+        pipe.set_stop_after(count);
+    }
+    let name = args.interface.clone();
+    let result = match writer {
+        Some(writer) => {
+            let mut tee = TeeSource {
+                inner: backend.source(),
+                writer,
+            };
+            let r = run_with(&name, &mut tee, pipe, &args.output, true);
+            let _ = tee.writer.flush();
+            r
+        }
+        None => run_with(&name, backend.source(), pipe, &args.output, true),
+    };
+    let stats = backend.stats();
+    let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(
+        io::stderr(),
+        "layerscope: {}: {} packets received, {} dropped by the kernel, {} dropped by the interface",
+        name,
+        stats.received,
+        opt(stats.dropped_kernel),
+        opt(stats.dropped_interface)
+    );
+    result
+}
+
+pub fn interfaces() -> Result<u8, Failure> {
+    #[cfg(target_os = "linux")]
+    {
+        use comfy_table::{presets, Table};
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        t.set_header(vec!["name", "state", "addresses", "can capture"]);
+        for i in layerscope::capture::list_interfaces() {
+            let state = match (i.up, i.loopback) {
+                (true, true) => "up, loopback",
+                (true, false) => "up",
+                (false, true) => "down, loopback",
+                (false, false) => "down",
+            };
+            let addrs: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
+            t.add_row(vec![
+                i.name.clone(),
+                state.to_string(),
+                addrs.join(", "),
+                if i.can_capture { "yes" } else { "no" }.to_string(),
+            ]);
+        }
+        let mut out = io::stdout();
+        match writeln!(out, "{t}") {
+            Err(e) if !is_broken_pipe(&e) => Err(Failure {
+                code: 1,
+                message: format!("writing output: {e}"),
+            }),
+            _ => Ok(0),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    Err(Failure {
+        code: 1,
+        message: "listing interfaces needs Linux (or the libpcap backend)".into(),
+    })
+}
+
+/// The effective user id, from /proc/self/status (Linux).
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
+}
+
+pub fn doctor() -> Result<u8, Failure> {
+    let mut lines: Vec<String> = Vec::new();
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "layerscope".into());
+    lines.push(format!("layerscope {}", env!("CARGO_PKG_VERSION")));
+    lines.push(format!("binary: {exe}"));
+    lines.push("reading files: built in (pcap and pcapng, no library needed)".into());
+    lines.push(format!(
+        "live capture backends: AF_PACKET via pnet ({}), libpcap ({})",
+        if cfg!(target_os = "linux") {
+            "yes"
+        } else {
+            "no: not Linux"
+        },
+        if cfg!(feature = "libpcap") {
+            "yes"
+        } else {
+            "no: build with --features libpcap"
+        }
+    ));
+    let uid = effective_uid();
+    lines.push(format!(
+        "user: uid {}{}",
+        uid.map(|u| u.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        if uid == Some(0) { " (root)" } else { "" }
+    ));
+    #[cfg(target_os = "linux")]
+    {
+        let raw = layerscope::capture::has_cap_net_raw();
+        let permitted = layerscope::capture::capture_permitted();
+        lines.push(format!(
+            "CAP_NET_RAW in the effective set: {}",
+            if raw { "yes" } else { "no" }
+        ));
+        lines.push(format!(
+            "can open a capture socket: {}",
+            if permitted { "yes" } else { "no" }
+        ));
+        let ifaces = layerscope::capture::list_interfaces();
+        let usable: Vec<&str> = ifaces
+            .iter()
+            .filter(|i| i.can_capture)
+            .map(|i| i.name.as_str())
+            .collect();
+        let all: Vec<&str> = ifaces.iter().map(|i| i.name.as_str()).collect();
+        lines.push(format!("interfaces: {}", all.join(", ")));
+        lines.push(format!(
+            "interfaces this process can capture on: {}",
+            if usable.is_empty() {
+                "none".to_string()
+            } else {
+                usable.join(", ")
+            }
+        ));
+        if permitted {
+            lines.push("verdict: this user can capture live (`layerscope live IFACE`).".into());
+        } else {
+            lines.push("verdict: this user cannot capture live. To allow it once, run:".into());
+            lines.push(format!("  sudo setcap cap_net_raw,cap_net_admin=eip {exe}"));
+            lines.push(
+                "or run layerscope as root (it drops to `nobody` once the capture is open).".into(),
+            );
+        }
+    }
+    lines.push("(doctor only looks: it changes nothing)".into());
+    let mut out = io::stdout();
+    for l in lines {
+        if let Err(e) = writeln!(out, "{l}") {
+            if is_broken_pipe(&e) {
+                return Ok(0);
+            }
+            return Err(Failure {
+                code: 1,
+                message: format!("writing output: {e}"),
+            });
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,1824 @@
+//! `explain`: one frame taken apart for a learner — the seven OSI layers and what fills each,
+//! every header field with its raw value and meaning, a hex dump marked by layer, and notes
+//! from the connection context (handshake step, ISNs, stream bytes, HTTP message, analysis).
+
+use crate::app::{AppConnStats, AppEvent, HttpTransaction};
+use crate::capture::{RawFrame, Timestamp};
+use crate::decode::{DecodedPacket, Layer, LayerName, Osi, TcpFlags, TcpInfo, Transport};
+use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step};
+use crate::pipeline::{RunSummary, Sink};
+use crate::render::escape::{escape_bytes, escape_str};
+use crate::render::style::{layer_ansi, RESET};
+use crate::render::text::endpoint_string;
+use rustc_hash::FxHashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+/// Settings of the `explain` view.
+#[derive(Clone, Debug)]
+pub struct ExplainOptions {
+    /// The frame to explain (1-based, tshark's `frame.number`).
+    pub frame: u64,
+    /// Colour the hex dump by layer (otherwise a layer-letter row under each line).
+    pub color: bool,
+    /// Wrap width of the layer band and truncation width of long values.
+    pub width: usize,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        ExplainOptions {
+            frame: 1,
+            color: false,
+            width: 80,
+        }
+    }
+}
+
+/// Most connections whose handshake is remembered while looking for the chosen frame;
+/// beyond it new connections are not remembered (counted in `ctx_dropped`).
+const MAX_CTX: usize = 100_000;
+/// Most HTTP header lines listed for an application layer.
+const MAX_HEAD_LINES: usize = 12;
+
+/// What earlier frames of a connection said: the handshake's frames and ISNs.
+#[derive(Clone, Copy, Debug, Default)]
+struct ConnCtx {
+    /// (frame, client ISN j)
+    syn: Option<(u64, u32)>,
+    /// (frame, server ISN k)
+    synack: Option<(u64, u32)>,
+    packets: u64,
+}
+
+/// The chosen frame, rendered as far as it can be when it passes.
+struct Chosen {
+    number: u64,
+    conn: Option<ConnId>,
+    dir: Option<Direction>,
+    /// Relative stream range carried, when there is payload.
+    stream: Option<(u32, u32)>,
+    body: String,
+    notes: Vec<String>,
+    /// HTTP transactions of this frame's connection completed after it.
+    http: Vec<HttpTransaction>,
+    written: bool,
+}
+
+/// Explains one frame. Implements [`Sink`]; writes when the frame's connection ends (or at
+/// the end of input).
+pub struct ExplainSink<W: Write> {
+    out: W,
+    opts: ExplainOptions,
+    first_ts: Option<Timestamp>,
+    ctx: FxHashMap<ConnId, ConnCtx>,
+    ctx_dropped: u64,
+    chosen: Option<Chosen>,
+    frames: u64,
+}
+
+impl<W: Write> ExplainSink<W> {
+    /// A sink explaining `opts.frame`.
+    pub fn new(out: W, opts: ExplainOptions) -> ExplainSink<W> {
+        ExplainSink {
+            out,
+            opts,
+            first_ts: None,
+            ctx: FxHashMap::default(),
+            ctx_dropped: 0,
+            chosen: None,
+            frames: 0,
+        }
+    }
+
+    /// Whether the chosen frame was in the input.
+    pub fn found(&self) -> bool {
+        self.chosen.is_some()
+    }
+
+    /// The writer back.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn remember(&mut self, packet: &DecodedPacket<'_>, flow: &PacketFlow, frame: u64) {
+        let (Some(conn), Some(t)) = (flow.conn, packet.tcp()) else {
+            return;
+        };
+        if !self.ctx.contains_key(&conn) && self.ctx.len() >= MAX_CTX {
+            self.ctx_dropped += 1;
+            return;
+        }
+        let c = self.ctx.entry(conn).or_default();
+        c.packets += 1;
+        if t.flags.syn() && !t.flags.ack() && c.syn.is_none() {
+            c.syn = Some((frame, t.seq));
+        } else if t.flags.syn() && t.flags.ack() && c.synack.is_none() {
+            c.synack = Some((frame, t.seq));
+        }
+    }
+
+    fn write_chosen(&mut self) -> io::Result<()> {
+        let Some(ch) = self.chosen.as_mut() else {
+            return Ok(());
+        };
+        if ch.written {
+            return Ok(());
+        }
+        ch.written = true;
+        self.out.write_all(ch.body.as_bytes())?;
+        let mut notes = std::mem::take(&mut ch.notes);
+        if let Some(note) = http_note(ch) {
+            notes.push(note);
+        }
+        writeln!(self.out, "What is happening")?;
+        for n in &notes {
+            write_wrapped(&mut self.out, n, "  • ", "    ", self.opts.width)?;
+        }
+        if self.ctx_dropped > 0 {
+            writeln!(
+                self.out,
+                "  ({} connections before this frame were not remembered: context table full)",
+                self.ctx_dropped
+            )?;
+        }
+        self.out.flush()
+    }
+}
+
+/// "This segment is HTTP request 1 …" from the transactions seen after the frame.
+fn http_note(ch: &Chosen) -> Option<String> {
+    let (dir, _) = (ch.dir?, ch.stream?);
+    let frame_no = ch.number;
+    let tx = match dir {
+        Direction::ToServer => ch
+            .http
+            .iter()
+            .filter(|h| h.request_frame.is_some_and(|f| f <= frame_no))
+            .max_by_key(|h| h.request_frame),
+        Direction::ToClient => ch
+            .http
+            .iter()
+            .filter(|h| h.response_frame.is_some_and(|f| f <= frame_no))
+            .max_by_key(|h| h.response_frame),
+    }?;
+    let req = format!(
+        "{} {} {}",
+        escape_str(tx.method.as_deref().unwrap_or("?")),
+        escape_str(tx.uri.as_deref().unwrap_or("?")),
+        escape_str(tx.version.as_deref().unwrap_or(""))
+    );
+    let status = match (tx.status, &tx.reason) {
+        (Some(s), Some(r)) => format!("{s} {} ({})", escape_str(r), status_class(s)),
+        (Some(s), None) => format!("{s} ({})", status_class(s)),
+        _ => "no response seen".to_string(),
+    };
+    Some(match dir {
+        Direction::ToServer => format!(
+            "Application layer: these bytes belong to HTTP request {} on this connection, \
+             `{}` (request head first seen in frame {}); the server answered {}{}.",
+            tx.index,
+            req.trim_end(),
+            tx.request_frame.unwrap_or(0),
+            status,
+            tx.response_frame
+                .map(|f| format!(" in frame {f}"))
+                .unwrap_or_default()
+        ),
+        Direction::ToClient => format!(
+            "Application layer: these bytes belong to the HTTP response {} to request {} \
+             (`{}`, frame {}); the response head started in frame {}.",
+            status,
+            tx.index,
+            req.trim_end(),
+            tx.request_frame.unwrap_or(0),
+            tx.response_frame.unwrap_or(0)
+        ),
+    })
+}
+
+/// "2xx success", …
+pub(crate) fn status_class(code: u16) -> &'static str {
+    match code {
+        100..=199 => "1xx informational",
+        200..=299 => "2xx success",
+        300..=399 => "3xx redirection",
+        400..=499 => "4xx client error",
+        500..=599 => "5xx server error",
+        _ => "non-standard status",
+    }
+}
+
+impl<W: Write> Sink for ExplainSink<W> {
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        self.frames += 1;
+        let first = *self.first_ts.get_or_insert(frame.ts);
+        if frame.number == self.opts.frame && self.chosen.is_none() {
+            let ctx = flow.conn.and_then(|c| self.ctx.get(&c)).copied();
+            let mut body = String::with_capacity(4096);
+            let since = frame.ts.nanos_since(&first) as f64 / 1e9;
+            render_body(&mut body, frame, packet, flow, since, &self.opts);
+            let notes = render_notes(frame, packet, flow, ctx.unwrap_or_default());
+            let stream = match (packet.tcp(), flow.rel_seq) {
+                (Some(t), Some(s)) if t.payload_len > 0 => {
+                    Some((s, s.wrapping_add(t.payload_len - 1)))
+                }
+                _ => None,
+            };
+            self.chosen = Some(Chosen {
+                number: frame.number,
+                conn: flow.conn,
+                dir: flow.dir,
+                stream,
+                body,
+                notes,
+                http: Vec::new(),
+                written: false,
+            });
+        }
+        if self.chosen.is_none() {
+            self.remember(packet, flow, frame.number);
+        }
+        Ok(())
+    }
+
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        if let (Some(ch), AppEvent::Http(h)) = (self.chosen.as_mut(), event) {
+            if !ch.written && ch.conn == Some(h.conn) && ch.http.len() < 64 {
+                ch.http.push(h.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn conn_end(&mut self, conn: &ConnSummary, _app: &AppConnStats) -> io::Result<()> {
+        if self
+            .chosen
+            .as_ref()
+            .is_some_and(|c| c.conn == Some(conn.id))
+        {
+            self.write_chosen()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {
+        if self.chosen.is_none() {
+            writeln!(
+                self.out,
+                "frame {} is not in this capture (it has {} frames)",
+                self.opts.frame, self.frames
+            )?;
+            return self.out.flush();
+        }
+        self.write_chosen()
+    }
+}
+
+/// Human name of a layer.
+pub(crate) fn layer_title(name: LayerName) -> &'static str {
+    match name {
+        LayerName::Eth => "Ethernet",
+        LayerName::Vlan => "802.1Q VLAN",
+        LayerName::Sll => "Linux cooked (SLL)",
+        LayerName::Sll2 => "Linux cooked (SLL2)",
+        LayerName::Null => "BSD loopback",
+        LayerName::Arp => "ARP",
+        LayerName::Ipv4 => "IPv4",
+        LayerName::Ipv6 => "IPv6",
+        LayerName::Icmp => "ICMP",
+        LayerName::Icmpv6 => "ICMPv6",
+        LayerName::Tcp => "TCP",
+        LayerName::Udp => "UDP",
+        LayerName::Tls => "TLS",
+        LayerName::Http => "HTTP",
+        LayerName::Dns => "DNS",
+        LayerName::Quic => "QUIC",
+    }
+}
+
+/// The letter marking a layer's bytes in the hex dump without colour.
+fn layer_letter(name: LayerName) -> char {
+    match name {
+        LayerName::Eth | LayerName::Sll | LayerName::Sll2 | LayerName::Null => 'E',
+        LayerName::Vlan => 'V',
+        LayerName::Arp => 'R',
+        LayerName::Ipv4 | LayerName::Ipv6 => 'I',
+        LayerName::Icmp | LayerName::Icmpv6 => 'C',
+        LayerName::Tcp => 'T',
+        LayerName::Udp => 'U',
+        LayerName::Quic => 'Q',
+        LayerName::Tls => 'S',
+        LayerName::Http | LayerName::Dns => 'A',
+    }
+}
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    let b = d.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn be32(d: &[u8], at: usize) -> Option<u32> {
+    let b = d.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn mac(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+fn ether_type_name(t: u16) -> &'static str {
+    match t {
+        0x0800 => "IPv4",
+        0x86dd => "IPv6",
+        0x0806 => "ARP",
+        0x8100 => "802.1Q VLAN",
+        0x88a8 => "802.1ad QinQ",
+        0x8847 => "MPLS",
+        _ => "unknown",
+    }
+}
+
+fn ip_proto_name(p: u8) -> &'static str {
+    match p {
+        1 => "ICMP",
+        6 => "TCP",
+        17 => "UDP",
+        58 => "ICMPv6",
+        0 => "IPv6 hop-by-hop",
+        43 => "IPv6 routing",
+        44 => "IPv6 fragment",
+        _ => "other",
+    }
+}
+
+/// What a well-known port is for (claim 2 of the teaching notes).
+pub(crate) fn port_role(port: u16) -> Option<&'static str> {
+    Some(match port {
+        53 => "DNS",
+        80 | 8080 | 8000 | 8088 => "HTTP",
+        443 => "HTTPS",
+        22 => "SSH",
+        25 => "SMTP",
+        123 => "NTP",
+        _ => return None,
+    })
+}
+
+/// 67 054 592 (thin groups, as the brief writes byte counts).
+pub(crate) fn spaced(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Cuts `s` to `max` characters, ending with `…` when cut.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Writes `text` wrapped at `width` (by words), first line after `first`, the rest after
+/// `rest`.
+pub(crate) fn write_wrapped<W: Write>(
+    w: &mut W,
+    text: &str,
+    first: &str,
+    rest: &str,
+    width: usize,
+) -> io::Result<()> {
+    let mut line = String::from(first);
+    let mut col = first.chars().count();
+    let mut empty = true;
+    let rest_w = rest.chars().count();
+    for word in text.split(' ') {
+        let n = word.chars().count();
+        if !empty && col + 1 + n > width {
+            writeln!(w, "{line}")?;
+            line.clear();
+            line.push_str(rest);
+            col = rest_w;
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            col += 1;
+        }
+        // A word longer than a whole line (a URI, padding) is cut across lines.
+        let mut chars = word.chars();
+        loop {
+            let room = width.saturating_sub(col).max(1);
+            let piece: String = chars.by_ref().take(room).collect();
+            if piece.is_empty() {
+                break;
+            }
+            col += piece.chars().count();
+            line.push_str(&piece);
+            if col >= width && chars.as_str().chars().next().is_some() {
+                writeln!(w, "{line}")?;
+                line.clear();
+                line.push_str(rest);
+                col = rest_w;
+            }
+        }
+        empty = false;
+    }
+    writeln!(w, "{line}")
+}
+
+/// Rendered text with the width its field rows wrap at.
+struct Buf {
+    s: String,
+    width: usize,
+}
+
+impl Buf {
+    fn push_str(&mut self, t: &str) {
+        self.s.push_str(t);
+    }
+    fn push(&mut self, c: char) {
+        self.s.push(c);
+    }
+}
+
+impl std::fmt::Write for Buf {
+    fn write_str(&mut self, t: &str) -> std::fmt::Result {
+        self.s.push_str(t);
+        Ok(())
+    }
+}
+
+/// Column where a field's meaning starts.
+const MEANING_COL: usize = 4 + 16 + 1 + 14 + 1;
+
+/// One field row: name, raw value, meaning (wrapped under its column; a raw value too wide
+/// for its column puts the meaning on the next line).
+fn field(out: &mut Buf, name: &str, raw: &str, meaning: &str) {
+    let pad = " ".repeat(MEANING_COL);
+    let mut v = Vec::new();
+    if raw.chars().count() > 14 && !meaning.is_empty() {
+        let _ = writeln!(out, "    {name:<16} {raw}");
+        let _ = write_wrapped(&mut v, meaning, &pad, &pad, out.width);
+    } else if meaning.is_empty() {
+        let _ = writeln!(out, "    {name:<16} {raw}");
+    } else {
+        let first = format!("    {name:<16} {raw:<14} ");
+        let _ = write_wrapped(&mut v, meaning, &first, &pad, out.width);
+    }
+    out.push_str(&String::from_utf8_lossy(&v));
+}
+
+fn render_body(
+    out: &mut String,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    since: f64,
+    opts: &ExplainOptions,
+) {
+    let _ = write!(
+        out,
+        "Frame {} · {} bytes on the wire, {} captured\n{:.6} s after the first frame",
+        frame.number,
+        frame.orig_len,
+        frame.data.len(),
+        since
+    );
+    if let (Some(c), Some(d)) = (flow.conn, flow.dir) {
+        let _ = write!(
+            out,
+            " · conn {c}, {}",
+            match d {
+                Direction::ToServer => "client → server",
+                Direction::ToClient => "server → client",
+            }
+        );
+    }
+    out.push_str("\n\n");
+    let mut buf = Buf {
+        s: std::mem::take(out),
+        width: opts.width,
+    };
+    render_osi(&mut buf, packet);
+    buf.push('\n');
+    render_fields(&mut buf, frame, packet, flow, opts);
+    *out = buf.s;
+    render_hex(out, frame.data, &packet.layers, packet.reassembled, opts);
+    out.push('\n');
+}
+
+/// (a) the seven OSI layers with the TCP/IP mapping.
+fn render_osi(out: &mut Buf, packet: &DecodedPacket<'_>) {
+    let _ = writeln!(
+        out,
+        "  {:<15} {:<38} {:<12}",
+        "OSI layer", "in this frame", "TCP/IP layer"
+    );
+    let has_tcp = packet.tcp().is_some();
+    for osi in [
+        Osi::Application,
+        Osi::Presentation,
+        Osi::Session,
+        Osi::Transport,
+        Osi::Network,
+        Osi::DataLink,
+        Osi::Physical,
+    ] {
+        let mut what = String::new();
+        for l in packet.layers.iter().filter(|l| l.osi() == osi) {
+            if !what.is_empty() {
+                what.push_str(" + ");
+            }
+            what.push_str(layer_title(l.name));
+            let _ = write!(what, " [{},{})", l.offset, l.offset.saturating_add(l.len));
+        }
+        if what.is_empty() {
+            what.push_str(match osi {
+                Osi::Physical => "— the signal itself: never captured",
+                Osi::Session if has_tcp => "— none: TCP's connection does the job",
+                Osi::Presentation if has_tcp => "— none: no TLS, plain bytes",
+                Osi::Application if !packet.payload.is_empty() => "— payload not recognised",
+                _ => "—",
+            });
+        }
+        let group = match osi {
+            Osi::Application => "┐ host",
+            Osi::Presentation => "│ layers",
+            Osi::Session => "│",
+            Osi::Transport => "┘",
+            Osi::Network => "┐ media",
+            Osi::DataLink => "│ layers",
+            Osi::Physical => "┘",
+        };
+        let label = format!("{} {}", osi.number(), osi.name());
+        let _ = writeln!(
+            out,
+            "  {:<15} {:<38} {:<12} {}",
+            label,
+            truncate(&what, 38),
+            osi.tcpip_name(),
+            group
+        );
+    }
+}
+
+/// (b) every header's fields.
+fn render_fields(
+    out: &mut Buf,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    opts: &ExplainOptions,
+) {
+    let d = frame.data;
+    for layer in &packet.layers {
+        let off = layer.offset as usize;
+        let title = layer_title(layer.name);
+        let _ = writeln!(
+            out,
+            "  L{} {} [{},{}) {} bytes",
+            layer.osi().number(),
+            title,
+            layer.offset,
+            layer.offset.saturating_add(layer.len),
+            layer.len
+        );
+        if packet.reassembled && layer.osi() >= Osi::Transport {
+            out.push_str("    (from a reassembled IP datagram: offsets are in that datagram)\n");
+        }
+        match layer.name {
+            LayerName::Eth => {
+                if let Some(m) = packet.link.dst_mac {
+                    field(out, "destination", &mac(&m), mac_meaning(&m));
+                }
+                if let Some(m) = packet.link.src_mac {
+                    field(out, "source", &mac(&m), mac_meaning(&m));
+                }
+                if let Some(t) = be16(d, off + 12) {
+                    field(
+                        out,
+                        "ethertype",
+                        &format!("0x{t:04x}"),
+                        &format!("{} follows", ether_type_name(t)),
+                    );
+                }
+            }
+            LayerName::Vlan => {
+                if let Some(tci) = be16(d, off) {
+                    field(
+                        out,
+                        "TCI",
+                        &format!("0x{tci:04x}"),
+                        &format!("priority {}, VLAN id {}", tci >> 13, tci & 0x0fff),
+                    );
+                }
+                if let Some(t) = be16(d, off + 2) {
+                    field(
+                        out,
+                        "ethertype",
+                        &format!("0x{t:04x}"),
+                        &format!("{} follows", ether_type_name(t)),
+                    );
+                }
+            }
+            LayerName::Sll2 => {
+                if let Some(t) = be16(d, off) {
+                    field(
+                        out,
+                        "protocol",
+                        &format!("0x{t:04x}"),
+                        &format!("{} follows", ether_type_name(t)),
+                    );
+                }
+                if let Some(i) = be32(d, off + 4) {
+                    field(
+                        out,
+                        "interface",
+                        &i.to_string(),
+                        "capturing interface index",
+                    );
+                }
+                if let Some(h) = be16(d, off + 8) {
+                    let m = if h == 772 { "ARPHRD_LOOPBACK" } else { "" };
+                    field(out, "ARPHRD type", &h.to_string(), m);
+                }
+                if let Some(&p) = d.get(off + 10) {
+                    let m = match p {
+                        0 => "to us",
+                        1 => "broadcast",
+                        2 => "multicast",
+                        3 => "to someone else",
+                        4 => "sent by us",
+                        _ => "",
+                    };
+                    field(out, "packet type", &p.to_string(), m);
+                }
+            }
+            LayerName::Sll => {
+                if let Some(t) = be16(d, off + 14) {
+                    field(
+                        out,
+                        "protocol",
+                        &format!("0x{t:04x}"),
+                        &format!("{} follows", ether_type_name(t)),
+                    );
+                }
+            }
+            LayerName::Ipv4 => {
+                ipv4_fields(out, d, off);
+            }
+            LayerName::Ipv6 => {
+                ipv6_fields(out, d, off);
+            }
+            LayerName::Tcp => {
+                if let Some(t) = packet.tcp() {
+                    let addrs = packet.net.as_ref().map(|n| (n.src, n.dst));
+                    tcp_fields(out, d, off, t, flow, packet.reassembled, addrs);
+                }
+            }
+            LayerName::Udp => {
+                if let Some(u) = packet.udp() {
+                    field(
+                        out,
+                        "source port",
+                        &u.src_port.to_string(),
+                        &port_meaning(u.src_port, flow, true),
+                    );
+                    field(
+                        out,
+                        "dest port",
+                        &u.dst_port.to_string(),
+                        &port_meaning(u.dst_port, flow, false),
+                    );
+                    field(
+                        out,
+                        "length",
+                        &u.length.to_string(),
+                        &format!(
+                            "8-byte header + {} bytes of data",
+                            u.length.saturating_sub(8)
+                        ),
+                    );
+                    if let (false, Some(net), Some(c)) =
+                        (packet.reassembled, &packet.net, be16(d, off + 6))
+                    {
+                        if c == 0 {
+                            field(out, "checksum", "0x0000", "none: optional in UDP over IPv4");
+                        } else {
+                            let len = u.length as usize;
+                            checksum_field(out, d, off, len, 6, net.src, net.dst, 17, c);
+                        }
+                    }
+                }
+            }
+            LayerName::Http => {
+                let bytes = d
+                    .get(off..off.saturating_add(layer.len as usize))
+                    .unwrap_or(packet.payload);
+                http_lines(out, bytes, opts.width);
+            }
+            LayerName::Dns => {
+                let bytes = packet.payload;
+                if let (Some(id), Some(fl)) = (be16(bytes, 0), be16(bytes, 2)) {
+                    field(
+                        out,
+                        "id",
+                        &format!("0x{id:04x}"),
+                        "pairs a response with its query",
+                    );
+                    let kind = if fl & 0x8000 != 0 {
+                        "response"
+                    } else {
+                        "query"
+                    };
+                    let rcode = match fl & 0xf {
+                        0 => "NOERROR",
+                        1 => "FORMERR",
+                        2 => "SERVFAIL",
+                        3 => "NXDOMAIN",
+                        5 => "REFUSED",
+                        _ => "other rcode",
+                    };
+                    let m = if fl & 0x8000 != 0 {
+                        format!("{kind}, {rcode}")
+                    } else {
+                        kind.to_string()
+                    };
+                    field(out, "flags", &format!("0x{fl:04x}"), &m);
+                }
+                for (i, name) in ["questions", "answers", "authority", "additional"]
+                    .iter()
+                    .enumerate()
+                {
+                    if let Some(n) = be16(bytes, 4 + 2 * i) {
+                        field(out, name, &n.to_string(), "");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(issue) = &packet.issue {
+        let mut s = String::new();
+        escape_bytes(issue.to_string().as_bytes(), &mut s);
+        let mut v = Vec::new();
+        let text = format!("decoding stopped: {s}");
+        let _ = write_wrapped(&mut v, &text, "  ⚠ ", "    ", out.width);
+        out.push_str(&String::from_utf8_lossy(&v));
+    }
+    out.push('\n');
+}
+
+fn mac_meaning(m: &[u8; 6]) -> &'static str {
+    if m.iter().all(|&b| b == 0) {
+        "all zero: loopback has no hardware address"
+    } else if m.iter().all(|&b| b == 0xff) {
+        "broadcast"
+    } else if m[0] & 1 != 0 {
+        "multicast"
+    } else {
+        "unicast"
+    }
+}
+
+fn ipv4_fields(out: &mut Buf, d: &[u8], off: usize) {
+    let Some(&vihl) = d.get(off) else { return };
+    let ihl = (vihl & 0x0f) as usize * 4;
+    field(
+        out,
+        "version, IHL",
+        &format!("0x{vihl:02x}"),
+        &format!(
+            "version {}, header {} × 4 = {ihl} bytes",
+            vihl >> 4,
+            vihl & 0x0f
+        ),
+    );
+    if let Some(&tos) = d.get(off + 1) {
+        field(
+            out,
+            "DSCP, ECN",
+            &format!("0x{tos:02x}"),
+            &format!("DSCP {}, ECN {}", tos >> 2, tos & 3),
+        );
+    }
+    if let Some(tl) = be16(d, off + 2) {
+        field(
+            out,
+            "total length",
+            &tl.to_string(),
+            &format!(
+                "{ihl}-byte header + {} bytes of payload",
+                (tl as usize).saturating_sub(ihl)
+            ),
+        );
+    }
+    if let Some(id) = be16(d, off + 4) {
+        field(
+            out,
+            "identification",
+            &format!("0x{id:04x}"),
+            &id.to_string(),
+        );
+    }
+    if let Some(ff) = be16(d, off + 6) {
+        let mut m = Vec::new();
+        if ff & 0x4000 != 0 {
+            m.push("DF: don't fragment");
+        }
+        if ff & 0x2000 != 0 {
+            m.push("MF: more fragments");
+        }
+        let text = format!(
+            "{}, fragment offset {}",
+            if m.is_empty() {
+                "no flags".to_string()
+            } else {
+                m.join(", ")
+            },
+            (ff & 0x1fff) as u32 * 8
+        );
+        field(out, "flags, offset", &format!("0x{ff:04x}"), &text);
+    }
+    if let Some(&ttl) = d.get(off + 8) {
+        field(
+            out,
+            "ttl",
+            &ttl.to_string(),
+            "hops left; each router decrements it",
+        );
+    }
+    if let Some(&p) = d.get(off + 9) {
+        field(
+            out,
+            "protocol",
+            &p.to_string(),
+            &format!("{} follows", ip_proto_name(p)),
+        );
+    }
+    if let Some(c) = be16(d, off + 10) {
+        field(
+            out,
+            "header checksum",
+            &format!("0x{c:04x}"),
+            "not verified",
+        );
+    }
+    if let (Some(s), Some(t)) = (d.get(off + 12..off + 16), d.get(off + 16..off + 20)) {
+        let src = IpAddr::from([s[0], s[1], s[2], s[3]]);
+        let dst = IpAddr::from([t[0], t[1], t[2], t[3]]);
+        field(out, "source", &src.to_string(), addr_meaning(src));
+        field(out, "destination", &dst.to_string(), addr_meaning(dst));
+    }
+}
+
+fn ipv6_fields(out: &mut Buf, d: &[u8], off: usize) {
+    if let Some(w) = be32(d, off) {
+        field(
+            out,
+            "ver, class, flow",
+            &format!("0x{w:08x}"),
+            &format!(
+                "version {}, traffic class {}, flow label 0x{:05x}",
+                w >> 28,
+                (w >> 20) & 0xff,
+                w & 0xfffff
+            ),
+        );
+    }
+    if let Some(pl) = be16(d, off + 4) {
+        field(
+            out,
+            "payload length",
+            &pl.to_string(),
+            "bytes after the 40-byte header",
+        );
+    }
+    if let Some(&nh) = d.get(off + 6) {
+        field(
+            out,
+            "next header",
+            &nh.to_string(),
+            &format!("{} follows", ip_proto_name(nh)),
+        );
+    }
+    if let Some(&hl) = d.get(off + 7) {
+        field(
+            out,
+            "hop limit",
+            &hl.to_string(),
+            "hops left; each router decrements it",
+        );
+    }
+    for (name, at) in [("source", off + 8), ("destination", off + 24)] {
+        if let Some(b) = d.get(at..at + 16) {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(b);
+            let ip = IpAddr::from(a);
+            field(out, name, &ip.to_string(), addr_meaning(ip));
+        }
+    }
+}
+
+fn addr_meaning(ip: IpAddr) -> &'static str {
+    if ip.is_loopback() {
+        "loopback: this machine talking to itself"
+    } else if ip.is_multicast() {
+        "multicast"
+    } else if ip.is_unspecified() {
+        "unspecified"
+    } else {
+        ""
+    }
+}
+
+fn port_meaning(port: u16, flow: &PacketFlow, source: bool) -> String {
+    let server_side = match (flow.dir, source) {
+        (Some(Direction::ToClient), true) | (Some(Direction::ToServer), false) => Some(true),
+        (Some(_), _) => Some(false),
+        (None, _) => None,
+    };
+    match (server_side, port_role(port)) {
+        (Some(true), Some(r)) => format!("the server's listening port ({r})"),
+        (Some(true), None) => "the server's listening port".to_string(),
+        (Some(false), _) if port >= 32768 => "the client's ephemeral port".to_string(),
+        (Some(false), _) => "the client's port".to_string(),
+        (None, Some(r)) => r.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+fn flags_meaning(f: TcpFlags) -> String {
+    let mut parts = Vec::new();
+    for (name, bit) in TcpFlags::NAMES {
+        if !f.has(bit) {
+            continue;
+        }
+        parts.push(match name {
+            "FIN" => "FIN: no more data from the sender",
+            "SYN" => "SYN: synchronise sequence numbers (open)",
+            "RST" => "RST: abort / refuse",
+            "PSH" => "PSH: hand the data to the application now",
+            "ACK" => "ACK: the ack number is valid",
+            "URG" => "URG: urgent pointer is valid",
+            "ECE" => "ECE: ECN echo",
+            "CWR" => "CWR: congestion window reduced",
+            _ => "NS: ECN nonce",
+        });
+    }
+    parts.join("; ")
+}
+
+fn tcp_fields(
+    out: &mut Buf,
+    d: &[u8],
+    off: usize,
+    t: &TcpInfo,
+    flow: &PacketFlow,
+    reassembled: bool,
+    addrs: Option<(IpAddr, IpAddr)>,
+) {
+    field(
+        out,
+        "source port",
+        &t.src_port.to_string(),
+        &port_meaning(t.src_port, flow, true),
+    );
+    field(
+        out,
+        "dest port",
+        &t.dst_port.to_string(),
+        &port_meaning(t.dst_port, flow, false),
+    );
+    let seq_m = match flow.rel_seq {
+        Some(r) => format!("relative {r} (ISN {} + {r})", t.seq.wrapping_sub(r)),
+        None => String::new(),
+    };
+    field(out, "seq", &t.seq.to_string(), &seq_m);
+    if t.flags.ack() {
+        let ack_m = match flow.rel_ack {
+            Some(r) => format!("relative {r}: next byte expected from the peer"),
+            None => String::new(),
+        };
+        field(out, "ack", &t.ack.to_string(), &ack_m);
+    } else {
+        field(out, "ack", &t.ack.to_string(), "ignored: ACK flag not set");
+    }
+    let hl = t.header_len as u32;
+    field(
+        out,
+        "header length",
+        &format!("{} × 4", hl / 4),
+        &format!(
+            "{hl} bytes = 20 fixed + {} of options",
+            hl.saturating_sub(20)
+        ),
+    );
+    field(
+        out,
+        "flags",
+        &format!("0x{:03x}", t.flags.0),
+        &t.flags.to_string(),
+    );
+    let fm = flags_meaning(t.flags);
+    if !fm.is_empty() {
+        for part in fm.split("; ") {
+            field(out, "", "", part);
+        }
+    }
+    let win_m = if t.flags.syn() {
+        "bytes the sender can receive; never scaled in a SYN (RFC 7323)".to_string()
+    } else {
+        match flow.window_scaled {
+            Some(s) if s != t.window as u64 && t.window > 0 => {
+                format!("× {} scale = {} bytes", s / t.window as u64, spaced(s))
+            }
+            Some(s) => format!("{} bytes the sender can receive", spaced(s)),
+            None => "bytes (scale unknown: SYNs not seen)".to_string(),
+        }
+    };
+    field(out, "window", &t.window.to_string(), &win_m);
+    if !reassembled {
+        let seg_len = (t.header_len as usize).saturating_add(t.payload_len as usize);
+        if let (Some((src, dst)), Some(c)) = (addrs, be16(d, off + 16)) {
+            checksum_field(out, d, off, seg_len, 16, src, dst, 6, c);
+        }
+        if let Some(u) = be16(d, off + 18) {
+            let m = if t.flags.has(TcpFlags::URG) {
+                "urgent data ends here"
+            } else {
+                "unused (URG not set)"
+            };
+            field(out, "urgent pointer", &u.to_string(), m);
+        }
+        let end = off.saturating_add(t.header_len as usize).min(d.len());
+        if let Some(opts) = d.get(off + 20..end) {
+            tcp_options(out, opts);
+        }
+    }
+    if t.payload_len > 0 {
+        field(
+            out,
+            "payload",
+            &format!("{} bytes", t.payload_len),
+            "data for the application",
+        );
+    }
+}
+
+/// The TCP/UDP checksum over the pseudo-header and the segment (RFC 9293 §3.1, RFC 768),
+/// with the checksum field taken as zero; `None` when the segment was not fully captured.
+fn transport_checksum(seg: &[u8], at: usize, src: IpAddr, dst: IpAddr, proto: u8) -> Option<u16> {
+    let mut sum: u64 = 0;
+    let mut add = |b: &[u8]| {
+        for pair in b.chunks(2) {
+            let hi = pair[0] as u64;
+            let lo = pair.get(1).copied().unwrap_or(0) as u64;
+            sum += (hi << 8) | lo;
+        }
+    };
+    match (src, dst) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            add(&a.octets());
+            add(&b.octets());
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            add(&a.octets());
+            add(&b.octets());
+        }
+        _ => return None,
+    }
+    let len = u32::try_from(seg.len()).ok()?;
+    add(&len.to_be_bytes());
+    add(&[0, proto]);
+    add(seg.get(..at)?);
+    add(seg.get(at + 2..)?);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let c = !(sum as u16);
+    // UDP sends a computed 0 as 0xffff.
+    Some(if proto == 17 && c == 0 { 0xffff } else { c })
+}
+
+/// The checksum row: correct, or why a wrong-looking one on loopback is not an error.
+#[allow(clippy::too_many_arguments)]
+fn checksum_field(
+    out: &mut Buf,
+    d: &[u8],
+    off: usize,
+    seg_len: usize,
+    at: usize,
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    got: u16,
+) {
+    let raw = format!("0x{got:04x}");
+    let seg = d.get(off..off.saturating_add(seg_len));
+    match seg.and_then(|seg| transport_checksum(seg, at, src, dst, proto)) {
+        None => field(
+            out,
+            "checksum",
+            &raw,
+            "not verified: segment not fully captured",
+        ),
+        Some(c) if c == got => field(out, "checksum", &raw, "correct"),
+        Some(c) if src.is_loopback() || dst.is_loopback() => field(
+            out,
+            "checksum",
+            &raw,
+            &format!(
+                "differs from the computed 0x{c:04x}: on loopback the kernel skips the \
+                 checksum (it would be offloaded to a NIC), so this is not an error"
+            ),
+        ),
+        Some(c) => field(
+            out,
+            "checksum",
+            &raw,
+            &format!(
+                "differs from the computed 0x{c:04x}: checksum offload on the capturing host, \
+                 or a damaged segment"
+            ),
+        ),
+    }
+}
+
+/// Options in wire order, including NOPs.
+fn tcp_options(out: &mut Buf, o: &[u8]) {
+    let mut i = 0;
+    while i < o.len() {
+        let kind = o[i];
+        if kind == 0 {
+            field(out, "option EOL", "0", "end of option list");
+            break;
+        }
+        if kind == 1 {
+            field(out, "option NOP", "1", "padding to a 4-byte boundary");
+            i += 1;
+            continue;
+        }
+        let Some(&len) = o.get(i + 1) else {
+            field(out, "option ?", &kind.to_string(), "cut short");
+            break;
+        };
+        let len = len as usize;
+        let Some(v) = o.get(i + 2..i + len.max(2)) else {
+            field(
+                out,
+                "option ?",
+                &kind.to_string(),
+                "length runs past the header",
+            );
+            break;
+        };
+        if len < 2 {
+            field(out, "option ?", &kind.to_string(), "bad length");
+            break;
+        }
+        match (kind, v.len()) {
+            (2, 2) => {
+                let mss = u16::from_be_bytes([v[0], v[1]]);
+                field(
+                    out,
+                    "option MSS",
+                    &mss.to_string(),
+                    "largest segment the sender will accept",
+                );
+            }
+            (3, 1) => {
+                let shift = v[0];
+                field(
+                    out,
+                    "option WS",
+                    &shift.to_string(),
+                    &format!("window scale: later windows × {}", 1u64 << shift.min(14)),
+                );
+            }
+            (4, 0) => field(out, "option SACK_PERM", "", "selective ACKs allowed"),
+            (5, n) => field(
+                out,
+                "option SACK",
+                &format!("{} blocks", n / 8),
+                "ranges received beyond the ack",
+            ),
+            (8, 8) => {
+                let tsv = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+                let tse = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
+                field(
+                    out,
+                    "option TS",
+                    &format!("{tsv}"),
+                    &format!("TSval (sender's clock); TSecr {tse} echoes the peer's"),
+                );
+            }
+            (34, _) => field(out, "option TFO", "", "TCP Fast Open cookie"),
+            _ => field(
+                out,
+                "option",
+                &format!("kind {kind}"),
+                &format!("{len} bytes"),
+            ),
+        }
+        i += len;
+    }
+}
+
+/// The HTTP head's lines, escaped.
+fn http_lines(out: &mut Buf, bytes: &[u8], width: usize) {
+    let head_end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .unwrap_or(bytes.len());
+    let head = bytes.get(..head_end).unwrap_or(bytes);
+    let lines: Vec<&[u8]> = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .collect();
+    for (i, line) in lines.iter().enumerate() {
+        if i == MAX_HEAD_LINES {
+            let _ = writeln!(out, "    … {} more header lines", lines.len() - i);
+            break;
+        }
+        let mut s = String::new();
+        escape_bytes(line, &mut s);
+        let name = if i == 0 {
+            if line.starts_with(b"HTTP/") {
+                "status line"
+            } else {
+                "request line"
+            }
+        } else {
+            "header"
+        };
+        let _ = writeln!(
+            out,
+            "    {name:<16} {}",
+            truncate(&s, width.saturating_sub(21).max(20))
+        );
+    }
+    let body = bytes.len().saturating_sub(head_end);
+    if bytes
+        .get(..head_end)
+        .is_some_and(|h| h.ends_with(b"\r\n\r\n"))
+    {
+        field(out, "blank line", "\\r\\n", "ends the head");
+        if body > 0 {
+            field(out, "body", &format!("{body} bytes"), "");
+        } else {
+            field(out, "body", "0 bytes", "none in this segment");
+        }
+    } else {
+        field(out, "", "", "(the head continues in a later segment)");
+    }
+}
+
+/// (c) the hex dump, bytes marked by layer, and the band of layer ranges.
+fn render_hex(
+    out: &mut String,
+    data: &[u8],
+    layers: &[Layer],
+    reassembled: bool,
+    opts: &ExplainOptions,
+) {
+    // The layer owning each byte: the last (innermost) layer whose range covers it.
+    let owner = |i: usize| -> Option<&Layer> {
+        if reassembled {
+            return layers
+                .iter()
+                .rev()
+                .find(|l| l.osi() <= Osi::Network && covers(l, i));
+        }
+        layers.iter().rev().find(|l| covers(l, i))
+    };
+    let _ = writeln!(out, "  Bytes ({} captured)", data.len());
+    for (row, chunk) in data.chunks(16).enumerate() {
+        let base = row * 16;
+        let mut hex = String::with_capacity(80);
+        let mut marks = String::with_capacity(64);
+        let mut current: Option<Osi> = None;
+        for (j, b) in chunk.iter().enumerate() {
+            if j == 8 {
+                hex.push(' ');
+                marks.push(' ');
+            }
+            let o = owner(base + j);
+            if opts.color {
+                let osi = o.map(|l| l.osi());
+                if osi != current {
+                    if current.is_some() {
+                        hex.push_str(RESET);
+                    }
+                    if let Some(osi) = osi {
+                        hex.push_str(layer_ansi(osi));
+                    }
+                    current = osi;
+                }
+            }
+            let _ = write!(hex, "{b:02x} ");
+            let letter = o.map(|l| layer_letter(l.name)).unwrap_or('.');
+            marks.push(letter);
+            marks.push(letter);
+            marks.push(' ');
+        }
+        if opts.color && current.is_some() {
+            hex.push_str(RESET);
+        }
+        let pad = (16 - chunk.len()) * 3 + usize::from(chunk.len() <= 8);
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "  {base:04x}  {hex}{} {ascii}", " ".repeat(pad));
+        if !opts.color {
+            let _ = writeln!(out, "        {}", marks.trim_end());
+        }
+    }
+    // The band.
+    let mut parts = Vec::new();
+    for l in layers {
+        let mut p = format!(
+            "L{} {} [{},{})",
+            l.osi().number(),
+            layer_title(l.name),
+            l.offset,
+            l.offset.saturating_add(l.len)
+        );
+        if l.name == LayerName::Tcp && l.len > 20 {
+            let _ = write!(p, " incl. {} B options", l.len - 20);
+        }
+        if l.name == LayerName::Ipv4 && l.len > 20 {
+            let _ = write!(p, " incl. {} B options", l.len - 20);
+        }
+        if opts.color {
+            p = format!("{}{p}{RESET}", layer_ansi(l.osi()));
+        }
+        parts.push(p);
+    }
+    let covered = layers
+        .iter()
+        .filter(|l| !reassembled || l.osi() <= Osi::Network)
+        .map(|l| l.offset.saturating_add(l.len) as usize)
+        .max()
+        .unwrap_or(0);
+    if covered < data.len() {
+        parts.push(format!(
+            "{} [{},{})",
+            if layers.iter().any(|l| l.osi() == Osi::Transport) {
+                "data"
+            } else {
+                "not decoded"
+            },
+            covered,
+            data.len()
+        ));
+    }
+    let mut line = String::from("  ");
+    let mut col = 2;
+    for (i, p) in parts.iter().enumerate() {
+        let w = visible_width(p);
+        if i > 0 {
+            if col + 3 + w > opts.width {
+                let _ = writeln!(out, "{line}");
+                line = String::from("  ");
+                col = 2;
+            } else {
+                line.push_str(" │ ");
+                col += 3;
+            }
+        }
+        line.push_str(p);
+        col += w;
+    }
+    let _ = writeln!(out, "{line}");
+    if !opts.color {
+        let mut legend = String::new();
+        for (c, what) in [
+            ('E', "link"),
+            ('V', "VLAN"),
+            ('R', "ARP"),
+            ('I', "IP"),
+            ('C', "ICMP"),
+            ('T', "TCP"),
+            ('U', "UDP"),
+            ('Q', "QUIC"),
+            ('S', "TLS"),
+            ('A', "application"),
+        ] {
+            if layers.iter().any(|l| layer_letter(l.name) == c) {
+                if !legend.is_empty() {
+                    legend.push_str(", ");
+                }
+                let _ = write!(legend, "{c} {what}");
+            }
+        }
+        if covered < data.len() {
+            legend.push_str(", . not decoded");
+        }
+        let _ = writeln!(out, "  (marks: {legend})");
+    }
+}
+
+fn covers(l: &Layer, i: usize) -> bool {
+    let start = l.offset as usize;
+    i >= start && i < start.saturating_add(l.len as usize)
+}
+
+fn visible_width(s: &str) -> usize {
+    let mut n = 0;
+    let mut esc = false;
+    for c in s.chars() {
+        if esc {
+            esc = c != 'm';
+        } else if c == '\x1b' {
+            esc = true;
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// (d) plain-language notes from the connection context.
+fn render_notes(
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    ctx: ConnCtx,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let side = |d: Direction| match d {
+        Direction::ToServer => "client",
+        Direction::ToClient => "server",
+    };
+    if let (Some(net), Some((sp, dp))) = (&packet.net, packet.ports()) {
+        let proto = match &packet.transport {
+            Some(Transport::Tcp(_)) => "tcp",
+            _ => "udp",
+        };
+        let (cl, sv) = match flow.dir {
+            Some(Direction::ToClient) => ((net.dst, dp), (net.src, sp)),
+            _ => ((net.src, sp), (net.dst, dp)),
+        };
+        notes.push(format!(
+            "Sockets: each end is an IP address and a port. The {} is {}, the server {}; \
+             the connection is the five-tuple ({proto}, {}, {}, {}, {}).",
+            "client",
+            endpoint_string(cl.0, Some(cl.1)),
+            endpoint_string(sv.0, Some(sv.1)),
+            cl.0,
+            cl.1,
+            sv.0,
+            sv.1
+        ));
+    }
+    let Some(t) = packet.tcp() else {
+        if let Some(u) = packet.udp() {
+            notes.push(format!(
+                "Transport layer: UDP is connectionless — no handshake, no sequence numbers, \
+                 no acknowledgements; this datagram carries {} bytes on its own.",
+                u.length.saturating_sub(8)
+            ));
+        }
+        return notes;
+    };
+    let dir = flow.dir.unwrap_or(Direction::ToServer);
+    let me = side(dir);
+    let peer = side(dir.reverse());
+    let my_isn = flow.rel_seq.map(|r| t.seq.wrapping_sub(r));
+    let peer_isn = flow
+        .rel_ack
+        .filter(|_| t.flags.ack())
+        .map(|r| t.ack.wrapping_sub(r));
+    match flow.step {
+        Some(Step::Handshake(1)) => notes.push(format!(
+            "Handshake step 1 of 3: the client asks to open a connection with SYN. Its initial \
+             sequence number j = {} is chosen at random (tshark shows it as relative 0); the \
+             SYN carries no data but uses up one sequence number, so the first data byte will \
+             be j + 1. The client is now SYN-SENT.",
+            t.seq
+        )),
+        Some(Step::Handshake(2)) => {
+            let j = t.ack.wrapping_sub(1);
+            let syn_frame = ctx
+                .syn
+                .map(|(f, _)| format!(" in frame {f}"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "Handshake step 2 of 3: the server accepts with SYN+ACK. ack = j + 1 = {j} + 1 = \
+                 {} acknowledges the client's SYN{syn_frame}; seq = k = {} is the server's own \
+                 random ISN (relative 0). The server is now SYN-RECEIVED.",
+                t.ack, t.seq
+            ));
+        }
+        Some(Step::Handshake(_)) => {
+            let k = t.ack.wrapping_sub(1);
+            let sa = ctx
+                .synack
+                .map(|(f, _)| format!(" (frame {f})"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "Handshake step 3 of 3: the client acknowledges the server's SYN{sa}: ack = k + 1 \
+                 = {k} + 1 = {}; seq = j + 1 = {}. It carries no data; both ends are now \
+                 ESTABLISHED.",
+                t.ack, t.seq
+            ));
+        }
+        Some(Step::Teardown(n)) => {
+            let what = if t.flags.fin() {
+                format!(
+                    "the {me} sends FIN: it has no more data. The FIN uses up sequence number {} \
+                     (relative {}), so the {peer} will acknowledge {}.",
+                    t.seq.wrapping_add(t.payload_len),
+                    flow.rel_seq.unwrap_or(0).wrapping_add(t.payload_len),
+                    t.seq.wrapping_add(t.payload_len).wrapping_add(1)
+                )
+            } else {
+                format!(
+                    "the {me} acknowledges the {peer}'s FIN: ack = {} (the FIN's sequence number + 1).",
+                    t.ack
+                )
+            };
+            notes.push(format!("Teardown step {n} of 4: {what}"));
+            if t.flags.fin() && t.flags.ack() && n >= 2 {
+                notes.push(
+                    "This one segment is both steps 2 and 3 of the close: the ACK of the peer's \
+                     FIN rides on this side's own FIN, so the four steps take three packets."
+                        .to_string(),
+                );
+            }
+        }
+        Some(Step::Refused) => notes.push(format!(
+            "Connection refused: nothing listens on port {}. The {me}'s TCP answers the SYN with \
+             RST+ACK, ack = ISN + 1 = {} (it acknowledges the SYN so the client knows this RST \
+             is about its SYN) and seq 0.",
+            t.src_port, t.ack
+        )),
+        Some(Step::Abort) => notes.push(format!(
+            "Abort: the {me} sends RST. The connection ends at once, without the FIN exchange; \
+             unsent and unacknowledged data is dropped."
+        )),
+        None => {}
+    }
+    if let Some(note) = &flow.note {
+        notes.push(format!("Flow tracker: {}", escape_str(note)));
+    }
+    if let Some((c, s)) = flow.state {
+        notes.push(format!(
+            "TCP states after this segment: client {c}, server {s}."
+        ));
+    }
+    if t.payload_len > 0 {
+        if let Some(r) = flow.rel_seq {
+            notes.push(format!(
+                "Stream position: this segment carries bytes {}–{} of the {me} → {peer} byte \
+                 stream (relative seq {r} .. seq + len − 1 = {r} + {} − 1).",
+                r,
+                r.wrapping_add(t.payload_len - 1),
+                t.payload_len
+            ));
+        }
+    } else if t.flags.ack() && flow.step.is_none() && flow.analysis.is_empty() {
+        notes.push(format!(
+            "A pure acknowledgement: no data; it tells the {peer} that every byte before \
+             relative {} arrived.",
+            flow.rel_ack.unwrap_or(0)
+        ));
+    }
+    if let (Some(isn), Some(pisn)) = (my_isn, peer_isn) {
+        if flow.step.is_none() {
+            let hs = match (ctx.syn, ctx.synack) {
+                (Some((a, _)), Some((b, _))) => format!(" (handshake frames {a} and {b})"),
+                _ => String::new(),
+            };
+            notes.push(format!(
+                "Relative numbers: seq {} − the {me}'s ISN {isn} = {}; ack {} − the {peer}'s ISN \
+                 {pisn} = {}{hs}.",
+                t.seq,
+                flow.rel_seq.unwrap_or(0),
+                t.ack,
+                flow.rel_ack.unwrap_or(0)
+            ));
+        }
+    }
+    if t.flags.has(TcpFlags::PSH) {
+        notes.push(
+            "PSH: the sender asks the receiver to hand the data to the application now \
+             (it ended a write)."
+                .to_string(),
+        );
+    }
+    for (name, bit) in AnalysisFlags::NAMES {
+        if !flow.analysis.has(bit) {
+            continue;
+        }
+        let why = match bit {
+            AnalysisFlags::RETRANSMISSION => {
+                "tshark calls this a retransmission: it carries sequence numbers this side \
+                 already sent (seq below the next expected), so an earlier copy was lost or \
+                 thought lost"
+            }
+            AnalysisFlags::FAST_RETRANSMISSION => {
+                "a fast retransmission: resent after duplicate ACKs, before the timer ran out"
+            }
+            AnalysisFlags::SPURIOUS_RETRANSMISSION => {
+                "a spurious retransmission: the peer had already acknowledged these bytes"
+            }
+            AnalysisFlags::OUT_OF_ORDER => "out of order: it arrived after later bytes",
+            AnalysisFlags::DUPLICATE_ACK => {
+                "a duplicate ACK: same ack and window as before, the receiver still waits for \
+                 a missing segment"
+            }
+            AnalysisFlags::ZERO_WINDOW => "zero window: the receiver's buffer is full",
+            AnalysisFlags::KEEP_ALIVE => {
+                "a TCP keep-alive probe: one byte below the next sequence number, sent on an \
+                 idle connection to check the peer (and keep firewalls from forgetting it)"
+            }
+            AnalysisFlags::KEEP_ALIVE_ACK => "the answer to a keep-alive probe",
+            AnalysisFlags::LOST_SEGMENT => {
+                "previous segment not captured: the seq jumps past bytes never seen"
+            }
+            AnalysisFlags::ACK_LOST_SEGMENT => "acknowledges a segment that was not captured",
+            AnalysisFlags::WINDOW_UPDATE => "a window update: only the window changed",
+            AnalysisFlags::WINDOW_FULL => "this segment fills the receiver's advertised window",
+            AnalysisFlags::REUSED_PORTS => "a new connection reusing a recent four-tuple",
+            _ => "a zero-window probe (or its ACK)",
+        };
+        notes.push(format!("Analysis [{name}]: {why}."));
+    }
+    if frame.data.len() < frame.orig_len as usize {
+        notes.push(format!(
+            "Only {} of {} bytes were captured (snaplen): the rest never reached the file.",
+            frame.data.len(),
+            frame.orig_len
+        ));
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::FileSource;
+    use crate::pipeline::{run, PipelineConfig};
+
+    fn explain(file: &str, frame: u64) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let mut src = FileSource::open(&path).expect("capture opens");
+        let opts = ExplainOptions {
+            frame,
+            color: false,
+            width: 80,
+        };
+        let mut sink = ExplainSink::new(Vec::new(), opts);
+        run(&mut src, PipelineConfig::default(), &mut sink).expect("runs");
+        assert!(sink.found());
+        String::from_utf8(sink.into_inner()).expect("utf-8")
+    }
+
+    #[test]
+    fn missing_frame_is_reported() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/refused.pcap");
+        let mut src = FileSource::open(&path).expect("capture opens");
+        let opts = ExplainOptions {
+            frame: 9,
+            ..ExplainOptions::default()
+        };
+        let mut sink = ExplainSink::new(Vec::new(), opts);
+        run(&mut src, PipelineConfig::default(), &mut sink).expect("runs");
+        assert!(!sink.found());
+        let text = String::from_utf8(sink.into_inner()).expect("utf-8");
+        assert_eq!(text, "frame 9 is not in this capture (it has 2 frames)\n");
+    }
+
+    /// Layer ranges past the captured bytes (a lying decoder or a cut frame) must not panic.
+    #[test]
+    fn layers_past_the_data_do_not_panic() {
+        let data = [0x45u8, 0, 0, 40, 0, 0];
+        let frame = RawFrame {
+            number: 1,
+            ts: Timestamp::default(),
+            link: crate::capture::LinkType(101),
+            interface: 0,
+            orig_len: 60,
+            data: &data,
+        };
+        let mut layers = arrayvec::ArrayVec::new();
+        layers.push(Layer {
+            name: LayerName::Ipv4,
+            offset: 0,
+            len: 20,
+        });
+        layers.push(Layer {
+            name: LayerName::Tcp,
+            offset: 20,
+            len: 40,
+        });
+        layers.push(Layer {
+            name: LayerName::Http,
+            offset: 60,
+            len: 100,
+        });
+        let packet = DecodedPacket {
+            layers,
+            link: Default::default(),
+            arp: None,
+            net: None,
+            transport: Some(Transport::Tcp(TcpInfo {
+                src_port: 1,
+                dst_port: 80,
+                seq: 5,
+                ack: 0,
+                flags: TcpFlags(TcpFlags::SYN),
+                window: 0,
+                header_len: 40,
+                options: Default::default(),
+                payload_len: 100,
+            })),
+            payload: &[],
+            payload_offset: 60,
+            reassembled: false,
+            fragment_pending: false,
+            issue: None,
+        };
+        let mut out = String::new();
+        render_body(
+            &mut out,
+            &frame,
+            &packet,
+            &PacketFlow::default(),
+            0.0,
+            &ExplainOptions::default(),
+        );
+        assert!(out.contains("L4 TCP [20,60) 40 bytes"));
+        assert!(out.contains("0000  45 00 00 28 00 00"));
+        let notes = render_notes(&frame, &packet, &PacketFlow::default(), ConnCtx::default());
+        assert!(notes.iter().any(|n| n.contains("Only 6 of 60 bytes")));
+    }
+
+    #[test]
+    fn long_words_are_cut_across_lines() {
+        let mut v = Vec::new();
+        write_wrapped(&mut v, "uri /abcdefghijklmnop end", "> ", "  ", 10).expect("writes");
+        assert_eq!(
+            String::from_utf8(v).expect("utf-8"),
+            "> uri\n  /abcdefg\n  hijklmno\n  p end\n"
+        );
+    }
+
+    #[test]
+    fn field_meaning_wraps_under_its_column() {
+        let mut b = Buf {
+            s: String::new(),
+            width: 60,
+        };
+        field(
+            &mut b,
+            "window",
+            "64",
+            "× 1024 scale = 65 536 bytes the sender can receive now",
+        );
+        assert_eq!(
+            b.s,
+            "    window           64             × 1024 scale = 65 536\n                                    bytes the sender can\n                                    receive now\n"
+        );
+    }
+
+    #[test]
+    fn explain_synack() {
+        insta::assert_snapshot!(explain("captures/http11-keepalive.pcap", 2));
+    }
+
+    #[test]
+    fn explain_get() {
+        insta::assert_snapshot!(explain("captures/http11-keepalive.pcap", 4));
+    }
+}
