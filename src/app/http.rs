@@ -25,7 +25,7 @@ const MAX_METHOD: usize = 20;
 /// Counters of what the HTTP parser gave up on (never silent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HttpStats {
-    /// Heads larger than `max_http_head`.
+    /// Heads larger than `max_http_head` or with more than 128 header fields.
     pub heads_too_large: u64,
     /// Resynchronisations after a gap or a framing error.
     pub resyncs: u64,
@@ -259,6 +259,8 @@ struct RespHead {
 enum Parsed {
     NotHttp,
     NeedMore,
+    /// More than [`MAX_HEADERS`] header fields: a head cap, like `max_http_head`.
+    TooManyHeaders,
     Error(String),
     Request(ReqHead, usize),
     Response(RespHead, usize),
@@ -483,6 +485,7 @@ fn parse_head(buf: &[u8]) -> Parsed {
             let e = match req.parse(buf) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n),
+                Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
             let mut req = httparse::Request::new(&mut headers);
@@ -499,6 +502,7 @@ fn parse_head(buf: &[u8]) -> Parsed {
             let e = match resp.parse(buf) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => return response_parsed(&resp, None, n),
+                Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
             let mut resp = httparse::Response::new(&mut headers);
@@ -770,8 +774,9 @@ impl HttpConn {
         };
         let have = old + data.len();
         match parsed {
-            Parsed::NeedMore => {
-                if have >= max {
+            Parsed::NeedMore | Parsed::TooManyHeaders => {
+                let too_many = matches!(parsed, Parsed::TooManyHeaders);
+                if have >= max || too_many {
                     if !dir.seen_http {
                         let seen = if old == 0 { data } else { &dir.buf[..] };
                         dir.side = match classify_start(seen) {
@@ -788,12 +793,26 @@ impl HttpConn {
                         dir.seen_http = true;
                     }
                     out.stats.heads_too_large += 1;
-                    let msg = format!(
-                        "{} head larger than {max} bytes: parser gave up until the next head",
-                        side_name(dir.side)
-                    );
+                    let msg = if too_many {
+                        format!(
+                            "{} head with more than {MAX_HEADERS} header fields: parser gave up until the next head",
+                            side_name(dir.side)
+                        )
+                    } else {
+                        format!(
+                            "{} head larger than {max} bytes: parser gave up until the next head",
+                            side_name(dir.side)
+                        )
+                    };
                     self.cut_head(d, msg, out);
                     self.start_resync(d, false, out);
+                    if too_many {
+                        // The head's end is unknown: scan from the line after the first.
+                        return match (old, data.iter().position(|b| *b == b'\n')) {
+                            (0, Some(lf)) => lf + 1,
+                            _ => 0,
+                        };
+                    }
                     // Bytes past the limit are scanned for the next head.
                     return max.saturating_sub(old).min(data.len());
                 } else if old == 0 {
@@ -1485,7 +1504,7 @@ pub(crate) fn datagram_message(
             tx.reason = Some(h.reason);
             tx.response_version = Some(format!("HTTP/1.{}", h.minor));
         }
-        Parsed::NeedMore | Parsed::Error(_) => match first_line(data)? {
+        Parsed::NeedMore | Parsed::TooManyHeaders | Parsed::Error(_) => match first_line(data)? {
             FirstLine::Request {
                 method,
                 uri,

@@ -943,6 +943,30 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         assert_eq!(tx[1].uri.as_deref(), Some("/small"));
     }
 
+    /// Found by the adversarial "endless head" capture: a head with more header fields
+    /// than httparse is given (128) stopped the direction silently as "not HTTP". It is a
+    /// head cap: counted, noted, and the parser waits for the next head.
+    #[test]
+    fn head_with_too_many_fields_is_a_counted_cut() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let mut req = b"GET /many HTTP/1.1\r\n".to_vec();
+        for i in 0..200 {
+            req.extend_from_slice(format!("X-F{i}: v\r\n").as_bytes());
+        }
+        req.extend_from_slice(b"\r\nGET /next HTTP/1.1\r\n\r\n");
+        t.on_data(11, ToServer, &req, ctx(1, 0));
+        t.on_data(11, ToClient, OK0, ctx(2, 1));
+        t.on_data(11, ToClient, OK0, ctx(3, 1));
+        let tx = http(&mut t);
+        assert_eq!(t.stats().http.heads_too_large, 1);
+        assert_eq!(tx.len(), 2, "{tx:?}");
+        assert!(has_note(
+            &tx[0],
+            "request head with more than 128 header fields: parser gave up until the next head"
+        ));
+        assert_eq!(tx[1].uri.as_deref(), Some("/next"));
+    }
+
     #[test]
     fn close_reports_unanswered_and_partial() {
         let mut t = AppTracker::new(AppConfig::default());
