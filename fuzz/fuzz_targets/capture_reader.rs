@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     loop {
         match source.next_frame() {
             Ok(Some(frame)) => {
-                assert!(frame.data.len() <= 256 * 1024, "caplen past the reader's cap");
+                assert!(
+                    frame.data.len() <= 256 * 1024,
+                    "caplen past the reader's cap"
+                );
             }
             Ok(None) => break,
             Err(e) if !e.is_fatal() => {}

@@ -70,11 +70,6 @@ const S_MAC: [u8; 6] = [2, 0, 0, 0, 0, 2];
 const C_IP: [u8; 4] = [10, 0, 0, 1];
 const S_IP: [u8; 4] = [10, 0, 0, 2];
 
-/// One TCP segment between 10.0.0.1:40000 (client) and 10.0.0.2:80.
-fn tcp(to_server: bool, seq: u32, ack: Option<u32>, flags: &str, payload: &[u8]) -> Vec<u8> {
-    tcp_port(40000, to_server, seq, ack, flags, payload)
-}
-
 /// One TCP segment between 10.0.0.1:`port` (client) and 10.0.0.2:80.
 fn tcp_port(
     port: u16,
@@ -550,9 +545,7 @@ fn unreadable_file_exits_1() {
             eprintln!("SKIPPED unreadable_file_exits_1: running as root without setpriv");
             return;
         }
-        for d in [dir.as_path()] {
-            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         let out = std::process::Command::new(setpriv)
             .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
             .arg(&bin)
