@@ -360,6 +360,11 @@ fn cases() -> Vec<Case> {
     let n = lying.len();
     lying[4..8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
     lying[n - 4..].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    let mut too_short = epb(0, &good[0]);
+    too_short[4..8].copy_from_slice(&8u32.to_le_bytes());
+    let mut trailer = epb(0, &good[0]);
+    let n = trailer.len();
+    trailer[n - 4..].copy_from_slice(&12345u32.to_le_bytes());
     let mut caplen_huge = pcap_record_header(9, 300 * 1024, 300 * 1024);
     caplen_huge.extend_from_slice(&vec![0; 300 * 1024]);
     let mut caplen_past_end = pcap_record_header(9, 1000, 1000);
@@ -424,6 +429,20 @@ fn cases() -> Vec<Case> {
                 "after packet 2",
                 "needed 2147483632 bytes, had 176",
             ],
+        },
+        Case {
+            name: "pcapng block length below 12",
+            bytes: Some(ng(vec![too_short], vec![epb(0, &good[0])])),
+            code: 2,
+            frames: 2,
+            message: &["packet 3 at byte offset 224", "has length 8", "corrupt"],
+        },
+        Case {
+            name: "pcapng trailing block length differs",
+            bytes: Some(ng(vec![trailer], vec![epb(0, &good[0])])),
+            code: 2,
+            frames: 2,
+            message: &["packet 3 at byte offset 224", "but 12345 at the end"],
         },
         Case {
             name: "pcapng unknown block types",
@@ -785,6 +804,13 @@ fn adversarial_captures_stay_under_caps() {
             f.read_to_end(&mut buf).unwrap();
             buf
         };
+        let overflow_notes = if name == "chunked-2e63.pcap" {
+            let all = std::fs::read_to_string(&json).unwrap();
+            all.matches("chunked framing error: chunk size overflows 2^63-1")
+                .count()
+        } else {
+            0
+        };
         let _ = std::fs::remove_file(&json);
         let s = summary(&tail).unwrap_or_else(|| panic!("{name}: no summary line"));
         let field = |k: &str| s[k].as_u64().unwrap_or(0);
@@ -798,7 +824,10 @@ fn adversarial_captures_stay_under_caps() {
             "ooo-gaps.pcap" => assert!(field("reassembly_cut_bytes") > 0, "{name}: {s}"),
             "frag-flood.pcap" => assert!(field("fragments_evicted") > 0, "{name}: {s}"),
             "endless-head.pcap" => assert!(field("http_heads_too_large") > 0, "{name}: {s}"),
-            "chunked-2e63.pcap" => assert_eq!(field("conns"), 3, "{name}: {s}"),
+            "chunked-2e63.pcap" => {
+                assert_eq!(field("conns"), 3, "{name}: {s}");
+                assert_eq!(overflow_notes, 3, "{name}: one framing note per response");
+            }
             _ => unreachable!(),
         }
     }
