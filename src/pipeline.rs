@@ -267,7 +267,8 @@ impl Pipeline {
         let dec = self.decoder.stats();
         self.summary.evicted_flows = flow_stats.evicted_flows;
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
-        self.summary.fragments_evicted = dec.fragments_evicted;
+        // Datagrams still incomplete at the end were never reassembled either.
+        self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;
         self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
         self.summary.truncated = truncated;
         self.summary.error = error;

@@ -85,6 +85,8 @@ pub struct DecoderStats {
     pub reassembled: u64,
     /// Datagrams dropped unfinished (timeout or pool cap).
     pub fragments_evicted: u64,
+    /// Datagrams still waiting for fragments (at the end of input: never completed).
+    pub fragments_pending: u64,
 }
 
 /// Decodes frames into [`DecodedPacket`]s, reassembling IP fragments on the way.
@@ -169,6 +171,7 @@ impl Decoder {
     pub fn stats(&self) -> DecoderStats {
         DecoderStats {
             fragments_evicted: self.frags.evicted,
+            fragments_pending: self.frags.len() as u64,
             ..self.stats
         }
     }
@@ -1594,12 +1597,14 @@ mod tests {
         }
         assert_eq!(d.frags.len(), 2);
         assert_eq!(d.stats().fragments_evicted, 1);
+        assert_eq!(d.stats().fragments_pending, 2);
 
         // Timeout: 31 s of capture time later, any packet sweeps the table.
         let p = eth_ipv4_tcp();
         d.decode(&frame_at(1, &p, 31, 54));
         assert_eq!(d.frags.len(), 0);
         assert_eq!(d.stats().fragments_evicted, 3);
+        assert_eq!(d.stats().fragments_pending, 0);
         assert_eq!(d.stats().fragments, 3);
     }
 

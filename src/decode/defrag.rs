@@ -54,7 +54,6 @@ impl FragTable {
     }
 
     /// Number of datagrams being reassembled.
-    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.active.len()
     }
