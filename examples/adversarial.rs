@@ -211,7 +211,8 @@ fn frag_flood(path: &Path, n: u32, rng: &mut Rng) -> io::Result<()> {
     // length 4000 (the datagram is longer than this fragment).
     payload[..8].copy_from_slice(&[0x13, 0x88, 0x27, 0x0f, 0x0f, 0xa0, 0, 0]);
     for i in 0..n {
-        let (src, _) = client(i % 1000);
+        // Each datagram from its own source address: no two share an IP id.
+        let src = [10, 1 + (i >> 16) as u8, (i >> 8) as u8, i as u8];
         let mut ip = Ipv4Header::new(MSS as u16, 64, IpNumber::UDP, src, SERVER_IP)
             .map_err(|e| io::Error::other(e.to_string()))?;
         ip.identification = rng.next_u32() as u16;
