@@ -235,6 +235,39 @@ fn wire_control_bytes_never_reach_the_terminal() {
         .output()
         .unwrap();
     runs.push(("follow --conn 0".to_string(), out));
+    // The teaching views print wire text too.
+    let mut extra: Vec<Vec<String>> = vec![vec![
+        "read".into(),
+        "--teach".into(),
+        "--color".into(),
+        "never".into(),
+    ]];
+    for frame in [4, 5, 9, 10, 12, 13] {
+        extra.push(vec![
+            "explain".into(),
+            "--frame".into(),
+            frame.to_string(),
+            "--color".into(),
+            "never".into(),
+        ]);
+    }
+    for conn in [0, 2] {
+        extra.push(vec![
+            "ladder".into(),
+            "--conn".into(),
+            conn.to_string(),
+            "--full".into(),
+        ]);
+    }
+    for args in extra {
+        let out = layerscope()
+            .arg(&args[0])
+            .arg(&file)
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        runs.push((args.join(" "), out));
+    }
     for (what, out) in &runs {
         assert_eq!(out.status.code(), Some(0), "{what}: {out:?}");
         assert_terminal_safe(what, &out.stdout);
