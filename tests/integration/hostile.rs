@@ -744,7 +744,12 @@ fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransac
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    // No failure file: integration tests have no src/ next to them for proptest to use.
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn http_transactions_do_not_depend_on_segment_boundaries(
