@@ -8,4 +8,5 @@ mod integration {
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;
+    pub mod synthetic;
 }
