@@ -258,6 +258,38 @@ mod tests {
     }
 
     #[test]
+    fn tracker_reports_long_headers_and_counts_short_ones() {
+        use crate::app::{AppEvent, AppTracker};
+        use crate::decode::LayerName;
+        use crate::flow::{Direction, SegmentCtx, StreamSink};
+        let ctx = |frame| SegmentCtx {
+            frame,
+            ts: Default::default(),
+        };
+        let mut t = AppTracker::new(Default::default());
+        t.set_frame_ports(1, Some((50000, 443)));
+        t.on_datagram(3, Direction::ToServer, &rfc9001_initial(), ctx(1));
+        assert_eq!(t.layer_of_frame(1), Some(LayerName::Quic));
+        t.on_datagram(3, Direction::ToClient, &[0x41, 0x83, 0x94, 0, 0], ctx(2));
+        assert_eq!(t.layer_of_frame(2), Some(LayerName::Quic));
+        let ev: Vec<_> = t.drain_events().collect();
+        assert_eq!(ev.len(), 1);
+        let AppEvent::Quic(q) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (q.kind, q.frame, q.version, q.length),
+            (QuicPacketKind::Initial, 1, 1, Some(1182))
+        );
+        t.on_close(3);
+        let s = t.take_conn_stats(3);
+        assert_eq!(
+            (s.quic_long_packets, s.quic_short_packets, s.quic_version),
+            (1, 1, Some(1))
+        );
+    }
+
+    #[test]
     fn truncated_headers_never_panic() {
         let d = rfc9001_initial();
         for cut in 0..30 {

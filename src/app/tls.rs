@@ -58,6 +58,23 @@ pub fn starts_like_tls(data: &[u8]) -> bool {
     ok_type && ok_major && ok_minor && ok_len && ok_hs
 }
 
+/// True when `data` starts with a whole ClientHello record prefix: the 5-byte record header
+/// of [`starts_like_tls`], handshake type 1, a message length of 38..=65536 and a legacy
+/// version 0x0300..=0x0304 (11 bytes checked). Strict enough to switch a connection that
+/// began as something else (HTTP CONNECT tunnel, STARTTLS-like upgrades) to TLS.
+pub fn starts_like_client_hello(data: &[u8]) -> bool {
+    let Some(&[ct, 3, minor, a, b, 1, h1, h2, h3, 3, cv]) = data.get(..11) else {
+        return false;
+    };
+    let rec_len = u16::from_be_bytes([a, b]) as usize;
+    let hs_len = u32::from_be_bytes([0, h1, h2, h3]) as usize;
+    ct == CT_HANDSHAKE
+        && (1..=4).contains(&minor)
+        && (6..=MAX_RECORD_BODY).contains(&rec_len)
+        && (38..=1 << 16).contains(&hs_len)
+        && cv <= 4
+}
+
 /// "TLS 1.2", "SSL 3.0", "TLS 1.3 draft 23", "GREASE 0x7a7a", else "0x….".
 pub fn tls_version_name(v: u16) -> String {
     match v {
@@ -351,23 +368,24 @@ impl TlsConn {
                     tls = true;
                     let offset = d.rec_len - d.remaining;
                     d.remaining -= take;
-                    match d.content_type {
-                        CT_HANDSHAKE if !d.encrypted => {
-                            if !self.handshake_bytes(dir, chunk, ctx, out) {
-                                return false;
-                            }
+                    if d.content_type == CT_HANDSHAKE && !d.encrypted {
+                        if !self.handshake_bytes(dir, chunk, ctx, out) {
+                            return false;
                         }
-                        CT_ALERT => {
-                            for (i, &b) in chunk.iter().enumerate() {
-                                if let Some(slot) = d.alert.get_mut(offset + i) {
-                                    *slot = b;
+                    } else {
+                        match d.content_type {
+                            CT_ALERT => {
+                                for (i, &b) in chunk.iter().enumerate() {
+                                    if let Some(slot) = d.alert.get_mut(offset + i) {
+                                        *slot = b;
+                                    }
                                 }
                             }
+                            CT_APPLICATION_DATA => {
+                                d.app_bytes += take as u64;
+                            }
+                            _ => {}
                         }
-                        CT_APPLICATION_DATA => {
-                            d.app_bytes += take as u64;
-                        }
-                        _ => {}
                     }
                     let d = &mut self.dirs[dir.index()];
                     if d.remaining == 0 && d.phase == Phase::Body {
@@ -726,4 +744,434 @@ fn der_next(i: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         bytes.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize)
     };
     Some((tag, i.get(..len)?, i.get(len..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{AppConnStats, AppEvent, AppTracker};
+    use crate::capture::Timestamp;
+    use crate::decode::LayerName;
+    use crate::flow::StreamSink;
+    use Direction::{ToClient, ToServer};
+
+    fn ctx(frame: u64) -> SegmentCtx {
+        SegmentCtx {
+            frame,
+            ts: Timestamp {
+                secs: 1_000,
+                nanos: 0,
+                precision: 6,
+            },
+        }
+    }
+
+    fn with_len16(mut v: Vec<u8>) -> Vec<u8> {
+        let n = (v.len() as u16).to_be_bytes();
+        v.splice(0..0, n);
+        v
+    }
+
+    fn ext(t: u16, body: Vec<u8>) -> Vec<u8> {
+        let mut e = t.to_be_bytes().to_vec();
+        e.extend(with_len16(body));
+        e
+    }
+
+    /// A record holding one handshake message.
+    fn record(rv: u16, hs_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut hs = vec![hs_type];
+        hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend_from_slice(body);
+        let mut r = vec![22];
+        r.extend_from_slice(&rv.to_be_bytes());
+        r.extend(with_len16(hs));
+        r
+    }
+
+    /// ClientHello: ciphers 0x1301, 0xc02f, GREASE 0x0a0a; SNI example.com; ALPN h2,
+    /// http/1.1; supported_versions GREASE, 1.3, 1.2.
+    fn client_hello() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[7; 32]);
+        b.push(0);
+        b.extend(with_len16(vec![0x13, 0x01, 0xc0, 0x2f, 0x0a, 0x0a]));
+        b.extend_from_slice(&[1, 0]);
+        let mut sni = vec![0];
+        sni.extend(with_len16(b"example.com".to_vec()));
+        let mut exts = ext(0, with_len16(sni));
+        exts.extend(ext(16, with_len16(b"\x02h2\x08http/1.1".to_vec())));
+        exts.extend(ext(43, vec![6, 0x7a, 0x7a, 3, 4, 3, 3]));
+        b.extend(with_len16(exts));
+        record(0x0301, 1, &b)
+    }
+
+    /// TLS 1.3 ServerHello choosing TLS_AES_128_GCM_SHA256.
+    fn server_hello_13() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[9; 32]);
+        b.push(0);
+        b.extend_from_slice(&[0x13, 0x01, 0]);
+        b.extend(with_len16(ext(43, vec![3, 4])));
+        record(0x0303, 2, &b)
+    }
+
+    fn tls_events(t: &mut AppTracker) -> Vec<TlsMessage> {
+        t.drain_events()
+            .filter_map(|e| match e {
+                AppEvent::Tls(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn client_hello_split_over_two_segments() {
+        let ch = client_hello();
+        assert!(starts_like_client_hello(&ch));
+        let mut t = AppTracker::new(Default::default());
+        t.on_data(1, ToServer, &ch[..3], ctx(4));
+        assert_eq!(t.layer_of_frame(4), Some(LayerName::Tls));
+        t.on_data(1, ToServer, &ch[3..60], ctx(5));
+        assert!(tls_events(&mut t).is_empty());
+        t.on_data(1, ToServer, &ch[60..], ctx(6));
+        assert_eq!(t.layer_of_frame(6), Some(LayerName::Tls));
+        let m = tls_events(&mut t);
+        assert_eq!(m.len(), 1);
+        let m = &m[0];
+        // The message's first byte (type 1) is byte 5 of the stream: frame 5.
+        assert_eq!(
+            (m.kind, m.frame, m.dir),
+            (TlsKind::Handshake(1), 5, ToServer)
+        );
+        assert_eq!((m.record_version, m.length), (0x0301, ch.len() as u64 - 9));
+        assert_eq!(m.sni.as_deref(), Some("example.com"));
+        assert_eq!(m.alpn, vec!["h2", "http/1.1"]);
+        assert_eq!(m.offered_versions, vec![0x0304, 0x0303]);
+        assert_eq!(m.offered_ciphers, vec![0x1301, 0xc02f, 0x0a0a]);
+        assert_eq!((m.version, m.cipher), (None, None));
+        // The server answers TLS 1.3, then a fatal alert in the clear.
+        t.on_data(1, ToClient, &server_hello_13(), ctx(7));
+        t.on_data(1, ToClient, &[21, 3, 3, 0, 2, 2, 40], ctx(8));
+        let m = tls_events(&mut t);
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            (m[0].kind, m[0].version, m[0].cipher),
+            (TlsKind::Handshake(2), Some(0x0304), Some(0x1301))
+        );
+        assert_eq!(tls_cipher_name(0x1301), Some("TLS_AES_128_GCM_SHA256"));
+        assert_eq!(
+            (m[1].kind, m[1].frame, m[1].alert),
+            (TlsKind::Alert, 8, Some((2, 40)))
+        );
+        assert_eq!(
+            (tls_alert_level_name(2), tls_alert_name(40)),
+            ("fatal", "handshake_failure")
+        );
+        t.on_close(1);
+        let s: AppConnStats = t.take_conn_stats(1);
+        assert_eq!(
+            (s.tls_version, s.tls_cipher, s.tls_handshakes, s.tls_alerts),
+            (Some(0x0304), Some(0x1301), 2, 1)
+        );
+    }
+
+    #[test]
+    fn byte_by_byte_and_application_data_totals() {
+        let mut t = AppTracker::new(Default::default());
+        let ch = client_hello();
+        for (i, b) in ch.iter().enumerate() {
+            t.on_data(2, ToServer, std::slice::from_ref(b), ctx(10 + i as u64));
+        }
+        let m = tls_events(&mut t);
+        assert_eq!((m.len(), m[0].frame), (1, 15));
+        // CCS, then two application-data records (3 + 5 bytes) split across segments.
+        let stream = [
+            20, 3, 3, 0, 1, 1, 23, 3, 3, 0, 3, 1, 2, 3, 23, 3, 3, 0, 5, 1, 2, 3, 4, 5,
+        ];
+        t.on_data(2, ToServer, &stream[..9], ctx(500));
+        t.on_data(2, ToServer, &stream[9..], ctx(501));
+        t.on_close(2);
+        let m = tls_events(&mut t);
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[0].kind, m[0].frame), (TlsKind::ChangeCipherSpec, 500));
+        assert_eq!(
+            (m[1].kind, m[1].frame, m[1].length, m[1].records),
+            (TlsKind::ApplicationData, 500, 8, 2)
+        );
+    }
+
+    #[test]
+    fn not_tls_although_it_starts_with_0x16() {
+        let mut t = AppTracker::new(Default::default());
+        // Version 0x0305, then a sane header but handshake type 7, then a hello that does
+        // not parse (cipher list length runs past the message).
+        let bad: [&[u8]; 3] = [
+            b"\x16\x03\x05\x00\x10hello",
+            b"\x16\x03\x01\x00\x10\x07\x00\x00\x0c0123456789ab",
+            b"\x16\x03\x01\x00\x0a\x01\x00\x00\x06\x03\x03\xff\xff\xff\xff",
+        ];
+        for (i, b) in bad.iter().enumerate() {
+            t.on_data(10 + i as u64, ToServer, b, ctx(1));
+            t.on_data(10 + i as u64, ToServer, b"more bytes", ctx(2));
+            t.on_close(10 + i as u64);
+        }
+        assert!(tls_events(&mut t).is_empty());
+        // The first two fail the first-bytes check (the connection is not taken for TLS);
+        // the third is taken for TLS, then its hello does not parse.
+        assert_eq!(t.stats().tls.not_tls, 1);
+        assert_eq!(t.layer_of_frame(2), None);
+        assert!(!starts_like_tls(b"\x16\x03\x05"));
+        assert!(!starts_like_tls(b"\x16\x03\x01\x48\x01\x01"));
+    }
+
+    #[test]
+    fn mutated_hellos_never_panic() {
+        let seeds = [client_hello(), server_hello_13()];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut t = AppTracker::new(Default::default());
+        for round in 0..3000u64 {
+            let mut buf = seeds[(next() % 2) as usize].clone();
+            for _ in 0..(next() % 6) {
+                let i = (next() as usize) % buf.len();
+                buf[i] = next() as u8;
+            }
+            let cut = (next() as usize) % (buf.len() + 1);
+            let dir = if next() % 2 == 0 { ToServer } else { ToClient };
+            let conn = round % 5;
+            match next() % 8 {
+                0 => t.on_gap(conn, dir, 10, ctx(round)),
+                1 => t.on_close(conn),
+                _ => {
+                    t.on_data(conn, dir, &buf[..cut], ctx(round));
+                    t.on_data(conn, dir, &buf[cut..], ctx(round));
+                }
+            }
+            let _ = t.drain_events().count();
+        }
+    }
+
+    #[test]
+    fn certificate_names_from_der() {
+        // SEQ { SEQ(tbs) { [0]{INT 2}, INT 1, SEQ{}, issuer, validity, subject } }
+        let name = |cn: &[u8]| {
+            let mut atv = vec![0x06, 3, 0x55, 0x04, 0x03, 0x0c, cn.len() as u8];
+            atv.extend_from_slice(cn);
+            let mut seq = vec![0x30, atv.len() as u8];
+            seq.extend(atv);
+            let mut set = vec![0x31, seq.len() as u8];
+            set.extend(seq);
+            let mut n = vec![0x30, set.len() as u8];
+            n.extend(set);
+            n
+        };
+        let mut tbs = vec![0xa0, 3, 2, 1, 2, 2, 1, 1, 0x30, 0];
+        tbs.extend(name(b"Test CA"));
+        tbs.extend_from_slice(b"\x30\x1e\x17\x0d261125203218Z\x17\x0d261126203218Z");
+        tbs.extend(name(b"layerscope.test"));
+        let mut t = vec![0x30, 0x81, tbs.len() as u8];
+        t.extend(tbs);
+        let mut der = vec![0x30, 0x81, t.len() as u8];
+        der.extend(t);
+        let c = describe_certificate(&der);
+        assert_eq!(c.len, der.len() as u32);
+        assert_eq!(c.subject.as_deref(), Some("CN=layerscope.test"));
+        assert_eq!(c.issuer.as_deref(), Some("CN=Test CA"));
+        assert_eq!(c.not_before.as_deref(), Some("261125203218Z"));
+        assert_eq!(c.not_after.as_deref(), Some("261126203218Z"));
+        assert_eq!(describe_certificate(&der[..20]).subject, None);
+    }
+
+    /// Collects what the whole pipeline reports.
+    #[derive(Default)]
+    struct Collect {
+        events: Vec<AppEvent>,
+        layers: Vec<(u64, Vec<&'static str>)>,
+    }
+
+    impl crate::pipeline::Sink for Collect {
+        fn packet(
+            &mut self,
+            f: &crate::capture::RawFrame<'_>,
+            p: &crate::decode::DecodedPacket<'_>,
+            _: &crate::flow::PacketFlow,
+        ) -> std::io::Result<()> {
+            self.layers
+                .push((f.number, p.layers.iter().map(|l| l.name.as_str()).collect()));
+            Ok(())
+        }
+        fn app_event(&mut self, e: &AppEvent) -> std::io::Result<()> {
+            self.events.push(e.clone());
+            Ok(())
+        }
+        fn conn_end(
+            &mut self,
+            _: &crate::flow::ConnSummary,
+            _: &AppConnStats,
+        ) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self, _: &crate::pipeline::RunSummary) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn run_capture(name: &str) -> Collect {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("captures")
+            .join(name);
+        let mut src = crate::capture::FileSource::open(&path).unwrap();
+        let mut c = Collect::default();
+        crate::pipeline::run(&mut src, Default::default(), &mut c).unwrap();
+        c
+    }
+
+    /// (frame, dir, kind, sni, alpn, version, cipher) per TLS event, in order.
+    type Row = (
+        u64,
+        Direction,
+        TlsKind,
+        Option<String>,
+        Vec<String>,
+        Option<u16>,
+        Option<u16>,
+    );
+
+    fn rows(c: &Collect) -> Vec<Row> {
+        c.events
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::Tls(m) => Some((
+                    m.frame,
+                    m.dir,
+                    m.kind,
+                    m.sni.clone(),
+                    m.alpn.clone(),
+                    m.version,
+                    m.cipher,
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tls12_capture_matches_tshark() {
+        // tshark: 4 Client Hello (SNI layerscope.test, ALPN h2,http/1.1, 28 suites);
+        // 6 Server Hello (0x0303, 0xc030, ALPN http/1.1), Certificate, Server Key Exchange,
+        // Server Hello Done; 8 Client Key Exchange, CCS, Encrypted Handshake Message; 9 CCS,
+        // Encrypted Handshake Message; 10 / 11 Application Data (108 / 5119 bytes of record
+        // body); 12, 14 Encrypted Alert.
+        let c = run_capture("tls12.pcap");
+        let r = rows(&c);
+        let s = |x: &str| Some(x.to_string());
+        let v = |x: &[&str]| x.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let (v12, c30) = (Some(0x0303), Some(0xc030));
+        assert_eq!(
+            r[0],
+            (
+                4,
+                ToServer,
+                TlsKind::Handshake(1),
+                s("layerscope.test"),
+                v(&["h2", "http/1.1"]),
+                None,
+                None
+            )
+        );
+        assert_eq!(
+            r[1],
+            (
+                6,
+                ToClient,
+                TlsKind::Handshake(2),
+                None,
+                v(&["http/1.1"]),
+                v12,
+                c30
+            )
+        );
+        let kinds: Vec<(u64, TlsKind)> = r.iter().map(|x| (x.0, x.2)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (4, TlsKind::Handshake(1)),
+                (6, TlsKind::Handshake(2)),
+                (6, TlsKind::Handshake(11)),
+                (6, TlsKind::Handshake(12)),
+                (6, TlsKind::Handshake(14)),
+                (8, TlsKind::Handshake(16)),
+                (8, TlsKind::ChangeCipherSpec),
+                (8, TlsKind::EncryptedHandshake),
+                (9, TlsKind::ChangeCipherSpec),
+                (9, TlsKind::EncryptedHandshake),
+                (12, TlsKind::EncryptedAlert),
+                (14, TlsKind::EncryptedAlert),
+                (10, TlsKind::ApplicationData),
+                (11, TlsKind::ApplicationData),
+            ]
+        );
+        let tls: Vec<&TlsMessage> = c
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::Tls(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tls[0].offered_ciphers.len(), 28);
+        assert_eq!(tls[2].certificates.len(), 1);
+        assert_eq!(
+            tls[2].certificates[0].subject.as_deref(),
+            Some("CN=layerscope.test")
+        );
+        assert_eq!((tls[12].length, tls[13].length), (108, 5119));
+        assert_eq!(
+            tls_cipher_name(0xc030),
+            Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
+        );
+        assert_eq!(c.layers[3], (4, vec!["eth", "ipv4", "tcp", "tls"]));
+        assert_eq!(c.layers[4].1.last(), Some(&"tcp"));
+    }
+
+    #[test]
+    fn tls13_capture_matches_tshark() {
+        // tshark: 4 Client Hello (supported_versions 0x0304 only, suites 0x1302, 0x1303,
+        // 0x1301, 0x00ff); 6 Server Hello (supported_version 0x0304, 0x1302), CCS, then 4
+        // Application Data records; 8 CCS + 1; 9, 10, 11, 12, 13, 15 one each.
+        let c = run_capture("tls13.pcap");
+        let r = rows(&c);
+        let kinds: Vec<(u64, Direction, TlsKind)> = r.iter().map(|x| (x.0, x.1, x.2)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (4, ToServer, TlsKind::Handshake(1)),
+                (6, ToClient, TlsKind::Handshake(2)),
+                (6, ToClient, TlsKind::ChangeCipherSpec),
+                (8, ToServer, TlsKind::ChangeCipherSpec),
+                (8, ToServer, TlsKind::ApplicationData),
+                (6, ToClient, TlsKind::ApplicationData),
+            ]
+        );
+        assert_eq!((r[1].5, r[1].6), (Some(0x0304), Some(0x1302)));
+        let tls: Vec<&TlsMessage> = c
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::Tls(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tls[0].offered_versions, vec![0x0304]);
+        assert_eq!(tls[0].offered_ciphers, vec![0x1302, 0x1303, 0x1301, 0x00ff]);
+        assert_eq!(tls[0].sni.as_deref(), Some("layerscope.test"));
+        assert_eq!((tls[4].records, tls[5].records), (3, 8));
+        assert_eq!(tls_version_name(0x0304), "TLS 1.3");
+    }
 }

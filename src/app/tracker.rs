@@ -4,7 +4,7 @@
 use super::dns::{self, Decoded};
 use super::http::{classify_start, HttpConn, HttpStats, Out, Start};
 use super::quic;
-use super::tls::{starts_like_tls, TlsConn, TlsOut, TlsStats};
+use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
@@ -366,6 +366,22 @@ impl StreamSink for AppTracker {
             } else {
                 Kind::Http(Box::new(HttpConn::new()))
             };
+        }
+        if let Kind::Http(h) = &mut state.kind {
+            // A ClientHello at a chunk start of a connection that began as something else
+            // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
+            if starts_like_client_hello(data) {
+                let mut out = Out {
+                    conn,
+                    config: &self.config,
+                    events: &mut self.events,
+                    stats: &mut self.stats.http,
+                };
+                h.close(&mut out);
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+                state.kind = Kind::Tls(Box::new(TlsConn::new()));
+            }
         }
         let mut layer = None;
         match &mut state.kind {
@@ -935,7 +951,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         t.on_data(7, ToClient, OK0, ctx(2, 1));
         let tx = http(&mut t);
         assert_eq!((tx.len(), tx[0].uri.as_deref()), (1, Some("*")));
-        // TLS on port 80 is not HTTP.
+        // TLS on port 80 is not HTTP: the GET is inside the 0x200-byte record body.
         t.set_frame_ports(3, Some((40001, 80)));
         t.on_data(
             8,
@@ -943,9 +959,9 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
             ctx(3, 2),
         );
+        assert_eq!(t.layer_of_frame(3), Some(LayerName::Tls));
         t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
-        assert_eq!(t.layer_of_frame(3), None);
-        assert_eq!(t.layer_of_frame(4), None);
+        assert_eq!(t.layer_of_frame(4), Some(LayerName::Tls));
         assert!(t.drain_events().next().is_none());
     }
 
