@@ -2,7 +2,11 @@
 //! input order, `http`/`dns` records as they complete, `conn` records after the packets in
 //! id order, and a final `summary`.
 
-use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
+use crate::app::{
+    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
+    AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, QuicPacketKind, TlsKind,
+    TlsMessage,
+};
 use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
 use crate::flow::{ConnSummary, PacketFlow};
@@ -332,6 +336,154 @@ fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
     writeln!(w, ",\"tcp\":{}}}", d.tcp)
 }
 
+/// `{"type":"tls",…}`: the contract's fields (`handshake` is null for records that are not
+/// handshake messages: alerts, ChangeCipherSpec, a direction's application-data total),
+/// plus `dir`, `record` (content type), `length` and the kind-specific details.
+fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
+    let (record, handshake) = match t.kind {
+        TlsKind::Handshake(h) => ("handshake", Some(tls_handshake_name(h))),
+        TlsKind::EncryptedHandshake => ("handshake", None),
+        TlsKind::Alert | TlsKind::EncryptedAlert => ("alert", None),
+        TlsKind::ChangeCipherSpec => ("change_cipher_spec", None),
+        TlsKind::ApplicationData => ("application_data", None),
+    };
+    write!(
+        w,
+        "{{\"type\":\"tls\",\"conn\":{},\"frame\":{},\"dir\":\"{}\",\"record\":\"{record}\",\"handshake\":",
+        t.conn,
+        t.frame,
+        t.dir.as_str()
+    )?;
+    match handshake {
+        Some(h) => write!(w, "\"{h}\"")?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"sni\":")?;
+    match &t.sni {
+        Some(s) => json_str(w, s)?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"alpn\":")?;
+    serde_json::to_writer(&mut *w, &t.alpn).map_err(io::Error::from)?;
+    w.write_all(b",\"version\":")?;
+    match t.version {
+        Some(v) => json_str(w, &tls_version_name(v))?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"cipher\":")?;
+    match t.cipher {
+        Some(c) => match tls_cipher_name(c) {
+            Some(name) => json_str(w, name)?,
+            None => write!(w, "\"0x{c:04x}\"")?,
+        },
+        None => w.write_all(b"null")?,
+    }
+    write!(
+        w,
+        ",\"record_version\":\"{}\",\"length\":{}",
+        tls_version_name(t.record_version),
+        t.length
+    )?;
+    if t.kind == TlsKind::EncryptedHandshake || t.kind == TlsKind::EncryptedAlert {
+        w.write_all(b",\"encrypted\":true")?;
+    }
+    if !t.offered_versions.is_empty() {
+        let names: Vec<String> = t
+            .offered_versions
+            .iter()
+            .map(|&v| tls_version_name(v))
+            .collect();
+        w.write_all(b",\"offered_versions\":")?;
+        serde_json::to_writer(&mut *w, &names).map_err(io::Error::from)?;
+    }
+    if !t.offered_ciphers.is_empty() {
+        let names: Vec<String> = t
+            .offered_ciphers
+            .iter()
+            .map(|&c| tls_cipher_name(c).map_or_else(|| format!("0x{c:04x}"), str::to_string))
+            .collect();
+        w.write_all(b",\"offered_ciphers\":")?;
+        serde_json::to_writer(&mut *w, &names).map_err(io::Error::from)?;
+    }
+    if !t.certificates.is_empty() {
+        w.write_all(b",\"certificates\":[")?;
+        for (i, c) in t.certificates.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write!(w, "{{\"len\":{}", c.len)?;
+            for (key, value) in [
+                ("subject", &c.subject),
+                ("issuer", &c.issuer),
+                ("not_before", &c.not_before),
+                ("not_after", &c.not_after),
+            ] {
+                write!(w, ",\"{key}\":")?;
+                match value {
+                    Some(v) => json_str(w, v)?,
+                    None => w.write_all(b"null")?,
+                }
+            }
+            w.write_all(b"}")?;
+        }
+        w.write_all(b"]")?;
+    }
+    if let Some((level, desc)) = t.alert {
+        write!(
+            w,
+            ",\"alert\":{{\"level\":\"{}\",\"description\":\"{}\"}}",
+            tls_alert_level_name(level),
+            tls_alert_name(desc)
+        )?;
+    }
+    if t.kind == TlsKind::ApplicationData {
+        write!(w, ",\"records\":{}", t.records)?;
+    }
+    if !t.notes.is_empty() {
+        w.write_all(b",\"notes\":")?;
+        serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+    }
+    w.write_all(b"}\n")
+}
+
+/// `{"type":"quic",…}`: one per long-header packet (not yet in the contract).
+fn write_quic<W: Write>(w: &mut W, q: &QuicPacket) -> io::Result<()> {
+    let packet = match q.kind {
+        QuicPacketKind::Initial => "initial",
+        QuicPacketKind::ZeroRtt => "0rtt",
+        QuicPacketKind::Handshake => "handshake",
+        QuicPacketKind::Retry => "retry",
+        QuicPacketKind::VersionNegotiation => "version_negotiation",
+    };
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    write!(
+        w,
+        "{{\"type\":\"quic\",\"conn\":{},\"frame\":{},\"dir\":\"{}\",\"packet\":\"{packet}\",\"version\":\"0x{:08x}\",\"dcid\":\"{}\",\"scid\":\"{}\"",
+        q.conn,
+        q.frame,
+        q.dir.as_str(),
+        q.version,
+        hex(&q.dcid),
+        hex(&q.scid)
+    )?;
+    if let Some(n) = q.token_len {
+        write!(w, ",\"token_len\":{n}")?;
+    }
+    if let Some(n) = q.length {
+        write!(w, ",\"length\":{n}")?;
+    }
+    if q.kind == QuicPacketKind::VersionNegotiation {
+        let v: Vec<String> = q
+            .supported_versions
+            .iter()
+            .map(|v| format!("0x{v:08x}"))
+            .collect();
+        w.write_all(b",\"supported_versions\":")?;
+        serde_json::to_writer(&mut *w, &v).map_err(io::Error::from)?;
+    }
+    w.write_all(b"}\n")
+}
+
 impl<W: Write> Sink for JsonSink<W> {
     fn packet(
         &mut self,
@@ -350,6 +502,8 @@ impl<W: Write> Sink for JsonSink<W> {
         match event {
             AppEvent::Http(t) => write_http(&mut self.out, t),
             AppEvent::Dns(d) => write_dns(&mut self.out, d),
+            AppEvent::Tls(t) => write_tls(&mut self.out, t),
+            AppEvent::Quic(q) => write_quic(&mut self.out, q),
         }
     }
 

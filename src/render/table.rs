@@ -1,7 +1,10 @@
 //! Human views: per-connection blocks (the default), the flat packet list, and summary
 //! tables of connections, HTTP transactions and DNS messages.
 
-use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
+use crate::app::{
+    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
+    AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, TlsKind, TlsMessage,
+};
 use crate::capture::{CaptureError, RawFrame, Timestamp};
 use crate::decode::{DecodedPacket, Transport};
 use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
@@ -946,6 +949,99 @@ pub fn human_bytes(n: u64) -> String {
 
 /// tshark-like: "Standard query 0x7540 A www.example.test", "Standard query response
 /// 0x7540 A www.example.test → 192.0.2.10", "… No such name (NXDOMAIN)".
+/// "TLS ClientHello SNI example.com · ALPN h2,http/1.1 · offers TLS 1.3, TLS 1.2",
+/// "TLS ServerHello TLS 1.3 TLS_AES_128_GCM_SHA256", "TLS alert fatal handshake_failure",
+/// "TLS application data, 5124 bytes in 2 records (encrypted)".
+fn tls_summary(t: &TlsMessage) -> String {
+    let version = t.version.map(tls_version_name).unwrap_or_default();
+    let cipher = t
+        .cipher
+        .map(|c| tls_cipher_name(c).map_or_else(|| format!("0x{c:04x}"), str::to_string))
+        .unwrap_or_default();
+    match t.kind {
+        TlsKind::Handshake(1) => {
+            let mut s = "TLS ClientHello".to_string();
+            if let Some(sni) = &t.sni {
+                let _ = write!(s, " SNI {}", escape_str(sni));
+            }
+            if !t.alpn.is_empty() {
+                let alpn: Vec<String> = t.alpn.iter().map(|a| escape_str(a)).collect();
+                let _ = write!(s, " · ALPN {}", alpn.join(","));
+            }
+            let offered: Vec<String> = t
+                .offered_versions
+                .iter()
+                .map(|&v| tls_version_name(v))
+                .collect();
+            let _ = write!(
+                s,
+                " · offers {} · {} cipher suites",
+                offered.join(", "),
+                t.offered_ciphers.len()
+            );
+            s
+        }
+        TlsKind::Handshake(2) => {
+            let mut s = format!("TLS ServerHello {version} {cipher}");
+            if let Some(a) = t.alpn.first() {
+                let _ = write!(s, " · ALPN {}", escape_str(a));
+            }
+            s
+        }
+        TlsKind::Handshake(11) => {
+            let mut s = format!("TLS Certificate ×{}", t.certificates.len());
+            if let Some(c) = t.certificates.first() {
+                let _ = write!(
+                    s,
+                    " · {} issued by {} · {} bytes",
+                    escape_str(c.subject.as_deref().unwrap_or("?")),
+                    escape_str(c.issuer.as_deref().unwrap_or("?")),
+                    c.len
+                );
+            }
+            s
+        }
+        TlsKind::Handshake(h) => format!("TLS {}", tls_handshake_name(h)),
+        TlsKind::EncryptedHandshake => "TLS encrypted handshake message".to_string(),
+        TlsKind::Alert => match t.alert {
+            Some((l, d)) => format!(
+                "TLS alert {} {}",
+                tls_alert_level_name(l),
+                tls_alert_name(d)
+            ),
+            None => "TLS alert".to_string(),
+        },
+        TlsKind::EncryptedAlert => "TLS alert (encrypted)".to_string(),
+        TlsKind::ChangeCipherSpec => "TLS ChangeCipherSpec".to_string(),
+        TlsKind::ApplicationData => format!(
+            "TLS application data, {} bytes in {} records (encrypted)",
+            t.length, t.records
+        ),
+    }
+}
+
+/// "QUIC Initial v1 dcid 8394c8f0… scid –".
+fn quic_summary(q: &QuicPacket) -> String {
+    let hex = |b: &[u8]| {
+        if b.is_empty() {
+            "–".to_string()
+        } else {
+            b.iter().map(|x| format!("{x:02x}")).collect()
+        }
+    };
+    let version = match q.version {
+        1 => "v1".to_string(),
+        crate::app::quic::QUIC_V2 => "v2".to_string(),
+        v => format!("0x{v:08x}"),
+    };
+    format!(
+        "QUIC {:?} {version} dcid {} scid {}",
+        q.kind,
+        hex(&q.dcid),
+        hex(&q.scid)
+    )
+}
+
 fn dns_summary(d: &DnsMessage) -> String {
     let mut s = format!(
         "DNS {} 0x{:04x} {} {}",
@@ -1031,11 +1127,10 @@ impl<W: Write> Sink for TableSink<W> {
                 let frame = match event {
                     AppEvent::Http(h) => h.response_frame.or(h.request_frame),
                     AppEvent::Dns(d) => Some(d.frame),
+                    AppEvent::Tls(t) => Some(t.frame),
+                    AppEvent::Quic(q) => Some(q.frame),
                 };
-                let (conn, frame) = match event {
-                    AppEvent::Http(h) => (h.conn, frame),
-                    AppEvent::Dns(d) => (d.conn, frame),
-                };
+                let conn = event.conn();
                 if let Some(frame) = frame {
                     self.attach_teach(conn, frame, line);
                 }
@@ -1064,6 +1159,12 @@ impl<W: Write> Sink for TableSink<W> {
             }
             (View::Connections | View::Packets, AppEvent::Dns(d)) => {
                 self.attach_l7(d.conn, d.frame, dns_summary(d));
+            }
+            (View::Connections | View::Packets, AppEvent::Tls(t)) => {
+                self.attach_l7(t.conn, t.frame, tls_summary(t));
+            }
+            (View::Connections | View::Packets, AppEvent::Quic(q)) => {
+                self.attach_l7(q.conn, q.frame, quic_summary(q));
             }
             _ => {}
         }
