@@ -64,16 +64,17 @@ fn run(bytes: Vec<u8>) -> Collected {
     c
 }
 
-fn http(
-    c: &Collected,
-) -> Vec<(
+/// (method, uri, request frame, status, response frame, response body bytes)
+type Tx = (
     Option<String>,
     Option<String>,
     Option<u64>,
     Option<u16>,
     Option<u64>,
     Option<u64>,
-)> {
+);
+
+fn http(c: &Collected) -> Vec<Tx> {
     c.events
         .iter()
         .filter_map(|e| match e {
