@@ -340,16 +340,18 @@ fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
 /// handshake messages: alerts, ChangeCipherSpec, a direction's application-data total),
 /// plus `dir`, `record` (content type), `length` and the kind-specific details.
 fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
-    let (record, handshake) = match t.kind {
-        TlsKind::Handshake(h) => ("handshake", Some(tls_handshake_name(h))),
-        TlsKind::EncryptedHandshake => ("handshake", None),
-        TlsKind::Alert | TlsKind::EncryptedAlert => ("alert", None),
-        TlsKind::ChangeCipherSpec => ("change_cipher_spec", None),
-        TlsKind::ApplicationData => ("application_data", None),
+    // `tls` records are handshake messages, as the contract says; alerts, ChangeCipherSpec
+    // and application-data totals are `tls_record` records with the same fields.
+    let (kind, record, handshake) = match t.kind {
+        TlsKind::Handshake(h) => ("tls", "handshake", Some(tls_handshake_name(h))),
+        TlsKind::EncryptedHandshake => ("tls", "handshake", Some("encrypted")),
+        TlsKind::Alert | TlsKind::EncryptedAlert => ("tls_record", "alert", None),
+        TlsKind::ChangeCipherSpec => ("tls_record", "change_cipher_spec", None),
+        TlsKind::ApplicationData => ("tls_record", "application_data", None),
     };
     write!(
         w,
-        "{{\"type\":\"tls\",\"conn\":{},\"frame\":{},\"dir\":\"{}\",\"record\":\"{record}\",\"handshake\":",
+        "{{\"type\":\"{kind}\",\"conn\":{},\"frame\":{},\"dir\":\"{}\",\"record\":\"{record}\",\"handshake\":",
         t.conn,
         t.frame,
         t.dir.as_str()
