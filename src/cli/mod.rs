@@ -112,6 +112,9 @@ pub enum ViewArg {
     Http,
     /// One row per DNS message.
     Dns,
+    /// One row per TLS connection: server name, version, cipher, ALPN, handshake time,
+    /// certificate, alerts.
+    Tls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -348,6 +351,7 @@ impl OutputArgs {
                 ViewArg::Conns => View::Conns,
                 ViewArg::Http => View::Http,
                 ViewArg::Dns => View::Dns,
+                ViewArg::Tls => View::Tls,
             },
             color: self.color_choice().enabled(is_terminal),
             rows_per_conn: self.rows_per_conn.max(4),

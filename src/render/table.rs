@@ -32,6 +32,9 @@ pub enum View {
     Http,
     /// One row per DNS message.
     Dns,
+    /// One row per TLS connection: server name, version, cipher, ALPN, handshake time,
+    /// certificate, alerts.
+    Tls,
 }
 
 /// How times are shown (tshark's `-t`).
@@ -121,6 +124,127 @@ impl ConnRow {
     }
 }
 
+/// What the TLS events of one connection said.
+#[derive(Clone, Debug, Default)]
+struct TlsSummary {
+    client_hello: Option<(u64, Timestamp)>,
+    first_app_data: Option<Timestamp>,
+    sni: Option<String>,
+    offered_alpn: Vec<String>,
+    alpn: Option<String>,
+    version: Option<u16>,
+    cipher: Option<u16>,
+    certificate: Option<String>,
+    alerts: Vec<String>,
+}
+
+impl TlsSummary {
+    fn add(&mut self, t: &crate::app::TlsMessage) {
+        use crate::app::TlsKind;
+        match t.kind {
+            TlsKind::Handshake(1) => {
+                self.client_hello.get_or_insert((t.frame, t.ts));
+                if self.sni.is_none() {
+                    self.sni = t.sni.clone();
+                }
+                if self.offered_alpn.is_empty() {
+                    self.offered_alpn = t.alpn.clone();
+                }
+            }
+            TlsKind::Handshake(2) => {
+                self.version = t.version.or(self.version);
+                self.cipher = t.cipher.or(self.cipher);
+                if let Some(a) = t.alpn.first() {
+                    self.alpn = Some(a.clone());
+                }
+            }
+            TlsKind::Handshake(11) => {
+                if self.certificate.is_none() {
+                    self.certificate = t.certificates.first().and_then(|c| c.subject.clone());
+                }
+            }
+            TlsKind::Alert | TlsKind::EncryptedAlert => {
+                if self.alerts.len() < 4 {
+                    self.alerts.push(match t.alert {
+                        Some((level, desc)) => format!(
+                            "{} {}",
+                            crate::app::tls_alert_level_name(level),
+                            crate::app::tls_alert_name(desc)
+                        ),
+                        None => "encrypted alert".to_string(),
+                    });
+                }
+            }
+            TlsKind::ApplicationData => {
+                self.first_app_data = Some(match self.first_app_data {
+                    Some(ts) if ts < t.ts => ts,
+                    _ => t.ts,
+                });
+            }
+            _ => {}
+        }
+        if self.version.is_none() {
+            self.version = t.version;
+        }
+        if self.cipher.is_none() {
+            self.cipher = t.cipher;
+        }
+    }
+
+    fn version_name(&self) -> String {
+        self.version
+            .map(crate::app::tls_version_name)
+            .unwrap_or_else(|| "?".into())
+    }
+
+    fn cipher_name(&self) -> String {
+        self.cipher
+            .map(|c| {
+                crate::app::tls_cipher_name(c)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("0x{c:04x}"))
+            })
+            .unwrap_or_else(|| "-".into())
+    }
+
+    fn alpn_text(&self) -> String {
+        match &self.alpn {
+            Some(a) => escape_str(a),
+            None if !self.offered_alpn.is_empty() => format!(
+                "offered {}",
+                self.offered_alpn
+                    .iter()
+                    .map(|a| escape_str(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "-".into(),
+        }
+    }
+
+    /// ClientHello → first application data, in ms.
+    fn handshake_ms(&self) -> Option<f64> {
+        let (_, ch) = self.client_hello?;
+        Some(self.first_app_data?.nanos_since(&ch).max(0) as f64 / 1e6)
+    }
+
+    /// One line for a connection header: "TLS 1.3 · SNI x · cipher · ALPN h2 · 1.2 ms".
+    fn line(&self) -> String {
+        let mut s = format!("TLS {}", self.version_name().trim_start_matches("TLS "));
+        if let Some(sni) = &self.sni {
+            let _ = write!(s, " · SNI {}", escape_str(sni));
+        }
+        let _ = write!(s, " · {} · ALPN {}", self.cipher_name(), self.alpn_text());
+        if let Some(ms) = self.handshake_ms() {
+            let _ = write!(s, " · handshake {ms:.1} ms");
+        }
+        if !self.alerts.is_empty() {
+            let _ = write!(s, " · alert {}", self.alerts.join(", "));
+        }
+        s
+    }
+}
+
 /// Handshake/teardown/flagged rows of one block are kept up to this many times
 /// `rows_per_conn` (a bound on memory for connections with thousands of flagged packets).
 const IMPORTANT_ROWS_FACTOR: usize = 10;
@@ -197,6 +321,11 @@ pub struct TableSink<W: Write> {
     scratch: String,
     pending_l7: Vec<(u64, String)>,
     pending_teach: Vec<(u64, String)>,
+    /// TLS facts per open connection (removed when the connection ends).
+    tls: FxHashMap<ConnId, TlsSummary>,
+    tls_rows: Vec<(ConnSummary, TlsSummary)>,
+    /// The TLS line for the block being printed.
+    block_tls: Option<String>,
     /// `blocks_at_end`: rendered connection tables waiting for the end of the capture.
     saved_blocks: VecDeque<String>,
     dropped_blocks: u64,
@@ -225,6 +354,9 @@ impl<W: Write> TableSink<W> {
             scratch: String::with_capacity(256),
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
+            tls: FxHashMap::default(),
+            tls_rows: Vec::new(),
+            block_tls: None,
             saved_blocks: VecDeque::new(),
             dropped_blocks: 0,
             story: opts_teach.then(crate::render::teach::CaptureStory::new),
@@ -611,7 +743,13 @@ impl<W: Write> TableSink<W> {
         text
     }
 
-    fn block_header(&self, c: &ConnSummary, app: &AppConnStats) -> String {
+    fn block_header(&mut self, c: &ConnSummary, app: &AppConnStats) -> String {
+        let h = self.block_header_text(c, app);
+        self.block_tls = None;
+        h
+    }
+
+    fn block_header_text(&self, c: &ConnSummary, app: &AppConnStats) -> String {
         let mut h = String::new();
         let client = endpoint_string(c.client.ip(), Some(c.client.port()));
         let server = endpoint_string(c.server.ip(), Some(c.server.port()));
@@ -659,6 +797,12 @@ impl<W: Write> TableSink<W> {
         }
         if app.dns_messages > 0 {
             let _ = write!(h, " · DNS {} messages", app.dns_messages);
+        }
+        if let Some(tls) = &self.block_tls {
+            let _ = write!(
+                h,
+                "\n  {tls} (TLS sits between TCP and the application: OSI presentation layer)"
+            );
         }
         let gaps = c.gap_bytes.to_server + c.gap_bytes.to_client;
         let cut = c.cut_bytes.to_server + c.cut_bytes.to_client;
@@ -837,6 +981,55 @@ impl<W: Write> TableSink<W> {
                         .map(|l| format!("{l:.3} ms"))
                         .unwrap_or("-".into()),
                 ),
+            ]);
+        }
+        writeln!(self.out, "{t}")
+    }
+
+    fn flush_tls_page(&mut self) -> io::Result<()> {
+        if self.tls_rows.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.new_table();
+        t.set_header(vec![
+            "conn",
+            "client",
+            "server",
+            "server name",
+            "version",
+            "cipher",
+            "ALPN",
+            "handshake",
+            "certificate",
+            "alerts",
+        ]);
+        let mut rows = std::mem::take(&mut self.tls_rows);
+        rows.sort_by_key(|(c, _)| c.id);
+        for (c, tls) in rows {
+            t.add_row(vec![
+                Cell::new(c.id),
+                Cell::new(endpoint_string(c.client.ip(), Some(c.client.port()))),
+                Cell::new(endpoint_string(c.server.ip(), Some(c.server.port()))),
+                Cell::new(tls.sni.as_deref().map(escape_str).unwrap_or("-".into())),
+                Cell::new(tls.version_name()),
+                Cell::new(tls.cipher_name()),
+                Cell::new(tls.alpn_text()),
+                Cell::new(
+                    tls.handshake_ms()
+                        .map(|m| format!("{m:.3} ms"))
+                        .unwrap_or("-".into()),
+                ),
+                Cell::new(
+                    tls.certificate
+                        .as_deref()
+                        .map(escape_str)
+                        .unwrap_or("- (encrypted or not sent)".into()),
+                ),
+                Cell::new(if tls.alerts.is_empty() {
+                    "-".to_string()
+                } else {
+                    tls.alerts.join(", ")
+                }),
             ]);
         }
         writeln!(self.out, "{t}")
@@ -1119,6 +1312,11 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        if let AppEvent::Tls(t) = event {
+            if self.tls.len() < 100_000 || self.tls.contains_key(&t.conn) {
+                self.tls.entry(t.conn).or_default().add(t);
+            }
+        }
         if let Some(story) = &mut self.story {
             story.app_event(event);
         }
@@ -1175,8 +1373,23 @@ impl<W: Write> Sink for TableSink<W> {
         if let Some(story) = &mut self.story {
             story.conn_end(conn, app);
         }
+        let tls = self.tls.remove(&conn.id);
         match self.opts.view {
-            View::Connections => self.print_block(conn, app),
+            View::Tls => {
+                if let Some(t) = tls {
+                    self.tls_rows.push((conn.clone(), t));
+                    if self.tls_rows.len() >= PAGE {
+                        self.flush_tls_page()?;
+                    }
+                }
+                Ok(())
+            }
+            View::Connections => {
+                if let Some(t) = tls {
+                    self.block_tls = Some(t.line());
+                }
+                self.print_block(conn, app)
+            }
             View::Packets if self.opts.blocks_at_end => {
                 if self.saved_blocks.len() >= MAX_SAVED_BLOCKS {
                     self.saved_blocks.pop_front();
@@ -1220,6 +1433,7 @@ impl<W: Write> Sink for TableSink<W> {
             View::Conns => self.flush_conns_page()?,
             View::Http => self.flush_http_page()?,
             View::Dns => self.flush_dns_page()?,
+            View::Tls => self.flush_tls_page()?,
             _ => {}
         }
         let dur = match (s.first_ts, s.last_ts) {

@@ -55,3 +55,10 @@ fn conns_view_http10_close() {
 fn elided_rows_keep_handshake_and_teardown() {
     insta::assert_snapshot!(render("http11-keepalive.pcap", &["--rows-per-conn", "8"]));
 }
+
+#[test]
+fn tls_view_tls12_and_tls13() {
+    let mut both = render("tls12.pcap", &["--view", "tls"]);
+    both.push_str(&render("tls13.pcap", &["--view", "tls"]));
+    insta::assert_snapshot!(both);
+}
