@@ -158,22 +158,18 @@ impl TlsSummary {
                     self.alpn = Some(a.clone());
                 }
             }
-            TlsKind::Handshake(11) => {
-                if self.certificate.is_none() {
-                    self.certificate = t.certificates.first().and_then(|c| c.subject.clone());
-                }
+            TlsKind::Handshake(11) if self.certificate.is_none() => {
+                self.certificate = t.certificates.first().and_then(|c| c.subject.clone());
             }
-            TlsKind::Alert | TlsKind::EncryptedAlert => {
-                if self.alerts.len() < 4 {
-                    self.alerts.push(match t.alert {
-                        Some((level, desc)) => format!(
-                            "{} {}",
-                            crate::app::tls_alert_level_name(level),
-                            crate::app::tls_alert_name(desc)
-                        ),
-                        None => "encrypted alert".to_string(),
-                    });
-                }
+            TlsKind::Alert | TlsKind::EncryptedAlert if self.alerts.len() < 4 => {
+                self.alerts.push(match t.alert {
+                    Some((level, desc)) => format!(
+                        "{} {}",
+                        crate::app::tls_alert_level_name(level),
+                        crate::app::tls_alert_name(desc)
+                    ),
+                    None => "encrypted alert".to_string(),
+                });
             }
             TlsKind::ApplicationData => {
                 self.first_app_data = Some(match self.first_app_data {
