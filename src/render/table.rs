@@ -330,6 +330,9 @@ pub struct TableSink<W: Write> {
 
 const PAGE: usize = 1000;
 
+/// Below this width, connection blocks are drawn as compact lines instead of a table.
+const NARROW_BELOW: usize = 150;
+
 /// Connection tables kept for the end of a live capture (the oldest are dropped, counted).
 const MAX_SAVED_BLOCKS: usize = 10_000;
 
@@ -605,14 +608,173 @@ impl<W: Write> TableSink<W> {
         self.out.write_all(block.as_bytes())
     }
 
+    /// A connection block for a narrow terminal: one line per packet (marker, No., Δt,
+    /// direction, flags, seq/ack/len/win), then, indented, the step and the endpoint states
+    /// when they change, and the note, analysis and application summary, wrapped.
+    fn narrow_rows(
+        &self,
+        rows: &[ConnRow],
+        start: Timestamp,
+        total: u64,
+        width: usize,
+        text: &mut String,
+    ) {
+        let color = self.opts.color;
+        let mut last_state = None;
+        let mut teach_lines: Vec<(u64, String)> = Vec::new();
+        let indent = "            ";
+        let wrap_at = width.saturating_sub(indent.len()).max(20);
+        for r in rows {
+            if r.skipped_before > 0 {
+                let _ = writeln!(
+                    text,
+                    "  … {} {} …",
+                    group(r.skipped_before),
+                    if r.skipped_before == 1 {
+                        "packet"
+                    } else {
+                        "packets"
+                    }
+                );
+            }
+            let (marker, ansi) = match r.step {
+                Some(Step::Handshake(_)) => ("H", "\x1b[32m"),
+                Some(Step::Teardown(_)) => ("T", "\x1b[36m"),
+                Some(Step::Abort | Step::Refused) => ("R", "\x1b[31m"),
+                None if !r.analysis.is_empty() => ("!", "\x1b[33m"),
+                None => (" ", ""),
+            };
+            let mut line = format!(
+                "{marker}{:>6} {:>9.6} {} {:<8}",
+                r.frame,
+                r.ts.nanos_since(&start) as f64 / 1e9,
+                r.dir.arrow(),
+                r.flags
+            );
+            if let Some(seq) = r.seq {
+                let _ = write!(line, " seq={seq}");
+            }
+            if let Some(ack) = r.ack {
+                let _ = write!(line, " ack={ack}");
+            }
+            let _ = write!(line, " len={}", r.len);
+            if let Some(win) = &r.win {
+                let _ = write!(line, " win={win}");
+            }
+            if color && !ansi.is_empty() {
+                let _ = writeln!(text, "{ansi}{line}{RESET}");
+            } else {
+                let _ = writeln!(text, "{line}");
+            }
+            let mut second = String::new();
+            if let Some(step) = r.step {
+                second.push_str(step.label());
+            }
+            if r.state.is_some() && r.state != last_state {
+                if let Some((c, sv)) = r.state {
+                    if !second.is_empty() {
+                        second.push_str(" · ");
+                    }
+                    let _ = write!(second, "client {c}, server {sv}");
+                }
+                last_state = r.state;
+            }
+            if !second.is_empty() {
+                let _ = writeln!(text, "{indent}{second}");
+            }
+            let mut third = String::new();
+            for (i, n) in r.analysis.names().enumerate() {
+                if i > 0 {
+                    third.push_str(", ");
+                }
+                third.push_str(n);
+            }
+            if let Some(note) = &r.note {
+                if !third.is_empty() {
+                    third.push_str(": ");
+                }
+                third.push_str(note);
+            }
+            if !r.l7.is_empty() {
+                if !third.is_empty() {
+                    third.push_str(" · ");
+                }
+                third.push_str(&r.l7);
+            }
+            for chunk in wrap(&third, wrap_at) {
+                let _ = writeln!(text, "{indent}{chunk}");
+            }
+            if let Some(teach) = &r.teach {
+                for l in teach.lines() {
+                    teach_lines.push((r.frame, l.to_string()));
+                }
+            }
+        }
+        if total == 0 {
+            let _ = writeln!(text, "  (no packets shown)");
+        }
+        if !teach_lines.is_empty() {
+            let _ = writeln!(text, "  What happened:");
+            for (frame, line) in teach_lines {
+                let lead = format!("  {frame:>6}  ");
+                for (i, chunk) in wrap(&line, width.saturating_sub(lead.len()).max(20))
+                    .into_iter()
+                    .enumerate()
+                {
+                    let pad = if i == 0 {
+                        lead.clone()
+                    } else {
+                        " ".repeat(lead.len())
+                    };
+                    let _ = writeln!(text, "{pad}{chunk}");
+                }
+            }
+        }
+        text.push('\n');
+    }
+
     /// One connection's header line and table, as text.
+    /// The width output must fit: `--width`, else the terminal's; None when unlimited.
+    fn effective_width(&self) -> Option<usize> {
+        self.opts.width.map(usize::from).or_else(|| {
+            if self.opts.is_terminal {
+                Table::new().width().map(usize::from)
+            } else {
+                None
+            }
+        })
+    }
+
     fn render_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> String {
         let mut rows = self.open.remove(&conn.id).unwrap_or_default();
         let start = rows.start.unwrap_or(conn.start);
         let total = rows.total;
         let rows = rows.rows();
-        let mut text = self.block_header(conn, app);
-        text.push('\n');
+        let header = self.block_header(conn, app);
+        let mut text = String::new();
+        let width = self.effective_width();
+        match width {
+            Some(w) => {
+                for line in header.lines() {
+                    let indent = line.len() - line.trim_start().len();
+                    for (i, chunk) in wrap(line.trim_start(), w.saturating_sub(4).max(20))
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let pad = if i == 0 { indent } else { indent + 2 };
+                        let _ = writeln!(text, "{}{chunk}", " ".repeat(pad));
+                    }
+                }
+            }
+            None => {
+                text.push_str(&header);
+                text.push('\n');
+            }
+        }
+        if width.is_some_and(|w| w < NARROW_BELOW) {
+            self.narrow_rows(&rows, start, total, width.unwrap_or(80), &mut text);
+            return text;
+        }
         let mut t = self.new_table();
         t.set_header(vec![
             "",
