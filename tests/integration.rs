@@ -9,4 +9,5 @@ mod integration {
     pub mod snapshots;
     pub mod support;
     pub mod synthetic;
+    pub mod zeek_baselines;
 }

@@ -316,6 +316,3 @@ impl<'a> DecodedPacket<'a> {
         let _ = self.layers.try_push(Layer { name, offset, len });
     }
 }
-
-#[cfg(test)]
-mod oracle_check;
