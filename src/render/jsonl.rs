@@ -16,8 +16,8 @@ use super::text::{write_endpoint, Endpoints};
 pub struct JsonSink<W: Write> {
     out: W,
     /// Serialised `conn` records, held until the end (the contract puts them after the
-    /// packets, in id order). About 400 bytes per connection.
-    conns: BTreeMap<u64, Vec<u8>>,
+    /// packets, in id order). About 800 bytes per connection (HTTP over IPv4).
+    conns: BTreeMap<u64, Box<[u8]>>,
     /// Flush after every record (live capture).
     pub flush_each: bool,
     /// One packet record, built here then written at once.
@@ -426,7 +426,9 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
         let record = conn_record(conn, app)?;
-        self.conns.insert(conn.id, record);
+        // Exact-size storage: a record (~800 bytes) would otherwise keep the 1 KiB
+        // capacity its buffer grew to.
+        self.conns.insert(conn.id, record.into_boxed_slice());
         Ok(())
     }
 
