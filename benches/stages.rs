@@ -71,14 +71,18 @@ fn stages(c: &mut Criterion) {
     let mut g = c.benchmark_group("per_frame");
     g.throughput(Throughput::Elements(n));
     g.bench_function("reader", |b| {
-        b.iter(|| {
-            let mut s = FileSource::from_reader(Box::new(Cursor::new(bytes.clone()))).unwrap();
-            let mut total = 0usize;
-            while let Ok(Some(f)) = s.next_frame() {
-                total += f.data.len();
-            }
-            black_box(total)
-        })
+        b.iter_batched(
+            || Cursor::new(bytes.clone()),
+            |input| {
+                let mut s = FileSource::from_reader(Box::new(input)).unwrap();
+                let mut total = 0usize;
+                while let Ok(Some(f)) = s.next_frame() {
+                    total += f.data.len();
+                }
+                black_box(total)
+            },
+            BatchSize::LargeInput,
+        )
     });
     g.bench_function("decoder", |b| {
         let mut decoder = Decoder::new();

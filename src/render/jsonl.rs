@@ -203,7 +203,7 @@ fn write_packet(
             put_u64(w, u64::from(ack_abs));
             if let Some(win) = flow.window_scaled {
                 w.extend_from_slice(b",\"win_scaled\":");
-                put_u64(w, u64::from(win));
+                put_u64(w, win);
             }
             w.push(b'}');
         }
