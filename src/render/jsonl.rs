@@ -20,10 +20,12 @@ use super::text::{write_endpoint, Endpoints};
 pub struct JsonSink<W: Write> {
     out: W,
     /// Serialised `conn` records, held until the end (the contract puts them after the
-    /// packets, in id order). About 400 bytes per connection.
-    conns: BTreeMap<u64, Vec<u8>>,
+    /// packets, in id order). About 800 bytes per connection (HTTP over IPv4).
+    conns: BTreeMap<u64, Box<[u8]>>,
     /// Flush after every record (live capture).
     pub flush_each: bool,
+    /// One packet record, built here then written at once.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -32,6 +34,7 @@ impl<W: Write> JsonSink<W> {
             out,
             conns: BTreeMap::new(),
             flush_each: false,
+            scratch: Vec::with_capacity(1024),
         }
     }
     pub fn into_inner(self) -> W {
@@ -73,111 +76,176 @@ pub(crate) fn write_ts<W: Write>(w: &mut W, ts: &Timestamp) -> io::Result<()> {
     }
 }
 
-fn write_packet<W: Write>(
-    w: &mut W,
+/// Appends `v` in decimal (the per-packet path avoids `core::fmt`, its top cost).
+fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    for slot in tmp.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        i -= 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+/// Appends `v` in decimal, left-padded with zeros to `width` digits.
+fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
+    let start = buf.len();
+    put_u64(buf, u64::from(v));
+    let digits = buf.len() - start;
+    if digits < width {
+        let pad = width - digits;
+        buf.splice(start..start, std::iter::repeat_n(b'0', pad));
+    }
+}
+
+/// [`write_ts`] into a buffer.
+fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
+    if ts.secs < 0 {
+        buf.push(b'-');
+    }
+    put_u64(buf, ts.secs.unsigned_abs());
+    buf.push(b'.');
+    if ts.precision >= 9 {
+        put_padded(buf, ts.nanos, 9);
+    } else {
+        put_padded(buf, ts.nanos / 1000, 6);
+    }
+}
+
+fn put_opt_u64(buf: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        Some(v) => put_u64(buf, v),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// A name of our own (no characters that need escaping) in quotes.
+fn put_name(buf: &mut Vec<u8>, name: &str) {
+    buf.push(b'"');
+    buf.extend_from_slice(name.as_bytes());
+    buf.push(b'"');
+}
+
+fn write_packet(
+    w: &mut Vec<u8>,
     frame: &RawFrame<'_>,
     packet: &DecodedPacket<'_>,
     flow: &PacketFlow,
 ) -> io::Result<()> {
-    write!(
-        w,
-        "{{\"type\":\"packet\",\"frame\":{},\"ts\":",
-        frame.number
-    )?;
-    write_ts(w, &frame.ts)?;
-    write!(
-        w,
-        ",\"len\":{},\"caplen\":{},\"interface\":{},\"link\":\"{}\",\"layers\":[",
-        frame.orig_len,
-        frame.data.len(),
-        frame.interface,
-        frame.link.name()
-    )?;
+    w.extend_from_slice(b"{\"type\":\"packet\",\"frame\":");
+    put_u64(w, frame.number);
+    w.extend_from_slice(b",\"ts\":");
+    put_ts(w, &frame.ts);
+    w.extend_from_slice(b",\"len\":");
+    put_u64(w, u64::from(frame.orig_len));
+    w.extend_from_slice(b",\"caplen\":");
+    put_u64(w, frame.data.len() as u64);
+    w.extend_from_slice(b",\"interface\":");
+    put_u64(w, u64::from(frame.interface));
+    w.extend_from_slice(b",\"link\":");
+    put_name(w, frame.link.name());
+    w.extend_from_slice(b",\"layers\":[");
     for (i, layer) in packet.layers.iter().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        write!(
-            w,
-            "{{\"osi\":{},\"name\":\"{}\",\"offset\":{},\"len\":{}}}",
-            layer.osi().number(),
-            layer.name.as_str(),
-            layer.offset,
-            layer.len
-        )?;
+        w.extend_from_slice(b"{\"osi\":");
+        put_u64(w, u64::from(layer.osi().number()));
+        w.extend_from_slice(b",\"name\":");
+        put_name(w, layer.name.as_str());
+        w.extend_from_slice(b",\"offset\":");
+        put_u64(w, u64::from(layer.offset));
+        w.extend_from_slice(b",\"len\":");
+        put_u64(w, u64::from(layer.len));
+        w.push(b'}');
     }
-    w.write_all(b"],\"src\":")?;
+    w.extend_from_slice(b"],\"src\":");
     let ends = Endpoints::of(packet);
     match &ends {
         Some(e) => {
-            w.write_all(b"\"")?;
+            w.push(b'"');
             write_endpoint(w, e.src, e.src_port)?;
-            w.write_all(b"\",\"dst\":\"")?;
+            w.extend_from_slice(b"\",\"dst\":\"");
             write_endpoint(w, e.dst, e.dst_port)?;
-            w.write_all(b"\"")?;
+            w.push(b'"');
         }
-        None => w.write_all(b"null,\"dst\":null")?,
+        None => w.extend_from_slice(b"null,\"dst\":null"),
     }
-    w.write_all(b",\"conn\":")?;
-    opt_u64(w, flow.conn)?;
-    w.write_all(b",\"dir\":")?;
-    opt_str(w, flow.dir.map(|d| d.as_str()))?;
-    w.write_all(b",\"tcp\":")?;
+    w.extend_from_slice(b",\"conn\":");
+    put_opt_u64(w, flow.conn);
+    w.extend_from_slice(b",\"dir\":");
+    match flow.dir {
+        Some(d) => put_name(w, d.as_str()),
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"tcp\":");
     match packet.tcp() {
         Some(tcp) => {
-            w.write_all(b"{\"flags\":[")?;
+            w.extend_from_slice(b"{\"flags\":[");
             for (i, name) in tcp.flags.names().enumerate() {
                 if i > 0 {
-                    w.write_all(b",")?;
+                    w.push(b',');
                 }
-                write!(w, "\"{name}\"")?;
+                put_name(w, name);
             }
             let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
-            write!(
-                w,
-                "],\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"seq_abs\":{},\"ack_abs\":{}",
-                flow.rel_seq.unwrap_or(tcp.seq),
-                flow.rel_ack.unwrap_or(ack_abs),
-                tcp.payload_len,
-                tcp.window,
-                tcp.seq,
-                ack_abs
-            )?;
+            w.extend_from_slice(b"],\"seq\":");
+            put_u64(w, u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
+            w.extend_from_slice(b",\"ack\":");
+            put_u64(w, u64::from(flow.rel_ack.unwrap_or(ack_abs)));
+            w.extend_from_slice(b",\"len\":");
+            put_u64(w, u64::from(tcp.payload_len));
+            w.extend_from_slice(b",\"win\":");
+            put_u64(w, u64::from(tcp.window));
+            w.extend_from_slice(b",\"seq_abs\":");
+            put_u64(w, u64::from(tcp.seq));
+            w.extend_from_slice(b",\"ack_abs\":");
+            put_u64(w, u64::from(ack_abs));
             if let Some(win) = flow.window_scaled {
-                write!(w, ",\"win_scaled\":{win}")?;
+                w.extend_from_slice(b",\"win_scaled\":");
+                put_u64(w, win);
             }
-            w.write_all(b"}")?;
+            w.push(b'}');
         }
-        None => w.write_all(b"null")?,
+        None => w.extend_from_slice(b"null"),
     }
-    w.write_all(b",\"step\":")?;
-    opt_str(w, flow.step.map(|s| s.label()))?;
-    w.write_all(b",\"state\":")?;
+    w.extend_from_slice(b",\"step\":");
+    match flow.step {
+        Some(s) => json_str(w, s.label())?,
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"state\":");
     match flow.state {
-        Some((c, s)) => write!(
-            w,
-            "{{\"client\":\"{}\",\"server\":\"{}\"}}",
-            c.as_str(),
-            s.as_str()
-        )?,
-        None => w.write_all(b"null")?,
+        Some((c, s)) => {
+            w.extend_from_slice(b"{\"client\":");
+            put_name(w, c.as_str());
+            w.extend_from_slice(b",\"server\":");
+            put_name(w, s.as_str());
+            w.push(b'}');
+        }
+        None => w.extend_from_slice(b"null"),
     }
-    w.write_all(b",\"analysis\":[")?;
+    w.extend_from_slice(b",\"analysis\":[");
     for (i, name) in flow.analysis.names().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        write!(w, "\"{name}\"")?;
+        put_name(w, name);
     }
-    w.write_all(b"]")?;
+    w.push(b']');
     if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
-        write!(w, ",\"dup_ack\":{}", flow.dup_ack_num)?;
+        w.extend_from_slice(b",\"dup_ack\":");
+        put_u64(w, u64::from(flow.dup_ack_num));
     }
     if let Some(note) = &flow.note {
-        w.write_all(b",\"note\":")?;
+        w.extend_from_slice(b",\"note\":");
         json_str(w, note)?;
     }
-    w.write_all(b",\"issue\":")?;
+    w.extend_from_slice(b",\"issue\":");
     match &packet.issue {
         Some(issue) => {
             write!(
@@ -187,11 +255,12 @@ fn write_packet<W: Write>(
             )?;
             // The message is built from numbers and our own words; still JSON-escape it.
             json_str(w, &issue.to_string())?;
-            w.write_all(b"}")?;
+            w.push(b'}');
         }
-        None => w.write_all(b"null")?,
+        None => w.extend_from_slice(b"null"),
     }
-    w.write_all(b"}\n")
+    w.extend_from_slice(b"}\n");
+    Ok(())
 }
 
 fn per_dir(p: &crate::flow::PerDir) -> String {
@@ -493,7 +562,9 @@ impl<W: Write> Sink for JsonSink<W> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
-        write_packet(&mut self.out, frame, packet, flow)?;
+        self.scratch.clear();
+        write_packet(&mut self.scratch, frame, packet, flow)?;
+        self.out.write_all(&self.scratch)?;
         if self.flush_each {
             self.out.flush()?;
         }
@@ -511,7 +582,9 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
         let record = conn_record(conn, app)?;
-        self.conns.insert(conn.id, record);
+        // Exact-size storage: a record (~800 bytes) would otherwise keep the 1 KiB
+        // capacity its buffer grew to.
+        self.conns.insert(conn.id, record.into_boxed_slice());
         Ok(())
     }
 
