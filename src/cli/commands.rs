@@ -3,14 +3,14 @@
 
 use super::{
     BackendArg, ColorArg, ExplainArgs, FollowArgs, FormatArg, LadderArgs, LadderFormatArg,
-    LiveArgs, OutputArgs, ReadArgs,
+    LiveArgs, OutputArgs, ReadArgs, ViewArg,
 };
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
 use layerscope::filter::Filter;
 use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
 use layerscope::render::follow::FollowTap;
 use layerscope::render::ColorChoice;
-use layerscope::render::{ConnFilter, JsonSink, TableSink, View};
+use layerscope::render::{ConnFilter, JsonRecords, JsonSink, TableSink, View};
 use std::io::{self, IsTerminal, Write};
 
 /// An error with the exit code it maps to.
@@ -195,6 +195,26 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
         FormatArg::Json => {
             let mut s = JsonSink::new(out);
             s.flush_each = live;
+            // A view narrows JSON to its own records (the default view writes them all).
+            s.records = match output.view {
+                Some(ViewArg::Conns) => JsonRecords {
+                    conns: true,
+                    ..JsonRecords::NONE
+                },
+                Some(ViewArg::Http) => JsonRecords {
+                    http: true,
+                    ..JsonRecords::NONE
+                },
+                Some(ViewArg::Dns) => JsonRecords {
+                    dns: true,
+                    ..JsonRecords::NONE
+                },
+                Some(ViewArg::Tls) => JsonRecords {
+                    tls: true,
+                    ..JsonRecords::NONE
+                },
+                _ => JsonRecords::ALL,
+            };
             Box::new(s)
         }
         FormatArg::Table => {

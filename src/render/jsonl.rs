@@ -20,12 +20,108 @@ use super::text::{write_endpoint, Endpoints};
 pub struct JsonSink<W: Write> {
     out: W,
     /// Serialised `conn` records, held until the end (the contract puts them after the
-    /// packets, in id order). About 800 bytes per connection (HTTP over IPv4).
+    /// packets, in id order). About 800 bytes per connection (HTTP over IPv4); past
+    /// `HELD_CONN_BYTES` they are spilled to an unlinked temporary file in sorted runs.
     conns: BTreeMap<u64, Box<[u8]>>,
+    held_bytes: usize,
+    spill: Option<Spill>,
     /// Flush after every record (live capture).
     pub flush_each: bool,
+    /// Which record types to write (a view narrows them).
+    pub records: JsonRecords,
     /// One packet record, built here then written at once.
     scratch: Vec<u8>,
+}
+
+/// Which JSON record types a run writes. The default view writes them all; `--view conns`
+/// only `conn`, `--view http` only `http`, and so on (the `summary` always).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonRecords {
+    pub packets: bool,
+    pub conns: bool,
+    pub http: bool,
+    pub dns: bool,
+    pub tls: bool,
+}
+
+impl JsonRecords {
+    pub const ALL: JsonRecords = JsonRecords {
+        packets: true,
+        conns: true,
+        http: true,
+        dns: true,
+        tls: true,
+    };
+    pub const NONE: JsonRecords = JsonRecords {
+        packets: false,
+        conns: false,
+        http: false,
+        dns: false,
+        tls: false,
+    };
+}
+
+/// Held `conn` records beyond this many bytes go to the spill file.
+const HELD_CONN_BYTES: usize = 8 << 20;
+
+/// Sorted runs of `conn` records in an unlinked temporary file: per record the id (u64),
+/// the length (u32), the bytes.
+struct Spill {
+    file: std::fs::File,
+    runs: Vec<(u64, u64)>,
+    end: u64,
+}
+
+impl Spill {
+    fn create() -> io::Result<Spill> {
+        let path = std::env::temp_dir().join(format!(
+            "layerscope-conns-{}-{:x}.tmp",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unlinked at once: the space goes back to the system when the file is closed.
+        let _ = std::fs::remove_file(&path);
+        Ok(Spill {
+            file,
+            runs: Vec::new(),
+            end: 0,
+        })
+    }
+
+    /// Appends one sorted run.
+    fn write_run(&mut self, records: &BTreeMap<u64, Box<[u8]>>) -> io::Result<()> {
+        let mut w = io::BufWriter::with_capacity(1 << 16, &self.file);
+        let start = self.end;
+        for (id, r) in records {
+            w.write_all(&id.to_le_bytes())?;
+            w.write_all(&(r.len() as u32).to_le_bytes())?;
+            w.write_all(r)?;
+            self.end += 12 + r.len() as u64;
+        }
+        w.flush()?;
+        self.runs.push((start, self.end));
+        Ok(())
+    }
+}
+
+/// Reads the record at `pos` of a run: (id, bytes, next position).
+fn read_spilled(file: &std::fs::File, pos: u64) -> io::Result<(u64, Vec<u8>, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 12];
+    file.read_exact_at(&mut head, pos)?;
+    let id = u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8]));
+    let len = u32::from_le_bytes(head[8..].try_into().unwrap_or([0; 4])) as usize;
+    let mut bytes = vec![0u8; len];
+    file.read_exact_at(&mut bytes, pos + 12)?;
+    Ok((id, bytes, pos + 12 + len as u64))
 }
 
 impl<W: Write> JsonSink<W> {
@@ -33,9 +129,68 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             conns: BTreeMap::new(),
+            held_bytes: 0,
+            spill: None,
             flush_each: false,
+            records: JsonRecords::ALL,
             scratch: Vec::with_capacity(1024),
         }
+    }
+
+    /// Writes every held `conn` record in id order: the spilled runs and those in memory,
+    /// merged.
+    fn write_conns(&mut self) -> io::Result<()> {
+        let memory = std::mem::take(&mut self.conns);
+        let Some(spill) = self.spill.take() else {
+            for (_, record) in memory {
+                self.out.write_all(&record)?;
+                self.out.write_all(b"\n")?;
+            }
+            return Ok(());
+        };
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        // Heap of (id, run index); run heads kept beside it.
+        let mut heads: Vec<Option<(Vec<u8>, u64, u64)>> = Vec::with_capacity(spill.runs.len());
+        let mut heap = BinaryHeap::new();
+        for (i, &(start, end)) in spill.runs.iter().enumerate() {
+            if start < end {
+                let (id, bytes, next) = read_spilled(&spill.file, start)?;
+                heap.push(Reverse((id, i)));
+                heads.push(Some((bytes, next, end)));
+            } else {
+                heads.push(None);
+            }
+        }
+        let mut mem = memory.into_iter().peekable();
+        loop {
+            let next_spilled = heap.peek().map(|Reverse((id, _))| *id);
+            let next_mem = mem.peek().map(|(id, _)| *id);
+            match (next_spilled, next_mem) {
+                (None, None) => break,
+                (Some(s), m) if m.is_none_or(|m| s <= m) => {
+                    let Some(Reverse((_, i))) = heap.pop() else {
+                        break;
+                    };
+                    if let Some((bytes, next, end)) = heads[i].take() {
+                        self.out.write_all(&bytes)?;
+                        self.out.write_all(b"\n")?;
+                        if next < end {
+                            let (id, bytes, after) = read_spilled(&spill.file, next)?;
+                            heap.push(Reverse((id, i)));
+                            heads[i] = Some((bytes, after, end));
+                        }
+                    }
+                }
+                _ => {
+                    if let Some((_, record)) = mem.next() {
+                        self.out.write_all(&record)?;
+                        self.out.write_all(b"\n")?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
     pub fn into_inner(self) -> W {
         self.out
@@ -562,6 +717,9 @@ impl<W: Write> Sink for JsonSink<W> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        if !self.records.packets {
+            return Ok(());
+        }
         self.scratch.clear();
         write_packet(&mut self.scratch, frame, packet, flow)?;
         self.out.write_all(&self.scratch)?;
@@ -572,27 +730,40 @@ impl<W: Write> Sink for JsonSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        let r = self.records;
         match event {
-            AppEvent::Http(t) => write_http(&mut self.out, t),
-            AppEvent::Dns(d) => write_dns(&mut self.out, d),
-            AppEvent::Tls(t) => write_tls(&mut self.out, t),
-            AppEvent::Quic(q) => write_quic(&mut self.out, q),
+            AppEvent::Http(t) if r.http => write_http(&mut self.out, t),
+            AppEvent::Dns(d) if r.dns => write_dns(&mut self.out, d),
+            AppEvent::Tls(t) if r.tls => write_tls(&mut self.out, t),
+            AppEvent::Quic(q) if r.tls => write_quic(&mut self.out, q),
+            _ => Ok(()),
         }
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        if !self.records.conns {
+            return Ok(());
+        }
         let record = conn_record(conn, app)?;
         // Exact-size storage: a record (~800 bytes) would otherwise keep the 1 KiB
         // capacity its buffer grew to.
+        self.held_bytes += record.len() + 64;
         self.conns.insert(conn.id, record.into_boxed_slice());
+        if self.held_bytes > HELD_CONN_BYTES {
+            if self.spill.is_none() {
+                self.spill = Some(Spill::create()?);
+            }
+            if let Some(spill) = &mut self.spill {
+                spill.write_run(&self.conns)?;
+            }
+            self.conns.clear();
+            self.held_bytes = 0;
+        }
         Ok(())
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
-        for (_, record) in std::mem::take(&mut self.conns) {
-            self.out.write_all(&record)?;
-            self.out.write_all(b"\n")?;
-        }
+        self.write_conns()?;
         write!(
             self.out,
             "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"truncated\":{},\"error\":",
@@ -615,5 +786,39 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         self.out.write_all(b"}\n")?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod spill_tests {
+    use super::*;
+
+    #[test]
+    fn spilled_runs_merge_back_in_id_order() {
+        let mut sink = JsonSink::new(Vec::new());
+        // Three runs and a remainder in memory, ids interleaved across runs.
+        let mut spill = Spill::create().unwrap();
+        let run = |ids: &[u64]| -> BTreeMap<u64, Box<[u8]>> {
+            ids.iter()
+                .map(|&i| (i, format!("{{\"id\":{i}}}").into_bytes().into_boxed_slice()))
+                .collect()
+        };
+        spill.write_run(&run(&[1, 4, 7])).unwrap();
+        spill.write_run(&run(&[2, 3, 9])).unwrap();
+        spill.write_run(&run(&[])).unwrap();
+        sink.spill = Some(spill);
+        sink.conns = run(&[0, 5, 6, 8]);
+        sink.write_conns().unwrap();
+        let text = String::from_utf8(sink.into_inner()).unwrap();
+        let ids: Vec<u64> = text
+            .lines()
+            .map(|l| {
+                l.trim_start_matches("{\"id\":")
+                    .trim_end_matches('}')
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ids, (0..10).collect::<Vec<_>>());
     }
 }
