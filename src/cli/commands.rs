@@ -142,7 +142,37 @@ impl FrameSource for Progress {
     }
 }
 
+/// `read --backend libpcap`: libpcap opens the file and applies the filter itself.
+fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    #[cfg(feature = "libpcap")]
+    {
+        if args.file.is_dir() {
+            return Err(Failure {
+                code: 1,
+                message: format!("{name}: is a directory, not a capture file"),
+            });
+        }
+        let mut source =
+            layerscope::capture::PcapSource::open_file(&args.file, args.output.filter.as_deref())
+                .map_err(|e| open_failure(&name, e))?;
+        let pipe = Pipeline::new(args.limits.pipeline_config());
+        run_with(&name, &mut source, pipe, &args.output, false)
+    }
+    #[cfg(not(feature = "libpcap"))]
+    Err(Failure {
+        code: 1,
+        message: format!(
+            "{name}: this layerscope was built without libpcap: rebuild with \
+             `cargo install --path . --features libpcap` (needs libpcap-dev)"
+        ),
+    })
+}
+
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
+    if args.backend == super::FileBackendArg::Libpcap {
+        return read_with_libpcap(&args);
+    }
     let name = args.file.display().to_string();
     let source = open_file(&args.file)?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);

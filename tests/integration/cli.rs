@@ -322,3 +322,40 @@ fn time_formats_like_tshark() {
     assert_eq!(abs[0].len(), 15, "{abs:?}");
     assert_eq!(&abs[0][2..3], ":");
 }
+
+#[test]
+fn completion_scripts_parse_in_their_shells() {
+    for (shell, check) in [("bash", "-n"), ("zsh", "-n"), ("fish", "--no-execute")] {
+        let out = layerscope().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let Ok(path) = which(shell) else {
+            eprintln!("SKIPPED parsing the {shell} completions: no {shell} here");
+            continue;
+        };
+        let file = std::env::temp_dir().join(format!(
+            "layerscope-completion-{}.{shell}",
+            std::process::id()
+        ));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let status = std::process::Command::new(path)
+            .arg(check)
+            .arg(&file)
+            .status()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            status.success(),
+            "{shell} {check} rejects the completion script"
+        );
+    }
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|f| f.is_file())
+        })
+        .ok_or(())
+}
