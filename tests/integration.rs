@@ -9,4 +9,6 @@ mod integration {
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;
+    pub mod synthetic;
+    pub mod zeek_baselines;
 }

@@ -1,4 +1,5 @@
-//! Application-layer parsers fed reassembled streams: HTTP/1.x and DNS.
+//! Application-layer parsers fed reassembled streams: HTTP/1.x, DNS, TLS (handshake in the
+//! clear) and QUIC (long headers).
 //!
 //! Parsers are stateless functions over bytes (returning "incomplete, need N more");
 //! per-direction state lives in [`AppTracker`], which implements
@@ -10,6 +11,14 @@ pub use types::*;
 mod dns;
 mod http;
 pub use http::HttpStats;
+
+pub mod quic;
+mod tls;
+pub use tls::{
+    starts_like_client_hello, starts_like_tls, tls_alert_level_name, tls_alert_name,
+    tls_cipher_name, tls_handshake_name, tls_version_name, TlsStats, MAX_HANDSHAKE,
+    MAX_RECORD_BODY,
+};
 
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};

@@ -1,8 +1,10 @@
-//! Per-connection application state: which protocol a connection carries, and the HTTP
-//! and DNS parsers fed by the flow stage through [`StreamSink`].
+//! Per-connection application state: which protocol a connection carries, and the HTTP,
+//! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`].
 
 use super::dns::{self, Decoded};
 use super::http::{classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
+use super::quic;
+use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
@@ -48,6 +50,10 @@ pub struct AppStats {
     pub dns_tcp_gaps: u64,
     /// Ended connections whose counters were dropped before `take_conn_stats`.
     pub closed_stats_dropped: u64,
+    /// TLS directions given up and handshake bytes not parsed.
+    pub tls: TlsStats,
+    /// Datagrams on a QUIC flow that parse as neither a long nor a short header.
+    pub quic_unparsed: u64,
 }
 
 /// One direction of a DNS-over-TCP stream (RFC 1035 §4.2.2: 2-byte length prefix).
@@ -110,8 +116,12 @@ enum Kind {
     Undecided,
     Http(Box<HttpConn>),
     DnsTcp(Box<[DnsTcpDir; 2]>),
+    /// A TCP stream that started with a TLS handshake record.
+    Tls(Box<TlsConn>),
     /// UDP datagrams (DNS when they parse as DNS).
     Datagrams,
+    /// A UDP flow whose first datagram was a QUIC long-header packet.
+    Quic,
 }
 
 #[derive(Debug)]
@@ -203,6 +213,15 @@ fn emit_dns(
     }));
 }
 
+/// Copies a TLS connection's summary into its counters.
+fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
+    stats.tls_version = t.version;
+    stats.tls_cipher = t.cipher;
+    stats.tls_handshakes = t.handshakes;
+    stats.tls_alerts = t.alerts;
+    stats.tls_app_bytes = t.app_bytes();
+}
+
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
 fn looks_like_dns_tcp(data: &[u8]) -> bool {
     let [a, b, rest @ ..] = data else {
@@ -268,6 +287,55 @@ impl AppTracker {
         }
     }
 
+    /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
+    /// per long-header packet (coalesced ones included), short-header packets counted.
+    fn quic_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        let state = self
+            .conns
+            .entry(conn)
+            .or_insert_with(|| ConnApp::new(Kind::Quic));
+        let mut rest = data;
+        let mut any = false;
+        while let Some(&first) = rest.first() {
+            if first & 0x80 == 0 {
+                if quic::is_short_header(rest) {
+                    // A short header runs to the end of the datagram.
+                    state.stats.quic_short_packets += 1;
+                    any = true;
+                } else if !any {
+                    self.stats.quic_unparsed += 1;
+                }
+                break;
+            }
+            let Ok(h) = quic::parse_long_header(rest) else {
+                if !any {
+                    self.stats.quic_unparsed += 1;
+                }
+                break;
+            };
+            any = true;
+            state.stats.quic_long_packets += 1;
+            state.stats.quic_version.get_or_insert(h.version);
+            self.events.push(AppEvent::Quic(QuicPacket {
+                conn,
+                dir,
+                frame: ctx.frame,
+                ts: ctx.ts,
+                kind: h.kind,
+                version: h.version,
+                dcid: h.dcid.to_vec(),
+                scid: h.scid.to_vec(),
+                token_len: h.token_len,
+                length: h.length,
+                supported_versions: h.supported_versions,
+            }));
+            rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
+        }
+        if any {
+            self.mark(LayerName::Quic, ctx.frame);
+        }
+    }
+
     fn ports_say_dns(&self, frame: u64) -> bool {
         match self.frame_ports {
             Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
@@ -287,16 +355,36 @@ impl StreamSink for AppTracker {
             .entry(conn)
             .or_insert_with(|| ConnApp::new(Kind::Undecided));
         state.dns_port |= port_dns;
-        if let Kind::Undecided | Kind::Datagrams = state.kind {
+        if let Kind::Undecided | Kind::Datagrams | Kind::Quic = state.kind {
             // Each HTTP direction is detected on its own content (a direction that does
-            // not start like HTTP stops itself), so only DNS needs deciding here.
-            state.kind = if state.dns_port
-                || (classify_start(data) == Start::No && looks_like_dns_tcp(data))
-            {
+            // not start like HTTP stops itself), so only DNS and TLS need deciding here:
+            // on the first bytes, DNS ports first, then a TLS hello record, then a clean
+            // DNS message, else HTTP (which gives up on a direction that is not HTTP).
+            state.kind = if state.dns_port {
+                Kind::DnsTcp(Box::default())
+            } else if starts_like_tls(data) {
+                Kind::Tls(Box::new(TlsConn::new()))
+            } else if classify_start(data) == Start::No && looks_like_dns_tcp(data) {
                 Kind::DnsTcp(Box::default())
             } else {
                 Kind::Http(Box::new(HttpConn::new()))
             };
+        }
+        if let Kind::Http(h) = &mut state.kind {
+            // A ClientHello at a chunk start of a connection that began as something else
+            // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
+            if starts_like_client_hello(data) {
+                let mut out = Out {
+                    conn,
+                    config: &self.config,
+                    events: &mut self.events,
+                    stats: &mut self.stats.http,
+                };
+                h.close(&mut out);
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+                state.kind = Kind::Tls(Box::new(TlsConn::new()));
+            }
         }
         let mut layer = None;
         match &mut state.kind {
@@ -333,7 +421,18 @@ impl StreamSink for AppTracker {
                 }
                 self.dns_found = found;
             }
-            Kind::Undecided | Kind::Datagrams => {}
+            Kind::Tls(t) => {
+                let mut out = TlsOut {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls,
+                };
+                if t.on_data(dir, data, ctx, &mut out) {
+                    layer = Some(LayerName::Tls);
+                }
+                tls_conn_stats(&mut state.stats, t);
+            }
+            Kind::Undecided | Kind::Datagrams | Kind::Quic => {}
         }
         if let Some(name) = layer {
             self.mark(name, ctx.frame);
@@ -364,12 +463,30 @@ impl StreamSink for AppTracker {
                 d.stopped = true;
                 d.buf = Vec::new();
             }
-            Kind::Undecided | Kind::Datagrams => {}
+            Kind::Tls(t) => {
+                let mut out = TlsOut {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls,
+                };
+                t.on_gap(dir, &mut out);
+            }
+            Kind::Undecided | Kind::Datagrams | Kind::Quic => {}
         }
     }
 
-    fn on_datagram(&mut self, conn: ConnId, _dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
         let port_dns = self.ports_say_dns(ctx.frame);
+        let quic_known = self
+            .conns
+            .get(&conn)
+            .is_some_and(|s| matches!(s.kind, Kind::Quic));
+        if quic_known
+            || (!port_dns && !self.conns.contains_key(&conn) && quic::starts_like_quic(data))
+        {
+            self.quic_datagram(conn, dir, data, ctx);
+            return;
+        }
         let dns_known = self
             .conns
             .get(&conn)
@@ -447,16 +564,28 @@ impl StreamSink for AppTracker {
         let Some(mut state) = self.conns.remove(&conn) else {
             return;
         };
-        if let Kind::Http(h) = &mut state.kind {
-            let mut out = Out {
-                conn,
-                config: &self.config,
-                events: &mut self.events,
-                stats: &mut self.stats.http,
-            };
-            h.close(&mut out);
-            state.stats.http_requests = h.requests;
-            state.stats.http_responses = h.responses;
+        match &mut state.kind {
+            Kind::Http(h) => {
+                let mut out = Out {
+                    conn,
+                    config: &self.config,
+                    events: &mut self.events,
+                    stats: &mut self.stats.http,
+                };
+                h.close(&mut out);
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+            }
+            Kind::Tls(t) => {
+                let mut out = TlsOut {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls,
+                };
+                t.close(&mut out);
+                tls_conn_stats(&mut state.stats, t);
+            }
+            _ => {}
         }
         self.dns_pending_total = self
             .dns_pending_total
@@ -491,7 +620,7 @@ mod tests {
         t.drain_events()
             .filter_map(|e| match e {
                 AppEvent::Http(h) => Some(h),
-                AppEvent::Dns(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -500,7 +629,7 @@ mod tests {
         t.drain_events()
             .filter_map(|e| match e {
                 AppEvent::Dns(d) => Some(d),
-                AppEvent::Http(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -865,7 +994,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         t.on_data(7, ToClient, OK0, ctx(2, 1));
         let tx = http(&mut t);
         assert_eq!((tx.len(), tx[0].uri.as_deref()), (1, Some("*")));
-        // TLS on port 80 is not HTTP.
+        // TLS on port 80 is not HTTP: the GET is inside the 0x200-byte record body.
         t.set_frame_ports(3, Some((40001, 80)));
         t.on_data(
             8,
@@ -873,9 +1002,9 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
             ctx(3, 2),
         );
+        assert_eq!(t.layer_of_frame(3), Some(LayerName::Tls));
         t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
-        assert_eq!(t.layer_of_frame(3), None);
-        assert_eq!(t.layer_of_frame(4), None);
+        assert_eq!(t.layer_of_frame(4), Some(LayerName::Tls));
         assert!(t.drain_events().next().is_none());
     }
 

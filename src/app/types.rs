@@ -1,7 +1,7 @@
 //! Types that leave the app stage.
 
 use crate::capture::Timestamp;
-use crate::flow::ConnId;
+use crate::flow::{ConnId, Direction};
 
 /// One HTTP request/response exchange.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,11 +52,125 @@ pub struct DnsMessage {
     pub tcp: bool,
 }
 
+/// What one [`TlsMessage`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsKind {
+    /// A handshake message in the clear, by its type number (1 ClientHello, 2 ServerHello,
+    /// 11 Certificate, …; see [`crate::app::tls_handshake_name`]).
+    Handshake(u8),
+    /// A handshake record sent after ChangeCipherSpec (e.g. the TLS 1.2 Finished): encrypted.
+    EncryptedHandshake,
+    /// An alert in the clear ([`TlsMessage::alert`]).
+    Alert,
+    /// An alert record sent after ChangeCipherSpec: encrypted.
+    EncryptedAlert,
+    ChangeCipherSpec,
+    /// One direction's application-data records, summed when the connection ends
+    /// ([`TlsMessage::records`], [`TlsMessage::length`] bytes; `frame` = the first one).
+    ApplicationData,
+}
+
+/// One certificate of a Certificate message (TLS ≤ 1.2, where it is in the clear).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TlsCertificate {
+    /// DER size in bytes.
+    pub len: u32,
+    /// Common names of subject and issuer ("CN=…"), and validity as written in the
+    /// certificate ("YYMMDDhhmmssZ" UTCTime or "YYYYMMDDhhmmssZ" GeneralizedTime), when a
+    /// small DER walk found them.
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+}
+
+/// One TLS event of a reassembled TCP direction: a handshake message, an alert, a
+/// ChangeCipherSpec, or a direction's application-data total.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TlsMessage {
+    pub conn: ConnId,
+    pub dir: Direction,
+    /// Frame that carried the message's first byte (for application data: the first
+    /// record's first byte).
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub kind: TlsKind,
+    /// Record-layer version of the record that carried the first byte (0x0301 …).
+    pub record_version: u16,
+    /// Handshake message body length, alert/CCS record length, or application-data bytes.
+    pub length: u64,
+    /// Negotiated version (from the ServerHello, incl. supported_versions), where known.
+    pub version: Option<u16>,
+    /// Negotiated cipher suite id, where known (see [`crate::app::tls_cipher_name`]).
+    pub cipher: Option<u16>,
+    /// ClientHello server_name (host_name).
+    pub sni: Option<String>,
+    /// ALPN: offered list (ClientHello) or the chosen protocol (ServerHello).
+    pub alpn: Vec<String>,
+    /// ClientHello: supported_versions (GREASE removed), else the legacy version.
+    pub offered_versions: Vec<u16>,
+    /// ClientHello: cipher suite ids in the client's order (GREASE included).
+    pub offered_ciphers: Vec<u16>,
+    /// Certificate message (TLS ≤ 1.2).
+    pub certificates: Vec<TlsCertificate>,
+    /// Alert (level, description).
+    pub alert: Option<(u8, u8)>,
+    /// Application data: records counted.
+    pub records: u64,
+    /// Why something was not parsed, and other remarks for a learner.
+    pub notes: Vec<String>,
+}
+
+/// QUIC long-header packet types (RFC 9000 §17.2, RFC 9369 for v2's numbering).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuicPacketKind {
+    Initial,
+    ZeroRtt,
+    Handshake,
+    Retry,
+    /// Version 0: the server lists the versions it supports.
+    VersionNegotiation,
+}
+
+/// One QUIC long-header packet (several may be coalesced in one UDP datagram).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuicPacket {
+    pub conn: ConnId,
+    pub dir: Direction,
+    pub frame: u64,
+    pub ts: Timestamp,
+    pub kind: QuicPacketKind,
+    /// 1, 0x6b3343cf (v2), 0xff0000xx (drafts), 0 (version negotiation).
+    pub version: u32,
+    pub dcid: Vec<u8>,
+    pub scid: Vec<u8>,
+    /// Initial: token length.
+    pub token_len: Option<u64>,
+    /// Initial, 0-RTT, Handshake: the Length field (packet number + protected payload).
+    pub length: Option<u64>,
+    /// Version negotiation: the versions offered.
+    pub supported_versions: Vec<u32>,
+}
+
 /// What the app stage reports.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppEvent {
     Http(HttpTransaction),
     Dns(DnsMessage),
+    Tls(TlsMessage),
+    Quic(QuicPacket),
+}
+
+impl AppEvent {
+    /// The connection the event belongs to.
+    pub fn conn(&self) -> ConnId {
+        match self {
+            AppEvent::Http(t) => t.conn,
+            AppEvent::Dns(d) => d.conn,
+            AppEvent::Tls(t) => t.conn,
+            AppEvent::Quic(q) => q.conn,
+        }
+    }
 }
 
 /// Per-connection application counters, reported when the connection ends.
@@ -65,4 +179,17 @@ pub struct AppConnStats {
     pub http_requests: u64,
     pub http_responses: u64,
     pub dns_messages: u64,
+    /// TLS: negotiated version and cipher suite (from the ServerHello).
+    pub tls_version: Option<u16>,
+    pub tls_cipher: Option<u16>,
+    /// TLS handshake messages in the clear, alerts (clear or encrypted).
+    pub tls_handshakes: u64,
+    pub tls_alerts: u64,
+    /// TLS application-data bytes (record bodies) per direction: [to_server, to_client].
+    pub tls_app_bytes: [u64; 2],
+    /// QUIC packets: long header (Initial, Handshake, …) and short header (1-RTT).
+    pub quic_long_packets: u64,
+    pub quic_short_packets: u64,
+    /// QUIC version from the first long-header packet.
+    pub quic_version: Option<u32>,
 }

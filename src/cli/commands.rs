@@ -3,14 +3,14 @@
 
 use super::{
     BackendArg, ColorArg, ExplainArgs, FollowArgs, FormatArg, LadderArgs, LadderFormatArg,
-    LiveArgs, OutputArgs, ReadArgs,
+    LiveArgs, OutputArgs, ReadArgs, ViewArg,
 };
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
 use layerscope::filter::Filter;
 use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
 use layerscope::render::follow::FollowTap;
 use layerscope::render::ColorChoice;
-use layerscope::render::{ConnFilter, JsonSink, TableSink, View};
+use layerscope::render::{ConnFilter, JsonRecords, JsonSink, TableSink, View};
 use std::io::{self, IsTerminal, Write};
 
 /// An error with the exit code it maps to.
@@ -143,7 +143,37 @@ impl FrameSource for Progress {
     }
 }
 
+/// `read --backend libpcap`: libpcap opens the file and applies the filter itself.
+fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
+    let name = args.file.display().to_string();
+    #[cfg(feature = "libpcap")]
+    {
+        if args.file.is_dir() {
+            return Err(Failure {
+                code: 1,
+                message: format!("{name}: is a directory, not a capture file"),
+            });
+        }
+        let mut source =
+            layerscope::capture::PcapSource::open_file(&args.file, args.output.filter.as_deref())
+                .map_err(|e| open_failure(&name, e))?;
+        let pipe = Pipeline::new(args.limits.pipeline_config());
+        run_with(&name, &mut source, pipe, &args.output, false)
+    }
+    #[cfg(not(feature = "libpcap"))]
+    Err(Failure {
+        code: 1,
+        message: format!(
+            "{name}: this layerscope was built without libpcap: rebuild with \
+             `cargo install --path . --features libpcap` (needs libpcap-dev)"
+        ),
+    })
+}
+
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
+    if args.backend == super::FileBackendArg::Libpcap {
+        return read_with_libpcap(&args);
+    }
     let name = args.file.display().to_string();
     let source = open_file(&args.file)?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
@@ -260,6 +290,26 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
         FormatArg::Json => {
             let mut s = JsonSink::new(out);
             s.flush_each = live;
+            // A view narrows JSON to its own records (the default view writes them all).
+            s.records = match output.view {
+                Some(ViewArg::Conns) => JsonRecords {
+                    conns: true,
+                    ..JsonRecords::NONE
+                },
+                Some(ViewArg::Http) => JsonRecords {
+                    http: true,
+                    ..JsonRecords::NONE
+                },
+                Some(ViewArg::Dns) => JsonRecords {
+                    dns: true,
+                    ..JsonRecords::NONE
+                },
+                Some(ViewArg::Tls) => JsonRecords {
+                    tls: true,
+                    ..JsonRecords::NONE
+                },
+                _ => JsonRecords::ALL,
+            };
             Box::new(s)
         }
         FormatArg::Table => {

@@ -112,6 +112,9 @@ pub enum ViewArg {
     Http,
     /// One row per DNS message.
     Dns,
+    /// One row per TLS connection: server name, version, cipher, ALPN, handshake time,
+    /// certificate, alerts.
+    Tls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -209,10 +212,24 @@ pub struct LimitArgs {
     pub udp_timeout: u64,
 }
 
+/// Which reader opens a capture file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FileBackendArg {
+    /// layerscope's own pcap/pcapng reader (no library needed); filters run in userspace.
+    Builtin,
+    /// libpcap (build with --features libpcap): the filter is compiled to BPF and applied
+    /// by libpcap, as `tcpdump -r FILE EXPR` does; frames are numbered as libpcap delivers
+    /// them (only the matching ones).
+    Libpcap,
+}
+
 #[derive(Args, Debug)]
 pub struct ReadArgs {
     /// Capture file (pcap or pcapng); `-` reads standard input.
     pub file: PathBuf,
+    /// Which reader opens the file.
+    #[arg(long, value_enum, default_value = "builtin")]
+    pub backend: FileBackendArg,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -348,6 +365,7 @@ impl OutputArgs {
                 ViewArg::Conns => View::Conns,
                 ViewArg::Http => View::Http,
                 ViewArg::Dns => View::Dns,
+                ViewArg::Tls => View::Tls,
             },
             color: self.color_choice().enabled(is_terminal),
             rows_per_conn: self.rows_per_conn.max(4),

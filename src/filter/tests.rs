@@ -5,18 +5,7 @@ use super::*;
 use crate::capture::{LinkType, Timestamp};
 
 fn empty_packet() -> DecodedPacket<'static> {
-    DecodedPacket {
-        layers: Default::default(),
-        link: Default::default(),
-        arp: None,
-        net: None,
-        transport: None,
-        payload: &[],
-        payload_offset: 0,
-        reassembled: false,
-        fragment_pending: false,
-        issue: None,
-    }
+    DecodedPacket::empty()
 }
 
 fn frame(link: LinkType, data: &[u8]) -> RawFrame<'_> {

@@ -472,6 +472,149 @@ const MEANING_COL: usize = 4 + 16 + 1 + 14 + 1;
 
 /// One field row: name, raw value, meaning (wrapped under its column; a raw value too wide
 /// for its column puts the meaning on the next line).
+/// The TLS records that start in this segment: record header fields, and for a
+/// ClientHello / ServerHello whose record is whole here, what it offers or picks.
+fn tls_fields(out: &mut Buf, bytes: &[u8]) {
+    use crate::app::{tls_cipher_name, tls_version_name};
+    use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+    let mut rest = bytes;
+    let mut shown = 0;
+    while rest.len() >= 5 && shown < 4 {
+        shown += 1;
+        let ctype = rest[0];
+        let version = u16::from_be_bytes([rest[1], rest[2]]);
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let kind = match ctype {
+            20 => "ChangeCipherSpec",
+            21 => "Alert",
+            22 => "Handshake",
+            23 => "Application data (encrypted)",
+            24 => "Heartbeat",
+            _ => "not a TLS record type",
+        };
+        field(out, "record type", &ctype.to_string(), kind);
+        field(
+            out,
+            "record version",
+            &format!("0x{version:04x}"),
+            &format!(
+                "{} (the record layer's, not the negotiated one: TLS 1.3 keeps an old value here for middleboxes)",
+                tls_version_name(version)
+            ),
+        );
+        field(
+            out,
+            "record length",
+            &len.to_string(),
+            "bytes of this record",
+        );
+        if ctype == 22 && rest.len() >= 5 + len {
+            if let Ok((_, plain)) = tls_parser::parse_tls_plaintext(&rest[..5 + len]) {
+                for msg in plain.msg.iter().take(4) {
+                    let TlsMessage::Handshake(hs) = msg else {
+                        continue;
+                    };
+                    let (name, ext) = match hs {
+                        TlsMessageHandshake::ClientHello(ch) => {
+                            field(out, "handshake", "1", "ClientHello: the client proposes");
+                            let ciphers: Vec<String> = ch
+                                .ciphers
+                                .iter()
+                                .take(6)
+                                .map(|c| {
+                                    tls_cipher_name(c.0)
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| format!("0x{:04x}", c.0))
+                                })
+                                .collect();
+                            field(
+                                out,
+                                "cipher suites",
+                                &ch.ciphers.len().to_string(),
+                                &format!(
+                                    "offered: {}{}",
+                                    ciphers.join(", "),
+                                    if ch.ciphers.len() > 6 { ", …" } else { "" }
+                                ),
+                            );
+                            ("client", ch.ext)
+                        }
+                        TlsMessageHandshake::ServerHello(sh) => {
+                            field(out, "handshake", "2", "ServerHello: the server chooses");
+                            field(
+                                out,
+                                "cipher suite",
+                                &format!("0x{:04x}", sh.cipher.0),
+                                tls_cipher_name(sh.cipher.0).unwrap_or("unknown"),
+                            );
+                            ("server", sh.ext)
+                        }
+                        _ => continue,
+                    };
+                    let Some(ext) = ext else { continue };
+                    let Ok((_, exts)) = tls_parser::parse_tls_extensions(ext) else {
+                        continue;
+                    };
+                    for e in exts {
+                        match e {
+                            TlsExtension::SNI(names) => {
+                                for (_, n) in names.iter().take(2) {
+                                    let mut v = String::new();
+                                    crate::render::escape::escape_bytes(n, &mut v);
+                                    field(out, "server name", &v, "SNI: sent in the clear");
+                                }
+                            }
+                            TlsExtension::ALPN(protos) => {
+                                let list: Vec<String> = protos
+                                    .iter()
+                                    .take(8)
+                                    .map(|p| {
+                                        let mut v = String::new();
+                                        crate::render::escape::escape_bytes(p, &mut v);
+                                        v
+                                    })
+                                    .collect();
+                                field(
+                                    out,
+                                    "ALPN",
+                                    &list.join(", "),
+                                    if name == "client" {
+                                        "application protocols offered inside TLS"
+                                    } else {
+                                        "the application protocol inside TLS"
+                                    },
+                                );
+                            }
+                            TlsExtension::SupportedVersions(v) => {
+                                let list: Vec<String> = v
+                                    .iter()
+                                    .filter(|x| x.0 & 0x0f0f != 0x0a0a)
+                                    .map(|x| tls_version_name(x.0))
+                                    .collect();
+                                field(
+                                    out,
+                                    "versions",
+                                    &list.join(", "),
+                                    if name == "client" {
+                                        "supported_versions offered"
+                                    } else {
+                                        "the version chosen"
+                                    },
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        match rest.get(5 + len..) {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+}
+
 fn field(out: &mut Buf, name: &str, raw: &str, meaning: &str) {
     let pad = " ".repeat(MEANING_COL);
     let mut v = Vec::new();
@@ -735,6 +878,12 @@ fn render_fields(
                     .get(off..off.saturating_add(layer.len as usize))
                     .unwrap_or(packet.payload);
                 http_lines(out, bytes, opts.width);
+            }
+            LayerName::Tls => {
+                let bytes = d
+                    .get(off..off.saturating_add(layer.len as usize))
+                    .unwrap_or(packet.payload);
+                tls_fields(out, bytes);
             }
             LayerName::Dns => {
                 let bytes = packet.payload;

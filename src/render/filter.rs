@@ -35,10 +35,7 @@ impl<S: Sink> Sink for ConnFilter<S> {
         Ok(())
     }
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
-        let conn = match event {
-            AppEvent::Http(t) => t.conn,
-            AppEvent::Dns(d) => d.conn,
-        };
+        let conn = event.conn();
         if self.wants(Some(conn)) {
             self.inner.app_event(event)?;
         }

@@ -2,7 +2,11 @@
 //! input order, `http`/`dns` records as they complete, `conn` records after the packets in
 //! id order, and a final `summary`.
 
-use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
+use crate::app::{
+    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
+    AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, QuicPacketKind, TlsKind,
+    TlsMessage,
+};
 use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
 use crate::flow::{ConnSummary, PacketFlow};
@@ -12,80 +16,112 @@ use std::io::{self, Write};
 
 use super::text::{write_endpoint, Endpoints};
 
-/// Bytes of `conn` records held in memory before they are moved to a spill file.
-const SPILL_AT: usize = 32 << 20;
-
-/// `conn` records moved out of memory: an unnamed temporary file and, per record, its id,
-/// offset and length (24 bytes in memory instead of the record's ~900).
-struct Spill {
-    file: std::fs::File,
-    len: u64,
-    index: Vec<(u64, u64, u32)>,
-}
-
-impl Spill {
-    fn create() -> io::Result<Spill> {
-        let dir = std::env::temp_dir();
-        let mut last = None;
-        for attempt in 0..16u32 {
-            let path = dir.join(format!(
-                "layerscope-conns-{}-{attempt}.tmp",
-                std::process::id()
-            ));
-            match std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(file) => {
-                    // Unnamed from now on: the space is freed when the file is closed.
-                    let _ = std::fs::remove_file(&path);
-                    return Ok(Spill {
-                        file,
-                        len: 0,
-                        index: Vec::new(),
-                    });
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| io::Error::other("no temporary file")))
-    }
-
-    fn push(&mut self, id: u64, record: &[u8]) -> io::Result<()> {
-        use std::io::{Seek, SeekFrom};
-        self.file.seek(SeekFrom::Start(self.len))?;
-        self.file.write_all(record)?;
-        self.index.push((id, self.len, record.len() as u32));
-        self.len += record.len() as u64;
-        Ok(())
-    }
-
-    fn read(&mut self, offset: u64, len: u32, buf: &mut Vec<u8>) -> io::Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
-        self.file.seek(SeekFrom::Start(offset))?;
-        buf.resize(len as usize, 0);
-        self.file.read_exact(buf)
-    }
-}
-
 /// Writes JSON Lines to `out`.
 pub struct JsonSink<W: Write> {
     out: W,
     /// Serialised `conn` records, held until the end (the contract puts them after the
-    /// packets, in id order). About 900 bytes per connection; beyond [`SPILL_AT`] bytes
-    /// they move to a temporary file so that memory stays bounded (a SYN flood of millions
-    /// of connections).
-    conns: BTreeMap<u64, Vec<u8>>,
-    held: usize,
+    /// packets, in id order). About 800 bytes per connection (HTTP over IPv4); past
+    /// `HELD_CONN_BYTES` they are spilled to an unlinked temporary file in sorted runs.
+    conns: BTreeMap<u64, Box<[u8]>>,
+    held_bytes: usize,
     spill: Option<Spill>,
-    /// The spill file could not be created: records stay in memory.
-    spill_failed: bool,
-    /// Held bytes that trigger a spill ([`SPILL_AT`]; tests lower it).
-    spill_at: usize,
     /// Flush after every record (live capture).
     pub flush_each: bool,
+    /// Which record types to write (a view narrows them).
+    pub records: JsonRecords,
+    /// One packet record, built here then written at once.
+    scratch: Vec<u8>,
+}
+
+/// Which JSON record types a run writes. The default view writes them all; `--view conns`
+/// only `conn`, `--view http` only `http`, and so on (the `summary` always).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonRecords {
+    pub packets: bool,
+    pub conns: bool,
+    pub http: bool,
+    pub dns: bool,
+    pub tls: bool,
+}
+
+impl JsonRecords {
+    pub const ALL: JsonRecords = JsonRecords {
+        packets: true,
+        conns: true,
+        http: true,
+        dns: true,
+        tls: true,
+    };
+    pub const NONE: JsonRecords = JsonRecords {
+        packets: false,
+        conns: false,
+        http: false,
+        dns: false,
+        tls: false,
+    };
+}
+
+/// Held `conn` records beyond this many bytes go to the spill file.
+const HELD_CONN_BYTES: usize = 8 << 20;
+
+/// Sorted runs of `conn` records in an unlinked temporary file: per record the id (u64),
+/// the length (u32), the bytes.
+struct Spill {
+    file: std::fs::File,
+    runs: Vec<(u64, u64)>,
+    end: u64,
+}
+
+impl Spill {
+    fn create() -> io::Result<Spill> {
+        let path = std::env::temp_dir().join(format!(
+            "layerscope-conns-{}-{:x}.tmp",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unlinked at once: the space goes back to the system when the file is closed.
+        let _ = std::fs::remove_file(&path);
+        Ok(Spill {
+            file,
+            runs: Vec::new(),
+            end: 0,
+        })
+    }
+
+    /// Appends one sorted run.
+    fn write_run(&mut self, records: &BTreeMap<u64, Box<[u8]>>) -> io::Result<()> {
+        let mut w = io::BufWriter::with_capacity(1 << 16, &self.file);
+        let start = self.end;
+        for (id, r) in records {
+            w.write_all(&id.to_le_bytes())?;
+            w.write_all(&(r.len() as u32).to_le_bytes())?;
+            w.write_all(r)?;
+            self.end += 12 + r.len() as u64;
+        }
+        w.flush()?;
+        self.runs.push((start, self.end));
+        Ok(())
+    }
+}
+
+/// Reads the record at `pos` of a run: (id, bytes, next position).
+fn read_spilled(file: &std::fs::File, pos: u64) -> io::Result<(u64, Vec<u8>, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 12];
+    file.read_exact_at(&mut head, pos)?;
+    let id = u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8]));
+    let len = u32::from_le_bytes(head[8..].try_into().unwrap_or([0; 4])) as usize;
+    let mut bytes = vec![0u8; len];
+    file.read_exact_at(&mut bytes, pos + 12)?;
+    Ok((id, bytes, pos + 12 + len as u64))
 }
 
 impl<W: Write> JsonSink<W> {
@@ -93,12 +129,68 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             conns: BTreeMap::new(),
-            held: 0,
+            held_bytes: 0,
             spill: None,
-            spill_failed: false,
-            spill_at: SPILL_AT,
             flush_each: false,
+            records: JsonRecords::ALL,
+            scratch: Vec::with_capacity(1024),
         }
+    }
+
+    /// Writes every held `conn` record in id order: the spilled runs and those in memory,
+    /// merged.
+    fn write_conns(&mut self) -> io::Result<()> {
+        let memory = std::mem::take(&mut self.conns);
+        let Some(spill) = self.spill.take() else {
+            for (_, record) in memory {
+                self.out.write_all(&record)?;
+                self.out.write_all(b"\n")?;
+            }
+            return Ok(());
+        };
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        // Heap of (id, run index); run heads kept beside it.
+        let mut heads: Vec<Option<(Vec<u8>, u64, u64)>> = Vec::with_capacity(spill.runs.len());
+        let mut heap = BinaryHeap::new();
+        for (i, &(start, end)) in spill.runs.iter().enumerate() {
+            if start < end {
+                let (id, bytes, next) = read_spilled(&spill.file, start)?;
+                heap.push(Reverse((id, i)));
+                heads.push(Some((bytes, next, end)));
+            } else {
+                heads.push(None);
+            }
+        }
+        let mut mem = memory.into_iter().peekable();
+        loop {
+            let next_spilled = heap.peek().map(|Reverse((id, _))| *id);
+            let next_mem = mem.peek().map(|(id, _)| *id);
+            match (next_spilled, next_mem) {
+                (None, None) => break,
+                (Some(s), m) if m.is_none_or(|m| s <= m) => {
+                    let Some(Reverse((_, i))) = heap.pop() else {
+                        break;
+                    };
+                    if let Some((bytes, next, end)) = heads[i].take() {
+                        self.out.write_all(&bytes)?;
+                        self.out.write_all(b"\n")?;
+                        if next < end {
+                            let (id, bytes, after) = read_spilled(&spill.file, next)?;
+                            heap.push(Reverse((id, i)));
+                            heads[i] = Some((bytes, after, end));
+                        }
+                    }
+                }
+                _ => {
+                    if let Some((_, record)) = mem.next() {
+                        self.out.write_all(&record)?;
+                        self.out.write_all(b"\n")?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
     pub fn into_inner(self) -> W {
         self.out
@@ -139,111 +231,176 @@ pub(crate) fn write_ts<W: Write>(w: &mut W, ts: &Timestamp) -> io::Result<()> {
     }
 }
 
-fn write_packet<W: Write>(
-    w: &mut W,
+/// Appends `v` in decimal (the per-packet path avoids `core::fmt`, its top cost).
+fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    for slot in tmp.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        i -= 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+/// Appends `v` in decimal, left-padded with zeros to `width` digits.
+fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
+    let start = buf.len();
+    put_u64(buf, u64::from(v));
+    let digits = buf.len() - start;
+    if digits < width {
+        let pad = width - digits;
+        buf.splice(start..start, std::iter::repeat_n(b'0', pad));
+    }
+}
+
+/// [`write_ts`] into a buffer.
+fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
+    if ts.secs < 0 {
+        buf.push(b'-');
+    }
+    put_u64(buf, ts.secs.unsigned_abs());
+    buf.push(b'.');
+    if ts.precision >= 9 {
+        put_padded(buf, ts.nanos, 9);
+    } else {
+        put_padded(buf, ts.nanos / 1000, 6);
+    }
+}
+
+fn put_opt_u64(buf: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        Some(v) => put_u64(buf, v),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// A name of our own (no characters that need escaping) in quotes.
+fn put_name(buf: &mut Vec<u8>, name: &str) {
+    buf.push(b'"');
+    buf.extend_from_slice(name.as_bytes());
+    buf.push(b'"');
+}
+
+fn write_packet(
+    w: &mut Vec<u8>,
     frame: &RawFrame<'_>,
     packet: &DecodedPacket<'_>,
     flow: &PacketFlow,
 ) -> io::Result<()> {
-    write!(
-        w,
-        "{{\"type\":\"packet\",\"frame\":{},\"ts\":",
-        frame.number
-    )?;
-    write_ts(w, &frame.ts)?;
-    write!(
-        w,
-        ",\"len\":{},\"caplen\":{},\"interface\":{},\"link\":\"{}\",\"layers\":[",
-        frame.orig_len,
-        frame.data.len(),
-        frame.interface,
-        frame.link.name()
-    )?;
+    w.extend_from_slice(b"{\"type\":\"packet\",\"frame\":");
+    put_u64(w, frame.number);
+    w.extend_from_slice(b",\"ts\":");
+    put_ts(w, &frame.ts);
+    w.extend_from_slice(b",\"len\":");
+    put_u64(w, u64::from(frame.orig_len));
+    w.extend_from_slice(b",\"caplen\":");
+    put_u64(w, frame.data.len() as u64);
+    w.extend_from_slice(b",\"interface\":");
+    put_u64(w, u64::from(frame.interface));
+    w.extend_from_slice(b",\"link\":");
+    put_name(w, frame.link.name());
+    w.extend_from_slice(b",\"layers\":[");
     for (i, layer) in packet.layers.iter().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        write!(
-            w,
-            "{{\"osi\":{},\"name\":\"{}\",\"offset\":{},\"len\":{}}}",
-            layer.osi().number(),
-            layer.name.as_str(),
-            layer.offset,
-            layer.len
-        )?;
+        w.extend_from_slice(b"{\"osi\":");
+        put_u64(w, u64::from(layer.osi().number()));
+        w.extend_from_slice(b",\"name\":");
+        put_name(w, layer.name.as_str());
+        w.extend_from_slice(b",\"offset\":");
+        put_u64(w, u64::from(layer.offset));
+        w.extend_from_slice(b",\"len\":");
+        put_u64(w, u64::from(layer.len));
+        w.push(b'}');
     }
-    w.write_all(b"],\"src\":")?;
+    w.extend_from_slice(b"],\"src\":");
     let ends = Endpoints::of(packet);
     match &ends {
         Some(e) => {
-            w.write_all(b"\"")?;
+            w.push(b'"');
             write_endpoint(w, e.src, e.src_port)?;
-            w.write_all(b"\",\"dst\":\"")?;
+            w.extend_from_slice(b"\",\"dst\":\"");
             write_endpoint(w, e.dst, e.dst_port)?;
-            w.write_all(b"\"")?;
+            w.push(b'"');
         }
-        None => w.write_all(b"null,\"dst\":null")?,
+        None => w.extend_from_slice(b"null,\"dst\":null"),
     }
-    w.write_all(b",\"conn\":")?;
-    opt_u64(w, flow.conn)?;
-    w.write_all(b",\"dir\":")?;
-    opt_str(w, flow.dir.map(|d| d.as_str()))?;
-    w.write_all(b",\"tcp\":")?;
+    w.extend_from_slice(b",\"conn\":");
+    put_opt_u64(w, flow.conn);
+    w.extend_from_slice(b",\"dir\":");
+    match flow.dir {
+        Some(d) => put_name(w, d.as_str()),
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"tcp\":");
     match packet.tcp() {
         Some(tcp) => {
-            w.write_all(b"{\"flags\":[")?;
+            w.extend_from_slice(b"{\"flags\":[");
             for (i, name) in tcp.flags.names().enumerate() {
                 if i > 0 {
-                    w.write_all(b",")?;
+                    w.push(b',');
                 }
-                write!(w, "\"{name}\"")?;
+                put_name(w, name);
             }
             let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
-            write!(
-                w,
-                "],\"seq\":{},\"ack\":{},\"len\":{},\"win\":{},\"seq_abs\":{},\"ack_abs\":{}",
-                flow.rel_seq.unwrap_or(tcp.seq),
-                flow.rel_ack.unwrap_or(ack_abs),
-                tcp.payload_len,
-                tcp.window,
-                tcp.seq,
-                ack_abs
-            )?;
+            w.extend_from_slice(b"],\"seq\":");
+            put_u64(w, u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
+            w.extend_from_slice(b",\"ack\":");
+            put_u64(w, u64::from(flow.rel_ack.unwrap_or(ack_abs)));
+            w.extend_from_slice(b",\"len\":");
+            put_u64(w, u64::from(tcp.payload_len));
+            w.extend_from_slice(b",\"win\":");
+            put_u64(w, u64::from(tcp.window));
+            w.extend_from_slice(b",\"seq_abs\":");
+            put_u64(w, u64::from(tcp.seq));
+            w.extend_from_slice(b",\"ack_abs\":");
+            put_u64(w, u64::from(ack_abs));
             if let Some(win) = flow.window_scaled {
-                write!(w, ",\"win_scaled\":{win}")?;
+                w.extend_from_slice(b",\"win_scaled\":");
+                put_u64(w, win);
             }
-            w.write_all(b"}")?;
+            w.push(b'}');
         }
-        None => w.write_all(b"null")?,
+        None => w.extend_from_slice(b"null"),
     }
-    w.write_all(b",\"step\":")?;
-    opt_str(w, flow.step.map(|s| s.label()))?;
-    w.write_all(b",\"state\":")?;
+    w.extend_from_slice(b",\"step\":");
+    match flow.step {
+        Some(s) => json_str(w, s.label())?,
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"state\":");
     match flow.state {
-        Some((c, s)) => write!(
-            w,
-            "{{\"client\":\"{}\",\"server\":\"{}\"}}",
-            c.as_str(),
-            s.as_str()
-        )?,
-        None => w.write_all(b"null")?,
+        Some((c, s)) => {
+            w.extend_from_slice(b"{\"client\":");
+            put_name(w, c.as_str());
+            w.extend_from_slice(b",\"server\":");
+            put_name(w, s.as_str());
+            w.push(b'}');
+        }
+        None => w.extend_from_slice(b"null"),
     }
-    w.write_all(b",\"analysis\":[")?;
+    w.extend_from_slice(b",\"analysis\":[");
     for (i, name) in flow.analysis.names().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        write!(w, "\"{name}\"")?;
+        put_name(w, name);
     }
-    w.write_all(b"]")?;
+    w.push(b']');
     if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
-        write!(w, ",\"dup_ack\":{}", flow.dup_ack_num)?;
+        w.extend_from_slice(b",\"dup_ack\":");
+        put_u64(w, u64::from(flow.dup_ack_num));
     }
     if let Some(note) = &flow.note {
-        w.write_all(b",\"note\":")?;
+        w.extend_from_slice(b",\"note\":");
         json_str(w, note)?;
     }
-    w.write_all(b",\"issue\":")?;
+    w.extend_from_slice(b",\"issue\":");
     match &packet.issue {
         Some(issue) => {
             write!(
@@ -253,11 +410,12 @@ fn write_packet<W: Write>(
             )?;
             // The message is built from numbers and our own words; still JSON-escape it.
             json_str(w, &issue.to_string())?;
-            w.write_all(b"}")?;
+            w.push(b'}');
         }
-        None => w.write_all(b"null")?,
+        None => w.extend_from_slice(b"null"),
     }
-    w.write_all(b"}\n")
+    w.extend_from_slice(b"}\n");
+    Ok(())
 }
 
 fn per_dir(p: &crate::flow::PerDir) -> String {
@@ -402,6 +560,156 @@ fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
     writeln!(w, ",\"tcp\":{}}}", d.tcp)
 }
 
+/// `{"type":"tls",…}`: the contract's fields (`handshake` is null for records that are not
+/// handshake messages: alerts, ChangeCipherSpec, a direction's application-data total),
+/// plus `dir`, `record` (content type), `length` and the kind-specific details.
+fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
+    // `tls` records are handshake messages, as the contract says; alerts, ChangeCipherSpec
+    // and application-data totals are `tls_record` records with the same fields.
+    let (kind, record, handshake) = match t.kind {
+        TlsKind::Handshake(h) => ("tls", "handshake", Some(tls_handshake_name(h))),
+        TlsKind::EncryptedHandshake => ("tls", "handshake", Some("encrypted")),
+        TlsKind::Alert | TlsKind::EncryptedAlert => ("tls_record", "alert", None),
+        TlsKind::ChangeCipherSpec => ("tls_record", "change_cipher_spec", None),
+        TlsKind::ApplicationData => ("tls_record", "application_data", None),
+    };
+    write!(
+        w,
+        "{{\"type\":\"{kind}\",\"conn\":{},\"frame\":{},\"dir\":\"{}\",\"record\":\"{record}\",\"handshake\":",
+        t.conn,
+        t.frame,
+        t.dir.as_str()
+    )?;
+    match handshake {
+        Some(h) => write!(w, "\"{h}\"")?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"sni\":")?;
+    match &t.sni {
+        Some(s) => json_str(w, s)?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"alpn\":")?;
+    serde_json::to_writer(&mut *w, &t.alpn).map_err(io::Error::from)?;
+    w.write_all(b",\"version\":")?;
+    match t.version {
+        Some(v) => json_str(w, &tls_version_name(v))?,
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"cipher\":")?;
+    match t.cipher {
+        Some(c) => match tls_cipher_name(c) {
+            Some(name) => json_str(w, name)?,
+            None => write!(w, "\"0x{c:04x}\"")?,
+        },
+        None => w.write_all(b"null")?,
+    }
+    write!(
+        w,
+        ",\"record_version\":\"{}\",\"length\":{}",
+        tls_version_name(t.record_version),
+        t.length
+    )?;
+    if t.kind == TlsKind::EncryptedHandshake || t.kind == TlsKind::EncryptedAlert {
+        w.write_all(b",\"encrypted\":true")?;
+    }
+    if !t.offered_versions.is_empty() {
+        let names: Vec<String> = t
+            .offered_versions
+            .iter()
+            .map(|&v| tls_version_name(v))
+            .collect();
+        w.write_all(b",\"offered_versions\":")?;
+        serde_json::to_writer(&mut *w, &names).map_err(io::Error::from)?;
+    }
+    if !t.offered_ciphers.is_empty() {
+        let names: Vec<String> = t
+            .offered_ciphers
+            .iter()
+            .map(|&c| tls_cipher_name(c).map_or_else(|| format!("0x{c:04x}"), str::to_string))
+            .collect();
+        w.write_all(b",\"offered_ciphers\":")?;
+        serde_json::to_writer(&mut *w, &names).map_err(io::Error::from)?;
+    }
+    if !t.certificates.is_empty() {
+        w.write_all(b",\"certificates\":[")?;
+        for (i, c) in t.certificates.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write!(w, "{{\"len\":{}", c.len)?;
+            for (key, value) in [
+                ("subject", &c.subject),
+                ("issuer", &c.issuer),
+                ("not_before", &c.not_before),
+                ("not_after", &c.not_after),
+            ] {
+                write!(w, ",\"{key}\":")?;
+                match value {
+                    Some(v) => json_str(w, v)?,
+                    None => w.write_all(b"null")?,
+                }
+            }
+            w.write_all(b"}")?;
+        }
+        w.write_all(b"]")?;
+    }
+    if let Some((level, desc)) = t.alert {
+        write!(
+            w,
+            ",\"alert\":{{\"level\":\"{}\",\"description\":\"{}\"}}",
+            tls_alert_level_name(level),
+            tls_alert_name(desc)
+        )?;
+    }
+    if t.kind == TlsKind::ApplicationData {
+        write!(w, ",\"records\":{}", t.records)?;
+    }
+    if !t.notes.is_empty() {
+        w.write_all(b",\"notes\":")?;
+        serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+    }
+    w.write_all(b"}\n")
+}
+
+/// `{"type":"quic",…}`: one per long-header packet (not yet in the contract).
+fn write_quic<W: Write>(w: &mut W, q: &QuicPacket) -> io::Result<()> {
+    let packet = match q.kind {
+        QuicPacketKind::Initial => "initial",
+        QuicPacketKind::ZeroRtt => "0rtt",
+        QuicPacketKind::Handshake => "handshake",
+        QuicPacketKind::Retry => "retry",
+        QuicPacketKind::VersionNegotiation => "version_negotiation",
+    };
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    write!(
+        w,
+        "{{\"type\":\"quic\",\"conn\":{},\"frame\":{},\"dir\":\"{}\",\"packet\":\"{packet}\",\"version\":\"0x{:08x}\",\"dcid\":\"{}\",\"scid\":\"{}\"",
+        q.conn,
+        q.frame,
+        q.dir.as_str(),
+        q.version,
+        hex(&q.dcid),
+        hex(&q.scid)
+    )?;
+    if let Some(n) = q.token_len {
+        write!(w, ",\"token_len\":{n}")?;
+    }
+    if let Some(n) = q.length {
+        write!(w, ",\"length\":{n}")?;
+    }
+    if q.kind == QuicPacketKind::VersionNegotiation {
+        let v: Vec<String> = q
+            .supported_versions
+            .iter()
+            .map(|v| format!("0x{v:08x}"))
+            .collect();
+        w.write_all(b",\"supported_versions\":")?;
+        serde_json::to_writer(&mut *w, &v).map_err(io::Error::from)?;
+    }
+    w.write_all(b"}\n")
+}
+
 impl<W: Write> Sink for JsonSink<W> {
     fn packet(
         &mut self,
@@ -409,7 +717,12 @@ impl<W: Write> Sink for JsonSink<W> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
-        write_packet(&mut self.out, frame, packet, flow)?;
+        if !self.records.packets {
+            return Ok(());
+        }
+        self.scratch.clear();
+        write_packet(&mut self.scratch, frame, packet, flow)?;
+        self.out.write_all(&self.scratch)?;
         if self.flush_each {
             self.out.flush()?;
         }
@@ -417,60 +730,40 @@ impl<W: Write> Sink for JsonSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        let r = self.records;
         match event {
-            AppEvent::Http(t) => write_http(&mut self.out, t),
-            AppEvent::Dns(d) => write_dns(&mut self.out, d),
+            AppEvent::Http(t) if r.http => write_http(&mut self.out, t),
+            AppEvent::Dns(d) if r.dns => write_dns(&mut self.out, d),
+            AppEvent::Tls(t) if r.tls => write_tls(&mut self.out, t),
+            AppEvent::Quic(q) if r.tls => write_quic(&mut self.out, q),
+            _ => Ok(()),
         }
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        if !self.records.conns {
+            return Ok(());
+        }
         let record = conn_record(conn, app)?;
-        self.held += record.len();
-        self.conns.insert(conn.id, record);
-        if self.held > self.spill_at && !self.spill_failed {
+        // Exact-size storage: a record (~800 bytes) would otherwise keep the 1 KiB
+        // capacity its buffer grew to.
+        self.held_bytes += record.len() + 64;
+        self.conns.insert(conn.id, record.into_boxed_slice());
+        if self.held_bytes > HELD_CONN_BYTES {
             if self.spill.is_none() {
-                match Spill::create() {
-                    Ok(s) => self.spill = Some(s),
-                    Err(_) => self.spill_failed = true,
-                }
+                self.spill = Some(Spill::create()?);
             }
             if let Some(spill) = &mut self.spill {
-                for (id, record) in std::mem::take(&mut self.conns) {
-                    spill.push(id, &record)?;
-                }
-                self.held = 0;
+                spill.write_run(&self.conns)?;
             }
+            self.conns.clear();
+            self.held_bytes = 0;
         }
         Ok(())
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
-        let held = std::mem::take(&mut self.conns);
-        self.held = 0;
-        let mut spilled = Vec::new();
-        let mut spill = self.spill.take();
-        if let Some(sp) = &mut spill {
-            spilled = std::mem::take(&mut sp.index);
-            spilled.sort_unstable_by_key(|e| e.0);
-        }
-        // Merge the spilled records and those still held, in id order.
-        let mut held = held.into_iter().peekable();
-        let mut buf = Vec::new();
-        for (id, offset, len) in spilled {
-            while let Some((_, record)) = held.next_if(|(h, _)| *h < id) {
-                self.out.write_all(&record)?;
-                self.out.write_all(b"\n")?;
-            }
-            if let Some(sp) = &mut spill {
-                sp.read(offset, len, &mut buf)?;
-                self.out.write_all(&buf)?;
-                self.out.write_all(b"\n")?;
-            }
-        }
-        for (_, record) in held {
-            self.out.write_all(&record)?;
-            self.out.write_all(b"\n")?;
-        }
+        self.write_conns()?;
         write!(
             self.out,
             "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
@@ -499,75 +792,35 @@ impl<W: Write> Sink for JsonSink<W> {
 }
 
 #[cfg(test)]
-mod tests {
+mod spill_tests {
     use super::*;
-    use crate::capture::{LinkType, Timestamp};
-    use crate::pipeline::{Pipeline, PipelineConfig};
 
-    /// 30 UDP flows (ports 1000..1030), then a SYN and RST on each of 10 TCP ports so
-    /// that some connections end before others that started earlier.
-    fn run(spill_at: usize) -> Vec<u8> {
-        let mut frames = Vec::new();
-        for port in 1000..1030u16 {
-            let mut v = Vec::new();
-            etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-                .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-                .udp(port, 9)
-                .write(&mut v, b"x")
-                .unwrap();
-            frames.push(v);
-        }
-        for port in 2000..2010u16 {
-            for rst in [false, true] {
-                let mut v = Vec::new();
-                let b =
-                    etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-                        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
-                        .tcp(port, 80, 1, 1000);
-                let b = if rst { b.rst() } else { b.syn() };
-                b.write(&mut v, &[]).unwrap();
-                frames.push(v);
-            }
-        }
-        let mut sink = JsonSink::new(Vec::new());
-        sink.spill_at = spill_at;
-        let mut p = Pipeline::new(PipelineConfig::default());
-        for (i, data) in frames.iter().enumerate() {
-            let frame = RawFrame {
-                number: i as u64 + 1,
-                ts: Timestamp {
-                    secs: 1 + i as i64 * 3,
-                    nanos: 0,
-                    precision: 6,
-                },
-                link: LinkType::ETHERNET,
-                interface: 0,
-                orig_len: data.len() as u32,
-                data,
-            };
-            p.process(&frame, &mut sink).unwrap();
-        }
-        p.finish(&mut sink, None, None).unwrap();
-        sink.into_inner()
-    }
-
-    /// `conn` records spilled to the temporary file (all, or some with others still
-    /// held) come out exactly as when all are held: same bytes, id order.
     #[test]
-    fn spilled_conn_records_keep_id_order() {
-        let held = run(usize::MAX);
-        let text = String::from_utf8(held.clone()).unwrap();
+    fn spilled_runs_merge_back_in_id_order() {
+        let mut sink = JsonSink::new(Vec::new());
+        // Three runs and a remainder in memory, ids interleaved across runs.
+        let mut spill = Spill::create().unwrap();
+        let run = |ids: &[u64]| -> BTreeMap<u64, Box<[u8]>> {
+            ids.iter()
+                .map(|&i| (i, format!("{{\"id\":{i}}}").into_bytes().into_boxed_slice()))
+                .collect()
+        };
+        spill.write_run(&run(&[1, 4, 7])).unwrap();
+        spill.write_run(&run(&[2, 3, 9])).unwrap();
+        spill.write_run(&run(&[])).unwrap();
+        sink.spill = Some(spill);
+        sink.conns = run(&[0, 5, 6, 8]);
+        sink.write_conns().unwrap();
+        let text = String::from_utf8(sink.into_inner()).unwrap();
         let ids: Vec<u64> = text
             .lines()
-            .filter(|l| l.starts_with("{\"type\":\"conn\""))
             .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                v["id"].as_u64().unwrap()
+                l.trim_start_matches("{\"id\":")
+                    .trim_end_matches('}')
+                    .parse()
+                    .unwrap()
             })
             .collect();
-        assert_eq!(ids, (0..40).collect::<Vec<u64>>());
-        for spill_at in [0, 3000, 20_000] {
-            assert!(run(spill_at) == held, "spill_at {spill_at}");
-        }
+        assert_eq!(ids, (0..10).collect::<Vec<_>>());
     }
 }

@@ -13,6 +13,6 @@ pub mod teach;
 mod text;
 
 pub use filter::ConnFilter;
-pub use jsonl::JsonSink;
+pub use jsonl::{JsonRecords, JsonSink};
 pub use style::ColorChoice;
 pub use table::{TableOptions, TableSink, View};

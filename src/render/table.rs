@@ -1,7 +1,10 @@
 //! Human views: per-connection blocks (the default), the flat packet list, and summary
 //! tables of connections, HTTP transactions and DNS messages.
 
-use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
+use crate::app::{
+    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
+    AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, TlsKind, TlsMessage,
+};
 use crate::capture::{CaptureError, RawFrame, Timestamp};
 use crate::decode::{DecodedPacket, Transport};
 use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
@@ -29,6 +32,9 @@ pub enum View {
     Http,
     /// One row per DNS message.
     Dns,
+    /// One row per TLS connection: server name, version, cipher, ALPN, handshake time,
+    /// certificate, alerts.
+    Tls,
 }
 
 /// How times are shown (tshark's `-t`).
@@ -118,6 +124,123 @@ impl ConnRow {
     }
 }
 
+/// What the TLS events of one connection said.
+#[derive(Clone, Debug, Default)]
+struct TlsSummary {
+    client_hello: Option<(u64, Timestamp)>,
+    first_app_data: Option<Timestamp>,
+    sni: Option<String>,
+    offered_alpn: Vec<String>,
+    alpn: Option<String>,
+    version: Option<u16>,
+    cipher: Option<u16>,
+    certificate: Option<String>,
+    alerts: Vec<String>,
+}
+
+impl TlsSummary {
+    fn add(&mut self, t: &crate::app::TlsMessage) {
+        use crate::app::TlsKind;
+        match t.kind {
+            TlsKind::Handshake(1) => {
+                self.client_hello.get_or_insert((t.frame, t.ts));
+                if self.sni.is_none() {
+                    self.sni = t.sni.clone();
+                }
+                if self.offered_alpn.is_empty() {
+                    self.offered_alpn = t.alpn.clone();
+                }
+            }
+            TlsKind::Handshake(2) => {
+                self.version = t.version.or(self.version);
+                self.cipher = t.cipher.or(self.cipher);
+                if let Some(a) = t.alpn.first() {
+                    self.alpn = Some(a.clone());
+                }
+            }
+            TlsKind::Handshake(11) if self.certificate.is_none() => {
+                self.certificate = t.certificates.first().and_then(|c| c.subject.clone());
+            }
+            TlsKind::Alert | TlsKind::EncryptedAlert if self.alerts.len() < 4 => {
+                self.alerts.push(match t.alert {
+                    Some((level, desc)) => format!(
+                        "{} {}",
+                        crate::app::tls_alert_level_name(level),
+                        crate::app::tls_alert_name(desc)
+                    ),
+                    None => "encrypted alert".to_string(),
+                });
+            }
+            TlsKind::ApplicationData => {
+                self.first_app_data = Some(match self.first_app_data {
+                    Some(ts) if ts < t.ts => ts,
+                    _ => t.ts,
+                });
+            }
+            _ => {}
+        }
+        if self.version.is_none() {
+            self.version = t.version;
+        }
+        if self.cipher.is_none() {
+            self.cipher = t.cipher;
+        }
+    }
+
+    fn version_name(&self) -> String {
+        self.version
+            .map(crate::app::tls_version_name)
+            .unwrap_or_else(|| "?".into())
+    }
+
+    fn cipher_name(&self) -> String {
+        self.cipher
+            .map(|c| {
+                crate::app::tls_cipher_name(c)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("0x{c:04x}"))
+            })
+            .unwrap_or_else(|| "-".into())
+    }
+
+    fn alpn_text(&self) -> String {
+        match &self.alpn {
+            Some(a) => escape_str(a),
+            None if !self.offered_alpn.is_empty() => format!(
+                "offered {}",
+                self.offered_alpn
+                    .iter()
+                    .map(|a| escape_str(a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "-".into(),
+        }
+    }
+
+    /// ClientHello → first application data, in ms.
+    fn handshake_ms(&self) -> Option<f64> {
+        let (_, ch) = self.client_hello?;
+        Some(self.first_app_data?.nanos_since(&ch).max(0) as f64 / 1e6)
+    }
+
+    /// One line for a connection header: "TLS 1.3 · SNI x · cipher · ALPN h2 · 1.2 ms".
+    fn line(&self) -> String {
+        let mut s = format!("TLS {}", self.version_name().trim_start_matches("TLS "));
+        if let Some(sni) = &self.sni {
+            let _ = write!(s, " · SNI {}", escape_str(sni));
+        }
+        let _ = write!(s, " · {} · ALPN {}", self.cipher_name(), self.alpn_text());
+        if let Some(ms) = self.handshake_ms() {
+            let _ = write!(s, " · handshake {ms:.1} ms");
+        }
+        if !self.alerts.is_empty() {
+            let _ = write!(s, " · alert {}", self.alerts.join(", "));
+        }
+        s
+    }
+}
+
 /// Handshake/teardown/flagged rows of one block are kept up to this many times
 /// `rows_per_conn` (a bound on memory for connections with thousands of flagged packets).
 const IMPORTANT_ROWS_FACTOR: usize = 10;
@@ -195,6 +318,11 @@ pub struct TableSink<W: Write> {
     scratch: String,
     pending_l7: Vec<(u64, String)>,
     pending_teach: Vec<(u64, String)>,
+    /// TLS facts per open connection (removed when the connection ends).
+    tls: FxHashMap<ConnId, TlsSummary>,
+    tls_rows: Vec<(ConnSummary, TlsSummary)>,
+    /// The TLS line for the block being printed.
+    block_tls: Option<String>,
     /// `blocks_at_end`: rendered connection tables waiting for the end of the capture.
     saved_blocks: VecDeque<String>,
     dropped_blocks: u64,
@@ -202,6 +330,9 @@ pub struct TableSink<W: Write> {
 }
 
 const PAGE: usize = 1000;
+
+/// Below this width, connection blocks are drawn as compact lines instead of a table.
+const NARROW_BELOW: usize = 150;
 
 /// Connection tables kept for the end of a live capture (the oldest are dropped, counted).
 const MAX_SAVED_BLOCKS: usize = 10_000;
@@ -223,6 +354,9 @@ impl<W: Write> TableSink<W> {
             scratch: String::with_capacity(256),
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
+            tls: FxHashMap::default(),
+            tls_rows: Vec::new(),
+            block_tls: None,
             saved_blocks: VecDeque::new(),
             dropped_blocks: 0,
             story: opts_teach.then(crate::render::teach::CaptureStory::new),
@@ -475,14 +609,173 @@ impl<W: Write> TableSink<W> {
         self.out.write_all(block.as_bytes())
     }
 
+    /// A connection block for a narrow terminal: one line per packet (marker, No., Δt,
+    /// direction, flags, seq/ack/len/win), then, indented, the step and the endpoint states
+    /// when they change, and the note, analysis and application summary, wrapped.
+    fn narrow_rows(
+        &self,
+        rows: &[ConnRow],
+        start: Timestamp,
+        total: u64,
+        width: usize,
+        text: &mut String,
+    ) {
+        let color = self.opts.color;
+        let mut last_state = None;
+        let mut teach_lines: Vec<(u64, String)> = Vec::new();
+        let indent = "            ";
+        let wrap_at = width.saturating_sub(indent.len()).max(20);
+        for r in rows {
+            if r.skipped_before > 0 {
+                let _ = writeln!(
+                    text,
+                    "  … {} {} …",
+                    group(r.skipped_before),
+                    if r.skipped_before == 1 {
+                        "packet"
+                    } else {
+                        "packets"
+                    }
+                );
+            }
+            let (marker, ansi) = match r.step {
+                Some(Step::Handshake(_)) => ("H", "\x1b[32m"),
+                Some(Step::Teardown(_)) => ("T", "\x1b[36m"),
+                Some(Step::Abort | Step::Refused) => ("R", "\x1b[31m"),
+                None if !r.analysis.is_empty() => ("!", "\x1b[33m"),
+                None => (" ", ""),
+            };
+            let mut line = format!(
+                "{marker}{:>6} {:>9.6} {} {:<8}",
+                r.frame,
+                r.ts.nanos_since(&start) as f64 / 1e9,
+                r.dir.arrow(),
+                r.flags
+            );
+            if let Some(seq) = r.seq {
+                let _ = write!(line, " seq={seq}");
+            }
+            if let Some(ack) = r.ack {
+                let _ = write!(line, " ack={ack}");
+            }
+            let _ = write!(line, " len={}", r.len);
+            if let Some(win) = &r.win {
+                let _ = write!(line, " win={win}");
+            }
+            if color && !ansi.is_empty() {
+                let _ = writeln!(text, "{ansi}{line}{RESET}");
+            } else {
+                let _ = writeln!(text, "{line}");
+            }
+            let mut second = String::new();
+            if let Some(step) = r.step {
+                second.push_str(step.label());
+            }
+            if r.state.is_some() && r.state != last_state {
+                if let Some((c, sv)) = r.state {
+                    if !second.is_empty() {
+                        second.push_str(" · ");
+                    }
+                    let _ = write!(second, "client {c}, server {sv}");
+                }
+                last_state = r.state;
+            }
+            if !second.is_empty() {
+                let _ = writeln!(text, "{indent}{second}");
+            }
+            let mut third = String::new();
+            for (i, n) in r.analysis.names().enumerate() {
+                if i > 0 {
+                    third.push_str(", ");
+                }
+                third.push_str(n);
+            }
+            if let Some(note) = &r.note {
+                if !third.is_empty() {
+                    third.push_str(": ");
+                }
+                third.push_str(note);
+            }
+            if !r.l7.is_empty() {
+                if !third.is_empty() {
+                    third.push_str(" · ");
+                }
+                third.push_str(&r.l7);
+            }
+            for chunk in wrap(&third, wrap_at) {
+                let _ = writeln!(text, "{indent}{chunk}");
+            }
+            if let Some(teach) = &r.teach {
+                for l in teach.lines() {
+                    teach_lines.push((r.frame, l.to_string()));
+                }
+            }
+        }
+        if total == 0 {
+            let _ = writeln!(text, "  (no packets shown)");
+        }
+        if !teach_lines.is_empty() {
+            let _ = writeln!(text, "  What happened:");
+            for (frame, line) in teach_lines {
+                let lead = format!("  {frame:>6}  ");
+                for (i, chunk) in wrap(&line, width.saturating_sub(lead.len()).max(20))
+                    .into_iter()
+                    .enumerate()
+                {
+                    let pad = if i == 0 {
+                        lead.clone()
+                    } else {
+                        " ".repeat(lead.len())
+                    };
+                    let _ = writeln!(text, "{pad}{chunk}");
+                }
+            }
+        }
+        text.push('\n');
+    }
+
     /// One connection's header line and table, as text.
+    /// The width output must fit: `--width`, else the terminal's; None when unlimited.
+    fn effective_width(&self) -> Option<usize> {
+        self.opts.width.map(usize::from).or_else(|| {
+            if self.opts.is_terminal {
+                Table::new().width().map(usize::from)
+            } else {
+                None
+            }
+        })
+    }
+
     fn render_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> String {
         let mut rows = self.open.remove(&conn.id).unwrap_or_default();
         let start = rows.start.unwrap_or(conn.start);
         let total = rows.total;
         let rows = rows.rows();
-        let mut text = self.block_header(conn, app);
-        text.push('\n');
+        let header = self.block_header(conn, app);
+        let mut text = String::new();
+        let width = self.effective_width();
+        match width {
+            Some(w) => {
+                for line in header.lines() {
+                    let indent = line.len() - line.trim_start().len();
+                    for (i, chunk) in wrap(line.trim_start(), w.saturating_sub(4).max(20))
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let pad = if i == 0 { indent } else { indent + 2 };
+                        let _ = writeln!(text, "{}{chunk}", " ".repeat(pad));
+                    }
+                }
+            }
+            None => {
+                text.push_str(&header);
+                text.push('\n');
+            }
+        }
+        if width.is_some_and(|w| w < NARROW_BELOW) {
+            self.narrow_rows(&rows, start, total, width.unwrap_or(80), &mut text);
+            return text;
+        }
         let mut t = self.new_table();
         t.set_header(vec![
             "",
@@ -609,7 +902,13 @@ impl<W: Write> TableSink<W> {
         text
     }
 
-    fn block_header(&self, c: &ConnSummary, app: &AppConnStats) -> String {
+    fn block_header(&mut self, c: &ConnSummary, app: &AppConnStats) -> String {
+        let h = self.block_header_text(c, app);
+        self.block_tls = None;
+        h
+    }
+
+    fn block_header_text(&self, c: &ConnSummary, app: &AppConnStats) -> String {
         let mut h = String::new();
         let client = endpoint_string(c.client.ip(), Some(c.client.port()));
         let server = endpoint_string(c.server.ip(), Some(c.server.port()));
@@ -657,6 +956,12 @@ impl<W: Write> TableSink<W> {
         }
         if app.dns_messages > 0 {
             let _ = write!(h, " · DNS {} messages", app.dns_messages);
+        }
+        if let Some(tls) = &self.block_tls {
+            let _ = write!(
+                h,
+                "\n  {tls} (TLS sits between TCP and the application: OSI presentation layer)"
+            );
         }
         let gaps = c.gap_bytes.to_server + c.gap_bytes.to_client;
         let cut = c.cut_bytes.to_server + c.cut_bytes.to_client;
@@ -840,6 +1145,55 @@ impl<W: Write> TableSink<W> {
         writeln!(self.out, "{t}")
     }
 
+    fn flush_tls_page(&mut self) -> io::Result<()> {
+        if self.tls_rows.is_empty() {
+            return Ok(());
+        }
+        let mut t = self.new_table();
+        t.set_header(vec![
+            "conn",
+            "client",
+            "server",
+            "server name",
+            "version",
+            "cipher",
+            "ALPN",
+            "handshake",
+            "certificate",
+            "alerts",
+        ]);
+        let mut rows = std::mem::take(&mut self.tls_rows);
+        rows.sort_by_key(|(c, _)| c.id);
+        for (c, tls) in rows {
+            t.add_row(vec![
+                Cell::new(c.id),
+                Cell::new(endpoint_string(c.client.ip(), Some(c.client.port()))),
+                Cell::new(endpoint_string(c.server.ip(), Some(c.server.port()))),
+                Cell::new(tls.sni.as_deref().map(escape_str).unwrap_or("-".into())),
+                Cell::new(tls.version_name()),
+                Cell::new(tls.cipher_name()),
+                Cell::new(tls.alpn_text()),
+                Cell::new(
+                    tls.handshake_ms()
+                        .map(|m| format!("{m:.3} ms"))
+                        .unwrap_or("-".into()),
+                ),
+                Cell::new(
+                    tls.certificate
+                        .as_deref()
+                        .map(escape_str)
+                        .unwrap_or("- (encrypted or not sent)".into()),
+                ),
+                Cell::new(if tls.alerts.is_empty() {
+                    "-".to_string()
+                } else {
+                    tls.alerts.join(", ")
+                }),
+            ]);
+        }
+        writeln!(self.out, "{t}")
+    }
+
     fn flush_dns_page(&mut self) -> io::Result<()> {
         if self.dns_rows.is_empty() {
             return Ok(());
@@ -947,6 +1301,99 @@ pub fn human_bytes(n: u64) -> String {
 
 /// tshark-like: "Standard query 0x7540 A www.example.test", "Standard query response
 /// 0x7540 A www.example.test → 192.0.2.10", "… No such name (NXDOMAIN)".
+/// "TLS ClientHello SNI example.com · ALPN h2,http/1.1 · offers TLS 1.3, TLS 1.2",
+/// "TLS ServerHello TLS 1.3 TLS_AES_128_GCM_SHA256", "TLS alert fatal handshake_failure",
+/// "TLS application data, 5124 bytes in 2 records (encrypted)".
+fn tls_summary(t: &TlsMessage) -> String {
+    let version = t.version.map(tls_version_name).unwrap_or_default();
+    let cipher = t
+        .cipher
+        .map(|c| tls_cipher_name(c).map_or_else(|| format!("0x{c:04x}"), str::to_string))
+        .unwrap_or_default();
+    match t.kind {
+        TlsKind::Handshake(1) => {
+            let mut s = "TLS ClientHello".to_string();
+            if let Some(sni) = &t.sni {
+                let _ = write!(s, " SNI {}", escape_str(sni));
+            }
+            if !t.alpn.is_empty() {
+                let alpn: Vec<String> = t.alpn.iter().map(|a| escape_str(a)).collect();
+                let _ = write!(s, " · ALPN {}", alpn.join(","));
+            }
+            let offered: Vec<String> = t
+                .offered_versions
+                .iter()
+                .map(|&v| tls_version_name(v))
+                .collect();
+            let _ = write!(
+                s,
+                " · offers {} · {} cipher suites",
+                offered.join(", "),
+                t.offered_ciphers.len()
+            );
+            s
+        }
+        TlsKind::Handshake(2) => {
+            let mut s = format!("TLS ServerHello {version} {cipher}");
+            if let Some(a) = t.alpn.first() {
+                let _ = write!(s, " · ALPN {}", escape_str(a));
+            }
+            s
+        }
+        TlsKind::Handshake(11) => {
+            let mut s = format!("TLS Certificate ×{}", t.certificates.len());
+            if let Some(c) = t.certificates.first() {
+                let _ = write!(
+                    s,
+                    " · {} issued by {} · {} bytes",
+                    escape_str(c.subject.as_deref().unwrap_or("?")),
+                    escape_str(c.issuer.as_deref().unwrap_or("?")),
+                    c.len
+                );
+            }
+            s
+        }
+        TlsKind::Handshake(h) => format!("TLS {}", tls_handshake_name(h)),
+        TlsKind::EncryptedHandshake => "TLS encrypted handshake message".to_string(),
+        TlsKind::Alert => match t.alert {
+            Some((l, d)) => format!(
+                "TLS alert {} {}",
+                tls_alert_level_name(l),
+                tls_alert_name(d)
+            ),
+            None => "TLS alert".to_string(),
+        },
+        TlsKind::EncryptedAlert => "TLS alert (encrypted)".to_string(),
+        TlsKind::ChangeCipherSpec => "TLS ChangeCipherSpec".to_string(),
+        TlsKind::ApplicationData => format!(
+            "TLS application data, {} bytes in {} records (encrypted)",
+            t.length, t.records
+        ),
+    }
+}
+
+/// "QUIC Initial v1 dcid 8394c8f0… scid –".
+fn quic_summary(q: &QuicPacket) -> String {
+    let hex = |b: &[u8]| {
+        if b.is_empty() {
+            "–".to_string()
+        } else {
+            b.iter().map(|x| format!("{x:02x}")).collect()
+        }
+    };
+    let version = match q.version {
+        1 => "v1".to_string(),
+        crate::app::quic::QUIC_V2 => "v2".to_string(),
+        v => format!("0x{v:08x}"),
+    };
+    format!(
+        "QUIC {:?} {version} dcid {} scid {}",
+        q.kind,
+        hex(&q.dcid),
+        hex(&q.scid)
+    )
+}
+
 fn dns_summary(d: &DnsMessage) -> String {
     let mut s = format!(
         "DNS {} 0x{:04x} {} {}",
@@ -1024,6 +1471,11 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        if let AppEvent::Tls(t) = event {
+            if self.tls.len() < 100_000 || self.tls.contains_key(&t.conn) {
+                self.tls.entry(t.conn).or_default().add(t);
+            }
+        }
         if let Some(story) = &mut self.story {
             story.app_event(event);
         }
@@ -1032,11 +1484,10 @@ impl<W: Write> Sink for TableSink<W> {
                 let frame = match event {
                     AppEvent::Http(h) => h.response_frame.or(h.request_frame),
                     AppEvent::Dns(d) => Some(d.frame),
+                    AppEvent::Tls(t) => Some(t.frame),
+                    AppEvent::Quic(q) => Some(q.frame),
                 };
-                let (conn, frame) = match event {
-                    AppEvent::Http(h) => (h.conn, frame),
-                    AppEvent::Dns(d) => (d.conn, frame),
-                };
+                let conn = event.conn();
                 if let Some(frame) = frame {
                     self.attach_teach(conn, frame, line);
                 }
@@ -1066,6 +1517,12 @@ impl<W: Write> Sink for TableSink<W> {
             (View::Connections | View::Packets, AppEvent::Dns(d)) => {
                 self.attach_l7(d.conn, d.frame, dns_summary(d));
             }
+            (View::Connections | View::Packets, AppEvent::Tls(t)) => {
+                self.attach_l7(t.conn, t.frame, tls_summary(t));
+            }
+            (View::Connections | View::Packets, AppEvent::Quic(q)) => {
+                self.attach_l7(q.conn, q.frame, quic_summary(q));
+            }
             _ => {}
         }
         Ok(())
@@ -1075,8 +1532,23 @@ impl<W: Write> Sink for TableSink<W> {
         if let Some(story) = &mut self.story {
             story.conn_end(conn, app);
         }
+        let tls = self.tls.remove(&conn.id);
         match self.opts.view {
-            View::Connections => self.print_block(conn, app),
+            View::Tls => {
+                if let Some(t) = tls {
+                    self.tls_rows.push((conn.clone(), t));
+                    if self.tls_rows.len() >= PAGE {
+                        self.flush_tls_page()?;
+                    }
+                }
+                Ok(())
+            }
+            View::Connections => {
+                if let Some(t) = tls {
+                    self.block_tls = Some(t.line());
+                }
+                self.print_block(conn, app)
+            }
             View::Packets if self.opts.blocks_at_end => {
                 if self.saved_blocks.len() >= MAX_SAVED_BLOCKS {
                     self.saved_blocks.pop_front();
@@ -1120,6 +1592,7 @@ impl<W: Write> Sink for TableSink<W> {
             View::Conns => self.flush_conns_page()?,
             View::Http => self.flush_http_page()?,
             View::Dns => self.flush_dns_page()?,
+            View::Tls => self.flush_tls_page()?,
             _ => {}
         }
         let dur = match (s.first_ts, s.last_ts) {

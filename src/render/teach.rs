@@ -122,7 +122,53 @@ pub fn teach_line(
 
 /// A teaching line for a completed HTTP transaction or DNS message.
 pub fn teach_app(event: &AppEvent) -> Option<String> {
+    use crate::app::{tls_cipher_name, tls_version_name, TlsKind};
     match event {
+        AppEvent::Tls(t) => {
+            match t.kind {
+                TlsKind::Handshake(1) => Some(format!(
+                "Presentation layer (TLS): the client starts a TLS handshake (ClientHello{}{}); \
+                 what the application sends after the handshake is encrypted",
+                t.sni
+                    .as_deref()
+                    .map(|n| format!(", server name {}", escape_str(n)))
+                    .unwrap_or_default(),
+                if t.alpn.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", offering {} inside",
+                        t.alpn.iter().map(|a| escape_str(a)).collect::<Vec<_>>().join(" or ")
+                    )
+                }
+            )),
+                TlsKind::Handshake(2) => Some(format!(
+                    "Presentation layer (TLS): the server answers (ServerHello: {}{}{})",
+                    t.version
+                        .map(tls_version_name)
+                        .unwrap_or_else(|| "version ?".into()),
+                    t.cipher
+                        .map(|c| format!(", cipher {}", tls_cipher_name(c).unwrap_or("unknown")))
+                        .unwrap_or_default(),
+                    t.alpn
+                        .first()
+                        .map(|a| format!(", application protocol {}", escape_str(a)))
+                        .unwrap_or_default()
+                )),
+                TlsKind::Alert => Some(
+                    "Presentation layer (TLS): an alert in the clear, the handshake or session is \
+                 being ended or refused"
+                        .to_string(),
+                ),
+                _ => None,
+            }
+        }
+        AppEvent::Quic(q) if matches!(q.kind, crate::app::QuicPacketKind::Initial) => Some(
+            "Transport layer (QUIC over UDP): a QUIC Initial packet; QUIC carries TLS 1.3 and \
+             HTTP/3 inside UDP datagrams"
+                .to_string(),
+        ),
+        AppEvent::Quic(_) => None,
         AppEvent::Http(h) => {
             let method = escape_str(h.method.as_deref()?);
             let uri = escape_str(h.uri.as_deref().unwrap_or("?"));
@@ -376,6 +422,7 @@ impl CaptureStory {
                     }
                 }
             }
+            AppEvent::Tls(_) | AppEvent::Quic(_) => {}
         }
     }
 

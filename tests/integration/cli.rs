@@ -197,3 +197,165 @@ fn completions_and_man_page_generate() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(".ie"));
 }
+
+#[test]
+fn man_page_renders_with_man() {
+    let out = layerscope().arg("man").output().unwrap();
+    let page = out.stdout;
+    let man = std::path::Path::new("/usr/bin/man");
+    if !man.exists() {
+        eprintln!(
+            "SKIPPED man_page_renders_with_man: no /usr/bin/man here (the roff was checked above)"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("layerscope-man-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("layerscope.1");
+    std::fs::write(&file, &page).unwrap();
+    let out = std::process::Command::new(man)
+        .arg("-l")
+        .arg(&file)
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("layerscope"), "{text}");
+    assert!(text.contains("read"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn version_names_the_backends() {
+    let out = layerscope().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("layerscope 0.1.0 ("), "{text}");
+    let libpcap = if cfg!(feature = "libpcap") {
+        "libpcap backend: yes"
+    } else {
+        "libpcap backend: no"
+    };
+    assert!(text.contains(libpcap), "{text}");
+}
+
+#[test]
+fn doctor_reports_and_changes_nothing() {
+    let out = layerscope().arg("doctor").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("live capture backends: AF_PACKET via pnet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("interfaces:") && text.contains("lo"),
+        "{text}"
+    );
+    assert!(text.contains("verdict:"), "{text}");
+    assert!(text.contains("changes nothing"), "{text}");
+    let can = text.contains("can open a capture socket: yes");
+    assert_eq!(
+        can,
+        text.contains("verdict: this user can capture live"),
+        "{text}"
+    );
+    if !can {
+        assert!(
+            text.contains("sudo setcap cap_net_raw,cap_net_admin=eip"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn colour_follows_flags_and_environment() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = layerscope();
+        cmd.arg("read")
+            .arg(project_dir().join("captures/refused.pcap"))
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        out.stdout.contains(&0x1b)
+    };
+    // Not a terminal: no colour by default.
+    assert!(!run(&[], &[]));
+    assert!(run(&["--color", "always"], &[]));
+    assert!(run(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+}
+
+#[test]
+fn time_formats_like_tshark() {
+    let times = |fmt: &str| -> Vec<String> {
+        let out = layerscope()
+            .arg("read")
+            .arg(project_dir().join("captures/refused.pcap"))
+            .args(["--view", "packets", "--time-format", fmt])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .take(2)
+            .map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+            .collect()
+    };
+    // tshark -r captures/refused.pcap -t r / -t dd / -t e: frame 2 is 12 µs after frame 1.
+    assert_eq!(times("relative"), ["0.000000", "0.000012"]);
+    assert_eq!(times("delta"), ["0.000000", "0.000012"]);
+    let epoch = times("epoch");
+    assert!(
+        epoch[0].starts_with("17") && epoch[0].len() == 17,
+        "{epoch:?}"
+    );
+    let abs = times("absolute");
+    assert_eq!(abs[0].len(), 15, "{abs:?}");
+    assert_eq!(&abs[0][2..3], ":");
+}
+
+#[test]
+fn completion_scripts_parse_in_their_shells() {
+    for (shell, check) in [("bash", "-n"), ("zsh", "-n"), ("fish", "--no-execute")] {
+        let out = layerscope().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let Ok(path) = which(shell) else {
+            eprintln!("SKIPPED parsing the {shell} completions: no {shell} here");
+            continue;
+        };
+        let file = std::env::temp_dir().join(format!(
+            "layerscope-completion-{}.{shell}",
+            std::process::id()
+        ));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let status = std::process::Command::new(path)
+            .arg(check)
+            .arg(&file)
+            .status()
+            .unwrap();
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            status.success(),
+            "{shell} {check} rejects the completion script"
+        );
+    }
+}
+
+fn which(name: &str) -> Result<std::path::PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|f| f.is_file())
+        })
+        .ok_or(())
+}

@@ -247,3 +247,43 @@ fn live_not_permitted_says_what_to_run() {
         "{err}"
     );
 }
+
+/// `read --backend libpcap`: libpcap reads the file and applies the filter as BPF; the
+/// frames it keeps agree with the built-in reader plus the userspace filter.
+#[cfg(feature = "libpcap")]
+#[test]
+fn libpcap_file_reader_applies_the_filter() {
+    let file = super::support::project_dir().join("captures/http10-close.pcap");
+    let run = |backend: &str| -> Vec<(u64, String)> {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("layerscope"))
+            .arg("read")
+            .arg(&file)
+            .args(["--backend", backend, "-f", "tcp[tcpflags] & tcp-syn != 0"])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|r| r["type"] == "packet")
+            .map(|r| {
+                (
+                    r["conn"].as_u64().unwrap(),
+                    r["step"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // SYN and SYN-ACK of both connections (tcpdump -r … 'tcp[tcpflags] & tcp-syn != 0':
+    // frames 1, 2, 13, 14).
+    let want: Vec<(u64, String)> = vec![
+        (0, "handshake 1/3".into()),
+        (0, "handshake 2/3".into()),
+        (1, "handshake 1/3".into()),
+        (1, "handshake 2/3".into()),
+    ];
+    assert_eq!(run("libpcap"), want);
+    assert_eq!(run("builtin"), want);
+}

@@ -3,6 +3,7 @@
 //! right, the frame and the reason are listed in `KNOWN`.
 
 use super::support::*;
+use layerscope::capture::FileSource;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// (capture, frame, check, why we differ from tshark and are right).
@@ -48,7 +49,7 @@ fn each_shared(test: &str) -> Vec<Checked> {
         all.extend(captures_in(&dir).into_iter().map(|path| {
             let capture = path.file_name().unwrap().to_string_lossy().into_owned();
             let rows = read_tsv(&oracle_file(&dir, &path, "frames.tsv"));
-            let ours = match layerscope::capture::FileSource::open(&path) {
+            let ours = match FileSource::open(&path) {
                 Ok(_) => run_file(&path),
                 // Not a capture at all (tshark reads nothing either): no frames.
                 Err(_) => Collected::default(),
@@ -230,41 +231,53 @@ fn streams_match_tshark() {
     );
 }
 
-/// Recall of tshark's TCP analysis flags (`oracle/NAME.analysis.tsv`).
+/// tshark's TCP analysis flags (`oracle/NAME.analysis.tsv`): recall and precision over
+/// every capture, per (frame, flag).
 #[test]
-fn analysis_flags_recall() {
-    let (mut want_total, mut hit) = (0usize, 0usize);
-    let mut missing = Vec::new();
-    let corpora = oracle_corpora("analysis_flags_recall");
+fn analysis_flags_match_tshark() {
+    let (mut want_total, mut hit, mut extra) = (0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    let corpora = oracle_corpora("analysis_flags_match_tshark");
     for (dir, path) in corpora
         .iter()
         .flat_map(|d| captures_in(d).into_iter().map(move |p| (d.clone(), p)))
     {
-        let rows = read_tsv(&oracle_file(&dir, &path, "analysis.tsv"));
-        if rows.is_empty() {
+        if FileSource::open(&path).is_err() {
             continue;
         }
+        let rows = read_tsv(&oracle_file(&dir, &path, "analysis.tsv"));
+        let want: BTreeSet<(u64, String)> = rows
+            .iter()
+            .map(|r| (int(&r["frame"]).unwrap_or(0) as u64, r["flag"].clone()))
+            .collect();
         let ours = run_file(&path);
+        let got: BTreeSet<(u64, String)> = ours
+            .frames
+            .iter()
+            .flat_map(|f| {
+                f.flow
+                    .analysis
+                    .names()
+                    .map(move |n| (f.number, n.to_string()))
+            })
+            .collect();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        for row in rows {
-            let frame = int(&row["frame"]).unwrap_or(0) as u64;
-            want_total += 1;
-            let found = ours
-                .frames
-                .get(frame.wrapping_sub(1) as usize)
-                .is_some_and(|f| f.flow.analysis.names().any(|n| n == row["flag"]));
-            if found {
-                hit += 1;
-            } else if missing.len() < 40 {
-                missing.push(format!("{name} frame {frame} {}", row["flag"]));
-            }
+        want_total += want.len();
+        hit += want.intersection(&got).count();
+        extra += got.difference(&want).count();
+        for (f, flag) in want.difference(&got).take(5) {
+            misses.push(format!("{name} frame {f}: tshark {flag}, ours missing"));
+        }
+        for (f, flag) in got.difference(&want).take(5) {
+            misses.push(format!("{name} frame {f}: ours {flag}, tshark has not"));
         }
     }
     let recall = 100.0 * hit as f64 / want_total.max(1) as f64;
-    eprintln!("analysis recall {recall:.1}% ({hit}/{want_total})");
+    let precision = 100.0 * hit as f64 / (hit + extra).max(1) as f64;
+    eprintln!("analysis recall {recall:.1}% ({hit}/{want_total}), precision {precision:.1}%");
     assert!(
-        recall >= 85.0,
-        "analysis recall {recall:.1}% < 85%; missing (first 40):\n{}",
-        missing.join("\n")
+        recall >= 99.0 && precision >= 99.0,
+        "recall {recall:.1}%, precision {precision:.1}%:\n{}",
+        misses.join("\n")
     );
 }

@@ -55,3 +55,36 @@ fn conns_view_http10_close() {
 fn elided_rows_keep_handshake_and_teardown() {
     insta::assert_snapshot!(render("http11-keepalive.pcap", &["--rows-per-conn", "8"]));
 }
+
+#[test]
+fn tls_view_tls12_and_tls13() {
+    let mut both = render("tls12.pcap", &["--view", "tls"]);
+    both.push_str(&render("tls13.pcap", &["--view", "tls"]));
+    insta::assert_snapshot!(both);
+}
+
+/// `--teach` in an 80-column terminal: the connection tables, the "What happened" lines and
+/// the closing story (handshake, teardown, refused, keep-alive, DNS).
+fn teach(capture: &str) -> String {
+    let out = Command::cargo_bin("layerscope")
+        .unwrap()
+        .arg("read")
+        .arg(project_dir().join("captures").join(capture))
+        .args(["--color", "never", "--width", "80", "--teach"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn teach_http11_keepalive() {
+    insta::assert_snapshot!(teach("http11-keepalive.pcap"));
+}
+
+#[test]
+fn teach_refused_and_dns() {
+    let mut both = teach("refused.pcap");
+    both.push_str(&teach("dns-udp.pcap"));
+    insta::assert_snapshot!(both);
+}

@@ -1,0 +1,210 @@
+//! Micro-benchmarks of each pipeline stage through its public API.
+//!
+//! Input: the first `LAYERSCOPE_BENCH_FRAMES` (default 20000) frames of
+//! `$LAYERSCOPE_BENCH_PCAP` (e.g. `/tmp/layerscope-bench/K.pcap` from
+//! `bench/make-captures.sh`), else the small `captures/http11-keepalive.pcap`.
+//! Run: `LAYERSCOPE_BENCH_PCAP=/tmp/layerscope-bench/K.pcap cargo bench --bench stages`.
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use layerscope::app::{AppConfig, AppTracker};
+use layerscope::capture::{FileSource, FrameSource, LinkType, RawFrame, Timestamp};
+use layerscope::decode::Decoder;
+use layerscope::flow::reassembly::{ReassemblyBudget, StreamChunk, StreamReassembler};
+use layerscope::flow::{Direction, FlowConfig, FlowTracker, NullSink, SegmentCtx, StreamSink};
+use std::hint::black_box;
+use std::io::Cursor;
+
+struct OwnedFrame {
+    number: u64,
+    ts: Timestamp,
+    link: LinkType,
+    interface: u32,
+    orig_len: u32,
+    data: Vec<u8>,
+}
+
+impl OwnedFrame {
+    fn raw(&self) -> RawFrame<'_> {
+        RawFrame {
+            number: self.number,
+            ts: self.ts,
+            link: self.link,
+            interface: self.interface,
+            orig_len: self.orig_len,
+            data: &self.data,
+        }
+    }
+}
+
+/// The input file's bytes cut after `max` frames, and those frames.
+fn input() -> (Vec<u8>, Vec<OwnedFrame>) {
+    let path = std::env::var("LAYERSCOPE_BENCH_PCAP")
+        .unwrap_or_else(|_| "captures/http11-keepalive.pcap".into());
+    let max: usize = std::env::var("LAYERSCOPE_BENCH_FRAMES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let mut source = FileSource::open(std::path::Path::new(&path)).expect("benchmark capture");
+    let mut frames = Vec::new();
+    while let Ok(Some(f)) = source.next_frame() {
+        frames.push(OwnedFrame {
+            number: f.number,
+            ts: f.ts,
+            link: f.link,
+            interface: f.interface,
+            orig_len: f.orig_len,
+            data: f.data.to_vec(),
+        });
+        if frames.len() == max {
+            break;
+        }
+    }
+    let end = source.offset() as usize;
+    let mut bytes = std::fs::read(&path).expect("benchmark capture");
+    bytes.truncate(end);
+    (bytes, frames)
+}
+
+fn stages(c: &mut Criterion) {
+    let (bytes, frames) = input();
+    let n = frames.len() as u64;
+
+    let mut g = c.benchmark_group("per_frame");
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("reader", |b| {
+        b.iter_batched(
+            || Cursor::new(bytes.clone()),
+            |input| {
+                let mut s = FileSource::from_reader(Box::new(input)).unwrap();
+                let mut total = 0usize;
+                while let Ok(Some(f)) = s.next_frame() {
+                    total += f.data.len();
+                }
+                black_box(total)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("decoder", |b| {
+        let mut decoder = Decoder::new();
+        b.iter(|| {
+            let mut layers = 0usize;
+            for f in &frames {
+                layers += decoder.decode(&f.raw()).layers.len();
+            }
+            black_box(layers)
+        })
+    });
+    g.bench_function("decoder+flow_table", |b| {
+        b.iter_batched(
+            || (Decoder::new(), FlowTracker::new(FlowConfig::default())),
+            |(mut decoder, mut flows)| {
+                let mut ended = Vec::new();
+                for f in &frames {
+                    let raw = f.raw();
+                    let p = decoder.decode(&raw);
+                    black_box(flows.process(&raw, &p, &mut NullSink, &mut ended));
+                    ended.clear();
+                }
+                flows.finish(&mut NullSink, &mut ended);
+                black_box(ended.len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("decoder+flow+http", |b| {
+        b.iter_batched(
+            || {
+                (
+                    Decoder::new(),
+                    FlowTracker::new(FlowConfig::default()),
+                    AppTracker::new(AppConfig::default()),
+                )
+            },
+            |(mut decoder, mut flows, mut app)| {
+                let mut ended = Vec::new();
+                let mut events = 0usize;
+                for f in &frames {
+                    let raw = f.raw();
+                    let p = decoder.decode(&raw);
+                    app.set_frame_ports(raw.number, p.ports());
+                    black_box(flows.process(&raw, &p, &mut app, &mut ended));
+                    events += app.drain_events().count();
+                    for conn in ended.drain(..) {
+                        black_box(app.take_conn_stats(conn.id));
+                    }
+                }
+                black_box(events)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+
+    // Reassembly: 1000 full-size segments in order, and the same with every pair swapped.
+    let payload = vec![b'x'; 1448];
+    let ctx = SegmentCtx {
+        frame: 1,
+        ts: Timestamp::default(),
+    };
+    let mut g = c.benchmark_group("reassembly");
+    g.throughput(Throughput::Bytes(1448 * 1000));
+    for (name, swap) in [("in_order", false), ("pairs_swapped", true)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut r = StreamReassembler::new();
+                let mut budget = ReassemblyBudget::new(64 << 20);
+                r.start_at(1000);
+                let mut delivered = 0usize;
+                let mut out = |c: StreamChunk<'_>| {
+                    if let StreamChunk::Data(d, _) = c {
+                        delivered += d.len();
+                    }
+                };
+                for i in 0..1000u32 {
+                    let k = if swap { i ^ 1 } else { i };
+                    let seq = 1000u32.wrapping_add(k * 1448);
+                    r.segment(seq, &payload, ctx, 1 << 20, &mut budget, &mut out);
+                }
+                black_box(delivered)
+            })
+        });
+    }
+    g.finish();
+
+    // HTTP parser through the StreamSink trait: one keep-alive request/response pair,
+    // the response body split into MSS-sized chunks as the reassembler would hand it over.
+    let request = b"GET /k.bin HTTP/1.1\r\nHost: 10.77.0.1\r\nUser-Agent: bench\r\n\r\n";
+    let body = vec![b'k'; 14000];
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: keep-alive\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    let mut g = c.benchmark_group("http");
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("1000_transactions_one_conn", |b| {
+        b.iter(|| {
+            let mut app = AppTracker::new(AppConfig::default());
+            let mut events = 0usize;
+            for i in 0..1000u64 {
+                let ctx = SegmentCtx {
+                    frame: i * 2,
+                    ts: Timestamp::default(),
+                };
+                app.set_frame_ports(ctx.frame, Some((40000, 80)));
+                app.on_data(1, Direction::ToServer, request, ctx);
+                for chunk in response.chunks(1448) {
+                    app.on_data(1, Direction::ToClient, chunk, ctx);
+                }
+                events += app.drain_events().count();
+            }
+            app.on_close(1);
+            black_box((events, app.take_conn_stats(1)))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

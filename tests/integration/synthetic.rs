@@ -1,0 +1,202 @@
+//! Hand-built captures (etherparse's PacketBuilder into pcap bytes) for the cases real
+//! captures rarely show on demand: segments out of order, a retransmitted request, a lost
+//! segment inside a body with recovery at the next request, HTTP on a non-standard port.
+//! Every expected value is worked out by hand from the segments below.
+
+use layerscope::app::AppEvent;
+use layerscope::capture::FileSource;
+use layerscope::pipeline::{self, PipelineConfig};
+
+use super::support::Collected;
+
+const CLIENT: [u8; 4] = [10, 0, 0, 1];
+const SERVER: [u8; 4] = [10, 0, 0, 2];
+
+/// One TCP segment: from the client?, seq, ack, flags (S, A, F, P), payload.
+struct Seg<'a>(bool, u32, u32, &'a str, &'a [u8]);
+
+fn pcap(segments: &[Seg<'_>], server_port: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for (i, Seg(from_client, seq, ack, flags, payload)) in segments.iter().enumerate() {
+        let (src, dst, sp, dp) = if *from_client {
+            (CLIENT, SERVER, 40000, server_port)
+        } else {
+            (SERVER, CLIENT, server_port, 40000)
+        };
+        let mut b = etherparse::PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4(src, dst, 64)
+            .tcp(sp, dp, *seq, 64240);
+        if flags.contains('S') {
+            b = b.syn();
+        }
+        if flags.contains('A') {
+            b = b.ack(*ack);
+        }
+        if flags.contains('F') {
+            b = b.fin();
+        }
+        if flags.contains('P') {
+            b = b.psh();
+        }
+        let mut frame = Vec::new();
+        b.write(&mut frame, payload).unwrap();
+        let usec = (i as u32 + 1) * 1000; // frames 1 ms apart
+        for v in [
+            1_700_000_000u32,
+            usec,
+            frame.len() as u32,
+            frame.len() as u32,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&frame);
+    }
+    out
+}
+
+fn run(bytes: Vec<u8>) -> Collected {
+    let mut source = FileSource::from_reader(Box::new(std::io::Cursor::new(bytes))).unwrap();
+    let mut c = Collected::default();
+    pipeline::run(&mut source, PipelineConfig::default(), &mut c).unwrap();
+    c
+}
+
+/// (method, uri, request frame, status, response frame, response body bytes)
+type Tx = (
+    Option<String>,
+    Option<String>,
+    Option<u64>,
+    Option<u16>,
+    Option<u64>,
+    Option<u64>,
+);
+
+fn http(c: &Collected) -> Vec<Tx> {
+    c.events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::Http(h) => Some((
+                h.method.clone(),
+                h.uri.clone(),
+                h.request_frame,
+                h.status,
+                h.response_frame,
+                h.response_body_bytes,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+const C: u32 = 1000; // client ISN
+const S: u32 = 5000; // server ISN
+
+/// The request arrives in two segments, the second before the first, and the first is then
+/// retransmitted. The reassembler delivers "GET /ooo HTTP/1.1\r\nHost: x\r\n\r\n" once, in
+/// order; the head's first byte came in frame 5 (the late first half); tshark flags frame 5
+/// out-of-order and frame 6 a retransmission.
+#[test]
+fn out_of_order_and_retransmitted_request_on_port_8123() {
+    let first: &[u8] = b"GET /ooo HTTP/1.1\r\n";
+    let second: &[u8] = b"Host: x\r\n\r\n";
+    let resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    let f = first.len() as u32; // 19
+    let s = second.len() as u32; // 11
+    let segs = [
+        Seg(true, C, 0, "S", b""),
+        Seg(false, S, C + 1, "SA", b""),
+        Seg(true, C + 1, S + 1, "A", b""),
+        Seg(true, C + 1 + f, S + 1, "AP", second), // 4: second half first
+        Seg(true, C + 1, S + 1, "AP", first),      // 5: first half
+        Seg(true, C + 1, S + 1, "AP", first),      // 6: retransmission
+        Seg(false, S + 1, C + 1 + f + s, "AP", resp), // 7
+        Seg(true, C + 1 + f + s, S + 1 + resp.len() as u32, "AF", b""), // 8
+        Seg(false, S + 1 + resp.len() as u32, C + 2 + f + s, "AF", b""), // 9
+        Seg(true, C + 2 + f + s, S + 2 + resp.len() as u32, "A", b""), // 10
+    ];
+    let c = run(pcap(&segs, 8123));
+    assert_eq!(
+        http(&c),
+        vec![(
+            Some("GET".into()),
+            Some("/ooo".into()),
+            Some(5),
+            Some(200),
+            Some(7),
+            Some(5)
+        )]
+    );
+    let flags = |n: u64| c.frame(n).flow.analysis.names().collect::<Vec<_>>();
+    assert!(flags(5).contains(&"out_of_order"), "{:?}", flags(5));
+    assert!(flags(6).contains(&"retransmission"), "{:?}", flags(6));
+    let conn = c.conn(0);
+    assert_eq!(conn.server.port(), 8123);
+    assert_eq!(c.conns[0].1.http_requests, 1);
+    assert_eq!(conn.gap_bytes.to_server + conn.gap_bytes.to_client, 0);
+}
+
+/// Two keep-alive exchanges; the middle segment of the first response body (bytes 11-20 of
+/// 30) is never captured, but the client's ACK covers it. The first transaction still has
+/// its status and full body length (the gap is counted against the body), and the second
+/// request is parsed normally.
+#[test]
+fn lost_body_segment_then_recovery_at_next_request() {
+    let req1: &[u8] = b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+    let head: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n";
+    let body_a: &[u8] = b"0123456789";
+    let body_c: &[u8] = b"abcdefghij";
+    let req2: &[u8] = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+    let resp2: &[u8] = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    let r1 = req1.len() as u32;
+    let h = head.len() as u32;
+    let r2 = req2.len() as u32;
+    let after_body = S + 1 + h + 30;
+    let segs = [
+        Seg(true, C, 0, "S", b""),
+        Seg(false, S, C + 1, "SA", b""),
+        Seg(true, C + 1, S + 1, "A", b""),
+        Seg(true, C + 1, S + 1, "AP", req1),            // 4
+        Seg(false, S + 1, C + 1 + r1, "A", head),       // 5
+        Seg(false, S + 1 + h, C + 1 + r1, "A", body_a), // 6
+        // bytes S+1+h+10 .. +20 never captured
+        Seg(false, S + 1 + h + 20, C + 1 + r1, "AP", body_c), // 7
+        Seg(true, C + 1 + r1, after_body, "A", b""),          // 8: acks all 30
+        Seg(true, C + 1 + r1, after_body, "AP", req2),        // 9
+        Seg(false, after_body, C + 1 + r1 + r2, "AP", resp2), // 10
+    ];
+    let c = run(pcap(&segs, 80));
+    let got = http(&c);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(
+        got[0],
+        (
+            Some("GET".into()),
+            Some("/big".into()),
+            Some(4),
+            Some(200),
+            Some(5),
+            Some(30)
+        )
+    );
+    assert_eq!(
+        got[1],
+        (
+            Some("GET".into()),
+            Some("/next".into()),
+            Some(9),
+            Some(404),
+            Some(10),
+            Some(0)
+        )
+    );
+    assert!(c
+        .frame(7)
+        .flow
+        .analysis
+        .names()
+        .any(|n| n == "lost_segment"));
+    assert_eq!(c.conn(0).gap_bytes.to_client, 10);
+}
