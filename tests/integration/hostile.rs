@@ -738,7 +738,7 @@ fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransac
                 t.latency_ms = None;
                 Some(t)
             }
-            AppEvent::Dns(_) => None,
+            _ => None,
         })
         .collect()
 }
