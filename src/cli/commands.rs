@@ -350,6 +350,16 @@ fn run_with(
         RunEnd::Complete(s) | RunEnd::Failed(s, _) => s,
     };
     if let Some(t) = &summary.truncated {
+        // Cut inside the file header itself: nothing in it is readable.
+        if t.offset == 0 && t.last_frame == 0 {
+            return Err(Failure {
+                code: 2,
+                message: format!(
+                    "{name}: not a readable capture: the file ends inside its header (byte offset 0: needed {} bytes, had {})",
+                    t.needed, t.had
+                ),
+            });
+        }
         let _ = writeln!(io::stderr(), "layerscope: warning: {name}: {t}");
     }
     match end {

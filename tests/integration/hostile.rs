@@ -427,9 +427,13 @@ fn cases() -> Vec<Case> {
         Case {
             name: "truncated global header",
             bytes: Some(pcap_header(1)[..20].to_vec()),
-            code: 0,
+            code: 2,
             frames: 0,
-            message: &["warning", "byte offset 0", "needed 24 bytes, had 20"],
+            message: &[
+                "ends inside its header",
+                "byte offset 0",
+                "needed 24 bytes, had 20",
+            ],
         },
         Case {
             name: "truncated record header",
