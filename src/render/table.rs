@@ -11,7 +11,9 @@ use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Ste
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
-use crate::render::text::{endpoint_string, info, Endpoints};
+use crate::render::text::{
+    endpoint_string, info, pad_left, pad_right, push_endpoint, push_u64, Endpoints,
+};
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -389,38 +391,36 @@ impl<W: Write> TableSink<W> {
         t
     }
 
-    fn time(&mut self, ts: &Timestamp) -> String {
+    /// The Time column (`--time-format`) appended to `out`, without `core::fmt` in the
+    /// common cases.
+    fn push_time(&mut self, ts: &Timestamp, out: &mut String) {
         let first = *self.first_ts.get_or_insert(*ts);
-        let s = match self.opts.time_format {
-            TimeFormat::Relative => format!("{:.6}", ts.nanos_since(&first) as f64 / 1e9),
+        match self.opts.time_format {
+            TimeFormat::Relative => push_seconds6(out, ts.nanos_since(&first)),
             TimeFormat::Delta => {
                 let prev = self.prev_ts.unwrap_or(*ts);
-                format!("{:.6}", ts.nanos_since(&prev) as f64 / 1e9)
+                push_seconds6(out, ts.nanos_since(&prev));
             }
-            TimeFormat::Epoch => format!("{}.{:06}", ts.secs, ts.nanos / 1000),
+            TimeFormat::Epoch => {
+                if ts.secs < 0 {
+                    out.push('-');
+                }
+                push_u64(out, ts.secs.unsigned_abs());
+                out.push('.');
+                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
+            }
             TimeFormat::Absolute => {
-                let day = ts.secs.rem_euclid(86_400);
-                format!(
-                    "{:02}:{:02}:{:02}.{:06}",
-                    day / 3600,
-                    day / 60 % 60,
-                    day % 60,
-                    ts.nanos / 1000
-                )
+                let day = ts.secs.rem_euclid(86_400).unsigned_abs();
+                push_zero_padded(out, day / 3600, 2);
+                out.push(':');
+                push_zero_padded(out, day / 60 % 60, 2);
+                out.push(':');
+                push_zero_padded(out, day % 60, 2);
+                out.push('.');
+                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
             }
-        };
-        self.prev_ts = Some(*ts);
-        s
-    }
-
-    fn paint(&self, text: &str, ansi: &str, out: &mut String) {
-        if self.opts.color {
-            out.push_str(ansi);
-            out.push_str(text);
-            out.push_str(RESET);
-        } else {
-            out.push_str(text);
         }
+        self.prev_ts = Some(*ts);
     }
 
     /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"
@@ -430,8 +430,16 @@ impl<W: Write> TableSink<W> {
                 out.push_str(" › ");
             }
             let osi = layer.osi();
-            let text = format!("L{} {}", osi.number(), layer.name.as_str());
-            self.paint(&text, layer_ansi(osi), out);
+            if self.opts.color {
+                out.push_str(layer_ansi(osi));
+            }
+            out.push('L');
+            push_u64(out, u64::from(osi.number()));
+            out.push(' ');
+            out.push_str(layer.name.as_str());
+            if self.opts.color {
+                out.push_str(RESET);
+            }
         }
         if packet.layers.is_empty() {
             out.push_str("(not decoded)");
@@ -452,36 +460,58 @@ impl<W: Write> TableSink<W> {
                 "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
             )?;
         }
-        let time = self.time(&frame.ts);
-        let (src, dst) = match Endpoints::of(packet) {
-            Some(e) => (
-                endpoint_string(e.src, e.src_port),
-                endpoint_string(e.dst, e.dst_port),
-            ),
-            None => (frame.link.name().to_string(), String::new()),
-        };
-        let mut stack = String::new();
-        self.stack(packet, &mut stack);
-        // Pad the stack column by its visible width.
-        let visible = strip_width(&stack);
-        let pad = 34usize.saturating_sub(visible);
+        // The row is built in one reused buffer without `core::fmt` and written at once.
         let mut line = std::mem::take(&mut self.scratch);
         line.clear();
-        let conn = flow.conn.map(|c| c.to_string()).unwrap_or_default();
-        let step = flow.step.map(|s| s.label()).unwrap_or("");
-        let _ = write!(
-            line,
-            "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {}{} ",
-            frame.number,
-            time,
-            src,
-            dst,
-            frame.orig_len,
-            conn,
-            step,
-            stack,
-            " ".repeat(pad)
-        );
+        let start = line.len();
+        push_u64(&mut line, frame.number);
+        pad_left(&mut line, start, 6);
+        line.push(' ');
+        let start = line.len();
+        self.push_time(&frame.ts, &mut line);
+        pad_left(&mut line, start, 11);
+        line.push(' ');
+        let start = line.len();
+        match Endpoints::of(packet) {
+            Some(e) => {
+                push_endpoint(&mut line, e.src, e.src_port);
+                pad_right(&mut line, start, 22);
+                line.push(' ');
+                let start = line.len();
+                push_endpoint(&mut line, e.dst, e.dst_port);
+                pad_right(&mut line, start, 22);
+            }
+            None => {
+                line.push_str(frame.link.name());
+                pad_right(&mut line, start, 22);
+                line.push(' ');
+                let start = line.len();
+                pad_right(&mut line, start, 22);
+            }
+        }
+        line.push(' ');
+        let start = line.len();
+        push_u64(&mut line, u64::from(frame.orig_len));
+        pad_left(&mut line, start, 5);
+        line.push(' ');
+        let start = line.len();
+        if let Some(c) = flow.conn {
+            push_u64(&mut line, c);
+        }
+        pad_left(&mut line, start, 4);
+        line.push(' ');
+        let start = line.len();
+        line.push_str(flow.step.map(|s| s.label()).unwrap_or(""));
+        pad_right(&mut line, start, 13);
+        line.push(' ');
+        let start = line.len();
+        self.stack(packet, &mut line);
+        // Pad the stack column by its visible width.
+        let visible = line.get(start..).map_or(0, strip_width);
+        for _ in visible..34 {
+            line.push(' ');
+        }
+        line.push(' ');
         let rel = if self.opts.absolute_seq {
             None
         } else {
@@ -506,7 +536,10 @@ impl<W: Write> TableSink<W> {
             line.push(']');
         }
         if let Some((c, s)) = flow.state {
-            let _ = write!(line, " · {c}/{s}");
+            line.push_str(" · ");
+            line.push_str(c.as_str());
+            line.push('/');
+            line.push_str(s.as_str());
         }
         let marked = match flow.step {
             Some(Step::Handshake(_)) => Some("\x1b[1;32m"),
@@ -516,7 +549,10 @@ impl<W: Write> TableSink<W> {
         };
         match (marked, self.opts.color) {
             (Some(ansi), true) => writeln!(self.out, "{ansi}{line}{RESET}")?,
-            _ => writeln!(self.out, "{line}")?,
+            _ => {
+                line.push('\n');
+                self.out.write_all(line.as_bytes())?;
+            }
         }
         if self.opts.teach {
             let mut lines: Vec<String> = Vec::new();
@@ -1254,6 +1290,32 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
+/// (not negative, under 10^6 s, not a tie at the 7th digit, where the float's rounding decides).
+fn push_seconds6(out: &mut String, nanos: i128) {
+    match u64::try_from(nanos) {
+        Ok(n) if n < 1_000_000_000_000_000 && n % 1000 != 500 => {
+            let micros = (n + 500) / 1000;
+            push_u64(out, micros / 1_000_000);
+            out.push('.');
+            push_zero_padded(out, micros % 1_000_000, 6);
+        }
+        _ => {
+            let _ = write!(out, "{:.6}", nanos as f64 / 1e9);
+        }
+    }
+}
+
+/// `v` in decimal, left-padded with zeros to `width` digits (`{:0width$}`).
+fn push_zero_padded(out: &mut String, v: u64, width: usize) {
+    let start = out.len();
+    push_u64(out, v);
+    let digits = out.len() - start;
+    for _ in digits..width {
+        out.insert(start, '0');
+    }
+}
+
 /// Visible width of a string with ANSI SGR sequences.
 fn strip_width(s: &str) -> usize {
     let mut n = 0;
@@ -1648,5 +1710,46 @@ impl<W: Write> Sink for TableSink<W> {
             story.write(&mut self.out, s, width)?;
         }
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds6_matches_float_formatting() {
+        let cases: [i128; 14] = [
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1_000,
+            1_499_500,
+            2_000_000_500,
+            16_000,
+            123_456_789_012,
+            999_999_999_999_999,
+            -1,
+            -2_500_000,
+        ];
+        for n in cases {
+            let mut got = String::new();
+            push_seconds6(&mut got, n);
+            assert_eq!(got, format!("{:.6}", n as f64 / 1e9), "nanos {n}");
+        }
+        let mut s = String::new();
+        push_seconds6(&mut s, 1_234_567_890);
+        assert_eq!(s, "1.234568");
+    }
+
+    #[test]
+    fn zero_padded() {
+        let mut s = String::from("x");
+        push_zero_padded(&mut s, 42, 6);
+        push_zero_padded(&mut s, 1_234_567, 6);
+        assert_eq!(s, "x0000421234567");
     }
 }

@@ -42,17 +42,124 @@ impl Endpoints {
 /// "addr:port", "[v6]:port" or "addr".
 pub(crate) fn write_endpoint<W: Write>(w: &mut W, ip: IpAddr, port: Option<u16>) -> io::Result<()> {
     match (ip, port) {
+        (IpAddr::V4(a), _) => {
+            // The common case without `core::fmt`: at most "255.255.255.255:65535".
+            let mut buf = [0u8; 21];
+            let n = put_ipv4_port(&mut buf, a.octets(), port);
+            w.write_all(buf.get(..n).unwrap_or(&[]))
+        }
         (IpAddr::V6(a), Some(p)) => write!(w, "[{a}]:{p}"),
-        (ip, Some(p)) => write!(w, "{ip}:{p}"),
         (ip, None) => write!(w, "{ip}"),
     }
 }
 
-pub(crate) fn endpoint_string(ip: IpAddr, port: Option<u16>) -> String {
-    let mut v = Vec::with_capacity(48);
-    let _ = write_endpoint(&mut v, ip, port);
-    String::from_utf8(v).unwrap_or_default()
+/// Writes "a.b.c.d" (and ":port") at the start of `buf`; returns the length written.
+fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
+    let mut n = 0;
+    let mut put = |b: u8| {
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
+    };
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            put(b'.');
+        }
+        if o >= 100 {
+            put(b'0' + o / 100);
+        }
+        if o >= 10 {
+            put(b'0' + o / 10 % 10);
+        }
+        put(b'0' + o % 10);
+    }
+    if let Some(p) = port {
+        put(b':');
+        let mut digits = [0u8; 5];
+        let mut k = digits.len();
+        let mut v = p;
+        loop {
+            k -= 1;
+            if let Some(d) = digits.get_mut(k) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+            if v == 0 || k == 0 {
+                break;
+            }
+        }
+        for &d in digits.get(k..).unwrap_or(&[]) {
+            put(d);
+        }
+    }
+    n
 }
+
+/// [`write_endpoint`] appended to a string.
+pub(crate) fn push_endpoint(out: &mut String, ip: IpAddr, port: Option<u16>) {
+    match ip {
+        IpAddr::V4(a) => {
+            let mut buf = [0u8; 21];
+            let n = put_ipv4_port(&mut buf, a.octets(), port);
+            // Digits, dots and a colon: always ASCII.
+            if let Some(s) = buf.get(..n).and_then(|b| std::str::from_utf8(b).ok()) {
+                out.push_str(s);
+            }
+        }
+        IpAddr::V6(a) => {
+            let _ = match port {
+                Some(p) => write!(out, "[{a}]:{p}"),
+                None => write!(out, "{a}"),
+            };
+        }
+    }
+}
+
+pub(crate) fn endpoint_string(ip: IpAddr, port: Option<u16>) -> String {
+    let mut s = String::with_capacity(48);
+    push_endpoint(&mut s, ip, port);
+    s
+}
+
+/// Appends `v` in decimal without `core::fmt` (the per-packet rows).
+pub(crate) fn push_u64(out: &mut String, mut v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    while i > 0 {
+        i -= 1;
+        if let Some(slot) = tmp.get_mut(i) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if let Some(s) = tmp.get(i..).and_then(|b| std::str::from_utf8(b).ok()) {
+        out.push_str(s);
+    }
+}
+
+/// Pads what was appended to `out` since `start` with spaces on the left to `width`
+/// characters (`{:>width}`).
+pub(crate) fn pad_left(out: &mut String, start: usize, width: usize) {
+    let have = out.get(start..).map_or(0, |s| s.chars().count());
+    if have < width && out.is_char_boundary(start) {
+        out.insert_str(start, &SPACES[..(width - have).min(SPACES.len())]);
+    }
+}
+
+/// Pads what was appended to `out` since `start` with spaces on the right to `width`
+/// characters (`{:<width}`).
+pub(crate) fn pad_right(out: &mut String, start: usize, width: usize) {
+    let have = out.get(start..).map_or(0, |s| s.chars().count());
+    if have < width {
+        out.push_str(&SPACES[..(width - have).min(SPACES.len())]);
+    }
+}
+
+const SPACES: &str = "                                                                ";
 
 const METHODS: [&[u8]; 9] = [
     b"GET ",
@@ -106,24 +213,43 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
     match &packet.transport {
         Some(Transport::Tcp(t)) => {
             let (seq, ack) = rel.unwrap_or((t.seq, t.ack));
-            let _ = write!(
-                out,
-                "{} → {} [{}] Seq={}",
-                t.src_port, t.dst_port, t.flags, seq
-            );
-            if t.flags.ack() {
-                let _ = write!(out, " Ack={ack}");
+            // Pieces pushed one by one: this runs for every TCP packet of the table.
+            push_u64(out, u64::from(t.src_port));
+            out.push_str(" → ");
+            push_u64(out, u64::from(t.dst_port));
+            out.push_str(" [");
+            let mut first = true;
+            for name in t.flags.names() {
+                if !first {
+                    out.push('+');
+                }
+                out.push_str(name);
+                first = false;
             }
-            let _ = write!(out, " Win={} Len={}", t.window, t.payload_len);
+            if first {
+                out.push_str("none");
+            }
+            out.push_str("] Seq=");
+            push_u64(out, u64::from(seq));
+            if t.flags.ack() {
+                out.push_str(" Ack=");
+                push_u64(out, u64::from(ack));
+            }
+            out.push_str(" Win=");
+            push_u64(out, u64::from(t.window));
+            out.push_str(" Len=");
+            push_u64(out, u64::from(t.payload_len));
             let o = &t.options;
             if let Some(mss) = o.mss {
-                let _ = write!(out, " MSS={mss}");
+                out.push_str(" MSS=");
+                push_u64(out, u64::from(mss));
             }
             if o.sack_permitted {
                 out.push_str(" SACK_PERM");
             }
             if let Some(ws) = o.window_scale {
-                let _ = write!(out, " WS={}", 1u32 << ws.min(14));
+                out.push_str(" WS=");
+                push_u64(out, 1u64 << ws.min(14));
             }
             if o.fast_open {
                 out.push_str(" TFO");
@@ -134,13 +260,11 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
             }
         }
         Some(Transport::Udp(u)) => {
-            let _ = write!(
-                out,
-                "{} → {} Len={}",
-                u.src_port,
-                u.dst_port,
-                u.length.saturating_sub(8)
-            );
+            push_u64(out, u64::from(u.src_port));
+            out.push_str(" → ");
+            push_u64(out, u64::from(u.dst_port));
+            out.push_str(" Len=");
+            push_u64(out, u64::from(u.length.saturating_sub(8)));
         }
         Some(Transport::Icmpv4(i)) => {
             let name = match (i.icmp_type, i.code) {
@@ -199,5 +323,45 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
         out.push_str("⚠ ");
         // Issue text is ours, but escape anyway: it may quote values from the wire.
         escape_bytes(issue.to_string().as_bytes(), out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn endpoints_as_display_writes_them() {
+        let v4 = IpAddr::V4(Ipv4Addr::new(10, 0, 255, 7));
+        assert_eq!(endpoint_string(v4, Some(8080)), "10.0.255.7:8080");
+        assert_eq!(endpoint_string(v4, Some(0)), "10.0.255.7:0");
+        assert_eq!(
+            endpoint_string(IpAddr::V4(Ipv4Addr::new(255, 255, 255, 255)), Some(65535)),
+            "255.255.255.255:65535"
+        );
+        assert_eq!(endpoint_string(v4, None), "10.0.255.7");
+        let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert_eq!(endpoint_string(v6, Some(443)), "[::1]:443");
+        let mut w = Vec::new();
+        write_endpoint(&mut w, v4, Some(53)).unwrap();
+        assert_eq!(w, b"10.0.255.7:53");
+    }
+
+    #[test]
+    fn numbers_and_padding() {
+        let mut s = String::new();
+        push_u64(&mut s, 0);
+        s.push(' ');
+        push_u64(&mut s, u64::MAX);
+        assert_eq!(s, "0 18446744073709551615");
+        let mut s = String::from("ab");
+        pad_left(&mut s, 1, 4);
+        assert_eq!(s, "a   b");
+        pad_right(&mut s, 0, 7);
+        assert_eq!(s, "a   b  ");
+        let mut s = String::from("→x");
+        pad_right(&mut s, 0, 3);
+        assert_eq!(s, "→x ");
     }
 }
