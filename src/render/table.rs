@@ -1128,8 +1128,7 @@ impl<W: Write> TableSink<W> {
         if self.http_rows.is_empty() {
             return Ok(());
         }
-        let mut t = self.new_table();
-        t.set_header(vec![
+        const HEADER: [&str; 10] = [
             "conn",
             "#",
             "req frame",
@@ -1140,13 +1139,46 @@ impl<W: Write> TableSink<W> {
             "req body",
             "resp body",
             "latency",
-        ]);
-        for h in std::mem::take(&mut self.http_rows) {
+        ];
+        let rows = std::mem::take(&mut self.http_rows);
+        let mut cells: Vec<[String; 10]> = Vec::with_capacity(rows.len());
+        for h in &rows {
             let status = match (h.status, &h.reason) {
                 (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
                 (Some(s), None) => s.to_string(),
                 _ => "-".into(),
             };
+            let target = format!(
+                "{}{}",
+                escape_str(h.host.as_deref().unwrap_or("")),
+                escape_str(h.uri.as_deref().unwrap_or(""))
+            );
+            cells.push([
+                h.conn.to_string(),
+                h.index.to_string(),
+                h.request_frame.map(|f| f.to_string()).unwrap_or("-".into()),
+                escape_str(h.method.as_deref().unwrap_or("-")),
+                target,
+                escape_str(h.version.as_deref().unwrap_or("")),
+                status,
+                h.request_body_bytes.map(human_bytes).unwrap_or("-".into()),
+                h.response_body_bytes.map(human_bytes).unwrap_or("-".into()),
+                h.latency_ms
+                    .map(|l| format!("{l:.3} ms"))
+                    .unwrap_or("-".into()),
+            ]);
+        }
+        // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
+        // generic layout cost more than the whole analysis of the transactions.
+        let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
+        if plain {
+            if let Some(text) = plain_table(&HEADER, &cells) {
+                return self.out.write_all(text.as_bytes());
+            }
+        }
+        let mut t = self.new_table();
+        t.set_header(HEADER.to_vec());
+        for (h, row) in rows.iter().zip(cells) {
             let color = match h.status {
                 Some(100..=199) => Color::Blue,
                 Some(200..=299) => Color::Green,
@@ -1155,27 +1187,18 @@ impl<W: Write> TableSink<W> {
                 Some(500..=599) => Color::Red,
                 _ => Color::Reset,
             };
-            let target = format!(
-                "{}{}",
-                escape_str(h.host.as_deref().unwrap_or("")),
-                escape_str(h.uri.as_deref().unwrap_or(""))
+            t.add_row(
+                row.into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i == 6 {
+                            Cell::new(c).fg(color)
+                        } else {
+                            Cell::new(c)
+                        }
+                    })
+                    .collect::<Vec<_>>(),
             );
-            t.add_row(vec![
-                Cell::new(h.conn),
-                Cell::new(h.index),
-                Cell::new(h.request_frame.map(|f| f.to_string()).unwrap_or("-".into())),
-                Cell::new(escape_str(h.method.as_deref().unwrap_or("-"))),
-                Cell::new(target),
-                Cell::new(escape_str(h.version.as_deref().unwrap_or(""))),
-                Cell::new(status).fg(color),
-                Cell::new(h.request_body_bytes.map(human_bytes).unwrap_or("-".into())),
-                Cell::new(h.response_body_bytes.map(human_bytes).unwrap_or("-".into())),
-                Cell::new(
-                    h.latency_ms
-                        .map(|l| format!("{l:.3} ms"))
-                        .unwrap_or("-".into()),
-                ),
-            ]);
         }
         writeln!(self.out, "{t}")
     }
@@ -1288,6 +1311,62 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
+/// preset, no styling and no content arrangement (followed by a newline), when every cell is
+/// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
+fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
+    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let mut widths = [0usize; N];
+    for (w, h) in widths.iter_mut().zip(header) {
+        if !printable(h) {
+            return None;
+        }
+        *w = h.len();
+    }
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            if !printable(c) {
+                return None;
+            }
+            *w = (*w).max(c.len());
+        }
+    }
+    let line_len: usize = widths.iter().map(|w| w + 3).sum::<usize>() * 3 + 8;
+    let mut out = String::with_capacity(line_len * (rows.len() + 4));
+    let border = |out: &mut String, left: char, fill: char, mid: char, right: char| {
+        out.push(left);
+        for (i, w) in widths.iter().enumerate() {
+            if i > 0 {
+                out.push(mid);
+            }
+            for _ in 0..w + 2 {
+                out.push(fill);
+            }
+        }
+        out.push(right);
+        out.push('\n');
+    };
+    let row_line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+        out.push_str("│");
+        for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
+            out.push_str(if i > 0 { " ┆ " } else { " " });
+            out.push_str(c);
+            for _ in c.len()..*w {
+                out.push(' ');
+            }
+        }
+        out.push_str(" │\n");
+    };
+    border(&mut out, '┌', '─', '┬', '┐');
+    row_line(&mut out, &mut header.iter().copied());
+    border(&mut out, '╞', '═', '╪', '╡');
+    for row in rows {
+        row_line(&mut out, &mut row.iter().map(String::as_str));
+    }
+    border(&mut out, '└', '─', '┴', '┘');
+    Some(out)
 }
 
 /// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
@@ -1743,6 +1822,54 @@ mod tests {
         let mut s = String::new();
         push_seconds6(&mut s, 1_234_567_890);
         assert_eq!(s, "1.234568");
+    }
+
+    fn comfy(header: &[&str; 3], rows: &[[String; 3]]) -> String {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        t.force_no_tty();
+        t.set_content_arrangement(ContentArrangement::Disabled);
+        t.set_header(header.to_vec());
+        for r in rows {
+            t.add_row(r.iter().map(Cell::new).collect::<Vec<_>>());
+        }
+        format!("{t}\n")
+    }
+
+    #[test]
+    fn plain_table_draws_what_comfy_table_draws() {
+        let header = ["conn", "#", "host + uri"];
+        let texts = [
+            "",
+            " ",
+            "-",
+            "0",
+            "a b",
+            " lead",
+            "trail ",
+            "127.0.0.1:8080/x?y=1",
+            "~!@#$%^&*()",
+            "  two  ",
+            "x",
+        ];
+        let mut seed = 7u32;
+        for n in 0..12 {
+            let rows: Vec<[String; 3]> = (0..n)
+                .map(|_| {
+                    std::array::from_fn(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        texts[(seed >> 16) as usize % texts.len()].to_string()
+                    })
+                })
+                .collect();
+            assert_eq!(
+                plain_table(&header, &rows).as_deref(),
+                Some(comfy(&header, &rows).as_str()),
+                "rows {rows:?}"
+            );
+        }
+        let odd = [["é".to_string(), "1".into(), "tab\there".into()]];
+        assert_eq!(plain_table(&header, &odd), None);
     }
 
     #[test]
