@@ -12,7 +12,8 @@ use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::{
-    endpoint_string, info, pad_left, pad_right, push_endpoint, push_u64, Endpoints,
+    endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64, put_u64_padded,
+    Endpoints,
 };
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
@@ -316,7 +317,10 @@ pub struct TableSink<W: Write> {
     dns_rows: Vec<DnsMessage>,
     warnings: Vec<String>,
     header_done: bool,
-    scratch: String,
+    /// The packet row being built (bytes: no UTF-8 checks on the per-packet path).
+    row: Vec<u8>,
+    /// The Time column of the row being built.
+    time_scratch: Vec<u8>,
     pending_l7: Vec<(u64, String)>,
     pending_teach: Vec<(u64, String)>,
     /// TLS facts per open connection (removed when the connection ends).
@@ -352,7 +356,8 @@ impl<W: Write> TableSink<W> {
             dns_rows: Vec::new(),
             warnings: Vec::new(),
             header_done: false,
-            scratch: String::with_capacity(256),
+            row: Vec::with_capacity(256),
+            time_scratch: Vec::with_capacity(32),
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
             tls: FxHashMap::default(),
@@ -393,7 +398,7 @@ impl<W: Write> TableSink<W> {
 
     /// The Time column (`--time-format`) appended to `out`, without `core::fmt` in the
     /// common cases.
-    fn push_time(&mut self, ts: &Timestamp, out: &mut String) {
+    fn push_time(&mut self, ts: &Timestamp, out: &mut Vec<u8>) {
         let first = *self.first_ts.get_or_insert(*ts);
         match self.opts.time_format {
             TimeFormat::Relative => push_seconds6(out, ts.nanos_since(&first)),
@@ -403,47 +408,54 @@ impl<W: Write> TableSink<W> {
             }
             TimeFormat::Epoch => {
                 if ts.secs < 0 {
-                    out.push('-');
+                    out.push(b'-');
                 }
-                push_u64(out, ts.secs.unsigned_abs());
-                out.push('.');
+                put_u64(out, ts.secs.unsigned_abs());
+                out.push(b'.');
                 push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
             }
             TimeFormat::Absolute => {
                 let day = ts.secs.rem_euclid(86_400).unsigned_abs();
                 push_zero_padded(out, day / 3600, 2);
-                out.push(':');
+                out.push(b':');
                 push_zero_padded(out, day / 60 % 60, 2);
-                out.push(':');
+                out.push(b':');
                 push_zero_padded(out, day % 60, 2);
-                out.push('.');
+                out.push(b'.');
                 push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
             }
         }
         self.prev_ts = Some(*ts);
     }
 
-    /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"
-    fn stack(&self, packet: &DecodedPacket<'_>, out: &mut String) {
+    /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"; returns its visible width.
+    fn stack(&self, packet: &DecodedPacket<'_>, out: &mut Vec<u8>) -> usize {
+        let mut visible = 0;
         for (i, layer) in packet.layers.iter().enumerate() {
             if i > 0 {
-                out.push_str(" › ");
+                out.extend_from_slice(" › ".as_bytes());
+                visible += 3;
             }
             let osi = layer.osi();
             if self.opts.color {
-                out.push_str(layer_ansi(osi));
+                out.extend_from_slice(layer_ansi(osi).as_bytes());
             }
-            out.push('L');
-            push_u64(out, u64::from(osi.number()));
-            out.push(' ');
-            out.push_str(layer.name.as_str());
+            let start = out.len();
+            out.push(b'L');
+            put_u64(out, u64::from(osi.number()));
+            out.push(b' ');
+            out.extend_from_slice(layer.name.as_str().as_bytes());
+            // Layer names are ASCII: a column per byte.
+            visible += out.len() - start;
             if self.opts.color {
-                out.push_str(RESET);
+                out.extend_from_slice(RESET.as_bytes());
             }
         }
         if packet.layers.is_empty() {
-            out.push_str("(not decoded)");
+            out.extend_from_slice(b"(not decoded)");
+            visible += "(not decoded)".len();
         }
+        visible
     }
 
     fn packet_row(
@@ -461,57 +473,49 @@ impl<W: Write> TableSink<W> {
             )?;
         }
         // The row is built in one reused buffer without `core::fmt` and written at once.
-        let mut line = std::mem::take(&mut self.scratch);
+        let mut line = std::mem::take(&mut self.row);
         line.clear();
-        let start = line.len();
-        push_u64(&mut line, frame.number);
-        pad_left(&mut line, start, 6);
-        line.push(' ');
-        let start = line.len();
-        self.push_time(&frame.ts, &mut line);
-        pad_left(&mut line, start, 11);
-        line.push(' ');
+        put_u64_padded(&mut line, frame.number, 6, b' ');
+        line.push(b' ');
+        let mut time = std::mem::take(&mut self.time_scratch);
+        time.clear();
+        self.push_time(&frame.ts, &mut time);
+        put_right(&mut line, &time, 11);
+        self.time_scratch = time;
+        line.push(b' ');
         let start = line.len();
         match Endpoints::of(packet) {
             Some(e) => {
-                push_endpoint(&mut line, e.src, e.src_port);
+                put_endpoint(&mut line, e.src, e.src_port);
                 pad_right(&mut line, start, 22);
-                line.push(' ');
+                line.push(b' ');
                 let start = line.len();
-                push_endpoint(&mut line, e.dst, e.dst_port);
+                put_endpoint(&mut line, e.dst, e.dst_port);
                 pad_right(&mut line, start, 22);
             }
             None => {
-                line.push_str(frame.link.name());
+                line.extend_from_slice(frame.link.name().as_bytes());
                 pad_right(&mut line, start, 22);
-                line.push(' ');
-                let start = line.len();
-                pad_right(&mut line, start, 22);
+                line.push(b' ');
+                pad_to(&mut line, 22);
             }
         }
-        line.push(' ');
-        let start = line.len();
-        push_u64(&mut line, u64::from(frame.orig_len));
-        pad_left(&mut line, start, 5);
-        line.push(' ');
-        let start = line.len();
-        if let Some(c) = flow.conn {
-            push_u64(&mut line, c);
+        line.push(b' ');
+        put_u64_padded(&mut line, u64::from(frame.orig_len), 5, b' ');
+        line.push(b' ');
+        match flow.conn {
+            Some(c) => put_u64_padded(&mut line, c, 4, b' '),
+            None => pad_to(&mut line, 4),
         }
-        pad_left(&mut line, start, 4);
-        line.push(' ');
+        line.push(b' ');
         let start = line.len();
-        line.push_str(flow.step.map(|s| s.label()).unwrap_or(""));
+        line.extend_from_slice(flow.step.map(|s| s.label()).unwrap_or("").as_bytes());
         pad_right(&mut line, start, 13);
-        line.push(' ');
-        let start = line.len();
-        self.stack(packet, &mut line);
-        // Pad the stack column by its visible width.
-        let visible = line.get(start..).map_or(0, strip_width);
-        for _ in visible..34 {
-            line.push(' ');
-        }
-        line.push(' ');
+        line.push(b' ');
+        // Pad the stack column by its visible width (colour codes take none).
+        let visible = self.stack(packet, &mut line);
+        pad_to(&mut line, 34usize.saturating_sub(visible));
+        line.push(b' ');
         let rel = if self.opts.absolute_seq {
             None
         } else {
@@ -522,24 +526,24 @@ impl<W: Write> TableSink<W> {
         };
         info(packet, rel, &mut line);
         if let Some(l7) = self.take_pending_l7(frame.number) {
-            line.push_str(" · ");
-            line.push_str(&l7);
+            line.extend_from_slice(" · ".as_bytes());
+            line.extend_from_slice(l7.as_bytes());
         }
         if !flow.analysis.is_empty() {
-            line.push_str(" [");
+            line.extend_from_slice(b" [");
             for (i, n) in flow.analysis.names().enumerate() {
                 if i > 0 {
-                    line.push_str(", ");
+                    line.extend_from_slice(b", ");
                 }
-                line.push_str(n);
+                line.extend_from_slice(n.as_bytes());
             }
-            line.push(']');
+            line.push(b']');
         }
         if let Some((c, s)) = flow.state {
-            line.push_str(" · ");
-            line.push_str(c.as_str());
-            line.push('/');
-            line.push_str(s.as_str());
+            line.extend_from_slice(" · ".as_bytes());
+            line.extend_from_slice(c.as_str().as_bytes());
+            line.push(b'/');
+            line.extend_from_slice(s.as_str().as_bytes());
         }
         let marked = match flow.step {
             Some(Step::Handshake(_)) => Some("\x1b[1;32m"),
@@ -548,12 +552,18 @@ impl<W: Write> TableSink<W> {
             None => None,
         };
         match (marked, self.opts.color) {
-            (Some(ansi), true) => writeln!(self.out, "{ansi}{line}{RESET}")?,
+            (Some(ansi), true) => {
+                self.out.write_all(ansi.as_bytes())?;
+                line.extend_from_slice(RESET.as_bytes());
+                line.push(b'\n');
+                self.out.write_all(&line)?;
+            }
             _ => {
-                line.push('\n');
-                self.out.write_all(line.as_bytes())?;
+                line.push(b'\n');
+                self.out.write_all(&line)?;
             }
         }
+        self.row = line;
         if self.opts.teach {
             let mut lines: Vec<String> = Vec::new();
             lines.extend(crate::render::teach::teach_line(frame, packet, flow));
@@ -566,7 +576,6 @@ impl<W: Write> TableSink<W> {
                 }
             }
         }
-        self.scratch = line;
         Ok(())
     }
 
@@ -1371,12 +1380,12 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
 
 /// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
 /// (not negative, under 10^6 s, not a tie at the 7th digit, where the float's rounding decides).
-fn push_seconds6(out: &mut String, nanos: i128) {
+fn push_seconds6(out: &mut Vec<u8>, nanos: i128) {
     match u64::try_from(nanos) {
         Ok(n) if n < 1_000_000_000_000_000 && n % 1000 != 500 => {
             let micros = (n + 500) / 1000;
-            push_u64(out, micros / 1_000_000);
-            out.push('.');
+            put_u64(out, micros / 1_000_000);
+            out.push(b'.');
             push_zero_padded(out, micros % 1_000_000, 6);
         }
         _ => {
@@ -1386,31 +1395,8 @@ fn push_seconds6(out: &mut String, nanos: i128) {
 }
 
 /// `v` in decimal, left-padded with zeros to `width` digits (`{:0width$}`).
-fn push_zero_padded(out: &mut String, v: u64, width: usize) {
-    let start = out.len();
-    push_u64(out, v);
-    let digits = out.len() - start;
-    for _ in digits..width {
-        out.insert(start, '0');
-    }
-}
-
-/// Visible width of a string with ANSI SGR sequences.
-fn strip_width(s: &str) -> usize {
-    let mut n = 0;
-    let mut in_esc = false;
-    for c in s.chars() {
-        if in_esc {
-            if c == 'm' {
-                in_esc = false;
-            }
-        } else if c == '\x1b' {
-            in_esc = true;
-        } else {
-            n += 1;
-        }
-    }
-    n
+fn push_zero_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    put_u64_padded(out, v, width, b'0');
 }
 
 /// 1,234,567
@@ -1815,13 +1801,17 @@ mod tests {
             -2_500_000,
         ];
         for n in cases {
-            let mut got = String::new();
+            let mut got = Vec::new();
             push_seconds6(&mut got, n);
-            assert_eq!(got, format!("{:.6}", n as f64 / 1e9), "nanos {n}");
+            assert_eq!(
+                got,
+                format!("{:.6}", n as f64 / 1e9).as_bytes(),
+                "nanos {n}"
+            );
         }
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_seconds6(&mut s, 1_234_567_890);
-        assert_eq!(s, "1.234568");
+        assert_eq!(s, b"1.234568");
     }
 
     fn comfy(header: &[&str; 3], rows: &[[String; 3]]) -> String {
@@ -1874,9 +1864,9 @@ mod tests {
 
     #[test]
     fn zero_padded() {
-        let mut s = String::from("x");
+        let mut s = b"x".to_vec();
         push_zero_padded(&mut s, 42, 6);
         push_zero_padded(&mut s, 1_234_567, 6);
-        assert_eq!(s, "x0000421234567");
+        assert_eq!(s, b"x0000421234567");
     }
 }

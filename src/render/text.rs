@@ -2,7 +2,6 @@
 
 use crate::decode::{DecodedPacket, Transport};
 use crate::render::escape::escape_bytes;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -96,16 +95,13 @@ fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usiz
     n
 }
 
-/// [`write_endpoint`] appended to a string.
-pub(crate) fn push_endpoint(out: &mut String, ip: IpAddr, port: Option<u16>) {
+/// [`write_endpoint`] appended to a byte buffer.
+pub(crate) fn put_endpoint(out: &mut Vec<u8>, ip: IpAddr, port: Option<u16>) {
     match ip {
         IpAddr::V4(a) => {
             let mut buf = [0u8; 21];
             let n = put_ipv4_port(&mut buf, a.octets(), port);
-            // Digits, dots and a colon: always ASCII.
-            if let Some(s) = buf.get(..n).and_then(|b| std::str::from_utf8(b).ok()) {
-                out.push_str(s);
-            }
+            out.extend_from_slice(buf.get(..n).unwrap_or(&[]));
         }
         IpAddr::V6(a) => {
             let _ = match port {
@@ -117,13 +113,19 @@ pub(crate) fn push_endpoint(out: &mut String, ip: IpAddr, port: Option<u16>) {
 }
 
 pub(crate) fn endpoint_string(ip: IpAddr, port: Option<u16>) -> String {
-    let mut s = String::with_capacity(48);
-    push_endpoint(&mut s, ip, port);
-    s
+    let mut v = Vec::with_capacity(48);
+    put_endpoint(&mut v, ip, port);
+    String::from_utf8(v).unwrap_or_default()
 }
 
 /// Appends `v` in decimal without `core::fmt` (the per-packet rows).
-pub(crate) fn push_u64(out: &mut String, mut v: u64) {
+pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
+    put_u64_padded(out, v, 0, b' ');
+}
+
+/// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`
+/// (`{:>width}` with b' ', `{:0width}` with b'0').
+pub(crate) fn put_u64_padded(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
     while i > 0 {
@@ -136,30 +138,37 @@ pub(crate) fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    if let Some(s) = tmp.get(i..).and_then(|b| std::str::from_utf8(b).ok()) {
-        out.push_str(s);
+    let digits = tmp.get(i..).unwrap_or(&[]);
+    for _ in digits.len()..width {
+        out.push(fill);
     }
+    out.extend_from_slice(digits);
 }
 
-/// Pads what was appended to `out` since `start` with spaces on the left to `width`
-/// characters (`{:>width}`).
-pub(crate) fn pad_left(out: &mut String, start: usize, width: usize) {
-    let have = out.get(start..).map_or(0, |s| s.chars().count());
-    if have < width && out.is_char_boundary(start) {
-        out.insert_str(start, &SPACES[..(width - have).min(SPACES.len())]);
-    }
+/// Appends `text` right-aligned in `width` columns (`{:>width}`; ASCII: a column per byte).
+pub(crate) fn put_right(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    pad_to(out, width.saturating_sub(text.len()));
+    out.extend_from_slice(text);
 }
 
 /// Pads what was appended to `out` since `start` with spaces on the right to `width`
-/// characters (`{:<width}`).
-pub(crate) fn pad_right(out: &mut String, start: usize, width: usize) {
-    let have = out.get(start..).map_or(0, |s| s.chars().count());
-    if have < width {
-        out.push_str(&SPACES[..(width - have).min(SPACES.len())]);
+/// columns (`{:<width}`; ASCII text: a column per byte).
+pub(crate) fn pad_right(out: &mut Vec<u8>, start: usize, width: usize) {
+    let have = out.len().saturating_sub(start);
+    pad_to(out, width.saturating_sub(have));
+}
+
+/// Appends `n` spaces.
+pub(crate) fn pad_to(out: &mut Vec<u8>, n: usize) {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.extend_from_slice(SPACES.get(..k).unwrap_or(&[]));
+        left -= k;
     }
 }
 
-const SPACES: &str = "                                                                ";
+const SPACES: &[u8] = b"                                                                ";
 
 const METHODS: [&[u8]; 9] = [
     b"GET ",
@@ -188,7 +197,7 @@ pub(crate) fn http_first_line(payload: &[u8]) -> Option<&[u8]> {
 }
 
 /// tshark-like one-line summary of the packet's top layer.
-pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mut String) {
+pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mut Vec<u8>) {
     if let Some(arp) = &packet.arp {
         match (arp.operation, arp.sender_ip, arp.target_ip) {
             (1, Some(s), Some(t)) => {
@@ -214,57 +223,60 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
         Some(Transport::Tcp(t)) => {
             let (seq, ack) = rel.unwrap_or((t.seq, t.ack));
             // Pieces pushed one by one: this runs for every TCP packet of the table.
-            push_u64(out, u64::from(t.src_port));
-            out.push_str(" → ");
-            push_u64(out, u64::from(t.dst_port));
-            out.push_str(" [");
+            put_u64(out, u64::from(t.src_port));
+            out.extend_from_slice(" → ".as_bytes());
+            put_u64(out, u64::from(t.dst_port));
+            out.extend_from_slice(b" [");
             let mut first = true;
             for name in t.flags.names() {
                 if !first {
-                    out.push('+');
+                    out.push(b'+');
                 }
-                out.push_str(name);
+                out.extend_from_slice(name.as_bytes());
                 first = false;
             }
             if first {
-                out.push_str("none");
+                out.extend_from_slice(b"none");
             }
-            out.push_str("] Seq=");
-            push_u64(out, u64::from(seq));
+            out.extend_from_slice(b"] Seq=");
+            put_u64(out, u64::from(seq));
             if t.flags.ack() {
-                out.push_str(" Ack=");
-                push_u64(out, u64::from(ack));
+                out.extend_from_slice(b" Ack=");
+                put_u64(out, u64::from(ack));
             }
-            out.push_str(" Win=");
-            push_u64(out, u64::from(t.window));
-            out.push_str(" Len=");
-            push_u64(out, u64::from(t.payload_len));
+            out.extend_from_slice(b" Win=");
+            put_u64(out, u64::from(t.window));
+            out.extend_from_slice(b" Len=");
+            put_u64(out, u64::from(t.payload_len));
             let o = &t.options;
             if let Some(mss) = o.mss {
-                out.push_str(" MSS=");
-                push_u64(out, u64::from(mss));
+                out.extend_from_slice(b" MSS=");
+                put_u64(out, u64::from(mss));
             }
             if o.sack_permitted {
-                out.push_str(" SACK_PERM");
+                out.extend_from_slice(b" SACK_PERM");
             }
             if let Some(ws) = o.window_scale {
-                out.push_str(" WS=");
-                push_u64(out, 1u64 << ws.min(14));
+                out.extend_from_slice(b" WS=");
+                put_u64(out, 1u64 << ws.min(14));
             }
             if o.fast_open {
-                out.push_str(" TFO");
+                out.extend_from_slice(b" TFO");
             }
             if let Some(line) = http_first_line(packet.payload) {
-                out.push_str(" · ");
-                escape_bytes(line, out);
+                out.extend_from_slice(" · ".as_bytes());
+                // Once per HTTP head.
+                let mut text = String::new();
+                escape_bytes(line, &mut text);
+                out.extend_from_slice(text.as_bytes());
             }
         }
         Some(Transport::Udp(u)) => {
-            push_u64(out, u64::from(u.src_port));
-            out.push_str(" → ");
-            push_u64(out, u64::from(u.dst_port));
-            out.push_str(" Len=");
-            push_u64(out, u64::from(u.length.saturating_sub(8)));
+            put_u64(out, u64::from(u.src_port));
+            out.extend_from_slice(" → ".as_bytes());
+            put_u64(out, u64::from(u.dst_port));
+            out.extend_from_slice(b" Len=");
+            put_u64(out, u64::from(u.length.saturating_sub(8)));
         }
         Some(Transport::Icmpv4(i)) => {
             let name = match (i.icmp_type, i.code) {
@@ -318,11 +330,13 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
     }
     if let Some(issue) = &packet.issue {
         if !out.is_empty() {
-            out.push_str(" · ");
+            out.extend_from_slice(" · ".as_bytes());
         }
-        out.push_str("⚠ ");
+        out.extend_from_slice("⚠ ".as_bytes());
         // Issue text is ours, but escape anyway: it may quote values from the wire.
-        escape_bytes(issue.to_string().as_bytes(), out);
+        let mut text = String::new();
+        escape_bytes(issue.to_string().as_bytes(), &mut text);
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
@@ -350,18 +364,25 @@ mod tests {
 
     #[test]
     fn numbers_and_padding() {
-        let mut s = String::new();
-        push_u64(&mut s, 0);
-        s.push(' ');
-        push_u64(&mut s, u64::MAX);
-        assert_eq!(s, "0 18446744073709551615");
-        let mut s = String::from("ab");
-        pad_left(&mut s, 1, 4);
-        assert_eq!(s, "a   b");
+        let mut s = Vec::new();
+        put_u64(&mut s, 0);
+        s.push(b' ');
+        put_u64(&mut s, u64::MAX);
+        assert_eq!(s, b"0 18446744073709551615");
+        let mut s = b"a".to_vec();
+        put_right(&mut s, b"b", 4);
+        assert_eq!(s, b"a   b");
         pad_right(&mut s, 0, 7);
-        assert_eq!(s, "a   b  ");
-        let mut s = String::from("→x");
+        assert_eq!(s, b"a   b  ");
         pad_right(&mut s, 0, 3);
-        assert_eq!(s, "→x ");
+        assert_eq!(s, b"a   b  ");
+        let mut s = Vec::new();
+        put_u64_padded(&mut s, 42, 6, b' ');
+        put_u64_padded(&mut s, 7, 3, b'0');
+        put_u64_padded(&mut s, 123_456, 3, b'0');
+        assert_eq!(s, b"    42007123456");
+        let mut s = Vec::new();
+        pad_right(&mut s, 0, 100);
+        assert_eq!(s, vec![b' '; 100]);
     }
 }
