@@ -1358,7 +1358,7 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
         out.push('\n');
     };
     let row_line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
-        out.push_str("│");
+        out.push('│');
         for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
             out.push_str(if i > 0 { " ┆ " } else { " " });
             out.push_str(c);
