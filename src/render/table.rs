@@ -11,7 +11,10 @@ use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Ste
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
-use crate::render::text::{endpoint_string, info, Endpoints};
+use crate::render::text::{
+    endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64, put_u64_padded,
+    Endpoints,
+};
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -315,7 +318,10 @@ pub struct TableSink<W: Write> {
     /// Bad records skipped (their messages go to stderr, from the binary).
     warnings: u64,
     header_done: bool,
-    scratch: String,
+    /// The packet row being built (bytes: no UTF-8 checks on the per-packet path).
+    row: Vec<u8>,
+    /// The Time column of the row being built.
+    time_scratch: Vec<u8>,
     pending_l7: Vec<(u64, String)>,
     pending_teach: Vec<(u64, String)>,
     /// TLS facts per open connection (removed when the connection ends).
@@ -351,7 +357,8 @@ impl<W: Write> TableSink<W> {
             dns_rows: Vec::new(),
             warnings: 0,
             header_done: false,
-            scratch: String::with_capacity(256),
+            row: Vec::with_capacity(256),
+            time_scratch: Vec::with_capacity(32),
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
             tls: FxHashMap::default(),
@@ -390,53 +397,66 @@ impl<W: Write> TableSink<W> {
         t
     }
 
-    fn time(&mut self, ts: &Timestamp) -> String {
+    /// The Time column (`--time-format`) appended to `out`, without `core::fmt` in the
+    /// common cases.
+    fn push_time(&mut self, ts: &Timestamp, out: &mut Vec<u8>) {
         let first = *self.first_ts.get_or_insert(*ts);
-        let s = match self.opts.time_format {
-            TimeFormat::Relative => format!("{:.6}", ts.nanos_since(&first) as f64 / 1e9),
+        match self.opts.time_format {
+            TimeFormat::Relative => push_seconds6(out, ts.nanos_since(&first)),
             TimeFormat::Delta => {
                 let prev = self.prev_ts.unwrap_or(*ts);
-                format!("{:.6}", ts.nanos_since(&prev) as f64 / 1e9)
+                push_seconds6(out, ts.nanos_since(&prev));
             }
-            TimeFormat::Epoch => format!("{}.{:06}", ts.secs, ts.nanos / 1000),
+            TimeFormat::Epoch => {
+                if ts.secs < 0 {
+                    out.push(b'-');
+                }
+                put_u64(out, ts.secs.unsigned_abs());
+                out.push(b'.');
+                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
+            }
             TimeFormat::Absolute => {
-                let day = ts.secs.rem_euclid(86_400);
-                format!(
-                    "{:02}:{:02}:{:02}.{:06}",
-                    day / 3600,
-                    day / 60 % 60,
-                    day % 60,
-                    ts.nanos / 1000
-                )
+                let day = ts.secs.rem_euclid(86_400).unsigned_abs();
+                push_zero_padded(out, day / 3600, 2);
+                out.push(b':');
+                push_zero_padded(out, day / 60 % 60, 2);
+                out.push(b':');
+                push_zero_padded(out, day % 60, 2);
+                out.push(b'.');
+                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
             }
-        };
-        self.prev_ts = Some(*ts);
-        s
-    }
-
-    fn paint(&self, text: &str, ansi: &str, out: &mut String) {
-        if self.opts.color {
-            out.push_str(ansi);
-            out.push_str(text);
-            out.push_str(RESET);
-        } else {
-            out.push_str(text);
         }
+        self.prev_ts = Some(*ts);
     }
 
-    /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"
-    fn stack(&self, packet: &DecodedPacket<'_>, out: &mut String) {
+    /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"; returns its visible width.
+    fn stack(&self, packet: &DecodedPacket<'_>, out: &mut Vec<u8>) -> usize {
+        let mut visible = 0;
         for (i, layer) in packet.layers.iter().enumerate() {
             if i > 0 {
-                out.push_str(" › ");
+                out.extend_from_slice(" › ".as_bytes());
+                visible += 3;
             }
             let osi = layer.osi();
-            let text = format!("L{} {}", osi.number(), layer.name.as_str());
-            self.paint(&text, layer_ansi(osi), out);
+            if self.opts.color {
+                out.extend_from_slice(layer_ansi(osi).as_bytes());
+            }
+            let start = out.len();
+            out.push(b'L');
+            put_u64(out, u64::from(osi.number()));
+            out.push(b' ');
+            out.extend_from_slice(layer.name.as_str().as_bytes());
+            // Layer names are ASCII: a column per byte.
+            visible += out.len() - start;
+            if self.opts.color {
+                out.extend_from_slice(RESET.as_bytes());
+            }
         }
         if packet.layers.is_empty() {
-            out.push_str("(not decoded)");
+            out.extend_from_slice(b"(not decoded)");
+            visible += "(not decoded)".len();
         }
+        visible
     }
 
     fn packet_row(
@@ -453,36 +473,50 @@ impl<W: Write> TableSink<W> {
                 "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
             )?;
         }
-        let time = self.time(&frame.ts);
-        let (src, dst) = match Endpoints::of(packet) {
-            Some(e) => (
-                endpoint_string(e.src, e.src_port),
-                endpoint_string(e.dst, e.dst_port),
-            ),
-            None => (frame.link.name().to_string(), String::new()),
-        };
-        let mut stack = String::new();
-        self.stack(packet, &mut stack);
-        // Pad the stack column by its visible width.
-        let visible = strip_width(&stack);
-        let pad = 34usize.saturating_sub(visible);
-        let mut line = std::mem::take(&mut self.scratch);
+        // The row is built in one reused buffer without `core::fmt` and written at once.
+        let mut line = std::mem::take(&mut self.row);
         line.clear();
-        let conn = flow.conn.map(|c| c.to_string()).unwrap_or_default();
-        let step = flow.step.map(|s| s.label()).unwrap_or("");
-        let _ = write!(
-            line,
-            "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {}{} ",
-            frame.number,
-            time,
-            src,
-            dst,
-            frame.orig_len,
-            conn,
-            step,
-            stack,
-            " ".repeat(pad)
-        );
+        put_u64_padded(&mut line, frame.number, 6, b' ');
+        line.push(b' ');
+        let mut time = std::mem::take(&mut self.time_scratch);
+        time.clear();
+        self.push_time(&frame.ts, &mut time);
+        put_right(&mut line, &time, 11);
+        self.time_scratch = time;
+        line.push(b' ');
+        let start = line.len();
+        match Endpoints::of(packet) {
+            Some(e) => {
+                put_endpoint(&mut line, e.src, e.src_port);
+                pad_right(&mut line, start, 22);
+                line.push(b' ');
+                let start = line.len();
+                put_endpoint(&mut line, e.dst, e.dst_port);
+                pad_right(&mut line, start, 22);
+            }
+            None => {
+                line.extend_from_slice(frame.link.name().as_bytes());
+                pad_right(&mut line, start, 22);
+                line.push(b' ');
+                pad_to(&mut line, 22);
+            }
+        }
+        line.push(b' ');
+        put_u64_padded(&mut line, u64::from(frame.orig_len), 5, b' ');
+        line.push(b' ');
+        match flow.conn {
+            Some(c) => put_u64_padded(&mut line, c, 4, b' '),
+            None => pad_to(&mut line, 4),
+        }
+        line.push(b' ');
+        let start = line.len();
+        line.extend_from_slice(flow.step.map(|s| s.label()).unwrap_or("").as_bytes());
+        pad_right(&mut line, start, 13);
+        line.push(b' ');
+        // Pad the stack column by its visible width (colour codes take none).
+        let visible = self.stack(packet, &mut line);
+        pad_to(&mut line, 34usize.saturating_sub(visible));
+        line.push(b' ');
         let rel = if self.opts.absolute_seq {
             None
         } else {
@@ -493,21 +527,24 @@ impl<W: Write> TableSink<W> {
         };
         info(packet, rel, &mut line);
         if let Some(l7) = self.take_pending_l7(frame.number) {
-            line.push_str(" · ");
-            line.push_str(&l7);
+            line.extend_from_slice(" · ".as_bytes());
+            line.extend_from_slice(l7.as_bytes());
         }
         if !flow.analysis.is_empty() {
-            line.push_str(" [");
+            line.extend_from_slice(b" [");
             for (i, n) in flow.analysis.names().enumerate() {
                 if i > 0 {
-                    line.push_str(", ");
+                    line.extend_from_slice(b", ");
                 }
-                line.push_str(n);
+                line.extend_from_slice(n.as_bytes());
             }
-            line.push(']');
+            line.push(b']');
         }
         if let Some((c, s)) = flow.state {
-            let _ = write!(line, " · {c}/{s}");
+            line.extend_from_slice(" · ".as_bytes());
+            line.extend_from_slice(c.as_str().as_bytes());
+            line.push(b'/');
+            line.extend_from_slice(s.as_str().as_bytes());
         }
         let marked = match flow.step {
             Some(Step::Handshake(_)) => Some("\x1b[1;32m"),
@@ -516,9 +553,18 @@ impl<W: Write> TableSink<W> {
             None => None,
         };
         match (marked, self.opts.color) {
-            (Some(ansi), true) => writeln!(self.out, "{ansi}{line}{RESET}")?,
-            _ => writeln!(self.out, "{line}")?,
+            (Some(ansi), true) => {
+                self.out.write_all(ansi.as_bytes())?;
+                line.extend_from_slice(RESET.as_bytes());
+                line.push(b'\n');
+                self.out.write_all(&line)?;
+            }
+            _ => {
+                line.push(b'\n');
+                self.out.write_all(&line)?;
+            }
         }
+        self.row = line;
         if self.opts.teach {
             let mut lines: Vec<String> = Vec::new();
             lines.extend(crate::render::teach::teach_line(frame, packet, flow));
@@ -531,7 +577,6 @@ impl<W: Write> TableSink<W> {
                 }
             }
         }
-        self.scratch = line;
         Ok(())
     }
 
@@ -1093,8 +1138,7 @@ impl<W: Write> TableSink<W> {
         if self.http_rows.is_empty() {
             return Ok(());
         }
-        let mut t = self.new_table();
-        t.set_header(vec![
+        const HEADER: [&str; 10] = [
             "conn",
             "#",
             "req frame",
@@ -1105,13 +1149,46 @@ impl<W: Write> TableSink<W> {
             "req body",
             "resp body",
             "latency",
-        ]);
-        for h in std::mem::take(&mut self.http_rows) {
+        ];
+        let rows = std::mem::take(&mut self.http_rows);
+        let mut cells: Vec<[String; 10]> = Vec::with_capacity(rows.len());
+        for h in &rows {
             let status = match (h.status, &h.reason) {
                 (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
                 (Some(s), None) => s.to_string(),
                 _ => "-".into(),
             };
+            let target = format!(
+                "{}{}",
+                escape_str(h.host.as_deref().unwrap_or("")),
+                escape_str(h.uri.as_deref().unwrap_or(""))
+            );
+            cells.push([
+                h.conn.to_string(),
+                h.index.to_string(),
+                h.request_frame.map(|f| f.to_string()).unwrap_or("-".into()),
+                escape_str(h.method.as_deref().unwrap_or("-")),
+                target,
+                escape_str(h.version.as_deref().unwrap_or("")),
+                status,
+                h.request_body_bytes.map(human_bytes).unwrap_or("-".into()),
+                h.response_body_bytes.map(human_bytes).unwrap_or("-".into()),
+                h.latency_ms
+                    .map(|l| format!("{l:.3} ms"))
+                    .unwrap_or("-".into()),
+            ]);
+        }
+        // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
+        // generic layout cost more than the whole analysis of the transactions.
+        let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
+        if plain {
+            if let Some(text) = plain_table(&HEADER, &cells) {
+                return self.out.write_all(text.as_bytes());
+            }
+        }
+        let mut t = self.new_table();
+        t.set_header(HEADER.to_vec());
+        for (h, row) in rows.iter().zip(cells) {
             let color = match h.status {
                 Some(100..=199) => Color::Blue,
                 Some(200..=299) => Color::Green,
@@ -1120,27 +1197,18 @@ impl<W: Write> TableSink<W> {
                 Some(500..=599) => Color::Red,
                 _ => Color::Reset,
             };
-            let target = format!(
-                "{}{}",
-                escape_str(h.host.as_deref().unwrap_or("")),
-                escape_str(h.uri.as_deref().unwrap_or(""))
+            t.add_row(
+                row.into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i == 6 {
+                            Cell::new(c).fg(color)
+                        } else {
+                            Cell::new(c)
+                        }
+                    })
+                    .collect::<Vec<_>>(),
             );
-            t.add_row(vec![
-                Cell::new(h.conn),
-                Cell::new(h.index),
-                Cell::new(h.request_frame.map(|f| f.to_string()).unwrap_or("-".into())),
-                Cell::new(escape_str(h.method.as_deref().unwrap_or("-"))),
-                Cell::new(target),
-                Cell::new(escape_str(h.version.as_deref().unwrap_or(""))),
-                Cell::new(status).fg(color),
-                Cell::new(h.request_body_bytes.map(human_bytes).unwrap_or("-".into())),
-                Cell::new(h.response_body_bytes.map(human_bytes).unwrap_or("-".into())),
-                Cell::new(
-                    h.latency_ms
-                        .map(|l| format!("{l:.3} ms"))
-                        .unwrap_or("-".into()),
-                ),
-            ]);
         }
         writeln!(self.out, "{t}")
     }
@@ -1255,22 +1323,81 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// Visible width of a string with ANSI SGR sequences.
-fn strip_width(s: &str) -> usize {
-    let mut n = 0;
-    let mut in_esc = false;
-    for c in s.chars() {
-        if in_esc {
-            if c == 'm' {
-                in_esc = false;
+/// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
+/// preset, no styling and no content arrangement (followed by a newline), when every cell is
+/// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
+fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
+    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let mut widths = [0usize; N];
+    for (w, h) in widths.iter_mut().zip(header) {
+        if !printable(h) {
+            return None;
+        }
+        *w = h.len();
+    }
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            if !printable(c) {
+                return None;
             }
-        } else if c == '\x1b' {
-            in_esc = true;
-        } else {
-            n += 1;
+            *w = (*w).max(c.len());
         }
     }
-    n
+    let line_len: usize = widths.iter().map(|w| w + 3).sum::<usize>() * 3 + 8;
+    let mut out = String::with_capacity(line_len * (rows.len() + 4));
+    let border = |out: &mut String, left: char, fill: char, mid: char, right: char| {
+        out.push(left);
+        for (i, w) in widths.iter().enumerate() {
+            if i > 0 {
+                out.push(mid);
+            }
+            for _ in 0..w + 2 {
+                out.push(fill);
+            }
+        }
+        out.push(right);
+        out.push('\n');
+    };
+    let row_line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+        out.push('│');
+        for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
+            out.push_str(if i > 0 { " ┆ " } else { " " });
+            out.push_str(c);
+            for _ in c.len()..*w {
+                out.push(' ');
+            }
+        }
+        out.push_str(" │\n");
+    };
+    border(&mut out, '┌', '─', '┬', '┐');
+    row_line(&mut out, &mut header.iter().copied());
+    border(&mut out, '╞', '═', '╪', '╡');
+    for row in rows {
+        row_line(&mut out, &mut row.iter().map(String::as_str));
+    }
+    border(&mut out, '└', '─', '┴', '┘');
+    Some(out)
+}
+
+/// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
+/// (not negative, under 10^6 s, not a tie at the 7th digit, where the float's rounding decides).
+fn push_seconds6(out: &mut Vec<u8>, nanos: i128) {
+    match u64::try_from(nanos) {
+        Ok(n) if n < 1_000_000_000_000_000 && n % 1000 != 500 => {
+            let micros = (n + 500) / 1000;
+            put_u64(out, micros / 1_000_000);
+            out.push(b'.');
+            push_zero_padded(out, micros % 1_000_000, 6);
+        }
+        _ => {
+            let _ = write!(out, "{:.6}", nanos as f64 / 1e9);
+        }
+    }
+}
+
+/// `v` in decimal, left-padded with zeros to `width` digits (`{:0width$}`).
+fn push_zero_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    put_u64_padded(out, v, width, b'0');
 }
 
 /// 1,234,567
@@ -1656,5 +1783,98 @@ impl<W: Write> Sink for TableSink<W> {
             story.write(&mut self.out, s, width)?;
         }
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds6_matches_float_formatting() {
+        let cases: [i128; 14] = [
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1_000,
+            1_499_500,
+            2_000_000_500,
+            16_000,
+            123_456_789_012,
+            999_999_999_999_999,
+            -1,
+            -2_500_000,
+        ];
+        for n in cases {
+            let mut got = Vec::new();
+            push_seconds6(&mut got, n);
+            assert_eq!(
+                got,
+                format!("{:.6}", n as f64 / 1e9).as_bytes(),
+                "nanos {n}"
+            );
+        }
+        let mut s = Vec::new();
+        push_seconds6(&mut s, 1_234_567_890);
+        assert_eq!(s, b"1.234568");
+    }
+
+    fn comfy(header: &[&str; 3], rows: &[[String; 3]]) -> String {
+        let mut t = Table::new();
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+        t.force_no_tty();
+        t.set_content_arrangement(ContentArrangement::Disabled);
+        t.set_header(header.to_vec());
+        for r in rows {
+            t.add_row(r.iter().map(Cell::new).collect::<Vec<_>>());
+        }
+        format!("{t}\n")
+    }
+
+    #[test]
+    fn plain_table_draws_what_comfy_table_draws() {
+        let header = ["conn", "#", "host + uri"];
+        let texts = [
+            "",
+            " ",
+            "-",
+            "0",
+            "a b",
+            " lead",
+            "trail ",
+            "127.0.0.1:8080/x?y=1",
+            "~!@#$%^&*()",
+            "  two  ",
+            "x",
+        ];
+        let mut seed = 7u32;
+        for n in 0..12 {
+            let rows: Vec<[String; 3]> = (0..n)
+                .map(|_| {
+                    std::array::from_fn(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        texts[(seed >> 16) as usize % texts.len()].to_string()
+                    })
+                })
+                .collect();
+            assert_eq!(
+                plain_table(&header, &rows).as_deref(),
+                Some(comfy(&header, &rows).as_str()),
+                "rows {rows:?}"
+            );
+        }
+        let odd = [["é".to_string(), "1".into(), "tab\there".into()]];
+        assert_eq!(plain_table(&header, &odd), None);
+    }
+
+    #[test]
+    fn zero_padded() {
+        let mut s = b"x".to_vec();
+        push_zero_padded(&mut s, 42, 6);
+        push_zero_padded(&mut s, 1_234_567, 6);
+        assert_eq!(s, b"x0000421234567");
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::decode::{DecodedPacket, Transport};
 use crate::render::escape::escape_bytes;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -42,17 +41,134 @@ impl Endpoints {
 /// "addr:port", "[v6]:port" or "addr".
 pub(crate) fn write_endpoint<W: Write>(w: &mut W, ip: IpAddr, port: Option<u16>) -> io::Result<()> {
     match (ip, port) {
+        (IpAddr::V4(a), _) => {
+            // The common case without `core::fmt`: at most "255.255.255.255:65535".
+            let mut buf = [0u8; 21];
+            let n = put_ipv4_port(&mut buf, a.octets(), port);
+            w.write_all(buf.get(..n).unwrap_or(&[]))
+        }
         (IpAddr::V6(a), Some(p)) => write!(w, "[{a}]:{p}"),
-        (ip, Some(p)) => write!(w, "{ip}:{p}"),
         (ip, None) => write!(w, "{ip}"),
+    }
+}
+
+/// Writes "a.b.c.d" (and ":port") at the start of `buf`; returns the length written.
+fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
+    let mut n = 0;
+    let mut put = |b: u8| {
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
+    };
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            put(b'.');
+        }
+        if o >= 100 {
+            put(b'0' + o / 100);
+        }
+        if o >= 10 {
+            put(b'0' + o / 10 % 10);
+        }
+        put(b'0' + o % 10);
+    }
+    if let Some(p) = port {
+        put(b':');
+        let mut digits = [0u8; 5];
+        let mut k = digits.len();
+        let mut v = p;
+        loop {
+            k -= 1;
+            if let Some(d) = digits.get_mut(k) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+            if v == 0 || k == 0 {
+                break;
+            }
+        }
+        for &d in digits.get(k..).unwrap_or(&[]) {
+            put(d);
+        }
+    }
+    n
+}
+
+/// [`write_endpoint`] appended to a byte buffer.
+pub(crate) fn put_endpoint(out: &mut Vec<u8>, ip: IpAddr, port: Option<u16>) {
+    match ip {
+        IpAddr::V4(a) => {
+            let mut buf = [0u8; 21];
+            let n = put_ipv4_port(&mut buf, a.octets(), port);
+            out.extend_from_slice(buf.get(..n).unwrap_or(&[]));
+        }
+        IpAddr::V6(a) => {
+            let _ = match port {
+                Some(p) => write!(out, "[{a}]:{p}"),
+                None => write!(out, "{a}"),
+            };
+        }
     }
 }
 
 pub(crate) fn endpoint_string(ip: IpAddr, port: Option<u16>) -> String {
     let mut v = Vec::with_capacity(48);
-    let _ = write_endpoint(&mut v, ip, port);
+    put_endpoint(&mut v, ip, port);
     String::from_utf8(v).unwrap_or_default()
 }
+
+/// Appends `v` in decimal without `core::fmt` (the per-packet rows).
+pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
+    put_u64_padded(out, v, 0, b' ');
+}
+
+/// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`
+/// (`{:>width}` with b' ', `{:0width}` with b'0').
+pub(crate) fn put_u64_padded(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    while i > 0 {
+        i -= 1;
+        if let Some(slot) = tmp.get_mut(i) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let digits = tmp.get(i..).unwrap_or(&[]);
+    for _ in digits.len()..width {
+        out.push(fill);
+    }
+    out.extend_from_slice(digits);
+}
+
+/// Appends `text` right-aligned in `width` columns (`{:>width}`; ASCII: a column per byte).
+pub(crate) fn put_right(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    pad_to(out, width.saturating_sub(text.len()));
+    out.extend_from_slice(text);
+}
+
+/// Pads what was appended to `out` since `start` with spaces on the right to `width`
+/// columns (`{:<width}`; ASCII text: a column per byte).
+pub(crate) fn pad_right(out: &mut Vec<u8>, start: usize, width: usize) {
+    let have = out.len().saturating_sub(start);
+    pad_to(out, width.saturating_sub(have));
+}
+
+/// Appends `n` spaces.
+pub(crate) fn pad_to(out: &mut Vec<u8>, n: usize) {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.extend_from_slice(SPACES.get(..k).unwrap_or(&[]));
+        left -= k;
+    }
+}
+
+const SPACES: &[u8] = b"                                                                ";
 
 const METHODS: [&[u8]; 9] = [
     b"GET ",
@@ -81,7 +197,7 @@ pub(crate) fn http_first_line(payload: &[u8]) -> Option<&[u8]> {
 }
 
 /// tshark-like one-line summary of the packet's top layer.
-pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mut String) {
+pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mut Vec<u8>) {
     if let Some(arp) = &packet.arp {
         match (arp.operation, arp.sender_ip, arp.target_ip) {
             (1, Some(s), Some(t)) => {
@@ -106,41 +222,61 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
     match &packet.transport {
         Some(Transport::Tcp(t)) => {
             let (seq, ack) = rel.unwrap_or((t.seq, t.ack));
-            let _ = write!(
-                out,
-                "{} → {} [{}] Seq={}",
-                t.src_port, t.dst_port, t.flags, seq
-            );
-            if t.flags.ack() {
-                let _ = write!(out, " Ack={ack}");
+            // Pieces pushed one by one: this runs for every TCP packet of the table.
+            put_u64(out, u64::from(t.src_port));
+            out.extend_from_slice(" → ".as_bytes());
+            put_u64(out, u64::from(t.dst_port));
+            out.extend_from_slice(b" [");
+            let mut first = true;
+            for name in t.flags.names() {
+                if !first {
+                    out.push(b'+');
+                }
+                out.extend_from_slice(name.as_bytes());
+                first = false;
             }
-            let _ = write!(out, " Win={} Len={}", t.window, t.payload_len);
+            if first {
+                out.extend_from_slice(b"none");
+            }
+            out.extend_from_slice(b"] Seq=");
+            put_u64(out, u64::from(seq));
+            if t.flags.ack() {
+                out.extend_from_slice(b" Ack=");
+                put_u64(out, u64::from(ack));
+            }
+            out.extend_from_slice(b" Win=");
+            put_u64(out, u64::from(t.window));
+            out.extend_from_slice(b" Len=");
+            put_u64(out, u64::from(t.payload_len));
             let o = &t.options;
             if let Some(mss) = o.mss {
-                let _ = write!(out, " MSS={mss}");
+                out.extend_from_slice(b" MSS=");
+                put_u64(out, u64::from(mss));
             }
             if o.sack_permitted {
-                out.push_str(" SACK_PERM");
+                out.extend_from_slice(b" SACK_PERM");
             }
             if let Some(ws) = o.window_scale {
-                let _ = write!(out, " WS={}", 1u32 << ws.min(14));
+                out.extend_from_slice(b" WS=");
+                put_u64(out, 1u64 << ws.min(14));
             }
             if o.fast_open {
-                out.push_str(" TFO");
+                out.extend_from_slice(b" TFO");
             }
             if let Some(line) = http_first_line(packet.payload) {
-                out.push_str(" · ");
-                escape_bytes(line, out);
+                out.extend_from_slice(" · ".as_bytes());
+                // Once per HTTP head.
+                let mut text = String::new();
+                escape_bytes(line, &mut text);
+                out.extend_from_slice(text.as_bytes());
             }
         }
         Some(Transport::Udp(u)) => {
-            let _ = write!(
-                out,
-                "{} → {} Len={}",
-                u.src_port,
-                u.dst_port,
-                u.length.saturating_sub(8)
-            );
+            put_u64(out, u64::from(u.src_port));
+            out.extend_from_slice(" → ".as_bytes());
+            put_u64(out, u64::from(u.dst_port));
+            out.extend_from_slice(b" Len=");
+            put_u64(out, u64::from(u.length.saturating_sub(8)));
         }
         Some(Transport::Icmpv4(i)) => {
             let name = match (i.icmp_type, i.code) {
@@ -194,10 +330,59 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
     }
     if let Some(issue) = &packet.issue {
         if !out.is_empty() {
-            out.push_str(" · ");
+            out.extend_from_slice(" · ".as_bytes());
         }
-        out.push_str("⚠ ");
+        out.extend_from_slice("⚠ ".as_bytes());
         // Issue text is ours, but escape anyway: it may quote values from the wire.
-        escape_bytes(issue.to_string().as_bytes(), out);
+        let mut text = String::new();
+        escape_bytes(issue.to_string().as_bytes(), &mut text);
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn endpoints_as_display_writes_them() {
+        let v4 = IpAddr::V4(Ipv4Addr::new(10, 0, 255, 7));
+        assert_eq!(endpoint_string(v4, Some(8080)), "10.0.255.7:8080");
+        assert_eq!(endpoint_string(v4, Some(0)), "10.0.255.7:0");
+        assert_eq!(
+            endpoint_string(IpAddr::V4(Ipv4Addr::new(255, 255, 255, 255)), Some(65535)),
+            "255.255.255.255:65535"
+        );
+        assert_eq!(endpoint_string(v4, None), "10.0.255.7");
+        let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert_eq!(endpoint_string(v6, Some(443)), "[::1]:443");
+        let mut w = Vec::new();
+        write_endpoint(&mut w, v4, Some(53)).unwrap();
+        assert_eq!(w, b"10.0.255.7:53");
+    }
+
+    #[test]
+    fn numbers_and_padding() {
+        let mut s = Vec::new();
+        put_u64(&mut s, 0);
+        s.push(b' ');
+        put_u64(&mut s, u64::MAX);
+        assert_eq!(s, b"0 18446744073709551615");
+        let mut s = b"a".to_vec();
+        put_right(&mut s, b"b", 4);
+        assert_eq!(s, b"a   b");
+        pad_right(&mut s, 0, 7);
+        assert_eq!(s, b"a   b  ");
+        pad_right(&mut s, 0, 3);
+        assert_eq!(s, b"a   b  ");
+        let mut s = Vec::new();
+        put_u64_padded(&mut s, 42, 6, b' ');
+        put_u64_padded(&mut s, 7, 3, b'0');
+        put_u64_padded(&mut s, 123_456, 3, b'0');
+        assert_eq!(s, b"    42007123456");
+        let mut s = Vec::new();
+        pad_right(&mut s, 0, 100);
+        assert_eq!(s, vec![b' '; 100]);
     }
 }
