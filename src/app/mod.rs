@@ -15,9 +15,9 @@ pub use http::HttpStats;
 pub mod quic;
 mod tls;
 pub use tls::{
-    starts_like_client_hello, starts_like_tls, tls_alert_level_name, tls_alert_name,
-    tls_cipher_name, tls_handshake_name, tls_version_name, TlsStats, MAX_HANDSHAKE,
-    MAX_RECORD_BODY,
+    describe_handshake, starts_like_client_hello, starts_like_tls, tls_alert_level_name,
+    tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name, HandshakeFacts,
+    TlsStats, MAX_HANDSHAKE, MAX_RECORD_BODY,
 };
 
 mod tracker;

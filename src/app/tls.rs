@@ -534,85 +534,28 @@ impl TlsConn {
         let t = msg.first().copied().unwrap_or(0);
         let mut m = new_message(out.conn, dir, ctx, TlsKind::Handshake(t), rv);
         m.length = msg.len().saturating_sub(4) as u64;
-        let parsed = parse_tls_message_handshake(msg);
         let confirmed = self.dirs[dir.index()].confirmed;
-        match parsed {
-            Ok((_, PMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
-                m.offered_ciphers = ch.ciphers.iter().map(|c| c.0).collect();
-                let exts = ch
-                    .ext
-                    .and_then(|e| parse_tls_client_hello_extensions(e).ok())
-                    .map(|(_, v)| v)
-                    .unwrap_or_default();
-                for e in &exts {
-                    match e {
-                        TlsExtension::SNI(names) => {
-                            if let Some((_, name)) = names.iter().find(|(t, _)| t.0 == 0) {
-                                m.sni = Some(String::from_utf8_lossy(name).into_owned());
-                            }
-                        }
-                        TlsExtension::ALPN(protos) => {
-                            m.alpn = protos
-                                .iter()
-                                .map(|p| String::from_utf8_lossy(p).into_owned())
-                                .collect();
-                        }
-                        TlsExtension::SupportedVersions(vs) => {
-                            m.offered_versions =
-                                vs.iter().map(|v| v.0).filter(|&v| !is_grease(v)).collect();
-                        }
-                        _ => {}
-                    }
+        match describe_handshake(msg) {
+            Some(facts) => {
+                if let Some(v) = facts.chosen_version {
+                    self.version = Some(v);
                 }
-                if m.offered_versions.is_empty() {
-                    m.offered_versions.push(ch.version.0);
+                if let Some(c) = facts.cipher {
+                    self.cipher = Some(c);
                 }
-            }
-            Ok((_, PMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
-                let mut version = sh.version.0;
-                let exts = sh
-                    .ext
-                    .and_then(|e| parse_tls_server_hello_extensions(e).ok())
-                    .map(|(_, v)| v)
-                    .unwrap_or_default();
-                for e in &exts {
-                    match e {
-                        TlsExtension::SupportedVersions(vs) => {
-                            if let Some(v) = vs.first() {
-                                version = v.0;
-                            }
-                        }
-                        TlsExtension::ALPN(protos) => {
-                            m.alpn = protos
-                                .iter()
-                                .map(|p| String::from_utf8_lossy(p).into_owned())
-                                .collect();
-                        }
-                        _ => {}
-                    }
-                }
-                if sh.random == HRR_RANDOM {
+                m.offered_ciphers = facts.offered_ciphers;
+                m.offered_versions = facts.offered_versions;
+                m.sni = facts.sni;
+                m.alpn = facts.alpn;
+                m.certificates = facts.certificates;
+                if facts.hello_retry {
                     m.notes.push(
                         "HelloRetryRequest: the server asks the client for another key share"
                             .into(),
                     );
                 }
-                self.version = Some(version);
-                self.cipher = Some(sh.cipher.0);
             }
-            Ok((_, PMessage::Handshake(TlsMessageHandshake::ServerHelloV13Draft18(sh)))) => {
-                self.version = Some(sh.version.0);
-                self.cipher = Some(sh.cipher.0);
-            }
-            Ok((_, PMessage::Handshake(TlsMessageHandshake::Certificate(c)))) => {
-                m.certificates = c
-                    .cert_chain
-                    .iter()
-                    .map(|raw| describe_certificate(raw.data))
-                    .collect();
-            }
-            Ok(_) => {}
-            Err(_) => {
+            None => {
                 if !confirmed {
                     return false;
                 }
@@ -664,6 +607,108 @@ impl TlsConn {
             }
         }
     }
+}
+
+/// What one handshake message (4-byte header included) says, without connection state.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HandshakeFacts {
+    /// Handshake type (1 ClientHello, 2 ServerHello, 11 Certificate, …).
+    pub kind: u8,
+    /// ClientHello: cipher suites and versions offered (GREASE removed; the legacy
+    /// version when there is no supported_versions extension).
+    pub offered_ciphers: Vec<u16>,
+    pub offered_versions: Vec<u16>,
+    /// ClientHello: server name; both hellos: ALPN (offered, or chosen).
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    /// ServerHello: the version chosen (supported_versions for TLS 1.3) and the cipher.
+    pub chosen_version: Option<u16>,
+    pub cipher: Option<u16>,
+    /// ServerHello that is really a HelloRetryRequest.
+    pub hello_retry: bool,
+    /// Certificate: the chain, described.
+    pub certificates: Vec<TlsCertificate>,
+}
+
+/// Parses one handshake message with tls-parser; `None` when it does not parse.
+pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
+    let mut f = HandshakeFacts {
+        kind: msg.first().copied().unwrap_or(0),
+        ..HandshakeFacts::default()
+    };
+    match parse_tls_message_handshake(msg).ok()?.1 {
+        PMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) => {
+            f.offered_ciphers = ch.ciphers.iter().map(|c| c.0).collect();
+            let exts = ch
+                .ext
+                .and_then(|e| parse_tls_client_hello_extensions(e).ok())
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            for e in &exts {
+                match e {
+                    TlsExtension::SNI(names) => {
+                        if let Some((_, name)) = names.iter().find(|(t, _)| t.0 == 0) {
+                            f.sni = Some(String::from_utf8_lossy(name).into_owned());
+                        }
+                    }
+                    TlsExtension::ALPN(protos) => {
+                        f.alpn = protos
+                            .iter()
+                            .map(|p| String::from_utf8_lossy(p).into_owned())
+                            .collect();
+                    }
+                    TlsExtension::SupportedVersions(vs) => {
+                        f.offered_versions =
+                            vs.iter().map(|v| v.0).filter(|&v| !is_grease(v)).collect();
+                    }
+                    _ => {}
+                }
+            }
+            if f.offered_versions.is_empty() {
+                f.offered_versions.push(ch.version.0);
+            }
+        }
+        PMessage::Handshake(TlsMessageHandshake::ServerHello(sh)) => {
+            let mut version = sh.version.0;
+            let exts = sh
+                .ext
+                .and_then(|e| parse_tls_server_hello_extensions(e).ok())
+                .map(|(_, v)| v)
+                .unwrap_or_default();
+            for e in &exts {
+                match e {
+                    TlsExtension::SupportedVersions(vs) => {
+                        if let Some(v) = vs.first() {
+                            version = v.0;
+                        }
+                    }
+                    TlsExtension::ALPN(protos) => {
+                        f.alpn = protos
+                            .iter()
+                            .map(|p| String::from_utf8_lossy(p).into_owned())
+                            .collect();
+                    }
+                    _ => {}
+                }
+            }
+            f.hello_retry = sh.random == HRR_RANDOM;
+            f.chosen_version = Some(version);
+            f.cipher = Some(sh.cipher.0);
+        }
+        PMessage::Handshake(TlsMessageHandshake::ServerHelloV13Draft18(sh)) => {
+            f.chosen_version = Some(sh.version.0);
+            f.cipher = Some(sh.cipher.0);
+        }
+        PMessage::Handshake(TlsMessageHandshake::Certificate(c)) => {
+            f.certificates = c
+                .cert_chain
+                .iter()
+                .map(|raw| describe_certificate(raw.data))
+                .collect();
+        }
+        _ => {}
+    }
+    Some(f)
 }
 
 /// Size, subject/issuer common name and validity of a DER certificate, by a small walk of

@@ -475,11 +475,10 @@ const MEANING_COL: usize = 4 + 16 + 1 + 14 + 1;
 /// The TLS records that start in this segment: record header fields, and for a
 /// ClientHello / ServerHello whose record is whole here, what it offers or picks.
 fn tls_fields(out: &mut Buf, bytes: &[u8]) {
-    use crate::app::{tls_cipher_name, tls_version_name};
-    use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+    use crate::app::{describe_handshake, tls_version_name};
     let mut rest = bytes;
     let mut shown = 0;
-    while rest.len() >= 5 && shown < 4 {
+    while rest.len() >= 5 && shown < 8 {
         shown += 1;
         let ctype = rest[0];
         let version = u16::from_be_bytes([rest[1], rest[2]]);
@@ -493,15 +492,15 @@ fn tls_fields(out: &mut Buf, bytes: &[u8]) {
             _ => "not a TLS record type",
         };
         field(out, "record type", &ctype.to_string(), kind);
-        field(
-            out,
-            "record version",
-            &format!("0x{version:04x}"),
-            &format!(
+        let meaning = if shown == 1 {
+            format!(
                 "{} (the record layer's, not the negotiated one: TLS 1.3 keeps an old value here for middleboxes)",
                 tls_version_name(version)
-            ),
-        );
+            )
+        } else {
+            tls_version_name(version)
+        };
+        field(out, "record version", &format!("0x{version:04x}"), &meaning);
         field(
             out,
             "record length",
@@ -509,109 +508,173 @@ fn tls_fields(out: &mut Buf, bytes: &[u8]) {
             "bytes of this record",
         );
         if ctype == 22 && rest.len() >= 5 + len {
-            if let Ok((_, plain)) = tls_parser::parse_tls_plaintext(&rest[..5 + len]) {
-                for msg in plain.msg.iter().take(4) {
-                    let TlsMessage::Handshake(hs) = msg else {
-                        continue;
-                    };
-                    let (name, ext) = match hs {
-                        TlsMessageHandshake::ClientHello(ch) => {
-                            field(out, "handshake", "1", "ClientHello: the client proposes");
-                            let ciphers: Vec<String> = ch
-                                .ciphers
-                                .iter()
-                                .take(6)
-                                .map(|c| {
-                                    tls_cipher_name(c.0)
-                                        .map(str::to_string)
-                                        .unwrap_or_else(|| format!("0x{:04x}", c.0))
-                                })
-                                .collect();
-                            field(
-                                out,
-                                "cipher suites",
-                                &ch.ciphers.len().to_string(),
-                                &format!(
-                                    "offered: {}{}",
-                                    ciphers.join(", "),
-                                    if ch.ciphers.len() > 6 { ", …" } else { "" }
-                                ),
-                            );
-                            ("client", ch.ext)
-                        }
-                        TlsMessageHandshake::ServerHello(sh) => {
-                            field(out, "handshake", "2", "ServerHello: the server chooses");
-                            field(
-                                out,
-                                "cipher suite",
-                                &format!("0x{:04x}", sh.cipher.0),
-                                tls_cipher_name(sh.cipher.0).unwrap_or("unknown"),
-                            );
-                            ("server", sh.ext)
-                        }
-                        _ => continue,
-                    };
-                    let Some(ext) = ext else { continue };
-                    let Ok((_, exts)) = tls_parser::parse_tls_extensions(ext) else {
-                        continue;
-                    };
-                    for e in exts {
-                        match e {
-                            TlsExtension::SNI(names) => {
-                                for (_, n) in names.iter().take(2) {
-                                    let mut v = String::new();
-                                    crate::render::escape::escape_bytes(n, &mut v);
-                                    field(out, "server name", &v, "SNI: sent in the clear");
-                                }
-                            }
-                            TlsExtension::ALPN(protos) => {
-                                let list: Vec<String> = protos
-                                    .iter()
-                                    .take(8)
-                                    .map(|p| {
-                                        let mut v = String::new();
-                                        crate::render::escape::escape_bytes(p, &mut v);
-                                        v
-                                    })
-                                    .collect();
-                                field(
-                                    out,
-                                    "ALPN",
-                                    &list.join(", "),
-                                    if name == "client" {
-                                        "application protocols offered inside TLS"
-                                    } else {
-                                        "the application protocol inside TLS"
-                                    },
-                                );
-                            }
-                            TlsExtension::SupportedVersions(v) => {
-                                let list: Vec<String> = v
-                                    .iter()
-                                    .filter(|x| x.0 & 0x0f0f != 0x0a0a)
-                                    .map(|x| tls_version_name(x.0))
-                                    .collect();
-                                field(
-                                    out,
-                                    "versions",
-                                    &list.join(", "),
-                                    if name == "client" {
-                                        "supported_versions offered"
-                                    } else {
-                                        "the version chosen"
-                                    },
-                                );
-                            }
-                            _ => {}
-                        }
-                    }
+            // The handshake messages inside this record (whole ones only).
+            let mut msgs = &rest[5..5 + len];
+            while msgs.len() >= 4 {
+                let mlen = 4
+                    + (usize::from(msgs[1]) << 16
+                        | usize::from(msgs[2]) << 8
+                        | usize::from(msgs[3]));
+                let Some(msg) = msgs.get(..mlen) else { break };
+                if let Some(f) = describe_handshake(msg) {
+                    hello_fields(out, &f);
                 }
+                msgs = &msgs[mlen..];
             }
         }
         match rest.get(5 + len..) {
             Some(r) => rest = r,
             None => break,
         }
+    }
+}
+
+/// An ASN.1 UTCTime `YYMMDDHHMMSSZ` (or GeneralizedTime `YYYYMMDDHHMMSSZ`) as
+/// `YYYY-MM-DD HH:MM:SS UTC`; anything else escaped as it is.
+fn asn1_time(t: Option<&str>) -> String {
+    let Some(t) = t else {
+        return "?".into();
+    };
+    let digits = t
+        .strip_suffix('Z')
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+    match digits {
+        Some(d) if d.len() == 12 || d.len() == 14 => {
+            let (year, rest) = if d.len() == 12 {
+                let yy: u32 = d[..2].parse().unwrap_or(0);
+                (if yy < 50 { 2000 + yy } else { 1900 + yy }, &d[2..])
+            } else {
+                (d[..4].parse().unwrap_or(0), &d[4..])
+            };
+            format!(
+                "{year}-{}-{} {}:{}:{} UTC",
+                &rest[..2],
+                &rest[2..4],
+                &rest[4..6],
+                &rest[6..8],
+                &rest[8..10]
+            )
+        }
+        _ => escape_str(t),
+    }
+}
+
+/// What a ClientHello offers or a ServerHello picks.
+fn hello_fields(out: &mut Buf, f: &crate::app::HandshakeFacts) {
+    use crate::app::{tls_cipher_name, tls_version_name};
+    let cipher = |c: u16| {
+        tls_cipher_name(c)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("0x{c:04x}"))
+    };
+    let client = match f.kind {
+        1 => {
+            field(out, "handshake", "1", "ClientHello: the client proposes");
+            let list: Vec<String> = f
+                .offered_ciphers
+                .iter()
+                .take(6)
+                .map(|&c| cipher(c))
+                .collect();
+            field(
+                out,
+                "cipher suites",
+                &f.offered_ciphers.len().to_string(),
+                &format!(
+                    "offered: {}{}",
+                    list.join(", "),
+                    if f.offered_ciphers.len() > 6 {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            true
+        }
+        2 => {
+            field(out, "handshake", "2", "ServerHello: the server chooses");
+            if let Some(c) = f.cipher {
+                field(out, "cipher suite", &format!("0x{c:04x}"), &cipher(c));
+            }
+            false
+        }
+        11 => {
+            field(
+                out,
+                "handshake",
+                "11",
+                &format!(
+                    "Certificate: {} certificate(s), sent in the clear (TLS 1.2 and earlier)",
+                    f.certificates.len()
+                ),
+            );
+            for c in f.certificates.iter().take(3) {
+                let subject = c.subject.as_deref().map(escape_str).unwrap_or("?".into());
+                let issuer = c.issuer.as_deref().map(escape_str).unwrap_or("?".into());
+                field(
+                    out,
+                    "certificate",
+                    &format!("{} B", c.len),
+                    &format!(
+                        "subject {subject}, issuer {issuer}, valid {} to {}",
+                        asn1_time(c.not_before.as_deref()),
+                        asn1_time(c.not_after.as_deref())
+                    ),
+                );
+            }
+            return;
+        }
+        k => {
+            field(
+                out,
+                "handshake",
+                &k.to_string(),
+                crate::app::tls_handshake_name(k),
+            );
+            return;
+        }
+    };
+    if let Some(sni) = &f.sni {
+        field(
+            out,
+            "server name",
+            &escape_str(sni),
+            "SNI: sent in the clear",
+        );
+    }
+    if !f.alpn.is_empty() {
+        let list: Vec<String> = f.alpn.iter().take(8).map(|a| escape_str(a)).collect();
+        field(
+            out,
+            "ALPN",
+            &list.join(", "),
+            if client {
+                "application protocols offered inside TLS"
+            } else {
+                "the application protocol inside TLS"
+            },
+        );
+    }
+    let versions: Vec<String> = if client {
+        f.offered_versions
+            .iter()
+            .map(|&v| tls_version_name(v))
+            .collect()
+    } else {
+        f.chosen_version.map(tls_version_name).into_iter().collect()
+    };
+    if !versions.is_empty() {
+        field(
+            out,
+            "versions",
+            &versions.join(", "),
+            if client {
+                "supported_versions offered"
+            } else {
+                "the version chosen"
+            },
+        );
     }
 }
 

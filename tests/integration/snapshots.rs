@@ -88,3 +88,24 @@ fn teach_refused_and_dns() {
     both.push_str(&teach("dns-udp.pcap"));
     insta::assert_snapshot!(both);
 }
+
+/// `explain` of a TLS 1.3 ClientHello and of a TLS 1.2 ServerHello + Certificate flight
+/// (SNI, ALPN, versions and ciphers as `tshark -V -r captures/tls13.pcap -Y frame.number==4`
+/// shows them).
+#[test]
+fn explain_tls_hellos() {
+    let explain = |capture: &str, frame: &str| {
+        let out = Command::cargo_bin("layerscope")
+            .unwrap()
+            .arg("explain")
+            .arg(project_dir().join("captures").join(capture))
+            .args(["--frame", frame, "--color", "never", "--width", "80"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut both = explain("tls13.pcap", "4");
+    both.push_str(&explain("tls12.pcap", "6"));
+    insta::assert_snapshot!(both);
+}
