@@ -4,7 +4,7 @@ use super::support::*;
 use assert_cmd::Command;
 
 fn layerscope() -> Command {
-    Command::cargo_bin("layerscope").unwrap()
+    Command::new(super::support::bin())
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn file_cut_inside_a_packet_shows_what_came_before_and_warns() {
 fn closed_pipe_exits_0_quietly() {
     use std::io::Read;
     use std::process::{Command as Std, Stdio};
-    let mut child = Std::new(assert_cmd::cargo::cargo_bin("layerscope"))
+    let mut child = Std::new(super::support::bin())
         .arg("read")
         .arg(project_dir().join("captures/http11-keepalive.pcap"))
         .args(["--view", "packets", "--format", "json"])

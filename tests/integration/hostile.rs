@@ -17,7 +17,7 @@ use std::process::Output;
 mod adversarial;
 
 fn layerscope() -> Command {
-    Command::cargo_bin("layerscope").unwrap()
+    Command::new(super::support::bin())
 }
 
 /// A fresh folder under cargo's per-target temporary directory.
@@ -586,7 +586,7 @@ fn unreadable_file_exits_1() {
     let dir = scratch_dir("unreadable");
     let file = dir.join("secret.pcap");
     std::fs::write(&file, pcap(1, &good_frames())).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("layerscope");
+    let bin = super::support::bin();
     let is_root = std::process::Command::new("id")
         .arg("-u")
         .output()
@@ -800,9 +800,7 @@ fn adversarial_captures_stay_under_caps() {
         eprintln!("SKIPPED adversarial_captures_stay_under_caps: /usr/bin/time not installed");
         return;
     }
-    let bin = std::env::var_os("LAYERSCOPE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("layerscope"));
+    let bin = super::support::bin();
     let dir = scratch_dir(if full {
         "adversarial-full"
     } else {

@@ -57,7 +57,7 @@ fn capture_exchange(extra: &[&str]) -> Vec<serde_json::Value> {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let filter = format!("tcp port {port}");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("layerscope"))
+    let mut child = Command::new(super::support::bin())
         .args([
             "live",
             "lo",
@@ -181,7 +181,7 @@ fn live_capture_with_libpcap_backend() {
 
 #[test]
 fn live_unknown_interface_lists_the_real_ones() {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("layerscope"))
+    let out = Command::new(super::support::bin())
         .args(["live", "nosuch0"])
         .output()
         .unwrap();
@@ -195,7 +195,7 @@ fn live_unknown_interface_lists_the_real_ones() {
 
 #[test]
 fn live_bad_filter_points_at_the_token() {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("layerscope"))
+    let out = Command::new(super::support::bin())
         .args(["live", "lo", "--filter", "tcp port 80 and ("])
         .output()
         .unwrap();
@@ -221,7 +221,7 @@ fn live_not_permitted_says_what_to_run() {
         eprintln!("SKIPPED live_not_permitted_says_what_to_run: needs root and setpriv");
         return;
     }
-    let bin = assert_cmd::cargo::cargo_bin("layerscope");
+    let bin = super::support::bin();
     let out = Command::new(setpriv)
         .args([
             "--reuid=65534",
@@ -255,7 +255,7 @@ fn live_not_permitted_says_what_to_run() {
 fn libpcap_file_reader_applies_the_filter() {
     let file = super::support::project_dir().join("captures/http10-close.pcap");
     let run = |backend: &str| -> Vec<(u64, String)> {
-        let out = Command::new(assert_cmd::cargo::cargo_bin("layerscope"))
+        let out = Command::new(super::support::bin())
             .arg("read")
             .arg(&file)
             .args(["--backend", backend, "-f", "tcp[tcpflags] & tcp-syn != 0"])

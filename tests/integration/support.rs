@@ -97,6 +97,14 @@ pub fn run_file(path: &Path) -> Collected {
     c
 }
 
+/// The binary under test: `$LAYERSCOPE_BIN` when set (CI points it at the release build,
+/// the binary as shipped), else the one cargo built for this test run.
+pub fn bin() -> PathBuf {
+    std::env::var_os("LAYERSCOPE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("layerscope"))
+}
+
 pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
