@@ -25,6 +25,7 @@ pub struct JsonSink<W: Write> {
     conns: BTreeMap<u64, Box<[u8]>>,
     held_bytes: usize,
     spill: Option<Spill>,
+    spill_failed: bool,
     /// Flush after every record (live capture).
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
@@ -131,6 +132,7 @@ impl<W: Write> JsonSink<W> {
             conns: BTreeMap::new(),
             held_bytes: 0,
             spill: None,
+            spill_failed: false,
             flush_each: false,
             records: JsonRecords::ALL,
             scratch: Vec::with_capacity(1024),
@@ -749,9 +751,17 @@ impl<W: Write> Sink for JsonSink<W> {
         // capacity its buffer grew to.
         self.held_bytes += record.len() + 64;
         self.conns.insert(conn.id, record.into_boxed_slice());
-        if self.held_bytes > HELD_CONN_BYTES {
+        if self.held_bytes > HELD_CONN_BYTES && !self.spill_failed {
             if self.spill.is_none() {
-                self.spill = Some(Spill::create()?);
+                // No writable temp dir: keep the records in memory instead (correct
+                // output, more memory) rather than fail the run.
+                match Spill::create() {
+                    Ok(spill) => self.spill = Some(spill),
+                    Err(_) => {
+                        self.spill_failed = true;
+                        return Ok(());
+                    }
+                }
             }
             if let Some(spill) = &mut self.spill {
                 spill.write_run(&self.conns)?;
