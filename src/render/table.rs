@@ -285,6 +285,19 @@ impl ConnRows {
             self.pending_skip += 1;
         }
     }
+    /// Rows held now.
+    fn held(&self) -> usize {
+        self.kept.len() + self.tail.len()
+    }
+    /// Over the sink's global row budget: the row replaces the oldest tail row (or is
+    /// dropped), so the number held does not grow; what goes is counted as elided.
+    fn push_without_growing(&mut self, row: ConnRow) {
+        self.total += 1;
+        self.pending_skip += 1;
+        if self.tail.pop_front().is_some() {
+            self.tail.push_back(row);
+        }
+    }
     fn rows(&mut self) -> Vec<ConnRow> {
         let mut rows = std::mem::take(&mut self.kept);
         let mut first_tail = true;
@@ -324,6 +337,8 @@ pub struct TableSink<W: Write> {
     time_scratch: Vec<u8>,
     pending_l7: Vec<(u64, String)>,
     pending_teach: Vec<(u64, String)>,
+    /// Rows held over all open connection tables (bounded by `MAX_HELD_ROWS`).
+    rows_held: usize,
     /// TLS facts per open connection (removed when the connection ends).
     tls: FxHashMap<ConnId, TlsSummary>,
     tls_rows: Vec<(ConnSummary, TlsSummary)>,
@@ -339,6 +354,10 @@ const PAGE: usize = 1000;
 
 /// Below this width, connection blocks are drawn as compact lines instead of a table.
 const NARROW_BELOW: usize = 150;
+
+/// Rows held over all open connection tables; past it plain rows are elided (counted), so
+/// memory stays bounded however many long connections are open at once (~200 B a row).
+const MAX_HELD_ROWS: usize = 500_000;
 
 /// Connection tables kept for the end of a live capture (the oldest are dropped, counted).
 const MAX_SAVED_BLOCKS: usize = 10_000;
@@ -361,6 +380,7 @@ impl<W: Write> TableSink<W> {
             time_scratch: Vec::with_capacity(32),
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
+            rows_held: 0,
             tls: FxHashMap::default(),
             tls_rows: Vec::new(),
             block_tls: None,
@@ -644,9 +664,17 @@ impl<W: Write> TableSink<W> {
             teach,
             skipped_before: 0,
         };
+        let over_budget = self.rows_held >= MAX_HELD_ROWS;
         let rows = self.open.entry(conn).or_default();
         rows.start.get_or_insert(frame.ts);
-        rows.push(row, limit);
+        let before = rows.held();
+        if over_budget && !row.important() {
+            rows.push_without_growing(row);
+        } else {
+            rows.push(row, limit);
+        }
+        let after = rows.held();
+        self.rows_held = (self.rows_held + after).saturating_sub(before);
     }
 
     fn print_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
@@ -793,6 +821,7 @@ impl<W: Write> TableSink<W> {
 
     fn render_block(&mut self, conn: &ConnSummary, app: &AppConnStats) -> String {
         let mut rows = self.open.remove(&conn.id).unwrap_or_default();
+        self.rows_held = self.rows_held.saturating_sub(rows.held());
         let start = rows.start.unwrap_or(conn.start);
         let total = rows.total;
         let rows = rows.rows();
@@ -1876,5 +1905,49 @@ mod tests {
         push_zero_padded(&mut s, 42, 6);
         push_zero_padded(&mut s, 1_234_567, 6);
         assert_eq!(s, b"x0000421234567");
+    }
+}
+
+#[cfg(test)]
+mod row_budget_tests {
+    use super::*;
+
+    fn row(frame: u64, step: Option<Step>) -> ConnRow {
+        ConnRow {
+            frame,
+            ts: Timestamp::default(),
+            dir: Direction::ToServer,
+            flags: "ACK".into(),
+            seq: Some(1),
+            ack: Some(1),
+            len: 0,
+            win: None,
+            step,
+            state: None,
+            analysis: AnalysisFlags::default(),
+            note: None,
+            l7: String::new(),
+            teach: None,
+            skipped_before: 0,
+        }
+    }
+
+    #[test]
+    fn over_budget_rows_do_not_grow_and_are_counted() {
+        let mut rows = ConnRows::default();
+        for f in 1..=12 {
+            rows.push(row(f, None), 8); // head 4, tail 2
+        }
+        assert_eq!(rows.held(), 6);
+        for f in 13..=20 {
+            rows.push_without_growing(row(f, None));
+        }
+        assert_eq!(rows.held(), 6);
+        assert_eq!(rows.total, 20);
+        let out = rows.rows();
+        let frames: Vec<u64> = out.iter().map(|r| r.frame).collect();
+        // The first four, then the last two; everything between is counted as elided.
+        assert_eq!(frames, [1, 2, 3, 4, 19, 20]);
+        assert_eq!(out[4].skipped_before, 14);
     }
 }
