@@ -43,6 +43,8 @@ Examples:
   layerscope read trace.pcap --view http                    HTTP transactions only
   layerscope read trace.pcap --format json | jq -c 'select(.type==\"conn\")'
   tcpdump -w - -i lo | layerscope read -                    a capture from stdin
+  sudo layerscope live eth0 -f 'tcp port 80'                live, HTTP on port 80 only
+  layerscope explain trace.pcap --frame 2                   one packet, layer by layer
 
 Exit codes: 0 success, 1 usage or I/O error, 2 input is not a readable capture.";
 
