@@ -30,7 +30,7 @@ pub struct JsonSink<W: Write> {
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
     pub records: JsonRecords,
-    /// One packet record, built here then written at once.
+    /// One packet or conn record, built here then written (or stored) at once.
     scratch: Vec<u8>,
 }
 
@@ -447,53 +447,60 @@ fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
     }
 }
 
-/// One `conn` record (without the trailing newline). Numbers and names are written
-/// directly (no `core::fmt`), as for packet records; the two fractional numbers use `{:.N}`.
+/// One `conn` record (without the trailing newline).
 pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>> {
-    let mut w = Vec::with_capacity(512);
+    let mut w = Vec::with_capacity(1024);
+    put_conn_record(&mut w, conn, app)?;
+    Ok(w)
+}
+
+/// Appends one `conn` record (without the trailing newline) to `w`. Numbers and names are
+/// written directly (no `core::fmt`), as for packet records; the two fractional numbers
+/// use `{:.N}`.
+fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
     w.extend_from_slice(b"{\"type\":\"conn\",\"id\":");
-    put_u64(&mut w, conn.id);
+    put_u64(w, conn.id);
     w.extend_from_slice(b",\"proto\":");
-    put_name(&mut w, conn.proto.as_str());
+    put_name(w, conn.proto.as_str());
     w.extend_from_slice(b",\"client\":\"");
-    write_endpoint(&mut w, conn.client.ip(), Some(conn.client.port()))?;
+    write_endpoint(w, conn.client.ip(), Some(conn.client.port()))?;
     w.extend_from_slice(b"\",\"server\":\"");
-    write_endpoint(&mut w, conn.server.ip(), Some(conn.server.port()))?;
+    write_endpoint(w, conn.server.ip(), Some(conn.server.port()))?;
     w.extend_from_slice(b"\",\"roles_guessed\":");
-    put_bool(&mut w, conn.roles_guessed);
+    put_bool(w, conn.roles_guessed);
     w.extend_from_slice(b",\"first_frame\":");
-    put_u64(&mut w, conn.first_frame);
+    put_u64(w, conn.first_frame);
     w.extend_from_slice(b",\"last_frame\":");
-    put_u64(&mut w, conn.last_frame);
+    put_u64(w, conn.last_frame);
     w.extend_from_slice(b",\"start\":");
-    put_ts(&mut w, &conn.start);
+    put_ts(w, &conn.start);
     let duration = conn.end.nanos_since(&conn.start).max(0) as f64 / 1e9;
     write!(w, ",\"duration\":{duration:.6}")?;
     w.extend_from_slice(b",\"packets\":");
-    put_per_dir(&mut w, &conn.packets);
+    put_per_dir(w, &conn.packets);
     w.extend_from_slice(b",\"bytes\":");
-    put_per_dir(&mut w, &conn.bytes);
+    put_per_dir(w, &conn.bytes);
     w.extend_from_slice(b",\"payload\":");
-    put_per_dir(&mut w, &conn.payload);
+    put_per_dir(w, &conn.payload);
     let hs = &conn.handshake;
     w.extend_from_slice(b",\"handshake\":{\"complete\":");
-    put_bool(&mut w, hs.complete);
+    put_bool(w, hs.complete);
     w.extend_from_slice(b",\"frames\":[");
     for (i, f) in hs.frames.iter().enumerate() {
         if i > 0 {
             w.push(b',');
         }
-        put_opt_u64(&mut w, *f);
+        put_opt_u64(w, *f);
     }
     w.extend_from_slice(b"],\"rtt_ms\":");
-    opt_f64(&mut w, hs.rtt_ms())?;
+    opt_f64(w, hs.rtt_ms())?;
     let td = &conn.teardown;
     w.extend_from_slice(b"},\"teardown\":{\"kind\":");
-    put_name(&mut w, td.kind.as_str());
+    put_name(w, td.kind.as_str());
     w.extend_from_slice(b",\"initiator\":");
     match td.initiator {
-        Some(crate::flow::Direction::ToServer) => put_name(&mut w, "client"),
-        Some(crate::flow::Direction::ToClient) => put_name(&mut w, "server"),
+        Some(crate::flow::Direction::ToServer) => put_name(w, "client"),
+        Some(crate::flow::Direction::ToClient) => put_name(w, "server"),
         None => w.extend_from_slice(b"null"),
     }
     w.extend_from_slice(b",\"frames\":[");
@@ -501,35 +508,35 @@ pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>
         if i > 0 {
             w.push(b',');
         }
-        put_u64(&mut w, *f);
+        put_u64(w, *f);
     }
     w.extend_from_slice(b"],\"description\":");
-    put_json_str(&mut w, &td.description)?;
+    put_json_str(w, &td.description)?;
     w.extend_from_slice(b"},\"conn_state\":");
-    put_name(&mut w, conn.conn_state);
+    put_name(w, conn.conn_state);
     w.extend_from_slice(b",\"history\":");
-    put_json_str(&mut w, &conn.history)?;
+    put_json_str(w, &conn.history)?;
     if let Some((c, s)) = conn.final_state {
         w.extend_from_slice(b",\"final_state\":{\"client\":");
-        put_name(&mut w, c.as_str());
+        put_name(w, c.as_str());
         w.extend_from_slice(b",\"server\":");
-        put_name(&mut w, s.as_str());
+        put_name(w, s.as_str());
         w.push(b'}');
     }
     w.extend_from_slice(b",\"end_reason\":");
-    put_name(&mut w, end_reason_name(conn.end_reason));
+    put_name(w, end_reason_name(conn.end_reason));
     w.extend_from_slice(b",\"gap_bytes\":");
-    put_per_dir(&mut w, &conn.gap_bytes);
+    put_per_dir(w, &conn.gap_bytes);
     w.extend_from_slice(b",\"cut_bytes\":");
-    put_per_dir(&mut w, &conn.cut_bytes);
+    put_per_dir(w, &conn.cut_bytes);
     w.extend_from_slice(b",\"http\":{\"requests\":");
-    put_u64(&mut w, app.http_requests);
+    put_u64(w, app.http_requests);
     w.extend_from_slice(b",\"responses\":");
-    put_u64(&mut w, app.http_responses);
+    put_u64(w, app.http_responses);
     w.extend_from_slice(b"},\"dns\":");
-    put_u64(&mut w, app.dns_messages);
+    put_u64(w, app.dns_messages);
     w.push(b'}');
-    Ok(w)
+    Ok(())
 }
 
 fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
@@ -768,11 +775,12 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.conns {
             return Ok(());
         }
-        let record = conn_record(conn, app)?;
-        // Exact-size storage: a record (~800 bytes) would otherwise keep the 1 KiB
-        // capacity its buffer grew to.
+        // Built in the reused scratch buffer, stored at its exact size (~800 bytes).
+        self.scratch.clear();
+        put_conn_record(&mut self.scratch, conn, app)?;
+        let record: Box<[u8]> = Box::from(self.scratch.as_slice());
         self.held_bytes += record.len() + 64;
-        self.conns.insert(conn.id, record.into_boxed_slice());
+        self.conns.insert(conn.id, record);
         if self.held_bytes > HELD_CONN_BYTES && !self.spill_failed {
             if self.spill.is_none() {
                 // No writable temp dir: keep the records in memory instead (correct
