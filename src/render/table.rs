@@ -326,7 +326,9 @@ pub struct TableSink<W: Write> {
     prev_ts: Option<Timestamp>,
     open: FxHashMap<ConnId, ConnRows>,
     conn_rows: Vec<(ConnSummary, AppConnStats)>,
-    http_rows: Vec<HttpTransaction>,
+    /// HTTP table rows of the current page: the status (for its colour) and the cells,
+    /// made when the transaction arrives (no copy of the transaction is kept).
+    http_rows: Vec<(Option<u16>, [String; 10])>,
     dns_rows: Vec<DnsMessage>,
     /// Bad records skipped (their messages go to stderr, from the binary).
     warnings: u64,
@@ -1179,34 +1181,8 @@ impl<W: Write> TableSink<W> {
             "resp body",
             "latency",
         ];
-        let rows = std::mem::take(&mut self.http_rows);
-        let mut cells: Vec<[String; 10]> = Vec::with_capacity(rows.len());
-        for h in &rows {
-            let status = match (h.status, &h.reason) {
-                (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
-                (Some(s), None) => s.to_string(),
-                _ => "-".into(),
-            };
-            let target = format!(
-                "{}{}",
-                escape_str(h.host.as_deref().unwrap_or("")),
-                escape_str(h.uri.as_deref().unwrap_or(""))
-            );
-            cells.push([
-                h.conn.to_string(),
-                h.index.to_string(),
-                h.request_frame.map(|f| f.to_string()).unwrap_or("-".into()),
-                escape_str(h.method.as_deref().unwrap_or("-")),
-                target,
-                escape_str(h.version.as_deref().unwrap_or("")),
-                status,
-                h.request_body_bytes.map(human_bytes).unwrap_or("-".into()),
-                h.response_body_bytes.map(human_bytes).unwrap_or("-".into()),
-                h.latency_ms
-                    .map(|l| format!("{l:.3} ms"))
-                    .unwrap_or("-".into()),
-            ]);
-        }
+        let (statuses, cells): (Vec<Option<u16>>, Vec<[String; 10]>) =
+            std::mem::take(&mut self.http_rows).into_iter().unzip();
         // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
         // generic layout cost more than the whole analysis of the transactions.
         let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
@@ -1217,8 +1193,8 @@ impl<W: Write> TableSink<W> {
         }
         let mut t = self.new_table();
         t.set_header(HEADER.to_vec());
-        for (h, row) in rows.iter().zip(cells) {
-            let color = match h.status {
+        for (status, row) in statuses.into_iter().zip(cells) {
+            let color = match status {
                 Some(100..=199) => Color::Blue,
                 Some(200..=299) => Color::Green,
                 Some(300..=399) => Color::Cyan,
@@ -1651,7 +1627,7 @@ impl<W: Write> Sink for TableSink<W> {
         }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
-                self.http_rows.push(h.clone());
+                self.http_rows.push((h.status, http_cells(h)));
                 if self.http_rows.len() >= PAGE {
                     self.flush_http_page()?;
                 }
@@ -1813,6 +1789,34 @@ impl<W: Write> Sink for TableSink<W> {
         }
         self.out.flush()
     }
+}
+
+/// The cells of one HTTP table row.
+fn http_cells(h: &HttpTransaction) -> [String; 10] {
+    let status = match (h.status, &h.reason) {
+        (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
+        (Some(s), None) => s.to_string(),
+        _ => "-".into(),
+    };
+    let target = format!(
+        "{}{}",
+        escape_str(h.host.as_deref().unwrap_or("")),
+        escape_str(h.uri.as_deref().unwrap_or(""))
+    );
+    [
+        h.conn.to_string(),
+        h.index.to_string(),
+        h.request_frame.map(|f| f.to_string()).unwrap_or("-".into()),
+        escape_str(h.method.as_deref().unwrap_or("-")),
+        target,
+        escape_str(h.version.as_deref().unwrap_or("")),
+        status,
+        h.request_body_bytes.map(human_bytes).unwrap_or("-".into()),
+        h.response_body_bytes.map(human_bytes).unwrap_or("-".into()),
+        h.latency_ms
+            .map(|l| format!("{l:.3} ms"))
+            .unwrap_or("-".into()),
+    ]
 }
 
 #[cfg(test)]
