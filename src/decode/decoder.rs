@@ -182,13 +182,20 @@ impl Decoder {
 
     /// Decodes one frame. The result borrows the frame and the decoder's reassembly buffer.
     pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> DecodedPacket<'a> {
+        let mut out = DecodedPacket::empty();
+        self.decode_into(frame, &mut out);
+        out
+    }
+
+    /// [`Decoder::decode`] into `out`, which must be [`DecodedPacket::empty`]: the packet
+    /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
+    pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
         let data: &'a [u8] = frame.data;
         let fr = Frame {
             data,
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        let mut out = DecodedPacket::empty();
         let now_ns = frame
             .ts
             .secs
@@ -198,22 +205,22 @@ impl Decoder {
 
         // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31).
         let link_type = LinkType(frame.link.0 & 0xFFFF);
-        let mut start = self.link_layer(fr, link_type, &mut out);
+        let mut start = self.link_layer(fr, link_type, out);
         if let Some((et, off)) = start {
             if et.0 == 0x8847 || et.0 == 0x8848 {
-                start = skip_mpls(fr, off, &mut out);
+                start = skip_mpls(fr, off, out);
             }
         }
         if let (true, Some((ether_type, off))) = (self.fast_path, start) {
-            if fast_ip(fr, ether_type, off, &mut out) {
-                return out;
+            if fast_ip(fr, ether_type, off, out) {
+                return;
             }
         }
         let completed = match start {
             Some((ether_type, off)) => {
                 let rest = data.get(off..).unwrap_or(&[]);
                 let lax = LaxSlicedPacket::from_ether_type(ether_type, rest);
-                self.sliced(fr, &lax, ether_type, off, now_ns, &mut out)
+                self.sliced(fr, &lax, ether_type, off, now_ns, out)
             }
             None => None,
         };
@@ -224,7 +231,7 @@ impl Decoder {
             let buf: &'a [u8] = &self.reassembled;
             let (transport, stop) = slice_transport(c.ip_number, buf);
             if let Some(t) = &transport {
-                fill_transport(t, buf, buf.len(), &mut out);
+                fill_transport(t, buf, buf.len(), out);
             }
             if let Some((e, layer)) = stop {
                 let origin = Frame {
@@ -238,11 +245,10 @@ impl Decoder {
         if let Some(issue) = out.issue.clone() {
             self.stats.decode_issues += 1;
             if !out.reassembled {
-                partial_tcp(data, frame.orig_len, &issue, &mut out);
-                push_partial_layer(issue, &mut out);
+                partial_tcp(data, frame.orig_len, &issue, out);
+                push_partial_layer(issue, out);
             }
         }
-        out
     }
 
     /// Decodes the link-layer header; returns the ether type and offset of what it carries.
