@@ -329,6 +329,8 @@ pub struct TableSink<W: Write> {
     /// HTTP table rows of the current page: the status (for its colour) and the cells,
     /// made when the transaction arrives (no copy of the transaction is kept).
     http_rows: Vec<(Option<u16>, [String; 10])>,
+    /// The last body sizes shown in the HTTP view and their text (bodies repeat sizes).
+    http_sizes: [(u64, String); 2],
     dns_rows: Vec<DnsMessage>,
     /// Bad records skipped (their messages go to stderr, from the binary).
     warnings: u64,
@@ -375,6 +377,7 @@ impl<W: Write> TableSink<W> {
             open: FxHashMap::default(),
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
+            http_sizes: [(0, human_bytes(0)), (0, human_bytes(0))],
             dns_rows: Vec::new(),
             warnings: 0,
             header_done: false,
@@ -1627,7 +1630,8 @@ impl<W: Write> Sink for TableSink<W> {
         }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
-                self.http_rows.push((h.status, http_cells(h)));
+                let cells = http_cells(h, &mut self.http_sizes);
+                self.http_rows.push((h.status, cells));
                 if self.http_rows.len() >= PAGE {
                     self.flush_http_page()?;
                 }
@@ -1791,28 +1795,60 @@ impl<W: Write> Sink for TableSink<W> {
     }
 }
 
-/// The cells of one HTTP table row.
-fn http_cells(h: &HttpTransaction) -> [String; 10] {
+/// `n` in decimal.
+fn u64_string(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|&d| char::from(d)).collect()
+}
+
+/// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
+fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> String {
+    if memo.0 != n {
+        *memo = (n, human_bytes(n));
+    }
+    memo.1.clone()
+}
+
+/// The cells of one HTTP table row. `sizes`: the last request and response body sizes
+/// and their text.
+fn http_cells(h: &HttpTransaction, sizes: &mut [(u64, String); 2]) -> [String; 10] {
     let status = match (h.status, &h.reason) {
-        (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
-        (Some(s), None) => s.to_string(),
+        (Some(s), Some(r)) => {
+            let mut t = u64_string(u64::from(s));
+            t.push(' ');
+            t.push_str(&escape_str(r));
+            t
+        }
+        (Some(s), None) => u64_string(u64::from(s)),
         _ => "-".into(),
     };
-    let target = format!(
-        "{}{}",
-        escape_str(h.host.as_deref().unwrap_or("")),
-        escape_str(h.uri.as_deref().unwrap_or(""))
-    );
+    let mut target = escape_str(h.host.as_deref().unwrap_or(""));
+    target.push_str(&escape_str(h.uri.as_deref().unwrap_or("")));
+    let [req_size, resp_size] = sizes;
     [
-        h.conn.to_string(),
-        h.index.to_string(),
-        h.request_frame.map(|f| f.to_string()).unwrap_or("-".into()),
+        u64_string(h.conn),
+        u64_string(u64::from(h.index)),
+        h.request_frame.map(u64_string).unwrap_or("-".into()),
         escape_str(h.method.as_deref().unwrap_or("-")),
         target,
         escape_str(h.version.as_deref().unwrap_or("")),
         status,
-        h.request_body_bytes.map(human_bytes).unwrap_or("-".into()),
-        h.response_body_bytes.map(human_bytes).unwrap_or("-".into()),
+        h.request_body_bytes
+            .map(|n| human_bytes_memo(n, req_size))
+            .unwrap_or("-".into()),
+        h.response_body_bytes
+            .map(|n| human_bytes_memo(n, resp_size))
+            .unwrap_or("-".into()),
         h.latency_ms
             .map(|l| format!("{l:.3} ms"))
             .unwrap_or("-".into()),
