@@ -1334,6 +1334,9 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
 /// preset, no styling and no content arrangement (followed by a newline), when every cell is
 /// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
+/// Padding for [`plain_table`] cells.
+const SPACES: &str = "                                ";
+
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
     let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
     let mut widths = [0usize; N];
@@ -1371,8 +1374,11 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
         for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
             out.push_str(if i > 0 { " ┆ " } else { " " });
             out.push_str(c);
-            for _ in c.len()..*w {
-                out.push(' ');
+            let mut pad = w.saturating_sub(c.len());
+            while pad > 0 {
+                let n = pad.min(SPACES.len());
+                out.push_str(&SPACES[..n]);
+                pad -= n;
             }
         }
         out.push_str(" │\n");
@@ -1808,7 +1814,9 @@ fn u64_string(n: u64) -> String {
             break;
         }
     }
-    digits[i..].iter().map(|&d| char::from(d)).collect()
+    std::str::from_utf8(&digits[i..])
+        .map(str::to_string)
+        .unwrap_or_default()
 }
 
 /// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
