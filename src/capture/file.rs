@@ -74,10 +74,17 @@ impl Input {
 
     /// Makes at least `n` bytes (at most [`MAX_BLOCK_LEN`]) available from `start`, growing the
     /// buffer if it must. `Ok(false)` when the input ends first.
+    #[inline]
     fn fill(&mut self, n: usize) -> io::Result<bool> {
         if self.avail() >= n {
             return Ok(true);
         }
+        self.fill_more(n)
+    }
+
+    /// [`Input::fill`] when fewer than `n` bytes are available.
+    #[inline(never)]
+    fn fill_more(&mut self, n: usize) -> io::Result<bool> {
         let want = n.min(MAX_BLOCK_LEN);
         if self.start + want > self.buf.len() {
             self.buf.copy_within(self.start..self.end, 0);

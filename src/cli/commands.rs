@@ -157,7 +157,9 @@ fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
         let mut source =
             layerscope::capture::PcapSource::open_file(&args.file, args.output.filter.as_deref())
                 .map_err(|e| open_failure(&name, e))?;
-        let pipe = Pipeline::new(args.limits.pipeline_config());
+        let mut config = args.limits.pipeline_config();
+        config.flow.notes = shows_notes(&args.output);
+        let pipe = Pipeline::new(config);
         run_with(&name, &mut source, pipe, &args.output, false)
     }
     #[cfg(not(feature = "libpcap"))]
@@ -271,14 +273,27 @@ impl<S: Sink> Sink for WarnToStderr<S> {
 fn run_source(
     name: &str,
     source: &mut dyn FrameSource,
-    config: PipelineConfig,
+    mut config: PipelineConfig,
     output: &OutputArgs,
 ) -> Result<u8, Failure> {
+    config.flow.notes = shows_notes(output);
     let mut pipe = Pipeline::new(config);
     if let Some(expr) = &output.filter {
         pipe.set_filter(parse_filter(expr)?);
     }
     run_with(name, source, pipe, output, false)
+}
+
+/// Whether the output shows packet notes: not when JSON is narrowed by a view to records
+/// without packets (conns, http, dns, tls), so the flow tracker need not format them.
+fn shows_notes(output: &OutputArgs) -> bool {
+    !matches!(
+        (&output.format, &output.view),
+        (
+            FormatArg::Json,
+            Some(ViewArg::Conns | ViewArg::Http | ViewArg::Dns | ViewArg::Tls)
+        )
+    )
 }
 
 /// The renderer the output flags ask for. `live`: rows stream (flushed per packet).
@@ -632,7 +647,9 @@ pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
     if !args.no_drop_privileges {
         layerscope::capture::drop_privileges(&args.user).map_err(live_failure)?;
     }
-    let mut pipe = Pipeline::new(args.limits.pipeline_config());
+    let mut config = args.limits.pipeline_config();
+    config.flow.notes = shows_notes(&args.output);
+    let mut pipe = Pipeline::new(config);
     if let Some(filter) = user_filter {
         pipe.set_filter(filter);
     }

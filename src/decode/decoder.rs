@@ -96,6 +96,9 @@ pub struct Decoder {
     frags: FragTable,
     /// The IP payload of the last reassembled datagram (reused).
     reassembled: Vec<u8>,
+    /// Decode plain IPv4/IPv6 → TCP/UDP by hand (see [`fast_ip`]); off only in tests that
+    /// compare it with the etherparse path.
+    fast_path: bool,
 }
 
 impl Default for Decoder {
@@ -161,6 +164,7 @@ impl Decoder {
             stats: DecoderStats::default(),
             frags: FragTable::new(),
             reassembled: Vec::new(),
+            fast_path: true,
         }
     }
     /// The fragment reassembly limits.
@@ -178,13 +182,20 @@ impl Decoder {
 
     /// Decodes one frame. The result borrows the frame and the decoder's reassembly buffer.
     pub fn decode<'a>(&'a mut self, frame: &RawFrame<'a>) -> DecodedPacket<'a> {
+        let mut out = DecodedPacket::empty();
+        self.decode_into(frame, &mut out);
+        out
+    }
+
+    /// [`Decoder::decode`] into `out`, which must be [`DecodedPacket::empty`]: the packet
+    /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
+    pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
         let data: &'a [u8] = frame.data;
         let fr = Frame {
             data,
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        let mut out = DecodedPacket::empty();
         let now_ns = frame
             .ts
             .secs
@@ -194,17 +205,22 @@ impl Decoder {
 
         // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31).
         let link_type = LinkType(frame.link.0 & 0xFFFF);
-        let mut start = self.link_layer(fr, link_type, &mut out);
+        let mut start = self.link_layer(fr, link_type, out);
         if let Some((et, off)) = start {
             if et.0 == 0x8847 || et.0 == 0x8848 {
-                start = skip_mpls(fr, off, &mut out);
+                start = skip_mpls(fr, off, out);
+            }
+        }
+        if let (true, Some((ether_type, off))) = (self.fast_path, start) {
+            if fast_ip(fr, ether_type, off, out) {
+                return;
             }
         }
         let completed = match start {
             Some((ether_type, off)) => {
                 let rest = data.get(off..).unwrap_or(&[]);
                 let lax = LaxSlicedPacket::from_ether_type(ether_type, rest);
-                self.sliced(fr, &lax, ether_type, off, now_ns, &mut out)
+                self.sliced(fr, &lax, ether_type, off, now_ns, out)
             }
             None => None,
         };
@@ -215,7 +231,7 @@ impl Decoder {
             let buf: &'a [u8] = &self.reassembled;
             let (transport, stop) = slice_transport(c.ip_number, buf);
             if let Some(t) = &transport {
-                fill_transport(t, buf, buf.len(), &mut out);
+                fill_transport(t, buf, buf.len(), out);
             }
             if let Some((e, layer)) = stop {
                 let origin = Frame {
@@ -229,11 +245,10 @@ impl Decoder {
         if let Some(issue) = out.issue.clone() {
             self.stats.decode_issues += 1;
             if !out.reassembled {
-                partial_tcp(data, frame.orig_len, &issue, &mut out);
-                push_partial_layer(issue, &mut out);
+                partial_tcp(data, frame.orig_len, &issue, out);
+                push_partial_layer(issue, out);
             }
         }
-        out
     }
 
     /// Decodes the link-layer header; returns the ether type and offset of what it carries.
@@ -619,6 +634,155 @@ impl Decoder {
                 None
             }
         }
+    }
+}
+
+fn be16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn be32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// The common case read by hand: an IPv4 header (IHL ≥ 5, total length covering the
+/// header, not a fragment) or an IPv6 header (non-zero payload length, next header TCP or
+/// UDP, so no extension headers), as the ether type says, carrying a complete TCP header
+/// (data offset ≥ 5) or a UDP header. Fills `out` exactly as [`Decoder::sliced`] does from
+/// etherparse's lax slices (the test `fast_path_matches_etherparse_on_every_capture` checks
+/// it field by field) and returns `true`; returns `false` without touching `out` for anything
+/// else, which then goes the etherparse way.
+fn fast_ip<'a>(
+    fr: Frame<'a>,
+    ether_type: EtherType,
+    off: usize,
+    out: &mut DecodedPacket<'a>,
+) -> bool {
+    let Some(rest) = fr.data.get(off..) else {
+        return false;
+    };
+    let Some(&first) = rest.first() else {
+        return false;
+    };
+    // (header length, end of the datagram in `rest` by its header, protocol, net facts)
+    let (ip_len, ip_end, protocol, net) = match (ether_type, first >> 4) {
+        (EtherType::IPV4, 4) => {
+            let ihl = usize::from(first & 0xF) * 4;
+            if ihl < 20 || rest.len() < ihl {
+                return false;
+            }
+            let h = &rest[..ihl];
+            let total = usize::from(be16_at(h, 2));
+            let frag = be16_at(h, 6);
+            // More fragments, or a fragment offset: the etherparse path reassembles.
+            if total < ihl || frag & 0x3FFF != 0 {
+                return false;
+            }
+            let protocol = h[9];
+            let net = NetInfo {
+                src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
+                dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
+                protocol,
+                ttl: h[8],
+                ident: u32::from(be16_at(h, 4)),
+                fragment: None,
+                total_len: total as u32,
+            };
+            (ihl, total, protocol, net)
+        }
+        (EtherType::IPV6, 6) => {
+            let Some(h) = rest.get(..40) else {
+                return false;
+            };
+            let payload_len = usize::from(be16_at(h, 4));
+            let protocol = h[6];
+            if payload_len == 0 || !(protocol == 6 || protocol == 17) {
+                return false;
+            }
+            let mut src = [0u8; 16];
+            src.copy_from_slice(&h[8..24]);
+            let mut dst = [0u8; 16];
+            dst.copy_from_slice(&h[24..40]);
+            let net = NetInfo {
+                src: IpAddr::V6(Ipv6Addr::from(src)),
+                dst: IpAddr::V6(Ipv6Addr::from(dst)),
+                protocol,
+                ttl: h[7],
+                ident: 0,
+                fragment: None,
+                total_len: 40 + payload_len as u32,
+            };
+            (40, 40 + payload_len, protocol, net)
+        }
+        _ => return false,
+    };
+    // The IP payload as etherparse's lax slicer cuts it: up to the header's length, or to
+    // the end of the capture.
+    let ip_payload = &rest[ip_len..ip_end.min(rest.len())];
+    let t_off = off + ip_len;
+    match protocol {
+        6 => {
+            let Some(&offset_byte) = ip_payload.get(12) else {
+                return false;
+            };
+            let hl = usize::from(offset_byte >> 4) * 4;
+            if hl < 20 || ip_payload.len() < hl {
+                return false;
+            }
+            let h = &ip_payload[..hl];
+            // Like tshark's tcp.len: the IP length, but never past the end of the frame on
+            // the wire (a header claiming more than was sent).
+            let wire_end = (off + ip_end).min(fr.wire_len.max(fr.data.len()));
+            push_layer(out, net_layer(ether_type), off, ip_len);
+            push_layer(out, LayerName::Tcp, t_off, hl);
+            out.transport = Some(Transport::Tcp(TcpInfo {
+                src_port: be16_at(h, 0),
+                dst_port: be16_at(h, 2),
+                seq: be32_at(h, 4),
+                ack: be32_at(h, 8),
+                flags: TcpFlags((u16::from(h[12] & 1) << 8) | u16::from(h[13])),
+                window: be16_at(h, 14),
+                header_len: hl as u8,
+                options: parse_tcp_options(&h[20..]),
+                payload_len: u32_of(wire_end.saturating_sub(t_off + hl)),
+            }));
+            out.payload = &ip_payload[hl..];
+            out.payload_offset = u32_of(t_off + hl);
+        }
+        17 => {
+            let Some(h) = ip_payload.get(..8) else {
+                return false;
+            };
+            let length = be16_at(h, 4);
+            let len = usize::from(length);
+            // etherparse's lax UDP: the length field when it fits, else the captured bytes.
+            let udp = if len < 8 || len > ip_payload.len() {
+                ip_payload
+            } else {
+                &ip_payload[..len]
+            };
+            push_layer(out, net_layer(ether_type), off, ip_len);
+            push_layer(out, LayerName::Udp, t_off, 8);
+            out.transport = Some(Transport::Udp(UdpInfo {
+                src_port: be16_at(h, 0),
+                dst_port: be16_at(h, 2),
+                length,
+            }));
+            out.payload = &udp[8..];
+            out.payload_offset = u32_of(t_off + 8);
+        }
+        _ => return false,
+    }
+    out.link.ether_type = Some(ether_type.0);
+    out.net = Some(net);
+    true
+}
+
+fn net_layer(ether_type: EtherType) -> LayerName {
+    if ether_type == EtherType::IPV6 {
+        LayerName::Ipv6
+    } else {
+        LayerName::Ipv4
     }
 }
 
@@ -1705,6 +1869,111 @@ mod tests {
             for l in &pkt.layers {
                 assert!(l.len > 0 || pkt.reassembled, "{:?}", pkt.layers);
             }
+        }
+    }
+
+    /// Decodes `frame` with the fast path on and off; panics with both when they differ.
+    fn assert_same_both_ways(fast: &mut Decoder, slow: &mut Decoder, f: &RawFrame<'_>, what: &str) {
+        let a = fast.decode(f);
+        let b = slow.decode(f);
+        let (da, db) = (format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(da, db, "{what}: fast path differs from etherparse");
+        if !a.reassembled {
+            assert_eq!(a.payload.as_ptr(), b.payload.as_ptr(), "{what}: payload");
+        }
+    }
+
+    fn compare_capture_dir(dir: &std::path::Path) -> (usize, u64) {
+        use crate::capture::{FileSource, FrameSource};
+        let mut files = 0;
+        let mut frames = 0;
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.to_string_lossy();
+                n.ends_with(".pcap") || n.ends_with(".pcapng")
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            let Ok(mut src) = FileSource::open(&path) else {
+                continue;
+            };
+            files += 1;
+            let mut fast = Decoder::new();
+            let mut slow = Decoder::new();
+            slow.fast_path = false;
+            loop {
+                match src.next_frame() {
+                    Ok(Some(f)) => {
+                        frames += 1;
+                        let what = format!("{} frame {}", path.display(), f.number);
+                        assert_same_both_ways(&mut fast, &mut slow, &f, &what);
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.is_fatal() => break,
+                    Err(_) => {}
+                }
+            }
+            assert_eq!(fast.stats(), slow.stats(), "{}", path.display());
+        }
+        (files, frames)
+    }
+
+    #[test]
+    fn fast_path_matches_etherparse_on_every_capture() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (files, frames) = compare_capture_dir(&root.join("captures"));
+        assert!(files >= 5 && frames > 100, "{files} files, {frames} frames");
+        let shared = root.join("../shared/captures");
+        if shared.is_dir() {
+            let (files, frames) = compare_capture_dir(&shared);
+            assert!(
+                files >= 50 && frames > 1000,
+                "{files} files, {frames} frames"
+            );
+        } else if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
+            panic!("{} is missing", shared.display());
+        } else {
+            eprintln!("skipped: {} is missing", shared.display());
+        }
+    }
+
+    #[test]
+    fn fast_path_matches_etherparse_on_mutated_frames() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut udp6 = eth(0x86dd);
+        udp6.extend(ipv6(12, 17));
+        udp6.extend(udp(12));
+        udp6.extend([1, 2, 3, 4]);
+        let mut udp4 = eth(0x0800);
+        udp4.extend(ipv4(32, 7, 0, 17));
+        udp4.extend(udp(12));
+        udp4.extend([1, 2, 3, 4]);
+        let seeds = [eth_ipv4_tcp(), udp6, udp4, first_fragment(3)];
+        let mut fast = Decoder::new();
+        let mut slow = Decoder::new();
+        slow.fast_path = false;
+        for i in 0..40_000u32 {
+            let mut buf = seeds[i as usize % seeds.len()].clone();
+            for _ in 0..next() % 3 {
+                let at = (next() as usize) % buf.len();
+                // Mostly the header bytes that steer the decoder.
+                buf[at] = [0, 1, 4, 5, 6, 0x11, 0x45, 0x60, 0xff][next() as usize % 9];
+            }
+            let cut = (next() as usize) % (buf.len() + 8);
+            let data = &buf[..cut.min(buf.len())];
+            let orig = if i % 3 == 0 { buf.len() } else { data.len() };
+            let link = [1, 1, 1, 101, 0][i as usize % 5];
+            let f = frame_at(link, data, i64::from(i / 100), orig);
+            assert_same_both_ways(&mut fast, &mut slow, &f, &format!("{data:02x?}"));
         }
     }
 }

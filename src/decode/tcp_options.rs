@@ -10,6 +10,15 @@ use super::TcpOptions;
 /// List, or at the first option whose length is impossible (keeping what was read before).
 pub(super) fn parse_tcp_options(opts: &[u8]) -> TcpOptions {
     let mut out = TcpOptions::default();
+    // The options of nearly every segment after the handshake (Linux, BSD): NOP, NOP,
+    // Timestamps. Same result as the walk below.
+    if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *opts {
+        out.timestamps = Some((
+            u32::from_be_bytes([v0, v1, v2, v3]),
+            u32::from_be_bytes([e0, e1, e2, e3]),
+        ));
+        return out;
+    }
     let mut rest = opts;
     while let Some((&kind, after_kind)) = rest.split_first() {
         match kind {
@@ -100,6 +109,25 @@ mod tests {
         // Length below 2 and a truncated kind byte do not loop or panic.
         assert_eq!(parse_tcp_options(&[3, 0, 3, 3, 1]), TcpOptions::default());
         assert_eq!(parse_tcp_options(&[3]), TcpOptions::default());
+    }
+
+    #[test]
+    fn nop_nop_timestamps() {
+        let opts = [1, 1, 8, 10, 0, 0, 1, 0, 0xff, 0xff, 0xff, 0xfe];
+        let o = parse_tcp_options(&opts);
+        assert_eq!(o.timestamps, Some((256, 0xffff_fffe)));
+        assert_eq!(
+            o,
+            TcpOptions {
+                timestamps: Some((256, 0xffff_fffe)),
+                ..TcpOptions::default()
+            }
+        );
+        // A bad length in the same place still ends the walk with nothing read.
+        assert_eq!(
+            parse_tcp_options(&[1, 1, 8, 11, 0, 0, 1, 0, 0, 0, 0, 1]),
+            TcpOptions::default()
+        );
     }
 
     #[test]

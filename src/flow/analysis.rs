@@ -173,6 +173,19 @@ impl TcpAnalyzer {
         ts: Timestamp,
         frame: u64,
     ) -> AnalysisResult {
+        self.analyze_with(dir, tcp, ts, frame, true)
+    }
+
+    /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
+    /// the same either way).
+    pub fn analyze_with(
+        &mut self,
+        dir: Direction,
+        tcp: &TcpInfo,
+        ts: Timestamp,
+        frame: u64,
+        notes: bool,
+    ) -> AnalysisResult {
         let now = ts_nanos(&ts);
         let first_rtt = self.ts_first_rtt;
         let (fwd, rev) = match dir {
@@ -408,7 +421,7 @@ impl TcpAnalyzer {
             }
         }
 
-        let note = if fl.is_empty() {
+        let note = if fl.is_empty() || !notes {
             None
         } else {
             Some(note(fl, dup_ack_num, &ctx))

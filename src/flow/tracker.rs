@@ -587,17 +587,21 @@ impl FlowTracker {
         flow.new_conn = new_conn;
         if synack_reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
-            append_note(
-                &mut flow.note,
-                "reused ports: SYN-ACK with a new initial sequence number on this 4-tuple",
-            );
+            if self.config.notes {
+                append_note(
+                    &mut flow.note,
+                    "reused ports: SYN-ACK with a new initial sequence number on this 4-tuple",
+                );
+            }
         }
         if reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
-            append_note(
-                &mut flow.note,
-                "reused ports: SYN on the 4-tuple of an earlier connection",
-            );
+            if self.config.notes {
+                append_note(
+                    &mut flow.note,
+                    "reused ports: SYN on the 4-tuple of an earlier connection",
+                );
+            }
         }
         let list = conn.list();
         self.table.touch(idx, list, now_ns);
@@ -801,20 +805,24 @@ fn tcp_step(
         t.hs_ack = Some(mark);
     }
 
-    // Steps and endpoint states.
+    // Steps and endpoint states. Notes are only written when the output shows them
+    // (`FlowConfig::notes`); the steps and states are the same either way.
+    let notes = sh.config.notes;
     let mut note: Option<String> = None;
     if rst {
         let sender_state = t.sides[s].state;
         let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
         flow.step = Some(if refused { Step::Refused } else { Step::Abort });
-        note = Some(if refused {
-            format!(
-                "RST from {} answers the SYN: connection refused (no SYN-ACK)",
-                role(dir)
-            )
-        } else {
-            format!("RST from {} in {}", role(dir), sender_state)
-        });
+        if notes {
+            note = Some(if refused {
+                format!(
+                    "RST from {} answers the SYN: connection refused (no SYN-ACK)",
+                    role(dir)
+                )
+            } else {
+                format!("RST from {} in {}", role(dir), sender_state)
+            });
+        }
         if t.rst.is_none() {
             t.rst = Some((dir, sender_state, refused));
         }
@@ -823,7 +831,9 @@ fn tcp_step(
         t.push_td_frame(frame.number);
     } else if syn && !ack {
         flow.step = Some(Step::Handshake(1));
-        let mut n = if syn_again {
+        let mut n = if !notes {
+            String::new()
+        } else if syn_again {
             if tcp.seq == prev_isn {
                 format!("retransmitted SYN (same ISN {})", tcp.seq)
             } else {
@@ -833,7 +843,9 @@ fn tcp_step(
             format!("SYN: {} ISN {}", role(dir), tcp.seq)
         };
         if t.sides[r].saw_syn && !t.synack_seen {
-            n.push_str("; simultaneous open: both sides sent a SYN");
+            if notes {
+                n.push_str("; simultaneous open: both sides sent a SYN");
+            }
             t.sides[s].state = TcpState::SynReceived;
             t.sides[r].state = TcpState::SynReceived;
         } else if matches!(
@@ -842,14 +854,18 @@ fn tcp_step(
         ) {
             t.sides[s].state = TcpState::SynSent;
         }
-        syn_data_note(&mut n, tcp);
-        note = Some(n);
+        if notes {
+            syn_data_note(&mut n, tcp);
+            note = Some(n);
+        }
     } else if syn && ack {
         flow.step = Some(Step::Handshake(2));
         let again = t.synack_seen && syn_again;
         t.synack_seen = true;
         let peer = &t.sides[r];
-        let mut n = if peer.saw_syn {
+        let mut n = if !notes {
+            String::new()
+        } else if peer.saw_syn {
             let want = peer.isn.wrapping_add(1);
             if tcp.ack == want {
                 format!(
@@ -881,15 +897,17 @@ fn tcp_step(
                 role(dir.reverse())
             )
         };
-        if again {
+        if again && notes {
             if tcp.seq == prev_isn {
                 n.insert_str(0, "retransmitted SYN-ACK; ");
             } else {
                 n.insert_str(0, "SYN-ACK again with a new ISN; ");
             }
         }
-        syn_data_note(&mut n, tcp);
-        note = Some(n);
+        if notes {
+            syn_data_note(&mut n, tcp);
+            note = Some(n);
+        }
         if !matches!(t.sides[s].state, TcpState::Established) {
             t.sides[s].state = TcpState::SynReceived;
         }
@@ -908,11 +926,14 @@ fn tcp_step(
                 if tcp.ack == want {
                     t.step3_done = true;
                     flow.step = Some(Step::Handshake(3));
-                    let mut n = format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
-                    if tcp.payload_len > 0 {
-                        n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
+                    if notes {
+                        let mut n =
+                            format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
+                        if tcp.payload_len > 0 {
+                            n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
+                        }
+                        note = Some(n);
                     }
-                    note = Some(n);
                 }
             }
             if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
@@ -939,21 +960,25 @@ fn tcp_step(
                         td_acked_first = true;
                         if !fin {
                             flow.step = Some(Step::Teardown(2));
-                            note = Some(format!(
-                                "ack {} = {}'s FIN seq {fs} + 1",
-                                tcp.ack,
-                                role(dir.reverse())
-                            ));
+                            if notes {
+                                note = Some(format!(
+                                    "ack {} = {}'s FIN seq {fs} + 1",
+                                    tcp.ack,
+                                    role(dir.reverse())
+                                ));
+                            }
                             t.push_td_frame(frame.number);
                         }
                     } else if t.first_fin == Some(dir) && !t.td_step4 {
                         t.td_step4 = true;
                         flow.step = Some(Step::Teardown(4));
-                        note = Some(format!(
-                            "last ACK: ack {} = {}'s FIN seq {fs} + 1",
-                            tcp.ack,
-                            role(dir.reverse())
-                        ));
+                        if notes {
+                            note = Some(format!(
+                                "last ACK: ack {} = {}'s FIN seq {fs} + 1",
+                                tcp.ack,
+                                role(dir.reverse())
+                            ));
+                        }
                         t.push_td_frame(frame.number);
                     }
                 }
@@ -986,20 +1011,26 @@ fn tcp_step(
                 None => {
                     t.first_fin = Some(dir);
                     flow.step = Some(Step::Teardown(1));
-                    note = Some(format!("first FIN, from the {}", role(dir)));
+                    if notes {
+                        note = Some(format!("first FIN, from the {}", role(dir)));
+                    }
                 }
                 Some(_) if !t.td_step3 => {
                     t.td_step3 = true;
                     flow.step = Some(Step::Teardown(3));
-                    note = Some(if td_acked_first {
+                    if td_acked_first {
                         t.three_packet = true;
-                        "three-packet close: FIN piggy-backed on the ACK".to_string()
-                    } else if t.simultaneous {
-                        "simultaneous close: this FIN crossed the peer's FIN on the wire"
-                            .to_string()
-                    } else {
-                        format!("{}'s FIN", role(dir))
-                    });
+                    }
+                    if notes {
+                        note = Some(if td_acked_first {
+                            "three-packet close: FIN piggy-backed on the ACK".to_string()
+                        } else if t.simultaneous {
+                            "simultaneous close: this FIN crossed the peer's FIN on the wire"
+                                .to_string()
+                        } else {
+                            format!("{}'s FIN", role(dir))
+                        });
+                    }
                 }
                 Some(_) => {}
             }
@@ -1011,20 +1042,24 @@ fn tcp_step(
             && t.sides[s].fin_seq.is_none()
         {
             t.half_close_noted = true;
-            append_note(
-                &mut note,
-                &format!(
-                    "half-close: {} still sends data after the {}'s FIN",
-                    role(dir),
-                    role(dir.reverse())
-                ),
-            );
+            if notes {
+                append_note(
+                    &mut note,
+                    &format!(
+                        "half-close: {} still sends data after the {}'s FIN",
+                        role(dir),
+                        role(dir.reverse())
+                    ),
+                );
+            }
         }
     }
     flow.state = Some(t.states());
 
     // Wireshark's analysis.
-    let analysis = t.analyzer.analyze(dir, tcp, frame.ts, frame.number);
+    let analysis = t
+        .analyzer
+        .analyze_with(dir, tcp, frame.ts, frame.number, notes);
     flow.analysis = analysis.flags;
     flow.dup_ack_num = analysis.dup_ack_num;
     if let Some(n) = analysis.note {

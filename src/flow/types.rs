@@ -385,6 +385,10 @@ pub struct FlowConfig {
     pub tcp_idle_ns: u64,
     /// A closed (FIN both ways, or RST) connection stays this long for late packets (ns).
     pub closed_linger_ns: u64,
+    /// Write [`PacketFlow::note`]s (the "why" of a step or an analysis flag). Off when no
+    /// output shows them: steps, states and flags are the same either way, only the text
+    /// is not formatted.
+    pub notes: bool,
 }
 
 impl Default for FlowConfig {
@@ -396,6 +400,7 @@ impl Default for FlowConfig {
             udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
+            notes: true,
         }
     }
 }

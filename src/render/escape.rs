@@ -16,6 +16,10 @@ pub fn escape_bytes(bytes: &[u8], out: &mut String) {
 
 /// Escapes a string that came from the wire (see [`escape_bytes`]).
 pub fn escape_str(s: &str) -> String {
+    // Printable ASCII other than the backslash stays as it is.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         escape_char(c, &mut out);
@@ -58,6 +62,14 @@ mod tests {
         escape_bytes(b"GET /\x1b[31mred\x07\x00\r\n\xff", &mut s);
         assert_eq!(s, "GET /\\x1b[31mred\\x07\\x00\\r\\n\\xff");
         assert!(s.bytes().all(|b| b >= 0x20));
+    }
+
+    #[test]
+    fn printable_ascii_stays_backslash_doubles() {
+        assert_eq!(escape_str("GET /a?b=c d~"), "GET /a?b=c d~");
+        assert_eq!(escape_str("a\\b"), "a\\\\b");
+        assert_eq!(escape_str("a\x7fb"), "a\\x7fb");
+        assert_eq!(escape_str(""), "");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub struct JsonSink<W: Write> {
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
     pub records: JsonRecords,
-    /// One packet record, built here then written at once.
+    /// One packet or conn record, built here then written (or stored) at once.
     scratch: Vec<u8>,
 }
 
@@ -224,15 +224,6 @@ fn opt_f64<W: Write>(w: &mut W, v: Option<f64>) -> io::Result<()> {
     }
 }
 
-/// `secs.frac` at the timestamp's precision (6 or 9 digits).
-pub(crate) fn write_ts<W: Write>(w: &mut W, ts: &Timestamp) -> io::Result<()> {
-    if ts.precision >= 9 {
-        write!(w, "{}.{:09}", ts.secs, ts.nanos)
-    } else {
-        write!(w, "{}.{:06}", ts.secs, ts.nanos / 1000)
-    }
-}
-
 /// Appends `v` in decimal (the per-packet path avoids `core::fmt`, its top cost).
 fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
     let mut tmp = [0u8; 20];
@@ -259,7 +250,7 @@ fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
     }
 }
 
-/// [`write_ts`] into a buffer.
+/// `secs.frac` at the timestamp's precision (6 or 9 digits).
 fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
     if ts.secs < 0 {
         buf.push(b'-');
@@ -420,94 +411,132 @@ fn write_packet(
     Ok(())
 }
 
-fn per_dir(p: &crate::flow::PerDir) -> String {
-    format!(
-        "{{\"to_server\":{},\"to_client\":{}}}",
-        p.to_server, p.to_client
-    )
+fn put_per_dir(buf: &mut Vec<u8>, p: &crate::flow::PerDir) {
+    buf.extend_from_slice(b"{\"to_server\":");
+    put_u64(buf, p.to_server);
+    buf.extend_from_slice(b",\"to_client\":");
+    put_u64(buf, p.to_client);
+    buf.push(b'}');
+}
+
+fn put_bool(buf: &mut Vec<u8>, v: bool) {
+    buf.extend_from_slice(if v { b"true" } else { b"false" });
+}
+
+/// A JSON string, exactly as serde_json writes it: text without control characters,
+/// quotes or backslashes is copied as is, anything else goes through serde_json.
+fn put_json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        put_name(buf, s);
+        Ok(())
+    } else {
+        json_str(buf, s)
+    }
+}
+
+/// `EndReason` as its `Debug` name (what the JSON contract shows).
+fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
+    use crate::flow::EndReason as E;
+    match r {
+        E::Closed => "Closed",
+        E::Reset => "Reset",
+        E::Idle => "Idle",
+        E::EndOfInput => "EndOfInput",
+        E::Evicted => "Evicted",
+        E::Reused => "Reused",
+    }
 }
 
 /// One `conn` record (without the trailing newline).
 pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>> {
-    let mut w = Vec::with_capacity(512);
-    write!(
-        w,
-        "{{\"type\":\"conn\",\"id\":{},\"proto\":\"{}\",\"client\":\"",
-        conn.id,
-        conn.proto.as_str()
-    )?;
-    write_endpoint(&mut w, conn.client.ip(), Some(conn.client.port()))?;
-    w.write_all(b"\",\"server\":\"")?;
-    write_endpoint(&mut w, conn.server.ip(), Some(conn.server.port()))?;
-    write!(
-        w,
-        "\",\"roles_guessed\":{},\"first_frame\":{},\"last_frame\":{},\"start\":",
-        conn.roles_guessed, conn.first_frame, conn.last_frame
-    )?;
-    write_ts(&mut w, &conn.start)?;
+    let mut w = Vec::with_capacity(1024);
+    put_conn_record(&mut w, conn, app)?;
+    Ok(w)
+}
+
+/// Appends one `conn` record (without the trailing newline) to `w`. Numbers and names are
+/// written directly (no `core::fmt`), as for packet records; the two fractional numbers
+/// use `{:.N}`.
+fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+    w.extend_from_slice(b"{\"type\":\"conn\",\"id\":");
+    put_u64(w, conn.id);
+    w.extend_from_slice(b",\"proto\":");
+    put_name(w, conn.proto.as_str());
+    w.extend_from_slice(b",\"client\":\"");
+    write_endpoint(w, conn.client.ip(), Some(conn.client.port()))?;
+    w.extend_from_slice(b"\",\"server\":\"");
+    write_endpoint(w, conn.server.ip(), Some(conn.server.port()))?;
+    w.extend_from_slice(b"\",\"roles_guessed\":");
+    put_bool(w, conn.roles_guessed);
+    w.extend_from_slice(b",\"first_frame\":");
+    put_u64(w, conn.first_frame);
+    w.extend_from_slice(b",\"last_frame\":");
+    put_u64(w, conn.last_frame);
+    w.extend_from_slice(b",\"start\":");
+    put_ts(w, &conn.start);
     let duration = conn.end.nanos_since(&conn.start).max(0) as f64 / 1e9;
-    write!(
-        w,
-        ",\"duration\":{:.6},\"packets\":{},\"bytes\":{},\"payload\":{}",
-        duration,
-        per_dir(&conn.packets),
-        per_dir(&conn.bytes),
-        per_dir(&conn.payload)
-    )?;
+    write!(w, ",\"duration\":{duration:.6}")?;
+    w.extend_from_slice(b",\"packets\":");
+    put_per_dir(w, &conn.packets);
+    w.extend_from_slice(b",\"bytes\":");
+    put_per_dir(w, &conn.bytes);
+    w.extend_from_slice(b",\"payload\":");
+    put_per_dir(w, &conn.payload);
     let hs = &conn.handshake;
-    w.write_all(b",\"handshake\":{\"complete\":")?;
-    write!(w, "{},\"frames\":[", hs.complete)?;
+    w.extend_from_slice(b",\"handshake\":{\"complete\":");
+    put_bool(w, hs.complete);
+    w.extend_from_slice(b",\"frames\":[");
     for (i, f) in hs.frames.iter().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        opt_u64(&mut w, *f)?;
+        put_opt_u64(w, *f);
     }
-    w.write_all(b"],\"rtt_ms\":")?;
-    opt_f64(&mut w, hs.rtt_ms())?;
+    w.extend_from_slice(b"],\"rtt_ms\":");
+    opt_f64(w, hs.rtt_ms())?;
     let td = &conn.teardown;
-    write!(
-        w,
-        "}},\"teardown\":{{\"kind\":\"{}\",\"initiator\":",
-        td.kind.as_str()
-    )?;
-    opt_str(
-        &mut w,
-        td.initiator.map(|d| match d {
-            crate::flow::Direction::ToServer => "client",
-            crate::flow::Direction::ToClient => "server",
-        }),
-    )?;
-    w.write_all(b",\"frames\":[")?;
+    w.extend_from_slice(b"},\"teardown\":{\"kind\":");
+    put_name(w, td.kind.as_str());
+    w.extend_from_slice(b",\"initiator\":");
+    match td.initiator {
+        Some(crate::flow::Direction::ToServer) => put_name(w, "client"),
+        Some(crate::flow::Direction::ToClient) => put_name(w, "server"),
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"frames\":[");
     for (i, f) in td.frames.iter().enumerate() {
         if i > 0 {
-            w.write_all(b",")?;
+            w.push(b',');
         }
-        write!(w, "{f}")?;
+        put_u64(w, *f);
     }
-    w.write_all(b"],\"description\":")?;
-    json_str(&mut w, &td.description)?;
-    write!(w, "}},\"conn_state\":\"{}\",\"history\":", conn.conn_state)?;
-    json_str(&mut w, &conn.history)?;
+    w.extend_from_slice(b"],\"description\":");
+    put_json_str(w, &td.description)?;
+    w.extend_from_slice(b"},\"conn_state\":");
+    put_name(w, conn.conn_state);
+    w.extend_from_slice(b",\"history\":");
+    put_json_str(w, &conn.history)?;
     if let Some((c, s)) = conn.final_state {
-        write!(
-            w,
-            ",\"final_state\":{{\"client\":\"{}\",\"server\":\"{}\"}}",
-            c.as_str(),
-            s.as_str()
-        )?;
+        w.extend_from_slice(b",\"final_state\":{\"client\":");
+        put_name(w, c.as_str());
+        w.extend_from_slice(b",\"server\":");
+        put_name(w, s.as_str());
+        w.push(b'}');
     }
-    write!(
-        w,
-        ",\"end_reason\":\"{:?}\",\"gap_bytes\":{},\"cut_bytes\":{},\"http\":{{\"requests\":{},\"responses\":{}}},\"dns\":{}}}",
-        conn.end_reason,
-        per_dir(&conn.gap_bytes),
-        per_dir(&conn.cut_bytes),
-        app.http_requests,
-        app.http_responses,
-        app.dns_messages
-    )?;
-    Ok(w)
+    w.extend_from_slice(b",\"end_reason\":");
+    put_name(w, end_reason_name(conn.end_reason));
+    w.extend_from_slice(b",\"gap_bytes\":");
+    put_per_dir(w, &conn.gap_bytes);
+    w.extend_from_slice(b",\"cut_bytes\":");
+    put_per_dir(w, &conn.cut_bytes);
+    w.extend_from_slice(b",\"http\":{\"requests\":");
+    put_u64(w, app.http_requests);
+    w.extend_from_slice(b",\"responses\":");
+    put_u64(w, app.http_responses);
+    w.extend_from_slice(b"},\"dns\":");
+    put_u64(w, app.dns_messages);
+    w.push(b'}');
+    Ok(())
 }
 
 fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
@@ -746,11 +775,12 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.conns {
             return Ok(());
         }
-        let record = conn_record(conn, app)?;
-        // Exact-size storage: a record (~800 bytes) would otherwise keep the 1 KiB
-        // capacity its buffer grew to.
+        // Built in the reused scratch buffer, stored at its exact size (~800 bytes).
+        self.scratch.clear();
+        put_conn_record(&mut self.scratch, conn, app)?;
+        let record: Box<[u8]> = Box::from(self.scratch.as_slice());
         self.held_bytes += record.len() + 64;
-        self.conns.insert(conn.id, record.into_boxed_slice());
+        self.conns.insert(conn.id, record);
         if self.held_bytes > HELD_CONN_BYTES && !self.spill_failed {
             if self.spill.is_none() {
                 // No writable temp dir: keep the records in memory instead (correct
@@ -832,5 +862,47 @@ mod spill_tests {
             })
             .collect();
         assert_eq!(ids, (0..10).collect::<Vec<_>>());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::EndReason;
+
+    #[test]
+    fn end_reason_names_are_the_debug_names() {
+        for r in [
+            EndReason::Closed,
+            EndReason::Reset,
+            EndReason::Idle,
+            EndReason::EndOfInput,
+            EndReason::Evicted,
+            EndReason::Reused,
+        ] {
+            assert_eq!(end_reason_name(r), format!("{r:?}"));
+        }
+    }
+
+    #[test]
+    fn json_strings_as_serde_writes_them() {
+        for s in [
+            "",
+            "four-way close",
+            "ShADadFf",
+            "abort by RST from server in ESTABLISHED",
+            "a \"quoted\" word",
+            "back\\slash",
+            "tab\there",
+            "\u{1}\u{1f}\u{7f}",
+            "é → ✓",
+        ] {
+            let mut ours = Vec::new();
+            put_json_str(&mut ours, s).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
     }
 }

@@ -326,7 +326,11 @@ pub struct TableSink<W: Write> {
     prev_ts: Option<Timestamp>,
     open: FxHashMap<ConnId, ConnRows>,
     conn_rows: Vec<(ConnSummary, AppConnStats)>,
-    http_rows: Vec<HttpTransaction>,
+    /// HTTP table rows of the current page: the status (for its colour) and the cells,
+    /// made when the transaction arrives (no copy of the transaction is kept).
+    http_rows: Vec<(Option<u16>, [String; 10])>,
+    /// The last body sizes shown in the HTTP view and their text (bodies repeat sizes).
+    http_sizes: [(u64, String); 2],
     dns_rows: Vec<DnsMessage>,
     /// Bad records skipped (their messages go to stderr, from the binary).
     warnings: u64,
@@ -373,6 +377,7 @@ impl<W: Write> TableSink<W> {
             open: FxHashMap::default(),
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
+            http_sizes: [(0, human_bytes(0)), (0, human_bytes(0))],
             dns_rows: Vec::new(),
             warnings: 0,
             header_done: false,
@@ -1179,34 +1184,8 @@ impl<W: Write> TableSink<W> {
             "resp body",
             "latency",
         ];
-        let rows = std::mem::take(&mut self.http_rows);
-        let mut cells: Vec<[String; 10]> = Vec::with_capacity(rows.len());
-        for h in &rows {
-            let status = match (h.status, &h.reason) {
-                (Some(s), Some(r)) => format!("{s} {}", escape_str(r)),
-                (Some(s), None) => s.to_string(),
-                _ => "-".into(),
-            };
-            let target = format!(
-                "{}{}",
-                escape_str(h.host.as_deref().unwrap_or("")),
-                escape_str(h.uri.as_deref().unwrap_or(""))
-            );
-            cells.push([
-                h.conn.to_string(),
-                h.index.to_string(),
-                h.request_frame.map(|f| f.to_string()).unwrap_or("-".into()),
-                escape_str(h.method.as_deref().unwrap_or("-")),
-                target,
-                escape_str(h.version.as_deref().unwrap_or("")),
-                status,
-                h.request_body_bytes.map(human_bytes).unwrap_or("-".into()),
-                h.response_body_bytes.map(human_bytes).unwrap_or("-".into()),
-                h.latency_ms
-                    .map(|l| format!("{l:.3} ms"))
-                    .unwrap_or("-".into()),
-            ]);
-        }
+        let (statuses, cells): (Vec<Option<u16>>, Vec<[String; 10]>) =
+            std::mem::take(&mut self.http_rows).into_iter().unzip();
         // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
         // generic layout cost more than the whole analysis of the transactions.
         let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
@@ -1217,8 +1196,8 @@ impl<W: Write> TableSink<W> {
         }
         let mut t = self.new_table();
         t.set_header(HEADER.to_vec());
-        for (h, row) in rows.iter().zip(cells) {
-            let color = match h.status {
+        for (status, row) in statuses.into_iter().zip(cells) {
+            let color = match status {
                 Some(100..=199) => Color::Blue,
                 Some(200..=299) => Color::Green,
                 Some(300..=399) => Color::Cyan,
@@ -1355,6 +1334,9 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
 /// preset, no styling and no content arrangement (followed by a newline), when every cell is
 /// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
+/// Padding for [`plain_table`] cells.
+const SPACES: &str = "                                ";
+
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
     let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
     let mut widths = [0usize; N];
@@ -1392,8 +1374,11 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
         for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
             out.push_str(if i > 0 { " ┆ " } else { " " });
             out.push_str(c);
-            for _ in c.len()..*w {
-                out.push(' ');
+            let mut pad = w.saturating_sub(c.len());
+            while pad > 0 {
+                let n = pad.min(SPACES.len());
+                out.push_str(&SPACES[..n]);
+                pad -= n;
             }
         }
         out.push_str(" │\n");
@@ -1651,7 +1636,8 @@ impl<W: Write> Sink for TableSink<W> {
         }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
-                self.http_rows.push(h.clone());
+                let cells = http_cells(h, &mut self.http_sizes);
+                self.http_rows.push((h.status, cells));
                 if self.http_rows.len() >= PAGE {
                     self.flush_http_page()?;
                 }
@@ -1813,6 +1799,68 @@ impl<W: Write> Sink for TableSink<W> {
         }
         self.out.flush()
     }
+}
+
+/// `n` in decimal.
+fn u64_string(n: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&digits[i..])
+        .map(str::to_string)
+        .unwrap_or_default()
+}
+
+/// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
+fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> String {
+    if memo.0 != n {
+        *memo = (n, human_bytes(n));
+    }
+    memo.1.clone()
+}
+
+/// The cells of one HTTP table row. `sizes`: the last request and response body sizes
+/// and their text.
+fn http_cells(h: &HttpTransaction, sizes: &mut [(u64, String); 2]) -> [String; 10] {
+    let status = match (h.status, &h.reason) {
+        (Some(s), Some(r)) => {
+            let mut t = u64_string(u64::from(s));
+            t.push(' ');
+            t.push_str(&escape_str(r));
+            t
+        }
+        (Some(s), None) => u64_string(u64::from(s)),
+        _ => "-".into(),
+    };
+    let mut target = escape_str(h.host.as_deref().unwrap_or(""));
+    target.push_str(&escape_str(h.uri.as_deref().unwrap_or("")));
+    let [req_size, resp_size] = sizes;
+    [
+        u64_string(h.conn),
+        u64_string(u64::from(h.index)),
+        h.request_frame.map(u64_string).unwrap_or("-".into()),
+        escape_str(h.method.as_deref().unwrap_or("-")),
+        target,
+        escape_str(h.version.as_deref().unwrap_or("")),
+        status,
+        h.request_body_bytes
+            .map(|n| human_bytes_memo(n, req_size))
+            .unwrap_or("-".into()),
+        h.response_body_bytes
+            .map(|n| human_bytes_memo(n, resp_size))
+            .unwrap_or("-".into()),
+        h.latency_ms
+            .map(|l| format!("{l:.3} ms"))
+            .unwrap_or("-".into()),
+    ]
 }
 
 #[cfg(test)]

@@ -683,3 +683,78 @@ fn entry_sizes_stay_small() {
         "TcpConn without analyzer and reassemblers is {tcp} bytes"
     );
 }
+
+/// Runs every frame of one capture through a decoder and a tracker with `config`; returns
+/// each packet's flow facts, the sink's events and the connections that ended.
+fn run_capture(path: &std::path::Path, config: FlowConfig) -> (Vec<PacketFlow>, RecSink, String) {
+    use crate::capture::{FileSource, FrameSource};
+    use crate::decode::Decoder;
+    let mut flows = Vec::new();
+    let mut sink = RecSink::default();
+    let mut ended = Vec::new();
+    let Ok(mut src) = FileSource::open(path) else {
+        return (flows, sink, String::new());
+    };
+    let mut decoder = Decoder::new();
+    let mut ft = FlowTracker::new(config);
+    loop {
+        match src.next_frame() {
+            Ok(Some(f)) => {
+                let p = decoder.decode(&f);
+                ft.expire(f.ts, &mut sink, &mut ended);
+                flows.push(ft.process(&f, &p, &mut sink, &mut ended));
+            }
+            Ok(None) => break,
+            Err(e) if e.is_fatal() => break,
+            Err(_) => {}
+        }
+    }
+    ft.finish(&mut sink, &mut ended);
+    (flows, sink, format!("{ended:?} {:?}", ft.stats()))
+}
+
+#[test]
+fn notes_off_changes_nothing_but_the_notes() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("captures")];
+    let shared = root.join("../shared/captures");
+    if shared.is_dir() {
+        dirs.push(shared);
+    } else if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{} is missing", shared.display());
+    } else {
+        eprintln!("skipped: {} is missing", shared.display());
+    }
+    let quiet = FlowConfig {
+        notes: false,
+        ..FlowConfig::default()
+    };
+    let mut noted = 0;
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.to_string_lossy().to_string();
+            if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+                continue;
+            }
+            let (with, with_sink, with_ended) = run_capture(&path, FlowConfig::default());
+            let (without, without_sink, without_ended) = run_capture(&path, quiet.clone());
+            assert_eq!(with.len(), without.len(), "{name}");
+            for (i, (a, b)) in with.iter().zip(&without).enumerate() {
+                assert_eq!(b.note, None, "{name} packet {}", i + 1);
+                noted += usize::from(a.note.is_some());
+                let a = PacketFlow {
+                    note: None,
+                    ..a.clone()
+                };
+                assert_eq!(&a, b, "{name} packet {}", i + 1);
+            }
+            assert_eq!(with_sink.events, without_sink.events, "{name}");
+            assert_eq!(with_ended, without_ended, "{name}");
+        }
+    }
+    assert!(
+        noted > 50,
+        "only {noted} notes: the captures exercise too little"
+    );
+}
