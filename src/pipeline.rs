@@ -205,7 +205,8 @@ impl Pipeline {
             flows.expire(frame.ts, &mut tee, ended);
             self.flush_ended(sink)?;
         }
-        let mut packet = self.decoder.decode(frame);
+        let mut packet = DecodedPacket::empty();
+        self.decoder.decode_into(frame, &mut packet);
         if let Some(filter) = &self.filter {
             if !filter.matches(frame, &packet) {
                 self.summary.filtered_out += 1;
