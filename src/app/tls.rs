@@ -630,6 +630,14 @@ pub struct HandshakeFacts {
     pub certificates: Vec<TlsCertificate>,
 }
 
+/// ALPN protocol names as text (lossy UTF-8; the renderers escape them).
+fn alpn_names(protos: &[&[u8]]) -> Vec<String> {
+    protos
+        .iter()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
+}
+
 /// Parses one handshake message with tls-parser; `None` when it does not parse.
 pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
     let mut f = HandshakeFacts {
@@ -651,12 +659,7 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                             f.sni = Some(String::from_utf8_lossy(name).into_owned());
                         }
                     }
-                    TlsExtension::ALPN(protos) => {
-                        f.alpn = protos
-                            .iter()
-                            .map(|p| String::from_utf8_lossy(p).into_owned())
-                            .collect();
-                    }
+                    TlsExtension::ALPN(protos) => f.alpn = alpn_names(protos),
                     TlsExtension::SupportedVersions(vs) => {
                         f.offered_versions =
                             vs.iter().map(|v| v.0).filter(|&v| !is_grease(v)).collect();
@@ -682,12 +685,7 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                             version = v.0;
                         }
                     }
-                    TlsExtension::ALPN(protos) => {
-                        f.alpn = protos
-                            .iter()
-                            .map(|p| String::from_utf8_lossy(p).into_owned())
-                            .collect();
-                    }
+                    TlsExtension::ALPN(protos) => f.alpn = alpn_names(protos),
                     _ => {}
                 }
             }
