@@ -6,7 +6,7 @@ use crate::app::{
     AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, TlsKind, TlsMessage,
 };
 use crate::capture::{CaptureError, RawFrame, Timestamp};
-use crate::decode::{DecodedPacket, Transport};
+use crate::decode::{DecodedPacket, TcpFlags, Transport};
 use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
@@ -99,12 +99,13 @@ struct ConnRow {
     frame: u64,
     ts: Timestamp,
     dir: Direction,
-    flags: String,
+    /// TCP flags, or None for a UDP datagram (text made only when the row is printed).
+    flags: Option<TcpFlags>,
     seq: Option<u32>,
     ack: Option<u32>,
     len: u32,
-    /// Scaled window, or the raw value marked "×?" when the scale is unknown.
-    win: Option<String>,
+    /// The window as the row shows it (None for UDP).
+    win: Option<WinCell>,
     step: Option<Step>,
     state: Option<(TcpState, TcpState)>,
     analysis: AnalysisFlags,
@@ -116,7 +117,33 @@ struct ConnRow {
     skipped_before: u64,
 }
 
+/// A row's window: scaled once the scale is known, raw in SYNs and RSTs (never scaled),
+/// raw marked "×?" when the SYNs were not captured.
+#[derive(Clone, Copy, Debug)]
+enum WinCell {
+    Scaled(u64),
+    Raw(u16),
+    Unknown(u16),
+}
+
+impl std::fmt::Display for WinCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WinCell::Scaled(w) => write!(f, "{w}"),
+            WinCell::Raw(w) => write!(f, "{w}"),
+            WinCell::Unknown(w) => write!(f, "{w} ×?"),
+        }
+    }
+}
+
 impl ConnRow {
+    fn flags_text(&self) -> String {
+        match self.flags {
+            Some(flags) => flags.to_string(),
+            None => "udp".to_string(),
+        }
+    }
+
     /// Handshake, teardown, RST and flagged rows: always kept (up to a hard cap).
     fn important(&self) -> bool {
         self.step.is_some() || !self.analysis.is_empty()
@@ -621,14 +648,13 @@ impl<W: Write> TableSink<W> {
                     )
                 };
                 let win = match flow.window_scaled {
-                    Some(w) => w.to_string(),
-                    None if t.flags.syn() || t.flags.rst() => t.window.to_string(),
-                    // The scale is unknown (the SYNs were not captured): raw value.
-                    None => format!("{} ×?", t.window),
+                    Some(w) => WinCell::Scaled(w),
+                    None if t.flags.syn() || t.flags.rst() => WinCell::Raw(t.window),
+                    None => WinCell::Unknown(t.window),
                 };
-                (t.flags.to_string(), s, a, Some(win))
+                (Some(t.flags), s, a, Some(win))
             }
-            _ => ("udp".to_string(), None, None, None),
+            _ => (None, None, None, None),
         };
         let len = match &packet.transport {
             Some(Transport::Tcp(t)) => t.payload_len,
@@ -728,7 +754,7 @@ impl<W: Write> TableSink<W> {
                 r.frame,
                 r.ts.nanos_since(&start) as f64 / 1e9,
                 r.dir.arrow(),
-                r.flags
+                r.flags_text()
             );
             if let Some(seq) = r.seq {
                 let _ = write!(line, " seq={seq}");
@@ -930,11 +956,11 @@ impl<W: Write> TableSink<W> {
                 r.frame.to_string(),
                 dt,
                 r.dir.arrow().to_string(),
-                r.flags.clone(),
+                r.flags_text(),
                 r.seq.map(|v| v.to_string()).unwrap_or_default(),
                 r.ack.map(|v| v.to_string()).unwrap_or_default(),
                 r.len.to_string(),
-                r.win.clone().unwrap_or_default(),
+                r.win.map(|w| w.to_string()).unwrap_or_default(),
                 r.step.map(|s| s.label().to_string()).unwrap_or_default(),
                 cs.to_string(),
                 ss.to_string(),
@@ -1965,7 +1991,7 @@ mod row_budget_tests {
             frame,
             ts: Timestamp::default(),
             dir: Direction::ToServer,
-            flags: "ACK".into(),
+            flags: Some(TcpFlags(TcpFlags::ACK)),
             seq: Some(1),
             ack: Some(1),
             len: 0,
