@@ -43,25 +43,39 @@ struct Checked {
     ours: Collected,
 }
 
-fn each_shared(test: &str) -> Vec<Checked> {
-    let mut all = Vec::new();
-    for dir in oracle_corpora(test) {
-        all.extend(captures_in(&dir).into_iter().map(|path| {
-            let capture = path.file_name().unwrap().to_string_lossy().into_owned();
-            let rows = read_tsv(&oracle_file(&dir, &path, "frames.tsv"));
-            let ours = match FileSource::open(&path) {
-                Ok(_) => run_file(&path),
-                // Not a capture at all (tshark reads nothing either): no frames.
-                Err(_) => Collected::default(),
-            };
-            Checked {
-                capture,
-                rows,
-                ours,
-            }
-        }));
-    }
-    all
+/// Every capture with an oracle, run through the pipeline once for all the tests here.
+fn each_shared(test: &str) -> &'static [Checked] {
+    static RUNS: std::sync::OnceLock<Vec<Checked>> = std::sync::OnceLock::new();
+    RUNS.get_or_init(|| {
+        let mut all = Vec::new();
+        for dir in oracle_corpora(test) {
+            all.extend(captures_in(&dir).into_iter().map(|path| {
+                let capture = path.file_name().unwrap().to_string_lossy().into_owned();
+                let rows = read_tsv(&oracle_file(&dir, &path, "frames.tsv"));
+                let ours = match FileSource::open(&path) {
+                    Ok(_) => run_file(&path),
+                    // Not a capture at all (tshark reads nothing either): no frames.
+                    Err(_) => Collected::default(),
+                };
+                Checked {
+                    capture,
+                    rows,
+                    ours,
+                }
+            }));
+        }
+        all
+    })
+}
+
+/// Fails with every disagreement listed.
+fn assert_agree(failures: &[String], total: usize, what: &str) {
+    assert!(
+        failures.is_empty(),
+        "{} disagreements over {total} {what}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -94,12 +108,7 @@ fn frames_match_tshark() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements over {total} frames:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_agree(&failures, total, "frames");
 }
 
 #[test]
@@ -122,12 +131,7 @@ fn layer_stacks_match_tshark() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements over {total} frames:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_agree(&failures, total, "frames");
 }
 
 /// Flags, relative seq, relative ack and payload length of every TCP frame.
@@ -161,12 +165,7 @@ fn tcp_fields_match_tshark() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements over {total} TCP frames:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_agree(&failures, total, "TCP frames");
 }
 
 /// Every tshark TCP/UDP stream is exactly one of our connections.
@@ -223,12 +222,7 @@ fn streams_match_tshark() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements over {total} streams:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_agree(&failures, total, "streams");
 }
 
 /// tshark's TCP analysis flags (`oracle/NAME.analysis.tsv`): recall and precision over
