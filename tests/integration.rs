@@ -10,5 +10,6 @@ mod integration {
     pub mod snapshots;
     pub mod support;
     pub mod synthetic;
+    pub mod threads;
     pub mod zeek_baselines;
 }

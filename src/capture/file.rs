@@ -41,7 +41,7 @@ const OPT_IF_TSOFFSET: u16 = 14;
 
 /// The input bytes and the one buffer they are read into.
 struct Input {
-    reader: Box<dyn Read>,
+    reader: Box<dyn Read + Send>,
     buf: Vec<u8>,
     /// First unconsumed byte in `buf`.
     start: usize,
@@ -53,7 +53,7 @@ struct Input {
 }
 
 impl Input {
-    fn new(reader: Box<dyn Read>) -> Input {
+    fn new(reader: Box<dyn Read + Send>) -> Input {
         Input {
             reader,
             buf: vec![0; START_BUFFER],
@@ -248,7 +248,7 @@ pub struct FileSource {
 impl FileSource {
     /// Opens a file (`-` is stdin).
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        let reader: Box<dyn Read> = if path == Path::new("-") {
+        let reader: Box<dyn Read + Send> = if path == Path::new("-") {
             Box::new(std::io::stdin())
         } else {
             Box::new(std::fs::File::open(path)?)
@@ -258,7 +258,7 @@ impl FileSource {
 
     /// Reads from any byte stream. Reads the file header (pcap) or checks the first section
     /// header (pcapng); anything else is [`CaptureError::NotACapture`].
-    pub fn from_reader(reader: Box<dyn Read>) -> Result<FileSource, CaptureError> {
+    pub fn from_reader(reader: Box<dyn Read + Send>) -> Result<FileSource, CaptureError> {
         let mut input = Input::new(reader);
         input.fill(24)?;
         let head = input.data();
@@ -850,7 +850,9 @@ mod tests {
     }
 
     /// Frames, errors (in order) and the truncation, reading to the end.
-    fn read_all_from(reader: Box<dyn Read>) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
+    fn read_all_from(
+        reader: Box<dyn Read + Send>,
+    ) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
         let mut src = FileSource::from_reader(reader).expect("opens");
         let mut frames = Vec::new();
         let mut errors = Vec::new();

@@ -131,7 +131,7 @@ impl fmt::Display for Truncation {
 }
 
 /// A source of frames: a capture file, stdin, or a live interface.
-pub trait FrameSource {
+pub trait FrameSource: Send {
     /// The next frame, `Ok(None)` at the end of input. After a non-fatal error the caller
     /// may call again to continue with the following record.
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError>;

@@ -47,12 +47,12 @@ impl<W: Write> PcapWriter<W> {
 }
 
 /// A source that also writes every frame it lends to a pcap file.
-pub struct TeeSource<'s, W: Write> {
+pub struct TeeSource<'s, W: Write + Send> {
     pub inner: &'s mut dyn FrameSource,
     pub writer: PcapWriter<W>,
 }
 
-impl<W: Write> FrameSource for TeeSource<'_, W> {
+impl<W: Write + Send> FrameSource for TeeSource<'_, W> {
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError> {
         let frame = self.inner.next_frame()?;
         match frame {

@@ -197,12 +197,24 @@ pub fn read(args: ReadArgs) -> Result<u8, Failure> {
             bar,
             frames: 0,
         };
-        let config = args.limits.pipeline_config();
+        let mut config = args.limits.pipeline_config();
+        config.threads = read_threads(args.threads);
         return run_source(&name, &mut progress, config, &args.output);
     }
     let mut source = source;
-    let config = args.limits.pipeline_config();
+    let mut config = args.limits.pipeline_config();
+    config.threads = read_threads(args.threads);
     run_source(&name, &mut source, config, &args.output)
+}
+
+/// `read --threads`, else 2 when the machine has more than one core.
+fn read_threads(threads: Option<u8>) -> usize {
+    match threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism()
+            .map(|n| n.get().min(2))
+            .unwrap_or(1),
+    }
 }
 
 /// Bad records printed to stderr before only their count is.

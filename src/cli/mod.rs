@@ -232,6 +232,11 @@ pub struct ReadArgs {
     /// Which reader opens the file.
     #[arg(long, value_enum, default_value = "builtin")]
     pub backend: FileBackendArg,
+    /// Threads: 2 reads, decodes and tracks connections on a second thread while the first
+    /// parses HTTP/DNS/TLS and writes the output (same output as 1); 1 uses one thread.
+    /// Default: 2 when the machine has more than one core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub threads: Option<u8>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -406,6 +411,7 @@ impl LimitArgs {
                 max_http_head: self.max_http_head,
                 ..AppConfig::default()
             },
+            threads: 1,
         }
     }
 }

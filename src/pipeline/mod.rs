@@ -9,6 +9,8 @@ use crate::flow::{
 };
 use std::io;
 
+mod threaded;
+
 /// Receives the pipeline's results in order. Implemented by the renderers.
 pub trait Sink {
     /// One packet, with what the decoder and the flow tracker said of it.
@@ -58,6 +60,9 @@ pub struct PipelineConfig {
     pub decoder: DecoderLimits,
     pub flow: FlowConfig,
     pub app: AppConfig,
+    /// Threads for [`run_pipeline`]: 2 or more runs reading, decoding and flow tracking on
+    /// a second thread (the output is the same); 0 or 1 keeps everything on the caller's.
+    pub threads: usize,
 }
 
 /// The analysis stages with their state.
@@ -75,6 +80,7 @@ pub struct Pipeline {
     filter: Option<Filter>,
     /// Stop reading after this many packets passed the filter (`live --count`).
     stop_after: Option<u64>,
+    threads: usize,
 }
 
 /// Hands stream bytes to the app stage and to an optional tap.
@@ -133,6 +139,7 @@ impl Pipeline {
             tap: None,
             filter: None,
             stop_after: None,
+            threads: config.threads,
         }
     }
 
@@ -180,26 +187,12 @@ impl Pipeline {
 
     /// Runs one frame through every stage and hands the results to `sink`.
     pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
-        self.summary.frames += 1;
-        if self.summary.first_ts.is_none() {
-            self.summary.first_ts = Some(frame.ts);
-        }
-        self.summary.last_ts = Some(frame.ts);
-        // Idle expiry, at most once per second of capture time. A frame without a
-        // timestamp (pcapng simple packet block) or whose clock jumps by more than an hour
-        // from the previous frame (a bogus timestamp, as in some real files) does not drive
-        // expiry: one bad clock value must not end every open connection.
-        let plausible = frame.ts.precision > 0
-            && self
-                .prev_ts
-                .is_none_or(|p| frame.ts.nanos_since(&p).abs() <= MAX_CLOCK_STEP_NS);
-        self.prev_ts = Some(frame.ts);
-        let due = plausible
-            && match self.last_expire {
-                None => true,
-                Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
-            };
-        if due {
+        if expiry_due(
+            &mut self.summary,
+            &mut self.prev_ts,
+            self.last_expire,
+            frame,
+        ) {
             self.last_expire = Some(frame.ts);
             let (flows, mut tee, ended) = self.tee();
             flows.expire(frame.ts, &mut tee, ended);
@@ -264,6 +257,17 @@ impl Pipeline {
             flows.finish(&mut tee, ended);
         }
         self.flush_ended(sink)?;
+        self.finish_stats(sink, truncated, error)
+    }
+
+    /// The end of [`Pipeline::finish`] once every connection was flushed: the counters of
+    /// every stage, then `sink.finish`.
+    fn finish_stats(
+        &mut self,
+        sink: &mut dyn Sink,
+        truncated: Option<Truncation>,
+        error: Option<String>,
+    ) -> io::Result<RunSummary> {
         let flow_stats = self.flows.stats();
         let dec = self.decoder.stats();
         self.summary.evicted_flows = flow_stats.evicted_flows;
@@ -276,6 +280,32 @@ impl Pipeline {
         sink.finish(&self.summary)?;
         Ok(self.summary.clone())
     }
+}
+
+/// Counts the frame in the summary and says whether idle connections are due to expire
+/// (at most once per second of capture time). A frame without a timestamp (pcapng
+/// simple packet block) or whose clock jumps by more than an hour from the previous
+/// frame (a bogus timestamp, as in some real files) does not drive expiry: one bad
+/// clock value must not end every open connection.
+fn expiry_due(
+    summary: &mut RunSummary,
+    prev_ts: &mut Option<Timestamp>,
+    last_expire: Option<Timestamp>,
+    frame: &RawFrame<'_>,
+) -> bool {
+    summary.frames += 1;
+    if summary.first_ts.is_none() {
+        summary.first_ts = Some(frame.ts);
+    }
+    summary.last_ts = Some(frame.ts);
+    let plausible = frame.ts.precision > 0
+        && prev_ts.is_none_or(|p| frame.ts.nanos_since(&p).abs() <= MAX_CLOCK_STEP_NS);
+    *prev_ts = Some(frame.ts);
+    plausible
+        && match last_expire {
+            None => true,
+            Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
+        }
 }
 
 /// How a run over a source ended.
@@ -302,6 +332,9 @@ pub fn run_pipeline(
     pipeline: &mut Pipeline,
     sink: &mut dyn Sink,
 ) -> io::Result<RunEnd> {
+    if pipeline.threads > 1 && pipeline.tap.is_none() && pipeline.stop_after.is_none() {
+        return threaded::run(source, pipeline, sink);
+    }
     let mut failure = None;
     while !pipeline.done() {
         match source.next_frame() {

@@ -1,0 +1,477 @@
+//! The same pipeline on two threads: a front thread reads, decodes, filters and tracks
+//! flows (TCP state, analysis, reassembly); the calling thread runs the application
+//! parsers and the sink. The front records, in order, every call the one-thread pipeline
+//! would make on the app stage and the sink, in batches; the back replays them. The output
+//! is the same, byte for byte (tests compare both on every capture).
+//!
+//! Bounded: at most [`DEPTH`] full batches wait in the channel, each of at most
+//! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
+//! front to be refilled, so steady state allocates nothing.
+
+use super::{expiry_due, Pipeline, RunEnd, RunSummary};
+use crate::app::AppTracker;
+use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
+use crate::decode::DecodedPacket;
+use crate::decode::Decoder;
+use crate::filter::Filter;
+use crate::flow::FlowTracker;
+use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
+use std::io;
+use std::sync::mpsc;
+
+/// Full batches waiting for the back thread.
+const DEPTH: usize = 4;
+/// A batch is handed over once it holds this many packets…
+const BATCH_PACKETS: usize = 512;
+/// …or this many bytes of frames and stream data.
+const BATCH_BYTES: usize = 512 * 1024;
+
+/// One call the one-thread pipeline makes on the app stage or the sink, in order.
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Data {
+        conn: ConnId,
+        dir: Direction,
+        at: usize,
+        len: usize,
+        ctx: SegmentCtx,
+    },
+    Gap {
+        conn: ConnId,
+        dir: Direction,
+        len: u64,
+        ctx: SegmentCtx,
+    },
+    Datagram {
+        conn: ConnId,
+        dir: Direction,
+        at: usize,
+        len: usize,
+        ctx: SegmentCtx,
+    },
+    Fin {
+        conn: ConnId,
+        dir: Direction,
+        ctx: SegmentCtx,
+    },
+    Close {
+        conn: ConnId,
+    },
+    /// `AppTracker::set_frame_ports`.
+    FramePorts {
+        frame: u64,
+        ports: Option<(u16, u16)>,
+    },
+    /// `Pipeline::flush_ended` with the next `conns` summaries of the batch.
+    Flush {
+        conns: usize,
+    },
+    /// The next packet of the batch goes to the sink.
+    Packet,
+    /// The next warning of the batch goes to the sink.
+    Warning,
+}
+
+/// A packet that passed the front, its bytes in the batch's arena.
+struct Packed {
+    number: u64,
+    ts: Timestamp,
+    link: LinkType,
+    interface: u32,
+    orig_len: u32,
+    data_at: usize,
+    data_len: usize,
+    /// The decoded packet with an empty `payload`; the payload is at `payload_at`.
+    packet: DecodedPacket<'static>,
+    payload_at: usize,
+    payload_len: usize,
+    flow: PacketFlow,
+}
+
+/// What the front hands over at once.
+#[derive(Default)]
+struct Batch {
+    /// Frame bytes and stream data the events point into.
+    bytes: Vec<u8>,
+    events: Vec<Ev>,
+    packets: Vec<Packed>,
+    ended: Vec<ConnSummary>,
+    warnings: Vec<CaptureError>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.events.clear();
+        self.packets.clear();
+        self.ended.clear();
+        self.warnings.clear();
+    }
+    fn full(&self) -> bool {
+        self.packets.len() >= BATCH_PACKETS || self.bytes.len() >= BATCH_BYTES
+    }
+}
+
+/// Records the flow stage's stream calls into a batch. Bytes that lie inside the current
+/// frame (already copied to the arena) are not copied again.
+struct Recorder<'b> {
+    batch: &'b mut Batch,
+    /// Address and length of the current frame's bytes as the source gave them, and where
+    /// they were copied in the arena.
+    frame_addr: usize,
+    frame_len: usize,
+    frame_at: usize,
+}
+
+impl Recorder<'_> {
+    fn place(&mut self, data: &[u8]) -> usize {
+        let addr = data.as_ptr() as usize;
+        if self.frame_len > 0
+            && addr >= self.frame_addr
+            && addr + data.len() <= self.frame_addr + self.frame_len
+        {
+            self.frame_at + (addr - self.frame_addr)
+        } else {
+            let at = self.batch.bytes.len();
+            self.batch.bytes.extend_from_slice(data);
+            at
+        }
+    }
+}
+
+impl StreamSink for Recorder<'_> {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        let at = self.place(data);
+        self.batch.events.push(Ev::Data {
+            conn,
+            dir,
+            at,
+            len: data.len(),
+            ctx,
+        });
+    }
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
+        self.batch.events.push(Ev::Gap {
+            conn,
+            dir,
+            len,
+            ctx,
+        });
+    }
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        let at = self.place(data);
+        self.batch.events.push(Ev::Datagram {
+            conn,
+            dir,
+            at,
+            len: data.len(),
+            ctx,
+        });
+    }
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
+        self.batch.events.push(Ev::Fin { conn, dir, ctx });
+    }
+    fn on_close(&mut self, conn: ConnId) {
+        self.batch.events.push(Ev::Close { conn });
+    }
+}
+
+/// The decoded packet without its borrowed payload (every other field is owned).
+fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
+    DecodedPacket {
+        layers: p.layers,
+        link: p.link,
+        arp: p.arp,
+        net: p.net,
+        transport: p.transport,
+        payload: &[],
+        payload_offset: p.payload_offset,
+        reassembled: p.reassembled,
+        fragment_pending: p.fragment_pending,
+        issue: p.issue,
+    }
+}
+
+/// The front's view of the pipeline (everything but the app stage).
+struct Front<'p> {
+    decoder: &'p mut Decoder,
+    flows: &'p mut FlowTracker,
+    filter: Option<&'p Filter>,
+    summary: &'p mut RunSummary,
+    prev_ts: &'p mut Option<Timestamp>,
+    last_expire: &'p mut Option<Timestamp>,
+    tx: mpsc::SyncSender<Batch>,
+    free: mpsc::Receiver<Batch>,
+    batch: Batch,
+}
+
+/// The back thread hung up (the sink failed): stop reading.
+struct HungUp;
+
+impl Front<'_> {
+    /// Hands the batch over if it is full (or `force`), taking an emptied one back.
+    fn hand_over(&mut self, force: bool) -> Result<(), HungUp> {
+        if !(force || self.batch.full()) {
+            return Ok(());
+        }
+        let next = self.free.try_recv().unwrap_or_default();
+        let full = std::mem::replace(&mut self.batch, next);
+        self.tx.send(full).map_err(|_| HungUp)
+    }
+
+    /// `Pipeline::process`, with the app and sink calls recorded instead of made.
+    fn process(&mut self, frame: &RawFrame<'_>) -> Result<(), HungUp> {
+        if expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
+            *self.last_expire = Some(frame.ts);
+            let mut ended = std::mem::take(&mut self.batch.ended);
+            let start = ended.len();
+            {
+                let mut rec = Recorder {
+                    batch: &mut self.batch,
+                    frame_addr: 0,
+                    frame_len: 0,
+                    frame_at: 0,
+                };
+                self.flows.expire(frame.ts, &mut rec, &mut ended);
+            }
+            let conns = ended.len() - start;
+            self.batch.ended = ended;
+            self.batch.events.push(Ev::Flush { conns });
+        }
+        let mut packet = DecodedPacket::empty();
+        self.decoder.decode_into(frame, &mut packet);
+        if let Some(filter) = self.filter {
+            if !filter.matches(frame, &packet) {
+                self.summary.filtered_out += 1;
+                return self.hand_over(false);
+            }
+        }
+        if packet.issue.is_some() {
+            self.summary.decode_issues += 1;
+        }
+        let batch = &mut self.batch;
+        let data_at = batch.bytes.len();
+        batch.bytes.extend_from_slice(frame.data);
+        batch.events.push(Ev::FramePorts {
+            frame: frame.number,
+            ports: packet.ports(),
+        });
+        let mut rec = Recorder {
+            batch,
+            frame_addr: frame.data.as_ptr() as usize,
+            frame_len: frame.data.len(),
+            frame_at: data_at,
+        };
+        let start = rec.batch.ended.len();
+        let mut ended = std::mem::take(&mut rec.batch.ended);
+        let flow = self.flows.process(frame, &packet, &mut rec, &mut ended);
+        let payload_at = rec.place(packet.payload);
+        let batch = rec.batch;
+        batch.ended = ended;
+        let payload_len = packet.payload.len();
+        batch.packets.push(Packed {
+            number: frame.number,
+            ts: frame.ts,
+            link: frame.link,
+            interface: frame.interface,
+            orig_len: frame.orig_len,
+            data_at,
+            data_len: frame.data.len(),
+            packet: detach(packet),
+            payload_at,
+            payload_len,
+            flow,
+        });
+        batch.events.push(Ev::Packet);
+        let conns = batch.ended.len() - start;
+        if conns > 0 {
+            batch.events.push(Ev::Flush { conns });
+        }
+        self.hand_over(false)
+    }
+
+    fn warning(&mut self, e: CaptureError) -> Result<(), HungUp> {
+        self.summary.bad_records_skipped += 1;
+        self.batch.warnings.push(e);
+        self.batch.events.push(Ev::Warning);
+        self.hand_over(false)
+    }
+
+    /// `Pipeline::finish`'s flow part: ends every open connection.
+    fn finish(&mut self) -> Result<(), HungUp> {
+        let mut ended = std::mem::take(&mut self.batch.ended);
+        let start = ended.len();
+        {
+            let mut rec = Recorder {
+                batch: &mut self.batch,
+                frame_addr: 0,
+                frame_len: 0,
+                frame_at: 0,
+            };
+            self.flows.finish(&mut rec, &mut ended);
+        }
+        let conns = ended.len() - start;
+        self.batch.ended = ended;
+        self.batch.events.push(Ev::Flush { conns });
+        self.hand_over(true)
+    }
+}
+
+/// Reads the source to its end (or until the back hangs up); returns what
+/// `run_pipeline` needs to report how reading ended.
+fn run_front(
+    source: &mut dyn FrameSource,
+    mut front: Front<'_>,
+) -> (Option<Truncation>, Option<CaptureError>) {
+    let mut failure = None;
+    loop {
+        let step = match source.next_frame() {
+            Ok(Some(frame)) => front.process(&frame),
+            Ok(None) => break,
+            Err(e) if !e.is_fatal() => front.warning(e),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        if step.is_err() {
+            return (source.truncation().cloned(), failure);
+        }
+    }
+    let _ = front.finish();
+    (source.truncation().cloned(), failure)
+}
+
+/// Replays one batch on the app stage and the sink; returns the emptied batch.
+fn replay(
+    mut batch: Batch,
+    app: &mut AppTracker,
+    sink: &mut dyn crate::pipeline::Sink,
+    conns_seen: &mut u64,
+) -> io::Result<Batch> {
+    let mut packets = std::mem::take(&mut batch.packets);
+    let mut next_packet = packets.drain(..);
+    let mut next_conn = 0;
+    let mut next_warning = 0;
+    let bytes = &batch.bytes;
+    for ev in &batch.events {
+        match *ev {
+            Ev::Data {
+                conn,
+                dir,
+                at,
+                len,
+                ctx,
+            } => app.on_data(conn, dir, &bytes[at..at + len], ctx),
+            Ev::Gap {
+                conn,
+                dir,
+                len,
+                ctx,
+            } => app.on_gap(conn, dir, len, ctx),
+            Ev::Datagram {
+                conn,
+                dir,
+                at,
+                len,
+                ctx,
+            } => app.on_datagram(conn, dir, &bytes[at..at + len], ctx),
+            Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
+            Ev::Close { conn } => app.on_close(conn),
+            Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
+            Ev::Flush { conns } => {
+                for event in app.drain_events() {
+                    sink.app_event(&event)?;
+                }
+                for conn in &batch.ended[next_conn..next_conn + conns] {
+                    let stats = app.take_conn_stats(conn.id);
+                    *conns_seen += 1;
+                    sink.conn_end(conn, &stats)?;
+                }
+                next_conn += conns;
+            }
+            Ev::Packet => {
+                let Some(p) = next_packet.next() else {
+                    continue;
+                };
+                let frame = RawFrame {
+                    number: p.number,
+                    ts: p.ts,
+                    link: p.link,
+                    interface: p.interface,
+                    orig_len: p.orig_len,
+                    data: &bytes[p.data_at..p.data_at + p.data_len],
+                };
+                let mut packet: DecodedPacket<'_> = p.packet;
+                packet.payload = &bytes[p.payload_at..p.payload_at + p.payload_len];
+                if let Some(name) = app.layer_of_frame(frame.number) {
+                    packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
+                }
+                for event in app.drain_events() {
+                    sink.app_event(&event)?;
+                }
+                sink.packet(&frame, &packet, &p.flow)?;
+            }
+            Ev::Warning => {
+                if let Some(e) = batch.warnings.get(next_warning) {
+                    sink.warning(e)?;
+                }
+                next_warning += 1;
+            }
+        }
+    }
+    drop(next_packet);
+    batch.packets = packets;
+    batch.clear();
+    Ok(batch)
+}
+
+/// `run_pipeline` on two threads (see the module docs). Only for pipelines without a tap
+/// or a packet count to stop at.
+pub(super) fn run(
+    source: &mut dyn FrameSource,
+    pipeline: &mut Pipeline,
+    sink: &mut dyn crate::pipeline::Sink,
+) -> io::Result<RunEnd> {
+    let mut app = std::mem::replace(&mut pipeline.app, AppTracker::new(Default::default()));
+    let mut conns_seen = 0;
+    let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
+    let (free_tx, free_rx) = mpsc::channel::<Batch>();
+    let (back, (truncated, failure)) = std::thread::scope(|scope| {
+        let front = Front {
+            decoder: &mut pipeline.decoder,
+            flows: &mut pipeline.flows,
+            filter: pipeline.filter.as_ref(),
+            summary: &mut pipeline.summary,
+            prev_ts: &mut pipeline.prev_ts,
+            last_expire: &mut pipeline.last_expire,
+            tx,
+            free: free_rx,
+            batch: Batch::default(),
+        };
+        let handle = scope.spawn(move || run_front(source, front));
+        let back = (|| -> io::Result<()> {
+            for batch in rx.iter() {
+                let empty = replay(batch, &mut app, sink, &mut conns_seen)?;
+                let _ = free_tx.send(empty);
+            }
+            Ok(())
+        })();
+        // On a sink error the receiver is dropped here, so the front stops at its next send.
+        drop(rx);
+        let front = match handle.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (back, front)
+    });
+    pipeline.app = app;
+    pipeline.summary.conns += conns_seen;
+    back?;
+    let message = failure.as_ref().map(|e| e.to_string());
+    let summary = pipeline.finish_stats(sink, truncated, message)?;
+    Ok(match failure {
+        Some(e) => RunEnd::Failed(summary, e),
+        None => RunEnd::Complete(summary),
+    })
+}
