@@ -13,6 +13,7 @@
 //! only when one block needs more, up to [`MAX_BLOCK_LEN`]; larger blocks are skipped by reading
 //! through them.
 
+use super::mapped::{SharedBytes, RELEASE_LAG, RELEASE_STEP};
 use super::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use std::io::{self, Read};
 use std::path::Path;
@@ -43,6 +44,11 @@ const OPT_IF_TSOFFSET: u16 = 14;
 struct Input {
     reader: Box<dyn Read + Send>,
     buf: Vec<u8>,
+    /// The whole file mapped (then `buf` is unused, `start`/`end` index the mapping and
+    /// `eof` is set from the start).
+    map: Option<SharedBytes>,
+    /// Bytes at the start of the mapping already handed back to the kernel.
+    released: usize,
     /// First unconsumed byte in `buf`.
     start: usize,
     /// End of the bytes read into `buf`.
@@ -57,10 +63,34 @@ impl Input {
         Input {
             reader,
             buf: vec![0; START_BUFFER],
+            map: None,
+            released: 0,
             start: 0,
             end: 0,
             pos: 0,
             eof: false,
+        }
+    }
+
+    fn mapped(map: SharedBytes) -> Input {
+        Input {
+            reader: Box::new(io::empty()),
+            buf: Vec::new(),
+            released: 0,
+            start: 0,
+            end: map.len(),
+            pos: 0,
+            eof: true,
+            map: Some(map),
+        }
+    }
+
+    /// The buffer (or mapping) that `start` and `end` index.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match &self.map {
+            Some(m) => m.as_slice(),
+            None => &self.buf,
         }
     }
 
@@ -69,7 +99,7 @@ impl Input {
     }
 
     fn data(&self) -> &[u8] {
-        self.buf.get(self.start..self.end).unwrap_or(&[])
+        self.bytes().get(self.start..self.end).unwrap_or(&[])
     }
 
     /// Makes at least `n` bytes (at most [`MAX_BLOCK_LEN`]) available from `start`, growing the
@@ -85,6 +115,9 @@ impl Input {
     /// [`Input::fill`] when fewer than `n` bytes are available.
     #[inline(never)]
     fn fill_more(&mut self, n: usize) -> io::Result<bool> {
+        if self.map.is_some() {
+            return Ok(self.avail() >= n);
+        }
         let want = n.min(MAX_BLOCK_LEN);
         if self.start + want > self.buf.len() {
             self.buf.copy_within(self.start..self.end, 0);
@@ -128,6 +161,13 @@ impl Input {
         let n = n.min(self.avail());
         self.start += n;
         self.pos += n as u64;
+        if let Some(map) = &self.map {
+            if self.start - self.released >= RELEASE_STEP + RELEASE_LAG {
+                self.released = self.start - RELEASE_LAG;
+                map.release_before(self.released);
+            }
+            return;
+        }
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -246,20 +286,45 @@ pub struct FileSource {
 }
 
 impl FileSource {
-    /// Opens a file (`-` is stdin).
+    /// Opens a file (`-` is stdin). A non-empty regular file is mapped into memory (see
+    /// [`SharedBytes`]); [`FileSource::open_unmapped`] reads it with read(2) instead.
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        let reader: Box<dyn Read + Send> = if path == Path::new("-") {
-            Box::new(std::io::stdin())
-        } else {
-            Box::new(std::fs::File::open(path)?)
-        };
-        FileSource::from_reader(reader)
+        FileSource::open_with(path, true)
+    }
+
+    /// Opens a file (`-` is stdin) and reads it with read(2), never mapping it.
+    pub fn open_unmapped(path: &Path) -> Result<FileSource, CaptureError> {
+        FileSource::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, map: bool) -> Result<FileSource, CaptureError> {
+        if path == Path::new("-") {
+            return FileSource::from_reader(Box::new(std::io::stdin()));
+        }
+        let file = std::fs::File::open(path)?;
+        if map {
+            let meta = file.metadata()?;
+            if meta.is_file() && meta.len() > 0 {
+                if let Ok(m) = SharedBytes::map(&file) {
+                    return FileSource::from_input(Input::mapped(m));
+                }
+            }
+        }
+        FileSource::from_reader(Box::new(file))
+    }
+
+    /// The mapping the frames borrow from, when the file is mapped.
+    pub fn shared_bytes(&self) -> Option<&SharedBytes> {
+        self.input.map.as_ref()
     }
 
     /// Reads from any byte stream. Reads the file header (pcap) or checks the first section
     /// header (pcapng); anything else is [`CaptureError::NotACapture`].
     pub fn from_reader(reader: Box<dyn Read + Send>) -> Result<FileSource, CaptureError> {
-        let mut input = Input::new(reader);
+        FileSource::from_input(Input::new(reader))
+    }
+
+    fn from_input(mut input: Input) -> Result<FileSource, CaptureError> {
         input.fill(24)?;
         let head = input.data();
         let magic: [u8; 4] = match head.get(..4).and_then(|s| s.try_into().ok()) {
@@ -751,6 +816,10 @@ impl FileSource {
 }
 
 impl FrameSource for FileSource {
+    fn shared_bytes(&self) -> Option<&SharedBytes> {
+        self.input.map.as_ref()
+    }
+
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError> {
         if self.pending > 0 {
             self.input.consume(self.pending);
@@ -766,7 +835,7 @@ impl FrameSource for FileSource {
         match result {
             Ok(Some(meta)) => {
                 let end = meta.data_start + meta.caplen;
-                let data = self.input.buf.get(meta.data_start..end).unwrap_or(&[]);
+                let data = self.input.bytes().get(meta.data_start..end).unwrap_or(&[]);
                 Ok(Some(RawFrame {
                     number: meta.number,
                     ts: meta.ts,

@@ -10,6 +10,7 @@ mod interfaces;
 mod libpcap;
 mod linktype;
 mod live;
+mod mapped;
 #[cfg(target_os = "linux")]
 mod privileges;
 mod writer;
@@ -26,6 +27,7 @@ pub use linktype::LinkType;
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
+pub use mapped::SharedBytes;
 #[cfg(target_os = "linux")]
 pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
 pub use writer::{PcapWriter, TeeSource};
@@ -137,6 +139,11 @@ pub trait FrameSource: Send {
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError>;
     /// Set when the input ended inside a record (cut-short file).
     fn truncation(&self) -> Option<&Truncation> {
+        None
+    }
+    /// The file mapping every frame's bytes borrow from, when the source maps its input
+    /// (the two-thread pipeline then passes frames on as offsets instead of copies).
+    fn shared_bytes(&self) -> Option<&SharedBytes> {
         None
     }
 }

@@ -53,6 +53,11 @@ fn parse_filter(expr: &str) -> Result<Filter, Failure> {
 }
 
 fn open_file(path: &std::path::Path) -> Result<FileSource, Failure> {
+    open_file_with(path, true)
+}
+
+/// Opens a capture file, mapped into memory when `map` and it is a regular file.
+fn open_file_with(path: &std::path::Path, map: bool) -> Result<FileSource, Failure> {
     let name = path.display().to_string();
     if path.is_dir() {
         return Err(Failure {
@@ -60,7 +65,12 @@ fn open_file(path: &std::path::Path) -> Result<FileSource, Failure> {
             message: format!("{name}: is a directory, not a capture file"),
         });
     }
-    FileSource::open(path).map_err(|e| open_failure(&name, e))
+    let source = if map {
+        FileSource::open(path)
+    } else {
+        FileSource::open_unmapped(path)
+    };
+    source.map_err(|e| open_failure(&name, e))
 }
 
 pub fn follow(args: FollowArgs) -> Result<u8, Failure> {
@@ -141,6 +151,9 @@ impl FrameSource for Progress {
     fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
         self.inner.truncation()
     }
+    fn shared_bytes(&self) -> Option<&layerscope::capture::SharedBytes> {
+        self.inner.shared_bytes()
+    }
 }
 
 /// `read --backend libpcap`: libpcap opens the file and applies the filter itself.
@@ -177,7 +190,7 @@ pub fn read(args: ReadArgs) -> Result<u8, Failure> {
         return read_with_libpcap(&args);
     }
     let name = args.file.display().to_string();
-    let source = open_file(&args.file)?;
+    let source = open_file_with(&args.file, !args.no_mmap)?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     if size >= PROGRESS_MIN_BYTES
         && io::stderr().is_terminal()

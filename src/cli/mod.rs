@@ -237,6 +237,11 @@ pub struct ReadArgs {
     /// Default: 2 when the machine has more than one core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,
+    /// Read the file with read(2) instead of mapping it into memory (mapping is the
+    /// default for regular files: no copy out of the page cache; a file truncated by
+    /// another process while it is read then kills layerscope with SIGBUS).
+    #[arg(long)]
+    pub no_mmap: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

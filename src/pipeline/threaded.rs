@@ -10,6 +10,7 @@
 
 use super::{expiry_due, Pipeline, RunEnd, RunSummary};
 use crate::app::AppTracker;
+use crate::capture::SharedBytes;
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
 use crate::decode::Decoder;
@@ -17,7 +18,9 @@ use crate::filter::Filter;
 use crate::flow::FlowTracker;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
 use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 /// Full batches waiting for the back thread.
 const DEPTH: usize = 4;
@@ -25,6 +28,15 @@ const DEPTH: usize = 4;
 const BATCH_PACKETS: usize = 512;
 /// …or this many bytes of frames and stream data.
 const BATCH_BYTES: usize = 512 * 1024;
+
+/// A location with this bit set is an offset in the file mapping, else in the batch's
+/// arena.
+const MAPPED: usize = 1 << (usize::BITS - 1);
+
+/// With a mapped file, a third thread maps pages ahead of the front (so it takes no page
+/// faults) in steps of `PREFETCH_STEP`, up to `PREFETCH_AHEAD` bytes past its position.
+const PREFETCH_STEP: usize = 1024 * 1024;
+const PREFETCH_AHEAD: usize = 4 * 1024 * 1024;
 
 /// One call the one-thread pipeline makes on the app stage or the sink, in order.
 #[derive(Clone, Copy, Debug)]
@@ -97,6 +109,8 @@ struct Batch {
     packets: Vec<Packed>,
     ended: Vec<ConnSummary>,
     warnings: Vec<CaptureError>,
+    /// Bytes of the mapping the batch's frames span.
+    mapped_bytes: usize,
 }
 
 impl Batch {
@@ -106,9 +120,10 @@ impl Batch {
         self.packets.clear();
         self.ended.clear();
         self.warnings.clear();
+        self.mapped_bytes = 0;
     }
     fn full(&self) -> bool {
-        self.packets.len() >= BATCH_PACKETS || self.bytes.len() >= BATCH_BYTES
+        self.packets.len() >= BATCH_PACKETS || self.bytes.len() + self.mapped_bytes >= BATCH_BYTES
     }
 }
 
@@ -116,6 +131,9 @@ impl Batch {
 /// frame (already copied to the arena) are not copied again.
 struct Recorder<'b> {
     batch: &'b mut Batch,
+    /// Address and length of the file mapping, if any.
+    map_addr: usize,
+    map_len: usize,
     /// Address and length of the current frame's bytes as the source gave them, and where
     /// they were copied in the arena.
     frame_addr: usize,
@@ -126,10 +144,16 @@ struct Recorder<'b> {
 impl Recorder<'_> {
     fn place(&mut self, data: &[u8]) -> usize {
         let addr = data.as_ptr() as usize;
-        if self.frame_len > 0
+        if self.map_len > 0
+            && addr >= self.map_addr
+            && addr + data.len() <= self.map_addr + self.map_len
+        {
+            MAPPED | (addr - self.map_addr)
+        } else if self.frame_len > 0
             && addr >= self.frame_addr
             && addr + data.len() <= self.frame_addr + self.frame_len
         {
+            // Adding to a MAPPED location keeps the bit: offsets are below the map length.
             self.frame_at + (addr - self.frame_addr)
         } else {
             let at = self.batch.bytes.len();
@@ -203,6 +227,10 @@ struct Front<'p> {
     tx: mpsc::SyncSender<Batch>,
     free: mpsc::Receiver<Batch>,
     batch: Batch,
+    map_addr: usize,
+    map_len: usize,
+    /// Offset in the mapping the front has read up to (for the prefetch thread).
+    position: &'p AtomicUsize,
 }
 
 /// The back thread hung up (the sink failed): stop reading.
@@ -228,6 +256,8 @@ impl Front<'_> {
             {
                 let mut rec = Recorder {
                     batch: &mut self.batch,
+                    map_addr: self.map_addr,
+                    map_len: self.map_len,
                     frame_addr: 0,
                     frame_len: 0,
                     frame_at: 0,
@@ -250,15 +280,29 @@ impl Front<'_> {
             self.summary.decode_issues += 1;
         }
         let batch = &mut self.batch;
-        let data_at = batch.bytes.len();
-        batch.bytes.extend_from_slice(frame.data);
+        let addr = frame.data.as_ptr() as usize;
+        let data_at = if self.map_len > 0
+            && addr >= self.map_addr
+            && addr + frame.data.len() <= self.map_addr + self.map_len
+        {
+            let at = addr - self.map_addr;
+            batch.mapped_bytes += frame.data.len();
+            self.position.store(at, Ordering::Relaxed);
+            MAPPED | at
+        } else {
+            let at = batch.bytes.len();
+            batch.bytes.extend_from_slice(frame.data);
+            at
+        };
         batch.events.push(Ev::FramePorts {
             frame: frame.number,
             ports: packet.ports(),
         });
         let mut rec = Recorder {
             batch,
-            frame_addr: frame.data.as_ptr() as usize,
+            map_addr: self.map_addr,
+            map_len: self.map_len,
+            frame_addr: addr,
             frame_len: frame.data.len(),
             frame_at: data_at,
         };
@@ -304,6 +348,8 @@ impl Front<'_> {
         {
             let mut rec = Recorder {
                 batch: &mut self.batch,
+                map_addr: self.map_addr,
+                map_len: self.map_len,
                 frame_addr: 0,
                 frame_len: 0,
                 frame_at: 0,
@@ -342,8 +388,20 @@ fn run_front(
     (source.truncation().cloned(), failure)
 }
 
+/// The bytes at a location of a batch event.
+#[inline]
+fn locate<'a>(arena: &'a [u8], map: &'a [u8], loc: usize, len: usize) -> &'a [u8] {
+    let (src, off) = if loc & MAPPED != 0 {
+        (map, loc & !MAPPED)
+    } else {
+        (arena, loc)
+    };
+    src.get(off..off + len).unwrap_or(&[])
+}
+
 /// Replays one batch on the app stage and the sink; returns the emptied batch.
 fn replay(
+    map: &[u8],
     mut batch: Batch,
     app: &mut AppTracker,
     sink: &mut dyn crate::pipeline::Sink,
@@ -362,7 +420,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_data(conn, dir, &bytes[at..at + len], ctx),
+            } => app.on_data(conn, dir, locate(bytes, map, at, len), ctx),
             Ev::Gap {
                 conn,
                 dir,
@@ -375,7 +433,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_datagram(conn, dir, &bytes[at..at + len], ctx),
+            } => app.on_datagram(conn, dir, locate(bytes, map, at, len), ctx),
             Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
             Ev::Close { conn } => app.on_close(conn),
             Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
@@ -400,10 +458,10 @@ fn replay(
                     link: p.link,
                     interface: p.interface,
                     orig_len: p.orig_len,
-                    data: &bytes[p.data_at..p.data_at + p.data_len],
+                    data: locate(bytes, map, p.data_at, p.data_len),
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
-                packet.payload = &bytes[p.payload_at..p.payload_at + p.payload_len];
+                packet.payload = locate(bytes, map, p.payload_at, p.payload_len);
                 if let Some(name) = app.layer_of_frame(frame.number) {
                     packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
                 }
@@ -437,7 +495,14 @@ pub(super) fn run(
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
+    let shared = source.shared_bytes().cloned();
+    let map: &[u8] = shared.as_ref().map_or(&[], |m| m.as_slice());
+    let position = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let (back, (truncated, failure)) = std::thread::scope(|scope| {
+        if let Some(m) = &shared {
+            scope.spawn(|| prefetch(m, &position, &stop));
+        }
         let front = Front {
             decoder: &mut pipeline.decoder,
             flows: &mut pipeline.flows,
@@ -445,6 +510,9 @@ pub(super) fn run(
             summary: &mut pipeline.summary,
             prev_ts: &mut pipeline.prev_ts,
             last_expire: &mut pipeline.last_expire,
+            map_addr: map.as_ptr() as usize,
+            map_len: map.len(),
+            position: &position,
             tx,
             free: free_rx,
             batch: Batch::default(),
@@ -452,14 +520,16 @@ pub(super) fn run(
         let handle = scope.spawn(move || run_front(source, front));
         let back = (|| -> io::Result<()> {
             for batch in rx.iter() {
-                let empty = replay(batch, &mut app, sink, &mut conns_seen)?;
+                let empty = replay(map, batch, &mut app, sink, &mut conns_seen)?;
                 let _ = free_tx.send(empty);
             }
             Ok(())
         })();
         // On a sink error the receiver is dropped here, so the front stops at its next send.
         drop(rx);
-        let front = match handle.join() {
+        let front = handle.join();
+        stop.store(true, Ordering::Relaxed);
+        let front = match front {
             Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),
         };
@@ -474,4 +544,23 @@ pub(super) fn run(
         Some(e) => RunEnd::Failed(summary, e),
         None => RunEnd::Complete(summary),
     })
+}
+
+/// The prefetch thread (see [`PREFETCH_STEP`]): keeps the pages just ahead of the front
+/// mapped, until `stop`. The reader releases the pages behind it
+/// ([`SharedBytes::release_before`]); pages released are never mapped again from here.
+fn prefetch(map: &SharedBytes, position: &AtomicUsize, stop: &AtomicBool) {
+    let len = map.len();
+    let mut populated = 0;
+    while !stop.load(Ordering::Relaxed) && populated < len {
+        let at = position.load(Ordering::Relaxed);
+        // Fallen behind the front (it faulted those pages in itself): skip ahead.
+        populated = populated.max(at & !4095).max(map.released());
+        if populated < at + PREFETCH_AHEAD {
+            let _ = map.populate(populated, PREFETCH_STEP);
+            populated += PREFETCH_STEP;
+        } else {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
 }

@@ -11,10 +11,13 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
-/// Every call a sink receives, written out with `Debug`.
+/// Every call a sink receives, written out with `Debug` (or only hashed).
 #[derive(Default)]
 struct Transcript {
     text: String,
+    /// Fold each call into `hash` and forget its text (for big inputs).
+    hash_only: bool,
+    hash: u64,
     calls: u64,
     /// Fail (as a closed pipe would) at this call.
     fail_at: Option<u64>,
@@ -22,6 +25,13 @@ struct Transcript {
 
 impl Transcript {
     fn call(&mut self) -> io::Result<()> {
+        if self.hash_only {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::hash::DefaultHasher::new();
+            (self.hash, &self.text).hash(&mut h);
+            self.hash = h.finish();
+            self.text.clear();
+        }
         self.calls += 1;
         if Some(self.calls) == self.fail_at {
             return Err(io::Error::new(io::ErrorKind::BrokenPipe, "closed"));
@@ -63,8 +73,25 @@ impl Sink for Transcript {
     }
 }
 
-fn transcript(path: &Path, threads: usize, fail_at: Option<u64>) -> (Transcript, String) {
-    let mut source = FileSource::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+/// The sink calls of a run with `threads` over the file read with read(2) or `mapped`.
+fn transcript(
+    path: &Path,
+    threads: usize,
+    mapped: bool,
+    fail_at: Option<u64>,
+) -> (Transcript, String) {
+    let source = if mapped {
+        FileSource::open(path)
+    } else {
+        FileSource::open_unmapped(path)
+    };
+    let mut source = source.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        source.shared_bytes().is_some(),
+        mapped,
+        "{}",
+        path.display()
+    );
     let config = PipelineConfig {
         threads,
         ..PipelineConfig::default()
@@ -86,28 +113,34 @@ fn two_threads_make_the_same_sink_calls_as_one() {
     let mut checked = 0;
     for dir in oracle_corpora("two_threads_make_the_same_sink_calls_as_one") {
         for path in captures_in(&dir) {
-            let (one, end_one) = transcript(&path, 1, None);
-            let (two, end_two) = transcript(&path, 2, None);
+            let (one, end_one) = transcript(&path, 1, false, None);
             assert!(one.calls > 0, "{}: no sink calls", path.display());
-            if one.text != two.text {
-                let line = one
-                    .text
-                    .lines()
-                    .zip(two.text.lines())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(0);
-                panic!(
-                    "{}: transcripts differ from line {line}:\n1: {:?}\n2: {:?}",
-                    path.display(),
-                    one.text.lines().nth(line),
-                    two.text.lines().nth(line)
-                );
+            for (threads, mapped) in [(1, true), (2, false), (2, true)] {
+                let (two, end_two) = transcript(&path, threads, mapped, None);
+                compare(&path, threads, mapped, &one, &two);
+                assert_eq!(end_one, end_two, "{}", path.display());
             }
-            assert_eq!(end_one, end_two, "{}", path.display());
             checked += 1;
         }
     }
     assert!(checked >= 8, "only {checked} captures");
+}
+
+fn compare(path: &Path, threads: usize, mapped: bool, one: &Transcript, two: &Transcript) {
+    if one.text != two.text {
+        let line = one
+            .text
+            .lines()
+            .zip(two.text.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+                    "{}: threads {threads} mapped {mapped}: transcripts differ from line {line}:\n1: {:?}\n2: {:?}",
+                    path.display(),
+                    one.text.lines().nth(line),
+                    two.text.lines().nth(line)
+                );
+    }
 }
 
 /// A sink that fails (closed pipe) stops the run on both paths with the same error and
@@ -116,11 +149,68 @@ fn two_threads_make_the_same_sink_calls_as_one() {
 fn a_failing_sink_stops_both_paths_alike() {
     let path = super::support::project_dir().join("captures/http11-keepalive.pcap");
     for fail_at in [1, 5, 20] {
-        let (one, end_one) = transcript(&path, 1, Some(fail_at));
-        let (two, end_two) = transcript(&path, 2, Some(fail_at));
+        let (one, end_one) = transcript(&path, 1, false, Some(fail_at));
+        let (two, end_two) = transcript(&path, 2, true, Some(fail_at));
         assert_eq!(end_one, "sink error closed");
         assert_eq!(end_two, end_one);
         assert_eq!(one.text, two.text, "fail_at {fail_at}");
         assert_eq!(one.calls, fail_at);
     }
+}
+
+/// A 12 MB file (one recorded keep-alive connection repeated 2,000 times, 100 s apart):
+/// the mapped reader releases pages behind it and the prefetch thread maps pages ahead;
+/// every path still makes the same calls.
+#[test]
+fn a_big_mapped_file_gives_the_same_calls_on_every_path() {
+    let one = std::fs::read(super::support::project_dir().join("captures/http11-keepalive.pcap"))
+        .unwrap();
+    let (header, records) = one.split_at(24);
+    let mut big = header.to_vec();
+    for copy in 0..2_000u32 {
+        let mut at = 0;
+        while at + 16 <= records.len() {
+            let caplen = u32::from_le_bytes(records[at + 8..at + 12].try_into().unwrap()) as usize;
+            let secs = u32::from_le_bytes(records[at..at + 4].try_into().unwrap()) + copy * 100;
+            big.extend_from_slice(&secs.to_le_bytes());
+            big.extend_from_slice(&records[at + 4..at + 16 + caplen]);
+            at += 16 + caplen;
+        }
+    }
+    assert!(big.len() > 10_000_000, "{}", big.len());
+    let path = std::env::temp_dir().join(format!("layerscope-big-{}.pcap", std::process::id()));
+    std::fs::write(&path, &big).unwrap();
+    let run = |threads, mapped| {
+        let mut source = if mapped {
+            FileSource::open(&path)
+        } else {
+            FileSource::open_unmapped(&path)
+        }
+        .unwrap();
+        let mut sink = Transcript {
+            hash_only: true,
+            ..Transcript::default()
+        };
+        let config = PipelineConfig {
+            threads,
+            ..PipelineConfig::default()
+        };
+        let end = pipeline::run_pipeline(&mut source, &mut Pipeline::new(config), &mut sink);
+        let summary = match end {
+            Ok(RunEnd::Complete(s)) => s,
+            other => panic!("{other:?}"),
+        };
+        (sink.hash, sink.calls, summary.frames, summary.conns)
+    };
+    let base = run(1, false);
+    assert_eq!(base.2, 2_000 * 22, "frames");
+    assert_eq!(base.3, 2_000, "connections");
+    for (threads, mapped) in [(1, true), (2, false), (2, true)] {
+        assert_eq!(
+            run(threads, mapped),
+            base,
+            "threads {threads} mapped {mapped}"
+        );
+    }
+    let _ = std::fs::remove_file(&path);
 }
