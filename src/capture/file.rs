@@ -164,7 +164,7 @@ impl Input {
         if let Some(map) = &self.map {
             if self.start - self.released >= RELEASE_STEP + RELEASE_LAG {
                 self.released = self.start - RELEASE_LAG;
-                map.release_before(self.released);
+                map.reader_release_before(self.released);
             }
             return;
         }

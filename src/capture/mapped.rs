@@ -10,7 +10,7 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Pages already read are handed back to the kernel in steps of this many bytes, so the
@@ -19,6 +19,10 @@ pub const RELEASE_STEP: usize = 2 * 1024 * 1024;
 /// Bytes kept mapped behind the reading position when releasing (frames in flight to the
 /// second thread live there; touching a released page again only re-reads it).
 pub const RELEASE_LAG: usize = 4 * 1024 * 1024;
+/// When another thread [manages](SharedBytes::manage) the pages, the reader still releases
+/// them itself once it is this far past the last release (the other thread was not
+/// scheduled for a while).
+pub const RELEASE_BACKSTOP: usize = 16 * 1024 * 1024;
 
 /// A read-only mapping of a whole file, shared between threads.
 #[derive(Clone)]
@@ -28,6 +32,8 @@ struct Mapping {
     map: memmap2::Mmap,
     /// Bytes at the start already handed back to the kernel by [`SharedBytes::release_before`].
     released: AtomicUsize,
+    /// Another thread releases pages behind the reader (see [`SharedBytes::manage`]).
+    managed: AtomicBool,
 }
 
 impl std::ops::Deref for Mapping {
@@ -55,11 +61,30 @@ impl SharedBytes {
         Ok(SharedBytes(Arc::new(Mapping {
             map,
             released: AtomicUsize::new(0),
+            managed: AtomicBool::new(false),
         })))
     }
 
     pub fn as_slice(&self) -> &[u8] {
         &self.0.map
+    }
+
+    /// From now on another thread releases pages (it calls
+    /// [`SharedBytes::release_before`]); the reader's [`SharedBytes::reader_release_before`]
+    /// only acts as a backstop.
+    pub fn manage(&self) {
+        self.0.managed.store(true, Ordering::Relaxed);
+    }
+
+    /// The reader's release: `release_before(end)`, unless another thread manages the
+    /// pages and has released up to within [`RELEASE_BACKSTOP`] of `end`.
+    pub fn reader_release_before(&self, end: usize) {
+        if self.0.managed.load(Ordering::Relaxed)
+            && end < self.0.released.load(Ordering::Relaxed) + RELEASE_BACKSTOP
+        {
+            return;
+        }
+        self.release_before(end);
     }
 
     /// How many bytes at the start were released (pages not to map again).

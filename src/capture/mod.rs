@@ -27,7 +27,7 @@ pub use linktype::LinkType;
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
-pub use mapped::SharedBytes;
+pub use mapped::{SharedBytes, RELEASE_LAG};
 #[cfg(target_os = "linux")]
 pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
 pub use writer::{PcapWriter, TeeSource};

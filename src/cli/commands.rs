@@ -252,6 +252,9 @@ impl<S: Sink> WarnToStderr<S> {
 }
 
 impl<S: Sink> Sink for WarnToStderr<S> {
+    fn wants_packets(&self) -> bool {
+        self.inner.wants_packets()
+    }
     fn packet(
         &mut self,
         frame: &layerscope::capture::RawFrame<'_>,
@@ -310,15 +313,17 @@ fn run_source(
 }
 
 /// Whether the output shows packet notes: not when JSON is narrowed by a view to records
-/// without packets (conns, http, dns, tls), so the flow tracker need not format them.
+/// without packets (conns, http, dns, tls), nor in the http/dns/tls tables, so the flow
+/// tracker need not format them.
 fn shows_notes(output: &OutputArgs) -> bool {
-    !matches!(
-        (&output.format, &output.view),
-        (
-            FormatArg::Json,
-            Some(ViewArg::Conns | ViewArg::Http | ViewArg::Dns | ViewArg::Tls)
-        )
-    )
+    match (&output.format, &output.view) {
+        (FormatArg::Json, Some(ViewArg::Conns | ViewArg::Http | ViewArg::Dns | ViewArg::Tls)) => {
+            false
+        }
+        // Tables of application records show no packet (unless --teach tells the story).
+        (FormatArg::Table, Some(ViewArg::Http | ViewArg::Dns | ViewArg::Tls)) => output.teach,
+        _ => true,
+    }
 }
 
 /// The renderer the output flags ask for. `live`: rows stream (flushed per packet).

@@ -20,6 +20,11 @@ pub trait Sink {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()>;
+    /// Whether [`Sink::packet`] does anything (false: the pipeline may skip the call and
+    /// what only it needs). Asked once, before the first packet.
+    fn wants_packets(&self) -> bool {
+        true
+    }
     /// An application event (HTTP transaction, DNS message) that just completed.
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()>;
     /// A connection left the flow table.
@@ -360,6 +365,9 @@ pub fn run_pipeline(
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
+    fn wants_packets(&self) -> bool {
+        (**self).wants_packets()
+    }
     fn packet(
         &mut self,
         frame: &RawFrame<'_>,

@@ -10,8 +10,8 @@
 
 use super::{expiry_due, Pipeline, RunEnd, RunSummary};
 use crate::app::AppTracker;
-use crate::capture::SharedBytes;
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
+use crate::capture::{SharedBytes, RELEASE_LAG};
 use crate::decode::DecodedPacket;
 use crate::decode::Decoder;
 use crate::filter::Filter;
@@ -80,6 +80,9 @@ enum Ev {
     },
     /// The next packet of the batch goes to the sink.
     Packet,
+    /// Where a packet would go to a sink that does not want packets: the app events
+    /// completed so far go to the sink.
+    Events,
     /// The next warning of the batch goes to the sink.
     Warning,
 }
@@ -231,6 +234,8 @@ struct Front<'p> {
     map_len: usize,
     /// Offset in the mapping the front has read up to (for the prefetch thread).
     position: &'p AtomicUsize,
+    /// The sink wants packets ([`crate::pipeline::Sink::wants_packets`]).
+    packets: bool,
 }
 
 /// The back thread hung up (the sink failed): stop reading.
@@ -281,7 +286,13 @@ impl Front<'_> {
         }
         let batch = &mut self.batch;
         let addr = frame.data.as_ptr() as usize;
-        let data_at = if self.map_len > 0
+        let data_at = if !self.packets {
+            // Only stream data is needed: the recorder copies what it must.
+            if self.map_len > 0 && addr >= self.map_addr {
+                self.position.store(addr - self.map_addr, Ordering::Relaxed);
+            }
+            0
+        } else if self.map_len > 0
             && addr >= self.map_addr
             && addr + frame.data.len() <= self.map_addr + self.map_len
         {
@@ -303,12 +314,23 @@ impl Front<'_> {
             map_addr: self.map_addr,
             map_len: self.map_len,
             frame_addr: addr,
-            frame_len: frame.data.len(),
+            frame_len: if self.packets { frame.data.len() } else { 0 },
             frame_at: data_at,
         };
         let start = rec.batch.ended.len();
         let mut ended = std::mem::take(&mut rec.batch.ended);
         let flow = self.flows.process(frame, &packet, &mut rec, &mut ended);
+        if !self.packets {
+            let batch = rec.batch;
+            batch.ended = ended;
+            batch.events.push(Ev::Events);
+            batch.mapped_bytes += frame.data.len();
+            let conns = batch.ended.len() - start;
+            if conns > 0 {
+                batch.events.push(Ev::Flush { conns });
+            }
+            return self.hand_over(false);
+        }
         let payload_at = rec.place(packet.payload);
         let batch = rec.batch;
         batch.ended = ended;
@@ -470,6 +492,11 @@ fn replay(
                 }
                 sink.packet(&frame, &packet, &p.flow)?;
             }
+            Ev::Events => {
+                for event in app.drain_events() {
+                    sink.app_event(&event)?;
+                }
+            }
             Ev::Warning => {
                 if let Some(e) = batch.warnings.get(next_warning) {
                     sink.warning(e)?;
@@ -501,6 +528,7 @@ pub(super) fn run(
     let stop = AtomicBool::new(false);
     let (back, (truncated, failure)) = std::thread::scope(|scope| {
         if let Some(m) = &shared {
+            m.manage();
             scope.spawn(|| prefetch(m, &position, &stop));
         }
         let front = Front {
@@ -513,6 +541,7 @@ pub(super) fn run(
             map_addr: map.as_ptr() as usize,
             map_len: map.len(),
             position: &position,
+            packets: sink.wants_packets(),
             tx,
             free: free_rx,
             batch: Batch::default(),
@@ -547,19 +576,26 @@ pub(super) fn run(
 }
 
 /// The prefetch thread (see [`PREFETCH_STEP`]): keeps the pages just ahead of the front
-/// mapped, until `stop`. The reader releases the pages behind it
-/// ([`SharedBytes::release_before`]); pages released are never mapped again from here.
+/// mapped and releases those more than [`RELEASE_LAG`] behind it, until `stop`. Pages
+/// released are never mapped again from here.
 fn prefetch(map: &SharedBytes, position: &AtomicUsize, stop: &AtomicBool) {
     let len = map.len();
     let mut populated = 0;
-    while !stop.load(Ordering::Relaxed) && populated < len {
+    while !stop.load(Ordering::Relaxed) {
         let at = position.load(Ordering::Relaxed);
+        let mut worked = false;
+        if at >= map.released() + PREFETCH_STEP + RELEASE_LAG {
+            map.release_before(at - RELEASE_LAG);
+            worked = true;
+        }
         // Fallen behind the front (it faulted those pages in itself): skip ahead.
         populated = populated.max(at & !4095).max(map.released());
-        if populated < at + PREFETCH_AHEAD {
+        if populated < len && populated < at + PREFETCH_AHEAD {
             let _ = map.populate(populated, PREFETCH_STEP);
             populated += PREFETCH_STEP;
-        } else {
+            worked = true;
+        }
+        if !worked {
             std::thread::sleep(Duration::from_micros(200));
         }
     }

@@ -23,6 +23,9 @@ impl<S: Sink> ConnFilter<S> {
 }
 
 impl<S: Sink> Sink for ConnFilter<S> {
+    fn wants_packets(&self) -> bool {
+        self.inner.wants_packets()
+    }
     fn packet(
         &mut self,
         f: &RawFrame<'_>,

@@ -742,6 +742,9 @@ fn write_quic<W: Write>(w: &mut W, q: &QuicPacket) -> io::Result<()> {
 }
 
 impl<W: Write> Sink for JsonSink<W> {
+    fn wants_packets(&self) -> bool {
+        self.records.packets
+    }
     fn packet(
         &mut self,
         frame: &RawFrame<'_>,

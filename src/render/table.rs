@@ -1609,6 +1609,9 @@ fn http_summary(h: &HttpTransaction, response: bool) -> String {
 }
 
 impl<W: Write> Sink for TableSink<W> {
+    fn wants_packets(&self) -> bool {
+        self.story.is_some() || matches!(self.opts.view, View::Packets | View::Connections)
+    }
     fn packet(
         &mut self,
         frame: &RawFrame<'_>,
