@@ -21,6 +21,8 @@ struct Transcript {
     calls: u64,
     /// Fail (as a closed pipe would) at this call.
     fail_at: Option<u64>,
+    /// Say no to packets (`Sink::wants_packets`) and ignore them.
+    no_packets: bool,
 }
 
 impl Transcript {
@@ -41,12 +43,18 @@ impl Transcript {
 }
 
 impl Sink for Transcript {
+    fn wants_packets(&self) -> bool {
+        !self.no_packets
+    }
     fn packet(
         &mut self,
         f: &RawFrame<'_>,
         p: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        if self.no_packets {
+            return Ok(());
+        }
         self.call()?;
         let _ = writeln!(self.text, "packet {f:?}\n  {p:?}\n  {flow:?}");
         Ok(())
@@ -79,6 +87,7 @@ fn transcript(
     threads: usize,
     mapped: bool,
     fail_at: Option<u64>,
+    no_packets: bool,
 ) -> (Transcript, String) {
     let source = if mapped {
         FileSource::open(path)
@@ -98,6 +107,7 @@ fn transcript(
     };
     let mut sink = Transcript {
         fail_at,
+        no_packets,
         ..Transcript::default()
     };
     let end = match pipeline::run_pipeline(&mut source, &mut Pipeline::new(config), &mut sink) {
@@ -113,12 +123,14 @@ fn two_threads_make_the_same_sink_calls_as_one() {
     let mut checked = 0;
     for dir in oracle_corpora("two_threads_make_the_same_sink_calls_as_one") {
         for path in captures_in(&dir) {
-            let (one, end_one) = transcript(&path, 1, false, None);
-            assert!(one.calls > 0, "{}: no sink calls", path.display());
-            for (threads, mapped) in [(1, true), (2, false), (2, true)] {
-                let (two, end_two) = transcript(&path, threads, mapped, None);
-                compare(&path, threads, mapped, &one, &two);
-                assert_eq!(end_one, end_two, "{}", path.display());
+            for no_packets in [false, true] {
+                let (one, end_one) = transcript(&path, 1, false, None, no_packets);
+                assert!(one.calls > 0, "{}: no sink calls", path.display());
+                for (threads, mapped) in [(1, true), (2, false), (2, true)] {
+                    let (two, end_two) = transcript(&path, threads, mapped, None, no_packets);
+                    compare(&path, threads, mapped, &one, &two);
+                    assert_eq!(end_one, end_two, "{}", path.display());
+                }
             }
             checked += 1;
         }
@@ -149,8 +161,8 @@ fn compare(path: &Path, threads: usize, mapped: bool, one: &Transcript, two: &Tr
 fn a_failing_sink_stops_both_paths_alike() {
     let path = super::support::project_dir().join("captures/http11-keepalive.pcap");
     for fail_at in [1, 5, 20] {
-        let (one, end_one) = transcript(&path, 1, false, Some(fail_at));
-        let (two, end_two) = transcript(&path, 2, true, Some(fail_at));
+        let (one, end_one) = transcript(&path, 1, false, Some(fail_at), false);
+        let (two, end_two) = transcript(&path, 2, true, Some(fail_at), false);
         assert_eq!(end_one, "sink error closed");
         assert_eq!(end_two, end_one);
         assert_eq!(one.text, two.text, "fail_at {fail_at}");
@@ -180,7 +192,7 @@ fn a_big_mapped_file_gives_the_same_calls_on_every_path() {
     assert!(big.len() > 10_000_000, "{}", big.len());
     let path = std::env::temp_dir().join(format!("layerscope-big-{}.pcap", std::process::id()));
     std::fs::write(&path, &big).unwrap();
-    let run = |threads, mapped| {
+    let run = |threads, mapped, no_packets| {
         let mut source = if mapped {
             FileSource::open(&path)
         } else {
@@ -189,6 +201,7 @@ fn a_big_mapped_file_gives_the_same_calls_on_every_path() {
         .unwrap();
         let mut sink = Transcript {
             hash_only: true,
+            no_packets,
             ..Transcript::default()
         };
         let config = PipelineConfig {
@@ -202,15 +215,17 @@ fn a_big_mapped_file_gives_the_same_calls_on_every_path() {
         };
         (sink.hash, sink.calls, summary.frames, summary.conns)
     };
-    let base = run(1, false);
-    assert_eq!(base.2, 2_000 * 22, "frames");
-    assert_eq!(base.3, 2_000, "connections");
-    for (threads, mapped) in [(1, true), (2, false), (2, true)] {
-        assert_eq!(
-            run(threads, mapped),
-            base,
-            "threads {threads} mapped {mapped}"
-        );
+    for no_packets in [false, true] {
+        let base = run(1, false, no_packets);
+        assert_eq!(base.2, 2_000 * 22, "frames");
+        assert_eq!(base.3, 2_000, "connections");
+        for (threads, mapped) in [(1, true), (2, false), (2, true)] {
+            let got = run(threads, mapped, no_packets);
+            assert_eq!(
+                got, base,
+                "threads {threads} mapped {mapped} no_packets {no_packets}"
+            );
+        }
     }
     let _ = std::fs::remove_file(&path);
 }
