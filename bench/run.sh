@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Times layerscope against tshark, tcpdump, tcptrace and a pcap-walk floor on the
-# benchmark captures made by bench/make-captures.sh. Every command runs under
+# Times layerscope against tshark, tcpdump, tcptrace and two floors (a pcap walk, and a
+# walk + etherparse + 4-tuple hash map) on the benchmark captures made by
+# bench/make-captures.sh; layerscope with 2 threads (the default) and with --threads 1. Every command runs under
 # /usr/bin/time -v (wall time + peak RSS), output to /dev/null, the tools alternating
 # round by round; the summary prints medians, spread (min–max), packets/s, ratios and
 # peak RSS, then memory flatness on the first quarter, half and whole of S.
 #
 # Usage: bench/run.sh            (env: BENCH_DIR=/tmp/layerscope-bench RUNS=3
-#                                  CAPTURES="K S" TOOLS="walk conns http packets tshark tcpdump tcptrace"
+#                                  CAPTURES="K S" TOOLS="walk flows conns conns1 http http1 packets tshark tcpdump tcptrace"
 #                                  FLAT=1 to measure flatness)
 # Build first: cargo build --release --bin layerscope --example pcap_walk
 set -euo pipefail
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 BENCH_DIR=${BENCH_DIR:-/tmp/layerscope-bench}
 RUNS=${RUNS:-3}
 CAPTURES=${CAPTURES:-"K S"}
-TOOLS=${TOOLS:-"walk conns http packets tshark tcpdump tcptrace"}
+TOOLS=${TOOLS:-"walk flows conns conns1 http http1 packets tshark tcpdump tcptrace"}
 FLAT=${FLAT:-1}
 LS=${LAYERSCOPE:-./target/release/layerscope}
 WALK=${WALK:-./target/release/examples/pcap_walk}
@@ -25,8 +26,11 @@ for f in $CAPTURES; do [ -f "$BENCH_DIR/$f.pcap" ] || { echo "missing $BENCH_DIR
 cmd_of() { # tool, file → the command line
   case "$1" in
   walk)     echo "$WALK $2" ;;
+  flows)    echo "$WALK --flows $2" ;;
   conns)    echo "$LS read $2 --view conns --format json" ;;
+  conns1)   echo "$LS read $2 --view conns --format json --threads 1" ;;
   http)     echo "$LS read $2 --view http" ;;
+  http1)    echo "$LS read $2 --view http --threads 1" ;;
   packets)  echo "$LS read $2 --view packets" ;;
   tshark)   echo "tshark -q -z conv,tcp -r $2" ;;
   tcpdump)  echo "tcpdump -nn -r $2" ;;
@@ -79,12 +83,15 @@ for cap in sorted({c for c, _ in t}):
     for tool in [x for c, x in t if c == cap]:
         md = med(cap, tool); v = t[(cap, tool)]
         ratios = []
-        if tool in ("conns", "http"):
+        if tool in ("conns", "http", "conns1", "http1"):
             for o in ("tshark", "tcptrace"):
                 if med(cap, o): ratios.append(f"{med(cap, o)/md:.1f}x faster than {o}")
+            if med(cap, "flows"): ratios.append(f"{md/med(cap, 'flows'):.2f}x the hash-map floor")
+        if tool in ("conns", "http") and med(cap, tool + "1"):
+            ratios.append(f"{med(cap, tool + '1')/md:.2f}x from 1 to 2 threads")
         if tool == "packets" and med(cap, "tcpdump"):
             ratios.append(f"{med(cap, 'tcpdump')/md:.1f}x faster than tcpdump -nn")
-        if tool != "walk" and med(cap, "walk"):
+        if tool not in ("walk", "flows") and med(cap, "walk"):
             ratios.append(f"{md/med(cap, 'walk'):.1f}x the floor")
         print(f"  {tool:9} {md:9.2f} {min(v):6.2f}–{max(v):<6.2f} {n/md/1e6:7.2f} {m[(cap, tool)]/1024:11.1f}  " + "; ".join(ratios))
 flat = [(c, x) for c, x in m if c.startswith("S-") or (c == "S" and any(r[0].startswith("S-") for r in rows))]
