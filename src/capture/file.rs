@@ -950,8 +950,59 @@ mod tests {
         (frames, errors, src.truncation().cloned())
     }
 
+    /// Reads `bytes` with read(2) semantics and also from a mapped file (when non-empty);
+    /// both must see the same frames, errors and truncation.
     fn read_all(bytes: &[u8]) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
-        read_all_from(Box::new(Cursor::new(bytes.to_vec())))
+        let streamed = read_all_from(Box::new(Cursor::new(bytes.to_vec())));
+        if !bytes.is_empty() {
+            let mapped = read_all_mapped(bytes);
+            assert_eq!(mapped.0, streamed.0, "frames: mapped vs read");
+            let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+            assert_eq!(text(&mapped.1), text(&streamed.1), "errors: mapped vs read");
+            assert_eq!(mapped.2, streamed.2, "truncation: mapped vs read");
+        }
+        streamed
+    }
+
+    /// [`read_all_from`] over a temporary file opened (and mapped) by [`FileSource::open`].
+    fn read_all_mapped(bytes: &[u8]) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("layerscope-{}-{n}.pcap", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        let result = match FileSource::open(&path) {
+            Ok(mut src) => {
+                assert!(src.shared_bytes().is_some(), "a regular file is mapped");
+                let mut frames = Vec::new();
+                let mut errors = Vec::new();
+                for _ in 0..10_000 {
+                    match src.next_frame() {
+                        Ok(Some(f)) => frames.push(Seen {
+                            number: f.number,
+                            secs: f.ts.secs,
+                            nanos: f.ts.nanos,
+                            precision: f.ts.precision,
+                            link: f.link.0,
+                            interface: f.interface,
+                            orig_len: f.orig_len,
+                            data: f.data.to_vec(),
+                        }),
+                        Ok(None) => break,
+                        Err(e) => {
+                            let fatal = e.is_fatal();
+                            errors.push(e);
+                            if fatal {
+                                break;
+                            }
+                        }
+                    }
+                }
+                (frames, errors, src.truncation().cloned())
+            }
+            Err(e) => (Vec::new(), vec![e], None),
+        };
+        let _ = std::fs::remove_file(&path);
+        result
     }
 
     /// A reader that hands out one byte per `read`, to exercise refills.
