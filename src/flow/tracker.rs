@@ -68,8 +68,9 @@ use super::table::{ListId, Table};
 use super::zeek::ZeekState;
 use super::*;
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::{DecodedPacket, TcpInfo, Transport};
+use crate::decode::{DecodedPacket, NetInfo, TcpInfo, Transport};
 use arrayvec::ArrayVec;
+use std::cmp::Ordering;
 use std::net::SocketAddr;
 
 #[cfg(test)]
@@ -200,6 +201,8 @@ struct Conn {
     proto: Proto,
     client: SocketAddr,
     server: SocketAddr,
+    /// The client is the key's lower endpoint (see [`FlowKey::of`]).
+    client_is_lo: bool,
     roles_guessed: bool,
     first_frame: u64,
     last_frame: u64,
@@ -215,8 +218,15 @@ struct Conn {
 }
 
 impl Conn {
-    fn dir_of(&self, src: SocketAddr) -> Direction {
-        if src == self.client {
+    /// The direction of a packet whose source orders `ord` against its destination
+    /// (from [`FlowKey::of`]): the same as comparing the source with `client`.
+    fn dir_of(&self, ord: Ordering) -> Direction {
+        let src_is_client = match ord {
+            Ordering::Less => self.client_is_lo,
+            Ordering::Greater => !self.client_is_lo,
+            Ordering::Equal => true,
+        };
+        if src_is_client {
             Direction::ToServer
         } else {
             Direction::ToClient
@@ -293,18 +303,21 @@ impl FlowTracker {
         };
         match &packet.transport {
             Some(Transport::Tcp(tcp)) => {
-                let src = SocketAddr::new(net.src, tcp.src_port);
-                let dst = SocketAddr::new(net.dst, tcp.dst_port);
-                self.process_tcp(frame, src, dst, tcp, packet.payload, sink, ended)
+                let (key, ord) =
+                    FlowKey::of(Proto::Tcp, net.src, tcp.src_port, net.dst, tcp.dst_port);
+                self.process_tcp(frame, net, key, ord, tcp, packet.payload, sink, ended)
             }
             Some(Transport::Udp(udp)) => {
+                let (key, ord) =
+                    FlowKey::of(Proto::Udp, net.src, udp.src_port, net.dst, udp.dst_port);
                 let src = SocketAddr::new(net.src, udp.src_port);
                 let dst = SocketAddr::new(net.dst, udp.dst_port);
                 let payload_len = match udp.length.checked_sub(8) {
                     Some(n) => u64::from(n),
                     None => packet.payload.len() as u64,
                 };
-                self.process_udp(frame, src, dst, packet.payload, payload_len, sink, ended)
+                let addrs = (src, dst, key, ord);
+                self.process_udp(frame, addrs, packet.payload, payload_len, sink, ended)
             }
             _ => PacketFlow::default(),
         }
@@ -398,6 +411,7 @@ impl FlowTracker {
         proto: Proto,
         client: SocketAddr,
         server: SocketAddr,
+        client_is_lo: bool,
         guessed: bool,
         frame: &RawFrame<'_>,
     ) -> Conn {
@@ -408,6 +422,7 @@ impl FlowTracker {
             proto,
             client,
             server,
+            client_is_lo,
             roles_guessed: guessed,
             first_frame: frame.number,
             last_frame: frame.number,
@@ -455,14 +470,12 @@ impl FlowTracker {
     fn process_udp(
         &mut self,
         frame: &RawFrame<'_>,
-        src: SocketAddr,
-        dst: SocketAddr,
+        (src, dst, key, ord): (SocketAddr, SocketAddr, FlowKey, Ordering),
         data: &[u8],
         payload_len: u64,
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) -> PacketFlow {
-        let key = FlowKey::new(Proto::Udp, src, dst);
         let now_ns = ts_ns(frame.ts);
         let mut new_conn = false;
         let idx = match self.table.find(&key) {
@@ -474,7 +487,15 @@ impl FlowTracker {
                 } else {
                     (src, dst)
                 };
-                let mut conn = self.new_conn(Proto::Udp, client, server, src_is_server, frame);
+                let client_is_lo = (ord == Ordering::Less) != src_is_server;
+                let mut conn = self.new_conn(
+                    Proto::Udp,
+                    client,
+                    server,
+                    client_is_lo,
+                    src_is_server,
+                    frame,
+                );
                 if src_is_server {
                     conn.zeek.mark_flipped();
                 }
@@ -485,7 +506,7 @@ impl FlowTracker {
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
         };
-        let dir = conn.dir_of(src);
+        let dir = conn.dir_of(ord);
         account(conn, dir, frame, payload_len);
         conn.zeek
             .observe_udp(dir, u32::try_from(payload_len).unwrap_or(u32::MAX));
@@ -508,14 +529,14 @@ impl FlowTracker {
     fn process_tcp(
         &mut self,
         frame: &RawFrame<'_>,
-        src: SocketAddr,
-        dst: SocketAddr,
+        net: &NetInfo,
+        key: FlowKey,
+        ord: Ordering,
         tcp: &TcpInfo,
         data: &[u8],
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) -> PacketFlow {
-        let key = FlowKey::new(Proto::Tcp, src, dst);
         let now_ns = ts_ns(frame.ts);
         let syn_only = tcp.flags.syn() && !tcp.flags.ack();
         let mut reused = false;
@@ -525,7 +546,7 @@ impl FlowTracker {
         let existing = match self.table.find(&key) {
             Some(idx) if tcp.flags.syn() && tcp.flags.ack() => {
                 synack_reused = self.table.get(idx).is_some_and(|c| {
-                    let dir = c.dir_of(src);
+                    let dir = c.dir_of(ord);
                     c.tcp.as_ref().is_some_and(|t| {
                         let side = &t.sides[dir.index()];
                         side.base_set && side.base != tcp.seq
@@ -535,7 +556,7 @@ impl FlowTracker {
             }
             Some(idx) if syn_only => {
                 let is_reuse = self.table.get(idx).is_some_and(|c| {
-                    let dir = c.dir_of(src);
+                    let dir = c.dir_of(ord);
                     c.tcp.as_ref().is_some_and(|t| {
                         let side = &t.sides[dir.index()];
                         t.rst.is_some()
@@ -559,12 +580,16 @@ impl FlowTracker {
             Some(idx) => idx,
             None => {
                 let (sender_is_client, guessed) = tcp_roles(tcp);
+                let src = SocketAddr::new(net.src, tcp.src_port);
+                let dst = SocketAddr::new(net.dst, tcp.dst_port);
                 let (client, server) = if sender_is_client {
                     (src, dst)
                 } else {
                     (dst, src)
                 };
-                let mut conn = self.new_conn(Proto::Tcp, client, server, guessed, frame);
+                let client_is_lo = (ord == Ordering::Less) == sender_is_client;
+                let mut conn =
+                    self.new_conn(Proto::Tcp, client, server, client_is_lo, guessed, frame);
                 if !sender_is_client {
                     conn.zeek.mark_flipped();
                 }
@@ -583,7 +608,7 @@ impl FlowTracker {
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
         };
-        let mut flow = on_tcp(conn, src, tcp, data, frame, &mut sh);
+        let mut flow = on_tcp(conn, ord, tcp, data, frame, &mut sh);
         flow.new_conn = new_conn;
         if synack_reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
@@ -705,13 +730,13 @@ fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'
 /// One TCP packet of `conn`.
 fn on_tcp(
     conn: &mut Conn,
-    src: SocketAddr,
+    ord: Ordering,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
     sh: &mut Shared<'_>,
 ) -> PacketFlow {
-    let dir = conn.dir_of(src);
+    let dir = conn.dir_of(ord);
     account(conn, dir, frame, u64::from(tcp.payload_len));
     conn.zeek.observe_tcp(dir, tcp);
     let Some(mut t) = conn.tcp.take() else {
