@@ -230,7 +230,9 @@ impl TcpAnalyzer {
         } else {
             first_rtt as u64
         };
-        let ctx = NoteCtx {
+        let since_nextseq_ns = now.wrapping_sub(fwd.nextseq_time) as u64;
+        // The numbers a note quotes, only when notes are written.
+        let ctx = notes.then(|| NoteCtx {
             seq,
             ack,
             seglen,
@@ -245,9 +247,9 @@ impl TcpAnalyzer {
             rev_maxseqtobeacked: rev.maxseqtobeacked,
             rev_dupacknum: rev.dupacknum,
             dupack_frame: fwd.lastnondupack,
-            since_nextseq_ns: now.wrapping_sub(fwd.nextseq_time) as u64,
+            since_nextseq_ns,
             ooo_threshold_ns,
-        };
+        });
 
         'finished_fwd: {
             // Zero window probe: exactly 1 byte at the next expected seq while the peer's
@@ -367,7 +369,7 @@ impl TcpAnalyzer {
             // exact repeat of it.
             let syn_fin = u32::from(syn || fin);
             if seq_not_advanced
-                && ctx.since_nextseq_ns < ooo_threshold_ns
+                && since_nextseq_ns < ooo_threshold_ns
                 && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(syn_fin)
             {
                 fl.set(AnalysisFlags::OUT_OF_ORDER);
@@ -421,10 +423,9 @@ impl TcpAnalyzer {
             }
         }
 
-        let note = if fl.is_empty() || !notes {
-            None
-        } else {
-            Some(note(fl, dup_ack_num, &ctx))
+        let note = match &ctx {
+            Some(ctx) if !fl.is_empty() => Some(note(fl, dup_ack_num, ctx)),
+            _ => None,
         };
         AnalysisResult {
             flags: fl,
