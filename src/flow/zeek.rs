@@ -475,6 +475,9 @@ impl ZeekState {
     /// snaplen cut the rest). Zeek's reassembler never sees a cut payload, so the peer's
     /// ACK over it reveals a content gap.
     pub fn observe_tcp_captured(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
+        if self.observe_plain(dir, tcp, captured_payload) {
+            return;
+        }
         self.proto.get_or_insert(Proto::Tcp);
         let role = self.role(dir);
         let flags = tcp.flags;
@@ -556,6 +559,69 @@ impl ZeekState {
                 .data_sent(rel_data_seq, u64::from(len), acked, no_data_acked);
         }
         self.first_packet_seen |= if e == ORIG { 1 } else { 2 };
+    }
+
+    /// The common packet, in fewer steps: ACK set, no SYN, FIN or RST, a non-zero window,
+    /// both endpoints established, the sender's first packet already seen and its `A`/`D`
+    /// letter (whichever this packet would earn) already in the history. For such a packet
+    /// the general path leaves the partial status, the endpoint states, the numbering base,
+    /// the roles and the letters alone (unless a retransmission or gap earns `T`/`G`); this
+    /// does the rest exactly as it does. False: not such a packet, nothing was changed.
+    #[inline]
+    fn observe_plain(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) -> bool {
+        const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+        if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK
+            || tcp.window == 0
+            || self.proto != Some(Proto::Tcp)
+        {
+            return false;
+        }
+        let e = self.role(dir);
+        let p = 1 - e;
+        let len = tcp.payload_len;
+        let letter = if len > 0 { HIST_DATA_PKT } else { HIST_ACK_PKT };
+        let (letter, first_bit) = if e == ORIG {
+            (letter, 1)
+        } else {
+            (letter << 16, 2)
+        };
+        if self.ep[e].state != EndpointState::Established
+            || self.ep[p].state != EndpointState::Established
+            || self.first_packet_seen & first_bit == 0
+            || self.history.seen & letter == 0
+        {
+            return false;
+        }
+        let one_past = tcp.seq.wrapping_add(len);
+        let ep = &self.ep[e];
+        let (rel_seq, seq_underflow) = ep.relative(tcp.seq, ep.last_seq, ep.seq_wraps);
+
+        let peer = &mut self.ep[p];
+        let (r, underflow) = peer.relative(tcp.ack, peer.ack_seq, peer.ack_wraps);
+        let rel_ack = if underflow {
+            0
+        } else {
+            peer.update_ack_seq(tcp.ack);
+            r
+        };
+
+        // update_last_seq without SYN, FIN or RST from an established endpoint.
+        let ep = &mut self.ep[e];
+        if seq_delta(one_past, ep.last_seq) > 0 {
+            ep.update_last_seq(one_past);
+        } else if len > 0 && ep.rxmit.hit() {
+            self.history.add_role(b'T', e);
+        }
+
+        self.ack_received(p, rel_ack);
+        if len > 0 && captured_payload >= len && !seq_underflow {
+            let ep = &mut self.ep[e];
+            let acked = ep.acked_rel();
+            let no_data_acked = ep.no_data_acked();
+            ep.reassembly
+                .data_sent(rel_seq, u64::from(len), acked, no_data_acked);
+        }
+        true
     }
 
     /// One UDP datagram with `payload_len` bytes.
