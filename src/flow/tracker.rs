@@ -463,7 +463,7 @@ impl FlowTracker {
             flush_dir(&mut conn, dir, ctx, &mut sh);
         }
         sh.sink.on_close(conn.id);
-        ended.push(summarize(conn, reason));
+        ended.push(summarize(&conn, reason));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1178,7 +1178,7 @@ fn syn_data_note(n: &mut String, tcp: &TcpInfo) {
 }
 
 /// The summary of a connection leaving the table.
-fn summarize(conn: Conn, reason: EndReason) -> ConnSummary {
+fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
     let mut handshake = HandshakeSummary::default();
     let mut teardown = TeardownSummary {
         kind: TeardownKind::None,
