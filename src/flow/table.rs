@@ -8,6 +8,7 @@
 
 use super::key::FlowKey;
 use rustc_hash::FxHashMap;
+use std::cell::Cell;
 
 /// No entry.
 const NIL: u32 = u32::MAX;
@@ -47,6 +48,9 @@ pub(crate) struct Table<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
     lists: [Ends; 3],
+    /// The entry found or inserted last: consecutive packets mostly belong to one flow, so
+    /// `find` compares its key before hashing.
+    last: Cell<u32>,
 }
 
 impl<T> Table<T> {
@@ -59,6 +63,7 @@ impl<T> Table<T> {
                 head: NIL,
                 tail: NIL,
             }; 3],
+            last: Cell::new(NIL),
         }
     }
 
@@ -67,7 +72,18 @@ impl<T> Table<T> {
     }
 
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
-        self.map.get(key).copied()
+        let last = self.last.get();
+        // A live slot holding this key is the map's entry for it (keys are unique).
+        if let Some(s) = self.slots.get(last as usize) {
+            if s.value.is_some() && s.key == *key {
+                return Some(last);
+            }
+        }
+        let idx = self.map.get(key).copied();
+        if let Some(i) = idx {
+            self.last.set(i);
+        }
+        idx
     }
 
     pub fn get(&self, idx: u32) -> Option<&T> {
@@ -102,6 +118,7 @@ impl<T> Table<T> {
         };
         self.map.insert(key, idx);
         self.push_tail(idx, list);
+        self.last.set(idx);
         idx
     }
 
@@ -221,5 +238,25 @@ mod tests {
         assert_eq!(t.get(d), Some(&4));
         assert_eq!(t.remove(a), Some(4));
         assert_eq!(t.remove(a), None);
+    }
+
+    #[test]
+    fn last_found_entry_never_outlives_its_key() {
+        let mut t: Table<u32> = Table::new();
+        let a = t.insert(key(1), 1, ListId::Tcp, 10);
+        let b = t.insert(key(2), 2, ListId::Tcp, 20);
+        assert_eq!(t.find(&key(1)), Some(a));
+        assert_eq!(t.find(&key(1)), Some(a));
+        assert_eq!(t.find(&key(2)), Some(b));
+        assert_eq!(t.find(&key(3)), None);
+        // The cached slot is removed, then reused by another key.
+        assert_eq!(t.find(&key(1)), Some(a));
+        assert_eq!(t.remove(a), Some(1));
+        assert_eq!(t.find(&key(1)), None);
+        let c = t.insert(key(3), 3, ListId::Udp, 30);
+        assert_eq!(c, a);
+        assert_eq!(t.find(&key(1)), None);
+        assert_eq!(t.find(&key(3)), Some(c));
+        assert_eq!(t.find(&key(2)), Some(b));
     }
 }
