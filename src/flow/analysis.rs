@@ -29,7 +29,7 @@
 
 use super::{AnalysisFlags, Direction};
 use crate::capture::Timestamp;
-use crate::decode::TcpInfo;
+use crate::decode::{TcpFlags, TcpInfo};
 
 /// What the analysis says of one packet.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -187,6 +187,9 @@ impl TcpAnalyzer {
         notes: bool,
     ) -> AnalysisResult {
         let now = ts_nanos(&ts);
+        if self.analyze_plain(dir, tcp, now, frame) {
+            return AnalysisResult::default();
+        }
         let first_rtt = self.ts_first_rtt;
         let (fwd, rev) = match dir {
             Direction::ToServer => {
@@ -432,6 +435,75 @@ impl TcpAnalyzer {
             dup_ack_num,
             note,
         }
+    }
+}
+
+impl TcpAnalyzer {
+    /// The common segment, in fewer steps: ACK without SYN, FIN or RST, a non-zero window,
+    /// exactly at the next expected seq, both bases known, the peer's window non-zero, and
+    /// none of window full, spurious retransmission or ACKed unseen segment applying (nor,
+    /// without payload, the ack repeating the last one). No flag can be set then; this
+    /// moves the state on exactly as [`TcpAnalyzer::analyze_with`] does. False: not such a
+    /// segment, nothing was changed.
+    #[inline]
+    fn analyze_plain(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, frame: u64) -> bool {
+        const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+        if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK || tcp.window == 0 {
+            return false;
+        }
+        let [a, b] = &mut self.dirs;
+        let (fwd, rev) = match dir {
+            Direction::ToServer => (a, b),
+            Direction::ToClient => (b, a),
+        };
+        let (seq, ack, seglen) = (tcp.seq, tcp.ack, tcp.payload_len);
+        let end = seq.wrapping_add(seglen);
+        let rev_shift = if rev.is_first_ack || rev.win_scale < 0 {
+            0
+        } else {
+            rev.win_scale as u8
+        };
+        let window_full = seglen > 0
+            && rev.win_scale != SCALE_UNKNOWN
+            && end
+                == rev
+                    .lastack
+                    .wrapping_add(rev.window.wrapping_shl(u32::from(rev_shift)));
+        if !fwd.base_seq_set
+            || !rev.base_seq_set
+            || fwd.nextseq == 0
+            || seq != fwd.nextseq
+            || rev.window == 0
+            || (seglen == 0 && ack == fwd.lastack)
+            || (rev.maxseqtobeacked != 0 && gt_seq(ack, rev.maxseqtobeacked))
+            || (seglen > 0 && rev.lastack != 0 && le_seq(end, rev.lastack))
+            || window_full
+        {
+            return false;
+        }
+        if ack != fwd.lastack {
+            fwd.lastnondupack = frame;
+            fwd.dupacknum = 0;
+        }
+        if gt_seq(end, fwd.nextseq) {
+            fwd.nextseq = end;
+            fwd.nextseq_time = now;
+        }
+        if seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0 {
+            fwd.maxseqtobeacked = fwd.nextseq;
+        }
+        fwd.window = u32::from(tcp.window);
+        fwd.lastack = ack;
+        fwd.lastack_time = now;
+        fwd.lastsegmentflags = 0;
+        if self.ts_mru_syn != 0 && self.ts_first_rtt == 0 {
+            self.ts_first_rtt = now.wrapping_sub(self.ts_mru_syn);
+        }
+        fwd.is_first_ack = false;
+        if let Some(shift) = tcp.options.window_scale {
+            fwd.win_scale = shift.min(MAX_WINDOW_SCALE) as i8;
+        }
+        true
     }
 }
 
