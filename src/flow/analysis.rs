@@ -190,6 +190,18 @@ impl TcpAnalyzer {
         if self.analyze_plain(dir, tcp, now, frame) {
             return AnalysisResult::default();
         }
+        self.analyze_general(dir, tcp, now, frame, notes)
+    }
+
+    /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens).
+    fn analyze_general(
+        &mut self,
+        dir: Direction,
+        tcp: &TcpInfo,
+        now: i64,
+        frame: u64,
+        notes: bool,
+    ) -> AnalysisResult {
         let first_rtt = self.ts_first_rtt;
         let (fwd, rev) = match dir {
             Direction::ToServer => {
@@ -694,6 +706,73 @@ mod tests {
             out.push((frame, names.join(",")));
         }
         out
+    }
+
+    /// The fast path changes nothing: over many generated segments near the expected
+    /// sequence numbers (in order, repeated, early, late, zero windows, keep-alives, FINs),
+    /// an analyzer with it and one that always takes the general path give the same
+    /// results and end in the same state after every segment.
+    #[test]
+    fn plain_fast_path_matches_the_general_path() {
+        let mut fast = TcpAnalyzer::new();
+        let mut general = TcpAnalyzer::new();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut seq = [1000u32, 5000u32];
+        let mut t_ms = 0.0;
+        let mut plain = 0;
+        let segs: [Seg; 3] = [
+            (0.0, C, SYN, 1000, 0, 65535, 0, Some(7)),
+            (1.0, S, SA, 5000, 1001, 65535, 0, Some(7)),
+            (2.0, C, ACK, 1001, 5001, 512, 0, None),
+        ];
+        for (i, s) in segs.iter().enumerate() {
+            let a = fast.analyze(s.1, &tcp(s), ts(s.0), i as u64 + 1);
+            let b = general.analyze_general(s.1, &tcp(s), ts_nanos(&ts(s.0)), i as u64 + 1, true);
+            assert_eq!(a, b);
+        }
+        seq = [seq[0] + 1, seq[1] + 1];
+        for frame in 4..20_000u64 {
+            t_ms += [0.01, 0.5, 2.0, 30.0][next(4) as usize];
+            let dir = if next(2) == 0 { C } else { S };
+            let (d, p) = (dir.index(), 1 - dir.index());
+            let mut len = [0, 0, 1, 100, 1448, 0][next(6) as usize];
+            let s_off = [0i64, 0, 0, -1, 1448, -1448][next(6) as usize];
+            let a_off = [0i64, 0, 1448, -100][next(4) as usize];
+            let flags = [ACK, ACK, PA, PA, FA][next(5) as usize];
+            let window = [512, 512, 0, 1, 600, 8][next(6) as usize];
+            let seg_seq = seq[d].wrapping_add(s_off as u32);
+            if len == 0 && next(2) == 0 {
+                // Exactly up to the edge of the peer's window (window full), when near.
+                let r = &general.dirs[p];
+                let shift = if r.win_scale > 0 {
+                    r.win_scale as u32
+                } else {
+                    0
+                };
+                let edge = r.lastack.wrapping_add(r.window.wrapping_shl(shift));
+                len = edge.wrapping_sub(seg_seq).min(70_000);
+            }
+            let seg_ack = seq[p].wrapping_add(a_off as u32);
+            let s: Seg = (t_ms, dir, flags, seg_seq, seg_ack, window, len, None);
+            let before = (fast.dirs[d].nextseq, seg_seq);
+            let a = fast.analyze(dir, &tcp(&s), ts(t_ms), frame);
+            let b = general.analyze_general(dir, &tcp(&s), ts_nanos(&ts(t_ms)), frame, true);
+            assert_eq!(a, b, "frame {frame}: {s:?}");
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "frame {frame}");
+            if a.flags.is_empty() && before.0 == before.1 {
+                plain += 1;
+            }
+            if next(3) > 0 {
+                seq[d] = seq[d].wrapping_add(len);
+            }
+        }
+        assert!(plain > 1000, "only {plain} plain segments");
     }
 
     fn expect(list: &[(u64, &str)]) -> Vec<(u64, String)> {
