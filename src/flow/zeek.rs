@@ -475,9 +475,13 @@ impl ZeekState {
     /// snaplen cut the rest). Zeek's reassembler never sees a cut payload, so the peer's
     /// ACK over it reveals a content gap.
     pub fn observe_tcp_captured(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
-        if self.observe_plain(dir, tcp, captured_payload) {
-            return;
+        if !self.observe_plain(dir, tcp, captured_payload) {
+            self.observe_general(dir, tcp, captured_payload);
         }
+    }
+
+    /// Every step, for any packet (what [`ZeekState::observe_plain`] shortens).
+    fn observe_general(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
         self.proto.get_or_insert(Proto::Tcp);
         let role = self.role(dir);
         let flags = tcp.flags;
@@ -1061,6 +1065,66 @@ mod tests {
         for (dir, tcp) in steps {
             z.observe_tcp(*dir, tcp);
         }
+    }
+
+    /// The fast path changes nothing: over many generated packets (plain ACKs and data in
+    /// and out of order, zero windows, cut payloads, FINs, RSTs, SYNs), a state with it
+    /// and one that always takes the general path end in the same state after each.
+    #[test]
+    fn plain_fast_path_matches_the_general_path() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut plain = 0;
+        for conn in 0..40 {
+            let mut fast = ZeekState::new();
+            let mut general = ZeekState::new();
+            let mut seq = [1000u32, 5000u32];
+            let opening: &[(Direction, TcpInfo)] = &handshake();
+            let skip = if conn % 4 == 0 { 3 } else { 0 };
+            for (dir, tcp) in &opening[skip..] {
+                fast.observe_tcp(*dir, tcp);
+                general.observe_general(*dir, tcp, tcp.payload_len);
+            }
+            seq = [seq[0] + 1, seq[1] + 1];
+            for i in 0..500 {
+                let dir = if next(2) == 0 { C } else { S };
+                let (d, p) = (dir.index(), 1 - dir.index());
+                let rare = i > 100 && next(25) == 0;
+                let flags = if rare {
+                    [FIN | ACK, RST, RST | ACK, SYN, ACK | PSH | FIN][next(5) as usize]
+                } else {
+                    [ACK, ACK | PSH][next(2) as usize]
+                };
+                let len = [0, 0, 1, 100, 1448][next(5) as usize];
+                let s_off = [0i64, 0, 0, -100, 3000, -5000][next(6) as usize];
+                let a_off = [0i64, 0, 0, 3000, -100][next(5) as usize];
+                let window = [8192, 8192, 8192, 0][next(4) as usize];
+                let tcp = seg_win(
+                    flags,
+                    seq[d].wrapping_add(s_off as u32),
+                    seq[p].wrapping_add(a_off as u32),
+                    len,
+                    window,
+                );
+                let captured = if next(10) == 0 { len / 2 } else { len };
+                if fast.clone().observe_plain(dir, &tcp, captured) {
+                    plain += 1;
+                }
+                fast.observe_tcp_captured(dir, &tcp, captured);
+                general.observe_general(dir, &tcp, captured);
+                let state = format!("{fast:?}");
+                assert_eq!(state, format!("{general:?}"), "conn {conn} packet {i}");
+                if s_off == 0 && next(4) > 0 {
+                    seq[d] = seq[d].wrapping_add(len);
+                }
+            }
+        }
+        assert!(plain > 2000, "only {plain} plain packets");
     }
 
     // Client ISN 1000, server ISN 5000.
