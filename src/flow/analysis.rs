@@ -178,6 +178,7 @@ impl TcpAnalyzer {
 
     /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
     /// the same either way).
+    #[inline]
     pub fn analyze_with(
         &mut self,
         dir: Direction,
@@ -194,6 +195,7 @@ impl TcpAnalyzer {
     }
 
     /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens).
+    #[inline(never)]
     fn analyze_general(
         &mut self,
         dir: Direction,

@@ -467,6 +467,7 @@ impl ZeekState {
     }
 
     /// One TCP packet.
+    #[inline]
     pub fn observe_tcp(&mut self, dir: Direction, tcp: &TcpInfo) {
         self.observe_tcp_captured(dir, tcp, tcp.payload_len);
     }
@@ -474,6 +475,7 @@ impl ZeekState {
     /// One TCP packet of which only `captured_payload` payload bytes were captured (the
     /// snaplen cut the rest). Zeek's reassembler never sees a cut payload, so the peer's
     /// ACK over it reveals a content gap.
+    #[inline]
     pub fn observe_tcp_captured(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
         if !self.observe_plain(dir, tcp, captured_payload) {
             self.observe_general(dir, tcp, captured_payload);
@@ -481,6 +483,7 @@ impl ZeekState {
     }
 
     /// Every step, for any packet (what [`ZeekState::observe_plain`] shortens).
+    #[inline(never)]
     fn observe_general(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
         self.proto.get_or_insert(Proto::Tcp);
         let role = self.role(dir);
