@@ -212,6 +212,7 @@ impl Reassembly {
 
     /// Zeek's `TCP_Reassembler::DataSent` + `NewBlock`: `len` bytes at relative `seq`;
     /// `acked` is how far the peer acknowledged this side.
+    #[inline]
     fn data_sent(&mut self, seq: u64, len: u64, acked: u64, no_data_acked: bool) {
         if self.skip || len == 0 {
             return;
@@ -955,6 +956,7 @@ impl ZeekState {
 
     /// Zeek's `TCP_Reassembler::AckReceived` for the side at `role`, acknowledged up to
     /// relative `seq` by its peer.
+    #[inline]
     fn ack_received(&mut self, role: usize, seq: u64) {
         let ep = &self.ep[role];
         let mut seq = seq;
