@@ -124,7 +124,16 @@ impl<T> Table<T> {
 
     /// Records activity: the entry moves to the tail of `list`.
     pub fn touch(&mut self, idx: u32, list: ListId, now_ns: i64) {
-        if self.get(idx).is_none() {
+        let tail = self.lists[list as usize].tail;
+        let Some(s) = self.slots.get_mut(idx as usize) else {
+            return;
+        };
+        if s.value.is_none() {
+            return;
+        }
+        if tail == idx && s.list == list {
+            // Already the most recent entry of its list.
+            s.last_ns = now_ns;
             return;
         }
         self.unlink(idx);
@@ -238,6 +247,24 @@ mod tests {
         assert_eq!(t.get(d), Some(&4));
         assert_eq!(t.remove(a), Some(4));
         assert_eq!(t.remove(a), None);
+    }
+
+    #[test]
+    fn touching_the_tail_only_moves_its_time() {
+        let mut t: Table<u32> = Table::new();
+        let a = t.insert(key(1), 1, ListId::Tcp, 10);
+        let b = t.insert(key(2), 2, ListId::Tcp, 20);
+        t.touch(b, ListId::Tcp, 30);
+        assert_eq!(t.head(ListId::Tcp), Some((a, 10)));
+        assert_eq!(t.next(a), Some((b, 30)));
+        assert_eq!(t.next(b), None);
+        // The tail of another list moves.
+        t.touch(b, ListId::Closed, 40);
+        assert_eq!(t.next(a), None);
+        assert_eq!(t.head(ListId::Closed), Some((b, 40)));
+        t.touch(a, ListId::Tcp, 50);
+        assert_eq!(t.head(ListId::Tcp), Some((a, 50)));
+        assert_eq!(t.oldest(), Some(b));
     }
 
     #[test]
