@@ -141,13 +141,21 @@ impl<T> Table<T> {
         self.push_tail(idx, list);
     }
 
-    pub fn remove(&mut self, idx: u32) -> Option<T> {
-        let value = self.slots.get_mut(idx as usize)?.value.take()?;
+    /// Removes an entry, dropping its value in place (never moved out); false if there
+    /// was none.
+    pub fn discard(&mut self, idx: u32) -> bool {
+        let Some(slot) = self.slots.get_mut(idx as usize) else {
+            return false;
+        };
+        if slot.value.is_none() {
+            return false;
+        }
+        slot.value = None;
+        let key = slot.key;
         self.unlink(idx);
-        let key = self.slots[idx as usize].key;
         self.map.remove(&key);
         self.free.push(idx);
-        Some(value)
+        true
     }
 
     /// The entry idle longest on `list`, with its last activity time.
@@ -237,7 +245,8 @@ mod tests {
         t.touch(b, ListId::Closed, 40);
         assert_eq!(t.head(ListId::Tcp), Some((a, 30)));
         assert_eq!(t.head(ListId::Closed), Some((b, 40)));
-        assert_eq!(t.remove(a), Some(1));
+        assert_eq!(t.get(a), Some(&1));
+        assert!(t.discard(a));
         assert_eq!(t.head(ListId::Tcp), None);
         assert_eq!(t.find(&key(1)), None);
         assert_eq!(t.len(), 2);
@@ -245,8 +254,9 @@ mod tests {
         let d = t.insert(key(4), 4, ListId::Tcp, 50);
         assert_eq!(d, a);
         assert_eq!(t.get(d), Some(&4));
-        assert_eq!(t.remove(a), Some(4));
-        assert_eq!(t.remove(a), None);
+        assert!(t.discard(a));
+        assert!(!t.discard(a));
+        assert_eq!(t.get(a), None);
     }
 
     #[test]
@@ -278,7 +288,7 @@ mod tests {
         assert_eq!(t.find(&key(3)), None);
         // The cached slot is removed, then reused by another key.
         assert_eq!(t.find(&key(1)), Some(a));
-        assert_eq!(t.remove(a), Some(1));
+        assert!(t.discard(a));
         assert_eq!(t.find(&key(1)), None);
         let c = t.insert(key(3), 3, ListId::Udp, 30);
         assert_eq!(c, a);

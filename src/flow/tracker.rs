@@ -446,7 +446,8 @@ impl FlowTracker {
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) {
-        let Some(mut conn) = self.table.remove(idx) else {
+        // The connection is summarized where it lies, then dropped in place.
+        let Some(conn) = self.table.get_mut(idx) else {
             return;
         };
         let ctx = SegmentCtx {
@@ -460,10 +461,11 @@ impl FlowTracker {
             sink,
         };
         for dir in [Direction::ToServer, Direction::ToClient] {
-            flush_dir(&mut conn, dir, ctx, &mut sh);
+            flush_dir(conn, dir, ctx, &mut sh);
         }
         sh.sink.on_close(conn.id);
-        ended.push(summarize(&conn, reason));
+        ended.push(summarize(conn, reason));
+        self.table.discard(idx);
     }
 
     #[allow(clippy::too_many_arguments)]
