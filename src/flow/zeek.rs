@@ -570,11 +570,11 @@ impl ZeekState {
     }
 
     /// The common packet, in fewer steps: ACK set, no SYN, FIN or RST, a non-zero window,
-    /// both endpoints established, the sender's first packet already seen and its `A`/`D`
-    /// letter (whichever this packet would earn) already in the history. For such a packet
-    /// the general path leaves the partial status, the endpoint states, the numbering base,
-    /// the roles and the letters alone (unless a retransmission or gap earns `T`/`G`); this
-    /// does the rest exactly as it does. False: not such a packet, nothing was changed.
+    /// both endpoints established and the sender's first packet already seen. For such a
+    /// packet the general path leaves the partial status, the endpoint states, the
+    /// numbering base and the roles alone, and only adds the `A`/`D` letter the first time
+    /// (and `T`/`G` for a retransmission or gap); this does the same steps in the same
+    /// order. False: not such a packet, nothing was changed.
     #[inline]
     fn observe_plain(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) -> bool {
         const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
@@ -587,18 +587,21 @@ impl ZeekState {
         let e = self.role(dir);
         let p = 1 - e;
         let len = tcp.payload_len;
-        let letter = if len > 0 { HIST_DATA_PKT } else { HIST_ACK_PKT };
-        let (letter, first_bit) = if e == ORIG {
-            (letter, 1)
-        } else {
-            (letter << 16, 2)
-        };
+        let first_bit = if e == ORIG { 1 } else { 2 };
         if self.ep[e].state != EndpointState::Established
             || self.ep[p].state != EndpointState::Established
             || self.first_packet_seen & first_bit == 0
-            || self.history.seen & letter == 0
         {
             return false;
+        }
+        // update_history: the letter only the first time (one bit test after that).
+        let (mask, code) = if len > 0 {
+            (HIST_DATA_PKT, b'D')
+        } else {
+            (HIST_ACK_PKT, b'A')
+        };
+        if self.history.seen & (mask << (16 * e)) == 0 {
+            self.history.check(mask, code, e);
         }
         let one_past = tcp.seq.wrapping_add(len);
         let ep = &self.ep[e];
