@@ -249,24 +249,28 @@ impl TcpAnalyzer {
         };
         let since_nextseq_ns = now.wrapping_sub(fwd.nextseq_time) as u64;
         // The numbers a note quotes, only when notes are written.
-        let ctx = notes.then(|| NoteCtx {
-            seq,
-            ack,
-            seglen,
-            window,
-            fwd_base: fwd.base_seq,
-            rev_base: rev.base_seq,
-            nextseq: fwd.nextseq,
-            prev_window: fwd.window,
-            rev_lastack: rev.lastack,
-            rev_window: rev.window,
-            rev_shift,
-            rev_maxseqtobeacked: rev.maxseqtobeacked,
-            rev_dupacknum: rev.dupacknum,
-            dupack_frame: fwd.lastnondupack,
-            since_nextseq_ns,
-            ooo_threshold_ns,
-        });
+        let ctx = if !notes {
+            None
+        } else {
+            Some(NoteCtx {
+                seq,
+                ack,
+                seglen,
+                window,
+                fwd_base: fwd.base_seq,
+                rev_base: rev.base_seq,
+                nextseq: fwd.nextseq,
+                prev_window: fwd.window,
+                rev_lastack: rev.lastack,
+                rev_window: rev.window,
+                rev_shift,
+                rev_maxseqtobeacked: rev.maxseqtobeacked,
+                rev_dupacknum: rev.dupacknum,
+                dupack_frame: fwd.lastnondupack,
+                since_nextseq_ns,
+                ooo_threshold_ns,
+            })
+        };
 
         'finished_fwd: {
             // Zero window probe: exactly 1 byte at the next expected seq while the peer's
