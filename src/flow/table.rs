@@ -71,6 +71,7 @@ impl<T> Table<T> {
         self.map.len()
     }
 
+    #[inline]
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
         let last = self.last.get();
         // A live slot holding this key is the map's entry for it (keys are unique).
@@ -123,6 +124,7 @@ impl<T> Table<T> {
     }
 
     /// Records activity: the entry moves to the tail of `list`.
+    #[inline]
     pub fn touch(&mut self, idx: u32, list: ListId, now_ns: i64) {
         let tail = self.lists[list as usize].tail;
         let Some(s) = self.slots.get_mut(idx as usize) else {
