@@ -466,7 +466,10 @@ impl TcpAnalyzer {
     #[inline]
     fn analyze_plain(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, frame: u64) -> bool {
         const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
-        if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK || tcp.window == 0 {
+        if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK
+            || tcp.window == 0
+            || !super::tracker::fast_paths_on()
+        {
             return false;
         }
         let [a, b] = &mut self.dirs;

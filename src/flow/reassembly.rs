@@ -190,7 +190,12 @@ impl StreamReassembler {
     ) -> SegmentOutcome {
         // The common case: the next expected bytes, nothing buffered: pass them through
         // (what the general path does for them, in fewer steps).
-        if self.started && self.ooo.is_none() && seq == self.next_seq_raw() && !data.is_empty() {
+        if self.started
+            && self.ooo.is_none()
+            && seq == self.next_seq_raw()
+            && !data.is_empty()
+            && super::tracker::fast_paths_on()
+        {
             out(StreamChunk::Data(data, ctx));
             self.delivered += data.len() as u64;
             return SegmentOutcome::default();
@@ -395,7 +400,7 @@ impl StreamReassembler {
         out: &mut dyn FnMut(StreamChunk<'_>),
     ) {
         // Nothing to do before the start or for an ack of exactly what was delivered.
-        if !self.started || ack == self.next_seq_raw() {
+        if !self.started || (ack == self.next_seq_raw() && super::tracker::fast_paths_on()) {
             return;
         }
         self.acked_general(ack, ctx, budget, out);

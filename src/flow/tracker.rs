@@ -68,7 +68,7 @@ use super::table::{ListId, Table};
 use super::zeek::ZeekState;
 use super::*;
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::{DecodedPacket, NetInfo, TcpInfo, Transport};
+use crate::decode::{DecodedPacket, NetInfo, TcpFlags, TcpInfo, Transport};
 use arrayvec::ArrayVec;
 use std::cmp::Ordering;
 use std::net::SocketAddr;
@@ -770,314 +770,336 @@ fn tcp_step(
         ..PacketFlow::default()
     };
 
-    // Retransmitted SYN from the same side (seen before this packet changes anything).
-    let syn_again = syn && t.sides[s].saw_syn;
-    let prev_isn = t.sides[s].isn;
-
-    // Relative numbers.
-    if syn && !t.sides[s].saw_syn {
-        let side = &mut t.sides[s];
-        side.base = tcp.seq;
-        side.base_set = true;
-        side.saw_syn = true;
-        side.isn = tcp.seq;
-        side.wscale = tcp.options.window_scale;
-        side.syn_data = tcp.payload_len;
-        if !ack && dir == Direction::ToServer {
-            conn.roles_guessed = false;
-        }
-    } else if !t.sides[s].base_set {
-        t.sides[s].base = tcp.seq.wrapping_sub(1);
-        t.sides[s].base_set = true;
-    }
-    if ack && !t.sides[r].base_set {
-        t.sides[r].base = tcp.ack.wrapping_sub(1);
-        t.sides[r].base_set = true;
-    }
-    flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
-    let rel_ack = if ack {
-        tcp.ack.wrapping_sub(t.sides[r].base)
-    } else {
-        tcp.ack
-    };
-    flow.rel_ack = Some(rel_ack);
-    // The scale is known once both SYNs were seen: the sender's shift when both carried
-    // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
-    if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
-        let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
-            (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
-            _ => 0,
-        };
-        flow.window_scaled = Some(u64::from(tcp.window) << shift);
-    }
-
-    // The handshake frames exactly as the conformance tool derives them from tshark.
-    let mark = HsMark {
-        frame: frame.number,
-        ns: ts_ns(frame.ts),
-    };
-    if syn && !ack && t.hs_syn.is_none() {
-        t.hs_syn = Some(mark);
-        t.hs_client = Some(dir);
-    } else if syn && ack && t.hs_synack.is_none() && t.hs_syn.is_some() && t.hs_client != Some(dir)
-    {
-        t.hs_synack = Some(mark);
-    } else if t.hs_synack.is_some()
-        && t.hs_ack.is_none()
-        && t.hs_client == Some(dir)
-        && ack
-        && !syn
-        && rel_ack == 1
-    {
-        t.hs_ack = Some(mark);
-    }
-
-    // Steps and endpoint states. Notes are only written when the output shows them
-    // (`FlowConfig::notes`); the steps and states are the same either way.
     let notes = sh.config.notes;
     let mut note: Option<String> = None;
-    if rst {
-        let sender_state = t.sides[s].state;
-        let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
-        flow.step = Some(if refused { Step::Refused } else { Step::Abort });
-        if notes {
-            note = Some(if refused {
-                format!(
-                    "RST from {} answers the SYN: connection refused (no SYN-ACK)",
-                    role(dir)
-                )
-            } else {
-                format!("RST from {} in {}", role(dir), sender_state)
-            });
-        }
-        if t.rst.is_none() {
-            t.rst = Some((dir, sender_state, refused));
-        }
-        t.sides[0].state = TcpState::Closed;
-        t.sides[1].state = TcpState::Closed;
-        t.push_td_frame(frame.number);
-    } else if syn && !ack {
-        flow.step = Some(Step::Handshake(1));
-        let mut n = if !notes {
-            String::new()
-        } else if syn_again {
-            if tcp.seq == prev_isn {
-                format!("retransmitted SYN (same ISN {})", tcp.seq)
-            } else {
-                format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
-            }
-        } else {
-            format!("SYN: {} ISN {}", role(dir), tcp.seq)
-        };
-        if t.sides[r].saw_syn && !t.synack_seen {
-            if notes {
-                n.push_str("; simultaneous open: both sides sent a SYN");
-            }
-            t.sides[s].state = TcpState::SynReceived;
-            t.sides[r].state = TcpState::SynReceived;
-        } else if matches!(
-            t.sides[s].state,
-            TcpState::Closed | TcpState::Listen | TcpState::SynSent
-        ) {
-            t.sides[s].state = TcpState::SynSent;
-        }
-        if notes {
-            syn_data_note(&mut n, tcp);
-            note = Some(n);
-        }
-    } else if syn && ack {
-        flow.step = Some(Step::Handshake(2));
-        let again = t.synack_seen && syn_again;
-        t.synack_seen = true;
-        let peer = &t.sides[r];
-        let mut n = if !notes {
-            String::new()
-        } else if peer.saw_syn {
-            let want = peer.isn.wrapping_add(1);
-            if tcp.ack == want {
-                format!(
-                    "ack {} = {} ISN {} + 1 ✓",
-                    tcp.ack,
-                    role(dir.reverse()),
-                    peer.isn
-                )
-            } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
-                format!(
-                    "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
-                    tcp.ack,
-                    role(dir.reverse()),
-                    peer.isn,
-                    peer.syn_data
-                )
-            } else {
-                format!(
-                    "ack {} ✗ expected {} ISN {} + 1 = {want}",
-                    tcp.ack,
-                    role(dir.reverse()),
-                    peer.isn
-                )
-            }
-        } else {
-            format!(
-                "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
-                tcp.ack,
-                role(dir.reverse())
-            )
-        };
-        if again && notes {
-            if tcp.seq == prev_isn {
-                n.insert_str(0, "retransmitted SYN-ACK; ");
-            } else {
-                n.insert_str(0, "SYN-ACK again with a new ISN; ");
-            }
-        }
-        if notes {
-            syn_data_note(&mut n, tcp);
-            note = Some(n);
-        }
-        if !matches!(t.sides[s].state, TcpState::Established) {
-            t.sides[s].state = TcpState::SynReceived;
-        }
-        if matches!(
-            t.sides[r].state,
-            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
-        ) {
-            t.sides[r].state = TcpState::Established;
+    if plain_segment(t, dir, tcp) {
+        // Relative numbers and the window, as below; no base, handshake mark, step or
+        // state can change for this packet.
+        flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
+        flow.rel_ack = Some(tcp.ack.wrapping_sub(t.sides[r].base));
+        if t.sides[s].saw_syn && t.sides[r].saw_syn {
+            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
+                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+                _ => 0,
+            };
+            flow.window_scaled = Some(u64::from(tcp.window) << shift);
         }
     } else {
-        let mut td_acked_first = false;
-        if ack {
-            // Handshake step 3: the client's first ACK of the server's SYN.
-            if dir == Direction::ToServer && !t.step3_done && t.synack_seen && t.sides[r].saw_syn {
-                let want = t.sides[r].isn.wrapping_add(1);
+        // Retransmitted SYN from the same side (seen before this packet changes anything).
+        let syn_again = syn && t.sides[s].saw_syn;
+        let prev_isn = t.sides[s].isn;
+
+        // Relative numbers.
+        if syn && !t.sides[s].saw_syn {
+            let side = &mut t.sides[s];
+            side.base = tcp.seq;
+            side.base_set = true;
+            side.saw_syn = true;
+            side.isn = tcp.seq;
+            side.wscale = tcp.options.window_scale;
+            side.syn_data = tcp.payload_len;
+            if !ack && dir == Direction::ToServer {
+                conn.roles_guessed = false;
+            }
+        } else if !t.sides[s].base_set {
+            t.sides[s].base = tcp.seq.wrapping_sub(1);
+            t.sides[s].base_set = true;
+        }
+        if ack && !t.sides[r].base_set {
+            t.sides[r].base = tcp.ack.wrapping_sub(1);
+            t.sides[r].base_set = true;
+        }
+        flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
+        let rel_ack = if ack {
+            tcp.ack.wrapping_sub(t.sides[r].base)
+        } else {
+            tcp.ack
+        };
+        flow.rel_ack = Some(rel_ack);
+        // The scale is known once both SYNs were seen: the sender's shift when both carried
+        // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
+        if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
+            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
+                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+                _ => 0,
+            };
+            flow.window_scaled = Some(u64::from(tcp.window) << shift);
+        }
+
+        // The handshake frames exactly as the conformance tool derives them from tshark.
+        let mark = HsMark {
+            frame: frame.number,
+            ns: ts_ns(frame.ts),
+        };
+        if syn && !ack && t.hs_syn.is_none() {
+            t.hs_syn = Some(mark);
+            t.hs_client = Some(dir);
+        } else if syn
+            && ack
+            && t.hs_synack.is_none()
+            && t.hs_syn.is_some()
+            && t.hs_client != Some(dir)
+        {
+            t.hs_synack = Some(mark);
+        } else if t.hs_synack.is_some()
+            && t.hs_ack.is_none()
+            && t.hs_client == Some(dir)
+            && ack
+            && !syn
+            && rel_ack == 1
+        {
+            t.hs_ack = Some(mark);
+        }
+
+        // Steps and endpoint states. Notes are only written when the output shows them
+        // (`FlowConfig::notes`); the steps and states are the same either way.
+        if rst {
+            let sender_state = t.sides[s].state;
+            let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
+            flow.step = Some(if refused { Step::Refused } else { Step::Abort });
+            if notes {
+                note = Some(if refused {
+                    format!(
+                        "RST from {} answers the SYN: connection refused (no SYN-ACK)",
+                        role(dir)
+                    )
+                } else {
+                    format!("RST from {} in {}", role(dir), sender_state)
+                });
+            }
+            if t.rst.is_none() {
+                t.rst = Some((dir, sender_state, refused));
+            }
+            t.sides[0].state = TcpState::Closed;
+            t.sides[1].state = TcpState::Closed;
+            t.push_td_frame(frame.number);
+        } else if syn && !ack {
+            flow.step = Some(Step::Handshake(1));
+            let mut n = if !notes {
+                String::new()
+            } else if syn_again {
+                if tcp.seq == prev_isn {
+                    format!("retransmitted SYN (same ISN {})", tcp.seq)
+                } else {
+                    format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
+                }
+            } else {
+                format!("SYN: {} ISN {}", role(dir), tcp.seq)
+            };
+            if t.sides[r].saw_syn && !t.synack_seen {
+                if notes {
+                    n.push_str("; simultaneous open: both sides sent a SYN");
+                }
+                t.sides[s].state = TcpState::SynReceived;
+                t.sides[r].state = TcpState::SynReceived;
+            } else if matches!(
+                t.sides[s].state,
+                TcpState::Closed | TcpState::Listen | TcpState::SynSent
+            ) {
+                t.sides[s].state = TcpState::SynSent;
+            }
+            if notes {
+                syn_data_note(&mut n, tcp);
+                note = Some(n);
+            }
+        } else if syn && ack {
+            flow.step = Some(Step::Handshake(2));
+            let again = t.synack_seen && syn_again;
+            t.synack_seen = true;
+            let peer = &t.sides[r];
+            let mut n = if !notes {
+                String::new()
+            } else if peer.saw_syn {
+                let want = peer.isn.wrapping_add(1);
                 if tcp.ack == want {
-                    t.step3_done = true;
-                    flow.step = Some(Step::Handshake(3));
-                    if notes {
-                        let mut n =
-                            format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
-                        if tcp.payload_len > 0 {
-                            n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
-                        }
-                        note = Some(n);
-                    }
+                    format!(
+                        "ack {} = {} ISN {} + 1 ✓",
+                        tcp.ack,
+                        role(dir.reverse()),
+                        peer.isn
+                    )
+                } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
+                    format!(
+                        "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
+                        tcp.ack,
+                        role(dir.reverse()),
+                        peer.isn,
+                        peer.syn_data
+                    )
+                } else {
+                    format!(
+                        "ack {} ✗ expected {} ISN {} + 1 = {want}",
+                        tcp.ack,
+                        role(dir.reverse()),
+                        peer.isn
+                    )
+                }
+            } else {
+                format!(
+                    "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
+                    tcp.ack,
+                    role(dir.reverse())
+                )
+            };
+            if again && notes {
+                if tcp.seq == prev_isn {
+                    n.insert_str(0, "retransmitted SYN-ACK; ");
+                } else {
+                    n.insert_str(0, "SYN-ACK again with a new ISN; ");
                 }
             }
-            if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
-                t.sides[s].state = TcpState::Established;
+            if notes {
+                syn_data_note(&mut n, tcp);
+                note = Some(n);
             }
-            if t.sides[r].state == TcpState::SynReceived {
+            if !matches!(t.sides[s].state, TcpState::Established) {
+                t.sides[s].state = TcpState::SynReceived;
+            }
+            if matches!(
+                t.sides[r].state,
+                TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+            ) {
                 t.sides[r].state = TcpState::Established;
             }
-            // The peer's FIN acknowledged.
-            if let Some(fs) = t.sides[r].fin_seq {
-                if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
-                    t.sides[r].fin_acked = true;
-                    t.sides[r].state = match t.sides[r].state {
-                        TcpState::FinWait1 => TcpState::FinWait2,
-                        TcpState::Closing => TcpState::TimeWait,
-                        TcpState::LastAck => TcpState::Closed,
-                        other => other,
-                    };
-                    if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
-                        t.sides[s].state = TcpState::TimeWait;
+        } else {
+            let mut td_acked_first = false;
+            if ack {
+                // Handshake step 3: the client's first ACK of the server's SYN.
+                if dir == Direction::ToServer
+                    && !t.step3_done
+                    && t.synack_seen
+                    && t.sides[r].saw_syn
+                {
+                    let want = t.sides[r].isn.wrapping_add(1);
+                    if tcp.ack == want {
+                        t.step3_done = true;
+                        flow.step = Some(Step::Handshake(3));
+                        if notes {
+                            let mut n =
+                                format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
+                            if tcp.payload_len > 0 {
+                                n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
+                            }
+                            note = Some(n);
+                        }
                     }
-                    if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
-                        t.td_step2 = true;
-                        td_acked_first = true;
-                        if !fin {
-                            flow.step = Some(Step::Teardown(2));
+                }
+                if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
+                    t.sides[s].state = TcpState::Established;
+                }
+                if t.sides[r].state == TcpState::SynReceived {
+                    t.sides[r].state = TcpState::Established;
+                }
+                // The peer's FIN acknowledged.
+                if let Some(fs) = t.sides[r].fin_seq {
+                    if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
+                        t.sides[r].fin_acked = true;
+                        t.sides[r].state = match t.sides[r].state {
+                            TcpState::FinWait1 => TcpState::FinWait2,
+                            TcpState::Closing => TcpState::TimeWait,
+                            TcpState::LastAck => TcpState::Closed,
+                            other => other,
+                        };
+                        if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
+                            t.sides[s].state = TcpState::TimeWait;
+                        }
+                        if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
+                            t.td_step2 = true;
+                            td_acked_first = true;
+                            if !fin {
+                                flow.step = Some(Step::Teardown(2));
+                                if notes {
+                                    note = Some(format!(
+                                        "ack {} = {}'s FIN seq {fs} + 1",
+                                        tcp.ack,
+                                        role(dir.reverse())
+                                    ));
+                                }
+                                t.push_td_frame(frame.number);
+                            }
+                        } else if t.first_fin == Some(dir) && !t.td_step4 {
+                            t.td_step4 = true;
+                            flow.step = Some(Step::Teardown(4));
                             if notes {
                                 note = Some(format!(
-                                    "ack {} = {}'s FIN seq {fs} + 1",
+                                    "last ACK: ack {} = {}'s FIN seq {fs} + 1",
                                     tcp.ack,
                                     role(dir.reverse())
                                 ));
                             }
                             t.push_td_frame(frame.number);
                         }
-                    } else if t.first_fin == Some(dir) && !t.td_step4 {
-                        t.td_step4 = true;
-                        flow.step = Some(Step::Teardown(4));
+                    }
+                }
+            }
+            if fin && t.sides[s].fin_seq.is_none() {
+                t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
+                let peer_fin_acked = t.sides[r].fin_acked;
+                match t.sides[s].state {
+                    TcpState::CloseWait if !peer_fin_acked => {
+                        t.simultaneous = true;
+                        t.sides[s].state = TcpState::Closing;
+                    }
+                    TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
+                    TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
+                    _ => t.sides[s].state = TcpState::FinWait1,
+                }
+                // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
+                // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
+                // it enters TIME-WAIT at once.
+                t.sides[r].state = match t.sides[r].state {
+                    TcpState::FinWait1 => TcpState::Closing,
+                    TcpState::FinWait2 => TcpState::TimeWait,
+                    TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
+                        TcpState::CloseWait
+                    }
+                    other => other,
+                };
+                match t.first_fin {
+                    None => {
+                        t.first_fin = Some(dir);
+                        flow.step = Some(Step::Teardown(1));
                         if notes {
-                            note = Some(format!(
-                                "last ACK: ack {} = {}'s FIN seq {fs} + 1",
-                                tcp.ack,
-                                role(dir.reverse())
-                            ));
+                            note = Some(format!("first FIN, from the {}", role(dir)));
                         }
-                        t.push_td_frame(frame.number);
                     }
+                    Some(_) if !t.td_step3 => {
+                        t.td_step3 = true;
+                        flow.step = Some(Step::Teardown(3));
+                        if td_acked_first {
+                            t.three_packet = true;
+                        }
+                        if notes {
+                            note = Some(if td_acked_first {
+                                "three-packet close: FIN piggy-backed on the ACK".to_string()
+                            } else if t.simultaneous {
+                                "simultaneous close: this FIN crossed the peer's FIN on the wire"
+                                    .to_string()
+                            } else {
+                                format!("{}'s FIN", role(dir))
+                            });
+                        }
+                    }
+                    Some(_) => {}
                 }
+                t.push_td_frame(frame.number);
             }
-        }
-        if fin && t.sides[s].fin_seq.is_none() {
-            t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
-            let peer_fin_acked = t.sides[r].fin_acked;
-            match t.sides[s].state {
-                TcpState::CloseWait if !peer_fin_acked => {
-                    t.simultaneous = true;
-                    t.sides[s].state = TcpState::Closing;
+            if tcp.payload_len > 0
+                && !t.half_close_noted
+                && t.sides[r].fin_seq.is_some()
+                && t.sides[s].fin_seq.is_none()
+            {
+                t.half_close_noted = true;
+                if notes {
+                    append_note(
+                        &mut note,
+                        &format!(
+                            "half-close: {} still sends data after the {}'s FIN",
+                            role(dir),
+                            role(dir.reverse())
+                        ),
+                    );
                 }
-                TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
-                TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
-                _ => t.sides[s].state = TcpState::FinWait1,
-            }
-            // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
-            // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
-            // it enters TIME-WAIT at once.
-            t.sides[r].state = match t.sides[r].state {
-                TcpState::FinWait1 => TcpState::Closing,
-                TcpState::FinWait2 => TcpState::TimeWait,
-                TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
-                    TcpState::CloseWait
-                }
-                other => other,
-            };
-            match t.first_fin {
-                None => {
-                    t.first_fin = Some(dir);
-                    flow.step = Some(Step::Teardown(1));
-                    if notes {
-                        note = Some(format!("first FIN, from the {}", role(dir)));
-                    }
-                }
-                Some(_) if !t.td_step3 => {
-                    t.td_step3 = true;
-                    flow.step = Some(Step::Teardown(3));
-                    if td_acked_first {
-                        t.three_packet = true;
-                    }
-                    if notes {
-                        note = Some(if td_acked_first {
-                            "three-packet close: FIN piggy-backed on the ACK".to_string()
-                        } else if t.simultaneous {
-                            "simultaneous close: this FIN crossed the peer's FIN on the wire"
-                                .to_string()
-                        } else {
-                            format!("{}'s FIN", role(dir))
-                        });
-                    }
-                }
-                Some(_) => {}
-            }
-            t.push_td_frame(frame.number);
-        }
-        if tcp.payload_len > 0
-            && !t.half_close_noted
-            && t.sides[r].fin_seq.is_some()
-            && t.sides[s].fin_seq.is_none()
-        {
-            t.half_close_noted = true;
-            if notes {
-                append_note(
-                    &mut note,
-                    &format!(
-                        "half-close: {} still sends data after the {}'s FIN",
-                        role(dir),
-                        role(dir.reverse())
-                    ),
-                );
             }
         }
     }
@@ -1166,6 +1188,44 @@ fn tcp_step(
     add_gaps(conn, Direction::ToServer, gaps[0], sh);
     add_gaps(conn, Direction::ToClient, gaps[1], sh);
     flow
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: take the general paths only, to check that the fast paths change nothing.
+    pub(super) static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the flow stage's fast paths may be taken (always, outside tests).
+#[inline(always)]
+pub(super) fn fast_paths_on() -> bool {
+    #[cfg(test)]
+    {
+        !GENERAL_ONLY.with(std::cell::Cell::get)
+    }
+    #[cfg(not(test))]
+    {
+        true
+    }
+}
+
+/// A packet that changes nothing but the numbers: ACK without SYN, FIN or RST, both
+/// bases set, both endpoints ESTABLISHED, no FIN from the peer, the handshake's third
+/// step and mark already given (or no SYN-ACK seen). For it, the general code sets
+/// `rel_seq`, `rel_ack` and `window_scaled` and nothing else; [`tcp_step`] does only that.
+#[inline]
+fn plain_segment(t: &TcpConn, dir: Direction, tcp: &TcpInfo) -> bool {
+    const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+    let (s, r) = (&t.sides[dir.index()], &t.sides[dir.reverse().index()]);
+    tcp.flags.0 & SYN_FIN_RST_ACK == TcpFlags::ACK
+        && fast_paths_on()
+        && s.base_set
+        && r.base_set
+        && s.state == TcpState::Established
+        && r.state == TcpState::Established
+        && r.fin_seq.is_none()
+        && (t.step3_done || !t.synack_seen)
+        && (t.hs_ack.is_some() || t.hs_synack.is_none())
 }
 
 fn syn_data_note(n: &mut String, tcp: &TcpInfo) {

@@ -581,6 +581,7 @@ impl ZeekState {
         if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK
             || tcp.window == 0
             || self.proto != Some(Proto::Tcp)
+            || !super::tracker::fast_paths_on()
         {
             return false;
         }
