@@ -605,8 +605,9 @@ impl ZeekState {
             self.history.check(mask, code, e);
         }
         let one_past = tcp.seq.wrapping_add(len);
+        // The relative seq only matters for a payload (before last_seq moves).
         let ep = &self.ep[e];
-        let (rel_seq, seq_underflow) = ep.relative(tcp.seq, ep.last_seq, ep.seq_wraps);
+        let rel = (len > 0).then(|| ep.relative(tcp.seq, ep.last_seq, ep.seq_wraps));
 
         let peer = &mut self.ep[p];
         let (r, underflow) = peer.relative(tcp.ack, peer.ack_seq, peer.ack_wraps);
@@ -626,7 +627,7 @@ impl ZeekState {
         }
 
         self.ack_received(p, rel_ack);
-        if len > 0 && captured_payload >= len && !seq_underflow {
+        if let Some((rel_seq, false)) = rel.filter(|_| captured_payload >= len) {
             let ep = &mut self.ep[e];
             let acked = ep.acked_rel();
             let no_data_acked = ep.no_data_acked();
