@@ -975,7 +975,9 @@ impl ZeekState {
             self.undelivered(role, seq);
         }
         let r = &mut self.ep[role].reassembly;
-        r.above.retain(|&mut (_, end)| end > seq);
+        if !r.above.is_empty() {
+            r.above.retain(|&mut (_, end)| end > seq);
+        }
         r.trimmed = seq;
     }
 
