@@ -54,7 +54,7 @@
 //!
 //! # Memory
 //! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn>()` = 216 bytes
-//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 42-byte key, last
+//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 40-byte key, last
 //! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus
 //! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
 //! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
