@@ -29,7 +29,7 @@
 
 use super::{AnalysisFlags, Direction};
 use crate::capture::Timestamp;
-use crate::decode::TcpInfo;
+use crate::decode::{TcpFlags, TcpInfo};
 
 /// What the analysis says of one packet.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -178,6 +178,7 @@ impl TcpAnalyzer {
 
     /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
     /// the same either way).
+    #[inline]
     pub fn analyze_with(
         &mut self,
         dir: Direction,
@@ -187,6 +188,22 @@ impl TcpAnalyzer {
         notes: bool,
     ) -> AnalysisResult {
         let now = ts_nanos(&ts);
+        if self.analyze_plain(dir, tcp, now, frame) {
+            return AnalysisResult::default();
+        }
+        self.analyze_general(dir, tcp, now, frame, notes)
+    }
+
+    /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens).
+    #[inline(never)]
+    fn analyze_general(
+        &mut self,
+        dir: Direction,
+        tcp: &TcpInfo,
+        now: i64,
+        frame: u64,
+        notes: bool,
+    ) -> AnalysisResult {
         let first_rtt = self.ts_first_rtt;
         let (fwd, rev) = match dir {
             Direction::ToServer => {
@@ -230,23 +247,29 @@ impl TcpAnalyzer {
         } else {
             first_rtt as u64
         };
-        let ctx = NoteCtx {
-            seq,
-            ack,
-            seglen,
-            window,
-            fwd_base: fwd.base_seq,
-            rev_base: rev.base_seq,
-            nextseq: fwd.nextseq,
-            prev_window: fwd.window,
-            rev_lastack: rev.lastack,
-            rev_window: rev.window,
-            rev_shift,
-            rev_maxseqtobeacked: rev.maxseqtobeacked,
-            rev_dupacknum: rev.dupacknum,
-            dupack_frame: fwd.lastnondupack,
-            since_nextseq_ns: now.wrapping_sub(fwd.nextseq_time) as u64,
-            ooo_threshold_ns,
+        let since_nextseq_ns = now.wrapping_sub(fwd.nextseq_time) as u64;
+        // The numbers a note quotes, only when notes are written.
+        let ctx = if !notes {
+            None
+        } else {
+            Some(NoteCtx {
+                seq,
+                ack,
+                seglen,
+                window,
+                fwd_base: fwd.base_seq,
+                rev_base: rev.base_seq,
+                nextseq: fwd.nextseq,
+                prev_window: fwd.window,
+                rev_lastack: rev.lastack,
+                rev_window: rev.window,
+                rev_shift,
+                rev_maxseqtobeacked: rev.maxseqtobeacked,
+                rev_dupacknum: rev.dupacknum,
+                dupack_frame: fwd.lastnondupack,
+                since_nextseq_ns,
+                ooo_threshold_ns,
+            })
         };
 
         'finished_fwd: {
@@ -367,7 +390,7 @@ impl TcpAnalyzer {
             // exact repeat of it.
             let syn_fin = u32::from(syn || fin);
             if seq_not_advanced
-                && ctx.since_nextseq_ns < ooo_threshold_ns
+                && since_nextseq_ns < ooo_threshold_ns
                 && fwd.nextseq != seq.wrapping_add(seglen).wrapping_add(syn_fin)
             {
                 fl.set(AnalysisFlags::OUT_OF_ORDER);
@@ -421,16 +444,87 @@ impl TcpAnalyzer {
             }
         }
 
-        let note = if fl.is_empty() || !notes {
-            None
-        } else {
-            Some(note(fl, dup_ack_num, &ctx))
+        let note = match &ctx {
+            Some(ctx) if !fl.is_empty() => Some(note(fl, dup_ack_num, ctx)),
+            _ => None,
         };
         AnalysisResult {
             flags: fl,
             dup_ack_num,
             note,
         }
+    }
+}
+
+impl TcpAnalyzer {
+    /// The common segment, in fewer steps: ACK without SYN, FIN or RST, a non-zero window,
+    /// exactly at the next expected seq, both bases known, the peer's window non-zero, and
+    /// none of window full, spurious retransmission or ACKed unseen segment applying (nor,
+    /// without payload, the ack repeating the last one). No flag can be set then; this
+    /// moves the state on exactly as [`TcpAnalyzer::analyze_with`] does. False: not such a
+    /// segment, nothing was changed.
+    #[inline]
+    fn analyze_plain(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, frame: u64) -> bool {
+        const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+        if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK
+            || tcp.window == 0
+            || !super::tracker::fast_paths_on()
+        {
+            return false;
+        }
+        let [a, b] = &mut self.dirs;
+        let (fwd, rev) = match dir {
+            Direction::ToServer => (a, b),
+            Direction::ToClient => (b, a),
+        };
+        let (seq, ack, seglen) = (tcp.seq, tcp.ack, tcp.payload_len);
+        let end = seq.wrapping_add(seglen);
+        let rev_shift = if rev.is_first_ack || rev.win_scale < 0 {
+            0
+        } else {
+            rev.win_scale as u8
+        };
+        let window_full = seglen > 0
+            && rev.win_scale != SCALE_UNKNOWN
+            && end
+                == rev
+                    .lastack
+                    .wrapping_add(rev.window.wrapping_shl(u32::from(rev_shift)));
+        if !fwd.base_seq_set
+            || !rev.base_seq_set
+            || fwd.nextseq == 0
+            || seq != fwd.nextseq
+            || rev.window == 0
+            || (seglen == 0 && ack == fwd.lastack)
+            || (rev.maxseqtobeacked != 0 && gt_seq(ack, rev.maxseqtobeacked))
+            || (seglen > 0 && rev.lastack != 0 && le_seq(end, rev.lastack))
+            || window_full
+        {
+            return false;
+        }
+        if ack != fwd.lastack {
+            fwd.lastnondupack = frame;
+            fwd.dupacknum = 0;
+        }
+        if gt_seq(end, fwd.nextseq) {
+            fwd.nextseq = end;
+            fwd.nextseq_time = now;
+        }
+        if seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0 {
+            fwd.maxseqtobeacked = fwd.nextseq;
+        }
+        fwd.window = u32::from(tcp.window);
+        fwd.lastack = ack;
+        fwd.lastack_time = now;
+        fwd.lastsegmentflags = 0;
+        if self.ts_mru_syn != 0 && self.ts_first_rtt == 0 {
+            self.ts_first_rtt = now.wrapping_sub(self.ts_mru_syn);
+        }
+        fwd.is_first_ack = false;
+        if let Some(shift) = tcp.options.window_scale {
+            fwd.win_scale = shift.min(MAX_WINDOW_SCALE) as i8;
+        }
+        true
     }
 }
 
@@ -621,6 +715,73 @@ mod tests {
             out.push((frame, names.join(",")));
         }
         out
+    }
+
+    /// The fast path changes nothing: over many generated segments near the expected
+    /// sequence numbers (in order, repeated, early, late, zero windows, keep-alives, FINs),
+    /// an analyzer with it and one that always takes the general path give the same
+    /// results and end in the same state after every segment.
+    #[test]
+    fn plain_fast_path_matches_the_general_path() {
+        let mut fast = TcpAnalyzer::new();
+        let mut general = TcpAnalyzer::new();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut seq = [1000u32, 5000u32];
+        let mut t_ms = 0.0;
+        let mut plain = 0;
+        let segs: [Seg; 3] = [
+            (0.0, C, SYN, 1000, 0, 65535, 0, Some(7)),
+            (1.0, S, SA, 5000, 1001, 65535, 0, Some(7)),
+            (2.0, C, ACK, 1001, 5001, 512, 0, None),
+        ];
+        for (i, s) in segs.iter().enumerate() {
+            let a = fast.analyze(s.1, &tcp(s), ts(s.0), i as u64 + 1);
+            let b = general.analyze_general(s.1, &tcp(s), ts_nanos(&ts(s.0)), i as u64 + 1, true);
+            assert_eq!(a, b);
+        }
+        seq = [seq[0] + 1, seq[1] + 1];
+        for frame in 4..20_000u64 {
+            t_ms += [0.01, 0.5, 2.0, 30.0][next(4) as usize];
+            let dir = if next(2) == 0 { C } else { S };
+            let (d, p) = (dir.index(), 1 - dir.index());
+            let mut len = [0, 0, 1, 100, 1448, 0][next(6) as usize];
+            let s_off = [0i64, 0, 0, -1, 1448, -1448][next(6) as usize];
+            let a_off = [0i64, 0, 1448, -100][next(4) as usize];
+            let flags = [ACK, ACK, PA, PA, FA][next(5) as usize];
+            let window = [512, 512, 0, 1, 600, 8][next(6) as usize];
+            let seg_seq = seq[d].wrapping_add(s_off as u32);
+            if len == 0 && next(2) == 0 {
+                // Exactly up to the edge of the peer's window (window full), when near.
+                let r = &general.dirs[p];
+                let shift = if r.win_scale > 0 {
+                    r.win_scale as u32
+                } else {
+                    0
+                };
+                let edge = r.lastack.wrapping_add(r.window.wrapping_shl(shift));
+                len = edge.wrapping_sub(seg_seq).min(70_000);
+            }
+            let seg_ack = seq[p].wrapping_add(a_off as u32);
+            let s: Seg = (t_ms, dir, flags, seg_seq, seg_ack, window, len, None);
+            let before = (fast.dirs[d].nextseq, seg_seq);
+            let a = fast.analyze(dir, &tcp(&s), ts(t_ms), frame);
+            let b = general.analyze_general(dir, &tcp(&s), ts_nanos(&ts(t_ms)), frame, true);
+            assert_eq!(a, b, "frame {frame}: {s:?}");
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "frame {frame}");
+            if a.flags.is_empty() && before.0 == before.1 {
+                plain += 1;
+            }
+            if next(3) > 0 {
+                seq[d] = seq[d].wrapping_add(len);
+            }
+        }
+        assert!(plain > 1000, "only {plain} plain segments");
     }
 
     fn expect(list: &[(u64, &str)]) -> Vec<(u64, String)> {

@@ -178,7 +178,34 @@ impl StreamReassembler {
 
     /// One segment's payload. In-order bytes (and any buffered bytes they make contiguous)
     /// go to `out` at once; later bytes are buffered within `per_flow_cap` and the budget.
+    #[inline]
     pub fn segment(
+        &mut self,
+        seq: u32,
+        data: &[u8],
+        ctx: SegmentCtx,
+        per_flow_cap: usize,
+        budget: &mut ReassemblyBudget,
+        out: &mut dyn FnMut(StreamChunk<'_>),
+    ) -> SegmentOutcome {
+        // The common case: the next expected bytes, nothing buffered: pass them through
+        // (what the general path does for them, in fewer steps).
+        if self.started
+            && self.ooo.is_none()
+            && seq == self.next_seq_raw()
+            && !data.is_empty()
+            && super::tracker::fast_paths_on()
+        {
+            out(StreamChunk::Data(data, ctx));
+            self.delivered += data.len() as u64;
+            return SegmentOutcome::default();
+        }
+        self.segment_general(seq, data, ctx, per_flow_cap, budget, out)
+    }
+
+    /// [`StreamReassembler::segment`] for any segment.
+    #[inline(never)]
+    fn segment_general(
         &mut self,
         seq: u32,
         data: &[u8],
@@ -364,6 +391,7 @@ impl StreamReassembler {
     /// The peer acknowledged up to `ack`: bytes before it that never arrived are a gap;
     /// report it and deliver what was buffered after it. Acks at or before the next
     /// expected byte, more than [`WINDOW`] ahead, or before the start is known are ignored.
+    #[inline]
     pub fn acked(
         &mut self,
         ack: u32,
@@ -371,9 +399,22 @@ impl StreamReassembler {
         budget: &mut ReassemblyBudget,
         out: &mut dyn FnMut(StreamChunk<'_>),
     ) {
-        if !self.started {
+        // Nothing to do before the start or for an ack of exactly what was delivered.
+        if !self.started || (ack == self.next_seq_raw() && super::tracker::fast_paths_on()) {
             return;
         }
+        self.acked_general(ack, ctx, budget, out);
+    }
+
+    /// [`StreamReassembler::acked`] past the quick checks.
+    #[inline(never)]
+    fn acked_general(
+        &mut self,
+        ack: u32,
+        ctx: SegmentCtx,
+        budget: &mut ReassemblyBudget,
+        out: &mut dyn FnMut(StreamChunk<'_>),
+    ) {
         let rel = match self.distance(ack) {
             Some(rel) if rel > 0 => rel.unsigned_abs(),
             _ => return,

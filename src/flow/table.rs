@@ -8,6 +8,7 @@
 
 use super::key::FlowKey;
 use rustc_hash::FxHashMap;
+use std::cell::Cell;
 
 /// No entry.
 const NIL: u32 = u32::MAX;
@@ -47,6 +48,9 @@ pub(crate) struct Table<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
     lists: [Ends; 3],
+    /// The entry found or inserted last: consecutive packets mostly belong to one flow, so
+    /// `find` compares its key before hashing.
+    last: Cell<u32>,
 }
 
 impl<T> Table<T> {
@@ -59,6 +63,7 @@ impl<T> Table<T> {
                 head: NIL,
                 tail: NIL,
             }; 3],
+            last: Cell::new(NIL),
         }
     }
 
@@ -66,8 +71,20 @@ impl<T> Table<T> {
         self.map.len()
     }
 
+    #[inline]
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
-        self.map.get(key).copied()
+        let last = self.last.get();
+        // A live slot holding this key is the map's entry for it (keys are unique).
+        if let Some(s) = self.slots.get(last as usize) {
+            if s.value.is_some() && s.key == *key {
+                return Some(last);
+            }
+        }
+        let idx = self.map.get(key).copied();
+        if let Some(i) = idx {
+            self.last.set(i);
+        }
+        idx
     }
 
     pub fn get(&self, idx: u32) -> Option<&T> {
@@ -102,12 +119,23 @@ impl<T> Table<T> {
         };
         self.map.insert(key, idx);
         self.push_tail(idx, list);
+        self.last.set(idx);
         idx
     }
 
     /// Records activity: the entry moves to the tail of `list`.
+    #[inline]
     pub fn touch(&mut self, idx: u32, list: ListId, now_ns: i64) {
-        if self.get(idx).is_none() {
+        let tail = self.lists[list as usize].tail;
+        let Some(s) = self.slots.get_mut(idx as usize) else {
+            return;
+        };
+        if s.value.is_none() {
+            return;
+        }
+        if tail == idx && s.list == list {
+            // Already the most recent entry of its list.
+            s.last_ns = now_ns;
             return;
         }
         self.unlink(idx);
@@ -115,13 +143,21 @@ impl<T> Table<T> {
         self.push_tail(idx, list);
     }
 
-    pub fn remove(&mut self, idx: u32) -> Option<T> {
-        let value = self.slots.get_mut(idx as usize)?.value.take()?;
+    /// Removes an entry, dropping its value in place (never moved out); false if there
+    /// was none.
+    pub fn discard(&mut self, idx: u32) -> bool {
+        let Some(slot) = self.slots.get_mut(idx as usize) else {
+            return false;
+        };
+        if slot.value.is_none() {
+            return false;
+        }
+        slot.value = None;
+        let key = slot.key;
         self.unlink(idx);
-        let key = self.slots[idx as usize].key;
         self.map.remove(&key);
         self.free.push(idx);
-        Some(value)
+        true
     }
 
     /// The entry idle longest on `list`, with its last activity time.
@@ -211,7 +247,8 @@ mod tests {
         t.touch(b, ListId::Closed, 40);
         assert_eq!(t.head(ListId::Tcp), Some((a, 30)));
         assert_eq!(t.head(ListId::Closed), Some((b, 40)));
-        assert_eq!(t.remove(a), Some(1));
+        assert_eq!(t.get(a), Some(&1));
+        assert!(t.discard(a));
         assert_eq!(t.head(ListId::Tcp), None);
         assert_eq!(t.find(&key(1)), None);
         assert_eq!(t.len(), 2);
@@ -219,7 +256,46 @@ mod tests {
         let d = t.insert(key(4), 4, ListId::Tcp, 50);
         assert_eq!(d, a);
         assert_eq!(t.get(d), Some(&4));
-        assert_eq!(t.remove(a), Some(4));
-        assert_eq!(t.remove(a), None);
+        assert!(t.discard(a));
+        assert!(!t.discard(a));
+        assert_eq!(t.get(a), None);
+    }
+
+    #[test]
+    fn touching_the_tail_only_moves_its_time() {
+        let mut t: Table<u32> = Table::new();
+        let a = t.insert(key(1), 1, ListId::Tcp, 10);
+        let b = t.insert(key(2), 2, ListId::Tcp, 20);
+        t.touch(b, ListId::Tcp, 30);
+        assert_eq!(t.head(ListId::Tcp), Some((a, 10)));
+        assert_eq!(t.next(a), Some((b, 30)));
+        assert_eq!(t.next(b), None);
+        // The tail of another list moves.
+        t.touch(b, ListId::Closed, 40);
+        assert_eq!(t.next(a), None);
+        assert_eq!(t.head(ListId::Closed), Some((b, 40)));
+        t.touch(a, ListId::Tcp, 50);
+        assert_eq!(t.head(ListId::Tcp), Some((a, 50)));
+        assert_eq!(t.oldest(), Some(b));
+    }
+
+    #[test]
+    fn last_found_entry_never_outlives_its_key() {
+        let mut t: Table<u32> = Table::new();
+        let a = t.insert(key(1), 1, ListId::Tcp, 10);
+        let b = t.insert(key(2), 2, ListId::Tcp, 20);
+        assert_eq!(t.find(&key(1)), Some(a));
+        assert_eq!(t.find(&key(1)), Some(a));
+        assert_eq!(t.find(&key(2)), Some(b));
+        assert_eq!(t.find(&key(3)), None);
+        // The cached slot is removed, then reused by another key.
+        assert_eq!(t.find(&key(1)), Some(a));
+        assert!(t.discard(a));
+        assert_eq!(t.find(&key(1)), None);
+        let c = t.insert(key(3), 3, ListId::Udp, 30);
+        assert_eq!(c, a);
+        assert_eq!(t.find(&key(1)), None);
+        assert_eq!(t.find(&key(3)), Some(c));
+        assert_eq!(t.find(&key(2)), Some(b));
     }
 }

@@ -54,7 +54,7 @@
 //!
 //! # Memory
 //! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn>()` = 216 bytes
-//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 42-byte key, last
+//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 40-byte key, last
 //! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus
 //! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
 //! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
@@ -68,8 +68,9 @@ use super::table::{ListId, Table};
 use super::zeek::ZeekState;
 use super::*;
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::{DecodedPacket, TcpInfo, Transport};
+use crate::decode::{DecodedPacket, NetInfo, TcpFlags, TcpInfo, Transport};
 use arrayvec::ArrayVec;
+use std::cmp::Ordering;
 use std::net::SocketAddr;
 
 #[cfg(test)]
@@ -200,6 +201,8 @@ struct Conn {
     proto: Proto,
     client: SocketAddr,
     server: SocketAddr,
+    /// The client is the key's lower endpoint (see [`FlowKey::of`]).
+    client_is_lo: bool,
     roles_guessed: bool,
     first_frame: u64,
     last_frame: u64,
@@ -215,8 +218,15 @@ struct Conn {
 }
 
 impl Conn {
-    fn dir_of(&self, src: SocketAddr) -> Direction {
-        if src == self.client {
+    /// The direction of a packet whose source orders `ord` against its destination
+    /// (from [`FlowKey::of`]): the same as comparing the source with `client`.
+    fn dir_of(&self, ord: Ordering) -> Direction {
+        let src_is_client = match ord {
+            Ordering::Less => self.client_is_lo,
+            Ordering::Greater => !self.client_is_lo,
+            Ordering::Equal => true,
+        };
+        if src_is_client {
             Direction::ToServer
         } else {
             Direction::ToClient
@@ -293,18 +303,21 @@ impl FlowTracker {
         };
         match &packet.transport {
             Some(Transport::Tcp(tcp)) => {
-                let src = SocketAddr::new(net.src, tcp.src_port);
-                let dst = SocketAddr::new(net.dst, tcp.dst_port);
-                self.process_tcp(frame, src, dst, tcp, packet.payload, sink, ended)
+                let (key, ord) =
+                    FlowKey::of(Proto::Tcp, net.src, tcp.src_port, net.dst, tcp.dst_port);
+                self.process_tcp(frame, net, key, ord, tcp, packet.payload, sink, ended)
             }
             Some(Transport::Udp(udp)) => {
+                let (key, ord) =
+                    FlowKey::of(Proto::Udp, net.src, udp.src_port, net.dst, udp.dst_port);
                 let src = SocketAddr::new(net.src, udp.src_port);
                 let dst = SocketAddr::new(net.dst, udp.dst_port);
                 let payload_len = match udp.length.checked_sub(8) {
                     Some(n) => u64::from(n),
                     None => packet.payload.len() as u64,
                 };
-                self.process_udp(frame, src, dst, packet.payload, payload_len, sink, ended)
+                let addrs = (src, dst, key, ord);
+                self.process_udp(frame, addrs, packet.payload, payload_len, sink, ended)
             }
             _ => PacketFlow::default(),
         }
@@ -398,6 +411,7 @@ impl FlowTracker {
         proto: Proto,
         client: SocketAddr,
         server: SocketAddr,
+        client_is_lo: bool,
         guessed: bool,
         frame: &RawFrame<'_>,
     ) -> Conn {
@@ -408,6 +422,7 @@ impl FlowTracker {
             proto,
             client,
             server,
+            client_is_lo,
             roles_guessed: guessed,
             first_frame: frame.number,
             last_frame: frame.number,
@@ -431,7 +446,8 @@ impl FlowTracker {
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) {
-        let Some(mut conn) = self.table.remove(idx) else {
+        // The connection is summarized where it lies, then dropped in place.
+        let Some(conn) = self.table.get_mut(idx) else {
             return;
         };
         let ctx = SegmentCtx {
@@ -445,24 +461,23 @@ impl FlowTracker {
             sink,
         };
         for dir in [Direction::ToServer, Direction::ToClient] {
-            flush_dir(&mut conn, dir, ctx, &mut sh);
+            flush_dir(conn, dir, ctx, &mut sh);
         }
         sh.sink.on_close(conn.id);
         ended.push(summarize(conn, reason));
+        self.table.discard(idx);
     }
 
     #[allow(clippy::too_many_arguments)]
     fn process_udp(
         &mut self,
         frame: &RawFrame<'_>,
-        src: SocketAddr,
-        dst: SocketAddr,
+        (src, dst, key, ord): (SocketAddr, SocketAddr, FlowKey, Ordering),
         data: &[u8],
         payload_len: u64,
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) -> PacketFlow {
-        let key = FlowKey::new(Proto::Udp, src, dst);
         let now_ns = ts_ns(frame.ts);
         let mut new_conn = false;
         let idx = match self.table.find(&key) {
@@ -474,7 +489,15 @@ impl FlowTracker {
                 } else {
                     (src, dst)
                 };
-                let mut conn = self.new_conn(Proto::Udp, client, server, src_is_server, frame);
+                let client_is_lo = (ord == Ordering::Less) != src_is_server;
+                let mut conn = self.new_conn(
+                    Proto::Udp,
+                    client,
+                    server,
+                    client_is_lo,
+                    src_is_server,
+                    frame,
+                );
                 if src_is_server {
                     conn.zeek.mark_flipped();
                 }
@@ -485,7 +508,7 @@ impl FlowTracker {
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
         };
-        let dir = conn.dir_of(src);
+        let dir = conn.dir_of(ord);
         account(conn, dir, frame, payload_len);
         conn.zeek
             .observe_udp(dir, u32::try_from(payload_len).unwrap_or(u32::MAX));
@@ -508,14 +531,14 @@ impl FlowTracker {
     fn process_tcp(
         &mut self,
         frame: &RawFrame<'_>,
-        src: SocketAddr,
-        dst: SocketAddr,
+        net: &NetInfo,
+        key: FlowKey,
+        ord: Ordering,
         tcp: &TcpInfo,
         data: &[u8],
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) -> PacketFlow {
-        let key = FlowKey::new(Proto::Tcp, src, dst);
         let now_ns = ts_ns(frame.ts);
         let syn_only = tcp.flags.syn() && !tcp.flags.ack();
         let mut reused = false;
@@ -525,7 +548,7 @@ impl FlowTracker {
         let existing = match self.table.find(&key) {
             Some(idx) if tcp.flags.syn() && tcp.flags.ack() => {
                 synack_reused = self.table.get(idx).is_some_and(|c| {
-                    let dir = c.dir_of(src);
+                    let dir = c.dir_of(ord);
                     c.tcp.as_ref().is_some_and(|t| {
                         let side = &t.sides[dir.index()];
                         side.base_set && side.base != tcp.seq
@@ -535,7 +558,7 @@ impl FlowTracker {
             }
             Some(idx) if syn_only => {
                 let is_reuse = self.table.get(idx).is_some_and(|c| {
-                    let dir = c.dir_of(src);
+                    let dir = c.dir_of(ord);
                     c.tcp.as_ref().is_some_and(|t| {
                         let side = &t.sides[dir.index()];
                         t.rst.is_some()
@@ -559,12 +582,16 @@ impl FlowTracker {
             Some(idx) => idx,
             None => {
                 let (sender_is_client, guessed) = tcp_roles(tcp);
+                let src = SocketAddr::new(net.src, tcp.src_port);
+                let dst = SocketAddr::new(net.dst, tcp.dst_port);
                 let (client, server) = if sender_is_client {
                     (src, dst)
                 } else {
                     (dst, src)
                 };
-                let mut conn = self.new_conn(Proto::Tcp, client, server, guessed, frame);
+                let client_is_lo = (ord == Ordering::Less) == sender_is_client;
+                let mut conn =
+                    self.new_conn(Proto::Tcp, client, server, client_is_lo, guessed, frame);
                 if !sender_is_client {
                     conn.zeek.mark_flipped();
                 }
@@ -583,7 +610,7 @@ impl FlowTracker {
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
         };
-        let mut flow = on_tcp(conn, src, tcp, data, frame, &mut sh);
+        let mut flow = on_tcp(conn, ord, tcp, data, frame, &mut sh);
         flow.new_conn = new_conn;
         if synack_reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
@@ -705,13 +732,13 @@ fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'
 /// One TCP packet of `conn`.
 fn on_tcp(
     conn: &mut Conn,
-    src: SocketAddr,
+    ord: Ordering,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
     sh: &mut Shared<'_>,
 ) -> PacketFlow {
-    let dir = conn.dir_of(src);
+    let dir = conn.dir_of(ord);
     account(conn, dir, frame, u64::from(tcp.payload_len));
     conn.zeek.observe_tcp(dir, tcp);
     let Some(mut t) = conn.tcp.take() else {
@@ -743,314 +770,336 @@ fn tcp_step(
         ..PacketFlow::default()
     };
 
-    // Retransmitted SYN from the same side (seen before this packet changes anything).
-    let syn_again = syn && t.sides[s].saw_syn;
-    let prev_isn = t.sides[s].isn;
-
-    // Relative numbers.
-    if syn && !t.sides[s].saw_syn {
-        let side = &mut t.sides[s];
-        side.base = tcp.seq;
-        side.base_set = true;
-        side.saw_syn = true;
-        side.isn = tcp.seq;
-        side.wscale = tcp.options.window_scale;
-        side.syn_data = tcp.payload_len;
-        if !ack && dir == Direction::ToServer {
-            conn.roles_guessed = false;
-        }
-    } else if !t.sides[s].base_set {
-        t.sides[s].base = tcp.seq.wrapping_sub(1);
-        t.sides[s].base_set = true;
-    }
-    if ack && !t.sides[r].base_set {
-        t.sides[r].base = tcp.ack.wrapping_sub(1);
-        t.sides[r].base_set = true;
-    }
-    flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
-    let rel_ack = if ack {
-        tcp.ack.wrapping_sub(t.sides[r].base)
-    } else {
-        tcp.ack
-    };
-    flow.rel_ack = Some(rel_ack);
-    // The scale is known once both SYNs were seen: the sender's shift when both carried
-    // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
-    if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
-        let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
-            (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
-            _ => 0,
-        };
-        flow.window_scaled = Some(u64::from(tcp.window) << shift);
-    }
-
-    // The handshake frames exactly as the conformance tool derives them from tshark.
-    let mark = HsMark {
-        frame: frame.number,
-        ns: ts_ns(frame.ts),
-    };
-    if syn && !ack && t.hs_syn.is_none() {
-        t.hs_syn = Some(mark);
-        t.hs_client = Some(dir);
-    } else if syn && ack && t.hs_synack.is_none() && t.hs_syn.is_some() && t.hs_client != Some(dir)
-    {
-        t.hs_synack = Some(mark);
-    } else if t.hs_synack.is_some()
-        && t.hs_ack.is_none()
-        && t.hs_client == Some(dir)
-        && ack
-        && !syn
-        && rel_ack == 1
-    {
-        t.hs_ack = Some(mark);
-    }
-
-    // Steps and endpoint states. Notes are only written when the output shows them
-    // (`FlowConfig::notes`); the steps and states are the same either way.
     let notes = sh.config.notes;
     let mut note: Option<String> = None;
-    if rst {
-        let sender_state = t.sides[s].state;
-        let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
-        flow.step = Some(if refused { Step::Refused } else { Step::Abort });
-        if notes {
-            note = Some(if refused {
-                format!(
-                    "RST from {} answers the SYN: connection refused (no SYN-ACK)",
-                    role(dir)
-                )
-            } else {
-                format!("RST from {} in {}", role(dir), sender_state)
-            });
-        }
-        if t.rst.is_none() {
-            t.rst = Some((dir, sender_state, refused));
-        }
-        t.sides[0].state = TcpState::Closed;
-        t.sides[1].state = TcpState::Closed;
-        t.push_td_frame(frame.number);
-    } else if syn && !ack {
-        flow.step = Some(Step::Handshake(1));
-        let mut n = if !notes {
-            String::new()
-        } else if syn_again {
-            if tcp.seq == prev_isn {
-                format!("retransmitted SYN (same ISN {})", tcp.seq)
-            } else {
-                format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
-            }
-        } else {
-            format!("SYN: {} ISN {}", role(dir), tcp.seq)
-        };
-        if t.sides[r].saw_syn && !t.synack_seen {
-            if notes {
-                n.push_str("; simultaneous open: both sides sent a SYN");
-            }
-            t.sides[s].state = TcpState::SynReceived;
-            t.sides[r].state = TcpState::SynReceived;
-        } else if matches!(
-            t.sides[s].state,
-            TcpState::Closed | TcpState::Listen | TcpState::SynSent
-        ) {
-            t.sides[s].state = TcpState::SynSent;
-        }
-        if notes {
-            syn_data_note(&mut n, tcp);
-            note = Some(n);
-        }
-    } else if syn && ack {
-        flow.step = Some(Step::Handshake(2));
-        let again = t.synack_seen && syn_again;
-        t.synack_seen = true;
-        let peer = &t.sides[r];
-        let mut n = if !notes {
-            String::new()
-        } else if peer.saw_syn {
-            let want = peer.isn.wrapping_add(1);
-            if tcp.ack == want {
-                format!(
-                    "ack {} = {} ISN {} + 1 ✓",
-                    tcp.ack,
-                    role(dir.reverse()),
-                    peer.isn
-                )
-            } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
-                format!(
-                    "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
-                    tcp.ack,
-                    role(dir.reverse()),
-                    peer.isn,
-                    peer.syn_data
-                )
-            } else {
-                format!(
-                    "ack {} ✗ expected {} ISN {} + 1 = {want}",
-                    tcp.ack,
-                    role(dir.reverse()),
-                    peer.isn
-                )
-            }
-        } else {
-            format!(
-                "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
-                tcp.ack,
-                role(dir.reverse())
-            )
-        };
-        if again && notes {
-            if tcp.seq == prev_isn {
-                n.insert_str(0, "retransmitted SYN-ACK; ");
-            } else {
-                n.insert_str(0, "SYN-ACK again with a new ISN; ");
-            }
-        }
-        if notes {
-            syn_data_note(&mut n, tcp);
-            note = Some(n);
-        }
-        if !matches!(t.sides[s].state, TcpState::Established) {
-            t.sides[s].state = TcpState::SynReceived;
-        }
-        if matches!(
-            t.sides[r].state,
-            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
-        ) {
-            t.sides[r].state = TcpState::Established;
+    if plain_segment(t, dir, tcp) {
+        // Relative numbers and the window, as below; no base, handshake mark, step or
+        // state can change for this packet.
+        flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
+        flow.rel_ack = Some(tcp.ack.wrapping_sub(t.sides[r].base));
+        if t.sides[s].saw_syn && t.sides[r].saw_syn {
+            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
+                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+                _ => 0,
+            };
+            flow.window_scaled = Some(u64::from(tcp.window) << shift);
         }
     } else {
-        let mut td_acked_first = false;
-        if ack {
-            // Handshake step 3: the client's first ACK of the server's SYN.
-            if dir == Direction::ToServer && !t.step3_done && t.synack_seen && t.sides[r].saw_syn {
-                let want = t.sides[r].isn.wrapping_add(1);
+        // Retransmitted SYN from the same side (seen before this packet changes anything).
+        let syn_again = syn && t.sides[s].saw_syn;
+        let prev_isn = t.sides[s].isn;
+
+        // Relative numbers.
+        if syn && !t.sides[s].saw_syn {
+            let side = &mut t.sides[s];
+            side.base = tcp.seq;
+            side.base_set = true;
+            side.saw_syn = true;
+            side.isn = tcp.seq;
+            side.wscale = tcp.options.window_scale;
+            side.syn_data = tcp.payload_len;
+            if !ack && dir == Direction::ToServer {
+                conn.roles_guessed = false;
+            }
+        } else if !t.sides[s].base_set {
+            t.sides[s].base = tcp.seq.wrapping_sub(1);
+            t.sides[s].base_set = true;
+        }
+        if ack && !t.sides[r].base_set {
+            t.sides[r].base = tcp.ack.wrapping_sub(1);
+            t.sides[r].base_set = true;
+        }
+        flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
+        let rel_ack = if ack {
+            tcp.ack.wrapping_sub(t.sides[r].base)
+        } else {
+            tcp.ack
+        };
+        flow.rel_ack = Some(rel_ack);
+        // The scale is known once both SYNs were seen: the sender's shift when both carried
+        // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
+        if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
+            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
+                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+                _ => 0,
+            };
+            flow.window_scaled = Some(u64::from(tcp.window) << shift);
+        }
+
+        // The handshake frames exactly as the conformance tool derives them from tshark.
+        let mark = HsMark {
+            frame: frame.number,
+            ns: ts_ns(frame.ts),
+        };
+        if syn && !ack && t.hs_syn.is_none() {
+            t.hs_syn = Some(mark);
+            t.hs_client = Some(dir);
+        } else if syn
+            && ack
+            && t.hs_synack.is_none()
+            && t.hs_syn.is_some()
+            && t.hs_client != Some(dir)
+        {
+            t.hs_synack = Some(mark);
+        } else if t.hs_synack.is_some()
+            && t.hs_ack.is_none()
+            && t.hs_client == Some(dir)
+            && ack
+            && !syn
+            && rel_ack == 1
+        {
+            t.hs_ack = Some(mark);
+        }
+
+        // Steps and endpoint states. Notes are only written when the output shows them
+        // (`FlowConfig::notes`); the steps and states are the same either way.
+        if rst {
+            let sender_state = t.sides[s].state;
+            let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
+            flow.step = Some(if refused { Step::Refused } else { Step::Abort });
+            if notes {
+                note = Some(if refused {
+                    format!(
+                        "RST from {} answers the SYN: connection refused (no SYN-ACK)",
+                        role(dir)
+                    )
+                } else {
+                    format!("RST from {} in {}", role(dir), sender_state)
+                });
+            }
+            if t.rst.is_none() {
+                t.rst = Some((dir, sender_state, refused));
+            }
+            t.sides[0].state = TcpState::Closed;
+            t.sides[1].state = TcpState::Closed;
+            t.push_td_frame(frame.number);
+        } else if syn && !ack {
+            flow.step = Some(Step::Handshake(1));
+            let mut n = if !notes {
+                String::new()
+            } else if syn_again {
+                if tcp.seq == prev_isn {
+                    format!("retransmitted SYN (same ISN {})", tcp.seq)
+                } else {
+                    format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
+                }
+            } else {
+                format!("SYN: {} ISN {}", role(dir), tcp.seq)
+            };
+            if t.sides[r].saw_syn && !t.synack_seen {
+                if notes {
+                    n.push_str("; simultaneous open: both sides sent a SYN");
+                }
+                t.sides[s].state = TcpState::SynReceived;
+                t.sides[r].state = TcpState::SynReceived;
+            } else if matches!(
+                t.sides[s].state,
+                TcpState::Closed | TcpState::Listen | TcpState::SynSent
+            ) {
+                t.sides[s].state = TcpState::SynSent;
+            }
+            if notes {
+                syn_data_note(&mut n, tcp);
+                note = Some(n);
+            }
+        } else if syn && ack {
+            flow.step = Some(Step::Handshake(2));
+            let again = t.synack_seen && syn_again;
+            t.synack_seen = true;
+            let peer = &t.sides[r];
+            let mut n = if !notes {
+                String::new()
+            } else if peer.saw_syn {
+                let want = peer.isn.wrapping_add(1);
                 if tcp.ack == want {
-                    t.step3_done = true;
-                    flow.step = Some(Step::Handshake(3));
-                    if notes {
-                        let mut n =
-                            format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
-                        if tcp.payload_len > 0 {
-                            n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
-                        }
-                        note = Some(n);
-                    }
+                    format!(
+                        "ack {} = {} ISN {} + 1 ✓",
+                        tcp.ack,
+                        role(dir.reverse()),
+                        peer.isn
+                    )
+                } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
+                    format!(
+                        "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
+                        tcp.ack,
+                        role(dir.reverse()),
+                        peer.isn,
+                        peer.syn_data
+                    )
+                } else {
+                    format!(
+                        "ack {} ✗ expected {} ISN {} + 1 = {want}",
+                        tcp.ack,
+                        role(dir.reverse()),
+                        peer.isn
+                    )
+                }
+            } else {
+                format!(
+                    "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
+                    tcp.ack,
+                    role(dir.reverse())
+                )
+            };
+            if again && notes {
+                if tcp.seq == prev_isn {
+                    n.insert_str(0, "retransmitted SYN-ACK; ");
+                } else {
+                    n.insert_str(0, "SYN-ACK again with a new ISN; ");
                 }
             }
-            if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
-                t.sides[s].state = TcpState::Established;
+            if notes {
+                syn_data_note(&mut n, tcp);
+                note = Some(n);
             }
-            if t.sides[r].state == TcpState::SynReceived {
+            if !matches!(t.sides[s].state, TcpState::Established) {
+                t.sides[s].state = TcpState::SynReceived;
+            }
+            if matches!(
+                t.sides[r].state,
+                TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+            ) {
                 t.sides[r].state = TcpState::Established;
             }
-            // The peer's FIN acknowledged.
-            if let Some(fs) = t.sides[r].fin_seq {
-                if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
-                    t.sides[r].fin_acked = true;
-                    t.sides[r].state = match t.sides[r].state {
-                        TcpState::FinWait1 => TcpState::FinWait2,
-                        TcpState::Closing => TcpState::TimeWait,
-                        TcpState::LastAck => TcpState::Closed,
-                        other => other,
-                    };
-                    if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
-                        t.sides[s].state = TcpState::TimeWait;
+        } else {
+            let mut td_acked_first = false;
+            if ack {
+                // Handshake step 3: the client's first ACK of the server's SYN.
+                if dir == Direction::ToServer
+                    && !t.step3_done
+                    && t.synack_seen
+                    && t.sides[r].saw_syn
+                {
+                    let want = t.sides[r].isn.wrapping_add(1);
+                    if tcp.ack == want {
+                        t.step3_done = true;
+                        flow.step = Some(Step::Handshake(3));
+                        if notes {
+                            let mut n =
+                                format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
+                            if tcp.payload_len > 0 {
+                                n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
+                            }
+                            note = Some(n);
+                        }
                     }
-                    if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
-                        t.td_step2 = true;
-                        td_acked_first = true;
-                        if !fin {
-                            flow.step = Some(Step::Teardown(2));
+                }
+                if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
+                    t.sides[s].state = TcpState::Established;
+                }
+                if t.sides[r].state == TcpState::SynReceived {
+                    t.sides[r].state = TcpState::Established;
+                }
+                // The peer's FIN acknowledged.
+                if let Some(fs) = t.sides[r].fin_seq {
+                    if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
+                        t.sides[r].fin_acked = true;
+                        t.sides[r].state = match t.sides[r].state {
+                            TcpState::FinWait1 => TcpState::FinWait2,
+                            TcpState::Closing => TcpState::TimeWait,
+                            TcpState::LastAck => TcpState::Closed,
+                            other => other,
+                        };
+                        if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
+                            t.sides[s].state = TcpState::TimeWait;
+                        }
+                        if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
+                            t.td_step2 = true;
+                            td_acked_first = true;
+                            if !fin {
+                                flow.step = Some(Step::Teardown(2));
+                                if notes {
+                                    note = Some(format!(
+                                        "ack {} = {}'s FIN seq {fs} + 1",
+                                        tcp.ack,
+                                        role(dir.reverse())
+                                    ));
+                                }
+                                t.push_td_frame(frame.number);
+                            }
+                        } else if t.first_fin == Some(dir) && !t.td_step4 {
+                            t.td_step4 = true;
+                            flow.step = Some(Step::Teardown(4));
                             if notes {
                                 note = Some(format!(
-                                    "ack {} = {}'s FIN seq {fs} + 1",
+                                    "last ACK: ack {} = {}'s FIN seq {fs} + 1",
                                     tcp.ack,
                                     role(dir.reverse())
                                 ));
                             }
                             t.push_td_frame(frame.number);
                         }
-                    } else if t.first_fin == Some(dir) && !t.td_step4 {
-                        t.td_step4 = true;
-                        flow.step = Some(Step::Teardown(4));
+                    }
+                }
+            }
+            if fin && t.sides[s].fin_seq.is_none() {
+                t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
+                let peer_fin_acked = t.sides[r].fin_acked;
+                match t.sides[s].state {
+                    TcpState::CloseWait if !peer_fin_acked => {
+                        t.simultaneous = true;
+                        t.sides[s].state = TcpState::Closing;
+                    }
+                    TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
+                    TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
+                    _ => t.sides[s].state = TcpState::FinWait1,
+                }
+                // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
+                // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
+                // it enters TIME-WAIT at once.
+                t.sides[r].state = match t.sides[r].state {
+                    TcpState::FinWait1 => TcpState::Closing,
+                    TcpState::FinWait2 => TcpState::TimeWait,
+                    TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
+                        TcpState::CloseWait
+                    }
+                    other => other,
+                };
+                match t.first_fin {
+                    None => {
+                        t.first_fin = Some(dir);
+                        flow.step = Some(Step::Teardown(1));
                         if notes {
-                            note = Some(format!(
-                                "last ACK: ack {} = {}'s FIN seq {fs} + 1",
-                                tcp.ack,
-                                role(dir.reverse())
-                            ));
+                            note = Some(format!("first FIN, from the {}", role(dir)));
                         }
-                        t.push_td_frame(frame.number);
                     }
+                    Some(_) if !t.td_step3 => {
+                        t.td_step3 = true;
+                        flow.step = Some(Step::Teardown(3));
+                        if td_acked_first {
+                            t.three_packet = true;
+                        }
+                        if notes {
+                            note = Some(if td_acked_first {
+                                "three-packet close: FIN piggy-backed on the ACK".to_string()
+                            } else if t.simultaneous {
+                                "simultaneous close: this FIN crossed the peer's FIN on the wire"
+                                    .to_string()
+                            } else {
+                                format!("{}'s FIN", role(dir))
+                            });
+                        }
+                    }
+                    Some(_) => {}
                 }
+                t.push_td_frame(frame.number);
             }
-        }
-        if fin && t.sides[s].fin_seq.is_none() {
-            t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
-            let peer_fin_acked = t.sides[r].fin_acked;
-            match t.sides[s].state {
-                TcpState::CloseWait if !peer_fin_acked => {
-                    t.simultaneous = true;
-                    t.sides[s].state = TcpState::Closing;
+            if tcp.payload_len > 0
+                && !t.half_close_noted
+                && t.sides[r].fin_seq.is_some()
+                && t.sides[s].fin_seq.is_none()
+            {
+                t.half_close_noted = true;
+                if notes {
+                    append_note(
+                        &mut note,
+                        &format!(
+                            "half-close: {} still sends data after the {}'s FIN",
+                            role(dir),
+                            role(dir.reverse())
+                        ),
+                    );
                 }
-                TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
-                TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
-                _ => t.sides[s].state = TcpState::FinWait1,
-            }
-            // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
-            // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
-            // it enters TIME-WAIT at once.
-            t.sides[r].state = match t.sides[r].state {
-                TcpState::FinWait1 => TcpState::Closing,
-                TcpState::FinWait2 => TcpState::TimeWait,
-                TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
-                    TcpState::CloseWait
-                }
-                other => other,
-            };
-            match t.first_fin {
-                None => {
-                    t.first_fin = Some(dir);
-                    flow.step = Some(Step::Teardown(1));
-                    if notes {
-                        note = Some(format!("first FIN, from the {}", role(dir)));
-                    }
-                }
-                Some(_) if !t.td_step3 => {
-                    t.td_step3 = true;
-                    flow.step = Some(Step::Teardown(3));
-                    if td_acked_first {
-                        t.three_packet = true;
-                    }
-                    if notes {
-                        note = Some(if td_acked_first {
-                            "three-packet close: FIN piggy-backed on the ACK".to_string()
-                        } else if t.simultaneous {
-                            "simultaneous close: this FIN crossed the peer's FIN on the wire"
-                                .to_string()
-                        } else {
-                            format!("{}'s FIN", role(dir))
-                        });
-                    }
-                }
-                Some(_) => {}
-            }
-            t.push_td_frame(frame.number);
-        }
-        if tcp.payload_len > 0
-            && !t.half_close_noted
-            && t.sides[r].fin_seq.is_some()
-            && t.sides[s].fin_seq.is_none()
-        {
-            t.half_close_noted = true;
-            if notes {
-                append_note(
-                    &mut note,
-                    &format!(
-                        "half-close: {} still sends data after the {}'s FIN",
-                        role(dir),
-                        role(dir.reverse())
-                    ),
-                );
             }
         }
     }
@@ -1141,6 +1190,44 @@ fn tcp_step(
     flow
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: take the general paths only, to check that the fast paths change nothing.
+    pub(super) static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the flow stage's fast paths may be taken (always, outside tests).
+#[inline(always)]
+pub(super) fn fast_paths_on() -> bool {
+    #[cfg(test)]
+    {
+        !GENERAL_ONLY.with(std::cell::Cell::get)
+    }
+    #[cfg(not(test))]
+    {
+        true
+    }
+}
+
+/// A packet that changes nothing but the numbers: ACK without SYN, FIN or RST, both
+/// bases set, both endpoints ESTABLISHED, no FIN from the peer, the handshake's third
+/// step and mark already given (or no SYN-ACK seen). For it, the general code sets
+/// `rel_seq`, `rel_ack` and `window_scaled` and nothing else; [`tcp_step`] does only that.
+#[inline]
+fn plain_segment(t: &TcpConn, dir: Direction, tcp: &TcpInfo) -> bool {
+    const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+    let (s, r) = (&t.sides[dir.index()], &t.sides[dir.reverse().index()]);
+    tcp.flags.0 & SYN_FIN_RST_ACK == TcpFlags::ACK
+        && fast_paths_on()
+        && s.base_set
+        && r.base_set
+        && s.state == TcpState::Established
+        && r.state == TcpState::Established
+        && r.fin_seq.is_none()
+        && (t.step3_done || !t.synack_seen)
+        && (t.hs_ack.is_some() || t.hs_synack.is_none())
+}
+
 fn syn_data_note(n: &mut String, tcp: &TcpInfo) {
     if tcp.payload_len > 0 {
         n.push_str(&format!(
@@ -1153,7 +1240,7 @@ fn syn_data_note(n: &mut String, tcp: &TcpInfo) {
 }
 
 /// The summary of a connection leaving the table.
-fn summarize(conn: Conn, reason: EndReason) -> ConnSummary {
+fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
     let mut handshake = HandshakeSummary::default();
     let mut teardown = TeardownSummary {
         kind: TeardownKind::None,

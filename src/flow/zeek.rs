@@ -212,6 +212,7 @@ impl Reassembly {
 
     /// Zeek's `TCP_Reassembler::DataSent` + `NewBlock`: `len` bytes at relative `seq`;
     /// `acked` is how far the peer acknowledged this side.
+    #[inline]
     fn data_sent(&mut self, seq: u64, len: u64, acked: u64, no_data_acked: bool) {
         if self.skip || len == 0 {
             return;
@@ -467,6 +468,7 @@ impl ZeekState {
     }
 
     /// One TCP packet.
+    #[inline]
     pub fn observe_tcp(&mut self, dir: Direction, tcp: &TcpInfo) {
         self.observe_tcp_captured(dir, tcp, tcp.payload_len);
     }
@@ -474,7 +476,16 @@ impl ZeekState {
     /// One TCP packet of which only `captured_payload` payload bytes were captured (the
     /// snaplen cut the rest). Zeek's reassembler never sees a cut payload, so the peer's
     /// ACK over it reveals a content gap.
+    #[inline]
     pub fn observe_tcp_captured(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
+        if !self.observe_plain(dir, tcp, captured_payload) {
+            self.observe_general(dir, tcp, captured_payload);
+        }
+    }
+
+    /// Every step, for any packet (what [`ZeekState::observe_plain`] shortens).
+    #[inline(never)]
+    fn observe_general(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) {
         self.proto.get_or_insert(Proto::Tcp);
         let role = self.role(dir);
         let flags = tcp.flags;
@@ -556,6 +567,74 @@ impl ZeekState {
                 .data_sent(rel_data_seq, u64::from(len), acked, no_data_acked);
         }
         self.first_packet_seen |= if e == ORIG { 1 } else { 2 };
+    }
+
+    /// The common packet, in fewer steps: ACK set, no SYN, FIN or RST, a non-zero window,
+    /// both endpoints established and the sender's first packet already seen. For such a
+    /// packet the general path leaves the partial status, the endpoint states, the
+    /// numbering base and the roles alone, and only adds the `A`/`D` letter the first time
+    /// (and `T`/`G` for a retransmission or gap); this does the same steps in the same
+    /// order. False: not such a packet, nothing was changed.
+    #[inline]
+    fn observe_plain(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) -> bool {
+        const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+        if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK
+            || tcp.window == 0
+            || self.proto != Some(Proto::Tcp)
+            || !super::tracker::fast_paths_on()
+        {
+            return false;
+        }
+        let e = self.role(dir);
+        let p = 1 - e;
+        let len = tcp.payload_len;
+        let first_bit = if e == ORIG { 1 } else { 2 };
+        if self.ep[e].state != EndpointState::Established
+            || self.ep[p].state != EndpointState::Established
+            || self.first_packet_seen & first_bit == 0
+        {
+            return false;
+        }
+        // update_history: the letter only the first time (one bit test after that).
+        let (mask, code) = if len > 0 {
+            (HIST_DATA_PKT, b'D')
+        } else {
+            (HIST_ACK_PKT, b'A')
+        };
+        if self.history.seen & (mask << (16 * e)) == 0 {
+            self.history.check(mask, code, e);
+        }
+        let one_past = tcp.seq.wrapping_add(len);
+        // The relative seq only matters for a payload (before last_seq moves).
+        let ep = &self.ep[e];
+        let rel = (len > 0).then(|| ep.relative(tcp.seq, ep.last_seq, ep.seq_wraps));
+
+        let peer = &mut self.ep[p];
+        let (r, underflow) = peer.relative(tcp.ack, peer.ack_seq, peer.ack_wraps);
+        let rel_ack = if underflow {
+            0
+        } else {
+            peer.update_ack_seq(tcp.ack);
+            r
+        };
+
+        // update_last_seq without SYN, FIN or RST from an established endpoint.
+        let ep = &mut self.ep[e];
+        if seq_delta(one_past, ep.last_seq) > 0 {
+            ep.update_last_seq(one_past);
+        } else if len > 0 && ep.rxmit.hit() {
+            self.history.add_role(b'T', e);
+        }
+
+        self.ack_received(p, rel_ack);
+        if let Some((rel_seq, false)) = rel.filter(|_| captured_payload >= len) {
+            let ep = &mut self.ep[e];
+            let acked = ep.acked_rel();
+            let no_data_acked = ep.no_data_acked();
+            ep.reassembly
+                .data_sent(rel_seq, u64::from(len), acked, no_data_acked);
+        }
+        true
     }
 
     /// One UDP datagram with `payload_len` bytes.
@@ -882,6 +961,7 @@ impl ZeekState {
 
     /// Zeek's `TCP_Reassembler::AckReceived` for the side at `role`, acknowledged up to
     /// relative `seq` by its peer.
+    #[inline]
     fn ack_received(&mut self, role: usize, seq: u64) {
         let ep = &self.ep[role];
         let mut seq = seq;
@@ -895,7 +975,9 @@ impl ZeekState {
             self.undelivered(role, seq);
         }
         let r = &mut self.ep[role].reassembly;
-        r.above.retain(|&mut (_, end)| end > seq);
+        if !r.above.is_empty() {
+            r.above.retain(|&mut (_, end)| end > seq);
+        }
         r.trimmed = seq;
     }
 
@@ -995,6 +1077,66 @@ mod tests {
         for (dir, tcp) in steps {
             z.observe_tcp(*dir, tcp);
         }
+    }
+
+    /// The fast path changes nothing: over many generated packets (plain ACKs and data in
+    /// and out of order, zero windows, cut payloads, FINs, RSTs, SYNs), a state with it
+    /// and one that always takes the general path end in the same state after each.
+    #[test]
+    fn plain_fast_path_matches_the_general_path() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut plain = 0;
+        for conn in 0..40 {
+            let mut fast = ZeekState::new();
+            let mut general = ZeekState::new();
+            let mut seq = [1000u32, 5000u32];
+            let opening: &[(Direction, TcpInfo)] = &handshake();
+            let skip = if conn % 4 == 0 { 3 } else { 0 };
+            for (dir, tcp) in &opening[skip..] {
+                fast.observe_tcp(*dir, tcp);
+                general.observe_general(*dir, tcp, tcp.payload_len);
+            }
+            seq = [seq[0] + 1, seq[1] + 1];
+            for i in 0..500 {
+                let dir = if next(2) == 0 { C } else { S };
+                let (d, p) = (dir.index(), 1 - dir.index());
+                let rare = i > 100 && next(25) == 0;
+                let flags = if rare {
+                    [FIN | ACK, RST, RST | ACK, SYN, ACK | PSH | FIN][next(5) as usize]
+                } else {
+                    [ACK, ACK | PSH][next(2) as usize]
+                };
+                let len = [0, 0, 1, 100, 1448][next(5) as usize];
+                let s_off = [0i64, 0, 0, -100, 3000, -5000][next(6) as usize];
+                let a_off = [0i64, 0, 0, 3000, -100][next(5) as usize];
+                let window = [8192, 8192, 8192, 0][next(4) as usize];
+                let tcp = seg_win(
+                    flags,
+                    seq[d].wrapping_add(s_off as u32),
+                    seq[p].wrapping_add(a_off as u32),
+                    len,
+                    window,
+                );
+                let captured = if next(10) == 0 { len / 2 } else { len };
+                if fast.clone().observe_plain(dir, &tcp, captured) {
+                    plain += 1;
+                }
+                fast.observe_tcp_captured(dir, &tcp, captured);
+                general.observe_general(dir, &tcp, captured);
+                let state = format!("{fast:?}");
+                assert_eq!(state, format!("{general:?}"), "conn {conn} packet {i}");
+                if s_off == 0 && next(4) > 0 {
+                    seq[d] = seq[d].wrapping_add(len);
+                }
+            }
+        }
+        assert!(plain > 2000, "only {plain} plain packets");
     }
 
     // Client ISN 1000, server ISN 5000.

@@ -713,6 +713,41 @@ fn run_capture(path: &std::path::Path, config: FlowConfig) -> (Vec<PacketFlow>, 
     (flows, sink, format!("{ended:?} {:?}", ft.stats()))
 }
 
+/// The fast paths (tracker, Zeek state, analysis, reassembly) change nothing: every own
+/// and shared capture gives the same packet facts, stream events and summaries with the
+/// general paths only.
+#[test]
+fn fast_paths_change_nothing() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("captures")];
+    let shared = root.join("../shared/captures");
+    if shared.is_dir() {
+        dirs.push(shared);
+    }
+    let mut packets = 0;
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.to_string_lossy().to_string();
+            if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
+                continue;
+            }
+            let fast = run_capture(&path, FlowConfig::default());
+            GENERAL_ONLY.with(|g| g.set(true));
+            let general = run_capture(&path, FlowConfig::default());
+            GENERAL_ONLY.with(|g| g.set(false));
+            assert_eq!(fast.0.len(), general.0.len(), "{name}");
+            for (i, (a, b)) in fast.0.iter().zip(&general.0).enumerate() {
+                assert_eq!(a, b, "{name} packet {}", i + 1);
+            }
+            assert_eq!(fast.1.events, general.1.events, "{name}");
+            assert_eq!(fast.2, general.2, "{name}");
+            packets += fast.0.len();
+        }
+    }
+    assert!(packets > 1000, "only {packets} packets");
+}
+
 #[test]
 fn notes_off_changes_nothing_but_the_notes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
