@@ -225,29 +225,74 @@ fn opt_f64<W: Write>(w: &mut W, v: Option<f64>) -> io::Result<()> {
 }
 
 /// Appends `v` in decimal (the per-packet path avoids `core::fmt`, its top cost).
-fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    for slot in tmp.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        i -= 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        buf.push(b'0' + v as u8);
+        return;
     }
-    buf.extend_from_slice(&tmp[i..]);
+    let mut tmp = [0u8; 20];
+    let i = digits_into(&mut tmp, v);
+    buf.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
 }
 
-/// Appends `v` in decimal, left-padded with zeros to `width` digits.
-fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
-    let start = buf.len();
-    put_u64(buf, u64::from(v));
-    let digits = buf.len() - start;
-    if digits < width {
-        let pad = width - digits;
-        buf.splice(start..start, std::iter::repeat_n(b'0', pad));
+/// "00" "01" … "99": two digits per division.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `v` in decimal at the end of `tmp`; returns where the digits start.
+fn digits_into(tmp: &mut [u8; 20], mut v: u64) -> usize {
+    let mut i = tmp.len();
+    while v >= 100 && i >= 2 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
+    if v >= 10 && i >= 2 {
+        let pair = v as usize * 2;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else if i >= 1 {
+        i -= 1;
+        tmp[i] = b'0' + v as u8;
+    }
+    i
+}
+
+/// Appends `v` in decimal, left-padded with zeros to `width` digits (at most 20).
+fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
+    let mut tmp = [b'0'; 20];
+    let i = digits_into(&mut tmp, u64::from(v));
+    let from = i.min(tmp.len().saturating_sub(width));
+    buf.extend_from_slice(tmp.get(from..).unwrap_or(&[]));
+}
+
+/// Appends `ns / 10^exp` (`exp` 6 or 9) with `exp - 3` decimals, byte for byte what
+/// `format!("{:.N}", ns as f64 / 10^exp as f64)` writes, without the float formatter: exact
+/// integer rounding is used where it cannot differ (a remainder other than exactly half a
+/// unit of the last place, a value far below 2^53), else the float path.
+fn put_fixed(buf: &mut Vec<u8>, ns: u64, exp: u32) -> io::Result<()> {
+    // 10^exp divides into the printed part and the three dropped digits.
+    let unit = 10u64.pow(exp);
+    let rem = ns % 1000;
+    if ns >= 1 << 50 || rem == 500 {
+        let v = ns as f64 / unit as f64;
+        return match exp {
+            6 => write!(buf, "{v:.3}"),
+            _ => write!(buf, "{v:.6}"),
+        };
+    }
+    let kept = ns / 1000 + u64::from(rem > 500);
+    let scale = unit / 1000;
+    put_u64(buf, kept / scale);
+    buf.push(b'.');
+    let frac = (kept % scale) as u32;
+    put_padded(buf, frac, exp as usize - 3);
+    Ok(())
 }
 
 /// `secs.frac` at the timestamp's precision (6 or 9 digits).
@@ -426,12 +471,34 @@ fn put_bool(buf: &mut Vec<u8>, v: bool) {
 /// A JSON string, exactly as serde_json writes it: text without control characters,
 /// quotes or backslashes is copied as is, anything else goes through serde_json.
 fn put_json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         put_name(buf, s);
         Ok(())
     } else {
         json_str(buf, s)
     }
+}
+
+/// Whether `s` holds a control character, a quote or a backslash (eight bytes at a time).
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // True when some byte of `x` is below `n` (n <= 0x80): exact as a yes/no answer.
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+        if has_less(x, 0x20)
+            || has_less(x ^ (ONES * u64::from(b'"')), 1)
+            || has_less(x ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// `EndReason` as its `Debug` name (what the JSON contract shows).
@@ -474,8 +541,12 @@ fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> i
     put_u64(w, conn.last_frame);
     w.extend_from_slice(b",\"start\":");
     put_ts(w, &conn.start);
-    let duration = conn.end.nanos_since(&conn.start).max(0) as f64 / 1e9;
-    write!(w, ",\"duration\":{duration:.6}")?;
+    w.extend_from_slice(b",\"duration\":");
+    let duration_ns = conn.end.nanos_since(&conn.start).max(0);
+    match u64::try_from(duration_ns) {
+        Ok(ns) => put_fixed(w, ns, 9)?,
+        Err(_) => write!(w, "{:.6}", duration_ns as f64 / 1e9)?,
+    }
     w.extend_from_slice(b",\"packets\":");
     put_per_dir(w, &conn.packets);
     w.extend_from_slice(b",\"bytes\":");
@@ -493,7 +564,13 @@ fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> i
         put_opt_u64(w, *f);
     }
     w.extend_from_slice(b"],\"rtt_ms\":");
-    opt_f64(w, hs.rtt_ms())?;
+    match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
+        (Some(a), Some(b)) => match a.checked_add(b) {
+            Some(ns) => put_fixed(w, ns, 6)?,
+            None => opt_f64(w, hs.rtt_ms())?,
+        },
+        _ => w.extend_from_slice(b"null"),
+    }
     let td = &conn.teardown;
     w.extend_from_slice(b"},\"teardown\":{\"kind\":");
     put_name(w, td.kind.as_str());
@@ -869,6 +946,98 @@ mod spill_tests {
 mod tests {
     use super::*;
     use crate::flow::EndReason;
+
+    #[test]
+    fn fixed_point_numbers_as_the_float_formatter_writes_them() {
+        let mut cases: Vec<u64> = vec![
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1000,
+            1499,
+            1500,
+            1501,
+            999_499,
+            999_500,
+            999_501,
+            999_999_499,
+            999_999_500,
+            999_999_501,
+            1_000_000_000,
+            2_500_000_500,
+            12_345_678_901,
+            (1 << 50) - 1,
+            1 << 50,
+            (1 << 53) + 1,
+            u64::MAX,
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(x % 10_000_000_000_000);
+            cases.push(x % 100_000_000);
+            cases.push((x % 1_000_000) * 1000 + 500);
+        }
+        for ns in cases {
+            let mut b = Vec::new();
+            put_fixed(&mut b, ns, 9).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                format!("{:.6}", ns as f64 / 1e9),
+                "{ns}"
+            );
+            let mut b = Vec::new();
+            put_fixed(&mut b, ns, 6).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                format!("{:.3}", ns as f64 / 1e6),
+                "{ns}"
+            );
+        }
+        for v in [
+            0,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            65535,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut b = Vec::new();
+            put_u64(&mut b, v);
+            assert_eq!(b, v.to_string().as_bytes());
+        }
+        let mut b = Vec::new();
+        put_padded(&mut b, 42, 6);
+        put_padded(&mut b, 1_234_567, 6);
+        assert_eq!(b, b"0000421234567");
+    }
+
+    #[test]
+    fn escape_scan_finds_every_byte_that_needs_escaping() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let slow = v.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+                    assert_eq!(needs_escape(&v), slow, "{len} {at} {b}");
+                }
+            }
+        }
+        assert!(!needs_escape(
+            "four-way close (FIN from both sides) \u{e9}".as_bytes()
+        ));
+    }
 
     #[test]
     fn end_reason_names_are_the_debug_names() {
