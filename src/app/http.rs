@@ -8,6 +8,7 @@ use super::{AppConfig, AppEvent, HttpTransaction};
 use crate::capture::Timestamp;
 use crate::flow::{ConnId, SegmentCtx};
 use std::collections::VecDeque;
+use std::mem::MaybeUninit;
 
 /// Most requests waiting for their response on one connection (pipelining).
 pub(crate) const MAX_PIPELINE: usize = 64;
@@ -266,70 +267,109 @@ enum Parsed {
     Response(RespHead, usize),
 }
 
-/// Content-Length values (RFC 9110 §8.6): digits only; a repeated value must agree.
-fn content_length(headers: &[httparse::Header<'_>]) -> Result<Option<u64>, String> {
-    let mut out: Option<u64> = None;
-    for h in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
-    {
-        for part in h.value.split(|b| *b == b',') {
-            let s = part.trim_ascii();
-            let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
-                std::str::from_utf8(s)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok())
-            } else {
-                None
-            };
-            let Some(v) = v else {
-                return Err(format!(
-                    "invalid Content-Length \"{}\"",
-                    String::from_utf8_lossy(h.value)
-                ));
-            };
-            if out.is_some_and(|o| o != v) {
-                return Err("conflicting Content-Length values".to_string());
+/// The header fields framing and the records need, found in one pass over the head.
+struct HeadFields<'b> {
+    /// The last transfer coding is chunked.
+    chunked: bool,
+    /// Some transfer coding is present.
+    te: bool,
+    /// Content-Length values (RFC 9110 §8.6): digits only; a repeated value must agree.
+    content_length: Result<Option<u64>, String>,
+    /// The first Host and Upgrade fields.
+    host: Option<&'b [u8]>,
+    upgrade: Option<&'b [u8]>,
+    /// `Expect: 100-continue`, `Connection: keep-alive` (as a token of any such field).
+    expect_continue: bool,
+    keep_alive: bool,
+}
+
+fn has_token_in(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|b| *b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Adds one Content-Length field's values to `out`.
+fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String> {
+    for part in value.split(|b| *b == b',') {
+        let s = part.trim_ascii();
+        let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
+            Some(s.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')))
+        } else {
+            None
+        };
+        let Some(v) = v else {
+            return Err(format!(
+                "invalid Content-Length \"{}\"",
+                String::from_utf8_lossy(value)
+            ));
+        };
+        if out.is_some_and(|o| o != v) {
+            return Err("conflicting Content-Length values".to_string());
+        }
+        *out = Some(v);
+    }
+    Ok(())
+}
+
+fn head_fields<'b>(headers: &[httparse::Header<'b>]) -> HeadFields<'b> {
+    let mut f = HeadFields {
+        chunked: false,
+        te: false,
+        content_length: Ok(None),
+        host: None,
+        upgrade: None,
+        expect_continue: false,
+        keep_alive: false,
+    };
+    let mut last_te: Option<&[u8]> = None;
+    for h in headers {
+        let name = h.name.as_bytes();
+        match name.len() {
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                f.host = f.host.or(Some(h.value));
             }
-            out = Some(v);
+            6 if name.eq_ignore_ascii_case(b"expect") => {
+                f.expect_continue |= has_token_in(h.value, b"100-continue");
+            }
+            7 if name.eq_ignore_ascii_case(b"upgrade") => {
+                f.upgrade = f.upgrade.or(Some(h.value));
+            }
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                f.keep_alive |= has_token_in(h.value, b"keep-alive");
+            }
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                if let Ok(cl) = &mut f.content_length {
+                    if let Err(e) = add_content_length(cl, h.value) {
+                        f.content_length = Err(e);
+                    }
+                }
+            }
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                for part in h.value.split(|b| *b == b',') {
+                    let p = part.trim_ascii();
+                    if !p.is_empty() {
+                        last_te = Some(p);
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    Ok(out)
-}
-
-/// (last transfer coding is chunked, some transfer coding present)
-fn transfer_encoding(headers: &[httparse::Header<'_>]) -> (bool, bool) {
-    let mut last: Option<&[u8]> = None;
-    for h in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        for part in h.value.split(|b| *b == b',') {
-            let p = part.trim_ascii();
-            if !p.is_empty() {
-                last = Some(p);
-            }
-        }
+    if let Some(p) = last_te {
+        f.chunked = p.eq_ignore_ascii_case(b"chunked");
+        f.te = true;
     }
-    match last {
-        Some(p) => (p.eq_ignore_ascii_case(b"chunked"), true),
-        None => (false, false),
+    f
+}
+
+/// "HTTP/1.x" for minor version `minor`.
+fn http_version(minor: u8) -> String {
+    match minor {
+        0 => "HTTP/1.0".to_string(),
+        1 => "HTTP/1.1".to_string(),
+        m => format!("HTTP/1.{m}"),
     }
-}
-
-fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value)
-}
-
-fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case(name))
-        .flat_map(|h| h.value.split(|b| *b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// What the first line of a head cut short says.
@@ -377,7 +417,7 @@ fn first_line(buf: &[u8]) -> Option<FirstLine> {
     Some(FirstLine::Request {
         method: String::from_utf8_lossy(method).into_owned(),
         uri: String::from_utf8_lossy(uri).into_owned(),
-        version: minor_of(version).map(|m| format!("HTTP/1.{m}")),
+        version: minor_of(version).map(http_version),
     })
 }
 
@@ -390,13 +430,13 @@ fn request_head(
     lax: Option<String>,
     hs: &[httparse::Header<'_>],
 ) -> ReqHead {
-    let (chunked, te) = transfer_encoding(hs);
-    let framing = if chunked {
+    let f = head_fields(hs);
+    let framing = if f.chunked {
         Ok(Some(Framing::Chunked(Chunk::start())))
-    } else if te {
+    } else if f.te {
         Err("request Transfer-Encoding without final chunked".to_string())
     } else {
-        content_length(hs).map(|cl| match cl {
+        f.content_length.map(|cl| match cl {
             Some(0) | None => None,
             Some(n) => Some(Framing::Length(n)),
         })
@@ -407,10 +447,10 @@ fn request_head(
         version,
         minor,
         lax,
-        host: header(hs, "host").map(|v| String::from_utf8_lossy(v).into_owned()),
+        host: f.host.map(|v| String::from_utf8_lossy(v).into_owned()),
         framing,
-        expect_continue: has_token(hs, "expect", "100-continue"),
-        keep_alive: has_token(hs, "connection", "keep-alive"),
+        expect_continue: f.expect_continue,
+        keep_alive: f.keep_alive,
     }
 }
 
@@ -475,21 +515,26 @@ fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) ->
 }
 
 fn parse_head(buf: &[u8]) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    // Left uninitialised: httparse writes the fields it returns (no 4 KiB fill per head).
+    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     match classify_start(buf) {
         Start::No => Parsed::NotHttp,
         Start::NeedMore => Parsed::NeedMore,
-        Start::Request if is_lax_request(buf) => parse_lax_request(buf, &mut headers),
+        Start::Request if is_lax_request(buf) => {
+            let mut init = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            parse_lax_request(buf, &mut init)
+        }
         Start::Request => {
-            let mut req = httparse::Request::new(&mut headers);
-            let e = match req.parse(buf) {
+            let strict = httparse::ParserConfig::default();
+            let mut req = httparse::Request::new(&mut []);
+            let e = match strict.parse_request_with_uninit_headers(&mut req, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n),
                 Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
-            let mut req = httparse::Request::new(&mut headers);
-            match lenient().parse_request(&mut req, buf) {
+            let mut req = httparse::Request::new(&mut []);
+            match lenient().parse_request_with_uninit_headers(&mut req, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => {
                     request_parsed(&req, Some(lenient_note("request", e)), n)
@@ -498,15 +543,16 @@ fn parse_head(buf: &[u8]) -> Parsed {
             }
         }
         Start::Response => {
-            let mut resp = httparse::Response::new(&mut headers);
-            let e = match resp.parse(buf) {
+            let strict = httparse::ParserConfig::default();
+            let mut resp = httparse::Response::new(&mut []);
+            let e = match strict.parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => return response_parsed(&resp, None, n),
                 Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
-            let mut resp = httparse::Response::new(&mut headers);
-            match lenient().parse_response(&mut resp, buf) {
+            let mut resp = httparse::Response::new(&mut []);
+            match lenient().parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => {
                     response_parsed(&resp, Some(lenient_note("response", e)), n)
@@ -541,7 +587,7 @@ fn request_parsed(req: &httparse::Request<'_, '_>, lax: Option<String>, n: usize
         request_head(
             req.method.unwrap_or(""),
             req.path.unwrap_or(""),
-            Some(format!("HTTP/1.{minor}")),
+            Some(http_version(minor)),
             Some(minor),
             lax,
             req.headers,
@@ -551,17 +597,16 @@ fn request_parsed(req: &httparse::Request<'_, '_>, lax: Option<String>, n: usize
 }
 
 fn response_parsed(resp: &httparse::Response<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
-    let hs = &*resp.headers;
-    let (chunked, other_te) = transfer_encoding(hs);
+    let f = head_fields(resp.headers);
     Parsed::Response(
         RespHead {
             minor: resp.version.unwrap_or(1),
             status: resp.code.unwrap_or(0),
             reason: resp.reason.unwrap_or("").to_string(),
-            chunked,
-            other_te,
-            content_length: content_length(hs),
-            upgrade: header(hs, "upgrade").map(|v| String::from_utf8_lossy(v).into_owned()),
+            chunked: f.chunked,
+            other_te: f.te,
+            content_length: f.content_length,
+            upgrade: f.upgrade.map(|v| String::from_utf8_lossy(v).into_owned()),
             lax,
         },
         n,
@@ -917,7 +962,7 @@ impl HttpConn {
                 };
                 tx.status = Some(status);
                 tx.reason = Some(reason);
-                tx.response_version = Some(format!("HTTP/1.{minor}"));
+                tx.response_version = Some(http_version(minor));
                 tx.response_frame = Some(start.frame);
                 tx.response_ts = Some(start.ts);
                 tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
@@ -1029,7 +1074,6 @@ impl HttpConn {
         self.requests += 1;
         let mut tx = self.orphan(out.conn);
         let index = tx.index;
-        let version = h.version.clone().unwrap_or_else(|| "HTTP".to_string());
         tx.request_frame = start.map(|s| s.frame);
         tx.request_ts = start.map(|s| s.ts);
         tx.notes.extend(h.lax);
@@ -1042,6 +1086,7 @@ impl HttpConn {
             });
         }
         if index > 1 {
+            let version = h.version.as_deref().unwrap_or("HTTP");
             tx.notes.push(format!(
                 "{version} persistent connection: request {index} on this connection"
             ));
@@ -1120,7 +1165,7 @@ impl HttpConn {
                 response_ts: start.map(|s| s.ts),
                 status: Some(h.status),
                 reason: Some(h.reason.clone()),
-                response_version: Some(format!("HTTP/1.{}", h.minor)),
+                response_version: Some(http_version(h.minor)),
                 response_body_bytes: Some(0),
                 ..HttpTransaction::default()
             };
@@ -1159,7 +1204,7 @@ impl HttpConn {
         tx.status = Some(h.status);
         tx.reason = Some(h.reason);
         tx.notes.extend(h.lax);
-        tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+        tx.response_version = Some(http_version(h.minor));
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
         tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
@@ -1502,7 +1547,7 @@ pub(crate) fn datagram_message(
             tx.notes.extend(h.lax);
             tx.status = Some(h.status);
             tx.reason = Some(h.reason);
-            tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+            tx.response_version = Some(http_version(h.minor));
         }
         Parsed::NeedMore | Parsed::TooManyHeaders | Parsed::Error(_) => match first_line(data)? {
             FirstLine::Request {
@@ -1523,7 +1568,7 @@ pub(crate) fn datagram_message(
                 cut = true;
                 tx.status = Some(status);
                 tx.reason = Some(reason);
-                tx.response_version = Some(format!("HTTP/1.{minor}"));
+                tx.response_version = Some(http_version(minor));
             }
         },
     }
