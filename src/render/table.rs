@@ -353,9 +353,11 @@ pub struct TableSink<W: Write> {
     prev_ts: Option<Timestamp>,
     open: FxHashMap<ConnId, ConnRows>,
     conn_rows: Vec<(ConnSummary, AppConnStats)>,
-    /// HTTP table rows of the current page: the status (for its colour) and the cells,
-    /// made when the transaction arrives (no copy of the transaction is kept).
-    http_rows: Vec<(Option<u16>, [String; 10])>,
+    /// HTTP table rows of the current page: the status (for its colour) and where its
+    /// cells lie in `http_text`, made when the transaction arrives (no copy of the
+    /// transaction is kept, no String per cell: the page's text is one reused buffer).
+    http_rows: Vec<(Option<u16>, HttpRowSpans)>,
+    http_text: String,
     /// The last body sizes shown in the HTTP view and their text (bodies repeat sizes).
     http_sizes: [(u64, String); 2],
     dns_rows: Vec<DnsMessage>,
@@ -404,6 +406,7 @@ impl<W: Write> TableSink<W> {
             open: FxHashMap::default(),
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
+            http_text: String::new(),
             http_sizes: [(0, human_bytes(0)), (0, human_bytes(0))],
             dns_rows: Vec::new(),
             warnings: 0,
@@ -1210,41 +1213,53 @@ impl<W: Write> TableSink<W> {
             "resp body",
             "latency",
         ];
-        let (statuses, cells): (Vec<Option<u16>>, Vec<[String; 10]>) =
-            std::mem::take(&mut self.http_rows).into_iter().unzip();
+        let text = &self.http_text;
+        let rows = &self.http_rows;
+        let cell = |r: usize, c: usize| -> &str {
+            let spans = &rows[r].1;
+            text.get(spans[c] as usize..spans[c + 1] as usize)
+                .unwrap_or("")
+        };
         // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
         // generic layout cost more than the whole analysis of the transactions.
         let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
-        if plain {
-            if let Some(text) = plain_table(&HEADER, &cells) {
-                return self.out.write_all(text.as_bytes());
+        let drawn = if plain {
+            plain_table_of(&HEADER, rows.len(), cell)
+        } else {
+            None
+        };
+        let result = match drawn {
+            Some(t) => self.out.write_all(t.as_bytes()),
+            None => {
+                let mut t = self.new_table();
+                t.set_header(HEADER.to_vec());
+                for (r, (status, _)) in rows.iter().enumerate() {
+                    let color = match status {
+                        Some(100..=199) => Color::Blue,
+                        Some(200..=299) => Color::Green,
+                        Some(300..=399) => Color::Cyan,
+                        Some(400..=499) => Color::Yellow,
+                        Some(500..=599) => Color::Red,
+                        _ => Color::Reset,
+                    };
+                    t.add_row(
+                        (0..10)
+                            .map(|i| {
+                                if i == 6 {
+                                    Cell::new(cell(r, i)).fg(color)
+                                } else {
+                                    Cell::new(cell(r, i))
+                                }
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                writeln!(self.out, "{t}")
             }
-        }
-        let mut t = self.new_table();
-        t.set_header(HEADER.to_vec());
-        for (status, row) in statuses.into_iter().zip(cells) {
-            let color = match status {
-                Some(100..=199) => Color::Blue,
-                Some(200..=299) => Color::Green,
-                Some(300..=399) => Color::Cyan,
-                Some(400..=499) => Color::Yellow,
-                Some(500..=599) => Color::Red,
-                _ => Color::Reset,
-            };
-            t.add_row(
-                row.into_iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        if i == 6 {
-                            Cell::new(c).fg(color)
-                        } else {
-                            Cell::new(c)
-                        }
-                    })
-                    .collect::<Vec<_>>(),
-            );
-        }
-        writeln!(self.out, "{t}")
+        };
+        self.http_rows.clear();
+        self.http_text.clear();
+        result
     }
 
     fn flush_tls_page(&mut self) -> io::Result<()> {
@@ -1363,7 +1378,17 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// Padding for [`plain_table`] cells.
 const SPACES: &str = "                                ";
 
+#[cfg(test)]
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
+    plain_table_of(header, rows.len(), |r, c| rows[r][c].as_str())
+}
+
+/// [`plain_table`] over `rows` rows whose cells `cell(row, column)` gives.
+fn plain_table_of<'c, const N: usize>(
+    header: &[&str; N],
+    rows: usize,
+    cell: impl Fn(usize, usize) -> &'c str,
+) -> Option<String> {
     let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
     let mut widths = [0usize; N];
     for (w, h) in widths.iter_mut().zip(header) {
@@ -1372,8 +1397,9 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
         }
         *w = h.len();
     }
-    for row in rows {
-        for (w, c) in widths.iter_mut().zip(row) {
+    for r in 0..rows {
+        for (i, w) in widths.iter_mut().enumerate() {
+            let c = cell(r, i);
             if !printable(c) {
                 return None;
             }
@@ -1381,7 +1407,7 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
         }
     }
     let line_len: usize = widths.iter().map(|w| w + 3).sum::<usize>() * 3 + 8;
-    let mut out = String::with_capacity(line_len * (rows.len() + 4));
+    let mut out = String::with_capacity(line_len * (rows + 4));
     let border = |out: &mut String, left: char, fill: char, mid: char, right: char| {
         out.push(left);
         for (i, w) in widths.iter().enumerate() {
@@ -1412,8 +1438,8 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
     border(&mut out, '┌', '─', '┬', '┐');
     row_line(&mut out, &mut header.iter().copied());
     border(&mut out, '╞', '═', '╪', '╡');
-    for row in rows {
-        row_line(&mut out, &mut row.iter().map(String::as_str));
+    for r in 0..rows {
+        row_line(&mut out, &mut (0..N).map(|c| cell(r, c)));
     }
     border(&mut out, '└', '─', '┴', '┘');
     Some(out)
@@ -1662,8 +1688,8 @@ impl<W: Write> Sink for TableSink<W> {
         }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
-                let cells = http_cells(h, &mut self.http_sizes);
-                self.http_rows.push((h.status, cells));
+                let spans = push_http_cells(h, &mut self.http_sizes, &mut self.http_text);
+                self.http_rows.push((h.status, spans));
                 if self.http_rows.len() >= PAGE {
                     self.flush_http_page()?;
                 }
@@ -1827,12 +1853,24 @@ impl<W: Write> Sink for TableSink<W> {
     }
 }
 
-/// `n` in decimal.
-fn u64_string(n: u64) -> String {
+/// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
+fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> &str {
+    if memo.0 != n {
+        *memo = (n, human_bytes(n));
+    }
+    &memo.1
+}
+
+/// Where the 10 cells of one HTTP row lie in the page text: cell `i` is
+/// `spans[i]..spans[i + 1]`.
+type HttpRowSpans = [u32; 11];
+
+/// Appends `n` in decimal.
+fn push_u64_str(out: &mut String, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n;
-    loop {
+    while i > 0 {
         i -= 1;
         digits[i] = b'0' + (v % 10) as u8;
         v /= 10;
@@ -1840,53 +1878,69 @@ fn u64_string(n: u64) -> String {
             break;
         }
     }
-    std::str::from_utf8(&digits[i..])
-        .map(str::to_string)
-        .unwrap_or_default()
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
-/// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
-fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> String {
-    if memo.0 != n {
-        *memo = (n, human_bytes(n));
+/// Appends `s` made terminal-safe (what [`escape_str`] returns).
+fn push_escaped(out: &mut String, s: &str) {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        out.push_str(s);
+    } else {
+        crate::render::escape::escape_bytes(s.as_bytes(), out);
     }
-    memo.1.clone()
 }
 
-/// The cells of one HTTP table row. `sizes`: the last request and response body sizes
-/// and their text.
-fn http_cells(h: &HttpTransaction, sizes: &mut [(u64, String); 2]) -> [String; 10] {
-    let status = match (h.status, &h.reason) {
-        (Some(s), Some(r)) => {
-            let mut t = u64_string(u64::from(s));
-            t.push(' ');
-            t.push_str(&escape_str(r));
-            t
-        }
-        (Some(s), None) => u64_string(u64::from(s)),
-        _ => "-".into(),
-    };
-    let mut target = escape_str(h.host.as_deref().unwrap_or(""));
-    target.push_str(&escape_str(h.uri.as_deref().unwrap_or("")));
+/// Appends the cells of one HTTP table row to `out` and returns where they lie. `sizes`:
+/// the last request and response body sizes and their text.
+fn push_http_cells(
+    h: &HttpTransaction,
+    sizes: &mut [(u64, String); 2],
+    out: &mut String,
+) -> HttpRowSpans {
+    let mut spans = [0u32; 11];
+    spans[0] = out.len() as u32;
     let [req_size, resp_size] = sizes;
-    [
-        u64_string(h.conn),
-        u64_string(u64::from(h.index)),
-        h.request_frame.map(u64_string).unwrap_or("-".into()),
-        escape_str(h.method.as_deref().unwrap_or("-")),
-        target,
-        escape_str(h.version.as_deref().unwrap_or("")),
-        status,
-        h.request_body_bytes
-            .map(|n| human_bytes_memo(n, req_size))
-            .unwrap_or("-".into()),
-        h.response_body_bytes
-            .map(|n| human_bytes_memo(n, resp_size))
-            .unwrap_or("-".into()),
-        h.latency_ms
-            .map(|l| format!("{l:.3} ms"))
-            .unwrap_or("-".into()),
-    ]
+    for (i, end) in spans.iter_mut().skip(1).enumerate() {
+        match i {
+            0 => push_u64_str(out, h.conn),
+            1 => push_u64_str(out, u64::from(h.index)),
+            2 => match h.request_frame {
+                Some(f) => push_u64_str(out, f),
+                None => out.push('-'),
+            },
+            3 => push_escaped(out, h.method.as_deref().unwrap_or("-")),
+            4 => {
+                push_escaped(out, h.host.as_deref().unwrap_or(""));
+                push_escaped(out, h.uri.as_deref().unwrap_or(""));
+            }
+            5 => push_escaped(out, h.version.as_deref().unwrap_or("")),
+            6 => match (h.status, &h.reason) {
+                (Some(s), Some(r)) => {
+                    push_u64_str(out, u64::from(s));
+                    out.push(' ');
+                    push_escaped(out, r);
+                }
+                (Some(s), None) => push_u64_str(out, u64::from(s)),
+                _ => out.push('-'),
+            },
+            7 => match h.request_body_bytes {
+                Some(n) => out.push_str(human_bytes_memo(n, req_size)),
+                None => out.push('-'),
+            },
+            8 => match h.response_body_bytes {
+                Some(n) => out.push_str(human_bytes_memo(n, resp_size)),
+                None => out.push('-'),
+            },
+            _ => match h.latency_ms {
+                Some(l) => {
+                    let _ = write!(out, "{l:.3} ms");
+                }
+                None => out.push('-'),
+            },
+        }
+        *end = out.len() as u32;
+    }
+    spans
 }
 
 #[cfg(test)]
