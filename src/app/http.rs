@@ -140,11 +140,6 @@ fn request_line(buf: &[u8]) -> Start {
     }
 }
 
-/// The request line is not in the strict form (`parse_head` then reads it by hand).
-fn is_lax_request(buf: &[u8]) -> bool {
-    strict_request_line(buf) == Start::No && lax_request_line(buf) == Start::Request
-}
-
 /// A known method followed by SP or the end of the line, and a line of printable bytes
 /// ending in LF (`OPTIONS HTTP/1.1`, `GET / HTTP/1.`, `GET /HTTP/1.1`, `OPTIONS`).
 fn lax_request_line(buf: &[u8]) -> Start {
@@ -517,10 +512,28 @@ fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) ->
 fn parse_head(buf: &[u8]) -> Parsed {
     // Left uninitialised: httparse writes the fields it returns (no 4 KiB fill per head).
     let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
-    match classify_start(buf) {
+    // What `classify_start` says, and whether the request line is only lax, with the
+    // request line checked once.
+    let (start, lax) = match status_line(buf) {
+        Start::Response => (Start::Response, false),
+        status => {
+            let strict = strict_request_line(buf);
+            let line = match strict {
+                Start::No => lax_request_line(buf),
+                s => s,
+            };
+            let lax = strict == Start::No && line == Start::Request;
+            match (status, line) {
+                (Start::No, s) => (s, lax),
+                (_, Start::Request) => (Start::Request, lax),
+                _ => (Start::NeedMore, false),
+            }
+        }
+    };
+    match start {
         Start::No => Parsed::NotHttp,
         Start::NeedMore => Parsed::NeedMore,
-        Start::Request if is_lax_request(buf) => {
+        Start::Request if lax => {
             let mut init = [httparse::EMPTY_HEADER; MAX_HEADERS];
             parse_lax_request(buf, &mut init)
         }
