@@ -11,7 +11,6 @@ use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
 use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::text::{write_endpoint, Endpoints};
@@ -22,7 +21,7 @@ pub struct JsonSink<W: Write> {
     /// Serialised `conn` records, held until the end (the contract puts them after the
     /// packets, in id order). About 800 bytes per connection (HTTP over IPv4); past
     /// `HELD_CONN_BYTES` they are spilled to an unlinked temporary file in sorted runs.
-    conns: BTreeMap<u64, Box<[u8]>>,
+    conns: HeldConns,
     held_bytes: usize,
     spill: Option<Spill>,
     spill_failed: bool,
@@ -62,6 +61,59 @@ impl JsonRecords {
     };
 }
 
+/// `conn` records held in memory: their bytes back to back in one buffer (no allocation
+/// per record), and (id, start, length) in arrival order, sorted by id when written.
+#[derive(Default)]
+struct HeldConns {
+    text: Vec<u8>,
+    index: Vec<(u64, usize, usize)>,
+}
+
+impl HeldConns {
+    /// Appends the record of connection `id` that `write` puts in the buffer.
+    fn push(
+        &mut self,
+        id: u64,
+        write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<usize> {
+        let start = self.text.len();
+        if let Err(e) = write(&mut self.text) {
+            self.text.truncate(start);
+            return Err(e);
+        }
+        let len = self.text.len() - start;
+        self.index.push((id, start, len));
+        Ok(len)
+    }
+
+    /// Orders the records by id; of records with the same id the last one stays (as a map
+    /// keyed by id would keep it).
+    fn sort(&mut self) {
+        // Stable: records of one id stay in arrival order, the last is kept.
+        self.index.sort_by_key(|r| r.0);
+        let mut kept: Vec<(u64, usize, usize)> = Vec::with_capacity(self.index.len());
+        for r in self.index.drain(..) {
+            match kept.last_mut() {
+                Some(last) if last.0 == r.0 => *last = r,
+                _ => kept.push(r),
+            }
+        }
+        self.index = kept;
+    }
+
+    /// (id, record) in index order.
+    fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.index
+            .iter()
+            .map(|&(id, start, len)| (id, self.text.get(start..start + len).unwrap_or(&[])))
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.index.clear();
+    }
+}
+
 /// Held `conn` records beyond this many bytes go to the spill file.
 const HELD_CONN_BYTES: usize = 8 << 20;
 
@@ -97,11 +149,11 @@ impl Spill {
         })
     }
 
-    /// Appends one sorted run.
-    fn write_run(&mut self, records: &BTreeMap<u64, Box<[u8]>>) -> io::Result<()> {
+    /// Appends one run (`records` sorted by id).
+    fn write_run(&mut self, records: &HeldConns) -> io::Result<()> {
         let mut w = io::BufWriter::with_capacity(1 << 16, &self.file);
         let start = self.end;
-        for (id, r) in records {
+        for (id, r) in records.iter() {
             w.write_all(&id.to_le_bytes())?;
             w.write_all(&(r.len() as u32).to_le_bytes())?;
             w.write_all(r)?;
@@ -129,7 +181,7 @@ impl<W: Write> JsonSink<W> {
     pub fn new(out: W) -> JsonSink<W> {
         JsonSink {
             out,
-            conns: BTreeMap::new(),
+            conns: HeldConns::default(),
             held_bytes: 0,
             spill: None,
             spill_failed: false,
@@ -142,10 +194,11 @@ impl<W: Write> JsonSink<W> {
     /// Writes every held `conn` record in id order: the spilled runs and those in memory,
     /// merged.
     fn write_conns(&mut self) -> io::Result<()> {
-        let memory = std::mem::take(&mut self.conns);
+        let mut memory = std::mem::take(&mut self.conns);
+        memory.sort();
         let Some(spill) = self.spill.take() else {
-            for (_, record) in memory {
-                self.out.write_all(&record)?;
+            for (_, record) in memory.iter() {
+                self.out.write_all(record)?;
                 self.out.write_all(b"\n")?;
             }
             return Ok(());
@@ -164,7 +217,7 @@ impl<W: Write> JsonSink<W> {
                 heads.push(None);
             }
         }
-        let mut mem = memory.into_iter().peekable();
+        let mut mem = memory.iter().peekable();
         loop {
             let next_spilled = heap.peek().map(|Reverse((id, _))| *id);
             let next_mem = mem.peek().map(|(id, _)| *id);
@@ -186,7 +239,7 @@ impl<W: Write> JsonSink<W> {
                 }
                 _ => {
                     if let Some((_, record)) = mem.next() {
-                        self.out.write_all(&record)?;
+                        self.out.write_all(record)?;
                         self.out.write_all(b"\n")?;
                     }
                 }
@@ -852,12 +905,11 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.conns {
             return Ok(());
         }
-        // Built in the reused scratch buffer, stored at its exact size (~800 bytes).
-        self.scratch.clear();
-        put_conn_record(&mut self.scratch, conn, app)?;
-        let record: Box<[u8]> = Box::from(self.scratch.as_slice());
-        self.held_bytes += record.len() + 64;
-        self.conns.insert(conn.id, record);
+        // Written straight into the held records' buffer (~800 bytes each).
+        let len = self
+            .conns
+            .push(conn.id, |w| put_conn_record(w, conn, app))?;
+        self.held_bytes += len + 64;
         if self.held_bytes > HELD_CONN_BYTES && !self.spill_failed {
             if self.spill.is_none() {
                 // No writable temp dir: keep the records in memory instead (correct
@@ -871,6 +923,7 @@ impl<W: Write> Sink for JsonSink<W> {
                 }
             }
             if let Some(spill) = &mut self.spill {
+                self.conns.sort();
                 spill.write_run(&self.conns)?;
             }
             self.conns.clear();
@@ -917,16 +970,33 @@ mod spill_tests {
         let mut sink = JsonSink::new(Vec::new());
         // Three runs and a remainder in memory, ids interleaved across runs.
         let mut spill = Spill::create().unwrap();
-        let run = |ids: &[u64]| -> BTreeMap<u64, Box<[u8]>> {
-            ids.iter()
-                .map(|&i| (i, format!("{{\"id\":{i}}}").into_bytes().into_boxed_slice()))
-                .collect()
+        let run = |ids: &[u64]| -> HeldConns {
+            let mut held = HeldConns::default();
+            for &i in ids {
+                held.push(i, |w| {
+                    w.extend_from_slice(format!("{{\"id\":{i}}}").as_bytes());
+                    Ok(())
+                })
+                .unwrap();
+            }
+            held.sort();
+            held
         };
         spill.write_run(&run(&[1, 4, 7])).unwrap();
         spill.write_run(&run(&[2, 3, 9])).unwrap();
         spill.write_run(&run(&[])).unwrap();
         sink.spill = Some(spill);
-        sink.conns = run(&[0, 5, 6, 8]);
+        // Held out of order, with a repeated id whose last record wins.
+        sink.conns = run(&[]);
+        for (n, i) in [6u64, 8, 0, 6, 5].into_iter().enumerate() {
+            let text = if n == 0 { "x" } else { "" };
+            sink.conns
+                .push(i, |w| {
+                    w.extend_from_slice(format!("{{\"id\":{i}}}{text}").as_bytes());
+                    Ok(())
+                })
+                .unwrap();
+        }
         sink.write_conns().unwrap();
         let text = String::from_utf8(sink.into_inner()).unwrap();
         let ids: Vec<u64> = text
