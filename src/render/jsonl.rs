@@ -263,6 +263,7 @@ fn opt_str<W: Write>(w: &mut W, s: Option<&str>) -> io::Result<()> {
     }
 }
 
+#[cfg(test)]
 fn opt_u64<W: Write>(w: &mut W, v: Option<u64>) -> io::Result<()> {
     match v {
         Some(v) => write!(w, "{v}"),
@@ -359,6 +360,27 @@ fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
         put_padded(buf, ts.nanos, 9);
     } else {
         put_padded(buf, ts.nanos / 1000, 6);
+    }
+}
+
+/// The whole nanoseconds `ms` (a latency in milliseconds, made as `ns as f64 / 1e6`)
+/// stands for, when printing those nanoseconds with integer digits gives exactly what `{:.3}`
+/// of `ms` gives: the value is not negative, far below 2^50 ns, converts back to the very
+/// same float, and is not a tie at the fourth decimal. None otherwise (use the float).
+pub(crate) fn exact_ms_nanos(ms: f64) -> Option<u64> {
+    let ns = (ms * 1e6).round();
+    if !(0.0..(1u64 << 50) as f64).contains(&ns) {
+        return None;
+    }
+    let n = ns as u64;
+    ((n as f64 / 1e6).to_bits() == ms.to_bits() && n % 1000 != 500).then_some(n)
+}
+
+/// `{:.3}` of a latency in milliseconds, `null` when absent or not finite.
+fn put_ms(buf: &mut Vec<u8>, v: Option<f64>) -> io::Result<()> {
+    match v.map(|ms| (ms, exact_ms_nanos(ms))) {
+        Some((_, Some(ns))) => put_fixed(buf, ns, 6),
+        _ => opt_f64(buf, v),
     }
 }
 
@@ -669,38 +691,56 @@ fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> i
     Ok(())
 }
 
-fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
-    write!(
-        w,
-        "{{\"type\":\"http\",\"conn\":{},\"index\":{},\"request_frame\":",
-        t.conn, t.index
-    )?;
-    opt_u64(w, t.request_frame)?;
-    w.write_all(b",\"response_frame\":")?;
-    opt_u64(w, t.response_frame)?;
-    w.write_all(b",\"method\":")?;
-    opt_str(w, t.method.as_deref())?;
-    w.write_all(b",\"uri\":")?;
-    opt_str(w, t.uri.as_deref())?;
-    w.write_all(b",\"version\":")?;
-    opt_str(w, t.version.as_deref())?;
-    w.write_all(b",\"host\":")?;
-    opt_str(w, t.host.as_deref())?;
-    w.write_all(b",\"status\":")?;
-    opt_u64(w, t.status.map(u64::from))?;
-    w.write_all(b",\"reason\":")?;
-    opt_str(w, t.reason.as_deref())?;
-    w.write_all(b",\"request_body_bytes\":")?;
-    opt_u64(w, t.request_body_bytes)?;
-    w.write_all(b",\"response_body_bytes\":")?;
-    opt_u64(w, t.response_body_bytes)?;
-    w.write_all(b",\"latency_ms\":")?;
-    opt_f64(w, t.latency_ms)?;
-    if !t.notes.is_empty() {
-        w.write_all(b",\"notes\":")?;
-        serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+/// Appends one `http` record (with its newline) to `w`, without `core::fmt` except for
+/// the latency (a float).
+fn put_http(w: &mut Vec<u8>, t: &HttpTransaction) -> io::Result<()> {
+    fn put_opt_str(w: &mut Vec<u8>, s: Option<&str>) -> io::Result<()> {
+        match s {
+            Some(s) => put_json_str(w, s),
+            None => {
+                w.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
     }
-    w.write_all(b"}\n")
+    w.extend_from_slice(b"{\"type\":\"http\",\"conn\":");
+    put_u64(w, t.conn);
+    w.extend_from_slice(b",\"index\":");
+    put_u64(w, u64::from(t.index));
+    w.extend_from_slice(b",\"request_frame\":");
+    put_opt_u64(w, t.request_frame);
+    w.extend_from_slice(b",\"response_frame\":");
+    put_opt_u64(w, t.response_frame);
+    w.extend_from_slice(b",\"method\":");
+    put_opt_str(w, t.method.as_deref())?;
+    w.extend_from_slice(b",\"uri\":");
+    put_opt_str(w, t.uri.as_deref())?;
+    w.extend_from_slice(b",\"version\":");
+    put_opt_str(w, t.version.as_deref())?;
+    w.extend_from_slice(b",\"host\":");
+    put_opt_str(w, t.host.as_deref())?;
+    w.extend_from_slice(b",\"status\":");
+    put_opt_u64(w, t.status.map(u64::from));
+    w.extend_from_slice(b",\"reason\":");
+    put_opt_str(w, t.reason.as_deref())?;
+    w.extend_from_slice(b",\"request_body_bytes\":");
+    put_opt_u64(w, t.request_body_bytes);
+    w.extend_from_slice(b",\"response_body_bytes\":");
+    put_opt_u64(w, t.response_body_bytes);
+    w.extend_from_slice(b",\"latency_ms\":");
+    put_ms(w, t.latency_ms)?;
+    if !t.notes.is_empty() {
+        w.extend_from_slice(b",\"notes\":[");
+        for (i, n) in t.notes.iter().enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            put_json_str(w, n)?;
+        }
+        w.push(b']');
+    }
+    w.extend_from_slice(b"}\n");
+    Ok(())
 }
 
 fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
@@ -893,7 +933,11 @@ impl<W: Write> Sink for JsonSink<W> {
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         let r = self.records;
         match event {
-            AppEvent::Http(t) if r.http => write_http(&mut self.out, t),
+            AppEvent::Http(t) if r.http => {
+                self.scratch.clear();
+                put_http(&mut self.scratch, t)?;
+                self.out.write_all(&self.scratch)
+            }
             AppEvent::Dns(d) if r.dns => write_dns(&mut self.out, d),
             AppEvent::Tls(t) if r.tls => write_tls(&mut self.out, t),
             AppEvent::Quic(q) if r.tls => write_quic(&mut self.out, q),
@@ -1107,6 +1151,105 @@ mod tests {
         assert!(!needs_escape(
             "four-way close (FIN from both sides) \u{e9}".as_bytes()
         ));
+    }
+
+    /// The `http` record as it was written with `core::fmt` and serde_json.
+    fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
+        write!(
+            w,
+            "{{\"type\":\"http\",\"conn\":{},\"index\":{},\"request_frame\":",
+            t.conn, t.index
+        )?;
+        opt_u64(w, t.request_frame)?;
+        w.write_all(b",\"response_frame\":")?;
+        opt_u64(w, t.response_frame)?;
+        w.write_all(b",\"method\":")?;
+        opt_str(w, t.method.as_deref())?;
+        w.write_all(b",\"uri\":")?;
+        opt_str(w, t.uri.as_deref())?;
+        w.write_all(b",\"version\":")?;
+        opt_str(w, t.version.as_deref())?;
+        w.write_all(b",\"host\":")?;
+        opt_str(w, t.host.as_deref())?;
+        w.write_all(b",\"status\":")?;
+        opt_u64(w, t.status.map(u64::from))?;
+        w.write_all(b",\"reason\":")?;
+        opt_str(w, t.reason.as_deref())?;
+        w.write_all(b",\"request_body_bytes\":")?;
+        opt_u64(w, t.request_body_bytes)?;
+        w.write_all(b",\"response_body_bytes\":")?;
+        opt_u64(w, t.response_body_bytes)?;
+        w.write_all(b",\"latency_ms\":")?;
+        opt_f64(w, t.latency_ms)?;
+        if !t.notes.is_empty() {
+            w.write_all(b",\"notes\":")?;
+            serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+        }
+        w.write_all(b"}\n")
+    }
+
+    #[test]
+    fn http_records_as_fmt_and_serde_wrote_them() {
+        let mut t = HttpTransaction {
+            conn: 12,
+            index: 3,
+            request_frame: Some(40),
+            method: Some("GET".into()),
+            uri: Some("/a\"b\\c\u{1}\u{e9}".into()),
+            version: Some("HTTP/1.1".into()),
+            host: Some("example.test".into()),
+            status: Some(200),
+            reason: Some("OK".into()),
+            request_body_bytes: Some(0),
+            response_body_bytes: Some(123_456),
+            latency_ms: Some(1.2345),
+            notes: vec!["one".into(), "two \"quoted\"\n".into()],
+            ..HttpTransaction::default()
+        };
+        for round in 0..3 {
+            let mut old = Vec::new();
+            write_http(&mut old, &t).unwrap();
+            let mut new = Vec::new();
+            put_http(&mut new, &t).unwrap();
+            assert_eq!(
+                String::from_utf8(new).unwrap(),
+                String::from_utf8(old).unwrap()
+            );
+            match round {
+                0 => t.latency_ms = Some(f64::NAN),
+                _ => t = HttpTransaction::default(),
+            }
+        }
+    }
+
+    #[test]
+    fn latencies_with_integer_digits_as_the_float_formatter_writes_them() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut cases: Vec<f64> = vec![0.0, -0.0, -1.5, 0.0005, 0.0015, 1e300, f64::NAN, 0.1];
+        for _ in 0..30_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for ns in [
+                x % 10_000_000_000,
+                x % 1_000_000,
+                (x % 100_000) * 1000 + 500,
+            ] {
+                cases.push(ns as f64 / 1e6);
+            }
+            cases.push(f64::from_bits(x >> 2));
+        }
+        for ms in cases {
+            let mut a = Vec::new();
+            put_ms(&mut a, Some(ms)).unwrap();
+            let mut b = Vec::new();
+            opt_f64(&mut b, Some(ms)).unwrap();
+            assert_eq!(
+                String::from_utf8(a).unwrap(),
+                String::from_utf8(b).unwrap(),
+                "{ms:e}"
+            );
+        }
     }
 
     #[test]

@@ -1932,9 +1932,22 @@ fn push_http_cells(
                 None => out.push('-'),
             },
             _ => match h.latency_ms {
-                Some(l) => {
-                    let _ = write!(out, "{l:.3} ms");
-                }
+                Some(l) => match crate::render::jsonl::exact_ms_nanos(l) {
+                    Some(ns) => {
+                        // Microseconds, rounded as `{:.3}` rounds (no tie: see above).
+                        let us = ns / 1000 + u64::from(ns % 1000 > 500);
+                        push_u64_str(out, us / 1000);
+                        let frac = us % 1000;
+                        out.push('.');
+                        out.push(char::from(b'0' + (frac / 100) as u8));
+                        out.push(char::from(b'0' + (frac / 10 % 10) as u8));
+                        out.push(char::from(b'0' + (frac % 10) as u8));
+                        out.push_str(" ms");
+                    }
+                    None => {
+                        let _ = write!(out, "{l:.3} ms");
+                    }
+                },
                 None => out.push('-'),
             },
         }
@@ -1946,6 +1959,33 @@ fn push_http_cells(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_latency_cells_as_the_float_formatter_writes_them() {
+        let mut sizes = [(0, human_bytes(0)), (0, human_bytes(0))];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ns = match i % 3 {
+                0 => x % 10_000_000_000,
+                1 => (x % 100_000) * 1000 + 500,
+                _ => x % 2_000_000,
+            };
+            let l = ns as f64 / 1e6;
+            let h = HttpTransaction {
+                latency_ms: Some(l),
+                ..HttpTransaction::default()
+            };
+            let mut text = String::new();
+            let spans = push_http_cells(&h, &mut sizes, &mut text);
+            assert_eq!(
+                &text[spans[9] as usize..spans[10] as usize],
+                format!("{l:.3} ms")
+            );
+        }
+    }
 
     #[test]
     fn seconds6_matches_float_formatting() {
