@@ -1229,7 +1229,7 @@ impl<W: Write> TableSink<W> {
             None
         };
         let result = match drawn {
-            Some(t) => self.out.write_all(t.as_bytes()),
+            Some(t) => self.out.write_all(&t),
             None => {
                 let mut t = self.new_table();
                 t.set_header(HEADER.to_vec());
@@ -1375,12 +1375,11 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
 /// preset, no styling and no content arrangement (followed by a newline), when every cell is
 /// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
-/// Padding for [`plain_table`] cells.
-const SPACES: &str = "                                ";
 
 #[cfg(test)]
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
     plain_table_of(header, rows.len(), |r, c| rows[r][c].as_str())
+        .and_then(|t| String::from_utf8(t).ok())
 }
 
 /// [`plain_table`] over `rows` rows whose cells `cell(row, column)` gives.
@@ -1388,7 +1387,7 @@ fn plain_table_of<'c, const N: usize>(
     header: &[&str; N],
     rows: usize,
     cell: impl Fn(usize, usize) -> &'c str,
-) -> Option<String> {
+) -> Option<Vec<u8>> {
     let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
     let mut widths = [0usize; N];
     for (w, h) in widths.iter_mut().zip(header) {
@@ -1407,42 +1406,45 @@ fn plain_table_of<'c, const N: usize>(
         }
     }
     let line_len: usize = widths.iter().map(|w| w + 3).sum::<usize>() * 3 + 8;
-    let mut out = String::with_capacity(line_len * (rows + 4));
-    let border = |out: &mut String, left: char, fill: char, mid: char, right: char| {
-        out.push(left);
+    let mut out = Vec::with_capacity(line_len * (rows + 4));
+    let border = |out: &mut Vec<u8>, left: char, fill: char, mid: char, right: char| {
+        let mut tmp = [0u8; 4];
+        out.extend_from_slice(left.encode_utf8(&mut tmp).as_bytes());
         for (i, w) in widths.iter().enumerate() {
             if i > 0 {
-                out.push(mid);
+                out.extend_from_slice(mid.encode_utf8(&mut tmp).as_bytes());
             }
+            let fill = fill.encode_utf8(&mut tmp).as_bytes();
             for _ in 0..w + 2 {
-                out.push(fill);
+                out.extend_from_slice(fill);
             }
         }
-        out.push(right);
-        out.push('\n');
-    };
-    let row_line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
-        out.push('│');
-        for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
-            out.push_str(if i > 0 { " ┆ " } else { " " });
-            out.push_str(c);
-            let mut pad = w.saturating_sub(c.len());
-            while pad > 0 {
-                let n = pad.min(SPACES.len());
-                out.push_str(&SPACES[..n]);
-                pad -= n;
-            }
-        }
-        out.push_str(" │\n");
+        out.extend_from_slice(right.encode_utf8(&mut tmp).as_bytes());
+        out.push(b'\n');
     };
     border(&mut out, '┌', '─', '┬', '┐');
-    row_line(&mut out, &mut header.iter().copied());
+    put_plain_row(&mut out, &widths, header.iter().copied());
     border(&mut out, '╞', '═', '╪', '╡');
     for r in 0..rows {
-        row_line(&mut out, &mut (0..N).map(|c| cell(r, c)));
+        put_plain_row(&mut out, &widths, (0..N).map(|c| cell(r, c)));
     }
     border(&mut out, '└', '─', '┴', '┘');
     Some(out)
+}
+
+/// One row of [`plain_table_of`]: the cells padded with spaces to `widths`.
+fn put_plain_row<'c, const N: usize>(
+    out: &mut Vec<u8>,
+    widths: &[usize; N],
+    cells: impl Iterator<Item = &'c str>,
+) {
+    out.extend_from_slice("│".as_bytes());
+    for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
+        out.extend_from_slice(if i > 0 { " ┆ ".as_bytes() } else { b" " });
+        out.extend_from_slice(c.as_bytes());
+        out.resize(out.len() + w.saturating_sub(c.len()), b' ');
+    }
+    out.extend_from_slice(" │\n".as_bytes());
 }
 
 /// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
@@ -1878,7 +1880,9 @@ fn push_u64_str(out: &mut String, n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
 }
 
 /// Appends `s` made terminal-safe (what [`escape_str`] returns).
