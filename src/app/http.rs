@@ -226,7 +226,8 @@ fn strict_request_line(buf: &[u8]) -> Start {
 /// What a request head says.
 struct ReqHead {
     method: String,
-    uri: String,
+    /// None when details are off (`AppConfig::http_details`), as are `version`, `host`.
+    uri: Option<String>,
     /// The version as written ("HTTP/1.1"; "HTTP/1." in a lax line), None when absent.
     version: Option<String>,
     /// The minor version when the version is well formed.
@@ -243,7 +244,8 @@ struct ReqHead {
 struct RespHead {
     minor: u8,
     status: u16,
-    reason: String,
+    /// None when details are off (`AppConfig::http_details`), as is `upgrade`.
+    reason: Option<String>,
     chunked: bool,
     other_te: bool,
     content_length: Result<Option<u64>, String>,
@@ -424,6 +426,7 @@ fn request_head(
     minor: Option<u8>,
     lax: Option<String>,
     hs: &[httparse::Header<'_>],
+    details: bool,
 ) -> ReqHead {
     let f = head_fields(hs);
     let framing = if f.chunked {
@@ -438,11 +441,14 @@ fn request_head(
     };
     ReqHead {
         method: method.to_string(),
-        uri: uri.to_string(),
-        version,
+        uri: details.then(|| uri.to_string()),
+        version: version.filter(|_| details),
         minor,
         lax,
-        host: f.host.map(|v| String::from_utf8_lossy(v).into_owned()),
+        host: f
+            .host
+            .filter(|_| details)
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
         framing,
         expect_continue: f.expect_continue,
         keep_alive: f.keep_alive,
@@ -471,7 +477,11 @@ fn minor_of(version: &[u8]) -> Option<u8> {
 
 /// A request whose line is not in the strict form but starts with a known method (see
 /// [`lax_request_line`]); its header fields are parsed strictly.
-fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) -> Parsed {
+fn parse_lax_request<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+    details: bool,
+) -> Parsed {
     let Some(lf) = buf.iter().position(|b| *b == b'\n') else {
         return Parsed::NeedMore;
     };
@@ -503,13 +513,15 @@ fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) ->
                     "malformed request line ({problem}): read leniently, as tshark does"
                 )),
                 hs,
+                details,
             ),
             lf + 1 + n,
         ),
     }
 }
 
-fn parse_head(buf: &[u8]) -> Parsed {
+/// `details`: see `AppConfig::http_details`.
+fn parse_head(buf: &[u8], details: bool) -> Parsed {
     // Left uninitialised: httparse writes the fields it returns (no 4 KiB fill per head).
     let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     // What `classify_start` says, and whether the request line is only lax, with the
@@ -535,14 +547,14 @@ fn parse_head(buf: &[u8]) -> Parsed {
         Start::NeedMore => Parsed::NeedMore,
         Start::Request if lax => {
             let mut init = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            parse_lax_request(buf, &mut init)
+            parse_lax_request(buf, &mut init, details)
         }
         Start::Request => {
             let strict = httparse::ParserConfig::default();
             let mut req = httparse::Request::new(&mut []);
             let e = match strict.parse_request_with_uninit_headers(&mut req, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
-                Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n),
+                Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n, details),
                 Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
@@ -550,7 +562,7 @@ fn parse_head(buf: &[u8]) -> Parsed {
             match lenient().parse_request_with_uninit_headers(&mut req, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => {
-                    request_parsed(&req, Some(lenient_note("request", e)), n)
+                    request_parsed(&req, Some(lenient_note("request", e)), n, details)
                 }
                 Err(_) => Parsed::Error(format!("request head: {e}")),
             }
@@ -560,7 +572,9 @@ fn parse_head(buf: &[u8]) -> Parsed {
             let mut resp = httparse::Response::new(&mut []);
             let e = match strict.parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
-                Ok(httparse::Status::Complete(n)) => return response_parsed(&resp, None, n),
+                Ok(httparse::Status::Complete(n)) => {
+                    return response_parsed(&resp, None, n, details)
+                }
                 Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
@@ -568,7 +582,7 @@ fn parse_head(buf: &[u8]) -> Parsed {
             match lenient().parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => {
-                    response_parsed(&resp, Some(lenient_note("response", e)), n)
+                    response_parsed(&resp, Some(lenient_note("response", e)), n, details)
                 }
                 Err(_) => Parsed::Error(format!("response head: {e}")),
             }
@@ -594,32 +608,46 @@ fn lenient_note(side: &str, e: httparse::Error) -> String {
     format!("{side} head not strictly valid ({e}): parsed leniently, as tshark does")
 }
 
-fn request_parsed(req: &httparse::Request<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+fn request_parsed(
+    req: &httparse::Request<'_, '_>,
+    lax: Option<String>,
+    n: usize,
+    details: bool,
+) -> Parsed {
     let minor = req.version.unwrap_or(1);
     Parsed::Request(
         request_head(
             req.method.unwrap_or(""),
             req.path.unwrap_or(""),
-            Some(http_version(minor)),
+            details.then(|| http_version(minor)),
             Some(minor),
             lax,
             req.headers,
+            details,
         ),
         n,
     )
 }
 
-fn response_parsed(resp: &httparse::Response<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+fn response_parsed(
+    resp: &httparse::Response<'_, '_>,
+    lax: Option<String>,
+    n: usize,
+    details: bool,
+) -> Parsed {
     let f = head_fields(resp.headers);
     Parsed::Response(
         RespHead {
             minor: resp.version.unwrap_or(1),
             status: resp.code.unwrap_or(0),
-            reason: resp.reason.unwrap_or("").to_string(),
+            reason: details.then(|| resp.reason.unwrap_or("").to_string()),
             chunked: f.chunked,
             other_te: f.te,
             content_length: f.content_length,
-            upgrade: f.upgrade.map(|v| String::from_utf8_lossy(v).into_owned()),
+            upgrade: f
+                .upgrade
+                .filter(|_| details)
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
             lax,
         },
         n,
@@ -739,6 +767,28 @@ pub(crate) struct Out<'a> {
     pub stats: &'a mut HttpStats,
 }
 
+/// Drops the text of `tx` (`AppConfig::http_details` off): what was still made on rare
+/// paths goes too, so such events never carry half of their text.
+pub(crate) fn strip_details(tx: &mut HttpTransaction) {
+    tx.uri = None;
+    tx.version = None;
+    tx.host = None;
+    tx.reason = None;
+    tx.response_version = None;
+    tx.notes = Vec::new();
+}
+
+impl Out<'_> {
+    /// Queues a completed transaction.
+    #[inline]
+    fn http(&mut self, mut tx: HttpTransaction) {
+        if !self.config.http_details {
+            strip_details(&mut tx);
+        }
+        self.events.push(AppEvent::Http(tx));
+    }
+}
+
 /// HTTP state of one connection.
 #[derive(Debug)]
 pub(crate) struct HttpConn {
@@ -821,14 +871,15 @@ impl HttpConn {
 
     fn read_head(&mut self, d: usize, data: &[u8], out: &mut Out<'_>) -> usize {
         let max = out.config.max_http_head.max(16);
+        let details = out.config.http_details;
         let dir = &mut self.dirs[d];
         let old = dir.buf.len();
         let parsed = if old == 0 {
-            parse_head(&data[..data.len().min(max)])
+            parse_head(&data[..data.len().min(max)], details)
         } else {
             let take = max.saturating_sub(old).min(data.len());
             dir.buf.extend_from_slice(&data[..take]);
-            parse_head(&dir.buf)
+            parse_head(&dir.buf, details)
         };
         let have = old + data.len();
         match parsed {
@@ -960,7 +1011,7 @@ impl HttpConn {
                 dir.side = Some(Side::Response);
                 self.responses += 1;
                 if let Some(prev) = self.current.take() {
-                    out.events.push(AppEvent::Http(prev));
+                    out.http(prev);
                 }
                 let mut tx = match self.pending.pop_front() {
                     Some(tx) => tx,
@@ -982,7 +1033,7 @@ impl HttpConn {
                 tx.notes.push(format!(
                     "response head cut by {why} after {read} bytes: kept what its first line says"
                 ));
-                out.events.push(AppEvent::Http(tx));
+                out.http(tx);
             }
         }
         true
@@ -1008,7 +1059,7 @@ impl HttpConn {
                 tx.response_ts = Some(start.ts);
                 tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
                 tx.notes.push(note);
-                out.events.push(AppEvent::Http(tx));
+                out.http(tx);
             }
             _ => {
                 let mut tx = self.orphan(out.conn);
@@ -1031,7 +1082,7 @@ impl HttpConn {
                 if let Some(mut tx) = self.pending.pop_front() {
                     tx.notes
                         .push(format!("response lost in a gap of {len} bytes"));
-                    out.events.push(AppEvent::Http(tx));
+                    out.http(tx);
                 }
             }
             _ => {
@@ -1071,7 +1122,7 @@ impl HttpConn {
                 old.notes.push(format!(
                     "no response matched: more than {MAX_PIPELINE} requests waiting"
                 ));
-                out.events.push(AppEvent::Http(old));
+                out.http(old);
             }
         }
         self.pending.push_back(tx);
@@ -1089,8 +1140,9 @@ impl HttpConn {
         let index = tx.index;
         tx.request_frame = start.map(|s| s.frame);
         tx.request_ts = start.map(|s| s.ts);
-        tx.notes.extend(h.lax);
-        if h.minor == Some(0) {
+        let details = out.config.http_details;
+        tx.notes.extend(h.lax.filter(|_| details));
+        if details && h.minor == Some(0) {
             tx.notes.push(if h.keep_alive {
                 "HTTP/1.0 with Connection: keep-alive: the connection may carry more requests"
                     .to_string()
@@ -1098,19 +1150,19 @@ impl HttpConn {
                 "HTTP/1.0: one request per connection, server closes after the response".to_string()
             });
         }
-        if index > 1 {
+        if details && index > 1 {
             let version = h.version.as_deref().unwrap_or("HTTP");
             tx.notes.push(format!(
                 "{version} persistent connection: request {index} on this connection"
             ));
         }
-        if let Some(first) = self.pending.front() {
+        if let Some(first) = self.pending.front().filter(|_| details) {
             tx.notes.push(format!(
                 "pipelined: sent before the response to request {}",
                 first.index
             ));
         }
-        if h.expect_continue {
+        if details && h.expect_continue {
             tx.notes.push(
                 "Expect: 100-continue: the client asks the server to accept the body first"
                     .to_string(),
@@ -1118,7 +1170,7 @@ impl HttpConn {
         }
         let connect = h.method.eq_ignore_ascii_case("CONNECT");
         tx.method = Some(h.method);
-        tx.uri = Some(h.uri);
+        tx.uri = h.uri;
         tx.version = h.version;
         tx.host = h.host;
         let dir = &mut self.dirs[d];
@@ -1177,7 +1229,7 @@ impl HttpConn {
                 response_frame: start.map(|s| s.frame),
                 response_ts: start.map(|s| s.ts),
                 status: Some(h.status),
-                reason: Some(h.reason.clone()),
+                reason: h.reason.clone(),
                 response_version: Some(http_version(h.minor)),
                 response_body_bytes: Some(0),
                 ..HttpTransaction::default()
@@ -1188,7 +1240,7 @@ impl HttpConn {
                 tx.notes.push(format!(
                     "interim response {} {} in frame {}: the final response follows",
                     h.status,
-                    h.reason,
+                    h.reason.as_deref().unwrap_or(""),
                     start.map_or(0, |s| s.frame)
                 ));
             }
@@ -1196,12 +1248,12 @@ impl HttpConn {
                 "interim response {}: the final response to request {} follows",
                 h.status, interim.index
             ));
-            out.events.push(AppEvent::Http(interim));
+            out.http(interim);
             return;
         }
         self.responses += 1;
         if let Some(prev) = self.current.take() {
-            out.events.push(AppEvent::Http(prev));
+            out.http(prev);
         }
         let mut tx = match self.pending.pop_front() {
             Some(tx) => tx,
@@ -1214,10 +1266,11 @@ impl HttpConn {
                 tx
             }
         };
+        let details = out.config.http_details;
         tx.status = Some(h.status);
-        tx.reason = Some(h.reason);
-        tx.notes.extend(h.lax);
-        tx.response_version = Some(http_version(h.minor));
+        tx.reason = h.reason;
+        tx.notes.extend(h.lax.filter(|_| details));
+        tx.response_version = details.then(|| http_version(h.minor));
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
         tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
@@ -1234,7 +1287,7 @@ impl HttpConn {
                 "CONNECT accepted: the connection is now a tunnel, not parsed".to_string()
             });
             tx.response_body_bytes = Some(0);
-            out.events.push(AppEvent::Http(tx));
+            out.http(tx);
             for dir in &mut self.dirs {
                 dir.state = State::Stop;
                 dir.buf = Vec::new();
@@ -1262,16 +1315,18 @@ impl HttpConn {
                 Ok(Some(0)) => None,
                 Ok(Some(n)) => Some(Framing::Length(n)),
                 Ok(None) => {
-                    tx.notes.push(
-                        "no Content-Length or chunked coding: the body ends when the server closes"
-                            .to_string(),
-                    );
+                    if details {
+                        tx.notes.push(
+                            "no Content-Length or chunked coding: the body ends when the server closes"
+                                .to_string(),
+                        );
+                    }
                     Some(Framing::Close)
                 }
                 Err(e) => {
                     out.stats.framing_errors += 1;
                     tx.notes.push(format!("framing error: {e}"));
-                    out.events.push(AppEvent::Http(tx));
+                    out.http(tx);
                     self.start_resync(d, false, out);
                     return;
                 }
@@ -1280,7 +1335,7 @@ impl HttpConn {
         match framing {
             None => {
                 tx.response_body_bytes = Some(0);
-                out.events.push(AppEvent::Http(tx));
+                out.http(tx);
             }
             Some(f) => {
                 let dir = &mut self.dirs[d];
@@ -1335,8 +1390,9 @@ impl HttpConn {
         dir.state = State::Idle;
         let body = dir.body;
         let side = dir.side;
+        let details = out.config.http_details;
         let mut notes = Vec::new();
-        if body.chunks > 0 || body.trailers > 0 {
+        if details && (body.chunks > 0 || body.trailers > 0) {
             let mut n = format!("chunked: {} chunks", body.chunks);
             if body.extensions {
                 n.push_str(", extensions ignored");
@@ -1346,20 +1402,20 @@ impl HttpConn {
             }
             notes.push(n);
         }
-        if body.gap > 0 {
+        if details && body.gap > 0 {
             notes.push(format!(
                 "{} body cut by a gap of {} bytes",
                 side_name(side),
                 body.gap
             ));
         }
-        notes.extend(error);
+        notes.extend(error.filter(|_| details));
         match side {
             Some(Side::Response) => {
                 if let Some(mut tx) = self.current.take() {
                     tx.response_body_bytes = Some(body.bytes);
                     tx.notes.extend(notes);
-                    out.events.push(AppEvent::Http(tx));
+                    out.http(tx);
                 }
             }
             _ => {
@@ -1522,12 +1578,12 @@ impl HttpConn {
             }
         }
         if let Some(tx) = self.current.take() {
-            out.events.push(AppEvent::Http(tx));
+            out.http(tx);
         }
         for mut tx in self.pending.drain(..) {
             tx.notes
                 .push("no response seen before the connection ended".to_string());
-            out.events.push(AppEvent::Http(tx));
+            out.http(tx);
         }
     }
 }
@@ -1547,19 +1603,19 @@ pub(crate) fn datagram_message(
         ..HttpTransaction::default()
     };
     let mut cut = false;
-    match parse_head(data) {
+    match parse_head(data, true) {
         Parsed::NotHttp => return None,
         Parsed::Request(h, _) => {
             tx.notes.extend(h.lax);
             tx.method = Some(h.method);
-            tx.uri = Some(h.uri);
+            tx.uri = h.uri;
             tx.version = h.version;
             tx.host = h.host;
         }
         Parsed::Response(h, _) => {
             tx.notes.extend(h.lax);
             tx.status = Some(h.status);
-            tx.reason = Some(h.reason);
+            tx.reason = h.reason;
             tx.response_version = Some(http_version(h.minor));
         }
         Parsed::NeedMore | Parsed::TooManyHeaders | Parsed::Error(_) => match first_line(data)? {

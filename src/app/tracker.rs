@@ -2,7 +2,7 @@
 //! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`].
 
 use super::dns::{self, Decoded};
-use super::http::{classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
+use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
 use super::*;
@@ -28,6 +28,11 @@ pub struct AppConfig {
     pub body_preview: usize,
     /// Most DNS queries awaiting a response (for latency matching).
     pub max_pending_dns: usize,
+    /// Fill the text of HTTP transaction events: URI, Host, versions, reason and notes.
+    /// Off when no output shows HTTP records (e.g. JSON narrowed to `conns`): the events
+    /// then carry only the method, numbers, frames and times, and the per-connection
+    /// counts, framing and pairing are exactly the same.
+    pub http_details: bool,
 }
 
 impl Default for AppConfig {
@@ -36,6 +41,7 @@ impl Default for AppConfig {
             max_http_head: 64 << 10,
             body_preview: 4 << 10,
             max_pending_dns: 10_000,
+            http_details: true,
         }
     }
 }
@@ -506,6 +512,10 @@ impl StreamSink for AppTracker {
                     state.stats.http_requests += 1;
                 } else {
                     state.stats.http_responses += 1;
+                }
+                let mut tx = tx;
+                if !self.config.http_details {
+                    http::strip_details(&mut tx);
                 }
                 self.events.push(AppEvent::Http(tx));
                 self.mark(LayerName::Http, ctx.frame);
@@ -979,6 +989,46 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             &tx[0],
             "no Content-Length or chunked coding: the body ends when the server closes"
         ));
+    }
+
+    #[test]
+    fn without_http_details_events_keep_their_numbers_and_drop_their_text() {
+        let run = |details: bool| {
+            let mut t = AppTracker::new(AppConfig {
+                http_details: details,
+                ..AppConfig::default()
+            });
+            t.on_data(
+                4,
+                ToServer,
+                b"GET /a HTTP/1.0\r\nHost: h\r\n\r\n",
+                ctx(1, 0),
+            );
+            t.on_data(4, ToClient, b"HTTP/1.0 200 OK\r\n\r\nbody", ctx(2, 3));
+            t.on_data(
+                4,
+                ToServer,
+                b"POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                ctx(3, 4),
+            );
+            t.on_close(4);
+            (http(&mut t), t.take_conn_stats(4))
+        };
+        let (with, with_stats) = run(true);
+        let (without, without_stats) = run(false);
+        assert_eq!(with_stats, without_stats);
+        assert_eq!(with_stats.http_requests, 2);
+        assert_eq!(with.len(), 2);
+        assert!(!with[0].notes.is_empty());
+        assert_eq!(with[0].host.as_deref(), Some("h"));
+        for (a, b) in with.iter().zip(&without) {
+            let mut a = a.clone();
+            http::strip_details(&mut a);
+            assert_eq!(&a, b);
+            assert!(b.method.is_some() && b.uri.is_none() && b.notes.is_empty());
+        }
+        assert_eq!(without[0].response_body_bytes, Some(4));
+        assert_eq!(without[1].request_body_bytes, Some(0));
     }
 
     #[test]
