@@ -1372,17 +1372,17 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
-/// preset, no styling and no content arrangement (followed by a newline), when every cell is
-/// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
-
+/// [`plain_table_of`] over rows of Strings, as text.
 #[cfg(test)]
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
     plain_table_of(header, rows.len(), |r, c| rows[r][c].as_str())
         .and_then(|t| String::from_utf8(t).ok())
 }
 
-/// [`plain_table`] over `rows` rows whose cells `cell(row, column)` gives.
+/// The text comfy-table draws for `header` and `rows` rows (cell `cell(row, column)`)
+/// with the `UTF8_FULL_CONDENSED` preset, no styling and no content arrangement (followed by
+/// a newline), when every cell is printable ASCII (one column per byte); `None` otherwise
+/// (the caller uses comfy-table).
 fn plain_table_of<'c, const N: usize>(
     header: &[&str; N],
     rows: usize,
