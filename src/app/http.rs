@@ -360,6 +360,23 @@ fn head_fields<'b>(headers: &[httparse::Header<'b>]) -> HeadFields<'b> {
     f
 }
 
+/// Appends `v` in decimal.
+fn push_decimal(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    while i > 0 {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+}
+
 /// "HTTP/1.x" for minor version `minor`.
 fn http_version(minor: u8) -> String {
     match minor {
@@ -1151,10 +1168,14 @@ impl HttpConn {
             });
         }
         if details && index > 1 {
+            // Every request after the first carries it: built without `core::fmt`.
             let version = h.version.as_deref().unwrap_or("HTTP");
-            tx.notes.push(format!(
-                "{version} persistent connection: request {index} on this connection"
-            ));
+            let mut note = String::with_capacity(version.len() + 64);
+            note.push_str(version);
+            note.push_str(" persistent connection: request ");
+            push_decimal(&mut note, u64::from(index));
+            note.push_str(" on this connection");
+            tx.notes.push(note);
         }
         if let Some(first) = self.pending.front().filter(|_| details) {
             tx.notes.push(format!(
