@@ -309,6 +309,46 @@ fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String>
     Ok(())
 }
 
+/// Whether the field name `name` is `lower` (lower case letters and '-', same length),
+/// ignoring case, 4 or 8 bytes at a time. OR-ing 0x20 is an exact case fold here: a name
+/// is a token, and the only other byte that folds onto a letter or '-' (CR onto '-') is
+/// not a token character.
+fn name_is(name: &[u8], lower: &[u8]) -> bool {
+    let n = lower.len();
+    if name.len() != n {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_ne_bytes)
+    };
+    let word4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_ne_bytes)
+    };
+    if n >= 8 {
+        let mut at = 0;
+        loop {
+            let at8 = at.min(n - 8);
+            if word8(name, at8) | 0x2020_2020_2020_2020 != word8(lower, at8) {
+                return false;
+            }
+            if at8 == n - 8 {
+                return true;
+            }
+            at += 8;
+        }
+    } else if n >= 4 {
+        [0, n - 4]
+            .into_iter()
+            .all(|at| word4(name, at) | 0x2020_2020 == word4(lower, at))
+    } else {
+        name.eq_ignore_ascii_case(lower)
+    }
+}
+
 fn head_fields<'b>(headers: &[httparse::Header<'b>]) -> HeadFields<'b> {
     let mut f = HeadFields {
         chunked: false,
@@ -323,26 +363,26 @@ fn head_fields<'b>(headers: &[httparse::Header<'b>]) -> HeadFields<'b> {
     for h in headers {
         let name = h.name.as_bytes();
         match name.len() {
-            4 if name.eq_ignore_ascii_case(b"host") => {
+            4 if name_is(name, b"host") => {
                 f.host = f.host.or(Some(h.value));
             }
-            6 if name.eq_ignore_ascii_case(b"expect") => {
+            6 if name_is(name, b"expect") => {
                 f.expect_continue |= has_token_in(h.value, b"100-continue");
             }
-            7 if name.eq_ignore_ascii_case(b"upgrade") => {
+            7 if name_is(name, b"upgrade") => {
                 f.upgrade = f.upgrade.or(Some(h.value));
             }
-            10 if name.eq_ignore_ascii_case(b"connection") => {
+            10 if name_is(name, b"connection") => {
                 f.keep_alive |= has_token_in(h.value, b"keep-alive");
             }
-            14 if name.eq_ignore_ascii_case(b"content-length") => {
+            14 if name_is(name, b"content-length") => {
                 if let Ok(cl) = &mut f.content_length {
                     if let Err(e) = add_content_length(cl, h.value) {
                         f.content_length = Err(e);
                     }
                 }
             }
-            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+            17 if name_is(name, b"transfer-encoding") => {
                 for part in h.value.split(|b| *b == b',') {
                     let p = part.trim_ascii();
                     if !p.is_empty() {
@@ -1819,5 +1859,37 @@ fn end_size_line(value: u64, body: &mut BodyTrack) -> Chunk {
     } else {
         body.chunks += 1;
         Chunk::Data(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_match_ignoring_case_and_nothing_else() {
+        for want in [
+            &b"host"[..],
+            b"expect",
+            b"upgrade",
+            b"connection",
+            b"content-length",
+            b"transfer-encoding",
+        ] {
+            assert!(name_is(want, want));
+            assert!(name_is(&want.to_ascii_uppercase(), want));
+            for i in 0..want.len() {
+                for b in 0u8..=255 {
+                    // Token characters only (what httparse hands over as a name).
+                    if !(b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+                        continue;
+                    }
+                    let mut v = want.to_vec();
+                    v[i] = b;
+                    assert_eq!(name_is(&v, want), v.eq_ignore_ascii_case(want), "{v:?}");
+                }
+            }
+            assert!(!name_is(&want[1..], want));
+        }
     }
 }
