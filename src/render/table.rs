@@ -357,7 +357,7 @@ pub struct TableSink<W: Write> {
     /// cells lie in `http_text`, made when the transaction arrives (no copy of the
     /// transaction is kept, no String per cell: the page's text is one reused buffer).
     http_rows: Vec<(Option<u16>, HttpRowSpans)>,
-    http_text: String,
+    http_text: Vec<u8>,
     /// The last body sizes shown in the HTTP view and their text (bodies repeat sizes).
     http_sizes: [(u64, String); 2],
     dns_rows: Vec<DnsMessage>,
@@ -406,7 +406,7 @@ impl<W: Write> TableSink<W> {
             open: FxHashMap::default(),
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
-            http_text: String::new(),
+            http_text: Vec::new(),
             http_sizes: [(0, human_bytes(0)), (0, human_bytes(0))],
             dns_rows: Vec::new(),
             warnings: 0,
@@ -1215,10 +1215,10 @@ impl<W: Write> TableSink<W> {
         ];
         let text = &self.http_text;
         let rows = &self.http_rows;
-        let cell = |r: usize, c: usize| -> &str {
+        let cell = |r: usize, c: usize| -> &[u8] {
             let spans = &rows[r].1;
             text.get(spans[c] as usize..spans[c + 1] as usize)
-                .unwrap_or("")
+                .unwrap_or_default()
         };
         // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
         // generic layout cost more than the whole analysis of the transactions.
@@ -1245,10 +1245,12 @@ impl<W: Write> TableSink<W> {
                     t.add_row(
                         (0..10)
                             .map(|i| {
+                                // Valid UTF-8 (made from strings): borrowed as is.
+                                let text = String::from_utf8_lossy(cell(r, i));
                                 if i == 6 {
-                                    Cell::new(cell(r, i)).fg(color)
+                                    Cell::new(text).fg(color)
                                 } else {
-                                    Cell::new(cell(r, i))
+                                    Cell::new(text)
                                 }
                             })
                             .collect::<Vec<_>>(),
@@ -1375,7 +1377,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// [`plain_table_of`] over rows of Strings, as text.
 #[cfg(test)]
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
-    plain_table_of(header, rows.len(), |r, c| rows[r][c].as_str())
+    plain_table_of(header, rows.len(), |r, c| rows[r][c].as_bytes())
         .and_then(|t| String::from_utf8(t).ok())
 }
 
@@ -1386,12 +1388,12 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
 fn plain_table_of<'c, const N: usize>(
     header: &[&str; N],
     rows: usize,
-    cell: impl Fn(usize, usize) -> &'c str,
+    cell: impl Fn(usize, usize) -> &'c [u8],
 ) -> Option<Vec<u8>> {
-    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let printable = |s: &[u8]| s.iter().all(|b| (0x20..0x7f).contains(b));
     let mut widths = [0usize; N];
     for (w, h) in widths.iter_mut().zip(header) {
-        if !printable(h) {
+        if !printable(h.as_bytes()) {
             return None;
         }
         *w = h.len();
@@ -1423,7 +1425,7 @@ fn plain_table_of<'c, const N: usize>(
         out.push(b'\n');
     };
     border(&mut out, '┌', '─', '┬', '┐');
-    put_plain_row(&mut out, &widths, header.iter().copied());
+    put_plain_row(&mut out, &widths, header.iter().map(|h| h.as_bytes()));
     border(&mut out, '╞', '═', '╪', '╡');
     for r in 0..rows {
         put_plain_row(&mut out, &widths, (0..N).map(|c| cell(r, c)));
@@ -1436,12 +1438,12 @@ fn plain_table_of<'c, const N: usize>(
 fn put_plain_row<'c, const N: usize>(
     out: &mut Vec<u8>,
     widths: &[usize; N],
-    cells: impl Iterator<Item = &'c str>,
+    cells: impl Iterator<Item = &'c [u8]>,
 ) {
     out.extend_from_slice("│".as_bytes());
     for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
         out.extend_from_slice(if i > 0 { " ┆ ".as_bytes() } else { b" " });
-        out.extend_from_slice(c.as_bytes());
+        out.extend_from_slice(c);
         out.resize(out.len() + w.saturating_sub(c.len()), b' ');
     }
     out.extend_from_slice(" │\n".as_bytes());
@@ -1868,7 +1870,7 @@ fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> &str {
 type HttpRowSpans = [u32; 11];
 
 /// Appends `n` in decimal.
-fn push_u64_str(out: &mut String, n: u64) {
+fn push_u64_str(out: &mut Vec<u8>, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n;
@@ -1880,17 +1882,15 @@ fn push_u64_str(out: &mut String, n: u64) {
             break;
         }
     }
-    for &d in digits.get(i..).unwrap_or_default() {
-        out.push(char::from(d));
-    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
 }
 
 /// Appends `s` made terminal-safe (what [`escape_str`] returns).
-fn push_escaped(out: &mut String, s: &str) {
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
-        out.push_str(s);
+        out.extend_from_slice(s.as_bytes());
     } else {
-        crate::render::escape::escape_bytes(s.as_bytes(), out);
+        out.extend_from_slice(escape_str(s).as_bytes());
     }
 }
 
@@ -1899,7 +1899,7 @@ fn push_escaped(out: &mut String, s: &str) {
 fn push_http_cells(
     h: &HttpTransaction,
     sizes: &mut [(u64, String); 2],
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> HttpRowSpans {
     let mut spans = [0u32; 11];
     spans[0] = out.len() as u32;
@@ -1910,7 +1910,7 @@ fn push_http_cells(
             1 => push_u64_str(out, u64::from(h.index)),
             2 => match h.request_frame {
                 Some(f) => push_u64_str(out, f),
-                None => out.push('-'),
+                None => out.push(b'-'),
             },
             3 => push_escaped(out, h.method.as_deref().unwrap_or("-")),
             4 => {
@@ -1921,19 +1921,19 @@ fn push_http_cells(
             6 => match (h.status, &h.reason) {
                 (Some(s), Some(r)) => {
                     push_u64_str(out, u64::from(s));
-                    out.push(' ');
+                    out.push(b' ');
                     push_escaped(out, r);
                 }
                 (Some(s), None) => push_u64_str(out, u64::from(s)),
-                _ => out.push('-'),
+                _ => out.push(b'-'),
             },
             7 => match h.request_body_bytes {
-                Some(n) => out.push_str(human_bytes_memo(n, req_size)),
-                None => out.push('-'),
+                Some(n) => out.extend_from_slice(human_bytes_memo(n, req_size).as_bytes()),
+                None => out.push(b'-'),
             },
             8 => match h.response_body_bytes {
-                Some(n) => out.push_str(human_bytes_memo(n, resp_size)),
-                None => out.push('-'),
+                Some(n) => out.extend_from_slice(human_bytes_memo(n, resp_size).as_bytes()),
+                None => out.push(b'-'),
             },
             _ => match h.latency_ms {
                 Some(l) => match crate::render::jsonl::exact_ms_nanos(l) {
@@ -1942,17 +1942,21 @@ fn push_http_cells(
                         let us = ns / 1000 + u64::from(ns % 1000 > 500);
                         push_u64_str(out, us / 1000);
                         let frac = us % 1000;
-                        out.push('.');
-                        out.push(char::from(b'0' + (frac / 100) as u8));
-                        out.push(char::from(b'0' + (frac / 10 % 10) as u8));
-                        out.push(char::from(b'0' + (frac % 10) as u8));
-                        out.push_str(" ms");
+                        out.extend_from_slice(&[
+                            b'.',
+                            b'0' + (frac / 100) as u8,
+                            b'0' + (frac / 10 % 10) as u8,
+                            b'0' + (frac % 10) as u8,
+                            b' ',
+                            b'm',
+                            b's',
+                        ]);
                     }
                     None => {
                         let _ = write!(out, "{l:.3} ms");
                     }
                 },
-                None => out.push('-'),
+                None => out.push(b'-'),
             },
         }
         *end = out.len() as u32;
@@ -1982,11 +1986,11 @@ mod tests {
                 latency_ms: Some(l),
                 ..HttpTransaction::default()
             };
-            let mut text = String::new();
+            let mut text = Vec::new();
             let spans = push_http_cells(&h, &mut sizes, &mut text);
             assert_eq!(
                 &text[spans[9] as usize..spans[10] as usize],
-                format!("{l:.3} ms")
+                format!("{l:.3} ms").as_bytes()
             );
         }
     }
