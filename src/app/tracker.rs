@@ -219,6 +219,14 @@ fn emit_dns(
     }));
 }
 
+/// Whether the ports of frame `frame` (when `frame_ports` are its) include a DNS port.
+fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
+    match frame_ports {
+        Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
+        _ => false,
+    }
+}
+
 /// Copies a TLS connection's summary into its counters.
 fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     stats.tls_version = t.version;
@@ -343,10 +351,7 @@ impl AppTracker {
     }
 
     fn ports_say_dns(&self, frame: u64) -> bool {
-        match self.frame_ports {
-            Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
-            _ => false,
-        }
+        ports_say_dns(self.frame_ports, frame)
     }
 }
 
@@ -355,13 +360,15 @@ impl StreamSink for AppTracker {
         if data.is_empty() {
             return;
         }
-        let port_dns = self.ports_say_dns(ctx.frame);
+        let frame_ports = self.frame_ports;
         let state = self
             .conns
             .entry(conn)
             .or_insert_with(|| ConnApp::new(Kind::Undecided));
-        state.dns_port |= port_dns;
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic = state.kind {
+            // The ports matter only while the kind is being decided (a decided TCP
+            // connection never reads `dns_port` again).
+            state.dns_port |= ports_say_dns(frame_ports, ctx.frame);
             // Each HTTP direction is detected on its own content (a direction that does
             // not start like HTTP stops itself), so only DNS and TLS need deciding here:
             // on the first bytes, DNS ports first, then a TLS hello record, then a clean
