@@ -454,7 +454,11 @@ fn write_packet(
     match packet.tcp() {
         Some(tcp) => {
             w.extend_from_slice(b"{\"flags\":[");
-            for (i, name) in tcp.flags.names().enumerate() {
+            // The table by reference (`names()` copies it per call), same order.
+            let set = crate::decode::TcpFlags::NAMES
+                .iter()
+                .filter(|(_, bit)| tcp.flags.has(*bit));
+            for (i, (name, _)) in set.enumerate() {
                 if i > 0 {
                     w.push(b',');
                 }
@@ -498,11 +502,17 @@ fn write_packet(
         None => w.extend_from_slice(b"null"),
     }
     w.extend_from_slice(b",\"analysis\":[");
-    for (i, name) in flow.analysis.names().enumerate() {
-        if i > 0 {
-            w.push(b',');
+    if !flow.analysis.is_empty() {
+        // As `names()`, without copying the table per packet.
+        let set = crate::flow::AnalysisFlags::NAMES
+            .iter()
+            .filter(|(_, bit)| flow.analysis.has(*bit));
+        for (i, (name, _)) in set.enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            put_name(w, name);
         }
-        put_name(w, name);
     }
     w.push(b']');
     if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
