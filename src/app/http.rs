@@ -8,6 +8,7 @@ use super::{AppConfig, AppEvent, HttpTransaction};
 use crate::capture::Timestamp;
 use crate::flow::{ConnId, SegmentCtx};
 use std::collections::VecDeque;
+use std::mem::MaybeUninit;
 
 /// Most requests waiting for their response on one connection (pipelining).
 pub(crate) const MAX_PIPELINE: usize = 64;
@@ -139,11 +140,6 @@ fn request_line(buf: &[u8]) -> Start {
     }
 }
 
-/// The request line is not in the strict form (`parse_head` then reads it by hand).
-fn is_lax_request(buf: &[u8]) -> bool {
-    strict_request_line(buf) == Start::No && lax_request_line(buf) == Start::Request
-}
-
 /// A known method followed by SP or the end of the line, and a line of printable bytes
 /// ending in LF (`OPTIONS HTTP/1.1`, `GET / HTTP/1.`, `GET /HTTP/1.1`, `OPTIONS`).
 fn lax_request_line(buf: &[u8]) -> Start {
@@ -230,7 +226,8 @@ fn strict_request_line(buf: &[u8]) -> Start {
 /// What a request head says.
 struct ReqHead {
     method: String,
-    uri: String,
+    /// None when details are off (`AppConfig::http_details`), as are `version`, `host`.
+    uri: Option<String>,
     /// The version as written ("HTTP/1.1"; "HTTP/1." in a lax line), None when absent.
     version: Option<String>,
     /// The minor version when the version is well formed.
@@ -247,7 +244,8 @@ struct ReqHead {
 struct RespHead {
     minor: u8,
     status: u16,
-    reason: String,
+    /// None when details are off (`AppConfig::http_details`), as is `upgrade`.
+    reason: Option<String>,
     chunked: bool,
     other_te: bool,
     content_length: Result<Option<u64>, String>,
@@ -266,70 +264,166 @@ enum Parsed {
     Response(RespHead, usize),
 }
 
-/// Content-Length values (RFC 9110 §8.6): digits only; a repeated value must agree.
-fn content_length(headers: &[httparse::Header<'_>]) -> Result<Option<u64>, String> {
-    let mut out: Option<u64> = None;
-    for h in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
-    {
-        for part in h.value.split(|b| *b == b',') {
-            let s = part.trim_ascii();
-            let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
-                std::str::from_utf8(s)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok())
-            } else {
-                None
-            };
-            let Some(v) = v else {
-                return Err(format!(
-                    "invalid Content-Length \"{}\"",
-                    String::from_utf8_lossy(h.value)
-                ));
-            };
-            if out.is_some_and(|o| o != v) {
-                return Err("conflicting Content-Length values".to_string());
+/// The header fields framing and the records need, found in one pass over the head.
+struct HeadFields<'b> {
+    /// The last transfer coding is chunked.
+    chunked: bool,
+    /// Some transfer coding is present.
+    te: bool,
+    /// Content-Length values (RFC 9110 §8.6): digits only; a repeated value must agree.
+    content_length: Result<Option<u64>, String>,
+    /// The first Host and Upgrade fields.
+    host: Option<&'b [u8]>,
+    upgrade: Option<&'b [u8]>,
+    /// `Expect: 100-continue`, `Connection: keep-alive` (as a token of any such field).
+    expect_continue: bool,
+    keep_alive: bool,
+}
+
+fn has_token_in(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|b| *b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Adds one Content-Length field's values to `out`.
+fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String> {
+    for part in value.split(|b| *b == b',') {
+        let s = part.trim_ascii();
+        let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
+            Some(s.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')))
+        } else {
+            None
+        };
+        let Some(v) = v else {
+            return Err(format!(
+                "invalid Content-Length \"{}\"",
+                String::from_utf8_lossy(value)
+            ));
+        };
+        if out.is_some_and(|o| o != v) {
+            return Err("conflicting Content-Length values".to_string());
+        }
+        *out = Some(v);
+    }
+    Ok(())
+}
+
+/// Whether the field name `name` is `lower` (lower case letters and '-', same length),
+/// ignoring case, 4 or 8 bytes at a time. OR-ing 0x20 is an exact case fold here: a name
+/// is a token, and the only other byte that folds onto a letter or '-' (CR onto '-') is
+/// not a token character.
+fn name_is(name: &[u8], lower: &[u8]) -> bool {
+    let n = lower.len();
+    if name.len() != n {
+        return false;
+    }
+    let word8 = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_ne_bytes)
+    };
+    let word4 = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, u32::from_ne_bytes)
+    };
+    if n >= 8 {
+        let mut at = 0;
+        loop {
+            let at8 = at.min(n - 8);
+            if word8(name, at8) | 0x2020_2020_2020_2020 != word8(lower, at8) {
+                return false;
             }
-            out = Some(v);
+            if at8 == n - 8 {
+                return true;
+            }
+            at += 8;
+        }
+    } else if n >= 4 {
+        [0, n - 4]
+            .into_iter()
+            .all(|at| word4(name, at) | 0x2020_2020 == word4(lower, at))
+    } else {
+        name.eq_ignore_ascii_case(lower)
+    }
+}
+
+fn head_fields<'b>(headers: &[httparse::Header<'b>]) -> HeadFields<'b> {
+    let mut f = HeadFields {
+        chunked: false,
+        te: false,
+        content_length: Ok(None),
+        host: None,
+        upgrade: None,
+        expect_continue: false,
+        keep_alive: false,
+    };
+    let mut last_te: Option<&[u8]> = None;
+    for h in headers {
+        let name = h.name.as_bytes();
+        match name.len() {
+            4 if name_is(name, b"host") => {
+                f.host = f.host.or(Some(h.value));
+            }
+            6 if name_is(name, b"expect") => {
+                f.expect_continue |= has_token_in(h.value, b"100-continue");
+            }
+            7 if name_is(name, b"upgrade") => {
+                f.upgrade = f.upgrade.or(Some(h.value));
+            }
+            10 if name_is(name, b"connection") => {
+                f.keep_alive |= has_token_in(h.value, b"keep-alive");
+            }
+            14 if name_is(name, b"content-length") => {
+                if let Ok(cl) = &mut f.content_length {
+                    if let Err(e) = add_content_length(cl, h.value) {
+                        f.content_length = Err(e);
+                    }
+                }
+            }
+            17 if name_is(name, b"transfer-encoding") => {
+                for part in h.value.split(|b| *b == b',') {
+                    let p = part.trim_ascii();
+                    if !p.is_empty() {
+                        last_te = Some(p);
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    Ok(out)
+    if let Some(p) = last_te {
+        f.chunked = p.eq_ignore_ascii_case(b"chunked");
+        f.te = true;
+    }
+    f
 }
 
-/// (last transfer coding is chunked, some transfer coding present)
-fn transfer_encoding(headers: &[httparse::Header<'_>]) -> (bool, bool) {
-    let mut last: Option<&[u8]> = None;
-    for h in headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        for part in h.value.split(|b| *b == b',') {
-            let p = part.trim_ascii();
-            if !p.is_empty() {
-                last = Some(p);
-            }
+/// Appends `v` in decimal.
+fn push_decimal(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    while i > 0 {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
         }
     }
-    match last {
-        Some(p) => (p.eq_ignore_ascii_case(b"chunked"), true),
-        None => (false, false),
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
-fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h [u8]> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value)
-}
-
-fn has_token(headers: &[httparse::Header<'_>], name: &str, token: &str) -> bool {
-    headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case(name))
-        .flat_map(|h| h.value.split(|b| *b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+/// "HTTP/1.x" for minor version `minor`.
+fn http_version(minor: u8) -> String {
+    match minor {
+        0 => "HTTP/1.0".to_string(),
+        1 => "HTTP/1.1".to_string(),
+        m => format!("HTTP/1.{m}"),
+    }
 }
 
 /// What the first line of a head cut short says.
@@ -377,7 +471,7 @@ fn first_line(buf: &[u8]) -> Option<FirstLine> {
     Some(FirstLine::Request {
         method: String::from_utf8_lossy(method).into_owned(),
         uri: String::from_utf8_lossy(uri).into_owned(),
-        version: minor_of(version).map(|m| format!("HTTP/1.{m}")),
+        version: minor_of(version).map(http_version),
     })
 }
 
@@ -389,28 +483,32 @@ fn request_head(
     minor: Option<u8>,
     lax: Option<String>,
     hs: &[httparse::Header<'_>],
+    details: bool,
 ) -> ReqHead {
-    let (chunked, te) = transfer_encoding(hs);
-    let framing = if chunked {
+    let f = head_fields(hs);
+    let framing = if f.chunked {
         Ok(Some(Framing::Chunked(Chunk::start())))
-    } else if te {
+    } else if f.te {
         Err("request Transfer-Encoding without final chunked".to_string())
     } else {
-        content_length(hs).map(|cl| match cl {
+        f.content_length.map(|cl| match cl {
             Some(0) | None => None,
             Some(n) => Some(Framing::Length(n)),
         })
     };
     ReqHead {
         method: method.to_string(),
-        uri: uri.to_string(),
-        version,
+        uri: details.then(|| uri.to_string()),
+        version: version.filter(|_| details),
         minor,
         lax,
-        host: header(hs, "host").map(|v| String::from_utf8_lossy(v).into_owned()),
+        host: f
+            .host
+            .filter(|_| details)
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
         framing,
-        expect_continue: has_token(hs, "expect", "100-continue"),
-        keep_alive: has_token(hs, "connection", "keep-alive"),
+        expect_continue: f.expect_continue,
+        keep_alive: f.keep_alive,
     }
 }
 
@@ -436,7 +534,11 @@ fn minor_of(version: &[u8]) -> Option<u8> {
 
 /// A request whose line is not in the strict form but starts with a known method (see
 /// [`lax_request_line`]); its header fields are parsed strictly.
-fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) -> Parsed {
+fn parse_lax_request<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+    details: bool,
+) -> Parsed {
     let Some(lf) = buf.iter().position(|b| *b == b'\n') else {
         return Parsed::NeedMore;
     };
@@ -468,48 +570,76 @@ fn parse_lax_request<'b>(buf: &'b [u8], headers: &mut [httparse::Header<'b>]) ->
                     "malformed request line ({problem}): read leniently, as tshark does"
                 )),
                 hs,
+                details,
             ),
             lf + 1 + n,
         ),
     }
 }
 
-fn parse_head(buf: &[u8]) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match classify_start(buf) {
+/// `details`: see `AppConfig::http_details`.
+fn parse_head(buf: &[u8], details: bool) -> Parsed {
+    // Left uninitialised: httparse writes the fields it returns (no 4 KiB fill per head).
+    let mut headers = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    // What `classify_start` says, and whether the request line is only lax, with the
+    // request line checked once.
+    let (start, lax) = match status_line(buf) {
+        Start::Response => (Start::Response, false),
+        status => {
+            let strict = strict_request_line(buf);
+            let line = match strict {
+                Start::No => lax_request_line(buf),
+                s => s,
+            };
+            let lax = strict == Start::No && line == Start::Request;
+            match (status, line) {
+                (Start::No, s) => (s, lax),
+                (_, Start::Request) => (Start::Request, lax),
+                _ => (Start::NeedMore, false),
+            }
+        }
+    };
+    match start {
         Start::No => Parsed::NotHttp,
         Start::NeedMore => Parsed::NeedMore,
-        Start::Request if is_lax_request(buf) => parse_lax_request(buf, &mut headers),
+        Start::Request if lax => {
+            let mut init = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            parse_lax_request(buf, &mut init, details)
+        }
         Start::Request => {
-            let mut req = httparse::Request::new(&mut headers);
-            let e = match req.parse(buf) {
+            let strict = httparse::ParserConfig::default();
+            let mut req = httparse::Request::new(&mut []);
+            let e = match strict.parse_request_with_uninit_headers(&mut req, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
-                Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n),
+                Ok(httparse::Status::Complete(n)) => return request_parsed(&req, None, n, details),
                 Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
-            let mut req = httparse::Request::new(&mut headers);
-            match lenient().parse_request(&mut req, buf) {
+            let mut req = httparse::Request::new(&mut []);
+            match lenient().parse_request_with_uninit_headers(&mut req, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => {
-                    request_parsed(&req, Some(lenient_note("request", e)), n)
+                    request_parsed(&req, Some(lenient_note("request", e)), n, details)
                 }
                 Err(_) => Parsed::Error(format!("request head: {e}")),
             }
         }
         Start::Response => {
-            let mut resp = httparse::Response::new(&mut headers);
-            let e = match resp.parse(buf) {
+            let strict = httparse::ParserConfig::default();
+            let mut resp = httparse::Response::new(&mut []);
+            let e = match strict.parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => return Parsed::NeedMore,
-                Ok(httparse::Status::Complete(n)) => return response_parsed(&resp, None, n),
+                Ok(httparse::Status::Complete(n)) => {
+                    return response_parsed(&resp, None, n, details)
+                }
                 Err(httparse::Error::TooManyHeaders) => return Parsed::TooManyHeaders,
                 Err(e) => e,
             };
-            let mut resp = httparse::Response::new(&mut headers);
-            match lenient().parse_response(&mut resp, buf) {
+            let mut resp = httparse::Response::new(&mut []);
+            match lenient().parse_response_with_uninit_headers(&mut resp, buf, &mut headers) {
                 Ok(httparse::Status::Partial) => Parsed::NeedMore,
                 Ok(httparse::Status::Complete(n)) => {
-                    response_parsed(&resp, Some(lenient_note("response", e)), n)
+                    response_parsed(&resp, Some(lenient_note("response", e)), n, details)
                 }
                 Err(_) => Parsed::Error(format!("response head: {e}")),
             }
@@ -535,33 +665,46 @@ fn lenient_note(side: &str, e: httparse::Error) -> String {
     format!("{side} head not strictly valid ({e}): parsed leniently, as tshark does")
 }
 
-fn request_parsed(req: &httparse::Request<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
+fn request_parsed(
+    req: &httparse::Request<'_, '_>,
+    lax: Option<String>,
+    n: usize,
+    details: bool,
+) -> Parsed {
     let minor = req.version.unwrap_or(1);
     Parsed::Request(
         request_head(
             req.method.unwrap_or(""),
             req.path.unwrap_or(""),
-            Some(format!("HTTP/1.{minor}")),
+            details.then(|| http_version(minor)),
             Some(minor),
             lax,
             req.headers,
+            details,
         ),
         n,
     )
 }
 
-fn response_parsed(resp: &httparse::Response<'_, '_>, lax: Option<String>, n: usize) -> Parsed {
-    let hs = &*resp.headers;
-    let (chunked, other_te) = transfer_encoding(hs);
+fn response_parsed(
+    resp: &httparse::Response<'_, '_>,
+    lax: Option<String>,
+    n: usize,
+    details: bool,
+) -> Parsed {
+    let f = head_fields(resp.headers);
     Parsed::Response(
         RespHead {
             minor: resp.version.unwrap_or(1),
             status: resp.code.unwrap_or(0),
-            reason: resp.reason.unwrap_or("").to_string(),
-            chunked,
-            other_te,
-            content_length: content_length(hs),
-            upgrade: header(hs, "upgrade").map(|v| String::from_utf8_lossy(v).into_owned()),
+            reason: details.then(|| resp.reason.unwrap_or("").to_string()),
+            chunked: f.chunked,
+            other_te: f.te,
+            content_length: f.content_length,
+            upgrade: f
+                .upgrade
+                .filter(|_| details)
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
             lax,
         },
         n,
@@ -681,6 +824,28 @@ pub(crate) struct Out<'a> {
     pub stats: &'a mut HttpStats,
 }
 
+/// Drops the text of `tx` (`AppConfig::http_details` off): what was still made on rare
+/// paths goes too, so such events never carry half of their text.
+pub(crate) fn strip_details(tx: &mut HttpTransaction) {
+    tx.uri = None;
+    tx.version = None;
+    tx.host = None;
+    tx.reason = None;
+    tx.response_version = None;
+    tx.notes = Vec::new();
+}
+
+impl Out<'_> {
+    /// Queues a completed transaction.
+    #[inline]
+    fn http(&mut self, mut tx: HttpTransaction) {
+        if !self.config.http_details {
+            strip_details(&mut tx);
+        }
+        self.events.push(AppEvent::Http(tx));
+    }
+}
+
 /// HTTP state of one connection.
 #[derive(Debug)]
 pub(crate) struct HttpConn {
@@ -763,14 +928,15 @@ impl HttpConn {
 
     fn read_head(&mut self, d: usize, data: &[u8], out: &mut Out<'_>) -> usize {
         let max = out.config.max_http_head.max(16);
+        let details = out.config.http_details;
         let dir = &mut self.dirs[d];
         let old = dir.buf.len();
         let parsed = if old == 0 {
-            parse_head(&data[..data.len().min(max)])
+            parse_head(&data[..data.len().min(max)], details)
         } else {
             let take = max.saturating_sub(old).min(data.len());
             dir.buf.extend_from_slice(&data[..take]);
-            parse_head(&dir.buf)
+            parse_head(&dir.buf, details)
         };
         let have = old + data.len();
         match parsed {
@@ -902,7 +1068,7 @@ impl HttpConn {
                 dir.side = Some(Side::Response);
                 self.responses += 1;
                 if let Some(prev) = self.current.take() {
-                    out.events.push(AppEvent::Http(prev));
+                    out.http(prev);
                 }
                 let mut tx = match self.pending.pop_front() {
                     Some(tx) => tx,
@@ -917,14 +1083,14 @@ impl HttpConn {
                 };
                 tx.status = Some(status);
                 tx.reason = Some(reason);
-                tx.response_version = Some(format!("HTTP/1.{minor}"));
+                tx.response_version = Some(http_version(minor));
                 tx.response_frame = Some(start.frame);
                 tx.response_ts = Some(start.ts);
                 tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
                 tx.notes.push(format!(
                     "response head cut by {why} after {read} bytes: kept what its first line says"
                 ));
-                out.events.push(AppEvent::Http(tx));
+                out.http(tx);
             }
         }
         true
@@ -950,7 +1116,7 @@ impl HttpConn {
                 tx.response_ts = Some(start.ts);
                 tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
                 tx.notes.push(note);
-                out.events.push(AppEvent::Http(tx));
+                out.http(tx);
             }
             _ => {
                 let mut tx = self.orphan(out.conn);
@@ -973,7 +1139,7 @@ impl HttpConn {
                 if let Some(mut tx) = self.pending.pop_front() {
                     tx.notes
                         .push(format!("response lost in a gap of {len} bytes"));
-                    out.events.push(AppEvent::Http(tx));
+                    out.http(tx);
                 }
             }
             _ => {
@@ -1013,7 +1179,7 @@ impl HttpConn {
                 old.notes.push(format!(
                     "no response matched: more than {MAX_PIPELINE} requests waiting"
                 ));
-                out.events.push(AppEvent::Http(old));
+                out.http(old);
             }
         }
         self.pending.push_back(tx);
@@ -1029,11 +1195,11 @@ impl HttpConn {
         self.requests += 1;
         let mut tx = self.orphan(out.conn);
         let index = tx.index;
-        let version = h.version.clone().unwrap_or_else(|| "HTTP".to_string());
         tx.request_frame = start.map(|s| s.frame);
         tx.request_ts = start.map(|s| s.ts);
-        tx.notes.extend(h.lax);
-        if h.minor == Some(0) {
+        let details = out.config.http_details;
+        tx.notes.extend(h.lax.filter(|_| details));
+        if details && h.minor == Some(0) {
             tx.notes.push(if h.keep_alive {
                 "HTTP/1.0 with Connection: keep-alive: the connection may carry more requests"
                     .to_string()
@@ -1041,18 +1207,23 @@ impl HttpConn {
                 "HTTP/1.0: one request per connection, server closes after the response".to_string()
             });
         }
-        if index > 1 {
-            tx.notes.push(format!(
-                "{version} persistent connection: request {index} on this connection"
-            ));
+        if details && index > 1 {
+            // Every request after the first carries it: built without `core::fmt`.
+            let version = h.version.as_deref().unwrap_or("HTTP");
+            let mut note = String::with_capacity(version.len() + 64);
+            note.push_str(version);
+            note.push_str(" persistent connection: request ");
+            push_decimal(&mut note, u64::from(index));
+            note.push_str(" on this connection");
+            tx.notes.push(note);
         }
-        if let Some(first) = self.pending.front() {
+        if let Some(first) = self.pending.front().filter(|_| details) {
             tx.notes.push(format!(
                 "pipelined: sent before the response to request {}",
                 first.index
             ));
         }
-        if h.expect_continue {
+        if details && h.expect_continue {
             tx.notes.push(
                 "Expect: 100-continue: the client asks the server to accept the body first"
                     .to_string(),
@@ -1060,7 +1231,7 @@ impl HttpConn {
         }
         let connect = h.method.eq_ignore_ascii_case("CONNECT");
         tx.method = Some(h.method);
-        tx.uri = Some(h.uri);
+        tx.uri = h.uri;
         tx.version = h.version;
         tx.host = h.host;
         let dir = &mut self.dirs[d];
@@ -1119,8 +1290,8 @@ impl HttpConn {
                 response_frame: start.map(|s| s.frame),
                 response_ts: start.map(|s| s.ts),
                 status: Some(h.status),
-                reason: Some(h.reason.clone()),
-                response_version: Some(format!("HTTP/1.{}", h.minor)),
+                reason: h.reason.clone(),
+                response_version: Some(http_version(h.minor)),
                 response_body_bytes: Some(0),
                 ..HttpTransaction::default()
             };
@@ -1130,7 +1301,7 @@ impl HttpConn {
                 tx.notes.push(format!(
                     "interim response {} {} in frame {}: the final response follows",
                     h.status,
-                    h.reason,
+                    h.reason.as_deref().unwrap_or(""),
                     start.map_or(0, |s| s.frame)
                 ));
             }
@@ -1138,12 +1309,12 @@ impl HttpConn {
                 "interim response {}: the final response to request {} follows",
                 h.status, interim.index
             ));
-            out.events.push(AppEvent::Http(interim));
+            out.http(interim);
             return;
         }
         self.responses += 1;
         if let Some(prev) = self.current.take() {
-            out.events.push(AppEvent::Http(prev));
+            out.http(prev);
         }
         let mut tx = match self.pending.pop_front() {
             Some(tx) => tx,
@@ -1156,10 +1327,11 @@ impl HttpConn {
                 tx
             }
         };
+        let details = out.config.http_details;
         tx.status = Some(h.status);
-        tx.reason = Some(h.reason);
-        tx.notes.extend(h.lax);
-        tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+        tx.reason = h.reason;
+        tx.notes.extend(h.lax.filter(|_| details));
+        tx.response_version = details.then(|| http_version(h.minor));
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
         tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
@@ -1176,7 +1348,7 @@ impl HttpConn {
                 "CONNECT accepted: the connection is now a tunnel, not parsed".to_string()
             });
             tx.response_body_bytes = Some(0);
-            out.events.push(AppEvent::Http(tx));
+            out.http(tx);
             for dir in &mut self.dirs {
                 dir.state = State::Stop;
                 dir.buf = Vec::new();
@@ -1204,16 +1376,18 @@ impl HttpConn {
                 Ok(Some(0)) => None,
                 Ok(Some(n)) => Some(Framing::Length(n)),
                 Ok(None) => {
-                    tx.notes.push(
-                        "no Content-Length or chunked coding: the body ends when the server closes"
-                            .to_string(),
-                    );
+                    if details {
+                        tx.notes.push(
+                            "no Content-Length or chunked coding: the body ends when the server closes"
+                                .to_string(),
+                        );
+                    }
                     Some(Framing::Close)
                 }
                 Err(e) => {
                     out.stats.framing_errors += 1;
                     tx.notes.push(format!("framing error: {e}"));
-                    out.events.push(AppEvent::Http(tx));
+                    out.http(tx);
                     self.start_resync(d, false, out);
                     return;
                 }
@@ -1222,7 +1396,7 @@ impl HttpConn {
         match framing {
             None => {
                 tx.response_body_bytes = Some(0);
-                out.events.push(AppEvent::Http(tx));
+                out.http(tx);
             }
             Some(f) => {
                 let dir = &mut self.dirs[d];
@@ -1277,8 +1451,9 @@ impl HttpConn {
         dir.state = State::Idle;
         let body = dir.body;
         let side = dir.side;
+        let details = out.config.http_details;
         let mut notes = Vec::new();
-        if body.chunks > 0 || body.trailers > 0 {
+        if details && (body.chunks > 0 || body.trailers > 0) {
             let mut n = format!("chunked: {} chunks", body.chunks);
             if body.extensions {
                 n.push_str(", extensions ignored");
@@ -1288,20 +1463,20 @@ impl HttpConn {
             }
             notes.push(n);
         }
-        if body.gap > 0 {
+        if details && body.gap > 0 {
             notes.push(format!(
                 "{} body cut by a gap of {} bytes",
                 side_name(side),
                 body.gap
             ));
         }
-        notes.extend(error);
+        notes.extend(error.filter(|_| details));
         match side {
             Some(Side::Response) => {
                 if let Some(mut tx) = self.current.take() {
                     tx.response_body_bytes = Some(body.bytes);
                     tx.notes.extend(notes);
-                    out.events.push(AppEvent::Http(tx));
+                    out.http(tx);
                 }
             }
             _ => {
@@ -1464,12 +1639,12 @@ impl HttpConn {
             }
         }
         if let Some(tx) = self.current.take() {
-            out.events.push(AppEvent::Http(tx));
+            out.http(tx);
         }
         for mut tx in self.pending.drain(..) {
             tx.notes
                 .push("no response seen before the connection ended".to_string());
-            out.events.push(AppEvent::Http(tx));
+            out.http(tx);
         }
     }
 }
@@ -1489,20 +1664,20 @@ pub(crate) fn datagram_message(
         ..HttpTransaction::default()
     };
     let mut cut = false;
-    match parse_head(data) {
+    match parse_head(data, true) {
         Parsed::NotHttp => return None,
         Parsed::Request(h, _) => {
             tx.notes.extend(h.lax);
             tx.method = Some(h.method);
-            tx.uri = Some(h.uri);
+            tx.uri = h.uri;
             tx.version = h.version;
             tx.host = h.host;
         }
         Parsed::Response(h, _) => {
             tx.notes.extend(h.lax);
             tx.status = Some(h.status);
-            tx.reason = Some(h.reason);
-            tx.response_version = Some(format!("HTTP/1.{}", h.minor));
+            tx.reason = h.reason;
+            tx.response_version = Some(http_version(h.minor));
         }
         Parsed::NeedMore | Parsed::TooManyHeaders | Parsed::Error(_) => match first_line(data)? {
             FirstLine::Request {
@@ -1523,7 +1698,7 @@ pub(crate) fn datagram_message(
                 cut = true;
                 tx.status = Some(status);
                 tx.reason = Some(reason);
-                tx.response_version = Some(format!("HTTP/1.{minor}"));
+                tx.response_version = Some(http_version(minor));
             }
         },
     }
@@ -1684,5 +1859,37 @@ fn end_size_line(value: u64, body: &mut BodyTrack) -> Chunk {
     } else {
         body.chunks += 1;
         Chunk::Data(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_match_ignoring_case_and_nothing_else() {
+        for want in [
+            &b"host"[..],
+            b"expect",
+            b"upgrade",
+            b"connection",
+            b"content-length",
+            b"transfer-encoding",
+        ] {
+            assert!(name_is(want, want));
+            assert!(name_is(&want.to_ascii_uppercase(), want));
+            for i in 0..want.len() {
+                for b in 0u8..=255 {
+                    // Token characters only (what httparse hands over as a name).
+                    if !(b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+                        continue;
+                    }
+                    let mut v = want.to_vec();
+                    v[i] = b;
+                    assert_eq!(name_is(&v, want), v.eq_ignore_ascii_case(want), "{v:?}");
+                }
+            }
+            assert!(!name_is(&want[1..], want));
+        }
     }
 }

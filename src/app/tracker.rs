@@ -2,7 +2,7 @@
 //! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`].
 
 use super::dns::{self, Decoded};
-use super::http::{classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
+use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
 use super::*;
@@ -28,6 +28,11 @@ pub struct AppConfig {
     pub body_preview: usize,
     /// Most DNS queries awaiting a response (for latency matching).
     pub max_pending_dns: usize,
+    /// Fill the text of HTTP transaction events: URI, Host, versions, reason and notes.
+    /// Off when no output shows HTTP records (e.g. JSON narrowed to `conns`): the events
+    /// then carry only the method, numbers, frames and times, and the per-connection
+    /// counts, framing and pairing are exactly the same.
+    pub http_details: bool,
 }
 
 impl Default for AppConfig {
@@ -36,6 +41,7 @@ impl Default for AppConfig {
             max_http_head: 64 << 10,
             body_preview: 4 << 10,
             max_pending_dns: 10_000,
+            http_details: true,
         }
     }
 }
@@ -213,6 +219,14 @@ fn emit_dns(
     }));
 }
 
+/// Whether the ports of frame `frame` (when `frame_ports` are its) include a DNS port.
+fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
+    match frame_ports {
+        Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
+        _ => false,
+    }
+}
+
 /// Copies a TLS connection's summary into its counters.
 fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     stats.tls_version = t.version;
@@ -337,10 +351,7 @@ impl AppTracker {
     }
 
     fn ports_say_dns(&self, frame: u64) -> bool {
-        match self.frame_ports {
-            Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
-            _ => false,
-        }
+        ports_say_dns(self.frame_ports, frame)
     }
 }
 
@@ -349,13 +360,15 @@ impl StreamSink for AppTracker {
         if data.is_empty() {
             return;
         }
-        let port_dns = self.ports_say_dns(ctx.frame);
+        let frame_ports = self.frame_ports;
         let state = self
             .conns
             .entry(conn)
             .or_insert_with(|| ConnApp::new(Kind::Undecided));
-        state.dns_port |= port_dns;
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic = state.kind {
+            // The ports matter only while the kind is being decided (a decided TCP
+            // connection never reads `dns_port` again).
+            state.dns_port |= ports_say_dns(frame_ports, ctx.frame);
             // Each HTTP direction is detected on its own content (a direction that does
             // not start like HTTP stops itself), so only DNS and TLS need deciding here:
             // on the first bytes, DNS ports first, then a TLS hello record, then a clean
@@ -506,6 +519,10 @@ impl StreamSink for AppTracker {
                     state.stats.http_requests += 1;
                 } else {
                     state.stats.http_responses += 1;
+                }
+                let mut tx = tx;
+                if !self.config.http_details {
+                    http::strip_details(&mut tx);
                 }
                 self.events.push(AppEvent::Http(tx));
                 self.mark(LayerName::Http, ctx.frame);
@@ -979,6 +996,46 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             &tx[0],
             "no Content-Length or chunked coding: the body ends when the server closes"
         ));
+    }
+
+    #[test]
+    fn without_http_details_events_keep_their_numbers_and_drop_their_text() {
+        let run = |details: bool| {
+            let mut t = AppTracker::new(AppConfig {
+                http_details: details,
+                ..AppConfig::default()
+            });
+            t.on_data(
+                4,
+                ToServer,
+                b"GET /a HTTP/1.0\r\nHost: h\r\n\r\n",
+                ctx(1, 0),
+            );
+            t.on_data(4, ToClient, b"HTTP/1.0 200 OK\r\n\r\nbody", ctx(2, 3));
+            t.on_data(
+                4,
+                ToServer,
+                b"POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                ctx(3, 4),
+            );
+            t.on_close(4);
+            (http(&mut t), t.take_conn_stats(4))
+        };
+        let (with, with_stats) = run(true);
+        let (without, without_stats) = run(false);
+        assert_eq!(with_stats, without_stats);
+        assert_eq!(with_stats.http_requests, 2);
+        assert_eq!(with.len(), 2);
+        assert!(!with[0].notes.is_empty());
+        assert_eq!(with[0].host.as_deref(), Some("h"));
+        for (a, b) in with.iter().zip(&without) {
+            let mut a = a.clone();
+            http::strip_details(&mut a);
+            assert_eq!(&a, b);
+            assert!(b.method.is_some() && b.uri.is_none() && b.notes.is_empty());
+        }
+        assert_eq!(without[0].response_body_bytes, Some(4));
+        assert_eq!(without[1].request_body_bytes, Some(0));
     }
 
     #[test]

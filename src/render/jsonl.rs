@@ -11,7 +11,6 @@ use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
 use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::text::{write_endpoint, Endpoints};
@@ -22,7 +21,7 @@ pub struct JsonSink<W: Write> {
     /// Serialised `conn` records, held until the end (the contract puts them after the
     /// packets, in id order). About 800 bytes per connection (HTTP over IPv4); past
     /// `HELD_CONN_BYTES` they are spilled to an unlinked temporary file in sorted runs.
-    conns: BTreeMap<u64, Box<[u8]>>,
+    conns: HeldConns,
     held_bytes: usize,
     spill: Option<Spill>,
     spill_failed: bool,
@@ -62,6 +61,59 @@ impl JsonRecords {
     };
 }
 
+/// `conn` records held in memory: their bytes back to back in one buffer (no allocation
+/// per record), and (id, start, length) in arrival order, sorted by id when written.
+#[derive(Default)]
+struct HeldConns {
+    text: Vec<u8>,
+    index: Vec<(u64, usize, usize)>,
+}
+
+impl HeldConns {
+    /// Appends the record of connection `id` that `write` puts in the buffer.
+    fn push(
+        &mut self,
+        id: u64,
+        write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<usize> {
+        let start = self.text.len();
+        if let Err(e) = write(&mut self.text) {
+            self.text.truncate(start);
+            return Err(e);
+        }
+        let len = self.text.len() - start;
+        self.index.push((id, start, len));
+        Ok(len)
+    }
+
+    /// Orders the records by id; of records with the same id the last one stays (as a map
+    /// keyed by id would keep it).
+    fn sort(&mut self) {
+        // Stable: records of one id stay in arrival order, the last is kept.
+        self.index.sort_by_key(|r| r.0);
+        let mut kept: Vec<(u64, usize, usize)> = Vec::with_capacity(self.index.len());
+        for r in self.index.drain(..) {
+            match kept.last_mut() {
+                Some(last) if last.0 == r.0 => *last = r,
+                _ => kept.push(r),
+            }
+        }
+        self.index = kept;
+    }
+
+    /// (id, record) in index order.
+    fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.index
+            .iter()
+            .map(|&(id, start, len)| (id, self.text.get(start..start + len).unwrap_or(&[])))
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.index.clear();
+    }
+}
+
 /// Held `conn` records beyond this many bytes go to the spill file.
 const HELD_CONN_BYTES: usize = 8 << 20;
 
@@ -97,11 +149,11 @@ impl Spill {
         })
     }
 
-    /// Appends one sorted run.
-    fn write_run(&mut self, records: &BTreeMap<u64, Box<[u8]>>) -> io::Result<()> {
+    /// Appends one run (`records` sorted by id).
+    fn write_run(&mut self, records: &HeldConns) -> io::Result<()> {
         let mut w = io::BufWriter::with_capacity(1 << 16, &self.file);
         let start = self.end;
-        for (id, r) in records {
+        for (id, r) in records.iter() {
             w.write_all(&id.to_le_bytes())?;
             w.write_all(&(r.len() as u32).to_le_bytes())?;
             w.write_all(r)?;
@@ -129,7 +181,7 @@ impl<W: Write> JsonSink<W> {
     pub fn new(out: W) -> JsonSink<W> {
         JsonSink {
             out,
-            conns: BTreeMap::new(),
+            conns: HeldConns::default(),
             held_bytes: 0,
             spill: None,
             spill_failed: false,
@@ -142,10 +194,11 @@ impl<W: Write> JsonSink<W> {
     /// Writes every held `conn` record in id order: the spilled runs and those in memory,
     /// merged.
     fn write_conns(&mut self) -> io::Result<()> {
-        let memory = std::mem::take(&mut self.conns);
+        let mut memory = std::mem::take(&mut self.conns);
+        memory.sort();
         let Some(spill) = self.spill.take() else {
-            for (_, record) in memory {
-                self.out.write_all(&record)?;
+            for (_, record) in memory.iter() {
+                self.out.write_all(record)?;
                 self.out.write_all(b"\n")?;
             }
             return Ok(());
@@ -164,7 +217,7 @@ impl<W: Write> JsonSink<W> {
                 heads.push(None);
             }
         }
-        let mut mem = memory.into_iter().peekable();
+        let mut mem = memory.iter().peekable();
         loop {
             let next_spilled = heap.peek().map(|Reverse((id, _))| *id);
             let next_mem = mem.peek().map(|(id, _)| *id);
@@ -186,7 +239,7 @@ impl<W: Write> JsonSink<W> {
                 }
                 _ => {
                     if let Some((_, record)) = mem.next() {
-                        self.out.write_all(&record)?;
+                        self.out.write_all(record)?;
                         self.out.write_all(b"\n")?;
                     }
                 }
@@ -210,6 +263,7 @@ fn opt_str<W: Write>(w: &mut W, s: Option<&str>) -> io::Result<()> {
     }
 }
 
+#[cfg(test)]
 fn opt_u64<W: Write>(w: &mut W, v: Option<u64>) -> io::Result<()> {
     match v {
         Some(v) => write!(w, "{v}"),
@@ -225,29 +279,74 @@ fn opt_f64<W: Write>(w: &mut W, v: Option<f64>) -> io::Result<()> {
 }
 
 /// Appends `v` in decimal (the per-packet path avoids `core::fmt`, its top cost).
-fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    for slot in tmp.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        i -= 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        buf.push(b'0' + v as u8);
+        return;
     }
-    buf.extend_from_slice(&tmp[i..]);
+    let mut tmp = [0u8; 20];
+    let i = digits_into(&mut tmp, v);
+    buf.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
 }
 
-/// Appends `v` in decimal, left-padded with zeros to `width` digits.
-fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
-    let start = buf.len();
-    put_u64(buf, u64::from(v));
-    let digits = buf.len() - start;
-    if digits < width {
-        let pad = width - digits;
-        buf.splice(start..start, std::iter::repeat_n(b'0', pad));
+/// "00" "01" … "99": two digits per division.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `v` in decimal at the end of `tmp`; returns where the digits start.
+fn digits_into(tmp: &mut [u8; 20], mut v: u64) -> usize {
+    let mut i = tmp.len();
+    while v >= 100 && i >= 2 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
+    if v >= 10 && i >= 2 {
+        let pair = v as usize * 2;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else if i >= 1 {
+        i -= 1;
+        tmp[i] = b'0' + v as u8;
+    }
+    i
+}
+
+/// Appends `v` in decimal, left-padded with zeros to `width` digits (at most 20).
+fn put_padded(buf: &mut Vec<u8>, v: u32, width: usize) {
+    let mut tmp = [b'0'; 20];
+    let i = digits_into(&mut tmp, u64::from(v));
+    let from = i.min(tmp.len().saturating_sub(width));
+    buf.extend_from_slice(tmp.get(from..).unwrap_or(&[]));
+}
+
+/// Appends `ns / 10^exp` (`exp` 6 or 9) with `exp - 3` decimals, byte for byte what
+/// `format!("{:.N}", ns as f64 / 10^exp as f64)` writes, without the float formatter: exact
+/// integer rounding is used where it cannot differ (a remainder other than exactly half a
+/// unit of the last place, a value far below 2^53), else the float path.
+fn put_fixed(buf: &mut Vec<u8>, ns: u64, exp: u32) -> io::Result<()> {
+    // 10^exp divides into the printed part and the three dropped digits.
+    let unit = 10u64.pow(exp);
+    let rem = ns % 1000;
+    if ns >= 1 << 50 || rem == 500 {
+        let v = ns as f64 / unit as f64;
+        return match exp {
+            6 => write!(buf, "{v:.3}"),
+            _ => write!(buf, "{v:.6}"),
+        };
+    }
+    let kept = ns / 1000 + u64::from(rem > 500);
+    let scale = unit / 1000;
+    put_u64(buf, kept / scale);
+    buf.push(b'.');
+    let frac = (kept % scale) as u32;
+    put_padded(buf, frac, exp as usize - 3);
+    Ok(())
 }
 
 /// `secs.frac` at the timestamp's precision (6 or 9 digits).
@@ -261,6 +360,27 @@ fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
         put_padded(buf, ts.nanos, 9);
     } else {
         put_padded(buf, ts.nanos / 1000, 6);
+    }
+}
+
+/// The whole nanoseconds `ms` (a latency in milliseconds, made as `ns as f64 / 1e6`)
+/// stands for, when printing those nanoseconds with integer digits gives exactly what `{:.3}`
+/// of `ms` gives: the value is not negative, far below 2^50 ns, converts back to the very
+/// same float, and is not a tie at the fourth decimal. None otherwise (use the float).
+pub(crate) fn exact_ms_nanos(ms: f64) -> Option<u64> {
+    let ns = (ms * 1e6).round();
+    if !(0.0..(1u64 << 50) as f64).contains(&ns) {
+        return None;
+    }
+    let n = ns as u64;
+    ((n as f64 / 1e6).to_bits() == ms.to_bits() && n % 1000 != 500).then_some(n)
+}
+
+/// `{:.3}` of a latency in milliseconds, `null` when absent or not finite.
+fn put_ms(buf: &mut Vec<u8>, v: Option<f64>) -> io::Result<()> {
+    match v.map(|ms| (ms, exact_ms_nanos(ms))) {
+        Some((_, Some(ns))) => put_fixed(buf, ns, 6),
+        _ => opt_f64(buf, v),
     }
 }
 
@@ -334,7 +454,11 @@ fn write_packet(
     match packet.tcp() {
         Some(tcp) => {
             w.extend_from_slice(b"{\"flags\":[");
-            for (i, name) in tcp.flags.names().enumerate() {
+            // The table by reference (`names()` copies it per call), same order.
+            let set = crate::decode::TcpFlags::NAMES
+                .iter()
+                .filter(|(_, bit)| tcp.flags.has(*bit));
+            for (i, (name, _)) in set.enumerate() {
                 if i > 0 {
                     w.push(b',');
                 }
@@ -378,11 +502,17 @@ fn write_packet(
         None => w.extend_from_slice(b"null"),
     }
     w.extend_from_slice(b",\"analysis\":[");
-    for (i, name) in flow.analysis.names().enumerate() {
-        if i > 0 {
-            w.push(b',');
+    if !flow.analysis.is_empty() {
+        // As `names()`, without copying the table per packet.
+        let set = crate::flow::AnalysisFlags::NAMES
+            .iter()
+            .filter(|(_, bit)| flow.analysis.has(*bit));
+        for (i, (name, _)) in set.enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            put_name(w, name);
         }
-        put_name(w, name);
     }
     w.push(b']');
     if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
@@ -426,12 +556,34 @@ fn put_bool(buf: &mut Vec<u8>, v: bool) {
 /// A JSON string, exactly as serde_json writes it: text without control characters,
 /// quotes or backslashes is copied as is, anything else goes through serde_json.
 fn put_json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         put_name(buf, s);
         Ok(())
     } else {
         json_str(buf, s)
     }
+}
+
+/// Whether `s` holds a control character, a quote or a backslash (eight bytes at a time).
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // True when some byte of `x` is below `n` (n <= 0x80): exact as a yes/no answer.
+    let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+        if has_less(x, 0x20)
+            || has_less(x ^ (ONES * u64::from(b'"')), 1)
+            || has_less(x ^ (ONES * u64::from(b'\\')), 1)
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// `EndReason` as its `Debug` name (what the JSON contract shows).
@@ -474,8 +626,12 @@ fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> i
     put_u64(w, conn.last_frame);
     w.extend_from_slice(b",\"start\":");
     put_ts(w, &conn.start);
-    let duration = conn.end.nanos_since(&conn.start).max(0) as f64 / 1e9;
-    write!(w, ",\"duration\":{duration:.6}")?;
+    w.extend_from_slice(b",\"duration\":");
+    let duration_ns = conn.end.nanos_since(&conn.start).max(0);
+    match u64::try_from(duration_ns) {
+        Ok(ns) => put_fixed(w, ns, 9)?,
+        Err(_) => write!(w, "{:.6}", duration_ns as f64 / 1e9)?,
+    }
     w.extend_from_slice(b",\"packets\":");
     put_per_dir(w, &conn.packets);
     w.extend_from_slice(b",\"bytes\":");
@@ -493,7 +649,13 @@ fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> i
         put_opt_u64(w, *f);
     }
     w.extend_from_slice(b"],\"rtt_ms\":");
-    opt_f64(w, hs.rtt_ms())?;
+    match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
+        (Some(a), Some(b)) => match a.checked_add(b) {
+            Some(ns) => put_fixed(w, ns, 6)?,
+            None => opt_f64(w, hs.rtt_ms())?,
+        },
+        _ => w.extend_from_slice(b"null"),
+    }
     let td = &conn.teardown;
     w.extend_from_slice(b"},\"teardown\":{\"kind\":");
     put_name(w, td.kind.as_str());
@@ -539,38 +701,56 @@ fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> i
     Ok(())
 }
 
-fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
-    write!(
-        w,
-        "{{\"type\":\"http\",\"conn\":{},\"index\":{},\"request_frame\":",
-        t.conn, t.index
-    )?;
-    opt_u64(w, t.request_frame)?;
-    w.write_all(b",\"response_frame\":")?;
-    opt_u64(w, t.response_frame)?;
-    w.write_all(b",\"method\":")?;
-    opt_str(w, t.method.as_deref())?;
-    w.write_all(b",\"uri\":")?;
-    opt_str(w, t.uri.as_deref())?;
-    w.write_all(b",\"version\":")?;
-    opt_str(w, t.version.as_deref())?;
-    w.write_all(b",\"host\":")?;
-    opt_str(w, t.host.as_deref())?;
-    w.write_all(b",\"status\":")?;
-    opt_u64(w, t.status.map(u64::from))?;
-    w.write_all(b",\"reason\":")?;
-    opt_str(w, t.reason.as_deref())?;
-    w.write_all(b",\"request_body_bytes\":")?;
-    opt_u64(w, t.request_body_bytes)?;
-    w.write_all(b",\"response_body_bytes\":")?;
-    opt_u64(w, t.response_body_bytes)?;
-    w.write_all(b",\"latency_ms\":")?;
-    opt_f64(w, t.latency_ms)?;
-    if !t.notes.is_empty() {
-        w.write_all(b",\"notes\":")?;
-        serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+/// Appends one `http` record (with its newline) to `w`, without `core::fmt` except for
+/// the latency (a float).
+fn put_http(w: &mut Vec<u8>, t: &HttpTransaction) -> io::Result<()> {
+    fn put_opt_str(w: &mut Vec<u8>, s: Option<&str>) -> io::Result<()> {
+        match s {
+            Some(s) => put_json_str(w, s),
+            None => {
+                w.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
     }
-    w.write_all(b"}\n")
+    w.extend_from_slice(b"{\"type\":\"http\",\"conn\":");
+    put_u64(w, t.conn);
+    w.extend_from_slice(b",\"index\":");
+    put_u64(w, u64::from(t.index));
+    w.extend_from_slice(b",\"request_frame\":");
+    put_opt_u64(w, t.request_frame);
+    w.extend_from_slice(b",\"response_frame\":");
+    put_opt_u64(w, t.response_frame);
+    w.extend_from_slice(b",\"method\":");
+    put_opt_str(w, t.method.as_deref())?;
+    w.extend_from_slice(b",\"uri\":");
+    put_opt_str(w, t.uri.as_deref())?;
+    w.extend_from_slice(b",\"version\":");
+    put_opt_str(w, t.version.as_deref())?;
+    w.extend_from_slice(b",\"host\":");
+    put_opt_str(w, t.host.as_deref())?;
+    w.extend_from_slice(b",\"status\":");
+    put_opt_u64(w, t.status.map(u64::from));
+    w.extend_from_slice(b",\"reason\":");
+    put_opt_str(w, t.reason.as_deref())?;
+    w.extend_from_slice(b",\"request_body_bytes\":");
+    put_opt_u64(w, t.request_body_bytes);
+    w.extend_from_slice(b",\"response_body_bytes\":");
+    put_opt_u64(w, t.response_body_bytes);
+    w.extend_from_slice(b",\"latency_ms\":");
+    put_ms(w, t.latency_ms)?;
+    if !t.notes.is_empty() {
+        w.extend_from_slice(b",\"notes\":[");
+        for (i, n) in t.notes.iter().enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            put_json_str(w, n)?;
+        }
+        w.push(b']');
+    }
+    w.extend_from_slice(b"}\n");
+    Ok(())
 }
 
 fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
@@ -766,7 +946,11 @@ impl<W: Write> Sink for JsonSink<W> {
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         let r = self.records;
         match event {
-            AppEvent::Http(t) if r.http => write_http(&mut self.out, t),
+            AppEvent::Http(t) if r.http => {
+                self.scratch.clear();
+                put_http(&mut self.scratch, t)?;
+                self.out.write_all(&self.scratch)
+            }
             AppEvent::Dns(d) if r.dns => write_dns(&mut self.out, d),
             AppEvent::Tls(t) if r.tls => write_tls(&mut self.out, t),
             AppEvent::Quic(q) if r.tls => write_quic(&mut self.out, q),
@@ -778,12 +962,11 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.conns {
             return Ok(());
         }
-        // Built in the reused scratch buffer, stored at its exact size (~800 bytes).
-        self.scratch.clear();
-        put_conn_record(&mut self.scratch, conn, app)?;
-        let record: Box<[u8]> = Box::from(self.scratch.as_slice());
-        self.held_bytes += record.len() + 64;
-        self.conns.insert(conn.id, record);
+        // Written straight into the held records' buffer (~800 bytes each).
+        let len = self
+            .conns
+            .push(conn.id, |w| put_conn_record(w, conn, app))?;
+        self.held_bytes += len + 64;
         if self.held_bytes > HELD_CONN_BYTES && !self.spill_failed {
             if self.spill.is_none() {
                 // No writable temp dir: keep the records in memory instead (correct
@@ -797,6 +980,7 @@ impl<W: Write> Sink for JsonSink<W> {
                 }
             }
             if let Some(spill) = &mut self.spill {
+                self.conns.sort();
                 spill.write_run(&self.conns)?;
             }
             self.conns.clear();
@@ -843,16 +1027,33 @@ mod spill_tests {
         let mut sink = JsonSink::new(Vec::new());
         // Three runs and a remainder in memory, ids interleaved across runs.
         let mut spill = Spill::create().unwrap();
-        let run = |ids: &[u64]| -> BTreeMap<u64, Box<[u8]>> {
-            ids.iter()
-                .map(|&i| (i, format!("{{\"id\":{i}}}").into_bytes().into_boxed_slice()))
-                .collect()
+        let run = |ids: &[u64]| -> HeldConns {
+            let mut held = HeldConns::default();
+            for &i in ids {
+                held.push(i, |w| {
+                    w.extend_from_slice(format!("{{\"id\":{i}}}").as_bytes());
+                    Ok(())
+                })
+                .unwrap();
+            }
+            held.sort();
+            held
         };
         spill.write_run(&run(&[1, 4, 7])).unwrap();
         spill.write_run(&run(&[2, 3, 9])).unwrap();
         spill.write_run(&run(&[])).unwrap();
         sink.spill = Some(spill);
-        sink.conns = run(&[0, 5, 6, 8]);
+        // Held out of order, with a repeated id whose last record wins.
+        sink.conns = run(&[]);
+        for (n, i) in [6u64, 8, 0, 6, 5].into_iter().enumerate() {
+            let text = if n == 0 { "x" } else { "" };
+            sink.conns
+                .push(i, |w| {
+                    w.extend_from_slice(format!("{{\"id\":{i}}}{text}").as_bytes());
+                    Ok(())
+                })
+                .unwrap();
+        }
         sink.write_conns().unwrap();
         let text = String::from_utf8(sink.into_inner()).unwrap();
         let ids: Vec<u64> = text
@@ -872,6 +1073,197 @@ mod spill_tests {
 mod tests {
     use super::*;
     use crate::flow::EndReason;
+
+    #[test]
+    fn fixed_point_numbers_as_the_float_formatter_writes_them() {
+        let mut cases: Vec<u64> = vec![
+            0,
+            1,
+            499,
+            500,
+            501,
+            999,
+            1000,
+            1499,
+            1500,
+            1501,
+            999_499,
+            999_500,
+            999_501,
+            999_999_499,
+            999_999_500,
+            999_999_501,
+            1_000_000_000,
+            2_500_000_500,
+            12_345_678_901,
+            (1 << 50) - 1,
+            1 << 50,
+            (1 << 53) + 1,
+            u64::MAX,
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            cases.push(x % 10_000_000_000_000);
+            cases.push(x % 100_000_000);
+            cases.push((x % 1_000_000) * 1000 + 500);
+        }
+        for ns in cases {
+            let mut b = Vec::new();
+            put_fixed(&mut b, ns, 9).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                format!("{:.6}", ns as f64 / 1e9),
+                "{ns}"
+            );
+            let mut b = Vec::new();
+            put_fixed(&mut b, ns, 6).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                format!("{:.3}", ns as f64 / 1e6),
+                "{ns}"
+            );
+        }
+        for v in [
+            0,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            65535,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut b = Vec::new();
+            put_u64(&mut b, v);
+            assert_eq!(b, v.to_string().as_bytes());
+        }
+        let mut b = Vec::new();
+        put_padded(&mut b, 42, 6);
+        put_padded(&mut b, 1_234_567, 6);
+        assert_eq!(b, b"0000421234567");
+    }
+
+    #[test]
+    fn escape_scan_finds_every_byte_that_needs_escaping() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let slow = v.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+                    assert_eq!(needs_escape(&v), slow, "{len} {at} {b}");
+                }
+            }
+        }
+        assert!(!needs_escape(
+            "four-way close (FIN from both sides) \u{e9}".as_bytes()
+        ));
+    }
+
+    /// The `http` record as it was written with `core::fmt` and serde_json.
+    fn write_http<W: Write>(w: &mut W, t: &HttpTransaction) -> io::Result<()> {
+        write!(
+            w,
+            "{{\"type\":\"http\",\"conn\":{},\"index\":{},\"request_frame\":",
+            t.conn, t.index
+        )?;
+        opt_u64(w, t.request_frame)?;
+        w.write_all(b",\"response_frame\":")?;
+        opt_u64(w, t.response_frame)?;
+        w.write_all(b",\"method\":")?;
+        opt_str(w, t.method.as_deref())?;
+        w.write_all(b",\"uri\":")?;
+        opt_str(w, t.uri.as_deref())?;
+        w.write_all(b",\"version\":")?;
+        opt_str(w, t.version.as_deref())?;
+        w.write_all(b",\"host\":")?;
+        opt_str(w, t.host.as_deref())?;
+        w.write_all(b",\"status\":")?;
+        opt_u64(w, t.status.map(u64::from))?;
+        w.write_all(b",\"reason\":")?;
+        opt_str(w, t.reason.as_deref())?;
+        w.write_all(b",\"request_body_bytes\":")?;
+        opt_u64(w, t.request_body_bytes)?;
+        w.write_all(b",\"response_body_bytes\":")?;
+        opt_u64(w, t.response_body_bytes)?;
+        w.write_all(b",\"latency_ms\":")?;
+        opt_f64(w, t.latency_ms)?;
+        if !t.notes.is_empty() {
+            w.write_all(b",\"notes\":")?;
+            serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;
+        }
+        w.write_all(b"}\n")
+    }
+
+    #[test]
+    fn http_records_as_fmt_and_serde_wrote_them() {
+        let mut t = HttpTransaction {
+            conn: 12,
+            index: 3,
+            request_frame: Some(40),
+            method: Some("GET".into()),
+            uri: Some("/a\"b\\c\u{1}\u{e9}".into()),
+            version: Some("HTTP/1.1".into()),
+            host: Some("example.test".into()),
+            status: Some(200),
+            reason: Some("OK".into()),
+            request_body_bytes: Some(0),
+            response_body_bytes: Some(123_456),
+            latency_ms: Some(1.2345),
+            notes: vec!["one".into(), "two \"quoted\"\n".into()],
+            ..HttpTransaction::default()
+        };
+        for round in 0..3 {
+            let mut old = Vec::new();
+            write_http(&mut old, &t).unwrap();
+            let mut new = Vec::new();
+            put_http(&mut new, &t).unwrap();
+            assert_eq!(
+                String::from_utf8(new).unwrap(),
+                String::from_utf8(old).unwrap()
+            );
+            match round {
+                0 => t.latency_ms = Some(f64::NAN),
+                _ => t = HttpTransaction::default(),
+            }
+        }
+    }
+
+    #[test]
+    fn latencies_with_integer_digits_as_the_float_formatter_writes_them() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut cases: Vec<f64> = vec![0.0, -0.0, -1.5, 0.0005, 0.0015, 1e300, f64::NAN, 0.1];
+        for _ in 0..30_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for ns in [
+                x % 10_000_000_000,
+                x % 1_000_000,
+                (x % 100_000) * 1000 + 500,
+            ] {
+                cases.push(ns as f64 / 1e6);
+            }
+            cases.push(f64::from_bits(x >> 2));
+        }
+        for ms in cases {
+            let mut a = Vec::new();
+            put_ms(&mut a, Some(ms)).unwrap();
+            let mut b = Vec::new();
+            opt_f64(&mut b, Some(ms)).unwrap();
+            assert_eq!(
+                String::from_utf8(a).unwrap(),
+                String::from_utf8(b).unwrap(),
+                "{ms:e}"
+            );
+        }
+    }
 
     #[test]
     fn end_reason_names_are_the_debug_names() {

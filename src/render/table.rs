@@ -353,9 +353,11 @@ pub struct TableSink<W: Write> {
     prev_ts: Option<Timestamp>,
     open: FxHashMap<ConnId, ConnRows>,
     conn_rows: Vec<(ConnSummary, AppConnStats)>,
-    /// HTTP table rows of the current page: the status (for its colour) and the cells,
-    /// made when the transaction arrives (no copy of the transaction is kept).
-    http_rows: Vec<(Option<u16>, [String; 10])>,
+    /// HTTP table rows of the current page: the status (for its colour) and where its
+    /// cells lie in `http_text`, made when the transaction arrives (no copy of the
+    /// transaction is kept, no String per cell: the page's text is one reused buffer).
+    http_rows: Vec<(Option<u16>, HttpRowSpans)>,
+    http_text: Vec<u8>,
     /// The last body sizes shown in the HTTP view and their text (bodies repeat sizes).
     http_sizes: [(u64, String); 2],
     dns_rows: Vec<DnsMessage>,
@@ -404,6 +406,7 @@ impl<W: Write> TableSink<W> {
             open: FxHashMap::default(),
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
+            http_text: Vec::new(),
             http_sizes: [(0, human_bytes(0)), (0, human_bytes(0))],
             dns_rows: Vec::new(),
             warnings: 0,
@@ -1210,41 +1213,55 @@ impl<W: Write> TableSink<W> {
             "resp body",
             "latency",
         ];
-        let (statuses, cells): (Vec<Option<u16>>, Vec<[String; 10]>) =
-            std::mem::take(&mut self.http_rows).into_iter().unzip();
+        let text = &self.http_text;
+        let rows = &self.http_rows;
+        let cell = |r: usize, c: usize| -> &[u8] {
+            let spans = &rows[r].1;
+            text.get(spans[c] as usize..spans[c + 1] as usize)
+                .unwrap_or_default()
+        };
         // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
         // generic layout cost more than the whole analysis of the transactions.
         let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
-        if plain {
-            if let Some(text) = plain_table(&HEADER, &cells) {
-                return self.out.write_all(text.as_bytes());
+        let drawn = if plain {
+            plain_table_of(&HEADER, rows.len(), cell)
+        } else {
+            None
+        };
+        let result = match drawn {
+            Some(t) => self.out.write_all(&t),
+            None => {
+                let mut t = self.new_table();
+                t.set_header(HEADER.to_vec());
+                for (r, (status, _)) in rows.iter().enumerate() {
+                    let color = match status {
+                        Some(100..=199) => Color::Blue,
+                        Some(200..=299) => Color::Green,
+                        Some(300..=399) => Color::Cyan,
+                        Some(400..=499) => Color::Yellow,
+                        Some(500..=599) => Color::Red,
+                        _ => Color::Reset,
+                    };
+                    t.add_row(
+                        (0..10)
+                            .map(|i| {
+                                // Valid UTF-8 (made from strings): borrowed as is.
+                                let text = String::from_utf8_lossy(cell(r, i));
+                                if i == 6 {
+                                    Cell::new(text).fg(color)
+                                } else {
+                                    Cell::new(text)
+                                }
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                writeln!(self.out, "{t}")
             }
-        }
-        let mut t = self.new_table();
-        t.set_header(HEADER.to_vec());
-        for (status, row) in statuses.into_iter().zip(cells) {
-            let color = match status {
-                Some(100..=199) => Color::Blue,
-                Some(200..=299) => Color::Green,
-                Some(300..=399) => Color::Cyan,
-                Some(400..=499) => Color::Yellow,
-                Some(500..=599) => Color::Red,
-                _ => Color::Reset,
-            };
-            t.add_row(
-                row.into_iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        if i == 6 {
-                            Cell::new(c).fg(color)
-                        } else {
-                            Cell::new(c)
-                        }
-                    })
-                    .collect::<Vec<_>>(),
-            );
-        }
-        writeln!(self.out, "{t}")
+        };
+        self.http_rows.clear();
+        self.http_text.clear();
+        result
     }
 
     fn flush_tls_page(&mut self) -> io::Result<()> {
@@ -1357,23 +1374,33 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// The text comfy-table draws for `header` and `rows` with the `UTF8_FULL_CONDENSED`
-/// preset, no styling and no content arrangement (followed by a newline), when every cell is
-/// printable ASCII (one column per byte); `None` otherwise (the caller uses comfy-table).
-/// Padding for [`plain_table`] cells.
-const SPACES: &str = "                                ";
-
+/// [`plain_table_of`] over rows of Strings, as text.
+#[cfg(test)]
 fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Option<String> {
-    let printable = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    plain_table_of(header, rows.len(), |r, c| rows[r][c].as_bytes())
+        .and_then(|t| String::from_utf8(t).ok())
+}
+
+/// The text comfy-table draws for `header` and `rows` rows (cell `cell(row, column)`)
+/// with the `UTF8_FULL_CONDENSED` preset, no styling and no content arrangement (followed by
+/// a newline), when every cell is printable ASCII (one column per byte); `None` otherwise
+/// (the caller uses comfy-table).
+fn plain_table_of<'c, const N: usize>(
+    header: &[&str; N],
+    rows: usize,
+    cell: impl Fn(usize, usize) -> &'c [u8],
+) -> Option<Vec<u8>> {
+    let printable = |s: &[u8]| s.iter().all(|b| (0x20..0x7f).contains(b));
     let mut widths = [0usize; N];
     for (w, h) in widths.iter_mut().zip(header) {
-        if !printable(h) {
+        if !printable(h.as_bytes()) {
             return None;
         }
         *w = h.len();
     }
-    for row in rows {
-        for (w, c) in widths.iter_mut().zip(row) {
+    for r in 0..rows {
+        for (i, w) in widths.iter_mut().enumerate() {
+            let c = cell(r, i);
             if !printable(c) {
                 return None;
             }
@@ -1381,42 +1408,45 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
         }
     }
     let line_len: usize = widths.iter().map(|w| w + 3).sum::<usize>() * 3 + 8;
-    let mut out = String::with_capacity(line_len * (rows.len() + 4));
-    let border = |out: &mut String, left: char, fill: char, mid: char, right: char| {
-        out.push(left);
+    let mut out = Vec::with_capacity(line_len * (rows + 4));
+    let border = |out: &mut Vec<u8>, left: char, fill: char, mid: char, right: char| {
+        let mut tmp = [0u8; 4];
+        out.extend_from_slice(left.encode_utf8(&mut tmp).as_bytes());
         for (i, w) in widths.iter().enumerate() {
             if i > 0 {
-                out.push(mid);
+                out.extend_from_slice(mid.encode_utf8(&mut tmp).as_bytes());
             }
+            let fill = fill.encode_utf8(&mut tmp).as_bytes();
             for _ in 0..w + 2 {
-                out.push(fill);
+                out.extend_from_slice(fill);
             }
         }
-        out.push(right);
-        out.push('\n');
-    };
-    let row_line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
-        out.push('│');
-        for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
-            out.push_str(if i > 0 { " ┆ " } else { " " });
-            out.push_str(c);
-            let mut pad = w.saturating_sub(c.len());
-            while pad > 0 {
-                let n = pad.min(SPACES.len());
-                out.push_str(&SPACES[..n]);
-                pad -= n;
-            }
-        }
-        out.push_str(" │\n");
+        out.extend_from_slice(right.encode_utf8(&mut tmp).as_bytes());
+        out.push(b'\n');
     };
     border(&mut out, '┌', '─', '┬', '┐');
-    row_line(&mut out, &mut header.iter().copied());
+    put_plain_row(&mut out, &widths, header.iter().map(|h| h.as_bytes()));
     border(&mut out, '╞', '═', '╪', '╡');
-    for row in rows {
-        row_line(&mut out, &mut row.iter().map(String::as_str));
+    for r in 0..rows {
+        put_plain_row(&mut out, &widths, (0..N).map(|c| cell(r, c)));
     }
     border(&mut out, '└', '─', '┴', '┘');
     Some(out)
+}
+
+/// One row of [`plain_table_of`]: the cells padded with spaces to `widths`.
+fn put_plain_row<'c, const N: usize>(
+    out: &mut Vec<u8>,
+    widths: &[usize; N],
+    cells: impl Iterator<Item = &'c [u8]>,
+) {
+    out.extend_from_slice("│".as_bytes());
+    for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
+        out.extend_from_slice(if i > 0 { " ┆ ".as_bytes() } else { b" " });
+        out.extend_from_slice(c);
+        out.resize(out.len() + w.saturating_sub(c.len()), b' ');
+    }
+    out.extend_from_slice(" │\n".as_bytes());
 }
 
 /// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
@@ -1665,8 +1695,8 @@ impl<W: Write> Sink for TableSink<W> {
         }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
-                let cells = http_cells(h, &mut self.http_sizes);
-                self.http_rows.push((h.status, cells));
+                let spans = push_http_cells(h, &mut self.http_sizes, &mut self.http_text);
+                self.http_rows.push((h.status, spans));
                 if self.http_rows.len() >= PAGE {
                     self.flush_http_page()?;
                 }
@@ -1830,12 +1860,24 @@ impl<W: Write> Sink for TableSink<W> {
     }
 }
 
-/// `n` in decimal.
-fn u64_string(n: u64) -> String {
+/// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
+fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> &str {
+    if memo.0 != n {
+        *memo = (n, human_bytes(n));
+    }
+    &memo.1
+}
+
+/// Where the 10 cells of one HTTP row lie in the page text: cell `i` is
+/// `spans[i]..spans[i + 1]`.
+type HttpRowSpans = [u32; 11];
+
+/// Appends `n` in decimal.
+fn push_u64_str(out: &mut Vec<u8>, n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = n;
-    loop {
+    while i > 0 {
         i -= 1;
         digits[i] = b'0' + (v % 10) as u8;
         v /= 10;
@@ -1843,58 +1885,118 @@ fn u64_string(n: u64) -> String {
             break;
         }
     }
-    std::str::from_utf8(&digits[i..])
-        .map(str::to_string)
-        .unwrap_or_default()
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
 }
 
-/// [`human_bytes`] of `n`, remembered in `memo` (the last size and its text).
-fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> String {
-    if memo.0 != n {
-        *memo = (n, human_bytes(n));
+/// Appends `s` made terminal-safe (what [`escape_str`] returns).
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        out.extend_from_slice(s.as_bytes());
+    } else {
+        out.extend_from_slice(escape_str(s).as_bytes());
     }
-    memo.1.clone()
 }
 
-/// The cells of one HTTP table row. `sizes`: the last request and response body sizes
-/// and their text.
-fn http_cells(h: &HttpTransaction, sizes: &mut [(u64, String); 2]) -> [String; 10] {
-    let status = match (h.status, &h.reason) {
-        (Some(s), Some(r)) => {
-            let mut t = u64_string(u64::from(s));
-            t.push(' ');
-            t.push_str(&escape_str(r));
-            t
-        }
-        (Some(s), None) => u64_string(u64::from(s)),
-        _ => "-".into(),
-    };
-    let mut target = escape_str(h.host.as_deref().unwrap_or(""));
-    target.push_str(&escape_str(h.uri.as_deref().unwrap_or("")));
+/// Appends the cells of one HTTP table row to `out` and returns where they lie. `sizes`:
+/// the last request and response body sizes and their text.
+fn push_http_cells(
+    h: &HttpTransaction,
+    sizes: &mut [(u64, String); 2],
+    out: &mut Vec<u8>,
+) -> HttpRowSpans {
+    let mut spans = [0u32; 11];
+    spans[0] = out.len() as u32;
     let [req_size, resp_size] = sizes;
-    [
-        u64_string(h.conn),
-        u64_string(u64::from(h.index)),
-        h.request_frame.map(u64_string).unwrap_or("-".into()),
-        escape_str(h.method.as_deref().unwrap_or("-")),
-        target,
-        escape_str(h.version.as_deref().unwrap_or("")),
-        status,
-        h.request_body_bytes
-            .map(|n| human_bytes_memo(n, req_size))
-            .unwrap_or("-".into()),
-        h.response_body_bytes
-            .map(|n| human_bytes_memo(n, resp_size))
-            .unwrap_or("-".into()),
-        h.latency_ms
-            .map(|l| format!("{l:.3} ms"))
-            .unwrap_or("-".into()),
-    ]
+    for (i, end) in spans.iter_mut().skip(1).enumerate() {
+        match i {
+            0 => push_u64_str(out, h.conn),
+            1 => push_u64_str(out, u64::from(h.index)),
+            2 => match h.request_frame {
+                Some(f) => push_u64_str(out, f),
+                None => out.push(b'-'),
+            },
+            3 => push_escaped(out, h.method.as_deref().unwrap_or("-")),
+            4 => {
+                push_escaped(out, h.host.as_deref().unwrap_or(""));
+                push_escaped(out, h.uri.as_deref().unwrap_or(""));
+            }
+            5 => push_escaped(out, h.version.as_deref().unwrap_or("")),
+            6 => match (h.status, &h.reason) {
+                (Some(s), Some(r)) => {
+                    push_u64_str(out, u64::from(s));
+                    out.push(b' ');
+                    push_escaped(out, r);
+                }
+                (Some(s), None) => push_u64_str(out, u64::from(s)),
+                _ => out.push(b'-'),
+            },
+            7 => match h.request_body_bytes {
+                Some(n) => out.extend_from_slice(human_bytes_memo(n, req_size).as_bytes()),
+                None => out.push(b'-'),
+            },
+            8 => match h.response_body_bytes {
+                Some(n) => out.extend_from_slice(human_bytes_memo(n, resp_size).as_bytes()),
+                None => out.push(b'-'),
+            },
+            _ => match h.latency_ms {
+                Some(l) => match crate::render::jsonl::exact_ms_nanos(l) {
+                    Some(ns) => {
+                        // Microseconds, rounded as `{:.3}` rounds (no tie: see above).
+                        let us = ns / 1000 + u64::from(ns % 1000 > 500);
+                        push_u64_str(out, us / 1000);
+                        let frac = us % 1000;
+                        out.extend_from_slice(&[
+                            b'.',
+                            b'0' + (frac / 100) as u8,
+                            b'0' + (frac / 10 % 10) as u8,
+                            b'0' + (frac % 10) as u8,
+                            b' ',
+                            b'm',
+                            b's',
+                        ]);
+                    }
+                    None => {
+                        let _ = write!(out, "{l:.3} ms");
+                    }
+                },
+                None => out.push(b'-'),
+            },
+        }
+        *end = out.len() as u32;
+    }
+    spans
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_latency_cells_as_the_float_formatter_writes_them() {
+        let mut sizes = [(0, human_bytes(0)), (0, human_bytes(0))];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ns = match i % 3 {
+                0 => x % 10_000_000_000,
+                1 => (x % 100_000) * 1000 + 500,
+                _ => x % 2_000_000,
+            };
+            let l = ns as f64 / 1e6;
+            let h = HttpTransaction {
+                latency_ms: Some(l),
+                ..HttpTransaction::default()
+            };
+            let mut text = Vec::new();
+            let spans = push_http_cells(&h, &mut sizes, &mut text);
+            assert_eq!(
+                &text[spans[9] as usize..spans[10] as usize],
+                format!("{l:.3} ms").as_bytes()
+            );
+        }
+    }
 
     #[test]
     fn seconds6_matches_float_formatting() {

@@ -346,6 +346,35 @@ mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
     #[test]
+    fn ipv4_endpoints_as_display_writes_them() {
+        for o in 0..=255u8 {
+            for (i, port) in [
+                None,
+                Some(0),
+                Some(7),
+                Some(80),
+                Some(443),
+                Some(8080),
+                Some(65535),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let mut octets = [10, 255, 0, 99];
+                octets[i % 4] = o;
+                let a = Ipv4Addr::from(octets);
+                let want = match port {
+                    Some(p) => format!("{a}:{p}"),
+                    None => a.to_string(),
+                };
+                let mut buf = [0u8; 21];
+                let n = put_ipv4_port(&mut buf, octets, port);
+                assert_eq!(&buf[..n], want.as_bytes());
+            }
+        }
+    }
+
+    #[test]
     fn endpoints_as_display_writes_them() {
         let v4 = IpAddr::V4(Ipv4Addr::new(10, 0, 255, 7));
         assert_eq!(endpoint_string(v4, Some(8080)), "10.0.255.7:8080");
