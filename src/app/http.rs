@@ -1627,6 +1627,11 @@ impl HttpConn {
         let dir = &mut self.dirs[d];
         dir.state = State::Stop;
         dir.buf = Vec::new();
+        // A closed connection may linger in the flow table a while: give back the queue's
+        // room once nothing waits in it.
+        if self.pending.is_empty() {
+            self.pending = VecDeque::new();
+        }
     }
 
     /// The connection ended: emit everything still open.

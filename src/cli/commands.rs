@@ -171,7 +171,7 @@ fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
             layerscope::capture::PcapSource::open_file(&args.file, args.output.filter.as_deref())
                 .map_err(|e| open_failure(&name, e))?;
         let mut config = args.limits.pipeline_config();
-        config.flow.notes = shows_notes(&args.output);
+        fit_to_output(&mut config, &args.output);
         let pipe = Pipeline::new(config);
         run_with(&name, &mut source, pipe, &args.output, false)
     }
@@ -304,12 +304,25 @@ fn run_source(
     mut config: PipelineConfig,
     output: &OutputArgs,
 ) -> Result<u8, Failure> {
-    config.flow.notes = shows_notes(output);
+    fit_to_output(&mut config, output);
     let mut pipe = Pipeline::new(config);
     if let Some(expr) = &output.filter {
         pipe.set_filter(parse_filter(expr)?);
     }
     run_with(name, source, pipe, output, false)
+}
+
+/// Leaves out what the output cannot show: packet notes ([`shows_notes`]) and HTTP
+/// details (URI, Host, versions, notes) when no HTTP record is written.
+fn fit_to_output(config: &mut PipelineConfig, output: &OutputArgs) {
+    config.flow.notes = shows_notes(output);
+    config.app.http_details = !matches!(
+        (&output.format, &output.view),
+        (
+            FormatArg::Json,
+            Some(ViewArg::Conns | ViewArg::Dns | ViewArg::Tls)
+        )
+    );
 }
 
 /// Whether the output shows packet notes: not when JSON is narrowed by a view to records
@@ -678,7 +691,7 @@ pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
         layerscope::capture::drop_privileges(&args.user).map_err(live_failure)?;
     }
     let mut config = args.limits.pipeline_config();
-    config.flow.notes = shows_notes(&args.output);
+    fit_to_output(&mut config, &args.output);
     let mut pipe = Pipeline::new(config);
     if let Some(filter) = user_filter {
         pipe.set_filter(filter);

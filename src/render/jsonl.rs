@@ -25,6 +25,13 @@ pub struct JsonSink<W: Write> {
     held_bytes: usize,
     spill: Option<Spill>,
     spill_failed: bool,
+    /// When `conn` records are the only records written (`--view conns`), they go out as
+    /// soon as every lower id has (ids are given in order from 0, each ends once): only the
+    /// few ending before an older connection wait here. None once that did not hold or the
+    /// waiting grew past `HELD_CONN_BYTES` (then the records are held as above).
+    in_order: Option<InOrder>,
+    /// `HELD_CONN_BYTES` (smaller in tests).
+    held_limit: usize,
     /// Flush after every record (live capture).
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
@@ -114,6 +121,16 @@ impl HeldConns {
     }
 }
 
+/// `conn` records written in id order as they end (see `JsonSink::in_order`).
+#[derive(Default)]
+struct InOrder {
+    /// The next id to write.
+    next: u64,
+    /// Records of higher ids that ended first.
+    waiting: std::collections::BTreeMap<u64, Vec<u8>>,
+    waiting_bytes: usize,
+}
+
 /// Held `conn` records beyond this many bytes go to the spill file.
 const HELD_CONN_BYTES: usize = 8 << 20;
 
@@ -185,6 +202,8 @@ impl<W: Write> JsonSink<W> {
             held_bytes: 0,
             spill: None,
             spill_failed: false,
+            in_order: Some(InOrder::default()),
+            held_limit: HELD_CONN_BYTES,
             flush_each: false,
             records: JsonRecords::ALL,
             scratch: Vec::with_capacity(1024),
@@ -962,12 +981,57 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.conns {
             return Ok(());
         }
+        let only_conns = self.records
+            == JsonRecords {
+                conns: true,
+                ..JsonRecords::NONE
+            };
+        if !only_conns {
+            self.in_order = None;
+        }
+        if let Some(order) = &mut self.in_order {
+            if conn.id == order.next {
+                self.scratch.clear();
+                put_conn_record(&mut self.scratch, conn, app)?;
+                self.scratch.push(b'\n');
+                self.out.write_all(&self.scratch)?;
+                order.next += 1;
+                while let Some(record) = order.waiting.remove(&order.next) {
+                    order.waiting_bytes -= record.len();
+                    self.out.write_all(&record)?;
+                    order.next += 1;
+                }
+                if self.flush_each {
+                    self.out.flush()?;
+                }
+                return Ok(());
+            }
+            if conn.id > order.next && order.waiting_bytes <= self.held_limit {
+                let mut record = Vec::with_capacity(1024);
+                put_conn_record(&mut record, conn, app)?;
+                record.push(b'\n');
+                order.waiting_bytes += record.len();
+                order.waiting.insert(conn.id, record);
+                return Ok(());
+            }
+            // Too much waiting (or an id seen again): hold everything from here on; every
+            // id already written is lower than those.
+            let order = self.in_order.take().unwrap_or_default();
+            for (id, mut record) in order.waiting {
+                record.pop();
+                self.held_bytes += record.len() + 64;
+                self.conns.push(id, |w| {
+                    w.extend_from_slice(&record);
+                    Ok(())
+                })?;
+            }
+        }
         // Written straight into the held records' buffer (~800 bytes each).
         let len = self
             .conns
             .push(conn.id, |w| put_conn_record(w, conn, app))?;
         self.held_bytes += len + 64;
-        if self.held_bytes > HELD_CONN_BYTES && !self.spill_failed {
+        if self.held_bytes > self.held_limit && !self.spill_failed {
             if self.spill.is_none() {
                 // No writable temp dir: keep the records in memory instead (correct
                 // output, more memory) rather than fail the run.
@@ -990,6 +1054,11 @@ impl<W: Write> Sink for JsonSink<W> {
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        if let Some(order) = self.in_order.take() {
+            for record in order.waiting.values() {
+                self.out.write_all(record)?;
+            }
+        }
         self.write_conns()?;
         write!(
             self.out,
@@ -1073,6 +1142,86 @@ mod spill_tests {
 mod tests {
     use super::*;
     use crate::flow::EndReason;
+
+    /// A real connection summary (the first of a recorded capture).
+    fn some_conn() -> (ConnSummary, AppConnStats) {
+        struct First(Option<(ConnSummary, AppConnStats)>);
+        impl crate::pipeline::Sink for First {
+            fn packet(
+                &mut self,
+                _: &RawFrame<'_>,
+                _: &DecodedPacket<'_>,
+                _: &PacketFlow,
+            ) -> io::Result<()> {
+                Ok(())
+            }
+            fn app_event(&mut self, _: &AppEvent) -> io::Result<()> {
+                Ok(())
+            }
+            fn conn_end(&mut self, c: &ConnSummary, a: &AppConnStats) -> io::Result<()> {
+                self.0.get_or_insert((c.clone(), *a));
+                Ok(())
+            }
+            fn finish(&mut self, _: &RunSummary) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/http11-keepalive.pcap");
+        let mut src = crate::capture::FileSource::open(&path).unwrap();
+        let mut first = First(None);
+        crate::pipeline::run(&mut src, Default::default(), &mut first).unwrap();
+        first.0.unwrap()
+    }
+
+    /// `--view conns`: records written as they end come out in id order whatever order
+    /// the connections end in, with or without falling back to holding them (a tiny
+    /// limit), and with the held records spilled.
+    #[test]
+    fn conn_records_in_id_order_whatever_order_they_end() {
+        let (conn, app) = some_conn();
+        // Connection 0 ends last; the others in a scrambled order.
+        let mut order: Vec<u64> = (1..300).collect();
+        let mut x: u64 = 7;
+        for i in (1..order.len()).rev() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            order.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        order.push(0);
+        let expected: String = (0..300)
+            .map(|id| {
+                let mut c = conn.clone();
+                c.id = id;
+                let mut b = Vec::new();
+                put_conn_record(&mut b, &c, &app).unwrap();
+                String::from_utf8(b).unwrap() + "\n"
+            })
+            .collect();
+        for limit in [HELD_CONN_BYTES, 5_000, 0] {
+            let mut sink = JsonSink::new(Vec::new());
+            sink.records = JsonRecords {
+                conns: true,
+                ..JsonRecords::NONE
+            };
+            sink.held_limit = limit;
+            for &id in &order {
+                let mut c = conn.clone();
+                c.id = id;
+                crate::pipeline::Sink::conn_end(&mut sink, &c, &app).unwrap();
+            }
+            crate::pipeline::Sink::finish(&mut sink, &RunSummary::default()).unwrap();
+            let out = String::from_utf8(sink.into_inner()).unwrap();
+            let records: String = out
+                .lines()
+                .filter(|l| l.contains("\"type\":\"conn\""))
+                .map(|l| l.to_string() + "\n")
+                .collect();
+            assert_eq!(records, expected, "limit {limit}");
+            assert!(out.lines().last().unwrap().contains("\"type\":\"summary\""));
+        }
+    }
 
     #[test]
     fn fixed_point_numbers_as_the_float_formatter_writes_them() {
