@@ -24,7 +24,7 @@
 //!     let _ = names; // e.g. ["eth", "ipv4", "tcp", "http"]
 //! }
 //! ```
-#![deny(unsafe_code)] // allowed in one place: capture/mapped.rs (mmap)
+#![forbid(unsafe_code)]
 
 pub mod app;
 pub mod capture;

@@ -13,7 +13,6 @@
 //! only when one block needs more, up to [`MAX_BLOCK_LEN`]; larger blocks are skipped by reading
 //! through them.
 
-use super::mapped::{SharedBytes, RELEASE_LAG, RELEASE_STEP};
 use super::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use std::io::{self, Read};
 use std::path::Path;
@@ -44,11 +43,6 @@ const OPT_IF_TSOFFSET: u16 = 14;
 struct Input {
     reader: Box<dyn Read + Send>,
     buf: Vec<u8>,
-    /// The whole file mapped (then `buf` is unused, `start`/`end` index the mapping and
-    /// `eof` is set from the start).
-    map: Option<SharedBytes>,
-    /// Bytes at the start of the mapping already handed back to the kernel.
-    released: usize,
     /// First unconsumed byte in `buf`.
     start: usize,
     /// End of the bytes read into `buf`.
@@ -63,34 +57,10 @@ impl Input {
         Input {
             reader,
             buf: vec![0; START_BUFFER],
-            map: None,
-            released: 0,
             start: 0,
             end: 0,
             pos: 0,
             eof: false,
-        }
-    }
-
-    fn mapped(map: SharedBytes) -> Input {
-        Input {
-            reader: Box::new(io::empty()),
-            buf: Vec::new(),
-            released: 0,
-            start: 0,
-            end: map.len(),
-            pos: 0,
-            eof: true,
-            map: Some(map),
-        }
-    }
-
-    /// The buffer (or mapping) that `start` and `end` index.
-    #[inline]
-    fn bytes(&self) -> &[u8] {
-        match &self.map {
-            Some(m) => m.as_slice(),
-            None => &self.buf,
         }
     }
 
@@ -99,7 +69,7 @@ impl Input {
     }
 
     fn data(&self) -> &[u8] {
-        self.bytes().get(self.start..self.end).unwrap_or(&[])
+        self.buf.get(self.start..self.end).unwrap_or(&[])
     }
 
     /// Makes at least `n` bytes (at most [`MAX_BLOCK_LEN`]) available from `start`, growing the
@@ -115,9 +85,6 @@ impl Input {
     /// [`Input::fill`] when fewer than `n` bytes are available.
     #[inline(never)]
     fn fill_more(&mut self, n: usize) -> io::Result<bool> {
-        if self.map.is_some() {
-            return Ok(self.avail() >= n);
-        }
         let want = n.min(MAX_BLOCK_LEN);
         if self.start + want > self.buf.len() {
             self.buf.copy_within(self.start..self.end, 0);
@@ -161,13 +128,6 @@ impl Input {
         let n = n.min(self.avail());
         self.start += n;
         self.pos += n as u64;
-        if let Some(map) = &self.map {
-            if self.start - self.released >= RELEASE_STEP + RELEASE_LAG {
-                self.released = self.start - RELEASE_LAG;
-                map.reader_release_before(self.released);
-            }
-            return;
-        }
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -286,36 +246,23 @@ pub struct FileSource {
 }
 
 impl FileSource {
-    /// Opens a file (`-` is stdin). A non-empty regular file is mapped into memory (see
-    /// [`SharedBytes`]); [`FileSource::open_unmapped`] reads it with read(2) instead.
+    /// Opens a file (`-` is stdin), read with read(2) as records are asked for.
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        FileSource::open_with(path, true)
-    }
-
-    /// Opens a file (`-` is stdin) and reads it with read(2), never mapping it.
-    pub fn open_unmapped(path: &Path) -> Result<FileSource, CaptureError> {
-        FileSource::open_with(path, false)
-    }
-
-    fn open_with(path: &Path, map: bool) -> Result<FileSource, CaptureError> {
         if path == Path::new("-") {
             return FileSource::from_reader(Box::new(std::io::stdin()));
         }
-        let file = std::fs::File::open(path)?;
-        if map {
-            let meta = file.metadata()?;
-            if meta.is_file() && meta.len() > 0 {
-                if let Ok(m) = SharedBytes::map(&file) {
-                    return FileSource::from_input(Input::mapped(m));
-                }
-            }
-        }
-        FileSource::from_reader(Box::new(file))
+        FileSource::from_reader(Box::new(std::fs::File::open(path)?))
     }
 
-    /// The mapping the frames borrow from, when the file is mapped.
-    pub fn shared_bytes(&self) -> Option<&SharedBytes> {
-        self.input.map.as_ref()
+    /// Opens a file (`-` is stdin) read with read(2) on a thread of its own
+    /// ([`super::ReadAhead`]): the kernel's copy out of the page cache then runs beside the
+    /// thread that parses the records.
+    pub fn open_read_ahead(path: &Path) -> Result<FileSource, CaptureError> {
+        if path == Path::new("-") {
+            return FileSource::from_reader(Box::new(super::ReadAhead::new(std::io::stdin())?));
+        }
+        let file = std::fs::File::open(path)?;
+        FileSource::from_reader(Box::new(super::ReadAhead::new(file)?))
     }
 
     /// Reads from any byte stream. Reads the file header (pcap) or checks the first section
@@ -816,10 +763,6 @@ impl FileSource {
 }
 
 impl FrameSource for FileSource {
-    fn shared_bytes(&self) -> Option<&SharedBytes> {
-        self.input.map.as_ref()
-    }
-
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError> {
         if self.pending > 0 {
             self.input.consume(self.pending);
@@ -835,7 +778,7 @@ impl FrameSource for FileSource {
         match result {
             Ok(Some(meta)) => {
                 let end = meta.data_start + meta.caplen;
-                let data = self.input.bytes().get(meta.data_start..end).unwrap_or(&[]);
+                let data = self.input.buf.get(meta.data_start..end).unwrap_or(&[]);
                 Ok(Some(RawFrame {
                     number: meta.number,
                     ts: meta.ts,
@@ -950,59 +893,21 @@ mod tests {
         (frames, errors, src.truncation().cloned())
     }
 
-    /// Reads `bytes` with read(2) semantics and also from a mapped file (when non-empty);
-    /// both must see the same frames, errors and truncation.
+    /// Reads `bytes` directly and also through [`super::super::ReadAhead`] (a reading
+    /// thread); both must see the same frames, errors and truncation.
     fn read_all(bytes: &[u8]) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
-        let streamed = read_all_from(Box::new(Cursor::new(bytes.to_vec())));
-        if !bytes.is_empty() {
-            let mapped = read_all_mapped(bytes);
-            assert_eq!(mapped.0, streamed.0, "frames: mapped vs read");
-            let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
-            assert_eq!(text(&mapped.1), text(&streamed.1), "errors: mapped vs read");
-            assert_eq!(mapped.2, streamed.2, "truncation: mapped vs read");
-        }
-        streamed
-    }
-
-    /// [`read_all_from`] over a temporary file opened (and mapped) by [`FileSource::open`].
-    fn read_all_mapped(bytes: &[u8]) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("layerscope-{}-{n}.pcap", std::process::id()));
-        std::fs::write(&path, bytes).unwrap();
-        let result = match FileSource::open(&path) {
-            Ok(mut src) => {
-                assert!(src.shared_bytes().is_some(), "a regular file is mapped");
-                let mut frames = Vec::new();
-                let mut errors = Vec::new();
-                for _ in 0..10_000 {
-                    match src.next_frame() {
-                        Ok(Some(f)) => frames.push(Seen {
-                            number: f.number,
-                            secs: f.ts.secs,
-                            nanos: f.ts.nanos,
-                            precision: f.ts.precision,
-                            link: f.link.0,
-                            interface: f.interface,
-                            orig_len: f.orig_len,
-                            data: f.data.to_vec(),
-                        }),
-                        Ok(None) => break,
-                        Err(e) => {
-                            let fatal = e.is_fatal();
-                            errors.push(e);
-                            if fatal {
-                                break;
-                            }
-                        }
-                    }
-                }
-                (frames, errors, src.truncation().cloned())
-            }
-            Err(e) => (Vec::new(), vec![e], None),
-        };
-        let _ = std::fs::remove_file(&path);
-        result
+        let direct = read_all_from(Box::new(Cursor::new(bytes.to_vec())));
+        let ahead = super::super::ReadAhead::new(Cursor::new(bytes.to_vec())).unwrap();
+        let threaded = read_all_from(Box::new(ahead));
+        assert_eq!(threaded.0, direct.0, "frames: read-ahead vs direct");
+        let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            text(&threaded.1),
+            text(&direct.1),
+            "errors: read-ahead vs direct"
+        );
+        assert_eq!(threaded.2, direct.2, "truncation: read-ahead vs direct");
+        direct
     }
 
     /// A reader that hands out one byte per `read`, to exercise refills.

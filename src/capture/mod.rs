@@ -10,9 +10,9 @@ mod interfaces;
 mod libpcap;
 mod linktype;
 mod live;
-mod mapped;
 #[cfg(target_os = "linux")]
 mod privileges;
+mod readahead;
 mod writer;
 
 pub use file::FileSource;
@@ -27,9 +27,9 @@ pub use linktype::LinkType;
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
-pub use mapped::{SharedBytes, RELEASE_LAG};
 #[cfg(target_os = "linux")]
 pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
+pub use readahead::ReadAhead;
 pub use writer::{PcapWriter, TeeSource};
 
 use std::fmt;
@@ -139,11 +139,6 @@ pub trait FrameSource: Send {
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError>;
     /// Set when the input ended inside a record (cut-short file).
     fn truncation(&self) -> Option<&Truncation> {
-        None
-    }
-    /// The file mapping every frame's bytes borrow from, when the source maps its input
-    /// (the two-thread pipeline then passes frames on as offsets instead of copies).
-    fn shared_bytes(&self) -> Option<&SharedBytes> {
         None
     }
 }

@@ -53,11 +53,11 @@ fn parse_filter(expr: &str) -> Result<Filter, Failure> {
 }
 
 fn open_file(path: &std::path::Path) -> Result<FileSource, Failure> {
-    open_file_with(path, true)
+    open_file_with(path, false)
 }
 
-/// Opens a capture file, mapped into memory when `map` and it is a regular file.
-fn open_file_with(path: &std::path::Path, map: bool) -> Result<FileSource, Failure> {
+/// Opens a capture file, read on a thread of its own when `read_ahead`.
+fn open_file_with(path: &std::path::Path, read_ahead: bool) -> Result<FileSource, Failure> {
     let name = path.display().to_string();
     if path.is_dir() {
         return Err(Failure {
@@ -65,10 +65,10 @@ fn open_file_with(path: &std::path::Path, map: bool) -> Result<FileSource, Failu
             message: format!("{name}: is a directory, not a capture file"),
         });
     }
-    let source = if map {
-        FileSource::open(path)
+    let source = if read_ahead {
+        FileSource::open_read_ahead(path)
     } else {
-        FileSource::open_unmapped(path)
+        FileSource::open(path)
     };
     source.map_err(|e| open_failure(&name, e))
 }
@@ -151,9 +151,6 @@ impl FrameSource for Progress {
     fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
         self.inner.truncation()
     }
-    fn shared_bytes(&self) -> Option<&layerscope::capture::SharedBytes> {
-        self.inner.shared_bytes()
-    }
 }
 
 /// `read --backend libpcap`: libpcap opens the file and applies the filter itself.
@@ -190,7 +187,9 @@ pub fn read(args: ReadArgs) -> Result<u8, Failure> {
         return read_with_libpcap(&args);
     }
     let name = args.file.display().to_string();
-    let source = open_file_with(&args.file, !args.no_mmap)?;
+    let threads = read_threads(args.threads);
+    // With two threads the file is also read on a thread of its own.
+    let source = open_file_with(&args.file, threads > 1)?;
     let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
     if size >= PROGRESS_MIN_BYTES
         && io::stderr().is_terminal()
@@ -211,12 +210,12 @@ pub fn read(args: ReadArgs) -> Result<u8, Failure> {
             frames: 0,
         };
         let mut config = args.limits.pipeline_config();
-        config.threads = read_threads(args.threads);
+        config.threads = threads;
         return run_source(&name, &mut progress, config, &args.output);
     }
     let mut source = source;
     let mut config = args.limits.pipeline_config();
-    config.threads = read_threads(args.threads);
+    config.threads = threads;
     run_source(&name, &mut source, config, &args.output)
 }
 

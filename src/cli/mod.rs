@@ -233,15 +233,11 @@ pub struct ReadArgs {
     #[arg(long, value_enum, default_value = "builtin")]
     pub backend: FileBackendArg,
     /// Threads: 2 reads, decodes and tracks connections on a second thread while the first
-    /// parses HTTP/DNS/TLS and writes the output (same output as 1); 1 uses one thread.
+    /// parses HTTP/DNS/TLS and writes the output, and reads the file (read(2)) on a third
+    /// that mostly waits for the kernel (same output as 1); 1 does everything on one.
     /// Default: 2 when the machine has more than one core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,
-    /// Read the file with read(2) instead of mapping it into memory (mapping is the
-    /// default for regular files: no copy out of the page cache; a file truncated by
-    /// another process while it is read then kills layerscope with SIGBUS).
-    #[arg(long)]
-    pub no_mmap: bool,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -11,16 +11,13 @@
 use super::{expiry_due, Pipeline, RunEnd, RunSummary};
 use crate::app::AppTracker;
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
-use crate::capture::{SharedBytes, RELEASE_LAG};
 use crate::decode::DecodedPacket;
 use crate::decode::Decoder;
 use crate::filter::Filter;
 use crate::flow::FlowTracker;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
 
 /// Full batches waiting for the back thread.
 const DEPTH: usize = 4;
@@ -28,15 +25,6 @@ const DEPTH: usize = 4;
 const BATCH_PACKETS: usize = 512;
 /// …or this many bytes of frames and stream data.
 const BATCH_BYTES: usize = 512 * 1024;
-
-/// A location with this bit set is an offset in the file mapping, else in the batch's
-/// arena.
-const MAPPED: usize = 1 << (usize::BITS - 1);
-
-/// With a mapped file, a third thread maps pages ahead of the front (so it takes no page
-/// faults) in steps of `PREFETCH_STEP`, up to `PREFETCH_AHEAD` bytes past its position.
-const PREFETCH_STEP: usize = 1024 * 1024;
-const PREFETCH_AHEAD: usize = 4 * 1024 * 1024;
 
 /// One call the one-thread pipeline makes on the app stage or the sink, in order.
 #[derive(Clone, Copy, Debug)]
@@ -112,8 +100,8 @@ struct Batch {
     packets: Vec<Packed>,
     ended: Vec<ConnSummary>,
     warnings: Vec<CaptureError>,
-    /// Bytes of the mapping the batch's frames span.
-    mapped_bytes: usize,
+    /// Bytes of the frames the batch stands for (copied to `bytes` or not).
+    frame_bytes: usize,
 }
 
 impl Batch {
@@ -123,10 +111,10 @@ impl Batch {
         self.packets.clear();
         self.ended.clear();
         self.warnings.clear();
-        self.mapped_bytes = 0;
+        self.frame_bytes = 0;
     }
     fn full(&self) -> bool {
-        self.packets.len() >= BATCH_PACKETS || self.bytes.len() + self.mapped_bytes >= BATCH_BYTES
+        self.packets.len() >= BATCH_PACKETS || self.bytes.len() + self.frame_bytes >= BATCH_BYTES
     }
 }
 
@@ -134,9 +122,6 @@ impl Batch {
 /// frame (already copied to the arena) are not copied again.
 struct Recorder<'b> {
     batch: &'b mut Batch,
-    /// Address and length of the file mapping, if any.
-    map_addr: usize,
-    map_len: usize,
     /// Address and length of the current frame's bytes as the source gave them, and where
     /// they were copied in the arena.
     frame_addr: usize,
@@ -147,16 +132,10 @@ struct Recorder<'b> {
 impl Recorder<'_> {
     fn place(&mut self, data: &[u8]) -> usize {
         let addr = data.as_ptr() as usize;
-        if self.map_len > 0
-            && addr >= self.map_addr
-            && addr + data.len() <= self.map_addr + self.map_len
-        {
-            MAPPED | (addr - self.map_addr)
-        } else if self.frame_len > 0
+        if self.frame_len > 0
             && addr >= self.frame_addr
             && addr + data.len() <= self.frame_addr + self.frame_len
         {
-            // Adding to a MAPPED location keeps the bit: offsets are below the map length.
             self.frame_at + (addr - self.frame_addr)
         } else {
             let at = self.batch.bytes.len();
@@ -230,10 +209,6 @@ struct Front<'p> {
     tx: mpsc::SyncSender<Batch>,
     free: mpsc::Receiver<Batch>,
     batch: Batch,
-    map_addr: usize,
-    map_len: usize,
-    /// Offset in the mapping the front has read up to (for the prefetch thread).
-    position: &'p AtomicUsize,
     /// The sink wants packets ([`crate::pipeline::Sink::wants_packets`]).
     packets: bool,
 }
@@ -261,8 +236,6 @@ impl Front<'_> {
             {
                 let mut rec = Recorder {
                     batch: &mut self.batch,
-                    map_addr: self.map_addr,
-                    map_len: self.map_len,
                     frame_addr: 0,
                     frame_len: 0,
                     frame_at: 0,
@@ -286,33 +259,17 @@ impl Front<'_> {
         }
         let batch = &mut self.batch;
         let addr = frame.data.as_ptr() as usize;
-        let data_at = if !self.packets {
-            // Only stream data is needed: the recorder copies what it must.
-            if self.map_len > 0 && addr >= self.map_addr {
-                self.position.store(addr - self.map_addr, Ordering::Relaxed);
-            }
-            0
-        } else if self.map_len > 0
-            && addr >= self.map_addr
-            && addr + frame.data.len() <= self.map_addr + self.map_len
-        {
-            let at = addr - self.map_addr;
-            batch.mapped_bytes += frame.data.len();
-            self.position.store(at, Ordering::Relaxed);
-            MAPPED | at
-        } else {
-            let at = batch.bytes.len();
+        // Without packets only stream data is needed: the recorder copies what it must.
+        let data_at = batch.bytes.len();
+        if self.packets {
             batch.bytes.extend_from_slice(frame.data);
-            at
-        };
+        }
         batch.events.push(Ev::FramePorts {
             frame: frame.number,
             ports: packet.ports(),
         });
         let mut rec = Recorder {
             batch,
-            map_addr: self.map_addr,
-            map_len: self.map_len,
             frame_addr: addr,
             frame_len: if self.packets { frame.data.len() } else { 0 },
             frame_at: data_at,
@@ -324,7 +281,7 @@ impl Front<'_> {
             let batch = rec.batch;
             batch.ended = ended;
             batch.events.push(Ev::Events);
-            batch.mapped_bytes += frame.data.len();
+            batch.frame_bytes += frame.data.len();
             let conns = batch.ended.len() - start;
             if conns > 0 {
                 batch.events.push(Ev::Flush { conns });
@@ -370,8 +327,6 @@ impl Front<'_> {
         {
             let mut rec = Recorder {
                 batch: &mut self.batch,
-                map_addr: self.map_addr,
-                map_len: self.map_len,
                 frame_addr: 0,
                 frame_len: 0,
                 frame_at: 0,
@@ -410,20 +365,8 @@ fn run_front(
     (source.truncation().cloned(), failure)
 }
 
-/// The bytes at a location of a batch event.
-#[inline]
-fn locate<'a>(arena: &'a [u8], map: &'a [u8], loc: usize, len: usize) -> &'a [u8] {
-    let (src, off) = if loc & MAPPED != 0 {
-        (map, loc & !MAPPED)
-    } else {
-        (arena, loc)
-    };
-    src.get(off..off + len).unwrap_or(&[])
-}
-
 /// Replays one batch on the app stage and the sink; returns the emptied batch.
 fn replay(
-    map: &[u8],
     mut batch: Batch,
     app: &mut AppTracker,
     sink: &mut dyn crate::pipeline::Sink,
@@ -442,7 +385,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_data(conn, dir, locate(bytes, map, at, len), ctx),
+            } => app.on_data(conn, dir, bytes.get(at..at + len).unwrap_or(&[]), ctx),
             Ev::Gap {
                 conn,
                 dir,
@@ -455,7 +398,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_datagram(conn, dir, locate(bytes, map, at, len), ctx),
+            } => app.on_datagram(conn, dir, bytes.get(at..at + len).unwrap_or(&[]), ctx),
             Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
             Ev::Close { conn } => app.on_close(conn),
             Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
@@ -480,10 +423,12 @@ fn replay(
                     link: p.link,
                     interface: p.interface,
                     orig_len: p.orig_len,
-                    data: locate(bytes, map, p.data_at, p.data_len),
+                    data: bytes.get(p.data_at..p.data_at + p.data_len).unwrap_or(&[]),
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
-                packet.payload = locate(bytes, map, p.payload_at, p.payload_len);
+                packet.payload = bytes
+                    .get(p.payload_at..p.payload_at + p.payload_len)
+                    .unwrap_or(&[]);
                 if let Some(name) = app.layer_of_frame(frame.number) {
                     packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
                 }
@@ -522,15 +467,7 @@ pub(super) fn run(
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
-    let shared = source.shared_bytes().cloned();
-    let map: &[u8] = shared.as_ref().map_or(&[], |m| m.as_slice());
-    let position = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
     let (back, (truncated, failure)) = std::thread::scope(|scope| {
-        if let Some(m) = &shared {
-            m.manage();
-            scope.spawn(|| prefetch(m, &position, &stop));
-        }
         let front = Front {
             decoder: &mut pipeline.decoder,
             flows: &mut pipeline.flows,
@@ -538,9 +475,6 @@ pub(super) fn run(
             summary: &mut pipeline.summary,
             prev_ts: &mut pipeline.prev_ts,
             last_expire: &mut pipeline.last_expire,
-            map_addr: map.as_ptr() as usize,
-            map_len: map.len(),
-            position: &position,
             packets: sink.wants_packets(),
             tx,
             free: free_rx,
@@ -549,16 +483,14 @@ pub(super) fn run(
         let handle = scope.spawn(move || run_front(source, front));
         let back = (|| -> io::Result<()> {
             for batch in rx.iter() {
-                let empty = replay(map, batch, &mut app, sink, &mut conns_seen)?;
+                let empty = replay(batch, &mut app, sink, &mut conns_seen)?;
                 let _ = free_tx.send(empty);
             }
             Ok(())
         })();
         // On a sink error the receiver is dropped here, so the front stops at its next send.
         drop(rx);
-        let front = handle.join();
-        stop.store(true, Ordering::Relaxed);
-        let front = match front {
+        let front = match handle.join() {
             Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),
         };
@@ -573,30 +505,4 @@ pub(super) fn run(
         Some(e) => RunEnd::Failed(summary, e),
         None => RunEnd::Complete(summary),
     })
-}
-
-/// The prefetch thread (see [`PREFETCH_STEP`]): keeps the pages just ahead of the front
-/// mapped and releases those more than [`RELEASE_LAG`] behind it, until `stop`. Pages
-/// released are never mapped again from here.
-fn prefetch(map: &SharedBytes, position: &AtomicUsize, stop: &AtomicBool) {
-    let len = map.len();
-    let mut populated = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let at = position.load(Ordering::Relaxed);
-        let mut worked = false;
-        if at >= map.released() + PREFETCH_STEP + RELEASE_LAG {
-            map.release_before(at - RELEASE_LAG);
-            worked = true;
-        }
-        // Fallen behind the front (it faulted those pages in itself): skip ahead.
-        populated = populated.max(at & !4095).max(map.released());
-        if populated < len && populated < at + PREFETCH_AHEAD {
-            let _ = map.populate(populated, PREFETCH_STEP);
-            populated += PREFETCH_STEP;
-            worked = true;
-        }
-        if !worked {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    }
 }

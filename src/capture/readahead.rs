@@ -1,0 +1,161 @@
+//! Reading a file on a thread of its own: the two-thread pipeline's front then parses
+//! records while this thread waits in read(2) (the kernel's page-cache copy, a large part
+//! of reading a file that is already cached, happens off the front thread).
+
+use std::io::{self, Read};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// Bytes read at once.
+const CHUNK: usize = 512 * 1024;
+/// Chunks read ahead of the consumer.
+const AHEAD: usize = 4;
+
+/// A [`Read`] fed by a thread that reads the underlying reader in chunks ahead of time.
+/// Memory: at most `AHEAD + 2` chunks of `CHUNK` bytes.
+pub struct ReadAhead {
+    chunks: Option<mpsc::Receiver<io::Result<Vec<u8>>>>,
+    spare: mpsc::Sender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ReadAhead {
+    /// Starts the reading thread.
+    pub fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<ReadAhead> {
+        let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(AHEAD);
+        let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+        let thread = std::thread::Builder::new()
+            .name("layerscope-read".into())
+            .spawn(move || loop {
+                let mut buf = spare_rx.try_recv().unwrap_or_default();
+                buf.resize(CHUNK, 0);
+                // One read per chunk: a file fills it, a pipe hands over what it has at
+                // once (no waiting for a full chunk when the writer is slow).
+                let msg = loop {
+                    match inner.read(&mut buf) {
+                        Ok(n) => {
+                            buf.truncate(n);
+                            break Ok(buf);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                let last = !matches!(&msg, Ok(b) if !b.is_empty());
+                if tx.send(msg).is_err() || last {
+                    return;
+                }
+            })?;
+        Ok(ReadAhead {
+            chunks: Some(rx),
+            spare: spare_tx,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Read for ReadAhead {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.current.len() {
+            if self.done || out.is_empty() {
+                return Ok(0);
+            }
+            let next = self.chunks.as_ref().and_then(|rx| rx.recv().ok());
+            match next {
+                Some(Ok(chunk)) if !chunk.is_empty() => {
+                    let old = std::mem::replace(&mut self.current, chunk);
+                    let _ = self.spare.send(old);
+                    self.pos = 0;
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                // End of input (an empty chunk) or the thread is gone.
+                _ => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // The thread stops at its next send once the receiver is gone.
+        self.chunks = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out at most 1000 bytes per read, like a pipe.
+    struct Dribble(io::Cursor<Vec<u8>>);
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1000);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn gives_every_byte_in_order_whatever_the_read_sizes() {
+        let data: Vec<u8> = (0..3 * CHUNK as u32 + 12_345)
+            .map(|i| (i * 7 % 253) as u8)
+            .collect();
+        for step in [1usize, 100, 4096, CHUNK, 3 * CHUNK] {
+            let mut r = ReadAhead::new(Dribble(io::Cursor::new(data.clone()))).unwrap();
+            let mut got = Vec::new();
+            let mut buf = vec![0; step];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(got.len(), data.len(), "step {step}");
+            assert!(got == data, "step {step}");
+            assert_eq!(r.read(&mut buf).unwrap(), 0);
+        }
+    }
+
+    #[test]
+    fn an_empty_input_ends_at_once_and_dropping_early_stops_the_thread() {
+        let mut r = ReadAhead::new(io::Cursor::new(Vec::new())).unwrap();
+        assert_eq!(r.read(&mut [0; 10]).unwrap(), 0);
+        let big = vec![1u8; 20 * CHUNK];
+        let mut r = ReadAhead::new(io::Cursor::new(big)).unwrap();
+        assert_eq!(r.read(&mut [0; 10]).unwrap(), 10);
+        drop(r); // joins: the thread must not block on the full channel
+    }
+
+    #[test]
+    fn a_read_error_reaches_the_consumer() {
+        struct Fails;
+        impl Read for Fails {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let mut r = ReadAhead::new(Fails).unwrap();
+        let e = r.read(&mut [0; 10]).unwrap_err();
+        assert_eq!(e.to_string(), "disk on fire");
+    }
+}
