@@ -13,7 +13,7 @@
 //! only when one block needs more, up to [`MAX_BLOCK_LEN`]; larger blocks are skipped by reading
 //! through them.
 
-use super::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
+use super::{CaptureError, FrameSource, LinkType, RawFrame, ReadAhead, Timestamp, Truncation};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -42,6 +42,10 @@ const OPT_IF_TSOFFSET: u16 = 14;
 /// The input bytes and the one buffer they are read into.
 struct Input {
     reader: Box<dyn Read + Send>,
+    /// Read on a thread of its own instead: `buf` is then the last chunk it handed over
+    /// (taken whole, not copied), the start of a record cut by the previous chunk's end
+    /// copied into the chunk's free head.
+    ahead: Option<ReadAhead>,
     buf: Vec<u8>,
     /// First unconsumed byte in `buf`.
     start: usize,
@@ -56,12 +60,58 @@ impl Input {
     fn new(reader: Box<dyn Read + Send>) -> Input {
         Input {
             reader,
+            ahead: None,
             buf: vec![0; START_BUFFER],
             start: 0,
             end: 0,
             pos: 0,
             eof: false,
         }
+    }
+
+    fn read_ahead(ahead: ReadAhead) -> Input {
+        Input {
+            reader: Box::new(io::empty()),
+            ahead: Some(ahead),
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            pos: 0,
+            eof: false,
+        }
+    }
+
+    /// Read-ahead mode: makes the next chunk the buffer, the unconsumed bytes before its
+    /// data. `Ok(false)` at the end of input.
+    fn take_chunk(&mut self) -> io::Result<bool> {
+        let Some(ahead) = self.ahead.as_mut() else {
+            return Ok(false);
+        };
+        let Some(mut chunk) = ahead.next_chunk()? else {
+            self.eof = true;
+            return Ok(false);
+        };
+        let head = ahead.head();
+        let rest = self.buf.get(self.start..self.end).unwrap_or(&[]);
+        if let Some(room) = head
+            .checked_sub(rest.len())
+            .and_then(|at| chunk.get_mut(at..head))
+        {
+            room.copy_from_slice(rest);
+            self.start = head - rest.len();
+            self.end = chunk.len();
+            let old = std::mem::replace(&mut self.buf, chunk);
+            ahead.recycle(old);
+        } else {
+            // A record longer than the head: gather it in the buffer itself.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.buf.truncate(self.end - self.start);
+            self.buf.extend_from_slice(chunk.get(head..).unwrap_or(&[]));
+            self.start = 0;
+            self.end = self.buf.len();
+            ahead.recycle(chunk);
+        }
+        Ok(true)
     }
 
     fn avail(&self) -> usize {
@@ -86,6 +136,12 @@ impl Input {
     #[inline(never)]
     fn fill_more(&mut self, n: usize) -> io::Result<bool> {
         let want = n.min(MAX_BLOCK_LEN);
+        if self.ahead.is_some() {
+            while self.avail() < want && !self.eof {
+                self.take_chunk()?;
+            }
+            return Ok(self.avail() >= n);
+        }
         if self.start + want > self.buf.len() {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -103,6 +159,9 @@ impl Input {
 
     /// One `read` into the free space after `end` (which the callers make non-empty).
     fn read_more(&mut self) -> io::Result<()> {
+        if self.ahead.is_some() {
+            return self.take_chunk().map(|_| ());
+        }
         let space = match self.buf.get_mut(self.end..) {
             Some(s) if !s.is_empty() => s,
             _ => return Ok(()),
@@ -259,10 +318,15 @@ impl FileSource {
     /// thread that parses the records.
     pub fn open_read_ahead(path: &Path) -> Result<FileSource, CaptureError> {
         if path == Path::new("-") {
-            return FileSource::from_reader(Box::new(super::ReadAhead::new(std::io::stdin())?));
+            return FileSource::from_read_ahead(ReadAhead::new(std::io::stdin())?);
         }
         let file = std::fs::File::open(path)?;
-        FileSource::from_reader(Box::new(super::ReadAhead::new(file)?))
+        FileSource::from_read_ahead(ReadAhead::new(file)?)
+    }
+
+    /// Reads what `ahead`'s thread reads, taking its chunks whole.
+    pub fn from_read_ahead(ahead: ReadAhead) -> Result<FileSource, CaptureError> {
+        FileSource::from_input(Input::read_ahead(ahead))
     }
 
     /// Reads from any byte stream. Reads the file header (pcap) or checks the first section
@@ -865,7 +929,11 @@ mod tests {
     fn read_all_from(
         reader: Box<dyn Read + Send>,
     ) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
-        let mut src = FileSource::from_reader(reader).expect("opens");
+        read_source(FileSource::from_reader(reader).expect("opens"))
+    }
+
+    /// Frames, errors (in order) and the truncation of an open source, read to the end.
+    fn read_source(mut src: FileSource) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
         let mut frames = Vec::new();
         let mut errors = Vec::new();
         for _ in 0..10_000 {
@@ -897,16 +965,23 @@ mod tests {
     /// thread); both must see the same frames, errors and truncation.
     fn read_all(bytes: &[u8]) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
         let direct = read_all_from(Box::new(Cursor::new(bytes.to_vec())));
-        let ahead = super::super::ReadAhead::new(Cursor::new(bytes.to_vec())).unwrap();
-        let threaded = read_all_from(Box::new(ahead));
-        assert_eq!(threaded.0, direct.0, "frames: read-ahead vs direct");
-        let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            text(&threaded.1),
-            text(&direct.1),
-            "errors: read-ahead vs direct"
-        );
-        assert_eq!(threaded.2, direct.2, "truncation: read-ahead vs direct");
+        // Chunk sizes that cut records everywhere, heads too small for some records.
+        for (chunk, head) in [
+            (super::super::readahead::CHUNK, 64 * 1024),
+            (7, 40),
+            (100, 3),
+        ] {
+            let ahead = ReadAhead::with_sizes(Cursor::new(bytes.to_vec()), chunk, head).unwrap();
+            let threaded = match FileSource::from_read_ahead(ahead) {
+                Ok(src) => read_source(src),
+                Err(e) => panic!("read-ahead failed to open what direct opened: {e}"),
+            };
+            let what = format!("read-ahead {chunk}/{head} vs direct");
+            assert_eq!(threaded.0, direct.0, "frames: {what}");
+            let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+            assert_eq!(text(&threaded.1), text(&direct.1), "errors: {what}");
+            assert_eq!(threaded.2, direct.2, "truncation: {what}");
+        }
         direct
     }
 

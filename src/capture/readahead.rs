@@ -1,21 +1,29 @@
 //! Reading a file on a thread of its own: the two-thread pipeline's front then parses
 //! records while this thread waits in read(2) (the kernel's page-cache copy, a large part
 //! of reading a file that is already cached, happens off the front thread).
+//!
+//! Chunks are handed over whole, not copied: each is read after `head` free bytes, where
+//! the reader of the records puts the start of a record cut by the previous chunk's end
+//! ([`crate::capture::FileSource::open_read_ahead`]).
 
 use std::io::{self, Read};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 /// Bytes read at once.
-const CHUNK: usize = 512 * 1024;
+pub const CHUNK: usize = 512 * 1024;
+/// Free bytes before each chunk's data.
+pub const HEAD: usize = 64 * 1024;
 /// Chunks read ahead of the consumer.
 const AHEAD: usize = 4;
 
-/// A [`Read`] fed by a thread that reads the underlying reader in chunks ahead of time.
-/// Memory: at most `AHEAD + 2` chunks of `CHUNK` bytes.
+/// A thread that reads the underlying reader in chunks ahead of time. Memory: at most
+/// `AHEAD + 3` buffers of `head + chunk` bytes.
 pub struct ReadAhead {
     chunks: Option<mpsc::Receiver<io::Result<Vec<u8>>>>,
     spare: mpsc::Sender<Vec<u8>>,
+    head: usize,
+    /// [`Read`]: the chunk being read and the position in it.
     current: Vec<u8>,
     pos: usize,
     done: bool,
@@ -23,28 +31,38 @@ pub struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Starts the reading thread.
-    pub fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<ReadAhead> {
+    /// Starts the reading thread ([`CHUNK`] bytes a read, [`HEAD`] free bytes before).
+    pub fn new<R: Read + Send + 'static>(inner: R) -> io::Result<ReadAhead> {
+        ReadAhead::with_sizes(inner, CHUNK, HEAD)
+    }
+
+    /// [`ReadAhead::new`] with other sizes (tests use tiny ones).
+    pub fn with_sizes<R: Read + Send + 'static>(
+        mut inner: R,
+        chunk: usize,
+        head: usize,
+    ) -> io::Result<ReadAhead> {
+        let chunk = chunk.max(1);
         let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(AHEAD);
         let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
         let thread = std::thread::Builder::new()
             .name("layerscope-read".into())
             .spawn(move || loop {
                 let mut buf = spare_rx.try_recv().unwrap_or_default();
-                buf.resize(CHUNK, 0);
+                buf.resize(head + chunk, 0);
                 // One read per chunk: a file fills it, a pipe hands over what it has at
                 // once (no waiting for a full chunk when the writer is slow).
                 let msg = loop {
-                    match inner.read(&mut buf) {
+                    match inner.read(&mut buf[head..]) {
                         Ok(n) => {
-                            buf.truncate(n);
+                            buf.truncate(head + n);
                             break Ok(buf);
                         }
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => break Err(e),
                     }
                 };
-                let last = !matches!(&msg, Ok(b) if !b.is_empty());
+                let last = !matches!(&msg, Ok(b) if b.len() > head);
                 if tx.send(msg).is_err() || last {
                     return;
                 }
@@ -52,36 +70,57 @@ impl ReadAhead {
         Ok(ReadAhead {
             chunks: Some(rx),
             spare: spare_tx,
+            head,
             current: Vec::new(),
             pos: 0,
             done: false,
             thread: Some(thread),
         })
     }
+
+    /// Free bytes before the data of every chunk.
+    pub fn head(&self) -> usize {
+        self.head
+    }
+
+    /// The next chunk: its data starts at [`ReadAhead::head`]. `None` at the end of input.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.chunks.as_ref().and_then(|rx| rx.recv().ok()) {
+            Some(Ok(chunk)) if chunk.len() > self.head => Ok(Some(chunk)),
+            Some(Err(e)) => {
+                self.done = true;
+                Err(e)
+            }
+            // End of input (an empty chunk) or the thread is gone.
+            _ => {
+                self.done = true;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Gives a buffer back to the reading thread to fill again.
+    pub fn recycle(&self, buf: Vec<u8>) {
+        let _ = self.spare.send(buf);
+    }
 }
 
 impl Read for ReadAhead {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos == self.current.len() {
-            if self.done || out.is_empty() {
+        while self.pos >= self.current.len() {
+            if out.is_empty() {
                 return Ok(0);
             }
-            let next = self.chunks.as_ref().and_then(|rx| rx.recv().ok());
-            match next {
-                Some(Ok(chunk)) if !chunk.is_empty() => {
+            match self.next_chunk()? {
+                Some(chunk) => {
                     let old = std::mem::replace(&mut self.current, chunk);
-                    let _ = self.spare.send(old);
-                    self.pos = 0;
+                    self.recycle(old);
+                    self.pos = self.head;
                 }
-                Some(Err(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                // End of input (an empty chunk) or the thread is gone.
-                _ => {
-                    self.done = true;
-                    return Ok(0);
-                }
+                None => return Ok(0),
             }
         }
         let n = out.len().min(self.current.len() - self.pos);
@@ -134,6 +173,20 @@ mod tests {
             assert!(got == data, "step {step}");
             assert_eq!(r.read(&mut buf).unwrap(), 0);
         }
+    }
+
+    #[test]
+    fn chunks_carry_their_data_after_the_head() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let mut r = ReadAhead::with_sizes(io::Cursor::new(data.clone()), 3000, 16).unwrap();
+        let mut got = Vec::new();
+        while let Some(chunk) = r.next_chunk().unwrap() {
+            assert!(chunk.len() > 16 && chunk.len() <= 3016);
+            got.extend_from_slice(&chunk[16..]);
+            r.recycle(chunk);
+        }
+        assert!(got == data);
+        assert!(r.next_chunk().unwrap().is_none());
     }
 
     #[test]
