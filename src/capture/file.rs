@@ -16,6 +16,7 @@
 use super::{CaptureError, FrameSource, LinkType, RawFrame, ReadAhead, Timestamp, Truncation};
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Largest captured length accepted for one packet (bytes). Larger ones are corrupt records.
 pub const MAX_CAPLEN: u32 = 256 * 1024;
@@ -46,6 +47,9 @@ struct Input {
     /// (taken whole, not copied), the start of a record cut by the previous chunk's end
     /// copied into the chunk's free head.
     ahead: Option<ReadAhead>,
+    /// Read-ahead mode: the chunk `start` and `end` index (shared with the two-thread
+    /// pipeline's second thread, which reads frames and stream data from it in place).
+    shared: Arc<Vec<u8>>,
     buf: Vec<u8>,
     /// First unconsumed byte in `buf`.
     start: usize,
@@ -61,6 +65,7 @@ impl Input {
         Input {
             reader,
             ahead: None,
+            shared: Arc::default(),
             buf: vec![0; START_BUFFER],
             start: 0,
             end: 0,
@@ -73,6 +78,7 @@ impl Input {
         Input {
             reader: Box::new(io::empty()),
             ahead: Some(ahead),
+            shared: Arc::default(),
             buf: Vec::new(),
             start: 0,
             end: 0,
@@ -92,25 +98,25 @@ impl Input {
             return Ok(false);
         };
         let head = ahead.head();
-        let rest = self.buf.get(self.start..self.end).unwrap_or(&[]);
-        if let Some(room) = head
-            .checked_sub(rest.len())
-            .and_then(|at| chunk.get_mut(at..head))
+        let rest = self.shared.get(self.start..self.end).unwrap_or(&[]);
+        let next = if let Some(room) =
+            head.checked_sub(rest.len()).and_then(|at| chunk.get_mut(at..head))
         {
             room.copy_from_slice(rest);
             self.start = head - rest.len();
-            self.end = chunk.len();
-            let old = std::mem::replace(&mut self.buf, chunk);
-            ahead.recycle(old);
+            chunk
         } else {
-            // A record longer than the head: gather it in the buffer itself.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.buf.truncate(self.end - self.start);
-            self.buf.extend_from_slice(chunk.get(head..).unwrap_or(&[]));
-            self.start = 0;
-            self.end = self.buf.len();
+            // A record longer than the head: gathered in a buffer of its own.
+            let mut gathered = Vec::with_capacity(rest.len() + chunk.len() - head);
+            gathered.extend_from_slice(rest);
+            gathered.extend_from_slice(chunk.get(head..).unwrap_or(&[]));
             ahead.recycle(chunk);
-        }
+            self.start = 0;
+            gathered
+        };
+        self.end = next.len();
+        let old = std::mem::replace(&mut self.shared, Arc::new(next));
+        ahead.recycle_shared(old);
         Ok(true)
     }
 
@@ -118,8 +124,18 @@ impl Input {
         self.end - self.start
     }
 
+    /// The buffer (or shared chunk) that `start` and `end` index.
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        if self.ahead.is_some() {
+            &self.shared
+        } else {
+            &self.buf
+        }
+    }
+
     fn data(&self) -> &[u8] {
-        self.buf.get(self.start..self.end).unwrap_or(&[])
+        self.bytes().get(self.start..self.end).unwrap_or(&[])
     }
 
     /// Makes at least `n` bytes (at most [`MAX_BLOCK_LEN`]) available from `start`, growing the
@@ -827,7 +843,19 @@ impl FileSource {
 }
 
 impl FrameSource for FileSource {
+    fn recycle_shared(&mut self, chunk: Arc<Vec<u8>>) {
+        if let Some(ahead) = &self.input.ahead {
+            ahead.recycle_shared(chunk);
+        }
+    }
+
     fn next_frame(&mut self) -> Result<Option<RawFrame<'_>>, CaptureError> {
+        self.next_frame_with_chunk().map(|f| f.map(|(f, _)| f))
+    }
+
+    fn next_frame_with_chunk(
+        &mut self,
+    ) -> Result<Option<(RawFrame<'_>, Option<&Arc<Vec<u8>>>)>, CaptureError> {
         if self.pending > 0 {
             self.input.consume(self.pending);
             self.pending = 0;
@@ -842,15 +870,17 @@ impl FrameSource for FileSource {
         match result {
             Ok(Some(meta)) => {
                 let end = meta.data_start + meta.caplen;
-                let data = self.input.buf.get(meta.data_start..end).unwrap_or(&[]);
-                Ok(Some(RawFrame {
+                let data = self.input.bytes().get(meta.data_start..end).unwrap_or(&[]);
+                let chunk = self.input.ahead.as_ref().map(|_| &self.input.shared);
+                let frame = RawFrame {
                     number: meta.number,
                     ts: meta.ts,
                     link: meta.link,
                     interface: meta.interface,
                     orig_len: meta.orig_len,
                     data,
-                }))
+                };
+                Ok(Some((frame, chunk)))
             }
             Ok(None) => {
                 self.done = true;

@@ -141,4 +141,15 @@ pub trait FrameSource: Send {
     fn truncation(&self) -> Option<&Truncation> {
         None
     }
+    /// [`FrameSource::next_frame`], with the shared buffer the frame's bytes lie in when
+    /// the source reads into buffers it can share (the two-thread pipeline then passes
+    /// frame and stream bytes inside it on by reference instead of copying them).
+    #[allow(clippy::type_complexity)]
+    fn next_frame_with_chunk(
+        &mut self,
+    ) -> Result<Option<(RawFrame<'_>, Option<&std::sync::Arc<Vec<u8>>>)>, CaptureError> {
+        self.next_frame().map(|f| f.map(|f| (f, None)))
+    }
+    /// Gives back a share of a buffer from [`FrameSource::shared_chunk`] once used.
+    fn recycle_shared(&mut self, _chunk: std::sync::Arc<Vec<u8>>) {}
 }

@@ -8,6 +8,7 @@
 
 use std::io::{self, Read};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Bytes read at once.
@@ -21,7 +22,7 @@ const AHEAD: usize = 4;
 /// `AHEAD + 3` buffers of `head + chunk` bytes.
 pub struct ReadAhead {
     chunks: Option<mpsc::Receiver<io::Result<Vec<u8>>>>,
-    spare: mpsc::Sender<Vec<u8>>,
+    spare: mpsc::Sender<Arc<Vec<u8>>>,
     head: usize,
     /// [`Read`]: the chunk being read and the position in it.
     current: Vec<u8>,
@@ -44,11 +45,14 @@ impl ReadAhead {
     ) -> io::Result<ReadAhead> {
         let chunk = chunk.max(1);
         let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(AHEAD);
-        let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+        let (spare_tx, spare_rx) = mpsc::channel::<Arc<Vec<u8>>>();
         let thread = std::thread::Builder::new()
             .name("layerscope-read".into())
             .spawn(move || loop {
-                let mut buf = spare_rx.try_recv().unwrap_or_default();
+                // A buffer given back that nobody else holds any more, else a new one.
+                let mut buf = std::iter::from_fn(|| spare_rx.try_recv().ok())
+                    .find_map(|b| Arc::try_unwrap(b).ok())
+                    .unwrap_or_default();
                 buf.resize(head + chunk, 0);
                 // One read per chunk: a file fills it, a pipe hands over what it has at
                 // once (no waiting for a full chunk when the writer is slow).
@@ -104,6 +108,12 @@ impl ReadAhead {
 
     /// Gives a buffer back to the reading thread to fill again.
     pub fn recycle(&self, buf: Vec<u8>) {
+        let _ = self.spare.send(Arc::new(buf));
+    }
+
+    /// Gives back one holder's share of a chunk: the reading thread fills it again once
+    /// the last share came back (the others are dropped).
+    pub fn recycle_shared(&self, buf: Arc<Vec<u8>>) {
         let _ = self.spare.send(buf);
     }
 }

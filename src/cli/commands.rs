@@ -151,6 +151,28 @@ impl FrameSource for Progress {
     fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
         self.inner.truncation()
     }
+    fn next_frame_with_chunk(
+        &mut self,
+    ) -> Result<
+        Option<(
+            layerscope::capture::RawFrame<'_>,
+            Option<&std::sync::Arc<Vec<u8>>>,
+        )>,
+        CaptureError,
+    > {
+        self.frames += 1;
+        if self.frames % 16_384 == 0 {
+            self.bar.set_position(self.inner.offset());
+        }
+        let frame = self.inner.next_frame_with_chunk();
+        if matches!(frame, Ok(None) | Err(_)) {
+            self.bar.finish_and_clear();
+        }
+        frame
+    }
+    fn recycle_shared(&mut self, chunk: std::sync::Arc<Vec<u8>>) {
+        self.inner.recycle_shared(chunk)
+    }
 }
 
 /// `read --backend libpcap`: libpcap opens the file and applies the filter itself.

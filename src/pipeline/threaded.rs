@@ -18,6 +18,7 @@ use crate::flow::FlowTracker;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
 use std::io;
 use std::sync::mpsc;
+use std::sync::Arc;
 
 /// Full batches waiting for the back thread.
 const DEPTH: usize = 4;
@@ -25,6 +26,11 @@ const DEPTH: usize = 4;
 const BATCH_PACKETS: usize = 512;
 /// …or this many bytes of frames and stream data.
 const BATCH_BYTES: usize = 512 * 1024;
+
+/// A location in a batch: below `1 << SLOT_SHIFT` an offset in its arena (`bytes`), else
+/// `(slot << SLOT_SHIFT) | offset`, an offset in `chunks[slot - 1]`.
+const SLOT_SHIFT: u32 = 48;
+const OFFSET_MASK: usize = (1 << SLOT_SHIFT) - 1;
 
 /// One call the one-thread pipeline makes on the app stage or the sink, in order.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +108,9 @@ struct Batch {
     warnings: Vec<CaptureError>,
     /// Bytes of the frames the batch stands for (copied to `bytes` or not).
     frame_bytes: usize,
+    /// The source's shared buffers that events point into (in place, not copied); given
+    /// back to the source once the batch was replayed.
+    chunks: Vec<Arc<Vec<u8>>>,
 }
 
 impl Batch {
@@ -122,6 +131,8 @@ impl Batch {
 /// frame (already copied to the arena) are not copied again.
 struct Recorder<'b> {
     batch: &'b mut Batch,
+    /// The source's shared buffer the current frame lies in.
+    chunk: Option<&'b Arc<Vec<u8>>>,
     /// Address and length of the current frame's bytes as the source gave them, and where
     /// they were copied in the arena.
     frame_addr: usize,
@@ -132,6 +143,16 @@ struct Recorder<'b> {
 impl Recorder<'_> {
     fn place(&mut self, data: &[u8]) -> usize {
         let addr = data.as_ptr() as usize;
+        if let Some(chunk) = self.chunk {
+            let base = chunk.as_ptr() as usize;
+            if addr >= base && addr + data.len() <= base + chunk.len() {
+                let chunks = &mut self.batch.chunks;
+                if !chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
+                    chunks.push(Arc::clone(chunk));
+                }
+                return (chunks.len() << SLOT_SHIFT) | (addr - base);
+            }
+        }
         if self.frame_len > 0
             && addr >= self.frame_addr
             && addr + data.len() <= self.frame_addr + self.frame_len
@@ -211,6 +232,8 @@ struct Front<'p> {
     batch: Batch,
     /// The sink wants packets ([`crate::pipeline::Sink::wants_packets`]).
     packets: bool,
+    /// Shared buffers of replayed batches, to give back to the source.
+    returned: Vec<Arc<Vec<u8>>>,
 }
 
 /// The back thread hung up (the sink failed): stop reading.
@@ -222,13 +245,19 @@ impl Front<'_> {
         if !(force || self.batch.full()) {
             return Ok(());
         }
-        let next = self.free.try_recv().unwrap_or_default();
+        let mut next = self.free.try_recv().unwrap_or_default();
+        self.returned.append(&mut next.chunks);
         let full = std::mem::replace(&mut self.batch, next);
         self.tx.send(full).map_err(|_| HungUp)
     }
 
-    /// `Pipeline::process`, with the app and sink calls recorded instead of made.
-    fn process(&mut self, frame: &RawFrame<'_>) -> Result<(), HungUp> {
+    /// `Pipeline::process`, with the app and sink calls recorded instead of made. `chunk`:
+    /// the source's shared buffer the frame lies in, if any.
+    fn process(
+        &mut self,
+        frame: &RawFrame<'_>,
+        chunk: Option<&Arc<Vec<u8>>>,
+    ) -> Result<(), HungUp> {
         if expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
             *self.last_expire = Some(frame.ts);
             let mut ended = std::mem::take(&mut self.batch.ended);
@@ -236,6 +265,7 @@ impl Front<'_> {
             {
                 let mut rec = Recorder {
                     batch: &mut self.batch,
+                    chunk: None,
                     frame_addr: 0,
                     frame_len: 0,
                     frame_at: 0,
@@ -259,10 +289,17 @@ impl Front<'_> {
         }
         let batch = &mut self.batch;
         let addr = frame.data.as_ptr() as usize;
-        // Without packets only stream data is needed: the recorder copies what it must.
-        let data_at = batch.bytes.len();
+        // Without packets only stream data is needed: the recorder places what it must.
+        let mut data_at = 0;
         if self.packets {
-            batch.bytes.extend_from_slice(frame.data);
+            data_at = Recorder {
+                batch: &mut *batch,
+                chunk,
+                frame_addr: 0,
+                frame_len: 0,
+                frame_at: 0,
+            }
+            .place(frame.data);
         }
         batch.events.push(Ev::FramePorts {
             frame: frame.number,
@@ -270,6 +307,7 @@ impl Front<'_> {
         });
         let mut rec = Recorder {
             batch,
+            chunk,
             frame_addr: addr,
             frame_len: if self.packets { frame.data.len() } else { 0 },
             frame_at: data_at,
@@ -327,6 +365,7 @@ impl Front<'_> {
         {
             let mut rec = Recorder {
                 batch: &mut self.batch,
+                chunk: None,
                 frame_addr: 0,
                 frame_len: 0,
                 frame_at: 0,
@@ -348,8 +387,8 @@ fn run_front(
 ) -> (Option<Truncation>, Option<CaptureError>) {
     let mut failure = None;
     loop {
-        let step = match source.next_frame() {
-            Ok(Some(frame)) => front.process(&frame),
+        let step = match source.next_frame_with_chunk() {
+            Ok(Some((frame, chunk))) => front.process(&frame, chunk),
             Ok(None) => break,
             Err(e) if !e.is_fatal() => front.warning(e),
             Err(e) => {
@@ -360,12 +399,27 @@ fn run_front(
         if step.is_err() {
             return (source.truncation().cloned(), failure);
         }
+        for chunk in front.returned.drain(..) {
+            source.recycle_shared(chunk);
+        }
     }
     let _ = front.finish();
     (source.truncation().cloned(), failure)
 }
 
-/// Replays one batch on the app stage and the sink; returns the emptied batch.
+/// The bytes at a location of a batch (see [`SLOT_SHIFT`]).
+#[inline]
+fn locate<'a>(arena: &'a [u8], chunks: &'a [Arc<Vec<u8>>], loc: usize, len: usize) -> &'a [u8] {
+    let off = loc & OFFSET_MASK;
+    let src: &[u8] = match loc >> SLOT_SHIFT {
+        0 => arena,
+        slot => chunks.get(slot - 1).map_or(&[], |c| c.as_slice()),
+    };
+    src.get(off..off + len).unwrap_or(&[])
+}
+
+/// Replays one batch on the app stage and the sink; returns the emptied batch (its shared
+/// buffers kept, for the front to give back).
 fn replay(
     mut batch: Batch,
     app: &mut AppTracker,
@@ -377,6 +431,7 @@ fn replay(
     let mut next_conn = 0;
     let mut next_warning = 0;
     let bytes = &batch.bytes;
+    let chunks = &batch.chunks;
     for ev in &batch.events {
         match *ev {
             Ev::Data {
@@ -385,7 +440,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_data(conn, dir, bytes.get(at..at + len).unwrap_or(&[]), ctx),
+            } => app.on_data(conn, dir, locate(bytes, chunks, at, len), ctx),
             Ev::Gap {
                 conn,
                 dir,
@@ -398,7 +453,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_datagram(conn, dir, bytes.get(at..at + len).unwrap_or(&[]), ctx),
+            } => app.on_datagram(conn, dir, locate(bytes, chunks, at, len), ctx),
             Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
             Ev::Close { conn } => app.on_close(conn),
             Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
@@ -423,12 +478,10 @@ fn replay(
                     link: p.link,
                     interface: p.interface,
                     orig_len: p.orig_len,
-                    data: bytes.get(p.data_at..p.data_at + p.data_len).unwrap_or(&[]),
+                    data: locate(bytes, chunks, p.data_at, p.data_len),
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
-                packet.payload = bytes
-                    .get(p.payload_at..p.payload_at + p.payload_len)
-                    .unwrap_or(&[]);
+                packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
                 if let Some(name) = app.layer_of_frame(frame.number) {
                     packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
                 }
@@ -476,6 +529,7 @@ pub(super) fn run(
             prev_ts: &mut pipeline.prev_ts,
             last_expire: &mut pipeline.last_expire,
             packets: sink.wants_packets(),
+            returned: Vec::new(),
             tx,
             free: free_rx,
             batch: Batch::default(),
