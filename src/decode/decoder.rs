@@ -781,20 +781,7 @@ fn fast_ip<'a>(
                 hl,
                 out,
             );
-            let opts = &h[20..];
-            let options = match *opts {
-                [] => TcpOptions::default(),
-                // NOP, NOP, Timestamps: nearly every segment after the handshake.
-                [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => TcpOptions {
-                    timestamps: Some((
-                        u32::from_be_bytes([v0, v1, v2, v3]),
-                        u32::from_be_bytes([e0, e1, e2, e3]),
-                    )),
-                    ..TcpOptions::default()
-                },
-                _ => parse_tcp_options(opts),
-            };
-            out.transport = Some(Transport::Tcp(TcpInfo {
+            let tcp = out.transport.insert(Transport::Tcp(TcpInfo {
                 src_port: be16_at(h, 0),
                 dst_port: be16_at(h, 2),
                 seq: be32_at(h, 4),
@@ -802,9 +789,21 @@ fn fast_ip<'a>(
                 flags: TcpFlags((u16::from(h[12] & 1) << 8) | u16::from(h[13])),
                 window: be16_at(h, 14),
                 header_len: hl as u8,
-                options,
+                options: TcpOptions::default(),
                 payload_len: u32_of(wire_end.saturating_sub(t_off + hl)),
             }));
+            // Options written in place: none, or NOP, NOP, Timestamps (nearly every segment
+            // after the handshake) read here, anything else walked by `parse_tcp_options`.
+            if let Transport::Tcp(tcp) = tcp {
+                let opts = &h[20..];
+                match opts.first_chunk::<12>() {
+                    _ if opts.is_empty() => {}
+                    Some(o) if opts.len() == 12 && o[..4] == [1, 1, 8, 10] => {
+                        tcp.options.timestamps = Some((be32_at(o, 4), be32_at(o, 8)));
+                    }
+                    _ => tcp.options = parse_tcp_options(opts),
+                }
+            }
             out.payload = &ip_payload[hl..];
             out.payload_offset = u32_of(t_off + hl);
         }
