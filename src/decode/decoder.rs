@@ -701,8 +701,8 @@ fn fast_ip<'a>(
     let Some(&first) = rest.first() else {
         return false;
     };
-    // (header length, end of the datagram in `rest` by its header, protocol, net facts)
-    let (ip_len, ip_end, protocol, net) = match (ether_type, first >> 4) {
+    // (header length, end of the datagram in `rest` by its header, protocol)
+    let (ip_len, ip_end, protocol) = match (ether_type, first >> 4) {
         (EtherType::IPV4, 4) => {
             let ihl = usize::from(first & 0xF) * 4;
             if ihl < 20 || rest.len() < ihl {
@@ -715,17 +715,7 @@ fn fast_ip<'a>(
             if total < ihl || frag & 0x3FFF != 0 {
                 return false;
             }
-            let protocol = h[9];
-            let net = NetInfo {
-                src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
-                dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
-                protocol,
-                ttl: h[8],
-                ident: u32::from(be16_at(h, 4)),
-                fragment: None,
-                total_len: total as u32,
-            };
-            (ihl, total, protocol, net)
+            (ihl, total, h[9])
         }
         (EtherType::IPV6, 6) => {
             let Some(h) = rest.get(..40) else {
@@ -736,20 +726,7 @@ fn fast_ip<'a>(
             if payload_len == 0 || !(protocol == 6 || protocol == 17) {
                 return false;
             }
-            let mut src = [0u8; 16];
-            src.copy_from_slice(&h[8..24]);
-            let mut dst = [0u8; 16];
-            dst.copy_from_slice(&h[24..40]);
-            let net = NetInfo {
-                src: IpAddr::V6(Ipv6Addr::from(src)),
-                dst: IpAddr::V6(Ipv6Addr::from(dst)),
-                protocol,
-                ttl: h[7],
-                ident: 0,
-                fragment: None,
-                total_len: 40 + payload_len as u32,
-            };
-            (40, 40 + payload_len, protocol, net)
+            (40, 40 + payload_len, protocol)
         }
         _ => return false,
     };
@@ -841,7 +818,33 @@ fn fast_ip<'a>(
         _ => return false,
     }
     out.link.ether_type = Some(ether_type.0);
-    out.net = Some(net);
+    // Written in place from the header (checked above: `rest` holds `ip_len` bytes).
+    let h = &rest[..ip_len];
+    out.net = Some(if ether_type == EtherType::IPV6 {
+        let mut src = [0u8; 16];
+        src.copy_from_slice(&h[8..24]);
+        let mut dst = [0u8; 16];
+        dst.copy_from_slice(&h[24..40]);
+        NetInfo {
+            src: IpAddr::V6(Ipv6Addr::from(src)),
+            dst: IpAddr::V6(Ipv6Addr::from(dst)),
+            protocol,
+            ttl: h[7],
+            ident: 0,
+            fragment: None,
+            total_len: ip_end as u32,
+        }
+    } else {
+        NetInfo {
+            src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
+            dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
+            protocol,
+            ttl: h[8],
+            ident: u32::from(be16_at(h, 4)),
+            fragment: None,
+            total_len: ip_end as u32,
+        }
+    });
     true
 }
 
