@@ -263,6 +263,40 @@ impl Interface {
     }
 }
 
+/// A pcap record's timestamp: seconds, and micro- or nanoseconds (a fraction of a second or
+/// more carries into the seconds, as some writers produce).
+#[inline(always)]
+fn pcap_timestamp(ts_sec: u32, ts_frac: u32, nanos: bool) -> Timestamp {
+    let secs = i64::from(ts_sec);
+    if nanos {
+        if ts_frac < 1_000_000_000 {
+            Timestamp {
+                secs,
+                nanos: ts_frac,
+                precision: 9,
+            }
+        } else {
+            Timestamp {
+                secs: secs + i64::from(ts_frac / 1_000_000_000),
+                nanos: ts_frac % 1_000_000_000,
+                precision: 9,
+            }
+        }
+    } else if ts_frac < 1_000_000 {
+        Timestamp {
+            secs,
+            nanos: ts_frac * 1_000,
+            precision: 6,
+        }
+    } else {
+        Timestamp {
+            secs: secs + i64::from(ts_frac / 1_000_000),
+            nanos: (ts_frac % 1_000_000) * 1_000,
+            precision: 6,
+        }
+    }
+}
+
 /// Units per second and decimal digits for an `if_tsresol` byte; `None` when out of range.
 fn ts_resolution(tsresol: u8) -> Option<(u64, u8)> {
     let units = if tsresol & 0x80 == 0 {
@@ -487,15 +521,28 @@ impl FileSource {
         if !self.input.fill(hdr_len)? {
             return self.end_of_input(hdr_len as u64);
         }
-        let d = self.input.data();
+        // The four words every record header starts with, read from one fixed-size copy.
+        let Some(h) = self.input.data().first_chunk::<16>() else {
+            return self.end_of_input(hdr_len as u64);
+        };
         let be = p.big_endian;
-        let ts_sec = read_u32(d, 0, be);
-        let ts_frac = read_u32(d, 4, be);
-        let caplen = read_u32(d, 8, be);
-        let orig_len = read_u32(d, 12, be);
+        let word = |i: usize| {
+            let w = [h[i], h[i + 1], h[i + 2], h[i + 3]];
+            if be {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }
+        };
+        let (ts_sec, ts_frac, caplen, orig_len) = (word(0), word(4), word(8), word(12));
         let number = self.frames + 1;
-        let snaplen_sane = p.snaplen > 0 && p.snaplen <= MAX_CAPLEN;
-        if caplen > MAX_CAPLEN || (snaplen_sane && caplen > p.snaplen) {
+        // A sane snapshot length (1..=MAX_CAPLEN) is the limit, else MAX_CAPLEN: one compare.
+        let limit = if p.snaplen > 0 && p.snaplen <= MAX_CAPLEN {
+            p.snaplen
+        } else {
+            MAX_CAPLEN
+        };
+        if caplen > limit {
             let limit = if caplen > MAX_CAPLEN {
                 format!("the {MAX_CAPLEN}-byte limit")
             } else {
@@ -517,12 +564,7 @@ impl FileSource {
         }
         self.frames = number;
         self.pending = total;
-        let per_sec: u32 = if p.nanos { 1_000_000_000 } else { 1_000_000 };
-        let ts = Timestamp {
-            secs: i64::from(ts_sec) + i64::from(ts_frac / per_sec),
-            nanos: (ts_frac % per_sec) * (1_000_000_000 / per_sec),
-            precision: if p.nanos { 9 } else { 6 },
-        };
+        let ts = pcap_timestamp(ts_sec, ts_frac, p.nanos);
         Ok(Some(FrameMeta {
             number,
             ts,
@@ -1232,6 +1274,22 @@ mod tests {
         ]);
         let (frames, _, _) = read_all(&bytes);
         assert_eq!((frames[0].secs, frames[0].nanos), (12, 500_000_000));
+    }
+
+    #[test]
+    fn pcap_timestamp_fast_and_carrying_cases() {
+        let t = |sec, frac, nanos| {
+            let ts = pcap_timestamp(sec, frac, nanos);
+            (ts.secs, ts.nanos, ts.precision)
+        };
+        assert_eq!(t(10, 999_999, false), (10, 999_999_000, 6));
+        assert_eq!(t(10, 1_000_000, false), (11, 0, 6));
+        assert_eq!(
+            t(u32::MAX, u32::MAX, false),
+            (4_294_971_589, 967_295_000, 6)
+        );
+        assert_eq!(t(10, 999_999_999, true), (10, 999_999_999, 9));
+        assert_eq!(t(10, 3_000_000_001, true), (13, 1, 9));
     }
 
     #[test]

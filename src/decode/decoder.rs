@@ -22,7 +22,7 @@ use super::link::{self, LinkHeader};
 use super::tcp_options::parse_tcp_options;
 use super::{
     ArpInfo, DecodeIssue, DecodedPacket, FragmentInfo, IcmpInfo, IssueKind, Layer, LayerName,
-    NetInfo, TcpFlags, TcpInfo, Transport, UdpInfo,
+    NetInfo, TcpFlags, TcpInfo, TcpOptions, Transport, UdpInfo,
 };
 use crate::capture::{LinkType, RawFrame};
 
@@ -133,6 +133,15 @@ fn offset_in(origin: &[u8], s: &[u8]) -> usize {
     }
 }
 
+/// The frame's capture time in nanoseconds (saturating), the clock of fragment reassembly.
+fn capture_ns(frame: &RawFrame<'_>) -> i64 {
+    frame
+        .ts
+        .secs
+        .saturating_mul(1_000_000_000)
+        .saturating_add(i64::from(frame.ts.nanos))
+}
+
 fn u32_of(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
@@ -196,15 +205,38 @@ impl Decoder {
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        let now_ns = frame
-            .ts
-            .secs
-            .saturating_mul(1_000_000_000)
-            .saturating_add(i64::from(frame.ts.nanos));
-        self.frags.sweep(now_ns, &self.limits);
-
+        // Sweeping an empty table does nothing: skip the call (and the clock) then.
+        if self.frags.len() != 0 {
+            self.frags.sweep(capture_ns(frame), &self.limits);
+        }
         // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31).
         let link_type = LinkType(frame.link.0 & 0xFFFF);
+        // Ethernet → IPv4/IPv6 → TCP/UDP, the bulk of every capture, without the general
+        // link-layer dispatch: the same facts as `link_layer` then `fast_ip`.
+        if self.fast_path && link_type == LinkType::ETHERNET {
+            if let Some(eth) = data.get(..14) {
+                let ether_type = EtherType(be16_at(eth, 12));
+                if (ether_type == EtherType::IPV4 || ether_type == EtherType::IPV6)
+                    && fast_ip(fr, ether_type, 14, true, out)
+                {
+                    return;
+                }
+            }
+        }
+        self.decode_general(fr, frame, link_type, out);
+    }
+
+    /// Everything but the Ethernet fast path of [`Decoder::decode_into`].
+    #[inline(never)]
+    fn decode_general<'a>(
+        &'a mut self,
+        fr: Frame<'a>,
+        frame: &RawFrame<'a>,
+        link_type: LinkType,
+        out: &mut DecodedPacket<'a>,
+    ) {
+        let data = fr.data;
+        let now_ns = capture_ns(frame);
         let mut start = self.link_layer(fr, link_type, out);
         if let Some((et, off)) = start {
             if et.0 == 0x8847 || et.0 == 0x8848 {
@@ -212,7 +244,7 @@ impl Decoder {
             }
         }
         if let (true, Some((ether_type, off))) = (self.fast_path, start) {
-            if fast_ip(fr, ether_type, off, out) {
+            if fast_ip(fr, ether_type, off, false, out) {
                 return;
             }
         }
@@ -652,10 +684,15 @@ fn be32_at(b: &[u8], at: usize) -> u32 {
 /// etherparse's lax slices (the test `fast_path_matches_etherparse_on_every_capture` checks
 /// it field by field) and returns `true`; returns `false` without touching `out` for anything
 /// else, which then goes the etherparse way.
+///
+/// With `eth`, the frame starts with a 14-byte Ethernet header that `out` does not have yet:
+/// on success its layer and addresses are written first, as `link_layer` would.
+#[inline(always)]
 fn fast_ip<'a>(
     fr: Frame<'a>,
     ether_type: EtherType,
     off: usize,
+    eth: bool,
     out: &mut DecodedPacket<'a>,
 ) -> bool {
     let Some(rest) = fr.data.get(off..) else {
@@ -664,8 +701,8 @@ fn fast_ip<'a>(
     let Some(&first) = rest.first() else {
         return false;
     };
-    // (header length, end of the datagram in `rest` by its header, protocol, net facts)
-    let (ip_len, ip_end, protocol, net) = match (ether_type, first >> 4) {
+    // (header length, end of the datagram in `rest` by its header, protocol)
+    let (ip_len, ip_end, protocol) = match (ether_type, first >> 4) {
         (EtherType::IPV4, 4) => {
             let ihl = usize::from(first & 0xF) * 4;
             if ihl < 20 || rest.len() < ihl {
@@ -678,17 +715,7 @@ fn fast_ip<'a>(
             if total < ihl || frag & 0x3FFF != 0 {
                 return false;
             }
-            let protocol = h[9];
-            let net = NetInfo {
-                src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
-                dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
-                protocol,
-                ttl: h[8],
-                ident: u32::from(be16_at(h, 4)),
-                fragment: None,
-                total_len: total as u32,
-            };
-            (ihl, total, protocol, net)
+            (ihl, total, h[9])
         }
         (EtherType::IPV6, 6) => {
             let Some(h) = rest.get(..40) else {
@@ -699,20 +726,7 @@ fn fast_ip<'a>(
             if payload_len == 0 || !(protocol == 6 || protocol == 17) {
                 return false;
             }
-            let mut src = [0u8; 16];
-            src.copy_from_slice(&h[8..24]);
-            let mut dst = [0u8; 16];
-            dst.copy_from_slice(&h[24..40]);
-            let net = NetInfo {
-                src: IpAddr::V6(Ipv6Addr::from(src)),
-                dst: IpAddr::V6(Ipv6Addr::from(dst)),
-                protocol,
-                ttl: h[7],
-                ident: 0,
-                fragment: None,
-                total_len: 40 + payload_len as u32,
-            };
-            (40, 40 + payload_len, protocol, net)
+            (40, 40 + payload_len, protocol)
         }
         _ => return false,
     };
@@ -733,9 +747,18 @@ fn fast_ip<'a>(
             // Like tshark's tcp.len: the IP length, but never past the end of the frame on
             // the wire (a header claiming more than was sent).
             let wire_end = (off + ip_end).min(fr.wire_len.max(fr.data.len()));
-            push_layer(out, net_layer(ether_type), off, ip_len);
-            push_layer(out, LayerName::Tcp, t_off, hl);
-            out.transport = Some(Transport::Tcp(TcpInfo {
+            push_fast_layers(
+                fr,
+                eth,
+                net_layer(ether_type),
+                off,
+                ip_len,
+                LayerName::Tcp,
+                t_off,
+                hl,
+                out,
+            );
+            let tcp = out.transport.insert(Transport::Tcp(TcpInfo {
                 src_port: be16_at(h, 0),
                 dst_port: be16_at(h, 2),
                 seq: be32_at(h, 4),
@@ -743,9 +766,21 @@ fn fast_ip<'a>(
                 flags: TcpFlags((u16::from(h[12] & 1) << 8) | u16::from(h[13])),
                 window: be16_at(h, 14),
                 header_len: hl as u8,
-                options: parse_tcp_options(&h[20..]),
+                options: TcpOptions::default(),
                 payload_len: u32_of(wire_end.saturating_sub(t_off + hl)),
             }));
+            // Options written in place: none, or NOP, NOP, Timestamps (nearly every segment
+            // after the handshake) read here, anything else walked by `parse_tcp_options`.
+            if let Transport::Tcp(tcp) = tcp {
+                let opts = &h[20..];
+                match opts.first_chunk::<12>() {
+                    _ if opts.is_empty() => {}
+                    Some(o) if opts.len() == 12 && o[..4] == [1, 1, 8, 10] => {
+                        tcp.options.timestamps = Some((be32_at(o, 4), be32_at(o, 8)));
+                    }
+                    _ => tcp.options = parse_tcp_options(opts),
+                }
+            }
             out.payload = &ip_payload[hl..];
             out.payload_offset = u32_of(t_off + hl);
         }
@@ -761,8 +796,17 @@ fn fast_ip<'a>(
             } else {
                 &ip_payload[..len]
             };
-            push_layer(out, net_layer(ether_type), off, ip_len);
-            push_layer(out, LayerName::Udp, t_off, 8);
+            push_fast_layers(
+                fr,
+                eth,
+                net_layer(ether_type),
+                off,
+                ip_len,
+                LayerName::Udp,
+                t_off,
+                8,
+                out,
+            );
             out.transport = Some(Transport::Udp(UdpInfo {
                 src_port: be16_at(h, 0),
                 dst_port: be16_at(h, 2),
@@ -774,8 +818,88 @@ fn fast_ip<'a>(
         _ => return false,
     }
     out.link.ether_type = Some(ether_type.0);
-    out.net = Some(net);
+    // Written in place from the header (checked above: `rest` holds `ip_len` bytes).
+    let h = &rest[..ip_len];
+    out.net = Some(if ether_type == EtherType::IPV6 {
+        let mut src = [0u8; 16];
+        src.copy_from_slice(&h[8..24]);
+        let mut dst = [0u8; 16];
+        dst.copy_from_slice(&h[24..40]);
+        NetInfo {
+            src: IpAddr::V6(Ipv6Addr::from(src)),
+            dst: IpAddr::V6(Ipv6Addr::from(dst)),
+            protocol,
+            ttl: h[7],
+            ident: 0,
+            fragment: None,
+            total_len: ip_end as u32,
+        }
+    } else {
+        NetInfo {
+            src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
+            dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
+            protocol,
+            ttl: h[8],
+            ident: u32::from(be16_at(h, 4)),
+            fragment: None,
+            total_len: ip_end as u32,
+        }
+    });
     true
+}
+
+/// The layers `fast_ip` found (after the Ethernet layer and addresses with `eth`), with one
+/// capacity check where there is room for all.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn push_fast_layers(
+    fr: Frame<'_>,
+    eth: bool,
+    net: LayerName,
+    net_off: usize,
+    net_len: usize,
+    transport: LayerName,
+    t_off: usize,
+    t_len: usize,
+    out: &mut DecodedPacket<'_>,
+) {
+    let net = Layer {
+        name: net,
+        offset: u32_of(net_off),
+        len: u32_of(net_len),
+    };
+    let transport = Layer {
+        name: transport,
+        offset: u32_of(t_off),
+        len: u32_of(t_len),
+    };
+    if eth {
+        if let Some(h) = fr.data.get(..12) {
+            let mut dst = [0u8; 6];
+            dst.copy_from_slice(&h[..6]);
+            let mut src = [0u8; 6];
+            src.copy_from_slice(&h[6..12]);
+            out.link.dst_mac = Some(dst);
+            out.link.src_mac = Some(src);
+        }
+        let eth = Layer {
+            name: LayerName::Eth,
+            offset: 0,
+            len: 14,
+        };
+        if out
+            .layers
+            .try_extend_from_slice(&[eth, net, transport])
+            .is_err()
+        {
+            let _ = out.layers.try_push(eth);
+            let _ = out.layers.try_push(net);
+            let _ = out.layers.try_push(transport);
+        }
+    } else if out.layers.try_extend_from_slice(&[net, transport]).is_err() {
+        let _ = out.layers.try_push(net);
+        let _ = out.layers.try_push(transport);
+    }
 }
 
 fn net_layer(ether_type: EtherType) -> LayerName {
