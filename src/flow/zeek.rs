@@ -700,11 +700,12 @@ impl ZeekState {
 
     /// history string ("ShADadFf").
     pub fn history(&self) -> String {
-        self.history
-            .letters
-            .iter()
-            .map(|&b| char::from(b))
-            .collect()
+        let letters = &self.history.letters[..];
+        // The letters are ASCII, so their bytes are the string (one copy, no per-char push).
+        match std::str::from_utf8(letters) {
+            Ok(s) if s.is_ascii() => s.to_owned(),
+            _ => letters.iter().map(|&b| char::from(b)).collect(),
+        }
     }
 
     fn tcp_conn_state(&self) -> &'static str {
