@@ -212,7 +212,7 @@ impl Reassembly {
 
     /// Zeek's `TCP_Reassembler::DataSent` + `NewBlock`: `len` bytes at relative `seq`;
     /// `acked` is how far the peer acknowledged this side.
-    #[inline]
+    #[inline(always)]
     fn data_sent(&mut self, seq: u64, len: u64, acked: u64, no_data_acked: bool) {
         // The next bytes in order with nothing remembered above: `delivered` moves over
         // them and nothing else changes (what the general code does for them).
