@@ -380,6 +380,7 @@ impl FlowTracker {
             })
             .collect();
         all.sort_unstable_by_key(|d| d.0);
+        ended.reserve(all.len());
         for (_, idx, reason) in all {
             self.end_conn(idx, reason, sink, ended);
         }

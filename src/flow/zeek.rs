@@ -212,8 +212,28 @@ impl Reassembly {
 
     /// Zeek's `TCP_Reassembler::DataSent` + `NewBlock`: `len` bytes at relative `seq`;
     /// `acked` is how far the peer acknowledged this side.
-    #[inline]
+    #[inline(always)]
     fn data_sent(&mut self, seq: u64, len: u64, acked: u64, no_data_acked: bool) {
+        // The next bytes in order with nothing remembered above: `delivered` moves over
+        // them and nothing else changes (what the general code does for them).
+        if seq == self.delivered
+            && seq >= acked
+            && seq >= self.trimmed
+            && self.above.is_empty()
+            && !self.skip
+            && super::tracker::fast_paths_on()
+        {
+            if let Some(upper) = seq.checked_add(len).filter(|&u| u > seq) {
+                self.delivered = upper;
+                return;
+            }
+        }
+        self.data_sent_general(seq, len, acked, no_data_acked);
+    }
+
+    /// [`Reassembly::data_sent`] for any segment.
+    #[inline(never)]
+    fn data_sent_general(&mut self, seq: u64, len: u64, acked: u64, no_data_acked: bool) {
         if self.skip || len == 0 {
             return;
         }
@@ -700,11 +720,12 @@ impl ZeekState {
 
     /// history string ("ShADadFf").
     pub fn history(&self) -> String {
-        self.history
-            .letters
-            .iter()
-            .map(|&b| char::from(b))
-            .collect()
+        let letters = &self.history.letters[..];
+        // The letters are ASCII, so their bytes are the string (one copy, no per-char push).
+        match std::str::from_utf8(letters) {
+            Ok(s) if s.is_ascii() => s.to_owned(),
+            _ => letters.iter().map(|&b| char::from(b)).collect(),
+        }
     }
 
     fn tcp_conn_state(&self) -> &'static str {
@@ -1100,7 +1121,7 @@ mod tests {
             let skip = if conn % 4 == 0 { 3 } else { 0 };
             for (dir, tcp) in &opening[skip..] {
                 fast.observe_tcp(*dir, tcp);
-                general.observe_general(*dir, tcp, tcp.payload_len);
+                general_only(|| general.observe_general(*dir, tcp, tcp.payload_len));
             }
             seq = [seq[0] + 1, seq[1] + 1];
             for i in 0..500 {
@@ -1128,7 +1149,7 @@ mod tests {
                     plain += 1;
                 }
                 fast.observe_tcp_captured(dir, &tcp, captured);
-                general.observe_general(dir, &tcp, captured);
+                general_only(|| general.observe_general(dir, &tcp, captured));
                 let state = format!("{fast:?}");
                 assert_eq!(state, format!("{general:?}"), "conn {conn} packet {i}");
                 if s_off == 0 && next(4) > 0 {
@@ -1137,6 +1158,62 @@ mod tests {
             }
         }
         assert!(plain > 2000, "only {plain} plain packets");
+    }
+
+    /// Runs `f` with every fast path off (the reference behaviour).
+    fn general_only<R>(f: impl FnOnce() -> R) -> R {
+        use crate::flow::tracker::GENERAL_ONLY;
+        GENERAL_ONLY.with(|g| g.set(true));
+        let r = f();
+        GENERAL_ONLY.with(|g| g.set(false));
+        r
+    }
+
+    /// `data_sent`'s in-order fast path changes nothing: segments around `delivered`,
+    /// `trimmed` and the peer's ack, with and without remembered ranges, leave the same
+    /// state as the general code.
+    #[test]
+    fn data_sent_fast_path_matches_the_general_path() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut fast_taken = 0;
+        for _ in 0..200 {
+            let mut fast = Reassembly::default();
+            let mut general = Reassembly::default();
+            for _ in 0..100 {
+                let d = fast.delivered;
+                let seq = match next(4) {
+                    0 | 1 => d,
+                    2 => d.saturating_sub(next(50)),
+                    _ => d + next(20_000),
+                };
+                let len = [0, 1, 100, 1448, 20_000][next(5) as usize];
+                let acked = match next(3) {
+                    0 => seq,
+                    1 => seq.saturating_sub(next(10)),
+                    _ => seq + next(200),
+                };
+                if next(20) == 0 {
+                    fast.trimmed = d + next(3);
+                    general.trimmed = fast.trimmed;
+                }
+                let no_data_acked = next(2) == 0;
+                let before = fast.clone();
+                fast.data_sent(seq, len, acked, no_data_acked);
+                general_only(|| general.data_sent(seq, len, acked, no_data_acked));
+                let (f, g) = (format!("{fast:?}"), format!("{general:?}"));
+                assert_eq!(f, g, "data_sent({seq}, {len}, {acked}) on {before:?}");
+                if before.above.is_empty() && seq == before.delivered && len > 0 && seq >= acked {
+                    fast_taken += 1;
+                }
+            }
+        }
+        assert!(fast_taken > 1000, "only {fast_taken} in-order segments");
     }
 
     // Client ISN 1000, server ISN 5000.
