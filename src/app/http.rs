@@ -1182,6 +1182,11 @@ impl HttpConn {
                 out.http(old);
             }
         }
+        if self.pending.capacity() == 0 {
+            // Most connections never have more than one request waiting: room for one
+            // (not the four a first push would make), grown only when pipelined.
+            self.pending.reserve_exact(1);
+        }
         self.pending.push_back(tx);
     }
 

@@ -258,6 +258,8 @@ pub struct FlowTracker {
     next_id: ConnId,
     /// Scratch list of (id, slot, reason) for `expire`, reused between calls.
     due: Vec<(ConnId, u32, EndReason)>,
+    /// [`FlowTracker::finish_some`]: the connections still to end, highest id first.
+    finishing: Option<Vec<(ConnId, u32, EndReason)>>,
 }
 
 impl FlowTracker {
@@ -271,6 +273,7 @@ impl FlowTracker {
             budget,
             next_id: 0,
             due: Vec::new(),
+            finishing: None,
         }
     }
     /// The limits in force.
@@ -365,24 +368,53 @@ impl FlowTracker {
 
     /// End of input: every connection still in the table ends, in id order.
     pub fn finish(&mut self, sink: &mut dyn StreamSink, ended: &mut Vec<ConnSummary>) {
-        let mut all: Vec<(ConnId, u32, EndReason)> = self
-            .table
-            .indices()
-            .into_iter()
-            .filter_map(|idx| {
-                let conn = self.table.get(idx)?;
-                let reason = match &conn.tcp {
-                    Some(t) if t.rst.is_some() => EndReason::Reset,
-                    Some(t) if t.closed() => EndReason::Closed,
-                    _ => EndReason::EndOfInput,
-                };
-                Some((conn.id, idx, reason))
-            })
-            .collect();
-        all.sort_unstable_by_key(|d| d.0);
-        ended.reserve(all.len());
-        for (_, idx, reason) in all {
-            self.end_conn(idx, reason, sink, ended);
+        while self.finish_some(sink, ended, usize::MAX) {}
+    }
+
+    /// [`FlowTracker::finish`] a part at a time (the caller hands each part on before the
+    /// next, so the summaries of a million open connections are never all held at once):
+    /// ends at most `max` of the connections still in the table, lowest ids first. Returns
+    /// whether some remain. Why each ends is decided on the first call, for all of them.
+    pub fn finish_some(
+        &mut self,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+        max: usize,
+    ) -> bool {
+        let mut todo = match self.finishing.take() {
+            Some(todo) => todo,
+            None => {
+                let mut all: Vec<(ConnId, u32, EndReason)> = self
+                    .table
+                    .indices()
+                    .into_iter()
+                    .filter_map(|idx| {
+                        let conn = self.table.get(idx)?;
+                        let reason = match &conn.tcp {
+                            Some(t) if t.rst.is_some() => EndReason::Reset,
+                            Some(t) if t.closed() => EndReason::Closed,
+                            _ => EndReason::EndOfInput,
+                        };
+                        Some((conn.id, idx, reason))
+                    })
+                    .collect();
+                // Highest id first: the next to end is popped from the back.
+                all.sort_unstable_by_key(|d| std::cmp::Reverse(d.0));
+                all
+            }
+        };
+        let take = todo.len().min(max);
+        ended.reserve(take);
+        for _ in 0..take {
+            if let Some((_, idx, reason)) = todo.pop() {
+                self.end_conn(idx, reason, sink, ended);
+            }
+        }
+        if todo.is_empty() {
+            false
+        } else {
+            self.finishing = Some(todo);
+            true
         }
     }
 

@@ -127,6 +127,10 @@ impl StreamSink for Tee<'_> {
     }
 }
 
+/// Connections still open at the end of input are ended and handed to the sink this many
+/// at a time (their summaries are not all held at once).
+pub(crate) const FINISH_CHUNK: usize = 1024;
+
 /// A jump of the capture clock larger than this (either way) between two frames is taken
 /// as a bogus timestamp, not as time passing.
 const MAX_CLOCK_STEP_NS: i128 = 3_600_000_000_000;
@@ -257,11 +261,16 @@ impl Pipeline {
         truncated: Option<Truncation>,
         error: Option<String>,
     ) -> io::Result<RunSummary> {
-        {
-            let (flows, mut tee, ended) = self.tee();
-            flows.finish(&mut tee, ended);
+        loop {
+            let more = {
+                let (flows, mut tee, ended) = self.tee();
+                flows.finish_some(&mut tee, ended, FINISH_CHUNK)
+            };
+            self.flush_ended(sink)?;
+            if !more {
+                break;
+            }
         }
-        self.flush_ended(sink)?;
         self.finish_stats(sink, truncated, error)
     }
 

@@ -358,24 +358,30 @@ impl Front<'_> {
         self.hand_over(false)
     }
 
-    /// `Pipeline::finish`'s flow part: ends every open connection.
+    /// `Pipeline::finish`'s flow part: ends every open connection, a part at a time.
     fn finish(&mut self) -> Result<(), HungUp> {
-        let mut ended = std::mem::take(&mut self.batch.ended);
-        let start = ended.len();
-        {
-            let mut rec = Recorder {
-                batch: &mut self.batch,
-                chunk: None,
-                frame_addr: 0,
-                frame_len: 0,
-                frame_at: 0,
+        loop {
+            let mut ended = std::mem::take(&mut self.batch.ended);
+            let start = ended.len();
+            let more = {
+                let mut rec = Recorder {
+                    batch: &mut self.batch,
+                    chunk: None,
+                    frame_addr: 0,
+                    frame_len: 0,
+                    frame_at: 0,
+                };
+                self.flows
+                    .finish_some(&mut rec, &mut ended, super::FINISH_CHUNK)
             };
-            self.flows.finish(&mut rec, &mut ended);
+            let conns = ended.len() - start;
+            self.batch.ended = ended;
+            self.batch.events.push(Ev::Flush { conns });
+            if !more {
+                return self.hand_over(true);
+            }
+            self.hand_over(true)?;
         }
-        let conns = ended.len() - start;
-        self.batch.ended = ended;
-        self.batch.events.push(Ev::Flush { conns });
-        self.hand_over(true)
     }
 }
 
