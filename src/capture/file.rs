@@ -99,8 +99,9 @@ impl Input {
         };
         let head = ahead.head();
         let rest = self.shared.get(self.start..self.end).unwrap_or(&[]);
-        let next = if let Some(room) =
-            head.checked_sub(rest.len()).and_then(|at| chunk.get_mut(at..head))
+        let next = if let Some(room) = head
+            .checked_sub(rest.len())
+            .and_then(|at| chunk.get_mut(at..head))
         {
             room.copy_from_slice(rest);
             self.start = head - rest.len();
