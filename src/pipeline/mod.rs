@@ -133,7 +133,7 @@ pub(crate) const FINISH_CHUNK: usize = 1024;
 
 /// A jump of the capture clock larger than this (either way) between two frames is taken
 /// as a bogus timestamp, not as time passing.
-const MAX_CLOCK_STEP_NS: i128 = 3_600_000_000_000;
+const MAX_CLOCK_STEP_NS: i64 = 3_600_000_000_000;
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Pipeline {
@@ -312,14 +312,31 @@ fn expiry_due(
         summary.first_ts = Some(frame.ts);
     }
     summary.last_ts = Some(frame.ts);
-    let plausible = frame.ts.precision > 0
-        && prev_ts.is_none_or(|p| frame.ts.nanos_since(&p).abs() <= MAX_CLOCK_STEP_NS);
-    *prev_ts = Some(frame.ts);
+    let ts = frame.ts;
+    // Differences in i64 nanoseconds (±292 years); beyond that they are far more than an
+    // hour either way, which is all these tests need to know.
+    let plausible = ts.precision > 0
+        && prev_ts.is_none_or(|p| {
+            ns_between(&ts, &p)
+                .is_some_and(|d| d.unsigned_abs() <= MAX_CLOCK_STEP_NS.unsigned_abs())
+        });
+    *prev_ts = Some(ts);
     plausible
         && match last_expire {
             None => true,
-            Some(t) => frame.ts.nanos_since(&t) >= 1_000_000_000 || frame.ts < t,
+            Some(t) => {
+                ns_between(&ts, &t).map_or(ts.secs > t.secs, |d| d >= 1_000_000_000) || ts < t
+            }
         }
+}
+
+/// `a - b` in nanoseconds, `None` when it does not fit in an i64.
+#[inline]
+fn ns_between(a: &Timestamp, b: &Timestamp) -> Option<i64> {
+    a.secs
+        .checked_sub(b.secs)?
+        .checked_mul(1_000_000_000)?
+        .checked_add(i64::from(a.nanos) - i64::from(b.nanos))
 }
 
 /// How a run over a source ended.
@@ -419,5 +436,64 @@ impl Sink for DiscardSink {
     }
     fn finish(&mut self, _: &RunSummary) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::LinkType;
+
+    fn at(secs: i64, nanos: u32) -> Timestamp {
+        Timestamp {
+            secs,
+            nanos,
+            precision: 9,
+        }
+    }
+
+    /// `expiry_due` for a frame at `ts` after frames at `prev` and an expiry at `last`.
+    fn due(prev: Option<Timestamp>, last: Option<Timestamp>, ts: Timestamp) -> bool {
+        let frame = RawFrame {
+            number: 1,
+            ts,
+            link: LinkType(1),
+            interface: 0,
+            orig_len: 0,
+            data: &[],
+        };
+        let mut prev = prev;
+        expiry_due(&mut RunSummary::default(), &mut prev, last, &frame)
+    }
+
+    #[test]
+    fn expiry_is_due_once_a_second_and_never_after_a_clock_jump() {
+        let t = at(1_000, 500_000_000);
+        assert!(due(None, None, t));
+        assert!(
+            !due(Some(t), Some(t), at(1_001, 499_999_999)),
+            "0.999999999 s"
+        );
+        assert!(due(Some(t), Some(t), at(1_001, 500_000_000)), "exactly 1 s");
+        assert!(due(Some(t), Some(t), at(1_000, 499_999_999)), "backwards");
+        // A jump of more than an hour from the previous frame is a bogus clock.
+        assert!(due(Some(t), Some(t), at(4_600, 500_000_000)), "exactly 1 h");
+        assert!(!due(Some(t), Some(t), at(4_600, 500_000_001)), "1 h + 1 ns");
+        assert!(
+            !due(Some(t), Some(t), at(-2_600, 0)),
+            "more than an hour back"
+        );
+        assert!(
+            due(Some(t), Some(t), at(-2_000, 0)),
+            "less than an hour back"
+        );
+        // Differences past i64 nanoseconds (±292 years) are jumps too.
+        assert!(!due(Some(at(i64::MIN, 0)), Some(t), at(i64::MAX, 0)));
+        assert!(!due(Some(at(i64::MAX, 0)), Some(t), at(i64::MIN, 0)));
+        // Without a timestamp (pcapng simple packet block) nothing expires.
+        let none = Timestamp::default();
+        assert!(!due(Some(t), Some(t), none));
+        assert_eq!(ns_between(&at(2, 0), &at(1, 999_999_999)), Some(1));
+        assert_eq!(ns_between(&at(i64::MAX, 0), &at(-1, 0)), None);
     }
 }

@@ -241,10 +241,16 @@ struct HungUp;
 
 impl Front<'_> {
     /// Hands the batch over if it is full (or `force`), taking an emptied one back.
+    #[inline]
     fn hand_over(&mut self, force: bool) -> Result<(), HungUp> {
         if !(force || self.batch.full()) {
             return Ok(());
         }
+        self.send_batch()
+    }
+
+    #[inline(never)]
+    fn send_batch(&mut self) -> Result<(), HungUp> {
         let mut next = self.free.try_recv().unwrap_or_default();
         self.returned.append(&mut next.chunks);
         let full = std::mem::replace(&mut self.batch, next);
@@ -405,8 +411,10 @@ fn run_front(
         if step.is_err() {
             return (source.truncation().cloned(), failure);
         }
-        for chunk in front.returned.drain(..) {
-            source.recycle_shared(chunk);
+        if !front.returned.is_empty() {
+            for chunk in front.returned.drain(..) {
+                source.recycle_shared(chunk);
+            }
         }
     }
     let _ = front.finish();
