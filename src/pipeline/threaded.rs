@@ -106,7 +106,7 @@ struct Batch {
     packets: Vec<Packed>,
     ended: Vec<ConnSummary>,
     warnings: Vec<CaptureError>,
-    /// Bytes of the frames the batch stands for (copied to `bytes` or not).
+    /// Bytes of the frames the batch stands for (wherever they lie).
     frame_bytes: usize,
     /// The source's shared buffers that events point into (in place, not copied); given
     /// back to the source once the batch was replayed.
@@ -127,40 +127,61 @@ impl Batch {
     }
 }
 
-/// Records the flow stage's stream calls into a batch. Bytes that lie inside the current
-/// frame (already copied to the arena) are not copied again.
-struct Recorder<'b> {
-    batch: &'b mut Batch,
-    /// The source's shared buffer the current frame lies in.
+/// Where the current frame's bytes lie: as the source gave them, and where they were
+/// placed for the back thread.
+#[derive(Clone, Copy, Default)]
+struct FrameAt<'b> {
+    /// The source's shared buffer the frame lies in.
     chunk: Option<&'b Arc<Vec<u8>>>,
-    /// Address and length of the current frame's bytes as the source gave them, and where
-    /// they were copied in the arena.
-    frame_addr: usize,
-    frame_len: usize,
-    frame_at: usize,
+    addr: usize,
+    /// 0: no frame (or its bytes were not placed).
+    len: usize,
+    at: usize,
+}
+
+impl Batch {
+    /// A recorder of the flow stage's stream calls into this batch, and the batch's list of
+    /// ended connections to hand the flow stage beside it.
+    fn recorder<'b>(&'b mut self, frame: FrameAt<'b>) -> (Recorder<'b>, &'b mut Vec<ConnSummary>) {
+        let rec = Recorder {
+            bytes: &mut self.bytes,
+            events: &mut self.events,
+            chunks: &mut self.chunks,
+            frame,
+        };
+        (rec, &mut self.ended)
+    }
+}
+
+/// Records the flow stage's stream calls into a batch. Bytes that lie in the source's
+/// shared buffer or inside the current frame (already placed) are not copied.
+struct Recorder<'b> {
+    bytes: &'b mut Vec<u8>,
+    events: &'b mut Vec<Ev>,
+    chunks: &'b mut Vec<Arc<Vec<u8>>>,
+    frame: FrameAt<'b>,
 }
 
 impl Recorder<'_> {
+    /// Where `data` is for the back thread: in the source's shared buffer, in the frame
+    /// already placed, or copied to the arena now.
     fn place(&mut self, data: &[u8]) -> usize {
         let addr = data.as_ptr() as usize;
-        if let Some(chunk) = self.chunk {
+        if let Some(chunk) = self.frame.chunk {
             let base = chunk.as_ptr() as usize;
             if addr >= base && addr + data.len() <= base + chunk.len() {
-                let chunks = &mut self.batch.chunks;
-                if !chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
-                    chunks.push(Arc::clone(chunk));
+                if !self.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
+                    self.chunks.push(Arc::clone(chunk));
                 }
-                return (chunks.len() << SLOT_SHIFT) | (addr - base);
+                return (self.chunks.len() << SLOT_SHIFT) | (addr - base);
             }
         }
-        if self.frame_len > 0
-            && addr >= self.frame_addr
-            && addr + data.len() <= self.frame_addr + self.frame_len
-        {
-            self.frame_at + (addr - self.frame_addr)
+        let f = self.frame;
+        if f.len > 0 && addr >= f.addr && addr + data.len() <= f.addr + f.len {
+            f.at + (addr - f.addr)
         } else {
-            let at = self.batch.bytes.len();
-            self.batch.bytes.extend_from_slice(data);
+            let at = self.bytes.len();
+            self.bytes.extend_from_slice(data);
             at
         }
     }
@@ -168,17 +189,17 @@ impl Recorder<'_> {
 
 impl StreamSink for Recorder<'_> {
     fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let at = self.place(data);
-        self.batch.events.push(Ev::Data {
+        let (at, len) = (self.place(data), data.len());
+        self.events.push(Ev::Data {
             conn,
             dir,
             at,
-            len: data.len(),
+            len,
             ctx,
         });
     }
     fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
-        self.batch.events.push(Ev::Gap {
+        self.events.push(Ev::Gap {
             conn,
             dir,
             len,
@@ -186,20 +207,20 @@ impl StreamSink for Recorder<'_> {
         });
     }
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let at = self.place(data);
-        self.batch.events.push(Ev::Datagram {
+        let (at, len) = (self.place(data), data.len());
+        self.events.push(Ev::Datagram {
             conn,
             dir,
             at,
-            len: data.len(),
+            len,
             ctx,
         });
     }
     fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
-        self.batch.events.push(Ev::Fin { conn, dir, ctx });
+        self.events.push(Ev::Fin { conn, dir, ctx });
     }
     fn on_close(&mut self, conn: ConnId) {
-        self.batch.events.push(Ev::Close { conn });
+        self.events.push(Ev::Close { conn });
     }
 }
 
@@ -266,20 +287,10 @@ impl Front<'_> {
     ) -> Result<(), HungUp> {
         if expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
             *self.last_expire = Some(frame.ts);
-            let mut ended = std::mem::take(&mut self.batch.ended);
-            let start = ended.len();
-            {
-                let mut rec = Recorder {
-                    batch: &mut self.batch,
-                    chunk: None,
-                    frame_addr: 0,
-                    frame_len: 0,
-                    frame_at: 0,
-                };
-                self.flows.expire(frame.ts, &mut rec, &mut ended);
-            }
-            let conns = ended.len() - start;
-            self.batch.ended = ended;
+            let start = self.batch.ended.len();
+            let (mut rec, ended) = self.batch.recorder(FrameAt::default());
+            self.flows.expire(frame.ts, &mut rec, ended);
+            let conns = self.batch.ended.len() - start;
             self.batch.events.push(Ev::Flush { conns });
         }
         let mut packet = DecodedPacket::empty();
@@ -293,63 +304,46 @@ impl Front<'_> {
         if packet.issue.is_some() {
             self.summary.decode_issues += 1;
         }
-        let batch = &mut self.batch;
-        let addr = frame.data.as_ptr() as usize;
+        let packets = self.packets;
+        let mut at = FrameAt {
+            chunk,
+            ..FrameAt::default()
+        };
         // Without packets only stream data is needed: the recorder places what it must.
-        let mut data_at = 0;
-        if self.packets {
-            data_at = Recorder {
-                batch: &mut *batch,
-                chunk,
-                frame_addr: 0,
-                frame_len: 0,
-                frame_at: 0,
-            }
-            .place(frame.data);
+        if packets {
+            at.at = self.batch.recorder(at).0.place(frame.data);
+            at.addr = frame.data.as_ptr() as usize;
+            at.len = frame.data.len();
         }
-        batch.events.push(Ev::FramePorts {
+        self.batch.frame_bytes += frame.data.len();
+        self.batch.events.push(Ev::FramePorts {
             frame: frame.number,
             ports: packet.ports(),
         });
-        let mut rec = Recorder {
-            batch,
-            chunk,
-            frame_addr: addr,
-            frame_len: if self.packets { frame.data.len() } else { 0 },
-            frame_at: data_at,
-        };
-        let start = rec.batch.ended.len();
-        let mut ended = std::mem::take(&mut rec.batch.ended);
-        let flow = self.flows.process(frame, &packet, &mut rec, &mut ended);
-        if !self.packets {
-            let batch = rec.batch;
-            batch.ended = ended;
+        let start = self.batch.ended.len();
+        let (mut rec, ended) = self.batch.recorder(at);
+        let flow = self.flows.process(frame, &packet, &mut rec, ended);
+        let batch = &mut self.batch;
+        if packets {
+            let payload_at = batch.recorder(at).0.place(packet.payload);
+            let payload_len = packet.payload.len();
+            batch.packets.push(Packed {
+                number: frame.number,
+                ts: frame.ts,
+                link: frame.link,
+                interface: frame.interface,
+                orig_len: frame.orig_len,
+                data_at: at.at,
+                data_len: frame.data.len(),
+                packet: detach(packet),
+                payload_at,
+                payload_len,
+                flow,
+            });
+            batch.events.push(Ev::Packet);
+        } else {
             batch.events.push(Ev::Events);
-            batch.frame_bytes += frame.data.len();
-            let conns = batch.ended.len() - start;
-            if conns > 0 {
-                batch.events.push(Ev::Flush { conns });
-            }
-            return self.hand_over(false);
         }
-        let payload_at = rec.place(packet.payload);
-        let batch = rec.batch;
-        batch.ended = ended;
-        let payload_len = packet.payload.len();
-        batch.packets.push(Packed {
-            number: frame.number,
-            ts: frame.ts,
-            link: frame.link,
-            interface: frame.interface,
-            orig_len: frame.orig_len,
-            data_at,
-            data_len: frame.data.len(),
-            packet: detach(packet),
-            payload_at,
-            payload_len,
-            flow,
-        });
-        batch.events.push(Ev::Packet);
         let conns = batch.ended.len() - start;
         if conns > 0 {
             batch.events.push(Ev::Flush { conns });
@@ -367,26 +361,15 @@ impl Front<'_> {
     /// `Pipeline::finish`'s flow part: ends every open connection, a part at a time.
     fn finish(&mut self) -> Result<(), HungUp> {
         loop {
-            let mut ended = std::mem::take(&mut self.batch.ended);
-            let start = ended.len();
-            let more = {
-                let mut rec = Recorder {
-                    batch: &mut self.batch,
-                    chunk: None,
-                    frame_addr: 0,
-                    frame_len: 0,
-                    frame_at: 0,
-                };
-                self.flows
-                    .finish_some(&mut rec, &mut ended, super::FINISH_CHUNK)
-            };
-            let conns = ended.len() - start;
-            self.batch.ended = ended;
+            let start = self.batch.ended.len();
+            let (mut rec, ended) = self.batch.recorder(FrameAt::default());
+            let more = self.flows.finish_some(&mut rec, ended, super::FINISH_CHUNK);
+            let conns = self.batch.ended.len() - start;
             self.batch.events.push(Ev::Flush { conns });
-            if !more {
-                return self.hand_over(true);
-            }
             self.hand_over(true)?;
+            if !more {
+                return Ok(());
+            }
         }
     }
 }
@@ -530,7 +513,7 @@ pub(super) fn run(
     pipeline: &mut Pipeline,
     sink: &mut dyn crate::pipeline::Sink,
 ) -> io::Result<RunEnd> {
-    let mut app = std::mem::replace(&mut pipeline.app, AppTracker::new(Default::default()));
+    let app = &mut pipeline.app;
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
@@ -551,7 +534,7 @@ pub(super) fn run(
         let handle = scope.spawn(move || run_front(source, front));
         let back = (|| -> io::Result<()> {
             for batch in rx.iter() {
-                let empty = replay(batch, &mut app, sink, &mut conns_seen)?;
+                let empty = replay(batch, app, sink, &mut conns_seen)?;
                 let _ = free_tx.send(empty);
             }
             Ok(())
@@ -564,7 +547,6 @@ pub(super) fn run(
         };
         (back, front)
     });
-    pipeline.app = app;
     pipeline.summary.conns += conns_seen;
     back?;
     let message = failure.as_ref().map(|e| e.to_string());
