@@ -53,6 +53,15 @@ impl Timestamp {
         (self.secs as i128 - earlier.secs as i128) * 1_000_000_000 + self.nanos as i128
             - earlier.nanos as i128
     }
+    /// [`Timestamp::nanos_since`] in an i64 (±292 years; cheaper on the per-packet path),
+    /// `None` when it does not fit.
+    #[inline]
+    pub fn nanos_since_i64(&self, earlier: &Timestamp) -> Option<i64> {
+        self.secs
+            .checked_sub(earlier.secs)?
+            .checked_mul(1_000_000_000)?
+            .checked_add(i64::from(self.nanos) - i64::from(earlier.nanos))
+    }
 }
 
 /// One captured frame, borrowed from the source's buffer.

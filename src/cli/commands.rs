@@ -138,15 +138,7 @@ struct Progress {
 
 impl FrameSource for Progress {
     fn next_frame(&mut self) -> Result<Option<layerscope::capture::RawFrame<'_>>, CaptureError> {
-        self.frames += 1;
-        if self.frames % 16_384 == 0 {
-            self.bar.set_position(self.inner.offset());
-        }
-        let frame = self.inner.next_frame();
-        if matches!(frame, Ok(None) | Err(_)) {
-            self.bar.finish_and_clear();
-        }
-        frame
+        self.next_frame_with_chunk().map(|f| f.map(|(f, _)| f))
     }
     fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
         self.inner.truncation()

@@ -317,7 +317,7 @@ fn expiry_due(
     // hour either way, which is all these tests need to know.
     let plausible = ts.precision > 0
         && prev_ts.is_none_or(|p| {
-            ns_between(&ts, &p)
+            ts.nanos_since_i64(&p)
                 .is_some_and(|d| d.unsigned_abs() <= MAX_CLOCK_STEP_NS.unsigned_abs())
         });
     *prev_ts = Some(ts);
@@ -325,18 +325,11 @@ fn expiry_due(
         && match last_expire {
             None => true,
             Some(t) => {
-                ns_between(&ts, &t).map_or(ts.secs > t.secs, |d| d >= 1_000_000_000) || ts < t
+                ts.nanos_since_i64(&t)
+                    .map_or(ts.secs > t.secs, |d| d >= 1_000_000_000)
+                    || ts < t
             }
         }
-}
-
-/// `a - b` in nanoseconds, `None` when it does not fit in an i64.
-#[inline]
-fn ns_between(a: &Timestamp, b: &Timestamp) -> Option<i64> {
-    a.secs
-        .checked_sub(b.secs)?
-        .checked_mul(1_000_000_000)?
-        .checked_add(i64::from(a.nanos) - i64::from(b.nanos))
 }
 
 /// How a run over a source ended.
@@ -493,7 +486,7 @@ mod tests {
         // Without a timestamp (pcapng simple packet block) nothing expires.
         let none = Timestamp::default();
         assert!(!due(Some(t), Some(t), none));
-        assert_eq!(ns_between(&at(2, 0), &at(1, 999_999_999)), Some(1));
-        assert_eq!(ns_between(&at(i64::MAX, 0), &at(-1, 0)), None);
+        assert_eq!(at(2, 0).nanos_since_i64(&at(1, 999_999_999)), Some(1));
+        assert_eq!(at(i64::MAX, 0).nanos_since_i64(&at(-1, 0)), None);
     }
 }
