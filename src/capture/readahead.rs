@@ -24,9 +24,6 @@ pub struct ReadAhead {
     chunks: Option<mpsc::Receiver<io::Result<Vec<u8>>>>,
     spare: mpsc::Sender<Arc<Vec<u8>>>,
     head: usize,
-    /// [`Read`]: the chunk being read and the position in it.
-    current: Vec<u8>,
-    pos: usize,
     done: bool,
     thread: Option<JoinHandle<()>>,
 }
@@ -75,8 +72,6 @@ impl ReadAhead {
             chunks: Some(rx),
             spare: spare_tx,
             head,
-            current: Vec::new(),
-            pos: 0,
             done: false,
             thread: Some(thread),
         })
@@ -118,28 +113,6 @@ impl ReadAhead {
     }
 }
 
-impl Read for ReadAhead {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.pos >= self.current.len() {
-            if out.is_empty() {
-                return Ok(0);
-            }
-            match self.next_chunk()? {
-                Some(chunk) => {
-                    let old = std::mem::replace(&mut self.current, chunk);
-                    self.recycle(old);
-                    self.pos = self.head;
-                }
-                None => return Ok(0),
-            }
-        }
-        let n = out.len().min(self.current.len() - self.pos);
-        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 impl Drop for ReadAhead {
     fn drop(&mut self) {
         // The thread stops at its next send once the receiver is gone.
@@ -163,25 +136,28 @@ mod tests {
         }
     }
 
+    /// Every byte, in order, through `next_chunk`, then the end.
+    fn read_all(r: &mut ReadAhead) -> Vec<u8> {
+        let mut got = Vec::new();
+        while let Some(chunk) = r.next_chunk().unwrap() {
+            got.extend_from_slice(&chunk[r.head()..]);
+            r.recycle(chunk);
+        }
+        assert!(r.next_chunk().unwrap().is_none());
+        got
+    }
+
     #[test]
     fn gives_every_byte_in_order_whatever_the_read_sizes() {
         let data: Vec<u8> = (0..3 * CHUNK as u32 + 12_345)
             .map(|i| (i * 7 % 253) as u8)
             .collect();
-        for step in [1usize, 100, 4096, CHUNK, 3 * CHUNK] {
-            let mut r = ReadAhead::new(Dribble(io::Cursor::new(data.clone()))).unwrap();
-            let mut got = Vec::new();
-            let mut buf = vec![0; step];
-            loop {
-                let n = r.read(&mut buf).unwrap();
-                if n == 0 {
-                    break;
-                }
-                got.extend_from_slice(&buf[..n]);
-            }
+        for step in [997usize, 4096, CHUNK, 3 * CHUNK] {
+            let dribble = Dribble(io::Cursor::new(data.clone()));
+            let mut r = ReadAhead::with_sizes(dribble, step, 8).unwrap();
+            let got = read_all(&mut r);
             assert_eq!(got.len(), data.len(), "step {step}");
             assert!(got == data, "step {step}");
-            assert_eq!(r.read(&mut buf).unwrap(), 0);
         }
     }
 
@@ -202,10 +178,10 @@ mod tests {
     #[test]
     fn an_empty_input_ends_at_once_and_dropping_early_stops_the_thread() {
         let mut r = ReadAhead::new(io::Cursor::new(Vec::new())).unwrap();
-        assert_eq!(r.read(&mut [0; 10]).unwrap(), 0);
+        assert!(read_all(&mut r).is_empty());
         let big = vec![1u8; 20 * CHUNK];
         let mut r = ReadAhead::new(io::Cursor::new(big)).unwrap();
-        assert_eq!(r.read(&mut [0; 10]).unwrap(), 10);
+        assert_eq!(r.next_chunk().unwrap().map(|c| c.len()), Some(HEAD + CHUNK));
         drop(r); // joins: the thread must not block on the full channel
     }
 
@@ -218,7 +194,7 @@ mod tests {
             }
         }
         let mut r = ReadAhead::new(Fails).unwrap();
-        let e = r.read(&mut [0; 10]).unwrap_err();
+        let e = r.next_chunk().unwrap_err();
         assert_eq!(e.to_string(), "disk on fire");
     }
 }
