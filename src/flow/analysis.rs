@@ -725,13 +725,7 @@ mod tests {
     fn plain_fast_path_matches_the_general_path() {
         let mut fast = TcpAnalyzer::new();
         let mut general = TcpAnalyzer::new();
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = crate::flow::test_rng(0x2545_f491_4f6c_dd1du64);
         let mut seq = [1000u32, 5000u32];
         let mut t_ms = 0.0;
         let mut plain = 0;

@@ -12,3 +12,16 @@ pub mod zeek;
 
 pub use tracker::FlowTracker;
 pub use types::*;
+
+/// A small deterministic generator for the tests that feed the fast and general paths the
+/// same random segments: `next(n)` is in `0..n` (xorshift64 from `seed`).
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut rng = seed;
+    move |n| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    }
+}

@@ -1105,13 +1105,7 @@ mod tests {
     /// and one that always takes the general path end in the same state after each.
     #[test]
     fn plain_fast_path_matches_the_general_path() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = crate::flow::test_rng(0x9e37_79b9_7f4a_7c15u64);
         let mut plain = 0;
         for conn in 0..40 {
             let mut fast = ZeekState::new();
@@ -1174,13 +1168,7 @@ mod tests {
     /// state as the general code.
     #[test]
     fn data_sent_fast_path_matches_the_general_path() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = crate::flow::test_rng(0x2545_f491_4f6c_dd1du64);
         let mut fast_taken = 0;
         for _ in 0..200 {
             let mut fast = Reassembly::default();
