@@ -70,6 +70,7 @@ use super::*;
 use crate::capture::{RawFrame, Timestamp};
 use crate::decode::{DecodedPacket, NetInfo, TcpFlags, TcpInfo, Transport};
 use arrayvec::ArrayVec;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::SocketAddr;
 
@@ -1273,13 +1274,41 @@ fn syn_data_note(n: &mut String, tcp: &TcpInfo) {
 }
 
 /// The summary of a connection leaving the table.
+/// A FIN close's description: the kind of close ("simultaneous close", "three-packet close
+/// (FIN piggy-backed on the ACK)", "four-way close"), then " after a half-close", then " (last
+/// ACK not captured)"; every combination is a fixed text (no allocation per connection).
+fn fin_close_description(
+    simultaneous: bool,
+    three_packet: bool,
+    after_half_close: bool,
+    last_ack_missing: bool,
+) -> &'static str {
+    macro_rules! variants {
+        ($base:literal) => {
+            match (after_half_close, last_ack_missing) {
+                (false, false) => $base,
+                (true, false) => concat!($base, " after a half-close"),
+                (false, true) => concat!($base, " (last ACK not captured)"),
+                (true, true) => concat!($base, " after a half-close (last ACK not captured)"),
+            }
+        };
+    }
+    if simultaneous {
+        variants!("simultaneous close")
+    } else if three_packet {
+        variants!("three-packet close (FIN piggy-backed on the ACK)")
+    } else {
+        variants!("four-way close")
+    }
+}
+
 fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
     let mut handshake = HandshakeSummary::default();
     let mut teardown = TeardownSummary {
         kind: TeardownKind::None,
         initiator: None,
-        frames: Vec::new(),
-        description: String::new(),
+        frames: ArrayVec::new(),
+        description: Cow::Borrowed(""),
     };
     let mut final_state = None;
     if let Some(t) = &conn.tcp {
@@ -1296,39 +1325,34 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
             handshake.synack_to_ack_ns = ns_between(a, b);
         }
         final_state = Some(t.states());
-        teardown.frames = t.td_frames.to_vec();
+        teardown.frames = t.td_frames.clone();
         let fins = [t.sides[0].fin_seq.is_some(), t.sides[1].fin_seq.is_some()];
         if let Some((dir, state, refused)) = t.rst {
             teardown.kind = TeardownKind::Rst;
             teardown.initiator = Some(dir);
             teardown.description = if refused {
-                "refused".to_string()
+                Cow::Borrowed("refused")
             } else {
-                format!("abort by RST from {} in {}", role(dir), state)
+                Cow::Owned(format!("abort by RST from {} in {}", role(dir), state))
             };
         } else if fins[0] && fins[1] {
             teardown.kind = TeardownKind::Fin;
             teardown.initiator = t.first_fin;
-            let mut d = if t.simultaneous {
-                "simultaneous close".to_string()
-            } else if t.three_packet {
-                "three-packet close (FIN piggy-backed on the ACK)".to_string()
-            } else {
-                "four-way close".to_string()
-            };
-            if t.half_close_noted {
-                d.push_str(" after a half-close");
-            }
-            if !t.td_step4 && !t.simultaneous {
-                d.push_str(" (last ACK not captured)");
-            }
-            teardown.description = d;
+            teardown.description = Cow::Borrowed(fin_close_description(
+                t.simultaneous,
+                t.three_packet,
+                t.half_close_noted,
+                !t.td_step4 && !t.simultaneous,
+            ));
         } else if let Some(dir) = t.first_fin {
             teardown.kind = TeardownKind::HalfClose;
             teardown.initiator = Some(dir);
-            teardown.description = format!("half-close: only the {} sent FIN", role(dir));
+            teardown.description = Cow::Borrowed(match dir {
+                Direction::ToServer => "half-close: only the client sent FIN",
+                Direction::ToClient => "half-close: only the server sent FIN",
+            });
         } else {
-            teardown.description = "no FIN or RST seen".to_string();
+            teardown.description = Cow::Borrowed("no FIN or RST seen");
         }
     }
     ConnSummary {
@@ -1347,7 +1371,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         handshake,
         teardown,
         conn_state: conn.zeek.conn_state(),
-        history: conn.zeek.history(),
+        history: conn.zeek.history_inline(),
         final_state,
         end_reason: reason,
         gap_bytes: conn.gap_bytes,

@@ -1,6 +1,9 @@
 //! Types that leave the flow stage.
 
 use crate::capture::Timestamp;
+use crate::flow::zeek::HISTORY_CAP;
+use arrayvec::{ArrayString, ArrayVec};
+use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -276,11 +279,13 @@ pub struct TeardownSummary {
     pub kind: TeardownKind,
     /// Who sent the first FIN (or the RST).
     pub initiator: Option<Direction>,
-    /// Frames of the teardown steps (FINs, their ACKs, RSTs), in order; at most 8 kept.
-    pub frames: Vec<u64>,
+    /// Frames of the teardown steps (FINs, their ACKs, RSTs), in order; at most 8 kept
+    /// (inline: a summary costs no allocation).
+    pub frames: ArrayVec<u64, 8>,
     /// Plain description: "four-way close", "three-packet close (FIN piggy-backed on the
     /// ACK)", "simultaneous close", "abort by RST from server in ESTABLISHED", "refused".
-    pub description: String,
+    /// Borrowed from a fixed text except for an abort, which names the state.
+    pub description: Cow<'static, str>,
 }
 
 /// Why a connection left the table.
@@ -316,7 +321,8 @@ pub struct ConnSummary {
     pub teardown: TeardownSummary,
     /// Zeek conn.log conn_state ("SF", "S0", "REJ", …) and history ("ShADadFf").
     pub conn_state: &'static str,
-    pub history: String,
+    /// At most [`crate::flow::zeek::HISTORY_CAP`] letters, kept inline.
+    pub history: ArrayString<HISTORY_CAP>,
     /// Final (client, server) TCP states (None for UDP).
     pub final_state: Option<(TcpState, TcpState)>,
     pub end_reason: EndReason,

@@ -28,7 +28,7 @@
 
 use super::{Direction, Proto};
 use crate::decode::{TcpFlags, TcpInfo};
-use arrayvec::ArrayVec;
+use arrayvec::{ArrayString, ArrayVec};
 
 /// Most history letters kept per connection; later letters are counted, not stored.
 pub const HISTORY_CAP: usize = 32;
@@ -725,6 +725,15 @@ impl ZeekState {
         match std::str::from_utf8(letters) {
             Ok(s) if s.is_ascii() => s.to_owned(),
             _ => letters.iter().map(|&b| char::from(b)).collect(),
+        }
+    }
+
+    /// [`ZeekState::history`] kept inline (no allocation): what a connection summary holds.
+    pub fn history_inline(&self) -> ArrayString<HISTORY_CAP> {
+        // The letters are ASCII and at most HISTORY_CAP of them: the bytes are the string.
+        match std::str::from_utf8(&self.history.letters) {
+            Ok(s) => ArrayString::from(s).unwrap_or_default(),
+            Err(_) => ArrayString::new(),
         }
     }
 

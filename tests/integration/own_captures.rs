@@ -55,7 +55,7 @@ fn http11_keepalive_handshake_teardown_and_transactions() {
     assert_eq!(conn.teardown.kind, TeardownKind::Fin);
     assert_eq!(conn.teardown.initiator, Some(Direction::ToServer));
     assert_eq!(conn.conn_state, "SF");
-    assert_eq!(conn.history, "ShADadFf");
+    assert_eq!(conn.history.as_str(), "ShADadFf");
 
     let s = steps(&c);
     assert_eq!(s[0], (1, Some(Step::Handshake(1))));

@@ -10,7 +10,7 @@ fn conns(name: &str) -> Option<Vec<(String, &'static str)>> {
     Some(
         c.conns
             .iter()
-            .map(|(k, _)| (k.history.clone(), k.conn_state))
+            .map(|(k, _)| (k.history.to_string(), k.conn_state))
             .collect(),
     )
 }

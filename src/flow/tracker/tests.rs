@@ -284,7 +284,7 @@ fn handshake_data_and_four_way_close() {
     assert_eq!(c.handshake.rtt_ms(), Some(2.0));
     assert_eq!(c.teardown.kind, TeardownKind::Fin);
     assert_eq!(c.teardown.initiator, Some(Direction::ToServer));
-    assert_eq!(c.teardown.frames, vec![6, 7, 8, 9]);
+    assert_eq!(c.teardown.frames.as_slice(), [6, 7, 8, 9]);
     assert_eq!(c.teardown.description, "four-way close");
     assert_eq!(c.final_state, Some((TimeWait, Closed)));
     assert_eq!(c.end_reason, EndReason::Closed);
@@ -317,7 +317,7 @@ fn three_packet_close() {
         c.teardown.description,
         "three-packet close (FIN piggy-backed on the ACK)"
     );
-    assert_eq!(c.teardown.frames, vec![4, 5, 6]);
+    assert_eq!(c.teardown.frames.as_slice(), [4, 5, 6]);
 }
 
 #[test]
@@ -381,7 +381,7 @@ fn rst_abort_in_established() {
         c.teardown.description,
         "abort by RST from server in ESTABLISHED"
     );
-    assert_eq!(c.teardown.frames, vec![5]);
+    assert_eq!(c.teardown.frames.as_slice(), [5]);
     assert_eq!(c.end_reason, EndReason::Reset);
 }
 
@@ -792,4 +792,31 @@ fn notes_off_changes_nothing_but_the_notes() {
         noted > 50,
         "only {noted} notes: the captures exercise too little"
     );
+}
+
+#[test]
+fn fin_close_descriptions_are_the_composed_texts() {
+    // The fixed texts equal what composing base + suffixes gives, for every combination.
+    for bits in 0..16u8 {
+        let (sim, three, half, missing) =
+            (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+        let mut want = if sim {
+            "simultaneous close".to_string()
+        } else if three {
+            "three-packet close (FIN piggy-backed on the ACK)".to_string()
+        } else {
+            "four-way close".to_string()
+        };
+        if half {
+            want.push_str(" after a half-close");
+        }
+        if missing {
+            want.push_str(" (last ACK not captured)");
+        }
+        assert_eq!(
+            super::fin_close_description(sim, three, half, missing),
+            want,
+            "{bits:04b}"
+        );
+    }
 }
