@@ -301,6 +301,7 @@ impl Pipeline {
 /// simple packet block) or whose clock jumps by more than an hour from the previous
 /// frame (a bogus timestamp, as in some real files) does not drive expiry: one bad
 /// clock value must not end every open connection.
+#[inline]
 fn expiry_due(
     summary: &mut RunSummary,
     prev_ts: &mut Option<Timestamp>,
@@ -313,6 +314,14 @@ fn expiry_due(
     }
     summary.last_ts = Some(frame.ts);
     let ts = frame.ts;
+    // Most frames fall in the same second as the frame before and the last expiry, after
+    // both: plausible (less than a second on) and not due (less than a second since).
+    if let (Some(p), Some(t)) = (*prev_ts, last_expire) {
+        if ts.precision > 0 && ts.secs == p.secs && ts.secs == t.secs && ts.nanos > t.nanos {
+            *prev_ts = Some(ts);
+            return false;
+        }
+    }
     // Differences in i64 nanoseconds (±292 years); beyond that they are far more than an
     // hour either way, which is all these tests need to know.
     let plausible = ts.precision > 0
@@ -469,6 +478,25 @@ mod tests {
         );
         assert!(due(Some(t), Some(t), at(1_001, 500_000_000)), "exactly 1 s");
         assert!(due(Some(t), Some(t), at(1_000, 499_999_999)), "backwards");
+        // Within the second of the last expiry (the fast path) …
+        let later = at(1_000, 900_000_000);
+        assert!(
+            !due(Some(later), Some(t), at(1_000, 900_000_001)),
+            "same second"
+        );
+        assert!(
+            !due(Some(later), Some(t), at(1_000, 500_000_000)),
+            "same instant"
+        );
+        assert!(
+            due(Some(later), Some(t), at(1_000, 400_000_000)),
+            "back before it"
+        );
+        let no_ts = Timestamp {
+            precision: 0,
+            ..at(1_000, 900_000_001)
+        };
+        assert!(!due(Some(later), Some(t), no_ts), "no timestamp");
         // A jump of more than an hour from the previous frame is a bogus clock.
         assert!(due(Some(t), Some(t), at(4_600, 500_000_000)), "exactly 1 h");
         assert!(!due(Some(t), Some(t), at(4_600, 500_000_001)), "1 h + 1 ns");
