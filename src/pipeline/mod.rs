@@ -314,10 +314,16 @@ fn expiry_due(
     }
     summary.last_ts = Some(frame.ts);
     let ts = frame.ts;
-    // Most frames fall in the same second as the frame before and the last expiry, after
-    // both: plausible (less than a second on) and not due (less than a second since).
+    // Most frames come less than two seconds after the frame before (plausible) and less
+    // than a second after the last expiry (not due): decided on the seconds alone.
     if let (Some(p), Some(t)) = (*prev_ts, last_expire) {
-        if ts.precision > 0 && ts.secs == p.secs && ts.secs == t.secs && ts.nanos > t.nanos {
+        let near_prev = matches!(ts.secs.checked_sub(p.secs), Some(0 | 1));
+        let within_second = match ts.secs.checked_sub(t.secs) {
+            Some(0) => ts.nanos > t.nanos,
+            Some(1) => ts.nanos < t.nanos,
+            _ => false,
+        };
+        if ts.precision > 0 && near_prev && within_second {
             *prev_ts = Some(ts);
             return false;
         }
@@ -492,6 +498,23 @@ mod tests {
             due(Some(later), Some(t), at(1_000, 400_000_000)),
             "back before it"
         );
+        assert!(
+            !due(Some(later), Some(t), at(1_001, 400_000_000)),
+            "next second, < 1 s"
+        );
+        assert!(
+            due(Some(later), Some(t), at(1_001, 500_000_000)),
+            "next second, 1 s"
+        );
+        assert!(
+            !due(Some(at(999, 0)), Some(t), at(1_001, 0)),
+            "2 s after the frame before"
+        );
+        assert!(!due(
+            Some(at(i64::MAX, 0)),
+            Some(at(i64::MIN, 1)),
+            at(i64::MIN, 2)
+        ));
         let no_ts = Timestamp {
             precision: 0,
             ..at(1_000, 900_000_001)
