@@ -316,6 +316,7 @@ impl Front<'_> {
             at.len = frame.data.len();
         }
         self.batch.frame_bytes += frame.data.len();
+        let ports_at = self.batch.events.len();
         self.batch.events.push(Ev::FramePorts {
             frame: frame.number,
             ports: packet.ports(),
@@ -324,6 +325,13 @@ impl Front<'_> {
         let (mut rec, ended) = self.batch.recorder(at);
         let flow = self.flows.process(frame, &packet, &mut rec, ended);
         let batch = &mut self.batch;
+        // The flow stage handed the app stage nothing for this frame (a bare ACK, say): the
+        // ports are not needed (the app stage only uses them for data of this very frame)
+        // and no app event can have completed.
+        let quiet = batch.events.len() == ports_at + 1;
+        if quiet {
+            batch.events.truncate(ports_at);
+        }
         if packets {
             let payload_at = batch.recorder(at).0.place(packet.payload);
             let payload_len = packet.payload.len();
@@ -341,7 +349,7 @@ impl Front<'_> {
                 flow,
             });
             batch.events.push(Ev::Packet);
-        } else {
+        } else if !quiet {
             batch.events.push(Ev::Events);
         }
         let conns = batch.ended.len() - start;
