@@ -734,7 +734,6 @@ fn fast_eth_ipv4_tcp<'a>(data: &'a [u8], orig_len: u32, out: &mut DecodedPacket<
     if hl < 20 || captured_end < payload_start {
         return false;
     }
-    let mac = |at: usize| [h[at], h[at + 1], h[at + 2], h[at + 3], h[at + 4], h[at + 5]];
     let be16 = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
     let be32 = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
     let layers = [
@@ -759,8 +758,8 @@ fn fast_eth_ipv4_tcp<'a>(data: &'a [u8], orig_len: u32, out: &mut DecodedPacket<
             let _ = out.layers.try_push(l);
         }
     }
-    out.link.dst_mac = Some(mac(0));
-    out.link.src_mac = Some(mac(6));
+    out.link.dst_mac = <[u8; 6]>::try_from(&h[..6]).ok();
+    out.link.src_mac = <[u8; 6]>::try_from(&h[6..12]).ok();
     out.link.ether_type = Some(EtherType::IPV4.0);
     out.net = Some(NetInfo {
         src: IpAddr::V4(Ipv4Addr::new(
