@@ -19,7 +19,7 @@ use etherparse::{
 
 use super::defrag::{FragOutcome, FragTable};
 use super::link::{self, LinkHeader};
-use super::tcp_options::parse_tcp_options;
+use super::tcp_options::{parse_tcp_options, parse_tcp_options_into};
 use super::{
     ArpInfo, DecodeIssue, DecodedPacket, FragmentInfo, IcmpInfo, IssueKind, Layer, LayerName,
     NetInfo, TcpFlags, TcpInfo, TcpOptions, Transport, UdpInfo,
@@ -199,17 +199,40 @@ impl Decoder {
     /// [`Decoder::decode`] into `out`, which must be [`DecodedPacket::empty`]: the packet
     /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
     pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
+        // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line.
+        // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31). With
+        // fragments pending the table is swept first (in `decode_other`); the fast path
+        // takes no fragment, so the sweep's time does not change what it decodes.
+        if self.fast_path
+            && self.frags.len() == 0
+            && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
+            && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
+        {
+            return;
+        }
+        self.decode_other(frame, out);
+    }
+
+    /// [`Decoder::decode_into`] for what `fast_eth_ipv4_tcp` does not take, and for every frame
+    /// while fragments are pending.
+    #[inline(never)]
+    fn decode_other<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
+        // Sweeping an empty table does nothing: skip the call (and the clock) then.
+        if self.frags.len() != 0 {
+            self.frags.sweep(capture_ns(frame), &self.limits);
+            if self.fast_path
+                && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
+                && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
+            {
+                return;
+            }
+        }
         let data: &'a [u8] = frame.data;
         let fr = Frame {
             data,
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        // Sweeping an empty table does nothing: skip the call (and the clock) then.
-        if self.frags.len() != 0 {
-            self.frags.sweep(capture_ns(frame), &self.limits);
-        }
-        // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31).
         let link_type = LinkType(frame.link.0 & 0xFFFF);
         // Ethernet → IPv4/IPv6 → TCP/UDP, the bulk of every capture, without the general
         // link-layer dispatch: the same facts as `link_layer` then `fast_ip`.
@@ -675,6 +698,119 @@ fn be16_at(b: &[u8], at: usize) -> u16 {
 
 fn be32_at(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// The most common frame of all, read in one straight line: Ethernet II, IPv4 with a 20-byte
+/// header (IHL 5) that is not a fragment and whose total length covers the IP and TCP
+/// headers, then a TCP header (data offset ≥ 5) captured whole. One length check (54 bytes:
+/// Ethernet, IPv4 and a TCP header without options) covers every fixed field; the rest is
+/// one comparison of where the TCP header ends with where the captured datagram ends.
+///
+/// Fills `out` exactly as `fast_ip` (and so [`Decoder::sliced`] from etherparse's slices)
+/// does for the same frame, and returns `true`; returns `false` without touching `out` for
+/// anything else (the test `fast_eth_ipv4_tcp_matches_the_general_path` checks both).
+#[inline(always)]
+fn fast_eth_ipv4_tcp<'a>(data: &'a [u8], orig_len: u32, out: &mut DecodedPacket<'a>) -> bool {
+    /// Frame offsets of the IPv4 and the TCP header.
+    const IP: usize = 14;
+    const TCP: usize = IP + 20;
+    let Some(h) = data.first_chunk::<{ TCP + 20 }>() else {
+        return false;
+    };
+    // Ether type 0x0800, version 4 with IHL 5, protocol TCP, neither more fragments nor a
+    // fragment offset (the don't-fragment bit may be set).
+    if h[12..15] != [0x08, 0x00, 0x45] || h[IP + 9] != 6 || (h[IP + 6] & 0x3F) | h[IP + 7] != 0 {
+        return false;
+    }
+    let total = usize::from(u16::from_be_bytes([h[IP + 2], h[IP + 3]]));
+    let offset_byte = h[TCP + 12];
+    let hl = usize::from(offset_byte >> 4) * 4;
+    // The IP payload as etherparse's lax slicer cuts it: up to the header's total length,
+    // or to the end of the capture. It must hold the whole TCP header (which also rules out
+    // a total length below the IP header's 20 bytes).
+    let ip_end = IP + total;
+    let captured_end = ip_end.min(data.len());
+    let payload_start = TCP + hl;
+    if hl < 20 || captured_end < payload_start {
+        return false;
+    }
+    let be16 = |at: usize| u16::from_be_bytes([h[at], h[at + 1]]);
+    let be32 = |at: usize| u32::from_be_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+    let layers = [
+        Layer {
+            name: LayerName::Eth,
+            offset: 0,
+            len: IP as u32,
+        },
+        Layer {
+            name: LayerName::Ipv4,
+            offset: IP as u32,
+            len: 20,
+        },
+        Layer {
+            name: LayerName::Tcp,
+            offset: TCP as u32,
+            len: hl as u32,
+        },
+    ];
+    if out.layers.try_extend_from_slice(&layers).is_err() {
+        for l in layers {
+            let _ = out.layers.try_push(l);
+        }
+    }
+    out.link.dst_mac = <[u8; 6]>::try_from(&h[..6]).ok();
+    out.link.src_mac = <[u8; 6]>::try_from(&h[6..12]).ok();
+    out.link.ether_type = Some(EtherType::IPV4.0);
+    out.net = Some(NetInfo {
+        src: IpAddr::V4(Ipv4Addr::new(
+            h[IP + 12],
+            h[IP + 13],
+            h[IP + 14],
+            h[IP + 15],
+        )),
+        dst: IpAddr::V4(Ipv4Addr::new(
+            h[IP + 16],
+            h[IP + 17],
+            h[IP + 18],
+            h[IP + 19],
+        )),
+        protocol: 6,
+        ttl: h[IP + 8],
+        ident: u32::from(be16(IP + 4)),
+        fragment: None,
+        total_len: total as u32,
+    });
+    // Like tshark's tcp.len: the IP length, but never past the end of the frame on the wire
+    // (a header claiming more than was sent).
+    let wire_end = ip_end.min((orig_len as usize).max(data.len()));
+    let tcp = out.transport.insert(Transport::Tcp(TcpInfo {
+        src_port: be16(TCP),
+        dst_port: be16(TCP + 2),
+        seq: be32(TCP + 4),
+        ack: be32(TCP + 8),
+        flags: TcpFlags((u16::from(offset_byte & 1) << 8) | u16::from(h[TCP + 13])),
+        window: be16(TCP + 14),
+        header_len: hl as u8,
+        options: TcpOptions::default(),
+        payload_len: u32_of(wire_end.saturating_sub(payload_start)),
+    }));
+    out.payload = &data[payload_start..captured_end];
+    out.payload_offset = payload_start as u32;
+    // Options written in place, last: none, or NOP, NOP, Timestamps (nearly every segment
+    // after the handshake) read here; anything else walked by `parse_tcp_options`.
+    if let Transport::Tcp(tcp) = tcp {
+        let opts = &data[TCP + 20..payload_start];
+        if let Some(o) = opts.first_chunk::<12>() {
+            if opts.len() == 12 && o[..4] == [1, 1, 8, 10] {
+                tcp.options.timestamps = Some((be32_at(o, 4), be32_at(o, 8)));
+                return true;
+            }
+        }
+        if !opts.is_empty() {
+            parse_tcp_options_into(opts, &mut tcp.options);
+        }
+    }
+    true
 }
 
 /// The common case read by hand: an IPv4 header (IHL ≥ 5, total length covering the
@@ -2099,5 +2235,211 @@ mod tests {
             let f = frame_at(link, data, i64::from(i / 100), orig);
             assert_same_both_ways(&mut fast, &mut slow, &f, &format!("{data:02x?}"));
         }
+    }
+
+    /// Ethernet → IPv4 (IHL 5, `frag` field, `total` length) → TCP header with `options`,
+    /// then `payload`.
+    fn eth_ipv4_tcp_frame(
+        frag: u16,
+        total: Option<u16>,
+        options: &[u8],
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let tcp_len = 20 + options.len();
+        let total = total.unwrap_or((20 + tcp_len + payload.len()) as u16);
+        let mut p = eth(0x0800);
+        p.extend(ipv4(total, 0x1234, frag, 6));
+        p[14 + 8] = 57; // ttl
+        let mut t = tcp(0x0102_0304, 0x18);
+        t[8..12].copy_from_slice(&0x0a0b_0c0du32.to_be_bytes());
+        t[12] = ((tcp_len / 4) as u8) << 4 | 1; // NS set: the flag's ninth bit is read
+        t.extend_from_slice(options);
+        p.extend(t);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// `fast_eth_ipv4_tcp` on `data` against the etherparse path (and the whole decoder with its
+    /// fast paths): equal when it takes the frame, `out` untouched when it does not.
+    /// Returns whether it took the frame.
+    fn check_fast_eth_ipv4_tcp(data: &[u8], orig_len: usize, what: &str) -> bool {
+        let f = frame_at(1, data, 0, orig_len);
+        let mut out = DecodedPacket::empty();
+        let took = fast_eth_ipv4_tcp(data, orig_len as u32, &mut out);
+        let mut slow = Decoder::new();
+        slow.fast_path = false;
+        if took {
+            let general = slow.decode(&f);
+            assert_eq!(format!("{out:?}"), format!("{general:?}"), "{what}");
+            assert_eq!(out.payload.as_ptr(), general.payload.as_ptr(), "{what}");
+        } else {
+            let empty = DecodedPacket::empty();
+            assert_eq!(
+                format!("{out:?}"),
+                format!("{empty:?}"),
+                "{what}: out touched"
+            );
+        }
+        let mut fast = Decoder::new();
+        assert_same_both_ways(&mut fast, &mut slow, &f, what);
+        took
+    }
+
+    #[test]
+    fn fast_eth_ipv4_tcp_matches_the_general_path() {
+        let linux_syn = [
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 1, 3, 3, 7,
+        ];
+        let nop_nop_ts = [1, 1, 8, 10, 0, 0, 1, 0, 0xff, 0xff, 0xff, 0xfe];
+        let sack = [1, 1, 5, 10, 0, 0, 0, 10, 0, 0, 0, 20];
+        let body = b"GET / HTTP/1.0\r\n\r\n";
+        // (what, frame, taken by the fast path when whole)
+        let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+            (
+                "syn",
+                eth_ipv4_tcp_frame(0x4000, None, &linux_syn, &[]),
+                true,
+            ),
+            (
+                "ts",
+                eth_ipv4_tcp_frame(0x4000, None, &nop_nop_ts, body),
+                true,
+            ),
+            ("sack", eth_ipv4_tcp_frame(0, None, &sack, body), true),
+            ("bare", eth_ipv4_tcp_frame(0, None, &[], body), true),
+            (
+                "odd",
+                eth_ipv4_tcp_frame(0, None, &[1, 1, 1, 0], body),
+                true,
+            ),
+            ("long ip", eth_ipv4_tcp_frame(0, Some(200), &[], body), true),
+            ("short ip", eth_ipv4_tcp_frame(0, Some(44), &[], body), true),
+            (
+                "ip ends in tcp",
+                eth_ipv4_tcp_frame(0, Some(50), &nop_nop_ts, &[]),
+                false,
+            ),
+            (
+                "ip below header",
+                eth_ipv4_tcp_frame(0, Some(12), &[], body),
+                false,
+            ),
+            ("offload", eth_ipv4_tcp_frame(0, Some(0), &[], body), false),
+            (
+                "more fragments",
+                eth_ipv4_tcp_frame(0x2000, None, &[], body),
+                false,
+            ),
+            (
+                "fragment offset",
+                eth_ipv4_tcp_frame(0x0001, None, &[], body),
+                false,
+            ),
+            (
+                "evil bit",
+                eth_ipv4_tcp_frame(0x8000, None, &[], body),
+                true,
+            ),
+        ];
+        let mut vlan = eth(0x8100);
+        vlan.extend_from_slice(&[0x00, 0x2a, 0x08, 0x00]);
+        vlan.extend_from_slice(&eth_ipv4_tcp_frame(0, None, &nop_nop_ts, body)[14..]);
+        let mut ihl6 = eth_ipv4_tcp_frame(0, None, &[], body);
+        ihl6[14] = 0x46;
+        ihl6.splice(34..34, [1, 1, 1, 0]);
+        ihl6[17] += 4;
+        let mut data_offset_4 = eth_ipv4_tcp_frame(0, None, &[], body);
+        data_offset_4[46] = 0x41;
+        let mut data_offset_15 = eth_ipv4_tcp_frame(0, None, &[], body);
+        data_offset_15[46] = 0xf0;
+        let mut udp4 = eth(0x0800);
+        udp4.extend(ipv4(28 + 4, 7, 0, 17));
+        udp4.extend(udp(12));
+        udp4.extend([1, 2, 3, 4]);
+        let mut v6 = eth(0x86dd);
+        v6.extend(ipv6(20, 6));
+        v6.extend(tcp(5, 0x10));
+        let mut v4_as_v6 = eth_ipv4_tcp_frame(0, None, &[], body);
+        v4_as_v6[12..14].copy_from_slice(&[0x86, 0xdd]);
+        let mut cases = cases;
+        cases.extend([
+            ("vlan", vlan, false),
+            ("ihl 6", ihl6, false),
+            ("data offset 4", data_offset_4, false),
+            ("data offset 15", data_offset_15, false),
+            ("udp", udp4, false),
+            ("ipv6", v6, false),
+            ("ipv4 under the ipv6 ether type", v4_as_v6, false),
+        ]);
+        for (what, p, whole) in &cases {
+            assert_eq!(check_fast_eth_ipv4_tcp(p, p.len(), what), *whole, "{what}");
+            // Cut at every length: by the snaplen (the wire had it all) or on the wire.
+            for cut in 0..p.len() {
+                for orig in [cut, p.len(), p.len() + 100] {
+                    let what = format!("{what} cut at {cut} of {orig}");
+                    check_fast_eth_ipv4_tcp(&p[..cut], orig, &what);
+                }
+            }
+            // Every byte of the headers set to values that steer the decoder.
+            for at in 0..p.len().min(80) {
+                for v in [
+                    0,
+                    1,
+                    4,
+                    5,
+                    6,
+                    8,
+                    0x11,
+                    0x20,
+                    0x45,
+                    0x50,
+                    0x60,
+                    0xff,
+                    p[at] ^ 1,
+                ] {
+                    let mut m = p.clone();
+                    m[at] = v;
+                    check_fast_eth_ipv4_tcp(&m, m.len(), &format!("{what} [{at}] = {v:#x}"));
+                }
+            }
+        }
+        // The values themselves, worked by hand for the SYN.
+        let syn = &cases[0].1;
+        let mut out = DecodedPacket::empty();
+        assert!(fast_eth_ipv4_tcp(syn, syn.len() as u32, &mut out));
+        assert_eq!(
+            stack(&out),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, 40)]
+        );
+        let net = out.net.as_ref().unwrap();
+        assert_eq!((net.ttl, net.ident, net.total_len), (57, 0x1234, 60));
+        let t = out.tcp().unwrap();
+        assert_eq!((t.seq, t.ack, t.flags.0), (0x0102_0304, 0x0a0b_0c0d, 0x118));
+        assert_eq!(
+            (t.options.mss, t.options.window_scale),
+            (Some(1460), Some(7))
+        );
+        assert_eq!(t.options.timestamps, Some((9, 0)));
+        assert_eq!((t.payload_len, out.payload_offset), (0, 74));
+    }
+
+    #[test]
+    fn fast_path_with_fragments_pending_sweeps_first() {
+        let ack = eth_ipv4_tcp_frame(0x4000, None, &[], b"x");
+        let mut fast = Decoder::with_limits(DecoderLimits {
+            fragment_timeout_ns: 1_000_000_000,
+            ..DecoderLimits::default()
+        });
+        let mut slow = Decoder::with_limits(fast.limits().clone());
+        slow.fast_path = false;
+        let frag = first_fragment(5);
+        for (secs, data) in [(0, &frag), (0, &ack), (5, &ack), (5, &frag), (5, &ack)] {
+            let f = frame_at(1, data, secs, data.len());
+            assert_same_both_ways(&mut fast, &mut slow, &f, &format!("{secs} s"));
+            assert_eq!(fast.stats(), slow.stats(), "{secs} s");
+        }
+        // The second ack swept the first fragment out after its 1 s.
+        assert_eq!(fast.stats().fragments_evicted, 1);
+        assert_eq!(fast.stats().fragments_pending, 1);
     }
 }

@@ -195,7 +195,12 @@ pub struct IcmpInfo {
 }
 
 /// The transport (or ICMP) layer.
+///
+/// `repr(u8)`: an explicit one-byte tag, so matching a variant (`DecodedPacket::tcp`,
+/// `ports`, several times per packet in the flow tracker) is one byte comparison rather than
+/// decoding a tag hidden in a niche of `TcpInfo` (its timestamps option).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Transport {
     Tcp(TcpInfo),
     Udp(UdpInfo),

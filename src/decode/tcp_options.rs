@@ -10,6 +10,13 @@ use super::TcpOptions;
 /// List, or at the first option whose length is impossible (keeping what was read before).
 pub(super) fn parse_tcp_options(opts: &[u8]) -> TcpOptions {
     let mut out = TcpOptions::default();
+    parse_tcp_options_into(opts, &mut out);
+    out
+}
+
+/// [`parse_tcp_options`] into `out`, which must be [`TcpOptions::default`] (written in
+/// place: the decoder's fast path parses straight into its packet).
+pub(super) fn parse_tcp_options_into(opts: &[u8], out: &mut TcpOptions) {
     // The options of nearly every segment after the handshake (Linux, BSD): NOP, NOP,
     // Timestamps. Same result as the walk below.
     if let [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] = *opts {
@@ -17,8 +24,24 @@ pub(super) fn parse_tcp_options(opts: &[u8]) -> TcpOptions {
             u32::from_be_bytes([v0, v1, v2, v3]),
             u32::from_be_bytes([e0, e1, e2, e3]),
         ));
-        return out;
+        return;
     }
+    // A Linux SYN or SYN-ACK: MSS, SACK permitted, Timestamps, NOP, Window scale.
+    if let [2, 4, m0, m1, 4, 2, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3, 1, 3, 3, ws] = *opts {
+        out.mss = Some(u16::from_be_bytes([m0, m1]));
+        out.sack_permitted = true;
+        out.timestamps = Some((
+            u32::from_be_bytes([v0, v1, v2, v3]),
+            u32::from_be_bytes([e0, e1, e2, e3]),
+        ));
+        out.window_scale = Some(ws);
+        return;
+    }
+    walk(opts, out);
+}
+
+/// The general walk of [`parse_tcp_options_into`] (its shortcuts must agree with it).
+fn walk(opts: &[u8], out: &mut TcpOptions) {
     let mut rest = opts;
     while let Some((&kind, after_kind)) = rest.split_first() {
         match kind {
@@ -61,7 +84,6 @@ pub(super) fn parse_tcp_options(opts: &[u8]) -> TcpOptions {
         }
         rest = &rest[len..];
     }
-    out
 }
 
 #[cfg(test)]
@@ -134,5 +156,59 @@ mod tests {
     fn end_of_list_stops() {
         let o = parse_tcp_options(&[0, 2, 4, 5, 0xb4]);
         assert_eq!(o.mss, None);
+    }
+
+    /// The walk alone, without the shortcuts for common layouts.
+    fn walked(opts: &[u8]) -> TcpOptions {
+        let mut out = TcpOptions::default();
+        walk(opts, &mut out);
+        out
+    }
+
+    #[test]
+    fn linux_syn_layout() {
+        let opts = [
+            2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 1, 1, 3, 3, 10,
+        ];
+        let o = parse_tcp_options(&opts);
+        assert_eq!(
+            o,
+            TcpOptions {
+                mss: Some(1460),
+                window_scale: Some(10),
+                sack_permitted: true,
+                timestamps: Some((9, 1)),
+                ..TcpOptions::default()
+            }
+        );
+    }
+
+    #[test]
+    fn shortcuts_agree_with_the_walk() {
+        let layouts: [&[u8]; 2] = [
+            &[
+                2, 4, 0x05, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 3, 7,
+            ],
+            &[1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8],
+        ];
+        let mut tried = 0;
+        for layout in layouts {
+            for cut in 0..=layout.len() {
+                let o = &layout[..cut];
+                assert_eq!(parse_tcp_options(o), walked(o), "{o:?}");
+                tried += 1;
+            }
+            for at in 0..layout.len() {
+                for v in [0, 1, 2, 3, 4, 5, 8, 10, 12, 34, 0xff, layout[at] ^ 0x80] {
+                    let mut o = layout.to_vec();
+                    o[at] = v;
+                    assert_eq!(parse_tcp_options(&o), walked(&o), "{o:?}");
+                    o.push(1);
+                    assert_eq!(parse_tcp_options(&o), walked(&o), "{o:?}");
+                    tried += 2;
+                }
+            }
+        }
+        assert_eq!(tried, 21 + 13 + (20 + 12) * 12 * 2);
     }
 }
