@@ -643,8 +643,12 @@ impl FlowTracker {
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
         };
-        let mut flow = on_tcp(conn, ord, tcp, data, frame, &mut sh);
-        flow.new_conn = new_conn;
+        // Built here and filled in place: the packet's `PacketFlow` is never moved.
+        let mut flow = PacketFlow {
+            new_conn,
+            ..PacketFlow::default()
+        };
+        on_tcp(conn, ord, tcp, data, frame, &mut sh, &mut flow);
         if synack_reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
             if self.config.notes {
@@ -762,7 +766,7 @@ fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'
     add_gaps(conn, dir, gaps, sh);
 }
 
-/// One TCP packet of `conn`.
+/// One TCP packet of `conn`: fills `flow` (which holds only `new_conn` on entry).
 fn on_tcp(
     conn: &mut Conn,
     ord: Ordering,
@@ -770,38 +774,36 @@ fn on_tcp(
     data: &[u8],
     frame: &RawFrame<'_>,
     sh: &mut Shared<'_>,
-) -> PacketFlow {
+    flow: &mut PacketFlow,
+) {
     let dir = conn.dir_of(ord);
     account(conn, dir, frame, u64::from(tcp.payload_len));
     conn.zeek.observe_tcp(dir, tcp);
-    let Some(mut t) = conn.tcp.take() else {
-        return PacketFlow::default();
-    };
-    let flow = tcp_step(conn, &mut t, dir, tcp, data, frame, sh);
-    conn.tcp = Some(t);
-    flow
+    if conn.tcp.is_some() {
+        tcp_step(conn, dir, tcp, data, frame, sh, flow);
+    }
 }
 
-/// The TCP logic of one packet; `t` is `conn.tcp`, taken out for the call.
+/// The TCP logic of one packet of `conn` (a TCP connection), written into `flow`.
 #[allow(clippy::too_many_arguments)]
 fn tcp_step(
     conn: &mut Conn,
-    t: &mut TcpConn,
     dir: Direction,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
     sh: &mut Shared<'_>,
-) -> PacketFlow {
+    flow: &mut PacketFlow,
+) {
     let id = conn.id;
+    let Some(t) = conn.tcp.as_deref_mut() else {
+        return;
+    };
     let (s, r) = (dir.index(), dir.reverse().index());
     let f = tcp.flags;
     let (syn, ack, fin, rst) = (f.syn(), f.ack(), f.fin(), f.rst());
-    let mut flow = PacketFlow {
-        conn: Some(id),
-        dir: Some(dir),
-        ..PacketFlow::default()
-    };
+    flow.conn = Some(id);
+    flow.dir = Some(dir);
 
     let notes = sh.config.notes;
     let mut note: Option<String> = None;
@@ -1218,9 +1220,17 @@ fn tcp_step(
             }
         }
     }
-    add_gaps(conn, Direction::ToServer, gaps[0], sh);
-    add_gaps(conn, Direction::ToClient, gaps[1], sh);
-    flow
+    if gaps[0] | gaps[1] != 0 {
+        for (d, n) in [
+            (Direction::ToServer, gaps[0]),
+            (Direction::ToClient, gaps[1]),
+        ] {
+            if n > 0 {
+                conn.gap_bytes.add(d, n);
+                sh.stats.gap_bytes += n;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
