@@ -152,11 +152,16 @@ struct TcpConn {
     /// First RST: its sender, the sender's state before it, and whether it refused a SYN.
     rst: Option<(Direction, TcpState, bool)>,
     td_frames: ArrayVec<u64, 8>,
-    /// Per sender ([`Direction::index`]): [`TcpConn::steady_for`], kept up to date by the
-    /// general path (the only code that changes what it depends on), so that a
-    /// [`plain_segment`] is told by one test.
-    steady: [bool; 2],
+    /// Per sender ([`Direction::index`]): [`TcpConn::plain_bits`], kept up to date by the
+    /// general path (the only code that changes what they depend on), so that a
+    /// [`plain_segment`] is told, and its window scaled, with one byte.
+    plain: [u8; 2],
 }
+
+/// [`TcpConn::plain`]: the sender's ACKs are plain ([`TcpConn::steady_for`]).
+const PLAIN_STEADY: u8 = 0x80;
+/// [`TcpConn::plain`]: the window scale is known; the shift is in the low five bits.
+const PLAIN_SCALED: u8 = 0x40;
 
 impl TcpConn {
     fn new(mid_stream: bool) -> TcpConn {
@@ -184,8 +189,24 @@ impl TcpConn {
             half_close_noted: false,
             rst: None,
             td_frames: ArrayVec::new(),
-            steady: [false; 2],
+            plain: [0; 2],
         }
+    }
+    /// [`PLAIN_STEADY`] if [`TcpConn::steady_for`] `s`; [`PLAIN_SCALED`] and the shift if
+    /// [`TcpConn::shift_for`] `s` is known.
+    fn plain_bits(&self, s: usize) -> u8 {
+        let steady = if self.steady_for(s) { PLAIN_STEADY } else { 0 };
+        let scale = self.shift_for(s).map_or(0, |shift| PLAIN_SCALED | shift);
+        steady | scale
+    }
+    /// The window-scale shift of side `s`'s segments, once both SYNs were seen: the
+    /// sender's shift when both carried the option, else none at all (RFC 7323 2.2).
+    fn shift_for(&self, s: usize) -> Option<u8> {
+        let (snd, rcv) = (&self.sides[s], &self.sides[1 - s]);
+        (snd.saw_syn && rcv.saw_syn).then(|| match (snd.wscale, rcv.wscale) {
+            (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+            _ => 0,
+        })
     }
     /// An ACK from side `s` can change nothing but the numbers: both bases set, both
     /// endpoints ESTABLISHED, no FIN from the peer, the handshake's third step and mark
@@ -830,13 +851,9 @@ fn tcp_step(
         // state can change for this packet.
         flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
         flow.rel_ack = Some(tcp.ack.wrapping_sub(t.sides[r].base));
-        if t.sides[s].saw_syn && t.sides[r].saw_syn {
-            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
-                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
-                _ => 0,
-            };
-            flow.window_scaled = Some(u64::from(tcp.window) << shift);
-        }
+        let plain = t.plain[s];
+        flow.window_scaled =
+            (plain & PLAIN_SCALED != 0).then(|| u64::from(tcp.window) << (plain & 0x1f));
     } else {
         // Retransmitted SYN from the same side (seen before this packet changes anything).
         let syn_again = syn && t.sides[s].saw_syn;
@@ -1155,7 +1172,7 @@ fn tcp_step(
                 }
             }
         }
-        t.steady = [t.steady_for(0), t.steady_for(1)];
+        t.plain = [t.plain_bits(0), t.plain_bits(1)];
     }
     flow.state = Some(t.states());
 
@@ -1275,18 +1292,20 @@ pub(super) fn fast_paths_on() -> bool {
 }
 
 /// A packet that changes nothing but the numbers: ACK without SYN, FIN or RST, sent the
-/// way [`TcpConn::steady`] holds for. For it, the general code sets `rel_seq`, `rel_ack`
+/// way [`TcpConn::steady_for`] holds for. For it, the general code sets `rel_seq`, `rel_ack`
 /// and `window_scaled` and nothing else; [`tcp_step`] does only that.
 #[inline]
 fn plain_segment(t: &TcpConn, dir: Direction, tcp: &TcpInfo) -> bool {
     const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
     #[cfg(test)]
     assert_eq!(
-        t.steady,
-        [t.steady_for(0), t.steady_for(1)],
-        "stale TcpConn::steady"
+        t.plain,
+        [t.plain_bits(0), t.plain_bits(1)],
+        "stale TcpConn::plain"
     );
-    tcp.flags.0 & SYN_FIN_RST_ACK == TcpFlags::ACK && t.steady[dir.index()] && fast_paths_on()
+    tcp.flags.0 & SYN_FIN_RST_ACK == TcpFlags::ACK
+        && t.plain[dir.index()] & PLAIN_STEADY != 0
+        && fast_paths_on()
 }
 
 fn syn_data_note(n: &mut String, tcp: &TcpInfo) {
