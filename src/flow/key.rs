@@ -10,35 +10,47 @@ use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 /// Protocol and both endpoints, the lower endpoint first, so that both directions of a
-/// flow map to one key. 40 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// flow map to one key. Five words (40 bytes): the lower endpoint's address, the higher
+/// endpoint's address, then both ports, the protocol and the family in one word, so that
+/// comparing and hashing a key is five word operations.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct FlowKey {
-    lo_ip: [u64; 2],
-    hi_ip: [u64; 2],
-    lo_port: u16,
-    hi_port: u16,
-    proto: Proto,
-    /// The addresses are IPv6 (an IPv4 and an IPv6 address never share a key).
-    v6: bool,
+    /// `[lo_ip, hi_ip]`, each as two words.
+    ip: [[u64; 2]; 2],
+    /// Lower endpoint's port (bits 0..16), higher endpoint's port (16..32), protocol
+    /// (32..40), IPv6 (bit 40: an IPv4 and an IPv6 address never share a key).
+    meta: u64,
 }
 
+impl PartialEq for FlowKey {
+    #[inline(always)]
+    fn eq(&self, other: &FlowKey) -> bool {
+        // Without branches: one difference anywhere makes the union non-zero.
+        let (a, b) = (&self.ip, &other.ip);
+        ((a[0][0] ^ b[0][0])
+            | (a[0][1] ^ b[0][1])
+            | (a[1][0] ^ b[1][0])
+            | (a[1][1] ^ b[1][1])
+            | (self.meta ^ other.meta))
+            == 0
+    }
+}
+
+impl Eq for FlowKey {}
+
 impl Hash for FlowKey {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Every field in five words: ports, protocol and family share one.
-        state.write_u64(self.lo_ip[0]);
-        state.write_u64(self.lo_ip[1]);
-        state.write_u64(self.hi_ip[0]);
-        state.write_u64(self.hi_ip[1]);
-        state.write_u64(
-            u64::from(self.lo_port)
-                | u64::from(self.hi_port) << 16
-                | (self.proto as u64) << 32
-                | u64::from(self.v6) << 40,
-        );
+        state.write_u64(self.ip[0][0]);
+        state.write_u64(self.ip[0][1]);
+        state.write_u64(self.ip[1][0]);
+        state.write_u64(self.ip[1][1]);
+        state.write_u64(self.meta);
     }
 }
 
 /// An address as two words, and whether it is IPv6.
+#[inline(always)]
 fn words(ip: IpAddr) -> ([u64; 2], bool) {
     match ip {
         IpAddr::V4(a) => ([u64::from(a.to_bits()), 0], false),
@@ -53,6 +65,7 @@ impl FlowKey {
     /// The key of a packet from `src:src_port` to `dst:dst_port`, and how the source
     /// endpoint orders against the destination: `Less` = the source is the key's lower
     /// endpoint, `Equal` = both endpoints are the same.
+    #[inline(always)]
     pub fn of(
         proto: Proto,
         src: IpAddr,
@@ -63,28 +76,27 @@ impl FlowKey {
         let (a, a6) = words(src);
         let (b, b6) = words(dst);
         // A mixed pair cannot come from one IP header; order IPv4 first to stay total.
-        let ord = a6.cmp(&b6).then(a.cmp(&b)).then(src_port.cmp(&dst_port));
-        let v6 = a6 || b6;
+        let ord = (a6, a[0], a[1], src_port).cmp(&(b6, b[0], b[1], dst_port));
+        let tail = (proto as u64) << 32 | u64::from(a6 || b6) << 40;
+        let (sp, dp) = (u64::from(src_port), u64::from(dst_port));
         let key = if ord != Ordering::Greater {
             FlowKey {
-                lo_ip: a,
-                hi_ip: b,
-                lo_port: src_port,
-                hi_port: dst_port,
-                proto,
-                v6,
+                ip: [a, b],
+                meta: sp | dp << 16 | tail,
             }
         } else {
             FlowKey {
-                lo_ip: b,
-                hi_ip: a,
-                lo_port: dst_port,
-                hi_port: src_port,
-                proto,
-                v6,
+                ip: [b, a],
+                meta: dp | sp << 16 | tail,
             }
         };
         (key, ord)
+    }
+
+    /// The lower endpoint's address words and port.
+    #[cfg(test)]
+    fn lo(&self) -> ([u64; 2], u16) {
+        (self.ip[0], self.meta as u16)
     }
 
     /// The key of a packet from `src` to `dst`.
@@ -106,8 +118,7 @@ mod tests {
         let k1 = FlowKey::new(Proto::Tcp, a, b);
         let k2 = FlowKey::new(Proto::Tcp, b, a);
         assert_eq!(k1, k2);
-        assert_eq!(k1.lo_ip, [0x0a00_0001, 0]);
-        assert_eq!(k1.lo_port, 80);
+        assert_eq!(k1.lo(), ([0x0a00_0001, 0], 80));
         assert_ne!(k1, FlowKey::new(Proto::Udp, a, b));
         let (_, ord) = FlowKey::of(Proto::Tcp, a.ip(), 40000, b.ip(), 80);
         assert_eq!(ord, Ordering::Greater);
@@ -128,6 +139,6 @@ mod tests {
         let c6: SocketAddr = "[2001:db8::1]:443".parse().unwrap();
         let k = FlowKey::new(Proto::Tcp, c6, b6);
         assert_eq!(k, FlowKey::new(Proto::Tcp, b6, c6));
-        assert_eq!(k.lo_ip, [0, 0x0a00_0002]);
+        assert_eq!(k.lo(), ([0, 0x0a00_0002], 80));
     }
 }

@@ -71,15 +71,22 @@ impl<T> Table<T> {
         self.map.len()
     }
 
-    #[inline]
+    /// The entry of `key`. The last entry found or inserted is compared first, inline;
+    /// the map is asked only when that misses.
+    #[inline(always)]
     pub fn find(&self, key: &FlowKey) -> Option<u32> {
         let last = self.last.get();
         // A live slot holding this key is the map's entry for it (keys are unique).
         if let Some(s) = self.slots.get(last as usize) {
-            if s.value.is_some() && s.key == *key {
+            if s.key == *key && s.value.is_some() {
                 return Some(last);
             }
         }
+        self.find_in_map(key)
+    }
+
+    #[inline(never)]
+    fn find_in_map(&self, key: &FlowKey) -> Option<u32> {
         let idx = self.map.get(key).copied();
         if let Some(i) = idx {
             self.last.set(i);

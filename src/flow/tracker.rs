@@ -153,7 +153,16 @@ struct TcpConn {
     /// First RST: its sender, the sender's state before it, and whether it refused a SYN.
     rst: Option<(Direction, TcpState, bool)>,
     td_frames: ArrayVec<u64, 8>,
+    /// Per sender ([`Direction::index`]): [`TcpConn::plain_bits`], kept up to date by the
+    /// general path (the only code that changes what they depend on), so that a
+    /// [`plain_segment`] is told, and its window scaled, with one byte.
+    plain: [u8; 2],
 }
+
+/// [`TcpConn::plain`]: the sender's ACKs are plain ([`TcpConn::steady_for`]).
+const PLAIN_STEADY: u8 = 0x80;
+/// [`TcpConn::plain`]: the window scale is known; the shift is in the low five bits.
+const PLAIN_SCALED: u8 = 0x40;
 
 impl TcpConn {
     fn new(mid_stream: bool) -> TcpConn {
@@ -181,7 +190,37 @@ impl TcpConn {
             half_close_noted: false,
             rst: None,
             td_frames: ArrayVec::new(),
+            plain: [0; 2],
         }
+    }
+    /// [`PLAIN_STEADY`] if [`TcpConn::steady_for`] `s`; [`PLAIN_SCALED`] and the shift if
+    /// [`TcpConn::shift_for`] `s` is known.
+    fn plain_bits(&self, s: usize) -> u8 {
+        let steady = if self.steady_for(s) { PLAIN_STEADY } else { 0 };
+        let scale = self.shift_for(s).map_or(0, |shift| PLAIN_SCALED | shift);
+        steady | scale
+    }
+    /// The window-scale shift of side `s`'s segments, once both SYNs were seen: the
+    /// sender's shift when both carried the option, else none at all (RFC 7323 2.2).
+    fn shift_for(&self, s: usize) -> Option<u8> {
+        let (snd, rcv) = (&self.sides[s], &self.sides[1 - s]);
+        (snd.saw_syn && rcv.saw_syn).then(|| match (snd.wscale, rcv.wscale) {
+            (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+            _ => 0,
+        })
+    }
+    /// An ACK from side `s` can change nothing but the numbers: both bases set, both
+    /// endpoints ESTABLISHED, no FIN from the peer, the handshake's third step and mark
+    /// already given (or no SYN-ACK seen).
+    fn steady_for(&self, s: usize) -> bool {
+        let (snd, rcv) = (&self.sides[s], &self.sides[1 - s]);
+        snd.base_set
+            && rcv.base_set
+            && snd.state == TcpState::Established
+            && rcv.state == TcpState::Established
+            && rcv.fin_seq.is_none()
+            && (self.step3_done || !self.synack_seen)
+            && (self.hs_ack.is_some() || self.hs_synack.is_none())
     }
     fn closed(&self) -> bool {
         self.rst.is_some() || (self.sides[0].fin_acked && self.sides[1].fin_acked)
@@ -644,8 +683,12 @@ impl FlowTracker {
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
         };
-        let mut flow = on_tcp(conn, ord, tcp, data, frame, &mut sh);
-        flow.new_conn = new_conn;
+        // Built here and filled in place: the packet's `PacketFlow` is never moved.
+        let mut flow = PacketFlow {
+            new_conn,
+            ..PacketFlow::default()
+        };
+        on_tcp(conn, ord, tcp, data, frame, &mut sh, &mut flow);
         if synack_reused {
             flow.analysis.set(AnalysisFlags::REUSED_PORTS);
             if self.config.notes {
@@ -763,7 +806,7 @@ fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'
     add_gaps(conn, dir, gaps, sh);
 }
 
-/// One TCP packet of `conn`.
+/// One TCP packet of `conn`: fills `flow` (which holds only `new_conn` on entry).
 fn on_tcp(
     conn: &mut Conn,
     ord: Ordering,
@@ -771,38 +814,36 @@ fn on_tcp(
     data: &[u8],
     frame: &RawFrame<'_>,
     sh: &mut Shared<'_>,
-) -> PacketFlow {
+    flow: &mut PacketFlow,
+) {
     let dir = conn.dir_of(ord);
     account(conn, dir, frame, u64::from(tcp.payload_len));
     conn.zeek.observe_tcp(dir, tcp);
-    let Some(mut t) = conn.tcp.take() else {
-        return PacketFlow::default();
-    };
-    let flow = tcp_step(conn, &mut t, dir, tcp, data, frame, sh);
-    conn.tcp = Some(t);
-    flow
+    if conn.tcp.is_some() {
+        tcp_step(conn, dir, tcp, data, frame, sh, flow);
+    }
 }
 
-/// The TCP logic of one packet; `t` is `conn.tcp`, taken out for the call.
+/// The TCP logic of one packet of `conn` (a TCP connection), written into `flow`.
 #[allow(clippy::too_many_arguments)]
 fn tcp_step(
     conn: &mut Conn,
-    t: &mut TcpConn,
     dir: Direction,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
     sh: &mut Shared<'_>,
-) -> PacketFlow {
+    flow: &mut PacketFlow,
+) {
     let id = conn.id;
+    let Some(t) = conn.tcp.as_deref_mut() else {
+        return;
+    };
     let (s, r) = (dir.index(), dir.reverse().index());
     let f = tcp.flags;
     let (syn, ack, fin, rst) = (f.syn(), f.ack(), f.fin(), f.rst());
-    let mut flow = PacketFlow {
-        conn: Some(id),
-        dir: Some(dir),
-        ..PacketFlow::default()
-    };
+    flow.conn = Some(id);
+    flow.dir = Some(dir);
 
     let notes = sh.config.notes;
     let mut note: Option<String> = None;
@@ -811,13 +852,9 @@ fn tcp_step(
         // state can change for this packet.
         flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
         flow.rel_ack = Some(tcp.ack.wrapping_sub(t.sides[r].base));
-        if t.sides[s].saw_syn && t.sides[r].saw_syn {
-            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
-                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
-                _ => 0,
-            };
-            flow.window_scaled = Some(u64::from(tcp.window) << shift);
-        }
+        let plain = t.plain[s];
+        flow.window_scaled =
+            (plain & PLAIN_SCALED != 0).then(|| u64::from(tcp.window) << (plain & 0x1f));
     } else {
         // Retransmitted SYN from the same side (seen before this packet changes anything).
         let syn_again = syn && t.sides[s].saw_syn;
@@ -1136,6 +1173,7 @@ fn tcp_step(
                 }
             }
         }
+        t.plain = [t.plain_bits(0), t.plain_bits(1)];
     }
     flow.state = Some(t.states());
 
@@ -1193,22 +1231,25 @@ fn tcp_step(
     }
     // The FIN reaches the sink in stream order: at once when nothing is buffered before
     // it, else when the buffer drains or the peer acknowledges the FIN (gaps reported).
-    if fin && !t.sides[s].fin_delivered && !t.sides[s].fin_pending {
+    if fin && !t.sides[s].fin_delivered {
         t.sides[s].fin_pending = true;
     }
-    for d in [dir, dir.reverse()] {
-        let i = d.index();
-        let side = &t.sides[i];
-        if side.fin_pending
-            && (!side.reasm_started || t.reasm[i].buffered() == 0 || side.fin_acked || rst)
-        {
-            t.sides[i].fin_pending = false;
-            t.sides[i].fin_delivered = true;
-            if t.sides[i].reasm_started {
-                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
-                t.reasm[i].flush(ctx, sh.budget, &mut out);
+    // (One test for the common case: no FIN waiting on either side.)
+    if t.sides[0].fin_pending || t.sides[1].fin_pending {
+        for d in [dir, dir.reverse()] {
+            let i = d.index();
+            let side = &t.sides[i];
+            if side.fin_pending
+                && (!side.reasm_started || t.reasm[i].buffered() == 0 || side.fin_acked || rst)
+            {
+                t.sides[i].fin_pending = false;
+                t.sides[i].fin_delivered = true;
+                if t.sides[i].reasm_started {
+                    let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
+                    t.reasm[i].flush(ctx, sh.budget, &mut out);
+                }
+                sh.sink.on_fin(id, d, ctx);
             }
-            sh.sink.on_fin(id, d, ctx);
         }
     }
     if rst {
@@ -1219,9 +1260,17 @@ fn tcp_step(
             }
         }
     }
-    add_gaps(conn, Direction::ToServer, gaps[0], sh);
-    add_gaps(conn, Direction::ToClient, gaps[1], sh);
-    flow
+    if gaps[0] | gaps[1] != 0 {
+        for (d, n) in [
+            (Direction::ToServer, gaps[0]),
+            (Direction::ToClient, gaps[1]),
+        ] {
+            if n > 0 {
+                conn.gap_bytes.add(d, n);
+                sh.stats.gap_bytes += n;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1243,23 +1292,21 @@ pub(super) fn fast_paths_on() -> bool {
     }
 }
 
-/// A packet that changes nothing but the numbers: ACK without SYN, FIN or RST, both
-/// bases set, both endpoints ESTABLISHED, no FIN from the peer, the handshake's third
-/// step and mark already given (or no SYN-ACK seen). For it, the general code sets
-/// `rel_seq`, `rel_ack` and `window_scaled` and nothing else; [`tcp_step`] does only that.
+/// A packet that changes nothing but the numbers: ACK without SYN, FIN or RST, sent the
+/// way [`TcpConn::steady_for`] holds for. For it, the general code sets `rel_seq`, `rel_ack`
+/// and `window_scaled` and nothing else; [`tcp_step`] does only that.
 #[inline]
 fn plain_segment(t: &TcpConn, dir: Direction, tcp: &TcpInfo) -> bool {
     const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
-    let (s, r) = (&t.sides[dir.index()], &t.sides[dir.reverse().index()]);
+    #[cfg(test)]
+    assert_eq!(
+        t.plain,
+        [t.plain_bits(0), t.plain_bits(1)],
+        "stale TcpConn::plain"
+    );
     tcp.flags.0 & SYN_FIN_RST_ACK == TcpFlags::ACK
+        && t.plain[dir.index()] & PLAIN_STEADY != 0
         && fast_paths_on()
-        && s.base_set
-        && r.base_set
-        && s.state == TcpState::Established
-        && r.state == TcpState::Established
-        && r.fin_seq.is_none()
-        && (t.step3_done || !t.synack_seen)
-        && (t.hs_ack.is_some() || t.hs_synack.is_none())
 }
 
 fn syn_data_note(n: &mut String, tcp: &TcpInfo) {

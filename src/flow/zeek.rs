@@ -476,11 +476,30 @@ pub struct ZeekState {
     is_partial: bool,
     /// Zeek's `first_packet_seen` bits (1 = originator, 2 = responder).
     first_packet_seen: u8,
+    /// [`ZeekState::steady_bits`], kept up to date by the general path and role flips (the
+    /// only code that changes what it depends on), so that [`ZeekState::observe_plain`]
+    /// tests it once.
+    steady: u8,
 }
 
 impl ZeekState {
     pub fn new() -> ZeekState {
         ZeekState::default()
+    }
+
+    /// The `first_packet_seen` bits of the roles whose plain packets
+    /// [`ZeekState::observe_plain`] takes: a TCP connection with both endpoints
+    /// established; none otherwise.
+    fn steady_bits(&self) -> u8 {
+        let est = EndpointState::Established;
+        if self.proto == Some(Proto::Tcp)
+            && self.ep[ORIG].state == est
+            && self.ep[RESP].state == est
+        {
+            self.first_packet_seen
+        } else {
+            0
+        }
     }
 
     fn role(&self, dir: Direction) -> usize {
@@ -587,6 +606,7 @@ impl ZeekState {
                 .data_sent(rel_data_seq, u64::from(len), acked, no_data_acked);
         }
         self.first_packet_seen |= if e == ORIG { 1 } else { 2 };
+        self.steady = self.steady_bits();
     }
 
     /// The common packet, in fewer steps: ACK set, no SYN, FIN or RST, a non-zero window,
@@ -598,23 +618,19 @@ impl ZeekState {
     #[inline]
     fn observe_plain(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) -> bool {
         const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+        #[cfg(test)]
+        assert_eq!(self.steady, self.steady_bits(), "stale ZeekState::steady");
+        let e = self.role(dir);
+        let first_bit = if e == ORIG { 1 } else { 2 };
         if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK
             || tcp.window == 0
-            || self.proto != Some(Proto::Tcp)
+            || self.steady & first_bit == 0
             || !super::tracker::fast_paths_on()
         {
             return false;
         }
-        let e = self.role(dir);
         let p = 1 - e;
         let len = tcp.payload_len;
-        let first_bit = if e == ORIG { 1 } else { 2 };
-        if self.ep[e].state != EndpointState::Established
-            || self.ep[p].state != EndpointState::Established
-            || self.first_packet_seen & first_bit == 0
-        {
-            return false;
-        }
         // update_history: the letter only the first time (one bit test after that).
         let (mask, code) = if len > 0 {
             (HIST_DATA_PKT, b'D')
@@ -815,6 +831,7 @@ impl ZeekState {
         self.first_packet_seen = ((seen & 1) << 1) | ((seen & 2) >> 1);
         self.is_partial = false;
         self.history.add(b'^');
+        self.steady = self.steady_bits();
     }
 
     /// Zeek's `SetPartialStatus`.
