@@ -291,6 +291,7 @@ impl Pipeline {
         self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
         self.summary.truncated = truncated;
         self.summary.error = error;
+        self.summary.last_ts = self.prev_ts;
         sink.finish(&self.summary)?;
         Ok(self.summary.clone())
     }
@@ -312,7 +313,7 @@ fn expiry_due(
     if summary.first_ts.is_none() {
         summary.first_ts = Some(frame.ts);
     }
-    summary.last_ts = Some(frame.ts);
+    // `summary.last_ts` is `prev_ts` at the end (set in `finish_stats`), not stored per frame.
     let ts = frame.ts;
     // Most frames come less than two seconds after the frame before (plausible) and less
     // than a second after the last expiry (not due): decided on the seconds alone.
