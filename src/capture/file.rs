@@ -9,7 +9,10 @@
 //! type/length/…/length block) and are read field by field below.
 //!
 //! Frames are lent from the buffer: the record stays in place until the next call to
-//! [`FrameSource::next_frame`], which consumes it first. The buffer starts at 64 KiB and grows
+//! [`FrameSource::next_frame`] (a pcap record is consumed as it is lent, a pcapng block at the
+//! start of the next call). A pcap record that lies whole in the buffer takes a short path
+//! ([`Input::buffered_pcap_record`]); every other case, errors included, the general one. The
+//! buffer starts at 64 KiB and grows
 //! only when one block needs more, up to [`MAX_BLOCK_LEN`]; larger blocks are skipped by reading
 //! through them.
 
@@ -135,6 +138,46 @@ impl Input {
         }
     }
 
+    /// The buffer `start` and `end` index, and the shared chunk it is (read-ahead mode).
+    #[inline(always)]
+    fn lend(&self) -> (&[u8], Option<&Arc<Vec<u8>>>) {
+        match self.ahead {
+            Some(_) => (&self.shared, Some(&self.shared)),
+            None => (&self.buf, None),
+        }
+    }
+
+    /// The pcap record at `start` when the whole of it is already in the buffer, its
+    /// captured length within the limit and its fraction of a second below one second;
+    /// `None` sends the record down the general path ([`FileSource::next_pcap`]), which
+    /// reads, reports and times it the same way.
+    #[inline(always)]
+    fn buffered_pcap_record(&self, p: &PcapLayout) -> Option<BufferedRecord> {
+        let rest = self.lend().0.get(self.start..self.end)?;
+        let h = rest.first_chunk::<16>()?;
+        let le = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        let mut w = [le(0), le(4), le(8), le(12)];
+        if p.big_endian {
+            w = w.map(u32::swap_bytes);
+        }
+        let [ts_sec, ts_frac, caplen, orig_len] = w;
+        let total = p.hdr_len + caplen as usize;
+        if caplen > p.limit || total > rest.len() || ts_frac >= p.frac_per_sec {
+            return None;
+        }
+        Some(BufferedRecord {
+            ts: Timestamp {
+                secs: i64::from(ts_sec),
+                nanos: ts_frac * p.nanos_per_frac,
+                precision: p.precision,
+            },
+            orig_len,
+            data_start: self.start + p.hdr_len,
+            data_end: self.start + total,
+            total,
+        })
+    }
+
     fn data(&self) -> &[u8] {
         self.bytes().get(self.start..self.end).unwrap_or(&[])
     }
@@ -235,6 +278,37 @@ struct PcapLayout {
     modified: bool,
     snaplen: u32,
     link: LinkType,
+    /// Record header length: 16, or 24 for the modified format.
+    hdr_len: usize,
+    /// Largest caplen accepted: a sane snapshot length (1..=[`MAX_CAPLEN`]), else
+    /// [`MAX_CAPLEN`].
+    limit: u32,
+    /// Fraction units per second (10^6 or 10^9), and nanoseconds per unit (1000 or 1).
+    frac_per_sec: u32,
+    nanos_per_frac: u32,
+    /// Timestamp precision: 9 or 6 digits.
+    precision: u8,
+}
+
+impl PcapLayout {
+    fn new(big_endian: bool, nanos: bool, modified: bool, snaplen: u32, link: LinkType) -> Self {
+        PcapLayout {
+            big_endian,
+            nanos,
+            modified,
+            snaplen,
+            link,
+            hdr_len: if modified { 24 } else { 16 },
+            limit: if snaplen > 0 && snaplen <= MAX_CAPLEN {
+                snaplen
+            } else {
+                MAX_CAPLEN
+            },
+            frac_per_sec: if nanos { 1_000_000_000 } else { 1_000_000 },
+            nanos_per_frac: if nanos { 1 } else { 1_000 },
+            precision: if nanos { 9 } else { 6 },
+        }
+    }
 }
 
 /// One pcapng interface: what its packets need.
@@ -327,6 +401,20 @@ enum Layout {
     },
 }
 
+/// What [`FrameSource::next_frame_with_chunk`] returns.
+type Lent<'a> = Result<Option<(RawFrame<'a>, Option<&'a Arc<Vec<u8>>>)>, CaptureError>;
+
+/// A pcap record found whole in the buffer ([`Input::buffered_pcap_record`]).
+struct BufferedRecord {
+    ts: Timestamp,
+    orig_len: u32,
+    /// The captured bytes, indexes in the buffer.
+    data_start: usize,
+    data_end: usize,
+    /// Header and captured bytes.
+    total: usize,
+}
+
 /// Where the frame to lend lies in the buffer, and what it says.
 struct FrameMeta {
     number: u64,
@@ -349,7 +437,7 @@ pub struct FileSource {
     layout: Layout,
     /// Packet records numbered so far (bad ones too): the last frame number given.
     frames: u64,
-    /// Bytes of the lent record, consumed at the start of the next call.
+    /// Bytes of the lent pcapng block, consumed at the start of the next call.
     pending: usize,
     done: bool,
     truncation: Option<Truncation>,
@@ -422,23 +510,23 @@ impl FileSource {
         if let Some((big_endian, nanos, modified)) = pcap {
             let head = source.input.data();
             if head.len() < 24 {
-                source.layout = Layout::Pcap(PcapLayout {
+                source.layout = Layout::Pcap(PcapLayout::new(
                     big_endian,
                     nanos,
                     modified,
-                    snaplen: 0,
-                    link: LinkType::ETHERNET,
-                });
+                    0,
+                    LinkType::ETHERNET,
+                ));
                 source.cut_short(24);
                 return Ok(source);
             }
-            source.layout = Layout::Pcap(PcapLayout {
+            source.layout = Layout::Pcap(PcapLayout::new(
                 big_endian,
                 nanos,
                 modified,
-                snaplen: read_u32(head, 16, big_endian),
-                link: LinkType::from_pcap_network(read_u32(head, 20, big_endian)),
-            });
+                read_u32(head, 16, big_endian),
+                LinkType::from_pcap_network(read_u32(head, 20, big_endian)),
+            ));
             source.input.consume(24);
             return Ok(source);
         }
@@ -517,7 +605,7 @@ impl FileSource {
     }
 
     fn next_pcap(&mut self, p: PcapLayout) -> Result<Option<FrameMeta>, CaptureError> {
-        let hdr_len = if p.modified { 24 } else { 16 };
+        let hdr_len = p.hdr_len;
         let offset = self.input.pos;
         if !self.input.fill(hdr_len)? {
             return self.end_of_input(hdr_len as u64);
@@ -537,13 +625,7 @@ impl FileSource {
         };
         let (ts_sec, ts_frac, caplen, orig_len) = (word(0), word(4), word(8), word(12));
         let number = self.frames + 1;
-        // A sane snapshot length (1..=MAX_CAPLEN) is the limit, else MAX_CAPLEN: one compare.
-        let limit = if p.snaplen > 0 && p.snaplen <= MAX_CAPLEN {
-            p.snaplen
-        } else {
-            MAX_CAPLEN
-        };
-        if caplen > limit {
+        if caplen > p.limit {
             let limit = if caplen > MAX_CAPLEN {
                 format!("the {MAX_CAPLEN}-byte limit")
             } else {
@@ -564,7 +646,9 @@ impl FileSource {
             return self.end_of_input(total as u64);
         }
         self.frames = number;
-        self.pending = total;
+        let data_start = self.input.start + hdr_len;
+        // Consumed now, as the fast path does: the bytes stay in place until the next call.
+        self.input.consume(total);
         let ts = pcap_timestamp(ts_sec, ts_frac, p.nanos);
         Ok(Some(FrameMeta {
             number,
@@ -572,7 +656,7 @@ impl FileSource {
             link: p.link,
             interface: 0,
             orig_len,
-            data_start: self.input.start + hdr_len,
+            data_start,
             caplen: caplen as usize,
         }))
     }
@@ -899,6 +983,43 @@ impl FrameSource for FileSource {
     fn next_frame_with_chunk(
         &mut self,
     ) -> Result<Option<(RawFrame<'_>, Option<&Arc<Vec<u8>>>)>, CaptureError> {
+        // pcap records are consumed as they are lent (`pending` is for pcapng blocks).
+        if let (Layout::Pcap(p), false) = (&self.layout, self.done) {
+            if let Some(rec) = self.input.buffered_pcap_record(p) {
+                // Consumed now: the bytes stay in place until the next call.
+                let input = &mut self.input;
+                input.start += rec.total;
+                input.pos += rec.total as u64;
+                if input.start == input.end {
+                    input.start = 0;
+                    input.end = 0;
+                }
+                self.frames += 1;
+                let (bytes, chunk) = input.lend();
+                let frame = RawFrame {
+                    number: self.frames,
+                    ts: rec.ts,
+                    link: p.link,
+                    interface: 0,
+                    orig_len: rec.orig_len,
+                    data: bytes.get(rec.data_start..rec.data_end).unwrap_or(&[]),
+                };
+                return Ok(Some((frame, chunk)));
+            }
+        }
+        self.next_frame_general()
+    }
+
+    fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_ref()
+    }
+}
+
+impl FileSource {
+    /// [`FrameSource::next_frame_with_chunk`] for every case (pcapng, a record not wholly
+    /// in the buffer, any error), once the lent record was consumed.
+    #[inline(never)]
+    fn next_frame_general(&mut self) -> Lent<'_> {
         if self.pending > 0 {
             self.input.consume(self.pending);
             self.pending = 0;
@@ -936,10 +1057,6 @@ impl FrameSource for FileSource {
                 Err(e)
             }
         }
-    }
-
-    fn truncation(&self) -> Option<&Truncation> {
-        self.truncation.as_ref()
     }
 }
 
@@ -1006,11 +1123,25 @@ mod tests {
     }
 
     /// Frames, errors (in order) and the truncation of an open source, read to the end.
-    fn read_source(mut src: FileSource) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
+    fn read_source(src: FileSource) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
+        read_source_by(src, false)
+    }
+
+    /// [`read_source`]; `general`: every record through [`FileSource::next_frame_general`]
+    /// (never the short path for pcap records found whole in the buffer).
+    fn read_source_by(
+        mut src: FileSource,
+        general: bool,
+    ) -> (Vec<Seen>, Vec<CaptureError>, Option<Truncation>) {
         let mut frames = Vec::new();
         let mut errors = Vec::new();
         for _ in 0..10_000 {
-            match src.next_frame() {
+            let next = if general {
+                src.next_frame_general().map(|f| f.map(|(f, _)| f))
+            } else {
+                src.next_frame()
+            };
+            match next {
                 Ok(Some(f)) => frames.push(Seen {
                     number: f.number,
                     secs: f.ts.secs,
@@ -1376,6 +1507,117 @@ mod tests {
         let (frame, offset, reason, fatal) = bad_record(&errors[0]);
         assert_eq!((frame, offset, fatal), (1, 24, true));
         assert!(reason.contains("snapshot length 96"), "{reason}");
+    }
+
+    /// Hands out at most `.1` bytes per `read`.
+    struct Steps(Cursor<Vec<u8>>, usize);
+    impl Read for Steps {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    /// The short path (a pcap record whole in the buffer) and the general one must agree on
+    /// every record, wherever the reads and read-ahead chunks end: each file is read by the
+    /// general path alone, then with reads of every size from 1 byte to the whole file, and
+    /// through read-ahead chunks of every size (a head both smaller and larger than the
+    /// records), so that every record boundary falls at every position of a buffer.
+    #[test]
+    fn pcap_short_and_general_paths_agree_at_every_boundary() {
+        // (seconds, fraction, captured bytes): fractions at and past one second carry.
+        let records: [(u32, u32, usize); 7] = [
+            (1_700_000_000, 123_456, 4),
+            (1_700_000_001, 999_999, 0),
+            (1_700_000_002, 1_000_000, 17),
+            (1_700_000_003, 2_500_000, 1),
+            (1_700_000_004, 999_999_999, 40),
+            (1_700_000_005, 1_000_000_000, 3),
+            (7, 0, 9),
+        ];
+        // (magic, big-endian, modified, snaplen, cut short by, fatal caplen in the last)
+        let files: [(u32, bool, bool, u32, usize, bool); 7] = [
+            (0xA1B2_C3D4, false, false, 65535, 0, false),
+            (0xA1B2_3C4D, true, false, 0, 0, false),
+            (0xA1B2_CD34, false, true, 65535, 3, false),
+            (0xA1B2_CD34, true, true, 65535, 0, false),
+            (0xA1B2_3C4D, false, false, 40, 0, true),
+            (0xA1B2_C3D4, true, false, 65535, 20, false),
+            (0xA1B2_C3D4, false, false, 65535, 8, false),
+        ];
+        for (magic, be, modified, snaplen, cut, fatal) in files {
+            let nanos = magic == 0xA1B2_3C4D;
+            let mut bytes = pcap_header(magic, be, snaplen, 1);
+            let mut want = Vec::new();
+            for (i, &(sec, frac, len)) in records.iter().enumerate() {
+                let data: Vec<u8> = (0..len).map(|b| (b * 7 + i) as u8).collect();
+                bytes.extend(pcap_record(be, modified, sec, frac, len as u32 + 5, &data));
+                let (per_sec, mult) = if nanos {
+                    (1_000_000_000, 1)
+                } else {
+                    (1_000_000, 1_000)
+                };
+                want.push(Seen {
+                    number: i as u64 + 1,
+                    secs: i64::from(sec + frac / per_sec),
+                    nanos: frac % per_sec * mult,
+                    precision: if nanos { 9 } else { 6 },
+                    link: 1,
+                    interface: 0,
+                    orig_len: len as u32 + 5,
+                    data,
+                });
+            }
+            if fatal {
+                bytes.extend(pcap_record(be, modified, 1, 0, 41, &[0; 41]));
+            }
+            bytes.truncate(bytes.len() - cut);
+            if cut > 0 {
+                want.pop();
+            }
+            let what = format!("magic {magic:08x} be {be} modified {modified}");
+            let open = |r: Box<dyn Read + Send>| FileSource::from_reader(r).expect("opens");
+            let general = read_source_by(open(Box::new(Cursor::new(bytes.clone()))), true);
+            assert_eq!(general.0, want, "general path: {what}");
+            assert_eq!(general.2.is_some(), cut > 0, "{what}");
+            if let Some(t) = &general.2 {
+                let hdr = if modified { 24 } else { 16 };
+                let last = records.len() - 1;
+                assert_eq!(t.last_frame, last as u64, "{what}");
+                // A cut header needs the header, a cut body the whole record.
+                let whole = hdr + records[last].2;
+                let needed = if whole - cut < hdr { hdr } else { whole };
+                assert_eq!(t.needed, needed as u64, "{what}");
+                assert_eq!(t.had, (whole - cut) as u64, "{what}");
+            }
+            let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+            assert_eq!(text(&general.1).len(), usize::from(fatal), "{what}");
+            if fatal {
+                assert!(
+                    text(&general.1)[0].contains(
+                        "captured length 41 is larger than the file's snapshot length 40"
+                    ),
+                    "{what}"
+                );
+            }
+            let same = |got: (Vec<Seen>, Vec<CaptureError>, Option<Truncation>), how: &str| {
+                assert_eq!(got.0, general.0, "frames: {how}, {what}");
+                assert_eq!(text(&got.1), text(&general.1), "errors: {how}, {what}");
+                assert_eq!(got.2, general.2, "truncation: {how}, {what}");
+            };
+            for step in 1..=bytes.len() {
+                let src = open(Box::new(Steps(Cursor::new(bytes.clone()), step)));
+                same(read_source(src), &format!("reads of {step}"));
+            }
+            for head in [4, 64] {
+                for chunk in 1..=bytes.len() {
+                    let ahead =
+                        ReadAhead::with_sizes(Cursor::new(bytes.clone()), chunk, head).unwrap();
+                    let src = FileSource::from_read_ahead(ahead).expect("opens");
+                    same(read_source(src), &format!("read-ahead {chunk}/{head}"));
+                }
+            }
+        }
     }
 
     #[test]
