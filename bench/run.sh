@@ -8,13 +8,18 @@
 #
 # Usage: bench/run.sh            (env: BENCH_DIR=/tmp/layerscope-bench RUNS=3
 #                                  CAPTURES="K S" TOOLS="walk flows conns conns1 http http1 packets tshark tcpdump tcptrace"
-#                                  FLAT=1 to measure flatness)
+#                                  FLAT=1 to measure flatness
+#                                  BASELINE=path/to/older/layerscope adds conns0 and http0: the
+#                                  older binary in the same rounds, so a change is judged
+#                                  against it under the same machine noise)
+# Wall time is taken with bash's $EPOCHREALTIME around /usr/bin/time (µs, not its 10 ms).
 # Build first: cargo build --release --bin layerscope --example pcap_walk
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH_DIR=${BENCH_DIR:-/tmp/layerscope-bench}
 RUNS=${RUNS:-3}
 CAPTURES=${CAPTURES:-"K S"}
+TOOLS_SET=${TOOLS:-}
 TOOLS=${TOOLS:-"walk flows conns conns1 http http1 packets tshark tcpdump tcptrace"}
 FLAT=${FLAT:-1}
 # SETTLE=1: before timing, drop each capture from the page cache and read it back once, so
@@ -23,6 +28,8 @@ FLAT=${FLAT:-1}
 # leave). SETTLE=0 times the cache as it is.
 SETTLE=${SETTLE:-1}
 LS=${LAYERSCOPE:-./target/release/layerscope}
+BASELINE=${BASELINE:-}
+if [ -n "$BASELINE" ] && [ "${TOOLS_SET:-}" = "" ]; then TOOLS="$TOOLS conns0 http0"; fi
 WALK=${WALK:-./target/release/examples/pcap_walk}
 RESULTS=${RESULTS:-"$BENCH_DIR/results.tsv"}
 [ -x /usr/bin/time ] || { echo "install GNU time: apt-get install -y time" >&2; exit 1; }
@@ -36,6 +43,8 @@ cmd_of() { # tool, file → the command line
   conns1)   echo "$LS read $2 --view conns --format json --threads 1" ;;
   http)     echo "$LS read $2 --view http" ;;
   http1)    echo "$LS read $2 --view http --threads 1" ;;
+  conns0)   echo "$BASELINE read $2 --view conns --format json" ;;
+  http0)    echo "$BASELINE read $2 --view http" ;;
   packets)  echo "$LS read $2 --view packets" ;;
   tshark)   echo "tshark -q -z conv,tcp -r $2" ;;
   tcpdump)  echo "tcpdump -nn -r $2" ;;
@@ -45,12 +54,14 @@ cmd_of() { # tool, file → the command line
 
 measure() { # capture-label, tool, run, file → one line in $RESULTS
   local tv="$BENCH_DIR/time.out"
+  local t0 t1 wall rss
+  t0=$EPOCHREALTIME
   /usr/bin/time -v -o "$tv" $(cmd_of "$2" "$4") > /dev/null 2> /dev/null || true
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tv")
+  t1=$EPOCHREALTIME
+  wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
   printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$rss" >> "$RESULTS"
-  printf '  %-4s %-9s run %s: %6.2f s %8s KB\n' "$1" "$2" "$3" "$wall" "$rss"
+  printf '  %-4s %-9s run %s: %6.3f s %8s KB\n' "$1" "$2" "$3" "$wall" "$rss"
 }
 
 settle() { # file → dropped from the page cache, then read back once
@@ -102,11 +113,13 @@ for cap in sorted({c for c, _ in t}):
             if med(cap, "flows"): ratios.append(f"{md/med(cap, 'flows'):.2f}x the hash-map floor")
         if tool in ("conns", "http") and med(cap, tool + "1"):
             ratios.append(f"{med(cap, tool + '1')/md:.2f}x from 1 to 2 threads")
+        if tool in ("conns", "http") and med(cap, tool + "0"):
+            ratios.append(f"{med(cap, tool + '0')/md:.2f}x faster than BASELINE")
         if tool == "packets" and med(cap, "tcpdump"):
             ratios.append(f"{med(cap, 'tcpdump')/md:.1f}x faster than tcpdump -nn")
         if tool not in ("walk", "flows") and med(cap, "walk"):
             ratios.append(f"{md/med(cap, 'walk'):.1f}x the floor")
-        print(f"  {tool:9} {md:9.2f} {min(v):6.2f}–{max(v):<6.2f} {n/md/1e6:7.2f} {m[(cap, tool)]/1024:11.1f}  " + "; ".join(ratios))
+        print(f"  {tool:9} {md:9.3f} {min(v):6.3f}–{max(v):<6.3f} {n/md/1e6:7.2f} {m[(cap, tool)]/1024:11.1f}  " + "; ".join(ratios))
 flat = [(c, x) for c, x in m if c.startswith("S-") or (c == "S" and any(r[0].startswith("S-") for r in rows))]
 if any(c.startswith("S-") for c, _ in m):
     print("\npeak RSS MB on S: first quarter / half / whole")
