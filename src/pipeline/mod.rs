@@ -485,32 +485,24 @@ mod tests {
         );
         assert!(due(Some(t), Some(t), at(1_001, 500_000_000)), "exactly 1 s");
         assert!(due(Some(t), Some(t), at(1_000, 499_999_999)), "backwards");
-        // Within the second of the last expiry (the fast path) …
+        // Within the second of the last expiry (the fast path) and around it: (frame before,
+        // frame, due?, why).
         let later = at(1_000, 900_000_000);
-        assert!(
-            !due(Some(later), Some(t), at(1_000, 900_000_001)),
-            "same second"
-        );
-        assert!(
-            !due(Some(later), Some(t), at(1_000, 500_000_000)),
-            "same instant"
-        );
-        assert!(
-            due(Some(later), Some(t), at(1_000, 400_000_000)),
-            "back before it"
-        );
-        assert!(
-            !due(Some(later), Some(t), at(1_001, 400_000_000)),
-            "next second, < 1 s"
-        );
-        assert!(
-            due(Some(later), Some(t), at(1_001, 500_000_000)),
-            "next second, 1 s"
-        );
-        assert!(
-            !due(Some(at(999, 0)), Some(t), at(1_001, 0)),
-            "2 s after the frame before"
-        );
+        for (prev, ts, want, why) in [
+            (later, at(1_000, 900_000_001), false, "same second"),
+            (later, at(1_000, 500_000_000), false, "same instant"),
+            (later, at(1_000, 400_000_000), true, "back before it"),
+            (later, at(1_001, 400_000_000), false, "next second, < 1 s"),
+            (later, at(1_001, 500_000_000), true, "next second, 1 s"),
+            (
+                at(999, 0),
+                at(1_001, 0),
+                false,
+                "2 s after the frame before",
+            ),
+        ] {
+            assert_eq!(due(Some(prev), Some(t), ts), want, "{why}");
+        }
         assert!(!due(
             Some(at(i64::MAX, 0)),
             Some(at(i64::MIN, 1)),
