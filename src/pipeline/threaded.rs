@@ -27,6 +27,12 @@ const BATCH_PACKETS: usize = 512;
 /// …or this many bytes of frames and stream data.
 const BATCH_BYTES: usize = 512 * 1024;
 
+/// Room kept for ended connections' summaries in a recycled batch.
+const KEEP_ENDED: usize = 256;
+/// Room kept for events in a recycled batch (a batch of [`BATCH_PACKETS`] packets rarely
+/// needs more than two events a packet; an expiry burst can).
+const KEEP_EVENTS: usize = 4 * BATCH_PACKETS;
+
 /// A location in a batch: below `1 << SLOT_SHIFT` an offset in its arena (`bytes`), else
 /// `(slot << SLOT_SHIFT) | offset`, an offset in `chunks[slot - 1]`.
 const SLOT_SHIFT: u32 = 48;
@@ -121,6 +127,11 @@ impl Batch {
         self.ended.clear();
         self.warnings.clear();
         self.frame_bytes = 0;
+        // An expiry can end thousands of connections into one batch; the recycled batch
+        // keeps room for KEEP_ENDED of them only, so that room does not pile up batch by
+        // batch as the capture goes on (each of the DEPTH + 2 batches would keep its largest).
+        self.ended.shrink_to(KEEP_ENDED);
+        self.events.shrink_to(KEEP_EVENTS);
     }
     fn full(&self) -> bool {
         self.packets.len() >= BATCH_PACKETS || self.bytes.len() + self.frame_bytes >= BATCH_BYTES
