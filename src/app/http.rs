@@ -22,6 +22,8 @@ const MAX_CHUNK_EXT: u32 = 4096;
 const MAX_TRAILER: u32 = 64 << 10;
 /// Longest method token accepted as the start of a request line.
 const MAX_METHOD: usize = 20;
+/// Largest head buffer a reset connection state keeps for the next connection.
+const MAX_SPARE_BUF: usize = 4 << 10;
 
 /// Counters of what the HTTP parser gave up on (never silent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -883,6 +885,27 @@ impl HttpConn {
             requests: 0,
             responses: 0,
         }
+    }
+
+    /// Makes this state what [`HttpConn::new`] makes, for another connection, keeping the
+    /// room of small buffers (a head buffer up to `MAX_SPARE_BUF` bytes, a queue of one).
+    pub(crate) fn reset(&mut self) {
+        for dir in &mut self.dirs {
+            let mut buf = std::mem::take(&mut dir.buf);
+            buf.clear();
+            *dir = HttpDir::new();
+            if buf.capacity() <= MAX_SPARE_BUF {
+                dir.buf = buf;
+            }
+        }
+        self.pending.clear();
+        if self.pending.capacity() > 1 {
+            self.pending = VecDeque::new();
+        }
+        self.current = None;
+        self.next_index = 1;
+        self.requests = 0;
+        self.responses = 0;
     }
 
     /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
@@ -1875,6 +1898,52 @@ fn end_size_line(value: u64, body: &mut BodyTrack) -> Chunk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_state_is_a_new_one() {
+        let config = AppConfig::default();
+        let (mut events, mut stats) = (Vec::new(), HttpStats::default());
+        let mut out = Out {
+            conn: 3,
+            config: &config,
+            events: &mut events,
+            stats: &mut stats,
+        };
+        let ctx = SegmentCtx {
+            frame: 7,
+            ts: Timestamp::default(),
+        };
+        let mut h = HttpConn::new();
+        // Two pipelined requests (the first with a body under way), a response head cut
+        // in the middle: every part of the state is away from its start.
+        let req = b"POST /a HTTP/1.1\r\nContent-Length: 4\r\n\r\nabGET /b HTTP/1.1\r\n\r\n";
+        assert!(h.on_data(0, &req[..44], ctx, &mut out));
+        assert!(h.on_data(0, &req[44..], ctx, &mut out));
+        h.on_data(1, b"HTTP/1.1 200 OK\r\nContent-Le", ctx, &mut out);
+        assert_ne!(format!("{h:?}"), format!("{:?}", HttpConn::new()));
+        h.reset();
+        assert_eq!(format!("{h:?}"), format!("{:?}", HttpConn::new()));
+        assert!(h.dirs[1].buf.capacity() > 0, "small head buffer kept");
+        // And it parses the next connection as a new state does.
+        let mut fresh = HttpConn::new();
+        let (mut e1, mut e2) = (Vec::new(), Vec::new());
+        let (mut s1, mut s2) = (HttpStats::default(), HttpStats::default());
+        for (conn, events, stats) in [(&mut h, &mut e1, &mut s1), (&mut fresh, &mut e2, &mut s2)] {
+            let mut out = Out {
+                conn: 4,
+                config: &config,
+                events,
+                stats,
+            };
+            conn.on_data(0, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", ctx, &mut out);
+            conn.on_data(1, b"HTTP/1.1 204 No Content\r\n\r\n", ctx, &mut out);
+            conn.close(&mut out);
+        }
+        assert_eq!(e1.len(), 1);
+        assert_eq!(e1, e2);
+        assert_eq!(s1, s2);
+        assert_eq!((h.requests, h.responses), (1, 1));
+    }
 
     #[test]
     fn field_names_match_ignoring_case_and_nothing_else() {

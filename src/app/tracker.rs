@@ -17,6 +17,8 @@ use std::collections::hash_map::Entry;
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 /// Ended connections whose counters wait for `take_conn_stats`.
 const MAX_CLOSED_STATS: usize = 1 << 16;
+/// Reset HTTP states kept for reuse.
+const MAX_SPARE_HTTP: usize = 64;
 
 /// Limits of the app stage.
 #[derive(Clone, Debug)]
@@ -169,6 +171,11 @@ pub struct AppTracker {
     /// Ports of the frame being processed (from the pipeline).
     frame_ports: Option<(u64, u16, u16)>,
     dns_found: Vec<(Decoded, SegmentCtx)>,
+    /// HTTP states of ended connections, reset, for the next ones (no allocation and no
+    /// copy of a new state per connection); at most `MAX_SPARE_HTTP`. Boxed as they are
+    /// in `Kind::Http`, so taking one or giving it back moves a pointer.
+    #[allow(clippy::vec_box)]
+    spare_http: Vec<Box<HttpConn>>,
     stats: AppStats,
 }
 
@@ -259,6 +266,7 @@ impl AppTracker {
             dns_pending_total: 0,
             frame_ports: None,
             dns_found: Vec::new(),
+            spare_http: Vec::new(),
             stats: AppStats::default(),
         }
     }
@@ -274,6 +282,11 @@ impl AppTracker {
     /// elsewhere a message must parse cleanly).
     pub fn set_frame_ports(&mut self, frame: u64, ports: Option<(u16, u16)>) {
         self.frame_ports = ports.map(|(s, d)| (frame, s, d));
+    }
+    /// Whether events wait for `drain_events` (lets a caller skip an empty drain).
+    #[inline]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
     }
     /// Events completed since the last call, in completion order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, AppEvent> {
@@ -380,7 +393,10 @@ impl StreamSink for AppTracker {
             } else if classify_start(data) == Start::No && looks_like_dns_tcp(data) {
                 Kind::DnsTcp(Box::default())
             } else {
-                Kind::Http(Box::new(HttpConn::new()))
+                Kind::Http(match self.spare_http.pop() {
+                    Some(h) => h,
+                    None => Box::new(HttpConn::new()),
+                })
             };
         }
         if let Kind::Http(h) = &mut state.kind {
@@ -607,6 +623,12 @@ impl StreamSink for AppTracker {
         self.dns_pending_total = self
             .dns_pending_total
             .saturating_sub(state.dns_pending.len());
+        if let Kind::Http(mut h) = std::mem::replace(&mut state.kind, Kind::Undecided) {
+            if self.spare_http.len() < MAX_SPARE_HTTP {
+                h.reset();
+                self.spare_http.push(h);
+            }
+        }
         if state.stats != AppConnStats::default() {
             if self.closed.len() >= MAX_CLOSED_STATS {
                 self.stats.closed_stats_dropped += self.closed.len() as u64;
@@ -656,6 +678,44 @@ mod tests {
     }
 
     const OK0: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+    #[test]
+    fn a_connection_on_a_recycled_http_state_reads_as_on_a_new_one() {
+        let run = |t: &mut AppTracker, conn: ConnId| {
+            t.on_data(
+                conn,
+                ToServer,
+                b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+                ctx(10, 0),
+            );
+            t.on_data(conn, ToClient, OK0, ctx(11, 5));
+            t.on_close(conn);
+            (http(t), t.take_conn_stats(conn))
+        };
+        let mut t = AppTracker::new(AppConfig::default());
+        // A first connection left mid-way: a request waiting, a response head cut.
+        t.on_data(0, ToServer, b"GET /a HTTP/1.1\r\n\r\nGET /b HTT", ctx(1, 0));
+        t.on_data(
+            0,
+            ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab",
+            ctx(2, 1),
+        );
+        t.on_close(0);
+        assert_eq!(http(&mut t).len(), 2);
+        assert_eq!(t.spare_http.len(), 1);
+        let (events, stats) = run(&mut t, 1);
+        assert_eq!(
+            t.spare_http.len(),
+            1,
+            "taken for conn 1, given back at its close"
+        );
+        let mut fresh = AppTracker::new(AppConfig::default());
+        assert_eq!((events.clone(), stats), run(&mut fresh, 1));
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].index, events[0].status), (1, Some(200)));
+        assert_eq!((stats.http_requests, stats.http_responses), (1, 1));
+    }
 
     #[test]
     fn head_split_across_segments() {

@@ -474,8 +474,10 @@ fn replay(
             Ev::Close { conn } => app.on_close(conn),
             Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
             Ev::Flush { conns } => {
-                for event in app.drain_events() {
-                    sink.app_event(&event)?;
+                if app.has_events() {
+                    for event in app.drain_events() {
+                        sink.app_event(&event)?;
+                    }
                 }
                 for conn in &batch.ended[next_conn..next_conn + conns] {
                     let stats = app.take_conn_stats(conn.id);
@@ -501,14 +503,18 @@ fn replay(
                 if let Some(name) = app.layer_of_frame(frame.number) {
                     packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
                 }
-                for event in app.drain_events() {
-                    sink.app_event(&event)?;
+                if app.has_events() {
+                    for event in app.drain_events() {
+                        sink.app_event(&event)?;
+                    }
                 }
                 sink.packet(&frame, &packet, &p.flow)?;
             }
             Ev::Events => {
-                for event in app.drain_events() {
-                    sink.app_event(&event)?;
+                if app.has_events() {
+                    for event in app.drain_events() {
+                        sink.app_event(&event)?;
+                    }
                 }
             }
             Ev::Warning => {

@@ -1224,6 +1224,22 @@ mod tests {
     }
 
     #[test]
+    fn decimal_numbers_as_display_writes_them() {
+        let mut values: Vec<u64> = (0..=1000).collect();
+        for p in 1..=19 {
+            let t = 10u64.pow(p);
+            values.extend([t - 1, t, t + 1, t + 7 * (t / 10)]);
+        }
+        values.extend([u64::MAX, u64::MAX - 1, 4_294_967_295, 1_700_000_000]);
+        let mut buf = b"x".to_vec();
+        for v in values {
+            buf.truncate(1);
+            put_u64(&mut buf, v);
+            assert_eq!(buf, format!("x{v}").as_bytes(), "{v}");
+        }
+    }
+
+    #[test]
     fn fixed_point_numbers_as_the_float_formatter_writes_them() {
         let mut cases: Vec<u64> = vec![
             0,

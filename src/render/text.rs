@@ -52,30 +52,46 @@ pub(crate) fn write_endpoint<W: Write>(w: &mut W, ip: IpAddr, port: Option<u16>)
     }
 }
 
+/// Each octet's decimal digits (left-aligned, zero-filled) and how many there are.
+const OCTET_TEXT: [([u8; 3], u8); 256] = octet_text();
+
+const fn octet_text() -> [([u8; 3], u8); 256] {
+    let mut t = [([0u8; 3], 0u8); 256];
+    let mut o = 0;
+    while o < 256 {
+        let v = o as u8;
+        t[o] = if v >= 100 {
+            ([b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10], 3)
+        } else if v >= 10 {
+            ([b'0' + v / 10, b'0' + v % 10, 0], 2)
+        } else {
+            ([b'0' + v, 0, 0], 1)
+        };
+        o += 1;
+    }
+    t
+}
+
 /// Writes "a.b.c.d" (and ":port") at the start of `buf`; returns the length written.
+/// Each octet's text comes from a table, copied three bytes at a time (the bytes past its
+/// digits are overwritten by what follows, or lie past the returned length).
 fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
     let mut n = 0;
-    let mut put = |b: u8| {
-        if let Some(slot) = buf.get_mut(n) {
-            *slot = b;
-            n += 1;
-        }
-    };
     for (i, o) in octets.into_iter().enumerate() {
         if i > 0 {
-            put(b'.');
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = b'.';
+            }
+            n += 1;
         }
-        if o >= 100 {
-            put(b'0' + o / 100);
+        let (digits, len) = OCTET_TEXT[usize::from(o)];
+        if let Some(slot) = buf.get_mut(n..n + 3) {
+            slot.copy_from_slice(&digits);
         }
-        if o >= 10 {
-            put(b'0' + o / 10 % 10);
-        }
-        put(b'0' + o % 10);
+        n += usize::from(len);
     }
     if let Some(p) = port {
-        put(b':');
-        let mut digits = [0u8; 5];
+        let mut digits = [b':'; 6];
         let mut k = digits.len();
         let mut v = p;
         loop {
@@ -84,15 +100,18 @@ fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usiz
                 *d = b'0' + (v % 10) as u8;
             }
             v /= 10;
-            if v == 0 || k == 0 {
+            if v == 0 || k <= 1 {
                 break;
             }
         }
-        for &d in digits.get(k..).unwrap_or(&[]) {
-            put(d);
+        // `digits[k - 1]` is the ':'.
+        let text = digits.get(k - 1..).unwrap_or(&[]);
+        if let Some(slot) = buf.get_mut(n..n + text.len()) {
+            slot.copy_from_slice(text);
         }
+        n += text.len();
     }
-    n
+    n.min(buf.len())
 }
 
 /// [`write_endpoint`] appended to a byte buffer.
