@@ -188,9 +188,13 @@ impl<T> Table<T> {
             .map(|(i, _)| i)
     }
 
-    /// Indices of all entries (any order).
-    pub fn indices(&self) -> Vec<u32> {
-        self.map.values().copied().collect()
+    /// Calls `f` with the index and value of every entry, in slot order.
+    pub fn for_each(&self, mut f: impl FnMut(u32, &T)) {
+        for (i, s) in self.slots.iter().enumerate() {
+            if let Some(v) = &s.value {
+                f(i as u32, v);
+            }
+        }
     }
 
     fn push_tail(&mut self, idx: u32, list: ListId) {
