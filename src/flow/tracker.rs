@@ -734,10 +734,8 @@ impl FlowTracker {
 /// range is at most twice the count each entry is placed at its id's position and the gaps
 /// are dropped: O(range), no comparison sort. A sparse range is sorted.
 fn sort_by_id_descending(all: &mut Vec<(ConnId, u32, EndReason)>) {
-    let (Some(lo), Some(hi)) = (
-        all.iter().map(|d| d.0).min(),
-        all.iter().map(|d| d.0).max(),
-    ) else {
+    let (Some(lo), Some(hi)) = (all.iter().map(|d| d.0).min(), all.iter().map(|d| d.0).max())
+    else {
         return;
     };
     let range = hi - lo;
@@ -746,7 +744,10 @@ fn sort_by_id_descending(all: &mut Vec<(ConnId, u32, EndReason)>) {
             let mut placed: Vec<Option<(ConnId, u32, EndReason)>> = vec![None; range + 1];
             for &d in all.iter() {
                 // `d.0 - lo` is at most `range`.
-                if let Some(p) = usize::try_from(d.0 - lo).ok().and_then(|i| placed.get_mut(i)) {
+                if let Some(p) = usize::try_from(d.0 - lo)
+                    .ok()
+                    .and_then(|i| placed.get_mut(i))
+                {
                     *p = Some(d);
                 }
             }

@@ -496,7 +496,10 @@ impl ZeekState {
         /// Per (originator state, responder state): bit 1 if the originator's plain
         /// packets qualify, bit 2 if the responder's do.
         const ROLES_OK: [[u8; 7]; 7] = {
-            let (inactive, reset) = (EndpointState::Inactive as usize, EndpointState::Reset as usize);
+            let (inactive, reset) = (
+                EndpointState::Inactive as usize,
+                EndpointState::Reset as usize,
+            );
             let mut t = [[0u8; 7]; 7];
             let mut o = 0;
             while o < 7 {
