@@ -105,25 +105,40 @@ impl<T> Table<T> {
     }
 
     /// Adds an entry at the tail of `list`. The key must not be in the table.
+    #[cfg(test)]
     pub fn insert(&mut self, key: FlowKey, value: T, list: ListId, now_ns: i64) -> u32 {
-        let slot = Slot {
-            value: Some(value),
-            key,
-            last_ns: now_ns,
-            prev: NIL,
-            next: NIL,
-            list,
-        };
+        self.insert_with(key, list, now_ns, || value)
+    }
+
+    /// Adds the entry `make` builds at the tail of `list`. The key must not be in the
+    /// table. The value is built where it is stored: the slot is taken (or pushed empty)
+    /// first, so a large value is not moved on its way in.
+    #[inline(always)]
+    pub fn insert_with(
+        &mut self,
+        key: FlowKey,
+        list: ListId,
+        now_ns: i64,
+        make: impl FnOnce() -> T,
+    ) -> u32 {
         let idx = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize] = slot;
-                i
-            }
+            Some(i) => i,
             None => {
-                self.slots.push(slot);
+                self.slots.push(Slot {
+                    value: None,
+                    key,
+                    last_ns: now_ns,
+                    prev: NIL,
+                    next: NIL,
+                    list,
+                });
                 (self.slots.len() - 1) as u32
             }
         };
+        let s = &mut self.slots[idx as usize];
+        s.value = Some(make());
+        s.key = key;
+        s.last_ns = now_ns;
         self.map.insert(key, idx);
         self.push_tail(idx, list);
         self.last.set(idx);
@@ -188,9 +203,13 @@ impl<T> Table<T> {
             .map(|(i, _)| i)
     }
 
-    /// Indices of all entries (any order).
-    pub fn indices(&self) -> Vec<u32> {
-        self.map.values().copied().collect()
+    /// Calls `f` with the index and value of every entry, in slot order.
+    pub fn for_each(&self, mut f: impl FnMut(u32, &T)) {
+        for (i, s) in self.slots.iter().enumerate() {
+            if let Some(v) = &s.value {
+                f(i as u32, v);
+            }
+        }
     }
 
     fn push_tail(&mut self, idx: u32, list: ListId) {

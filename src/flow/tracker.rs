@@ -281,6 +281,21 @@ impl Conn {
     }
 }
 
+/// What a new connection starts from: its first packet's facts and roles.
+struct NewConn {
+    proto: Proto,
+    client: SocketAddr,
+    server: SocketAddr,
+    /// See [`Conn::client_is_lo`].
+    client_is_lo: bool,
+    guessed: bool,
+    /// The first packet came from the server: Zeek's history starts with `^`.
+    flipped: bool,
+    frame: u64,
+    ts: Timestamp,
+    tcp: Option<Box<TcpConn>>,
+}
+
 /// Everything a packet handler borrows besides the connection.
 struct Shared<'s> {
     config: &'s FlowConfig,
@@ -424,22 +439,17 @@ impl FlowTracker {
         let mut todo = match self.finishing.take() {
             Some(todo) => todo,
             None => {
-                let mut all: Vec<(ConnId, u32, EndReason)> = self
-                    .table
-                    .indices()
-                    .into_iter()
-                    .filter_map(|idx| {
-                        let conn = self.table.get(idx)?;
-                        let reason = match &conn.tcp {
-                            Some(t) if t.rst.is_some() => EndReason::Reset,
-                            Some(t) if t.closed() => EndReason::Closed,
-                            _ => EndReason::EndOfInput,
-                        };
-                        Some((conn.id, idx, reason))
-                    })
-                    .collect();
+                let mut all: Vec<(ConnId, u32, EndReason)> = Vec::with_capacity(self.table.len());
+                self.table.for_each(|idx, conn| {
+                    let reason = match &conn.tcp {
+                        Some(t) if t.rst.is_some() => EndReason::Reset,
+                        Some(t) if t.closed() => EndReason::Closed,
+                        _ => EndReason::EndOfInput,
+                    };
+                    all.push((conn.id, idx, reason));
+                });
                 // Highest id first: the next to end is popped from the back.
-                all.sort_unstable_by_key(|d| std::cmp::Reverse(d.0));
+                sort_by_id_descending(&mut all);
                 all
             }
         };
@@ -458,12 +468,14 @@ impl FlowTracker {
         }
     }
 
-    /// Adds a connection, evicting the entry idle longest when the table is full.
+    /// Adds a connection, evicting the entry idle longest when the table is full. The
+    /// connection is built in its slot from `new`. (Once per connection: kept out of the
+    /// per-packet code.)
+    #[inline(never)]
     fn create(
         &mut self,
         key: FlowKey,
-        conn: Conn,
-        list: ListId,
+        new: NewConn,
         now_ns: i64,
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
@@ -476,39 +488,38 @@ impl FlowTracker {
             self.end_conn(victim, EndReason::Evicted, sink, ended);
         }
         self.stats.conns += 1;
-        self.table.insert(key, conn, list, now_ns)
-    }
-
-    fn new_conn(
-        &mut self,
-        proto: Proto,
-        client: SocketAddr,
-        server: SocketAddr,
-        client_is_lo: bool,
-        guessed: bool,
-        frame: &RawFrame<'_>,
-    ) -> Conn {
         let id = self.next_id;
         self.next_id += 1;
-        Conn {
+        let list = match new.tcp {
+            Some(_) => ListId::Tcp,
+            None => ListId::Udp,
+        };
+        let flipped = new.flipped;
+        let idx = self.table.insert_with(key, list, now_ns, || Conn {
             id,
-            proto,
-            client,
-            server,
-            client_is_lo,
-            roles_guessed: guessed,
-            first_frame: frame.number,
-            last_frame: frame.number,
-            start: frame.ts,
-            end: frame.ts,
+            proto: new.proto,
+            client: new.client,
+            server: new.server,
+            client_is_lo: new.client_is_lo,
+            roles_guessed: new.guessed,
+            first_frame: new.frame,
+            last_frame: new.frame,
+            start: new.ts,
+            end: new.ts,
             packets: PerDir::default(),
             bytes: PerDir::default(),
             payload: PerDir::default(),
             gap_bytes: PerDir::default(),
             cut_bytes: PerDir::default(),
             zeek: ZeekState::new(),
-            tcp: None,
+            tcp: new.tcp,
+        });
+        if flipped {
+            if let Some(conn) = self.table.get_mut(idx) {
+                conn.zeek.mark_flipped();
+            }
         }
+        idx
     }
 
     /// Removes a connection: flushes its streams, tells the sink, pushes its summary.
@@ -563,19 +574,19 @@ impl FlowTracker {
                     (src, dst)
                 };
                 let client_is_lo = (ord == Ordering::Less) != src_is_server;
-                let mut conn = self.new_conn(
-                    Proto::Udp,
+                let new = NewConn {
+                    proto: Proto::Udp,
                     client,
                     server,
                     client_is_lo,
-                    src_is_server,
-                    frame,
-                );
-                if src_is_server {
-                    conn.zeek.mark_flipped();
-                }
+                    guessed: src_is_server,
+                    flipped: src_is_server,
+                    frame: frame.number,
+                    ts: frame.ts,
+                    tcp: None,
+                };
                 new_conn = true;
-                self.create(key, conn, ListId::Udp, now_ns, sink, ended)
+                self.create(key, new, now_ns, sink, ended)
             }
         };
         let Some(conn) = self.table.get_mut(idx) else {
@@ -663,15 +674,20 @@ impl FlowTracker {
                     (dst, src)
                 };
                 let client_is_lo = (ord == Ordering::Less) == sender_is_client;
-                let mut conn =
-                    self.new_conn(Proto::Tcp, client, server, client_is_lo, guessed, frame);
-                if !sender_is_client {
-                    conn.zeek.mark_flipped();
-                }
                 let mid_stream = !tcp.flags.syn() && !tcp.flags.rst();
-                conn.tcp = Some(Box::new(TcpConn::new(mid_stream)));
+                let new = NewConn {
+                    proto: Proto::Tcp,
+                    client,
+                    server,
+                    client_is_lo,
+                    guessed,
+                    flipped: !sender_is_client,
+                    frame: frame.number,
+                    ts: frame.ts,
+                    tcp: Some(Box::new(TcpConn::new(mid_stream))),
+                };
                 new_conn = true;
-                self.create(key, conn, ListId::Tcp, now_ns, sink, ended)
+                self.create(key, new, now_ns, sink, ended)
             }
         };
         let mut sh = Shared {
@@ -710,6 +726,35 @@ impl FlowTracker {
         let list = conn.list();
         self.table.touch(idx, list, now_ns);
         flow
+    }
+}
+
+/// Orders `(id, slot, reason)` entries by id, highest first. Ids are unique and the ids of
+/// the connections in the table are mostly a dense range (a few ended early), so when the
+/// range is at most twice the count each entry is placed at its id's position and the gaps
+/// are dropped: O(range), no comparison sort. A sparse range is sorted.
+fn sort_by_id_descending(all: &mut Vec<(ConnId, u32, EndReason)>) {
+    let (Some(lo), Some(hi)) = (all.iter().map(|d| d.0).min(), all.iter().map(|d| d.0).max())
+    else {
+        return;
+    };
+    let range = hi - lo;
+    match usize::try_from(range) {
+        Ok(range) if range / 2 < all.len() => {
+            let mut placed: Vec<Option<(ConnId, u32, EndReason)>> = vec![None; range + 1];
+            for &d in all.iter() {
+                // `d.0 - lo` is at most `range`.
+                if let Some(p) = usize::try_from(d.0 - lo)
+                    .ok()
+                    .and_then(|i| placed.get_mut(i))
+                {
+                    *p = Some(d);
+                }
+            }
+            all.clear();
+            all.extend(placed.into_iter().rev().flatten());
+        }
+        _ => all.sort_unstable_by_key(|d| std::cmp::Reverse(d.0)),
     }
 }
 

@@ -820,3 +820,44 @@ fn fin_close_descriptions_are_the_composed_texts() {
         );
     }
 }
+
+#[test]
+fn finishing_order_is_by_id_dense_or_sparse() {
+    let reasons = [EndReason::EndOfInput, EndReason::Closed, EndReason::Reset];
+    let mut next = crate::flow::test_rng(0x0005_eed0_f1d5);
+    for case in 0..200u64 {
+        // Dense ranges (a few ids missing) and sparse ones (ids far apart).
+        let spread = if case % 2 == 0 { 3 } else { 1000 };
+        let n = next(40) as usize;
+        let mut ids: Vec<ConnId> = Vec::new();
+        let mut id = next(1 << 40);
+        for _ in 0..n {
+            id += 1 + next(spread);
+            ids.push(id);
+        }
+        // Slot order is not id order.
+        for i in (1..ids.len()).rev() {
+            ids.swap(i, next(i as u64 + 1) as usize);
+        }
+        let mut all: Vec<(ConnId, u32, EndReason)> = ids
+            .iter()
+            .enumerate()
+            .map(|(slot, &id)| (id, slot as u32, reasons[(id % 3) as usize]))
+            .collect();
+        let mut want = all.clone();
+        want.sort_unstable_by_key(|d| std::cmp::Reverse(d.0));
+        sort_by_id_descending(&mut all);
+        assert_eq!(all, want, "case {case}");
+    }
+    // Hand-worked: ids 7, 5, 4 in slots 0, 1, 2 end as 4, 5, 7 (popped from the back).
+    let mut all = vec![
+        (7, 0, EndReason::Closed),
+        (4, 2, EndReason::Reset),
+        (5, 1, EndReason::EndOfInput),
+    ];
+    sort_by_id_descending(&mut all);
+    assert_eq!(
+        all.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>(),
+        [(7, 0), (5, 1), (4, 2)]
+    );
+}
