@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Times layerscope against tshark, tcpdump, tcptrace and two floors (a pcap walk, and a
-# walk + etherparse + 4-tuple hash map) on the benchmark captures made by
+# Times layerscope against tshark, tcpdump, tcptrace and the floors (a pcap walk; a walk +
+# etherparse + 4-tuple hash map, with our record reader and, as issue #7 defines it, with
+# pcap-parser's) on the benchmark captures made by
 # bench/make-captures.sh; layerscope with 2 threads (the default) and with --threads 1. Every command runs under
 # /usr/bin/time -v (wall time + peak RSS), output to /dev/null, the tools alternating
 # round by round; the summary prints medians, spread (min–max), packets/s, ratios and
 # peak RSS, then memory flatness on the first quarter, half and whole of S.
 #
 # Usage: bench/run.sh            (env: BENCH_DIR=/tmp/layerscope-bench RUNS=3
-#                                  CAPTURES="K S" TOOLS="walk flows conns conns1 http http1 packets tshark tcpdump tcptrace"
+#                                  CAPTURES="K S" TOOLS="walk flows flowspp conns conns1 http http1 packets tshark tcpdump tcptrace"
 #                                  FLAT=1 to measure flatness
 #                                  BASELINE=path/to/older/layerscope adds conns0 and http0: the
 #                                  older binary in the same rounds, so a change is judged
@@ -20,7 +21,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/layerscope-bench}
 RUNS=${RUNS:-3}
 CAPTURES=${CAPTURES:-"K S"}
 TOOLS_SET=${TOOLS:-}
-TOOLS=${TOOLS:-"walk flows conns conns1 http http1 packets tshark tcpdump tcptrace"}
+TOOLS=${TOOLS:-"walk flows flowspp conns conns1 http http1 packets tshark tcpdump tcptrace"}
 FLAT=${FLAT:-1}
 # SETTLE=1: before timing, drop each capture from the page cache and read it back once, so
 # every run starts from the same warm cache whatever wrote the file (on Linux 6.16+ ext4 the
@@ -39,6 +40,7 @@ cmd_of() { # tool, file → the command line
   case "$1" in
   walk)     echo "$WALK $2" ;;
   flows)    echo "$WALK --flows $2" ;;
+  flowspp)  echo "$WALK --flows --pcap-parser $2" ;;
   conns)    echo "$LS read $2 --view conns --format json" ;;
   conns1)   echo "$LS read $2 --view conns --format json --threads 1" ;;
   http)     echo "$LS read $2 --view http" ;;
@@ -111,13 +113,14 @@ for cap in sorted({c for c, _ in t}):
             for o in ("tshark", "tcptrace"):
                 if med(cap, o): ratios.append(f"{med(cap, o)/md:.1f}x faster than {o}")
             if med(cap, "flows"): ratios.append(f"{md/med(cap, 'flows'):.2f}x the hash-map floor")
+            if med(cap, "flowspp"): ratios.append(f"{md/med(cap, 'flowspp'):.2f}x it with pcap-parser")
         if tool in ("conns", "http") and med(cap, tool + "1"):
             ratios.append(f"{med(cap, tool + '1')/md:.2f}x from 1 to 2 threads")
         if tool in ("conns", "http") and med(cap, tool + "0"):
             ratios.append(f"{med(cap, tool + '0')/md:.2f}x faster than BASELINE")
         if tool == "packets" and med(cap, "tcpdump"):
             ratios.append(f"{med(cap, 'tcpdump')/md:.1f}x faster than tcpdump -nn")
-        if tool not in ("walk", "flows") and med(cap, "walk"):
+        if tool not in ("walk", "flows", "flowspp") and med(cap, "walk"):
             ratios.append(f"{md/med(cap, 'walk'):.1f}x the floor")
         print(f"  {tool:9} {md:9.3f} {min(v):6.3f}–{max(v):<6.3f} {n/md/1e6:7.2f} {m[(cap, tool)]/1024:11.1f}  " + "; ".join(ratios))
 flat = [(c, x) for c, x in m if c.startswith("S-") or (c == "S" and any(r[0].startswith("S-") for r in rows))]
