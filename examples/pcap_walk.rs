@@ -79,20 +79,11 @@ fn main() {
         *flows.entry(key).or_default() += 1;
     };
     if with_pcap_parser {
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("pcap_walk: {e}");
-                std::process::exit(1);
-            }
-        };
-        let mut reader = match LegacyPcapReader::new(65536, file) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("pcap_walk: not a pcap file: {e:?}");
-                std::process::exit(2);
-            }
-        };
+        let file = or_exit(std::fs::File::open(&path), 1);
+        let mut reader = or_exit(
+            LegacyPcapReader::new(65536, file).map_err(|e| format!("{e:?}")),
+            2,
+        );
         loop {
             match reader.next() {
                 Ok((offset, block)) => {
@@ -115,13 +106,7 @@ fn main() {
             }
         }
     } else {
-        let mut source = match FileSource::open(std::path::Path::new(&path)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("pcap_walk: {e}");
-                std::process::exit(1);
-            }
-        };
+        let mut source = or_exit(FileSource::open(std::path::Path::new(&path)), 1);
         loop {
             match source.next_frame() {
                 Ok(Some(frame)) => on_frame(frame.data),
@@ -142,4 +127,12 @@ fn main() {
             flows.len()
         ),
     }
+}
+
+/// The value, or the error on stderr and exit with `code`.
+fn or_exit<T, E: std::fmt::Display>(r: Result<T, E>, code: i32) -> T {
+    r.unwrap_or_else(|e| {
+        eprintln!("pcap_walk: {e}");
+        std::process::exit(code)
+    })
 }
