@@ -1053,16 +1053,6 @@ mod tests {
             self.events.push(e.clone());
             Ok(())
         }
-        fn conn_end(
-            &mut self,
-            _: &crate::flow::ConnSummary,
-            _: &AppConnStats,
-        ) -> std::io::Result<()> {
-            Ok(())
-        }
-        fn finish(&mut self, _: &crate::pipeline::RunSummary) -> std::io::Result<()> {
-            Ok(())
-        }
     }
 
     fn run_capture(name: &str) -> Collect {

@@ -13,28 +13,37 @@ mod threaded;
 
 /// Receives the pipeline's results in order. Implemented by the renderers.
 pub trait Sink {
-    /// One packet, with what the decoder and the flow tracker said of it.
+    /// One packet, with what the decoder and the flow tracker said of it. Every method has
+    /// a do-nothing default; a sink that wraps another must forward them all.
     fn packet(
         &mut self,
-        frame: &RawFrame<'_>,
-        packet: &DecodedPacket<'_>,
-        flow: &PacketFlow,
-    ) -> io::Result<()>;
+        _frame: &RawFrame<'_>,
+        _packet: &DecodedPacket<'_>,
+        _flow: &PacketFlow,
+    ) -> io::Result<()> {
+        Ok(())
+    }
     /// Whether [`Sink::packet`] does anything (false: the pipeline may skip the call and
     /// what only it needs). Asked once, before the first packet.
     fn wants_packets(&self) -> bool {
         true
     }
     /// An application event (HTTP transaction, DNS message) that just completed.
-    fn app_event(&mut self, event: &AppEvent) -> io::Result<()>;
+    fn app_event(&mut self, _event: &AppEvent) -> io::Result<()> {
+        Ok(())
+    }
     /// A connection left the flow table.
-    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()>;
+    fn conn_end(&mut self, _conn: &ConnSummary, _app: &AppConnStats) -> io::Result<()> {
+        Ok(())
+    }
     /// A capture problem that did not stop reading (bad record skipped).
     fn warning(&mut self, _error: &CaptureError) -> io::Result<()> {
         Ok(())
     }
     /// End of input.
-    fn finish(&mut self, summary: &RunSummary) -> io::Result<()>;
+    fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// What a whole run counted.
@@ -428,25 +437,7 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 /// A sink that discards everything (when only a stream tap is wanted).
 pub struct DiscardSink;
 
-impl Sink for DiscardSink {
-    fn packet(
-        &mut self,
-        _: &RawFrame<'_>,
-        _: &DecodedPacket<'_>,
-        _: &PacketFlow,
-    ) -> io::Result<()> {
-        Ok(())
-    }
-    fn app_event(&mut self, _: &AppEvent) -> io::Result<()> {
-        Ok(())
-    }
-    fn conn_end(&mut self, _: &ConnSummary, _: &AppConnStats) -> io::Result<()> {
-        Ok(())
-    }
-    fn finish(&mut self, _: &RunSummary) -> io::Result<()> {
-        Ok(())
-    }
-}
+impl Sink for DiscardSink {}
 
 #[cfg(test)]
 mod tests {

@@ -1147,22 +1147,8 @@ mod tests {
     fn some_conn() -> (ConnSummary, AppConnStats) {
         struct First(Option<(ConnSummary, AppConnStats)>);
         impl crate::pipeline::Sink for First {
-            fn packet(
-                &mut self,
-                _: &RawFrame<'_>,
-                _: &DecodedPacket<'_>,
-                _: &PacketFlow,
-            ) -> io::Result<()> {
-                Ok(())
-            }
-            fn app_event(&mut self, _: &AppEvent) -> io::Result<()> {
-                Ok(())
-            }
             fn conn_end(&mut self, c: &ConnSummary, a: &AppConnStats) -> io::Result<()> {
                 self.0.get_or_insert((c.clone(), *a));
-                Ok(())
-            }
-            fn finish(&mut self, _: &RunSummary) -> io::Result<()> {
                 Ok(())
             }
         }
