@@ -154,13 +154,8 @@ impl Input {
     #[inline(always)]
     fn buffered_pcap_record(&self, p: &PcapLayout) -> Option<BufferedRecord> {
         let rest = self.lend().0.get(self.start..self.end)?;
-        let h = rest.first_chunk::<16>()?;
-        let le = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-        let mut w = [le(0), le(4), le(8), le(12)];
-        if p.big_endian {
-            w = w.map(u32::swap_bytes);
-        }
-        let [ts_sec, ts_frac, caplen, orig_len] = w;
+        let [ts_sec, ts_frac, caplen, orig_len] =
+            record_words(rest.first_chunk::<16>()?, p.big_endian);
         let total = p.hdr_len + caplen as usize;
         if caplen > p.limit || total > rest.len() || ts_frac >= p.frac_per_sec {
             return None;
@@ -335,6 +330,19 @@ impl Interface {
             nanos,
             precision: self.precision,
         }
+    }
+}
+
+/// A pcap record header's four words (seconds, fraction, captured and original length),
+/// read at once and byte-swapped together for a big-endian file.
+#[inline(always)]
+fn record_words(h: &[u8; 16], big_endian: bool) -> [u32; 4] {
+    let le = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    let w = [le(0), le(4), le(8), le(12)];
+    if big_endian {
+        w.map(u32::swap_bytes)
+    } else {
+        w
     }
 }
 
@@ -614,16 +622,7 @@ impl FileSource {
         let Some(h) = self.input.data().first_chunk::<16>() else {
             return self.end_of_input(hdr_len as u64);
         };
-        let be = p.big_endian;
-        let word = |i: usize| {
-            let w = [h[i], h[i + 1], h[i + 2], h[i + 3]];
-            if be {
-                u32::from_be_bytes(w)
-            } else {
-                u32::from_le_bytes(w)
-            }
-        };
-        let (ts_sec, ts_frac, caplen, orig_len) = (word(0), word(4), word(8), word(12));
+        let [ts_sec, ts_frac, caplen, orig_len] = record_words(h, p.big_endian);
         let number = self.frames + 1;
         if caplen > p.limit {
             let limit = if caplen > MAX_CAPLEN {
