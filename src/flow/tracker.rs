@@ -1463,7 +1463,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         handshake,
         teardown,
         conn_state: conn.zeek.conn_state(),
-        history: conn.zeek.history_inline(),
+        history: conn.zeek.history(),
         final_state,
         end_reason: reason,
         gap_bytes: conn.gap_bytes,

@@ -754,18 +754,8 @@ impl ZeekState {
         }
     }
 
-    /// history string ("ShADadFf").
-    pub fn history(&self) -> String {
-        let letters = &self.history.letters[..];
-        // The letters are ASCII, so their bytes are the string (one copy, no per-char push).
-        match std::str::from_utf8(letters) {
-            Ok(s) if s.is_ascii() => s.to_owned(),
-            _ => letters.iter().map(|&b| char::from(b)).collect(),
-        }
-    }
-
-    /// [`ZeekState::history`] kept inline (no allocation): what a connection summary holds.
-    pub fn history_inline(&self) -> ArrayString<HISTORY_CAP> {
+    /// history string ("ShADadFf"), inline: at most [`HISTORY_CAP`] letters, no allocation.
+    pub fn history(&self) -> ArrayString<HISTORY_CAP> {
         // The letters are ASCII and at most HISTORY_CAP of them: the bytes are the string.
         match std::str::from_utf8(&self.history.letters) {
             Ok(s) => ArrayString::from(s).unwrap_or_default(),
@@ -1440,21 +1430,21 @@ mod tests {
         for _ in 1..9 {
             z.observe_tcp(S, &zw);
         }
-        assert_eq!(z.history(), "ShAaw", "9 zero windows");
+        assert_eq!(z.history().as_str(), "ShAaw", "9 zero windows");
         z.observe_tcp(S, &zw);
-        assert_eq!(z.history(), "ShAaww", "10 zero windows");
+        assert_eq!(z.history().as_str(), "ShAaww", "10 zero windows");
         for _ in 10..99 {
             z.observe_tcp(S, &zw);
         }
-        assert_eq!(z.history(), "ShAaww", "99 zero windows");
+        assert_eq!(z.history().as_str(), "ShAaww", "99 zero windows");
         z.observe_tcp(S, &zw);
-        assert_eq!(z.history(), "ShAawww", "100 zero windows");
+        assert_eq!(z.history().as_str(), "ShAawww", "100 zero windows");
         // Not after the peer's FIN.
         z.observe_tcp(C, &seg(FIN | ACK, 1001, 5001, 0));
         for _ in 0..1000 {
             z.observe_tcp(S, &zw);
         }
-        assert_eq!(z.history(), "ShAawwwF");
+        assert_eq!(z.history().as_str(), "ShAawwwF");
     }
 
     #[test]
@@ -1491,7 +1481,7 @@ mod tests {
             (S, seg(FIN | RST, 5000, 0, 0)),
             (S, seg(FIN | RST, 6000, 0, 0)),
         ]);
-        assert_eq!(z.history(), "Qi");
+        assert_eq!(z.history().as_str(), "Qi");
     }
 
     #[test]
