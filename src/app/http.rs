@@ -890,22 +890,18 @@ impl HttpConn {
     /// Makes this state what [`HttpConn::new`] makes, for another connection, keeping the
     /// room of small buffers (a head buffer up to `MAX_SPARE_BUF` bytes, a queue of one).
     pub(crate) fn reset(&mut self) {
-        for dir in &mut self.dirs {
-            let mut buf = std::mem::take(&mut dir.buf);
+        let old = std::mem::replace(self, HttpConn::new());
+        for (dir, mut buf) in self.dirs.iter_mut().zip(old.dirs.map(|d| d.buf)) {
             buf.clear();
-            *dir = HttpDir::new();
             if buf.capacity() <= MAX_SPARE_BUF {
                 dir.buf = buf;
             }
         }
-        self.pending.clear();
-        if self.pending.capacity() > 1 {
-            self.pending = VecDeque::new();
+        let mut pending = old.pending;
+        pending.clear();
+        if pending.capacity() <= 1 {
+            self.pending = pending;
         }
-        self.current = None;
-        self.next_index = 1;
-        self.requests = 0;
-        self.responses = 0;
     }
 
     /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
