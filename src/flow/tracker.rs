@@ -449,7 +449,7 @@ impl FlowTracker {
                     all.push((conn.id, idx, reason));
                 });
                 // Highest id first: the next to end is popped from the back.
-                sort_by_id_descending(&mut all);
+                all.sort_unstable_by_key(|d| std::cmp::Reverse(d.0));
                 all
             }
         };
@@ -726,35 +726,6 @@ impl FlowTracker {
         let list = conn.list();
         self.table.touch(idx, list, now_ns);
         flow
-    }
-}
-
-/// Orders `(id, slot, reason)` entries by id, highest first. Ids are unique and the ids of
-/// the connections in the table are mostly a dense range (a few ended early), so when the
-/// range is at most twice the count each entry is placed at its id's position and the gaps
-/// are dropped: O(range), no comparison sort. A sparse range is sorted.
-fn sort_by_id_descending(all: &mut Vec<(ConnId, u32, EndReason)>) {
-    let (Some(lo), Some(hi)) = (all.iter().map(|d| d.0).min(), all.iter().map(|d| d.0).max())
-    else {
-        return;
-    };
-    let range = hi - lo;
-    match usize::try_from(range) {
-        Ok(range) if range / 2 < all.len() => {
-            let mut placed: Vec<Option<(ConnId, u32, EndReason)>> = vec![None; range + 1];
-            for &d in all.iter() {
-                // `d.0 - lo` is at most `range`.
-                if let Some(p) = usize::try_from(d.0 - lo)
-                    .ok()
-                    .and_then(|i| placed.get_mut(i))
-                {
-                    *p = Some(d);
-                }
-            }
-            all.clear();
-            all.extend(placed.into_iter().rev().flatten());
-        }
-        _ => all.sort_unstable_by_key(|d| std::cmp::Reverse(d.0)),
     }
 }
 
