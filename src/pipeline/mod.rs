@@ -241,9 +241,7 @@ impl Pipeline {
         }
         // Events first: a renderer can then show an application summary on the row of
         // the packet that completed it.
-        for event in self.app.drain_events() {
-            sink.app_event(&event)?;
-        }
+        send_app_events(&mut self.app, sink)?;
         sink.packet(frame, &packet, &flow)?;
         if !self.ended.is_empty() {
             self.flush_ended(sink)?;
@@ -252,15 +250,9 @@ impl Pipeline {
     }
 
     fn flush_ended(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
-        for event in self.app.drain_events() {
-            sink.app_event(&event)?;
-        }
-        for conn in self.ended.drain(..) {
-            let stats = self.app.take_conn_stats(conn.id);
-            self.summary.conns += 1;
-            sink.conn_end(&conn, &stats)?;
-        }
-        Ok(())
+        let sent = send_ended(&mut self.app, &self.ended, &mut self.summary.conns, sink);
+        self.ended.clear();
+        sent
     }
 
     /// Ends every open connection and reports the run's summary.
@@ -304,6 +296,35 @@ impl Pipeline {
         sink.finish(&self.summary)?;
         Ok(self.summary.clone())
     }
+}
+
+/// Hands the app stage's completed events to the sink (nothing to do when none wait: the
+/// common case, once a packet).
+#[inline]
+fn send_app_events(app: &mut AppTracker, sink: &mut dyn Sink) -> io::Result<()> {
+    if app.has_events() {
+        for event in app.drain_events() {
+            sink.app_event(&event)?;
+        }
+    }
+    Ok(())
+}
+
+/// The app stage's completed events, then each ended connection with its app counters
+/// (counted in `conns`).
+fn send_ended(
+    app: &mut AppTracker,
+    ended: &[ConnSummary],
+    conns: &mut u64,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    send_app_events(app, sink)?;
+    for conn in ended {
+        let stats = app.take_conn_stats(conn.id);
+        *conns += 1;
+        sink.conn_end(conn, &stats)?;
+    }
+    Ok(())
 }
 
 /// Counts the frame in the summary and says whether idle connections are due to expire

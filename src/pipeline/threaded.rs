@@ -8,7 +8,7 @@
 //! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
 //! front to be refilled, so steady state allocates nothing.
 
-use super::{expiry_due, Pipeline, RunEnd, RunSummary};
+use super::{expiry_due, send_app_events, send_ended, Pipeline, RunEnd, RunSummary};
 use crate::app::AppTracker;
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
@@ -474,16 +474,8 @@ fn replay(
             Ev::Close { conn } => app.on_close(conn),
             Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
             Ev::Flush { conns } => {
-                if app.has_events() {
-                    for event in app.drain_events() {
-                        sink.app_event(&event)?;
-                    }
-                }
-                for conn in &batch.ended[next_conn..next_conn + conns] {
-                    let stats = app.take_conn_stats(conn.id);
-                    *conns_seen += 1;
-                    sink.conn_end(conn, &stats)?;
-                }
+                let ended = batch.ended.get(next_conn..next_conn + conns).unwrap_or(&[]);
+                send_ended(app, ended, conns_seen, sink)?;
                 next_conn += conns;
             }
             Ev::Packet => {
@@ -503,20 +495,10 @@ fn replay(
                 if let Some(name) = app.layer_of_frame(frame.number) {
                     packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
                 }
-                if app.has_events() {
-                    for event in app.drain_events() {
-                        sink.app_event(&event)?;
-                    }
-                }
+                send_app_events(app, sink)?;
                 sink.packet(&frame, &packet, &p.flow)?;
             }
-            Ev::Events => {
-                if app.has_events() {
-                    for event in app.drain_events() {
-                        sink.app_event(&event)?;
-                    }
-                }
-            }
+            Ev::Events => send_app_events(app, sink)?,
             Ev::Warning => {
                 if let Some(e) = batch.warnings.get(next_warning) {
                     sink.warning(e)?;
