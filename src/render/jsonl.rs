@@ -13,7 +13,7 @@ use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use std::io::{self, Write};
 
-use super::text::{write_endpoint, Endpoints};
+use super::text::{digits_into, put_u64, write_endpoint, Endpoints};
 
 /// Writes JSON Lines to `out`.
 pub struct JsonSink<W: Write> {
@@ -295,45 +295,6 @@ fn opt_f64<W: Write>(w: &mut W, v: Option<f64>) -> io::Result<()> {
         Some(v) if v.is_finite() => write!(w, "{v:.3}"),
         _ => w.write_all(b"null"),
     }
-}
-
-/// Appends `v` in decimal (the per-packet path avoids `core::fmt`, its top cost).
-fn put_u64(buf: &mut Vec<u8>, v: u64) {
-    if v < 10 {
-        buf.push(b'0' + v as u8);
-        return;
-    }
-    let mut tmp = [0u8; 20];
-    let i = digits_into(&mut tmp, v);
-    buf.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
-}
-
-/// "00" "01" … "99": two digits per division.
-const DIGIT_PAIRS: &[u8; 200] = b"\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// Writes `v` in decimal at the end of `tmp`; returns where the digits start.
-fn digits_into(tmp: &mut [u8; 20], mut v: u64) -> usize {
-    let mut i = tmp.len();
-    while v >= 100 && i >= 2 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if v >= 10 && i >= 2 {
-        let pair = v as usize * 2;
-        i -= 2;
-        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else if i >= 1 {
-        i -= 1;
-        tmp[i] = b'0' + v as u8;
-    }
-    i
 }
 
 /// Appends `v` in decimal, left-padded with zeros to `width` digits (at most 20).

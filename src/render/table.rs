@@ -1872,22 +1872,6 @@ fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> &str {
 /// `spans[i]..spans[i + 1]`.
 type HttpRowSpans = [u32; 11];
 
-/// Appends `n` in decimal.
-fn push_u64_str(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut v = n;
-    while i > 0 {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(i..).unwrap_or_default());
-}
-
 /// Appends `s` made terminal-safe (what [`escape_str`] returns).
 fn push_escaped(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
@@ -1909,10 +1893,10 @@ fn push_http_cells(
     let [req_size, resp_size] = sizes;
     for (i, end) in spans.iter_mut().skip(1).enumerate() {
         match i {
-            0 => push_u64_str(out, h.conn),
-            1 => push_u64_str(out, u64::from(h.index)),
+            0 => put_u64(out, h.conn),
+            1 => put_u64(out, u64::from(h.index)),
             2 => match h.request_frame {
-                Some(f) => push_u64_str(out, f),
+                Some(f) => put_u64(out, f),
                 None => out.push(b'-'),
             },
             3 => push_escaped(out, h.method.as_deref().unwrap_or("-")),
@@ -1923,11 +1907,11 @@ fn push_http_cells(
             5 => push_escaped(out, h.version.as_deref().unwrap_or("")),
             6 => match (h.status, &h.reason) {
                 (Some(s), Some(r)) => {
-                    push_u64_str(out, u64::from(s));
+                    put_u64(out, u64::from(s));
                     out.push(b' ');
                     push_escaped(out, r);
                 }
-                (Some(s), None) => push_u64_str(out, u64::from(s)),
+                (Some(s), None) => put_u64(out, u64::from(s)),
                 _ => out.push(b'-'),
             },
             7 => match h.request_body_bytes {
@@ -1943,7 +1927,7 @@ fn push_http_cells(
                     Some(ns) => {
                         // Microseconds, rounded as `{:.3}` rounds (no tie: see above).
                         let us = ns / 1000 + u64::from(ns % 1000 > 500);
-                        push_u64_str(out, us / 1000);
+                        put_u64(out, us / 1000);
                         let frac = us % 1000;
                         out.extend_from_slice(&[
                             b'.',

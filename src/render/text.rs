@@ -137,26 +137,50 @@ pub(crate) fn endpoint_string(ip: IpAddr, port: Option<u16>) -> String {
     String::from_utf8(v).unwrap_or_default()
 }
 
-/// Appends `v` in decimal without `core::fmt` (the per-packet rows).
+/// Appends `v` in decimal without `core::fmt` (the per-packet rows and records).
 pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
-    put_u64_padded(out, v, 0, b' ');
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
+    let mut tmp = [0u8; 20];
+    let i = digits_into(&mut tmp, v);
+    out.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
+}
+
+/// "00" "01" … "99": two digits per division.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Writes `v` in decimal at the end of `tmp`; returns where the digits start.
+pub(crate) fn digits_into(tmp: &mut [u8; 20], mut v: u64) -> usize {
+    let mut i = tmp.len();
+    while v >= 100 && i >= 2 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 && i >= 2 {
+        let pair = v as usize * 2;
+        i -= 2;
+        tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else if i >= 1 {
+        i -= 1;
+        tmp[i] = b'0' + v as u8;
+    }
+    i
 }
 
 /// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`
 /// (`{:>width}` with b' ', `{:0width}` with b'0').
-pub(crate) fn put_u64_padded(out: &mut Vec<u8>, mut v: u64, width: usize, fill: u8) {
+pub(crate) fn put_u64_padded(out: &mut Vec<u8>, v: u64, width: usize, fill: u8) {
     let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    while i > 0 {
-        i -= 1;
-        if let Some(slot) = tmp.get_mut(i) {
-            *slot = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let i = digits_into(&mut tmp, v);
     let digits = tmp.get(i..).unwrap_or(&[]);
     for _ in digits.len()..width {
         out.push(fill);
