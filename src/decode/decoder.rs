@@ -796,21 +796,27 @@ fn fast_eth_ipv4_tcp<'a>(data: &'a [u8], orig_len: u32, out: &mut DecodedPacket<
     }));
     out.payload = &data[payload_start..captured_end];
     out.payload_offset = payload_start as u32;
-    // Options written in place, last: none, or NOP, NOP, Timestamps (nearly every segment
-    // after the handshake) read here; anything else walked by `parse_tcp_options`.
+    // Options written in place, last.
     if let Transport::Tcp(tcp) = tcp {
-        let opts = &data[TCP + 20..payload_start];
-        if let Some(o) = opts.first_chunk::<12>() {
-            if opts.len() == 12 && o[..4] == [1, 1, 8, 10] {
-                tcp.options.timestamps = Some((be32_at(o, 4), be32_at(o, 8)));
-                return true;
-            }
-        }
-        if !opts.is_empty() {
-            parse_tcp_options_into(opts, &mut tcp.options);
-        }
+        tcp_options_into(&data[TCP + 20..payload_start], &mut tcp.options);
     }
     true
+}
+
+/// TCP options written into `options` (which holds none yet), for the fast paths: none,
+/// or NOP, NOP, Timestamps (nearly every segment after the handshake) without a call;
+/// anything else through [`parse_tcp_options_into`].
+#[inline(always)]
+fn tcp_options_into(opts: &[u8], options: &mut TcpOptions) {
+    if let Some(o) = opts.first_chunk::<12>() {
+        if opts.len() == 12 && o[..4] == [1, 1, 8, 10] {
+            options.timestamps = Some((be32_at(o, 4), be32_at(o, 8)));
+            return;
+        }
+    }
+    if !opts.is_empty() {
+        parse_tcp_options_into(opts, options);
+    }
 }
 
 /// The common case read by hand: an IPv4 header (IHL ≥ 5, total length covering the
@@ -905,17 +911,9 @@ fn fast_ip<'a>(
                 options: TcpOptions::default(),
                 payload_len: u32_of(wire_end.saturating_sub(t_off + hl)),
             }));
-            // Options written in place: none, or NOP, NOP, Timestamps (nearly every segment
-            // after the handshake) read here, anything else walked by `parse_tcp_options`.
+            // Options written in place.
             if let Transport::Tcp(tcp) = tcp {
-                let opts = &h[20..];
-                match opts.first_chunk::<12>() {
-                    _ if opts.is_empty() => {}
-                    Some(o) if opts.len() == 12 && o[..4] == [1, 1, 8, 10] => {
-                        tcp.options.timestamps = Some((be32_at(o, 4), be32_at(o, 8)));
-                    }
-                    _ => tcp.options = parse_tcp_options(opts),
-                }
+                tcp_options_into(&h[20..], &mut tcp.options);
             }
             out.payload = &ip_payload[hl..];
             out.payload_offset = u32_of(t_off + hl);
