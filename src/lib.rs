@@ -33,3 +33,21 @@ pub mod filter;
 pub mod flow;
 pub mod pipeline;
 pub mod render;
+
+/// Test support: `../shared/captures` when it is there. Without it a test skips with a
+/// visible message, unless `LAYERSCOPE_REQUIRE_SHARED=1` (CI), which fails it.
+#[cfg(test)]
+pub(crate) fn shared_captures_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!(
+            "LAYERSCOPE_REQUIRE_SHARED=1 but {} is missing",
+            dir.display()
+        );
+    }
+    eprintln!("skipped: {} is missing", dir.display());
+    None
+}

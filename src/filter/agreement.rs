@@ -6,22 +6,7 @@
 use super::Filter;
 use crate::capture::{FileSource, FrameSource};
 use crate::decode::Decoder;
-use std::path::{Path, PathBuf};
-
-fn shared_captures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared captures missing at {}", dir.display());
-    }
-    eprintln!(
-        "skipping the tcpdump agreement test: no shared captures at {}",
-        dir.display()
-    );
-    None
-}
+use std::path::Path;
 
 fn frames_kept(path: &Path, filter: &Filter) -> Vec<u64> {
     let mut source = FileSource::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -45,7 +30,7 @@ fn frames_kept(path: &Path, filter: &Filter) -> Vec<u64> {
 
 #[test]
 fn filter_keeps_the_frames_tcpdump_keeps() {
-    let Some(dir) = shared_captures() else {
+    let Some(dir) = crate::shared_captures_dir() else {
         return;
     };
     let tsv = std::fs::read_to_string(

@@ -713,80 +713,68 @@ fn run_capture(path: &std::path::Path, config: FlowConfig) -> (Vec<PacketFlow>, 
     (flows, sink, format!("{ended:?} {:?}", ft.stats()))
 }
 
+/// The captures in `captures/` and, when there, `../shared/captures`.
+fn own_and_shared_captures() -> Vec<std::path::PathBuf> {
+    let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut files = Vec::new();
+    for dir in std::iter::once(own).chain(crate::shared_captures_dir()) {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.to_string_lossy();
+            if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
 /// The fast paths (tracker, Zeek state, analysis, reassembly) change nothing: every own
 /// and shared capture gives the same packet facts, stream events and summaries with the
 /// general paths only.
 #[test]
 fn fast_paths_change_nothing() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("captures")];
-    let shared = root.join("../shared/captures");
-    if shared.is_dir() {
-        dirs.push(shared);
-    }
     let mut packets = 0;
-    for dir in dirs {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.to_string_lossy().to_string();
-            if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-                continue;
-            }
-            let fast = run_capture(&path, FlowConfig::default());
-            GENERAL_ONLY.with(|g| g.set(true));
-            let general = run_capture(&path, FlowConfig::default());
-            GENERAL_ONLY.with(|g| g.set(false));
-            assert_eq!(fast.0.len(), general.0.len(), "{name}");
-            for (i, (a, b)) in fast.0.iter().zip(&general.0).enumerate() {
-                assert_eq!(a, b, "{name} packet {}", i + 1);
-            }
-            assert_eq!(fast.1.events, general.1.events, "{name}");
-            assert_eq!(fast.2, general.2, "{name}");
-            packets += fast.0.len();
+    for path in own_and_shared_captures() {
+        let name = path.to_string_lossy().to_string();
+        let fast = run_capture(&path, FlowConfig::default());
+        GENERAL_ONLY.with(|g| g.set(true));
+        let general = run_capture(&path, FlowConfig::default());
+        GENERAL_ONLY.with(|g| g.set(false));
+        assert_eq!(fast.0.len(), general.0.len(), "{name}");
+        for (i, (a, b)) in fast.0.iter().zip(&general.0).enumerate() {
+            assert_eq!(a, b, "{name} packet {}", i + 1);
         }
+        assert_eq!(fast.1.events, general.1.events, "{name}");
+        assert_eq!(fast.2, general.2, "{name}");
+        packets += fast.0.len();
     }
     assert!(packets > 1000, "only {packets} packets");
 }
 
 #[test]
 fn notes_off_changes_nothing_but_the_notes() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("captures")];
-    let shared = root.join("../shared/captures");
-    if shared.is_dir() {
-        dirs.push(shared);
-    } else if std::env::var("LAYERSCOPE_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing", shared.display());
-    } else {
-        eprintln!("skipped: {} is missing", shared.display());
-    }
     let quiet = FlowConfig {
         notes: false,
         ..FlowConfig::default()
     };
     let mut noted = 0;
-    for dir in dirs {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.to_string_lossy().to_string();
-            if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-                continue;
-            }
-            let (with, with_sink, with_ended) = run_capture(&path, FlowConfig::default());
-            let (without, without_sink, without_ended) = run_capture(&path, quiet.clone());
-            assert_eq!(with.len(), without.len(), "{name}");
-            for (i, (a, b)) in with.iter().zip(&without).enumerate() {
-                assert_eq!(b.note, None, "{name} packet {}", i + 1);
-                noted += usize::from(a.note.is_some());
-                let a = PacketFlow {
-                    note: None,
-                    ..a.clone()
-                };
-                assert_eq!(&a, b, "{name} packet {}", i + 1);
-            }
-            assert_eq!(with_sink.events, without_sink.events, "{name}");
-            assert_eq!(with_ended, without_ended, "{name}");
+    for path in own_and_shared_captures() {
+        let name = path.to_string_lossy().to_string();
+        let (with, with_sink, with_ended) = run_capture(&path, FlowConfig::default());
+        let (without, without_sink, without_ended) = run_capture(&path, quiet.clone());
+        assert_eq!(with.len(), without.len(), "{name}");
+        for (i, (a, b)) in with.iter().zip(&without).enumerate() {
+            assert_eq!(b.note, None, "{name} packet {}", i + 1);
+            noted += usize::from(a.note.is_some());
+            let a = PacketFlow {
+                note: None,
+                ..a.clone()
+            };
+            assert_eq!(&a, b, "{name} packet {}", i + 1);
         }
+        assert_eq!(with_sink.events, without_sink.events, "{name}");
+        assert_eq!(with_ended, without_ended, "{name}");
     }
     assert!(
         noted > 50,
