@@ -872,324 +872,7 @@ fn tcp_step(
         flow.window_scaled =
             (plain & PLAIN_SCALED != 0).then(|| u64::from(tcp.window) << (plain & 0x1f));
     } else {
-        // Retransmitted SYN from the same side (seen before this packet changes anything).
-        let syn_again = syn && t.sides[s].saw_syn;
-        let prev_isn = t.sides[s].isn;
-
-        // Relative numbers.
-        if syn && !t.sides[s].saw_syn {
-            let side = &mut t.sides[s];
-            side.base = tcp.seq;
-            side.base_set = true;
-            side.saw_syn = true;
-            side.isn = tcp.seq;
-            side.wscale = tcp.options.window_scale;
-            side.syn_data = tcp.payload_len;
-            if !ack && dir == Direction::ToServer {
-                conn.roles_guessed = false;
-            }
-        } else if !t.sides[s].base_set {
-            t.sides[s].base = tcp.seq.wrapping_sub(1);
-            t.sides[s].base_set = true;
-        }
-        if ack && !t.sides[r].base_set {
-            t.sides[r].base = tcp.ack.wrapping_sub(1);
-            t.sides[r].base_set = true;
-        }
-        flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
-        let rel_ack = if ack {
-            tcp.ack.wrapping_sub(t.sides[r].base)
-        } else {
-            tcp.ack
-        };
-        flow.rel_ack = Some(rel_ack);
-        // The scale is known once both SYNs were seen: the sender's shift when both carried
-        // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
-        if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
-            let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
-                (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
-                _ => 0,
-            };
-            flow.window_scaled = Some(u64::from(tcp.window) << shift);
-        }
-
-        // The handshake frames exactly as the conformance tool derives them from tshark.
-        let mark = HsMark {
-            frame: frame.number,
-            ns: ts_ns(frame.ts),
-        };
-        if syn && !ack && t.hs_syn.is_none() {
-            t.hs_syn = Some(mark);
-            t.hs_client = Some(dir);
-        } else if syn
-            && ack
-            && t.hs_synack.is_none()
-            && t.hs_syn.is_some()
-            && t.hs_client != Some(dir)
-        {
-            t.hs_synack = Some(mark);
-        } else if t.hs_synack.is_some()
-            && t.hs_ack.is_none()
-            && t.hs_client == Some(dir)
-            && ack
-            && !syn
-            && rel_ack == 1
-        {
-            t.hs_ack = Some(mark);
-        }
-
-        // Steps and endpoint states. Notes are only written when the output shows them
-        // (`FlowConfig::notes`); the steps and states are the same either way.
-        if rst {
-            let sender_state = t.sides[s].state;
-            let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
-            flow.step = Some(if refused { Step::Refused } else { Step::Abort });
-            if notes {
-                note = Some(if refused {
-                    format!(
-                        "RST from {} answers the SYN: connection refused (no SYN-ACK)",
-                        role(dir)
-                    )
-                } else {
-                    format!("RST from {} in {}", role(dir), sender_state)
-                });
-            }
-            if t.rst.is_none() {
-                t.rst = Some((dir, sender_state, refused));
-            }
-            t.sides[0].state = TcpState::Closed;
-            t.sides[1].state = TcpState::Closed;
-            t.push_td_frame(frame.number);
-        } else if syn && !ack {
-            flow.step = Some(Step::Handshake(1));
-            let mut n = if !notes {
-                String::new()
-            } else if syn_again {
-                if tcp.seq == prev_isn {
-                    format!("retransmitted SYN (same ISN {})", tcp.seq)
-                } else {
-                    format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
-                }
-            } else {
-                format!("SYN: {} ISN {}", role(dir), tcp.seq)
-            };
-            if t.sides[r].saw_syn && !t.synack_seen {
-                if notes {
-                    n.push_str("; simultaneous open: both sides sent a SYN");
-                }
-                t.sides[s].state = TcpState::SynReceived;
-                t.sides[r].state = TcpState::SynReceived;
-            } else if matches!(
-                t.sides[s].state,
-                TcpState::Closed | TcpState::Listen | TcpState::SynSent
-            ) {
-                t.sides[s].state = TcpState::SynSent;
-            }
-            if notes {
-                syn_data_note(&mut n, tcp);
-                note = Some(n);
-            }
-        } else if syn && ack {
-            flow.step = Some(Step::Handshake(2));
-            let again = t.synack_seen && syn_again;
-            t.synack_seen = true;
-            let peer = &t.sides[r];
-            let mut n = if !notes {
-                String::new()
-            } else if peer.saw_syn {
-                let want = peer.isn.wrapping_add(1);
-                if tcp.ack == want {
-                    format!(
-                        "ack {} = {} ISN {} + 1 ✓",
-                        tcp.ack,
-                        role(dir.reverse()),
-                        peer.isn
-                    )
-                } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
-                    format!(
-                        "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
-                        tcp.ack,
-                        role(dir.reverse()),
-                        peer.isn,
-                        peer.syn_data
-                    )
-                } else {
-                    format!(
-                        "ack {} ✗ expected {} ISN {} + 1 = {want}",
-                        tcp.ack,
-                        role(dir.reverse()),
-                        peer.isn
-                    )
-                }
-            } else {
-                format!(
-                    "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
-                    tcp.ack,
-                    role(dir.reverse())
-                )
-            };
-            if again && notes {
-                if tcp.seq == prev_isn {
-                    n.insert_str(0, "retransmitted SYN-ACK; ");
-                } else {
-                    n.insert_str(0, "SYN-ACK again with a new ISN; ");
-                }
-            }
-            if notes {
-                syn_data_note(&mut n, tcp);
-                note = Some(n);
-            }
-            if !matches!(t.sides[s].state, TcpState::Established) {
-                t.sides[s].state = TcpState::SynReceived;
-            }
-            if matches!(
-                t.sides[r].state,
-                TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
-            ) {
-                t.sides[r].state = TcpState::Established;
-            }
-        } else {
-            let mut td_acked_first = false;
-            if ack {
-                // Handshake step 3: the client's first ACK of the server's SYN.
-                if dir == Direction::ToServer
-                    && !t.step3_done
-                    && t.synack_seen
-                    && t.sides[r].saw_syn
-                {
-                    let want = t.sides[r].isn.wrapping_add(1);
-                    if tcp.ack == want {
-                        t.step3_done = true;
-                        flow.step = Some(Step::Handshake(3));
-                        if notes {
-                            let mut n =
-                                format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
-                            if tcp.payload_len > 0 {
-                                n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
-                            }
-                            note = Some(n);
-                        }
-                    }
-                }
-                if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
-                    t.sides[s].state = TcpState::Established;
-                }
-                if t.sides[r].state == TcpState::SynReceived {
-                    t.sides[r].state = TcpState::Established;
-                }
-                // The peer's FIN acknowledged.
-                if let Some(fs) = t.sides[r].fin_seq {
-                    if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
-                        t.sides[r].fin_acked = true;
-                        t.sides[r].state = match t.sides[r].state {
-                            TcpState::FinWait1 => TcpState::FinWait2,
-                            TcpState::Closing => TcpState::TimeWait,
-                            TcpState::LastAck => TcpState::Closed,
-                            other => other,
-                        };
-                        if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
-                            t.sides[s].state = TcpState::TimeWait;
-                        }
-                        if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
-                            t.td_step2 = true;
-                            td_acked_first = true;
-                            if !fin {
-                                flow.step = Some(Step::Teardown(2));
-                                if notes {
-                                    note = Some(format!(
-                                        "ack {} = {}'s FIN seq {fs} + 1",
-                                        tcp.ack,
-                                        role(dir.reverse())
-                                    ));
-                                }
-                                t.push_td_frame(frame.number);
-                            }
-                        } else if t.first_fin == Some(dir) && !t.td_step4 {
-                            t.td_step4 = true;
-                            flow.step = Some(Step::Teardown(4));
-                            if notes {
-                                note = Some(format!(
-                                    "last ACK: ack {} = {}'s FIN seq {fs} + 1",
-                                    tcp.ack,
-                                    role(dir.reverse())
-                                ));
-                            }
-                            t.push_td_frame(frame.number);
-                        }
-                    }
-                }
-            }
-            if fin && t.sides[s].fin_seq.is_none() {
-                t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
-                let peer_fin_acked = t.sides[r].fin_acked;
-                match t.sides[s].state {
-                    TcpState::CloseWait if !peer_fin_acked => {
-                        t.simultaneous = true;
-                        t.sides[s].state = TcpState::Closing;
-                    }
-                    TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
-                    TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
-                    _ => t.sides[s].state = TcpState::FinWait1,
-                }
-                // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
-                // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
-                // it enters TIME-WAIT at once.
-                t.sides[r].state = match t.sides[r].state {
-                    TcpState::FinWait1 => TcpState::Closing,
-                    TcpState::FinWait2 => TcpState::TimeWait,
-                    TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
-                        TcpState::CloseWait
-                    }
-                    other => other,
-                };
-                match t.first_fin {
-                    None => {
-                        t.first_fin = Some(dir);
-                        flow.step = Some(Step::Teardown(1));
-                        if notes {
-                            note = Some(format!("first FIN, from the {}", role(dir)));
-                        }
-                    }
-                    Some(_) if !t.td_step3 => {
-                        t.td_step3 = true;
-                        flow.step = Some(Step::Teardown(3));
-                        if td_acked_first {
-                            t.three_packet = true;
-                        }
-                        if notes {
-                            note = Some(if td_acked_first {
-                                "three-packet close: FIN piggy-backed on the ACK".to_string()
-                            } else if t.simultaneous {
-                                "simultaneous close: this FIN crossed the peer's FIN on the wire"
-                                    .to_string()
-                            } else {
-                                format!("{}'s FIN", role(dir))
-                            });
-                        }
-                    }
-                    Some(_) => {}
-                }
-                t.push_td_frame(frame.number);
-            }
-            if tcp.payload_len > 0
-                && !t.half_close_noted
-                && t.sides[r].fin_seq.is_some()
-                && t.sides[s].fin_seq.is_none()
-            {
-                t.half_close_noted = true;
-                if notes {
-                    append_note(
-                        &mut note,
-                        &format!(
-                            "half-close: {} still sends data after the {}'s FIN",
-                            role(dir),
-                            role(dir.reverse())
-                        ),
-                    );
-                }
-            }
-        }
-        t.plain = [t.plain_bits(0), t.plain_bits(1)];
+        note = tcp_step_general(t, &mut conn.roles_guessed, dir, tcp, frame, notes, flow);
     }
     flow.state = Some(t.states());
 
@@ -1287,6 +970,336 @@ fn tcp_step(
             }
         }
     }
+}
+
+/// [`tcp_step`] for a packet that is not a [`plain_segment`]: bases, relative numbers,
+/// handshake marks, steps and endpoint states; returns the note. Kept out of line, so that
+/// the common packet's code does not share its registers with this.
+#[inline(never)]
+fn tcp_step_general(
+    t: &mut TcpConn,
+    roles_guessed: &mut bool,
+    dir: Direction,
+    tcp: &TcpInfo,
+    frame: &RawFrame<'_>,
+    notes: bool,
+    flow: &mut PacketFlow,
+) -> Option<String> {
+    let (s, r) = (dir.index(), dir.reverse().index());
+    let f = tcp.flags;
+    let (syn, ack, fin, rst) = (f.syn(), f.ack(), f.fin(), f.rst());
+    let mut note: Option<String> = None;
+    // Retransmitted SYN from the same side (seen before this packet changes anything).
+    let syn_again = syn && t.sides[s].saw_syn;
+    let prev_isn = t.sides[s].isn;
+
+    // Relative numbers.
+    if syn && !t.sides[s].saw_syn {
+        let side = &mut t.sides[s];
+        side.base = tcp.seq;
+        side.base_set = true;
+        side.saw_syn = true;
+        side.isn = tcp.seq;
+        side.wscale = tcp.options.window_scale;
+        side.syn_data = tcp.payload_len;
+        if !ack && dir == Direction::ToServer {
+            *roles_guessed = false;
+        }
+    } else if !t.sides[s].base_set {
+        t.sides[s].base = tcp.seq.wrapping_sub(1);
+        t.sides[s].base_set = true;
+    }
+    if ack && !t.sides[r].base_set {
+        t.sides[r].base = tcp.ack.wrapping_sub(1);
+        t.sides[r].base_set = true;
+    }
+    flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
+    let rel_ack = if ack {
+        tcp.ack.wrapping_sub(t.sides[r].base)
+    } else {
+        tcp.ack
+    };
+    flow.rel_ack = Some(rel_ack);
+    // The scale is known once both SYNs were seen: the sender's shift when both carried
+    // the option, else none at all (RFC 7323 2.2). A SYN's own window is never scaled.
+    if !syn && t.sides[s].saw_syn && t.sides[r].saw_syn {
+        let shift = match (t.sides[s].wscale, t.sides[r].wscale) {
+            (Some(ws), Some(_)) => ws.min(MAX_WSCALE),
+            _ => 0,
+        };
+        flow.window_scaled = Some(u64::from(tcp.window) << shift);
+    }
+
+    // The handshake frames exactly as the conformance tool derives them from tshark.
+    let mark = HsMark {
+        frame: frame.number,
+        ns: ts_ns(frame.ts),
+    };
+    if syn && !ack && t.hs_syn.is_none() {
+        t.hs_syn = Some(mark);
+        t.hs_client = Some(dir);
+    } else if syn && ack && t.hs_synack.is_none() && t.hs_syn.is_some() && t.hs_client != Some(dir)
+    {
+        t.hs_synack = Some(mark);
+    } else if t.hs_synack.is_some()
+        && t.hs_ack.is_none()
+        && t.hs_client == Some(dir)
+        && ack
+        && !syn
+        && rel_ack == 1
+    {
+        t.hs_ack = Some(mark);
+    }
+
+    // Steps and endpoint states. Notes are only written when the output shows them
+    // (`FlowConfig::notes`); the steps and states are the same either way.
+    if rst {
+        let sender_state = t.sides[s].state;
+        let refused = t.sides[r].saw_syn && !t.sides[s].saw_syn && !t.synack_seen;
+        flow.step = Some(if refused { Step::Refused } else { Step::Abort });
+        if notes {
+            note = Some(if refused {
+                format!(
+                    "RST from {} answers the SYN: connection refused (no SYN-ACK)",
+                    role(dir)
+                )
+            } else {
+                format!("RST from {} in {}", role(dir), sender_state)
+            });
+        }
+        if t.rst.is_none() {
+            t.rst = Some((dir, sender_state, refused));
+        }
+        t.sides[0].state = TcpState::Closed;
+        t.sides[1].state = TcpState::Closed;
+        t.push_td_frame(frame.number);
+    } else if syn && !ack {
+        flow.step = Some(Step::Handshake(1));
+        let mut n = if !notes {
+            String::new()
+        } else if syn_again {
+            if tcp.seq == prev_isn {
+                format!("retransmitted SYN (same ISN {})", tcp.seq)
+            } else {
+                format!("SYN again with a new ISN {} (was {prev_isn})", tcp.seq)
+            }
+        } else {
+            format!("SYN: {} ISN {}", role(dir), tcp.seq)
+        };
+        if t.sides[r].saw_syn && !t.synack_seen {
+            if notes {
+                n.push_str("; simultaneous open: both sides sent a SYN");
+            }
+            t.sides[s].state = TcpState::SynReceived;
+            t.sides[r].state = TcpState::SynReceived;
+        } else if matches!(
+            t.sides[s].state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent
+        ) {
+            t.sides[s].state = TcpState::SynSent;
+        }
+        if notes {
+            syn_data_note(&mut n, tcp);
+            note = Some(n);
+        }
+    } else if syn && ack {
+        flow.step = Some(Step::Handshake(2));
+        let again = t.synack_seen && syn_again;
+        t.synack_seen = true;
+        let peer = &t.sides[r];
+        let mut n = if !notes {
+            String::new()
+        } else if peer.saw_syn {
+            let want = peer.isn.wrapping_add(1);
+            if tcp.ack == want {
+                format!(
+                    "ack {} = {} ISN {} + 1 ✓",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn
+                )
+            } else if peer.syn_data > 0 && tcp.ack == want.wrapping_add(peer.syn_data) {
+                format!(
+                    "ack {} = {} ISN {} + 1 + {} bytes of SYN data ✓ (TCP Fast Open)",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn,
+                    peer.syn_data
+                )
+            } else {
+                format!(
+                    "ack {} ✗ expected {} ISN {} + 1 = {want}",
+                    tcp.ack,
+                    role(dir.reverse()),
+                    peer.isn
+                )
+            }
+        } else {
+            format!(
+                "ack {} ({}'s SYN not captured: its ISN taken as ack − 1)",
+                tcp.ack,
+                role(dir.reverse())
+            )
+        };
+        if again && notes {
+            if tcp.seq == prev_isn {
+                n.insert_str(0, "retransmitted SYN-ACK; ");
+            } else {
+                n.insert_str(0, "SYN-ACK again with a new ISN; ");
+            }
+        }
+        if notes {
+            syn_data_note(&mut n, tcp);
+            note = Some(n);
+        }
+        if !matches!(t.sides[s].state, TcpState::Established) {
+            t.sides[s].state = TcpState::SynReceived;
+        }
+        if matches!(
+            t.sides[r].state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
+        ) {
+            t.sides[r].state = TcpState::Established;
+        }
+    } else {
+        let mut td_acked_first = false;
+        if ack {
+            // Handshake step 3: the client's first ACK of the server's SYN.
+            if dir == Direction::ToServer && !t.step3_done && t.synack_seen && t.sides[r].saw_syn {
+                let want = t.sides[r].isn.wrapping_add(1);
+                if tcp.ack == want {
+                    t.step3_done = true;
+                    flow.step = Some(Step::Handshake(3));
+                    if notes {
+                        let mut n =
+                            format!("ack {} = server ISN {} + 1 ✓", tcp.ack, t.sides[r].isn);
+                        if tcp.payload_len > 0 {
+                            n.push_str(&format!("; carries {} bytes of data", tcp.payload_len));
+                        }
+                        note = Some(n);
+                    }
+                }
+            }
+            if matches!(t.sides[s].state, TcpState::SynSent | TcpState::SynReceived) {
+                t.sides[s].state = TcpState::Established;
+            }
+            if t.sides[r].state == TcpState::SynReceived {
+                t.sides[r].state = TcpState::Established;
+            }
+            // The peer's FIN acknowledged.
+            if let Some(fs) = t.sides[r].fin_seq {
+                if !t.sides[r].fin_acked && seq_ge(tcp.ack, fs.wrapping_add(1)) {
+                    t.sides[r].fin_acked = true;
+                    t.sides[r].state = match t.sides[r].state {
+                        TcpState::FinWait1 => TcpState::FinWait2,
+                        TcpState::Closing => TcpState::TimeWait,
+                        TcpState::LastAck => TcpState::Closed,
+                        other => other,
+                    };
+                    if matches!(t.sides[s].state, TcpState::FinWait2 | TcpState::Closing) {
+                        t.sides[s].state = TcpState::TimeWait;
+                    }
+                    if t.first_fin == Some(dir.reverse()) && !t.td_step2 {
+                        t.td_step2 = true;
+                        td_acked_first = true;
+                        if !fin {
+                            flow.step = Some(Step::Teardown(2));
+                            if notes {
+                                note = Some(format!(
+                                    "ack {} = {}'s FIN seq {fs} + 1",
+                                    tcp.ack,
+                                    role(dir.reverse())
+                                ));
+                            }
+                            t.push_td_frame(frame.number);
+                        }
+                    } else if t.first_fin == Some(dir) && !t.td_step4 {
+                        t.td_step4 = true;
+                        flow.step = Some(Step::Teardown(4));
+                        if notes {
+                            note = Some(format!(
+                                "last ACK: ack {} = {}'s FIN seq {fs} + 1",
+                                tcp.ack,
+                                role(dir.reverse())
+                            ));
+                        }
+                        t.push_td_frame(frame.number);
+                    }
+                }
+            }
+        }
+        if fin && t.sides[s].fin_seq.is_none() {
+            t.sides[s].fin_seq = Some(tcp.seq.wrapping_add(tcp.payload_len));
+            let peer_fin_acked = t.sides[r].fin_acked;
+            match t.sides[s].state {
+                TcpState::CloseWait if !peer_fin_acked => {
+                    t.simultaneous = true;
+                    t.sides[s].state = TcpState::Closing;
+                }
+                TcpState::CloseWait => t.sides[s].state = TcpState::LastAck,
+                TcpState::Closing | TcpState::LastAck | TcpState::TimeWait => {}
+                _ => t.sides[s].state = TcpState::FinWait1,
+            }
+            // The receiver changes state when the FIN arrives (RFC 9293 3.10.7.4): from
+            // FIN-WAIT-2 (its own FIN already acknowledged, perhaps by this very segment)
+            // it enters TIME-WAIT at once.
+            t.sides[r].state = match t.sides[r].state {
+                TcpState::FinWait1 => TcpState::Closing,
+                TcpState::FinWait2 => TcpState::TimeWait,
+                TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
+                    TcpState::CloseWait
+                }
+                other => other,
+            };
+            match t.first_fin {
+                None => {
+                    t.first_fin = Some(dir);
+                    flow.step = Some(Step::Teardown(1));
+                    if notes {
+                        note = Some(format!("first FIN, from the {}", role(dir)));
+                    }
+                }
+                Some(_) if !t.td_step3 => {
+                    t.td_step3 = true;
+                    flow.step = Some(Step::Teardown(3));
+                    if td_acked_first {
+                        t.three_packet = true;
+                    }
+                    if notes {
+                        note = Some(if td_acked_first {
+                            "three-packet close: FIN piggy-backed on the ACK".to_string()
+                        } else if t.simultaneous {
+                            "simultaneous close: this FIN crossed the peer's FIN on the wire"
+                                .to_string()
+                        } else {
+                            format!("{}'s FIN", role(dir))
+                        });
+                    }
+                }
+                Some(_) => {}
+            }
+            t.push_td_frame(frame.number);
+        }
+        if tcp.payload_len > 0
+            && !t.half_close_noted
+            && t.sides[r].fin_seq.is_some()
+            && t.sides[s].fin_seq.is_none()
+        {
+            t.half_close_noted = true;
+            if notes {
+                append_note(
+                    &mut note,
+                    &format!(
+                        "half-close: {} still sends data after the {}'s FIN",
+                        role(dir),
+                        role(dir.reverse())
+                    ),
+                );
+            }
+        }
+    }
+    t.plain = [t.plain_bits(0), t.plain_bits(1)];
+    note
 }
 
 #[cfg(test)]
