@@ -473,6 +473,11 @@ impl StreamReassembler {
         self.ooo.as_deref().map_or(0, |b| b.bytes)
     }
 
+    /// Something is buffered out of order ([`StreamReassembler::flush`] has work to do).
+    pub fn has_buffer(&self) -> bool {
+        self.ooo.is_some()
+    }
+
     /// Out-of-order pieces buffered now.
     pub fn buffered_pieces(&self) -> usize {
         self.ooo.as_deref().map_or(0, |b| b.pieces.len())

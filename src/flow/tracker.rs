@@ -812,7 +812,8 @@ fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'
     let Some(t) = conn.tcp.as_mut() else {
         return;
     };
-    if !t.sides[dir.index()].reasm_started {
+    // Nothing buffered (mostly, when a connection ends): flushing would deliver nothing.
+    if !t.sides[dir.index()].reasm_started || !t.reasm[dir.index()].has_buffer() {
         return;
     }
     let mut gaps = 0;

@@ -420,7 +420,10 @@ impl Endpoint {
 /// The history string with Zeek's "seen once" mask.
 #[derive(Clone, Debug, Default)]
 struct History {
-    letters: ArrayVec<u8, HISTORY_CAP>,
+    /// The first `len` letters (ASCII); the rest stays zero, so that the whole array is
+    /// the string's bytes and is checked and copied in a few word steps.
+    letters: [u8; HISTORY_CAP],
+    len: u8,
     /// Letters that did not fit.
     cut: u32,
     /// Zeek's `hist_seen` (originator in the low 16 bits, responder in the high 16).
@@ -429,9 +432,19 @@ struct History {
 
 impl History {
     fn add(&mut self, code: u8) {
-        if self.letters.try_push(code).is_err() {
-            self.cut = self.cut.saturating_add(1);
+        match self.letters.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = code;
+                self.len += 1;
+            }
+            None => self.cut = self.cut.saturating_add(1),
         }
+    }
+
+    fn letters(&self) -> &[u8] {
+        self.letters
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.letters)
     }
 
     /// Zeek's `CheckHistory`: adds the letter the first time; true if seen before.
@@ -757,8 +770,11 @@ impl ZeekState {
     /// history string ("ShADadFf"), inline: at most [`HISTORY_CAP`] letters, no allocation.
     pub fn history(&self) -> ArrayString<HISTORY_CAP> {
         // The letters are ASCII and at most HISTORY_CAP of them: the bytes are the string.
-        match std::str::from_utf8(&self.history.letters) {
-            Ok(s) => ArrayString::from(s).unwrap_or_default(),
+        match ArrayString::from_byte_string(&self.history.letters) {
+            Ok(mut s) => {
+                s.truncate(usize::from(self.history.len));
+                s
+            }
             Err(_) => ArrayString::new(),
         }
     }
@@ -782,7 +798,7 @@ impl ZeekState {
             }
         } else if os == Reset {
             if r_inactive {
-                if history_is_syn_then_rst(&self.history.letters) {
+                if history_is_syn_then_rst(self.history.letters()) {
                     "RSTOS0"
                 } else {
                     "OTH"
@@ -1548,6 +1564,9 @@ mod tests {
         }
         assert_eq!(z.history().len(), HISTORY_CAP);
         assert_eq!(z.history_cut(), 100 + 3 - HISTORY_CAP as u32);
+        // The handshake's letters, then one `r` per RST with a new sequence number.
+        assert_eq!(&z.history()[..4], "ShAr");
+        assert!(z.history()[3..].bytes().all(|b| b == b'r'));
     }
 
     #[test]
