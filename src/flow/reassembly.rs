@@ -203,6 +203,24 @@ impl StreamReassembler {
         self.segment_general(seq, data, ctx, per_flow_cap, budget, out)
     }
 
+    /// Bytes at `seq` are the next expected ones and nothing is buffered: what
+    /// [`StreamReassembler::segment`] does for them is to hand them on as they are. A caller
+    /// that hands them on itself then calls [`StreamReassembler::passed`] (one call less per
+    /// in-order segment than through the chunk callback).
+    #[inline]
+    pub fn in_order(&self, seq: u32) -> bool {
+        self.started
+            && self.ooo.is_none()
+            && seq == self.next_seq_raw()
+            && super::tracker::fast_paths_on()
+    }
+
+    /// `len` bytes that [`StreamReassembler::in_order`] allowed were handed on by the caller.
+    #[inline]
+    pub fn passed(&mut self, len: usize) {
+        self.delivered += len as u64;
+    }
+
     /// [`StreamReassembler::segment`] for any segment.
     #[inline(never)]
     fn segment_general(
@@ -406,6 +424,12 @@ impl StreamReassembler {
         self.acked_general(ack, ctx, budget, out);
     }
 
+    /// An ack of `ack` changes nothing ([`StreamReassembler::acked`] returns at once).
+    #[inline]
+    pub fn ack_changes_nothing(&self, ack: u32) -> bool {
+        !self.started || (ack == self.next_seq_raw() && super::tracker::fast_paths_on())
+    }
+
     /// [`StreamReassembler::acked`] past the quick checks.
     #[inline(never)]
     fn acked_general(
@@ -556,6 +580,60 @@ mod tests {
         fn take(&mut self) -> Vec<Got> {
             std::mem::take(&mut self.got)
         }
+    }
+
+    /// The caller's shortcuts ([`StreamReassembler::in_order`] then
+    /// [`StreamReassembler::passed`], and [`StreamReassembler::ack_changes_nothing`]) hand on
+    /// and keep exactly what `segment` and `acked` do on their general paths.
+    #[test]
+    fn caller_shortcuts_match_the_general_path() {
+        // (seq, Some(bytes)) is a segment, (ack, None) an ack; the stream starts at 1000.
+        let steps: &[(u32, Option<&[u8]>)] = &[
+            (1000, Some(b"abcd")), // in order
+            (1004, None),          // acks everything delivered: nothing to do
+            (1008, Some(b"ijkl")), // ahead of a hole: buffered
+            (1004, Some(b"efgh")), // fills the hole: both go out
+            (1010, Some(b"kl")),   // old bytes
+            (1012, Some(b"mnop")), // in order
+            (1020, None),          // acks 4 bytes never seen: a gap
+            (1020, Some(b"uvw")),  // in order after the gap
+            (1023, None),
+        ];
+        let run = |shortcuts: bool| {
+            let mut rig = Rig::new(1000, 1 << 16, 1 << 20);
+            for (i, &(seq, bytes)) in steps.iter().enumerate() {
+                let frame = i as u64 + 1;
+                match bytes {
+                    Some(data) if shortcuts && rig.r.in_order(seq) => {
+                        rig.got.push(d(data, frame));
+                        rig.r.passed(data.len());
+                    }
+                    Some(data) => {
+                        rig.seg(seq, data, frame);
+                    }
+                    None if shortcuts && rig.r.ack_changes_nothing(seq) => {}
+                    None => rig.ack(seq, frame),
+                }
+            }
+            (rig.take(), rig.r.delivered(), rig.r.next_seq())
+        };
+        use crate::flow::tracker::GENERAL_ONLY;
+        GENERAL_ONLY.with(|g| g.set(true));
+        let general = run(false);
+        GENERAL_ONLY.with(|g| g.set(false));
+        assert_eq!(run(true), general);
+        assert_eq!(
+            general.0,
+            vec![
+                d(b"abcd", 1),
+                d(b"efgh", 4),
+                d(b"ijkl", 3),
+                d(b"mnop", 6),
+                Got::Gap(4, 7),
+                d(b"uvw", 8),
+            ]
+        );
+        assert_eq!((general.1, general.2), (23, Some(1023)));
     }
 
     fn own(c: StreamChunk<'_>) -> Got {

@@ -904,19 +904,25 @@ fn tcp_step(
             t.sides[s].reasm_started = true;
             t.reasm[s].start_at(data_seq);
         }
-        let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
-        let outcome = t.reasm[s].segment(
-            data_seq,
-            data,
-            ctx,
-            sh.config.max_reassembly_per_flow,
-            sh.budget,
-            &mut out,
-        );
-        drop(out);
-        if outcome.cut_bytes > 0 {
-            conn.cut_bytes.add(dir, u64::from(outcome.cut_bytes));
-            sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
+        if t.reasm[s].in_order(data_seq) {
+            // The next bytes, nothing buffered: straight to the sink.
+            sh.sink.on_data(id, dir, data, ctx);
+            t.reasm[s].passed(data.len());
+        } else {
+            let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
+            let outcome = t.reasm[s].segment(
+                data_seq,
+                data,
+                ctx,
+                sh.config.max_reassembly_per_flow,
+                sh.budget,
+                &mut out,
+            );
+            drop(out);
+            if outcome.cut_bytes > 0 {
+                conn.cut_bytes.add(dir, u64::from(outcome.cut_bytes));
+                sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
+            }
         }
     }
     if ack && !rst && t.sides[r].reasm_started {
@@ -926,8 +932,10 @@ fn tcp_step(
             Some(fs) if seq_ge(tcp.ack, fs) => fs,
             _ => tcp.ack,
         };
-        let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
-        t.reasm[r].acked(stream_ack, ctx, sh.budget, &mut out);
+        if !t.reasm[r].ack_changes_nothing(stream_ack) {
+            let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
+            t.reasm[r].acked(stream_ack, ctx, sh.budget, &mut out);
+        }
     }
     // The FIN reaches the sink in stream order: at once when nothing is buffered before
     // it, else when the buffer drains or the peer acknowledges the FIN (gaps reported).
