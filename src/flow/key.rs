@@ -73,6 +73,18 @@ impl FlowKey {
         dst: IpAddr,
         dst_port: u16,
     ) -> (FlowKey, Ordering) {
+        if let (IpAddr::V4(s), IpAddr::V4(d)) = (src, dst) {
+            // The common case in fewer steps: address and port in one word per endpoint,
+            // ordered as the general code orders them (address first, then port).
+            let x = u64::from(s.to_bits()) << 16 | u64::from(src_port);
+            let y = u64::from(d.to_bits()) << 16 | u64::from(dst_port);
+            let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+            let key = FlowKey {
+                ip: [[lo >> 16, 0], [hi >> 16, 0]],
+                meta: (lo & 0xffff) | (hi & 0xffff) << 16 | (proto as u64) << 32,
+            };
+            return (key, x.cmp(&y));
+        }
         let (a, a6) = words(src);
         let (b, b6) = words(dst);
         // A mixed pair cannot come from one IP header; order IPv4 first to stay total.
@@ -124,6 +136,43 @@ mod tests {
         assert_eq!(ord, Ordering::Greater);
         let (_, ord) = FlowKey::of(Proto::Tcp, a.ip(), 40000, a.ip(), 40000);
         assert_eq!(ord, Ordering::Equal);
+    }
+
+    /// The IPv4 shortcut gives the key and order the general code gives (an IPv4 address
+    /// in an IPv6 header is ordered and keyed by the same words, only flagged IPv6).
+    #[test]
+    fn ipv4_shortcut_matches_the_general_words() {
+        let ends: [(&str, u16); 5] = [
+            ("10.0.0.1", 80),
+            ("10.0.0.1", 40000),
+            ("10.0.0.2", 80),
+            ("192.168.1.1", 1),
+            ("0.0.0.0", 0),
+        ];
+        for &(sa, sp) in &ends {
+            for &(da, dp) in &ends {
+                let (s4, d4): (IpAddr, IpAddr) = (sa.parse().unwrap(), da.parse().unwrap());
+                let s6: IpAddr = format!("::{sa}").parse().unwrap();
+                let d6: IpAddr = format!("::{da}").parse().unwrap();
+                let (k4, o4) = FlowKey::of(Proto::Tcp, s4, sp, d4, dp);
+                let (k6, o6) = FlowKey::of(Proto::Tcp, s6, sp, d6, dp);
+                assert_eq!(o4, o6, "{sa}:{sp} -> {da}:{dp}");
+                // Same address words and ports; only the IPv6 bit (40) differs.
+                let swap = |[a, b]: [u64; 2]| [b, a];
+                assert_eq!(k4.ip.map(|w| swap(w)), k6.ip, "{sa}:{sp} -> {da}:{dp}");
+                assert_eq!(k4.meta | 1 << 40, k6.meta, "{sa}:{sp} -> {da}:{dp}");
+            }
+        }
+        let (k, ord) = FlowKey::of(
+            Proto::Udp,
+            "10.0.0.2".parse().unwrap(),
+            53,
+            "10.0.0.1".parse().unwrap(),
+            5353,
+        );
+        assert_eq!(ord, Ordering::Greater);
+        assert_eq!(k.ip, [[0x0a00_0001, 0], [0x0a00_0002, 0]]);
+        assert_eq!(k.meta, 5353 | 53 << 16 | (Proto::Udp as u64) << 32);
     }
 
     #[test]
