@@ -28,7 +28,7 @@
 
 use super::{Direction, Proto};
 use crate::decode::{TcpFlags, TcpInfo};
-use arrayvec::{ArrayString, ArrayVec};
+use arrayvec::ArrayString;
 
 /// Most history letters kept per connection; later letters are counted, not stored.
 pub const HISTORY_CAP: usize = 32;
@@ -120,6 +120,91 @@ impl Scaled {
     }
 }
 
+/// Up to [`MAX_HOLE_RANGES`] ranges in order, inline and `Copy`: nothing to drop, so a
+/// connection leaving the table never reads it (an `ArrayVec` is cleared on drop, which
+/// cost a cold cache line per endpoint and connection).
+#[derive(Clone, Copy, Default)]
+struct Ranges {
+    items: [(u64, u64); MAX_HOLE_RANGES],
+    len: u8,
+}
+
+impl std::fmt::Debug for Ranges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Ranges {
+    fn as_slice(&self) -> &[(u64, u64)] {
+        self.items.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+    fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    fn is_full(&self) -> bool {
+        self.len() >= MAX_HOLE_RANGES
+    }
+    fn first(&self) -> Option<&(u64, u64)> {
+        self.as_slice().first()
+    }
+    fn last(&self) -> Option<&(u64, u64)> {
+        self.as_slice().last()
+    }
+    fn get(&self, i: usize) -> Option<&(u64, u64)> {
+        self.as_slice().get(i)
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut (u64, u64)> {
+        let n = self.len();
+        self.items.get_mut(..n).and_then(|live| live.get_mut(i))
+    }
+    fn iter(&self) -> std::slice::Iter<'_, (u64, u64)> {
+        self.as_slice().iter()
+    }
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+    /// Inserts `range` at `pos` (at most the length); nothing when full.
+    fn insert(&mut self, pos: usize, range: (u64, u64)) {
+        let n = self.len();
+        if n >= MAX_HOLE_RANGES || pos > n {
+            return;
+        }
+        self.items.copy_within(pos..n, pos + 1);
+        if let Some(slot) = self.items.get_mut(pos) {
+            *slot = range;
+            self.len += 1;
+        }
+    }
+    /// Removes the range at `pos`, if there is one.
+    fn remove(&mut self, pos: usize) {
+        let n = self.len();
+        if pos < n {
+            self.items.copy_within(pos + 1..n, pos);
+            self.len -= 1;
+        }
+    }
+    /// Keeps the ranges `keep` says yes to, in order.
+    fn retain(&mut self, mut keep: impl FnMut(&(u64, u64)) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.len() {
+            let Some(&range) = self.items.get(i) else {
+                break;
+            };
+            if keep(&range) {
+                if let Some(slot) = self.items.get_mut(kept) {
+                    *slot = range;
+                }
+                kept += 1;
+            }
+        }
+        self.len = kept as u8;
+    }
+}
+
 /// What Zeek's TCP reassembler knows that matters for content gaps, in relative sequence
 /// numbers (first data byte = 1).
 #[derive(Clone, Debug)]
@@ -129,7 +214,7 @@ struct Reassembly {
     /// Acknowledged point the reassembler was trimmed to (`trim_seq`).
     trimmed: u64,
     /// Sorted, disjoint ranges seen above `delivered` (holes between them).
-    above: ArrayVec<(u64, u64), MAX_HOLE_RANGES>,
+    above: Ranges,
     /// Reassembly gave up (`skip_deliveries`).
     skip: bool,
     /// Ranges merged because `above` was full (a hole forgotten).
@@ -141,7 +226,7 @@ impl Default for Reassembly {
         Reassembly {
             delivered: 1,
             trimmed: 1,
-            above: ArrayVec::new(),
+            above: Ranges::default(),
             skip: false,
             forgotten: 0,
         }
@@ -163,7 +248,7 @@ impl Reassembly {
     /// Remembers `[start, end)` above `delivered`, merging overlapping ranges.
     fn remember(&mut self, start: u64, end: u64) {
         let (mut s, mut e) = (start, end);
-        self.above.retain(|&mut (a, b)| {
+        self.above.retain(|&(a, b)| {
             if b < s || a > e {
                 true
             } else {
@@ -192,8 +277,14 @@ impl Reassembly {
         };
         let pick = match (left, right) {
             (Some(l), Some(r)) => {
-                let gap_left = s.saturating_sub(self.above[l].1);
-                let gap_right = self.above[r].0.saturating_sub(e);
+                let gap_left = self
+                    .above
+                    .get(l)
+                    .map_or(0, |range| s.saturating_sub(range.1));
+                let gap_right = self
+                    .above
+                    .get(r)
+                    .map_or(0, |range| range.0.saturating_sub(e));
                 if gap_left <= gap_right {
                     l
                 } else {
@@ -1049,7 +1140,7 @@ impl ZeekState {
         }
         let r = &mut self.ep[role].reassembly;
         if !r.above.is_empty() {
-            r.above.retain(|&mut (_, end)| end > seq);
+            r.above.retain(|&(_, end)| end > seq);
         }
         r.trimmed = seq;
     }
@@ -1115,6 +1206,54 @@ mod tests {
     use super::*;
     use crate::decode::TcpOptions;
     use Direction::{ToClient as S, ToServer as C};
+
+    /// `Ranges` does what a `Vec` with the same length limit does, over random inserts,
+    /// removals, retains and clears (and prints the same).
+    #[test]
+    fn ranges_behave_as_a_bounded_vec() {
+        let mut next = crate::flow::test_rng(0x6a09_e667_f3bc_c908u64);
+        let (mut r, mut v) = (Ranges::default(), Vec::<(u64, u64)>::new());
+        for _ in 0..5000 {
+            let x = next(8);
+            match next(4) {
+                0 => {
+                    let pos = next(v.len() as u64 + 1) as usize;
+                    r.insert(pos, (x, x + 1));
+                    if v.len() < MAX_HOLE_RANGES {
+                        v.insert(pos, (x, x + 1));
+                    }
+                }
+                1 => {
+                    let pos = next(4) as usize;
+                    r.remove(pos);
+                    if pos < v.len() {
+                        v.remove(pos);
+                    }
+                }
+                2 => {
+                    r.retain(|&(a, _)| a != x);
+                    v.retain(|&(a, _)| a != x);
+                }
+                _ if x == 0 => {
+                    r.clear();
+                    v.clear();
+                }
+                _ => {
+                    if let Some(range) = r.get_mut(0) {
+                        range.1 += 1;
+                    }
+                    if let Some(range) = v.first_mut() {
+                        range.1 += 1;
+                    }
+                }
+            }
+            assert_eq!(r.iter().copied().collect::<Vec<_>>(), v);
+            assert_eq!((r.len(), r.is_empty()), (v.len(), v.is_empty()));
+            assert_eq!((r.first(), r.last()), (v.first(), v.last()));
+            assert_eq!(r.is_full(), v.len() == MAX_HOLE_RANGES);
+            assert_eq!(format!("{r:?}"), format!("{v:?}"));
+        }
+    }
 
     const SYN: u16 = TcpFlags::SYN;
     const ACK: u16 = TcpFlags::ACK;
