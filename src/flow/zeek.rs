@@ -584,6 +584,10 @@ pub struct ZeekState {
     /// only code that changes what it depends on), so that [`ZeekState::observe_plain`]
     /// tests it once.
     steady: u8,
+    /// (originator, responder) endpoint states, a copy of `ep[..].state` kept up to date
+    /// where `steady` is (the only code that changes them), so that the summary at the
+    /// connection's end reads them next to the history instead of from two cold lines.
+    states: [EndpointState; 2],
 }
 
 impl ZeekState {
@@ -623,6 +627,12 @@ impl ZeekState {
         }
         let (o, r) = (self.ep[ORIG].state as usize, self.ep[RESP].state as usize);
         self.first_packet_seen & ROLES_OK[o][r]
+    }
+
+    /// Refreshes what is derived from the endpoint states (`steady`, `states`).
+    fn states_changed(&mut self) {
+        self.steady = self.steady_bits();
+        self.states = [self.ep[ORIG].state, self.ep[RESP].state];
     }
 
     fn role(&self, dir: Direction) -> usize {
@@ -729,7 +739,7 @@ impl ZeekState {
                 .data_sent(rel_data_seq, u64::from(len), acked, no_data_acked);
         }
         self.first_packet_seen |= if e == ORIG { 1 } else { 2 };
-        self.steady = self.steady_bits();
+        self.states_changed();
     }
 
     /// The common packet, in fewer steps: ACK set, no SYN, FIN or RST, a non-zero window,
@@ -872,8 +882,9 @@ impl ZeekState {
 
     fn tcp_conn_state(&self) -> &'static str {
         use EndpointState::*;
-        let os = self.ep[ORIG].state;
-        let rs = self.ep[RESP].state;
+        #[cfg(test)]
+        assert_eq!(self.states, [self.ep[ORIG].state, self.ep[RESP].state]);
+        let [os, rs] = self.states;
         let o_inactive = matches!(os, Inactive | Partial);
         let r_inactive = matches!(rs, Inactive | Partial);
         if rs == Reset {
@@ -948,7 +959,7 @@ impl ZeekState {
         self.first_packet_seen = ((seen & 1) << 1) | ((seen & 2) >> 1);
         self.is_partial = false;
         self.history.add(b'^');
-        self.steady = self.steady_bits();
+        self.states_changed();
     }
 
     /// Zeek's `SetPartialStatus`.
