@@ -494,6 +494,8 @@ impl Endpoint {
         self.ack64().wrapping_sub(self.start_seq as u64)
     }
 
+    /// Nothing beyond the SYN was acknowledged: the same as `acked_rel() <= 1` (both
+    /// subtract the start from the same 64-bit ack).
     fn no_data_acked(&self) -> bool {
         let ack = self.ack64();
         let start = self.start_seq as u64;
@@ -734,7 +736,8 @@ impl ZeekState {
         if len > 0 && captured_payload >= len && !flags.rst() && !seq_underflow {
             let ep = &mut self.ep[e];
             let acked = ep.acked_rel();
-            let no_data_acked = ep.no_data_acked();
+            // `no_data_acked` from `acked` (the same test: see `Endpoint::acked_rel`).
+            let no_data_acked = acked <= 1;
             ep.reassembly
                 .data_sent(rel_data_seq, u64::from(len), acked, no_data_acked);
         }
@@ -800,7 +803,8 @@ impl ZeekState {
         if let Some((rel_seq, false)) = rel.filter(|_| captured_payload >= len) {
             let ep = &mut self.ep[e];
             let acked = ep.acked_rel();
-            let no_data_acked = ep.no_data_acked();
+            // `no_data_acked` from `acked` (the same test: see `Endpoint::acked_rel`).
+            let no_data_acked = acked <= 1;
             ep.reassembly
                 .data_sent(rel_seq, u64::from(len), acked, no_data_acked);
         }
@@ -1217,6 +1221,33 @@ mod tests {
     use super::*;
     use crate::decode::TcpOptions;
     use Direction::{ToClient as S, ToServer as C};
+
+    /// `acked_rel() <= 1` is `no_data_acked()`, wraps and all.
+    #[test]
+    fn no_data_acked_is_acked_rel_at_most_one() {
+        let mut next = crate::flow::test_rng(0xbb67_ae85_84ca_a73bu64);
+        let near = [0u32, 1, 2, u32::MAX, u32::MAX - 1, 0x8000_0000];
+        for i in 0..4000 {
+            let pick = |n: u64| near[n as usize % near.len()];
+            let start =
+                pick(next(6)).wrapping_add(if i % 2 == 0 { 0 } else { next(1 << 32) as u32 });
+            let ep = Endpoint {
+                start_seq: i64::from(start),
+                ack_seq: start.wrapping_add(pick(next(6))),
+                ack_wraps: next(3) as u32,
+                ..Endpoint::default()
+            };
+            assert_eq!(ep.no_data_acked(), ep.acked_rel() <= 1, "{ep:?}");
+        }
+        let ep = Endpoint {
+            start_seq: 10,
+            ack_seq: 11,
+            ..Endpoint::default()
+        };
+        assert!(ep.no_data_acked());
+        let ep = Endpoint { ack_seq: 12, ..ep };
+        assert!(!ep.no_data_acked());
+    }
 
     /// `Ranges` does what a `Vec` with the same length limit does, over random inserts,
     /// removals, retains and clears (and prints the same).
