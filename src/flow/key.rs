@@ -159,7 +159,7 @@ mod tests {
                 assert_eq!(o4, o6, "{sa}:{sp} -> {da}:{dp}");
                 // Same address words and ports; only the IPv6 bit (40) differs.
                 let swap = |[a, b]: [u64; 2]| [b, a];
-                assert_eq!(k4.ip.map(|w| swap(w)), k6.ip, "{sa}:{sp} -> {da}:{dp}");
+                assert_eq!(k4.ip.map(swap), k6.ip, "{sa}:{sp} -> {da}:{dp}");
                 assert_eq!(k4.meta | 1 << 40, k6.meta, "{sa}:{sp} -> {da}:{dp}");
             }
         }
