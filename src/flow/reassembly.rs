@@ -130,6 +130,15 @@ pub struct StreamReassembler {
     started: bool,
 }
 
+/// An ack `ahead` bytes past the next expected byte (not 0) acknowledges nothing new:
+/// older, or too far ahead to trust. (Out of line: most acks are exactly at the next
+/// byte, and their test stays one compare.)
+#[cold]
+#[inline(never)]
+fn not_ahead(ahead: u32) -> bool {
+    ahead.wrapping_sub(1) >= WINDOW
+}
+
 fn sat32(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -424,10 +433,13 @@ impl StreamReassembler {
         self.acked_general(ack, ctx, budget, out);
     }
 
-    /// An ack of `ack` changes nothing ([`StreamReassembler::acked`] returns at once).
+    /// An ack of `ack` changes nothing: before the start, or not 1 to [`WINDOW`] bytes past
+    /// the next expected byte (an ack of what was delivered, an older ack, or one too far
+    /// ahead to trust: [`StreamReassembler::acked`] returns without a step for these).
     #[inline]
     pub fn ack_changes_nothing(&self, ack: u32) -> bool {
-        !self.started || (ack == self.next_seq_raw() && super::tracker::fast_paths_on())
+        let ahead = ack.wrapping_sub(self.next_seq_raw());
+        !self.started || ((ahead == 0 || not_ahead(ahead)) && super::tracker::fast_paths_on())
     }
 
     /// [`StreamReassembler::acked`] past the quick checks.
@@ -589,14 +601,17 @@ mod tests {
     fn caller_shortcuts_match_the_general_path() {
         // (seq, Some(bytes)) is a segment, (ack, None) an ack; the stream starts at 1000.
         let steps: &[(u32, Option<&[u8]>)] = &[
-            (1000, Some(b"abcd")), // in order
-            (1004, None),          // acks everything delivered: nothing to do
-            (1008, Some(b"ijkl")), // ahead of a hole: buffered
-            (1004, Some(b"efgh")), // fills the hole: both go out
-            (1010, Some(b"kl")),   // old bytes
-            (1012, Some(b"mnop")), // in order
-            (1020, None),          // acks 4 bytes never seen: a gap
-            (1020, Some(b"uvw")),  // in order after the gap
+            (1000, Some(b"abcd")),                 // in order
+            (1004, None),                          // acks everything delivered: nothing to do
+            (1008, Some(b"ijkl")),                 // ahead of a hole: buffered
+            (1004, Some(b"efgh")),                 // fills the hole: both go out
+            (1010, Some(b"kl")),                   // old bytes
+            (1012, Some(b"mnop")),                 // in order
+            (1006, None),                          // an older ack: nothing
+            (1016 + (1 << 30) + 1, None),          // beyond the window: not trusted, nothing
+            (1016u32.wrapping_sub(1 << 31), None), // half the sequence space away: nothing
+            (1020, None),                          // acks 4 bytes never seen: a gap
+            (1020, Some(b"uvw")),                  // in order after the gap
             (1023, None),
         ];
         let run = |shortcuts: bool| {
@@ -629,10 +644,24 @@ mod tests {
                 d(b"efgh", 4),
                 d(b"ijkl", 3),
                 d(b"mnop", 6),
-                Got::Gap(4, 7),
-                d(b"uvw", 8),
+                Got::Gap(4, 10),
+                d(b"uvw", 11),
             ]
         );
+        // The edges: 1 and WINDOW bytes ahead are acted on; 0, WINDOW + 1 and behind not.
+        let rig = Rig::new(1000, 1 << 16, 1 << 20);
+        let next = 1000u32;
+        for (ack, nothing) in [
+            (next, true),
+            (next + 1, false),
+            (next + WINDOW, false),
+            (next + WINDOW + 1, true),
+            (next - 1, true),
+            (next.wrapping_sub(WINDOW), true),
+        ] {
+            assert_eq!(rig.r.ack_changes_nothing(ack), nothing, "ack {ack}");
+        }
+        assert!(StreamReassembler::new().ack_changes_nothing(5));
         assert_eq!((general.1, general.2), (23, Some(1023)));
     }
 
