@@ -75,7 +75,7 @@ const fn octet_text() -> [([u8; 3], u8); 256] {
 /// Writes "a.b.c.d" (and ":port") at the start of `buf`; returns the length written.
 /// Each octet's text comes from a table, copied three bytes at a time (the bytes past its
 /// digits are overwritten by what follows, or lie past the returned length).
-fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
+pub(crate) fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
     let mut n = 0;
     for (i, o) in octets.into_iter().enumerate() {
         if i > 0 {
