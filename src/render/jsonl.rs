@@ -13,7 +13,7 @@ use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use std::io::{self, Write};
 
-use super::text::{digits_into, put_ipv4_port, put_u64, write_endpoint, Endpoints};
+use super::text::{any_word, digits_into, put_ipv4_port, put_u64, write_endpoint, Endpoints};
 
 /// Writes JSON Lines to `out`.
 pub struct JsonSink<W: Write> {
@@ -36,9 +36,7 @@ pub struct JsonSink<W: Write> {
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
     pub records: JsonRecords,
-    /// One packet or conn record, built here then written (or stored) at once.
-    scratch: Vec<u8>,
-    /// `conn` records written in id order (`in_order`), gathered here (`batch_len` bytes)
+    /// `packet` records and the `conn` records written in id order (`in_order`), gathered here (`batch_len` bytes)
     /// and written `BATCH` bytes at a time: each record is written in place at the end
     /// (see [`conn_record_at`]), the buffer keeps its length (no filling per record), and
     /// the output's own buffer is passed by (no copy into it).
@@ -46,6 +44,8 @@ pub struct JsonSink<W: Write> {
     batch_len: usize,
     /// Text the next `conn` record can take from the previous ones.
     memo: ConnMemo,
+    /// Text the next `packet` record can take from the previous ones.
+    packet_memo: PacketMemo,
 }
 
 /// Gathered `conn` records are written once they reach this many bytes (the output's
@@ -218,10 +218,10 @@ impl<W: Write> JsonSink<W> {
             held_limit: HELD_CONN_BYTES,
             flush_each: false,
             records: JsonRecords::ALL,
-            scratch: Vec::with_capacity(1024),
             batch: Vec::new(),
             batch_len: 0,
             memo: ConnMemo::default(),
+            packet_memo: PacketMemo::default(),
         }
     }
 
@@ -369,6 +369,7 @@ fn put_fixed(buf: &mut Vec<u8>, ns: u64, exp: u32) -> io::Result<()> {
 }
 
 /// `secs.frac` at the timestamp's precision (6 or 9 digits).
+#[cfg(test)]
 fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
     if ts.secs < 0 {
         buf.push(b'-');
@@ -417,6 +418,7 @@ fn put_name(buf: &mut Vec<u8>, name: &str) {
     buf.push(b'"');
 }
 
+#[cfg(test)]
 fn write_packet(
     w: &mut Vec<u8>,
     frame: &RawFrame<'_>,
@@ -591,20 +593,11 @@ fn needs_escape(s: &[u8]) -> bool {
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // True when some byte of `x` is below `n` (n <= 0x80): exact as a yes/no answer.
     let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let x = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
-        if has_less(x, 0x20)
+    any_word(s, |x| {
+        has_less(x, 0x20)
             || has_less(x ^ (ONES * u64::from(b'"')), 1)
             || has_less(x ^ (ONES * u64::from(b'\\')), 1)
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    })
 }
 
 /// `EndReason` as its `Debug` name (what the JSON contract shows).
@@ -942,6 +935,285 @@ fn conn_record_at(
         }
         room *= 2;
     }
+}
+
+/// The last addresses written in `packet` records and their text (two: a conversation's
+/// ends alternate), and the last timestamp's whole seconds.
+#[derive(Default)]
+struct PacketMemo {
+    ends: [Option<EndpointText>; 2],
+    /// Which of `ends` to replace next.
+    next: usize,
+    secs: Option<(i64, [u8; 20], u8)>,
+}
+
+/// Room for a `packet` record beyond its layers and note (the usual record is ~600 bytes;
+/// a longer one is written again in a larger region).
+const PACKET_ROOM: usize = 1536;
+
+/// Writes one `packet` record (with its newline) into `buf` from `at`, in place (see
+/// [`conn_record_at`]); returns its length.
+fn packet_record_at(
+    buf: &mut Vec<u8>,
+    at: usize,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    memo: &mut PacketMemo,
+) -> io::Result<usize> {
+    let mut room =
+        PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len);
+    loop {
+        if buf.len() < at + room {
+            buf.resize(at + room, 0);
+        }
+        let mut p = Put {
+            buf: buf.get_mut(at..).unwrap_or_default(),
+            pos: 0,
+            short: false,
+        };
+        packet_fields(&mut p, frame, packet, flow, memo)?;
+        if !p.short {
+            return Ok(p.pos);
+        }
+        room *= 2;
+    }
+}
+
+impl Put<'_> {
+    /// An address (and port) as [`write_endpoint`] writes it, IPv4 text taken from `memo`
+    /// when it holds the address.
+    fn endpoint_of(
+        &mut self,
+        ip: std::net::IpAddr,
+        port: Option<u16>,
+        memo: &mut PacketMemo,
+    ) -> io::Result<()> {
+        let std::net::IpAddr::V4(v4) = ip else {
+            let mut tmp = Vec::with_capacity(64);
+            write_endpoint(&mut tmp, ip, port)?;
+            self.bytes(&tmp);
+            return Ok(());
+        };
+        let slot = match &memo.ends {
+            [Some(m), _] if *m.addr.ip() == v4 => 0,
+            [_, Some(m)] if *m.addr.ip() == v4 => 1,
+            _ => {
+                let slot = memo.next;
+                memo.next = 1 - slot;
+                let mut text = [0u8; 21];
+                let ip_len = put_ipv4_port(&mut text, v4.octets(), None);
+                if let Some(e) = memo.ends.get_mut(slot) {
+                    *e = Some(EndpointText {
+                        addr: std::net::SocketAddrV4::new(v4, 0),
+                        text,
+                        len: ip_len as u8,
+                        ip_len: ip_len as u8,
+                    });
+                }
+                slot
+            }
+        };
+        let Some(Some(m)) = memo.ends.get_mut(slot) else {
+            return Ok(());
+        };
+        match port {
+            Some(port) if m.len > m.ip_len && m.addr.port() == port => {
+                self.window(&m.text, usize::from(m.len))
+            }
+            Some(port) => {
+                // The address's text, then ":port"; remembered with this port.
+                let start = self.pos;
+                self.window(&m.text, usize::from(m.ip_len));
+                self.lit(b":");
+                self.u64(u64::from(port));
+                if let Some(text) = self
+                    .buf
+                    .get(start..start + 21)
+                    .and_then(|t| <[u8; 21]>::try_from(t).ok())
+                {
+                    let len = self.pos - start;
+                    if len <= 21 {
+                        m.text = text;
+                        m.len = len as u8;
+                        m.addr.set_port(port);
+                    }
+                }
+            }
+            None => self.window(&m.text, usize::from(m.ip_len)),
+        }
+        Ok(())
+    }
+
+    /// `secs.frac` (as [`put_ts`]), the whole seconds' text taken from `memo` when they
+    /// are the last ones.
+    fn ts_memo(&mut self, ts: &Timestamp, memo: &mut PacketMemo) {
+        match memo.secs {
+            Some((secs, text, len)) if secs == ts.secs => self.window(&text, usize::from(len)),
+            _ => {
+                let start = self.pos;
+                if ts.secs < 0 {
+                    self.lit(b"-");
+                }
+                self.u64(ts.secs.unsigned_abs());
+                if let Some(text) = self
+                    .buf
+                    .get(start..start + 20)
+                    .and_then(|t| <[u8; 20]>::try_from(t).ok())
+                {
+                    let len = self.pos - start;
+                    if len <= 20 {
+                        memo.secs = Some((ts.secs, text, len as u8));
+                    }
+                }
+            }
+        }
+        self.lit(b".");
+        if ts.precision >= 9 {
+            self.padded(ts.nanos, 9);
+        } else {
+            self.padded(ts.nanos / 1000, 6);
+        }
+    }
+}
+
+/// The `packet` record's text, byte for byte what [`write_packet`] writes.
+fn packet_fields(
+    p: &mut Put<'_>,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    memo: &mut PacketMemo,
+) -> io::Result<()> {
+    p.lit(b"{\"type\":\"packet\",\"frame\":");
+    p.u64(frame.number);
+    p.lit(b",\"ts\":");
+    p.ts_memo(&frame.ts, memo);
+    p.lit(b",\"len\":");
+    p.u64(u64::from(frame.orig_len));
+    p.lit(b",\"caplen\":");
+    p.u64(frame.data.len() as u64);
+    p.lit(b",\"interface\":");
+    p.u64(u64::from(frame.interface));
+    p.lit(b",\"link\":");
+    p.name(frame.link.name());
+    p.lit(b",\"layers\":[");
+    for (i, layer) in packet.layers.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",{\"osi\":");
+        } else {
+            p.lit(b"{\"osi\":");
+        }
+        p.u64(u64::from(layer.osi().number()));
+        p.lit(b",\"name\":");
+        p.name(layer.name.as_str());
+        p.lit(b",\"offset\":");
+        p.u64(u64::from(layer.offset));
+        p.lit(b",\"len\":");
+        p.u64(u64::from(layer.len));
+        p.lit(b"}");
+    }
+    match Endpoints::of(packet) {
+        Some(e) => {
+            p.lit(b"],\"src\":\"");
+            p.endpoint_of(e.src, e.src_port, memo)?;
+            p.lit(b"\",\"dst\":\"");
+            p.endpoint_of(e.dst, e.dst_port, memo)?;
+            p.lit(b"\",\"conn\":");
+        }
+        None => p.lit(b"],\"src\":null,\"dst\":null,\"conn\":"),
+    }
+    match flow.conn {
+        Some(c) => p.u64(c),
+        None => p.lit(b"null"),
+    }
+    match flow.dir {
+        Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
+        Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),
+        None => p.lit(b",\"dir\":null,\"tcp\":"),
+    }
+    match packet.tcp() {
+        Some(tcp) => {
+            p.lit(b"{\"flags\":[");
+            let set = crate::decode::TcpFlags::NAMES
+                .iter()
+                .filter(|(_, bit)| tcp.flags.has(*bit));
+            for (i, (name, _)) in set.enumerate() {
+                if i > 0 {
+                    p.lit(b",");
+                }
+                p.name(name);
+            }
+            let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
+            p.lit(b"],\"seq\":");
+            p.u64(u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
+            p.lit(b",\"ack\":");
+            p.u64(u64::from(flow.rel_ack.unwrap_or(ack_abs)));
+            p.lit(b",\"len\":");
+            p.u64(u64::from(tcp.payload_len));
+            p.lit(b",\"win\":");
+            p.u64(u64::from(tcp.window));
+            p.lit(b",\"seq_abs\":");
+            p.u64(u64::from(tcp.seq));
+            p.lit(b",\"ack_abs\":");
+            p.u64(u64::from(ack_abs));
+            if let Some(win) = flow.window_scaled {
+                p.lit(b",\"win_scaled\":");
+                p.u64(win);
+            }
+            p.lit(b"},\"step\":");
+        }
+        None => p.lit(b"null,\"step\":"),
+    }
+    match flow.step {
+        Some(s) => p.json_str(s.label())?,
+        None => p.lit(b"null"),
+    }
+    match flow.state {
+        Some((c, s)) => {
+            p.lit(b",\"state\":{\"client\":");
+            p.tcp_state(c);
+            p.lit(b",\"server\":");
+            p.tcp_state(s);
+            p.lit(b"},\"analysis\":[");
+        }
+        None => p.lit(b",\"state\":null,\"analysis\":["),
+    }
+    if !flow.analysis.is_empty() {
+        let set = crate::flow::AnalysisFlags::NAMES
+            .iter()
+            .filter(|(_, bit)| flow.analysis.has(*bit));
+        for (i, (name, _)) in set.enumerate() {
+            if i > 0 {
+                p.lit(b",");
+            }
+            p.name(name);
+        }
+    }
+    p.lit(b"]");
+    if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
+        p.lit(b",\"dup_ack\":");
+        p.u64(u64::from(flow.dup_ack_num));
+    }
+    if let Some(note) = &flow.note {
+        p.lit(b",\"note\":");
+        p.json_str(note)?;
+    }
+    match &packet.issue {
+        Some(issue) => {
+            let mut tmp = Vec::with_capacity(128);
+            write!(
+                tmp,
+                ",\"issue\":{{\"layer\":\"{}\",\"offset\":{},\"message\":",
+                issue.layer, issue.offset
+            )?;
+            json_str(&mut tmp, &issue.to_string())?;
+            tmp.extend_from_slice(b"}}\n");
+            p.bytes(&tmp);
+        }
+        None => p.lit(b",\"issue\":null}\n"),
+    }
+    Ok(())
 }
 
 /// `{:.6}` of a duration in seconds too long for a u64 of nanoseconds (apart, so that the
@@ -1418,10 +1690,19 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.packets {
             return Ok(());
         }
-        self.write_batch()?;
-        self.scratch.clear();
-        write_packet(&mut self.scratch, frame, packet, flow)?;
-        self.out.write_all(&self.scratch)?;
+        // In place at the end of the gathered records (see `batch`).
+        let n = packet_record_at(
+            &mut self.batch,
+            self.batch_len,
+            frame,
+            packet,
+            flow,
+            &mut self.packet_memo,
+        )?;
+        self.batch_len += n;
+        if self.batch_len >= BATCH || self.flush_each {
+            self.write_batch()?;
+        }
         if self.flush_each {
             self.out.flush()?;
         }
@@ -1438,18 +1719,24 @@ impl<W: Write> Sink for JsonSink<W> {
         if !writes {
             return Ok(());
         }
-        self.write_batch()?;
-        match event {
-            AppEvent::Http(t) if r.http => {
-                self.scratch.clear();
-                put_http(&mut self.scratch, t)?;
-                self.out.write_all(&self.scratch)
-            }
-            AppEvent::Dns(d) if r.dns => write_dns(&mut self.out, d),
-            AppEvent::Tls(t) if r.tls => write_tls(&mut self.out, t),
-            AppEvent::Quic(q) if r.tls => write_quic(&mut self.out, q),
-            _ => Ok(()),
+        // Appended to the gathered records (see `batch`).
+        self.batch.truncate(self.batch_len);
+        let out = &mut self.batch;
+        let written = match event {
+            AppEvent::Http(t) => put_http(out, t),
+            AppEvent::Dns(d) => write_dns(out, d),
+            AppEvent::Tls(t) => write_tls(out, t),
+            AppEvent::Quic(q) => write_quic(out, q),
+        };
+        if written.is_err() {
+            self.batch.truncate(self.batch_len);
+            return written;
         }
+        self.batch_len = self.batch.len();
+        if self.batch_len >= BATCH || self.flush_each {
+            self.write_batch()?;
+        }
+        Ok(())
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
@@ -1814,6 +2101,65 @@ mod tests {
             assert_eq!(&buf[3..3 + n], [&want[6..], b"\n"].concat().as_slice());
             assert_eq!(&buf[..3], b"###");
         }
+    }
+
+    /// Every packet of the project's captures (and of the shared ones, when present):
+    /// the record written in place is byte for byte the one `write_packet` writes, with
+    /// the remembered addresses and seconds carried from packet to packet.
+    #[test]
+    fn packet_records_in_place_as_the_reference_writes_them() {
+        struct Both {
+            memo: PacketMemo,
+            buf: Vec<u8>,
+            packets: usize,
+        }
+        impl crate::pipeline::Sink for Both {
+            fn wants_packets(&self) -> bool {
+                true
+            }
+            fn packet(
+                &mut self,
+                frame: &RawFrame<'_>,
+                packet: &DecodedPacket<'_>,
+                flow: &PacketFlow,
+            ) -> io::Result<()> {
+                let mut want = Vec::new();
+                write_packet(&mut want, frame, packet, flow)?;
+                // After a record's worth of other bytes, over stale bytes past the end.
+                let at = self.packets % 700;
+                let n = packet_record_at(&mut self.buf, at, frame, packet, flow, &mut self.memo)?;
+                assert_eq!(
+                    String::from_utf8_lossy(&self.buf[at..at + n]),
+                    String::from_utf8_lossy(&want),
+                    "frame {}",
+                    frame.number
+                );
+                self.packets += 1;
+                Ok(())
+            }
+        }
+        let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        let mut dirs = vec![own];
+        dirs.extend(crate::shared_captures_dir());
+        let mut both = Both {
+            memo: PacketMemo::default(),
+            buf: Vec::new(),
+            packets: 0,
+        };
+        for dir in dirs {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.contains(".pcap") {
+                    continue;
+                }
+                let Ok(mut src) = crate::capture::FileSource::open(&path) else {
+                    continue;
+                };
+                let _ = crate::pipeline::run(&mut src, Default::default(), &mut both);
+            }
+        }
+        assert!(both.packets > 100, "{} packets", both.packets);
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::{
-    endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64, put_u64_padded,
-    Endpoints,
+    any_word, endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64,
+    put_u64_padded, Endpoints,
 };
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
@@ -1916,22 +1916,14 @@ type HttpRowSpans = [u32; 11];
 fn plain_ascii(s: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let x = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+    !any_word(s, |x| {
         // A byte below 0x20, from 0x7f up, or a backslash (each test exact as a yes/no).
         let low = x.wrapping_sub(ONES * 0x20) & !x;
         let high = (x & !HIGH).wrapping_add(ONES) | x;
         let y = x ^ (ONES * u64::from(b'\\'));
         let backslash = y.wrapping_sub(ONES) & !y;
-        if (low | high | backslash) & HIGH != 0 {
-            return false;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\')
+        (low | high | backslash) & HIGH != 0
+    })
 }
 
 /// Appends `s` made terminal-safe (what [`escape_str`] returns); returns whether what was

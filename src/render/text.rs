@@ -176,6 +176,39 @@ pub(crate) fn digits_into(tmp: &mut [u8; 20], mut v: u64) -> usize {
     i
 }
 
+/// Whether `bad` holds for some 8-byte word of `s` (read as a `u64`), the words covering
+/// every byte: the last one overlaps the one before it, and a shorter `s` is read as one
+/// word with bytes repeated. For "some byte is …" tests, which a repeated byte does not
+/// change: no byte-by-byte loop over the tail.
+#[inline]
+pub(crate) fn any_word(s: &[u8], bad: impl Fn(u64) -> bool) -> bool {
+    let n = s.len();
+    if n >= 8 {
+        let mut chunks = s.chunks_exact(8);
+        for c in &mut chunks {
+            if bad(u64::from_ne_bytes(c.try_into().unwrap_or([b'a'; 8]))) {
+                return true;
+            }
+        }
+        let last = s.get(n - 8..).and_then(|w| <[u8; 8]>::try_from(w).ok());
+        !chunks.remainder().is_empty() && bad(u64::from_ne_bytes(last.unwrap_or([b'a'; 8])))
+    } else if n >= 4 {
+        let half = |from: usize| {
+            let w = s
+                .get(from..from + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok());
+            u32::from_ne_bytes(w.unwrap_or([b'a'; 4]))
+        };
+        bad(u64::from(half(0)) | u64::from(half(n - 4)) << 32)
+    } else if n > 0 {
+        let at = |i: usize| s.get(i).copied().unwrap_or(b'a');
+        let (a, m, z) = (at(0), at(n / 2), at(n - 1));
+        bad(u64::from_ne_bytes([a, m, z, a, a, a, a, a]))
+    } else {
+        false
+    }
+}
+
 /// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`
 /// (`{:>width}` with b' ', `{:0width}` with b'0').
 pub(crate) fn put_u64_padded(out: &mut Vec<u8>, v: u64, width: usize, fill: u8) {
