@@ -945,7 +945,46 @@ struct PacketMemo {
     /// Which of `ends` to replace next.
     next: usize,
     secs: Option<(i64, [u8; 20], u8)>,
+    /// `{"osi":N,"name":"…","offset":` per layer name, made when first met.
+    layers: [Option<([u8; 48], u8)>; 32],
+    /// `{"flags":[…],"seq":` per set of TCP flags (the bits of `TcpFlags::NAMES`), made
+    /// when first met (at most 512).
+    flags: Vec<Option<([u8; 96], u8)>>,
+    /// `,"state":{…},"analysis":[` per pair of TCP states, made when first met.
+    states: Vec<Option<([u8; 80], u8)>>,
+    /// `,"interface":N,"link":"…","layers":[` of the last packet, with its interface and
+    /// link name's address and length.
+    link: Option<(LinkKey, ([u8; 64], u8))>,
 }
+
+/// A packet's interface and its link name's address and length.
+type LinkKey = (u32, usize, usize);
+
+/// A piece of text made once with the `Put` pieces: `write` into a scratch region, kept
+/// when it is at most `N` bytes.
+fn made_text<const N: usize>(write: impl FnOnce(&mut Put<'_>)) -> Option<([u8; N], u8)> {
+    let mut scratch = [0u8; 256];
+    let mut p = Put {
+        buf: &mut scratch,
+        pos: 0,
+        short: false,
+    };
+    write(&mut p);
+    let (pos, short) = (p.pos, p.short);
+    let text = scratch.get(..N).and_then(|t| <[u8; N]>::try_from(t).ok())?;
+    (!short && pos <= N && pos <= usize::from(u8::MAX)).then_some((text, pos as u8))
+}
+
+/// The bits of `TcpFlags::NAMES` (what the JSON flags list shows).
+const TCP_FLAG_BITS: u16 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < crate::decode::TcpFlags::NAMES.len() {
+        bits |= crate::decode::TcpFlags::NAMES[i].1;
+        i += 1;
+    }
+    bits
+};
 
 /// Room for a `packet` record beyond its layers and note (the usual record is ~600 bytes;
 /// a longer one is written again in a larger region).
@@ -1093,21 +1132,51 @@ fn packet_fields(
     p.u64(u64::from(frame.orig_len));
     p.lit(b",\"caplen\":");
     p.u64(frame.data.len() as u64);
-    p.lit(b",\"interface\":");
-    p.u64(u64::from(frame.interface));
-    p.lit(b",\"link\":");
-    p.name(frame.link.name());
-    p.lit(b",\"layers\":[");
+    // `,"interface":N,"link":"…","layers":[` as for the last packet when its interface and
+    // link name (a static string: same address, same text) are the same.
+    let link = frame.link.name();
+    let key = (frame.interface, link.as_ptr() as usize, link.len());
+    let link_text = |t: &mut Put<'_>| {
+        t.lit(b",\"interface\":");
+        t.u64(u64::from(frame.interface));
+        t.lit(b",\"link\":");
+        t.name(link);
+        t.lit(b",\"layers\":[");
+    };
+    if memo.link.as_ref().is_none_or(|(k, _)| *k != key) {
+        memo.link = made_text(link_text).map(|text| (key, text));
+    }
+    match &memo.link {
+        Some((_, (text, len))) => p.window(text, usize::from(*len)),
+        None => link_text(p),
+    }
     for (i, layer) in packet.layers.iter().enumerate() {
         if i > 0 {
-            p.lit(b",{\"osi\":");
-        } else {
-            p.lit(b"{\"osi\":");
+            p.lit(b",");
         }
-        p.u64(u64::from(layer.osi().number()));
-        p.lit(b",\"name\":");
-        p.name(layer.name.as_str());
-        p.lit(b",\"offset\":");
+        // `{"osi":N,"name":"…","offset":` depends on the name only.
+        let slot = memo.layers.get_mut(layer.name as usize);
+        if let Some(slot) = slot {
+            if slot.is_none() {
+                *slot = made_text(|t| {
+                    t.lit(b"{\"osi\":");
+                    t.u64(u64::from(layer.osi().number()));
+                    t.lit(b",\"name\":");
+                    t.name(layer.name.as_str());
+                    t.lit(b",\"offset\":");
+                });
+            }
+        }
+        match memo.layers.get(layer.name as usize) {
+            Some(Some((text, len))) => p.window(text, usize::from(*len)),
+            _ => {
+                p.lit(b"{\"osi\":");
+                p.u64(u64::from(layer.osi().number()));
+                p.lit(b",\"name\":");
+                p.name(layer.name.as_str());
+                p.lit(b",\"offset\":");
+            }
+        }
         p.u64(u64::from(layer.offset));
         p.lit(b",\"len\":");
         p.u64(u64::from(layer.len));
@@ -1134,18 +1203,32 @@ fn packet_fields(
     }
     match packet.tcp() {
         Some(tcp) => {
-            p.lit(b"{\"flags\":[");
-            let set = crate::decode::TcpFlags::NAMES
-                .iter()
-                .filter(|(_, bit)| tcp.flags.has(*bit));
-            for (i, (name, _)) in set.enumerate() {
-                if i > 0 {
-                    p.lit(b",");
+            // `{"flags":[…],"seq":` depends on the flags only.
+            let flags_text = |t: &mut Put<'_>| {
+                t.lit(b"{\"flags\":[");
+                let set = crate::decode::TcpFlags::NAMES
+                    .iter()
+                    .filter(|(_, bit)| tcp.flags.has(*bit));
+                for (i, (name, _)) in set.enumerate() {
+                    if i > 0 {
+                        t.lit(b",");
+                    }
+                    t.name(name);
                 }
-                p.name(name);
+                t.lit(b"],\"seq\":");
+            };
+            let key = usize::from(tcp.flags.0 & TCP_FLAG_BITS);
+            if memo.flags.is_empty() {
+                memo.flags.resize(512, None);
+            }
+            if let Some(slot @ None) = memo.flags.get_mut(key) {
+                *slot = made_text(flags_text);
+            }
+            match memo.flags.get(key) {
+                Some(Some((text, len))) => p.window(text, usize::from(*len)),
+                _ => flags_text(p),
             }
             let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
-            p.lit(b"],\"seq\":");
             p.u64(u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
             p.lit(b",\"ack\":");
             p.u64(u64::from(flow.rel_ack.unwrap_or(ack_abs)));
@@ -1171,11 +1254,30 @@ fn packet_fields(
     }
     match flow.state {
         Some((c, s)) => {
-            p.lit(b",\"state\":{\"client\":");
-            p.tcp_state(c);
-            p.lit(b",\"server\":");
-            p.tcp_state(s);
-            p.lit(b"},\"analysis\":[");
+            // `,"state":{…},"analysis":[` per pair of states, made when first met.
+            let state_text = |t: &mut Put<'_>| {
+                t.lit(b",\"state\":{\"client\":");
+                t.tcp_state(c);
+                t.lit(b",\"server\":");
+                t.tcp_state(s);
+                t.lit(b"},\"analysis\":[");
+            };
+            // (A state past the 16 the key has room for is written without the table.)
+            let key = if (c as usize) < 16 && (s as usize) < 16 {
+                c as usize * 16 + s as usize
+            } else {
+                usize::MAX
+            };
+            if memo.states.is_empty() {
+                memo.states.resize(256, None);
+            }
+            if let Some(slot @ None) = memo.states.get_mut(key) {
+                *slot = made_text(state_text);
+            }
+            match memo.states.get(key) {
+                Some(Some((text, len))) => p.window(text, usize::from(*len)),
+                _ => state_text(p),
+            }
         }
         None => p.lit(b",\"state\":null,\"analysis\":["),
     }
