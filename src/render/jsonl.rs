@@ -13,7 +13,9 @@ use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use std::io::{self, Write};
 
-use super::text::{any_word, digits_into, put_ipv4_port, put_u64, write_endpoint, Endpoints};
+use super::text::{
+    any_word, digits_into, put_ipv4_port, put_u64, write_endpoint, Endpoints, DIGIT_PAIRS,
+};
 
 /// Writes JSON Lines to `out`.
 pub struct JsonSink<W: Write> {
@@ -42,6 +44,8 @@ pub struct JsonSink<W: Write> {
     /// the output's own buffer is passed by (no copy into it).
     batch: Vec<u8>,
     batch_len: usize,
+    /// An app record (`http`, `dns`, `tls`), made here before it is gathered.
+    scratch: Vec<u8>,
     /// Text the next `conn` record can take from the previous ones.
     memo: ConnMemo,
     /// Text the next `packet` record can take from the previous ones.
@@ -220,6 +224,7 @@ impl<W: Write> JsonSink<W> {
             records: JsonRecords::ALL,
             batch: Vec::new(),
             batch_len: 0,
+            scratch: Vec::with_capacity(1024),
             memo: ConnMemo::default(),
             packet_memo: PacketMemo::default(),
         }
@@ -682,6 +687,13 @@ impl Put<'_> {
     fn u64(&mut self, v: u64) {
         if v < 10 {
             self.lit(&[b'0' + v as u8]);
+        } else if v < 100 {
+            let i = v as usize * 2;
+            let pair: [u8; 2] = DIGIT_PAIRS
+                .get(i..i + 2)
+                .and_then(|p| p.try_into().ok())
+                .unwrap_or(*b"00");
+            self.lit(&pair);
         } else {
             self.digits(v, 1);
         }
@@ -1821,20 +1833,21 @@ impl<W: Write> Sink for JsonSink<W> {
         if !writes {
             return Ok(());
         }
-        // Appended to the gathered records (see `batch`).
-        self.batch.truncate(self.batch_len);
-        let out = &mut self.batch;
+        // Made here, then appended to the gathered records (see `batch`; the batch keeps
+        // its length).
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         let written = match event {
-            AppEvent::Http(t) => put_http(out, t),
-            AppEvent::Dns(d) => write_dns(out, d),
-            AppEvent::Tls(t) => write_tls(out, t),
-            AppEvent::Quic(q) => write_quic(out, q),
+            AppEvent::Http(t) => put_http(&mut out, t),
+            AppEvent::Dns(d) => write_dns(&mut out, d),
+            AppEvent::Tls(t) => write_tls(&mut out, t),
+            AppEvent::Quic(q) => write_quic(&mut out, q),
         };
-        if written.is_err() {
-            self.batch.truncate(self.batch_len);
-            return written;
+        if written.is_ok() {
+            self.batch_bytes(&out);
         }
-        self.batch_len = self.batch.len();
+        self.scratch = out;
+        written?;
         if self.batch_len >= BATCH || self.flush_each {
             self.write_batch()?;
         }
