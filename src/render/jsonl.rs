@@ -38,10 +38,11 @@ pub struct JsonSink<W: Write> {
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
     pub records: JsonRecords,
-    /// `packet` records and the `conn` records written in id order (`in_order`), gathered here (`batch_len` bytes)
-    /// and written `BATCH` bytes at a time: each record is written in place at the end
-    /// (see [`conn_record_at`]), the buffer keeps its length (no filling per record), and
-    /// the output's own buffer is passed by (no copy into it).
+    /// Records written as they come (`packet`, `http`, `dns`, `tls`, and `conn` records
+    /// written in id order), gathered here (`batch_len` bytes) and written `BATCH` bytes
+    /// at a time: packet and conn records are written in place at the end (see
+    /// [`packet_record_at`]), the buffer keeps its length (no filling per record), and the
+    /// output's own buffer is passed by (no copy into it). Written before anything else.
     batch: Vec<u8>,
     batch_len: usize,
     /// An app record (`http`, `dns`, `tls`), made here before it is gathered.
@@ -52,8 +53,8 @@ pub struct JsonSink<W: Write> {
     packet_memo: PacketMemo,
 }
 
-/// Gathered `conn` records are written once they reach this many bytes (the output's
-/// buffer size: a write this long goes straight through it).
+/// Gathered records are written once they reach this many bytes (the output's buffer
+/// size: a write this long goes straight through it).
 const BATCH: usize = 1 << 16;
 
 /// Which JSON record types a run writes. The default view writes them all; `--view conns`
@@ -292,7 +293,7 @@ impl<W: Write> JsonSink<W> {
         self.out
     }
 
-    /// Writes the gathered `conn` records (before anything else is written).
+    /// Writes the gathered records (before anything else is written).
     fn write_batch(&mut self) -> io::Result<()> {
         if self.batch_len > 0 {
             let len = std::mem::take(&mut self.batch_len);
@@ -423,6 +424,8 @@ fn put_name(buf: &mut Vec<u8>, name: &str) {
     buf.push(b'"');
 }
 
+/// The `packet` record as it was written through `Vec` pushes (the reference for
+/// [`packet_fields`]).
 #[cfg(test)]
 fn write_packet(
     w: &mut Vec<u8>,
@@ -850,7 +853,7 @@ impl Put<'_> {
         Ok(())
     }
 
-    /// `secs.frac` (as [`put_ts`]).
+    /// `secs.frac` (as `put_ts` writes it).
     fn ts(&mut self, ts: &Timestamp) {
         if ts.secs < 0 {
             self.lit(b"-");
@@ -1096,7 +1099,7 @@ impl Put<'_> {
         Ok(())
     }
 
-    /// `secs.frac` (as [`put_ts`]), the whole seconds' text taken from `memo` when they
+    /// `secs.frac` (as `put_ts` writes it), the whole seconds' text taken from `memo` when they
     /// are the last ones.
     fn ts_memo(&mut self, ts: &Timestamp, memo: &mut PacketMemo) {
         match memo.secs {
@@ -1128,7 +1131,8 @@ impl Put<'_> {
     }
 }
 
-/// The `packet` record's text, byte for byte what [`write_packet`] writes.
+/// The `packet` record's text, byte for byte what `write_packet` (kept for the tests)
+/// writes.
 fn packet_fields(
     p: &mut Put<'_>,
     frame: &RawFrame<'_>,

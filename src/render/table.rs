@@ -1423,9 +1423,9 @@ fn plain_table_of<'c, const N: usize>(
     Some(draw_plain_table(header, &widths, rows, cell))
 }
 
-/// The drawing of [`plain_table_of`] once the column widths are known (each at least its
-/// header's and its cells' length; every cell printable ASCII). Each row is a copy of a
-/// blank row (borders, separators and padding) with its cells copied in.
+/// The drawing of `plain_table_of` (tests) once the column widths are known (each at
+/// least its header's and its cells' length; every cell printable ASCII). Each row is a
+/// copy of a blank row (borders, separators and padding) with its cells copied in.
 fn draw_plain_table<'c, const N: usize>(
     header: &[&str; N],
     widths: &[usize; N],
