@@ -638,7 +638,14 @@ struct ConnMemo {
     /// Address and length of the last static description seen that needs no escaping (a
     /// static string is never freed: the same address is the same text).
     plain_description: (usize, usize),
+    /// The last start's whole seconds and their text.
+    start_secs: Option<(i64, [u8; 20], u8)>,
+    /// The last final states and their `,"final_state":{…}` text.
+    final_state: Option<(StatePair, ([u8; 80], u8))>,
 }
+
+/// A connection's final (client, server) TCP states.
+type StatePair = (crate::flow::TcpState, crate::flow::TcpState);
 
 /// An IPv4 endpoint and its text ("a.b.c.d:port"; the address alone is `ip_len` bytes).
 #[derive(Clone, Copy)]
@@ -851,20 +858,6 @@ impl Put<'_> {
         self.lit(b".");
         self.padded((kept % scale) as u32, exp as usize - 3);
         Ok(())
-    }
-
-    /// `secs.frac` (as `put_ts` writes it).
-    fn ts(&mut self, ts: &Timestamp) {
-        if ts.secs < 0 {
-            self.lit(b"-");
-        }
-        self.u64(ts.secs.unsigned_abs());
-        self.lit(b".");
-        if ts.precision >= 9 {
-            self.padded(ts.nanos, 9);
-        } else {
-            self.padded(ts.nanos / 1000, 6);
-        }
     }
 
     /// A TCP state's name in quotes, one constant piece per state.
@@ -1101,8 +1094,8 @@ impl Put<'_> {
 
     /// `secs.frac` (as `put_ts` writes it), the whole seconds' text taken from `memo` when they
     /// are the last ones.
-    fn ts_memo(&mut self, ts: &Timestamp, memo: &mut PacketMemo) {
-        match memo.secs {
+    fn ts_memo(&mut self, ts: &Timestamp, memo: &mut Option<(i64, [u8; 20], u8)>) {
+        match *memo {
             Some((secs, text, len)) if secs == ts.secs => self.window(&text, usize::from(len)),
             _ => {
                 let start = self.pos;
@@ -1117,7 +1110,7 @@ impl Put<'_> {
                 {
                     let len = self.pos - start;
                     if len <= 20 {
-                        memo.secs = Some((ts.secs, text, len as u8));
+                        *memo = Some((ts.secs, text, len as u8));
                     }
                 }
             }
@@ -1143,7 +1136,7 @@ fn packet_fields(
     p.lit(b"{\"type\":\"packet\",\"frame\":");
     p.u64(frame.number);
     p.lit(b",\"ts\":");
-    p.ts_memo(&frame.ts, memo);
+    p.ts_memo(&frame.ts, &mut memo.secs);
     p.lit(b",\"len\":");
     p.u64(u64::from(frame.orig_len));
     p.lit(b",\"caplen\":");
@@ -1367,7 +1360,7 @@ fn conn_fields(
     p.lit(b",\"last_frame\":");
     p.u64(conn.last_frame);
     p.lit(b",\"start\":");
-    p.ts(&conn.start);
+    p.ts_memo(&conn.start, &mut memo.start_secs);
     p.lit(b",\"duration\":");
     let duration_ns = conn.end.nanos_since(&conn.start).max(0);
     match u64::try_from(duration_ns) {
@@ -1441,11 +1434,21 @@ fn conn_fields(
     p.lit(b",\"history\":");
     p.json_str(&conn.history)?;
     if let Some((c, s)) = conn.final_state {
-        p.lit(b",\"final_state\":{\"client\":");
-        p.tcp_state(c);
-        p.lit(b",\"server\":");
-        p.tcp_state(s);
-        p.lit(b"}");
+        // As the last record's when the states are the same.
+        let text = |t: &mut Put<'_>| {
+            t.lit(b",\"final_state\":{\"client\":");
+            t.tcp_state(c);
+            t.lit(b",\"server\":");
+            t.tcp_state(s);
+            t.lit(b"}");
+        };
+        if memo.final_state.as_ref().is_none_or(|(k, _)| *k != (c, s)) {
+            memo.final_state = made_text(text).map(|t| ((c, s), t));
+        }
+        match &memo.final_state {
+            Some((_, (t, len))) => p.window(t, usize::from(*len)),
+            None => text(p),
+        }
     }
     {
         use crate::flow::EndReason as E;
