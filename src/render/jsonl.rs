@@ -842,7 +842,9 @@ impl Put<'_> {
         }
     }
 
-    /// `ns / 10^exp` with `exp - 3` decimals (as [`put_fixed`]).
+    /// `ns / 10^exp` with `exp - 3` decimals (as [`put_fixed`]); inlined, so that the
+    /// divisions are by constants.
+    #[inline(always)]
     fn fixed(&mut self, ns: u64, exp: u32) -> io::Result<()> {
         let unit = 10u64.pow(exp);
         let rem = ns % 1000;
