@@ -13,7 +13,9 @@ use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use std::io::{self, Write};
 
-use super::text::{digits_into, put_u64, write_endpoint, Endpoints};
+use super::text::{
+    any_word, digits_into, put_ipv4_port, put_u64, write_endpoint, Endpoints, DIGIT_PAIRS,
+};
 
 /// Writes JSON Lines to `out`.
 pub struct JsonSink<W: Write> {
@@ -36,9 +38,24 @@ pub struct JsonSink<W: Write> {
     pub flush_each: bool,
     /// Which record types to write (a view narrows them).
     pub records: JsonRecords,
-    /// One packet or conn record, built here then written (or stored) at once.
+    /// Records written as they come (`packet`, `http`, `dns`, `tls`, and `conn` records
+    /// written in id order), gathered here (`batch_len` bytes) and written `BATCH` bytes
+    /// at a time: packet and conn records are written in place at the end (see
+    /// [`packet_record_at`]), the buffer keeps its length (no filling per record), and the
+    /// output's own buffer is passed by (no copy into it). Written before anything else.
+    batch: Vec<u8>,
+    batch_len: usize,
+    /// An app record (`http`, `dns`, `tls`), made here before it is gathered.
     scratch: Vec<u8>,
+    /// Text the next `conn` record can take from the previous ones.
+    memo: ConnMemo,
+    /// Text the next `packet` record can take from the previous ones.
+    packet_memo: PacketMemo,
 }
+
+/// Gathered records are written once they reach this many bytes (the output's buffer
+/// size: a write this long goes straight through it).
+const BATCH: usize = 1 << 16;
 
 /// Which JSON record types a run writes. The default view writes them all; `--view conns`
 /// only `conn`, `--view http` only `http`, and so on (the `summary` always).
@@ -206,7 +223,11 @@ impl<W: Write> JsonSink<W> {
             held_limit: HELD_CONN_BYTES,
             flush_each: false,
             records: JsonRecords::ALL,
+            batch: Vec::new(),
+            batch_len: 0,
             scratch: Vec::with_capacity(1024),
+            memo: ConnMemo::default(),
+            packet_memo: PacketMemo::default(),
         }
     }
 
@@ -266,8 +287,32 @@ impl<W: Write> JsonSink<W> {
         }
         Ok(())
     }
-    pub fn into_inner(self) -> W {
+    /// The output (with any gathered records written to it).
+    pub fn into_inner(mut self) -> W {
+        let _ = self.write_batch();
         self.out
+    }
+
+    /// Writes the gathered records (before anything else is written).
+    fn write_batch(&mut self) -> io::Result<()> {
+        if self.batch_len > 0 {
+            let len = std::mem::take(&mut self.batch_len);
+            self.out
+                .write_all(self.batch.get(..len).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` to the gathered records.
+    fn batch_bytes(&mut self, bytes: &[u8]) {
+        let end = self.batch_len + bytes.len();
+        if self.batch.len() < end {
+            self.batch.resize(end, 0);
+        }
+        if let Some(slot) = self.batch.get_mut(self.batch_len..end) {
+            slot.copy_from_slice(bytes);
+            self.batch_len = end;
+        }
     }
 }
 
@@ -330,6 +375,7 @@ fn put_fixed(buf: &mut Vec<u8>, ns: u64, exp: u32) -> io::Result<()> {
 }
 
 /// `secs.frac` at the timestamp's precision (6 or 9 digits).
+#[cfg(test)]
 fn put_ts(buf: &mut Vec<u8>, ts: &Timestamp) {
     if ts.secs < 0 {
         buf.push(b'-');
@@ -378,6 +424,9 @@ fn put_name(buf: &mut Vec<u8>, name: &str) {
     buf.push(b'"');
 }
 
+/// The `packet` record as it was written through `Vec` pushes (the reference for
+/// [`packet_fields`]).
+#[cfg(test)]
 fn write_packet(
     w: &mut Vec<u8>,
     frame: &RawFrame<'_>,
@@ -521,6 +570,7 @@ fn write_packet(
     Ok(())
 }
 
+#[cfg(test)]
 fn put_per_dir(buf: &mut Vec<u8>, p: &crate::flow::PerDir) {
     buf.extend_from_slice(b"{\"to_server\":");
     put_u64(buf, p.to_server);
@@ -529,6 +579,7 @@ fn put_per_dir(buf: &mut Vec<u8>, p: &crate::flow::PerDir) {
     buf.push(b'}');
 }
 
+#[cfg(test)]
 fn put_bool(buf: &mut Vec<u8>, v: bool) {
     buf.extend_from_slice(if v { b"true" } else { b"false" });
 }
@@ -550,23 +601,15 @@ fn needs_escape(s: &[u8]) -> bool {
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     // True when some byte of `x` is below `n` (n <= 0x80): exact as a yes/no answer.
     let has_less = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH != 0;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let x = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
-        if has_less(x, 0x20)
+    any_word(s, |x| {
+        has_less(x, 0x20)
             || has_less(x ^ (ONES * u64::from(b'"')), 1)
             || has_less(x ^ (ONES * u64::from(b'\\')), 1)
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    })
 }
 
 /// `EndReason` as its `Debug` name (what the JSON contract shows).
+#[cfg(test)]
 fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
     use crate::flow::EndReason as E;
     match r {
@@ -582,14 +625,870 @@ fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
 /// One `conn` record (without the trailing newline).
 pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>> {
     let mut w = Vec::with_capacity(1024);
-    put_conn_record(&mut w, conn, app)?;
+    put_conn_record(&mut w, conn, app, &mut ConnMemo::default())?;
     Ok(w)
 }
 
-/// Appends one `conn` record (without the trailing newline) to `w`. Numbers and names are
-/// written directly (no `core::fmt`), as for packet records; the two fractional numbers
-/// use `{:.N}`.
-fn put_conn_record(w: &mut Vec<u8>, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+/// What a `conn` record's text can take from the previous ones: connections often share
+/// a server, a client address and a teardown description.
+#[derive(Default)]
+struct ConnMemo {
+    client: Option<EndpointText>,
+    server: Option<EndpointText>,
+    /// Address and length of the last static description seen that needs no escaping (a
+    /// static string is never freed: the same address is the same text).
+    plain_description: (usize, usize),
+    /// The last start's whole seconds and their text.
+    start_secs: Option<(i64, [u8; 20], u8)>,
+    /// The last final states and their `,"final_state":{…}` text.
+    final_state: Option<(StatePair, ([u8; 80], u8))>,
+}
+
+/// A connection's final (client, server) TCP states.
+type StatePair = (crate::flow::TcpState, crate::flow::TcpState);
+
+/// An IPv4 endpoint and its text ("a.b.c.d:port"; the address alone is `ip_len` bytes).
+#[derive(Clone, Copy)]
+struct EndpointText {
+    addr: std::net::SocketAddrV4,
+    text: [u8; 21],
+    len: u8,
+    ip_len: u8,
+}
+
+/// A record written into `buf` from `pos`: `buf` is made long enough beforehand for the usual
+/// record, so each piece is one bounds check and a copy (constant pieces of known length
+/// compile to moves) instead of a capacity check, a possible growth and a `memcpy` call per
+/// piece. A piece that does not fit sets `short` and is dropped; the caller then gives a
+/// longer region and writes the record again.
+struct Put<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    short: bool,
+}
+
+impl Put<'_> {
+    /// A constant piece.
+    #[inline(always)]
+    fn lit<const N: usize>(&mut self, s: &[u8; N]) {
+        match self.buf.get_mut(self.pos..self.pos + N) {
+            Some(d) => {
+                d.copy_from_slice(s);
+                self.pos += N;
+            }
+            None => self.short = true,
+        }
+    }
+
+    /// A piece of any length.
+    #[inline]
+    fn bytes(&mut self, s: &[u8]) {
+        match self.buf.get_mut(self.pos..self.pos + s.len()) {
+            Some(d) => {
+                d.copy_from_slice(s);
+                self.pos += s.len();
+            }
+            None => self.short = true,
+        }
+    }
+
+    /// `v` in decimal (as [`put_u64`]).
+    #[inline]
+    fn u64(&mut self, v: u64) {
+        if v < 10 {
+            self.lit(&[b'0' + v as u8]);
+        } else if v < 100 {
+            let i = v as usize * 2;
+            let pair: [u8; 2] = DIGIT_PAIRS
+                .get(i..i + 2)
+                .and_then(|p| p.try_into().ok())
+                .unwrap_or(*b"00");
+            self.lit(&pair);
+        } else {
+            self.digits(v, 1);
+        }
+    }
+
+    /// `v` in decimal left-padded with zeros to `width` (at most 20) digits (as
+    /// [`put_padded`]).
+    #[inline]
+    fn padded(&mut self, v: u32, width: usize) {
+        self.digits(u64::from(v), width);
+    }
+
+    /// `v`'s digits, zero-padded to `width`: made right-aligned in the first 20 bytes of a
+    /// zero-filled 40, then 20 bytes from their start are copied (a fixed-length copy,
+    /// no digit count first); what lies past the number is overwritten by what follows.
+    #[inline]
+    fn digits(&mut self, v: u64, width: usize) {
+        let mut tmp = [b'0'; 40];
+        let (head, _) = tmp.split_at_mut(20);
+        let i = match <&mut [u8; 20]>::try_from(head) {
+            Ok(head) => digits_into(head, v),
+            Err(_) => 20,
+        };
+        let from = i.min(20usize.saturating_sub(width));
+        let src = tmp.get(from..from + 20);
+        match (self.buf.get_mut(self.pos..self.pos + 20), src) {
+            (Some(d), Some(src)) => {
+                d.copy_from_slice(src);
+                self.pos += 20 - from;
+            }
+            _ => self.short = true,
+        }
+    }
+
+    /// A name of our own (no characters that need escaping) in quotes.
+    #[inline]
+    fn name(&mut self, name: &str) {
+        self.lit(b"\"");
+        self.bytes(name.as_bytes());
+        self.lit(b"\"");
+    }
+
+    /// A JSON string as serde_json writes it (see [`put_json_str`]).
+    fn json_str(&mut self, s: &str) -> io::Result<()> {
+        if !needs_escape(s.as_bytes()) {
+            self.name(s);
+        } else {
+            let mut tmp = Vec::with_capacity(s.len() + 8);
+            json_str(&mut tmp, s)?;
+            self.bytes(&tmp);
+        }
+        Ok(())
+    }
+
+    fn bool(&mut self, v: bool) {
+        if v {
+            self.lit(b"true");
+        } else {
+            self.lit(b"false");
+        }
+    }
+
+    /// "addr:port" (see [`write_endpoint`]).
+    fn endpoint(&mut self, a: std::net::SocketAddr) -> io::Result<()> {
+        match a.ip() {
+            std::net::IpAddr::V4(ip) => {
+                let window = self
+                    .buf
+                    .get_mut(self.pos..self.pos + 21)
+                    .and_then(|w| <&mut [u8; 21]>::try_from(w).ok());
+                match window {
+                    Some(w) => self.pos += put_ipv4_port(w, ip.octets(), Some(a.port())),
+                    None => self.short = true,
+                }
+            }
+            ip => {
+                let mut tmp = Vec::with_capacity(64);
+                write_endpoint(&mut tmp, ip, Some(a.port()))?;
+                self.bytes(&tmp);
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Put::endpoint`], with the text of the previous one at this place (`memo`) reused
+    /// when the address (and port) are the same.
+    fn endpoint_memo(
+        &mut self,
+        a: std::net::SocketAddr,
+        memo: &mut Option<EndpointText>,
+    ) -> io::Result<()> {
+        let std::net::SocketAddr::V4(v4) = a else {
+            return self.endpoint(a);
+        };
+        let m = match memo {
+            Some(m) if m.addr.ip() == v4.ip() => *m,
+            _ => {
+                let mut text = [0u8; 21];
+                let ip_len = put_ipv4_port(&mut text, v4.ip().octets(), None);
+                let len = put_ipv4_port(&mut text, v4.ip().octets(), Some(v4.port()));
+                let m = EndpointText {
+                    addr: v4,
+                    text,
+                    len: len as u8,
+                    ip_len: ip_len as u8,
+                };
+                *memo = Some(m);
+                m
+            }
+        };
+        if m.addr.port() == v4.port() {
+            self.window(&m.text, usize::from(m.len));
+        } else {
+            // The address's text (fixed-size copy), then the port.
+            let mut ip = [0u8; 16];
+            if let Some(head) = m.text.get(..16) {
+                ip.copy_from_slice(head);
+            }
+            self.window(&ip, usize::from(m.ip_len));
+            self.lit(b":");
+            self.u64(u64::from(v4.port()));
+        }
+        Ok(())
+    }
+
+    /// The first `len` bytes of `text`, copied as a whole (`N` bytes; the rest is
+    /// overwritten by what follows).
+    #[inline]
+    fn window<const N: usize>(&mut self, text: &[u8; N], len: usize) {
+        match self.buf.get_mut(self.pos..self.pos + N) {
+            Some(d) => {
+                d.copy_from_slice(text);
+                self.pos += len.min(N);
+            }
+            None => self.short = true,
+        }
+    }
+
+    /// `ns / 10^exp` with `exp - 3` decimals (as [`put_fixed`]); inlined, so that the
+    /// divisions are by constants.
+    #[inline(always)]
+    fn fixed(&mut self, ns: u64, exp: u32) -> io::Result<()> {
+        let unit = 10u64.pow(exp);
+        let rem = ns % 1000;
+        if ns >= 1 << 50 || rem == 500 {
+            let mut tmp = Vec::with_capacity(32);
+            put_fixed(&mut tmp, ns, exp)?;
+            self.bytes(&tmp);
+            return Ok(());
+        }
+        let kept = ns / 1000 + u64::from(rem > 500);
+        let scale = unit / 1000;
+        self.u64(kept / scale);
+        self.lit(b".");
+        self.padded((kept % scale) as u32, exp as usize - 3);
+        Ok(())
+    }
+
+    /// A TCP state's name in quotes, one constant piece per state.
+    fn tcp_state(&mut self, s: crate::flow::TcpState) {
+        use crate::flow::TcpState as S;
+        match s {
+            S::Closed => self.lit(b"\"CLOSED\""),
+            S::Listen => self.lit(b"\"LISTEN\""),
+            S::SynSent => self.lit(b"\"SYN-SENT\""),
+            S::SynReceived => self.lit(b"\"SYN-RECEIVED\""),
+            S::Established => self.lit(b"\"ESTABLISHED\""),
+            S::FinWait1 => self.lit(b"\"FIN-WAIT-1\""),
+            S::FinWait2 => self.lit(b"\"FIN-WAIT-2\""),
+            S::CloseWait => self.lit(b"\"CLOSE-WAIT\""),
+            S::Closing => self.lit(b"\"CLOSING\""),
+            S::LastAck => self.lit(b"\"LAST-ACK\""),
+            S::TimeWait => self.lit(b"\"TIME-WAIT\""),
+        }
+    }
+
+    /// `{"to_server":n,"to_client":n}` after `key` (which ends in `":{"to_server":`).
+    #[inline]
+    fn per_dir<const N: usize>(&mut self, key: &[u8; N], p: &crate::flow::PerDir) {
+        self.lit(key);
+        self.u64(p.to_server);
+        self.lit(b",\"to_client\":");
+        self.u64(p.to_client);
+    }
+}
+
+/// Room for a `conn` record beyond its two free-text fields (the usual record is ~800
+/// bytes; a longer one is written again in a larger region).
+const CONN_ROOM: usize = 1200;
+
+/// Appends one `conn` record (without the trailing newline) to `w`.
+fn put_conn_record(
+    w: &mut Vec<u8>,
+    conn: &ConnSummary,
+    app: &AppConnStats,
+    memo: &mut ConnMemo,
+) -> io::Result<()> {
+    let start = w.len();
+    match conn_record_at(w, start, conn, app, false, memo) {
+        Ok(n) => {
+            w.truncate(start + n);
+            Ok(())
+        }
+        Err(e) => {
+            w.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+/// Writes one `conn` record (and a newline if `newline`) into `buf` from `at`, each piece
+/// in place (see [`Put`]): `buf` is lengthened (zero-filled) only when shorter than a
+/// record may need, so a buffer kept at its length is not filled again per record. Returns
+/// the record's length; what lies past it in `buf` is left as it is.
+fn conn_record_at(
+    buf: &mut Vec<u8>,
+    at: usize,
+    conn: &ConnSummary,
+    app: &AppConnStats,
+    newline: bool,
+    memo: &mut ConnMemo,
+) -> io::Result<usize> {
+    let mut room = CONN_ROOM + conn.history.len() + conn.teardown.description.len();
+    loop {
+        if buf.len() < at + room {
+            buf.resize(at + room, 0);
+        }
+        let mut p = Put {
+            buf: buf.get_mut(at..).unwrap_or_default(),
+            pos: 0,
+            short: false,
+        };
+        conn_fields(&mut p, conn, app, memo)?;
+        if newline {
+            p.lit(b"\n");
+        }
+        if !p.short {
+            return Ok(p.pos);
+        }
+        room *= 2;
+    }
+}
+
+/// The last addresses written in `packet` records and their text (two: a conversation's
+/// ends alternate), and the last timestamp's whole seconds.
+#[derive(Default)]
+struct PacketMemo {
+    ends: [Option<EndpointText>; 2],
+    /// Which of `ends` to replace next.
+    next: usize,
+    secs: Option<(i64, [u8; 20], u8)>,
+    /// `{"osi":N,"name":"…","offset":` per layer name, made when first met.
+    layers: [Option<([u8; 48], u8)>; 32],
+    /// `{"flags":[…],"seq":` per set of TCP flags (the bits of `TcpFlags::NAMES`), made
+    /// when first met (at most 512).
+    flags: Vec<Option<([u8; 96], u8)>>,
+    /// `,"state":{…},"analysis":[` per pair of TCP states, made when first met.
+    states: Vec<Option<([u8; 80], u8)>>,
+    /// `,"interface":N,"link":"…","layers":[` of the last packet, with its interface and
+    /// link name's address and length.
+    link: Option<(LinkKey, ([u8; 64], u8))>,
+}
+
+/// A packet's interface and its link name's address and length.
+type LinkKey = (u32, usize, usize);
+
+/// A piece of text made once with the `Put` pieces: `write` into a scratch region, kept
+/// when it is at most `N` bytes.
+fn made_text<const N: usize>(write: impl FnOnce(&mut Put<'_>)) -> Option<([u8; N], u8)> {
+    let mut scratch = [0u8; 256];
+    let mut p = Put {
+        buf: &mut scratch,
+        pos: 0,
+        short: false,
+    };
+    write(&mut p);
+    let (pos, short) = (p.pos, p.short);
+    let text = scratch.get(..N).and_then(|t| <[u8; N]>::try_from(t).ok())?;
+    (!short && pos <= N && pos <= usize::from(u8::MAX)).then_some((text, pos as u8))
+}
+
+/// The bits of `TcpFlags::NAMES` (what the JSON flags list shows).
+const TCP_FLAG_BITS: u16 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < crate::decode::TcpFlags::NAMES.len() {
+        bits |= crate::decode::TcpFlags::NAMES[i].1;
+        i += 1;
+    }
+    bits
+};
+
+/// Room for a `packet` record beyond its layers and note (the usual record is ~600 bytes;
+/// a longer one is written again in a larger region).
+const PACKET_ROOM: usize = 1536;
+
+/// Writes one `packet` record (with its newline) into `buf` from `at`, in place (see
+/// [`conn_record_at`]); returns its length.
+fn packet_record_at(
+    buf: &mut Vec<u8>,
+    at: usize,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    memo: &mut PacketMemo,
+) -> io::Result<usize> {
+    let mut room =
+        PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len);
+    loop {
+        if buf.len() < at + room {
+            buf.resize(at + room, 0);
+        }
+        let mut p = Put {
+            buf: buf.get_mut(at..).unwrap_or_default(),
+            pos: 0,
+            short: false,
+        };
+        packet_fields(&mut p, frame, packet, flow, memo)?;
+        if !p.short {
+            return Ok(p.pos);
+        }
+        room *= 2;
+    }
+}
+
+impl Put<'_> {
+    /// An address (and port) as [`write_endpoint`] writes it, IPv4 text taken from `memo`
+    /// when it holds the address.
+    fn endpoint_of(
+        &mut self,
+        ip: std::net::IpAddr,
+        port: Option<u16>,
+        memo: &mut PacketMemo,
+    ) -> io::Result<()> {
+        let std::net::IpAddr::V4(v4) = ip else {
+            let mut tmp = Vec::with_capacity(64);
+            write_endpoint(&mut tmp, ip, port)?;
+            self.bytes(&tmp);
+            return Ok(());
+        };
+        let slot = match &memo.ends {
+            [Some(m), _] if *m.addr.ip() == v4 => 0,
+            [_, Some(m)] if *m.addr.ip() == v4 => 1,
+            _ => {
+                let slot = memo.next;
+                memo.next = 1 - slot;
+                let mut text = [0u8; 21];
+                let ip_len = put_ipv4_port(&mut text, v4.octets(), None);
+                if let Some(e) = memo.ends.get_mut(slot) {
+                    *e = Some(EndpointText {
+                        addr: std::net::SocketAddrV4::new(v4, 0),
+                        text,
+                        len: ip_len as u8,
+                        ip_len: ip_len as u8,
+                    });
+                }
+                slot
+            }
+        };
+        let Some(Some(m)) = memo.ends.get_mut(slot) else {
+            return Ok(());
+        };
+        match port {
+            Some(port) if m.len > m.ip_len && m.addr.port() == port => {
+                self.window(&m.text, usize::from(m.len))
+            }
+            Some(port) => {
+                // The address's text, then ":port"; remembered with this port.
+                let start = self.pos;
+                self.window(&m.text, usize::from(m.ip_len));
+                self.lit(b":");
+                self.u64(u64::from(port));
+                if let Some(text) = self
+                    .buf
+                    .get(start..start + 21)
+                    .and_then(|t| <[u8; 21]>::try_from(t).ok())
+                {
+                    let len = self.pos - start;
+                    if len <= 21 {
+                        m.text = text;
+                        m.len = len as u8;
+                        m.addr.set_port(port);
+                    }
+                }
+            }
+            None => self.window(&m.text, usize::from(m.ip_len)),
+        }
+        Ok(())
+    }
+
+    /// `secs.frac` (as `put_ts` writes it), the whole seconds' text taken from `memo` when they
+    /// are the last ones.
+    fn ts_memo(&mut self, ts: &Timestamp, memo: &mut Option<(i64, [u8; 20], u8)>) {
+        match *memo {
+            Some((secs, text, len)) if secs == ts.secs => self.window(&text, usize::from(len)),
+            _ => {
+                let start = self.pos;
+                if ts.secs < 0 {
+                    self.lit(b"-");
+                }
+                self.u64(ts.secs.unsigned_abs());
+                if let Some(text) = self
+                    .buf
+                    .get(start..start + 20)
+                    .and_then(|t| <[u8; 20]>::try_from(t).ok())
+                {
+                    let len = self.pos - start;
+                    if len <= 20 {
+                        *memo = Some((ts.secs, text, len as u8));
+                    }
+                }
+            }
+        }
+        self.lit(b".");
+        if ts.precision >= 9 {
+            self.padded(ts.nanos, 9);
+        } else {
+            self.padded(ts.nanos / 1000, 6);
+        }
+    }
+}
+
+/// The `packet` record's text, byte for byte what `write_packet` (kept for the tests)
+/// writes.
+fn packet_fields(
+    p: &mut Put<'_>,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    memo: &mut PacketMemo,
+) -> io::Result<()> {
+    p.lit(b"{\"type\":\"packet\",\"frame\":");
+    p.u64(frame.number);
+    p.lit(b",\"ts\":");
+    p.ts_memo(&frame.ts, &mut memo.secs);
+    p.lit(b",\"len\":");
+    p.u64(u64::from(frame.orig_len));
+    p.lit(b",\"caplen\":");
+    p.u64(frame.data.len() as u64);
+    // `,"interface":N,"link":"…","layers":[` as for the last packet when its interface and
+    // link name (a static string: same address, same text) are the same.
+    let link = frame.link.name();
+    let key = (frame.interface, link.as_ptr() as usize, link.len());
+    let link_text = |t: &mut Put<'_>| {
+        t.lit(b",\"interface\":");
+        t.u64(u64::from(frame.interface));
+        t.lit(b",\"link\":");
+        t.name(link);
+        t.lit(b",\"layers\":[");
+    };
+    if memo.link.as_ref().is_none_or(|(k, _)| *k != key) {
+        memo.link = made_text(link_text).map(|text| (key, text));
+    }
+    match &memo.link {
+        Some((_, (text, len))) => p.window(text, usize::from(*len)),
+        None => link_text(p),
+    }
+    for (i, layer) in packet.layers.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        // `{"osi":N,"name":"…","offset":` depends on the name only.
+        let slot = memo.layers.get_mut(layer.name as usize);
+        if let Some(slot) = slot {
+            if slot.is_none() {
+                *slot = made_text(|t| {
+                    t.lit(b"{\"osi\":");
+                    t.u64(u64::from(layer.osi().number()));
+                    t.lit(b",\"name\":");
+                    t.name(layer.name.as_str());
+                    t.lit(b",\"offset\":");
+                });
+            }
+        }
+        match memo.layers.get(layer.name as usize) {
+            Some(Some((text, len))) => p.window(text, usize::from(*len)),
+            _ => {
+                p.lit(b"{\"osi\":");
+                p.u64(u64::from(layer.osi().number()));
+                p.lit(b",\"name\":");
+                p.name(layer.name.as_str());
+                p.lit(b",\"offset\":");
+            }
+        }
+        p.u64(u64::from(layer.offset));
+        p.lit(b",\"len\":");
+        p.u64(u64::from(layer.len));
+        p.lit(b"}");
+    }
+    match Endpoints::of(packet) {
+        Some(e) => {
+            p.lit(b"],\"src\":\"");
+            p.endpoint_of(e.src, e.src_port, memo)?;
+            p.lit(b"\",\"dst\":\"");
+            p.endpoint_of(e.dst, e.dst_port, memo)?;
+            p.lit(b"\",\"conn\":");
+        }
+        None => p.lit(b"],\"src\":null,\"dst\":null,\"conn\":"),
+    }
+    match flow.conn {
+        Some(c) => p.u64(c),
+        None => p.lit(b"null"),
+    }
+    match flow.dir {
+        Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
+        Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),
+        None => p.lit(b",\"dir\":null,\"tcp\":"),
+    }
+    match packet.tcp() {
+        Some(tcp) => {
+            // `{"flags":[…],"seq":` depends on the flags only.
+            let flags_text = |t: &mut Put<'_>| {
+                t.lit(b"{\"flags\":[");
+                let set = crate::decode::TcpFlags::NAMES
+                    .iter()
+                    .filter(|(_, bit)| tcp.flags.has(*bit));
+                for (i, (name, _)) in set.enumerate() {
+                    if i > 0 {
+                        t.lit(b",");
+                    }
+                    t.name(name);
+                }
+                t.lit(b"],\"seq\":");
+            };
+            let key = usize::from(tcp.flags.0 & TCP_FLAG_BITS);
+            if memo.flags.is_empty() {
+                memo.flags.resize(512, None);
+            }
+            if let Some(slot @ None) = memo.flags.get_mut(key) {
+                *slot = made_text(flags_text);
+            }
+            match memo.flags.get(key) {
+                Some(Some((text, len))) => p.window(text, usize::from(*len)),
+                _ => flags_text(p),
+            }
+            let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
+            p.u64(u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
+            p.lit(b",\"ack\":");
+            p.u64(u64::from(flow.rel_ack.unwrap_or(ack_abs)));
+            p.lit(b",\"len\":");
+            p.u64(u64::from(tcp.payload_len));
+            p.lit(b",\"win\":");
+            p.u64(u64::from(tcp.window));
+            p.lit(b",\"seq_abs\":");
+            p.u64(u64::from(tcp.seq));
+            p.lit(b",\"ack_abs\":");
+            p.u64(u64::from(ack_abs));
+            if let Some(win) = flow.window_scaled {
+                p.lit(b",\"win_scaled\":");
+                p.u64(win);
+            }
+            p.lit(b"},\"step\":");
+        }
+        None => p.lit(b"null,\"step\":"),
+    }
+    match flow.step {
+        Some(s) => p.json_str(s.label())?,
+        None => p.lit(b"null"),
+    }
+    match flow.state {
+        Some((c, s)) => {
+            // `,"state":{…},"analysis":[` per pair of states, made when first met.
+            let state_text = |t: &mut Put<'_>| {
+                t.lit(b",\"state\":{\"client\":");
+                t.tcp_state(c);
+                t.lit(b",\"server\":");
+                t.tcp_state(s);
+                t.lit(b"},\"analysis\":[");
+            };
+            // (A state past the 16 the key has room for is written without the table.)
+            let key = if (c as usize) < 16 && (s as usize) < 16 {
+                c as usize * 16 + s as usize
+            } else {
+                usize::MAX
+            };
+            if memo.states.is_empty() {
+                memo.states.resize(256, None);
+            }
+            if let Some(slot @ None) = memo.states.get_mut(key) {
+                *slot = made_text(state_text);
+            }
+            match memo.states.get(key) {
+                Some(Some((text, len))) => p.window(text, usize::from(*len)),
+                _ => state_text(p),
+            }
+        }
+        None => p.lit(b",\"state\":null,\"analysis\":["),
+    }
+    if !flow.analysis.is_empty() {
+        let set = crate::flow::AnalysisFlags::NAMES
+            .iter()
+            .filter(|(_, bit)| flow.analysis.has(*bit));
+        for (i, (name, _)) in set.enumerate() {
+            if i > 0 {
+                p.lit(b",");
+            }
+            p.name(name);
+        }
+    }
+    p.lit(b"]");
+    if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
+        p.lit(b",\"dup_ack\":");
+        p.u64(u64::from(flow.dup_ack_num));
+    }
+    if let Some(note) = &flow.note {
+        p.lit(b",\"note\":");
+        p.json_str(note)?;
+    }
+    match &packet.issue {
+        Some(issue) => {
+            let mut tmp = Vec::with_capacity(128);
+            write!(
+                tmp,
+                ",\"issue\":{{\"layer\":\"{}\",\"offset\":{},\"message\":",
+                issue.layer, issue.offset
+            )?;
+            json_str(&mut tmp, &issue.to_string())?;
+            tmp.extend_from_slice(b"}}\n");
+            p.bytes(&tmp);
+        }
+        None => p.lit(b",\"issue\":null}\n"),
+    }
+    Ok(())
+}
+
+/// `{:.6}` of a duration in seconds too long for a u64 of nanoseconds (apart, so that the
+/// float conversion is not made for every record).
+#[cold]
+#[inline(never)]
+fn long_duration(ns: i128) -> io::Result<Vec<u8>> {
+    let mut tmp = Vec::with_capacity(64);
+    write!(tmp, "{:.6}", ns as f64 / 1e9)?;
+    Ok(tmp)
+}
+
+/// The `conn` record's text (see [`put_conn_record`]).
+fn conn_fields(
+    p: &mut Put<'_>,
+    conn: &ConnSummary,
+    app: &AppConnStats,
+    memo: &mut ConnMemo,
+) -> io::Result<()> {
+    p.lit(b"{\"type\":\"conn\",\"id\":");
+    p.u64(conn.id);
+    match conn.proto {
+        crate::flow::Proto::Tcp => p.lit(b",\"proto\":\"tcp\",\"client\":\""),
+        crate::flow::Proto::Udp => p.lit(b",\"proto\":\"udp\",\"client\":\""),
+    }
+    p.endpoint_memo(conn.client, &mut memo.client)?;
+    p.lit(b"\",\"server\":\"");
+    p.endpoint_memo(conn.server, &mut memo.server)?;
+    p.lit(b"\",\"roles_guessed\":");
+    p.bool(conn.roles_guessed);
+    p.lit(b",\"first_frame\":");
+    p.u64(conn.first_frame);
+    p.lit(b",\"last_frame\":");
+    p.u64(conn.last_frame);
+    p.lit(b",\"start\":");
+    p.ts_memo(&conn.start, &mut memo.start_secs);
+    p.lit(b",\"duration\":");
+    let duration_ns = conn.end.nanos_since(&conn.start).max(0);
+    match u64::try_from(duration_ns) {
+        Ok(ns) => p.fixed(ns, 9)?,
+        Err(_) => p.bytes(&long_duration(duration_ns)?),
+    }
+    p.per_dir(b",\"packets\":{\"to_server\":", &conn.packets);
+    p.per_dir(b"},\"bytes\":{\"to_server\":", &conn.bytes);
+    p.per_dir(b"},\"payload\":{\"to_server\":", &conn.payload);
+    let hs = &conn.handshake;
+    p.lit(b"},\"handshake\":{\"complete\":");
+    p.bool(hs.complete);
+    p.lit(b",\"frames\":[");
+    for (i, f) in hs.frames.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        match f {
+            Some(f) => p.u64(*f),
+            None => p.lit(b"null"),
+        }
+    }
+    p.lit(b"],\"rtt_ms\":");
+    match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
+        (Some(a), Some(b)) => match a.checked_add(b) {
+            Some(ns) => p.fixed(ns, 6)?,
+            None => {
+                let mut tmp = Vec::with_capacity(64);
+                opt_f64(&mut tmp, hs.rtt_ms())?;
+                p.bytes(&tmp);
+            }
+        },
+        _ => p.lit(b"null"),
+    }
+    let td = &conn.teardown;
+    {
+        use crate::flow::TeardownKind as K;
+        match td.kind {
+            K::Fin => p.lit(b"},\"teardown\":{\"kind\":\"fin\""),
+            K::Rst => p.lit(b"},\"teardown\":{\"kind\":\"rst\""),
+            K::HalfClose => p.lit(b"},\"teardown\":{\"kind\":\"half-close\""),
+            K::None => p.lit(b"},\"teardown\":{\"kind\":\"none\""),
+        }
+    }
+    match td.initiator {
+        Some(crate::flow::Direction::ToServer) => p.lit(b",\"initiator\":\"client\",\"frames\":["),
+        Some(crate::flow::Direction::ToClient) => p.lit(b",\"initiator\":\"server\",\"frames\":["),
+        None => p.lit(b",\"initiator\":null,\"frames\":["),
+    }
+    for (i, f) in td.frames.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        p.u64(*f);
+    }
+    p.lit(b"],\"description\":");
+    match &td.description {
+        std::borrow::Cow::Borrowed(d)
+            if (d.as_ptr() as usize, d.len()) == memo.plain_description =>
+        {
+            p.name(d)
+        }
+        std::borrow::Cow::Borrowed(d) if !needs_escape(d.as_bytes()) => {
+            memo.plain_description = (d.as_ptr() as usize, d.len());
+            p.name(d)
+        }
+        d => p.json_str(d)?,
+    }
+    p.lit(b"},\"conn_state\":");
+    p.name(conn.conn_state);
+    p.lit(b",\"history\":");
+    p.json_str(&conn.history)?;
+    if let Some((c, s)) = conn.final_state {
+        // As the last record's when the states are the same.
+        let text = |t: &mut Put<'_>| {
+            t.lit(b",\"final_state\":{\"client\":");
+            t.tcp_state(c);
+            t.lit(b",\"server\":");
+            t.tcp_state(s);
+            t.lit(b"}");
+        };
+        if memo.final_state.as_ref().is_none_or(|(k, _)| *k != (c, s)) {
+            memo.final_state = made_text(text).map(|t| ((c, s), t));
+        }
+        match &memo.final_state {
+            Some((_, (t, len))) => p.window(t, usize::from(*len)),
+            None => text(p),
+        }
+    }
+    {
+        use crate::flow::EndReason as E;
+        match conn.end_reason {
+            E::Closed => p.lit(b",\"end_reason\":\"Closed\""),
+            E::Reset => p.lit(b",\"end_reason\":\"Reset\""),
+            E::Idle => p.lit(b",\"end_reason\":\"Idle\""),
+            E::EndOfInput => p.lit(b",\"end_reason\":\"EndOfInput\""),
+            E::Evicted => p.lit(b",\"end_reason\":\"Evicted\""),
+            E::Reused => p.lit(b",\"end_reason\":\"Reused\""),
+        }
+    }
+    let zero = crate::flow::PerDir::default();
+    if conn.gap_bytes == zero && conn.cut_bytes == zero {
+        // The usual case, as one piece.
+        p.lit(b",\"gap_bytes\":{\"to_server\":0,\"to_client\":0},\"cut_bytes\":{\"to_server\":0,\"to_client\":0");
+    } else {
+        p.per_dir(b",\"gap_bytes\":{\"to_server\":", &conn.gap_bytes);
+        p.per_dir(b"},\"cut_bytes\":{\"to_server\":", &conn.cut_bytes);
+    }
+    p.lit(b"},\"http\":{\"requests\":");
+    p.u64(app.http_requests);
+    p.lit(b",\"responses\":");
+    p.u64(app.http_responses);
+    p.lit(b"},\"dns\":");
+    p.u64(app.dns_messages);
+    p.lit(b"}");
+    Ok(())
+}
+
+/// The `conn` record as it was written through `Vec` pushes (the reference for
+/// [`put_conn_record`]).
+#[cfg(test)]
+fn put_conn_record_reference(
+    w: &mut Vec<u8>,
+    conn: &ConnSummary,
+    app: &AppConnStats,
+) -> io::Result<()> {
     w.extend_from_slice(b"{\"type\":\"conn\",\"id\":");
     put_u64(w, conn.id);
     w.extend_from_slice(b",\"proto\":");
@@ -914,9 +1813,19 @@ impl<W: Write> Sink for JsonSink<W> {
         if !self.records.packets {
             return Ok(());
         }
-        self.scratch.clear();
-        write_packet(&mut self.scratch, frame, packet, flow)?;
-        self.out.write_all(&self.scratch)?;
+        // In place at the end of the gathered records (see `batch`).
+        let n = packet_record_at(
+            &mut self.batch,
+            self.batch_len,
+            frame,
+            packet,
+            flow,
+            &mut self.packet_memo,
+        )?;
+        self.batch_len += n;
+        if self.batch_len >= BATCH || self.flush_each {
+            self.write_batch()?;
+        }
         if self.flush_each {
             self.out.flush()?;
         }
@@ -925,17 +1834,33 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         let r = self.records;
-        match event {
-            AppEvent::Http(t) if r.http => {
-                self.scratch.clear();
-                put_http(&mut self.scratch, t)?;
-                self.out.write_all(&self.scratch)
-            }
-            AppEvent::Dns(d) if r.dns => write_dns(&mut self.out, d),
-            AppEvent::Tls(t) if r.tls => write_tls(&mut self.out, t),
-            AppEvent::Quic(q) if r.tls => write_quic(&mut self.out, q),
-            _ => Ok(()),
+        let writes = match event {
+            AppEvent::Http(_) => r.http,
+            AppEvent::Dns(_) => r.dns,
+            AppEvent::Tls(_) | AppEvent::Quic(_) => r.tls,
+        };
+        if !writes {
+            return Ok(());
         }
+        // Made here, then appended to the gathered records (see `batch`; the batch keeps
+        // its length).
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        let written = match event {
+            AppEvent::Http(t) => put_http(&mut out, t),
+            AppEvent::Dns(d) => write_dns(&mut out, d),
+            AppEvent::Tls(t) => write_tls(&mut out, t),
+            AppEvent::Quic(q) => write_quic(&mut out, q),
+        };
+        if written.is_ok() {
+            self.batch_bytes(&out);
+        }
+        self.scratch = out;
+        written?;
+        if self.batch_len >= BATCH || self.flush_each {
+            self.write_batch()?;
+        }
+        Ok(())
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
@@ -952,15 +1877,26 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         if let Some(order) = &mut self.in_order {
             if conn.id == order.next {
-                self.scratch.clear();
-                put_conn_record(&mut self.scratch, conn, app)?;
-                self.scratch.push(b'\n');
-                self.out.write_all(&self.scratch)?;
                 order.next += 1;
-                while let Some(record) = order.waiting.remove(&order.next) {
+                let n = conn_record_at(
+                    &mut self.batch,
+                    self.batch_len,
+                    conn,
+                    app,
+                    true,
+                    &mut self.memo,
+                )?;
+                self.batch_len += n;
+                while let Some(order) = &mut self.in_order {
+                    let Some(record) = order.waiting.remove(&order.next) else {
+                        break;
+                    };
                     order.waiting_bytes -= record.len();
-                    self.out.write_all(&record)?;
                     order.next += 1;
+                    self.batch_bytes(&record);
+                }
+                if self.batch_len >= BATCH || self.flush_each {
+                    self.write_batch()?;
                 }
                 if self.flush_each {
                     self.out.flush()?;
@@ -969,7 +1905,7 @@ impl<W: Write> Sink for JsonSink<W> {
             }
             if conn.id > order.next && order.waiting_bytes <= self.held_limit {
                 let mut record = Vec::with_capacity(1024);
-                put_conn_record(&mut record, conn, app)?;
+                put_conn_record(&mut record, conn, app, &mut self.memo)?;
                 record.push(b'\n');
                 order.waiting_bytes += record.len();
                 order.waiting.insert(conn.id, record);
@@ -990,7 +1926,7 @@ impl<W: Write> Sink for JsonSink<W> {
         // Written straight into the held records' buffer (~800 bytes each).
         let len = self
             .conns
-            .push(conn.id, |w| put_conn_record(w, conn, app))?;
+            .push(conn.id, |w| put_conn_record(w, conn, app, &mut self.memo))?;
         self.held_bytes += len + 64;
         if self.held_bytes > self.held_limit && !self.spill_failed {
             if self.spill.is_none() {
@@ -1015,6 +1951,7 @@ impl<W: Write> Sink for JsonSink<W> {
     }
 
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        self.write_batch()?;
         if let Some(order) = self.in_order.take() {
             for record in order.waiting.values() {
                 self.out.write_all(record)?;
@@ -1142,7 +2079,7 @@ mod tests {
                 let mut c = conn.clone();
                 c.id = id;
                 let mut b = Vec::new();
-                put_conn_record(&mut b, &c, &app).unwrap();
+                put_conn_record(&mut b, &c, &app, &mut ConnMemo::default()).unwrap();
                 String::from_utf8(b).unwrap() + "\n"
             })
             .collect();
@@ -1168,6 +2105,185 @@ mod tests {
             assert_eq!(records, expected, "limit {limit}");
             assert!(out.lines().last().unwrap().contains("\"type\":\"summary\""));
         }
+    }
+
+    /// The record written in place is byte for byte the one written through `Vec`
+    /// pushes, over every enum value, IPv6, strings that need escaping, a description
+    /// longer than the usual room (written again), extreme numbers and times.
+    #[test]
+    fn conn_record_in_place_as_the_reference_writes_it() {
+        use crate::flow::{Direction, Proto, TcpState, TeardownKind};
+        use std::borrow::Cow;
+        let (base, app) = some_conn();
+        let states = [
+            TcpState::Closed,
+            TcpState::Listen,
+            TcpState::SynSent,
+            TcpState::SynReceived,
+            TcpState::Established,
+            TcpState::FinWait1,
+            TcpState::FinWait2,
+            TcpState::CloseWait,
+            TcpState::Closing,
+            TcpState::LastAck,
+            TcpState::TimeWait,
+        ];
+        let kinds = [
+            TeardownKind::Fin,
+            TeardownKind::Rst,
+            TeardownKind::HalfClose,
+            TeardownKind::None,
+        ];
+        let reasons = [
+            EndReason::Closed,
+            EndReason::Reset,
+            EndReason::Idle,
+            EndReason::EndOfInput,
+            EndReason::Evicted,
+            EndReason::Reused,
+        ];
+        let long = "x\"y\u{1}\\".repeat(700);
+        let mut cases = Vec::new();
+        for i in 0..40usize {
+            let mut c = base.clone();
+            let mut a = app;
+            c.proto = if i % 2 == 0 { Proto::Tcp } else { Proto::Udp };
+            c.final_state = (i % 5 != 0).then(|| (states[i % 11], states[(i * 7 + 3) % 11]));
+            c.teardown.kind = kinds[i % 4];
+            c.teardown.initiator =
+                [None, Some(Direction::ToServer), Some(Direction::ToClient)][i % 3];
+            c.end_reason = reasons[i % 6];
+            c.roles_guessed = i % 3 == 1;
+            if i % 3 == 2 {
+                c.client.set_port(i as u16 * 1000);
+                c.server.set_port(i as u16 % 2 + 79);
+            }
+            if i % 11 == 10 {
+                c.server.set_ip("10.1.255.7".parse().unwrap());
+            }
+            match i % 8 {
+                1 => {
+                    c.client = "[2001:db8::1]:443".parse().unwrap();
+                    c.server = "[::ffff:10.0.0.1]:65535".parse().unwrap();
+                }
+                2 => c.teardown.description = Cow::Owned(long.clone()),
+                3 => {
+                    c.teardown.description = Cow::Owned("tab\there \u{e9}".into());
+                    c.history = arrayvec::ArrayString::from("a\"b").unwrap();
+                }
+                4 => {
+                    c.id = u64::MAX;
+                    c.first_frame = u64::MAX - 1;
+                    c.packets.to_server = u64::MAX;
+                    c.bytes.to_client = 10_000_000_000;
+                    c.gap_bytes.to_server = 7;
+                    c.cut_bytes.to_client = 1 << 40;
+                    a.http_requests = 99;
+                    a.dns_messages = 1_000_000;
+                    c.handshake.frames = [None, Some(12), None];
+                    c.handshake.syn_to_synack_ns = Some(1 << 52);
+                    c.handshake.synack_to_ack_ns = Some(2);
+                }
+                5 => {
+                    c.start.secs = -5;
+                    c.start.nanos = 999_999_999;
+                    c.start.precision = 9;
+                    c.end.secs = i64::MAX;
+                    c.handshake.syn_to_synack_ns = None;
+                }
+                6 => {
+                    c.end = c.start;
+                    c.end.secs -= 10;
+                    c.start.nanos = 7;
+                    c.teardown.frames.clear();
+                    c.handshake.syn_to_synack_ns = Some(500);
+                    c.handshake.synack_to_ack_ns = Some(1_000);
+                }
+                7 => {
+                    c.start.precision = 9;
+                    c.end.nanos = c.start.nanos.wrapping_add(1_500) % 1_000_000_000;
+                    c.gap_bytes.to_client = 1;
+                }
+                _ => {}
+            }
+            cases.push((c, a));
+        }
+        // One memo over all the records (the previous records' text reused, or not).
+        let mut memo = ConnMemo::default();
+        for (c, a) in &cases {
+            let mut want = b"prefix".to_vec();
+            put_conn_record_reference(&mut want, c, a).unwrap();
+            let mut got = b"prefix".to_vec();
+            put_conn_record(&mut got, c, a, &mut memo).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want)
+            );
+            // In place after other bytes, in a buffer longer than the record.
+            let mut buf = vec![b'#'; 5000];
+            let n = conn_record_at(&mut buf, 3, c, a, true, &mut memo).unwrap();
+            assert_eq!(&buf[3..3 + n], [&want[6..], b"\n"].concat().as_slice());
+            assert_eq!(&buf[..3], b"###");
+        }
+    }
+
+    /// Every packet of the project's captures (and of the shared ones, when present):
+    /// the record written in place is byte for byte the one `write_packet` writes, with
+    /// the remembered addresses and seconds carried from packet to packet.
+    #[test]
+    fn packet_records_in_place_as_the_reference_writes_them() {
+        struct Both {
+            memo: PacketMemo,
+            buf: Vec<u8>,
+            packets: usize,
+        }
+        impl crate::pipeline::Sink for Both {
+            fn wants_packets(&self) -> bool {
+                true
+            }
+            fn packet(
+                &mut self,
+                frame: &RawFrame<'_>,
+                packet: &DecodedPacket<'_>,
+                flow: &PacketFlow,
+            ) -> io::Result<()> {
+                let mut want = Vec::new();
+                write_packet(&mut want, frame, packet, flow)?;
+                // After a record's worth of other bytes, over stale bytes past the end.
+                let at = self.packets % 700;
+                let n = packet_record_at(&mut self.buf, at, frame, packet, flow, &mut self.memo)?;
+                assert_eq!(
+                    String::from_utf8_lossy(&self.buf[at..at + n]),
+                    String::from_utf8_lossy(&want),
+                    "frame {}",
+                    frame.number
+                );
+                self.packets += 1;
+                Ok(())
+            }
+        }
+        let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+        let mut dirs = vec![own];
+        dirs.extend(crate::shared_captures_dir());
+        let mut both = Both {
+            memo: PacketMemo::default(),
+            buf: Vec::new(),
+            packets: 0,
+        };
+        for dir in dirs {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                if !name.contains(".pcap") {
+                    continue;
+                }
+                let Ok(mut src) = crate::capture::FileSource::open(&path) else {
+                    continue;
+                };
+                let _ = crate::pipeline::run(&mut src, Default::default(), &mut both);
+            }
+        }
+        assert!(both.packets > 100, "{} packets", both.packets);
     }
 
     #[test]

@@ -12,8 +12,8 @@ use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::{
-    endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64, put_u64_padded,
-    Endpoints,
+    any_word, endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64,
+    put_u64_padded, Endpoints,
 };
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
@@ -358,6 +358,9 @@ pub struct TableSink<W: Write> {
     /// transaction is kept, no String per cell: the page's text is one reused buffer).
     http_rows: Vec<(Option<u16>, HttpRowSpans)>,
     http_text: Vec<u8>,
+    /// Whether every cell of the page so far is printable ASCII (the plain drawing's
+    /// condition), known as the cells are made: the page is not scanned again.
+    http_printable: bool,
     /// The last body sizes shown in the HTTP view and their text (bodies repeat sizes).
     http_sizes: [(u64, String); 2],
     dns_rows: Vec<DnsMessage>,
@@ -407,6 +410,7 @@ impl<W: Write> TableSink<W> {
             conn_rows: Vec::new(),
             http_rows: Vec::new(),
             http_text: Vec::new(),
+            http_printable: true,
             http_sizes: [(0, human_bytes(0)), (0, human_bytes(0))],
             dns_rows: Vec::new(),
             warnings: 0,
@@ -1221,10 +1225,17 @@ impl<W: Write> TableSink<W> {
                 .unwrap_or_default()
         };
         // Uncoloured, unwrapped output (a file or pipe) is drawn directly: comfy-table's
-        // generic layout cost more than the whole analysis of the transactions.
+        // generic layout cost more than the whole analysis of the transactions. The cells
+        // were checked as they were made; their widths are their lengths (ASCII).
         let plain = !self.opts.color && self.opts.width.is_none() && !self.opts.is_terminal;
-        let drawn = if plain {
-            plain_table_of(&HEADER, rows.len(), cell)
+        let drawn = if plain && self.http_printable {
+            let mut widths = HEADER.map(str::len);
+            for (_, spans) in rows {
+                for (w, ends) in widths.iter_mut().zip(spans.windows(2)) {
+                    *w = (*w).max(ends[1].saturating_sub(ends[0]) as usize);
+                }
+            }
+            Some(draw_plain_table(&HEADER, &widths, rows.len(), cell))
         } else {
             None
         };
@@ -1261,6 +1272,7 @@ impl<W: Write> TableSink<W> {
         };
         self.http_rows.clear();
         self.http_text.clear();
+        self.http_printable = true;
         result
     }
 
@@ -1385,6 +1397,7 @@ fn plain_table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> Opti
 /// with the `UTF8_FULL_CONDENSED` preset, no styling and no content arrangement (followed by
 /// a newline), when every cell is printable ASCII (one column per byte); `None` otherwise
 /// (the caller uses comfy-table).
+#[cfg(test)]
 fn plain_table_of<'c, const N: usize>(
     header: &[&str; N],
     rows: usize,
@@ -1407,8 +1420,28 @@ fn plain_table_of<'c, const N: usize>(
             *w = (*w).max(c.len());
         }
     }
-    let line_len: usize = widths.iter().map(|w| w + 3).sum::<usize>() * 3 + 8;
-    let mut out = Vec::with_capacity(line_len * (rows + 4));
+    Some(draw_plain_table(header, &widths, rows, cell))
+}
+
+/// The drawing of `plain_table_of` (tests) once the column widths are known (each at
+/// least its header's and its cells' length; every cell printable ASCII). Each row is a
+/// copy of a blank row (borders, separators and padding) with its cells copied in.
+fn draw_plain_table<'c, const N: usize>(
+    header: &[&str; N],
+    widths: &[usize; N],
+    rows: usize,
+    cell: impl Fn(usize, usize) -> &'c [u8],
+) -> Vec<u8> {
+    let mut blank = Vec::with_capacity(widths.iter().map(|w| w + 5).sum::<usize>() + 8);
+    let mut at = [0usize; N];
+    blank.extend_from_slice("│".as_bytes());
+    for (i, (w, at)) in widths.iter().zip(at.iter_mut()).enumerate() {
+        blank.extend_from_slice(if i > 0 { " ┆ ".as_bytes() } else { b" " });
+        *at = blank.len();
+        blank.resize(blank.len() + w, b' ');
+    }
+    blank.extend_from_slice(" │\n".as_bytes());
+    let mut out = Vec::with_capacity(blank.len() * (rows + 4));
     let border = |out: &mut Vec<u8>, left: char, fill: char, mid: char, right: char| {
         let mut tmp = [0u8; 4];
         out.extend_from_slice(left.encode_utf8(&mut tmp).as_bytes());
@@ -1425,28 +1458,32 @@ fn plain_table_of<'c, const N: usize>(
         out.push(b'\n');
     };
     border(&mut out, '┌', '─', '┬', '┐');
-    put_plain_row(&mut out, &widths, header.iter().map(|h| h.as_bytes()));
+    put_blank_row(&mut out, &blank, &at, |c| header[c].as_bytes());
     border(&mut out, '╞', '═', '╪', '╡');
     for r in 0..rows {
-        put_plain_row(&mut out, &widths, (0..N).map(|c| cell(r, c)));
+        put_blank_row(&mut out, &blank, &at, |c| cell(r, c));
     }
     border(&mut out, '└', '─', '┴', '┘');
-    Some(out)
+    out
 }
 
-/// One row of [`plain_table_of`]: the cells padded with spaces to `widths`.
-fn put_plain_row<'c, const N: usize>(
+/// Appends a copy of `blank` (a row of [`draw_plain_table`]) with cell `c` copied in at
+/// `at[c]` (it fits: the widths were made from the cells).
+fn put_blank_row<'x, const N: usize>(
     out: &mut Vec<u8>,
-    widths: &[usize; N],
-    cells: impl Iterator<Item = &'c [u8]>,
+    blank: &[u8],
+    at: &[usize; N],
+    cells: impl Fn(usize) -> &'x [u8],
 ) {
-    out.extend_from_slice("│".as_bytes());
-    for (i, (c, w)) in cells.zip(widths.iter()).enumerate() {
-        out.extend_from_slice(if i > 0 { " ┆ ".as_bytes() } else { b" " });
-        out.extend_from_slice(c);
-        out.resize(out.len() + w.saturating_sub(c.len()), b' ');
+    let row = out.len();
+    out.extend_from_slice(blank);
+    let row = out.get_mut(row..).unwrap_or_default();
+    for (c, &at) in at.iter().enumerate() {
+        let text = cells(c);
+        if let Some(slot) = row.get_mut(at..at + text.len()) {
+            slot.copy_from_slice(text);
+        }
     }
-    out.extend_from_slice(" │\n".as_bytes());
 }
 
 /// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
@@ -1695,7 +1732,9 @@ impl<W: Write> Sink for TableSink<W> {
         }
         match (self.opts.view, event) {
             (View::Http, AppEvent::Http(h)) => {
-                let spans = push_http_cells(h, &mut self.http_sizes, &mut self.http_text);
+                let (spans, printable) =
+                    push_http_cells(h, &mut self.http_sizes, &mut self.http_text);
+                self.http_printable &= printable;
                 self.http_rows.push((h.status, spans));
                 if self.http_rows.len() >= PAGE {
                     self.flush_http_page()?;
@@ -1872,83 +1911,108 @@ fn human_bytes_memo(n: u64, memo: &mut (u64, String)) -> &str {
 /// `spans[i]..spans[i + 1]`.
 type HttpRowSpans = [u32; 11];
 
-/// Appends `s` made terminal-safe (what [`escape_str`] returns).
-fn push_escaped(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+/// Whether every byte of `s` is printable ASCII other than the backslash (what
+/// [`escape_str`] leaves as it is), eight bytes at a time.
+fn plain_ascii(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    !any_word(s, |x| {
+        // A byte below 0x20, from 0x7f up, or a backslash (each test exact as a yes/no).
+        let low = x.wrapping_sub(ONES * 0x20) & !x;
+        let high = (x & !HIGH).wrapping_add(ONES) | x;
+        let y = x ^ (ONES * u64::from(b'\\'));
+        let backslash = y.wrapping_sub(ONES) & !y;
+        (low | high | backslash) & HIGH != 0
+    })
+}
+
+/// Appends `s` made terminal-safe (what [`escape_str`] returns); returns whether what was
+/// appended is printable ASCII (escaping keeps printable characters beyond ASCII).
+fn push_escaped(out: &mut Vec<u8>, s: &str) -> bool {
+    if plain_ascii(s.as_bytes()) {
         out.extend_from_slice(s.as_bytes());
+        true
     } else {
-        out.extend_from_slice(escape_str(s).as_bytes());
+        let text = escape_str(s);
+        out.extend_from_slice(text.as_bytes());
+        text.bytes().all(|b| (0x20..0x7f).contains(&b))
     }
 }
 
-/// Appends the cells of one HTTP table row to `out` and returns where they lie. `sizes`:
-/// the last request and response body sizes and their text.
+/// Appends the cells of one HTTP table row to `out`; returns where they lie and whether
+/// they are all printable ASCII. `sizes`: the last request and response body sizes and
+/// their text.
 fn push_http_cells(
     h: &HttpTransaction,
     sizes: &mut [(u64, String); 2],
     out: &mut Vec<u8>,
-) -> HttpRowSpans {
+) -> (HttpRowSpans, bool) {
     let mut spans = [0u32; 11];
+    let mut printable = true;
     spans[0] = out.len() as u32;
     let [req_size, resp_size] = sizes;
-    for (i, end) in spans.iter_mut().skip(1).enumerate() {
-        match i {
-            0 => put_u64(out, h.conn),
-            1 => put_u64(out, u64::from(h.index)),
-            2 => match h.request_frame {
-                Some(f) => put_u64(out, f),
-                None => out.push(b'-'),
-            },
-            3 => push_escaped(out, h.method.as_deref().unwrap_or("-")),
-            4 => {
-                push_escaped(out, h.host.as_deref().unwrap_or(""));
-                push_escaped(out, h.uri.as_deref().unwrap_or(""));
-            }
-            5 => push_escaped(out, h.version.as_deref().unwrap_or("")),
-            6 => match (h.status, &h.reason) {
-                (Some(s), Some(r)) => {
-                    put_u64(out, u64::from(s));
-                    out.push(b' ');
-                    push_escaped(out, r);
-                }
-                (Some(s), None) => put_u64(out, u64::from(s)),
-                _ => out.push(b'-'),
-            },
-            7 => match h.request_body_bytes {
-                Some(n) => out.extend_from_slice(human_bytes_memo(n, req_size).as_bytes()),
-                None => out.push(b'-'),
-            },
-            8 => match h.response_body_bytes {
-                Some(n) => out.extend_from_slice(human_bytes_memo(n, resp_size).as_bytes()),
-                None => out.push(b'-'),
-            },
-            _ => match h.latency_ms {
-                Some(l) => match crate::render::jsonl::exact_ms_nanos(l) {
-                    Some(ns) => {
-                        // Microseconds, rounded as `{:.3}` rounds (no tie: see above).
-                        let us = ns / 1000 + u64::from(ns % 1000 > 500);
-                        put_u64(out, us / 1000);
-                        let frac = us % 1000;
-                        out.extend_from_slice(&[
-                            b'.',
-                            b'0' + (frac / 100) as u8,
-                            b'0' + (frac / 10 % 10) as u8,
-                            b'0' + (frac % 10) as u8,
-                            b' ',
-                            b'm',
-                            b's',
-                        ]);
-                    }
-                    None => {
-                        let _ = write!(out, "{l:.3} ms");
-                    }
-                },
-                None => out.push(b'-'),
-            },
-        }
-        *end = out.len() as u32;
+    put_u64(out, h.conn);
+    spans[1] = out.len() as u32;
+    put_u64(out, u64::from(h.index));
+    spans[2] = out.len() as u32;
+    match h.request_frame {
+        Some(f) => put_u64(out, f),
+        None => out.push(b'-'),
     }
-    spans
+    spans[3] = out.len() as u32;
+    printable &= push_escaped(out, h.method.as_deref().unwrap_or("-"));
+    spans[4] = out.len() as u32;
+    printable &= push_escaped(out, h.host.as_deref().unwrap_or(""));
+    printable &= push_escaped(out, h.uri.as_deref().unwrap_or(""));
+    spans[5] = out.len() as u32;
+    printable &= push_escaped(out, h.version.as_deref().unwrap_or(""));
+    spans[6] = out.len() as u32;
+    match (h.status, &h.reason) {
+        (Some(s), Some(r)) => {
+            put_u64(out, u64::from(s));
+            out.push(b' ');
+            printable &= push_escaped(out, r);
+        }
+        (Some(s), None) => put_u64(out, u64::from(s)),
+        _ => out.push(b'-'),
+    }
+    spans[7] = out.len() as u32;
+    match h.request_body_bytes {
+        Some(n) => out.extend_from_slice(human_bytes_memo(n, req_size).as_bytes()),
+        None => out.push(b'-'),
+    }
+    spans[8] = out.len() as u32;
+    match h.response_body_bytes {
+        Some(n) => out.extend_from_slice(human_bytes_memo(n, resp_size).as_bytes()),
+        None => out.push(b'-'),
+    }
+    spans[9] = out.len() as u32;
+    match h.latency_ms {
+        Some(l) => match crate::render::jsonl::exact_ms_nanos(l) {
+            Some(ns) => {
+                // Microseconds, rounded as `{:.3}` rounds (no tie: see above).
+                let us = ns / 1000 + u64::from(ns % 1000 > 500);
+                put_u64(out, us / 1000);
+                let frac = us % 1000;
+                out.extend_from_slice(&[
+                    b'.',
+                    b'0' + (frac / 100) as u8,
+                    b'0' + (frac / 10 % 10) as u8,
+                    b'0' + (frac % 10) as u8,
+                    b' ',
+                    b'm',
+                    b's',
+                ]);
+            }
+            None => {
+                // "inf ms", "NaN ms", digits: ASCII.
+                let _ = write!(out, "{l:.3} ms");
+            }
+        },
+        None => out.push(b'-'),
+    }
+    spans[10] = out.len() as u32;
+    (spans, printable)
 }
 
 #[cfg(test)]
@@ -1974,7 +2038,8 @@ mod tests {
                 ..HttpTransaction::default()
             };
             let mut text = Vec::new();
-            let spans = push_http_cells(&h, &mut sizes, &mut text);
+            let (spans, printable) = push_http_cells(&h, &mut sizes, &mut text);
+            assert!(printable);
             assert_eq!(
                 &text[spans[9] as usize..spans[10] as usize],
                 format!("{l:.3} ms").as_bytes()
@@ -2060,6 +2125,23 @@ mod tests {
         }
         let odd = [["é".to_string(), "1".into(), "tab\there".into()]];
         assert_eq!(plain_table(&header, &odd), None);
+    }
+
+    #[test]
+    fn plain_ascii_agrees_with_the_byte_test() {
+        let simple = |s: &[u8]| s.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\');
+        for b in 0..=255u8 {
+            for len in 1..=17 {
+                for at in 0..len {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    assert_eq!(plain_ascii(&s), simple(&s), "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(plain_ascii(b""));
+        assert!(plain_ascii(b"10.77.0.1/k.bin ~ HTTP/1.1 200 OK"));
+        assert!(!plain_ascii("GET /é".as_bytes()));
     }
 
     #[test]

@@ -75,7 +75,7 @@ const fn octet_text() -> [([u8; 3], u8); 256] {
 /// Writes "a.b.c.d" (and ":port") at the start of `buf`; returns the length written.
 /// Each octet's text comes from a table, copied three bytes at a time (the bytes past its
 /// digits are overwritten by what follows, or lie past the returned length).
-fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
+pub(crate) fn put_ipv4_port(buf: &mut [u8; 21], octets: [u8; 4], port: Option<u16>) -> usize {
     let mut n = 0;
     for (i, o) in octets.into_iter().enumerate() {
         if i > 0 {
@@ -149,7 +149,7 @@ pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 /// "00" "01" … "99": two digits per division.
-const DIGIT_PAIRS: &[u8; 200] = b"\
+pub(crate) const DIGIT_PAIRS: &[u8; 200] = b"\
 0001020304050607080910111213141516171819\
 2021222324252627282930313233343536373839\
 4041424344454647484950515253545556575859\
@@ -174,6 +174,39 @@ pub(crate) fn digits_into(tmp: &mut [u8; 20], mut v: u64) -> usize {
         tmp[i] = b'0' + v as u8;
     }
     i
+}
+
+/// Whether `bad` holds for some 8-byte word of `s` (read as a `u64`), the words covering
+/// every byte: the last one overlaps the one before it, and a shorter `s` is read as one
+/// word with bytes repeated. For "some byte is …" tests, which a repeated byte does not
+/// change: no byte-by-byte loop over the tail.
+#[inline]
+pub(crate) fn any_word(s: &[u8], bad: impl Fn(u64) -> bool) -> bool {
+    let n = s.len();
+    if n >= 8 {
+        let mut chunks = s.chunks_exact(8);
+        for c in &mut chunks {
+            if bad(u64::from_ne_bytes(c.try_into().unwrap_or([b'a'; 8]))) {
+                return true;
+            }
+        }
+        let last = s.get(n - 8..).and_then(|w| <[u8; 8]>::try_from(w).ok());
+        !chunks.remainder().is_empty() && bad(u64::from_ne_bytes(last.unwrap_or([b'a'; 8])))
+    } else if n >= 4 {
+        let half = |from: usize| {
+            let w = s
+                .get(from..from + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok());
+            u32::from_ne_bytes(w.unwrap_or([b'a'; 4]))
+        };
+        bad(u64::from(half(0)) | u64::from(half(n - 4)) << 32)
+    } else if n > 0 {
+        let at = |i: usize| s.get(i).copied().unwrap_or(b'a');
+        let (a, m, z) = (at(0), at(n / 2), at(n - 1));
+        bad(u64::from_ne_bytes([a, m, z, a, a, a, a, a]))
+    } else {
+        false
+    }
 }
 
 /// Appends `v` in decimal, right-aligned in `width` columns filled with `fill`
