@@ -816,6 +816,17 @@ impl HttpDir {
             scanned: 0,
         }
     }
+
+    /// Makes this direction what [`HttpDir::new`] makes; with `keep_room`, its head
+    /// buffer keeps up to `MAX_SPARE_BUF` bytes of room.
+    fn reset(&mut self, keep_room: bool) {
+        let mut buf = std::mem::take(&mut self.buf);
+        *self = HttpDir::new();
+        if keep_room && buf.capacity() <= MAX_SPARE_BUF {
+            buf.clear();
+            self.buf = buf;
+        }
+    }
 }
 
 /// Where the parser writes what it completes.
@@ -848,12 +859,71 @@ impl Out<'_> {
     }
 }
 
+/// Requests waiting for their response, oldest first: the oldest in place (most
+/// connections never have more than one waiting, and then need no allocation), the
+/// others in a queue.
+#[derive(Debug, Default)]
+struct Pending {
+    first: Option<HttpTransaction>,
+    /// Empty while `first` is None.
+    rest: VecDeque<HttpTransaction>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn front(&self) -> Option<&HttpTransaction> {
+        self.first.as_ref()
+    }
+
+    fn front_mut(&mut self) -> Option<&mut HttpTransaction> {
+        self.first.as_mut()
+    }
+
+    fn pop_front(&mut self) -> Option<HttpTransaction> {
+        // (No copy of the empty slot.)
+        self.first.as_ref()?;
+        let first = self.first.take();
+        if !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
+        first
+    }
+
+    fn push_back(&mut self, tx: HttpTransaction) {
+        if self.first.is_none() {
+            self.first = Some(tx);
+            return;
+        }
+        if self.rest.capacity() == 0 {
+            // Pipelined: room for one more (not the four a first push would make), grown
+            // only when more wait.
+            self.rest.reserve_exact(1);
+        }
+        self.rest.push_back(tx);
+    }
+
+    /// The waiting request with index `index`.
+    fn find_mut(&mut self, index: u32) -> Option<&mut HttpTransaction> {
+        self.first
+            .iter_mut()
+            .chain(self.rest.iter_mut())
+            .find(|t| t.index == index)
+    }
+}
+
 /// HTTP state of one connection.
 #[derive(Debug)]
 pub(crate) struct HttpConn {
     dirs: [HttpDir; 2],
     /// Requests waiting for their response, oldest first (at most `MAX_PIPELINE`).
-    pending: VecDeque<HttpTransaction>,
+    pending: Pending,
     /// The transaction whose response body is being read.
     current: Option<HttpTransaction>,
     next_index: u32,
@@ -879,7 +949,7 @@ impl HttpConn {
     pub(crate) fn new() -> HttpConn {
         HttpConn {
             dirs: [HttpDir::new(), HttpDir::new()],
-            pending: VecDeque::new(),
+            pending: Pending::default(),
             current: None,
             next_index: 1,
             requests: 0,
@@ -887,21 +957,33 @@ impl HttpConn {
         }
     }
 
-    /// Makes this state what [`HttpConn::new`] makes, for another connection, keeping the
-    /// room of small buffers (a head buffer up to `MAX_SPARE_BUF` bytes, a queue of one).
-    pub(crate) fn reset(&mut self) {
-        let old = std::mem::replace(self, HttpConn::new());
-        for (dir, mut buf) in self.dirs.iter_mut().zip(old.dirs.map(|d| d.buf)) {
-            buf.clear();
-            if buf.capacity() <= MAX_SPARE_BUF {
-                dir.buf = buf;
-            }
+    /// Makes this state what [`HttpConn::new`] makes, for another connection; with
+    /// `keep_room`, keeping the room of small buffers (a head buffer up to `MAX_SPARE_BUF`
+    /// bytes, a queue of one).
+    pub(crate) fn reset(&mut self, keep_room: bool) {
+        // Field by field: the transaction slots are written only when they hold one.
+        for dir in &mut self.dirs {
+            dir.reset(keep_room);
         }
-        let mut pending = old.pending;
-        pending.clear();
-        if pending.capacity() <= 1 {
-            self.pending = pending;
+        if self.pending.first.is_some() {
+            self.pending.first = None;
         }
+        self.pending.rest.clear();
+        if self.pending.rest.capacity() > usize::from(keep_room) {
+            self.pending.rest = VecDeque::new();
+        }
+        if self.current.is_some() {
+            self.current = None;
+        }
+        self.next_index = 1;
+        self.requests = 0;
+        self.responses = 0;
+    }
+
+    /// The transaction whose response body was being read (no copy of an empty slot).
+    fn take_current(&mut self) -> Option<HttpTransaction> {
+        self.current.as_ref()?;
+        self.current.take()
     }
 
     /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
@@ -1086,7 +1168,7 @@ impl HttpConn {
             } => {
                 dir.side = Some(Side::Response);
                 self.responses += 1;
-                if let Some(prev) = self.current.take() {
+                if let Some(prev) = self.take_current() {
                     out.http(prev);
                 }
                 let mut tx = match self.pending.pop_front() {
@@ -1200,11 +1282,6 @@ impl HttpConn {
                 ));
                 out.http(old);
             }
-        }
-        if self.pending.capacity() == 0 {
-            // Most connections never have more than one request waiting: room for one
-            // (not the four a first push would make), grown only when pipelined.
-            self.pending.reserve_exact(1);
         }
         self.pending.push_back(tx);
     }
@@ -1337,7 +1414,7 @@ impl HttpConn {
             return;
         }
         self.responses += 1;
-        if let Some(prev) = self.current.take() {
+        if let Some(prev) = self.take_current() {
             out.http(prev);
         }
         let mut tx = match self.pending.pop_front() {
@@ -1497,14 +1574,14 @@ impl HttpConn {
         notes.extend(error.filter(|_| details));
         match side {
             Some(Side::Response) => {
-                if let Some(mut tx) = self.current.take() {
+                if let Some(mut tx) = self.take_current() {
                     tx.response_body_bytes = Some(body.bytes);
                     tx.notes.extend(notes);
                     out.http(tx);
                 }
             }
             _ => {
-                if let Some(tx) = self.pending.iter_mut().find(|t| t.index == body.index) {
+                if let Some(tx) = self.pending.find_mut(body.index) {
                     tx.request_body_bytes = Some(body.bytes);
                     tx.notes.extend(notes);
                 }
@@ -1654,7 +1731,7 @@ impl HttpConn {
         // A closed connection may linger in the flow table a while: give back the queue's
         // room once nothing waits in it.
         if self.pending.is_empty() {
-            self.pending = VecDeque::new();
+            self.pending.rest = VecDeque::new();
         }
     }
 
@@ -1667,10 +1744,10 @@ impl HttpConn {
                 self.on_fin(d, out);
             }
         }
-        if let Some(tx) = self.current.take() {
+        if let Some(tx) = self.take_current() {
             out.http(tx);
         }
-        for mut tx in self.pending.drain(..) {
+        while let Some(mut tx) = self.pending.pop_front() {
             tx.notes
                 .push("no response seen before the connection ended".to_string());
             out.http(tx);
@@ -1916,10 +1993,27 @@ mod tests {
         assert!(h.on_data(0, &req[..44], ctx, &mut out));
         assert!(h.on_data(0, &req[44..], ctx, &mut out));
         h.on_data(1, b"HTTP/1.1 200 OK\r\nContent-Le", ctx, &mut out);
-        assert_ne!(format!("{h:?}"), format!("{:?}", HttpConn::new()));
-        h.reset();
+        let dirty = format!("{h:?}");
+        assert_ne!(dirty, format!("{:?}", HttpConn::new()));
+        assert_eq!((h.pending.len(), h.pending.rest.len()), (2, 1));
+        h.reset(true);
         assert_eq!(format!("{h:?}"), format!("{:?}", HttpConn::new()));
         assert!(h.dirs[1].buf.capacity() > 0, "small head buffer kept");
+        assert_eq!(
+            h.pending.rest.capacity(),
+            1,
+            "room for one pipelined request kept"
+        );
+        // Without keeping room: the same state, no buffer left.
+        let mut bare = HttpConn::new();
+        bare.on_data(0, &req[..44], ctx, &mut out);
+        bare.on_data(0, &req[44..], ctx, &mut out);
+        bare.on_data(1, b"HTTP/1.1 200 OK\r\nContent-Le", ctx, &mut out);
+        assert_eq!(format!("{bare:?}"), dirty);
+        bare.reset(false);
+        assert_eq!(format!("{bare:?}"), format!("{:?}", HttpConn::new()));
+        assert_eq!(bare.dirs[1].buf.capacity(), 0);
+        assert_eq!(bare.pending.rest.capacity(), 0);
         // And it parses the next connection as a new state does.
         let mut fresh = HttpConn::new();
         let (mut e1, mut e2) = (Vec::new(), Vec::new());
@@ -1939,6 +2033,38 @@ mod tests {
         assert_eq!(e1, e2);
         assert_eq!(s1, s2);
         assert_eq!((h.requests, h.responses), (1, 1));
+    }
+
+    #[test]
+    fn pending_keeps_the_oldest_in_place_and_the_rest_in_order() {
+        let tx = |index| HttpTransaction {
+            index,
+            ..HttpTransaction::default()
+        };
+        let mut p = Pending::default();
+        assert!(p.is_empty() && p.pop_front().is_none());
+        for i in 1..=3 {
+            p.push_back(tx(i));
+        }
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            (p.first.as_ref().map(|t| t.index), p.rest.len()),
+            (Some(1), 2)
+        );
+        assert_eq!(p.front().map(|t| t.index), Some(1));
+        if let Some(t) = p.find_mut(3) {
+            t.status = Some(204);
+        }
+        assert!(p.find_mut(4).is_none());
+        assert_eq!(p.pop_front().map(|t| t.index), Some(1));
+        assert_eq!(p.front_mut().map(|t| t.index), Some(2));
+        assert_eq!(p.pop_front().map(|t| (t.index, t.status)), Some((2, None)));
+        assert_eq!(
+            p.pop_front().map(|t| (t.index, t.status)),
+            Some((3, Some(204)))
+        );
+        assert!(p.is_empty() && p.rest.is_empty() && p.pop_front().is_none());
+        assert_eq!(p.len(), 0);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::collections::hash_map::Entry;
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 /// Ended connections whose counters wait for `take_conn_stats`.
 const MAX_CLOSED_STATS: usize = 1 << 16;
-/// Reset HTTP states kept for reuse.
+/// Reset HTTP states that keep the room of their buffers for the next connection.
 const MAX_SPARE_HTTP: usize = 64;
 
 /// Limits of the app stage.
@@ -122,7 +122,8 @@ impl DnsTcpDir {
 enum Kind {
     /// No payload seen yet.
     Undecided,
-    Http(Box<HttpConn>),
+    /// Index of the connection's state in `AppTracker::http`.
+    Http(u32),
     DnsTcp(Box<[DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),
@@ -171,11 +172,12 @@ pub struct AppTracker {
     /// Ports of the frame being processed (from the pipeline).
     frame_ports: Option<(u64, u16, u16)>,
     dns_found: Vec<(Decoded, SegmentCtx)>,
-    /// HTTP states of ended connections, reset, for the next ones (no allocation and no
-    /// copy of a new state per connection); at most `MAX_SPARE_HTTP`. Boxed as they are
-    /// in `Kind::Http`, so taking one or giving it back moves a pointer.
-    #[allow(clippy::vec_box)]
-    spare_http: Vec<Box<HttpConn>>,
+    /// HTTP states of the connections, by the index in `Kind::Http`. One that ends is
+    /// reset and its entry reused by a next connection: no allocation per connection once
+    /// the slab holds as many as were ever open at once (which the flow table bounds).
+    http: Vec<HttpConn>,
+    /// Indices of reset entries of `http`, the last freed first (warm in the cache).
+    free_http: Vec<u32>,
     stats: AppStats,
 }
 
@@ -226,6 +228,22 @@ fn emit_dns(
     }));
 }
 
+/// The HTTP state of a connection of kind `kind`, if it is HTTP.
+fn http_of<'h>(http: &'h mut [HttpConn], kind: &Kind) -> Option<&'h mut HttpConn> {
+    match kind {
+        Kind::Http(i) => http.get_mut(*i as usize),
+        _ => None,
+    }
+}
+
+/// Resets entry `i` of `http` (an ended connection's state) for a next connection.
+fn free_http(http: &mut [HttpConn], free: &mut Vec<u32>, i: u32) {
+    if let Some(h) = http.get_mut(i as usize) {
+        h.reset(free.len() < MAX_SPARE_HTTP);
+        free.push(i);
+    }
+}
+
 /// Whether the ports of frame `frame` (when `frame_ports` are its) include a DNS port.
 fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
     match frame_ports {
@@ -266,7 +284,8 @@ impl AppTracker {
             dns_pending_total: 0,
             frame_ports: None,
             dns_found: Vec::new(),
-            spare_http: Vec::new(),
+            http: Vec::new(),
+            free_http: Vec::new(),
             stats: AppStats::default(),
         }
     }
@@ -393,13 +412,16 @@ impl StreamSink for AppTracker {
             } else if classify_start(data) == Start::No && looks_like_dns_tcp(data) {
                 Kind::DnsTcp(Box::default())
             } else {
-                Kind::Http(match self.spare_http.pop() {
-                    Some(h) => h,
-                    None => Box::new(HttpConn::new()),
+                Kind::Http(match self.free_http.pop() {
+                    Some(i) => i,
+                    None => {
+                        self.http.push(HttpConn::new());
+                        u32::try_from(self.http.len() - 1).unwrap_or(u32::MAX)
+                    }
                 })
             };
         }
-        if let Kind::Http(h) = &mut state.kind {
+        if let Some(h) = http_of(&mut self.http, &state.kind) {
             // A ClientHello at a chunk start of a connection that began as something else
             // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
             if starts_like_client_hello(data) {
@@ -412,12 +434,18 @@ impl StreamSink for AppTracker {
                 h.close(&mut out);
                 state.stats.http_requests = h.requests;
                 state.stats.http_responses = h.responses;
+                if let Kind::Http(i) = state.kind {
+                    free_http(&mut self.http, &mut self.free_http, i);
+                }
                 state.kind = Kind::Tls(Box::new(TlsConn::new()));
             }
         }
         let mut layer = None;
         match &mut state.kind {
-            Kind::Http(h) => {
+            Kind::Http(i) => {
+                let Some(h) = self.http.get_mut(*i as usize) else {
+                    return;
+                };
                 let mut out = Out {
                     conn,
                     config: &self.config,
@@ -473,7 +501,10 @@ impl StreamSink for AppTracker {
             return;
         };
         match &mut state.kind {
-            Kind::Http(h) => {
+            Kind::Http(i) => {
+                let Some(h) = self.http.get_mut(*i as usize) else {
+                    return;
+                };
                 let mut out = Out {
                     conn,
                     config: &self.config,
@@ -576,11 +607,14 @@ impl StreamSink for AppTracker {
 
     fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
         if let Some(ConnApp {
-            kind: Kind::Http(h),
+            kind: Kind::Http(i),
             stats,
             ..
         }) = self.conns.get_mut(&conn)
         {
+            let Some(h) = self.http.get_mut(*i as usize) else {
+                return;
+            };
             let mut out = Out {
                 conn,
                 config: &self.config,
@@ -598,16 +632,20 @@ impl StreamSink for AppTracker {
             return;
         };
         match &mut state.kind {
-            Kind::Http(h) => {
-                let mut out = Out {
-                    conn,
-                    config: &self.config,
-                    events: &mut self.events,
-                    stats: &mut self.stats.http,
-                };
-                h.close(&mut out);
-                state.stats.http_requests = h.requests;
-                state.stats.http_responses = h.responses;
+            Kind::Http(i) => {
+                let i = *i;
+                if let Some(h) = self.http.get_mut(i as usize) {
+                    let mut out = Out {
+                        conn,
+                        config: &self.config,
+                        events: &mut self.events,
+                        stats: &mut self.stats.http,
+                    };
+                    h.close(&mut out);
+                    state.stats.http_requests = h.requests;
+                    state.stats.http_responses = h.responses;
+                }
+                free_http(&mut self.http, &mut self.free_http, i);
             }
             Kind::Tls(t) => {
                 let mut out = TlsOut {
@@ -623,12 +661,6 @@ impl StreamSink for AppTracker {
         self.dns_pending_total = self
             .dns_pending_total
             .saturating_sub(state.dns_pending.len());
-        if let Kind::Http(mut h) = std::mem::replace(&mut state.kind, Kind::Undecided) {
-            if self.spare_http.len() < MAX_SPARE_HTTP {
-                h.reset();
-                self.spare_http.push(h);
-            }
-        }
         if state.stats != AppConnStats::default() {
             if self.closed.len() >= MAX_CLOSED_STATS {
                 self.stats.closed_stats_dropped += self.closed.len() as u64;
@@ -703,11 +735,11 @@ mod tests {
         );
         t.on_close(0);
         assert_eq!(http(&mut t).len(), 2);
-        assert_eq!(t.spare_http.len(), 1);
+        assert_eq!((t.http.len(), t.free_http.as_slice()), (1, &[0][..]));
         let (events, stats) = run(&mut t, 1);
         assert_eq!(
-            t.spare_http.len(),
-            1,
+            (t.http.len(), t.free_http.as_slice()),
+            (1, &[0][..]),
             "taken for conn 1, given back at its close"
         );
         let mut fresh = AppTracker::new(AppConfig::default());
