@@ -817,15 +817,13 @@ impl HttpDir {
         }
     }
 
-    /// Makes this direction what [`HttpDir::new`] makes; with `keep_room`, its head
-    /// buffer keeps up to `MAX_SPARE_BUF` bytes of room.
-    fn reset(&mut self, keep_room: bool) {
+    /// Makes this direction what [`HttpDir::new`] makes, keeping the room of its head
+    /// buffer.
+    fn reset(&mut self) {
         let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
         *self = HttpDir::new();
-        if keep_room && buf.capacity() <= MAX_SPARE_BUF {
-            buf.clear();
-            self.buf = buf;
-        }
+        self.buf = buf;
     }
 }
 
@@ -961,17 +959,15 @@ impl HttpConn {
     /// `keep_room`, keeping the room of small buffers (a head buffer up to `MAX_SPARE_BUF`
     /// bytes, a queue of one).
     pub(crate) fn reset(&mut self, keep_room: bool) {
+        self.release_room(keep_room);
         // Field by field: the transaction slots are written only when they hold one.
         for dir in &mut self.dirs {
-            dir.reset(keep_room);
+            dir.reset();
         }
         if self.pending.first.is_some() {
             self.pending.first = None;
         }
         self.pending.rest.clear();
-        if self.pending.rest.capacity() > usize::from(keep_room) {
-            self.pending.rest = VecDeque::new();
-        }
         if self.current.is_some() {
             self.current = None;
         }
@@ -984,6 +980,19 @@ impl HttpConn {
     fn take_current(&mut self) -> Option<HttpTransaction> {
         self.current.as_ref()?;
         self.current.take()
+    }
+
+    /// Frees the buffers a reset state does not keep: all of them without `keep_room`,
+    /// else a head buffer over `MAX_SPARE_BUF` bytes and a queue over one.
+    pub(crate) fn release_room(&mut self, keep_room: bool) {
+        for dir in &mut self.dirs {
+            if !keep_room || dir.buf.capacity() > MAX_SPARE_BUF {
+                dir.buf = Vec::new();
+            }
+        }
+        if self.pending.rest.capacity() > usize::from(keep_room) {
+            self.pending.rest = VecDeque::new();
+        }
     }
 
     /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
