@@ -855,6 +855,19 @@ impl Out<'_> {
         }
         self.events.push(AppEvent::Http(tx));
     }
+
+    /// Queues the completed transaction in `slot`, if any, leaving the slot empty.
+    #[inline]
+    fn http_from(&mut self, slot: &mut Option<HttpTransaction>) {
+        if let Some(tx) = slot.as_mut() {
+            if !self.config.http_details {
+                strip_details(tx);
+            }
+        }
+        if slot.is_some() {
+            self.events.extend(slot.take().map(AppEvent::Http));
+        }
+    }
 }
 
 /// Requests waiting for their response, oldest first: the oldest in place (most
@@ -894,10 +907,24 @@ impl Pending {
         first
     }
 
-    fn push_back(&mut self, tx: HttpTransaction) {
+    /// Queues `tx`; the queued transaction (None only if the queue lost it, which it
+    /// does not).
+    /// Moves the oldest waiting request into the empty `slot`; false when none waits.
+    fn pop_front_into(&mut self, slot: &mut Option<HttpTransaction>) -> bool {
         if self.first.is_none() {
-            self.first = Some(tx);
-            return;
+            return false;
+        }
+        // A swap, not a copy out and in again; `slot` was empty, so `first` is now.
+        std::mem::swap(&mut self.first, slot);
+        if !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
+        true
+    }
+
+    fn push_back(&mut self, tx: HttpTransaction) -> Option<&mut HttpTransaction> {
+        if self.first.is_none() {
+            return Some(self.first.insert(tx));
         }
         if self.rest.capacity() == 0 {
             // Pipelined: room for one more (not the four a first push would make), grown
@@ -905,6 +932,7 @@ impl Pending {
             self.rest.reserve_exact(1);
         }
         self.rest.push_back(tx);
+        self.rest.back_mut()
     }
 
     /// The waiting request with index `index`.
@@ -1283,6 +1311,13 @@ impl HttpConn {
     }
 
     fn push_pending(&mut self, tx: HttpTransaction, out: &mut Out<'_>) {
+        self.make_room(out);
+        self.pending.push_back(tx);
+    }
+
+    /// Room in the pipeline queue for one more request: when it is full, the oldest
+    /// waiting request is emitted unanswered.
+    fn make_room(&mut self, out: &mut Out<'_>) {
         if self.pending.len() >= MAX_PIPELINE {
             if let Some(mut old) = self.pending.pop_front() {
                 out.stats.pipeline_overflow += 1;
@@ -1292,7 +1327,6 @@ impl HttpConn {
                 out.http(old);
             }
         }
-        self.pending.push_back(tx);
     }
 
     fn on_request_head(
@@ -1303,11 +1337,21 @@ impl HttpConn {
         out: &mut Out<'_>,
     ) {
         self.requests += 1;
-        let mut tx = self.orphan(out.conn);
-        let index = tx.index;
-        tx.request_frame = start.map(|s| s.frame);
-        tx.request_ts = start.map(|s| s.ts);
         let details = out.config.http_details;
+        let pipelined = self.pending.front().filter(|_| details).map(|t| t.index);
+        // The transaction is made in its place in the queue (no copy of it).
+        self.make_room(out);
+        let index = self.next_index;
+        self.next_index = self.next_index.saturating_add(1);
+        let Some(tx) = self.pending.push_back(HttpTransaction {
+            conn: out.conn,
+            index,
+            request_frame: start.map(|s| s.frame),
+            request_ts: start.map(|s| s.ts),
+            ..HttpTransaction::default()
+        }) else {
+            return;
+        };
         tx.notes.extend(h.lax.filter(|_| details));
         if details && h.minor == Some(0) {
             tx.notes.push(if h.keep_alive {
@@ -1327,10 +1371,9 @@ impl HttpConn {
             note.push_str(" on this connection");
             tx.notes.push(note);
         }
-        if let Some(first) = self.pending.front().filter(|_| details) {
+        if let Some(first) = pipelined {
             tx.notes.push(format!(
-                "pipelined: sent before the response to request {}",
-                first.index
+                "pipelined: sent before the response to request {first}"
             ));
         }
         if details && h.expect_continue {
@@ -1369,9 +1412,8 @@ impl HttpConn {
             tx.notes.push(
                 "CONNECT: bytes after this head belong to the tunnel, not parsed".to_string(),
             );
-            self.dirs[d].state = State::Stop;
+            dir.state = State::Stop;
         }
-        self.push_pending(tx, out);
         if resync && !connect {
             self.start_resync(d, false, out);
         }
@@ -1423,19 +1465,19 @@ impl HttpConn {
             return;
         }
         self.responses += 1;
-        if let Some(prev) = self.take_current() {
-            out.http(prev);
+        if self.current.is_some() {
+            out.http_from(&mut self.current);
         }
-        let mut tx = match self.pending.pop_front() {
-            Some(tx) => tx,
-            None => {
-                let mut tx = self.orphan(out.conn);
-                tx.notes.push(
-                    "response without a request seen (request lost or before the capture)"
-                        .to_string(),
-                );
-                tx
-            }
+        // The transaction is completed in `current` (no copy of it), and emitted from
+        // there unless a body follows.
+        if !self.pending.pop_front_into(&mut self.current) {
+            let orphan = self.orphan(out.conn);
+            self.current.insert(orphan).notes.push(
+                "response without a request seen (request lost or before the capture)".to_string(),
+            );
+        }
+        let Some(tx) = self.current.as_mut() else {
+            return;
         };
         let details = out.config.http_details;
         tx.status = Some(h.status);
@@ -1458,7 +1500,7 @@ impl HttpConn {
                 "CONNECT accepted: the connection is now a tunnel, not parsed".to_string()
             });
             tx.response_body_bytes = Some(0);
-            out.http(tx);
+            out.http_from(&mut self.current);
             for dir in &mut self.dirs {
                 dir.state = State::Stop;
                 dir.buf = Vec::new();
@@ -1497,7 +1539,7 @@ impl HttpConn {
                 Err(e) => {
                     out.stats.framing_errors += 1;
                     tx.notes.push(format!("framing error: {e}"));
-                    out.http(tx);
+                    out.http_from(&mut self.current);
                     self.start_resync(d, false, out);
                     return;
                 }
@@ -1506,7 +1548,7 @@ impl HttpConn {
         match framing {
             None => {
                 tx.response_body_bytes = Some(0);
-                out.http(tx);
+                out.http_from(&mut self.current);
             }
             Some(f) => {
                 let dir = &mut self.dirs[d];
@@ -1515,7 +1557,6 @@ impl HttpConn {
                     index,
                     ..BodyTrack::default()
                 };
-                self.current = Some(tx);
             }
         }
     }
@@ -1583,10 +1624,10 @@ impl HttpConn {
         notes.extend(error.filter(|_| details));
         match side {
             Some(Side::Response) => {
-                if let Some(mut tx) = self.take_current() {
+                if let Some(tx) = self.current.as_mut() {
                     tx.response_body_bytes = Some(body.bytes);
                     tx.notes.extend(notes);
-                    out.http(tx);
+                    out.http_from(&mut self.current);
                 }
             }
             _ => {
@@ -1753,9 +1794,7 @@ impl HttpConn {
                 self.on_fin(d, out);
             }
         }
-        if let Some(tx) = self.take_current() {
-            out.http(tx);
-        }
+        out.http_from(&mut self.current);
         while let Some(mut tx) = self.pending.pop_front() {
             tx.notes
                 .push("no response seen before the connection ended".to_string());
@@ -2074,6 +2113,19 @@ mod tests {
         );
         assert!(p.is_empty() && p.rest.is_empty() && p.pop_front().is_none());
         assert_eq!(p.len(), 0);
+        // Into a slot: the oldest moves there, the next becomes the oldest.
+        for i in 4..=5 {
+            p.push_back(tx(i));
+        }
+        let mut slot = None;
+        assert!(p.pop_front_into(&mut slot));
+        assert_eq!(slot.as_ref().map(|t| t.index), Some(4));
+        assert_eq!((p.front().map(|t| t.index), p.len()), (Some(5), 1));
+        slot = None;
+        assert!(p.pop_front_into(&mut slot));
+        assert_eq!(slot.map(|t| t.index), Some(5));
+        let mut empty = None;
+        assert!(!p.pop_front_into(&mut empty) && empty.is_none() && p.is_empty());
     }
 
     #[test]
