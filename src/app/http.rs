@@ -283,6 +283,10 @@ struct HeadFields<'b> {
 }
 
 fn has_token_in(value: &[u8], token: &[u8]) -> bool {
+    if value.len() == token.len() {
+        // The common case, the value is the token alone (or another of its length).
+        return value.eq_ignore_ascii_case(token);
+    }
     value
         .split(|b| *b == b',')
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
@@ -290,6 +294,14 @@ fn has_token_in(value: &[u8], token: &[u8]) -> bool {
 
 /// Adds one Content-Length field's values to `out`.
 fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String> {
+    if let Some(v) = plain_decimal(value) {
+        // The common case: one value, digits only.
+        if out.is_some_and(|o| o != v) {
+            return Err("conflicting Content-Length values".to_string());
+        }
+        *out = Some(v);
+        return Ok(());
+    }
     for part in value.split(|b| *b == b',') {
         let s = part.trim_ascii();
         let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
@@ -309,6 +321,22 @@ fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String>
         *out = Some(v);
     }
     Ok(())
+}
+
+/// `value` as a decimal number when it is 1 to 19 digits and nothing else.
+fn plain_decimal(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in value {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
 }
 
 /// Whether the field name `name` is `lower` (lower case letters and '-', same length),
@@ -959,7 +987,12 @@ pub(crate) struct HttpConn {
 
 fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
     match (from, to) {
-        (Some(a), Some(b)) => Some(b.nanos_since(&a) as f64 / 1e6),
+        // The same f64 either way (both conversions round the exact integer); the i64 one
+        // is cheaper than the i128 one.
+        (Some(a), Some(b)) => Some(match b.nanos_since_i64(&a) {
+            Some(n) => n as f64 / 1e6,
+            None => b.nanos_since(&a) as f64 / 1e6,
+        }),
         _ => None,
     }
 }
@@ -2145,6 +2178,66 @@ mod tests {
             })
             .collect();
         assert_eq!(got, [(1, Some(2), Some(10)), (2, Some(4), Some(3))]);
+    }
+
+    #[test]
+    fn field_values_read_the_same_on_the_short_paths() {
+        assert_eq!(plain_decimal(b"0"), Some(0));
+        assert_eq!(plain_decimal(b"14000"), Some(14_000));
+        assert_eq!(
+            plain_decimal(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for no in [
+            &b""[..],
+            b"12a",
+            b" 1",
+            b"1,2",
+            b"-1",
+            b"/",
+            b":",
+            b"10000000000000000000",
+        ] {
+            assert_eq!(plain_decimal(no), None, "{no:?}");
+        }
+        let mut cl = None;
+        assert_eq!(add_content_length(&mut cl, b"42"), Ok(()));
+        assert_eq!(add_content_length(&mut cl, b"42, 42"), Ok(()));
+        assert_eq!(cl, Some(42));
+        assert_eq!(
+            add_content_length(&mut cl, b"43"),
+            Err("conflicting Content-Length values".to_string())
+        );
+        assert_eq!(
+            add_content_length(&mut None, b"4 2"),
+            Err("invalid Content-Length \"4 2\"".to_string())
+        );
+        assert!(has_token_in(b"Keep-Alive", b"keep-alive"));
+        assert!(has_token_in(b"close, keep-alive", b"keep-alive"));
+        assert!(!has_token_in(b"keep-aliv,", b"keep-alive"));
+        assert!(!has_token_in(b" keep-aliv", b"keep-alive"));
+        assert!(!has_token_in(b"close", b"keep-alive"));
+        let (a, b) = (
+            Timestamp {
+                secs: 10,
+                nanos: 900_000_000,
+                precision: 6,
+            },
+            Timestamp {
+                secs: 12,
+                nanos: 150_000_000,
+                precision: 6,
+            },
+        );
+        assert_eq!(latency_ms(Some(a), Some(b)), Some(1250.0));
+        assert_eq!(latency_ms(Some(b), Some(a)), Some(-1250.0));
+        let far = Timestamp {
+            secs: i64::MAX,
+            ..a
+        };
+        let exact = (i128::from(i64::MAX) - 10) * 1_000_000_000 - 900_000_000;
+        assert_eq!(latency_ms(Some(a), Some(far)), Some(exact as f64 / 1e6));
+        assert_eq!(latency_ms(None, Some(b)), None);
     }
 
     #[test]
