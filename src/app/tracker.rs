@@ -555,7 +555,8 @@ impl AppTracker {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
                 Kind::Tls(Box::new(TlsConn::new()))
-            } else if classify_start(data) == Start::No && looks_like_dns_tcp(data) {
+            } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
+                // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
             } else {
                 Kind::Http(new_http(&mut self.http))
