@@ -284,8 +284,10 @@ struct HeadFields<'b> {
 
 fn has_token_in(value: &[u8], token: &[u8]) -> bool {
     if value.len() == token.len() {
-        // The common case, the value is the token alone (or another of its length).
-        return value.eq_ignore_ascii_case(token);
+        // The common case, the value is the token alone (or another of its length),
+        // compared words at a time: OR-ing 0x20 folds only upper case letters onto the
+        // token's letters, and control bytes onto its digits and '-' (none allowed here).
+        return name_is(value, token) && value.iter().all(|b| *b >= 0x20);
     }
     value
         .split(|b| *b == b',')
@@ -2217,6 +2219,17 @@ mod tests {
         assert!(!has_token_in(b"keep-aliv,", b"keep-alive"));
         assert!(!has_token_in(b" keep-aliv", b"keep-alive"));
         assert!(!has_token_in(b"close", b"keep-alive"));
+        assert!(has_token_in(b"KEEP-alive", b"keep-alive"));
+        assert!(
+            !has_token_in(b"keep\ralive", b"keep-alive"),
+            "CR folds onto '-'"
+        );
+        assert!(!has_token_in(b"keep@alive", b"keep-alive"));
+        assert!(has_token_in(b"100-Continue", b"100-continue"));
+        assert!(
+            !has_token_in(b"\x11\x100-continue", b"100-continue"),
+            "0x11 folds onto '1'"
+        );
         let (a, b) = (
             Timestamp {
                 secs: 10,
