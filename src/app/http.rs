@@ -1116,6 +1116,8 @@ impl HttpConn {
         carried
     }
 
+    // Out of line: the loop in `on_data` stays small (fewer spills per segment).
+    #[inline(never)]
     fn read_head(&mut self, d: usize, data: &[u8], out: &mut Out<'_>) -> usize {
         let max = out.config.max_http_head.max(16);
         let details = out.config.http_details;
@@ -1381,6 +1383,7 @@ impl HttpConn {
         }
     }
 
+    #[inline(never)]
     fn on_request_head(
         &mut self,
         d: usize,
@@ -1471,6 +1474,7 @@ impl HttpConn {
         }
     }
 
+    #[inline(never)]
     fn on_response_head(
         &mut self,
         d: usize,
@@ -1613,6 +1617,7 @@ impl HttpConn {
         }
     }
 
+    #[inline(never)]
     fn read_body(&mut self, d: usize, framing: Framing, data: &[u8], out: &mut Out<'_>) -> usize {
         let dir = &mut self.dirs[d];
         match framing {

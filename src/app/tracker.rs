@@ -771,22 +771,23 @@ impl StreamSink for AppTracker {
     }
 
     fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
-        if let Some(ConnApp {
-            kind: Kind::Http(i),
-            ..
-        }) = self.conns.get(conn)
-        {
-            let Some(h) = self.http.get_mut(*i) else {
-                return;
-            };
-            let mut out = Out {
-                conn,
-                config: &self.config,
-                events: &mut self.events,
-                stats: &mut self.stats.http,
-            };
-            h.on_fin(dir.index(), &mut out);
+        // From the map's entry straight to the HTTP state (the `ConnApp` is not read).
+        let Some(&Slot { http, .. }) = self.conns.index.get(&conn) else {
+            return;
+        };
+        if http == NO_HTTP {
+            return;
         }
+        let Some(h) = self.http.get_mut(http) else {
+            return;
+        };
+        let mut out = Out {
+            conn,
+            config: &self.config,
+            events: &mut self.events,
+            stats: &mut self.stats.http,
+        };
+        h.on_fin(dir.index(), &mut out);
     }
 
     fn on_close(&mut self, conn: ConnId) {
