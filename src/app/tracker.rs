@@ -236,7 +236,7 @@ impl<T> Slab<T> {
 /// its entry in `AppTracker::http` (as in `Kind::Http`), so that a segment of an HTTP
 /// connection goes from the map to its parser without reading the `ConnApp`. (The map's
 /// entries are 16 bytes with or without it.)
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Slot {
     app: u32,
     /// [`NO_HTTP`] when the connection is not HTTP.
@@ -251,6 +251,10 @@ const NO_HTTP: u32 = u32::MAX;
 /// (no allocation per connection in steady state).
 struct Conns {
     index: FxHashMap<ConnId, Slot>,
+    /// The connection looked up last and its slot: most segments follow one of the same
+    /// connection (a burst of the server's), and skip the hash lookup. Kept equal to
+    /// the map's entry (every change of `index` goes through `Conns`).
+    last: Option<(ConnId, Slot)>,
     /// Entries of ended connections are reset when released.
     apps: Slab<ConnApp>,
 }
@@ -259,6 +263,7 @@ impl Conns {
     fn new() -> Conns {
         Conns {
             index: FxHashMap::default(),
+            last: None,
             apps: Slab::new(),
         }
     }
@@ -271,6 +276,44 @@ impl Conns {
     fn get_mut(&mut self, conn: ConnId) -> Option<&mut ConnApp> {
         let slot = self.index.get(&conn)?;
         self.apps.get_mut(slot.app)
+    }
+
+    /// The slot of `conn`, if it has one.
+    #[inline]
+    fn slot(&mut self, conn: ConnId) -> Option<Slot> {
+        match self.last {
+            Some((c, slot)) if c == conn => Some(slot),
+            _ => {
+                let slot = *self.index.get(&conn)?;
+                self.last = Some((conn, slot));
+                Some(slot)
+            }
+        }
+    }
+
+    /// Records in `index` (and `last`: `Conns`' fields, apart from its `apps` which the
+    /// caller may hold) that `conn`'s HTTP state is entry `http` of `AppTracker::http`
+    /// (or [`NO_HTTP`]).
+    fn set_http(
+        index: &mut FxHashMap<ConnId, Slot>,
+        last: &mut Option<(ConnId, Slot)>,
+        conn: ConnId,
+        http: u32,
+    ) {
+        if let Some(slot) = index.get_mut(&conn) {
+            slot.http = http;
+        }
+        if matches!(*last, Some((c, _)) if c == conn) {
+            *last = None;
+        }
+    }
+
+    /// Forgets `conn`; its slot.
+    fn remove(&mut self, conn: ConnId) -> Option<Slot> {
+        if matches!(self.last, Some((c, _)) if c == conn) {
+            self.last = None;
+        }
+        self.index.remove(&conn)
     }
 
     fn contains(&self, conn: ConnId) -> bool {
@@ -562,9 +605,7 @@ impl AppTracker {
                 Kind::Http(new_http(&mut self.http))
             };
             if let Kind::Http(i) = state.kind {
-                if let Some(slot) = self.conns.index.get_mut(&conn) {
-                    slot.http = i;
-                }
+                Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, i);
             }
         }
         let mut layer = None;
@@ -586,9 +627,7 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 free_http(&mut self.http, i);
                 state.kind = Kind::Tls(Box::new(TlsConn::new()));
-                if let Some(slot) = self.conns.index.get_mut(&conn) {
-                    slot.http = NO_HTTP;
-                }
+                Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
             } else if h.on_data(dir.index(), data, ctx, &mut out) {
                 // (The counters are copied into `state.stats` when the connection ends.)
                 layer = Some(LayerName::Http);
@@ -646,7 +685,7 @@ impl StreamSink for AppTracker {
         };
         // The common case in few instructions: a segment of a connection carrying HTTP
         // that does not switch to TLS.
-        let slot = self.conns.index.get(&conn).copied();
+        let slot = self.conns.slot(conn);
         if let Some(Slot { http, .. }) = slot.filter(|s| s.http != NO_HTTP) {
             if let Some(h) = self.http.get_mut(http) {
                 if first != 0x16 || !starts_like_client_hello(data) {
@@ -772,7 +811,7 @@ impl StreamSink for AppTracker {
 
     fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
         // From the map's entry straight to the HTTP state (the `ConnApp` is not read).
-        let Some(&Slot { http, .. }) = self.conns.index.get(&conn) else {
+        let Some(Slot { http, .. }) = self.conns.slot(conn) else {
             return;
         };
         if http == NO_HTTP {
@@ -792,7 +831,7 @@ impl StreamSink for AppTracker {
 
     fn on_close(&mut self, conn: ConnId) {
         // In place: the entry is reset below for a next connection.
-        let Some(Slot { app: slot, .. }) = self.conns.index.remove(&conn) else {
+        let Some(Slot { app: slot, .. }) = self.conns.remove(conn) else {
             return;
         };
         let Some(state) = self.conns.apps.get_mut(slot) else {
@@ -943,6 +982,26 @@ mod tests {
         assert_eq!(s.get(chunk).map(|v| v as *const u32), at);
         assert_eq!(s.alloc(|| 0), (3, true));
         assert_eq!(s.alloc(|| 0), (chunk + 1, false));
+    }
+
+    #[test]
+    fn the_last_lookup_never_outlives_its_connection() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+        t.on_data(4, ToClient, OK0, ctx(2, 1));
+        assert!(matches!(t.conns.last, Some((4, s)) if s.http != NO_HTTP));
+        t.on_close(4);
+        assert_eq!(t.conns.last, None);
+        // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
+        t.set_frame_ports(3, Some((40_000, 53)));
+        t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(3, 2));
+        assert!(matches!(
+            t.conns.get(4).map(|s| &s.kind),
+            Some(Kind::DnsTcp(_))
+        ));
+        assert_eq!(t.layer_of_frame(3), Some(LayerName::Dns));
+        assert_eq!(t.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
+        assert_eq!(http(&mut t).len(), 1);
     }
 
     #[test]
