@@ -1059,15 +1059,16 @@ impl HttpConn {
     }
 
     /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
+    #[inline]
     pub(crate) fn on_data(
         &mut self,
         d: usize,
-        mut data: &[u8],
+        data: &[u8],
         ctx: SegmentCtx,
         out: &mut Out<'_>,
     ) -> bool {
-        // The common case in few instructions: a segment inside a body whose end is
-        // further on (what the loop below does for it, without its dispatch).
+        // The common case in few instructions, in the caller: a segment inside a body
+        // whose end is further on (what `parse_data` does for it, without its dispatch).
         if let Some(dir) = self.dirs.get_mut(d) {
             let n = data.len() as u64;
             match dir.state {
@@ -1083,6 +1084,18 @@ impl HttpConn {
                 _ => {}
             }
         }
+        self.parse_data(d, data, ctx, out)
+    }
+
+    /// [`HttpConn::on_data`] past its short path: heads, a body's end, resyncs.
+    #[inline(never)]
+    fn parse_data(
+        &mut self,
+        d: usize,
+        mut data: &[u8],
+        ctx: SegmentCtx,
+        out: &mut Out<'_>,
+    ) -> bool {
         let mut carried = false;
         while !data.is_empty() {
             let n = match self.dirs[d].state {
