@@ -900,61 +900,80 @@ impl Out<'_> {
     }
 }
 
-/// Requests waiting for their response, oldest first: the oldest in place (most
-/// connections never have more than one waiting, and then need no allocation), the
-/// others in a queue.
+/// Requests waiting for their response, oldest first, and the transaction whose
+/// response body is being read (`current`): two slots in place (most connections never
+/// have more than one request waiting, and then need no allocation), the other waiting
+/// requests in a queue. A response head makes the oldest waiting request current by
+/// swapping the slots' roles: no copy of it.
 #[derive(Debug, Default)]
 struct Pending {
-    first: Option<HttpTransaction>,
-    /// Empty while `first` is None.
+    slots: [Option<HttpTransaction>; 2],
+    /// Which of `slots` holds the oldest waiting request (0 or 1); the other is
+    /// `current`.
+    at: usize,
+    /// Empty while the oldest waiting slot is.
     rest: VecDeque<HttpTransaction>,
 }
 
 impl Pending {
+    /// The slot of the oldest waiting request.
+    fn first(&self) -> &Option<HttpTransaction> {
+        &self.slots[self.at & 1]
+    }
+
+    fn first_mut(&mut self) -> &mut Option<HttpTransaction> {
+        &mut self.slots[self.at & 1]
+    }
+
+    /// The slot of the transaction whose response body is being read.
+    fn current(&mut self) -> &mut Option<HttpTransaction> {
+        &mut self.slots[(self.at ^ 1) & 1]
+    }
+
     fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.rest.len()
+        usize::from(self.first().is_some()) + self.rest.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.first.is_none()
+        self.first().is_none()
     }
 
     fn front(&self) -> Option<&HttpTransaction> {
-        self.first.as_ref()
+        self.first().as_ref()
     }
 
     fn front_mut(&mut self) -> Option<&mut HttpTransaction> {
-        self.first.as_mut()
+        self.first_mut().as_mut()
     }
 
     fn pop_front(&mut self) -> Option<HttpTransaction> {
         // (No copy of the empty slot.)
-        self.first.as_ref()?;
-        let first = self.first.take();
+        self.first().as_ref()?;
+        let first = self.first_mut().take();
         if !self.rest.is_empty() {
-            self.first = self.rest.pop_front();
+            *self.first_mut() = self.rest.pop_front();
         }
         first
     }
 
-    /// Queues `tx`; the queued transaction (None only if the queue lost it, which it
-    /// does not).
-    /// Moves the oldest waiting request into the empty `slot`; false when none waits.
-    fn pop_front_into(&mut self, slot: &mut Option<HttpTransaction>) -> bool {
-        if self.first.is_none() {
+    /// Makes the oldest waiting request the current transaction (whose slot must be
+    /// empty); false when none waits (or the current slot is taken).
+    fn promote_front(&mut self) -> bool {
+        if self.first().is_none() || self.current().is_some() {
             return false;
         }
-        // A swap, not a copy out and in again; `slot` was empty, so `first` is now.
-        std::mem::swap(&mut self.first, slot);
+        self.at ^= 1;
         if !self.rest.is_empty() {
-            self.first = self.rest.pop_front();
+            *self.first_mut() = self.rest.pop_front();
         }
         true
     }
 
+    /// Queues `tx`; the queued transaction (None only if the queue lost it, which it
+    /// does not).
     fn push_back(&mut self, tx: HttpTransaction) -> Option<&mut HttpTransaction> {
-        if self.first.is_none() {
-            return Some(self.first.insert(tx));
+        if self.first().is_none() {
+            return Some(self.first_mut().insert(tx));
         }
         if self.rest.capacity() == 0 {
             // Pipelined: room for one more (not the four a first push would make), grown
@@ -967,7 +986,8 @@ impl Pending {
 
     /// The waiting request with index `index`.
     fn find_mut(&mut self, index: u32) -> Option<&mut HttpTransaction> {
-        self.first
+        let first = &mut self.slots[self.at & 1];
+        first
             .iter_mut()
             .chain(self.rest.iter_mut())
             .find(|t| t.index == index)
@@ -978,10 +998,9 @@ impl Pending {
 #[derive(Debug)]
 pub(crate) struct HttpConn {
     dirs: [HttpDir; 2],
-    /// Requests waiting for their response, oldest first (at most `MAX_PIPELINE`).
+    /// Requests waiting for their response, oldest first (at most `MAX_PIPELINE`), and
+    /// the transaction whose response body is being read.
     pending: Pending,
-    /// The transaction whose response body is being read.
-    current: Option<HttpTransaction>,
     next_index: u32,
     pub requests: u64,
     pub responses: u64,
@@ -1011,7 +1030,6 @@ impl HttpConn {
         HttpConn {
             dirs: [HttpDir::new(), HttpDir::new()],
             pending: Pending::default(),
-            current: None,
             next_index: 1,
             requests: 0,
             responses: 0,
@@ -1027,13 +1045,13 @@ impl HttpConn {
         for dir in &mut self.dirs {
             dir.reset();
         }
-        if self.pending.first.is_some() {
-            self.pending.first = None;
+        for slot in &mut self.pending.slots {
+            if slot.is_some() {
+                *slot = None;
+            }
         }
+        self.pending.at = 0;
         self.pending.rest.clear();
-        if self.current.is_some() {
-            self.current = None;
-        }
         self.next_index = 1;
         self.requests = 0;
         self.responses = 0;
@@ -1041,8 +1059,8 @@ impl HttpConn {
 
     /// The transaction whose response body was being read (no copy of an empty slot).
     fn take_current(&mut self) -> Option<HttpTransaction> {
-        self.current.as_ref()?;
-        self.current.take()
+        self.pending.current().as_ref()?;
+        self.pending.current().take()
     }
 
     /// Frees the buffers a reset state does not keep: all of them without `keep_room`,
@@ -1534,18 +1552,18 @@ impl HttpConn {
             return;
         }
         self.responses += 1;
-        if self.current.is_some() {
-            out.http_from(&mut self.current);
+        if self.pending.current().is_some() {
+            out.http_from(self.pending.current());
         }
-        // The transaction is completed in `current` (no copy of it), and emitted from
-        // there unless a body follows.
-        if !self.pending.pop_front_into(&mut self.current) {
+        // The transaction is completed in the current slot (no copy of it), and emitted
+        // from there unless a body follows.
+        if !self.pending.promote_front() {
             let orphan = self.orphan(out.conn);
-            self.current.insert(orphan).notes.push(
+            self.pending.current().insert(orphan).notes.push(
                 "response without a request seen (request lost or before the capture)".to_string(),
             );
         }
-        let Some(tx) = self.current.as_mut() else {
+        let Some(tx) = self.pending.current().as_mut() else {
             return;
         };
         let details = out.config.http_details;
@@ -1569,7 +1587,7 @@ impl HttpConn {
                 "CONNECT accepted: the connection is now a tunnel, not parsed".to_string()
             });
             tx.response_body_bytes = Some(0);
-            out.http_from(&mut self.current);
+            out.http_from(self.pending.current());
             for dir in &mut self.dirs {
                 dir.state = State::Stop;
                 dir.buf = Vec::new();
@@ -1608,7 +1626,7 @@ impl HttpConn {
                 Err(e) => {
                     out.stats.framing_errors += 1;
                     tx.notes.push(format!("framing error: {e}"));
-                    out.http_from(&mut self.current);
+                    out.http_from(self.pending.current());
                     self.start_resync(d, false, out);
                     return;
                 }
@@ -1617,7 +1635,7 @@ impl HttpConn {
         match framing {
             None => {
                 tx.response_body_bytes = Some(0);
-                out.http_from(&mut self.current);
+                out.http_from(self.pending.current());
             }
             Some(f) => {
                 let dir = &mut self.dirs[d];
@@ -1694,10 +1712,10 @@ impl HttpConn {
         notes.extend(error.filter(|_| details));
         match side {
             Some(Side::Response) => {
-                if let Some(tx) = self.current.as_mut() {
+                if let Some(tx) = self.pending.current().as_mut() {
                     tx.response_body_bytes = Some(body.bytes);
                     tx.notes.extend(notes);
-                    out.http_from(&mut self.current);
+                    out.http_from(self.pending.current());
                 }
             }
             _ => {
@@ -1864,7 +1882,7 @@ impl HttpConn {
                 self.on_fin(d, out);
             }
         }
-        out.http_from(&mut self.current);
+        out.http_from(self.pending.current());
         while let Some(mut tx) = self.pending.pop_front() {
             tx.notes
                 .push("no response seen before the connection ended".to_string());
@@ -2284,7 +2302,7 @@ mod tests {
         }
         assert_eq!(p.len(), 3);
         assert_eq!(
-            (p.first.as_ref().map(|t| t.index), p.rest.len()),
+            (p.first().as_ref().map(|t| t.index), p.rest.len()),
             (Some(1), 2)
         );
         assert_eq!(p.front().map(|t| t.index), Some(1));
@@ -2301,19 +2319,27 @@ mod tests {
         );
         assert!(p.is_empty() && p.rest.is_empty() && p.pop_front().is_none());
         assert_eq!(p.len(), 0);
-        // Into a slot: the oldest moves there, the next becomes the oldest.
-        for i in 4..=5 {
+        // Made current: the oldest swaps slots (no copy), the next becomes the oldest.
+        for i in 4..=6 {
             p.push_back(tx(i));
         }
-        let mut slot = None;
-        assert!(p.pop_front_into(&mut slot));
-        assert_eq!(slot.as_ref().map(|t| t.index), Some(4));
-        assert_eq!((p.front().map(|t| t.index), p.len()), (Some(5), 1));
-        slot = None;
-        assert!(p.pop_front_into(&mut slot));
-        assert_eq!(slot.map(|t| t.index), Some(5));
-        let mut empty = None;
-        assert!(!p.pop_front_into(&mut empty) && empty.is_none() && p.is_empty());
+        let at = p.at;
+        assert!(p.promote_front());
+        assert_eq!(p.at, at ^ 1);
+        assert_eq!(p.current().as_ref().map(|t| t.index), Some(4));
+        assert_eq!((p.front().map(|t| t.index), p.len()), (Some(5), 2));
+        assert!(!p.promote_front(), "the current slot is taken");
+        assert_eq!(p.current().take().map(|t| t.index), Some(4));
+        // A request queued while 5 is current goes behind 6.
+        assert!(p.promote_front());
+        p.push_back(tx(7));
+        assert_eq!(p.find_mut(7).map(|t| t.index), Some(7));
+        assert!(p.find_mut(5).is_none(), "the current one is not waiting");
+        assert_eq!((p.front().map(|t| t.index), p.len()), (Some(6), 2));
+        assert_eq!(p.current().take().map(|t| t.index), Some(5));
+        assert_eq!(p.pop_front().map(|t| t.index), Some(6));
+        assert_eq!(p.pop_front().map(|t| t.index), Some(7));
+        assert!(!p.promote_front() && p.current().is_none() && p.is_empty());
     }
 
     #[test]
