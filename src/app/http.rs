@@ -972,9 +972,19 @@ impl Pending {
     /// Queues `tx`; the queued transaction (None only if the queue lost it, which it
     /// does not).
     fn push_back(&mut self, tx: HttpTransaction) -> Option<&mut HttpTransaction> {
+        self.push_back_with(|| tx)
+    }
+
+    /// [`Pending::push_back`] of what `make` makes, made in its slot when that is free.
+    #[inline]
+    fn push_back_with(
+        &mut self,
+        make: impl FnOnce() -> HttpTransaction,
+    ) -> Option<&mut HttpTransaction> {
         if self.first().is_none() {
-            return Some(self.first_mut().insert(tx));
+            return Some(self.first_mut().get_or_insert_with(make));
         }
+        let tx = make();
         if self.rest.capacity() == 0 {
             // Pipelined: room for one more (not the four a first push would make), grown
             // only when more wait.
@@ -1429,8 +1439,9 @@ impl HttpConn {
         self.make_room(out);
         let index = self.next_index;
         self.next_index = self.next_index.saturating_add(1);
-        let Some(tx) = self.pending.push_back(HttpTransaction {
-            conn: out.conn,
+        let conn = out.conn;
+        let Some(tx) = self.pending.push_back_with(|| HttpTransaction {
+            conn,
             index,
             request_frame: start.map(|s| s.frame),
             request_ts: start.map(|s| s.ts),
