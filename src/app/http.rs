@@ -1725,14 +1725,18 @@ impl HttpConn {
             Some(Side::Response) => {
                 if let Some(tx) = self.pending.current().as_mut() {
                     tx.response_body_bytes = Some(body.bytes);
-                    tx.notes.extend(notes);
+                    if !notes.is_empty() {
+                        tx.notes.append(&mut notes);
+                    }
                     out.http_from(self.pending.current());
                 }
             }
             _ => {
                 if let Some(tx) = self.pending.find_mut(body.index) {
                     tx.request_body_bytes = Some(body.bytes);
-                    tx.notes.extend(notes);
+                    if !notes.is_empty() {
+                        tx.notes.append(&mut notes);
+                    }
                 }
             }
         }
