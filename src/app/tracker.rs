@@ -11,6 +11,7 @@ use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
+use std::collections::VecDeque;
 
 /// Ports that make a UDP datagram or TCP stream DNS without further proof (DNS, mDNS,
 /// LLMNR).
@@ -351,7 +352,15 @@ pub struct AppTracker {
     events: Vec<AppEvent>,
     packet_layer: Option<(LayerName, u64)>,
     conns: Conns,
-    closed: FxHashMap<ConnId, AppConnStats>,
+    /// Counters of ended connections waiting for `take_conn_stats`, in the order they
+    /// ended, every one (with counters or without: the flag says which): the pipeline
+    /// asks in that same order, so the one asked for is the front (no hashing). Asked out
+    /// of order, the queue moves into `closed_map` (without the ones without counters,
+    /// which read as default anyway).
+    closed: VecDeque<(ConnId, AppConnStats, bool)>,
+    /// Entries of `closed` with counters.
+    closed_kept: usize,
+    closed_map: FxHashMap<ConnId, AppConnStats>,
     /// Queries pending over all connections.
     dns_pending_total: usize,
     /// Ports of the frame being processed (from the pipeline).
@@ -467,7 +476,9 @@ impl AppTracker {
             events: Vec::new(),
             packet_layer: None,
             conns: Conns::new(),
-            closed: FxHashMap::default(),
+            closed: VecDeque::new(),
+            closed_kept: 0,
+            closed_map: FxHashMap::default(),
             dns_pending_total: 0,
             frame_ports: None,
             dns_found: Vec::new(),
@@ -507,7 +518,42 @@ impl AppTracker {
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
-        self.closed.remove(&conn).unwrap_or_default()
+        if let Some(&(c, stats, kept)) = self.closed.front() {
+            if c == conn {
+                self.closed.pop_front();
+                self.closed_kept -= usize::from(kept);
+                return stats;
+            }
+            self.spill_closed();
+        }
+        self.closed_map.remove(&conn).unwrap_or_default()
+    }
+
+    /// Moves the ended connections' counters from the queue into the map.
+    fn spill_closed(&mut self) {
+        for (c, stats, kept) in self.closed.drain(..) {
+            if kept {
+                self.closed_map.insert(c, stats);
+            }
+        }
+        self.closed_kept = 0;
+    }
+
+    /// Queues the counters of `conn`, which ended, for `take_conn_stats`.
+    fn record_closed(&mut self, conn: ConnId, stats: AppConnStats) {
+        let kept = stats != AppConnStats::default();
+        if kept && self.closed_kept + self.closed_map.len() >= MAX_CLOSED_STATS {
+            self.stats.closed_stats_dropped += (self.closed_kept + self.closed_map.len()) as u64;
+            self.closed.clear();
+            self.closed_kept = 0;
+            self.closed_map.clear();
+        }
+        if self.closed.len() >= 2 * MAX_CLOSED_STATS {
+            // Never asked for: keep only those with counters (bounded like them).
+            self.spill_closed();
+        }
+        self.closed.push_back((conn, stats, kept));
+        self.closed_kept += usize::from(kept);
     }
 
     /// Remembers that frame `frame` carried `name` bytes (the newest frame wins: bytes
@@ -832,9 +878,12 @@ impl StreamSink for AppTracker {
     fn on_close(&mut self, conn: ConnId) {
         // In place: the entry is reset below for a next connection.
         let Some(Slot { app: slot, .. }) = self.conns.remove(conn) else {
+            // (Queued all the same: `take_conn_stats` asks in the order of the ends.)
+            self.record_closed(conn, AppConnStats::default());
             return;
         };
         let Some(state) = self.conns.apps.get_mut(slot) else {
+            self.record_closed(conn, AppConnStats::default());
             return;
         };
         match &mut state.kind {
@@ -870,13 +919,7 @@ impl StreamSink for AppTracker {
         let stats = state.stats;
         state.reset();
         self.conns.apps.release(slot);
-        if stats != AppConnStats::default() {
-            if self.closed.len() >= MAX_CLOSED_STATS {
-                self.stats.closed_stats_dropped += self.closed.len() as u64;
-                self.closed.clear();
-            }
-            self.closed.insert(conn, stats);
-        }
+        self.record_closed(conn, stats);
     }
 }
 
@@ -982,6 +1025,68 @@ mod tests {
         assert_eq!(s.get(chunk).map(|v| v as *const u32), at);
         assert_eq!(s.alloc(|| 0), (3, true));
         assert_eq!(s.alloc(|| 0), (chunk + 1, false));
+    }
+
+    #[test]
+    fn ended_connections_counters_in_order_and_out_of_order() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let exchange = |t: &mut AppTracker, conn: ConnId| {
+            t.on_data(conn, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+            t.on_data(conn, ToClient, OK0, ctx(2, 1));
+        };
+        let counted = |s: AppConnStats| (s.http_requests, s.http_responses);
+        for conn in [1, 2, 4] {
+            exchange(&mut t, conn);
+        }
+        // 3 ended without any payload: queued all the same, so the order holds.
+        for conn in 1..=4 {
+            t.on_close(conn);
+        }
+        assert_eq!((t.closed.len(), t.closed_kept), (4, 3));
+        assert_eq!(counted(t.take_conn_stats(1)), (1, 1));
+        assert_eq!(
+            t.take_conn_stats(3),
+            AppConnStats::default(),
+            "not the front: spilled"
+        );
+        assert!(t.closed.is_empty() && t.closed_kept == 0);
+        assert_eq!(t.closed_map.len(), 2, "2 and 4 (3 had no counters)");
+        assert_eq!(counted(t.take_conn_stats(4)), (1, 1));
+        assert_eq!(counted(t.take_conn_stats(2)), (1, 1));
+        assert_eq!(t.take_conn_stats(2), AppConnStats::default(), "taken once");
+        // In order again, through the queue.
+        exchange(&mut t, 5);
+        t.on_close(5);
+        t.on_close(6);
+        assert_eq!(counted(t.take_conn_stats(5)), (1, 1));
+        assert_eq!(t.take_conn_stats(6), AppConnStats::default());
+        assert!(t.closed.is_empty() && t.closed_map.is_empty());
+        assert_eq!(t.stats().closed_stats_dropped, 0);
+    }
+
+    #[test]
+    fn ended_connections_counters_are_capped_and_the_cut_counted() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let some = AppConnStats {
+            dns_messages: 1,
+            ..AppConnStats::default()
+        };
+        for conn in 0..MAX_CLOSED_STATS as u64 {
+            t.record_closed(2 * conn, some);
+            t.record_closed(2 * conn + 1, AppConnStats::default());
+        }
+        assert_eq!(t.stats().closed_stats_dropped, 0);
+        // Defaults never count: the next with counters finds the cap reached.
+        t.record_closed(u64::MAX, some);
+        assert_eq!(t.stats().closed_stats_dropped, MAX_CLOSED_STATS as u64);
+        assert_eq!((t.closed.len(), t.closed_kept), (1, 1));
+        assert_eq!(t.take_conn_stats(u64::MAX), some);
+        // Never asked for, those without counters go; the queue stays bounded.
+        for conn in 0..2 * MAX_CLOSED_STATS as u64 + 1 {
+            t.record_closed(conn, AppConnStats::default());
+        }
+        assert!(t.closed.len() <= 2 * MAX_CLOSED_STATS);
+        assert!(t.closed_map.is_empty());
     }
 
     #[test]
