@@ -283,6 +283,12 @@ struct HeadFields<'b> {
 }
 
 fn has_token_in(value: &[u8], token: &[u8]) -> bool {
+    if value.len() == token.len() {
+        // The common case, the value is the token alone (or another of its length),
+        // compared words at a time: OR-ing 0x20 folds only upper case letters onto the
+        // token's letters, and control bytes onto its digits and '-' (none allowed here).
+        return name_is(value, token) && value.iter().all(|b| *b >= 0x20);
+    }
     value
         .split(|b| *b == b',')
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
@@ -290,6 +296,14 @@ fn has_token_in(value: &[u8], token: &[u8]) -> bool {
 
 /// Adds one Content-Length field's values to `out`.
 fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String> {
+    if let Some(v) = plain_decimal(value) {
+        // The common case: one value, digits only.
+        if out.is_some_and(|o| o != v) {
+            return Err("conflicting Content-Length values".to_string());
+        }
+        *out = Some(v);
+        return Ok(());
+    }
     for part in value.split(|b| *b == b',') {
         let s = part.trim_ascii();
         let v = if !s.is_empty() && s.len() <= 19 && s.iter().all(u8::is_ascii_digit) {
@@ -309,6 +323,22 @@ fn add_content_length(out: &mut Option<u64>, value: &[u8]) -> Result<(), String>
         *out = Some(v);
     }
     Ok(())
+}
+
+/// `value` as a decimal number when it is 1 to 19 digits and nothing else.
+fn plain_decimal(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in value {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
 }
 
 /// Whether the field name `name` is `lower` (lower case letters and '-', same length),
@@ -816,6 +846,15 @@ impl HttpDir {
             scanned: 0,
         }
     }
+
+    /// Makes this direction what [`HttpDir::new`] makes, keeping the room of its head
+    /// buffer.
+    fn reset(&mut self) {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        *self = HttpDir::new();
+        self.buf = buf;
+    }
 }
 
 /// Where the parser writes what it completes.
@@ -846,16 +885,132 @@ impl Out<'_> {
         }
         self.events.push(AppEvent::Http(tx));
     }
+
+    /// Queues the completed transaction in `slot`, if any, leaving the slot empty.
+    #[inline]
+    fn http_from(&mut self, slot: &mut Option<HttpTransaction>) {
+        if let Some(tx) = slot.as_mut() {
+            if !self.config.http_details {
+                strip_details(tx);
+            }
+        }
+        if slot.is_some() {
+            self.events.extend(slot.take().map(AppEvent::Http));
+        }
+    }
+}
+
+/// Requests waiting for their response, oldest first, and the transaction whose
+/// response body is being read (`current`): two slots in place (most connections never
+/// have more than one request waiting, and then need no allocation), the other waiting
+/// requests in a queue. A response head makes the oldest waiting request current by
+/// swapping the slots' roles: no copy of it.
+#[derive(Debug, Default)]
+struct Pending {
+    slots: [Option<HttpTransaction>; 2],
+    /// Which of `slots` holds the oldest waiting request (0 or 1); the other is
+    /// `current`.
+    at: usize,
+    /// Empty while the oldest waiting slot is.
+    rest: VecDeque<HttpTransaction>,
+}
+
+impl Pending {
+    /// The slot of the oldest waiting request.
+    fn first(&self) -> &Option<HttpTransaction> {
+        &self.slots[self.at & 1]
+    }
+
+    fn first_mut(&mut self) -> &mut Option<HttpTransaction> {
+        &mut self.slots[self.at & 1]
+    }
+
+    /// The slot of the transaction whose response body is being read.
+    fn current(&mut self) -> &mut Option<HttpTransaction> {
+        &mut self.slots[(self.at ^ 1) & 1]
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first().is_some()) + self.rest.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first().is_none()
+    }
+
+    fn front(&self) -> Option<&HttpTransaction> {
+        self.first().as_ref()
+    }
+
+    fn front_mut(&mut self) -> Option<&mut HttpTransaction> {
+        self.first_mut().as_mut()
+    }
+
+    fn pop_front(&mut self) -> Option<HttpTransaction> {
+        // (No copy of the empty slot.)
+        self.first().as_ref()?;
+        let first = self.first_mut().take();
+        if !self.rest.is_empty() {
+            *self.first_mut() = self.rest.pop_front();
+        }
+        first
+    }
+
+    /// Makes the oldest waiting request the current transaction (whose slot must be
+    /// empty); false when none waits (or the current slot is taken).
+    fn promote_front(&mut self) -> bool {
+        if self.first().is_none() || self.current().is_some() {
+            return false;
+        }
+        self.at ^= 1;
+        if !self.rest.is_empty() {
+            *self.first_mut() = self.rest.pop_front();
+        }
+        true
+    }
+
+    /// Queues `tx`; the queued transaction (None only if the queue lost it, which it
+    /// does not).
+    fn push_back(&mut self, tx: HttpTransaction) -> Option<&mut HttpTransaction> {
+        self.push_back_with(|| tx)
+    }
+
+    /// [`Pending::push_back`] of what `make` makes, made in its slot when that is free.
+    #[inline]
+    fn push_back_with(
+        &mut self,
+        make: impl FnOnce() -> HttpTransaction,
+    ) -> Option<&mut HttpTransaction> {
+        if self.first().is_none() {
+            return Some(self.first_mut().get_or_insert_with(make));
+        }
+        let tx = make();
+        if self.rest.capacity() == 0 {
+            // Pipelined: room for one more (not the four a first push would make), grown
+            // only when more wait.
+            self.rest.reserve_exact(1);
+        }
+        self.rest.push_back(tx);
+        self.rest.back_mut()
+    }
+
+    /// The waiting request with index `index`.
+    fn find_mut(&mut self, index: u32) -> Option<&mut HttpTransaction> {
+        let first = &mut self.slots[self.at & 1];
+        first
+            .iter_mut()
+            .chain(self.rest.iter_mut())
+            .find(|t| t.index == index)
+    }
 }
 
 /// HTTP state of one connection.
 #[derive(Debug)]
 pub(crate) struct HttpConn {
     dirs: [HttpDir; 2],
-    /// Requests waiting for their response, oldest first (at most `MAX_PIPELINE`).
-    pending: VecDeque<HttpTransaction>,
-    /// The transaction whose response body is being read.
-    current: Option<HttpTransaction>,
+    /// Requests waiting for their response, oldest first (at most `MAX_PIPELINE`), and
+    /// the transaction whose response body is being read.
+    pending: Pending,
     next_index: u32,
     pub requests: u64,
     pub responses: u64,
@@ -863,7 +1018,12 @@ pub(crate) struct HttpConn {
 
 fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
     match (from, to) {
-        (Some(a), Some(b)) => Some(b.nanos_since(&a) as f64 / 1e6),
+        // The same f64 either way (both conversions round the exact integer); the i64 one
+        // is cheaper than the i128 one.
+        (Some(a), Some(b)) => Some(match b.nanos_since_i64(&a) {
+            Some(n) => n as f64 / 1e6,
+            None => b.nanos_since(&a) as f64 / 1e6,
+        }),
         _ => None,
     }
 }
@@ -879,33 +1039,85 @@ impl HttpConn {
     pub(crate) fn new() -> HttpConn {
         HttpConn {
             dirs: [HttpDir::new(), HttpDir::new()],
-            pending: VecDeque::new(),
-            current: None,
+            pending: Pending::default(),
             next_index: 1,
             requests: 0,
             responses: 0,
         }
     }
 
-    /// Makes this state what [`HttpConn::new`] makes, for another connection, keeping the
-    /// room of small buffers (a head buffer up to `MAX_SPARE_BUF` bytes, a queue of one).
-    pub(crate) fn reset(&mut self) {
-        let old = std::mem::replace(self, HttpConn::new());
-        for (dir, mut buf) in self.dirs.iter_mut().zip(old.dirs.map(|d| d.buf)) {
-            buf.clear();
-            if buf.capacity() <= MAX_SPARE_BUF {
-                dir.buf = buf;
+    /// Makes this state what [`HttpConn::new`] makes, for another connection; with
+    /// `keep_room`, keeping the room of small buffers (a head buffer up to `MAX_SPARE_BUF`
+    /// bytes, a queue of one).
+    pub(crate) fn reset(&mut self, keep_room: bool) {
+        self.release_room(keep_room);
+        // Field by field: the transaction slots are written only when they hold one.
+        for dir in &mut self.dirs {
+            dir.reset();
+        }
+        for slot in &mut self.pending.slots {
+            if slot.is_some() {
+                *slot = None;
             }
         }
-        let mut pending = old.pending;
-        pending.clear();
-        if pending.capacity() <= 1 {
-            self.pending = pending;
+        self.pending.at = 0;
+        self.pending.rest.clear();
+        self.next_index = 1;
+        self.requests = 0;
+        self.responses = 0;
+    }
+
+    /// The transaction whose response body was being read (no copy of an empty slot).
+    fn take_current(&mut self) -> Option<HttpTransaction> {
+        self.pending.current().as_ref()?;
+        self.pending.current().take()
+    }
+
+    /// Frees the buffers a reset state does not keep: all of them without `keep_room`,
+    /// else a head buffer over `MAX_SPARE_BUF` bytes and a queue over one.
+    pub(crate) fn release_room(&mut self, keep_room: bool) {
+        for dir in &mut self.dirs {
+            if !keep_room || dir.buf.capacity() > MAX_SPARE_BUF {
+                dir.buf = Vec::new();
+            }
+        }
+        if self.pending.rest.capacity() > usize::from(keep_room) {
+            self.pending.rest = VecDeque::new();
         }
     }
 
     /// Feeds in-order bytes of direction `d`; true when some of them were HTTP.
+    #[inline]
     pub(crate) fn on_data(
+        &mut self,
+        d: usize,
+        data: &[u8],
+        ctx: SegmentCtx,
+        out: &mut Out<'_>,
+    ) -> bool {
+        // The common case in few instructions, in the caller: a segment inside a body
+        // whose end is further on (what `parse_data` does for it, without its dispatch).
+        if let Some(dir) = self.dirs.get_mut(d) {
+            let n = data.len() as u64;
+            match dir.state {
+                State::Body(Framing::Length(rem)) if n > 0 && n < rem => {
+                    dir.body.bytes += n;
+                    dir.state = State::Body(Framing::Length(rem - n));
+                    return true;
+                }
+                State::Body(Framing::Close) if n > 0 => {
+                    dir.body.bytes += n;
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        self.parse_data(d, data, ctx, out)
+    }
+
+    /// [`HttpConn::on_data`] past its short path: heads, a body's end, resyncs.
+    #[inline(never)]
+    fn parse_data(
         &mut self,
         d: usize,
         mut data: &[u8],
@@ -945,6 +1157,8 @@ impl HttpConn {
         carried
     }
 
+    // Out of line: the loop in `on_data` stays small (fewer spills per segment).
+    #[inline(never)]
     fn read_head(&mut self, d: usize, data: &[u8], out: &mut Out<'_>) -> usize {
         let max = out.config.max_http_head.max(16);
         let details = out.config.http_details;
@@ -1086,7 +1300,7 @@ impl HttpConn {
             } => {
                 dir.side = Some(Side::Response);
                 self.responses += 1;
-                if let Some(prev) = self.current.take() {
+                if let Some(prev) = self.take_current() {
                     out.http(prev);
                 }
                 let mut tx = match self.pending.pop_front() {
@@ -1192,6 +1406,13 @@ impl HttpConn {
     }
 
     fn push_pending(&mut self, tx: HttpTransaction, out: &mut Out<'_>) {
+        self.make_room(out);
+        self.pending.push_back(tx);
+    }
+
+    /// Room in the pipeline queue for one more request: when it is full, the oldest
+    /// waiting request is emitted unanswered.
+    fn make_room(&mut self, out: &mut Out<'_>) {
         if self.pending.len() >= MAX_PIPELINE {
             if let Some(mut old) = self.pending.pop_front() {
                 out.stats.pipeline_overflow += 1;
@@ -1201,14 +1422,9 @@ impl HttpConn {
                 out.http(old);
             }
         }
-        if self.pending.capacity() == 0 {
-            // Most connections never have more than one request waiting: room for one
-            // (not the four a first push would make), grown only when pipelined.
-            self.pending.reserve_exact(1);
-        }
-        self.pending.push_back(tx);
     }
 
+    #[inline(never)]
     fn on_request_head(
         &mut self,
         d: usize,
@@ -1217,11 +1433,22 @@ impl HttpConn {
         out: &mut Out<'_>,
     ) {
         self.requests += 1;
-        let mut tx = self.orphan(out.conn);
-        let index = tx.index;
-        tx.request_frame = start.map(|s| s.frame);
-        tx.request_ts = start.map(|s| s.ts);
         let details = out.config.http_details;
+        let pipelined = self.pending.front().filter(|_| details).map(|t| t.index);
+        // The transaction is made in its place in the queue (no copy of it).
+        self.make_room(out);
+        let index = self.next_index;
+        self.next_index = self.next_index.saturating_add(1);
+        let conn = out.conn;
+        let Some(tx) = self.pending.push_back_with(|| HttpTransaction {
+            conn,
+            index,
+            request_frame: start.map(|s| s.frame),
+            request_ts: start.map(|s| s.ts),
+            ..HttpTransaction::default()
+        }) else {
+            return;
+        };
         tx.notes.extend(h.lax.filter(|_| details));
         if details && h.minor == Some(0) {
             tx.notes.push(if h.keep_alive {
@@ -1241,10 +1468,9 @@ impl HttpConn {
             note.push_str(" on this connection");
             tx.notes.push(note);
         }
-        if let Some(first) = self.pending.front().filter(|_| details) {
+        if let Some(first) = pipelined {
             tx.notes.push(format!(
-                "pipelined: sent before the response to request {}",
-                first.index
+                "pipelined: sent before the response to request {first}"
             ));
         }
         if details && h.expect_continue {
@@ -1283,14 +1509,14 @@ impl HttpConn {
             tx.notes.push(
                 "CONNECT: bytes after this head belong to the tunnel, not parsed".to_string(),
             );
-            self.dirs[d].state = State::Stop;
+            dir.state = State::Stop;
         }
-        self.push_pending(tx, out);
         if resync && !connect {
             self.start_resync(d, false, out);
         }
     }
 
+    #[inline(never)]
     fn on_response_head(
         &mut self,
         d: usize,
@@ -1337,19 +1563,19 @@ impl HttpConn {
             return;
         }
         self.responses += 1;
-        if let Some(prev) = self.current.take() {
-            out.http(prev);
+        if self.pending.current().is_some() {
+            out.http_from(self.pending.current());
         }
-        let mut tx = match self.pending.pop_front() {
-            Some(tx) => tx,
-            None => {
-                let mut tx = self.orphan(out.conn);
-                tx.notes.push(
-                    "response without a request seen (request lost or before the capture)"
-                        .to_string(),
-                );
-                tx
-            }
+        // The transaction is completed in the current slot (no copy of it), and emitted
+        // from there unless a body follows.
+        if !self.pending.promote_front() {
+            let orphan = self.orphan(out.conn);
+            self.pending.current().insert(orphan).notes.push(
+                "response without a request seen (request lost or before the capture)".to_string(),
+            );
+        }
+        let Some(tx) = self.pending.current().as_mut() else {
+            return;
         };
         let details = out.config.http_details;
         tx.status = Some(h.status);
@@ -1372,7 +1598,7 @@ impl HttpConn {
                 "CONNECT accepted: the connection is now a tunnel, not parsed".to_string()
             });
             tx.response_body_bytes = Some(0);
-            out.http(tx);
+            out.http_from(self.pending.current());
             for dir in &mut self.dirs {
                 dir.state = State::Stop;
                 dir.buf = Vec::new();
@@ -1411,7 +1637,7 @@ impl HttpConn {
                 Err(e) => {
                     out.stats.framing_errors += 1;
                     tx.notes.push(format!("framing error: {e}"));
-                    out.http(tx);
+                    out.http_from(self.pending.current());
                     self.start_resync(d, false, out);
                     return;
                 }
@@ -1420,7 +1646,7 @@ impl HttpConn {
         match framing {
             None => {
                 tx.response_body_bytes = Some(0);
-                out.http(tx);
+                out.http_from(self.pending.current());
             }
             Some(f) => {
                 let dir = &mut self.dirs[d];
@@ -1429,11 +1655,11 @@ impl HttpConn {
                     index,
                     ..BodyTrack::default()
                 };
-                self.current = Some(tx);
             }
         }
     }
 
+    #[inline(never)]
     fn read_body(&mut self, d: usize, framing: Framing, data: &[u8], out: &mut Out<'_>) -> usize {
         let dir = &mut self.dirs[d];
         match framing {
@@ -1497,16 +1723,20 @@ impl HttpConn {
         notes.extend(error.filter(|_| details));
         match side {
             Some(Side::Response) => {
-                if let Some(mut tx) = self.current.take() {
+                if let Some(tx) = self.pending.current().as_mut() {
                     tx.response_body_bytes = Some(body.bytes);
-                    tx.notes.extend(notes);
-                    out.http(tx);
+                    if !notes.is_empty() {
+                        tx.notes.append(&mut notes);
+                    }
+                    out.http_from(self.pending.current());
                 }
             }
             _ => {
-                if let Some(tx) = self.pending.iter_mut().find(|t| t.index == body.index) {
+                if let Some(tx) = self.pending.find_mut(body.index) {
                     tx.request_body_bytes = Some(body.bytes);
-                    tx.notes.extend(notes);
+                    if !notes.is_empty() {
+                        tx.notes.append(&mut notes);
+                    }
                 }
             }
         }
@@ -1654,7 +1884,7 @@ impl HttpConn {
         // A closed connection may linger in the flow table a while: give back the queue's
         // room once nothing waits in it.
         if self.pending.is_empty() {
-            self.pending = VecDeque::new();
+            self.pending.rest = VecDeque::new();
         }
     }
 
@@ -1667,10 +1897,8 @@ impl HttpConn {
                 self.on_fin(d, out);
             }
         }
-        if let Some(tx) = self.current.take() {
-            out.http(tx);
-        }
-        for mut tx in self.pending.drain(..) {
+        out.http_from(self.pending.current());
+        while let Some(mut tx) = self.pending.pop_front() {
             tx.notes
                 .push("no response seen before the connection ended".to_string());
             out.http(tx);
@@ -1916,10 +2144,27 @@ mod tests {
         assert!(h.on_data(0, &req[..44], ctx, &mut out));
         assert!(h.on_data(0, &req[44..], ctx, &mut out));
         h.on_data(1, b"HTTP/1.1 200 OK\r\nContent-Le", ctx, &mut out);
-        assert_ne!(format!("{h:?}"), format!("{:?}", HttpConn::new()));
-        h.reset();
+        let dirty = format!("{h:?}");
+        assert_ne!(dirty, format!("{:?}", HttpConn::new()));
+        assert_eq!((h.pending.len(), h.pending.rest.len()), (2, 1));
+        h.reset(true);
         assert_eq!(format!("{h:?}"), format!("{:?}", HttpConn::new()));
         assert!(h.dirs[1].buf.capacity() > 0, "small head buffer kept");
+        assert_eq!(
+            h.pending.rest.capacity(),
+            1,
+            "room for one pipelined request kept"
+        );
+        // Without keeping room: the same state, no buffer left.
+        let mut bare = HttpConn::new();
+        bare.on_data(0, &req[..44], ctx, &mut out);
+        bare.on_data(0, &req[44..], ctx, &mut out);
+        bare.on_data(1, b"HTTP/1.1 200 OK\r\nContent-Le", ctx, &mut out);
+        assert_eq!(format!("{bare:?}"), dirty);
+        bare.reset(false);
+        assert_eq!(format!("{bare:?}"), format!("{:?}", HttpConn::new()));
+        assert_eq!(bare.dirs[1].buf.capacity(), 0);
+        assert_eq!(bare.pending.rest.capacity(), 0);
         // And it parses the next connection as a new state does.
         let mut fresh = HttpConn::new();
         let (mut e1, mut e2) = (Vec::new(), Vec::new());
@@ -1939,6 +2184,177 @@ mod tests {
         assert_eq!(e1, e2);
         assert_eq!(s1, s2);
         assert_eq!((h.requests, h.responses), (1, 1));
+    }
+
+    #[test]
+    fn body_segments_counted_up_to_the_next_head() {
+        let config = AppConfig::default();
+        let (mut events, mut stats) = (Vec::new(), HttpStats::default());
+        let mut out = Out {
+            conn: 5,
+            config: &config,
+            events: &mut events,
+            stats: &mut stats,
+        };
+        let ctx = |frame| SegmentCtx {
+            frame,
+            ts: Timestamp::default(),
+        };
+        let mut h = HttpConn::new();
+        h.on_data(
+            0,
+            b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+            ctx(1),
+            &mut out,
+        );
+        assert!(h.on_data(
+            1,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+            ctx(2),
+            &mut out
+        ));
+        // Inside the body (3 of 10 read): counted, nothing emitted.
+        assert!(h.on_data(1, b"defg", ctx(3), &mut out));
+        assert_eq!(h.dirs[1].state, State::Body(Framing::Length(3)));
+        assert_eq!(h.dirs[1].body.bytes, 7);
+        assert!(out.events.is_empty());
+        // The body's last 3 bytes and the next response (close-delimited) in one segment.
+        assert!(h.on_data(1, b"hijHTTP/1.0 200 OK\r\n\r\nxy", ctx(4), &mut out));
+        assert!(h.on_data(1, b"z", ctx(5), &mut out));
+        assert_eq!(h.dirs[1].state, State::Body(Framing::Close));
+        h.close(&mut out);
+        let got: Vec<_> = events
+            .iter()
+            .map(|e| match e {
+                AppEvent::Http(t) => (t.index, t.response_frame, t.response_body_bytes),
+                _ => (0, None, None),
+            })
+            .collect();
+        assert_eq!(got, [(1, Some(2), Some(10)), (2, Some(4), Some(3))]);
+    }
+
+    #[test]
+    fn field_values_read_the_same_on_the_short_paths() {
+        assert_eq!(plain_decimal(b"0"), Some(0));
+        assert_eq!(plain_decimal(b"14000"), Some(14_000));
+        assert_eq!(
+            plain_decimal(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for no in [
+            &b""[..],
+            b"12a",
+            b" 1",
+            b"1,2",
+            b"-1",
+            b"/",
+            b":",
+            b"10000000000000000000",
+        ] {
+            assert_eq!(plain_decimal(no), None, "{no:?}");
+        }
+        let mut cl = None;
+        assert_eq!(add_content_length(&mut cl, b"42"), Ok(()));
+        assert_eq!(add_content_length(&mut cl, b"42, 42"), Ok(()));
+        assert_eq!(cl, Some(42));
+        assert_eq!(
+            add_content_length(&mut cl, b"43"),
+            Err("conflicting Content-Length values".to_string())
+        );
+        assert_eq!(
+            add_content_length(&mut None, b"4 2"),
+            Err("invalid Content-Length \"4 2\"".to_string())
+        );
+        assert!(has_token_in(b"Keep-Alive", b"keep-alive"));
+        assert!(has_token_in(b"close, keep-alive", b"keep-alive"));
+        assert!(!has_token_in(b"keep-aliv,", b"keep-alive"));
+        assert!(!has_token_in(b" keep-aliv", b"keep-alive"));
+        assert!(!has_token_in(b"close", b"keep-alive"));
+        assert!(has_token_in(b"KEEP-alive", b"keep-alive"));
+        assert!(
+            !has_token_in(b"keep\ralive", b"keep-alive"),
+            "CR folds onto '-'"
+        );
+        assert!(!has_token_in(b"keep@alive", b"keep-alive"));
+        assert!(has_token_in(b"100-Continue", b"100-continue"));
+        assert!(
+            !has_token_in(b"\x11\x100-continue", b"100-continue"),
+            "0x11 folds onto '1'"
+        );
+        let (a, b) = (
+            Timestamp {
+                secs: 10,
+                nanos: 900_000_000,
+                precision: 6,
+            },
+            Timestamp {
+                secs: 12,
+                nanos: 150_000_000,
+                precision: 6,
+            },
+        );
+        assert_eq!(latency_ms(Some(a), Some(b)), Some(1250.0));
+        assert_eq!(latency_ms(Some(b), Some(a)), Some(-1250.0));
+        let far = Timestamp {
+            secs: i64::MAX,
+            ..a
+        };
+        let exact = (i128::from(i64::MAX) - 10) * 1_000_000_000 - 900_000_000;
+        assert_eq!(latency_ms(Some(a), Some(far)), Some(exact as f64 / 1e6));
+        assert_eq!(latency_ms(None, Some(b)), None);
+    }
+
+    #[test]
+    fn pending_keeps_the_oldest_in_place_and_the_rest_in_order() {
+        let tx = |index| HttpTransaction {
+            index,
+            ..HttpTransaction::default()
+        };
+        let mut p = Pending::default();
+        assert!(p.is_empty() && p.pop_front().is_none());
+        for i in 1..=3 {
+            p.push_back(tx(i));
+        }
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            (p.first().as_ref().map(|t| t.index), p.rest.len()),
+            (Some(1), 2)
+        );
+        assert_eq!(p.front().map(|t| t.index), Some(1));
+        if let Some(t) = p.find_mut(3) {
+            t.status = Some(204);
+        }
+        assert!(p.find_mut(4).is_none());
+        assert_eq!(p.pop_front().map(|t| t.index), Some(1));
+        assert_eq!(p.front_mut().map(|t| t.index), Some(2));
+        assert_eq!(p.pop_front().map(|t| (t.index, t.status)), Some((2, None)));
+        assert_eq!(
+            p.pop_front().map(|t| (t.index, t.status)),
+            Some((3, Some(204)))
+        );
+        assert!(p.is_empty() && p.rest.is_empty() && p.pop_front().is_none());
+        assert_eq!(p.len(), 0);
+        // Made current: the oldest swaps slots (no copy), the next becomes the oldest.
+        for i in 4..=6 {
+            p.push_back(tx(i));
+        }
+        let at = p.at;
+        assert!(p.promote_front());
+        assert_eq!(p.at, at ^ 1);
+        assert_eq!(p.current().as_ref().map(|t| t.index), Some(4));
+        assert_eq!((p.front().map(|t| t.index), p.len()), (Some(5), 2));
+        assert!(!p.promote_front(), "the current slot is taken");
+        assert_eq!(p.current().take().map(|t| t.index), Some(4));
+        // A request queued while 5 is current goes behind 6.
+        assert!(p.promote_front());
+        p.push_back(tx(7));
+        assert_eq!(p.find_mut(7).map(|t| t.index), Some(7));
+        assert!(p.find_mut(5).is_none(), "the current one is not waiting");
+        assert_eq!((p.front().map(|t| t.index), p.len()), (Some(6), 2));
+        assert_eq!(p.current().take().map(|t| t.index), Some(5));
+        assert_eq!(p.pop_front().map(|t| t.index), Some(6));
+        assert_eq!(p.pop_front().map(|t| t.index), Some(7));
+        assert!(!p.promote_front() && p.current().is_none() && p.is_empty());
     }
 
     #[test]

@@ -920,6 +920,65 @@ mod tests {
     }
 
     #[test]
+    fn tls_after_an_http_connect_tunnel() {
+        let mut t = AppTracker::new(Default::default());
+        t.on_data(
+            2,
+            ToServer,
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+            ctx(4),
+        );
+        t.on_data(
+            2,
+            ToClient,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            ctx(5),
+        );
+        assert_eq!(t.layer_of_frame(5), Some(LayerName::Http));
+        let http = t
+            .drain_events()
+            .filter(|e| matches!(e, AppEvent::Http(_)))
+            .count();
+        assert_eq!(http, 1);
+        // The ClientHello turns the connection into TLS: it and the ServerHello after it
+        // go to the TLS parser, not to the HTTP state (given back at the switch).
+        t.on_data(2, ToServer, &client_hello(), ctx(6));
+        assert_eq!(t.layer_of_frame(6), Some(LayerName::Tls));
+        t.on_data(2, ToClient, &server_hello_13(), ctx(7));
+        assert_eq!(t.layer_of_frame(7), Some(LayerName::Tls));
+        let kinds: Vec<_> = tls_events(&mut t)
+            .iter()
+            .map(|m| (m.kind, m.frame))
+            .collect();
+        assert_eq!(
+            kinds,
+            [(TlsKind::Handshake(1), 6), (TlsKind::Handshake(2), 7)]
+        );
+        t.on_close(2);
+        let s = t.take_conn_stats(2);
+        assert_eq!(
+            (
+                s.http_requests,
+                s.http_responses,
+                s.tls_handshakes,
+                s.tls_version
+            ),
+            (1, 1, 2, Some(0x0304))
+        );
+        // A next HTTP connection takes the given-back state and reads as new.
+        t.on_data(3, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(8));
+        t.on_data(3, ToClient, b"HTTP/1.1 204 No Content\r\n\r\n", ctx(9));
+        let tx: Vec<_> = t
+            .drain_events()
+            .filter_map(|e| match e {
+                AppEvent::Http(h) => Some((h.conn, h.index, h.status)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tx, [(3, 1, Some(204))]);
+    }
+
+    #[test]
     fn byte_by_byte_and_application_data_totals() {
         let mut t = AppTracker::new(Default::default());
         let ch = client_hello();

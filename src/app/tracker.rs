@@ -11,13 +11,14 @@ use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
+use std::collections::VecDeque;
 
 /// Ports that make a UDP datagram or TCP stream DNS without further proof (DNS, mDNS,
 /// LLMNR).
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 /// Ended connections whose counters wait for `take_conn_stats`.
 const MAX_CLOSED_STATS: usize = 1 << 16;
-/// Reset HTTP states kept for reuse.
+/// Reset HTTP states that keep the room of their buffers for the next connection.
 const MAX_SPARE_HTTP: usize = 64;
 
 /// Limits of the app stage.
@@ -122,7 +123,8 @@ impl DnsTcpDir {
 enum Kind {
     /// No payload seen yet.
     Undecided,
-    Http(Box<HttpConn>),
+    /// Index of the connection's state in `AppTracker::http`.
+    Http(u32),
     DnsTcp(Box<[DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),
@@ -157,6 +159,191 @@ impl ConnApp {
             udp_http: 0,
         }
     }
+
+    /// Makes this entry what `ConnApp::new(Kind::Undecided)` makes, for a next
+    /// connection (the fields written only when they changed).
+    fn reset(&mut self) {
+        // (An HTTP state's entry in `AppTracker::http` is given back by the caller.)
+        self.kind = Kind::Undecided;
+        self.dns_port = false;
+        self.dns_seen = false;
+        self.stats = AppConnStats::default();
+        if self.dns_pending.capacity() > 0 {
+            self.dns_pending = FxHashMap::default();
+        }
+        self.udp_http = 0;
+    }
+}
+
+/// log2 of the entries in one chunk of a [`Slab`].
+const SLAB_CHUNK_BITS: u32 = 6;
+
+/// Entries by index, made in chunks of `1 << SLAB_CHUNK_BITS` that never move: growing
+/// copies nothing, and an entry keeps its address for its whole life. An entry given
+/// back (`release`) is handed out again, the last released first (warm in the cache), so
+/// the slab holds as many as were ever in use at once (which the flow table bounds).
+struct Slab<T> {
+    chunks: Vec<Box<[T]>>,
+    /// Entries made.
+    len: usize,
+    /// Entries given back, to hand out again.
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    fn new() -> Slab<T> {
+        Slab {
+            chunks: Vec::new(),
+            len: 0,
+            free: Vec::new(),
+        }
+    }
+
+    fn get(&self, i: u32) -> Option<&T> {
+        let chunk = self.chunks.get((i >> SLAB_CHUNK_BITS) as usize)?;
+        chunk.get((i & ((1 << SLAB_CHUNK_BITS) - 1)) as usize)
+    }
+
+    fn get_mut(&mut self, i: u32) -> Option<&mut T> {
+        let chunk = self.chunks.get_mut((i >> SLAB_CHUNK_BITS) as usize)?;
+        chunk.get_mut((i & ((1 << SLAB_CHUNK_BITS) - 1)) as usize)
+    }
+
+    /// The index of an entry not in use, and whether it was released (what it holds is
+    /// then the caller's to reset), else a new one (`make` fills a new chunk).
+    fn alloc(&mut self, make: impl FnMut() -> T) -> (u32, bool) {
+        if let Some(i) = self.free.pop() {
+            return (i, true);
+        }
+        if self.len == self.chunks.len() << SLAB_CHUNK_BITS {
+            self.chunks.push(
+                std::iter::repeat_with(make)
+                    .take(1 << SLAB_CHUNK_BITS)
+                    .collect(),
+            );
+        }
+        let i = u32::try_from(self.len).unwrap_or(u32::MAX);
+        self.len += 1;
+        (i, false)
+    }
+
+    /// Gives entry `i` back.
+    fn release(&mut self, i: u32) {
+        self.free.push(i);
+    }
+}
+
+/// Where a connection's state is: its entry in `Conns::apps`, and for an HTTP connection
+/// its entry in `AppTracker::http` (as in `Kind::Http`), so that a segment of an HTTP
+/// connection goes from the map to its parser without reading the `ConnApp`. (The map's
+/// entries are 16 bytes with or without it.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    app: u32,
+    /// [`NO_HTTP`] when the connection is not HTTP.
+    http: u32,
+}
+
+/// `Slot::http` of a connection that is not HTTP.
+const NO_HTTP: u32 = u32::MAX;
+
+/// The connections' states: the map holds only an index into `apps` (a lookup and a
+/// resize touch small entries), `apps` the states, reused once their connection ended
+/// (no allocation per connection in steady state).
+struct Conns {
+    index: FxHashMap<ConnId, Slot>,
+    /// The connection looked up last and its slot: most segments follow one of the same
+    /// connection (a burst of the server's), and skip the hash lookup. Kept equal to
+    /// the map's entry (every change of `index` goes through `Conns`).
+    last: Option<(ConnId, Slot)>,
+    /// Entries of ended connections are reset when released.
+    apps: Slab<ConnApp>,
+}
+
+impl Conns {
+    fn new() -> Conns {
+        Conns {
+            index: FxHashMap::default(),
+            last: None,
+            apps: Slab::new(),
+        }
+    }
+
+    fn get(&self, conn: ConnId) -> Option<&ConnApp> {
+        let slot = self.index.get(&conn)?;
+        self.apps.get(slot.app)
+    }
+
+    fn get_mut(&mut self, conn: ConnId) -> Option<&mut ConnApp> {
+        let slot = self.index.get(&conn)?;
+        self.apps.get_mut(slot.app)
+    }
+
+    /// The slot of `conn`, if it has one.
+    #[inline]
+    fn slot(&mut self, conn: ConnId) -> Option<Slot> {
+        match self.last {
+            Some((c, slot)) if c == conn => Some(slot),
+            _ => {
+                let slot = *self.index.get(&conn)?;
+                self.last = Some((conn, slot));
+                Some(slot)
+            }
+        }
+    }
+
+    /// Records in `index` (and `last`: `Conns`' fields, apart from its `apps` which the
+    /// caller may hold) that `conn`'s HTTP state is entry `http` of `AppTracker::http`
+    /// (or [`NO_HTTP`]).
+    fn set_http(
+        index: &mut FxHashMap<ConnId, Slot>,
+        last: &mut Option<(ConnId, Slot)>,
+        conn: ConnId,
+        http: u32,
+    ) {
+        if let Some(slot) = index.get_mut(&conn) {
+            slot.http = http;
+        }
+        if matches!(*last, Some((c, _)) if c == conn) {
+            *last = None;
+        }
+    }
+
+    /// Forgets `conn`; its slot.
+    fn remove(&mut self, conn: ConnId) -> Option<Slot> {
+        if matches!(self.last, Some((c, _)) if c == conn) {
+            self.last = None;
+        }
+        self.index.remove(&conn)
+    }
+
+    fn contains(&self, conn: ConnId) -> bool {
+        self.index.contains_key(&conn)
+    }
+
+    /// The state of `conn`, made (of kind `kind()`) when it has none; None only when
+    /// the slab is out of indices (more than 2^32 connections at once).
+    fn get_or_insert(&mut self, conn: ConnId, kind: impl FnOnce() -> Kind) -> Option<&mut ConnApp> {
+        let i = self.app_or_insert(conn, kind)?;
+        self.apps.get_mut(i)
+    }
+
+    /// The entry in `apps` of `conn`, made (of kind `kind()`) when it has none.
+    fn app_or_insert(&mut self, conn: ConnId, kind: impl FnOnce() -> Kind) -> Option<u32> {
+        match self.index.entry(conn) {
+            Entry::Occupied(e) => Some(e.get().app),
+            Entry::Vacant(v) => {
+                // (A released entry was reset when its connection ended.)
+                let (i, _) = self.apps.alloc(|| ConnApp::new(Kind::Undecided));
+                self.apps.get_mut(i)?.kind = kind();
+                v.insert(Slot {
+                    app: i,
+                    http: NO_HTTP,
+                });
+                Some(i)
+            }
+        }
+    }
 }
 
 /// The app stage: recognises HTTP/1.x and DNS in what the flow stage delivers.
@@ -164,18 +351,25 @@ pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
     packet_layer: Option<(LayerName, u64)>,
-    conns: FxHashMap<ConnId, ConnApp>,
-    closed: FxHashMap<ConnId, AppConnStats>,
+    conns: Conns,
+    /// Counters of ended connections waiting for `take_conn_stats`, in the order they
+    /// ended, every one (with counters or without: the flag says which): the pipeline
+    /// asks in that same order, so the one asked for is the front (no hashing). Asked out
+    /// of order, the queue moves into `closed_map` (without the ones without counters,
+    /// which read as default anyway).
+    closed: VecDeque<(ConnId, AppConnStats, bool)>,
+    /// Entries of `closed` with counters.
+    closed_kept: usize,
+    closed_map: FxHashMap<ConnId, AppConnStats>,
     /// Queries pending over all connections.
     dns_pending_total: usize,
     /// Ports of the frame being processed (from the pipeline).
     frame_ports: Option<(u64, u16, u16)>,
     dns_found: Vec<(Decoded, SegmentCtx)>,
-    /// HTTP states of ended connections, reset, for the next ones (no allocation and no
-    /// copy of a new state per connection); at most `MAX_SPARE_HTTP`. Boxed as they are
-    /// in `Kind::Http`, so taking one or giving it back moves a pointer.
-    #[allow(clippy::vec_box)]
-    spare_http: Vec<Box<HttpConn>>,
+    /// HTTP states of the connections, by the index in `Kind::Http`. One that ends is
+    /// reset and its entry reused by a next connection: no allocation per connection once
+    /// the slab holds as many as were ever open at once (which the flow table bounds).
+    http: Slab<HttpConn>,
     stats: AppStats,
 }
 
@@ -226,6 +420,26 @@ fn emit_dns(
     }));
 }
 
+/// Gives entry `i` of `http` back (its connection ended, `HttpConn::close` done): only
+/// its buffers are trimmed now, while its lines are in the cache; the rest is reset when
+/// a next connection takes it ([`new_http`]).
+fn free_http(http: &mut Slab<HttpConn>, i: u32) {
+    let keep_room = http.free.len() < MAX_SPARE_HTTP;
+    if let Some(h) = http.get_mut(i) {
+        h.release_room(keep_room);
+        http.release(i);
+    }
+}
+
+/// An HTTP state for a new connection: a given-back entry, reset, else a new one.
+fn new_http(http: &mut Slab<HttpConn>) -> u32 {
+    let (i, reused) = http.alloc(HttpConn::new);
+    if let Some(h) = http.get_mut(i).filter(|_| reused) {
+        h.reset(true);
+    }
+    i
+}
+
 /// Whether the ports of frame `frame` (when `frame_ports` are its) include a DNS port.
 fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
     match frame_ports {
@@ -261,12 +475,14 @@ impl AppTracker {
             config,
             events: Vec::new(),
             packet_layer: None,
-            conns: FxHashMap::default(),
-            closed: FxHashMap::default(),
+            conns: Conns::new(),
+            closed: VecDeque::new(),
+            closed_kept: 0,
+            closed_map: FxHashMap::default(),
             dns_pending_total: 0,
             frame_ports: None,
             dns_found: Vec::new(),
-            spare_http: Vec::new(),
+            http: Slab::new(),
             stats: AppStats::default(),
         }
     }
@@ -302,7 +518,42 @@ impl AppTracker {
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
-        self.closed.remove(&conn).unwrap_or_default()
+        if let Some(&(c, stats, kept)) = self.closed.front() {
+            if c == conn {
+                self.closed.pop_front();
+                self.closed_kept -= usize::from(kept);
+                return stats;
+            }
+            self.spill_closed();
+        }
+        self.closed_map.remove(&conn).unwrap_or_default()
+    }
+
+    /// Moves the ended connections' counters from the queue into the map.
+    fn spill_closed(&mut self) {
+        for (c, stats, kept) in self.closed.drain(..) {
+            if kept {
+                self.closed_map.insert(c, stats);
+            }
+        }
+        self.closed_kept = 0;
+    }
+
+    /// Queues the counters of `conn`, which ended, for `take_conn_stats`.
+    fn record_closed(&mut self, conn: ConnId, stats: AppConnStats) {
+        let kept = stats != AppConnStats::default();
+        if kept && self.closed_kept + self.closed_map.len() >= MAX_CLOSED_STATS {
+            self.stats.closed_stats_dropped += (self.closed_kept + self.closed_map.len()) as u64;
+            self.closed.clear();
+            self.closed_kept = 0;
+            self.closed_map.clear();
+        }
+        if self.closed.len() >= 2 * MAX_CLOSED_STATS {
+            // Never asked for: keep only those with counters (bounded like them).
+            self.spill_closed();
+        }
+        self.closed.push_back((conn, stats, kept));
+        self.closed_kept += usize::from(kept);
     }
 
     /// Remembers that frame `frame` carried `name` bytes (the newest frame wins: bytes
@@ -317,10 +568,9 @@ impl AppTracker {
     /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
     /// per long-header packet (coalesced ones included), short-header packets counted.
     fn quic_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let state = self
-            .conns
-            .entry(conn)
-            .or_insert_with(|| ConnApp::new(Kind::Quic));
+        let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic) else {
+            return;
+        };
         let mut rest = data;
         let mut any = false;
         while let Some(&first) = rest.first() {
@@ -363,21 +613,25 @@ impl AppTracker {
         }
     }
 
-    fn ports_say_dns(&self, frame: u64) -> bool {
-        ports_say_dns(self.frame_ports, frame)
-    }
-}
-
-impl StreamSink for AppTracker {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        if data.is_empty() {
-            return;
-        }
+    /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS;
+    /// `slot`: the connection's entry in `conns.apps`, if it has one.
+    #[inline(never)]
+    fn other_data(
+        &mut self,
+        conn: ConnId,
+        slot: Option<u32>,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) {
         let frame_ports = self.frame_ports;
-        let state = self
-            .conns
-            .entry(conn)
-            .or_insert_with(|| ConnApp::new(Kind::Undecided));
+        let app = match slot {
+            Some(s) => Some(s),
+            None => self.conns.app_or_insert(conn, || Kind::Undecided),
+        };
+        let Some(state) = app.and_then(|a| self.conns.apps.get_mut(a)) else {
+            return;
+        };
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
             // connection never reads `dns_port` again).
@@ -390,46 +644,43 @@ impl StreamSink for AppTracker {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
                 Kind::Tls(Box::new(TlsConn::new()))
-            } else if classify_start(data) == Start::No && looks_like_dns_tcp(data) {
+            } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
+                // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
             } else {
-                Kind::Http(match self.spare_http.pop() {
-                    Some(h) => h,
-                    None => Box::new(HttpConn::new()),
-                })
+                Kind::Http(new_http(&mut self.http))
             };
-        }
-        if let Kind::Http(h) = &mut state.kind {
-            // A ClientHello at a chunk start of a connection that began as something else
-            // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
-            if starts_like_client_hello(data) {
-                let mut out = Out {
-                    conn,
-                    config: &self.config,
-                    events: &mut self.events,
-                    stats: &mut self.stats.http,
-                };
-                h.close(&mut out);
-                state.stats.http_requests = h.requests;
-                state.stats.http_responses = h.responses;
-                state.kind = Kind::Tls(Box::new(TlsConn::new()));
+            if let Kind::Http(i) = state.kind {
+                Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, i);
             }
         }
         let mut layer = None;
-        match &mut state.kind {
-            Kind::Http(h) => {
-                let mut out = Out {
-                    conn,
-                    config: &self.config,
-                    events: &mut self.events,
-                    stats: &mut self.stats.http,
-                };
-                if h.on_data(dir.index(), data, ctx, &mut out) {
-                    layer = Some(LayerName::Http);
-                }
+        if let Kind::Http(i) = state.kind {
+            let Some(h) = self.http.get_mut(i) else {
+                return;
+            };
+            let mut out = Out {
+                conn,
+                config: &self.config,
+                events: &mut self.events,
+                stats: &mut self.stats.http,
+            };
+            // A ClientHello at a chunk start of a connection that began as something else
+            // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
+            if data.first() == Some(&0x16) && starts_like_client_hello(data) {
+                h.close(&mut out);
                 state.stats.http_requests = h.requests;
                 state.stats.http_responses = h.responses;
+                free_http(&mut self.http, i);
+                state.kind = Kind::Tls(Box::new(TlsConn::new()));
+                Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
+            } else if h.on_data(dir.index(), data, ctx, &mut out) {
+                // (The counters are copied into `state.stats` when the connection ends.)
+                layer = Some(LayerName::Http);
             }
+        }
+        match &mut state.kind {
+            Kind::Http(_) => {}
             Kind::DnsTcp(dirs) => {
                 let mut found = std::mem::take(&mut self.dns_found);
                 if dirs[dir.index()].feed(data, ctx, &mut found) {
@@ -468,12 +719,48 @@ impl StreamSink for AppTracker {
         }
     }
 
+    fn ports_say_dns(&self, frame: u64) -> bool {
+        ports_say_dns(self.frame_ports, frame)
+    }
+}
+
+impl StreamSink for AppTracker {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        let Some(&first) = data.first() else {
+            return;
+        };
+        // The common case in few instructions: a segment of a connection carrying HTTP
+        // that does not switch to TLS.
+        let slot = self.conns.slot(conn);
+        if let Some(Slot { http, .. }) = slot.filter(|s| s.http != NO_HTTP) {
+            if let Some(h) = self.http.get_mut(http) {
+                if first != 0x16 || !starts_like_client_hello(data) {
+                    let mut out = Out {
+                        conn,
+                        config: &self.config,
+                        events: &mut self.events,
+                        stats: &mut self.stats.http,
+                    };
+                    // (The counters are copied into `ConnApp::stats` when the connection
+                    // ends.)
+                    if h.on_data(dir.index(), data, ctx, &mut out) {
+                        self.mark(LayerName::Http, ctx.frame);
+                    }
+                    return;
+                }
+            }
+        }
+        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx);
+    }
     fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
-        let Some(state) = self.conns.get_mut(&conn) else {
+        let Some(state) = self.conns.get_mut(conn) else {
             return;
         };
         match &mut state.kind {
-            Kind::Http(h) => {
+            Kind::Http(i) => {
+                let Some(h) = self.http.get_mut(*i) else {
+                    return;
+                };
                 let mut out = Out {
                     conn,
                     config: &self.config,
@@ -481,8 +768,6 @@ impl StreamSink for AppTracker {
                     stats: &mut self.stats.http,
                 };
                 h.on_gap(dir.index(), len, &mut out);
-                state.stats.http_requests = h.requests;
-                state.stats.http_responses = h.responses;
             }
             Kind::DnsTcp(dirs) => {
                 let d = &mut dirs[dir.index()];
@@ -508,26 +793,23 @@ impl StreamSink for AppTracker {
         let port_dns = self.ports_say_dns(ctx.frame);
         let quic_known = self
             .conns
-            .get(&conn)
+            .get(conn)
             .is_some_and(|s| matches!(s.kind, Kind::Quic));
-        if quic_known
-            || (!port_dns && !self.conns.contains_key(&conn) && quic::starts_like_quic(data))
-        {
+        if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
             self.quic_datagram(conn, dir, data, ctx);
             return;
         }
         let dns_known = self
             .conns
-            .get(&conn)
+            .get(conn)
             .is_some_and(|s| s.dns_port || s.dns_seen);
         if !port_dns
             && !dns_known
             && matches!(classify_start(data), Start::Request | Start::Response)
         {
-            let state = self
-                .conns
-                .entry(conn)
-                .or_insert_with(|| ConnApp::new(Kind::Datagrams));
+            let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
+                return;
+            };
             let index = state.udp_http.saturating_add(1);
             if let Some(tx) = datagram_message(conn, index, data, ctx) {
                 state.udp_http = index;
@@ -550,15 +832,14 @@ impl StreamSink for AppTracker {
         };
         let known = self
             .conns
-            .get(&conn)
+            .get(conn)
             .is_some_and(|s| s.dns_port || s.dns_seen);
         if !(port_dns || known || (m.complete && m.qdcount == 1)) {
             return;
         }
-        let state = self
-            .conns
-            .entry(conn)
-            .or_insert_with(|| ConnApp::new(Kind::Datagrams));
+        let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
+            return;
+        };
         state.dns_port |= port_dns;
         emit_dns(
             &mut self.events,
@@ -575,39 +856,51 @@ impl StreamSink for AppTracker {
     }
 
     fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
-        if let Some(ConnApp {
-            kind: Kind::Http(h),
-            stats,
-            ..
-        }) = self.conns.get_mut(&conn)
-        {
-            let mut out = Out {
-                conn,
-                config: &self.config,
-                events: &mut self.events,
-                stats: &mut self.stats.http,
-            };
-            h.on_fin(dir.index(), &mut out);
-            stats.http_requests = h.requests;
-            stats.http_responses = h.responses;
+        // From the map's entry straight to the HTTP state (the `ConnApp` is not read).
+        let Some(Slot { http, .. }) = self.conns.slot(conn) else {
+            return;
+        };
+        if http == NO_HTTP {
+            return;
         }
+        let Some(h) = self.http.get_mut(http) else {
+            return;
+        };
+        let mut out = Out {
+            conn,
+            config: &self.config,
+            events: &mut self.events,
+            stats: &mut self.stats.http,
+        };
+        h.on_fin(dir.index(), &mut out);
     }
 
     fn on_close(&mut self, conn: ConnId) {
-        let Some(mut state) = self.conns.remove(&conn) else {
+        // In place: the entry is reset below for a next connection.
+        let Some(Slot { app: slot, .. }) = self.conns.remove(conn) else {
+            // (Queued all the same: `take_conn_stats` asks in the order of the ends.)
+            self.record_closed(conn, AppConnStats::default());
+            return;
+        };
+        let Some(state) = self.conns.apps.get_mut(slot) else {
+            self.record_closed(conn, AppConnStats::default());
             return;
         };
         match &mut state.kind {
-            Kind::Http(h) => {
-                let mut out = Out {
-                    conn,
-                    config: &self.config,
-                    events: &mut self.events,
-                    stats: &mut self.stats.http,
-                };
-                h.close(&mut out);
-                state.stats.http_requests = h.requests;
-                state.stats.http_responses = h.responses;
+            Kind::Http(i) => {
+                let i = *i;
+                if let Some(h) = self.http.get_mut(i) {
+                    let mut out = Out {
+                        conn,
+                        config: &self.config,
+                        events: &mut self.events,
+                        stats: &mut self.stats.http,
+                    };
+                    h.close(&mut out);
+                    state.stats.http_requests = h.requests;
+                    state.stats.http_responses = h.responses;
+                }
+                free_http(&mut self.http, i);
             }
             Kind::Tls(t) => {
                 let mut out = TlsOut {
@@ -623,19 +916,10 @@ impl StreamSink for AppTracker {
         self.dns_pending_total = self
             .dns_pending_total
             .saturating_sub(state.dns_pending.len());
-        if let Kind::Http(mut h) = std::mem::replace(&mut state.kind, Kind::Undecided) {
-            if self.spare_http.len() < MAX_SPARE_HTTP {
-                h.reset();
-                self.spare_http.push(h);
-            }
-        }
-        if state.stats != AppConnStats::default() {
-            if self.closed.len() >= MAX_CLOSED_STATS {
-                self.stats.closed_stats_dropped += self.closed.len() as u64;
-                self.closed.clear();
-            }
-            self.closed.insert(conn, state.stats);
-        }
+        let stats = state.stats;
+        state.reset();
+        self.conns.apps.release(slot);
+        self.record_closed(conn, stats);
     }
 }
 
@@ -703,11 +987,11 @@ mod tests {
         );
         t.on_close(0);
         assert_eq!(http(&mut t).len(), 2);
-        assert_eq!(t.spare_http.len(), 1);
+        assert_eq!((t.http.len, t.http.free.as_slice()), (1, &[0][..]));
         let (events, stats) = run(&mut t, 1);
         assert_eq!(
-            t.spare_http.len(),
-            1,
+            (t.http.len, t.http.free.as_slice()),
+            (1, &[0][..]),
             "taken for conn 1, given back at its close"
         );
         let mut fresh = AppTracker::new(AppConfig::default());
@@ -715,6 +999,147 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!((events[0].index, events[0].status), (1, Some(200)));
         assert_eq!((stats.http_requests, stats.http_responses), (1, 1));
+    }
+
+    #[test]
+    fn slab_entries_stay_put_across_chunks_and_are_reused_last_released_first() {
+        let mut s: Slab<u32> = Slab::new();
+        let chunk = 1u32 << SLAB_CHUNK_BITS;
+        for want in 0..=chunk {
+            assert_eq!(s.alloc(|| 7), (want, false));
+        }
+        assert_eq!((s.len, s.chunks.len()), (chunk as usize + 1, 2));
+        // Entries not handed out yet exist (made with the chunk), none past the chunks.
+        assert_eq!(s.get(chunk + 1), Some(&7));
+        assert_eq!(s.get(2 * chunk), None);
+        *s.get_mut(chunk).unwrap() = 9;
+        let at = s.get(chunk).map(|v| v as *const u32);
+        s.release(3);
+        s.release(chunk);
+        assert_eq!(s.alloc(|| 0), (chunk, true));
+        assert_eq!(
+            s.get(chunk),
+            Some(&9),
+            "what a released entry holds is kept"
+        );
+        assert_eq!(s.get(chunk).map(|v| v as *const u32), at);
+        assert_eq!(s.alloc(|| 0), (3, true));
+        assert_eq!(s.alloc(|| 0), (chunk + 1, false));
+    }
+
+    #[test]
+    fn ended_connections_counters_in_order_and_out_of_order() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let exchange = |t: &mut AppTracker, conn: ConnId| {
+            t.on_data(conn, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+            t.on_data(conn, ToClient, OK0, ctx(2, 1));
+        };
+        let counted = |s: AppConnStats| (s.http_requests, s.http_responses);
+        for conn in [1, 2, 4] {
+            exchange(&mut t, conn);
+        }
+        // 3 ended without any payload: queued all the same, so the order holds.
+        for conn in 1..=4 {
+            t.on_close(conn);
+        }
+        assert_eq!((t.closed.len(), t.closed_kept), (4, 3));
+        assert_eq!(counted(t.take_conn_stats(1)), (1, 1));
+        assert_eq!(
+            t.take_conn_stats(3),
+            AppConnStats::default(),
+            "not the front: spilled"
+        );
+        assert!(t.closed.is_empty() && t.closed_kept == 0);
+        assert_eq!(t.closed_map.len(), 2, "2 and 4 (3 had no counters)");
+        assert_eq!(counted(t.take_conn_stats(4)), (1, 1));
+        assert_eq!(counted(t.take_conn_stats(2)), (1, 1));
+        assert_eq!(t.take_conn_stats(2), AppConnStats::default(), "taken once");
+        // In order again, through the queue.
+        exchange(&mut t, 5);
+        t.on_close(5);
+        t.on_close(6);
+        assert_eq!(counted(t.take_conn_stats(5)), (1, 1));
+        assert_eq!(t.take_conn_stats(6), AppConnStats::default());
+        assert!(t.closed.is_empty() && t.closed_map.is_empty());
+        assert_eq!(t.stats().closed_stats_dropped, 0);
+    }
+
+    #[test]
+    fn ended_connections_counters_are_capped_and_the_cut_counted() {
+        let mut t = AppTracker::new(AppConfig::default());
+        let some = AppConnStats {
+            dns_messages: 1,
+            ..AppConnStats::default()
+        };
+        for conn in 0..MAX_CLOSED_STATS as u64 {
+            t.record_closed(2 * conn, some);
+            t.record_closed(2 * conn + 1, AppConnStats::default());
+        }
+        assert_eq!(t.stats().closed_stats_dropped, 0);
+        // Defaults never count: the next with counters finds the cap reached.
+        t.record_closed(u64::MAX, some);
+        assert_eq!(t.stats().closed_stats_dropped, MAX_CLOSED_STATS as u64);
+        assert_eq!((t.closed.len(), t.closed_kept), (1, 1));
+        assert_eq!(t.take_conn_stats(u64::MAX), some);
+        // Never asked for, those without counters go; the queue stays bounded.
+        for conn in 0..2 * MAX_CLOSED_STATS as u64 + 1 {
+            t.record_closed(conn, AppConnStats::default());
+        }
+        assert!(t.closed.len() <= 2 * MAX_CLOSED_STATS);
+        assert!(t.closed_map.is_empty());
+    }
+
+    #[test]
+    fn the_last_lookup_never_outlives_its_connection() {
+        let mut t = AppTracker::new(AppConfig::default());
+        t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+        t.on_data(4, ToClient, OK0, ctx(2, 1));
+        assert!(matches!(t.conns.last, Some((4, s)) if s.http != NO_HTTP));
+        t.on_close(4);
+        assert_eq!(t.conns.last, None);
+        // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
+        t.set_frame_ports(3, Some((40_000, 53)));
+        t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(3, 2));
+        assert!(matches!(
+            t.conns.get(4).map(|s| &s.kind),
+            Some(Kind::DnsTcp(_))
+        ));
+        assert_eq!(t.layer_of_frame(3), Some(LayerName::Dns));
+        assert_eq!(t.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
+        assert_eq!(http(&mut t).len(), 1);
+    }
+
+    #[test]
+    fn an_ended_connections_entry_is_reused_as_new() {
+        let mut t = AppTracker::new(AppConfig::default());
+        // Conn 7 on port 53: DNS over TCP, whatever it carries.
+        t.set_frame_ports(1, Some((40_000, 53)));
+        t.on_data(7, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+        assert!(matches!(
+            t.conns.get(7).map(|s| &s.kind),
+            Some(Kind::DnsTcp(_))
+        ));
+        t.on_close(7);
+        assert_eq!(
+            (t.conns.apps.len, t.conns.apps.free.as_slice()),
+            (1, &[0][..])
+        );
+        assert!(!t.conns.contains(7));
+        // Conn 8 takes the entry: its own ports decide, nothing of conn 7's is left.
+        t.set_frame_ports(2, Some((40_001, 80)));
+        t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(2, 1));
+        assert_eq!(t.layer_of_frame(2), Some(LayerName::Http));
+        assert_eq!(t.conns.apps.len, 1, "entry reused");
+        assert!(t.conns.apps.free.is_empty());
+        t.on_data(8, ToClient, OK0, ctx(3, 2));
+        t.on_close(8);
+        assert_eq!(http(&mut t).len(), 1);
+        let s = t.take_conn_stats(8);
+        assert_eq!(
+            (s.http_requests, s.http_responses, s.dns_messages),
+            (1, 1, 0)
+        );
+        assert_eq!(t.take_conn_stats(7), AppConnStats::default());
     }
 
     #[test]
