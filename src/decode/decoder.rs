@@ -753,6 +753,9 @@ fn fast_eth_ipv4_tcp<'a>(data: &'a [u8], orig_len: u32, out: &mut DecodedPacket<
             len: hl as u32,
         },
     ];
+    // `out` holds no layer yet (see `decode_into`): cleared first, the three are written
+    // at fixed places with no capacity check.
+    out.layers.clear();
     if out.layers.try_extend_from_slice(&layers).is_err() {
         for l in layers {
             let _ = out.layers.try_push(l);
