@@ -141,10 +141,7 @@ impl Input {
     /// The buffer `start` and `end` index, and the shared chunk it is (read-ahead mode).
     #[inline(always)]
     fn lend(&self) -> (&[u8], Option<&Arc<Vec<u8>>>) {
-        match self.ahead {
-            Some(_) => (&self.shared, Some(&self.shared)),
-            None => (&self.buf, None),
-        }
+        lend_parts(&self.ahead, &self.shared, &self.buf)
     }
 
     /// The pcap record at `start` when the whole of it is already in the buffer, its
@@ -157,7 +154,9 @@ impl Input {
         let [ts_sec, ts_frac, caplen, orig_len] =
             record_words(rest.first_chunk::<16>()?, p.big_endian);
         let total = p.hdr_len + caplen as usize;
-        if caplen > p.limit || total > rest.len() || ts_frac >= p.frac_per_sec {
+        // The same slicing as the caller's, which the compiler then knows succeeds.
+        rest.get(p.hdr_len..total)?;
+        if caplen > p.limit || ts_frac >= p.frac_per_sec {
             return None;
         }
         Some(BufferedRecord {
@@ -167,8 +166,6 @@ impl Input {
                 precision: p.precision,
             },
             orig_len,
-            data_start: self.start + p.hdr_len,
-            data_end: self.start + total,
             total,
         })
     }
@@ -261,6 +258,20 @@ impl Input {
             // The buffer is empty here (consume reset it): read the next chunk into it.
             self.read_more()?;
         }
+    }
+}
+
+/// [`Input::lend`] from the fields it reads, so that a caller can write the others (`start`,
+/// `end`, `pos`) while the lent bytes are borrowed.
+#[inline(always)]
+fn lend_parts<'a>(
+    ahead: &Option<ReadAhead>,
+    shared: &'a Arc<Vec<u8>>,
+    buf: &'a [u8],
+) -> (&'a [u8], Option<&'a Arc<Vec<u8>>>) {
+    match ahead {
+        Some(_) => (shared, Some(shared)),
+        None => (buf, None),
     }
 }
 
@@ -416,10 +427,7 @@ type Lent<'a> = Result<Option<(RawFrame<'a>, Option<&'a Arc<Vec<u8>>>)>, Capture
 struct BufferedRecord {
     ts: Timestamp,
     orig_len: u32,
-    /// The captured bytes, indexes in the buffer.
-    data_start: usize,
-    data_end: usize,
-    /// Header and captured bytes.
+    /// Header and captured bytes (the captured bytes start after the header).
     total: usize,
 }
 
@@ -985,23 +993,35 @@ impl FrameSource for FileSource {
         // pcap records are consumed as they are lent (`pending` is for pcapng blocks).
         if let (Layout::Pcap(p), false) = (&self.layout, self.done) {
             if let Some(rec) = self.input.buffered_pcap_record(p) {
+                let Input {
+                    ahead,
+                    shared,
+                    buf,
+                    start,
+                    end,
+                    pos,
+                    ..
+                } = &mut self.input;
+                // The bytes are taken before anything is written, as `buffered_pcap_record`
+                // took them: the compiler reuses its loads and its bounds check.
+                let (bytes, chunk) = lend_parts(ahead, shared, buf);
+                let rest = bytes.get(*start..*end).unwrap_or(&[]);
+                let data = rest.get(p.hdr_len..rec.total).unwrap_or(&[]);
                 // Consumed now: the bytes stay in place until the next call.
-                let input = &mut self.input;
-                input.start += rec.total;
-                input.pos += rec.total as u64;
-                if input.start == input.end {
-                    input.start = 0;
-                    input.end = 0;
+                *start += rec.total;
+                *pos += rec.total as u64;
+                if *start == *end {
+                    *start = 0;
+                    *end = 0;
                 }
                 self.frames += 1;
-                let (bytes, chunk) = input.lend();
                 let frame = RawFrame {
                     number: self.frames,
                     ts: rec.ts,
                     link: p.link,
                     interface: 0,
                     orig_len: rec.orig_len,
-                    data: bytes.get(rec.data_start..rec.data_end).unwrap_or(&[]),
+                    data,
                 };
                 return Ok(Some((frame, chunk)));
             }
