@@ -198,6 +198,7 @@ impl Decoder {
 
     /// [`Decoder::decode`] into `out`, which must be [`DecodedPacket::empty`]: the packet
     /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
+    #[inline]
     pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
         // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line.
         // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31). With
