@@ -50,10 +50,11 @@ struct Input {
     /// (taken whole, not copied), the start of a record cut by the previous chunk's end
     /// copied into the chunk's free head.
     ahead: Option<ReadAhead>,
-    /// Read-ahead mode: the chunk `start` and `end` index (shared with the two-thread
-    /// pipeline's second thread, which reads frames and stream data from it in place).
+    /// The bytes `start` and `end` index. Read-ahead mode: the last chunk (shared with the
+    /// two-thread pipeline's second thread, which reads frames and stream data from it in
+    /// place). Otherwise the one buffer read into, never shared (no chunk is lent then), so
+    /// that [`Arc::make_mut`] writes it in place.
     shared: Arc<Vec<u8>>,
-    buf: Vec<u8>,
     /// First unconsumed byte in `buf`.
     start: usize,
     /// End of the bytes read into `buf`.
@@ -68,8 +69,7 @@ impl Input {
         Input {
             reader,
             ahead: None,
-            shared: Arc::default(),
-            buf: vec![0; START_BUFFER],
+            shared: Arc::new(vec![0; START_BUFFER]),
             start: 0,
             end: 0,
             pos: 0,
@@ -82,7 +82,6 @@ impl Input {
             reader: Box::new(io::empty()),
             ahead: Some(ahead),
             shared: Arc::default(),
-            buf: Vec::new(),
             start: 0,
             end: 0,
             pos: 0,
@@ -131,17 +130,13 @@ impl Input {
     /// The buffer (or shared chunk) that `start` and `end` index.
     #[inline]
     fn bytes(&self) -> &[u8] {
-        if self.ahead.is_some() {
-            &self.shared
-        } else {
-            &self.buf
-        }
+        &self.shared
     }
 
     /// The buffer `start` and `end` index, and the shared chunk it is (read-ahead mode).
     #[inline(always)]
     fn lend(&self) -> (&[u8], Option<&Arc<Vec<u8>>>) {
-        lend_parts(&self.ahead, &self.shared, &self.buf)
+        lend_parts(&self.ahead, &self.shared)
     }
 
     /// The pcap record at `start` when the whole of it is already in the buffer, its
@@ -194,13 +189,14 @@ impl Input {
             }
             return Ok(self.avail() >= n);
         }
-        if self.start + want > self.buf.len() {
-            self.buf.copy_within(self.start..self.end, 0);
+        let buf = Arc::make_mut(&mut self.shared);
+        if self.start + want > buf.len() {
+            buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
-            if want > self.buf.len() {
-                let new_len = (self.buf.len() * 2).clamp(want, MAX_BLOCK_LEN);
-                self.buf.resize(new_len, 0);
+            if want > buf.len() {
+                let new_len = (buf.len() * 2).clamp(want, MAX_BLOCK_LEN);
+                buf.resize(new_len, 0);
             }
         }
         while self.avail() < want && !self.eof {
@@ -214,7 +210,7 @@ impl Input {
         if self.ahead.is_some() {
             return self.take_chunk().map(|_| ());
         }
-        let space = match self.buf.get_mut(self.end..) {
+        let space = match Arc::make_mut(&mut self.shared).get_mut(self.end..) {
             Some(s) if !s.is_empty() => s,
             _ => return Ok(()),
         };
@@ -267,12 +263,8 @@ impl Input {
 fn lend_parts<'a>(
     ahead: &Option<ReadAhead>,
     shared: &'a Arc<Vec<u8>>,
-    buf: &'a [u8],
 ) -> (&'a [u8], Option<&'a Arc<Vec<u8>>>) {
-    match ahead {
-        Some(_) => (shared, Some(shared)),
-        None => (buf, None),
-    }
+    (shared, ahead.as_ref().map(|_| shared))
 }
 
 /// How the input is laid out, and what the records need from the header.
@@ -996,7 +988,6 @@ impl FrameSource for FileSource {
                 let Input {
                     ahead,
                     shared,
-                    buf,
                     start,
                     end,
                     pos,
@@ -1004,7 +995,7 @@ impl FrameSource for FileSource {
                 } = &mut self.input;
                 // The bytes are taken before anything is written, as `buffered_pcap_record`
                 // took them: the compiler reuses its loads and its bounds check.
-                let (bytes, chunk) = lend_parts(ahead, shared, buf);
+                let (bytes, chunk) = lend_parts(ahead, shared);
                 let rest = bytes.get(*start..*end).unwrap_or(&[]);
                 let data = rest.get(p.hdr_len..rec.total).unwrap_or(&[]);
                 // Consumed now: the bytes stay in place until the next call.
