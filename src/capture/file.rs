@@ -50,10 +50,11 @@ struct Input {
     /// (taken whole, not copied), the start of a record cut by the previous chunk's end
     /// copied into the chunk's free head.
     ahead: Option<ReadAhead>,
-    /// Read-ahead mode: the chunk `start` and `end` index (shared with the two-thread
-    /// pipeline's second thread, which reads frames and stream data from it in place).
+    /// The bytes `start` and `end` index. Read-ahead mode: the last chunk (shared with the
+    /// two-thread pipeline's second thread, which reads frames and stream data from it in
+    /// place). Otherwise the one buffer read into, never shared (no chunk is lent then), so
+    /// that [`Arc::make_mut`] writes it in place.
     shared: Arc<Vec<u8>>,
-    buf: Vec<u8>,
     /// First unconsumed byte in `buf`.
     start: usize,
     /// End of the bytes read into `buf`.
@@ -68,8 +69,7 @@ impl Input {
         Input {
             reader,
             ahead: None,
-            shared: Arc::default(),
-            buf: vec![0; START_BUFFER],
+            shared: Arc::new(vec![0; START_BUFFER]),
             start: 0,
             end: 0,
             pos: 0,
@@ -82,7 +82,6 @@ impl Input {
             reader: Box::new(io::empty()),
             ahead: Some(ahead),
             shared: Arc::default(),
-            buf: Vec::new(),
             start: 0,
             end: 0,
             pos: 0,
@@ -131,20 +130,13 @@ impl Input {
     /// The buffer (or shared chunk) that `start` and `end` index.
     #[inline]
     fn bytes(&self) -> &[u8] {
-        if self.ahead.is_some() {
-            &self.shared
-        } else {
-            &self.buf
-        }
+        &self.shared
     }
 
     /// The buffer `start` and `end` index, and the shared chunk it is (read-ahead mode).
     #[inline(always)]
     fn lend(&self) -> (&[u8], Option<&Arc<Vec<u8>>>) {
-        match self.ahead {
-            Some(_) => (&self.shared, Some(&self.shared)),
-            None => (&self.buf, None),
-        }
+        lend_parts(&self.ahead, &self.shared)
     }
 
     /// The pcap record at `start` when the whole of it is already in the buffer, its
@@ -157,7 +149,9 @@ impl Input {
         let [ts_sec, ts_frac, caplen, orig_len] =
             record_words(rest.first_chunk::<16>()?, p.big_endian);
         let total = p.hdr_len + caplen as usize;
-        if caplen > p.limit || total > rest.len() || ts_frac >= p.frac_per_sec {
+        // The same slicing as the caller's, which the compiler then knows succeeds.
+        rest.get(p.hdr_len..total)?;
+        if caplen > p.limit || ts_frac >= p.frac_per_sec {
             return None;
         }
         Some(BufferedRecord {
@@ -167,8 +161,6 @@ impl Input {
                 precision: p.precision,
             },
             orig_len,
-            data_start: self.start + p.hdr_len,
-            data_end: self.start + total,
             total,
         })
     }
@@ -197,13 +189,14 @@ impl Input {
             }
             return Ok(self.avail() >= n);
         }
-        if self.start + want > self.buf.len() {
-            self.buf.copy_within(self.start..self.end, 0);
+        let buf = Arc::make_mut(&mut self.shared);
+        if self.start + want > buf.len() {
+            buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
-            if want > self.buf.len() {
-                let new_len = (self.buf.len() * 2).clamp(want, MAX_BLOCK_LEN);
-                self.buf.resize(new_len, 0);
+            if want > buf.len() {
+                let new_len = (buf.len() * 2).clamp(want, MAX_BLOCK_LEN);
+                buf.resize(new_len, 0);
             }
         }
         while self.avail() < want && !self.eof {
@@ -217,7 +210,7 @@ impl Input {
         if self.ahead.is_some() {
             return self.take_chunk().map(|_| ());
         }
-        let space = match self.buf.get_mut(self.end..) {
+        let space = match Arc::make_mut(&mut self.shared).get_mut(self.end..) {
             Some(s) if !s.is_empty() => s,
             _ => return Ok(()),
         };
@@ -262,6 +255,16 @@ impl Input {
             self.read_more()?;
         }
     }
+}
+
+/// [`Input::lend`] from the fields it reads, so that a caller can write the others (`start`,
+/// `end`, `pos`) while the lent bytes are borrowed.
+#[inline(always)]
+fn lend_parts<'a>(
+    ahead: &Option<ReadAhead>,
+    shared: &'a Arc<Vec<u8>>,
+) -> (&'a [u8], Option<&'a Arc<Vec<u8>>>) {
+    (shared, ahead.as_ref().map(|_| shared))
 }
 
 /// How the input is laid out, and what the records need from the header.
@@ -416,10 +419,7 @@ type Lent<'a> = Result<Option<(RawFrame<'a>, Option<&'a Arc<Vec<u8>>>)>, Capture
 struct BufferedRecord {
     ts: Timestamp,
     orig_len: u32,
-    /// The captured bytes, indexes in the buffer.
-    data_start: usize,
-    data_end: usize,
-    /// Header and captured bytes.
+    /// Header and captured bytes (the captured bytes start after the header).
     total: usize,
 }
 
@@ -985,23 +985,34 @@ impl FrameSource for FileSource {
         // pcap records are consumed as they are lent (`pending` is for pcapng blocks).
         if let (Layout::Pcap(p), false) = (&self.layout, self.done) {
             if let Some(rec) = self.input.buffered_pcap_record(p) {
+                let Input {
+                    ahead,
+                    shared,
+                    start,
+                    end,
+                    pos,
+                    ..
+                } = &mut self.input;
+                // The bytes are taken before anything is written, as `buffered_pcap_record`
+                // took them: the compiler reuses its loads and its bounds check.
+                let (bytes, chunk) = lend_parts(ahead, shared);
+                let rest = bytes.get(*start..*end).unwrap_or(&[]);
+                let data = rest.get(p.hdr_len..rec.total).unwrap_or(&[]);
                 // Consumed now: the bytes stay in place until the next call.
-                let input = &mut self.input;
-                input.start += rec.total;
-                input.pos += rec.total as u64;
-                if input.start == input.end {
-                    input.start = 0;
-                    input.end = 0;
+                *start += rec.total;
+                *pos += rec.total as u64;
+                if *start == *end {
+                    *start = 0;
+                    *end = 0;
                 }
                 self.frames += 1;
-                let (bytes, chunk) = input.lend();
                 let frame = RawFrame {
                     number: self.frames,
                     ts: rec.ts,
                     link: p.link,
                     interface: 0,
                     orig_len: rec.orig_len,
-                    data: bytes.get(rec.data_start..rec.data_end).unwrap_or(&[]),
+                    data,
                 };
                 return Ok(Some((frame, chunk)));
             }

@@ -99,6 +99,10 @@ pub struct Decoder {
     /// Decode plain IPv4/IPv6 → TCP/UDP by hand (see [`fast_ip`]); off only in tests that
     /// compare it with the etherparse path.
     fast_path: bool,
+    /// `fast_path` with no fragment pending: [`Decoder::decode_into`] may try
+    /// `fast_eth_ipv4_tcp` first (one test per frame). Kept up to date by `decode_other`,
+    /// the only code that adds or sweeps fragments.
+    straight: bool,
 }
 
 impl Default for Decoder {
@@ -174,6 +178,7 @@ impl Decoder {
             frags: FragTable::new(),
             reassembled: Vec::new(),
             fast_path: true,
+            straight: true,
         }
     }
     /// The fragment reassembly limits.
@@ -198,19 +203,26 @@ impl Decoder {
 
     /// [`Decoder::decode`] into `out`, which must be [`DecodedPacket::empty`]: the packet
     /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
+    #[inline]
     pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
         // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line.
         // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31). With
         // fragments pending the table is swept first (in `decode_other`); the fast path
         // takes no fragment, so the sweep's time does not change what it decodes.
-        if self.fast_path
-            && self.frags.len() == 0
+        if self.straight
             && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
             && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
         {
             return;
         }
         self.decode_other(frame, out);
+    }
+
+    /// Turns the hand-written fast paths on or off (tests compare both ways).
+    #[cfg(test)]
+    fn set_fast_path(&mut self, on: bool) {
+        self.fast_path = on;
+        self.straight = on && self.frags.len() == 0;
     }
 
     /// [`Decoder::decode_into`] for what `fast_eth_ipv4_tcp` does not take, and for every frame
@@ -220,6 +232,7 @@ impl Decoder {
         // Sweeping an empty table does nothing: skip the call (and the clock) then.
         if self.frags.len() != 0 {
             self.frags.sweep(capture_ns(frame), &self.limits);
+            self.straight = self.fast_path && self.frags.len() == 0;
             if self.fast_path
                 && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
                 && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
@@ -663,7 +676,7 @@ impl Decoder {
             return None;
         }
         let ip_number = f.id.payload_ip_number;
-        match self.frags.add(
+        let added = self.frags.add(
             f.id,
             f.offset,
             f.more,
@@ -671,7 +684,9 @@ impl Decoder {
             now_ns,
             &self.limits,
             &mut self.reassembled,
-        ) {
+        );
+        self.straight = self.fast_path && self.frags.len() == 0;
+        match added {
             Ok(FragOutcome::Complete) => {
                 out.fragment_pending = false;
                 Some(Completed {
@@ -753,6 +768,9 @@ fn fast_eth_ipv4_tcp<'a>(data: &'a [u8], orig_len: u32, out: &mut DecodedPacket<
             len: hl as u32,
         },
     ];
+    // `out` holds no layer yet (see `decode_into`): cleared first, the three are written
+    // at fixed places with no capacity check.
+    out.layers.clear();
     if out.layers.try_extend_from_slice(&layers).is_err() {
         for l in layers {
             let _ = out.layers.try_push(l);
@@ -2161,7 +2179,7 @@ mod tests {
             files += 1;
             let mut fast = Decoder::new();
             let mut slow = Decoder::new();
-            slow.fast_path = false;
+            slow.set_fast_path(false);
             loop {
                 match src.next_frame() {
                     Ok(Some(f)) => {
@@ -2213,7 +2231,7 @@ mod tests {
         let seeds = [eth_ipv4_tcp(), udp6, udp4, first_fragment(3)];
         let mut fast = Decoder::new();
         let mut slow = Decoder::new();
-        slow.fast_path = false;
+        slow.set_fast_path(false);
         for i in 0..40_000u32 {
             let mut buf = seeds[i as usize % seeds.len()].clone();
             for _ in 0..next() % 3 {
@@ -2260,7 +2278,7 @@ mod tests {
         let mut out = DecodedPacket::empty();
         let took = fast_eth_ipv4_tcp(data, orig_len as u32, &mut out);
         let mut slow = Decoder::new();
-        slow.fast_path = false;
+        slow.set_fast_path(false);
         if took {
             let general = slow.decode(&f);
             assert_eq!(format!("{out:?}"), format!("{general:?}"), "{what}");
@@ -2424,15 +2442,28 @@ mod tests {
             ..DecoderLimits::default()
         });
         let mut slow = Decoder::with_limits(fast.limits().clone());
-        slow.fast_path = false;
+        slow.set_fast_path(false);
         let frag = first_fragment(5);
-        for (secs, data) in [(0, &frag), (0, &ack), (5, &ack), (5, &frag), (5, &ack)] {
+        // (time, frame, fragments pending after it)
+        let steps = [
+            (0, &frag, 1),
+            (0, &ack, 1),
+            (5, &ack, 0),
+            (5, &frag, 1),
+            (5, &ack, 1),
+            (7, &ack, 0),
+        ];
+        for (secs, data, pending) in steps {
             let f = frame_at(1, data, secs, data.len());
             assert_same_both_ways(&mut fast, &mut slow, &f, &format!("{secs} s"));
             assert_eq!(fast.stats(), slow.stats(), "{secs} s");
+            assert_eq!(fast.stats().fragments_pending, pending, "{secs} s");
+            // The one-test gate of `decode_into` follows the table.
+            assert_eq!(fast.straight, pending == 0, "{secs} s");
+            assert!(!slow.straight, "{secs} s");
         }
-        // The second ack swept the first fragment out after its 1 s.
-        assert_eq!(fast.stats().fragments_evicted, 1);
-        assert_eq!(fast.stats().fragments_pending, 1);
+        // The acks at 5 s and 7 s swept each fragment out after its 1 s.
+        assert_eq!(fast.stats().fragments_evicted, 2);
+        assert_eq!(fast.stats().fragments_pending, 0);
     }
 }

@@ -162,7 +162,10 @@ pub struct TcpOptions {
     pub fast_open: bool,
 }
 
+/// `repr(C)`: the ports first, at the place in [`Transport`] where [`UdpInfo`] has its own, so
+/// that [`DecodedPacket::ports`] reads them without telling TCP from UDP.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct TcpInfo {
     pub src_port: u16,
     pub dst_port: u16,
@@ -178,7 +181,10 @@ pub struct TcpInfo {
     pub payload_len: u32,
 }
 
+/// `repr(C, align(4))`: aligned as [`TcpInfo`], so that its ports lie where TCP's do in
+/// [`Transport`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(C, align(4))]
 pub struct UdpInfo {
     pub src_port: u16,
     pub dst_port: u16,
@@ -311,8 +317,14 @@ impl<'a> DecodedPacket<'a> {
     /// Source and destination ports of TCP or UDP.
     pub fn ports(&self) -> Option<(u16, u16)> {
         match &self.transport {
-            Some(Transport::Tcp(t)) => Some((t.src_port, t.dst_port)),
-            Some(Transport::Udp(u)) => Some((u.src_port, u.dst_port)),
+            Some(
+                Transport::Tcp(TcpInfo {
+                    src_port, dst_port, ..
+                })
+                | Transport::Udp(UdpInfo {
+                    src_port, dst_port, ..
+                }),
+            ) => Some((*src_port, *dst_port)),
             _ => None,
         }
     }
