@@ -752,7 +752,7 @@ impl ZeekState {
     /// numbering base and the roles alone, and only adds the `A`/`D` letter the first time
     /// (and `T`/`G` for a retransmission or gap); this does the same steps in the same
     /// order. False: not such a packet, nothing was changed.
-    #[inline]
+    #[inline(always)]
     fn observe_plain(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) -> bool {
         const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
         #[cfg(test)]
