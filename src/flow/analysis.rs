@@ -463,7 +463,7 @@ impl TcpAnalyzer {
     /// without payload, the ack repeating the last one). No flag can be set then; this
     /// moves the state on exactly as [`TcpAnalyzer::analyze_with`] does. False: not such a
     /// segment, nothing was changed.
-    #[inline]
+    #[inline(always)]
     fn analyze_plain(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, frame: u64) -> bool {
         const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
         if tcp.flags.0 & SYN_FIN_RST_ACK != TcpFlags::ACK

@@ -624,12 +624,34 @@ impl FlowTracker {
         ended: &mut Vec<ConnSummary>,
     ) -> PacketFlow {
         let now_ns = ts_ns(frame.ts);
+        let found = self.table.find(&key);
+        // The common packet of a known connection: one test of the flags here, then
+        // [`on_tcp_plain`] tells it with one byte of the connection.
+        if let Some(idx) = found {
+            const SYN_FIN_RST_ACK: u16 =
+                TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
+            if tcp.flags.0 & SYN_FIN_RST_ACK == TcpFlags::ACK {
+                let mut sh = Shared {
+                    config: &self.config,
+                    stats: &mut self.stats,
+                    budget: &mut self.budget,
+                    sink,
+                };
+                if let Some(conn) = self.table.get_mut(idx) {
+                    if let Some(flow) = on_tcp_plain(conn, ord, tcp, data, frame, &mut sh) {
+                        // A plain segment neither closes nor resets: the connection stays open.
+                        self.table.touch(idx, ListId::Tcp, now_ns);
+                        return flow;
+                    }
+                }
+            }
+        }
         let syn_only = tcp.flags.syn() && !tcp.flags.ack();
         let mut reused = false;
         // tshark also flags a SYN-ACK whose seq differs from the base already set for its
         // direction (e.g. after a RST from that side) as reused ports, without a new stream.
         let mut synack_reused = false;
-        let existing = match self.table.find(&key) {
+        let existing = match found {
             Some(idx) if tcp.flags.syn() && tcp.flags.ack() => {
                 synack_reused = self.table.get(idx).is_some_and(|c| {
                     let dir = c.dir_of(ord);
@@ -841,6 +863,141 @@ fn on_tcp(
     }
 }
 
+/// [`on_tcp`] and [`tcp_step`] for a [`plain_segment`] of a TCP connection, in fewer
+/// steps: no base, handshake mark, step or endpoint state can change, the peer sent no FIN
+/// ([`TcpConn::steady_for`]), so the ACK covers stream bytes only, and there is no SYN, FIN or
+/// RST to hand on. Builds the packet's whole [`PacketFlow`]. None: not such a packet (or
+/// not a TCP connection), nothing was changed.
+#[inline(always)]
+fn on_tcp_plain(
+    conn: &mut Conn,
+    ord: Ordering,
+    tcp: &TcpInfo,
+    data: &[u8],
+    frame: &RawFrame<'_>,
+    sh: &mut Shared<'_>,
+) -> Option<PacketFlow> {
+    let dir = conn.dir_of(ord);
+    if !plain_segment(conn.tcp.as_deref()?, dir, tcp) {
+        return None;
+    }
+    #[cfg(test)]
+    PLAIN_TAKEN.with(|n| n.set(n.get() + 1));
+    account(conn, dir, frame, u64::from(tcp.payload_len));
+    conn.zeek.observe_tcp(dir, tcp);
+    let id = conn.id;
+    let t = conn.tcp.as_deref_mut()?;
+    let (s, r) = (dir.index(), dir.reverse().index());
+    let plain = t.plain[s];
+    let rel_seq = tcp.seq.wrapping_sub(t.sides[s].base);
+    let rel_ack = tcp.ack.wrapping_sub(t.sides[r].base);
+    let window_scaled =
+        (plain & PLAIN_SCALED != 0).then(|| u64::from(tcp.window) << (plain & 0x1f));
+    let analysis = t
+        .analyzer
+        .analyze_with(dir, tcp, frame.ts, frame.number, sh.config.notes);
+
+    let ctx = SegmentCtx {
+        frame: frame.number,
+        ts: frame.ts,
+    };
+    let mut gaps = [0u64; 2];
+    if !data.is_empty() {
+        // No SYN: the data starts at seq.
+        if !t.sides[s].reasm_started {
+            t.sides[s].reasm_started = true;
+            t.reasm[s].start_at(tcp.seq);
+        }
+        if t.reasm[s].in_order(tcp.seq) {
+            sh.sink.on_data(id, dir, data, ctx);
+            t.reasm[s].passed(data.len());
+        } else {
+            let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
+            let outcome = t.reasm[s].segment(
+                tcp.seq,
+                data,
+                ctx,
+                sh.config.max_reassembly_per_flow,
+                sh.budget,
+                &mut out,
+            );
+            drop(out);
+            if outcome.cut_bytes > 0 {
+                conn.cut_bytes.add(dir, u64::from(outcome.cut_bytes));
+                sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
+            }
+        }
+    }
+    // The peer sent no FIN (steady): the ack is the stream's.
+    if t.sides[r].reasm_started && !t.reasm[r].ack_changes_nothing(tcp.ack) {
+        let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
+        t.reasm[r].acked(tcp.ack, ctx, sh.budget, &mut out);
+    }
+    if t.sides[0].fin_pending || t.sides[1].fin_pending {
+        pending_fins(t, id, dir, false, ctx, sh, &mut gaps);
+    }
+    let state = Some(t.states());
+    if gaps[0] | gaps[1] != 0 {
+        add_both_gaps(conn, gaps, sh);
+    }
+    Some(PacketFlow {
+        conn: Some(id),
+        dir: Some(dir),
+        rel_seq: Some(rel_seq),
+        rel_ack: Some(rel_ack),
+        window_scaled,
+        step: None,
+        state,
+        analysis: analysis.flags,
+        dup_ack_num: analysis.dup_ack_num,
+        note: analysis.note,
+        new_conn: false,
+    })
+}
+
+/// Hands on each side's FIN that waits (`fin_pending`) once nothing is buffered before it,
+/// its sender's FIN was acknowledged, or on a RST (gaps reported).
+#[inline(never)]
+fn pending_fins(
+    t: &mut TcpConn,
+    id: ConnId,
+    dir: Direction,
+    rst: bool,
+    ctx: SegmentCtx,
+    sh: &mut Shared<'_>,
+    gaps: &mut [u64; 2],
+) {
+    for d in [dir, dir.reverse()] {
+        let i = d.index();
+        let side = &t.sides[i];
+        if side.fin_pending
+            && (!side.reasm_started || t.reasm[i].buffered() == 0 || side.fin_acked || rst)
+        {
+            t.sides[i].fin_pending = false;
+            t.sides[i].fin_delivered = true;
+            if t.sides[i].reasm_started {
+                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
+                t.reasm[i].flush(ctx, sh.budget, &mut out);
+            }
+            sh.sink.on_fin(id, d, ctx);
+        }
+    }
+}
+
+/// Counts the gap bytes each direction's delivery reported (`[ToServer, ToClient]`).
+#[cold]
+fn add_both_gaps(conn: &mut Conn, gaps: [u64; 2], sh: &mut Shared<'_>) {
+    for (d, n) in [
+        (Direction::ToServer, gaps[0]),
+        (Direction::ToClient, gaps[1]),
+    ] {
+        if n > 0 {
+            conn.gap_bytes.add(d, n);
+            sh.stats.gap_bytes += n;
+        }
+    }
+}
+
 /// The TCP logic of one packet of `conn` (a TCP connection), written into `flow`.
 #[allow(clippy::too_many_arguments)]
 fn tcp_step(
@@ -863,18 +1020,9 @@ fn tcp_step(
     flow.dir = Some(dir);
 
     let notes = sh.config.notes;
-    let mut note: Option<String> = None;
-    if plain_segment(t, dir, tcp) {
-        // Relative numbers and the window, as below; no base, handshake mark, step or
-        // state can change for this packet.
-        flow.rel_seq = Some(tcp.seq.wrapping_sub(t.sides[s].base));
-        flow.rel_ack = Some(tcp.ack.wrapping_sub(t.sides[r].base));
-        let plain = t.plain[s];
-        flow.window_scaled =
-            (plain & PLAIN_SCALED != 0).then(|| u64::from(tcp.window) << (plain & 0x1f));
-    } else {
-        note = tcp_step_general(t, &mut conn.roles_guessed, dir, tcp, frame, notes, flow);
-    }
+    // (A plain segment took on_tcp_plain; any other packet may change the bases, handshake
+    // marks, steps or states.)
+    let mut note = tcp_step_general(t, &mut conn.roles_guessed, dir, tcp, frame, notes, flow);
     flow.state = Some(t.states());
 
     // Wireshark's analysis.
@@ -944,21 +1092,7 @@ fn tcp_step(
     }
     // (One test for the common case: no FIN waiting on either side.)
     if t.sides[0].fin_pending || t.sides[1].fin_pending {
-        for d in [dir, dir.reverse()] {
-            let i = d.index();
-            let side = &t.sides[i];
-            if side.fin_pending
-                && (!side.reasm_started || t.reasm[i].buffered() == 0 || side.fin_acked || rst)
-            {
-                t.sides[i].fin_pending = false;
-                t.sides[i].fin_delivered = true;
-                if t.sides[i].reasm_started {
-                    let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
-                    t.reasm[i].flush(ctx, sh.budget, &mut out);
-                }
-                sh.sink.on_fin(id, d, ctx);
-            }
-        }
+        pending_fins(t, id, dir, rst, ctx, sh, &mut gaps);
     }
     if rst {
         for d in [dir, dir.reverse()] {
@@ -969,15 +1103,7 @@ fn tcp_step(
         }
     }
     if gaps[0] | gaps[1] != 0 {
-        for (d, n) in [
-            (Direction::ToServer, gaps[0]),
-            (Direction::ToClient, gaps[1]),
-        ] {
-            if n > 0 {
-                conn.gap_bytes.add(d, n);
-                sh.stats.gap_bytes += n;
-            }
-        }
+        add_both_gaps(conn, gaps, sh);
     }
 }
 
@@ -1315,6 +1441,8 @@ fn tcp_step_general(
 thread_local! {
     /// Tests: take the general paths only, to check that the fast paths change nothing.
     pub(super) static GENERAL_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Tests: packets that took [`on_tcp_plain`].
+    pub(super) static PLAIN_TAKEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Whether the flow stage's fast paths may be taken (always, outside tests).

@@ -442,6 +442,7 @@ impl Endpoint {
     }
 
     /// Zeek's `get_relative_seq`: (relative sequence number, underflow).
+    #[inline(always)]
     fn relative(&self, cur: u32, last: u32, wraps: u32) -> (u64, bool) {
         let mut wraps = wraps;
         let delta = seq_delta(cur, last);
@@ -752,7 +753,7 @@ impl ZeekState {
     /// numbering base and the roles alone, and only adds the `A`/`D` letter the first time
     /// (and `T`/`G` for a retransmission or gap); this does the same steps in the same
     /// order. False: not such a packet, nothing was changed.
-    #[inline]
+    #[inline(always)]
     fn observe_plain(&mut self, dir: Direction, tcp: &TcpInfo, captured_payload: u32) -> bool {
         const SYN_FIN_RST_ACK: u16 = TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST | TcpFlags::ACK;
         #[cfg(test)]
@@ -1140,7 +1141,7 @@ impl ZeekState {
 
     /// Zeek's `TCP_Reassembler::AckReceived` for the side at `role`, acknowledged up to
     /// relative `seq` by its peer.
-    #[inline]
+    #[inline(always)]
     fn ack_received(&mut self, role: usize, seq: u64) {
         let ep = &self.ep[role];
         let mut seq = seq;

@@ -752,6 +752,88 @@ fn fast_paths_change_nothing() {
     assert!(packets > 1000, "only {packets} packets");
 }
 
+/// [`on_tcp_plain`] against the general path, packet by packet: in-order data both ways,
+/// a retransmission and a duplicate ack (analysis flags on a plain segment), out-of-order
+/// data buffered and then filled, an ack beyond a hole (a gap delivered by the ack), a
+/// zero window, the teardown; then the stream events and the summaries.
+#[test]
+fn plain_segments_match_the_general_path() {
+    fn run() -> (Vec<PacketFlow>, Vec<String>, Vec<ConnSummary>) {
+        let mut h = Harness::new();
+        let mut flows = Vec::new();
+        h.handshake();
+        flows.push(h.c(ACK | PSH, 1001, 5001, b"GET / HTTP/1.1\r\n\r\n")); // 18 bytes
+        flows.push(h.s(ACK, 5001, 1019, b""));
+        flows.push(h.s(ACK, 5001, 1019, b"0123456789"));
+        flows.push(h.s(ACK | PSH, 5011, 1019, b"abcdefghij"));
+        flows.push(h.c(ACK, 1019, 5021, b""));
+        // Retransmission of the last 10 bytes, then a duplicate ack.
+        flows.push(h.s(ACK, 5011, 1019, b"abcdefghij"));
+        flows.push(h.c(ACK, 1019, 5021, b""));
+        // 5021..5031 lost; 5031..5041 buffered; then the hole is filled.
+        flows.push(h.s(ACK, 5031, 1019, b"KLMNOPQRST"));
+        flows.push(h.c(ACK, 1019, 5021, b""));
+        flows.push(h.s(ACK, 5021, 1019, b"ABCDEFGHIJ"));
+        flows.push(h.c(ACK, 1019, 5041, b""));
+        // 5041..5051 never seen; 5051..5061 buffered; the client acks past both.
+        flows.push(h.s(ACK, 5051, 1019, b"uvwxyz0123"));
+        flows.push(h.c(ACK, 1019, 5061, b""));
+        // A zero window from the client, then a window update.
+        let mut z = tcp_info(addr(CLIENT), addr(SERVER), ACK, 1019, 5061, 0);
+        z.window = 0;
+        flows.push(h.send_info(CLIENT, SERVER, z, b""));
+        flows.push(h.c(ACK, 1019, 5061, b""));
+        flows.push(h.c(ACK | PSH, 1019, 5061, b"more"));
+        flows.push(h.s(ACK, 5061, 1023, b""));
+        // Teardown.
+        flows.push(h.c(FIN | ACK, 1023, 5061, b""));
+        flows.push(h.s(FIN | ACK, 5061, 1024, b""));
+        flows.push(h.c(ACK, 1024, 5062, b""));
+        h.finish();
+        (flows, h.sink.events, h.ended)
+    }
+    PLAIN_TAKEN.with(|n| n.set(0));
+    let fast = run();
+    let taken = PLAIN_TAKEN.with(std::cell::Cell::get);
+    GENERAL_ONLY.with(|g| g.set(true));
+    let general = run();
+    GENERAL_ONLY.with(|g| g.set(false));
+    // Every packet between the handshake and the FINs (the zero window too: Zeek's state
+    // and the analysis take their general paths for it inside).
+    assert_eq!(taken, 17);
+    assert_eq!(fast.0.len(), general.0.len());
+    for (i, (a, b)) in fast.0.iter().zip(&general.0).enumerate() {
+        assert_eq!(a, b, "packet {}", i + 4);
+    }
+    assert_eq!(fast.1, general.1);
+    assert_eq!(fast.2, general.2);
+    // The numbers themselves, worked by hand: the retransmission, the duplicate ack, the
+    // ack past the hole, the gap it delivered.
+    assert!(fast.0[5].analysis.has(AnalysisFlags::RETRANSMISSION));
+    assert_eq!(fast.0[6].dup_ack_num, 1);
+    assert_eq!(
+        (fast.0[12].rel_seq, fast.0[12].rel_ack),
+        (Some(19), Some(61))
+    );
+    // The filled hole hands on the fill, then the segment buffered at frame 11; the ack at
+    // frame 16 hands on the 10-byte gap, then the segment buffered at frame 15.
+    let want = [
+        "data 0 to_server 18 f4",
+        "data 0 to_client 10 f6",
+        "data 0 to_client 10 f7",
+        "data 0 to_client 10 f13",
+        "data 0 to_client 10 f11",
+        "gap 0 to_client 10 f16",
+        "data 0 to_client 10 f15",
+        "data 0 to_server 4 f19",
+        "fin 0 to_server f21",
+        "fin 0 to_client f22",
+        "close 0",
+    ];
+    assert_eq!(fast.1, want);
+    assert_eq!(fast.2[0].gap_bytes.to_client, 10);
+}
+
 #[test]
 fn notes_off_changes_nothing_but_the_notes() {
     let quiet = FlowConfig {
