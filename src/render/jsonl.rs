@@ -985,6 +985,35 @@ fn made_text<const N: usize>(write: impl FnOnce(&mut Put<'_>)) -> Option<([u8; N
     (!short && pos <= N && pos <= usize::from(u8::MAX)).then_some((text, pos as u8))
 }
 
+/// Writes the text `write` makes for `key`, copied from `table` (made there when first met).
+/// A key past the table, or a text too long for its slot, is written by `write` itself.
+#[inline]
+fn put_memo<const N: usize>(
+    p: &mut Put<'_>,
+    table: &mut [Option<([u8; N], u8)>],
+    key: usize,
+    write: impl Fn(&mut Put<'_>),
+) {
+    if let Some(slot) = table.get_mut(key) {
+        if slot.is_none() {
+            *slot = made_text(&write);
+        }
+        if let Some((text, len)) = slot {
+            p.window(text, usize::from(*len));
+            return;
+        }
+    }
+    write(p);
+}
+
+/// `v` as a table of `len` empty slots (made on first use: most runs never need it).
+fn table<T: Clone>(v: &mut Vec<Option<T>>, len: usize) -> &mut [Option<T>] {
+    if v.is_empty() {
+        v.resize(len, None);
+    }
+    v
+}
+
 /// The bits of `TcpFlags::NAMES` (what the JSON flags list shows).
 const TCP_FLAG_BITS: u16 = {
     let mut bits = 0;
@@ -1166,28 +1195,13 @@ fn packet_fields(
             p.lit(b",");
         }
         // `{"osi":N,"name":"…","offset":` depends on the name only.
-        let slot = memo.layers.get_mut(layer.name as usize);
-        if let Some(slot) = slot {
-            if slot.is_none() {
-                *slot = made_text(|t| {
-                    t.lit(b"{\"osi\":");
-                    t.u64(u64::from(layer.osi().number()));
-                    t.lit(b",\"name\":");
-                    t.name(layer.name.as_str());
-                    t.lit(b",\"offset\":");
-                });
-            }
-        }
-        match memo.layers.get(layer.name as usize) {
-            Some(Some((text, len))) => p.window(text, usize::from(*len)),
-            _ => {
-                p.lit(b"{\"osi\":");
-                p.u64(u64::from(layer.osi().number()));
-                p.lit(b",\"name\":");
-                p.name(layer.name.as_str());
-                p.lit(b",\"offset\":");
-            }
-        }
+        put_memo(p, &mut memo.layers, layer.name as usize, |t| {
+            t.lit(b"{\"osi\":");
+            t.u64(u64::from(layer.osi().number()));
+            t.lit(b",\"name\":");
+            t.name(layer.name.as_str());
+            t.lit(b",\"offset\":");
+        });
         p.u64(u64::from(layer.offset));
         p.lit(b",\"len\":");
         p.u64(u64::from(layer.len));
@@ -1229,16 +1243,7 @@ fn packet_fields(
                 t.lit(b"],\"seq\":");
             };
             let key = usize::from(tcp.flags.0 & TCP_FLAG_BITS);
-            if memo.flags.is_empty() {
-                memo.flags.resize(512, None);
-            }
-            if let Some(slot @ None) = memo.flags.get_mut(key) {
-                *slot = made_text(flags_text);
-            }
-            match memo.flags.get(key) {
-                Some(Some((text, len))) => p.window(text, usize::from(*len)),
-                _ => flags_text(p),
-            }
+            put_memo(p, table(&mut memo.flags, 512), key, flags_text);
             let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
             p.u64(u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
             p.lit(b",\"ack\":");
@@ -1279,16 +1284,7 @@ fn packet_fields(
             } else {
                 usize::MAX
             };
-            if memo.states.is_empty() {
-                memo.states.resize(256, None);
-            }
-            if let Some(slot @ None) = memo.states.get_mut(key) {
-                *slot = made_text(state_text);
-            }
-            match memo.states.get(key) {
-                Some(Some((text, len))) => p.window(text, usize::from(*len)),
-                _ => state_text(p),
-            }
+            put_memo(p, table(&mut memo.states, 256), key, state_text);
         }
         None => p.lit(b",\"state\":null,\"analysis\":["),
     }
