@@ -805,6 +805,43 @@ fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u
     conn.end = frame.ts;
 }
 
+/// Stream bytes `data` starting at `seq` in direction `dir`: straight to the sink when they
+/// are the next in order with nothing buffered, else through the reassembler (what it cuts
+/// is counted on the connection and in the stats).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn stream_data(
+    t: &mut TcpConn,
+    cut_bytes: &mut PerDir,
+    (id, dir): (ConnId, Direction),
+    seq: u32,
+    data: &[u8],
+    ctx: SegmentCtx,
+    sh: &mut Shared<'_>,
+    gaps: &mut u64,
+) {
+    let s = dir.index();
+    if t.reasm[s].in_order(seq) {
+        sh.sink.on_data(id, dir, data, ctx);
+        t.reasm[s].passed(data.len());
+        return;
+    }
+    let mut out = deliver(id, dir, &mut *sh.sink, gaps);
+    let outcome = t.reasm[s].segment(
+        seq,
+        data,
+        ctx,
+        sh.config.max_reassembly_per_flow,
+        sh.budget,
+        &mut out,
+    );
+    drop(out);
+    if outcome.cut_bytes > 0 {
+        cut_bytes.add(dir, u64::from(outcome.cut_bytes));
+        sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
+    }
+}
+
 /// Hands the reassembler's chunks of one direction to the sink, counting gaps.
 fn deliver<'a>(
     conn_id: ConnId,
@@ -908,25 +945,16 @@ fn on_tcp_plain(
             t.sides[s].reasm_started = true;
             t.reasm[s].start_at(tcp.seq);
         }
-        if t.reasm[s].in_order(tcp.seq) {
-            sh.sink.on_data(id, dir, data, ctx);
-            t.reasm[s].passed(data.len());
-        } else {
-            let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
-            let outcome = t.reasm[s].segment(
-                tcp.seq,
-                data,
-                ctx,
-                sh.config.max_reassembly_per_flow,
-                sh.budget,
-                &mut out,
-            );
-            drop(out);
-            if outcome.cut_bytes > 0 {
-                conn.cut_bytes.add(dir, u64::from(outcome.cut_bytes));
-                sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
-            }
-        }
+        stream_data(
+            t,
+            &mut conn.cut_bytes,
+            (id, dir),
+            tcp.seq,
+            data,
+            ctx,
+            sh,
+            &mut gaps[s],
+        );
     }
     // The peer sent no FIN (steady): the ack is the stream's.
     if t.sides[r].reasm_started && !t.reasm[r].ack_changes_nothing(tcp.ack) {
@@ -1052,26 +1080,16 @@ fn tcp_step(
             t.sides[s].reasm_started = true;
             t.reasm[s].start_at(data_seq);
         }
-        if t.reasm[s].in_order(data_seq) {
-            // The next bytes, nothing buffered: straight to the sink.
-            sh.sink.on_data(id, dir, data, ctx);
-            t.reasm[s].passed(data.len());
-        } else {
-            let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps[s]);
-            let outcome = t.reasm[s].segment(
-                data_seq,
-                data,
-                ctx,
-                sh.config.max_reassembly_per_flow,
-                sh.budget,
-                &mut out,
-            );
-            drop(out);
-            if outcome.cut_bytes > 0 {
-                conn.cut_bytes.add(dir, u64::from(outcome.cut_bytes));
-                sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
-            }
-        }
+        stream_data(
+            t,
+            &mut conn.cut_bytes,
+            (id, dir),
+            data_seq,
+            data,
+            ctx,
+            sh,
+            &mut gaps[s],
+        );
     }
     if ack && !rst && t.sides[r].reasm_started {
         // The peer's FIN takes one sequence number but carries no byte: an ACK of the FIN
