@@ -746,6 +746,19 @@ impl Put<'_> {
         self.lit(b"\"");
     }
 
+    /// The names of `names` whose bit is in `bits`, quoted and comma-separated (a JSON
+    /// list's items; a flag set's names in their fixed order).
+    #[inline]
+    fn names_of<const N: usize>(&mut self, names: &[(&str, u16); N], bits: u16) {
+        let set = names.iter().filter(|(_, bit)| bits & bit != 0);
+        for (i, (name, _)) in set.enumerate() {
+            if i > 0 {
+                self.lit(b",");
+            }
+            self.name(name);
+        }
+    }
+
     /// A JSON string as serde_json writes it (see [`put_json_str`]).
     fn json_str(&mut self, s: &str) -> io::Result<()> {
         if !needs_escape(s.as_bytes()) {
@@ -1231,15 +1244,7 @@ fn packet_fields(
             // `{"flags":[…],"seq":` depends on the flags only.
             let flags_text = |t: &mut Put<'_>| {
                 t.lit(b"{\"flags\":[");
-                let set = crate::decode::TcpFlags::NAMES
-                    .iter()
-                    .filter(|(_, bit)| tcp.flags.has(*bit));
-                for (i, (name, _)) in set.enumerate() {
-                    if i > 0 {
-                        t.lit(b",");
-                    }
-                    t.name(name);
-                }
+                t.names_of(&crate::decode::TcpFlags::NAMES, tcp.flags.0);
                 t.lit(b"],\"seq\":");
             };
             let key = usize::from(tcp.flags.0 & TCP_FLAG_BITS);
@@ -1289,15 +1294,7 @@ fn packet_fields(
         None => p.lit(b",\"state\":null,\"analysis\":["),
     }
     if !flow.analysis.is_empty() {
-        let set = crate::flow::AnalysisFlags::NAMES
-            .iter()
-            .filter(|(_, bit)| flow.analysis.has(*bit));
-        for (i, (name, _)) in set.enumerate() {
-            if i > 0 {
-                p.lit(b",");
-            }
-            p.name(name);
-        }
+        p.names_of(&crate::flow::AnalysisFlags::NAMES, flow.analysis.0);
     }
     p.lit(b"]");
     if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
