@@ -303,6 +303,18 @@ impl<W: Write> JsonSink<W> {
         Ok(())
     }
 
+    /// After a record was gathered: writes the gathered records once they reach [`BATCH`]
+    /// bytes, or at once when `flush_each` (then also flushing the output if `flush`).
+    fn record_added(&mut self, flush: bool) -> io::Result<()> {
+        if self.batch_len >= BATCH || self.flush_each {
+            self.write_batch()?;
+        }
+        if flush && self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     /// Appends `bytes` to the gathered records.
     fn batch_bytes(&mut self, bytes: &[u8]) {
         let end = self.batch_len + bytes.len();
@@ -939,7 +951,26 @@ fn conn_record_at(
     newline: bool,
     memo: &mut ConnMemo,
 ) -> io::Result<usize> {
-    let mut room = CONN_ROOM + conn.history.len() + conn.teardown.description.len();
+    let room = CONN_ROOM + conn.history.len() + conn.teardown.description.len();
+    put_in_place(buf, at, room, |p| {
+        conn_fields(p, conn, app, memo)?;
+        if newline {
+            p.lit(b"\n");
+        }
+        Ok(())
+    })
+}
+
+/// Runs `write` on a [`Put`] over `buf` from `at` with `room` bytes (`buf` lengthened,
+/// zero-filled, only when shorter); when the record did not fit, again with twice the room.
+/// Returns the record's length.
+#[inline]
+fn put_in_place(
+    buf: &mut Vec<u8>,
+    at: usize,
+    mut room: usize,
+    mut write: impl FnMut(&mut Put<'_>) -> io::Result<()>,
+) -> io::Result<usize> {
     loop {
         if buf.len() < at + room {
             buf.resize(at + room, 0);
@@ -949,10 +980,7 @@ fn conn_record_at(
             pos: 0,
             short: false,
         };
-        conn_fields(&mut p, conn, app, memo)?;
-        if newline {
-            p.lit(b"\n");
-        }
+        write(&mut p)?;
         if !p.short {
             return Ok(p.pos);
         }
@@ -1052,23 +1080,10 @@ fn packet_record_at(
     flow: &PacketFlow,
     memo: &mut PacketMemo,
 ) -> io::Result<usize> {
-    let mut room =
-        PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len);
-    loop {
-        if buf.len() < at + room {
-            buf.resize(at + room, 0);
-        }
-        let mut p = Put {
-            buf: buf.get_mut(at..).unwrap_or_default(),
-            pos: 0,
-            short: false,
-        };
-        packet_fields(&mut p, frame, packet, flow, memo)?;
-        if !p.short {
-            return Ok(p.pos);
-        }
-        room *= 2;
-    }
+    let room = PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len);
+    put_in_place(buf, at, room, |p| {
+        packet_fields(p, frame, packet, flow, memo)
+    })
 }
 
 impl Put<'_> {
@@ -1816,13 +1831,7 @@ impl<W: Write> Sink for JsonSink<W> {
             &mut self.packet_memo,
         )?;
         self.batch_len += n;
-        if self.batch_len >= BATCH || self.flush_each {
-            self.write_batch()?;
-        }
-        if self.flush_each {
-            self.out.flush()?;
-        }
-        Ok(())
+        self.record_added(true)
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
@@ -1850,10 +1859,7 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         self.scratch = out;
         written?;
-        if self.batch_len >= BATCH || self.flush_each {
-            self.write_batch()?;
-        }
-        Ok(())
+        self.record_added(false)
     }
 
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
@@ -1888,13 +1894,7 @@ impl<W: Write> Sink for JsonSink<W> {
                     order.next += 1;
                     self.batch_bytes(&record);
                 }
-                if self.batch_len >= BATCH || self.flush_each {
-                    self.write_batch()?;
-                }
-                if self.flush_each {
-                    self.out.flush()?;
-                }
-                return Ok(());
+                return self.record_added(true);
             }
             if conn.id > order.next && order.waiting_bytes <= self.held_limit {
                 let mut record = Vec::with_capacity(1024);
