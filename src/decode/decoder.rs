@@ -222,7 +222,14 @@ impl Decoder {
     #[cfg(test)]
     fn set_fast_path(&mut self, on: bool) {
         self.fast_path = on;
-        self.straight = on && self.frags.len() == 0;
+        self.refresh_straight();
+    }
+
+    /// `straight` from what it stands for: fast paths on, no fragment pending (called
+    /// wherever either changes).
+    #[inline]
+    fn refresh_straight(&mut self) {
+        self.straight = self.fast_path && self.frags.len() == 0;
     }
 
     /// [`Decoder::decode_into`] for what `fast_eth_ipv4_tcp` does not take, and for every frame
@@ -232,7 +239,7 @@ impl Decoder {
         // Sweeping an empty table does nothing: skip the call (and the clock) then.
         if self.frags.len() != 0 {
             self.frags.sweep(capture_ns(frame), &self.limits);
-            self.straight = self.fast_path && self.frags.len() == 0;
+            self.refresh_straight();
             if self.fast_path
                 && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
                 && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
@@ -685,7 +692,7 @@ impl Decoder {
             &self.limits,
             &mut self.reassembled,
         );
-        self.straight = self.fast_path && self.frags.len() == 0;
+        self.refresh_straight();
         match added {
             Ok(FragOutcome::Complete) => {
                 out.fragment_pending = false;
