@@ -805,9 +805,10 @@ fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u
     conn.end = frame.ts;
 }
 
-/// Stream bytes `data` starting at `seq` in direction `dir`: straight to the sink when they
-/// are the next in order with nothing buffered, else through the reassembler (what it cuts
-/// is counted on the connection and in the stats).
+/// Stream bytes `data` starting at `seq` in direction `dir` (the direction's stream starts
+/// there if it has not started yet): straight to the sink when they are the next in order
+/// with nothing buffered, else through the reassembler (what it cuts is counted on the
+/// connection and in the stats).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn stream_data(
@@ -821,6 +822,10 @@ fn stream_data(
     gaps: &mut u64,
 ) {
     let s = dir.index();
+    if !t.sides[s].reasm_started {
+        t.sides[s].reasm_started = true;
+        t.reasm[s].start_at(seq);
+    }
     if t.reasm[s].in_order(seq) {
         sh.sink.on_data(id, dir, data, ctx);
         t.reasm[s].passed(data.len());
@@ -941,10 +946,6 @@ fn on_tcp_plain(
     let mut gaps = [0u64; 2];
     if !data.is_empty() {
         // No SYN: the data starts at seq.
-        if !t.sides[s].reasm_started {
-            t.sides[s].reasm_started = true;
-            t.reasm[s].start_at(tcp.seq);
-        }
         stream_data(
             t,
             &mut conn.cut_bytes,
@@ -1076,10 +1077,6 @@ fn tcp_step(
     }
     let mut gaps = [0u64; 2];
     if !data.is_empty() {
-        if !t.sides[s].reasm_started {
-            t.sides[s].reasm_started = true;
-            t.reasm[s].start_at(data_seq);
-        }
         stream_data(
             t,
             &mut conn.cut_bytes,
