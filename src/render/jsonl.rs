@@ -647,9 +647,6 @@ pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>
 struct ConnMemo {
     client: Option<EndpointText>,
     server: Option<EndpointText>,
-    /// Address and length of the last static description seen that needs no escaping (a
-    /// static string is never freed: the same address is the same text).
-    plain_description: (usize, usize),
     /// The last start's whole seconds and their text.
     start_secs: Option<(i64, [u8; 20], u8)>,
     /// The last final states and their `,"final_state":{…}` text.
@@ -1427,18 +1424,7 @@ fn conn_fields(
         p.u64(*f);
     }
     p.lit(b"],\"description\":");
-    match &td.description {
-        std::borrow::Cow::Borrowed(d)
-            if (d.as_ptr() as usize, d.len()) == memo.plain_description =>
-        {
-            p.name(d)
-        }
-        std::borrow::Cow::Borrowed(d) if !needs_escape(d.as_bytes()) => {
-            memo.plain_description = (d.as_ptr() as usize, d.len());
-            p.name(d)
-        }
-        d => p.json_str(d)?,
-    }
+    p.json_str(&td.description)?;
     p.lit(b"},\"conn_state\":");
     p.name(conn.conn_state);
     p.lit(b",\"history\":");
