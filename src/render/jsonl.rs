@@ -665,6 +665,20 @@ struct EndpointText {
     ip_len: u8,
 }
 
+impl EndpointText {
+    /// `ip`'s text, no port yet.
+    fn new(ip: std::net::Ipv4Addr) -> EndpointText {
+        let mut text = [0u8; 21];
+        let ip_len = put_ipv4_port(&mut text, ip.octets(), None) as u8;
+        EndpointText {
+            addr: std::net::SocketAddrV4::new(ip, 0),
+            text,
+            len: ip_len,
+            ip_len,
+        }
+    }
+}
+
 /// A record written into `buf` from `pos`: `buf` is made long enough beforehand for the usual
 /// record, so each piece is one bounds check and a copy (constant pieces of known length
 /// compile to moves) instead of a capacity check, a possible growth and a `memcpy` call per
@@ -811,7 +825,7 @@ impl Put<'_> {
     }
 
     /// [`Put::endpoint`], with the text of the previous one at this place (`memo`) reused
-    /// when the address (and port) are the same.
+    /// when the address is the same.
     fn endpoint_memo(
         &mut self,
         a: std::net::SocketAddr,
@@ -821,34 +835,41 @@ impl Put<'_> {
             return self.endpoint(a);
         };
         let m = match memo {
-            Some(m) if m.addr.ip() == v4.ip() => *m,
-            _ => {
-                let mut text = [0u8; 21];
-                let ip_len = put_ipv4_port(&mut text, v4.ip().octets(), None);
-                let len = put_ipv4_port(&mut text, v4.ip().octets(), Some(v4.port()));
-                let m = EndpointText {
-                    addr: v4,
-                    text,
-                    len: len as u8,
-                    ip_len: ip_len as u8,
-                };
-                *memo = Some(m);
-                m
-            }
+            Some(m) if m.addr.ip() == v4.ip() => m,
+            _ => memo.insert(EndpointText::new(*v4.ip())),
         };
-        if m.addr.port() == v4.port() {
-            self.window(&m.text, usize::from(m.len));
-        } else {
-            // The address's text (fixed-size copy), then the port.
-            let mut ip = [0u8; 16];
-            if let Some(head) = m.text.get(..16) {
-                ip.copy_from_slice(head);
-            }
-            self.window(&ip, usize::from(m.ip_len));
-            self.lit(b":");
-            self.u64(u64::from(v4.port()));
-        }
+        self.v4_endpoint(m, Some(v4.port()));
         Ok(())
+    }
+
+    /// `m`'s address, then ":port" if any: the whole text copied when it was made for this
+    /// port, else the address's text and the port (then remembered in `m` with this port).
+    #[inline(always)]
+    fn v4_endpoint(&mut self, m: &mut EndpointText, port: Option<u16>) {
+        match port {
+            Some(port) if m.len > m.ip_len && m.addr.port() == port => {
+                self.window(&m.text, usize::from(m.len))
+            }
+            Some(port) => {
+                let start = self.pos;
+                self.window(&m.text, usize::from(m.ip_len));
+                self.lit(b":");
+                self.u64(u64::from(port));
+                if let Some(text) = self
+                    .buf
+                    .get(start..start + 21)
+                    .and_then(|t| <[u8; 21]>::try_from(t).ok())
+                {
+                    let len = self.pos - start;
+                    if len <= 21 {
+                        m.text = text;
+                        m.len = len as u8;
+                        m.addr.set_port(port);
+                    }
+                }
+            }
+            None => self.window(&m.text, usize::from(m.ip_len)),
+        }
     }
 
     /// The first `len` bytes of `text`, copied as a whole (`N` bytes; the rest is
@@ -1104,46 +1125,14 @@ impl Put<'_> {
             _ => {
                 let slot = memo.next;
                 memo.next = 1 - slot;
-                let mut text = [0u8; 21];
-                let ip_len = put_ipv4_port(&mut text, v4.octets(), None);
                 if let Some(e) = memo.ends.get_mut(slot) {
-                    *e = Some(EndpointText {
-                        addr: std::net::SocketAddrV4::new(v4, 0),
-                        text,
-                        len: ip_len as u8,
-                        ip_len: ip_len as u8,
-                    });
+                    *e = Some(EndpointText::new(v4));
                 }
                 slot
             }
         };
-        let Some(Some(m)) = memo.ends.get_mut(slot) else {
-            return Ok(());
-        };
-        match port {
-            Some(port) if m.len > m.ip_len && m.addr.port() == port => {
-                self.window(&m.text, usize::from(m.len))
-            }
-            Some(port) => {
-                // The address's text, then ":port"; remembered with this port.
-                let start = self.pos;
-                self.window(&m.text, usize::from(m.ip_len));
-                self.lit(b":");
-                self.u64(u64::from(port));
-                if let Some(text) = self
-                    .buf
-                    .get(start..start + 21)
-                    .and_then(|t| <[u8; 21]>::try_from(t).ok())
-                {
-                    let len = self.pos - start;
-                    if len <= 21 {
-                        m.text = text;
-                        m.len = len as u8;
-                        m.addr.set_port(port);
-                    }
-                }
-            }
-            None => self.window(&m.text, usize::from(m.ip_len)),
+        if let Some(Some(m)) = memo.ends.get_mut(slot) {
+            self.v4_endpoint(m, port);
         }
         Ok(())
     }
