@@ -855,17 +855,10 @@ impl Put<'_> {
                 self.window(&m.text, usize::from(m.ip_len));
                 self.lit(b":");
                 self.u64(u64::from(port));
-                if let Some(text) = self
-                    .buf
-                    .get(start..start + 21)
-                    .and_then(|t| <[u8; 21]>::try_from(t).ok())
-                {
-                    let len = self.pos - start;
-                    if len <= 21 {
-                        m.text = text;
-                        m.len = len as u8;
-                        m.addr.set_port(port);
-                    }
+                if let Some((text, len)) = self.written_since::<21>(start) {
+                    m.text = text;
+                    m.len = len;
+                    m.addr.set_port(port);
                 }
             }
             None => self.window(&m.text, usize::from(m.ip_len)),
@@ -1137,6 +1130,15 @@ impl Put<'_> {
         Ok(())
     }
 
+    /// What was written from `start` on, as an `N`-byte block and its length, when it is at
+    /// most `N` bytes and the block lies in the buffer (to remember it for the next record).
+    #[inline]
+    fn written_since<const N: usize>(&self, start: usize) -> Option<([u8; N], u8)> {
+        let len = self.pos.checked_sub(start)?;
+        let text = self.buf.get(start..start + N)?.try_into().ok()?;
+        (len <= N && len <= usize::from(u8::MAX)).then_some((text, len as u8))
+    }
+
     /// `secs.frac` (as `put_ts` writes it), the whole seconds' text taken from `memo` when they
     /// are the last ones.
     fn ts_memo(&mut self, ts: &Timestamp, memo: &mut Option<(i64, [u8; 20], u8)>) {
@@ -1148,15 +1150,8 @@ impl Put<'_> {
                     self.lit(b"-");
                 }
                 self.u64(ts.secs.unsigned_abs());
-                if let Some(text) = self
-                    .buf
-                    .get(start..start + 20)
-                    .and_then(|t| <[u8; 20]>::try_from(t).ok())
-                {
-                    let len = self.pos - start;
-                    if len <= 20 {
-                        *memo = Some((ts.secs, text, len as u8));
-                    }
+                if let Some((text, len)) = self.written_since::<20>(start) {
+                    *memo = Some((ts.secs, text, len));
                 }
             }
         }
