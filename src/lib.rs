@@ -5,9 +5,11 @@
 //!
 //! ```text
 //! capture ──RawFrame──▶ decode ──DecodedPacket──▶ flow ──PacketFlow + stream bytes──▶ app
-//!    (pcap/pcapng,          (etherparse, OSI         (connections, TCP states,        (HTTP, DNS)
-//!     live)                  labels, defrag)          reassembly, analysis)
-//!                                         └──────────────▶ render (table, JSON Lines)
+//!  (own pcap/pcapng        (etherparse, OSI         (connections, TCP states,        (HTTP, DNS,
+//!   reader, live)           labels, defrag)          reassembly, analysis, Zeek)      TLS, QUIC)
+//!                                                        │                              │
+//!                                                        ▼                              ▼
+//!              render (tables, JSON Lines, ladder, explain, follow, teach) ◀── AppEvent
 //! ```
 //!
 //! The library never prints and never exits; the `layerscope` binary parses flags, picks a
@@ -25,6 +27,16 @@
 //! }
 //! ```
 #![forbid(unsafe_code)]
+
+/// Test support: says that (part of) a test was skipped, on the real stderr, past the test
+/// harness's capture, so `cargo test` shows it even when the test passes.
+#[cfg(test)]
+macro_rules! skipped {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "SKIPPED {}", format_args!($($arg)*));
+    }};
+}
 
 pub mod app;
 pub mod capture;
@@ -48,6 +60,13 @@ pub(crate) fn shared_captures_dir() -> Option<std::path::PathBuf> {
             dir.display()
         );
     }
-    eprintln!("skipped: {} is missing", dir.display());
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    skipped!(
+        "(the shared-corpus part of {test}): {} is missing; LAYERSCOPE_REQUIRE_SHARED=1 fails instead",
+        dir.display()
+    );
     None
 }

@@ -476,7 +476,7 @@ mod netns_tests {
     #[ignore = "needs a private network namespace: see the doc comment"]
     fn libpcap_interface_going_down_ends_the_capture() {
         if std::env::var("LAYERSCOPE_NETNS_TEST").as_deref() != Ok("1") {
-            println!("SKIPPED: set LAYERSCOPE_NETNS_TEST=1 and run inside unshare -n");
+            skipped!("set LAYERSCOPE_NETNS_TEST=1 and run inside unshare -n");
             return;
         }
         let run = |args: &[&str]| {

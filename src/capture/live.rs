@@ -528,7 +528,7 @@ pub(crate) mod e2e {
         if std::env::var("LAYERSCOPE_REQUIRE_LIVE").as_deref() == Ok("1") {
             panic!("LAYERSCOPE_REQUIRE_LIVE=1 but this process cannot capture (no CAP_NET_RAW)");
         }
-        println!("SKIPPED live test: needs root (CAP_NET_RAW)");
+        skipped!("live test: needs root (CAP_NET_RAW)");
         false
     }
 
@@ -908,7 +908,7 @@ mod tests {
     #[ignore = "needs a private network namespace: see the doc comment"]
     fn interface_going_down_ends_the_capture() {
         if std::env::var("LAYERSCOPE_NETNS_TEST").as_deref() != Ok("1") {
-            println!("SKIPPED: set LAYERSCOPE_NETNS_TEST=1 and run inside unshare -n");
+            skipped!("set LAYERSCOPE_NETNS_TEST=1 and run inside unshare -n");
             return;
         }
         let run = |args: &[&str]| {

@@ -1,4 +1,5 @@
-//! Capture sources: files (pcap, pcapng; pure Rust via pcap-parser) and live interfaces.
+//! Capture sources: files (pcap, pcapng; layerscope's own reader in `file.rs`, no library
+//! needed) and live interfaces (AF_PACKET through pnet; libpcap with the `libpcap` feature).
 //!
 //! A source lends one [`RawFrame`] at a time, borrowed from its own reused buffer: the frame
 //! is valid until the next call to [`FrameSource::next_frame`].

@@ -2,14 +2,13 @@
 //! map every error to an exit code (0 ok, 1 usage or I/O error, 2 not a readable capture).
 
 use super::{
-    BackendArg, ColorArg, ExplainArgs, FollowArgs, FormatArg, LadderArgs, LadderFormatArg,
-    LiveArgs, OutputArgs, ReadArgs, ViewArg,
+    BackendArg, ExplainArgs, FollowArgs, FormatArg, LadderArgs, LadderFormatArg, LiveArgs,
+    OutputArgs, ReadArgs, ViewArg,
 };
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
 use layerscope::filter::Filter;
 use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
-use layerscope::render::follow::FollowTap;
-use layerscope::render::ColorChoice;
+use layerscope::render::follow::{FollowOptions, FollowTap};
 use layerscope::render::{ConnFilter, JsonRecords, JsonSink, TableSink, View};
 use std::io::{self, IsTerminal, Write};
 
@@ -82,14 +81,22 @@ pub fn follow(args: FollowArgs) -> Result<u8, Failure> {
             message: format!("{}: {}", dir.display(), io_message(&e)),
         })?;
     }
-    let color = match args.color {
-        ColorArg::Auto => ColorChoice::Auto,
-        ColorArg::Always => ColorChoice::Always,
-        ColorArg::Never => ColorChoice::Never,
-    }
-    .enabled(io::stdout().is_terminal());
+    let is_terminal = io::stdout().is_terminal();
+    let display = &args.display;
+    let opts = FollowOptions {
+        color: display.color_choice().enabled(is_terminal),
+        // Fold at --width, or at the terminal's width; never when piped without --width.
+        width: if display.width.is_some() || is_terminal {
+            Some(display.view_width())
+        } else {
+            None
+        },
+        time: display.time_format.map(|_| display.time_format()),
+        first_ts: first_timestamp(&args.file),
+        raw_dir: args.raw.clone(),
+    };
     let out = io::BufWriter::new(io::stdout());
-    let (tap, report) = FollowTap::new(args.conn, out, color, args.raw.clone());
+    let (tap, report) = FollowTap::new(args.conn, out, opts);
     let mut pipeline = Pipeline::new(args.limits.pipeline_config());
     pipeline.set_tap(Box::new(tap));
     let mut sink = WarnToStderr::new(DiscardSink, &name);
@@ -446,22 +453,15 @@ fn run_with(
     }
 }
 
-/// Output width for the hand-drawn views: `--width`, else `$COLUMNS`, else 80.
-fn view_width(width: Option<u16>) -> usize {
-    width
-        .map(usize::from)
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-        .unwrap_or(80)
-        .clamp(40, 1000)
-}
-
-fn color_enabled(color: ColorArg) -> bool {
-    match color {
-        ColorArg::Auto => ColorChoice::Auto,
-        ColorArg::Always => ColorChoice::Always,
-        ColorArg::Never => ColorChoice::Never,
+/// The time of a capture file's first packet (relative times count from it); None for
+/// standard input, which cannot be read twice.
+fn first_timestamp(path: &std::path::Path) -> Option<layerscope::capture::Timestamp> {
+    if path == std::path::Path::new("-") {
+        return None;
     }
-    .enabled(io::stdout().is_terminal())
+    let mut source = FileSource::open(path).ok()?;
+    let ts = source.next_frame().ok()??.ts;
+    Some(ts)
 }
 
 /// Runs a whole file through a pipeline into `sink`; maps errors as `read` does.
@@ -493,8 +493,9 @@ pub fn explain(args: ExplainArgs) -> Result<u8, Failure> {
         out,
         ExplainOptions {
             frame: args.frame,
-            color: color_enabled(args.color),
-            width: view_width(args.width),
+            color: args.display.color_on_stdout(),
+            width: args.display.view_width(),
+            time_format: args.display.time_format(),
         },
     );
     run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
@@ -520,7 +521,9 @@ pub fn ladder(args: LadderArgs) -> Result<u8, Failure> {
         LadderOptions {
             conn: args.conn,
             full: args.full,
-            width: view_width(args.width),
+            width: args.display.view_width(),
+            color: args.display.color_on_stdout(),
+            time_format: args.display.time_format(),
             ..LadderOptions::default()
         },
         format,

@@ -156,9 +156,6 @@ pub struct OutputArgs {
     /// Output format: human tables, or JSON Lines.
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
-    /// When to colour the output (each OSI layer has its colour).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorArg,
     /// Show only this connection (repeatable); ids are those of the `conn` column.
     #[arg(long = "conn", value_name = "ID")]
     pub conns: Vec<u64>,
@@ -179,12 +176,61 @@ pub struct OutputArgs {
     /// before connection tracking, like a capture filter.
     #[arg(short = 'f', long, value_name = "EXPR")]
     pub filter: Option<String>,
-    /// Table width in columns (default: the terminal's).
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// Display flags, the same for every command that prints for a person (read, live,
+/// explain, ladder, follow): defined here once.
+#[derive(Args, Debug, Clone)]
+pub struct DisplayArgs {
+    /// When to colour: `auto` colours only on a terminal, never when NO_COLOR is set, always
+    /// when CLICOLOR_FORCE is set.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Output width in columns (default: the terminal's; for hand-drawn views $COLUMNS,
+    /// else 80).
     #[arg(long, value_name = "COLUMNS")]
     pub width: Option<u16>,
-    /// How packet times are shown.
-    #[arg(long, value_enum, default_value = "relative")]
-    pub time_format: TimeFormatArg,
+    /// How packet times are shown (default: relative; `follow` shows times only when
+    /// this is given).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub time_format: Option<TimeFormatArg>,
+}
+
+impl DisplayArgs {
+    pub fn color_choice(&self) -> ColorChoice {
+        match self.color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+
+    /// Whether to colour output going to standard output.
+    pub fn color_on_stdout(&self) -> bool {
+        use std::io::IsTerminal;
+        self.color_choice().enabled(std::io::stdout().is_terminal())
+    }
+
+    /// Width for the hand-drawn views (explain, ladder, follow): `--width`, else `$COLUMNS`,
+    /// else 80.
+    pub fn view_width(&self) -> usize {
+        self.width
+            .map(usize::from)
+            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+            .unwrap_or(80)
+            .clamp(40, 1000)
+    }
+
+    pub fn time_format(&self) -> TimeFormat {
+        match self.time_format.unwrap_or(TimeFormatArg::Relative) {
+            TimeFormatArg::Relative => TimeFormat::Relative,
+            TimeFormatArg::Absolute => TimeFormat::Absolute,
+            TimeFormatArg::Delta => TimeFormat::Delta,
+            TimeFormatArg::Epoch => TimeFormat::Epoch,
+        }
+    }
 }
 
 /// Caps that bound memory; what they cut is always reported.
@@ -300,13 +346,9 @@ pub struct ExplainArgs {
     /// The frame to explain (1-based, as in the No. column).
     #[arg(long, value_name = "N")]
     pub frame: u64,
-    /// When to colour (each layer its colour; without colour a layer-letter row marks
-    /// the bytes).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorArg,
-    /// Output width in columns (default: the terminal's, else 80).
-    #[arg(long, value_name = "COLUMNS")]
-    pub width: Option<u16>,
+    // Colour: each layer its colour; without colour a layer-letter row marks the bytes.
+    #[command(flatten)]
+    pub display: DisplayArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -331,9 +373,9 @@ pub struct LadderArgs {
     /// Text for the terminal, or SVG.
     #[arg(long, value_enum, default_value = "text")]
     pub format: LadderFormatArg,
-    /// Output width in columns (default: the terminal's, else 80).
-    #[arg(long, value_name = "COLUMNS")]
-    pub width: Option<u16>,
+    // Colour: arrows by direction (client red, server blue) and handshake/teardown/RST.
+    #[command(flatten)]
+    pub display: DisplayArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -349,22 +391,15 @@ pub struct FollowArgs {
     /// DIR/conn-ID-server-to-client.bin.
     #[arg(long, value_name = "DIR")]
     pub raw: Option<PathBuf>,
-    /// When to colour the two directions (client red, server blue, like Wireshark).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorArg,
+    // Colour: the two directions (client red, server blue, like Wireshark); width: long
+    // lines fold at it (marked `↩`).
+    #[command(flatten)]
+    pub display: DisplayArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
 
 impl OutputArgs {
-    pub fn color_choice(&self) -> ColorChoice {
-        match self.color {
-            ColorArg::Auto => ColorChoice::Auto,
-            ColorArg::Always => ColorChoice::Always,
-            ColorArg::Never => ColorChoice::Never,
-        }
-    }
-
     pub fn table_options(&self, is_terminal: bool) -> TableOptions {
         TableOptions {
             view: match self.view.unwrap_or(ViewArg::Connections) {
@@ -375,20 +410,15 @@ impl OutputArgs {
                 ViewArg::Dns => View::Dns,
                 ViewArg::Tls => View::Tls,
             },
-            color: self.color_choice().enabled(is_terminal),
+            color: self.display.color_choice().enabled(is_terminal),
             rows_per_conn: self.rows_per_conn.max(4),
             absolute_seq: self.absolute_seq,
-            width: self.width,
+            width: self.display.width,
             is_terminal,
             teach: self.teach,
             flush_each: false,
             blocks_at_end: false,
-            time_format: match self.time_format {
-                TimeFormatArg::Relative => TimeFormat::Relative,
-                TimeFormatArg::Absolute => TimeFormat::Absolute,
-                TimeFormatArg::Delta => TimeFormat::Delta,
-                TimeFormatArg::Epoch => TimeFormat::Epoch,
-            },
+            time_format: self.display.time_format(),
         }
     }
 }

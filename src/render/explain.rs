@@ -10,6 +10,7 @@ use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::{escape_bytes, escape_str};
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::endpoint_string;
+use crate::render::time::{push_time, TimeFormat};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -24,6 +25,8 @@ pub struct ExplainOptions {
     pub color: bool,
     /// Wrap width of the layer band and truncation width of long values.
     pub width: usize,
+    /// How the frame's time is given (`--time-format`).
+    pub time_format: TimeFormat,
 }
 
 impl Default for ExplainOptions {
@@ -32,6 +35,7 @@ impl Default for ExplainOptions {
             frame: 1,
             color: false,
             width: 80,
+            time_format: TimeFormat::Relative,
         }
     }
 }
@@ -72,6 +76,7 @@ pub struct ExplainSink<W: Write> {
     out: W,
     opts: ExplainOptions,
     first_ts: Option<Timestamp>,
+    prev_ts: Option<Timestamp>,
     ctx: FxHashMap<ConnId, ConnCtx>,
     ctx_dropped: u64,
     chosen: Option<Chosen>,
@@ -85,6 +90,7 @@ impl<W: Write> ExplainSink<W> {
             out,
             opts,
             first_ts: None,
+            prev_ts: None,
             ctx: FxHashMap::default(),
             ctx_dropped: 0,
             chosen: None,
@@ -219,11 +225,20 @@ impl<W: Write> Sink for ExplainSink<W> {
     ) -> io::Result<()> {
         self.frames += 1;
         let first = *self.first_ts.get_or_insert(frame.ts);
+        let prev = self.prev_ts.replace(frame.ts).unwrap_or(frame.ts);
         if frame.number == self.opts.frame && self.chosen.is_none() {
             let ctx = flow.conn.and_then(|c| self.ctx.get(&c)).copied();
             let mut body = String::with_capacity(4096);
-            let since = frame.ts.nanos_since(&first) as f64 / 1e9;
-            render_body(&mut body, frame, packet, flow, since, &self.opts);
+            let mut when = Vec::with_capacity(24);
+            push_time(self.opts.time_format, &frame.ts, &first, &prev, &mut when);
+            let when = String::from_utf8_lossy(&when);
+            let when = match self.opts.time_format {
+                TimeFormat::Relative => format!("{when} s after the first frame"),
+                TimeFormat::Delta => format!("{when} s after the previous frame"),
+                TimeFormat::Absolute => format!("at {when} UTC"),
+                TimeFormat::Epoch => format!("at {when} s since the Unix epoch"),
+            };
+            render_body(&mut body, frame, packet, flow, &when, &self.opts);
             let notes = render_notes(frame, packet, flow, ctx.unwrap_or_default());
             let stream = match (packet.tcp(), flow.rel_seq) {
                 (Some(t), Some(s)) if t.payload_len > 0 => {
@@ -698,16 +713,15 @@ fn render_body(
     frame: &RawFrame<'_>,
     packet: &DecodedPacket<'_>,
     flow: &PacketFlow,
-    since: f64,
+    when: &str,
     opts: &ExplainOptions,
 ) {
     let _ = write!(
         out,
-        "Frame {} · {} bytes on the wire, {} captured\n{:.6} s after the first frame",
+        "Frame {} · {} bytes on the wire, {} captured\n{when}",
         frame.number,
         frame.orig_len,
         frame.data.len(),
-        since
     );
     if let (Some(c), Some(d)) = (flow.conn, flow.dir) {
         let _ = write!(
@@ -724,7 +738,7 @@ fn render_body(
         s: std::mem::take(out),
         width: opts.width,
     };
-    render_osi(&mut buf, packet);
+    render_osi(&mut buf, packet, opts.width);
     buf.push('\n');
     render_fields(&mut buf, frame, packet, flow, opts);
     *out = buf.s;
@@ -733,10 +747,12 @@ fn render_body(
 }
 
 /// (a) the seven OSI layers with the TCP/IP mapping.
-fn render_osi(out: &mut Buf, packet: &DecodedPacket<'_>) {
+fn render_osi(out: &mut Buf, packet: &DecodedPacket<'_>, width: usize) {
+    // 2 + 15 + 1 + what + 1 + 12 + 1 + 8 columns.
+    let what_w = width.saturating_sub(40).clamp(16, 38);
     let _ = writeln!(
         out,
-        "  {:<15} {:<38} {:<12}",
+        "  {:<15} {:<what_w$} {:<12}",
         "OSI layer", "in this frame", "TCP/IP layer"
     );
     let has_tcp = packet.tcp().is_some();
@@ -778,9 +794,9 @@ fn render_osi(out: &mut Buf, packet: &DecodedPacket<'_>) {
         let label = format!("{} {}", osi.number(), osi.name());
         let _ = writeln!(
             out,
-            "  {:<15} {:<38} {:<12} {}",
+            "  {:<15} {:<what_w$} {:<12} {}",
             label,
-            truncate(&what, 38),
+            truncate(&what, what_w),
             osi.tcpip_name(),
             group
         );
@@ -1526,8 +1542,10 @@ fn render_hex(
         layers.iter().rev().find(|l| covers(l, i))
     };
     let _ = writeln!(out, "  Bytes ({} captured)", data.len());
-    for (row, chunk) in data.chunks(16).enumerate() {
-        let base = row * 16;
+    // 16 bytes a row need 75 columns; narrower output gets 8.
+    let per_row = if opts.width >= 75 { 16 } else { 8 };
+    for (row, chunk) in data.chunks(per_row).enumerate() {
+        let base = row * per_row;
         let mut hex = String::with_capacity(80);
         let mut marks = String::with_capacity(64);
         let mut current: Option<Osi> = None;
@@ -1558,7 +1576,7 @@ fn render_hex(
         if opts.color && current.is_some() {
             hex.push_str(RESET);
         }
-        let pad = (16 - chunk.len()) * 3 + usize::from(chunk.len() <= 8);
+        let pad = (per_row - chunk.len()) * 3 + usize::from(per_row == 16 && chunk.len() <= 8);
         let ascii: String = chunk
             .iter()
             .map(|&b| {
@@ -1909,6 +1927,7 @@ mod tests {
             frame,
             color: false,
             width: 80,
+            ..ExplainOptions::default()
         };
         let mut sink = ExplainSink::new(Vec::new(), opts);
         run(&mut src, PipelineConfig::default(), &mut sink).expect("runs");
@@ -1987,7 +2006,7 @@ mod tests {
             &frame,
             &packet,
             &PacketFlow::default(),
-            0.0,
+            "0.000000 s after the first frame",
             &ExplainOptions::default(),
         );
         assert!(out.contains("L4 TCP [20,60) 40 bytes"));

@@ -2,9 +2,11 @@
 //! stream order, wire bytes escaped, gaps and FINs marked; optionally each direction's raw
 //! bytes written to a file.
 
+use crate::capture::Timestamp;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
 use crate::render::escape::escape_bytes;
 use crate::render::style::RESET;
+use crate::render::time::{Clock, TimeFormat};
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Write};
@@ -21,11 +23,31 @@ pub struct FollowReport {
     pub error: Option<io::Error>,
 }
 
+/// How `follow` prints.
+#[derive(Clone, Debug, Default)]
+pub struct FollowOptions {
+    /// Client red, server blue, like Wireshark.
+    pub color: bool,
+    /// Fold lines longer than this many columns (a `↩` ends each folded piece); None: never.
+    pub width: Option<usize>,
+    /// Show each direction change's time in this format (None: frame numbers only).
+    pub time: Option<TimeFormat>,
+    /// The capture's first packet's time, that relative times count from (without it,
+    /// from the first data shown).
+    pub first_ts: Option<Timestamp>,
+    /// Also write each direction's raw bytes to DIR/conn-ID-…-to-….bin.
+    pub raw_dir: Option<PathBuf>,
+}
+
 /// A [`StreamSink`] tap that prints one connection's streams.
 pub struct FollowTap<W: Write> {
     conn: ConnId,
     out: W,
     color: bool,
+    width: Option<usize>,
+    clock: Option<Clock>,
+    /// Columns used on the current output line (for folding at `width`).
+    column: usize,
     raw_dir: Option<PathBuf>,
     raw: [Option<File>; 2],
     last_dir: Option<Direction>,
@@ -38,16 +60,24 @@ impl<W: Write> FollowTap<W> {
     pub fn new(
         conn: ConnId,
         out: W,
-        color: bool,
-        raw_dir: Option<PathBuf>,
+        opts: FollowOptions,
     ) -> (FollowTap<W>, Rc<RefCell<FollowReport>>) {
         let report = Rc::new(RefCell::new(FollowReport::default()));
         (
             FollowTap {
                 conn,
                 out,
-                color,
-                raw_dir,
+                color: opts.color,
+                width: opts.width.map(|w| w.max(10)),
+                clock: opts.time.map(|format| {
+                    let mut clock = Clock::new(format);
+                    if let Some(ts) = opts.first_ts {
+                        clock.start_at(ts);
+                    }
+                    clock
+                }),
+                column: 0,
+                raw_dir: opts.raw_dir,
                 raw: [None, None],
                 last_dir: None,
                 at_line_start: true,
@@ -79,14 +109,25 @@ impl<W: Write> FollowTap<W> {
             Direction::ToClient => "server → client",
         };
         let frame = ctx.frame;
+        let at = match &mut self.clock {
+            Some(clock) => {
+                let text = clock.text(&ctx.ts);
+                match clock.format {
+                    TimeFormat::Relative | TimeFormat::Delta => format!(", {text} s"),
+                    TimeFormat::Absolute | TimeFormat::Epoch => format!(", {text}"),
+                }
+            }
+            None => String::new(),
+        };
+        self.column = 0;
         self.write(|w, color| {
             if newline {
                 writeln!(w)?;
             }
             if color {
-                writeln!(w, "\x1b[1m── {label} (frame {frame}) ──{RESET}")
+                writeln!(w, "\x1b[1m── {label} (frame {frame}{at}) ──{RESET}")
             } else {
-                writeln!(w, "── {label} (frame {frame}) ──")
+                writeln!(w, "── {label} (frame {frame}{at}) ──")
             }
         });
     }
@@ -136,6 +177,9 @@ impl<W: Write> FollowTap<W> {
                 text.push_str("\\n\n");
             }
         }
+        if let Some(width) = self.width {
+            text = fold(&text, width, &mut self.column);
+        }
         self.at_line_start = text.ends_with('\n');
         let ansi = match dir {
             Direction::ToServer => "\x1b[31m",
@@ -155,6 +199,7 @@ impl<W: Write> FollowTap<W> {
         self.marker(dir, ctx);
         let newline = !self.at_line_start;
         self.at_line_start = true;
+        self.column = 0;
         self.write(|w, _| {
             if newline {
                 writeln!(w)?;
@@ -162,6 +207,27 @@ impl<W: Write> FollowTap<W> {
             writeln!(w, "[{what}]")
         });
     }
+}
+
+/// `text` with a line break after every `width - 1` columns of a line (the last column
+/// holds a `↩`), `column` being the columns already used on the current line (updated).
+/// Escaped text is one column per character.
+fn fold(text: &str, width: usize, column: &mut usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width.max(1) * 4);
+    for c in text.chars() {
+        if c == '\n' {
+            out.push(c);
+            *column = 0;
+            continue;
+        }
+        if *column + 1 >= width {
+            out.push_str("↩\n");
+            *column = 0;
+        }
+        out.push(c);
+        *column += 1;
+    }
+    out
 }
 
 impl<W: Write> StreamSink for FollowTap<W> {
@@ -203,24 +269,48 @@ impl<W: Write> StreamSink for FollowTap<W> {
             };
             let newline = !self.at_line_start;
             self.at_line_start = true;
+            let counts = format!(
+                "{} bytes client → server, {} bytes server → client{}",
+                b[0],
+                b[1],
+                if g[0] + g[1] > 0 {
+                    format!(", {} bytes not captured", g[0] + g[1])
+                } else {
+                    String::new()
+                }
+            );
+            let mut line = format!("── end of conn {conn}: {counts} ──");
+            if let Some(width) = self.width.filter(|&w| line.chars().count() > w) {
+                // Too wide: the counts on a line of their own (folded if still too wide).
+                line = format!("── end of conn {conn} ──\n{}", fold(&counts, width, &mut 0));
+            }
             self.write(|w, _| {
                 if newline {
                     writeln!(w)?;
                 }
-                writeln!(
-                    w,
-                    "── end of conn {}: {} bytes client → server, {} bytes server → client{} ──",
-                    conn,
-                    b[0],
-                    b[1],
-                    if g[0] + g[1] > 0 {
-                        format!(", {} bytes not captured", g[0] + g[1])
-                    } else {
-                        String::new()
-                    }
-                )?;
+                writeln!(w, "{line}")?;
                 w.flush()
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_breaks_long_lines_and_carries_the_column() {
+        let mut column = 0;
+        assert_eq!(fold("abcdefgh\nxy", 4, &mut column), "abc↩\ndef↩\ngh\nxy");
+        assert_eq!(column, 2);
+        // The line goes on in the next chunk: one more fits, then it folds.
+        assert_eq!(fold("zwv", 4, &mut column), "z↩\nwv");
+        assert_eq!(column, 2);
+        // Every folded line is `width` columns at most, the ↩ included.
+        let mut column = 0;
+        let folded = fold(&"x".repeat(100), 10, &mut column);
+        assert!(folded.lines().all(|l| l.chars().count() <= 10));
+        assert_eq!(folded.matches('x').count(), 100);
     }
 }

@@ -10,8 +10,10 @@ use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Ste
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
 use crate::render::explain::truncate;
+use crate::render::style::RESET;
 use crate::render::table::human_bytes;
 use crate::render::text::{endpoint_string, http_first_line};
+use crate::render::time::{Clock, TimeFormat};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -26,6 +28,10 @@ pub struct LadderOptions {
     pub width: usize,
     /// Most packets kept; later ones are counted, not drawn.
     pub max_rows: usize,
+    /// Colour the text diagram (arrows by step, as the SVG does; ANSI escapes).
+    pub color: bool,
+    /// How the time column is shown; `Relative` counts from the connection's first packet.
+    pub time_format: TimeFormat,
 }
 
 impl Default for LadderOptions {
@@ -35,6 +41,8 @@ impl Default for LadderOptions {
             full: false,
             width: 80,
             max_rows: 20_000,
+            color: false,
+            time_format: TimeFormat::Relative,
         }
     }
 }
@@ -184,15 +192,68 @@ fn secs(ts: &Timestamp, start: &Timestamp) -> String {
     }
 }
 
+/// The colour of an arrow: by its step, as in the SVG (`svg` names, ANSI escapes).
+fn step_color(r: &LadderRow) -> (&'static str, &'static str) {
+    match r.step {
+        Some(Step::Handshake(_)) => ("green", "\x1b[32m"),
+        Some(Step::Teardown(_)) => ("teal", "\x1b[36m"),
+        Some(Step::Abort | Step::Refused) => ("red", "\x1b[31m"),
+        None if !r.analysis.is_empty() => ("darkorange", "\x1b[33m"),
+        None => ("black", ""),
+    }
+}
+
+/// The time column: the connection-relative seconds of [`secs`], or `format`'s text.
+struct TimeColumn {
+    start: Timestamp,
+    clock: Option<Clock>,
+    width: usize,
+}
+
+impl TimeColumn {
+    fn new(start: Timestamp, format: TimeFormat) -> TimeColumn {
+        match format {
+            TimeFormat::Relative => TimeColumn {
+                start,
+                clock: None,
+                width: 9,
+            },
+            _ => {
+                let mut clock = Clock::new(format);
+                clock.start_at(start);
+                TimeColumn {
+                    start,
+                    clock: Some(clock),
+                    width: format.typical_width(),
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, ts: &Timestamp) -> String {
+        match &mut self.clock {
+            None => secs(ts, &self.start),
+            Some(clock) => clock.text(ts),
+        }
+    }
+}
+
 impl Ladder {
-    /// Writes the diagram as text, `width` columns wide (at least 60).
-    pub fn write_text<W: Write>(&self, w: &mut W, full: bool, width: usize) -> io::Result<()> {
-        let width = width.max(60);
-        // time(9) frame(5) space | arrow | space note(13)
-        const PREFIX: usize = 16;
+    /// Writes the diagram as text, `opts.width` columns wide (at least 60), coloured and
+    /// timed as `opts` says.
+    pub fn write_text<W: Write>(
+        &self,
+        w: &mut W,
+        full: bool,
+        opts: &LadderOptions,
+    ) -> io::Result<()> {
+        let mut time = TimeColumn::new(self.start.unwrap_or_default(), opts.time_format);
+        let tw = time.width;
+        let width = opts.width.max(60 + tw - 9);
+        // time(tw) frame(5) space | arrow | space note(13)
+        let prefix = tw + 7;
         const NOTE: usize = 15;
-        let span = width - PREFIX - NOTE - 2;
-        let start = self.start.unwrap_or_default();
+        let span = width - prefix - NOTE - 2;
         let title = format!(
             "{} ladder: client {} ⇄ server {}",
             self.proto, self.client, self.server
@@ -210,12 +271,12 @@ impl Ladder {
         let gap = (span + 2).saturating_sub(client.chars().count() + server.chars().count());
         writeln!(
             w,
-            "{:>9} {:>5} {client}{}{server}",
+            "{:>tw$} {:>5} {client}{}{server}",
             "time",
             "frame",
             " ".repeat(gap)
         )?;
-        let bar = format!("{}│{}│", " ".repeat(PREFIX), " ".repeat(span));
+        let bar = format!("{}│{}│", " ".repeat(prefix), " ".repeat(span));
         let mut last_state: Option<(TcpState, TcpState)> = None;
         let mut last_teardown: Option<u8> = None;
         if let Some(first) = self.rows.first() {
@@ -228,7 +289,7 @@ impl Ladder {
                     TcpState::Listen
                 };
                 last_state = Some((TcpState::Closed, server));
-                self.state_line(w, (TcpState::Closed, server), None, span)?;
+                self.state_line(w, (TcpState::Closed, server), None, (prefix, span))?;
             }
         }
         writeln!(w, "{bar}")?;
@@ -244,10 +305,14 @@ impl Ladder {
                             (truncate(&full_label, span - 5), None)
                         };
                     let fill = span - 4 - label.chars().count();
-                    let arrow = match r.dir {
+                    let mut arrow = match r.dir {
                         Direction::ToServer => format!("──{label} {}▶", "─".repeat(fill)),
                         Direction::ToClient => format!("◀─ {label} {}", "─".repeat(fill)),
                     };
+                    let ansi = step_color(r).1;
+                    if opts.color && !ansi.is_empty() {
+                        arrow = format!("{ansi}{arrow}{RESET}");
+                    }
                     let mut note = r.side_note();
                     if let Some(Step::Teardown(n)) = r.step {
                         // The flow numbers a FIN+ACK that also acks the peer's FIN as step 3.
@@ -257,8 +322,8 @@ impl Ladder {
                         last_teardown = Some(n);
                     }
                     let line = format!(
-                        "{:>9} {:>5} │{arrow}│ {}",
-                        secs(&r.ts, &start),
+                        "{:>tw$} {:>5} │{arrow}│ {}",
+                        time.text(&r.ts),
                         r.frame,
                         truncate(&note, NOTE - 1)
                     );
@@ -266,11 +331,11 @@ impl Ladder {
                     if let Some(l7) = below {
                         let text = truncate(l7, span - 4);
                         let pad = span.saturating_sub(text.chars().count() + 2);
-                        writeln!(w, "{}│  {text}{}│", " ".repeat(PREFIX), " ".repeat(pad))?;
+                        writeln!(w, "{}│  {text}{}│", " ".repeat(prefix), " ".repeat(pad))?;
                     }
                     if let Some(st) = r.state {
                         if Some(st) != last_state {
-                            self.state_line(w, st, last_state, span)?;
+                            self.state_line(w, st, last_state, (prefix, span))?;
                             last_state = Some(st);
                         }
                     }
@@ -282,14 +347,14 @@ impl Ladder {
                     let last = run.last().map(|r| r.frame).unwrap_or(0);
                     writeln!(
                         w,
-                        "{:>9} {:>5} ┆ {label}{}┆ frames {first}–{last}",
-                        run.first().map(|r| secs(&r.ts, &start)).unwrap_or_default(),
+                        "{:>tw$} {:>5} ┆ {label}{}┆ frames {first}–{last}",
+                        run.first().map(|r| time.text(&r.ts)).unwrap_or_default(),
                         "",
                         " ".repeat(pad)
                     )?;
                     if let Some(st) = run.last().and_then(|r| r.state) {
                         if Some(st) != last_state {
-                            self.state_line(w, st, last_state, span)?;
+                            self.state_line(w, st, last_state, (prefix, span))?;
                             last_state = Some(st);
                         }
                     }
@@ -316,7 +381,7 @@ impl Ladder {
         w: &mut W,
         st: (TcpState, TcpState),
         before: Option<(TcpState, TcpState)>,
-        span: usize,
+        (prefix, span): (usize, usize),
     ) -> io::Result<()> {
         let c = if before.map(|b| b.0) != Some(st.0) {
             st.0.as_str()
@@ -329,7 +394,7 @@ impl Ladder {
             ""
         };
         let gap = (span + 2).saturating_sub(c.len() + s.len());
-        let line = format!("{}{c}{}{s}", " ".repeat(16), " ".repeat(gap));
+        let line = format!("{}{c}{}{s}", " ".repeat(prefix), " ".repeat(gap));
         writeln!(w, "{}", line.trim_end())
     }
 }
@@ -400,13 +465,7 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
                     Direction::ToServer => (X_CLIENT, X_SERVER),
                     Direction::ToClient => (X_SERVER, X_CLIENT),
                 };
-                let color = match r.step {
-                    Some(Step::Handshake(_)) => "green",
-                    Some(Step::Teardown(_)) => "teal",
-                    Some(Step::Abort | Step::Refused) => "red",
-                    None if !r.analysis.is_empty() => "darkorange",
-                    None => "black",
-                };
+                let color = step_color(r).0;
                 writeln!(
                     w,
                     r#"<text x="8" y="{y}">{} #{}</text>"#,
@@ -565,7 +624,7 @@ impl<W: Write> LadderSink<W> {
         match self.format {
             LadderFormat::Text => {
                 self.ladder
-                    .write_text(&mut self.out, self.opts.full, self.opts.width)?
+                    .write_text(&mut self.out, self.opts.full, &self.opts)?
             }
             LadderFormat::Svg => ladder_svg(&mut self.out, &self.ladder, self.opts.full)?,
         }
@@ -810,13 +869,17 @@ mod fold_tests {
             }),
         };
         let mut out = Vec::new();
-        ladder.write_text(&mut out, false, 80).expect("writes");
+        ladder
+            .write_text(&mut out, false, &LadderOptions::default())
+            .expect("writes");
         let text = String::from_utf8(out).expect("utf-8");
         // 4 segments of 1448 bytes to the client, 2 ACKs to the server.
         assert!(text.contains("┆ … 6 segments: 2 →, 4 ← 5.8 KB"), "{text}");
         assert!(text.contains("frames 1–6"));
         let mut out = Vec::new();
-        ladder.write_text(&mut out, true, 80).expect("writes");
+        ladder
+            .write_text(&mut out, true, &LadderOptions::default())
+            .expect("writes");
         let text = String::from_utf8(out).expect("utf-8");
         assert_eq!(text.matches(" │◀─ ACK").count(), 4);
     }

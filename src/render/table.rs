@@ -40,19 +40,8 @@ pub enum View {
     Tls,
 }
 
-/// How times are shown (tshark's `-t`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum TimeFormat {
-    /// Seconds since the first packet.
-    #[default]
-    Relative,
-    /// Wall-clock time of day (UTC).
-    Absolute,
-    /// Seconds since the previous packet shown.
-    Delta,
-    /// Seconds since the Unix epoch.
-    Epoch,
-}
+use crate::render::time::push_time;
+pub use crate::render::time::TimeFormat;
 
 #[derive(Clone, Debug)]
 pub struct TableOptions {
@@ -460,31 +449,8 @@ impl<W: Write> TableSink<W> {
     /// common cases.
     fn push_time(&mut self, ts: &Timestamp, out: &mut Vec<u8>) {
         let first = *self.first_ts.get_or_insert(*ts);
-        match self.opts.time_format {
-            TimeFormat::Relative => push_seconds6(out, ts.nanos_since(&first)),
-            TimeFormat::Delta => {
-                let prev = self.prev_ts.unwrap_or(*ts);
-                push_seconds6(out, ts.nanos_since(&prev));
-            }
-            TimeFormat::Epoch => {
-                if ts.secs < 0 {
-                    out.push(b'-');
-                }
-                put_u64(out, ts.secs.unsigned_abs());
-                out.push(b'.');
-                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
-            }
-            TimeFormat::Absolute => {
-                let day = ts.secs.rem_euclid(86_400).unsigned_abs();
-                push_zero_padded(out, day / 3600, 2);
-                out.push(b':');
-                push_zero_padded(out, day / 60 % 60, 2);
-                out.push(b':');
-                push_zero_padded(out, day % 60, 2);
-                out.push(b'.');
-                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
-            }
-        }
+        let prev = self.prev_ts.unwrap_or(*ts);
+        push_time(self.opts.time_format, ts, &first, &prev, out);
         self.prev_ts = Some(*ts);
     }
 
@@ -773,10 +739,26 @@ impl<W: Write> TableSink<W> {
             if let Some(win) = &r.win {
                 let _ = write!(line, " win={win}");
             }
-            if color && !ansi.is_empty() {
-                let _ = writeln!(text, "{ansi}{line}{RESET}");
-            } else {
-                let _ = writeln!(text, "{line}");
+            // The packet line; on a terminal narrower than it, the rest on indented lines
+            // (broken at the last space that fits; the line is ASCII but for the arrow).
+            let mut pieces = vec![(String::new(), line.clone())];
+            if line.chars().count() > width {
+                let fits = line
+                    .char_indices()
+                    .nth(width)
+                    .map_or(line.len(), |(i, _)| i);
+                let cut = line[..fits].rfind(' ').filter(|&i| i > 0).unwrap_or(fits);
+                pieces = vec![(String::new(), line[..cut].trim_end().to_string())];
+                for rest in wrap(line[cut..].trim_start(), wrap_at) {
+                    pieces.push((indent.to_string(), rest));
+                }
+            }
+            for (lead, piece) in pieces {
+                if color && !ansi.is_empty() {
+                    let _ = writeln!(text, "{lead}{ansi}{piece}{RESET}");
+                } else {
+                    let _ = writeln!(text, "{lead}{piece}");
+                }
             }
             let mut second = String::new();
             if let Some(step) = r.step {
@@ -791,8 +773,8 @@ impl<W: Write> TableSink<W> {
                 }
                 last_state = r.state;
             }
-            if !second.is_empty() {
-                let _ = writeln!(text, "{indent}{second}");
+            for chunk in wrap(&second, wrap_at) {
+                let _ = writeln!(text, "{indent}{chunk}");
             }
             let mut third = String::new();
             for (i, n) in r.analysis.names().enumerate() {
@@ -1486,27 +1468,6 @@ fn put_blank_row<'x, const N: usize>(
     }
 }
 
-/// `{:.6}` of `nanos` / 1e9 seconds. Integer digits where that is provably the same text
-/// (not negative, under 10^6 s, not a tie at the 7th digit, where the float's rounding decides).
-fn push_seconds6(out: &mut Vec<u8>, nanos: i128) {
-    match u64::try_from(nanos) {
-        Ok(n) if n < 1_000_000_000_000_000 && n % 1000 != 500 => {
-            let micros = (n + 500) / 1000;
-            put_u64(out, micros / 1_000_000);
-            out.push(b'.');
-            push_zero_padded(out, micros % 1_000_000, 6);
-        }
-        _ => {
-            let _ = write!(out, "{:.6}", nanos as f64 / 1e9);
-        }
-    }
-}
-
-/// `v` in decimal, left-padded with zeros to `width` digits (`{:0width$}`).
-fn push_zero_padded(out: &mut Vec<u8>, v: u64, width: usize) {
-    put_u64_padded(out, v, width, b'0');
-}
-
 /// 1,234,567
 fn group(n: u64) -> String {
     let s = n.to_string();
@@ -2018,6 +1979,7 @@ fn push_http_cells(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::time::{push_seconds6, push_zero_padded};
 
     #[test]
     fn http_latency_cells_as_the_float_formatter_writes_them() {

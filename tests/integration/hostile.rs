@@ -598,7 +598,7 @@ fn unreadable_file_exits_1() {
         // Root reads anything: drop to nobody (who can still reach the binary and folder).
         let setpriv = Path::new("/usr/bin/setpriv");
         if !setpriv.exists() {
-            eprintln!("SKIPPED unreadable_file_exits_1: running as root without setpriv");
+            super::support::skipped("unreadable_file_exits_1: running as root without setpriv");
             return;
         }
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -610,10 +610,10 @@ fn unreadable_file_exits_1() {
             .output()
             .unwrap();
         if String::from_utf8_lossy(&out.stderr).contains("setpriv:") {
-            eprintln!(
-                "SKIPPED unreadable_file_exits_1: setpriv failed: {}",
+            super::support::skipped(&format!(
+                "unreadable_file_exits_1: setpriv failed: {}",
                 String::from_utf8_lossy(&out.stderr)
-            );
+            ));
             return;
         }
         out
@@ -627,7 +627,9 @@ fn unreadable_file_exits_1() {
     if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("Permission denied") {
         // The binary itself could not be executed by nobody (a private target dir).
         if !String::from_utf8_lossy(&out.stderr).contains("layerscope:") {
-            eprintln!("SKIPPED unreadable_file_exits_1: nobody cannot run {bin:?}");
+            super::support::skipped(&format!(
+                "unreadable_file_exits_1: nobody cannot run {bin:?}"
+            ));
             return;
         }
     }
@@ -797,7 +799,9 @@ fn adversarial_captures_stay_under_caps() {
     let full = std::env::var("LAYERSCOPE_FULL_ADVERSARIAL").as_deref() == Ok("1");
     let time = Path::new("/usr/bin/time");
     if !time.exists() {
-        eprintln!("SKIPPED adversarial_captures_stay_under_caps: /usr/bin/time not installed");
+        super::support::skipped(
+            "adversarial_captures_stay_under_caps: /usr/bin/time not installed",
+        );
         return;
     }
     let bin = super::support::bin();

@@ -21,7 +21,7 @@ fn can_capture(test: &str) -> bool {
     if std::env::var("LAYERSCOPE_REQUIRE_LIVE").as_deref() == Ok("1") {
         panic!("{test}: needs CAP_NET_RAW (root) and LAYERSCOPE_REQUIRE_LIVE=1");
     }
-    eprintln!("SKIPPED {test}: live capture needs root (CAP_NET_RAW)");
+    super::support::skipped(&format!("{test}: live capture needs root (CAP_NET_RAW)"));
     false
 }
 
@@ -218,7 +218,7 @@ fn live_not_permitted_says_what_to_run() {
         if std::env::var("LAYERSCOPE_REQUIRE_LIVE").as_deref() == Ok("1") {
             panic!("live_not_permitted_says_what_to_run needs root and setpriv");
         }
-        eprintln!("SKIPPED live_not_permitted_says_what_to_run: needs root and setpriv");
+        super::support::skipped("live_not_permitted_says_what_to_run: needs root and setpriv");
         return;
     }
     let bin = super::support::bin();
@@ -235,10 +235,10 @@ fn live_not_permitted_says_what_to_run() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     if err.contains("Permission denied") && err.contains("setpriv") {
-        eprintln!(
-            "SKIPPED live_not_permitted_says_what_to_run: nobody cannot run {}",
+        super::support::skipped(&format!(
+            "live_not_permitted_says_what_to_run: nobody cannot run {}",
             bin.display()
-        );
+        ));
         return;
     }
     assert_eq!(out.status.code(), Some(1), "{err}");

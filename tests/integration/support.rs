@@ -125,7 +125,10 @@ pub fn shared_captures(test: &str) -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!("SKIPPED {test}: {} not found (set LAYERSCOPE_SHARED or place ../shared beside the checkout)", dir.display());
+    skipped(&format!(
+        "{test}: {} not found (set LAYERSCOPE_SHARED or place ../shared beside the checkout)",
+        dir.display()
+    ));
     None
 }
 
@@ -232,4 +235,11 @@ pub fn our_layers(layers: &[String]) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// Says that (part of) a test was skipped, on the real stderr, past the test harness's
+/// capture, so `cargo test` shows it even when the test passes.
+pub fn skipped(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
 }
