@@ -1,6 +1,7 @@
 //! The tcpdump-syntax filter: the input up to the first NUL byte is the expression; any
 //! string either parses or gives an error whose caret line can be drawn. A parsed filter is
-//! then evaluated against the rest of the input as an Ethernet and a raw-IP frame (its
+//! then evaluated against the rest of the input as an Ethernet, raw-IP, SLL, PPP and Cisco HDLC
+//! frame (encapsulation keywords included: vlan, mpls, pppoes, geneve; its
 //! byte-offset accesses must stay in bounds).
 #![no_main]
 
@@ -19,7 +20,14 @@ fuzz_target!(|data: &[u8]| {
         Ok(filter) => {
             let _ = filter.expression();
             let mut decoder = Decoder::new();
-            for link in [LinkType::ETHERNET, LinkType::RAW, LinkType::LINUX_SLL] {
+            // Ethernet, raw IP, Linux SLL, PPP, Cisco HDLC.
+            for link in [
+                LinkType::ETHERNET,
+                LinkType::RAW,
+                LinkType::LINUX_SLL,
+                LinkType(9),
+                LinkType(104),
+            ] {
                 let raw = RawFrame {
                     number: 1,
                     ts: Timestamp::default(),

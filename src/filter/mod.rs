@@ -18,7 +18,8 @@
 //!   pop3, ntp, imap, snmp, bgp, ldap, https, syslog, submission, imaps, pop3s, mysql,
 //!   http-alt.
 //! - `ip`, `ip6`, `arp`, `rarp`, `tcp`, `udp`, `sctp`, `icmp`, `icmp6`, `[ip|ip6] proto N`
-//!   (N a number or `\tcp`, `\udp`, `\icmp`, …), `vlan`, `vlan N`, `greater N`, `less N`.
+//!   (N a number or `\tcp`, `\udp`, `\icmp`, …), `vlan [ID]`, `mpls [LABEL]`,
+//!   `pppoes [SESSION]`, `pppoed`, `geneve [VNI]`, `greater N`, `less N`.
 //! - `proto[expr]`, `proto[expr:1|2|4]` for `ether`/`link`, `ip`, `ip6`, `arp`, `tcp`, `udp`,
 //!   `sctp`, `icmp`, `icmp6`; `len`; numbers (decimal, `0x` hex, `0` octal); the constants
 //!   `tcpflags`, `tcp-fin` … `tcp-cwr`, `icmptype`, `icmpcode`, `icmp-echo`, `icmp-echoreply`
@@ -31,8 +32,9 @@
 //!
 //! # Semantics: tcpdump's, byte for byte
 //! The filter reads the frame's own bytes at the offsets libpcap's BPF code uses for the
-//! frame's link type (Ethernet, Linux SLL/SLL2, BSD null/loop, raw IP, LINKTYPE_IPV4/IPV6;
-//! other link types use the decoder's first network layer). So:
+//! frame's link type (Ethernet, Linux SLL/SLL2, BSD null/loop, raw IP, LINKTYPE_IPV4/IPV6,
+//! PPP, PPP in HDLC framing, Cisco HDLC; other link types use the decoder's first network
+//! layer). So:
 //! - `port 80` is TCP, UDP or SCTP over IPv4 or IPv6; over IPv4 only the first fragment
 //!   matches (later fragments carry no ports); over IPv6 the next header must be the
 //!   transport itself (no extension-header walk), as libpcap.
@@ -48,6 +50,18 @@
 //!   the network layer of every primitive parsed AFTER it by 4 bytes, whatever the
 //!   and/or structure: write `vlan and tcp` (one tag), `vlan and vlan and tcp` (QinQ),
 //!   `tcp or (vlan and tcp)` (either). `vlan` matches ether types 0x8100, 0x88a8, 0x9100.
+//! - **Other encapsulations** work the same way, in the order written (at most 255 in one
+//!   expression): `mpls [LABEL]` matches ether type 0x8847 (PPP protocol 0x0281), or below
+//!   another label one whose predecessor is not the bottom of the stack, and moves the
+//!   network layer 4 bytes; after it `ip`/`ip6` are told by the bottom-of-stack bit and the
+//!   version nibble (`arp` after `mpls` is refused, as libpcap does). `pppoes [SESSION]`
+//!   matches ether type 0x8864 and makes the PPP protocol field behind the 6-byte PPPoE
+//!   header the link type (`pppoes and ip6`); `pppoed` is discovery (0x8863). `geneve [VNI]`
+//!   is UDP to port 6081 (IPv4 first fragments, or IPv6 with UDP as next header) and moves
+//!   every later primitive behind the Geneve header and its options — into the inner
+//!   Ethernet frame when the Geneve protocol is 0x6558 (`geneve and host 10.0.0.1` is the
+//!   inner host, `ether` the inner MACs), else onto the inner network layer. Agreement with
+//!   tcpdump is tested on the tunnel captures of `../shared/captures-encap`.
 //! - `greater N` / `less N` / `len` use the length on the wire.
 //! - A read past the captured bytes rejects the packet outright (a BPF load out of bounds
 //!   ends the program with 0), so `not tcp[100] = 1` does not match a short TCP frame.
@@ -55,8 +69,8 @@
 //!   link types; a mixed pcapng can hold both).
 //!
 //! Refused with [`FilterErrorKind::NotSupported`]: host names (no DNS lookups), `gateway`,
-//! `ether proto`, `ether broadcast|multicast`, `broadcast`, `multicast`, `wlan`, `mpls`,
-//! `pppoes`, `pppoed`, `geneve`, `vxlan`, `llc`, `stp`, `ipx`, `decnet`, `atalk`, `iso`,
+//! `ether proto`, `ether broadcast|multicast`, `broadcast`, `multicast`, `wlan`, `vxlan`
+//! (libpcap 1.10, the oracle here, has no such primitive), `llc`, `stp`, `ipx`, `decnet`, `atalk`, `iso`,
 //! `igmp`, `pim`, `vrrp`, `carp`, `ah`, `esp`, `protochain`, `inbound`/`outbound`,
 //! `ifname`, pflog and ATM keywords, `type`/`subtype`, 802.11 `ra`/`ta`/`addr1-4`.
 
@@ -78,6 +92,8 @@ pub const MAX_EXPRESSION_LEN: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct Filter {
     root: parser::Node,
+    /// The encapsulation keywords (`vlan`, `mpls`, `pppoes`, `geneve`) in parse order.
+    encaps: Vec<parser::EncapStep>,
     source: String,
 }
 
@@ -96,8 +112,10 @@ impl Filter {
                 ),
             });
         }
+        let (root, encaps) = parser::parse_with_encaps(expr)?;
         Ok(Filter {
-            root: parser::parse(expr)?,
+            root,
+            encaps,
             source: expr.to_string(),
         })
     }
@@ -111,7 +129,7 @@ impl Filter {
     /// `packet` is consulted only for link types whose network-layer offset the filter does
     /// not know itself. Does not allocate.
     pub fn matches(&self, frame: &RawFrame<'_>, packet: &DecodedPacket<'_>) -> bool {
-        let cx = eval::Ctx::new(frame, packet);
+        let cx = eval::Ctx::new(frame, packet, &self.encaps);
         eval::eval(&self.root, &cx).unwrap_or(false)
     }
 }

@@ -80,11 +80,39 @@ pub(crate) enum Prim {
     },
     /// `vlan` / `vlan N`.
     Vlan(Option<u16>),
+    /// `mpls` / `mpls LABEL`.
+    Mpls(Option<u32>),
+    /// `pppoes` / `pppoes SESSION`.
+    Pppoes(Option<u16>),
+    /// `pppoed`: a PPPoE discovery frame.
+    Pppoed,
+    /// `geneve` / `geneve VNI`.
+    Geneve(Option<u32>),
     /// `greater N`: wire length >= N.
     Greater(u32),
     /// `less N`: wire length <= N.
     Less(u32),
 }
+
+/// An encapsulation keyword. As in libpcap, each one moves the link-type and network-layer
+/// offsets of every primitive parsed after it, whatever the and/or/parentheses around them
+/// (`vlan and tcp` reads TCP behind one tag; `tcp or (vlan and tcp)` either).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EncapStep {
+    /// 4 bytes of 802.1Q/802.1ad tag.
+    Vlan,
+    /// 4 bytes of MPLS label; the network layer is then told by its version nibble.
+    Mpls,
+    /// The PPPoE session header: the link type becomes PPP's protocol field.
+    Pppoes,
+    /// UDP port 6081 and the Geneve header (its options' length read from the packet); an
+    /// inner Ethernet frame when the Geneve protocol is 0x6558.
+    Geneve,
+}
+
+/// Most encapsulation keywords in one expression (each primitive records how many came
+/// before it in a byte).
+pub(crate) const MAX_ENCAP_STEPS: usize = 255;
 
 /// Where a byte access `proto[i:size]` counts from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +154,7 @@ pub(crate) enum Arith {
         base: Base,
         index: Box<Arith>,
         size: u8,
+        /// How many encapsulation keywords were parsed before it (see [`EncapStep`]).
         vlan_depth: u8,
     },
     Bin(ArOp, Box<Arith>, Box<Arith>),
@@ -149,7 +178,9 @@ pub(crate) enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
-    /// A primitive and the number of `vlan` keywords parsed before it.
+    /// A primitive and the number of encapsulation keywords (`vlan`, `mpls`, `pppoes`,
+    /// `geneve`) parsed before it: the first that many [`EncapStep`]s of the expression move
+    /// the offsets it reads at.
     Prim(Prim, u8),
     Rel(Box<Arith>, RelOp, Box<Arith>),
 }
@@ -207,10 +238,6 @@ enum LastQual {
 const UNSUPPORTED: &[&str] = &[
     "gateway",
     "wlan",
-    "mpls",
-    "pppoes",
-    "pppoed",
-    "geneve",
     "vxlan",
     "llc",
     "stp",
@@ -311,6 +338,10 @@ const KEYWORDS: &[&str] = &[
     "icmp6",
     "sctp",
     "vlan",
+    "mpls",
+    "pppoes",
+    "pppoed",
+    "geneve",
     "greater",
     "less",
     "len",
@@ -402,12 +433,20 @@ const IP_PROTO_NAMES: &[(&str, u8)] = &[
 ];
 
 /// Parses a whole expression.
+#[cfg(test)]
 pub(crate) fn parse(src: &str) -> Result<Node, FilterError> {
+    parse_with_encaps(src).map(|(node, _)| node)
+}
+
+/// Parses a whole expression: its tree, and the encapsulation keywords in the order they
+/// were parsed (a primitive's depth counts how many of them come before it).
+pub(crate) fn parse_with_encaps(src: &str) -> Result<(Node, Vec<EncapStep>), FilterError> {
     let mut p = Parser {
         src,
         toks: lex(src),
         pos: 0,
         vlan_depth: 0,
+        encaps: Vec::new(),
         last: LastQual::Start,
         nest: 0,
     };
@@ -423,14 +462,16 @@ pub(crate) fn parse(src: &str) -> Result<Node, FilterError> {
         };
         return Err(p.err(FilterErrorKind::Syntax, &msg));
     }
-    Ok(node)
+    Ok((node, p.encaps))
 }
 
 struct Parser<'s> {
     src: &'s str,
     toks: Vec<Token>,
     pos: usize,
+    /// `encaps.len()`: the depth of what is parsed next.
     vlan_depth: u8,
+    encaps: Vec<EncapStep>,
     last: LastQual,
     /// Current recursion depth of the parser (parentheses, `not`, arithmetic).
     nest: usize,
@@ -653,6 +694,7 @@ impl<'s> Parser<'s> {
                 Err(e) => e,
             };
             (self.pos, self.vlan_depth, self.last, self.nest) = save;
+            self.encaps.truncate(usize::from(self.vlan_depth));
             self.pos += 1;
             self.enter()?;
             let inner = self.expr().and_then(|r| {
@@ -882,22 +924,55 @@ impl<'s> Parser<'s> {
         };
         let depth = self.vlan_depth;
         match w {
-            "vlan" => {
+            "vlan" | "mpls" | "pppoes" | "geneve" => {
                 self.pos += 1;
+                // The optional number: VLAN id, MPLS label, PPPoE session, Geneve VNI.
+                let (step, max) = match w {
+                    "vlan" => (EncapStep::Vlan, 4095),
+                    "mpls" => (EncapStep::Mpls, 0xf_ffff),
+                    "pppoes" => (EncapStep::Pppoes, 0xffff),
+                    _ => (EncapStep::Geneve, 0xff_ffff),
+                };
                 let mut id = None;
                 if let Some(n) = self.word().and_then(parse_num) {
-                    if n > 4095 {
+                    if n > max {
                         return Err(self.err(
                             FilterErrorKind::BadValue,
-                            &format!("VLAN id {n} is above 4095"),
+                            &format!("{w} {n} is above {max}"),
                         ));
                     }
-                    id = Some(n as u16);
+                    id = Some(n);
                     self.pos += 1;
                 }
-                self.vlan_depth = self.vlan_depth.saturating_add(1);
+                if step == EncapStep::Pppoes && self.encaps.contains(&EncapStep::Mpls) {
+                    return Err(self.err_at(
+                        at,
+                        FilterErrorKind::NotSupported,
+                        "PPPoE inside MPLS is not supported (neither does libpcap)",
+                    ));
+                }
+                if self.encaps.len() >= MAX_ENCAP_STEPS {
+                    return Err(self.err_at(
+                        at,
+                        FilterErrorKind::TooDeep,
+                        &format!("more than {MAX_ENCAP_STEPS} encapsulation keywords"),
+                    ));
+                }
+                self.encaps.push(step);
+                self.vlan_depth += 1;
                 self.last = LastQual::None;
-                Ok(Node::Prim(Prim::Vlan(id), depth))
+                let prim = match step {
+                    EncapStep::Vlan => Prim::Vlan(id.map(|n| n as u16)),
+                    EncapStep::Mpls => Prim::Mpls(id),
+                    EncapStep::Pppoes => Prim::Pppoes(id.map(|n| n as u16)),
+                    EncapStep::Geneve => Prim::Geneve(id),
+                };
+                Ok(Node::Prim(prim, depth))
+            }
+            "pppoed" => {
+                self.pos += 1;
+                self.last = LastQual::None;
+                Ok(Node::Prim(Prim::Pppoed, depth))
             }
             "greater" | "less" => {
                 self.pos += 1;
@@ -920,6 +995,13 @@ impl<'s> Parser<'s> {
             }
             "ip" | "ip6" | "arp" | "rarp" | "tcp" | "udp" | "icmp" | "icmp6" | "sctp" | "ether"
             | "link" => {
+                if matches!(w, "arp" | "rarp") && self.encaps.contains(&EncapStep::Mpls) {
+                    // libpcap: "unsupported protocol over mpls".
+                    return Err(self.err(
+                        FilterErrorKind::NotSupported,
+                        "MPLS carries IPv4 or IPv6 here, never ARP (libpcap refuses it too)",
+                    ));
+                }
                 let next = self.word_at(at + 1);
                 let qualifies = matches!(
                     next,
@@ -1553,8 +1635,9 @@ mod tests {
         assert_eq!((e.offset, e.kind), (5, FilterErrorKind::NotSupported));
         for s in [
             "wlan host 1:2:3:4:5:6",
-            "mpls",
-            "pppoes and tcp",
+            "vxlan",
+            "llc and tcp",
+            "mpls and arp",
             "gateway x",
             "tcp and inbound",
         ] {

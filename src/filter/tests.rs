@@ -408,8 +408,9 @@ fn unknown_link_type_uses_the_decoded_network_layer() {
         len: 20,
     });
     let f = Filter::parse("tcp src port ssh and host 5.6.7.8").unwrap();
-    assert!(f.matches(&frame(LinkType(9), &data), &p));
-    assert!(!f.matches(&frame(LinkType(9), &data), &empty_packet()));
+    // LINKTYPE_USER0: nothing but the decoder knows where its network layer is.
+    assert!(f.matches(&frame(LinkType(147), &data), &p));
+    assert!(!f.matches(&frame(LinkType(147), &data), &empty_packet()));
 }
 
 #[test]
@@ -452,4 +453,119 @@ proptest::proptest! {
             let _ = f.matches(&frame(LinkType::ETHERNET, &data[..20]), &empty_packet());
         }
     }
+}
+
+/// An MPLS label stack entry: label, traffic class 0, the bottom-of-stack bit, TTL 64.
+fn mpls_label(label: u32, bottom: bool) -> [u8; 4] {
+    (label << 12 | u32::from(bottom) << 8 | 64).to_be_bytes()
+}
+
+fn matches(expr: &str, link: LinkType, data: &[u8]) -> bool {
+    let f = Filter::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+    f.matches(&frame(link, data), &empty_packet())
+}
+
+#[test]
+fn mpls_labels_shift_what_follows_and_the_version_nibble_names_it() {
+    // Ethernet 0x8847, labels 16 and 18 (bottom), IPv4 TCP 10.0.0.1:1234 → 10.0.0.2:80.
+    let mut data = eth(0x8847, &[]);
+    data.extend(mpls_label(16, false));
+    data.extend(mpls_label(18, true));
+    data.extend(ipv4(6, 0, [10, 0, 0, 1], [10, 0, 0, 2], 20));
+    data.extend(tcp(1234, 80, 0x02));
+    let e = LinkType::ETHERNET;
+    assert!(matches("mpls", e, &data));
+    assert!(matches("mpls 16", e, &data));
+    assert!(!matches("mpls 18", e, &data));
+    assert!(matches("mpls 16 and mpls 18", e, &data));
+    // One label is not enough: after it, the bottom-of-stack bit is clear, so no IP.
+    assert!(!matches("mpls and ip", e, &data));
+    assert!(matches("mpls and mpls and tcp port 80", e, &data));
+    assert!(matches("mpls and mpls and host 10.0.0.2", e, &data));
+    assert!(!matches("mpls and mpls and mpls", e, &data));
+    // Without the keyword nothing looks past the ether type.
+    assert!(!matches("tcp", e, &data));
+    // MPLS inside a VLAN tag.
+    let mut tagged = eth(0x8847, &[7]);
+    tagged.extend_from_slice(&data[14..]);
+    assert!(!matches("mpls", e, &tagged));
+    assert!(matches(
+        "vlan 7 and mpls 16 and mpls 18 and tcp",
+        e,
+        &tagged
+    ));
+    // On a PPP link MPLS is protocol 0x0281.
+    let mut ppp = vec![0xff, 0x03, 0x02, 0x81];
+    ppp.extend_from_slice(&data[14..]);
+    assert!(matches("mpls 16 and mpls and ip", LinkType(9), &ppp));
+    assert!(!matches("ip", LinkType(9), &ppp));
+}
+
+#[test]
+fn pppoes_turns_the_link_type_into_ppp_protocol_numbers() {
+    // PPPoE session 0x0011: ver/type 0x11, code 0, session, length, PPP protocol 0x0021.
+    let mut data = eth(0x8864, &[]);
+    data.extend_from_slice(&[0x11, 0x00, 0x00, 0x11, 0x00, 42, 0x00, 0x21]);
+    data.extend(ipv4(17, 0, [192, 0, 2, 1], [192, 0, 2, 2], 8));
+    data.extend(udp(5353, 53));
+    let e = LinkType::ETHERNET;
+    assert!(matches("pppoes", e, &data));
+    assert!(matches("pppoes 0x11", e, &data));
+    assert!(!matches("pppoes 0x12", e, &data));
+    assert!(matches("pppoes and udp port 53", e, &data));
+    assert!(matches("pppoes 17 and ip and host 192.0.2.2", e, &data));
+    assert!(!matches("pppoes and ip6", e, &data));
+    assert!(!matches("udp", e, &data));
+    assert!(!matches("pppoed", e, &data));
+    // `ether` reads no Ethernet header behind PPPoE.
+    assert!(!matches(
+        "pppoes and ether host 00:11:22:33:44:55",
+        e,
+        &data
+    ));
+    let mut discovery = eth(0x8863, &[]);
+    discovery.extend_from_slice(&[0x11, 0x09, 0x00, 0x00, 0x00, 0x00]);
+    assert!(matches("pppoed", e, &discovery));
+    assert!(!matches("pppoes", e, &discovery));
+}
+
+#[test]
+fn geneve_reads_its_options_length_and_the_inner_frame() {
+    // IPv4/UDP to 6081, Geneve with 8 bytes of options (opt len 2), VNI 0x123456,
+    // protocol 0x6558 (Ethernet), inner Ethernet/IPv4/TCP 10.0.0.1:1234 → 10.0.0.2:80.
+    let mut inner = eth(0x0800, &[]);
+    inner.extend(ipv4(6, 0, [10, 0, 0, 1], [10, 0, 0, 2], 20));
+    inner.extend(tcp(1234, 80, 0x18));
+    let geneve = |proto: u16, payload: &[u8]| {
+        let mut g = vec![0x02, 0x00];
+        g.extend_from_slice(&proto.to_be_bytes());
+        g.extend_from_slice(&[0x12, 0x34, 0x56, 0x00]);
+        g.extend_from_slice(&[0x01, 0x02, 0x03, 0x01, 0xaa, 0xbb, 0xcc, 0xdd]);
+        g.extend_from_slice(payload);
+        let mut v = eth(0x0800, &[]);
+        v.extend(ipv4(
+            17,
+            0,
+            [192, 0, 2, 1],
+            [192, 0, 2, 2],
+            8 + g.len() as u16,
+        ));
+        v.extend_from_slice(&[0xc0, 0x00, 0x17, 0xc1, 0, 0, 0, 0]); // 49152 → 6081
+        v.extend(g);
+        v
+    };
+    let data = geneve(0x6558, &inner);
+    let e = LinkType::ETHERNET;
+    assert!(matches("geneve", e, &data));
+    assert!(matches("geneve 0x123456", e, &data));
+    assert!(!matches("geneve 0x123457", e, &data));
+    assert!(matches("geneve and tcp dst port 80", e, &data));
+    assert!(matches("geneve and host 10.0.0.1", e, &data));
+    assert!(!matches("geneve and host 192.0.2.1", e, &data));
+    assert!(matches("geneve and ether src 00:11:22:33:44:55", e, &data));
+    assert!(matches("udp port 6081", e, &data));
+    // The inner IPv4 directly (protocol 0x0800): no Ethernet in between.
+    let data = geneve(0x0800, &inner[14..]);
+    assert!(matches("geneve and tcp and src host 10.0.0.1", e, &data));
+    assert!(!matches("geneve and ether src 00:11:22:33:44:55", e, &data));
 }
