@@ -3,6 +3,7 @@
 
 mod integration {
     pub mod cli;
+    pub mod community_id;
     pub mod hostile;
     pub mod live;
     pub mod own_captures;

@@ -361,6 +361,7 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
         FormatArg::Json => {
             let mut s = JsonSink::new(out);
             s.flush_each = live;
+            s.set_community_id_seed(output.community_id_seed);
             // A view narrows JSON to its own records (the default view writes them all).
             s.records = match output.view {
                 Some(ViewArg::Conns) => JsonRecords {

@@ -185,6 +185,10 @@ pub struct OutputArgs {
     /// How packet times are shown.
     #[arg(long, value_enum, default_value = "relative")]
     pub time_format: TimeFormatArg,
+    /// Seed of the connections' Community IDs (the spec's default is 0; tools that join
+    /// on the ID must use the same seed).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub community_id_seed: u16,
 }
 
 /// Caps that bound memory; what they cut is always reported.

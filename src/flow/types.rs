@@ -58,6 +58,13 @@ impl Proto {
             Proto::Udp => "udp",
         }
     }
+    /// The IP protocol number (IANA).
+    pub fn ip_proto(self) -> u8 {
+        match self {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+        }
+    }
 }
 
 /// An endpoint's TCP state (RFC 9293 names), as an observer at the capture point infers it.
@@ -330,6 +337,40 @@ pub struct ConnSummary {
     /// caps, per direction.
     pub gap_bytes: PerDir,
     pub cut_bytes: PerDir,
+}
+
+#[cfg(test)]
+impl ConnSummary {
+    /// A connection from `client` to `server` with nothing else seen (for renderer tests).
+    pub(crate) fn example(proto: Proto, client: SocketAddr, server: SocketAddr) -> ConnSummary {
+        ConnSummary {
+            id: 0,
+            proto,
+            client,
+            server,
+            roles_guessed: false,
+            first_frame: 1,
+            last_frame: 1,
+            start: Timestamp::default(),
+            end: Timestamp::default(),
+            packets: PerDir::default(),
+            bytes: PerDir::default(),
+            payload: PerDir::default(),
+            handshake: HandshakeSummary::default(),
+            teardown: TeardownSummary {
+                kind: TeardownKind::None,
+                initiator: None,
+                frames: ArrayVec::new(),
+                description: Cow::Borrowed(""),
+            },
+            conn_state: "OTH",
+            history: ArrayString::new(),
+            final_state: None,
+            end_reason: EndReason::EndOfInput,
+            gap_bytes: PerDir::default(),
+            cut_bytes: PerDir::default(),
+        }
+    }
 }
 
 /// Where a chunk of stream bytes came from.

@@ -287,6 +287,11 @@ impl<W: Write> JsonSink<W> {
         }
         Ok(())
     }
+    /// The seed of the `conn` records' Community IDs (the spec's default is 0).
+    pub fn set_community_id_seed(&mut self, seed: u16) {
+        self.memo.community_id_seed = seed;
+    }
+
     /// The output (with any gathered records written to it).
     pub fn into_inner(mut self) -> W {
         let _ = self.write_batch();
@@ -645,6 +650,8 @@ pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>
 /// a server, a client address and a teardown description.
 #[derive(Default)]
 struct ConnMemo {
+    /// The seed of the records' Community IDs (`--community-id-seed`, 0 by default).
+    community_id_seed: u16,
     client: Option<EndpointText>,
     server: Option<EndpointText>,
     /// The last start's whole seconds and their text.
@@ -1455,6 +1462,13 @@ fn conn_fields(
     p.u64(app.http_responses);
     p.lit(b"},\"dns\":");
     p.u64(app.dns_messages);
+    match crate::flow::community_id::of_conn(conn, memo.community_id_seed) {
+        Some(id) => {
+            p.lit(b",\"community_id\":");
+            p.json_str(&id)?;
+        }
+        None => p.lit(b",\"community_id\":null"),
+    }
     p.lit(b"}");
     Ok(())
 }
@@ -1554,6 +1568,11 @@ fn put_conn_record_reference(
     put_u64(w, app.http_responses);
     w.extend_from_slice(b"},\"dns\":");
     put_u64(w, app.dns_messages);
+    w.extend_from_slice(b",\"community_id\":");
+    match crate::flow::community_id::of_conn(conn, 0) {
+        Some(id) => put_json_str(w, &id)?,
+        None => w.extend_from_slice(b"null"),
+    }
     w.push(b'}');
     Ok(())
 }
