@@ -13,4 +13,5 @@ mod integration {
     pub mod synthetic;
     pub mod threads;
     pub mod zeek_baselines;
+    pub mod zeek_logs;
 }

@@ -353,7 +353,7 @@ fn shows_notes(output: &OutputArgs) -> bool {
 }
 
 /// The renderer the output flags ask for. `live`: rows stream (flushed per packet).
-fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
+fn make_sink(output: &OutputArgs, live: bool) -> Result<Box<dyn Sink>, Failure> {
     let stdout = io::stdout();
     let is_terminal = stdout.is_terminal();
     let out = io::BufWriter::with_capacity(if live { 1 << 12 } else { 1 << 16 }, stdout);
@@ -384,6 +384,7 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
             };
             Box::new(s)
         }
+        FormatArg::Zeek | FormatArg::ZeekJson => Box::new(zeek_sink(output)?),
         FormatArg::Table => {
             let mut opts = output.table_options(is_terminal);
             if live {
@@ -396,7 +397,34 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
     if !output.conns.is_empty() {
         sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
     }
-    sink
+    Ok(sink)
+}
+
+/// The Zeek log writer `--format zeek|zeek-json --out DIR` asks for.
+fn zeek_sink(output: &OutputArgs) -> Result<layerscope::render::zeek::ZeekSink, Failure> {
+    use layerscope::render::zeek::{ZeekFormat, ZeekSink};
+    let Some(dir) = &output.out else {
+        return Err(Failure {
+            code: 1,
+            message: "--format zeek and zeek-json write files: give the folder with --out DIR"
+                .into(),
+        });
+    };
+    let format = match output.format {
+        FormatArg::ZeekJson => ZeekFormat::Json,
+        _ => ZeekFormat::Tsv,
+    };
+    // Uids keyed per run (as Zeek's are random per run), from the clock and the process.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let key = (now, u64::from(std::process::id()));
+    let mut sink = ZeekSink::new(dir.clone(), format, key).map_err(|e| Failure {
+        code: 1,
+        message: format!("{}: {}", dir.display(), io_message(&e)),
+    })?;
+    sink.set_community_id_seed(output.community_id_seed);
+    Ok(sink)
 }
 
 fn run_with(
@@ -406,7 +434,7 @@ fn run_with(
     output: &OutputArgs,
     live: bool,
 ) -> Result<u8, Failure> {
-    let mut sink = WarnToStderr::new(make_sink(output, live), name);
+    let mut sink = WarnToStderr::new(make_sink(output, live)?, name);
     let end = match pipeline::run_pipeline(source, &mut pipe, &mut sink) {
         Ok(end) => end,
         Err(e) if is_broken_pipe(&e) => return Ok(0),

@@ -125,6 +125,10 @@ pub enum FormatArg {
     Table,
     /// JSON Lines as specified by the JSON contract (packet, http, dns, conn, summary).
     Json,
+    /// Zeek's tab-separated logs (conn.log, http.log, dns.log, ssl.log) into --out DIR.
+    Zeek,
+    /// Zeek's JSON logs (one object per line) into --out DIR.
+    ZeekJson,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,9 +157,12 @@ pub struct OutputArgs {
     /// What to show (default: `connections` for read, `packets` for live).
     #[arg(long, value_enum)]
     pub view: Option<ViewArg>,
-    /// Output format: human tables, or JSON Lines.
+    /// Output format: human tables, JSON Lines, or Zeek logs (written into --out DIR).
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
+    /// Folder the log formats (zeek, zeek-json) write their files into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// When to colour the output (each OSI layer has its colour).
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorArg,

@@ -11,6 +11,7 @@ pub mod style;
 pub mod table;
 pub mod teach;
 mod text;
+pub mod zeek;
 
 pub use filter::ConnFilter;
 pub use jsonl::{JsonRecords, JsonSink};
