@@ -6,6 +6,7 @@ mod integration {
     pub mod community_id;
     pub mod hostile;
     pub mod live;
+    pub mod merged_files;
     pub mod own_captures;
     pub mod shared_oracle;
     pub mod snapshots;

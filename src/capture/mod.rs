@@ -10,6 +10,7 @@ mod interfaces;
 mod libpcap;
 mod linktype;
 mod live;
+mod merge;
 #[cfg(target_os = "linux")]
 mod privileges;
 mod readahead;
@@ -27,6 +28,7 @@ pub use linktype::LinkType;
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
+pub use merge::{capture_files_in, MergedSource};
 #[cfg(target_os = "linux")]
 pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
 pub use readahead::ReadAhead;

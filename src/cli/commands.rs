@@ -169,17 +169,23 @@ impl FrameSource for Progress {
 
 /// `read --backend libpcap`: libpcap opens the file and applies the filter itself.
 fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
-    let name = args.file.display().to_string();
+    let [file] = args.files.as_slice() else {
+        return Err(Failure {
+            code: 1,
+            message: "--backend libpcap reads one file; the built-in reader merges several".into(),
+        });
+    };
+    let name = file.display().to_string();
     #[cfg(feature = "libpcap")]
     {
-        if args.file.is_dir() {
+        if file.is_dir() {
             return Err(Failure {
                 code: 1,
                 message: format!("{name}: is a directory, not a capture file"),
             });
         }
         let mut source =
-            layerscope::capture::PcapSource::open_file(&args.file, args.output.filter.as_deref())
+            layerscope::capture::PcapSource::open_file(file, args.output.filter.as_deref())
                 .map_err(|e| open_failure(&name, e))?;
         let mut config = args.limits.pipeline_config();
         fit_to_output(&mut config, &args.output);
@@ -196,15 +202,73 @@ fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
     })
 }
 
+/// The capture files `read` names: folders replaced by the capture files in them.
+fn expand_inputs(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, Failure> {
+    if let [one] = paths {
+        if !one.is_dir() {
+            return Ok(vec![one.clone()]);
+        }
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let found = layerscope::capture::capture_files_in(p).map_err(|e| Failure {
+                code: 1,
+                message: format!("{}: {}", p.display(), io_message(&e)),
+            })?;
+            if found.is_empty() {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "{}: is a directory with no capture files (.pcap, .pcapng, .cap, .pcapN)",
+                        p.display()
+                    ),
+                });
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// `read` of several files: one capture, merged in timestamp order.
+fn read_merged(args: &ReadArgs, files: Vec<std::path::PathBuf>) -> Result<u8, Failure> {
+    if files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(Failure {
+            code: 1,
+            message: "standard input (-) cannot be merged with other files".into(),
+        });
+    }
+    let name = format!("{} files", files.len());
+    let names = files.clone();
+    let mut source = layerscope::capture::MergedSource::open(files).map_err(|(i, e)| {
+        let file = names
+            .get(i)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        open_failure(&file, e)
+    })?;
+    let mut config = args.limits.pipeline_config();
+    config.threads = read_threads(args.threads);
+    run_source(&name, &mut source, config, &args.output)
+}
+
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
     if args.backend == super::FileBackendArg::Libpcap {
         return read_with_libpcap(&args);
     }
-    let name = args.file.display().to_string();
+    let mut files = expand_inputs(&args.files)?;
+    if files.len() > 1 {
+        return read_merged(&args, files);
+    }
+    let file = files.pop().unwrap_or_default();
+    let name = file.display().to_string();
     let threads = read_threads(args.threads);
     // With two threads the file is also read on a thread of its own.
-    let source = open_file_with(&args.file, threads > 1)?;
-    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let source = open_file_with(&file, threads > 1)?;
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     if size >= PROGRESS_MIN_BYTES
         && io::stderr().is_terminal()
         && args.output.format == FormatArg::Table

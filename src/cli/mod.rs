@@ -238,8 +238,11 @@ pub enum FileBackendArg {
 
 #[derive(Args, Debug)]
 pub struct ReadArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: PathBuf,
+    /// Capture files (pcap or pcapng) or folders of them; `-` reads standard input.
+    /// Several are read as one capture, merged in timestamp order (like mergecap), frames
+    /// numbered on across files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Which reader opens the file.
     #[arg(long, value_enum, default_value = "builtin")]
     pub backend: FileBackendArg,
