@@ -8,6 +8,7 @@ mod integration {
     pub mod live;
     pub mod merged_files;
     pub mod own_captures;
+    pub mod parquet_duckdb;
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;

@@ -410,6 +410,8 @@ fn shows_notes(output: &OutputArgs) -> bool {
         (FormatArg::Json, Some(ViewArg::Conns | ViewArg::Http | ViewArg::Dns | ViewArg::Tls)) => {
             false
         }
+        // Logs and tables of records: no packet rows.
+        (FormatArg::Zeek | FormatArg::ZeekJson | FormatArg::Parquet, _) => false,
         // Tables of application records show no packet (unless --teach tells the story).
         (FormatArg::Table, Some(ViewArg::Http | ViewArg::Dns | ViewArg::Tls)) => output.teach,
         _ => true,
@@ -449,6 +451,7 @@ fn make_sink(output: &OutputArgs, live: bool) -> Result<Box<dyn Sink>, Failure> 
             Box::new(s)
         }
         FormatArg::Zeek | FormatArg::ZeekJson => Box::new(zeek_sink(output)?),
+        FormatArg::Parquet => Box::new(parquet_sink(output)?),
         FormatArg::Table => {
             let mut opts = output.table_options(is_terminal);
             if live {
@@ -461,6 +464,23 @@ fn make_sink(output: &OutputArgs, live: bool) -> Result<Box<dyn Sink>, Failure> 
     if !output.conns.is_empty() {
         sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
     }
+    Ok(sink)
+}
+
+/// The Parquet writer `--format parquet --out DIR` asks for.
+fn parquet_sink(output: &OutputArgs) -> Result<layerscope::render::parquet::ParquetSink, Failure> {
+    let Some(dir) = &output.out else {
+        return Err(Failure {
+            code: 1,
+            message: "--format parquet writes files: give the folder with --out DIR".into(),
+        });
+    };
+    let mut sink =
+        layerscope::render::parquet::ParquetSink::new(dir.clone()).map_err(|e| Failure {
+            code: 1,
+            message: format!("{}: {}", dir.display(), io_message(&e)),
+        })?;
+    sink.set_community_id_seed(output.community_id_seed);
     Ok(sink)
 }
 

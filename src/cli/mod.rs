@@ -129,6 +129,8 @@ pub enum FormatArg {
     Zeek,
     /// Zeek's JSON logs (one object per line) into --out DIR.
     ZeekJson,
+    /// Parquet tables (conn, http, dns, tls) into --out DIR, for DuckDB, Spark, ClickHouse.
+    Parquet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -160,7 +162,7 @@ pub struct OutputArgs {
     /// Output format: human tables, JSON Lines, or Zeek logs (written into --out DIR).
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
-    /// Folder the log formats (zeek, zeek-json) write their files into (created if missing).
+    /// Folder the file formats (zeek, zeek-json, parquet) write into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// When to colour the output (each OSI layer has its colour).

@@ -7,6 +7,7 @@ pub mod filter;
 pub mod follow;
 pub mod jsonl;
 pub mod ladder;
+pub mod parquet;
 pub mod style;
 pub mod table;
 pub mod teach;
