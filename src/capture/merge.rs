@@ -192,6 +192,7 @@ impl FrameSource for MergedSource {
             ts: meta.ts,
             link: meta.link,
             interface: meta.interface,
+            file: u32::try_from(head.file).unwrap_or(u32::MAX),
             orig_len: meta.orig_len,
             data: &head.data,
         }))

@@ -75,6 +75,9 @@ pub struct RawFrame<'a> {
     pub link: LinkType,
     /// pcapng interface id (0 for pcap and live).
     pub interface: u32,
+    /// Which input file the frame came from: its index in the names given when several
+    /// files are read as one capture ([`MergedSource`]), else 0.
+    pub file: u32,
     /// Length on the wire.
     pub orig_len: u32,
     /// Captured bytes (`data.len()` is the caplen).

@@ -252,7 +252,14 @@ fn read_merged(args: &ReadArgs, files: Vec<std::path::PathBuf>) -> Result<u8, Fa
     })?;
     let mut config = args.limits.pipeline_config();
     config.threads = read_threads(args.threads);
-    run_source(&name, &mut source, config, &args.output)
+    fit_to_output(&mut config, &args.output);
+    let mut pipe = Pipeline::new(config);
+    if let Some(expr) = &args.output.filter {
+        pipe.set_filter(parse_filter(expr)?);
+    }
+    let names: Vec<String> = names.iter().map(|p| p.display().to_string()).collect();
+    let sink = make_sink(&args.output, false, &names)?;
+    run_into(&name, &mut source, pipe, sink)
 }
 
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
@@ -419,7 +426,9 @@ fn shows_notes(output: &OutputArgs) -> bool {
 }
 
 /// The renderer the output flags ask for. `live`: rows stream (flushed per packet).
-fn make_sink(output: &OutputArgs, live: bool) -> Result<Box<dyn Sink>, Failure> {
+/// `files`: the input files' names when several are read as one capture (JSON `packet`
+/// records then name theirs).
+fn make_sink(output: &OutputArgs, live: bool, files: &[String]) -> Result<Box<dyn Sink>, Failure> {
     let stdout = io::stdout();
     let is_terminal = stdout.is_terminal();
     let out = io::BufWriter::with_capacity(if live { 1 << 12 } else { 1 << 16 }, stdout);
@@ -428,6 +437,12 @@ fn make_sink(output: &OutputArgs, live: bool) -> Result<Box<dyn Sink>, Failure> 
             let mut s = JsonSink::new(out);
             s.flush_each = live;
             s.set_community_id_seed(output.community_id_seed);
+            if files.len() > 1 {
+                s.set_file_names(files).map_err(|e| Failure {
+                    code: 1,
+                    message: format!("{e}"),
+                })?;
+            }
             // A view narrows JSON to its own records (the default view writes them all).
             s.records = match output.view {
                 Some(ViewArg::Conns) => JsonRecords {
@@ -514,11 +529,22 @@ fn zeek_sink(output: &OutputArgs) -> Result<layerscope::render::zeek::ZeekSink, 
 fn run_with(
     name: &str,
     source: &mut dyn FrameSource,
-    mut pipe: Pipeline,
+    pipe: Pipeline,
     output: &OutputArgs,
     live: bool,
 ) -> Result<u8, Failure> {
-    let mut sink = WarnToStderr::new(make_sink(output, live)?, name);
+    let sink = make_sink(output, live, &[])?;
+    run_into(name, source, pipe, sink)
+}
+
+/// Runs `source` through `pipe` into `sink`, then reports how it ended.
+fn run_into(
+    name: &str,
+    source: &mut dyn FrameSource,
+    mut pipe: Pipeline,
+    sink: Box<dyn Sink>,
+) -> Result<u8, Failure> {
+    let mut sink = WarnToStderr::new(sink, name);
     let end = match pipeline::run_pipeline(source, &mut pipe, &mut sink) {
         Ok(end) => end,
         Err(e) if is_broken_pipe(&e) => return Ok(0),

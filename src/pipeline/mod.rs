@@ -480,6 +480,7 @@ mod tests {
             ts,
             link: LinkType(1),
             interface: 0,
+            file: 0,
             orig_len: 0,
             data: &[],
         };

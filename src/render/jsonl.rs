@@ -287,6 +287,20 @@ impl<W: Write> JsonSink<W> {
         }
         Ok(())
     }
+    /// Names of the input files when several are read as one capture: each `packet` record
+    /// then says which it came from (`file`, by [`RawFrame::file`]).
+    pub fn set_file_names(&mut self, names: &[String]) -> io::Result<()> {
+        self.packet_memo.files = names
+            .iter()
+            .map(|n| {
+                let mut t = b",\"file\":".to_vec();
+                json_str(&mut t, n)?;
+                Ok(t)
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(())
+    }
+
     /// The seed of the `conn` records' Community IDs (the spec's default is 0).
     pub fn set_community_id_seed(&mut self, seed: u16) {
         self.memo.community_id_seed = seed;
@@ -1024,6 +1038,9 @@ struct PacketMemo {
     /// `,"interface":N,"link":"…","layers":[` of the last packet, with its interface and
     /// link name's address and length.
     link: Option<(LinkKey, ([u8; 64], u8))>,
+    /// `,"file":"…"` per input file, when several are read as one capture (else empty:
+    /// records have no `file`).
+    files: Vec<Vec<u8>>,
 }
 
 /// A packet's interface and its link name's address and length.
@@ -1098,7 +1115,9 @@ fn packet_record_at(
     flow: &PacketFlow,
     memo: &mut PacketMemo,
 ) -> io::Result<usize> {
-    let room = PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len);
+    let file = memo.files.get(frame.file as usize).map_or(0, Vec::len);
+    let room =
+        PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len) + file;
     put_in_place(buf, at, room, |p| {
         packet_fields(p, frame, packet, flow, memo)
     })
@@ -1188,6 +1207,14 @@ fn packet_fields(
     p.u64(u64::from(frame.orig_len));
     p.lit(b",\"caplen\":");
     p.u64(frame.data.len() as u64);
+    if !memo.files.is_empty() {
+        if let Some(text) = usize::try_from(frame.file)
+            .ok()
+            .and_then(|i| memo.files.get(i))
+        {
+            p.bytes(text);
+        }
+    }
     // `,"interface":N,"link":"…","layers":[` as for the last packet when its interface and
     // link name (a static string: same address, same text) are the same.
     let link = frame.link.name();

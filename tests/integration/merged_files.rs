@@ -40,6 +40,27 @@ fn write_pcap(path: &Path, head: &[u8], records: &[&Vec<u8>]) {
     std::fs::write(path, out).unwrap();
 }
 
+/// The JSON output with each packet record's `file` taken out: (the rest, the `file` of
+/// each packet record in order).
+fn without_files(json: &str) -> (String, Vec<String>) {
+    let mut rest = String::new();
+    let mut files = Vec::new();
+    for line in json.lines() {
+        match line.find(",\"file\":\"") {
+            Some(at) => {
+                let value_at = at + ",\"file\":\"".len();
+                let end = value_at + line[value_at..].find('"').unwrap();
+                files.push(line[value_at..end].to_string());
+                rest.push_str(&line[..at]);
+                rest.push_str(&line[end + 1..]);
+            }
+            None => rest.push_str(line),
+        }
+        rest.push('\n');
+    }
+    (rest, files)
+}
+
 fn json_of(args: &[&Path]) -> String {
     let out = Command::new(bin())
         .arg("read")
@@ -75,7 +96,17 @@ fn check_capture(capture: &Path) -> Option<bool> {
         let refs: Vec<&Vec<u8>> = chunk.iter().collect();
         write_pcap(&dir.join(format!("pieces/part_{i:05}.pcap")), &head, &refs);
     }
-    assert_eq!(json_of(&[&dir.join("pieces")]), whole, "{name}: pieces");
+    let (rest, files) = without_files(&json_of(&[&dir.join("pieces")]));
+    assert_eq!(rest, whole, "{name}: pieces");
+    // Each packet names its piece: frames 1..=per in part_00000, and so on.
+    assert_eq!(files.len(), records.len(), "{name}");
+    for (i, f) in files.iter().enumerate() {
+        assert!(
+            f.ends_with(&format!("part_{:05}.pcap", i / per)),
+            "{name}: frame {}: {f}",
+            i + 1
+        );
+    }
     // Dealt out: even records to one file, odd to the other (merged back by time).
     let even: Vec<&Vec<u8>> = records.iter().step_by(2).collect();
     let odd: Vec<&Vec<u8>> = records.iter().skip(1).step_by(2).collect();
@@ -94,7 +125,12 @@ fn check_capture(capture: &Path) -> Option<bool> {
         le(&x) < le(&y)
     });
     if monotonic {
-        assert_eq!(json_of(&[&a, &b]), whole, "{name}: dealt");
+        let (rest, files) = without_files(&json_of(&[&a, &b]));
+        assert_eq!(rest, whole, "{name}: dealt");
+        for (i, f) in files.iter().enumerate() {
+            let want = if i % 2 == 0 { "a.pcap" } else { "b.pcap" };
+            assert!(f.ends_with(want), "{name}: frame {}: {f}", i + 1);
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Some(monotonic)

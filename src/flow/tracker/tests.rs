@@ -129,6 +129,7 @@ impl Harness {
             ts: self.ts(),
             link: LinkType::ETHERNET,
             interface: 0,
+            file: 0,
             orig_len: 100,
             data: &[],
         }
