@@ -808,6 +808,7 @@ fn append_note(note: &mut Option<String>, text: &str) {
     }
 }
 
+#[inline(always)]
 fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u64, ip_len: u32) {
     conn.packets.add(dir, 1);
     conn.bytes.add(dir, u64::from(frame.orig_len));
