@@ -167,3 +167,69 @@ fn a_folder_without_captures_exits_1() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("directory with no capture files"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// conn.log's rows without the uid column (uids are keyed per run).
+fn conn_rows(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split('\t').collect();
+            cells.remove(1);
+            cells.join("\t")
+        })
+        .collect()
+}
+
+#[test]
+fn per_file_jobs_write_each_files_logs_as_a_run_of_its_own() {
+    let captures = captures_in(&project_dir().join("captures"));
+    let dir = std::env::temp_dir().join(format!("layerscope-perfile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(bin())
+        .arg("read")
+        .args(&captures)
+        .args(["--per-file", "--jobs", "3", "--format", "zeek", "--out"])
+        .arg(dir.join("all"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for capture in &captures {
+        let name = capture.file_name().unwrap().to_string_lossy().to_string();
+        let alone = dir.join(format!("alone-{name}"));
+        let one = Command::new(bin())
+            .arg("read")
+            .arg(capture)
+            .args(["--format", "zeek", "--out"])
+            .arg(&alone)
+            .output()
+            .unwrap();
+        assert!(one.status.success());
+        let together = conn_rows(&dir.join("all").join(&name).join("conn.log"));
+        assert!(!together.is_empty(), "{name}");
+        assert_eq!(together, conn_rows(&alone.join("conn.log")), "{name}");
+    }
+    // A file that cannot be read fails alone, with its exit code; the others are written.
+    let out = Command::new(bin())
+        .arg("read")
+        .arg(&captures[0])
+        .arg(dir.join("missing.pcap"))
+        .args(["--per-file", "--jobs", "2", "--format", "parquet", "--out"])
+        .arg(dir.join("some"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.pcap"));
+    let first = captures[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    assert!(dir.join("some").join(first).join("conn.parquet").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
