@@ -262,11 +262,77 @@ fn read_merged(args: &ReadArgs, files: Vec<std::path::PathBuf>) -> Result<u8, Fa
     run_into(&name, &mut source, pipe, sink)
 }
 
+/// `read --per-file [--jobs N]`: each file its own capture, its outputs in `--out
+/// DIR/NAME/`, up to N files at once (one thread each). Failures are reported per file; the
+/// exit code is the worst.
+fn read_per_file(args: &ReadArgs, files: Vec<std::path::PathBuf>) -> Result<u8, Failure> {
+    let Some(out) = args.output.out.clone() else {
+        return Err(Failure {
+            code: 1,
+            message: "--per-file writes each file's outputs into --out DIR/NAME/".into(),
+        });
+    };
+    if !matches!(
+        args.output.format,
+        FormatArg::Zeek | FormatArg::ZeekJson | FormatArg::Parquet
+    ) {
+        return Err(Failure {
+            code: 1,
+            message: "--per-file needs a format that writes files: zeek, zeek-json or parquet"
+                .into(),
+        });
+    }
+    // One folder per file, by its name (a repeated name gets -2, -3, …).
+    let mut seen = std::collections::HashMap::new();
+    let mut work = std::collections::VecDeque::new();
+    for f in files {
+        let stem = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "input".into());
+        let n = seen.entry(stem.clone()).or_insert(0u32);
+        *n += 1;
+        let dir = if *n == 1 { stem } else { format!("{stem}-{n}") };
+        work.push_back((f, out.join(dir)));
+    }
+    let work = std::sync::Mutex::new(work);
+    let worst = std::sync::atomic::AtomicU8::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.max(1) {
+            scope.spawn(|| loop {
+                let next = work.lock().ok().and_then(|mut w| w.pop_front());
+                let Some((file, dir)) = next else {
+                    break;
+                };
+                let mut output = args.output.clone();
+                output.out = Some(dir);
+                let result = open_file(&file).and_then(|mut source| {
+                    let mut config = args.limits.pipeline_config();
+                    config.threads = 1;
+                    run_source(&file.display().to_string(), &mut source, config, &output)
+                });
+                let code = match result {
+                    Ok(code) => code,
+                    Err(f) => {
+                        let _ = writeln!(io::stderr(), "layerscope: {}", f.message);
+                        f.code
+                    }
+                };
+                worst.fetch_max(code, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    Ok(worst.into_inner())
+}
+
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
     if args.backend == super::FileBackendArg::Libpcap {
         return read_with_libpcap(&args);
     }
     let mut files = expand_inputs(&args.files)?;
+    if args.per_file {
+        return read_per_file(&args, files);
+    }
     if files.len() > 1 {
         return read_merged(&args, files);
     }

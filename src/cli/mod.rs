@@ -254,6 +254,13 @@ pub struct ReadArgs {
     /// Default: 2 when the machine has more than one core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,
+    /// Each file is its own capture, with its own outputs in --out DIR/NAME/ (zeek,
+    /// zeek-json and parquet formats), instead of one capture merged from all.
+    #[arg(long)]
+    pub per_file: bool,
+    /// With --per-file: how many files are analysed at once (each on one thread).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
