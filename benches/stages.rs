@@ -29,6 +29,7 @@ impl OwnedFrame {
             ts: self.ts,
             link: self.link,
             interface: self.interface,
+            file: 0,
             orig_len: self.orig_len,
             data: &self.data,
         }

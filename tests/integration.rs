@@ -3,13 +3,17 @@
 
 mod integration {
     pub mod cli;
+    pub mod community_id;
     pub mod hostile;
     pub mod live;
+    pub mod merged_files;
     pub mod own_captures;
+    pub mod parquet_duckdb;
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;
     pub mod synthetic;
     pub mod threads;
     pub mod zeek_baselines;
+    pub mod zeek_logs;
 }

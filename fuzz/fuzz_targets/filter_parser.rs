@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
                     ts: Timestamp::default(),
                     link,
                     interface: 0,
+                    file: 0,
                     orig_len: frame.len() as u32,
                     data: frame,
                 };

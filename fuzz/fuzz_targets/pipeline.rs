@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
             },
             link: LinkType(LINKS[(*link & 7) as usize]),
             interface: 0,
+            file: 0,
             orig_len: frame.len() as u32 + (*link as u32 >> 6),
             data: frame,
         };

@@ -1011,6 +1011,7 @@ impl FrameSource for FileSource {
                     ts: rec.ts,
                     link: p.link,
                     interface: 0,
+                    file: 0,
                     orig_len: rec.orig_len,
                     data,
                 };
@@ -1051,6 +1052,7 @@ impl FileSource {
                     ts: meta.ts,
                     link: meta.link,
                     interface: meta.interface,
+                    file: 0,
                     orig_len: meta.orig_len,
                     data,
                 };

@@ -296,6 +296,7 @@ impl PcapSource {
             ts,
             link: self.link,
             interface: 0,
+            file: 0,
             orig_len,
             data: &self.buf,
         }))

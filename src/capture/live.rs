@@ -474,6 +474,7 @@ mod linux {
                 ts,
                 link: self.link,
                 interface: 0,
+                file: 0,
                 orig_len: u32::try_from(orig_len).unwrap_or(u32::MAX),
                 data: &self.buf,
             }))

@@ -11,6 +11,7 @@ mod interfaces;
 mod libpcap;
 mod linktype;
 mod live;
+mod merge;
 #[cfg(target_os = "linux")]
 mod privileges;
 mod readahead;
@@ -28,6 +29,7 @@ pub use linktype::LinkType;
 #[cfg(target_os = "linux")]
 pub use live::LiveSource;
 pub use live::{live_error, LiveError, LiveOptions, LiveStats, StopReason, DEFAULT_SNAPLEN};
+pub use merge::{capture_files_in, MergedSource};
 #[cfg(target_os = "linux")]
 pub use privileges::{drop_privileges, DEFAULT_UNPRIVILEGED_USER};
 pub use readahead::ReadAhead;
@@ -74,6 +76,9 @@ pub struct RawFrame<'a> {
     pub link: LinkType,
     /// pcapng interface id (0 for pcap and live).
     pub interface: u32,
+    /// Which input file the frame came from: its index in the names given when several
+    /// files are read as one capture ([`MergedSource`]), else 0.
+    pub file: u32,
     /// Length on the wire.
     pub orig_len: u32,
     /// Captured bytes (`data.len()` is the caplen).

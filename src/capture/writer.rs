@@ -90,6 +90,7 @@ mod tests {
             },
             link: LinkType::ETHERNET,
             interface: 0,
+            file: 0,
             orig_len: 64,
             data: &data,
         };

@@ -176,17 +176,23 @@ impl FrameSource for Progress {
 
 /// `read --backend libpcap`: libpcap opens the file and applies the filter itself.
 fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
-    let name = args.file.display().to_string();
+    let [file] = args.files.as_slice() else {
+        return Err(Failure {
+            code: 1,
+            message: "--backend libpcap reads one file; the built-in reader merges several".into(),
+        });
+    };
+    let name = file.display().to_string();
     #[cfg(feature = "libpcap")]
     {
-        if args.file.is_dir() {
+        if file.is_dir() {
             return Err(Failure {
                 code: 1,
                 message: format!("{name}: is a directory, not a capture file"),
             });
         }
         let mut source =
-            layerscope::capture::PcapSource::open_file(&args.file, args.output.filter.as_deref())
+            layerscope::capture::PcapSource::open_file(file, args.output.filter.as_deref())
                 .map_err(|e| open_failure(&name, e))?;
         let mut config = args.limits.pipeline_config();
         fit_to_output(&mut config, &args.output);
@@ -203,15 +209,146 @@ fn read_with_libpcap(args: &ReadArgs) -> Result<u8, Failure> {
     })
 }
 
+/// The capture files `read` names: folders replaced by the capture files in them.
+fn expand_inputs(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, Failure> {
+    if let [one] = paths {
+        if !one.is_dir() {
+            return Ok(vec![one.clone()]);
+        }
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let found = layerscope::capture::capture_files_in(p).map_err(|e| Failure {
+                code: 1,
+                message: format!("{}: {}", p.display(), io_message(&e)),
+            })?;
+            if found.is_empty() {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "{}: is a directory with no capture files (.pcap, .pcapng, .cap, .pcapN)",
+                        p.display()
+                    ),
+                });
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// `read` of several files: one capture, merged in timestamp order.
+fn read_merged(args: &ReadArgs, files: Vec<std::path::PathBuf>) -> Result<u8, Failure> {
+    if files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(Failure {
+            code: 1,
+            message: "standard input (-) cannot be merged with other files".into(),
+        });
+    }
+    let name = format!("{} files", files.len());
+    let names = files.clone();
+    let mut source = layerscope::capture::MergedSource::open(files).map_err(|(i, e)| {
+        let file = names
+            .get(i)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        open_failure(&file, e)
+    })?;
+    let mut config = args.limits.pipeline_config();
+    config.threads = read_threads(args.threads);
+    fit_to_output(&mut config, &args.output);
+    let mut pipe = Pipeline::new(config);
+    if let Some(expr) = &args.output.filter {
+        pipe.set_filter(parse_filter(expr)?);
+    }
+    let names: Vec<String> = names.iter().map(|p| p.display().to_string()).collect();
+    let sink = make_sink(&args.output, false, &names)?;
+    run_into(&name, &mut source, pipe, sink)
+}
+
+/// `read --per-file [--jobs N]`: each file its own capture, its outputs in `--out
+/// DIR/NAME/`, up to N files at once (one thread each). Failures are reported per file; the
+/// exit code is the worst.
+fn read_per_file(args: &ReadArgs, files: Vec<std::path::PathBuf>) -> Result<u8, Failure> {
+    let Some(out) = args.output.out.clone() else {
+        return Err(Failure {
+            code: 1,
+            message: "--per-file writes each file's outputs into --out DIR/NAME/".into(),
+        });
+    };
+    if !matches!(
+        args.output.format,
+        FormatArg::Zeek | FormatArg::ZeekJson | FormatArg::Parquet
+    ) {
+        return Err(Failure {
+            code: 1,
+            message: "--per-file needs a format that writes files: zeek, zeek-json or parquet"
+                .into(),
+        });
+    }
+    // One folder per file, by its name (a repeated name gets -2, -3, …).
+    let mut seen = std::collections::HashMap::new();
+    let mut work = std::collections::VecDeque::new();
+    for f in files {
+        let stem = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "input".into());
+        let n = seen.entry(stem.clone()).or_insert(0u32);
+        *n += 1;
+        let dir = if *n == 1 { stem } else { format!("{stem}-{n}") };
+        work.push_back((f, out.join(dir)));
+    }
+    let work = std::sync::Mutex::new(work);
+    let worst = std::sync::atomic::AtomicU8::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.max(1) {
+            scope.spawn(|| loop {
+                let next = work.lock().ok().and_then(|mut w| w.pop_front());
+                let Some((file, dir)) = next else {
+                    break;
+                };
+                let mut output = args.output.clone();
+                output.out = Some(dir);
+                let result = open_file(&file).and_then(|mut source| {
+                    let mut config = args.limits.pipeline_config();
+                    config.threads = 1;
+                    run_source(&file.display().to_string(), &mut source, config, &output)
+                });
+                let code = match result {
+                    Ok(code) => code,
+                    Err(f) => {
+                        let _ = writeln!(io::stderr(), "layerscope: {}", f.message);
+                        f.code
+                    }
+                };
+                worst.fetch_max(code, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    Ok(worst.into_inner())
+}
+
 pub fn read(args: ReadArgs) -> Result<u8, Failure> {
     if args.backend == super::FileBackendArg::Libpcap {
         return read_with_libpcap(&args);
     }
-    let name = args.file.display().to_string();
+    let mut files = expand_inputs(&args.files)?;
+    if args.per_file {
+        return read_per_file(&args, files);
+    }
+    if files.len() > 1 {
+        return read_merged(&args, files);
+    }
+    let file = files.pop().unwrap_or_default();
+    let name = file.display().to_string();
     let threads = read_threads(args.threads);
     // With two threads the file is also read on a thread of its own.
-    let source = open_file_with(&args.file, threads > 1)?;
-    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    let source = open_file_with(&file, threads > 1)?;
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     if size >= PROGRESS_MIN_BYTES
         && io::stderr().is_terminal()
         && args.output.format == FormatArg::Table
@@ -353,6 +490,8 @@ fn shows_notes(output: &OutputArgs) -> bool {
         (FormatArg::Json, Some(ViewArg::Conns | ViewArg::Http | ViewArg::Dns | ViewArg::Tls)) => {
             false
         }
+        // Logs and tables of records: no packet rows.
+        (FormatArg::Zeek | FormatArg::ZeekJson | FormatArg::Parquet, _) => false,
         // Tables of application records show no packet (unless --teach tells the story).
         (FormatArg::Table, Some(ViewArg::Http | ViewArg::Dns | ViewArg::Tls)) => output.teach,
         _ => true,
@@ -360,7 +499,9 @@ fn shows_notes(output: &OutputArgs) -> bool {
 }
 
 /// The renderer the output flags ask for. `live`: rows stream (flushed per packet).
-fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
+/// `files`: the input files' names when several are read as one capture (JSON `packet`
+/// records then name theirs).
+fn make_sink(output: &OutputArgs, live: bool, files: &[String]) -> Result<Box<dyn Sink>, Failure> {
     let stdout = io::stdout();
     let is_terminal = stdout.is_terminal();
     let out = io::BufWriter::with_capacity(if live { 1 << 12 } else { 1 << 16 }, stdout);
@@ -368,6 +509,13 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
         FormatArg::Json => {
             let mut s = JsonSink::new(out);
             s.flush_each = live;
+            s.set_community_id_seed(output.community_id_seed);
+            if files.len() > 1 {
+                s.set_file_names(files).map_err(|e| Failure {
+                    code: 1,
+                    message: format!("{e}"),
+                })?;
+            }
             // A view narrows JSON to its own records (the default view writes them all).
             s.records = match output.view {
                 Some(ViewArg::Conns) => JsonRecords {
@@ -390,6 +538,8 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
             };
             Box::new(s)
         }
+        FormatArg::Zeek | FormatArg::ZeekJson => Box::new(zeek_sink(output)?),
+        FormatArg::Parquet => Box::new(parquet_sink(output)?),
         FormatArg::Table => {
             let mut opts = output.table_options(is_terminal);
             if live {
@@ -402,17 +552,72 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
     if !output.conns.is_empty() {
         sink = Box::new(ConnFilter::new(sink, output.conns.clone()));
     }
-    sink
+    Ok(sink)
+}
+
+/// The Parquet writer `--format parquet --out DIR` asks for.
+fn parquet_sink(output: &OutputArgs) -> Result<layerscope::render::parquet::ParquetSink, Failure> {
+    let Some(dir) = &output.out else {
+        return Err(Failure {
+            code: 1,
+            message: "--format parquet writes files: give the folder with --out DIR".into(),
+        });
+    };
+    let mut sink =
+        layerscope::render::parquet::ParquetSink::new(dir.clone()).map_err(|e| Failure {
+            code: 1,
+            message: format!("{}: {}", dir.display(), io_message(&e)),
+        })?;
+    sink.set_community_id_seed(output.community_id_seed);
+    Ok(sink)
+}
+
+/// The Zeek log writer `--format zeek|zeek-json --out DIR` asks for.
+fn zeek_sink(output: &OutputArgs) -> Result<layerscope::render::zeek::ZeekSink, Failure> {
+    use layerscope::render::zeek::{ZeekFormat, ZeekSink};
+    let Some(dir) = &output.out else {
+        return Err(Failure {
+            code: 1,
+            message: "--format zeek and zeek-json write files: give the folder with --out DIR"
+                .into(),
+        });
+    };
+    let format = match output.format {
+        FormatArg::ZeekJson => ZeekFormat::Json,
+        _ => ZeekFormat::Tsv,
+    };
+    // Uids keyed per run (as Zeek's are random per run), from the clock and the process.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let key = (now, u64::from(std::process::id()));
+    let mut sink = ZeekSink::new(dir.clone(), format, key).map_err(|e| Failure {
+        code: 1,
+        message: format!("{}: {}", dir.display(), io_message(&e)),
+    })?;
+    sink.set_community_id_seed(output.community_id_seed);
+    Ok(sink)
 }
 
 fn run_with(
     name: &str,
     source: &mut dyn FrameSource,
-    mut pipe: Pipeline,
+    pipe: Pipeline,
     output: &OutputArgs,
     live: bool,
 ) -> Result<u8, Failure> {
-    let mut sink = WarnToStderr::new(make_sink(output, live), name);
+    let sink = make_sink(output, live, &[])?;
+    run_into(name, source, pipe, sink)
+}
+
+/// Runs `source` through `pipe` into `sink`, then reports how it ended.
+fn run_into(
+    name: &str,
+    source: &mut dyn FrameSource,
+    mut pipe: Pipeline,
+    sink: Box<dyn Sink>,
+) -> Result<u8, Failure> {
+    let mut sink = WarnToStderr::new(sink, name);
     let end = match pipeline::run_pipeline(source, &mut pipe, &mut sink) {
         Ok(end) => end,
         Err(e) if is_broken_pipe(&e) => return Ok(0),

@@ -125,6 +125,12 @@ pub enum FormatArg {
     Table,
     /// JSON Lines as specified by the JSON contract (packet, http, dns, conn, summary).
     Json,
+    /// Zeek's tab-separated logs (conn.log, http.log, dns.log, ssl.log) into --out DIR.
+    Zeek,
+    /// Zeek's JSON logs (one object per line) into --out DIR.
+    ZeekJson,
+    /// Parquet tables (conn, http, dns, tls) into --out DIR, for DuckDB, Spark, ClickHouse.
+    Parquet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,9 +159,16 @@ pub struct OutputArgs {
     /// What to show (default: `connections` for read, `packets` for live).
     #[arg(long, value_enum)]
     pub view: Option<ViewArg>,
-    /// Output format: human tables, or JSON Lines.
+    /// Output format: human tables, JSON Lines, or Zeek logs (written into --out DIR).
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
+    /// Folder the file formats (zeek, zeek-json, parquet) write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of the connections' Community IDs (the spec's default is 0; tools that join
+    /// on the ID must use the same seed).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub community_id_seed: u16,
     /// Show only this connection (repeatable); ids are those of the `conn` column.
     #[arg(long = "conn", value_name = "ID")]
     pub conns: Vec<u64>,
@@ -273,8 +286,11 @@ pub enum FileBackendArg {
 
 #[derive(Args, Debug)]
 pub struct ReadArgs {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
-    pub file: PathBuf,
+    /// Capture files (pcap or pcapng) or folders of them; `-` reads standard input.
+    /// Several are read as one capture, merged in timestamp order (like mergecap), frames
+    /// numbered on across files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Which reader opens the file.
     #[arg(long, value_enum, default_value = "builtin")]
     pub backend: FileBackendArg,
@@ -284,6 +300,13 @@ pub struct ReadArgs {
     /// Default: 2 when the machine has more than one core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,
+    /// Each file is its own capture, with its own outputs in --out DIR/NAME/ (zeek,
+    /// zeek-json and parquet formats), instead of one capture merged from all.
+    #[arg(long)]
+    pub per_file: bool,
+    /// With --per-file: how many files are analysed at once (each on one thread).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: u16,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -1477,6 +1477,7 @@ mod tests {
             },
             link: LinkType(link),
             interface: 0,
+            file: 0,
             orig_len: orig_len as u32,
             data,
         }

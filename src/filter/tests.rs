@@ -14,6 +14,7 @@ fn frame(link: LinkType, data: &[u8]) -> RawFrame<'_> {
         ts: Timestamp::default(),
         link,
         interface: 0,
+        file: 0,
         orig_len: data.len() as u32,
         data,
     }

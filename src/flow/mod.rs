@@ -3,6 +3,7 @@
 //! stream reassembly that feeds the application parsers through [`StreamSink`].
 
 pub mod analysis;
+pub mod community_id;
 mod key;
 pub mod reassembly;
 mod table;

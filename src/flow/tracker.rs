@@ -248,8 +248,12 @@ struct Conn {
     last_frame: u64,
     start: Timestamp,
     end: Timestamp,
+    /// The last packet's time while not both sides had sent FIN (Zeek's last time).
+    zeek_end: Timestamp,
     packets: PerDir,
     bytes: PerDir,
+    /// IP total lengths (Zeek's `orig_ip_bytes`/`resp_ip_bytes`).
+    ip_bytes: PerDir,
     payload: PerDir,
     gap_bytes: PerDir,
     cut_bytes: PerDir,
@@ -302,6 +306,8 @@ struct Shared<'s> {
     stats: &'s mut FlowStats,
     budget: &'s mut ReassemblyBudget,
     sink: &'s mut dyn StreamSink,
+    /// The packet's IP total length (Zeek's `num_bytes_ip`).
+    ip_len: u32,
 }
 
 /// The connection table (see the module docs).
@@ -374,7 +380,7 @@ impl FlowTracker {
                     Some(n) => u64::from(n),
                     None => packet.payload.len() as u64,
                 };
-                let addrs = (src, dst, key, ord);
+                let addrs = (src, dst, key, ord, net.total_len);
                 self.process_udp(frame, addrs, packet.payload, payload_len, sink, ended)
             }
             _ => PacketFlow::default(),
@@ -506,8 +512,10 @@ impl FlowTracker {
             last_frame: new.frame,
             start: new.ts,
             end: new.ts,
+            zeek_end: new.ts,
             packets: PerDir::default(),
             bytes: PerDir::default(),
+            ip_bytes: PerDir::default(),
             payload: PerDir::default(),
             gap_bytes: PerDir::default(),
             cut_bytes: PerDir::default(),
@@ -543,6 +551,7 @@ impl FlowTracker {
             stats: &mut self.stats,
             budget: &mut self.budget,
             sink,
+            ip_len: 0,
         };
         for dir in [Direction::ToServer, Direction::ToClient] {
             flush_dir(conn, dir, ctx, &mut sh);
@@ -556,7 +565,7 @@ impl FlowTracker {
     fn process_udp(
         &mut self,
         frame: &RawFrame<'_>,
-        (src, dst, key, ord): (SocketAddr, SocketAddr, FlowKey, Ordering),
+        (src, dst, key, ord, ip_len): (SocketAddr, SocketAddr, FlowKey, Ordering, u32),
         data: &[u8],
         payload_len: u64,
         sink: &mut dyn StreamSink,
@@ -593,7 +602,7 @@ impl FlowTracker {
             return PacketFlow::default();
         };
         let dir = conn.dir_of(ord);
-        account(conn, dir, frame, payload_len);
+        account(conn, dir, frame, payload_len, ip_len);
         conn.zeek
             .observe_udp(dir, u32::try_from(payload_len).unwrap_or(u32::MAX));
         let ctx = SegmentCtx {
@@ -636,6 +645,7 @@ impl FlowTracker {
                     stats: &mut self.stats,
                     budget: &mut self.budget,
                     sink,
+                    ip_len: net.total_len,
                 };
                 if let Some(conn) = self.table.get_mut(idx) {
                     if let Some(flow) = on_tcp_plain(conn, ord, tcp, data, frame, &mut sh) {
@@ -717,6 +727,7 @@ impl FlowTracker {
             stats: &mut self.stats,
             budget: &mut self.budget,
             sink,
+            ip_len: net.total_len,
         };
         let Some(conn) = self.table.get_mut(idx) else {
             return PacketFlow::default();
@@ -797,12 +808,17 @@ fn append_note(note: &mut Option<String>, text: &str) {
     }
 }
 
-fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u64) {
+#[inline(always)]
+fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u64, ip_len: u32) {
     conn.packets.add(dir, 1);
     conn.bytes.add(dir, u64::from(frame.orig_len));
+    conn.ip_bytes.add(dir, u64::from(ip_len));
     conn.payload.add(dir, payload_len);
     conn.last_frame = frame.number;
     conn.end = frame.ts;
+    if !conn.zeek.both_closed() {
+        conn.zeek_end = frame.ts;
+    }
 }
 
 /// Stream bytes `data` starting at `seq` in direction `dir` (the direction's stream starts
@@ -898,7 +914,7 @@ fn on_tcp(
     flow: &mut PacketFlow,
 ) {
     let dir = conn.dir_of(ord);
-    account(conn, dir, frame, u64::from(tcp.payload_len));
+    account(conn, dir, frame, u64::from(tcp.payload_len), sh.ip_len);
     conn.zeek.observe_tcp(dir, tcp);
     if conn.tcp.is_some() {
         tcp_step(conn, dir, tcp, data, frame, sh, flow);
@@ -925,7 +941,7 @@ fn on_tcp_plain(
     }
     #[cfg(test)]
     PLAIN_TAKEN.with(|n| n.set(n.get() + 1));
-    account(conn, dir, frame, u64::from(tcp.payload_len));
+    account(conn, dir, frame, u64::from(tcp.payload_len), sh.ip_len);
     conn.zeek.observe_tcp(dir, tcp);
     let id = conn.id;
     let t = conn.tcp.as_deref_mut()?;
@@ -1593,9 +1609,16 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         last_frame: conn.last_frame,
         start: conn.start,
         end: conn.end,
+        zeek_end: conn.zeek_end,
         packets: conn.packets,
         bytes: conn.bytes,
+        ip_bytes: conn.ip_bytes,
         payload: conn.payload,
+        zeek_sizes: match conn.proto {
+            Proto::Tcp => conn.zeek.sizes(),
+            Proto::Udp => (conn.payload.to_server, conn.payload.to_client),
+        },
+        zeek_flipped: conn.zeek.zeek_flipped_roles(),
         handshake,
         teardown,
         conn_state: conn.zeek.conn_state(),

@@ -58,6 +58,13 @@ impl Proto {
             Proto::Udp => "udp",
         }
     }
+    /// The IP protocol number (IANA).
+    pub fn ip_proto(self) -> u8 {
+        match self {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+        }
+    }
 }
 
 /// An endpoint's TCP state (RFC 9293 names), as an observer at the capture point infers it.
@@ -314,9 +321,20 @@ pub struct ConnSummary {
     pub last_frame: u64,
     pub start: Timestamp,
     pub end: Timestamp,
+    /// Where Zeek's conn.log duration ends: the last packet before both sides had sent a
+    /// FIN (Zeek does not move a connection's time once both have).
+    pub zeek_end: Timestamp,
     pub packets: PerDir,
     pub bytes: PerDir,
+    /// IP total lengths (Zeek's `orig_ip_bytes`/`resp_ip_bytes`).
+    pub ip_bytes: PerDir,
     pub payload: PerDir,
+    /// Zeek's conn.log (`orig_bytes`, `resp_bytes`), in Zeek's originator/responder order:
+    /// for TCP from the sequence numbers (`TCP_Endpoint::Size`), for UDP the payload.
+    pub zeek_sizes: (u64, u64),
+    /// Zeek's originator is this connection's server (Zeek flipped the roles where
+    /// layerscope did not).
+    pub zeek_flipped: bool,
     pub handshake: HandshakeSummary,
     pub teardown: TeardownSummary,
     /// Zeek conn.log conn_state ("SF", "S0", "REJ", …) and history ("ShADadFf").
@@ -330,6 +348,44 @@ pub struct ConnSummary {
     /// caps, per direction.
     pub gap_bytes: PerDir,
     pub cut_bytes: PerDir,
+}
+
+#[cfg(test)]
+impl ConnSummary {
+    /// A connection from `client` to `server` with nothing else seen (for renderer tests).
+    pub(crate) fn example(proto: Proto, client: SocketAddr, server: SocketAddr) -> ConnSummary {
+        ConnSummary {
+            id: 0,
+            proto,
+            client,
+            server,
+            roles_guessed: false,
+            first_frame: 1,
+            last_frame: 1,
+            start: Timestamp::default(),
+            end: Timestamp::default(),
+            zeek_end: Timestamp::default(),
+            packets: PerDir::default(),
+            bytes: PerDir::default(),
+            ip_bytes: PerDir::default(),
+            payload: PerDir::default(),
+            zeek_sizes: (0, 0),
+            zeek_flipped: false,
+            handshake: HandshakeSummary::default(),
+            teardown: TeardownSummary {
+                kind: TeardownKind::None,
+                initiator: None,
+                frames: ArrayVec::new(),
+                description: Cow::Borrowed(""),
+            },
+            conn_state: "OTH",
+            history: ArrayString::new(),
+            final_state: None,
+            end_reason: EndReason::EndOfInput,
+            gap_bytes: PerDir::default(),
+            cut_bytes: PerDir::default(),
+        }
+    }
 }
 
 /// Where a chunk of stream bytes came from.

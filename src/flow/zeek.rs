@@ -834,6 +834,14 @@ impl ZeekState {
         self.zeek_flipped
     }
 
+    /// Both endpoints sent a FIN (Zeek's `did_close` on both sides): from then on a packet
+    /// no longer moves the connection's last time (`TCPSessionAdapter::Process`), so the
+    /// conn.log duration ends at the packet before it.
+    #[inline(always)]
+    pub fn both_closed(&self) -> bool {
+        self.ep[ORIG].fin_seen & self.ep[RESP].fin_seen
+    }
+
     /// (originator, responder) endpoint states.
     pub fn endpoint_states(&self) -> (EndpointState, EndpointState) {
         (self.ep[ORIG].state, self.ep[RESP].state)

@@ -332,7 +332,7 @@ fn send_ended(
 /// simple packet block) or whose clock jumps by more than an hour from the previous
 /// frame (a bogus timestamp, as in some real files) does not drive expiry: one bad
 /// clock value must not end every open connection.
-#[inline]
+#[inline(always)]
 fn expiry_due(
     summary: &mut RunSummary,
     prev_ts: &mut Option<Timestamp>,
@@ -480,6 +480,7 @@ mod tests {
             ts,
             link: LinkType(1),
             interface: 0,
+            file: 0,
             orig_len: 0,
             data: &[],
         };

@@ -93,6 +93,7 @@ struct Packed {
     ts: Timestamp,
     link: LinkType,
     interface: u32,
+    file: u32,
     orig_len: u32,
     data_at: usize,
     data_len: usize,
@@ -351,6 +352,7 @@ impl Front<'_> {
                 ts: frame.ts,
                 link: frame.link,
                 interface: frame.interface,
+                file: frame.file,
                 orig_len: frame.orig_len,
                 data_at: at.at,
                 data_len: frame.data.len(),
@@ -487,6 +489,7 @@ fn replay(
                     ts: p.ts,
                     link: p.link,
                     interface: p.interface,
+                    file: p.file,
                     orig_len: p.orig_len,
                     data: locate(bytes, chunks, p.data_at, p.data_len),
                 };

@@ -1959,6 +1959,7 @@ mod tests {
             ts: Timestamp::default(),
             link: crate::capture::LinkType(101),
             interface: 0,
+            file: 0,
             orig_len: 60,
             data: &data,
         };

@@ -287,6 +287,25 @@ impl<W: Write> JsonSink<W> {
         }
         Ok(())
     }
+    /// Names of the input files when several are read as one capture: each `packet` record
+    /// then says which it came from (`file`, by [`RawFrame::file`]).
+    pub fn set_file_names(&mut self, names: &[String]) -> io::Result<()> {
+        self.packet_memo.files = names
+            .iter()
+            .map(|n| {
+                let mut t = b",\"file\":".to_vec();
+                json_str(&mut t, n)?;
+                Ok(t)
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(())
+    }
+
+    /// The seed of the `conn` records' Community IDs (the spec's default is 0).
+    pub fn set_community_id_seed(&mut self, seed: u16) {
+        self.memo.community_id_seed = seed;
+    }
+
     /// The output (with any gathered records written to it).
     pub fn into_inner(mut self) -> W {
         let _ = self.write_batch();
@@ -645,6 +664,8 @@ pub fn conn_record(conn: &ConnSummary, app: &AppConnStats) -> io::Result<Vec<u8>
 /// a server, a client address and a teardown description.
 #[derive(Default)]
 struct ConnMemo {
+    /// The seed of the records' Community IDs (`--community-id-seed`, 0 by default).
+    community_id_seed: u16,
     client: Option<EndpointText>,
     server: Option<EndpointText>,
     /// The last start's whole seconds and their text.
@@ -1017,6 +1038,9 @@ struct PacketMemo {
     /// `,"interface":N,"link":"…","layers":[` of the last packet, with its interface and
     /// link name's address and length.
     link: Option<(LinkKey, ([u8; 64], u8))>,
+    /// `,"file":"…"` per input file, when several are read as one capture (else empty:
+    /// records have no `file`).
+    files: Vec<Vec<u8>>,
 }
 
 /// A packet's interface and its link name's address and length.
@@ -1091,7 +1115,9 @@ fn packet_record_at(
     flow: &PacketFlow,
     memo: &mut PacketMemo,
 ) -> io::Result<usize> {
-    let room = PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len);
+    let file = memo.files.get(frame.file as usize).map_or(0, Vec::len);
+    let room =
+        PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len) + file;
     put_in_place(buf, at, room, |p| {
         packet_fields(p, frame, packet, flow, memo)
     })
@@ -1181,6 +1207,14 @@ fn packet_fields(
     p.u64(u64::from(frame.orig_len));
     p.lit(b",\"caplen\":");
     p.u64(frame.data.len() as u64);
+    if !memo.files.is_empty() {
+        if let Some(text) = usize::try_from(frame.file)
+            .ok()
+            .and_then(|i| memo.files.get(i))
+        {
+            p.bytes(text);
+        }
+    }
     // `,"interface":N,"link":"…","layers":[` as for the last packet when its interface and
     // link name (a static string: same address, same text) are the same.
     let link = frame.link.name();
@@ -1455,6 +1489,13 @@ fn conn_fields(
     p.u64(app.http_responses);
     p.lit(b"},\"dns\":");
     p.u64(app.dns_messages);
+    match crate::flow::community_id::of_conn(conn, memo.community_id_seed) {
+        Some(id) => {
+            p.lit(b",\"community_id\":");
+            p.json_str(&id)?;
+        }
+        None => p.lit(b",\"community_id\":null"),
+    }
     p.lit(b"}");
     Ok(())
 }
@@ -1554,6 +1595,11 @@ fn put_conn_record_reference(
     put_u64(w, app.http_responses);
     w.extend_from_slice(b"},\"dns\":");
     put_u64(w, app.dns_messages);
+    w.extend_from_slice(b",\"community_id\":");
+    match crate::flow::community_id::of_conn(conn, 0) {
+        Some(id) => put_json_str(w, &id)?,
+        None => w.extend_from_slice(b"null"),
+    }
     w.push(b'}');
     Ok(())
 }

@@ -7,11 +7,13 @@ pub mod filter;
 pub mod follow;
 pub mod jsonl;
 pub mod ladder;
+pub mod parquet;
 pub mod style;
 pub mod table;
 pub mod teach;
 mod text;
 pub mod time;
+pub mod zeek;
 
 pub use filter::ConnFilter;
 pub use jsonl::{JsonRecords, JsonSink};

@@ -552,7 +552,13 @@ fn damaged_files_give_one_line_and_the_documented_exit_code() {
                 std::fs::write(&p, bytes).unwrap();
                 p
             }
-            None => dir.clone(),
+            // A folder is read as the capture files in it (merged); one with none is the
+            // usage error.
+            None => {
+                let empty = dir.join("a-folder-without-captures");
+                std::fs::create_dir_all(&empty).unwrap();
+                empty
+            }
         };
         let out = layerscope()
             .arg("read")

@@ -1,0 +1,58 @@
+//! Community ID v1 on `conn` records against tshark's own Community ID
+//! (`tshark --enable-protocol communityid`, seeds 0 and 1: `captures/oracle/NAME.communityid.tsv`).
+//! The spec's published test vectors are checked in `src/flow/community_id.rs`.
+
+use super::support::*;
+use assert_cmd::Command;
+use std::collections::HashMap;
+
+/// (first_frame, community_id) of every `conn` record of `capture` with `seed`.
+fn conn_ids(capture: &std::path::Path, seed: u16) -> Vec<(u64, String)> {
+    let out = Command::new(bin())
+        .arg("read")
+        .arg(capture)
+        .args(["--format", "json", "--view", "conns", "--community-id-seed"])
+        .arg(seed.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", capture.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "conn")
+        .map(|r| {
+            (
+                r["first_frame"].as_u64().unwrap(),
+                r["community_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn conn_community_ids_equal_tsharks_with_seeds_0_and_1() {
+    let dir = project_dir().join("captures");
+    let mut checked = 0;
+    for capture in captures_in(&dir) {
+        let oracle: HashMap<u64, (String, String)> =
+            read_tsv(&oracle_file(&dir, &capture, "communityid.tsv"))
+                .into_iter()
+                .map(|r| {
+                    (
+                        r["frame.number"].parse().unwrap(),
+                        (r["communityid"].clone(), r["communityid_seed1"].clone()),
+                    )
+                })
+                .collect();
+        assert!(!oracle.is_empty(), "{}: no oracle", capture.display());
+        for (seed, pick) in [(0u16, 0usize), (1, 1)] {
+            for (frame, id) in conn_ids(&capture, seed) {
+                let want = &oracle[&frame];
+                let want = if pick == 0 { &want.0 } else { &want.1 };
+                assert_eq!(&id, want, "{} frame {frame} seed {seed}", capture.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} connections checked");
+}

@@ -1,0 +1,332 @@
+//! `--format zeek` / `zeek-json`: conn.log and http.log field by field against Zeek's own
+//! logs for public traces (`tests/zeek_baselines/`, from zeek/zeek's btest baselines and
+//! documentation), and against layerscope's JSON output otherwise.
+
+use super::support::*;
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A fresh folder under the temp dir.
+fn out_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("layerscope-zeek-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn write_logs(capture: &Path, format: &str, dir: &Path) {
+    let out = Command::new(bin())
+        .arg("read")
+        .arg(capture)
+        .args(["--format", format, "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A Zeek TSV log: its header lines (`#name` → rest) and its rows as field → value.
+struct TsvLog {
+    header: Vec<String>,
+    rows: Vec<HashMap<String, String>>,
+}
+
+fn read_tsv_log(path: &Path) -> TsvLog {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut fields: Vec<String> = Vec::new();
+    let mut header = Vec::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("#fields\t") {
+            fields = rest.split('\t').map(str::to_string).collect();
+        }
+        if line.starts_with('#') {
+            header.push(line.to_string());
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').collect();
+        assert_eq!(cells.len(), fields.len(), "{}: {line}", path.display());
+        rows.push(
+            fields
+                .iter()
+                .cloned()
+                .zip(cells.into_iter().map(str::to_string))
+                .collect(),
+        );
+    }
+    TsvLog { header, rows }
+}
+
+/// Compares every field Zeek's row has and layerscope writes, except the uid (random per
+/// run in Zeek) and what a baseline canonified (`XXXX…`) or `skip` names.
+fn assert_same_fields(
+    what: &str,
+    ours: &HashMap<String, String>,
+    zeek: &HashMap<String, String>,
+    skip: &[&str],
+) -> usize {
+    let mut compared = 0;
+    for (field, want) in zeek {
+        if field == "uid" || skip.contains(&field.as_str()) || want.starts_with("XXXX") {
+            continue;
+        }
+        let Some(got) = ours.get(field) else {
+            continue;
+        };
+        assert_eq!(got, want, "{what}: field {field}");
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn conn_log_equals_zeeks_baseline_for_missing_syn() {
+    let Some(dir) = shared_captures("conn_log_equals_zeeks_baseline_for_missing_syn") else {
+        return;
+    };
+    let out = out_dir("missing-syn");
+    write_logs(&dir.join("zeek__missing-syn.pcap"), "zeek", &out);
+    let ours = read_tsv_log(&out.join("conn.log"));
+    let zeek =
+        read_tsv_log(&project_dir().join("tests/zeek_baselines/core.tcp.missing-syn.conn.log"));
+    assert_eq!(ours.rows.len(), 1);
+    // Every Zeek field but the uid and the canonified ts: 19 values.
+    let n = assert_same_fields("missing-syn conn.log", &ours.rows[0], &zeek.rows[0], &[]);
+    assert_eq!(n, 19);
+    // The header lines Zeek writes, in Zeek's order, its fields first.
+    let zeek_fields = zeek
+        .header
+        .iter()
+        .find(|l| l.starts_with("#fields"))
+        .unwrap();
+    let our_fields = ours
+        .header
+        .iter()
+        .find(|l| l.starts_with("#fields"))
+        .unwrap();
+    assert!(our_fields.starts_with(zeek_fields.as_str()), "{our_fields}");
+    let zeek_types = zeek
+        .header
+        .iter()
+        .find(|l| l.starts_with("#types"))
+        .unwrap();
+    let our_types = ours
+        .header
+        .iter()
+        .find(|l| l.starts_with("#types"))
+        .unwrap();
+    assert!(our_types.starts_with(zeek_types.as_str()), "{our_types}");
+    for (i, start) in [
+        "#separator \\x09",
+        "#set_separator\t,",
+        "#empty_field\t(empty)",
+        "#unset_field\t-",
+        "#path\tconn",
+        "#open\t",
+        "#fields\t",
+        "#types\t",
+        "#close\t",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(ours.header[i].starts_with(start), "{:?}", ours.header);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn conn_log_equals_zeeks_docs_for_get_trace() {
+    // Zeek's documentation prints get.trace's connection record (connection_record_01:
+    // orig size 136, resp size 5007, 7 + 7 packets, 512 and 5379 IP bytes, duration
+    // 0.211484, ShADadFf, SF) and its Community ID (community-id-logging:
+    // 1:yvyB8h+3dnggTZW0UEITWCst97w=).
+    let Some(dir) = shared_captures("conn_log_equals_zeeks_docs_for_get_trace") else {
+        return;
+    };
+    let out = out_dir("get");
+    write_logs(&dir.join("zeek__get.pcap"), "zeek", &out);
+    let conn = read_tsv_log(&out.join("conn.log"));
+    let row = &conn.rows[0];
+    for (field, want) in [
+        ("ts", "1362692526.869344"),
+        ("id.orig_h", "141.142.228.5"),
+        ("id.orig_p", "59856"),
+        ("id.resp_h", "192.150.187.43"),
+        ("id.resp_p", "80"),
+        ("proto", "tcp"),
+        ("service", "http"),
+        ("duration", "0.211484"),
+        ("orig_bytes", "136"),
+        ("resp_bytes", "5007"),
+        ("conn_state", "SF"),
+        ("missed_bytes", "0"),
+        ("history", "ShADadFf"),
+        ("orig_pkts", "7"),
+        ("orig_ip_bytes", "512"),
+        ("resp_pkts", "7"),
+        ("resp_ip_bytes", "5379"),
+        ("tunnel_parents", "-"),
+        ("community_id", "1:yvyB8h+3dnggTZW0UEITWCst97w="),
+    ] {
+        assert_eq!(row[field], want, "{field}");
+    }
+    // The same uid in http.log for the connection's request.
+    let http = read_tsv_log(&out.join("http.log"));
+    assert_eq!(http.rows.len(), 1);
+    assert_eq!(http.rows[0]["uid"], row["uid"]);
+    assert!(row["uid"].starts_with('C'));
+    assert_eq!(http.rows[0]["uri"], "/download/CHANGES.bro-aux.txt");
+    assert_eq!(http.rows[0]["version"], "1.1");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn http_log_equals_zeeks_baseline_for_methods_trace() {
+    let Some(dir) = shared_captures("http_log_equals_zeeks_baseline_for_methods_trace") else {
+        return;
+    };
+    let out = out_dir("methods");
+    write_logs(&dir.join("zeek__methods.pcap"), "zeek", &out);
+    let ours = read_tsv_log(&out.join("http.log"));
+    let zeek = read_tsv_log(
+        &project_dir()
+            .join("tests/zeek_baselines/scripts.base.protocols.http.http-methods.http.log"),
+    );
+    assert_eq!(ours.rows.len(), zeek.rows.len());
+    let mut compared = 0;
+    for (i, (o, z)) in ours.rows.iter().zip(&zeek.rows).enumerate() {
+        // Files (fuids, MIME types) are Zeek's file analysis, which layerscope has not.
+        compared += assert_same_fields(
+            &format!("methods http.log row {}", i + 1),
+            o,
+            z,
+            &[
+                "orig_fuids",
+                "orig_mime_types",
+                "resp_fuids",
+                "resp_mime_types",
+            ],
+        );
+    }
+    // ts, 4 id fields, trans_depth, method, host, uri, referrer, user_agent, two body
+    // lengths, status code and message, info code and message, tags, username, password,
+    // proxied: 21 per row.
+    assert_eq!(compared, 21 * 49);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The JSON output's `conn` and `http` records, for comparison.
+fn json_records(capture: &Path) -> Vec<Value> {
+    let out = Command::new(bin())
+        .arg("read")
+        .arg(capture)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn conn_and_http_logs_agree_with_the_json_output_and_zeek_json() {
+    for capture in captures_in(&project_dir().join("captures")) {
+        let name = capture.file_name().unwrap().to_string_lossy().to_string();
+        let tsv_dir = out_dir(&format!("own-{name}"));
+        let json_dir = out_dir(&format!("own-json-{name}"));
+        write_logs(&capture, "zeek", &tsv_dir);
+        write_logs(&capture, "zeek-json", &json_dir);
+        let records = json_records(&capture);
+        let conns: Vec<&Value> = records.iter().filter(|r| r["type"] == "conn").collect();
+        let tsv = read_tsv_log(&tsv_dir.join("conn.log"));
+        let zjson: Vec<Value> = std::fs::read_to_string(json_dir.join("conn.log"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(tsv.rows.len(), conns.len(), "{name}");
+        assert_eq!(zjson.len(), conns.len(), "{name}");
+        // conn.log is in the order connections end; match by community ID and start.
+        for c in &conns {
+            let cid = c["community_id"].as_str().unwrap();
+            let start = format!("{:.6}", c["start"].as_f64().unwrap());
+            let row = tsv
+                .rows
+                .iter()
+                .find(|r| r["community_id"] == cid && r["ts"] == start)
+                .unwrap_or_else(|| panic!("{name}: no conn.log row for {c}"));
+            let (orig, resp) = ("to_server", "to_client");
+            assert_eq!(row["proto"], c["proto"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                row["conn_state"],
+                c["conn_state"].as_str().unwrap(),
+                "{name}"
+            );
+            assert_eq!(row["history"], c["history"].as_str().unwrap(), "{name}");
+            assert_eq!(row["orig_pkts"], c["packets"][orig].to_string(), "{name}");
+            assert_eq!(row["resp_pkts"], c["packets"][resp].to_string(), "{name}");
+            let client = c["client"].as_str().unwrap();
+            assert_eq!(
+                format!("{}:{}", row["id.orig_h"], row["id.orig_p"]),
+                client.replace(['[', ']'], ""),
+                "{name}"
+            );
+            // Zeek's byte counts: payload for clean connections.
+            if row["missed_bytes"] == "0" && row["orig_bytes"] != "-" {
+                assert_eq!(row["orig_bytes"], c["payload"][orig].to_string(), "{name}");
+                assert_eq!(row["resp_bytes"], c["payload"][resp].to_string(), "{name}");
+            }
+            // Zeek JSON: the same values, typed.
+            let j = zjson
+                .iter()
+                .find(|r| {
+                    r["community_id"] == cid && format!("{:.6}", r["ts"].as_f64().unwrap()) == start
+                })
+                .unwrap();
+            assert_eq!(j["history"], c["history"], "{name}");
+            assert_eq!(j["orig_pkts"], c["packets"][orig], "{name}");
+            assert_eq!(
+                j["id.orig_p"].as_u64().unwrap().to_string(),
+                row["id.orig_p"]
+            );
+            assert!(j.get("local_orig").is_some() && j.get("tunnel_parents").is_none());
+        }
+        // http.log: one row per JSON http record, the same uid as the connection's.
+        let https: Vec<&Value> = records.iter().filter(|r| r["type"] == "http").collect();
+        if https.is_empty() {
+            assert!(!tsv_dir.join("http.log").exists(), "{name}");
+        } else {
+            let log = read_tsv_log(&tsv_dir.join("http.log"));
+            assert_eq!(log.rows.len(), https.len(), "{name}");
+            let uids: Vec<&String> = tsv.rows.iter().map(|r| &r["uid"]).collect();
+            for (row, h) in log.rows.iter().zip(&https) {
+                assert!(uids.contains(&&row["uid"]), "{name}: {}", row["uid"]);
+                assert_eq!(row["method"], h["method"].as_str().unwrap_or("-"), "{name}");
+                assert_eq!(row["uri"], h["uri"].as_str().unwrap_or("-"), "{name}");
+                let status = h["status"].as_u64().map_or("-".into(), |s| s.to_string());
+                assert_eq!(row["status_code"], status, "{name}");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&tsv_dir);
+        let _ = std::fs::remove_dir_all(&json_dir);
+    }
+}
+
+#[test]
+fn zeek_format_without_out_exits_1_saying_so() {
+    let out = Command::new(bin())
+        .args(["read", "captures/refused.pcap", "--format", "zeek"])
+        .current_dir(project_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out DIR"));
+}
