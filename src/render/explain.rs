@@ -300,6 +300,27 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Http => "HTTP",
         LayerName::Dns => "DNS",
         LayerName::Quic => "QUIC",
+        LayerName::Mpls => "MPLS label stack",
+        LayerName::Pppoes => "PPPoE session",
+        LayerName::Pppoed => "PPPoE discovery",
+        LayerName::Ppp => "PPP",
+        LayerName::Chdlc => "Cisco HDLC",
+        LayerName::Wlan => "IEEE 802.11",
+        LayerName::Radiotap => "radiotap",
+        LayerName::Ppi => "PPI",
+        LayerName::Prism => "Prism/AVS radio header",
+        LayerName::Llc => "802.2 LLC",
+        LayerName::Nflog => "NFLOG",
+        LayerName::Ipoib => "IP over InfiniBand",
+        LayerName::Erspan => "ERSPAN",
+        LayerName::Vxlan => "VXLAN",
+        LayerName::Geneve => "Geneve",
+        LayerName::Gre => "GRE",
+        LayerName::Gtp => "GTP-U",
+        LayerName::Teredo => "Teredo",
+        LayerName::Ayiya => "AYIYA",
+        LayerName::Esp => "ESP (encrypted)",
+        LayerName::Sctp => "SCTP",
     }
 }
 
@@ -316,6 +337,27 @@ fn layer_letter(name: LayerName) -> char {
         LayerName::Quic => 'Q',
         LayerName::Tls => 'S',
         LayerName::Http | LayerName::Dns => 'A',
+        LayerName::Mpls
+        | LayerName::Pppoes
+        | LayerName::Pppoed
+        | LayerName::Ppp
+        | LayerName::Chdlc
+        | LayerName::Wlan
+        | LayerName::Radiotap
+        | LayerName::Ppi
+        | LayerName::Prism
+        | LayerName::Llc
+        | LayerName::Nflog
+        | LayerName::Ipoib => 'L',
+        LayerName::Erspan
+        | LayerName::Vxlan
+        | LayerName::Geneve
+        | LayerName::Gre
+        | LayerName::Gtp
+        | LayerName::Teredo
+        | LayerName::Ayiya => 'G',
+        LayerName::Esp => 'X',
+        LayerName::Sctp => 'T',
     }
 }
 
@@ -1980,6 +2022,7 @@ mod tests {
             reassembled: false,
             fragment_pending: false,
             issue: None,
+            outer_flows: Default::default(),
         };
         let mut out = String::new();
         render_body(
