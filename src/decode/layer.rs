@@ -81,6 +81,7 @@ pub enum LayerName {
     Ayiya,
     Esp,
     Sctp,
+    Loop,
 }
 
 impl LayerName {
@@ -124,6 +125,7 @@ impl LayerName {
             LayerName::Ayiya => "ayiya",
             LayerName::Esp => "esp",
             LayerName::Sctp => "sctp",
+            LayerName::Loop => "loop",
         }
     }
     /// Where the layer sits in OSI. ARP is placed at layer 3 (it serves the network layer
@@ -167,6 +169,7 @@ impl LayerName {
             LayerName::Ayiya => Osi::Network,
             LayerName::Esp => Osi::Network,
             LayerName::Sctp => Osi::Transport,
+            LayerName::Loop => Osi::DataLink,
 
             LayerName::Http | LayerName::Dns => Osi::Application,
         }

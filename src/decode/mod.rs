@@ -50,6 +50,8 @@ pub struct OuterFlow {
     pub dst: IpAddr,
     pub src_port: u16,
     pub dst_port: u16,
+    /// The UDP length field (header and payload).
+    pub length: u16,
 }
 
 /// Link-layer facts.

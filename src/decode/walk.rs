@@ -283,14 +283,12 @@ enum IpPayload {
 
 fn ip_payload_tunnel(protocol: IpNumber, payload: &[u8]) -> Option<IpPayload> {
     match protocol {
-        IpNumber::IPV4 => {
-            Ipv4::new_checked(payload).ok()?;
-            Some(IpPayload::Tunnel(Step::EtherType(EtherType::IPV4)))
-        }
-        IpNumber::IPV6 => {
-            Ipv6::new_checked(payload).ok()?;
-            Some(IpPayload::Tunnel(Step::EtherType(EtherType::IPV6)))
-        }
+        // IP in IP: the inner header is the next layer even when the capture cut it (it then
+        // shows as far as it goes, with an issue), as long as its version is right.
+        IpNumber::IPV4 => (payload.first()? >> 4 == 4)
+            .then_some(IpPayload::Tunnel(Step::EtherType(EtherType::IPV4))),
+        IpNumber::IPV6 => (payload.first()? >> 4 == 6)
+            .then_some(IpPayload::Tunnel(Step::EtherType(EtherType::IPV6))),
         IpNumber::GRE => {
             Gre::new_checked(payload).ok()?;
             Some(IpPayload::Tunnel(Step::Gre))
@@ -329,6 +327,7 @@ fn outer_flow(ip: &[u8], udp: &[u8]) -> Option<OuterFlow> {
         dst,
         src_port: u.src_port(),
         dst_port: u.dst_port(),
+        length: u.length(),
     })
 }
 
@@ -573,6 +572,11 @@ pub(super) fn walk(
                     return WalkEnd::Done;
                 }
             },
+            Step::EtherType(EtherType::LOOPBACK) => {
+                // Ethernet configuration testing protocol: no header this walk reads further.
+                push(out, LayerName::Loop, off, rest.len());
+                return WalkEnd::Done;
+            }
             Step::EtherType(t) => {
                 if t.0 >= 0x0600 {
                     out.link.ether_type = Some(t.0);

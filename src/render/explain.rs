@@ -321,6 +321,7 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Ayiya => "AYIYA",
         LayerName::Esp => "ESP (encrypted)",
         LayerName::Sctp => "SCTP",
+        LayerName::Loop => "Ethernet loopback test",
     }
 }
 
@@ -348,7 +349,8 @@ fn layer_letter(name: LayerName) -> char {
         | LayerName::Prism
         | LayerName::Llc
         | LayerName::Nflog
-        | LayerName::Ipoib => 'L',
+        | LayerName::Ipoib
+        | LayerName::Loop => 'L',
         LayerName::Erspan
         | LayerName::Vxlan
         | LayerName::Geneve

@@ -486,6 +486,14 @@ fn write_packet(
     }
     w.extend_from_slice(b",\"conn\":");
     put_opt_u64(w, flow.conn);
+    w.extend_from_slice(b",\"outer_conns\":[");
+    for (i, c) in flow.outer_conns.iter().enumerate() {
+        if i > 0 {
+            w.push(b',');
+        }
+        put_u64(w, *c);
+    }
+    w.push(b']');
     w.extend_from_slice(b",\"dir\":");
     match flow.dir {
         Some(d) => put_name(w, d.as_str()),
@@ -1230,6 +1238,14 @@ fn packet_fields(
         Some(c) => p.u64(c),
         None => p.lit(b"null"),
     }
+    p.lit(b",\"outer_conns\":[");
+    for (i, c) in flow.outer_conns.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        p.u64(*c);
+    }
+    p.lit(b"]");
     match flow.dir {
         Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
         Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),
@@ -1413,6 +1429,14 @@ fn conn_fields(
     p.name(conn.conn_state);
     p.lit(b",\"history\":");
     p.json_str(&conn.history)?;
+    p.lit(b",\"tunnel_parents\":[");
+    for (i, c) in conn.tunnel_parents.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        p.u64(*c);
+    }
+    p.lit(b"]");
     if let Some((c, s)) = conn.final_state {
         // As the last record's when the states are the same.
         let text = |t: &mut Put<'_>| {
@@ -1535,6 +1559,14 @@ fn put_conn_record_reference(
     put_name(w, conn.conn_state);
     w.extend_from_slice(b",\"history\":");
     put_json_str(w, &conn.history)?;
+    w.extend_from_slice(b",\"tunnel_parents\":[");
+    for (i, c) in conn.tunnel_parents.iter().enumerate() {
+        if i > 0 {
+            w.push(b',');
+        }
+        put_u64(w, *c);
+    }
+    w.push(b']');
     if let Some((c, s)) = conn.final_state {
         w.extend_from_slice(b",\"final_state\":{\"client\":");
         put_name(w, c.as_str());
