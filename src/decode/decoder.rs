@@ -341,6 +341,19 @@ impl Decoder {
                 };
                 out.issue = Some(map_stop_err(origin, &e, layer, 0, 0, c.ip_name));
             }
+            // A tunnel datagram that came in fragments (GTP-U over a fragmented outer IP):
+            // its inner packet, read from the reassembled datagram, is the one to follow.
+            if out.issue.is_none() && out.udp().is_some() {
+                if let Some((et, off)) = walk::into_reassembled_udp(buf, out, &mut self.walk_stats)
+                {
+                    let inner = Frame {
+                        data: buf,
+                        cut: false,
+                        wire_len: buf.len(),
+                    };
+                    fast_ip(inner, et, off, false, out);
+                }
+            }
         }
         walk::label_transport_payload(data, out);
         if let Some(issue) = out.issue.clone() {

@@ -613,6 +613,37 @@ fn nesting_cut(
     WalkEnd::Done
 }
 
+/// A reassembled UDP datagram (`buf`, the UDP header at 0) whose port and header say it is
+/// a tunnel: its outer flow is recorded, the tunnel's layers pushed (offsets in `buf`, as
+/// every layer of a reassembled datagram) and the walk goes on inside it. Returns where the
+/// innermost network layer starts in `buf`.
+pub(super) fn into_reassembled_udp(
+    buf: &[u8],
+    out: &mut DecodedPacket<'_>,
+    stats: &mut WalkStats,
+) -> Option<(EpEtherType, usize)> {
+    let udp = Udp::new_checked(buf).ok()?;
+    let (name, len, step) = udp_tunnel(udp.payload(), udp.tunnel()?)?;
+    let net = out.net.as_ref()?;
+    let flow = OuterFlow {
+        src: net.src,
+        dst: net.dst,
+        src_port: udp.src_port(),
+        dst_port: udp.dst_port(),
+        length: udp.length(),
+    };
+    let _ = out.outer_flows.try_push(flow);
+    let mut off = crate::wire::udp::HEADER_LEN;
+    if name != LayerName::Udp {
+        push(out, name, off, len);
+        off += len;
+    }
+    match walk(buf, false, step, off, true, out, stats) {
+        WalkEnd::Net(et, off) => Some((et, off)),
+        WalkEnd::Done => None,
+    }
+}
+
 /// Names what a transport's payload is when it is a tunnel or security header with nothing
 /// decodable inside (a GTP-U echo, an AYIYA heartbeat, ESP in UDP), and ESP / SCTP carried
 /// directly by IP. Called after the innermost IP and transport were decoded.
