@@ -1955,7 +1955,7 @@ impl<W: Write> Sink for JsonSink<W> {
         self.write_conns()?;
         write!(
             self.out,
-            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
+            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"nesting_cut\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
             s.frames,
             s.filtered_out,
             s.conns,
@@ -1963,6 +1963,7 @@ impl<W: Write> Sink for JsonSink<W> {
             s.evicted_flows,
             s.reassembly_cut_bytes,
             s.fragments_evicted,
+            s.nesting_cut,
             s.http_heads_too_large,
             s.bad_records_skipped,
             s.truncated.is_some()
