@@ -45,6 +45,7 @@ pub mod filter;
 pub mod flow;
 pub mod pipeline;
 pub mod render;
+pub mod wire;
 
 /// Test support: `../shared/captures` when it is there. Without it a test skips with a
 /// visible message, unless `LAYERSCOPE_REQUIRE_SHARED=1` (CI), which fails it.

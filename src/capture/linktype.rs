@@ -15,6 +15,17 @@ impl LinkType {
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    pub const PPP: LinkType = LinkType(9);
+    /// PPP in HDLC-like framing (RFC 1662).
+    pub const PPP_HDLC: LinkType = LinkType(50);
+    pub const C_HDLC: LinkType = LinkType(104);
+    pub const IEEE802_11: LinkType = LinkType(105);
+    pub const IEEE802_11_PRISM: LinkType = LinkType(119);
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
+    pub const IEEE802_11_AVS: LinkType = LinkType(163);
+    pub const PPI: LinkType = LinkType(192);
+    pub const NFLOG: LinkType = LinkType(239);
+    pub const IPOIB: LinkType = LinkType(242);
 
     /// The name used in JSON (`link`) and tables.
     pub fn name(self) -> &'static str {
@@ -29,8 +40,15 @@ impl LinkType {
             276 => "linux_sll2",
             6 => "ieee802_5",
             9 => "ppp",
+            50 => "ppp_hdlc",
+            104 => "c_hdlc",
             105 => "ieee802_11",
+            119 => "ieee802_11_prism",
             127 => "ieee802_11_radiotap",
+            163 => "ieee802_11_avs",
+            192 => "ppi",
+            239 => "nflog",
+            242 => "ipoib",
             _ => "unknown",
         }
     }

@@ -57,10 +57,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `read --help`: what it does, then the fixed bounds of tunnel decoding.
+const READ_LONG_ABOUT: &str =
+    "Read a pcap or pcapng file (`-` for stdin) and show its connections and layers.
+
+Tunnels and encapsulations (VLAN tags, MPLS, PPPoE, GRE, ERSPAN, VXLAN, Geneve, GTP-U,
+Teredo, AYIYA, IP in IP, 802.11, NFLOG, …) are decoded to the innermost layer, within fixed
+bounds: at most 64 headers and 8 tunnels per frame, 16 MPLS labels per stack, 16 GTP-U
+extension headers, 64 NFLOG TLVs, 8 IPv6 extension headers. A frame cut at a bound keeps
+the layers read so far, gets an issue, and is counted (nesting_cut).";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Read a pcap or pcapng file (`-` for stdin) and show its connections and layers.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = EXAMPLES, long_about = READ_LONG_ABOUT)]
     Read(ReadArgs),
     /// Capture live on an interface and show packets as they arrive, then each
     /// connection's table. Needs CAP_NET_RAW (root, or `setcap`, see `layerscope doctor`).

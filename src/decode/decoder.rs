@@ -20,11 +20,13 @@ use etherparse::{
 use super::defrag::{FragOutcome, FragTable};
 use super::link::{self, LinkHeader};
 use super::tcp_options::{parse_tcp_options, parse_tcp_options_into};
+use super::walk::{self, Step, WalkEnd, WalkFrom, WalkStats};
 use super::{
     ArpInfo, DecodeIssue, DecodedPacket, FragmentInfo, IcmpInfo, IssueKind, Layer, LayerName,
     NetInfo, TcpFlags, TcpInfo, TcpOptions, Transport, UdpInfo,
 };
 use crate::capture::{LinkType, RawFrame};
+use crate::wire;
 
 /// The first IPv6 fragment header among `exts`, walked with checked reads.
 ///
@@ -87,6 +89,9 @@ pub struct DecoderStats {
     pub fragments_evicted: u64,
     /// Datagrams still waiting for fragments (at the end of input: never completed).
     pub fragments_pending: u64,
+    /// Frames whose nesting (headers, tunnels, MPLS labels) went past the walk's limits and
+    /// were not decoded further.
+    pub nesting_cut: u64,
 }
 
 /// Decodes frames into [`DecodedPacket`]s, reassembling IP fragments on the way.
@@ -94,6 +99,7 @@ pub struct Decoder {
     limits: DecoderLimits,
     stats: DecoderStats,
     frags: FragTable,
+    walk_stats: WalkStats,
     /// The IP payload of the last reassembled datagram (reused).
     reassembled: Vec<u8>,
     /// Decode plain IPv4/IPv6 → TCP/UDP by hand (see [`fast_ip`]); off only in tests that
@@ -176,6 +182,7 @@ impl Decoder {
             limits,
             stats: DecoderStats::default(),
             frags: FragTable::new(),
+            walk_stats: WalkStats::default(),
             reassembled: Vec::new(),
             fast_path: true,
             straight: true,
@@ -190,6 +197,7 @@ impl Decoder {
         DecoderStats {
             fragments_evicted: self.frags.evicted,
             fragments_pending: self.frags.len() as u64,
+            nesting_cut: self.walk_stats.nesting_cut,
             ..self.stats
         }
     }
@@ -280,12 +288,29 @@ impl Decoder {
     ) {
         let data = fr.data;
         let now_ns = capture_ns(frame);
-        let mut start = self.link_layer(fr, link_type, out);
-        if let Some((et, off)) = start {
-            if et.0 == 0x8847 || et.0 == 0x8848 {
-                start = skip_mpls(fr, off, out);
+        // The link header, then header after header down to the innermost network layer.
+        let end = match walk::link_start(data, fr.cut, link_type, out) {
+            Some(WalkFrom::At(step, off)) => {
+                walk::walk(data, fr.cut, step, off, false, out, &mut self.walk_stats)
             }
-        }
+            Some(WalkFrom::Done) => WalkEnd::Done,
+            None => match self.link_layer(fr, link_type, out) {
+                Some((et, off)) => walk::walk(
+                    data,
+                    fr.cut,
+                    Step::EtherType(wire::EtherType(et.0)),
+                    off,
+                    true,
+                    out,
+                    &mut self.walk_stats,
+                ),
+                None => WalkEnd::Done,
+            },
+        };
+        let start = match end {
+            WalkEnd::Net(et, off) => Some((et, off)),
+            WalkEnd::Done => None,
+        };
         if let (true, Some((ether_type, off))) = (self.fast_path, start) {
             if fast_ip(fr, ether_type, off, false, out) {
                 return;
@@ -316,7 +341,21 @@ impl Decoder {
                 };
                 out.issue = Some(map_stop_err(origin, &e, layer, 0, 0, c.ip_name));
             }
+            // A tunnel datagram that came in fragments (GTP-U over a fragmented outer IP):
+            // its inner packet, read from the reassembled datagram, is the one to follow.
+            if out.issue.is_none() && out.udp().is_some() {
+                if let Some((et, off)) = walk::into_reassembled_udp(buf, out, &mut self.walk_stats)
+                {
+                    let inner = Frame {
+                        data: buf,
+                        cut: false,
+                        wire_len: buf.len(),
+                    };
+                    fast_ip(inner, et, off, false, out);
+                }
+            }
         }
+        walk::label_transport_payload(data, out);
         if let Some(issue) = out.issue.clone() {
             self.stats.decode_issues += 1;
             if !out.reassembled {
@@ -947,6 +986,12 @@ fn fast_ip<'a>(
             let Some(h) = ip_payload.get(..8) else {
                 return false;
             };
+            // A tunnel's port: the walk opens it (or names it) on the general path.
+            if wire::udp::tunnel_of_port(be16_at(h, 0)).is_some()
+                || wire::udp::tunnel_of_port(be16_at(h, 2)).is_some()
+            {
+                return false;
+            }
             let length = be16_at(h, 4);
             let len = usize::from(length);
             // etherparse's lax UDP: the length field when it fits, else the captured bytes.
@@ -1079,38 +1124,6 @@ struct FragmentIn<'p, 'a> {
     bytes: &'a [u8],
     ip_off: usize,
     ip_name: &'static str,
-}
-
-/// Skips an MPLS label stack (4 bytes per label, until the bottom-of-stack bit) and returns
-/// the IP version found under it. MPLS has no layer name: the stack goes eth → ipv4/ipv6.
-fn skip_mpls(
-    fr: Frame<'_>,
-    mut off: usize,
-    out: &mut DecodedPacket<'_>,
-) -> Option<(EtherType, usize)> {
-    for _ in 0..8 {
-        let Some(label) = fr.data.get(off..off + 4) else {
-            out.issue = Some(DecodeIssue {
-                layer: "mpls",
-                offset: u32_of(off),
-                kind: IssueKind::TooShort {
-                    needed: 4,
-                    had: u32_of(fr.data.len().saturating_sub(off)),
-                    snaplen_cut: fr.cut,
-                },
-            });
-            return None;
-        };
-        off += 4;
-        if label[2] & 1 == 1 {
-            return match fr.data.get(off).map(|b| b >> 4) {
-                Some(4) => Some((EtherType::IPV4, off)),
-                Some(6) => Some((EtherType::IPV6, off)),
-                _ => None,
-            };
-        }
-    }
-    None
 }
 
 /// A TCP header cut inside its options still has its fixed 20 bytes: ports, numbers,
@@ -1827,11 +1840,12 @@ mod tests {
     #[test]
     fn unsupported_link_type_is_kept_with_an_issue() {
         let mut d = Decoder::new();
-        let pkt = d.decode(&frame(105, &[0x80, 0, 0, 0, 1, 2, 3]));
+        // LINKTYPE_USER0 (147): private to whoever wrote the file.
+        let pkt = d.decode(&frame(147, &[0x80, 0, 0, 0, 1, 2, 3]));
         assert!(pkt.layers.is_empty());
         assert_eq!(
             pkt.issue.unwrap().kind,
-            IssueKind::UnsupportedLink { link_type: 105 }
+            IssueKind::UnsupportedLink { link_type: 147 }
         );
         assert_eq!(d.stats().decode_issues, 1);
     }
@@ -2100,7 +2114,7 @@ mod tests {
     }
 
     #[test]
-    fn mpls_label_stack_is_skipped() {
+    fn mpls_label_stack_is_one_layer() {
         let mut p = eth(0x8847);
         p.extend_from_slice(&[0, 0, 0x80, 64, 0, 0, 0x81, 64]); // two labels, S on the second
         p.extend(ipv4(28, 1, 0, 17));
@@ -2109,7 +2123,12 @@ mod tests {
         let pkt = d.decode(&frame(1, &p));
         assert_eq!(
             stack(&pkt),
-            [("eth", 0, 14), ("ipv4", 22, 20), ("udp", 42, 8)]
+            [
+                ("eth", 0, 14),
+                ("mpls", 14, 8),
+                ("ipv4", 22, 20),
+                ("udp", 42, 8)
+            ]
         );
     }
 

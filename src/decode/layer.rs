@@ -60,6 +60,28 @@ pub enum LayerName {
     Http,
     Dns,
     Quic,
+    Mpls,
+    Pppoes,
+    Pppoed,
+    Ppp,
+    Chdlc,
+    Wlan,
+    Radiotap,
+    Ppi,
+    Prism,
+    Llc,
+    Nflog,
+    Ipoib,
+    Erspan,
+    Vxlan,
+    Geneve,
+    Gre,
+    Gtp,
+    Teredo,
+    Ayiya,
+    Esp,
+    Sctp,
+    Loop,
 }
 
 impl LayerName {
@@ -82,11 +104,36 @@ impl LayerName {
             LayerName::Http => "http",
             LayerName::Dns => "dns",
             LayerName::Quic => "quic",
+            LayerName::Mpls => "mpls",
+            LayerName::Pppoes => "pppoes",
+            LayerName::Pppoed => "pppoed",
+            LayerName::Ppp => "ppp",
+            LayerName::Chdlc => "chdlc",
+            LayerName::Wlan => "wlan",
+            LayerName::Radiotap => "radiotap",
+            LayerName::Ppi => "ppi",
+            LayerName::Prism => "prism",
+            LayerName::Llc => "llc",
+            LayerName::Nflog => "nflog",
+            LayerName::Ipoib => "ipoib",
+            LayerName::Erspan => "erspan",
+            LayerName::Vxlan => "vxlan",
+            LayerName::Geneve => "geneve",
+            LayerName::Gre => "gre",
+            LayerName::Gtp => "gtp",
+            LayerName::Teredo => "teredo",
+            LayerName::Ayiya => "ayiya",
+            LayerName::Esp => "esp",
+            LayerName::Sctp => "sctp",
+            LayerName::Loop => "loop",
         }
     }
     /// Where the layer sits in OSI. ARP is placed at layer 3 (it serves the network layer
     /// and is carried by an ether type, like IP); ICMP at layer 3 (it is part of IP); TLS at
     /// the presentation layer (6), between TCP and the application protocol it carries.
+    /// Tunnel headers sit at the layer they stand in for: VXLAN, Geneve and ERSPAN carry
+    /// link frames (2), GRE, GTP-U, Teredo and AYIYA carry IP (3); MPLS, PPPoE and PPP are
+    /// link-layer (2); ESP is network-layer security (3); SCTP is a transport (4).
     pub fn osi(self) -> Osi {
         match self {
             LayerName::Eth
@@ -101,6 +148,29 @@ impl LayerName {
             | LayerName::Icmpv6 => Osi::Network,
             LayerName::Tcp | LayerName::Udp | LayerName::Quic => Osi::Transport,
             LayerName::Tls => Osi::Presentation,
+            LayerName::Mpls => Osi::DataLink,
+            LayerName::Pppoes => Osi::DataLink,
+            LayerName::Pppoed => Osi::DataLink,
+            LayerName::Ppp => Osi::DataLink,
+            LayerName::Chdlc => Osi::DataLink,
+            LayerName::Wlan => Osi::DataLink,
+            LayerName::Radiotap => Osi::DataLink,
+            LayerName::Ppi => Osi::DataLink,
+            LayerName::Prism => Osi::DataLink,
+            LayerName::Llc => Osi::DataLink,
+            LayerName::Nflog => Osi::DataLink,
+            LayerName::Ipoib => Osi::DataLink,
+            LayerName::Erspan => Osi::DataLink,
+            LayerName::Vxlan => Osi::DataLink,
+            LayerName::Geneve => Osi::DataLink,
+            LayerName::Gre => Osi::Network,
+            LayerName::Gtp => Osi::Network,
+            LayerName::Teredo => Osi::Network,
+            LayerName::Ayiya => Osi::Network,
+            LayerName::Esp => Osi::Network,
+            LayerName::Sctp => Osi::Transport,
+            LayerName::Loop => Osi::DataLink,
+
             LayerName::Http | LayerName::Dns => Osi::Application,
         }
     }

@@ -9,9 +9,11 @@ mod defrag;
 mod layer;
 mod link;
 mod tcp_options;
+mod walk;
 
 pub use decoder::{Decoder, DecoderLimits, DecoderStats};
 pub use layer::{LayerName, Osi};
+pub use walk::{WalkStats, MAX_HEADERS, MAX_MPLS_LABELS, MAX_TUNNELS};
 
 use arrayvec::ArrayVec;
 use std::fmt;
@@ -35,7 +37,25 @@ impl Layer {
 }
 
 /// Maximum number of layers kept for one packet.
-pub const MAX_LAYERS: usize = 12;
+pub const MAX_LAYERS: usize = 16;
+
+/// Most outer tunnel flows kept for one packet (see [`DecodedPacket::outer_flows`]).
+pub const MAX_OUTER_FLOWS: usize = 3;
+
+/// The outer UDP flow of a UDP tunnel (VXLAN, Geneve, GTP-U, Teredo, AYIYA, MPLS or GRE
+/// over UDP) that carried a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OuterFlow {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    /// The UDP length field (header and payload).
+    pub length: u16,
+    /// The outer IP datagram's length (IPv4 total length, IPv6 40 + payload length): Zeek's
+    /// ip_bytes of the tunnel's connection.
+    pub ip_len: u32,
+}
 
 /// Link-layer facts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -283,6 +303,9 @@ pub struct DecodedPacket<'a> {
     /// This frame is an IP fragment that did not (yet) complete a datagram.
     pub fragment_pending: bool,
     pub issue: Option<DecodeIssue>,
+    /// UDP flows of the tunnels that carried this packet, outermost first (empty when it
+    /// came in none).
+    pub outer_flows: ArrayVec<OuterFlow, MAX_OUTER_FLOWS>,
 }
 
 impl<'a> DecodedPacket<'a> {
@@ -299,6 +322,7 @@ impl<'a> DecodedPacket<'a> {
             reassembled: false,
             fragment_pending: false,
             issue: None,
+            outer_flows: ArrayVec::new_const(),
         }
     }
 

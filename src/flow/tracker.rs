@@ -321,6 +321,11 @@ pub struct FlowTracker {
     due: Vec<(ConnId, u32, EndReason)>,
     /// [`FlowTracker::finish_some`]: the connections still to end, highest id first.
     finishing: Option<Vec<(ConnId, u32, EndReason)>>,
+    /// The tunnel flows each connection opened inside a tunnel travels in (kept beside the
+    /// table: few connections have any; an entry lives as long as its connection, so this
+    /// is bounded by `max_flows`).
+    tunnel_parents:
+        rustc_hash::FxHashMap<ConnId, ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>>,
 }
 
 impl FlowTracker {
@@ -335,6 +340,7 @@ impl FlowTracker {
             next_id: 0,
             due: Vec::new(),
             finishing: None,
+            tunnel_parents: Default::default(),
         }
     }
     /// The limits in force.
@@ -362,9 +368,61 @@ impl FlowTracker {
         if packet.fragment_pending {
             return PacketFlow::default();
         }
+        if !packet.outer_flows.is_empty() {
+            return self.process_tunnelled(frame, packet, sink, ended);
+        }
         let Some(net) = &packet.net else {
             return PacketFlow::default();
         };
+        self.process_inner(frame, packet, net, sink, ended)
+    }
+
+    /// A packet that came inside UDP tunnels: each tunnel's UDP flow is a connection (with
+    /// no payload of its own: its bytes are the inner packet's), then the inner packet.
+    /// A connection the inner packet opens gets the tunnel flows as its parents.
+    #[inline(never)]
+    fn process_tunnelled(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> PacketFlow {
+        let mut outer_conns = ArrayVec::new();
+        for o in &packet.outer_flows {
+            let (key, ord) = FlowKey::of(Proto::Udp, o.src, o.src_port, o.dst, o.dst_port);
+            let src = SocketAddr::new(o.src, o.src_port);
+            let dst = SocketAddr::new(o.dst, o.dst_port);
+            let payload_len = u64::from(o.length.saturating_sub(8));
+            let addrs = (src, dst, key, ord, o.ip_len);
+            let f = self.process_udp(frame, addrs, &[], payload_len, sink, ended);
+            if let Some(c) = f.conn {
+                let _ = outer_conns.try_push(c);
+            }
+        }
+        let Some(net) = &packet.net else {
+            return PacketFlow {
+                outer_conns,
+                ..PacketFlow::default()
+            };
+        };
+        let mut flow = self.process_inner(frame, packet, net, sink, ended);
+        if let (true, Some(id)) = (flow.new_conn, flow.conn) {
+            self.tunnel_parents.insert(id, outer_conns.clone());
+        }
+        flow.outer_conns = outer_conns;
+        flow
+    }
+
+    #[inline(always)]
+    fn process_inner(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        net: &NetInfo,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> PacketFlow {
         match &packet.transport {
             Some(Transport::Tcp(tcp)) => {
                 let (key, ord) =
@@ -557,7 +615,13 @@ impl FlowTracker {
             flush_dir(conn, dir, ctx, &mut sh);
         }
         sh.sink.on_close(conn.id);
-        ended.push(summarize(conn, reason));
+        let mut summary = summarize(conn, reason);
+        if !self.tunnel_parents.is_empty() {
+            if let Some(parents) = self.tunnel_parents.remove(&conn.id) {
+                summary.tunnel_parents = parents;
+            }
+        }
+        ended.push(summary);
         self.table.discard(idx);
     }
 
@@ -997,6 +1061,7 @@ fn on_tcp_plain(
         dup_ack_num: analysis.dup_ack_num,
         note: analysis.note,
         new_conn: false,
+        outer_conns: ArrayVec::new(),
     })
 }
 
@@ -1627,5 +1692,6 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         end_reason: reason,
         gap_bytes: conn.gap_bytes,
         cut_bytes: conn.cut_bytes,
+        tunnel_parents: ArrayVec::new(),
     }
 }

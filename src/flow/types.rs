@@ -218,6 +218,9 @@ pub struct PacketFlow {
     pub note: Option<String>,
     /// This packet opened a new connection id.
     pub new_conn: bool,
+    /// The connections of the UDP tunnels that carried this packet, outermost first
+    /// (JSON `outer_conns`).
+    pub outer_conns: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
 }
 
 /// Per-direction counters of a connection.
@@ -348,6 +351,9 @@ pub struct ConnSummary {
     /// caps, per direction.
     pub gap_bytes: PerDir,
     pub cut_bytes: PerDir,
+    /// The connections this one travels inside (Zeek's `tunnel_parents`): the UDP tunnel
+    /// flows that carried its first packet, outermost first.
+    pub tunnel_parents: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
 }
 
 #[cfg(test)]
@@ -371,6 +377,7 @@ impl ConnSummary {
             payload: PerDir::default(),
             zeek_sizes: (0, 0),
             zeek_flipped: false,
+            tunnel_parents: ArrayVec::new(),
             handshake: HandshakeSummary::default(),
             teardown: TeardownSummary {
                 kind: TeardownKind::None,

@@ -57,6 +57,9 @@ pub struct RunSummary {
     pub evicted_flows: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
+    /// Frames whose headers nested past the decoder's bounds (headers, tunnels, MPLS labels)
+    /// and were not decoded further.
+    pub nesting_cut: u64,
     /// HTTP heads larger than `AppConfig::max_http_head` (the direction was given up).
     pub http_heads_too_large: u64,
     /// Damaged records the source skipped (each also went to `Sink::warning`).
@@ -289,6 +292,7 @@ impl Pipeline {
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
         // Datagrams still incomplete at the end were never reassembled either.
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;
+        self.summary.nesting_cut = dec.nesting_cut;
         self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
         self.summary.truncated = truncated;
         self.summary.error = error;

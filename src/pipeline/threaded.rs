@@ -249,6 +249,7 @@ fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
         reassembled: p.reassembled,
         fragment_pending: p.fragment_pending,
         issue: p.issue,
+        outer_flows: p.outer_flows,
     }
 }
 

@@ -315,6 +315,193 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Http => "HTTP",
         LayerName::Dns => "DNS",
         LayerName::Quic => "QUIC",
+        LayerName::Mpls => "MPLS label stack",
+        LayerName::Pppoes => "PPPoE session",
+        LayerName::Pppoed => "PPPoE discovery",
+        LayerName::Ppp => "PPP",
+        LayerName::Chdlc => "Cisco HDLC",
+        LayerName::Wlan => "IEEE 802.11",
+        LayerName::Radiotap => "radiotap",
+        LayerName::Ppi => "PPI",
+        LayerName::Prism => "Prism/AVS radio header",
+        LayerName::Llc => "802.2 LLC",
+        LayerName::Nflog => "NFLOG",
+        LayerName::Ipoib => "IP over InfiniBand",
+        LayerName::Erspan => "ERSPAN",
+        LayerName::Vxlan => "VXLAN",
+        LayerName::Geneve => "Geneve",
+        LayerName::Gre => "GRE",
+        LayerName::Gtp => "GTP-U",
+        LayerName::Teredo => "Teredo",
+        LayerName::Ayiya => "AYIYA",
+        LayerName::Esp => "ESP (encrypted)",
+        LayerName::Sctp => "SCTP",
+        LayerName::Loop => "Ethernet loopback test",
+    }
+}
+
+/// A header that carries another stack (the layers after it repeat, inside the tunnel).
+fn is_tunnel_header(name: LayerName) -> bool {
+    matches!(
+        name,
+        LayerName::Vxlan
+            | LayerName::Geneve
+            | LayerName::Gre
+            | LayerName::Erspan
+            | LayerName::Gtp
+            | LayerName::Teredo
+            | LayerName::Ayiya
+    )
+}
+
+/// A layer that starts a stack (where "the whole stack again" begins inside a tunnel).
+fn opens_inner_stack(name: LayerName) -> bool {
+    matches!(
+        name,
+        LayerName::Eth | LayerName::Ipv4 | LayerName::Ipv6 | LayerName::Ppp
+    )
+}
+
+/// A header's fields as the wire layer describes them (name, raw value, meaning), for the
+/// tunnel, link and encapsulation headers explain has no hand-written table for.
+fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
+    use crate::wire::{self, Describe};
+    let off = layer.offset as usize;
+    let b = d.get(off..).unwrap_or(&[]);
+    let mut put = |f: wire::Field| {
+        // Protocol numbers and type codes read best in hex, counts and ids in decimal.
+        let raw = if f.name.contains("type") || f.name.contains("protocol") {
+            format!("0x{:04x}", f.value)
+        } else {
+            f.value.to_string()
+        };
+        field(out, f.name, &raw, f.meaning)
+    };
+    match layer.name {
+        LayerName::Eth => {
+            if let Ok(h) = wire::ethernet::Ethernet::new_checked(b) {
+                let (dst, src) = (h.destination(), h.source());
+                field(out, "destination", &mac(&dst), mac_meaning(&dst));
+                field(out, "source", &mac(&src), mac_meaning(&src));
+                let t = h.ether_type();
+                field(
+                    out,
+                    "ethertype",
+                    &format!("0x{:04x}", t.0),
+                    &format!("{} follows", ether_type_name(t.0)),
+                );
+            }
+        }
+        LayerName::Udp => {
+            if let Ok(h) = wire::udp::Udp::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Mpls => {
+            let stack = b.get(..layer.len as usize).unwrap_or(&[]);
+            for entry in stack.chunks_exact(wire::mpls::ENTRY_LEN) {
+                if let Ok(h) = wire::mpls::MplsEntry::new_checked(entry) {
+                    h.describe(&mut put);
+                }
+            }
+        }
+        LayerName::Pppoes | LayerName::Pppoed => {
+            if let Ok(h) = wire::pppoe::Pppoe::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Ppp => {
+            if let Ok(h) = wire::ppp::Ppp::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Chdlc => {
+            if let Ok(h) = wire::chdlc::Chdlc::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Gre => {
+            if let Ok(h) = wire::gre::Gre::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Erspan => {
+            let type_iii = b.first().is_some_and(|v| v >> 4 == 2);
+            if let Ok(h) = wire::erspan::Erspan::new_checked(b, type_iii) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Vxlan => {
+            if let Ok(h) = wire::vxlan::Vxlan::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Geneve => {
+            if let Ok(h) = wire::geneve::Geneve::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Gtp => {
+            if let Ok(h) = wire::gtpu::GtpU::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Teredo => {
+            if let Ok(h) = wire::teredo::Teredo::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Ayiya => {
+            if let Ok(h) = wire::ayiya::Ayiya::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Wlan => {
+            if let Ok(h) = wire::ieee80211::Ieee80211::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Llc => {
+            if let Ok(h) = wire::llc::Llc::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Radiotap => {
+            if let Ok(h) = wire::radiotap::Radiotap::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Ppi => {
+            if let Ok(h) = wire::ppi::Ppi::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Prism => {
+            if let Ok(h) = wire::prism::RadioHeader::new_prism(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Nflog => {
+            if let Ok(h) = wire::nflog::Nflog::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Ipoib => {
+            if let Ok(h) = wire::ipoib::Ipoib::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Esp => {
+            if let Ok(h) = wire::esp::Esp::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Sctp => {
+            if let Ok(h) = wire::sctp::Sctp::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -331,6 +518,28 @@ fn layer_letter(name: LayerName) -> char {
         LayerName::Quic => 'Q',
         LayerName::Tls => 'S',
         LayerName::Http | LayerName::Dns => 'A',
+        LayerName::Mpls
+        | LayerName::Pppoes
+        | LayerName::Pppoed
+        | LayerName::Ppp
+        | LayerName::Chdlc
+        | LayerName::Wlan
+        | LayerName::Radiotap
+        | LayerName::Ppi
+        | LayerName::Prism
+        | LayerName::Llc
+        | LayerName::Nflog
+        | LayerName::Ipoib
+        | LayerName::Loop => 'L',
+        LayerName::Erspan
+        | LayerName::Vxlan
+        | LayerName::Geneve
+        | LayerName::Gre
+        | LayerName::Gtp
+        | LayerName::Teredo
+        | LayerName::Ayiya => 'G',
+        LayerName::Esp => 'X',
+        LayerName::Sctp => 'T',
     }
 }
 
@@ -359,7 +568,7 @@ fn ether_type_name(t: u16) -> &'static str {
         0x8100 => "802.1Q VLAN",
         0x88a8 => "802.1ad QinQ",
         0x8847 => "MPLS",
-        _ => "unknown",
+        other => crate::wire::EtherType(other).name(),
     }
 }
 
@@ -812,9 +1021,24 @@ fn render_fields(
     opts: &ExplainOptions,
 ) {
     let d = frame.data;
-    for layer in &packet.layers {
+    // The innermost UDP layer is the one `packet.udp()` describes; an outer one is a tunnel's.
+    let inner_udp = packet
+        .udp()
+        .and_then(|_| packet.layers.iter().rposition(|l| l.name == LayerName::Udp));
+    let mut tunnel_seen = false;
+    let mut ip_seen = false;
+    let mut repeat_marked = false;
+    for (index, layer) in packet.layers.iter().enumerate() {
         let off = layer.offset as usize;
         let title = layer_title(layer.name);
+        let is_ip = matches!(layer.name, LayerName::Ipv4 | LayerName::Ipv6);
+        if !repeat_marked && ((tunnel_seen && opens_inner_stack(layer.name)) || (ip_seen && is_ip))
+        {
+            out.push_str("  ── the whole stack again, inside the tunnel ──\n");
+            repeat_marked = true;
+        }
+        tunnel_seen |= is_tunnel_header(layer.name);
+        ip_seen |= is_ip;
         let _ = writeln!(
             out,
             "  L{} {} [{},{}) {} bytes",
@@ -828,6 +1052,9 @@ fn render_fields(
             out.push_str("    (from a reassembled IP datagram: offsets are in that datagram)\n");
         }
         match layer.name {
+            // An Ethernet frame inside a tunnel: its own addresses, from its bytes.
+            LayerName::Eth if off != 0 => wire_fields(out, d, layer),
+            LayerName::Udp if inner_udp != Some(index) => wire_fields(out, d, layer),
             LayerName::Eth => {
                 if let Some(m) = packet.link.dst_mac {
                     field(out, "destination", &mac(&m), mac_meaning(&m));
@@ -1002,7 +1229,7 @@ fn render_fields(
                     }
                 }
             }
-            _ => {}
+            _ => wire_fields(out, d, layer),
         }
     }
     if let Some(issue) = &packet.issue {
@@ -2000,6 +2227,7 @@ mod tests {
             reassembled: false,
             fragment_pending: false,
             issue: None,
+            outer_flows: Default::default(),
         };
         let mut out = String::new();
         render_body(
@@ -2014,6 +2242,59 @@ mod tests {
         assert!(out.contains("0000  45 00 00 28 00 00"));
         let notes = render_notes(&frame, &packet, &PacketFlow::default(), ConnCtx::default());
         assert!(notes.iter().any(|n| n.contains("Only 6 of 60 bytes")));
+    }
+
+    /// A VXLAN frame: the tunnel header's fields come from the wire layer, the inner
+    /// Ethernet shows its own addresses, and the inner stack is marked as a repeat.
+    #[test]
+    fn tunnelled_packet_shows_the_tunnel_and_the_inner_stack() {
+        let mut data = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        let ip = |proto: u8, len: u16, last: u8| {
+            let mut v = vec![
+                0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0,
+            ];
+            v.push(last);
+            v[2..4].copy_from_slice(&len.to_be_bytes());
+            v
+        };
+        let tcp = [
+            0x04, 0xd2, 0, 80, 0, 0, 0, 7, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+        ];
+        data.extend(ip(17, 20 + 8 + 8 + 14 + 40, 2));
+        data.extend_from_slice(&[0x9c, 0x40, 0x12, 0xb5, 0, 70, 0, 0]);
+        data.extend_from_slice(&[0x08, 0, 0, 0, 0, 0, 42, 0]);
+        data.extend_from_slice(&[0xaa, 0xbb, 0xcc, 0, 0, 1, 0xaa, 0xbb, 0xcc, 0, 0, 2, 8, 0]);
+        data.extend(ip(6, 40, 9));
+        data.extend_from_slice(&tcp);
+        let frame = RawFrame {
+            number: 1,
+            ts: Timestamp::default(),
+            link: crate::capture::LinkType::ETHERNET,
+            interface: 0,
+            file: 0,
+            orig_len: data.len() as u32,
+            data: &data,
+        };
+        let mut decoder = crate::decode::Decoder::new();
+        let packet = decoder.decode(&frame);
+        let mut out = String::new();
+        render_body(
+            &mut out,
+            &frame,
+            &packet,
+            &PacketFlow::default(),
+            "0.000000 s after the first frame",
+            &ExplainOptions::default(),
+        );
+        assert!(out.contains("L2 VXLAN [42,50) 8 bytes"), "{out}");
+        assert!(out.contains("VNI              42"), "{out}");
+        assert!(out.contains("destination port 4789"), "{out}");
+        assert!(
+            out.contains("the whole stack again, inside the tunnel"),
+            "{out}"
+        );
+        assert!(out.contains("aa:bb:cc:00:00:01"), "{out}");
+        assert!(out.contains("L4 TCP [84,104) 20 bytes"), "{out}");
     }
 
     #[test]

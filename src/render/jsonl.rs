@@ -505,6 +505,14 @@ fn write_packet(
     }
     w.extend_from_slice(b",\"conn\":");
     put_opt_u64(w, flow.conn);
+    w.extend_from_slice(b",\"outer_conns\":[");
+    for (i, c) in flow.outer_conns.iter().enumerate() {
+        if i > 0 {
+            w.push(b',');
+        }
+        put_u64(w, *c);
+    }
+    w.push(b']');
     w.extend_from_slice(b",\"dir\":");
     match flow.dir {
         Some(d) => put_name(w, d.as_str()),
@@ -1264,6 +1272,14 @@ fn packet_fields(
         Some(c) => p.u64(c),
         None => p.lit(b"null"),
     }
+    p.lit(b",\"outer_conns\":[");
+    for (i, c) in flow.outer_conns.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        p.u64(*c);
+    }
+    p.lit(b"]");
     match flow.dir {
         Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
         Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),
@@ -1447,6 +1463,14 @@ fn conn_fields(
     p.name(conn.conn_state);
     p.lit(b",\"history\":");
     p.json_str(&conn.history)?;
+    p.lit(b",\"tunnel_parents\":[");
+    for (i, c) in conn.tunnel_parents.iter().enumerate() {
+        if i > 0 {
+            p.lit(b",");
+        }
+        p.u64(*c);
+    }
+    p.lit(b"]");
     if let Some((c, s)) = conn.final_state {
         // As the last record's when the states are the same.
         let text = |t: &mut Put<'_>| {
@@ -1576,6 +1600,14 @@ fn put_conn_record_reference(
     put_name(w, conn.conn_state);
     w.extend_from_slice(b",\"history\":");
     put_json_str(w, &conn.history)?;
+    w.extend_from_slice(b",\"tunnel_parents\":[");
+    for (i, c) in conn.tunnel_parents.iter().enumerate() {
+        if i > 0 {
+            w.push(b',');
+        }
+        put_u64(w, *c);
+    }
+    w.push(b']');
     if let Some((c, s)) = conn.final_state {
         w.extend_from_slice(b",\"final_state\":{\"client\":");
         put_name(w, c.as_str());
@@ -1969,7 +2001,7 @@ impl<W: Write> Sink for JsonSink<W> {
         self.write_conns()?;
         write!(
             self.out,
-            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
+            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"nesting_cut\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
             s.frames,
             s.filtered_out,
             s.conns,
@@ -1977,6 +2009,7 @@ impl<W: Write> Sink for JsonSink<W> {
             s.evicted_flows,
             s.reassembly_cut_bytes,
             s.fragments_evicted,
+            s.nesting_cut,
             s.http_heads_too_large,
             s.bad_records_skipped,
             s.truncated.is_some()

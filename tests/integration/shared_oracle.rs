@@ -1,6 +1,7 @@
 //! The public corpus in `../shared/captures` and our own `captures/`, checked frame by frame against tshark's view
-//! (`oracle/NAME.frames.tsv`, made by tshark 4.0.17). Where we disagree with tshark and are
-//! right, the frame and the reason are listed in `KNOWN`.
+//! (`oracle/NAME.frames.tsv`, made by tshark 4.0.17), and `../shared/captures-encap` (tunnels,
+//! encapsulations, other link types) the same way. Where we disagree with tshark and are
+//! right, or differ by design, the frame and the reason are listed in `KNOWN`.
 
 use super::support::*;
 use layerscope::capture::FileSource;
@@ -20,6 +21,42 @@ const KNOWN: &[(&str, u64, &str, &str)] = &[
         66,
         "tcp",
         "the same sFlow datagram: its TCP fields are those of a sampled packet, not this frame's",
+    ),
+    (
+        "zeek__Teredo.pcap",
+        50,
+        "tcp",
+        "a RST from the server 16-18 s after the connection closed (FIN/RST seen both ways): layerscope ends a closed connection after closed_linger (2 s) and the late RST opens a new one; tshark keeps one stream forever. Connection lifetime, not the Teredo decoding (these frames are plain Ethernet/IPv4/TCP)",
+    ),
+    (
+        "zeek__Teredo.pcap",
+        51,
+        "tcp",
+        "a RST from the server 16-18 s after the connection closed (FIN/RST seen both ways): layerscope ends a closed connection after closed_linger (2 s) and the late RST opens a new one; tshark keeps one stream forever. Connection lifetime, not the Teredo decoding (these frames are plain Ethernet/IPv4/TCP)",
+    ),
+    (
+        "zeek__Teredo.pcap",
+        78,
+        "tcp",
+        "a RST from the server 16-18 s after the connection closed (FIN/RST seen both ways): layerscope ends a closed connection after closed_linger (2 s) and the late RST opens a new one; tshark keeps one stream forever. Connection lifetime, not the Teredo decoding (these frames are plain Ethernet/IPv4/TCP)",
+    ),
+    (
+        "zeek__Teredo.pcap",
+        2,
+        "tcp_stream",
+        "a RST from the server 16-18 s after the connection closed (FIN/RST seen both ways): layerscope ends a closed connection after closed_linger (2 s) and the late RST opens a new one; tshark keeps one stream forever. Connection lifetime, not the Teredo decoding (these frames are plain Ethernet/IPv4/TCP)",
+    ),
+    (
+        "zeek__Teredo.pcap",
+        4,
+        "tcp_stream",
+        "a RST from the server 16-18 s after the connection closed (FIN/RST seen both ways): layerscope ends a closed connection after closed_linger (2 s) and the late RST opens a new one; tshark keeps one stream forever. Connection lifetime, not the Teredo decoding (these frames are plain Ethernet/IPv4/TCP)",
+    ),
+    (
+        "zeek__Teredo.pcap",
+        9,
+        "tcp_stream",
+        "a RST from the server 16-18 s after the connection closed (FIN/RST seen both ways): layerscope ends a closed connection after closed_linger (2 s) and the late RST opens a new one; tshark keeps one stream forever. Connection lifetime, not the Teredo decoding (these frames are plain Ethernet/IPv4/TCP)",
     ),
 ];
 
@@ -174,16 +211,23 @@ fn streams_match_tshark() {
     let mut failures = Vec::new();
     let mut total = 0;
     for c in each_shared("streams_match_tshark") {
-        let frame_conn: HashMap<u64, Option<u64>> = c
+        // A tunnelled frame belongs to its innermost connection and to every tunnel flow
+        // that carried it (`outer_conns`); tshark's UDP stream of such a frame is the
+        // outermost one.
+        let frame_conns: HashMap<u64, Vec<u64>> = c
             .ours
             .frames
             .iter()
-            .map(|f| (f.number, f.flow.conn))
+            .map(|f| {
+                let mut v: Vec<u64> = f.flow.conn.into_iter().collect();
+                v.extend(f.flow.outer_conns.iter().copied());
+                (f.number, v)
+            })
             .collect();
         let mut conn_frames: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
-        for f in &c.ours.frames {
-            if let Some(id) = f.flow.conn {
-                conn_frames.entry(id).or_default().insert(f.number);
+        for (f, conns) in &frame_conns {
+            for id in conns {
+                conn_frames.entry(*id).or_default().insert(*f);
             }
         }
         for key in ["tcp_stream", "udp_stream"] {
@@ -200,17 +244,26 @@ fn streams_match_tshark() {
             }
             for (sid, frames) in streams {
                 total += 1;
-                let conns: BTreeSet<Option<u64>> = frames
-                    .iter()
-                    .map(|f| frame_conn.get(f).copied().flatten())
-                    .collect();
-                let first = *frames.iter().next().unwrap();
-                let ok = conns.len() == 1
-                    && conns.iter().next().unwrap().is_some_and(|id| {
-                        conn_frames
-                            .get(&id)
-                            .is_some_and(|ours| ours.is_superset(&frames))
+                // The connections every frame of the stream belongs to; one of them must
+                // hold all of its frames.
+                let mut common: Option<BTreeSet<u64>> = None;
+                for f in &frames {
+                    let these: BTreeSet<u64> = frame_conns
+                        .get(f)
+                        .map(|v| v.iter().copied().collect())
+                        .unwrap_or_default();
+                    common = Some(match common {
+                        None => these,
+                        Some(c) => c.intersection(&these).copied().collect(),
                     });
+                }
+                let conns = common.unwrap_or_default();
+                let first = *frames.iter().next().unwrap();
+                let ok = conns.iter().any(|id| {
+                    conn_frames
+                        .get(id)
+                        .is_some_and(|ours| ours.is_superset(&frames))
+                });
                 if !ok && !known(&c.capture, first, key) {
                     failures.push(format!(
                         "{} {key} {sid} (frames from {first}, {} frames): our conns {:?}",
@@ -283,4 +336,37 @@ fn analysis_flags_match_tshark() {
         "recall {recall:.1}%, precision {precision:.1}%:\n{}",
         misses.join("\n")
     );
+}
+
+/// A TCP connection inside VXLAN (tshark: every frame is TCP stream 0 inside UDP stream 0,
+/// the VXLAN flow to port 4789): each frame names the tunnel flow in `outer_conns`, the
+/// tunnel flow holds every frame, and the TCP connection has it as its tunnel parent.
+#[test]
+fn tunnelled_connection_names_its_tunnel_flow() {
+    let Some(dir) = shared_encap_captures("tunnelled_connection_names_its_tunnel_flow") else {
+        return;
+    };
+    let path = dir.join("zeek__vxlan-encapsulated-http.pcap");
+    let rows = read_tsv(&oracle_file(&dir, &path, "frames.tsv"));
+    assert!(rows
+        .iter()
+        .all(|r| r["tcp_stream"] == "0" && r["udp_stream"] == "0"));
+    let ours = run_file(&path);
+    assert_eq!(ours.frames.len(), rows.len());
+    let outer = ours.frames[0].flow.outer_conns.clone();
+    assert_eq!(outer.len(), 1, "one tunnel flow");
+    let inner = ours.frames[0].flow.conn.expect("an inner connection");
+    for f in &ours.frames {
+        assert_eq!(f.flow.outer_conns, outer, "frame {}", f.number);
+        assert_eq!(f.flow.conn, Some(inner), "frame {}", f.number);
+    }
+    let tunnel = ours.conn(outer[0]);
+    assert_eq!(tunnel.server.port(), 4789);
+    assert_eq!(
+        tunnel.packets.to_server + tunnel.packets.to_client,
+        rows.len() as u64
+    );
+    let tcp = ours.conn(inner);
+    assert_eq!(tcp.tunnel_parents.as_slice(), outer.as_slice());
+    assert!(tcp.handshake.complete);
 }

@@ -112,10 +112,20 @@ pub fn project_dir() -> PathBuf {
 /// `../shared/captures`, or None (with a visible message) when it is missing. With
 /// `LAYERSCOPE_REQUIRE_SHARED=1` a missing folder fails the test instead.
 pub fn shared_captures(test: &str) -> Option<PathBuf> {
+    shared_folder(test, "captures")
+}
+
+/// `../shared/captures-encap`: tunnels, encapsulations, other link types (skipped like
+/// [`shared_captures`] when missing).
+pub fn shared_encap_captures(test: &str) -> Option<PathBuf> {
+    shared_folder(test, "captures-encap")
+}
+
+fn shared_folder(test: &str, name: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("LAYERSCOPE_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| project_dir().join("../shared"))
-        .join("captures");
+        .join(name);
     if dir.join("oracle").is_dir() {
         return Some(dir);
     }
@@ -133,10 +143,11 @@ pub fn shared_captures(test: &str) -> Option<PathBuf> {
 }
 
 /// Folders of captures that have an `oracle/` beside them: the project's own `captures/`
-/// always, and `../shared/captures` when present.
+/// always, and `../shared/captures` and `../shared/captures-encap` when present.
 pub fn oracle_corpora(test: &str) -> Vec<PathBuf> {
     let mut v = vec![project_dir().join("captures")];
     v.extend(shared_captures(test));
+    v.extend(shared_encap_captures(test));
     v
 }
 
@@ -194,7 +205,7 @@ pub fn tshark_layers(protocols: &str) -> Vec<String> {
             "eth" => "eth",
             "vlan" => "vlan",
             "sll" => "sll",
-            "null" => "null",
+            "null" | "loop" => "null",
             "arp" => "arp",
             "ip" => "ipv4",
             "ipv6" => "ipv6",

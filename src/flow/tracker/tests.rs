@@ -105,6 +105,7 @@ fn packet<'a>(
         reassembled: false,
         fragment_pending: false,
         issue: None,
+        outer_flows: ArrayVec::new(),
     }
 }
 

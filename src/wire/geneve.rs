@@ -1,0 +1,115 @@
+//! Geneve header (RFC 8926) with its option list.
+
+use super::{be16, be32, byte, check_len, Describe, EtherType, Field, Next, Truncated};
+
+mod field {
+    use std::ops::Range;
+    pub const VER_OPTLEN: usize = 0;
+    pub const FLAGS: usize = 1;
+    pub const PROTOCOL: Range<usize> = 2..4;
+    pub const VNI_RESERVED: Range<usize> = 4..8;
+}
+
+pub const BASE_LEN: usize = 8;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Geneve<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Geneve<'a> {
+    /// Checks the fixed header and the options the option length announces.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, BASE_LEN)?;
+        let g = Geneve { buf };
+        check_len(buf, g.header_len())?;
+        Ok(g)
+    }
+    pub fn version(&self) -> u8 {
+        byte(self.buf, field::VER_OPTLEN) >> 6
+    }
+    /// Options length in bytes (the field counts 4-byte words; at most 252).
+    pub fn options_len(&self) -> usize {
+        usize::from(byte(self.buf, field::VER_OPTLEN) & 0x3F) * 4
+    }
+    pub fn header_len(&self) -> usize {
+        BASE_LEN + self.options_len()
+    }
+    pub fn oam(&self) -> bool {
+        byte(self.buf, field::FLAGS) & 0x80 != 0
+    }
+    pub fn protocol(&self) -> EtherType {
+        EtherType(be16(self.buf, field::PROTOCOL))
+    }
+    pub fn vni(&self) -> u32 {
+        be32(self.buf, field::VNI_RESERVED) >> 8
+    }
+    /// Options as (class, type, data length in bytes); walks at most the announced option
+    /// bytes (≤ 252), so at most 63 options.
+    pub fn options(&self) -> impl Iterator<Item = (u16, u8, usize)> + 'a {
+        let opts = self.buf.get(BASE_LEN..self.header_len()).unwrap_or(&[]);
+        let mut at = 0usize;
+        std::iter::from_fn(move || {
+            let h = opts.get(at..at + 4)?;
+            let data_len = usize::from(h[3] & 0x1F) * 4;
+            at += 4 + data_len;
+            Some((u16::from_be_bytes([h[0], h[1]]), h[2], data_len))
+        })
+    }
+    pub fn next(&self) -> Next {
+        match self.protocol() {
+            EtherType::TRANSPARENT_ETHERNET_BRIDGING => Next::Ethernet,
+            t => Next::EtherType(t),
+        }
+    }
+}
+
+impl Describe for Geneve<'_> {
+    fn describe(&self, f: &mut dyn FnMut(Field)) {
+        f(Field::new("version", u64::from(self.version()), ""));
+        f(Field::new(
+            "options length",
+            self.options_len() as u64,
+            "bytes",
+        ));
+        f(Field::new(
+            "OAM",
+            u64::from(self.oam()),
+            "a control message",
+        ));
+        let p = self.protocol();
+        f(Field::new("protocol", u64::from(p.0), p.name()));
+        f(Field::new(
+            "VNI",
+            u64::from(self.vni()),
+            "virtual network identifier",
+        ));
+        for (class, kind, _) in self.options() {
+            f(Field::new("option class", u64::from(class), ""));
+            f(Field::new("option type", u64::from(kind), ""));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_options() {
+        // one option of class 0x0103 type 0x80 with 4 data bytes: 8 bytes of options
+        let b = [
+            0x02, 0x00, 0x65, 0x58, 0x00, 0x00, 0x0a, 0x00, 0x01, 0x03, 0x80, 0x01, 1, 2, 3, 4,
+        ];
+        let g = Geneve::new_checked(&b).unwrap();
+        assert_eq!(
+            (g.header_len(), g.vni(), g.next()),
+            (16, 10, Next::Ethernet)
+        );
+        assert_eq!(g.options().collect::<Vec<_>>(), vec![(0x0103, 0x80, 4)]);
+        // a lying option length
+        assert!(Geneve::new_checked(&[0x3f, 0, 0x08, 0, 0, 0, 1, 0, 0, 0]).is_err());
+        let g = Geneve::new_checked(&[0, 0, 0x86, 0xdd, 0, 0, 1, 0]).unwrap();
+        assert_eq!(g.next(), Next::EtherType(EtherType::IPV6));
+    }
+}

@@ -1,0 +1,154 @@
+//! GRE (RFC 2784 / 2890) and PPTP's enhanced GRE (version 1, RFC 2637).
+
+use super::{be16, check_len, Describe, EtherType, Field, Next, Truncated};
+
+mod field {
+    use std::ops::Range;
+    pub const FLAGS_VERSION: Range<usize> = 0..2;
+    pub const PROTOCOL: Range<usize> = 2..4;
+}
+
+pub const BASE_LEN: usize = 4;
+
+pub mod flag {
+    pub const CHECKSUM: u16 = 0x8000;
+    pub const ROUTING: u16 = 0x4000;
+    pub const KEY: u16 = 0x2000;
+    pub const SEQUENCE: u16 = 0x1000;
+    /// Version 1 only: an acknowledgment number is present.
+    pub const ACK: u16 = 0x0080;
+}
+
+/// A GRE header with its optional fields (source routing entries are not walked: a
+/// header with the routing bit is taken as ending after its checksum/offset word).
+#[derive(Clone, Copy, Debug)]
+pub struct Gre<'a> {
+    buf: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Gre<'a> {
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, BASE_LEN)?;
+        let fv = be16(buf, field::FLAGS_VERSION);
+        let mut len = BASE_LEN;
+        if fv & (flag::CHECKSUM | flag::ROUTING) != 0 {
+            len += 4;
+        }
+        if fv & flag::KEY != 0 {
+            len += 4;
+        }
+        if fv & flag::SEQUENCE != 0 {
+            len += 4;
+        }
+        if fv & 7 == 1 && fv & flag::ACK != 0 {
+            len += 4;
+        }
+        check_len(buf, len)?;
+        Ok(Gre { buf, len })
+    }
+    pub fn header_len(&self) -> usize {
+        self.len
+    }
+    fn flags(&self) -> u16 {
+        be16(self.buf, field::FLAGS_VERSION)
+    }
+    pub fn version(&self) -> u8 {
+        (self.flags() & 7) as u8
+    }
+    pub fn has(&self, bit: u16) -> bool {
+        self.flags() & bit != 0
+    }
+    pub fn protocol(&self) -> EtherType {
+        EtherType(be16(self.buf, field::PROTOCOL))
+    }
+    /// The key (version 0), or payload length and call id (version 1).
+    pub fn key(&self) -> Option<u32> {
+        if !self.has(flag::KEY) {
+            return None;
+        }
+        let at = if self.has(flag::CHECKSUM | flag::ROUTING) {
+            8
+        } else {
+            4
+        };
+        Some(super::be32(self.buf, at..at + 4))
+    }
+    /// What the payload is. ERSPAN type I (0x88be without a sequence number) has no ERSPAN
+    /// header: the mirrored Ethernet frame follows directly.
+    pub fn next(&self) -> Next {
+        match self.protocol() {
+            EtherType::TRANSPARENT_ETHERNET_BRIDGING => Next::Ethernet,
+            EtherType::ERSPAN_II if !self.has(flag::SEQUENCE) => Next::Ethernet,
+            EtherType::PPP => Next::Ppp,
+            t => Next::EtherType(t),
+        }
+    }
+}
+
+impl Describe for Gre<'_> {
+    fn describe(&self, f: &mut dyn FnMut(Field)) {
+        f(Field::new(
+            "checksum present",
+            u64::from(self.has(flag::CHECKSUM)),
+            "",
+        ));
+        f(Field::new(
+            "key present",
+            u64::from(self.has(flag::KEY)),
+            "",
+        ));
+        f(Field::new(
+            "sequence present",
+            u64::from(self.has(flag::SEQUENCE)),
+            "",
+        ));
+        f(Field::new(
+            "version",
+            u64::from(self.version()),
+            if self.version() == 1 {
+                "enhanced GRE (PPTP)"
+            } else {
+                "GRE"
+            },
+        ));
+        let p = self.protocol();
+        f(Field::new("protocol", u64::from(p.0), p.name()));
+        if let Some(k) = self.key() {
+            f(Field::new("key", u64::from(k), ""));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_keyed_and_pptp() {
+        let g = Gre::new_checked(&[0, 0, 0x08, 0x00]).unwrap();
+        assert_eq!(
+            (g.header_len(), g.next()),
+            (4, Next::EtherType(EtherType::IPV4))
+        );
+        // checksum + key + sequence: 16 bytes
+        let b = [0xB0, 0, 0x65, 0x58, 0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 1];
+        let g = Gre::new_checked(&b).unwrap();
+        assert_eq!(
+            (g.header_len(), g.key(), g.next()),
+            (16, Some(42), Next::Ethernet)
+        );
+        assert!(Gre::new_checked(&b[..15]).is_err());
+        // PPTP: key + sequence + ack, version 1
+        let b = [
+            0x30, 0x81, 0x88, 0x0b, 0, 0x10, 0, 1, 0, 0, 0, 5, 0, 0, 0, 4,
+        ];
+        let g = Gre::new_checked(&b).unwrap();
+        assert_eq!((g.version(), g.header_len(), g.next()), (1, 16, Next::Ppp));
+        // ERSPAN type I: no sequence number, the frame follows directly
+        let g = Gre::new_checked(&[0, 0, 0x88, 0xbe]).unwrap();
+        assert_eq!(g.next(), Next::Ethernet);
+        let g = Gre::new_checked(&[0x10, 0, 0x88, 0xbe, 0, 0, 0, 1]).unwrap();
+        assert_eq!(g.next(), Next::EtherType(EtherType::ERSPAN_II));
+    }
+}

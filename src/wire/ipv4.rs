@@ -1,0 +1,112 @@
+//! IPv4 header (RFC 791), as far as the tunnel walk needs it: etherparse reads the
+//! innermost IP header in `decode`.
+
+use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Truncated};
+
+mod field {
+    use std::ops::Range;
+    pub const VER_IHL: usize = 0;
+    pub const TOTAL_LEN: Range<usize> = 2..4;
+    pub const IDENT: Range<usize> = 4..6;
+    pub const FLAGS_FRAG: Range<usize> = 6..8;
+    pub const TTL: usize = 8;
+    pub const PROTOCOL: usize = 9;
+}
+
+pub const MIN_LEN: usize = 20;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv4<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Ipv4<'a> {
+    /// Version 4 and a header length (IHL ≥ 5) that was captured whole.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, MIN_LEN)?;
+        let h = Ipv4 { buf };
+        if h.version() != 4 || h.header_len() < MIN_LEN {
+            return Err(Truncated {
+                needed: MIN_LEN,
+                had: 0,
+            });
+        }
+        check_len(buf, h.header_len())?;
+        Ok(h)
+    }
+    pub fn version(&self) -> u8 {
+        byte(self.buf, field::VER_IHL) >> 4
+    }
+    pub fn header_len(&self) -> usize {
+        usize::from(byte(self.buf, field::VER_IHL) & 0xF) * 4
+    }
+    pub fn total_len(&self) -> u16 {
+        be16(self.buf, field::TOTAL_LEN)
+    }
+    pub fn ident(&self) -> u16 {
+        be16(self.buf, field::IDENT)
+    }
+    /// More fragments or a fragment offset: the payload is not whole here.
+    pub fn is_fragment(&self) -> bool {
+        be16(self.buf, field::FLAGS_FRAG) & 0x3FFF != 0
+    }
+    pub fn ttl(&self) -> u8 {
+        byte(self.buf, field::TTL)
+    }
+    pub fn protocol(&self) -> IpNumber {
+        IpNumber(byte(self.buf, field::PROTOCOL))
+    }
+    /// The payload as the header bounds it (total length 0, offload, takes all).
+    pub fn payload(&self) -> &'a [u8] {
+        let end = match usize::from(self.total_len()) {
+            0 => self.buf.len(),
+            t => t.min(self.buf.len()),
+        };
+        self.buf.get(self.header_len()..end).unwrap_or(&[])
+    }
+    pub fn next(&self) -> Next {
+        Next::Ip(self.protocol())
+    }
+}
+
+impl Describe for Ipv4<'_> {
+    fn describe(&self, f: &mut dyn FnMut(Field)) {
+        f(Field::new(
+            "header length",
+            self.header_len() as u64,
+            "bytes",
+        ));
+        f(Field::new(
+            "total length",
+            u64::from(self.total_len()),
+            "bytes",
+        ));
+        f(Field::new("identification", u64::from(self.ident()), ""));
+        f(Field::new("TTL", u64::from(self.ttl()), ""));
+        let p = self.protocol();
+        f(Field::new("protocol", u64::from(p.0), p.name()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fields() {
+        let mut b = vec![0x45, 0, 0, 24, 0, 1, 0x40, 0, 64, 47, 0, 0];
+        b.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 0x08, 0, 0xff]);
+        let h = Ipv4::new_checked(&b).unwrap();
+        assert_eq!(
+            (h.header_len(), h.protocol(), h.is_fragment()),
+            (20, IpNumber::GRE, false)
+        );
+        assert_eq!(h.payload(), &[0, 0, 8, 0]);
+        b[6] = 0x20;
+        assert!(Ipv4::new_checked(&b).unwrap().is_fragment());
+        b[0] = 0x46;
+        assert!(Ipv4::new_checked(&b[..23]).is_err());
+        b[0] = 0x65;
+        assert!(Ipv4::new_checked(&b).is_err());
+    }
+}

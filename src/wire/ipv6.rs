@@ -1,0 +1,132 @@
+//! IPv6 header (RFC 8200) and its extension header chain, as far as the tunnel walk needs
+//! it: etherparse reads the innermost IP header in `decode`.
+
+use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Truncated};
+
+pub const HEADER_LEN: usize = 40;
+/// Most extension headers walked.
+pub const MAX_EXTENSIONS: usize = 8;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv6<'a> {
+    buf: &'a [u8],
+    /// Bytes of header and extension headers before the upper-layer payload.
+    len: usize,
+    upper: IpNumber,
+    fragment: bool,
+}
+
+impl<'a> Ipv6<'a> {
+    /// Version 6 and the fixed header; walks the extension headers as far as captured.
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, HEADER_LEN)?;
+        if byte(buf, 0) >> 4 != 6 {
+            return Err(Truncated {
+                needed: HEADER_LEN,
+                had: 0,
+            });
+        }
+        let mut next = IpNumber(byte(buf, 6));
+        let mut len = HEADER_LEN;
+        let mut fragment = false;
+        for _ in 0..MAX_EXTENSIONS {
+            let ext_len = if next.is_ipv6_generic_extension() {
+                (usize::from(*buf.get(len + 1).ok_or(Truncated {
+                    needed: len + 2,
+                    had: buf.len(),
+                })?) + 1)
+                    * 8
+            } else if next == IpNumber::AUTH {
+                (usize::from(*buf.get(len + 1).ok_or(Truncated {
+                    needed: len + 2,
+                    had: buf.len(),
+                })?) + 2)
+                    * 4
+            } else if next == IpNumber::IPV6_FRAGMENT {
+                fragment = true;
+                8
+            } else {
+                break;
+            };
+            check_len(buf, len + ext_len)?;
+            next = IpNumber(byte(buf, len));
+            len += ext_len;
+        }
+        Ok(Ipv6 {
+            buf,
+            len,
+            upper: next,
+            fragment,
+        })
+    }
+    pub fn payload_len(&self) -> u16 {
+        be16(self.buf, 4..6)
+    }
+    pub fn hop_limit(&self) -> u8 {
+        byte(self.buf, 7)
+    }
+    /// Header and extension headers.
+    pub fn header_len(&self) -> usize {
+        self.len
+    }
+    pub fn upper_protocol(&self) -> IpNumber {
+        self.upper
+    }
+    pub fn has_fragment_header(&self) -> bool {
+        self.fragment
+    }
+    /// The upper-layer payload as the header bounds it (payload length 0: all).
+    pub fn payload(&self) -> &'a [u8] {
+        let end = match usize::from(self.payload_len()) {
+            0 => self.buf.len(),
+            p => (HEADER_LEN + p).min(self.buf.len()),
+        };
+        self.buf.get(self.len..end).unwrap_or(&[])
+    }
+    pub fn next(&self) -> Next {
+        Next::Ip(self.upper)
+    }
+}
+
+impl Describe for Ipv6<'_> {
+    fn describe(&self, f: &mut dyn FnMut(Field)) {
+        f(Field::new(
+            "payload length",
+            u64::from(self.payload_len()),
+            "bytes",
+        ));
+        f(Field::new("hop limit", u64::from(self.hop_limit()), ""));
+        f(Field::new(
+            "extension bytes",
+            (self.len - HEADER_LEN) as u64,
+            "",
+        ));
+        let p = self.upper;
+        f(Field::new("upper protocol", u64::from(p.0), p.name()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6(next: u8, payload: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x60, 0, 0, 0, 0, payload.len() as u8, next, 64];
+        b.resize(40, 0);
+        b.extend_from_slice(payload);
+        b
+    }
+
+    #[test]
+    fn destination_options_then_gre() {
+        let b = v6(60, &[47, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0x88, 0xbe]);
+        let h = Ipv6::new_checked(&b).unwrap();
+        assert_eq!((h.header_len(), h.upper_protocol()), (48, IpNumber::GRE));
+        assert_eq!(h.payload(), &[0, 0, 0x88, 0xbe]);
+        assert!(!h.has_fragment_header());
+        let b = v6(44, &[17, 0, 0, 1, 0, 0, 0, 9]);
+        assert!(Ipv6::new_checked(&b).unwrap().has_fragment_header());
+        let b = v6(60, &[47, 3, 0, 0]);
+        assert!(Ipv6::new_checked(&b).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! The wire layer: one borrowed view per protocol header, in the manner of smoltcp's
+//! `src/wire/`. Each view checks its length once (`new_checked`), names its field ranges in
+//! one place, and then has accessors that cannot panic. Each says what comes next
+//! ([`Next`]) and describes its own fields ([`Field`]: name, raw value, meaning) for
+//! `explain`. Protocol numbers are named constants ([`EtherType`], [`IpNumber`],
+//! [`udp_port`]), never bare numbers.
+//!
+//! Written by hand: etherparse (kept for Ethernet, VLAN, ARP, IPv4/IPv6 and TCP/UDP/ICMP in
+//! `decode`) has no PPPoE, PPP, MPLS payload, GRE, ERSPAN, VXLAN, Geneve, GTP-U, Teredo,
+//! AYIYA, 802.11, radiotap, PPI, Prism/AVS, NFLOG, Cisco HDLC, IPoIB, ESP or SCTP header;
+//! no maintained crate reads them as borrowed views with checked lengths (smoltcp has
+//! none of these either, and pnet_packet's generated views panic on short input).
+
+pub mod ayiya;
+pub mod chdlc;
+pub mod erspan;
+pub mod esp;
+pub mod ether_type;
+pub mod ethernet;
+pub mod geneve;
+pub mod gre;
+pub mod gtpu;
+pub mod ieee80211;
+pub mod ip_number;
+pub mod ipoib;
+pub mod ipv4;
+pub mod ipv6;
+pub mod llc;
+pub mod mpls;
+pub mod nflog;
+pub mod ppi;
+pub mod ppp;
+pub mod pppoe;
+pub mod prism;
+pub mod radiotap;
+pub mod sctp;
+pub mod teredo;
+pub mod udp;
+pub mod udp_port;
+pub mod vlan;
+pub mod vxlan;
+
+pub use ether_type::EtherType;
+pub use ip_number::IpNumber;
+
+use std::fmt;
+use std::ops::Range;
+
+/// A header needs more bytes than the buffer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Truncated {
+    /// Bytes the header needs (as far as could be told from what was there).
+    pub needed: usize,
+    /// Bytes there were.
+    pub had: usize,
+}
+
+impl fmt::Display for Truncated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "needs {} bytes, {} captured", self.needed, self.had)
+    }
+}
+
+/// What follows a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// What an ether type names (also PPP and Cisco HDLC protocols mapped onto ether types).
+    EtherType(EtherType),
+    /// An Ethernet II frame (VXLAN, Geneve and GRE bridging, ERSPAN, MPLS pseudowires).
+    Ethernet,
+    /// IPv4 or IPv6, told by the first nibble (GTP-U, MPLS bottom of stack).
+    IpByVersion,
+    /// What an IP protocol number names (IP in IP, GRE over UDP, AYIYA).
+    Ip(IpNumber),
+    /// An IEEE 802.11 frame (after radiotap, PPI, Prism, AVS).
+    Ieee80211,
+    /// An 802.2 LLC header (802.11 data frames).
+    Llc,
+    /// A PPP frame (protocol field; PPTP's enhanced GRE).
+    Ppp,
+    /// Nothing this layer decodes: data, a control message, or encrypted bytes.
+    Opaque,
+}
+
+/// One field of a header, for `explain`: its name, raw value and what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub value: u64,
+    /// One line, or empty when the value says it all.
+    pub meaning: &'static str,
+}
+
+impl Field {
+    pub const fn new(name: &'static str, value: u64, meaning: &'static str) -> Field {
+        Field {
+            name,
+            value,
+            meaning,
+        }
+    }
+}
+
+/// A header that can list its fields.
+pub trait Describe {
+    /// Calls `f` once per field, in wire order.
+    fn describe(&self, f: &mut dyn FnMut(Field));
+}
+
+/// `buf` when it holds at least `len` bytes.
+#[inline]
+pub(crate) fn check_len(buf: &[u8], len: usize) -> Result<(), Truncated> {
+    if buf.len() < len {
+        Err(Truncated {
+            needed: len,
+            had: buf.len(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Big-endian u16 at a field range of a buffer whose length was checked (0 otherwise:
+/// accessors never panic even if a view were built unchecked).
+#[inline]
+pub(crate) fn be16(buf: &[u8], field: Range<usize>) -> u16 {
+    match buf.get(field.start..field.start + 2) {
+        Some(b) => u16::from_be_bytes([b[0], b[1]]),
+        None => 0,
+    }
+}
+
+/// Little-endian u16 (radiotap, PPI, NFLOG's TLVs).
+#[inline]
+pub(crate) fn le16(buf: &[u8], field: Range<usize>) -> u16 {
+    match buf.get(field.start..field.start + 2) {
+        Some(b) => u16::from_le_bytes([b[0], b[1]]),
+        None => 0,
+    }
+}
+
+/// Big-endian u32.
+#[inline]
+pub(crate) fn be32(buf: &[u8], field: Range<usize>) -> u32 {
+    match buf.get(field.start..field.start + 4) {
+        Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    }
+}
+
+/// Little-endian u32.
+#[inline]
+pub(crate) fn le32(buf: &[u8], field: Range<usize>) -> u32 {
+    match buf.get(field.start..field.start + 4) {
+        Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    }
+}
+
+/// Byte at `at` (0 past the end).
+#[inline]
+pub(crate) fn byte(buf: &[u8], at: usize) -> u8 {
+    buf.get(at).copied().unwrap_or(0)
+}

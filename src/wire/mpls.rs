@@ -1,0 +1,93 @@
+//! MPLS label stack entry (RFC 3032), and what lies under the bottom of the stack.
+
+use super::{be32, byte, check_len, Describe, Field, Next, Truncated};
+
+mod field {
+    use std::ops::Range;
+    pub const ENTRY: Range<usize> = 0..4;
+}
+
+pub const ENTRY_LEN: usize = 4;
+/// A pseudowire control word (RFC 4385) under the stack: first nibble 0.
+pub const CONTROL_WORD_LEN: usize = 4;
+
+/// One 4-byte label stack entry.
+#[derive(Clone, Copy, Debug)]
+pub struct MplsEntry<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> MplsEntry<'a> {
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, ENTRY_LEN)?;
+        Ok(MplsEntry { buf })
+    }
+    pub fn label(&self) -> u32 {
+        be32(self.buf, field::ENTRY) >> 12
+    }
+    pub fn traffic_class(&self) -> u8 {
+        ((be32(self.buf, field::ENTRY) >> 9) & 7) as u8
+    }
+    pub fn bottom_of_stack(&self) -> bool {
+        be32(self.buf, field::ENTRY) & 0x100 != 0
+    }
+    pub fn ttl(&self) -> u8 {
+        byte(self.buf, 3)
+    }
+}
+
+/// What the bytes under the bottom of a label stack are, by their first nibble: 4 and 6 are
+/// IP, 0 is a pseudowire control word followed by an Ethernet frame (RFC 4385).
+pub fn payload_after_stack(payload: &[u8]) -> (Next, usize) {
+    match payload.first().map(|b| b >> 4) {
+        Some(4) | Some(6) => (Next::IpByVersion, 0),
+        Some(0) => (Next::Ethernet, CONTROL_WORD_LEN),
+        _ => (Next::Opaque, 0),
+    }
+}
+
+impl Describe for MplsEntry<'_> {
+    fn describe(&self, f: &mut dyn FnMut(Field)) {
+        f(Field::new(
+            "label",
+            u64::from(self.label()),
+            "forwarding label",
+        ));
+        f(Field::new(
+            "traffic class",
+            u64::from(self.traffic_class()),
+            "",
+        ));
+        f(Field::new(
+            "bottom of stack",
+            u64::from(self.bottom_of_stack()),
+            if self.bottom_of_stack() {
+                "the last label: the payload follows"
+            } else {
+                "another label follows"
+            },
+        ));
+        f(Field::new("TTL", u64::from(self.ttl()), ""));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_fields() {
+        // label 18, TC 0, bottom of stack, TTL 64
+        let e = MplsEntry::new_checked(&[0x00, 0x01, 0x21, 0x40]).unwrap();
+        assert_eq!(e.label(), 18);
+        assert!(e.bottom_of_stack());
+        assert_eq!(e.ttl(), 64);
+        let e = MplsEntry::new_checked(&[0x00, 0x01, 0x00, 0xff]).unwrap();
+        assert_eq!(e.label(), 16);
+        assert!(!e.bottom_of_stack());
+        assert!(MplsEntry::new_checked(&[0; 3]).is_err());
+        assert_eq!(payload_after_stack(&[0x45]), (Next::IpByVersion, 0));
+        assert_eq!(payload_after_stack(&[0x00, 0, 0, 0]), (Next::Ethernet, 4));
+        assert_eq!(payload_after_stack(&[]), (Next::Opaque, 0));
+    }
+}

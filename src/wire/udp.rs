@@ -1,0 +1,102 @@
+//! UDP header (RFC 768), as far as the tunnel walk needs it, and which port opens which
+//! tunnel.
+
+use super::{be16, check_len, udp_port, Describe, Field, Truncated};
+
+pub const HEADER_LEN: usize = 8;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Udp<'a> {
+    buf: &'a [u8],
+}
+
+/// A tunnel a UDP port announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UdpTunnel {
+    Vxlan,
+    Geneve,
+    GtpU,
+    Teredo,
+    Ayiya,
+    MplsOverUdp,
+    GreOverUdp,
+    EspInUdp,
+}
+
+impl<'a> Udp<'a> {
+    pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, HEADER_LEN)?;
+        Ok(Udp { buf })
+    }
+    pub fn src_port(&self) -> u16 {
+        be16(self.buf, 0..2)
+    }
+    pub fn dst_port(&self) -> u16 {
+        be16(self.buf, 2..4)
+    }
+    pub fn length(&self) -> u16 {
+        be16(self.buf, 4..6)
+    }
+    /// The payload as the length field bounds it (as etherparse's lax UDP: the captured
+    /// bytes when the field is below 8 or past them).
+    pub fn payload(&self) -> &'a [u8] {
+        let len = usize::from(self.length());
+        let end = if len < HEADER_LEN || len > self.buf.len() {
+            self.buf.len()
+        } else {
+            len
+        };
+        self.buf.get(HEADER_LEN..end).unwrap_or(&[])
+    }
+    /// The tunnel the destination port names, else the source port's (replies).
+    pub fn tunnel(&self) -> Option<UdpTunnel> {
+        tunnel_of_port(self.dst_port()).or_else(|| tunnel_of_port(self.src_port()))
+    }
+}
+
+pub fn tunnel_of_port(port: u16) -> Option<UdpTunnel> {
+    Some(match port {
+        udp_port::VXLAN | udp_port::VXLAN_LINUX => UdpTunnel::Vxlan,
+        udp_port::GENEVE => UdpTunnel::Geneve,
+        udp_port::GTP_U => UdpTunnel::GtpU,
+        udp_port::TEREDO => UdpTunnel::Teredo,
+        udp_port::AYIYA => UdpTunnel::Ayiya,
+        udp_port::MPLS_OVER_UDP => UdpTunnel::MplsOverUdp,
+        udp_port::GRE_OVER_UDP => UdpTunnel::GreOverUdp,
+        udp_port::IPSEC_NAT_T => UdpTunnel::EspInUdp,
+        _ => return None,
+    })
+}
+
+impl Describe for Udp<'_> {
+    fn describe(&self, f: &mut dyn FnMut(Field)) {
+        f(Field::new("source port", u64::from(self.src_port()), ""));
+        f(Field::new(
+            "destination port",
+            u64::from(self.dst_port()),
+            "",
+        ));
+        f(Field::new(
+            "length",
+            u64::from(self.length()),
+            "header and payload",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_tunnels() {
+        let u = Udp::new_checked(&[0x9b, 0xf4, 0x12, 0xb5, 0, 10, 0, 0, 8, 0, 9]).unwrap();
+        assert_eq!((u.src_port(), u.dst_port()), (39924, 4789));
+        assert_eq!(u.tunnel(), Some(UdpTunnel::Vxlan));
+        assert_eq!(u.payload(), &[8, 0]);
+        let u = Udp::new_checked(&[0x08, 0x68, 0xc0, 0, 0, 8, 0, 0]).unwrap();
+        assert_eq!(u.tunnel(), Some(UdpTunnel::GtpU));
+        assert_eq!(tunnel_of_port(53), None);
+        assert!(Udp::new_checked(&[0; 7]).is_err());
+    }
+}
