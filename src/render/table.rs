@@ -384,7 +384,14 @@ pub struct TableSink<W: Write> {
     saved_blocks: VecDeque<String>,
     dropped_blocks: u64,
     story: Option<crate::render::teach::CaptureStory>,
+    /// [`TableSink::row_width`], once asked.
+    row_width: Option<Option<usize>>,
 }
+
+/// Display columns of a full packet row before its Info column.
+const FULL_ROW_PREFIX: usize = 6 + 1 + 11 + 1 + 22 + 1 + 22 + 1 + 5 + 1 + 4 + 1 + 13 + 1 + 34 + 1;
+/// Narrowest Info column the full packet row is drawn with (else the compact row).
+const MIN_INFO: usize = 30;
 
 const PAGE: usize = 1000;
 
@@ -426,6 +433,7 @@ impl<W: Write> TableSink<W> {
             saved_blocks: VecDeque::new(),
             dropped_blocks: 0,
             story: opts_teach.then(crate::render::teach::CaptureStory::new),
+            row_width: None,
         }
     }
 
@@ -518,64 +526,106 @@ impl<W: Write> TableSink<W> {
         visible
     }
 
+    /// The width streamed packet rows must fit (`--width`, else the terminal's; None:
+    /// unlimited), asked once.
+    fn row_width(&mut self) -> Option<usize> {
+        if self.row_width.is_none() {
+            self.row_width = Some(self.effective_width());
+        }
+        self.row_width.flatten()
+    }
+
     fn packet_row(
         &mut self,
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        let width = self.row_width();
+        // Below the full row's fixed columns and a useful Info column: the compact row.
+        let compact = width.is_some_and(|w| w < FULL_ROW_PREFIX + MIN_INFO);
         if !self.header_done {
             self.header_done = true;
-            writeln!(
-                self.out,
-                "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {:<34} Info",
-                "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
-            )?;
+            let mut header = if compact {
+                format!(
+                    "{:>5} {:>9} {:<21} {:<21} Info",
+                    "No.", "Time", "Source", "Destination"
+                )
+            } else {
+                format!(
+                    "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {:<34} Info",
+                    "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
+                )
+            };
+            if let Some(w) = width {
+                header = crate::render::fit::truncate_str(&header, w);
+            }
+            writeln!(self.out, "{header}")?;
         }
         // The row is built in one reused buffer without `core::fmt` and written at once.
         let mut line = std::mem::take(&mut self.row);
         line.clear();
-        put_u64_padded(&mut line, frame.number, 6, b' ');
+        let (number_cols, time_cols) = if compact { (5, 9) } else { (6, 11) };
+        put_u64_padded(&mut line, frame.number, number_cols, b' ');
         line.push(b' ');
         let mut time = std::mem::take(&mut self.time_scratch);
         time.clear();
         self.push_time(&frame.ts, &mut time);
-        put_right(&mut line, &time, 11);
+        put_right(&mut line, &time, time_cols);
         self.time_scratch = time;
         line.push(b' ');
+        let endpoint_cols = if compact { 21 } else { 22 };
         let start = line.len();
         match Endpoints::of(packet) {
             Some(e) => {
                 put_endpoint(&mut line, e.src, e.src_port);
-                pad_right(&mut line, start, 22);
+                fit_column(&mut line, start, endpoint_cols, compact);
                 line.push(b' ');
                 let start = line.len();
                 put_endpoint(&mut line, e.dst, e.dst_port);
-                pad_right(&mut line, start, 22);
+                fit_column(&mut line, start, endpoint_cols, compact);
             }
             None => {
                 line.extend_from_slice(frame.link.name().as_bytes());
-                pad_right(&mut line, start, 22);
+                fit_column(&mut line, start, endpoint_cols, compact);
                 line.push(b' ');
-                pad_to(&mut line, 22);
+                pad_to(&mut line, endpoint_cols);
             }
         }
         line.push(b' ');
-        put_u64_padded(&mut line, u64::from(frame.orig_len), 5, b' ');
-        line.push(b' ');
-        match flow.conn {
-            Some(c) => put_u64_padded(&mut line, c, 4, b' '),
-            None => pad_to(&mut line, 4),
+        let info_start;
+        if compact {
+            info_start = line.len();
+            if let Some(step) = flow.step {
+                line.extend_from_slice(step.label().as_bytes());
+                line.extend_from_slice(" · ".as_bytes());
+            }
+        } else {
+            put_u64_padded(&mut line, u64::from(frame.orig_len), 5, b' ');
+            line.push(b' ');
+            match flow.conn {
+                Some(c) => put_u64_padded(&mut line, c, 4, b' '),
+                None => pad_to(&mut line, 4),
+            }
+            line.push(b' ');
+            let start = line.len();
+            line.extend_from_slice(flow.step.map(|s| s.label()).unwrap_or("").as_bytes());
+            pad_right(&mut line, start, 13);
+            line.push(b' ');
+            // Pad the stack column by its visible width (colour codes take none).
+            let visible = self.stack(packet, &mut line);
+            pad_to(&mut line, 34usize.saturating_sub(visible));
+            line.push(b' ');
+            info_start = line.len();
         }
-        line.push(b' ');
-        let start = line.len();
-        line.extend_from_slice(flow.step.map(|s| s.label()).unwrap_or("").as_bytes());
-        pad_right(&mut line, start, 13);
-        line.push(b' ');
-        // Pad the stack column by its visible width (colour codes take none).
-        let visible = self.stack(packet, &mut line);
-        pad_to(&mut line, 34usize.saturating_sub(visible));
-        line.push(b' ');
+        // Compact rows put the application summary first (what the packet is for), as
+        // tshark's Info does.
+        let l7 = self.take_pending_l7(frame.number);
+        if let (true, Some(l7)) = (compact, &l7) {
+            line.extend_from_slice(l7.as_bytes());
+            line.extend_from_slice(" · ".as_bytes());
+        }
+        let info_at = line.len();
         let rel = if self.opts.absolute_seq {
             None
         } else {
@@ -585,7 +635,11 @@ impl<W: Write> TableSink<W> {
             }
         };
         info(packet, rel, &mut line);
-        if let Some(l7) = self.take_pending_l7(frame.number) {
+        if compact {
+            // The ports are in the endpoint columns already.
+            drop_ports_prefix(&mut line, info_at);
+        }
+        if let (false, Some(l7)) = (compact, l7) {
             line.extend_from_slice(" · ".as_bytes());
             line.extend_from_slice(l7.as_bytes());
         }
@@ -604,6 +658,19 @@ impl<W: Write> TableSink<W> {
             line.extend_from_slice(c.as_str().as_bytes());
             line.push(b'/');
             line.extend_from_slice(s.as_str().as_bytes());
+        }
+        if let Some(w) = width {
+            // Never wider than the terminal: the Info column is cut with `…` (all of the
+            // row when even its fixed columns do not fit).
+            let fixed = crate::render::fit::display_width(&line[..info_start]);
+            let cut = if fixed < w {
+                crate::render::fit::truncate_tail(&mut line, info_start, w - fixed)
+            } else {
+                crate::render::fit::truncate_tail(&mut line, 0, w)
+            };
+            if cut && self.opts.color {
+                line.extend_from_slice(RESET.as_bytes());
+            }
         }
         let marked = match flow.step {
             Some(Step::Handshake(_)) => Some("\x1b[1;32m"),
@@ -628,7 +695,8 @@ impl<W: Write> TableSink<W> {
             let mut lines: Vec<String> = Vec::new();
             lines.extend(crate::render::teach::teach_line(frame, packet, flow));
             lines.extend(self.take_pending_teach(frame.number));
-            for l in lines {
+            let wrap_at = width.map_or(usize::MAX, |w| w.saturating_sub(9).max(20));
+            for l in lines.iter().flat_map(|l| wrap(l, wrap_at)) {
                 if self.opts.color {
                     writeln!(self.out, "       \x1b[2m↳ {l}{RESET}")?;
                 } else {
@@ -1363,6 +1431,38 @@ impl<W: Write> TableSink<W> {
             ]);
         }
         writeln!(self.out, "{t}")
+    }
+}
+
+/// Removes the `sport → dport ` that starts the Info text at `at`, if it does.
+fn drop_ports_prefix(line: &mut Vec<u8>, at: usize) {
+    let digits = |from: usize| {
+        line.get(from..)
+            .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
+    };
+    let arrow = " → ".as_bytes();
+    let first = digits(at);
+    let mid = at + first;
+    if first == 0 || line.get(mid..mid + arrow.len()) != Some(arrow) {
+        return;
+    }
+    let second = digits(mid + arrow.len());
+    let end = mid + arrow.len() + second;
+    if second > 0 && line.get(end) == Some(&b' ') {
+        line.drain(at..=end);
+    }
+}
+
+/// Pads the column begun at `start` to `cols` columns; `cut`: a longer text is first cut
+/// to `cols` with `…` (else it is left whole, as the unlimited table leaves it).
+fn fit_column(line: &mut Vec<u8>, start: usize, cols: usize, cut: bool) {
+    if cut {
+        crate::render::fit::truncate_tail(line, start, cols);
+        let used = crate::render::fit::display_width(line.get(start..).unwrap_or_default());
+        pad_to(line, cols.saturating_sub(used));
+    } else {
+        // Endpoints and link names are ASCII: a column per byte.
+        pad_right(line, start, cols);
     }
 }
 
@@ -2194,5 +2294,84 @@ mod row_budget_tests {
         // The first four, then the last two; everything between is counted as elided.
         assert_eq!(frames, [1, 2, 3, 4, 19, 20]);
         assert_eq!(out[4].skipped_before, 14);
+    }
+}
+
+#[cfg(test)]
+mod streamed_width_tests {
+    use super::*;
+    use crate::capture::FileSource;
+    use crate::pipeline::{run, PipelineConfig};
+
+    /// What `live` prints for `capture` (rows streamed and flushed one by one, each
+    /// connection's table after them), at `width` columns.
+    fn live_like(capture: &str, width: u16) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(capture);
+        let mut src = FileSource::open(&path).expect("capture opens");
+        let opts = TableOptions {
+            view: View::Packets,
+            width: Some(width),
+            flush_each: true,
+            blocks_at_end: true,
+            ..TableOptions::default()
+        };
+        let mut sink = TableSink::new(Vec::new(), opts);
+        run(&mut src, PipelineConfig::default(), &mut sink).expect("runs");
+        String::from_utf8(sink.into_inner()).expect("utf-8")
+    }
+
+    fn assert_fits(text: &str, width: usize) {
+        for line in text.lines() {
+            let cols = crate::render::fit::display_width(line.as_bytes());
+            assert!(cols <= width, "{cols} columns > {width}: {line}");
+        }
+    }
+
+    #[test]
+    fn live_rows_fit_80_columns() {
+        let mut all = String::new();
+        for capture in [
+            "captures/http11-keepalive.pcap",
+            "captures/dns-udp.pcap",
+            "captures/tls13.pcap",
+            "captures/ipv6-http.pcap",
+        ] {
+            let text = live_like(capture, 80);
+            assert_fits(&text, 80);
+            if capture.contains("http") {
+                // Long rows were cut, not wrapped.
+                assert!(text.contains('…'), "{capture}: nothing needed cutting?");
+            }
+            all.push_str(&text);
+        }
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn live_rows_fit_160_columns() {
+        let mut all = String::new();
+        for capture in [
+            "captures/http11-keepalive.pcap",
+            "captures/dns-udp.pcap",
+            "captures/tls13.pcap",
+            "captures/ipv6-http.pcap",
+        ] {
+            let text = live_like(capture, 160);
+            assert_fits(&text, 160);
+            all.push_str(&text);
+        }
+        // The full row (Len, Conn, Step, Layers) at 160 columns.
+        assert!(all.contains("Layers"));
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn port_prefix_dropped_only_when_whole() {
+        let mut l = "x 40003 → 8080 [SYN]".as_bytes().to_vec();
+        drop_ports_prefix(&mut l, 2);
+        assert_eq!(l, b"x [SYN]");
+        let mut l = "x 40003 → [SYN]".as_bytes().to_vec();
+        drop_ports_prefix(&mut l, 2);
+        assert_eq!(l, "x 40003 → [SYN]".as_bytes());
     }
 }
