@@ -28,6 +28,9 @@ const MAX_SPARE_BUF: usize = 4 << 10;
 /// Counters of what the HTTP parser gave up on (never silent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HttpStats {
+    /// Bytes skipped before a direction's first head (a capture that starts inside a
+    /// message): scanned for the next request or status line.
+    pub junk_before_head: u64,
     /// Heads larger than `max_http_head` or with more than 128 header fields.
     pub heads_too_large: u64,
     /// Resynchronisations after a gap or a framing error.
@@ -60,6 +63,23 @@ pub(crate) fn classify_start(buf: &[u8]) -> Start {
         },
         s => s,
     }
+}
+
+/// Where, after the first byte of `buf`, a strict request line (`METHOD SP URI SP
+/// HTTP/1.x`) or a status line starts (or may start: it runs to the end of `buf`): at a
+/// line start or at the start of a word of capitals (a message glued to the end of the
+/// body before it).
+fn next_head_start(buf: &[u8]) -> Option<usize> {
+    (1..buf.len()).find(|&p| {
+        let before = buf[p - 1];
+        let candidate = before == b'\n'
+            || (buf[p].is_ascii_uppercase() && !is_method_byte(before) && before != b'/');
+        candidate
+            && match status_line(&buf[p..]) {
+                Start::No => strict_request_line(&buf[p..]) != Start::No,
+                _ => true,
+            }
+    })
 }
 
 fn status_line(buf: &[u8]) -> Start {
@@ -1219,18 +1239,55 @@ impl HttpConn {
                 }
                 data.len()
             }
-            Parsed::NotHttp | Parsed::Error(_) if dir.resyncing || !dir.seen_http => {
-                if dir.resyncing {
-                    dir.buf.clear();
-                    dir.head_start = None;
-                    dir.state = State::Resync;
-                    dir.at_line_start = false;
+            Parsed::NotHttp | Parsed::Error(_) if dir.resyncing => {
+                dir.buf.clear();
+                dir.head_start = None;
+                dir.state = State::Resync;
+                dir.at_line_start = false;
+                0
+            }
+            Parsed::NotHttp | Parsed::Error(_) if !dir.seen_http => {
+                // Bytes before this direction's first head (a capture that starts inside a
+                // message, a stray byte): never the end of the messages after them. Look
+                // for a request or status line further on, as after a gap, up to
+                // `RESYNC_SCAN_LIMIT` bytes; without one the direction is not HTTP.
+                let seen: &[u8] = if old == 0 {
+                    &data[..data.len().min(max)]
                 } else {
-                    // The direction does not start like HTTP: leave it alone.
+                    &dir.buf
+                };
+                let found = next_head_start(seen);
+                let skipped = found.unwrap_or(seen.len());
+                let seen_len = seen.len();
+                dir.scanned += skipped as u64;
+                out.stats.junk_before_head += skipped as u64;
+                if dir.scanned > RESYNC_SCAN_LIMIT {
                     dir.state = State::Stop;
                     dir.buf = Vec::new();
+                    return data.len();
                 }
-                0
+                match found {
+                    // The head starts in bytes buffered before: keep them from there and
+                    // read `data` again after them (the head still starts in the segment
+                    // that carried the first of them, as `head_start` says).
+                    Some(p) if p < old => {
+                        dir.buf.truncate(old);
+                        dir.buf.drain(..p);
+                        0
+                    }
+                    Some(p) => {
+                        dir.buf.clear();
+                        dir.head_start = None;
+                        dir.state = State::Idle;
+                        p - old
+                    }
+                    None => {
+                        dir.buf.clear();
+                        dir.head_start = None;
+                        dir.state = State::Idle;
+                        seen_len.saturating_sub(old)
+                    }
+                }
             }
             Parsed::NotHttp | Parsed::Error(_) => {
                 out.stats.framing_errors += 1;
