@@ -1034,6 +1034,8 @@ pub(crate) struct HttpConn {
     next_index: u32,
     pub requests: u64,
     pub responses: u64,
+    /// The first request's Host (empty when none, or details are off).
+    pub host: crate::app::ServiceName,
 }
 
 fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
@@ -1063,6 +1065,7 @@ impl HttpConn {
             next_index: 1,
             requests: 0,
             responses: 0,
+            host: crate::app::ServiceName::default(),
         }
     }
 
@@ -1085,6 +1088,7 @@ impl HttpConn {
         self.next_index = 1;
         self.requests = 0;
         self.responses = 0;
+        self.host = crate::app::ServiceName::default();
     }
 
     /// The transaction whose response body was being read (no copy of an empty slot).
@@ -1540,6 +1544,9 @@ impl HttpConn {
         tx.method = Some(h.method);
         tx.uri = h.uri;
         tx.version = h.version;
+        if let (true, Some(host)) = (self.host.is_empty(), &h.host) {
+            self.host = crate::app::ServiceName::new(host);
+        }
         tx.host = h.host;
         let dir = &mut self.dirs[d];
         dir.seen_http = true;

@@ -1455,6 +1455,13 @@ fn conn_fields(
     p.u64(app.http_responses);
     p.lit(b"},\"dns\":");
     p.u64(app.dns_messages);
+    match app.service.zeek_name() {
+        Some(name) => {
+            p.lit(b",\"service\":");
+            p.name(name);
+        }
+        None => p.lit(b",\"service\":null"),
+    }
     p.lit(b"}");
     Ok(())
 }
@@ -1554,6 +1561,11 @@ fn put_conn_record_reference(
     put_u64(w, app.http_responses);
     w.extend_from_slice(b"},\"dns\":");
     put_u64(w, app.dns_messages);
+    w.extend_from_slice(b",\"service\":");
+    match app.service.zeek_name() {
+        Some(name) => put_name(w, name),
+        None => w.extend_from_slice(b"null"),
+    }
     w.push(b'}');
     Ok(())
 }

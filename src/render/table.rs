@@ -474,26 +474,26 @@ impl<W: Write> TableSink<W> {
                 let prev = self.prev_ts.unwrap_or(*ts);
                 push_seconds6(out, ts.nanos_since(&prev));
             }
-            TimeFormat::Epoch => {
-                if ts.secs < 0 {
-                    out.push(b'-');
-                }
-                put_u64(out, ts.secs.unsigned_abs());
-                out.push(b'.');
-                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
-            }
-            TimeFormat::Absolute => {
-                let day = ts.secs.rem_euclid(86_400).unsigned_abs();
-                push_zero_padded(out, day / 3600, 2);
-                out.push(b':');
-                push_zero_padded(out, day / 60 % 60, 2);
-                out.push(b':');
-                push_zero_padded(out, day % 60, 2);
-                out.push(b'.');
-                push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
-            }
+            TimeFormat::Epoch => push_epoch(out, ts),
+            TimeFormat::Absolute => push_time_of_day(out, ts),
         }
         self.prev_ts = Some(*ts);
+    }
+
+    /// When a connection started, in the `--time-format` chosen: relative and delta are
+    /// seconds since the first packet (the first connection's start where packets are
+    /// not seen), absolute the UTC time of day, epoch seconds since 1970.
+    fn start_text(&self, ts: &Timestamp) -> String {
+        let mut out = Vec::new();
+        match self.opts.time_format {
+            TimeFormat::Relative | TimeFormat::Delta => {
+                let first = self.first_ts.unwrap_or(*ts);
+                push_seconds6(&mut out, ts.nanos_since(&first));
+            }
+            TimeFormat::Epoch => push_epoch(&mut out, ts),
+            TimeFormat::Absolute => push_time_of_day(&mut out, ts),
+        }
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"; returns its visible width.
@@ -1109,6 +1109,11 @@ impl<W: Write> TableSink<W> {
         } else {
             h.push_str(&title);
         }
+        let service = service_text(app);
+        let _ = write!(h, "\n  started {}", self.start_text(&c.start));
+        if !service.is_empty() {
+            let _ = write!(h, " · service {service}");
+        }
         let dur = c.end.nanos_since(&c.start).max(0) as f64 / 1e9;
         let _ = write!(
             h,
@@ -1227,6 +1232,8 @@ impl<W: Write> TableSink<W> {
             "proto",
             "client",
             "server",
+            "start",
+            "service",
             "state",
             "history",
             "duration",
@@ -1239,11 +1246,18 @@ impl<W: Write> TableSink<W> {
         let mut rows = std::mem::take(&mut self.conn_rows);
         rows.sort_by_key(|(c, _)| c.id);
         for (c, app) in &rows {
+            let service = service_text(app);
             t.add_row(vec![
                 Cell::new(c.id),
                 Cell::new(c.proto.as_str()),
                 Cell::new(endpoint_string(c.client.ip(), Some(c.client.port()))),
                 Cell::new(endpoint_string(c.server.ip(), Some(c.server.port()))),
+                Cell::new(self.start_text(&c.start)),
+                Cell::new(if service.is_empty() {
+                    "-".into()
+                } else {
+                    service
+                }),
                 Cell::new(c.conn_state).add_attribute(Attribute::Bold),
                 Cell::new(escape_str(&c.history)),
                 Cell::new(format!(
@@ -1263,7 +1277,12 @@ impl<W: Write> TableSink<W> {
                         .unwrap_or_else(|| "-".into()),
                 ),
                 Cell::new(&c.teardown.description),
-                Cell::new(format!("{}/{}", app.http_requests, app.http_responses)),
+                // Blank where the connection carried no HTTP.
+                Cell::new(if app.http_requests + app.http_responses > 0 {
+                    format!("{}/{}", app.http_requests, app.http_responses)
+                } else {
+                    String::new()
+                }),
             ]);
         }
         writeln!(self.out, "{t}")
@@ -1434,6 +1453,58 @@ impl<W: Write> TableSink<W> {
     }
 }
 
+/// What a connection carries, in Zeek's service names with what names it: "ssl
+/// example.com (h2)", "quic example.com (h3)", "http example.com, 3 requests", "dns
+/// www.example.test +2 names"; several joined with "; "; empty when no analyzer knew it.
+/// Names come from the wire: escaped.
+pub(crate) fn service_text(app: &AppConnStats) -> String {
+    use crate::app::{ConnService, ServiceName};
+    let sv = &app.service;
+    let name = |n: &ServiceName| {
+        let mut t = escape_str(&n.text);
+        if n.cut {
+            t.push('…');
+        }
+        t
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for (bit, zeek) in [(ConnService::QUIC, "quic"), (ConnService::SSL, "ssl")] {
+        if sv.kinds & bit != 0 {
+            let mut p = zeek.to_string();
+            if !sv.server_name.is_empty() {
+                let _ = write!(p, " {}", name(&sv.server_name));
+            }
+            if !sv.alpn.is_empty() {
+                let offered = if sv.alpn_chosen { "" } else { " offered" };
+                let _ = write!(p, " ({}{offered})", name(&sv.alpn));
+            }
+            parts.push(p);
+            // QUIC carries its TLS handshake: one entry says both.
+            break;
+        }
+    }
+    if sv.kinds & ConnService::HTTP != 0 {
+        let mut p = "http".to_string();
+        if !sv.name.is_empty() {
+            let _ = write!(p, " {},", name(&sv.name));
+        }
+        let n = app.http_requests;
+        let _ = write!(p, " {n} {}", if n == 1 { "request" } else { "requests" });
+        parts.push(p);
+    }
+    if sv.kinds & ConnService::DNS != 0 {
+        let mut p = "dns".to_string();
+        if !sv.name.is_empty() && sv.kinds & ConnService::HTTP == 0 {
+            let _ = write!(p, " {}", name(&sv.name));
+            if sv.other_names > 0 {
+                let _ = write!(p, " +{} more", sv.other_names);
+            }
+        }
+        parts.push(p);
+    }
+    parts.join("; ")
+}
+
 /// Removes the `sport → dport ` that starts the Info text at `at`, if it does.
 fn drop_ports_prefix(line: &mut Vec<u8>, at: usize) {
     let digits = |from: usize| {
@@ -1600,6 +1671,28 @@ fn push_seconds6(out: &mut Vec<u8>, nanos: i128) {
             let _ = write!(out, "{:.6}", nanos as f64 / 1e9);
         }
     }
+}
+
+/// Seconds since the Unix epoch, to the microsecond.
+fn push_epoch(out: &mut Vec<u8>, ts: &Timestamp) {
+    if ts.secs < 0 {
+        out.push(b'-');
+    }
+    put_u64(out, ts.secs.unsigned_abs());
+    out.push(b'.');
+    push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
+}
+
+/// UTC time of day, `HH:MM:SS.ffffff`.
+fn push_time_of_day(out: &mut Vec<u8>, ts: &Timestamp) {
+    let day = ts.secs.rem_euclid(86_400).unsigned_abs();
+    push_zero_padded(out, day / 3600, 2);
+    out.push(b':');
+    push_zero_padded(out, day / 60 % 60, 2);
+    out.push(b':');
+    push_zero_padded(out, day % 60, 2);
+    out.push(b'.');
+    push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
 }
 
 /// `v` in decimal, left-padded with zeros to `width` digits (`{:0width$}`).
@@ -1800,6 +1893,7 @@ impl<W: Write> Sink for TableSink<W> {
                 Ok(())
             }
             View::Connections => {
+                self.first_ts.get_or_insert(frame.ts);
                 self.conn_row(frame, packet, flow);
                 Ok(())
             }
@@ -1899,6 +1993,9 @@ impl<W: Write> Sink for TableSink<W> {
                 Ok(())
             }
             View::Conns => {
+                if self.first_ts.is_none_or(|f| conn.start < f) {
+                    self.first_ts = Some(conn.start);
+                }
                 self.conn_rows.push((conn.clone(), *app));
                 if self.conn_rows.len() >= PAGE {
                     self.flush_conns_page()?;
@@ -2373,5 +2470,97 @@ mod streamed_width_tests {
         let mut l = "x 40003 → [SYN]".as_bytes().to_vec();
         drop_ports_prefix(&mut l, 2);
         assert_eq!(l, "x 40003 → [SYN]".as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+    use crate::capture::{FileSource, FrameSource};
+    use crate::pipeline::{Pipeline, PipelineConfig};
+
+    /// `--view conns` over several captures read one after the other into one pipeline
+    /// (one table: connection ids run on across the files).
+    fn conns_view(captures: &[&str], time_format: TimeFormat) -> String {
+        let opts = TableOptions {
+            view: View::Conns,
+            time_format,
+            ..TableOptions::default()
+        };
+        let mut sink = TableSink::new(Vec::new(), opts);
+        let mut pipeline = Pipeline::new(PipelineConfig::default());
+        for capture in captures {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(capture);
+            let mut src = FileSource::open(&path).expect("capture opens");
+            while let Some(frame) = src.next_frame().expect("reads") {
+                pipeline.process(&frame, &mut sink).expect("processes");
+            }
+        }
+        pipeline.finish(&mut sink, None, None).expect("finishes");
+        String::from_utf8(sink.into_inner()).expect("utf-8")
+    }
+
+    #[test]
+    fn conns_view_says_what_each_connection_is() {
+        let text = conns_view(
+            &[
+                "captures/tls12.pcap",
+                "captures/http11-keepalive.pcap",
+                "captures/dns-udp.pcap",
+                "captures/synthetic/quic-initial.pcap",
+            ],
+            TimeFormat::Absolute,
+        );
+        let row = |conn: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("│ {conn} ")))
+                .unwrap_or_else(|| panic!("no row for conn {conn}:\n{text}"))
+                .to_string()
+        };
+        // TLS: the ClientHello's server name, the ServerHello's ALPN (captures/README.md);
+        // no HTTP count.
+        let tls = row("0");
+        assert!(tls.contains("ssl layerscope.test (http/1.1)"), "{tls}");
+        assert!(tls.trim_end().ends_with("┆               │"), "{tls}");
+        // HTTP: the Host and three requests, 3/3.
+        let http = row("1");
+        assert!(http.contains("http 127.0.0.1:8080, 3 requests"), "{http}");
+        assert!(http.contains("3/3"), "{http}");
+        // DNS: the query names; the start is frame 3's time (20:17:40.466048 UTC).
+        assert!(row("2").contains("dns www.example.test"));
+        let dns = row("3");
+        assert!(dns.contains("dns nosuch.example.test"), "{dns}");
+        assert!(dns.contains("20:17:40.466048"), "{dns}");
+        // QUIC: long headers seen, no ClientHello decrypted; starts 00:00:00.001000.
+        let quic = row("4");
+        assert!(quic.contains("quic"), "{quic}");
+        assert!(quic.contains("00:00:00.001000"), "{quic}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn zeek_service_names() {
+        use crate::app::ConnService;
+        let mut s = ConnService::default();
+        assert_eq!(s.zeek_name(), None);
+        s.kinds = ConnService::SSL;
+        assert_eq!(s.zeek_name(), Some("ssl"));
+        s.kinds = ConnService::QUIC | ConnService::SSL;
+        assert_eq!(s.zeek_name(), Some("quic,ssl"));
+        s.kinds = ConnService::HTTP | ConnService::DNS;
+        assert_eq!(s.zeek_name(), Some("http,dns"));
+        s.kinds = 0;
+        s.dns_query("a.example");
+        s.dns_query("a.example");
+        s.dns_query("b.example");
+        assert_eq!(
+            (s.zeek_name(), s.name.text.as_str()),
+            (Some("dns"), "a.example")
+        );
+        assert_eq!(s.other_names, 1);
+        // A long name is cut at a character boundary, and says so.
+        let long = "é".repeat(40);
+        let n = crate::app::ServiceName::new(&long);
+        assert_eq!((n.text.len(), n.cut), (64, true));
     }
 }
