@@ -13,7 +13,7 @@ use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::{
     any_word, endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64,
-    put_u64_padded, Endpoints,
+    put_u64_padded, Endpoints, StepLabels,
 };
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
@@ -801,6 +801,7 @@ impl<W: Write> TableSink<W> {
     ) {
         let color = self.opts.color;
         let mut last_state = None;
+        let mut steps = StepLabels::default();
         let mut teach_lines: Vec<(u64, String)> = Vec::new();
         let indent = "            ";
         let wrap_at = width.saturating_sub(indent.len()).max(20);
@@ -847,8 +848,8 @@ impl<W: Write> TableSink<W> {
                 let _ = writeln!(text, "{line}");
             }
             let mut second = String::new();
-            if let Some(step) = r.step {
-                second.push_str(step.label());
+            if let Some(label) = steps.label(r.step) {
+                second.push_str(label);
             }
             if r.state.is_some() && r.state != last_state {
                 if let Some((c, sv)) = r.state {
@@ -973,6 +974,7 @@ impl<W: Write> TableSink<W> {
             "analysis / L7",
         ]);
         let mut teach_lines: Vec<(u64, String)> = Vec::new();
+        let mut steps = StepLabels::default();
         for r in &rows {
             if r.skipped_before > 0 {
                 t.add_row(vec![
@@ -1036,7 +1038,7 @@ impl<W: Write> TableSink<W> {
                 r.ack.map(|v| v.to_string()).unwrap_or_default(),
                 r.len.to_string(),
                 r.win.map(|w| w.to_string()).unwrap_or_default(),
-                r.step.map(|s| s.label().to_string()).unwrap_or_default(),
+                steps.label(r.step).unwrap_or_default().to_string(),
                 cs.to_string(),
                 ss.to_string(),
                 last,
