@@ -407,9 +407,15 @@ fn emit_dns(
     state.stats.dns_messages += 1;
     let service = &mut state.stats.service;
     service.kinds |= ConnService::DNS;
-    if !m.qname.is_empty() && (!m.response || service.name.is_empty()) {
-        // Queries name the service; a response only where no query was seen (mDNS).
-        service.dns_query(&m.qname);
+    // Queries name the service; a response only where no query was seen (mDNS), by its
+    // question, else by its first answer's owner.
+    let name = if m.qname.is_empty() {
+        &m.answer_owner
+    } else {
+        &m.qname
+    };
+    if !name.is_empty() && (!m.response || service.name.is_empty()) {
+        service.dns_query(name);
     }
     events.push(AppEvent::Dns(DnsMessage {
         conn,
@@ -421,6 +427,7 @@ fn emit_dns(
         qtype: m.qtype,
         rcode: dns::rcode_name(m.rcode),
         answers: m.answers,
+        answer_owner: m.answer_owner,
         latency_ms,
         tcp,
     }));

@@ -46,6 +46,9 @@ pub struct DnsMessage {
     /// "NOERROR", "NXDOMAIN", …
     pub rcode: String,
     pub answers: Vec<String>,
+    /// The first answer's owner name ("" without answers): what a response without a
+    /// question section (mDNS announcements) is about.
+    pub answer_owner: String,
     /// For a response: query → response time, when the query was seen.
     pub latency_ms: Option<f64>,
     /// Over TCP (length-prefixed).

@@ -1434,7 +1434,7 @@ impl<W: Write> TableSink<W> {
                 Cell::new(d.frame),
                 Cell::new(format!("0x{:04x}", d.id)),
                 Cell::new(if d.response { "response" } else { "query" }),
-                Cell::new(escape_str(&d.qname)),
+                Cell::new(escape_str(dns_name(&d))),
                 Cell::new(&d.qtype),
                 rcode,
                 Cell::new(
@@ -1823,14 +1823,28 @@ fn quic_summary(q: &QuicPacket) -> String {
     )
 }
 
+/// The name a DNS message is about: its question's, else (a response without a question
+/// section, as mDNS sends) its first answer's owner.
+fn dns_name(d: &DnsMessage) -> &str {
+    if d.qname.is_empty() {
+        &d.answer_owner
+    } else {
+        &d.qname
+    }
+}
+
 fn dns_summary(d: &DnsMessage) -> String {
     let mut s = format!(
-        "DNS {} 0x{:04x} {} {}",
+        "DNS {} 0x{:04x}",
         if d.response { "response" } else { "query" },
-        d.id,
-        d.qtype,
-        escape_str(&d.qname)
+        d.id
     );
+    for part in [d.qtype.as_str(), &escape_str(dns_name(d))] {
+        if !part.is_empty() {
+            s.push(' ');
+            s.push_str(part);
+        }
+    }
     if d.response {
         if d.rcode != "NOERROR" {
             let _ = write!(s, " {}", d.rcode);
@@ -2538,6 +2552,23 @@ mod service_tests {
         assert!(quic.contains("quic"), "{quic}");
         assert!(quic.contains("00:00:00.001000"), "{quic}");
         insta::assert_snapshot!(text);
+    }
+
+    /// The mDNS answer of `app::dns`'s test as the tables show it: the owner's name where
+    /// the question is missing, SRV fields labelled, no empty name before the arrow.
+    #[test]
+    fn dns_response_without_question_shows_its_answer() {
+        let d = DnsMessage {
+            response: true,
+            rcode: "NOERROR".into(),
+            answers: vec!["SRV gemini.local:22 prio 0 weight 0".into()],
+            answer_owner: "gemini._ssh._tcp.local".into(),
+            ..DnsMessage::default()
+        };
+        assert_eq!(
+            dns_summary(&d),
+            "DNS response 0x0000 gemini._ssh._tcp.local → SRV gemini.local:22 prio 0 weight 0"
+        );
     }
 
     #[test]
