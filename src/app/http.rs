@@ -66,20 +66,40 @@ pub(crate) fn classify_start(buf: &[u8]) -> Start {
 }
 
 /// Where, after the first byte of `buf`, a strict request line (`METHOD SP URI SP
-/// HTTP/1.x`) or a status line starts (or may start: it runs to the end of `buf`): at a
-/// line start or at the start of a word of capitals (a message glued to the end of the
-/// body before it).
+/// HTTP/1.x`) or a status line starts, or may start (a line that runs to the end of
+/// `buf`): at a line start or at the start of a word of capitals (a message glued to the
+/// end of the body before it). Every complete such line holds `HTTP/1.`, so the bytes are
+/// searched for that (memmem: junk costs little however long it is), then each hit's line
+/// is looked at; without a hit only the last line can be a head that is still arriving.
 fn next_head_start(buf: &[u8]) -> Option<usize> {
-    (1..buf.len()).find(|&p| {
+    /// Bytes before an `HTTP/1.` looked at for the start of its request line.
+    const MAX_LINE: usize = 8 << 10;
+    let starts_head = |p: usize, lax_end: bool| {
         let before = buf[p - 1];
         let candidate = before == b'\n'
             || (buf[p].is_ascii_uppercase() && !is_method_byte(before) && before != b'/');
         candidate
-            && match status_line(&buf[p..]) {
-                Start::No => strict_request_line(&buf[p..]) != Start::No,
-                _ => true,
+            && match (status_line(&buf[p..]), strict_request_line(&buf[p..])) {
+                (Start::Response, _) | (_, Start::Request) => true,
+                (Start::NeedMore, _) | (_, Start::NeedMore) => lax_end,
+                _ => false,
             }
-    })
+    };
+    let line_start = |at: usize| {
+        let from = at.saturating_sub(MAX_LINE);
+        buf[from..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(from, |i| from + i + 1)
+            .max(1)
+    };
+    for hit in memchr::memmem::find_iter(buf, b"HTTP/1.") {
+        if let Some(p) = (line_start(hit)..=hit).find(|&p| p < buf.len() && starts_head(p, false)) {
+            return Some(p);
+        }
+    }
+    // A head whose `HTTP/1.` has not arrived yet: only in the last line.
+    (line_start(buf.len())..buf.len()).find(|&p| starts_head(p, true))
 }
 
 fn status_line(buf: &[u8]) -> Start {
@@ -2419,6 +2439,27 @@ mod tests {
         assert_eq!(p.pop_front().map(|t| t.index), Some(6));
         assert_eq!(p.pop_front().map(|t| t.index), Some(7));
         assert!(!p.promote_front() && p.current().is_none() && p.is_empty());
+    }
+
+    #[test]
+    fn heads_found_after_junk() {
+        // A status line at a line start; a request line glued to a body; none in binary or
+        // lower-case text; a request line still arriving at the end; never offset 0.
+        assert_eq!(next_head_start(b"ody\r\nHTTP/1.1 200 OK\r\n"), Some(5));
+        assert_eq!(
+            next_head_start(b"{\"a\":1}GET /j HTTP/1.1\r\nHost: h\r\n"),
+            Some(7)
+        );
+        assert_eq!(
+            next_head_start(b"\x00\x01GETTING / HTTP/1.1 STARTED\r\n"),
+            None
+        );
+        assert_eq!(next_head_start(b"xget / http/1.1\r\n"), None);
+        assert_eq!(next_head_start(b"junk\nPOST /upload HTT"), Some(5));
+        assert_eq!(next_head_start(b"GET / HTTP/1.1\r\n"), None);
+        // The URI's capitals and a path's are not starts: the request starts at GET.
+        assert_eq!(next_head_start(b"x GET /A/B HTTP/1.0\r\n"), Some(2));
+        assert_eq!(next_head_start(b""), None);
     }
 
     #[test]
