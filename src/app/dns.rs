@@ -22,6 +22,9 @@ pub(crate) struct Decoded {
     /// First question type ("A", "AAAA", or the number; "" when none parsed).
     pub qtype: String,
     pub answers: Vec<String>,
+    /// The first answer's owner name (what a response without a question section, as
+    /// mDNS sends, is about; "" when there is no answer).
+    pub answer_owner: String,
     /// The whole message parsed (header, every section).
     pub complete: bool,
 }
@@ -48,6 +51,9 @@ pub(crate) fn decode(data: &[u8]) -> Option<Decoded> {
             if let Some(q) = packet.questions.first() {
                 d.qname = q.qname.to_string();
                 d.qtype = type_name(u16::from(q.qtype));
+            }
+            if let Some(rr) = packet.answers.first() {
+                d.answer_owner = rr.name.to_string();
             }
             let total = packet.answers.len();
             for rr in packet.answers.into_iter().take(MAX_ANSWERS) {
@@ -153,9 +159,13 @@ fn rdata_string(rdata: RData<'_>) -> String {
         RData::CNAME(n) => n.0.to_string(),
         RData::NS(n) => n.0.to_string(),
         RData::PTR(n) => n.0.to_string(),
-        RData::MX(mx) => format!("{} {}", mx.preference, mx.exchange),
-        RData::SRV(s) => format!("{} {} {} {}", s.priority, s.weight, s.port, s.target),
-        RData::SOA(s) => format!("{} {} {}", s.mname, s.rname, s.serial),
+        // Records whose data has several fields say which is which.
+        RData::MX(mx) => format!("MX {} pref {}", mx.exchange, mx.preference),
+        RData::SRV(s) => format!(
+            "SRV {}:{} prio {} weight {}",
+            s.target, s.port, s.priority, s.weight
+        ),
+        RData::SOA(s) => format!("SOA {} {} serial {}", s.mname, s.rname, s.serial),
         RData::TXT(txt) => String::try_from(txt)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         other => format!("{} record", type_name(other.type_code().into())),
@@ -208,6 +218,26 @@ mod tests {
         assert!(decode(&QUERY[..11]).is_none());
         let h = decode(&QUERY[..12]).unwrap();
         assert_eq!((h.id, h.complete, h.qname.as_str()), (0x5934, false, ""));
+    }
+
+    /// An mDNS response (RFC 6762 §6: no question section) from `avahi` announcing
+    /// gemini's SSH service: id 0, flags 0x8400 (QR, AA), 0 questions, 1 answer: SRV
+    /// gemini._ssh._tcp.local, class 0x8001 (cache-flush, IN), TTL 120, priority 0,
+    /// weight 0, port 22, target gemini.local. Built by hand from RFC 1035 §4.1 / RFC 2782.
+    #[test]
+    fn mdns_response_without_question_names_its_answer() {
+        let mut m = b"\x00\x00\x84\x00\x00\x00\x00\x01\x00\x00\x00\x00".to_vec();
+        // Owner gemini._ssh._tcp.local (offset 12), type 33, class 0x8001, TTL 120.
+        m.extend_from_slice(b"\x06gemini\x04_ssh\x04_tcp\x05local\x00");
+        m.extend_from_slice(b"\x00\x21\x80\x01\x00\x00\x00\x78");
+        // RDLENGTH 8: priority 0, weight 0, port 22, target gemini.local (gemini + a
+        // pointer to "local" at offset 12 + 7 + 5 + 5 = 29).
+        m.extend_from_slice(b"\x00\x0f\x00\x00\x00\x00\x00\x16\x06gemini\xc0\x1d");
+        let d = decode(&m).unwrap();
+        assert!(d.response && d.complete, "{d:?}");
+        assert_eq!((d.qdcount, d.qname.as_str(), d.qtype.as_str()), (0, "", ""));
+        assert_eq!(d.answer_owner, "gemini._ssh._tcp.local");
+        assert_eq!(d.answers, vec!["SRV gemini.local:22 prio 0 weight 0"]);
     }
 
     #[test]

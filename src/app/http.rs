@@ -28,6 +28,9 @@ const MAX_SPARE_BUF: usize = 4 << 10;
 /// Counters of what the HTTP parser gave up on (never silent).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HttpStats {
+    /// Bytes skipped before a direction's first head (a capture that starts inside a
+    /// message): scanned for the next request or status line.
+    pub junk_before_head: u64,
     /// Heads larger than `max_http_head` or with more than 128 header fields.
     pub heads_too_large: u64,
     /// Resynchronisations after a gap or a framing error.
@@ -60,6 +63,43 @@ pub(crate) fn classify_start(buf: &[u8]) -> Start {
         },
         s => s,
     }
+}
+
+/// Where, after the first byte of `buf`, a strict request line (`METHOD SP URI SP
+/// HTTP/1.x`) or a status line starts, or may start (a line that runs to the end of
+/// `buf`): at a line start or at the start of a word of capitals (a message glued to the
+/// end of the body before it). Every complete such line holds `HTTP/1.`, so the bytes are
+/// searched for that (memmem: junk costs little however long it is), then each hit's line
+/// is looked at; without a hit only the last line can be a head that is still arriving.
+fn next_head_start(buf: &[u8]) -> Option<usize> {
+    /// Bytes before an `HTTP/1.` looked at for the start of its request line.
+    const MAX_LINE: usize = 8 << 10;
+    let starts_head = |p: usize, lax_end: bool| {
+        let before = buf[p - 1];
+        let candidate = before == b'\n'
+            || (buf[p].is_ascii_uppercase() && !is_method_byte(before) && before != b'/');
+        candidate
+            && match (status_line(&buf[p..]), strict_request_line(&buf[p..])) {
+                (Start::Response, _) | (_, Start::Request) => true,
+                (Start::NeedMore, _) | (_, Start::NeedMore) => lax_end,
+                _ => false,
+            }
+    };
+    let line_start = |at: usize| {
+        let from = at.saturating_sub(MAX_LINE);
+        buf[from..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(from, |i| from + i + 1)
+            .max(1)
+    };
+    for hit in memchr::memmem::find_iter(buf, b"HTTP/1.") {
+        if let Some(p) = (line_start(hit)..=hit).find(|&p| p < buf.len() && starts_head(p, false)) {
+            return Some(p);
+        }
+    }
+    // A head whose `HTTP/1.` has not arrived yet: only in the last line.
+    (line_start(buf.len())..buf.len()).find(|&p| starts_head(p, true))
 }
 
 fn status_line(buf: &[u8]) -> Start {
@@ -1014,6 +1054,8 @@ pub(crate) struct HttpConn {
     next_index: u32,
     pub requests: u64,
     pub responses: u64,
+    /// The first request's Host (empty when none, or details are off).
+    pub host: crate::app::ServiceName,
 }
 
 fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
@@ -1043,6 +1085,7 @@ impl HttpConn {
             next_index: 1,
             requests: 0,
             responses: 0,
+            host: crate::app::ServiceName::default(),
         }
     }
 
@@ -1065,6 +1108,7 @@ impl HttpConn {
         self.next_index = 1;
         self.requests = 0;
         self.responses = 0;
+        self.host = crate::app::ServiceName::default();
     }
 
     /// The transaction whose response body was being read (no copy of an empty slot).
@@ -1219,18 +1263,55 @@ impl HttpConn {
                 }
                 data.len()
             }
-            Parsed::NotHttp | Parsed::Error(_) if dir.resyncing || !dir.seen_http => {
-                if dir.resyncing {
-                    dir.buf.clear();
-                    dir.head_start = None;
-                    dir.state = State::Resync;
-                    dir.at_line_start = false;
+            Parsed::NotHttp | Parsed::Error(_) if dir.resyncing => {
+                dir.buf.clear();
+                dir.head_start = None;
+                dir.state = State::Resync;
+                dir.at_line_start = false;
+                0
+            }
+            Parsed::NotHttp | Parsed::Error(_) if !dir.seen_http => {
+                // Bytes before this direction's first head (a capture that starts inside a
+                // message, a stray byte): never the end of the messages after them. Look
+                // for a request or status line further on, as after a gap, up to
+                // `RESYNC_SCAN_LIMIT` bytes; without one the direction is not HTTP.
+                let seen: &[u8] = if old == 0 {
+                    &data[..data.len().min(max)]
                 } else {
-                    // The direction does not start like HTTP: leave it alone.
+                    &dir.buf
+                };
+                let found = next_head_start(seen);
+                let skipped = found.unwrap_or(seen.len());
+                let seen_len = seen.len();
+                dir.scanned += skipped as u64;
+                out.stats.junk_before_head += skipped as u64;
+                if dir.scanned > RESYNC_SCAN_LIMIT {
                     dir.state = State::Stop;
                     dir.buf = Vec::new();
+                    return data.len();
                 }
-                0
+                match found {
+                    // The head starts in bytes buffered before: keep them from there and
+                    // read `data` again after them (the head still starts in the segment
+                    // that carried the first of them, as `head_start` says).
+                    Some(p) if p < old => {
+                        dir.buf.truncate(old);
+                        dir.buf.drain(..p);
+                        0
+                    }
+                    Some(p) => {
+                        dir.buf.clear();
+                        dir.head_start = None;
+                        dir.state = State::Idle;
+                        p - old
+                    }
+                    None => {
+                        dir.buf.clear();
+                        dir.head_start = None;
+                        dir.state = State::Idle;
+                        seen_len.saturating_sub(old)
+                    }
+                }
             }
             Parsed::NotHttp | Parsed::Error(_) => {
                 out.stats.framing_errors += 1;
@@ -1483,6 +1564,9 @@ impl HttpConn {
         tx.method = Some(h.method);
         tx.uri = h.uri;
         tx.version = h.version;
+        if let (true, Some(host)) = (self.host.is_empty(), &h.host) {
+            self.host = crate::app::ServiceName::new(host);
+        }
         tx.host = h.host;
         let dir = &mut self.dirs[d];
         dir.seen_http = true;
@@ -2355,6 +2439,27 @@ mod tests {
         assert_eq!(p.pop_front().map(|t| t.index), Some(6));
         assert_eq!(p.pop_front().map(|t| t.index), Some(7));
         assert!(!p.promote_front() && p.current().is_none() && p.is_empty());
+    }
+
+    #[test]
+    fn heads_found_after_junk() {
+        // A status line at a line start; a request line glued to a body; none in binary or
+        // lower-case text; a request line still arriving at the end; never offset 0.
+        assert_eq!(next_head_start(b"ody\r\nHTTP/1.1 200 OK\r\n"), Some(5));
+        assert_eq!(
+            next_head_start(b"{\"a\":1}GET /j HTTP/1.1\r\nHost: h\r\n"),
+            Some(7)
+        );
+        assert_eq!(
+            next_head_start(b"\x00\x01GETTING / HTTP/1.1 STARTED\r\n"),
+            None
+        );
+        assert_eq!(next_head_start(b"xget / http/1.1\r\n"), None);
+        assert_eq!(next_head_start(b"junk\nPOST /upload HTT"), Some(5));
+        assert_eq!(next_head_start(b"GET / HTTP/1.1\r\n"), None);
+        // The URI's capitals and a path's are not starts: the request starts at GET.
+        assert_eq!(next_head_start(b"x GET /A/B HTTP/1.0\r\n"), Some(2));
+        assert_eq!(next_head_start(b""), None);
     }
 
     #[test]

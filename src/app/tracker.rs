@@ -405,6 +405,18 @@ fn emit_dns(
     }
     state.dns_seen = true;
     state.stats.dns_messages += 1;
+    let service = &mut state.stats.service;
+    service.kinds |= ConnService::DNS;
+    // Queries name the service; a response only where no query was seen (mDNS), by its
+    // question, else by its first answer's owner.
+    let name = if m.qname.is_empty() {
+        &m.answer_owner
+    } else {
+        &m.qname
+    };
+    if !name.is_empty() && (!m.response || service.name.is_empty()) {
+        service.dns_query(name);
+    }
     events.push(AppEvent::Dns(DnsMessage {
         conn,
         frame: ctx.frame,
@@ -415,6 +427,7 @@ fn emit_dns(
         qtype: m.qtype,
         rcode: dns::rcode_name(m.rcode),
         answers: m.answers,
+        answer_owner: m.answer_owner,
         latency_ms,
         tcp,
     }));
@@ -448,8 +461,30 @@ fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
     }
 }
 
+/// What the TLS events just queued say about their connection's service.
+fn tls_service(service: &mut ConnService, events: &[AppEvent]) {
+    for e in events {
+        if let AppEvent::Tls(t) = e {
+            service.tls_message(t);
+        }
+    }
+}
+
+/// An HTTP connection's requests and first Host, into its service.
+fn http_service(service: &mut ConnService, h: &HttpConn) {
+    if h.requests > 0 || h.responses > 0 {
+        service.kinds |= ConnService::HTTP;
+        if service.name.is_empty() {
+            service.name = h.host;
+        }
+    }
+}
+
 /// Copies a TLS connection's summary into its counters.
 fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
+    if t.handshakes > 0 {
+        stats.service.kinds |= ConnService::SSL;
+    }
     stats.tls_version = t.version;
     stats.tls_cipher = t.cipher;
     stats.tls_handshakes = t.handshakes;
@@ -591,6 +626,7 @@ impl AppTracker {
                 break;
             };
             any = true;
+            state.stats.service.kinds |= ConnService::QUIC;
             state.stats.quic_long_packets += 1;
             state.stats.quic_version.get_or_insert(h.version);
             self.events.push(AppEvent::Quic(QuicPacket {
@@ -671,6 +707,7 @@ impl AppTracker {
                 h.close(&mut out);
                 state.stats.http_requests = h.requests;
                 state.stats.http_responses = h.responses;
+                http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
                 state.kind = Kind::Tls(Box::new(TlsConn::new()));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
@@ -707,9 +744,11 @@ impl AppTracker {
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
                 };
+                let before = out.events.len();
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
                 }
+                tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
             Kind::Undecided | Kind::Datagrams | Kind::Quic => {}
@@ -899,6 +938,7 @@ impl StreamSink for AppTracker {
                     h.close(&mut out);
                     state.stats.http_requests = h.requests;
                     state.stats.http_responses = h.responses;
+                    http_service(&mut state.stats.service, h);
                 }
                 free_http(&mut self.http, i);
             }
@@ -908,7 +948,9 @@ impl StreamSink for AppTracker {
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
                 };
+                let before = out.events.len();
                 t.close(&mut out);
+                tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
             _ => {}
@@ -1506,8 +1548,13 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             t.on_close(4);
             (http(&mut t), t.take_conn_stats(4))
         };
-        let (with, with_stats) = run(true);
+        let (with, mut with_stats) = run(true);
         let (without, without_stats) = run(false);
+        // The Host names the service only with details (the JSON conn record, which runs
+        // without them, writes only the service's kind).
+        assert_eq!(with_stats.service.name.text.as_str(), "h");
+        assert!(without_stats.service.name.is_empty());
+        with_stats.service.name = crate::app::ServiceName::default();
         assert_eq!(with_stats, without_stats);
         assert_eq!(with_stats.http_requests, 2);
         assert_eq!(with.len(), 2);

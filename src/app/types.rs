@@ -46,6 +46,9 @@ pub struct DnsMessage {
     /// "NOERROR", "NXDOMAIN", …
     pub rcode: String,
     pub answers: Vec<String>,
+    /// The first answer's owner name ("" without answers): what a response without a
+    /// question section (mDNS announcements) is about.
+    pub answer_owner: String,
     /// For a response: query → response time, when the query was seen.
     pub latency_ms: Option<f64>,
     /// Over TCP (length-prefixed).
@@ -173,9 +176,121 @@ impl AppEvent {
     }
 }
 
+/// A name a connection's service gives (TLS server name, HTTP host, DNS query name), kept
+/// inline: at most 64 bytes, cut at a character boundary (`cut` says so). Bytes from the
+/// wire: escape before showing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceName {
+    pub text: arrayvec::ArrayString<64>,
+    pub cut: bool,
+}
+
+impl ServiceName {
+    pub fn new(s: &str) -> ServiceName {
+        let mut text = arrayvec::ArrayString::new();
+        let mut end = s.len().min(text.capacity());
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.push_str(&s[..end]);
+        ServiceName {
+            text,
+            cut: end < s.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && !self.cut
+    }
+}
+
+/// What a connection carries, as the app stage recognised it: Zeek's service names
+/// (`kinds`) and what names the service.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ConnService {
+    /// [`ConnService::HTTP`], [`ConnService::SSL`], [`ConnService::DNS`],
+    /// [`ConnService::QUIC`] as seen.
+    pub kinds: u8,
+    /// TLS/QUIC: the ClientHello's server name.
+    pub server_name: ServiceName,
+    /// TLS/QUIC: the protocol the ServerHello chose, else the first the client offered.
+    pub alpn: ServiceName,
+    /// ALPN from the ServerHello (not only offered).
+    pub alpn_chosen: bool,
+    /// HTTP: the first request's Host; DNS: the first query name.
+    pub name: ServiceName,
+    /// DNS: queries for a name other than `name`.
+    pub other_names: u32,
+}
+
+impl ConnService {
+    pub const HTTP: u8 = 1;
+    pub const SSL: u8 = 2;
+    pub const DNS: u8 = 4;
+    pub const QUIC: u8 = 8;
+
+    /// Zeek's conn.log `service`: the analyzers that recognised the connection, comma
+    /// separated (`http`, `ssl`, `dns`, `quic`, `quic,ssl` …); None when none did.
+    pub fn zeek_name(&self) -> Option<&'static str> {
+        const NAMES: [&str; 16] = [
+            "",
+            "http",
+            "ssl",
+            "ssl,http",
+            "dns",
+            "http,dns",
+            "ssl,dns",
+            "ssl,http,dns",
+            "quic",
+            "quic,http",
+            "quic,ssl",
+            "quic,ssl,http",
+            "quic,dns",
+            "quic,http,dns",
+            "quic,ssl,dns",
+            "quic,ssl,http,dns",
+        ];
+        let name = NAMES[usize::from(self.kinds & 0x0f)];
+        (!name.is_empty()).then_some(name)
+    }
+
+    /// A DNS query for `qname`: the first names the service, later others are counted.
+    pub fn dns_query(&mut self, qname: &str) {
+        self.kinds |= Self::DNS;
+        if self.name.is_empty() {
+            self.name = ServiceName::new(qname);
+        } else if ServiceName::new(qname) != self.name {
+            self.other_names = self.other_names.saturating_add(1);
+        }
+    }
+
+    /// What a TLS message says about the service (ClientHello: server name, offered
+    /// ALPN; ServerHello: the chosen ALPN).
+    pub fn tls_message(&mut self, t: &TlsMessage) {
+        match t.kind {
+            TlsKind::Handshake(1) => {
+                if let (true, Some(sni)) = (self.server_name.is_empty(), &t.sni) {
+                    self.server_name = ServiceName::new(sni);
+                }
+                if let (true, Some(a)) = (self.alpn.is_empty(), t.alpn.first()) {
+                    self.alpn = ServiceName::new(a);
+                }
+            }
+            TlsKind::Handshake(2) => {
+                if let Some(a) = t.alpn.first() {
+                    self.alpn = ServiceName::new(a);
+                    self.alpn_chosen = true;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Per-connection application counters, reported when the connection ends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AppConnStats {
+    /// What the connection carries (Zeek's service) and what names it.
+    pub service: ConnService,
     pub http_requests: u64,
     pub http_responses: u64,
     pub dns_messages: u64,

@@ -927,6 +927,19 @@ fn stream_data(
     }
 }
 
+/// Whether a segment's `len` bytes are a keep-alive probe's, which are not stream data: the
+/// probe repeats the last byte the peer already acknowledged (RFC 9293 §3.8.4; Wireshark's
+/// `keep_alive`: 0 or 1 byte at the next expected seq − 1). Before a direction's stream has
+/// started (a capture that begins mid-connection), one byte the peer has already
+/// acknowledged is such a probe too: starting the stream at it would put a stray byte
+/// before the next message.
+#[inline(always)]
+fn keep_alive_byte(stream_started: bool, len: usize, flags: AnalysisFlags) -> bool {
+    len <= 1
+        && (flags.has(AnalysisFlags::KEEP_ALIVE)
+            || (!stream_started && flags.has(AnalysisFlags::SPURIOUS_RETRANSMISSION)))
+}
+
 /// Hands the reassembler's chunks of one direction to the sink, counting gaps.
 fn deliver<'a>(
     conn_id: ConnId,
@@ -1024,7 +1037,7 @@ fn on_tcp_plain(
         ts: frame.ts,
     };
     let mut gaps = [0u64; 2];
-    if !data.is_empty() {
+    if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
         // No SYN: the data starts at seq.
         stream_data(
             t,
@@ -1157,7 +1170,7 @@ fn tcp_step(
         t.reasm[s].start_at(data_seq);
     }
     let mut gaps = [0u64; 2];
-    if !data.is_empty() {
+    if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
         stream_data(
             t,
             &mut conn.cut_bytes,

@@ -1520,6 +1520,13 @@ fn conn_fields(
         }
         None => p.lit(b",\"community_id\":null"),
     }
+    match app.service.zeek_name() {
+        Some(name) => {
+            p.lit(b",\"service\":");
+            p.name(name);
+        }
+        None => p.lit(b",\"service\":null"),
+    }
     p.lit(b"}");
     Ok(())
 }
@@ -1630,6 +1637,11 @@ fn put_conn_record_reference(
     w.extend_from_slice(b",\"community_id\":");
     match crate::flow::community_id::of_conn(conn, 0) {
         Some(id) => put_json_str(w, &id)?,
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"service\":");
+    match app.service.zeek_name() {
+        Some(name) => put_name(w, name),
         None => w.extend_from_slice(b"null"),
     }
     w.push(b'}');

@@ -12,7 +12,7 @@ use crate::render::escape::escape_str;
 use crate::render::explain::truncate;
 use crate::render::style::RESET;
 use crate::render::table::human_bytes;
-use crate::render::text::{endpoint_string, http_first_line};
+use crate::render::text::{endpoint_string, http_first_line, StepLabels};
 use crate::render::time::{Clock, TimeFormat};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -95,10 +95,10 @@ impl LadderRow {
         }
         s
     }
-    /// Step or analysis, for the right margin.
-    fn side_note(&self) -> String {
-        if let Some(st) = self.step {
-            return st.label().to_string();
+    /// Step or analysis, for the right margin (the step as every human view words it).
+    fn side_note(&self, steps: &mut StepLabels) -> String {
+        if let Some(label) = steps.label(self.step) {
+            return label.to_string();
         }
         self.analysis.names().next().unwrap_or("").replace('_', " ")
     }
@@ -278,7 +278,7 @@ impl Ladder {
         )?;
         let bar = format!("{}│{}│", " ".repeat(prefix), " ".repeat(span));
         let mut last_state: Option<(TcpState, TcpState)> = None;
-        let mut last_teardown: Option<u8> = None;
+        let mut steps = StepLabels::default();
         if let Some(first) = self.rows.first() {
             if first.state.is_some() && first.step == Some(Step::Handshake(1)) {
                 // Nothing listens when the SYN is refused.
@@ -313,14 +313,7 @@ impl Ladder {
                     if opts.color && !ansi.is_empty() {
                         arrow = format!("{ansi}{arrow}{RESET}");
                     }
-                    let mut note = r.side_note();
-                    if let Some(Step::Teardown(n)) = r.step {
-                        // The flow numbers a FIN+ACK that also acks the peer's FIN as step 3.
-                        if n == 3 && last_teardown == Some(1) {
-                            note = "teardown 2+3/4".to_string();
-                        }
-                        last_teardown = Some(n);
-                    }
+                    let note = r.side_note(&mut steps);
                     let line = format!(
                         "{:>tw$} {:>5} │{arrow}│ {}",
                         time.text(&r.ts),
@@ -456,7 +449,7 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
     }
     let mut y = top;
     let mut last: Option<(TcpState, TcpState)> = None;
-    let mut last_teardown: Option<u8> = None;
+    let mut steps = StepLabels::default();
     for it in &items {
         y += ROW;
         let state = match it {
@@ -483,13 +476,7 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
                     y - 4,
                     xml(&truncate(&r.label(), 70))
                 )?;
-                let mut note = r.side_note();
-                if let Some(Step::Teardown(n)) = r.step {
-                    if n == 3 && last_teardown == Some(1) {
-                        note = "teardown 2+3/4".to_string();
-                    }
-                    last_teardown = Some(n);
-                }
+                let note = r.side_note(&mut steps);
                 if !note.is_empty() {
                     writeln!(
                         w,
@@ -805,6 +792,58 @@ mod tests {
     #[test]
     fn ladder_refused() {
         insta::assert_snapshot!(ladder("captures/refused.pcap", 0, LadderFormat::Text));
+    }
+
+    /// The step labels a drawing shows, line by line.
+    fn step_labels(drawing: &str) -> Vec<&'static str> {
+        const LABELS: [&str; 10] = [
+            "handshake 1/3",
+            "handshake 2/3",
+            "handshake 3/3",
+            "teardown 1/4",
+            "teardown 2/4",
+            "teardown 2+3/4",
+            "teardown 3/4",
+            "teardown 4/4",
+            "abort (RST)",
+            "refused (RST)",
+        ];
+        drawing
+            .lines()
+            .filter_map(|l| LABELS.iter().find(|label| l.contains(*label)).copied())
+            .collect()
+    }
+
+    /// Text and SVG of the same connection word every step alike (one place words them,
+    /// `StepLabels`); the server-first close of http10-close is 1/4, 2+3/4 (the client's
+    /// FIN+ACK acks the server's FIN: frame 11, ack 229 = FIN seq 228 + 1), 4/4.
+    #[test]
+    fn ladder_text_and_svg_word_steps_alike() {
+        let mut both = String::new();
+        for capture in [
+            "captures/http10-close.pcap",
+            "captures/http11-keepalive.pcap",
+            "captures/refused.pcap",
+        ] {
+            let text = ladder(capture, 0, LadderFormat::Text);
+            let svg = ladder(capture, 0, LadderFormat::Svg);
+            assert_eq!(step_labels(&text), step_labels(&svg), "{capture}");
+            if capture.contains("http10") {
+                assert_eq!(
+                    step_labels(&text),
+                    [
+                        "handshake 1/3",
+                        "handshake 2/3",
+                        "handshake 3/3",
+                        "teardown 1/4",
+                        "teardown 2+3/4",
+                        "teardown 4/4"
+                    ]
+                );
+                both = format!("{text}\n{svg}");
+            }
+        }
+        insta::assert_snapshot!(both);
     }
 
     #[test]

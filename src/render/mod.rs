@@ -4,6 +4,7 @@
 pub mod escape;
 pub mod explain;
 pub mod filter;
+pub mod fit;
 pub mod follow;
 pub mod jsonl;
 pub mod ladder;

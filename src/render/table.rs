@@ -13,7 +13,7 @@ use crate::render::escape::escape_str;
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::{
     any_word, endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64,
-    put_u64_padded, Endpoints,
+    put_u64_padded, Endpoints, StepLabels,
 };
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use rustc_hash::FxHashMap;
@@ -40,8 +40,8 @@ pub enum View {
     Tls,
 }
 
-use crate::render::time::push_time;
 pub use crate::render::time::TimeFormat;
+use crate::render::time::{push_epoch, push_seconds6, push_time, push_time_of_day};
 
 #[derive(Clone, Debug)]
 pub struct TableOptions {
@@ -373,7 +373,14 @@ pub struct TableSink<W: Write> {
     saved_blocks: VecDeque<String>,
     dropped_blocks: u64,
     story: Option<crate::render::teach::CaptureStory>,
+    /// [`TableSink::row_width`], once asked.
+    row_width: Option<Option<usize>>,
 }
+
+/// Display columns of a full packet row before its Info column.
+const FULL_ROW_PREFIX: usize = 6 + 1 + 11 + 1 + 22 + 1 + 22 + 1 + 5 + 1 + 4 + 1 + 13 + 1 + 34 + 1;
+/// Narrowest Info column the full packet row is drawn with (else the compact row).
+const MIN_INFO: usize = 30;
 
 const PAGE: usize = 1000;
 
@@ -415,6 +422,7 @@ impl<W: Write> TableSink<W> {
             saved_blocks: VecDeque::new(),
             dropped_blocks: 0,
             story: opts_teach.then(crate::render::teach::CaptureStory::new),
+            row_width: None,
         }
     }
 
@@ -454,6 +462,22 @@ impl<W: Write> TableSink<W> {
         self.prev_ts = Some(*ts);
     }
 
+    /// When a connection started, in the `--time-format` chosen: relative and delta are
+    /// seconds since the first packet (the first connection's start where packets are
+    /// not seen), absolute the UTC time of day, epoch seconds since 1970.
+    fn start_text(&self, ts: &Timestamp) -> String {
+        let mut out = Vec::new();
+        match self.opts.time_format {
+            TimeFormat::Relative | TimeFormat::Delta => {
+                let first = self.first_ts.unwrap_or(*ts);
+                push_seconds6(&mut out, ts.nanos_since(&first));
+            }
+            TimeFormat::Epoch => push_epoch(&mut out, ts),
+            TimeFormat::Absolute => push_time_of_day(&mut out, ts),
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     /// "L2 eth › L3 ipv4 › L4 tcp › L7 http"; returns its visible width.
     fn stack(&self, packet: &DecodedPacket<'_>, out: &mut Vec<u8>) -> usize {
         let mut visible = 0;
@@ -484,64 +508,106 @@ impl<W: Write> TableSink<W> {
         visible
     }
 
+    /// The width streamed packet rows must fit (`--width`, else the terminal's; None:
+    /// unlimited), asked once.
+    fn row_width(&mut self) -> Option<usize> {
+        if self.row_width.is_none() {
+            self.row_width = Some(self.effective_width());
+        }
+        self.row_width.flatten()
+    }
+
     fn packet_row(
         &mut self,
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        let width = self.row_width();
+        // Below the full row's fixed columns and a useful Info column: the compact row.
+        let compact = width.is_some_and(|w| w < FULL_ROW_PREFIX + MIN_INFO);
         if !self.header_done {
             self.header_done = true;
-            writeln!(
-                self.out,
-                "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {:<34} Info",
-                "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
-            )?;
+            let mut header = if compact {
+                format!(
+                    "{:>5} {:>9} {:<21} {:<21} Info",
+                    "No.", "Time", "Source", "Destination"
+                )
+            } else {
+                format!(
+                    "{:>6} {:>11} {:<22} {:<22} {:>5} {:>4} {:<13} {:<34} Info",
+                    "No.", "Time", "Source", "Destination", "Len", "Conn", "Step", "Layers"
+                )
+            };
+            if let Some(w) = width {
+                header = crate::render::fit::truncate_str(&header, w);
+            }
+            writeln!(self.out, "{header}")?;
         }
         // The row is built in one reused buffer without `core::fmt` and written at once.
         let mut line = std::mem::take(&mut self.row);
         line.clear();
-        put_u64_padded(&mut line, frame.number, 6, b' ');
+        let (number_cols, time_cols) = if compact { (5, 9) } else { (6, 11) };
+        put_u64_padded(&mut line, frame.number, number_cols, b' ');
         line.push(b' ');
         let mut time = std::mem::take(&mut self.time_scratch);
         time.clear();
         self.push_time(&frame.ts, &mut time);
-        put_right(&mut line, &time, 11);
+        put_right(&mut line, &time, time_cols);
         self.time_scratch = time;
         line.push(b' ');
+        let endpoint_cols = if compact { 21 } else { 22 };
         let start = line.len();
         match Endpoints::of(packet) {
             Some(e) => {
                 put_endpoint(&mut line, e.src, e.src_port);
-                pad_right(&mut line, start, 22);
+                fit_column(&mut line, start, endpoint_cols, compact);
                 line.push(b' ');
                 let start = line.len();
                 put_endpoint(&mut line, e.dst, e.dst_port);
-                pad_right(&mut line, start, 22);
+                fit_column(&mut line, start, endpoint_cols, compact);
             }
             None => {
                 line.extend_from_slice(frame.link.name().as_bytes());
-                pad_right(&mut line, start, 22);
+                fit_column(&mut line, start, endpoint_cols, compact);
                 line.push(b' ');
-                pad_to(&mut line, 22);
+                pad_to(&mut line, endpoint_cols);
             }
         }
         line.push(b' ');
-        put_u64_padded(&mut line, u64::from(frame.orig_len), 5, b' ');
-        line.push(b' ');
-        match flow.conn {
-            Some(c) => put_u64_padded(&mut line, c, 4, b' '),
-            None => pad_to(&mut line, 4),
+        let info_start;
+        if compact {
+            info_start = line.len();
+            if let Some(step) = flow.step {
+                line.extend_from_slice(step.label().as_bytes());
+                line.extend_from_slice(" · ".as_bytes());
+            }
+        } else {
+            put_u64_padded(&mut line, u64::from(frame.orig_len), 5, b' ');
+            line.push(b' ');
+            match flow.conn {
+                Some(c) => put_u64_padded(&mut line, c, 4, b' '),
+                None => pad_to(&mut line, 4),
+            }
+            line.push(b' ');
+            let start = line.len();
+            line.extend_from_slice(flow.step.map(|s| s.label()).unwrap_or("").as_bytes());
+            pad_right(&mut line, start, 13);
+            line.push(b' ');
+            // Pad the stack column by its visible width (colour codes take none).
+            let visible = self.stack(packet, &mut line);
+            pad_to(&mut line, 34usize.saturating_sub(visible));
+            line.push(b' ');
+            info_start = line.len();
         }
-        line.push(b' ');
-        let start = line.len();
-        line.extend_from_slice(flow.step.map(|s| s.label()).unwrap_or("").as_bytes());
-        pad_right(&mut line, start, 13);
-        line.push(b' ');
-        // Pad the stack column by its visible width (colour codes take none).
-        let visible = self.stack(packet, &mut line);
-        pad_to(&mut line, 34usize.saturating_sub(visible));
-        line.push(b' ');
+        // Compact rows put the application summary first (what the packet is for), as
+        // tshark's Info does.
+        let l7 = self.take_pending_l7(frame.number);
+        if let (true, Some(l7)) = (compact, &l7) {
+            line.extend_from_slice(l7.as_bytes());
+            line.extend_from_slice(" · ".as_bytes());
+        }
+        let info_at = line.len();
         let rel = if self.opts.absolute_seq {
             None
         } else {
@@ -551,7 +617,11 @@ impl<W: Write> TableSink<W> {
             }
         };
         info(packet, rel, &mut line);
-        if let Some(l7) = self.take_pending_l7(frame.number) {
+        if compact {
+            // The ports are in the endpoint columns already.
+            drop_ports_prefix(&mut line, info_at);
+        }
+        if let (false, Some(l7)) = (compact, l7) {
             line.extend_from_slice(" · ".as_bytes());
             line.extend_from_slice(l7.as_bytes());
         }
@@ -570,6 +640,19 @@ impl<W: Write> TableSink<W> {
             line.extend_from_slice(c.as_str().as_bytes());
             line.push(b'/');
             line.extend_from_slice(s.as_str().as_bytes());
+        }
+        if let Some(w) = width {
+            // Never wider than the terminal: the Info column is cut with `…` (all of the
+            // row when even its fixed columns do not fit).
+            let fixed = crate::render::fit::display_width(&line[..info_start]);
+            let cut = if fixed < w {
+                crate::render::fit::truncate_tail(&mut line, info_start, w - fixed)
+            } else {
+                crate::render::fit::truncate_tail(&mut line, 0, w)
+            };
+            if cut && self.opts.color {
+                line.extend_from_slice(RESET.as_bytes());
+            }
         }
         let marked = match flow.step {
             Some(Step::Handshake(_)) => Some("\x1b[1;32m"),
@@ -594,7 +677,8 @@ impl<W: Write> TableSink<W> {
             let mut lines: Vec<String> = Vec::new();
             lines.extend(crate::render::teach::teach_line(frame, packet, flow));
             lines.extend(self.take_pending_teach(frame.number));
-            for l in lines {
+            let wrap_at = width.map_or(usize::MAX, |w| w.saturating_sub(9).max(20));
+            for l in lines.iter().flat_map(|l| wrap(l, wrap_at)) {
                 if self.opts.color {
                     writeln!(self.out, "       \x1b[2m↳ {l}{RESET}")?;
                 } else {
@@ -699,6 +783,7 @@ impl<W: Write> TableSink<W> {
     ) {
         let color = self.opts.color;
         let mut last_state = None;
+        let mut steps = StepLabels::default();
         let mut teach_lines: Vec<(u64, String)> = Vec::new();
         let indent = "            ";
         let wrap_at = width.saturating_sub(indent.len()).max(20);
@@ -761,8 +846,8 @@ impl<W: Write> TableSink<W> {
                 }
             }
             let mut second = String::new();
-            if let Some(step) = r.step {
-                second.push_str(step.label());
+            if let Some(label) = steps.label(r.step) {
+                second.push_str(label);
             }
             if r.state.is_some() && r.state != last_state {
                 if let Some((c, sv)) = r.state {
@@ -887,6 +972,7 @@ impl<W: Write> TableSink<W> {
             "analysis / L7",
         ]);
         let mut teach_lines: Vec<(u64, String)> = Vec::new();
+        let mut steps = StepLabels::default();
         for r in &rows {
             if r.skipped_before > 0 {
                 t.add_row(vec![
@@ -950,7 +1036,7 @@ impl<W: Write> TableSink<W> {
                 r.ack.map(|v| v.to_string()).unwrap_or_default(),
                 r.len.to_string(),
                 r.win.map(|w| w.to_string()).unwrap_or_default(),
-                r.step.map(|s| s.label().to_string()).unwrap_or_default(),
+                steps.label(r.step).unwrap_or_default().to_string(),
                 cs.to_string(),
                 ss.to_string(),
                 last,
@@ -1022,6 +1108,11 @@ impl<W: Write> TableSink<W> {
             let _ = write!(h, "\x1b[1m{title}{RESET}");
         } else {
             h.push_str(&title);
+        }
+        let service = service_text(app);
+        let _ = write!(h, "\n  started {}", self.start_text(&c.start));
+        if !service.is_empty() {
+            let _ = write!(h, " · service {service}");
         }
         let dur = c.end.nanos_since(&c.start).max(0) as f64 / 1e9;
         let _ = write!(
@@ -1141,6 +1232,8 @@ impl<W: Write> TableSink<W> {
             "proto",
             "client",
             "server",
+            "start",
+            "service",
             "state",
             "history",
             "duration",
@@ -1153,11 +1246,18 @@ impl<W: Write> TableSink<W> {
         let mut rows = std::mem::take(&mut self.conn_rows);
         rows.sort_by_key(|(c, _)| c.id);
         for (c, app) in &rows {
+            let service = service_text(app);
             t.add_row(vec![
                 Cell::new(c.id),
                 Cell::new(c.proto.as_str()),
                 Cell::new(endpoint_string(c.client.ip(), Some(c.client.port()))),
                 Cell::new(endpoint_string(c.server.ip(), Some(c.server.port()))),
+                Cell::new(self.start_text(&c.start)),
+                Cell::new(if service.is_empty() {
+                    "-".into()
+                } else {
+                    service
+                }),
                 Cell::new(c.conn_state).add_attribute(Attribute::Bold),
                 Cell::new(escape_str(&c.history)),
                 Cell::new(format!(
@@ -1177,7 +1277,12 @@ impl<W: Write> TableSink<W> {
                         .unwrap_or_else(|| "-".into()),
                 ),
                 Cell::new(&c.teardown.description),
-                Cell::new(format!("{}/{}", app.http_requests, app.http_responses)),
+                // Blank where the connection carried no HTTP.
+                Cell::new(if app.http_requests + app.http_responses > 0 {
+                    format!("{}/{}", app.http_requests, app.http_responses)
+                } else {
+                    String::new()
+                }),
             ]);
         }
         writeln!(self.out, "{t}")
@@ -1327,7 +1432,7 @@ impl<W: Write> TableSink<W> {
                 Cell::new(d.frame),
                 Cell::new(format!("0x{:04x}", d.id)),
                 Cell::new(if d.response { "response" } else { "query" }),
-                Cell::new(escape_str(&d.qname)),
+                Cell::new(escape_str(dns_name(&d))),
                 Cell::new(&d.qtype),
                 rcode,
                 Cell::new(
@@ -1345,6 +1450,90 @@ impl<W: Write> TableSink<W> {
             ]);
         }
         writeln!(self.out, "{t}")
+    }
+}
+
+/// What a connection carries, in Zeek's service names with what names it: "ssl
+/// example.com (h2)", "quic example.com (h3)", "http example.com, 3 requests", "dns
+/// www.example.test +2 names"; several joined with "; "; empty when no analyzer knew it.
+/// Names come from the wire: escaped.
+pub(crate) fn service_text(app: &AppConnStats) -> String {
+    use crate::app::{ConnService, ServiceName};
+    let sv = &app.service;
+    let name = |n: &ServiceName| {
+        let mut t = escape_str(&n.text);
+        if n.cut {
+            t.push('…');
+        }
+        t
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for (bit, zeek) in [(ConnService::QUIC, "quic"), (ConnService::SSL, "ssl")] {
+        if sv.kinds & bit != 0 {
+            let mut p = zeek.to_string();
+            if !sv.server_name.is_empty() {
+                let _ = write!(p, " {}", name(&sv.server_name));
+            }
+            if !sv.alpn.is_empty() {
+                let offered = if sv.alpn_chosen { "" } else { " offered" };
+                let _ = write!(p, " ({}{offered})", name(&sv.alpn));
+            }
+            parts.push(p);
+            // QUIC carries its TLS handshake: one entry says both.
+            break;
+        }
+    }
+    if sv.kinds & ConnService::HTTP != 0 {
+        let mut p = "http".to_string();
+        if !sv.name.is_empty() {
+            let _ = write!(p, " {},", name(&sv.name));
+        }
+        let n = app.http_requests;
+        let _ = write!(p, " {n} {}", if n == 1 { "request" } else { "requests" });
+        parts.push(p);
+    }
+    if sv.kinds & ConnService::DNS != 0 {
+        let mut p = "dns".to_string();
+        if !sv.name.is_empty() && sv.kinds & ConnService::HTTP == 0 {
+            let _ = write!(p, " {}", name(&sv.name));
+            if sv.other_names > 0 {
+                let _ = write!(p, " +{} more", sv.other_names);
+            }
+        }
+        parts.push(p);
+    }
+    parts.join("; ")
+}
+
+/// Removes the `sport → dport ` that starts the Info text at `at`, if it does.
+fn drop_ports_prefix(line: &mut Vec<u8>, at: usize) {
+    let digits = |from: usize| {
+        line.get(from..)
+            .map_or(0, |t| t.iter().take_while(|b| b.is_ascii_digit()).count())
+    };
+    let arrow = " → ".as_bytes();
+    let first = digits(at);
+    let mid = at + first;
+    if first == 0 || line.get(mid..mid + arrow.len()) != Some(arrow) {
+        return;
+    }
+    let second = digits(mid + arrow.len());
+    let end = mid + arrow.len() + second;
+    if second > 0 && line.get(end) == Some(&b' ') {
+        line.drain(at..=end);
+    }
+}
+
+/// Pads the column begun at `start` to `cols` columns; `cut`: a longer text is first cut
+/// to `cols` with `…` (else it is left whole, as the unlimited table leaves it).
+fn fit_column(line: &mut Vec<u8>, start: usize, cols: usize, cut: bool) {
+    if cut {
+        crate::render::fit::truncate_tail(line, start, cols);
+        let used = crate::render::fit::display_width(line.get(start..).unwrap_or_default());
+        pad_to(line, cols.saturating_sub(used));
+    } else {
+        // Endpoints and link names are ASCII: a column per byte.
+        pad_right(line, start, cols);
     }
 }
 
@@ -1589,14 +1778,28 @@ fn quic_summary(q: &QuicPacket) -> String {
     )
 }
 
+/// The name a DNS message is about: its question's, else (a response without a question
+/// section, as mDNS sends) its first answer's owner.
+fn dns_name(d: &DnsMessage) -> &str {
+    if d.qname.is_empty() {
+        &d.answer_owner
+    } else {
+        &d.qname
+    }
+}
+
 fn dns_summary(d: &DnsMessage) -> String {
     let mut s = format!(
-        "DNS {} 0x{:04x} {} {}",
+        "DNS {} 0x{:04x}",
         if d.response { "response" } else { "query" },
-        d.id,
-        d.qtype,
-        escape_str(&d.qname)
+        d.id
     );
+    for part in [d.qtype.as_str(), &escape_str(dns_name(d))] {
+        if !part.is_empty() {
+            s.push(' ');
+            s.push_str(part);
+        }
+    }
     if d.response {
         if d.rcode != "NOERROR" {
             let _ = write!(s, " {}", d.rcode);
@@ -1661,6 +1864,7 @@ impl<W: Write> Sink for TableSink<W> {
                 Ok(())
             }
             View::Connections => {
+                self.first_ts.get_or_insert(frame.ts);
                 self.conn_row(frame, packet, flow);
                 Ok(())
             }
@@ -1760,6 +1964,9 @@ impl<W: Write> Sink for TableSink<W> {
                 Ok(())
             }
             View::Conns => {
+                if self.first_ts.is_none_or(|f| conn.start < f) {
+                    self.first_ts = Some(conn.start);
+                }
                 self.conn_rows.push((conn.clone(), *app));
                 if self.conn_rows.len() >= PAGE {
                     self.flush_conns_page()?;
@@ -1979,7 +2186,7 @@ fn push_http_cells(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::time::{push_seconds6, push_zero_padded};
+    use crate::render::time::push_zero_padded;
 
     #[test]
     fn http_latency_cells_as_the_float_formatter_writes_them() {
@@ -2156,5 +2363,193 @@ mod row_budget_tests {
         // The first four, then the last two; everything between is counted as elided.
         assert_eq!(frames, [1, 2, 3, 4, 19, 20]);
         assert_eq!(out[4].skipped_before, 14);
+    }
+}
+
+#[cfg(test)]
+mod streamed_width_tests {
+    use super::*;
+    use crate::capture::FileSource;
+    use crate::pipeline::{run, PipelineConfig};
+
+    /// What `live` prints for `capture` (rows streamed and flushed one by one, each
+    /// connection's table after them), at `width` columns.
+    fn live_like(capture: &str, width: u16) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(capture);
+        let mut src = FileSource::open(&path).expect("capture opens");
+        let opts = TableOptions {
+            view: View::Packets,
+            width: Some(width),
+            flush_each: true,
+            blocks_at_end: true,
+            ..TableOptions::default()
+        };
+        let mut sink = TableSink::new(Vec::new(), opts);
+        run(&mut src, PipelineConfig::default(), &mut sink).expect("runs");
+        String::from_utf8(sink.into_inner()).expect("utf-8")
+    }
+
+    fn assert_fits(text: &str, width: usize) {
+        for line in text.lines() {
+            let cols = crate::render::fit::display_width(line.as_bytes());
+            assert!(cols <= width, "{cols} columns > {width}: {line}");
+        }
+    }
+
+    #[test]
+    fn live_rows_fit_80_columns() {
+        let mut all = String::new();
+        for capture in [
+            "captures/http11-keepalive.pcap",
+            "captures/dns-udp.pcap",
+            "captures/tls13.pcap",
+            "captures/ipv6-http.pcap",
+        ] {
+            let text = live_like(capture, 80);
+            assert_fits(&text, 80);
+            if capture.contains("http") {
+                // Long rows were cut, not wrapped.
+                assert!(text.contains('…'), "{capture}: nothing needed cutting?");
+            }
+            all.push_str(&text);
+        }
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn live_rows_fit_160_columns() {
+        let mut all = String::new();
+        for capture in [
+            "captures/http11-keepalive.pcap",
+            "captures/dns-udp.pcap",
+            "captures/tls13.pcap",
+            "captures/ipv6-http.pcap",
+        ] {
+            let text = live_like(capture, 160);
+            assert_fits(&text, 160);
+            all.push_str(&text);
+        }
+        // The full row (Len, Conn, Step, Layers) at 160 columns.
+        assert!(all.contains("Layers"));
+        insta::assert_snapshot!(all);
+    }
+
+    #[test]
+    fn port_prefix_dropped_only_when_whole() {
+        let mut l = "x 40003 → 8080 [SYN]".as_bytes().to_vec();
+        drop_ports_prefix(&mut l, 2);
+        assert_eq!(l, b"x [SYN]");
+        let mut l = "x 40003 → [SYN]".as_bytes().to_vec();
+        drop_ports_prefix(&mut l, 2);
+        assert_eq!(l, "x 40003 → [SYN]".as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+    use crate::capture::{FileSource, FrameSource};
+    use crate::pipeline::{Pipeline, PipelineConfig};
+
+    /// `--view conns` over several captures read one after the other into one pipeline
+    /// (one table: connection ids run on across the files).
+    fn conns_view(captures: &[&str], time_format: TimeFormat) -> String {
+        let opts = TableOptions {
+            view: View::Conns,
+            time_format,
+            ..TableOptions::default()
+        };
+        let mut sink = TableSink::new(Vec::new(), opts);
+        let mut pipeline = Pipeline::new(PipelineConfig::default());
+        for capture in captures {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(capture);
+            let mut src = FileSource::open(&path).expect("capture opens");
+            while let Some(frame) = src.next_frame().expect("reads") {
+                pipeline.process(&frame, &mut sink).expect("processes");
+            }
+        }
+        pipeline.finish(&mut sink, None, None).expect("finishes");
+        String::from_utf8(sink.into_inner()).expect("utf-8")
+    }
+
+    #[test]
+    fn conns_view_says_what_each_connection_is() {
+        let text = conns_view(
+            &[
+                "captures/tls12.pcap",
+                "captures/http11-keepalive.pcap",
+                "captures/dns-udp.pcap",
+                "captures/synthetic/quic-initial.pcap",
+            ],
+            TimeFormat::Absolute,
+        );
+        let row = |conn: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("│ {conn} ")))
+                .unwrap_or_else(|| panic!("no row for conn {conn}:\n{text}"))
+                .to_string()
+        };
+        // TLS: the ClientHello's server name, the ServerHello's ALPN (captures/README.md);
+        // no HTTP count.
+        let tls = row("0");
+        assert!(tls.contains("ssl layerscope.test (http/1.1)"), "{tls}");
+        assert!(tls.trim_end().ends_with("┆               │"), "{tls}");
+        // HTTP: the Host and three requests, 3/3.
+        let http = row("1");
+        assert!(http.contains("http 127.0.0.1:8080, 3 requests"), "{http}");
+        assert!(http.contains("3/3"), "{http}");
+        // DNS: the query names; the start is frame 3's time (20:17:40.466048 UTC).
+        assert!(row("2").contains("dns www.example.test"));
+        let dns = row("3");
+        assert!(dns.contains("dns nosuch.example.test"), "{dns}");
+        assert!(dns.contains("20:17:40.466048"), "{dns}");
+        // QUIC: long headers seen, no ClientHello decrypted; starts 00:00:00.001000.
+        let quic = row("4");
+        assert!(quic.contains("quic"), "{quic}");
+        assert!(quic.contains("00:00:00.001000"), "{quic}");
+        insta::assert_snapshot!(text);
+    }
+
+    /// The mDNS answer of `app::dns`'s test as the tables show it: the owner's name where
+    /// the question is missing, SRV fields labelled, no empty name before the arrow.
+    #[test]
+    fn dns_response_without_question_shows_its_answer() {
+        let d = DnsMessage {
+            response: true,
+            rcode: "NOERROR".into(),
+            answers: vec!["SRV gemini.local:22 prio 0 weight 0".into()],
+            answer_owner: "gemini._ssh._tcp.local".into(),
+            ..DnsMessage::default()
+        };
+        assert_eq!(
+            dns_summary(&d),
+            "DNS response 0x0000 gemini._ssh._tcp.local → SRV gemini.local:22 prio 0 weight 0"
+        );
+    }
+
+    #[test]
+    fn zeek_service_names() {
+        use crate::app::ConnService;
+        let mut s = ConnService::default();
+        assert_eq!(s.zeek_name(), None);
+        s.kinds = ConnService::SSL;
+        assert_eq!(s.zeek_name(), Some("ssl"));
+        s.kinds = ConnService::QUIC | ConnService::SSL;
+        assert_eq!(s.zeek_name(), Some("quic,ssl"));
+        s.kinds = ConnService::HTTP | ConnService::DNS;
+        assert_eq!(s.zeek_name(), Some("http,dns"));
+        s.kinds = 0;
+        s.dns_query("a.example");
+        s.dns_query("a.example");
+        s.dns_query("b.example");
+        assert_eq!(
+            (s.zeek_name(), s.name.text.as_str()),
+            (Some("dns"), "a.example")
+        );
+        assert_eq!(s.other_names, 1);
+        // A long name is cut at a character boundary, and says so.
+        let long = "é".repeat(40);
+        let n = crate::app::ServiceName::new(&long);
+        assert_eq!((n.text.len(), n.cut), (64, true));
     }
 }

@@ -1,6 +1,7 @@
 //! Shared text pieces: endpoints, one-line packet summaries (tshark's Info column).
 
 use crate::decode::{DecodedPacket, Transport};
+use crate::flow::Step;
 use crate::render::escape::escape_bytes;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -489,5 +490,28 @@ mod tests {
         let mut s = Vec::new();
         pad_right(&mut s, 0, 100);
         assert_eq!(s, vec![b' '; 100]);
+    }
+}
+
+/// A connection's step labels as the human views word them, one packet after another (the
+/// ladder's text and SVG and the connection tables take them from here): the flow's own
+/// label, except that a FIN+ACK that also acknowledges the peer's FIN — which the flow
+/// numbers step 3 right after step 1 — is "teardown 2+3/4" (steps 2 and 3 in one packet).
+#[derive(Default)]
+pub(crate) struct StepLabels {
+    last_teardown: Option<u8>,
+}
+
+impl StepLabels {
+    pub(crate) fn label(&mut self, step: Option<Step>) -> Option<&'static str> {
+        let step = step?;
+        if let Step::Teardown(n) = step {
+            let merged = n == 3 && self.last_teardown == Some(1);
+            self.last_teardown = Some(n);
+            if merged {
+                return Some("teardown 2+3/4");
+            }
+        }
+        Some(step.label())
     }
 }

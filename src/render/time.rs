@@ -42,25 +42,31 @@ pub fn push_time(
     match format {
         TimeFormat::Relative => push_seconds6(out, ts.nanos_since(first)),
         TimeFormat::Delta => push_seconds6(out, ts.nanos_since(prev)),
-        TimeFormat::Epoch => {
-            if ts.secs < 0 {
-                out.push(b'-');
-            }
-            put_u64(out, ts.secs.unsigned_abs());
-            out.push(b'.');
-            push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
-        }
-        TimeFormat::Absolute => {
-            let day = ts.secs.rem_euclid(86_400).unsigned_abs();
-            push_zero_padded(out, day / 3600, 2);
-            out.push(b':');
-            push_zero_padded(out, day / 60 % 60, 2);
-            out.push(b':');
-            push_zero_padded(out, day % 60, 2);
-            out.push(b'.');
-            push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
-        }
+        TimeFormat::Epoch => push_epoch(out, ts),
+        TimeFormat::Absolute => push_time_of_day(out, ts),
     }
+}
+
+/// Seconds since the Unix epoch, to the microsecond.
+pub(crate) fn push_epoch(out: &mut Vec<u8>, ts: &Timestamp) {
+    if ts.secs < 0 {
+        out.push(b'-');
+    }
+    put_u64(out, ts.secs.unsigned_abs());
+    out.push(b'.');
+    push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
+}
+
+/// UTC time of day, `HH:MM:SS.ffffff`.
+pub(crate) fn push_time_of_day(out: &mut Vec<u8>, ts: &Timestamp) {
+    let day = ts.secs.rem_euclid(86_400).unsigned_abs();
+    push_zero_padded(out, day / 3600, 2);
+    out.push(b':');
+    push_zero_padded(out, day / 60 % 60, 2);
+    out.push(b':');
+    push_zero_padded(out, day % 60, 2);
+    out.push(b'.');
+    push_zero_padded(out, u64::from(ts.nanos / 1000), 6);
 }
 
 /// A view's clock: remembers the first and the previous time it showed.

@@ -200,3 +200,93 @@ fn lost_body_segment_then_recovery_at_next_request() {
         .any(|n| n == "lost_segment"));
     assert_eq!(c.conn(0).gap_bytes.to_client, 10);
 }
+
+/// A capture that starts in the middle of a connection (no SYN): the client's first data
+/// is a TCP keep-alive probe — one byte at seq = next − 1, repeating a byte the server has
+/// already acknowledged — then a request at `next`. The probe's byte is not stream data:
+/// the request is read from its first byte (frame 4 or 5), method and URI included.
+#[test]
+fn keep_alive_probe_byte_is_not_stream_data() {
+    let get: &[u8] = b"GET /k HTTP/1.1\r\nHost: h\r\n\r\n";
+    let resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let g = get.len() as u32;
+    // The server's ACK says where the client's stream is (ack = C): the probe at C - 1 is
+    // a byte already acknowledged (tshark: a retransmission of acked data; the kernel's
+    // probe, snd_una - 1).
+    let peer_acked = [
+        Seg(false, S, C, "A", b""),                        // 1
+        Seg(true, C - 1, S, "A", b"X"),                    // 2: probe
+        Seg(false, S, C, "A", b""),                        // 3: its ACK
+        Seg(true, C, S, "AP", get),                        // 4
+        Seg(false, S, C + g, "AP", resp),                  // 5
+        Seg(true, C + g, S + resp.len() as u32, "A", b""), // 6
+    ];
+    // The client's own bare ACK says where its stream is (next = C): the probe at C - 1
+    // is what tshark flags keep_alive.
+    let own_next = [
+        Seg(true, C, S, "A", b""),                         // 1
+        Seg(true, C - 1, S, "A", b"X"),                    // 2: probe
+        Seg(false, S, C, "A", b""),                        // 3: its ACK
+        Seg(true, C, S, "AP", get),                        // 4
+        Seg(false, S, C + g, "AP", resp),                  // 5
+        Seg(true, C + g, S + resp.len() as u32, "A", b""), // 6
+    ];
+    for (name, segs) in [("peer acked", &peer_acked), ("own next", &own_next)] {
+        let c = run(pcap(segs, 80));
+        assert_eq!(
+            http(&c),
+            vec![(
+                Some("GET".into()),
+                Some("/k".into()),
+                Some(4),
+                Some(200),
+                Some(5),
+                Some(2)
+            )],
+            "{name}"
+        );
+        if name == "own next" {
+            let flags: Vec<_> = c.frame(2).flow.analysis.names().collect();
+            assert!(flags.contains(&"keep_alive"), "{flags:?}");
+        }
+    }
+}
+
+/// Junk before a direction's first head never costs the message: the capture starts
+/// inside a message (the tail of a request body glued to the next request line, the tail
+/// of a response body before the next status line) and both heads are still read,
+/// resynchronised at the request line inside frame 1 and at the status line in frame 2.
+#[test]
+fn junk_before_first_request_and_status_line_is_skipped() {
+    let req: &[u8] = b"{\"tail\": 1}GET /j HTTP/1.1\r\nHost: h\r\n\r\n";
+    let resp: &[u8] = b"ody rest\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!";
+    let segs = [
+        Seg(true, C, S, "AP", req),                                       // 1
+        Seg(false, S, C + req.len() as u32, "AP", resp),                  // 2
+        Seg(true, C + req.len() as u32, S + resp.len() as u32, "A", b""), // 3
+    ];
+    let c = run(pcap(&segs, 80));
+    assert_eq!(
+        http(&c),
+        vec![(
+            Some("GET".into()),
+            Some("/j".into()),
+            Some(1),
+            Some(404),
+            Some(2),
+            Some(3)
+        )]
+    );
+    // Not HTTP at all (no request or status line anywhere): nothing is made up.
+    let segs = [
+        Seg(
+            true,
+            C,
+            S,
+            "AP",
+            b"\x00\x01GETTING / HTTP/1.1 STARTED\r\nHELLO",
+        ),
+        Seg(false, S, C + 36, "AP", b"SSH-2.0-OpenSSH_9.6\r\n"),
+    ];
+    assert_eq!(http(&run(pcap(&segs, 80))), vec![]);
+}
