@@ -6,6 +6,7 @@ mod integration {
     pub mod hostile;
     pub mod live;
     pub mod own_captures;
+    pub mod quic_hellos;
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;
