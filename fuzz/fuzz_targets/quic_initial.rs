@@ -18,10 +18,13 @@ const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
 const VERSIONS: [u32; 4] = [1, QUIC_V2, 0xff00_001d, 0xfaceb001];
 
 fuzz_target!(|data: &[u8]| {
-    let keys: Vec<InitialKeys> = VERSIONS
-        .iter()
-        .map(|&v| InitialKeys::derive(v, &DCID).unwrap())
-        .collect();
+    static KEYS: std::sync::OnceLock<Vec<InitialKeys>> = std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        VERSIONS
+            .iter()
+            .map(|&v| InitialKeys::derive(v, &DCID).unwrap())
+            .collect()
+    });
     let mut app = AppTracker::new(AppConfig::default());
     let mut rest = data;
     let mut frame = 0u64;

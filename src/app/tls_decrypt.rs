@@ -46,7 +46,7 @@ pub fn suite(id: u16) -> Option<Suite> {
         0x1303 => (ChaCha20Poly1305, false),
         0x009c | 0x009e | 0xc02b | 0xc02f => (Aes128Gcm, false),
         0x009d | 0x009f | 0xc02c | 0xc030 => (Aes256Gcm, true),
-        0xcca8 | 0xcca9 | 0xccaa => (ChaCha20Poly1305, false),
+        0xcca8..=0xccaa => (ChaCha20Poly1305, false),
         _ => return None,
     };
     Some(Suite { aead, sha384 })
