@@ -9,6 +9,7 @@ mod integration {
     pub mod merged_files;
     pub mod own_captures;
     pub mod parquet_duckdb;
+    pub mod quic_hellos;
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;

@@ -12,8 +12,10 @@ mod dns;
 mod http;
 pub use http::HttpStats;
 
+pub mod keylog;
 pub mod quic;
 mod tls;
+pub mod tls_decrypt;
 pub use tls::{
     describe_handshake, starts_like_client_hello, starts_like_tls, tls_alert_level_name,
     tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name, HandshakeFacts,

@@ -63,6 +63,8 @@ pub struct AppStats {
     pub tls: TlsStats,
     /// Datagrams on a QUIC flow that parse as neither a long nor a short header.
     pub quic_unparsed: u64,
+    /// QUIC Initial packets opened or not, CRYPTO bytes cut.
+    pub quic_hello: quic::hello::QuicHelloStats,
 }
 
 /// One direction of a DNS-over-TCP stream (RFC 1035 §4.2.2: 2-byte length prefix).
@@ -130,8 +132,9 @@ enum Kind {
     Tls(Box<TlsConn>),
     /// UDP datagrams (DNS when they parse as DNS).
     Datagrams,
-    /// A UDP flow whose first datagram was a QUIC long-header packet.
-    Quic,
+    /// A UDP flow whose first datagram was a QUIC long-header packet; its Initial-packet
+    /// state from the first Initial of a version with known protection.
+    Quic(Option<Box<quic::hello::QuicHello>>),
 }
 
 #[derive(Debug)]
@@ -603,7 +606,7 @@ impl AppTracker {
     /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
     /// per long-header packet (coalesced ones included), short-header packets counted.
     fn quic_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic) else {
+        let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
             return;
         };
         let mut rest = data;
@@ -642,6 +645,31 @@ impl AppTracker {
                 length: h.length,
                 supported_versions: h.supported_versions,
             }));
+            if h.kind == QuicPacketKind::Initial {
+                if let (Kind::Quic(hello), Some(len)) = (&mut state.kind, h.length) {
+                    let pn_offset = h
+                        .packet_len
+                        .saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
+                    if let Some(packet) = rest.get(..h.packet_len) {
+                        let hello = hello.get_or_insert_with(Default::default);
+                        let mut out = quic::hello::HelloOut {
+                            conn,
+                            events: &mut self.events,
+                            stats: &mut self.stats.quic_hello,
+                        };
+                        let p = quic::hello::InitialPacket {
+                            version: h.version,
+                            dcid: h.dcid,
+                            packet,
+                            pn_offset,
+                        };
+                        hello.on_initial(p, dir, ctx, &mut out);
+                        state.stats.tls_version = hello.version;
+                        state.stats.tls_cipher = hello.cipher;
+                        state.stats.tls_handshakes = hello.handshakes;
+                    }
+                }
+            }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
         }
         if any {
@@ -668,7 +696,7 @@ impl AppTracker {
         let Some(state) = app.and_then(|a| self.conns.apps.get_mut(a)) else {
             return;
         };
-        if let Kind::Undecided | Kind::Datagrams | Kind::Quic = state.kind {
+        if let Kind::Undecided | Kind::Datagrams | Kind::Quic(_) = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
             // connection never reads `dns_port` again).
             state.dns_port |= ports_say_dns(frame_ports, ctx.frame);
@@ -751,7 +779,7 @@ impl AppTracker {
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
-            Kind::Undecided | Kind::Datagrams | Kind::Quic => {}
+            Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
         if let Some(name) = layer {
             self.mark(name, ctx.frame);
@@ -824,7 +852,7 @@ impl StreamSink for AppTracker {
                 };
                 t.on_gap(dir, &mut out);
             }
-            Kind::Undecided | Kind::Datagrams | Kind::Quic => {}
+            Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
     }
 
@@ -833,7 +861,7 @@ impl StreamSink for AppTracker {
         let quic_known = self
             .conns
             .get(conn)
-            .is_some_and(|s| matches!(s.kind, Kind::Quic));
+            .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
         if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
             self.quic_datagram(conn, dir, data, ctx);
             return;
@@ -953,6 +981,7 @@ impl StreamSink for AppTracker {
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
+            Kind::Quic(Some(h)) => h.close(&mut self.stats.quic_hello),
             _ => {}
         }
         self.dns_pending_total = self

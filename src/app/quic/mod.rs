@@ -1,8 +1,13 @@
 //! QUIC seen from outside (RFC 8999 invariants, RFC 9000 §17, RFC 9369 for v2): long-header
 //! packets (Initial, 0-RTT, Handshake, Retry, Version Negotiation) with their version and
-//! connection ids; short-header (1-RTT) packets are only counted. Nothing is decrypted.
+//! connection ids; short-header (1-RTT) packets are only counted. Initial packets are
+//! opened with the keys their connection ids give every observer ([`initial`]) and their
+//! TLS hellos reported ([`hello`]).
 
 use super::QuicPacketKind;
+
+pub mod hello;
+pub mod initial;
 
 /// QUIC version 2 (RFC 9369).
 pub const QUIC_V2: u32 = 0x6b33_43cf;
@@ -44,9 +49,10 @@ pub struct LongHeader<'a> {
     pub packet_len: usize,
 }
 
-/// Versions recognised: v1, v2 and the IETF drafts (0xff0000xx). 0 is version negotiation.
+/// Versions recognised: v1, v2, the IETF drafts (0xff0000xx) and Facebook's mvfst
+/// versions built on them (0xfaceb001, 0xfaceb002, 0xfaceb00e). 0 is version negotiation.
 pub fn known_version(v: u32) -> bool {
-    v == 1 || v == QUIC_V2 || (v & 0xffff_ff00) == 0xff00_0000
+    v == 1 || v == QUIC_V2 || initial::draft_of(v).is_some()
 }
 
 struct Cursor<'a> {
