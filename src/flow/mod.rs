@@ -5,6 +5,7 @@
 pub mod analysis;
 mod key;
 pub mod reassembly;
+pub mod rtt;
 mod table;
 mod tracker;
 mod types;

@@ -981,6 +981,7 @@ fn on_tcp_plain(
         dup_ack_num: analysis.dup_ack_num,
         note: analysis.note,
         new_conn: false,
+        rtt: analysis.rtt,
     })
 }
 
@@ -1060,6 +1061,7 @@ fn tcp_step(
         .analyze_with(dir, tcp, frame.ts, frame.number, notes);
     flow.analysis = analysis.flags;
     flow.dup_ack_num = analysis.dup_ack_num;
+    flow.rtt = analysis.rtt;
     if let Some(n) = analysis.note {
         append_note(&mut note, &n);
     }

@@ -211,6 +211,9 @@ pub struct PacketFlow {
     pub note: Option<String>,
     /// This packet opened a new connection id.
     pub new_conn: bool,
+    /// tshark's `tcp.analysis.ack_rtt` and `bytes_in_flight`, and the RTT estimators after
+    /// a sample (TCP connections only).
+    pub rtt: crate::flow::rtt::SegmentRtt,
 }
 
 /// Per-direction counters of a connection.
