@@ -3,6 +3,7 @@
 
 mod integration {
     pub mod cli;
+    pub mod graphs;
     pub mod hostile;
     pub mod live;
     pub mod own_captures;

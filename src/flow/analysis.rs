@@ -199,7 +199,9 @@ impl TcpAnalyzer {
             self.analyze_general(dir, tcp, now, frame, notes)
         };
         let base = self.dirs[dir.index()].base_seq;
-        result.rtt = self.rtt.on_segment(dir, tcp, now, result.flags, base);
+        result.rtt = self
+            .rtt
+            .on_segment(dir, tcp, (now, frame), result.flags, base);
         result
     }
 
@@ -743,7 +745,7 @@ mod tests {
         let now = ts_nanos(&t);
         let mut r = a.analyze_general(dir, seg, now, frame, true);
         let base = a.dirs[dir.index()].base_seq;
-        r.rtt = a.rtt.on_segment(dir, seg, now, r.flags, base);
+        r.rtt = a.rtt.on_segment(dir, seg, (now, frame), r.flags, base);
         r
     }
 

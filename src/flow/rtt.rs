@@ -61,6 +61,8 @@ struct Unacked {
     nextseq: u32,
     /// Capture time, ns since the epoch.
     ts: i64,
+    /// Frame number.
+    frame: u64,
     /// The analysis called it a retransmission (of any kind) or out of order: an ACK that
     /// covers it gives no RFC 6298 sample (Karn).
     resent: bool,
@@ -99,8 +101,8 @@ impl Default for DirSegments {
 /// What an ACK did to the peer's list.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct AckOutcome {
-    /// Capture time of the oldest segment whose end is the ACK number.
-    matched_ts: Option<i64>,
+    /// Capture time and frame of the oldest segment whose end is the ACK number.
+    matched: Option<(i64, u64)>,
     /// Some segment it dropped or matched was resent.
     covers_resent: bool,
 }
@@ -141,7 +143,7 @@ impl DirSegments {
         if self.ordered && near(first, last) {
             while let Some(s) = self.segs.front_mut() {
                 if ack == s.nextseq {
-                    out.matched_ts.get_or_insert(s.ts);
+                    out.matched.get_or_insert((s.ts, s.frame));
                 } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
                     s.seq = ack;
                     break;
@@ -154,7 +156,7 @@ impl DirSegments {
         } else {
             self.segs.retain_mut(|s| {
                 if ack == s.nextseq {
-                    out.matched_ts.get_or_insert(s.ts);
+                    out.matched.get_or_insert((s.ts, s.frame));
                 } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
                     s.seq = ack;
                     return true;
@@ -286,6 +288,8 @@ pub struct SegmentRtt {
     /// tshark's `tcp.analysis.ack_rtt` in ns (may be negative when the capture's clock went
     /// back); 0: none.
     pub ack_rtt_ns: i64,
+    /// tshark's `tcp.analysis.acks_frame`: the frame of the segment this ACK times; 0: none.
+    pub acked_frame: u64,
     /// tshark's `tcp.analysis.bytes_in_flight`; 0: none.
     pub bytes_in_flight: u32,
     /// The estimators, on a packet that gave a sample.
@@ -318,14 +322,15 @@ impl TcpRtt {
         TcpRtt::default()
     }
 
-    /// One segment, after the sequence analysis gave `flags`; `base` is the sender's base
-    /// sequence number (Wireshark's `fwd->base_seq`), `now` the capture time in ns.
+    /// One segment (frame `frame`), after the sequence analysis gave `flags`; `base` is the
+    /// sender's base sequence number (Wireshark's `fwd->base_seq`), `now` the capture time
+    /// in ns.
     #[inline]
     pub fn on_segment(
         &mut self,
         dir: Direction,
         tcp: &TcpInfo,
-        now: i64,
+        (now, frame): (i64, u64),
         flags: AnalysisFlags,
         base: u32,
     ) -> SegmentRtt {
@@ -360,13 +365,15 @@ impl TcpRtt {
                 seq: tcp.seq,
                 nextseq,
                 ts: now,
+                frame,
                 resent,
             });
         }
         let mut out = SegmentRtt::default();
         let acked = self.dirs[r].ack(tcp.ack);
-        if let Some(ts) = acked.matched_ts {
+        if let Some((ts, acked_frame)) = acked.matched {
             out.ack_rtt_ns = now.wrapping_sub(ts);
+            out.acked_frame = acked_frame;
             if out.ack_rtt_ns != 0 {
                 out.estimate =
                     Some(self.sample(dir.reverse(), out.ack_rtt_ns, acked.covers_resent));
@@ -456,13 +463,14 @@ mod tests {
         let mut rtt = TcpRtt::new();
         let mut base: [Option<u32>; 2] = [None, None];
         segs.iter()
-            .map(|&(us, dir, flags, seq, ack, len, fl)| {
+            .enumerate()
+            .map(|(i, &(us, dir, flags, seq, ack, len, fl))| {
                 let b =
                     *base[dir.index()].get_or_insert(if flags & SYN != 0 { seq } else { seq - 1 });
                 let out = rtt.on_segment(
                     dir,
                     &seg(flags, seq, ack, len, &[]),
-                    us * 1000,
+                    (us * 1000, i as u64 + 1),
                     AnalysisFlags(fl),
                     b,
                 );
@@ -552,22 +560,33 @@ mod tests {
         let t = |ms: i64| ms * 1_000_000;
         let none = AnalysisFlags::default();
         for (i, seq) in [1001u32, 1101, 1201].iter().enumerate() {
-            rtt.on_segment(C, &seg(PA, *seq, 5001, 100, &[]), t(i as i64), none, 1000);
+            rtt.on_segment(
+                C,
+                &seg(PA, *seq, 5001, 100, &[]),
+                (t(i as i64), 0),
+                none,
+                1000,
+            );
         }
         // The server acks 1101 and SACKs 1201..1301 (100) and 1401..1421 (20, not sent yet).
         let ack = seg(ACK, 5001, 1101, 0, &[(1201, 1301), (1401, 1421)]);
-        assert_eq!(rtt.on_segment(S, &ack, t(10), none, 5000).ack_rtt_ns, t(10));
+        assert_eq!(
+            rtt.on_segment(S, &ack, (t(10), 0), none, 5000).ack_rtt_ns,
+            t(10)
+        );
         // 1101..1401 remembered = 300, less 120 SACKed.
         let next = seg(PA, 1301, 5001, 100, &[]);
         assert_eq!(
-            rtt.on_segment(C, &next, t(11), none, 1000).bytes_in_flight,
+            rtt.on_segment(C, &next, (t(11), 0), none, 1000)
+                .bytes_in_flight,
             180
         );
         // A server segment without SACK clears them.
-        rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), t(12), none, 5000);
+        rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (t(12), 0), none, 5000);
         let next = seg(PA, 1401, 5001, 100, &[]);
         assert_eq!(
-            rtt.on_segment(C, &next, t(13), none, 1000).bytes_in_flight,
+            rtt.on_segment(C, &next, (t(13), 0), none, 1000)
+                .bytes_in_flight,
             400
         );
     }
@@ -586,16 +605,16 @@ mod tests {
         let ms = |v: i64| v * 1_000_000;
         let mut rtt = TcpRtt::new();
         let none = AnalysisFlags::default();
-        rtt.on_segment(C, &seg(PA, 1001, 5001, 100, &[]), 0, none, 1000);
-        let e1 = rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), ms(1000), none, 5000);
+        rtt.on_segment(C, &seg(PA, 1001, 5001, 100, &[]), (0, 0), none, 1000);
+        let e1 = rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (ms(1000), 0), none, 5000);
         let e1 = e1.estimate.unwrap();
         assert_eq!(e1.measured, Some(C));
         assert_eq!(
             (e1.srtt_ns, e1.rttvar_ns, e1.rto_ns),
             (Some(1e9), Some(0.5e9), Some(3e9))
         );
-        rtt.on_segment(C, &seg(PA, 1101, 5001, 100, &[]), ms(2000), none, 1000);
-        let e2 = rtt.on_segment(S, &seg(ACK, 5001, 1201, 0, &[]), ms(4000), none, 5000);
+        rtt.on_segment(C, &seg(PA, 1101, 5001, 100, &[]), (ms(2000), 0), none, 1000);
+        let e2 = rtt.on_segment(S, &seg(ACK, 5001, 1201, 0, &[]), (ms(4000), 0), none, 5000);
         let e2 = e2.estimate.unwrap();
         assert_eq!(
             (e2.srtt_ns, e2.rttvar_ns, e2.rto_ns),
@@ -603,11 +622,17 @@ mod tests {
         );
         assert_eq!((e2.estimated_ns, e2.dev_ns), (1125e6, 593.75e6));
         let resent = AnalysisFlags(AnalysisFlags::RETRANSMISSION);
-        rtt.on_segment(C, &seg(PA, 1201, 5001, 100, &[]), ms(5000), none, 1000);
-        rtt.on_segment(C, &seg(PA, 1201, 5001, 100, &[]), ms(6000), resent, 1000);
+        rtt.on_segment(C, &seg(PA, 1201, 5001, 100, &[]), (ms(5000), 0), none, 1000);
+        rtt.on_segment(
+            C,
+            &seg(PA, 1201, 5001, 100, &[]),
+            (ms(6000), 0),
+            resent,
+            1000,
+        );
         // Both copies end at 1301: tshark times the ACK from the oldest (6500 − 5000 =
         // 1500 ms), though it may answer the resend (500 ms): Karn's rule's ambiguity.
-        let e3 = rtt.on_segment(S, &seg(ACK, 5001, 1301, 0, &[]), ms(6500), none, 5000);
+        let e3 = rtt.on_segment(S, &seg(ACK, 5001, 1301, 0, &[]), (ms(6500), 0), none, 5000);
         assert_eq!(e3.ack_rtt_ns, ms(1500));
         let e3 = e3.estimate.unwrap();
         assert!(e3.karn_skipped);
@@ -732,7 +757,7 @@ mod tests {
                     ][next(5) as usize],
                 );
                 let t = seg(flags, seq, ack, len, sack);
-                let a = fast.on_segment(dir, &t, now, fl, isn[d]);
+                let a = fast.on_segment(dir, &t, (now, 0), fl, isn[d]);
                 let b = plain.on(dir, &t, now, fl, isn[d]);
                 assert_eq!((a.ack_rtt_ns, a.bytes_in_flight), b, "round {round}");
                 if back == 0 {

@@ -5,6 +5,7 @@ pub mod escape;
 pub mod explain;
 pub mod filter;
 pub mod follow;
+pub mod graph;
 pub mod jsonl;
 pub mod ladder;
 pub mod style;
