@@ -12,5 +12,6 @@ mod integration {
     pub mod support;
     pub mod synthetic;
     pub mod threads;
+    pub mod timing;
     pub mod zeek_baselines;
 }

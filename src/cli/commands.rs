@@ -387,6 +387,9 @@ fn make_sink(output: &OutputArgs, live: bool) -> Box<dyn Sink> {
         FormatArg::Table if output.view == Some(ViewArg::Rtt) => Box::new(
             layerscope::render::graph::RttViewSink::new(out, output.conns.clone()),
         ),
+        FormatArg::Table if output.view == Some(ViewArg::Timing) => Box::new(
+            layerscope::render::graph::timing_table::TimingViewSink::new(out, output.conns.clone()),
+        ),
         FormatArg::Table => {
             let mut opts = output.table_options(is_terminal);
             if live {

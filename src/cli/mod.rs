@@ -127,6 +127,9 @@ pub enum ViewArg {
     /// One row per RTT sample of each TCP connection (use with --conn): SampleRTT, the
     /// textbook's EstimatedRTT/DevRTT/TimeoutInterval, RFC 6298's SRTT/RTTVAR/RTO, Karn.
     Rtt,
+    /// Why each TCP connection was slow: handshake, request, server time, transfer, idle
+    /// gaps, and what limited the transfer (receiver, loss, sender, network).
+    Timing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -445,8 +448,8 @@ impl OutputArgs {
                 ViewArg::Http => View::Http,
                 ViewArg::Dns => View::Dns,
                 ViewArg::Tls => View::Tls,
-                // Drawn by its own sink (render::graph::RttViewSink), never by the tables.
-                ViewArg::Rtt => View::Connections,
+                // Drawn by their own sinks (render::graph), never by the tables.
+                ViewArg::Rtt | ViewArg::Timing => View::Connections,
             },
             color: self.color_choice().enabled(is_terminal),
             rows_per_conn: self.rows_per_conn.max(4),

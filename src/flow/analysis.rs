@@ -24,8 +24,9 @@
 //! is [`TcpRtt`]'s, run after each packet's analysis. Not reproduced: the 10 000-segment
 //! cap's effect on a FIN's sequence space; reused ports (the flow table's business); MPTCP.
 //!
-//! Size: `size_of::<TcpAnalyzer>()` is 232 bytes (two 56-byte direction states, two
-//! timestamps, and [`TcpRtt`]'s two segment lists and boxed estimators), checked by a test.
+//! Size: `size_of::<TcpAnalyzer>()` is 240 bytes (two 56-byte direction states, two
+//! timestamps, [`TcpRtt`]'s two segment lists and boxed estimators, the boxed timeline),
+//! checked by a test.
 
 use super::rtt::{SegmentRtt, TcpRtt};
 use super::{AnalysisFlags, Direction};
@@ -123,6 +124,9 @@ pub struct TcpAnalyzer {
     ts_first_rtt: i64,
     /// Wireshark's unacknowledged-segment lists and the RTT estimators.
     rtt: TcpRtt,
+    /// The request/response timeline (why was it slow), made at the first data segment
+    /// (a connection that carries none pays 8 bytes for it).
+    timing: Option<Box<super::timing::TimingState>>,
 }
 
 /// `a > b` in sequence space.
@@ -202,7 +206,24 @@ impl TcpAnalyzer {
         result.rtt = self
             .rtt
             .on_segment(dir, tcp, (now, frame), result.flags, base);
+        self.on_timing(dir, tcp, now, &result);
         result
+    }
+
+    /// [`super::timing::TimingState::on_segment`], once a segment carried data.
+    #[inline]
+    fn on_timing(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, r: &AnalysisResult) {
+        if self.timing.is_none() && tcp.payload_len == 0 {
+            return;
+        }
+        self.timing
+            .get_or_insert_with(Box::default)
+            .on_segment(dir, tcp, now, r.flags, &r.rtt);
+    }
+
+    /// The request/response timeline so far.
+    pub fn timing(&self) -> super::timing::ConnTiming {
+        self.timing.as_ref().map(|t| t.timing()).unwrap_or_default()
     }
 
     /// The unacknowledged-segment lists and RTT estimators.
@@ -746,6 +767,7 @@ mod tests {
         let mut r = a.analyze_general(dir, seg, now, frame, true);
         let base = a.dirs[dir.index()].base_seq;
         r.rtt = a.rtt.on_segment(dir, seg, (now, frame), r.flags, base);
+        a.on_timing(dir, seg, now, &r);
         r
     }
 
@@ -1071,7 +1093,8 @@ mod tests {
 
     #[test]
     fn state_stays_small() {
-        // 128 for the sequence analysis, 104 for the unacknowledged segments and estimators.
-        assert_eq!(std::mem::size_of::<TcpAnalyzer>(), 232);
+        // 128 for the sequence analysis, 104 for the unacknowledged segments and
+        // estimators, 8 for the boxed timeline.
+        assert_eq!(std::mem::size_of::<TcpAnalyzer>(), 240);
     }
 }

@@ -7,6 +7,7 @@ mod key;
 pub mod reassembly;
 pub mod rtt;
 mod table;
+pub mod timing;
 mod tracker;
 mod types;
 pub mod zeek;

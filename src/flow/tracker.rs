@@ -1606,5 +1606,6 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         end_reason: reason,
         gap_bytes: conn.gap_bytes,
         cut_bytes: conn.cut_bytes,
+        timing: conn.tcp.as_ref().map(|t| t.analyzer.timing()),
     }
 }

@@ -333,6 +333,8 @@ pub struct ConnSummary {
     /// caps, per direction.
     pub gap_bytes: PerDir,
     pub cut_bytes: PerDir,
+    /// The request/response timeline and what limited the transfer (TCP only).
+    pub timing: Option<crate::flow::timing::ConnTiming>,
 }
 
 /// Where a chunk of stream bytes came from.

@@ -435,7 +435,6 @@ fn ns_as_ms(ns: i64) -> (bool, u64, u32, usize) {
 }
 
 /// [`ns_as_ms`] written out.
-#[cfg(test)]
 fn put_ns_ms(buf: &mut Vec<u8>, ns: i64) {
     let (neg, whole, frac, width) = ns_as_ms(ns);
     if neg {
@@ -1599,6 +1598,7 @@ fn conn_fields(
     p.u64(app.http_responses);
     p.lit(b"},\"dns\":");
     p.u64(app.dns_messages);
+    p.bytes(&timing_json(conn));
     p.lit(b"}");
     Ok(())
 }
@@ -1698,8 +1698,63 @@ fn put_conn_record_reference(
     put_u64(w, app.http_responses);
     w.extend_from_slice(b"},\"dns\":");
     put_u64(w, app.dns_messages);
+    w.extend_from_slice(&timing_json(conn));
     w.push(b'}');
     Ok(())
+}
+
+/// `,"timing":{…}` of a TCP connection's record (`,"timing":null` otherwise): the handshake
+/// RTT, the request, the server's time (the wait less the handshake RTT), the transfer and
+/// what limited it, with the counts behind that.
+fn timing_json(conn: &ConnSummary) -> Vec<u8> {
+    let Some(t) = &conn.timing else {
+        return b",\"timing\":null".to_vec();
+    };
+    let ms = |w: &mut Vec<u8>, ns: Option<i64>| match ns {
+        Some(ns) => put_ns_ms(w, ns),
+        None => w.extend_from_slice(b"null"),
+    };
+    let h = &conn.handshake;
+    let rtt = h
+        .syn_to_synack_ns
+        .zip(h.synack_to_ack_ns)
+        .map(|(a, b)| a.saturating_add(b));
+    let mut w = Vec::with_capacity(320);
+    w.extend_from_slice(b",\"timing\":{\"handshake_ms\":");
+    ms(&mut w, rtt.map(|v| v.min(i64::MAX as u64) as i64));
+    w.extend_from_slice(b",\"tls_ms\":null,\"request_ms\":");
+    ms(&mut w, t.request_ns);
+    w.extend_from_slice(b",\"wait_ms\":");
+    ms(&mut w, t.wait_ns);
+    w.extend_from_slice(b",\"server_ms\":");
+    ms(&mut w, t.server_ns(rtt));
+    w.extend_from_slice(b",\"transfer_ms\":");
+    ms(&mut w, t.transfer_ns);
+    w.extend_from_slice(b",\"limited_by\":");
+    match t.limited_by {
+        Some(l) => put_name(&mut w, l.as_str()),
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"exchanges\":");
+    put_u64(&mut w, u64::from(t.exchanges));
+    w.extend_from_slice(b",\"idle_ms\":");
+    put_ns_ms(&mut w, t.idle_ns);
+    w.extend_from_slice(b",\"response_bytes\":");
+    put_u64(&mut w, t.response_bytes);
+    w.extend_from_slice(b",\"retransmissions\":{\"fast\":");
+    put_u64(&mut w, u64::from(t.fast_retransmissions));
+    w.extend_from_slice(b",\"other\":");
+    put_u64(&mut w, u64::from(t.other_retransmissions));
+    w.extend_from_slice(b",\"silence_ms\":");
+    put_ns_ms(&mut w, t.retransmission_silence_ns);
+    w.extend_from_slice(b"},\"zero_windows\":");
+    put_u64(&mut w, u64::from(t.zero_windows));
+    w.extend_from_slice(b",\"window_full\":");
+    put_u64(&mut w, u64::from(t.window_full));
+    w.extend_from_slice(b",\"idle_restarts\":");
+    put_u64(&mut w, u64::from(t.idle_restarts));
+    w.push(b'}');
+    w
 }
 
 /// Appends one `http` record (with its newline) to `w`, without `core::fmt` except for

@@ -9,6 +9,7 @@ pub mod scale;
 pub mod svg;
 pub mod teach;
 pub mod terminal;
+pub mod timing_table;
 pub mod trace;
 
 pub use model::GraphKind;
