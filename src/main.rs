@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain(args),
         Command::Ladder(args) => commands::ladder(args),
         Command::Follow(args) => commands::follow(args),
+        Command::Graph(args) => commands::graph(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "layerscope", &mut io::stdout());

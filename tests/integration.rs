@@ -4,6 +4,7 @@
 mod integration {
     pub mod cli;
     pub mod community_id;
+    pub mod graphs;
     pub mod hostile;
     pub mod live;
     pub mod merged_files;
@@ -15,6 +16,7 @@ mod integration {
     pub mod support;
     pub mod synthetic;
     pub mod threads;
+    pub mod timing;
     pub mod zeek_baselines;
     pub mod zeek_logs;
 }

@@ -2,8 +2,8 @@
 //! map every error to an exit code (0 ok, 1 usage or I/O error, 2 not a readable capture).
 
 use super::{
-    BackendArg, ExplainArgs, FollowArgs, FormatArg, LadderArgs, LadderFormatArg, LiveArgs,
-    OutputArgs, ReadArgs, ViewArg,
+    BackendArg, ExplainArgs, FollowArgs, FormatArg, GraphArgs, GraphDirArg, GraphFormatArg,
+    GraphKindArg, LadderArgs, LadderFormatArg, LiveArgs, OutputArgs, ReadArgs, ViewArg,
 };
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
 use layerscope::filter::Filter;
@@ -540,6 +540,12 @@ fn make_sink(output: &OutputArgs, live: bool, files: &[String]) -> Result<Box<dy
         }
         FormatArg::Zeek | FormatArg::ZeekJson => Box::new(zeek_sink(output)?),
         FormatArg::Parquet => Box::new(parquet_sink(output)?),
+        FormatArg::Table if output.view == Some(ViewArg::Rtt) => Box::new(
+            layerscope::render::graph::RttViewSink::new(out, output.conns.clone()),
+        ),
+        FormatArg::Table if output.view == Some(ViewArg::Timing) => Box::new(
+            layerscope::render::graph::timing_table::TimingViewSink::new(out, output.conns.clone()),
+        ),
         FormatArg::Table => {
             let mut opts = output.table_options(is_terminal);
             if live {
@@ -747,6 +753,52 @@ pub fn ladder(args: LadderArgs) -> Result<u8, Failure> {
     }
     let _ = sink.into_inner().flush();
     Ok(0)
+}
+
+pub fn graph(args: GraphArgs) -> Result<u8, Failure> {
+    use layerscope::render::graph::{self, GraphFormat, GraphKind, GraphOptions, TraceSink};
+    let mut sink = TraceSink::new(vec![args.conn]);
+    run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
+    let Some(trace) = sink.traces.get(&args.conn) else {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{}: there is no TCP connection {} (see `layerscope read {} --view conns`)",
+                args.file.display(),
+                args.conn,
+                args.file.display()
+            ),
+        });
+    };
+    let opts = GraphOptions {
+        kind: match args.kind {
+            GraphKindArg::Seq => GraphKind::Seq,
+            GraphKindArg::Tcptrace => GraphKind::Tcptrace,
+            GraphKindArg::Rtt => GraphKind::Rtt,
+            GraphKindArg::Throughput => GraphKind::Throughput,
+            GraphKindArg::Window => GraphKind::Window,
+        },
+        format: match args.format {
+            GraphFormatArg::Text => GraphFormat::Text,
+            GraphFormatArg::Svg => GraphFormat::Svg,
+        },
+        width: args.display.view_width(),
+        color: args.format == GraphFormatArg::Text && args.display.color_on_stdout(),
+        teach: args.teach,
+        dir: args.dir.map(|d| match d {
+            GraphDirArg::Client => layerscope::flow::Direction::ToServer,
+            GraphDirArg::Server => layerscope::flow::Direction::ToClient,
+        }),
+    };
+    let text = graph::render(trace, &opts);
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if !is_broken_pipe(&e) => Err(Failure {
+            code: 1,
+            message: format!("writing output: {e}"),
+        }),
+        _ => Ok(0),
+    }
 }
 
 /// A live capture backend.

@@ -99,6 +99,13 @@ pub enum Command {
         after_help = "Example:\n  layerscope follow captures/http11-keepalive.pcap --conn 0\n  layerscope follow trace.pcap --conn 3 --raw /tmp/conn3   # also write each direction's bytes"
     )]
     Follow(FollowArgs),
+    /// Graph one TCP connection: Stevens time-sequence (seq), tcptrace (segments, ACK and
+    /// window lines, SACKs), RTT samples with SRTT and RTO, goodput, or bytes in flight
+    /// against the advertised window; braille cells in the terminal, or `--format svg`.
+    #[command(
+        after_help = "Example:\n  layerscope graph captures/http11-keepalive.pcap --conn 0 --kind tcptrace --teach\n  layerscope graph trace.pcap --conn 3 --kind rtt --format svg > conn3-rtt.svg"
+    )]
+    Graph(GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(
         after_help = "Install, e.g. for bash:\n  layerscope completions bash > ~/.local/share/bash-completion/completions/layerscope"
@@ -127,6 +134,12 @@ pub enum ViewArg {
     /// One row per TLS connection: server name, version, cipher, ALPN, handshake time,
     /// certificate, alerts.
     Tls,
+    /// One row per RTT sample of each TCP connection (use with --conn): SampleRTT, the
+    /// textbook's EstimatedRTT/DevRTT/TimeoutInterval, RFC 6298's SRTT/RTTVAR/RTO, Karn.
+    Rtt,
+    /// Why each TCP connection was slow: handshake, request, server time, transfer, idle
+    /// gaps, and what limited the transfer (receiver, loss, sender, network).
+    Timing,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -432,6 +445,64 @@ pub struct FollowArgs {
     pub limits: LimitArgs,
 }
 
+/// Graph kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphKindArg {
+    /// Stevens time-sequence: each data segment's sequence number against time.
+    Seq,
+    /// Segments as bars, the ACK line, the receive-window line, SACKed ranges.
+    Tcptrace,
+    /// RTT samples with the SRTT and RTO lines.
+    Rtt,
+    /// Goodput per interval with the average.
+    Throughput,
+    /// Bytes in flight against the advertised window.
+    Window,
+}
+
+/// Graph output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormatArg {
+    Text,
+    Svg,
+}
+
+/// Which direction's segments a graph follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphDirArg {
+    /// Segments the client sends.
+    Client,
+    /// Segments the server sends.
+    Server,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    pub file: PathBuf,
+    /// The TCP connection to graph (its id in `layerscope read`).
+    #[arg(long = "conn", value_name = "ID")]
+    pub conn: u64,
+    /// What to draw.
+    #[arg(long, value_enum, default_value = "seq")]
+    pub kind: GraphKindArg,
+    /// Braille cells for the terminal, or SVG.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GraphFormatArg,
+    /// Whose segments (default: the side that sent more payload).
+    #[arg(long, value_enum)]
+    pub dir: Option<GraphDirArg>,
+    /// Under the graph, what to look for in it, with this capture's frames.
+    #[arg(long)]
+    pub teach: bool,
+    // Colour: data blue, ACKs green, retransmissions red, duplicate ACKs yellow, zero
+    // window magenta.
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 impl OutputArgs {
     pub fn table_options(&self, is_terminal: bool) -> TableOptions {
         TableOptions {
@@ -442,6 +513,8 @@ impl OutputArgs {
                 ViewArg::Http => View::Http,
                 ViewArg::Dns => View::Dns,
                 ViewArg::Tls => View::Tls,
+                // Drawn by their own sinks (render::graph), never by the tables.
+                ViewArg::Rtt | ViewArg::Timing => View::Connections,
             },
             color: self.display.color_choice().enabled(is_terminal),
             rows_per_conn: self.rows_per_conn.max(4),

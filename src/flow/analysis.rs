@@ -20,13 +20,15 @@
 //! at 14, RFC 7323) that `verify_tcp_window_scaling` drops on both sides unless both SYNs
 //! carried it.
 //!
-//! Not reproduced: Wireshark's list of unacknowledged segments (used for RTT/RTO and bytes in
-//! flight, not for these flags) and its 10 000-segment cap, past which a FIN would no longer
-//! count 1 in sequence space; reused ports (the flow table's business); MPTCP.
+//! Wireshark's list of unacknowledged segments (`tcp.analysis.ack_rtt`, `bytes_in_flight`)
+//! is [`TcpRtt`]'s, run after each packet's analysis. Not reproduced: the 10 000-segment
+//! cap's effect on a FIN's sequence space; reused ports (the flow table's business); MPTCP.
 //!
-//! Size: `size_of::<TcpAnalyzer>()` is 128 bytes (two 56-byte direction states and two
-//! timestamps), checked by a test.
+//! Size: `size_of::<TcpAnalyzer>()` is 240 bytes (two 56-byte direction states, two
+//! timestamps, [`TcpRtt`]'s two segment lists and boxed estimators, the boxed timeline),
+//! checked by a test.
 
+use super::rtt::{SegmentRtt, TcpRtt};
 use super::{AnalysisFlags, Direction};
 use crate::capture::Timestamp;
 use crate::decode::{TcpFlags, TcpInfo};
@@ -39,6 +41,8 @@ pub struct AnalysisResult {
     pub dup_ack_num: u32,
     /// Why, with the packet's own numbers ("retransmission: seq 201 < next expected 501").
     pub note: Option<String>,
+    /// `tcp.analysis.ack_rtt`, `tcp.analysis.bytes_in_flight` and the RTT estimators.
+    pub rtt: SegmentRtt,
 }
 
 /// Fast retransmission: within this long of the last (duplicate) ACK from the peer.
@@ -118,6 +122,11 @@ pub struct TcpAnalyzer {
     ts_mru_syn: i64,
     /// Initial RTT: most recent SYN to the first ACK without SYN (ns); 0 = unknown.
     ts_first_rtt: i64,
+    /// Wireshark's unacknowledged-segment lists and the RTT estimators.
+    rtt: TcpRtt,
+    /// The request/response timeline (why was it slow), made at the first data segment
+    /// (a connection that carries none pays 8 bytes for it).
+    timing: Option<Box<super::timing::TimingState>>,
 }
 
 /// `a > b` in sequence space.
@@ -188,10 +197,38 @@ impl TcpAnalyzer {
         notes: bool,
     ) -> AnalysisResult {
         let now = ts_nanos(&ts);
-        if self.analyze_plain(dir, tcp, now, frame) {
-            return AnalysisResult::default();
+        let mut result = if self.analyze_plain(dir, tcp, now, frame) {
+            AnalysisResult::default()
+        } else {
+            self.analyze_general(dir, tcp, now, frame, notes)
+        };
+        let base = self.dirs[dir.index()].base_seq;
+        result.rtt = self
+            .rtt
+            .on_segment(dir, tcp, (now, frame), result.flags, base);
+        self.on_timing(dir, tcp, now, &result);
+        result
+    }
+
+    /// [`super::timing::TimingState::on_segment`], once a segment carried data.
+    #[inline]
+    fn on_timing(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, r: &AnalysisResult) {
+        if self.timing.is_none() && tcp.payload_len == 0 {
+            return;
         }
-        self.analyze_general(dir, tcp, now, frame, notes)
+        self.timing
+            .get_or_insert_with(Box::default)
+            .on_segment(dir, tcp, now, r.flags, &r.rtt);
+    }
+
+    /// The request/response timeline so far.
+    pub fn timing(&self) -> super::timing::ConnTiming {
+        self.timing.as_ref().map(|t| t.timing()).unwrap_or_default()
+    }
+
+    /// The unacknowledged-segment lists and RTT estimators.
+    pub fn rtt(&self) -> &TcpRtt {
+        &self.rtt
     }
 
     /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens).
@@ -452,6 +489,7 @@ impl TcpAnalyzer {
             flags: fl,
             dup_ack_num,
             note,
+            rtt: SegmentRtt::default(),
         }
     }
 }
@@ -717,6 +755,22 @@ mod tests {
         out
     }
 
+    /// [`TcpAnalyzer::analyze`] without its plain fast path.
+    fn general_path(
+        a: &mut TcpAnalyzer,
+        dir: Direction,
+        seg: &TcpInfo,
+        t: Timestamp,
+        frame: u64,
+    ) -> AnalysisResult {
+        let now = ts_nanos(&t);
+        let mut r = a.analyze_general(dir, seg, now, frame, true);
+        let base = a.dirs[dir.index()].base_seq;
+        r.rtt = a.rtt.on_segment(dir, seg, (now, frame), r.flags, base);
+        a.on_timing(dir, seg, now, &r);
+        r
+    }
+
     /// The fast path changes nothing: over many generated segments near the expected
     /// sequence numbers (in order, repeated, early, late, zero windows, keep-alives, FINs),
     /// an analyzer with it and one that always takes the general path give the same
@@ -736,7 +790,7 @@ mod tests {
         ];
         for (i, s) in segs.iter().enumerate() {
             let a = fast.analyze(s.1, &tcp(s), ts(s.0), i as u64 + 1);
-            let b = general.analyze_general(s.1, &tcp(s), ts_nanos(&ts(s.0)), i as u64 + 1, true);
+            let b = general_path(&mut general, s.1, &tcp(s), ts(s.0), i as u64 + 1);
             assert_eq!(a, b);
         }
         seq = [seq[0] + 1, seq[1] + 1];
@@ -765,7 +819,7 @@ mod tests {
             let s: Seg = (t_ms, dir, flags, seg_seq, seg_ack, window, len, None);
             let before = (fast.dirs[d].nextseq, seg_seq);
             let a = fast.analyze(dir, &tcp(&s), ts(t_ms), frame);
-            let b = general.analyze_general(dir, &tcp(&s), ts_nanos(&ts(t_ms)), frame, true);
+            let b = general_path(&mut general, dir, &tcp(&s), ts(t_ms), frame);
             assert_eq!(a, b, "frame {frame}: {s:?}");
             assert_eq!(format!("{fast:?}"), format!("{general:?}"), "frame {frame}");
             if a.flags.is_empty() && before.0 == before.1 {
@@ -1039,6 +1093,8 @@ mod tests {
 
     #[test]
     fn state_stays_small() {
-        assert_eq!(std::mem::size_of::<TcpAnalyzer>(), 128);
+        // 128 for the sequence analysis, 104 for the unacknowledged segments and
+        // estimators, 8 for the boxed timeline.
+        assert_eq!(std::mem::size_of::<TcpAnalyzer>(), 240);
     }
 }

@@ -1075,6 +1075,7 @@ fn on_tcp_plain(
         note: analysis.note,
         new_conn: false,
         outer_conns: ArrayVec::new(),
+        rtt: analysis.rtt,
     })
 }
 
@@ -1154,6 +1155,7 @@ fn tcp_step(
         .analyze_with(dir, tcp, frame.ts, frame.number, notes);
     flow.analysis = analysis.flags;
     flow.dup_ack_num = analysis.dup_ack_num;
+    flow.rtt = analysis.rtt;
     if let Some(n) = analysis.note {
         append_note(&mut note, &n);
     }
@@ -1706,5 +1708,6 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         gap_bytes: conn.gap_bytes,
         cut_bytes: conn.cut_bytes,
         tunnel_parents: ArrayVec::new(),
+        timing: conn.tcp.as_ref().map(|t| t.analyzer.timing()),
     }
 }

@@ -221,6 +221,9 @@ pub struct PacketFlow {
     /// The connections of the UDP tunnels that carried this packet, outermost first
     /// (JSON `outer_conns`).
     pub outer_conns: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// tshark's `tcp.analysis.ack_rtt` and `bytes_in_flight`, and the RTT estimators after
+    /// a sample (TCP connections only).
+    pub rtt: crate::flow::rtt::SegmentRtt,
 }
 
 /// Per-direction counters of a connection.
@@ -354,6 +357,8 @@ pub struct ConnSummary {
     /// The connections this one travels inside (Zeek's `tunnel_parents`): the UDP tunnel
     /// flows that carried its first packet, outermost first.
     pub tunnel_parents: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// The request/response timeline and what limited the transfer (TCP only).
+    pub timing: Option<crate::flow::timing::ConnTiming>,
 }
 
 #[cfg(test)]
@@ -378,6 +383,7 @@ impl ConnSummary {
             zeek_sizes: (0, 0),
             zeek_flipped: false,
             tunnel_parents: ArrayVec::new(),
+            timing: None,
             handshake: HandshakeSummary::default(),
             teardown: TeardownSummary {
                 kind: TeardownKind::None,

@@ -441,6 +441,82 @@ fn put_ms(buf: &mut Vec<u8>, v: Option<f64>) -> io::Result<()> {
     }
 }
 
+/// Nanoseconds as milliseconds: 3 decimals when they are whole microseconds, else 6
+/// (exact: no float formatting).
+fn ns_as_ms(ns: i64) -> (bool, u64, u32, usize) {
+    let abs = ns.unsigned_abs();
+    let frac = (abs % 1_000_000) as u32;
+    if frac % 1000 == 0 {
+        (ns < 0, abs / 1_000_000, frac / 1000, 3)
+    } else {
+        (ns < 0, abs / 1_000_000, frac, 6)
+    }
+}
+
+/// [`ns_as_ms`] written out.
+fn put_ns_ms(buf: &mut Vec<u8>, ns: i64) {
+    let (neg, whole, frac, width) = ns_as_ms(ns);
+    if neg {
+        buf.push(b'-');
+    }
+    put_u64(buf, whole);
+    buf.push(b'.');
+    put_padded(buf, frac, width);
+}
+
+/// A float of nanoseconds (an RTT estimate) as milliseconds, `null` when absent or not
+/// finite.
+#[cfg(test)]
+fn put_f64_ns_ms(buf: &mut Vec<u8>, ns: Option<f64>) {
+    match ns.filter(|v| v.is_finite() && v.abs() < 9e18) {
+        Some(v) => put_ns_ms(buf, v.round() as i64),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
+/// `packet.tcp`'s `ack_rtt_ms`, `bytes_in_flight` and, on a packet that gave an RTT sample,
+/// `rtt` (the estimators after it).
+#[cfg(test)]
+fn put_rtt_fields(w: &mut Vec<u8>, rtt: &crate::flow::rtt::SegmentRtt) {
+    w.extend_from_slice(b",\"ack_rtt_ms\":");
+    if rtt.ack_rtt_ns != 0 {
+        put_ns_ms(w, rtt.ack_rtt_ns);
+    } else {
+        w.extend_from_slice(b"null");
+    }
+    w.extend_from_slice(b",\"bytes_in_flight\":");
+    put_opt_u64(
+        w,
+        (rtt.bytes_in_flight != 0).then_some(u64::from(rtt.bytes_in_flight)),
+    );
+    if let Some(e) = &rtt.estimate {
+        w.extend_from_slice(b",\"rtt\":{\"measured\":");
+        match e.measured {
+            Some(d) => put_name(w, d.as_str()),
+            None => w.extend_from_slice(b"null"),
+        }
+        w.extend_from_slice(b",\"sample_ms\":");
+        put_f64_ns_ms(w, Some(e.sample_ns));
+        w.extend_from_slice(if e.karn_skipped {
+            b",\"karn_skipped\":true,\"srtt_ms\":"
+        } else {
+            b",\"karn_skipped\":false,\"srtt_ms\":"
+        });
+        put_f64_ns_ms(w, e.srtt_ns);
+        w.extend_from_slice(b",\"rttvar_ms\":");
+        put_f64_ns_ms(w, e.rttvar_ns);
+        w.extend_from_slice(b",\"rto_ms\":");
+        put_f64_ns_ms(w, e.rto_ns);
+        w.extend_from_slice(b",\"estimated_rtt_ms\":");
+        put_f64_ns_ms(w, Some(e.estimated_ns));
+        w.extend_from_slice(b",\"dev_rtt_ms\":");
+        put_f64_ns_ms(w, Some(e.dev_ns));
+        w.extend_from_slice(b",\"timeout_interval_ms\":");
+        put_f64_ns_ms(w, Some(e.timeout_ns));
+        w.push(b'}');
+    }
+}
+
 fn put_opt_u64(buf: &mut Vec<u8>, v: Option<u64>) {
     match v {
         Some(v) => put_u64(buf, v),
@@ -549,6 +625,7 @@ fn write_packet(
                 w.extend_from_slice(b",\"win_scaled\":");
                 put_u64(w, win);
             }
+            put_rtt_fields(w, &flow.rtt);
             w.push(b'}');
         }
         None => w.extend_from_slice(b"null"),
@@ -720,6 +797,71 @@ struct Put<'a> {
 }
 
 impl Put<'_> {
+    /// [`put_ns_ms`].
+    fn ns_ms(&mut self, ns: i64) {
+        let (neg, whole, frac, width) = ns_as_ms(ns);
+        if neg {
+            self.lit(b"-");
+        }
+        self.u64(whole);
+        self.lit(b".");
+        self.padded(frac, width);
+    }
+
+    /// [`put_f64_ns_ms`].
+    fn f64_ns_ms(&mut self, ns: Option<f64>) {
+        match ns.filter(|v| v.is_finite() && v.abs() < 9e18) {
+            Some(v) => self.ns_ms(v.round() as i64),
+            None => self.lit(b"null"),
+        }
+    }
+
+    /// [`put_rtt_fields`].
+    fn rtt_fields(&mut self, rtt: &crate::flow::rtt::SegmentRtt) {
+        if rtt.ack_rtt_ns != 0 {
+            self.lit(b",\"ack_rtt_ms\":");
+            self.ns_ms(rtt.ack_rtt_ns);
+        } else {
+            self.lit(b",\"ack_rtt_ms\":null");
+        }
+        if rtt.bytes_in_flight != 0 {
+            self.lit(b",\"bytes_in_flight\":");
+            self.u64(u64::from(rtt.bytes_in_flight));
+        } else {
+            self.lit(b",\"bytes_in_flight\":null");
+        }
+        if let Some(e) = &rtt.estimate {
+            match e.measured {
+                Some(crate::flow::Direction::ToServer) => {
+                    self.lit(b",\"rtt\":{\"measured\":\"to_server\"")
+                }
+                Some(crate::flow::Direction::ToClient) => {
+                    self.lit(b",\"rtt\":{\"measured\":\"to_client\"")
+                }
+                None => self.lit(b",\"rtt\":{\"measured\":null"),
+            }
+            self.lit(b",\"sample_ms\":");
+            self.f64_ns_ms(Some(e.sample_ns));
+            if e.karn_skipped {
+                self.lit(b",\"karn_skipped\":true,\"srtt_ms\":");
+            } else {
+                self.lit(b",\"karn_skipped\":false,\"srtt_ms\":");
+            }
+            self.f64_ns_ms(e.srtt_ns);
+            self.lit(b",\"rttvar_ms\":");
+            self.f64_ns_ms(e.rttvar_ns);
+            self.lit(b",\"rto_ms\":");
+            self.f64_ns_ms(e.rto_ns);
+            self.lit(b",\"estimated_rtt_ms\":");
+            self.f64_ns_ms(Some(e.estimated_ns));
+            self.lit(b",\"dev_rtt_ms\":");
+            self.f64_ns_ms(Some(e.dev_ns));
+            self.lit(b",\"timeout_interval_ms\":");
+            self.f64_ns_ms(Some(e.timeout_ns));
+            self.lit(b"}");
+        }
+    }
+
     /// A constant piece.
     #[inline(always)]
     fn lit<const N: usize>(&mut self, s: &[u8; N]) {
@@ -1311,6 +1453,7 @@ fn packet_fields(
                 p.lit(b",\"win_scaled\":");
                 p.u64(win);
             }
+            p.rtt_fields(&flow.rtt);
             p.lit(b"},\"step\":");
         }
         None => p.lit(b"null,\"step\":"),
@@ -1527,6 +1670,7 @@ fn conn_fields(
         }
         None => p.lit(b",\"service\":null"),
     }
+    p.bytes(&timing_json(conn));
     p.lit(b"}");
     Ok(())
 }
@@ -1644,8 +1788,63 @@ fn put_conn_record_reference(
         Some(name) => put_name(w, name),
         None => w.extend_from_slice(b"null"),
     }
+    w.extend_from_slice(&timing_json(conn));
     w.push(b'}');
     Ok(())
+}
+
+/// `,"timing":{…}` of a TCP connection's record (`,"timing":null` otherwise): the handshake
+/// RTT, the request, the server's time (the wait less the handshake RTT), the transfer and
+/// what limited it, with the counts behind that.
+fn timing_json(conn: &ConnSummary) -> Vec<u8> {
+    let Some(t) = &conn.timing else {
+        return b",\"timing\":null".to_vec();
+    };
+    let ms = |w: &mut Vec<u8>, ns: Option<i64>| match ns {
+        Some(ns) => put_ns_ms(w, ns),
+        None => w.extend_from_slice(b"null"),
+    };
+    let h = &conn.handshake;
+    let rtt = h
+        .syn_to_synack_ns
+        .zip(h.synack_to_ack_ns)
+        .map(|(a, b)| a.saturating_add(b));
+    let mut w = Vec::with_capacity(320);
+    w.extend_from_slice(b",\"timing\":{\"handshake_ms\":");
+    ms(&mut w, rtt.map(|v| v.min(i64::MAX as u64) as i64));
+    w.extend_from_slice(b",\"tls_ms\":null,\"request_ms\":");
+    ms(&mut w, t.request_ns);
+    w.extend_from_slice(b",\"wait_ms\":");
+    ms(&mut w, t.wait_ns);
+    w.extend_from_slice(b",\"server_ms\":");
+    ms(&mut w, t.server_ns(rtt));
+    w.extend_from_slice(b",\"transfer_ms\":");
+    ms(&mut w, t.transfer_ns);
+    w.extend_from_slice(b",\"limited_by\":");
+    match t.limited_by {
+        Some(l) => put_name(&mut w, l.as_str()),
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"exchanges\":");
+    put_u64(&mut w, u64::from(t.exchanges));
+    w.extend_from_slice(b",\"idle_ms\":");
+    put_ns_ms(&mut w, t.idle_ns);
+    w.extend_from_slice(b",\"response_bytes\":");
+    put_u64(&mut w, t.response_bytes);
+    w.extend_from_slice(b",\"retransmissions\":{\"fast\":");
+    put_u64(&mut w, u64::from(t.fast_retransmissions));
+    w.extend_from_slice(b",\"other\":");
+    put_u64(&mut w, u64::from(t.other_retransmissions));
+    w.extend_from_slice(b",\"silence_ms\":");
+    put_ns_ms(&mut w, t.retransmission_silence_ns);
+    w.extend_from_slice(b"},\"zero_windows\":");
+    put_u64(&mut w, u64::from(t.zero_windows));
+    w.extend_from_slice(b",\"window_full\":");
+    put_u64(&mut w, u64::from(t.window_full));
+    w.extend_from_slice(b",\"idle_restarts\":");
+    put_u64(&mut w, u64::from(t.idle_restarts));
+    w.push(b'}');
+    w
 }
 
 /// Appends one `http` record (with its newline) to `w`, without `core::fmt` except for

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod filter;
 pub mod fit;
 pub mod follow;
+pub mod graph;
 pub mod jsonl;
 pub mod ladder;
 pub mod parquet;

@@ -370,3 +370,100 @@ fn tunnelled_connection_names_its_tunnel_flow() {
     assert_eq!(tcp.tunnel_parents.as_slice(), outer.as_slice());
     assert!(tcp.handshake.complete);
 }
+
+/// tshark's `tcp.analysis.ack_rtt` (within 1 µs, as ns) and `tcp.analysis.bytes_in_flight`
+/// (exactly), frame by frame (`oracle/NAME.rtt.tsv`), and no value where tshark has none.
+/// Over the project's captures and `../shared/captures` every row counts; over
+/// `../shared/captures-encap` the rows of frames whose TCP layer we decode (the tunnels
+/// we do not decode yet are counted and printed, not failed).
+#[test]
+fn ack_rtt_and_bytes_in_flight_match_tshark() {
+    let shared = shared_captures("ack_rtt_and_bytes_in_flight_match_tshark");
+    let mut corpora: Vec<(std::path::PathBuf, bool)> = vec![(project_dir().join("captures"), true)];
+    if let Some(shared) = &shared {
+        corpora.push((shared.clone(), true));
+        let encap = shared.with_file_name("captures-encap");
+        if encap.join("oracle").is_dir() {
+            corpora.push((encap, false));
+        }
+    }
+    let (mut total, mut hit, mut extra, mut undecoded) = (0usize, 0usize, 0usize, 0usize);
+    let mut misses = Vec::new();
+    for (dir, every_row) in &corpora {
+        for path in captures_in(dir) {
+            if FileSource::open(&path).is_err() {
+                continue;
+            }
+            let rows = read_tsv(&oracle_file(dir, &path, "rtt.tsv"));
+            let ours = run_file(&path);
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let mut with_values = BTreeSet::new();
+            for r in &rows {
+                let Some(frame) = int(&r["frame"]).map(|f| f as u64) else {
+                    continue;
+                };
+                with_values.insert(frame);
+                let Some(f) = ours.frames.get((frame as usize).wrapping_sub(1)) else {
+                    continue;
+                };
+                if !every_row && f.tcp_flags.is_none() {
+                    undecoded += 1;
+                    continue;
+                }
+                if let Ok(secs) = r["ack_rtt"].parse::<f64>() {
+                    total += 1;
+                    let want_ns = (secs * 1e9).round() as i64;
+                    let got = f.flow.rtt.ack_rtt_ns;
+                    if got != 0 && (got - want_ns).abs() <= 1000 {
+                        hit += 1;
+                    } else {
+                        misses.push(format!(
+                            "{name} frame {frame}: ack_rtt tshark {want_ns} ns, ours {got}"
+                        ));
+                    }
+                }
+                if let Some(want) = int(&r["bytes_in_flight"]) {
+                    total += 1;
+                    let got = i64::from(f.flow.rtt.bytes_in_flight);
+                    if got == want {
+                        hit += 1;
+                    } else {
+                        misses.push(format!(
+                            "{name} frame {frame}: bytes_in_flight tshark {want}, ours {got}"
+                        ));
+                    }
+                }
+            }
+            // Values tshark does not show.
+            for f in &ours.frames {
+                let ours_any = f.flow.rtt.ack_rtt_ns != 0 || f.flow.rtt.bytes_in_flight != 0;
+                if ours_any && !with_values.contains(&f.number) {
+                    extra += 1;
+                    misses.push(format!(
+                        "{name} frame {}: ours {:?}, tshark none",
+                        f.number, f.flow.rtt
+                    ));
+                }
+            }
+        }
+    }
+    let agree = 100.0 * hit as f64 / total.max(1) as f64;
+    eprintln!(
+        "rtt: {hit}/{total} values agree ({agree:.2}%), {extra} of ours tshark has not, \
+         {undecoded} encap rows on frames whose TCP we do not decode"
+    );
+    assert!(
+        shared.is_none() || total > 5000,
+        "only {total} oracle values: the corpus is missing"
+    );
+    assert!(
+        agree >= 99.0 && extra * 100 <= total,
+        "{agree:.2}% agree, {extra} extra:\n{}",
+        misses
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -1,0 +1,769 @@
+//! Round-trip times and bytes in flight, per TCP connection.
+//!
+//! Two things live here:
+//!
+//! * Wireshark's list of unacknowledged segments (`tcp_unacked_t` in `epan/dissectors/
+//!   packet-tcp.c`, end of `tcp_analyze_sequence_number`), which gives tshark's
+//!   `tcp.analysis.ack_rtt` and `tcp.analysis.bytes_in_flight`: every segment carrying data,
+//!   SYN or FIN is remembered (seq, end, time) until the peer acknowledges it, at most
+//!   [`MAX_UNACKED_SEGMENTS`] per direction (Wireshark's cap; what was not remembered is
+//!   counted). An ACK whose number equals a remembered segment's end gives the time since
+//!   that segment (the oldest one with that end, as Wireshark's newest-first list
+//!   overwrites); it drops every segment it covers and trims one it covers in part. After a
+//!   segment with payload, bytes in flight are the span from the lowest remembered seq to
+//!   the highest end (relative numbers, compared unsigned as Wireshark does), less the SYN or
+//!   FIN's virtual byte, shown only between 1 and 2·10⁹ and only while the direction is
+//!   "valid": a "previous segment not captured" makes it invalid until the peer sends an ACK.
+//!   An `ack_rtt` of exactly zero is not shown, as in tshark.
+//! * The RTT estimators a student is asked about: RFC 6298 (SRTT, RTTVAR, RTO with its
+//!   1 s floor, Karn's rule: no sample from an ACK that covers a retransmitted segment) and
+//!   the textbook's EstimatedRTT (Kurose & Ross, α = 0.125, β = 0.25 for DevRTT), which the
+//!   Wireshark lab computes from every RTT Wireshark shows, so it takes every sample.
+//!   Both are kept per sending direction: an ACK from the server measures the client's
+//!   segments.
+//!
+//! The per-packet cost stays small in the common case: while a direction's remembered
+//! segments are in sequence order and span less than 2³⁰ bytes (no retransmission among
+//! them), an ACK only looks at the oldest ones and bytes in flight is first-to-last; a full
+//! pass (what Wireshark does every time) is taken otherwise.
+
+use super::{AnalysisFlags, Direction};
+use crate::decode::TcpInfo;
+use std::collections::VecDeque;
+
+/// Wireshark's `TCP_MAX_UNACKED_SEGMENTS`: past this many remembered segments a direction
+/// remembers no more until ACKs free room.
+pub const MAX_UNACKED_SEGMENTS: usize = 10_000;
+
+/// RFC 6298 (2.4): an RTO below one second is rounded up to one second.
+const RTO_MIN_NS: f64 = 1e9;
+/// RFC 6298 (2.5): an upper bound may be placed on RTO provided it is at least 60 s.
+const RTO_MAX_NS: f64 = 60e9;
+/// SACK blocks Wireshark keeps for bytes in flight (`num_sack_ranges < MAX_TCP_SACK_RANGES`).
+const SACK_BLOCKS_KEPT: usize = 3;
+/// Span below which a direction's list counts as ordered (see [`DirSegments::ordered`]).
+const ORDERED_SPAN: u32 = 1 << 30;
+
+/// `a > b` in sequence space.
+fn gt_seq(a: u32, b: u32) -> bool {
+    (b.wrapping_sub(a) as i32) < 0
+}
+/// `a <= b` in sequence space.
+fn le_seq(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) <= 0
+}
+
+/// One remembered segment (Wireshark's `tcp_unacked_t`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Unacked {
+    seq: u32,
+    /// seq + payload (+1 for SYN or FIN).
+    nextseq: u32,
+    /// Capture time, ns since the epoch.
+    ts: i64,
+    /// Frame number.
+    frame: u64,
+    /// The analysis called it a retransmission (of any kind) or out of order: an ACK that
+    /// covers it gives no RFC 6298 sample (Karn).
+    resent: bool,
+}
+
+/// One direction's remembered segments, oldest first.
+#[derive(Clone, Debug)]
+struct DirSegments {
+    segs: VecDeque<Unacked>,
+    /// Each segment starts at or after the previous one's end and the whole list spans
+    /// less than [`ORDERED_SPAN`]: an ACK then can only cover a prefix of the list and
+    /// trim its first remaining segment.
+    ordered: bool,
+    /// Wireshark's `valid_bif`.
+    valid_bif: bool,
+    /// Segments not remembered because [`MAX_UNACKED_SEGMENTS`] were.
+    not_remembered: u32,
+    /// Bytes the SACK option of the last segment sent this way covers (Wireshark's
+    /// `sack_left_edge` / `sack_right_edge` of at most [`SACK_BLOCKS_KEPT`] blocks; 0 when
+    /// it had none): subtracted from the peer's bytes in flight.
+    sack_bytes: u32,
+}
+
+impl Default for DirSegments {
+    fn default() -> Self {
+        DirSegments {
+            segs: VecDeque::new(),
+            ordered: true,
+            valid_bif: true,
+            not_remembered: 0,
+            sack_bytes: 0,
+        }
+    }
+}
+
+/// What an ACK did to the peer's list.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct AckOutcome {
+    /// Capture time and frame of the oldest segment whose end is the ACK number.
+    matched: Option<(i64, u64)>,
+    /// Some segment it dropped or matched was resent.
+    covers_resent: bool,
+}
+
+impl DirSegments {
+    fn push(&mut self, seg: Unacked) {
+        if self.segs.len() >= MAX_UNACKED_SEGMENTS {
+            self.not_remembered = self.not_remembered.saturating_add(1);
+            return;
+        }
+        if let (Some(first), Some(last)) = (self.segs.front(), self.segs.back()) {
+            let in_order = le_seq(last.nextseq, seg.seq)
+                && seg.nextseq.wrapping_sub(first.seq) < ORDERED_SPAN
+                && seg.nextseq.wrapping_sub(seg.seq) < ORDERED_SPAN;
+            self.ordered &= in_order;
+        } else {
+            self.ordered = seg.nextseq.wrapping_sub(seg.seq) < ORDERED_SPAN;
+        }
+        self.segs.push_back(seg);
+    }
+
+    /// Wireshark's loop over the peer's list for ACK number `ack` (run for every segment,
+    /// whatever its flags, as there).
+    fn ack(&mut self, ack: u32) -> AckOutcome {
+        let mut out = AckOutcome::default();
+        let (Some(first), Some(last)) = (self.segs.front(), self.segs.back()) else {
+            return out;
+        };
+        // Every comparison of `ack` with the list's numbers agrees with their order when
+        // the list is ordered and `ack` lies within 2^30 of it.
+        let near = |first: &Unacked, last: &Unacked| {
+            ack.wrapping_sub(first.seq.wrapping_sub(ORDERED_SPAN))
+                <= last
+                    .nextseq
+                    .wrapping_sub(first.seq)
+                    .wrapping_add(2 * ORDERED_SPAN)
+        };
+        if self.ordered && near(first, last) {
+            while let Some(s) = self.segs.front_mut() {
+                if ack == s.nextseq {
+                    out.matched.get_or_insert((s.ts, s.frame));
+                } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
+                    s.seq = ack;
+                    break;
+                } else if gt_seq(s.nextseq, ack) {
+                    break;
+                }
+                out.covers_resent |= s.resent;
+                self.segs.pop_front();
+            }
+        } else {
+            self.segs.retain_mut(|s| {
+                if ack == s.nextseq {
+                    out.matched.get_or_insert((s.ts, s.frame));
+                } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
+                    s.seq = ack;
+                    return true;
+                } else if gt_seq(s.nextseq, ack) {
+                    return true;
+                }
+                out.covers_resent |= s.resent;
+                false
+            });
+            self.reorder_check();
+        }
+        if self.segs.is_empty() {
+            self.ordered = true;
+        }
+        out
+    }
+
+    /// Recomputes [`DirSegments::ordered`] after a full pass.
+    fn reorder_check(&mut self) {
+        let Some(first) = self.segs.front() else {
+            self.ordered = true;
+            return;
+        };
+        let base = first.seq;
+        let mut end = base;
+        self.ordered = self.segs.iter().all(|s| {
+            let ok = le_seq(end, s.seq) && s.nextseq.wrapping_sub(base) < ORDERED_SPAN;
+            end = s.nextseq;
+            ok
+        });
+    }
+
+    /// Highest end less lowest seq, relative to `base` and compared unsigned (Wireshark's
+    /// `last_seq - first_seq`). None when nothing is remembered.
+    fn span(&self, base: u32) -> Option<u32> {
+        let first = self.segs.front()?;
+        let last = self.segs.back()?;
+        let (lo, hi) = (
+            first.seq.wrapping_sub(base),
+            last.nextseq.wrapping_sub(base),
+        );
+        if self.ordered && lo <= hi {
+            return Some(hi - lo);
+        }
+        let lo = self.segs.iter().map(|s| s.seq.wrapping_sub(base)).min()?;
+        let hi = self
+            .segs
+            .iter()
+            .map(|s| s.nextseq.wrapping_sub(base))
+            .max()?;
+        Some(hi.wrapping_sub(lo))
+    }
+}
+
+/// RFC 6298's estimator and the textbook's, for one sending direction. Times in ns.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RttEstimator {
+    /// RFC 6298 samples taken (ACKs of segments never resent).
+    pub samples: u32,
+    /// Samples Karn's rule left out.
+    pub karn_skipped: u32,
+    pub srtt_ns: f64,
+    pub rttvar_ns: f64,
+    /// Textbook samples taken (every ack_rtt).
+    pub textbook_samples: u32,
+    pub estimated_ns: f64,
+    pub dev_ns: f64,
+}
+
+/// The estimators after one sample, as the packet that gave it shows them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RttEstimate {
+    /// Direction of the segments measured (the opposite of the ACK's).
+    pub measured: Option<Direction>,
+    pub sample_ns: f64,
+    /// Karn's rule: this ACK covers a resent segment, RFC 6298 took no sample.
+    pub karn_skipped: bool,
+    /// RFC 6298 after this ACK (None before its first sample).
+    pub srtt_ns: Option<f64>,
+    pub rttvar_ns: Option<f64>,
+    pub rto_ns: Option<f64>,
+    /// Textbook EstimatedRTT, DevRTT and TimeoutInterval after this sample.
+    pub estimated_ns: f64,
+    pub dev_ns: f64,
+    pub timeout_ns: f64,
+}
+
+impl RttEstimator {
+    /// RFC 6298 section 2: the first measurement R sets SRTT = R, RTTVAR = R/2; later ones
+    /// RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R| (with the old SRTT), then SRTT = 7/8 SRTT + 1/8 R.
+    pub fn rfc6298_sample(&mut self, r: f64) {
+        if self.samples == 0 {
+            self.srtt_ns = r;
+            self.rttvar_ns = r / 2.0;
+        } else {
+            self.rttvar_ns = 0.75 * self.rttvar_ns + 0.25 * (self.srtt_ns - r).abs();
+            self.srtt_ns = 0.875 * self.srtt_ns + 0.125 * r;
+        }
+        self.samples += 1;
+    }
+
+    /// RTO = SRTT + max(G, 4·RTTVAR) (G, the clock granularity, taken as 0: a capture's
+    /// clock is finer than any RTT it shows), at least 1 s, at most 60 s. None before the
+    /// first sample (RFC 6298 then says 1 s).
+    pub fn rto_ns(&self) -> Option<f64> {
+        (self.samples > 0)
+            .then(|| (self.srtt_ns + 4.0 * self.rttvar_ns).clamp(RTO_MIN_NS, RTO_MAX_NS))
+    }
+
+    /// The textbook: EstimatedRTT = SampleRTT for the first sample, then
+    /// EstimatedRTT = 0.875·EstimatedRTT + 0.125·SampleRTT and
+    /// DevRTT = 0.75·DevRTT + 0.25·|SampleRTT − EstimatedRTT| (DevRTT starts at
+    /// SampleRTT/2, as RFC 6298's RTTVAR; the new EstimatedRTT, in the book's order).
+    pub fn textbook_sample(&mut self, r: f64) {
+        if self.textbook_samples == 0 {
+            self.estimated_ns = r;
+            self.dev_ns = r / 2.0;
+        } else {
+            self.estimated_ns = 0.875 * self.estimated_ns + 0.125 * r;
+            self.dev_ns = 0.75 * self.dev_ns + 0.25 * (r - self.estimated_ns).abs();
+        }
+        self.textbook_samples += 1;
+    }
+}
+
+/// What this module says of one packet.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SegmentRtt {
+    /// tshark's `tcp.analysis.ack_rtt` in ns (may be negative when the capture's clock went
+    /// back); 0: none.
+    pub ack_rtt_ns: i64,
+    /// tshark's `tcp.analysis.acks_frame`: the frame of the segment this ACK times; 0: none.
+    pub acked_frame: u64,
+    /// tshark's `tcp.analysis.bytes_in_flight`; 0: none.
+    pub bytes_in_flight: u32,
+    /// The estimators, on a packet that gave a sample.
+    pub estimate: Option<RttEstimate>,
+}
+
+/// What the SACK blocks of a segment cover (the first [`SACK_BLOCKS_KEPT`]).
+#[cold]
+fn sack_bytes(tcp: &TcpInfo) -> u32 {
+    tcp.options
+        .sack
+        .iter()
+        .take(SACK_BLOCKS_KEPT)
+        .fold(0u32, |sum, (left, right)| {
+            sum.wrapping_add(right.wrapping_sub(*left))
+        })
+}
+
+/// Per-connection state (both directions).
+#[derive(Clone, Debug, Default)]
+pub struct TcpRtt {
+    /// Indexed by [`Direction::index`] of the segments' sender.
+    dirs: [DirSegments; 2],
+    /// Made at the first sample (most connections' packets never reach it boxed).
+    estimators: Option<Box<[RttEstimator; 2]>>,
+}
+
+impl TcpRtt {
+    pub fn new() -> TcpRtt {
+        TcpRtt::default()
+    }
+
+    /// One segment (frame `frame`), after the sequence analysis gave `flags`; `base` is the
+    /// sender's base sequence number (Wireshark's `fwd->base_seq`), `now` the capture time
+    /// in ns.
+    #[inline]
+    pub fn on_segment(
+        &mut self,
+        dir: Direction,
+        tcp: &TcpInfo,
+        (now, frame): (i64, u64),
+        flags: AnalysisFlags,
+        base: u32,
+    ) -> SegmentRtt {
+        let (s, r) = (dir.index(), dir.reverse().index());
+        let syn_fin = tcp.flags.syn() || tcp.flags.fin();
+        // Done at the top of tcp_analyze_sequence_number: an ACK revalidates the peer's
+        // bytes in flight, a segment past a hole invalidates the sender's.
+        if tcp.flags.ack() {
+            self.dirs[r].valid_bif = true;
+        }
+        if flags.has(AnalysisFlags::LOST_SEGMENT) {
+            self.dirs[s].valid_bif = false;
+        }
+        self.dirs[s].sack_bytes = if tcp.options.sack.is_empty() {
+            0
+        } else {
+            sack_bytes(tcp)
+        };
+        let seglen = tcp.payload_len;
+        if seglen > 0 || syn_fin {
+            let resent = flags.0
+                & (AnalysisFlags::RETRANSMISSION
+                    | AnalysisFlags::FAST_RETRANSMISSION
+                    | AnalysisFlags::SPURIOUS_RETRANSMISSION
+                    | AnalysisFlags::OUT_OF_ORDER)
+                != 0;
+            let nextseq = tcp
+                .seq
+                .wrapping_add(seglen)
+                .wrapping_add(u32::from(syn_fin));
+            self.dirs[s].push(Unacked {
+                seq: tcp.seq,
+                nextseq,
+                ts: now,
+                frame,
+                resent,
+            });
+        }
+        let mut out = SegmentRtt::default();
+        let acked = self.dirs[r].ack(tcp.ack);
+        if let Some((ts, acked_frame)) = acked.matched {
+            out.ack_rtt_ns = now.wrapping_sub(ts);
+            out.acked_frame = acked_frame;
+            if out.ack_rtt_ns != 0 {
+                out.estimate =
+                    Some(self.sample(dir.reverse(), out.ack_rtt_ns, acked.covers_resent));
+            }
+        }
+        if seglen != 0 && self.dirs[s].valid_bif {
+            if let Some(span) = self.dirs[s].span(base) {
+                let in_flight = span.wrapping_sub(self.dirs[r].sack_bytes);
+                if in_flight > 0 && in_flight < 2_000_000_000 {
+                    out.bytes_in_flight = in_flight - u32::from(syn_fin);
+                }
+            }
+        }
+        out
+    }
+
+    #[cold]
+    fn sample(&mut self, measured: Direction, rtt_ns: i64, resent: bool) -> RttEstimate {
+        let both = self.estimators.get_or_insert_with(Box::default);
+        let e = &mut both[measured.index()];
+        let r = rtt_ns as f64;
+        e.textbook_sample(r);
+        if resent {
+            e.karn_skipped += 1;
+        } else {
+            e.rfc6298_sample(r);
+        }
+        let has = e.samples > 0;
+        RttEstimate {
+            measured: Some(measured),
+            sample_ns: r,
+            karn_skipped: resent,
+            srtt_ns: has.then_some(e.srtt_ns),
+            rttvar_ns: has.then_some(e.rttvar_ns),
+            rto_ns: e.rto_ns(),
+            estimated_ns: e.estimated_ns,
+            dev_ns: e.dev_ns,
+            timeout_ns: e.estimated_ns + 4.0 * e.dev_ns,
+        }
+    }
+
+    /// The estimator of segments sent in `dir` (None before its first sample).
+    pub fn estimator(&self, dir: Direction) -> Option<&RttEstimator> {
+        self.estimators.as_ref().map(|e| &e[dir.index()])
+    }
+
+    /// Segments not remembered in `dir` because of [`MAX_UNACKED_SEGMENTS`].
+    pub fn not_remembered(&self, dir: Direction) -> u32 {
+        self.dirs[dir.index()].not_remembered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{TcpFlags, TcpOptions};
+    use Direction::{ToClient as S, ToServer as C};
+
+    const SYN: u16 = TcpFlags::SYN;
+    const ACK: u16 = TcpFlags::ACK;
+    const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
+    const PA: u16 = TcpFlags::PSH | TcpFlags::ACK;
+    const FA: u16 = TcpFlags::FIN | TcpFlags::ACK;
+
+    fn seg(flags: u16, seq: u32, ack: u32, len: u32, sack: &[(u32, u32)]) -> TcpInfo {
+        let mut options = TcpOptions::default();
+        for b in sack {
+            let _ = options.sack.try_push(*b);
+        }
+        TcpInfo {
+            src_port: 1,
+            dst_port: 2,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: 1000,
+            header_len: 20,
+            options,
+            payload_len: len,
+        }
+    }
+
+    /// (µs, direction, flags, seq, ack, len, analysis flags) through one [`TcpRtt`], bases
+    /// as the analyzer gives them (SYN seq, or first seq - 1): per packet (ack_rtt in µs,
+    /// bytes in flight).
+    fn run(segs: &[(i64, Direction, u16, u32, u32, u32, u16)]) -> Vec<(i64, u32)> {
+        let mut rtt = TcpRtt::new();
+        let mut base: [Option<u32>; 2] = [None, None];
+        segs.iter()
+            .enumerate()
+            .map(|(i, &(us, dir, flags, seq, ack, len, fl))| {
+                let b =
+                    *base[dir.index()].get_or_insert(if flags & SYN != 0 { seq } else { seq - 1 });
+                let out = rtt.on_segment(
+                    dir,
+                    &seg(flags, seq, ack, len, &[]),
+                    (us * 1000, i as u64 + 1),
+                    AnalysisFlags(fl),
+                    b,
+                );
+                (out.ack_rtt_ns / 1000, out.bytes_in_flight)
+            })
+            .collect()
+    }
+
+    /// zeek's get.pcap (ISNs 1000 and 5000 in place of the real ones, times in µs from the
+    /// first frame): what tshark 4.0.17 prints for it, oracle/zeek__get.pcap.rtt.tsv.
+    #[test]
+    fn ack_rtt_and_bytes_in_flight_as_tshark_on_zeek_get() {
+        let segs = [
+            (0, C, SYN, 1000, 0, 0, 0),
+            (69_740, S, SA, 5000, 1001, 0, 0),
+            (70_034, C, ACK, 1001, 5001, 0, 0),
+            (70_183, C, PA, 1001, 5001, 136, 0),
+            (139_165, S, ACK, 5001, 1137, 0, 0),
+            (140_168, S, ACK, 5001, 1137, 1448, 0),
+            (140_377, S, ACK, 6449, 1137, 1448, 0),
+            (140_421, S, ACK, 7897, 1137, 1448, 0),
+            (140_431, S, PA, 9345, 1137, 663, 0),
+            (140_511, C, ACK, 1137, 7897, 0, 0),
+            (140_543, C, ACK, 1137, 10008, 0, 0),
+            (142_502, C, FA, 1137, 10008, 0, 0),
+            (211_484, S, FA, 10008, 1138, 0, 0),
+            (211_628, C, ACK, 1138, 10009, 0, 0),
+        ];
+        assert_eq!(
+            run(&segs),
+            [
+                (0, 0),
+                (69_740, 0),
+                (294, 0),
+                (0, 136),
+                (68_982, 0),
+                (0, 1448),
+                (0, 2896),
+                (0, 4344),
+                (0, 5007),
+                (134, 0),
+                (112, 0),
+                (0, 0),
+                (68_982, 0),
+                (144, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_acks_trim_and_the_oldest_repeat_gives_the_time() {
+        let segs = [
+            (0, C, PA, 1001, 5001, 100, 0),
+            (10, C, PA, 1101, 5001, 100, 0),
+            // Acks the first 50 bytes: no match, the first segment is trimmed to 1051..1101.
+            (1_000, S, ACK, 5001, 1051, 0, 0),
+            // Resent: 1101..1201 is remembered twice (the list is no longer in order).
+            (2_000, C, PA, 1101, 5001, 100, AnalysisFlags::RETRANSMISSION),
+            // Still in flight: 1051..1201 = 150.
+            (2_100, C, PA, 1201, 5001, 10, 0),
+            // Acks 1201: the oldest segment ending there was sent at 10 µs.
+            (3_010, S, ACK, 5001, 1201, 0, 0),
+        ];
+        assert_eq!(
+            run(&segs),
+            [(0, 100), (0, 200), (0, 0), (0, 150), (0, 160), (3_000, 0)]
+        );
+    }
+
+    #[test]
+    fn a_hole_hides_bytes_in_flight_until_the_peer_acks() {
+        let lost = AnalysisFlags::LOST_SEGMENT;
+        let segs = [
+            (0, C, PA, 1001, 5001, 100, 0),
+            (10, C, PA, 1201, 5001, 100, lost),
+            (20, C, PA, 1301, 5001, 100, 0),
+            (30, S, ACK, 5001, 1101, 0, 0),
+            (40, C, PA, 1401, 5001, 100, 0),
+        ];
+        // After the ACK of 1101: 1201..1501 remembered.
+        assert_eq!(run(&segs), [(0, 100), (0, 0), (0, 0), (30, 0), (0, 300)]);
+    }
+
+    #[test]
+    fn sack_blocks_of_the_peers_last_segment_count_as_delivered() {
+        let mut rtt = TcpRtt::new();
+        let t = |ms: i64| ms * 1_000_000;
+        let none = AnalysisFlags::default();
+        for (i, seq) in [1001u32, 1101, 1201].iter().enumerate() {
+            rtt.on_segment(
+                C,
+                &seg(PA, *seq, 5001, 100, &[]),
+                (t(i as i64), 0),
+                none,
+                1000,
+            );
+        }
+        // The server acks 1101 and SACKs 1201..1301 (100) and 1401..1421 (20, not sent yet).
+        let ack = seg(ACK, 5001, 1101, 0, &[(1201, 1301), (1401, 1421)]);
+        assert_eq!(
+            rtt.on_segment(S, &ack, (t(10), 0), none, 5000).ack_rtt_ns,
+            t(10)
+        );
+        // 1101..1401 remembered = 300, less 120 SACKed.
+        let next = seg(PA, 1301, 5001, 100, &[]);
+        assert_eq!(
+            rtt.on_segment(C, &next, (t(11), 0), none, 1000)
+                .bytes_in_flight,
+            180
+        );
+        // A server segment without SACK clears them.
+        rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (t(12), 0), none, 5000);
+        let next = seg(PA, 1401, 5001, 100, &[]);
+        assert_eq!(
+            rtt.on_segment(C, &next, (t(13), 0), none, 1000)
+                .bytes_in_flight,
+            400
+        );
+    }
+
+    /// Hand-worked RFC 6298 and textbook numbers (ms): samples 1000, 2000, then a resent
+    /// segment's 500 (Karn: RFC 6298 leaves it out, the textbook takes it).
+    ///
+    /// RFC 6298: R1 = 1000: SRTT 1000, RTTVAR 500, RTO 1000 + 4·500 = 3000.
+    /// R2 = 2000: RTTVAR = 0.75·500 + 0.25·|1000 − 2000| = 625, SRTT = 0.875·1000 +
+    /// 0.125·2000 = 1125, RTO = 1125 + 2500 = 3625.
+    /// Textbook: Est 1000, Dev 500; Est = 1125, Dev = 0.75·500 + 0.25·|2000 − 1125| =
+    /// 593.75; then 500: Est = 0.875·1125 + 0.125·500 = 1046.875, Dev = 0.75·593.75 +
+    /// 0.25·|500 − 1046.875| = 582.03125, TimeoutInterval = 1046.875 + 2328.125 = 3375.
+    #[test]
+    fn rfc6298_and_textbook_estimates_by_hand() {
+        let ms = |v: i64| v * 1_000_000;
+        let mut rtt = TcpRtt::new();
+        let none = AnalysisFlags::default();
+        rtt.on_segment(C, &seg(PA, 1001, 5001, 100, &[]), (0, 0), none, 1000);
+        let e1 = rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (ms(1000), 0), none, 5000);
+        let e1 = e1.estimate.unwrap();
+        assert_eq!(e1.measured, Some(C));
+        assert_eq!(
+            (e1.srtt_ns, e1.rttvar_ns, e1.rto_ns),
+            (Some(1e9), Some(0.5e9), Some(3e9))
+        );
+        rtt.on_segment(C, &seg(PA, 1101, 5001, 100, &[]), (ms(2000), 0), none, 1000);
+        let e2 = rtt.on_segment(S, &seg(ACK, 5001, 1201, 0, &[]), (ms(4000), 0), none, 5000);
+        let e2 = e2.estimate.unwrap();
+        assert_eq!(
+            (e2.srtt_ns, e2.rttvar_ns, e2.rto_ns),
+            (Some(1125e6), Some(625e6), Some(3625e6))
+        );
+        assert_eq!((e2.estimated_ns, e2.dev_ns), (1125e6, 593.75e6));
+        let resent = AnalysisFlags(AnalysisFlags::RETRANSMISSION);
+        rtt.on_segment(C, &seg(PA, 1201, 5001, 100, &[]), (ms(5000), 0), none, 1000);
+        rtt.on_segment(
+            C,
+            &seg(PA, 1201, 5001, 100, &[]),
+            (ms(6000), 0),
+            resent,
+            1000,
+        );
+        // Both copies end at 1301: tshark times the ACK from the oldest (6500 − 5000 =
+        // 1500 ms), though it may answer the resend (500 ms): Karn's rule's ambiguity.
+        let e3 = rtt.on_segment(S, &seg(ACK, 5001, 1301, 0, &[]), (ms(6500), 0), none, 5000);
+        assert_eq!(e3.ack_rtt_ns, ms(1500));
+        let e3 = e3.estimate.unwrap();
+        assert!(e3.karn_skipped);
+        assert_eq!(e3.srtt_ns, Some(1125e6));
+        assert_eq!(e3.rto_ns, Some(3625e6));
+        // The textbook takes tshark's 1500: Est = 0.875·1125 + 0.125·1500 = 1171.875,
+        // Dev = 0.75·593.75 + 0.25·|1500 − 1171.875| = 527.34375.
+        assert_eq!((e3.estimated_ns, e3.dev_ns), (1171.875e6, 527.34375e6));
+        assert_eq!(e3.timeout_ns, 1171.875e6 + 4.0 * 527.34375e6);
+        let est = rtt.estimator(C).unwrap();
+        assert_eq!(
+            (est.samples, est.karn_skipped, est.textbook_samples),
+            (2, 1, 3)
+        );
+        // The floor: one 100 ms sample gives 100 + 200 = 300 ms, rounded up to 1 s.
+        let mut small = RttEstimator::default();
+        small.rfc6298_sample(100e6);
+        assert_eq!(small.rto_ns(), Some(1e9));
+    }
+
+    /// Wireshark's loops written plainly (newest-first list, full passes every time): the
+    /// reference the ordered shortcuts must agree with.
+    #[derive(Default)]
+    struct Plain {
+        segs: [Vec<(u32, u32, i64)>; 2],
+        valid: [bool; 2],
+        sack: [u32; 2],
+    }
+
+    impl Plain {
+        fn on(
+            &mut self,
+            dir: Direction,
+            t: &TcpInfo,
+            now: i64,
+            fl: AnalysisFlags,
+            base: u32,
+        ) -> (i64, u32) {
+            let (s, r) = (dir.index(), dir.reverse().index());
+            if t.flags.ack() {
+                self.valid[r] = true;
+            }
+            if fl.has(AnalysisFlags::LOST_SEGMENT) {
+                self.valid[s] = false;
+            }
+            self.sack[s] = sack_bytes(t);
+            let sf = t.flags.syn() || t.flags.fin();
+            if (t.payload_len > 0 || sf) && self.segs[s].len() < MAX_UNACKED_SEGMENTS {
+                let next = t
+                    .seq
+                    .wrapping_add(t.payload_len)
+                    .wrapping_add(u32::from(sf));
+                self.segs[s].insert(0, (t.seq, next, now));
+            }
+            let mut rtt = 0;
+            let list = std::mem::take(&mut self.segs[r]);
+            let mut kept = Vec::new();
+            for (mut seq, next, ts) in list {
+                if t.ack == next {
+                    rtt = now - ts;
+                    continue;
+                }
+                if gt_seq(t.ack, seq) && le_seq(t.ack, next) {
+                    seq = t.ack;
+                }
+                if gt_seq(next, t.ack) {
+                    kept.push((seq, next, ts));
+                }
+            }
+            self.segs[r] = kept;
+            let mut bif = 0;
+            if t.payload_len != 0 && self.valid[s] && !self.segs[s].is_empty() {
+                let lo = self.segs[s]
+                    .iter()
+                    .map(|x| x.0.wrapping_sub(base))
+                    .min()
+                    .unwrap();
+                let hi = self.segs[s]
+                    .iter()
+                    .map(|x| x.1.wrapping_sub(base))
+                    .max()
+                    .unwrap();
+                let f = hi.wrapping_sub(lo).wrapping_sub(self.sack[r]);
+                if f > 0 && f < 2_000_000_000 {
+                    bif = f - u32::from(sf);
+                }
+            }
+            (rtt, bif)
+        }
+    }
+
+    #[test]
+    fn ordered_shortcuts_agree_with_full_passes() {
+        let mut next = crate::flow::test_rng(0x9e37_79b9_7f4a_7c15);
+        for round in 0..40 {
+            let mut fast = TcpRtt::new();
+            let mut plain = Plain {
+                valid: [true; 2],
+                ..Plain::default()
+            };
+            // Near the wrap in some rounds.
+            let isn = [1000u32.wrapping_sub(round * 100_000_000), 5000u32];
+            let mut sent = [isn[0] + 1, isn[1] + 1];
+            let mut now = 0i64;
+            for _ in 0..3000 {
+                now += [0, 1, 1000, 50_000][next(4) as usize];
+                let dir = if next(3) == 0 { S } else { C };
+                let (d, p) = (dir.index(), dir.reverse().index());
+                let len = [0, 0, 1, 100, 1448][next(5) as usize];
+                let back = [0u32, 0, 0, 1448, 100, 3000][next(6) as usize];
+                let seq = sent[d].wrapping_sub(back);
+                let ack = sent[p].wrapping_sub([0u32, 0, 100, 1448, 1 << 31][next(5) as usize]);
+                let flags = [ACK, PA, PA, FA, SYN][next(5) as usize];
+                let sack: &[(u32, u32)] = if next(8) == 0 { &[(7, 107)] } else { &[] };
+                let fl = AnalysisFlags(
+                    [
+                        0,
+                        0,
+                        0,
+                        AnalysisFlags::LOST_SEGMENT,
+                        AnalysisFlags::RETRANSMISSION,
+                    ][next(5) as usize],
+                );
+                let t = seg(flags, seq, ack, len, sack);
+                let a = fast.on_segment(dir, &t, (now, 0), fl, isn[d]);
+                let b = plain.on(dir, &t, now, fl, isn[d]);
+                assert_eq!((a.ack_rtt_ns, a.bytes_in_flight), b, "round {round}");
+                if back == 0 {
+                    sent[d] = sent[d].wrapping_add(len);
+                }
+            }
+        }
+    }
+}
