@@ -1109,7 +1109,7 @@ impl<W: Write> TableSink<W> {
         } else {
             h.push_str(&title);
         }
-        let service = service_text(app);
+        let service = with_tunnel(service_text(app), c);
         let _ = write!(h, "\n  started {}", self.start_text(&c.start));
         if !service.is_empty() {
             let _ = write!(h, " · service {service}");
@@ -1246,7 +1246,7 @@ impl<W: Write> TableSink<W> {
         let mut rows = std::mem::take(&mut self.conn_rows);
         rows.sort_by_key(|(c, _)| c.id);
         for (c, app) in &rows {
-            let service = service_text(app);
+            let service = with_tunnel(service_text(app), c);
             t.add_row(vec![
                 Cell::new(c.id),
                 Cell::new(c.proto.as_str()),
@@ -1451,6 +1451,29 @@ impl<W: Write> TableSink<W> {
         }
         writeln!(self.out, "{t}")
     }
+}
+
+/// `service` followed by the tunnel connections that carry this one (Zeek's
+/// tunnel_parents, outermost first): "http example.com, 1 request; inside tunnel conn 0".
+fn with_tunnel(mut service: String, c: &ConnSummary) -> String {
+    if c.tunnel_parents.is_empty() {
+        return service;
+    }
+    if !service.is_empty() {
+        service.push_str("; ");
+    }
+    service.push_str(if c.tunnel_parents.len() == 1 {
+        "inside tunnel conn "
+    } else {
+        "inside tunnel conns "
+    });
+    for (i, id) in c.tunnel_parents.iter().enumerate() {
+        if i > 0 {
+            service.push_str(" › ");
+        }
+        let _ = write!(service, "{id}");
+    }
+    service
 }
 
 /// What a connection carries, in Zeek's service names with what names it: "ssl
@@ -2449,7 +2472,26 @@ mod streamed_width_tests {
 mod service_tests {
     use super::*;
     use crate::capture::{FileSource, FrameSource};
+    use crate::flow::Proto;
     use crate::pipeline::{Pipeline, PipelineConfig};
+
+    #[test]
+    fn tunnelled_connections_name_their_tunnels() {
+        let a = "10.0.0.1:40000".parse().unwrap();
+        let b = "10.0.0.2:80".parse().unwrap();
+        let mut c = ConnSummary::example(Proto::Tcp, a, b);
+        assert_eq!(
+            with_tunnel("http x, 1 request".into(), &c),
+            "http x, 1 request"
+        );
+        c.tunnel_parents.push(0);
+        assert_eq!(
+            with_tunnel("http x, 1 request".into(), &c),
+            "http x, 1 request; inside tunnel conn 0"
+        );
+        c.tunnel_parents.push(3);
+        assert_eq!(with_tunnel(String::new(), &c), "inside tunnel conns 0 › 3");
+    }
 
     /// `--view conns` over several captures read one after the other into one pipeline
     /// (one table: connection ids run on across the files).
