@@ -607,7 +607,12 @@ impl ZeekSink {
             Val::Count(conn.ip_bytes.get(orig)),
             Val::Count(conn.packets.get(resp)),
             Val::Count(conn.ip_bytes.get(resp)),
-            Val::Unset,
+            // Zeek's tunnel_parents: the uids of the tunnel connections that carry it.
+            if conn.tunnel_parents.is_empty() {
+                Val::Unset
+            } else {
+                Val::Strs(conn.tunnel_parents.iter().map(|&p| self.uid(p)).collect())
+            },
             cid.map_or(Val::Unset, Val::Owned),
             match (
                 conn.handshake.syn_to_synack_ns,

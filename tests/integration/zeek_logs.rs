@@ -335,3 +335,28 @@ fn zeek_format_without_out_exits_1_saying_so() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out DIR"));
 }
+
+/// A TCP connection inside VXLAN (zeek__vxlan-encapsulated-http.pcap: tshark's TCP stream 0
+/// inside UDP stream 0 to port 4789): its conn.log row names the VXLAN flow's uid in
+/// `tunnel_parents`, as Zeek does; the tunnel's own row has none.
+#[test]
+fn conn_log_tunnel_parents_are_the_tunnel_uids() {
+    let Some(dir) = shared_encap_captures("conn_log_tunnel_parents_are_the_tunnel_uids") else {
+        return;
+    };
+    let out = out_dir("tunnel-parents");
+    write_logs(
+        &dir.join("zeek__vxlan-encapsulated-http.pcap"),
+        "zeek",
+        &out,
+    );
+    let log = read_tsv_log(&out.join("conn.log"));
+    assert_eq!(log.rows.len(), 2);
+    let udp = log.rows.iter().find(|r| r["proto"] == "udp").unwrap();
+    let tcp = log.rows.iter().find(|r| r["proto"] == "tcp").unwrap();
+    assert_eq!(udp["id.resp_p"], "4789");
+    assert_eq!(udp["tunnel_parents"], "-");
+    assert_eq!(tcp["tunnel_parents"], udp["uid"]);
+    assert_eq!(tcp["service"], "http");
+    let _ = std::fs::remove_dir_all(&out);
+}
