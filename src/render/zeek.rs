@@ -675,41 +675,13 @@ fn zeek_tls_version(v: u16) -> Option<&'static str> {
     })
 }
 
-/// Zeek's `SSL::alert_descriptions`.
+/// Zeek's `SSL::alert_descriptions`: the RFC names (the app stage's table), `unknown-N`
+/// for a number without one.
 fn alert_name(d: u8) -> String {
-    let name = match d {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        21 => "decryption_failed",
-        22 => "record_overflow",
-        30 => "decompression_failure",
-        40 => "handshake_failure",
-        41 => "no_certificate",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        112 => "unrecognized_name",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        _ => return format!("unknown-{d}"),
-    };
-    name.to_string()
+    match crate::app::tls_alert_name(d) {
+        "unknown" => format!("unknown-{d}"),
+        name => name.to_string(),
+    }
 }
 
 /// The DNS type number of a type name layerscope writes ("A", "AAAA", or a number).
