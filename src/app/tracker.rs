@@ -652,6 +652,7 @@ impl AppTracker {
                         .saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
                     if let Some(packet) = rest.get(..h.packet_len) {
                         let hello = hello.get_or_insert_with(Default::default);
+                        let before = self.events.len();
                         let mut out = quic::hello::HelloOut {
                             conn,
                             events: &mut self.events,
@@ -664,6 +665,8 @@ impl AppTracker {
                             pn_offset,
                         };
                         hello.on_initial(p, dir, ctx, &mut out);
+                        // The hellos' server name and ALPN say what the connection is.
+                        tls_service(&mut state.stats.service, &self.events[before..]);
                         state.stats.tls_version = hello.version;
                         state.stats.tls_cipher = hello.cipher;
                         state.stats.tls_handshakes = hello.handshakes;

@@ -114,3 +114,25 @@ fn quic_hellos_match_tshark() {
     assert!(checked >= 6, "only {checked} QUIC captures checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The QUIC hellos name the connection in `--view conns` (tshark's tls.tsv for this capture:
+/// ClientHello server name api.cirrus-ci.com, ALPN h3).
+#[test]
+fn quic_connections_are_named_by_their_hello() {
+    let Some(dir) =
+        super::support::shared_encap_captures("quic_connections_are_named_by_their_hello")
+    else {
+        return;
+    };
+    let out = assert_cmd::Command::new(super::support::bin())
+        .arg("read")
+        .arg(dir.join("zeek__chromium-115.0.5790.110-api-cirrus-com.pcap"))
+        .args(["--view", "conns", "--width", "400", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("quic api.cirrus-ci.com (h3 offered)"),
+        "{text}"
+    );
+}
