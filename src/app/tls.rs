@@ -261,7 +261,7 @@ pub struct TlsOut<'a> {
     pub stats: &'a mut TlsStats,
 }
 
-fn new_message(
+pub(crate) fn new_message(
     conn: ConnId,
     dir: Direction,
     ctx: SegmentCtx,
@@ -286,6 +286,31 @@ fn new_message(
         alert: None,
         records: 0,
         notes: Vec::new(),
+    }
+}
+
+/// A parsed handshake message's facts into its record `m`, and the version and cipher a
+/// ServerHello chose into the connection's (TLS over TCP and QUIC's Initials alike).
+pub(crate) fn take_facts(
+    m: &mut TlsMessage,
+    facts: HandshakeFacts,
+    version: &mut Option<u16>,
+    cipher: &mut Option<u16>,
+) {
+    if let Some(v) = facts.chosen_version {
+        *version = Some(v);
+    }
+    if let Some(c) = facts.cipher {
+        *cipher = Some(c);
+    }
+    m.offered_ciphers = facts.offered_ciphers;
+    m.offered_versions = facts.offered_versions;
+    m.sni = facts.sni;
+    m.alpn = facts.alpn;
+    m.certificates = facts.certificates;
+    if facts.hello_retry {
+        m.notes
+            .push("HelloRetryRequest: the server asks the client for another key share".into());
     }
 }
 
@@ -536,25 +561,7 @@ impl TlsConn {
         m.length = msg.len().saturating_sub(4) as u64;
         let confirmed = self.dirs[dir.index()].confirmed;
         match describe_handshake(msg) {
-            Some(facts) => {
-                if let Some(v) = facts.chosen_version {
-                    self.version = Some(v);
-                }
-                if let Some(c) = facts.cipher {
-                    self.cipher = Some(c);
-                }
-                m.offered_ciphers = facts.offered_ciphers;
-                m.offered_versions = facts.offered_versions;
-                m.sni = facts.sni;
-                m.alpn = facts.alpn;
-                m.certificates = facts.certificates;
-                if facts.hello_retry {
-                    m.notes.push(
-                        "HelloRetryRequest: the server asks the client for another key share"
-                            .into(),
-                    );
-                }
-            }
+            Some(facts) => take_facts(&mut m, facts, &mut self.version, &mut self.cipher),
             None => {
                 if !confirmed {
                     return false;

@@ -5,8 +5,8 @@
 //! QUIC connection.
 
 use super::initial::{initial_frames, unprotect, InitialKeys};
-use crate::app::tls::describe_handshake;
-use crate::app::{AppEvent, TlsKind, TlsMessage};
+use crate::app::tls::{self, describe_handshake};
+use crate::app::{AppEvent, TlsKind};
 use crate::flow::{ConnId, Direction, SegmentCtx};
 
 /// Most CRYPTO bytes of one side's Initial packets kept for reassembly (a ClientHello with
@@ -327,38 +327,10 @@ impl QuicHello {
             Some(&[a, b]) if matches!(t, 1 | 2) => u16::from_be_bytes([a, b]),
             _ => 0,
         };
-        let mut m = TlsMessage {
-            conn: out.conn,
-            dir,
-            frame: ctx.frame,
-            ts: ctx.ts,
-            kind: TlsKind::Handshake(t),
-            record_version: legacy,
-            length: msg.len().saturating_sub(4) as u64,
-            version: None,
-            cipher: None,
-            sni: None,
-            alpn: Vec::new(),
-            offered_versions: Vec::new(),
-            offered_ciphers: Vec::new(),
-            certificates: Vec::new(),
-            alert: None,
-            records: 0,
-            notes: Vec::new(),
-        };
+        let mut m = tls::new_message(out.conn, dir, ctx, TlsKind::Handshake(t), legacy);
+        m.length = msg.len().saturating_sub(4) as u64;
         match describe_handshake(msg) {
-            Some(f) => {
-                if let Some(v) = f.chosen_version {
-                    self.version = Some(v);
-                }
-                if let Some(c) = f.cipher {
-                    self.cipher = Some(c);
-                }
-                m.offered_ciphers = f.offered_ciphers;
-                m.offered_versions = f.offered_versions;
-                m.sni = f.sni;
-                m.alpn = f.alpn;
-            }
+            Some(f) => tls::take_facts(&mut m, f, &mut self.version, &mut self.cipher),
             None => m.notes.push(format!(
                 "{} ({} bytes) did not parse",
                 crate::app::tls_handshake_name(t),
