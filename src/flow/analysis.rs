@@ -226,6 +226,13 @@ impl TcpAnalyzer {
         self.timing.as_ref().map(|t| t.timing()).unwrap_or_default()
     }
 
+    /// The sequence number after the highest byte (SYN and FIN count one) the sender
+    /// `dir` sent, if it sent anything (Wireshark's `nextseq`).
+    pub fn next_seq(&self, dir: Direction) -> Option<u32> {
+        let n = self.dirs[dir.index()].nextseq;
+        (n != 0).then_some(n)
+    }
+
     /// The unacknowledged-segment lists and RTT estimators.
     pub fn rtt(&self) -> &TcpRtt {
         &self.rtt

@@ -9,6 +9,7 @@ pub mod reassembly;
 pub mod rtt;
 mod table;
 pub mod timing;
+mod tombstone;
 mod tracker;
 mod types;
 pub mod zeek;

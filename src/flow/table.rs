@@ -94,6 +94,14 @@ impl<T> Table<T> {
         idx
     }
 
+    /// The key of a live entry.
+    pub fn key(&self, idx: u32) -> Option<&FlowKey> {
+        self.slots
+            .get(idx as usize)
+            .filter(|s| s.value.is_some())
+            .map(|s| &s.key)
+    }
+
     pub fn get(&self, idx: u32) -> Option<&T> {
         self.slots.get(idx as usize).and_then(|s| s.value.as_ref())
     }

@@ -52,19 +52,35 @@
 //! ends everything left in id order, with [`EndReason::EndOfInput`] except for closed
 //! connections still lingering, which keep `Closed` / `Reset`.
 //!
+//! # Tombstones
+//! A TCP connection that ends closed (after its linger, or evicted while closed) leaves a
+//! [`Tombstone`] (`flow::tombstone`): its id, sequence bases, final seqs, window shifts,
+//! final states and close time, 40 bytes. A later packet on the 4-tuple that misses the
+//! table is judged by it: a SYN (or a SYN-ACK with another ISN, or a segment whose seq or
+//! ack lies outside what the old connection sent) starts a new connection, the SYN flagged
+//! `reused_ports` as within the linger; anything else (a late ACK, RST or retransmission) is
+//! a late packet of the old connection: it gets the old id, its relative numbers and states,
+//! `retransmission` when it repeats what was sent, and changes nothing. Tombstones are
+//! bounded by count (`FlowConfig::max_tombstones`, oldest pushed out first, counted in
+//! `FlowStats::tombstones_evicted`), not by time, as tshark keeps a conversation for the
+//! whole file.
+//!
 //! # Memory
 //! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn>()` = 216 bytes
 //! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 40-byte key, last
 //! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus
 //! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
 //! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
-//! `max_reassembly_per_flow` and the shared `max_reassembly_total`). The unit test
+//! `max_reassembly_per_flow` and the shared `max_reassembly_total`). A tombstone costs 40
+//! bytes plus its 40-byte key in a ring, and ~48 bytes in its map: about 140 bytes, at most
+//! `max_tombstones` of them (65,536 by default: ~9 MB when full). The unit test
 //! `entry_sizes_stay_small` pins these numbers.
 
 use super::analysis::TcpAnalyzer;
 use super::key::FlowKey;
 use super::reassembly::{ReassemblyBudget, StreamChunk, StreamReassembler};
 use super::table::{ListId, Table};
+use super::tombstone::{Tombstone, Tombstones};
 use super::zeek::ZeekState;
 use super::*;
 use crate::capture::{RawFrame, Timestamp};
@@ -326,12 +342,15 @@ pub struct FlowTracker {
     /// is bounded by `max_flows`).
     tunnel_parents:
         rustc_hash::FxHashMap<ConnId, ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>>,
+    /// What is left of the connections that ended closed (see [`super::tombstone`]).
+    tombstones: Tombstones,
 }
 
 impl FlowTracker {
     /// An empty table with these limits.
     pub fn new(config: FlowConfig) -> FlowTracker {
         let budget = ReassemblyBudget::new(config.max_reassembly_total);
+        let tombstones = Tombstones::new(config.max_tombstones);
         FlowTracker {
             config,
             stats: FlowStats::default(),
@@ -341,6 +360,7 @@ impl FlowTracker {
             due: Vec::new(),
             finishing: None,
             tunnel_parents: Default::default(),
+            tombstones,
         }
     }
     /// The limits in force.
@@ -349,7 +369,14 @@ impl FlowTracker {
     }
     /// What was counted so far.
     pub fn stats(&self) -> FlowStats {
-        self.stats
+        FlowStats {
+            tombstones_evicted: self.tombstones.evicted(),
+            ..self.stats
+        }
+    }
+    /// Tombstones of closed connections held now.
+    pub fn tombstones(&self) -> usize {
+        self.tombstones.len()
     }
     /// Connections in the table now.
     pub fn active(&self) -> usize {
@@ -480,7 +507,7 @@ impl FlowTracker {
         }
         due.sort_unstable_by_key(|d| d.0);
         for &(_, idx, reason) in &due {
-            self.end_conn(idx, reason, sink, ended);
+            self.end_conn(idx, reason, true, sink, ended);
         }
         self.due = due;
     }
@@ -521,7 +548,7 @@ impl FlowTracker {
         ended.reserve(take);
         for _ in 0..take {
             if let Some((_, idx, reason)) = todo.pop() {
-                self.end_conn(idx, reason, sink, ended);
+                self.end_conn(idx, reason, false, sink, ended);
             }
         }
         if todo.is_empty() {
@@ -549,7 +576,7 @@ impl FlowTracker {
                 break;
             };
             self.stats.evicted_flows += 1;
-            self.end_conn(victim, EndReason::Evicted, sink, ended);
+            self.end_conn(victim, EndReason::Evicted, true, sink, ended);
         }
         self.stats.conns += 1;
         let id = self.next_id;
@@ -588,18 +615,25 @@ impl FlowTracker {
         idx
     }
 
-    /// Removes a connection: flushes its streams, tells the sink, pushes its summary.
+    /// Removes a connection: flushes its streams, tells the sink, pushes its summary. A TCP
+    /// connection that was closed leaves a [`Tombstone`] when `leave_tombstone` (not at the
+    /// end of input, nor when a new connection takes its 4-tuple).
     fn end_conn(
         &mut self,
         idx: u32,
         reason: EndReason,
+        leave_tombstone: bool,
         sink: &mut dyn StreamSink,
         ended: &mut Vec<ConnSummary>,
     ) {
+        let key = self.table.key(idx).copied();
         // The connection is summarized where it lies, then dropped in place.
         let Some(conn) = self.table.get_mut(idx) else {
             return;
         };
+        if let (true, Some(key), Some(tomb)) = (leave_tombstone, key, tombstone_of(conn)) {
+            self.tombstones.insert(key, tomb);
+        }
         let ctx = SegmentCtx {
             frame: conn.last_frame,
             ts: conn.end,
@@ -748,7 +782,7 @@ impl FlowTracker {
                     })
                 });
                 if is_reuse {
-                    self.end_conn(idx, EndReason::Reused, sink, ended);
+                    self.end_conn(idx, EndReason::Reused, false, sink, ended);
                     reused = true;
                     None
                 } else {
@@ -757,6 +791,16 @@ impl FlowTracker {
             }
             other => other,
         };
+        if found.is_none() && !self.tombstones.is_empty() {
+            if let Some(tomb) = self.tombstones.get(&key) {
+                if let Some(flow) = late_packet(tomb, ord, tcp, self.config.notes, now_ns) {
+                    return flow;
+                }
+                // A new connection on the 4-tuple of one that closed.
+                self.tombstones.remove(&key);
+                reused = syn_only;
+            }
+        }
         let mut new_conn = false;
         let idx = match existing {
             Some(idx) => idx,
@@ -824,6 +868,97 @@ impl FlowTracker {
         self.table.touch(idx, list, now_ns);
         flow
     }
+}
+
+/// The tombstone a closed TCP connection leaves (None: not TCP, or not closed).
+fn tombstone_of(conn: &Conn) -> Option<Tombstone> {
+    let t = conn.tcp.as_deref().filter(|t| t.closed())?;
+    let base = [0, 1].map(|s| t.sides[s].base_set.then_some(t.sides[s].base));
+    let next_seq = [Direction::ToServer, Direction::ToClient].map(|dir| {
+        let s = dir.index();
+        t.analyzer
+            .next_seq(dir)
+            .unwrap_or(t.sides[s].base.wrapping_add(u32::from(t.sides[s].saw_syn)))
+    });
+    Some(Tombstone::new(
+        conn.id,
+        ts_ns(conn.end),
+        base,
+        next_seq,
+        [t.shift_for(0), t.shift_for(1)],
+        t.states(),
+        conn.client_is_lo,
+    ))
+}
+
+/// `seq` lies in `[base, last]` in sequence space (anywhere when the base is unknown).
+fn seq_within(seq: u32, base: Option<u32>, last: u32) -> bool {
+    base.is_none_or(|b| seq.wrapping_sub(b) <= last.wrapping_sub(b))
+}
+
+/// A packet on the 4-tuple of a connection that ended closed, judged by its tombstone: a
+/// late packet of that connection (its flow facts, with the connection's id), or None for
+/// the first packet of a new connection: a SYN, a SYN-ACK with another ISN, or a segment
+/// whose seq or ack lies outside what the old connection's sides sent. A RST can start
+/// nothing, so it is always late.
+fn late_packet(
+    tomb: &Tombstone,
+    ord: Ordering,
+    tcp: &TcpInfo,
+    notes: bool,
+    now_ns: i64,
+) -> Option<PacketFlow> {
+    let dir = tomb.dir_of(ord);
+    let (s, r) = (dir.index(), dir.reverse().index());
+    let f = tcp.flags;
+    let (base_s, base_r) = (tomb.base_of(s), tomb.base_of(r));
+    if f.syn() {
+        if !f.ack() || base_s != Some(tcp.seq) {
+            return None;
+        }
+    } else if !f.rst()
+        && (!seq_within(tcp.seq, base_s, tomb.next_seq[s])
+            || (f.ack() && !seq_within(tcp.ack, base_r, tomb.next_seq[r])))
+    {
+        return None;
+    }
+    let mut flow = PacketFlow {
+        conn: Some(tomb.id),
+        dir: Some(dir),
+        late: true,
+        rel_seq: Some(
+            tcp.seq
+                .wrapping_sub(base_s.unwrap_or(tcp.seq.wrapping_sub(1))),
+        ),
+        rel_ack: Some(if f.ack() {
+            tcp.ack
+                .wrapping_sub(base_r.unwrap_or(tcp.ack.wrapping_sub(1)))
+        } else {
+            tcp.ack
+        }),
+        state: Some(if f.rst() {
+            (TcpState::Closed, TcpState::Closed)
+        } else {
+            tomb.states
+        }),
+        ..PacketFlow::default()
+    };
+    if !f.syn() {
+        flow.window_scaled = tomb.shift[s].map(|shift| u64::from(tcp.window) << shift);
+    }
+    // Bytes (or a FIN, or a SYN) that all lie before what the side had sent: sent again.
+    let seg_len = tcp.payload_len + u32::from(f.syn()) + u32::from(f.fin());
+    if seg_len > 0 && seq_within(tcp.seq.wrapping_add(seg_len), base_s, tomb.next_seq[s]) {
+        flow.analysis.set(AnalysisFlags::RETRANSMISSION);
+    }
+    if notes {
+        let ms = now_ns.saturating_sub(tomb.closed_ns) / 1_000_000;
+        flow.note = Some(format!(
+            "late packet of connection {}, {ms} ms after its last packet (the connection was closed and its record written)",
+            tomb.id
+        ));
+    }
+    Some(flow)
 }
 
 /// (sender is the client, roles guessed) for a connection's first packet.
@@ -1074,6 +1209,7 @@ fn on_tcp_plain(
         dup_ack_num: analysis.dup_ack_num,
         note: analysis.note,
         new_conn: false,
+        late: false,
         outer_conns: ArrayVec::new(),
         rtt: analysis.rtt,
     })

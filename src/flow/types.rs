@@ -218,6 +218,9 @@ pub struct PacketFlow {
     pub note: Option<String>,
     /// This packet opened a new connection id.
     pub new_conn: bool,
+    /// A late packet of `conn`, which had ended closed before it (told by the connection's
+    /// tombstone): it changed nothing, and the connection's record was already written.
+    pub late: bool,
     /// The connections of the UDP tunnels that carried this packet, outermost first
     /// (JSON `outer_conns`).
     pub outer_conns: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
@@ -443,6 +446,9 @@ pub struct FlowStats {
     pub evicted_flows: u64,
     pub reassembly_cut_bytes: u64,
     pub gap_bytes: u64,
+    /// Tombstones of closed connections pushed out by newer ones (`max_tombstones`): a late
+    /// packet of such a connection would start a new one.
+    pub tombstones_evicted: u64,
 }
 
 /// Limits and timeouts of the flow stage.
@@ -460,6 +466,9 @@ pub struct FlowConfig {
     pub tcp_idle_ns: u64,
     /// A closed (FIN both ways, or RST) connection stays this long for late packets (ns).
     pub closed_linger_ns: u64,
+    /// Tombstones kept of connections that ended closed, to tell their late packets (see
+    /// `flow::tombstone`); the oldest is pushed out beyond it.
+    pub max_tombstones: usize,
     /// Write [`PacketFlow::note`]s (the "why" of a step or an analysis flag). Off when no
     /// output shows them: steps, states and flags are the same either way, only the text
     /// is not formatted.
@@ -475,6 +484,7 @@ impl Default for FlowConfig {
             udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
+            max_tombstones: 65_536,
             notes: true,
         }
     }

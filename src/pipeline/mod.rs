@@ -55,6 +55,9 @@ pub struct RunSummary {
     pub conns: u64,
     pub decode_issues: u64,
     pub evicted_flows: u64,
+    /// Tombstones of closed connections pushed out by newer ones (a late packet of such a
+    /// connection then starts a new one).
+    pub tombstones_evicted: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
     /// Frames whose headers nested past the decoder's bounds (headers, tunnels, MPLS labels)
@@ -289,6 +292,7 @@ impl Pipeline {
         let flow_stats = self.flows.stats();
         let dec = self.decoder.stats();
         self.summary.evicted_flows = flow_stats.evicted_flows;
+        self.summary.tombstones_evicted = flow_stats.tombstones_evicted;
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
         // Datagrams still incomplete at the end were never reassembled either.
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;

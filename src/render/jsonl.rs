@@ -2233,6 +2233,10 @@ impl<W: Write> Sink for JsonSink<W> {
                 t.last_frame, t.offset, t.needed, t.had
             )?;
         }
+        // Only when some were (as `truncation`): most runs never fill the tombstones.
+        if s.tombstones_evicted > 0 {
+            write!(self.out, ",\"tombstones_evicted\":{}", s.tombstones_evicted)?;
+        }
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }

@@ -693,6 +693,10 @@ impl<W: Write> TableSink<W> {
         let (Some(conn), Some(dir)) = (flow.conn, flow.dir) else {
             return;
         };
+        // The connection's block was already written (its rows would wait forever).
+        if flow.late {
+            return;
+        }
         let limit = self.opts.rows_per_conn;
         let (flags, seq, ack, win) = match &packet.transport {
             Some(Transport::Tcp(t)) => {
@@ -2050,6 +2054,13 @@ impl<W: Write> Sink for TableSink<W> {
                 line,
                 " · {} connections evicted (flow table full)",
                 s.evicted_flows
+            );
+        }
+        if s.tombstones_evicted > 0 {
+            let _ = write!(
+                line,
+                " · {} closed connections forgotten (tombstones full: their late packets start new ones)",
+                s.tombstones_evicted
             );
         }
         if s.reassembly_cut_bytes > 0 {

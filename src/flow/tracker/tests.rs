@@ -585,6 +585,113 @@ fn closed_connections_linger_then_expire() {
     assert_eq!(h.ft.active(), 1);
 }
 
+/// A four-way close (client ISN 1000 sends 10 bytes, server ISN 5000 sends 20), lingered
+/// out: frames 1-8, connection 0 ended and its tombstone left.
+fn closed_and_lingered_out(h: &mut Harness) {
+    h.handshake();
+    h.c(ACK | PSH, 1001, 5001, &[b'q'; 10]);
+    h.s(ACK | PSH, 5001, 1011, &[b'r'; 20]);
+    h.c(FIN | ACK, 1011, 5021, b"");
+    h.s(FIN | ACK, 5021, 1012, b"");
+    h.c(ACK, 1012, 5022, b"");
+    h.advance_secs(2.5);
+    h.expire();
+    assert_eq!(h.ended.len(), 1);
+    assert_eq!(h.ended[0].end_reason, EndReason::Closed);
+    assert_eq!((h.ft.active(), h.ft.tombstones()), (0, 1));
+}
+
+#[test]
+fn late_packets_after_the_linger_keep_their_connection() {
+    let mut h = Harness::new();
+    closed_and_lingered_out(&mut h);
+    let events = h.sink.events.len();
+    // As in Zeek's Teredo capture: a RST at the final seqs, 18.5 s after the close.
+    h.advance_secs(16.0);
+    let f = h.s(RST | ACK, 5022, 1012, b"");
+    assert_eq!(
+        (f.conn, f.new_conn, f.dir),
+        (Some(0), false, Some(Direction::ToClient))
+    );
+    check(&f, None, 22, 12, (Closed, Closed));
+    assert!(note(&f).starts_with("late packet of connection 0, 18501 ms after its last packet"));
+    // The server's last data again: a retransmission; its last ACK again: nothing.
+    let f = h.s(ACK | PSH, 5001, 1012, &[b'r'; 20]);
+    assert_eq!(f.conn, Some(0));
+    assert!(f.analysis.has(AnalysisFlags::RETRANSMISSION));
+    check(&f, None, 1, 12, (TimeWait, Closed));
+    let f = h.c(ACK, 1012, 5022, b"");
+    assert_eq!((f.conn, f.analysis), (Some(0), AnalysisFlags::default()));
+    // A RST whatever its numbers.
+    assert_eq!(h.c(RST, 77, 0, b"").conn, Some(0));
+    // Nothing reached the stream sink or the table; no summary was written again.
+    h.finish();
+    assert_eq!(h.ended.len(), 1);
+    assert_eq!(h.ft.stats().conns, 1);
+    assert_eq!(h.sink.events.len(), events);
+}
+
+#[test]
+fn a_new_connection_on_a_closed_4_tuple_is_told_from_late_packets() {
+    // A SYN (any ISN): a new connection, its ports flagged reused as within the linger.
+    let mut h = Harness::new();
+    closed_and_lingered_out(&mut h);
+    h.advance_secs(30.0);
+    let f = h.c(SYN, 1000, 0, b"");
+    assert_eq!((f.conn, f.new_conn), (Some(1), true));
+    assert!(f.analysis.has(AnalysisFlags::REUSED_PORTS));
+    check(&f, Some(Step::Handshake(1)), 0, 0, (SynSent, Listen));
+    assert_eq!(h.ft.tombstones(), 0);
+    // The tombstone is gone: the old connection's late RST now belongs to the new one.
+    assert_eq!(h.s(RST | ACK, 5022, 1012, b"").conn, Some(1));
+
+    // Data far outside what the old connection sent (a new connection whose SYN was not
+    // captured): a new connection, mid-stream; a SYN-ACK with a new ISN likewise.
+    let mut h = Harness::new();
+    closed_and_lingered_out(&mut h);
+    let f = h.c(ACK | PSH, 900_000, 70_000, b"x");
+    assert_eq!((f.conn, f.new_conn), (Some(1), true));
+    assert!(!f.analysis.has(AnalysisFlags::REUSED_PORTS));
+    let mut h = Harness::new();
+    closed_and_lingered_out(&mut h);
+    let f = h.s(SYN | ACK, 9000, 1001, b"");
+    assert_eq!((f.conn, f.new_conn), (Some(1), true));
+    // The SYN-ACK of the old connection again is late.
+    let mut h = Harness::new();
+    closed_and_lingered_out(&mut h);
+    assert_eq!(h.s(SYN | ACK, 5000, 1001, b"").conn, Some(0));
+}
+
+#[test]
+fn tombstones_are_bounded_by_count() {
+    let mut h = Harness::with(FlowConfig {
+        max_tombstones: 2,
+        ..FlowConfig::default()
+    });
+    for port in [1, 2, 3] {
+        let client = format!("10.0.0.1:{port}");
+        h.send(&client, SERVER, SYN, 1000, 0, b"");
+        h.send(SERVER, &client, RST | ACK, 0, 1001, b"");
+    }
+    h.advance_secs(2.5);
+    h.expire();
+    assert_eq!(h.ended.len(), 3);
+    assert_eq!(h.ft.tombstones(), 2);
+    assert_eq!(h.ft.stats().tombstones_evicted, 1);
+    // The oldest (port 1) was pushed out: its late RST starts a connection, as before
+    // tombstones; port 3's is late.
+    assert_eq!(
+        h.send(SERVER, "10.0.0.1:3", RST | ACK, 0, 1001, b"").conn,
+        Some(2)
+    );
+    let f = h.send(SERVER, "10.0.0.1:1", RST | ACK, 0, 1001, b"");
+    assert_eq!((f.conn, f.new_conn), (Some(3), true));
+    // Open connections ended at the end of input leave none.
+    h.send("10.0.0.9:9", SERVER, SYN, 1, 0, b"");
+    h.finish();
+    assert_eq!(h.ft.tombstones(), 2);
+}
+
 #[test]
 fn rst_without_ack_shows_raw_ack() {
     // zeek rst-inject-rae frame 9: a bare RST whose ack field is not zero.
@@ -685,6 +792,11 @@ fn entry_sizes_stay_small() {
         tcp <= 224,
         "TcpConn without analyzer and reassemblers is {tcp} bytes"
     );
+    // A closed connection after its records were written: tens of bytes, not the ~1.5 KB
+    // of its whole state.
+    let tomb = size_of::<super::super::tombstone::Tombstone>();
+    assert!(tomb <= 40, "Tombstone is {tomb} bytes");
+    assert!(size_of::<(FlowKey, super::super::tombstone::Tombstone)>() <= 80);
 }
 
 /// Runs every frame of one capture through a decoder and a tracker with `config`; returns
