@@ -8,8 +8,9 @@
 //! `FlowConfig::max_tombstones` newer ones push them out, oldest first. Each one pushed out
 //! is counted in `FlowStats::tombstones_evicted`.
 //!
-//! Storage: a ring of `(key, tombstone)` in order of the connections' ends plus a map from
-//! key to ring position. Only packets that miss the flow table look here, so an open
+//! Storage: a ring of `(key, tombstone)` in order of the 4-tuples' first ends (a 4-tuple's
+//! next connection's tombstone replaces its last in place) plus a map from key to ring
+//! position. Only packets that miss the flow table look here, so an open
 //! connection's packets never pay for it.
 
 use super::key::FlowKey;
@@ -143,15 +144,21 @@ impl Tombstones {
     }
 
     /// Adds the tombstone of a connection that just ended on `key` (replacing an older one
-    /// of the same key), pushing out the oldest when `cap` are held.
+    /// of the same key in its place), pushing out the oldest 4-tuple's when `cap` are held.
     pub fn insert(&mut self, key: FlowKey, tomb: Tombstone) {
         if self.cap == 0 {
             self.evicted += 1;
             return;
         }
-        // An older tombstone of the same key is replaced (its ring entry stays until
-        // overwritten, and is not counted then).
-        self.map.remove(&key);
+        // An older tombstone of the same key is replaced where it lies: the ring grows
+        // with the 4-tuples, not with the connections (a busy server reuses its clients'
+        // 4-tuples), so a 4-tuple is pushed out by its first tombstone's age.
+        if let Some(&pos) = self.map.get(&key) {
+            if let Some(entry) = self.ring.get_mut(pos as usize) {
+                entry.1 = tomb;
+                return;
+            }
+        }
         if self.ring.len() < self.cap {
             self.map.insert(key, self.ring.len() as u32);
             self.ring.push((key, tomb));
@@ -219,15 +226,15 @@ mod tests {
         ts.remove(&key(2));
         ts.insert(key(4), tomb(4));
         assert_eq!((ts.len(), ts.evicted()), (2, 1));
-        // A key ended again: the newer tombstone replaces the older; overwriting the
-        // older's ring entry later pushes nothing out.
+        // A key ended again: the newer tombstone replaces the older in its place (the
+        // ring does not grow), and goes when that place's turn comes.
         ts.insert(key(3), tomb(5));
         assert_eq!(ts.get(&key(3)).map(|t| t.id), Some(5));
-        assert_eq!((ts.len(), ts.evicted()), (2, 1));
+        assert_eq!((ts.len(), ts.evicted(), ts.ring.len()), (2, 1, 2));
         ts.insert(key(6), tomb(6));
-        assert_eq!(ts.get(&key(4)), None);
+        assert_eq!(ts.get(&key(3)), None);
+        assert_eq!(ts.get(&key(4)).map(|t| t.id), Some(4));
         assert_eq!((ts.len(), ts.evicted()), (2, 2));
-        assert_eq!(ts.get(&key(3)).map(|t| t.id), Some(5));
     }
 
     #[test]

@@ -72,8 +72,9 @@
 //! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
 //! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
 //! `max_reassembly_per_flow` and the shared `max_reassembly_total`). A tombstone costs 40
-//! bytes plus its 40-byte key in a ring, and ~48 bytes in its map: about 140 bytes, at most
-//! `max_tombstones` of them (65,536 by default: ~9 MB when full). The unit test
+//! bytes plus its 40-byte key in a ring, and ~56 bytes in its map: about 140 bytes, at most
+//! `max_tombstones` of them (32,768 by default: ~4.5 MB when full; a 4-tuple's next
+//! connection's tombstone replaces its last, so they fill with 4-tuples, not connections). The unit test
 //! `entry_sizes_stay_small` pins these numbers.
 
 use super::analysis::TcpAnalyzer;

@@ -693,6 +693,68 @@ fn tombstones_are_bounded_by_count() {
 }
 
 #[test]
+fn random_closes_reuses_and_late_packets_keep_every_id_once() {
+    // Random segments on three 4-tuples with time jumps past the linger and two tombstones
+    // at most: every id ends exactly once, and a late packet's connection had already ended.
+    let mut next = crate::flow::test_rng(0x5eed_2026);
+    let (mut late, mut evicted) = (0, 0);
+    for _ in 0..40 {
+        let mut h = Harness::with(FlowConfig {
+            max_tombstones: 2,
+            ..FlowConfig::default()
+        });
+        for _ in 0..300 {
+            let client = format!("10.0.0.1:{}", 40000 + next(3));
+            let flags =
+                [SYN, SYN | ACK, ACK, FIN | ACK, RST, RST | ACK, ACK | PSH][next(7) as usize];
+            let (seq, ack) = (1000 + next(40) as u32, 5000 + next(40) as u32);
+            let f = if next(2) == 0 {
+                h.send(
+                    &client,
+                    SERVER,
+                    flags,
+                    seq,
+                    ack,
+                    &[b'x'; 3][..next(4) as usize],
+                )
+            } else {
+                h.send(
+                    SERVER,
+                    &client,
+                    flags,
+                    ack,
+                    seq,
+                    &[b'y'; 3][..next(4) as usize],
+                )
+            };
+            if f.late {
+                late += 1;
+                let id = f.conn.expect("a late packet has its connection's id");
+                assert!(h.ended.iter().any(|c| c.id == id), "{f:?}");
+                assert!(!f.new_conn);
+            }
+            if next(8) == 0 {
+                h.advance_secs(if next(2) == 0 { 2.5 } else { 0.4 });
+                h.expire();
+            }
+        }
+        h.finish();
+        let mut ids: Vec<ConnId> = h.ended.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        let n = ids.len() as ConnId;
+        assert_eq!(ids, (0..n).collect::<Vec<_>>());
+        assert_eq!(h.ft.stats().conns, n);
+        assert!(h.ft.tombstones() <= 2);
+        evicted += h.ft.stats().tombstones_evicted;
+    }
+    // The sequences reach what they test.
+    assert!(
+        late > 100 && evicted > 10,
+        "{late} late packets, {evicted} evicted"
+    );
+}
+
+#[test]
 fn rst_without_ack_shows_raw_ack() {
     // zeek rst-inject-rae frame 9: a bare RST whose ack field is not zero.
     let mut h = Harness::new();
