@@ -233,6 +233,11 @@ impl TcpAnalyzer {
         (n != 0).then_some(n)
     }
 
+    /// See [`TcpRtt::release_empty_lists`].
+    pub fn release_empty_lists(&mut self) {
+        self.rtt.release_empty_lists();
+    }
+
     /// The unacknowledged-segment lists and RTT estimators.
     pub fn rtt(&self) -> &TcpRtt {
         &self.rtt

@@ -322,6 +322,16 @@ impl TcpRtt {
         TcpRtt::default()
     }
 
+    /// Gives back the room of unacked-segment lists that are empty (a closed connection
+    /// lingering for late packets needs none; a late segment makes room again).
+    pub fn release_empty_lists(&mut self) {
+        for d in &mut self.dirs {
+            if d.segs.is_empty() && d.segs.capacity() > 0 {
+                d.segs = VecDeque::new();
+            }
+        }
+    }
+
     /// One segment (frame `frame`), after the sequence analysis gave `flags`; `base` is the
     /// sender's base sequence number (Wireshark's `fwd->base_seq`), `now` the capture time
     /// in ns.

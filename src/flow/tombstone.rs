@@ -34,13 +34,14 @@ pub(crate) struct Tombstone {
     /// (client, server) endpoint states when the connection ended.
     pub states: (TcpState, TcpState),
     /// Bit 0: side 0's base is set; bit 1: side 1's; bit 2: the client is the key's lower
-    /// endpoint.
+    /// endpoint; bit 3: vacant (see [`Tombstones::remove`]).
     bits: u8,
 }
 
 const BASE0: u8 = 1;
 const BASE1: u8 = 2;
 const CLIENT_IS_LO: u8 = 4;
+const VACANT: u8 = 8;
 
 impl Tombstone {
     #[allow(clippy::too_many_arguments)]
@@ -101,6 +102,8 @@ pub(crate) struct Tombstones {
     /// Ring position of the next tombstone once the ring is full (the oldest).
     next: usize,
     map: FxHashMap<FlowKey, u32>,
+    /// Entries of `map` whose tombstone is not vacant.
+    live: usize,
     /// Tombstones pushed out by newer ones.
     evicted: u64,
 }
@@ -112,6 +115,7 @@ impl Tombstones {
             ring: Vec::new(),
             next: 0,
             map: FxHashMap::default(),
+            live: 0,
             evicted: 0,
         }
     }
@@ -123,24 +127,36 @@ impl Tombstones {
 
     /// Tombstones held now.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.live
     }
 
     /// No tombstone is held.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.live == 0
     }
 
     /// The tombstone of `key`, if one is held.
     pub fn get(&self, key: &FlowKey) -> Option<&Tombstone> {
         let i = *self.map.get(key)?;
-        self.ring.get(i as usize).map(|(_, t)| t)
+        self.ring
+            .get(i as usize)
+            .map(|(_, t)| t)
+            .filter(|t| t.bits & VACANT == 0)
     }
 
-    /// Forgets the tombstone of `key` (a new connection took the 4-tuple).
+    /// Forgets the tombstone of `key` (a new connection took the 4-tuple). Its place in
+    /// the ring stays the 4-tuple's, vacant, for that connection's own tombstone: a busy
+    /// server's reused 4-tuples then take one place each, not one per connection.
     pub fn remove(&mut self, key: &FlowKey) {
-        // The ring entry stays until overwritten; the map no longer points at it.
-        self.map.remove(key);
+        let Some(&pos) = self.map.get(key) else {
+            return;
+        };
+        if let Some((_, t)) = self.ring.get_mut(pos as usize) {
+            if t.bits & VACANT == 0 {
+                t.bits |= VACANT;
+                self.live -= 1;
+            }
+        }
     }
 
     /// Adds the tombstone of a connection that just ended on `key` (replacing an older one
@@ -155,10 +171,14 @@ impl Tombstones {
         // 4-tuples), so a 4-tuple is pushed out by its first tombstone's age.
         if let Some(&pos) = self.map.get(&key) {
             if let Some(entry) = self.ring.get_mut(pos as usize) {
+                if entry.1.bits & VACANT != 0 {
+                    self.live += 1;
+                }
                 entry.1 = tomb;
                 return;
             }
         }
+        self.live += 1;
         if self.ring.len() < self.cap {
             self.map.insert(key, self.ring.len() as u32);
             self.ring.push((key, tomb));
@@ -166,11 +186,12 @@ impl Tombstones {
         }
         let pos = self.next;
         self.next = (self.next + 1) % self.cap;
-        let (old_key, _) = self.ring[pos];
-        // The old entry counts as pushed out only if the map still points at it (it may
-        // have been removed, or replaced by a newer tombstone of its key).
-        if self.map.get(&old_key) == Some(&(pos as u32)) {
-            self.map.remove(&old_key);
+        let (old_key, old) = self.ring[pos];
+        // (Every ring entry is its key's map entry: a key has one place.) A vacant one
+        // pushes no tombstone out.
+        self.map.remove(&old_key);
+        if old.bits & VACANT == 0 {
+            self.live -= 1;
             self.evicted += 1;
         }
         self.ring[pos] = (key, tomb);
@@ -222,14 +243,22 @@ mod tests {
         assert_eq!(ts.get(&key(2)).map(|t| t.id), Some(2));
         assert_eq!(ts.get(&key(3)).map(|t| t.id), Some(3));
         assert_eq!((ts.len(), ts.evicted()), (2, 1));
-        // A removed tombstone is not counted when its ring entry is overwritten.
+        // A removed tombstone leaves its place vacant: not found, not counted when its
+        // place is overwritten.
         ts.remove(&key(2));
+        assert_eq!((ts.get(&key(2)), ts.len()), (None, 1));
         ts.insert(key(4), tomb(4));
         assert_eq!((ts.len(), ts.evicted()), (2, 1));
-        // A key ended again: the newer tombstone replaces the older in its place (the
-        // ring does not grow), and goes when that place's turn comes.
+        assert_eq!(ts.get(&key(2)), None);
+        // A key ended again, with or without a removal between (a new connection on its
+        // 4-tuple): the newer tombstone takes the older's place (the ring does not grow),
+        // and goes when that place's turn comes.
         ts.insert(key(3), tomb(5));
         assert_eq!(ts.get(&key(3)).map(|t| t.id), Some(5));
+        ts.remove(&key(3));
+        assert_eq!(ts.len(), 1);
+        ts.insert(key(3), tomb(7));
+        assert_eq!(ts.get(&key(3)).map(|t| t.id), Some(7));
         assert_eq!((ts.len(), ts.evicted(), ts.ring.len()), (2, 1, 2));
         ts.insert(key(6), tomb(6));
         assert_eq!(ts.get(&key(3)), None);

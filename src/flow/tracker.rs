@@ -866,6 +866,12 @@ impl FlowTracker {
             }
         }
         let list = conn.list();
+        if list == ListId::Closed {
+            // Closed: what it keeps for its linger should not hold room it no longer uses.
+            if let Some(t) = conn.tcp.as_deref_mut() {
+                t.analyzer.release_empty_lists();
+            }
+        }
         self.table.touch(idx, list, now_ns);
         flow
     }
