@@ -584,7 +584,7 @@ impl ZeekSink {
             b,
             c,
             d,
-            Val::Str(conn.proto.as_str()),
+            Val::Str(conn.proto.zeek_name()),
             service.map_or(Val::Unset, Val::Str),
             if timed {
                 Val::Interval(duration)
