@@ -26,6 +26,8 @@ use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+mod tunnel;
+
 /// Unanswered DNS queries held for their response, over all connections.
 pub const MAX_DNS_WAITING: usize = 10_000;
 
@@ -60,6 +62,7 @@ enum LogKind {
     Http,
     Dns,
     Ssl,
+    Tunnel,
 }
 
 const ID_FIELDS: [(&str, &str); 4] = [
@@ -182,13 +185,20 @@ const SSL_FIELDS: &[(&str, &str)] = &[
 ];
 
 impl LogKind {
-    const ALL: [LogKind; 4] = [LogKind::Conn, LogKind::Http, LogKind::Dns, LogKind::Ssl];
+    const ALL: [LogKind; 5] = [
+        LogKind::Conn,
+        LogKind::Http,
+        LogKind::Dns,
+        LogKind::Ssl,
+        LogKind::Tunnel,
+    ];
     fn path(self) -> &'static str {
         match self {
             LogKind::Conn => "conn",
             LogKind::Http => "http",
             LogKind::Dns => "dns",
             LogKind::Ssl => "ssl",
+            LogKind::Tunnel => "tunnel",
         }
     }
     fn fields(self) -> &'static [(&'static str, &'static str)] {
@@ -197,6 +207,7 @@ impl LogKind {
             LogKind::Http => HTTP_FIELDS,
             LogKind::Dns => DNS_FIELDS,
             LogKind::Ssl => SSL_FIELDS,
+            LogKind::Tunnel => tunnel::TUNNEL_FIELDS,
         }
     }
 }
@@ -232,7 +243,7 @@ pub struct ZeekSink {
     community_id_seed: u16,
     /// Keys the uids of this run.
     uid_key: (u64, u64),
-    files: [Option<BufWriter<File>>; 4],
+    files: [Option<BufWriter<File>>; 5],
     /// Endpoints of the connections seen and not ended (from their first packet).
     ends: FxHashMap<ConnId, Ends>,
     ssl: FxHashMap<ConnId, SslFacts>,
@@ -240,8 +251,10 @@ pub struct ZeekSink {
     dns_waiting: FxHashMap<(ConnId, u16), DnsMessage>,
     /// Records logged without their partner because of [`MAX_DNS_WAITING`].
     pub dns_unpaired: u64,
-    /// Records written per log (conn, http, dns, ssl).
-    pub written: [u64; 4],
+    /// Records written per log (conn, http, dns, ssl, tunnel).
+    pub written: [u64; 5],
+    /// UDP tunnels discovered and not closed (tunnel.log).
+    tunnels: tunnel::Tunnels,
 }
 
 /// An optional string field.
@@ -268,12 +281,13 @@ impl ZeekSink {
             format,
             community_id_seed: community_id::DEFAULT_SEED,
             uid_key,
-            files: [None, None, None, None],
+            files: [None, None, None, None, None],
             ends: FxHashMap::default(),
             ssl: FxHashMap::default(),
             dns_waiting: FxHashMap::default(),
             dns_unpaired: 0,
-            written: [0; 4],
+            written: [0; 5],
+            tunnels: tunnel::Tunnels::default(),
         })
     }
 
@@ -559,6 +573,54 @@ impl ZeekSink {
             Val::Unset,
         ];
         self.write(LogKind::Ssl, &vals)
+    }
+
+    /// tunnel.log: the UDP tunnels a packet came through that were not seen before.
+    #[inline(never)]
+    fn tunnel_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        let mut found: arrayvec::ArrayVec<
+            (ConnId, tunnel::Tunnel),
+            { crate::decode::MAX_OUTER_FLOWS },
+        > = arrayvec::ArrayVec::new();
+        let ends = &self.ends;
+        self.tunnels.packet(
+            &packet.outer_flows,
+            &flow.outer_conns,
+            |c| ends.get(&c).copied(),
+            |c, t| {
+                let _ = found.try_push((c, t));
+            },
+        );
+        for (conn, t) in found {
+            self.tunnel_record(frame.ts, conn, t, "Tunnel::DISCOVER")?;
+        }
+        Ok(())
+    }
+
+    fn tunnel_record(
+        &mut self,
+        ts: Timestamp,
+        conn: ConnId,
+        t: tunnel::Tunnel,
+        action: &'static str,
+    ) -> io::Result<()> {
+        let [a, b, c, d] = Self::id_vals(Some(t.ends));
+        let vals = [
+            Val::Time(ts),
+            Val::Owned(self.uid(conn)),
+            a,
+            b,
+            c,
+            d,
+            Val::Str(t.kind),
+            Val::Str(action),
+        ];
+        self.write(LogKind::Tunnel, &vals)
     }
 
     fn conn_record(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
@@ -907,7 +969,10 @@ impl Sink for ZeekSink {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
-        let _ = frame;
+        self.tunnels.last_ts = Some(frame.ts);
+        if !flow.outer_conns.is_empty() {
+            self.tunnel_packet(frame, packet, flow)?;
+        }
         if !flow.new_conn {
             return Ok(());
         }
@@ -965,6 +1030,10 @@ impl Sink for ZeekSink {
             self.ssl_record(conn, facts)?;
         }
         self.ends.remove(&conn.id);
+        if let Some(t) = self.tunnels.close(conn.id) {
+            let ts = self.tunnels.last_ts.unwrap_or(conn.end);
+            self.tunnel_record(ts, conn.id, t, "Tunnel::CLOSE")?;
+        }
         self.conn_record(conn, app)
     }
 
