@@ -248,7 +248,10 @@ pub struct ZeekSink {
     ends: FxHashMap<ConnId, Ends>,
     ssl: FxHashMap<ConnId, SslFacts>,
     /// Unanswered DNS queries by (connection, transaction id).
-    dns_waiting: FxHashMap<(ConnId, u16), DnsMessage>,
+    /// (Zeek's `pending_queries`: a query repeated with the same id waits behind the
+    /// first, and a response answers the oldest.) At most [`MAX_DNS_WAITING`] in all.
+    dns_waiting: FxHashMap<(ConnId, u16), std::collections::VecDeque<DnsMessage>>,
+    dns_waiting_count: usize,
     /// Records logged without their partner because of [`MAX_DNS_WAITING`].
     pub dns_unpaired: u64,
     /// Records written per log (conn, http, dns, ssl, tunnel).
@@ -285,6 +288,7 @@ impl ZeekSink {
             ends: FxHashMap::default(),
             ssl: FxHashMap::default(),
             dns_waiting: FxHashMap::default(),
+            dns_waiting_count: 0,
             dns_unpaired: 0,
             written: [0; 5],
             tunnels: tunnel::Tunnels::default(),
@@ -403,18 +407,33 @@ impl ZeekSink {
 
     fn dns(&mut self, m: &DnsMessage) -> io::Result<()> {
         if !m.response {
-            if self.dns_waiting.len() < MAX_DNS_WAITING {
-                // A second query with the same id: the first is logged alone.
-                if let Some(old) = self.dns_waiting.insert((m.conn, m.id), m.clone()) {
-                    self.dns_record(&old, None)?;
-                }
+            if self.dns_waiting_count < MAX_DNS_WAITING {
+                self.dns_waiting
+                    .entry((m.conn, m.id))
+                    .or_default()
+                    .push_back(m.clone());
+                self.dns_waiting_count += 1;
                 return Ok(());
             }
             self.dns_unpaired += 1;
             return self.dns_record(m, None);
         }
-        match self.dns_waiting.remove(&(m.conn, m.id)) {
-            Some(q) => self.dns_record(&q, Some(m)),
+        let key = (m.conn, m.id);
+        let oldest = match self.dns_waiting.get_mut(&key) {
+            Some(queue) => {
+                let q = queue.pop_front();
+                if queue.is_empty() {
+                    self.dns_waiting.remove(&key);
+                }
+                q
+            }
+            None => None,
+        };
+        match oldest {
+            Some(q) => {
+                self.dns_waiting_count -= 1;
+                self.dns_record(&q, Some(m))
+            }
             None => self.dns_record(m, Some(m)),
         }
     }
@@ -1013,14 +1032,15 @@ impl Sink for ZeekSink {
         // Queries of this connection still unanswered are logged alone.
         if !self.dns_waiting.is_empty() {
             let mut left: Vec<DnsMessage> = Vec::new();
-            self.dns_waiting.retain(|(c, _), m| {
+            self.dns_waiting.retain(|(c, _), queue| {
                 if *c == conn.id {
-                    left.push(m.clone());
+                    left.extend(queue.drain(..));
                     false
                 } else {
                     true
                 }
             });
+            self.dns_waiting_count -= left.len();
             left.sort_by_key(|m| m.frame);
             for q in &left {
                 self.dns_record(q, None)?;
@@ -1038,7 +1058,8 @@ impl Sink for ZeekSink {
     }
 
     fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {
-        let mut left: Vec<DnsMessage> = self.dns_waiting.drain().map(|(_, m)| m).collect();
+        let mut left: Vec<DnsMessage> = self.dns_waiting.drain().flat_map(|(_, q)| q).collect();
+        self.dns_waiting_count = 0;
         left.sort_by_key(|m| m.frame);
         for q in &left {
             self.dns_record(q, None)?;
