@@ -576,7 +576,9 @@ impl ZeekSink {
                 .map_or(Val::Unset, Val::Str),
             Val::Unset,
             facts.server_name.as_deref().map_or(Val::Unset, Val::Str),
-            Val::Bool(false),
+            // `resumed`: Zeek compares the hellos' session ids, which layerscope does not
+            // keep; unknown, so unset rather than a guessed F.
+            Val::Unset,
             facts
                 .last_alert
                 .map_or(Val::Unset, |d| Val::Owned(alert_name(d))),

@@ -519,3 +519,34 @@ fn dns_log_equals_zeeks_baseline_for_ipv6_fragmented_dns() {
     assert_eq!(compared, 3 * 13);
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// ssl.log of the Chromium QUIC capture against Zeek's `scripts.base.protocols.quic.chromium`
+/// baseline: every field but the uid, the canonified ts and the two layerscope leaves
+/// unset (`curve`, `resumed`: README), which are checked unset.
+#[test]
+fn ssl_log_equals_zeeks_baseline_for_chromium_quic() {
+    let Some(dir) = shared_encap_captures("ssl_log_equals_zeeks_baseline_for_chromium_quic") else {
+        return;
+    };
+    let out = out_dir("chromium-ssl");
+    write_logs(
+        &dir.join("zeek__chromium-115.0.5790.110-api-cirrus-com.pcap"),
+        "zeek",
+        &out,
+    );
+    let ours = read_tsv_log(&out.join("ssl.log"));
+    let zeek = read_tsv_log(
+        &project_dir().join("tests/zeek_baselines/scripts.base.protocols.quic.chromium.ssl.log"),
+    );
+    assert_eq!(ours.rows.len(), 1);
+    let n = assert_same_fields(
+        "chromium ssl.log",
+        &ours.rows[0],
+        &zeek.rows[0],
+        &["curve", "resumed"],
+    );
+    assert_eq!(n, 14);
+    assert_eq!(ours.rows[0]["curve"], "-");
+    assert_eq!(ours.rows[0]["resumed"], "-");
+    let _ = std::fs::remove_dir_all(&out);
+}
