@@ -644,7 +644,14 @@ impl ZeekSink {
         self.write(LogKind::Tunnel, &vals)
     }
 
-    fn conn_record(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+    /// conn.log's record; `tunnel_service` names the tunnel a UDP connection carried
+    /// (Zeek's analyzer name, e.g. `vxlan`), which is its service when nothing else is.
+    fn conn_record(
+        &mut self,
+        conn: &ConnSummary,
+        app: &AppConnStats,
+        tunnel_service: Option<&'static str>,
+    ) -> io::Result<()> {
         let ends = zeek_ends(conn);
         let [a, b, c, d] = Self::id_vals(Some(ends));
         let (orig, resp) = if conn.zeek_flipped {
@@ -652,7 +659,7 @@ impl ZeekSink {
         } else {
             (Direction::ToServer, Direction::ToClient)
         };
-        let service = zeek_service(app);
+        let service = zeek_service(app).or(tunnel_service);
         let duration = conn.zeek_end.nanos_since(&conn.start).max(0);
         let missed = conn.gap_bytes.to_server + conn.gap_bytes.to_client;
         let cid = community_id::of_conn(conn, self.community_id_seed);
@@ -1052,11 +1059,13 @@ impl Sink for ZeekSink {
             self.ssl_record(conn, facts)?;
         }
         self.ends.remove(&conn.id);
+        let mut tunnel_service = None;
         if let Some(t) = self.tunnels.close(conn.id) {
             let ts = self.tunnels.last_ts.unwrap_or(conn.end);
             self.tunnel_record(ts, conn.id, t, "Tunnel::CLOSE")?;
+            tunnel_service = Some(t.service);
         }
-        self.conn_record(conn, app)
+        self.conn_record(conn, app, tunnel_service)
     }
 
     fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {

@@ -550,3 +550,77 @@ fn ssl_log_equals_zeeks_baseline_for_chromium_quic() {
     assert_eq!(ours.rows[0]["resumed"], "-");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// vxlan.pcap against Zeek's `core.tunnels.vxlan` baselines: a ping inside two VXLAN flows
+/// (requests one way, replies the other). conn.log: the four UDP tunnel connections (service
+/// `vxlan`) and the ICMP connection (8 → 0, OTH, 224/224 bytes, 4/336 and 4/336 packets
+/// and IP bytes) in every field but the uid, the canonified ts and `local_orig`/`local_resp`
+/// (unset in this baseline, F in `core.tcp.missing-syn`'s and layerscope's);
+/// `tunnel_parents`: Zeek names both tunnels the ping travelled, layerscope the one of its
+/// first packet (README), which is one of Zeek's. tunnel.log: Zeek's two rows of each
+/// action are among ours (Zeek logs only the two tunnels that carried the ping; layerscope
+/// also the two that carried one packet each, an inner packet it decodes too).
+#[test]
+fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
+    let Some(dir) = shared_encap_captures("vxlan_conn_and_tunnel_logs_equal_zeeks_baselines")
+    else {
+        return;
+    };
+    let out = out_dir("vxlan");
+    write_logs(&dir.join("zeek__vxlan.pcap"), "zeek", &out);
+    let base = project_dir().join("tests/zeek_baselines");
+    let conns = read_tsv_log(&out.join("conn.log"));
+    let zeek_conns = read_tsv_log(&base.join("core.tunnels.vxlan.conn.log"));
+    assert_eq!(conns.rows.len(), zeek_conns.rows.len());
+    let key = |r: &HashMap<String, String>| {
+        format!(
+            "{} {} {} {} {}",
+            r["proto"], r["id.orig_h"], r["id.orig_p"], r["id.resp_h"], r["id.resp_p"]
+        )
+    };
+    let skip = ["local_orig", "local_resp", "tunnel_parents"];
+    let mut compared = 0;
+    for zeek in &zeek_conns.rows {
+        let ours = conns
+            .rows
+            .iter()
+            .find(|r| key(r) == key(zeek))
+            .unwrap_or_else(|| panic!("no conn {}", key(zeek)));
+        compared += assert_same_fields(&key(zeek), ours, zeek, &skip);
+        if zeek["proto"] == "icmp" {
+            let zeek_parents: Vec<String> = zeek["tunnel_parents"]
+                .split(',')
+                .map(|uid| key(zeek_conns.rows.iter().find(|r| r["uid"] == uid).unwrap()))
+                .collect();
+            let ours_parent = conns
+                .rows
+                .iter()
+                .find(|r| r["uid"] == ours["tunnel_parents"])
+                .map(key)
+                .unwrap();
+            assert!(zeek_parents.contains(&ours_parent), "{ours_parent}");
+        } else {
+            assert_eq!(ours["tunnel_parents"], "-");
+        }
+    }
+    // 21 fields less uid, ts and the three above: 16 per row.
+    assert_eq!(compared, 5 * 16);
+
+    let tunnels = read_tsv_log(&out.join("tunnel.log"));
+    let zeek_tunnels = read_tsv_log(&base.join("core.tunnels.vxlan.tunnel.log"));
+    assert_eq!(tunnels.rows.len(), 8);
+    let mut compared = 0;
+    for zeek in &zeek_tunnels.rows {
+        let ours = tunnels
+            .rows
+            .iter()
+            .find(|r| r["id.orig_p"] == zeek["id.orig_p"] && r["action"] == zeek["action"])
+            .unwrap_or_else(|| panic!("no tunnel row like {zeek:?}"));
+        compared += assert_same_fields("vxlan tunnel.log", ours, zeek, &[]);
+        // The tunnel's uid is its UDP connection's.
+        let udp = conns.rows.iter().find(|r| r["uid"] == ours["uid"]).unwrap();
+        assert_eq!(udp["id.orig_p"], zeek["id.orig_p"]);
+    }
+    assert_eq!(compared, 4 * 7);
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -6,8 +6,8 @@
 //! UDP connection and the `tunnel_parents` of the connections inside.
 //!
 //! Only UDP tunnels are connections in layerscope, so IP-in-IP (`Tunnel::IP`) and plain GRE
-//! (`Tunnel::GRE`) tunnels are not logged; MPLS over UDP and ESP in UDP have no Zeek tunnel
-//! type and are not logged either.
+//! (`Tunnel::GRE`) tunnels are not logged; GRE over UDP, MPLS over UDP and ESP in UDP have no
+//! Zeek analyzer and are not logged either.
 
 use super::Ends;
 use crate::capture::Timestamp;
@@ -29,17 +29,17 @@ pub(super) const TUNNEL_FIELDS: &[(&str, &str)] = &[
     ("action", "enum"),
 ];
 
-/// Zeek's `Tunnel::Type` of a UDP tunnel, None where Zeek has none.
-fn zeek_tunnel_type(flow: &OuterFlow) -> Option<&'static str> {
+/// Zeek's `Tunnel::Type` of a UDP tunnel and the name of Zeek's analyzer for it (the
+/// tunnel connection's conn.log `service`), None where Zeek has none.
+fn zeek_tunnel_type(flow: &OuterFlow) -> Option<(&'static str, &'static str)> {
     let kind = tunnel_of_port(flow.dst_port).or_else(|| tunnel_of_port(flow.src_port))?;
     Some(match kind {
-        UdpTunnel::Vxlan => "Tunnel::VXLAN",
-        UdpTunnel::Geneve => "Tunnel::GENEVE",
-        UdpTunnel::GtpU => "Tunnel::GTPv1",
-        UdpTunnel::Teredo => "Tunnel::TEREDO",
-        UdpTunnel::Ayiya => "Tunnel::AYIYA",
-        UdpTunnel::GreOverUdp => "Tunnel::GRE",
-        UdpTunnel::MplsOverUdp | UdpTunnel::EspInUdp => return None,
+        UdpTunnel::Vxlan => ("Tunnel::VXLAN", "vxlan"),
+        UdpTunnel::Geneve => ("Tunnel::GENEVE", "geneve"),
+        UdpTunnel::GtpU => ("Tunnel::GTPv1", "gtpv1"),
+        UdpTunnel::Teredo => ("Tunnel::TEREDO", "teredo"),
+        UdpTunnel::Ayiya => ("Tunnel::AYIYA", "ayiya"),
+        UdpTunnel::GreOverUdp | UdpTunnel::MplsOverUdp | UdpTunnel::EspInUdp => return None,
     })
 }
 
@@ -48,6 +48,8 @@ fn zeek_tunnel_type(flow: &OuterFlow) -> Option<&'static str> {
 pub(super) struct Tunnel {
     pub ends: Ends,
     pub kind: &'static str,
+    /// Zeek's analyzer name for it (`vxlan`, `teredo` …).
+    pub service: &'static str,
 }
 
 /// The tunnels discovered and not yet closed (one entry per open tunnel connection, so
@@ -76,7 +78,7 @@ impl Tunnels {
             if self.open.contains_key(&conn) {
                 continue;
             }
-            let Some(kind) = zeek_tunnel_type(flow) else {
+            let Some((kind, service)) = zeek_tunnel_type(flow) else {
                 continue;
             };
             // Not seen before: this packet opened the connection, and its sender is the
@@ -96,7 +98,11 @@ impl Tunnels {
                     }
                 }
             });
-            let t = Tunnel { ends, kind };
+            let t = Tunnel {
+                ends,
+                kind,
+                service,
+            };
             self.open.insert(conn, t);
             discover(conn, t);
         }
