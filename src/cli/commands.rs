@@ -575,6 +575,12 @@ fn parquet_sink(output: &OutputArgs) -> Result<layerscope::render::parquet::Parq
             message: format!("{}: {}", dir.display(), io_message(&e)),
         })?;
     sink.set_community_id_seed(output.community_id_seed);
+    if output.parquet_packets {
+        sink.with_packets().map_err(|e| Failure {
+            code: 1,
+            message: format!("{}: {}", dir.display(), io_message(&e)),
+        })?;
+    }
     Ok(sink)
 }
 

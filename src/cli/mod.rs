@@ -148,7 +148,7 @@ pub enum FormatArg {
     Table,
     /// JSON Lines as specified by the JSON contract (packet, http, dns, conn, summary).
     Json,
-    /// Zeek's tab-separated logs (conn.log, http.log, dns.log, ssl.log) into --out DIR.
+    /// Zeek's tab-separated logs (conn.log, http.log, dns.log, ssl.log, tunnel.log) into --out DIR.
     Zeek,
     /// Zeek's JSON logs (one object per line) into --out DIR.
     ZeekJson,
@@ -192,6 +192,10 @@ pub struct OutputArgs {
     /// on the ID must use the same seed).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub community_id_seed: u16,
+    /// With --format parquet: also packets.parquet, one row per packet (frame, time,
+    /// addresses, ports, lengths, TCP flags and numbers, the packet's connection).
+    #[arg(long)]
+    pub parquet_packets: bool,
     /// Show only this connection (repeatable); ids are those of the `conn` column.
     #[arg(long = "conn", value_name = "ID")]
     pub conns: Vec<u64>,

@@ -105,6 +105,20 @@ impl FlowKey {
         (key, ord)
     }
 
+    /// The key of a one-way message (an ICMP error, Zeek's `is_one_way`): the same
+    /// endpoints in the other direction are another flow. `ord` is what [`FlowKey::of`]
+    /// returned with the key; bit 41 marks a source that is the lower endpoint (or both
+    /// are equal), bit 42 one that is the higher.
+    #[inline]
+    pub fn one_way(mut self, ord: Ordering) -> FlowKey {
+        self.meta |= if ord == Ordering::Greater {
+            1 << 42
+        } else {
+            1 << 41
+        };
+        self
+    }
+
     /// The lower endpoint's address words and port.
     #[cfg(test)]
     fn lo(&self) -> ([u64; 2], u16) {
@@ -173,6 +187,21 @@ mod tests {
         assert_eq!(ord, Ordering::Greater);
         assert_eq!(k.ip, [[0x0a00_0001, 0], [0x0a00_0002, 0]]);
         assert_eq!(k.meta, 5353 | 53 << 16 | (Proto::Udp as u64) << 32);
+    }
+
+    #[test]
+    fn one_way_keys_keep_their_direction() {
+        let a: SocketAddr = "10.0.0.1:3".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:3".parse().unwrap();
+        let (ab, o1) = FlowKey::of(Proto::Icmp, a.ip(), 3, b.ip(), 3);
+        let (ba, o2) = FlowKey::of(Proto::Icmp, b.ip(), 3, a.ip(), 3);
+        assert_eq!(ab, ba);
+        assert_ne!(ab.one_way(o1), ba.one_way(o2));
+        assert_eq!(
+            ab.one_way(o1),
+            FlowKey::of(Proto::Icmp, a.ip(), 3, b.ip(), 3).0.one_way(o1)
+        );
+        assert_ne!(ab.one_way(o1), ab);
     }
 
     #[test]

@@ -85,12 +85,15 @@ use super::tombstone::{Tombstone, Tombstones};
 use super::zeek::ZeekState;
 use super::*;
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::{DecodedPacket, NetInfo, TcpFlags, TcpInfo, Transport};
+use crate::decode::{DecodedPacket, LayerName, NetInfo, TcpFlags, TcpInfo, Transport};
 use arrayvec::ArrayVec;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::net::SocketAddr;
 
+mod counted;
+mod icmp;
+mod sctp;
 #[cfg(test)]
 mod tests;
 
@@ -469,7 +472,17 @@ impl FlowTracker {
                 let addrs = (src, dst, key, ord, net.total_len);
                 self.process_udp(frame, addrs, packet.payload, payload_len, sink, ended)
             }
-            _ => PacketFlow::default(),
+            // ICMP, ICMPv6 and SCTP flows: flow/tracker/icmp.rs, flow/tracker/sctp.rs.
+            Some(Transport::Icmpv4(icmp)) => {
+                self.process_icmp(frame, packet, net, (Proto::Icmp, icmp), sink, ended)
+            }
+            Some(Transport::Icmpv6(icmp)) => {
+                self.process_icmp(frame, packet, net, (Proto::Icmpv6, icmp), sink, ended)
+            }
+            None if net.protocol == crate::flow::community_id::IPPROTO_SCTP => {
+                self.process_sctp(frame, packet, net, sink, ended)
+            }
+            None => PacketFlow::default(),
         }
     }
 
@@ -1839,7 +1852,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         payload: conn.payload,
         zeek_sizes: match conn.proto {
             Proto::Tcp => conn.zeek.sizes(),
-            Proto::Udp => (conn.payload.to_server, conn.payload.to_client),
+            _ => (conn.payload.to_server, conn.payload.to_client),
         },
         zeek_flipped: conn.zeek.zeek_flipped_roles(),
         handshake,

@@ -49,6 +49,14 @@ impl Direction {
 pub enum Proto {
     Tcp,
     Udp,
+    /// ICMP messages between two hosts, keyed as Zeek keys them: the endpoints' "ports" are
+    /// the originator's message type and its counterpart type (echo 8 ↔ reply 0 …), or the
+    /// code for a one-way message (see `flow/tracker/icmp.rs`).
+    Icmp,
+    /// ICMPv6, keyed as ICMP.
+    Icmpv6,
+    /// An SCTP association (its two ports; see `flow/tracker/sctp.rs`).
+    Sctp,
 }
 
 impl Proto {
@@ -56,6 +64,9 @@ impl Proto {
         match self {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Icmpv6 => "icmpv6",
+            Proto::Sctp => "sctp",
         }
     }
     /// The IP protocol number (IANA).
@@ -63,6 +74,17 @@ impl Proto {
         match self {
             Proto::Tcp => 6,
             Proto::Udp => 17,
+            Proto::Icmp => 1,
+            Proto::Icmpv6 => 58,
+            Proto::Sctp => 132,
+        }
+    }
+    /// Zeek's `transport_proto` name (conn.log `proto`): Zeek logs ICMPv6 as `icmp`. Zeek
+    /// has no SCTP transport; layerscope writes `sctp` (README: Zeek logs).
+    pub fn zeek_name(self) -> &'static str {
+        match self {
+            Proto::Icmpv6 => "icmp",
+            p => p.as_str(),
         }
     }
 }

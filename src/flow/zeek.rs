@@ -877,7 +877,8 @@ impl ZeekState {
                 [false, true] => "SHR",
                 [false, false] => "OTH",
             },
-            None => "OTH",
+            // ICMP (as Zeek) and SCTP connections never set `proto` here.
+            _ => "OTH",
         }
     }
 

@@ -1530,10 +1530,9 @@ fn conn_fields(
 ) -> io::Result<()> {
     p.lit(b"{\"type\":\"conn\",\"id\":");
     p.u64(conn.id);
-    match conn.proto {
-        crate::flow::Proto::Tcp => p.lit(b",\"proto\":\"tcp\",\"client\":\""),
-        crate::flow::Proto::Udp => p.lit(b",\"proto\":\"udp\",\"client\":\""),
-    }
+    p.lit(b",\"proto\":\"");
+    p.bytes(conn.proto.as_str().as_bytes());
+    p.lit(b"\",\"client\":\"");
     p.endpoint_memo(conn.client, &mut memo.client)?;
     p.lit(b"\",\"server\":\"");
     p.endpoint_memo(conn.server, &mut memo.server)?;

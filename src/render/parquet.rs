@@ -1,5 +1,5 @@
 //! Parquet tables: `conn.parquet`, `http.parquet`, `dns.parquet`, `tls.parquet` (each only
-//! when it has a row), with typed columns — times as `TIMESTAMP(MICROS)` in UTC, addresses
+//! when it has a row), and `packets.parquet` when asked for, with typed columns — times as `TIMESTAMP(MICROS)` in UTC, addresses
 //! as strings, counts as 64-bit integers, nulls where the JSON output has null — for
 //! DuckDB, Spark, ClickHouse, Polars or pandas.
 //!
@@ -28,6 +28,8 @@ use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+mod packets;
 
 /// Rows gathered per table before they are written as one row group.
 pub const ROW_GROUP_ROWS: usize = 32_768;
@@ -283,6 +285,9 @@ pub struct ParquetSink {
     http: Table,
     dns: Table,
     tls: Table,
+    /// `packets.parquet`, when asked for ([`ParquetSink::with_packets`]).
+    packets: Option<packets::PacketsTable>,
+    dir: PathBuf,
     community_id_seed: u16,
 }
 
@@ -313,12 +318,25 @@ impl ParquetSink {
             http: Table::new(dir.join("http.parquet"), HTTP_SCHEMA)?,
             dns: Table::new(dir.join("dns.parquet"), DNS_SCHEMA)?,
             tls: Table::new(dir.join("tls.parquet"), TLS_SCHEMA)?,
+            packets: None,
+            dir,
             community_id_seed: community_id::DEFAULT_SEED,
         })
     }
 
     pub fn set_community_id_seed(&mut self, seed: u16) {
         self.community_id_seed = seed;
+    }
+
+    /// Also writes `packets.parquet`: one row per packet (see `render/parquet/packets.rs`).
+    pub fn with_packets(&mut self) -> io::Result<()> {
+        self.packets = Some(packets::PacketsTable::new(&self.dir)?);
+        Ok(())
+    }
+
+    /// Rows of `packets.parquet` written so far (None when it is not written).
+    pub fn packet_rows_written(&self) -> Option<u64> {
+        self.packets.as_ref().map(packets::PacketsTable::rows)
     }
 
     /// Rows written so far per table (conn, http, dns, tls).
@@ -400,7 +418,19 @@ impl ParquetSink {
 
 impl Sink for ParquetSink {
     fn wants_packets(&self) -> bool {
-        false
+        self.packets.is_some()
+    }
+
+    fn packet(
+        &mut self,
+        frame: &crate::capture::RawFrame<'_>,
+        packet: &crate::decode::DecodedPacket<'_>,
+        flow: &crate::flow::PacketFlow,
+    ) -> io::Result<()> {
+        match self.packets.as_mut() {
+            Some(t) => t.row(frame, packet, flow),
+            None => Ok(()),
+        }
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
@@ -454,6 +484,9 @@ impl Sink for ParquetSink {
         self.conn.finish()?;
         self.http.finish()?;
         self.dns.finish()?;
+        if let Some(t) = self.packets.as_mut() {
+            t.finish()?;
+        }
         self.tls.finish()
     }
 }

@@ -26,6 +26,8 @@ use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+mod tunnel;
+
 /// Unanswered DNS queries held for their response, over all connections.
 pub const MAX_DNS_WAITING: usize = 10_000;
 
@@ -60,6 +62,7 @@ enum LogKind {
     Http,
     Dns,
     Ssl,
+    Tunnel,
 }
 
 const ID_FIELDS: [(&str, &str); 4] = [
@@ -182,13 +185,20 @@ const SSL_FIELDS: &[(&str, &str)] = &[
 ];
 
 impl LogKind {
-    const ALL: [LogKind; 4] = [LogKind::Conn, LogKind::Http, LogKind::Dns, LogKind::Ssl];
+    const ALL: [LogKind; 5] = [
+        LogKind::Conn,
+        LogKind::Http,
+        LogKind::Dns,
+        LogKind::Ssl,
+        LogKind::Tunnel,
+    ];
     fn path(self) -> &'static str {
         match self {
             LogKind::Conn => "conn",
             LogKind::Http => "http",
             LogKind::Dns => "dns",
             LogKind::Ssl => "ssl",
+            LogKind::Tunnel => "tunnel",
         }
     }
     fn fields(self) -> &'static [(&'static str, &'static str)] {
@@ -197,6 +207,7 @@ impl LogKind {
             LogKind::Http => HTTP_FIELDS,
             LogKind::Dns => DNS_FIELDS,
             LogKind::Ssl => SSL_FIELDS,
+            LogKind::Tunnel => tunnel::TUNNEL_FIELDS,
         }
     }
 }
@@ -232,16 +243,21 @@ pub struct ZeekSink {
     community_id_seed: u16,
     /// Keys the uids of this run.
     uid_key: (u64, u64),
-    files: [Option<BufWriter<File>>; 4],
+    files: [Option<BufWriter<File>>; 5],
     /// Endpoints of the connections seen and not ended (from their first packet).
     ends: FxHashMap<ConnId, Ends>,
     ssl: FxHashMap<ConnId, SslFacts>,
     /// Unanswered DNS queries by (connection, transaction id).
-    dns_waiting: FxHashMap<(ConnId, u16), DnsMessage>,
+    /// (Zeek's `pending_queries`: a query repeated with the same id waits behind the
+    /// first, and a response answers the oldest.) At most [`MAX_DNS_WAITING`] in all.
+    dns_waiting: FxHashMap<(ConnId, u16), std::collections::VecDeque<DnsMessage>>,
+    dns_waiting_count: usize,
     /// Records logged without their partner because of [`MAX_DNS_WAITING`].
     pub dns_unpaired: u64,
-    /// Records written per log (conn, http, dns, ssl).
-    pub written: [u64; 4],
+    /// Records written per log (conn, http, dns, ssl, tunnel).
+    pub written: [u64; 5],
+    /// UDP tunnels discovered and not closed (tunnel.log).
+    tunnels: tunnel::Tunnels,
 }
 
 /// An optional string field.
@@ -268,12 +284,14 @@ impl ZeekSink {
             format,
             community_id_seed: community_id::DEFAULT_SEED,
             uid_key,
-            files: [None, None, None, None],
+            files: [None, None, None, None, None],
             ends: FxHashMap::default(),
             ssl: FxHashMap::default(),
             dns_waiting: FxHashMap::default(),
+            dns_waiting_count: 0,
             dns_unpaired: 0,
-            written: [0; 4],
+            written: [0; 5],
+            tunnels: tunnel::Tunnels::default(),
         })
     }
 
@@ -389,18 +407,33 @@ impl ZeekSink {
 
     fn dns(&mut self, m: &DnsMessage) -> io::Result<()> {
         if !m.response {
-            if self.dns_waiting.len() < MAX_DNS_WAITING {
-                // A second query with the same id: the first is logged alone.
-                if let Some(old) = self.dns_waiting.insert((m.conn, m.id), m.clone()) {
-                    self.dns_record(&old, None)?;
-                }
+            if self.dns_waiting_count < MAX_DNS_WAITING {
+                self.dns_waiting
+                    .entry((m.conn, m.id))
+                    .or_default()
+                    .push_back(m.clone());
+                self.dns_waiting_count += 1;
                 return Ok(());
             }
             self.dns_unpaired += 1;
             return self.dns_record(m, None);
         }
-        match self.dns_waiting.remove(&(m.conn, m.id)) {
-            Some(q) => self.dns_record(&q, Some(m)),
+        let key = (m.conn, m.id);
+        let oldest = match self.dns_waiting.get_mut(&key) {
+            Some(queue) => {
+                let q = queue.pop_front();
+                if queue.is_empty() {
+                    self.dns_waiting.remove(&key);
+                }
+                q
+            }
+            None => None,
+        };
+        match oldest {
+            Some(q) => {
+                self.dns_waiting_count -= 1;
+                self.dns_record(&q, Some(m))
+            }
             None => self.dns_record(m, Some(m)),
         }
     }
@@ -543,7 +576,9 @@ impl ZeekSink {
                 .map_or(Val::Unset, Val::Str),
             Val::Unset,
             facts.server_name.as_deref().map_or(Val::Unset, Val::Str),
-            Val::Bool(false),
+            // `resumed`: Zeek compares the hellos' session ids, which layerscope does not
+            // keep; unknown, so unset rather than a guessed F.
+            Val::Unset,
             facts
                 .last_alert
                 .map_or(Val::Unset, |d| Val::Owned(alert_name(d))),
@@ -561,7 +596,62 @@ impl ZeekSink {
         self.write(LogKind::Ssl, &vals)
     }
 
-    fn conn_record(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+    /// tunnel.log: the UDP tunnels a packet came through that were not seen before.
+    #[inline(never)]
+    fn tunnel_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        let mut found: arrayvec::ArrayVec<
+            (ConnId, tunnel::Tunnel),
+            { crate::decode::MAX_OUTER_FLOWS },
+        > = arrayvec::ArrayVec::new();
+        let ends = &self.ends;
+        self.tunnels.packet(
+            &packet.outer_flows,
+            &flow.outer_conns,
+            |c| ends.get(&c).copied(),
+            |c, t| {
+                let _ = found.try_push((c, t));
+            },
+        );
+        for (conn, t) in found {
+            self.tunnel_record(frame.ts, conn, t, "Tunnel::DISCOVER")?;
+        }
+        Ok(())
+    }
+
+    fn tunnel_record(
+        &mut self,
+        ts: Timestamp,
+        conn: ConnId,
+        t: tunnel::Tunnel,
+        action: &'static str,
+    ) -> io::Result<()> {
+        let [a, b, c, d] = Self::id_vals(Some(t.ends));
+        let vals = [
+            Val::Time(ts),
+            Val::Owned(self.uid(conn)),
+            a,
+            b,
+            c,
+            d,
+            Val::Str(t.kind),
+            Val::Str(action),
+        ];
+        self.write(LogKind::Tunnel, &vals)
+    }
+
+    /// conn.log's record; `tunnel_service` names the tunnel a UDP connection carried
+    /// (Zeek's analyzer name, e.g. `vxlan`), which is its service when nothing else is.
+    fn conn_record(
+        &mut self,
+        conn: &ConnSummary,
+        app: &AppConnStats,
+        tunnel_service: Option<&'static str>,
+    ) -> io::Result<()> {
         let ends = zeek_ends(conn);
         let [a, b, c, d] = Self::id_vals(Some(ends));
         let (orig, resp) = if conn.zeek_flipped {
@@ -569,7 +659,7 @@ impl ZeekSink {
         } else {
             (Direction::ToServer, Direction::ToClient)
         };
-        let service = zeek_service(app);
+        let service = zeek_service(app).or(tunnel_service);
         let duration = conn.zeek_end.nanos_since(&conn.start).max(0);
         let missed = conn.gap_bytes.to_server + conn.gap_bytes.to_client;
         let cid = community_id::of_conn(conn, self.community_id_seed);
@@ -584,7 +674,7 @@ impl ZeekSink {
             b,
             c,
             d,
-            Val::Str(conn.proto.as_str()),
+            Val::Str(conn.proto.zeek_name()),
             service.map_or(Val::Unset, Val::Str),
             if timed {
                 Val::Interval(duration)
@@ -907,7 +997,10 @@ impl Sink for ZeekSink {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
-        let _ = frame;
+        self.tunnels.last_ts = Some(frame.ts);
+        if !flow.outer_conns.is_empty() {
+            self.tunnel_packet(frame, packet, flow)?;
+        }
         if !flow.new_conn {
             return Ok(());
         }
@@ -948,14 +1041,15 @@ impl Sink for ZeekSink {
         // Queries of this connection still unanswered are logged alone.
         if !self.dns_waiting.is_empty() {
             let mut left: Vec<DnsMessage> = Vec::new();
-            self.dns_waiting.retain(|(c, _), m| {
+            self.dns_waiting.retain(|(c, _), queue| {
                 if *c == conn.id {
-                    left.push(m.clone());
+                    left.extend(queue.drain(..));
                     false
                 } else {
                     true
                 }
             });
+            self.dns_waiting_count -= left.len();
             left.sort_by_key(|m| m.frame);
             for q in &left {
                 self.dns_record(q, None)?;
@@ -965,11 +1059,18 @@ impl Sink for ZeekSink {
             self.ssl_record(conn, facts)?;
         }
         self.ends.remove(&conn.id);
-        self.conn_record(conn, app)
+        let mut tunnel_service = None;
+        if let Some(t) = self.tunnels.close(conn.id) {
+            let ts = self.tunnels.last_ts.unwrap_or(conn.end);
+            self.tunnel_record(ts, conn.id, t, "Tunnel::CLOSE")?;
+            tunnel_service = Some(t.service);
+        }
+        self.conn_record(conn, app, tunnel_service)
     }
 
     fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {
-        let mut left: Vec<DnsMessage> = self.dns_waiting.drain().map(|(_, m)| m).collect();
+        let mut left: Vec<DnsMessage> = self.dns_waiting.drain().flat_map(|(_, q)| q).collect();
+        self.dns_waiting_count = 0;
         left.sort_by_key(|m| m.frame);
         for q in &left {
             self.dns_record(q, None)?;

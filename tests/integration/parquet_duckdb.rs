@@ -40,6 +40,8 @@ r = q("dns", "select count(*), sum(answer_count), count(*) filter (where respons
 out["dns"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 3
 r = q("tls", "select count(*), count(sni), count(*) filter (where record = 'handshake') from {t}")
 out["tls"] = [int(x) for x in r] if r else [0] * 3
+r = q("packets", "select count(*), sum(len), sum(caplen), count(conn), count(distinct conn), count(tcp_flags), coalesce(sum(tcp_len), 0), coalesce(sum(tcp_seq), 0), count(src_addr), min(epoch_us(ts)), max(frame) from {t}")
+out["packets"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 11
 print(json.dumps(out))
 "#;
 
@@ -128,7 +130,30 @@ fn json_view(capture: &Path) -> Value {
         tlss.iter().filter(|t| !t["sni"].is_null()).count() as i64,
         tlss.iter().filter(|t| t["type"] == "tls").count() as i64,
     ];
-    serde_json::json!({"conn": conn, "http": http, "dns": dns, "tls": tls})
+    let pkts: Vec<&Value> = of("packet").collect();
+    let mut pkt_conns: Vec<i64> = pkts.iter().filter_map(|p| p["conn"].as_i64()).collect();
+    let with_conn = pkt_conns.len() as i64;
+    pkt_conns.sort_unstable();
+    pkt_conns.dedup();
+    let tcp = |p: &Value, k: &str| p["tcp"][k].as_i64().unwrap_or(0);
+    let int = |p: &Value, k: &str| p[k].as_i64().unwrap();
+    let packets = vec![
+        pkts.len() as i64,
+        pkts.iter().map(|p| int(p, "len")).sum(),
+        pkts.iter().map(|p| int(p, "caplen")).sum(),
+        with_conn,
+        pkt_conns.len() as i64,
+        pkts.iter().filter(|p| !p["tcp"].is_null()).count() as i64,
+        pkts.iter().map(|p| tcp(p, "len")).sum(),
+        pkts.iter().map(|p| tcp(p, "seq")).sum(),
+        pkts.iter().filter(|p| !p["src"].is_null()).count() as i64,
+        pkts.iter()
+            .map(|p| (p["ts"].as_f64().unwrap() * 1e6).round() as i64)
+            .min()
+            .unwrap_or(0),
+        pkts.iter().map(|p| int(p, "frame")).max().unwrap_or(0),
+    ];
+    serde_json::json!({"conn": conn, "http": http, "dns": dns, "tls": tls, "packets": packets})
 }
 
 fn check(capture: &Path) {
@@ -138,7 +163,7 @@ fn check(capture: &Path) {
     let out = Command::new(bin())
         .arg("read")
         .arg(capture)
-        .args(["--format", "parquet", "--out"])
+        .args(["--format", "parquet", "--parquet-packets", "--out"])
         .arg(&dir)
         .output()
         .unwrap();

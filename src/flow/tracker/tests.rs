@@ -825,11 +825,11 @@ fn non_flow_packets_get_no_conn() {
         PacketFlow::default()
     );
     p.fragment_pending = false;
-    p.transport = Some(Transport::Icmpv4(crate::decode::IcmpInfo {
-        icmp_type: 8,
-        code: 0,
-        echo: Some((1, 1)),
-    }));
+    // An IP payload that is neither TCP, UDP, ICMP nor SCTP (GRE with nothing inside).
+    p.transport = None;
+    if let Some(net) = p.net.as_mut() {
+        net.protocol = 47;
+    }
     assert_eq!(
         h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
         PacketFlow::default()
