@@ -326,6 +326,9 @@ pub struct FlowTracker {
     /// is bounded by `max_flows`).
     tunnel_parents:
         rustc_hash::FxHashMap<ConnId, ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>>,
+    /// What each connection opened inside an encapsulation travels in (kept beside the
+    /// table like `tunnel_parents`, bounded the same way).
+    encapsulations: rustc_hash::FxHashMap<ConnId, Box<crate::decode::Encapsulation>>,
 }
 
 impl FlowTracker {
@@ -341,6 +344,7 @@ impl FlowTracker {
             due: Vec::new(),
             finishing: None,
             tunnel_parents: Default::default(),
+            encapsulations: Default::default(),
         }
     }
     /// The limits in force.
@@ -374,7 +378,24 @@ impl FlowTracker {
         let Some(net) = &packet.net else {
             return PacketFlow::default();
         };
-        self.process_inner(frame, packet, net, sink, ended)
+        let flow = self.process_inner(frame, packet, net, sink, ended);
+        if flow.new_conn {
+            self.note_encapsulation(frame, packet, flow.conn);
+        }
+        flow
+    }
+
+    /// Keeps what a new connection's first packet travelled in (read once per connection).
+    #[inline(never)]
+    fn note_encapsulation(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        conn: Option<ConnId>,
+    ) {
+        if let (Some(id), Some(e)) = (conn, crate::decode::Encapsulation::of(frame.data, packet)) {
+            self.encapsulations.insert(id, Box::new(e));
+        }
     }
 
     /// A packet that came inside UDP tunnels: each tunnel's UDP flow is a connection (with
@@ -409,6 +430,7 @@ impl FlowTracker {
         let mut flow = self.process_inner(frame, packet, net, sink, ended);
         if let (true, Some(id)) = (flow.new_conn, flow.conn) {
             self.tunnel_parents.insert(id, outer_conns.clone());
+            self.note_encapsulation(frame, packet, flow.conn);
         }
         flow.outer_conns = outer_conns;
         flow
@@ -620,6 +642,9 @@ impl FlowTracker {
             if let Some(parents) = self.tunnel_parents.remove(&conn.id) {
                 summary.tunnel_parents = parents;
             }
+        }
+        if !self.encapsulations.is_empty() {
+            summary.encapsulation = self.encapsulations.remove(&conn.id);
         }
         ended.push(summary);
         self.table.discard(idx);
@@ -1708,6 +1733,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         gap_bytes: conn.gap_bytes,
         cut_bytes: conn.cut_bytes,
         tunnel_parents: ArrayVec::new(),
+        encapsulation: None,
         timing: conn.tcp.as_ref().map(|t| t.analyzer.timing()),
     }
 }

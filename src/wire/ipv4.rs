@@ -11,6 +11,8 @@ mod field {
     pub const FLAGS_FRAG: Range<usize> = 6..8;
     pub const TTL: usize = 8;
     pub const PROTOCOL: usize = 9;
+    pub const SOURCE: Range<usize> = 12..16;
+    pub const DESTINATION: Range<usize> = 16..20;
 }
 
 pub const MIN_LEN: usize = 20;
@@ -55,6 +57,12 @@ impl<'a> Ipv4<'a> {
     }
     pub fn protocol(&self) -> IpNumber {
         IpNumber(byte(self.buf, field::PROTOCOL))
+    }
+    pub fn source(&self) -> std::net::Ipv4Addr {
+        std::net::Ipv4Addr::from(super::be32(self.buf, field::SOURCE))
+    }
+    pub fn destination(&self) -> std::net::Ipv4Addr {
+        std::net::Ipv4Addr::from(super::be32(self.buf, field::DESTINATION))
     }
     /// The payload as the header bounds it (total length 0, offload, takes all).
     pub fn payload(&self) -> &'a [u8] {

@@ -3,6 +3,12 @@
 
 use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Truncated};
 
+mod field {
+    use std::ops::Range;
+    pub const SOURCE: Range<usize> = 8..24;
+    pub const DESTINATION: Range<usize> = 24..40;
+}
+
 pub const HEADER_LEN: usize = 40;
 /// Most extension headers walked.
 pub const MAX_EXTENSIONS: usize = 8;
@@ -65,6 +71,12 @@ impl<'a> Ipv6<'a> {
     pub fn hop_limit(&self) -> u8 {
         byte(self.buf, 7)
     }
+    pub fn source(&self) -> std::net::Ipv6Addr {
+        address(self.buf, field::SOURCE)
+    }
+    pub fn destination(&self) -> std::net::Ipv6Addr {
+        address(self.buf, field::DESTINATION)
+    }
     /// Header and extension headers.
     pub fn header_len(&self) -> usize {
         self.len
@@ -86,6 +98,15 @@ impl<'a> Ipv6<'a> {
     pub fn next(&self) -> Next {
         Next::Ip(self.upper)
     }
+}
+
+/// The 16 bytes at `at` (checked by `new_checked`; unspecified otherwise).
+fn address(buf: &[u8], at: std::ops::Range<usize>) -> std::net::Ipv6Addr {
+    let octets: [u8; 16] = buf
+        .get(at)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; 16]);
+    std::net::Ipv6Addr::from(octets)
 }
 
 impl Describe for Ipv6<'_> {
