@@ -57,3 +57,44 @@ fn the_tunnels_own_flow_and_plain_connections_travel_in_nothing() {
     let run = run_file(&dir.join("zeek__mixed-vlan-mpls.pcap"));
     assert!(run.conn(1).encapsulation.is_none());
 }
+
+/// The own tunnel recordings (`captures/record-tunnels.sh`): each inner TCP connection says
+/// what it travels in, as tshark reads the same frames (`gre.key` 0x0000002a, `vxlan.vni`
+/// 42, `geneve.vni` 0x000007, outer `ip.src`/`ip.dst` 192.168.77.1 → 192.168.77.2).
+#[test]
+fn own_tunnel_recordings_say_what_they_travel_in() {
+    let dir = super::support::project_dir().join("captures");
+    for (capture, id, expected) in [
+        (
+            "tunnel-vxlan.pcap",
+            1,
+            "VXLAN vni 42 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-gre.pcap",
+            0,
+            "GRE key 42 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-ipip.pcap",
+            0,
+            "IPv4 in IPv4 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-sit.pcap",
+            0,
+            "IPv6 in IPv4 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-geneve.pcap",
+            1,
+            "Geneve vni 7 · 192.168.77.1 → 192.168.77.2",
+        ),
+    ] {
+        let run = run_file(&dir.join(capture));
+        let conn = run.conn(id);
+        assert_eq!(conn.proto.as_str(), "tcp", "{capture} conn {id}");
+        let got = conn.encapsulation.as_ref().map(|e| e.to_string());
+        assert_eq!(got.as_deref(), Some(expected), "{capture} conn {id}");
+    }
+}
