@@ -1,7 +1,7 @@
 //! IPv6 header (RFC 8200) and its extension header chain, as far as the tunnel walk needs
 //! it: etherparse reads the innermost IP header in `decode`.
 
-use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Truncated};
+use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Raw, Truncated};
 
 mod field {
     use std::ops::Range;
@@ -111,19 +111,57 @@ fn address(buf: &[u8], at: std::ops::Range<usize>) -> std::net::Ipv6Addr {
 
 impl Describe for Ipv6<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
+        let w = super::be32(self.buf, 0..4);
+        f(Field::shown(
+            "ver, class, flow",
+            u64::from(w),
+            Raw::Hex(8),
+            format!(
+                "version {}, traffic class {}, flow label 0x{:05x}",
+                w >> 28,
+                (w >> 20) & 0xff,
+                w & 0xfffff
+            ),
+        ));
+        f(Field::shown(
             "payload length",
             u64::from(self.payload_len()),
-            "bytes",
+            Raw::Decimal,
+            "bytes after the 40-byte header",
         ));
-        f(Field::new("hop limit", u64::from(self.hop_limit()), ""));
-        f(Field::new(
-            "extension bytes",
-            (self.len - HEADER_LEN) as u64,
-            "",
+        let next = IpNumber(byte(self.buf, 6));
+        f(Field::shown(
+            "next header",
+            u64::from(next.0),
+            Raw::Decimal,
+            format!("{} follows", next.name()),
         ));
-        let p = self.upper;
-        f(Field::new("upper protocol", u64::from(p.0), p.name()));
+        f(Field::shown(
+            "hop limit",
+            u64::from(self.hop_limit()),
+            Raw::Decimal,
+            "hops left; each router decrements it",
+        ));
+        for (name, a) in [
+            ("source", self.source()),
+            ("destination", self.destination()),
+        ] {
+            let ip = std::net::IpAddr::V6(a);
+            f(Field::shown(
+                name,
+                0,
+                Raw::Ip(ip),
+                super::address_meaning(ip),
+            ));
+        }
+        if self.len > HEADER_LEN {
+            f(Field::shown(
+                "extension headers",
+                (self.len - HEADER_LEN) as u64,
+                Raw::Unit("bytes"),
+                format!("then {} follows", self.upper.name()),
+            ));
+        }
     }
 }
 
