@@ -2109,6 +2109,20 @@ impl<W: Write> Sink for TableSink<W> {
         if self.warnings > 0 {
             let _ = write!(line, " · {} bad records skipped", self.warnings);
         }
+        if s.source.over_snaplen > 0 {
+            let _ = write!(
+                line,
+                " · {} records longer than the file's snapshot length (read)",
+                s.source.over_snaplen
+            );
+        }
+        if s.source.other_blocks > 0 {
+            let _ = write!(
+                line,
+                " · {} pcapng blocks other than packets",
+                s.source.other_blocks
+            );
+        }
         if self.opts.color {
             writeln!(self.out, "\x1b[2m{line}{RESET}")?;
         } else {

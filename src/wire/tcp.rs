@@ -56,6 +56,12 @@ impl<'a> Tcp<'a> {
         check_len(buf, h.header_len())?;
         Ok(h)
     }
+    /// The 20-byte fixed header only: the options may be cut (a header the IP length or the
+    /// capture ends inside). [`Tcp::options`] gives what there is of them.
+    pub fn new_fixed(buf: &'a [u8]) -> Result<Self, Truncated> {
+        check_len(buf, MIN_LEN)?;
+        Ok(Tcp { buf })
+    }
     pub fn src_port(&self) -> u16 {
         be16(self.buf, field::SRC_PORT)
     }
@@ -85,8 +91,10 @@ impl<'a> Tcp<'a> {
     pub fn urgent(&self) -> u16 {
         be16(self.buf, field::URGENT)
     }
+    /// The options (as far as they are there, for a view from [`Tcp::new_fixed`]).
     pub fn options(&self) -> &'a [u8] {
-        self.buf.get(MIN_LEN..self.header_len()).unwrap_or(&[])
+        let end = self.header_len().min(self.buf.len());
+        self.buf.get(MIN_LEN..end).unwrap_or(&[])
     }
 }
 

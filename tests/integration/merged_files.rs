@@ -191,7 +191,9 @@ fn conn_rows(path: &Path) -> Vec<String> {
 /// A cell of Zeek uids ("C" and up to 21 letters or digits), comma-separated.
 fn is_uid_set(cell: &str) -> bool {
     cell.split(',').all(|uid| {
-        uid.len() == 18 && uid.starts_with('C') && uid.bytes().all(|b| b.is_ascii_alphanumeric())
+        (10..=22).contains(&uid.len())
+            && uid.starts_with('C')
+            && uid.bytes().all(|b| b.is_ascii_alphanumeric())
     })
 }
 
