@@ -4,6 +4,7 @@
 mod integration {
     pub mod cli;
     pub mod community_id;
+    pub mod encapsulation;
     pub mod graphs;
     pub mod hostile;
     pub mod live;

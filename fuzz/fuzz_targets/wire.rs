@@ -1,7 +1,8 @@
 //! Every wire header view and the tunnel walk. Byte 0 picks a link type from those the walk
 //! starts (Ethernet, PPP, Cisco HDLC, 802.11 with radiotap / PPI / Prism / AVS, NFLOG, IPoIB,
 //! raw IP, SLL …); the rest is one frame, decoded twice with one decoder. Every view is also
-//! built over the frame bytes directly and asked for its length, next header and fields.
+//! built over the frame bytes directly and asked for its length, next header and fields, and
+//! each decoded frame for what it travelled in (`decode::Encapsulation`).
 #![no_main]
 
 use layerscope::capture::{LinkType, RawFrame, Timestamp};
@@ -15,7 +16,12 @@ const LINKS: [u32; 17] = [
 
 fn fields(d: &dyn Describe) -> u64 {
     let mut n = 0u64;
-    d.describe(&mut |f: Field| n = n.wrapping_add(f.value).wrapping_add(f.meaning.len() as u64));
+    d.describe(&mut |f: Field| {
+        n = n
+            .wrapping_add(f.value)
+            .wrapping_add(f.meaning.len() as u64)
+            .wrapping_add(f.raw_text().len() as u64)
+    });
     n
 }
 
@@ -118,6 +124,10 @@ fn views(b: &[u8]) {
         sink ^= fields(&h);
         let _ = (h.payload(), h.tunnel());
     }
+    if let Ok(h) = wire::tcp::Tcp::new_checked(b) {
+        sink ^= fields(&h);
+        let _ = (h.options(), h.checksum());
+    }
     std::hint::black_box(sink);
 }
 
@@ -138,6 +148,7 @@ fuzz_target!(|data: &[u8]| {
             },
             link,
             interface: 0,
+            file: 0,
             orig_len: frame.len() as u32,
             data: frame,
         };
@@ -153,6 +164,13 @@ fuzz_target!(|data: &[u8]| {
         assert!(packet.outer_flows.len() <= layerscope::decode::MAX_OUTER_FLOWS);
         if let Some(issue) = &packet.issue {
             let _ = issue.to_string();
+        }
+        if let Some(e) = layerscope::decode::Encapsulation::of(frame, &packet) {
+            assert!(!e.hops.is_empty());
+            let _ = e.to_string();
+            for hop in &e.hops {
+                let _ = hop.kind.purpose();
+            }
         }
     }
     let _ = decoder.stats();

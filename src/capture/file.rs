@@ -274,7 +274,6 @@ struct PcapLayout {
     nanos: bool,
     /// Kuznetzov's modified pcap (magic 0xa1b2cd34): 24-byte record headers.
     modified: bool,
-    snaplen: u32,
     link: LinkType,
     /// Record header length: 16, or 24 for the modified format.
     hdr_len: usize,
@@ -294,7 +293,6 @@ impl PcapLayout {
             big_endian,
             nanos,
             modified,
-            snaplen,
             link,
             hdr_len: if modified { 24 } else { 16 },
             limit: if snaplen > 0 && snaplen <= MAX_CAPLEN {
@@ -449,6 +447,7 @@ pub struct FileSource {
     pending: usize,
     done: bool,
     truncation: Option<Truncation>,
+    counts: super::SourceCounts,
 }
 
 impl FileSource {
@@ -514,6 +513,7 @@ impl FileSource {
             pending: 0,
             done: false,
             truncation: None,
+            counts: super::SourceCounts::default(),
         };
         if let Some((big_endian, nanos, modified)) = pcap {
             let head = source.input.data();
@@ -624,21 +624,21 @@ impl FileSource {
         };
         let [ts_sec, ts_frac, caplen, orig_len] = record_words(h, p.big_endian);
         let number = self.frames + 1;
-        if caplen > p.limit {
-            let limit = if caplen > MAX_CAPLEN {
-                format!("the {MAX_CAPLEN}-byte limit")
-            } else {
-                format!("the file's snapshot length {}", p.snaplen)
-            };
+        if caplen > MAX_CAPLEN {
             return Err(bad(
                 number,
                 offset,
                 format!(
-                    "pcap record: captured length {caplen} is larger than {limit}; \
-                     the file is corrupt or out of sync"
+                    "pcap record: captured length {caplen} is larger than the \
+                     {MAX_CAPLEN}-byte limit; the file is corrupt or out of sync"
                 ),
                 true,
             ));
+        }
+        if caplen > p.limit {
+            // Larger than the file's snapshot length but sane: read it (tshark does), and
+            // count it (the run's summary says how many).
+            self.counts.over_snaplen += 1;
         }
         let total = hdr_len + caplen as usize;
         if !self.input.fill(total)? {
@@ -759,6 +759,7 @@ impl FileSource {
                     self.frames = next_number;
                     return Err(bad(next_number, offset, reason + "; skipped", false));
                 }
+                self.counts.other_blocks += 1;
                 continue;
             }
             let blen = block_len as usize;
@@ -812,6 +813,7 @@ impl FileSource {
                         .map(Some);
                 }
                 _ => {
+                    self.counts.other_blocks += 1;
                     self.input.consume(blen);
                 }
             }
@@ -1023,6 +1025,9 @@ impl FrameSource for FileSource {
 
     fn truncation(&self) -> Option<&Truncation> {
         self.truncation.as_ref()
+    }
+    fn counts(&self) -> super::SourceCounts {
+        self.counts
     }
 }
 
@@ -1508,17 +1513,43 @@ mod tests {
         let (frame, offset, reason, fatal) = bad_record(&errors[0]);
         assert_eq!((frame, offset, fatal), (2, 41, true));
         assert!(reason.contains("300000"), "{reason}");
+    }
 
-        // Larger than a sane snapshot length (96).
+    /// A record longer than the file's snapshot length (but sane) is read, as tshark reads
+    /// it, and counted; so are pcapng blocks other than packets (here a Name Resolution
+    /// Block, an Interface Statistics Block and a custom block).
+    #[test]
+    fn records_over_the_snaplen_and_other_pcapng_blocks_are_read_and_counted() {
         let bytes = concat(&[
             pcap_header(0xA1B2_C3D4, false, 96, 1),
-            pcap_record(false, false, 1, 0, 100, &[0; 100]),
+            pcap_record(false, false, 1, 0, 100, &[7; 100]),
+            pcap_record(false, false, 2, 0, 50, &[8; 50]),
         ]);
         let (frames, errors, _) = read_all(&bytes);
-        assert!(frames.is_empty());
-        let (frame, offset, reason, fatal) = bad_record(&errors[0]);
-        assert_eq!((frame, offset, fatal), (1, 24, true));
-        assert!(reason.contains("snapshot length 96"), "{reason}");
+        assert!(errors.is_empty());
+        assert_eq!(frames.len(), 2);
+        let mut src = FileSource::from_reader(Box::new(Cursor::new(bytes))).expect("opens");
+        while src.next_frame().expect("reads").is_some() {}
+        assert_eq!(src.counts().over_snaplen, 1);
+        assert_eq!(src.counts().other_blocks, 0);
+
+        let be = false;
+        let bytes = concat(&[
+            shb(be),
+            idb(be, 1, 0, &[]),
+            ng_block(be, 0x0000_0004, &[0, 0, 0, 0]),
+            epb(be, 0, 1, 4, &[1, 2, 3, 4]),
+            ng_block(be, 0x0000_0005, &[0; 12]),
+            ng_block(be, 0x0000_0BAD, &[0x12, 0x34, 0x56, 0x78]),
+            epb(be, 0, 2, 4, &[5, 6, 7, 8]),
+        ]);
+        let (frames, errors, _) = read_all(&bytes);
+        assert!(errors.is_empty());
+        assert_eq!(frames.len(), 2);
+        let mut src = FileSource::from_reader(Box::new(Cursor::new(bytes))).expect("opens");
+        while src.next_frame().expect("reads").is_some() {}
+        assert_eq!(src.counts().other_blocks, 3);
+        assert_eq!(src.counts().over_snaplen, 0);
     }
 
     /// Hands out at most `.1` bytes per `read`.
@@ -1547,7 +1578,8 @@ mod tests {
             (1_700_000_005, 1_000_000_000, 3),
             (7, 0, 9),
         ];
-        // (magic, big-endian, modified, snaplen, cut short by, fatal caplen in the last)
+        // (magic, big-endian, modified, snaplen, cut short by, a last record longer than the
+        // snapshot length: read all the same)
         let files: [(u32, bool, bool, u32, usize, bool); 7] = [
             (0xA1B2_C3D4, false, false, 65535, 0, false),
             (0xA1B2_3C4D, true, false, 0, 0, false),
@@ -1557,7 +1589,7 @@ mod tests {
             (0xA1B2_C3D4, true, false, 65535, 20, false),
             (0xA1B2_C3D4, false, false, 65535, 8, false),
         ];
-        for (magic, be, modified, snaplen, cut, fatal) in files {
+        for (magic, be, modified, snaplen, cut, over_snaplen) in files {
             let nanos = magic == 0xA1B2_3C4D;
             let mut bytes = pcap_header(magic, be, snaplen, 1);
             let mut want = Vec::new();
@@ -1580,8 +1612,18 @@ mod tests {
                     data,
                 });
             }
-            if fatal {
+            if over_snaplen {
                 bytes.extend(pcap_record(be, modified, 1, 0, 41, &[0; 41]));
+                want.push(Seen {
+                    number: records.len() as u64 + 1,
+                    secs: 1,
+                    nanos: 0,
+                    precision: if nanos { 9 } else { 6 },
+                    link: 1,
+                    interface: 0,
+                    orig_len: 41,
+                    data: vec![0; 41],
+                });
             }
             bytes.truncate(bytes.len() - cut);
             if cut > 0 {
@@ -1603,15 +1645,7 @@ mod tests {
                 assert_eq!(t.had, (whole - cut) as u64, "{what}");
             }
             let text = |e: &[CaptureError]| e.iter().map(|e| e.to_string()).collect::<Vec<_>>();
-            assert_eq!(text(&general.1).len(), usize::from(fatal), "{what}");
-            if fatal {
-                assert!(
-                    text(&general.1)[0].contains(
-                        "captured length 41 is larger than the file's snapshot length 40"
-                    ),
-                    "{what}"
-                );
-            }
+            assert!(general.1.is_empty(), "{what}");
             let same = |got: (Vec<Seen>, Vec<CaptureError>, Option<Truncation>), how: &str| {
                 assert_eq!(got.0, general.0, "frames: {how}, {what}");
                 assert_eq!(text(&got.1), text(&general.1), "errors: {how}, {what}");

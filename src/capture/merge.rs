@@ -42,6 +42,8 @@ pub struct MergedSource {
     heads: Vec<Head>,
     number: u64,
     truncation: Option<Truncation>,
+    /// What the files already read to their end counted (see [`super::SourceCounts`]).
+    counts: super::SourceCounts,
     /// The file of the last frame handed on.
     last_file: usize,
 }
@@ -69,6 +71,7 @@ impl MergedSource {
             heads: Vec::new(),
             number: 0,
             truncation: None,
+            counts: super::SourceCounts::default(),
             last_file: 0,
         })
     }
@@ -110,6 +113,7 @@ impl MergedSource {
                         });
                     }
                 }
+                self.counts.add(head.source.counts());
                 self.heads.swap_remove(i);
                 Ok(())
             }
@@ -200,6 +204,13 @@ impl FrameSource for MergedSource {
 
     fn truncation(&self) -> Option<&Truncation> {
         self.truncation.as_ref()
+    }
+    fn counts(&self) -> super::SourceCounts {
+        let mut counts = self.counts;
+        for head in &self.heads {
+            counts.add(head.source.counts());
+        }
+        counts
     }
 }
 

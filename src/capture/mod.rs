@@ -148,6 +148,25 @@ impl fmt::Display for Truncation {
 }
 
 /// A source of frames: a capture file, stdin, or a live interface.
+/// What a source read besides packets, or read leniently, counted for the run's summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SourceCounts {
+    /// pcap records whose captured length is larger than the file header's snapshot length:
+    /// read all the same (as tshark does), and counted.
+    pub over_snaplen: u64,
+    /// pcapng blocks that are neither packets nor section or interface headers (name
+    /// resolution, interface statistics, decryption secrets, custom blocks …): read past,
+    /// and counted.
+    pub other_blocks: u64,
+}
+
+impl SourceCounts {
+    pub fn add(&mut self, other: SourceCounts) {
+        self.over_snaplen += other.over_snaplen;
+        self.other_blocks += other.other_blocks;
+    }
+}
+
 pub trait FrameSource: Send {
     /// The next frame, `Ok(None)` at the end of input. After a non-fatal error the caller
     /// may call again to continue with the following record.
@@ -155,6 +174,10 @@ pub trait FrameSource: Send {
     /// Set when the input ended inside a record (cut-short file).
     fn truncation(&self) -> Option<&Truncation> {
         None
+    }
+    /// What was read besides packets, or leniently (see [`SourceCounts`]).
+    fn counts(&self) -> SourceCounts {
+        SourceCounts::default()
     }
     /// [`FrameSource::next_frame`], with the shared buffer the frame's bytes lie in when
     /// the source reads into buffers it can share (the two-thread pipeline then passes

@@ -150,6 +150,9 @@ impl FrameSource for Progress {
     fn truncation(&self) -> Option<&layerscope::capture::Truncation> {
         self.inner.truncation()
     }
+    fn counts(&self) -> layerscope::capture::SourceCounts {
+        self.inner.counts()
+    }
     fn next_frame_with_chunk(
         &mut self,
     ) -> Result<

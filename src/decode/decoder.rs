@@ -703,6 +703,13 @@ impl Decoder {
                 // on the wire (a header claiming more than was sent).
                 let wire_end = ip_end.min(fr.wire_len.max(fr.data.len()));
                 fill_transport(t, fr.data, wire_end, out);
+            } else if let Some((SliceError::Len(l), err::Layer::TcpHeader)) = &lax.stop_err {
+                if matches!(
+                    l.len_source,
+                    LenSource::Ipv4HeaderTotalLen | LenSource::Ipv6HeaderPayloadLen
+                ) {
+                    tcp_cut_by_ip_length(fr.data, transport_start, ip_end, out);
+                }
             }
         }
         completed
@@ -1267,6 +1274,32 @@ fn slice_transport(
     }
 }
 
+/// A TCP header whose options the IP total length (or IPv6 payload length) ends inside:
+/// as tshark does, what is there is read (the fixed header and the options up to the IP
+/// length); no payload. The issue already says where the header was cut.
+fn tcp_cut_by_ip_length(data: &[u8], start: usize, ip_end: usize, out: &mut DecodedPacket<'_>) {
+    let Some(bytes) = data.get(start..ip_end.min(data.len())) else {
+        return;
+    };
+    let Ok(h) = crate::wire::tcp::Tcp::new_fixed(bytes) else {
+        return;
+    };
+    push_layer(out, LayerName::Tcp, start, bytes.len());
+    out.transport = Some(Transport::Tcp(TcpInfo {
+        src_port: h.src_port(),
+        dst_port: h.dst_port(),
+        seq: h.seq(),
+        ack: h.ack(),
+        flags: TcpFlags(h.flags()),
+        window: h.window(),
+        header_len: u8::try_from(h.header_len()).unwrap_or(u8::MAX),
+        options: parse_tcp_options(h.options()),
+        payload_len: 0,
+    }));
+    out.payload = &[];
+    out.payload_offset = u32_of(ip_end.min(data.len()));
+}
+
 /// Fills the transport layer, facts and payload. Offsets are relative to `origin` (the frame,
 /// or the reassembly buffer); `ip_end` is where the IP datagram ends by its header.
 fn fill_transport<'a>(
@@ -1584,6 +1617,37 @@ mod tests {
         p.extend(ipv4(40, 1, 0x4000, 6));
         p.extend(tcp(1000, 0x02));
         p
+    }
+
+    /// The IP total length ends inside the TCP options (tshark still reads the header):
+    /// the fixed header and the options up to the IP length are read, with the issue.
+    #[test]
+    fn tcp_header_cut_by_the_ip_total_length_yields_what_it_has() {
+        let mut p = eth(0x0800);
+        // total length 20 + 28: the TCP header says 32 bytes (data offset 8)
+        p.extend(ipv4(48, 7, 0x4000, 6));
+        let mut t = tcp(0x0102_0304, 0x12);
+        t[12] = 0x80;
+        // MSS 1460, WS 7, NOP; then (past the IP length) SACK_PERM and padding
+        t.extend_from_slice(&[2, 4, 0x05, 0xb4, 3, 3, 7, 1, 4, 2, 0, 0]);
+        p.extend(t);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(
+            stack(&pkt),
+            [("eth", 0, 14), ("ipv4", 14, 20), ("tcp", 34, 28)]
+        );
+        let tcp = pkt.tcp().expect("the cut header still yields TCP");
+        assert_eq!((tcp.src_port, tcp.dst_port), (1234, 80));
+        assert_eq!(tcp.seq, 0x0102_0304);
+        assert_eq!(tcp.flags, TcpFlags(0x12));
+        assert_eq!((tcp.header_len, tcp.payload_len), (32, 0));
+        assert_eq!(tcp.options.mss, Some(1460));
+        assert_eq!(tcp.options.window_scale, Some(7));
+        assert!(!tcp.options.sack_permitted, "past the IP length");
+        assert!(pkt.payload.is_empty());
+        let issue = pkt.issue.as_ref().expect("the cut is reported").to_string();
+        assert!(issue.starts_with("tcp"), "{issue}");
     }
 
     #[test]

@@ -6,12 +6,14 @@
 
 mod decoder;
 mod defrag;
+mod encapsulation;
 mod layer;
 mod link;
 mod tcp_options;
 mod walk;
 
 pub use decoder::{Decoder, DecoderLimits, DecoderStats};
+pub use encapsulation::{Encap, EncapKind, Encapsulation, MAX_ENCAPSULATIONS, MAX_VLAN_IDS};
 pub use layer::{LayerName, Osi};
 pub use walk::{WalkStats, MAX_HEADERS, MAX_MPLS_LABELS, MAX_TUNNELS};
 

@@ -348,6 +348,9 @@ pub struct FlowTracker {
         rustc_hash::FxHashMap<ConnId, ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>>,
     /// What is left of the connections that ended closed (see [`super::tombstone`]).
     tombstones: Tombstones,
+    /// What each connection opened inside an encapsulation travels in (kept beside the
+    /// table like `tunnel_parents`, bounded the same way).
+    encapsulations: rustc_hash::FxHashMap<ConnId, Box<crate::decode::Encapsulation>>,
 }
 
 impl FlowTracker {
@@ -365,6 +368,7 @@ impl FlowTracker {
             finishing: None,
             tunnel_parents: Default::default(),
             tombstones,
+            encapsulations: Default::default(),
         }
     }
     /// The limits in force.
@@ -405,7 +409,24 @@ impl FlowTracker {
         let Some(net) = &packet.net else {
             return PacketFlow::default();
         };
-        self.process_inner(frame, packet, net, sink, ended)
+        let flow = self.process_inner(frame, packet, net, sink, ended);
+        if flow.new_conn {
+            self.note_encapsulation(frame, packet, flow.conn);
+        }
+        flow
+    }
+
+    /// Keeps what a new connection's first packet travelled in (read once per connection).
+    #[inline(never)]
+    fn note_encapsulation(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        conn: Option<ConnId>,
+    ) {
+        if let (Some(id), Some(e)) = (conn, crate::decode::Encapsulation::of(frame.data, packet)) {
+            self.encapsulations.insert(id, Box::new(e));
+        }
     }
 
     /// A packet that came inside UDP tunnels: each tunnel's UDP flow is a connection (with
@@ -440,6 +461,7 @@ impl FlowTracker {
         let mut flow = self.process_inner(frame, packet, net, sink, ended);
         if let (true, Some(id)) = (flow.new_conn, flow.conn) {
             self.tunnel_parents.insert(id, outer_conns.clone());
+            self.note_encapsulation(frame, packet, flow.conn);
         }
         flow.outer_conns = outer_conns;
         flow
@@ -668,6 +690,9 @@ impl FlowTracker {
             if let Some(parents) = self.tunnel_parents.remove(&conn.id) {
                 summary.tunnel_parents = parents;
             }
+        }
+        if !self.encapsulations.is_empty() {
+            summary.encapsulation = self.encapsulations.remove(&conn.id);
         }
         ended.push(summary);
         self.table.discard(idx);
@@ -1864,6 +1889,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         gap_bytes: conn.gap_bytes,
         cut_bytes: conn.cut_bytes,
         tunnel_parents: ArrayVec::new(),
+        encapsulation: None,
         timing: conn.tcp.as_ref().map(|t| t.analyzer.timing()),
     }
 }

@@ -382,6 +382,9 @@ pub struct ConnSummary {
     /// The connections this one travels inside (Zeek's `tunnel_parents`): the UDP tunnel
     /// flows that carried its first packet, outermost first.
     pub tunnel_parents: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// What the connection's first packet travelled in (VLAN tags, MPLS labels, PPPoE,
+    /// GRE, VXLAN …, outermost first); `None` when nothing.
+    pub encapsulation: Option<Box<crate::decode::Encapsulation>>,
     /// The request/response timeline and what limited the transfer (TCP only).
     pub timing: Option<crate::flow::timing::ConnTiming>,
 }
@@ -408,6 +411,7 @@ impl ConnSummary {
             zeek_sizes: (0, 0),
             zeek_flipped: false,
             tunnel_parents: ArrayVec::new(),
+            encapsulation: None,
             timing: None,
             handshake: HandshakeSummary::default(),
             teardown: TeardownSummary {

@@ -68,6 +68,8 @@ pub struct RunSummary {
     /// Damaged records the source skipped (each also went to `Sink::warning`).
     pub bad_records_skipped: u64,
     pub truncated: Option<Truncation>,
+    /// Records read past the file's snapshot length, and pcapng blocks other than packets.
+    pub source: crate::capture::SourceCounts,
     /// The error that stopped reading early, if any.
     pub error: Option<String>,
     pub first_ts: Option<Timestamp>,
@@ -430,6 +432,7 @@ pub fn run_pipeline(
     }
     let truncated = source.truncation().cloned();
     let message = failure.as_ref().map(|e| e.to_string());
+    pipeline.summary.source = source.counts();
     let summary = pipeline.finish(sink, truncated, message)?;
     Ok(match failure {
         Some(e) => RunEnd::Failed(summary, e),

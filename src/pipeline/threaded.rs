@@ -401,7 +401,11 @@ impl Front<'_> {
 fn run_front(
     source: &mut dyn FrameSource,
     mut front: Front<'_>,
-) -> (Option<Truncation>, Option<CaptureError>) {
+) -> (
+    Option<Truncation>,
+    crate::capture::SourceCounts,
+    Option<CaptureError>,
+) {
     let mut failure = None;
     loop {
         let step = match source.next_frame_with_chunk() {
@@ -414,7 +418,7 @@ fn run_front(
             }
         };
         if step.is_err() {
-            return (source.truncation().cloned(), failure);
+            return (source.truncation().cloned(), source.counts(), failure);
         }
         if !front.returned.is_empty() {
             for chunk in front.returned.drain(..) {
@@ -423,7 +427,7 @@ fn run_front(
         }
     }
     let _ = front.finish();
-    (source.truncation().cloned(), failure)
+    (source.truncation().cloned(), source.counts(), failure)
 }
 
 /// The bytes at a location of a batch (see [`SLOT_SHIFT`]).
@@ -528,7 +532,7 @@ pub(super) fn run(
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
-    let (back, (truncated, failure)) = std::thread::scope(|scope| {
+    let (back, (truncated, counts, failure)) = std::thread::scope(|scope| {
         let front = Front {
             decoder: &mut pipeline.decoder,
             flows: &mut pipeline.flows,
@@ -561,6 +565,7 @@ pub(super) fn run(
     pipeline.summary.conns += conns_seen;
     back?;
     let message = failure.as_ref().map(|e| e.to_string());
+    pipeline.summary.source = counts;
     let summary = pipeline.finish_stats(sink, truncated, message)?;
     Ok(match failure {
         Some(e) => RunEnd::Failed(summary, e),

@@ -362,34 +362,28 @@ fn opens_inner_stack(name: LayerName) -> bool {
     )
 }
 
-/// A header's fields as the wire layer describes them (name, raw value, meaning), for the
-/// tunnel, link and encapsulation headers explain has no hand-written table for.
+/// A header's fields as the wire layer describes them (name, raw value, meaning): the one
+/// place that knows each header. TCP and the innermost UDP add their connection's context
+/// to these descriptions (see `tcp_fields`, `udp_fields`).
 fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
     use crate::wire::{self, Describe};
     let off = layer.offset as usize;
     let b = d.get(off..).unwrap_or(&[]);
-    let mut put = |f: wire::Field| {
-        // Protocol numbers and type codes read best in hex, counts and ids in decimal.
-        let raw = if f.name.contains("type") || f.name.contains("protocol") {
-            format!("0x{:04x}", f.value)
-        } else {
-            f.value.to_string()
-        };
-        field(out, f.name, &raw, f.meaning)
-    };
+    let mut put = |f: wire::Field| field(out, f.name, &f.raw_text(), &f.meaning);
     match layer.name {
         LayerName::Eth => {
             if let Ok(h) = wire::ethernet::Ethernet::new_checked(b) {
-                let (dst, src) = (h.destination(), h.source());
-                field(out, "destination", &mac(&dst), mac_meaning(&dst));
-                field(out, "source", &mac(&src), mac_meaning(&src));
-                let t = h.ether_type();
-                field(
-                    out,
-                    "ethertype",
-                    &format!("0x{:04x}", t.0),
-                    &format!("{} follows", ether_type_name(t.0)),
-                );
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Ipv4 => {
+            if let Ok(h) = wire::ipv4::Ipv4::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Ipv6 => {
+            if let Ok(h) = wire::ipv6::Ipv6::new_checked(b) {
+                h.describe(&mut put);
             }
         }
         LayerName::Udp => {
@@ -553,36 +547,8 @@ fn be32(d: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-fn mac(m: &[u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    )
-}
-
 fn ether_type_name(t: u16) -> &'static str {
-    match t {
-        0x0800 => "IPv4",
-        0x86dd => "IPv6",
-        0x0806 => "ARP",
-        0x8100 => "802.1Q VLAN",
-        0x88a8 => "802.1ad QinQ",
-        0x8847 => "MPLS",
-        other => crate::wire::EtherType(other).name(),
-    }
-}
-
-fn ip_proto_name(p: u8) -> &'static str {
-    match p {
-        1 => "ICMP",
-        6 => "TCP",
-        17 => "UDP",
-        58 => "ICMPv6",
-        0 => "IPv6 hop-by-hop",
-        43 => "IPv6 routing",
-        44 => "IPv6 fragment",
-        _ => "other",
-    }
+    crate::wire::EtherType(t).name()
 }
 
 /// What a well-known port is for (claim 2 of the teaching notes).
@@ -1052,25 +1018,8 @@ fn render_fields(
             out.push_str("    (from a reassembled IP datagram: offsets are in that datagram)\n");
         }
         match layer.name {
-            // An Ethernet frame inside a tunnel: its own addresses, from its bytes.
-            LayerName::Eth if off != 0 => wire_fields(out, d, layer),
+            LayerName::Eth | LayerName::Ipv4 | LayerName::Ipv6 => wire_fields(out, d, layer),
             LayerName::Udp if inner_udp != Some(index) => wire_fields(out, d, layer),
-            LayerName::Eth => {
-                if let Some(m) = packet.link.dst_mac {
-                    field(out, "destination", &mac(&m), mac_meaning(&m));
-                }
-                if let Some(m) = packet.link.src_mac {
-                    field(out, "source", &mac(&m), mac_meaning(&m));
-                }
-                if let Some(t) = be16(d, off + 12) {
-                    field(
-                        out,
-                        "ethertype",
-                        &format!("0x{t:04x}"),
-                        &format!("{} follows", ether_type_name(t)),
-                    );
-                }
-            }
             LayerName::Vlan => {
                 if let Some(tci) = be16(d, off) {
                     field(
@@ -1132,53 +1081,13 @@ fn render_fields(
                     );
                 }
             }
-            LayerName::Ipv4 => {
-                ipv4_fields(out, d, off);
-            }
-            LayerName::Ipv6 => {
-                ipv6_fields(out, d, off);
-            }
             LayerName::Tcp => {
                 if let Some(t) = packet.tcp() {
                     let addrs = packet.net.as_ref().map(|n| (n.src, n.dst));
                     tcp_fields(out, d, off, t, flow, packet.reassembled, addrs);
                 }
             }
-            LayerName::Udp => {
-                if let Some(u) = packet.udp() {
-                    field(
-                        out,
-                        "source port",
-                        &u.src_port.to_string(),
-                        &port_meaning(u.src_port, flow, true),
-                    );
-                    field(
-                        out,
-                        "dest port",
-                        &u.dst_port.to_string(),
-                        &port_meaning(u.dst_port, flow, false),
-                    );
-                    field(
-                        out,
-                        "length",
-                        &u.length.to_string(),
-                        &format!(
-                            "8-byte header + {} bytes of data",
-                            u.length.saturating_sub(8)
-                        ),
-                    );
-                    if let (false, Some(net), Some(c)) =
-                        (packet.reassembled, &packet.net, be16(d, off + 6))
-                    {
-                        if c == 0 {
-                            field(out, "checksum", "0x0000", "none: optional in UDP over IPv4");
-                        } else {
-                            let len = u.length as usize;
-                            checksum_field(out, d, off, len, 6, net.src, net.dst, 17, c);
-                        }
-                    }
-                }
-            }
+            LayerName::Udp => udp_fields(out, d, off, packet, flow),
             LayerName::Http => {
                 let bytes = d
                     .get(off..off.saturating_add(layer.len as usize))
@@ -1243,169 +1152,6 @@ fn render_fields(
     out.push('\n');
 }
 
-fn mac_meaning(m: &[u8; 6]) -> &'static str {
-    if m.iter().all(|&b| b == 0) {
-        "all zero: loopback has no hardware address"
-    } else if m.iter().all(|&b| b == 0xff) {
-        "broadcast"
-    } else if m[0] & 1 != 0 {
-        "multicast"
-    } else {
-        "unicast"
-    }
-}
-
-fn ipv4_fields(out: &mut Buf, d: &[u8], off: usize) {
-    let Some(&vihl) = d.get(off) else { return };
-    let ihl = (vihl & 0x0f) as usize * 4;
-    field(
-        out,
-        "version, IHL",
-        &format!("0x{vihl:02x}"),
-        &format!(
-            "version {}, header {} × 4 = {ihl} bytes",
-            vihl >> 4,
-            vihl & 0x0f
-        ),
-    );
-    if let Some(&tos) = d.get(off + 1) {
-        field(
-            out,
-            "DSCP, ECN",
-            &format!("0x{tos:02x}"),
-            &format!("DSCP {}, ECN {}", tos >> 2, tos & 3),
-        );
-    }
-    if let Some(tl) = be16(d, off + 2) {
-        field(
-            out,
-            "total length",
-            &tl.to_string(),
-            &format!(
-                "{ihl}-byte header + {} bytes of payload",
-                (tl as usize).saturating_sub(ihl)
-            ),
-        );
-    }
-    if let Some(id) = be16(d, off + 4) {
-        field(
-            out,
-            "identification",
-            &format!("0x{id:04x}"),
-            &id.to_string(),
-        );
-    }
-    if let Some(ff) = be16(d, off + 6) {
-        let mut m = Vec::new();
-        if ff & 0x4000 != 0 {
-            m.push("DF: don't fragment");
-        }
-        if ff & 0x2000 != 0 {
-            m.push("MF: more fragments");
-        }
-        let text = format!(
-            "{}, fragment offset {}",
-            if m.is_empty() {
-                "no flags".to_string()
-            } else {
-                m.join(", ")
-            },
-            (ff & 0x1fff) as u32 * 8
-        );
-        field(out, "flags, offset", &format!("0x{ff:04x}"), &text);
-    }
-    if let Some(&ttl) = d.get(off + 8) {
-        field(
-            out,
-            "ttl",
-            &ttl.to_string(),
-            "hops left; each router decrements it",
-        );
-    }
-    if let Some(&p) = d.get(off + 9) {
-        field(
-            out,
-            "protocol",
-            &p.to_string(),
-            &format!("{} follows", ip_proto_name(p)),
-        );
-    }
-    if let Some(c) = be16(d, off + 10) {
-        field(
-            out,
-            "header checksum",
-            &format!("0x{c:04x}"),
-            "not verified",
-        );
-    }
-    if let (Some(s), Some(t)) = (d.get(off + 12..off + 16), d.get(off + 16..off + 20)) {
-        let src = IpAddr::from([s[0], s[1], s[2], s[3]]);
-        let dst = IpAddr::from([t[0], t[1], t[2], t[3]]);
-        field(out, "source", &src.to_string(), addr_meaning(src));
-        field(out, "destination", &dst.to_string(), addr_meaning(dst));
-    }
-}
-
-fn ipv6_fields(out: &mut Buf, d: &[u8], off: usize) {
-    if let Some(w) = be32(d, off) {
-        field(
-            out,
-            "ver, class, flow",
-            &format!("0x{w:08x}"),
-            &format!(
-                "version {}, traffic class {}, flow label 0x{:05x}",
-                w >> 28,
-                (w >> 20) & 0xff,
-                w & 0xfffff
-            ),
-        );
-    }
-    if let Some(pl) = be16(d, off + 4) {
-        field(
-            out,
-            "payload length",
-            &pl.to_string(),
-            "bytes after the 40-byte header",
-        );
-    }
-    if let Some(&nh) = d.get(off + 6) {
-        field(
-            out,
-            "next header",
-            &nh.to_string(),
-            &format!("{} follows", ip_proto_name(nh)),
-        );
-    }
-    if let Some(&hl) = d.get(off + 7) {
-        field(
-            out,
-            "hop limit",
-            &hl.to_string(),
-            "hops left; each router decrements it",
-        );
-    }
-    for (name, at) in [("source", off + 8), ("destination", off + 24)] {
-        if let Some(b) = d.get(at..at + 16) {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(b);
-            let ip = IpAddr::from(a);
-            field(out, name, &ip.to_string(), addr_meaning(ip));
-        }
-    }
-}
-
-fn addr_meaning(ip: IpAddr) -> &'static str {
-    if ip.is_loopback() {
-        "loopback: this machine talking to itself"
-    } else if ip.is_multicast() {
-        "multicast"
-    } else if ip.is_unspecified() {
-        "unspecified"
-    } else {
-        ""
-    }
-}
-
 fn port_meaning(port: u16, flow: &PacketFlow, source: bool) -> String {
     let server_side = match (flow.dir, source) {
         (Some(Direction::ToClient), true) | (Some(Direction::ToServer), false) => Some(true),
@@ -1422,27 +1168,10 @@ fn port_meaning(port: u16, flow: &PacketFlow, source: bool) -> String {
     }
 }
 
-fn flags_meaning(f: TcpFlags) -> String {
-    let mut parts = Vec::new();
-    for (name, bit) in TcpFlags::NAMES {
-        if !f.has(bit) {
-            continue;
-        }
-        parts.push(match name {
-            "FIN" => "FIN: no more data from the sender",
-            "SYN" => "SYN: synchronise sequence numbers (open)",
-            "RST" => "RST: abort / refuse",
-            "PSH" => "PSH: hand the data to the application now",
-            "ACK" => "ACK: the ack number is valid",
-            "URG" => "URG: urgent pointer is valid",
-            "ECE" => "ECE: ECN echo",
-            "CWR" => "CWR: congestion window reduced",
-            _ => "NS: ECN nonce",
-        });
-    }
-    parts.join("; ")
-}
-
+/// The TCP header as its wire view describes it, with the connection's context added:
+/// the ports' roles, relative sequence numbers, the scaled window, the checksum checked.
+/// A reassembled datagram's header (not in the frame) or one the capture cut is described
+/// from what the decoder read, without checksum, urgent pointer and options.
 fn tcp_fields(
     out: &mut Buf,
     d: &[u8],
@@ -1452,84 +1181,51 @@ fn tcp_fields(
     reassembled: bool,
     addrs: Option<(IpAddr, IpAddr)>,
 ) {
-    field(
-        out,
-        "source port",
-        &t.src_port.to_string(),
-        &port_meaning(t.src_port, flow, true),
-    );
-    field(
-        out,
-        "dest port",
-        &t.dst_port.to_string(),
-        &port_meaning(t.dst_port, flow, false),
-    );
-    let seq_m = match flow.rel_seq {
-        Some(r) => format!("relative {r} (ISN {} + {r})", t.seq.wrapping_sub(r)),
-        None => String::new(),
+    use crate::wire::{tcp::Tcp, Describe};
+    let in_frame = d
+        .get(off..)
+        .filter(|b| !reassembled && Tcp::new_checked(b).is_ok());
+    let decoded = decoded_tcp_header(t);
+    let (bytes, whole) = match in_frame {
+        Some(b) => (b, true),
+        None => (&decoded[..], false),
     };
-    field(out, "seq", &t.seq.to_string(), &seq_m);
-    if t.flags.ack() {
-        let ack_m = match flow.rel_ack {
-            Some(r) => format!("relative {r}: next byte expected from the peer"),
-            None => String::new(),
-        };
-        field(out, "ack", &t.ack.to_string(), &ack_m);
-    } else {
-        field(out, "ack", &t.ack.to_string(), "ignored: ACK flag not set");
-    }
-    let hl = t.header_len as u32;
-    field(
-        out,
-        "header length",
-        &format!("{} × 4", hl / 4),
-        &format!(
-            "{hl} bytes = 20 fixed + {} of options",
-            hl.saturating_sub(20)
-        ),
-    );
-    field(
-        out,
-        "flags",
-        &format!("0x{:03x}", t.flags.0),
-        &t.flags.to_string(),
-    );
-    let fm = flags_meaning(t.flags);
-    if !fm.is_empty() {
-        for part in fm.split("; ") {
-            field(out, "", "", part);
-        }
-    }
-    let win_m = if t.flags.syn() {
-        "bytes the sender can receive; never scaled in a SYN (RFC 7323)".to_string()
-    } else {
-        match flow.window_scaled {
-            Some(s) if s != t.window as u64 && t.window > 0 => {
-                format!("× {} scale = {} bytes", s / t.window as u64, spaced(s))
+    let Ok(h) = Tcp::new_checked(bytes) else {
+        return;
+    };
+    h.describe(&mut |f| {
+        let context: Option<String> = match f.name {
+            "checksum" | "urgent pointer" if !whole => return,
+            n if n.starts_with("option") && !whole => return,
+            "checksum" => {
+                let seg_len = (t.header_len as usize).saturating_add(t.payload_len as usize);
+                if let Some((src, dst)) = addrs {
+                    checksum_field(out, d, off, seg_len, 16, src, dst, 6, f.value as u16);
+                }
+                return;
             }
-            Some(s) => format!("{} bytes the sender can receive", spaced(s)),
-            None => "bytes (scale unknown: SYNs not seen)".to_string(),
-        }
-    };
-    field(out, "window", &t.window.to_string(), &win_m);
-    if !reassembled {
-        let seg_len = (t.header_len as usize).saturating_add(t.payload_len as usize);
-        if let (Some((src, dst)), Some(c)) = (addrs, be16(d, off + 16)) {
-            checksum_field(out, d, off, seg_len, 16, src, dst, 6, c);
-        }
-        if let Some(u) = be16(d, off + 18) {
-            let m = if t.flags.has(TcpFlags::URG) {
-                "urgent data ends here"
-            } else {
-                "unused (URG not set)"
-            };
-            field(out, "urgent pointer", &u.to_string(), m);
-        }
-        let end = off.saturating_add(t.header_len as usize).min(d.len());
-        if let Some(opts) = d.get(off + 20..end) {
-            tcp_options(out, opts);
-        }
-    }
+            "source port" => Some(port_meaning(t.src_port, flow, true)),
+            "dest port" => Some(port_meaning(t.dst_port, flow, false)),
+            "seq" => Some(match flow.rel_seq {
+                Some(r) => format!("relative {r} (ISN {} + {r})", t.seq.wrapping_sub(r)),
+                None => String::new(),
+            }),
+            "ack" if t.flags.ack() => Some(match flow.rel_ack {
+                Some(r) => format!("relative {r}: next byte expected from the peer"),
+                None => String::new(),
+            }),
+            "window" if !t.flags.syn() => Some(match flow.window_scaled {
+                Some(s) if s != t.window as u64 && t.window > 0 => {
+                    format!("× {} scale = {} bytes", s / t.window as u64, spaced(s))
+                }
+                Some(s) => format!("{} bytes the sender can receive", spaced(s)),
+                None => "bytes (scale unknown: SYNs not seen)".to_string(),
+            }),
+            _ => None,
+        };
+        let meaning = context.as_deref().unwrap_or(&f.meaning);
+        field(out, f.name, &f.raw_text(), meaning);
+    });
     if t.payload_len > 0 {
         field(
             out,
@@ -1538,6 +1234,68 @@ fn tcp_fields(
             "data for the application",
         );
     }
+}
+
+/// A TCP header made of what the decoder read (ports, numbers, data offset, flags,
+/// window; options zero): what the wire view describes when the frame's own bytes are not
+/// there to read.
+fn decoded_tcp_header(t: &TcpInfo) -> [u8; 60] {
+    let mut h = [0u8; 60];
+    h[0..2].copy_from_slice(&t.src_port.to_be_bytes());
+    h[2..4].copy_from_slice(&t.dst_port.to_be_bytes());
+    h[4..8].copy_from_slice(&t.seq.to_be_bytes());
+    h[8..12].copy_from_slice(&t.ack.to_be_bytes());
+    let flags = (u16::from(t.header_len / 4) << 12) | (t.flags.0 & 0x01FF);
+    h[12..14].copy_from_slice(&flags.to_be_bytes());
+    h[14..16].copy_from_slice(&t.window.to_be_bytes());
+    h
+}
+
+/// The innermost UDP header as its wire view describes it, with the ports' roles in the
+/// connection and the checksum checked.
+fn udp_fields(out: &mut Buf, d: &[u8], off: usize, packet: &DecodedPacket<'_>, flow: &PacketFlow) {
+    use crate::wire::{udp::Udp, Describe};
+    let Some(u) = packet.udp() else {
+        return;
+    };
+    let decoded;
+    let bytes = match d.get(off..).filter(|_| !packet.reassembled) {
+        Some(b) if Udp::new_checked(b).is_ok() => b,
+        _ => {
+            let mut h = [0u8; 8];
+            h[0..2].copy_from_slice(&u.src_port.to_be_bytes());
+            h[2..4].copy_from_slice(&u.dst_port.to_be_bytes());
+            h[4..6].copy_from_slice(&u.length.to_be_bytes());
+            decoded = h;
+            &decoded[..]
+        }
+    };
+    let Ok(h) = Udp::new_checked(bytes) else {
+        return;
+    };
+    h.describe(&mut |f| match f.name {
+        "source port" => field(
+            out,
+            f.name,
+            &f.raw_text(),
+            &port_meaning(u.src_port, flow, true),
+        ),
+        "dest port" => field(
+            out,
+            f.name,
+            &f.raw_text(),
+            &port_meaning(u.dst_port, flow, false),
+        ),
+        "checksum" => match (packet.reassembled, &packet.net) {
+            (false, Some(net)) if f.value != 0 => {
+                let len = u.length as usize;
+                checksum_field(out, d, off, len, 6, net.src, net.dst, 17, f.value as u16);
+            }
+            (false, Some(_)) => field(out, f.name, &f.raw_text(), &f.meaning),
+            _ => {}
+        },
+        _ => field(out, f.name, &f.raw_text(), &f.meaning),
+    });
 }
 
 /// The TCP/UDP checksum over the pseudo-header and the segment (RFC 9293 §3.1, RFC 768),
@@ -1616,86 +1374,6 @@ fn checksum_field(
                  or a damaged segment"
             ),
         ),
-    }
-}
-
-/// Options in wire order, including NOPs.
-fn tcp_options(out: &mut Buf, o: &[u8]) {
-    let mut i = 0;
-    while i < o.len() {
-        let kind = o[i];
-        if kind == 0 {
-            field(out, "option EOL", "0", "end of option list");
-            break;
-        }
-        if kind == 1 {
-            field(out, "option NOP", "1", "padding to a 4-byte boundary");
-            i += 1;
-            continue;
-        }
-        let Some(&len) = o.get(i + 1) else {
-            field(out, "option ?", &kind.to_string(), "cut short");
-            break;
-        };
-        let len = len as usize;
-        let Some(v) = o.get(i + 2..i + len.max(2)) else {
-            field(
-                out,
-                "option ?",
-                &kind.to_string(),
-                "length runs past the header",
-            );
-            break;
-        };
-        if len < 2 {
-            field(out, "option ?", &kind.to_string(), "bad length");
-            break;
-        }
-        match (kind, v.len()) {
-            (2, 2) => {
-                let mss = u16::from_be_bytes([v[0], v[1]]);
-                field(
-                    out,
-                    "option MSS",
-                    &mss.to_string(),
-                    "largest segment the sender will accept",
-                );
-            }
-            (3, 1) => {
-                let shift = v[0];
-                field(
-                    out,
-                    "option WS",
-                    &shift.to_string(),
-                    &format!("window scale: later windows × {}", 1u64 << shift.min(14)),
-                );
-            }
-            (4, 0) => field(out, "option SACK_PERM", "", "selective ACKs allowed"),
-            (5, n) => field(
-                out,
-                "option SACK",
-                &format!("{} blocks", n / 8),
-                "ranges received beyond the ack",
-            ),
-            (8, 8) => {
-                let tsv = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
-                let tse = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
-                field(
-                    out,
-                    "option TS",
-                    &format!("{tsv}"),
-                    &format!("TSval (sender's clock); TSecr {tse} echoes the peer's"),
-                );
-            }
-            (34, _) => field(out, "option TFO", "", "TCP Fast Open cookie"),
-            _ => field(
-                out,
-                "option",
-                &format!("kind {kind}"),
-                &format!("{len} bytes"),
-            ),
-        }
-        i += len;
     }
 }
 
@@ -2288,7 +1966,12 @@ mod tests {
         );
         assert!(out.contains("L2 VXLAN [42,50) 8 bytes"), "{out}");
         assert!(out.contains("VNI              42"), "{out}");
-        assert!(out.contains("destination port 4789"), "{out}");
+        // The outer UDP's port names the tunnel it announces (its wire view says so).
+        assert!(
+            out.lines()
+                .any(|l| l.contains("dest port") && l.contains("4789") && l.ends_with("VXLAN")),
+            "{out}"
+        );
         assert!(
             out.contains("the whole stack again, inside the tunnel"),
             "{out}"

@@ -2211,7 +2211,7 @@ impl<W: Write> Sink for JsonSink<W> {
         self.write_conns()?;
         write!(
             self.out,
-            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"nesting_cut\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"truncated\":{},\"error\":",
+            "{{\"type\":\"summary\",\"frames\":{},\"filtered_out\":{},\"conns\":{},\"decode_issues\":{},\"evicted_flows\":{},\"reassembly_cut_bytes\":{},\"fragments_evicted\":{},\"nesting_cut\":{},\"http_heads_too_large\":{},\"bad_records_skipped\":{},\"records_over_snaplen\":{},\"pcapng_other_blocks\":{},\"truncated\":{},\"error\":",
             s.frames,
             s.filtered_out,
             s.conns,
@@ -2222,6 +2222,8 @@ impl<W: Write> Sink for JsonSink<W> {
             s.nesting_cut,
             s.http_heads_too_large,
             s.bad_records_skipped,
+            s.source.over_snaplen,
+            s.source.other_blocks,
             s.truncated.is_some()
         )?;
         opt_str(&mut self.out, s.error.as_deref())?;

@@ -110,6 +110,9 @@ pub struct Ladder {
     pub client: String,
     pub server: String,
     pub proto: String,
+    /// What the connection travels in ("VXLAN vni 42 · 10.0.0.1 → 10.0.0.2"); empty when
+    /// nothing.
+    pub tunnel: String,
     pub rows: Vec<LadderRow>,
     /// Packets not kept (beyond `max_rows`).
     pub cut: u64,
@@ -264,6 +267,9 @@ impl Ladder {
             writeln!(w, "{} ladder", self.proto)?;
             writeln!(w, "  client {}", truncate(&self.client, width - 9))?;
             writeln!(w, "  server {}", truncate(&self.server, width - 9))?;
+        }
+        if !self.tunnel.is_empty() {
+            writeln!(w, "  inside {}", truncate(&self.tunnel, width - 9))?;
         }
         writeln!(w)?;
         let client = truncate(&self.client, span / 2);
@@ -743,6 +749,9 @@ impl<W: Write> Sink for LadderSink<W> {
         if conn.id == self.opts.conn && self.seen {
             self.ladder.client = endpoint_string(conn.client.ip(), Some(conn.client.port()));
             self.ladder.server = endpoint_string(conn.server.ip(), Some(conn.server.port()));
+            if let Some(e) = &conn.encapsulation {
+                self.ladder.tunnel = e.to_string();
+            }
             self.draw()?;
         }
         Ok(())
@@ -899,6 +908,7 @@ mod fold_tests {
             client: "10.0.0.1:5000".into(),
             server: "10.0.0.2:80".into(),
             proto: "TCP".into(),
+            tunnel: String::new(),
             rows,
             cut: 0,
             start: Some(Timestamp {

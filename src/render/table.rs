@@ -1113,10 +1113,14 @@ impl<W: Write> TableSink<W> {
         } else {
             h.push_str(&title);
         }
-        let service = with_tunnel(service_text(app), c);
+        let service = service_text(app);
         let _ = write!(h, "\n  started {}", self.start_text(&c.start));
         if !service.is_empty() {
             let _ = write!(h, " · service {service}");
+        }
+        let tunnel = tunnel_text(c);
+        if !tunnel.is_empty() {
+            let _ = write!(h, "\n  inside {tunnel}");
         }
         let dur = c.end.nanos_since(&c.start).max(0) as f64 / 1e9;
         let _ = write!(
@@ -1230,8 +1234,13 @@ impl<W: Write> TableSink<W> {
         if self.conn_rows.is_empty() {
             return Ok(());
         }
+        let mut rows = std::mem::take(&mut self.conn_rows);
+        rows.sort_by_key(|(c, _)| c.id);
+        // The tunnel column is drawn when a connection of the page travels in something.
+        let tunnels: Vec<String> = rows.iter().map(|(c, _)| tunnel_text(c)).collect();
+        let any_tunnel = tunnels.iter().any(|t| !t.is_empty());
         let mut t = self.new_table();
-        t.set_header(vec![
+        let mut header = vec![
             "conn",
             "proto",
             "client",
@@ -1246,12 +1255,14 @@ impl<W: Write> TableSink<W> {
             "handshake RTT",
             "close",
             "HTTP req/resp",
-        ]);
-        let mut rows = std::mem::take(&mut self.conn_rows);
-        rows.sort_by_key(|(c, _)| c.id);
-        for (c, app) in &rows {
-            let service = with_tunnel(service_text(app), c);
-            t.add_row(vec![
+        ];
+        if any_tunnel {
+            header.insert(6, "tunnel");
+        }
+        t.set_header(header);
+        for ((c, app), tunnel) in rows.iter().zip(tunnels) {
+            let service = service_text(app);
+            let mut cells = vec![
                 Cell::new(c.id),
                 Cell::new(c.proto.as_str()),
                 Cell::new(endpoint_string(c.client.ip(), Some(c.client.port()))),
@@ -1287,7 +1298,18 @@ impl<W: Write> TableSink<W> {
                 } else {
                     String::new()
                 }),
-            ]);
+            ];
+            if any_tunnel {
+                cells.insert(
+                    6,
+                    Cell::new(if tunnel.is_empty() {
+                        "-".into()
+                    } else {
+                        tunnel
+                    }),
+                );
+            }
+            t.add_row(cells);
         }
         writeln!(self.out, "{t}")
     }
@@ -1457,27 +1479,38 @@ impl<W: Write> TableSink<W> {
     }
 }
 
-/// `service` followed by the tunnel connections that carry this one (Zeek's
-/// tunnel_parents, outermost first): "http example.com, 1 request; inside tunnel conn 0".
-fn with_tunnel(mut service: String, c: &ConnSummary) -> String {
+/// What a connection travels in: its encapsulations, outermost first, and the tunnel
+/// connections that carry it (Zeek's tunnel_parents): "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2
+/// (tunnel conn 0)"; empty when it travels in none.
+fn tunnel_text(c: &ConnSummary) -> String {
+    let mut text = match &c.encapsulation {
+        Some(e) => e.to_string(),
+        None => String::new(),
+    };
     if c.tunnel_parents.is_empty() {
-        return service;
+        return text;
     }
-    if !service.is_empty() {
-        service.push_str("; ");
-    }
-    service.push_str(if c.tunnel_parents.len() == 1 {
-        "inside tunnel conn "
+    let label = if c.tunnel_parents.len() == 1 {
+        "tunnel conn "
     } else {
-        "inside tunnel conns "
-    });
+        "tunnel conns "
+    };
+    if text.is_empty() {
+        text.push_str(label);
+    } else {
+        text.push_str(" (");
+        text.push_str(label);
+    }
     for (i, id) in c.tunnel_parents.iter().enumerate() {
         if i > 0 {
-            service.push_str(" › ");
+            text.push_str(" › ");
         }
-        let _ = write!(service, "{id}");
+        let _ = write!(text, "{id}");
     }
-    service
+    if c.encapsulation.is_some() {
+        text.push(')');
+    }
+    text
 }
 
 /// What a connection carries, in Zeek's service names with what names it: "ssl
@@ -2087,6 +2120,20 @@ impl<W: Write> Sink for TableSink<W> {
         if self.warnings > 0 {
             let _ = write!(line, " · {} bad records skipped", self.warnings);
         }
+        if s.source.over_snaplen > 0 {
+            let _ = write!(
+                line,
+                " · {} records longer than the file's snapshot length (read)",
+                s.source.over_snaplen
+            );
+        }
+        if s.source.other_blocks > 0 {
+            let _ = write!(
+                line,
+                " · {} pcapng blocks other than packets",
+                s.source.other_blocks
+            );
+        }
         if self.opts.color {
             writeln!(self.out, "\x1b[2m{line}{RESET}")?;
         } else {
@@ -2488,20 +2535,28 @@ mod service_tests {
 
     #[test]
     fn tunnelled_connections_name_their_tunnels() {
+        use crate::decode::{Encap, EncapKind, Encapsulation};
         let a = "10.0.0.1:40000".parse().unwrap();
         let b = "10.0.0.2:80".parse().unwrap();
         let mut c = ConnSummary::example(Proto::Tcp, a, b);
-        assert_eq!(
-            with_tunnel("http x, 1 request".into(), &c),
-            "http x, 1 request"
-        );
+        assert_eq!(tunnel_text(&c), "");
         c.tunnel_parents.push(0);
+        assert_eq!(tunnel_text(&c), "tunnel conn 0");
+        let mut e = Encapsulation::default();
+        e.hops.push(Encap {
+            kind: EncapKind::Vxlan { vni: 42 },
+            outer: Some(("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap())),
+        });
+        c.encapsulation = Some(Box::new(e));
         assert_eq!(
-            with_tunnel("http x, 1 request".into(), &c),
-            "http x, 1 request; inside tunnel conn 0"
+            tunnel_text(&c),
+            "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2 (tunnel conn 0)"
         );
         c.tunnel_parents.push(3);
-        assert_eq!(with_tunnel(String::new(), &c), "inside tunnel conns 0 › 3");
+        assert_eq!(
+            tunnel_text(&c),
+            "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2 (tunnel conns 0 › 3)"
+        );
     }
 
     /// `--view conns` over several captures read one after the other into one pipeline

@@ -31,7 +31,40 @@ pub fn teach_line(
     packet: &DecodedPacket<'_>,
     flow: &PacketFlow,
 ) -> Option<String> {
-    let _ = frame;
+    let transport = transport_line(packet, flow);
+    if !flow.new_conn {
+        return transport;
+    }
+    let Some(encap) = crate::decode::Encapsulation::of(frame.data, packet) else {
+        return transport;
+    };
+    let mut text = encapsulation_lines(&encap);
+    if let Some(t) = transport {
+        text.push('\n');
+        text.push_str(&t);
+    }
+    Some(text)
+}
+
+/// One line per encapsulation a connection's first packet travelled in: what it is here
+/// and what that kind of encapsulation is for.
+pub fn encapsulation_lines(encap: &crate::decode::Encapsulation) -> String {
+    let mut text = String::new();
+    for (i, hop) in encap.hops.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let _ = write!(
+            text,
+            "Encapsulation: the connection travels inside {hop} — {}",
+            hop.kind.purpose()
+        );
+    }
+    text
+}
+
+/// The transport layer's teaching line (see [`teach_line`]).
+fn transport_line(packet: &DecodedPacket<'_>, flow: &PacketFlow) -> Option<String> {
     if let Some(u) = packet.udp() {
         if !flow.new_conn {
             return None;

@@ -1,6 +1,6 @@
 //! Ethernet II header.
 
-use super::{be16, check_len, Describe, EtherType, Field, Next, Truncated};
+use super::{be16, check_len, Describe, EtherType, Field, Next, Raw, Truncated};
 use std::ops::Range;
 
 mod field {
@@ -48,13 +48,35 @@ impl<'a> Ethernet<'a> {
     }
 }
 
+/// What a MAC address is, by its value.
+pub fn mac_meaning(m: &[u8; 6]) -> &'static str {
+    if m.iter().all(|&b| b == 0) {
+        "all zero: loopback has no hardware address"
+    } else if m.iter().all(|&b| b == 0xff) {
+        "broadcast"
+    } else if m[0] & 1 != 0 {
+        "multicast"
+    } else {
+        "unicast"
+    }
+}
+
 impl Describe for Ethernet<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
         let m = |a: [u8; 6]| a.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
-        f(Field::new("destination", m(self.destination()), ""));
-        f(Field::new("source", m(self.source()), ""));
+        for (name, a) in [
+            ("destination", self.destination()),
+            ("source", self.source()),
+        ] {
+            f(Field::shown(name, m(a), Raw::Mac(a), mac_meaning(&a)));
+        }
         let t = self.ether_type();
-        f(Field::new("ethertype", u64::from(t.0), t.name()));
+        f(Field::shown(
+            "ethertype",
+            u64::from(t.0),
+            Raw::Hex(4),
+            format!("{} follows", t.name()),
+        ));
     }
 }
 
@@ -78,6 +100,11 @@ mod tests {
         );
         let mut fields = Vec::new();
         e.describe(&mut |x| fields.push(x));
-        assert_eq!(fields[2], Field::new("ethertype", 0x8864, "PPPoE session"));
+        assert_eq!(fields[2].raw_text(), "0x8864");
+        assert_eq!(fields[2].meaning, "PPPoE session follows");
+        assert_eq!(fields[0].raw_text(), "01:02:03:04:05:06");
+        assert_eq!(fields[0].meaning, "multicast");
+        // 07: the group bit (the first byte's lowest) is set
+        assert_eq!(fields[1].meaning, "multicast");
     }
 }

@@ -1,16 +1,20 @@
 //! IPv4 header (RFC 791), as far as the tunnel walk needs it: etherparse reads the
 //! innermost IP header in `decode`.
 
-use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Truncated};
+use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Raw, Truncated};
 
 mod field {
     use std::ops::Range;
     pub const VER_IHL: usize = 0;
+    pub const TOS: usize = 1;
     pub const TOTAL_LEN: Range<usize> = 2..4;
     pub const IDENT: Range<usize> = 4..6;
     pub const FLAGS_FRAG: Range<usize> = 6..8;
     pub const TTL: usize = 8;
     pub const PROTOCOL: usize = 9;
+    pub const CHECKSUM: Range<usize> = 10..12;
+    pub const SOURCE: Range<usize> = 12..16;
+    pub const DESTINATION: Range<usize> = 16..20;
 }
 
 pub const MIN_LEN: usize = 20;
@@ -56,6 +60,12 @@ impl<'a> Ipv4<'a> {
     pub fn protocol(&self) -> IpNumber {
         IpNumber(byte(self.buf, field::PROTOCOL))
     }
+    pub fn source(&self) -> std::net::Ipv4Addr {
+        std::net::Ipv4Addr::from(super::be32(self.buf, field::SOURCE))
+    }
+    pub fn destination(&self) -> std::net::Ipv4Addr {
+        std::net::Ipv4Addr::from(super::be32(self.buf, field::DESTINATION))
+    }
     /// The payload as the header bounds it (total length 0, offload, takes all).
     pub fn payload(&self) -> &'a [u8] {
         let end = match usize::from(self.total_len()) {
@@ -71,20 +81,95 @@ impl<'a> Ipv4<'a> {
 
 impl Describe for Ipv4<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "header length",
-            self.header_len() as u64,
-            "bytes",
+        let vihl = byte(self.buf, field::VER_IHL);
+        let ihl = self.header_len();
+        f(Field::shown(
+            "version, IHL",
+            u64::from(vihl),
+            Raw::Hex(2),
+            format!(
+                "version {}, header {} × 4 = {ihl} bytes",
+                vihl >> 4,
+                vihl & 0x0f
+            ),
         ));
-        f(Field::new(
+        let tos = byte(self.buf, field::TOS);
+        f(Field::shown(
+            "DSCP, ECN",
+            u64::from(tos),
+            Raw::Hex(2),
+            format!("DSCP {}, ECN {}", tos >> 2, tos & 3),
+        ));
+        let total = self.total_len();
+        f(Field::shown(
             "total length",
-            u64::from(self.total_len()),
-            "bytes",
+            u64::from(total),
+            Raw::Decimal,
+            format!(
+                "{ihl}-byte header + {} bytes of payload",
+                usize::from(total).saturating_sub(ihl)
+            ),
         ));
-        f(Field::new("identification", u64::from(self.ident()), ""));
-        f(Field::new("TTL", u64::from(self.ttl()), ""));
+        let id = self.ident();
+        f(Field::shown(
+            "identification",
+            u64::from(id),
+            Raw::Hex(4),
+            id.to_string(),
+        ));
+        let ff = be16(self.buf, field::FLAGS_FRAG);
+        let mut flags = Vec::new();
+        if ff & 0x4000 != 0 {
+            flags.push("DF: don't fragment");
+        }
+        if ff & 0x2000 != 0 {
+            flags.push("MF: more fragments");
+        }
+        f(Field::shown(
+            "flags, offset",
+            u64::from(ff),
+            Raw::Hex(4),
+            format!(
+                "{}, fragment offset {}",
+                if flags.is_empty() {
+                    "no flags".to_string()
+                } else {
+                    flags.join(", ")
+                },
+                u32::from(ff & 0x1fff) * 8
+            ),
+        ));
+        f(Field::shown(
+            "ttl",
+            u64::from(self.ttl()),
+            Raw::Decimal,
+            "hops left; each router decrements it",
+        ));
         let p = self.protocol();
-        f(Field::new("protocol", u64::from(p.0), p.name()));
+        f(Field::shown(
+            "protocol",
+            u64::from(p.0),
+            Raw::Decimal,
+            format!("{} follows", p.name()),
+        ));
+        f(Field::shown(
+            "header checksum",
+            u64::from(be16(self.buf, field::CHECKSUM)),
+            Raw::Hex(4),
+            "not verified",
+        ));
+        for (name, a) in [
+            ("source", self.source()),
+            ("destination", self.destination()),
+        ] {
+            let ip = std::net::IpAddr::V4(a);
+            f(Field::shown(
+                name,
+                u64::from(u32::from(a)),
+                Raw::Ip(ip),
+                super::address_meaning(ip),
+            ));
+        }
     }
 }
 

@@ -1,7 +1,13 @@
 //! IPv6 header (RFC 8200) and its extension header chain, as far as the tunnel walk needs
 //! it: etherparse reads the innermost IP header in `decode`.
 
-use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Truncated};
+use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Raw, Truncated};
+
+mod field {
+    use std::ops::Range;
+    pub const SOURCE: Range<usize> = 8..24;
+    pub const DESTINATION: Range<usize> = 24..40;
+}
 
 pub const HEADER_LEN: usize = 40;
 /// Most extension headers walked.
@@ -65,6 +71,12 @@ impl<'a> Ipv6<'a> {
     pub fn hop_limit(&self) -> u8 {
         byte(self.buf, 7)
     }
+    pub fn source(&self) -> std::net::Ipv6Addr {
+        address(self.buf, field::SOURCE)
+    }
+    pub fn destination(&self) -> std::net::Ipv6Addr {
+        address(self.buf, field::DESTINATION)
+    }
     /// Header and extension headers.
     pub fn header_len(&self) -> usize {
         self.len
@@ -88,21 +100,68 @@ impl<'a> Ipv6<'a> {
     }
 }
 
+/// The 16 bytes at `at` (checked by `new_checked`; unspecified otherwise).
+fn address(buf: &[u8], at: std::ops::Range<usize>) -> std::net::Ipv6Addr {
+    let octets: [u8; 16] = buf
+        .get(at)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; 16]);
+    std::net::Ipv6Addr::from(octets)
+}
+
 impl Describe for Ipv6<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
+        let w = super::be32(self.buf, 0..4);
+        f(Field::shown(
+            "ver, class, flow",
+            u64::from(w),
+            Raw::Hex(8),
+            format!(
+                "version {}, traffic class {}, flow label 0x{:05x}",
+                w >> 28,
+                (w >> 20) & 0xff,
+                w & 0xfffff
+            ),
+        ));
+        f(Field::shown(
             "payload length",
             u64::from(self.payload_len()),
-            "bytes",
+            Raw::Decimal,
+            "bytes after the 40-byte header",
         ));
-        f(Field::new("hop limit", u64::from(self.hop_limit()), ""));
-        f(Field::new(
-            "extension bytes",
-            (self.len - HEADER_LEN) as u64,
-            "",
+        let next = IpNumber(byte(self.buf, 6));
+        f(Field::shown(
+            "next header",
+            u64::from(next.0),
+            Raw::Decimal,
+            format!("{} follows", next.name()),
         ));
-        let p = self.upper;
-        f(Field::new("upper protocol", u64::from(p.0), p.name()));
+        f(Field::shown(
+            "hop limit",
+            u64::from(self.hop_limit()),
+            Raw::Decimal,
+            "hops left; each router decrements it",
+        ));
+        for (name, a) in [
+            ("source", self.source()),
+            ("destination", self.destination()),
+        ] {
+            let ip = std::net::IpAddr::V6(a);
+            f(Field::shown(
+                name,
+                0,
+                Raw::Ip(ip),
+                super::address_meaning(ip),
+            ));
+        }
+        if self.len > HEADER_LEN {
+            f(Field::shown(
+                "extension headers",
+                (self.len - HEADER_LEN) as u64,
+                Raw::Unit("bytes"),
+                format!("then {} follows", self.upper.name()),
+            ));
+        }
     }
 }
 

@@ -34,6 +34,7 @@ pub mod pppoe;
 pub mod prism;
 pub mod radiotap;
 pub mod sctp;
+pub mod tcp;
 pub mod teredo;
 pub mod udp;
 pub mod udp_port;
@@ -43,7 +44,9 @@ pub mod vxlan;
 pub use ether_type::EtherType;
 pub use ip_number::IpNumber;
 
+use std::borrow::Cow;
 use std::fmt;
+use std::net::IpAddr;
 use std::ops::Range;
 
 /// A header needs more bytes than the buffer holds.
@@ -82,13 +85,37 @@ pub enum Next {
     Opaque,
 }
 
-/// One field of a header, for `explain`: its name, raw value and what it means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One field of a header, for `explain`: its name, raw value, how the raw value reads, and
+/// what it means.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
     pub value: u64,
-    /// One line, or empty when the value says it all.
-    pub meaning: &'static str,
+    /// One line, or empty when the value says it all. Describing is for `explain` (never
+    /// on the per-packet path): a meaning may be made for the field's value.
+    pub meaning: Cow<'static, str>,
+    pub raw: Raw,
+}
+
+/// How a field's raw value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Raw {
+    /// Hex when the name says it is a type or protocol code, else decimal (the tunnel and
+    /// link headers' fields).
+    Auto,
+    Decimal,
+    /// `0x` and this many hex digits.
+    Hex(u8),
+    /// A 32-bit-word count written as `N × 4`.
+    Words,
+    /// The value and a unit: `2 blocks`.
+    Unit(&'static str),
+    /// A label and the value: `kind 30`.
+    Labelled(&'static str),
+    Mac([u8; 6]),
+    Ip(IpAddr),
+    /// No raw value: a line that explains the field above it.
+    None,
 }
 
 impl Field {
@@ -96,8 +123,56 @@ impl Field {
         Field {
             name,
             value,
-            meaning,
+            meaning: Cow::Borrowed(meaning),
+            raw: Raw::Auto,
         }
+    }
+    /// A field written as `raw` says, with a meaning made for its value.
+    pub fn shown(
+        name: &'static str,
+        value: u64,
+        raw: Raw,
+        meaning: impl Into<Cow<'static, str>>,
+    ) -> Field {
+        Field {
+            name,
+            value,
+            meaning: meaning.into(),
+            raw,
+        }
+    }
+    /// The raw value as `explain` writes it.
+    pub fn raw_text(&self) -> String {
+        match self.raw {
+            Raw::Auto if self.name.contains("type") || self.name.contains("protocol") => {
+                format!("0x{:04x}", self.value)
+            }
+            Raw::Auto | Raw::Decimal => self.value.to_string(),
+            Raw::Hex(digits) => format!("0x{:0w$x}", self.value, w = usize::from(digits)),
+            Raw::Words => format!("{} × 4", self.value),
+            Raw::Unit(unit) => format!("{} {unit}", self.value),
+            Raw::Labelled(label) => format!("{label} {}", self.value),
+            Raw::Mac(m) => format!(
+                "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+                m[0], m[1], m[2], m[3], m[4], m[5]
+            ),
+            Raw::Ip(ip) => ip.to_string(),
+            Raw::None => String::new(),
+        }
+    }
+}
+
+/// What an address is, where its value says (loopback, multicast, unspecified); empty for
+/// an ordinary unicast address.
+pub fn address_meaning(ip: IpAddr) -> &'static str {
+    if ip.is_loopback() {
+        "loopback: this machine talking to itself"
+    } else if ip.is_multicast() {
+        "multicast"
+    } else if ip.is_unspecified() {
+        "unspecified"
+    } else {
+        ""
     }
 }
 

@@ -1,7 +1,7 @@
 //! UDP header (RFC 768), as far as the tunnel walk needs it, and which port opens which
 //! tunnel.
 
-use super::{be16, check_len, udp_port, Describe, Field, Truncated};
+use super::{be16, check_len, udp_port, Describe, Field, Raw, Truncated};
 
 pub const HEADER_LEN: usize = 8;
 
@@ -23,6 +23,22 @@ pub enum UdpTunnel {
     EspInUdp,
 }
 
+impl UdpTunnel {
+    /// The tunnel's name, as its port announces it.
+    pub fn name(self) -> &'static str {
+        match self {
+            UdpTunnel::Vxlan => "VXLAN",
+            UdpTunnel::Geneve => "Geneve",
+            UdpTunnel::GtpU => "GTP-U",
+            UdpTunnel::Teredo => "Teredo",
+            UdpTunnel::Ayiya => "AYIYA",
+            UdpTunnel::MplsOverUdp => "MPLS over UDP",
+            UdpTunnel::GreOverUdp => "GRE over UDP",
+            UdpTunnel::EspInUdp => "ESP in UDP (IPsec NAT traversal)",
+        }
+    }
+}
+
 impl<'a> Udp<'a> {
     pub fn new_checked(buf: &'a [u8]) -> Result<Self, Truncated> {
         check_len(buf, HEADER_LEN)?;
@@ -36,6 +52,9 @@ impl<'a> Udp<'a> {
     }
     pub fn length(&self) -> u16 {
         be16(self.buf, 4..6)
+    }
+    pub fn checksum(&self) -> u16 {
+        be16(self.buf, 6..8)
     }
     /// The payload as the length field bounds it (as etherparse's lax UDP: the captured
     /// bytes when the field is below 8 or past them).
@@ -69,17 +88,36 @@ pub fn tunnel_of_port(port: u16) -> Option<UdpTunnel> {
 }
 
 impl Describe for Udp<'_> {
+    /// The ports' meaning is the tunnel a port announces (a connection's roles are the
+    /// caller's to say).
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("source port", u64::from(self.src_port()), ""));
-        f(Field::new(
-            "destination port",
-            u64::from(self.dst_port()),
-            "",
-        ));
-        f(Field::new(
+        for (name, port) in [
+            ("source port", self.src_port()),
+            ("dest port", self.dst_port()),
+        ] {
+            let role = tunnel_of_port(port).map(UdpTunnel::name).unwrap_or("");
+            f(Field::shown(name, u64::from(port), Raw::Decimal, role));
+        }
+        let len = self.length();
+        f(Field::shown(
             "length",
-            u64::from(self.length()),
-            "header and payload",
+            u64::from(len),
+            Raw::Decimal,
+            format!(
+                "8-byte header + {} bytes of data",
+                len.saturating_sub(HEADER_LEN as u16)
+            ),
+        ));
+        let c = self.checksum();
+        f(Field::shown(
+            "checksum",
+            u64::from(c),
+            Raw::Hex(4),
+            if c == 0 {
+                "none: optional in UDP over IPv4"
+            } else {
+                ""
+            },
         ));
     }
 }

@@ -177,9 +177,24 @@ fn conn_rows(path: &Path) -> Vec<String> {
         .map(|l| {
             let mut cells: Vec<&str> = l.split('\t').collect();
             cells.remove(1);
+            // tunnel_parents holds uids too (a tunnelled connection's).
+            for cell in &mut cells {
+                if is_uid_set(cell) {
+                    *cell = "(uids)";
+                }
+            }
             cells.join("\t")
         })
         .collect()
+}
+
+/// A cell of Zeek uids ("C" and up to 21 letters or digits), comma-separated.
+fn is_uid_set(cell: &str) -> bool {
+    cell.split(',').all(|uid| {
+        (10..=22).contains(&uid.len())
+            && uid.starts_with('C')
+            && uid.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
 }
 
 #[test]

@@ -109,3 +109,56 @@ fn explain_tls_hellos() {
     both.push_str(&explain("tls12.pcap", "6"));
     insta::assert_snapshot!(both);
 }
+
+/// `layerscope SUBCOMMAND CAPTURE ARGS…` with colour off, its stdout.
+fn run_cmd(subcommand: &str, capture: &str, args: &[&str]) -> String {
+    let out = Command::cargo_bin("layerscope")
+        .unwrap()
+        .arg(subcommand)
+        .arg(project_dir().join("captures").join(capture))
+        .args(["--color", "never"])
+        .args(args)
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{subcommand} {capture}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A connection inside the kernel's VXLAN: its header says it travels inside VXLAN vni 42
+/// between the underlay addresses and names the tunnel's own UDP connection.
+#[test]
+fn connection_table_inside_vxlan() {
+    insta::assert_snapshot!(render("tunnel-vxlan.pcap", &[]));
+}
+
+/// The tunnel column of `--view conns`, one capture per tunnel kind (GRE key 42, IPv4 in
+/// IPv4, IPv6 in IPv4, Geneve vni 7).
+#[test]
+fn conns_view_tunnel_column() {
+    let mut all = String::new();
+    for capture in [
+        "tunnel-gre.pcap",
+        "tunnel-ipip.pcap",
+        "tunnel-sit.pcap",
+        "tunnel-geneve.pcap",
+    ] {
+        all.push_str(&render(capture, &["--view", "conns"]));
+    }
+    insta::assert_snapshot!(all);
+}
+
+/// `--teach` says in one line what the encapsulation is for; the ladder and follow work on
+/// the connection inside the tunnel; explain shows the whole stack again inside it.
+#[test]
+fn teach_ladder_follow_explain_inside_tunnels() {
+    let mut all = run_cmd("read", "tunnel-geneve.pcap", &["--width", "80", "--teach"]);
+    all.push_str(&run_cmd("ladder", "tunnel-gre.pcap", &["--conn", "0"]));
+    all.push_str(&run_cmd("follow", "tunnel-sit.pcap", &["--conn", "0"]));
+    all.push_str(&run_cmd(
+        "explain",
+        "tunnel-vxlan.pcap",
+        &["--frame", "4", "--width", "80"],
+    ));
+    insta::assert_snapshot!(all);
+}

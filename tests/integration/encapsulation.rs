@@ -1,0 +1,100 @@
+//! What tunnelled connections travel in, on the shared tunnel captures: the VLAN ids, MPLS
+//! labels, VNI, TEID, PPTP call id and outer addresses as tshark reads them
+//! (`tshark -T fields -e vxlan.vni -e gtp.teid -e vlan.id -e mpls.label -e gre.call_id`
+//! and the outer `ip.src`/`ip.dst`/`ipv6.src`/`ipv6.dst` of the same frames).
+
+use super::support::{run_file, shared_encap_captures};
+
+/// (capture, conn id, what it travels in)
+const EXPECTED: [(&str, u64, &str); 6] = [
+    (
+        "zeek__vxlan-encapsulated-http.pcap",
+        1,
+        "VXLAN vni 1 · 10.1.200.131 → 10.1.1.172",
+    ),
+    (
+        "zeek__gtp7_ipv6.pcap",
+        1,
+        "GTP-U TEID 0x91364467 · 118.92.124.41 → 118.92.124.72",
+    ),
+    ("zeek__vlan-qinqinq.pcap", 0, "VLAN 30 › 20 › 10"),
+    ("zeek__mixed-vlan-mpls.pcap", 0, "MPLS label 29"),
+    (
+        "zeek__gre-pptp.pcap",
+        0,
+        "VLAN 100 › IPv4 in IPv6 · 2402:f000:1:8e01::5555 → 2607:fcd0:100:2300::b108:2a6b \
+         › PPTP GRE call 6016 · 16.0.0.200 → 192.52.166.154",
+    ),
+    ("zeek__6in4.pcap", 0, "IPv6 in IPv4 · 1.2.3.4 → 5.6.7.8"),
+];
+
+#[test]
+fn tunnelled_connections_say_what_they_travel_in() {
+    let Some(dir) = shared_encap_captures("tunnelled_connections_say_what_they_travel_in") else {
+        return;
+    };
+    for (capture, id, expected) in EXPECTED {
+        let run = run_file(&dir.join(capture));
+        let conn = run.conn(id);
+        let got = conn
+            .encapsulation
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(got, expected, "{capture} conn {id}");
+    }
+}
+
+#[test]
+fn the_tunnels_own_flow_and_plain_connections_travel_in_nothing() {
+    let Some(dir) = shared_encap_captures("the_tunnels_own_flow_travels_in_nothing") else {
+        return;
+    };
+    // conn 0 is the outer VXLAN UDP flow itself.
+    let run = run_file(&dir.join("zeek__vxlan-encapsulated-http.pcap"));
+    assert!(run.conn(0).encapsulation.is_none());
+    // conn 1 of the mixed capture is plain Ethernet / IPv4 / TCP.
+    let run = run_file(&dir.join("zeek__mixed-vlan-mpls.pcap"));
+    assert!(run.conn(1).encapsulation.is_none());
+}
+
+/// The own tunnel recordings (`captures/record-tunnels.sh`): each inner TCP connection says
+/// what it travels in, as tshark reads the same frames (`gre.key` 0x0000002a, `vxlan.vni`
+/// 42, `geneve.vni` 0x000007, outer `ip.src`/`ip.dst` 192.168.77.1 → 192.168.77.2).
+#[test]
+fn own_tunnel_recordings_say_what_they_travel_in() {
+    let dir = super::support::project_dir().join("captures");
+    for (capture, id, expected) in [
+        (
+            "tunnel-vxlan.pcap",
+            1,
+            "VXLAN vni 42 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-gre.pcap",
+            0,
+            "GRE key 42 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-ipip.pcap",
+            0,
+            "IPv4 in IPv4 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-sit.pcap",
+            0,
+            "IPv6 in IPv4 · 192.168.77.1 → 192.168.77.2",
+        ),
+        (
+            "tunnel-geneve.pcap",
+            1,
+            "Geneve vni 7 · 192.168.77.1 → 192.168.77.2",
+        ),
+    ] {
+        let run = run_file(&dir.join(capture));
+        let conn = run.conn(id);
+        assert_eq!(conn.proto.as_str(), "tcp", "{capture} conn {id}");
+        let got = conn.encapsulation.as_ref().map(|e| e.to_string());
+        assert_eq!(got.as_deref(), Some(expected), "{capture} conn {id}");
+    }
+}
