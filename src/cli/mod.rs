@@ -473,7 +473,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub max_conns: usize,
     /// Most packet rows on the page.
-    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub max_rows: usize,
     #[command(flatten)]
     pub display: DisplayArgs,

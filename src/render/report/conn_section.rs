@@ -128,7 +128,8 @@ pub fn write(out: &mut String, e: &ConnEntry, start: &Timestamp, graphs: Graphs<
         } else {
             let _ = write!(
                 out,
-                "<p class=\"hint\">No graphs here (the page draws them for its first connections only): \
+                "<p class=\"hint\">No graphs here (the page draws them for its first connections, \
+                 and for connections of at most 20,000 packets): \
                  <code>layerscope graph FILE --conn {id} --format svg</code>.</p>"
             );
         }

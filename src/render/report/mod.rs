@@ -48,6 +48,8 @@ pub struct ReportLimits {
     pub max_ladder_rows: usize,
     /// TCP connections given graphs.
     pub max_graphs: usize,
+    /// Packets of one connection beyond which its graphs are not drawn on the page.
+    pub max_graph_packets: usize,
     /// HTTP transactions and DNS messages kept per connection.
     pub max_app_per_conn: usize,
 }
@@ -56,12 +58,13 @@ impl Default for ReportLimits {
     fn default() -> Self {
         ReportLimits {
             max_conns: 500,
-            max_rows: 20_000,
+            max_rows: 10_000,
             max_rows_per_conn: 2_000,
-            max_explained: 5_000,
+            max_explained: 2_000,
             max_bytes_per_packet: 2_048,
             max_ladder_rows: 300,
             max_graphs: 100,
+            max_graph_packets: 20_000,
             max_app_per_conn: 200,
         }
     }
@@ -229,8 +232,13 @@ impl<W: Write> Sink for ReportSink<W> {
             }
             None => None,
         };
-        if packet.tcp().is_some() {
-            self.traces.add(frame, packet, flow);
+        // Only the connections that may get graphs are traced (each trace holds every
+        // packet of its connection).
+        if let Some(id) = flow.conn.filter(|_| packet.tcp().is_some()) {
+            if self.traces.traces.contains_key(&id) || self.traces.traces.len() < limits.max_graphs
+            {
+                self.traces.add(frame, packet, flow);
+            }
         }
         let room = self.rows < limits.max_rows
             && entry
@@ -340,5 +348,72 @@ impl<S: Sink, W: Write> Sink for WithReport<S, W> {
     fn finish(&mut self, summary: &RunSummary) -> io::Result<()> {
         self.inner.finish(summary)?;
         self.report.finish(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::FileSource;
+    use crate::pipeline::{run, PipelineConfig};
+
+    fn page(file: &str, limits: ReportLimits) -> (String, ReportCuts) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let mut src = FileSource::open(&path).expect("capture opens");
+        let mut sink = ReportSink::new(
+            Vec::new(),
+            ReportOptions {
+                title: file.into(),
+                limits,
+            },
+        );
+        let mut config = PipelineConfig::default();
+        config.flow.notes = true;
+        run(&mut src, config, &mut sink).expect("runs");
+        let cuts = sink.cuts().clone();
+        (String::from_utf8(sink.into_inner()).expect("utf-8"), cuts)
+    }
+
+    #[test]
+    fn refused_connection_rows_marks_and_explain_data() {
+        let (html, cuts) = page("captures/refused.pcap", ReportLimits::default());
+        assert_eq!(cuts, ReportCuts::default());
+        // Two packets: the SYN (handshake, H) and the RST (refused, R).
+        assert!(html.contains("<tr data-frame=\"1\" data-page=\"0\" data-conn=\"0\" class=\"hs\""));
+        assert!(html.contains("<tr data-frame=\"2\" data-page=\"0\" data-conn=\"0\" class=\"rst\""));
+        assert!(html.contains("<td>refused (RST)</td>"));
+        // Both frames' explain data, with the TCP flags field as explain words it.
+        assert!(html.contains("\"f\":1,"), "frame 1 explained");
+        assert!(html.contains("\"f\":2,"), "frame 2 explained");
+        assert!(
+            html.contains("[2,\"flags\",\"0x002\",\"SYN\"]"),
+            "SYN flags field"
+        );
+        // The ladder starts CLOSED/CLOSED (refused) and has two arrows.
+        assert_eq!(html.matches("<g class=\"arrow").count(), 2);
+    }
+
+    #[test]
+    fn caps_count_what_they_leave_out() {
+        let limits = ReportLimits {
+            max_rows: 10,
+            max_explained: 4,
+            ..ReportLimits::default()
+        };
+        let (html, cuts) = page("captures/http11-keepalive.pcap", limits);
+        // 22 packets: 10 rows (4 of them explained), 12 without a row.
+        assert_eq!(
+            cuts,
+            ReportCuts {
+                conns: 0,
+                conn_packets: 0,
+                rows: 12,
+                explained: 6
+            }
+        );
+        assert_eq!(html.matches("<tr data-frame=").count(), 10);
+        assert_eq!(html.matches("data-noexplain=\"1\"").count(), 6);
+        assert!(html.contains("12 packets have no table row"));
+        assert!(html.contains("12 more packets of this connection have no row"));
     }
 }

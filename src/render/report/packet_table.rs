@@ -208,7 +208,7 @@ pub fn write_table(out: &mut String, rows: &[PacketRow], start: &Timestamp, conn
         }
         out.push_str(" data-words=\"");
         push_html(out, &search_words(r, step));
-        out.push_str("\" tabindex=\"-1\"");
+        let _ = write!(out, "\" tabindex=\"-1\" id=\"f{}\"", r.frame);
         if let Some(t) = &r.teach {
             out.push_str(" title=\"");
             push_html(out, t);

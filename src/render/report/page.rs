@@ -82,7 +82,9 @@ impl Page<'_> {
         let mut graphs = 0;
         for e in self.conns.values() {
             let trace = self.traces.traces.get(&e.id);
-            let allowed = trace.is_some() && graphs < self.limits.max_graphs;
+            let allowed = trace
+                .is_some_and(|t| t.cut == 0 && t.packets.len() <= self.limits.max_graph_packets)
+                && graphs < self.limits.max_graphs;
             if allowed {
                 graphs += 1;
             }
