@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
                 max_explained: 24,
                 max_bytes_per_packet: 256,
                 max_ladder_rows: 12,
+                max_ladder_rows_total: 30,
                 max_graphs: 2,
                 max_graph_packets: 20,
                 max_app_per_conn: 4,

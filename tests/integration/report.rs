@@ -219,8 +219,11 @@ fn explain_data_matches_the_wire_and_tshark() {
     let row = oracle.iter().find(|r| r["frame"] == "4").unwrap();
     let caplen: u64 = row["caplen"].parse().unwrap();
     let tcp_len: u64 = row["tcp_len"].parse().unwrap();
+    // Titles, names and meanings are indices into the page's string table.
+    let strings = data["S"].as_array().unwrap();
+    let text = |v: &serde_json::Value| strings[v.as_u64().unwrap() as usize].clone();
     let layers = f4["L"].as_array().unwrap();
-    let tcp = layers.iter().find(|l| l[0] == "TCP").unwrap();
+    let tcp = layers.iter().find(|l| text(&l[0]) == "TCP").unwrap();
     assert_eq!(
         (tcp[3].as_u64(), tcp[4].as_u64()),
         (Some(34), Some(caplen - tcp_len))
@@ -229,8 +232,8 @@ fn explain_data_matches_the_wire_and_tshark() {
     assert_eq!(tcp[2], "transport");
     // The fields are explain's: the TCP ports and the request line.
     let fields = f4["F"].as_array().unwrap();
-    let field = |name: &str| fields.iter().find(|f| f[1] == name).cloned();
-    let tcp_index = layers.iter().position(|l| l[0] == "TCP").unwrap();
+    let field = |name: &str| fields.iter().find(|f| text(&f[1]) == name).cloned();
+    let tcp_index = layers.iter().position(|l| text(&l[0]) == "TCP").unwrap();
     assert_eq!(field("source port").unwrap()[0], tcp_index);
     assert_eq!(
         field("source port").unwrap()[2],

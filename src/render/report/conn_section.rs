@@ -129,7 +129,7 @@ pub fn write(out: &mut String, e: &ConnEntry, start: &Timestamp, graphs: Graphs<
             let _ = write!(
                 out,
                 "<p class=\"hint\">No graphs here (the page draws them for its first connections, \
-                 and for connections of at most 20,000 packets): \
+                 and for connections of at most 5,000 packets): \
                  <code>layerscope graph FILE --conn {id} --format svg</code>.</p>"
             );
         }

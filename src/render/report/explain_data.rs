@@ -58,10 +58,11 @@ impl ExplainedFrame {
     }
 
     /// `{"f":N,"o":orig,"c":captured,"b":"hex","L":[[title,osi,tcpip,start,end]],
-    /// "F":[[layer,name,raw,meaning]]}` — the script's compact form. Text is left as it
-    /// is: the page embeds the whole object with [`super::escape::script_json`] and the
-    /// script only ever sets it as text, never as markup.
-    pub fn to_json(&self) -> Value {
+    /// "F":[[layer,name,raw,meaning]]}` — the script's compact form, with the layer titles,
+    /// field names and meanings as indices into `strings` (they repeat from packet to
+    /// packet). Text is left as it is: the page embeds the whole object with
+    /// [`super::escape::script_json`] and the script only ever sets it as text.
+    pub fn to_json(&self, strings: &mut StringTable) -> Value {
         let mut hex = String::with_capacity(self.bytes.len() * 2);
         for b in &self.bytes {
             hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
@@ -74,13 +75,26 @@ impl ExplainedFrame {
                 let (s, e) = l
                     .range
                     .map_or((Value::Null, Value::Null), |(s, e)| (json!(s), json!(e)));
-                json!([l.title, l.osi.number(), l.osi.tcpip_name(), s, e])
+                json!([
+                    strings.index(l.title),
+                    l.osi.number(),
+                    l.osi.tcpip_name(),
+                    s,
+                    e
+                ])
             })
             .collect();
         let fields: Vec<Value> = self
             .fields
             .iter()
-            .map(|f| json!([f.layer, f.name, f.raw, f.meaning]))
+            .map(|f| {
+                json!([
+                    f.layer,
+                    strings.index(&f.name),
+                    f.raw,
+                    strings.index(&f.meaning)
+                ])
+            })
             .collect();
         json!({
             "f": self.frame,
@@ -90,5 +104,25 @@ impl ExplainedFrame {
             "L": layers,
             "F": fields,
         })
+    }
+}
+
+/// Strings stored once and referred to by index (the page's `S` array).
+#[derive(Debug, Default)]
+pub struct StringTable {
+    pub strings: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl StringTable {
+    /// The index of `s`, added when new.
+    pub fn index(&mut self, s: &str) -> usize {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.strings.len();
+        self.strings.push(s.to_string());
+        self.index.insert(s.to_string(), i);
+        i
     }
 }

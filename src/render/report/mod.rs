@@ -44,8 +44,9 @@ pub struct ReportLimits {
     pub max_explained: usize,
     /// Bytes of one packet embedded for its hex dump.
     pub max_bytes_per_packet: usize,
-    /// Arrows of one connection's ladder.
+    /// Arrows of one connection's ladder, and of all ladders together.
     pub max_ladder_rows: usize,
+    pub max_ladder_rows_total: usize,
     /// TCP connections given graphs.
     pub max_graphs: usize,
     /// Packets of one connection beyond which its graphs are not drawn on the page.
@@ -61,10 +62,11 @@ impl Default for ReportLimits {
             max_rows: 10_000,
             max_rows_per_conn: 2_000,
             max_explained: 2_000,
-            max_bytes_per_packet: 2_048,
-            max_ladder_rows: 300,
-            max_graphs: 100,
-            max_graph_packets: 20_000,
+            max_bytes_per_packet: 512,
+            max_ladder_rows: 200,
+            max_ladder_rows_total: 20_000,
+            max_graphs: 50,
+            max_graph_packets: 5_000,
             max_app_per_conn: 200,
         }
     }
@@ -148,6 +150,8 @@ pub struct ReportSink<W: Write> {
     other: Vec<PacketRow>,
     explained: Vec<ExplainedFrame>,
     rows: usize,
+    /// Arrows over all ladders.
+    ladder_rows: usize,
     cuts: ReportCuts,
     story: CaptureStory,
     traces: TraceSink,
@@ -164,6 +168,7 @@ impl<W: Write> ReportSink<W> {
             other: Vec::new(),
             explained: Vec::new(),
             rows: 0,
+            ladder_rows: 0,
             cuts: ReportCuts::default(),
             story: CaptureStory::new(),
             traces: TraceSink::new(Vec::new()),
@@ -234,9 +239,14 @@ impl<W: Write> Sink for ReportSink<W> {
         };
         // Only the connections that may get graphs are traced (each trace holds every
         // packet of its connection).
+        // A trace that outgrew the graph cap stops one packet past it (no graph is drawn
+        // for it, and it holds no more).
         if let Some(id) = flow.conn.filter(|_| packet.tcp().is_some()) {
-            if self.traces.traces.contains_key(&id) || self.traces.traces.len() < limits.max_graphs
-            {
+            let room = match self.traces.traces.get(&id) {
+                Some(t) => t.packets.len() <= limits.max_graph_packets,
+                None => self.traces.traces.len() < limits.max_graphs,
+            };
+            if room {
                 self.traces.add(frame, packet, flow);
             }
         }
@@ -245,8 +255,14 @@ impl<W: Write> Sink for ReportSink<W> {
                 .as_ref()
                 .is_none_or(|e| e.rows.len() < limits.max_rows_per_conn);
         if let Some(e) = entry {
-            e.ladder
-                .add_packet(frame, packet, flow, limits.max_ladder_rows);
+            let before = e.ladder.rows.len();
+            let max = if self.ladder_rows < limits.max_ladder_rows_total {
+                limits.max_ladder_rows
+            } else {
+                before
+            };
+            e.ladder.add_packet(frame, packet, flow, max);
+            self.ladder_rows += e.ladder.rows.len() - before;
             if !room {
                 e.rows_cut += 1;
             }
@@ -383,11 +399,35 @@ mod tests {
         assert!(html.contains("<tr data-frame=\"2\" data-page=\"0\" data-conn=\"0\" class=\"rst\""));
         assert!(html.contains("<td>refused (RST)</td>"));
         // Both frames' explain data, with the TCP flags field as explain words it.
-        assert!(html.contains("\"f\":1,"), "frame 1 explained");
-        assert!(html.contains("\"f\":2,"), "frame 2 explained");
-        assert!(
-            html.contains("[2,\"flags\",\"0x002\",\"SYN\"]"),
-            "SYN flags field"
+        let at = html.find("id=\"explain-data\">").expect("explain data") + 18;
+        let end = at + html[at..].find("</script>").expect("its end");
+        let data: serde_json::Value = serde_json::from_str(&html[at..end]).expect("JSON");
+        let frames = data["frames"].as_array().expect("frames");
+        assert_eq!(frames.len(), 2);
+        assert_eq!(
+            (frames[0]["f"].as_u64(), frames[1]["f"].as_u64()),
+            (Some(1), Some(2))
+        );
+        let text = |v: &serde_json::Value| data["S"][v.as_u64().unwrap_or(0) as usize].clone();
+        let syn_flags: Vec<(u64, serde_json::Value, serde_json::Value, serde_json::Value)> = frames
+            [0]["F"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| {
+                (
+                    f[0].as_u64().unwrap_or(9),
+                    text(&f[1]),
+                    f[2].clone(),
+                    text(&f[3]),
+                )
+            })
+            .filter(|f| f.1 == "flags")
+            .collect();
+        assert_eq!(
+            syn_flags,
+            vec![(2, "flags".into(), "0x002".into(), "SYN".into())],
+            "the SYN's TCP flags field (layer 2 = TCP)"
         );
         // The ladder starts CLOSED/CLOSED (refused) and has two arrows.
         assert_eq!(html.matches("<g class=\"arrow").count(), 2);

@@ -209,11 +209,6 @@ pub fn write_table(out: &mut String, rows: &[PacketRow], start: &Timestamp, conn
         out.push_str(" data-words=\"");
         push_html(out, &search_words(r, step));
         let _ = write!(out, "\" tabindex=\"-1\" id=\"f{}\"", r.frame);
-        if let Some(t) = &r.teach {
-            out.push_str(" title=\"");
-            push_html(out, t);
-            out.push('"');
-        }
         let dir = match r.dir {
             Some(Direction::ToServer) => "→",
             Some(Direction::ToClient) => "←",

@@ -6,6 +6,7 @@
 //! in a commented CDATA section), so tests and scripts can read it with an XML parser.
 
 use super::escape::{push_html, script_json};
+use super::explain_data::StringTable;
 use super::{conn_list, conn_section, ladder_svg, packet_table, summary};
 use super::{ConnEntry, ExplainedFrame, PacketRow, ReportCuts, ReportLimits};
 use crate::capture::Timestamp;
@@ -109,8 +110,17 @@ impl Page<'_> {
              </span><button type=\"button\" class=\"close\">close (Esc)</button></h2>\
              <div class=\"pane-body\"></div></aside>\n",
         );
-        let frames: Vec<serde_json::Value> = self.explained.iter().map(|f| f.to_json()).collect();
-        let data = json!({ "max_explained": self.limits.max_explained, "frames": frames });
+        let mut strings = StringTable::default();
+        let frames: Vec<serde_json::Value> = self
+            .explained
+            .iter()
+            .map(|f| f.to_json(&mut strings))
+            .collect();
+        let data = json!({
+            "max_explained": self.limits.max_explained,
+            "S": strings.strings,
+            "frames": frames,
+        });
         let _ = writeln!(
             o,
             "<script type=\"application/json\" id=\"explain-data\">{}</script>",

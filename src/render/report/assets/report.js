@@ -4,7 +4,8 @@
   "use strict";
   var doc = document;
   var dataEl = doc.getElementById("explain-data");
-  var DATA = dataEl ? JSON.parse(dataEl.textContent) : { frames: [] };
+  var DATA = dataEl ? JSON.parse(dataEl.textContent) : { frames: [], S: [] };
+  var S = DATA.S;
   var byFrame = new Map();
   DATA.frames.forEach(function (f) { byFrame.set(f.f, f); });
   var OSI = ["", "physical", "data link", "network", "transport", "session", "presentation", "application"];
@@ -92,7 +93,7 @@
       var cell = el("td", "layers");
       f.L.forEach(function (l, i) {
         if (l[1] === n) {
-          var s = el("span", "osi-" + n, l[0] + (l[3] === null ? "" : " [" + l[3] + "," + l[4] + ")"));
+          var s = el("span", "osi-" + n, S[l[0]] + (l[3] === null ? "" : " [" + l[3] + "," + l[4] + ")"));
           s.setAttribute("data-layer", String(i));
           cell.appendChild(s);
         }
@@ -109,7 +110,7 @@
       var h = fb.insertRow();
       h.className = "layer-head osi-" + l[1];
       h.setAttribute("data-layer", String(i));
-      var c = el("td", "", "L" + l[1] + " " + l[0] + (l[3] === null ? " (in the reassembled datagram)" : " [" + l[3] + "," + l[4] + ") " + (l[4] - l[3]) + " bytes"));
+      var c = el("td", "", "L" + l[1] + " " + S[l[0]] + (l[3] === null ? " (in the reassembled datagram)" : " [" + l[3] + "," + l[4] + ") " + (l[4] - l[3]) + " bytes"));
       c.colSpan = 3;
       h.appendChild(c);
       f.F.forEach(function (fd) {
@@ -117,9 +118,9 @@
         var r = fb.insertRow();
         r.className = "field";
         r.setAttribute("data-layer", String(i));
-        r.appendChild(el("td", "", fd[1]));
+        r.appendChild(el("td", "", S[fd[1]]));
         r.appendChild(el("td", "mono", fd[2]));
-        r.appendChild(el("td", "", fd[3]));
+        r.appendChild(el("td", "", S[fd[3]]));
       });
     });
     body.appendChild(el("h3", "", "Fields"));
@@ -142,7 +143,7 @@
         var o = owner[j];
         var b = el("span", "b " + (o >= 0 ? "osi-" + f.L[o][1] : "osi-0"), byteHex);
         b.setAttribute("data-i", String(j));
-        if (o >= 0) { b.setAttribute("data-layer", String(o)); b.title = f.L[o][0] + ", byte " + j; }
+        if (o >= 0) { b.setAttribute("data-layer", String(o)); b.title = S[f.L[o][0]] + ", byte " + j; }
         line.appendChild(b);
         line.appendChild(doc.createTextNode(j === row + 7 ? "  " : " "));
         var v = parseInt(byteHex, 16);
