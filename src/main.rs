@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Ladder(args) => commands::ladder(args),
         Command::Follow(args) => commands::follow(args),
         Command::Graph(args) => commands::graph(args),
+        Command::Report(args) => commands::report(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "layerscope", &mut io::stdout());

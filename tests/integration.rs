@@ -12,6 +12,8 @@ mod integration {
     pub mod own_captures;
     pub mod parquet_duckdb;
     pub mod quic_hellos;
+    pub mod report;
+    pub mod report_browser;
     pub mod shared_oracle;
     pub mod snapshots;
     pub mod support;

@@ -3,12 +3,13 @@
 
 use super::{
     BackendArg, ExplainArgs, FollowArgs, FormatArg, GraphArgs, GraphDirArg, GraphFormatArg,
-    GraphKindArg, LadderArgs, LadderFormatArg, LiveArgs, OutputArgs, ReadArgs, ViewArg,
+    GraphKindArg, LadderArgs, LadderFormatArg, LiveArgs, OutputArgs, ReadArgs, ReportArgs, ViewArg,
 };
 use layerscope::capture::{CaptureError, FileSource, FrameSource};
 use layerscope::filter::Filter;
 use layerscope::pipeline::{self, DiscardSink, Pipeline, PipelineConfig, RunEnd, Sink};
 use layerscope::render::follow::{FollowOptions, FollowTap};
+use layerscope::render::report::{ReportLimits, ReportOptions, ReportSink};
 use layerscope::render::{ConnFilter, JsonRecords, JsonSink, TableSink, View};
 use std::io::{self, IsTerminal, Write};
 
@@ -974,6 +975,11 @@ pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
     }
     let mut config = args.limits.pipeline_config();
     fit_to_output(&mut config, &args.output);
+    if args.report.is_some() {
+        // The report shows every packet's notes and the HTTP details.
+        config.flow.notes = true;
+        config.app.http_details = true;
+    }
     let mut pipe = Pipeline::new(config);
     if let Some(filter) = user_filter {
         pipe.set_filter(filter);
@@ -982,17 +988,24 @@ pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
         pipe.set_stop_after(count);
     }
     let name = args.interface.clone();
+    let mut sink = make_sink(&args.output, true, &[])?;
+    if let Some(path) = &args.report {
+        sink = Box::new(layerscope::render::report::WithReport {
+            inner: sink,
+            report: report_sink(path, &name, &[], ReportLimits::default())?,
+        });
+    }
     let result = match writer {
         Some(writer) => {
             let mut tee = TeeSource {
                 inner: backend.source(),
                 writer,
             };
-            let r = run_with(&name, &mut tee, pipe, &args.output, true);
+            let r = run_into(&name, &mut tee, pipe, sink);
             let _ = tee.writer.flush();
             r
         }
-        None => run_with(&name, backend.source(), pipe, &args.output, true),
+        None => run_into(&name, backend.source(), pipe, sink),
     };
     let stats = backend.stats();
     let opt = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "unknown".into());
@@ -1005,6 +1018,81 @@ pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
         opt(stats.dropped_interface)
     );
     result
+}
+
+/// The report writer for `path` (created now, so a bad path fails before any reading).
+fn report_sink(
+    path: &std::path::Path,
+    title: &str,
+    conns: &[u64],
+    limits: ReportLimits,
+) -> Result<ReportSink<io::BufWriter<std::fs::File>>, Failure> {
+    let file = std::fs::File::create(path).map_err(|e| Failure {
+        code: 1,
+        message: format!("{}: {}", path.display(), io_message(&e)),
+    })?;
+    let mut title = title.to_string();
+    if !conns.is_empty() {
+        let ids: Vec<String> = conns.iter().map(|c| c.to_string()).collect();
+        title.push_str(&format!(" (conn {})", ids.join(", ")));
+    }
+    Ok(ReportSink::new(
+        io::BufWriter::with_capacity(1 << 16, file),
+        ReportOptions { title, limits },
+    ))
+}
+
+/// `layerscope report FILE… -o OUT.html`: the capture as one self-contained HTML page.
+pub fn report(args: ReportArgs) -> Result<u8, Failure> {
+    let files = expand_inputs(&args.files)?;
+    if files.len() > 1 && files.iter().any(|f| f.as_os_str() == "-") {
+        return Err(Failure {
+            code: 1,
+            message: "standard input (-) cannot be merged with other files".into(),
+        });
+    }
+    let filter = args.filter.as_deref().map(parse_filter).transpose()?;
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let title = names.join(", ");
+    let limits = ReportLimits {
+        max_conns: args.max_conns.max(1),
+        max_rows: args.max_rows.max(1),
+        ..ReportLimits::default()
+    };
+    let mut config = args.limits.pipeline_config();
+    config.threads = read_threads(None);
+    config.flow.notes = true;
+    config.app.http_details = true;
+    let mut pipe = Pipeline::new(config);
+    if let Some(f) = filter {
+        pipe.set_filter(f);
+    }
+    let report = report_sink(&args.output, &title, &args.conns, limits)?;
+    let sink: Box<dyn Sink> = if args.conns.is_empty() {
+        Box::new(report)
+    } else {
+        Box::new(ConnFilter::new(report, args.conns.clone()))
+    };
+    let _ = &args.display;
+    let code = if files.len() > 1 {
+        let mut source = layerscope::capture::MergedSource::open(files)
+            .map_err(|(i, e)| open_failure(names.get(i).map(String::as_str).unwrap_or(""), e))?;
+        run_into(&format!("{} files", names.len()), &mut source, pipe, sink)?
+    } else {
+        let file = files.into_iter().next().unwrap_or_default();
+        let mut source = open_file_with(&file, true)?;
+        run_into(&title, &mut source, pipe, sink)?
+    };
+    let size = std::fs::metadata(&args.output)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let _ = writeln!(
+        io::stderr(),
+        "layerscope: wrote {} ({})",
+        args.output.display(),
+        layerscope::render::table::human_bytes(size)
+    );
+    Ok(code)
 }
 
 pub fn interfaces() -> Result<u8, Failure> {

@@ -106,6 +106,12 @@ pub enum Command {
         after_help = "Example:\n  layerscope graph captures/http11-keepalive.pcap --conn 0 --kind tcptrace --teach\n  layerscope graph trace.pcap --conn 3 --kind rtt --format svg > conn3-rtt.svg"
     )]
     Graph(GraphArgs),
+    /// Write the capture as one self-contained HTML page (inline CSS, JS and SVG; nothing
+    /// fetched): summary, connections, ladders, graphs, packet tables, explain pane.
+    #[command(
+        after_help = "Example:\n  layerscope report captures/http11-keepalive.pcap -o report.html\n  layerscope report big.pcap --conn 3 -o conn3.html      # one connection of a large capture"
+    )]
+    Report(ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(
         after_help = "Install, e.g. for bash:\n  layerscope completions bash > ~/.local/share/bash-completion/completions/layerscope"
@@ -383,6 +389,9 @@ pub struct LiveArgs {
     /// Keep root privileges for the whole capture.
     #[arg(long)]
     pub no_drop_privileges: bool,
+    /// Also write the capture as an HTML report to this file when it ends.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -443,6 +452,33 @@ pub struct FollowArgs {
     pub raw: Option<PathBuf>,
     // Colour: the two directions (client red, server blue, like Wireshark); width: long
     // lines fold at it (marked `↩`).
+    #[command(flatten)]
+    pub display: DisplayArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Capture files (pcap or pcapng) or folders of them; `-` reads standard input.
+    /// Several are read as one capture, merged in timestamp order.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Only this connection (repeatable).
+    #[arg(long = "conn", value_name = "ID")]
+    pub conns: Vec<u64>,
+    /// Keep only packets matching this tcpdump-syntax expression.
+    #[arg(short = 'f', long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Most connections on the page (the rest are counted and named as left out).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_conns: usize,
+    /// Most packet rows on the page.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_rows: usize,
     #[command(flatten)]
     pub display: DisplayArgs,
     #[command(flatten)]

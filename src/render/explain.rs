@@ -639,6 +639,37 @@ pub(crate) fn write_wrapped<W: Write>(
 struct Buf {
     s: String,
     width: usize,
+    /// When set, fields are collected here (with `layer`) instead of written as text.
+    rows: Option<Vec<FieldRow>>,
+    /// Index in `packet.layers` of the layer whose fields are being listed.
+    layer: usize,
+}
+
+/// One header field as `explain` lists it: the layer it belongs to (an index into
+/// `packet.layers`), its name, raw value and meaning (wire text already escaped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldRow {
+    pub layer: usize,
+    pub name: String,
+    pub raw: String,
+    pub meaning: String,
+}
+
+/// The fields `explain` lists for one frame, as data rather than text, for views that lay
+/// them out themselves (the HTML report).
+pub fn frame_fields(
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+) -> Vec<FieldRow> {
+    let mut buf = Buf {
+        s: String::new(),
+        width: 1000,
+        rows: Some(Vec::new()),
+        layer: 0,
+    };
+    render_fields(&mut buf, frame, packet, flow, &ExplainOptions::default());
+    buf.rows.unwrap_or_default()
 }
 
 impl Buf {
@@ -869,6 +900,15 @@ fn hello_fields(out: &mut Buf, f: &crate::app::HandshakeFacts) {
 }
 
 fn field(out: &mut Buf, name: &str, raw: &str, meaning: &str) {
+    if let Some(rows) = out.rows.as_mut() {
+        rows.push(FieldRow {
+            layer: out.layer,
+            name: name.to_string(),
+            raw: raw.to_string(),
+            meaning: meaning.to_string(),
+        });
+        return;
+    }
     let pad = " ".repeat(MEANING_COL);
     let mut v = Vec::new();
     if raw.chars().count() > 14 && !meaning.is_empty() {
@@ -912,6 +952,8 @@ fn render_body(
     let mut buf = Buf {
         s: std::mem::take(out),
         width: opts.width,
+        rows: None,
+        layer: 0,
     };
     render_osi(&mut buf, packet, opts.width);
     buf.push('\n');
@@ -995,6 +1037,7 @@ fn render_fields(
     let mut ip_seen = false;
     let mut repeat_marked = false;
     for (index, layer) in packet.layers.iter().enumerate() {
+        out.layer = index;
         let off = layer.offset as usize;
         let title = layer_title(layer.name);
         let is_ip = matches!(layer.name, LayerName::Ipv4 | LayerName::Ipv6);
@@ -1406,6 +1449,10 @@ fn http_lines(out: &mut Buf, bytes: &[u8], width: usize) {
         } else {
             "header"
         };
+        if out.rows.is_some() {
+            field(out, name, &s, "");
+            continue;
+        }
         let _ = writeln!(
             out,
             "    {name:<16} {}",
@@ -1995,6 +2042,8 @@ mod tests {
         let mut b = Buf {
             s: String::new(),
             width: 60,
+            rows: None,
+            layer: 0,
         };
         field(
             &mut b,

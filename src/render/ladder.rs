@@ -69,11 +69,11 @@ pub struct LadderRow {
 }
 
 impl LadderRow {
-    fn plain(&self) -> bool {
+    pub(crate) fn plain(&self) -> bool {
         self.step.is_none() && self.analysis.is_empty() && self.l7.is_empty()
     }
     /// `PSH+ACK seq=1 ack=1 len=79 · GET /a`
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let mut s = self.numbers();
         if !self.l7.is_empty() {
             s.push_str(" · ");
@@ -623,44 +623,37 @@ impl<W: Write> LadderSink<W> {
         }
         self.out.flush()
     }
-
-    fn label_frame(&mut self, frame: u64, label: String) {
-        if let Some(r) = self.ladder.rows.iter_mut().rev().find(|r| r.frame == frame) {
-            r.l7 = label;
-        }
-    }
 }
 
-impl<W: Write> Sink for LadderSink<W> {
-    fn packet(
+impl Ladder {
+    /// One packet of the connection (the caller picks the connection): a row, unless
+    /// `max_rows` are kept already (then counted in `cut`).
+    pub fn add_packet(
         &mut self,
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
-    ) -> io::Result<()> {
-        if flow.conn != Some(self.opts.conn) || self.written {
-            return Ok(());
-        }
-        let Some(dir) = flow.dir else { return Ok(()) };
-        if !self.seen {
-            self.seen = true;
-            self.ladder.start = Some(frame.ts);
+        max_rows: usize,
+    ) {
+        let Some(dir) = flow.dir else { return };
+        if self.start.is_none() {
+            self.start = Some(frame.ts);
             if let (Some(net), Some((sp, dp))) = (&packet.net, packet.ports()) {
                 let (c, s) = match dir {
                     Direction::ToServer => ((net.src, sp), (net.dst, dp)),
                     Direction::ToClient => ((net.dst, dp), (net.src, sp)),
                 };
-                self.ladder.client = endpoint_string(c.0, Some(c.1));
-                self.ladder.server = endpoint_string(s.0, Some(s.1));
+                self.client = endpoint_string(c.0, Some(c.1));
+                self.server = endpoint_string(s.0, Some(s.1));
             }
-            self.ladder.proto = match &packet.transport {
+            self.proto = match &packet.transport {
                 Some(Transport::Udp(_)) => "UDP".into(),
                 _ => "TCP".into(),
             };
         }
-        if self.ladder.rows.len() >= self.opts.max_rows {
-            self.ladder.cut += 1;
-            return Ok(());
+        if self.rows.len() >= max_rows {
+            self.cut += 1;
+            return;
         }
         let (flags, seq, ack, len) = match &packet.transport {
             Some(Transport::Tcp(t)) => (
@@ -680,7 +673,7 @@ impl<W: Write> Sink for LadderSink<W> {
         let mut state = flow.state;
         if flow.step == Some(Step::Refused) {
             // Nothing listened after all: the server side was CLOSED before the RST too.
-            for r in self.ladder.rows.iter_mut() {
+            for r in self.rows.iter_mut() {
                 if let Some((c, TcpState::Listen)) = r.state {
                     r.state = Some((c, TcpState::Closed));
                 }
@@ -693,7 +686,7 @@ impl<W: Write> Sink for LadderSink<W> {
         if let Some(line) = http_first_line(packet.payload) {
             crate::render::escape::escape_bytes(line, &mut l7);
         }
-        self.ladder.rows.push(LadderRow {
+        self.rows.push(LadderRow {
             frame: frame.number,
             ts: frame.ts,
             dir,
@@ -706,15 +699,13 @@ impl<W: Write> Sink for LadderSink<W> {
             analysis: flow.analysis,
             l7,
         });
-        Ok(())
     }
 
-    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
-        if self.written {
-            return Ok(());
-        }
+    /// Labels the rows an application event of this connection names (request and status
+    /// lines, DNS questions and answers).
+    pub fn add_app(&mut self, event: &AppEvent) {
         match event {
-            AppEvent::Http(h) if h.conn == self.opts.conn => {
+            AppEvent::Http(h) => {
                 if let Some(f) = h.request_frame {
                     let l = format!(
                         "{} {}",
@@ -728,7 +719,7 @@ impl<W: Write> Sink for LadderSink<W> {
                     self.label_frame(f, l.trim_end().to_string());
                 }
             }
-            AppEvent::Dns(d) if d.conn == self.opts.conn => {
+            AppEvent::Dns(d) => {
                 let l = if d.response {
                     format!(
                         "DNS {} {}",
@@ -741,6 +732,46 @@ impl<W: Write> Sink for LadderSink<W> {
                 self.label_frame(d.frame, l.trim_end().to_string());
             }
             _ => {}
+        }
+    }
+
+    fn label_frame(&mut self, frame: u64, label: String) {
+        if let Some(r) = self.rows.iter_mut().rev().find(|r| r.frame == frame) {
+            r.l7 = label;
+        }
+    }
+}
+
+/// The connection an HTTP or DNS event belongs to.
+fn event_conn(event: &AppEvent) -> Option<ConnId> {
+    match event {
+        AppEvent::Http(h) => Some(h.conn),
+        AppEvent::Dns(d) => Some(d.conn),
+        _ => None,
+    }
+}
+
+impl<W: Write> Sink for LadderSink<W> {
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        if flow.conn != Some(self.opts.conn) || self.written {
+            return Ok(());
+        }
+        if flow.dir.is_some() {
+            self.seen = true;
+        }
+        self.ladder
+            .add_packet(frame, packet, flow, self.opts.max_rows);
+        Ok(())
+    }
+
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        if !self.written && event_conn(event) == Some(self.opts.conn) {
+            self.ladder.add_app(event);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod jsonl;
 pub mod ladder;
 pub mod parquet;
+pub mod report;
 pub mod style;
 pub mod table;
 pub mod teach;

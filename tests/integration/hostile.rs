@@ -32,7 +32,7 @@ fn scratch_dir(name: &str) -> PathBuf {
 // Building captures by hand.
 
 /// A classic little-endian microsecond pcap of `frames` with link type `link`.
-fn pcap(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn pcap(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
     let mut out = pcap_header(link);
     for (i, f) in frames.iter().enumerate() {
         out.extend_from_slice(&pcap_record_header(
@@ -125,7 +125,7 @@ fn http_conversation(request: &[u8], response: &[u8]) -> Vec<Vec<u8>> {
     http_conversation_on(40000, request, response)
 }
 
-fn http_conversation_on(port: u16, request: &[u8], response: &[u8]) -> Vec<Vec<u8>> {
+pub(super) fn http_conversation_on(port: u16, request: &[u8], response: &[u8]) -> Vec<Vec<u8>> {
     let tcp = |to_server, seq, ack, flags: &str, payload: &[u8]| {
         tcp_port(port, to_server, seq, ack, flags, payload)
     };
@@ -165,7 +165,7 @@ fn dns_message(response: bool, labels: &[&[u8]]) -> Vec<u8> {
 // Terminal safety.
 
 /// Escape sequence, CR, NUL, BEL: each would move the cursor, cut a line, or beep.
-const EVIL: &[u8] = b"\x1b[2J\x1b]0;pwned\x07\r\x00\x07\x1b[31m";
+pub(super) const EVIL: &[u8] = b"\x1b[2J\x1b]0;pwned\x07\r\x00\x07\x1b[31m";
 
 fn evil_capture() -> Vec<u8> {
     let mut request = b"GET /a".to_vec();

@@ -1,0 +1,81 @@
+//! The HTML report over arbitrary frames (cut from the input as the `pipeline` target
+//! cuts them), with small caps so every cut path runs. Checks what the page promises: no
+//! control character from the wire reaches it, and no `<script` but the page's own two.
+#![no_main]
+
+use layerscope::capture::{LinkType, RawFrame, Timestamp};
+use layerscope::pipeline::{Pipeline, PipelineConfig};
+use layerscope::render::report::{ReportLimits, ReportOptions, ReportSink};
+use libfuzzer_sys::fuzz_target;
+
+const LINKS: [u32; 8] = [1, 1, 1, 101, 113, 276, 0, 228];
+
+fuzz_target!(|data: &[u8]| {
+    let mut config = PipelineConfig::default();
+    config.flow.max_flows = 8;
+    config.flow.max_reassembly_per_flow = 4096;
+    config.flow.max_reassembly_total = 16384;
+    config.app.max_http_head = 1024;
+    config.flow.notes = true;
+    let mut pipeline = Pipeline::new(config);
+    let mut sink = ReportSink::new(
+        Vec::new(),
+        ReportOptions {
+            title: "fuzz".into(),
+            limits: ReportLimits {
+                max_conns: 4,
+                max_rows: 48,
+                max_rows_per_conn: 16,
+                max_explained: 24,
+                max_bytes_per_packet: 256,
+                max_ladder_rows: 12,
+                max_ladder_rows_total: 30,
+                max_graphs: 2,
+                max_graph_packets: 20,
+                max_app_per_conn: 4,
+            },
+        },
+    );
+    let mut rest = data;
+    let mut number = 0u64;
+    let mut secs = 1_000_000i64;
+    while let [link, l0, l1, step, tail @ ..] = rest {
+        let len = (u16::from_le_bytes([*l0, *l1]) as usize).min(tail.len());
+        let (frame, next) = tail.split_at(len);
+        rest = next;
+        number += 1;
+        secs += match step {
+            250 => 7200,
+            251 => -7200,
+            s => (*s % 3) as i64,
+        };
+        let raw = RawFrame {
+            number,
+            ts: Timestamp {
+                secs,
+                nanos: (*step as u32) * 1000,
+                precision: 6,
+            },
+            link: LinkType(LINKS[(*link & 7) as usize]),
+            interface: 0,
+            file: 0,
+            orig_len: frame.len() as u32,
+            data: frame,
+        };
+        if pipeline.process(&raw, &mut sink).is_err() {
+            return;
+        }
+    }
+    if pipeline.finish(&mut sink, None, None).is_err() {
+        return;
+    }
+    let page = sink.into_inner();
+    let page = std::str::from_utf8(&page).expect("the page is UTF-8");
+    if let Some(c) = page
+        .chars()
+        .find(|&c| ((c as u32) < 0x20 && c != '\n' && c != '\t') || c == '\u{2028}')
+    {
+        panic!("control character {c:?} in the page");
+    }
+    assert_eq!(page.matches("<script").count(), 2, "a <script from the wire");
+});

@@ -1,0 +1,267 @@
+//! The annotated packet table: one `<tr data-frame="N">` per packet, handshake, teardown,
+//! RST and flagged rows marked (`H`, `T`, `R`, `!`) and coloured, the step, both
+//! endpoints' states, analysis and application labels, and the `--teach` line as the row's
+//! note. Rows are paged by the script (`data-page`), never all shown at once.
+
+use super::escape::{html, push_html};
+use super::{rel_secs, PacketRow};
+use crate::app::AppEvent;
+use crate::capture::{RawFrame, Timestamp};
+use crate::decode::{DecodedPacket, Transport};
+use crate::flow::{Direction, PacketFlow, Step};
+use crate::render::escape::{escape_bytes, escape_str};
+use crate::render::teach::teach_line;
+use crate::render::text::{endpoint_string, http_first_line, info, StepLabels};
+use std::fmt::Write as _;
+
+/// Rows shown per page of a table.
+pub const PAGE_ROWS: usize = 200;
+
+/// A packet's row (see [`PacketRow`]).
+pub fn row_of(
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    explained: bool,
+) -> PacketRow {
+    let ports = packet.ports();
+    let (src, dst) = match &packet.net {
+        Some(n) => (
+            endpoint_string(n.src, ports.map(|p| p.0)),
+            endpoint_string(n.dst, ports.map(|p| p.1)),
+        ),
+        None => match (packet.link.src_mac, packet.link.dst_mac) {
+            (Some(s), Some(d)) => (mac(&s), mac(&d)),
+            _ => (String::new(), String::new()),
+        },
+    };
+    let stack = packet
+        .layers
+        .iter()
+        .map(|l| l.name.to_string())
+        .collect::<Vec<_>>()
+        .join(" › ");
+    let (flags, seq, ack, len, win) = match &packet.transport {
+        Some(Transport::Tcp(t)) => (
+            t.flags.to_string(),
+            flow.rel_seq.or(Some(t.seq)),
+            if t.flags.ack() {
+                flow.rel_ack.or(Some(t.ack))
+            } else {
+                None
+            },
+            t.payload_len,
+            Some(flow.window_scaled.unwrap_or(u64::from(t.window))),
+        ),
+        Some(Transport::Udp(u)) => (
+            "UDP".to_string(),
+            None,
+            None,
+            u32::from(u.length.saturating_sub(8)),
+            None,
+        ),
+        _ => (
+            packet
+                .layers
+                .last()
+                .map(|l| l.name.to_string())
+                .unwrap_or_default(),
+            None,
+            None,
+            packet.payload.len() as u32,
+            None,
+        ),
+    };
+    let mut info_bytes = Vec::new();
+    info(packet, flow.rel_seq.zip(flow.rel_ack), &mut info_bytes);
+    let mut info_text = String::new();
+    escape_bytes(&info_bytes, &mut info_text);
+    let mut l7 = String::new();
+    if let Some(line) = http_first_line(packet.payload) {
+        escape_bytes(line, &mut l7);
+    }
+    PacketRow {
+        frame: frame.number,
+        ts: frame.ts,
+        conn: flow.conn,
+        dir: flow.dir,
+        src,
+        dst,
+        stack,
+        flags,
+        seq,
+        ack,
+        len,
+        win,
+        step: flow.step,
+        state: flow.state,
+        analysis: flow.analysis,
+        note: flow.note.as_deref().map(escape_str),
+        info: info_text,
+        l7,
+        teach: teach_line(frame, packet, flow),
+        explained,
+    }
+}
+
+fn mac(m: &[u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+/// Labels the rows an HTTP or DNS event names (request and status lines, DNS question or
+/// answer), as the ladder does.
+pub fn label_rows(rows: &mut [PacketRow], event: &AppEvent) {
+    let mut label = |frame: u64, text: String| {
+        if let Some(r) = rows.iter_mut().rev().find(|r| r.frame == frame) {
+            r.l7 = text;
+        }
+    };
+    match event {
+        AppEvent::Http(h) => {
+            if let Some(f) = h.request_frame {
+                label(
+                    f,
+                    format!(
+                        "{} {}",
+                        escape_str(h.method.as_deref().unwrap_or("?")),
+                        escape_str(h.uri.as_deref().unwrap_or("?"))
+                    ),
+                );
+            }
+            if let (Some(f), Some(s)) = (h.response_frame, h.status) {
+                let mut t = format!("{s} {}", escape_str(h.reason.as_deref().unwrap_or("")));
+                if let Some(ms) = h.latency_ms {
+                    let _ = write!(t, " · {ms:.1} ms");
+                }
+                label(f, t.trim_end().to_string());
+            }
+        }
+        AppEvent::Dns(d) => {
+            let t = if d.response {
+                format!(
+                    "DNS {} {} {}",
+                    escape_str(&d.qname),
+                    d.rcode,
+                    d.answers.first().map(|a| escape_str(a)).unwrap_or_default()
+                )
+            } else {
+                format!("DNS {} {}", d.qtype, escape_str(&d.qname))
+            };
+            label(d.frame, t.trim_end().to_string());
+        }
+        _ => {}
+    }
+}
+
+/// The row's mark: `H` handshake, `T` teardown, `R` RST, `!` flagged by the analysis.
+pub fn mark(r: &PacketRow) -> (&'static str, &'static str) {
+    match r.step {
+        Some(Step::Handshake(_)) => ("H", "hs"),
+        Some(Step::Teardown(_)) => ("T", "td"),
+        Some(Step::Abort | Step::Refused) => ("R", "rst"),
+        None if !r.analysis.is_empty() => ("!", "flag"),
+        None => ("", ""),
+    }
+}
+
+/// Words the filter box matches besides the visible cells: flag names one by one, the
+/// analysis flags, the step, the HTTP method and status.
+fn search_words(r: &PacketRow, step: &str) -> String {
+    let mut s = r.flags.replace('+', " ").to_lowercase();
+    for a in r.analysis.names() {
+        s.push(' ');
+        s.push_str(a);
+    }
+    if !step.is_empty() {
+        s.push(' ');
+        s.push_str(step);
+    }
+    s
+}
+
+/// A table of `rows` (one connection's, or the packets of no connection).
+pub fn write_table(out: &mut String, rows: &[PacketRow], start: &Timestamp, conn: Option<u64>) {
+    out.push_str(
+        "<div class=\"table-wrap\"><table class=\"packets\"><thead><tr>\
+         <th title=\"H handshake, T teardown, R RST, ! flagged\"></th><th>No.</th><th>time</th>\
+         <th>dir</th><th>source</th><th>destination</th><th>flags</th><th>seq</th><th>ack</th>\
+         <th>len</th><th>win</th><th>step</th><th>client</th><th>server</th>\
+         <th>analysis / L7</th></tr></thead><tbody>",
+    );
+    let mut steps = StepLabels::default();
+    for (i, r) in rows.iter().enumerate() {
+        let (m, class) = mark(r);
+        let step = steps.label(r.step).unwrap_or("");
+        let page = i / PAGE_ROWS;
+        let _ = write!(out, "<tr data-frame=\"{}\" data-page=\"{page}\"", r.frame);
+        if let Some(c) = conn {
+            let _ = write!(out, " data-conn=\"{c}\"");
+        }
+        if !class.is_empty() {
+            let _ = write!(out, " class=\"{class}\"");
+        }
+        if !r.explained {
+            out.push_str(" data-noexplain=\"1\"");
+        }
+        out.push_str(" data-words=\"");
+        push_html(out, &search_words(r, step));
+        let _ = write!(out, "\" tabindex=\"-1\" id=\"f{}\"", r.frame);
+        let dir = match r.dir {
+            Some(Direction::ToServer) => "→",
+            Some(Direction::ToClient) => "←",
+            None => "",
+        };
+        let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+        let (cs, ss) = r
+            .state
+            .map(|(c, s)| (c.to_string(), s.to_string()))
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "><td class=\"mark\">{m}</td><td class=\"no\">{}</td><td>{}</td><td>{dir}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{step}</td><td>{cs}</td><td>{ss}</td><td class=\"l7\">",
+            r.frame,
+            rel_secs(&r.ts, start),
+            html(&r.src),
+            html(&r.dst),
+            html(&r.flags),
+            opt(r.seq),
+            opt(r.ack),
+            r.len,
+            r.win.map(|w| w.to_string()).unwrap_or_default(),
+        );
+        let mut parts: Vec<&str> = Vec::new();
+        if !r.l7.is_empty() {
+            parts.push(&r.l7);
+        }
+        if let Some(n) = &r.note {
+            parts.push(n);
+        }
+        if parts.is_empty() && r.conn.is_none() {
+            parts.push(&r.info);
+        }
+        push_html(out, &parts.join(" · "));
+        if let Some(t) = &r.teach {
+            out.push_str("<div class=\"teach\">");
+            push_html(out, t);
+            out.push_str("</div>");
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</tbody></table></div>");
+    if rows.len() > PAGE_ROWS {
+        let _ = write!(
+            out,
+            "<div class=\"pager\" data-pages=\"{}\"><button type=\"button\" class=\"prev\">◀ previous</button> \
+             <span class=\"pageno\">page 1 of {}</span> <button type=\"button\" class=\"next\">next ▶</button> \
+             ({} rows, {PAGE_ROWS} a page)</div>",
+            rows.len().div_ceil(PAGE_ROWS),
+            rows.len().div_ceil(PAGE_ROWS),
+            rows.len()
+        );
+    }
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Drives a layerscope HTML report in headless Chromium (Debian's chromium and
+chromium-driver, through selenium) and prints what the page shows as one JSON object; the
+Rust test (tests/integration/report_browser.rs) compares it with layerscope's JSON output.
+
+usage: report_check.py REPORT.html SHOTS_DIR [--frame N] [--filter TEXT] [--hostile]
+
+Exit 2 (and a line starting with MISSING) when selenium, chromium or chromedriver are not
+installed. The driver is always /usr/bin/chromedriver: selenium never downloads one.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+CHROMIUM = "/usr/bin/chromium"
+DRIVER = "/usr/bin/chromedriver"
+
+
+def missing(what):
+    print("MISSING " + what)
+    sys.exit(2)
+
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+except ImportError:
+    missing("python selenium (pip install selenium)")
+for path in (CHROMIUM, DRIVER):
+    if not os.path.exists(path):
+        missing(path + " (apt-get install chromium chromium-driver)")
+
+
+def main():
+    args = sys.argv[1:]
+    report, shots = os.path.abspath(args[0]), args[1]
+    frame = int(args[args.index("--frame") + 1]) if "--frame" in args else None
+    filt = args[args.index("--filter") + 1] if "--filter" in args else None
+    hostile = "--hostile" in args
+    os.makedirs(shots, exist_ok=True)
+    profile = tempfile.mkdtemp(prefix="layerscope-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", "--window-size=1600,1000", "--user-data-dir=" + profile):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    out = {}
+    try:
+        driver.get("file://" + report)
+        for _ in range(100):
+            if driver.execute_script("return document.documentElement.getAttribute('data-ready')") == "1":
+                break
+            time.sleep(0.05)
+        out["ready"] = driver.execute_script("return document.documentElement.getAttribute('data-ready')") == "1"
+        out["load_ms"] = driver.execute_script(
+            "var n = performance.getEntriesByType('navigation')[0]; return n ? n.loadEventEnd - n.startTime : null")
+        q = lambda sel: driver.execute_script("return document.querySelectorAll(arguments[0]).length", sel)
+        out["conn_rows"] = q("table.conns tbody tr[data-conn]")
+        out["conn_sections"] = q("section.conn[data-conn]")
+        out["packet_rows"] = q("table.packets tbody tr[data-frame]")
+        out["frames"] = driver.execute_script(
+            "return Array.from(document.querySelectorAll('table.packets tbody tr[data-frame]'))"
+            ".map(function (r) { return Number(r.getAttribute('data-frame')); })")
+        out["summary_frames"] = driver.execute_script(
+            "var e = document.querySelector('[data-count=frames]'); return e ? Number(e.textContent) : null")
+        out["ladder_arrows"] = q("svg.ladder g.arrow[data-frame]")
+        out["graphs"] = q(".graphs svg")
+        out["story_links"] = q("#story a[data-goto]")
+        driver.save_screenshot(os.path.join(shots, "report-light.png"))
+        if frame is not None:
+            row = driver.find_element(By.CSS_SELECTOR, 'tr[data-frame="%d"]' % frame)
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+            row.click()
+            pane = driver.find_element(By.ID, "explain")
+            out["pane_visible"] = pane.is_displayed()
+            out["pane_title"] = pane.find_element(By.CSS_SELECTOR, ".pane-title").text
+            out["pane_layers"] = driver.execute_script(
+                "return Array.from(document.querySelectorAll('#explain tr.layer-head')).map(function (r) { return r.textContent; })")
+            out["pane_fields"] = driver.execute_script(
+                "return Array.from(document.querySelectorAll('#explain tr.field')).map(function (r) {"
+                " return [Number(r.getAttribute('data-layer'))].concat(Array.from(r.cells).map(function (c) { return c.textContent; })); })")
+            out["pane_osi"] = driver.execute_script(
+                "return Array.from(document.querySelectorAll('#explain table.osi tbody tr')).map(function (r) {"
+                " return Array.from(r.cells).map(function (c) { return c.textContent; }); })")
+            out["hex_bytes"] = q("#explain .hex .b")
+            out["hex_text"] = driver.execute_script(
+                "return Array.from(document.querySelectorAll('#explain .hex .b')).map(function (b) { return b.textContent; }).join('')")
+            # Hover the first field of the TCP layer: its bytes light up.
+            tcp_field = driver.execute_script(
+                "var h = Array.from(document.querySelectorAll('#explain tr.layer-head')).find(function (r) { return r.textContent.indexOf('TCP') >= 0; });"
+                "if (!h) return null; var l = h.getAttribute('data-layer');"
+                "return document.querySelector('#explain tr.field[data-layer=\"' + l + '\"]');")
+            if tcp_field is not None:
+                ActionChains(driver).move_to_element(tcp_field).perform()
+                out["hover_field_layer"] = int(tcp_field.get_attribute("data-layer"))
+                out["hover_field_bytes"] = driver.execute_script(
+                    "return Array.from(document.querySelectorAll('#explain .hex .b.hl')).map(function (b) { return Number(b.getAttribute('data-i')); })")
+                driver.save_screenshot(os.path.join(shots, "report-explain.png"))
+                # And the reverse: a byte of the IP header lights the IP layer's fields.
+                byte = driver.find_element(By.CSS_SELECTOR, '#explain .hex .b[data-i="20"]')
+                ActionChains(driver).move_to_element(byte).perform()
+                out["hover_byte_layer"] = int(byte.get_attribute("data-layer"))
+                out["hover_byte_fields"] = driver.execute_script(
+                    "return document.querySelectorAll('#explain tr.field.hl').length")
+            # Keyboard: j moves to the next packet row.
+            driver.find_element(By.TAG_NAME, "body").send_keys("j")
+            out["after_j"] = driver.find_element(By.CSS_SELECTOR, "#explain .pane-title").text
+            driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+            out["pane_after_escape"] = driver.find_element(By.ID, "explain").is_displayed()
+        if filt is not None:
+            box = driver.find_element(By.ID, "filter")
+            box.send_keys(filt)
+            out["filter_rows"] = driver.execute_script(
+                "return Array.from(document.querySelectorAll('table.packets tbody tr[data-frame]'))"
+                ".filter(function (r) { return r.offsetParent !== null; })"
+                ".map(function (r) { return Number(r.getAttribute('data-frame')); })")
+            out["filter_count_text"] = driver.find_element(By.ID, "match-count").text
+            driver.save_screenshot(os.path.join(shots, "report-filter.png"))
+            box.clear()
+            box.send_keys(" ")
+            box.send_keys(Keys.BACKSPACE)
+        # Theme.
+        before = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+        driver.find_element(By.ID, "theme").click()
+        out["theme"] = driver.execute_script("return document.documentElement.getAttribute('data-theme')")
+        out["bg_before"] = before
+        out["bg_after"] = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+        driver.save_screenshot(os.path.join(shots, "report-dark.png"))
+        if hostile:
+            out["pwned"] = driver.execute_script("return window.__pwned === 1 || document.title.indexOf('pwned') >= 0")
+            out["scripts"] = q("script")
+            out["injected_elements"] = q("main script, main img, main iframe, main b[id=x]")
+            out["cells_text"] = driver.execute_script(
+                "return Array.from(document.querySelectorAll('td.l7, td.uri')).map(function (c) { return c.textContent; })")
+        # Network: every resource the page loaded, and every request the browser sent.
+        out["resources"] = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+        requests = []
+        for entry in driver.get_log("performance"):
+            msg = json.loads(entry["message"])["message"]
+            if msg.get("method") == "Network.requestWillBeSent":
+                requests.append(msg["params"]["request"]["url"])
+        out["requests"] = requests
+        out["console"] = [e["level"] + " " + e["message"] for e in driver.get_log("browser")]
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+//! `layerscope report`: the HTML page read back as XML (it is well-formed by design), its
+//! rows and connections counted against `read --format json` and tshark's oracle, wire
+//! bytes escaped (a capture whose URI carries `<script>` and terminal escapes), the size cap
+//! and its note, and an insta snapshot of one small section. The browser tests are in
+//! `report_browser.rs`.
+
+use super::hostile::{http_conversation_on, pcap, EVIL};
+use super::support::{bin, project_dir, read_tsv};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fresh folder under cargo's per-target temporary directory.
+pub(super) fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `layerscope report CAPTURE -o OUT ARGS…` and returns the page.
+pub(super) fn report(capture: &Path, out: &Path, args: &[&str]) -> String {
+    let run = Command::new(bin())
+        .arg("report")
+        .arg(capture)
+        .arg("-o")
+        .arg(out)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.stdout.is_empty(), "report writes the file, not stdout");
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// (packet records, conn records) of `read --format json`.
+pub(super) fn json_counts(capture: &Path, args: &[&str]) -> (usize, usize) {
+    let run = Command::new(bin())
+        .arg("read")
+        .arg(capture)
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let (mut packets, mut conns) = (0, 0);
+    for line in String::from_utf8(run.stdout).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        match v["type"].as_str() {
+            Some("packet") => packets += 1,
+            Some("conn") => conns += 1,
+            _ => {}
+        }
+    }
+    (packets, conns)
+}
+
+/// The page as an XML tree (the doctype line dropped).
+fn parse(html: &str) -> roxmltree::Document<'_> {
+    let body = html
+        .strip_prefix("<!DOCTYPE html>\n")
+        .expect("doctype first");
+    roxmltree::Document::parse(body).expect("the page is well-formed XML")
+}
+
+fn class_has(n: &roxmltree::Node<'_, '_>, class: &str) -> bool {
+    n.attribute("class")
+        .is_some_and(|c| c.split(' ').any(|w| w == class))
+}
+
+/// `tr[data-frame]` rows of the packet tables, in page order.
+fn packet_rows(doc: &roxmltree::Document<'_>) -> Vec<u64> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .filter(|n| {
+            n.ancestors()
+                .any(|a| a.has_tag_name("table") && class_has(&a, "packets"))
+        })
+        .filter_map(|n| n.attribute("data-frame"))
+        .map(|f| f.parse().unwrap())
+        .collect()
+}
+
+fn conn_rows(doc: &roxmltree::Document<'_>) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("tr") && n.attribute("data-conn").is_some())
+        .filter(|n| {
+            n.ancestors()
+                .any(|a| a.has_tag_name("table") && class_has(&a, "conns"))
+        })
+        .count()
+}
+
+/// The embedded explain data.
+fn explain_data(doc: &roxmltree::Document<'_>) -> serde_json::Value {
+    let script = doc
+        .descendants()
+        .find(|n| n.attribute("id") == Some("explain-data"))
+        .expect("explain data");
+    serde_json::from_str(script.text().unwrap()).unwrap()
+}
+
+/// Frames and TCP+UDP streams in tshark's oracle of a shipped capture.
+pub(super) fn tshark_counts(capture: &str) -> (usize, usize) {
+    let rows = read_tsv(
+        &project_dir()
+            .join("captures/oracle")
+            .join(format!("{capture}.frames.tsv")),
+    );
+    let mut streams = std::collections::HashSet::new();
+    for r in &rows {
+        for key in ["tcp_stream", "udp_stream"] {
+            if let Some(s) = r.get(key).filter(|s| !s.is_empty()) {
+                streams.insert((key, s.clone()));
+            }
+        }
+    }
+    (rows.len(), streams.len())
+}
+
+/// Frame `n`'s captured bytes, read from a classic pcap file directly.
+pub(super) fn pcap_frame(path: &Path, n: usize) -> Vec<u8> {
+    let data = std::fs::read(path).unwrap();
+    let mut at = 24;
+    let mut i = 1;
+    loop {
+        let caplen = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        if i == n {
+            return data[at + 16..at + 16 + caplen].to_vec();
+        }
+        at += 16 + caplen;
+        i += 1;
+    }
+}
+
+#[test]
+fn shipped_captures_every_packet_and_connection_on_the_page() {
+    let dir = scratch("shipped");
+    for name in [
+        "http11-keepalive.pcap",
+        "http10-close.pcap",
+        "dns-udp.pcap",
+        "refused.pcap",
+        "ipv6-http.pcap",
+        "tls13.pcap",
+    ] {
+        let capture = project_dir().join("captures").join(name);
+        let html = report(&capture, &dir.join(format!("{name}.html")), &[]);
+        let doc = parse(&html);
+        let (json_packets, json_conns) = json_counts(&capture, &[]);
+        let (tshark_frames, tshark_streams) = tshark_counts(name);
+        let rows = packet_rows(&doc);
+        assert_eq!(rows.len(), json_packets, "{name}: rows vs JSON packets");
+        assert_eq!(rows.len(), tshark_frames, "{name}: rows vs tshark frames");
+        assert_eq!(conn_rows(&doc), json_conns, "{name}: conns vs JSON conns");
+        assert_eq!(
+            conn_rows(&doc),
+            tshark_streams,
+            "{name}: conns vs tshark streams"
+        );
+        // Every frame once, and every connection has its section.
+        let mut sorted = rows.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(
+            sorted,
+            (1..=tshark_frames as u64).collect::<Vec<_>>(),
+            "{name}"
+        );
+        let sections = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("section") && class_has(n, "conn"))
+            .filter(|n| n.attribute("data-conn").is_some())
+            .count();
+        assert_eq!(sections, json_conns, "{name}: sections");
+        // Every packet is explained, with its bytes.
+        let data = explain_data(&doc);
+        assert_eq!(
+            data["frames"].as_array().unwrap().len(),
+            rows.len(),
+            "{name}"
+        );
+        // Self-contained: nothing that could fetch.
+        for bad in ["http://", "https://", "src=\"", "@import", "url(http"] {
+            let hits: Vec<&str> = html
+                .match_indices(bad)
+                .map(|(i, _)| &html[i.saturating_sub(40)..(i + 60).min(html.len())])
+                .filter(|ctx| !ctx.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+                .collect();
+            assert!(hits.is_empty(), "{name}: {bad} in {hits:?}");
+        }
+    }
+}
+
+#[test]
+fn explain_data_matches_the_wire_and_tshark() {
+    let dir = scratch("explain");
+    let capture = project_dir().join("captures/http11-keepalive.pcap");
+    let html = report(&capture, &dir.join("k.html"), &[]);
+    let doc = parse(&html);
+    let data = explain_data(&doc);
+    let f4 = data["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["f"] == 4)
+        .expect("frame 4");
+    // The bytes are the file's.
+    let wire = pcap_frame(&capture, 4);
+    let hex: String = wire.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(f4["b"].as_str().unwrap(), hex);
+    // tshark: frame 4 is 145 bytes, TCP payload 79, so the 32-byte TCP header (with
+    // options) spans [34, 66) after 14 bytes of Ethernet and 20 of IPv4 (IHL 5).
+    let oracle = read_tsv(&project_dir().join("captures/oracle/http11-keepalive.pcap.frames.tsv"));
+    let row = oracle.iter().find(|r| r["frame"] == "4").unwrap();
+    let caplen: u64 = row["caplen"].parse().unwrap();
+    let tcp_len: u64 = row["tcp_len"].parse().unwrap();
+    // Titles, names and meanings are indices into the page's string table.
+    let strings = data["S"].as_array().unwrap();
+    let text = |v: &serde_json::Value| strings[v.as_u64().unwrap() as usize].clone();
+    let layers = f4["L"].as_array().unwrap();
+    let tcp = layers.iter().find(|l| text(&l[0]) == "TCP").unwrap();
+    assert_eq!(
+        (tcp[3].as_u64(), tcp[4].as_u64()),
+        (Some(34), Some(caplen - tcp_len))
+    );
+    assert_eq!(tcp[1], 4, "OSI layer 4");
+    assert_eq!(tcp[2], "transport");
+    // The fields are explain's: the TCP ports and the request line.
+    let fields = f4["F"].as_array().unwrap();
+    let field = |name: &str| fields.iter().find(|f| text(&f[1]) == name).cloned();
+    let tcp_index = layers.iter().position(|l| text(&l[0]) == "TCP").unwrap();
+    assert_eq!(field("source port").unwrap()[0], tcp_index);
+    assert_eq!(
+        field("source port").unwrap()[2],
+        row["tcp_srcport"].as_str()
+    );
+    assert_eq!(field("dest port").unwrap()[2], row["tcp_dstport"].as_str());
+    assert_eq!(field("request line").unwrap()[2], "GET /a HTTP/1.1");
+}
+
+/// A capture whose request URI, Host and status carry markup and terminal escapes.
+pub(super) fn hostile_capture() -> Vec<u8> {
+    let mut request =
+        b"GET /<script>window.__pwned=1</script>\"'><img src=x onerror=window.__pwned=1>".to_vec();
+    request.extend_from_slice(b" HTTP/1.1\r\nHost: <b id=x>h</b>\r\n\r\n");
+    let response = b"HTTP/1.1 200 <script>window.__pwned=1</script>\r\nContent-Length: 0\r\n\r\n";
+    let mut frames = http_conversation_on(40100, &request, response);
+    let mut evil = b"GET /a".to_vec();
+    evil.extend_from_slice(EVIL);
+    evil.extend_from_slice(b"</script><script>window.__pwned=1</script> HTTP/1.1\r\n\r\n");
+    frames.extend(http_conversation_on(
+        40101,
+        &evil,
+        b"HTTP/1.1 404 N\xe2\x80\xa8o\r\n\r\n",
+    ));
+    pcap(1, &frames)
+}
+
+#[test]
+fn wire_bytes_are_escaped_in_the_page() {
+    let dir = scratch("hostile");
+    let capture = dir.join("hostile.pcap");
+    std::fs::write(&capture, hostile_capture()).unwrap();
+    let html = report(&capture, &dir.join("hostile.html"), &[]);
+    // No control byte of the wire (ESC, BEL, CR, NUL) and no U+2028 in the page.
+    for (i, c) in html.char_indices() {
+        assert!(
+            !((c as u32) < 0x20 && c != '\n' && c != '\t') && c != '\u{2028}',
+            "char {:?} at {i}: {}",
+            c,
+            &html[i.saturating_sub(60)..i]
+        );
+    }
+    // Exactly the page's own two script elements; no img, no injected b.
+    let doc = parse(&html);
+    let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
+    assert_eq!(count("script"), 2);
+    assert_eq!(count("img"), 0);
+    assert!(!doc
+        .descendants()
+        .any(|n| n.has_tag_name("b") && n.attribute("id") == Some("x")));
+    // The URI is text, shown as it was sent.
+    let uris: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("td") && class_has(n, "uri"))
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        uris.iter()
+            .any(|u| u.starts_with("/<script>window.__pwned=1</script>")),
+        "{uris:?}"
+    );
+    // The terminal escapes are shown escaped, as the terminal views show them.
+    assert!(html.contains("\\x1b[2J"), "escaped ESC shown");
+    // Inside the script element's JSON, markup characters are \u escapes.
+    let json_start = html.find("id=\"explain-data\">").unwrap();
+    let json_end = json_start + html[json_start..].find("</script>").unwrap();
+    let json = &html[json_start + 18..json_end];
+    assert!(
+        !json.contains('<') && !json.contains('&'),
+        "raw markup in the JSON"
+    );
+    assert!(json.contains("\\u003cscript\\u003e"));
+}
+
+#[test]
+fn large_captures_are_capped_with_a_note() {
+    let dir = scratch("capped");
+    // 40 connections; the page may hold 10 of them and 25 rows.
+    let mut frames = Vec::new();
+    for i in 0..40u16 {
+        frames.extend(http_conversation_on(
+            41000 + i,
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        ));
+    }
+    let capture = dir.join("many.pcap");
+    std::fs::write(&capture, pcap(1, &frames)).unwrap();
+    let html = report(
+        &capture,
+        &dir.join("many.html"),
+        &["--max-conns", "10", "--max-rows", "25"],
+    );
+    let doc = parse(&html);
+    assert_eq!(conn_rows(&doc), 10);
+    assert_eq!(packet_rows(&doc).len(), 25);
+    let note = |what: &str| {
+        doc.descendants()
+            .find(|n| n.attribute("data-cut") == Some(what))
+            .map(|n| n.descendants().filter_map(|t| t.text()).collect::<String>())
+            .unwrap_or_default()
+    };
+    // 30 connections of 8 packets left out; of the 10 kept (80 packets), 55 have no row.
+    assert!(
+        note("conns").starts_with("30 connections (240 packets) are left out"),
+        "{}",
+        note("conns")
+    );
+    assert!(
+        note("rows").starts_with("55 packets have no table row"),
+        "{}",
+        note("rows")
+    );
+    assert!(html.contains("--conn ID"), "says how to narrow");
+    // --conn narrows the page to the one connection, whole.
+    let one = report(&capture, &dir.join("one.html"), &["--conn", "35"]);
+    let doc = parse(&one);
+    assert_eq!(conn_rows(&doc), 1);
+    assert_eq!(packet_rows(&doc), (281..=288).collect::<Vec<u64>>());
+    assert!(!one.contains("data-cut="));
+}
+
+#[test]
+fn snapshot_of_the_refused_connection_list() {
+    let dir = scratch("snapshot");
+    let capture = project_dir().join("captures/refused.pcap");
+    let html = report(&capture, &dir.join("refused.html"), &[]);
+    let start = html.find("<section id=\"conns\">").unwrap();
+    let end = start + html[start..].find("</section>").unwrap() + "</section>".len();
+    insta::assert_snapshot!(html[start..end].replace("><", ">\n<"));
+}
