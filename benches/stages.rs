@@ -146,6 +146,7 @@ fn stages(c: &mut Criterion) {
     let ctx = SegmentCtx {
         frame: 1,
         ts: Timestamp::default(),
+        handshake_rtt_ns: None,
     };
     let mut g = c.benchmark_group("reassembly");
     g.throughput(Throughput::Bytes(1448 * 1000));
@@ -192,6 +193,7 @@ fn stages(c: &mut Criterion) {
                 let ctx = SegmentCtx {
                     frame: i * 2,
                     ts: Timestamp::default(),
+                    handshake_rtt_ns: None,
                 };
                 app.set_frame_ports(ctx.frame, Some((40000, 80)));
                 app.on_data(1, Direction::ToServer, request, ctx);

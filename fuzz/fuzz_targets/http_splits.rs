@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
                 nanos: 0,
                 precision: 6,
             },
+            handshake_rtt_ns: None,
         };
         let dir = if op & 1 == 0 {
             Direction::ToServer

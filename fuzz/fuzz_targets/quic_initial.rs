@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
                 nanos: 0,
                 precision: 6,
             },
+            handshake_rtt_ns: None,
         };
         let n = (*len as usize * 8).min(tail.len());
         let (bytes, next) = tail.split_at(n);

@@ -870,6 +870,9 @@ struct HttpDir {
     /// The next byte starts a line (resync candidates).
     at_line_start: bool,
     scanned: u64,
+    /// When this direction's latest bytes were captured (a message's last byte, when it
+    /// ends).
+    last_ts: Timestamp,
 }
 
 impl HttpDir {
@@ -884,6 +887,7 @@ impl HttpDir {
             resyncing: false,
             at_line_start: true,
             scanned: 0,
+            last_ts: Timestamp::default(),
         }
     }
 
@@ -1056,6 +1060,9 @@ pub(crate) struct HttpConn {
     pub responses: u64,
     /// The first request's Host (empty when none, or details are off).
     pub host: crate::app::ServiceName,
+    /// The connection's handshake RTT, from the stream context (see
+    /// [`HttpTransaction::server_ms`]).
+    handshake_rtt_ns: Option<u64>,
 }
 
 fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
@@ -1086,6 +1093,7 @@ impl HttpConn {
             requests: 0,
             responses: 0,
             host: crate::app::ServiceName::default(),
+            handshake_rtt_ns: None,
         }
     }
 
@@ -1141,7 +1149,9 @@ impl HttpConn {
     ) -> bool {
         // The common case in few instructions, in the caller: a segment inside a body
         // whose end is further on (what `parse_data` does for it, without its dispatch).
+        self.handshake_rtt_ns = ctx.handshake_rtt_ns;
         if let Some(dir) = self.dirs.get_mut(d) {
+            dir.last_ts = ctx.ts;
             let n = data.len() as u64;
             match dir.state {
                 State::Body(Framing::Length(rem)) if n > 0 && n < rem => {
@@ -1580,6 +1590,7 @@ impl HttpConn {
         match h.framing {
             Ok(None) => {
                 tx.request_body_bytes = Some(0);
+                tx.request_end_ts = Some(dir.last_ts);
                 dir.state = State::Idle;
             }
             Ok(Some(f)) => dir.state = State::Body(f),
@@ -1669,6 +1680,7 @@ impl HttpConn {
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
         tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
+        tx.handshake_rtt_ns = self.handshake_rtt_ns;
         let method = tx.method.as_deref().unwrap_or("");
         let head = method.eq_ignore_ascii_case("HEAD");
         let connect = method.eq_ignore_ascii_case("CONNECT");
@@ -1730,6 +1742,7 @@ impl HttpConn {
         match framing {
             None => {
                 tx.response_body_bytes = Some(0);
+                tx.response_end_ts = Some(self.dirs[d].last_ts);
                 out.http_from(self.pending.current());
             }
             Some(f) => {
@@ -1785,6 +1798,7 @@ impl HttpConn {
         dir.state = State::Idle;
         let body = dir.body;
         let side = dir.side;
+        let last_ts = dir.last_ts;
         let details = out.config.http_details;
         let mut notes = Vec::new();
         if details && (body.chunks > 0 || body.trailers > 0) {
@@ -1809,6 +1823,7 @@ impl HttpConn {
             Some(Side::Response) => {
                 if let Some(tx) = self.pending.current().as_mut() {
                     tx.response_body_bytes = Some(body.bytes);
+                    tx.response_end_ts = Some(last_ts);
                     if !notes.is_empty() {
                         tx.notes.append(&mut notes);
                     }
@@ -1818,6 +1833,7 @@ impl HttpConn {
             _ => {
                 if let Some(tx) = self.pending.find_mut(body.index) {
                     tx.request_body_bytes = Some(body.bytes);
+                    tx.request_end_ts = Some(last_ts);
                     if !notes.is_empty() {
                         tx.notes.append(&mut notes);
                     }
@@ -2220,6 +2236,7 @@ mod tests {
         let ctx = SegmentCtx {
             frame: 7,
             ts: Timestamp::default(),
+            handshake_rtt_ns: None,
         };
         let mut h = HttpConn::new();
         // Two pipelined requests (the first with a body under way), a response head cut
@@ -2283,6 +2300,7 @@ mod tests {
         let ctx = |frame| SegmentCtx {
             frame,
             ts: Timestamp::default(),
+            handshake_rtt_ns: None,
         };
         let mut h = HttpConn::new();
         h.on_data(

@@ -252,6 +252,11 @@ pub struct TlsConn {
     /// Handshake messages in the clear and alerts reported so far.
     pub handshakes: u64,
     pub alerts: u64,
+    /// When the client's ClientHello record started, and the TLS setup time: from then to
+    /// the client's first application-data record (TLS 1.2: after both Finished; TLS 1.3:
+    /// its encrypted Finished, sent when it can send its request), in ns.
+    client_hello_ts: Option<crate::capture::Timestamp>,
+    setup_ns: Option<i64>,
 }
 
 /// Where finished events go.
@@ -317,6 +322,12 @@ pub(crate) fn take_facts(
 impl TlsConn {
     pub fn new() -> TlsConn {
         TlsConn::default()
+    }
+
+    /// The TLS setup time in ns: the client's ClientHello to its first application-data
+    /// record (None until both were seen).
+    pub fn setup_ns(&self) -> Option<i64> {
+        self.setup_ns
     }
 
     /// Application-data bytes per direction so far.
@@ -389,6 +400,9 @@ impl TlsConn {
                             return false;
                         }
                         d.first = false;
+                        if dir == Direction::ToServer && chunk.first() == Some(&1) {
+                            self.client_hello_ts = d.rec_ctx.map(|c| c.ts);
+                        }
                     }
                     tls = true;
                     let offset = d.rec_len - d.remaining;
@@ -436,6 +450,11 @@ impl TlsConn {
                 d.app_records += 1;
                 if d.app_first.is_none() {
                     d.app_first = Some((ctx, rv));
+                }
+                if dir == Direction::ToServer && self.setup_ns.is_none() {
+                    self.setup_ns = self
+                        .client_hello_ts
+                        .and_then(|h| ctx.ts.nanos_since_i64(&h));
                 }
                 return;
             }
@@ -813,6 +832,7 @@ mod tests {
                 nanos: 0,
                 precision: 6,
             },
+            handshake_rtt_ns: None,
         }
     }
 

@@ -493,6 +493,7 @@ fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     stats.tls_handshakes = t.handshakes;
     stats.tls_alerts = t.alerts;
     stats.tls_app_bytes = t.app_bytes();
+    stats.tls_setup_ns = t.setup_ns();
 }
 
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
@@ -1010,6 +1011,7 @@ mod tests {
                 nanos: (ms % 1000) * 1_000_000,
                 precision: 6,
             },
+            handshake_rtt_ns: None,
         }
     }
 

@@ -27,9 +27,43 @@ pub struct HttpTransaction {
     pub response_body_bytes: Option<u64>,
     /// Request first byte → response first byte.
     pub latency_ms: Option<f64>,
+    /// When the request's last byte and the response's last byte were captured (the end
+    /// of the head when there is no body).
+    pub request_end_ts: Option<Timestamp>,
+    pub response_end_ts: Option<Timestamp>,
+    /// The connection's handshake RTT (SYN → ACK, ns) when the response started.
+    pub handshake_rtt_ns: Option<u64>,
     /// Notes for a learner ("HTTP/1.0: one request per connection …", "persistent
     /// connection: request 3", "body cut by a gap of 1448 bytes").
     pub notes: Vec<String>,
+}
+
+impl HttpTransaction {
+    /// Server time in ms: the request's last byte to the response's first, less one
+    /// handshake RTT where it is known (the request's last byte still had half an RTT to
+    /// travel to the server, the response's first byte half an RTT back), never below 0.
+    /// None without both times, or when the response started before the request ended
+    /// (an early error response, or `100-continue`).
+    pub fn server_ms(&self) -> Option<f64> {
+        let wait = self.response_ts?.nanos_since(&self.request_end_ts?);
+        if wait < 0 {
+            return None;
+        }
+        let rtt = i128::from(self.handshake_rtt_ns.unwrap_or(0));
+        Some((wait - rtt).max(0) as f64 / 1e6)
+    }
+
+    /// Transfer time in ms: the response's first byte to its last.
+    pub fn transfer_ms(&self) -> Option<f64> {
+        let ns = self.response_end_ts?.nanos_since(&self.response_ts?);
+        (ns >= 0).then(|| ns as f64 / 1e6)
+    }
+
+    /// Time the client took to send the request, in ms: its first byte to its last.
+    pub fn request_ms(&self) -> Option<f64> {
+        let ns = self.request_end_ts?.nanos_since(&self.request_ts?);
+        (ns >= 0).then(|| ns as f64 / 1e6)
+    }
 }
 
 /// One DNS message.
@@ -302,6 +336,8 @@ pub struct AppConnStats {
     pub tls_alerts: u64,
     /// TLS application-data bytes (record bodies) per direction: [to_server, to_client].
     pub tls_app_bytes: [u64; 2],
+    /// TLS setup: the ClientHello to the client's first application-data record, in ns.
+    pub tls_setup_ns: Option<i64>,
     /// QUIC packets: long header (Initial, Handshake, …) and short header (1-RTT).
     pub quic_long_packets: u64,
     pub quic_short_packets: u64,

@@ -766,28 +766,60 @@ pub fn ladder(args: LadderArgs) -> Result<u8, Failure> {
 }
 
 pub fn graph(args: GraphArgs) -> Result<u8, Failure> {
-    use layerscope::render::graph::{self, GraphFormat, GraphKind, GraphOptions, TraceSink};
-    let mut sink = TraceSink::new(vec![args.conn]);
-    run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
-    let Some(trace) = sink.traces.get(&args.conn) else {
-        return Err(Failure {
-            code: 1,
-            message: format!(
-                "{}: there is no TCP connection {} (see `layerscope read {} --view conns`)",
-                args.file.display(),
-                args.conn,
-                args.file.display()
-            ),
-        });
+    use layerscope::render::graph::{
+        self, capture::CaptureTimeline, GraphFormat, GraphKind, GraphOptions, TraceSink,
+    };
+    let kind = match (args.kind, args.conn) {
+        (GraphKindArg::Seq, Some(_)) => GraphKind::Seq,
+        (GraphKindArg::Tcptrace, Some(_)) => GraphKind::Tcptrace,
+        (GraphKindArg::Rtt, Some(_)) => GraphKind::Rtt,
+        (GraphKindArg::Throughput, Some(_)) => GraphKind::Throughput,
+        (GraphKindArg::Window, Some(_)) => GraphKind::Window,
+        (GraphKindArg::Throughput, None) => GraphKind::CaptureThroughput,
+        (GraphKindArg::Conns, None) => GraphKind::Connections,
+        (GraphKindArg::Conns, Some(_)) => {
+            return Err(Failure {
+                code: 1,
+                message: "--kind conns graphs the whole capture: leave out --conn".into(),
+            })
+        }
+        (k, None) => {
+            return Err(Failure {
+                code: 1,
+                message: format!(
+                    "--kind {} graphs one TCP connection: give --conn ID (see `layerscope read {} --view conns`); without --conn, --kind throughput or conns graph the whole capture",
+                    clap::ValueEnum::to_possible_value(&k).map_or_else(String::new, |v| v.get_name().to_string()),
+                    args.file.display()
+                ),
+            })
+        }
+    };
+    let mut sink = TraceSink::new(args.conn.into_iter().collect());
+    let mut timeline = CaptureTimeline::new();
+    if kind.of_capture() {
+        run_file_into(&args.file, args.limits.pipeline_config(), &mut timeline)?;
+    } else {
+        run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
+    }
+    let trace = match args.conn {
+        Some(conn) => match sink.traces.get(&conn) {
+            Some(t) => Some(t),
+            None => {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "{}: there is no TCP connection {} (see `layerscope read {} --view conns`)",
+                        args.file.display(),
+                        conn,
+                        args.file.display()
+                    ),
+                })
+            }
+        },
+        None => None,
     };
     let opts = GraphOptions {
-        kind: match args.kind {
-            GraphKindArg::Seq => GraphKind::Seq,
-            GraphKindArg::Tcptrace => GraphKind::Tcptrace,
-            GraphKindArg::Rtt => GraphKind::Rtt,
-            GraphKindArg::Throughput => GraphKind::Throughput,
-            GraphKindArg::Window => GraphKind::Window,
-        },
+        kind,
         format: match args.format {
             GraphFormatArg::Text => GraphFormat::Text,
             GraphFormatArg::Svg => GraphFormat::Svg,
@@ -800,7 +832,10 @@ pub fn graph(args: GraphArgs) -> Result<u8, Failure> {
             GraphDirArg::Server => layerscope::flow::Direction::ToClient,
         }),
     };
-    let text = graph::render(trace, &opts);
+    let text = match trace {
+        Some(trace) => graph::render(trace, &opts),
+        None => graph::render_capture(&timeline, &opts),
+    };
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if !is_broken_pipe(&e) => Err(Failure {

@@ -9,7 +9,7 @@ use layerscope::decode::DecoderLimits;
 use layerscope::flow::FlowConfig;
 use layerscope::pipeline::PipelineConfig;
 use layerscope::render::table::TimeFormat;
-use layerscope::render::{ColorChoice, TableOptions, View};
+use layerscope::render::{ColorChoice, ExtraColumn, TableOptions, View};
 use std::path::PathBuf;
 
 /// `--version`: the crate version and the capture backends built in.
@@ -222,8 +222,26 @@ pub struct OutputArgs {
     /// before connection tracking, like a capture filter.
     #[arg(short = 'f', long, value_name = "EXPR")]
     pub filter: Option<String>,
+    /// Extra per-packet columns in the connection tables, comma-separated: ack_rtt_ms
+    /// (tshark's tcp.analysis.ack_rtt), bytes_in_flight, srtt_ms and rto_ms (RFC 6298
+    /// after each RTT sample).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "COLS")]
+    pub columns: Vec<ColumnArg>,
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+/// `--columns` values, named as the JSON fields with the same values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnArg {
+    #[value(name = "ack_rtt_ms")]
+    AckRtt,
+    #[value(name = "bytes_in_flight")]
+    BytesInFlight,
+    #[value(name = "srtt_ms")]
+    Srtt,
+    #[value(name = "rto_ms")]
+    Rto,
 }
 
 /// Display flags, the same for every command that prints for a person (read, live,
@@ -494,10 +512,13 @@ pub enum GraphKindArg {
     Tcptrace,
     /// RTT samples with the SRTT and RTO lines.
     Rtt,
-    /// Goodput per interval with the average.
+    /// Goodput per interval with the average; without --conn, the bit rate of every frame
+    /// of the capture per interval.
     Throughput,
     /// Bytes in flight against the advertised window.
     Window,
+    /// The whole capture (no --conn): connections open and started per interval.
+    Conns,
 }
 
 /// Graph output format.
@@ -520,9 +541,10 @@ pub enum GraphDirArg {
 pub struct GraphArgs {
     /// Capture file (pcap or pcapng); `-` reads standard input.
     pub file: PathBuf,
-    /// The TCP connection to graph (its id in `layerscope read`).
+    /// The TCP connection to graph (its id in `layerscope read`); without it, the whole
+    /// capture (kinds throughput and conns).
     #[arg(long = "conn", value_name = "ID")]
-    pub conn: u64,
+    pub conn: Option<u64>,
     /// What to draw.
     #[arg(long, value_enum, default_value = "seq")]
     pub kind: GraphKindArg,
@@ -565,6 +587,16 @@ impl OutputArgs {
             flush_each: false,
             blocks_at_end: false,
             time_format: self.display.time_format(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| match c {
+                    ColumnArg::AckRtt => ExtraColumn::AckRtt,
+                    ColumnArg::BytesInFlight => ExtraColumn::BytesInFlight,
+                    ColumnArg::Srtt => ExtraColumn::Srtt,
+                    ColumnArg::Rto => ExtraColumn::Rto,
+                })
+                .collect(),
         }
     }
 }

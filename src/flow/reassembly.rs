@@ -537,6 +537,7 @@ mod tests {
         SegmentCtx {
             frame,
             ts: Timestamp::default(),
+            handshake_rtt_ns: None,
         }
     }
 

@@ -673,6 +673,7 @@ impl FlowTracker {
         let ctx = SegmentCtx {
             frame: conn.last_frame,
             ts: conn.end,
+            handshake_rtt_ns: None,
         };
         let mut sh = Shared {
             config: &self.config,
@@ -745,6 +746,7 @@ impl FlowTracker {
         let ctx = SegmentCtx {
             frame: frame.number,
             ts: frame.ts,
+            handshake_rtt_ns: None,
         };
         sink.on_datagram(conn.id, dir, data, ctx);
         let id = conn.id;
@@ -1026,6 +1028,11 @@ fn ts_ns(ts: Timestamp) -> i64 {
         .saturating_add(i64::from(ts.nanos))
 }
 
+/// The handshake round trip, SYN → ACK (ns), once both were seen.
+fn handshake_rtt_ns(syn: Option<HsMark>, ack: Option<HsMark>) -> Option<u64> {
+    ns_between(syn?, ack?)
+}
+
 fn ns_between(a: HsMark, b: HsMark) -> Option<u64> {
     u64::try_from(b.ns.checked_sub(a.ns)?).ok()
 }
@@ -1215,6 +1222,7 @@ fn on_tcp_plain(
     let ctx = SegmentCtx {
         frame: frame.number,
         ts: frame.ts,
+        handshake_rtt_ns: handshake_rtt_ns(t.hs_syn, t.hs_ack),
     };
     let mut gaps = [0u64; 2];
     if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
@@ -1346,6 +1354,7 @@ fn tcp_step(
     let ctx = SegmentCtx {
         frame: frame.number,
         ts: frame.ts,
+        handshake_rtt_ns: handshake_rtt_ns(t.hs_syn, t.hs_ack),
     };
     let data_seq = tcp.seq.wrapping_add(u32::from(syn));
     if syn && !t.sides[s].reasm_started {

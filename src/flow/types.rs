@@ -431,11 +431,14 @@ impl ConnSummary {
 }
 
 /// Where a chunk of stream bytes came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SegmentCtx {
     /// Frame that carried these bytes.
     pub frame: u64,
     pub ts: Timestamp,
+    /// The connection's handshake round trip (SYN → ACK, ns) once its handshake was seen:
+    /// the app stage takes one RTT off a server's wait with it.
+    pub handshake_rtt_ns: Option<u64>,
 }
 
 /// Receiver of in-order application bytes (implemented by `app`).

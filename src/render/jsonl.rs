@@ -1669,7 +1669,7 @@ fn conn_fields(
         }
         None => p.lit(b",\"service\":null"),
     }
-    p.bytes(&timing_json(conn));
+    p.bytes(&timing_json(conn, app));
     p.lit(b"}");
     Ok(())
 }
@@ -1787,15 +1787,15 @@ fn put_conn_record_reference(
         Some(name) => put_name(w, name),
         None => w.extend_from_slice(b"null"),
     }
-    w.extend_from_slice(&timing_json(conn));
+    w.extend_from_slice(&timing_json(conn, app));
     w.push(b'}');
     Ok(())
 }
 
 /// `,"timing":{…}` of a TCP connection's record (`,"timing":null` otherwise): the handshake
-/// RTT, the request, the server's time (the wait less the handshake RTT), the transfer and
-/// what limited it, with the counts behind that.
-fn timing_json(conn: &ConnSummary) -> Vec<u8> {
+/// RTT, the TLS setup, the request, the server's time (the wait less the handshake RTT),
+/// the transfer and what limited it, with the counts behind that.
+fn timing_json(conn: &ConnSummary, app: &AppConnStats) -> Vec<u8> {
     let Some(t) = &conn.timing else {
         return b",\"timing\":null".to_vec();
     };
@@ -1811,7 +1811,9 @@ fn timing_json(conn: &ConnSummary) -> Vec<u8> {
     let mut w = Vec::with_capacity(320);
     w.extend_from_slice(b",\"timing\":{\"handshake_ms\":");
     ms(&mut w, rtt.map(|v| v.min(i64::MAX as u64) as i64));
-    w.extend_from_slice(b",\"tls_ms\":null,\"request_ms\":");
+    w.extend_from_slice(b",\"tls_ms\":");
+    ms(&mut w, app.tls_setup_ns);
+    w.extend_from_slice(b",\"request_ms\":");
     ms(&mut w, t.request_ns);
     w.extend_from_slice(b",\"wait_ms\":");
     ms(&mut w, t.wait_ns);
@@ -1884,6 +1886,12 @@ fn put_http(w: &mut Vec<u8>, t: &HttpTransaction) -> io::Result<()> {
     put_opt_u64(w, t.response_body_bytes);
     w.extend_from_slice(b",\"latency_ms\":");
     put_ms(w, t.latency_ms)?;
+    w.extend_from_slice(b",\"request_ms\":");
+    put_ms(w, t.request_ms())?;
+    w.extend_from_slice(b",\"server_ms\":");
+    put_ms(w, t.server_ms())?;
+    w.extend_from_slice(b",\"transfer_ms\":");
+    put_ms(w, t.transfer_ms())?;
     if !t.notes.is_empty() {
         w.extend_from_slice(b",\"notes\":[");
         for (i, n) in t.notes.iter().enumerate() {
@@ -2680,6 +2688,12 @@ mod tests {
         opt_u64(w, t.response_body_bytes)?;
         w.write_all(b",\"latency_ms\":")?;
         opt_f64(w, t.latency_ms)?;
+        w.write_all(b",\"request_ms\":")?;
+        opt_f64(w, t.request_ms())?;
+        w.write_all(b",\"server_ms\":")?;
+        opt_f64(w, t.server_ms())?;
+        w.write_all(b",\"transfer_ms\":")?;
+        opt_f64(w, t.transfer_ms())?;
         if !t.notes.is_empty() {
             w.write_all(b",\"notes\":")?;
             serde_json::to_writer(&mut *w, &t.notes).map_err(io::Error::from)?;

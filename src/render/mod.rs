@@ -21,4 +21,4 @@ pub mod zeek;
 pub use filter::ConnFilter;
 pub use jsonl::{JsonRecords, JsonSink};
 pub use style::ColorChoice;
-pub use table::{TableOptions, TableSink, View};
+pub use table::{ExtraColumn, TableOptions, TableSink, View};

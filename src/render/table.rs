@@ -41,6 +41,53 @@ pub enum View {
 }
 
 pub use crate::render::time::TimeFormat;
+
+/// Extra per-packet columns of the connection tables (`--columns`), shown before the
+/// analysis column, named as the JSON `packet.tcp` fields that carry the same values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExtraColumn {
+    /// tshark's `tcp.analysis.ack_rtt`: an ACK's time since the segment it acknowledges.
+    AckRtt,
+    /// tshark's `tcp.analysis.bytes_in_flight`.
+    BytesInFlight,
+    /// RFC 6298's smoothed RTT after a sample.
+    Srtt,
+    /// RFC 6298's retransmission timeout after a sample.
+    Rto,
+}
+
+impl ExtraColumn {
+    fn heading(self) -> &'static str {
+        match self {
+            ExtraColumn::AckRtt => "ack RTT ms",
+            ExtraColumn::BytesInFlight => "in flight",
+            ExtraColumn::Srtt => "SRTT ms",
+            ExtraColumn::Rto => "RTO ms",
+        }
+    }
+
+    /// The cell of a row ("" where the packet has no such value).
+    fn cell(self, rtt: &crate::flow::rtt::SegmentRtt) -> String {
+        let ms = |ns: f64| format!("{:.3}", ns / 1e6);
+        match self {
+            ExtraColumn::AckRtt if rtt.acked_frame != 0 => ms(rtt.ack_rtt_ns as f64),
+            ExtraColumn::BytesInFlight if rtt.bytes_in_flight != 0 => {
+                rtt.bytes_in_flight.to_string()
+            }
+            ExtraColumn::Srtt => rtt
+                .estimate
+                .and_then(|e| e.srtt_ns)
+                .map(ms)
+                .unwrap_or_default(),
+            ExtraColumn::Rto => rtt
+                .estimate
+                .and_then(|e| e.rto_ns)
+                .map(ms)
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+}
 use crate::render::time::{push_epoch, push_seconds6, push_time, push_time_of_day};
 
 #[derive(Clone, Debug)]
@@ -63,6 +110,8 @@ pub struct TableOptions {
     /// Teaching mode: a plain-language line under each handshake, teardown, RST, HTTP and
     /// DNS row, and a closing "What this capture shows".
     pub teach: bool,
+    /// `--columns`: extra per-packet columns of the connection tables.
+    pub columns: Vec<ExtraColumn>,
 }
 
 impl Default for TableOptions {
@@ -78,6 +127,7 @@ impl Default for TableOptions {
             teach: false,
             flush_each: false,
             blocks_at_end: false,
+            columns: Vec::new(),
         }
     }
 }
@@ -104,6 +154,8 @@ struct ConnRow {
     teach: Option<String>,
     /// Rows elided just before this one.
     skipped_before: u64,
+    /// The RTT values of the packet (shown by `--columns`).
+    rtt: crate::flow::rtt::SegmentRtt,
 }
 
 /// A row's window: scaled once the scale is known, raw in SYNs and RSTs (never scaled),
@@ -755,6 +807,7 @@ impl<W: Write> TableSink<W> {
             l7,
             teach,
             skipped_before: 0,
+            rtt: flow.rtt,
         };
         let over_budget = self.rows_held >= MAX_HELD_ROWS;
         let rows = self.open.entry(conn).or_default();
@@ -960,21 +1013,12 @@ impl<W: Write> TableSink<W> {
             return text;
         }
         let mut t = self.new_table();
-        t.set_header(vec![
-            "",
-            "No.",
-            "Δt",
-            "dir",
-            "flags",
-            "seq",
-            "ack",
-            "len",
-            "win",
-            "step",
-            "client",
-            "server",
-            "analysis / L7",
-        ]);
+        let mut heading = vec![
+            "", "No.", "Δt", "dir", "flags", "seq", "ack", "len", "win", "step", "client", "server",
+        ];
+        heading.extend(self.opts.columns.iter().map(|c| c.heading()));
+        heading.push("analysis / L7");
+        t.set_header(heading);
         let mut teach_lines: Vec<(u64, String)> = Vec::new();
         let mut steps = StepLabels::default();
         for r in &rows {
@@ -1030,7 +1074,7 @@ impl<W: Write> TableSink<W> {
                 Some((c, s)) => (c.as_str(), s.as_str()),
                 None => ("", ""),
             };
-            let cells = vec![
+            let mut cells = vec![
                 marker.to_string(),
                 r.frame.to_string(),
                 dt,
@@ -1043,8 +1087,9 @@ impl<W: Write> TableSink<W> {
                 steps.label(r.step).unwrap_or_default().to_string(),
                 cs.to_string(),
                 ss.to_string(),
-                last,
             ];
+            cells.extend(self.opts.columns.iter().map(|c| c.cell(&r.rtt)));
+            cells.push(last);
             let row: Vec<Cell> = cells
                 .into_iter()
                 .map(|c| {
@@ -1163,6 +1208,9 @@ impl<W: Write> TableSink<W> {
         }
         if cut > 0 {
             let _ = write!(h, " · {} cut by the reassembly cap", human_bytes(cut));
+        }
+        if let Some(line) = crate::render::graph::timing_table::header_line(c, app.tls_setup_ns) {
+            let _ = write!(h, "\n  {line}");
         }
         h
     }
@@ -2424,6 +2472,7 @@ mod row_budget_tests {
             l7: String::new(),
             teach: None,
             skipped_before: 0,
+            rtt: Default::default(),
         }
     }
 

@@ -183,3 +183,64 @@ fn rtt_view_lists_every_sample() {
     }
     insta::assert_snapshot!("rtt_view_http11_keepalive", text);
 }
+
+/// Whole-capture graphs (no `--conn`): the SVG parses, the connections graph counts the
+/// capture's two connections (`http10-close.pcap`: frames 1–12 and 13–24, one after the
+/// other), the throughput graph's bars, times the interval, add up to the capture's frame
+/// bytes (every frame belongs to one of the two connections, so the JSON `conn` records'
+/// byte counts are the total).
+#[test]
+fn whole_capture_graphs() {
+    let file = capture("http10-close.pcap");
+    let svg = run(&["graph", &file, "--kind", "conns", "--format", "svg"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let started = doc
+        .descendants()
+        .find(|n| n.attribute("data-role") == Some("connections started"))
+        .expect("started series");
+    assert_eq!(started.children().filter(|n| n.is_element()).count(), 2);
+    let text = run(&[
+        "graph", &file, "--kind", "conns", "--color", "never", "--width", "80", "--teach",
+    ]);
+    assert!(text.contains("connections open"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80));
+    insta::assert_snapshot!("graph_capture_conns", text);
+
+    // The bit rate bars, times the interval, are the frame bytes of the capture.
+    let svg = run(&["graph", &file, "--kind", "throughput", "--format", "svg"]);
+    assert!(roxmltree::Document::parse(&svg).is_ok());
+    let json = run(&["read", &file, "--format", "json"]);
+    let wire: u64 = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "conn")
+        .map(|v| {
+            v["bytes"]["to_server"].as_u64().unwrap() + v["bytes"]["to_client"].as_u64().unwrap()
+        })
+        .sum();
+    use layerscope::capture::FrameSource as _;
+    let mut t = layerscope::render::graph::capture::CaptureTimeline::new();
+    let mut source = layerscope::capture::FileSource::open(std::path::Path::new(&file)).unwrap();
+    while let Some(f) = source.next_frame().unwrap() {
+        t.frame(f.ts, f.orig_len);
+    }
+    let g = t.graph(layerscope::render::graph::GraphKind::CaptureThroughput);
+    let bits: f64 = g.series[0]
+        .points
+        .iter()
+        .map(|p| p.y * t.interval_s())
+        .sum();
+    assert!(
+        (bits / 8.0 - wire as f64).abs() < 0.5,
+        "{bits} bits vs {wire} bytes"
+    );
+
+    // A per-connection kind without --conn says what to do.
+    let out = Command::cargo_bin("layerscope")
+        .unwrap()
+        .args(["graph", &file, "--kind", "seq"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --conn ID"));
+}

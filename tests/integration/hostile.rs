@@ -711,7 +711,7 @@ fn exchange() -> impl Strategy<Value = Exchange> {
 
 /// Feeds the client stream then the server stream, each cut at `cuts` (positions taken
 /// modulo the stream length), into a fresh tracker; returns the transactions with the
-/// fields that depend on segmenting (frames, times, latency) cleared.
+/// fields that depend on segmenting (frames, times, latency, message end times) cleared.
 fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransaction> {
     let mut app = AppTracker::new(AppConfig::default());
     let mut frame = 0u64;
@@ -731,6 +731,7 @@ fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransac
                     nanos: 0,
                     precision: 6,
                 },
+                handshake_rtt_ns: None,
             };
             app.set_frame_ports(frame, Some((40000, 80)));
             app.on_data(7, dir, &stream[w[0]..w[1]], ctx);
@@ -747,6 +748,8 @@ fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransac
                 t.response_frame = None;
                 t.request_ts = None;
                 t.response_ts = None;
+                t.request_end_ts = None;
+                t.response_end_ts = None;
                 t.latency_ms = None;
                 Some(t)
             }

@@ -367,6 +367,7 @@ mod tests {
         SegmentCtx {
             frame,
             ts: Default::default(),
+            handshake_rtt_ns: None,
         }
     }
 

@@ -271,6 +271,7 @@ mod tests {
         let ctx = |frame| SegmentCtx {
             frame,
             ts: Default::default(),
+            handshake_rtt_ns: None,
         };
         let mut t = AppTracker::new(Default::default());
         t.set_frame_ports(1, Some((50000, 443)));

@@ -3,6 +3,7 @@
 //! series in data units, [`terminal`] and [`svg`] draw them, [`teach`] says what to look for,
 //! [`rtt_table`] lists the RTT samples.
 
+pub mod capture;
 pub mod model;
 pub mod rtt_table;
 pub mod scale;
@@ -49,6 +50,30 @@ pub fn render(trace: &ConnTrace, opts: &GraphOptions) -> String {
     let mut graph = model::build(trace, opts.kind, dir);
     let teach = if opts.teach {
         teach::lines(trace, opts.kind, dir)
+    } else {
+        Vec::new()
+    };
+    match opts.format {
+        GraphFormat::Text => {
+            let mut out = terminal::render(&graph, opts.width, opts.color);
+            for line in teach {
+                out.push_str(&terminal::wrap(&line, opts.width.max(40)));
+            }
+            out
+        }
+        GraphFormat::Svg => {
+            graph.notes.extend(teach);
+            svg::render(&graph)
+        }
+    }
+}
+
+/// A graph of the whole capture ([`GraphKind::CaptureThroughput`] or
+/// [`GraphKind::Connections`]), as the options ask.
+pub fn render_capture(timeline: &capture::CaptureTimeline, opts: &GraphOptions) -> String {
+    let mut graph = timeline.graph(opts.kind);
+    let teach = if opts.teach {
+        timeline.teach(opts.kind)
     } else {
         Vec::new()
     };

@@ -18,6 +18,11 @@ pub enum GraphKind {
     Throughput,
     /// Bytes in flight against the advertised window.
     Window,
+    /// The whole capture: the bit rate of every frame per interval
+    /// ([`super::capture::CaptureTimeline`]).
+    CaptureThroughput,
+    /// The whole capture: connections open and started per interval.
+    Connections,
 }
 
 impl GraphKind {
@@ -28,7 +33,14 @@ impl GraphKind {
             GraphKind::Rtt => "rtt",
             GraphKind::Throughput => "throughput",
             GraphKind::Window => "window",
+            GraphKind::CaptureThroughput => "throughput",
+            GraphKind::Connections => "conns",
         }
+    }
+
+    /// A graph of the whole capture rather than of one connection.
+    pub fn of_capture(self) -> bool {
+        matches!(self, GraphKind::CaptureThroughput | GraphKind::Connections)
     }
 }
 
@@ -49,6 +61,10 @@ pub enum Role {
     DupAck,
     ZeroWindow,
     WindowFull,
+    /// Whole-capture graphs: frame bit rate, connections open, connections started.
+    WireRate,
+    OpenConns,
+    NewConns,
 }
 
 impl Role {
@@ -68,6 +84,9 @@ impl Role {
             Role::DupAck => "duplicate ACK",
             Role::ZeroWindow => "zero window",
             Role::WindowFull => "window full",
+            Role::WireRate => "bit rate of all frames",
+            Role::OpenConns => "connections open",
+            Role::NewConns => "connections started",
         }
     }
 }
@@ -156,6 +175,15 @@ impl Graph {
             b.3 = b.2 + 1.0;
         }
         b
+    }
+
+    /// The y axis title: "label (unit)", or the label alone for counts.
+    pub fn y_title(&self) -> String {
+        if self.y_unit.is_empty() {
+            self.y_label.to_string()
+        } else {
+            format!("{} ({})", self.y_label, self.y_unit)
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -304,7 +332,7 @@ pub fn build(trace: &ConnTrace, kind: GraphKind, dir: Direction) -> Graph {
             );
             ("round-trip time", "ms")
         }
-        GraphKind::Throughput => {
+        GraphKind::Throughput | GraphKind::CaptureThroughput | GraphKind::Connections => {
             let (points, average) = goodput(trace, dir);
             push(&mut series, Role::Goodput, Mark::Step, points);
             push(&mut series, Role::Average, Mark::Line, average);

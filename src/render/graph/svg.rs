@@ -16,13 +16,13 @@ const BOTTOM: f64 = 90.0;
 /// Colour of a role (as the terminal's: data blue, ACKs green, retransmissions red …).
 pub fn color(role: Role) -> &'static str {
     match role {
-        Role::Data | Role::Goodput | Role::InFlight | Role::Sample => "#1f5fbf",
-        Role::Ack | Role::Srtt => "#1a8a2a",
+        Role::Data | Role::Goodput | Role::InFlight | Role::Sample | Role::WireRate => "#1f5fbf",
+        Role::Ack | Role::Srtt | Role::OpenConns => "#1a8a2a",
         Role::Window | Role::Average => "#0e8c8c",
         Role::Sack => "#7bd17b",
         Role::Rto => "#777777",
         Role::Retransmission => "#d62728",
-        Role::DupAck | Role::WindowFull => "#c89000",
+        Role::DupAck | Role::WindowFull | Role::NewConns => "#c89000",
         Role::ZeroWindow => "#b0309f",
     }
 }
@@ -109,11 +109,10 @@ pub fn render(graph: &Graph) -> String {
     );
     let _ = writeln!(
         o,
-        r#"<text class="y-label" x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{} ({})</text>"#,
+        r#"<text class="y-label" x="16" y="{:.1}" text-anchor="middle" transform="rotate(-90 16 {:.1})">{}</text>"#,
         TOP + ph / 2.0,
         TOP + ph / 2.0,
-        xml(graph.y_label),
-        xml(graph.y_unit)
+        xml(&graph.y_title())
     );
     for s in &graph.series {
         let c = color(s.role);

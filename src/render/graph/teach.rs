@@ -166,7 +166,7 @@ pub fn lines(trace: &ConnTrace, kind: GraphKind, dir: Direction) -> Vec<String> 
                 out.push(format!("Karn's rule left out the samples of frames {} (they acknowledge resent segments).", frames(&karn)));
             }
         }
-        GraphKind::Throughput => {
+        GraphKind::Throughput | GraphKind::CaptureThroughput | GraphKind::Connections => {
             out.push(
                 "What to look for: goodput counts new payload bytes only (retransmissions left \
                  out) per interval; a drop to zero is a stall (a timeout, a zero window, or the \

@@ -16,13 +16,13 @@ const Y_LABEL_COLS: usize = 9;
 /// data blue, ACKs green, retransmissions red, duplicate ACKs yellow, zero window magenta).
 pub fn ansi(role: Role) -> &'static str {
     match role {
-        Role::Data | Role::Goodput | Role::InFlight | Role::Sample => "\x1b[34m",
-        Role::Ack | Role::Srtt => "\x1b[32m",
+        Role::Data | Role::Goodput | Role::InFlight | Role::Sample | Role::WireRate => "\x1b[34m",
+        Role::Ack | Role::Srtt | Role::OpenConns => "\x1b[32m",
         Role::Window | Role::Average => "\x1b[36m",
         Role::Sack => "\x1b[92m",
         Role::Rto => "\x1b[90m",
         Role::Retransmission => "\x1b[31m",
-        Role::DupAck | Role::WindowFull => "\x1b[33m",
+        Role::DupAck | Role::WindowFull | Role::NewConns => "\x1b[33m",
         Role::ZeroWindow => "\x1b[35m",
     }
 }
@@ -142,11 +142,7 @@ pub fn render(graph: &Graph, width: usize, color: bool) -> String {
     }
     let mut out = String::new();
     let _ = writeln!(out, "{}", fit(&graph.title, width));
-    let _ = writeln!(
-        out,
-        "{}",
-        fit(&format!("y: {} ({})", graph.y_label, graph.y_unit), width)
-    );
+    let _ = writeln!(out, "{}", fit(&format!("y: {}", graph.y_title()), width));
     let y_ticks = ticks(y0, y1, 4);
     for r in 0..rows {
         // A tick label on the row whose band holds the tick value.

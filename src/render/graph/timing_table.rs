@@ -2,6 +2,7 @@
 //! RTT, request, server time (the wait less one RTT), transfer, idle gaps, and what
 //! limited the transfer with the counts behind it.
 
+use crate::flow::timing::{ConnTiming, LimitedBy};
 use crate::flow::ConnSummary;
 use std::fmt::Write as _;
 
@@ -17,34 +18,68 @@ pub fn header() -> String {
     )
 }
 
-/// One connection's row (None for a connection that is not TCP).
-pub fn row(conn: &ConnSummary) -> Option<String> {
-    let t = conn.timing?;
+/// The handshake round trip, SYN → ACK (ns).
+fn handshake_rtt_ns(conn: &ConnSummary) -> Option<u64> {
     let h = &conn.handshake;
-    let rtt = h
-        .syn_to_synack_ns
+    h.syn_to_synack_ns
         .zip(h.synack_to_ack_ns)
-        .map(|(a, b)| a.saturating_add(b));
-    let why = match t.limited_by {
-        Some(crate::flow::timing::LimitedBy::Receiver) => format!(
+        .map(|(a, b)| a.saturating_add(b))
+}
+
+/// What limited the transfer, with the counts behind it.
+fn why(t: &ConnTiming) -> String {
+    match t.limited_by {
+        Some(LimitedBy::Receiver) => format!(
             "receiver: {} zero windows, {} window-full segments",
             t.zero_windows, t.window_full
         ),
-        Some(crate::flow::timing::LimitedBy::Loss) => format!(
+        Some(LimitedBy::Loss) => format!(
             "loss: {} fast retransmissions, {} others after {:.3} ms of silence",
             t.fast_retransmissions,
             t.other_retransmissions,
             t.retransmission_silence_ns as f64 / 1e6
         ),
-        Some(crate::flow::timing::LimitedBy::Sender) => format!(
+        Some(LimitedBy::Sender) => format!(
             "sender: it went idle with nothing in flight {} times",
             t.idle_restarts
         ),
-        Some(crate::flow::timing::LimitedBy::Network) => {
+        Some(LimitedBy::Network) => {
             "network path: no loss, no window limit, the pipe kept full".into()
         }
         None => "no response data".into(),
+    }
+}
+
+/// The line under a connection's header in the connection table: where its time went
+/// (None for a connection that is not TCP or carried no response data).
+pub fn header_line(conn: &ConnSummary, tls_setup_ns: Option<i64>) -> Option<String> {
+    let t = conn.timing?;
+    t.limited_by?;
+    let rtt = handshake_rtt_ns(conn);
+    let mut s = String::from("timing:");
+    let mut part = |name: &str, ns: Option<i64>| {
+        if let Some(ns) = ns {
+            let sep = if s.len() > 7 { " ·" } else { "" };
+            let _ = write!(s, "{sep} {name} {:.3} ms", ns as f64 / 1e6);
+        }
     };
+    part("handshake", rtt.map(|v| v.min(i64::MAX as u64) as i64));
+    part("TLS setup", tls_setup_ns);
+    part("request", t.request_ns);
+    part("server", t.server_ns(rtt));
+    part("transfer", t.transfer_ns);
+    if t.idle_ns > 0 {
+        part("idle", Some(t.idle_ns));
+    }
+    let _ = write!(s, " · limited by {}", why(&t));
+    Some(s)
+}
+
+/// One connection's row (None for a connection that is not TCP).
+pub fn row(conn: &ConnSummary) -> Option<String> {
+    let t = conn.timing?;
+    let rtt = handshake_rtt_ns(conn);
+    let why = why(&t);
     let mut s = String::new();
     let _ = writeln!(
         s,
