@@ -36,6 +36,9 @@ pub struct AppConfig {
     /// then carry only the method, numbers, frames and times, and the per-connection
     /// counts, framing and pairing are exactly the same.
     pub http_details: bool,
+    /// A TLS key log (`--keylog`, `SSLKEYLOGFILE`): TLS connections whose secrets it has
+    /// are decrypted and their plaintext read as a cleartext stream is.
+    pub keylog: Option<std::sync::Arc<super::keylog::KeyLog>>,
 }
 
 impl Default for AppConfig {
@@ -45,6 +48,7 @@ impl Default for AppConfig {
             body_preview: 4 << 10,
             max_pending_dns: 10_000,
             http_details: true,
+            keylog: None,
         }
     }
 }
@@ -354,6 +358,8 @@ pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
     packet_layer: Option<(LayerName, u64)>,
+    /// The protocol read inside decrypted TLS records that a frame completed.
+    packet_inner: Option<(LayerName, u64)>,
     conns: Conns,
     /// Counters of ended connections waiting for `take_conn_stats`, in the order they
     /// ended, every one (with counters or without: the flag says which): the pipeline
@@ -493,6 +499,10 @@ fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     stats.tls_handshakes = t.handshakes;
     stats.tls_alerts = t.alerts;
     stats.tls_app_bytes = t.app_bytes();
+    if let Some((requests, responses)) = t.http_counts() {
+        stats.http_requests = requests;
+        stats.http_responses = responses;
+    }
 }
 
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
@@ -513,6 +523,7 @@ impl AppTracker {
             config,
             events: Vec::new(),
             packet_layer: None,
+            packet_inner: None,
             conns: Conns::new(),
             closed: VecDeque::new(),
             closed_kept: 0,
@@ -550,6 +561,14 @@ impl AppTracker {
     /// packet's layer list).
     pub fn layer_of_frame(&self, frame: u64) -> Option<LayerName> {
         match self.packet_layer {
+            Some((name, f)) if f == frame => Some(name),
+            _ => None,
+        }
+    }
+    /// The protocol read from decrypted TLS records that frame `frame` completed (shown
+    /// after the frame's `tls` layer).
+    pub fn inner_layer_of_frame(&self, frame: u64) -> Option<LayerName> {
+        match self.packet_inner {
             Some((name, f)) if f == frame => Some(name),
             _ => None,
         }
@@ -710,7 +729,7 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
-                Kind::Tls(Box::new(TlsConn::new()))
+                Kind::Tls(Box::new(TlsConn::with_keylog(self.config.keylog.as_ref())))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
                 // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
@@ -740,7 +759,7 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
-                state.kind = Kind::Tls(Box::new(TlsConn::new()));
+                state.kind = Kind::Tls(Box::new(TlsConn::with_keylog(self.config.keylog.as_ref())));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
             } else if h.on_data(dir.index(), data, ctx, &mut out) {
                 // (The counters are copied into `state.stats` when the connection ends.)
@@ -774,10 +793,16 @@ impl AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
+                    config: &self.config,
+                    http: &mut self.stats.http,
+                    inner_layer: None,
                 };
                 let before = out.events.len();
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
+                }
+                if let Some(inner) = out.inner_layer {
+                    self.packet_inner = Some((inner, ctx.frame));
                 }
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
@@ -852,6 +877,9 @@ impl StreamSink for AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
+                    config: &self.config,
+                    http: &mut self.stats.http,
+                    inner_layer: None,
                 };
                 t.on_gap(dir, &mut out);
             }
@@ -978,6 +1006,9 @@ impl StreamSink for AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
+                    config: &self.config,
+                    http: &mut self.stats.http,
+                    inner_layer: None,
                 };
                 let before = out.events.len();
                 t.close(&mut out);

@@ -1,0 +1,202 @@
+//! TLS opened with a key log: `captures/tls-keylog.pcap` with `captures/tls-keylog.keys`
+//! against tshark's view with the same keys (`oracle/tls-keylog.pcap.keylog-http.tsv`):
+//! every HTTP/1.1 request and response inside TLS 1.2 and 1.3 (AES-GCM, ChaCha20-Poly1305)
+//! with its frame, method, uri, status and version; without the key, or with a wrong one,
+//! notes and no HTTP.
+
+use super::support::*;
+use layerscope::app::keylog::KeyLog;
+use layerscope::app::{AppEvent, HttpTransaction, TlsKind};
+use layerscope::capture::FileSource;
+use layerscope::pipeline::{self, PipelineConfig};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn capture() -> PathBuf {
+    project_dir().join("captures/tls-keylog.pcap")
+}
+
+fn keys_text() -> String {
+    std::fs::read_to_string(project_dir().join("captures/tls-keylog.keys")).unwrap()
+}
+
+fn run_with(keylog: KeyLog) -> Collected {
+    let mut config = PipelineConfig::default();
+    config.app.keylog = Some(Arc::new(keylog));
+    let mut source = FileSource::open(&capture()).unwrap();
+    let mut c = Collected::default();
+    pipeline::run(&mut source, config, &mut c).expect("sink never fails");
+    c
+}
+
+fn http(c: &Collected) -> Vec<&HttpTransaction> {
+    c.events
+        .iter()
+        .filter_map(|e| match e {
+            AppEvent::Http(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// tshark's rows of one HTTP version.
+fn oracle(version: &str) -> Vec<HashMap<String, String>> {
+    let dir = project_dir().join("captures");
+    read_tsv(&oracle_file(&dir, &capture(), "keylog-http.tsv"))
+        .into_iter()
+        .filter(|r| r["version"] == version)
+        .collect()
+}
+
+/// Each oracle row (request or response) is found on one of our records: same connection,
+/// frame, method/uri (requests) or status (responses), version.
+fn check_rows(rows: &[HashMap<String, String>], ours: &[&HttpTransaction]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for r in rows {
+        let frame: u64 = r["frame"].parse().unwrap();
+        let conn: u64 = r["tcp_stream"].parse().unwrap();
+        let found = ours.iter().any(|t| {
+            t.conn == conn
+                && t.decrypted
+                && if r["kind"] == "request" {
+                    t.request_frame == Some(frame)
+                        && t.method.as_deref() == Some(r["method"].as_str())
+                        && t.uri.as_deref() == Some(r["uri"].as_str())
+                        && t.version.as_deref() == Some(r["version"].as_str())
+                } else {
+                    t.response_frame == Some(frame)
+                        && t.status.map(|s| s.to_string()).as_deref() == Some(r["status"].as_str())
+                        && t.response_version.as_deref() == Some(r["version"].as_str())
+                }
+        });
+        if !found {
+            missing.push(format!("{r:?}"));
+        }
+    }
+    missing
+}
+
+#[test]
+fn http11_inside_tls12_and_tls13_as_tshark_reads_it() {
+    let c = run_with(KeyLog::from_text(&keys_text()));
+    let ours = http(&c);
+    let rows = oracle("HTTP/1.1");
+    assert_eq!(rows.len(), 18);
+    let missing = check_rows(&rows, &ours);
+    assert!(
+        missing.is_empty(),
+        "not found: {missing:#?}\nours: {ours:#?}"
+    );
+    // The frames that completed a request or response record are `tls › http`.
+    for r in &rows {
+        let f = c.frame(r["frame"].parse().unwrap());
+        let n = f.layers.len();
+        assert_eq!(f.layers[n - 2..], ["tls", "http"], "frame {}", f.number);
+    }
+    // Connection counters: conn 0 carried three exchanges.
+    let (_, app) = c.conns.iter().find(|(s, _)| s.id == 0).unwrap();
+    assert_eq!((app.http_requests, app.http_responses), (3, 3));
+    // The POST's body (curl -d 'name=layerscope&x=1') and nginx's 404 body ("no such page\n").
+    let post = ours.iter().find(|t| t.conn == 0 && t.index == 3).unwrap();
+    assert_eq!(post.request_body_bytes, Some(19));
+    let missing = ours.iter().find(|t| t.conn == 0 && t.index == 2).unwrap();
+    assert_eq!(missing.response_body_bytes, Some(13));
+    let s = c.summary.as_ref().unwrap();
+    assert_eq!(s.tls.decrypt_failures, 0);
+}
+
+#[test]
+fn without_the_key_records_stay_encrypted_and_a_note_says_why() {
+    // Only the first connection's key is missing.
+    let text = keys_text();
+    let first_random = "CLIENT_RANDOM ";
+    let line = text.lines().find(|l| l.starts_with(first_random)).unwrap();
+    let random = line.split(' ').nth(1).unwrap().to_string();
+    let rest: String = text
+        .lines()
+        .filter(|l| !l.contains(&random))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let c = run_with(KeyLog::from_text(&rest));
+    let hello = c
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AppEvent::Tls(t) if t.conn == 0 && t.kind == TlsKind::Handshake(2) => Some(t),
+            _ => None,
+        })
+        .unwrap();
+    let note = format!("no key for client random {}…", &random[..16]);
+    assert!(
+        hello.notes.iter().any(|n| n.starts_with(&note)),
+        "{:?}",
+        hello.notes
+    );
+    assert!(http(&c).iter().all(|t| t.conn != 0));
+    assert_eq!(c.summary.as_ref().unwrap().tls.no_key, 1);
+    assert!(http(&c).iter().any(|t| t.conn == 2));
+}
+
+#[test]
+fn a_wrong_key_is_a_note_never_a_panic() {
+    // Every secret's last byte flipped: keys derive, no record opens.
+    let text: String = keys_text()
+        .lines()
+        .map(|l| {
+            let mut l = l.to_string();
+            if let Some(last) = l.pop() {
+                l.push(if last == '0' { '1' } else { '0' });
+            }
+            format!("{l}\n")
+        })
+        .collect();
+    let c = run_with(KeyLog::from_text(&text));
+    assert!(http(&c).is_empty());
+    let s = c.summary.as_ref().unwrap();
+    assert_eq!(s.tls.decrypted_records, 0);
+    assert!(s.tls.decrypt_failures >= 7, "{:?}", s.tls);
+    let noted = c.events.iter().any(|e| match e {
+        AppEvent::Tls(t) => t
+            .notes
+            .iter()
+            .any(|n| n.contains("did not open: authentication tag does not match")),
+        _ => false,
+    });
+    assert!(noted);
+}
+
+#[test]
+fn the_cli_reads_keylog_and_sslkeylogfile() {
+    let keys = project_dir().join("captures/tls-keylog.keys");
+    let count = |out: &[u8]| {
+        String::from_utf8_lossy(out)
+            .lines()
+            .filter(|l| l.contains("\"type\":\"http\"") && l.contains("\"decrypted\":true"))
+            .count()
+    };
+    let flag = assert_cmd::Command::new(bin())
+        .args(["read", "--format", "json", "--keylog"])
+        .arg(&keys)
+        .arg(capture())
+        .env_remove("SSLKEYLOGFILE")
+        .output()
+        .unwrap();
+    assert!(flag.status.success());
+    let env = assert_cmd::Command::new(bin())
+        .args(["read", "--format", "json"])
+        .arg(capture())
+        .env("SSLKEYLOGFILE", &keys)
+        .output()
+        .unwrap();
+    assert!(env.status.success());
+    let none = assert_cmd::Command::new(bin())
+        .args(["read", "--format", "json"])
+        .arg(capture())
+        .env_remove("SSLKEYLOGFILE")
+        .output()
+        .unwrap();
+    assert!(count(&flag.stdout) >= 8, "{}", count(&flag.stdout));
+    assert_eq!(count(&flag.stdout), count(&env.stdout));
+    assert_eq!(count(&none.stdout), 0);
+}
