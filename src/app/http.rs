@@ -1058,7 +1058,7 @@ pub(crate) struct HttpConn {
     pub host: crate::app::ServiceName,
 }
 
-fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
+pub(crate) fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
     match (from, to) {
         // The same f64 either way (both conversions round the exact integer); the i64 one
         // is cheaper than the i128 one.

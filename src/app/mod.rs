@@ -11,6 +11,9 @@ pub use types::*;
 mod dns;
 mod http;
 pub use http::HttpStats;
+pub mod http2;
+pub mod http2_frame;
+pub mod http2_hpack;
 
 pub mod keylog;
 pub mod quic;

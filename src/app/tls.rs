@@ -51,6 +51,8 @@ pub struct TlsStats {
     pub decrypted_records: u64,
     pub decrypt_failures: u64,
     pub no_key: u64,
+    /// HTTP/2 inside decrypted TLS: what was cut.
+    pub http2: super::http2::Http2Stats,
 }
 
 /// True when `data`, the first bytes of a TCP direction, may start a TLS handshake record:

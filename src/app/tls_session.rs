@@ -10,6 +10,8 @@
 //! [`TlsSession::record`] when the record is whole.
 
 use super::http::{classify_start, HttpConn, Out, Start};
+use super::http2::{H2Out, Http2Conn};
+use super::http2_frame::PREFACE;
 use super::keylog::KeyLog;
 use super::tls::TlsOut;
 use super::tls_decrypt::{suite, RecordKeys};
@@ -22,6 +24,9 @@ use std::sync::Arc;
 const MAX_NOTES: usize = 8;
 /// Most key-log look-ups for one connection (a log that is still being written, `live`).
 const MAX_LOOKUPS: u8 = 4;
+/// Most plaintext a server sends before the client's first bytes that is kept until they
+/// say which protocol the connection speaks (TLS 1.3 hides ALPN).
+const MAX_EARLY_SERVER: usize = 16 << 10;
 
 const CT_ALERT: u8 = 21;
 const CT_HANDSHAKE: u8 = 22;
@@ -104,7 +109,8 @@ struct SessionDir {
 enum Inner {
     Undecided,
     Http(Box<HttpConn>),
-    /// Not a protocol read here (HTTP/2 until it is, anything else): counted only.
+    Http2(Box<Http2Conn>),
+    /// Not a protocol read here: counted only.
     Other,
 }
 
@@ -133,6 +139,10 @@ pub(crate) struct TlsSession {
     lookups: u8,
     dirs: [SessionDir; 2],
     inner: Inner,
+    /// Server plaintext before the client's first (TLS 1.3 HTTP/2: SETTINGS), and the
+    /// record that completed its first byte.
+    early_server: Vec<u8>,
+    early_ctx: Option<SegmentCtx>,
     /// For the connection's records: why nothing (or not everything) was opened.
     notes: Vec<String>,
     notes_cut: u64,
@@ -159,6 +169,8 @@ impl TlsSession {
             lookups: 0,
             dirs: Default::default(),
             inner: Inner::Undecided,
+            early_server: Vec::new(),
+            early_ctx: None,
             notes: Vec::new(),
             notes_cut: 0,
         }
@@ -191,6 +203,7 @@ impl TlsSession {
     pub(crate) fn http_counts(&self) -> Option<(u64, u64)> {
         match &self.inner {
             Inner::Http(h) => Some((h.requests, h.responses)),
+            Inner::Http2(h) => Some((h.requests, h.responses)),
             _ => None,
         }
     }
@@ -436,14 +449,39 @@ impl TlsSession {
             return;
         }
         if let Inner::Undecided = self.inner {
-            self.inner =
-                if self.alpn.as_deref() == Some("h2") || plain.starts_with(b"PRI * HTTP/2.0") {
-                    Inner::Other
-                } else if classify_start(plain) != Start::No {
-                    Inner::Http(Box::new(HttpConn::new()))
-                } else {
-                    Inner::Other
-                };
+            let preface = dir == Direction::ToServer && plain.starts_with(b"PRI * HTTP/2.0");
+            let http1 = classify_start(plain) != Start::No;
+            if self.alpn.is_none()
+                && dir == Direction::ToClient
+                && !http1
+                && self.early_server.len() + plain.len() <= MAX_EARLY_SERVER
+            {
+                // TLS 1.3 chooses ALPN in the encrypted extensions: a server that speaks
+                // first (HTTP/2's SETTINGS) waits for the client's first bytes to decide.
+                if self.early_server.is_empty() {
+                    self.early_ctx = Some(ctx);
+                }
+                self.early_server.extend_from_slice(plain);
+                return;
+            }
+            self.inner = if self.alpn.as_deref() == Some("h2") || preface {
+                Inner::Http2(Box::new(Http2Conn::new()))
+            } else if http1 {
+                Inner::Http(Box::new(HttpConn::new()))
+            } else {
+                Inner::Other
+            };
+            let early = std::mem::take(&mut self.early_server);
+            if let (Inner::Http2(_), Some(early_ctx)) = (&self.inner, self.early_ctx.take()) {
+                if dir == Direction::ToServer && !early.is_empty() {
+                    // The client's preface first, then what the server sent before it.
+                    let (first, rest) = plain.split_at(plain.len().min(PREFACE.len()));
+                    self.app_data(dir, first, ctx, out);
+                    self.app_data(Direction::ToClient, &early, early_ctx, out);
+                    self.app_data(dir, rest, ctx, out);
+                    return;
+                }
+            }
         }
         if let Inner::Http(h) = &mut self.inner {
             let before = out.events.len();
@@ -458,6 +496,18 @@ impl TlsSession {
             }
             mark_decrypted(&mut out.events[before..]);
         }
+        if let Inner::Http2(h) = &mut self.inner {
+            let before = out.events.len();
+            let mut o = H2Out {
+                conn: out.conn,
+                events: out.events,
+                stats: &mut out.stats.http2,
+            };
+            if h.on_data(dir, plain, ctx, &mut o) {
+                out.inner_layer = Some(LayerName::Http2);
+            }
+            mark_decrypted(&mut out.events[before..]);
+        }
     }
 
     /// The connection ended: the HTTP stage reports what is still open.
@@ -469,6 +519,16 @@ impl TlsSession {
                 config: out.config,
                 events: out.events,
                 stats: out.http,
+            };
+            h.close(&mut o);
+            mark_decrypted(&mut out.events[before..]);
+        }
+        if let Inner::Http2(h) = &mut self.inner {
+            let before = out.events.len();
+            let mut o = H2Out {
+                conn: out.conn,
+                events: out.events,
+                stats: &mut out.stats.http2,
             };
             h.close(&mut o);
             mark_decrypted(&mut out.events[before..]);

@@ -1,8 +1,8 @@
 //! TLS opened with a key log: `captures/tls-keylog.pcap` with `captures/tls-keylog.keys`
 //! against tshark's view with the same keys (`oracle/tls-keylog.pcap.keylog-http.tsv`):
-//! every HTTP/1.1 request and response inside TLS 1.2 and 1.3 (AES-GCM, ChaCha20-Poly1305)
-//! with its frame, method, uri, status and version; without the key, or with a wrong one,
-//! notes and no HTTP.
+//! every HTTP/1.1 and HTTP/2 request and response inside TLS 1.2 and 1.3 (AES-GCM,
+//! ChaCha20-Poly1305, AES-CBC-SHA) with its frame, method, uri, status, version and HTTP/2
+//! stream id; without the key, or with a wrong one, notes and no HTTP.
 
 use super::support::*;
 use layerscope::app::keylog::KeyLog;
@@ -56,9 +56,11 @@ fn check_rows(rows: &[HashMap<String, String>], ours: &[&HttpTransaction]) -> Ve
     for r in rows {
         let frame: u64 = r["frame"].parse().unwrap();
         let conn: u64 = r["tcp_stream"].parse().unwrap();
+        let stream: Option<u32> = r["stream_id"].parse().ok().filter(|&s| s != 0);
         let found = ours.iter().any(|t| {
             t.conn == conn
                 && t.decrypted
+                && (stream.is_none() || t.stream == stream)
                 && if r["kind"] == "request" {
                     t.request_frame == Some(frame)
                         && t.method.as_deref() == Some(r["method"].as_str())
@@ -104,6 +106,44 @@ fn http11_inside_tls12_and_tls13_as_tshark_reads_it() {
     assert_eq!(missing.response_body_bytes, Some(13));
     let s = c.summary.as_ref().unwrap();
     assert_eq!(s.tls.decrypt_failures, 0);
+}
+
+#[test]
+fn http2_inside_tls12_and_tls13_as_tshark_reads_it() {
+    let c = run_with(KeyLog::from_text(&keys_text()));
+    let ours = http(&c);
+    let rows = oracle("HTTP/2");
+    assert_eq!(rows.len(), 12);
+    let missing = check_rows(&rows, &ours);
+    assert!(
+        missing.is_empty(),
+        "not found: {missing:#?}\nours: {ours:#?}"
+    );
+    // One record per stream: 3 on each of the two HTTP/2 connections, streams 1, 3, 5,
+    // with the :authority as host and the bodies' sizes.
+    let h2: Vec<_> = ours.iter().filter(|t| t.stream.is_some()).collect();
+    assert_eq!(h2.len(), 6);
+    for t in &h2 {
+        assert_eq!(t.host.as_deref(), Some("layerscope.test:8445"));
+        assert_eq!(t.response_version.as_deref(), Some("HTTP/2"));
+        assert!(t.latency_ms.is_some_and(|l| l > 0.0));
+    }
+    let post = h2
+        .iter()
+        .find(|t| t.conn == 3 && t.stream == Some(5))
+        .unwrap();
+    assert_eq!(
+        (post.request_body_bytes, post.response_body_bytes),
+        (Some(19), Some(7))
+    );
+    for r in rows.iter().filter(|r| r["kind"] == "request") {
+        let f = c.frame(r["frame"].parse().unwrap());
+        assert_eq!(f.layers[f.layers.len() - 2..], ["tls", "http2"]);
+    }
+    let (_, app) = c.conns.iter().find(|(s, _)| s.id == 3).unwrap();
+    assert_eq!((app.http_requests, app.http_responses), (3, 3));
+    let s = c.summary.as_ref().unwrap();
+    assert_eq!(s.tls.http2, Default::default());
 }
 
 #[test]
@@ -196,7 +236,7 @@ fn the_cli_reads_keylog_and_sslkeylogfile() {
         .env_remove("SSLKEYLOGFILE")
         .output()
         .unwrap();
-    assert!(count(&flag.stdout) >= 8, "{}", count(&flag.stdout));
+    assert_eq!(count(&flag.stdout), 15, "{}", count(&flag.stdout));
     assert_eq!(count(&flag.stdout), count(&env.stdout));
     assert_eq!(count(&none.stdout), 0);
 }
