@@ -457,6 +457,22 @@ impl Http2Conn {
         out.events.push(AppEvent::Http(s.tx));
     }
 
+    /// Bytes of `dir` were lost: its frame boundaries and HPACK table with them; the
+    /// direction is given up (its streams are reported at the end).
+    pub fn on_gap(&mut self, dir: Direction) {
+        let d = &mut self.dirs[dir.index()];
+        d.stopped = true;
+        d.hpack.lose();
+        d.payload = Vec::new();
+        d.block = Vec::new();
+        for s in &mut self.streams {
+            s.tx.notes.push(format!(
+                "{} bytes lost: the stream's end is unknown",
+                side(dir)
+            ));
+        }
+    }
+
     /// The connection ended: streams still open are reported as they are.
     pub fn close(&mut self, out: &mut H2Out<'_>) {
         let mut open = std::mem::take(&mut self.streams);
@@ -639,6 +655,40 @@ mod tests {
         assert_eq!(tx[2].notes, ["stream reset by the client (CANCEL)"]);
         assert_eq!(tx[3].notes, ["no response: the connection ended first"]);
         assert_eq!(stats, Http2Stats::default());
+    }
+
+    /// Cleartext h2c by prior knowledge through the app stage: the preface makes the TCP
+    /// connection HTTP/2, the frames carrying bytes are `http2`, one record per stream.
+    #[test]
+    fn h2c_by_prior_knowledge_through_the_app_stage() {
+        use crate::app::{AppConfig, AppTracker};
+        use crate::decode::LayerName;
+        use crate::flow::StreamSink;
+        let mut t = AppTracker::new(AppConfig::default());
+        let mut up = PREFACE.to_vec();
+        up.extend(frame(frame::HEADERS, 0x5, 1, &[0x82, 0x86, 0x84]));
+        t.on_data(4, Direction::ToServer, &up, ctx(1));
+        assert_eq!(t.layer_of_frame(1), Some(LayerName::Http2));
+        let mut down = frame(frame::HEADERS, 0x4, 1, &[0x88]);
+        down.extend(frame(frame::DATA, 0x1, 1, b"hi"));
+        t.on_data(4, Direction::ToClient, &down, ctx(2));
+        let events: Vec<_> = t.drain_events().collect();
+        let [AppEvent::Http(tx)] = &events[..] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(
+            (
+                tx.stream,
+                tx.method.as_deref(),
+                tx.uri.as_deref(),
+                tx.status
+            ),
+            (Some(1), Some("GET"), Some("/"), Some(200))
+        );
+        assert_eq!(tx.response_body_bytes, Some(2));
+        assert!(!tx.decrypted);
+        t.on_close(4);
+        assert_eq!(t.take_conn_stats(4).http_requests, 1);
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub struct TlsStats {
     pub decrypted_records: u64,
     pub decrypt_failures: u64,
     pub no_key: u64,
-    /// HTTP/2 inside decrypted TLS: what was cut.
+    /// HTTP/2 (inside decrypted TLS, or cleartext h2c): what was cut.
     pub http2: super::http2::Http2Stats,
 }
 

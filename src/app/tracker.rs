@@ -134,6 +134,9 @@ enum Kind {
     DnsTcp(Box<[DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),
+    /// A cleartext TCP stream whose client began with the HTTP/2 connection preface (h2c
+    /// by prior knowledge).
+    Http2(Box<super::http2::Http2Conn>),
     /// UDP datagrams (DNS when they parse as DNS).
     Datagrams,
     /// A UDP flow whose first datagram was a QUIC long-header packet; its Initial-packet
@@ -730,6 +733,8 @@ impl AppTracker {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
                 Kind::Tls(Box::new(TlsConn::with_keylog(self.config.keylog.as_ref())))
+            } else if data.starts_with(b"PRI * HTTP/2.0") {
+                Kind::Http2(Box::new(super::http2::Http2Conn::new()))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
                 // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
@@ -807,6 +812,18 @@ impl AppTracker {
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
+            Kind::Http2(h) => {
+                let mut o = super::http2::H2Out {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls.http2,
+                };
+                if h.on_data(dir, data, ctx, &mut o) {
+                    layer = Some(LayerName::Http2);
+                }
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+            }
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
         if let Some(name) = layer {
@@ -883,6 +900,7 @@ impl StreamSink for AppTracker {
                 };
                 t.on_gap(dir, &mut out);
             }
+            Kind::Http2(h) => h.on_gap(dir),
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
     }
@@ -1016,6 +1034,16 @@ impl StreamSink for AppTracker {
                 tls_conn_stats(&mut state.stats, t);
             }
             Kind::Quic(Some(h)) => h.close(&mut self.stats.quic_hello),
+            Kind::Http2(h) => {
+                let mut o = super::http2::H2Out {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls.http2,
+                };
+                h.close(&mut o);
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+            }
             _ => {}
         }
         self.dns_pending_total = self
