@@ -25,7 +25,7 @@ pub use tls::{
     tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name, HandshakeFacts,
     TlsStats, MAX_HANDSHAKE, MAX_RECORD_BODY,
 };
-pub use tls_session::Opened;
+pub use tls_session::{Opened, RecordDetail, RecordWatch, WATCH_BYTES};
 
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};

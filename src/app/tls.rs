@@ -343,9 +343,12 @@ pub(crate) fn take_facts(
 
 impl TlsConn {
     /// A connection whose records are opened with secrets from `keylog` when it has them.
-    pub fn with_keylog(keylog: Option<&Arc<KeyLog>>) -> TlsConn {
+    pub fn with_keylog(
+        keylog: Option<&Arc<KeyLog>>,
+        watch: Option<&Arc<super::tls_session::RecordWatch>>,
+    ) -> TlsConn {
         TlsConn {
-            session: keylog.map(|k| Box::new(TlsSession::new(Arc::clone(k)))),
+            session: keylog.map(|k| Box::new(TlsSession::new(Arc::clone(k), watch.cloned()))),
             ..TlsConn::default()
         }
     }

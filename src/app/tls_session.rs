@@ -123,10 +123,64 @@ pub struct Opened {
     pub content_type: u8,
 }
 
+/// Bytes of a record kept for `explain` (ciphertext and plaintext, the first bytes).
+pub const WATCH_BYTES: usize = 256;
+
+/// One record completed in the watched frame: what `explain --frame N` shows of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordDetail {
+    pub frame: u64,
+    pub dir: Direction,
+    /// The 5-byte record header as sent.
+    pub header: [u8; 5],
+    /// The record body as sent (first [`WATCH_BYTES`]) and its length.
+    pub ciphertext: Vec<u8>,
+    pub ciphertext_len: usize,
+    /// How it opened: the key-log secret, and the plaintext (first [`WATCH_BYTES`]).
+    pub opened: Option<Opened>,
+    pub plaintext: Vec<u8>,
+    pub plaintext_len: usize,
+    /// Why it did not open.
+    pub not_opened: Option<String>,
+}
+
+/// Records of one frame that the TLS stage keeps for `explain` (at most 16).
+#[derive(Debug, Default)]
+pub struct RecordWatch {
+    pub frame: u64,
+    pub records: std::sync::Mutex<Vec<RecordDetail>>,
+}
+
+impl RecordWatch {
+    pub fn new(frame: u64) -> RecordWatch {
+        RecordWatch {
+            frame,
+            records: Default::default(),
+        }
+    }
+
+    /// The records kept so far.
+    pub fn take(&self) -> Vec<RecordDetail> {
+        self.records
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+
+    fn keep(&self, d: RecordDetail) {
+        if let Ok(mut r) = self.records.lock() {
+            if r.len() < 16 {
+                r.push(d);
+            }
+        }
+    }
+}
+
 /// A TLS connection's decryption state (see the module's documentation).
 #[derive(Debug)]
 pub(crate) struct TlsSession {
     keylog: Arc<KeyLog>,
+    watch: Option<Arc<RecordWatch>>,
     client_random: Option<[u8; 32]>,
     server_random: Option<[u8; 32]>,
     version: Option<u16>,
@@ -146,6 +200,8 @@ pub(crate) struct TlsSession {
     /// For the connection's records: why nothing (or not everything) was opened.
     notes: Vec<String>,
     notes_cut: u64,
+    /// The last reason the keys could not be had.
+    why_not: Option<String>,
 }
 
 /// The start of a client random as notes show it: "3a9f1c2d…".
@@ -156,9 +212,10 @@ fn random_prefix(r: &[u8; 32]) -> String {
 }
 
 impl TlsSession {
-    pub(crate) fn new(keylog: Arc<KeyLog>) -> TlsSession {
+    pub(crate) fn new(keylog: Arc<KeyLog>, watch: Option<Arc<RecordWatch>>) -> TlsSession {
         TlsSession {
             keylog,
+            watch,
             client_random: None,
             server_random: None,
             version: None,
@@ -173,7 +230,14 @@ impl TlsSession {
             early_ctx: None,
             notes: Vec::new(),
             notes_cut: 0,
+            why_not: None,
         }
+    }
+
+    /// Why the connection's records cannot be opened: a note, kept for `explain` too.
+    fn fail(&mut self, n: String) {
+        self.why_not = Some(n.clone());
+        self.note(n);
     }
 
     fn note(&mut self, n: String) {
@@ -256,7 +320,7 @@ impl TlsSession {
         };
         if version < 0x0303 {
             self.keys = KeyState::Unsupported;
-            self.note(format!(
+            self.fail(format!(
                 "{} records are not decrypted here (only TLS 1.2 and 1.3)",
                 super::tls_version_name(version)
             ));
@@ -266,7 +330,7 @@ impl TlsSession {
             self.keys = KeyState::Unsupported;
             let name = super::tls_cipher_name(cipher)
                 .map_or_else(|| format!("0x{cipher:04x}"), str::to_string);
-            self.note(format!(
+            self.fail(format!(
                 "cipher suite {name} is not one decrypted here: records stay encrypted"
             ));
             return false;
@@ -314,6 +378,7 @@ impl TlsSession {
         };
         if ready {
             self.keys = KeyState::Ready;
+            self.why_not = None;
             // A "no key" note from an earlier look-up no longer holds.
             self.notes
                 .retain(|n| !n.starts_with("no key for client random"));
@@ -325,7 +390,7 @@ impl TlsSession {
             } else {
                 "CLIENT_RANDOM master secret"
             };
-            self.note(format!(
+            self.fail(format!(
                 "no key for client random {} (the key log has no {what} for it): records stay encrypted",
                 random_prefix(&cr)
             ));
@@ -360,6 +425,56 @@ impl TlsSession {
     /// One whole record of `dir` (`header`, `body`), completed by the segment `ctx`.
     /// Opens it and hands its plaintext on; returns how it was opened, None when not.
     pub(crate) fn record(
+        &mut self,
+        dir: Direction,
+        header: &[u8; 5],
+        body: &[u8],
+        ctx: SegmentCtx,
+        out: &mut TlsOut<'_>,
+    ) -> Option<Opened> {
+        let notes_before = self.notes.len();
+        let opened = self.open_record(dir, header, body, ctx, out);
+        if let Some(w) = self.watch.as_ref().filter(|w| w.frame == ctx.frame) {
+            let plain = &self.dirs[dir.index()].plain;
+            let not_opened = match opened {
+                Some(_) => None,
+                None => Some(
+                    self.notes
+                        .get(notes_before)
+                        .or(self
+                            .why_not
+                            .as_ref()
+                            .filter(|_| self.keys != KeyState::Ready))
+                        .cloned()
+                        .unwrap_or_else(|| match self.keys {
+                            KeyState::Ready => {
+                                "this direction stopped opening records after one did not open"
+                                    .to_string()
+                            }
+                            _ => "the key log has no secret for this connection".to_string(),
+                        }),
+                ),
+            };
+            w.keep(RecordDetail {
+                frame: ctx.frame,
+                dir,
+                header: *header,
+                ciphertext: body[..body.len().min(WATCH_BYTES)].to_vec(),
+                ciphertext_len: body.len(),
+                opened,
+                plaintext: if opened.is_some() {
+                    plain[..plain.len().min(WATCH_BYTES)].to_vec()
+                } else {
+                    Vec::new()
+                },
+                plaintext_len: if opened.is_some() { plain.len() } else { 0 },
+                not_opened,
+            });
+        }
+        opened
+    }
+
+    fn open_record(
         &mut self,
         dir: Direction,
         header: &[u8; 5],

@@ -39,6 +39,9 @@ pub struct AppConfig {
     /// A TLS key log (`--keylog`, `SSLKEYLOGFILE`): TLS connections whose secrets it has
     /// are decrypted and their plaintext read as a cleartext stream is.
     pub keylog: Option<std::sync::Arc<super::keylog::KeyLog>>,
+    /// `explain --frame N`: the TLS records completed in frame N are kept here (ciphertext,
+    /// plaintext, the secret that opened them or why none did).
+    pub record_watch: Option<std::sync::Arc<super::RecordWatch>>,
 }
 
 impl Default for AppConfig {
@@ -49,6 +52,7 @@ impl Default for AppConfig {
             max_pending_dns: 10_000,
             http_details: true,
             keylog: None,
+            record_watch: None,
         }
     }
 }
@@ -732,7 +736,10 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
-                Kind::Tls(Box::new(TlsConn::with_keylog(self.config.keylog.as_ref())))
+                Kind::Tls(Box::new(TlsConn::with_keylog(
+                    self.config.keylog.as_ref(),
+                    self.config.record_watch.as_ref(),
+                )))
             } else if data.starts_with(b"PRI * HTTP/2.0") {
                 Kind::Http2(Box::new(super::http2::Http2Conn::new()))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
@@ -764,7 +771,10 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
-                state.kind = Kind::Tls(Box::new(TlsConn::with_keylog(self.config.keylog.as_ref())));
+                state.kind = Kind::Tls(Box::new(TlsConn::with_keylog(
+                    self.config.keylog.as_ref(),
+                    self.config.record_watch.as_ref(),
+                )));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
             } else if h.on_data(dir.index(), data, ctx, &mut out) {
                 // (The counters are copied into `state.stats` when the connection ends.)

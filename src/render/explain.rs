@@ -68,6 +68,8 @@ struct Chosen {
     /// HTTP transactions of this frame's connection completed after it.
     http: Vec<HttpTransaction>,
     written: bool,
+    /// The frame has a `tls` layer.
+    tls: bool,
 }
 
 /// Explains one frame. Implements [`Sink`]; writes when the frame's connection ends (or at
@@ -101,6 +103,11 @@ impl<W: Write> ExplainSink<W> {
     /// Whether the chosen frame was in the input.
     pub fn found(&self) -> bool {
         self.chosen.is_some()
+    }
+
+    /// Whether the chosen frame carried TLS bytes.
+    pub fn frame_has_tls(&self) -> bool {
+        self.chosen.as_ref().is_some_and(|c| c.tls)
     }
 
     /// The writer back.
@@ -255,6 +262,7 @@ impl<W: Write> Sink for ExplainSink<W> {
                 notes,
                 http: Vec::new(),
                 written: false,
+                tls: packet.layers.iter().any(|l| l.name == LayerName::Tls),
             });
         }
         if self.chosen.is_none() {

@@ -240,3 +240,62 @@ fn the_cli_reads_keylog_and_sslkeylogfile() {
     assert_eq!(count(&flag.stdout), count(&env.stdout));
     assert_eq!(count(&none.stdout), 0);
 }
+
+#[test]
+fn explain_shows_ciphertext_plaintext_and_the_secret() {
+    let keys = project_dir().join("captures/tls-keylog.keys");
+    let explain = |frame: &str, keylog: Option<&std::path::Path>| {
+        let mut cmd = assert_cmd::Command::new(bin());
+        cmd.args(["explain", "--color", "never", "--frame", frame])
+            .arg(capture())
+            .env_remove("SSLKEYLOGFILE");
+        if let Some(k) = keylog {
+            cmd.arg("--keylog").arg(k);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // TLS 1.2 GCM: the request of frame 10, opened with the master secret.
+    let s = explain("10", Some(&keys));
+    assert!(
+        s.contains(
+            "record 1 (client → server): outer type 23 (application_data), 118 bytes of ciphertext"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("opened with the CLIENT_RANDOM master secret (TLS 1.2 key block) from the key log: 94 bytes of plaintext"), "{s}");
+    assert!(
+        s.contains("34 8c 59 9c 01 7a d5 c4 a1 36 e3 14 6a bd cd 65   GET /index.html "),
+        "{s}"
+    );
+    // TLS 1.3 ChaCha20: the traffic secret.
+    let s = explain("132", Some(&keys));
+    assert!(
+        s.contains("opened with CLIENT_TRAFFIC_SECRET_0 (TLS 1.3)"),
+        "{s}"
+    );
+    // No key log at all, and a key log without this connection's line.
+    assert!(explain("10", None).contains("--keylog FILE"));
+    let text = keys_text();
+    let random = text.lines().next().unwrap().split(' ').nth(1).unwrap();
+    let partial =
+        std::env::temp_dir().join(format!("layerscope-partial-{}.keys", std::process::id()));
+    std::fs::write(
+        &partial,
+        text.lines()
+            .filter(|l| !l.contains(random))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let s = explain("10", Some(&partial));
+    std::fs::remove_file(&partial).unwrap();
+    assert!(
+        s.contains(&format!(
+            "not opened: no key for client random {}…",
+            &random[..16]
+        )),
+        "{s}"
+    );
+}
