@@ -68,7 +68,7 @@ struct Chosen {
     /// HTTP transactions of this frame's connection completed after it.
     http: Vec<HttpTransaction>,
     written: bool,
-    /// The frame has a `tls` layer.
+    /// The frame has a `tls` layer whose bytes start an application-data record.
     tls: bool,
 }
 
@@ -105,7 +105,8 @@ impl<W: Write> ExplainSink<W> {
         self.chosen.is_some()
     }
 
-    /// Whether the chosen frame carried TLS bytes.
+    /// Whether the chosen frame carried TLS bytes starting with an application-data record
+    /// header (encrypted bytes).
     pub fn frame_has_tls(&self) -> bool {
         self.chosen.as_ref().is_some_and(|c| c.tls)
     }
@@ -262,7 +263,8 @@ impl<W: Write> Sink for ExplainSink<W> {
                 notes,
                 http: Vec::new(),
                 written: false,
-                tls: packet.layers.iter().any(|l| l.name == LayerName::Tls),
+                tls: packet.layers.iter().any(|l| l.name == LayerName::Tls)
+                    && packet.payload.first() == Some(&23),
             });
         }
         if self.chosen.is_none() {

@@ -48,17 +48,18 @@ pub fn write_tls_records<W: Write>(
             writeln!(out, "Inside TLS")?;
             writeln!(
                 out,
-                "  • The records are encrypted. Give the key log the client wrote \
-                 (--keylog FILE, or SSLKEYLOGFILE) to see inside: layerscope needs the \
-                 secrets logged for this connection's ClientHello random."
+                "  • The records are encrypted. Give the key log the client wrote\n    \
+                 (--keylog FILE, or SSLKEYLOGFILE) to see inside: layerscope needs\n    \
+                 the secrets logged for this connection's ClientHello random."
             )?;
         }
         if frame_has_tls && keylog {
             writeln!(out, "Inside TLS")?;
             writeln!(
                 out,
-                "  • No encrypted record ends in this frame, or its connection's version or \
-                 cipher suite is not one decrypted here (the ServerHello's notes say which)."
+                "  • No encrypted record ends in this frame, or its connection's version\n    \
+                 or cipher suite is not one decrypted here (the ServerHello's notes say\n    \
+                 which)."
             )?;
         }
         return Ok(());
