@@ -20,6 +20,7 @@ mod integration {
     pub mod synthetic;
     pub mod threads;
     pub mod timing;
+    pub mod tls_keylog;
     pub mod zeek_baselines;
     pub mod zeek_logs;
 }

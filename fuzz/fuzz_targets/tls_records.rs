@@ -1,6 +1,7 @@
 //! TLS record decryption with fixed keys (`app::tls_decrypt::RecordKeys`): the input's
 //! first byte picks the suite (TLS 1.3 AES-128-GCM / AES-256-GCM / ChaCha20-Poly1305, TLS
-//! 1.2 AES-GCM / ChaCha20-Poly1305); the rest is `[op][len][bytes…]…`: op bit 0 set opens
+//! 1.2 AES-GCM / ChaCha20-Poly1305 / AES-CBC-SHA and -SHA384, MAC-then-encrypt or
+//! encrypt-then-MAC); the rest is `[op][len][bytes…]…`: op bit 0 set opens
 //! `bytes` as a record body as received (tag checks fail, lengths are hostile), clear seals
 //! `bytes` as plaintext with the sender's keys and opens it (must round-trip); bit 1 does a
 //! TLS 1.3 key update on both sides.
@@ -9,19 +10,23 @@
 use layerscope::app::tls_decrypt::{suite, RecordKeys};
 use libfuzzer_sys::fuzz_target;
 
-const SUITES: [u16; 5] = [0x1301, 0x1302, 0x1303, 0xc030, 0xcca8];
+const SUITES: [u16; 9] = [
+    0x1301, 0x1302, 0x1303, 0xc030, 0xcca8, 0x002f, 0xc028, 0x002f, 0xc028,
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, mut rest)) = data.split_first() else {
         return;
     };
-    let id = SUITES[usize::from(pick) % SUITES.len()];
+    let pick = usize::from(pick) % SUITES.len();
+    let id = SUITES[pick];
     let s = suite(id).unwrap();
     let (mut tx, mut rx) = if id >> 8 == 0x13 {
         let k = RecordKeys::tls13(s, &[0x5a; 48][..if s.sha384 { 48 } else { 32 }]).unwrap();
         (k.clone(), k)
     } else {
-        let (c, _) = RecordKeys::tls12(s, &[7; 48], &[1; 32], &[2; 32]).unwrap();
+        let (mut c, _) = RecordKeys::tls12(s, &[7; 48], &[1; 32], &[2; 32]).unwrap();
+        c.encrypt_then_mac = pick >= 7;
         (c.clone(), c)
     };
     let mut plain = Vec::new();

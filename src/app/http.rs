@@ -1065,7 +1065,7 @@ pub(crate) struct HttpConn {
     handshake_rtt_ns: Option<u64>,
 }
 
-fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
+pub(crate) fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
     match (from, to) {
         // The same f64 either way (both conversions round the exact integer); the i64 one
         // is cheaper than the i128 one.

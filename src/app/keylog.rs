@@ -138,6 +138,25 @@ impl KeyLog {
         Ok(log)
     }
 
+    /// A key log read from `path` whether or not it exists yet: read when it appears
+    /// and again as it grows.
+    pub fn watch(path: impl Into<PathBuf>) -> KeyLog {
+        let path = path.into();
+        let log = KeyLog {
+            path: Some(path.clone()),
+            inner: Mutex::default(),
+        };
+        if let Ok(mut i) = log.inner.lock() {
+            i.read_more(&path);
+        }
+        log
+    }
+
+    /// Where the log is read from, if from a file.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
     /// A key log from text (tests, fuzzing).
     pub fn from_text(text: &str) -> KeyLog {
         let log = KeyLog::default();

@@ -11,16 +11,21 @@ pub use types::*;
 mod dns;
 mod http;
 pub use http::HttpStats;
+pub mod http2;
+pub mod http2_frame;
+pub mod http2_hpack;
 
 pub mod keylog;
 pub mod quic;
 mod tls;
 pub mod tls_decrypt;
+mod tls_session;
 pub use tls::{
     describe_handshake, starts_like_client_hello, starts_like_tls, tls_alert_level_name,
     tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name, HandshakeFacts,
     TlsStats, MAX_HANDSHAKE, MAX_RECORD_BODY,
 };
+pub use tls_session::{Opened, RecordDetail, RecordWatch, WATCH_BYTES};
 
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};

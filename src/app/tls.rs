@@ -4,8 +4,13 @@
 //! rusticata's `tls-parser`; framing (records, messages split over records and segments) is
 //! done here so that every byte's frame is known and memory stays bounded.
 
-use super::{TlsCertificate, TlsKind, TlsMessage};
+use super::http::HttpStats;
+use super::keylog::KeyLog;
+use super::tls_session::{Opened, TlsSession};
+use super::{AppConfig, TlsCertificate, TlsKind, TlsMessage};
+use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx};
+use std::sync::Arc;
 use tls_parser::{
     parse_tls_client_hello_extensions, parse_tls_message_handshake,
     parse_tls_server_hello_extensions, TlsCipherSuiteID, TlsExtension, TlsMessage as PMessage,
@@ -41,6 +46,13 @@ pub struct TlsStats {
     pub gaps: u64,
     /// Handshake bytes not parsed: messages over [`MAX_HANDSHAKE`], or incomplete at close.
     pub cut_bytes: u64,
+    /// With a key log: records opened, records that did not open (wrong key, damaged),
+    /// and connections whose client random the key log did not have.
+    pub decrypted_records: u64,
+    pub decrypt_failures: u64,
+    pub no_key: u64,
+    /// HTTP/2 (inside decrypted TLS, or cleartext h2c): what was cut.
+    pub http2: super::http2::Http2Stats,
 }
 
 /// True when `data`, the first bytes of a TCP direction, may start a TLS handshake record:
@@ -214,6 +226,9 @@ struct TlsDir {
     app_bytes: u64,
     app_records: u64,
     app_first: Option<(SegmentCtx, u16)>,
+    /// With a key log: the current record is collected in `body` to be opened.
+    collect: bool,
+    body: Vec<u8>,
 }
 
 impl Default for TlsDir {
@@ -238,6 +253,8 @@ impl Default for TlsDir {
             app_bytes: 0,
             app_records: 0,
             app_first: None,
+            collect: false,
+            body: Vec::new(),
         }
     }
 }
@@ -257,6 +274,10 @@ pub struct TlsConn {
     /// its encrypted Finished, sent when it can send its request), in ns.
     client_hello_ts: Option<crate::capture::Timestamp>,
     setup_ns: Option<i64>,
+    /// With a key log: the connection's decryption.
+    session: Option<Box<TlsSession>>,
+    /// The last record opened: its completing frame and how (for `explain`).
+    pub last_opened: Option<(u64, Opened)>,
 }
 
 /// Where finished events go.
@@ -264,6 +285,11 @@ pub struct TlsOut<'a> {
     pub conn: ConnId,
     pub events: &'a mut Vec<super::AppEvent>,
     pub stats: &'a mut TlsStats,
+    /// The HTTP stage's limits and counters, for decrypted application data.
+    pub config: &'a AppConfig,
+    pub http: &'a mut HttpStats,
+    /// Set when decrypted bytes of this call were read by a protocol inside TLS.
+    pub inner_layer: Option<LayerName>,
 }
 
 pub(crate) fn new_message(
@@ -290,6 +316,7 @@ pub(crate) fn new_message(
         certificates: Vec::new(),
         alert: None,
         records: 0,
+        decrypted_records: 0,
         notes: Vec::new(),
     }
 }
@@ -320,8 +347,20 @@ pub(crate) fn take_facts(
 }
 
 impl TlsConn {
-    pub fn new() -> TlsConn {
-        TlsConn::default()
+    /// A connection whose records are opened with secrets from `keylog` when it has them.
+    pub fn with_keylog(
+        keylog: Option<&Arc<KeyLog>>,
+        watch: Option<&Arc<super::tls_session::RecordWatch>>,
+    ) -> TlsConn {
+        TlsConn {
+            session: keylog.map(|k| Box::new(TlsSession::new(Arc::clone(k), watch.cloned()))),
+            ..TlsConn::default()
+        }
+    }
+
+    /// HTTP requests and responses read inside the decrypted records.
+    pub fn http_counts(&self) -> Option<(u64, u64)> {
+        self.session.as_ref().and_then(|s| s.http_counts())
     }
 
     /// The TLS setup time in ns: the client's ClientHello to its first application-data
@@ -384,8 +423,13 @@ impl TlsConn {
                     d.rec_len = len;
                     d.remaining = len;
                     d.phase = Phase::Body;
+                    d.collect = self
+                        .session
+                        .as_ref()
+                        .is_some_and(|s| s.wants(dir, ct, d.encrypted));
+                    d.body.clear();
                     if len == 0 {
-                        self.record_end(dir, out);
+                        self.record_end(dir, ctx, out);
                     }
                 }
                 Phase::Body => {
@@ -407,6 +451,9 @@ impl TlsConn {
                     tls = true;
                     let offset = d.rec_len - d.remaining;
                     d.remaining -= take;
+                    if d.collect {
+                        d.body.extend_from_slice(chunk);
+                    }
                     if d.content_type == CT_HANDSHAKE && !d.encrypted {
                         if !self.handshake_bytes(dir, chunk, ctx, out) {
                             return false;
@@ -428,7 +475,7 @@ impl TlsConn {
                     }
                     let d = &mut self.dirs[dir.index()];
                     if d.remaining == 0 && d.phase == Phase::Body {
-                        self.record_end(dir, out);
+                        self.record_end(dir, ctx, out);
                     }
                 }
             }
@@ -436,10 +483,25 @@ impl TlsConn {
         tls
     }
 
-    /// A record body ended: report alerts, CCS, encrypted handshake records; count data.
-    fn record_end(&mut self, dir: Direction, out: &mut TlsOut<'_>) {
+    /// A record body ended (in the segment `end`): open it when there are keys; report
+    /// alerts, CCS, encrypted handshake records; count data.
+    fn record_end(&mut self, dir: Direction, end: SegmentCtx, out: &mut TlsOut<'_>) {
         let d = &mut self.dirs[dir.index()];
         d.phase = Phase::Header;
+        if let Some(session) = self.session.as_deref_mut() {
+            if d.collect {
+                d.collect = false;
+                let [a, b] = d.record_version.to_be_bytes();
+                let [c, e] = (d.rec_len as u16).to_be_bytes();
+                let header = [d.content_type, a, b, c, e];
+                if let Some(o) = session.record(dir, &header, &d.body, end, out) {
+                    self.last_opened = Some((end.frame, o));
+                }
+            } else if d.content_type == CT_CHANGE_CIPHER_SPEC {
+                session.change_cipher_spec(dir);
+            }
+        }
+        let d = &mut self.dirs[dir.index()];
         let Some(ctx) = d.rec_ctx else {
             return;
         };
@@ -580,7 +642,29 @@ impl TlsConn {
         m.length = msg.len().saturating_sub(4) as u64;
         let confirmed = self.dirs[dir.index()].confirmed;
         match describe_handshake(msg) {
-            Some(facts) => take_facts(&mut m, facts, &mut self.version, &mut self.cipher),
+            Some(facts) => {
+                if let Some(session) = self.session.as_deref_mut() {
+                    match t {
+                        1 => session.client_hello(msg),
+                        2 => {
+                            let note = session.server_hello(
+                                msg,
+                                facts.chosen_version,
+                                facts.cipher,
+                                facts.alpn.first().map(String::as_str),
+                                facts.hello_retry,
+                                facts.encrypt_then_mac,
+                            );
+                            if let Some(n) = note {
+                                out.stats.no_key += u64::from(n.starts_with("no key"));
+                                m.notes.push(n);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                take_facts(&mut m, facts, &mut self.version, &mut self.cipher)
+            }
             None => {
                 if !confirmed {
                     return false;
@@ -619,6 +703,11 @@ impl TlsConn {
     /// The connection ended: report each direction's application-data total and count
     /// handshake bytes left incomplete.
     pub fn close(&mut self, out: &mut TlsOut<'_>) {
+        let mut notes = Vec::new();
+        if let Some(session) = self.session.as_deref_mut() {
+            session.close(out);
+            notes = session.take_notes();
+        }
         for dir in [Direction::ToServer, Direction::ToClient] {
             let d = &mut self.dirs[dir.index()];
             out.stats.cut_bytes += d.hs.len() as u64;
@@ -629,6 +718,10 @@ impl TlsConn {
                 m.records = d.app_records;
                 m.version = self.version;
                 m.cipher = self.cipher;
+                if let Some(session) = &self.session {
+                    m.decrypted_records = session.opened(dir);
+                }
+                m.notes = std::mem::take(&mut notes);
                 out.events.push(super::AppEvent::Tls(m));
             }
         }
@@ -652,6 +745,9 @@ pub struct HandshakeFacts {
     pub cipher: Option<u16>,
     /// ServerHello that is really a HelloRetryRequest.
     pub hello_retry: bool,
+    /// ServerHello: encrypt_then_mac (RFC 7366) accepted: CBC records are MACed after
+    /// encryption.
+    pub encrypt_then_mac: bool,
     /// Certificate: the chain, described.
     pub certificates: Vec<TlsCertificate>,
 }
@@ -712,6 +808,9 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                         }
                     }
                     TlsExtension::ALPN(protos) => f.alpn = alpn_names(protos),
+                    // (tls-parser 0.12 reads a ServerHello's type 22 as unknown; its
+                    // EncryptThenMac there is type 21, padding.)
+                    TlsExtension::Unknown(t, _) if t.0 == 22 => f.encrypt_then_mac = true,
                     _ => {}
                 }
             }

@@ -36,6 +36,12 @@ pub struct AppConfig {
     /// then carry only the method, numbers, frames and times, and the per-connection
     /// counts, framing and pairing are exactly the same.
     pub http_details: bool,
+    /// A TLS key log (`--keylog`, `SSLKEYLOGFILE`): TLS connections whose secrets it has
+    /// are decrypted and their plaintext read as a cleartext stream is.
+    pub keylog: Option<std::sync::Arc<super::keylog::KeyLog>>,
+    /// `explain --frame N`: the TLS records completed in frame N are kept here (ciphertext,
+    /// plaintext, the secret that opened them or why none did).
+    pub record_watch: Option<std::sync::Arc<super::RecordWatch>>,
 }
 
 impl Default for AppConfig {
@@ -45,6 +51,8 @@ impl Default for AppConfig {
             body_preview: 4 << 10,
             max_pending_dns: 10_000,
             http_details: true,
+            keylog: None,
+            record_watch: None,
         }
     }
 }
@@ -130,6 +138,9 @@ enum Kind {
     DnsTcp(Box<[DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),
+    /// A cleartext TCP stream whose client began with the HTTP/2 connection preface (h2c
+    /// by prior knowledge).
+    Http2(Box<super::http2::Http2Conn>),
     /// UDP datagrams (DNS when they parse as DNS).
     Datagrams,
     /// A UDP flow whose first datagram was a QUIC long-header packet; its Initial-packet
@@ -354,6 +365,8 @@ pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
     packet_layer: Option<(LayerName, u64)>,
+    /// The protocol read inside decrypted TLS records that a frame completed.
+    packet_inner: Option<(LayerName, u64)>,
     conns: Conns,
     /// Counters of ended connections waiting for `take_conn_stats`, in the order they
     /// ended, every one (with counters or without: the flag says which): the pipeline
@@ -494,6 +507,10 @@ fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     stats.tls_alerts = t.alerts;
     stats.tls_app_bytes = t.app_bytes();
     stats.tls_setup_ns = t.setup_ns();
+    if let Some((requests, responses)) = t.http_counts() {
+        stats.http_requests = requests;
+        stats.http_responses = responses;
+    }
 }
 
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
@@ -514,6 +531,7 @@ impl AppTracker {
             config,
             events: Vec::new(),
             packet_layer: None,
+            packet_inner: None,
             conns: Conns::new(),
             closed: VecDeque::new(),
             closed_kept: 0,
@@ -551,6 +569,14 @@ impl AppTracker {
     /// packet's layer list).
     pub fn layer_of_frame(&self, frame: u64) -> Option<LayerName> {
         match self.packet_layer {
+            Some((name, f)) if f == frame => Some(name),
+            _ => None,
+        }
+    }
+    /// The protocol read from decrypted TLS records that frame `frame` completed (shown
+    /// after the frame's `tls` layer).
+    pub fn inner_layer_of_frame(&self, frame: u64) -> Option<LayerName> {
+        match self.packet_inner {
             Some((name, f)) if f == frame => Some(name),
             _ => None,
         }
@@ -711,7 +737,12 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
-                Kind::Tls(Box::new(TlsConn::new()))
+                Kind::Tls(Box::new(TlsConn::with_keylog(
+                    self.config.keylog.as_ref(),
+                    self.config.record_watch.as_ref(),
+                )))
+            } else if data.starts_with(b"PRI * HTTP/2.0") {
+                Kind::Http2(Box::new(super::http2::Http2Conn::new()))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
                 // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
@@ -741,7 +772,10 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
-                state.kind = Kind::Tls(Box::new(TlsConn::new()));
+                state.kind = Kind::Tls(Box::new(TlsConn::with_keylog(
+                    self.config.keylog.as_ref(),
+                    self.config.record_watch.as_ref(),
+                )));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
             } else if h.on_data(dir.index(), data, ctx, &mut out) {
                 // (The counters are copied into `state.stats` when the connection ends.)
@@ -775,13 +809,31 @@ impl AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
+                    config: &self.config,
+                    http: &mut self.stats.http,
+                    inner_layer: None,
                 };
                 let before = out.events.len();
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
                 }
+                if let Some(inner) = out.inner_layer {
+                    self.packet_inner = Some((inner, ctx.frame));
+                }
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
+            }
+            Kind::Http2(h) => {
+                let mut o = super::http2::H2Out {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls.http2,
+                };
+                if h.on_data(dir, data, ctx, &mut o) {
+                    layer = Some(LayerName::Http2);
+                }
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
             }
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
@@ -853,9 +905,13 @@ impl StreamSink for AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
+                    config: &self.config,
+                    http: &mut self.stats.http,
+                    inner_layer: None,
                 };
                 t.on_gap(dir, &mut out);
             }
+            Kind::Http2(h) => h.on_gap(dir),
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
     }
@@ -979,6 +1035,9 @@ impl StreamSink for AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls,
+                    config: &self.config,
+                    http: &mut self.stats.http,
+                    inner_layer: None,
                 };
                 let before = out.events.len();
                 t.close(&mut out);
@@ -986,6 +1045,16 @@ impl StreamSink for AppTracker {
                 tls_conn_stats(&mut state.stats, t);
             }
             Kind::Quic(Some(h)) => h.close(&mut self.stats.quic_hello),
+            Kind::Http2(h) => {
+                let mut o = super::http2::H2Out {
+                    conn,
+                    events: &mut self.events,
+                    stats: &mut self.stats.tls.http2,
+                };
+                h.close(&mut o);
+                state.stats.http_requests = h.requests;
+                state.stats.http_responses = h.responses;
+            }
             _ => {}
         }
         self.dns_pending_total = self

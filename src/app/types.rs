@@ -36,6 +36,10 @@ pub struct HttpTransaction {
     /// Notes for a learner ("HTTP/1.0: one request per connection …", "persistent
     /// connection: request 3", "body cut by a gap of 1448 bytes").
     pub notes: Vec<String>,
+    /// HTTP/2: the stream id.
+    pub stream: Option<u32>,
+    /// Read from TLS records opened with a key log.
+    pub decrypted: bool,
 }
 
 impl HttpTransaction {
@@ -154,6 +158,9 @@ pub struct TlsMessage {
     pub alert: Option<(u8, u8)>,
     /// Application data: records counted.
     pub records: u64,
+    /// Application data: records opened with a key log (all records of the direction,
+    /// handshake and alerts included).
+    pub decrypted_records: u64,
     /// Why something was not parsed, and other remarks for a learner.
     pub notes: Vec<String>,
 }

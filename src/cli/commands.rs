@@ -719,14 +719,22 @@ pub fn explain(args: ExplainArgs) -> Result<u8, Failure> {
             time_format: args.display.time_format(),
         },
     );
-    run_file_into(&args.file, args.limits.pipeline_config(), &mut sink)?;
+    let mut config = args.limits.pipeline_config();
+    let watch = std::sync::Arc::new(layerscope::app::RecordWatch::new(args.frame));
+    config.app.record_watch = Some(std::sync::Arc::clone(&watch));
+    let keylog = config.app.keylog.is_some();
+    run_file_into(&args.file, config, &mut sink)?;
     if !sink.found() {
         return Err(Failure {
             code: 1,
             message: format!("{}: there is no frame {}", args.file.display(), args.frame),
         });
     }
-    let _ = sink.into_inner().flush();
+    let tls = sink.frame_has_tls();
+    let mut out = sink.into_inner();
+    let _ =
+        layerscope::render::explain_tls::write_tls_records(&mut out, &watch.take(), keylog, tls);
+    let _ = out.flush();
     Ok(0)
 }
 

@@ -4,6 +4,7 @@
 pub mod commands;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use layerscope::app::keylog::KeyLog;
 use layerscope::app::AppConfig;
 use layerscope::decode::DecoderLimits;
 use layerscope::flow::FlowConfig;
@@ -322,6 +323,12 @@ pub struct LimitArgs {
     /// UDP 5-tuple; Zeek uses 60).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub udp_timeout: u64,
+    /// TLS key log (NSS format, as curl, Firefox and Chrome write it with SSLKEYLOGFILE):
+    /// TLS 1.2 and 1.3 connections whose secrets it holds are decrypted and the HTTP inside
+    /// read. Default: the SSLKEYLOGFILE environment variable. Read again when a client
+    /// random is missing and the file has grown (a browser writing it during `live`).
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
 }
 
 /// Which reader opens a capture file.
@@ -602,6 +609,22 @@ impl OutputArgs {
 }
 
 impl LimitArgs {
+    /// The key log of `--keylog`, else of SSLKEYLOGFILE (a file that does not exist yet is
+    /// watched: it is read once it appears).
+    pub fn keylog(&self) -> Option<std::sync::Arc<KeyLog>> {
+        let path = self
+            .keylog
+            .clone()
+            .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from))?;
+        if !path.exists() {
+            eprintln!(
+                "layerscope: key log {} does not exist (yet): it is read once it does",
+                path.display()
+            );
+        }
+        Some(std::sync::Arc::new(KeyLog::watch(path)))
+    }
+
     pub fn pipeline_config(&self) -> PipelineConfig {
         PipelineConfig {
             decoder: DecoderLimits {
@@ -618,6 +641,7 @@ impl LimitArgs {
             },
             app: AppConfig {
                 max_http_head: self.max_http_head,
+                keylog: self.keylog(),
                 ..AppConfig::default()
             },
             threads: 1,

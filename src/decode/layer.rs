@@ -58,6 +58,8 @@ pub enum LayerName {
     Udp,
     Tls,
     Http,
+    /// HTTP/2 frames (inside decrypted TLS).
+    Http2,
     Dns,
     Quic,
     Mpls,
@@ -102,6 +104,7 @@ impl LayerName {
             LayerName::Udp => "udp",
             LayerName::Tls => "tls",
             LayerName::Http => "http",
+            LayerName::Http2 => "http2",
             LayerName::Dns => "dns",
             LayerName::Quic => "quic",
             LayerName::Mpls => "mpls",
@@ -171,7 +174,7 @@ impl LayerName {
             LayerName::Sctp => Osi::Transport,
             LayerName::Loop => Osi::DataLink,
 
-            LayerName::Http | LayerName::Dns => Osi::Application,
+            LayerName::Http | LayerName::Http2 | LayerName::Dns => Osi::Application,
         }
     }
 }

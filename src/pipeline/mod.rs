@@ -65,6 +65,9 @@ pub struct RunSummary {
     pub nesting_cut: u64,
     /// HTTP heads larger than `AppConfig::max_http_head` (the direction was given up).
     pub http_heads_too_large: u64,
+    /// TLS: records opened with a key log, records that did not open, connections without
+    /// a key (and the other TLS counters).
+    pub tls: crate::app::TlsStats,
     /// Damaged records the source skipped (each also went to `Sink::warning`).
     pub bad_records_skipped: u64,
     pub truncated: Option<Truncation>,
@@ -247,6 +250,9 @@ impl Pipeline {
         if let Some(name) = self.app.layer_of_frame(frame.number) {
             packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
         }
+        if let Some(name) = self.app.inner_layer_of_frame(frame.number) {
+            packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
+        }
         // Events first: a renderer can then show an application summary on the row of
         // the packet that completed it.
         send_app_events(&mut self.app, sink)?;
@@ -300,6 +306,7 @@ impl Pipeline {
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;
         self.summary.nesting_cut = dec.nesting_cut;
         self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
+        self.summary.tls = self.app.stats().tls;
         self.summary.truncated = truncated;
         self.summary.error = error;
         self.summary.last_ts = self.prev_ts;

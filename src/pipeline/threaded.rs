@@ -503,6 +503,9 @@ fn replay(
                 if let Some(name) = app.layer_of_frame(frame.number) {
                     packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
                 }
+                if let Some(name) = app.inner_layer_of_frame(frame.number) {
+                    packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
+                }
                 send_app_events(app, sink)?;
                 sink.packet(&frame, &packet, &p.flow)?;
             }

@@ -68,6 +68,8 @@ struct Chosen {
     /// HTTP transactions of this frame's connection completed after it.
     http: Vec<HttpTransaction>,
     written: bool,
+    /// The frame has a `tls` layer whose bytes start an application-data record.
+    tls: bool,
 }
 
 /// Explains one frame. Implements [`Sink`]; writes when the frame's connection ends (or at
@@ -101,6 +103,12 @@ impl<W: Write> ExplainSink<W> {
     /// Whether the chosen frame was in the input.
     pub fn found(&self) -> bool {
         self.chosen.is_some()
+    }
+
+    /// Whether the chosen frame carried TLS bytes starting with an application-data record
+    /// header (encrypted bytes).
+    pub fn frame_has_tls(&self) -> bool {
+        self.chosen.as_ref().is_some_and(|c| c.tls)
     }
 
     /// The writer back.
@@ -255,6 +263,8 @@ impl<W: Write> Sink for ExplainSink<W> {
                 notes,
                 http: Vec::new(),
                 written: false,
+                tls: packet.layers.iter().any(|l| l.name == LayerName::Tls)
+                    && packet.payload.first() == Some(&23),
             });
         }
         if self.chosen.is_none() {
@@ -313,6 +323,7 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Udp => "UDP",
         LayerName::Tls => "TLS",
         LayerName::Http => "HTTP",
+        LayerName::Http2 => "HTTP/2",
         LayerName::Dns => "DNS",
         LayerName::Quic => "QUIC",
         LayerName::Mpls => "MPLS label stack",
@@ -511,7 +522,7 @@ fn layer_letter(name: LayerName) -> char {
         LayerName::Udp => 'U',
         LayerName::Quic => 'Q',
         LayerName::Tls => 'S',
-        LayerName::Http | LayerName::Dns => 'A',
+        LayerName::Http | LayerName::Http2 | LayerName::Dns => 'A',
         LayerName::Mpls
         | LayerName::Pppoes
         | LayerName::Pppoed

@@ -1892,6 +1892,13 @@ fn put_http(w: &mut Vec<u8>, t: &HttpTransaction) -> io::Result<()> {
     put_ms(w, t.server_ms())?;
     w.extend_from_slice(b",\"transfer_ms\":");
     put_ms(w, t.transfer_ms())?;
+    if let Some(id) = t.stream {
+        w.extend_from_slice(b",\"stream\":");
+        put_u64(w, u64::from(id));
+    }
+    if t.decrypted {
+        w.extend_from_slice(b",\"decrypted\":true");
+    }
     if !t.notes.is_empty() {
         w.extend_from_slice(b",\"notes\":[");
         for (i, n) in t.notes.iter().enumerate() {
@@ -2028,6 +2035,9 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
     }
     if t.kind == TlsKind::ApplicationData {
         write!(w, ",\"records\":{}", t.records)?;
+        if t.decrypted_records > 0 {
+            write!(w, ",\"decrypted_records\":{}", t.decrypted_records)?;
+        }
     }
     if !t.notes.is_empty() {
         w.write_all(b",\"notes\":")?;
@@ -2235,6 +2245,14 @@ impl<W: Write> Sink for JsonSink<W> {
             s.truncated.is_some()
         )?;
         opt_str(&mut self.out, s.error.as_deref())?;
+        let tls = &s.tls;
+        if tls.decrypted_records + tls.decrypt_failures + tls.no_key > 0 {
+            write!(
+                self.out,
+                ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{}}}",
+                tls.decrypted_records, tls.decrypt_failures, tls.no_key
+            )?;
+        }
         if let Some(t) = &s.truncated {
             write!(
                 self.out,

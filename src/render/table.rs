@@ -1857,6 +1857,10 @@ fn tls_summary(t: &TlsMessage) -> String {
         },
         TlsKind::EncryptedAlert => "TLS alert (encrypted)".to_string(),
         TlsKind::ChangeCipherSpec => "TLS ChangeCipherSpec".to_string(),
+        TlsKind::ApplicationData if t.decrypted_records > 0 => format!(
+            "TLS application data, {} bytes in {} records ({} records of the direction opened with the key log)",
+            t.length, t.records, t.decrypted_records
+        ),
         TlsKind::ApplicationData => format!(
             "TLS application data, {} bytes in {} records (encrypted)",
             t.length, t.records
@@ -2163,6 +2167,13 @@ impl<W: Write> Sink for TableSink<W> {
                 line,
                 " · {} HTTP heads over the size cap",
                 s.http_heads_too_large
+            );
+        }
+        if s.tls.decrypted_records + s.tls.decrypt_failures + s.tls.no_key > 0 {
+            let _ = write!(
+                line,
+                " · TLS records opened with the key log {}, not opened {}, connections without a key {}",
+                s.tls.decrypted_records, s.tls.decrypt_failures, s.tls.no_key
             );
         }
         if self.warnings > 0 {
