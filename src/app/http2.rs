@@ -371,6 +371,7 @@ impl Http2Conn {
             .map(str::to_string);
         if end_stream {
             t.request_body_bytes.get_or_insert(0);
+            t.request_end_ts = Some(ctx.ts);
         }
         if pushed {
             t.notes
@@ -410,11 +411,15 @@ impl Http2Conn {
                 t.response_ts = Some(ctx.ts);
                 t.response_version = Some("HTTP/2".to_string());
                 t.latency_ms = latency_ms(t.request_ts, t.response_ts);
+                t.handshake_rtt_ns = ctx.handshake_rtt_ns;
                 s.responded = true;
                 self.responses += 1;
             }
         }
         if end_stream {
+            if let Some(s) = self.streams.iter_mut().find(|s| s.id == id) {
+                s.tx.response_end_ts = Some(ctx.ts);
+            }
             self.stream_done(id, out);
         }
     }
@@ -425,7 +430,7 @@ impl Http2Conn {
         id: u32,
         len: u64,
         end_stream: bool,
-        _start: SegmentCtx,
+        start: SegmentCtx,
         out: &mut H2Out<'_>,
     ) {
         let Some(s) = self.streams.iter_mut().find(|s| s.id == id) else {
@@ -438,8 +443,11 @@ impl Http2Conn {
         *body = Some(body.unwrap_or(0) + len);
         if end_stream {
             match dir {
-                Direction::ToServer => {}
-                Direction::ToClient => self.stream_done(id, out),
+                Direction::ToServer => s.tx.request_end_ts = Some(start.ts),
+                Direction::ToClient => {
+                    s.tx.response_end_ts = Some(start.ts);
+                    self.stream_done(id, out)
+                }
             }
         }
     }
@@ -506,6 +514,7 @@ mod tests {
                 nanos: frame as u32 * 1_000_000,
                 precision: 6,
             },
+            handshake_rtt_ns: None,
         }
     }
 
