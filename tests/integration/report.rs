@@ -241,6 +241,18 @@ fn explain_data_matches_the_wire_and_tshark() {
     );
     assert_eq!(field("dest port").unwrap()[2], row["tcp_dstport"].as_str());
     assert_eq!(field("request line").unwrap()[2], "GET /a HTTP/1.1");
+    // Each wire field carries its own bytes in the frame (TCP at 34: seq at +4..+8, the
+    // ports at +0..+2 and +2..+4); the lines explain adds itself carry none.
+    let bytes = |name: &str| {
+        let f = field(name).unwrap();
+        (f[4].as_u64(), f[5].as_u64())
+    };
+    assert_eq!(bytes("seq"), (Some(38), Some(42)));
+    assert_eq!(bytes("source port"), (Some(34), Some(36)));
+    assert_eq!(bytes("dest port"), (Some(36), Some(38)));
+    assert_eq!(bytes("ethertype"), (Some(12), Some(14)));
+    assert_eq!(bytes("ttl"), (Some(22), Some(23)));
+    assert_eq!(bytes("request line"), (None, None));
 }
 
 /// A capture whose request URI, Host and status carry markup and terminal escapes.
