@@ -1035,7 +1035,13 @@ pub fn live(mut args: LiveArgs) -> Result<u8, Failure> {
     if let Some(path) = &args.report {
         sink = Box::new(layerscope::render::report::WithReport {
             inner: sink,
-            report: report_sink(path, &name, &[], ReportLimits::default())?,
+            report: report_sink(
+                path,
+                &name,
+                &[],
+                ReportLimits::default(),
+                args.output.display.time_format(),
+            )?,
         });
     }
     let result = match writer {
@@ -1069,6 +1075,7 @@ fn report_sink(
     title: &str,
     conns: &[u64],
     limits: ReportLimits,
+    time_format: layerscope::render::time::TimeFormat,
 ) -> Result<ReportSink<io::BufWriter<std::fs::File>>, Failure> {
     let file = std::fs::File::create(path).map_err(|e| Failure {
         code: 1,
@@ -1081,7 +1088,11 @@ fn report_sink(
     }
     Ok(ReportSink::new(
         io::BufWriter::with_capacity(1 << 16, file),
-        ReportOptions { title, limits },
+        ReportOptions {
+            title,
+            limits,
+            time_format,
+        },
     ))
 }
 
@@ -1110,7 +1121,13 @@ pub fn report(args: ReportArgs) -> Result<u8, Failure> {
     if let Some(f) = filter {
         pipe.set_filter(f);
     }
-    let report = report_sink(&args.output, &title, &args.conns, limits)?;
+    let report = report_sink(
+        &args.output,
+        &title,
+        &args.conns,
+        limits,
+        args.display.time_format(),
+    )?;
     let sink: Box<dyn Sink> = if args.conns.is_empty() {
         Box::new(report)
     } else {

@@ -380,7 +380,10 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
     use crate::wire::{self, Describe};
     let off = layer.offset as usize;
     let b = d.get(off..).unwrap_or(&[]);
-    let mut put = |f: wire::Field| field(out, f.name, &f.raw_text(), &f.meaning);
+    let mut put = |f: wire::Field| {
+        place(out, off, &f);
+        field(out, f.name, &f.raw_text(), &f.meaning);
+    };
     match layer.name {
         LayerName::Eth => {
             if let Ok(h) = wire::ethernet::Ethernet::new_checked(b) {
@@ -654,6 +657,10 @@ struct Buf {
     rows: Option<Vec<FieldRow>>,
     /// Index in `packet.layers` of the layer whose fields are being listed.
     layer: usize,
+    /// Whether that layer's offsets are in the frame (not in a reassembled datagram).
+    in_frame: bool,
+    /// The frame bytes `[start, end)` of the next field [`field`] writes (taken by it).
+    at: Option<(u32, u32)>,
 }
 
 /// One header field as `explain` lists it: the layer it belongs to (an index into
@@ -664,6 +671,9 @@ pub struct FieldRow {
     pub name: String,
     pub raw: String,
     pub meaning: String,
+    /// The field's bytes `[start, end)` in the frame, where the wire layer says where it
+    /// lies; `None` for the lines `explain` adds itself and for a reassembled datagram's.
+    pub bytes: Option<(u32, u32)>,
 }
 
 /// The fields `explain` lists for one frame, as data rather than text, for views that lay
@@ -678,6 +688,8 @@ pub fn frame_fields(
         width: 1000,
         rows: Some(Vec::new()),
         layer: 0,
+        in_frame: true,
+        at: None,
     };
     render_fields(&mut buf, frame, packet, flow, &ExplainOptions::default());
     buf.rows.unwrap_or_default()
@@ -910,13 +922,24 @@ fn hello_fields(out: &mut Buf, f: &crate::app::HandshakeFacts) {
     }
 }
 
+/// Places the next field [`field`] writes at `f`'s bytes in the header at `off` of the
+/// frame (nowhere when the layer is not in the frame or the wire layer does not say).
+fn place(out: &mut Buf, off: usize, f: &crate::wire::Field) {
+    out.at = f.bytes.filter(|_| out.in_frame).and_then(|(s, l)| {
+        let start = u32::try_from(off).ok()?.checked_add(u32::from(s))?;
+        Some((start, start.checked_add(u32::from(l))?))
+    });
+}
+
 fn field(out: &mut Buf, name: &str, raw: &str, meaning: &str) {
+    let at = out.at.take();
     if let Some(rows) = out.rows.as_mut() {
         rows.push(FieldRow {
             layer: out.layer,
             name: name.to_string(),
             raw: raw.to_string(),
             meaning: meaning.to_string(),
+            bytes: at,
         });
         return;
     }
@@ -965,6 +988,8 @@ fn render_body(
         width: opts.width,
         rows: None,
         layer: 0,
+        in_frame: true,
+        at: None,
     };
     render_osi(&mut buf, packet, opts.width);
     buf.push('\n');
@@ -1049,6 +1074,8 @@ fn render_fields(
     let mut repeat_marked = false;
     for (index, layer) in packet.layers.iter().enumerate() {
         out.layer = index;
+        out.in_frame = !packet.reassembled || layer.osi() <= Osi::Network;
+        out.at = None;
         let off = layer.offset as usize;
         let title = layer_title(layer.name);
         let is_ip = matches!(layer.name, LayerName::Ipv4 | LayerName::Ipv6);
@@ -1076,6 +1103,7 @@ fn render_fields(
             LayerName::Udp if inner_udp != Some(index) => wire_fields(out, d, layer),
             LayerName::Vlan => {
                 if let Some(tci) = be16(d, off) {
+                    out.at = out.in_frame.then(|| (layer.offset, layer.offset + 2));
                     field(
                         out,
                         "TCI",
@@ -1084,6 +1112,7 @@ fn render_fields(
                     );
                 }
                 if let Some(t) = be16(d, off + 2) {
+                    out.at = out.in_frame.then(|| (layer.offset + 2, layer.offset + 4));
                     field(
                         out,
                         "ethertype",
@@ -1248,6 +1277,9 @@ fn tcp_fields(
         return;
     };
     h.describe(&mut |f| {
+        if whole {
+            place(out, off, &f);
+        }
         let context: Option<String> = match f.name {
             "checksum" | "urgent pointer" if !whole => return,
             n if n.starts_with("option") && !whole => return,
@@ -1280,6 +1312,7 @@ fn tcp_fields(
         let meaning = context.as_deref().unwrap_or(&f.meaning);
         field(out, f.name, &f.raw_text(), meaning);
     });
+    out.at = None;
     if t.payload_len > 0 {
         field(
             out,
@@ -1313,6 +1346,7 @@ fn udp_fields(out: &mut Buf, d: &[u8], off: usize, packet: &DecodedPacket<'_>, f
         return;
     };
     let decoded;
+    let mut in_frame = true;
     let bytes = match d.get(off..).filter(|_| !packet.reassembled) {
         Some(b) if Udp::new_checked(b).is_ok() => b,
         _ => {
@@ -1321,35 +1355,42 @@ fn udp_fields(out: &mut Buf, d: &[u8], off: usize, packet: &DecodedPacket<'_>, f
             h[2..4].copy_from_slice(&u.dst_port.to_be_bytes());
             h[4..6].copy_from_slice(&u.length.to_be_bytes());
             decoded = h;
+            in_frame = false;
             &decoded[..]
         }
     };
     let Ok(h) = Udp::new_checked(bytes) else {
         return;
     };
-    h.describe(&mut |f| match f.name {
-        "source port" => field(
-            out,
-            f.name,
-            &f.raw_text(),
-            &port_meaning(u.src_port, flow, true),
-        ),
-        "dest port" => field(
-            out,
-            f.name,
-            &f.raw_text(),
-            &port_meaning(u.dst_port, flow, false),
-        ),
-        "checksum" => match (packet.reassembled, &packet.net) {
-            (false, Some(net)) if f.value != 0 => {
-                let len = u.length as usize;
-                checksum_field(out, d, off, len, 6, net.src, net.dst, 17, f.value as u16);
-            }
-            (false, Some(_)) => field(out, f.name, &f.raw_text(), &f.meaning),
-            _ => {}
-        },
-        _ => field(out, f.name, &f.raw_text(), &f.meaning),
+    h.describe(&mut |f| {
+        if in_frame {
+            place(out, off, &f);
+        }
+        match f.name {
+            "source port" => field(
+                out,
+                f.name,
+                &f.raw_text(),
+                &port_meaning(u.src_port, flow, true),
+            ),
+            "dest port" => field(
+                out,
+                f.name,
+                &f.raw_text(),
+                &port_meaning(u.dst_port, flow, false),
+            ),
+            "checksum" => match (packet.reassembled, &packet.net) {
+                (false, Some(net)) if f.value != 0 => {
+                    let len = u.length as usize;
+                    checksum_field(out, d, off, len, 6, net.src, net.dst, 17, f.value as u16);
+                }
+                (false, Some(_)) => field(out, f.name, &f.raw_text(), &f.meaning),
+                _ => {}
+            },
+            _ => field(out, f.name, &f.raw_text(), &f.meaning),
+        }
     });
+    out.at = None;
 }
 
 /// The TCP/UDP checksum over the pseudo-header and the segment (RFC 9293 §3.1, RFC 768),
@@ -2055,6 +2096,8 @@ mod tests {
             width: 60,
             rows: None,
             layer: 0,
+            in_frame: true,
+            at: None,
         };
         field(
             &mut b,

@@ -64,11 +64,11 @@ pub fn mac_meaning(m: &[u8; 6]) -> &'static str {
 impl Describe for Ethernet<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
         let m = |a: [u8; 6]| a.iter().fold(0u64, |v, b| (v << 8) | u64::from(*b));
-        for (name, a) in [
-            ("destination", self.destination()),
-            ("source", self.source()),
+        for (name, a, at) in [
+            ("destination", self.destination(), field::DESTINATION),
+            ("source", self.source(), field::SOURCE),
         ] {
-            f(Field::shown(name, m(a), Raw::Mac(a), mac_meaning(&a)));
+            f(Field::shown(name, m(a), Raw::Mac(a), mac_meaning(&a)).at(at));
         }
         let t = self.ether_type();
         f(Field::shown(
@@ -76,7 +76,8 @@ impl Describe for Ethernet<'_> {
             u64::from(t.0),
             Raw::Hex(4),
             format!("{} follows", t.name()),
-        ));
+        )
+        .at(field::ETHER_TYPE));
     }
 }
 

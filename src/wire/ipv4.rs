@@ -92,14 +92,16 @@ impl Describe for Ipv4<'_> {
                 vihl >> 4,
                 vihl & 0x0f
             ),
-        ));
+        )
+        .at_byte(field::VER_IHL));
         let tos = byte(self.buf, field::TOS);
         f(Field::shown(
             "DSCP, ECN",
             u64::from(tos),
             Raw::Hex(2),
             format!("DSCP {}, ECN {}", tos >> 2, tos & 3),
-        ));
+        )
+        .at_byte(field::TOS));
         let total = self.total_len();
         f(Field::shown(
             "total length",
@@ -109,14 +111,13 @@ impl Describe for Ipv4<'_> {
                 "{ihl}-byte header + {} bytes of payload",
                 usize::from(total).saturating_sub(ihl)
             ),
-        ));
+        )
+        .at(field::TOTAL_LEN));
         let id = self.ident();
-        f(Field::shown(
-            "identification",
-            u64::from(id),
-            Raw::Hex(4),
-            id.to_string(),
-        ));
+        f(
+            Field::shown("identification", u64::from(id), Raw::Hex(4), id.to_string())
+                .at(field::IDENT),
+        );
         let ff = be16(self.buf, field::FLAGS_FRAG);
         let mut flags = Vec::new();
         if ff & 0x4000 != 0 {
@@ -138,29 +139,33 @@ impl Describe for Ipv4<'_> {
                 },
                 u32::from(ff & 0x1fff) * 8
             ),
-        ));
+        )
+        .at(field::FLAGS_FRAG));
         f(Field::shown(
             "ttl",
             u64::from(self.ttl()),
             Raw::Decimal,
             "hops left; each router decrements it",
-        ));
+        )
+        .at_byte(field::TTL));
         let p = self.protocol();
         f(Field::shown(
             "protocol",
             u64::from(p.0),
             Raw::Decimal,
             format!("{} follows", p.name()),
-        ));
+        )
+        .at_byte(field::PROTOCOL));
         f(Field::shown(
             "header checksum",
             u64::from(be16(self.buf, field::CHECKSUM)),
             Raw::Hex(4),
             "not verified",
-        ));
-        for (name, a) in [
-            ("source", self.source()),
-            ("destination", self.destination()),
+        )
+        .at(field::CHECKSUM));
+        for (name, a, at) in [
+            ("source", self.source(), field::SOURCE),
+            ("destination", self.destination(), field::DESTINATION),
         ] {
             let ip = std::net::IpAddr::V4(a);
             f(Field::shown(
@@ -168,7 +173,8 @@ impl Describe for Ipv4<'_> {
                 u64::from(u32::from(a)),
                 Raw::Ip(ip),
                 super::address_meaning(ip),
-            ));
+            )
+            .at(at));
         }
     }
 }

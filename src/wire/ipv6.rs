@@ -5,6 +5,10 @@ use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Raw, Truncat
 
 mod field {
     use std::ops::Range;
+    pub const VER_CLASS_FLOW: Range<usize> = 0..4;
+    pub const PAYLOAD_LEN: Range<usize> = 4..6;
+    pub const NEXT_HEADER: usize = 6;
+    pub const HOP_LIMIT: usize = 7;
     pub const SOURCE: Range<usize> = 8..24;
     pub const DESTINATION: Range<usize> = 24..40;
 }
@@ -66,10 +70,10 @@ impl<'a> Ipv6<'a> {
         })
     }
     pub fn payload_len(&self) -> u16 {
-        be16(self.buf, 4..6)
+        be16(self.buf, field::PAYLOAD_LEN)
     }
     pub fn hop_limit(&self) -> u8 {
-        byte(self.buf, 7)
+        byte(self.buf, field::HOP_LIMIT)
     }
     pub fn source(&self) -> std::net::Ipv6Addr {
         address(self.buf, field::SOURCE)
@@ -111,7 +115,7 @@ fn address(buf: &[u8], at: std::ops::Range<usize>) -> std::net::Ipv6Addr {
 
 impl Describe for Ipv6<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        let w = super::be32(self.buf, 0..4);
+        let w = super::be32(self.buf, field::VER_CLASS_FLOW);
         f(Field::shown(
             "ver, class, flow",
             u64::from(w),
@@ -122,37 +126,36 @@ impl Describe for Ipv6<'_> {
                 (w >> 20) & 0xff,
                 w & 0xfffff
             ),
-        ));
+        )
+        .at(field::VER_CLASS_FLOW));
         f(Field::shown(
             "payload length",
             u64::from(self.payload_len()),
             Raw::Decimal,
             "bytes after the 40-byte header",
-        ));
-        let next = IpNumber(byte(self.buf, 6));
+        )
+        .at(field::PAYLOAD_LEN));
+        let next = IpNumber(byte(self.buf, field::NEXT_HEADER));
         f(Field::shown(
             "next header",
             u64::from(next.0),
             Raw::Decimal,
             format!("{} follows", next.name()),
-        ));
+        )
+        .at_byte(field::NEXT_HEADER));
         f(Field::shown(
             "hop limit",
             u64::from(self.hop_limit()),
             Raw::Decimal,
             "hops left; each router decrements it",
-        ));
-        for (name, a) in [
-            ("source", self.source()),
-            ("destination", self.destination()),
+        )
+        .at_byte(field::HOP_LIMIT));
+        for (name, a, at) in [
+            ("source", self.source(), field::SOURCE),
+            ("destination", self.destination(), field::DESTINATION),
         ] {
             let ip = std::net::IpAddr::V6(a);
-            f(Field::shown(
-                name,
-                0,
-                Raw::Ip(ip),
-                super::address_meaning(ip),
-            ));
+            f(Field::shown(name, 0, Raw::Ip(ip), super::address_meaning(ip)).at(at));
         }
         if self.len > HEADER_LEN {
             f(Field::shown(
@@ -160,7 +163,8 @@ impl Describe for Ipv6<'_> {
                 (self.len - HEADER_LEN) as u64,
                 Raw::Unit("bytes"),
                 format!("then {} follows", self.upper.name()),
-            ));
+            )
+            .at(HEADER_LEN..self.len));
         }
     }
 }

@@ -95,6 +95,9 @@ pub struct Field {
     /// on the per-packet path): a meaning may be made for the field's value.
     pub meaning: Cow<'static, str>,
     pub raw: Raw,
+    /// Where the field lies in its header: `(offset, len)` from the header's first byte
+    /// (fields packed into the same byte(s) share them); `None` when not said.
+    pub bytes: Option<(u16, u16)>,
 }
 
 /// How a field's raw value is written.
@@ -125,6 +128,7 @@ impl Field {
             value,
             meaning: Cow::Borrowed(meaning),
             raw: Raw::Auto,
+            bytes: None,
         }
     }
     /// A field written as `raw` says, with a meaning made for its value.
@@ -139,7 +143,21 @@ impl Field {
             value,
             meaning: meaning.into(),
             raw,
+            bytes: None,
         }
+    }
+    /// The field, placed at `range` of its header.
+    pub fn at(mut self, range: Range<usize>) -> Field {
+        let len = range.end.saturating_sub(range.start);
+        self.bytes = Some((
+            u16::try_from(range.start).unwrap_or(u16::MAX),
+            u16::try_from(len).unwrap_or(u16::MAX),
+        ));
+        self
+    }
+    /// The field, placed at byte `at` of its header.
+    pub fn at_byte(self, at: usize) -> Field {
+        self.at(at..at + 1)
     }
     /// The raw value as `explain` writes it.
     pub fn raw_text(&self) -> String {
@@ -236,4 +254,93 @@ pub(crate) fn le32(buf: &[u8], field: Range<usize>) -> u32 {
 #[inline]
 pub(crate) fn byte(buf: &[u8], at: usize) -> u8 {
     buf.get(at).copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each field's `(name, bytes)` of a header, offsets made absolute with `off`.
+    fn ranges(h: &dyn Describe, off: usize) -> Vec<(&'static str, Option<Range<usize>>)> {
+        let mut v = Vec::new();
+        h.describe(&mut |f| {
+            let r = f
+                .bytes
+                .map(|(s, l)| off + usize::from(s)..off + usize::from(s) + usize::from(l));
+            v.push((f.name, r));
+        });
+        v
+    }
+
+    fn at(fields: &[(&'static str, Option<Range<usize>>)], name: &str) -> Range<usize> {
+        fields
+            .iter()
+            .find(|f| f.0 == name)
+            .and_then(|f| f.1.clone())
+            .unwrap_or_else(|| panic!("{name} has no range"))
+    }
+
+    #[test]
+    fn fields_know_their_bytes_in_an_ethernet_ipv4_tcp_frame() {
+        // Ethernet, IPv4 (20 bytes), TCP with 4 bytes of options (MSS 1460)
+        let mut d = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+        d.extend_from_slice(&[0x45, 0, 0, 44, 0x12, 0x34, 0x40, 0, 64, 6, 0xab, 0xcd]);
+        d.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        d.extend_from_slice(&[0x9c, 0x40, 0, 80, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x60, 0x02]);
+        d.extend_from_slice(&[0xfa, 0xf0, 0x12, 0x34, 0, 0, 2, 4, 0x05, 0xb4]);
+        let eth = ranges(&ethernet::Ethernet::new_checked(&d).unwrap(), 0);
+        assert_eq!(at(&eth, "destination"), 0..6);
+        assert_eq!(at(&eth, "source"), 6..12);
+        assert_eq!(at(&eth, "ethertype"), 12..14);
+        let ip = ranges(&ipv4::Ipv4::new_checked(&d[14..]).unwrap(), 14);
+        assert_eq!(at(&ip, "version, IHL"), 14..15);
+        assert_eq!(at(&ip, "total length"), 16..18);
+        assert_eq!(at(&ip, "flags, offset"), 20..22);
+        assert_eq!(at(&ip, "ttl"), 22..23);
+        assert_eq!(at(&ip, "protocol"), 23..24);
+        assert_eq!(at(&ip, "header checksum"), 24..26);
+        assert_eq!(at(&ip, "source"), 26..30);
+        assert_eq!(at(&ip, "destination"), 30..34);
+        assert!(ip.iter().all(|f| f.1.is_some()));
+        let tcp = ranges(&tcp::Tcp::new_checked(&d[34..]).unwrap(), 34);
+        assert_eq!(at(&tcp, "source port"), 34..36);
+        assert_eq!(at(&tcp, "dest port"), 36..38);
+        assert_eq!(at(&tcp, "seq"), 38..42);
+        assert_eq!(at(&tcp, "ack"), 42..46);
+        assert_eq!(at(&tcp, "header length"), 46..47);
+        assert_eq!(at(&tcp, "flags"), 46..48);
+        assert_eq!(at(&tcp, "window"), 48..50);
+        assert_eq!(at(&tcp, "checksum"), 50..52);
+        assert_eq!(at(&tcp, "urgent pointer"), 52..54);
+        assert_eq!(at(&tcp, "option MSS"), 54..58);
+        assert!(tcp.iter().all(|f| f.1.is_some()));
+        // the bytes at each range read back as the value the view gives
+        assert_eq!(&d[at(&tcp, "seq")], &1000u32.to_be_bytes());
+        assert_eq!(&d[at(&ip, "destination")], &[10, 0, 0, 2]);
+    }
+
+    #[test]
+    fn udp_ipv6_and_vlan_fields_know_their_bytes() {
+        let u = [0x30, 0x39, 0, 53, 0, 8, 0, 0];
+        let udp = ranges(&udp::Udp::new_checked(&u).unwrap(), 0);
+        let want = [("source port", 0..2), ("dest port", 2..4), ("length", 4..6)];
+        for (name, r) in want {
+            assert_eq!(at(&udp, name), r);
+        }
+        assert_eq!(at(&udp, "checksum"), 6..8);
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+        v6.extend_from_slice(&[0; 32]);
+        let ip = ranges(&ipv6::Ipv6::new_checked(&v6).unwrap(), 0);
+        assert_eq!(at(&ip, "payload length"), 4..6);
+        assert_eq!(at(&ip, "next header"), 6..7);
+        assert_eq!(at(&ip, "hop limit"), 7..8);
+        assert_eq!(at(&ip, "source"), 8..24);
+        assert_eq!(at(&ip, "destination"), 24..40);
+        let tag = ranges(
+            &vlan::VlanTag::new_checked(&[0x20, 0x64, 0x08, 0]).unwrap(),
+            0,
+        );
+        assert_eq!(at(&tag, "VLAN id"), 0..2);
+        assert_eq!(at(&tag, "ethertype"), 2..4);
+    }
 }

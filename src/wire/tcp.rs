@@ -115,19 +115,15 @@ fn flag_names(flags: u16) -> String {
 impl Describe for Tcp<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
         let flags = self.flags();
-        f(Field::shown(
-            "source port",
-            u64::from(self.src_port()),
-            Raw::Decimal,
-            "",
-        ));
-        f(Field::shown(
-            "dest port",
-            u64::from(self.dst_port()),
-            Raw::Decimal,
-            "",
-        ));
-        f(Field::shown("seq", u64::from(self.seq()), Raw::Decimal, ""));
+        f(
+            Field::shown("source port", u64::from(self.src_port()), Raw::Decimal, "")
+                .at(field::SRC_PORT),
+        );
+        f(
+            Field::shown("dest port", u64::from(self.dst_port()), Raw::Decimal, "")
+                .at(field::DST_PORT),
+        );
+        f(Field::shown("seq", u64::from(self.seq()), Raw::Decimal, "").at(field::SEQ));
         f(Field::shown(
             "ack",
             u64::from(self.ack()),
@@ -137,23 +133,23 @@ impl Describe for Tcp<'_> {
             } else {
                 "ignored: ACK flag not set"
             },
-        ));
+        )
+        .at(field::ACK));
         let hl = self.header_len();
         f(Field::shown(
             "header length",
             (hl / 4) as u64,
             Raw::Words,
             format!("{hl} bytes = 20 fixed + {} of options", hl - MIN_LEN),
-        ));
-        f(Field::shown(
-            "flags",
-            u64::from(flags),
-            Raw::Hex(3),
-            flag_names(flags),
-        ));
+        )
+        .at_byte(field::DATA_OFFSET));
+        f(
+            Field::shown("flags", u64::from(flags), Raw::Hex(3), flag_names(flags))
+                .at(field::FLAGS),
+        );
         for (_, bit, meaning) in FLAGS {
             if flags & bit != 0 {
-                f(Field::shown("", 0, Raw::None, meaning));
+                f(Field::shown("", 0, Raw::None, meaning).at(field::FLAGS));
             }
         }
         f(Field::shown(
@@ -165,13 +161,12 @@ impl Describe for Tcp<'_> {
             } else {
                 ""
             },
-        ));
-        f(Field::shown(
-            "checksum",
-            u64::from(self.checksum()),
-            Raw::Hex(4),
-            "",
-        ));
+        )
+        .at(field::WINDOW));
+        f(
+            Field::shown("checksum", u64::from(self.checksum()), Raw::Hex(4), "")
+                .at(field::CHECKSUM),
+        );
         f(Field::shown(
             "urgent pointer",
             u64::from(self.urgent()),
@@ -181,8 +176,10 @@ impl Describe for Tcp<'_> {
             } else {
                 "unused (URG not set)"
             },
-        ));
-        describe_options(self.options(), f);
+        )
+        .at(field::URGENT));
+        let options = MIN_LEN..MIN_LEN + self.options().len();
+        describe_options(self.options(), &mut |o| f(o.at(options.clone())));
     }
 }
 

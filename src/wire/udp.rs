@@ -3,6 +3,14 @@
 
 use super::{be16, check_len, udp_port, Describe, Field, Raw, Truncated};
 
+mod field {
+    use std::ops::Range;
+    pub const SRC_PORT: Range<usize> = 0..2;
+    pub const DST_PORT: Range<usize> = 2..4;
+    pub const LENGTH: Range<usize> = 4..6;
+    pub const CHECKSUM: Range<usize> = 6..8;
+}
+
 pub const HEADER_LEN: usize = 8;
 
 #[derive(Clone, Copy, Debug)]
@@ -45,16 +53,16 @@ impl<'a> Udp<'a> {
         Ok(Udp { buf })
     }
     pub fn src_port(&self) -> u16 {
-        be16(self.buf, 0..2)
+        be16(self.buf, field::SRC_PORT)
     }
     pub fn dst_port(&self) -> u16 {
-        be16(self.buf, 2..4)
+        be16(self.buf, field::DST_PORT)
     }
     pub fn length(&self) -> u16 {
-        be16(self.buf, 4..6)
+        be16(self.buf, field::LENGTH)
     }
     pub fn checksum(&self) -> u16 {
-        be16(self.buf, 6..8)
+        be16(self.buf, field::CHECKSUM)
     }
     /// The payload as the length field bounds it (as etherparse's lax UDP: the captured
     /// bytes when the field is below 8 or past them).
@@ -91,12 +99,12 @@ impl Describe for Udp<'_> {
     /// The ports' meaning is the tunnel a port announces (a connection's roles are the
     /// caller's to say).
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        for (name, port) in [
-            ("source port", self.src_port()),
-            ("dest port", self.dst_port()),
+        for (name, port, at) in [
+            ("source port", self.src_port(), field::SRC_PORT),
+            ("dest port", self.dst_port(), field::DST_PORT),
         ] {
             let role = tunnel_of_port(port).map(UdpTunnel::name).unwrap_or("");
-            f(Field::shown(name, u64::from(port), Raw::Decimal, role));
+            f(Field::shown(name, u64::from(port), Raw::Decimal, role).at(at));
         }
         let len = self.length();
         f(Field::shown(
@@ -107,7 +115,8 @@ impl Describe for Udp<'_> {
                 "8-byte header + {} bytes of data",
                 len.saturating_sub(HEADER_LEN as u16)
             ),
-        ));
+        )
+        .at(field::LENGTH));
         let c = self.checksum();
         f(Field::shown(
             "checksum",
@@ -118,7 +127,8 @@ impl Describe for Udp<'_> {
             } else {
                 ""
             },
-        ));
+        )
+        .at(field::CHECKSUM));
     }
 }
 

@@ -40,10 +40,11 @@ impl Describe for VlanTag<'_> {
             "priority",
             u64::from(self.priority()),
             "802.1p class of service",
-        ));
-        f(Field::new("VLAN id", u64::from(self.vlan_id()), ""));
+        )
+        .at(field::TCI));
+        f(Field::new("VLAN id", u64::from(self.vlan_id()), "").at(field::TCI));
         let t = self.ether_type();
-        f(Field::new("ethertype", u64::from(t.0), t.name()));
+        f(Field::new("ethertype", u64::from(t.0), t.name()).at(field::ETHER_TYPE));
     }
 }
 

@@ -94,23 +94,29 @@ def main():
             out["hex_bytes"] = q("#explain .hex .b")
             out["hex_text"] = driver.execute_script(
                 "return Array.from(document.querySelectorAll('#explain .hex .b')).map(function (b) { return b.textContent; }).join('')")
-            # Hover the first field of the TCP layer: its bytes light up.
+            # Hover the TCP layer's "seq" field: its own bytes light up.
             tcp_field = driver.execute_script(
                 "var h = Array.from(document.querySelectorAll('#explain tr.layer-head')).find(function (r) { return r.textContent.indexOf('TCP') >= 0; });"
                 "if (!h) return null; var l = h.getAttribute('data-layer');"
-                "return document.querySelector('#explain tr.field[data-layer=\"' + l + '\"]');")
+                "return Array.from(document.querySelectorAll('#explain tr.field[data-layer=\"' + l + '\"]'))"
+                ".find(function (r) { return r.cells[0].textContent === 'seq'; }) || null;")
             if tcp_field is not None:
                 ActionChains(driver).move_to_element(tcp_field).perform()
                 out["hover_field_layer"] = int(tcp_field.get_attribute("data-layer"))
                 out["hover_field_bytes"] = driver.execute_script(
                     "return Array.from(document.querySelectorAll('#explain .hex .b.hl')).map(function (b) { return Number(b.getAttribute('data-i')); })")
                 driver.save_screenshot(os.path.join(shots, "report-explain.png"))
-                # And the reverse: a byte of the IP header lights the IP layer's fields.
+                out["hover_field_rows"] = driver.execute_script(
+                    "return Array.from(document.querySelectorAll('#explain tr.field.hl')).map(function (r) { return r.cells[0].textContent; })")
+                # And the reverse: a byte of the IP header lights the IP field(s) covering it.
                 byte = driver.find_element(By.CSS_SELECTOR, '#explain .hex .b[data-i="20"]')
                 ActionChains(driver).move_to_element(byte).perform()
                 out["hover_byte_layer"] = int(byte.get_attribute("data-layer"))
                 out["hover_byte_fields"] = driver.execute_script(
-                    "return document.querySelectorAll('#explain tr.field.hl').length")
+                    "return Array.from(document.querySelectorAll('#explain tr.field.hl')).map(function (r) {"
+                    " return [Number(r.getAttribute('data-layer')), r.cells[0].textContent]; })")
+                out["hover_byte_bytes"] = driver.execute_script(
+                    "return Array.from(document.querySelectorAll('#explain .hex .b.hl')).map(function (b) { return Number(b.getAttribute('data-i')); })")
             # Keyboard: j moves to the next packet row.
             driver.find_element(By.TAG_NAME, "body").send_keys("j")
             out["after_j"] = driver.find_element(By.CSS_SELECTOR, "#explain .pane-title").text

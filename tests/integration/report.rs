@@ -241,6 +241,18 @@ fn explain_data_matches_the_wire_and_tshark() {
     );
     assert_eq!(field("dest port").unwrap()[2], row["tcp_dstport"].as_str());
     assert_eq!(field("request line").unwrap()[2], "GET /a HTTP/1.1");
+    // Each wire field carries its own bytes in the frame (TCP at 34: seq at +4..+8, the
+    // ports at +0..+2 and +2..+4); the lines explain adds itself carry none.
+    let bytes = |name: &str| {
+        let f = field(name).unwrap();
+        (f[4].as_u64(), f[5].as_u64())
+    };
+    assert_eq!(bytes("seq"), (Some(38), Some(42)));
+    assert_eq!(bytes("source port"), (Some(34), Some(36)));
+    assert_eq!(bytes("dest port"), (Some(36), Some(38)));
+    assert_eq!(bytes("ethertype"), (Some(12), Some(14)));
+    assert_eq!(bytes("ttl"), (Some(22), Some(23)));
+    assert_eq!(bytes("request line"), (None, None));
 }
 
 /// A capture whose request URI, Host and status carry markup and terminal escapes.
@@ -364,4 +376,67 @@ fn snapshot_of_the_refused_connection_list() {
     let start = html.find("<section id=\"conns\">").unwrap();
     let end = start + html[start..].find("</section>").unwrap() + "</section>".len();
     insta::assert_snapshot!(html[start..end].replace("><", ">\n<"));
+}
+
+/// The time cells of the packet tables, by frame.
+fn time_cells(doc: &roxmltree::Document<'_>) -> std::collections::BTreeMap<u64, String> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .filter(|n| {
+            n.ancestors()
+                .any(|a| a.has_tag_name("table") && class_has(&a, "packets"))
+        })
+        .filter_map(|n| {
+            let frame = n.attribute("data-frame")?.parse().ok()?;
+            let cell = n.children().filter(|c| c.has_tag_name("td")).nth(2)?;
+            Some((frame, cell.text().unwrap_or("").to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn times_follow_time_format() {
+    let dir = scratch("time-format");
+    let capture = project_dir().join("captures/refused.pcap");
+    // Frame 1's time from its pcap record header (seconds, microseconds).
+    let data = std::fs::read(&capture).unwrap();
+    let secs = u64::from(u32::from_le_bytes(data[24..28].try_into().unwrap()));
+    let micros = u32::from_le_bytes(data[28..32].try_into().unwrap());
+    let cells = |format: &str| {
+        let html = report(
+            &capture,
+            &dir.join(format!("{format}.html")),
+            &["--time-format", format],
+        );
+        time_cells(&parse(&html))
+    };
+    let relative = cells("relative");
+    assert_eq!(relative[&1], "0.000000");
+    let epoch = cells("epoch");
+    assert_eq!(epoch[&1], format!("{secs}.{micros:06}"));
+    let day = secs % 86_400;
+    let absolute = cells("absolute");
+    assert_eq!(
+        absolute[&1],
+        format!(
+            "{:02}:{:02}:{:02}.{micros:06}",
+            day / 3600,
+            day / 60 % 60,
+            day % 60
+        )
+    );
+    let html = report(
+        &capture,
+        &dir.join("absolute2.html"),
+        &["--time-format", "absolute"],
+    );
+    assert!(
+        html.contains("started at "),
+        "the connection line says when it started"
+    );
+    // Delta: the first row 0, the second the gap between the two frames, which relative
+    // gives too (the first row being at 0).
+    let delta = cells("delta");
+    assert_eq!(delta[&1], "0.000000");
+    assert_eq!(delta[&2], relative[&2]);
 }

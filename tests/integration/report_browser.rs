@@ -137,8 +137,9 @@ fn report_in_chromium_counts_explain_filter_theme() {
     assert_eq!(page["hex_bytes"], wire.len());
     let hex: String = wire.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(page["hex_text"], hex.as_str());
-    // Hovering a TCP field lights exactly the TCP header's bytes [34, 66); hovering byte
-    // 20 (inside the IPv4 header) lights the IPv4 layer's 10 fields.
+    // Hovering TCP "seq" lights exactly its bytes [38, 42) (TCP at 34, seq at +4..+8);
+    // hovering byte 20 (IPv4 at 14, +6) lights the IPv4 field covering it, "flags, offset".
+    assert_eq!(page["hover_field_rows"], serde_json::json!(["seq"]));
     assert_eq!(page["hover_field_layer"], 2);
     let lit: Vec<u64> = page["hover_field_bytes"]
         .as_array()
@@ -146,9 +147,13 @@ fn report_in_chromium_counts_explain_filter_theme() {
         .iter()
         .map(|v| v.as_u64().unwrap())
         .collect();
-    assert_eq!(lit, (34..66).collect::<Vec<u64>>());
+    assert_eq!(lit, (38..42).collect::<Vec<u64>>());
     assert_eq!(page["hover_byte_layer"], 1);
-    assert_eq!(page["hover_byte_fields"], 10);
+    assert_eq!(
+        page["hover_byte_fields"],
+        serde_json::json!([[1, "flags, offset"]])
+    );
+    assert_eq!(page["hover_byte_bytes"], serde_json::json!([20]));
     // Keyboard: j goes to the next packet, Escape closes the pane.
     assert_eq!(page["after_j"], "Frame 5");
     assert_eq!(page["pane_after_escape"], false);

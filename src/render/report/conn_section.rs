@@ -5,7 +5,7 @@
 use super::conn_list::{app_text, proto_name, tunnel_text};
 use super::escape::{html, push_html};
 use super::ladder_svg::{self, Delays};
-use super::{packet_table, rel_secs, ConnEntry};
+use super::{packet_table, ConnEntry, Times};
 use crate::capture::Timestamp;
 use crate::flow::timing::ConnTiming;
 use crate::render::graph::{self, ConnTrace, GraphFormat, GraphKind, GraphOptions};
@@ -18,7 +18,7 @@ pub struct Graphs<'a> {
 }
 
 /// The section.
-pub fn write(out: &mut String, e: &ConnEntry, start: &Timestamp, graphs: Graphs<'_>) {
+pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>) {
     let id = e.id;
     let _ = write!(
         out,
@@ -46,8 +46,8 @@ pub fn write(out: &mut String, e: &ConnEntry, start: &Timestamp, graphs: Graphs<
     if let Some((c, app)) = &e.summary {
         let _ = write!(
             out,
-            "<p class=\"conn-line\">started {} s · zeek <b>{}</b> ",
-            rel_secs(&c.start, start),
+            "<p class=\"conn-line\">started {} · zeek <b>{}</b> ",
+            times.moment(&c.start),
             c.conn_state
         );
         push_html(out, &c.history);
@@ -134,10 +134,10 @@ pub fn write(out: &mut String, e: &ConnEntry, start: &Timestamp, graphs: Graphs<
             );
         }
     }
-    write_http(out, e, start);
-    write_dns(out, e, start);
+    write_http(out, e, times);
+    write_dns(out, e, times);
     out.push_str("<h3>Packets</h3>");
-    packet_table::write_table(out, &e.rows, start, Some(id));
+    packet_table::write_table(out, &e.rows, times, Some(id));
     if e.rows_cut > 0 {
         let _ = write!(
             out,
@@ -195,7 +195,7 @@ fn frame_cell(f: Option<u64>) -> String {
     }
 }
 
-fn write_http(out: &mut String, e: &ConnEntry, start: &Timestamp) {
+fn write_http(out: &mut String, e: &ConnEntry, times: &Times) {
     if e.http.is_empty() {
         return;
     }
@@ -204,6 +204,7 @@ fn write_http(out: &mut String, e: &ConnEntry, start: &Timestamp) {
          <th>request frame</th><th>time</th><th>method</th><th>host</th><th>URI</th><th>status</th>\
          <th>response frame</th><th>latency</th><th>body bytes</th><th>notes</th></tr></thead><tbody>",
     );
+    let mut prev: Option<Timestamp> = None;
     for h in &e.http {
         let _ = write!(
             out,
@@ -213,9 +214,10 @@ fn write_http(out: &mut String, e: &ConnEntry, start: &Timestamp) {
             h.index,
             frame_cell(h.request_frame),
             h.request_ts
-                .map(|t| rel_secs(&t, start))
+                .map(|t| times.cell(&t, prev.as_ref()))
                 .unwrap_or_default()
         );
+        prev = h.request_ts.or(prev);
         let esc =
             |s: &Option<String>| crate::render::escape::escape_str(s.as_deref().unwrap_or(""));
         push_html(out, &esc(&h.method));
@@ -257,7 +259,7 @@ fn write_http(out: &mut String, e: &ConnEntry, start: &Timestamp) {
     }
 }
 
-fn write_dns(out: &mut String, e: &ConnEntry, start: &Timestamp) {
+fn write_dns(out: &mut String, e: &ConnEntry, times: &Times) {
     if e.dns.is_empty() {
         return;
     }
@@ -266,16 +268,18 @@ fn write_dns(out: &mut String, e: &ConnEntry, start: &Timestamp) {
          <th>time</th><th>id</th><th>kind</th><th>name</th><th>type</th><th>rcode</th><th>answers</th>\
          </tr></thead><tbody>",
     );
+    let mut prev: Option<Timestamp> = None;
     for d in &e.dns {
         let _ = write!(
             out,
             "<tr data-conn=\"{}\"><td>{}</td><td>{}</td><td>0x{:04x}</td><td>{}</td><td>",
             e.id,
             frame_cell(Some(d.frame)),
-            rel_secs(&d.ts, start),
+            times.cell(&d.ts, prev.as_ref()),
             d.id,
             if d.response { "response" } else { "query" }
         );
+        prev = Some(d.ts);
         push_html(out, &crate::render::escape::escape_str(&d.qname));
         let _ = write!(
             out,

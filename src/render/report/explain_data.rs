@@ -58,7 +58,8 @@ impl ExplainedFrame {
     }
 
     /// `{"f":N,"o":orig,"c":captured,"b":"hex","L":[[title,osi,tcpip,start,end]],
-    /// "F":[[layer,name,raw,meaning]]}` — the script's compact form, with the layer titles,
+    /// "F":[[layer,name,raw,meaning,start,end]]}` (a field's `start`, `end` are its bytes in
+    /// the frame, null when not known) — the script's compact form, with the layer titles,
     /// field names and meanings as indices into `strings` (they repeat from packet to
     /// packet). Text is left as it is: the page embeds the whole object with
     /// [`super::escape::script_json`] and the script only ever sets it as text.
@@ -88,11 +89,16 @@ impl ExplainedFrame {
             .fields
             .iter()
             .map(|f| {
+                let (s, e) = f
+                    .bytes
+                    .map_or((Value::Null, Value::Null), |(s, e)| (json!(s), json!(e)));
                 json!([
                     f.layer,
                     strings.index(&f.name),
                     f.raw,
-                    strings.index(&f.meaning)
+                    strings.index(&f.meaning),
+                    s,
+                    e
                 ])
             })
             .collect();

@@ -25,6 +25,7 @@ use crate::pipeline::{RunSummary, Sink};
 use crate::render::graph::TraceSink;
 use crate::render::ladder::Ladder;
 use crate::render::teach::CaptureStory;
+use crate::render::time::{push_time, TimeFormat};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -78,6 +79,8 @@ pub struct ReportOptions {
     /// What the page is of (the file names), shown in its title.
     pub title: String,
     pub limits: ReportLimits,
+    /// How the page writes times (`--time-format`).
+    pub time_format: crate::render::time::TimeFormat,
 }
 
 /// One packet row of a table.
@@ -202,7 +205,10 @@ impl<W: Write> ReportSink<W> {
             cuts: &self.cuts,
             story: &self.story,
             traces: &self.traces,
-            first_ts: self.first_ts.unwrap_or_default(),
+            times: Times {
+                start: self.first_ts.unwrap_or_default(),
+                format: self.opts.time_format,
+            },
         };
         let html = page.render();
         self.out.write_all(html.as_bytes())?;
@@ -322,6 +328,36 @@ impl<W: Write> Sink for ReportSink<W> {
     }
 }
 
+/// How the page writes a time (`--time-format`), the first packet's time known.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Times {
+    pub start: Timestamp,
+    pub format: TimeFormat,
+}
+
+impl Times {
+    /// A table cell: `ts` as the format says, `prev` being the row above's time (what a
+    /// delta is from; none for the first row).
+    pub fn cell(&self, ts: &Timestamp, prev: Option<&Timestamp>) -> String {
+        if self.format == TimeFormat::Relative {
+            return rel_secs(ts, &self.start);
+        }
+        let mut v = Vec::new();
+        push_time(self.format, ts, &self.start, prev.unwrap_or(ts), &mut v);
+        String::from_utf8_lossy(&v).into_owned()
+    }
+
+    /// A moment in running text: `1.500000 s` after the first packet (relative and delta),
+    /// `at 10:00:01.500000 UTC`, or `at 1700000001.500000 (Unix time)`.
+    pub fn moment(&self, ts: &Timestamp) -> String {
+        match self.format {
+            TimeFormat::Relative | TimeFormat::Delta => format!("{} s", rel_secs(ts, &self.start)),
+            TimeFormat::Absolute => format!("at {} UTC", self.cell(ts, None)),
+            TimeFormat::Epoch => format!("at {} (Unix time)", self.cell(ts, None)),
+        }
+    }
+}
+
 /// Seconds from `start` to `ts`, 6 decimals.
 pub(crate) fn rel_secs(ts: &Timestamp, start: &Timestamp) -> String {
     format!("{:.6}", ts.nanos_since(start) as f64 / 1e9)
@@ -381,6 +417,7 @@ mod tests {
             ReportOptions {
                 title: file.into(),
                 limits,
+                ..ReportOptions::default()
             },
         );
         let mut config = PipelineConfig::default();

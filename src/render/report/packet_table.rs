@@ -4,9 +4,9 @@
 //! note. Rows are paged by the script (`data-page`), never all shown at once.
 
 use super::escape::{html, push_html};
-use super::{rel_secs, PacketRow};
+use super::{PacketRow, Times};
 use crate::app::AppEvent;
-use crate::capture::{RawFrame, Timestamp};
+use crate::capture::RawFrame;
 use crate::decode::{DecodedPacket, Transport};
 use crate::flow::{Direction, PacketFlow, Step};
 use crate::render::escape::{escape_bytes, escape_str};
@@ -183,7 +183,7 @@ fn search_words(r: &PacketRow, step: &str) -> String {
 }
 
 /// A table of `rows` (one connection's, or the packets of no connection).
-pub fn write_table(out: &mut String, rows: &[PacketRow], start: &Timestamp, conn: Option<u64>) {
+pub fn write_table(out: &mut String, rows: &[PacketRow], times: &Times, conn: Option<u64>) {
     out.push_str(
         "<div class=\"table-wrap\"><table class=\"packets\"><thead><tr>\
          <th title=\"H handshake, T teardown, R RST, ! flagged\"></th><th>No.</th><th>time</th>\
@@ -225,7 +225,10 @@ pub fn write_table(out: &mut String, rows: &[PacketRow], start: &Timestamp, conn
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td>{step}</td><td>{cs}</td><td>{ss}</td><td class=\"l7\">",
             r.frame,
-            rel_secs(&r.ts, start),
+            times.cell(
+                &r.ts,
+                i.checked_sub(1).and_then(|p| rows.get(p)).map(|p| &p.ts)
+            ),
             html(&r.src),
             html(&r.dst),
             html(&r.flags),

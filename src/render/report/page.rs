@@ -9,7 +9,6 @@ use super::escape::{push_html, script_json};
 use super::explain_data::StringTable;
 use super::{conn_list, conn_section, ladder_svg, packet_table, summary};
 use super::{ConnEntry, ExplainedFrame, PacketRow, ReportCuts, ReportLimits};
-use crate::capture::Timestamp;
 use crate::flow::ConnId;
 use crate::pipeline::RunSummary;
 use crate::render::graph::TraceSink;
@@ -36,7 +35,7 @@ pub struct Page<'a> {
     pub cuts: &'a ReportCuts,
     pub story: &'a CaptureStory,
     pub traces: &'a TraceSink,
-    pub first_ts: Timestamp,
+    pub times: super::Times,
 }
 
 impl Page<'_> {
@@ -92,7 +91,7 @@ impl Page<'_> {
             conn_section::write(
                 &mut o,
                 e,
-                &self.first_ts,
+                &self.times,
                 conn_section::Graphs { trace, allowed },
             );
         }
@@ -101,7 +100,7 @@ impl Page<'_> {
                 "<section class=\"other\" id=\"other\"><h2>Other packets</h2>\
                  <p class=\"hint\">Packets of no TCP or UDP connection (ARP, ICMP, …).</p>",
             );
-            packet_table::write_table(&mut o, self.other, &self.first_ts, None);
+            packet_table::write_table(&mut o, self.other, &self.times, None);
             o.push_str("</section>");
         }
         o.push_str("</main>\n");

@@ -118,6 +118,10 @@
         var r = fb.insertRow();
         r.className = "field";
         r.setAttribute("data-layer", String(i));
+        if (fd[4] !== null && fd[4] !== undefined) {
+          r.setAttribute("data-s", String(fd[4]));
+          r.setAttribute("data-e", String(fd[5]));
+        }
         r.appendChild(el("td", "", S[fd[1]]));
         r.appendChild(el("td", "mono", fd[2]));
         r.appendChild(el("td", "", S[fd[3]]));
@@ -153,10 +157,33 @@
       hex.appendChild(line);
     }
     body.appendChild(hex);
-    // Hovering a field (or a layer) lights its bytes; hovering a byte lights its layer's fields.
+    // Hovering a field lights its own bytes and hovering a byte the field(s) covering it; a
+    // field whose bytes are not known, a byte no such field covers, and a layer light the
+    // whole layer (its bytes and its fields).
+    var rangedRows = Array.prototype.filter.call(body.querySelectorAll("tr.field"), function (r) { return r.hasAttribute("data-s"); });
+    var byteSpans = hex.querySelectorAll(".b");
+    function hover(e, on) {
+      if (e.hasAttribute("data-s")) {
+        e.classList.toggle("hl", on);
+        for (var k = Number(e.getAttribute("data-s")); k < Math.min(Number(e.getAttribute("data-e")), byteSpans.length); k++) {
+          byteSpans[k].classList.toggle("hl", on);
+        }
+        return;
+      }
+      if (e.hasAttribute("data-i")) {
+        var at = Number(e.getAttribute("data-i"));
+        var hits = rangedRows.filter(function (r) { return Number(r.getAttribute("data-s")) <= at && at < Number(r.getAttribute("data-e")); });
+        if (hits.length) {
+          e.classList.toggle("hl", on);
+          hits.forEach(function (r) { r.classList.toggle("hl", on); });
+          return;
+        }
+      }
+      highlightLayer(e.getAttribute("data-layer"), on);
+    }
     body.querySelectorAll("[data-layer]").forEach(function (e) {
-      e.addEventListener("mouseenter", function () { highlightLayer(e.getAttribute("data-layer"), true); });
-      e.addEventListener("mouseleave", function () { highlightLayer(e.getAttribute("data-layer"), false); });
+      e.addEventListener("mouseenter", function () { hover(e, true); });
+      e.addEventListener("mouseleave", function () { hover(e, false); });
     });
   }
   pane.querySelector(".close").addEventListener("click", closePane);
