@@ -170,6 +170,35 @@ fn live_capture_on_loopback_follows_handshake_http_and_teardown() {
     check_exchange(&capture_exchange(&[]));
 }
 
+/// `live … --report OUT`: the HTML report is written when the capture stops, with the same
+/// connection and packets as the JSON records of the same run.
+#[test]
+fn live_capture_writes_the_html_report() {
+    if !can_capture("live_capture_writes_the_html_report") {
+        return;
+    }
+    let out = std::env::temp_dir().join(format!(
+        "layerscope-live-report-{}.html",
+        std::process::id()
+    ));
+    let path = out.to_string_lossy().into_owned();
+    let records = capture_exchange(&["--report", &path, "--no-drop-privileges"]);
+    check_exchange(&records);
+    let html = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let frames: std::collections::BTreeSet<u64> = records
+        .iter()
+        .filter(|r| r["type"] == "packet")
+        .map(|r| r["frame"].as_u64().unwrap())
+        .collect();
+    for f in &frames {
+        let row = format!("data-frame=\"{f}\"");
+        assert!(html.contains(&row), "frame {f} missing from the report");
+    }
+    assert!(html.contains("data-conn=\"0\""));
+    assert!(html.contains("GET") && html.contains("/one") && html.contains("/two"));
+}
+
 #[cfg(feature = "libpcap")]
 #[test]
 fn live_capture_with_libpcap_backend() {
