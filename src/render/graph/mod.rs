@@ -47,36 +47,27 @@ pub struct GraphOptions {
 /// notes in an SVG).
 pub fn render(trace: &ConnTrace, opts: &GraphOptions) -> String {
     let dir = opts.dir.unwrap_or_else(|| trace.busier_direction());
-    let mut graph = model::build(trace, opts.kind, dir);
     let teach = if opts.teach {
         teach::lines(trace, opts.kind, dir)
     } else {
         Vec::new()
     };
-    match opts.format {
-        GraphFormat::Text => {
-            let mut out = terminal::render(&graph, opts.width, opts.color);
-            for line in teach {
-                out.push_str(&terminal::wrap(&line, opts.width.max(40)));
-            }
-            out
-        }
-        GraphFormat::Svg => {
-            graph.notes.extend(teach);
-            svg::render(&graph)
-        }
-    }
+    draw(model::build(trace, opts.kind, dir), teach, opts)
 }
 
 /// A graph of the whole capture ([`GraphKind::CaptureThroughput`] or
 /// [`GraphKind::Connections`]), as the options ask.
 pub fn render_capture(timeline: &capture::CaptureTimeline, opts: &GraphOptions) -> String {
-    let mut graph = timeline.graph(opts.kind);
     let teach = if opts.teach {
         timeline.teach(opts.kind)
     } else {
         Vec::new()
     };
+    draw(timeline.graph(opts.kind), teach, opts)
+}
+
+/// `graph` in the format asked, with the teaching lines under it (text) or as notes (SVG).
+fn draw(mut graph: model::Graph, teach: Vec<String>, opts: &GraphOptions) -> String {
     match opts.format {
         GraphFormat::Text => {
             let mut out = terminal::render(&graph, opts.width, opts.color);
