@@ -1060,9 +1060,6 @@ pub(crate) struct HttpConn {
     pub responses: u64,
     /// The first request's Host (empty when none, or details are off).
     pub host: crate::app::ServiceName,
-    /// The connection's handshake RTT, from the stream context (see
-    /// [`HttpTransaction::server_ms`]).
-    handshake_rtt_ns: Option<u64>,
 }
 
 pub(crate) fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
@@ -1093,7 +1090,6 @@ impl HttpConn {
             requests: 0,
             responses: 0,
             host: crate::app::ServiceName::default(),
-            handshake_rtt_ns: None,
         }
     }
 
@@ -1149,7 +1145,6 @@ impl HttpConn {
     ) -> bool {
         // The common case in few instructions, in the caller: a segment inside a body
         // whose end is further on (what `parse_data` does for it, without its dispatch).
-        self.handshake_rtt_ns = ctx.handshake_rtt_ns;
         if let Some(dir) = self.dirs.get_mut(d) {
             dir.last_ts = ctx.ts;
             let n = data.len() as u64;
@@ -1680,7 +1675,7 @@ impl HttpConn {
         tx.response_frame = start.map(|s| s.frame);
         tx.response_ts = start.map(|s| s.ts);
         tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
-        tx.handshake_rtt_ns = self.handshake_rtt_ns;
+        tx.handshake_rtt_ns = start.and_then(|s| s.handshake_rtt_ns);
         let method = tx.method.as_deref().unwrap_or("");
         let head = method.eq_ignore_ascii_case("HEAD");
         let connect = method.eq_ignore_ascii_case("CONNECT");

@@ -284,12 +284,16 @@ pub struct HandshakeSummary {
 }
 
 impl HandshakeSummary {
+    /// SYN → ACK in nanoseconds.
+    pub fn rtt_ns(&self) -> Option<u64> {
+        self.syn_to_synack_ns
+            .zip(self.synack_to_ack_ns)
+            .map(|(a, b)| a.saturating_add(b))
+    }
+
     /// SYN → ACK in milliseconds (the JSON `rtt_ms`).
     pub fn rtt_ms(&self) -> Option<f64> {
-        match (self.syn_to_synack_ns, self.synack_to_ack_ns) {
-            (Some(a), Some(b)) => Some((a + b) as f64 / 1e6),
-            _ => None,
-        }
+        self.rtt_ns().map(|ns| ns as f64 / 1e6)
     }
 }
 

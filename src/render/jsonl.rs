@@ -1803,11 +1803,7 @@ fn timing_json(conn: &ConnSummary, app: &AppConnStats) -> Vec<u8> {
         Some(ns) => put_ns_ms(w, ns),
         None => w.extend_from_slice(b"null"),
     };
-    let h = &conn.handshake;
-    let rtt = h
-        .syn_to_synack_ns
-        .zip(h.synack_to_ack_ns)
-        .map(|(a, b)| a.saturating_add(b));
+    let rtt = conn.handshake.rtt_ns();
     let mut w = Vec::with_capacity(320);
     w.extend_from_slice(b",\"timing\":{\"handshake_ms\":");
     ms(&mut w, rtt.map(|v| v.min(i64::MAX as u64) as i64));

@@ -18,14 +18,6 @@ pub fn header() -> String {
     )
 }
 
-/// The handshake round trip, SYN → ACK (ns).
-fn handshake_rtt_ns(conn: &ConnSummary) -> Option<u64> {
-    let h = &conn.handshake;
-    h.syn_to_synack_ns
-        .zip(h.synack_to_ack_ns)
-        .map(|(a, b)| a.saturating_add(b))
-}
-
 /// What limited the transfer, with the counts behind it.
 fn why(t: &ConnTiming) -> String {
     match t.limited_by {
@@ -55,7 +47,7 @@ fn why(t: &ConnTiming) -> String {
 pub fn header_line(conn: &ConnSummary, tls_setup_ns: Option<i64>) -> Option<String> {
     let t = conn.timing?;
     t.limited_by?;
-    let rtt = handshake_rtt_ns(conn);
+    let rtt = conn.handshake.rtt_ns();
     let mut s = String::from("timing:");
     let mut part = |name: &str, ns: Option<i64>| {
         if let Some(ns) = ns {
@@ -78,7 +70,7 @@ pub fn header_line(conn: &ConnSummary, tls_setup_ns: Option<i64>) -> Option<Stri
 /// One connection's row (None for a connection that is not TCP).
 pub fn row(conn: &ConnSummary) -> Option<String> {
     let t = conn.timing?;
-    let rtt = handshake_rtt_ns(conn);
+    let rtt = conn.handshake.rtt_ns();
     let why = why(&t);
     let mut s = String::new();
     let _ = writeln!(
