@@ -67,6 +67,24 @@ struct H2Dir {
     hpack: HeaderDecoder,
 }
 
+impl H2Dir {
+    /// A HEADERS or PUSH_PROMISE frame starts a new header block.
+    fn start_block(
+        &mut self,
+        stream: u32,
+        start: SegmentCtx,
+        end_stream: bool,
+        promised: Option<u32>,
+    ) {
+        self.block.clear();
+        self.block_cut = false;
+        self.block_stream = stream;
+        self.block_ctx = Some(start);
+        self.block_end_stream = end_stream;
+        self.block_promised = promised;
+    }
+}
+
 /// One stream being followed.
 #[derive(Debug)]
 struct H2Stream {
@@ -228,12 +246,7 @@ impl Http2Conn {
                 end_stream,
                 end_headers,
             } => {
-                d.block.clear();
-                d.block_cut = false;
-                d.block_stream = h.stream;
-                d.block_ctx = Some(start);
-                d.block_end_stream = end_stream;
-                d.block_promised = None;
+                d.start_block(h.stream, start, end_stream, None);
                 self.block_fragment(dir, block, end_headers, out);
             }
             Frame::PushPromise {
@@ -241,12 +254,7 @@ impl Http2Conn {
                 block,
                 end_headers,
             } => {
-                d.block.clear();
-                d.block_cut = false;
-                d.block_stream = h.stream;
-                d.block_ctx = Some(start);
-                d.block_end_stream = false;
-                d.block_promised = Some(promised);
+                d.start_block(h.stream, start, false, Some(promised));
                 self.block_fragment(dir, block, end_headers, out);
             }
             Frame::Continuation { block, end_headers } => {
