@@ -6,6 +6,7 @@
 use layerscope::capture::{LinkType, RawFrame, Timestamp};
 use layerscope::pipeline::{Pipeline, PipelineConfig};
 use layerscope::render::report::{ReportLimits, ReportOptions, ReportSink};
+use layerscope::render::time::TimeFormat;
 use libfuzzer_sys::fuzz_target;
 
 const LINKS: [u32; 8] = [1, 1, 1, 101, 113, 276, 0, 228];
@@ -33,6 +34,13 @@ fuzz_target!(|data: &[u8]| {
                 max_graphs: 2,
                 max_graph_packets: 20,
                 max_app_per_conn: 4,
+            },
+            // Every way of writing times: the first byte picks one.
+            time_format: match data.first().map_or(0, |b| b % 4) {
+                0 => TimeFormat::Relative,
+                1 => TimeFormat::Absolute,
+                2 => TimeFormat::Delta,
+                _ => TimeFormat::Epoch,
             },
         },
     );
