@@ -8,7 +8,7 @@ pub(super) const SLL_LEN: usize = 16;
 /// Length of a Linux SLL2 header.
 pub(super) const SLL2_LEN: usize = 20;
 /// Length of a BSD null / loopback header.
-pub(super) const NULL_LEN: usize = 4;
+pub(super) const NULL_LEN: usize = crate::wire::null::HEADER_LEN;
 
 /// What a cooked (SLL / SLL2) header says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,11 +68,7 @@ pub(super) fn parse_null(data: &[u8], network_order: bool) -> Option<u32> {
     })
 }
 
-/// AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD), 28 (FreeBSD) or 30 (macOS).
+/// The protocol a null header's address family announces.
 pub(super) fn null_family_ether_type(family: u32) -> Option<EtherType> {
-    match family {
-        2 => Some(EtherType::IPV4),
-        24 | 28 | 30 => Some(EtherType::IPV6),
-        _ => None,
-    }
+    crate::wire::null::family_ether_type(family).map(|t| EtherType(t.0))
 }

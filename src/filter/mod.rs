@@ -31,7 +31,9 @@
 //!   `host a or b` is `host a or host b`, `tcp port 80 or 443` is `… or tcp port 443`.
 //!
 //! # Semantics: tcpdump's, byte for byte
-//! The filter reads the frame's own bytes at the offsets libpcap's BPF code uses for the
+//! The filter reads the frame's own bytes, one load at a time as BPF does, at the field
+//! offsets the wire views name (`wire::ipv4::field::PROTOCOL`, `wire::EtherType::VLAN` …),
+//! placed where libpcap's BPF code places them for the
 //! frame's link type (Ethernet, Linux SLL/SLL2, BSD null/loop, raw IP, LINKTYPE_IPV4/IPV6,
 //! PPP, PPP in HDLC framing, Cisco HDLC; other link types use the decoder's first network
 //! layer). So:
@@ -57,7 +59,8 @@
 //!   version nibble (`arp` after `mpls` is refused, as libpcap does). `pppoes [SESSION]`
 //!   matches ether type 0x8864 and makes the PPP protocol field behind the 6-byte PPPoE
 //!   header the link type (`pppoes and ip6`); `pppoed` is discovery (0x8863). `geneve [VNI]`
-//!   is UDP to port 6081 (IPv4 first fragments, or IPv6 with UDP as next header) and moves
+//!   is UDP to port 6081 (IPv4 first fragments, or IPv6 with UDP as next header) carrying
+//!   Geneve version 0, and moves
 //!   every later primitive behind the Geneve header and its options — into the inner
 //!   Ethernet frame when the Geneve protocol is 0x6558 (`geneve and host 10.0.0.1` is the
 //!   inner host, `ether` the inner MACs), else onto the inner network layer. Agreement with

@@ -12,6 +12,7 @@
 
 use super::lexer::{lex, Tok, Token};
 use super::{FilterError, FilterErrorKind};
+use crate::wire::IpNumber;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Deepest nesting accepted (parentheses, `not`, arithmetic, and/or alternations).
@@ -424,12 +425,12 @@ const CONSTANTS: &[(&str, u32)] = &[
 
 /// IP protocol names accepted after `proto` (as `\tcp` or `tcp`).
 const IP_PROTO_NAMES: &[(&str, u8)] = &[
-    ("icmp", 1),
-    ("igmp", 2),
-    ("tcp", 6),
-    ("udp", 17),
-    ("icmp6", 58),
-    ("sctp", 132),
+    ("icmp", IpNumber::ICMP.0),
+    ("igmp", IpNumber::IGMP.0),
+    ("tcp", IpNumber::TCP.0),
+    ("udp", IpNumber::UDP.0),
+    ("icmp6", IpNumber::ICMPV6.0),
+    ("sctp", IpNumber::SCTP.0),
 ];
 
 /// Parses a whole expression.
@@ -835,10 +836,10 @@ impl<'s> Parser<'s> {
                 "ip" => Base::Ip,
                 "ip6" => Base::Ip6,
                 "arp" => Base::Arp,
-                "tcp" => Base::OverIpv4(6),
-                "udp" => Base::OverIpv4(17),
-                "icmp" => Base::OverIpv4(1),
-                "sctp" => Base::OverIpv4(132),
+                "tcp" => Base::OverIpv4(IpNumber::TCP.0),
+                "udp" => Base::OverIpv4(IpNumber::UDP.0),
+                "icmp" => Base::OverIpv4(IpNumber::ICMP.0),
+                "sctp" => Base::OverIpv4(IpNumber::SCTP.0),
                 "icmp6" => Base::Icmp6,
                 _ if UNSUPPORTED.contains(&w) || w == "rarp" => {
                     return Err(self.err(
@@ -1020,27 +1021,27 @@ impl<'s> Parser<'s> {
                     "tcp" => Prim::Proto {
                         v4: true,
                         v6: true,
-                        proto: 6,
+                        proto: IpNumber::TCP.0,
                     },
                     "udp" => Prim::Proto {
                         v4: true,
                         v6: true,
-                        proto: 17,
+                        proto: IpNumber::UDP.0,
                     },
                     "sctp" => Prim::Proto {
                         v4: true,
                         v6: true,
-                        proto: 132,
+                        proto: IpNumber::SCTP.0,
                     },
                     "icmp" => Prim::Proto {
                         v4: true,
                         v6: false,
-                        proto: 1,
+                        proto: IpNumber::ICMP.0,
                     },
                     _ => Prim::Proto {
                         v4: false,
                         v6: true,
-                        proto: 58,
+                        proto: IpNumber::ICMPV6.0,
                     },
                 };
                 Ok(Node::Prim(prim, depth))

@@ -569,4 +569,10 @@ fn geneve_reads_its_options_length_and_the_inner_frame() {
     let data = geneve(0x0800, &inner[14..]);
     assert!(matches("geneve and tcp and src host 10.0.0.1", e, &data));
     assert!(!matches("geneve and ether src 00:11:22:33:44:55", e, &data));
+    // libpcap checks the version bits (`ldb [x + 22]; and #0xc0; jeq #0x0` in
+    // `tcpdump -d geneve`): a version 1 header is not Geneve to it.
+    let mut v1 = geneve(0x6558, &inner);
+    v1[42] |= 0x40;
+    assert!(!matches("geneve", e, &v1));
+    assert!(matches("udp dst port 6081", e, &v1));
 }

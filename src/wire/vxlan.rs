@@ -2,7 +2,8 @@
 
 use super::{be32, byte, check_len, Describe, Field, Next, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const FLAGS: usize = 0;
     pub const VNI_RESERVED: Range<usize> = 4..8;
