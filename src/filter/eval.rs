@@ -13,7 +13,7 @@ use crate::capture::{LinkType, RawFrame};
 use crate::decode::{DecodedPacket, LayerName};
 use crate::wire::{
     arp, chdlc, ethernet, geneve, ipv4, ipv6, mpls, null, ppp, pppoe, sll, udp, udp_port, vlan,
-    EtherType, IpNumber,
+    vxlan, EtherType, IpNumber,
 };
 
 /// Where a transport header's ports lie (the same for TCP, UDP and SCTP).
@@ -182,13 +182,7 @@ impl<'f, 'p> Ctx<'f, 'p> {
                 EncapStep::Geneve => {
                     // libpcap's gen_geneve_offsets: the outer IP header's length (IPv4 IHL,
                     // IPv6 40), UDP's 8 bytes, then the Geneve header with its options.
-                    let ip_len = match self.net_at(&at)? {
-                        (Some(NetKind::Ipv4), nl) => {
-                            ipv4::header_len_of(self.u8(nl + ipv4::field::VER_IHL)?)
-                        }
-                        _ => ipv6::HEADER_LEN,
-                    };
-                    let g = at.net + ip_len + udp::HEADER_LEN;
+                    let g = self.udp_payload_at(&at)?;
                     let end = g + geneve::header_len_of(self.u8(g + geneve::field::VER_OPTLEN)?);
                     let protocol = g + geneve::field::PROTOCOL.start;
                     if EtherType(self.u16(protocol)?) == EtherType::TRANSPARENT_ETHERNET_BRIDGING {
@@ -200,9 +194,25 @@ impl<'f, 'p> Ctx<'f, 'p> {
                         at.mpls = 0;
                     }
                 }
+                EncapStep::Vxlan => {
+                    // libpcap's gen_vxlan_offsets: the same outer IP and UDP lengths, the
+                    // 8-byte VXLAN header, then always an Ethernet frame.
+                    at = Layout::ethernet_at(self.udp_payload_at(&at)? + vxlan::HEADER_LEN);
+                }
             }
         }
         Ok(at)
+    }
+
+    /// Where a UDP tunnel header starts when the network layer at `at` is the outer IP
+    /// header: as libpcap, without checking (the tunnel primitive itself checks), an IPv4
+    /// header's own length, else IPv6's 40 bytes, then UDP's 8.
+    fn udp_payload_at(&self, at: &Layout) -> R<usize> {
+        let ip_len = match self.net_at(at)? {
+            (Some(NetKind::Ipv4), nl) => ipv4::header_len_of(self.u8(nl + ipv4::field::VER_IHL)?),
+            _ => ipv6::HEADER_LEN,
+        };
+        Ok(at.net + ip_len + udp::HEADER_LEN)
     }
 
     /// The network layer at `at`: its kind (None for anything else) and offset.
@@ -500,6 +510,28 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
                 Some(vni) => Ok(
                     cx.u32(g + geneve::field::VNI_RESERVED.start)? & geneve::VNI_MASK == vni << 8,
                 ),
+            }
+        }
+        Prim::Vxlan(vni) => {
+            // libpcap 1.11's gen_vxlan4/6 (libpcap 1.10, tcpdump's oracle here, has no
+            // `vxlan`): UDP to port 4789 (IPv4: first fragment only), the flags byte exactly
+            // 0x08 (only the I flag), then the VNI in the header's second word.
+            let (kind, nl) = cx.net(depth)?;
+            let Some(udp) = cx.udp_over(kind, nl)? else {
+                return Ok(false);
+            };
+            if cx.u16(udp + DST_PORT)? != udp_port::VXLAN {
+                return Ok(false);
+            }
+            let v = udp + udp::HEADER_LEN;
+            if cx.u8(v + vxlan::field::FLAGS)? != vxlan::FLAG_VNI {
+                return Ok(false);
+            }
+            match vni {
+                None => Ok(true),
+                Some(vni) => {
+                    Ok(cx.u32(v + vxlan::field::VNI_RESERVED.start)? & vxlan::VNI_MASK == vni << 8)
+                }
             }
         }
         Prim::Net(kind) => Ok(cx.net(depth)?.0 == Some(kind)),

@@ -89,6 +89,8 @@ pub(crate) enum Prim {
     Pppoed,
     /// `geneve` / `geneve VNI`.
     Geneve(Option<u32>),
+    /// `vxlan` / `vxlan VNI`.
+    Vxlan(Option<u32>),
     /// `greater N`: wire length >= N.
     Greater(u32),
     /// `less N`: wire length <= N.
@@ -109,6 +111,8 @@ pub(crate) enum EncapStep {
     /// UDP port 6081 and the Geneve header (its options' length read from the packet); an
     /// inner Ethernet frame when the Geneve protocol is 0x6558.
     Geneve,
+    /// UDP port 4789 and the 8-byte VXLAN header; an inner Ethernet frame follows.
+    Vxlan,
 }
 
 /// Most encapsulation keywords in one expression (each primitive records how many came
@@ -180,7 +184,7 @@ pub(crate) enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     /// A primitive and the number of encapsulation keywords (`vlan`, `mpls`, `pppoes`,
-    /// `geneve`) parsed before it: the first that many [`EncapStep`]s of the expression move
+    /// `geneve`, `vxlan`) parsed before it: the first that many [`EncapStep`]s of the expression move
     /// the offsets it reads at.
     Prim(Prim, u8),
     Rel(Box<Arith>, RelOp, Box<Arith>),
@@ -239,7 +243,6 @@ enum LastQual {
 const UNSUPPORTED: &[&str] = &[
     "gateway",
     "wlan",
-    "vxlan",
     "llc",
     "stp",
     "ipx",
@@ -343,6 +346,7 @@ const KEYWORDS: &[&str] = &[
     "pppoes",
     "pppoed",
     "geneve",
+    "vxlan",
     "greater",
     "less",
     "len",
@@ -925,14 +929,16 @@ impl<'s> Parser<'s> {
         };
         let depth = self.vlan_depth;
         match w {
-            "vlan" | "mpls" | "pppoes" | "geneve" => {
+            "vlan" | "mpls" | "pppoes" | "geneve" | "vxlan" => {
                 self.pos += 1;
-                // The optional number: VLAN id, MPLS label, PPPoE session, Geneve VNI.
+                // The optional number: VLAN id, MPLS label, PPPoE session, Geneve or VXLAN
+                // VNI.
                 let (step, max) = match w {
                     "vlan" => (EncapStep::Vlan, 4095),
                     "mpls" => (EncapStep::Mpls, 0xf_ffff),
                     "pppoes" => (EncapStep::Pppoes, 0xffff),
-                    _ => (EncapStep::Geneve, 0xff_ffff),
+                    "geneve" => (EncapStep::Geneve, 0xff_ffff),
+                    _ => (EncapStep::Vxlan, 0xff_ffff),
                 };
                 let mut id = None;
                 if let Some(n) = self.word().and_then(parse_num) {
@@ -967,6 +973,7 @@ impl<'s> Parser<'s> {
                     EncapStep::Mpls => Prim::Mpls(id),
                     EncapStep::Pppoes => Prim::Pppoes(id.map(|n| n as u16)),
                     EncapStep::Geneve => Prim::Geneve(id),
+                    EncapStep::Vxlan => Prim::Vxlan(id),
                 };
                 Ok(Node::Prim(prim, depth))
             }
@@ -1636,7 +1643,6 @@ mod tests {
         assert_eq!((e.offset, e.kind), (5, FilterErrorKind::NotSupported));
         for s in [
             "wlan host 1:2:3:4:5:6",
-            "vxlan",
             "llc and tcp",
             "mpls and arp",
             "gateway x",

@@ -12,6 +12,8 @@ pub mod field {
 pub const HEADER_LEN: usize = 8;
 /// The I flag: the VNI is valid.
 pub const FLAG_VNI: u8 = 0x08;
+/// The VNI's mask in the 32-bit VNI/reserved word (its top 24 bits).
+pub const VNI_MASK: u32 = 0xFFFF_FF00;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Vxlan<'a> {
