@@ -14,6 +14,7 @@
 pub mod arp;
 pub mod ayiya;
 pub mod chdlc;
+pub mod dns;
 pub mod erspan;
 pub mod esp;
 pub mod ether_type;
