@@ -90,7 +90,10 @@ impl Describe for DnsHeader<'_> {
 mod tests {
     use super::*;
 
-    fn fields(h: &DnsHeader<'_>) -> Vec<(String, String, String, Option<(u16, u16)>)> {
+    /// (name, raw text, meaning, placement) of each field.
+    type Row = (String, String, String, Option<(u16, u16)>);
+
+    fn fields(h: &DnsHeader<'_>) -> Vec<Row> {
         let mut v = Vec::new();
         h.describe(&mut |f| {
             v.push((
