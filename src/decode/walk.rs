@@ -859,6 +859,26 @@ mod tests {
     }
 
     #[test]
+    fn gre_with_rfc1701_source_routes_reaches_the_inner_tcp() {
+        // tshark walks the same header to `eth:ethertype:ip:gre:ip:tcp`: routing present,
+        // checksum/offset word, one IPv4 source route entry (8 bytes), the null entry.
+        let mut gre = vec![0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0];
+        gre.extend_from_slice(&[0x08, 0x00, 0, 8, 10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 0, 0]);
+        let mut inner = ipv4(6, 20, 9);
+        inner.extend(tcp_syn());
+        let mut p = eth(0x0800);
+        p.extend(ipv4(47, gre.len() + inner.len(), 2));
+        p.extend(&gre);
+        p.extend(&inner);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(names(&pkt), ["eth", "ipv4", "gre", "ipv4", "tcp"]);
+        assert_eq!((pkt.layers[2].offset, pkt.layers[2].len), (34, 24));
+        assert_eq!(pkt.tcp().unwrap().seq, 7);
+        assert!(pkt.issue.is_none());
+    }
+
+    #[test]
     fn gtp_u_with_extension_and_echo() {
         let mut gtp = vec![0x34, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x85, 1, 0x10, 5, 0];
         let mut inner = ipv4(6, 20, 9);
