@@ -922,6 +922,36 @@ mod tests {
     }
 
     #[test]
+    fn radiotap_fcs_is_not_payload() {
+        // radiotap with the flags field (present bit 1) saying "FCS at end", 802.11 data,
+        // LLC/SNAP, IPv4 and UDP whose lengths are 0 (offloaded: the frame bounds them),
+        // 4 payload bytes, then the 4-byte FCS.
+        let build = |flags: u8| {
+            let mut p = vec![0, 0, 12, 0, 0x02, 0, 0, 0, flags, 0, 0, 0];
+            let mut wlan = vec![0x08, 0x02];
+            wlan.resize(24, 0xee);
+            p.extend(wlan);
+            p.extend_from_slice(&[0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00]);
+            let mut ip = ipv4(17, 0, 9);
+            ip[2..4].copy_from_slice(&[0, 0]);
+            p.extend(ip);
+            p.extend_from_slice(&[0x13, 0x88, 0x13, 0x89, 0, 0, 0, 0]);
+            p.extend_from_slice(b"data");
+            p.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+            p
+        };
+        let mut d = Decoder::new();
+        let with_fcs = build(0x10);
+        let pkt = d.decode(&frame(127, &with_fcs));
+        assert_eq!(names(&pkt), ["radiotap", "wlan", "llc", "ipv4", "udp"]);
+        assert_eq!(pkt.payload, b"data");
+        // Without the flag the last four bytes are the frame's own.
+        let no_fcs = build(0);
+        let pkt = d.decode(&frame(127, &no_fcs));
+        assert_eq!(pkt.payload, b"data\xde\xad\xbe\xef");
+    }
+
+    #[test]
     fn nflog_ppp_and_cisco_hdlc() {
         let mut ip = ipv4(17, 8, 9);
         ip.extend(udp(1000, 53, 0));
