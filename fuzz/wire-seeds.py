@@ -3,7 +3,7 @@
 
 GRE in GRE 400 deep, 3,000 VLAN tags, an MPLS stack with no bottom, lying PPPoE, Geneve and
 GTP-U lengths, VXLAN in VXLAN, NFLOG with a bad TLV, radiotap/802.11/LLC, GRE with source
-routes (RFC 1701) ended and endless, radiotap with a trailing FCS. Byte 0 picks the
+routes (RFC 1701) ended and endless, radiotap with a trailing FCS, VXLAN-GPE, DNS from the VXLAN port. Byte 0 picks the
 link type (index into the target's LINKS: 0 = Ethernet, 4 = raw IP, 10 = radiotap,
 15 = NFLOG).
 
@@ -74,4 +74,7 @@ put(b"\x00" + eth(0x0800) + ipv4(47, b"\x40\x00\x08\x00" + bytes(4) + b"\x08\x00
 rt = b"\x00\x00\x1c\x00" + struct.pack("<II", 0x80000003, 0) + bytes(4) + bytes(8) + b"\x10\x00\x00\x00"
 put(b"\x0a" + rt + b"\x08\x02" + bytes(22) + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner + b"\xde\xad\xbe\xef")
 put(b"\x0a" + rt + b"\x08")
+# VXLAN-GPE naming IPv4 inside, and a DNS query from port 4789 (not VXLAN)
+put(b"\x00" + eth(0x0800) + ipv4(17, udp(40000, 4789, b"\x0c\x00\x00\x01\x00\x00\x2a\x00" + inner)))
+put(b"\x00" + eth(0x0800) + ipv4(17, udp(4789, 53, b"\x08\x00\x01\x00\x00\x01" + bytes(6))))
 print("seeded", CORPUS)

@@ -197,12 +197,15 @@ pub(super) fn link_start(
 fn udp_tunnel(payload: &[u8], tunnel: UdpTunnel) -> Option<(LayerName, usize, Step)> {
     match tunnel {
         UdpTunnel::Vxlan => {
-            let v = Vxlan::new_checked(payload).ok()?;
-            (v.flags() & crate::wire::vxlan::FLAG_VNI != 0).then_some((
-                LayerName::Vxlan,
-                crate::wire::vxlan::HEADER_LEN,
-                Step::Ethernet,
-            ))
+            let v = Vxlan::new_checked(payload)
+                .ok()
+                .filter(|v| v.is_well_formed())?;
+            let step = match v.next() {
+                Next::Ethernet => Step::Ethernet,
+                Next::IpByVersion => Step::IpByVersion,
+                _ => return None,
+            };
+            Some((LayerName::Vxlan, crate::wire::vxlan::HEADER_LEN, step))
         }
         UdpTunnel::Geneve => {
             let g = Geneve::new_checked(payload).ok()?;
@@ -675,6 +678,7 @@ pub(super) fn label_transport_payload(data: &[u8], out: &mut DecodedPacket<'_>) 
                 .map(|a| (LayerName::Ayiya, a.header_len())),
             UdpTunnel::Vxlan => Vxlan::new_checked(p)
                 .ok()
+                .filter(|v| v.is_well_formed())
                 .map(|_| (LayerName::Vxlan, crate::wire::vxlan::HEADER_LEN)),
             UdpTunnel::Geneve => Geneve::new_checked(p)
                 .ok()
@@ -817,6 +821,26 @@ mod tests {
         // the outermost Ethernet's addresses are the link's
         assert_eq!(pkt.link.src_mac, Some([0, 1, 2, 3, 4, 5]));
         assert!(pkt.issue.is_none());
+    }
+
+    #[test]
+    fn dns_from_port_4789_is_not_vxlan() {
+        // A DNS query whose id (0x0800) sets VXLAN's I bit, from port 4789. tshark 4.0 takes
+        // the lower port first (53: DNS) but to port 50000 shows `vxlan:eth:llc:data`
+        // (packet-vxlan checks no flag); the careful reading keeps it UDP both ways.
+        let mut dns = vec![0x08, 0x00, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        dns.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let mut d = Decoder::new();
+        for dst in [53, 50000] {
+            let mut p = eth(0x0800);
+            p.extend(ipv4(17, 8 + dns.len(), 2));
+            p.extend(udp(4789, dst, dns.len()));
+            p.extend(&dns);
+            let pkt = d.decode(&frame(1, &p));
+            assert_eq!(names(&pkt), ["eth", "ipv4", "udp"], "to port {dst}");
+            assert_eq!(pkt.payload, &dns[..]);
+            assert!(pkt.outer_flows.is_empty());
+        }
     }
 
     #[test]
