@@ -46,17 +46,14 @@ impl<'a> DnsHeader<'a> {
     }
 }
 
-/// The name of a response code (RFC 1035, RFC 6895).
-pub fn rcode_name(rcode: u8) -> &'static str {
-    match rcode {
-        0 => "NOERROR",
-        1 => "FORMERR",
-        2 => "SERVFAIL",
-        3 => "NXDOMAIN",
-        4 => "NOTIMP",
-        5 => "REFUSED",
-        _ => "other rcode",
-    }
+/// The name of a header response code (RFC 1035, RFC 6895: 0 to 10; the 4-bit field holds
+/// no other named code), `None` for an unassigned one.
+pub fn rcode_name(rcode: u8) -> Option<&'static str> {
+    const NAMES: [&str; 11] = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+        "NXRRSET", "NOTAUTH", "NOTZONE",
+    ];
+    NAMES.get(usize::from(rcode)).copied()
 }
 
 impl Describe for DnsHeader<'_> {
@@ -69,7 +66,10 @@ impl Describe for DnsHeader<'_> {
         )
         .at(field::ID));
         let meaning = if self.is_response() {
-            format!("response, {}", rcode_name(self.rcode()))
+            match rcode_name(self.rcode()) {
+                Some(name) => format!("response, {name}"),
+                None => format!("response, rcode {}", self.rcode()),
+            }
         } else {
             "query".to_string()
         };
@@ -120,6 +120,8 @@ mod tests {
         assert_eq!((f[4].0.as_str(), f[4].1.as_str()), ("authority", "1"));
         assert_eq!(f[5].3, Some((10, 2)));
         assert!(DnsHeader::new_checked(&b[..11]).is_err());
+        assert_eq!(rcode_name(10), Some("NOTZONE"));
+        assert_eq!(rcode_name(11), None);
     }
 
     #[test]
