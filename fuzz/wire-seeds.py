@@ -77,4 +77,8 @@ put(b"\x0a" + rt + b"\x08")
 # VXLAN-GPE naming IPv4 inside, and a DNS query from port 4789 (not VXLAN)
 put(b"\x00" + eth(0x0800) + ipv4(17, udp(40000, 4789, b"\x0c\x00\x00\x01\x00\x00\x2a\x00" + inner)))
 put(b"\x00" + eth(0x0800) + ipv4(17, udp(4789, 53, b"\x08\x00\x01\x00\x00\x01" + bytes(6))))
+# PPI (link index 12) with an 802.11-common field saying "FCS present", 802.11 data, FCS
+common = bytes(8) + b"\x01\x00" + bytes(10)
+ppi = b"\x00\x00\x20\x00\x69\x00\x00\x00" + b"\x02\x00\x14\x00" + common
+put(b"\x0c" + ppi + b"\x08\x02" + bytes(22) + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner + b"\xde\xad\xbe\xef")
 print("seeded", CORPUS)

@@ -143,20 +143,32 @@ fn offset_in(origin: &[u8], s: &[u8]) -> usize {
     }
 }
 
-/// The frame without its trailing 802.11 FCS when its radiotap flags say it ends with one
-/// (as tshark, the FCS is not payload). A frame the snaplen cut has no FCS captured.
+/// The frame without its trailing 802.11 FCS when its radiotap flags or PPI 802.11-common
+/// flags say it ends with one (as tshark, the FCS is not payload). A frame the snaplen cut
+/// has no FCS captured.
 fn without_fcs(fr: Frame<'_>, link_type: LinkType) -> Frame<'_> {
-    use crate::wire::{ieee80211::FCS_LEN, radiotap::Radiotap};
-    if link_type != LinkType::IEEE802_11_RADIOTAP || fr.cut {
+    use crate::wire::{ieee80211::FCS_LEN, ppi::Ppi, radiotap::Radiotap};
+    if fr.cut {
         return fr;
     }
-    match Radiotap::new_checked(fr.data) {
-        Ok(r) if r.has_fcs() && fr.data.len() >= r.header_len() + FCS_LEN => Frame {
-            data: &fr.data[..fr.data.len() - FCS_LEN],
-            cut: false,
-            wire_len: fr.wire_len.saturating_sub(FCS_LEN),
+    let header_len = match link_type {
+        LinkType::IEEE802_11_RADIOTAP => match Radiotap::new_checked(fr.data) {
+            Ok(r) if r.has_fcs() => r.header_len(),
+            _ => return fr,
         },
-        _ => fr,
+        LinkType::PPI => match Ppi::new_checked(fr.data) {
+            Ok(p) if p.link_type() == LinkType::IEEE802_11.0 && p.has_fcs() => p.header_len(),
+            _ => return fr,
+        },
+        _ => return fr,
+    };
+    if fr.data.len() < header_len + FCS_LEN {
+        return fr;
+    }
+    Frame {
+        data: &fr.data[..fr.data.len() - FCS_LEN],
+        cut: false,
+        wire_len: fr.wire_len.saturating_sub(FCS_LEN),
     }
 }
 

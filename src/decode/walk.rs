@@ -973,6 +973,16 @@ mod tests {
         let no_fcs = build(0);
         let pkt = d.decode(&frame(127, &no_fcs));
         assert_eq!(pkt.payload, b"data\xde\xad\xbe\xef");
+        // PPI (link type 192) carrying 802.11 with an 802.11-common field whose flags say
+        // "FCS present": the same frame behind a 32-byte PPI header instead of radiotap.
+        let mut ppi = vec![0, 0, 32, 0, 105, 0, 0, 0, 2, 0, 20, 0];
+        let mut common = [0u8; 20];
+        common[8] = 0x01;
+        ppi.extend_from_slice(&common);
+        ppi.extend_from_slice(&with_fcs[12..]);
+        let pkt = d.decode(&frame(192, &ppi));
+        assert_eq!(names(&pkt), ["ppi", "wlan", "llc", "ipv4", "udp"]);
+        assert_eq!(pkt.payload, b"data");
     }
 
     #[test]
