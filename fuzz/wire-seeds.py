@@ -2,7 +2,8 @@
 """Seeds fuzz/corpus/wire/ with hostile nesting (never committed: corpus/ is ignored).
 
 GRE in GRE 400 deep, 3,000 VLAN tags, an MPLS stack with no bottom, lying PPPoE, Geneve and
-GTP-U lengths, VXLAN in VXLAN, NFLOG with a bad TLV, radiotap/802.11/LLC. Byte 0 picks the
+GTP-U lengths, VXLAN in VXLAN, NFLOG with a bad TLV, radiotap/802.11/LLC, GRE with source
+routes (RFC 1701) ended and endless, radiotap with a trailing FCS, VXLAN-GPE, DNS from the VXLAN port. Byte 0 picks the
 link type (index into the target's LINKS: 0 = Ethernet, 4 = raw IP, 10 = radiotap,
 15 = NFLOG).
 
@@ -64,4 +65,20 @@ put(b"\x04" + v6 + b"\x2f\x00\x01\x04\x00\x00\x00\x00" + b"\x00\x00\x22\xeb" + b
 put(b"\x0f" + b"\x02\x00\x00\x01" + b"\x00\x00\x09\x00" + inner)
 # radiotap, 802.11 data, LLC/SNAP, IPv4
 put(b"\x0a" + b"\x00\x00\x08\x00\x00\x00\x00\x00" + b"\x08\x02" + bytes(22) + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner)
+# GRE with RFC 1701 source routes: one entry, the null entry, IPv4; and a list with no end
+sre = b"\x08\x00\x00\x08" + bytes([10, 0, 0, 1, 10, 0, 0, 2]) + b"\x00\x00\x00\x00"
+put(b"\x00" + eth(0x0800) + ipv4(47, b"\x40\x00\x08\x00" + bytes(4) + sre + inner))
+put(b"\x00" + eth(0x0800) + ipv4(47, b"\x40\x00\x08\x00" + bytes(4) + b"\x08\x00\x00\x00" * 100))
+# radiotap saying "FCS at end" (flags field behind two present words and a TSFT), 802.11
+# data, LLC/SNAP, IPv4, then the FCS; and one too short to hold the FCS it announces
+rt = b"\x00\x00\x1c\x00" + struct.pack("<II", 0x80000003, 0) + bytes(4) + bytes(8) + b"\x10\x00\x00\x00"
+put(b"\x0a" + rt + b"\x08\x02" + bytes(22) + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner + b"\xde\xad\xbe\xef")
+put(b"\x0a" + rt + b"\x08")
+# VXLAN-GPE naming IPv4 inside, and a DNS query from port 4789 (not VXLAN)
+put(b"\x00" + eth(0x0800) + ipv4(17, udp(40000, 4789, b"\x0c\x00\x00\x01\x00\x00\x2a\x00" + inner)))
+put(b"\x00" + eth(0x0800) + ipv4(17, udp(4789, 53, b"\x08\x00\x01\x00\x00\x01" + bytes(6))))
+# PPI (link index 12) with an 802.11-common field saying "FCS present", 802.11 data, FCS
+common = bytes(8) + b"\x01\x00" + bytes(10)
+ppi = b"\x00\x00\x20\x00\x69\x00\x00\x00" + b"\x02\x00\x14\x00" + common
+put(b"\x0c" + ppi + b"\x08\x02" + bytes(22) + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner + b"\xde\xad\xbe\xef")
 print("seeded", CORPUS)

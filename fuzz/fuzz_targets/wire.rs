@@ -51,6 +51,7 @@ fn views(b: &[u8]) {
     if let Ok(h) = wire::gre::Gre::new_checked(b) {
         sink ^= fields(&h);
         assert!(h.header_len() <= b.len());
+        assert!(h.source_routes() <= wire::gre::MAX_SOURCE_ROUTES);
     }
     for iii in [false, true] {
         if let Ok(h) = wire::erspan::Erspan::new_checked(b, iii) {
@@ -60,6 +61,7 @@ fn views(b: &[u8]) {
     }
     if let Ok(h) = wire::vxlan::Vxlan::new_checked(b) {
         sink ^= fields(&h);
+        let _ = (h.is_well_formed(), h.next());
     }
     if let Ok(h) = wire::geneve::Geneve::new_checked(b) {
         sink ^= fields(&h);
@@ -91,7 +93,20 @@ fn views(b: &[u8]) {
     }
     if let Ok(h) = wire::ppi::Ppi::new_checked(b) {
         sink ^= fields(&h);
+        let _ = h.has_fcs();
         assert!(h.header_len() <= b.len());
+    }
+    for version in [wire::sll::Version::V1, wire::sll::Version::V2] {
+        if let Ok(h) = wire::sll::Sll::new_checked(b, version) {
+            sink ^= fields(&h);
+            let _ = (h.source_mac(), h.interface(), h.next());
+        }
+    }
+    if let Ok(h) = wire::dns::DnsHeader::new_checked(b) {
+        sink ^= fields(&h);
+    }
+    if let Ok(h) = wire::arp::Arp::new_checked(b) {
+        let _ = (h.operation(), h.sender_ip(), h.target_ip());
     }
     if let Ok(h) = wire::prism::RadioHeader::new_prism(b) {
         sink ^= fields(&h);

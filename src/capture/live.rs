@@ -564,7 +564,7 @@ pub(crate) mod e2e {
         })
     }
 
-    /// One TCP segment of the exchange, read by hand from Ethernet(14) + IPv4 + TCP.
+    /// One TCP segment of the exchange, read through the wire views (Ethernet, IPv4, TCP).
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Segment {
         pub to_server: bool,
@@ -574,37 +574,33 @@ pub(crate) mod e2e {
         pub payload: Vec<u8>,
     }
 
-    fn be16(b: &[u8], at: usize) -> Option<u16> {
-        Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-    }
-    fn be32(b: &[u8], at: usize) -> Option<u32> {
-        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-    }
-
     /// The TCP segment in an Ethernet frame if it is IPv4/TCP to or from `port`.
     pub fn segment(frame: &[u8], port: u16) -> Option<Segment> {
-        if be16(frame, 12)? != 0x0800 {
+        use crate::wire::{ethernet::Ethernet, ipv4::Ipv4, tcp::Tcp, EtherType, IpNumber};
+        let eth = Ethernet::new_checked(frame).ok()?;
+        if eth.ether_type() != EtherType::IPV4 {
             return None;
         }
-        let ip = frame.get(14..)?;
-        let ihl = usize::from(ip.first()? & 0x0f) * 4;
-        if *ip.get(9)? != 6 {
+        let ip = Ipv4::new_checked(frame.get(eth.header_len()..)?).ok()?;
+        if ip.protocol() != IpNumber::TCP {
             return None;
         }
-        // Cut frames (snaplen) keep what was captured.
-        let total = usize::from(be16(ip, 2)?).min(ip.len());
-        let tcp = ip.get(ihl..total)?;
-        let (src, dst) = (be16(tcp, 0)?, be16(tcp, 2)?);
+        // Cut frames (snaplen) keep what was captured: the options may be cut.
+        let tcp_bytes = ip.payload();
+        let tcp = Tcp::new_fixed(tcp_bytes).ok()?;
+        let (src, dst) = (tcp.src_port(), tcp.dst_port());
         if src != port && dst != port {
             return None;
         }
-        let offset = usize::from(tcp.get(12)? >> 4) * 4;
         Some(Segment {
             to_server: dst == port,
-            flags: *tcp.get(13)?,
-            seq: be32(tcp, 4)?,
-            ack: be32(tcp, 8)?,
-            payload: tcp.get(offset..).unwrap_or_default().to_vec(),
+            flags: tcp.flags() as u8,
+            seq: tcp.seq(),
+            ack: tcp.ack(),
+            payload: tcp_bytes
+                .get(tcp.header_len()..)
+                .unwrap_or_default()
+                .to_vec(),
         })
     }
 

@@ -143,6 +143,35 @@ fn offset_in(origin: &[u8], s: &[u8]) -> usize {
     }
 }
 
+/// The frame without its trailing 802.11 FCS when its radiotap flags or PPI 802.11-common
+/// flags say it ends with one (as tshark, the FCS is not payload). A frame the snaplen cut
+/// has no FCS captured.
+fn without_fcs(fr: Frame<'_>, link_type: LinkType) -> Frame<'_> {
+    use crate::wire::{ieee80211::FCS_LEN, ppi::Ppi, radiotap::Radiotap};
+    if fr.cut {
+        return fr;
+    }
+    let header_len = match link_type {
+        LinkType::IEEE802_11_RADIOTAP => match Radiotap::new_checked(fr.data) {
+            Ok(r) if r.has_fcs() => r.header_len(),
+            _ => return fr,
+        },
+        LinkType::PPI => match Ppi::new_checked(fr.data) {
+            Ok(p) if p.link_type() == LinkType::IEEE802_11.0 && p.has_fcs() => p.header_len(),
+            _ => return fr,
+        },
+        _ => return fr,
+    };
+    if fr.data.len() < header_len + FCS_LEN {
+        return fr;
+    }
+    Frame {
+        data: &fr.data[..fr.data.len() - FCS_LEN],
+        cut: false,
+        wire_len: fr.wire_len.saturating_sub(FCS_LEN),
+    }
+}
+
 /// The frame's capture time in nanoseconds (saturating), the clock of fragment reassembly.
 fn capture_ns(frame: &RawFrame<'_>) -> i64 {
     frame
@@ -262,6 +291,8 @@ impl Decoder {
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
         let link_type = LinkType(frame.link.0 & 0xFFFF);
+        let fr = without_fcs(fr, link_type);
+        let data = fr.data;
         // Ethernet → IPv4/IPv6 → TCP/UDP, the bulk of every capture, without the general
         // link-layer dispatch: the same facts as `link_layer` then `fast_ip`.
         if self.fast_path && link_type == LinkType::ETHERNET {

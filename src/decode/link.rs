@@ -1,14 +1,15 @@
-//! Link-layer headers read by hand: Linux cooked capture v1 (SLL) and v2 (SLL2), which
-//! etherparse's lax slicer does not start from, and the BSD null / loopback header.
+//! Link-layer headers etherparse's lax slicer does not start from: Linux cooked capture v1
+//! (SLL) and v2 (SLL2), through the wire layer's view, and the BSD null / loopback header.
 
+use crate::wire::sll::{Sll, Version};
 use etherparse::EtherType;
 
 /// Length of a Linux SLL header.
-pub(super) const SLL_LEN: usize = 16;
+pub(super) const SLL_LEN: usize = crate::wire::sll::SLL_LEN;
 /// Length of a Linux SLL2 header.
-pub(super) const SLL2_LEN: usize = 20;
+pub(super) const SLL2_LEN: usize = crate::wire::sll::SLL2_LEN;
 /// Length of a BSD null / loopback header.
-pub(super) const NULL_LEN: usize = 4;
+pub(super) const NULL_LEN: usize = crate::wire::null::HEADER_LEN;
 
 /// What a cooked (SLL / SLL2) header says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,35 +20,22 @@ pub(super) struct LinkHeader {
     pub src_mac: Option<[u8; 6]>,
 }
 
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
-fn mac(addr_len: u16, addr: &[u8]) -> Option<[u8; 6]> {
-    if addr_len == 6 {
-        addr.get(..6)?.try_into().ok()
-    } else {
-        None
-    }
-}
-
-/// LINKTYPE_LINUX_SLL: packet type (2), ARPHRD type (2), address length (2), address (8),
-/// protocol type (2). `None` when fewer than 16 bytes were captured.
+/// LINKTYPE_LINUX_SLL, read through the wire view. `None` when fewer than 16 bytes were
+/// captured.
 pub(super) fn parse_sll(data: &[u8]) -> Option<LinkHeader> {
-    let h = data.get(..SLL_LEN)?;
-    Some(LinkHeader {
-        protocol: be16(h, 14)?,
-        src_mac: mac(be16(h, 4)?, &h[6..14]),
-    })
+    cooked(data, Version::V1)
 }
 
-/// LINKTYPE_LINUX_SLL2: protocol type (2), reserved (2), interface index (4), ARPHRD type
-/// (2), packet type (1), address length (1), address (8). `None` when fewer than 20 bytes.
+/// LINKTYPE_LINUX_SLL2, read through the wire view. `None` when fewer than 20 bytes.
 pub(super) fn parse_sll2(data: &[u8]) -> Option<LinkHeader> {
-    let h = data.get(..SLL2_LEN)?;
+    cooked(data, Version::V2)
+}
+
+fn cooked(data: &[u8], version: Version) -> Option<LinkHeader> {
+    let h = Sll::new_checked(data, version).ok()?;
     Some(LinkHeader {
-        protocol: be16(h, 0)?,
-        src_mac: mac(u16::from(h[11]), &h[12..20]),
+        protocol: h.protocol().0,
+        src_mac: h.source_mac(),
     })
 }
 
@@ -68,11 +56,7 @@ pub(super) fn parse_null(data: &[u8], network_order: bool) -> Option<u32> {
     })
 }
 
-/// AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD, OpenBSD), 28 (FreeBSD) or 30 (macOS).
+/// The protocol a null header's address family announces.
 pub(super) fn null_family_ether_type(family: u32) -> Option<EtherType> {
-    match family {
-        2 => Some(EtherType::IPV4),
-        24 | 28 | 30 => Some(EtherType::IPV6),
-        _ => None,
-    }
+    crate::wire::null::family_ether_type(family).map(|t| EtherType(t.0))
 }

@@ -17,6 +17,7 @@ pub use encapsulation::{Encap, EncapKind, Encapsulation, MAX_ENCAPSULATIONS, MAX
 pub use layer::{LayerName, Osi};
 pub use walk::{WalkStats, MAX_HEADERS, MAX_MPLS_LABELS, MAX_TUNNELS};
 
+use crate::wire::tcp::flag as tcp_flag;
 use arrayvec::ArrayVec;
 use std::fmt;
 use std::net::IpAddr;
@@ -108,27 +109,27 @@ pub struct ArpInfo {
 pub struct TcpFlags(pub u16);
 
 impl TcpFlags {
-    pub const FIN: u16 = 0x001;
-    pub const SYN: u16 = 0x002;
-    pub const RST: u16 = 0x004;
-    pub const PSH: u16 = 0x008;
-    pub const ACK: u16 = 0x010;
-    pub const URG: u16 = 0x020;
-    pub const ECE: u16 = 0x040;
-    pub const CWR: u16 = 0x080;
-    pub const NS: u16 = 0x100;
-    /// Names in tshark's order of bits, as used in JSON (`["SYN","ACK"]`).
-    pub const NAMES: [(&'static str, u16); 9] = [
-        ("FIN", Self::FIN),
-        ("SYN", Self::SYN),
-        ("RST", Self::RST),
-        ("PSH", Self::PSH),
-        ("ACK", Self::ACK),
-        ("URG", Self::URG),
-        ("ECE", Self::ECE),
-        ("CWR", Self::CWR),
-        ("NS", Self::NS),
-    ];
+    pub const FIN: u16 = tcp_flag::FIN;
+    pub const SYN: u16 = tcp_flag::SYN;
+    pub const RST: u16 = tcp_flag::RST;
+    pub const PSH: u16 = tcp_flag::PSH;
+    pub const ACK: u16 = tcp_flag::ACK;
+    pub const URG: u16 = tcp_flag::URG;
+    pub const ECE: u16 = tcp_flag::ECE;
+    pub const CWR: u16 = tcp_flag::CWR;
+    pub const NS: u16 = tcp_flag::NS;
+    /// Names in tshark's order of bits, as used in JSON (`["SYN","ACK"]`): the names and
+    /// bits of the wire layer's one table, [`crate::wire::tcp::FLAGS`].
+    pub const NAMES: [(&'static str, u16); 9] = {
+        let table = crate::wire::tcp::FLAGS;
+        let mut names = [("", 0u16); 9];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = (table[i].0, table[i].1);
+            i += 1;
+        }
+        names
+    };
     pub fn has(self, bit: u16) -> bool {
         self.0 & bit != 0
     }

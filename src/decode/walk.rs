@@ -197,12 +197,15 @@ pub(super) fn link_start(
 fn udp_tunnel(payload: &[u8], tunnel: UdpTunnel) -> Option<(LayerName, usize, Step)> {
     match tunnel {
         UdpTunnel::Vxlan => {
-            let v = Vxlan::new_checked(payload).ok()?;
-            (v.flags() & crate::wire::vxlan::FLAG_VNI != 0).then_some((
-                LayerName::Vxlan,
-                crate::wire::vxlan::HEADER_LEN,
-                Step::Ethernet,
-            ))
+            let v = Vxlan::new_checked(payload)
+                .ok()
+                .filter(|v| v.is_well_formed())?;
+            let step = match v.next() {
+                Next::Ethernet => Step::Ethernet,
+                Next::IpByVersion => Step::IpByVersion,
+                _ => return None,
+            };
+            Some((LayerName::Vxlan, crate::wire::vxlan::HEADER_LEN, step))
         }
         UdpTunnel::Geneve => {
             let g = Geneve::new_checked(payload).ok()?;
@@ -675,6 +678,7 @@ pub(super) fn label_transport_payload(data: &[u8], out: &mut DecodedPacket<'_>) 
                 .map(|a| (LayerName::Ayiya, a.header_len())),
             UdpTunnel::Vxlan => Vxlan::new_checked(p)
                 .ok()
+                .filter(|v| v.is_well_formed())
                 .map(|_| (LayerName::Vxlan, crate::wire::vxlan::HEADER_LEN)),
             UdpTunnel::Geneve => Geneve::new_checked(p)
                 .ok()
@@ -820,6 +824,26 @@ mod tests {
     }
 
     #[test]
+    fn dns_from_port_4789_is_not_vxlan() {
+        // A DNS query whose id (0x0800) sets VXLAN's I bit, from port 4789. tshark 4.0 takes
+        // the lower port first (53: DNS) but to port 50000 shows `vxlan:eth:llc:data`
+        // (packet-vxlan checks no flag); the careful reading keeps it UDP both ways.
+        let mut dns = vec![0x08, 0x00, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        dns.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        let mut d = Decoder::new();
+        for dst in [53, 50000] {
+            let mut p = eth(0x0800);
+            p.extend(ipv4(17, 8 + dns.len(), 2));
+            p.extend(udp(4789, dst, dns.len()));
+            p.extend(&dns);
+            let pkt = d.decode(&frame(1, &p));
+            assert_eq!(names(&pkt), ["eth", "ipv4", "udp"], "to port {dst}");
+            assert_eq!(pkt.payload, &dns[..]);
+            assert!(pkt.outer_flows.is_empty());
+        }
+    }
+
+    #[test]
     fn pppoe_session_ppp_ipv4_tcp() {
         let mut p = eth(0x8864);
         p.extend_from_slice(&[0x11, 0, 0x00, 0x11, 0, 42, 0x00, 0x21]);
@@ -856,6 +880,26 @@ mod tests {
         let pkt = d.decode(&frame(1, &p));
         assert_eq!(names(&pkt), ["eth", "ipv4", "ipv6", "tcp"]);
         assert!(pkt.outer_flows.is_empty());
+    }
+
+    #[test]
+    fn gre_with_rfc1701_source_routes_reaches_the_inner_tcp() {
+        // tshark walks the same header to `eth:ethertype:ip:gre:ip:tcp`: routing present,
+        // checksum/offset word, one IPv4 source route entry (8 bytes), the null entry.
+        let mut gre = vec![0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0];
+        gre.extend_from_slice(&[0x08, 0x00, 0, 8, 10, 0, 0, 1, 10, 0, 0, 2, 0, 0, 0, 0]);
+        let mut inner = ipv4(6, 20, 9);
+        inner.extend(tcp_syn());
+        let mut p = eth(0x0800);
+        p.extend(ipv4(47, gre.len() + inner.len(), 2));
+        p.extend(&gre);
+        p.extend(&inner);
+        let mut d = Decoder::new();
+        let pkt = d.decode(&frame(1, &p));
+        assert_eq!(names(&pkt), ["eth", "ipv4", "gre", "ipv4", "tcp"]);
+        assert_eq!((pkt.layers[2].offset, pkt.layers[2].len), (34, 24));
+        assert_eq!(pkt.tcp().unwrap().seq, 7);
+        assert!(pkt.issue.is_none());
     }
 
     #[test]
@@ -899,6 +943,46 @@ mod tests {
         beacon.resize(40, 0);
         let pkt = d.decode(&frame(127, &beacon));
         assert_eq!(names(&pkt), ["radiotap", "wlan"]);
+    }
+
+    #[test]
+    fn radiotap_fcs_is_not_payload() {
+        // radiotap with the flags field (present bit 1) saying "FCS at end", 802.11 data,
+        // LLC/SNAP, IPv4 and UDP whose lengths are 0 (offloaded: the frame bounds them),
+        // 4 payload bytes, then the 4-byte FCS.
+        let build = |flags: u8| {
+            let mut p = vec![0, 0, 12, 0, 0x02, 0, 0, 0, flags, 0, 0, 0];
+            let mut wlan = vec![0x08, 0x02];
+            wlan.resize(24, 0xee);
+            p.extend(wlan);
+            p.extend_from_slice(&[0xaa, 0xaa, 3, 0, 0, 0, 0x08, 0x00]);
+            let mut ip = ipv4(17, 0, 9);
+            ip[2..4].copy_from_slice(&[0, 0]);
+            p.extend(ip);
+            p.extend_from_slice(&[0x13, 0x88, 0x13, 0x89, 0, 0, 0, 0]);
+            p.extend_from_slice(b"data");
+            p.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+            p
+        };
+        let mut d = Decoder::new();
+        let with_fcs = build(0x10);
+        let pkt = d.decode(&frame(127, &with_fcs));
+        assert_eq!(names(&pkt), ["radiotap", "wlan", "llc", "ipv4", "udp"]);
+        assert_eq!(pkt.payload, b"data");
+        // Without the flag the last four bytes are the frame's own.
+        let no_fcs = build(0);
+        let pkt = d.decode(&frame(127, &no_fcs));
+        assert_eq!(pkt.payload, b"data\xde\xad\xbe\xef");
+        // PPI (link type 192) carrying 802.11 with an 802.11-common field whose flags say
+        // "FCS present": the same frame behind a 32-byte PPI header instead of radiotap.
+        let mut ppi = vec![0, 0, 32, 0, 105, 0, 0, 0, 2, 0, 20, 0];
+        let mut common = [0u8; 20];
+        common[8] = 0x01;
+        ppi.extend_from_slice(&common);
+        ppi.extend_from_slice(&with_fcs[12..]);
+        let pkt = d.decode(&frame(192, &ppi));
+        assert_eq!(names(&pkt), ["ppi", "wlan", "llc", "ipv4", "udp"]);
+        assert_eq!(pkt.payload, b"data");
     }
 
     #[test]

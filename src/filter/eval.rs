@@ -11,16 +11,14 @@ use super::parser::{
 };
 use crate::capture::{LinkType, RawFrame};
 use crate::decode::{DecodedPacket, LayerName};
+use crate::wire::{
+    arp, chdlc, ethernet, geneve, ipv4, ipv6, mpls, null, ppp, pppoe, sll, udp, udp_port, vlan,
+    vxlan, EtherType, IpNumber,
+};
 
-/// Geneve's protocol type for an inner Ethernet frame (transparent Ethernet bridging).
-const GENEVE_TRANSPARENT_ETHERNET: u16 = 0x6558;
-/// The UDP port Geneve is recognised on.
-const GENEVE_PORT: u16 = 6081;
-/// MPLS unicast: its ether type and its PPP protocol number.
-const ETHERTYPE_MPLS: u16 = 0x8847;
-const PPP_MPLS_UNICAST: u16 = 0x0281;
-const ETHERTYPE_PPPOE_DISCOVERY: u16 = 0x8863;
-const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+/// Where a transport header's ports lie (the same for TCP, UDP and SCTP).
+const SRC_PORT: usize = udp::field::SRC_PORT.start;
+const DST_PORT: usize = udp::field::DST_PORT.start;
 
 /// A load past the captured bytes (or a division by zero): the filter rejects the packet.
 #[derive(Debug)]
@@ -81,6 +79,18 @@ struct Layout {
     mpls: u8,
 }
 
+impl Layout {
+    /// An Ethernet frame starting at `at` (the outermost one, or one inside a tunnel).
+    fn ethernet_at(at: usize) -> Layout {
+        Layout {
+            link_type: Some((Space::EtherType, at + ethernet::field::ETHER_TYPE.start)),
+            net: at + ethernet::HEADER_LEN,
+            ether: Some(at),
+            mpls: 0,
+        }
+    }
+}
+
 impl<'f, 'p> Ctx<'f, 'p> {
     pub(crate) fn new(
         frame: &RawFrame<'f>,
@@ -90,12 +100,12 @@ impl<'f, 'p> Ctx<'f, 'p> {
         let link = match frame.link {
             LinkType::ETHERNET => Link::Ethernet,
             LinkType::LINUX_SLL => Link::Cooked {
-                proto_off: 14,
-                net_off: 16,
+                proto_off: sll::field::PROTOCOL.start,
+                net_off: sll::SLL_LEN,
             },
             LinkType::LINUX_SLL2 => Link::Cooked {
-                proto_off: 0,
-                net_off: 20,
+                proto_off: sll::field2::PROTOCOL.start,
+                net_off: sll::SLL2_LEN,
             },
             LinkType::NULL => Link::Null {
                 big_endian_only: false,
@@ -122,12 +132,7 @@ impl<'f, 'p> Ctx<'f, 'p> {
     /// Where the primitives after the first `depth` encapsulation keywords read.
     fn layout(&self, depth: u8) -> R<Layout> {
         let mut at = match self.link {
-            Link::Ethernet => Layout {
-                link_type: Some((Space::EtherType, 12)),
-                net: 14,
-                ether: Some(0),
-                mpls: 0,
-            },
+            Link::Ethernet => Layout::ethernet_at(0),
             Link::Cooked { proto_off, net_off } => Layout {
                 link_type: Some((Space::EtherType, proto_off)),
                 net: net_off,
@@ -135,8 +140,12 @@ impl<'f, 'p> Ctx<'f, 'p> {
                 mpls: 0,
             },
             Link::Hdlc { ppp } => Layout {
-                link_type: Some((if ppp { Space::Ppp } else { Space::EtherType }, 2)),
-                net: 4,
+                // PPP with address and control bytes, or Cisco HDLC: the same layout.
+                link_type: Some((
+                    if ppp { Space::Ppp } else { Space::EtherType },
+                    chdlc::field::PROTOCOL.start,
+                )),
+                net: ppp::HDLC_FRAMED_LEN,
                 ether: None,
                 mpls: 0,
             },
@@ -156,43 +165,54 @@ impl<'f, 'p> Ctx<'f, 'p> {
             match step {
                 EncapStep::Vlan => {
                     if at.ether.is_some() {
-                        at.link_type = Some((space, lt + 4));
-                        at.net += 4;
+                        at.link_type = Some((space, lt + vlan::HEADER_LEN));
+                        at.net += vlan::HEADER_LEN;
                     }
                 }
                 EncapStep::Mpls => {
-                    at.net += 4;
+                    at.net += mpls::ENTRY_LEN;
                     at.mpls = at.mpls.saturating_add(1);
                 }
                 EncapStep::Pppoes => {
                     // The PPP protocol field follows the 6-byte PPPoE header.
-                    at.link_type = Some((Space::Ppp, at.net + 6));
-                    at.net += 8;
+                    at.link_type = Some((Space::Ppp, at.net + pppoe::HEADER_LEN));
+                    at.net += pppoe::HEADER_LEN + ppp::PROTOCOL_LEN;
                     at.ether = None;
                 }
                 EncapStep::Geneve => {
                     // libpcap's gen_geneve_offsets: the outer IP header's length (IPv4 IHL,
                     // IPv6 40), UDP's 8 bytes, then the Geneve header with its options.
-                    let ip_len = match self.net_at(&at)? {
-                        (Some(NetKind::Ipv4), nl) => usize::from(self.u8(nl)? & 0x0f) * 4,
-                        _ => 40,
-                    };
-                    let geneve = at.net + ip_len + 8;
-                    let end = geneve + usize::from(self.u8(geneve)? & 0x3f) * 4 + 8;
-                    if self.u16(geneve + 2)? == GENEVE_TRANSPARENT_ETHERNET {
-                        at.link_type = Some((Space::EtherType, end + 12));
-                        at.net = end + 14;
-                        at.ether = Some(end);
+                    let g = self.udp_payload_at(&at)?;
+                    let end = g + geneve::header_len_of(self.u8(g + geneve::field::VER_OPTLEN)?);
+                    let protocol = g + geneve::field::PROTOCOL.start;
+                    if EtherType(self.u16(protocol)?) == EtherType::TRANSPARENT_ETHERNET_BRIDGING {
+                        at = Layout::ethernet_at(end);
                     } else {
-                        at.link_type = Some((Space::EtherType, geneve + 2));
+                        at.link_type = Some((Space::EtherType, protocol));
                         at.net = end;
                         at.ether = None;
+                        at.mpls = 0;
                     }
-                    at.mpls = 0;
+                }
+                EncapStep::Vxlan => {
+                    // libpcap's gen_vxlan_offsets: the same outer IP and UDP lengths, the
+                    // 8-byte VXLAN header, then always an Ethernet frame.
+                    at = Layout::ethernet_at(self.udp_payload_at(&at)? + vxlan::HEADER_LEN);
                 }
             }
         }
         Ok(at)
+    }
+
+    /// Where a UDP tunnel header starts when the network layer at `at` is the outer IP
+    /// header: as libpcap, without checking (the tunnel primitive itself checks), an IPv4
+    /// header's own length, else IPv6's 40 bytes, then UDP's 8.
+    fn udp_payload_at(&self, at: &Layout) -> R<usize> {
+        let ip_len = match self.net_at(at)? {
+            (Some(NetKind::Ipv4), nl) => ipv4::header_len_of(self.u8(nl + ipv4::field::VER_IHL)?),
+            _ => ipv6::HEADER_LEN,
+        };
+        Ok(at.net + ip_len + udp::HEADER_LEN)
     }
 
     /// The network layer at `at`: its kind (None for anything else) and offset.
@@ -203,32 +223,43 @@ impl<'f, 'p> Ctx<'f, 'p> {
         if at.mpls > 0 {
             // libpcap's gen_mpls_linktype: the last label has the bottom-of-stack bit and
             // the version nibble says which IP follows.
-            if self.u8(at.net - 2)? & 0x01 == 0 {
-                return Ok((None, at.net));
+            if !self.below_label_not_bottom(at.net)? {
+                return Ok((self.ip_by_version(at.net)?, at.net));
             }
-            let kind = match self.u8(at.net)? >> 4 {
-                4 => Some(NetKind::Ipv4),
-                6 => Some(NetKind::Ipv6),
-                _ => None,
-            };
-            return Ok((kind, at.net));
+            return Ok((None, at.net));
         }
         let t = self.u16(lt)?;
         let kind = match space {
-            Space::EtherType => match t {
-                0x0800 => Some(NetKind::Ipv4),
-                0x86dd => Some(NetKind::Ipv6),
-                0x0806 => Some(NetKind::Arp),
-                0x8035 => Some(NetKind::Rarp),
+            Space::EtherType => match EtherType(t) {
+                EtherType::IPV4 => Some(NetKind::Ipv4),
+                EtherType::IPV6 => Some(NetKind::Ipv6),
+                EtherType::ARP => Some(NetKind::Arp),
+                EtherType::RARP => Some(NetKind::Rarp),
                 _ => None,
             },
             Space::Ppp => match t {
-                0x0021 => Some(NetKind::Ipv4),
-                0x0057 => Some(NetKind::Ipv6),
+                ppp::protocol::IPV4 => Some(NetKind::Ipv4),
+                ppp::protocol::IPV6 => Some(NetKind::Ipv6),
                 _ => None,
             },
         };
         Ok((kind, at.net))
+    }
+
+    /// Whether the MPLS label entry ending at `net` is not the bottom of the stack (another
+    /// label follows).
+    fn below_label_not_bottom(&self, net: usize) -> R<bool> {
+        let entry = net.checked_sub(mpls::ENTRY_LEN).ok_or(Abort)?;
+        Ok(self.u8(entry + mpls::field::TC_S)? & mpls::BOTTOM_OF_STACK == 0)
+    }
+
+    /// IPv4 or IPv6 by the version nibble of the byte at `at` (raw IP, below MPLS).
+    fn ip_by_version(&self, at: usize) -> R<Option<NetKind>> {
+        Ok(match self.u8(at + ipv4::field::VER_IHL)? >> 4 {
+            4 => Some(NetKind::Ipv4),
+            6 => Some(NetKind::Ipv6),
+            _ => None,
+        })
     }
 
     fn bytes(&self, off: usize, n: usize) -> R<&'f [u8]> {
@@ -259,7 +290,7 @@ impl<'f, 'p> Ctx<'f, 'p> {
         match self.link {
             Link::Ethernet | Link::Cooked { .. } | Link::Hdlc { .. } => Ok((None, 0)),
             Link::Null { big_endian_only } => {
-                let b = self.bytes(0, 4)?;
+                let b = self.bytes(0, null::HEADER_LEN)?;
                 let be = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
                 let le = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
                 // DLT_NULL is in the capturing host's byte order: take the small reading.
@@ -268,21 +299,14 @@ impl<'f, 'p> Ctx<'f, 'p> {
                 } else {
                     le
                 };
-                let kind = match family {
-                    2 => Some(NetKind::Ipv4),
-                    24 | 28 | 30 => Some(NetKind::Ipv6),
+                let kind = match null::family_ether_type(family) {
+                    Some(EtherType::IPV4) => Some(NetKind::Ipv4),
+                    Some(EtherType::IPV6) => Some(NetKind::Ipv6),
                     _ => None,
                 };
-                Ok((kind, 4))
+                Ok((kind, null::HEADER_LEN))
             }
-            Link::Raw => {
-                let kind = match self.u8(0)? >> 4 {
-                    4 => Some(NetKind::Ipv4),
-                    6 => Some(NetKind::Ipv6),
-                    _ => None,
-                };
-                Ok((kind, 0))
-            }
+            Link::Raw => Ok((self.ip_by_version(0)?, 0)),
             Link::Fixed(kind) => Ok((Some(kind), 0)),
             Link::Decoded => {
                 for l in &self.packet.layers {
@@ -302,14 +326,41 @@ impl<'f, 'p> Ctx<'f, 'p> {
     /// Offset of the transport header of an IPv4 first fragment carrying `proto`.
     fn over_ipv4(&self, vlan_depth: u8, proto: u8) -> R<Option<usize>> {
         let (kind, nl) = self.net(vlan_depth)?;
-        if kind != Some(NetKind::Ipv4) || self.u8(nl + 9)? != proto {
+        if kind != Some(NetKind::Ipv4) || self.u8(nl + ipv4::field::PROTOCOL)? != proto {
             return Ok(None);
         }
-        if self.u16(nl + 6)? & 0x1fff != 0 {
+        self.ipv4_first_fragment_payload(nl)
+    }
+
+    /// The transport header of the IPv4 datagram at `nl` when it is the first fragment
+    /// (later fragments carry no transport header).
+    fn ipv4_first_fragment_payload(&self, nl: usize) -> R<Option<usize>> {
+        if self.u16(nl + ipv4::field::FLAGS_FRAG.start)? & ipv4::FRAGMENT_OFFSET_MASK != 0 {
             return Ok(None);
         }
-        let ihl = usize::from(self.u8(nl)? & 0x0f) * 4;
-        Ok(Some(nl + ihl))
+        Ok(Some(
+            nl + ipv4::header_len_of(self.u8(nl + ipv4::field::VER_IHL)?),
+        ))
+    }
+
+    /// The UDP header of the IPv4 first fragment or IPv6 packet at `nl` (no extension-header
+    /// walk), as libpcap's `gen_port`/`gen_port6` find it.
+    fn udp_over(&self, kind: Option<NetKind>, nl: usize) -> R<Option<usize>> {
+        match kind {
+            Some(NetKind::Ipv4) => {
+                if self.u8(nl + ipv4::field::PROTOCOL)? != IpNumber::UDP.0 {
+                    return Ok(None);
+                }
+                self.ipv4_first_fragment_payload(nl)
+            }
+            Some(NetKind::Ipv6) => {
+                if self.u8(nl + ipv6::field::NEXT_HEADER)? != IpNumber::UDP.0 {
+                    return Ok(None);
+                }
+                Ok(Some(nl + ipv6::HEADER_LEN))
+            }
+            _ => Ok(None),
+        }
     }
 }
 
@@ -323,10 +374,10 @@ fn dir_match(dir: Dir, src: impl FnOnce() -> R<bool>, dst: impl FnOnce() -> R<bo
 }
 
 fn proto_bit(p: u8) -> u8 {
-    match p {
-        6 => P_TCP,
-        17 => P_UDP,
-        132 => P_SCTP,
+    match IpNumber(p) {
+        IpNumber::TCP => P_TCP,
+        IpNumber::UDP => P_UDP,
+        IpNumber::SCTP => P_SCTP,
         _ => 0,
     }
 }
@@ -376,12 +427,18 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
             let (Some((Space::EtherType, lt)), Some(_)) = (at.link_type, at.ether) else {
                 return Ok(false);
             };
-            if !matches!(cx.u16(lt)?, 0x8100 | 0x88a8 | 0x9100) {
+            // libpcap's three tag types (not 0x9200).
+            let tpid = EtherType(cx.u16(lt)?);
+            if !matches!(
+                tpid,
+                EtherType::VLAN | EtherType::QINQ | EtherType::QINQ_9100
+            ) {
                 return Ok(false);
             }
+            let tag = lt + ethernet::field::ETHER_TYPE.len();
             match id {
                 None => Ok(true),
-                Some(id) => Ok(cx.u16(lt + 2)? & 0x0fff == id),
+                Some(id) => Ok(cx.u16(tag + vlan::field::TCI.start)? & vlan::VLAN_ID_MASK == id),
             }
         }
         Prim::Mpls(label) => {
@@ -391,11 +448,11 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
             };
             let framed = if at.mpls > 0 {
                 // Another label below: the one before must not be the bottom of the stack.
-                cx.u8(at.net - 2)? & 0x01 == 0
+                cx.below_label_not_bottom(at.net)?
             } else {
                 let want = match space {
-                    Space::EtherType => ETHERTYPE_MPLS,
-                    Space::Ppp => PPP_MPLS_UNICAST,
+                    Space::EtherType => EtherType::MPLS_UNICAST.0,
+                    Space::Ppp => ppp::protocol::MPLS_UNICAST,
                 };
                 cx.u16(lt)? == want
             };
@@ -404,19 +461,22 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
             }
             match label {
                 None => Ok(true),
-                Some(label) => Ok(cx.u32(at.net)? & 0xffff_f000 == label << 12),
+                Some(label) => Ok(
+                    cx.u32(at.net + mpls::field::ENTRY.start)? & mpls::LABEL_MASK
+                        == label << mpls::LABEL_SHIFT,
+                ),
             }
         }
         Prim::Pppoes(session) => {
             let at = cx.layout(depth)?;
             match at.link_type {
                 Some((Space::EtherType, lt)) if at.mpls == 0 => {
-                    if cx.u16(lt)? != ETHERTYPE_PPPOE_SESSION {
+                    if EtherType(cx.u16(lt)?) != EtherType::PPPOE_SESSION {
                         return Ok(false);
                     }
                     match session {
                         None => Ok(true),
-                        Some(id) => Ok(cx.u32(at.net)? & 0xffff == u32::from(id)),
+                        Some(id) => Ok(cx.u16(at.net + pppoe::field::SESSION_ID.start)? == id),
                     }
                 }
                 _ => Ok(false),
@@ -426,47 +486,66 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
             let at = cx.layout(depth)?;
             match at.link_type {
                 Some((Space::EtherType, lt)) if at.mpls == 0 => {
-                    Ok(cx.u16(lt)? == ETHERTYPE_PPPOE_DISCOVERY)
+                    Ok(EtherType(cx.u16(lt)?) == EtherType::PPPOE_DISCOVERY)
                 }
                 _ => Ok(false),
             }
         }
         Prim::Geneve(vni) => {
-            // libpcap's gen_geneve4/6: UDP to port 6081 (IPv4: first fragment only), then
-            // the VNI in the Geneve header's second word.
+            // libpcap's gen_geneve4/6: UDP to port 6081 (IPv4: first fragment only),
+            // Geneve version 0, then the VNI in the Geneve header's second word.
             let (kind, nl) = cx.net(depth)?;
-            let udp = match kind {
-                Some(NetKind::Ipv4) => {
-                    if cx.u8(nl + 9)? != 17 || cx.u16(nl + 6)? & 0x1fff != 0 {
-                        return Ok(false);
-                    }
-                    nl + usize::from(cx.u8(nl)? & 0x0f) * 4
-                }
-                Some(NetKind::Ipv6) => {
-                    if cx.u8(nl + 6)? != 17 {
-                        return Ok(false);
-                    }
-                    nl + 40
-                }
-                _ => return Ok(false),
+            let Some(udp) = cx.udp_over(kind, nl)? else {
+                return Ok(false);
             };
-            if cx.u16(udp + 2)? != GENEVE_PORT {
+            if cx.u16(udp + DST_PORT)? != udp_port::GENEVE {
+                return Ok(false);
+            }
+            let g = udp + udp::HEADER_LEN;
+            if cx.u8(g + geneve::field::VER_OPTLEN)? & geneve::VERSION_MASK != 0 {
                 return Ok(false);
             }
             match vni {
                 None => Ok(true),
-                Some(vni) => Ok(cx.u32(udp + 12)? & 0xffff_ff00 == vni << 8),
+                Some(vni) => Ok(
+                    cx.u32(g + geneve::field::VNI_RESERVED.start)? & geneve::VNI_MASK == vni << 8,
+                ),
+            }
+        }
+        Prim::Vxlan(vni) => {
+            // libpcap 1.11's gen_vxlan4/6 (libpcap 1.10, tcpdump's oracle here, has no
+            // `vxlan`): UDP to port 4789 (IPv4: first fragment only), the flags byte exactly
+            // 0x08 (only the I flag), then the VNI in the header's second word.
+            let (kind, nl) = cx.net(depth)?;
+            let Some(udp) = cx.udp_over(kind, nl)? else {
+                return Ok(false);
+            };
+            if cx.u16(udp + DST_PORT)? != udp_port::VXLAN {
+                return Ok(false);
+            }
+            let v = udp + udp::HEADER_LEN;
+            if cx.u8(v + vxlan::field::FLAGS)? != vxlan::FLAG_VNI {
+                return Ok(false);
+            }
+            match vni {
+                None => Ok(true),
+                Some(vni) => {
+                    Ok(cx.u32(v + vxlan::field::VNI_RESERVED.start)? & vxlan::VNI_MASK == vni << 8)
+                }
             }
         }
         Prim::Net(kind) => Ok(cx.net(depth)?.0 == Some(kind)),
         Prim::Proto { v4, v6, proto } => {
             let (kind, nl) = cx.net(depth)?;
             match kind {
-                Some(NetKind::Ipv4) if v4 => Ok(cx.u8(nl + 9)? == proto),
+                Some(NetKind::Ipv4) if v4 => Ok(cx.u8(nl + ipv4::field::PROTOCOL)? == proto),
                 Some(NetKind::Ipv6) if v6 => {
-                    let nh = cx.u8(nl + 6)?;
-                    // libpcap also looks behind one fragment header (next header 44).
-                    Ok(nh == proto || (nh == 44 && cx.u8(nl + 40)? == proto))
+                    let nh = cx.u8(nl + ipv6::field::NEXT_HEADER)?;
+                    // libpcap also looks behind one fragment header (its first byte is the
+                    // next header).
+                    Ok(nh == proto
+                        || (nh == IpNumber::IPV6_FRAGMENT.0
+                            && cx.u8(nl + ipv6::HEADER_LEN)? == proto))
                 }
                 _ => Ok(false),
             }
@@ -481,9 +560,18 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
         } => {
             let (kind, nl) = cx.net(depth)?;
             let (s, d) = match kind {
-                Some(NetKind::Ipv4) if ip => (nl + 12, nl + 16),
-                Some(NetKind::Arp) if arp => (nl + 14, nl + 24),
-                Some(NetKind::Rarp) if rarp => (nl + 14, nl + 24),
+                Some(NetKind::Ipv4) if ip => (
+                    nl + ipv4::field::SOURCE.start,
+                    nl + ipv4::field::DESTINATION.start,
+                ),
+                Some(NetKind::Arp) if arp => (
+                    nl + arp::field::SENDER_PROTOCOL.start,
+                    nl + arp::field::TARGET_PROTOCOL.start,
+                ),
+                Some(NetKind::Rarp) if rarp => (
+                    nl + arp::field::SENDER_PROTOCOL.start,
+                    nl + arp::field::TARGET_PROTOCOL.start,
+                ),
                 _ => return Ok(false),
             };
             let is = |off: usize| -> R<bool> { Ok(cx.u32(off)? & mask == addr) };
@@ -502,14 +590,22 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
                 let b = cx.bytes(off, 16)?;
                 Ok(b.iter().zip(mask).zip(addr).all(|((b, m), a)| b & m == *a))
             };
-            dir_match(dir, || is(nl + 8), || is(nl + 24))
+            dir_match(
+                dir,
+                || is(nl + ipv6::field::SOURCE.start),
+                || is(nl + ipv6::field::DESTINATION.start),
+            )
         }
         Prim::Ether { dir, ref mac } => {
             let Some(eth) = cx.layout(depth)?.ether else {
                 return Ok(false);
             };
             let is = |off: usize| -> R<bool> { Ok(cx.bytes(off, 6)? == mac) };
-            dir_match(dir, || is(eth + 6), || is(eth))
+            dir_match(
+                dir,
+                || is(eth + ethernet::field::SOURCE.start),
+                || is(eth + ethernet::field::DESTINATION.start),
+            )
         }
         Prim::Port {
             dir,
@@ -523,20 +619,20 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
             let th = match kind {
                 Some(NetKind::Ipv6) if v6 => {
                     // As libpcap: the next header itself, no extension-header walk.
-                    if proto_bit(cx.u8(nl + 6)?) & protos == 0 {
+                    if proto_bit(cx.u8(nl + ipv6::field::NEXT_HEADER)?) & protos == 0 {
                         return Ok(false);
                     }
-                    nl + 40
+                    nl + ipv6::HEADER_LEN
                 }
                 Some(NetKind::Ipv4) if v4 => {
-                    if proto_bit(cx.u8(nl + 9)?) & protos == 0 {
+                    if proto_bit(cx.u8(nl + ipv4::field::PROTOCOL)?) & protos == 0 {
                         return Ok(false);
                     }
                     // Only the first fragment carries the ports.
-                    if cx.u16(nl + 6)? & 0x1fff != 0 {
-                        return Ok(false);
+                    match cx.ipv4_first_fragment_payload(nl)? {
+                        Some(th) => th,
+                        None => return Ok(false),
                     }
-                    nl + usize::from(cx.u8(nl)? & 0x0f) * 4
                 }
                 _ => return Ok(false),
             };
@@ -544,7 +640,7 @@ fn prim(p: &Prim, depth: u8, cx: &Ctx<'_, '_>) -> R<bool> {
                 let p = cx.u16(off)?;
                 Ok(lo <= p && p <= hi)
             };
-            dir_match(dir, || is(th), || is(th + 2))
+            dir_match(dir, || is(th + SRC_PORT), || is(th + DST_PORT))
         }
     }
 }
@@ -608,8 +704,10 @@ fn arith(a: &Arith, cx: &Ctx<'_, '_>) -> R<Option<u32>> {
                 Base::OverIpv4(p) => cx.over_ipv4(*vlan_depth, p)?,
                 Base::Icmp6 => {
                     let (kind, nl) = cx.net(*vlan_depth)?;
-                    if kind == Some(NetKind::Ipv6) && cx.u8(nl + 6)? == 58 {
-                        Some(nl + 40)
+                    if kind == Some(NetKind::Ipv6)
+                        && cx.u8(nl + ipv6::field::NEXT_HEADER)? == IpNumber::ICMPV6.0
+                    {
+                        Some(nl + ipv6::HEADER_LEN)
                     } else {
                         None
                     }

@@ -19,7 +19,7 @@
 //!   http-alt.
 //! - `ip`, `ip6`, `arp`, `rarp`, `tcp`, `udp`, `sctp`, `icmp`, `icmp6`, `[ip|ip6] proto N`
 //!   (N a number or `\tcp`, `\udp`, `\icmp`, …), `vlan [ID]`, `mpls [LABEL]`,
-//!   `pppoes [SESSION]`, `pppoed`, `geneve [VNI]`, `greater N`, `less N`.
+//!   `pppoes [SESSION]`, `pppoed`, `geneve [VNI]`, `vxlan [VNI]`, `greater N`, `less N`.
 //! - `proto[expr]`, `proto[expr:1|2|4]` for `ether`/`link`, `ip`, `ip6`, `arp`, `tcp`, `udp`,
 //!   `sctp`, `icmp`, `icmp6`; `len`; numbers (decimal, `0x` hex, `0` octal); the constants
 //!   `tcpflags`, `tcp-fin` … `tcp-cwr`, `icmptype`, `icmpcode`, `icmp-echo`, `icmp-echoreply`
@@ -31,7 +31,9 @@
 //!   `host a or b` is `host a or host b`, `tcp port 80 or 443` is `… or tcp port 443`.
 //!
 //! # Semantics: tcpdump's, byte for byte
-//! The filter reads the frame's own bytes at the offsets libpcap's BPF code uses for the
+//! The filter reads the frame's own bytes, one load at a time as BPF does, at the field
+//! offsets the wire views name (`wire::ipv4::field::PROTOCOL`, `wire::EtherType::VLAN` …),
+//! placed where libpcap's BPF code places them for the
 //! frame's link type (Ethernet, Linux SLL/SLL2, BSD null/loop, raw IP, LINKTYPE_IPV4/IPV6,
 //! PPP, PPP in HDLC framing, Cisco HDLC; other link types use the decoder's first network
 //! layer). So:
@@ -57,11 +59,15 @@
 //!   version nibble (`arp` after `mpls` is refused, as libpcap does). `pppoes [SESSION]`
 //!   matches ether type 0x8864 and makes the PPP protocol field behind the 6-byte PPPoE
 //!   header the link type (`pppoes and ip6`); `pppoed` is discovery (0x8863). `geneve [VNI]`
-//!   is UDP to port 6081 (IPv4 first fragments, or IPv6 with UDP as next header) and moves
-//!   every later primitive behind the Geneve header and its options — into the inner
-//!   Ethernet frame when the Geneve protocol is 0x6558 (`geneve and host 10.0.0.1` is the
-//!   inner host, `ether` the inner MACs), else onto the inner network layer. Agreement with
-//!   tcpdump is tested on the tunnel captures of `../shared/captures-encap`.
+//!   is UDP to port 6081 (IPv4 first fragments, or IPv6 with UDP as next header) carrying
+//!   Geneve version 0, and moves every later primitive behind the Geneve header and its
+//!   options — into the inner Ethernet frame when the Geneve protocol is 0x6558
+//!   (`geneve and host 10.0.0.1` is the inner host, `ether` the inner MACs), else onto the
+//!   inner network layer. `vxlan [VNI]` is libpcap 1.11's: UDP to port 4789 only (not
+//!   Linux's 8472) whose first byte is exactly 0x08 (the I flag alone), and every later
+//!   primitive reads the inner Ethernet frame behind the 8-byte header. Agreement with
+//!   tcpdump is tested on the tunnel captures of `../shared/captures-encap` (`vxlan` asked
+//!   of libpcap 1.10, which lacks it, in byte-offset terms).
 //! - `greater N` / `less N` / `len` use the length on the wire.
 //! - A read past the captured bytes rejects the packet outright (a BPF load out of bounds
 //!   ends the program with 0), so `not tcp[100] = 1` does not match a short TCP frame.
@@ -69,9 +75,8 @@
 //!   link types; a mixed pcapng can hold both).
 //!
 //! Refused with [`FilterErrorKind::NotSupported`]: host names (no DNS lookups), `gateway`,
-//! `ether proto`, `ether broadcast|multicast`, `broadcast`, `multicast`, `wlan`, `vxlan`
-//! (libpcap 1.10, the oracle here, has no such primitive), `llc`, `stp`, `ipx`, `decnet`, `atalk`, `iso`,
-//! `igmp`, `pim`, `vrrp`, `carp`, `ah`, `esp`, `protochain`, `inbound`/`outbound`,
+//! `ether proto`, `ether broadcast|multicast`, `broadcast`, `multicast`, `wlan`, `llc`,
+//! `stp`, `ipx`, `decnet`, `atalk`, `iso`, `igmp`, `pim`, `vrrp`, `carp`, `ah`, `esp`, `protochain`, `inbound`/`outbound`,
 //! `ifname`, pflog and ATM keywords, `type`/`subtype`, 802.11 `ra`/`ta`/`addr1-4`.
 
 mod eval;

@@ -12,6 +12,7 @@
 
 use super::lexer::{lex, Tok, Token};
 use super::{FilterError, FilterErrorKind};
+use crate::wire::IpNumber;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Deepest nesting accepted (parentheses, `not`, arithmetic, and/or alternations).
@@ -88,6 +89,8 @@ pub(crate) enum Prim {
     Pppoed,
     /// `geneve` / `geneve VNI`.
     Geneve(Option<u32>),
+    /// `vxlan` / `vxlan VNI`.
+    Vxlan(Option<u32>),
     /// `greater N`: wire length >= N.
     Greater(u32),
     /// `less N`: wire length <= N.
@@ -108,6 +111,8 @@ pub(crate) enum EncapStep {
     /// UDP port 6081 and the Geneve header (its options' length read from the packet); an
     /// inner Ethernet frame when the Geneve protocol is 0x6558.
     Geneve,
+    /// UDP port 4789 and the 8-byte VXLAN header; an inner Ethernet frame follows.
+    Vxlan,
 }
 
 /// Most encapsulation keywords in one expression (each primitive records how many came
@@ -179,7 +184,7 @@ pub(crate) enum Node {
     Or(Vec<Node>),
     Not(Box<Node>),
     /// A primitive and the number of encapsulation keywords (`vlan`, `mpls`, `pppoes`,
-    /// `geneve`) parsed before it: the first that many [`EncapStep`]s of the expression move
+    /// `geneve`, `vxlan`) parsed before it: the first that many [`EncapStep`]s of the expression move
     /// the offsets it reads at.
     Prim(Prim, u8),
     Rel(Box<Arith>, RelOp, Box<Arith>),
@@ -238,7 +243,6 @@ enum LastQual {
 const UNSUPPORTED: &[&str] = &[
     "gateway",
     "wlan",
-    "vxlan",
     "llc",
     "stp",
     "ipx",
@@ -342,6 +346,7 @@ const KEYWORDS: &[&str] = &[
     "pppoes",
     "pppoed",
     "geneve",
+    "vxlan",
     "greater",
     "less",
     "len",
@@ -424,12 +429,12 @@ const CONSTANTS: &[(&str, u32)] = &[
 
 /// IP protocol names accepted after `proto` (as `\tcp` or `tcp`).
 const IP_PROTO_NAMES: &[(&str, u8)] = &[
-    ("icmp", 1),
-    ("igmp", 2),
-    ("tcp", 6),
-    ("udp", 17),
-    ("icmp6", 58),
-    ("sctp", 132),
+    ("icmp", IpNumber::ICMP.0),
+    ("igmp", IpNumber::IGMP.0),
+    ("tcp", IpNumber::TCP.0),
+    ("udp", IpNumber::UDP.0),
+    ("icmp6", IpNumber::ICMPV6.0),
+    ("sctp", IpNumber::SCTP.0),
 ];
 
 /// Parses a whole expression.
@@ -835,10 +840,10 @@ impl<'s> Parser<'s> {
                 "ip" => Base::Ip,
                 "ip6" => Base::Ip6,
                 "arp" => Base::Arp,
-                "tcp" => Base::OverIpv4(6),
-                "udp" => Base::OverIpv4(17),
-                "icmp" => Base::OverIpv4(1),
-                "sctp" => Base::OverIpv4(132),
+                "tcp" => Base::OverIpv4(IpNumber::TCP.0),
+                "udp" => Base::OverIpv4(IpNumber::UDP.0),
+                "icmp" => Base::OverIpv4(IpNumber::ICMP.0),
+                "sctp" => Base::OverIpv4(IpNumber::SCTP.0),
                 "icmp6" => Base::Icmp6,
                 _ if UNSUPPORTED.contains(&w) || w == "rarp" => {
                     return Err(self.err(
@@ -924,14 +929,16 @@ impl<'s> Parser<'s> {
         };
         let depth = self.vlan_depth;
         match w {
-            "vlan" | "mpls" | "pppoes" | "geneve" => {
+            "vlan" | "mpls" | "pppoes" | "geneve" | "vxlan" => {
                 self.pos += 1;
-                // The optional number: VLAN id, MPLS label, PPPoE session, Geneve VNI.
+                // The optional number: VLAN id, MPLS label, PPPoE session, Geneve or VXLAN
+                // VNI.
                 let (step, max) = match w {
                     "vlan" => (EncapStep::Vlan, 4095),
                     "mpls" => (EncapStep::Mpls, 0xf_ffff),
                     "pppoes" => (EncapStep::Pppoes, 0xffff),
-                    _ => (EncapStep::Geneve, 0xff_ffff),
+                    "geneve" => (EncapStep::Geneve, 0xff_ffff),
+                    _ => (EncapStep::Vxlan, 0xff_ffff),
                 };
                 let mut id = None;
                 if let Some(n) = self.word().and_then(parse_num) {
@@ -966,6 +973,7 @@ impl<'s> Parser<'s> {
                     EncapStep::Mpls => Prim::Mpls(id),
                     EncapStep::Pppoes => Prim::Pppoes(id.map(|n| n as u16)),
                     EncapStep::Geneve => Prim::Geneve(id),
+                    EncapStep::Vxlan => Prim::Vxlan(id),
                 };
                 Ok(Node::Prim(prim, depth))
             }
@@ -1020,27 +1028,27 @@ impl<'s> Parser<'s> {
                     "tcp" => Prim::Proto {
                         v4: true,
                         v6: true,
-                        proto: 6,
+                        proto: IpNumber::TCP.0,
                     },
                     "udp" => Prim::Proto {
                         v4: true,
                         v6: true,
-                        proto: 17,
+                        proto: IpNumber::UDP.0,
                     },
                     "sctp" => Prim::Proto {
                         v4: true,
                         v6: true,
-                        proto: 132,
+                        proto: IpNumber::SCTP.0,
                     },
                     "icmp" => Prim::Proto {
                         v4: true,
                         v6: false,
-                        proto: 1,
+                        proto: IpNumber::ICMP.0,
                     },
                     _ => Prim::Proto {
                         v4: false,
                         v6: true,
-                        proto: 58,
+                        proto: IpNumber::ICMPV6.0,
                     },
                 };
                 Ok(Node::Prim(prim, depth))
@@ -1635,7 +1643,6 @@ mod tests {
         assert_eq!((e.offset, e.kind), (5, FilterErrorKind::NotSupported));
         for s in [
             "wlan host 1:2:3:4:5:6",
-            "vxlan",
             "llc and tcp",
             "mpls and arp",
             "gateway x",

@@ -569,4 +569,107 @@ fn geneve_reads_its_options_length_and_the_inner_frame() {
     let data = geneve(0x0800, &inner[14..]);
     assert!(matches("geneve and tcp and src host 10.0.0.1", e, &data));
     assert!(!matches("geneve and ether src 00:11:22:33:44:55", e, &data));
+    // libpcap checks the version bits (`ldb [x + 22]; and #0xc0; jeq #0x0` in
+    // `tcpdump -d geneve`): a version 1 header is not Geneve to it.
+    let mut v1 = geneve(0x6558, &inner);
+    v1[42] |= 0x40;
+    assert!(!matches("geneve", e, &v1));
+    assert!(matches("udp dst port 6081", e, &v1));
+}
+
+/// Ethernet/IPv4/UDP to `port`, a VXLAN header with `flags` and VNI 42, then `inner`.
+fn vxlan_over_ipv4(port: u16, flags: u8, frag_units: u16, inner: &[u8]) -> Vec<u8> {
+    let mut v = eth(0x0800, &[]);
+    let udp_len = 8 + 8 + inner.len() as u16;
+    v.extend(ipv4(
+        17,
+        frag_units,
+        [192, 0, 2, 1],
+        [192, 0, 2, 2],
+        udp_len,
+    ));
+    v.extend_from_slice(&[0xc0, 0x00]);
+    v.extend_from_slice(&port.to_be_bytes());
+    v.extend_from_slice(&udp_len.to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&[flags, 0, 0, 0, 0, 0, 42, 0]);
+    v.extend_from_slice(inner);
+    v
+}
+
+#[test]
+fn vxlan_checks_port_flags_and_vni_then_reads_the_inner_frame() {
+    // Worked from libpcap 1.11's gen_vxlan4: `udp dst port 4789`, `udp[8] = 0x08`, the VNI
+    // at `udp[12:4] & 0xffffff00`, then everything after reads the inner Ethernet frame at
+    // udp + 16. Inner: Ethernet (source 02:00:00:00:00:07, one VLAN tag 7), IPv4 TCP
+    // 10.0.0.1:1234 → 10.0.0.2:80.
+    let mut inner = eth(0x0800, &[7]);
+    inner[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 7]);
+    inner.extend(ipv4(6, 0, [10, 0, 0, 1], [10, 0, 0, 2], 20));
+    inner.extend(tcp(1234, 80, 0x02));
+    let e = LinkType::ETHERNET;
+    let data = vxlan_over_ipv4(4789, 0x08, 0, &inner);
+    assert!(matches("vxlan", e, &data));
+    assert!(matches("vxlan 42", e, &data));
+    assert!(!matches("vxlan 43", e, &data));
+    assert!(matches("vxlan and ether src 02:00:00:00:00:07", e, &data));
+    assert!(!matches("vxlan and ether src 00:11:22:33:44:55", e, &data));
+    assert!(matches("ether src 00:11:22:33:44:55", e, &data));
+    // The inner frame is tagged: `tcp` right after `vxlan` does not look past the tag.
+    assert!(!matches("vxlan and tcp", e, &data));
+    assert!(matches("vxlan and vlan 7 and tcp dst port 80", e, &data));
+    assert!(matches("vxlan 42 and vlan and host 10.0.0.1", e, &data));
+    assert!(!matches("vxlan and vlan and host 192.0.2.1", e, &data));
+    assert!(matches("udp and host 192.0.2.1", e, &data));
+    // Untagged inner frame.
+    let mut plain = eth(0x0800, &[]);
+    plain.extend(ipv4(6, 0, [10, 0, 0, 1], [10, 0, 0, 2], 20));
+    plain.extend(tcp(1234, 80, 0x02));
+    let data = vxlan_over_ipv4(4789, 0x08, 0, &plain);
+    assert!(matches("vxlan and tcp[tcpflags] & tcp-syn != 0", e, &data));
+    assert!(matches("vxlan and src host 10.0.0.1", e, &data));
+    // Flags other than exactly the I flag, Linux's port 8472, a later fragment: not VXLAN.
+    assert!(!matches(
+        "vxlan",
+        e,
+        &vxlan_over_ipv4(4789, 0x0c, 0, &plain)
+    ));
+    assert!(!matches(
+        "vxlan",
+        e,
+        &vxlan_over_ipv4(4789, 0x00, 0, &plain)
+    ));
+    assert!(!matches(
+        "vxlan",
+        e,
+        &vxlan_over_ipv4(8472, 0x08, 0, &plain)
+    ));
+    assert!(matches(
+        "udp port 8472",
+        e,
+        &vxlan_over_ipv4(8472, 0x08, 0, &plain)
+    ));
+    assert!(!matches(
+        "vxlan",
+        e,
+        &vxlan_over_ipv4(4789, 0x08, 1, &plain)
+    ));
+    // Cut before the VXLAN header: the flags load is out of bounds and rejects the packet,
+    // `not vxlan` included. Cut after its first word: the flags match, the VNI load fails.
+    let cut = &data[..14 + 20 + 8];
+    assert!(!matches("vxlan", e, cut));
+    assert!(!matches("not vxlan", e, cut));
+    let cut = &data[..14 + 20 + 8 + 4];
+    assert!(matches("vxlan", e, cut));
+    assert!(!matches("vxlan 42", e, cut));
+    assert!(!matches("not vxlan 42", e, cut));
+    // IPv6 outer (UDP as next header, the UDP header at 40).
+    let mut v6data = eth(0x86dd, &[]);
+    let udp_len = 8 + 8 + plain.len() as u16;
+    v6data.extend(ipv6(17, v6(1), v6(2), udp_len));
+    v6data.extend_from_slice(&[0xc0, 0x00, 0x12, 0xb5]);
+    v6data.extend_from_slice(&udp_len.to_be_bytes());
+    v6data.extend_from_slice(&[0, 0, 0x08, 0, 0, 0, 0, 0, 42, 0]);
+    v6data.extend_from_slice(&plain);
+    assert!(matches("vxlan 42 and tcp dst port 80", e, &v6data));
 }

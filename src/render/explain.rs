@@ -405,6 +405,21 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
                 h.describe(&mut put);
             }
         }
+        LayerName::Vlan => {
+            if let Ok(h) = wire::vlan::VlanTag::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Sll | LayerName::Sll2 => {
+            let version = if layer.name == LayerName::Sll {
+                wire::sll::Version::V1
+            } else {
+                wire::sll::Version::V2
+            };
+            if let Ok(h) = wire::sll::Sll::new_checked(b, version) {
+                h.describe(&mut put);
+            }
+        }
         LayerName::Mpls => {
             let stack = b.get(..layer.len as usize).unwrap_or(&[]);
             for entry in stack.chunks_exact(wire::mpls::ENTRY_LEN) {
@@ -513,6 +528,32 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
     }
 }
 
+/// The DNS message header as its wire view describes it: the transport payload's first
+/// bytes (after the 2-byte length over TCP), placed in the frame unless the message came
+/// from a reassembled datagram.
+fn dns_fields(out: &mut Buf, packet: &DecodedPacket<'_>, layer: &Layer) {
+    use crate::wire::{dns, Describe};
+    let prefix = if packet.tcp().is_some() {
+        dns::TCP_LENGTH_PREFIX
+    } else {
+        0
+    };
+    let Some(Ok(h)) = packet
+        .payload
+        .get(prefix..)
+        .map(dns::DnsHeader::new_checked)
+    else {
+        return;
+    };
+    let off = layer.offset as usize + prefix;
+    h.describe(&mut |f| {
+        if !packet.reassembled {
+            place(out, off, &f);
+        }
+        field(out, f.name, &f.raw_text(), &f.meaning);
+    });
+}
+
 /// The letter marking a layer's bytes in the hex dump without colour.
 fn layer_letter(name: LayerName) -> char {
     match name {
@@ -549,20 +590,6 @@ fn layer_letter(name: LayerName) -> char {
         LayerName::Esp => 'X',
         LayerName::Sctp => 'T',
     }
-}
-
-fn be16(d: &[u8], at: usize) -> Option<u16> {
-    let b = d.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes([b[0], b[1]]))
-}
-
-fn be32(d: &[u8], at: usize) -> Option<u32> {
-    let b = d.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn ether_type_name(t: u16) -> &'static str {
-    crate::wire::EtherType(t).name()
 }
 
 /// What a well-known port is for (claim 2 of the teaching notes).
@@ -1101,69 +1128,6 @@ fn render_fields(
         match layer.name {
             LayerName::Eth | LayerName::Ipv4 | LayerName::Ipv6 => wire_fields(out, d, layer),
             LayerName::Udp if inner_udp != Some(index) => wire_fields(out, d, layer),
-            LayerName::Vlan => {
-                if let Some(tci) = be16(d, off) {
-                    out.at = out.in_frame.then(|| (layer.offset, layer.offset + 2));
-                    field(
-                        out,
-                        "TCI",
-                        &format!("0x{tci:04x}"),
-                        &format!("priority {}, VLAN id {}", tci >> 13, tci & 0x0fff),
-                    );
-                }
-                if let Some(t) = be16(d, off + 2) {
-                    out.at = out.in_frame.then(|| (layer.offset + 2, layer.offset + 4));
-                    field(
-                        out,
-                        "ethertype",
-                        &format!("0x{t:04x}"),
-                        &format!("{} follows", ether_type_name(t)),
-                    );
-                }
-            }
-            LayerName::Sll2 => {
-                if let Some(t) = be16(d, off) {
-                    field(
-                        out,
-                        "protocol",
-                        &format!("0x{t:04x}"),
-                        &format!("{} follows", ether_type_name(t)),
-                    );
-                }
-                if let Some(i) = be32(d, off + 4) {
-                    field(
-                        out,
-                        "interface",
-                        &i.to_string(),
-                        "capturing interface index",
-                    );
-                }
-                if let Some(h) = be16(d, off + 8) {
-                    let m = if h == 772 { "ARPHRD_LOOPBACK" } else { "" };
-                    field(out, "ARPHRD type", &h.to_string(), m);
-                }
-                if let Some(&p) = d.get(off + 10) {
-                    let m = match p {
-                        0 => "to us",
-                        1 => "broadcast",
-                        2 => "multicast",
-                        3 => "to someone else",
-                        4 => "sent by us",
-                        _ => "",
-                    };
-                    field(out, "packet type", &p.to_string(), m);
-                }
-            }
-            LayerName::Sll => {
-                if let Some(t) = be16(d, off + 14) {
-                    field(
-                        out,
-                        "protocol",
-                        &format!("0x{t:04x}"),
-                        &format!("{} follows", ether_type_name(t)),
-                    );
-                }
-            }
             LayerName::Tcp => {
                 if let Some(t) = packet.tcp() {
                     let addrs = packet.net.as_ref().map(|n| (n.src, n.dst));
@@ -1183,44 +1147,7 @@ fn render_fields(
                     .unwrap_or(packet.payload);
                 tls_fields(out, bytes);
             }
-            LayerName::Dns => {
-                let bytes = packet.payload;
-                if let (Some(id), Some(fl)) = (be16(bytes, 0), be16(bytes, 2)) {
-                    field(
-                        out,
-                        "id",
-                        &format!("0x{id:04x}"),
-                        "pairs a response with its query",
-                    );
-                    let kind = if fl & 0x8000 != 0 {
-                        "response"
-                    } else {
-                        "query"
-                    };
-                    let rcode = match fl & 0xf {
-                        0 => "NOERROR",
-                        1 => "FORMERR",
-                        2 => "SERVFAIL",
-                        3 => "NXDOMAIN",
-                        5 => "REFUSED",
-                        _ => "other rcode",
-                    };
-                    let m = if fl & 0x8000 != 0 {
-                        format!("{kind}, {rcode}")
-                    } else {
-                        kind.to_string()
-                    };
-                    field(out, "flags", &format!("0x{fl:04x}"), &m);
-                }
-                for (i, name) in ["questions", "answers", "authority", "additional"]
-                    .iter()
-                    .enumerate()
-                {
-                    if let Some(n) = be16(bytes, 4 + 2 * i) {
-                        field(out, name, &n.to_string(), "");
-                    }
-                }
-            }
+            LayerName::Dns => dns_fields(out, packet, layer),
             _ => wire_fields(out, d, layer),
         }
     }

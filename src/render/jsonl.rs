@@ -1612,7 +1612,11 @@ fn conn_fields(
         }
         p.u64(*c);
     }
-    p.lit(b"]");
+    p.lit(b"],\"encapsulation\":");
+    match &conn.encapsulation {
+        Some(e) => p.json_str(&e.to_string())?,
+        None => p.lit(b"null"),
+    }
     if let Some((c, s)) = conn.final_state {
         // As the last record's when the states are the same.
         let text = |t: &mut Put<'_>| {
@@ -1757,7 +1761,11 @@ fn put_conn_record_reference(
         }
         put_u64(w, *c);
     }
-    w.push(b']');
+    w.extend_from_slice(b"],\"encapsulation\":");
+    match &conn.encapsulation {
+        Some(e) => put_json_str(w, &e.to_string())?,
+        None => w.extend_from_slice(b"null"),
+    }
     if let Some((c, s)) = conn.final_state {
         w.extend_from_slice(b",\"final_state\":{\"client\":");
         put_name(w, c.as_str());

@@ -9,6 +9,8 @@ pub struct EtherType(pub u16);
 impl EtherType {
     pub const IPV4: EtherType = EtherType(0x0800);
     pub const ARP: EtherType = EtherType(0x0806);
+    /// Reverse ARP (Cisco HDLC reuses the value for SLARP).
+    pub const RARP: EtherType = EtherType(0x8035);
     pub const IPV6: EtherType = EtherType(0x86DD);
     /// 802.1Q customer VLAN tag.
     pub const VLAN: EtherType = EtherType(0x8100);

@@ -3,7 +3,8 @@
 use super::{be16, check_len, Describe, EtherType, Field, Next, Raw, Truncated};
 use std::ops::Range;
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const DESTINATION: Range<usize> = 0..6;
     pub const SOURCE: Range<usize> = 6..12;

@@ -2,7 +2,8 @@
 
 use super::{be16, be32, byte, check_len, Describe, EtherType, Field, Next, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const VER_OPTLEN: usize = 0;
     pub const FLAGS: usize = 1;
@@ -11,6 +12,16 @@ mod field {
 }
 
 pub const BASE_LEN: usize = 8;
+/// The version bits of the first byte.
+pub const VERSION_MASK: u8 = 0xC0;
+/// The VNI's mask in the 32-bit VNI/reserved word (its top 24 bits).
+pub const VNI_MASK: u32 = 0xFFFF_FF00;
+
+/// The header length (fixed part and options) a version/option-length byte announces.
+#[inline]
+pub fn header_len_of(ver_optlen: u8) -> usize {
+    BASE_LEN + usize::from(ver_optlen & 0x3F) * 4
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct Geneve<'a> {
@@ -26,14 +37,14 @@ impl<'a> Geneve<'a> {
         Ok(g)
     }
     pub fn version(&self) -> u8 {
-        byte(self.buf, field::VER_OPTLEN) >> 6
+        (byte(self.buf, field::VER_OPTLEN) & VERSION_MASK) >> 6
     }
     /// Options length in bytes (the field counts 4-byte words; at most 252).
     pub fn options_len(&self) -> usize {
         usize::from(byte(self.buf, field::VER_OPTLEN) & 0x3F) * 4
     }
     pub fn header_len(&self) -> usize {
-        BASE_LEN + self.options_len()
+        header_len_of(byte(self.buf, field::VER_OPTLEN))
     }
     pub fn oam(&self) -> bool {
         byte(self.buf, field::FLAGS) & 0x80 != 0

@@ -1,4 +1,5 @@
-//! GRE (RFC 2784 / 2890) and PPTP's enhanced GRE (version 1, RFC 2637).
+//! GRE (RFC 2784 / 2890, RFC 1701's source routes) and PPTP's enhanced GRE (version 1,
+//! RFC 2637).
 
 use super::{be16, check_len, Describe, EtherType, Field, Next, Truncated};
 
@@ -9,6 +10,11 @@ mod field {
 }
 
 pub const BASE_LEN: usize = 4;
+/// Most source route entries walked (RFC 1701 §2.1.5); a list longer than this, or one
+/// whose terminating null entry was not captured, is not a header this view accepts.
+pub const MAX_SOURCE_ROUTES: usize = 64;
+/// A source route entry's fixed part: address family (2), SRE offset (1), SRE length (1).
+pub const SRE_HEADER_LEN: usize = 4;
 
 pub mod flag {
     pub const CHECKSUM: u16 = 0x8000;
@@ -19,12 +25,14 @@ pub mod flag {
     pub const ACK: u16 = 0x0080;
 }
 
-/// A GRE header with its optional fields (source routing entries are not walked: a
-/// header with the routing bit is taken as ending after its checksum/offset word).
+/// A GRE header with its optional fields, and in version 0 with the routing bit (RFC
+/// 1701) its list of source route entries up to the null entry that ends it.
 #[derive(Clone, Copy, Debug)]
 pub struct Gre<'a> {
     buf: &'a [u8],
     len: usize,
+    /// Source route entries before the null one.
+    routes: u8,
 }
 
 impl<'a> Gre<'a> {
@@ -45,7 +53,33 @@ impl<'a> Gre<'a> {
             len += 4;
         }
         check_len(buf, len)?;
-        Ok(Gre { buf, len })
+        let mut routes = 0u8;
+        if fv & 7 == 0 && fv & flag::ROUTING != 0 {
+            // Each entry: family, offset, length, then `length` bytes of routing
+            // information; the list ends with an entry of family 0 and length 0.
+            loop {
+                check_len(buf, len + SRE_HEADER_LEN)?;
+                let family = be16(buf, len..len + 2);
+                let sre_len = usize::from(super::byte(buf, len + 3));
+                len += SRE_HEADER_LEN + sre_len;
+                if family == 0 && sre_len == 0 {
+                    break;
+                }
+                if usize::from(routes) == MAX_SOURCE_ROUTES {
+                    return Err(Truncated {
+                        needed: len + SRE_HEADER_LEN,
+                        had: 0,
+                    });
+                }
+                routes += 1;
+            }
+            check_len(buf, len)?;
+        }
+        Ok(Gre { buf, len, routes })
+    }
+    /// Source route entries (RFC 1701) before the null entry that ends the list.
+    pub fn source_routes(&self) -> usize {
+        usize::from(self.routes)
     }
     pub fn header_len(&self) -> usize {
         self.len
@@ -150,5 +184,40 @@ mod tests {
         assert_eq!(g.next(), Next::Ethernet);
         let g = Gre::new_checked(&[0x10, 0, 0x88, 0xbe, 0, 0, 0, 1]).unwrap();
         assert_eq!(g.next(), Next::EtherType(EtherType::ERSPAN_II));
+    }
+
+    #[test]
+    fn rfc1701_source_routes_are_walked_to_the_null_entry() {
+        // Routing present: checksum/offset word, then an IP source route entry (family
+        // 0x0800, offset 0, 8 bytes: two addresses), the null entry, then IPv4.
+        let mut b = vec![0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0];
+        b.extend_from_slice(&[0x08, 0x00, 0, 8, 10, 0, 0, 1, 10, 0, 0, 2]);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(&[0x45, 0]);
+        let g = Gre::new_checked(&b).unwrap();
+        assert_eq!(g.header_len(), 8 + 12 + 4);
+        assert_eq!(g.source_routes(), 1);
+        assert_eq!(g.next(), Next::EtherType(EtherType::IPV4));
+        // With a key before the routes (key 7 at 8..12).
+        let mut k = vec![0x60, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0];
+        k.push(0x45);
+        let g = Gre::new_checked(&k).unwrap();
+        assert_eq!(
+            (g.header_len(), g.key(), g.source_routes()),
+            (16, Some(7), 0)
+        );
+        // The null entry not captured, or an entry's information cut: not accepted.
+        assert!(Gre::new_checked(&b[..8 + 12 + 2]).is_err());
+        assert!(Gre::new_checked(&b[..8 + 6]).is_err());
+        // An endless list stops at the cap.
+        let mut long = vec![0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0];
+        for _ in 0..=MAX_SOURCE_ROUTES {
+            long.extend_from_slice(&[0x08, 0x00, 0, 0]);
+        }
+        long.extend_from_slice(&[0, 0, 0, 0]);
+        assert!(Gre::new_checked(&long).is_err());
+        // Version 1 has no routing field: the bit is not a list.
+        let v1 = [0x40, 0x01, 0x88, 0x0b, 0, 0, 0, 0];
+        assert_eq!(Gre::new_checked(&v1).unwrap().header_len(), 8);
     }
 }

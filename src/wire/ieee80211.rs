@@ -13,6 +13,9 @@ pub mod kind {
     pub const DATA: u8 = 2;
 }
 
+/// The frame check sequence some captures keep at the end (radiotap flags, FCS link types).
+pub const FCS_LEN: usize = 4;
+
 const TO_DS: u8 = 0x01;
 const FROM_DS: u8 = 0x02;
 const PROTECTED: u8 = 0x40;

@@ -7,6 +7,7 @@ pub struct IpNumber(pub u8);
 impl IpNumber {
     pub const HOP_BY_HOP: IpNumber = IpNumber(0);
     pub const ICMP: IpNumber = IpNumber(1);
+    pub const IGMP: IpNumber = IpNumber(2);
     /// IPv4 in IP (RFC 2003).
     pub const IPV4: IpNumber = IpNumber(4);
     pub const TCP: IpNumber = IpNumber(6);

@@ -3,7 +3,8 @@
 
 use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Raw, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const VER_IHL: usize = 0;
     pub const TOS: usize = 1;
@@ -18,6 +19,15 @@ mod field {
 }
 
 pub const MIN_LEN: usize = 20;
+/// The fragment offset bits of the flags/offset field: non-zero on every fragment but the
+/// first.
+pub const FRAGMENT_OFFSET_MASK: u16 = 0x1FFF;
+
+/// The header length a version/IHL byte announces.
+#[inline]
+pub fn header_len_of(ver_ihl: u8) -> usize {
+    usize::from(ver_ihl & 0xF) * 4
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct Ipv4<'a> {
@@ -42,7 +52,7 @@ impl<'a> Ipv4<'a> {
         byte(self.buf, field::VER_IHL) >> 4
     }
     pub fn header_len(&self) -> usize {
-        usize::from(byte(self.buf, field::VER_IHL) & 0xF) * 4
+        header_len_of(byte(self.buf, field::VER_IHL))
     }
     pub fn total_len(&self) -> u16 {
         be16(self.buf, field::TOTAL_LEN)

@@ -3,7 +3,8 @@
 
 use super::{be16, byte, check_len, Describe, Field, IpNumber, Next, Raw, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const VER_CLASS_FLOW: Range<usize> = 0..4;
     pub const PAYLOAD_LEN: Range<usize> = 4..6;

@@ -11,8 +11,10 @@
 //! no maintained crate reads them as borrowed views with checked lengths (smoltcp has
 //! none of these either, and pnet_packet's generated views panic on short input).
 
+pub mod arp;
 pub mod ayiya;
 pub mod chdlc;
+pub mod dns;
 pub mod erspan;
 pub mod esp;
 pub mod ether_type;
@@ -28,12 +30,14 @@ pub mod ipv6;
 pub mod llc;
 pub mod mpls;
 pub mod nflog;
+pub mod null;
 pub mod ppi;
 pub mod ppp;
 pub mod pppoe;
 pub mod prism;
 pub mod radiotap;
 pub mod sctp;
+pub mod sll;
 pub mod tcp;
 pub mod teredo;
 pub mod udp;

@@ -2,10 +2,20 @@
 
 use super::{be32, byte, check_len, Describe, Field, Next, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const ENTRY: Range<usize> = 0..4;
+    /// The byte holding the traffic class and the bottom-of-stack bit.
+    pub const TC_S: usize = 2;
+    pub const TTL: usize = 3;
 }
+
+/// The bottom-of-stack bit in the entry's byte [`field::TC_S`].
+pub const BOTTOM_OF_STACK: u8 = 0x01;
+/// The label's mask in the 32-bit entry (its top 20 bits).
+pub const LABEL_MASK: u32 = 0xFFFF_F000;
+pub const LABEL_SHIFT: u32 = 12;
 
 pub const ENTRY_LEN: usize = 4;
 /// A pseudowire control word (RFC 4385) under the stack: first nibble 0.
@@ -23,16 +33,16 @@ impl<'a> MplsEntry<'a> {
         Ok(MplsEntry { buf })
     }
     pub fn label(&self) -> u32 {
-        be32(self.buf, field::ENTRY) >> 12
+        be32(self.buf, field::ENTRY) >> LABEL_SHIFT
     }
     pub fn traffic_class(&self) -> u8 {
         ((be32(self.buf, field::ENTRY) >> 9) & 7) as u8
     }
     pub fn bottom_of_stack(&self) -> bool {
-        be32(self.buf, field::ENTRY) & 0x100 != 0
+        byte(self.buf, field::TC_S) & BOTTOM_OF_STACK != 0
     }
     pub fn ttl(&self) -> u8 {
-        byte(self.buf, 3)
+        byte(self.buf, field::TTL)
     }
 }
 

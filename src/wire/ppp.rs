@@ -15,6 +15,11 @@ pub mod protocol {
     pub const IPV6CP: u16 = 0x8057;
 }
 
+/// Bytes of a full protocol field.
+pub const PROTOCOL_LEN: usize = 2;
+/// Address, control and a full protocol field (HDLC-like framing, RFC 1662).
+pub const HDLC_FRAMED_LEN: usize = 4;
+
 const ADDRESS_ALL_STATIONS: u8 = 0xFF;
 const CONTROL_UI: u8 = 0x03;
 

@@ -2,7 +2,8 @@
 
 use super::{be16, byte, check_len, Describe, Field, Next, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const VER_TYPE: usize = 0;
     pub const CODE: usize = 1;

@@ -5,7 +5,8 @@
 
 use super::{be16, be32, byte, check_len, Describe, Field, Raw, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const SRC_PORT: Range<usize> = 0..2;
     pub const DST_PORT: Range<usize> = 2..4;
@@ -20,22 +21,38 @@ mod field {
 
 pub const MIN_LEN: usize = 20;
 
-/// The flag bits (NS is bit 8), in tshark's order, with what each asks for.
+/// The flag bits (NS is bit 8 of the flags field).
+pub mod flag {
+    pub const FIN: u16 = 0x001;
+    pub const SYN: u16 = 0x002;
+    pub const RST: u16 = 0x004;
+    pub const PSH: u16 = 0x008;
+    pub const ACK: u16 = 0x010;
+    pub const URG: u16 = 0x020;
+    pub const ECE: u16 = 0x040;
+    pub const CWR: u16 = 0x080;
+    pub const NS: u16 = 0x100;
+}
+
+/// The flag bits in tshark's order, with their names and what each asks for: the one
+/// table of TCP flags (`decode::TcpFlags::NAMES` is made from it).
 pub const FLAGS: [(&str, u16, &str); 9] = [
-    ("FIN", 0x001, "FIN: no more data from the sender"),
-    ("SYN", 0x002, "SYN: synchronise sequence numbers (open)"),
-    ("RST", 0x004, "RST: abort / refuse"),
-    ("PSH", 0x008, "PSH: hand the data to the application now"),
-    ("ACK", 0x010, "ACK: the ack number is valid"),
-    ("URG", 0x020, "URG: urgent pointer is valid"),
-    ("ECE", 0x040, "ECE: ECN echo"),
-    ("CWR", 0x080, "CWR: congestion window reduced"),
-    ("NS", 0x100, "NS: ECN nonce"),
+    ("FIN", flag::FIN, "FIN: no more data from the sender"),
+    ("SYN", flag::SYN, "SYN: synchronise sequence numbers (open)"),
+    ("RST", flag::RST, "RST: abort / refuse"),
+    (
+        "PSH",
+        flag::PSH,
+        "PSH: hand the data to the application now",
+    ),
+    ("ACK", flag::ACK, "ACK: the ack number is valid"),
+    ("URG", flag::URG, "URG: urgent pointer is valid"),
+    ("ECE", flag::ECE, "ECE: ECN echo"),
+    ("CWR", flag::CWR, "CWR: congestion window reduced"),
+    ("NS", flag::NS, "NS: ECN nonce"),
 ];
 
-const SYN: u16 = 0x002;
-const ACK: u16 = 0x010;
-const URG: u16 = 0x020;
+use flag::{ACK, SYN, URG};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Tcp<'a> {

@@ -3,7 +3,8 @@
 
 use super::{be16, check_len, udp_port, Describe, Field, Raw, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const SRC_PORT: Range<usize> = 0..2;
     pub const DST_PORT: Range<usize> = 2..4;

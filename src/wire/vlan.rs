@@ -2,13 +2,16 @@
 
 use super::{be16, check_len, Describe, EtherType, Field, Next, Truncated};
 
-mod field {
+/// Where each field lies in the header (byte offsets and ranges).
+pub mod field {
     use std::ops::Range;
     pub const TCI: Range<usize> = 0..2;
     pub const ETHER_TYPE: Range<usize> = 2..4;
 }
 
 pub const HEADER_LEN: usize = 4;
+/// The VLAN id's bits of the tag control information.
+pub const VLAN_ID_MASK: u16 = 0x0FFF;
 
 #[derive(Clone, Copy, Debug)]
 pub struct VlanTag<'a> {
@@ -24,7 +27,7 @@ impl<'a> VlanTag<'a> {
         (be16(self.buf, field::TCI) >> 13) as u8
     }
     pub fn vlan_id(&self) -> u16 {
-        be16(self.buf, field::TCI) & 0x0FFF
+        be16(self.buf, field::TCI) & VLAN_ID_MASK
     }
     pub fn ether_type(&self) -> EtherType {
         EtherType(be16(self.buf, field::ETHER_TYPE))

@@ -98,3 +98,36 @@ fn own_tunnel_recordings_say_what_they_travel_in() {
         assert_eq!(got.as_deref(), Some(expected), "{capture} conn {id}");
     }
 }
+
+/// The `conn` records of `capture`'s JSON output, by id.
+fn json_conns(capture: &std::path::Path) -> std::collections::HashMap<u64, serde_json::Value> {
+    let out = assert_cmd::Command::new(super::support::bin())
+        .arg("read")
+        .arg(capture)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", capture.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["type"] == "conn")
+        .map(|r| (r["id"].as_u64().unwrap(), r))
+        .collect()
+}
+
+#[test]
+fn json_conn_records_say_what_they_travel_in() {
+    let Some(dir) = shared_encap_captures("json_conn_records_say_what_they_travel_in") else {
+        return;
+    };
+    for (capture, id, expected) in EXPECTED {
+        let conns = json_conns(&dir.join(capture));
+        assert_eq!(conns[&id]["encapsulation"], expected, "{capture} conn {id}");
+    }
+    // The VXLAN flow itself, and a plain connection beside tunnelled ones: null.
+    let conns = json_conns(&dir.join("zeek__vxlan-encapsulated-http.pcap"));
+    assert!(conns[&0]["encapsulation"].is_null());
+    let conns = json_conns(&dir.join("zeek__mixed-vlan-mpls.pcap"));
+    assert!(conns[&1]["encapsulation"].is_null());
+}
