@@ -72,16 +72,40 @@ fn class_has(n: &roxmltree::Node<'_, '_>, class: &str) -> bool {
         .is_some_and(|c| c.split(' ').any(|w| w == class))
 }
 
-/// `tr[data-frame]` rows of the packet tables, in page order.
-fn packet_rows(doc: &roxmltree::Document<'_>) -> Vec<u64> {
+/// The packet tables' data (the rows the script renders a page at a time), in page order:
+/// each table's `data-conn` (None for the packets of no connection) and its rows, each row
+/// the array `packet_table::ROW_COLUMNS` names. Each table's `data-rows` says how many.
+pub(super) fn packet_tables(
+    doc: &roxmltree::Document<'_>,
+) -> Vec<(Option<u64>, Vec<serde_json::Value>)> {
     doc.descendants()
-        .filter(|n| n.has_tag_name("tr"))
-        .filter(|n| {
-            n.ancestors()
-                .any(|a| a.has_tag_name("table") && class_has(&a, "packets"))
+        .filter(|n| n.has_tag_name("table") && class_has(n, "packets"))
+        .map(|t| {
+            let holder = t
+                .parent()
+                .and_then(|w| w.parent())
+                .expect("table's section");
+            let script = holder
+                .children()
+                .find(|n| n.has_tag_name("script") && class_has(n, "rows"))
+                .expect("the table's rows");
+            let rows: Vec<serde_json::Value> =
+                serde_json::from_str(script.text().unwrap_or("[]")).expect("rows JSON");
+            assert_eq!(
+                t.attribute("data-rows").and_then(|n| n.parse().ok()),
+                Some(rows.len()),
+                "data-rows"
+            );
+            (t.attribute("data-conn").map(|c| c.parse().unwrap()), rows)
         })
-        .filter_map(|n| n.attribute("data-frame"))
-        .map(|f| f.parse().unwrap())
+        .collect()
+}
+
+/// The frames of the packet tables' rows, in page order.
+fn packet_rows(doc: &roxmltree::Document<'_>) -> Vec<u64> {
+    packet_tables(doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|r| r[0].as_u64().unwrap()))
         .collect()
 }
 
@@ -288,10 +312,37 @@ fn wire_bytes_are_escaped_in_the_page() {
             &html[i.saturating_sub(60)..i]
         );
     }
-    // Exactly the page's own two script elements; no img, no injected b.
+    // Only the page's own script elements: one program, and data the browser never runs
+    // (the explain data and each table's rows as JSON, the ladders and graphs as markup
+    // text); no img, no injected b.
     let doc = parse(&html);
     let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
-    assert_eq!(count("script"), 2);
+    let kinds: Vec<(Option<&str>, Option<&str>)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("script"))
+        .map(|n| (n.attribute("type"), n.attribute("class")))
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| k.0.is_none()).count(),
+        1,
+        "{kinds:?}"
+    );
+    for k in &kinds {
+        assert!(
+            matches!(
+                k,
+                (None, None)
+                    | (Some("application/json"), Some("rows") | None)
+                    | (Some("text/x-layerscope-markup"), Some("lazy"))
+            ),
+            "{kinds:?}"
+        );
+    }
+    assert_eq!(
+        kinds.iter().filter(|k| k.1 == Some("rows")).count(),
+        2,
+        "two tables"
+    );
     assert_eq!(count("img"), 0);
     assert!(!doc
         .descendants()
@@ -318,6 +369,24 @@ fn wire_bytes_are_escaped_in_the_page() {
         "raw markup in the JSON"
     );
     assert!(json.contains("\\u003cscript\\u003e"));
+    // And in the tables' rows: the request line, as sent, is text in the JSON.
+    let rows: Vec<String> = packet_tables(&doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.iter())
+        .map(|r| r[15].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|l7| l7.starts_with("GET /<script>window.__pwned=1</script>")),
+        "{rows:?}"
+    );
+    for script in html.split("class=\"rows\">").skip(1) {
+        let json = &script[..script.find("</script>").unwrap()];
+        assert!(
+            !json.contains('<') && !json.contains('&'),
+            "raw markup in rows"
+        );
+    }
 }
 
 #[test]
@@ -380,17 +449,10 @@ fn snapshot_of_the_refused_connection_list() {
 
 /// The time cells of the packet tables, by frame.
 fn time_cells(doc: &roxmltree::Document<'_>) -> std::collections::BTreeMap<u64, String> {
-    doc.descendants()
-        .filter(|n| n.has_tag_name("tr"))
-        .filter(|n| {
-            n.ancestors()
-                .any(|a| a.has_tag_name("table") && class_has(&a, "packets"))
-        })
-        .filter_map(|n| {
-            let frame = n.attribute("data-frame")?.parse().ok()?;
-            let cell = n.children().filter(|c| c.has_tag_name("td")).nth(2)?;
-            Some((frame, cell.text().unwrap_or("").to_string()))
-        })
+    packet_tables(doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.iter())
+        .map(|r| (r[0].as_u64().unwrap(), r[3].as_str().unwrap().to_string()))
         .collect()
 }
 

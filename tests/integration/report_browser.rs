@@ -96,14 +96,27 @@ fn report_in_chromium_counts_explain_filter_theme() {
     // Counts in the DOM against the JSON output and tshark.
     let (packets, conns) = json_counts(&capture, &[]);
     let (frames, streams) = tshark_counts("http11-keepalive.pcap");
+    // The tables' data holds every packet; paging through each table draws each row once,
+    // in order, every one with its data-frame and data-conn; at load none is drawn yet
+    // beyond one page a table.
     assert_eq!(page["packet_rows"], packets);
+    assert_eq!(page["frames"], page["data_frames"]);
+    assert_eq!(
+        page["frames"],
+        serde_json::json!((1..=frames as u64).collect::<Vec<_>>())
+    );
+    assert_eq!(page["rows_without_conn"], 0);
+    assert!(page["rendered_rows_at_load"].as_u64().unwrap() <= 100);
+    assert_eq!(page["lazy_left"], 0, "every ladder drawn once scrolled to");
     assert_eq!(page["packet_rows"], frames);
     assert_eq!(page["conn_rows"], conns);
     assert_eq!(page["conn_rows"], streams);
     assert_eq!(page["conn_sections"], conns);
     assert_eq!(page["summary_frames"], frames);
     assert_eq!(page["ladder_arrows"], frames, "every packet is an arrow");
+    assert_eq!(page["graphs_closed"], 0, "drawn when their box opens");
     assert_eq!(page["graphs"], 2, "time-sequence and RTT");
+    assert_eq!(page["lazy_left_after_open"], 0);
     assert!(page["story_links"].as_u64().unwrap() >= 10);
     // The explain pane of frame 4: the layers, the fields, the bytes of the file.
     assert_eq!(page["pane_visible"], true);
@@ -193,7 +206,13 @@ fn hostile_capture_renders_as_text_in_chromium() {
         return;
     };
     assert_eq!(page["pwned"], false, "a script from the wire ran");
-    assert_eq!(page["scripts"], 2, "only the page's own scripts");
+    assert_eq!(page["scripts"], 1, "only the page's own program");
+    assert_eq!(
+        page["script_types"],
+        serde_json::json!(["", "application/json"]),
+        "data, and the program; the ladders' markup text has become elements"
+    );
+    assert_eq!(page["lazy_left"], 0);
     assert_eq!(page["injected_elements"], 0);
     let cells = strings(&page["cells_text"]);
     assert!(
@@ -203,6 +222,38 @@ fn hostile_capture_renders_as_text_in_chromium() {
         "{cells:?}"
     );
     assert!(cells.iter().any(|c| c.contains("\\x1b[2J")), "{cells:?}");
+    assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
+    assert_no_network(&page, &html);
+}
+
+#[test]
+fn long_table_pages_through_every_row_in_chromium() {
+    let dir = scratch("browser-pages");
+    let capture = project_dir().join("captures/timing-tbf.pcap");
+    let html = dir.join("tbf.html");
+    report(&capture, &html, &[]);
+    // Frame 100 ends the first page of 100 rows: j must draw the second page.
+    let Some(page) = browse(&html, "timing-tbf", &["--frame", "100", "--print"]) else {
+        return;
+    };
+    let (frames, _) = tshark_counts("timing-tbf.pcap");
+    assert!(frames > 300, "{frames} frames: more than three pages");
+    assert_eq!(page["packet_rows"], frames);
+    // Paging shows each row of the data once, in frame order, with data-frame and data-conn.
+    assert_eq!(page["frames"], page["data_frames"]);
+    assert_eq!(
+        page["frames"],
+        serde_json::json!((1..=frames as u64).collect::<Vec<_>>())
+    );
+    assert_eq!(page["rows_without_conn"], 0);
+    assert!(page["rendered_rows_at_load"].as_u64().unwrap() <= 100);
+    // Keyboard across the page boundary: 100 → j → 101 (drawn, selected) → k → 100.
+    assert_eq!(page["pane_title"], "Frame 100");
+    assert_eq!(page["after_j"], "Frame 101");
+    assert_eq!(page["after_j_row_drawn"], 101);
+    assert_eq!(page["after_k"], "Frame 100");
+    // Printing draws every row of every table at once.
+    assert_eq!(page["print_rows"], frames);
     assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
     assert_no_network(&page, &html);
 }

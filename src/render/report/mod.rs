@@ -427,14 +427,42 @@ mod tests {
         (String::from_utf8(sink.into_inner()).expect("utf-8"), cuts)
     }
 
+    /// The rows of the page's first packet table (its data).
+    fn table_rows(html: &str) -> Vec<serde_json::Value> {
+        let at = html.find("class=\"rows\">").expect("rows") + 13;
+        let end = at + html[at..].find("</script>").expect("their end");
+        serde_json::from_str(&html[at..end]).expect("JSON")
+    }
+
     #[test]
     fn refused_connection_rows_marks_and_explain_data() {
         let (html, cuts) = page("captures/refused.pcap", ReportLimits::default());
         assert_eq!(cuts, ReportCuts::default());
-        // Two packets: the SYN (handshake, H) and the RST (refused, R).
-        assert!(html.contains("<tr data-frame=\"1\" data-page=\"0\" data-conn=\"0\" class=\"hs\""));
-        assert!(html.contains("<tr data-frame=\"2\" data-page=\"0\" data-conn=\"0\" class=\"rst\""));
-        assert!(html.contains("<td>refused (RST)</td>"));
+        // Two packets: the SYN (handshake, H) and the RST (refused, R), as the table's data.
+        assert!(html.contains("<table class=\"packets\" data-rows=\"2\" data-conn=\"0\">"));
+        let rows = table_rows(&html);
+        assert_eq!(rows.len(), 2);
+        let col = |r: &serde_json::Value, name: &str| {
+            r[packet_table::ROW_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .unwrap()]
+            .clone()
+        };
+        assert_eq!(
+            rows.iter()
+                .map(|r| (
+                    col(r, "frame"),
+                    col(r, "mark"),
+                    col(r, "class"),
+                    col(r, "step")
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (1.into(), "H".into(), "hs".into(), "handshake 1/3".into()),
+                (2.into(), "R".into(), "rst".into(), "refused (RST)".into())
+            ]
+        );
         // Both frames' explain data, with the TCP flags field as explain words it.
         let at = html.find("id=\"explain-data\">").expect("explain data") + 18;
         let end = at + html[at..].find("</script>").expect("its end");
@@ -488,8 +516,13 @@ mod tests {
                 explained: 6
             }
         );
-        assert_eq!(html.matches("<tr data-frame=").count(), 10);
-        assert_eq!(html.matches("data-noexplain=\"1\"").count(), 6);
+        let rows = table_rows(&html);
+        assert_eq!(rows.len(), 10);
+        assert_eq!(
+            rows.iter().filter(|r| r[18] == 1).count(),
+            6,
+            "not explained"
+        );
         assert!(html.contains("12 packets have no table row"));
         assert!(html.contains("12 more packets of this connection have no row"));
     }

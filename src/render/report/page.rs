@@ -24,6 +24,22 @@ const JS: &str = include_str!("assets/report.js");
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
                    img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'";
 
+/// Appends `markup` (a ladder's or graph's SVG, already escaped) as text for the script
+/// to turn into elements when its section comes near the screen: inside a
+/// `<script type="text/x-layerscope-markup">` the browser's parser only looks for the
+/// element's end, so a page with thousands of arrows opens without building them. Markup
+/// that could end or change that element (`</script`, `<!--`) is written inline instead.
+pub fn push_lazy(out: &mut String, markup: &str) {
+    let lower = markup.to_ascii_lowercase();
+    if lower.contains("</script") || lower.contains("<!--") {
+        out.push_str(markup);
+        return;
+    }
+    out.push_str("<script type=\"text/x-layerscope-markup\" class=\"lazy\">");
+    out.push_str(markup);
+    out.push_str("</script>");
+}
+
 /// Everything the page is made from.
 pub struct Page<'a> {
     pub title: &'a str,
