@@ -406,10 +406,14 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
             }
         }
         LayerName::Mpls => {
+            // Each entry's fields are placed in that entry (4 bytes a label).
             let stack = b.get(..layer.len as usize).unwrap_or(&[]);
-            for entry in stack.chunks_exact(wire::mpls::ENTRY_LEN) {
+            for (i, entry) in stack.chunks_exact(wire::mpls::ENTRY_LEN).enumerate() {
                 if let Ok(h) = wire::mpls::MplsEntry::new_checked(entry) {
-                    h.describe(&mut put);
+                    h.describe(&mut |f: wire::Field| {
+                        place(out, off + i * wire::mpls::ENTRY_LEN, &f);
+                        field(out, f.name, &f.raw_text(), &f.meaning);
+                    });
                 }
             }
         }
@@ -931,6 +935,17 @@ fn place(out: &mut Buf, off: usize, f: &crate::wire::Field) {
     });
 }
 
+/// Places the next field [`field`] writes at bytes `r` of `layer` (nowhere when the layer
+/// is not in the frame).
+fn place_bytes(out: &mut Buf, layer: &Layer, r: std::ops::Range<u32>) {
+    out.at = out.in_frame.then(|| {
+        (
+            layer.offset.saturating_add(r.start),
+            layer.offset.saturating_add(r.end),
+        )
+    });
+}
+
 fn field(out: &mut Buf, name: &str, raw: &str, meaning: &str) {
     let at = out.at.take();
     if let Some(rows) = out.rows.as_mut() {
@@ -1103,7 +1118,7 @@ fn render_fields(
             LayerName::Udp if inner_udp != Some(index) => wire_fields(out, d, layer),
             LayerName::Vlan => {
                 if let Some(tci) = be16(d, off) {
-                    out.at = out.in_frame.then(|| (layer.offset, layer.offset + 2));
+                    place_bytes(out, layer, 0..2);
                     field(
                         out,
                         "TCI",
@@ -1112,7 +1127,7 @@ fn render_fields(
                     );
                 }
                 if let Some(t) = be16(d, off + 2) {
-                    out.at = out.in_frame.then(|| (layer.offset + 2, layer.offset + 4));
+                    place_bytes(out, layer, 2..4);
                     field(
                         out,
                         "ethertype",
@@ -1123,6 +1138,7 @@ fn render_fields(
             }
             LayerName::Sll2 => {
                 if let Some(t) = be16(d, off) {
+                    place_bytes(out, layer, 0..2);
                     field(
                         out,
                         "protocol",
@@ -1131,6 +1147,7 @@ fn render_fields(
                     );
                 }
                 if let Some(i) = be32(d, off + 4) {
+                    place_bytes(out, layer, 4..8);
                     field(
                         out,
                         "interface",
@@ -1140,6 +1157,7 @@ fn render_fields(
                 }
                 if let Some(h) = be16(d, off + 8) {
                     let m = if h == 772 { "ARPHRD_LOOPBACK" } else { "" };
+                    place_bytes(out, layer, 8..10);
                     field(out, "ARPHRD type", &h.to_string(), m);
                 }
                 if let Some(&p) = d.get(off + 10) {
@@ -1151,11 +1169,13 @@ fn render_fields(
                         4 => "sent by us",
                         _ => "",
                     };
+                    place_bytes(out, layer, 10..11);
                     field(out, "packet type", &p.to_string(), m);
                 }
             }
             LayerName::Sll => {
                 if let Some(t) = be16(d, off + 14) {
+                    place_bytes(out, layer, 14..16);
                     field(
                         out,
                         "protocol",
@@ -1185,7 +1205,16 @@ fn render_fields(
             }
             LayerName::Dns => {
                 let bytes = packet.payload;
+                // The header's fields are placed when the payload is this layer's bytes
+                // (not, say, after a DNS-over-TCP length prefix).
+                let dns_at = d.get(off..).is_some_and(|r| r.as_ptr() == bytes.as_ptr());
+                let place_dns = |out: &mut Buf, r: std::ops::Range<u32>| {
+                    if dns_at {
+                        place_bytes(out, layer, r);
+                    }
+                };
                 if let (Some(id), Some(fl)) = (be16(bytes, 0), be16(bytes, 2)) {
+                    place_dns(out, 0..2);
                     field(
                         out,
                         "id",
@@ -1210,6 +1239,7 @@ fn render_fields(
                     } else {
                         kind.to_string()
                     };
+                    place_dns(out, 2..4);
                     field(out, "flags", &format!("0x{fl:04x}"), &m);
                 }
                 for (i, name) in ["questions", "answers", "authority", "additional"]
@@ -1217,6 +1247,8 @@ fn render_fields(
                     .enumerate()
                 {
                     if let Some(n) = be16(bytes, 4 + 2 * i) {
+                        let at = 4 + 2 * i as u32;
+                        place_dns(out, at..at + 2);
                         field(out, name, &n.to_string(), "");
                     }
                 }

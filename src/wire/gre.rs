@@ -88,21 +88,9 @@ impl<'a> Gre<'a> {
 
 impl Describe for Gre<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "checksum present",
-            u64::from(self.has(flag::CHECKSUM)),
-            "",
-        ));
-        f(Field::new(
-            "key present",
-            u64::from(self.has(flag::KEY)),
-            "",
-        ));
-        f(Field::new(
-            "sequence present",
-            u64::from(self.has(flag::SEQUENCE)),
-            "",
-        ));
+        f(Field::new("checksum present", u64::from(self.has(flag::CHECKSUM)), "").at_byte(0));
+        f(Field::new("key present", u64::from(self.has(flag::KEY)), "").at_byte(0));
+        f(Field::new("sequence present", u64::from(self.has(flag::SEQUENCE)), "").at_byte(0));
         f(Field::new(
             "version",
             u64::from(self.version()),
@@ -111,11 +99,17 @@ impl Describe for Gre<'_> {
             } else {
                 "GRE"
             },
-        ));
+        )
+        .at_byte(1));
         let p = self.protocol();
-        f(Field::new("protocol", u64::from(p.0), p.name()));
+        f(Field::new("protocol", u64::from(p.0), p.name()).at(field::PROTOCOL));
         if let Some(k) = self.key() {
-            f(Field::new("key", u64::from(k), ""));
+            let at = if self.has(flag::CHECKSUM | flag::ROUTING) {
+                8
+            } else {
+                4
+            };
+            f(Field::new("key", u64::from(k), "").at(at..at + 4));
         }
     }
 }
@@ -150,5 +144,34 @@ mod tests {
         assert_eq!(g.next(), Next::Ethernet);
         let g = Gre::new_checked(&[0x10, 0, 0x88, 0xbe, 0, 0, 0, 1]).unwrap();
         assert_eq!(g.next(), Next::EtherType(EtherType::ERSPAN_II));
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes_the_key_after_the_checksum() {
+        // Checksum and key present: checksum+reserved 4..8, key 8..12.
+        let b = [0xa0, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 42];
+        let h = Gre::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("checksum present", Some((0, 1))),
+                ("key present", Some((0, 1))),
+                ("sequence present", Some((0, 1))),
+                ("version", Some((1, 1))),
+                ("protocol", Some((2, 2))),
+                ("key", Some((8, 4))),
+            ]
+        );
+        // Key only: at 4..8.
+        let b = [0x20, 0x00, 0x08, 0x00, 0, 0, 0, 42];
+        let key = super::super::placed(&Gre::new_checked(&b).unwrap())
+            .into_iter()
+            .find(|f| f.0 == "key");
+        assert_eq!(key, Some(("key", Some((4, 4)))));
     }
 }

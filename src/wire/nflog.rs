@@ -90,13 +90,15 @@ impl Describe for Nflog<'_> {
                 AF_INET6 => "IPv6",
                 _ => "",
             },
-        ));
-        f(Field::new("version", u64::from(self.version()), ""));
+        )
+        .at_byte(0));
+        f(Field::new("version", u64::from(self.version()), "").at_byte(1));
         f(Field::new(
             "resource id",
             u64::from(self.resource_id()),
             "the NFLOG group",
-        ));
+        )
+        .at(2..4));
     }
 }
 
@@ -131,6 +133,26 @@ mod tests {
         assert_eq!(
             Nflog::new_checked(&b).unwrap().payload(),
             NflogPayload::TooManyTlvs
+        );
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // AF_INET, version 0, resource id 5 (big-endian).
+        let b = [2, 0, 0, 5];
+        let h = Nflog::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("family", Some((0, 1))),
+                ("version", Some((1, 1))),
+                ("resource id", Some((2, 2))),
+            ]
         );
     }
 }
