@@ -501,4 +501,18 @@ fn times_follow_time_format() {
     let delta = cells("delta");
     assert_eq!(delta[&1], "0.000000");
     assert_eq!(delta[&2], relative[&2]);
+    // The ladder writes each arrow's time as the table does (frame 1's arrow).
+    for format in ["relative", "absolute", "epoch"] {
+        let html = std::fs::read_to_string(dir.join(format!("{format}.html"))).unwrap();
+        let doc = parse(&html);
+        let arrow_time = doc
+            .descendants()
+            .find(|n| n.has_tag_name("g") && n.attribute("data-frame") == Some("1"))
+            .and_then(|g| g.children().find(|c| class_has(c, "time")))
+            .and_then(|t| t.text())
+            .unwrap_or_default()
+            .to_string();
+        let table = time_cells(&doc)[&1].clone();
+        assert_eq!(arrow_time, format!("{table}     1"), "{format}");
+    }
 }

@@ -105,7 +105,7 @@ pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>)
         );
     }
     out.push_str("<div class=\"svg-wrap\">");
-    push_lazy(out, &ladder_svg::render(&e.ladder, id, delays));
+    push_lazy(out, &ladder_svg::render(&e.ladder, id, delays, times));
     out.push_str("</div></details>");
     // The graphs.
     if let Some(trace) = graphs.trace.filter(|t| t.packets.len() >= 2) {
