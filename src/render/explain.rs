@@ -1191,6 +1191,21 @@ fn render_fields(
                 }
             }
             LayerName::Udp => udp_fields(out, d, off, packet, flow),
+            // HTTP inside TLS: this frame's bytes are the encrypted records, not the
+            // message (which is read from the decrypted records, shown below).
+            LayerName::Http
+                if index
+                    .checked_sub(1)
+                    .and_then(|i| packet.layers.get(i))
+                    .is_some_and(|l| l.name == LayerName::Tls) =>
+            {
+                field(
+                    out,
+                    "in TLS records",
+                    "",
+                    "encrypted on the wire: the HTTP message is read from the decrypted records",
+                );
+            }
             LayerName::Http => {
                 let bytes = d
                     .get(off..off.saturating_add(layer.len as usize))

@@ -173,6 +173,26 @@ def main():
                     " return [Number(r.getAttribute('data-layer')), r.cells[0].textContent]; })")
                 out["hover_byte_bytes"] = driver.execute_script(
                     "return Array.from(document.querySelectorAll('#explain .hex .b.hl')).map(function (b) { return Number(b.getAttribute('data-i')); })")
+            out["pane_app"] = driver.execute_script(
+                "var a = document.querySelector('#explain .app-line'); return a ? a.textContent : null")
+            if "--hover" in args:
+                # --hover "LAYER:FIELD": the first layer whose head names LAYER, its field.
+                title, name = args[args.index("--hover") + 1].split(":", 1)
+                target = driver.execute_script(
+                    "var title = arguments[0], name = arguments[1];"
+                    "var h = Array.from(document.querySelectorAll('#explain tr.layer-head')).find(function (r) {"
+                    " return r.textContent.indexOf(' ' + title + ' ') >= 0; });"
+                    "if (!h) return null; var l = h.getAttribute('data-layer');"
+                    "return Array.from(document.querySelectorAll('#explain tr.field[data-layer=\"' + l + '\"]'))"
+                    ".find(function (r) { return r.cells[0].textContent === name; }) || null;", title, name)
+                if target is not None:
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", target)
+                    ActionChains(driver).move_to_element(target).perform()
+                    out["hover_named_bytes"] = driver.execute_script(
+                        "return Array.from(document.querySelectorAll('#explain .hex .b.hl')).map(function (b) { return Number(b.getAttribute('data-i')); })")
+                    out["hover_named_rows"] = driver.execute_script(
+                        "return Array.from(document.querySelectorAll('#explain tr.field.hl')).map(function (r) { return r.cells[0].textContent; })")
+                    driver.save_screenshot(os.path.join(shots, "report-hover-named.png"))
             # Keyboard: j moves to the next packet row.
             driver.find_element(By.TAG_NAME, "body").send_keys("j")
             out["after_j"] = driver.find_element(By.CSS_SELECTOR, "#explain .pane-title").text

@@ -257,3 +257,57 @@ fn long_table_pages_through_every_row_in_chromium() {
     assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
     assert_no_network(&page, &html);
 }
+
+#[test]
+fn tunnel_and_decrypted_pages_in_chromium() {
+    // VXLAN: hovering the VNI lights exactly its bytes (VXLAN at 42, VNI at +4..+7).
+    let dir = scratch("browser-tunnel");
+    let capture = project_dir().join("captures/tunnel-vxlan.pcap");
+    let html = dir.join("vxlan.html");
+    report(&capture, &html, &[]);
+    let Some(page) = browse(&html, "vxlan", &["--frame", "1", "--hover", "VXLAN:VNI"]) else {
+        return;
+    };
+    assert_eq!(page["conn_rows"], 3);
+    assert_eq!(page["conn_sections"], 3);
+    assert_eq!(page["frames"], page["data_frames"]);
+    assert_eq!(
+        strings(&page["pane_layers"]).len(),
+        7,
+        "{}",
+        page["pane_layers"]
+    );
+    assert_eq!(page["hover_named_rows"], serde_json::json!(["VNI"]));
+    assert_eq!(page["hover_named_bytes"], serde_json::json!([46, 47, 48]));
+    assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
+    assert_no_network(&page, &html);
+    // TLS with the key log: the request's pane says what the decrypted record carried.
+    let capture = project_dir().join("captures/tls-keylog.pcap");
+    let keys = project_dir().join("captures/tls-keylog.keys");
+    let html = dir.join("keylog.html");
+    report(&capture, &html, &["--keylog", keys.to_str().unwrap()]);
+    let Some(page) = browse(&html, "keylog", &["--frame", "10", "--filter", "POST"]) else {
+        return;
+    };
+    // tshark with the same keys (keylog-http.tsv): frame 10 is GET /index.html, and the
+    // filter "POST" leaves exactly the POST request rows it reads.
+    assert_eq!(
+        page["pane_app"]
+            .as_str()
+            .map(|a| a.starts_with("Application: GET /index.html")),
+        Some(true),
+        "{}",
+        page["pane_app"]
+    );
+    let oracle = super::support::read_tsv(
+        &project_dir().join("captures/oracle/tls-keylog.pcap.keylog-http.tsv"),
+    );
+    let posts: Vec<u64> = oracle
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .map(|r| r["frame"].parse().unwrap())
+        .collect();
+    assert_eq!(page["filter_rows"], serde_json::json!(posts));
+    assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
+    assert_no_network(&page, &html);
+}

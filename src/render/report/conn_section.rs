@@ -85,6 +85,30 @@ pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>)
             write_timing(out, t, rtt_ns);
         }
     }
+    if e.carried > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"tunnel-note\" data-carried=\"{}\">A UDP tunnel: its {} packets carry ",
+            e.carried, e.carried
+        );
+        for (i, inner) in e.inner.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "<a href=\"#conn-{inner}\">conn {inner}</a>");
+        }
+        if e.inner.len() >= super::MAX_INNER_LISTED {
+            out.push_str(" and more");
+        }
+        out.push_str(
+            "; their packet rows, ladders and explain panes (with these outer headers) are \
+             in those connections' sections.</p>",
+        );
+    }
+    if e.rows.is_empty() && e.ladder.rows.is_empty() && e.carried > 0 {
+        out.push_str("</section>\n");
+        return;
+    }
     // The ladder.
     let delays = e
         .summary

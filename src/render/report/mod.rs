@@ -129,7 +129,14 @@ pub struct ConnEntry {
     pub dns: Vec<DnsMessage>,
     /// HTTP transactions and DNS messages not kept.
     pub app_cut: u64,
+    /// Packets this connection carried as a UDP tunnel (their rows are the inner
+    /// connection's), and the first connections it carried ([`MAX_INNER_LISTED`]).
+    pub carried: u64,
+    pub inner: Vec<ConnId>,
 }
+
+/// Inner connections a tunnel's section names.
+pub const MAX_INNER_LISTED: usize = 20;
 
 /// What the page left out, counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -159,6 +166,8 @@ pub struct ReportSink<W: Write> {
     story: CaptureStory,
     traces: TraceSink,
     first_ts: Option<Timestamp>,
+    /// The highest connection id seen: ids are given in order, so a larger one is new.
+    max_conn_seen: Option<ConnId>,
     written: bool,
 }
 
@@ -176,6 +185,7 @@ impl<W: Write> ReportSink<W> {
             story: CaptureStory::new(),
             traces: TraceSink::new(Vec::new()),
             first_ts: None,
+            max_conn_seen: None,
             written: false,
         }
     }
@@ -216,6 +226,41 @@ impl<W: Write> ReportSink<W> {
     }
 }
 
+impl<W: Write> ReportSink<W> {
+    /// The UDP tunnels that carried this packet get an entry of their own (as the JSON
+    /// output lists them), counting what they carried, within the connection cap.
+    fn note_tunnels(&mut self, flow: &PacketFlow) {
+        let max = self.opts.limits.max_conns;
+        for &id in &flow.outer_conns {
+            let new = self.max_conn_seen.is_none_or(|m| id > m);
+            if new {
+                self.max_conn_seen = Some(id);
+            }
+            if !self.conns.contains_key(&id) && self.conns.len() >= max {
+                if new {
+                    self.cuts.conns += 1;
+                }
+                continue;
+            }
+            let e = self.conns.entry(id).or_insert_with(|| ConnEntry {
+                id,
+                ..ConnEntry::default()
+            });
+            e.carried += 1;
+            if let Some(inner) = flow.conn {
+                if !e.inner.contains(&inner) && e.inner.len() < MAX_INNER_LISTED {
+                    e.inner.push(inner);
+                }
+            }
+        }
+        if let Some(id) = flow.conn {
+            if self.max_conn_seen.is_none_or(|m| id > m) {
+                self.max_conn_seen = Some(id);
+            }
+        }
+    }
+}
+
 impl<W: Write> Sink for ReportSink<W> {
     fn packet(
         &mut self,
@@ -225,6 +270,7 @@ impl<W: Write> Sink for ReportSink<W> {
     ) -> io::Result<()> {
         self.first_ts.get_or_insert(frame.ts);
         self.story.packet(frame, packet, flow);
+        self.note_tunnels(flow);
         let limits = &self.opts.limits;
         // The connection's entry, unless the connection cap leaves it out.
         let entry = match flow.conn {

@@ -126,10 +126,17 @@ impl Page<'_> {
              <div class=\"pane-body\"></div></aside>\n",
         );
         let mut strings = StringTable::default();
+        let app: std::collections::HashMap<u64, &str> = self
+            .conns
+            .values()
+            .flat_map(|c| c.rows.iter())
+            .filter(|r| !r.l7.is_empty())
+            .map(|r| (r.frame, r.l7.as_str()))
+            .collect();
         let frames: Vec<serde_json::Value> = self
             .explained
             .iter()
-            .map(|f| f.to_json(&mut strings))
+            .map(|f| f.to_json(&mut strings, app.get(&f.frame).copied()))
             .collect();
         let data = json!({
             "max_explained": self.limits.max_explained,

@@ -190,6 +190,7 @@
     }
     body.appendChild(el("p", "frame-line", f.o + " bytes on the wire, " + f.c + " captured" +
       (f.c > f.b.length / 2 ? " (the first " + f.b.length / 2 + " embedded)" : "")));
+    if (f.a) { body.appendChild(el("p", "app-line", "Application: " + f.a)); }
     // OSI and TCP/IP columns.
     var osi = el("table", "osi");
     var head = osi.createTHead().insertRow();
