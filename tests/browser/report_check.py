@@ -8,6 +8,7 @@ usage: report_check.py REPORT.html SHOTS_DIR [--frame N] [--filter TEXT] [--host
 Exit 2 (and a line starting with MISSING) when selenium, chromium or chromedriver are not
 installed. The driver is always /usr/bin/chromedriver: selenium never downloads one.
 """
+import base64
 import json
 import os
 import shutil
@@ -123,12 +124,27 @@ def main():
         out["graphs"] = q(".graphs svg")
         out["lazy_left_after_open"] = q("script.lazy")
         out["story_links"] = q("#story a[data-goto]")
+        driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(os.path.join(shots, "report-light.png"))
         if "--print" in args:
+            # Print media: the controls and the pane are hidden, the page light; before
+            # printing every table is drawn whole, after it paged again; a PDF is kept.
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            out["print_hidden"] = driver.execute_script(
+                "return ['#filter', '#theme', '.pager', '#explain', '.keys'].map(function (s) {"
+                " var e = document.querySelector(s); return e ? getComputedStyle(e).display : 'none'; })")
             out["print_rows"] = driver.execute_script(
                 "window.dispatchEvent(new Event('beforeprint'));"
                 "var n = document.querySelectorAll('table.packets tbody tr[data-frame]').length;"
+                "window.__printTheme = document.documentElement.getAttribute('data-theme');"
                 "window.dispatchEvent(new Event('afterprint')); return n")
+            out["print_theme"] = driver.execute_script("return window.__printTheme")
+            out["rows_after_print"] = q("table.packets tbody tr[data-frame]")
+            pdf = driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})
+            with open(os.path.join(shots, "report.pdf"), "wb") as fh:
+                fh.write(base64.b64decode(pdf["data"]))
+            out["pdf_bytes"] = os.path.getsize(os.path.join(shots, "report.pdf"))
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         if frame is not None:
             if not driver.find_elements(By.CSS_SELECTOR, 'tr[data-frame="%d"]' % frame):
                 # Not on the page of rows drawn: the address #fN draws it.
@@ -202,6 +218,15 @@ def main():
             out["after_k"] = driver.find_element(By.CSS_SELECTOR, "#explain .pane-title").text
             driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
             out["pane_after_escape"] = driver.find_element(By.ID, "explain").is_displayed()
+            # "/" focuses the filter box, Escape there leaves it; "t" switches the theme
+            # (and back).
+            driver.find_element(By.TAG_NAME, "body").send_keys("/")
+            out["slash_focus"] = driver.execute_script("return document.activeElement.id")
+            driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+            out["escape_focus"] = driver.execute_script("return document.activeElement.id")
+            driver.find_element(By.TAG_NAME, "body").send_keys("t")
+            out["t_theme"] = driver.execute_script("return document.documentElement.getAttribute('data-theme')")
+            driver.find_element(By.TAG_NAME, "body").send_keys("t")
         if filt is not None:
             box = driver.find_element(By.ID, "filter")
             box.send_keys(filt)

@@ -89,7 +89,11 @@ fn report_in_chromium_counts_explain_filter_theme() {
     let capture = project_dir().join("captures/http11-keepalive.pcap");
     let html = dir.join("keepalive.html");
     report(&capture, &html, &[]);
-    let Some(page) = browse(&html, "keepalive", &["--frame", "4", "--filter", "GET"]) else {
+    let Some(page) = browse(
+        &html,
+        "keepalive",
+        &["--frame", "4", "--filter", "GET", "--print"],
+    ) else {
         return;
     };
     assert_eq!(page["ready"], true);
@@ -170,6 +174,19 @@ fn report_in_chromium_counts_explain_filter_theme() {
     // Keyboard: j goes to the next packet, Escape closes the pane.
     assert_eq!(page["after_j"], "Frame 5");
     assert_eq!(page["pane_after_escape"], false);
+    assert_eq!(page["slash_focus"], "filter");
+    assert_ne!(page["escape_focus"], "filter");
+    assert_eq!(page["t_theme"], "dark");
+    // Printing: controls and pane hidden, light, every row drawn (22), then paged again;
+    // the PDF is kept with the screenshots.
+    assert_eq!(
+        page["print_hidden"],
+        serde_json::json!(["none", "none", "none", "none", "none"])
+    );
+    assert_eq!(page["print_rows"], 22);
+    assert_eq!(page["print_theme"], "light");
+    assert_eq!(page["rows_after_print"], 22);
+    assert!(page["pdf_bytes"].as_u64().unwrap() > 10_000);
     // The filter: "GET" leaves the three request rows (tshark's http.tsv: 4, 10, 15).
     assert_eq!(page["filter_rows"], serde_json::json!([4, 10, 15]));
     assert_eq!(page["filter_count_text"], "3 of 22 packets match");
@@ -252,8 +269,9 @@ fn long_table_pages_through_every_row_in_chromium() {
     assert_eq!(page["after_j"], "Frame 101");
     assert_eq!(page["after_j_row_drawn"], 101);
     assert_eq!(page["after_k"], "Frame 100");
-    // Printing draws every row of every table at once.
+    // Printing draws every row of every table at once, and pages them again after.
     assert_eq!(page["print_rows"], frames);
+    assert!(page["rows_after_print"].as_u64().unwrap() <= 100);
     assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
     assert_no_network(&page, &html);
 }
