@@ -607,7 +607,18 @@ fn vxlan_page_lists_the_tunnels_and_explains_the_inner_stack() {
         .find(|r| r[1] == "tcp")
         .expect("the inner TCP row");
     assert_eq!(tcp[2], "10.42.0.1:41042");
-    assert_eq!(tcp.last().unwrap(), "inside conn 0", "its tunnel column");
+    // Its tunnel column: the VXLAN header's VNI (frame 1's bytes 46..49), the outer
+    // addresses tshark reads, and the tunnel connection.
+    let wire = pcap_frame(&capture, 1);
+    let vni = u32::from_be_bytes([0, wire[46], wire[47], wire[48]]);
+    assert_eq!(
+        tcp.last().unwrap(),
+        &format!(
+            "VXLAN vni {vni} · {} → {} · inside conn 0",
+            oracle[0]["ip_src"], oracle[0]["ip_dst"]
+        ),
+        "its tunnel column"
+    );
     let udp: Vec<(&str, &str)> = conns
         .iter()
         .filter(|r| r[1] == "udp")
@@ -651,8 +662,6 @@ fn vxlan_page_lists_the_tunnels_and_explains_the_inner_stack() {
             ("TCP".into(), Some(84), Some(caplen)),
         ]
     );
-    let wire = pcap_frame(&capture, 1);
-    let vni = u32::from_be_bytes([0, wire[46], wire[47], wire[48]]);
     let field = |layer: u64, name: &str| {
         fields
             .iter()
