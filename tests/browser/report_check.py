@@ -100,12 +100,10 @@ def main():
         # The packet tables: what their data says, and what paging shows. Each table is
         # scrolled to (its rows are drawn when it comes near the screen) and paged through
         # to the end; every row it draws carries data-frame (and data-conn in a connection).
-        out["packet_rows"] = driver.execute_script(
-            "return Array.from(document.querySelectorAll('script.rows'))"
-            ".reduce(function (n, s) { return n + JSON.parse(s.textContent).length; }, 0)")
         out["data_frames"] = driver.execute_script(
             "return [].concat.apply([], Array.from(document.querySelectorAll('script.rows'))"
             ".map(function (s) { return JSON.parse(s.textContent).map(function (r) { return r[0]; }); }))")
+        out["packet_rows"] = len(out["data_frames"])
         out["rendered_rows_at_load"] = q("table.packets tbody tr[data-frame]")
         out["frames"], out["rows_without_conn"] = page_through(driver)
         out["packet_rows_rendered"] = len(out["frames"])

@@ -83,6 +83,20 @@ fn assert_no_network(page: &serde_json::Value, html: &Path) {
     assert!(network.is_empty(), "network requests: {network:?}");
 }
 
+/// The tables' data holds `frames` packets, and paging through every table drew each row
+/// once, in frame order, every one with its data-frame and (in a connection) data-conn; at
+/// load no table had drawn more than one page (100 rows).
+fn assert_pages_show_every_row(page: &serde_json::Value, frames: usize) {
+    assert_eq!(page["packet_rows"], frames);
+    assert_eq!(page["frames"], page["data_frames"]);
+    assert_eq!(
+        page["frames"],
+        serde_json::json!((1..=frames as u64).collect::<Vec<_>>())
+    );
+    assert_eq!(page["rows_without_conn"], 0);
+    assert!(page["rendered_rows_at_load"].as_u64().unwrap() <= 100);
+}
+
 #[test]
 fn report_in_chromium_counts_explain_filter_theme() {
     let dir = scratch("browser");
@@ -100,19 +114,9 @@ fn report_in_chromium_counts_explain_filter_theme() {
     // Counts in the DOM against the JSON output and tshark.
     let (packets, conns) = json_counts(&capture, &[]);
     let (frames, streams) = tshark_counts("http11-keepalive.pcap");
-    // The tables' data holds every packet; paging through each table draws each row once,
-    // in order, every one with its data-frame and data-conn; at load none is drawn yet
-    // beyond one page a table.
-    assert_eq!(page["packet_rows"], packets);
-    assert_eq!(page["frames"], page["data_frames"]);
-    assert_eq!(
-        page["frames"],
-        serde_json::json!((1..=frames as u64).collect::<Vec<_>>())
-    );
-    assert_eq!(page["rows_without_conn"], 0);
-    assert!(page["rendered_rows_at_load"].as_u64().unwrap() <= 100);
+    assert_eq!(packets, frames);
+    assert_pages_show_every_row(&page, frames);
     assert_eq!(page["lazy_left"], 0, "every ladder drawn once scrolled to");
-    assert_eq!(page["packet_rows"], frames);
     assert_eq!(page["conn_rows"], conns);
     assert_eq!(page["conn_rows"], streams);
     assert_eq!(page["conn_sections"], conns);
@@ -255,15 +259,7 @@ fn long_table_pages_through_every_row_in_chromium() {
     };
     let (frames, _) = tshark_counts("timing-tbf.pcap");
     assert!(frames > 300, "{frames} frames: more than three pages");
-    assert_eq!(page["packet_rows"], frames);
-    // Paging shows each row of the data once, in frame order, with data-frame and data-conn.
-    assert_eq!(page["frames"], page["data_frames"]);
-    assert_eq!(
-        page["frames"],
-        serde_json::json!((1..=frames as u64).collect::<Vec<_>>())
-    );
-    assert_eq!(page["rows_without_conn"], 0);
-    assert!(page["rendered_rows_at_load"].as_u64().unwrap() <= 100);
+    assert_pages_show_every_row(&page, frames);
     // Keyboard across the page boundary: 100 → j → 101 (drawn, selected) → k → 100.
     assert_eq!(page["pane_title"], "Frame 100");
     assert_eq!(page["after_j"], "Frame 101");
@@ -288,7 +284,7 @@ fn tunnel_and_decrypted_pages_in_chromium() {
     };
     assert_eq!(page["conn_rows"], 3);
     assert_eq!(page["conn_sections"], 3);
-    assert_eq!(page["frames"], page["data_frames"]);
+    assert_pages_show_every_row(&page, tshark_counts("tunnel-vxlan.pcap").0);
     assert_eq!(
         strings(&page["pane_layers"]).len(),
         7,
