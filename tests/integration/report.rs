@@ -60,7 +60,7 @@ pub(super) fn json_counts(capture: &Path, args: &[&str]) -> (usize, usize) {
 }
 
 /// The page as an XML tree (the doctype line dropped).
-fn parse(html: &str) -> roxmltree::Document<'_> {
+pub(super) fn parse(html: &str) -> roxmltree::Document<'_> {
     let body = html
         .strip_prefix("<!DOCTYPE html>\n")
         .expect("doctype first");
