@@ -103,13 +103,37 @@ impl Describe for Gre<'_> {
         .at_byte(1));
         let p = self.protocol();
         f(Field::new("protocol", u64::from(p.0), p.name()).at(field::PROTOCOL));
+        // The optional words in order: checksum (+ offset), key, sequence, acknowledgment.
+        let mut at = BASE_LEN;
+        if self.has(flag::CHECKSUM | flag::ROUTING) {
+            if self.has(flag::CHECKSUM) {
+                f(Field::shown(
+                    "checksum",
+                    u64::from(be16(self.buf, at..at + 2)),
+                    super::Raw::Hex(4),
+                    "not verified",
+                )
+                .at(at..at + 2));
+            }
+            at += 4;
+        }
         if let Some(k) = self.key() {
-            let at = if self.has(flag::CHECKSUM | flag::ROUTING) {
-                8
+            let meaning = if self.version() == 1 {
+                "payload length and call id (PPTP)"
             } else {
-                4
+                ""
             };
-            f(Field::new("key", u64::from(k), "").at(at..at + 4));
+            f(Field::new("key", u64::from(k), meaning).at(at..at + 4));
+            at += 4;
+        }
+        if self.has(flag::SEQUENCE) {
+            let n = super::be32(self.buf, at..at + 4);
+            f(Field::new("sequence", u64::from(n), "").at(at..at + 4));
+            at += 4;
+        }
+        if self.version() == 1 && self.has(flag::ACK) {
+            let n = super::be32(self.buf, at..at + 4);
+            f(Field::new("acknowledgment", u64::from(n), "").at(at..at + 4));
         }
     }
 }
@@ -153,7 +177,7 @@ mod field_bytes {
 
     #[test]
     fn fields_are_placed_at_their_bytes_the_key_after_the_checksum() {
-        // Checksum and key present: checksum+reserved 4..8, key 8..12.
+        // Checksum and key present: checksum 4..6 (+ reserved to 8), key 8..12.
         let b = [0xa0, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 42];
         let h = Gre::new_checked(&b).unwrap();
         assert_eq!(
@@ -164,6 +188,7 @@ mod field_bytes {
                 ("sequence present", Some((0, 1))),
                 ("version", Some((1, 1))),
                 ("protocol", Some((2, 2))),
+                ("checksum", Some((4, 2))),
                 ("key", Some((8, 4))),
             ]
         );
@@ -173,5 +198,34 @@ mod field_bytes {
             .into_iter()
             .find(|f| f.0 == "key");
         assert_eq!(key, Some(("key", Some((4, 4)))));
+        // Checksum, key and sequence (16 bytes), values read where they are placed.
+        let b = [
+            0xb0, 0, 0x65, 0x58, 0x12, 0x34, 0, 0, 0, 0, 0, 42, 0, 0, 0, 7,
+        ];
+        let mut v = Vec::new();
+        Gre::new_checked(&b)
+            .unwrap()
+            .describe(&mut |f| v.push((f.name, f.raw_text(), f.bytes)));
+        assert_eq!(
+            v[5..],
+            [
+                ("checksum", "0x1234".to_string(), Some((4, 2))),
+                ("key", "42".to_string(), Some((8, 4))),
+                ("sequence", "7".to_string(), Some((12, 4))),
+            ]
+        );
+        // PPTP (version 1): key (length, call id), sequence, acknowledgment.
+        let b = [
+            0x30, 0x81, 0x88, 0x0b, 0, 0x10, 0, 1, 0, 0, 0, 5, 0, 0, 0, 4,
+        ];
+        let placed = super::super::placed(&Gre::new_checked(&b).unwrap());
+        assert_eq!(
+            placed[5..],
+            [
+                ("key", Some((4, 4))),
+                ("sequence", Some((8, 4))),
+                ("acknowledgment", Some((12, 4))),
+            ]
+        );
     }
 }
