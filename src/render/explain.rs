@@ -421,10 +421,14 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
             }
         }
         LayerName::Mpls => {
+            // Each entry's fields are placed in that entry (4 bytes a label).
             let stack = b.get(..layer.len as usize).unwrap_or(&[]);
-            for entry in stack.chunks_exact(wire::mpls::ENTRY_LEN) {
+            for (i, entry) in stack.chunks_exact(wire::mpls::ENTRY_LEN).enumerate() {
                 if let Ok(h) = wire::mpls::MplsEntry::new_checked(entry) {
-                    h.describe(&mut put);
+                    h.describe(&mut |f: wire::Field| {
+                        place(out, off + i * wire::mpls::ENTRY_LEN, &f);
+                        field(out, f.name, &f.raw_text(), &f.meaning);
+                    });
                 }
             }
         }
@@ -1135,6 +1139,21 @@ fn render_fields(
                 }
             }
             LayerName::Udp => udp_fields(out, d, off, packet, flow),
+            // HTTP inside TLS: this frame's bytes are the encrypted records, not the
+            // message (which is read from the decrypted records, shown below).
+            LayerName::Http
+                if index
+                    .checked_sub(1)
+                    .and_then(|i| packet.layers.get(i))
+                    .is_some_and(|l| l.name == LayerName::Tls) =>
+            {
+                field(
+                    out,
+                    "in TLS records",
+                    "",
+                    "encrypted on the wire: the HTTP message is read from the decrypted records",
+                );
+            }
             LayerName::Http => {
                 let bytes = d
                     .get(off..off.saturating_add(layer.len as usize))

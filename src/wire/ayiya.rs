@@ -60,14 +60,16 @@ impl Describe for Ayiya<'_> {
                 1 => "forward",
                 _ => "",
             },
-        ));
+        )
+        .at_byte(field::OPCODE));
         let n = self.next_header();
-        f(Field::new("next header", u64::from(n.0), n.name()));
+        f(Field::new("next header", u64::from(n.0), n.name()).at_byte(field::NEXT_HEADER));
         f(Field::new(
             "epoch",
             u64::from(self.epoch()),
             "sender's clock (UNIX time)",
-        ));
+        )
+        .at(field::EPOCH));
     }
 }
 
@@ -86,5 +88,26 @@ mod tests {
         assert!(Ayiya::new_checked(&b[..43]).is_err());
         b[3] = 59;
         assert_eq!(Ayiya::new_checked(&b).unwrap().next(), Next::Opaque);
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Identity length 2^0 = 1 byte, no signature: forward, next header IPv6, epoch 1,
+        // then the identity byte.
+        let b = [0x00, 0x00, 0x01, 41, 0, 0, 0, 1, 0xaa];
+        let h = Ayiya::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("opcode", Some((2, 1))),
+                ("next header", Some((3, 1))),
+                ("epoch", Some((4, 4))),
+            ]
+        );
     }
 }

@@ -44,9 +44,10 @@ impl Describe for Chdlc<'_> {
             "address",
             u64::from(a),
             if a == 0x8f { "broadcast" } else { "unicast" },
-        ));
+        )
+        .at_byte(field::ADDRESS));
         let p = self.protocol();
-        f(Field::new("protocol", u64::from(p.0), p.name()));
+        f(Field::new("protocol", u64::from(p.0), p.name()).at(field::PROTOCOL));
     }
 }
 
@@ -61,5 +62,19 @@ mod tests {
         let c = Chdlc::new_checked(&[0x8f, 0x00, 0x80, 0x35]).unwrap();
         assert_eq!(c.next(), Next::Opaque);
         assert!(Chdlc::new_checked(&[0x0f, 0]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        let b = [0x0f, 0x00, 0x08, 0x00];
+        assert_eq!(
+            super::super::placed(&Chdlc::new_checked(&b).unwrap()),
+            [("address", Some((0, 1))), ("protocol", Some((2, 2)))]
+        );
     }
 }

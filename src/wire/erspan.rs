@@ -65,17 +65,13 @@ impl Describe for Erspan<'_> {
             } else {
                 "type II"
             },
-        ));
-        f(Field::new(
-            "VLAN",
-            u64::from(self.vlan()),
-            "of the mirrored frame",
-        ));
-        f(Field::new(
-            "session id",
-            u64::from(self.session_id()),
-            "mirror session",
-        ));
+        )
+        .at_byte(0));
+        f(Field::new("VLAN", u64::from(self.vlan()), "of the mirrored frame").at(field::VER_VLAN));
+        f(
+            Field::new("session id", u64::from(self.session_id()), "mirror session")
+                .at(field::SESSION),
+        );
     }
 }
 
@@ -97,5 +93,24 @@ mod tests {
         assert_eq!((e.version(), e.header_len()), (2, 20));
         assert!(Erspan::new_checked(&b[..19], true).is_err());
         assert!(Erspan::new_checked(&b[..7], false).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Type II: version 1, VLAN 5, session 7, index.
+        let b = [0x10, 0x05, 0x00, 0x07, 0, 0, 0, 0];
+        assert_eq!(
+            super::super::placed(&Erspan::new_checked(&b, false).unwrap()),
+            [
+                ("version", Some((0, 1))),
+                ("VLAN", Some((0, 2))),
+                ("session id", Some((2, 2))),
+            ]
+        );
     }
 }

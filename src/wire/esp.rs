@@ -27,16 +27,13 @@ impl<'a> Esp<'a> {
 
 impl Describe for Esp<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "SPI",
-            u64::from(self.spi()),
-            "security association",
-        ));
+        f(Field::new("SPI", u64::from(self.spi()), "security association").at(0..4));
         f(Field::new(
             "sequence",
             u64::from(self.sequence()),
             "the rest is encrypted",
-        ));
+        )
+        .at(4..8));
     }
 }
 
@@ -49,5 +46,20 @@ mod tests {
         let e = Esp::new_checked(&[0, 0, 1, 0, 0, 0, 0, 7, 0xde]).unwrap();
         assert_eq!((e.spi(), e.sequence()), (256, 7));
         assert!(Esp::new_checked(&[0; 7]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        let b = [0, 0, 0x10, 0x01, 0, 0, 0, 5, 0xaa, 0xbb];
+        let h = Esp::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [("SPI", Some((0, 4))), ("sequence", Some((4, 4)))]
+        );
     }
 }

@@ -77,27 +77,21 @@ impl<'a> Geneve<'a> {
 
 impl Describe for Geneve<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("version", u64::from(self.version()), ""));
-        f(Field::new(
-            "options length",
-            self.options_len() as u64,
-            "bytes",
-        ));
-        f(Field::new(
-            "OAM",
-            u64::from(self.oam()),
-            "a control message",
-        ));
+        f(Field::new("version", u64::from(self.version()), "").at_byte(field::VER_OPTLEN));
+        f(
+            Field::new("options length", self.options_len() as u64, "bytes")
+                .at_byte(field::VER_OPTLEN),
+        );
+        f(Field::new("OAM", u64::from(self.oam()), "a control message").at_byte(field::FLAGS));
         let p = self.protocol();
-        f(Field::new("protocol", u64::from(p.0), p.name()));
-        f(Field::new(
-            "VNI",
-            u64::from(self.vni()),
-            "virtual network identifier",
-        ));
-        for (class, kind, _) in self.options() {
-            f(Field::new("option class", u64::from(class), ""));
-            f(Field::new("option type", u64::from(kind), ""));
+        f(Field::new("protocol", u64::from(p.0), p.name()).at(field::PROTOCOL));
+        f(Field::new("VNI", u64::from(self.vni()), "virtual network identifier").at(4..7));
+        // Each option: class (2 bytes), type (1), reserved bits and length (1), data.
+        let mut at = BASE_LEN;
+        for (class, kind, data_len) in self.options() {
+            f(Field::new("option class", u64::from(class), "").at(at..at + 2));
+            f(Field::new("option type", u64::from(kind), "").at_byte(at + 2));
+            at += 4 + data_len;
         }
     }
 }
@@ -122,5 +116,35 @@ mod tests {
         assert!(Geneve::new_checked(&[0x3f, 0, 0x08, 0, 0, 0, 1, 0, 0, 0]).is_err());
         let g = Geneve::new_checked(&[0, 0, 0x86, 0xdd, 0, 0, 1, 0]).unwrap();
         assert_eq!(g.next(), Next::EtherType(EtherType::IPV6));
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_and_each_option_are_placed_at_their_bytes() {
+        // Version 0, options 3 words (12 bytes), protocol 0x6558, VNI 7; option 1: class
+        // 0x0103 type 0x80 with 4 data bytes (8..16); option 2: class 0xffff type 1, no
+        // data (16..20).
+        let mut b = vec![0x03, 0x00, 0x65, 0x58, 0, 0, 7, 0];
+        b.extend_from_slice(&[0x01, 0x03, 0x80, 0x01, 1, 2, 3, 4]);
+        b.extend_from_slice(&[0xff, 0xff, 0x01, 0x00]);
+        let h = Geneve::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("version", Some((0, 1))),
+                ("options length", Some((0, 1))),
+                ("OAM", Some((1, 1))),
+                ("protocol", Some((2, 2))),
+                ("VNI", Some((4, 3))),
+                ("option class", Some((8, 2))),
+                ("option type", Some((10, 1))),
+                ("option class", Some((16, 2))),
+                ("option type", Some((18, 1))),
+            ]
+        );
     }
 }

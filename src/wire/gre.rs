@@ -122,21 +122,9 @@ impl<'a> Gre<'a> {
 
 impl Describe for Gre<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "checksum present",
-            u64::from(self.has(flag::CHECKSUM)),
-            "",
-        ));
-        f(Field::new(
-            "key present",
-            u64::from(self.has(flag::KEY)),
-            "",
-        ));
-        f(Field::new(
-            "sequence present",
-            u64::from(self.has(flag::SEQUENCE)),
-            "",
-        ));
+        f(Field::new("checksum present", u64::from(self.has(flag::CHECKSUM)), "").at_byte(0));
+        f(Field::new("key present", u64::from(self.has(flag::KEY)), "").at_byte(0));
+        f(Field::new("sequence present", u64::from(self.has(flag::SEQUENCE)), "").at_byte(0));
         f(Field::new(
             "version",
             u64::from(self.version()),
@@ -145,11 +133,41 @@ impl Describe for Gre<'_> {
             } else {
                 "GRE"
             },
-        ));
+        )
+        .at_byte(1));
         let p = self.protocol();
-        f(Field::new("protocol", u64::from(p.0), p.name()));
+        f(Field::new("protocol", u64::from(p.0), p.name()).at(field::PROTOCOL));
+        // The optional words in order: checksum (+ offset), key, sequence, acknowledgment.
+        let mut at = BASE_LEN;
+        if self.has(flag::CHECKSUM | flag::ROUTING) {
+            if self.has(flag::CHECKSUM) {
+                f(Field::shown(
+                    "checksum",
+                    u64::from(be16(self.buf, at..at + 2)),
+                    super::Raw::Hex(4),
+                    "not verified",
+                )
+                .at(at..at + 2));
+            }
+            at += 4;
+        }
         if let Some(k) = self.key() {
-            f(Field::new("key", u64::from(k), ""));
+            let meaning = if self.version() == 1 {
+                "payload length and call id (PPTP)"
+            } else {
+                ""
+            };
+            f(Field::new("key", u64::from(k), meaning).at(at..at + 4));
+            at += 4;
+        }
+        if self.has(flag::SEQUENCE) {
+            let n = super::be32(self.buf, at..at + 4);
+            f(Field::new("sequence", u64::from(n), "").at(at..at + 4));
+            at += 4;
+        }
+        if self.version() == 1 && self.has(flag::ACK) {
+            let n = super::be32(self.buf, at..at + 4);
+            f(Field::new("acknowledgment", u64::from(n), "").at(at..at + 4));
         }
     }
 }
@@ -219,5 +237,64 @@ mod tests {
         // Version 1 has no routing field: the bit is not a list.
         let v1 = [0x40, 0x01, 0x88, 0x0b, 0, 0, 0, 0];
         assert_eq!(Gre::new_checked(&v1).unwrap().header_len(), 8);
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes_the_key_after_the_checksum() {
+        // Checksum and key present: checksum 4..6 (+ reserved to 8), key 8..12.
+        let b = [0xa0, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 42];
+        let h = Gre::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("checksum present", Some((0, 1))),
+                ("key present", Some((0, 1))),
+                ("sequence present", Some((0, 1))),
+                ("version", Some((1, 1))),
+                ("protocol", Some((2, 2))),
+                ("checksum", Some((4, 2))),
+                ("key", Some((8, 4))),
+            ]
+        );
+        // Key only: at 4..8.
+        let b = [0x20, 0x00, 0x08, 0x00, 0, 0, 0, 42];
+        let key = super::super::placed(&Gre::new_checked(&b).unwrap())
+            .into_iter()
+            .find(|f| f.0 == "key");
+        assert_eq!(key, Some(("key", Some((4, 4)))));
+        // Checksum, key and sequence (16 bytes), values read where they are placed.
+        let b = [
+            0xb0, 0, 0x65, 0x58, 0x12, 0x34, 0, 0, 0, 0, 0, 42, 0, 0, 0, 7,
+        ];
+        let mut v = Vec::new();
+        Gre::new_checked(&b)
+            .unwrap()
+            .describe(&mut |f| v.push((f.name, f.raw_text(), f.bytes)));
+        assert_eq!(
+            v[5..],
+            [
+                ("checksum", "0x1234".to_string(), Some((4, 2))),
+                ("key", "42".to_string(), Some((8, 4))),
+                ("sequence", "7".to_string(), Some((12, 4))),
+            ]
+        );
+        // PPTP (version 1): key (length, call id), sequence, acknowledgment.
+        let b = [
+            0x30, 0x81, 0x88, 0x0b, 0, 0x10, 0, 1, 0, 0, 0, 5, 0, 0, 0, 4,
+        ];
+        let placed = super::super::placed(&Gre::new_checked(&b).unwrap());
+        assert_eq!(
+            placed[5..],
+            [
+                ("key", Some((4, 4))),
+                ("sequence", Some((8, 4))),
+                ("acknowledgment", Some((12, 4))),
+            ]
+        );
     }
 }

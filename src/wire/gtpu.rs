@@ -96,7 +96,7 @@ impl<'a> GtpU<'a> {
 
 impl Describe for GtpU<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("version", u64::from(self.version()), ""));
+        f(Field::new("version", u64::from(self.version()), "").at_byte(0));
         let t = self.message_type();
         f(Field::new(
             "message type",
@@ -109,17 +109,15 @@ impl Describe for GtpU<'_> {
                 254 => "end marker",
                 _ => "",
             },
-        ));
+        )
+        .at_byte(1));
         f(Field::new(
             "length",
             u64::from(self.length()),
             "bytes after the first 8",
-        ));
-        f(Field::new(
-            "TEID",
-            u64::from(self.teid()),
-            "tunnel endpoint identifier",
-        ));
+        )
+        .at(2..4));
+        f(Field::new("TEID", u64::from(self.teid()), "tunnel endpoint identifier").at(4..8));
     }
 }
 
@@ -156,5 +154,26 @@ mod tests {
         let g = GtpU::new_checked(&b).unwrap();
         assert!(g.extensions_cut);
         assert_eq!(g.next(), Next::Opaque);
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Version 1, PT 1, no optional fields; G-PDU, length 0, TEID 1.
+        let b = [0x30, 0xff, 0x00, 0x00, 0, 0, 0, 1];
+        let h = GtpU::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("version", Some((0, 1))),
+                ("message type", Some((1, 1))),
+                ("length", Some((2, 2))),
+                ("TEID", Some((4, 4))),
+            ]
+        );
     }
 }

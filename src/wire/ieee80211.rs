@@ -95,12 +95,8 @@ fn kind_name(kind: u8) -> &'static str {
 
 impl Describe for Ieee80211<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "type",
-            u64::from(self.kind()),
-            kind_name(self.kind()),
-        ));
-        f(Field::new("subtype", u64::from(self.subtype()), ""));
+        f(Field::new("type", u64::from(self.kind()), kind_name(self.kind())).at_byte(field::FC0));
+        f(Field::new("subtype", u64::from(self.subtype()), "").at_byte(field::FC0));
         f(Field::new(
             "protected",
             u64::from(self.protected()),
@@ -109,7 +105,8 @@ impl Describe for Ieee80211<'_> {
             } else {
                 ""
             },
-        ));
+        )
+        .at_byte(field::FC1));
     }
 }
 
@@ -135,5 +132,25 @@ mod tests {
         assert!(Ieee80211::new_checked(&b[..25]).is_err());
         let ack = [0xd4, 0, 0, 0, 1, 2, 3, 4, 5, 6];
         assert_eq!(Ieee80211::new_checked(&ack).unwrap().header_len(), 10);
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // An ACK (control, subtype 13): frame control, duration, one address.
+        let b = [0xd4, 0x00, 0, 0, 1, 2, 3, 4, 5, 6];
+        let h = Ieee80211::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("type", Some((0, 1))),
+                ("subtype", Some((0, 1))),
+                ("protected", Some((1, 1))),
+            ]
+        );
     }
 }

@@ -25,7 +25,7 @@ impl<'a> Ipoib<'a> {
 impl Describe for Ipoib<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
         let t = self.ether_type();
-        f(Field::new("protocol", u64::from(t.0), t.name()));
+        f(Field::new("protocol", u64::from(t.0), t.name()).at(0..2));
     }
 }
 
@@ -38,5 +38,19 @@ mod tests {
         let h = Ipoib::new_checked(&[0x86, 0xdd, 0, 0]).unwrap();
         assert_eq!(h.next(), Next::EtherType(EtherType::IPV6));
         assert!(Ipoib::new_checked(&[0x86, 0xdd, 0]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        let b = [0x86, 0xdd, 0, 0];
+        assert_eq!(
+            super::super::placed(&Ipoib::new_checked(&b).unwrap()),
+            [("protocol", Some((0, 2)))]
+        );
     }
 }

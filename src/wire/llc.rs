@@ -39,10 +39,10 @@ impl<'a> Llc<'a> {
 
 impl Describe for Llc<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("DSAP", u64::from(byte(self.buf, 0)), ""));
-        f(Field::new("SSAP", u64::from(byte(self.buf, 1)), ""));
+        f(Field::new("DSAP", u64::from(byte(self.buf, 0)), "").at_byte(0));
+        f(Field::new("SSAP", u64::from(byte(self.buf, 1)), "").at_byte(1));
         if let Next::EtherType(t) = self.next() {
-            f(Field::new("ethertype", u64::from(t.0), t.name()));
+            f(Field::new("ethertype", u64::from(t.0), t.name()).at(6..8));
         }
     }
 }
@@ -61,5 +61,24 @@ mod tests {
         assert!(Llc::new_checked(&[0xaa, 0xaa, 3, 0, 0, 0, 0x08]).is_err());
         let l = Llc::new_checked(&[0x42, 0x42, 3]).unwrap();
         assert_eq!((l.header_len(), l.next()), (3, Next::Opaque));
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // SNAP: AA AA 03, OUI 0, ethertype IPv4 at 6..8.
+        let b = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
+        assert_eq!(
+            super::super::placed(&Llc::new_checked(&b).unwrap()),
+            [
+                ("DSAP", Some((0, 1))),
+                ("SSAP", Some((1, 1))),
+                ("ethertype", Some((6, 2))),
+            ]
+        );
     }
 }

@@ -198,6 +198,14 @@ pub fn address_meaning(ip: IpAddr) -> &'static str {
     }
 }
 
+/// Each field's name and where [`Describe::describe`] places it, `(offset, len)`.
+#[cfg(test)]
+pub(crate) fn placed(h: &dyn Describe) -> Vec<(&'static str, Option<(u16, u16)>)> {
+    let mut v = Vec::new();
+    h.describe(&mut |f| v.push((f.name, f.bytes)));
+    v
+}
+
 /// A header that can list its fields.
 pub trait Describe {
     /// Calls `f` once per field, in wire order.

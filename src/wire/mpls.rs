@@ -58,16 +58,8 @@ pub fn payload_after_stack(payload: &[u8]) -> (Next, usize) {
 
 impl Describe for MplsEntry<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "label",
-            u64::from(self.label()),
-            "forwarding label",
-        ));
-        f(Field::new(
-            "traffic class",
-            u64::from(self.traffic_class()),
-            "",
-        ));
+        f(Field::new("label", u64::from(self.label()), "forwarding label").at(0..3));
+        f(Field::new("traffic class", u64::from(self.traffic_class()), "").at_byte(2));
         f(Field::new(
             "bottom of stack",
             u64::from(self.bottom_of_stack()),
@@ -76,8 +68,9 @@ impl Describe for MplsEntry<'_> {
             } else {
                 "another label follows"
             },
-        ));
-        f(Field::new("TTL", u64::from(self.ttl()), ""));
+        )
+        .at_byte(2));
+        f(Field::new("TTL", u64::from(self.ttl()), "").at_byte(3));
     }
 }
 
@@ -99,5 +92,26 @@ mod tests {
         assert_eq!(payload_after_stack(&[0x45]), (Next::IpByVersion, 0));
         assert_eq!(payload_after_stack(&[0x00, 0, 0, 0]), (Next::Ethernet, 4));
         assert_eq!(payload_after_stack(&[]), (Next::Opaque, 0));
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Label 16, TC 0, bottom of stack, TTL 64.
+        let b = [0x00, 0x01, 0x01, 0x40];
+        let h = MplsEntry::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("label", Some((0, 3))),
+                ("traffic class", Some((2, 1))),
+                ("bottom of stack", Some((2, 1))),
+                ("TTL", Some((3, 1))),
+            ]
+        );
     }
 }

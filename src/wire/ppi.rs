@@ -60,13 +60,14 @@ impl<'a> Ppi<'a> {
 
 impl Describe for Ppi<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("version", u64::from(self.version()), ""));
-        f(Field::new("length", self.header_len() as u64, "bytes"));
+        f(Field::new("version", u64::from(self.version()), "").at_byte(0));
+        f(Field::new("length", self.header_len() as u64, "bytes").at(2..4));
         f(Field::new(
             "link type",
             u64::from(self.link_type()),
             "of the frame that follows",
-        ));
+        )
+        .at(4..8));
     }
 }
 
@@ -102,5 +103,24 @@ mod tests {
         let mut lying = vec![0, 0, 16, 0, 105, 0, 0, 0, 2, 0, 0xff, 0x00, 0, 0, 0, 0];
         lying.extend_from_slice(&[1; 20]);
         assert!(!Ppi::new_checked(&lying).unwrap().has_fcs());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Version 0, flags, length 8 (little-endian), link type 105 (802.11).
+        let b = [0, 0, 8, 0, 105, 0, 0, 0];
+        assert_eq!(
+            super::super::placed(&Ppi::new_checked(&b).unwrap()),
+            [
+                ("version", Some((0, 1))),
+                ("length", Some((2, 2))),
+                ("link type", Some((4, 4))),
+            ]
+        );
     }
 }

@@ -95,15 +95,12 @@ fn protocol_name(p: u16) -> &'static str {
 impl Describe for Ppp<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
         if self.framing == 2 {
-            f(Field::new(
-                "address",
-                0xff,
-                "all stations (HDLC-like framing)",
-            ));
-            f(Field::new("control", 0x03, "unnumbered information"));
+            f(Field::new("address", 0xff, "all stations (HDLC-like framing)").at_byte(0));
+            f(Field::new("control", 0x03, "unnumbered information").at_byte(1));
         }
         let p = self.protocol();
-        f(Field::new("protocol", u64::from(p), protocol_name(p)));
+        f(Field::new("protocol", u64::from(p), protocol_name(p))
+            .at(self.framing..self.framing + self.protocol_len));
     }
 }
 
@@ -127,5 +124,29 @@ mod tests {
         assert_eq!(p.next(), Next::Opaque);
         assert!(Ppp::new_checked(&[0xff, 0x03, 0x00]).is_err());
         assert!(Ppp::new_checked(&[]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes_with_or_without_framing() {
+        let framed = [0xff, 0x03, 0x00, 0x21];
+        assert_eq!(
+            super::super::placed(&Ppp::new_checked(&framed).unwrap()),
+            [
+                ("address", Some((0, 1))),
+                ("control", Some((1, 1))),
+                ("protocol", Some((2, 2))),
+            ]
+        );
+        // A compressed (one-byte, odd) protocol field.
+        let compressed = [0x21, 0x45];
+        assert_eq!(
+            super::super::placed(&Ppp::new_checked(&compressed).unwrap()),
+            [("protocol", Some((0, 1)))]
+        );
     }
 }

@@ -64,19 +64,11 @@ fn code_name(code: u8) -> &'static str {
 
 impl Describe for Pppoe<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("version", u64::from(self.version()), ""));
-        f(Field::new("type", u64::from(self.kind()), ""));
-        f(Field::new(
-            "code",
-            u64::from(self.code()),
-            code_name(self.code()),
-        ));
-        f(Field::new("session id", u64::from(self.session_id()), ""));
-        f(Field::new(
-            "length",
-            u64::from(self.payload_len()),
-            "payload bytes",
-        ));
+        f(Field::new("version", u64::from(self.version()), "").at_byte(0));
+        f(Field::new("type", u64::from(self.kind()), "").at_byte(0));
+        f(Field::new("code", u64::from(self.code()), code_name(self.code())).at_byte(1));
+        f(Field::new("session id", u64::from(self.session_id()), "").at(2..4));
+        f(Field::new("length", u64::from(self.payload_len()), "payload bytes").at(4..6));
     }
 }
 
@@ -92,5 +84,27 @@ mod tests {
         assert_eq!(p.payload_len(), 42);
         assert_eq!(p.next(true), Next::Ppp);
         assert!(Pppoe::new_checked(&[0x11, 0, 0, 1, 0]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Version 1 type 1, session data (code 0), session 0x1234, length 2, payload.
+        let b = [0x11, 0x00, 0x12, 0x34, 0x00, 0x02, 0x00, 0x21];
+        let h = Pppoe::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("version", Some((0, 1))),
+                ("type", Some((0, 1))),
+                ("code", Some((1, 1))),
+                ("session id", Some((2, 2))),
+                ("length", Some((4, 2))),
+            ]
+        );
     }
 }

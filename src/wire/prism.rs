@@ -66,7 +66,8 @@ impl Describe for RadioHeader<'_> {
             } else {
                 "Prism radio header"
             },
-        ));
+        )
+        .at(4..8));
         let _ = self.buf;
     }
 }
@@ -89,6 +90,22 @@ mod tests {
         assert_eq!(
             (h.is_avs(), h.header_len(), h.next()),
             (false, 144, Next::Ieee80211)
+        );
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn the_length_is_placed_at_its_bytes() {
+        // AVS: magic 0x80211001, length 64 (big-endian) at 4..8.
+        let mut b = vec![0x80, 0x21, 0x10, 0x01, 0, 0, 0, 64];
+        b.resize(64, 0);
+        assert_eq!(
+            super::super::placed(&RadioHeader::new_avs(&b).unwrap()),
+            [("length", Some((4, 4)))]
         );
     }
 }

@@ -65,17 +65,19 @@ impl<'a> Radiotap<'a> {
 
 impl Describe for Radiotap<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("version", u64::from(self.version()), ""));
+        f(Field::new("version", u64::from(self.version()), "").at_byte(0));
         f(Field::new(
             "length",
             self.header_len() as u64,
             "bytes of radio metadata",
-        ));
+        )
+        .at(2..4));
         f(Field::new(
             "present",
             u64::from(self.present()),
             "bitmap of the fields that follow",
-        ));
+        )
+        .at(4..8));
     }
 }
 
@@ -124,5 +126,25 @@ mod tests {
         }
         endless.extend_from_slice(&[FLAG_FCS; 4]);
         assert!(!Radiotap::new_checked(&endless).unwrap().has_fcs());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // Version 0, pad, length 8 (little-endian), present 0.
+        let b = [0, 0, 8, 0, 0, 0, 0, 0];
+        let h = Radiotap::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("version", Some((0, 1))),
+                ("length", Some((2, 2))),
+                ("present", Some((4, 4))),
+            ]
+        );
     }
 }

@@ -27,6 +27,10 @@ impl<'a> Sctp<'a> {
     }
     /// Chunk types, at most [`MAX_CHUNKS`], as far as their lengths hold.
     pub fn chunk_types(&self) -> impl Iterator<Item = u8> + 'a {
+        self.chunks().map(|(_, kind)| kind)
+    }
+    /// The chunks as (offset in the packet, type), at most [`MAX_CHUNKS`].
+    pub fn chunks(&self) -> impl Iterator<Item = (usize, u8)> + 'a {
         let buf = self.buf;
         let mut at = HEADER_LEN;
         let mut n = 0;
@@ -35,6 +39,7 @@ impl<'a> Sctp<'a> {
                 return None;
             }
             let kind = *buf.get(at)?;
+            let start = at;
             let len = usize::from(be16(buf, at + 2..at + 4));
             n += 1;
             at = if len < 4 {
@@ -42,7 +47,7 @@ impl<'a> Sctp<'a> {
             } else {
                 at + ((len + 3) & !3)
             };
-            Some(kind)
+            Some((start, kind))
         })
     }
     pub fn next(&self) -> Next {
@@ -77,19 +82,12 @@ pub fn chunk_name(kind: u8) -> &'static str {
 
 impl Describe for Sctp<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new("source port", u64::from(self.src_port()), ""));
-        f(Field::new(
-            "destination port",
-            u64::from(self.dst_port()),
-            "",
-        ));
-        f(Field::new(
-            "verification tag",
-            u64::from(self.verification_tag()),
-            "",
-        ));
-        for kind in self.chunk_types() {
-            f(Field::new("chunk", u64::from(kind), chunk_name(kind)));
+        f(Field::new("source port", u64::from(self.src_port()), "").at(0..2));
+        f(Field::new("destination port", u64::from(self.dst_port()), "").at(2..4));
+        f(Field::new("verification tag", u64::from(self.verification_tag()), "").at(4..8));
+        for (at, kind) in self.chunks() {
+            // The chunk's type, flags and length (its value is the next layer's concern).
+            f(Field::new("chunk", u64::from(kind), chunk_name(kind)).at(at..at + 4));
         }
         let _ = byte(self.buf, 0);
     }
@@ -110,5 +108,32 @@ mod tests {
         let names: Vec<_> = s.chunk_types().map(chunk_name).collect();
         assert_eq!(names, ["INIT", "SACK"]);
         assert!(Sctp::new_checked(&b[..11]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_and_each_chunk_header_are_placed_at_their_bytes() {
+        // Ports 1 → 2, tag 3, checksum; a DATA chunk of length 17 (padded to 20: 12..32),
+        // then a SACK chunk header at 32.
+        let mut b = vec![0, 1, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0];
+        b.extend_from_slice(&[0, 3, 0, 17]);
+        b.extend_from_slice(&[0; 16]);
+        b.extend_from_slice(&[3, 0, 0, 16]);
+        b.extend_from_slice(&[0; 12]);
+        let h = Sctp::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [
+                ("source port", Some((0, 2))),
+                ("destination port", Some((2, 2))),
+                ("verification tag", Some((4, 4))),
+                ("chunk", Some((12, 4))),
+                ("chunk", Some((32, 4))),
+            ]
+        );
     }
 }

@@ -195,15 +195,24 @@ impl Describe for Tcp<'_> {
             },
         )
         .at(field::URGENT));
-        let options = MIN_LEN..MIN_LEN + self.options().len();
-        describe_options(self.options(), &mut |o| f(o.at(options.clone())));
+        describe_options(self.options(), &mut |o| f(o));
     }
 }
 
-/// The options in wire order, NOPs included; a bad length ends the list.
+/// The options in wire order, NOPs included, each placed at its own bytes (kind, length
+/// and value) in the header; a bad length ends the list, its field placed at the bytes
+/// from its kind to the options' end.
 fn describe_options(o: &[u8], f: &mut dyn FnMut(Field)) {
     let mut i = 0;
     while let Some(&kind) = o.get(i) {
+        let end = match o.get(i + 1) {
+            Some(&len) if kind > 1 && len >= 2 && i + usize::from(len) <= o.len() => {
+                i + usize::from(len)
+            }
+            _ if kind <= 1 => i + 1,
+            _ => o.len(),
+        };
+        let f = &mut |field: Field| f(field.at(MIN_LEN + i..MIN_LEN + end));
         let k = u64::from(kind);
         if kind == 0 {
             f(Field::shown(
@@ -332,6 +341,47 @@ mod tests {
         assert_eq!(row("option WS").2, "window scale: later windows × 128");
         assert_eq!(row("option NOP").2, "padding to a 4-byte boundary");
         assert!(fields.iter().all(|f| f.0 != "option SACK_PERM"));
+    }
+
+    #[test]
+    fn each_option_is_placed_at_its_own_bytes() {
+        // Options MSS 1460 (20..24), NOP (24), WS 7 (25..28), SACK_PERM (28..30), NOP, NOP
+        // (30, 31), TS 1/2 (32..42), NOP, NOP (42, 43): header 44 bytes (data offset 11).
+        let mut b = vec![0x9c, 0x40, 0, 80, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0xb0, 0x02];
+        b.extend_from_slice(&[0xfa, 0xf0, 0x12, 0x34, 0, 0]);
+        b.extend_from_slice(&[2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 1, 1]);
+        b.extend_from_slice(&[8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1]);
+        let mut placed = Vec::new();
+        Tcp::new_checked(&b).unwrap().describe(&mut |f| {
+            if f.name.starts_with("option") {
+                placed.push((f.name, f.bytes));
+            }
+        });
+        assert_eq!(
+            placed,
+            [
+                ("option MSS", Some((20, 4))),
+                ("option NOP", Some((24, 1))),
+                ("option WS", Some((25, 3))),
+                ("option SACK_PERM", Some((28, 2))),
+                ("option NOP", Some((30, 1))),
+                ("option NOP", Some((31, 1))),
+                ("option TS", Some((32, 10))),
+                ("option NOP", Some((42, 1))),
+                ("option NOP", Some((43, 1))),
+            ]
+        );
+        // A length running past the header: the field covers its kind to the options' end.
+        let mut b = [0u8; 24];
+        b[12] = 0x60;
+        b[20] = 1;
+        b[21] = 30;
+        b[22] = 9;
+        let mut last = None;
+        Tcp::new_checked(&b)
+            .unwrap()
+            .describe(&mut |f| last = Some((f.name, f.bytes)));
+        assert_eq!(last, Some(("option ?", Some((21, 3)))));
     }
 
     #[test]

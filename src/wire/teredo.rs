@@ -51,7 +51,8 @@ impl Describe for Teredo<'_> {
             "indicators",
             self.len as u64,
             "bytes of authentication / origin indication before the IPv6 packet",
-        ));
+        )
+        .at(0..self.len));
     }
 }
 
@@ -72,5 +73,21 @@ mod tests {
         assert_eq!(t.header_len(), 13);
         assert!(Teredo::new_checked(&[0, 1, 200, 200, 0]).is_err());
         assert_eq!(Teredo::new_checked(&[0x45]).unwrap().next(), Next::Opaque);
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn the_indicators_are_placed_at_their_bytes() {
+        // An origin indication (8 bytes: 0x0000, port, address), then an IPv6 header.
+        let mut b = vec![0, 0, 0x12, 0x34, 1, 2, 3, 4];
+        b.push(0x60);
+        assert_eq!(
+            super::super::placed(&Teredo::new_checked(&b).unwrap()),
+            [("indicators", Some((0, 8)))]
+        );
     }
 }

@@ -88,16 +88,8 @@ impl<'a> Vxlan<'a> {
 
 impl Describe for Vxlan<'_> {
     fn describe(&self, f: &mut dyn FnMut(Field)) {
-        f(Field::new(
-            "flags",
-            u64::from(self.flags()),
-            "0x08: the VNI is valid",
-        ));
-        f(Field::new(
-            "VNI",
-            u64::from(self.vni()),
-            "virtual network identifier",
-        ));
+        f(Field::new("flags", u64::from(self.flags()), "0x08: the VNI is valid").at_byte(0));
+        f(Field::new("VNI", u64::from(self.vni()), "virtual network identifier").at(4..7));
     }
 }
 
@@ -133,5 +125,21 @@ mod tests {
         let v = Vxlan::new_checked(&[0x08, 0, 0, 0, 0, 0, 42, 0]).unwrap();
         assert_eq!((v.flags(), v.vni(), v.next()), (8, 42, Next::Ethernet));
         assert!(Vxlan::new_checked(&[0x08, 0, 0, 0, 0, 0, 42]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod field_bytes {
+    use super::*;
+
+    #[test]
+    fn fields_are_placed_at_their_bytes() {
+        // flags 0x08, reserved, VNI 0x000102, reserved.
+        let b = [0x08, 0, 0, 0, 0x00, 0x01, 0x02, 0];
+        let h = Vxlan::new_checked(&b).unwrap();
+        assert_eq!(
+            super::super::placed(&h),
+            [("flags", Some((0, 1))), ("VNI", Some((4, 3)))]
+        );
     }
 }

@@ -60,7 +60,7 @@ pub(super) fn json_counts(capture: &Path, args: &[&str]) -> (usize, usize) {
 }
 
 /// The page as an XML tree (the doctype line dropped).
-fn parse(html: &str) -> roxmltree::Document<'_> {
+pub(super) fn parse(html: &str) -> roxmltree::Document<'_> {
     let body = html
         .strip_prefix("<!DOCTYPE html>\n")
         .expect("doctype first");
@@ -72,16 +72,40 @@ fn class_has(n: &roxmltree::Node<'_, '_>, class: &str) -> bool {
         .is_some_and(|c| c.split(' ').any(|w| w == class))
 }
 
-/// `tr[data-frame]` rows of the packet tables, in page order.
-fn packet_rows(doc: &roxmltree::Document<'_>) -> Vec<u64> {
+/// The packet tables' data (the rows the script renders a page at a time), in page order:
+/// each table's `data-conn` (None for the packets of no connection) and its rows, each row
+/// the array `packet_table::ROW_COLUMNS` names. Each table's `data-rows` says how many.
+pub(super) fn packet_tables(
+    doc: &roxmltree::Document<'_>,
+) -> Vec<(Option<u64>, Vec<serde_json::Value>)> {
     doc.descendants()
-        .filter(|n| n.has_tag_name("tr"))
-        .filter(|n| {
-            n.ancestors()
-                .any(|a| a.has_tag_name("table") && class_has(&a, "packets"))
+        .filter(|n| n.has_tag_name("table") && class_has(n, "packets"))
+        .map(|t| {
+            let holder = t
+                .parent()
+                .and_then(|w| w.parent())
+                .expect("table's section");
+            let script = holder
+                .children()
+                .find(|n| n.has_tag_name("script") && class_has(n, "rows"))
+                .expect("the table's rows");
+            let rows: Vec<serde_json::Value> =
+                serde_json::from_str(script.text().unwrap_or("[]")).expect("rows JSON");
+            assert_eq!(
+                t.attribute("data-rows").and_then(|n| n.parse().ok()),
+                Some(rows.len()),
+                "data-rows"
+            );
+            (t.attribute("data-conn").map(|c| c.parse().unwrap()), rows)
         })
-        .filter_map(|n| n.attribute("data-frame"))
-        .map(|f| f.parse().unwrap())
+        .collect()
+}
+
+/// The frames of the packet tables' rows, in page order.
+fn packet_rows(doc: &roxmltree::Document<'_>) -> Vec<u64> {
+    packet_tables(doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|r| r[0].as_u64().unwrap()))
         .collect()
 }
 
@@ -147,6 +171,7 @@ fn shipped_captures_every_packet_and_connection_on_the_page() {
         "refused.pcap",
         "ipv6-http.pcap",
         "tls13.pcap",
+        "tunnel-vxlan.pcap",
     ] {
         let capture = project_dir().join("captures").join(name);
         let html = report(&capture, &dir.join(format!("{name}.html")), &[]);
@@ -288,10 +313,37 @@ fn wire_bytes_are_escaped_in_the_page() {
             &html[i.saturating_sub(60)..i]
         );
     }
-    // Exactly the page's own two script elements; no img, no injected b.
+    // Only the page's own script elements: one program, and data the browser never runs
+    // (the explain data and each table's rows as JSON, the ladders and graphs as markup
+    // text); no img, no injected b.
     let doc = parse(&html);
     let count = |tag: &str| doc.descendants().filter(|n| n.has_tag_name(tag)).count();
-    assert_eq!(count("script"), 2);
+    let kinds: Vec<(Option<&str>, Option<&str>)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("script"))
+        .map(|n| (n.attribute("type"), n.attribute("class")))
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| k.0.is_none()).count(),
+        1,
+        "{kinds:?}"
+    );
+    for k in &kinds {
+        assert!(
+            matches!(
+                k,
+                (None, None)
+                    | (Some("application/json"), Some("rows") | None)
+                    | (Some("text/x-layerscope-markup"), Some("lazy"))
+            ),
+            "{kinds:?}"
+        );
+    }
+    assert_eq!(
+        kinds.iter().filter(|k| k.1 == Some("rows")).count(),
+        2,
+        "two tables"
+    );
     assert_eq!(count("img"), 0);
     assert!(!doc
         .descendants()
@@ -318,6 +370,24 @@ fn wire_bytes_are_escaped_in_the_page() {
         "raw markup in the JSON"
     );
     assert!(json.contains("\\u003cscript\\u003e"));
+    // And in the tables' rows: the request line, as sent, is text in the JSON.
+    let rows: Vec<String> = packet_tables(&doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.iter())
+        .map(|r| r[15].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|l7| l7.starts_with("GET /<script>window.__pwned=1</script>")),
+        "{rows:?}"
+    );
+    for script in html.split("class=\"rows\">").skip(1) {
+        let json = &script[..script.find("</script>").unwrap()];
+        assert!(
+            !json.contains('<') && !json.contains('&'),
+            "raw markup in rows"
+        );
+    }
 }
 
 #[test]
@@ -380,17 +450,10 @@ fn snapshot_of_the_refused_connection_list() {
 
 /// The time cells of the packet tables, by frame.
 fn time_cells(doc: &roxmltree::Document<'_>) -> std::collections::BTreeMap<u64, String> {
-    doc.descendants()
-        .filter(|n| n.has_tag_name("tr"))
-        .filter(|n| {
-            n.ancestors()
-                .any(|a| a.has_tag_name("table") && class_has(&a, "packets"))
-        })
-        .filter_map(|n| {
-            let frame = n.attribute("data-frame")?.parse().ok()?;
-            let cell = n.children().filter(|c| c.has_tag_name("td")).nth(2)?;
-            Some((frame, cell.text().unwrap_or("").to_string()))
-        })
+    packet_tables(doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.iter())
+        .map(|r| (r[0].as_u64().unwrap(), r[3].as_str().unwrap().to_string()))
         .collect()
 }
 
@@ -439,4 +502,264 @@ fn times_follow_time_format() {
     let delta = cells("delta");
     assert_eq!(delta[&1], "0.000000");
     assert_eq!(delta[&2], relative[&2]);
+    // The ladder writes each arrow's time as the table does (frame 1's arrow).
+    for format in ["relative", "absolute", "epoch"] {
+        let html = std::fs::read_to_string(dir.join(format!("{format}.html"))).unwrap();
+        let doc = parse(&html);
+        let arrow_time = doc
+            .descendants()
+            .find(|n| n.has_tag_name("g") && n.attribute("data-frame") == Some("1"))
+            .and_then(|g| g.children().find(|c| class_has(c, "time")))
+            .and_then(|t| t.text())
+            .unwrap_or_default()
+            .to_string();
+        let table = time_cells(&doc)[&1].clone();
+        assert_eq!(arrow_time, format!("{table}     1"), "{format}");
+    }
+}
+
+/// The cells' text of each `tr` of the tables with class `class`, in page order.
+fn table_cells(doc: &roxmltree::Document<'_>, class: &str) -> Vec<Vec<String>> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("table") && class_has(n, class))
+        .flat_map(|t| t.descendants().filter(|n| n.has_tag_name("tr")))
+        .filter(|tr| tr.children().any(|c| c.has_tag_name("td")))
+        .map(|tr| {
+            tr.children()
+                .filter(|c| c.has_tag_name("td"))
+                .map(|td| {
+                    td.descendants()
+                        .filter(|t| t.is_text())
+                        .filter_map(|t| t.text())
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One frame's explain data: its layers (title, start, end) and fields (layer, name, raw,
+/// start, end), and its application line.
+#[allow(clippy::type_complexity)]
+fn explained(
+    doc: &roxmltree::Document<'_>,
+    frame: u64,
+) -> (
+    Vec<(String, Option<u64>, Option<u64>)>,
+    Vec<(u64, String, String, Option<u64>, Option<u64>)>,
+    Option<String>,
+) {
+    let data = explain_data(doc);
+    let strings = data["S"].as_array().unwrap().clone();
+    let text = |v: &serde_json::Value| {
+        strings[v.as_u64().unwrap() as usize]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let f = data["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["f"] == frame)
+        .expect("the frame's explain data")
+        .clone();
+    let layers = f["L"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (text(&l[0]), l[3].as_u64(), l[4].as_u64()))
+        .collect();
+    let fields = f["F"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x[0].as_u64().unwrap(),
+                text(&x[1]),
+                x[2].as_str().unwrap().to_string(),
+                x[4].as_u64(),
+                x[5].as_u64(),
+            )
+        })
+        .collect();
+    (layers, fields, f["a"].as_str().map(str::to_string))
+}
+
+#[test]
+fn vxlan_page_lists_the_tunnels_and_explains_the_inner_stack() {
+    let dir = scratch("vxlan");
+    let capture = project_dir().join("captures/tunnel-vxlan.pcap");
+    let html = report(&capture, &dir.join("vxlan.html"), &[]);
+    let doc = parse(&html);
+    // tshark: TCP stream 0 inside UDP streams 0 (client → server VTEP) and 1 (back).
+    let oracle = read_tsv(&project_dir().join("captures/oracle/tunnel-vxlan.pcap.frames.tsv"));
+    let in_udp = |s: &str| oracle.iter().filter(|r| r["udp_stream"] == s).count();
+    let conns = table_cells(&doc, "conns");
+    assert_eq!(
+        conns.len(),
+        3,
+        "the inner TCP connection and both tunnel flows"
+    );
+    let tcp = conns
+        .iter()
+        .find(|r| r[1] == "tcp")
+        .expect("the inner TCP row");
+    assert_eq!(tcp[2], "10.42.0.1:41042");
+    // Its tunnel column: the VXLAN header's VNI (frame 1's bytes 46..49), the outer
+    // addresses tshark reads, and the tunnel connection.
+    let wire = pcap_frame(&capture, 1);
+    let vni = u32::from_be_bytes([0, wire[46], wire[47], wire[48]]);
+    assert_eq!(
+        tcp.last().unwrap(),
+        &format!(
+            "VXLAN vni {vni} · {} → {} · inside conn 0",
+            oracle[0]["ip_src"], oracle[0]["ip_dst"]
+        ),
+        "its tunnel column"
+    );
+    let udp: Vec<(&str, &str)> = conns
+        .iter()
+        .filter(|r| r[1] == "udp")
+        .map(|r| (r[2].as_str(), r[3].as_str()))
+        .collect();
+    assert_eq!(
+        udp,
+        [
+            ("192.168.77.1:52029", "192.168.77.2:4789"),
+            ("192.168.77.2:32966", "192.168.77.1:4789")
+        ]
+    );
+    // The tunnels' sections say what they carried; their packets are the inner rows.
+    let carried: Vec<usize> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("data-carried"))
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert_eq!(carried, [in_udp("0"), in_udp("1")]);
+    assert_eq!(carried, [7, 5]);
+    assert_eq!(
+        packet_tables(&doc)
+            .iter()
+            .map(|(c, rows)| (*c, rows.len()))
+            .collect::<Vec<_>>(),
+        [(Some(1), oracle.len())]
+    );
+    // Frame 1's explain stack: outer Ethernet/IPv4/UDP, VXLAN, inner Ethernet/IPv4/TCP,
+    // each at its bytes (14 + 20 + 8 + 8 + 14 + 20, the inner TCP SYN to the frame's end).
+    let (layers, fields, _) = explained(&doc, 1);
+    let caplen: u64 = oracle[0]["caplen"].parse().unwrap();
+    assert_eq!(
+        layers,
+        [
+            ("Ethernet".into(), Some(0), Some(14)),
+            ("IPv4".into(), Some(14), Some(34)),
+            ("UDP".into(), Some(34), Some(42)),
+            ("VXLAN".into(), Some(42), Some(50)),
+            ("Ethernet".into(), Some(50), Some(64)),
+            ("IPv4".into(), Some(64), Some(84)),
+            ("TCP".into(), Some(84), Some(caplen)),
+        ]
+    );
+    let field = |layer: u64, name: &str| {
+        fields
+            .iter()
+            .find(|f| f.0 == layer && f.1 == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {fields:?}"))
+    };
+    assert_eq!(
+        field(3, "VNI"),
+        (3, "VNI".into(), vni.to_string(), Some(46), Some(49))
+    );
+    assert_eq!(field(3, "flags").3, Some(42));
+    assert_eq!(field(2, "dest port").2, oracle[0]["udp_dstport"]);
+    assert_eq!(field(6, "dest port").2, oracle[0]["tcp_dstport"]);
+    assert_eq!(field(6, "dest port").3, Some(86));
+    assert_eq!(field(5, "source").2, "10.42.0.1");
+    assert_eq!(field(1, "source").2, oracle[0]["ip_src"]);
+}
+
+#[test]
+fn keylog_page_shows_http_inside_tls() {
+    let dir = scratch("keylog");
+    let capture = project_dir().join("captures/tls-keylog.pcap");
+    let keys = project_dir().join("captures/tls-keylog.keys");
+    let html = report(
+        &capture,
+        &dir.join("keylog.html"),
+        &["--keylog", keys.to_str().unwrap()],
+    );
+    let doc = parse(&html);
+    // Every request and response tshark reads with the same keys, in the HTTP tables:
+    // (request frame, method, URI) and (response frame, status).
+    let oracle = read_tsv(&project_dir().join("captures/oracle/tls-keylog.pcap.keylog-http.tsv"));
+    let mut want_requests: Vec<(String, String, String)> = oracle
+        .iter()
+        .filter(|r| r["kind"] == "request")
+        .map(|r| (r["frame"].clone(), r["method"].clone(), r["uri"].clone()))
+        .collect();
+    let mut want_responses: Vec<(String, String)> = oracle
+        .iter()
+        .filter(|r| r["kind"] == "response")
+        .map(|r| (r["frame"].clone(), r["status"].clone()))
+        .collect();
+    let http = table_cells(&doc, "http");
+    let mut requests: Vec<(String, String, String)> = http
+        .iter()
+        .map(|r| (r[1].clone(), r[3].clone(), r[5].clone()))
+        .collect();
+    let mut responses: Vec<(String, String)> = http
+        .iter()
+        .map(|r| (r[7].clone(), r[6].split(' ').next().unwrap().to_string()))
+        .collect();
+    for v in [&mut want_requests, &mut requests] {
+        v.sort();
+    }
+    want_responses.sort();
+    responses.sort();
+    assert!(want_requests.len() >= 12, "{want_requests:?}");
+    assert_eq!(requests, want_requests);
+    assert_eq!(responses, want_responses);
+    // The packet table labels the request's row, and its explain pane says what the
+    // decrypted record carried, the HTTP layer marked as inside TLS (not the ciphertext
+    // read as a request line).
+    let first = &want_requests
+        .iter()
+        .find(|r| r.2 == "/index.html")
+        .unwrap()
+        .0;
+    let frame: u64 = first.parse().unwrap();
+    let row = packet_tables(&doc)
+        .iter()
+        .flat_map(|(_, rows)| rows.clone())
+        .find(|r| r[0] == frame)
+        .unwrap();
+    assert!(
+        row[15].as_str().unwrap().starts_with("GET /index.html"),
+        "{row:?}"
+    );
+    let (layers, fields, app) = explained(&doc, frame);
+    let titles: Vec<&str> = layers.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(titles[2..], ["TCP", "TLS", "HTTP"]);
+    assert!(
+        app.as_deref().unwrap().starts_with("GET /index.html"),
+        "{app:?}"
+    );
+    let http_fields: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.0 == 4)
+        .map(|f| f.1.as_str())
+        .collect();
+    assert_eq!(http_fields, ["in TLS records"]);
+    assert!(fields
+        .iter()
+        .any(|f| f.0 == 3 && f.1 == "record type" && f.2 == "23"));
+    // Without the keys: the same records, no HTTP.
+    let plain = report(&capture, &dir.join("nokeys.html"), &[]);
+    let doc = parse(&plain);
+    assert!(table_cells(&doc, "http").is_empty());
+    let (layers, _, _) = explained(&doc, frame);
+    assert_eq!(layers.last().unwrap().0, "TLS");
 }

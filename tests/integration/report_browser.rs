@@ -83,27 +83,48 @@ fn assert_no_network(page: &serde_json::Value, html: &Path) {
     assert!(network.is_empty(), "network requests: {network:?}");
 }
 
+/// The tables' data holds `frames` packets, and paging through every table drew each row
+/// once, in frame order, every one with its data-frame and (in a connection) data-conn; at
+/// load no table had drawn more than one page (100 rows).
+fn assert_pages_show_every_row(page: &serde_json::Value, frames: usize) {
+    assert_eq!(page["packet_rows"], frames);
+    assert_eq!(page["frames"], page["data_frames"]);
+    assert_eq!(
+        page["frames"],
+        serde_json::json!((1..=frames as u64).collect::<Vec<_>>())
+    );
+    assert_eq!(page["rows_without_conn"], 0);
+    assert!(page["rendered_rows_at_load"].as_u64().unwrap() <= 100);
+}
+
 #[test]
 fn report_in_chromium_counts_explain_filter_theme() {
     let dir = scratch("browser");
     let capture = project_dir().join("captures/http11-keepalive.pcap");
     let html = dir.join("keepalive.html");
     report(&capture, &html, &[]);
-    let Some(page) = browse(&html, "keepalive", &["--frame", "4", "--filter", "GET"]) else {
+    let Some(page) = browse(
+        &html,
+        "keepalive",
+        &["--frame", "4", "--filter", "GET", "--print"],
+    ) else {
         return;
     };
     assert_eq!(page["ready"], true);
     // Counts in the DOM against the JSON output and tshark.
     let (packets, conns) = json_counts(&capture, &[]);
     let (frames, streams) = tshark_counts("http11-keepalive.pcap");
-    assert_eq!(page["packet_rows"], packets);
-    assert_eq!(page["packet_rows"], frames);
+    assert_eq!(packets, frames);
+    assert_pages_show_every_row(&page, frames);
+    assert_eq!(page["lazy_left"], 0, "every ladder drawn once scrolled to");
     assert_eq!(page["conn_rows"], conns);
     assert_eq!(page["conn_rows"], streams);
     assert_eq!(page["conn_sections"], conns);
     assert_eq!(page["summary_frames"], frames);
     assert_eq!(page["ladder_arrows"], frames, "every packet is an arrow");
+    assert_eq!(page["graphs_closed"], 0, "drawn when their box opens");
     assert_eq!(page["graphs"], 2, "time-sequence and RTT");
+    assert_eq!(page["lazy_left_after_open"], 0);
     assert!(page["story_links"].as_u64().unwrap() >= 10);
     // The explain pane of frame 4: the layers, the fields, the bytes of the file.
     assert_eq!(page["pane_visible"], true);
@@ -157,6 +178,19 @@ fn report_in_chromium_counts_explain_filter_theme() {
     // Keyboard: j goes to the next packet, Escape closes the pane.
     assert_eq!(page["after_j"], "Frame 5");
     assert_eq!(page["pane_after_escape"], false);
+    assert_eq!(page["slash_focus"], "filter");
+    assert_ne!(page["escape_focus"], "filter");
+    assert_eq!(page["t_theme"], "dark");
+    // Printing: controls and pane hidden, light, every row drawn (22), then paged again;
+    // the PDF is kept with the screenshots.
+    assert_eq!(
+        page["print_hidden"],
+        serde_json::json!(["none", "none", "none", "none", "none"])
+    );
+    assert_eq!(page["print_rows"], 22);
+    assert_eq!(page["print_theme"], "light");
+    assert_eq!(page["rows_after_print"], 22);
+    assert!(page["pdf_bytes"].as_u64().unwrap() > 10_000);
     // The filter: "GET" leaves the three request rows (tshark's http.tsv: 4, 10, 15).
     assert_eq!(page["filter_rows"], serde_json::json!([4, 10, 15]));
     assert_eq!(page["filter_count_text"], "3 of 22 packets match");
@@ -193,7 +227,13 @@ fn hostile_capture_renders_as_text_in_chromium() {
         return;
     };
     assert_eq!(page["pwned"], false, "a script from the wire ran");
-    assert_eq!(page["scripts"], 2, "only the page's own scripts");
+    assert_eq!(page["scripts"], 1, "only the page's own program");
+    assert_eq!(
+        page["script_types"],
+        serde_json::json!(["", "application/json"]),
+        "data, and the program; the ladders' markup text has become elements"
+    );
+    assert_eq!(page["lazy_left"], 0);
     assert_eq!(page["injected_elements"], 0);
     let cells = strings(&page["cells_text"]);
     assert!(
@@ -203,6 +243,85 @@ fn hostile_capture_renders_as_text_in_chromium() {
         "{cells:?}"
     );
     assert!(cells.iter().any(|c| c.contains("\\x1b[2J")), "{cells:?}");
+    assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
+    assert_no_network(&page, &html);
+}
+
+#[test]
+fn long_table_pages_through_every_row_in_chromium() {
+    let dir = scratch("browser-pages");
+    let capture = project_dir().join("captures/timing-tbf.pcap");
+    let html = dir.join("tbf.html");
+    report(&capture, &html, &[]);
+    // Frame 100 ends the first page of 100 rows: j must draw the second page.
+    let Some(page) = browse(&html, "timing-tbf", &["--frame", "100", "--print"]) else {
+        return;
+    };
+    let (frames, _) = tshark_counts("timing-tbf.pcap");
+    assert!(frames > 300, "{frames} frames: more than three pages");
+    assert_pages_show_every_row(&page, frames);
+    // Keyboard across the page boundary: 100 → j → 101 (drawn, selected) → k → 100.
+    assert_eq!(page["pane_title"], "Frame 100");
+    assert_eq!(page["after_j"], "Frame 101");
+    assert_eq!(page["after_j_row_drawn"], 101);
+    assert_eq!(page["after_k"], "Frame 100");
+    // Printing draws every row of every table at once, and pages them again after.
+    assert_eq!(page["print_rows"], frames);
+    assert!(page["rows_after_print"].as_u64().unwrap() <= 100);
+    assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
+    assert_no_network(&page, &html);
+}
+
+#[test]
+fn tunnel_and_decrypted_pages_in_chromium() {
+    // VXLAN: hovering the VNI lights exactly its bytes (VXLAN at 42, VNI at +4..+7).
+    let dir = scratch("browser-tunnel");
+    let capture = project_dir().join("captures/tunnel-vxlan.pcap");
+    let html = dir.join("vxlan.html");
+    report(&capture, &html, &[]);
+    let Some(page) = browse(&html, "vxlan", &["--frame", "1", "--hover", "VXLAN:VNI"]) else {
+        return;
+    };
+    assert_eq!(page["conn_rows"], 3);
+    assert_eq!(page["conn_sections"], 3);
+    assert_pages_show_every_row(&page, tshark_counts("tunnel-vxlan.pcap").0);
+    assert_eq!(
+        strings(&page["pane_layers"]).len(),
+        7,
+        "{}",
+        page["pane_layers"]
+    );
+    assert_eq!(page["hover_named_rows"], serde_json::json!(["VNI"]));
+    assert_eq!(page["hover_named_bytes"], serde_json::json!([46, 47, 48]));
+    assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
+    assert_no_network(&page, &html);
+    // TLS with the key log: the request's pane says what the decrypted record carried.
+    let capture = project_dir().join("captures/tls-keylog.pcap");
+    let keys = project_dir().join("captures/tls-keylog.keys");
+    let html = dir.join("keylog.html");
+    report(&capture, &html, &["--keylog", keys.to_str().unwrap()]);
+    let Some(page) = browse(&html, "keylog", &["--frame", "10", "--filter", "POST"]) else {
+        return;
+    };
+    // tshark with the same keys (keylog-http.tsv): frame 10 is GET /index.html, and the
+    // filter "POST" leaves exactly the POST request rows it reads.
+    assert_eq!(
+        page["pane_app"]
+            .as_str()
+            .map(|a| a.starts_with("Application: GET /index.html")),
+        Some(true),
+        "{}",
+        page["pane_app"]
+    );
+    let oracle = super::support::read_tsv(
+        &project_dir().join("captures/oracle/tls-keylog.pcap.keylog-http.tsv"),
+    );
+    let posts: Vec<u64> = oracle
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .map(|r| r["frame"].parse().unwrap())
+        .collect();
+    assert_eq!(page["filter_rows"], serde_json::json!(posts));
     assert_eq!(strings(&page["console"]), Vec::<String>::new(), "console");
     assert_no_network(&page, &html);
 }

@@ -15,13 +15,19 @@ pub fn proto_name(p: Proto) -> String {
     p.as_str().to_string()
 }
 
-/// The tunnel a connection travelled in: "inside conn 3 (UDP tunnel)".
+/// What a connection travelled in: its encapsulations, outermost first (VLAN, MPLS,
+/// VXLAN VNI with the outer addresses …), and the UDP tunnel connections that carried it:
+/// "VXLAN vni 42 · 192.168.77.1 → 192.168.77.2 · inside conn 0"; empty for neither.
 pub fn tunnel_text(c: &ConnSummary) -> String {
-    if c.tunnel_parents.is_empty() {
-        return String::new();
+    let mut parts = Vec::new();
+    if let Some(e) = &c.encapsulation {
+        parts.push(e.to_string());
     }
-    let ids: Vec<String> = c.tunnel_parents.iter().map(|i| i.to_string()).collect();
-    format!("inside conn {}", ids.join(" › "))
+    if !c.tunnel_parents.is_empty() {
+        let ids: Vec<String> = c.tunnel_parents.iter().map(|i| i.to_string()).collect();
+        parts.push(format!("inside conn {}", ids.join(" › ")));
+    }
+    parts.join(" · ")
 }
 
 /// The application summary of a connection: the service line (HTTP host and requests, TLS

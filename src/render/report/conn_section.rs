@@ -5,6 +5,7 @@
 use super::conn_list::{app_text, proto_name, tunnel_text};
 use super::escape::{html, push_html};
 use super::ladder_svg::{self, Delays};
+use super::page::push_lazy;
 use super::{packet_table, ConnEntry, Times};
 use crate::capture::Timestamp;
 use crate::flow::timing::ConnTiming;
@@ -84,6 +85,30 @@ pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>)
             write_timing(out, t, rtt_ns);
         }
     }
+    if e.carried > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"tunnel-note\" data-carried=\"{}\">A UDP tunnel: its {} packets carry ",
+            e.carried, e.carried
+        );
+        for (i, inner) in e.inner.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "<a href=\"#conn-{inner}\">conn {inner}</a>");
+        }
+        if e.inner.len() >= super::MAX_INNER_LISTED {
+            out.push_str(" and more");
+        }
+        out.push_str(
+            "; their packet rows, ladders and explain panes (with these outer headers) are \
+             in those connections' sections.</p>",
+        );
+    }
+    if e.rows.is_empty() && e.ladder.rows.is_empty() && e.carried > 0 {
+        out.push_str("</section>\n");
+        return;
+    }
     // The ladder.
     let delays = e
         .summary
@@ -104,7 +129,7 @@ pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>)
         );
     }
     out.push_str("<div class=\"svg-wrap\">");
-    out.push_str(&ladder_svg::render(&e.ladder, id, delays));
+    push_lazy(out, &ladder_svg::render(&e.ladder, id, delays, times));
     out.push_str("</div></details>");
     // The graphs.
     if let Some(trace) = graphs.trace.filter(|t| t.packets.len() >= 2) {
@@ -122,7 +147,7 @@ pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>)
                         dir: None,
                     },
                 );
-                out.push_str(strip_prolog(&svg));
+                push_lazy(out, strip_prolog(&svg));
             }
             out.push_str("</div></details>");
         } else {
@@ -134,8 +159,13 @@ pub fn write(out: &mut String, e: &ConnEntry, times: &Times, graphs: Graphs<'_>)
             );
         }
     }
-    write_http(out, e, times);
-    write_dns(out, e, times);
+    // The HTTP and DNS tables (up to 200 rows each) are drawn with the section, too.
+    let mut app = String::new();
+    write_http(&mut app, e, times);
+    write_dns(&mut app, e, times);
+    if !app.is_empty() {
+        push_lazy(out, &app);
+    }
     out.push_str("<h3>Packets</h3>");
     packet_table::write_table(out, &e.rows, times, Some(id));
     if e.rows_cut > 0 {

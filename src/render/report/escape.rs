@@ -25,6 +25,23 @@ pub fn push_html(out: &mut String, s: &str) {
     }
 }
 
+/// `s` with any control or bidi-override character written as `\u{…}`, for text the
+/// script sets with `textContent` (so it needs no HTML escaping, only the same guard).
+pub fn text(s: &str) -> String {
+    if !s.chars().any(is_unsafe_char) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `s` as HTML text (see [`push_html`]).
 pub fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);

@@ -63,7 +63,11 @@ impl ExplainedFrame {
     /// field names and meanings as indices into `strings` (they repeat from packet to
     /// packet). Text is left as it is: the page embeds the whole object with
     /// [`super::escape::script_json`] and the script only ever sets it as text.
-    pub fn to_json(&self, strings: &mut StringTable) -> Value {
+    ///
+    /// `app`: what the connection's decoded messages say this packet carries (the packet
+    /// table's application label: an HTTP request or status line, read from decrypted TLS
+    /// records when a key log opened them), written as `"a"` when there is one.
+    pub fn to_json(&self, strings: &mut StringTable, app: Option<&str>) -> Value {
         let mut hex = String::with_capacity(self.bytes.len() * 2);
         for b in &self.bytes {
             hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
@@ -102,14 +106,18 @@ impl ExplainedFrame {
                 ])
             })
             .collect();
-        json!({
+        let mut v = json!({
             "f": self.frame,
             "o": self.orig_len,
             "c": self.captured_len,
             "b": hex,
             "L": layers,
             "F": fields,
-        })
+        });
+        if let Some(a) = app.filter(|a| !a.is_empty()) {
+            v["a"] = Value::from(a);
+        }
+        v
     }
 }
 

@@ -14,10 +14,12 @@
 //! at most [`MAX_GAP`] (a long idle time is drawn as a break with its length written).
 
 use super::escape::html;
+use super::Times;
 use crate::capture::Timestamp;
 use crate::flow::{ConnId, Direction, Step, TcpState};
 use crate::render::ladder::{Ladder, LadderRow};
 use crate::render::text::StepLabels;
+use crate::render::time::TimeFormat;
 use std::fmt::Write as _;
 
 /// Fewest and most pixels between two consecutive packets.
@@ -129,8 +131,21 @@ pub fn markers() -> String {
     o
 }
 
-/// The ladder of connection `conn` as an `<svg>` element (no XML prolog).
-pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays) -> String {
+/// What the time column's head says for each `--time-format`.
+fn time_head(format: TimeFormat) -> &'static str {
+    match format {
+        TimeFormat::Relative => "time (s)",
+        TimeFormat::Absolute => "time (UTC)",
+        TimeFormat::Delta => "Δt (s)",
+        TimeFormat::Epoch => "Unix time (s)",
+    }
+}
+
+/// The ladder of connection `conn` as an `<svg>` element (no XML prolog). Each arrow's
+/// time is written as the packet table writes it (`--time-format`: seconds since the
+/// capture's first packet, time of day, since the arrow above, or Unix time); the arrows
+/// are placed by the connection's own time, long idle gaps drawn as breaks.
+pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays, clock: &Times) -> String {
     let start = ladder.start.unwrap_or_default();
     let times: Vec<f64> = ladder.rows.iter().map(|r| secs(&r.ts, &start)).collect();
     let axis = TimeAxis::new(&times);
@@ -156,9 +171,10 @@ pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays) -> String {
          <text x=\"{X_CLIENT}\" y=\"36\" text-anchor=\"middle\">{}</text>\
          <text x=\"{X_SERVER}\" y=\"20\" text-anchor=\"middle\" class=\"who\">server</text>\
          <text x=\"{X_SERVER}\" y=\"36\" text-anchor=\"middle\">{}</text>\
-         <text x=\"8\" y=\"36\">time (s)  frame</text>",
+         <text x=\"8\" y=\"36\" class=\"time-head\">{}  frame</text>",
         html(&ladder.client),
-        html(&ladder.server)
+        html(&ladder.server),
+        time_head(clock.format)
     );
     for x in [X_CLIENT, X_SERVER] {
         let _ = write!(
@@ -194,6 +210,7 @@ pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays) -> String {
     for (i, r) in ladder.rows.iter().enumerate() {
         let t = times[i];
         let y = axis.knots[i].1;
+        let at = clock.cell(&r.ts, i.checked_sub(1).map(|p| &ladder.rows[p].ts));
         if i > 0 && t - times[i - 1] > 0.0 && (t - times[i - 1]) * axis.scale > MAX_GAP {
             // A break: the idle time is longer than drawn.
             let _ = write!(
@@ -227,8 +244,8 @@ pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays) -> String {
         let _ = write!(
             o,
             "<g class=\"arrow {class}\" data-frame=\"{}\" data-conn=\"{conn}\">\
-             <title>frame {} at {t:.6} s: {}</title>\
-             <text x=\"8\" y=\"{y:.1}\">{t:.6} {:>5}</text>\
+             <title>frame {} at {at}: {}</title>\
+             <text x=\"8\" y=\"{y:.1}\" class=\"time\">{at} {:>5}</text>\
              <line x1=\"{x1:.0}\" y1=\"{y1:.1}\" x2=\"{x2:.0}\" y2=\"{y2:.1}\" marker-end=\"url(#lh-{class})\"/>\
              <text class=\"lbl\" x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             r.frame,
@@ -308,6 +325,67 @@ mod tests {
         assert_eq!(ys[5] - ys[4], MAX_GAP);
         // Half way between two packets is half way down.
         assert!((axis.y(0.002) - (ys[1] + MIN_GAP)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn arrows_are_timed_as_the_time_format_says_and_long_gaps_break() {
+        use crate::capture::Timestamp;
+        use crate::render::ladder::LadderRow;
+        // Packets at 10:00:01.5, +1 ms, +2 ms and +30 s UTC (Unix 1700042401.5 …): the
+        // capture started one second before the first. The median gap (1 ms) sets the
+        // scale, so the 30 s one is a break.
+        let ts = |secs: i64, ms: u32| Timestamp {
+            secs,
+            nanos: 500_000_000 + ms * 1_000_000,
+            precision: 6,
+        };
+        let mut ladder = Ladder::default();
+        let at = [
+            (1_700_042_401, 0),
+            (1_700_042_401, 1),
+            (1_700_042_401, 2),
+            (1_700_042_431, 2),
+        ];
+        for (i, (secs, ms)) in at.into_iter().enumerate() {
+            ladder.rows.push(LadderRow {
+                frame: i as u64 + 1,
+                ts: ts(secs, ms),
+                dir: Direction::ToServer,
+                flags: "ACK".into(),
+                seq: None,
+                ack: None,
+                len: 0,
+                step: None,
+                state: None,
+                analysis: Default::default(),
+                l7: String::new(),
+            });
+        }
+        ladder.start = Some(ts(1_700_042_401, 0));
+        let svg = |format| {
+            let clock = Times {
+                start: ts(1_700_042_400, 0),
+                format,
+            };
+            render(&ladder, 0, Delays::default(), &clock)
+        };
+        let rel = svg(TimeFormat::Relative);
+        assert!(rel.contains(">time (s)  frame<"));
+        assert!(rel.contains("class=\"time\">1.000000     1<"), "{rel}");
+        assert!(rel.contains("class=\"time\">31.002000     4<"));
+        assert!(rel.contains("⋯ 30.000 s idle ⋯"), "the 30 s gap is a break");
+        let abs = svg(TimeFormat::Absolute);
+        assert!(abs.contains(">time (UTC)  frame<"));
+        assert!(
+            abs.contains("class=\"time\">10:00:01.500000     1<"),
+            "{abs}"
+        );
+        assert!(abs.contains("class=\"time\">10:00:31.502000     4<"));
+        let delta = svg(TimeFormat::Delta);
+        assert!(delta.contains("class=\"time\">0.001000     2<"), "{delta}");
+        assert!(delta.contains("class=\"time\">30.000000     4<"));
+        let epoch = svg(TimeFormat::Epoch);
+        assert!(epoch.contains("class=\"time\">1700042431.502000     4<"));
     }
 
     #[test]

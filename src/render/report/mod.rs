@@ -129,7 +129,14 @@ pub struct ConnEntry {
     pub dns: Vec<DnsMessage>,
     /// HTTP transactions and DNS messages not kept.
     pub app_cut: u64,
+    /// Packets this connection carried as a UDP tunnel (their rows are the inner
+    /// connection's), and the first connections it carried ([`MAX_INNER_LISTED`]).
+    pub carried: u64,
+    pub inner: Vec<ConnId>,
 }
+
+/// Inner connections a tunnel's section names.
+pub const MAX_INNER_LISTED: usize = 20;
 
 /// What the page left out, counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -159,6 +166,8 @@ pub struct ReportSink<W: Write> {
     story: CaptureStory,
     traces: TraceSink,
     first_ts: Option<Timestamp>,
+    /// The highest connection id seen: ids are given in order, so a larger one is new.
+    max_conn_seen: Option<ConnId>,
     written: bool,
 }
 
@@ -176,6 +185,7 @@ impl<W: Write> ReportSink<W> {
             story: CaptureStory::new(),
             traces: TraceSink::new(Vec::new()),
             first_ts: None,
+            max_conn_seen: None,
             written: false,
         }
     }
@@ -216,6 +226,41 @@ impl<W: Write> ReportSink<W> {
     }
 }
 
+impl<W: Write> ReportSink<W> {
+    /// The UDP tunnels that carried this packet get an entry of their own (as the JSON
+    /// output lists them), counting what they carried, within the connection cap.
+    fn note_tunnels(&mut self, flow: &PacketFlow) {
+        let max = self.opts.limits.max_conns;
+        for &id in &flow.outer_conns {
+            let new = self.max_conn_seen.is_none_or(|m| id > m);
+            if new {
+                self.max_conn_seen = Some(id);
+            }
+            if !self.conns.contains_key(&id) && self.conns.len() >= max {
+                if new {
+                    self.cuts.conns += 1;
+                }
+                continue;
+            }
+            let e = self.conns.entry(id).or_insert_with(|| ConnEntry {
+                id,
+                ..ConnEntry::default()
+            });
+            e.carried += 1;
+            if let Some(inner) = flow.conn {
+                if !e.inner.contains(&inner) && e.inner.len() < MAX_INNER_LISTED {
+                    e.inner.push(inner);
+                }
+            }
+        }
+        if let Some(id) = flow.conn {
+            if self.max_conn_seen.is_none_or(|m| id > m) {
+                self.max_conn_seen = Some(id);
+            }
+        }
+    }
+}
+
 impl<W: Write> Sink for ReportSink<W> {
     fn packet(
         &mut self,
@@ -225,6 +270,7 @@ impl<W: Write> Sink for ReportSink<W> {
     ) -> io::Result<()> {
         self.first_ts.get_or_insert(frame.ts);
         self.story.packet(frame, packet, flow);
+        self.note_tunnels(flow);
         let limits = &self.opts.limits;
         // The connection's entry, unless the connection cap leaves it out.
         let entry = match flow.conn {
@@ -427,14 +473,42 @@ mod tests {
         (String::from_utf8(sink.into_inner()).expect("utf-8"), cuts)
     }
 
+    /// The rows of the page's first packet table (its data).
+    fn table_rows(html: &str) -> Vec<serde_json::Value> {
+        let at = html.find("class=\"rows\">").expect("rows") + 13;
+        let end = at + html[at..].find("</script>").expect("their end");
+        serde_json::from_str(&html[at..end]).expect("JSON")
+    }
+
     #[test]
     fn refused_connection_rows_marks_and_explain_data() {
         let (html, cuts) = page("captures/refused.pcap", ReportLimits::default());
         assert_eq!(cuts, ReportCuts::default());
-        // Two packets: the SYN (handshake, H) and the RST (refused, R).
-        assert!(html.contains("<tr data-frame=\"1\" data-page=\"0\" data-conn=\"0\" class=\"hs\""));
-        assert!(html.contains("<tr data-frame=\"2\" data-page=\"0\" data-conn=\"0\" class=\"rst\""));
-        assert!(html.contains("<td>refused (RST)</td>"));
+        // Two packets: the SYN (handshake, H) and the RST (refused, R), as the table's data.
+        assert!(html.contains("<table class=\"packets\" data-rows=\"2\" data-conn=\"0\">"));
+        let rows = table_rows(&html);
+        assert_eq!(rows.len(), 2);
+        let col = |r: &serde_json::Value, name: &str| {
+            r[packet_table::ROW_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .unwrap()]
+            .clone()
+        };
+        assert_eq!(
+            rows.iter()
+                .map(|r| (
+                    col(r, "frame"),
+                    col(r, "mark"),
+                    col(r, "class"),
+                    col(r, "step")
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (1.into(), "H".into(), "hs".into(), "handshake 1/3".into()),
+                (2.into(), "R".into(), "rst".into(), "refused (RST)".into())
+            ]
+        );
         // Both frames' explain data, with the TCP flags field as explain words it.
         let at = html.find("id=\"explain-data\">").expect("explain data") + 18;
         let end = at + html[at..].find("</script>").expect("its end");
@@ -488,8 +562,13 @@ mod tests {
                 explained: 6
             }
         );
-        assert_eq!(html.matches("<tr data-frame=").count(), 10);
-        assert_eq!(html.matches("data-noexplain=\"1\"").count(), 6);
+        let rows = table_rows(&html);
+        assert_eq!(rows.len(), 10);
+        assert_eq!(
+            rows.iter().filter(|r| r[18] == 1).count(),
+            6,
+            "not explained"
+        );
         assert!(html.contains("12 packets have no table row"));
         assert!(html.contains("12 more packets of this connection have no row"));
     }

@@ -1,9 +1,9 @@
 //! The annotated packet table: one `<tr data-frame="N">` per packet, handshake, teardown,
 //! RST and flagged rows marked (`H`, `T`, `R`, `!`) and coloured, the step, both
 //! endpoints' states, analysis and application labels, and the `--teach` line as the row's
-//! note. Rows are paged by the script (`data-page`), never all shown at once.
+//! note. The rows are the table's data, rendered a page at a time by the script.
 
-use super::escape::{html, push_html};
+use super::escape::{script_json, text};
 use super::{PacketRow, Times};
 use crate::app::AppEvent;
 use crate::capture::RawFrame;
@@ -12,10 +12,11 @@ use crate::flow::{Direction, PacketFlow, Step};
 use crate::render::escape::{escape_bytes, escape_str};
 use crate::render::teach::teach_line;
 use crate::render::text::{endpoint_string, http_first_line, info, StepLabels};
+use serde_json::{json, Value};
 use std::fmt::Write as _;
 
-/// Rows shown per page of a table.
-pub const PAGE_ROWS: usize = 200;
+/// Rows shown per page of a table (the script's `PAGE`).
+pub const PAGE_ROWS: usize = 100;
 
 /// A packet's row (see [`PacketRow`]).
 pub fn row_of(
@@ -182,89 +183,117 @@ fn search_words(r: &PacketRow, step: &str) -> String {
     s
 }
 
-/// A table of `rows` (one connection's, or the packets of no connection).
+/// The columns of a row in the table's data, in order (the script reads them by position).
+pub const ROW_COLUMNS: [&str; 19] = [
+    "frame",
+    "mark",
+    "class",
+    "time",
+    "dir",
+    "src",
+    "dst",
+    "flags",
+    "seq",
+    "ack",
+    "len",
+    "win",
+    "step",
+    "client",
+    "server",
+    "l7",
+    "teach",
+    "words",
+    "noexplain",
+];
+
+/// One row as the table's data holds it (see [`ROW_COLUMNS`]); text as it is, the script
+/// only ever sets it as text.
+fn row_json(r: &PacketRow, step: &str, time: String) -> Value {
+    let (m, class) = mark(r);
+    let dir = match r.dir {
+        Some(Direction::ToServer) => "→",
+        Some(Direction::ToClient) => "←",
+        None => "",
+    };
+    let opt = |v: Option<u32>| v.map_or(Value::from(""), Value::from);
+    let (cs, ss) = r
+        .state
+        .map(|(c, s)| (c.to_string(), s.to_string()))
+        .unwrap_or_default();
+    let mut parts: Vec<&str> = Vec::new();
+    if !r.l7.is_empty() {
+        parts.push(&r.l7);
+    }
+    if let Some(n) = &r.note {
+        parts.push(n);
+    }
+    if parts.is_empty() && r.conn.is_none() {
+        parts.push(&r.info);
+    }
+    json!([
+        r.frame,
+        m,
+        class,
+        time,
+        dir,
+        text(&r.src),
+        text(&r.dst),
+        text(&r.flags),
+        opt(r.seq),
+        opt(r.ack),
+        r.len,
+        r.win.map_or(Value::from(""), Value::from),
+        step,
+        cs,
+        ss,
+        text(&parts.join(" · ")),
+        r.teach.as_deref().map(text).unwrap_or_default(),
+        search_words(r, step),
+        u8::from(!r.explained),
+    ])
+}
+
+/// A table of `rows` (one connection's, or the packets of no connection). The rows are not
+/// markup: they are the table's data (a JSON array after the table), and the script
+/// renders one page of them at a time ([`PAGE_ROWS`]), when the table comes near the screen
+/// — so a page of 10,000 rows opens as fast as one of ten.
 pub fn write_table(out: &mut String, rows: &[PacketRow], times: &Times, conn: Option<u64>) {
+    let _ = write!(
+        out,
+        "<div class=\"table-wrap\"><table class=\"packets\" data-rows=\"{}\"",
+        rows.len()
+    );
+    if let Some(c) = conn {
+        let _ = write!(out, " data-conn=\"{c}\"");
+    }
     out.push_str(
-        "<div class=\"table-wrap\"><table class=\"packets\"><thead><tr>\
+        "><thead><tr>\
          <th title=\"H handshake, T teardown, R RST, ! flagged\"></th><th>No.</th><th>time</th>\
          <th>dir</th><th>source</th><th>destination</th><th>flags</th><th>seq</th><th>ack</th>\
          <th>len</th><th>win</th><th>step</th><th>client</th><th>server</th>\
-         <th>analysis / L7</th></tr></thead><tbody>",
+         <th>analysis / L7</th></tr></thead><tbody></tbody></table></div>",
+    );
+    let _ = write!(
+        out,
+        "<div class=\"pager\" hidden=\"hidden\"><button type=\"button\" class=\"prev\">◀ previous</button> \
+         <span class=\"pageno\"></span> <button type=\"button\" class=\"next\">next ▶</button> \
+         <span class=\"rowcount\"></span></div><noscript><p class=\"hint\">The {} packet rows \
+         of this table are drawn by the page's script.</p></noscript>",
+        rows.len()
     );
     let mut steps = StepLabels::default();
-    for (i, r) in rows.iter().enumerate() {
-        let (m, class) = mark(r);
-        let step = steps.label(r.step).unwrap_or("");
-        let page = i / PAGE_ROWS;
-        let _ = write!(out, "<tr data-frame=\"{}\" data-page=\"{page}\"", r.frame);
-        if let Some(c) = conn {
-            let _ = write!(out, " data-conn=\"{c}\"");
-        }
-        if !class.is_empty() {
-            let _ = write!(out, " class=\"{class}\"");
-        }
-        if !r.explained {
-            out.push_str(" data-noexplain=\"1\"");
-        }
-        out.push_str(" data-words=\"");
-        push_html(out, &search_words(r, step));
-        let _ = write!(out, "\" tabindex=\"-1\" id=\"f{}\"", r.frame);
-        let dir = match r.dir {
-            Some(Direction::ToServer) => "→",
-            Some(Direction::ToClient) => "←",
-            None => "",
-        };
-        let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
-        let (cs, ss) = r
-            .state
-            .map(|(c, s)| (c.to_string(), s.to_string()))
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            "><td class=\"mark\">{m}</td><td class=\"no\">{}</td><td>{}</td><td>{dir}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{step}</td><td>{cs}</td><td>{ss}</td><td class=\"l7\">",
-            r.frame,
-            times.cell(
-                &r.ts,
-                i.checked_sub(1).and_then(|p| rows.get(p)).map(|p| &p.ts)
-            ),
-            html(&r.src),
-            html(&r.dst),
-            html(&r.flags),
-            opt(r.seq),
-            opt(r.ack),
-            r.len,
-            r.win.map(|w| w.to_string()).unwrap_or_default(),
-        );
-        let mut parts: Vec<&str> = Vec::new();
-        if !r.l7.is_empty() {
-            parts.push(&r.l7);
-        }
-        if let Some(n) = &r.note {
-            parts.push(n);
-        }
-        if parts.is_empty() && r.conn.is_none() {
-            parts.push(&r.info);
-        }
-        push_html(out, &parts.join(" · "));
-        if let Some(t) = &r.teach {
-            out.push_str("<div class=\"teach\">");
-            push_html(out, t);
-            out.push_str("</div>");
-        }
-        out.push_str("</td></tr>\n");
-    }
-    out.push_str("</tbody></table></div>");
-    if rows.len() > PAGE_ROWS {
-        let _ = write!(
-            out,
-            "<div class=\"pager\" data-pages=\"{}\"><button type=\"button\" class=\"prev\">◀ previous</button> \
-             <span class=\"pageno\">page 1 of {}</span> <button type=\"button\" class=\"next\">next ▶</button> \
-             ({} rows, {PAGE_ROWS} a page)</div>",
-            rows.len().div_ceil(PAGE_ROWS),
-            rows.len().div_ceil(PAGE_ROWS),
-            rows.len()
-        );
-    }
+    let data: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let step = steps.label(r.step).unwrap_or("");
+            let prev = i.checked_sub(1).and_then(|p| rows.get(p)).map(|p| &p.ts);
+            row_json(r, step, times.cell(&r.ts, prev))
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "<script type=\"application/json\" class=\"rows\">{}</script>",
+        script_json(&Value::Array(data))
+    );
 }

@@ -24,6 +24,22 @@ const JS: &str = include_str!("assets/report.js");
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
                    img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'";
 
+/// Appends `markup` (a ladder's or graph's SVG, already escaped) as text for the script
+/// to turn into elements when its section comes near the screen: inside a
+/// `<script type="text/x-layerscope-markup">` the browser's parser only looks for the
+/// element's end, so a page with thousands of arrows opens without building them. Markup
+/// that could end or change that element (`</script`, `<!--`) is written inline instead.
+pub fn push_lazy(out: &mut String, markup: &str) {
+    let lower = markup.to_ascii_lowercase();
+    if lower.contains("</script") || lower.contains("<!--") {
+        out.push_str(markup);
+        return;
+    }
+    out.push_str("<script type=\"text/x-layerscope-markup\" class=\"lazy\">");
+    out.push_str(markup);
+    out.push_str("</script>");
+}
+
 /// Everything the page is made from.
 pub struct Page<'a> {
     pub title: &'a str,
@@ -110,10 +126,17 @@ impl Page<'_> {
              <div class=\"pane-body\"></div></aside>\n",
         );
         let mut strings = StringTable::default();
+        let app: std::collections::HashMap<u64, &str> = self
+            .conns
+            .values()
+            .flat_map(|c| c.rows.iter())
+            .filter(|r| !r.l7.is_empty())
+            .map(|r| (r.frame, r.l7.as_str()))
+            .collect();
         let frames: Vec<serde_json::Value> = self
             .explained
             .iter()
-            .map(|f| f.to_json(&mut strings))
+            .map(|f| f.to_json(&mut strings, app.get(&f.frame).copied()))
             .collect();
         let data = json!({
             "max_explained": self.limits.max_explained,

@@ -178,6 +178,7 @@ pub fn link_frames(text: &str) -> String {
         match (core_start, digits_end) {
             (Some(s), Some(e))
                 if listing
+                    && token[s..e].parse::<u64>().is_ok_and(|n| n > 0)
                     && token[..s].chars().all(|c| c == '(')
                     && token[e..].chars().all(|c| ",.);:".contains(c)) =>
             {
@@ -232,6 +233,11 @@ mod tests {
         assert_eq!(
             link_frames("22 frames: 1 TCP connection; handshake, 1 closed"),
             "22 frames: 1 TCP connection; handshake, 1 closed"
+        );
+        // Frame 0 (a request whose frame is unknown) is no frame: text.
+        assert_eq!(
+            link_frames("(conn 0 frame 4, conn 1 frame 0)"),
+            "(conn 0 frame <a href=\"#f4\" class=\"frame-link\" data-goto=\"4\">4</a>, conn 1 frame 0)"
         );
         assert_eq!(
             link_frames("port 8080 `GET /<x>`"),
