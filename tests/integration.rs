@@ -7,6 +7,7 @@ mod integration {
     pub mod encapsulation;
     pub mod graphs;
     pub mod hostile;
+    pub mod icmp_errors;
     pub mod live;
     pub mod merged_files;
     pub mod own_captures;

@@ -351,6 +351,9 @@ pub struct FlowTracker {
     /// What each connection opened inside an encapsulation travels in (kept beside the
     /// table like `tunnel_parents`, bounded the same way).
     encapsulations: rustc_hash::FxHashMap<ConnId, Box<crate::decode::Encapsulation>>,
+    /// The ICMP errors that quoted each connection's packets (beside the table like
+    /// `tunnel_parents`, bounded the same way; see [`icmp`]).
+    icmp_errors: rustc_hash::FxHashMap<ConnId, crate::flow::icmp_error::IcmpErrors>,
 }
 
 impl FlowTracker {
@@ -369,6 +372,7 @@ impl FlowTracker {
             tunnel_parents: Default::default(),
             tombstones,
             encapsulations: Default::default(),
+            icmp_errors: Default::default(),
         }
     }
     /// The limits in force.
@@ -694,6 +698,9 @@ impl FlowTracker {
         }
         if !self.encapsulations.is_empty() {
             summary.encapsulation = self.encapsulations.remove(&conn.id);
+        }
+        if !self.icmp_errors.is_empty() {
+            summary.icmp_errors = self.icmp_errors.remove(&conn.id);
         }
         ended.push(summary);
         self.table.discard(idx);
@@ -1264,6 +1271,7 @@ fn on_tcp_plain(
         new_conn: false,
         late: false,
         outer_conns: ArrayVec::new(),
+        quoted_conn: None,
         rtt: analysis.rtt,
     })
 }
@@ -1899,6 +1907,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         cut_bytes: conn.cut_bytes,
         tunnel_parents: ArrayVec::new(),
         encapsulation: None,
+        icmp_errors: None,
         timing: conn.tcp.as_ref().map(|t| t.analyzer.timing()),
     }
 }

@@ -246,6 +246,9 @@ pub struct PacketFlow {
     /// The connections of the UDP tunnels that carried this packet, outermost first
     /// (JSON `outer_conns`).
     pub outer_conns: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// An ICMP error's quoted packet belongs to this connection, in this direction (the
+    /// error's own: towards the quoted packet's sender). JSON `quoted_conn`.
+    pub quoted_conn: Option<(ConnId, Direction)>,
     /// tshark's `tcp.analysis.ack_rtt` and `bytes_in_flight`, and the RTT estimators after
     /// a sample (TCP connections only).
     pub rtt: crate::flow::rtt::SegmentRtt,
@@ -389,6 +392,8 @@ pub struct ConnSummary {
     /// What the connection's first packet travelled in (VLAN tags, MPLS labels, PPPoE,
     /// GRE, VXLAN …, outermost first); `None` when nothing.
     pub encapsulation: Option<Box<crate::decode::Encapsulation>>,
+    /// The ICMP errors that quoted a packet of this connection (JSON `icmp_errors`).
+    pub icmp_errors: Option<crate::flow::icmp_error::IcmpErrors>,
     /// The request/response timeline and what limited the transfer (TCP only).
     pub timing: Option<crate::flow::timing::ConnTiming>,
 }
@@ -416,6 +421,7 @@ impl ConnSummary {
             zeek_flipped: false,
             tunnel_parents: ArrayVec::new(),
             encapsulation: None,
+            icmp_errors: None,
             timing: None,
             handshake: HandshakeSummary::default(),
             teardown: TeardownSummary {
