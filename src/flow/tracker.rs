@@ -96,6 +96,7 @@ mod icmp;
 mod sctp;
 #[cfg(test)]
 mod tests;
+mod tunnel;
 
 /// Highest window-scale shift RFC 7323 allows.
 const MAX_WSCALE: u8 = 14;
@@ -344,8 +345,7 @@ pub struct FlowTracker {
     /// The tunnel flows each connection opened inside a tunnel travels in (kept beside the
     /// table: few connections have any; an entry lives as long as its connection, so this
     /// is bounded by `max_flows`).
-    tunnel_parents:
-        rustc_hash::FxHashMap<ConnId, ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>>,
+    tunnel_parents: rustc_hash::FxHashMap<ConnId, tunnel::Parents>,
     /// What is left of the connections that ended closed (see [`super::tombstone`]).
     tombstones: Tombstones,
     /// What each connection opened inside an encapsulation travels in (kept beside the
@@ -463,8 +463,11 @@ impl FlowTracker {
             };
         };
         let mut flow = self.process_inner(frame, packet, net, sink, ended);
-        if let (true, Some(id)) = (flow.new_conn, flow.conn) {
-            self.tunnel_parents.insert(id, outer_conns.clone());
+        if let Some(id) = flow.conn {
+            self.stats.tunnel_parents_cut +=
+                tunnel::add_parents(&mut self.tunnel_parents, id, &outer_conns);
+        }
+        if flow.new_conn {
             self.note_encapsulation(frame, packet, flow.conn);
         }
         flow.outer_conns = outer_conns;

@@ -254,6 +254,9 @@ pub struct PacketFlow {
     pub rtt: crate::flow::rtt::SegmentRtt,
 }
 
+/// Most tunnel flows kept in one connection's `tunnel_parents`.
+pub const MAX_TUNNEL_PARENTS: usize = 8;
+
 /// Per-direction counters of a connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PerDir {
@@ -386,9 +389,10 @@ pub struct ConnSummary {
     /// caps, per direction.
     pub gap_bytes: PerDir,
     pub cut_bytes: PerDir,
-    /// The connections this one travels inside (Zeek's `tunnel_parents`): the UDP tunnel
-    /// flows that carried its first packet, outermost first.
-    pub tunnel_parents: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// The connections this one travels inside: the UDP tunnel flows that carried any of
+    /// its packets, in the order first seen (the first packet's outermost first); at most
+    /// [`MAX_TUNNEL_PARENTS`] (more counted in `tunnel_parents_cut`).
+    pub tunnel_parents: ArrayVec<ConnId, MAX_TUNNEL_PARENTS>,
     /// What the connection's first packet travelled in (VLAN tags, MPLS labels, PPPoE,
     /// GRE, VXLAN …, outermost first); `None` when nothing.
     pub encapsulation: Option<Box<crate::decode::Encapsulation>>,
@@ -488,6 +492,9 @@ pub struct FlowStats {
     /// Tombstones of closed connections pushed out by newer ones (`max_tombstones`): a late
     /// packet of such a connection would start a new one.
     pub tombstones_evicted: u64,
+    /// Tunnel flows a connection travelled in past the [`MAX_TUNNEL_PARENTS`] its
+    /// `tunnel_parents` keep.
+    pub tunnel_parents_cut: u64,
 }
 
 /// Limits and timeouts of the flow stage.

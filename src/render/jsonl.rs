@@ -2290,6 +2290,9 @@ impl<W: Write> Sink for JsonSink<W> {
         if s.tombstones_evicted > 0 {
             write!(self.out, ",\"tombstones_evicted\":{}", s.tombstones_evicted)?;
         }
+        if s.tunnel_parents_cut > 0 {
+            write!(self.out, ",\"tunnel_parents_cut\":{}", s.tunnel_parents_cut)?;
+        }
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }

@@ -1637,9 +1637,10 @@ fn tunnel_text(c: &ConnSummary) -> String {
         text.push_str(" (");
         text.push_str(label);
     }
+    // Every tunnel flow that carried one of its packets (nested or side by side).
     for (i, id) in c.tunnel_parents.iter().enumerate() {
         if i > 0 {
-            text.push_str(" › ");
+            text.push_str(", ");
         }
         let _ = write!(text, "{id}");
     }
@@ -2705,7 +2706,7 @@ mod service_tests {
         c.tunnel_parents.push(3);
         assert_eq!(
             tunnel_text(&c),
-            "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2 (tunnel conns 0 › 3)"
+            "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2 (tunnel conns 0, 3)"
         );
     }
 

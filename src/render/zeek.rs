@@ -17,7 +17,7 @@
 
 use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction, TlsKind, TlsMessage};
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::DecodedPacket;
+use crate::decode::{DecodedPacket, LayerName};
 use crate::flow::{community_id, ConnId, ConnSummary, Direction, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use rustc_hash::FxHashMap;
@@ -27,6 +27,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 mod tunnel;
+use tunnel::TunnelRef;
 
 /// Unanswered DNS queries held for their response, over all connections.
 pub const MAX_DNS_WAITING: usize = 10_000;
@@ -611,29 +612,80 @@ impl ZeekSink {
         let ends = &self.ends;
         self.tunnels.packet(
             &packet.outer_flows,
-            &flow.outer_conns,
+            (&flow.outer_conns, flow.conn),
             |c| ends.get(&c).copied(),
             |c, t| {
                 let _ = found.try_push((c, t));
             },
         );
         for (conn, t) in found {
-            self.tunnel_record(frame.ts, conn, t, "Tunnel::DISCOVER")?;
+            self.tunnel_record(frame.ts, TunnelRef::Conn(conn), t, "Tunnel::DISCOVER")?;
         }
         Ok(())
+    }
+
+    /// tunnel.log: a connection started; the tunnels it started in (UDP tunnels: `outer_conns`;
+    /// IP in IP and GRE: read from the packet, only when it has such layers) are in use.
+    #[inline(never)]
+    fn tunnels_new_conn(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+        conn: ConnId,
+    ) -> io::Result<()> {
+        let ip_layers = packet
+            .layers
+            .iter()
+            .filter(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+            .count();
+        let gre = packet.layers.iter().any(|l| l.name == LayerName::Gre);
+        let encap = if ip_layers > 1 || gre {
+            crate::decode::Encapsulation::of(frame.data, packet)
+        } else {
+            None
+        };
+        let mut found: Vec<(TunnelRef, tunnel::Tunnel)> = Vec::new();
+        self.tunnels
+            .new_conn(conn, frame.ts, &flow.outer_conns, encap.as_ref(), |r, t| {
+                found.push((r, t))
+            });
+        for (r, t) in found {
+            self.tunnel_record(frame.ts, r, t, "Tunnel::DISCOVER")?;
+        }
+        Ok(())
+    }
+
+    /// tunnel.log: `Tunnel::EXPIRE` for the tunnels idle for an hour at `now`.
+    fn expire_tunnels(&mut self, now: Timestamp) -> io::Result<()> {
+        let mut gone: Vec<(TunnelRef, tunnel::Tunnel)> = Vec::new();
+        self.tunnels.expire(now, |r, t| gone.push((r, t)));
+        for (r, t) in gone {
+            self.tunnel_record(now, r, t, "Tunnel::EXPIRE")?;
+        }
+        Ok(())
+    }
+
+    /// The uid of a tunnel: its connection's, or for an IP tunnel one of its own (keyed
+    /// apart from the connection uids).
+    fn tunnel_uid(&self, r: TunnelRef) -> String {
+        match r {
+            TunnelRef::Conn(c) => self.uid(c),
+            TunnelRef::Ip(serial) => uid_of((!self.uid_key.0, self.uid_key.1), serial),
+        }
     }
 
     fn tunnel_record(
         &mut self,
         ts: Timestamp,
-        conn: ConnId,
+        r: TunnelRef,
         t: tunnel::Tunnel,
         action: &'static str,
     ) -> io::Result<()> {
         let [a, b, c, d] = Self::id_vals(Some(t.ends));
         let vals = [
             Val::Time(ts),
-            Val::Owned(self.uid(conn)),
+            Val::Owned(self.tunnel_uid(r)),
             a,
             b,
             c,
@@ -660,6 +712,7 @@ impl ZeekSink {
             (Direction::ToServer, Direction::ToClient)
         };
         let service = zeek_service(app).or(tunnel_service);
+        let parents = self.tunnels.parents_of(conn.id);
         let duration = conn.zeek_end.nanos_since(&conn.start).max(0);
         let missed = conn.gap_bytes.to_server + conn.gap_bytes.to_client;
         let cid = community_id::of_conn(conn, self.community_id_seed);
@@ -697,11 +750,11 @@ impl ZeekSink {
             Val::Count(conn.ip_bytes.get(orig)),
             Val::Count(conn.packets.get(resp)),
             Val::Count(conn.ip_bytes.get(resp)),
-            // Zeek's tunnel_parents: the uids of the tunnel connections that carry it.
-            if conn.tunnel_parents.is_empty() {
+            // Zeek's tunnel_parents: the uids of the innermost tunnels that carried it.
+            if parents.is_empty() {
                 Val::Unset
             } else {
-                Val::Strs(conn.tunnel_parents.iter().map(|&p| self.uid(p)).collect())
+                Val::Strs(parents.iter().map(|&r| self.tunnel_uid(r)).collect())
             },
             cid.map_or(Val::Unset, Val::Owned),
             match (
@@ -998,11 +1051,15 @@ impl Sink for ZeekSink {
         flow: &PacketFlow,
     ) -> io::Result<()> {
         self.tunnels.last_ts = Some(frame.ts);
+        self.expire_tunnels(frame.ts)?;
         if !flow.outer_conns.is_empty() {
             self.tunnel_packet(frame, packet, flow)?;
         }
         if !flow.new_conn {
             return Ok(());
+        }
+        if let Some(conn) = flow.conn {
+            self.tunnels_new_conn(frame, packet, flow, conn)?;
         }
         let (Some(conn), Some(dir), Some(net), Some((sp, dp))) =
             (flow.conn, flow.dir, &packet.net, packet.ports())
@@ -1059,11 +1116,10 @@ impl Sink for ZeekSink {
             self.ssl_record(conn, facts)?;
         }
         self.ends.remove(&conn.id);
-        let mut tunnel_service = None;
-        if let Some(t) = self.tunnels.close(conn.id) {
+        let (closed, tunnel_service) = self.tunnels.close(conn.id);
+        if let Some(t) = closed {
             let ts = self.tunnels.last_ts.unwrap_or(conn.end);
-            self.tunnel_record(ts, conn.id, t, "Tunnel::CLOSE")?;
-            tunnel_service = Some(t.service);
+            self.tunnel_record(ts, TunnelRef::Conn(conn.id), t, "Tunnel::CLOSE")?;
         }
         self.conn_record(conn, app, tunnel_service)
     }
