@@ -94,6 +94,7 @@ use std::net::SocketAddr;
 mod counted;
 mod icmp;
 mod sctp;
+mod sctp_state;
 #[cfg(test)]
 mod tests;
 mod tunnel;
@@ -354,6 +355,8 @@ pub struct FlowTracker {
     /// The ICMP errors that quoted each connection's packets (beside the table like
     /// `tunnel_parents`, bounded the same way; see [`icmp`]).
     icmp_errors: rustc_hash::FxHashMap<ConnId, crate::flow::icmp_error::IcmpErrors>,
+    /// The setup and end of each SCTP association (beside the table, bounded the same way).
+    sctp: rustc_hash::FxHashMap<ConnId, sctp_state::SctpAssoc>,
 }
 
 impl FlowTracker {
@@ -373,6 +376,7 @@ impl FlowTracker {
             tombstones,
             encapsulations: Default::default(),
             icmp_errors: Default::default(),
+            sctp: Default::default(),
         }
     }
     /// The limits in force.
@@ -704,6 +708,11 @@ impl FlowTracker {
         }
         if !self.icmp_errors.is_empty() {
             summary.icmp_errors = self.icmp_errors.remove(&conn.id);
+        }
+        if !self.sctp.is_empty() {
+            if let Some(assoc) = self.sctp.remove(&conn.id) {
+                assoc.apply(&mut summary);
+            }
         }
         ended.push(summary);
         self.table.discard(idx);
