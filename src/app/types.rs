@@ -91,6 +91,14 @@ pub struct DnsMessage {
     pub latency_ms: Option<f64>,
     /// Over TCP (length-prefixed).
     pub tcp: bool,
+    /// The header's flags word (AA, TC, RD, RA, Z …: Zeek's dns.log flags).
+    pub flags: u16,
+    /// QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT of the header.
+    pub counts: [u16; 4],
+    /// First question's class, all 16 bits (None without a question).
+    pub qclass: Option<u16>,
+    /// TTL of each of `answers`, seconds.
+    pub ttls: Vec<u32>,
 }
 
 /// What one [`TlsMessage`] reports.

@@ -54,6 +54,8 @@ enum Val<'a> {
     Bool(bool),
     /// A set or vector of strings (`(empty)` in TSV when empty).
     Strs(Vec<String>),
+    /// A vector of intervals, nanoseconds.
+    Intervals(Vec<i128>),
 }
 
 /// The logs, their fields and Zeek types, in Zeek's order.
@@ -210,6 +212,57 @@ impl LogKind {
             LogKind::Ssl => SSL_FIELDS,
             LogKind::Tunnel => tunnel::TUNNEL_FIELDS,
         }
+    }
+}
+
+/// dns.log's class and flags of a query `q` and its response `r` (`r` is `q` for a
+/// message logged alone), as Zeek's `base/protocols/dns/main.zeek` sets them: `qclass`,
+/// `RD`, `TC` and `Z` from the query (`dns_request`), `AA` and `RA` from a response with an
+/// answer (`DNS::do_reply`), `rejected` for a response without a question and a non-zero
+/// RCODE, or with a question and no record in any section (`dns_rejected`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct DnsFlags {
+    qclass: Option<u16>,
+    aa: bool,
+    tc: bool,
+    rd: bool,
+    ra: bool,
+    z: u8,
+    rejected: bool,
+}
+
+impl DnsFlags {
+    fn of(q: &DnsMessage, r: Option<&DnsMessage>) -> DnsFlags {
+        let mut f = DnsFlags::default();
+        if !q.response {
+            f.qclass = q.qclass;
+            f.rd = q.flags & 0x0100 != 0;
+            f.tc = q.flags & 0x0200 != 0;
+            f.z = ((q.flags & 0x0070) >> 4) as u8;
+        }
+        if let Some(r) = r.filter(|r| r.response) {
+            if !r.answers.is_empty() {
+                f.aa = r.flags & 0x0400 != 0;
+                f.ra = r.flags & 0x0080 != 0;
+            }
+            let [qd, an, ns, ar] = r.counts;
+            let rcode = r.flags & 0x000f;
+            f.rejected = (rcode != 0 && qd == 0) || (qd > 0 && an == 0 && ns == 0 && ar == 0);
+        }
+        f
+    }
+}
+
+/// Zeek's name of a DNS class (`DNS::classes`: its `&default` for the others).
+fn qclass_name(class: u16) -> String {
+    match class {
+        1 => "C_INTERNET".into(),
+        2 => "C_CSNET".into(),
+        3 => "C_CHAOS".into(),
+        4 => "C_HESIOD".into(),
+        254 => "C_NONE".into(),
+        255 => "C_ANY".into(),
+        n => format!("qclass-{n}"),
     }
 }
 
@@ -459,6 +512,17 @@ impl ZeekSink {
             Some(r) if !r.answers.is_empty() => Val::Strs(r.answers.clone()),
             _ => Val::Unset,
         };
+        let flags = DnsFlags::of(q, r);
+        let ttls = match r {
+            Some(r) if !r.answers.is_empty() && !r.ttls.is_empty() => Val::Intervals(
+                r.ttls
+                    .iter()
+                    .map(|&t| i128::from(t) * 1_000_000_000)
+                    .collect(),
+            ),
+            _ => Val::Unset,
+        };
+        let qclass = flags.qclass;
         let qtype = qtype_number(&q.qtype);
         let vals = [
             Val::Time(q.ts),
@@ -475,8 +539,8 @@ impl ZeekSink {
             } else {
                 Val::Str(&q.qname)
             },
-            Val::Unset,
-            Val::Unset,
+            qclass.map_or(Val::Unset, |c| Val::Count(u64::from(c))),
+            qclass.map_or(Val::Unset, |c| Val::Owned(qclass_name(c))),
             qtype.map_or(Val::Unset, Val::Count),
             if q.qtype.is_empty() {
                 Val::Unset
@@ -485,14 +549,14 @@ impl ZeekSink {
             },
             rcode,
             rcode_name,
-            Val::Unset,
-            Val::Unset,
-            Val::Unset,
-            Val::Unset,
-            Val::Unset,
+            Val::Bool(flags.aa),
+            Val::Bool(flags.tc),
+            Val::Bool(flags.rd),
+            Val::Bool(flags.ra),
+            Val::Count(u64::from(flags.z)),
             answers,
-            Val::Unset,
-            Val::Bool(false),
+            ttls,
+            Val::Bool(flags.rejected),
         ];
         self.write(LogKind::Dns, &vals)
     }
@@ -1006,6 +1070,15 @@ fn write_tsv_row(w: &mut impl Write, vals: &[Val<'_>]) -> io::Result<()> {
                     write_tsv_str(w, s, true)?;
                 }
             }
+            Val::Intervals(items) if items.is_empty() => w.write_all(b"(empty)")?,
+            Val::Intervals(items) => {
+                for (j, ns) in items.iter().enumerate() {
+                    if j > 0 {
+                        w.write_all(b",")?;
+                    }
+                    write_seconds(w, *ns)?;
+                }
+            }
         }
     }
     w.write_all(b"\n")
@@ -1038,6 +1111,16 @@ fn write_json_row(w: &mut impl Write, fields: &[(&str, &str)], vals: &[Val<'_>])
             Val::Count(n) => write!(w, "{n}")?,
             Val::Bool(b) => w.write_all(if *b { b"true" } else { b"false" })?,
             Val::Strs(items) => serde_json::to_writer(&mut *w, items)?,
+            Val::Intervals(items) => {
+                w.write_all(b"[")?;
+                for (j, ns) in items.iter().enumerate() {
+                    if j > 0 {
+                        w.write_all(b",")?;
+                    }
+                    write_seconds(w, *ns)?;
+                }
+                w.write_all(b"]")?;
+            }
         }
     }
     w.write_all(b"}\n")
@@ -1151,6 +1234,52 @@ pub fn log_names() -> impl Iterator<Item = &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// dns.log's flags as Zeek's `main.zeek` sets them (RFC 1035 §4.1.1 header bits).
+    #[test]
+    fn dns_flags_from_the_query_and_an_answered_response() {
+        let query = DnsMessage {
+            flags: 0x0110, // RD, and Z bit 4 (AD in RFC 4035)
+            counts: [1, 0, 0, 0],
+            qclass: Some(1),
+            ..DnsMessage::default()
+        };
+        let mut answer = DnsMessage {
+            response: true,
+            flags: 0x8580, // QR, AA, RD, RA
+            counts: [1, 1, 0, 0],
+            answers: vec!["192.0.2.1".into()],
+            ..DnsMessage::default()
+        };
+        let f = DnsFlags::of(&query, Some(&answer));
+        let want = DnsFlags {
+            qclass: Some(1),
+            aa: true,
+            tc: false,
+            rd: true,
+            ra: true,
+            z: 1,
+            rejected: false,
+        };
+        assert_eq!(f, want);
+        // A response without answers: AA and RA stay false (set per answer record); with no
+        // record in any section it was rejected.
+        answer.answers.clear();
+        answer.counts = [1, 0, 0, 0];
+        let f = DnsFlags::of(&query, Some(&answer));
+        assert!(!f.aa && !f.ra && f.rejected && f.rd);
+        // NXDOMAIN with the zone's SOA in the authority section: not rejected.
+        answer.flags = 0x8583;
+        answer.counts = [1, 0, 1, 0];
+        assert!(!DnsFlags::of(&query, Some(&answer)).rejected);
+        // REFUSED without a question: rejected; a response alone has no query fields.
+        answer.flags = 0x8105;
+        answer.counts = [0, 0, 0, 0];
+        let f = DnsFlags::of(&answer, Some(&answer));
+        assert!(f.rejected && f.qclass.is_none() && !f.rd);
+        assert_eq!(qclass_name(1), "C_INTERNET");
+        assert_eq!(qclass_name(32769), "qclass-32769");
+    }
 
     #[test]
     fn uids_are_c_and_base62_distinct_and_keyed() {
