@@ -135,6 +135,11 @@ const HTTP_FIELDS: &[(&str, &str)] = &[
     ("resp_fuids", "vector[string]"),
     ("resp_filenames", "vector[string]"),
     ("resp_mime_types", "vector[string]"),
+    // layerscope's additions (JSON http `request_ms`, `server_ms`, `transfer_ms`, here as
+    // Zeek intervals in seconds).
+    ("request_time", "interval"),
+    ("server_time", "interval"),
+    ("transfer_time", "interval"),
 ];
 
 /// dns.log (Zeek's `DNS::Info`).
@@ -455,6 +460,9 @@ impl ZeekSink {
             Val::Unset,
             Val::Unset,
             Val::Unset,
+            t.request_ns().map_or(Val::Unset, Val::Interval),
+            t.server_ns().map_or(Val::Unset, Val::Interval),
+            t.transfer_ns().map_or(Val::Unset, Val::Interval),
         ];
         self.write(LogKind::Http, &vals)
     }

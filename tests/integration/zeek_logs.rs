@@ -341,6 +341,17 @@ fn conn_and_http_logs_agree_with_the_json_output_and_zeek_json() {
                 assert_eq!(row["uri"], h["uri"].as_str().unwrap_or("-"), "{name}");
                 let status = h["status"].as_u64().map_or("-".into(), |s| s.to_string());
                 assert_eq!(row["status_code"], status, "{name}");
+                // layerscope's timing additions: the JSON's milliseconds as Zeek intervals.
+                for (field, json) in [
+                    ("request_time", "request_ms"),
+                    ("server_time", "server_ms"),
+                    ("transfer_time", "transfer_ms"),
+                ] {
+                    let want = h[json]
+                        .as_f64()
+                        .map_or("-".into(), |ms| format!("{:.6}", ms / 1e3));
+                    assert_eq!(row[field], want, "{name}: {field}");
+                }
             }
         }
         let _ = std::fs::remove_dir_all(&tsv_dir);
