@@ -5,22 +5,7 @@
 //! errors (`icmp_errors`) while keeping Zeek's `conn_state`.
 
 use super::support::*;
-use assert_cmd::Command;
 use std::collections::{BTreeMap, HashMap};
-
-fn json_records(capture: &std::path::Path) -> Vec<serde_json::Value> {
-    let out = Command::new(bin())
-        .arg("read")
-        .arg(capture)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", capture.display());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn icmp_errors_name_the_quoted_connection_as_tshark_does() {

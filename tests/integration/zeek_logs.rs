@@ -222,18 +222,23 @@ fn http_log_equals_zeeks_baseline_for_methods_trace() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// The JSON output's `conn` and `http` records, for comparison.
-fn json_records(capture: &Path) -> Vec<Value> {
-    let out = Command::new(bin())
-        .arg("read")
-        .arg(capture)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// Our log `log` in `out` and Zeek's baseline `baseline` in `base`, with as many rows.
+fn log_pair(out: &Path, base: &Path, log: &str, baseline: &str) -> (TsvLog, TsvLog) {
+    let (ours, zeek) = (
+        read_tsv_log(&out.join(log)),
+        read_tsv_log(&base.join(baseline)),
+    );
+    assert_eq!(ours.rows.len(), zeek.rows.len(), "{log} against {baseline}");
+    (ours, zeek)
+}
+
+/// The Zeek logs of `capture` in `../shared/captures-encap`, written into a fresh folder:
+/// (that folder, the baselines' folder); None (skipped) without the shared captures.
+fn encap_logs(test: &str, capture: &str) -> Option<(PathBuf, PathBuf)> {
+    let dir = shared_encap_captures(test)?;
+    let out = out_dir(capture);
+    write_logs(&dir.join(capture), "zeek", &out);
+    Some((out, project_dir().join("tests/zeek_baselines")))
 }
 
 #[test]
@@ -583,16 +588,13 @@ fn ssl_log_equals_zeeks_baseline_for_chromium_quic() {
 /// packet each carried no connection, so neither Zeek nor layerscope discovers them).
 #[test]
 fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
-    let Some(dir) = shared_encap_captures("vxlan_conn_and_tunnel_logs_equal_zeeks_baselines")
-    else {
+    let Some((out, base)) = encap_logs(
+        "vxlan_conn_and_tunnel_logs_equal_zeeks_baselines",
+        "zeek__vxlan.pcap",
+    ) else {
         return;
     };
-    let out = out_dir("vxlan");
-    write_logs(&dir.join("zeek__vxlan.pcap"), "zeek", &out);
-    let base = project_dir().join("tests/zeek_baselines");
-    let conns = read_tsv_log(&out.join("conn.log"));
-    let zeek_conns = read_tsv_log(&base.join("core.tunnels.vxlan.conn.log"));
-    assert_eq!(conns.rows.len(), zeek_conns.rows.len());
+    let (conns, zeek_conns) = log_pair(&out, &base, "conn.log", "core.tunnels.vxlan.conn.log");
     let key = |r: &HashMap<String, String>| {
         format!(
             "{} {} {} {} {}",
@@ -628,8 +630,8 @@ fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
     // 21 fields less uid, ts and the three above: 16 per row.
     assert_eq!(compared, 5 * 16);
 
-    let tunnels = read_tsv_log(&out.join("tunnel.log"));
-    let zeek_tunnels = read_tsv_log(&base.join("core.tunnels.vxlan.tunnel.log"));
+    let (tunnels, zeek_tunnels) =
+        log_pair(&out, &base, "tunnel.log", "core.tunnels.vxlan.tunnel.log");
     assert_eq!(tunnels.rows.len(), 4);
     let mut compared = 0;
     for zeek in &zeek_tunnels.rows {
@@ -655,23 +657,24 @@ fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
 /// names, as Zeek's, one tunnel for all three: the innermost.
 #[test]
 fn gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines() {
-    let Some(dir) = shared_encap_captures("gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines")
-    else {
+    let Some((out, base)) = encap_logs(
+        "gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines",
+        "zeek__gre-within-gre.pcap",
+    ) else {
         return;
     };
-    let out = out_dir("gre-in-gre");
-    write_logs(&dir.join("zeek__gre-within-gre.pcap"), "zeek", &out);
-    let base = project_dir().join("tests/zeek_baselines");
-    let tunnels = read_tsv_log(&out.join("tunnel.log"));
-    let zeek_tunnels = read_tsv_log(&base.join("core.tunnels.gre-in-gre.tunnel.log"));
-    assert_eq!(tunnels.rows.len(), zeek_tunnels.rows.len());
+    let (tunnels, zeek_tunnels) = log_pair(
+        &out,
+        &base,
+        "tunnel.log",
+        "core.tunnels.gre-in-gre.tunnel.log",
+    );
     let mut compared = 0;
     for (ours, zeek) in tunnels.rows.iter().zip(&zeek_tunnels.rows) {
         compared += assert_same_fields("gre-in-gre tunnel.log", ours, zeek, &[]);
     }
     assert_eq!(compared, 2 * 7);
-    let conns = read_tsv_log(&out.join("conn.log"));
-    let zeek_conns = read_tsv_log(&base.join("core.tunnels.gre-in-gre.conn.log"));
+    let (conns, zeek_conns) = log_pair(&out, &base, "conn.log", "core.tunnels.gre-in-gre.conn.log");
     assert_eq!(conns.rows.len(), 3);
     let skip = ["local_orig", "local_resp", "tunnel_parents"];
     let mut compared = 0;
