@@ -1142,7 +1142,9 @@ impl Sink for ZeekSink {
         flow: &PacketFlow,
     ) -> io::Result<()> {
         self.tunnels.last_ts = Some(frame.ts);
-        self.expire_tunnels(frame.ts)?;
+        if self.tunnels.active() {
+            self.expire_tunnels(frame.ts)?;
+        }
         if !flow.outer_conns.is_empty() {
             self.tunnel_packet(frame, packet, flow)?;
         }

@@ -180,6 +180,12 @@ impl Tunnels {
         }
     }
 
+    /// Some tunnel is open (only then can one expire).
+    #[inline]
+    pub fn active(&self) -> bool {
+        !self.open.is_empty() || !self.ip.is_empty()
+    }
+
     fn add_parent(&mut self, conn: ConnId, r: TunnelRef) {
         let kept = self.parents.entry(conn).or_default();
         if !kept.contains(&r) && kept.try_push(r).is_err() {
@@ -296,6 +302,9 @@ impl Tunnels {
     /// At `now` (every 10 s of capture time): each tunnel in which no connection started
     /// for [`EXPIRATION_NS`] is forgotten and handed to `expired`, in discovery order.
     pub fn expire(&mut self, now: Timestamp, mut expired: impl FnMut(TunnelRef, Tunnel)) {
+        if !self.active() {
+            return;
+        }
         let now_ns = now.nanos_since(&Timestamp::default());
         if self.next_expire_check.is_some_and(|t| now_ns < t) {
             return;
