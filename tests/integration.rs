@@ -7,6 +7,7 @@ mod integration {
     pub mod encapsulation;
     pub mod graphs;
     pub mod hostile;
+    pub mod icmp_errors;
     pub mod live;
     pub mod merged_files;
     pub mod own_captures;
@@ -21,6 +22,7 @@ mod integration {
     pub mod threads;
     pub mod timing;
     pub mod tls_keylog;
+    pub mod writer_memory;
     pub mod zeek_baselines;
     pub mod zeek_logs;
 }

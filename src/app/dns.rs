@@ -16,7 +16,16 @@ pub(crate) struct Decoded {
     pub response: bool,
     /// The 4-bit RCODE of the header.
     pub rcode: u8,
+    /// The header's flags word (QR, opcode, AA, TC, RD, RA, Z, RCODE).
+    pub flags: u16,
     pub qdcount: u16,
+    /// ANCOUNT, NSCOUNT, ARCOUNT of the header.
+    pub record_counts: [u16; 3],
+    /// First question class, all 16 bits (mDNS's unicast-response bit included; None when
+    /// no question parsed).
+    pub qclass: Option<u16>,
+    /// TTL of each answer in `answers` (same order and cap).
+    pub ttls: Vec<u32>,
     /// First question name without the trailing dot ("" when none parsed).
     pub qname: String,
     /// First question type ("A", "AAAA", or the number; "" when none parsed).
@@ -40,7 +49,9 @@ pub(crate) fn decode(data: &[u8]) -> Option<Decoded> {
         id: be(0),
         response: flags & 0x8000 != 0,
         rcode: (flags & 0x000f) as u8,
+        flags,
         qdcount: qd,
+        record_counts: [an, ns, ar],
         ..Decoded::default()
     };
     // Each question needs at least 5 bytes and each record 11: reject impossible counts
@@ -51,12 +62,14 @@ pub(crate) fn decode(data: &[u8]) -> Option<Decoded> {
             if let Some(q) = packet.questions.first() {
                 d.qname = q.qname.to_string();
                 d.qtype = type_name(u16::from(q.qtype));
+                d.qclass = Some(u16::from(q.qclass) | u16::from(q.unicast_response) << 15);
             }
             if let Some(rr) = packet.answers.first() {
                 d.answer_owner = rr.name.to_string();
             }
             let total = packet.answers.len();
             for rr in packet.answers.into_iter().take(MAX_ANSWERS) {
+                d.ttls.push(rr.ttl);
                 d.answers.push(rdata_string(rr.rdata));
             }
             if total > MAX_ANSWERS {
@@ -73,6 +86,9 @@ pub(crate) fn decode(data: &[u8]) -> Option<Decoded> {
             d.qname = name;
             if let Some(t) = data.get(end..end + 2) {
                 d.qtype = type_name(u16::from_be_bytes([t[0], t[1]]));
+            }
+            if let Some(c) = data.get(end + 2..end + 4) {
+                d.qclass = Some(u16::from_be_bytes([c[0], c[1]]));
             }
         }
     }
@@ -190,6 +206,14 @@ mod tests {
         assert_eq!(d.qtype, "A");
         assert_eq!(d.qdcount, 1);
         assert!(d.answers.is_empty());
+        // Flags 0x0100: RD; class 1 (IN).
+        assert_eq!((d.flags, d.qclass), (0x0100, Some(1)));
+        // The hand-read question of a message the parser refuses keeps its class too.
+        let mut bad = QUERY.to_vec();
+        bad[7] = 9; // ANCOUNT 9 with no answers
+        let d = decode(&bad).unwrap();
+        assert!(!d.complete);
+        assert_eq!((d.qtype.as_str(), d.qclass), ("A", Some(1)));
     }
 
     #[test]
@@ -205,6 +229,11 @@ mod tests {
         assert!(d.response && d.complete);
         assert_eq!(rcode_name(d.rcode), "NOERROR");
         assert_eq!(d.answers, vec!["example.com", "93.184.216.34"]);
+        // Header flags 0x8180 (QR, RD, RA), counts 1/2/0/0, class IN, TTLs 0x3c = 60 s.
+        assert_eq!(d.flags, 0x8180);
+        assert_eq!(d.record_counts, [2, 0, 0]);
+        assert_eq!(d.qclass, Some(1));
+        assert_eq!(d.ttls, vec![60, 60]);
     }
 
     #[test]

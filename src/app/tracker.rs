@@ -446,6 +446,15 @@ fn emit_dns(
         answer_owner: m.answer_owner,
         latency_ms,
         tcp,
+        flags: m.flags,
+        counts: [
+            m.qdcount,
+            m.record_counts[0],
+            m.record_counts[1],
+            m.record_counts[2],
+        ],
+        qclass: m.qclass,
+        ttls: m.ttls,
     }));
 }
 

@@ -49,25 +49,42 @@ impl HttpTransaction {
     /// None without both times, or when the response started before the request ended
     /// (an early error response, or `100-continue`).
     pub fn server_ms(&self) -> Option<f64> {
+        self.server_ns().map(ms_of)
+    }
+    /// [`HttpTransaction::server_ms`] in nanoseconds.
+    pub fn server_ns(&self) -> Option<i128> {
         let wait = self.response_ts?.nanos_since(&self.request_end_ts?);
         if wait < 0 {
             return None;
         }
         let rtt = i128::from(self.handshake_rtt_ns.unwrap_or(0));
-        Some((wait - rtt).max(0) as f64 / 1e6)
+        Some((wait - rtt).max(0))
     }
 
     /// Transfer time in ms: the response's first byte to its last.
     pub fn transfer_ms(&self) -> Option<f64> {
+        self.transfer_ns().map(ms_of)
+    }
+    /// [`HttpTransaction::transfer_ms`] in nanoseconds.
+    pub fn transfer_ns(&self) -> Option<i128> {
         let ns = self.response_end_ts?.nanos_since(&self.response_ts?);
-        (ns >= 0).then(|| ns as f64 / 1e6)
+        (ns >= 0).then_some(ns)
     }
 
     /// Time the client took to send the request, in ms: its first byte to its last.
     pub fn request_ms(&self) -> Option<f64> {
-        let ns = self.request_end_ts?.nanos_since(&self.request_ts?);
-        (ns >= 0).then(|| ns as f64 / 1e6)
+        self.request_ns().map(ms_of)
     }
+    /// [`HttpTransaction::request_ms`] in nanoseconds.
+    pub fn request_ns(&self) -> Option<i128> {
+        let ns = self.request_end_ts?.nanos_since(&self.request_ts?);
+        (ns >= 0).then_some(ns)
+    }
+}
+
+/// Nanoseconds as milliseconds.
+fn ms_of(ns: i128) -> f64 {
+    ns as f64 / 1e6
 }
 
 /// One DNS message.
@@ -91,6 +108,14 @@ pub struct DnsMessage {
     pub latency_ms: Option<f64>,
     /// Over TCP (length-prefixed).
     pub tcp: bool,
+    /// The header's flags word (AA, TC, RD, RA, Z …: Zeek's dns.log flags).
+    pub flags: u16,
+    /// QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT of the header.
+    pub counts: [u16; 4],
+    /// First question's class, all 16 bits (None without a question).
+    pub qclass: Option<u16>,
+    /// TTL of each of `answers`, seconds.
+    pub ttls: Vec<u32>,
 }
 
 /// What one [`TlsMessage`] reports.

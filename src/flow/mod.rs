@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod community_id;
+pub mod icmp_error;
 mod key;
 pub mod reassembly;
 pub mod rtt;

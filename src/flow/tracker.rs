@@ -94,8 +94,10 @@ use std::net::SocketAddr;
 mod counted;
 mod icmp;
 mod sctp;
+mod sctp_state;
 #[cfg(test)]
 mod tests;
+mod tunnel;
 
 /// Highest window-scale shift RFC 7323 allows.
 const MAX_WSCALE: u8 = 14;
@@ -344,13 +346,17 @@ pub struct FlowTracker {
     /// The tunnel flows each connection opened inside a tunnel travels in (kept beside the
     /// table: few connections have any; an entry lives as long as its connection, so this
     /// is bounded by `max_flows`).
-    tunnel_parents:
-        rustc_hash::FxHashMap<ConnId, ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>>,
+    tunnel_parents: rustc_hash::FxHashMap<ConnId, tunnel::Parents>,
     /// What is left of the connections that ended closed (see [`super::tombstone`]).
     tombstones: Tombstones,
     /// What each connection opened inside an encapsulation travels in (kept beside the
     /// table like `tunnel_parents`, bounded the same way).
     encapsulations: rustc_hash::FxHashMap<ConnId, Box<crate::decode::Encapsulation>>,
+    /// The ICMP errors that quoted each connection's packets (beside the table like
+    /// `tunnel_parents`, bounded the same way; see [`icmp`]).
+    icmp_errors: rustc_hash::FxHashMap<ConnId, crate::flow::icmp_error::IcmpErrors>,
+    /// The setup and end of each SCTP association (beside the table, bounded the same way).
+    sctp: rustc_hash::FxHashMap<ConnId, sctp_state::SctpAssoc>,
 }
 
 impl FlowTracker {
@@ -369,6 +375,8 @@ impl FlowTracker {
             tunnel_parents: Default::default(),
             tombstones,
             encapsulations: Default::default(),
+            icmp_errors: Default::default(),
+            sctp: Default::default(),
         }
     }
     /// The limits in force.
@@ -459,8 +467,11 @@ impl FlowTracker {
             };
         };
         let mut flow = self.process_inner(frame, packet, net, sink, ended);
-        if let (true, Some(id)) = (flow.new_conn, flow.conn) {
-            self.tunnel_parents.insert(id, outer_conns.clone());
+        if let Some(id) = flow.conn {
+            self.stats.tunnel_parents_cut +=
+                tunnel::add_parents(&mut self.tunnel_parents, id, &outer_conns);
+        }
+        if flow.new_conn {
             self.note_encapsulation(frame, packet, flow.conn);
         }
         flow.outer_conns = outer_conns;
@@ -694,6 +705,14 @@ impl FlowTracker {
         }
         if !self.encapsulations.is_empty() {
             summary.encapsulation = self.encapsulations.remove(&conn.id);
+        }
+        if !self.icmp_errors.is_empty() {
+            summary.icmp_errors = self.icmp_errors.remove(&conn.id);
+        }
+        if !self.sctp.is_empty() {
+            if let Some(assoc) = self.sctp.remove(&conn.id) {
+                assoc.apply(&mut summary);
+            }
         }
         ended.push(summary);
         self.table.discard(idx);
@@ -1264,6 +1283,7 @@ fn on_tcp_plain(
         new_conn: false,
         late: false,
         outer_conns: ArrayVec::new(),
+        quoted_conn: None,
         rtt: analysis.rtt,
     })
 }
@@ -1899,6 +1919,7 @@ fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
         cut_bytes: conn.cut_bytes,
         tunnel_parents: ArrayVec::new(),
         encapsulation: None,
+        icmp_errors: None,
         timing: conn.tcp.as_ref().map(|t| t.analyzer.timing()),
     }
 }

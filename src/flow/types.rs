@@ -246,10 +246,16 @@ pub struct PacketFlow {
     /// The connections of the UDP tunnels that carried this packet, outermost first
     /// (JSON `outer_conns`).
     pub outer_conns: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// An ICMP error's quoted packet belongs to this connection, in this direction (the
+    /// error's own: towards the quoted packet's sender). JSON `quoted_conn`.
+    pub quoted_conn: Option<(ConnId, Direction)>,
     /// tshark's `tcp.analysis.ack_rtt` and `bytes_in_flight`, and the RTT estimators after
     /// a sample (TCP connections only).
     pub rtt: crate::flow::rtt::SegmentRtt,
 }
+
+/// Most tunnel flows kept in one connection's `tunnel_parents`.
+pub const MAX_TUNNEL_PARENTS: usize = 8;
 
 /// Per-direction counters of a connection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -383,12 +389,15 @@ pub struct ConnSummary {
     /// caps, per direction.
     pub gap_bytes: PerDir,
     pub cut_bytes: PerDir,
-    /// The connections this one travels inside (Zeek's `tunnel_parents`): the UDP tunnel
-    /// flows that carried its first packet, outermost first.
-    pub tunnel_parents: ArrayVec<ConnId, { crate::decode::MAX_OUTER_FLOWS }>,
+    /// The connections this one travels inside: the UDP tunnel flows that carried any of
+    /// its packets, in the order first seen (the first packet's outermost first); at most
+    /// [`MAX_TUNNEL_PARENTS`] (more counted in `tunnel_parents_cut`).
+    pub tunnel_parents: ArrayVec<ConnId, MAX_TUNNEL_PARENTS>,
     /// What the connection's first packet travelled in (VLAN tags, MPLS labels, PPPoE,
     /// GRE, VXLAN …, outermost first); `None` when nothing.
     pub encapsulation: Option<Box<crate::decode::Encapsulation>>,
+    /// The ICMP errors that quoted a packet of this connection (JSON `icmp_errors`).
+    pub icmp_errors: Option<crate::flow::icmp_error::IcmpErrors>,
     /// The request/response timeline and what limited the transfer (TCP only).
     pub timing: Option<crate::flow::timing::ConnTiming>,
 }
@@ -416,6 +425,7 @@ impl ConnSummary {
             zeek_flipped: false,
             tunnel_parents: ArrayVec::new(),
             encapsulation: None,
+            icmp_errors: None,
             timing: None,
             handshake: HandshakeSummary::default(),
             teardown: TeardownSummary {
@@ -482,6 +492,9 @@ pub struct FlowStats {
     /// Tombstones of closed connections pushed out by newer ones (`max_tombstones`): a late
     /// packet of such a connection would start a new one.
     pub tombstones_evicted: u64,
+    /// Tunnel flows a connection travelled in past the [`MAX_TUNNEL_PARENTS`] its
+    /// `tunnel_parents` keep.
+    pub tunnel_parents_cut: u64,
 }
 
 /// Limits and timeouts of the flow stage.

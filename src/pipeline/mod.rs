@@ -58,6 +58,8 @@ pub struct RunSummary {
     /// Tombstones of closed connections pushed out by newer ones (a late packet of such a
     /// connection then starts a new one).
     pub tombstones_evicted: u64,
+    /// Tunnel flows past the ones a connection's `tunnel_parents` keep.
+    pub tunnel_parents_cut: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
     /// Frames whose headers nested past the decoder's bounds (headers, tunnels, MPLS labels)
@@ -301,6 +303,7 @@ impl Pipeline {
         let dec = self.decoder.stats();
         self.summary.evicted_flows = flow_stats.evicted_flows;
         self.summary.tombstones_evicted = flow_stats.tombstones_evicted;
+        self.summary.tunnel_parents_cut = flow_stats.tunnel_parents_cut;
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
         // Datagrams still incomplete at the end were never reassembled either.
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;

@@ -589,6 +589,10 @@ fn write_packet(
         put_u64(w, *c);
     }
     w.push(b']');
+    if let Some((c, _)) = flow.quoted_conn {
+        w.extend_from_slice(b",\"quoted_conn\":");
+        put_u64(w, c);
+    }
     w.extend_from_slice(b",\"dir\":");
     match flow.dir {
         Some(d) => put_name(w, d.as_str()),
@@ -1422,6 +1426,10 @@ fn packet_fields(
         p.u64(*c);
     }
     p.lit(b"]");
+    if let Some((c, _)) = flow.quoted_conn {
+        p.lit(b",\"quoted_conn\":");
+        p.u64(c);
+    }
     match flow.dir {
         Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
         Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),
@@ -1674,6 +1682,9 @@ fn conn_fields(
         None => p.lit(b",\"service\":null"),
     }
     p.bytes(&timing_json(conn, app));
+    if let Some(e) = &conn.icmp_errors {
+        p.bytes(&icmp_errors_json(e));
+    }
     p.lit(b"}");
     Ok(())
 }
@@ -1796,8 +1807,27 @@ fn put_conn_record_reference(
         None => w.extend_from_slice(b"null"),
     }
     w.extend_from_slice(&timing_json(conn, app));
+    if let Some(e) = &conn.icmp_errors {
+        w.extend_from_slice(&icmp_errors_json(e));
+    }
     w.push(b'}');
     Ok(())
+}
+
+/// `,"icmp_errors":{…}` of a connection some ICMP errors quoted: how many, and the last's
+/// type, code, name and frame (written only for such connections).
+fn icmp_errors_json(e: &crate::flow::icmp_error::IcmpErrors) -> Vec<u8> {
+    let l = &e.last;
+    format!(
+        ",\"icmp_errors\":{{\"count\":{},\"last\":{{\"proto\":\"{}\",\"type\":{},\"code\":{},\"name\":\"{}\",\"frame\":{}}}}}",
+        e.count,
+        if l.v6 { "icmpv6" } else { "icmp" },
+        l.icmp_type,
+        l.code,
+        l.name(),
+        l.frame
+    )
+    .into_bytes()
 }
 
 /// `,"timing":{…}` of a TCP connection's record (`,"timing":null` otherwise): the handshake
@@ -2267,6 +2297,9 @@ impl<W: Write> Sink for JsonSink<W> {
         // Only when some were (as `truncation`): most runs never fill the tombstones.
         if s.tombstones_evicted > 0 {
             write!(self.out, ",\"tombstones_evicted\":{}", s.tombstones_evicted)?;
+        }
+        if s.tunnel_parents_cut > 0 {
+            write!(self.out, ",\"tunnel_parents_cut\":{}", s.tunnel_parents_cut)?;
         }
         self.out.write_all(b"}\n")?;
         self.out.flush()

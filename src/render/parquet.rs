@@ -248,6 +248,9 @@ const HTTP_SCHEMA: &str = "message http {
   optional int64 request_body_bytes;
   optional int64 response_body_bytes;
   optional double latency_ms;
+  optional double request_ms;
+  optional double server_ms;
+  optional double transfer_ms;
 }";
 
 const DNS_SCHEMA: &str = "message dns {
@@ -364,6 +367,9 @@ impl ParquetSink {
             opt_count(t.request_body_bytes),
             opt_count(t.response_body_bytes),
             Cell::F64(t.latency_ms),
+            Cell::F64(t.request_ms()),
+            Cell::F64(t.server_ms()),
+            Cell::F64(t.transfer_ms()),
         ])
     }
 

@@ -6,7 +6,7 @@ use crate::app::{
     AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, TlsKind, TlsMessage,
 };
 use crate::capture::{CaptureError, RawFrame, Timestamp};
-use crate::decode::{DecodedPacket, TcpFlags, Transport};
+use crate::decode::{DecodedPacket, LayerName, TcpFlags, Transport};
 use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
@@ -138,8 +138,12 @@ struct ConnRow {
     frame: u64,
     ts: Timestamp,
     dir: Direction,
-    /// TCP flags, or None for a UDP datagram (text made only when the row is printed).
+    /// TCP flags, or None for a datagram or message (text made only when the row is printed).
     flags: Option<TcpFlags>,
+    /// What the flags cell says without TCP flags: "udp", "icmp", "icmpv6", "sctp".
+    transport: &'static str,
+    /// An ICMP error quoting this connection's packet (always kept, like flagged rows).
+    icmp_error: bool,
     seq: Option<u32>,
     ack: Option<u32>,
     len: u32,
@@ -181,18 +185,36 @@ impl ConnRow {
     fn flags_text(&self) -> String {
         match self.flags {
             Some(flags) => flags.to_string(),
-            None => "udp".to_string(),
+            None => self.transport.to_string(),
         }
     }
 
-    /// Handshake, teardown, RST and flagged rows: always kept (up to a hard cap).
+    /// Handshake, teardown, RST, flagged and ICMP error rows: always kept (up to a hard cap).
     fn important(&self) -> bool {
-        self.step.is_some() || !self.analysis.is_empty()
+        self.step.is_some() || !self.analysis.is_empty() || self.icmp_error
     }
     /// Rows with an application summary: kept while the block has room.
     fn annotated(&self) -> bool {
         self.important() || !self.l7.is_empty()
     }
+}
+
+/// The ICMP error a packet carries (type, code and frame), if it is one.
+fn icmp_error_of(
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+) -> Option<crate::flow::icmp_error::IcmpError> {
+    let (v6, i) = match &packet.transport {
+        Some(Transport::Icmpv4(i)) => (false, i),
+        Some(Transport::Icmpv6(i)) => (true, i),
+        _ => return None,
+    };
+    Some(crate::flow::icmp_error::IcmpError {
+        v6,
+        icmp_type: i.icmp_type,
+        code: i.code,
+        frame: frame.number,
+    })
 }
 
 /// What the TLS events of one connection said.
@@ -791,11 +813,24 @@ impl<W: Write> TableSink<W> {
                 crate::render::escape::escape_bytes(line, &mut l7);
             }
         }
+        let transport = match &packet.transport {
+            Some(Transport::Icmpv4(_)) => "icmp",
+            Some(Transport::Icmpv6(_)) => "icmpv6",
+            Some(Transport::Udp(_)) => "udp",
+            _ if packet.layers.iter().any(|l| l.name == LayerName::Sctp) => "sctp",
+            _ => "udp",
+        };
+        let quoted = flow.quoted_conn.zip(icmp_error_of(frame, packet));
+        if let Some(((quoted_conn, _), e)) = quoted {
+            l7 = format!("ICMP {} for conn {quoted_conn}", e.name());
+        }
         let row = ConnRow {
             frame: frame.number,
             ts: frame.ts,
             dir,
             flags,
+            transport,
+            icmp_error: quoted.is_some(),
             seq,
             ack,
             len,
@@ -818,6 +853,50 @@ impl<W: Write> TableSink<W> {
         } else {
             rows.push(row, limit);
         }
+        let after = rows.held();
+        self.rows_held = (self.rows_held + after).saturating_sub(before);
+        if let Some(((quoted_conn, quoted_dir), e)) = quoted {
+            self.quoted_error_row(frame, packet, (quoted_conn, quoted_dir), conn, e);
+        }
+    }
+
+    /// The row an ICMP error adds to the table of the connection whose packet it quotes
+    /// (the error's own row is in its ICMP connection's table).
+    fn quoted_error_row(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        (conn, dir): (ConnId, Direction),
+        icmp_conn: ConnId,
+        e: crate::flow::icmp_error::IcmpError,
+    ) {
+        let row = ConnRow {
+            frame: frame.number,
+            ts: frame.ts,
+            dir,
+            flags: None,
+            transport: if e.v6 { "icmpv6" } else { "icmp" },
+            icmp_error: true,
+            seq: None,
+            ack: None,
+            len: packet.payload.len() as u32,
+            win: None,
+            step: None,
+            state: None,
+            analysis: AnalysisFlags::default(),
+            note: None,
+            l7: format!(
+                "ICMP {} for this connection (ICMP conn {icmp_conn})",
+                e.name()
+            ),
+            teach: None,
+            skipped_before: 0,
+            rtt: Default::default(),
+        };
+        let limit = self.opts.rows_per_conn;
+        let rows = self.open.entry(conn).or_default();
+        let before = rows.held();
+        rows.push(row, limit);
         let after = rows.held();
         self.rows_held = (self.rows_held + after).saturating_sub(before);
     }
@@ -1195,6 +1274,15 @@ impl<W: Write> TableSink<W> {
         if app.dns_messages > 0 {
             let _ = write!(h, " · DNS {} messages", app.dns_messages);
         }
+        if let Some(e) = &c.icmp_errors {
+            let _ = write!(
+                h,
+                " · ICMP errors {}, last {} (frame {})",
+                e.count,
+                e.last.name(),
+                e.last.frame
+            );
+        }
         if let Some(tls) = &self.block_tls {
             let _ = write!(
                 h,
@@ -1549,9 +1637,10 @@ fn tunnel_text(c: &ConnSummary) -> String {
         text.push_str(" (");
         text.push_str(label);
     }
+    // Every tunnel flow that carried one of its packets (nested or side by side).
     for (i, id) in c.tunnel_parents.iter().enumerate() {
         if i > 0 {
-            text.push_str(" › ");
+            text.push_str(", ");
         }
         let _ = write!(text, "{id}");
     }
@@ -2472,6 +2561,8 @@ mod row_budget_tests {
             ts: Timestamp::default(),
             dir: Direction::ToServer,
             flags: Some(TcpFlags(TcpFlags::ACK)),
+            transport: "tcp",
+            icmp_error: false,
             seq: Some(1),
             ack: Some(1),
             len: 0,
@@ -2615,7 +2706,7 @@ mod service_tests {
         c.tunnel_parents.push(3);
         assert_eq!(
             tunnel_text(&c),
-            "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2 (tunnel conns 0 › 3)"
+            "VXLAN vni 42 · 10.0.0.1 → 10.0.0.2 (tunnel conns 0, 3)"
         );
     }
 

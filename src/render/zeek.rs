@@ -17,7 +17,7 @@
 
 use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction, TlsKind, TlsMessage};
 use crate::capture::{RawFrame, Timestamp};
-use crate::decode::DecodedPacket;
+use crate::decode::{DecodedPacket, LayerName};
 use crate::flow::{community_id, ConnId, ConnSummary, Direction, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use rustc_hash::FxHashMap;
@@ -27,6 +27,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 mod tunnel;
+use tunnel::TunnelRef;
 
 /// Unanswered DNS queries held for their response, over all connections.
 pub const MAX_DNS_WAITING: usize = 10_000;
@@ -53,6 +54,8 @@ enum Val<'a> {
     Bool(bool),
     /// A set or vector of strings (`(empty)` in TSV when empty).
     Strs(Vec<String>),
+    /// A vector of intervals, nanoseconds.
+    Intervals(Vec<i128>),
 }
 
 /// The logs, their fields and Zeek types, in Zeek's order.
@@ -132,6 +135,11 @@ const HTTP_FIELDS: &[(&str, &str)] = &[
     ("resp_fuids", "vector[string]"),
     ("resp_filenames", "vector[string]"),
     ("resp_mime_types", "vector[string]"),
+    // layerscope's additions (JSON http `request_ms`, `server_ms`, `transfer_ms`, here as
+    // Zeek intervals in seconds).
+    ("request_time", "interval"),
+    ("server_time", "interval"),
+    ("transfer_time", "interval"),
 ];
 
 /// dns.log (Zeek's `DNS::Info`).
@@ -209,6 +217,57 @@ impl LogKind {
             LogKind::Ssl => SSL_FIELDS,
             LogKind::Tunnel => tunnel::TUNNEL_FIELDS,
         }
+    }
+}
+
+/// dns.log's class and flags of a query `q` and its response `r` (`r` is `q` for a
+/// message logged alone), as Zeek's `base/protocols/dns/main.zeek` sets them: `qclass`,
+/// `RD`, `TC` and `Z` from the query (`dns_request`), `AA` and `RA` from a response with an
+/// answer (`DNS::do_reply`), `rejected` for a response without a question and a non-zero
+/// RCODE, or with a question and no record in any section (`dns_rejected`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct DnsFlags {
+    qclass: Option<u16>,
+    aa: bool,
+    tc: bool,
+    rd: bool,
+    ra: bool,
+    z: u8,
+    rejected: bool,
+}
+
+impl DnsFlags {
+    fn of(q: &DnsMessage, r: Option<&DnsMessage>) -> DnsFlags {
+        let mut f = DnsFlags::default();
+        if !q.response {
+            f.qclass = q.qclass;
+            f.rd = q.flags & 0x0100 != 0;
+            f.tc = q.flags & 0x0200 != 0;
+            f.z = ((q.flags & 0x0070) >> 4) as u8;
+        }
+        if let Some(r) = r.filter(|r| r.response) {
+            if !r.answers.is_empty() {
+                f.aa = r.flags & 0x0400 != 0;
+                f.ra = r.flags & 0x0080 != 0;
+            }
+            let [qd, an, ns, ar] = r.counts;
+            let rcode = r.flags & 0x000f;
+            f.rejected = (rcode != 0 && qd == 0) || (qd > 0 && an == 0 && ns == 0 && ar == 0);
+        }
+        f
+    }
+}
+
+/// Zeek's name of a DNS class (`DNS::classes`: its `&default` for the others).
+fn qclass_name(class: u16) -> String {
+    match class {
+        1 => "C_INTERNET".into(),
+        2 => "C_CSNET".into(),
+        3 => "C_CHAOS".into(),
+        4 => "C_HESIOD".into(),
+        254 => "C_NONE".into(),
+        255 => "C_ANY".into(),
+        n => format!("qclass-{n}"),
     }
 }
 
@@ -401,6 +460,9 @@ impl ZeekSink {
             Val::Unset,
             Val::Unset,
             Val::Unset,
+            t.request_ns().map_or(Val::Unset, Val::Interval),
+            t.server_ns().map_or(Val::Unset, Val::Interval),
+            t.transfer_ns().map_or(Val::Unset, Val::Interval),
         ];
         self.write(LogKind::Http, &vals)
     }
@@ -458,6 +520,17 @@ impl ZeekSink {
             Some(r) if !r.answers.is_empty() => Val::Strs(r.answers.clone()),
             _ => Val::Unset,
         };
+        let flags = DnsFlags::of(q, r);
+        let ttls = match r {
+            Some(r) if !r.answers.is_empty() && !r.ttls.is_empty() => Val::Intervals(
+                r.ttls
+                    .iter()
+                    .map(|&t| i128::from(t) * 1_000_000_000)
+                    .collect(),
+            ),
+            _ => Val::Unset,
+        };
+        let qclass = flags.qclass;
         let qtype = qtype_number(&q.qtype);
         let vals = [
             Val::Time(q.ts),
@@ -474,8 +547,8 @@ impl ZeekSink {
             } else {
                 Val::Str(&q.qname)
             },
-            Val::Unset,
-            Val::Unset,
+            qclass.map_or(Val::Unset, |c| Val::Count(u64::from(c))),
+            qclass.map_or(Val::Unset, |c| Val::Owned(qclass_name(c))),
             qtype.map_or(Val::Unset, Val::Count),
             if q.qtype.is_empty() {
                 Val::Unset
@@ -484,14 +557,14 @@ impl ZeekSink {
             },
             rcode,
             rcode_name,
-            Val::Unset,
-            Val::Unset,
-            Val::Unset,
-            Val::Unset,
-            Val::Unset,
+            Val::Bool(flags.aa),
+            Val::Bool(flags.tc),
+            Val::Bool(flags.rd),
+            Val::Bool(flags.ra),
+            Val::Count(u64::from(flags.z)),
             answers,
-            Val::Unset,
-            Val::Bool(false),
+            ttls,
+            Val::Bool(flags.rejected),
         ];
         self.write(LogKind::Dns, &vals)
     }
@@ -611,29 +684,80 @@ impl ZeekSink {
         let ends = &self.ends;
         self.tunnels.packet(
             &packet.outer_flows,
-            &flow.outer_conns,
+            (&flow.outer_conns, flow.conn),
             |c| ends.get(&c).copied(),
             |c, t| {
                 let _ = found.try_push((c, t));
             },
         );
         for (conn, t) in found {
-            self.tunnel_record(frame.ts, conn, t, "Tunnel::DISCOVER")?;
+            self.tunnel_record(frame.ts, TunnelRef::Conn(conn), t, "Tunnel::DISCOVER")?;
         }
         Ok(())
+    }
+
+    /// tunnel.log: a connection started; the tunnels it started in (UDP tunnels: `outer_conns`;
+    /// IP in IP and GRE: read from the packet, only when it has such layers) are in use.
+    #[inline(never)]
+    fn tunnels_new_conn(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+        conn: ConnId,
+    ) -> io::Result<()> {
+        let ip_layers = packet
+            .layers
+            .iter()
+            .filter(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+            .count();
+        let gre = packet.layers.iter().any(|l| l.name == LayerName::Gre);
+        let encap = if ip_layers > 1 || gre {
+            crate::decode::Encapsulation::of(frame.data, packet)
+        } else {
+            None
+        };
+        let mut found: Vec<(TunnelRef, tunnel::Tunnel)> = Vec::new();
+        self.tunnels
+            .new_conn(conn, frame.ts, &flow.outer_conns, encap.as_ref(), |r, t| {
+                found.push((r, t))
+            });
+        for (r, t) in found {
+            self.tunnel_record(frame.ts, r, t, "Tunnel::DISCOVER")?;
+        }
+        Ok(())
+    }
+
+    /// tunnel.log: `Tunnel::EXPIRE` for the tunnels idle for an hour at `now`.
+    fn expire_tunnels(&mut self, now: Timestamp) -> io::Result<()> {
+        let mut gone: Vec<(TunnelRef, tunnel::Tunnel)> = Vec::new();
+        self.tunnels.expire(now, |r, t| gone.push((r, t)));
+        for (r, t) in gone {
+            self.tunnel_record(now, r, t, "Tunnel::EXPIRE")?;
+        }
+        Ok(())
+    }
+
+    /// The uid of a tunnel: its connection's, or for an IP tunnel one of its own (keyed
+    /// apart from the connection uids).
+    fn tunnel_uid(&self, r: TunnelRef) -> String {
+        match r {
+            TunnelRef::Conn(c) => self.uid(c),
+            TunnelRef::Ip(serial) => uid_of((!self.uid_key.0, self.uid_key.1), serial),
+        }
     }
 
     fn tunnel_record(
         &mut self,
         ts: Timestamp,
-        conn: ConnId,
+        r: TunnelRef,
         t: tunnel::Tunnel,
         action: &'static str,
     ) -> io::Result<()> {
         let [a, b, c, d] = Self::id_vals(Some(t.ends));
         let vals = [
             Val::Time(ts),
-            Val::Owned(self.uid(conn)),
+            Val::Owned(self.tunnel_uid(r)),
             a,
             b,
             c,
@@ -660,6 +784,7 @@ impl ZeekSink {
             (Direction::ToServer, Direction::ToClient)
         };
         let service = zeek_service(app).or(tunnel_service);
+        let parents = self.tunnels.parents_of(conn.id);
         let duration = conn.zeek_end.nanos_since(&conn.start).max(0);
         let missed = conn.gap_bytes.to_server + conn.gap_bytes.to_client;
         let cid = community_id::of_conn(conn, self.community_id_seed);
@@ -697,11 +822,11 @@ impl ZeekSink {
             Val::Count(conn.ip_bytes.get(orig)),
             Val::Count(conn.packets.get(resp)),
             Val::Count(conn.ip_bytes.get(resp)),
-            // Zeek's tunnel_parents: the uids of the tunnel connections that carry it.
-            if conn.tunnel_parents.is_empty() {
+            // Zeek's tunnel_parents: the uids of the innermost tunnels that carried it.
+            if parents.is_empty() {
                 Val::Unset
             } else {
-                Val::Strs(conn.tunnel_parents.iter().map(|&p| self.uid(p)).collect())
+                Val::Strs(parents.iter().map(|&r| self.tunnel_uid(r)).collect())
             },
             cid.map_or(Val::Unset, Val::Owned),
             match (
@@ -953,6 +1078,15 @@ fn write_tsv_row(w: &mut impl Write, vals: &[Val<'_>]) -> io::Result<()> {
                     write_tsv_str(w, s, true)?;
                 }
             }
+            Val::Intervals(items) if items.is_empty() => w.write_all(b"(empty)")?,
+            Val::Intervals(items) => {
+                for (j, ns) in items.iter().enumerate() {
+                    if j > 0 {
+                        w.write_all(b",")?;
+                    }
+                    write_seconds(w, *ns)?;
+                }
+            }
         }
     }
     w.write_all(b"\n")
@@ -985,6 +1119,16 @@ fn write_json_row(w: &mut impl Write, fields: &[(&str, &str)], vals: &[Val<'_>])
             Val::Count(n) => write!(w, "{n}")?,
             Val::Bool(b) => w.write_all(if *b { b"true" } else { b"false" })?,
             Val::Strs(items) => serde_json::to_writer(&mut *w, items)?,
+            Val::Intervals(items) => {
+                w.write_all(b"[")?;
+                for (j, ns) in items.iter().enumerate() {
+                    if j > 0 {
+                        w.write_all(b",")?;
+                    }
+                    write_seconds(w, *ns)?;
+                }
+                w.write_all(b"]")?;
+            }
         }
     }
     w.write_all(b"}\n")
@@ -998,11 +1142,17 @@ impl Sink for ZeekSink {
         flow: &PacketFlow,
     ) -> io::Result<()> {
         self.tunnels.last_ts = Some(frame.ts);
+        if self.tunnels.active() {
+            self.expire_tunnels(frame.ts)?;
+        }
         if !flow.outer_conns.is_empty() {
             self.tunnel_packet(frame, packet, flow)?;
         }
         if !flow.new_conn {
             return Ok(());
+        }
+        if let Some(conn) = flow.conn {
+            self.tunnels_new_conn(frame, packet, flow, conn)?;
         }
         let (Some(conn), Some(dir), Some(net), Some((sp, dp))) =
             (flow.conn, flow.dir, &packet.net, packet.ports())
@@ -1059,11 +1209,10 @@ impl Sink for ZeekSink {
             self.ssl_record(conn, facts)?;
         }
         self.ends.remove(&conn.id);
-        let mut tunnel_service = None;
-        if let Some(t) = self.tunnels.close(conn.id) {
+        let (closed, tunnel_service) = self.tunnels.close(conn.id);
+        if let Some(t) = closed {
             let ts = self.tunnels.last_ts.unwrap_or(conn.end);
-            self.tunnel_record(ts, conn.id, t, "Tunnel::CLOSE")?;
-            tunnel_service = Some(t.service);
+            self.tunnel_record(ts, TunnelRef::Conn(conn.id), t, "Tunnel::CLOSE")?;
         }
         self.conn_record(conn, app, tunnel_service)
     }
@@ -1095,6 +1244,52 @@ pub fn log_names() -> impl Iterator<Item = &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// dns.log's flags as Zeek's `main.zeek` sets them (RFC 1035 §4.1.1 header bits).
+    #[test]
+    fn dns_flags_from_the_query_and_an_answered_response() {
+        let query = DnsMessage {
+            flags: 0x0110, // RD, and Z bit 4 (AD in RFC 4035)
+            counts: [1, 0, 0, 0],
+            qclass: Some(1),
+            ..DnsMessage::default()
+        };
+        let mut answer = DnsMessage {
+            response: true,
+            flags: 0x8580, // QR, AA, RD, RA
+            counts: [1, 1, 0, 0],
+            answers: vec!["192.0.2.1".into()],
+            ..DnsMessage::default()
+        };
+        let f = DnsFlags::of(&query, Some(&answer));
+        let want = DnsFlags {
+            qclass: Some(1),
+            aa: true,
+            tc: false,
+            rd: true,
+            ra: true,
+            z: 1,
+            rejected: false,
+        };
+        assert_eq!(f, want);
+        // A response without answers: AA and RA stay false (set per answer record); with no
+        // record in any section it was rejected.
+        answer.answers.clear();
+        answer.counts = [1, 0, 0, 0];
+        let f = DnsFlags::of(&query, Some(&answer));
+        assert!(!f.aa && !f.ra && f.rejected && f.rd);
+        // NXDOMAIN with the zone's SOA in the authority section: not rejected.
+        answer.flags = 0x8583;
+        answer.counts = [1, 0, 1, 0];
+        assert!(!DnsFlags::of(&query, Some(&answer)).rejected);
+        // REFUSED without a question: rejected; a response alone has no query fields.
+        answer.flags = 0x8105;
+        answer.counts = [0, 0, 0, 0];
+        let f = DnsFlags::of(&answer, Some(&answer));
+        assert!(f.rejected && f.qclass.is_none() && !f.rd);
+        assert_eq!(qclass_name(1), "C_INTERNET");
+        assert_eq!(qclass_name(32769), "qclass-32769");
+    }
 
     #[test]
     fn uids_are_c_and_base62_distinct_and_keyed() {

@@ -3,7 +3,7 @@
 //! (`tshark -T fields -e vxlan.vni -e gtp.teid -e vlan.id -e mpls.label -e gre.call_id`
 //! and the outer `ip.src`/`ip.dst`/`ipv6.src`/`ipv6.dst` of the same frames).
 
-use super::support::{run_file, shared_encap_captures};
+use super::support::{oracle_file, read_tsv, run_file, shared_encap_captures};
 
 /// (capture, conn id, what it travels in)
 const EXPECTED: [(&str, u64, &str); 6] = [
@@ -130,4 +130,43 @@ fn json_conn_records_say_what_they_travel_in() {
     assert!(conns[&0]["encapsulation"].is_null());
     let conns = json_conns(&dir.join("zeek__mixed-vlan-mpls.pcap"));
     assert!(conns[&1]["encapsulation"].is_null());
+}
+
+/// A ping inside VXLAN whose requests go in one VXLAN flow and replies in another
+/// (zeek__vxlan.pcap): its `tunnel_parents` are both tunnel flows, as many as tshark's UDP
+/// streams that carry its ICMP frames, in the order first seen.
+#[test]
+fn tunnel_parents_are_every_tunnel_flow_the_connection_was_seen_in() {
+    let Some(dir) = shared_encap_captures("tunnel_parents_are_every_tunnel_flow") else {
+        return;
+    };
+    let capture = dir.join("zeek__vxlan.pcap");
+    let oracle = read_tsv(&oracle_file(&dir, &capture, "frames.tsv"));
+    let mut streams: Vec<String> = Vec::new();
+    for row in oracle
+        .iter()
+        .filter(|r| r["protocols"].ends_with(":icmp:data"))
+    {
+        if !streams.contains(&row["udp_stream"]) {
+            streams.push(row["udp_stream"].clone());
+        }
+    }
+    assert_eq!(streams.len(), 2);
+    let run = run_file(&capture);
+    let (icmp, _) = run
+        .conns
+        .iter()
+        .find(|(c, _)| c.proto == layerscope::flow::Proto::Icmp)
+        .unwrap();
+    let mut seen: Vec<u64> = Vec::new();
+    for f in run.frames.iter().filter(|f| f.flow.conn == Some(icmp.id)) {
+        for &c in &f.flow.outer_conns {
+            if !seen.contains(&c) {
+                seen.push(c);
+            }
+        }
+    }
+    assert_eq!(icmp.tunnel_parents.as_slice(), seen.as_slice());
+    assert_eq!(icmp.tunnel_parents.len(), streams.len());
+    assert_eq!(run.summary.as_ref().unwrap().tunnel_parents_cut, 0);
 }

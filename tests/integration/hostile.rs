@@ -793,7 +793,7 @@ proptest! {
 // Adversarial captures under the default caps.
 
 /// Peak resident set of a child run under `/usr/bin/time -v`, in KiB.
-fn max_rss_kib(time_output: &str) -> Option<u64> {
+pub(super) fn max_rss_kib(time_output: &str) -> Option<u64> {
     time_output
         .lines()
         .find_map(|l| {

@@ -248,3 +248,53 @@ fn per_file_jobs_write_each_files_logs_as_a_run_of_its_own() {
     assert!(dir.join("some").join(first).join("conn.parquet").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The issue's own recipe: `editcap -c N` (Wireshark's, writing pcapng pieces named
+/// `part_00000_<time>.pcap` …) on a capture, the folder read back: the same JSON output
+/// as the whole (connections, HTTP and DNS records, frame numbers, summary) but for each
+/// packet's `file`. Skipped visibly without editcap.
+#[test]
+fn editcap_pieces_read_as_a_folder_equal_the_whole() {
+    if std::process::Command::new("editcap")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        skipped("editcap_pieces_read_as_a_folder_equal_the_whole: editcap not installed");
+        return;
+    }
+    let mut captures: Vec<PathBuf> = ["http11-keepalive.pcap", "dns-udp.pcap", "tls12.pcap"]
+        .iter()
+        .map(|n| project_dir().join("captures").join(n))
+        .collect();
+    if let Some(dir) = shared_captures("editcap_pieces_read_as_a_folder_equal_the_whole") {
+        captures.push(dir.join("zeek__methods.pcap"));
+        captures.push(dir.join("pcapplusplus__many-protocols.pcap"));
+    }
+    for capture in captures {
+        let name = capture.file_name().unwrap().to_string_lossy().to_string();
+        let whole = json_of(&[&capture]);
+        let frames = whole
+            .lines()
+            .filter(|l| l.contains("\"type\":\"packet\""))
+            .count();
+        let dir =
+            std::env::temp_dir().join(format!("layerscope-editcap-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let per = frames.div_ceil(3).max(1);
+        let status = std::process::Command::new("editcap")
+            .args(["-c", &per.to_string()])
+            .arg(&capture)
+            .arg(dir.join("part.pcap"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+        let pieces = std::fs::read_dir(&dir).unwrap().count();
+        assert!(pieces >= 2, "{name}: {pieces} pieces");
+        let (rest, files) = without_files(&json_of(&[&dir]));
+        assert_eq!(rest, whole, "{name}: editcap -c {per}");
+        assert_eq!(files.len(), frames, "{name}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -34,8 +34,8 @@ def q(table, sql):
 out = {}
 r = q("conn", "select count(*), sum(packets_to_server + packets_to_client), sum(bytes_to_server + bytes_to_client), sum(payload_to_server + payload_to_client), count(handshake_rtt_ms), count(distinct community_id), sum(http_requests), min(epoch_us(start)) from {t}")
 out["conn"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 8
-r = q("http", "select count(*), coalesce(sum(response_body_bytes), 0), count(status), count(method) from {t}")
-out["http"] = [int(x) for x in r] if r else [0] * 4
+r = q("http", "select count(*), coalesce(sum(response_body_bytes), 0), count(status), count(method), count(request_ms), count(server_ms), count(transfer_ms), coalesce(round(sum(server_ms + transfer_ms)), 0) from {t}")
+out["http"] = [int(x) for x in r] if r else [0] * 8
 r = q("dns", "select count(*), sum(answer_count), count(*) filter (where response) from {t}")
 out["dns"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 3
 r = q("tls", "select count(*), count(sni), count(*) filter (where record = 'handshake') from {t}")
@@ -112,6 +112,16 @@ fn json_view(capture: &Path) -> Value {
             .sum(),
         https.iter().filter(|h| !h["status"].is_null()).count() as i64,
         https.iter().filter(|h| !h["method"].is_null()).count() as i64,
+        // The timing columns (layerscope's additions): as many as the JSON has, and the
+        // same total (ms, rounded).
+        https.iter().filter(|h| !h["request_ms"].is_null()).count() as i64,
+        https.iter().filter(|h| !h["server_ms"].is_null()).count() as i64,
+        https.iter().filter(|h| !h["transfer_ms"].is_null()).count() as i64,
+        https
+            .iter()
+            .filter_map(|h| Some(h["server_ms"].as_f64()? + h["transfer_ms"].as_f64()?))
+            .sum::<f64>()
+            .round() as i64,
     ];
     let dnss: Vec<&Value> = of("dns").collect();
     let dns = vec![

@@ -105,6 +105,21 @@ pub fn bin() -> PathBuf {
         .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("layerscope"))
 }
 
+/// The JSON Lines output of `read CAPTURE --format json`, one value per record.
+pub fn json_records(capture: &Path) -> Vec<serde_json::Value> {
+    let out = assert_cmd::Command::new(bin())
+        .arg("read")
+        .arg(capture)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", capture.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

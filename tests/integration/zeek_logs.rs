@@ -222,18 +222,23 @@ fn http_log_equals_zeeks_baseline_for_methods_trace() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// The JSON output's `conn` and `http` records, for comparison.
-fn json_records(capture: &Path) -> Vec<Value> {
-    let out = Command::new(bin())
-        .arg("read")
-        .arg(capture)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// Our log `log` in `out` and Zeek's baseline `baseline` in `base`, with as many rows.
+fn log_pair(out: &Path, base: &Path, log: &str, baseline: &str) -> (TsvLog, TsvLog) {
+    let (ours, zeek) = (
+        read_tsv_log(&out.join(log)),
+        read_tsv_log(&base.join(baseline)),
+    );
+    assert_eq!(ours.rows.len(), zeek.rows.len(), "{log} against {baseline}");
+    (ours, zeek)
+}
+
+/// The Zeek logs of `capture` in `../shared/captures-encap`, written into a fresh folder:
+/// (that folder, the baselines' folder); None (skipped) without the shared captures.
+fn encap_logs(test: &str, capture: &str) -> Option<(PathBuf, PathBuf)> {
+    let dir = shared_encap_captures(test)?;
+    let out = out_dir(capture);
+    write_logs(&dir.join(capture), "zeek", &out);
+    Some((out, project_dir().join("tests/zeek_baselines")))
 }
 
 #[test]
@@ -302,10 +307,28 @@ fn conn_and_http_logs_agree_with_the_json_output_and_zeek_json() {
                 j["id.orig_p"].as_u64().unwrap().to_string(),
                 row["id.orig_p"]
             );
-            // Zeek JSON has tunnel_parents only for a connection inside a tunnel.
+            // Zeek JSON has tunnel_parents only for a connection inside a tunnel: a UDP
+            // tunnel (JSON tunnel_parents), IP in IP or GRE (the first packet of a
+            // connection that is no UDP tunnel has an IP header inside another, or GRE).
+            let first = records
+                .iter()
+                .find(|r| r["type"] == "packet" && r["frame"] == c["first_frame"])
+                .unwrap();
+            let layers: Vec<&str> = first["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["name"].as_str().unwrap())
+                .collect();
+            let ip_layers = layers.iter().filter(|l| l.starts_with("ipv")).count();
+            let carries = records
+                .iter()
+                .filter(|r| r["type"] == "packet")
+                .any(|r| r["outer_conns"].as_array().unwrap().contains(&c["id"]));
             let tunnelled = c["tunnel_parents"]
                 .as_array()
-                .is_some_and(|p| !p.is_empty());
+                .is_some_and(|p| !p.is_empty())
+                || (!carries && (ip_layers > 1 || layers.contains(&"gre")));
             assert!(j.get("local_orig").is_some());
             assert_eq!(j.get("tunnel_parents").is_some(), tunnelled, "{name}");
         }
@@ -323,6 +346,17 @@ fn conn_and_http_logs_agree_with_the_json_output_and_zeek_json() {
                 assert_eq!(row["uri"], h["uri"].as_str().unwrap_or("-"), "{name}");
                 let status = h["status"].as_u64().map_or("-".into(), |s| s.to_string());
                 assert_eq!(row["status_code"], status, "{name}");
+                // layerscope's timing additions: the JSON's milliseconds as Zeek intervals.
+                for (field, json) in [
+                    ("request_time", "request_ms"),
+                    ("server_time", "server_ms"),
+                    ("transfer_time", "transfer_ms"),
+                ] {
+                    let want = h[json]
+                        .as_f64()
+                        .map_or("-".into(), |ms| format!("{:.6}", ms / 1e3));
+                    assert_eq!(row[field], want, "{name}: {field}");
+                }
             }
         }
         let _ = std::fs::remove_dir_all(&tsv_dir);
@@ -489,9 +523,8 @@ fn teredo_tunnel_log_and_icmp_conns_equal_zeeks_baselines() {
 /// dns.log of ipv6-fragmented-dns.pcap against Zeek's `core.ipv6-frag` baseline: three
 /// records, the repeated query 40849 answered in its first copy (Zeek's pending queries
 /// are first in, first out) and the second logged alone. Compared: every field but the
-/// uid and what layerscope leaves unset (`qclass`, `qclass_name`, `AA`, `TC`, `RD`, `RA`,
-/// `Z`, `TTLs`: README); `answers` starts with Zeek's (Zeek 2013 logged a TXT record's
-/// first string, layerscope all of them).
+/// uid; `answers` starts with Zeek's (Zeek 2013 logged a TXT record's first string,
+/// layerscope all of them).
 #[test]
 fn dns_log_equals_zeeks_baseline_for_ipv6_fragmented_dns() {
     let Some(dir) = shared_captures("dns_log_equals_zeeks_baseline_for_ipv6_fragmented_dns") else {
@@ -502,26 +535,15 @@ fn dns_log_equals_zeeks_baseline_for_ipv6_fragmented_dns() {
     let ours = read_tsv_log(&out.join("dns.log"));
     let zeek = read_tsv_log(&project_dir().join("tests/zeek_baselines/core.ipv6-frag.dns.log"));
     assert_eq!(ours.rows.len(), 3);
-    let skip = [
-        "qclass",
-        "qclass_name",
-        "AA",
-        "TC",
-        "RD",
-        "RA",
-        "Z",
-        "TTLs",
-        "answers",
-    ];
+    let skip = ["answers"];
     let mut compared = 0;
     for (o, z) in ours.rows.iter().zip(&zeek.rows) {
         compared += assert_same_fields("ipv6-frag dns.log", o, z, &skip);
         assert!(o["answers"].starts_with(&z["answers"]), "{o:?}");
-        for f in skip.iter().take(8) {
-            assert_eq!(o[*f], "-", "{f} is unset");
-        }
     }
-    assert_eq!(compared, 3 * 13);
+    // 23 fields less the uid and answers: qclass, the flags, TTLs and rejected included
+    // (the query logged alone: RD from it, AA/RA false, no TTLs).
+    assert_eq!(compared, 3 * 21);
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -561,22 +583,18 @@ fn ssl_log_equals_zeeks_baseline_for_chromium_quic() {
 /// `vxlan`) and the ICMP connection (8 → 0, OTH, 224/224 bytes, 4/336 and 4/336 packets
 /// and IP bytes) in every field but the uid, the canonified ts and `local_orig`/`local_resp`
 /// (unset in this baseline, F in `core.tcp.missing-syn`'s and layerscope's);
-/// `tunnel_parents`: Zeek names both tunnels the ping travelled, layerscope the one of its
-/// first packet (README), which is one of Zeek's. tunnel.log: Zeek's two rows of each
-/// action are among ours (Zeek logs only the two tunnels that carried the ping; layerscope
-/// also the two that carried one packet each, an inner packet it decodes too).
+/// `tunnel_parents`: both tunnels the ping travelled, as Zeek names them. tunnel.log:
+/// Zeek's four rows (the two tunnels that carried the ping; the two that carried one
+/// packet each carried no connection, so neither Zeek nor layerscope discovers them).
 #[test]
 fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
-    let Some(dir) = shared_encap_captures("vxlan_conn_and_tunnel_logs_equal_zeeks_baselines")
-    else {
+    let Some((out, base)) = encap_logs(
+        "vxlan_conn_and_tunnel_logs_equal_zeeks_baselines",
+        "zeek__vxlan.pcap",
+    ) else {
         return;
     };
-    let out = out_dir("vxlan");
-    write_logs(&dir.join("zeek__vxlan.pcap"), "zeek", &out);
-    let base = project_dir().join("tests/zeek_baselines");
-    let conns = read_tsv_log(&out.join("conn.log"));
-    let zeek_conns = read_tsv_log(&base.join("core.tunnels.vxlan.conn.log"));
-    assert_eq!(conns.rows.len(), zeek_conns.rows.len());
+    let (conns, zeek_conns) = log_pair(&out, &base, "conn.log", "core.tunnels.vxlan.conn.log");
     let key = |r: &HashMap<String, String>| {
         format!(
             "{} {} {} {} {}",
@@ -593,17 +611,18 @@ fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
             .unwrap_or_else(|| panic!("no conn {}", key(zeek)));
         compared += assert_same_fields(&key(zeek), ours, zeek, &skip);
         if zeek["proto"] == "icmp" {
-            let zeek_parents: Vec<String> = zeek["tunnel_parents"]
-                .split(',')
-                .map(|uid| key(zeek_conns.rows.iter().find(|r| r["uid"] == uid).unwrap()))
-                .collect();
-            let ours_parent = conns
-                .rows
-                .iter()
-                .find(|r| r["uid"] == ours["tunnel_parents"])
-                .map(key)
-                .unwrap();
-            assert!(zeek_parents.contains(&ours_parent), "{ours_parent}");
+            // Both tunnels the ping travelled (as sets: their order is Zeek's set order).
+            let parents = |log: &[HashMap<String, String>], r: &HashMap<String, String>| {
+                let mut v: Vec<String> = r["tunnel_parents"]
+                    .split(',')
+                    .map(|uid| key(log.iter().find(|c| c["uid"] == uid).unwrap()))
+                    .collect();
+                v.sort();
+                v
+            };
+            let zeek_parents = parents(&zeek_conns.rows, zeek);
+            assert_eq!(zeek_parents.len(), 2);
+            assert_eq!(parents(&conns.rows, ours), zeek_parents);
         } else {
             assert_eq!(ours["tunnel_parents"], "-");
         }
@@ -611,9 +630,9 @@ fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
     // 21 fields less uid, ts and the three above: 16 per row.
     assert_eq!(compared, 5 * 16);
 
-    let tunnels = read_tsv_log(&out.join("tunnel.log"));
-    let zeek_tunnels = read_tsv_log(&base.join("core.tunnels.vxlan.tunnel.log"));
-    assert_eq!(tunnels.rows.len(), 8);
+    let (tunnels, zeek_tunnels) =
+        log_pair(&out, &base, "tunnel.log", "core.tunnels.vxlan.tunnel.log");
+    assert_eq!(tunnels.rows.len(), 4);
     let mut compared = 0;
     for zeek in &zeek_tunnels.rows {
         let ours = tunnels
@@ -627,5 +646,53 @@ fn vxlan_conn_and_tunnel_logs_equal_zeeks_baselines() {
         assert_eq!(udp["id.orig_p"], zeek["id.orig_p"]);
     }
     assert_eq!(compared, 4 * 7);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// gre-within-gre.pcap (Zeek's Traces/tunnels/gre-within-gre.pcap) against Zeek's
+/// `core.tunnels.gre-in-gre` baselines: tunnel.log has both GRE tunnels (`Tunnel::GRE`,
+/// ports 0, the outer one first, discovered with the first connection inside); conn.log's
+/// three connections (two RIP flows and a ping) equal Zeek's in every field but the uid,
+/// `local_orig`/`local_resp` (Zeek's run had local networks) and `tunnel_parents`, which
+/// names, as Zeek's, one tunnel for all three: the innermost.
+#[test]
+fn gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines() {
+    let Some((out, base)) = encap_logs(
+        "gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines",
+        "zeek__gre-within-gre.pcap",
+    ) else {
+        return;
+    };
+    let (tunnels, zeek_tunnels) = log_pair(
+        &out,
+        &base,
+        "tunnel.log",
+        "core.tunnels.gre-in-gre.tunnel.log",
+    );
+    let mut compared = 0;
+    for (ours, zeek) in tunnels.rows.iter().zip(&zeek_tunnels.rows) {
+        compared += assert_same_fields("gre-in-gre tunnel.log", ours, zeek, &[]);
+    }
+    assert_eq!(compared, 2 * 7);
+    let (conns, zeek_conns) = log_pair(&out, &base, "conn.log", "core.tunnels.gre-in-gre.conn.log");
+    assert_eq!(conns.rows.len(), 3);
+    let skip = ["local_orig", "local_resp", "tunnel_parents"];
+    let mut compared = 0;
+    for zeek in &zeek_conns.rows {
+        let ours = conns
+            .rows
+            .iter()
+            .find(|r| r["id.orig_h"] == zeek["id.orig_h"] && r["id.resp_h"] == zeek["id.resp_h"])
+            .unwrap_or_else(|| panic!("no conn like {zeek:?}"));
+        compared += assert_same_fields("gre-in-gre conn.log", ours, zeek, &skip);
+        let parent = tunnels
+            .rows
+            .iter()
+            .find(|t| t["uid"] == ours["tunnel_parents"])
+            .unwrap_or_else(|| panic!("parent {} not in tunnel.log", ours["tunnel_parents"]));
+        assert_eq!(parent["id.orig_h"], "10.10.11.2");
+    }
+    // 22 fields less uid, ts, ip_proto (not written) and the three above: 16 per row.
+    assert_eq!(compared, 3 * 16);
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -8,13 +8,16 @@
 //!
 //! Zeek counts each message's ICMP data after the 8-byte header as payload (conn.log
 //! `orig_bytes`/`resp_bytes`). An ICMP error belongs to its own one-way ICMP connection,
-//! as in Zeek; the TCP or UDP connection it quotes is not changed by it.
+//! as in Zeek; the TCP, UDP or SCTP connection it quotes keeps its Zeek fields, but is
+//! linked to it ([`crate::flow::icmp_error`]): the error's [`PacketFlow::quoted_conn`] and
+//! the quoted connection's [`ConnSummary::icmp_errors`].
 //!
 //! The same numbers are the Community ID's ICMP ports (the spec pairs types as Zeek does).
 
 use super::counted::{ip_payload_len, CountedPacket};
 use super::*;
 use crate::decode::IcmpInfo;
+use crate::flow::icmp_error::{is_error, quoted_flow, IcmpError, IcmpErrors};
 
 /// (destination "port", one-way) of an ICMP message: the counterpart type, or the code.
 pub(crate) fn icmp4_counterpart(icmp_type: u8, code: u8) -> (u8, bool) {
@@ -91,7 +94,42 @@ impl FlowTracker {
             ip_len: net.total_len,
             payload_len: u64::from(payload_len),
         };
-        self.process_counted(frame, p, sink, ended)
+        let mut flow = self.process_counted(frame, p, sink, ended);
+        let v6 = proto == Proto::Icmpv6;
+        if one_way && is_error(v6, icmp.icmp_type) {
+            flow.quoted_conn = self.note_icmp_error(frame, packet, layer, (v6, icmp));
+        }
+        flow
+    }
+
+    /// An ICMP error: the connection of the packet it quotes, if that is in the table,
+    /// counts it; returns that connection and the error's direction in it.
+    #[inline(never)]
+    fn note_icmp_error(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        layer: LayerName,
+        (v6, icmp): (bool, &IcmpInfo),
+    ) -> Option<(ConnId, Direction)> {
+        let at = packet.layers.iter().rfind(|l| l.name == layer)?.offset as usize;
+        let q = quoted_flow(v6, frame.data.get(at + 8..)?)?;
+        let (key, ord) = FlowKey::of(q.proto, q.src, q.src_port, q.dst, q.dst_port);
+        let conn = self.table.find(&key).and_then(|i| self.table.get(i))?;
+        // The error goes back to the quoted packet's sender.
+        let dir = conn.dir_of(ord).reverse();
+        let id = conn.id;
+        let e = IcmpError {
+            v6,
+            icmp_type: icmp.icmp_type,
+            code: icmp.code,
+            frame: frame.number,
+        };
+        self.icmp_errors
+            .entry(id)
+            .and_modify(|c| c.add(e))
+            .or_insert(IcmpErrors::new(e));
+        Some((id, dir))
     }
 }
 
@@ -190,8 +228,9 @@ mod tests {
 
     /// One-way messages: the code is the responder's port, and the same message back is
     /// another connection. Time exceeded 10.0.0.1 → 10.0.0.2 is the spec's (11, 0) vector.
-    /// A port unreachable quoting a UDP datagram is its own connection; the UDP flow is
-    /// untouched by it.
+    /// A port unreachable quoting a UDP datagram is its own connection; the UDP flow keeps
+    /// its Zeek state (S0, history D: Zeek's conn.log for a datagram answered by a port
+    /// unreachable) and counts the error, which names it as its quoted connection.
     #[test]
     fn one_way_messages_keep_their_direction() {
         let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 2]);
@@ -227,8 +266,67 @@ mod tests {
         assert_eq!(ends(by_id(1)), ("10.0.0.2:11".into(), "10.0.0.1:0".into()));
         assert_eq!(ends(by_id(3)), ("10.0.0.1:3".into(), "10.0.0.2:3".into()));
         assert_eq!(by_id(3).zeek_sizes, (quoted.len() as u64, 0));
-        assert_eq!(by_id(2).proto, Proto::Udp);
-        assert_eq!(by_id(2).packets.to_server + by_id(2).packets.to_client, 1);
+        let udp = by_id(2);
+        assert_eq!(udp.proto, Proto::Udp);
+        assert_eq!(udp.packets.to_server + udp.packets.to_client, 1);
+        assert_eq!((udp.conn_state, udp.history.as_str()), ("S0", "D"));
+        assert_eq!(flows[4].quoted_conn, Some((2, Direction::ToClient)));
+        assert!(flows[..4].iter().all(|f| f.quoted_conn.is_none()));
+        let errors = udp.icmp_errors.unwrap();
+        assert_eq!(errors.count, 1);
+        assert_eq!((errors.last.icmp_type, errors.last.code), (3, 3));
+        assert_eq!(
+            (errors.last.frame, errors.last.name()),
+            (5, "port unreachable")
+        );
+        assert!(by_id(0).icmp_errors.is_none() && by_id(3).icmp_errors.is_none());
+    }
+
+    /// ICMPv6 packet too big quoting a TCP segment of an open connection, twice: the
+    /// connection counts both and keeps the last.
+    #[test]
+    fn icmpv6_error_quoting_tcp_is_counted_on_the_connection() {
+        let (a, b): (std::net::Ipv6Addr, std::net::Ipv6Addr) = (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
+        let tcp = |syn: bool| {
+            let mut out = Vec::new();
+            let mut t = PacketBuilder::ethernet2(MAC_A, MAC_B)
+                .ipv6(a.octets(), b.octets(), 64)
+                .tcp(40000, 443, 1, 1000);
+            if syn {
+                t = t.syn();
+            }
+            t.write(&mut out, b"").unwrap();
+            out
+        };
+        let mut quoted = Vec::new();
+        PacketBuilder::ipv6(a.octets(), b.octets(), 64)
+            .tcp(40000, 443, 2, 1000)
+            .write(&mut quoted, &[0; 16])
+            .unwrap();
+        let router = "2001:db8::ff";
+        let frames = [
+            tcp(true),
+            icmp6(router, "2001:db8::1", 2, 0, &quoted),
+            icmp6(router, "2001:db8::1", 1, 4, &quoted),
+        ];
+        let (flows, ended) = run(&frames);
+        assert_eq!(flows[1].quoted_conn, Some((0, Direction::ToClient)));
+        assert_eq!(flows[2].quoted_conn, Some((0, Direction::ToClient)));
+        let c = ended.iter().find(|c| c.id == 0).unwrap();
+        assert_eq!(c.proto, Proto::Tcp);
+        let errors = c.icmp_errors.unwrap();
+        assert_eq!(errors.count, 2);
+        assert!(errors.last.v6);
+        assert_eq!(
+            (errors.last.frame, errors.last.name()),
+            (3, "port unreachable")
+        );
+        // The ICMPv6 connections themselves: two one-way messages (types 2 and 1).
+        assert_eq!(flows[1].conn, Some(1));
+        assert_eq!(flows[2].conn, Some(2));
     }
 
     /// ICMPv6: neighbor solicitation and advertisement pair (135 ↔ 136) as one connection

@@ -1,17 +1,15 @@
 //! SCTP associations (RFC 9260) as connections: keyed by addresses and ports like UDP (one
-//! association per 4-tuple and idle timeout; multi-homed paths are not joined). The
-//! sender of an INIT is the client, the sender of an INIT ACK the server; otherwise the
-//! first packet's sender is the client (`roles_guessed`). Payload is what follows the
-//! 12-byte common header (the chunks). Zeek has no SCTP transport; conn.log writes these
-//! with proto `sctp` (README: Zeek logs).
+//! association per 4-tuple; multi-homed paths are not joined: each address pair an
+//! association uses is its own connection). The sender of an INIT is the client, the
+//! sender of an INIT ACK the server; otherwise the first packet's sender is the client
+//! (`roles_guessed`). Payload is what follows the 12-byte common header (the chunks). An
+//! association ends by SHUTDOWN COMPLETE or ABORT ([`super::sctp_state`]), else when idle.
+//! Zeek has no SCTP transport; conn.log writes these with proto `sctp` (README: Zeek logs).
 
 use super::counted::{ip_payload_len, CountedPacket};
+use super::sctp_state::chunk::{INIT as CHUNK_INIT, INIT_ACK as CHUNK_INIT_ACK};
 use super::*;
 use crate::wire::sctp::{Sctp, HEADER_LEN};
-
-/// SCTP chunk types that fix the roles.
-const CHUNK_INIT: u8 = 1;
-const CHUNK_INIT_ACK: u8 = 2;
 
 impl FlowTracker {
     /// One SCTP packet (the IP protocol is 132). Packets whose common header was not
@@ -42,6 +40,9 @@ impl FlowTracker {
         let first_chunk = sctp.chunk_types().next();
         let guessed = first_chunk != Some(CHUNK_INIT) && first_chunk != Some(CHUNK_INIT_ACK);
         let (key, ord) = FlowKey::of(Proto::Sctp, net.src, sp, net.dst, dp);
+        if first_chunk == Some(CHUNK_INIT) {
+            self.end_closed_association(&key, sink, ended);
+        }
         let payload_len = ip_payload_len(packet, net, LayerName::Sctp);
         let p = CountedPacket {
             proto: Proto::Sctp,
@@ -54,7 +55,44 @@ impl FlowTracker {
             ip_len: net.total_len,
             payload_len: u64::from(payload_len.saturating_sub(HEADER_LEN as u32)),
         };
-        self.process_counted(frame, p, sink, ended)
+        let flow = self.process_counted(frame, p, sink, ended);
+        if let (Some(id), Some(dir)) = (flow.conn, flow.dir) {
+            let assoc = self.sctp.entry(id).or_default();
+            for kind in sctp.chunk_types() {
+                assoc.chunk(kind, dir, frame.number);
+            }
+            // Shut down or aborted: the association lingers for late packets, then ends.
+            if assoc.closed() {
+                if let Some(idx) = self.table.find(&key) {
+                    self.table.touch(idx, ListId::Closed, ts_ns(frame.ts));
+                }
+            }
+        }
+        flow
+    }
+}
+
+impl FlowTracker {
+    /// An INIT on the addresses and ports of an association that was shut down or aborted
+    /// starts a new one (as a SYN on a closed TCP connection): the old one ends now.
+    #[inline(never)]
+    fn end_closed_association(
+        &mut self,
+        key: &FlowKey,
+        sink: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) {
+        let Some(idx) = self.table.find(key) else {
+            return;
+        };
+        let closed = self
+            .table
+            .get(idx)
+            .and_then(|c| self.sctp.get(&c.id))
+            .is_some_and(|a| a.closed());
+        if closed {
+            self.end_conn(idx, EndReason::Closed, false, sink, ended);
+        }
     }
 }
 
@@ -102,11 +140,58 @@ mod tests {
         assert!(!c.roles_guessed);
         assert_eq!((c.packets.to_server, c.packets.to_client), (2, 2));
         assert_eq!(c.zeek_sizes, (20 + 24, 20 + 16));
-        assert_eq!(c.conn_state, "OTH");
+        // Set up (INIT answered) and not ended.
+        assert_eq!(c.conn_state, "S1");
         assert_eq!(
             of_conn(c, 0).as_deref(),
             Some("1:MP2EtRCAUIZvTw6MxJHLV7N7JDs=")
         );
+    }
+
+    /// A whole association (RFC 9260 §5.1 setup, §9.2 shutdown): INIT, INIT ACK, COOKIE
+    /// ECHO, COOKIE ACK, DATA, SACK, SHUTDOWN, SHUTDOWN ACK, SHUTDOWN COMPLETE: one
+    /// connection, SF, a graceful teardown from the client in frames 7-9, closed; a new
+    /// INIT on the same ports (within the closed linger) ends it and starts a new
+    /// association, which the server ABORTs after its INIT ACK: RSTR, reset.
+    #[test]
+    fn an_association_ends_by_shutdown_or_abort() {
+        use crate::flow::{Direction, EndReason, TeardownKind};
+        let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+        let c = |kind, body: &[u8]| sctp(a, 5000, b, 38412, kind, body);
+        let s = |kind, body: &[u8]| sctp(b, 38412, a, 5000, kind, body);
+        let mut frames = vec![
+            c(1, &[0; 16]),
+            s(2, &[0; 16]),
+            c(10, &[0; 8]),
+            s(11, &[]),
+            c(0, &[0; 16]),
+            s(3, &[0; 12]),
+            c(7, &[0; 4]),
+            s(8, &[]),
+            c(14, &[]),
+        ];
+        let (flows, ended) = run(&frames);
+        assert!(flows.iter().all(|f| f.conn == Some(0)));
+        assert_eq!(ended.len(), 1);
+        let e = &ended[0];
+        assert_eq!(e.conn_state, "SF");
+        assert_eq!(e.teardown.kind, TeardownKind::Fin);
+        assert_eq!(e.teardown.initiator, Some(Direction::ToServer));
+        assert_eq!(e.teardown.frames.as_slice(), &[7, 8, 9]);
+        assert_eq!(e.end_reason, EndReason::Closed);
+        // A new INIT on the ports of a closed association: a new association.
+        frames.extend([c(1, &[0; 16]), s(2, &[0; 16]), s(6, &[])]);
+        let (flows, ended) = run(&frames);
+        let last = flows.last().unwrap().conn.unwrap();
+        assert_ne!(last, 0);
+        let again = ended.iter().find(|e| e.id == last).unwrap();
+        assert_eq!(again.conn_state, "RSTR");
+        assert_eq!(again.teardown.kind, TeardownKind::Rst);
+        assert_eq!(again.teardown.frames.as_slice(), &[frames.len() as u64]);
+        assert_eq!(again.end_reason, EndReason::Reset);
+        let first = ended.iter().find(|e| e.id == 0).unwrap();
+        assert_eq!(first.end_reason, EndReason::Closed);
+        assert_eq!(first.last_frame, 9);
     }
 
     /// An INIT ACK seen first: its receiver is the client. DATA seen first: the sender is
