@@ -608,13 +608,14 @@ fn vxlan_page_lists_the_tunnels_and_explains_the_inner_stack() {
         .expect("the inner TCP row");
     assert_eq!(tcp[2], "10.42.0.1:41042");
     // Its tunnel column: the VXLAN header's VNI (frame 1's bytes 46..49), the outer
-    // addresses tshark reads, and the tunnel connection.
+    // addresses tshark reads, and the tunnel connections: both VXLAN flows carried it
+    // (each direction's UDP source port is the sender's hash of the inner flow).
     let wire = pcap_frame(&capture, 1);
     let vni = u32::from_be_bytes([0, wire[46], wire[47], wire[48]]);
     assert_eq!(
         tcp.last().unwrap(),
         &format!(
-            "VXLAN vni {vni} · {} → {} · inside conn 0",
+            "VXLAN vni {vni} · {} → {} · inside conns 0, 2",
             oracle[0]["ip_src"], oracle[0]["ip_dst"]
         ),
         "its tunnel column"

@@ -25,7 +25,9 @@ pub fn tunnel_text(c: &ConnSummary) -> String {
     }
     if !c.tunnel_parents.is_empty() {
         let ids: Vec<String> = c.tunnel_parents.iter().map(|i| i.to_string()).collect();
-        parts.push(format!("inside conn {}", ids.join(" › ")));
+        // Several parents are flows side by side (one per direction, say), not hops.
+        let word = if ids.len() == 1 { "conn" } else { "conns" };
+        parts.push(format!("inside {word} {}", ids.join(", ")));
     }
     parts.join(" · ")
 }
