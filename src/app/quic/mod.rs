@@ -8,6 +8,7 @@ use super::QuicPacketKind;
 
 pub mod hello;
 pub mod initial;
+pub mod protection;
 
 /// QUIC version 2 (RFC 9369).
 pub const QUIC_V2: u32 = 0x6b33_43cf;
