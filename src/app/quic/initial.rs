@@ -10,6 +10,7 @@
 use hkdf::Hkdf;
 use sha2::Sha256;
 
+use super::frames::{walk, Frame, Stop};
 use super::protection::INITIAL_SUITE;
 pub use super::protection::{
     decode_packet_number, protect, unprotect, PacketKeys as DirKeys, UnprotectError,
@@ -110,84 +111,25 @@ pub struct InitialFrames<'a> {
     pub stopped_at: Option<Option<u64>>,
 }
 
-fn varint(data: &[u8], pos: &mut usize) -> Option<u64> {
-    let first = *data.get(*pos)?;
-    let n = 1usize << (first >> 6);
-    let bytes = data.get(*pos..*pos + n)?;
-    *pos += n;
-    Some(bytes.iter().enumerate().fold(0u64, |acc, (i, &b)| {
-        (acc << 8) | u64::from(if i == 0 { b & 0x3f } else { b })
-    }))
-}
-
 /// Walks the frames of a decrypted Initial (or Handshake) payload (RFC 9000 §19: PADDING,
 /// PING, ACK, CRYPTO, CONNECTION_CLOSE are the frames allowed there).
 pub fn initial_frames(payload: &[u8]) -> InitialFrames<'_> {
     let mut out = InitialFrames::default();
-    let mut pos = 0;
-    while pos < payload.len() {
-        let start = pos;
-        let Some(t) = varint(payload, &mut pos) else {
-            out.stopped_at = Some(None);
-            break;
-        };
-        let ok = match t {
-            0x00 => {
-                out.padding_bytes += 1;
-                Some(())
-            }
-            0x01 => {
-                out.pings += 1;
-                Some(())
-            }
-            0x02 | 0x03 => (|| {
-                varint(payload, &mut pos)?; // largest acknowledged
-                varint(payload, &mut pos)?; // delay
-                let ranges = varint(payload, &mut pos)?;
-                varint(payload, &mut pos)?; // first range
-                for _ in 0..ranges {
-                    varint(payload, &mut pos)?; // gap
-                    varint(payload, &mut pos)?; // range length
-                }
-                if t == 0x03 {
-                    for _ in 0..3 {
-                        varint(payload, &mut pos)?;
-                    }
-                }
-                out.acks += 1;
-                Some(())
-            })(),
-            0x06 => (|| {
-                let offset = varint(payload, &mut pos)?;
-                let len = usize::try_from(varint(payload, &mut pos)?).ok()?;
-                let data = payload.get(pos..pos.checked_add(len)?)?;
-                pos += len;
-                out.crypto.push(CryptoFrame { offset, data });
-                Some(())
-            })(),
-            0x1c | 0x1d => (|| {
-                let code = varint(payload, &mut pos)?;
-                if t == 0x1c {
-                    varint(payload, &mut pos)?; // frame type
-                }
-                let len = usize::try_from(varint(payload, &mut pos)?).ok()?;
-                payload.get(pos..pos.checked_add(len)?)?;
-                pos += len;
-                out.close = Some(code);
-                Some(())
-            })(),
-            _ => {
-                out.stopped_at = Some(Some(t));
-                break;
-            }
-        };
-        if ok.is_none() {
-            out.stopped_at = Some(None);
-            pos = start;
-            break;
+    let stop = walk(payload, |f| {
+        match f {
+            Frame::Padding(n) => out.padding_bytes += n,
+            Frame::Ping => out.pings += 1,
+            Frame::Ack => out.acks += 1,
+            Frame::Crypto { offset, data } => out.crypto.push(CryptoFrame { offset, data }),
+            Frame::ConnectionClose { code, .. } => out.close = Some(code),
+            _ => return false,
         }
-    }
-    let _ = pos;
+        true
+    });
+    out.stopped_at = stop.map(|s| match s {
+        Stop::UnknownType(t) => Some(t),
+        Stop::Truncated => None,
+    });
     out
 }
 

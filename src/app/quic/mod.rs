@@ -6,6 +6,7 @@
 
 use super::QuicPacketKind;
 
+pub mod frames;
 pub mod hello;
 pub mod initial;
 pub mod protection;
