@@ -16,6 +16,7 @@ pub mod http2_frame;
 pub mod http2_hpack;
 
 pub mod keylog;
+pub mod qpack;
 pub mod quic;
 mod tls;
 pub mod tls_decrypt;
