@@ -12,6 +12,7 @@ mod integration {
     pub mod own_captures;
     pub mod parquet_duckdb;
     pub mod quic_hellos;
+    pub mod quic_keylog;
     pub mod report;
     pub mod report_browser;
     pub mod shared_oracle;

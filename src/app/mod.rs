@@ -14,6 +14,7 @@ pub use http::HttpStats;
 pub mod http2;
 pub mod http2_frame;
 pub mod http2_hpack;
+pub mod http3;
 
 pub mod keylog;
 pub mod qpack;

@@ -53,6 +53,8 @@ pub struct TlsStats {
     pub no_key: u64,
     /// HTTP/2 (inside decrypted TLS, or cleartext h2c): what was cut.
     pub http2: super::http2::Http2Stats,
+    /// QUIC Handshake and 1-RTT packets opened with a key log, their streams and HTTP/3.
+    pub quic: super::quic::session::QuicKeyStats,
 }
 
 /// True when `data`, the first bytes of a TCP direction, may start a TLS handshake record:

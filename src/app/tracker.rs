@@ -145,7 +145,7 @@ enum Kind {
     Datagrams,
     /// A UDP flow whose first datagram was a QUIC long-header packet; its Initial-packet
     /// state from the first Initial of a version with known protection.
-    Quic(Option<Box<quic::hello::QuicHello>>),
+    Quic(Option<Box<quic::QuicConn>>),
 }
 
 #[derive(Debug)]
@@ -513,6 +513,45 @@ fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     }
 }
 
+/// A QUIC Handshake or 1-RTT packet of `q` (`pn_offset`: None for a short header, whose
+/// Destination Connection ID length the connection's long headers gave), opened with the
+/// key log when the hellos gave the client random and the cipher suite. True when it
+/// carried HTTP/3 stream bytes.
+#[allow(clippy::too_many_arguments)]
+fn protected_packet(
+    q: &mut quic::QuicConn,
+    keylog: &super::keylog::KeyLog,
+    version: Option<u32>,
+    space: quic::session::Space,
+    dir: Direction,
+    packet: &[u8],
+    pn_offset: Option<usize>,
+    ctx: SegmentCtx,
+    out: &mut quic::session::SessionOut<'_>,
+) -> bool {
+    let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
+        q.hello.client_random.as_ref(),
+        q.hello.cipher,
+        q.hello.client_dir,
+        version,
+    ) else {
+        return false;
+    };
+    let Some(pn_offset) = pn_offset.or_else(|| q.short_dcid_len[dir.index()].map(|n| 1 + n)) else {
+        return false;
+    };
+    let hs = quic::session::Handshake {
+        keylog,
+        client_random: random,
+        suite,
+        version,
+    };
+    let side = quic::session::side_of(dir, client_dir);
+    q.session
+        .get_or_insert_with(Default::default)
+        .on_packet(hs, space, side, packet, pn_offset, ctx, out)
+}
+
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
 fn looks_like_dns_tcp(data: &[u8]) -> bool {
     let [a, b, rest @ ..] = data else {
@@ -638,12 +677,35 @@ impl AppTracker {
         };
         let mut rest = data;
         let mut any = false;
+        let mut http3 = false;
+        let keylog = self.config.keylog.as_deref();
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
                 if quic::is_short_header(rest) {
                     // A short header runs to the end of the datagram.
                     state.stats.quic_short_packets += 1;
                     any = true;
+                    if let (Some(keylog), Kind::Quic(Some(q))) = (keylog, &mut state.kind) {
+                        let mut out = quic::session::SessionOut {
+                            conn,
+                            events: &mut self.events,
+                            stats: &mut self.stats.tls.quic,
+                        };
+                        http3 |= protected_packet(
+                            q,
+                            keylog,
+                            state.stats.quic_version,
+                            quic::session::Space::OneRtt,
+                            dir,
+                            rest,
+                            None,
+                            ctx,
+                            &mut out,
+                        );
+                        state.stats.http_requests = q.session.as_ref().map_or(0, |s| s.h3.requests);
+                        state.stats.http_responses =
+                            q.session.as_ref().map_or(0, |s| s.h3.responses);
+                    }
                 } else if !any {
                     self.stats.quic_unparsed += 1;
                 }
@@ -672,35 +734,60 @@ impl AppTracker {
                 length: h.length,
                 supported_versions: h.supported_versions,
             }));
-            if h.kind == QuicPacketKind::Initial {
-                if let (Kind::Quic(hello), Some(len)) = (&mut state.kind, h.length) {
-                    let pn_offset = h
-                        .packet_len
-                        .saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
-                    if let Some(packet) = rest.get(..h.packet_len) {
-                        let hello = hello.get_or_insert_with(Default::default);
-                        let before = self.events.len();
-                        let mut out = quic::hello::HelloOut {
-                            conn,
-                            events: &mut self.events,
-                            stats: &mut self.stats.quic_hello,
-                        };
-                        let p = quic::hello::InitialPacket {
-                            version: h.version,
-                            dcid: h.dcid,
-                            packet,
-                            pn_offset,
-                        };
-                        hello.on_initial(p, dir, ctx, &mut out);
-                        // The hellos' server name and ALPN say what the connection is.
-                        tls_service(&mut state.stats.service, &self.events[before..]);
-                        state.stats.tls_version = hello.version;
-                        state.stats.tls_cipher = hello.cipher;
-                        state.stats.tls_handshakes = hello.handshakes;
-                    }
+            let pn_offset = h
+                .packet_len
+                .saturating_sub(usize::try_from(h.length.unwrap_or(0)).unwrap_or(usize::MAX));
+            let packet = rest.get(..h.packet_len);
+            if let (Kind::Quic(q), Some(packet), true) =
+                (&mut state.kind, packet, h.length.is_some())
+            {
+                let q = q.get_or_insert_with(Default::default);
+                if h.version != 0 {
+                    q.short_dcid_len[1 - dir.index()] = Some(h.scid.len());
+                }
+                if h.kind == QuicPacketKind::Initial {
+                    let before = self.events.len();
+                    let mut out = quic::hello::HelloOut {
+                        conn,
+                        events: &mut self.events,
+                        stats: &mut self.stats.quic_hello,
+                    };
+                    let p = quic::hello::InitialPacket {
+                        version: h.version,
+                        dcid: h.dcid,
+                        packet,
+                        pn_offset,
+                    };
+                    let hello = &mut q.hello;
+                    hello.on_initial(p, dir, ctx, &mut out);
+                    // The hellos' server name and ALPN say what the connection is.
+                    tls_service(&mut state.stats.service, &self.events[before..]);
+                    state.stats.tls_version = hello.version;
+                    state.stats.tls_cipher = hello.cipher;
+                    state.stats.tls_handshakes = hello.handshakes;
+                } else if let (QuicPacketKind::Handshake, Some(keylog)) = (h.kind, keylog) {
+                    let mut out = quic::session::SessionOut {
+                        conn,
+                        events: &mut self.events,
+                        stats: &mut self.stats.tls.quic,
+                    };
+                    protected_packet(
+                        q,
+                        keylog,
+                        Some(h.version),
+                        quic::session::Space::Handshake,
+                        dir,
+                        packet,
+                        Some(pn_offset),
+                        ctx,
+                        &mut out,
+                    );
                 }
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
+        }
+        if http3 {
+            self.packet_inner = Some((LayerName::Http3, ctx.frame));
         }
         if any {
             self.mark(LayerName::Quic, ctx.frame);
@@ -1044,7 +1131,19 @@ impl StreamSink for AppTracker {
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
-            Kind::Quic(Some(h)) => h.close(&mut self.stats.quic_hello),
+            Kind::Quic(Some(q)) => {
+                q.hello.close(&mut self.stats.quic_hello);
+                if let Some(s) = q.session.as_mut() {
+                    let mut out = quic::session::SessionOut {
+                        conn,
+                        events: &mut self.events,
+                        stats: &mut self.stats.tls.quic,
+                    };
+                    s.close(&mut out);
+                    state.stats.http_requests = s.h3.requests;
+                    state.stats.http_responses = s.h3.responses;
+                }
+            }
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
                     conn,
