@@ -9,7 +9,8 @@
 //! the RFCs prescribe (labels, sample, nonce, additional data).
 
 use aes::cipher::{BlockEncrypt, KeyInit};
-use chacha20::cipher::{KeyIvInit, StreamCipher};
+use chacha20::cipher::typenum::U10;
+use chacha20::cipher::{KeyIvInit, StreamCipherCore, StreamCipherSeekCore};
 
 use crate::app::tls_decrypt::{self, expand_label, AeadKind, Cipher, Suite};
 
@@ -149,13 +150,14 @@ impl PacketKeys {
             }
             HeaderCipher::ChaCha20(key) => {
                 // Counter: the sample's first 4 bytes (little-endian), nonce: the rest.
+                // (The core, not the stream wrapper: chacha20 0.9's wrapper refuses the
+                // block at counter 2^32-1, which a sample may pick.)
                 let counter = u32::from_le_bytes([sample[0], sample[1], sample[2], sample[3]]);
-                let mut c = chacha20::ChaCha20::new(key.into(), sample[4..].into());
-                use chacha20::cipher::StreamCipherSeek;
-                c.seek(u64::from(counter) * 64);
-                let mut m = [0u8; 5];
-                c.apply_keystream(&mut m);
-                m
+                let mut core = chacha20::ChaChaCore::<U10>::new(key.into(), sample[4..].into());
+                core.set_block_pos(counter);
+                let mut block = Default::default();
+                core.write_keystream_block(&mut block);
+                [block[0], block[1], block[2], block[3], block[4]]
             }
         }
     }
@@ -345,6 +347,12 @@ mod tests {
             let _ = unprotect(&k, &packet[..cut], 3, None, &mut plain);
         }
         let _ = unprotect(&k, &packet, usize::MAX - 2, None, &mut plain);
+        // ChaCha20 header protection with the sample's counter at 2^32-1 (found by the
+        // quic_onertt fuzz target: chacha20's stream wrapper refused that block).
+        let c = PacketKeys::from_secret(0x1303, &secret[..32], false).unwrap();
+        let mut sample = [0u8; 16];
+        sample[..4].copy_from_slice(&[0xff; 4]);
+        let _ = c.mask(&sample);
         // CBC and TLS 1.2 suites have no QUIC protection.
         assert!(PacketKeys::from_secret(0x002f, &secret, false).is_none());
         assert!(PacketKeys::from_secret(0xc02f, &secret, false).is_none());
