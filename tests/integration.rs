@@ -4,8 +4,10 @@
 mod integration {
     pub mod cli;
     pub mod community_id;
+    pub mod dot;
     pub mod encapsulation;
     pub mod graphs;
+    pub mod h2c;
     pub mod hostile;
     pub mod live;
     pub mod merged_files;

@@ -360,6 +360,22 @@ impl TlsConn {
         }
     }
 
+    /// The connection uses port 853: its decrypted plaintext is DNS over TLS (RFC 7858),
+    /// as it is with ALPN "dot".
+    pub fn set_dot_port(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.dot_port = true;
+        }
+    }
+
+    /// DNS messages read inside decrypted records since the last call (taken).
+    pub(crate) fn take_dns(&mut self) -> Vec<(super::dns::Decoded, SegmentCtx)> {
+        self.session
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.dns_found))
+            .unwrap_or_default()
+    }
+
     /// HTTP requests and responses read inside the decrypted records.
     pub fn http_counts(&self) -> Option<(u64, u64)> {
         self.session.as_ref().and_then(|s| s.http_counts())

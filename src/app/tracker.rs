@@ -75,67 +75,13 @@ pub struct AppStats {
     pub quic_hello: quic::hello::QuicHelloStats,
 }
 
-/// One direction of a DNS-over-TCP stream (RFC 1035 §4.2.2: 2-byte length prefix).
-#[derive(Debug, Default)]
-struct DnsTcpDir {
-    /// Incomplete message with its prefix (at most 2 + 65535 bytes).
-    buf: Vec<u8>,
-    start: Option<SegmentCtx>,
-    stopped: bool,
-}
-
-impl DnsTcpDir {
-    /// Splits `data` into messages; each decoded one goes to `found` with the segment
-    /// that carried its first byte. True when `data` carried DNS bytes.
-    fn feed(
-        &mut self,
-        mut data: &[u8],
-        ctx: SegmentCtx,
-        found: &mut Vec<(Decoded, SegmentCtx)>,
-    ) -> bool {
-        if self.stopped {
-            return false;
-        }
-        while !data.is_empty() {
-            if self.buf.is_empty() {
-                if let [a, b, rest @ ..] = data {
-                    let len = u16::from_be_bytes([*a, *b]) as usize;
-                    if let Some(msg) = rest.get(..len) {
-                        found.extend(dns::decode(msg).map(|m| (m, ctx)));
-                        data = &rest[len..];
-                        continue;
-                    }
-                }
-                self.start = Some(ctx);
-                self.buf.extend_from_slice(data);
-                break;
-            }
-            let want = match self.buf.as_slice() {
-                [a, b, ..] => 2 + u16::from_be_bytes([*a, *b]) as usize,
-                _ => 2,
-            };
-            let take = want.saturating_sub(self.buf.len()).min(data.len());
-            self.buf.extend_from_slice(&data[..take]);
-            data = &data[take..];
-            if let [a, b, msg @ ..] = self.buf.as_slice() {
-                if msg.len() == u16::from_be_bytes([*a, *b]) as usize {
-                    let start = self.start.unwrap_or(ctx);
-                    found.extend(dns::decode(msg).map(|m| (m, start)));
-                    self.buf.clear();
-                }
-            }
-        }
-        true
-    }
-}
-
 #[derive(Debug)]
 enum Kind {
     /// No payload seen yet.
     Undecided,
     /// Index of the connection's state in `AppTracker::http`.
     Http(u32),
-    DnsTcp(Box<[DnsTcpDir; 2]>),
+    DnsTcp(Box<[dns::DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),
     /// A cleartext TCP stream whose client began with the HTTP/2 connection preface (h2c
@@ -446,6 +392,7 @@ fn emit_dns(
         answer_owner: m.answer_owner,
         latency_ms,
         tcp,
+        decrypted: false,
     }));
 }
 
@@ -550,6 +497,16 @@ fn protected_packet(
     q.session
         .get_or_insert_with(Default::default)
         .on_packet(hs, space, side, packet, pn_offset, ctx, out)
+}
+
+/// A TLS connection's state; port 853 (DNS over TLS) among the frame's ports says what its
+/// plaintext is.
+fn tls_conn(config: &AppConfig, frame_ports: Option<(u64, u16, u16)>, frame: u64) -> TlsConn {
+    let mut t = TlsConn::with_keylog(config.keylog.as_ref(), config.record_watch.as_ref());
+    if matches!(frame_ports, Some((f, s, d)) if f == frame && (s == 853 || d == 853)) {
+        t.set_dot_port();
+    }
+    t
 }
 
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
@@ -824,10 +781,7 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
-                Kind::Tls(Box::new(TlsConn::with_keylog(
-                    self.config.keylog.as_ref(),
-                    self.config.record_watch.as_ref(),
-                )))
+                Kind::Tls(Box::new(tls_conn(&self.config, frame_ports, ctx.frame)))
             } else if data.starts_with(b"PRI * HTTP/2.0") {
                 Kind::Http2(Box::new(super::http2::Http2Conn::new()))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
@@ -841,6 +795,7 @@ impl AppTracker {
             }
         }
         let mut layer = None;
+        let mut upgraded = false;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
                 return;
@@ -859,14 +814,21 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
-                state.kind = Kind::Tls(Box::new(TlsConn::with_keylog(
-                    self.config.keylog.as_ref(),
-                    self.config.record_watch.as_ref(),
-                )));
+                state.kind = Kind::Tls(Box::new(tls_conn(&self.config, frame_ports, ctx.frame)));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
-            } else if h.on_data(dir.index(), data, ctx, &mut out) {
-                // (The counters are copied into `state.stats` when the connection ends.)
-                layer = Some(LayerName::Http);
+            } else {
+                if h.on_data(dir.index(), data, ctx, &mut out) {
+                    // (The counters are copied into `state.stats` when the connection ends.)
+                    layer = Some(LayerName::Http);
+                }
+                upgraded = h.h2c_upgrade.is_some();
+            }
+            if upgraded {
+                if let Some(name) = layer {
+                    self.mark(name, ctx.frame);
+                }
+                self.switch_to_h2c(conn);
+                return;
             }
         }
         match &mut state.kind {
@@ -909,6 +871,24 @@ impl AppTracker {
                 }
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
+                let found = t.take_dns();
+                for (m, start) in found {
+                    // DNS over TLS: matched like DNS over TCP, marked decrypted.
+                    emit_dns(
+                        &mut self.events,
+                        &mut self.stats,
+                        &mut self.dns_pending_total,
+                        self.config.max_pending_dns,
+                        state,
+                        conn,
+                        m,
+                        start,
+                        true,
+                    );
+                    if let Some(AppEvent::Dns(d)) = self.events.last_mut() {
+                        d.decrypted = true;
+                    }
+                }
             }
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
@@ -927,6 +907,38 @@ impl AppTracker {
         if let Some(name) = layer {
             self.mark(name, ctx.frame);
         }
+    }
+
+    /// An HTTP/1.1 connection whose `Upgrade: h2c` request was answered by 101: HTTP/2
+    /// from here, the upgrade request as stream 1's (RFC 7540 §3.2).
+    #[inline(never)]
+    fn switch_to_h2c(&mut self, conn: ConnId) {
+        let Some(slot) = self.conns.slot(conn) else {
+            return;
+        };
+        let Some(state) = self.conns.apps.get_mut(slot.app) else {
+            return;
+        };
+        let Kind::Http(i) = state.kind else {
+            return;
+        };
+        let Some(h) = self.http.get_mut(i) else {
+            return;
+        };
+        let Some(request) = h.h2c_upgrade.take() else {
+            return;
+        };
+        let mut out = Out {
+            conn,
+            config: &self.config,
+            events: &mut self.events,
+            stats: &mut self.stats.http,
+        };
+        h.close(&mut out);
+        http_service(&mut state.stats.service, h);
+        free_http(&mut self.http, i);
+        state.kind = Kind::Http2(Box::new(super::http2::Http2Conn::upgraded(&request)));
+        Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 
     fn ports_say_dns(&self, frame: u64) -> bool {
@@ -953,8 +965,13 @@ impl StreamSink for AppTracker {
                     };
                     // (The counters are copied into `ConnApp::stats` when the connection
                     // ends.)
-                    if h.on_data(dir.index(), data, ctx, &mut out) {
+                    let carried = h.on_data(dir.index(), data, ctx, &mut out);
+                    let upgraded = h.h2c_upgrade.is_some();
+                    if carried {
                         self.mark(LayerName::Http, ctx.frame);
+                    }
+                    if upgraded {
+                        self.switch_to_h2c(conn);
                     }
                     return;
                 }

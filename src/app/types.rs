@@ -91,6 +91,8 @@ pub struct DnsMessage {
     pub latency_ms: Option<f64>,
     /// Over TCP (length-prefixed).
     pub tcp: bool,
+    /// Read from TLS records opened with a key log (DNS over TLS).
+    pub decrypted: bool,
 }
 
 /// What one [`TlsMessage`] reports.

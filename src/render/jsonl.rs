@@ -1924,7 +1924,12 @@ fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
     serde_json::to_writer(&mut *w, &d.answers).map_err(io::Error::from)?;
     w.write_all(b",\"latency_ms\":")?;
     opt_f64(w, d.latency_ms)?;
-    writeln!(w, ",\"tcp\":{}}}", d.tcp)
+    write!(w, ",\"tcp\":{}", d.tcp)?;
+    // (Added field: DNS over TLS read with a key log.)
+    if d.decrypted {
+        w.write_all(b",\"decrypted\":true")?;
+    }
+    w.write_all(b"}\n")
 }
 
 /// `{"type":"tls",…}`: the contract's fields (`handshake` is null for records that are not
