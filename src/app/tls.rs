@@ -368,12 +368,16 @@ impl TlsConn {
         }
     }
 
-    /// DNS messages read inside decrypted records since the last call (taken).
-    pub(crate) fn take_dns(&mut self) -> Vec<(super::dns::Decoded, SegmentCtx)> {
-        self.session
-            .as_mut()
-            .map(|s| std::mem::take(&mut s.dns_found))
-            .unwrap_or_default()
+    /// Moves the DNS messages read inside decrypted records since the last call into
+    /// `found`; true when there were any.
+    pub(crate) fn take_dns(&mut self, found: &mut Vec<(super::dns::Decoded, SegmentCtx)>) -> bool {
+        match self.session.as_mut() {
+            Some(s) if !s.dns_found.is_empty() => {
+                found.append(&mut s.dns_found);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// HTTP requests and responses read inside the decrypted records.

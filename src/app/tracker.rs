@@ -796,6 +796,7 @@ impl AppTracker {
         }
         let mut layer = None;
         let mut upgraded = false;
+        let mut dns_decrypted = false;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
                 return;
@@ -834,24 +835,9 @@ impl AppTracker {
         match &mut state.kind {
             Kind::Http(_) => {}
             Kind::DnsTcp(dirs) => {
-                let mut found = std::mem::take(&mut self.dns_found);
-                if dirs[dir.index()].feed(data, ctx, &mut found) {
+                if dirs[dir.index()].feed(data, ctx, &mut self.dns_found) {
                     layer = Some(LayerName::Dns);
                 }
-                for (m, start) in found.drain(..) {
-                    emit_dns(
-                        &mut self.events,
-                        &mut self.stats,
-                        &mut self.dns_pending_total,
-                        self.config.max_pending_dns,
-                        state,
-                        conn,
-                        m,
-                        start,
-                        true,
-                    );
-                }
-                self.dns_found = found;
             }
             Kind::Tls(t) => {
                 let mut out = TlsOut {
@@ -871,24 +857,8 @@ impl AppTracker {
                 }
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
-                let found = t.take_dns();
-                for (m, start) in found {
-                    // DNS over TLS: matched like DNS over TCP, marked decrypted.
-                    emit_dns(
-                        &mut self.events,
-                        &mut self.stats,
-                        &mut self.dns_pending_total,
-                        self.config.max_pending_dns,
-                        state,
-                        conn,
-                        m,
-                        start,
-                        true,
-                    );
-                    if let Some(AppEvent::Dns(d)) = self.events.last_mut() {
-                        d.decrypted = true;
-                    }
-                }
+                // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
+                dns_decrypted = t.take_dns(&mut self.dns_found);
             }
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
@@ -904,6 +874,25 @@ impl AppTracker {
             }
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
+        // DNS messages completed over TCP or inside TLS.
+        let mut found = std::mem::take(&mut self.dns_found);
+        for (m, start) in found.drain(..) {
+            emit_dns(
+                &mut self.events,
+                &mut self.stats,
+                &mut self.dns_pending_total,
+                self.config.max_pending_dns,
+                state,
+                conn,
+                m,
+                start,
+                true,
+            );
+            if let (true, Some(AppEvent::Dns(d))) = (dns_decrypted, self.events.last_mut()) {
+                d.decrypted = true;
+            }
+        }
+        self.dns_found = found;
         if let Some(name) = layer {
             self.mark(name, ctx.frame);
         }
