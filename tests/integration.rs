@@ -4,8 +4,10 @@
 mod integration {
     pub mod cli;
     pub mod community_id;
+    pub mod dot;
     pub mod encapsulation;
     pub mod graphs;
+    pub mod h2c;
     pub mod hostile;
     pub mod icmp_errors;
     pub mod live;
@@ -13,6 +15,7 @@ mod integration {
     pub mod own_captures;
     pub mod parquet_duckdb;
     pub mod quic_hellos;
+    pub mod quic_keylog;
     pub mod report;
     pub mod report_browser;
     pub mod shared_oracle;

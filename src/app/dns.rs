@@ -1,6 +1,7 @@
 //! DNS message decoding (RFC 1035) over `simple-dns`, with a header-only fallback for
 //! truncated or malformed messages.
 
+use crate::flow::SegmentCtx;
 use simple_dns::rdata::RData;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -185,6 +186,60 @@ fn rdata_string(rdata: RData<'_>) -> String {
         RData::TXT(txt) => String::try_from(txt)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         other => format!("{} record", type_name(other.type_code().into())),
+    }
+}
+
+/// One direction of a DNS-over-TCP stream (RFC 1035 §4.2.2: 2-byte length prefix).
+#[derive(Debug, Default)]
+pub(crate) struct DnsTcpDir {
+    /// Incomplete message with its prefix (at most 2 + 65535 bytes).
+    pub(crate) buf: Vec<u8>,
+    start: Option<SegmentCtx>,
+    pub(crate) stopped: bool,
+}
+
+impl DnsTcpDir {
+    /// Splits `data` into messages; each decoded one goes to `found` with the segment
+    /// that carried its first byte. True when `data` carried DNS bytes.
+    pub(crate) fn feed(
+        &mut self,
+        mut data: &[u8],
+        ctx: SegmentCtx,
+        found: &mut Vec<(Decoded, SegmentCtx)>,
+    ) -> bool {
+        if self.stopped {
+            return false;
+        }
+        while !data.is_empty() {
+            if self.buf.is_empty() {
+                if let [a, b, rest @ ..] = data {
+                    let len = u16::from_be_bytes([*a, *b]) as usize;
+                    if let Some(msg) = rest.get(..len) {
+                        found.extend(decode(msg).map(|m| (m, ctx)));
+                        data = &rest[len..];
+                        continue;
+                    }
+                }
+                self.start = Some(ctx);
+                self.buf.extend_from_slice(data);
+                break;
+            }
+            let want = match self.buf.as_slice() {
+                [a, b, ..] => 2 + u16::from_be_bytes([*a, *b]) as usize,
+                _ => 2,
+            };
+            let take = want.saturating_sub(self.buf.len()).min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if let [a, b, msg @ ..] = self.buf.as_slice() {
+                if msg.len() == u16::from_be_bytes([*a, *b]) as usize {
+                    let start = self.start.unwrap_or(ctx);
+                    found.extend(decode(msg).map(|m| (m, start)));
+                    self.buf.clear();
+                }
+            }
+        }
+        true
     }
 }
 

@@ -292,6 +292,8 @@ struct RespHead {
     other_te: bool,
     content_length: Result<Option<u64>, String>,
     upgrade: Option<String>,
+    /// `Upgrade: h2c` (whatever the details setting).
+    upgrade_h2c: bool,
     /// Why the head was parsed leniently.
     lax: Option<String>,
 }
@@ -773,6 +775,10 @@ fn response_parsed(
             chunked: f.chunked,
             other_te: f.te,
             content_length: f.content_length,
+            upgrade_h2c: f.upgrade.is_some_and(|v| {
+                v.split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"h2c"))
+            }),
             upgrade: f
                 .upgrade
                 .filter(|_| details)
@@ -1060,6 +1066,9 @@ pub(crate) struct HttpConn {
     pub responses: u64,
     /// The first request's Host (empty when none, or details are off).
     pub host: crate::app::ServiceName,
+    /// A 101 response switched the connection to HTTP/2 (`Upgrade: h2c`, RFC 7540 §3.2):
+    /// the upgrade request, which continues as HTTP/2 stream 1 (taken by the caller).
+    pub h2c_upgrade: Option<Box<HttpTransaction>>,
 }
 
 pub(crate) fn latency_ms(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<f64> {
@@ -1090,6 +1099,7 @@ impl HttpConn {
             requests: 0,
             responses: 0,
             host: crate::app::ServiceName::default(),
+            h2c_upgrade: None,
         }
     }
 
@@ -1113,6 +1123,7 @@ impl HttpConn {
         self.requests = 0;
         self.responses = 0;
         self.host = crate::app::ServiceName::default();
+        self.h2c_upgrade = None;
     }
 
     /// The transaction whose response body was being read (no copy of an empty slot).
@@ -1679,6 +1690,21 @@ impl HttpConn {
         let method = tx.method.as_deref().unwrap_or("");
         let head = method.eq_ignore_ascii_case("HEAD");
         let connect = method.eq_ignore_ascii_case("CONNECT");
+        if h.status == 101 && h.upgrade_h2c {
+            tx.notes.push(
+                "101 Switching Protocols (Upgrade: h2c): the connection continues as HTTP/2, \
+                 this request as its stream 1 (RFC 7540 §3.2)"
+                    .to_string(),
+            );
+            tx.response_body_bytes = Some(0);
+            self.h2c_upgrade = Some(Box::new(tx.clone()));
+            out.http_from(self.pending.current());
+            for dir in &mut self.dirs {
+                dir.state = State::Stop;
+                dir.buf = Vec::new();
+            }
+            return;
+        }
         if h.status == 101 || (connect && (200..300).contains(&h.status)) {
             tx.notes.push(if h.status == 101 {
                 format!(

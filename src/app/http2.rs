@@ -128,6 +128,39 @@ impl Http2Conn {
         c
     }
 
+    /// A connection an HTTP/1.1 request upgraded (`Upgrade: h2c` answered by 101, RFC 7540
+    /// §3.2): the client's preface follows, and `request` is stream 1's request (its
+    /// response comes as HTTP/2 on stream 1).
+    pub fn upgraded(request: &HttpTransaction) -> Http2Conn {
+        let mut c = Http2Conn::new();
+        c.next_index = 1;
+        c.requests = 1;
+        let mut tx = HttpTransaction {
+            conn: request.conn,
+            index: 1,
+            request_frame: request.request_frame,
+            request_ts: request.request_ts,
+            request_end_ts: request.request_end_ts,
+            request_body_bytes: request.request_body_bytes,
+            method: request.method.clone(),
+            uri: request.uri.clone(),
+            host: request.host.clone(),
+            version: Some("HTTP/2".to_string()),
+            stream: Some(1),
+            ..HttpTransaction::default()
+        };
+        tx.notes.push(format!(
+            "h2c upgrade: the HTTP/1.1 request in frame {} is this stream's request",
+            request.request_frame.unwrap_or(0)
+        ));
+        c.streams.push(H2Stream {
+            id: 1,
+            tx,
+            responded: false,
+        });
+        c
+    }
+
     /// In-order bytes of `dir`. True when they were HTTP/2 bytes.
     pub fn on_data(
         &mut self,

@@ -89,10 +89,16 @@ impl Inner {
             let e = self.entries.entry(random).or_default();
             let slot = match label {
                 "CLIENT_RANDOM" => &mut e.master,
-                "CLIENT_HANDSHAKE_TRAFFIC_SECRET" => &mut e.client_handshake,
-                "SERVER_HANDSHAKE_TRAFFIC_SECRET" => &mut e.server_handshake,
-                "CLIENT_TRAFFIC_SECRET_0" => &mut e.client_traffic,
-                "SERVER_TRAFFIC_SECRET_0" => &mut e.server_traffic,
+                // (The QUIC_ names: what QUIC stacks of the IETF drafts wrote, quicly and
+                // ngtcp2 among them; tshark reads both.)
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET" | "QUIC_CLIENT_HANDSHAKE_TRAFFIC_SECRET" => {
+                    &mut e.client_handshake
+                }
+                "SERVER_HANDSHAKE_TRAFFIC_SECRET" | "QUIC_SERVER_HANDSHAKE_TRAFFIC_SECRET" => {
+                    &mut e.server_handshake
+                }
+                "CLIENT_TRAFFIC_SECRET_0" | "QUIC_CLIENT_TRAFFIC_SECRET_0" => &mut e.client_traffic,
+                "SERVER_TRAFFIC_SECRET_0" | "QUIC_SERVER_TRAFFIC_SECRET_0" => &mut e.server_traffic,
                 // EXPORTER_SECRET, EARLY_TRAFFIC secrets: not needed to read the records.
                 _ => continue,
             };
@@ -204,6 +210,19 @@ mod tests {
         assert_eq!(log.lookup(&[0; 32]), None);
         let st = log.stats();
         assert_eq!((st.lines, st.unreadable, st.dropped), (5, 2, 0));
+    }
+
+    #[test]
+    fn quic_draft_labels() {
+        let r = "5a".repeat(32);
+        let text = format!(
+            "QUIC_CLIENT_HANDSHAKE_TRAFFIC_SECRET {r} {}\nQUIC_SERVER_TRAFFIC_SECRET_0 {r} {}\n",
+            "03".repeat(32),
+            "04".repeat(32)
+        );
+        let s = KeyLog::from_text(&text).lookup(&[0x5a; 32]).unwrap();
+        assert_eq!(s.client_handshake, Some(vec![3; 32]));
+        assert_eq!(s.server_traffic, Some(vec![4; 32]));
     }
 
     #[test]

@@ -14,8 +14,10 @@ pub use http::HttpStats;
 pub mod http2;
 pub mod http2_frame;
 pub mod http2_hpack;
+pub mod http3;
 
 pub mod keylog;
+pub mod qpack;
 pub mod quic;
 mod tls;
 pub mod tls_decrypt;

@@ -53,6 +53,8 @@ pub struct TlsStats {
     pub no_key: u64,
     /// HTTP/2 (inside decrypted TLS, or cleartext h2c): what was cut.
     pub http2: super::http2::Http2Stats,
+    /// QUIC Handshake and 1-RTT packets opened with a key log, their streams and HTTP/3.
+    pub quic: super::quic::session::QuicKeyStats,
 }
 
 /// True when `data`, the first bytes of a TCP direction, may start a TLS handshake record:
@@ -355,6 +357,26 @@ impl TlsConn {
         TlsConn {
             session: keylog.map(|k| Box::new(TlsSession::new(Arc::clone(k), watch.cloned()))),
             ..TlsConn::default()
+        }
+    }
+
+    /// The connection uses port 853: its decrypted plaintext is DNS over TLS (RFC 7858),
+    /// as it is with ALPN "dot".
+    pub fn set_dot_port(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.dot_port = true;
+        }
+    }
+
+    /// Moves the DNS messages read inside decrypted records since the last call into
+    /// `found`; true when there were any.
+    pub(crate) fn take_dns(&mut self, found: &mut Vec<(super::dns::Decoded, SegmentCtx)>) -> bool {
+        match self.session.as_mut() {
+            Some(s) if !s.dns_found.is_empty() => {
+                found.append(&mut s.dns_found);
+                true
+            }
+            _ => false,
         }
     }
 

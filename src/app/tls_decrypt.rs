@@ -28,7 +28,7 @@ pub enum AeadKind {
 }
 
 impl AeadKind {
-    fn key_len(self) -> usize {
+    pub(crate) fn key_len(self) -> usize {
         match self {
             AeadKind::Aes128Gcm | AeadKind::Aes128Cbc => 16,
             _ => 32,
@@ -102,7 +102,7 @@ fn hmac(hash: MacHash, key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> {
 }
 
 #[derive(Clone)]
-enum Cipher {
+pub(crate) enum Cipher {
     A128(Box<Aes128Gcm>),
     A256(Box<Aes256Gcm>),
     ChaCha(Box<ChaCha20Poly1305>),
@@ -114,7 +114,7 @@ enum Cipher {
 }
 
 impl Cipher {
-    fn new(kind: AeadKind, key: &[u8]) -> Option<Cipher> {
+    pub(crate) fn new(kind: AeadKind, key: &[u8]) -> Option<Cipher> {
         Some(match kind {
             AeadKind::Aes128Gcm => Cipher::A128(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
             AeadKind::Aes256Gcm => Cipher::A256(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
@@ -128,7 +128,7 @@ impl Cipher {
         })
     }
 
-    fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    pub(crate) fn open(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         let n = aes_gcm::Nonce::from_slice(nonce);
         let t = aes_gcm::Tag::from_slice(tag);
         match self {
@@ -139,7 +139,7 @@ impl Cipher {
         }
     }
 
-    fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+    pub(crate) fn seal(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
         let n = aes_gcm::Nonce::from_slice(nonce);
         let t = match self {
             Cipher::A128(c) => c.encrypt_in_place_detached(n, aad, buf),
@@ -152,7 +152,12 @@ impl Cipher {
 }
 
 /// HKDF-Expand-Label (RFC 8446 §7.1) with an empty context.
-fn expand_label(secret: &[u8], label: &str, len: usize, sha384: bool) -> Option<Vec<u8>> {
+pub(crate) fn expand_label(
+    secret: &[u8],
+    label: &str,
+    len: usize,
+    sha384: bool,
+) -> Option<Vec<u8>> {
     let mut info = Vec::with_capacity(10 + label.len());
     info.extend_from_slice(&(len as u16).to_be_bytes());
     info.push((6 + label.len()) as u8);

@@ -9,6 +9,7 @@
 //! opening (at most [`super::MAX_RECORD_BODY`] bytes a direction) and calls
 //! [`TlsSession::record`] when the record is whole.
 
+use super::dns::{Decoded, DnsTcpDir};
 use super::http::{classify_start, HttpConn, Out, Start};
 use super::http2::{H2Out, Http2Conn};
 use super::http2_frame::PREFACE;
@@ -110,6 +111,9 @@ enum Inner {
     Undecided,
     Http(Box<HttpConn>),
     Http2(Box<Http2Conn>),
+    /// DNS over TLS (RFC 7858: ALPN "dot" or port 853): messages with a 2-byte length
+    /// prefix, as over TCP.
+    Dns(Box<[DnsTcpDir; 2]>),
     /// Not a protocol read here: counted only.
     Other,
 }
@@ -202,6 +206,11 @@ pub(crate) struct TlsSession {
     notes_cut: u64,
     /// The last reason the keys could not be had.
     why_not: Option<String>,
+    /// The connection uses port 853 (DNS over TLS).
+    pub(crate) dot_port: bool,
+    /// DNS messages read from the plaintext, waiting for the caller (which matches
+    /// queries and responses on the connection).
+    pub(crate) dns_found: Vec<(Decoded, SegmentCtx)>,
 }
 
 /// The start of a client random as notes show it: "3a9f1c2d…".
@@ -230,6 +239,8 @@ impl TlsSession {
             early_ctx: None,
             notes: Vec::new(),
             notes_cut: 0,
+            dot_port: false,
+            dns_found: Vec::new(),
             why_not: None,
         }
     }
@@ -579,8 +590,11 @@ impl TlsSession {
                 self.early_server.extend_from_slice(plain);
                 return;
             }
+            let dot = self.alpn.as_deref() == Some("dot") || self.dot_port;
             self.inner = if self.alpn.as_deref() == Some("h2") || preface {
                 Inner::Http2(Box::new(Http2Conn::new()))
+            } else if dot && !http1 {
+                Inner::Dns(Box::default())
             } else if http1 {
                 Inner::Http(Box::new(HttpConn::new()))
             } else {
@@ -622,6 +636,11 @@ impl TlsSession {
                 out.inner_layer = Some(LayerName::Http2);
             }
             mark_decrypted(&mut out.events[before..]);
+        }
+        if let Inner::Dns(dirs) = &mut self.inner {
+            if dirs[dir.index()].feed(plain, ctx, &mut self.dns_found) {
+                out.inner_layer = Some(LayerName::Dns);
+            }
         }
     }
 

@@ -75,67 +75,13 @@ pub struct AppStats {
     pub quic_hello: quic::hello::QuicHelloStats,
 }
 
-/// One direction of a DNS-over-TCP stream (RFC 1035 §4.2.2: 2-byte length prefix).
-#[derive(Debug, Default)]
-struct DnsTcpDir {
-    /// Incomplete message with its prefix (at most 2 + 65535 bytes).
-    buf: Vec<u8>,
-    start: Option<SegmentCtx>,
-    stopped: bool,
-}
-
-impl DnsTcpDir {
-    /// Splits `data` into messages; each decoded one goes to `found` with the segment
-    /// that carried its first byte. True when `data` carried DNS bytes.
-    fn feed(
-        &mut self,
-        mut data: &[u8],
-        ctx: SegmentCtx,
-        found: &mut Vec<(Decoded, SegmentCtx)>,
-    ) -> bool {
-        if self.stopped {
-            return false;
-        }
-        while !data.is_empty() {
-            if self.buf.is_empty() {
-                if let [a, b, rest @ ..] = data {
-                    let len = u16::from_be_bytes([*a, *b]) as usize;
-                    if let Some(msg) = rest.get(..len) {
-                        found.extend(dns::decode(msg).map(|m| (m, ctx)));
-                        data = &rest[len..];
-                        continue;
-                    }
-                }
-                self.start = Some(ctx);
-                self.buf.extend_from_slice(data);
-                break;
-            }
-            let want = match self.buf.as_slice() {
-                [a, b, ..] => 2 + u16::from_be_bytes([*a, *b]) as usize,
-                _ => 2,
-            };
-            let take = want.saturating_sub(self.buf.len()).min(data.len());
-            self.buf.extend_from_slice(&data[..take]);
-            data = &data[take..];
-            if let [a, b, msg @ ..] = self.buf.as_slice() {
-                if msg.len() == u16::from_be_bytes([*a, *b]) as usize {
-                    let start = self.start.unwrap_or(ctx);
-                    found.extend(dns::decode(msg).map(|m| (m, start)));
-                    self.buf.clear();
-                }
-            }
-        }
-        true
-    }
-}
-
 #[derive(Debug)]
 enum Kind {
     /// No payload seen yet.
     Undecided,
     /// Index of the connection's state in `AppTracker::http`.
     Http(u32),
-    DnsTcp(Box<[DnsTcpDir; 2]>),
+    DnsTcp(Box<[dns::DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),
     /// A cleartext TCP stream whose client began with the HTTP/2 connection preface (h2c
@@ -145,7 +91,7 @@ enum Kind {
     Datagrams,
     /// A UDP flow whose first datagram was a QUIC long-header packet; its Initial-packet
     /// state from the first Initial of a version with known protection.
-    Quic(Option<Box<quic::hello::QuicHello>>),
+    Quic(Option<Box<quic::QuicConn>>),
 }
 
 #[derive(Debug)]
@@ -455,6 +401,7 @@ fn emit_dns(
         ],
         qclass: m.qclass,
         ttls: m.ttls,
+        decrypted: false,
     }));
 }
 
@@ -520,6 +467,55 @@ fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
         stats.http_requests = requests;
         stats.http_responses = responses;
     }
+}
+
+/// A QUIC Handshake or 1-RTT packet of `q` (`pn_offset`: None for a short header, whose
+/// Destination Connection ID length the connection's long headers gave), opened with the
+/// key log when the hellos gave the client random and the cipher suite. True when it
+/// carried HTTP/3 stream bytes.
+#[allow(clippy::too_many_arguments)]
+fn protected_packet(
+    q: &mut quic::QuicConn,
+    keylog: &super::keylog::KeyLog,
+    version: Option<u32>,
+    space: quic::session::Space,
+    dir: Direction,
+    packet: &[u8],
+    pn_offset: Option<usize>,
+    ctx: SegmentCtx,
+    out: &mut quic::session::SessionOut<'_>,
+) -> bool {
+    let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
+        q.hello.client_random.as_ref(),
+        q.hello.cipher,
+        q.hello.client_dir,
+        version,
+    ) else {
+        return false;
+    };
+    let Some(pn_offset) = pn_offset.or_else(|| q.short_dcid_len[dir.index()].map(|n| 1 + n)) else {
+        return false;
+    };
+    let hs = quic::session::Handshake {
+        keylog,
+        client_random: random,
+        suite,
+        version,
+    };
+    let side = quic::session::side_of(dir, client_dir);
+    q.session
+        .get_or_insert_with(Default::default)
+        .on_packet(hs, space, side, packet, pn_offset, ctx, out)
+}
+
+/// A TLS connection's state; port 853 (DNS over TLS) among the frame's ports says what its
+/// plaintext is.
+fn tls_conn(config: &AppConfig, frame_ports: Option<(u64, u16, u16)>, frame: u64) -> TlsConn {
+    let mut t = TlsConn::with_keylog(config.keylog.as_ref(), config.record_watch.as_ref());
+    if matches!(frame_ports, Some((f, s, d)) if f == frame && (s == 853 || d == 853)) {
+        t.set_dot_port();
+    }
+    t
 }
 
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
@@ -647,12 +643,35 @@ impl AppTracker {
         };
         let mut rest = data;
         let mut any = false;
+        let mut http3 = false;
+        let keylog = self.config.keylog.as_deref();
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
                 if quic::is_short_header(rest) {
                     // A short header runs to the end of the datagram.
                     state.stats.quic_short_packets += 1;
                     any = true;
+                    if let (Some(keylog), Kind::Quic(Some(q))) = (keylog, &mut state.kind) {
+                        let mut out = quic::session::SessionOut {
+                            conn,
+                            events: &mut self.events,
+                            stats: &mut self.stats.tls.quic,
+                        };
+                        http3 |= protected_packet(
+                            q,
+                            keylog,
+                            state.stats.quic_version,
+                            quic::session::Space::OneRtt,
+                            dir,
+                            rest,
+                            None,
+                            ctx,
+                            &mut out,
+                        );
+                        state.stats.http_requests = q.session.as_ref().map_or(0, |s| s.h3.requests);
+                        state.stats.http_responses =
+                            q.session.as_ref().map_or(0, |s| s.h3.responses);
+                    }
                 } else if !any {
                     self.stats.quic_unparsed += 1;
                 }
@@ -681,35 +700,60 @@ impl AppTracker {
                 length: h.length,
                 supported_versions: h.supported_versions,
             }));
-            if h.kind == QuicPacketKind::Initial {
-                if let (Kind::Quic(hello), Some(len)) = (&mut state.kind, h.length) {
-                    let pn_offset = h
-                        .packet_len
-                        .saturating_sub(usize::try_from(len).unwrap_or(usize::MAX));
-                    if let Some(packet) = rest.get(..h.packet_len) {
-                        let hello = hello.get_or_insert_with(Default::default);
-                        let before = self.events.len();
-                        let mut out = quic::hello::HelloOut {
-                            conn,
-                            events: &mut self.events,
-                            stats: &mut self.stats.quic_hello,
-                        };
-                        let p = quic::hello::InitialPacket {
-                            version: h.version,
-                            dcid: h.dcid,
-                            packet,
-                            pn_offset,
-                        };
-                        hello.on_initial(p, dir, ctx, &mut out);
-                        // The hellos' server name and ALPN say what the connection is.
-                        tls_service(&mut state.stats.service, &self.events[before..]);
-                        state.stats.tls_version = hello.version;
-                        state.stats.tls_cipher = hello.cipher;
-                        state.stats.tls_handshakes = hello.handshakes;
-                    }
+            let pn_offset = h
+                .packet_len
+                .saturating_sub(usize::try_from(h.length.unwrap_or(0)).unwrap_or(usize::MAX));
+            let packet = rest.get(..h.packet_len);
+            if let (Kind::Quic(q), Some(packet), true) =
+                (&mut state.kind, packet, h.length.is_some())
+            {
+                let q = q.get_or_insert_with(Default::default);
+                if h.version != 0 {
+                    q.short_dcid_len[1 - dir.index()] = Some(h.scid.len());
+                }
+                if h.kind == QuicPacketKind::Initial {
+                    let before = self.events.len();
+                    let mut out = quic::hello::HelloOut {
+                        conn,
+                        events: &mut self.events,
+                        stats: &mut self.stats.quic_hello,
+                    };
+                    let p = quic::hello::InitialPacket {
+                        version: h.version,
+                        dcid: h.dcid,
+                        packet,
+                        pn_offset,
+                    };
+                    let hello = &mut q.hello;
+                    hello.on_initial(p, dir, ctx, &mut out);
+                    // The hellos' server name and ALPN say what the connection is.
+                    tls_service(&mut state.stats.service, &self.events[before..]);
+                    state.stats.tls_version = hello.version;
+                    state.stats.tls_cipher = hello.cipher;
+                    state.stats.tls_handshakes = hello.handshakes;
+                } else if let (QuicPacketKind::Handshake, Some(keylog)) = (h.kind, keylog) {
+                    let mut out = quic::session::SessionOut {
+                        conn,
+                        events: &mut self.events,
+                        stats: &mut self.stats.tls.quic,
+                    };
+                    protected_packet(
+                        q,
+                        keylog,
+                        Some(h.version),
+                        quic::session::Space::Handshake,
+                        dir,
+                        packet,
+                        Some(pn_offset),
+                        ctx,
+                        &mut out,
+                    );
                 }
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
+        }
+        if http3 {
+            self.packet_inner = Some((LayerName::Http3, ctx.frame));
         }
         if any {
             self.mark(LayerName::Quic, ctx.frame);
@@ -746,10 +790,7 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
-                Kind::Tls(Box::new(TlsConn::with_keylog(
-                    self.config.keylog.as_ref(),
-                    self.config.record_watch.as_ref(),
-                )))
+                Kind::Tls(Box::new(tls_conn(&self.config, frame_ports, ctx.frame)))
             } else if data.starts_with(b"PRI * HTTP/2.0") {
                 Kind::Http2(Box::new(super::http2::Http2Conn::new()))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
@@ -763,6 +804,8 @@ impl AppTracker {
             }
         }
         let mut layer = None;
+        let mut upgraded = false;
+        let mut dns_decrypted = false;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
                 return;
@@ -781,37 +824,29 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
-                state.kind = Kind::Tls(Box::new(TlsConn::with_keylog(
-                    self.config.keylog.as_ref(),
-                    self.config.record_watch.as_ref(),
-                )));
+                state.kind = Kind::Tls(Box::new(tls_conn(&self.config, frame_ports, ctx.frame)));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
-            } else if h.on_data(dir.index(), data, ctx, &mut out) {
-                // (The counters are copied into `state.stats` when the connection ends.)
-                layer = Some(LayerName::Http);
+            } else {
+                if h.on_data(dir.index(), data, ctx, &mut out) {
+                    // (The counters are copied into `state.stats` when the connection ends.)
+                    layer = Some(LayerName::Http);
+                }
+                upgraded = h.h2c_upgrade.is_some();
+            }
+            if upgraded {
+                if let Some(name) = layer {
+                    self.mark(name, ctx.frame);
+                }
+                self.switch_to_h2c(conn);
+                return;
             }
         }
         match &mut state.kind {
             Kind::Http(_) => {}
             Kind::DnsTcp(dirs) => {
-                let mut found = std::mem::take(&mut self.dns_found);
-                if dirs[dir.index()].feed(data, ctx, &mut found) {
+                if dirs[dir.index()].feed(data, ctx, &mut self.dns_found) {
                     layer = Some(LayerName::Dns);
                 }
-                for (m, start) in found.drain(..) {
-                    emit_dns(
-                        &mut self.events,
-                        &mut self.stats,
-                        &mut self.dns_pending_total,
-                        self.config.max_pending_dns,
-                        state,
-                        conn,
-                        m,
-                        start,
-                        true,
-                    );
-                }
-                self.dns_found = found;
             }
             Kind::Tls(t) => {
                 let mut out = TlsOut {
@@ -831,6 +866,8 @@ impl AppTracker {
                 }
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
+                // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
+                dns_decrypted = t.take_dns(&mut self.dns_found);
             }
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
@@ -846,9 +883,60 @@ impl AppTracker {
             }
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
+        // DNS messages completed over TCP or inside TLS.
+        let mut found = std::mem::take(&mut self.dns_found);
+        for (m, start) in found.drain(..) {
+            emit_dns(
+                &mut self.events,
+                &mut self.stats,
+                &mut self.dns_pending_total,
+                self.config.max_pending_dns,
+                state,
+                conn,
+                m,
+                start,
+                true,
+            );
+            if let (true, Some(AppEvent::Dns(d))) = (dns_decrypted, self.events.last_mut()) {
+                d.decrypted = true;
+            }
+        }
+        self.dns_found = found;
         if let Some(name) = layer {
             self.mark(name, ctx.frame);
         }
+    }
+
+    /// An HTTP/1.1 connection whose `Upgrade: h2c` request was answered by 101: HTTP/2
+    /// from here, the upgrade request as stream 1's (RFC 7540 §3.2).
+    #[inline(never)]
+    fn switch_to_h2c(&mut self, conn: ConnId) {
+        let Some(slot) = self.conns.slot(conn) else {
+            return;
+        };
+        let Some(state) = self.conns.apps.get_mut(slot.app) else {
+            return;
+        };
+        let Kind::Http(i) = state.kind else {
+            return;
+        };
+        let Some(h) = self.http.get_mut(i) else {
+            return;
+        };
+        let Some(request) = h.h2c_upgrade.take() else {
+            return;
+        };
+        let mut out = Out {
+            conn,
+            config: &self.config,
+            events: &mut self.events,
+            stats: &mut self.stats.http,
+        };
+        h.close(&mut out);
+        http_service(&mut state.stats.service, h);
+        free_http(&mut self.http, i);
+        state.kind = Kind::Http2(Box::new(super::http2::Http2Conn::upgraded(&request)));
+        Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 
     fn ports_say_dns(&self, frame: u64) -> bool {
@@ -875,8 +963,13 @@ impl StreamSink for AppTracker {
                     };
                     // (The counters are copied into `ConnApp::stats` when the connection
                     // ends.)
-                    if h.on_data(dir.index(), data, ctx, &mut out) {
+                    let carried = h.on_data(dir.index(), data, ctx, &mut out);
+                    let upgraded = h.h2c_upgrade.is_some();
+                    if carried {
                         self.mark(LayerName::Http, ctx.frame);
+                    }
+                    if upgraded {
+                        self.switch_to_h2c(conn);
                     }
                     return;
                 }
@@ -1053,7 +1146,19 @@ impl StreamSink for AppTracker {
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
-            Kind::Quic(Some(h)) => h.close(&mut self.stats.quic_hello),
+            Kind::Quic(Some(q)) => {
+                q.hello.close(&mut self.stats.quic_hello);
+                if let Some(s) = q.session.as_mut() {
+                    let mut out = quic::session::SessionOut {
+                        conn,
+                        events: &mut self.events,
+                        stats: &mut self.stats.tls.quic,
+                    };
+                    s.close(&mut out);
+                    state.stats.http_requests = s.h3.requests;
+                    state.stats.http_responses = s.h3.responses;
+                }
+            }
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
                     conn,

@@ -116,6 +116,8 @@ pub struct DnsMessage {
     pub qclass: Option<u16>,
     /// TTL of each of `answers`, seconds.
     pub ttls: Vec<u32>,
+    /// Read from TLS records opened with a key log (DNS over TLS).
+    pub decrypted: bool,
 }
 
 /// What one [`TlsMessage`] reports.

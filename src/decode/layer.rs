@@ -60,6 +60,8 @@ pub enum LayerName {
     Http,
     /// HTTP/2 frames (inside decrypted TLS).
     Http2,
+    /// HTTP/3 frames (inside QUIC packets opened with a key log).
+    Http3,
     Dns,
     Quic,
     Mpls,
@@ -105,6 +107,7 @@ impl LayerName {
             LayerName::Tls => "tls",
             LayerName::Http => "http",
             LayerName::Http2 => "http2",
+            LayerName::Http3 => "http3",
             LayerName::Dns => "dns",
             LayerName::Quic => "quic",
             LayerName::Mpls => "mpls",
@@ -174,7 +177,9 @@ impl LayerName {
             LayerName::Sctp => Osi::Transport,
             LayerName::Loop => Osi::DataLink,
 
-            LayerName::Http | LayerName::Http2 | LayerName::Dns => Osi::Application,
+            LayerName::Http | LayerName::Http2 | LayerName::Http3 | LayerName::Dns => {
+                Osi::Application
+            }
         }
     }
 }

@@ -324,6 +324,7 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Tls => "TLS",
         LayerName::Http => "HTTP",
         LayerName::Http2 => "HTTP/2",
+        LayerName::Http3 => "HTTP/3",
         LayerName::Dns => "DNS",
         LayerName::Quic => "QUIC",
         LayerName::Mpls => "MPLS label stack",
@@ -570,7 +571,7 @@ fn layer_letter(name: LayerName) -> char {
         LayerName::Udp => 'U',
         LayerName::Quic => 'Q',
         LayerName::Tls => 'S',
-        LayerName::Http | LayerName::Http2 | LayerName::Dns => 'A',
+        LayerName::Http | LayerName::Http2 | LayerName::Http3 | LayerName::Dns => 'A',
         LayerName::Mpls
         | LayerName::Pppoes
         | LayerName::Pppoed

@@ -1962,7 +1962,12 @@ fn write_dns<W: Write>(w: &mut W, d: &DnsMessage) -> io::Result<()> {
     serde_json::to_writer(&mut *w, &d.answers).map_err(io::Error::from)?;
     w.write_all(b",\"latency_ms\":")?;
     opt_f64(w, d.latency_ms)?;
-    writeln!(w, ",\"tcp\":{}}}", d.tcp)
+    write!(w, ",\"tcp\":{}", d.tcp)?;
+    // (Added field: DNS over TLS read with a key log.)
+    if d.decrypted {
+        w.write_all(b",\"decrypted\":true")?;
+    }
+    w.write_all(b"}\n")
 }
 
 /// `{"type":"tls",…}`: the contract's fields (`handshake` is null for records that are not
@@ -2280,12 +2285,36 @@ impl<W: Write> Sink for JsonSink<W> {
         )?;
         opt_str(&mut self.out, s.error.as_deref())?;
         let tls = &s.tls;
-        if tls.decrypted_records + tls.decrypt_failures + tls.no_key > 0 {
+        let q = &tls.quic;
+        if tls.decrypted_records
+            + tls.decrypt_failures
+            + tls.no_key
+            + q.opened
+            + q.not_opened
+            + q.no_key
+            > 0
+        {
             write!(
                 self.out,
-                ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{}}}",
-                tls.decrypted_records, tls.decrypt_failures, tls.no_key
+                ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{}",
+                tls.decrypted_records,
+                tls.decrypt_failures,
+                tls.no_key + q.no_key
             )?;
+            // QUIC Handshake and 1-RTT packets, their streams and HTTP/3 (added fields).
+            if q.opened + q.not_opened + q.no_key > 0 {
+                write!(
+                    self.out,
+                    ",\"quic_packets_opened\":{},\"quic_packets_not_opened\":{},\"quic_stream_bytes_cut\":{},\"http3_streams_cut\":{},\"http3_frames_cut\":{},\"qpack_cut\":{}",
+                    q.opened,
+                    q.not_opened,
+                    q.streams.cut_bytes,
+                    q.http3.streams_cut + q.streams.streams_cut,
+                    q.http3.frames_cut,
+                    q.http3.qpack_cut
+                )?;
+            }
+            self.out.write_all(b"}")?;
         }
         if let Some(t) = &s.truncated {
             write!(

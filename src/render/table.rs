@@ -2265,6 +2265,14 @@ impl<W: Write> Sink for TableSink<W> {
                 s.tls.decrypted_records, s.tls.decrypt_failures, s.tls.no_key
             );
         }
+        let q = &s.tls.quic;
+        if q.opened + q.not_opened + q.no_key > 0 {
+            let _ = write!(
+                line,
+                " · QUIC packets opened with the key log {}, not opened {}, connections without a key {}",
+                q.opened, q.not_opened, q.no_key
+            );
+        }
         if self.warnings > 0 {
             let _ = write!(line, " · {} bad records skipped", self.warnings);
         }

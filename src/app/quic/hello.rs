@@ -144,6 +144,9 @@ pub struct QuicHello {
     pub cipher: Option<u16>,
     /// Hellos reported.
     pub handshakes: u64,
+    /// From the ClientHello: its random (the key log's index) and the direction it went.
+    pub client_random: Option<[u8; 32]>,
+    pub client_dir: Option<Direction>,
 }
 
 impl std::fmt::Debug for QuicHello {
@@ -327,6 +330,10 @@ impl QuicHello {
             Some(&[a, b]) if matches!(t, 1 | 2) => u16::from_be_bytes([a, b]),
             _ => 0,
         };
+        if t == 1 {
+            self.client_random = msg.get(6..38).and_then(|r| r.try_into().ok());
+            self.client_dir = Some(dir);
+        }
         let mut m = tls::new_message(out.conn, dir, ctx, TlsKind::Handshake(t), legacy);
         m.length = msg.len().saturating_sub(4) as u64;
         match describe_handshake(msg) {

@@ -4,15 +4,19 @@
 //! opened with AES-128-GCM, and the frames of an Initial packet walked for CRYPTO data.
 //!
 //! The cryptography is RustCrypto's (`hkdf`, `sha2`, `aes`, `aes-gcm`); this file only
-//! lays out the inputs the RFCs prescribe (salts, HKDF labels, sample, nonce, AAD).
+//! lays out the inputs the RFCs prescribe (salts, HKDF labels); header protection and the
+//! AEAD are [`super::protection`]'s, shared with the Handshake and 1-RTT packets.
 
-use aes::cipher::{BlockEncrypt, KeyInit};
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes128Gcm, Nonce, Tag};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
+use super::frames::{walk, Frame, Stop};
+use super::protection::INITIAL_SUITE;
+pub use super::protection::{
+    decode_packet_number, protect, unprotect, PacketKeys as DirKeys, UnprotectError,
+};
 use super::QUIC_V2;
+use crate::app::tls_decrypt::expand_label;
 
 const SALT_V1: [u8; 20] = [
     0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
@@ -37,10 +41,6 @@ const SALT_DRAFT_22: [u8; 20] = [
     0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a, 0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd,
     0x7a, 0x02, 0x64, 0x4a,
 ];
-
-/// AEAD tag and header-protection sample length.
-const TAG_LEN: usize = 16;
-const SAMPLE_LEN: usize = 16;
 
 /// The IETF draft a version follows, for choosing the salt: 0xff0000xx is draft xx;
 /// Facebook's mvfst versions name their draft (0xfaceb001 = 22, 0xfaceb002/0xfaceb00e = 27);
@@ -68,75 +68,6 @@ fn salt_of(version: u32) -> Option<(&'static [u8; 20], bool)> {
     }
 }
 
-/// HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, `out.len()` bytes.
-fn expand_label(secret: &[u8], label: &str, out: &mut [u8]) -> Option<()> {
-    let hk = Hkdf::<Sha256>::from_prk(secret).ok()?;
-    let full = 6 + label.len();
-    let mut info = Vec::with_capacity(4 + full);
-    info.extend_from_slice(&(out.len() as u16).to_be_bytes());
-    info.push(full as u8);
-    info.extend_from_slice(b"tls13 ");
-    info.extend_from_slice(label.as_bytes());
-    info.push(0);
-    hk.expand(&info, out).ok()
-}
-
-/// One direction's Initial packet keys.
-#[derive(Clone)]
-pub struct DirKeys {
-    pub key: [u8; 16],
-    pub iv: [u8; 12],
-    pub hp: [u8; 16],
-    aead: Aes128Gcm,
-    hp_cipher: aes::Aes128,
-}
-
-impl std::fmt::Debug for DirKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DirKeys").finish_non_exhaustive()
-    }
-}
-
-impl DirKeys {
-    /// Key, IV and header-protection key from a direction's Initial secret.
-    fn from_secret(secret: &[u8], v2: bool) -> Option<DirKeys> {
-        let (lk, li, lh) = if v2 {
-            ("quicv2 key", "quicv2 iv", "quicv2 hp")
-        } else {
-            ("quic key", "quic iv", "quic hp")
-        };
-        let mut key = [0u8; 16];
-        let mut iv = [0u8; 12];
-        let mut hp = [0u8; 16];
-        expand_label(secret, lk, &mut key)?;
-        expand_label(secret, li, &mut iv)?;
-        expand_label(secret, lh, &mut hp)?;
-        Some(DirKeys {
-            key,
-            iv,
-            hp,
-            aead: Aes128Gcm::new((&key).into()),
-            hp_cipher: aes::Aes128::new((&hp).into()),
-        })
-    }
-
-    /// The 5-byte header-protection mask for a 16-byte sample (RFC 9001 §5.4.3).
-    fn mask(&self, sample: &[u8; SAMPLE_LEN]) -> [u8; 5] {
-        let mut block = (*sample).into();
-        self.hp_cipher.encrypt_block(&mut block);
-        [block[0], block[1], block[2], block[3], block[4]]
-    }
-
-    /// The AEAD nonce of packet number `pn` (RFC 9001 §5.3).
-    fn nonce(&self, pn: u64) -> [u8; 12] {
-        let mut n = self.iv;
-        for (b, p) in n[4..].iter_mut().zip(pn.to_be_bytes()) {
-            *b ^= p;
-        }
-        n
-    }
-}
-
 /// Both directions' Initial keys for one (version, client Destination Connection ID).
 #[derive(Clone, Debug)]
 pub struct InitialKeys {
@@ -150,122 +81,13 @@ impl InitialKeys {
     pub fn derive(version: u32, dcid: &[u8]) -> Option<InitialKeys> {
         let (salt, v2) = salt_of(version)?;
         let (initial, _) = Hkdf::<Sha256>::extract(Some(salt), dcid);
-        let mut c = [0u8; 32];
-        let mut s = [0u8; 32];
-        expand_label(&initial, "client in", &mut c)?;
-        expand_label(&initial, "server in", &mut s)?;
+        let c = expand_label(&initial, "client in", 32, false)?;
+        let s = expand_label(&initial, "server in", 32, false)?;
         Some(InitialKeys {
-            client: DirKeys::from_secret(&c, v2)?,
-            server: DirKeys::from_secret(&s, v2)?,
+            client: DirKeys::from_secret(INITIAL_SUITE, &c, v2)?,
+            server: DirKeys::from_secret(INITIAL_SUITE, &s, v2)?,
         })
     }
-}
-
-/// Why an Initial packet was not opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum UnprotectError {
-    #[error("packet too short for the header-protection sample")]
-    TooShort,
-    #[error("authentication tag does not match (wrong keys or damaged packet)")]
-    BadTag,
-}
-
-/// Expands a truncated packet number of `len` bytes next to `largest` (RFC 9000 §A.3).
-pub fn decode_packet_number(largest: Option<u64>, truncated: u64, len: usize) -> u64 {
-    let Some(largest) = largest else {
-        return truncated;
-    };
-    let bits = 8 * len as u32;
-    let win = 1u64 << bits;
-    let half = win / 2;
-    let mask = win - 1;
-    let expected = largest.saturating_add(1);
-    let candidate = (expected & !mask) | truncated;
-    if candidate.saturating_add(half) <= expected && candidate < (1u64 << 62) - win {
-        candidate + win
-    } else if candidate > expected.saturating_add(half) && candidate >= win {
-        candidate - win
-    } else {
-        candidate
-    }
-}
-
-/// Removes header protection from one long-header packet (`packet`: exactly its bytes,
-/// `pn_offset`: where the packet number starts) and opens its payload into `plain`
-/// (cleared first). Returns the packet number.
-pub fn unprotect(
-    keys: &DirKeys,
-    packet: &[u8],
-    pn_offset: usize,
-    largest: Option<u64>,
-    plain: &mut Vec<u8>,
-) -> Result<u64, UnprotectError> {
-    let sample_at = pn_offset + 4;
-    let sample: &[u8; SAMPLE_LEN] = packet
-        .get(sample_at..sample_at + SAMPLE_LEN)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(UnprotectError::TooShort)?;
-    let mask = keys.mask(sample);
-    let first = packet[0] ^ (mask[0] & 0x0f);
-    let pn_len = usize::from(first & 3) + 1;
-    let payload_at = pn_offset + pn_len;
-    if packet.len() < payload_at + TAG_LEN {
-        return Err(UnprotectError::TooShort);
-    }
-    let mut header = Vec::with_capacity(payload_at);
-    header.extend_from_slice(&packet[..payload_at]);
-    header[0] = first;
-    let mut truncated = 0u64;
-    for (i, m) in mask[1..=pn_len].iter().enumerate() {
-        header[pn_offset + i] ^= m;
-        truncated = (truncated << 8) | u64::from(header[pn_offset + i]);
-    }
-    let pn = decode_packet_number(largest, truncated, pn_len);
-    let (body, tag) = packet[payload_at..].split_at(packet.len() - payload_at - TAG_LEN);
-    plain.clear();
-    plain.extend_from_slice(body);
-    keys.aead
-        .decrypt_in_place_detached(
-            Nonce::from_slice(&keys.nonce(pn)),
-            &header,
-            plain,
-            Tag::from_slice(tag),
-        )
-        .map_err(|_| UnprotectError::BadTag)?;
-    Ok(pn)
-}
-
-/// Protects a packet the way a sender does (the inverse of [`unprotect`]): `header` runs to
-/// the end of its unprotected packet number (whose length the first byte's low bits give),
-/// `payload` is the plaintext frames, which need at least `4 - pn_len` bytes for the
-/// header-protection sample. For tests and fuzzing: layerscope itself never sends.
-pub fn protect(keys: &DirKeys, header: &[u8], pn_offset: usize, payload: &[u8]) -> Vec<u8> {
-    let pn_len = usize::from(header.first().copied().unwrap_or(0) & 3) + 1;
-    let pn = header
-        .get(pn_offset..pn_offset + pn_len)
-        .unwrap_or_default()
-        .iter()
-        .fold(0u64, |a, &b| (a << 8) | u64::from(b));
-    let mut body = payload.to_vec();
-    let tag = keys
-        .aead
-        .encrypt_in_place_detached(Nonce::from_slice(&keys.nonce(pn)), header, &mut body)
-        .expect("AES-GCM seals any length a datagram can have");
-    let mut packet = header.to_vec();
-    packet.extend_from_slice(&body);
-    packet.extend_from_slice(&tag);
-    let sample_at = pn_offset + 4;
-    if let Some(sample) = packet
-        .get(sample_at..sample_at + SAMPLE_LEN)
-        .and_then(|s| <[u8; SAMPLE_LEN]>::try_from(s).ok())
-    {
-        let mask = keys.mask(&sample);
-        packet[0] ^= mask[0] & 0x0f;
-        for i in 0..pn_len {
-            packet[pn_offset + i] ^= mask[1 + i];
-        }
-    }
-    packet
 }
 
 /// One CRYPTO frame of a decrypted Initial payload.
@@ -289,84 +111,25 @@ pub struct InitialFrames<'a> {
     pub stopped_at: Option<Option<u64>>,
 }
 
-fn varint(data: &[u8], pos: &mut usize) -> Option<u64> {
-    let first = *data.get(*pos)?;
-    let n = 1usize << (first >> 6);
-    let bytes = data.get(*pos..*pos + n)?;
-    *pos += n;
-    Some(bytes.iter().enumerate().fold(0u64, |acc, (i, &b)| {
-        (acc << 8) | u64::from(if i == 0 { b & 0x3f } else { b })
-    }))
-}
-
 /// Walks the frames of a decrypted Initial (or Handshake) payload (RFC 9000 §19: PADDING,
 /// PING, ACK, CRYPTO, CONNECTION_CLOSE are the frames allowed there).
 pub fn initial_frames(payload: &[u8]) -> InitialFrames<'_> {
     let mut out = InitialFrames::default();
-    let mut pos = 0;
-    while pos < payload.len() {
-        let start = pos;
-        let Some(t) = varint(payload, &mut pos) else {
-            out.stopped_at = Some(None);
-            break;
-        };
-        let ok = match t {
-            0x00 => {
-                out.padding_bytes += 1;
-                Some(())
-            }
-            0x01 => {
-                out.pings += 1;
-                Some(())
-            }
-            0x02 | 0x03 => (|| {
-                varint(payload, &mut pos)?; // largest acknowledged
-                varint(payload, &mut pos)?; // delay
-                let ranges = varint(payload, &mut pos)?;
-                varint(payload, &mut pos)?; // first range
-                for _ in 0..ranges {
-                    varint(payload, &mut pos)?; // gap
-                    varint(payload, &mut pos)?; // range length
-                }
-                if t == 0x03 {
-                    for _ in 0..3 {
-                        varint(payload, &mut pos)?;
-                    }
-                }
-                out.acks += 1;
-                Some(())
-            })(),
-            0x06 => (|| {
-                let offset = varint(payload, &mut pos)?;
-                let len = usize::try_from(varint(payload, &mut pos)?).ok()?;
-                let data = payload.get(pos..pos.checked_add(len)?)?;
-                pos += len;
-                out.crypto.push(CryptoFrame { offset, data });
-                Some(())
-            })(),
-            0x1c | 0x1d => (|| {
-                let code = varint(payload, &mut pos)?;
-                if t == 0x1c {
-                    varint(payload, &mut pos)?; // frame type
-                }
-                let len = usize::try_from(varint(payload, &mut pos)?).ok()?;
-                payload.get(pos..pos.checked_add(len)?)?;
-                pos += len;
-                out.close = Some(code);
-                Some(())
-            })(),
-            _ => {
-                out.stopped_at = Some(Some(t));
-                break;
-            }
-        };
-        if ok.is_none() {
-            out.stopped_at = Some(None);
-            pos = start;
-            break;
+    let stop = walk(payload, |f| {
+        match f {
+            Frame::Padding(n) => out.padding_bytes += n,
+            Frame::Ping => out.pings += 1,
+            Frame::Ack => out.acks += 1,
+            Frame::Crypto { offset, data } => out.crypto.push(CryptoFrame { offset, data }),
+            Frame::ConnectionClose { code, .. } => out.close = Some(code),
+            _ => return false,
         }
-    }
-    let _ = pos;
+        true
+    });
+    out.stopped_at = stop.map(|s| match s {
+        Stop::UnknownType(t) => Some(t),
+        Stop::Truncated => None,
+    });
     out
 }
 

@@ -6,8 +6,25 @@
 
 use super::QuicPacketKind;
 
+pub mod frames;
 pub mod hello;
 pub mod initial;
+pub mod protection;
+pub mod session;
+pub mod streams;
+
+/// The app stage's state of one QUIC flow.
+#[derive(Debug, Default)]
+pub struct QuicConn {
+    /// Initial packets and the TLS hellos in them.
+    pub hello: hello::QuicHello,
+    /// With a key log: Handshake and 1-RTT packets, streams, HTTP/3.
+    pub session: Option<Box<session::QuicSession>>,
+    /// Destination Connection ID length of short-header packets, by the direction they
+    /// travel (`Direction::index`): the Source Connection ID length of the long headers
+    /// that went the other way.
+    pub short_dcid_len: [Option<usize>; 2],
+}
 
 /// QUIC version 2 (RFC 9369).
 pub const QUIC_V2: u32 = 0x6b33_43cf;

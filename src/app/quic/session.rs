@@ -1,0 +1,256 @@
+//! A QUIC connection's Handshake and 1-RTT packets, opened with the TLS secrets a key log
+//! holds for its client random (the handshake and first application traffic secrets, as
+//! QUIC stacks write them: aioquic, quic-go, ngtcp2, Chromium, Firefox), key updates
+//! followed (RFC 9001 §6); the STREAM frames of 1-RTT packets are reassembled per stream
+//! ([`super::streams`]) and read as HTTP/3 ([`crate::app::http3`]).
+//!
+//! Short-header packets carry no length for their Destination Connection ID: it is the
+//! length of the Source Connection ID the peer gave in its own long-header packets.
+
+use super::frames::{walk, Frame};
+use super::protection::{PacketKeys, Unmasked};
+use super::streams::{StreamStats, Streams};
+use crate::app::http3::{H3Out, Http3Conn, Http3Stats};
+use crate::app::keylog::KeyLog;
+use crate::app::AppEvent;
+use crate::flow::{ConnId, Direction, SegmentCtx};
+
+/// Packets that no key opened before a connection stops trying (wrong key log, or not
+/// QUIC after all).
+const MAX_FAILURES: u32 = 64;
+/// Packets between two looks in a key log that did not have the connection's secrets
+/// (a log being written while `live` runs).
+const LOOKUP_EVERY: u32 = 64;
+
+/// What opening protected packets did, over the whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QuicKeyStats {
+    /// Handshake and 1-RTT packets opened with a key log, and those that did not open.
+    pub opened: u64,
+    pub not_opened: u64,
+    /// Connections whose client random the key log does not have.
+    pub no_key: u64,
+    pub streams: StreamStats,
+    pub http3: Http3Stats,
+}
+
+/// The packet number spaces protected with secrets from the key log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    Handshake,
+    OneRtt,
+}
+
+/// One side's 1-RTT keys: the current key phase, the previous one (late packets) and the
+/// next one (derived when a packet flips the key phase bit).
+#[derive(Debug)]
+struct AppKeys {
+    current: PacketKeys,
+    phase: bool,
+    previous: Option<PacketKeys>,
+}
+
+/// What the TLS handshake seen in the Initial packets gives.
+#[derive(Clone, Copy, Debug)]
+pub struct Handshake<'a> {
+    pub keylog: &'a KeyLog,
+    pub client_random: &'a [u8; 32],
+    /// The cipher suite the ServerHello chose.
+    pub suite: u16,
+    /// The QUIC version (v2 uses its own labels).
+    pub version: u32,
+}
+
+/// Where records and counters go.
+pub struct SessionOut<'a> {
+    pub conn: ConnId,
+    pub events: &'a mut Vec<AppEvent>,
+    pub stats: &'a mut QuicKeyStats,
+}
+
+/// The key-log state of one QUIC connection.
+#[derive(Debug, Default)]
+pub struct QuicSession {
+    /// Keys were looked up and found.
+    ready: bool,
+    /// Packets since the last lookup that failed.
+    since_lookup: u32,
+    /// Counted in `no_key` already.
+    no_key_counted: bool,
+    handshake: [Option<PacketKeys>; 2],
+    app: [Option<AppKeys>; 2],
+    /// Largest packet number opened, by space and side.
+    largest: [[Option<u64>; 2]; 2],
+    failures: u32,
+    streams: Streams,
+    pub h3: Http3Conn,
+    plain: Vec<u8>,
+}
+
+impl QuicSession {
+    /// Looks the connection's secrets up; true when keys are ready.
+    fn keys(&mut self, hs: Handshake<'_>, stats: &mut QuicKeyStats) -> bool {
+        if self.ready {
+            return true;
+        }
+        if self.since_lookup > 0 {
+            self.since_lookup = (self.since_lookup + 1) % LOOKUP_EVERY;
+            return false;
+        }
+        self.since_lookup = 1;
+        let Some(s) = hs.keylog.lookup(hs.client_random) else {
+            if !self.no_key_counted {
+                self.no_key_counted = true;
+                stats.no_key += 1;
+            }
+            return false;
+        };
+        let v2 = hs.version == super::QUIC_V2;
+        let make = |secret: &Option<Vec<u8>>| {
+            secret
+                .as_deref()
+                .and_then(|x| PacketKeys::from_secret(hs.suite, x, v2))
+        };
+        self.handshake = [make(&s.client_handshake), make(&s.server_handshake)];
+        let app = |k: Option<PacketKeys>| {
+            k.map(|current| AppKeys {
+                current,
+                phase: false,
+                previous: None,
+            })
+        };
+        self.app = [app(make(&s.client_traffic)), app(make(&s.server_traffic))];
+        self.ready =
+            self.handshake.iter().any(Option::is_some) || self.app.iter().any(Option::is_some);
+        if self.no_key_counted && self.ready {
+            stats.no_key = stats.no_key.saturating_sub(1);
+        }
+        self.ready
+    }
+
+    /// One Handshake or 1-RTT packet (`packet`: exactly its bytes, `pn_offset`: where its
+    /// packet number starts) sent by `side` (0 client, 1 server). True when it opened and
+    /// carried HTTP/3 stream bytes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_packet(
+        &mut self,
+        hs: Handshake<'_>,
+        space: Space,
+        side: usize,
+        packet: &[u8],
+        pn_offset: usize,
+        ctx: SegmentCtx,
+        out: &mut SessionOut<'_>,
+    ) -> bool {
+        let side = side.min(1);
+        if self.failures >= MAX_FAILURES || !self.keys(hs, out.stats) {
+            return false;
+        }
+        let si = match space {
+            Space::Handshake => 0,
+            Space::OneRtt => 1,
+        };
+        let largest = self.largest[si][side];
+        let mut plain = std::mem::take(&mut self.plain);
+        let opened = match space {
+            Space::Handshake => self.handshake[side]
+                .as_ref()
+                .and_then(|k| Some((k.unmask(packet, pn_offset, largest).ok()?, k)))
+                .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| u.pn)),
+            Space::OneRtt => self.app[side]
+                .as_mut()
+                .and_then(|a| open_one_rtt(a, packet, pn_offset, largest, &mut plain)),
+        };
+        let Some(pn) = opened else {
+            out.stats.not_opened += 1;
+            self.failures += 1;
+            self.plain = plain;
+            return false;
+        };
+        out.stats.opened += 1;
+        let l = &mut self.largest[si][side];
+        *l = Some(l.map_or(pn, |x| x.max(pn)));
+        let mut carried = false;
+        if space == Space::OneRtt {
+            let streams = &mut self.streams;
+            let h3 = &mut self.h3;
+            let mut h3_out = H3Out {
+                conn: out.conn,
+                events: &mut *out.events,
+                stats: &mut out.stats.http3,
+            };
+            let stream_stats = &mut out.stats.streams;
+            walk(&plain, |f| {
+                match f {
+                    Frame::Stream {
+                        id,
+                        offset,
+                        data,
+                        fin,
+                    } => {
+                        carried = true;
+                        streams.on_frame(
+                            side as u8,
+                            id,
+                            offset,
+                            data,
+                            fin,
+                            stream_stats,
+                            |b, end| h3.on_stream_data(side, id, b, end, ctx, &mut h3_out),
+                        );
+                    }
+                    Frame::ResetStream { id, code } => h3.on_reset(side, id, code, &mut h3_out),
+                    _ => {}
+                }
+                true
+            });
+        }
+        self.plain = plain;
+        carried
+    }
+
+    /// The connection ended: open requests are reported, held stream bytes counted.
+    pub fn close(&mut self, out: &mut SessionOut<'_>) {
+        self.streams.close(&mut out.stats.streams);
+        let mut h3_out = H3Out {
+            conn: out.conn,
+            events: &mut *out.events,
+            stats: &mut out.stats.http3,
+        };
+        self.h3.close(&mut h3_out);
+    }
+}
+
+/// Opens a 1-RTT packet with the current key phase, the next one (when the key phase bit
+/// flipped: a key update, which then becomes current) or the previous one (a late packet).
+fn open_one_rtt(
+    a: &mut AppKeys,
+    packet: &[u8],
+    pn_offset: usize,
+    largest: Option<u64>,
+    plain: &mut Vec<u8>,
+) -> Option<u64> {
+    // Header protection keys never change with the key phase.
+    let u: Unmasked = a.current.unmask(packet, pn_offset, largest).ok()?;
+    let bit = u.first & 0x04 != 0;
+    if bit == a.phase {
+        a.current.open(&u, packet, plain).ok()?;
+        return Some(u.pn);
+    }
+    if let Some(prev) = &a.previous {
+        if prev.open(&u, packet, plain).is_ok() {
+            return Some(u.pn);
+        }
+    }
+    let next = a.current.next_phase()?;
+    next.open(&u, packet, plain).ok()?;
+    a.previous = Some(std::mem::replace(&mut a.current, next));
+    a.phase = bit;
+    Some(u.pn)
+}
+
+/// The sender side (0 client, 1 server) of a packet travelling `dir`, given the direction
+/// the client's first Initial travelled.
+pub fn side_of(dir: Direction, client_dir: Direction) -> usize {
+    usize::from(dir != client_dir)
+}
