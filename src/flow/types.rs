@@ -482,6 +482,9 @@ pub struct FlowStats {
     /// Tombstones of closed connections pushed out by newer ones (`max_tombstones`): a late
     /// packet of such a connection would start a new one.
     pub tombstones_evicted: u64,
+    /// Closed connections ended before their linger was over because more than
+    /// `max_lingering` lingered (their late packets were told by their tombstones).
+    pub lingers_cut: u64,
 }
 
 /// Limits and timeouts of the flow stage.
@@ -499,6 +502,9 @@ pub struct FlowConfig {
     pub tcp_idle_ns: u64,
     /// A closed (FIN both ways, or RST) connection stays this long for late packets (ns).
     pub closed_linger_ns: u64,
+    /// Closed connections lingering at once; beyond it the one closed longest ends before
+    /// its linger is over (counted in `FlowStats::lingers_cut`) and leaves its tombstone.
+    pub max_lingering: usize,
     /// Tombstones kept of connections that ended closed, to tell their late packets (see
     /// `flow::tombstone`); the oldest is pushed out beyond it.
     pub max_tombstones: usize,
@@ -517,6 +523,7 @@ impl Default for FlowConfig {
             udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
+            max_lingering: 4_096,
             max_tombstones: 32_768,
             notes: true,
         }

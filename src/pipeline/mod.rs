@@ -58,6 +58,9 @@ pub struct RunSummary {
     /// Tombstones of closed connections pushed out by newer ones (a late packet of such a
     /// connection then starts a new one).
     pub tombstones_evicted: u64,
+    /// Closed connections ended before their linger was over because too many lingered
+    /// (`FlowConfig::max_lingering`); their late packets were told by their tombstones.
+    pub lingers_cut: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
     /// Frames whose headers nested past the decoder's bounds (headers, tunnels, MPLS labels)
@@ -301,6 +304,7 @@ impl Pipeline {
         let dec = self.decoder.stats();
         self.summary.evicted_flows = flow_stats.evicted_flows;
         self.summary.tombstones_evicted = flow_stats.tombstones_evicted;
+        self.summary.lingers_cut = flow_stats.lingers_cut;
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
         // Datagrams still incomplete at the end were never reassembled either.
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;

@@ -2260,6 +2260,9 @@ impl<W: Write> Sink for JsonSink<W> {
         if s.tombstones_evicted > 0 {
             write!(self.out, ",\"tombstones_evicted\":{}", s.tombstones_evicted)?;
         }
+        if s.lingers_cut > 0 {
+            write!(self.out, ",\"lingers_cut\":{}", s.lingers_cut)?;
+        }
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }
