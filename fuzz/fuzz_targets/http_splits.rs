@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: Some((40000, 80)),
         };
         let dir = if op & 1 == 0 {
             Direction::ToServer
@@ -32,7 +33,6 @@ fuzz_target!(|data: &[u8]| {
             Direction::ToClient
         };
         let conn = ((op >> 5) & 1) as u64;
-        app.set_frame_ports(frame, Some((40000, 80)));
         match (op >> 1) & 15 {
             0 => app.on_gap(conn, dir, *len as u64 * 97, ctx),
             1 => app.on_fin(conn, dir, ctx),

@@ -2232,6 +2232,7 @@ mod tests {
             frame: 7,
             ts: Timestamp::default(),
             handshake_rtt_ns: None,
+            ports: None,
         };
         let mut h = HttpConn::new();
         // Two pipelined requests (the first with a body under way), a response head cut
@@ -2296,6 +2297,7 @@ mod tests {
             frame,
             ts: Timestamp::default(),
             handshake_rtt_ns: None,
+            ports: None,
         };
         let mut h = HttpConn::new();
         h.on_data(

@@ -523,6 +523,7 @@ mod tests {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: None,
         }
     }
 

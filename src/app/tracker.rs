@@ -379,8 +379,6 @@ pub struct AppTracker {
     closed_map: FxHashMap<ConnId, AppConnStats>,
     /// Queries pending over all connections.
     dns_pending_total: usize,
-    /// Ports of the frame being processed (from the pipeline).
-    frame_ports: Option<(u64, u16, u16)>,
     dns_found: Vec<(Decoded, SegmentCtx)>,
     /// HTTP states of the connections, by the index in `Kind::Http`. One that ends is
     /// reset and its entry reused by a next connection: no allocation per connection once
@@ -469,12 +467,10 @@ fn new_http(http: &mut Slab<HttpConn>) -> u32 {
     i
 }
 
-/// Whether the ports of frame `frame` (when `frame_ports` are its) include a DNS port.
-fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
-    match frame_ports {
-        Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
-        _ => false,
-    }
+/// Whether the connection's ports (from its stream context) include a DNS port.
+fn ports_say_dns(ctx: &SegmentCtx) -> bool {
+    ctx.ports
+        .is_some_and(|(c, s)| DNS_PORTS.contains(&c) || DNS_PORTS.contains(&s))
 }
 
 /// What the TLS events just queued say about their connection's service.
@@ -537,7 +533,6 @@ impl AppTracker {
             closed_kept: 0,
             closed_map: FxHashMap::default(),
             dns_pending_total: 0,
-            frame_ports: None,
             dns_found: Vec::new(),
             http: Slab::new(),
             stats: AppStats::default(),
@@ -549,12 +544,6 @@ impl AppTracker {
     /// What was cut or given up on so far.
     pub fn stats(&self) -> AppStats {
         self.stats
-    }
-    /// Tells the tracker the transport ports of frame `frame` before the flow stage hands
-    /// over its payload (DNS on ports 53, 5353 and 5355 is trusted without further proof;
-    /// elsewhere a message must parse cleanly).
-    pub fn set_frame_ports(&mut self, frame: u64, ports: Option<(u16, u16)>) {
-        self.frame_ports = ports.map(|(s, d)| (frame, s, d));
     }
     /// Whether events wait for `drain_events` (lets a caller skip an empty drain).
     #[inline]
@@ -718,7 +707,6 @@ impl AppTracker {
         data: &[u8],
         ctx: SegmentCtx,
     ) {
-        let frame_ports = self.frame_ports;
         let app = match slot {
             Some(s) => Some(s),
             None => self.conns.app_or_insert(conn, || Kind::Undecided),
@@ -729,7 +717,7 @@ impl AppTracker {
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic(_) = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
             // connection never reads `dns_port` again).
-            state.dns_port |= ports_say_dns(frame_ports, ctx.frame);
+            state.dns_port |= ports_say_dns(&ctx);
             // Each HTTP direction is detected on its own content (a direction that does
             // not start like HTTP stops itself), so only DNS and TLS need deciding here:
             // on the first bytes, DNS ports first, then a TLS hello record, then a clean
@@ -841,10 +829,6 @@ impl AppTracker {
             self.mark(name, ctx.frame);
         }
     }
-
-    fn ports_say_dns(&self, frame: u64) -> bool {
-        ports_say_dns(self.frame_ports, frame)
-    }
 }
 
 impl StreamSink for AppTracker {
@@ -917,7 +901,9 @@ impl StreamSink for AppTracker {
     }
 
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let port_dns = self.ports_say_dns(ctx.frame);
+        // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
+        // message must parse cleanly.
+        let port_dns = ports_say_dns(&ctx);
         let quic_known = self
             .conns
             .get(conn)
@@ -1081,6 +1067,15 @@ mod tests {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: None,
+        }
+    }
+
+    /// `c` with the connection's ports.
+    fn ported(c: SegmentCtx, ports: (u16, u16)) -> SegmentCtx {
+        SegmentCtx {
+            ports: Some(ports),
+            ..c
         }
     }
 
@@ -1243,8 +1238,12 @@ mod tests {
         t.on_close(4);
         assert_eq!(t.conns.last, None);
         // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
-        t.set_frame_ports(3, Some((40_000, 53)));
-        t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(3, 2));
+        t.on_data(
+            4,
+            ToServer,
+            b"GET / HTTP/1.1\r\n\r\n",
+            ported(ctx(3, 2), (40_000, 53)),
+        );
         assert!(matches!(
             t.conns.get(4).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
@@ -1258,8 +1257,12 @@ mod tests {
     fn an_ended_connections_entry_is_reused_as_new() {
         let mut t = AppTracker::new(AppConfig::default());
         // Conn 7 on port 53: DNS over TCP, whatever it carries.
-        t.set_frame_ports(1, Some((40_000, 53)));
-        t.on_data(7, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+        t.on_data(
+            7,
+            ToServer,
+            b"GET / HTTP/1.1\r\n\r\n",
+            ported(ctx(1, 0), (40_000, 53)),
+        );
         assert!(matches!(
             t.conns.get(7).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
@@ -1271,8 +1274,12 @@ mod tests {
         );
         assert!(!t.conns.contains(7));
         // Conn 8 takes the entry: its own ports decide, nothing of conn 7's is left.
-        t.set_frame_ports(2, Some((40_001, 80)));
-        t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(2, 1));
+        t.on_data(
+            8,
+            ToServer,
+            b"GET / HTTP/1.1\r\n\r\n",
+            ported(ctx(2, 1), (40_001, 80)),
+        );
         assert_eq!(t.layer_of_frame(2), Some(LayerName::Http));
         assert_eq!(t.conns.apps.len, 1, "entry reused");
         assert!(t.conns.apps.free.is_empty());
@@ -1676,23 +1683,21 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn http_detected_by_content_not_port() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.set_frame_ports(1, Some((40000, 8081)));
         t.on_data(
             7,
             ToServer,
             b"OPTIONS * HTTP/1.1\r\nHost: odd\r\n\r\n",
-            ctx(1, 0),
+            ported(ctx(1, 0), (40000, 8081)),
         );
         t.on_data(7, ToClient, OK0, ctx(2, 1));
         let tx = http(&mut t);
         assert_eq!((tx.len(), tx[0].uri.as_deref()), (1, Some("*")));
         // TLS on port 80 is not HTTP: the GET is inside the 0x200-byte record body.
-        t.set_frame_ports(3, Some((40001, 80)));
         t.on_data(
             8,
             ToServer,
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
-            ctx(3, 2),
+            ported(ctx(3, 2), (40001, 80)),
         );
         assert_eq!(t.layer_of_frame(3), Some(LayerName::Tls));
         t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
@@ -1839,11 +1844,14 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         q.extend_from_slice(
             b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07nothere\x07example\x00\x00\x1c\x00\x01",
         );
-        t.set_frame_ports(1, Some((51000, 53)));
-        t.on_datagram(20, ToServer, &q, ctx(1, 100));
+        t.on_datagram(20, ToServer, &q, ported(ctx(1, 100), (51000, 53)));
         assert_eq!(t.layer_of_frame(1), Some(LayerName::Dns));
-        t.set_frame_ports(2, Some((53, 51000)));
-        t.on_datagram(20, ToClient, &nxdomain(0xbeef), ctx(2, 112));
+        t.on_datagram(
+            20,
+            ToClient,
+            &nxdomain(0xbeef),
+            ported(ctx(2, 112), (53, 51000)),
+        );
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 2);
         assert_eq!(
@@ -1869,10 +1877,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         let mut t = AppTracker::new(AppConfig::default());
         let mut stream = (QUERY.len() as u16).to_be_bytes().to_vec();
         stream.extend_from_slice(QUERY);
-        t.set_frame_ports(4, Some((40000, 53)));
-        t.on_data(21, ToServer, &stream[..1], ctx(4, 0));
-        t.set_frame_ports(5, Some((40000, 53)));
-        t.on_data(21, ToServer, &stream[1..20], ctx(5, 1));
+        t.on_data(21, ToServer, &stream[..1], ported(ctx(4, 0), (40000, 53)));
+        t.on_data(21, ToServer, &stream[1..20], ported(ctx(5, 1), (40000, 53)));
         assert!(dns_events(&mut t).is_empty());
         t.on_data(21, ToServer, &stream[20..], ctx(6, 2));
         let d = dns_events(&mut t);
@@ -1891,10 +1897,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn truncated_dns() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.set_frame_ports(1, Some((5353, 5353)));
-        t.on_datagram(23, ToServer, &QUERY[..20], ctx(1, 0));
-        t.set_frame_ports(2, Some((5353, 5353)));
-        t.on_datagram(23, ToServer, &QUERY[..11], ctx(2, 0));
+        t.on_datagram(23, ToServer, &QUERY[..20], ported(ctx(1, 0), (5353, 5353)));
+        t.on_datagram(23, ToServer, &QUERY[..11], ported(ctx(2, 0), (5353, 5353)));
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 1);
         assert_eq!(
@@ -1903,8 +1907,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         );
         assert_eq!(t.layer_of_frame(2), None);
         // Off the DNS ports, a truncated message is not taken for DNS.
-        t.set_frame_ports(3, Some((4000, 4001)));
-        t.on_datagram(24, ToServer, &QUERY[..20], ctx(3, 0));
+        t.on_datagram(24, ToServer, &QUERY[..20], ported(ctx(3, 0), (4000, 4001)));
         t.on_datagram(24, ToServer, b"hello world, not dns", ctx(4, 0));
         assert!(dns_events(&mut t).is_empty());
         // … but a clean one is, and then the flow's other messages are too.
@@ -2058,12 +2061,11 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn http_over_udp_one_datagram_one_message() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.set_frame_ports(30, Some((50000, 1900)));
         t.on_datagram(
             60,
             ToServer,
             b"M-SEARCH * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 3\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n",
-            ctx(30, 0),
+            ported(ctx(30, 0), (50000, 1900)),
         );
         assert_eq!(t.layer_of_frame(30), Some(LayerName::Http));
         t.on_datagram(

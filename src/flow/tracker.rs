@@ -273,6 +273,9 @@ struct Conn {
     /// The client is the key's lower endpoint (see [`FlowKey::of`]).
     client_is_lo: bool,
     roles_guessed: bool,
+    /// (client, server) ports, read once from `client` and `server` (in room the layout
+    /// leaves free: the stream context of every packet carries them).
+    ports: (u16, u16),
     first_frame: u64,
     last_frame: u64,
     start: Timestamp,
@@ -304,6 +307,12 @@ impl Conn {
         } else {
             Direction::ToClient
         }
+    }
+    /// (client port, server port) of a TCP connection or UDP flow (what its stream data
+    /// is handed on with: the app stage trusts DNS on DNS ports).
+    #[inline]
+    fn ports(&self) -> Option<(u16, u16)> {
+        matches!(self.proto, Proto::Tcp | Proto::Udp).then_some(self.ports)
     }
     fn list(&self) -> ListId {
         match &self.tcp {
@@ -638,6 +647,7 @@ impl FlowTracker {
             server: new.server,
             client_is_lo: new.client_is_lo,
             roles_guessed: new.guessed,
+            ports: (new.client.port(), new.server.port()),
             first_frame: new.frame,
             last_frame: new.frame,
             start: new.ts,
@@ -683,6 +693,7 @@ impl FlowTracker {
             frame: conn.last_frame,
             ts: conn.end,
             handshake_rtt_ns: None,
+            ports: conn.ports(),
         };
         let mut sh = Shared {
             config: &self.config,
@@ -772,6 +783,7 @@ impl FlowTracker {
             frame: frame.number,
             ts: frame.ts,
             handshake_rtt_ns: None,
+            ports: conn.ports(),
         };
         sink.on_datagram(conn.id, dir, data, ctx);
         let id = conn.id;
@@ -1243,6 +1255,7 @@ fn on_tcp_plain(
     account(conn, dir, frame, u64::from(tcp.payload_len), sh.ip_len);
     conn.zeek.observe_tcp(dir, tcp);
     let id = conn.id;
+    let ports = conn.ports();
     let t = conn.tcp.as_deref_mut()?;
     let (s, r) = (dir.index(), dir.reverse().index());
     let plain = t.plain[s];
@@ -1258,6 +1271,7 @@ fn on_tcp_plain(
         frame: frame.number,
         ts: frame.ts,
         handshake_rtt_ns: handshake_rtt_ns(t.hs_syn, t.hs_ack),
+        ports,
     };
     let mut gaps = [0u64; 2];
     if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
@@ -1358,6 +1372,7 @@ fn tcp_step(
     flow: &mut PacketFlow,
 ) {
     let id = conn.id;
+    let ports = conn.ports();
     let Some(t) = conn.tcp.as_deref_mut() else {
         return;
     };
@@ -1390,6 +1405,7 @@ fn tcp_step(
         frame: frame.number,
         ts: frame.ts,
         handshake_rtt_ns: handshake_rtt_ns(t.hs_syn, t.hs_ack),
+        ports,
     };
     let data_seq = tcp.seq.wrapping_add(u32::from(syn));
     if syn && !t.sides[s].reasm_started {

@@ -443,6 +443,9 @@ pub struct SegmentCtx {
     /// The connection's handshake round trip (SYN → ACK, ns) once its handshake was seen:
     /// the app stage takes one RTT off a server's wait with it.
     pub handshake_rtt_ns: Option<u64>,
+    /// The connection's (client, server) ports (TCP and UDP; None for other protocols):
+    /// the app stage trusts DNS on DNS ports.
+    pub ports: Option<(u16, u16)>,
 }
 
 /// Receiver of in-order application bytes (implemented by `app`).

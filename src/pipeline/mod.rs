@@ -241,7 +241,6 @@ impl Pipeline {
         if packet.issue.is_some() {
             self.summary.decode_issues += 1;
         }
-        self.app.set_frame_ports(frame.number, packet.ports());
         let flow = {
             let mut tee = Tee {
                 app: &mut self.app,
@@ -250,12 +249,7 @@ impl Pipeline {
             self.flows
                 .process(frame, &packet, &mut tee, &mut self.ended)
         };
-        if let Some(name) = self.app.layer_of_frame(frame.number) {
-            packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-        }
-        if let Some(name) = self.app.inner_layer_of_frame(frame.number) {
-            packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-        }
+        add_app_layers(&self.app, frame.number, &mut packet);
         // Events first: a renderer can then show an application summary on the row of
         // the packet that completed it.
         send_app_events(&mut self.app, sink)?;
@@ -316,6 +310,18 @@ impl Pipeline {
         self.summary.last_ts = self.prev_ts;
         sink.finish(&self.summary)?;
         Ok(self.summary.clone())
+    }
+}
+
+/// Adds to `packet` the application layers the app stage recognised in frame `frame`'s
+/// payload (and, for decrypted TLS, the protocol inside).
+#[inline]
+fn add_app_layers(app: &AppTracker, frame: u64, packet: &mut DecodedPacket<'_>) {
+    if let Some(name) = app.layer_of_frame(frame) {
+        packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
+    }
+    if let Some(name) = app.inner_layer_of_frame(frame) {
+        packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
     }
 }
 

@@ -8,7 +8,9 @@
 //! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
 //! front to be refilled, so steady state allocates nothing.
 
-use super::{expiry_due, send_app_events, send_ended, Pipeline, RunEnd, RunSummary};
+use super::{
+    add_app_layers, expiry_due, send_app_events, send_ended, Pipeline, RunEnd, RunSummary,
+};
 use crate::app::AppTracker;
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
@@ -68,11 +70,6 @@ enum Ev {
     },
     Close {
         conn: ConnId,
-    },
-    /// `AppTracker::set_frame_ports`.
-    FramePorts {
-        frame: u64,
-        ports: Option<(u16, u16)>,
     },
     /// `Pipeline::flush_ended` with the next `conns` summaries of the batch.
     Flush {
@@ -329,22 +326,14 @@ impl Front<'_> {
             at.len = frame.data.len();
         }
         self.batch.frame_bytes += frame.data.len();
-        let ports_at = self.batch.events.len();
-        self.batch.events.push(Ev::FramePorts {
-            frame: frame.number,
-            ports: packet.ports(),
-        });
+        let events_before = self.batch.events.len();
         let start = self.batch.ended.len();
         let (mut rec, ended) = self.batch.recorder(at);
         let flow = self.flows.process(frame, &packet, &mut rec, ended);
         let batch = &mut self.batch;
-        // The flow stage handed the app stage nothing for this frame (a bare ACK, say): the
-        // ports are not needed (the app stage only uses them for data of this very frame)
-        // and no app event can have completed.
-        let quiet = batch.events.len() == ports_at + 1;
-        if quiet {
-            batch.events.truncate(ports_at);
-        }
+        // The flow stage handed the app stage nothing for this frame (a bare ACK, say): no
+        // app event can have completed.
+        let quiet = batch.events.len() == events_before;
         if packets {
             let payload_at = batch.recorder(at).0.place(packet.payload);
             let payload_len = packet.payload.len();
@@ -479,7 +468,6 @@ fn replay(
             } => app.on_datagram(conn, dir, locate(bytes, chunks, at, len), ctx),
             Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
             Ev::Close { conn } => app.on_close(conn),
-            Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
             Ev::Flush { conns } => {
                 let ended = batch.ended.get(next_conn..next_conn + conns).unwrap_or(&[]);
                 send_ended(app, ended, conns_seen, sink)?;
@@ -500,12 +488,7 @@ fn replay(
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
                 packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
-                if let Some(name) = app.layer_of_frame(frame.number) {
-                    packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-                }
-                if let Some(name) = app.inner_layer_of_frame(frame.number) {
-                    packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-                }
+                add_app_layers(app, frame.number, &mut packet);
                 send_app_events(app, sink)?;
                 sink.packet(&frame, &packet, &p.flow)?;
             }

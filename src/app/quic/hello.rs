@@ -368,6 +368,7 @@ mod tests {
             frame,
             ts: Default::default(),
             handshake_rtt_ns: None,
+            ports: None,
         }
     }
 
