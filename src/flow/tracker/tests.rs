@@ -187,6 +187,11 @@ impl Harness {
         self.s(SYN | ACK, 5000, 1001, b"");
         self.c(ACK, 1001, 5001, b"");
     }
+    /// `client`'s SYN (ISN 1000) to the server, refused by RST+ACK: two frames.
+    fn refused(&mut self, client: &str) {
+        self.send(client, SERVER, SYN, 1000, 0, b"");
+        self.send(SERVER, client, RST | ACK, 0, 1001, b"");
+    }
     fn expire(&mut self) {
         let now = self.ts();
         self.ft.expire(now, &mut self.sink, &mut self.ended);
@@ -669,9 +674,7 @@ fn tombstones_are_bounded_by_count() {
         ..FlowConfig::default()
     });
     for port in [1, 2, 3] {
-        let client = format!("10.0.0.1:{port}");
-        h.send(&client, SERVER, SYN, 1000, 0, b"");
-        h.send(SERVER, &client, RST | ACK, 0, 1001, b"");
+        h.refused(&format!("10.0.0.1:{port}"));
     }
     h.advance_secs(2.5);
     h.expire();
@@ -699,12 +702,10 @@ fn too_many_lingering_end_the_one_closed_longest() {
         ..FlowConfig::default()
     });
     // Port 1 refused: it lingers alone.
-    h.send("10.0.0.1:1", SERVER, SYN, 1000, 0, b"");
-    h.send(SERVER, "10.0.0.1:1", RST | ACK, 0, 1001, b"");
+    h.refused("10.0.0.1:1");
     assert!(h.ended.is_empty());
     // Port 2 refused: two would linger, so port 1 (closed longest) ends now.
-    h.send("10.0.0.1:2", SERVER, SYN, 1000, 0, b"");
-    h.send(SERVER, "10.0.0.1:2", RST | ACK, 0, 1001, b"");
+    h.refused("10.0.0.1:2");
     assert_eq!(
         h.ended
             .iter()
