@@ -217,45 +217,43 @@ impl Pipeline {
         )
     }
 
-    /// Runs one frame through every stage and hands the results to `sink`.
+    /// Runs one frame through every stage and hands the results to `sink`: the one place
+    /// the per-packet sequence is written (`threaded.rs` runs the same [`FrontStages`] on
+    /// its front thread and [`hand_on_packet`] and [`send_ended`] on the back).
     pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
-        if expiry_due(
-            &mut self.summary,
-            &mut self.prev_ts,
-            self.last_expire,
-            frame,
-        ) {
-            self.last_expire = Some(frame.ts);
-            let (flows, mut tee, ended) = self.tee();
-            flows.expire(frame.ts, &mut tee, ended);
-            self.flush_ended(sink)?;
+        let mut front = FrontStages {
+            decoder: &mut self.decoder,
+            flows: &mut self.flows,
+            filter: self.filter.as_ref(),
+            summary: &mut self.summary,
+            prev_ts: &mut self.prev_ts,
+            last_expire: &mut self.last_expire,
+        };
+        let mut tee = Tee {
+            app: &mut self.app,
+            tap: self.tap.as_deref_mut(),
+        };
+        if front.expire(frame, &mut tee, &mut self.ended) {
+            send_ended(tee.app, &self.ended, &mut front.summary.conns, sink)?;
+            self.ended.clear();
         }
         let mut packet = DecodedPacket::empty();
-        self.decoder.decode_into(frame, &mut packet);
-        if let Some(filter) = &self.filter {
-            if !filter.matches(frame, &packet) {
-                self.summary.filtered_out += 1;
-                return Ok(());
-            }
+        if !FrontStages::decode(
+            front.decoder,
+            front.filter,
+            front.summary,
+            frame,
+            &mut packet,
+        ) {
+            return Ok(());
         }
-        if packet.issue.is_some() {
-            self.summary.decode_issues += 1;
-        }
-        let flow = {
-            let mut tee = Tee {
-                app: &mut self.app,
-                tap: self.tap.as_deref_mut(),
-            };
-            self.flows
-                .process(frame, &packet, &mut tee, &mut self.ended)
-        };
-        add_app_layers(&self.app, frame.number, &mut packet);
-        // Events first: a renderer can then show an application summary on the row of
-        // the packet that completed it.
-        send_app_events(&mut self.app, sink)?;
-        sink.packet(frame, &packet, &flow)?;
+        let flow = front
+            .flows
+            .process(frame, &packet, &mut tee, &mut self.ended);
+        hand_on_packet(tee.app, sink, frame, &mut packet, &flow)?;
         if !self.ended.is_empty() {
-            self.flush_ended(sink)?;
+            send_ended(tee.app, &self.ended, &mut front.summary.conns, sink)?;
+            self.ended.clear();
         }
         Ok(())
     }
@@ -311,6 +309,77 @@ impl Pipeline {
         sink.finish(&self.summary)?;
         Ok(self.summary.clone())
     }
+}
+
+/// The stages before the app stage, borrowed from a [`Pipeline`]: what the front thread
+/// runs when there are two.
+pub(super) struct FrontStages<'p> {
+    pub(super) decoder: &'p mut Decoder,
+    pub(super) flows: &'p mut FlowTracker,
+    pub(super) filter: Option<&'p Filter>,
+    pub(super) summary: &'p mut RunSummary,
+    pub(super) prev_ts: &'p mut Option<Timestamp>,
+    pub(super) last_expire: &'p mut Option<Timestamp>,
+}
+
+impl FrontStages<'_> {
+    /// Ends the connections idle at `frame`'s time, at most once a second of capture time
+    /// (their streams' ends go to `stream`, their summaries to `ended`); whether it ran.
+    #[inline(always)]
+    pub(super) fn expire(
+        &mut self,
+        frame: &RawFrame<'_>,
+        stream: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> bool {
+        if !expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
+            return false;
+        }
+        *self.last_expire = Some(frame.ts);
+        self.flows.expire(frame.ts, stream, ended);
+        true
+    }
+
+    /// Decodes `frame` into `packet`; false when the filter drops it (counted). (The
+    /// packet may borrow the decoder: only the decoder is borrowed for it, the other
+    /// stages stay free.)
+    #[inline(always)]
+    pub(super) fn decode<'f>(
+        decoder: &'f mut Decoder,
+        filter: Option<&Filter>,
+        summary: &mut RunSummary,
+        frame: &RawFrame<'f>,
+        packet: &mut DecodedPacket<'f>,
+    ) -> bool {
+        decoder.decode_into(frame, packet);
+        if let Some(filter) = filter {
+            if !filter.matches(frame, packet) {
+                summary.filtered_out += 1;
+                return false;
+            }
+        }
+        if packet.issue.is_some() {
+            summary.decode_issues += 1;
+        }
+        true
+    }
+}
+
+/// The back stages of a tracked packet once the app stage had its stream data: its
+/// application layers, then the app events completed so far (first: a renderer can then
+/// show an application summary on the row of the packet that completed it), then the
+/// packet itself.
+#[inline(always)]
+fn hand_on_packet(
+    app: &mut AppTracker,
+    sink: &mut dyn Sink,
+    frame: &RawFrame<'_>,
+    packet: &mut DecodedPacket<'_>,
+    flow: &PacketFlow,
+) -> io::Result<()> {
+    add_app_layers(app, frame.number, packet);
+    send_app_events(app, sink)?;
+    sink.packet(frame, packet, flow)
 }
 
 /// Adds to `packet` the application layers the app stage recognised in frame `frame`'s

@@ -1,22 +1,19 @@
 //! The same pipeline on two threads: a front thread reads, decodes, filters and tracks
 //! flows (TCP state, analysis, reassembly); the calling thread runs the application
-//! parsers and the sink. The front records, in order, every call the one-thread pipeline
-//! would make on the app stage and the sink, in batches; the back replays them. The output
-//! is the same, byte for byte (tests compare both on every capture).
+//! parsers and the sink. The stages are `Pipeline::process`'s own (`FrontStages` on the
+//! front; `hand_on_packet` and `send_ended` on the back): the front records, in order,
+//! every call the one-thread pipeline would make on the app stage and the sink, in
+//! batches; the back replays them. The output is the same, byte for byte (tests compare
+//! both on every capture).
 //!
 //! Bounded: at most [`DEPTH`] full batches wait in the channel, each of at most
 //! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
 //! front to be refilled, so steady state allocates nothing.
 
-use super::{
-    add_app_layers, expiry_due, send_app_events, send_ended, Pipeline, RunEnd, RunSummary,
-};
+use super::{hand_on_packet, send_app_events, send_ended, FrontStages, Pipeline, RunEnd};
 use crate::app::AppTracker;
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
-use crate::decode::Decoder;
-use crate::filter::Filter;
-use crate::flow::FlowTracker;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
 use std::io;
 use std::sync::mpsc;
@@ -252,12 +249,7 @@ fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
 
 /// The front's view of the pipeline (everything but the app stage).
 struct Front<'p> {
-    decoder: &'p mut Decoder,
-    flows: &'p mut FlowTracker,
-    filter: Option<&'p Filter>,
-    summary: &'p mut RunSummary,
-    prev_ts: &'p mut Option<Timestamp>,
-    last_expire: &'p mut Option<Timestamp>,
+    stages: FrontStages<'p>,
     tx: mpsc::SyncSender<Batch>,
     free: mpsc::Receiver<Batch>,
     batch: Batch,
@@ -288,31 +280,29 @@ impl Front<'_> {
         self.tx.send(full).map_err(|_| HungUp)
     }
 
-    /// `Pipeline::process`, with the app and sink calls recorded instead of made. `chunk`:
-    /// the source's shared buffer the frame lies in, if any.
+    /// `Pipeline::process`'s front stages, with the app and sink calls recorded instead of
+    /// made. `chunk`: the source's shared buffer the frame lies in, if any.
     fn process(
         &mut self,
         frame: &RawFrame<'_>,
         chunk: Option<&Arc<Vec<u8>>>,
     ) -> Result<(), HungUp> {
-        if expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
-            *self.last_expire = Some(frame.ts);
-            let start = self.batch.ended.len();
-            let (mut rec, ended) = self.batch.recorder(FrameAt::default());
-            self.flows.expire(frame.ts, &mut rec, ended);
+        let start = self.batch.ended.len();
+        let (mut rec, ended) = self.batch.recorder(FrameAt::default());
+        if self.stages.expire(frame, &mut rec, ended) {
             let conns = self.batch.ended.len() - start;
             self.batch.events.push(Ev::Flush { conns });
         }
         let mut packet = DecodedPacket::empty();
-        self.decoder.decode_into(frame, &mut packet);
-        if let Some(filter) = self.filter {
-            if !filter.matches(frame, &packet) {
-                self.summary.filtered_out += 1;
-                return self.hand_over(false);
-            }
-        }
-        if packet.issue.is_some() {
-            self.summary.decode_issues += 1;
+        let decoded = FrontStages::decode(
+            &mut *self.stages.decoder,
+            self.stages.filter,
+            &mut *self.stages.summary,
+            frame,
+            &mut packet,
+        );
+        if !decoded {
+            return self.hand_over(false);
         }
         let packets = self.packets;
         let mut at = FrameAt {
@@ -329,7 +319,7 @@ impl Front<'_> {
         let events_before = self.batch.events.len();
         let start = self.batch.ended.len();
         let (mut rec, ended) = self.batch.recorder(at);
-        let flow = self.flows.process(frame, &packet, &mut rec, ended);
+        let flow = self.stages.flows.process(frame, &packet, &mut rec, ended);
         let batch = &mut self.batch;
         // The flow stage handed the app stage nothing for this frame (a bare ACK, say): no
         // app event can have completed.
@@ -363,7 +353,7 @@ impl Front<'_> {
     }
 
     fn warning(&mut self, e: CaptureError) -> Result<(), HungUp> {
-        self.summary.bad_records_skipped += 1;
+        self.stages.summary.bad_records_skipped += 1;
         self.batch.warnings.push(e);
         self.batch.events.push(Ev::Warning);
         self.hand_over(false)
@@ -374,7 +364,10 @@ impl Front<'_> {
         loop {
             let start = self.batch.ended.len();
             let (mut rec, ended) = self.batch.recorder(FrameAt::default());
-            let more = self.flows.finish_some(&mut rec, ended, super::FINISH_CHUNK);
+            let more = self
+                .stages
+                .flows
+                .finish_some(&mut rec, ended, super::FINISH_CHUNK);
             let conns = self.batch.ended.len() - start;
             self.batch.events.push(Ev::Flush { conns });
             self.hand_over(true)?;
@@ -488,9 +481,7 @@ fn replay(
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
                 packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
-                add_app_layers(app, frame.number, &mut packet);
-                send_app_events(app, sink)?;
-                sink.packet(&frame, &packet, &p.flow)?;
+                hand_on_packet(app, sink, &frame, &mut packet, &p.flow)?;
             }
             Ev::Events => send_app_events(app, sink)?,
             Ev::Warning => {
@@ -520,12 +511,14 @@ pub(super) fn run(
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
     let (back, (truncated, counts, failure)) = std::thread::scope(|scope| {
         let front = Front {
-            decoder: &mut pipeline.decoder,
-            flows: &mut pipeline.flows,
-            filter: pipeline.filter.as_ref(),
-            summary: &mut pipeline.summary,
-            prev_ts: &mut pipeline.prev_ts,
-            last_expire: &mut pipeline.last_expire,
+            stages: FrontStages {
+                decoder: &mut pipeline.decoder,
+                flows: &mut pipeline.flows,
+                filter: pipeline.filter.as_ref(),
+                summary: &mut pipeline.summary,
+                prev_ts: &mut pipeline.prev_ts,
+                last_expire: &mut pipeline.last_expire,
+            },
             packets: sink.wants_packets(),
             returned: Vec::new(),
             tx,
