@@ -206,9 +206,18 @@ impl Pipeline {
         self.tap.take()
     }
 
-    fn tee(&mut self) -> (&mut FlowTracker, Tee<'_>, &mut Vec<ConnSummary>) {
+    /// The pipeline split along its stages: the front stages, the app stage (with the
+    /// tap) as a stream sink, the connections ended and not yet handed on.
+    fn split(&mut self) -> (FrontStages<'_>, Tee<'_>, &mut Vec<ConnSummary>) {
         (
-            &mut self.flows,
+            FrontStages {
+                decoder: &mut self.decoder,
+                flows: &mut self.flows,
+                filter: self.filter.as_ref(),
+                summary: &mut self.summary,
+                prev_ts: &mut self.prev_ts,
+                last_expire: &mut self.last_expire,
+            },
             Tee {
                 app: &mut self.app,
                 tap: self.tap.as_deref_mut(),
@@ -221,21 +230,10 @@ impl Pipeline {
     /// the per-packet sequence is written (`threaded.rs` runs the same [`FrontStages`] on
     /// its front thread and [`hand_on_packet`] and [`send_ended`] on the back).
     pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
-        let mut front = FrontStages {
-            decoder: &mut self.decoder,
-            flows: &mut self.flows,
-            filter: self.filter.as_ref(),
-            summary: &mut self.summary,
-            prev_ts: &mut self.prev_ts,
-            last_expire: &mut self.last_expire,
-        };
-        let mut tee = Tee {
-            app: &mut self.app,
-            tap: self.tap.as_deref_mut(),
-        };
-        if front.expire(frame, &mut tee, &mut self.ended) {
-            send_ended(tee.app, &self.ended, &mut front.summary.conns, sink)?;
-            self.ended.clear();
+        let (mut front, mut tee, ended) = self.split();
+        if front.expire(frame, &mut tee, ended) {
+            send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
+            ended.clear();
         }
         let mut packet = DecodedPacket::empty();
         if !FrontStages::decode(
@@ -247,13 +245,11 @@ impl Pipeline {
         ) {
             return Ok(());
         }
-        let flow = front
-            .flows
-            .process(frame, &packet, &mut tee, &mut self.ended);
+        let flow = front.flows.process(frame, &packet, &mut tee, ended);
         hand_on_packet(tee.app, sink, frame, &mut packet, &flow)?;
-        if !self.ended.is_empty() {
-            send_ended(tee.app, &self.ended, &mut front.summary.conns, sink)?;
-            self.ended.clear();
+        if !ended.is_empty() {
+            send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
+            ended.clear();
         }
         Ok(())
     }
@@ -273,8 +269,8 @@ impl Pipeline {
     ) -> io::Result<RunSummary> {
         loop {
             let more = {
-                let (flows, mut tee, ended) = self.tee();
-                flows.finish_some(&mut tee, ended, FINISH_CHUNK)
+                let (front, mut tee, ended) = self.split();
+                front.flows.finish_some(&mut tee, ended, FINISH_CHUNK)
             };
             self.flush_ended(sink)?;
             if !more {

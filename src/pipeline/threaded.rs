@@ -505,20 +505,14 @@ pub(super) fn run(
     pipeline: &mut Pipeline,
     sink: &mut dyn crate::pipeline::Sink,
 ) -> io::Result<RunEnd> {
-    let app = &mut pipeline.app;
+    let (stages, tee, _) = pipeline.split();
+    let app = tee.app;
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
     let (back, (truncated, counts, failure)) = std::thread::scope(|scope| {
         let front = Front {
-            stages: FrontStages {
-                decoder: &mut pipeline.decoder,
-                flows: &mut pipeline.flows,
-                filter: pipeline.filter.as_ref(),
-                summary: &mut pipeline.summary,
-                prev_ts: &mut pipeline.prev_ts,
-                last_expire: &mut pipeline.last_expire,
-            },
+            stages,
             packets: sink.wants_packets(),
             returned: Vec::new(),
             tx,
