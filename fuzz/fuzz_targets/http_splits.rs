@@ -44,12 +44,12 @@ fuzz_target!(|data: &[u8]| {
         let (chunk, next) = tail.split_at(n);
         rest = next;
         if (op >> 1) & 15 >= 4 {
-            app.on_data(conn, dir, chunk, ctx);
+            let layers = app.feed_segment(conn, dir, chunk, ctx);
+            let _ = layers.app_of(frame);
         }
         for event in app.drain_events() {
             let _ = format!("{event:?}");
         }
-        let _ = app.layer_of_frame(frame);
     }
     app.on_close(0);
     app.on_close(1);

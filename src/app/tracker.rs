@@ -5,6 +5,7 @@ use super::dns::{self, Decoded};
 use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
+use super::FrameLayers;
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
@@ -364,9 +365,6 @@ impl Conns {
 pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
-    packet_layer: Option<(LayerName, u64)>,
-    /// The protocol read inside decrypted TLS records that a frame completed.
-    packet_inner: Option<(LayerName, u64)>,
     conns: Conns,
     /// Counters of ended connections waiting for `take_conn_stats`, in the order they
     /// ended, every one (with counters or without: the flag says which): the pipeline
@@ -526,8 +524,6 @@ impl AppTracker {
         AppTracker {
             config,
             events: Vec::new(),
-            packet_layer: None,
-            packet_inner: None,
             conns: Conns::new(),
             closed: VecDeque::new(),
             closed_kept: 0,
@@ -553,22 +549,6 @@ impl AppTracker {
     /// Events completed since the last call, in completion order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, AppEvent> {
         self.events.drain(..)
-    }
-    /// The application protocol recognised in frame `frame`'s payload, if any (for the
-    /// packet's layer list).
-    pub fn layer_of_frame(&self, frame: u64) -> Option<LayerName> {
-        match self.packet_layer {
-            Some((name, f)) if f == frame => Some(name),
-            _ => None,
-        }
-    }
-    /// The protocol read from decrypted TLS records that frame `frame` completed (shown
-    /// after the frame's `tls` layer).
-    pub fn inner_layer_of_frame(&self, frame: u64) -> Option<LayerName> {
-        match self.packet_inner {
-            Some((name, f)) if f == frame => Some(name),
-            _ => None,
-        }
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
@@ -610,20 +590,17 @@ impl AppTracker {
         self.closed_kept += usize::from(kept);
     }
 
-    /// Remembers that frame `frame` carried `name` bytes (the newest frame wins: bytes
-    /// buffered out of order are delivered with older frames).
-    fn mark(&mut self, name: LayerName, frame: u64) {
-        match self.packet_layer {
-            Some((_, f)) if f > frame => {}
-            _ => self.packet_layer = Some((name, frame)),
-        }
-    }
-
     /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
     /// per long-header packet (coalesced ones included), short-header packets counted.
-    fn quic_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn quic_datagram(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) -> FrameLayers {
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
-            return;
+            return FrameLayers::NONE;
         };
         let mut rest = data;
         let mut any = false;
@@ -691,9 +668,7 @@ impl AppTracker {
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
         }
-        if any {
-            self.mark(LayerName::Quic, ctx.frame);
-        }
+        FrameLayers::found(ctx.frame, any.then_some(LayerName::Quic), None)
     }
 
     /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS;
@@ -706,13 +681,13 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
-    ) {
+    ) -> FrameLayers {
         let app = match slot {
             Some(s) => Some(s),
             None => self.conns.app_or_insert(conn, || Kind::Undecided),
         };
         let Some(state) = app.and_then(|a| self.conns.apps.get_mut(a)) else {
-            return;
+            return FrameLayers::NONE;
         };
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic(_) = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
@@ -742,9 +717,10 @@ impl AppTracker {
             }
         }
         let mut layer = None;
+        let mut inner = None;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
-                return;
+                return FrameLayers::NONE;
             };
             let mut out = Out {
                 conn,
@@ -805,9 +781,7 @@ impl AppTracker {
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
                 }
-                if let Some(inner) = out.inner_layer {
-                    self.packet_inner = Some((inner, ctx.frame));
-                }
+                inner = out.inner_layer;
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
@@ -825,16 +799,20 @@ impl AppTracker {
             }
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
-        if let Some(name) = layer {
-            self.mark(name, ctx.frame);
-        }
+        FrameLayers::found(ctx.frame, layer, inner)
     }
-}
 
-impl StreamSink for AppTracker {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    /// In-order TCP bytes of one direction (see [`StreamSink::on_data`]); returns the
+    /// application layer they showed, for the packet's layer list.
+    pub fn feed_segment(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) -> FrameLayers {
         let Some(&first) = data.first() else {
-            return;
+            return FrameLayers::NONE;
         };
         // The common case in few instructions: a segment of a connection carrying HTTP
         // that does not switch to TLS.
@@ -850,14 +828,97 @@ impl StreamSink for AppTracker {
                     };
                     // (The counters are copied into `ConnApp::stats` when the connection
                     // ends.)
-                    if h.on_data(dir.index(), data, ctx, &mut out) {
-                        self.mark(LayerName::Http, ctx.frame);
-                    }
-                    return;
+                    let http = h.on_data(dir.index(), data, ctx, &mut out);
+                    return FrameLayers::found(ctx.frame, http.then_some(LayerName::Http), None);
                 }
             }
         }
-        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx);
+        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx)
+    }
+
+    /// One UDP datagram's payload (see [`StreamSink::on_datagram`]); returns the application
+    /// layer it showed, for the packet's layer list.
+    pub fn feed_datagram(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) -> FrameLayers {
+        // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
+        // message must parse cleanly.
+        let port_dns = ports_say_dns(&ctx);
+        let quic_known = self
+            .conns
+            .get(conn)
+            .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
+        if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
+            return self.quic_datagram(conn, dir, data, ctx);
+        }
+        let dns_known = self
+            .conns
+            .get(conn)
+            .is_some_and(|s| s.dns_port || s.dns_seen);
+        if !port_dns
+            && !dns_known
+            && matches!(classify_start(data), Start::Request | Start::Response)
+        {
+            let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
+                return FrameLayers::NONE;
+            };
+            let index = state.udp_http.saturating_add(1);
+            if let Some(tx) = datagram_message(conn, index, data, ctx) {
+                state.udp_http = index;
+                if tx.method.is_some() {
+                    state.stats.http_requests += 1;
+                } else {
+                    state.stats.http_responses += 1;
+                }
+                let mut tx = tx;
+                if !self.config.http_details {
+                    http::strip_details(&mut tx);
+                }
+                self.events.push(AppEvent::Http(tx));
+                return FrameLayers::found(ctx.frame, Some(LayerName::Http), None);
+            }
+        }
+        let Some(m) = dns::decode(data) else {
+            return FrameLayers::NONE;
+        };
+        let known = self
+            .conns
+            .get(conn)
+            .is_some_and(|s| s.dns_port || s.dns_seen);
+        if !(port_dns || known || (m.complete && m.qdcount == 1)) {
+            return FrameLayers::NONE;
+        }
+        let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
+            return FrameLayers::NONE;
+        };
+        state.dns_port |= port_dns;
+        emit_dns(
+            &mut self.events,
+            &mut self.stats,
+            &mut self.dns_pending_total,
+            self.config.max_pending_dns,
+            state,
+            conn,
+            m,
+            ctx,
+            false,
+        );
+        FrameLayers::found(ctx.frame, Some(LayerName::Dns), None)
+    }
+}
+
+/// The app stage as a plain stream sink (for callers that want its events and counters,
+/// not the packets' layers: what `feed_segment` and `feed_datagram` return is dropped).
+impl StreamSink for AppTracker {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.feed_segment(conn, dir, data, ctx);
+    }
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.feed_datagram(conn, dir, data, ctx);
     }
     fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
         let Some(state) = self.conns.get_mut(conn) else {
@@ -898,74 +959,6 @@ impl StreamSink for AppTracker {
             Kind::Http2(h) => h.on_gap(dir),
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
-    }
-
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
-        // message must parse cleanly.
-        let port_dns = ports_say_dns(&ctx);
-        let quic_known = self
-            .conns
-            .get(conn)
-            .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
-        if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
-            self.quic_datagram(conn, dir, data, ctx);
-            return;
-        }
-        let dns_known = self
-            .conns
-            .get(conn)
-            .is_some_and(|s| s.dns_port || s.dns_seen);
-        if !port_dns
-            && !dns_known
-            && matches!(classify_start(data), Start::Request | Start::Response)
-        {
-            let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
-                return;
-            };
-            let index = state.udp_http.saturating_add(1);
-            if let Some(tx) = datagram_message(conn, index, data, ctx) {
-                state.udp_http = index;
-                if tx.method.is_some() {
-                    state.stats.http_requests += 1;
-                } else {
-                    state.stats.http_responses += 1;
-                }
-                let mut tx = tx;
-                if !self.config.http_details {
-                    http::strip_details(&mut tx);
-                }
-                self.events.push(AppEvent::Http(tx));
-                self.mark(LayerName::Http, ctx.frame);
-                return;
-            }
-        }
-        let Some(m) = dns::decode(data) else {
-            return;
-        };
-        let known = self
-            .conns
-            .get(conn)
-            .is_some_and(|s| s.dns_port || s.dns_seen);
-        if !(port_dns || known || (m.complete && m.qdcount == 1)) {
-            return;
-        }
-        let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
-            return;
-        };
-        state.dns_port |= port_dns;
-        emit_dns(
-            &mut self.events,
-            &mut self.stats,
-            &mut self.dns_pending_total,
-            self.config.max_pending_dns,
-            state,
-            conn,
-            m,
-            ctx,
-            false,
-        );
-        self.mark(LayerName::Dns, ctx.frame);
     }
 
     fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
@@ -1238,7 +1231,7 @@ mod tests {
         t.on_close(4);
         assert_eq!(t.conns.last, None);
         // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
-        t.on_data(
+        let layers = t.feed_segment(
             4,
             ToServer,
             b"GET / HTTP/1.1\r\n\r\n",
@@ -1248,7 +1241,7 @@ mod tests {
             t.conns.get(4).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
         ));
-        assert_eq!(t.layer_of_frame(3), Some(LayerName::Dns));
+        assert_eq!(layers.app_of(3), Some(LayerName::Dns));
         assert_eq!(t.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
         assert_eq!(http(&mut t).len(), 1);
     }
@@ -1274,13 +1267,13 @@ mod tests {
         );
         assert!(!t.conns.contains(7));
         // Conn 8 takes the entry: its own ports decide, nothing of conn 7's is left.
-        t.on_data(
+        let layers = t.feed_segment(
             8,
             ToServer,
             b"GET / HTTP/1.1\r\n\r\n",
             ported(ctx(2, 1), (40_001, 80)),
         );
-        assert_eq!(t.layer_of_frame(2), Some(LayerName::Http));
+        assert_eq!(layers.app_of(2), Some(LayerName::Http));
         assert_eq!(t.conns.apps.len, 1, "entry reused");
         assert!(t.conns.apps.free.is_empty());
         t.on_data(8, ToClient, OK0, ctx(3, 2));
@@ -1297,17 +1290,17 @@ mod tests {
     #[test]
     fn head_split_across_segments() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.on_data(0, ToServer, b"GET /index.html HTTP/1.1\r\nHo", ctx(4, 0));
-        assert_eq!(t.layer_of_frame(4), None);
-        t.on_data(0, ToServer, b"st: example.com\r\n\r\n", ctx(5, 1));
-        assert_eq!(t.layer_of_frame(5), Some(LayerName::Http));
-        t.on_data(
+        let layers = t.feed_segment(0, ToServer, b"GET /index.html HTTP/1.1\r\nHo", ctx(4, 0));
+        assert_eq!(layers.app_of(4), None);
+        let layers = t.feed_segment(0, ToServer, b"st: example.com\r\n\r\n", ctx(5, 1));
+        assert_eq!(layers.app_of(5), Some(LayerName::Http));
+        let layers = t.feed_segment(
             0,
             ToClient,
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
             ctx(6, 25),
         );
-        assert_eq!(t.layer_of_frame(6), Some(LayerName::Http));
+        assert_eq!(layers.app_of(6), Some(LayerName::Http));
         let tx = http(&mut t);
         assert_eq!(tx.len(), 1);
         let tx = &tx[0];
@@ -1693,15 +1686,15 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         let tx = http(&mut t);
         assert_eq!((tx.len(), tx[0].uri.as_deref()), (1, Some("*")));
         // TLS on port 80 is not HTTP: the GET is inside the 0x200-byte record body.
-        t.on_data(
+        let layers = t.feed_segment(
             8,
             ToServer,
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
             ported(ctx(3, 2), (40001, 80)),
         );
-        assert_eq!(t.layer_of_frame(3), Some(LayerName::Tls));
-        t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
-        assert_eq!(t.layer_of_frame(4), Some(LayerName::Tls));
+        assert_eq!(layers.app_of(3), Some(LayerName::Tls));
+        let layers = t.feed_segment(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
+        assert_eq!(layers.app_of(4), Some(LayerName::Tls));
         assert!(t.drain_events().next().is_none());
     }
 
@@ -1844,8 +1837,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         q.extend_from_slice(
             b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07nothere\x07example\x00\x00\x1c\x00\x01",
         );
-        t.on_datagram(20, ToServer, &q, ported(ctx(1, 100), (51000, 53)));
-        assert_eq!(t.layer_of_frame(1), Some(LayerName::Dns));
+        let layers = t.feed_datagram(20, ToServer, &q, ported(ctx(1, 100), (51000, 53)));
+        assert_eq!(layers.app_of(1), Some(LayerName::Dns));
         t.on_datagram(
             20,
             ToClient,
@@ -1880,12 +1873,12 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         t.on_data(21, ToServer, &stream[..1], ported(ctx(4, 0), (40000, 53)));
         t.on_data(21, ToServer, &stream[1..20], ported(ctx(5, 1), (40000, 53)));
         assert!(dns_events(&mut t).is_empty());
-        t.on_data(21, ToServer, &stream[20..], ctx(6, 2));
+        let layers = t.feed_segment(21, ToServer, &stream[20..], ctx(6, 2));
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].frame, d[0].id, d[0].tcp), (4, 0x5934, true));
         assert_eq!(d[0].qname, "www.tcpdump.org");
-        assert_eq!(t.layer_of_frame(6), Some(LayerName::Dns));
+        assert_eq!(layers.app_of(6), Some(LayerName::Dns));
         // Without port information, a whole clean message in the first segment is DNS.
         let mut t = AppTracker::new(AppConfig::default());
         let mut two = stream.clone();
@@ -1898,14 +1891,14 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     fn truncated_dns() {
         let mut t = AppTracker::new(AppConfig::default());
         t.on_datagram(23, ToServer, &QUERY[..20], ported(ctx(1, 0), (5353, 5353)));
-        t.on_datagram(23, ToServer, &QUERY[..11], ported(ctx(2, 0), (5353, 5353)));
+        let layers = t.feed_datagram(23, ToServer, &QUERY[..11], ported(ctx(2, 0), (5353, 5353)));
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 1);
         assert_eq!(
             (d[0].id, d[0].response, d[0].qname.as_str()),
             (0x5934, false, "")
         );
-        assert_eq!(t.layer_of_frame(2), None);
+        assert_eq!(layers.app_of(2), None);
         // Off the DNS ports, a truncated message is not taken for DNS.
         t.on_datagram(24, ToServer, &QUERY[..20], ported(ctx(3, 0), (4000, 4001)));
         t.on_datagram(24, ToServer, b"hello world, not dns", ctx(4, 0));
@@ -1920,8 +1913,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     fn response_to_a_request_that_is_not_http_is_kept() {
         let mut t = AppTracker::new(AppConfig::default());
         // "GET/" is no known method (tshark does not take it for HTTP either).
-        t.on_data(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
-        t.on_data(
+        let request = t.feed_segment(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
+        let response = t.feed_segment(
             30,
             ToClient,
             b"HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad",
@@ -1937,8 +1930,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             &tx[0],
             "response without a request seen (request lost or before the capture)"
         ));
-        assert_eq!(t.layer_of_frame(14), None);
-        assert_eq!(t.layer_of_frame(16), Some(LayerName::Http));
+        assert_eq!(request.app_of(14), None);
+        assert_eq!(response.app_of(16), Some(LayerName::Http));
     }
 
     /// Request lines from zeek's methods.pcap that tshark 4.0 still reads as requests
@@ -2061,13 +2054,13 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn http_over_udp_one_datagram_one_message() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.on_datagram(
+        let layers = t.feed_datagram(
             60,
             ToServer,
             b"M-SEARCH * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 3\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n",
             ported(ctx(30, 0), (50000, 1900)),
         );
-        assert_eq!(t.layer_of_frame(30), Some(LayerName::Http));
+        assert_eq!(layers.app_of(30), Some(LayerName::Http));
         t.on_datagram(
             61,
             ToClient,

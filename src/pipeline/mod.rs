@@ -1,6 +1,6 @@
 //! source → decode → flow → app → sink, one packet at a time.
 
-use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker};
+use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker, FrameLayers};
 use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation};
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
 use crate::filter::Filter;
@@ -115,11 +115,15 @@ pub struct Pipeline {
 struct Tee<'a> {
     app: &'a mut AppTracker,
     tap: Option<&'a mut (dyn StreamSink + 'static)>,
+    /// What the app stage recognised in the stream data handed it so far (a `Tee` lives
+    /// for one frame: [`Pipeline::split`] makes a new one each time).
+    layers: FrameLayers,
 }
 
 impl StreamSink for Tee<'_> {
     fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.app.on_data(conn, dir, data, ctx);
+        self.layers
+            .merge(self.app.feed_segment(conn, dir, data, ctx));
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_data(conn, dir, data, ctx);
         }
@@ -131,7 +135,8 @@ impl StreamSink for Tee<'_> {
         }
     }
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.app.on_datagram(conn, dir, data, ctx);
+        self.layers
+            .merge(self.app.feed_datagram(conn, dir, data, ctx));
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_datagram(conn, dir, data, ctx);
         }
@@ -221,6 +226,7 @@ impl Pipeline {
             Tee {
                 app: &mut self.app,
                 tap: self.tap.as_deref_mut(),
+                layers: FrameLayers::NONE,
             },
             &mut self.ended,
         )
@@ -246,7 +252,7 @@ impl Pipeline {
             return Ok(());
         }
         let flow = front.flows.process(frame, &packet, &mut tee, ended);
-        hand_on_packet(tee.app, sink, frame, &mut packet, &flow)?;
+        hand_on_packet(tee.app, sink, frame, &mut packet, &flow, tee.layers)?;
         if !ended.is_empty() {
             send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
             ended.clear();
@@ -361,10 +367,10 @@ impl FrontStages<'_> {
     }
 }
 
-/// The back stages of a tracked packet once the app stage had its stream data: its
-/// application layers, then the app events completed so far (first: a renderer can then
-/// show an application summary on the row of the packet that completed it), then the
-/// packet itself.
+/// The back stages of a tracked packet once the app stage had its stream data: the
+/// application layers it recognised (`layers`, what its feeding calls returned) added to
+/// the packet, then the app events completed so far (first: a renderer can then show an
+/// application summary on the row of the packet that completed it), then the packet.
 #[inline(always)]
 fn hand_on_packet(
     app: &mut AppTracker,
@@ -372,8 +378,9 @@ fn hand_on_packet(
     frame: &RawFrame<'_>,
     packet: &mut DecodedPacket<'_>,
     flow: &PacketFlow,
+    layers: FrameLayers,
 ) -> io::Result<()> {
-    add_app_layers(app, frame.number, packet);
+    add_app_layers(layers, frame.number, packet);
     send_app_events(app, sink)?;
     sink.packet(frame, packet, flow)
 }
@@ -381,11 +388,11 @@ fn hand_on_packet(
 /// Adds to `packet` the application layers the app stage recognised in frame `frame`'s
 /// payload (and, for decrypted TLS, the protocol inside).
 #[inline]
-fn add_app_layers(app: &AppTracker, frame: u64, packet: &mut DecodedPacket<'_>) {
-    if let Some(name) = app.layer_of_frame(frame) {
+fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_>) {
+    if let Some(name) = layers.app_of(frame) {
         packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
     }
-    if let Some(name) = app.inner_layer_of_frame(frame) {
+    if let Some(name) = layers.inner_of(frame) {
         packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
     }
 }

@@ -11,7 +11,7 @@
 //! front to be refilled, so steady state allocates nothing.
 
 use super::{hand_on_packet, send_app_events, send_ended, FrontStages, Pipeline, RunEnd};
-use crate::app::AppTracker;
+use crate::app::{AppTracker, FrameLayers};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
@@ -437,6 +437,8 @@ fn replay(
     let mut next_warning = 0;
     let bytes = &batch.bytes;
     let chunks = &batch.chunks;
+    // What the app stage recognised in the stream data of the packet being replayed.
+    let mut layers = FrameLayers::NONE;
     for ev in &batch.events {
         match *ev {
             Ev::Data {
@@ -445,7 +447,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_data(conn, dir, locate(bytes, chunks, at, len), ctx),
+            } => layers.merge(app.feed_segment(conn, dir, locate(bytes, chunks, at, len), ctx)),
             Ev::Gap {
                 conn,
                 dir,
@@ -458,7 +460,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_datagram(conn, dir, locate(bytes, chunks, at, len), ctx),
+            } => layers.merge(app.feed_datagram(conn, dir, locate(bytes, chunks, at, len), ctx)),
             Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
             Ev::Close { conn } => app.on_close(conn),
             Ev::Flush { conns } => {
@@ -467,6 +469,7 @@ fn replay(
                 next_conn += conns;
             }
             Ev::Packet => {
+                let found = std::mem::replace(&mut layers, FrameLayers::NONE);
                 let Some(p) = next_packet.next() else {
                     continue;
                 };
@@ -481,9 +484,12 @@ fn replay(
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
                 packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
-                hand_on_packet(app, sink, &frame, &mut packet, &p.flow)?;
+                hand_on_packet(app, sink, &frame, &mut packet, &p.flow, found)?;
             }
-            Ev::Events => send_app_events(app, sink)?,
+            Ev::Events => {
+                layers = FrameLayers::NONE;
+                send_app_events(app, sink)?;
+            }
             Ev::Warning => {
                 if let Some(e) = batch.warnings.get(next_warning) {
                     sink.warning(e)?;
