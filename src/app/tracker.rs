@@ -507,6 +507,38 @@ fn tls_conn_stats(stats: &mut AppConnStats, t: &TlsConn) {
     }
 }
 
+/// What a connection's TLS state writes to when fed: its events, the stage's counters.
+fn tls_out<'a>(
+    conn: ConnId,
+    events: &'a mut Vec<AppEvent>,
+    stats: &'a mut AppStats,
+    config: &'a AppConfig,
+) -> TlsOut<'a> {
+    TlsOut {
+        conn,
+        events,
+        stats: &mut stats.tls,
+        config,
+        http: &mut stats.http,
+        inner_layer: None,
+    }
+}
+
+/// What a connection's HTTP state writes to when fed: its events, the HTTP counters.
+fn http_out<'a>(
+    conn: ConnId,
+    config: &'a AppConfig,
+    events: &'a mut Vec<AppEvent>,
+    stats: &'a mut HttpStats,
+) -> Out<'a> {
+    Out {
+        conn,
+        config,
+        events,
+        stats,
+    }
+}
+
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
 fn looks_like_dns_tcp(data: &[u8]) -> bool {
     let [a, b, rest @ ..] = data else {
@@ -722,12 +754,7 @@ impl AppTracker {
             let Some(h) = self.http.get_mut(i) else {
                 return FrameLayers::NONE;
             };
-            let mut out = Out {
-                conn,
-                config: &self.config,
-                events: &mut self.events,
-                stats: &mut self.stats.http,
-            };
+            let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
             // A ClientHello at a chunk start of a connection that began as something else
             // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
             if data.first() == Some(&0x16) && starts_like_client_hello(data) {
@@ -769,14 +796,7 @@ impl AppTracker {
                 self.dns_found = found;
             }
             Kind::Tls(t) => {
-                let mut out = TlsOut {
-                    conn,
-                    events: &mut self.events,
-                    stats: &mut self.stats.tls,
-                    config: &self.config,
-                    http: &mut self.stats.http,
-                    inner_layer: None,
-                };
+                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
@@ -820,12 +840,8 @@ impl AppTracker {
         if let Some(Slot { http, .. }) = slot.filter(|s| s.http != NO_HTTP) {
             if let Some(h) = self.http.get_mut(http) {
                 if first != 0x16 || !starts_like_client_hello(data) {
-                    let mut out = Out {
-                        conn,
-                        config: &self.config,
-                        events: &mut self.events,
-                        stats: &mut self.stats.http,
-                    };
+                    let mut out =
+                        http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
                     // (The counters are copied into `ConnApp::stats` when the connection
                     // ends.)
                     let http = h.on_data(dir.index(), data, ctx, &mut out);
@@ -929,12 +945,7 @@ impl StreamSink for AppTracker {
                 let Some(h) = self.http.get_mut(*i) else {
                     return;
                 };
-                let mut out = Out {
-                    conn,
-                    config: &self.config,
-                    events: &mut self.events,
-                    stats: &mut self.stats.http,
-                };
+                let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
                 h.on_gap(dir.index(), len, &mut out);
             }
             Kind::DnsTcp(dirs) => {
@@ -946,14 +957,7 @@ impl StreamSink for AppTracker {
                 d.buf = Vec::new();
             }
             Kind::Tls(t) => {
-                let mut out = TlsOut {
-                    conn,
-                    events: &mut self.events,
-                    stats: &mut self.stats.tls,
-                    config: &self.config,
-                    http: &mut self.stats.http,
-                    inner_layer: None,
-                };
+                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 t.on_gap(dir, &mut out);
             }
             Kind::Http2(h) => h.on_gap(dir),
@@ -972,12 +976,7 @@ impl StreamSink for AppTracker {
         let Some(h) = self.http.get_mut(http) else {
             return;
         };
-        let mut out = Out {
-            conn,
-            config: &self.config,
-            events: &mut self.events,
-            stats: &mut self.stats.http,
-        };
+        let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
         h.on_fin(dir.index(), &mut out);
     }
 
@@ -996,12 +995,8 @@ impl StreamSink for AppTracker {
             Kind::Http(i) => {
                 let i = *i;
                 if let Some(h) = self.http.get_mut(i) {
-                    let mut out = Out {
-                        conn,
-                        config: &self.config,
-                        events: &mut self.events,
-                        stats: &mut self.stats.http,
-                    };
+                    let mut out =
+                        http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
                     h.close(&mut out);
                     state.stats.http_requests = h.requests;
                     state.stats.http_responses = h.responses;
@@ -1010,14 +1005,7 @@ impl StreamSink for AppTracker {
                 free_http(&mut self.http, i);
             }
             Kind::Tls(t) => {
-                let mut out = TlsOut {
-                    conn,
-                    events: &mut self.events,
-                    stats: &mut self.stats.tls,
-                    config: &self.config,
-                    http: &mut self.stats.http,
-                    inner_layer: None,
-                };
+                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 t.close(&mut out);
                 tls_service(&mut state.stats.service, &self.events[before..]);
