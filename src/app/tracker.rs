@@ -623,16 +623,11 @@ impl AppTracker {
     }
 
     /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
-    /// per long-header packet (coalesced ones included), short-header packets counted.
-    fn quic_datagram(
-        &mut self,
-        conn: ConnId,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) -> FrameLayers {
+    /// per long-header packet (coalesced ones included), short-header packets counted;
+    /// whether it held any QUIC packet.
+    fn feed_quic(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) -> bool {
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
-            return FrameLayers::NONE;
+            return false;
         };
         let mut rest = data;
         let mut any = false;
@@ -700,7 +695,7 @@ impl AppTracker {
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
         }
-        FrameLayers::found(ctx.frame, any.then_some(LayerName::Quic), None)
+        any
     }
 
     /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS;
@@ -869,7 +864,8 @@ impl AppTracker {
             .get(conn)
             .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
         if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
-            return self.quic_datagram(conn, dir, data, ctx);
+            let quic = self.feed_quic(conn, dir, data, ctx);
+            return FrameLayers::found(ctx.frame, quic.then_some(LayerName::Quic), None);
         }
         let dns_known = self
             .conns
