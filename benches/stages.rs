@@ -127,7 +127,6 @@ fn stages(c: &mut Criterion) {
                 for f in &frames {
                     let raw = f.raw();
                     let p = decoder.decode(&raw);
-                    app.set_frame_ports(raw.number, p.ports());
                     black_box(flows.process(&raw, &p, &mut app, &mut ended));
                     events += app.drain_events().count();
                     for conn in ended.drain(..) {
@@ -147,6 +146,7 @@ fn stages(c: &mut Criterion) {
         frame: 1,
         ts: Timestamp::default(),
         handshake_rtt_ns: None,
+        ports: None,
     };
     let mut g = c.benchmark_group("reassembly");
     g.throughput(Throughput::Bytes(1448 * 1000));
@@ -194,8 +194,8 @@ fn stages(c: &mut Criterion) {
                     frame: i * 2,
                     ts: Timestamp::default(),
                     handshake_rtt_ns: None,
+                    ports: Some((40000, 80)),
                 };
-                app.set_frame_ports(ctx.frame, Some((40000, 80)));
                 app.on_data(1, Direction::ToServer, request, ctx);
                 for chunk in response.chunks(1448) {
                     app.on_data(1, Direction::ToClient, chunk, ctx);

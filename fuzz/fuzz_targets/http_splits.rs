@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: Some((40000, 80)),
         };
         let dir = if op & 1 == 0 {
             Direction::ToServer
@@ -32,7 +33,6 @@ fuzz_target!(|data: &[u8]| {
             Direction::ToClient
         };
         let conn = ((op >> 5) & 1) as u64;
-        app.set_frame_ports(frame, Some((40000, 80)));
         match (op >> 1) & 15 {
             0 => app.on_gap(conn, dir, *len as u64 * 97, ctx),
             1 => app.on_fin(conn, dir, ctx),
@@ -44,12 +44,12 @@ fuzz_target!(|data: &[u8]| {
         let (chunk, next) = tail.split_at(n);
         rest = next;
         if (op >> 1) & 15 >= 4 {
-            app.on_data(conn, dir, chunk, ctx);
+            let layers = app.feed_segment(conn, dir, chunk, ctx);
+            let _ = layers.app_of(frame);
         }
         for event in app.drain_events() {
             let _ = format!("{event:?}");
         }
-        let _ = app.layer_of_frame(frame);
     }
     app.on_close(0);
     app.on_close(1);

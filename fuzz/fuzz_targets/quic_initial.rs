@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: None,
         };
         let n = (*len as usize * 8).min(tail.len());
         let (bytes, next) = tail.split_at(n);

@@ -2258,6 +2258,7 @@ mod tests {
             frame: 7,
             ts: Timestamp::default(),
             handshake_rtt_ns: None,
+            ports: None,
         };
         let mut h = HttpConn::new();
         // Two pipelined requests (the first with a body under way), a response head cut
@@ -2322,6 +2323,7 @@ mod tests {
             frame,
             ts: Timestamp::default(),
             handshake_rtt_ns: None,
+            ports: None,
         };
         let mut h = HttpConn::new();
         h.on_data(

@@ -556,6 +556,7 @@ mod tests {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: None,
         }
     }
 
@@ -717,8 +718,8 @@ mod tests {
         let mut t = AppTracker::new(AppConfig::default());
         let mut up = PREFACE.to_vec();
         up.extend(frame(frame::HEADERS, 0x5, 1, &[0x82, 0x86, 0x84]));
-        t.on_data(4, Direction::ToServer, &up, ctx(1));
-        assert_eq!(t.layer_of_frame(1), Some(LayerName::Http2));
+        let layers = t.feed_segment(4, Direction::ToServer, &up, ctx(1));
+        assert_eq!(layers.app_of(1), Some(LayerName::Http2));
         let mut down = frame(frame::HEADERS, 0x4, 1, &[0x88]);
         down.extend(frame(frame::DATA, 0x1, 1, b"hi"));
         t.on_data(4, Direction::ToClient, &down, ctx(2));

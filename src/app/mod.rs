@@ -2,8 +2,8 @@
 //! clear) and QUIC (long headers).
 //!
 //! Parsers are stateless functions over bytes (returning "incomplete, need N more");
-//! per-direction state lives in [`AppTracker`], which implements
-//! [`crate::flow::StreamSink`] and queues [`AppEvent`]s for the renderer.
+//! per-direction state lives in [`AppTracker`], which is fed the flow stage's stream data
+//! (returning the [`FrameLayers`] it recognised) and queues [`AppEvent`]s for the renderer.
 
 mod types;
 pub use types::*;
@@ -29,5 +29,7 @@ pub use tls::{
 };
 pub use tls_session::{Opened, RecordDetail, RecordWatch, WATCH_BYTES};
 
+mod frame_layers;
+pub use frame_layers::FrameLayers;
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};

@@ -954,6 +954,7 @@ mod tests {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: None,
         }
     }
 
@@ -1021,12 +1022,12 @@ mod tests {
         let ch = client_hello();
         assert!(starts_like_client_hello(&ch));
         let mut t = AppTracker::new(Default::default());
-        t.on_data(1, ToServer, &ch[..3], ctx(4));
-        assert_eq!(t.layer_of_frame(4), Some(LayerName::Tls));
+        let layers = t.feed_segment(1, ToServer, &ch[..3], ctx(4));
+        assert_eq!(layers.app_of(4), Some(LayerName::Tls));
         t.on_data(1, ToServer, &ch[3..60], ctx(5));
         assert!(tls_events(&mut t).is_empty());
-        t.on_data(1, ToServer, &ch[60..], ctx(6));
-        assert_eq!(t.layer_of_frame(6), Some(LayerName::Tls));
+        let layers = t.feed_segment(1, ToServer, &ch[60..], ctx(6));
+        assert_eq!(layers.app_of(6), Some(LayerName::Tls));
         let m = tls_events(&mut t);
         assert_eq!(m.len(), 1);
         let m = &m[0];
@@ -1076,13 +1077,13 @@ mod tests {
             b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
             ctx(4),
         );
-        t.on_data(
+        let layers = t.feed_segment(
             2,
             ToClient,
             b"HTTP/1.1 200 Connection established\r\n\r\n",
             ctx(5),
         );
-        assert_eq!(t.layer_of_frame(5), Some(LayerName::Http));
+        assert_eq!(layers.app_of(5), Some(LayerName::Http));
         let http = t
             .drain_events()
             .filter(|e| matches!(e, AppEvent::Http(_)))
@@ -1090,10 +1091,10 @@ mod tests {
         assert_eq!(http, 1);
         // The ClientHello turns the connection into TLS: it and the ServerHello after it
         // go to the TLS parser, not to the HTTP state (given back at the switch).
-        t.on_data(2, ToServer, &client_hello(), ctx(6));
-        assert_eq!(t.layer_of_frame(6), Some(LayerName::Tls));
-        t.on_data(2, ToClient, &server_hello_13(), ctx(7));
-        assert_eq!(t.layer_of_frame(7), Some(LayerName::Tls));
+        let layers = t.feed_segment(2, ToServer, &client_hello(), ctx(6));
+        assert_eq!(layers.app_of(6), Some(LayerName::Tls));
+        let layers = t.feed_segment(2, ToClient, &server_hello_13(), ctx(7));
+        assert_eq!(layers.app_of(7), Some(LayerName::Tls));
         let kinds: Vec<_> = tls_events(&mut t)
             .iter()
             .map(|m| (m.kind, m.frame))
@@ -1163,14 +1164,14 @@ mod tests {
         ];
         for (i, b) in bad.iter().enumerate() {
             t.on_data(10 + i as u64, ToServer, b, ctx(1));
-            t.on_data(10 + i as u64, ToServer, b"more bytes", ctx(2));
+            let more = t.feed_segment(10 + i as u64, ToServer, b"more bytes", ctx(2));
+            assert_eq!(more.app_of(2), None);
             t.on_close(10 + i as u64);
         }
         assert!(tls_events(&mut t).is_empty());
         // The first two fail the first-bytes check (the connection is not taken for TLS);
         // the third is taken for TLS, then its hello does not parse.
         assert_eq!(t.stats().tls.not_tls, 1);
-        assert_eq!(t.layer_of_frame(2), None);
         assert!(!starts_like_tls(b"\x16\x03\x05"));
         assert!(!starts_like_tls(b"\x16\x03\x01\x48\x01\x01"));
     }

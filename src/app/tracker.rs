@@ -5,6 +5,7 @@ use super::dns::{self, Decoded};
 use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
+use super::FrameLayers;
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
@@ -310,9 +311,6 @@ impl Conns {
 pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
-    packet_layer: Option<(LayerName, u64)>,
-    /// The protocol read inside decrypted TLS records that a frame completed.
-    packet_inner: Option<(LayerName, u64)>,
     conns: Conns,
     /// Counters of ended connections waiting for `take_conn_stats`, in the order they
     /// ended, every one (with counters or without: the flag says which): the pipeline
@@ -325,8 +323,6 @@ pub struct AppTracker {
     closed_map: FxHashMap<ConnId, AppConnStats>,
     /// Queries pending over all connections.
     dns_pending_total: usize,
-    /// Ports of the frame being processed (from the pipeline).
-    frame_ports: Option<(u64, u16, u16)>,
     dns_found: Vec<(Decoded, SegmentCtx)>,
     /// HTTP states of the connections, by the index in `Kind::Http`. One that ends is
     /// reset and its entry reused by a next connection: no allocation per connection once
@@ -425,12 +421,10 @@ fn new_http(http: &mut Slab<HttpConn>) -> u32 {
     i
 }
 
-/// Whether the ports of frame `frame` (when `frame_ports` are its) include a DNS port.
-fn ports_say_dns(frame_ports: Option<(u64, u16, u16)>, frame: u64) -> bool {
-    match frame_ports {
-        Some((f, s, d)) if f == frame => DNS_PORTS.contains(&s) || DNS_PORTS.contains(&d),
-        _ => false,
-    }
+/// Whether the connection's ports (from its stream context) include a DNS port.
+fn ports_say_dns(ctx: &SegmentCtx) -> bool {
+    ctx.ports
+        .is_some_and(|(c, s)| DNS_PORTS.contains(&c) || DNS_PORTS.contains(&s))
 }
 
 /// What the TLS events just queued say about their connection's service.
@@ -508,14 +502,46 @@ fn protected_packet(
         .on_packet(hs, space, side, packet, pn_offset, ctx, out)
 }
 
-/// A TLS connection's state; port 853 (DNS over TLS) among the frame's ports says what its
-/// plaintext is.
-fn tls_conn(config: &AppConfig, frame_ports: Option<(u64, u16, u16)>, frame: u64) -> TlsConn {
+/// A TLS connection's state; port 853 (DNS over TLS) among the connection's ports says
+/// what its plaintext is.
+fn tls_conn(config: &AppConfig, ctx: &SegmentCtx) -> TlsConn {
     let mut t = TlsConn::with_keylog(config.keylog.as_ref(), config.record_watch.as_ref());
-    if matches!(frame_ports, Some((f, s, d)) if f == frame && (s == 853 || d == 853)) {
+    if ctx.ports.is_some_and(|(c, s)| c == 853 || s == 853) {
         t.set_dot_port();
     }
     t
+}
+
+/// What a connection's TLS state writes to when fed: its events, the stage's counters.
+fn tls_out<'a>(
+    conn: ConnId,
+    events: &'a mut Vec<AppEvent>,
+    stats: &'a mut AppStats,
+    config: &'a AppConfig,
+) -> TlsOut<'a> {
+    TlsOut {
+        conn,
+        events,
+        stats: &mut stats.tls,
+        config,
+        http: &mut stats.http,
+        inner_layer: None,
+    }
+}
+
+/// What a connection's HTTP state writes to when fed: its events, the HTTP counters.
+fn http_out<'a>(
+    conn: ConnId,
+    config: &'a AppConfig,
+    events: &'a mut Vec<AppEvent>,
+    stats: &'a mut HttpStats,
+) -> Out<'a> {
+    Out {
+        conn,
+        config,
+        events,
+        stats,
+    }
 }
 
 /// A TCP stream that starts with a whole, cleanly parsing DNS message with one question.
@@ -535,14 +561,11 @@ impl AppTracker {
         AppTracker {
             config,
             events: Vec::new(),
-            packet_layer: None,
-            packet_inner: None,
             conns: Conns::new(),
             closed: VecDeque::new(),
             closed_kept: 0,
             closed_map: FxHashMap::default(),
             dns_pending_total: 0,
-            frame_ports: None,
             dns_found: Vec::new(),
             http: Slab::new(),
             stats: AppStats::default(),
@@ -555,12 +578,6 @@ impl AppTracker {
     pub fn stats(&self) -> AppStats {
         self.stats
     }
-    /// Tells the tracker the transport ports of frame `frame` before the flow stage hands
-    /// over its payload (DNS on ports 53, 5353 and 5355 is trusted without further proof;
-    /// elsewhere a message must parse cleanly).
-    pub fn set_frame_ports(&mut self, frame: u64, ports: Option<(u16, u16)>) {
-        self.frame_ports = ports.map(|(s, d)| (frame, s, d));
-    }
     /// Whether events wait for `drain_events` (lets a caller skip an empty drain).
     #[inline]
     pub fn has_events(&self) -> bool {
@@ -569,22 +586,6 @@ impl AppTracker {
     /// Events completed since the last call, in completion order.
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, AppEvent> {
         self.events.drain(..)
-    }
-    /// The application protocol recognised in frame `frame`'s payload, if any (for the
-    /// packet's layer list).
-    pub fn layer_of_frame(&self, frame: u64) -> Option<LayerName> {
-        match self.packet_layer {
-            Some((name, f)) if f == frame => Some(name),
-            _ => None,
-        }
-    }
-    /// The protocol read from decrypted TLS records that frame `frame` completed (shown
-    /// after the frame's `tls` layer).
-    pub fn inner_layer_of_frame(&self, frame: u64) -> Option<LayerName> {
-        match self.packet_inner {
-            Some((name, f)) if f == frame => Some(name),
-            _ => None,
-        }
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
@@ -626,20 +627,18 @@ impl AppTracker {
         self.closed_kept += usize::from(kept);
     }
 
-    /// Remembers that frame `frame` carried `name` bytes (the newest frame wins: bytes
-    /// buffered out of order are delivered with older frames).
-    fn mark(&mut self, name: LayerName, frame: u64) {
-        match self.packet_layer {
-            Some((_, f)) if f > frame => {}
-            _ => self.packet_layer = Some((name, frame)),
-        }
-    }
-
     /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
-    /// per long-header packet (coalesced ones included), short-header packets counted.
-    fn quic_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    /// per long-header packet (coalesced ones included), short-header packets counted;
+    /// whether it held any QUIC packet.
+    fn feed_quic(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) -> (bool, bool) {
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
-            return;
+            return (false, false);
         };
         let mut rest = data;
         let mut any = false;
@@ -752,12 +751,7 @@ impl AppTracker {
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
         }
-        if http3 {
-            self.packet_inner = Some((LayerName::Http3, ctx.frame));
-        }
-        if any {
-            self.mark(LayerName::Quic, ctx.frame);
-        }
+        (any, http3)
     }
 
     /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS;
@@ -770,19 +764,18 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
-    ) {
-        let frame_ports = self.frame_ports;
+    ) -> FrameLayers {
         let app = match slot {
             Some(s) => Some(s),
             None => self.conns.app_or_insert(conn, || Kind::Undecided),
         };
         let Some(state) = app.and_then(|a| self.conns.apps.get_mut(a)) else {
-            return;
+            return FrameLayers::NONE;
         };
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic(_) = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
             // connection never reads `dns_port` again).
-            state.dns_port |= ports_say_dns(frame_ports, ctx.frame);
+            state.dns_port |= ports_say_dns(&ctx);
             // Each HTTP direction is detected on its own content (a direction that does
             // not start like HTTP stops itself), so only DNS and TLS need deciding here:
             // on the first bytes, DNS ports first, then a TLS hello record, then a clean
@@ -790,7 +783,7 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
-                Kind::Tls(Box::new(tls_conn(&self.config, frame_ports, ctx.frame)))
+                Kind::Tls(Box::new(tls_conn(&self.config, &ctx)))
             } else if data.starts_with(b"PRI * HTTP/2.0") {
                 Kind::Http2(Box::new(super::http2::Http2Conn::new()))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
@@ -804,18 +797,13 @@ impl AppTracker {
             }
         }
         let mut layer = None;
-        let mut upgraded = false;
+        let mut inner = None;
         let mut dns_decrypted = false;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
-                return;
+                return FrameLayers::NONE;
             };
-            let mut out = Out {
-                conn,
-                config: &self.config,
-                events: &mut self.events,
-                stats: &mut self.stats.http,
-            };
+            let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
             // A ClientHello at a chunk start of a connection that began as something else
             // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
             if data.first() == Some(&0x16) && starts_like_client_hello(data) {
@@ -824,21 +812,17 @@ impl AppTracker {
                 state.stats.http_responses = h.responses;
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
-                state.kind = Kind::Tls(Box::new(tls_conn(&self.config, frame_ports, ctx.frame)));
+                state.kind = Kind::Tls(Box::new(tls_conn(&self.config, &ctx)));
                 Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
             } else {
                 if h.on_data(dir.index(), data, ctx, &mut out) {
                     // (The counters are copied into `state.stats` when the connection ends.)
                     layer = Some(LayerName::Http);
                 }
-                upgraded = h.h2c_upgrade.is_some();
-            }
-            if upgraded {
-                if let Some(name) = layer {
-                    self.mark(name, ctx.frame);
+                if h.h2c_upgrade.is_some() {
+                    self.switch_to_h2c(conn);
+                    return FrameLayers::found(ctx.frame, layer, None);
                 }
-                self.switch_to_h2c(conn);
-                return;
             }
         }
         match &mut state.kind {
@@ -849,21 +833,12 @@ impl AppTracker {
                 }
             }
             Kind::Tls(t) => {
-                let mut out = TlsOut {
-                    conn,
-                    events: &mut self.events,
-                    stats: &mut self.stats.tls,
-                    config: &self.config,
-                    http: &mut self.stats.http,
-                    inner_layer: None,
-                };
+                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
                 }
-                if let Some(inner) = out.inner_layer {
-                    self.packet_inner = Some((inner, ctx.frame));
-                }
+                inner = out.inner_layer;
                 tls_service(&mut state.stats.service, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
                 // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
@@ -902,9 +877,7 @@ impl AppTracker {
             }
         }
         self.dns_found = found;
-        if let Some(name) = layer {
-            self.mark(name, ctx.frame);
-        }
+        FrameLayers::found(ctx.frame, layer, inner)
     }
 
     /// An HTTP/1.1 connection whose `Upgrade: h2c` request was answered by 101: HTTP/2
@@ -926,12 +899,7 @@ impl AppTracker {
         let Some(request) = h.h2c_upgrade.take() else {
             return;
         };
-        let mut out = Out {
-            conn,
-            config: &self.config,
-            events: &mut self.events,
-            stats: &mut self.stats.http,
-        };
+        let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
         h.close(&mut out);
         http_service(&mut state.stats.service, h);
         free_http(&mut self.http, i);
@@ -939,15 +907,17 @@ impl AppTracker {
         Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 
-    fn ports_say_dns(&self, frame: u64) -> bool {
-        ports_say_dns(self.frame_ports, frame)
-    }
-}
-
-impl StreamSink for AppTracker {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    /// In-order TCP bytes of one direction (see [`StreamSink::on_data`]); returns the
+    /// application layer they showed, for the packet's layer list.
+    pub fn feed_segment(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) -> FrameLayers {
         let Some(&first) = data.first() else {
-            return;
+            return FrameLayers::NONE;
         };
         // The common case in few instructions: a segment of a connection carrying HTTP
         // that does not switch to TLS.
@@ -955,78 +925,45 @@ impl StreamSink for AppTracker {
         if let Some(Slot { http, .. }) = slot.filter(|s| s.http != NO_HTTP) {
             if let Some(h) = self.http.get_mut(http) {
                 if first != 0x16 || !starts_like_client_hello(data) {
-                    let mut out = Out {
-                        conn,
-                        config: &self.config,
-                        events: &mut self.events,
-                        stats: &mut self.stats.http,
-                    };
+                    let mut out =
+                        http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
                     // (The counters are copied into `ConnApp::stats` when the connection
                     // ends.)
                     let carried = h.on_data(dir.index(), data, ctx, &mut out);
                     let upgraded = h.h2c_upgrade.is_some();
-                    if carried {
-                        self.mark(LayerName::Http, ctx.frame);
-                    }
                     if upgraded {
                         self.switch_to_h2c(conn);
                     }
-                    return;
+                    return FrameLayers::found(ctx.frame, carried.then_some(LayerName::Http), None);
                 }
             }
         }
-        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx);
-    }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
-        let Some(state) = self.conns.get_mut(conn) else {
-            return;
-        };
-        match &mut state.kind {
-            Kind::Http(i) => {
-                let Some(h) = self.http.get_mut(*i) else {
-                    return;
-                };
-                let mut out = Out {
-                    conn,
-                    config: &self.config,
-                    events: &mut self.events,
-                    stats: &mut self.stats.http,
-                };
-                h.on_gap(dir.index(), len, &mut out);
-            }
-            Kind::DnsTcp(dirs) => {
-                let d = &mut dirs[dir.index()];
-                if !d.stopped {
-                    self.stats.dns_tcp_gaps += 1;
-                }
-                d.stopped = true;
-                d.buf = Vec::new();
-            }
-            Kind::Tls(t) => {
-                let mut out = TlsOut {
-                    conn,
-                    events: &mut self.events,
-                    stats: &mut self.stats.tls,
-                    config: &self.config,
-                    http: &mut self.stats.http,
-                    inner_layer: None,
-                };
-                t.on_gap(dir, &mut out);
-            }
-            Kind::Http2(h) => h.on_gap(dir),
-            Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
-        }
+        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx)
     }
 
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let port_dns = self.ports_say_dns(ctx.frame);
+    /// One UDP datagram's payload (see [`StreamSink::on_datagram`]); returns the application
+    /// layer it showed, for the packet's layer list.
+    pub fn feed_datagram(
+        &mut self,
+        conn: ConnId,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) -> FrameLayers {
+        // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
+        // message must parse cleanly.
+        let port_dns = ports_say_dns(&ctx);
         let quic_known = self
             .conns
             .get(conn)
             .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
         if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
-            self.quic_datagram(conn, dir, data, ctx);
-            return;
+            let (quic, http3) = self.feed_quic(conn, dir, data, ctx);
+            return FrameLayers::found(
+                ctx.frame,
+                quic.then_some(LayerName::Quic),
+                http3.then_some(LayerName::Http3),
+            );
         }
         let dns_known = self
             .conns
@@ -1037,7 +974,7 @@ impl StreamSink for AppTracker {
             && matches!(classify_start(data), Start::Request | Start::Response)
         {
             let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
-                return;
+                return FrameLayers::NONE;
             };
             let index = state.udp_http.saturating_add(1);
             if let Some(tx) = datagram_message(conn, index, data, ctx) {
@@ -1052,22 +989,21 @@ impl StreamSink for AppTracker {
                     http::strip_details(&mut tx);
                 }
                 self.events.push(AppEvent::Http(tx));
-                self.mark(LayerName::Http, ctx.frame);
-                return;
+                return FrameLayers::found(ctx.frame, Some(LayerName::Http), None);
             }
         }
         let Some(m) = dns::decode(data) else {
-            return;
+            return FrameLayers::NONE;
         };
         let known = self
             .conns
             .get(conn)
             .is_some_and(|s| s.dns_port || s.dns_seen);
         if !(port_dns || known || (m.complete && m.qdcount == 1)) {
-            return;
+            return FrameLayers::NONE;
         }
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
-            return;
+            return FrameLayers::NONE;
         };
         state.dns_port |= port_dns;
         emit_dns(
@@ -1081,7 +1017,46 @@ impl StreamSink for AppTracker {
             ctx,
             false,
         );
-        self.mark(LayerName::Dns, ctx.frame);
+        FrameLayers::found(ctx.frame, Some(LayerName::Dns), None)
+    }
+}
+
+/// The app stage as a plain stream sink (for callers that want its events and counters,
+/// not the packets' layers: what `feed_segment` and `feed_datagram` return is dropped).
+impl StreamSink for AppTracker {
+    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.feed_segment(conn, dir, data, ctx);
+    }
+    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+        self.feed_datagram(conn, dir, data, ctx);
+    }
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
+        let Some(state) = self.conns.get_mut(conn) else {
+            return;
+        };
+        match &mut state.kind {
+            Kind::Http(i) => {
+                let Some(h) = self.http.get_mut(*i) else {
+                    return;
+                };
+                let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+                h.on_gap(dir.index(), len, &mut out);
+            }
+            Kind::DnsTcp(dirs) => {
+                let d = &mut dirs[dir.index()];
+                if !d.stopped {
+                    self.stats.dns_tcp_gaps += 1;
+                }
+                d.stopped = true;
+                d.buf = Vec::new();
+            }
+            Kind::Tls(t) => {
+                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
+                t.on_gap(dir, &mut out);
+            }
+            Kind::Http2(h) => h.on_gap(dir),
+            Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
+        }
     }
 
     fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
@@ -1095,12 +1070,7 @@ impl StreamSink for AppTracker {
         let Some(h) = self.http.get_mut(http) else {
             return;
         };
-        let mut out = Out {
-            conn,
-            config: &self.config,
-            events: &mut self.events,
-            stats: &mut self.stats.http,
-        };
+        let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
         h.on_fin(dir.index(), &mut out);
     }
 
@@ -1119,12 +1089,8 @@ impl StreamSink for AppTracker {
             Kind::Http(i) => {
                 let i = *i;
                 if let Some(h) = self.http.get_mut(i) {
-                    let mut out = Out {
-                        conn,
-                        config: &self.config,
-                        events: &mut self.events,
-                        stats: &mut self.stats.http,
-                    };
+                    let mut out =
+                        http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
                     h.close(&mut out);
                     state.stats.http_requests = h.requests;
                     state.stats.http_responses = h.responses;
@@ -1133,14 +1099,7 @@ impl StreamSink for AppTracker {
                 free_http(&mut self.http, i);
             }
             Kind::Tls(t) => {
-                let mut out = TlsOut {
-                    conn,
-                    events: &mut self.events,
-                    stats: &mut self.stats.tls,
-                    config: &self.config,
-                    http: &mut self.stats.http,
-                    inner_layer: None,
-                };
+                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 t.close(&mut out);
                 tls_service(&mut state.stats.service, &self.events[before..]);
@@ -1195,6 +1154,15 @@ mod tests {
                 precision: 6,
             },
             handshake_rtt_ns: None,
+            ports: None,
+        }
+    }
+
+    /// `c` with the connection's ports.
+    fn ported(c: SegmentCtx, ports: (u16, u16)) -> SegmentCtx {
+        SegmentCtx {
+            ports: Some(ports),
+            ..c
         }
     }
 
@@ -1357,13 +1325,17 @@ mod tests {
         t.on_close(4);
         assert_eq!(t.conns.last, None);
         // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
-        t.set_frame_ports(3, Some((40_000, 53)));
-        t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(3, 2));
+        let layers = t.feed_segment(
+            4,
+            ToServer,
+            b"GET / HTTP/1.1\r\n\r\n",
+            ported(ctx(3, 2), (40_000, 53)),
+        );
         assert!(matches!(
             t.conns.get(4).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
         ));
-        assert_eq!(t.layer_of_frame(3), Some(LayerName::Dns));
+        assert_eq!(layers.app_of(3), Some(LayerName::Dns));
         assert_eq!(t.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
         assert_eq!(http(&mut t).len(), 1);
     }
@@ -1372,8 +1344,12 @@ mod tests {
     fn an_ended_connections_entry_is_reused_as_new() {
         let mut t = AppTracker::new(AppConfig::default());
         // Conn 7 on port 53: DNS over TCP, whatever it carries.
-        t.set_frame_ports(1, Some((40_000, 53)));
-        t.on_data(7, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
+        t.on_data(
+            7,
+            ToServer,
+            b"GET / HTTP/1.1\r\n\r\n",
+            ported(ctx(1, 0), (40_000, 53)),
+        );
         assert!(matches!(
             t.conns.get(7).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
@@ -1385,9 +1361,13 @@ mod tests {
         );
         assert!(!t.conns.contains(7));
         // Conn 8 takes the entry: its own ports decide, nothing of conn 7's is left.
-        t.set_frame_ports(2, Some((40_001, 80)));
-        t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(2, 1));
-        assert_eq!(t.layer_of_frame(2), Some(LayerName::Http));
+        let layers = t.feed_segment(
+            8,
+            ToServer,
+            b"GET / HTTP/1.1\r\n\r\n",
+            ported(ctx(2, 1), (40_001, 80)),
+        );
+        assert_eq!(layers.app_of(2), Some(LayerName::Http));
         assert_eq!(t.conns.apps.len, 1, "entry reused");
         assert!(t.conns.apps.free.is_empty());
         t.on_data(8, ToClient, OK0, ctx(3, 2));
@@ -1404,17 +1384,17 @@ mod tests {
     #[test]
     fn head_split_across_segments() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.on_data(0, ToServer, b"GET /index.html HTTP/1.1\r\nHo", ctx(4, 0));
-        assert_eq!(t.layer_of_frame(4), None);
-        t.on_data(0, ToServer, b"st: example.com\r\n\r\n", ctx(5, 1));
-        assert_eq!(t.layer_of_frame(5), Some(LayerName::Http));
-        t.on_data(
+        let layers = t.feed_segment(0, ToServer, b"GET /index.html HTTP/1.1\r\nHo", ctx(4, 0));
+        assert_eq!(layers.app_of(4), None);
+        let layers = t.feed_segment(0, ToServer, b"st: example.com\r\n\r\n", ctx(5, 1));
+        assert_eq!(layers.app_of(5), Some(LayerName::Http));
+        let layers = t.feed_segment(
             0,
             ToClient,
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
             ctx(6, 25),
         );
-        assert_eq!(t.layer_of_frame(6), Some(LayerName::Http));
+        assert_eq!(layers.app_of(6), Some(LayerName::Http));
         let tx = http(&mut t);
         assert_eq!(tx.len(), 1);
         let tx = &tx[0];
@@ -1790,27 +1770,25 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn http_detected_by_content_not_port() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.set_frame_ports(1, Some((40000, 8081)));
         t.on_data(
             7,
             ToServer,
             b"OPTIONS * HTTP/1.1\r\nHost: odd\r\n\r\n",
-            ctx(1, 0),
+            ported(ctx(1, 0), (40000, 8081)),
         );
         t.on_data(7, ToClient, OK0, ctx(2, 1));
         let tx = http(&mut t);
         assert_eq!((tx.len(), tx[0].uri.as_deref()), (1, Some("*")));
         // TLS on port 80 is not HTTP: the GET is inside the 0x200-byte record body.
-        t.set_frame_ports(3, Some((40001, 80)));
-        t.on_data(
+        let layers = t.feed_segment(
             8,
             ToServer,
             b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
-            ctx(3, 2),
+            ported(ctx(3, 2), (40001, 80)),
         );
-        assert_eq!(t.layer_of_frame(3), Some(LayerName::Tls));
-        t.on_data(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
-        assert_eq!(t.layer_of_frame(4), Some(LayerName::Tls));
+        assert_eq!(layers.app_of(3), Some(LayerName::Tls));
+        let layers = t.feed_segment(8, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(4, 3));
+        assert_eq!(layers.app_of(4), Some(LayerName::Tls));
         assert!(t.drain_events().next().is_none());
     }
 
@@ -1953,11 +1931,14 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         q.extend_from_slice(
             b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07nothere\x07example\x00\x00\x1c\x00\x01",
         );
-        t.set_frame_ports(1, Some((51000, 53)));
-        t.on_datagram(20, ToServer, &q, ctx(1, 100));
-        assert_eq!(t.layer_of_frame(1), Some(LayerName::Dns));
-        t.set_frame_ports(2, Some((53, 51000)));
-        t.on_datagram(20, ToClient, &nxdomain(0xbeef), ctx(2, 112));
+        let layers = t.feed_datagram(20, ToServer, &q, ported(ctx(1, 100), (51000, 53)));
+        assert_eq!(layers.app_of(1), Some(LayerName::Dns));
+        t.on_datagram(
+            20,
+            ToClient,
+            &nxdomain(0xbeef),
+            ported(ctx(2, 112), (53, 51000)),
+        );
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 2);
         assert_eq!(
@@ -1983,17 +1964,15 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         let mut t = AppTracker::new(AppConfig::default());
         let mut stream = (QUERY.len() as u16).to_be_bytes().to_vec();
         stream.extend_from_slice(QUERY);
-        t.set_frame_ports(4, Some((40000, 53)));
-        t.on_data(21, ToServer, &stream[..1], ctx(4, 0));
-        t.set_frame_ports(5, Some((40000, 53)));
-        t.on_data(21, ToServer, &stream[1..20], ctx(5, 1));
+        t.on_data(21, ToServer, &stream[..1], ported(ctx(4, 0), (40000, 53)));
+        t.on_data(21, ToServer, &stream[1..20], ported(ctx(5, 1), (40000, 53)));
         assert!(dns_events(&mut t).is_empty());
-        t.on_data(21, ToServer, &stream[20..], ctx(6, 2));
+        let layers = t.feed_segment(21, ToServer, &stream[20..], ctx(6, 2));
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 1);
         assert_eq!((d[0].frame, d[0].id, d[0].tcp), (4, 0x5934, true));
         assert_eq!(d[0].qname, "www.tcpdump.org");
-        assert_eq!(t.layer_of_frame(6), Some(LayerName::Dns));
+        assert_eq!(layers.app_of(6), Some(LayerName::Dns));
         // Without port information, a whole clean message in the first segment is DNS.
         let mut t = AppTracker::new(AppConfig::default());
         let mut two = stream.clone();
@@ -2005,20 +1984,17 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn truncated_dns() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.set_frame_ports(1, Some((5353, 5353)));
-        t.on_datagram(23, ToServer, &QUERY[..20], ctx(1, 0));
-        t.set_frame_ports(2, Some((5353, 5353)));
-        t.on_datagram(23, ToServer, &QUERY[..11], ctx(2, 0));
+        t.on_datagram(23, ToServer, &QUERY[..20], ported(ctx(1, 0), (5353, 5353)));
+        let layers = t.feed_datagram(23, ToServer, &QUERY[..11], ported(ctx(2, 0), (5353, 5353)));
         let d = dns_events(&mut t);
         assert_eq!(d.len(), 1);
         assert_eq!(
             (d[0].id, d[0].response, d[0].qname.as_str()),
             (0x5934, false, "")
         );
-        assert_eq!(t.layer_of_frame(2), None);
+        assert_eq!(layers.app_of(2), None);
         // Off the DNS ports, a truncated message is not taken for DNS.
-        t.set_frame_ports(3, Some((4000, 4001)));
-        t.on_datagram(24, ToServer, &QUERY[..20], ctx(3, 0));
+        t.on_datagram(24, ToServer, &QUERY[..20], ported(ctx(3, 0), (4000, 4001)));
         t.on_datagram(24, ToServer, b"hello world, not dns", ctx(4, 0));
         assert!(dns_events(&mut t).is_empty());
         // … but a clean one is, and then the flow's other messages are too.
@@ -2031,8 +2007,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     fn response_to_a_request_that_is_not_http_is_kept() {
         let mut t = AppTracker::new(AppConfig::default());
         // "GET/" is no known method (tshark does not take it for HTTP either).
-        t.on_data(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
-        t.on_data(
+        let request = t.feed_segment(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
+        let response = t.feed_segment(
             30,
             ToClient,
             b"HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad",
@@ -2048,8 +2024,8 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             &tx[0],
             "response without a request seen (request lost or before the capture)"
         ));
-        assert_eq!(t.layer_of_frame(14), None);
-        assert_eq!(t.layer_of_frame(16), Some(LayerName::Http));
+        assert_eq!(request.app_of(14), None);
+        assert_eq!(response.app_of(16), Some(LayerName::Http));
     }
 
     /// Request lines from zeek's methods.pcap that tshark 4.0 still reads as requests
@@ -2172,14 +2148,13 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn http_over_udp_one_datagram_one_message() {
         let mut t = AppTracker::new(AppConfig::default());
-        t.set_frame_ports(30, Some((50000, 1900)));
-        t.on_datagram(
+        let layers = t.feed_datagram(
             60,
             ToServer,
             b"M-SEARCH * HTTP/1.1\r\nHOST: [FF02::C]:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 3\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n",
-            ctx(30, 0),
+            ported(ctx(30, 0), (50000, 1900)),
         );
-        assert_eq!(t.layer_of_frame(30), Some(LayerName::Http));
+        assert_eq!(layers.app_of(30), Some(LayerName::Http));
         t.on_datagram(
             61,
             ToClient,

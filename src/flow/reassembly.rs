@@ -538,6 +538,7 @@ mod tests {
             frame,
             ts: Timestamp::default(),
             handshake_rtt_ns: None,
+            ports: None,
         }
     }
 

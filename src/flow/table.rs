@@ -40,6 +40,8 @@ struct Slot<T> {
 struct Ends {
     head: u32,
     tail: u32,
+    /// Entries on the list.
+    len: usize,
 }
 
 /// Slab + map + activity lists.
@@ -62,6 +64,7 @@ impl<T> Table<T> {
             lists: [Ends {
                 head: NIL,
                 tail: NIL,
+                len: 0,
             }; 3],
             last: Cell::new(NIL),
         }
@@ -69,6 +72,11 @@ impl<T> Table<T> {
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// Entries on `list`.
+    pub fn list_len(&self, list: ListId) -> usize {
+        self.lists[list as usize].len
     }
 
     /// The entry of `key`. The last entry found or inserted is compared first, inline;
@@ -224,6 +232,7 @@ impl<T> Table<T> {
         let ends = &mut self.lists[list as usize];
         let old_tail = ends.tail;
         ends.tail = idx;
+        ends.len += 1;
         if old_tail == NIL {
             ends.head = idx;
         }
@@ -241,6 +250,7 @@ impl<T> Table<T> {
             let s = &self.slots[idx as usize];
             (s.prev, s.next, s.list)
         };
+        self.lists[list as usize].len -= 1;
         match self.slots.get_mut(prev as usize) {
             Some(p) => p.next = next,
             None => self.lists[list as usize].head = next,
@@ -281,9 +291,15 @@ mod tests {
         t.touch(b, ListId::Closed, 40);
         assert_eq!(t.head(ListId::Tcp), Some((a, 30)));
         assert_eq!(t.head(ListId::Closed), Some((b, 40)));
+        assert_eq!(
+            LISTS.map(|l| t.list_len(l)),
+            [1, 1, 1],
+            "a, c and b, one on each list"
+        );
         assert_eq!(t.get(a), Some(&1));
         assert!(t.discard(a));
         assert_eq!(t.head(ListId::Tcp), None);
+        assert_eq!(t.list_len(ListId::Tcp), 0);
         assert_eq!(t.find(&key(1)), None);
         assert_eq!(t.len(), 2);
         // The freed slot is reused.

@@ -44,7 +44,14 @@
 //! # Ending
 //! A connection with a RST, or with both sides' FINs acknowledged, lingers on a "closed" list for
 //! `closed_linger_ns` of capture time after its last packet, then [`FlowTracker::expire`]
-//! ends it ([`EndReason::Reset`] / [`EndReason::Closed`]). Open TCP connections idle beyond
+//! ends it ([`EndReason::Reset`] / [`EndReason::Closed`]). At most `max_lingering` linger at
+//! once: beyond that the one closed longest ends at once (counted in
+//! `FlowStats::lingers_cut`), so memory follows the open connections, not the rate at which
+//! they close (a busy server closes thousands a second). Its late packets are then told by
+//! its tombstone; within what would have been its linger any of them but a SYN without ACK
+//! is late, as it would have joined the connection in the table. A late packet changes no
+//! record (the `conn` record was final when the connection ended): on a capture with fewer
+//! than `max_lingering` closes in 2 s nothing is cut, and the records are as they were. Open TCP connections idle beyond
 //! `tcp_idle_ns` and UDP flows idle beyond `udp_idle_ns` end with [`EndReason::Idle`]. The
 //! table keeps one list per timeout in order of last activity, so `expire` only looks at
 //! entries that expire (plus one per list): O(expired). Above `max_flows` the entry idle
@@ -74,7 +81,9 @@
 //! `max_reassembly_per_flow` and the shared `max_reassembly_total`). A tombstone costs 40
 //! bytes plus its 40-byte key in a ring, and ~56 bytes in its map: about 140 bytes, at most
 //! `max_tombstones` of them (32,768 by default: ~4.5 MB when full; a 4-tuple's next
-//! connection's tombstone replaces its last, so they fill with 4-tuples, not connections). The unit test
+//! connection's tombstone replaces its last, so they fill with 4-tuples, not connections).
+//! Closed connections keep their entry for their linger, at most `max_lingering` (4,096 by
+//! default: ~6 MB with their application state, whatever the connection rate). The unit test
 //! `entry_sizes_stay_small` pins these numbers.
 
 use super::analysis::TcpAnalyzer;
@@ -266,6 +275,9 @@ struct Conn {
     /// The client is the key's lower endpoint (see [`FlowKey::of`]).
     client_is_lo: bool,
     roles_guessed: bool,
+    /// (client, server) ports, read once from `client` and `server` (in room the layout
+    /// leaves free: the stream context of every packet carries them).
+    ports: (u16, u16),
     first_frame: u64,
     last_frame: u64,
     start: Timestamp,
@@ -297,6 +309,12 @@ impl Conn {
         } else {
             Direction::ToClient
         }
+    }
+    /// (client port, server port) of a TCP connection or UDP flow (what its stream data
+    /// is handed on with: the app stage trusts DNS on DNS ports).
+    #[inline]
+    fn ports(&self) -> Option<(u16, u16)> {
+        matches!(self.proto, Proto::Tcp | Proto::Udp).then_some(self.ports)
     }
     fn list(&self) -> ListId {
         match &self.tcp {
@@ -640,6 +658,7 @@ impl FlowTracker {
             server: new.server,
             client_is_lo: new.client_is_lo,
             roles_guessed: new.guessed,
+            ports: (new.client.port(), new.server.port()),
             first_frame: new.frame,
             last_frame: new.frame,
             start: new.ts,
@@ -685,6 +704,7 @@ impl FlowTracker {
             frame: conn.last_frame,
             ts: conn.end,
             handshake_rtt_ns: None,
+            ports: conn.ports(),
         };
         let mut sh = Shared {
             config: &self.config,
@@ -716,6 +736,22 @@ impl FlowTracker {
         }
         ended.push(summary);
         self.table.discard(idx);
+    }
+
+    /// More than `max_lingering` closed connections linger: the one closed longest ends
+    /// now, leaving its tombstone (counted in `FlowStats::lingers_cut`). Memory then
+    /// follows the open connections, not the rate at which they close.
+    #[inline(never)]
+    fn cut_linger(&mut self, sink: &mut dyn StreamSink, ended: &mut Vec<ConnSummary>) {
+        let Some((idx, _)) = self.table.head(ListId::Closed) else {
+            return;
+        };
+        let reason = match self.table.get(idx).and_then(|c| c.tcp.as_deref()) {
+            Some(t) if t.rst.is_some() => EndReason::Reset,
+            _ => EndReason::Closed,
+        };
+        self.stats.lingers_cut += 1;
+        self.end_conn(idx, reason, true, sink, ended);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -766,6 +802,7 @@ impl FlowTracker {
             frame: frame.number,
             ts: frame.ts,
             handshake_rtt_ns: None,
+            ports: conn.ports(),
         };
         sink.on_datagram(conn.id, dir, data, ctx);
         let id = conn.id;
@@ -853,7 +890,7 @@ impl FlowTracker {
         };
         if found.is_none() && !self.tombstones.is_empty() {
             if let Some(tomb) = self.tombstones.get(&key) {
-                if let Some(flow) = late_packet(tomb, ord, tcp, self.config.notes, now_ns) {
+                if let Some(flow) = late_packet(tomb, ord, tcp, &self.config, now_ns) {
                     return flow;
                 }
                 // A new connection on the 4-tuple of one that closed.
@@ -932,6 +969,10 @@ impl FlowTracker {
             }
         }
         self.table.touch(idx, list, now_ns);
+        if list == ListId::Closed && self.table.list_len(ListId::Closed) > self.config.max_lingering
+        {
+            self.cut_linger(sink, ended);
+        }
         flow
     }
 }
@@ -965,24 +1006,30 @@ fn seq_within(seq: u32, base: Option<u32>, last: u32) -> bool {
 /// A packet on the 4-tuple of a connection that ended closed, judged by its tombstone: a
 /// late packet of that connection (its flow facts, with the connection's id), or None for
 /// the first packet of a new connection: a SYN, a SYN-ACK with another ISN, or a segment
-/// whose seq or ack lies outside what the old connection's sides sent. A RST can start
-/// nothing, so it is always late.
+/// whose seq or ack lies outside what the old connection's sides sent, once
+/// `closed_linger_ns` have passed since its last packet (within it, any segment but a SYN
+/// without ACK is late, as data still in flight when a RST crossed it: a connection in the
+/// table is split by nothing else either). A RST can start nothing, so it is always late.
 fn late_packet(
     tomb: &Tombstone,
     ord: Ordering,
     tcp: &TcpInfo,
-    notes: bool,
+    config: &FlowConfig,
     now_ns: i64,
 ) -> Option<PacketFlow> {
+    let notes = config.notes;
+    let lingering = now_ns.saturating_sub(tomb.closed_ns)
+        < i64::try_from(config.closed_linger_ns).unwrap_or(i64::MAX);
     let dir = tomb.dir_of(ord);
     let (s, r) = (dir.index(), dir.reverse().index());
     let f = tcp.flags;
     let (base_s, base_r) = (tomb.base_of(s), tomb.base_of(r));
     if f.syn() {
-        if !f.ack() || base_s != Some(tcp.seq) {
+        if !f.ack() || (!lingering && base_s != Some(tcp.seq)) {
             return None;
         }
     } else if !f.rst()
+        && !lingering
         && (!seq_within(tcp.seq, base_s, tomb.next_seq[s])
             || (f.ack() && !seq_within(tcp.ack, base_r, tomb.next_seq[r])))
     {
@@ -1227,6 +1274,7 @@ fn on_tcp_plain(
     account(conn, dir, frame, u64::from(tcp.payload_len), sh.ip_len);
     conn.zeek.observe_tcp(dir, tcp);
     let id = conn.id;
+    let ports = conn.ports();
     let t = conn.tcp.as_deref_mut()?;
     let (s, r) = (dir.index(), dir.reverse().index());
     let plain = t.plain[s];
@@ -1242,6 +1290,7 @@ fn on_tcp_plain(
         frame: frame.number,
         ts: frame.ts,
         handshake_rtt_ns: handshake_rtt_ns(t.hs_syn, t.hs_ack),
+        ports,
     };
     let mut gaps = [0u64; 2];
     if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
@@ -1343,6 +1392,7 @@ fn tcp_step(
     flow: &mut PacketFlow,
 ) {
     let id = conn.id;
+    let ports = conn.ports();
     let Some(t) = conn.tcp.as_deref_mut() else {
         return;
     };
@@ -1375,6 +1425,7 @@ fn tcp_step(
         frame: frame.number,
         ts: frame.ts,
         handshake_rtt_ns: handshake_rtt_ns(t.hs_syn, t.hs_ack),
+        ports,
     };
     let data_seq = tcp.seq.wrapping_add(u32::from(syn));
     if syn && !t.sides[s].reasm_started {

@@ -453,6 +453,9 @@ pub struct SegmentCtx {
     /// The connection's handshake round trip (SYN → ACK, ns) once its handshake was seen:
     /// the app stage takes one RTT off a server's wait with it.
     pub handshake_rtt_ns: Option<u64>,
+    /// The connection's (client, server) ports (TCP and UDP; None for other protocols):
+    /// the app stage trusts DNS on DNS ports.
+    pub ports: Option<(u16, u16)>,
 }
 
 /// Receiver of in-order application bytes (implemented by `app`).
@@ -495,6 +498,9 @@ pub struct FlowStats {
     /// Tunnel flows a connection travelled in past the [`MAX_TUNNEL_PARENTS`] its
     /// `tunnel_parents` keep.
     pub tunnel_parents_cut: u64,
+    /// Closed connections ended before their linger was over because more than
+    /// `max_lingering` lingered (their late packets were told by their tombstones).
+    pub lingers_cut: u64,
 }
 
 /// Limits and timeouts of the flow stage.
@@ -512,6 +518,9 @@ pub struct FlowConfig {
     pub tcp_idle_ns: u64,
     /// A closed (FIN both ways, or RST) connection stays this long for late packets (ns).
     pub closed_linger_ns: u64,
+    /// Closed connections lingering at once; beyond it the one closed longest ends before
+    /// its linger is over (counted in `FlowStats::lingers_cut`) and leaves its tombstone.
+    pub max_lingering: usize,
     /// Tombstones kept of connections that ended closed, to tell their late packets (see
     /// `flow::tombstone`); the oldest is pushed out beyond it.
     pub max_tombstones: usize,
@@ -530,6 +539,7 @@ impl Default for FlowConfig {
             udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
+            max_lingering: 4_096,
             max_tombstones: 32_768,
             notes: true,
         }

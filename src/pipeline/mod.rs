@@ -1,6 +1,6 @@
 //! source → decode → flow → app → sink, one packet at a time.
 
-use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker};
+use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker, FrameLayers};
 use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation};
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
 use crate::filter::Filter;
@@ -60,6 +60,9 @@ pub struct RunSummary {
     pub tombstones_evicted: u64,
     /// Tunnel flows past the ones a connection's `tunnel_parents` keep.
     pub tunnel_parents_cut: u64,
+    /// Closed connections ended before their linger was over because too many lingered
+    /// (`FlowConfig::max_lingering`); their late packets were told by their tombstones.
+    pub lingers_cut: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
     /// Frames whose headers nested past the decoder's bounds (headers, tunnels, MPLS labels)
@@ -114,11 +117,15 @@ pub struct Pipeline {
 struct Tee<'a> {
     app: &'a mut AppTracker,
     tap: Option<&'a mut (dyn StreamSink + 'static)>,
+    /// What the app stage recognised in the stream data handed it so far (a `Tee` lives
+    /// for one frame: [`Pipeline::split`] makes a new one each time).
+    layers: FrameLayers,
 }
 
 impl StreamSink for Tee<'_> {
     fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.app.on_data(conn, dir, data, ctx);
+        self.layers
+            .merge(self.app.feed_segment(conn, dir, data, ctx));
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_data(conn, dir, data, ctx);
         }
@@ -130,7 +137,8 @@ impl StreamSink for Tee<'_> {
         }
     }
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.app.on_datagram(conn, dir, data, ctx);
+        self.layers
+            .merge(self.app.feed_datagram(conn, dir, data, ctx));
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_datagram(conn, dir, data, ctx);
         }
@@ -205,62 +213,51 @@ impl Pipeline {
         self.tap.take()
     }
 
-    fn tee(&mut self) -> (&mut FlowTracker, Tee<'_>, &mut Vec<ConnSummary>) {
+    /// The pipeline split along its stages: the front stages, the app stage (with the
+    /// tap) as a stream sink, the connections ended and not yet handed on.
+    fn split(&mut self) -> (FrontStages<'_>, Tee<'_>, &mut Vec<ConnSummary>) {
         (
-            &mut self.flows,
+            FrontStages {
+                decoder: &mut self.decoder,
+                flows: &mut self.flows,
+                filter: self.filter.as_ref(),
+                summary: &mut self.summary,
+                prev_ts: &mut self.prev_ts,
+                last_expire: &mut self.last_expire,
+            },
             Tee {
                 app: &mut self.app,
                 tap: self.tap.as_deref_mut(),
+                layers: FrameLayers::NONE,
             },
             &mut self.ended,
         )
     }
 
-    /// Runs one frame through every stage and hands the results to `sink`.
+    /// Runs one frame through every stage and hands the results to `sink`: the one place
+    /// the per-packet sequence is written (`threaded.rs` runs the same [`FrontStages`] on
+    /// its front thread and [`hand_on_packet`] and [`send_ended`] on the back).
     pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
-        if expiry_due(
-            &mut self.summary,
-            &mut self.prev_ts,
-            self.last_expire,
-            frame,
-        ) {
-            self.last_expire = Some(frame.ts);
-            let (flows, mut tee, ended) = self.tee();
-            flows.expire(frame.ts, &mut tee, ended);
-            self.flush_ended(sink)?;
+        let (mut front, mut tee, ended) = self.split();
+        if front.expire(frame, &mut tee, ended) {
+            send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
+            ended.clear();
         }
         let mut packet = DecodedPacket::empty();
-        self.decoder.decode_into(frame, &mut packet);
-        if let Some(filter) = &self.filter {
-            if !filter.matches(frame, &packet) {
-                self.summary.filtered_out += 1;
-                return Ok(());
-            }
+        if !FrontStages::decode(
+            front.decoder,
+            front.filter,
+            front.summary,
+            frame,
+            &mut packet,
+        ) {
+            return Ok(());
         }
-        if packet.issue.is_some() {
-            self.summary.decode_issues += 1;
-        }
-        self.app.set_frame_ports(frame.number, packet.ports());
-        let flow = {
-            let mut tee = Tee {
-                app: &mut self.app,
-                tap: self.tap.as_deref_mut(),
-            };
-            self.flows
-                .process(frame, &packet, &mut tee, &mut self.ended)
-        };
-        if let Some(name) = self.app.layer_of_frame(frame.number) {
-            packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-        }
-        if let Some(name) = self.app.inner_layer_of_frame(frame.number) {
-            packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-        }
-        // Events first: a renderer can then show an application summary on the row of
-        // the packet that completed it.
-        send_app_events(&mut self.app, sink)?;
-        sink.packet(frame, &packet, &flow)?;
-        if !self.ended.is_empty() {
-            self.flush_ended(sink)?;
+        let flow = front.flows.process(frame, &packet, &mut tee, ended);
+        hand_on_packet(tee.app, sink, frame, &mut packet, &flow, tee.layers)?;
+        if !ended.is_empty() {
+            send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
+            ended.clear();
         }
         Ok(())
     }
@@ -280,8 +277,8 @@ impl Pipeline {
     ) -> io::Result<RunSummary> {
         loop {
             let more = {
-                let (flows, mut tee, ended) = self.tee();
-                flows.finish_some(&mut tee, ended, FINISH_CHUNK)
+                let (front, mut tee, ended) = self.split();
+                front.flows.finish_some(&mut tee, ended, FINISH_CHUNK)
             };
             self.flush_ended(sink)?;
             if !more {
@@ -304,6 +301,7 @@ impl Pipeline {
         self.summary.evicted_flows = flow_stats.evicted_flows;
         self.summary.tombstones_evicted = flow_stats.tombstones_evicted;
         self.summary.tunnel_parents_cut = flow_stats.tunnel_parents_cut;
+        self.summary.lingers_cut = flow_stats.lingers_cut;
         self.summary.reassembly_cut_bytes = flow_stats.reassembly_cut_bytes;
         // Datagrams still incomplete at the end were never reassembled either.
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;
@@ -315,6 +313,90 @@ impl Pipeline {
         self.summary.last_ts = self.prev_ts;
         sink.finish(&self.summary)?;
         Ok(self.summary.clone())
+    }
+}
+
+/// The stages before the app stage, borrowed from a [`Pipeline`]: what the front thread
+/// runs when there are two.
+pub(super) struct FrontStages<'p> {
+    pub(super) decoder: &'p mut Decoder,
+    pub(super) flows: &'p mut FlowTracker,
+    pub(super) filter: Option<&'p Filter>,
+    pub(super) summary: &'p mut RunSummary,
+    pub(super) prev_ts: &'p mut Option<Timestamp>,
+    pub(super) last_expire: &'p mut Option<Timestamp>,
+}
+
+impl FrontStages<'_> {
+    /// Ends the connections idle at `frame`'s time, at most once a second of capture time
+    /// (their streams' ends go to `stream`, their summaries to `ended`); whether it ran.
+    #[inline(always)]
+    pub(super) fn expire(
+        &mut self,
+        frame: &RawFrame<'_>,
+        stream: &mut dyn StreamSink,
+        ended: &mut Vec<ConnSummary>,
+    ) -> bool {
+        if !expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
+            return false;
+        }
+        *self.last_expire = Some(frame.ts);
+        self.flows.expire(frame.ts, stream, ended);
+        true
+    }
+
+    /// Decodes `frame` into `packet`; false when the filter drops it (counted). (The
+    /// packet may borrow the decoder: only the decoder is borrowed for it, the other
+    /// stages stay free.)
+    #[inline(always)]
+    pub(super) fn decode<'f>(
+        decoder: &'f mut Decoder,
+        filter: Option<&Filter>,
+        summary: &mut RunSummary,
+        frame: &RawFrame<'f>,
+        packet: &mut DecodedPacket<'f>,
+    ) -> bool {
+        decoder.decode_into(frame, packet);
+        if let Some(filter) = filter {
+            if !filter.matches(frame, packet) {
+                summary.filtered_out += 1;
+                return false;
+            }
+        }
+        if packet.issue.is_some() {
+            summary.decode_issues += 1;
+        }
+        true
+    }
+}
+
+/// The back stages of a tracked packet once the app stage had its stream data: the
+/// application layers it recognised (`layers`, what its feeding calls returned) added to
+/// the packet, then the app events completed so far (first: a renderer can then show an
+/// application summary on the row of the packet that completed it), then the packet.
+#[inline(always)]
+fn hand_on_packet(
+    app: &mut AppTracker,
+    sink: &mut dyn Sink,
+    frame: &RawFrame<'_>,
+    packet: &mut DecodedPacket<'_>,
+    flow: &PacketFlow,
+    layers: FrameLayers,
+) -> io::Result<()> {
+    add_app_layers(layers, frame.number, packet);
+    send_app_events(app, sink)?;
+    sink.packet(frame, packet, flow)
+}
+
+/// Adds to `packet` the application layers the app stage recognised in frame `frame`'s
+/// payload (and, for decrypted TLS, the protocol inside).
+#[inline]
+fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_>) {
+    if let Some(name) = layers.app_of(frame) {
+        packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
+    }
+    if let Some(name) = layers.inner_of(frame) {
+        packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
     }
 }
 

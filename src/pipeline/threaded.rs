@@ -1,20 +1,19 @@
 //! The same pipeline on two threads: a front thread reads, decodes, filters and tracks
 //! flows (TCP state, analysis, reassembly); the calling thread runs the application
-//! parsers and the sink. The front records, in order, every call the one-thread pipeline
-//! would make on the app stage and the sink, in batches; the back replays them. The output
-//! is the same, byte for byte (tests compare both on every capture).
+//! parsers and the sink. The stages are `Pipeline::process`'s own (`FrontStages` on the
+//! front; `hand_on_packet` and `send_ended` on the back): the front records, in order,
+//! every call the one-thread pipeline would make on the app stage and the sink, in
+//! batches; the back replays them. The output is the same, byte for byte (tests compare
+//! both on every capture).
 //!
 //! Bounded: at most [`DEPTH`] full batches wait in the channel, each of at most
 //! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
 //! front to be refilled, so steady state allocates nothing.
 
-use super::{expiry_due, send_app_events, send_ended, Pipeline, RunEnd, RunSummary};
-use crate::app::AppTracker;
+use super::{hand_on_packet, send_app_events, send_ended, FrontStages, Pipeline, RunEnd};
+use crate::app::{AppTracker, FrameLayers};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
-use crate::decode::Decoder;
-use crate::filter::Filter;
-use crate::flow::FlowTracker;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
 use std::io;
 use std::sync::mpsc;
@@ -68,11 +67,6 @@ enum Ev {
     },
     Close {
         conn: ConnId,
-    },
-    /// `AppTracker::set_frame_ports`.
-    FramePorts {
-        frame: u64,
-        ports: Option<(u16, u16)>,
     },
     /// `Pipeline::flush_ended` with the next `conns` summaries of the batch.
     Flush {
@@ -255,12 +249,7 @@ fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
 
 /// The front's view of the pipeline (everything but the app stage).
 struct Front<'p> {
-    decoder: &'p mut Decoder,
-    flows: &'p mut FlowTracker,
-    filter: Option<&'p Filter>,
-    summary: &'p mut RunSummary,
-    prev_ts: &'p mut Option<Timestamp>,
-    last_expire: &'p mut Option<Timestamp>,
+    stages: FrontStages<'p>,
     tx: mpsc::SyncSender<Batch>,
     free: mpsc::Receiver<Batch>,
     batch: Batch,
@@ -291,31 +280,29 @@ impl Front<'_> {
         self.tx.send(full).map_err(|_| HungUp)
     }
 
-    /// `Pipeline::process`, with the app and sink calls recorded instead of made. `chunk`:
-    /// the source's shared buffer the frame lies in, if any.
+    /// `Pipeline::process`'s front stages, with the app and sink calls recorded instead of
+    /// made. `chunk`: the source's shared buffer the frame lies in, if any.
     fn process(
         &mut self,
         frame: &RawFrame<'_>,
         chunk: Option<&Arc<Vec<u8>>>,
     ) -> Result<(), HungUp> {
-        if expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
-            *self.last_expire = Some(frame.ts);
-            let start = self.batch.ended.len();
-            let (mut rec, ended) = self.batch.recorder(FrameAt::default());
-            self.flows.expire(frame.ts, &mut rec, ended);
+        let start = self.batch.ended.len();
+        let (mut rec, ended) = self.batch.recorder(FrameAt::default());
+        if self.stages.expire(frame, &mut rec, ended) {
             let conns = self.batch.ended.len() - start;
             self.batch.events.push(Ev::Flush { conns });
         }
         let mut packet = DecodedPacket::empty();
-        self.decoder.decode_into(frame, &mut packet);
-        if let Some(filter) = self.filter {
-            if !filter.matches(frame, &packet) {
-                self.summary.filtered_out += 1;
-                return self.hand_over(false);
-            }
-        }
-        if packet.issue.is_some() {
-            self.summary.decode_issues += 1;
+        let decoded = FrontStages::decode(
+            &mut *self.stages.decoder,
+            self.stages.filter,
+            &mut *self.stages.summary,
+            frame,
+            &mut packet,
+        );
+        if !decoded {
+            return self.hand_over(false);
         }
         let packets = self.packets;
         let mut at = FrameAt {
@@ -329,22 +316,14 @@ impl Front<'_> {
             at.len = frame.data.len();
         }
         self.batch.frame_bytes += frame.data.len();
-        let ports_at = self.batch.events.len();
-        self.batch.events.push(Ev::FramePorts {
-            frame: frame.number,
-            ports: packet.ports(),
-        });
+        let events_before = self.batch.events.len();
         let start = self.batch.ended.len();
         let (mut rec, ended) = self.batch.recorder(at);
-        let flow = self.flows.process(frame, &packet, &mut rec, ended);
+        let flow = self.stages.flows.process(frame, &packet, &mut rec, ended);
         let batch = &mut self.batch;
-        // The flow stage handed the app stage nothing for this frame (a bare ACK, say): the
-        // ports are not needed (the app stage only uses them for data of this very frame)
-        // and no app event can have completed.
-        let quiet = batch.events.len() == ports_at + 1;
-        if quiet {
-            batch.events.truncate(ports_at);
-        }
+        // The flow stage handed the app stage nothing for this frame (a bare ACK, say): no
+        // app event can have completed.
+        let quiet = batch.events.len() == events_before;
         if packets {
             let payload_at = batch.recorder(at).0.place(packet.payload);
             let payload_len = packet.payload.len();
@@ -374,7 +353,7 @@ impl Front<'_> {
     }
 
     fn warning(&mut self, e: CaptureError) -> Result<(), HungUp> {
-        self.summary.bad_records_skipped += 1;
+        self.stages.summary.bad_records_skipped += 1;
         self.batch.warnings.push(e);
         self.batch.events.push(Ev::Warning);
         self.hand_over(false)
@@ -385,7 +364,10 @@ impl Front<'_> {
         loop {
             let start = self.batch.ended.len();
             let (mut rec, ended) = self.batch.recorder(FrameAt::default());
-            let more = self.flows.finish_some(&mut rec, ended, super::FINISH_CHUNK);
+            let more = self
+                .stages
+                .flows
+                .finish_some(&mut rec, ended, super::FINISH_CHUNK);
             let conns = self.batch.ended.len() - start;
             self.batch.events.push(Ev::Flush { conns });
             self.hand_over(true)?;
@@ -455,6 +437,8 @@ fn replay(
     let mut next_warning = 0;
     let bytes = &batch.bytes;
     let chunks = &batch.chunks;
+    // What the app stage recognised in the stream data of the packet being replayed.
+    let mut layers = FrameLayers::NONE;
     for ev in &batch.events {
         match *ev {
             Ev::Data {
@@ -463,7 +447,7 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_data(conn, dir, locate(bytes, chunks, at, len), ctx),
+            } => layers.merge(app.feed_segment(conn, dir, locate(bytes, chunks, at, len), ctx)),
             Ev::Gap {
                 conn,
                 dir,
@@ -476,16 +460,16 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => app.on_datagram(conn, dir, locate(bytes, chunks, at, len), ctx),
+            } => layers.merge(app.feed_datagram(conn, dir, locate(bytes, chunks, at, len), ctx)),
             Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
             Ev::Close { conn } => app.on_close(conn),
-            Ev::FramePorts { frame, ports } => app.set_frame_ports(frame, ports),
             Ev::Flush { conns } => {
                 let ended = batch.ended.get(next_conn..next_conn + conns).unwrap_or(&[]);
                 send_ended(app, ended, conns_seen, sink)?;
                 next_conn += conns;
             }
             Ev::Packet => {
+                let found = std::mem::replace(&mut layers, FrameLayers::NONE);
                 let Some(p) = next_packet.next() else {
                     continue;
                 };
@@ -500,16 +484,12 @@ fn replay(
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
                 packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
-                if let Some(name) = app.layer_of_frame(frame.number) {
-                    packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-                }
-                if let Some(name) = app.inner_layer_of_frame(frame.number) {
-                    packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
-                }
-                send_app_events(app, sink)?;
-                sink.packet(&frame, &packet, &p.flow)?;
+                hand_on_packet(app, sink, &frame, &mut packet, &p.flow, found)?;
             }
-            Ev::Events => send_app_events(app, sink)?,
+            Ev::Events => {
+                layers = FrameLayers::NONE;
+                send_app_events(app, sink)?;
+            }
             Ev::Warning => {
                 if let Some(e) = batch.warnings.get(next_warning) {
                     sink.warning(e)?;
@@ -531,18 +511,14 @@ pub(super) fn run(
     pipeline: &mut Pipeline,
     sink: &mut dyn crate::pipeline::Sink,
 ) -> io::Result<RunEnd> {
-    let app = &mut pipeline.app;
+    let (stages, tee, _) = pipeline.split();
+    let app = tee.app;
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
     let (back, (truncated, counts, failure)) = std::thread::scope(|scope| {
         let front = Front {
-            decoder: &mut pipeline.decoder,
-            flows: &mut pipeline.flows,
-            filter: pipeline.filter.as_ref(),
-            summary: &mut pipeline.summary,
-            prev_ts: &mut pipeline.prev_ts,
-            last_expire: &mut pipeline.last_expire,
+            stages,
             packets: sink.wants_packets(),
             returned: Vec::new(),
             tx,

@@ -2330,6 +2330,9 @@ impl<W: Write> Sink for JsonSink<W> {
         if s.tunnel_parents_cut > 0 {
             write!(self.out, ",\"tunnel_parents_cut\":{}", s.tunnel_parents_cut)?;
         }
+        if s.lingers_cut > 0 {
+            write!(self.out, ",\"lingers_cut\":{}", s.lingers_cut)?;
+        }
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }

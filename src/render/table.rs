@@ -2237,6 +2237,13 @@ impl<W: Write> Sink for TableSink<W> {
                 s.tombstones_evicted
             );
         }
+        if s.lingers_cut > 0 {
+            let _ = write!(
+                line,
+                " · {} closed connections ended before their 2 s linger (too many lingering: their late packets were told by tombstones)",
+                s.lingers_cut
+            );
+        }
         if s.reassembly_cut_bytes > 0 {
             let _ = write!(
                 line,

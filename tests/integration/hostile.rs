@@ -732,8 +732,8 @@ fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransac
                     precision: 6,
                 },
                 handshake_rtt_ns: None,
+                ports: Some((40000, 80)),
             };
-            app.set_frame_ports(frame, Some((40000, 80)));
             app.on_data(7, dir, &stream[w[0]..w[1]], ctx);
             events.extend(app.drain_events());
         }

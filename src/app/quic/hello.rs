@@ -375,6 +375,7 @@ mod tests {
             frame,
             ts: Default::default(),
             handshake_rtt_ns: None,
+            ports: None,
         }
     }
 

@@ -289,13 +289,13 @@ mod tests {
             frame,
             ts: Default::default(),
             handshake_rtt_ns: None,
+            ports: Some((50000, 443)),
         };
         let mut t = AppTracker::new(Default::default());
-        t.set_frame_ports(1, Some((50000, 443)));
-        t.on_datagram(3, Direction::ToServer, &rfc9001_initial(), ctx(1));
-        assert_eq!(t.layer_of_frame(1), Some(LayerName::Quic));
-        t.on_datagram(3, Direction::ToClient, &[0x41, 0x83, 0x94, 0, 0], ctx(2));
-        assert_eq!(t.layer_of_frame(2), Some(LayerName::Quic));
+        let layers = t.feed_datagram(3, Direction::ToServer, &rfc9001_initial(), ctx(1));
+        assert_eq!(layers.app_of(1), Some(LayerName::Quic));
+        let layers = t.feed_datagram(3, Direction::ToClient, &[0x41, 0x83, 0x94, 0, 0], ctx(2));
+        assert_eq!(layers.app_of(2), Some(LayerName::Quic));
         let ev: Vec<_> = t.drain_events().collect();
         assert_eq!(ev.len(), 1);
         let AppEvent::Quic(q) = &ev[0] else {

@@ -187,6 +187,11 @@ impl Harness {
         self.s(SYN | ACK, 5000, 1001, b"");
         self.c(ACK, 1001, 5001, b"");
     }
+    /// `client`'s SYN (ISN 1000) to the server, refused by RST+ACK: two frames.
+    fn refused(&mut self, client: &str) {
+        self.send(client, SERVER, SYN, 1000, 0, b"");
+        self.send(SERVER, client, RST | ACK, 0, 1001, b"");
+    }
     fn expire(&mut self) {
         let now = self.ts();
         self.ft.expire(now, &mut self.sink, &mut self.ended);
@@ -669,9 +674,7 @@ fn tombstones_are_bounded_by_count() {
         ..FlowConfig::default()
     });
     for port in [1, 2, 3] {
-        let client = format!("10.0.0.1:{port}");
-        h.send(&client, SERVER, SYN, 1000, 0, b"");
-        h.send(SERVER, &client, RST | ACK, 0, 1001, b"");
+        h.refused(&format!("10.0.0.1:{port}"));
     }
     h.advance_secs(2.5);
     h.expire();
@@ -693,6 +696,48 @@ fn tombstones_are_bounded_by_count() {
 }
 
 #[test]
+fn too_many_lingering_end_the_one_closed_longest() {
+    let mut h = Harness::with(FlowConfig {
+        max_lingering: 1,
+        ..FlowConfig::default()
+    });
+    // Port 1 refused: it lingers alone.
+    h.refused("10.0.0.1:1");
+    assert!(h.ended.is_empty());
+    // Port 2 refused: two would linger, so port 1 (closed longest) ends now.
+    h.refused("10.0.0.1:2");
+    assert_eq!(
+        h.ended
+            .iter()
+            .map(|c| (c.id, c.end_reason))
+            .collect::<Vec<_>>(),
+        [(0, EndReason::Reset)]
+    );
+    assert_eq!(h.sink.events, ["close 0"]);
+    assert_eq!((h.ft.active(), h.ft.tombstones()), (1, 1));
+    assert_eq!(h.ft.stats().lingers_cut, 1);
+    // Within what would have been its linger, port 1's late packets keep id 0 whatever
+    // their numbers (as in the table): server data still in flight, a SYN-ACK.
+    h.advance_secs(1.0);
+    let f = h.send(SERVER, "10.0.0.1:1", ACK | PSH, 900_000, 1001, b"late");
+    assert_eq!((f.conn, f.late, f.new_conn), (Some(0), true, false));
+    let f = h.send(SERVER, "10.0.0.1:1", SYN | ACK, 9_000, 1001, b"");
+    assert_eq!((f.conn, f.late), (Some(0), true));
+    // Past it, such data starts a connection (mid-stream), as after any linger.
+    h.advance_secs(1.5);
+    let f = h.send(SERVER, "10.0.0.1:1", ACK | PSH, 900_000, 1001, b"late");
+    assert_eq!((f.conn, f.new_conn), (Some(2), true));
+    // Nothing else was cut; port 2 lingered out on time.
+    h.expire();
+    assert_eq!(h.ft.stats().lingers_cut, 1);
+    assert_eq!(
+        h.ended.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [0, 1],
+        "port 2 ended by the linger timeout"
+    );
+}
+
+#[test]
 fn random_closes_reuses_and_late_packets_keep_every_id_once() {
     // Random segments on three 4-tuples with time jumps past the linger and two tombstones
     // at most: every id ends exactly once, and a late packet's connection had already ended.
@@ -701,6 +746,7 @@ fn random_closes_reuses_and_late_packets_keep_every_id_once() {
     for _ in 0..40 {
         let mut h = Harness::with(FlowConfig {
             max_tombstones: 2,
+            max_lingering: 1,
             ..FlowConfig::default()
         });
         for _ in 0..300 {
