@@ -433,6 +433,16 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
                 }
             }
         }
+        LayerName::Icmp | LayerName::Icmpv6 => {
+            if let Ok(h) = wire::icmp::Icmp::new_checked(b, layer.name == LayerName::Icmpv6) {
+                h.describe(&mut put);
+            }
+        }
+        LayerName::Arp => {
+            if let Ok(h) = wire::arp::Arp::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
         LayerName::Pppoes | LayerName::Pppoed => {
             if let Ok(h) = wire::pppoe::Pppoe::new_checked(b) {
                 h.describe(&mut put);

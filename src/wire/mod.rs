@@ -22,6 +22,7 @@ pub mod ethernet;
 pub mod geneve;
 pub mod gre;
 pub mod gtpu;
+pub mod icmp;
 pub mod ieee80211;
 pub mod ip_number;
 pub mod ipoib;
