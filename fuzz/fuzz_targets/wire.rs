@@ -107,6 +107,13 @@ fn views(b: &[u8]) {
     }
     if let Ok(h) = wire::arp::Arp::new_checked(b) {
         let _ = (h.operation(), h.sender_ip(), h.target_ip());
+        sink ^= fields(&h);
+    }
+    for v6 in [false, true] {
+        if let Ok(h) = wire::icmp::Icmp::new_checked(b, v6) {
+            let _ = (h.is_echo(), h.is_error(), h.type_name());
+            sink ^= fields(&h);
+        }
     }
     if let Ok(h) = wire::prism::RadioHeader::new_prism(b) {
         sink ^= fields(&h);
