@@ -150,6 +150,8 @@ pub struct TlsCertificate {
     pub issuer: Option<String>,
     pub not_before: Option<String>,
     pub not_after: Option<String>,
+    /// SHA-256 of the DER (the fingerprint Zeek logs in `cert_chain_fps`).
+    pub sha256: [u8; 32],
 }
 
 /// One TLS event of a reassembled TCP direction: a handshake message, an alert, a
@@ -171,6 +173,14 @@ pub struct TlsMessage {
     pub version: Option<u16>,
     /// Negotiated cipher suite id, where known (see [`crate::app::tls_cipher_name`]).
     pub cipher: Option<u16>,
+    /// Key-exchange group, where known: the TLS 1.3 ServerHello's key_share, or the named
+    /// curve of an ECDHE ServerKeyExchange (see [`crate::app::tls_group_name`]).
+    pub curve: Option<u16>,
+    /// The session is resumed, as far as the handshake so far shows (Zeek's rule: the
+    /// ServerHello echoes the client's session id below TLS 1.3, the server accepts the
+    /// client's pre_shared_key, or the client sends ChangeCipherSpec after offering a
+    /// session ticket and no ClientKeyExchange).
+    pub resumed: bool,
     /// ClientHello server_name (host_name).
     pub sni: Option<String>,
     /// ALPN: offered list (ClientHello) or the chosen protocol (ServerHello).
