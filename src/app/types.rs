@@ -154,6 +154,19 @@ pub struct TlsCertificate {
     pub sha256: [u8; 32],
 }
 
+impl TlsCertificate {
+    /// The SHA-256 fingerprint as lowercase hex (64 characters).
+    pub fn sha256_hex(&self) -> String {
+        use std::fmt::Write;
+        self.sha256
+            .iter()
+            .fold(String::with_capacity(64), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+    }
+}
+
 /// One TLS event of a reassembled TCP direction: a handshake message, an alert, a
 /// ChangeCipherSpec, or a direction's application-data total.
 #[derive(Clone, Debug, PartialEq)]

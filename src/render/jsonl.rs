@@ -3,9 +3,9 @@
 //! id order, and a final `summary`.
 
 use crate::app::{
-    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
-    AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, QuicPacketKind, TlsKind,
-    TlsMessage,
+    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_group_name, tls_handshake_name,
+    tls_version_name, AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket,
+    QuicPacketKind, TlsKind, TlsMessage,
 };
 use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
@@ -2014,6 +2014,15 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
         },
         None => w.write_all(b"null")?,
     }
+    w.write_all(b",\"curve\":")?;
+    match t.curve {
+        Some(g) => match tls_group_name(g) {
+            Some(name) => json_str(w, name)?,
+            None => write!(w, "\"0x{g:04x}\"")?,
+        },
+        None => w.write_all(b"null")?,
+    }
+    write!(w, ",\"resumed\":{}", t.resumed)?;
     write!(
         w,
         ",\"record_version\":\"{}\",\"length\":{}",
@@ -2047,7 +2056,7 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
             if i > 0 {
                 w.write_all(b",")?;
             }
-            write!(w, "{{\"len\":{}", c.len)?;
+            write!(w, "{{\"len\":{},\"sha256\":\"{}\"", c.len, c.sha256_hex())?;
             for (key, value) in [
                 ("subject", &c.subject),
                 ("issuer", &c.issuer),

@@ -308,17 +308,6 @@ fn fps_val(fps: Vec<String>) -> Val<'static> {
     }
 }
 
-/// Lowercase hex of `bytes`.
-fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// A connection's endpoints in Zeek's originator → responder order.
 #[derive(Clone, Copy, Debug)]
 struct Ends {
@@ -681,7 +670,7 @@ impl ZeekSink {
             };
             for c in &m.certificates {
                 if fps.len() < MAX_CHAIN_FPS {
-                    fps.push(hex_lower(&c.sha256));
+                    fps.push(c.sha256_hex());
                 }
             }
         }
