@@ -347,6 +347,21 @@ impl<W: Write> JsonSink<W> {
     }
 }
 
+/// A TLS code point as JSON: its `name`, else `"0x…."`, `null` when not known.
+fn json_code<W: Write>(
+    w: &mut W,
+    code: Option<u16>,
+    name: fn(u16) -> Option<&'static str>,
+) -> io::Result<()> {
+    match code {
+        Some(c) => match name(c) {
+            Some(n) => json_str(w, n),
+            None => write!(w, "\"0x{c:04x}\""),
+        },
+        None => w.write_all(b"null"),
+    }
+}
+
 fn json_str<W: Write>(w: &mut W, s: &str) -> io::Result<()> {
     serde_json::to_writer(&mut *w, s).map_err(io::Error::from)
 }
@@ -2007,21 +2022,9 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
         None => w.write_all(b"null")?,
     }
     w.write_all(b",\"cipher\":")?;
-    match t.cipher {
-        Some(c) => match tls_cipher_name(c) {
-            Some(name) => json_str(w, name)?,
-            None => write!(w, "\"0x{c:04x}\"")?,
-        },
-        None => w.write_all(b"null")?,
-    }
+    json_code(w, t.cipher, tls_cipher_name)?;
     w.write_all(b",\"curve\":")?;
-    match t.curve {
-        Some(g) => match tls_group_name(g) {
-            Some(name) => json_str(w, name)?,
-            None => write!(w, "\"0x{g:04x}\"")?,
-        },
-        None => w.write_all(b"null")?,
-    }
+    json_code(w, t.curve, tls_group_name)?;
     write!(w, ",\"resumed\":{}", t.resumed)?;
     write!(
         w,
