@@ -24,8 +24,8 @@ pub mod tls_decrypt;
 mod tls_session;
 pub use tls::{
     describe_handshake, starts_like_client_hello, starts_like_tls, tls_alert_level_name,
-    tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name, HandshakeFacts,
-    TlsStats, MAX_HANDSHAKE, MAX_RECORD_BODY,
+    tls_alert_name, tls_cipher_name, tls_group_name, tls_handshake_name, tls_version_name,
+    HandshakeFacts, TlsStats, MAX_HANDSHAKE, MAX_RECORD_BODY,
 };
 pub use tls_session::{Opened, RecordDetail, RecordWatch, WATCH_BYTES};
 

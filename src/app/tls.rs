@@ -13,8 +13,8 @@ use crate::flow::{ConnId, Direction, SegmentCtx};
 use std::sync::Arc;
 use tls_parser::{
     parse_tls_client_hello_extensions, parse_tls_message_handshake,
-    parse_tls_server_hello_extensions, TlsCipherSuiteID, TlsExtension, TlsMessage as PMessage,
-    TlsMessageHandshake,
+    parse_tls_server_hello_extensions, TlsCipherKx, TlsCipherSuiteID, TlsExtension,
+    TlsMessage as PMessage, TlsMessageHandshake,
 };
 
 /// Largest record body: 2^14 plaintext + 2048 expansion (RFC 5246 §6.2.3).
@@ -183,6 +183,94 @@ pub fn tls_alert_name(desc: u8) -> &'static str {
     }
 }
 
+/// Named group (key exchange) by its IANA name as Zeek writes it (`SSL::ec_curves`):
+/// "x25519", "secp256r1", "X25519MLKEM768", GREASE as "grease_0x0A0A"; `None` for others.
+pub fn tls_group_name(group: u16) -> Option<&'static str> {
+    const LOW: [&str; 41] = [
+        "sect163k1",
+        "sect163r1",
+        "sect163r2",
+        "sect193r1",
+        "sect193r2",
+        "sect233k1",
+        "sect233r1",
+        "sect239k1",
+        "sect283k1",
+        "sect283r1",
+        "sect409k1",
+        "sect409r1",
+        "sect571k1",
+        "sect571r1",
+        "secp160k1",
+        "secp160r1",
+        "secp160r2",
+        "secp192k1",
+        "secp192r1",
+        "secp224k1",
+        "secp224r1",
+        "secp256k1",
+        "secp256r1",
+        "secp384r1",
+        "secp521r1",
+        "brainpoolP256r1",
+        "brainpoolP384r1",
+        "brainpoolP512r1",
+        "x25519",
+        "x448",
+        "brainpoolP256r1tls13",
+        "brainpoolP384r1tls13",
+        "brainpoolP512r1tls13",
+        "GC256A",
+        "GC256B",
+        "GC256C",
+        "GC256D",
+        "GC512A",
+        "GC512B",
+        "GC512C",
+        "curveSM2",
+    ];
+    const GREASE: [&str; 16] = [
+        "grease_0x0A0A",
+        "grease_0x1A1A",
+        "grease_0x2A2A",
+        "grease_0x3A3A",
+        "grease_0x4A4A",
+        "grease_0x5A5A",
+        "grease_0x6A6A",
+        "grease_0x7A7A",
+        "grease_0x8A8A",
+        "grease_0x9A9A",
+        "grease_0xAAAA",
+        "grease_0xBABA",
+        "grease_0xCACA",
+        "grease_0xDADA",
+        "grease_0xEAEA",
+        "grease_0xFAFA",
+    ];
+    Some(match group {
+        1..=41 => LOW[usize::from(group - 1)],
+        256 => "ffdhe2048",
+        257 => "ffdhe3072",
+        258 => "ffdhe4096",
+        259 => "ffdhe6144",
+        260 => "ffdhe8192",
+        512 => "MLKEM512",
+        513 => "MLKEM768",
+        514 => "MLKEM1024",
+        4587 => "SecP256r1MLKEM768",
+        4588 => "X25519MLKEM768",
+        4589 => "SecP384r1MLKEM1024",
+        4590 => "curveSM2MLKEM768",
+        16696 => "CECPQ2",
+        25497 => "X25519Kyber768Draft00",
+        25498 => "SecP256r1Kyber768Draft00",
+        0xff01 => "arbitrary_explicit_prime_curves",
+        0xff02 => "arbitrary_explicit_char2_curves",
+        _ if is_grease(group) => GREASE[usize::from(group >> 12)],
+        _ => return None,
+    })
+}
+
 /// GREASE values (RFC 8701): 0x?a?a with both bytes equal.
 fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
@@ -268,6 +356,8 @@ pub struct TlsConn {
     /// Negotiated version and cipher (ServerHello).
     pub version: Option<u16>,
     pub cipher: Option<u16>,
+    /// Key-exchange group and resumption (ssl.log's `curve`, `resumed`).
+    state: HandshakeState,
     /// Handshake messages in the clear and alerts reported so far.
     pub handshakes: u64,
     pub alerts: u64,
@@ -294,6 +384,88 @@ pub struct TlsOut<'a> {
     pub inner_layer: Option<LayerName>,
 }
 
+/// What a connection's handshake settled beyond version and cipher: the key-exchange group
+/// and whether the session is resumed, followed across its messages as Zeek's
+/// `base/protocols/ssl/main.zeek` does (TLS over TCP and QUIC's Initials alike).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HandshakeState {
+    pub curve: Option<u16>,
+    pub resumed: bool,
+    /// The ClientHello's session id, when not empty nor 32 zero bytes.
+    client_session_id: Option<arrayvec::ArrayVec<u8, 32>>,
+    /// The client offered a session ticket with no session id.
+    ticket_without_session_id: bool,
+    /// The client offered a pre_shared_key, sent a ClientKeyExchange.
+    client_psk: bool,
+    client_key_exchange: bool,
+}
+
+impl HandshakeState {
+    /// A handshake message `facts` from `dir`, the connection's cipher and version chosen
+    /// so far (the ServerHello's own included).
+    fn message(
+        &mut self,
+        dir: Direction,
+        facts: &HandshakeFacts,
+        cipher: Option<u16>,
+        version: Option<u16>,
+    ) {
+        match (facts.kind, dir) {
+            (1, Direction::ToServer) => {
+                self.client_psk |= facts.psk;
+                let id = facts.session_id.as_deref().unwrap_or(&[]);
+                let all_zero = id.len() == 32 && id.iter().all(|&b| b == 0);
+                if !id.is_empty() && !all_zero {
+                    self.client_session_id = arrayvec::ArrayVec::try_from(id).ok();
+                    self.ticket_without_session_id = false;
+                } else if facts.session_ticket {
+                    self.ticket_without_session_id = true;
+                }
+            }
+            (2, Direction::ToClient) => {
+                if let Some(g) = facts.key_share_group {
+                    self.curve = Some(g);
+                }
+                if facts.psk && self.client_psk {
+                    self.resumed = true;
+                }
+                let v = version.unwrap_or(0);
+                let echoed = self
+                    .client_session_id
+                    .as_deref()
+                    .is_some_and(|c| facts.session_id.as_deref() == Some(c));
+                if echoed && v >> 8 != 0x7f && v != 0x0304 {
+                    self.resumed = true;
+                }
+            }
+            (12, Direction::ToClient) => {
+                let ecdhe = cipher
+                    .and_then(|c| TlsCipherSuiteID(c).get_ciphersuite())
+                    .is_some_and(|c| matches!(c.kx, TlsCipherKx::Ecdhe | TlsCipherKx::Aecdh));
+                if ecdhe && facts.named_curve.is_some() {
+                    self.curve = facts.named_curve;
+                }
+            }
+            (16, Direction::ToServer) => self.client_key_exchange = true,
+            _ => {}
+        }
+    }
+
+    /// A ChangeCipherSpec from `dir`.
+    fn change_cipher_spec(&mut self, dir: Direction) {
+        if dir == Direction::ToServer && self.ticket_without_session_id && !self.client_key_exchange
+        {
+            self.resumed = true;
+        }
+    }
+
+    /// The connection's facts so far into a message of it.
+    pub(crate) fn stamp(&self, m: &mut TlsMessage) {
+        m.curve = self.curve;
+        m.resumed = self.resumed;
+    }
+}
+
 pub(crate) fn new_message(
     conn: ConnId,
     dir: Direction,
@@ -311,6 +483,8 @@ pub(crate) fn new_message(
         length: 0,
         version: None,
         cipher: None,
+        curve: None,
+        resumed: false,
         sni: None,
         alpn: Vec::new(),
         offered_versions: Vec::new(),
@@ -330,6 +504,7 @@ pub(crate) fn take_facts(
     facts: HandshakeFacts,
     version: &mut Option<u16>,
     cipher: &mut Option<u16>,
+    state: &mut HandshakeState,
 ) {
     if let Some(v) = facts.chosen_version {
         *version = Some(v);
@@ -337,6 +512,7 @@ pub(crate) fn take_facts(
     if let Some(c) = facts.cipher {
         *cipher = Some(c);
     }
+    state.message(m.dir, &facts, *cipher, *version);
     m.offered_ciphers = facts.offered_ciphers;
     m.offered_versions = facts.offered_versions;
     m.sni = facts.sni;
@@ -544,6 +720,7 @@ impl TlsConn {
             }
             CT_CHANGE_CIPHER_SPEC => {
                 d.encrypted = true;
+                self.state.change_cipher_spec(dir);
                 // A handshake message cut by the switch cannot complete any more.
                 out.stats.cut_bytes += d.hs.len() as u64;
                 d.hs.clear();
@@ -558,6 +735,7 @@ impl TlsConn {
         m.length = len;
         m.version = self.version;
         m.cipher = self.cipher;
+        self.state.stamp(&mut m);
         match kind {
             TlsKind::Alert => {
                 m.alert = Some((d.alert[0], d.alert[1]));
@@ -619,6 +797,7 @@ impl TlsConn {
                 m.length = body_len as u64;
                 m.version = self.version;
                 m.cipher = self.cipher;
+                self.state.stamp(&mut m);
                 m.notes.push(format!(
                     "{} of {body_len} bytes is larger than the {MAX_HANDSHAKE}-byte cap: not parsed",
                     tls_handshake_name(t)
@@ -685,7 +864,13 @@ impl TlsConn {
                         _ => {}
                     }
                 }
-                take_facts(&mut m, facts, &mut self.version, &mut self.cipher)
+                take_facts(
+                    &mut m,
+                    facts,
+                    &mut self.version,
+                    &mut self.cipher,
+                    &mut self.state,
+                )
             }
             None => {
                 if !confirmed {
@@ -706,6 +891,7 @@ impl TlsConn {
         }
         m.version = self.version;
         m.cipher = self.cipher;
+        self.state.stamp(&mut m);
         self.handshakes += 1;
         out.events.push(super::AppEvent::Tls(m));
         true
@@ -740,6 +926,7 @@ impl TlsConn {
                 m.records = d.app_records;
                 m.version = self.version;
                 m.cipher = self.cipher;
+                self.state.stamp(&mut m);
                 if let Some(session) = &self.session {
                     m.decrypted_records = session.opened(dir);
                 }
@@ -772,6 +959,17 @@ pub struct HandshakeFacts {
     pub encrypt_then_mac: bool,
     /// Certificate: the chain, described.
     pub certificates: Vec<TlsCertificate>,
+    /// Both hellos: the legacy session id.
+    pub session_id: Option<Vec<u8>>,
+    /// ClientHello: a non-empty session_ticket extension.
+    pub session_ticket: bool,
+    /// Both hellos: a pre_shared_key extension.
+    pub psk: bool,
+    /// ServerHello (and HelloRetryRequest): the key_share's group.
+    pub key_share_group: Option<u16>,
+    /// ServerKeyExchange: the named curve, when its parameters start like ECDHE's
+    /// (curve_type 3, named_curve); it is ECDHE only when the cipher says so.
+    pub named_curve: Option<u16>,
 }
 
 /// ALPN protocol names as text (lossy UTF-8; the renderers escape them).
@@ -791,6 +989,7 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
     match parse_tls_message_handshake(msg).ok()?.1 {
         PMessage::Handshake(TlsMessageHandshake::ClientHello(ch)) => {
             f.offered_ciphers = ch.ciphers.iter().map(|c| c.0).collect();
+            f.session_id = Some(ch.session_id.unwrap_or_default().to_vec());
             let exts = ch
                 .ext
                 .and_then(|e| parse_tls_client_hello_extensions(e).ok())
@@ -808,6 +1007,8 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                         f.offered_versions =
                             vs.iter().map(|v| v.0).filter(|&v| !is_grease(v)).collect();
                     }
+                    TlsExtension::SessionTicket(t) => f.session_ticket = !t.is_empty(),
+                    TlsExtension::PreSharedKey(_) => f.psk = true,
                     _ => {}
                 }
             }
@@ -830,6 +1031,10 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                         }
                     }
                     TlsExtension::ALPN(protos) => f.alpn = alpn_names(protos),
+                    TlsExtension::PreSharedKey(_) => f.psk = true,
+                    TlsExtension::KeyShare(ks) => {
+                        f.key_share_group = ks.get(..2).map(|g| u16::from_be_bytes([g[0], g[1]]));
+                    }
                     // (tls-parser 0.12 reads a ServerHello's type 22 as unknown; its
                     // EncryptThenMac there is type 21, padding.)
                     TlsExtension::Unknown(t, _) if t.0 == 22 => f.encrypt_then_mac = true,
@@ -837,12 +1042,18 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                 }
             }
             f.hello_retry = sh.random == HRR_RANDOM;
+            f.session_id = Some(sh.session_id.unwrap_or_default().to_vec());
             f.chosen_version = Some(version);
             f.cipher = Some(sh.cipher.0);
         }
         PMessage::Handshake(TlsMessageHandshake::ServerHelloV13Draft18(sh)) => {
             f.chosen_version = Some(sh.version.0);
             f.cipher = Some(sh.cipher.0);
+        }
+        PMessage::Handshake(TlsMessageHandshake::ServerKeyExchange(ske)) => {
+            if let Some(&[3, a, b]) = ske.parameters.get(..3) {
+                f.named_curve = Some(u16::from_be_bytes([a, b]));
+            }
         }
         PMessage::Handshake(TlsMessageHandshake::Certificate(c)) => {
             f.certificates = c
@@ -859,8 +1070,10 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
 /// Size, subject/issuer common name and validity of a DER certificate, by a small walk of
 /// the TBSCertificate (RFC 5280 §4.1); what does not parse is left `None`.
 fn describe_certificate(der: &[u8]) -> TlsCertificate {
+    use sha2::Digest;
     let mut c = TlsCertificate {
         len: der.len() as u32,
+        sha256: sha2::Sha256::digest(der).into(),
         ..TlsCertificate::default()
     };
     let Some((0x30, cert, _)) = der_next(der) else {
@@ -1006,6 +1219,114 @@ mod tests {
         b.extend_from_slice(&[0x13, 0x01, 0]);
         b.extend(with_len16(ext(43, vec![3, 4])));
         record(0x0303, 2, &b)
+    }
+
+    /// A hello's handshake message (no record header): legacy version 0x0303, `sid` as
+    /// session id, cipher 0xc02f (a ClientHello offers it alone), extensions `exts`.
+    fn hello(t: u8, sid: &[u8], exts: Vec<u8>) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&[7; 32]);
+        b.push(sid.len() as u8);
+        b.extend_from_slice(sid);
+        if t == 1 {
+            b.extend(with_len16(vec![0xc0, 0x2f]));
+            b.extend_from_slice(&[1, 0]);
+        } else {
+            b.extend_from_slice(&[0xc0, 0x2f, 0]);
+        }
+        b.extend(with_len16(exts));
+        record(0x0303, t, &b)[5..].to_vec()
+    }
+
+    /// Feeds handshake messages `(direction, message)` to a fresh [`HandshakeState`], a
+    /// ChangeCipherSpec where the message is empty; returns (curve, resumed).
+    fn negotiate(msgs: &[(Direction, Vec<u8>)]) -> (Option<u16>, bool) {
+        let (mut version, mut cipher) = (None, None);
+        let mut state = HandshakeState::default();
+        let ctx = ctx(1);
+        for (dir, msg) in msgs {
+            if msg.is_empty() {
+                state.change_cipher_spec(*dir);
+                continue;
+            }
+            let mut m = new_message(0, *dir, ctx, TlsKind::Handshake(msg[0]), 0x0303);
+            let facts = describe_handshake(msg).expect("parses");
+            take_facts(&mut m, facts, &mut version, &mut cipher, &mut state);
+        }
+        (state.curve, state.resumed)
+    }
+
+    #[test]
+    fn resumption_and_curve_as_zeek_computes_them() {
+        let sid = [5u8; 32];
+        // TLS 1.2, the server echoes the client's session id: resumed (RFC 5246 §7.3).
+        let echoed = [
+            (ToServer, hello(1, &sid, vec![])),
+            (ToClient, hello(2, &sid, vec![])),
+        ];
+        assert_eq!(negotiate(&echoed), (None, true));
+        // A new session id from the server: a full handshake.
+        let fresh = [
+            (ToServer, hello(1, &sid, vec![])),
+            (ToClient, hello(2, &[6; 32], vec![])),
+        ];
+        assert_eq!(negotiate(&fresh), (None, false));
+        // 32 zero bytes do not count as a session id (Zeek's `/^\x00{32}$/`).
+        let zeros = [
+            (ToServer, hello(1, &[0; 32], vec![])),
+            (ToClient, hello(2, &[0; 32], vec![])),
+        ];
+        assert_eq!(negotiate(&zeros), (None, false));
+        // A session ticket with no session id (RFC 5077 §3.4): resumed when the client's
+        // ChangeCipherSpec comes with no ClientKeyExchange before it.
+        let ticket = ext(35, vec![1, 2, 3]);
+        let by_ticket = [
+            (ToServer, hello(1, &[], ticket.clone())),
+            (ToClient, hello(2, &[9; 32], vec![])),
+            (ToClient, vec![]),
+            (ToServer, vec![]),
+        ];
+        assert_eq!(negotiate(&by_ticket), (None, true));
+        let cke = {
+            let mut m = vec![16, 0, 0, 33, 32];
+            m.extend_from_slice(&[1; 32]);
+            m
+        };
+        let full = [
+            (ToServer, hello(1, &[], ticket)),
+            (ToClient, hello(2, &[9; 32], vec![])),
+            (ToServer, cke),
+            (ToServer, vec![]),
+        ];
+        assert_eq!(negotiate(&full), (None, false));
+        // ECDHE ServerKeyExchange: curve_type 3 (named_curve), secp256r1 (23).
+        let ske = vec![12, 0, 0, 5, 3, 0, 23, 1, 4];
+        let ecdhe = [
+            (ToServer, hello(1, &[], vec![])),
+            (ToClient, hello(2, &[], vec![])),
+            (ToClient, ske),
+        ];
+        assert_eq!(negotiate(&ecdhe), (Some(23), false));
+        // TLS 1.3: the ServerHello's key_share x25519 (29); pre_shared_key accepted from
+        // the client's offer: resumed; the echoed session id alone does not count.
+        let mut sh_exts = ext(43, vec![3, 4]);
+        sh_exts.extend(ext(51, vec![0, 29, 0, 1, 0xaa]));
+        let mut psk = sh_exts.clone();
+        psk.extend(ext(41, vec![0, 0]));
+        let tls13 = [
+            (ToServer, hello(1, &sid, ext(41, vec![0; 8]))),
+            (ToClient, hello(2, &sid, sh_exts)),
+        ];
+        assert_eq!(negotiate(&tls13), (Some(29), false));
+        let tls13_psk = [
+            (ToServer, hello(1, &sid, ext(41, vec![0; 8]))),
+            (ToClient, hello(2, &sid, psk)),
+        ];
+        assert_eq!(negotiate(&tls13_psk), (Some(29), true));
+        assert_eq!(tls_group_name(29), Some("x25519"));
+        assert_eq!(tls_group_name(0x11ec), Some("X25519MLKEM768"));
+        assert_eq!(tls_group_name(0x2a2a), Some("grease_0x2A2A"));
+        assert_eq!(tls_group_name(999), None);
     }
 
     fn tls_events(t: &mut AppTracker) -> Vec<TlsMessage> {
@@ -1373,6 +1694,23 @@ mod tests {
             Some("CN=layerscope.test")
         );
         assert_eq!((tls[12].length, tls[13].length), (108, 5119));
+        // tshark: tls.handshake.server_named_curve 0x001d in frame 6's ServerKeyExchange;
+        // the client's session id is empty (no resumption); the certificate's DER
+        // (tls.handshake.certificate) | sha256sum.
+        assert_eq!(
+            (tls[1].curve, tls[3].curve, tls[13].curve),
+            (None, Some(29), Some(29))
+        );
+        assert!(tls.iter().all(|m| !m.resumed));
+        let fp: String = tls[2].certificates[0]
+            .sha256
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            fp,
+            "bf079a173a1faa95ddd2d6a3ba2eec8135bee4086c268496184cc3c96c9f9e24"
+        );
         assert_eq!(
             tls_cipher_name(0xc030),
             Some("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384")
@@ -1414,5 +1752,10 @@ mod tests {
         assert_eq!(tls[0].sni.as_deref(), Some("layerscope.test"));
         assert_eq!((tls[4].records, tls[5].records), (3, 8));
         assert_eq!(tls_version_name(0x0304), "TLS 1.3");
+        // tshark: tls.handshake.extensions_key_share_group 29 in the ServerHello; no
+        // pre_shared_key (extension.type 41) in either hello: not resumed, although the
+        // server echoes the session id (TLS 1.3 middlebox compatibility, RFC 8446 §4.1.3).
+        assert_eq!((tls[0].curve, tls[1].curve), (None, Some(29)));
+        assert!(tls.iter().all(|m| !m.resumed));
     }
 }

@@ -150,6 +150,21 @@ pub struct TlsCertificate {
     pub issuer: Option<String>,
     pub not_before: Option<String>,
     pub not_after: Option<String>,
+    /// SHA-256 of the DER (the fingerprint Zeek logs in `cert_chain_fps`).
+    pub sha256: [u8; 32],
+}
+
+impl TlsCertificate {
+    /// The SHA-256 fingerprint as lowercase hex (64 characters).
+    pub fn sha256_hex(&self) -> String {
+        use std::fmt::Write;
+        self.sha256
+            .iter()
+            .fold(String::with_capacity(64), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+    }
 }
 
 /// One TLS event of a reassembled TCP direction: a handshake message, an alert, a
@@ -171,6 +186,14 @@ pub struct TlsMessage {
     pub version: Option<u16>,
     /// Negotiated cipher suite id, where known (see [`crate::app::tls_cipher_name`]).
     pub cipher: Option<u16>,
+    /// Key-exchange group, where known: the TLS 1.3 ServerHello's key_share, or the named
+    /// curve of an ECDHE ServerKeyExchange (see [`crate::app::tls_group_name`]).
+    pub curve: Option<u16>,
+    /// The session is resumed, as far as the handshake so far shows (Zeek's rule: the
+    /// ServerHello echoes the client's session id below TLS 1.3, the server accepts the
+    /// client's pre_shared_key, or the client sends ChangeCipherSpec after offering a
+    /// session ticket and no ClientKeyExchange).
+    pub resumed: bool,
     /// ClientHello server_name (host_name).
     pub sni: Option<String>,
     /// ALPN: offered list (ClientHello) or the chosen protocol (ServerHello).

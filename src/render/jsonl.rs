@@ -3,9 +3,9 @@
 //! id order, and a final `summary`.
 
 use crate::app::{
-    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
-    AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, QuicPacketKind, TlsKind,
-    TlsMessage,
+    tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_group_name, tls_handshake_name,
+    tls_version_name, AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket,
+    QuicPacketKind, TlsKind, TlsMessage,
 };
 use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
@@ -344,6 +344,21 @@ impl<W: Write> JsonSink<W> {
             slot.copy_from_slice(bytes);
             self.batch_len = end;
         }
+    }
+}
+
+/// A TLS code point as JSON: its `name`, else `"0x…."`, `null` when not known.
+fn json_code<W: Write>(
+    w: &mut W,
+    code: Option<u16>,
+    name: fn(u16) -> Option<&'static str>,
+) -> io::Result<()> {
+    match code {
+        Some(c) => match name(c) {
+            Some(n) => json_str(w, n),
+            None => write!(w, "\"0x{c:04x}\""),
+        },
+        None => w.write_all(b"null"),
     }
 }
 
@@ -2007,13 +2022,10 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
         None => w.write_all(b"null")?,
     }
     w.write_all(b",\"cipher\":")?;
-    match t.cipher {
-        Some(c) => match tls_cipher_name(c) {
-            Some(name) => json_str(w, name)?,
-            None => write!(w, "\"0x{c:04x}\"")?,
-        },
-        None => w.write_all(b"null")?,
-    }
+    json_code(w, t.cipher, tls_cipher_name)?;
+    w.write_all(b",\"curve\":")?;
+    json_code(w, t.curve, tls_group_name)?;
+    write!(w, ",\"resumed\":{}", t.resumed)?;
     write!(
         w,
         ",\"record_version\":\"{}\",\"length\":{}",
@@ -2047,7 +2059,7 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
             if i > 0 {
                 w.write_all(b",")?;
             }
-            write!(w, "{{\"len\":{}", c.len)?;
+            write!(w, "{{\"len\":{},\"sha256\":\"{}\"", c.len, c.sha256_hex())?;
             for (key, value) in [
                 ("subject", &c.subject),
                 ("issuer", &c.issuer),

@@ -280,6 +280,9 @@ const TLS_SCHEMA: &str = "message tls {
   optional binary version (STRING);
   optional binary cipher (STRING);
   required int64 length;
+  optional binary curve (STRING);
+  required boolean resumed;
+  optional binary cert_sha256 (STRING);
 }";
 
 /// Writes the Parquet tables into a folder.
@@ -406,6 +409,15 @@ impl ParquetSink {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("0x{c:04x}"))
         });
+        let curve = t.curve.map(|g| {
+            crate::app::tls_group_name(g).map_or_else(|| format!("0x{g:04x}"), str::to_string)
+        });
+        let fps: Vec<String> = t
+            .certificates
+            .iter()
+            .map(crate::app::TlsCertificate::sha256_hex)
+            .collect();
+        let fps = fps.join(",");
         self.tls.push(&[
             count(t.conn),
             count(t.frame),
@@ -418,6 +430,9 @@ impl ParquetSink {
             Cell::Str(version.as_deref()),
             Cell::Str(cipher.as_deref()),
             count(t.length),
+            Cell::Str(curve.as_deref()),
+            Cell::Bool(Some(t.resumed)),
+            Cell::Str((!fps.is_empty()).then_some(fps.as_str())),
         ])
     }
 }

@@ -271,6 +271,43 @@ fn qclass_name(class: u16) -> String {
     }
 }
 
+/// Zeek's `ssl_history` letter of a handshake message type (`ssl_handshake_message` in
+/// `base/protocols/ssl/main.zeek`), lower case; hellos (1, 2) are handled by the caller.
+fn history_letter(msg_type: u8) -> u8 {
+    match msg_type {
+        0 => b'h',
+        1 => b'c',
+        2 => b's',
+        3 => b'v',
+        4 => b't',
+        5 => b'e',
+        6 => b'j',
+        8 => b'o',
+        11 => b'x',
+        12 => b'k',
+        13 => b'r',
+        14 => b'n',
+        15 => b'y',
+        16 => b'g',
+        20 => b'f',
+        21 => b'w',
+        22 => b'u',
+        23 => b'a',
+        24 => b'p',
+        254 => b'm',
+        _ => b'z',
+    }
+}
+
+/// A certificate chain's fingerprints: unset when there was none (Zeek's `&optional`).
+fn fps_val(fps: Vec<String>) -> Val<'static> {
+    if fps.is_empty() {
+        Val::Unset
+    } else {
+        Val::Strs(fps)
+    }
+}
+
 /// A connection's endpoints in Zeek's originator → responder order.
 #[derive(Clone, Copy, Debug)]
 struct Ends {
@@ -284,6 +321,8 @@ struct SslFacts {
     ts: Option<Timestamp>,
     version: Option<u16>,
     cipher: Option<u16>,
+    curve: Option<u16>,
+    resumed: bool,
     server_name: Option<String>,
     next_protocol: Option<String>,
     last_alert: Option<u8>,
@@ -293,7 +332,14 @@ struct SslFacts {
     /// Zeek's `ssl_history` letters (client hello `C`, server hello `S`, …; upper case from
     /// the originator), at most 32.
     history: String,
+    /// SHA-256 of the certificates of the server's and the client's Certificate messages
+    /// (TLS ≤ 1.2), lowercase hex, in order, at most [`MAX_CHAIN_FPS`] each.
+    cert_chain_fps: Vec<String>,
+    client_cert_chain_fps: Vec<String>,
 }
+
+/// Certificate fingerprints kept per side of one connection; further ones are dropped.
+const MAX_CHAIN_FPS: usize = 16;
 
 /// Writes Zeek logs into a folder.
 pub struct ZeekSink {
@@ -597,25 +643,36 @@ impl ZeekSink {
                     facts.next_protocol = Some(p.clone());
                 }
             }
-            TlsKind::Handshake(11) => letter(b'x'),
-            TlsKind::Handshake(12) => letter(b'k'),
-            TlsKind::Handshake(14) => letter(b'h'),
-            TlsKind::Handshake(16) => letter(b'e'),
-            TlsKind::Handshake(20) => letter(b'f'),
-            TlsKind::Handshake(_) => {}
+            TlsKind::Handshake(t) => letter(history_letter(t)),
             TlsKind::ChangeCipherSpec | TlsKind::EncryptedHandshake => {
                 if m.kind == TlsKind::ChangeCipherSpec {
-                    letter(b'g');
+                    letter(b'i');
                 }
                 facts.finished[m.dir.index()] = true;
             }
-            TlsKind::Alert | TlsKind::EncryptedAlert => {
-                letter(b'a');
+            // Zeek's `ssl_alert` is raised for alerts in the clear only.
+            TlsKind::Alert => {
+                letter(b'l');
                 if let Some((_, desc)) = m.alert {
                     facts.last_alert = Some(desc);
                 }
             }
+            TlsKind::EncryptedAlert => {}
             TlsKind::ApplicationData => {}
+        }
+        facts.curve = m.curve.or(facts.curve);
+        facts.resumed |= m.resumed;
+        if !m.certificates.is_empty() {
+            let fps = if from_orig {
+                &mut facts.client_cert_chain_fps
+            } else {
+                &mut facts.cert_chain_fps
+            };
+            for c in &m.certificates {
+                if fps.len() < MAX_CHAIN_FPS {
+                    fps.push(c.sha256_hex());
+                }
+            }
         }
         if m.version.is_some() && facts.version.is_none() && facts.server_hello {
             facts.version = m.version;
@@ -647,11 +704,12 @@ impl ZeekSink {
                 .cipher
                 .and_then(crate::app::tls_cipher_name)
                 .map_or(Val::Unset, Val::Str),
-            Val::Unset,
+            facts.curve.map_or(Val::Unset, |g| {
+                crate::app::tls_group_name(g)
+                    .map_or_else(|| Val::Owned(format!("unknown-{g}")), Val::Str)
+            }),
             facts.server_name.as_deref().map_or(Val::Unset, Val::Str),
-            // `resumed`: Zeek compares the hellos' session ids, which layerscope does not
-            // keep; unknown, so unset rather than a guessed F.
-            Val::Unset,
+            Val::Bool(facts.resumed),
             facts
                 .last_alert
                 .map_or(Val::Unset, |d| Val::Owned(alert_name(d))),
@@ -662,8 +720,10 @@ impl ZeekSink {
             } else {
                 Val::Str(&facts.history)
             },
-            Val::Unset,
-            Val::Unset,
+            fps_val(facts.cert_chain_fps),
+            fps_val(facts.client_cert_chain_fps),
+            // `sni_matches_cert` needs the certificate's names (SAN, CN) matched as Zeek's
+            // x509 scripts do; not done.
             Val::Unset,
         ];
         self.write(LogKind::Ssl, &vals)

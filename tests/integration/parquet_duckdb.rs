@@ -38,8 +38,8 @@ r = q("http", "select count(*), coalesce(sum(response_body_bytes), 0), count(sta
 out["http"] = [int(x) for x in r] if r else [0] * 8
 r = q("dns", "select count(*), sum(answer_count), count(*) filter (where response) from {t}")
 out["dns"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 3
-r = q("tls", "select count(*), count(sni), count(*) filter (where record = 'handshake') from {t}")
-out["tls"] = [int(x) for x in r] if r else [0] * 3
+r = q("tls", "select count(*), count(sni), count(*) filter (where record = 'handshake'), count(curve), count(*) filter (where resumed), coalesce(sum(len(string_split(cert_sha256, ','))), 0) from {t}")
+out["tls"] = [int(x) for x in r] if r else [0] * 6
 r = q("packets", "select count(*), sum(len), sum(caplen), count(conn), count(distinct conn), count(tcp_flags), coalesce(sum(tcp_len), 0), coalesce(sum(tcp_seq), 0), count(src_addr), min(epoch_us(ts)), max(frame) from {t}")
 out["packets"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 11
 print(json.dumps(out))
@@ -139,6 +139,13 @@ fn json_view(capture: &Path) -> Value {
         tlss.len() as i64,
         tlss.iter().filter(|t| !t["sni"].is_null()).count() as i64,
         tlss.iter().filter(|t| t["type"] == "tls").count() as i64,
+        tlss.iter().filter(|t| !t["curve"].is_null()).count() as i64,
+        tlss.iter().filter(|t| t["resumed"] == true).count() as i64,
+        tlss.iter()
+            .filter_map(|t| t["certificates"].as_array())
+            .flatten()
+            .filter(|c| c["sha256"].as_str().is_some_and(|h| h.len() == 64))
+            .count() as i64,
     ];
     let pkts: Vec<&Value> = of("packet").collect();
     let mut pkt_conns: Vec<i64> = pkts.iter().filter_map(|p| p["conn"].as_i64()).collect();

@@ -548,8 +548,9 @@ fn dns_log_equals_zeeks_baseline_for_ipv6_fragmented_dns() {
 }
 
 /// ssl.log of the Chromium QUIC capture against Zeek's `scripts.base.protocols.quic.chromium`
-/// baseline: every field but the uid, the canonified ts and the two layerscope leaves
-/// unset (`curve`, `resumed`: README), which are checked unset.
+/// baseline: every field but the uid and the canonified ts, `curve` (x25519, the
+/// ServerHello's key_share) and `resumed` (T: the server accepted the client's
+/// pre_shared_key) included.
 #[test]
 fn ssl_log_equals_zeeks_baseline_for_chromium_quic() {
     let Some(dir) = shared_encap_captures("ssl_log_equals_zeeks_baseline_for_chromium_quic") else {
@@ -566,15 +567,10 @@ fn ssl_log_equals_zeeks_baseline_for_chromium_quic() {
         &project_dir().join("tests/zeek_baselines/scripts.base.protocols.quic.chromium.ssl.log"),
     );
     assert_eq!(ours.rows.len(), 1);
-    let n = assert_same_fields(
-        "chromium ssl.log",
-        &ours.rows[0],
-        &zeek.rows[0],
-        &["curve", "resumed"],
-    );
-    assert_eq!(n, 14);
-    assert_eq!(ours.rows[0]["curve"], "-");
-    assert_eq!(ours.rows[0]["resumed"], "-");
+    let n = assert_same_fields("chromium ssl.log", &ours.rows[0], &zeek.rows[0], &[]);
+    assert_eq!(n, 16);
+    assert_eq!(ours.rows[0]["curve"], "x25519");
+    assert_eq!(ours.rows[0]["resumed"], "T");
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -695,4 +691,49 @@ fn gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines() {
     // 22 fields less uid, ts, ip_proto (not written) and the three above: 16 per row.
     assert_eq!(compared, 3 * 16);
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// ssl.log of the project's own TLS 1.2 and 1.3 captures against tshark's reading of them:
+/// `curve` (TLS 1.2: tls.handshake.server_named_curve 0x001d of the ECDHE
+/// ServerKeyExchange; TLS 1.3: tls.handshake.extensions_key_share_group 29), `resumed` F
+/// (TLS 1.2: the client's session id is empty; TLS 1.3: no pre_shared_key, extension type
+/// 41, in either hello), `next_protocol` (tls.handshake.extensions_alpn_str of the
+/// ServerHello), `cert_chain_fps` (`tshark -e tls.handshake.certificate | xxd -r -p |
+/// sha256sum`), `ssl_history` in Zeek's letters (c s x k n, g ClientKeyExchange, i
+/// ChangeCipherSpec; upper case from the client).
+#[test]
+fn ssl_log_fields_of_own_tls_captures_match_tshark() {
+    let cases = [
+        (
+            "tls12.pcap",
+            [
+                "TLSv12",
+                "x25519",
+                "F",
+                "http/1.1",
+                "CsxknGIi",
+                "bf079a173a1faa95ddd2d6a3ba2eec8135bee4086c268496184cc3c96c9f9e24",
+            ],
+        ),
+        ("tls13.pcap", ["TLSv13", "x25519", "F", "-", "CsiI", "-"]),
+    ];
+    for (capture, want) in cases {
+        let out = out_dir(capture);
+        write_logs(&project_dir().join("captures").join(capture), "zeek", &out);
+        let ours = read_tsv_log(&out.join("ssl.log"));
+        assert_eq!(ours.rows.len(), 1, "{capture}");
+        let row = &ours.rows[0];
+        let got = [
+            "version",
+            "curve",
+            "resumed",
+            "next_protocol",
+            "ssl_history",
+            "cert_chain_fps",
+        ]
+        .map(|f| row[f].as_str());
+        assert_eq!(got, want, "{capture}");
+        assert_eq!(row["client_cert_chain_fps"], "-", "{capture}");
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }

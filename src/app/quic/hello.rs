@@ -142,6 +142,8 @@ pub struct QuicHello {
     /// From the ServerHello.
     pub version: Option<u16>,
     pub cipher: Option<u16>,
+    /// Key-exchange group and resumption, as over TCP.
+    tls_state: tls::HandshakeState,
     /// Hellos reported.
     pub handshakes: u64,
     /// From the ClientHello: its random (the key log's index) and the direction it went.
@@ -337,7 +339,13 @@ impl QuicHello {
         let mut m = tls::new_message(out.conn, dir, ctx, TlsKind::Handshake(t), legacy);
         m.length = msg.len().saturating_sub(4) as u64;
         match describe_handshake(msg) {
-            Some(f) => tls::take_facts(&mut m, f, &mut self.version, &mut self.cipher),
+            Some(f) => tls::take_facts(
+                &mut m,
+                f,
+                &mut self.version,
+                &mut self.cipher,
+                &mut self.tls_state,
+            ),
             None => m.notes.push(format!(
                 "{} ({} bytes) did not parse",
                 crate::app::tls_handshake_name(t),
@@ -350,6 +358,7 @@ impl QuicHello {
         ));
         m.version = self.version;
         m.cipher = self.cipher;
+        self.tls_state.stamp(&mut m);
         self.handshakes += 1;
         out.events.push(AppEvent::Tls(m));
     }
