@@ -47,5 +47,9 @@ fuzz_target!(|data: &[u8]| {
     let direct = read_all(source, data.len() + 16);
     let ahead = ReadAhead::with_sizes(std::io::Cursor::new(data.to_vec()), 7, 24).unwrap();
     let source = FileSource::from_read_ahead(ahead).expect("read-ahead opens what direct opened");
-    assert_eq!(read_all(source, data.len() + 16), direct, "read-ahead differs");
+    assert_eq!(
+        read_all(source, data.len() + 16),
+        direct,
+        "read-ahead differs"
+    );
 });

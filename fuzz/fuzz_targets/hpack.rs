@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         match d.decode(block) {
             Ok(list) => {
                 assert!(!was_lost);
-                let size: usize = list.fields.iter().map(|(n, v)| n.len() + v.len() + 32).sum();
+                let size: usize = list
+                    .fields
+                    .iter()
+                    .map(|(n, v)| n.len() + v.len() + 32)
+                    .sum();
                 // (Lossy UTF-8 may grow a field: 3 bytes for each invalid one.)
                 assert!(size <= 3 * MAX_HEADER_LIST);
             }

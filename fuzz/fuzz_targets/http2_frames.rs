@@ -6,9 +6,9 @@
 //! end; streams, frames and header blocks stay under their caps.
 #![no_main]
 
-use layerscope::app::AppEvent;
 use layerscope::app::http2::{H2Out, Http2Conn, Http2Stats, MAX_STREAMS};
 use layerscope::app::http2_frame::{frame_header, parse_frame, PREFACE};
+use layerscope::app::AppEvent;
 use layerscope::capture::Timestamp;
 use layerscope::flow::{Direction, SegmentCtx};
 use libfuzzer_sys::fuzz_target;
@@ -23,14 +23,9 @@ fuzz_target!(|data: &[u8]| {
         stats: &mut stats,
     };
     let ctx = |frame: u64| SegmentCtx {
-        frame,
-        ts: Timestamp {
-            secs: frame as i64,
-            nanos: 0,
-            precision: 6,
-        },
         // Known for some chunks and not others (the server time subtracts it).
         handshake_rtt_ns: (frame % 3 != 0).then_some(frame * 1_000),
+        ..SegmentCtx::at(frame, Timestamp::from_secs(frame as i64))
     };
     conn.on_data(Direction::ToServer, PREFACE, ctx(0), &mut out);
     let mut rest = data;

@@ -18,14 +18,8 @@ fuzz_target!(|data: &[u8]| {
     while let [op, len, tail @ ..] = rest {
         frame += 1;
         let ctx = SegmentCtx {
-            frame,
-            ts: Timestamp {
-                secs: frame as i64,
-                nanos: 0,
-                precision: 6,
-            },
-            handshake_rtt_ns: None,
             ports: Some((40000, 80)),
+            ..SegmentCtx::at(frame, Timestamp::from_secs(frame as i64))
         };
         let dir = if op & 1 == 0 {
             Direction::ToServer

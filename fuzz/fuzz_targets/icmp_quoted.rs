@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(q.src, IpAddr::from(src));
         assert_eq!(q.dst, IpAddr::from(dst));
         assert_eq!(q.src_port, u16::from_be_bytes([data[ihl], data[ihl + 1]]));
-        assert_eq!(q.dst_port, u16::from_be_bytes([data[ihl + 2], data[ihl + 3]]));
+        assert_eq!(
+            q.dst_port,
+            u16::from_be_bytes([data[ihl + 2], data[ihl + 3]])
+        );
     }
     if let Some(q) = quoted_flow(true, data) {
         assert_eq!(data[0] >> 4, 6);

@@ -82,7 +82,11 @@ fn build(kind: u8, b: &[u8]) -> Vec<u8> {
             let mut sctp = b.get(..4).unwrap_or(&[0, 7, 0, 7]).to_vec();
             sctp.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0]);
             sctp.extend_from_slice(b.get(4..).unwrap_or(&[]));
-            let (src, dst) = if byte(0) & 0x80 == 0 { (A4, B4) } else { (B4, A4) };
+            let (src, dst) = if byte(0) & 0x80 == 0 {
+                (A4, B4)
+            } else {
+                (B4, A4)
+            };
             let mut l3 = Vec::new();
             ipv4(&mut l3, src, dst, 132, sctp.len());
             l3.extend_from_slice(&sctp);
@@ -92,13 +96,36 @@ fn build(kind: u8, b: &[u8]) -> Vec<u8> {
             let tcp = k == 4;
             let mut l4 = b.get(..4).unwrap_or(&[0, 9, 0, 53]).to_vec();
             if tcp {
-                l4.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, byte(4), 0xff, 0xff, 0, 0, 0, 0]);
+                l4.extend_from_slice(&[
+                    0,
+                    0,
+                    0,
+                    1,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0x50,
+                    byte(4),
+                    0xff,
+                    0xff,
+                    0,
+                    0,
+                    0,
+                    0,
+                ]);
             } else {
-                l4.extend_from_slice(&((8 + b.len().saturating_sub(4)).min(65535) as u16).to_be_bytes());
+                l4.extend_from_slice(
+                    &((8 + b.len().saturating_sub(4)).min(65535) as u16).to_be_bytes(),
+                );
                 l4.extend_from_slice(&[0, 0]);
             }
             l4.extend_from_slice(b.get(5..).unwrap_or(&[]));
-            let (src, dst) = if byte(0) & 0x80 == 0 { (A4, B4) } else { (B4, A4) };
+            let (src, dst) = if byte(0) & 0x80 == 0 {
+                (A4, B4)
+            } else {
+                (B4, A4)
+            };
             let mut l3 = Vec::new();
             ipv4(&mut l3, src, dst, if tcp { 6 } else { 17 }, l4.len());
             l3.extend_from_slice(&l4);

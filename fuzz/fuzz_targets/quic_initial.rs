@@ -30,16 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let mut frame = 0u64;
     while let [op, len, tail @ ..] = rest {
         frame += 1;
-        let ctx = SegmentCtx {
-            frame,
-            ts: Timestamp {
-                secs: frame as i64,
-                nanos: 0,
-                precision: 6,
-            },
-            handshake_rtt_ns: None,
-            ports: None,
-        };
+        let ctx = SegmentCtx::at(frame, Timestamp::from_secs(frame as i64));
         let n = (*len as usize * 8).min(tail.len());
         let (bytes, next) = tail.split_at(n);
         rest = next;

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     let mut next = [1000u32, 5000u32];
     let mut ns = 1_700_000_000_000_000_000i64;
     for (i, c) in data.chunks_exact(16).enumerate() {
-        let dir = if c[0] & 0x80 != 0 { Direction::ToClient } else { Direction::ToServer };
+        let dir = if c[0] & 0x80 != 0 {
+            Direction::ToClient
+        } else {
+            Direction::ToServer
+        };
         let d = dir.index();
         let flags = u16::from(c[0] & 0x7f) | if c[0] & 0x40 != 0 { TcpFlags::ACK } else { 0 };
         let mode = c[15] >> 6;
@@ -32,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
             1 => next[d].wrapping_sub(seq_off & 0xffff),
             _ => seq_off,
         };
-        let ack = if mode == 3 { ack_off } else { next[1 - d].wrapping_sub(ack_off & 0x3fff) };
+        let ack = if mode == 3 {
+            ack_off
+        } else {
+            next[1 - d].wrapping_sub(ack_off & 0x3fff)
+        };
         let len = u32::from(u16::from_le_bytes([c[9], c[10]])) & 0x7fff;
         let window = u16::from_le_bytes([c[11], c[12]]);
         ns = ns.wrapping_add(match c[13] {
@@ -46,7 +54,9 @@ fuzz_target!(|data: &[u8]| {
         }
         for k in 0..(c[15] & 3) {
             let left = next[1 - d].wrapping_add(u32::from(c[14]) * 100 * u32::from(k + 1));
-            let _ = options.sack.try_push((left, left.wrapping_add(u32::from(c[15]) * 10)));
+            let _ = options
+                .sack
+                .try_push((left, left.wrapping_add(u32::from(c[15]) * 10)));
         }
         let tcp = TcpInfo {
             src_port: 1,
@@ -93,10 +103,26 @@ fuzz_target!(|data: &[u8]| {
         // One graph per input (its kind, format, colour and teaching from the first byte):
         // every combination is reached over the runs at a tenth of the cost of drawing all.
         let width = 20 + usize::from(data[0]);
-        let kind = [GraphKind::Seq, GraphKind::Tcptrace, GraphKind::Rtt, GraphKind::Throughput, GraphKind::Window]
-            [usize::from(data[0] % 5)];
-        let format = if data[0] & 0x20 != 0 { GraphFormat::Svg } else { GraphFormat::Text };
-        let opts = GraphOptions { kind, format, width, color: data[0] & 1 != 0, teach: data[0] & 0x40 != 0, dir: None };
+        let kind = [
+            GraphKind::Seq,
+            GraphKind::Tcptrace,
+            GraphKind::Rtt,
+            GraphKind::Throughput,
+            GraphKind::Window,
+        ][usize::from(data[0] % 5)];
+        let format = if data[0] & 0x20 != 0 {
+            GraphFormat::Svg
+        } else {
+            GraphFormat::Text
+        };
+        let opts = GraphOptions {
+            kind,
+            format,
+            width,
+            color: data[0] & 1 != 0,
+            teach: data[0] & 0x40 != 0,
+            dir: None,
+        };
         let _ = graph::render(&trace, &opts);
         let _ = graph::rtt_table::render(&trace);
     }

@@ -19,14 +19,10 @@ fuzz_target!(|data: &[u8]| {
     let mut record = Vec::new();
     while let [op, hi, lo, tail @ ..] = rest {
         frame += 1;
+        // The connection's ports, as the flow stage gives them (443: not DNS, not DoT).
         let ctx = SegmentCtx {
-            frame,
-            ts: Timestamp {
-                secs: frame as i64,
-                nanos: 0,
-                precision: 6,
-            },
-            handshake_rtt_ns: None,
+            ports: Some((40000, 443)),
+            ..SegmentCtx::at(frame, Timestamp::from_secs(frame as i64))
         };
         let dir = if op & 1 == 0 {
             Direction::ToServer
@@ -36,7 +32,6 @@ fuzz_target!(|data: &[u8]| {
         let n = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
         let (chunk, next) = tail.split_at(n);
         rest = next;
-        app.set_frame_ports(frame, Some((40000, 443)));
         match (op >> 1) & 3 {
             0 => app.on_data(0, dir, chunk, ctx),
             1 => {

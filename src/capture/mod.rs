@@ -48,6 +48,15 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
+    /// Whole seconds since the epoch, at microsecond precision (a classic pcap's).
+    pub const fn from_secs(secs: i64) -> Timestamp {
+        Timestamp {
+            secs,
+            nanos: 0,
+            precision: 6,
+        }
+    }
+
     pub fn as_f64(&self) -> f64 {
         self.secs as f64 + self.nanos as f64 / 1e9
     }

@@ -458,6 +458,18 @@ pub struct SegmentCtx {
     pub ports: Option<(u16, u16)>,
 }
 
+impl SegmentCtx {
+    /// Bytes of `frame` at `ts`, with no handshake RTT or ports known (yet).
+    pub const fn at(frame: u64, ts: Timestamp) -> SegmentCtx {
+        SegmentCtx {
+            frame,
+            ts,
+            handshake_rtt_ns: None,
+            ports: None,
+        }
+    }
+}
+
 /// Receiver of in-order application bytes (implemented by `app`).
 pub trait StreamSink {
     /// In-order TCP bytes of one direction. Called once per contiguous chunk; bytes that

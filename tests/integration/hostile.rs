@@ -725,14 +725,8 @@ fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransac
         for w in points.windows(2) {
             frame += 1;
             let ctx = SegmentCtx {
-                frame,
-                ts: Timestamp {
-                    secs: frame as i64,
-                    nanos: 0,
-                    precision: 6,
-                },
-                handshake_rtt_ns: None,
                 ports: Some((40000, 80)),
+                ..SegmentCtx::at(frame, Timestamp::from_secs(frame as i64))
             };
             app.on_data(7, dir, &stream[w[0]..w[1]], ctx);
             events.extend(app.drain_events());
