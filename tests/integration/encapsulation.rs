@@ -101,16 +101,8 @@ fn own_tunnel_recordings_say_what_they_travel_in() {
 
 /// The `conn` records of `capture`'s JSON output, by id.
 fn json_conns(capture: &std::path::Path) -> std::collections::HashMap<u64, serde_json::Value> {
-    let out = assert_cmd::Command::new(super::support::bin())
-        .arg("read")
-        .arg(capture)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", capture.display());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    super::support::json_records(capture)
+        .into_iter()
         .filter(|r| r["type"] == "conn")
         .map(|r| (r["id"].as_u64().unwrap(), r))
         .collect()
