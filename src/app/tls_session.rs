@@ -612,62 +612,72 @@ impl TlsSession {
                 }
             }
         }
-        if let Inner::Http(h) = &mut self.inner {
-            let before = out.events.len();
-            let mut o = Out {
-                conn: out.conn,
-                config: out.config,
-                events: out.events,
-                stats: out.http,
-            };
-            if h.on_data(dir.index(), plain, ctx, &mut o) {
-                out.inner_layer = Some(LayerName::Http);
-            }
-            mark_decrypted(&mut out.events[before..]);
-        }
-        if let Inner::Http2(h) = &mut self.inner {
-            let before = out.events.len();
-            let mut o = H2Out {
-                conn: out.conn,
-                events: out.events,
-                stats: &mut out.stats.http2,
-            };
-            if h.on_data(dir, plain, ctx, &mut o) {
-                out.inner_layer = Some(LayerName::Http2);
-            }
-            mark_decrypted(&mut out.events[before..]);
-        }
-        if let Inner::Dns(dirs) = &mut self.inner {
-            if dirs[dir.index()].feed(plain, ctx, &mut self.dns_found) {
-                out.inner_layer = Some(LayerName::Dns);
-            }
+        if let Some(layer) = self.inner_step(Step::Data(dir, plain, ctx), out) {
+            out.inner_layer = Some(layer);
         }
     }
 
     /// The connection ended: the HTTP stage reports what is still open.
     pub(crate) fn close(&mut self, out: &mut TlsOut<'_>) {
-        if let Inner::Http(h) = &mut self.inner {
-            let before = out.events.len();
-            let mut o = Out {
-                conn: out.conn,
-                config: out.config,
-                events: out.events,
-                stats: out.http,
-            };
-            h.close(&mut o);
-            mark_decrypted(&mut out.events[before..]);
-        }
-        if let Inner::Http2(h) = &mut self.inner {
-            let before = out.events.len();
-            let mut o = H2Out {
-                conn: out.conn,
-                events: out.events,
-                stats: &mut out.stats.http2,
-            };
-            h.close(&mut o);
-            mark_decrypted(&mut out.events[before..]);
-        }
+        self.inner_step(Step::Close, out);
     }
+
+    /// One step of the plaintext's own protocol (HTTP/1.x, HTTP/2, DNS): the layer it
+    /// showed; the HTTP records it made say they were read from decrypted TLS.
+    fn inner_step(&mut self, step: Step<'_>, out: &mut TlsOut<'_>) -> Option<LayerName> {
+        let before = out.events.len();
+        let layer = match &mut self.inner {
+            Inner::Http(h) => {
+                let mut o = Out {
+                    conn: out.conn,
+                    config: out.config,
+                    events: out.events,
+                    stats: out.http,
+                };
+                match step {
+                    Step::Data(dir, plain, ctx) => h
+                        .on_data(dir.index(), plain, ctx, &mut o)
+                        .then_some(LayerName::Http),
+                    Step::Close => {
+                        h.close(&mut o);
+                        None
+                    }
+                }
+            }
+            Inner::Http2(h) => {
+                let mut o = H2Out {
+                    conn: out.conn,
+                    events: out.events,
+                    stats: &mut out.stats.http2,
+                };
+                match step {
+                    Step::Data(dir, plain, ctx) => h
+                        .on_data(dir, plain, ctx, &mut o)
+                        .then_some(LayerName::Http2),
+                    Step::Close => {
+                        h.close(&mut o);
+                        None
+                    }
+                }
+            }
+            Inner::Dns(dirs) => match step {
+                Step::Data(dir, plain, ctx) => dirs[dir.index()]
+                    .feed(plain, ctx, &mut self.dns_found)
+                    .then_some(LayerName::Dns),
+                Step::Close => None,
+            },
+            Inner::Undecided | Inner::Other => None,
+        };
+        mark_decrypted(&mut out.events[before..]);
+        layer
+    }
+}
+
+/// What the plaintext's protocol is given: bytes of one direction, or the end.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Data(Direction, &'a [u8], SegmentCtx),
+    Close,
 }
 
 /// HTTP records read from decrypted TLS say so.
