@@ -15,6 +15,10 @@ pub(super) fn add_parents(
     conn: ConnId,
     outer: &[ConnId],
 ) -> u64 {
+    if outer.is_empty() {
+        // (No entry for a packet whose tunnel flows were not tracked.)
+        return 0;
+    }
     let kept = parents.entry(conn).or_default();
     let mut cut = 0;
     for &c in outer {
