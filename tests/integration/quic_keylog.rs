@@ -8,7 +8,6 @@
 
 use super::support::*;
 use layerscope::app::keylog::KeyLog;
-use layerscope::app::{AppEvent, HttpTransaction};
 use layerscope::capture::FileSource;
 use layerscope::pipeline::{self, PipelineConfig};
 use std::collections::HashMap;
@@ -32,16 +31,6 @@ fn keys() -> KeyLog {
     KeyLog::from_text(
         &std::fs::read_to_string(project_dir().join("captures/quic-h3.keys")).unwrap(),
     )
-}
-
-fn http(c: &Collected) -> Vec<&HttpTransaction> {
-    c.events
-        .iter()
-        .filter_map(|e| match e {
-            AppEvent::Http(t) => Some(t),
-            _ => None,
-        })
-        .collect()
 }
 
 fn oracle(name: &str) -> Vec<HashMap<String, String>> {
@@ -77,7 +66,7 @@ fn tshark_headers_frame(
 #[test]
 fn http3_requests_match_the_client_and_tshark() {
     let c = run_with(Some(keys()));
-    let ours = http(&c);
+    let ours = c.http();
     let truth = oracle("client.tsv");
     assert_eq!(truth.len(), 6);
     assert_eq!(ours.len(), truth.len(), "{ours:#?}");
@@ -145,7 +134,7 @@ fn without_the_key_nothing_pretends() {
     for keylog in [None, Some(KeyLog::from_text(""))] {
         let with_log = keylog.is_some();
         let c = run_with(keylog);
-        assert!(http(&c).is_empty());
+        assert!(c.http().is_empty());
         assert!(c
             .frames
             .iter()
@@ -166,7 +155,7 @@ fn without_the_key_nothing_pretends() {
         .collect::<Vec<_>>()
         .join("\n");
     let c = run_with(Some(KeyLog::from_text(&wrong)));
-    assert!(http(&c).is_empty());
+    assert!(c.http().is_empty());
     let tls = c.summary.as_ref().unwrap().tls;
     assert_eq!(tls.quic.opened, 0);
     assert!(tls.quic.not_opened > 0);

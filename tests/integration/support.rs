@@ -45,6 +45,16 @@ impl Collected {
     pub fn frame(&self, n: u64) -> &FrameRecord {
         &self.frames[(n - 1) as usize]
     }
+    /// The `http` records, in the order they came.
+    pub fn http(&self) -> Vec<&layerscope::app::HttpTransaction> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                AppEvent::Http(t) => Some(t),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 impl Sink for Collected {

@@ -30,16 +30,6 @@ fn run_with(keylog: KeyLog) -> Collected {
     c
 }
 
-fn http(c: &Collected) -> Vec<&HttpTransaction> {
-    c.events
-        .iter()
-        .filter_map(|e| match e {
-            AppEvent::Http(t) => Some(t),
-            _ => None,
-        })
-        .collect()
-}
-
 /// tshark's rows of one HTTP version.
 fn oracle(version: &str) -> Vec<HashMap<String, String>> {
     let dir = project_dir().join("captures");
@@ -82,7 +72,7 @@ fn check_rows(rows: &[HashMap<String, String>], ours: &[&HttpTransaction]) -> Ve
 #[test]
 fn http11_inside_tls12_and_tls13_as_tshark_reads_it() {
     let c = run_with(KeyLog::from_text(&keys_text()));
-    let ours = http(&c);
+    let ours = c.http();
     let rows = oracle("HTTP/1.1");
     assert_eq!(rows.len(), 18);
     let missing = check_rows(&rows, &ours);
@@ -111,7 +101,7 @@ fn http11_inside_tls12_and_tls13_as_tshark_reads_it() {
 #[test]
 fn http2_inside_tls12_and_tls13_as_tshark_reads_it() {
     let c = run_with(KeyLog::from_text(&keys_text()));
-    let ours = http(&c);
+    let ours = c.http();
     let rows = oracle("HTTP/2");
     assert_eq!(rows.len(), 12);
     let missing = check_rows(&rows, &ours);
@@ -173,9 +163,9 @@ fn without_the_key_records_stay_encrypted_and_a_note_says_why() {
         "{:?}",
         hello.notes
     );
-    assert!(http(&c).iter().all(|t| t.conn != 0));
+    assert!(c.http().iter().all(|t| t.conn != 0));
     assert_eq!(c.summary.as_ref().unwrap().tls.no_key, 1);
-    assert!(http(&c).iter().any(|t| t.conn == 2));
+    assert!(c.http().iter().any(|t| t.conn == 2));
 }
 
 #[test]
@@ -192,7 +182,7 @@ fn a_wrong_key_is_a_note_never_a_panic() {
         })
         .collect();
     let c = run_with(KeyLog::from_text(&text));
-    assert!(http(&c).is_empty());
+    assert!(c.http().is_empty());
     let s = c.summary.as_ref().unwrap();
     assert_eq!(s.tls.decrypted_records, 0);
     assert!(s.tls.decrypt_failures >= 7, "{:?}", s.tls);
