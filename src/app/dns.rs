@@ -117,23 +117,10 @@ fn plain_name(data: &[u8], mut at: usize) -> Option<(String, usize)> {
     }
 }
 
-/// RFC 1035 / RFC 6895 RCODE names ("NOERROR", "NXDOMAIN", …), or the number.
+/// RFC 1035 / RFC 6895 RCODE names ("NOERROR", "NXDOMAIN", …; the wire layer's table), or
+/// the number.
 pub(crate) fn rcode_name(rcode: u8) -> String {
-    let name = match rcode {
-        0 => "NOERROR",
-        1 => "FORMERR",
-        2 => "SERVFAIL",
-        3 => "NXDOMAIN",
-        4 => "NOTIMP",
-        5 => "REFUSED",
-        6 => "YXDOMAIN",
-        7 => "YXRRSET",
-        8 => "NXRRSET",
-        9 => "NOTAUTH",
-        10 => "NOTZONE",
-        n => return n.to_string(),
-    };
-    name.to_string()
+    crate::wire::dns::rcode_name(rcode).map_or_else(|| rcode.to_string(), str::to_string)
 }
 
 /// Record type mnemonics for the common types, or the number.
