@@ -126,8 +126,7 @@ pub fn quoted_flow(v6: bool, data: &[u8]) -> Option<QuotedFlow> {
     } else {
         let ip = Ipv4::new_checked(data).ok()?;
         // A later fragment quotes no transport header.
-        let offset = u16::from_be_bytes([*data.get(6)?, *data.get(7)?]) & 0x1FFF;
-        if offset != 0 {
+        if ip.fragment_offset() != 0 {
             return None;
         }
         let rest = data.get(ip.header_len()..)?;

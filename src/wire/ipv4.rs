@@ -64,6 +64,10 @@ impl<'a> Ipv4<'a> {
     pub fn is_fragment(&self) -> bool {
         be16(self.buf, field::FLAGS_FRAG) & 0x3FFF != 0
     }
+    /// Where this fragment's payload lies in the datagram, in 8-byte units (0: the first).
+    pub fn fragment_offset(&self) -> u16 {
+        be16(self.buf, field::FLAGS_FRAG) & FRAGMENT_OFFSET_MASK
+    }
     pub fn ttl(&self) -> u8 {
         byte(self.buf, field::TTL)
     }
