@@ -1,9 +1,18 @@
-//! HPACK header blocks (RFC 7541) with `loona-hpack`'s decoder (the maintained fork of the
-//! `hpack` crate, the one whose decoder bounds the dynamic table a peer may ask for), with
-//! layerscope's caps: the dynamic table at [`MAX_TABLE`] bytes, the decoded header list at
-//! [`MAX_HEADER_LIST`] (RFC 7541 §4.1 sizes: name + value + 32), fields past it counted.
-//! Once a block fails to decode the direction's table is lost and later blocks are not
-//! decoded (every later index could point at the wrong field).
+//! HPACK header blocks (RFC 7541) with layerscope's caps: the dynamic table at
+//! [`MAX_TABLE`] bytes, the decoded header list at [`MAX_HEADER_LIST`] (RFC 7541 §4.1 sizes:
+//! name + value + 32), fields past it counted. Once a block fails to decode the direction's
+//! table is lost and later blocks are not decoded (every later index could point at the
+//! wrong field).
+//!
+//! The representations (§6) and tables (§2.3, Appendix A) are read here; integers, string
+//! literals and Huffman codes by `hpack_primitives` (shared with QPACK, Huffman by
+//! `loona-hpack`). loona-hpack's own `Decoder` was used until session 8: it rebuilds its
+//! Huffman table as a `HashMap` for every Huffman string, which made a header block cost
+//! milliseconds; its tests (RFC 7541 Appendix C) still pass here, and a property test
+//! checks this decoder against it on blocks its encoder writes.
+
+use super::hpack_primitives::{prefixed, string, Huffman, PrimitiveError};
+use std::collections::VecDeque;
 
 /// Largest dynamic table a peer may size (SETTINGS_HEADER_TABLE_SIZE is 4096 by default).
 pub const MAX_TABLE: usize = 64 << 10;
@@ -37,15 +46,140 @@ pub enum HpackError {
     TableLost,
 }
 
+/// RFC 7541 Appendix A (index 1 first).
+pub const STATIC_TABLE: [(&str, &str); 61] = [
+    (":authority", ""),
+    (":method", "GET"),
+    (":method", "POST"),
+    (":path", "/"),
+    (":path", "/index.html"),
+    (":scheme", "http"),
+    (":scheme", "https"),
+    (":status", "200"),
+    (":status", "204"),
+    (":status", "206"),
+    (":status", "304"),
+    (":status", "400"),
+    (":status", "404"),
+    (":status", "500"),
+    ("accept-charset", ""),
+    ("accept-encoding", "gzip, deflate"),
+    ("accept-language", ""),
+    ("accept-ranges", ""),
+    ("accept", ""),
+    ("access-control-allow-origin", ""),
+    ("age", ""),
+    ("allow", ""),
+    ("authorization", ""),
+    ("cache-control", ""),
+    ("content-disposition", ""),
+    ("content-encoding", ""),
+    ("content-language", ""),
+    ("content-length", ""),
+    ("content-location", ""),
+    ("content-range", ""),
+    ("content-type", ""),
+    ("cookie", ""),
+    ("date", ""),
+    ("etag", ""),
+    ("expect", ""),
+    ("expires", ""),
+    ("from", ""),
+    ("host", ""),
+    ("if-match", ""),
+    ("if-modified-since", ""),
+    ("if-none-match", ""),
+    ("if-range", ""),
+    ("if-unmodified-since", ""),
+    ("last-modified", ""),
+    ("link", ""),
+    ("location", ""),
+    ("max-forwards", ""),
+    ("proxy-authenticate", ""),
+    ("proxy-authorization", ""),
+    ("range", ""),
+    ("referer", ""),
+    ("refresh", ""),
+    ("retry-after", ""),
+    ("server", ""),
+    ("set-cookie", ""),
+    ("strict-transport-security", ""),
+    ("transfer-encoding", ""),
+    ("user-agent", ""),
+    ("vary", ""),
+    ("via", ""),
+    ("www-authenticate", ""),
+];
+
+/// Why one representation did not decode (the whole block then fails).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+enum BlockError {
+    #[error("{0}")]
+    Primitive(#[from] PrimitiveError),
+    #[error("index {0} is in neither table")]
+    BadIndex(u64),
+    #[error("table size update to {0} bytes, over the {MAX_TABLE}-byte cap")]
+    SizeOverCap(u64),
+}
+
+/// One direction's dynamic table (RFC 7541 §2.3.2, §4): newest first.
+#[derive(Default)]
+struct DynamicTable {
+    entries: VecDeque<(Vec<u8>, Vec<u8>)>,
+    size: usize,
+    max: usize,
+}
+
+impl DynamicTable {
+    fn evict_to(&mut self, room: usize) {
+        while self.size > room {
+            let Some((n, v)) = self.entries.pop_back() else {
+                break;
+            };
+            self.size -= n.len() + v.len() + 32;
+        }
+    }
+
+    /// §4.4: an entry larger than the table empties it and is not added.
+    fn insert(&mut self, name: Vec<u8>, value: Vec<u8>) {
+        let size = name.len() + value.len() + 32;
+        if size > self.max {
+            self.entries.clear();
+            self.size = 0;
+            return;
+        }
+        self.evict_to(self.max - size);
+        self.size += size;
+        self.entries.push_front((name, value));
+    }
+
+    /// The field of index `i` in the combined index space (§2.3.3).
+    fn get(&self, i: u64) -> Result<(&[u8], &[u8]), BlockError> {
+        let found = match usize::try_from(i).unwrap_or(usize::MAX) {
+            0 => None,
+            s @ 1..=61 => STATIC_TABLE
+                .get(s - 1)
+                .map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+            d => self
+                .entries
+                .get(d - 62)
+                .map(|(n, v)| (n.as_slice(), v.as_slice())),
+        };
+        found.ok_or(BlockError::BadIndex(i))
+    }
+}
+
 /// One direction's HPACK decoding state.
 pub struct HeaderDecoder {
-    dec: loona_hpack::Decoder<'static>,
+    table: DynamicTable,
+    huffman: Huffman,
     lost: bool,
 }
 
 impl std::fmt::Debug for HeaderDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HeaderDecoder")
+            .field("entries", &self.table.entries.len())
             .field("lost", &self.lost)
             .finish_non_exhaustive()
     }
@@ -53,9 +187,15 @@ impl std::fmt::Debug for HeaderDecoder {
 
 impl Default for HeaderDecoder {
     fn default() -> Self {
-        let mut dec = loona_hpack::Decoder::new();
-        dec.set_max_allowed_table_size(MAX_TABLE);
-        HeaderDecoder { dec, lost: false }
+        HeaderDecoder {
+            // SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 §6.5.2).
+            table: DynamicTable {
+                max: 4096,
+                ..DynamicTable::default()
+            },
+            huffman: Huffman::default(),
+            lost: false,
+        }
     }
 }
 
@@ -66,26 +206,62 @@ impl HeaderDecoder {
             return Err(HpackError::TableLost);
         }
         let mut list = HeaderList::default();
-        let mut size = 0usize;
-        let r = self.dec.decode_with_cb(block, |name, value| {
-            let s = name.len() + value.len() + 32;
-            if size + s > MAX_HEADER_LIST {
-                list.cut += 1;
-                return;
-            }
-            size += s;
-            list.fields.push((
-                String::from_utf8_lossy(&name).into_owned(),
-                String::from_utf8_lossy(&value).into_owned(),
-            ));
-        });
-        match r {
+        match self.fields(block, &mut list) {
             Ok(()) => Ok(list),
             Err(e) => {
                 self.lost = true;
                 Err(HpackError::Decode(e.to_string()))
             }
         }
+    }
+
+    fn fields(&mut self, block: &[u8], list: &mut HeaderList) -> Result<(), BlockError> {
+        let mut size = 0usize;
+        let mut pos = 0;
+        while let Some(&first) = block.get(pos) {
+            let (name, value): (Vec<u8>, Vec<u8>);
+            if first & 0x80 != 0 {
+                // §6.1 Indexed Header Field.
+                let i = prefixed(block, &mut pos, 7)?;
+                let (n, v) = self.table.get(i)?;
+                (name, value) = (n.to_vec(), v.to_vec());
+            } else if first & 0xe0 == 0x20 {
+                // §6.3 Dynamic Table Size Update.
+                let max = prefixed(block, &mut pos, 5)?;
+                let max = usize::try_from(max)
+                    .ok()
+                    .filter(|m| *m <= MAX_TABLE)
+                    .ok_or(BlockError::SizeOverCap(max))?;
+                self.table.max = max;
+                self.table.evict_to(max);
+                continue;
+            } else {
+                // §6.2: with incremental indexing (01, 6-bit index), without indexing (0000)
+                // or never indexed (0001), both with a 4-bit index; index 0: a literal name.
+                let indexing = first & 0x40 != 0;
+                let i = prefixed(block, &mut pos, if indexing { 6 } else { 4 })?;
+                name = if i == 0 {
+                    string(block, &mut pos, 7, &mut self.huffman)?
+                } else {
+                    self.table.get(i)?.0.to_vec()
+                };
+                value = string(block, &mut pos, 7, &mut self.huffman)?;
+                if indexing {
+                    self.table.insert(name.clone(), value.clone());
+                }
+            }
+            let s = name.len() + value.len() + 32;
+            if size + s > MAX_HEADER_LIST {
+                list.cut += 1;
+                continue;
+            }
+            size += s;
+            list.fields.push((
+                String::from_utf8_lossy(&name).into_owned(),
+                String::from_utf8_lossy(&value).into_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// The table is lost (a block was cut or skipped): later blocks are not decoded.
@@ -155,6 +331,82 @@ mod tests {
                 assert_eq!(l.cut, 0);
             }
         }
+    }
+
+    /// The static table against loona-hpack's (an independent copy of Appendix A).
+    #[test]
+    fn static_table_as_loona_hpack_reads_it() {
+        for i in 1..=61u8 {
+            let mut theirs = loona_hpack::Decoder::new();
+            let want = theirs.decode(&[0x80 | i]).unwrap();
+            let (n, v) = STATIC_TABLE[usize::from(i) - 1];
+            assert_eq!(
+                want,
+                vec![(n.as_bytes().to_vec(), v.as_bytes().to_vec())],
+                "{i}"
+            );
+        }
+    }
+
+    /// Blocks loona-hpack's encoder writes (indexed, incremental indexing, evictions on a
+    /// small table), and arbitrary bytes, decode here exactly as loona-hpack's decoder
+    /// decodes them: the same fields, or both refuse.
+    #[test]
+    fn agrees_with_loona_hpack() {
+        use proptest::prelude::*;
+        let field = (
+            prop::sample::select(vec![":path", "accept", "x-a", "cookie", "x-long-name"]),
+            "[a-z0-9/]{0,40}",
+        );
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(
+                &prop::collection::vec(prop::collection::vec(field, 0..12), 1..6),
+                |blocks| {
+                    let mut enc = loona_hpack::Encoder::new();
+                    let mut theirs = loona_hpack::Decoder::new();
+                    let mut ours = HeaderDecoder::default();
+                    for block in blocks {
+                        let fields: Vec<(&[u8], &[u8])> = block
+                            .iter()
+                            .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+                            .collect();
+                        let bytes = enc.encode(fields.iter().copied());
+                        let want = theirs.decode(&bytes).unwrap();
+                        let got = ours.decode(&bytes).unwrap();
+                        let got: Vec<(Vec<u8>, Vec<u8>)> = got
+                            .fields
+                            .into_iter()
+                            .map(|(n, v)| (n.into_bytes(), v.into_bytes()))
+                            .collect();
+                        prop_assert_eq!(got, want);
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+        runner
+            .run(&prop::collection::vec(any::<u8>(), 0..64), |bytes| {
+                let mut theirs = loona_hpack::Decoder::new();
+                theirs.set_max_allowed_table_size(MAX_TABLE);
+                let mut ours = HeaderDecoder::default();
+                let want = theirs.decode(&bytes).ok();
+                let got = ours.decode(&bytes).ok();
+                // Lossy UTF-8 on our side: compare as loona's bytes would print.
+                let want = want.map(|l| {
+                    l.into_iter()
+                        .map(|(n, v)| {
+                            (
+                                String::from_utf8_lossy(&n).into_owned(),
+                                String::from_utf8_lossy(&v).into_owned(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                });
+                prop_assert_eq!(got.map(|l| l.fields), want, "{:02x?}", bytes);
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

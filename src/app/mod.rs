@@ -11,6 +11,7 @@ pub use types::*;
 mod dns;
 mod http;
 pub use http::HttpStats;
+pub mod hpack_primitives;
 pub mod http2;
 pub mod http2_frame;
 pub mod http2_hpack;

@@ -6,10 +6,9 @@
 //!
 //! Written here because no maintained pure-Rust crate exposes a QPACK decoder: `h3` and
 //! `quiche` keep theirs private, `ls-qpack` binds the C library (a C toolchain in the
-//! default build). Huffman strings are decoded by `loona-hpack`'s decoder (the same code
-//! table as HPACK, RFC 7541 Appendix B).
+//! default build). Integers and string literals are read by `hpack_primitives`, shared with HPACK.
 
-use loona_hpack::huffman::HuffmanDecoder;
+use super::hpack_primitives::{prefixed, string, Huffman, PrimitiveError};
 use std::collections::VecDeque;
 
 /// Largest dynamic table kept, whatever a peer announces (bytes, RFC 9204 §3.2.1 sizes);
@@ -148,54 +147,14 @@ pub enum QpackError {
     BadInsertCount,
 }
 
-/// A prefixed integer (RFC 7541 §5.1) whose prefix is the low `bits` bits of `data[*pos]`.
-fn prefixed(data: &[u8], pos: &mut usize, bits: u32) -> Result<u64, QpackError> {
-    let first = *data.get(*pos).ok_or(QpackError::Truncated)?;
-    *pos += 1;
-    let max = (1u64 << bits) - 1;
-    let mut v = u64::from(first) & max;
-    if v < max {
-        return Ok(v);
-    }
-    let mut shift = 0u32;
-    loop {
-        let b = *data.get(*pos).ok_or(QpackError::Truncated)?;
-        *pos += 1;
-        if shift > 56 {
-            return Err(QpackError::Overflow);
-        }
-        v = v
-            .checked_add(u64::from(b & 0x7f) << shift)
-            .ok_or(QpackError::Overflow)?;
-        shift += 7;
-        if b & 0x80 == 0 {
-            return Ok(v);
+impl From<PrimitiveError> for QpackError {
+    fn from(e: PrimitiveError) -> Self {
+        match e {
+            PrimitiveError::Truncated => QpackError::Truncated,
+            PrimitiveError::Overflow => QpackError::Overflow,
+            PrimitiveError::Huffman => QpackError::Huffman,
         }
     }
-}
-
-/// A string literal whose Huffman flag is bit `bits` of `data[*pos]` and whose length
-/// has a `bits`-bit prefix.
-fn string(
-    data: &[u8],
-    pos: &mut usize,
-    bits: u32,
-    huffman: &mut Option<HuffmanDecoder>,
-) -> Result<Vec<u8>, QpackError> {
-    let h = data.get(*pos).ok_or(QpackError::Truncated)? & (1 << bits) != 0;
-    let len = prefixed(data, pos, bits)?;
-    let len = usize::try_from(len).map_err(|_| QpackError::Overflow)?;
-    let raw = data
-        .get(*pos..pos.checked_add(len).ok_or(QpackError::Overflow)?)
-        .ok_or(QpackError::Truncated)?;
-    *pos += len;
-    if !h {
-        return Ok(raw.to_vec());
-    }
-    huffman
-        .get_or_insert_with(HuffmanDecoder::new)
-        .decode(raw)
-        .map_err(|_| QpackError::Huffman)
 }
 
 fn static_entry(index: u64) -> Result<(&'static str, &'static str), QpackError> {
@@ -224,7 +183,7 @@ pub struct QpackTable {
     pub stream_cut: u64,
     buf: Vec<u8>,
     stopped: bool,
-    huffman: Option<HuffmanDecoder>,
+    huffman: Huffman,
 }
 
 impl std::fmt::Debug for QpackTable {
@@ -404,7 +363,7 @@ pub fn decode_section(block: &[u8], table: &mut QpackTable) -> Result<Section, Q
     } else {
         ric.checked_add(delta).ok_or(QpackError::Overflow)?
     };
-    let mut huffman = table.huffman.take();
+    let mut huffman = std::mem::take(&mut table.huffman);
     let mut out = Section::default();
     let mut bytes = 0usize;
     let mut missing = Vec::new();
@@ -601,7 +560,7 @@ mod tests {
                 &mut 0,
                 5
             ),
-            Err(QpackError::Overflow)
+            Err(PrimitiveError::Overflow)
         );
     }
 }
