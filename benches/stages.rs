@@ -207,6 +207,49 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.finish();
+    hpack(c);
+}
+
+/// HPACK: RFC 7541 C.4's three Huffman-coded requests on one connection (the browser case:
+/// every string Huffman-coded), layerscope's decoder against loona-hpack's `Decoder`, which it
+/// replaced (loona-hpack builds its Huffman table again for every string).
+fn hpack(c: &mut Criterion) {
+    use layerscope::app::http2_hpack::HeaderDecoder;
+    let hex = |s: &str| -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let blocks = [
+        hex("8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff"),
+        hex("8286 84be 5886 a8eb 1064 9cbf"),
+        hex("8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf"),
+    ];
+    let mut g = c.benchmark_group("hpack");
+    g.throughput(Throughput::Elements(3));
+    g.bench_function("rfc7541_c4_layerscope", |b| {
+        b.iter(|| {
+            let mut d = HeaderDecoder::default();
+            let n: usize = blocks
+                .iter()
+                .map(|bl| d.decode(bl).map_or(0, |l| l.fields.len()))
+                .sum();
+            black_box(n)
+        })
+    });
+    g.bench_function("rfc7541_c4_loona_hpack", |b| {
+        b.iter(|| {
+            let mut d = loona_hpack::Decoder::new();
+            let n: usize = blocks
+                .iter()
+                .map(|bl| d.decode(bl).map_or(0, |l| l.len()))
+                .sum();
+            black_box(n)
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, stages);

@@ -1,4 +1,4 @@
-//! HPACK header blocks (`app::http2_hpack::HeaderDecoder`, loona-hpack underneath with
+//! HPACK header blocks (`app::http2_hpack::HeaderDecoder`, with
 //! layerscope's caps): the input is `[len hi][len lo][block…]…`, each block decoded in
 //! turn by one decoder (the dynamic table carried over, as on one connection direction);
 //! decoded lists stay under the header list cap, and once a block fails every later one
