@@ -24,15 +24,10 @@ thread_local! {
 }
 
 /// Huffman decoding (RFC 7541 §5.2, Appendix B) with the thread's one decoder table.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Huffman;
-
-impl Huffman {
-    pub fn decode(&mut self, raw: &[u8]) -> Result<Vec<u8>, PrimitiveError> {
-        HUFFMAN
-            .with(|h| h.borrow_mut().decode(raw))
-            .map_err(|_| PrimitiveError::Huffman)
-    }
+pub fn huffman(raw: &[u8]) -> Result<Vec<u8>, PrimitiveError> {
+    HUFFMAN
+        .with(|h| h.borrow_mut().decode(raw))
+        .map_err(|_| PrimitiveError::Huffman)
 }
 
 /// A prefixed integer (RFC 7541 §5.1) whose prefix is the low `bits` bits of `data[*pos]`.
@@ -63,12 +58,7 @@ pub fn prefixed(data: &[u8], pos: &mut usize, bits: u32) -> Result<u64, Primitiv
 
 /// A string literal (RFC 7541 §5.2) whose Huffman flag is bit `bits` of `data[*pos]` and
 /// whose length has a `bits`-bit prefix.
-pub fn string(
-    data: &[u8],
-    pos: &mut usize,
-    bits: u32,
-    huffman: &mut Huffman,
-) -> Result<Vec<u8>, PrimitiveError> {
+pub fn string(data: &[u8], pos: &mut usize, bits: u32) -> Result<Vec<u8>, PrimitiveError> {
     let h = data.get(*pos).ok_or(PrimitiveError::Truncated)? & (1 << bits) != 0;
     let len = prefixed(data, pos, bits)?;
     let len = usize::try_from(len).map_err(|_| PrimitiveError::Overflow)?;
@@ -77,7 +67,7 @@ pub fn string(
         .ok_or(PrimitiveError::Truncated)?;
     *pos += len;
     if h {
-        huffman.decode(raw)
+        huffman(raw)
     } else {
         Ok(raw.to_vec())
     }
@@ -120,23 +110,19 @@ mod tests {
         let block = [
             0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff,
         ];
-        let mut h = Huffman::default();
         for _ in 0..2 {
             let mut pos = 0;
-            assert_eq!(
-                string(&block, &mut pos, 7, &mut h).unwrap(),
-                b"www.example.com"
-            );
+            assert_eq!(string(&block, &mut pos, 7).unwrap(), b"www.example.com");
             assert_eq!(pos, block.len());
         }
         let mut pos = 0;
         assert_eq!(
-            string(&[0x83, 0xff, 0xff, 0xff], &mut pos, 7, &mut h),
+            string(&[0x83, 0xff, 0xff, 0xff], &mut pos, 7),
             Err(PrimitiveError::Huffman)
         );
         let mut pos = 0;
         assert_eq!(
-            string(&[0x05, b'a'], &mut pos, 7, &mut h),
+            string(&[0x05, b'a'], &mut pos, 7),
             Err(PrimitiveError::Truncated)
         );
     }

@@ -11,7 +11,7 @@
 //! milliseconds; its tests (RFC 7541 Appendix C) still pass here, and a property test
 //! checks this decoder against it on blocks its encoder writes.
 
-use super::hpack_primitives::{prefixed, string, Huffman, PrimitiveError};
+use super::hpack_primitives::{prefixed, string, PrimitiveError};
 use std::collections::VecDeque;
 
 /// Largest dynamic table a peer may size (SETTINGS_HEADER_TABLE_SIZE is 4096 by default).
@@ -172,7 +172,6 @@ impl DynamicTable {
 /// One direction's HPACK decoding state.
 pub struct HeaderDecoder {
     table: DynamicTable,
-    huffman: Huffman,
     lost: bool,
 }
 
@@ -193,7 +192,6 @@ impl Default for HeaderDecoder {
                 max: 4096,
                 ..DynamicTable::default()
             },
-            huffman: Huffman::default(),
             lost: false,
         }
     }
@@ -241,11 +239,11 @@ impl HeaderDecoder {
                 let indexing = first & 0x40 != 0;
                 let i = prefixed(block, &mut pos, if indexing { 6 } else { 4 })?;
                 name = if i == 0 {
-                    string(block, &mut pos, 7, &mut self.huffman)?
+                    string(block, &mut pos, 7)?
                 } else {
                     self.table.get(i)?.0.to_vec()
                 };
-                value = string(block, &mut pos, 7, &mut self.huffman)?;
+                value = string(block, &mut pos, 7)?;
                 if indexing {
                     self.table.insert(name.clone(), value.clone());
                 }

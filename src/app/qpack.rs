@@ -8,7 +8,7 @@
 //! `quiche` keep theirs private, `ls-qpack` binds the C library (a C toolchain in the
 //! default build). Integers and string literals are read by `hpack_primitives`, shared with HPACK.
 
-use super::hpack_primitives::{prefixed, string, Huffman, PrimitiveError};
+use super::hpack_primitives::{prefixed, string, PrimitiveError};
 use std::collections::VecDeque;
 
 /// Largest dynamic table kept, whatever a peer announces (bytes, RFC 9204 §3.2.1 sizes);
@@ -183,7 +183,6 @@ pub struct QpackTable {
     pub stream_cut: u64,
     buf: Vec<u8>,
     stopped: bool,
-    huffman: Huffman,
 }
 
 impl std::fmt::Debug for QpackTable {
@@ -265,7 +264,7 @@ impl QpackTable {
             // Insert With Name Reference: T bit 0x40, 6-bit index.
             let is_static = first & 0x40 != 0;
             let index = prefixed(b, pos, 6)?;
-            let value = string(b, pos, 7, &mut self.huffman)?;
+            let value = string(b, pos, 7)?;
             let name = if is_static {
                 static_entry(index)?.0.as_bytes().to_vec()
             } else {
@@ -277,8 +276,8 @@ impl QpackTable {
             self.insert(name, value);
         } else if first & 0x40 != 0 {
             // Insert With Literal Name: H bit 0x20, 5-bit name length.
-            let name = string(b, pos, 5, &mut self.huffman)?;
-            let value = string(b, pos, 7, &mut self.huffman)?;
+            let name = string(b, pos, 5)?;
+            let value = string(b, pos, 7)?;
             self.insert(name, value);
         } else if first & 0x20 != 0 {
             let cap = prefixed(b, pos, 5)?;
@@ -363,7 +362,6 @@ pub fn decode_section(block: &[u8], table: &mut QpackTable) -> Result<Section, Q
     } else {
         ric.checked_add(delta).ok_or(QpackError::Overflow)?
     };
-    let mut huffman = std::mem::take(&mut table.huffman);
     let mut out = Section::default();
     let mut bytes = 0usize;
     let mut missing = Vec::new();
@@ -396,11 +394,11 @@ pub fn decode_section(block: &[u8], table: &mut QpackTable) -> Result<Section, Q
             } else {
                 dynamic(base.checked_sub(index + 1), &mut missing).0
             };
-            field = (name, string(block, &mut pos, 7, &mut huffman)?);
+            field = (name, string(block, &mut pos, 7)?);
         } else if first & 0x20 != 0 {
             // Literal With Literal Name: N 0x10, H 0x08, 3-bit name length.
-            let name = string(block, &mut pos, 3, &mut huffman)?;
-            field = (name, string(block, &mut pos, 7, &mut huffman)?);
+            let name = string(block, &mut pos, 3)?;
+            field = (name, string(block, &mut pos, 7)?);
         } else if first & 0x10 != 0 {
             // Indexed Field Line With Post-Base Index: 4-bit index.
             let index = prefixed(block, &mut pos, 4)?;
@@ -409,7 +407,7 @@ pub fn decode_section(block: &[u8], table: &mut QpackTable) -> Result<Section, Q
             // Literal With Post-Base Name Reference: N 0x08, 3-bit index.
             let index = prefixed(block, &mut pos, 3)?;
             let name = dynamic(base.checked_add(index), &mut missing).0;
-            field = (name, string(block, &mut pos, 7, &mut huffman)?);
+            field = (name, string(block, &mut pos, 7)?);
         }
         if field.0.is_empty() {
             continue;
@@ -424,7 +422,6 @@ pub fn decode_section(block: &[u8], table: &mut QpackTable) -> Result<Section, Q
             String::from_utf8_lossy(&field.1).into_owned(),
         ));
     }
-    table.huffman = huffman;
     if !missing.is_empty() {
         out.notes.push(format!(
             "{} field line(s) refer to QPACK dynamic table entries not seen (insert count {} \
