@@ -4,7 +4,9 @@
 //! the input, `[op][len_hi][len_lo][bytes…]…`: op bit 0 the direction; bits 1–2: 0 the bytes
 //! as they are, 1 the bytes as one handshake record whose message type is the first byte
 //! (lengths made consistent, so the message parser sees hostile bodies), 2 a
-//! ChangeCipherSpec record, 3 a gap. Every TLS message's facts must stay consistent.
+//! ChangeCipherSpec record, 3 a gap. Every TLS message's facts must stay consistent
+//! (`sni_matches_cert` only after the server's Certificate, `hello_retry` only on a
+//! ServerHello).
 #![no_main]
 
 use layerscope::app::{AppConfig, AppEvent, AppTracker, TlsKind};
@@ -17,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let mut rest = data;
     let mut frame = 0u64;
     let mut record = Vec::new();
+    let mut server_certificate_seen = false;
     while let [op, hi, lo, tail @ ..] = rest {
         frame += 1;
         // The connection's ports, as the flow stage gives them (443: not DNS, not DoT).
@@ -57,6 +60,17 @@ fuzz_target!(|data: &[u8]| {
                 }
                 for c in &m.certificates {
                     assert_eq!(c.sha256_hex().len(), 64);
+                }
+                // `sni_matches_cert` only once the server's Certificate was read;
+                // `hello_retry` only on a ServerHello.
+                if m.kind == TlsKind::Handshake(11) && m.dir == Direction::ToClient {
+                    server_certificate_seen = true;
+                }
+                if m.sni_matches_cert.is_some() {
+                    assert!(server_certificate_seen);
+                }
+                if m.hello_retry {
+                    assert_eq!(m.kind, TlsKind::Handshake(2));
                 }
                 if let Some(g) = m.curve {
                     let _ = layerscope::app::tls_group_name(g);

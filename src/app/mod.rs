@@ -21,6 +21,10 @@ pub mod keylog;
 pub mod qpack;
 pub mod quic;
 mod tls;
+#[cfg(test)]
+pub(crate) use tls::new_message as new_tls_message;
+mod tls_cert_names;
+pub use tls_cert_names::{zeek_hostname_matches, CertHostNames};
 pub mod tls_decrypt;
 mod tls_session;
 pub use tls::{

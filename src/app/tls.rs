@@ -398,6 +398,14 @@ pub(crate) struct HandshakeState {
     /// The client offered a pre_shared_key, sent a ClientKeyExchange.
     client_psk: bool,
     client_key_exchange: bool,
+    /// The ClientHello's server name (the last one seen).
+    sni: Option<String>,
+    /// The server's first certificate was seen (Zeek's `cert_chain[0]`: later ones do not
+    /// replace it).
+    server_leaf_seen: bool,
+    /// Zeek's `sni_matches_cert`: the SNI against that certificate's names, when both were
+    /// there (the SNI as it was when the certificate came) and the certificate parsed.
+    sni_matches_cert: Option<bool>,
 }
 
 impl HandshakeState {
@@ -413,6 +421,9 @@ impl HandshakeState {
         match (facts.kind, dir) {
             (1, Direction::ToServer) => {
                 self.client_psk |= facts.psk;
+                if facts.sni.is_some() {
+                    self.sni.clone_from(&facts.sni);
+                }
                 let id = facts.session_id.as_deref().unwrap_or(&[]);
                 let all_zero = id.len() == 32 && id.iter().all(|&b| b == 0);
                 if !id.is_empty() && !all_zero {
@@ -447,6 +458,14 @@ impl HandshakeState {
                 }
             }
             (16, Direction::ToServer) => self.client_key_exchange = true,
+            (11, Direction::ToClient)
+                if !self.server_leaf_seen && !facts.certificates.is_empty() =>
+            {
+                self.server_leaf_seen = true;
+                if let (Some(sni), Some(names)) = (&self.sni, &facts.leaf_names) {
+                    self.sni_matches_cert = Some(names.matches(sni.as_bytes()));
+                }
+            }
             _ => {}
         }
     }
@@ -463,6 +482,7 @@ impl HandshakeState {
     pub(crate) fn stamp(&self, m: &mut TlsMessage) {
         m.curve = self.curve;
         m.resumed = self.resumed;
+        m.sni_matches_cert = self.sni_matches_cert;
     }
 }
 
@@ -485,6 +505,8 @@ pub(crate) fn new_message(
         cipher: None,
         curve: None,
         resumed: false,
+        sni_matches_cert: None,
+        hello_retry: false,
         sni: None,
         alpn: Vec::new(),
         offered_versions: Vec::new(),
@@ -518,6 +540,7 @@ pub(crate) fn take_facts(
     m.sni = facts.sni;
     m.alpn = facts.alpn;
     m.certificates = facts.certificates;
+    m.hello_retry = facts.hello_retry;
     if facts.hello_retry {
         m.notes
             .push("HelloRetryRequest: the server asks the client for another key share".into());
@@ -959,6 +982,8 @@ pub struct HandshakeFacts {
     pub encrypt_then_mac: bool,
     /// Certificate: the chain, described.
     pub certificates: Vec<TlsCertificate>,
+    /// Certificate: the first certificate's host names (`None` when it does not parse).
+    pub leaf_names: Option<super::tls_cert_names::CertHostNames>,
     /// Both hellos: the legacy session id.
     pub session_id: Option<Vec<u8>>,
     /// ClientHello: a non-empty session_ticket extension.
@@ -1061,6 +1086,10 @@ pub fn describe_handshake(msg: &[u8]) -> Option<HandshakeFacts> {
                 .iter()
                 .map(|raw| describe_certificate(raw.data))
                 .collect();
+            f.leaf_names = c
+                .cert_chain
+                .first()
+                .and_then(|raw| super::tls_cert_names::CertHostNames::from_der(raw.data));
         }
         _ => {}
     }
@@ -1241,6 +1270,12 @@ mod tests {
     /// Feeds handshake messages `(direction, message)` to a fresh [`HandshakeState`], a
     /// ChangeCipherSpec where the message is empty; returns (curve, resumed).
     fn negotiate(msgs: &[(Direction, Vec<u8>)]) -> (Option<u16>, bool) {
+        let state = handshake_state(msgs);
+        (state.curve, state.resumed)
+    }
+
+    /// The [`HandshakeState`] after `msgs`, as [`negotiate`] feeds them.
+    fn handshake_state(msgs: &[(Direction, Vec<u8>)]) -> HandshakeState {
         let (mut version, mut cipher) = (None, None);
         let mut state = HandshakeState::default();
         let ctx = ctx(1);
@@ -1253,7 +1288,102 @@ mod tests {
             let facts = describe_handshake(msg).expect("parses");
             take_facts(&mut m, facts, &mut version, &mut cipher, &mut state);
         }
-        (state.curve, state.resumed)
+        state
+    }
+
+    /// A Certificate message (TLS ≤ 1.2, no record header) carrying `ders`.
+    fn certificate_message(ders: &[&[u8]]) -> Vec<u8> {
+        let u24 = |n: usize| (n as u32).to_be_bytes()[1..].to_vec();
+        let mut list = Vec::new();
+        for d in ders {
+            list.extend(u24(d.len()));
+            list.extend_from_slice(d);
+        }
+        let mut body = u24(list.len());
+        body.extend(list);
+        record(0x0303, 11, &body)[5..].to_vec()
+    }
+
+    /// A ClientHello (no record header) naming `sni`.
+    fn hello_naming(sni: &str) -> Vec<u8> {
+        let mut name = vec![0];
+        name.extend(with_len16(sni.as_bytes().to_vec()));
+        hello(1, &[], ext(0, with_len16(name)))
+    }
+
+    #[test]
+    fn sni_matches_the_servers_first_certificate_as_zeek() {
+        use crate::app::tls_cert_names::test_der::certificate;
+        let san = certificate(&[b"cn.example.org"], Some(&[b"*.example.com"]));
+        let cn_only = certificate(&[b"www.example.net"], None);
+        let matches = |msgs: &[(Direction, Vec<u8>)]| handshake_state(msgs).sni_matches_cert;
+        let server_cert = |ders: &[&[u8]]| (ToClient, certificate_message(ders));
+        // The SAN's wildcard covers www.example.com; the CN is not looked at beside a SAN.
+        let www = (ToServer, hello_naming("www.example.com"));
+        assert_eq!(matches(&[www.clone(), server_cert(&[&san])]), Some(true));
+        let cn = (ToServer, hello_naming("cn.example.org"));
+        assert_eq!(matches(&[cn.clone(), server_cert(&[&san])]), Some(false));
+        // Without a SAN the CN is: equal bytes match, upper case does not.
+        let net = (ToServer, hello_naming("www.example.net"));
+        assert_eq!(matches(&[net, server_cert(&[&cn_only])]), Some(true));
+        let upper = (ToServer, hello_naming("WWW.example.net"));
+        assert_eq!(matches(&[upper, server_cert(&[&cn_only])]), Some(false));
+        // Only the leaf: a chain whose second certificate would match does not.
+        assert_eq!(
+            matches(&[cn.clone(), server_cert(&[&cn_only, &san])]),
+            Some(false)
+        );
+        // The server's first certificate stays the one checked.
+        assert_eq!(
+            matches(&[www.clone(), server_cert(&[&cn_only]), server_cert(&[&san])]),
+            Some(false)
+        );
+        // Unset: no SNI, the client's certificate only, a first certificate that does not
+        // parse (Zeek's `cert_chain[0]?$x509` is false: later certificates do not count).
+        let no_sni = (ToServer, hello(1, &[], vec![]));
+        assert_eq!(matches(&[no_sni, server_cert(&[&san])]), None);
+        let client_cert = (ToServer, certificate_message(&[&san]));
+        assert_eq!(matches(&[www.clone(), client_cert]), None);
+        let garbage = vec![0x30, 3, 1, 2, 3];
+        assert_eq!(
+            matches(&[www.clone(), server_cert(&[&garbage]), server_cert(&[&san])]),
+            None
+        );
+    }
+
+    /// A TLS 1.3 HelloRetryRequest (RFC 8446 §4.1.4): a ServerHello whose random is the
+    /// §4.1.3 constant, asking for an x25519 key share.
+    fn hello_retry_request() -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend_from_slice(&HRR_RANDOM);
+        b.push(0);
+        b.extend_from_slice(&[0x13, 0x01, 0]);
+        let mut exts = ext(43, vec![3, 4]);
+        exts.extend(ext(51, vec![0x00, 0x1d]));
+        b.extend(with_len16(exts));
+        record(0x0303, 2, &b)
+    }
+
+    #[test]
+    fn hello_retry_request_is_marked() {
+        let mut t = AppTracker::new(Default::default());
+        t.feed_segment(1, ToServer, &client_hello(), ctx(1));
+        t.on_data(1, ToClient, &hello_retry_request(), ctx(2));
+        t.on_data(1, ToServer, &client_hello(), ctx(3));
+        t.on_data(1, ToClient, &server_hello_13(), ctx(4));
+        let m = tls_events(&mut t);
+        let kinds: Vec<_> = m.iter().map(|m| (m.kind, m.hello_retry)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (TlsKind::Handshake(1), false),
+                (TlsKind::Handshake(2), true),
+                (TlsKind::Handshake(1), false),
+                (TlsKind::Handshake(2), false),
+            ]
+        );
+        // The HelloRetryRequest's key_share names the group the client must send.
+        assert_eq!(m[1].curve, Some(0x001d));
     }
 
     #[test]

@@ -194,6 +194,13 @@ pub struct TlsMessage {
     /// client's pre_shared_key, or the client sends ChangeCipherSpec after offering a
     /// session ticket and no ClientKeyExchange).
     pub resumed: bool,
+    /// Zeek's ssl.log `sni_matches_cert`: the ClientHello's server name matches the server's
+    /// first certificate (its subjectAltName dNSNames, or without that extension its last
+    /// subject CN, wildcards as Zeek's `x509_check_cert_hostname`); `None` until both were
+    /// seen, or when the certificate does not parse.
+    pub sni_matches_cert: Option<bool>,
+    /// A ServerHello that is a HelloRetryRequest (its random is RFC 8446 §4.1.3's constant).
+    pub hello_retry: bool,
     /// ClientHello server_name (host_name).
     pub sni: Option<String>,
     /// ALPN: offered list (ClientHello) or the chosen protocol (ServerHello).

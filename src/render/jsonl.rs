@@ -2026,6 +2026,14 @@ fn write_tls<W: Write>(w: &mut W, t: &TlsMessage) -> io::Result<()> {
     w.write_all(b",\"curve\":")?;
     json_code(w, t.curve, tls_group_name)?;
     write!(w, ",\"resumed\":{}", t.resumed)?;
+    // (Added fields: ssl.log's `sni_matches_cert`, once the server's certificate was read
+    // and the client named a server; a ServerHello that is a HelloRetryRequest.)
+    if let Some(b) = t.sni_matches_cert {
+        write!(w, ",\"sni_matches_cert\":{b}")?;
+    }
+    if t.hello_retry {
+        w.write_all(b",\"hello_retry\":true")?;
+    }
     write!(
         w,
         ",\"record_version\":\"{}\",\"length\":{}",

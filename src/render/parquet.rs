@@ -283,6 +283,7 @@ const TLS_SCHEMA: &str = "message tls {
   optional binary curve (STRING);
   required boolean resumed;
   optional binary cert_sha256 (STRING);
+  optional boolean sni_matches_cert;
 }";
 
 /// Writes the Parquet tables into a folder.
@@ -433,6 +434,7 @@ impl ParquetSink {
             Cell::Str(curve.as_deref()),
             Cell::Bool(Some(t.resumed)),
             Cell::Str((!fps.is_empty()).then_some(fps.as_str())),
+            Cell::Bool(t.sni_matches_cert),
         ])
     }
 }

@@ -330,13 +330,18 @@ struct SslFacts {
     finished: [bool; 2],
     server_hello: bool,
     /// Zeek's `ssl_history` letters (client hello `C`, server hello `S`, …; upper case from
-    /// the originator), at most 32.
+    /// the originator), at most [`MAX_SSL_HISTORY`].
     history: String,
     /// SHA-256 of the certificates of the server's and the client's Certificate messages
     /// (TLS ≤ 1.2), lowercase hex, in order, at most [`MAX_CHAIN_FPS`] each.
     cert_chain_fps: Vec<String>,
     client_cert_chain_fps: Vec<String>,
+    /// From the app stage ([`TlsMessage::sni_matches_cert`]).
+    sni_matches_cert: Option<bool>,
 }
+
+/// Zeek's `SSL::max_ssl_history_length`: letters beyond it are dropped, as Zeek drops them.
+const MAX_SSL_HISTORY: usize = 100;
 
 /// Certificate fingerprints kept per side of one connection; further ones are dropped.
 const MAX_CHAIN_FPS: usize = 16;
@@ -622,7 +627,7 @@ impl ZeekSink {
         }
         let from_orig = m.dir == Direction::ToServer;
         let mut letter = |c: u8| {
-            if facts.history.len() < 32 {
+            if facts.history.len() < MAX_SSL_HISTORY {
                 let c = if from_orig { c.to_ascii_uppercase() } else { c };
                 facts.history.push(char::from(c));
             }
@@ -635,7 +640,8 @@ impl ZeekSink {
                 }
             }
             TlsKind::Handshake(2) => {
-                letter(b's');
+                // Zeek's `hrr_seen`: a ServerHello with the HelloRetryRequest random is `j`.
+                letter(if m.hello_retry { b'j' } else { b's' });
                 facts.server_hello = true;
                 facts.version = m.version.or(facts.version);
                 facts.cipher = m.cipher.or(facts.cipher);
@@ -662,6 +668,9 @@ impl ZeekSink {
         }
         facts.curve = m.curve.or(facts.curve);
         facts.resumed |= m.resumed;
+        if m.sni_matches_cert.is_some() {
+            facts.sni_matches_cert = m.sni_matches_cert;
+        }
         if !m.certificates.is_empty() {
             let fps = if from_orig {
                 &mut facts.client_cert_chain_fps
@@ -722,9 +731,7 @@ impl ZeekSink {
             },
             fps_val(facts.cert_chain_fps),
             fps_val(facts.client_cert_chain_fps),
-            // `sni_matches_cert` needs the certificate's names (SAN, CN) matched as Zeek's
-            // x509 scripts do; not done.
-            Val::Unset,
+            facts.sni_matches_cert.map_or(Val::Unset, Val::Bool),
         ];
         self.write(LogKind::Ssl, &vals)
     }
@@ -1349,6 +1356,42 @@ mod tests {
         assert!(f.rejected && f.qclass.is_none() && !f.rd);
         assert_eq!(qclass_name(1), "C_INTERNET");
         assert_eq!(qclass_name(32769), "qclass-32769");
+    }
+
+    /// ssl_history and sni_matches_cert of one connection's TLS messages, as ssl.log has
+    /// them: Zeek's letters (upper case from the client), `j` for a ServerHello that is a
+    /// HelloRetryRequest (Zeek's `hrr_seen`), the app stage's `sni_matches_cert`.
+    #[test]
+    fn ssl_history_letters_and_sni_match() {
+        let dir = std::env::temp_dir().join(format!("layerscope-zeek-hist-{}", std::process::id()));
+        let mut sink = ZeekSink::new(dir.clone(), ZeekFormat::Tsv, (1, 2)).unwrap();
+        let msg = |dir: Direction, t: u8, hello_retry: bool, matches: Option<bool>| {
+            let ctx = crate::flow::SegmentCtx {
+                frame: 1,
+                ts: Timestamp::default(),
+                handshake_rtt_ns: None,
+                ports: None,
+            };
+            let mut m = crate::app::new_tls_message(7, dir, ctx, TlsKind::Handshake(t), 0x0303);
+            m.hello_retry = hello_retry;
+            m.sni_matches_cert = matches;
+            m
+        };
+        use Direction::{ToClient, ToServer};
+        for m in [
+            msg(ToServer, 1, false, None),
+            msg(ToClient, 2, true, None),
+            msg(ToServer, 1, false, None),
+            msg(ToClient, 2, false, None),
+            msg(ToClient, 11, false, Some(false)),
+            msg(ToClient, 20, false, Some(false)),
+        ] {
+            sink.tls(&m);
+        }
+        let facts = &sink.ssl[&7];
+        assert_eq!(facts.history, "CjCsxf");
+        assert_eq!(facts.sni_matches_cert, Some(false));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

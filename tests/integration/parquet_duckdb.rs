@@ -38,8 +38,8 @@ r = q("http", "select count(*), coalesce(sum(response_body_bytes), 0), count(sta
 out["http"] = [int(x) for x in r] if r else [0] * 8
 r = q("dns", "select count(*), sum(answer_count), count(*) filter (where response) from {t}")
 out["dns"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 3
-r = q("tls", "select count(*), count(sni), count(*) filter (where record = 'handshake'), count(curve), count(*) filter (where resumed), coalesce(sum(len(string_split(cert_sha256, ','))), 0) from {t}")
-out["tls"] = [int(x) for x in r] if r else [0] * 6
+r = q("tls", "select count(*), count(sni), count(*) filter (where record = 'handshake'), count(curve), count(*) filter (where resumed), coalesce(sum(len(string_split(cert_sha256, ','))), 0), count(sni_matches_cert), count(*) filter (where sni_matches_cert) from {t}")
+out["tls"] = [int(x) for x in r] if r else [0] * 8
 r = q("packets", "select count(*), sum(len), sum(caplen), count(conn), count(distinct conn), count(tcp_flags), coalesce(sum(tcp_len), 0), coalesce(sum(tcp_seq), 0), count(src_addr), min(epoch_us(ts)), max(frame) from {t}")
 out["packets"] = [int(x) if x is not None else 0 for x in r] if r else [0] * 11
 print(json.dumps(out))
@@ -145,6 +145,12 @@ fn json_view(capture: &Path) -> Value {
             .filter_map(|t| t["certificates"].as_array())
             .flatten()
             .filter(|c| c["sha256"].as_str().is_some_and(|h| h.len() == 64))
+            .count() as i64,
+        tlss.iter()
+            .filter(|t| t["sni_matches_cert"].is_boolean())
+            .count() as i64,
+        tlss.iter()
+            .filter(|t| t["sni_matches_cert"] == true)
             .count() as i64,
     ];
     let pkts: Vec<&Value> = of("packet").collect();

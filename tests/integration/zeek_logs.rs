@@ -700,7 +700,9 @@ fn gre_in_gre_conn_and_tunnel_logs_equal_zeeks_baselines() {
 /// 41, in either hello), `next_protocol` (tls.handshake.extensions_alpn_str of the
 /// ServerHello), `cert_chain_fps` (`tshark -e tls.handshake.certificate | xxd -r -p |
 /// sha256sum`), `ssl_history` in Zeek's letters (c s x k n, g ClientKeyExchange, i
-/// ChangeCipherSpec; upper case from the client).
+/// ChangeCipherSpec; upper case from the client), `sni_matches_cert` (TLS 1.2: SNI
+/// layerscope.test, the certificate's x509sat.uTF8String CN layerscope.test and no
+/// subjectAltName: T; TLS 1.3: the certificate is encrypted, unset).
 #[test]
 fn ssl_log_fields_of_own_tls_captures_match_tshark() {
     let cases = [
@@ -713,9 +715,13 @@ fn ssl_log_fields_of_own_tls_captures_match_tshark() {
                 "http/1.1",
                 "CsxknGIi",
                 "bf079a173a1faa95ddd2d6a3ba2eec8135bee4086c268496184cc3c96c9f9e24",
+                "T",
             ],
         ),
-        ("tls13.pcap", ["TLSv13", "x25519", "F", "-", "CsiI", "-"]),
+        (
+            "tls13.pcap",
+            ["TLSv13", "x25519", "F", "-", "CsiI", "-", "-"],
+        ),
     ];
     for (capture, want) in cases {
         let out = out_dir(capture);
@@ -730,10 +736,116 @@ fn ssl_log_fields_of_own_tls_captures_match_tshark() {
             "next_protocol",
             "ssl_history",
             "cert_chain_fps",
+            "sni_matches_cert",
         ]
         .map(|f| row[f].as_str());
         assert_eq!(got, want, "{capture}");
         assert_eq!(row["client_cert_chain_fps"], "-", "{capture}");
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+/// ssl.log `sni_matches_cert` of `tls-names.pcap` against tshark's reading of it
+/// (`oracle/tls-names.pcap.x509.tsv`: each connection's SNI, the certificate's CN and
+/// subjectAltName dNSNames), decided by hand with Zeek's `x509_check_cert_hostname`: the
+/// certificate has a SAN (`*.layerscope.test`), so its CN is not looked at; the wildcard
+/// covers `www.layerscope.test` (T) and not `layerscope.test` (F: one label short). The JSON
+/// `tls` records and tls.parquet carry the same value from the certificate on.
+#[test]
+fn sni_matches_cert_as_zeek_decides_it_for_own_capture() {
+    let capture = project_dir().join("captures/tls-names.pcap");
+    let oracle = read_tsv(&project_dir().join("captures/oracle/tls-names.pcap.x509.tsv"));
+    let snis: Vec<&str> = oracle
+        .iter()
+        .map(|r| r["sni"].as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(snis, ["www.layerscope.test", "layerscope.test"]);
+    let sans: Vec<&str> = oracle
+        .iter()
+        .map(|r| r["san_dns_names"].as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(sans, ["*.layerscope.test", "*.layerscope.test"]);
+    let out = out_dir("tls-names");
+    write_logs(&capture, "zeek", &out);
+    let ours = read_tsv_log(&out.join("ssl.log"));
+    let got: Vec<(&str, &str)> = ours
+        .rows
+        .iter()
+        .map(|r| (r["server_name"].as_str(), r["sni_matches_cert"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("www.layerscope.test", "T"), ("layerscope.test", "F")]
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    // JSON: the Certificate message and the messages after it, per connection.
+    let mut by_conn: HashMap<u64, Vec<serde_json::Value>> = HashMap::new();
+    for r in json_records(&capture) {
+        if r["type"] == "tls" && r["dir"] == "to_client" {
+            by_conn
+                .entry(r["conn"].as_u64().unwrap())
+                .or_default()
+                .push(r["sni_matches_cert"].clone());
+        }
+    }
+    let mut conns: Vec<_> = by_conn.into_iter().collect();
+    conns.sort_by_key(|(c, _)| *c);
+    let first_after_hello: Vec<_> = conns.iter().map(|(_, v)| v[1].clone()).collect();
+    assert_eq!(
+        first_after_hello,
+        [serde_json::json!(true), serde_json::json!(false)]
+    );
+    // The ServerHello comes before the certificate: not known yet.
+    assert!(conns.iter().all(|(_, v)| v[0].is_null()));
+}
+
+/// ssl.log `sni_matches_cert` of pcapplusplus' many-protocols.pcap (browsing Google,
+/// Facebook, BBC, cybersear.ch), decided by hand from tshark's reading of each SNI and the
+/// leaf certificate's subjectAltName dNSNames (`tshark -Y "tls.handshake.type==11" -e
+/// x509ce.dNSName`): every SNI is covered — www.google.com listed; ssl.bbc.co.uk by
+/// `*.bbc.co.uk`; www.google.co.il, id.google.co.il by `*.google.co.il`; ssl.gstatic.com,
+/// www.gstatic.com by `*.gstatic.com`; apis.google.com by `*.google.com`; img.cybersear.ch
+/// listed. The 10 connections with a certificate are T; the 10 resumed ones (no
+/// certificate) unset.
+#[test]
+fn sni_matches_cert_of_many_protocols_capture() {
+    let Some(dir) = shared_captures("sni_matches_cert_of_many_protocols_capture") else {
+        return;
+    };
+    let out = out_dir("many-protocols-ssl");
+    write_logs(&dir.join("pcapplusplus__many-protocols.pcap"), "zeek", &out);
+    let ours = read_tsv_log(&out.join("ssl.log"));
+    let mut with_cert: Vec<&str> = Vec::new();
+    for r in &ours.rows {
+        let want = if r["cert_chain_fps"] == "-" { "-" } else { "T" };
+        assert_eq!(r["sni_matches_cert"], want, "{r:?}");
+        if want == "T" {
+            with_cert.push(&r["server_name"]);
+        }
+    }
+    with_cert.sort_unstable();
+    with_cert.dedup();
+    assert_eq!(
+        with_cert,
+        [
+            "apis.google.com",
+            "id.google.co.il",
+            "img.cybersear.ch",
+            "ssl.bbc.co.uk",
+            "ssl.gstatic.com",
+            "www.google.co.il",
+            "www.google.com",
+            "www.gstatic.com"
+        ]
+    );
+    assert_eq!(
+        ours.rows
+            .iter()
+            .filter(|r| r["sni_matches_cert"] == "T")
+            .count(),
+        10
+    );
+    let _ = std::fs::remove_dir_all(&out);
 }
