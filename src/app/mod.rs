@@ -29,6 +29,9 @@ pub use tls::{
 };
 pub use tls_session::{Opened, RecordDetail, RecordWatch, WATCH_BYTES};
 
+mod tls_summary;
+pub use tls_summary::{TlsSummary, MAX_SUMMARY_ALERTS};
+
 mod frame_layers;
 pub use frame_layers::FrameLayers;
 mod tracker;

@@ -427,11 +427,13 @@ fn ports_say_dns(ctx: &SegmentCtx) -> bool {
         .is_some_and(|(c, s)| DNS_PORTS.contains(&c) || DNS_PORTS.contains(&s))
 }
 
-/// What the TLS events just queued say about their connection's service.
-fn tls_service(service: &mut ConnService, events: &[AppEvent]) {
+/// What the TLS events just queued say about their connection: its service, its TLS
+/// summary.
+fn tls_messages(stats: &mut AppConnStats, events: &[AppEvent]) {
     for e in events {
         if let AppEvent::Tls(t) = e {
-            service.tls_message(t);
+            stats.service.tls_message(t);
+            stats.tls.get_or_insert_with(Default::default).add(t);
         }
     }
 }
@@ -589,11 +591,12 @@ impl AppTracker {
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
-        if let Some(&(c, stats, kept)) = self.closed.front() {
+        if let Some(&(c, _, _)) = self.closed.front() {
             if c == conn {
-                self.closed.pop_front();
-                self.closed_kept -= usize::from(kept);
-                return stats;
+                if let Some((_, stats, kept)) = self.closed.pop_front() {
+                    self.closed_kept -= usize::from(kept);
+                    return stats;
+                }
             }
             self.spill_closed();
         }
@@ -726,7 +729,7 @@ impl AppTracker {
                     let hello = &mut q.hello;
                     hello.on_initial(p, dir, ctx, &mut out);
                     // The hellos' server name and ALPN say what the connection is.
-                    tls_service(&mut state.stats.service, &self.events[before..]);
+                    tls_messages(&mut state.stats, &self.events[before..]);
                     state.stats.tls_version = hello.version;
                     state.stats.tls_cipher = hello.cipher;
                     state.stats.tls_handshakes = hello.handshakes;
@@ -839,7 +842,7 @@ impl AppTracker {
                     layer = Some(LayerName::Tls);
                 }
                 inner = out.inner_layer;
-                tls_service(&mut state.stats.service, &self.events[before..]);
+                tls_messages(&mut state.stats, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
                 // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
                 dns_decrypted = t.take_dns(&mut self.dns_found);
@@ -1052,7 +1055,9 @@ impl StreamSink for AppTracker {
             }
             Kind::Tls(t) => {
                 let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
+                let before = out.events.len();
                 t.on_gap(dir, &mut out);
+                tls_messages(&mut state.stats, &self.events[before..]);
             }
             Kind::Http2(h) => h.on_gap(dir),
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
@@ -1102,7 +1107,7 @@ impl StreamSink for AppTracker {
                 let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 t.close(&mut out);
-                tls_service(&mut state.stats.service, &self.events[before..]);
+                tls_messages(&mut state.stats, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
             Kind::Quic(Some(q)) => {
@@ -1133,7 +1138,7 @@ impl StreamSink for AppTracker {
         self.dns_pending_total = self
             .dns_pending_total
             .saturating_sub(state.dns_pending.len());
-        let stats = state.stats;
+        let stats = std::mem::take(&mut state.stats);
         state.reset();
         self.conns.apps.release(slot);
         self.record_closed(conn, stats);
@@ -1222,7 +1227,7 @@ mod tests {
             "taken for conn 1, given back at its close"
         );
         let mut fresh = AppTracker::new(AppConfig::default());
-        assert_eq!((events.clone(), stats), run(&mut fresh, 1));
+        assert_eq!((events.clone(), stats.clone()), run(&mut fresh, 1));
         assert_eq!(events.len(), 1);
         assert_eq!((events[0].index, events[0].status), (1, Some(200)));
         assert_eq!((stats.http_requests, stats.http_responses), (1, 1));
@@ -1299,12 +1304,12 @@ mod tests {
             ..AppConnStats::default()
         };
         for conn in 0..MAX_CLOSED_STATS as u64 {
-            t.record_closed(2 * conn, some);
+            t.record_closed(2 * conn, some.clone());
             t.record_closed(2 * conn + 1, AppConnStats::default());
         }
         assert_eq!(t.stats().closed_stats_dropped, 0);
         // Defaults never count: the next with counters finds the cap reached.
-        t.record_closed(u64::MAX, some);
+        t.record_closed(u64::MAX, some.clone());
         assert_eq!(t.stats().closed_stats_dropped, MAX_CLOSED_STATS as u64);
         assert_eq!((t.closed.len(), t.closed_kept), (1, 1));
         assert_eq!(t.take_conn_stats(u64::MAX), some);

@@ -2411,7 +2411,7 @@ mod tests {
         struct First(Option<(ConnSummary, AppConnStats)>);
         impl crate::pipeline::Sink for First {
             fn conn_end(&mut self, c: &ConnSummary, a: &AppConnStats) -> io::Result<()> {
-                self.0.get_or_insert((c.clone(), *a));
+                self.0.get_or_insert((c.clone(), a.clone()));
                 Ok(())
             }
         }
@@ -2511,7 +2511,7 @@ mod tests {
         let mut cases = Vec::new();
         for i in 0..40usize {
             let mut c = base.clone();
-            let mut a = app;
+            let mut a = app.clone();
             c.proto = if i % 2 == 0 { Proto::Tcp } else { Proto::Udp };
             c.final_state = (i % 5 != 0).then(|| (states[i % 11], states[(i * 7 + 3) % 11]));
             c.teardown.kind = kinds[i % 4];

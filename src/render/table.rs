@@ -4,6 +4,7 @@
 use crate::app::{
     tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_handshake_name, tls_version_name,
     AppConnStats, AppEvent, DnsMessage, HttpTransaction, QuicPacket, TlsKind, TlsMessage,
+    TlsSummary,
 };
 use crate::capture::{CaptureError, RawFrame, Timestamp};
 use crate::decode::{DecodedPacket, LayerName, TcpFlags, Transport};
@@ -217,69 +218,16 @@ fn icmp_error_of(
     })
 }
 
-/// What the TLS events of one connection said.
-#[derive(Clone, Debug, Default)]
-struct TlsSummary {
-    client_hello: Option<(u64, Timestamp)>,
-    first_app_data: Option<Timestamp>,
-    sni: Option<String>,
-    offered_alpn: Vec<String>,
-    alpn: Option<String>,
-    version: Option<u16>,
-    cipher: Option<u16>,
-    certificate: Option<String>,
-    alerts: Vec<String>,
+/// How the table views word a connection's TLS summary (gathered by the app stage).
+trait TlsSummaryText {
+    fn version_name(&self) -> String;
+    fn cipher_name(&self) -> String;
+    fn alpn_text(&self) -> String;
+    fn alerts_text(&self) -> String;
+    fn line(&self) -> String;
 }
 
-impl TlsSummary {
-    fn add(&mut self, t: &crate::app::TlsMessage) {
-        use crate::app::TlsKind;
-        match t.kind {
-            TlsKind::Handshake(1) => {
-                self.client_hello.get_or_insert((t.frame, t.ts));
-                if self.sni.is_none() {
-                    self.sni = t.sni.clone();
-                }
-                if self.offered_alpn.is_empty() {
-                    self.offered_alpn = t.alpn.clone();
-                }
-            }
-            TlsKind::Handshake(2) => {
-                self.version = t.version.or(self.version);
-                self.cipher = t.cipher.or(self.cipher);
-                if let Some(a) = t.alpn.first() {
-                    self.alpn = Some(a.clone());
-                }
-            }
-            TlsKind::Handshake(11) if self.certificate.is_none() => {
-                self.certificate = t.certificates.first().and_then(|c| c.subject.clone());
-            }
-            TlsKind::Alert | TlsKind::EncryptedAlert if self.alerts.len() < 4 => {
-                self.alerts.push(match t.alert {
-                    Some((level, desc)) => format!(
-                        "{} {}",
-                        crate::app::tls_alert_level_name(level),
-                        crate::app::tls_alert_name(desc)
-                    ),
-                    None => "encrypted alert".to_string(),
-                });
-            }
-            TlsKind::ApplicationData => {
-                self.first_app_data = Some(match self.first_app_data {
-                    Some(ts) if ts < t.ts => ts,
-                    _ => t.ts,
-                });
-            }
-            _ => {}
-        }
-        if self.version.is_none() {
-            self.version = t.version;
-        }
-        if self.cipher.is_none() {
-            self.cipher = t.cipher;
-        }
-    }
-
+impl TlsSummaryText for TlsSummary {
     fn version_name(&self) -> String {
         self.version
             .map(crate::app::tls_version_name)
@@ -311,10 +259,26 @@ impl TlsSummary {
         }
     }
 
-    /// ClientHello → first application data, in ms.
-    fn handshake_ms(&self) -> Option<f64> {
-        let (_, ch) = self.client_hello?;
-        Some(self.first_app_data?.nanos_since(&ch).max(0) as f64 / 1e6)
+    /// "warning close_notify, encrypted alert".
+    fn alerts_text(&self) -> String {
+        let mut s = String::new();
+        for (i, alert) in self.alerts.iter().enumerate() {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            match alert {
+                Some((level, desc)) => {
+                    let _ = write!(
+                        s,
+                        "{} {}",
+                        crate::app::tls_alert_level_name(*level),
+                        crate::app::tls_alert_name(*desc)
+                    );
+                }
+                None => s.push_str("encrypted alert"),
+            }
+        }
+        s
     }
 
     /// One line for a connection header: "TLS 1.3 · SNI x · cipher · ALPN h2 · 1.2 ms".
@@ -328,7 +292,7 @@ impl TlsSummary {
             let _ = write!(s, " · handshake {ms:.1} ms");
         }
         if !self.alerts.is_empty() {
-            let _ = write!(s, " · alert {}", self.alerts.join(", "));
+            let _ = write!(s, " · alert {}", self.alerts_text());
         }
         s
     }
@@ -439,7 +403,6 @@ pub struct TableSink<W: Write> {
     /// Rows held over all open connection tables (bounded by `MAX_HELD_ROWS`).
     rows_held: usize,
     /// TLS facts per open connection (removed when the connection ends).
-    tls: FxHashMap<ConnId, TlsSummary>,
     tls_rows: Vec<(ConnSummary, TlsSummary)>,
     /// The TLS line for the block being printed.
     block_tls: Option<String>,
@@ -490,7 +453,6 @@ impl<W: Write> TableSink<W> {
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
             rows_held: 0,
-            tls: FxHashMap::default(),
             tls_rows: Vec::new(),
             block_tls: None,
             saved_blocks: VecDeque::new(),
@@ -1567,7 +1529,7 @@ impl<W: Write> TableSink<W> {
                 Cell::new(if tls.alerts.is_empty() {
                     "-".to_string()
                 } else {
-                    tls.alerts.join(", ")
+                    tls.alerts_text()
                 }),
             ]);
         }
@@ -2074,11 +2036,6 @@ impl<W: Write> Sink for TableSink<W> {
     }
 
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
-        if let AppEvent::Tls(t) = event {
-            if self.tls.len() < 100_000 || self.tls.contains_key(&t.conn) {
-                self.tls.entry(t.conn).or_default().add(t);
-            }
-        }
         if let Some(story) = &mut self.story {
             story.app_event(event);
         }
@@ -2138,11 +2095,11 @@ impl<W: Write> Sink for TableSink<W> {
         if let Some(story) = &mut self.story {
             story.conn_end(conn, app);
         }
-        let tls = self.tls.remove(&conn.id);
+        let tls = app.tls.as_deref();
         match self.opts.view {
             View::Tls => {
                 if let Some(t) = tls {
-                    self.tls_rows.push((conn.clone(), t));
+                    self.tls_rows.push((conn.clone(), t.clone()));
                     if self.tls_rows.len() >= PAGE {
                         self.flush_tls_page()?;
                     }
@@ -2168,7 +2125,7 @@ impl<W: Write> Sink for TableSink<W> {
                 if self.first_ts.is_none_or(|f| conn.start < f) {
                     self.first_ts = Some(conn.start);
                 }
-                self.conn_rows.push((conn.clone(), *app));
+                self.conn_rows.push((conn.clone(), app.clone()));
                 if self.conn_rows.len() >= PAGE {
                     self.flush_conns_page()?;
                 }
