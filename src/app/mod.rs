@@ -34,5 +34,7 @@ pub use tls_summary::{TlsSummary, MAX_SUMMARY_ALERTS};
 
 mod frame_layers;
 pub use frame_layers::FrameLayers;
+mod closed_stats;
+mod slab;
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};
