@@ -1,7 +1,8 @@
 //! What a connection's TLS messages (TLS over TCP, or QUIC's hellos) say, gathered by the
 //! app stage while it parses them and handed on with the connection's counters
 //! ([`AppConnStats::tls`](super::AppConnStats::tls)): the renderers show it, they do not
-//! gather it.
+//! gather it. (Tested on a real handshake against tshark's view in
+//! `tests/integration/own_captures.rs`.)
 
 use super::{TlsKind, TlsMessage};
 use crate::capture::Timestamp;
@@ -79,78 +80,5 @@ impl TlsSummary {
     pub fn handshake_ms(&self) -> Option<f64> {
         let (_, ch) = self.client_hello?;
         Some(self.first_app_data?.nanos_since(&ch).max(0) as f64 / 1e6)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::TlsCertificate;
-    use crate::flow::Direction;
-
-    fn message(frame: u64, ms: u32, kind: TlsKind) -> TlsMessage {
-        TlsMessage {
-            conn: 7,
-            dir: Direction::ToServer,
-            frame,
-            ts: Timestamp {
-                secs: 100,
-                nanos: ms * 1_000_000,
-                precision: 6,
-            },
-            kind,
-            record_version: 0x0301,
-            length: 0,
-            version: None,
-            cipher: None,
-            curve: None,
-            resumed: false,
-            sni: None,
-            alpn: Vec::new(),
-            offered_versions: Vec::new(),
-            offered_ciphers: Vec::new(),
-            certificates: Vec::new(),
-            alert: None,
-            records: 0,
-            decrypted_records: 0,
-            notes: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn a_handshake_summed_up_from_its_messages() {
-        let mut s = TlsSummary::default();
-        let mut ch = message(1, 0, TlsKind::Handshake(1));
-        ch.sni = Some("example.org".into());
-        ch.alpn = vec!["h2".into(), "http/1.1".into()];
-        s.add(&ch);
-        let mut sh = message(2, 3, TlsKind::Handshake(2));
-        sh.version = Some(0x0303);
-        sh.cipher = Some(0xc02f);
-        sh.alpn = vec!["http/1.1".into()];
-        s.add(&sh);
-        let mut cert = message(2, 3, TlsKind::Handshake(11));
-        cert.certificates = vec![TlsCertificate {
-            subject: Some("CN=example.org".into()),
-            ..TlsCertificate::default()
-        }];
-        s.add(&cert);
-        // Server data at 12 ms completes first, the client's (earlier) at 10 ms later.
-        s.add(&message(6, 12, TlsKind::ApplicationData));
-        s.add(&message(5, 10, TlsKind::ApplicationData));
-        for i in 0..6 {
-            let mut a = message(7 + i, 20, TlsKind::Alert);
-            a.alert = Some((1, 0));
-            s.add(&a);
-        }
-        assert_eq!(s.client_hello.map(|c| c.0), Some(1));
-        assert_eq!(s.sni.as_deref(), Some("example.org"));
-        assert_eq!(s.offered_alpn, ["h2", "http/1.1"]);
-        assert_eq!(s.alpn.as_deref(), Some("http/1.1"));
-        assert_eq!((s.version, s.cipher), (Some(0x0303), Some(0xc02f)));
-        assert_eq!(s.certificate.as_deref(), Some("CN=example.org"));
-        assert_eq!(s.handshake_ms(), Some(10.0));
-        assert_eq!(s.alerts.len(), MAX_SUMMARY_ALERTS);
-        assert_eq!(s.alerts[0], Some((1, 0)));
     }
 }

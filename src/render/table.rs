@@ -35,6 +35,25 @@ use dns_view::DnsView;
 use http_view::HttpView;
 use tls_view::{TlsSummaryText, TlsView};
 
+/// The rows of a summary table's page being made (each view, in its file, draws them).
+struct PageRows<T> {
+    rows: Vec<T>,
+}
+
+impl<T> Default for PageRows<T> {
+    fn default() -> Self {
+        PageRows { rows: Vec::new() }
+    }
+}
+
+impl<T> PageRows<T> {
+    /// Adds a row; the rows the page now has.
+    fn add(&mut self, row: T) -> usize {
+        self.rows.push(row);
+        self.rows.len()
+    }
+}
+
 /// Which table to print.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum View {
@@ -367,9 +386,9 @@ impl<W: Write> TableSink<W> {
             first_ts: None,
             prev_ts: None,
             open: FxHashMap::default(),
-            conns: ConnsView::default(),
+            conns: PageRows::default(),
             http: HttpView::new(),
-            dns: DnsView::default(),
+            dns: PageRows::default(),
             warnings: 0,
             header_done: false,
             row: Vec::with_capacity(256),
@@ -377,7 +396,7 @@ impl<W: Write> TableSink<W> {
             pending_l7: Vec::new(),
             pending_teach: Vec::new(),
             rows_held: 0,
-            tls: TlsView::default(),
+            tls: PageRows::default(),
             block_tls: None,
             saved_blocks: VecDeque::new(),
             dropped_blocks: 0,
@@ -1671,7 +1690,7 @@ impl<W: Write> Sink for TableSink<W> {
                 }
             }
             (View::Dns, AppEvent::Dns(d)) => {
-                let rows = self.dns.add(d);
+                let rows = self.dns.add(d.clone());
                 if rows >= PAGE {
                     self.flush_dns_page()?;
                 }
@@ -1706,7 +1725,7 @@ impl<W: Write> Sink for TableSink<W> {
         match self.opts.view {
             View::Tls => {
                 if let Some(t) = tls {
-                    let rows = self.tls.add(conn, t);
+                    let rows = self.tls.add((conn.clone(), t.clone()));
                     if rows >= PAGE {
                         self.flush_tls_page()?;
                     }
@@ -1732,7 +1751,7 @@ impl<W: Write> Sink for TableSink<W> {
                 if self.first_ts.is_none_or(|f| conn.start < f) {
                     self.first_ts = Some(conn.start);
                 }
-                let rows = self.conns.add(conn, app);
+                let rows = self.conns.add((conn.clone(), app.clone()));
                 if rows >= PAGE {
                     self.flush_conns_page()?;
                 }

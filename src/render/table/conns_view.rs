@@ -1,7 +1,7 @@
 //! The `--view conns` table: one row per connection (Zeek's conn.log in a table), a page at
 //! a time, sorted by id.
 
-use super::{human_bytes, service_text, tunnel_text};
+use super::{human_bytes, service_text, tunnel_text, PageRows};
 use crate::app::AppConnStats;
 use crate::capture::Timestamp;
 use crate::flow::ConnSummary;
@@ -11,24 +11,15 @@ use comfy_table::{Attribute, Cell, Table};
 use std::io::{self, Write};
 
 /// The connections table's current page: the connections ended since the last page.
-#[derive(Default)]
-pub(super) struct ConnsView {
-    rows: Vec<(ConnSummary, AppConnStats)>,
-}
+pub(super) type ConnsView = PageRows<(ConnSummary, AppConnStats)>;
 
 impl ConnsView {
-    /// Adds the row of an ended connection; the rows the page now has.
-    pub(super) fn add(&mut self, conn: &ConnSummary, app: &AppConnStats) -> usize {
-        self.rows.push((conn.clone(), app.clone()));
-        self.rows.len()
-    }
-
-    /// Writes the page (sorted by connection id) with `table`, and empties it;
+    /// Writes the page (sorted by connection id) with `t`, and empties it;
     /// `start_text` words a connection's start.
     pub(super) fn write_page(
         &mut self,
         out: &mut impl Write,
-        table: Table,
+        mut t: Table,
         start_text: impl Fn(&Timestamp) -> String,
     ) -> io::Result<()> {
         if self.rows.is_empty() {
@@ -39,7 +30,6 @@ impl ConnsView {
         // The tunnel column is drawn when a connection of the page travels in something.
         let tunnels: Vec<String> = rows.iter().map(|(c, _)| tunnel_text(c)).collect();
         let any_tunnel = tunnels.iter().any(|t| !t.is_empty());
-        let mut t = table;
         let mut header = vec![
             "conn",
             "proto",

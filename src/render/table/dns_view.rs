@@ -1,30 +1,20 @@
 //! The `--view dns` table: one row per DNS message, a page at a time, in completion order.
 
-use super::dns_name;
+use super::{dns_name, PageRows};
 use crate::app::DnsMessage;
 use crate::render::escape::escape_str;
 use comfy_table::{Cell, Color, Table};
 use std::io::{self, Write};
 
-/// The DNS table's current page.
-#[derive(Default)]
-pub(super) struct DnsView {
-    rows: Vec<DnsMessage>,
-}
+/// The DNS table's current page: the messages completed since the last page.
+pub(super) type DnsView = PageRows<DnsMessage>;
 
 impl DnsView {
-    /// Adds the row of `d`; the rows the page now has.
-    pub(super) fn add(&mut self, d: &DnsMessage) -> usize {
-        self.rows.push(d.clone());
-        self.rows.len()
-    }
-
-    /// Writes the page with `table`, and empties it.
-    pub(super) fn write_page(&mut self, out: &mut impl Write, table: Table) -> io::Result<()> {
+    /// Writes the page with `t`, and empties it.
+    pub(super) fn write_page(&mut self, out: &mut impl Write, mut t: Table) -> io::Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut t = table;
         t.set_header(vec![
             "conn", "frame", "id", "kind", "name", "type", "rcode", "answers", "latency",
         ]);

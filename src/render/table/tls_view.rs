@@ -2,6 +2,7 @@
 //! stage gathered (`AppConnStats::tls`), a page at a time, sorted by id; and how the table
 //! views word that summary.
 
+use super::PageRows;
 use crate::app::TlsSummary;
 use crate::flow::ConnSummary;
 use crate::render::escape::escape_str;
@@ -11,24 +12,14 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// The TLS table's current page: the TLS connections ended since the last page.
-#[derive(Default)]
-pub(super) struct TlsView {
-    rows: Vec<(ConnSummary, TlsSummary)>,
-}
+pub(super) type TlsView = PageRows<(ConnSummary, TlsSummary)>;
 
 impl TlsView {
-    /// Adds the row of an ended connection's TLS summary; the rows the page now has.
-    pub(super) fn add(&mut self, conn: &ConnSummary, tls: &TlsSummary) -> usize {
-        self.rows.push((conn.clone(), tls.clone()));
-        self.rows.len()
-    }
-
-    /// Writes the page (sorted by connection id) with `table`, and empties it.
-    pub(super) fn write_page(&mut self, out: &mut impl Write, table: Table) -> io::Result<()> {
+    /// Writes the page (sorted by connection id) with `t`, and empties it.
+    pub(super) fn write_page(&mut self, out: &mut impl Write, mut t: Table) -> io::Result<()> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut t = table;
         t.set_header(vec![
             "conn",
             "client",
