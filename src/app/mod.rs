@@ -34,7 +34,12 @@ pub use tls::{
 };
 pub use tls_session::{Opened, RecordDetail, RecordWatch, WATCH_BYTES};
 
+mod tls_summary;
+pub use tls_summary::{TlsSummary, MAX_SUMMARY_ALERTS};
+
 mod frame_layers;
 pub use frame_layers::FrameLayers;
+mod closed_stats;
+mod slab;
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};

@@ -1,9 +1,11 @@
 //! Per-connection application state: which protocol a connection carries, and the HTTP,
 //! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`].
 
+use super::closed_stats::ClosedStats;
 use super::dns::{self, Decoded};
 use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
+use super::slab::Slab;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
 use super::FrameLayers;
 use super::*;
@@ -12,13 +14,10 @@ use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
-use std::collections::VecDeque;
 
 /// Ports that make a UDP datagram or TCP stream DNS without further proof (DNS, mDNS,
 /// LLMNR).
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
-/// Ended connections whose counters wait for `take_conn_stats`.
-const MAX_CLOSED_STATS: usize = 1 << 16;
 /// Reset HTTP states that keep the room of their buffers for the next connection.
 const MAX_SPARE_HTTP: usize = 64;
 
@@ -133,64 +132,6 @@ impl ConnApp {
             self.dns_pending = FxHashMap::default();
         }
         self.udp_http = 0;
-    }
-}
-
-/// log2 of the entries in one chunk of a [`Slab`].
-const SLAB_CHUNK_BITS: u32 = 6;
-
-/// Entries by index, made in chunks of `1 << SLAB_CHUNK_BITS` that never move: growing
-/// copies nothing, and an entry keeps its address for its whole life. An entry given
-/// back (`release`) is handed out again, the last released first (warm in the cache), so
-/// the slab holds as many as were ever in use at once (which the flow table bounds).
-struct Slab<T> {
-    chunks: Vec<Box<[T]>>,
-    /// Entries made.
-    len: usize,
-    /// Entries given back, to hand out again.
-    free: Vec<u32>,
-}
-
-impl<T> Slab<T> {
-    fn new() -> Slab<T> {
-        Slab {
-            chunks: Vec::new(),
-            len: 0,
-            free: Vec::new(),
-        }
-    }
-
-    fn get(&self, i: u32) -> Option<&T> {
-        let chunk = self.chunks.get((i >> SLAB_CHUNK_BITS) as usize)?;
-        chunk.get((i & ((1 << SLAB_CHUNK_BITS) - 1)) as usize)
-    }
-
-    fn get_mut(&mut self, i: u32) -> Option<&mut T> {
-        let chunk = self.chunks.get_mut((i >> SLAB_CHUNK_BITS) as usize)?;
-        chunk.get_mut((i & ((1 << SLAB_CHUNK_BITS) - 1)) as usize)
-    }
-
-    /// The index of an entry not in use, and whether it was released (what it holds is
-    /// then the caller's to reset), else a new one (`make` fills a new chunk).
-    fn alloc(&mut self, make: impl FnMut() -> T) -> (u32, bool) {
-        if let Some(i) = self.free.pop() {
-            return (i, true);
-        }
-        if self.len == self.chunks.len() << SLAB_CHUNK_BITS {
-            self.chunks.push(
-                std::iter::repeat_with(make)
-                    .take(1 << SLAB_CHUNK_BITS)
-                    .collect(),
-            );
-        }
-        let i = u32::try_from(self.len).unwrap_or(u32::MAX);
-        self.len += 1;
-        (i, false)
-    }
-
-    /// Gives entry `i` back.
-    fn release(&mut self, i: u32) {
-        self.free.push(i);
     }
 }
 
@@ -312,15 +253,8 @@ pub struct AppTracker {
     config: AppConfig,
     events: Vec<AppEvent>,
     conns: Conns,
-    /// Counters of ended connections waiting for `take_conn_stats`, in the order they
-    /// ended, every one (with counters or without: the flag says which): the pipeline
-    /// asks in that same order, so the one asked for is the front (no hashing). Asked out
-    /// of order, the queue moves into `closed_map` (without the ones without counters,
-    /// which read as default anyway).
-    closed: VecDeque<(ConnId, AppConnStats, bool)>,
-    /// Entries of `closed` with counters.
-    closed_kept: usize,
-    closed_map: FxHashMap<ConnId, AppConnStats>,
+    /// Counters of ended connections waiting for `take_conn_stats`.
+    closed: ClosedStats,
     /// Queries pending over all connections.
     dns_pending_total: usize,
     dns_found: Vec<(Decoded, SegmentCtx)>,
@@ -405,7 +339,7 @@ fn emit_dns(
 /// its buffers are trimmed now, while its lines are in the cache; the rest is reset when
 /// a next connection takes it ([`new_http`]).
 fn free_http(http: &mut Slab<HttpConn>, i: u32) {
-    let keep_room = http.free.len() < MAX_SPARE_HTTP;
+    let keep_room = http.released() < MAX_SPARE_HTTP;
     if let Some(h) = http.get_mut(i) {
         h.release_room(keep_room);
         http.release(i);
@@ -427,11 +361,13 @@ fn ports_say_dns(ctx: &SegmentCtx) -> bool {
         .is_some_and(|(c, s)| DNS_PORTS.contains(&c) || DNS_PORTS.contains(&s))
 }
 
-/// What the TLS events just queued say about their connection's service.
-fn tls_service(service: &mut ConnService, events: &[AppEvent]) {
+/// What the TLS events just queued say about their connection: its service, its TLS
+/// summary.
+fn tls_messages(stats: &mut AppConnStats, events: &[AppEvent]) {
     for e in events {
         if let AppEvent::Tls(t) = e {
-            service.tls_message(t);
+            stats.service.tls_message(t);
+            stats.tls.get_or_insert_with(Default::default).add(t);
         }
     }
 }
@@ -562,9 +498,7 @@ impl AppTracker {
             config,
             events: Vec::new(),
             conns: Conns::new(),
-            closed: VecDeque::new(),
-            closed_kept: 0,
-            closed_map: FxHashMap::default(),
+            closed: ClosedStats::new(),
             dns_pending_total: 0,
             dns_found: Vec::new(),
             http: Slab::new(),
@@ -589,42 +523,12 @@ impl AppTracker {
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
-        if let Some(&(c, stats, kept)) = self.closed.front() {
-            if c == conn {
-                self.closed.pop_front();
-                self.closed_kept -= usize::from(kept);
-                return stats;
-            }
-            self.spill_closed();
-        }
-        self.closed_map.remove(&conn).unwrap_or_default()
-    }
-
-    /// Moves the ended connections' counters from the queue into the map.
-    fn spill_closed(&mut self) {
-        for (c, stats, kept) in self.closed.drain(..) {
-            if kept {
-                self.closed_map.insert(c, stats);
-            }
-        }
-        self.closed_kept = 0;
+        self.closed.take(conn)
     }
 
     /// Queues the counters of `conn`, which ended, for `take_conn_stats`.
     fn record_closed(&mut self, conn: ConnId, stats: AppConnStats) {
-        let kept = stats != AppConnStats::default();
-        if kept && self.closed_kept + self.closed_map.len() >= MAX_CLOSED_STATS {
-            self.stats.closed_stats_dropped += (self.closed_kept + self.closed_map.len()) as u64;
-            self.closed.clear();
-            self.closed_kept = 0;
-            self.closed_map.clear();
-        }
-        if self.closed.len() >= 2 * MAX_CLOSED_STATS {
-            // Never asked for: keep only those with counters (bounded like them).
-            self.spill_closed();
-        }
-        self.closed.push_back((conn, stats, kept));
-        self.closed_kept += usize::from(kept);
+        self.stats.closed_stats_dropped += self.closed.record(conn, stats);
     }
 
     /// A datagram of a QUIC flow (or the long-header packet that makes it one): one event
@@ -726,7 +630,7 @@ impl AppTracker {
                     let hello = &mut q.hello;
                     hello.on_initial(p, dir, ctx, &mut out);
                     // The hellos' server name and ALPN say what the connection is.
-                    tls_service(&mut state.stats.service, &self.events[before..]);
+                    tls_messages(&mut state.stats, &self.events[before..]);
                     state.stats.tls_version = hello.version;
                     state.stats.tls_cipher = hello.cipher;
                     state.stats.tls_handshakes = hello.handshakes;
@@ -839,7 +743,7 @@ impl AppTracker {
                     layer = Some(LayerName::Tls);
                 }
                 inner = out.inner_layer;
-                tls_service(&mut state.stats.service, &self.events[before..]);
+                tls_messages(&mut state.stats, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
                 // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
                 dns_decrypted = t.take_dns(&mut self.dns_found);
@@ -1052,7 +956,9 @@ impl StreamSink for AppTracker {
             }
             Kind::Tls(t) => {
                 let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
+                let before = out.events.len();
                 t.on_gap(dir, &mut out);
+                tls_messages(&mut state.stats, &self.events[before..]);
             }
             Kind::Http2(h) => h.on_gap(dir),
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
@@ -1102,7 +1008,7 @@ impl StreamSink for AppTracker {
                 let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 t.close(&mut out);
-                tls_service(&mut state.stats.service, &self.events[before..]);
+                tls_messages(&mut state.stats, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
             Kind::Quic(Some(q)) => {
@@ -1133,7 +1039,7 @@ impl StreamSink for AppTracker {
         self.dns_pending_total = self
             .dns_pending_total
             .saturating_sub(state.dns_pending.len());
-        let stats = state.stats;
+        let stats = std::mem::take(&mut state.stats);
         state.reset();
         self.conns.apps.release(slot);
         self.record_closed(conn, stats);
@@ -1214,44 +1120,18 @@ mod tests {
         );
         t.on_close(0);
         assert_eq!(http(&mut t).len(), 2);
-        assert_eq!((t.http.len, t.http.free.as_slice()), (1, &[0][..]));
+        assert_eq!((t.http.made(), t.http.released_list()), (1, &[0][..]));
         let (events, stats) = run(&mut t, 1);
         assert_eq!(
-            (t.http.len, t.http.free.as_slice()),
+            (t.http.made(), t.http.released_list()),
             (1, &[0][..]),
             "taken for conn 1, given back at its close"
         );
         let mut fresh = AppTracker::new(AppConfig::default());
-        assert_eq!((events.clone(), stats), run(&mut fresh, 1));
+        assert_eq!((events.clone(), stats.clone()), run(&mut fresh, 1));
         assert_eq!(events.len(), 1);
         assert_eq!((events[0].index, events[0].status), (1, Some(200)));
         assert_eq!((stats.http_requests, stats.http_responses), (1, 1));
-    }
-
-    #[test]
-    fn slab_entries_stay_put_across_chunks_and_are_reused_last_released_first() {
-        let mut s: Slab<u32> = Slab::new();
-        let chunk = 1u32 << SLAB_CHUNK_BITS;
-        for want in 0..=chunk {
-            assert_eq!(s.alloc(|| 7), (want, false));
-        }
-        assert_eq!((s.len, s.chunks.len()), (chunk as usize + 1, 2));
-        // Entries not handed out yet exist (made with the chunk), none past the chunks.
-        assert_eq!(s.get(chunk + 1), Some(&7));
-        assert_eq!(s.get(2 * chunk), None);
-        *s.get_mut(chunk).unwrap() = 9;
-        let at = s.get(chunk).map(|v| v as *const u32);
-        s.release(3);
-        s.release(chunk);
-        assert_eq!(s.alloc(|| 0), (chunk, true));
-        assert_eq!(
-            s.get(chunk),
-            Some(&9),
-            "what a released entry holds is kept"
-        );
-        assert_eq!(s.get(chunk).map(|v| v as *const u32), at);
-        assert_eq!(s.alloc(|| 0), (3, true));
-        assert_eq!(s.alloc(|| 0), (chunk + 1, false));
     }
 
     #[test]
@@ -1269,15 +1149,14 @@ mod tests {
         for conn in 1..=4 {
             t.on_close(conn);
         }
-        assert_eq!((t.closed.len(), t.closed_kept), (4, 3));
+        assert_eq!(t.closed.lens(), (4, 3, 0));
         assert_eq!(counted(t.take_conn_stats(1)), (1, 1));
         assert_eq!(
             t.take_conn_stats(3),
             AppConnStats::default(),
             "not the front: spilled"
         );
-        assert!(t.closed.is_empty() && t.closed_kept == 0);
-        assert_eq!(t.closed_map.len(), 2, "2 and 4 (3 had no counters)");
+        assert_eq!(t.closed.lens(), (0, 0, 2), "2 and 4 (3 had no counters)");
         assert_eq!(counted(t.take_conn_stats(4)), (1, 1));
         assert_eq!(counted(t.take_conn_stats(2)), (1, 1));
         assert_eq!(t.take_conn_stats(2), AppConnStats::default(), "taken once");
@@ -1287,33 +1166,8 @@ mod tests {
         t.on_close(6);
         assert_eq!(counted(t.take_conn_stats(5)), (1, 1));
         assert_eq!(t.take_conn_stats(6), AppConnStats::default());
-        assert!(t.closed.is_empty() && t.closed_map.is_empty());
+        assert_eq!(t.closed.lens(), (0, 0, 0));
         assert_eq!(t.stats().closed_stats_dropped, 0);
-    }
-
-    #[test]
-    fn ended_connections_counters_are_capped_and_the_cut_counted() {
-        let mut t = AppTracker::new(AppConfig::default());
-        let some = AppConnStats {
-            dns_messages: 1,
-            ..AppConnStats::default()
-        };
-        for conn in 0..MAX_CLOSED_STATS as u64 {
-            t.record_closed(2 * conn, some);
-            t.record_closed(2 * conn + 1, AppConnStats::default());
-        }
-        assert_eq!(t.stats().closed_stats_dropped, 0);
-        // Defaults never count: the next with counters finds the cap reached.
-        t.record_closed(u64::MAX, some);
-        assert_eq!(t.stats().closed_stats_dropped, MAX_CLOSED_STATS as u64);
-        assert_eq!((t.closed.len(), t.closed_kept), (1, 1));
-        assert_eq!(t.take_conn_stats(u64::MAX), some);
-        // Never asked for, those without counters go; the queue stays bounded.
-        for conn in 0..2 * MAX_CLOSED_STATS as u64 + 1 {
-            t.record_closed(conn, AppConnStats::default());
-        }
-        assert!(t.closed.len() <= 2 * MAX_CLOSED_STATS);
-        assert!(t.closed_map.is_empty());
     }
 
     #[test]
@@ -1356,7 +1210,7 @@ mod tests {
         ));
         t.on_close(7);
         assert_eq!(
-            (t.conns.apps.len, t.conns.apps.free.as_slice()),
+            (t.conns.apps.made(), t.conns.apps.released_list()),
             (1, &[0][..])
         );
         assert!(!t.conns.contains(7));
@@ -1368,8 +1222,8 @@ mod tests {
             ported(ctx(2, 1), (40_001, 80)),
         );
         assert_eq!(layers.app_of(2), Some(LayerName::Http));
-        assert_eq!(t.conns.apps.len, 1, "entry reused");
-        assert!(t.conns.apps.free.is_empty());
+        assert_eq!(t.conns.apps.made(), 1, "entry reused");
+        assert_eq!(t.conns.apps.released(), 0);
         t.on_data(8, ToClient, OK0, ctx(3, 2));
         t.on_close(8);
         assert_eq!(http(&mut t).len(), 1);

@@ -385,7 +385,7 @@ impl ConnService {
 }
 
 /// Per-connection application counters, reported when the connection ends.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AppConnStats {
     /// What the connection carries (Zeek's service) and what names it.
     pub service: ConnService,
@@ -407,4 +407,6 @@ pub struct AppConnStats {
     pub quic_short_packets: u64,
     /// QUIC version from the first long-header packet.
     pub quic_version: Option<u32>,
+    /// What the connection's TLS messages said (TLS or QUIC connections that had any).
+    pub tls: Option<Box<super::TlsSummary>>,
 }

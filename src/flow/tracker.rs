@@ -200,7 +200,7 @@ impl TcpConn {
         let (c, s) = if mid_stream {
             (TcpState::Established, TcpState::Established)
         } else {
-            (TcpState::Closed, TcpState::Listen)
+            TcpState::before_syn(false)
         };
         TcpConn {
             sides: [Side::new(c), Side::new(s)],

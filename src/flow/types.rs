@@ -123,6 +123,30 @@ impl TcpState {
     }
 }
 
+impl TcpState {
+    /// The endpoint states (client, server) before a connection's first packet, a SYN:
+    /// CLOSED and LISTEN, or CLOSED and CLOSED when the connection turns out refused (a
+    /// RST answered the SYN: nothing listened).
+    pub fn before_syn(refused: bool) -> (TcpState, TcpState) {
+        let server = if refused {
+            TcpState::Closed
+        } else {
+            TcpState::Listen
+        };
+        (TcpState::Closed, server)
+    }
+
+    /// The endpoint states a packet was reported with (what was known at that packet), as
+    /// the connection's end shows them: when it was refused, the server side reported
+    /// LISTEN before the RST was CLOSED (nothing listened).
+    pub fn in_hindsight(states: (TcpState, TcpState), refused: bool) -> (TcpState, TcpState) {
+        match states {
+            (c, TcpState::Listen) if refused => (c, TcpState::Closed),
+            s => s,
+        }
+    }
+}
+
 impl fmt::Display for TcpState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -554,6 +578,35 @@ impl Default for FlowConfig {
             max_lingering: 4_096,
             max_tombstones: 32_768,
             notes: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TcpState::*;
+    use super::*;
+
+    #[test]
+    fn a_refusal_shows_the_server_never_listened() {
+        assert_eq!(TcpState::before_syn(false), (Closed, Listen));
+        assert_eq!(TcpState::before_syn(true), (Closed, Closed));
+        // The SYN's row: LISTEN only while the refusal is not known.
+        assert_eq!(
+            TcpState::in_hindsight((SynSent, Listen), false),
+            (SynSent, Listen)
+        );
+        assert_eq!(
+            TcpState::in_hindsight((SynSent, Listen), true),
+            (SynSent, Closed)
+        );
+        // Other states are what they were reported as.
+        for s in [
+            (Closed, Closed),
+            (Established, Established),
+            (SynSent, SynReceived),
+        ] {
+            assert_eq!(TcpState::in_hindsight(s, true), s);
         }
     }
 }

@@ -13,6 +13,11 @@ use crate::flow::{ConnSummary, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use std::io::{self, Write};
 
+#[cfg(test)]
+mod conn_reference;
+#[cfg(test)]
+use conn_reference::{end_reason_name, put_conn_record_reference};
+
 use super::text::{
     any_word, digits_into, put_ipv4_port, put_u64, write_endpoint, Endpoints, DIGIT_PAIRS,
 };
@@ -705,20 +710,6 @@ fn write_packet(
     Ok(())
 }
 
-#[cfg(test)]
-fn put_per_dir(buf: &mut Vec<u8>, p: &crate::flow::PerDir) {
-    buf.extend_from_slice(b"{\"to_server\":");
-    put_u64(buf, p.to_server);
-    buf.extend_from_slice(b",\"to_client\":");
-    put_u64(buf, p.to_client);
-    buf.push(b'}');
-}
-
-#[cfg(test)]
-fn put_bool(buf: &mut Vec<u8>, v: bool) {
-    buf.extend_from_slice(if v { b"true" } else { b"false" });
-}
-
 /// A JSON string, exactly as serde_json writes it: text without control characters,
 /// quotes or backslashes is copied as is, anything else goes through serde_json.
 fn put_json_str(buf: &mut Vec<u8>, s: &str) -> io::Result<()> {
@@ -741,20 +732,6 @@ fn needs_escape(s: &[u8]) -> bool {
             || has_less(x ^ (ONES * u64::from(b'"')), 1)
             || has_less(x ^ (ONES * u64::from(b'\\')), 1)
     })
-}
-
-/// `EndReason` as its `Debug` name (what the JSON contract shows).
-#[cfg(test)]
-fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
-    use crate::flow::EndReason as E;
-    match r {
-        E::Closed => "Closed",
-        E::Reset => "Reset",
-        E::Idle => "Idle",
-        E::EndOfInput => "EndOfInput",
-        E::Evicted => "Evicted",
-        E::Reused => "Reused",
-    }
 }
 
 /// One `conn` record (without the trailing newline).
@@ -1704,131 +1681,6 @@ fn conn_fields(
     Ok(())
 }
 
-/// The `conn` record as it was written through `Vec` pushes (the reference for
-/// [`put_conn_record`]).
-#[cfg(test)]
-fn put_conn_record_reference(
-    w: &mut Vec<u8>,
-    conn: &ConnSummary,
-    app: &AppConnStats,
-) -> io::Result<()> {
-    w.extend_from_slice(b"{\"type\":\"conn\",\"id\":");
-    put_u64(w, conn.id);
-    w.extend_from_slice(b",\"proto\":");
-    put_name(w, conn.proto.as_str());
-    w.extend_from_slice(b",\"client\":\"");
-    write_endpoint(w, conn.client.ip(), Some(conn.client.port()))?;
-    w.extend_from_slice(b"\",\"server\":\"");
-    write_endpoint(w, conn.server.ip(), Some(conn.server.port()))?;
-    w.extend_from_slice(b"\",\"roles_guessed\":");
-    put_bool(w, conn.roles_guessed);
-    w.extend_from_slice(b",\"first_frame\":");
-    put_u64(w, conn.first_frame);
-    w.extend_from_slice(b",\"last_frame\":");
-    put_u64(w, conn.last_frame);
-    w.extend_from_slice(b",\"start\":");
-    put_ts(w, &conn.start);
-    w.extend_from_slice(b",\"duration\":");
-    let duration_ns = conn.end.nanos_since(&conn.start).max(0);
-    match u64::try_from(duration_ns) {
-        Ok(ns) => put_fixed(w, ns, 9)?,
-        Err(_) => write!(w, "{:.6}", duration_ns as f64 / 1e9)?,
-    }
-    w.extend_from_slice(b",\"packets\":");
-    put_per_dir(w, &conn.packets);
-    w.extend_from_slice(b",\"bytes\":");
-    put_per_dir(w, &conn.bytes);
-    w.extend_from_slice(b",\"payload\":");
-    put_per_dir(w, &conn.payload);
-    let hs = &conn.handshake;
-    w.extend_from_slice(b",\"handshake\":{\"complete\":");
-    put_bool(w, hs.complete);
-    w.extend_from_slice(b",\"frames\":[");
-    for (i, f) in hs.frames.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_opt_u64(w, *f);
-    }
-    w.extend_from_slice(b"],\"rtt_ms\":");
-    match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
-        (Some(a), Some(b)) => match a.checked_add(b) {
-            Some(ns) => put_fixed(w, ns, 6)?,
-            None => opt_f64(w, hs.rtt_ms())?,
-        },
-        _ => w.extend_from_slice(b"null"),
-    }
-    let td = &conn.teardown;
-    w.extend_from_slice(b"},\"teardown\":{\"kind\":");
-    put_name(w, td.kind.as_str());
-    w.extend_from_slice(b",\"initiator\":");
-    match td.initiator {
-        Some(crate::flow::Direction::ToServer) => put_name(w, "client"),
-        Some(crate::flow::Direction::ToClient) => put_name(w, "server"),
-        None => w.extend_from_slice(b"null"),
-    }
-    w.extend_from_slice(b",\"frames\":[");
-    for (i, f) in td.frames.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_u64(w, *f);
-    }
-    w.extend_from_slice(b"],\"description\":");
-    put_json_str(w, &td.description)?;
-    w.extend_from_slice(b"},\"conn_state\":");
-    put_name(w, conn.conn_state);
-    w.extend_from_slice(b",\"history\":");
-    put_json_str(w, &conn.history)?;
-    w.extend_from_slice(b",\"tunnel_parents\":[");
-    for (i, c) in conn.tunnel_parents.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_u64(w, *c);
-    }
-    w.extend_from_slice(b"],\"encapsulation\":");
-    match &conn.encapsulation {
-        Some(e) => put_json_str(w, &e.to_string())?,
-        None => w.extend_from_slice(b"null"),
-    }
-    if let Some((c, s)) = conn.final_state {
-        w.extend_from_slice(b",\"final_state\":{\"client\":");
-        put_name(w, c.as_str());
-        w.extend_from_slice(b",\"server\":");
-        put_name(w, s.as_str());
-        w.push(b'}');
-    }
-    w.extend_from_slice(b",\"end_reason\":");
-    put_name(w, end_reason_name(conn.end_reason));
-    w.extend_from_slice(b",\"gap_bytes\":");
-    put_per_dir(w, &conn.gap_bytes);
-    w.extend_from_slice(b",\"cut_bytes\":");
-    put_per_dir(w, &conn.cut_bytes);
-    w.extend_from_slice(b",\"http\":{\"requests\":");
-    put_u64(w, app.http_requests);
-    w.extend_from_slice(b",\"responses\":");
-    put_u64(w, app.http_responses);
-    w.extend_from_slice(b"},\"dns\":");
-    put_u64(w, app.dns_messages);
-    w.extend_from_slice(b",\"community_id\":");
-    match crate::flow::community_id::of_conn(conn, 0) {
-        Some(id) => put_json_str(w, &id)?,
-        None => w.extend_from_slice(b"null"),
-    }
-    w.extend_from_slice(b",\"service\":");
-    match app.service.zeek_name() {
-        Some(name) => put_name(w, name),
-        None => w.extend_from_slice(b"null"),
-    }
-    w.extend_from_slice(&timing_json(conn, app));
-    if let Some(e) = &conn.icmp_errors {
-        w.extend_from_slice(&icmp_errors_json(e));
-    }
-    w.push(b'}');
-    Ok(())
-}
-
 /// `,"icmp_errors":{…}` of a connection some ICMP errors quoted: how many, and the last's
 /// type, code, name and frame (written only for such connections).
 fn icmp_errors_json(e: &crate::flow::icmp_error::IcmpErrors) -> Vec<u8> {
@@ -2419,7 +2271,7 @@ mod tests {
         struct First(Option<(ConnSummary, AppConnStats)>);
         impl crate::pipeline::Sink for First {
             fn conn_end(&mut self, c: &ConnSummary, a: &AppConnStats) -> io::Result<()> {
-                self.0.get_or_insert((c.clone(), *a));
+                self.0.get_or_insert((c.clone(), a.clone()));
                 Ok(())
             }
         }
@@ -2519,7 +2371,7 @@ mod tests {
         let mut cases = Vec::new();
         for i in 0..40usize {
             let mut c = base.clone();
-            let mut a = app;
+            let mut a = app.clone();
             c.proto = if i % 2 == 0 { Proto::Tcp } else { Proto::Udp };
             c.final_state = (i % 5 != 0).then(|| (states[i % 11], states[(i * 7 + 3) % 11]));
             c.teardown.kind = kinds[i % 4];

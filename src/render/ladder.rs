@@ -117,6 +117,9 @@ pub struct Ladder {
     /// Packets not kept (beyond `max_rows`).
     pub cut: u64,
     pub start: Option<Timestamp>,
+    /// A kept packet was the RST refusing the SYN (the flow stage's `Step::Refused`): the
+    /// rows' states read as [`TcpState::in_hindsight`] says.
+    pub refused: bool,
 }
 
 /// One drawn line: a packet, or a folded run.
@@ -125,14 +128,18 @@ enum Item<'a> {
     Fold(&'a [LadderRow]),
 }
 
-fn items<'a>(rows: &'a [LadderRow], full: bool) -> Vec<Item<'a>> {
+fn items(ladder: &Ladder, full: bool) -> Vec<Item<'_>> {
+    let rows = &ladder.rows;
     let mut out = Vec::new();
     let mut i = 0;
     while i < rows.len() {
         if !full && rows[i].plain() {
             let start = i;
             let mut j = i;
-            while j < rows.len() && rows[j].plain() && rows[j].state == rows[start].state {
+            while j < rows.len()
+                && rows[j].plain()
+                && ladder.states(&rows[j]) == ladder.states(&rows[start])
+            {
                 j += 1;
             }
             if j - start >= FOLD_MIN {
@@ -285,21 +292,12 @@ impl Ladder {
         let bar = format!("{}│{}│", " ".repeat(prefix), " ".repeat(span));
         let mut last_state: Option<(TcpState, TcpState)> = None;
         let mut steps = StepLabels::default();
-        if let Some(first) = self.rows.first() {
-            if first.state.is_some() && first.step == Some(Step::Handshake(1)) {
-                // Nothing listens when the SYN is refused.
-                let refused = self.rows.iter().any(|r| r.step == Some(Step::Refused));
-                let server = if refused {
-                    TcpState::Closed
-                } else {
-                    TcpState::Listen
-                };
-                last_state = Some((TcpState::Closed, server));
-                self.state_line(w, (TcpState::Closed, server), None, (prefix, span))?;
-            }
+        if let Some(before) = self.states_before() {
+            last_state = Some(before);
+            self.state_line(w, before, None, (prefix, span))?;
         }
         writeln!(w, "{bar}")?;
-        for item in items(&self.rows, full) {
+        for item in items(self, full) {
             match item {
                 Item::Packet(r) => {
                     // An application label that does not fit goes on its own line below.
@@ -332,7 +330,7 @@ impl Ladder {
                         let pad = span.saturating_sub(text.chars().count() + 2);
                         writeln!(w, "{}│  {text}{}│", " ".repeat(prefix), " ".repeat(pad))?;
                     }
-                    if let Some(st) = r.state {
+                    if let Some(st) = self.states(r) {
                         if Some(st) != last_state {
                             self.state_line(w, st, last_state, (prefix, span))?;
                             last_state = Some(st);
@@ -351,7 +349,7 @@ impl Ladder {
                         "",
                         " ".repeat(pad)
                     )?;
-                    if let Some(st) = run.last().and_then(|r| r.state) {
+                    if let Some(st) = run.last().and_then(|r| self.states(r)) {
                         if Some(st) != last_state {
                             self.state_line(w, st, last_state, (prefix, span))?;
                             last_state = Some(st);
@@ -404,13 +402,13 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
     const X_CLIENT: usize = 170;
     const X_SERVER: usize = 650;
     const WIDTH: usize = 820;
-    let items = items(&ladder.rows, full);
+    let items = items(ladder, full);
     let mut extra_states = 0;
     let mut last: Option<(TcpState, TcpState)> = None;
     for it in &items {
         let st = match it {
-            Item::Packet(r) => r.state,
-            Item::Fold(run) => run.last().and_then(|r| r.state),
+            Item::Packet(r) => ladder.states(r),
+            Item::Fold(run) => run.last().and_then(|r| ladder.states(r)),
         };
         if st.is_some() && st != last {
             extra_states += 1;
@@ -491,7 +489,7 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
                         xml(&note)
                     )?;
                 }
-                r.state
+                ladder.states(r)
             }
             Item::Fold(run) => {
                 writeln!(
@@ -510,7 +508,7 @@ pub fn ladder_svg<W: Write>(w: &mut W, ladder: &Ladder, full: bool) -> io::Resul
                     y - 4,
                     xml(&fold_label(run))
                 )?;
-                run.last().and_then(|r| r.state)
+                run.last().and_then(|r| ladder.states(r))
             }
         };
         if let Some(st) = state {
@@ -626,6 +624,18 @@ impl<W: Write> LadderSink<W> {
 }
 
 impl Ladder {
+    /// The endpoint states of row `r`, as the connection's end shows them.
+    pub fn states(&self, r: &LadderRow) -> Option<(TcpState, TcpState)> {
+        r.state.map(|s| TcpState::in_hindsight(s, self.refused))
+    }
+
+    /// The endpoint states before the first row, when it is the SYN.
+    pub fn states_before(&self) -> Option<(TcpState, TcpState)> {
+        let first = self.rows.first()?;
+        (first.state.is_some() && first.step == Some(Step::Handshake(1)))
+            .then(|| TcpState::before_syn(self.refused))
+    }
+
     /// One packet of the connection (the caller picks the connection): a row, unless
     /// `max_rows` are kept already (then counted in `cut`).
     pub fn add_packet(
@@ -670,18 +680,7 @@ impl Ladder {
             ),
             _ => ("?".to_string(), None, None, packet.payload.len() as u32),
         };
-        let mut state = flow.state;
-        if flow.step == Some(Step::Refused) {
-            // Nothing listened after all: the server side was CLOSED before the RST too.
-            for r in self.rows.iter_mut() {
-                if let Some((c, TcpState::Listen)) = r.state {
-                    r.state = Some((c, TcpState::Closed));
-                }
-            }
-            if let Some((c, TcpState::Listen)) = state {
-                state = Some((c, TcpState::Closed));
-            }
-        }
+        self.refused |= flow.step == Some(Step::Refused);
         let mut l7 = String::new();
         if let Some(line) = http_first_line(packet.payload) {
             crate::render::escape::escape_bytes(line, &mut l7);
@@ -695,7 +694,7 @@ impl Ladder {
             ack,
             len,
             step: flow.step,
-            state,
+            state: flow.state,
             analysis: flow.analysis,
             l7,
         });
@@ -942,6 +941,7 @@ mod fold_tests {
             tunnel: String::new(),
             rows,
             cut: 0,
+            refused: false,
             start: Some(Timestamp {
                 secs: 1,
                 nanos: 0,

@@ -305,3 +305,64 @@ fn ipv6_and_sll2_layer_stacks() {
     assert_eq!(c.frame(1).layers, ["sll2", "ipv4", "tcp"]);
     assert!(c.conn(0).handshake.complete);
 }
+
+/// The TLS summary the app stage hands on with a connection's counters
+/// (`AppConnStats::tls`), against tshark's tls.tsv of the same capture.
+#[test]
+fn tls12_connection_summed_up_by_the_app_stage_as_tshark_reads_it() {
+    let path = capture("tls12.pcap");
+    let c = run_file(&path);
+    let want = read_tsv(&oracle_file(
+        &project_dir().join("captures"),
+        &path,
+        "tls.tsv",
+    ));
+    let row = |kind: &str| {
+        want.iter()
+            .find(|r| r["tcp_stream"] == "0" && r["handshake_type"] == kind)
+            .unwrap_or_else(|| panic!("no handshake type {kind} in the oracle"))
+    };
+    let (hello, server) = (row("1"), row("2"));
+    let [(_, app)] = c.conns.as_slice() else {
+        panic!("one connection, got {}", c.conns.len());
+    };
+    let s = app.tls.as_deref().expect("a TLS summary");
+    assert_eq!(
+        s.client_hello.map(|(f, _)| f.to_string()),
+        Some(hello["frame"].clone())
+    );
+    assert_eq!(s.sni.as_deref(), Some(hello["sni"].as_str()));
+    assert_eq!(s.offered_alpn.first(), Some(&hello["alpn"]));
+    assert_eq!(s.alpn.as_deref(), Some(server["alpn"].as_str()));
+    assert_eq!(
+        s.version.map(|v| format!("0x{v:04x}")),
+        Some(server["version"].clone())
+    );
+    // Application data came after the hello.
+    assert!(s.handshake_ms().is_some_and(|ms| ms > 0.0), "{s:?}");
+
+    // The first alerts are kept (an encrypted one as None), later ones only counted.
+    let first = c
+        .events
+        .iter()
+        .find_map(|e| match e {
+            AppEvent::Tls(t) => Some(t.clone()),
+            _ => None,
+        })
+        .expect("a TLS event");
+    let mut alerts = layerscope::app::TlsSummary::default();
+    for i in 0..6u8 {
+        let mut a = first.clone();
+        (a.kind, a.alert) = if i % 2 == 0 {
+            (layerscope::app::TlsKind::Alert, Some((1, i)))
+        } else {
+            (layerscope::app::TlsKind::EncryptedAlert, None)
+        };
+        alerts.add(&a);
+    }
+    assert_eq!(
+        alerts.alerts.as_slice(),
+        [Some((1, 0)), None, Some((1, 2)), None]
+    );
+    assert_eq!(alerts.alerts.len(), layerscope::app::MAX_SUMMARY_ALERTS);
+}

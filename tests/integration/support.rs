@@ -86,7 +86,7 @@ impl Sink for Collected {
         Ok(())
     }
     fn conn_end(&mut self, c: &ConnSummary, a: &AppConnStats) -> io::Result<()> {
-        self.conns.push((c.clone(), *a));
+        self.conns.push((c.clone(), a.clone()));
         Ok(())
     }
     fn finish(&mut self, s: &RunSummary) -> io::Result<()> {

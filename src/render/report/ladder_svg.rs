@@ -183,25 +183,18 @@ pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays, clock: &Times) -> S
             height - 30.0
         );
     }
-    // States before the first packet: a SYN means the client was CLOSED and the server
-    // LISTEN (CLOSED when the SYN is refused).
+    // States before the first packet, when it is a SYN (the flow stage's).
     if ladder
         .rows
         .first()
         .is_some_and(|r| r.step == Some(Step::Handshake(1)))
     {
-        let refused = ladder.rows.iter().any(|r| r.step == Some(Step::Refused));
-        let server = if refused {
-            TcpState::Closed
-        } else {
-            TcpState::Listen
-        };
+        let (client, server) = TcpState::before_syn(ladder.refused);
         let _ = write!(
             o,
-            "<text class=\"state\" x=\"{:.0}\" y=\"58\" text-anchor=\"end\">{}</text>\
+            "<text class=\"state\" x=\"{:.0}\" y=\"58\" text-anchor=\"end\">{client}</text>\
              <text class=\"state\" x=\"{:.0}\" y=\"58\">{server}</text>",
             X_CLIENT - 6.0,
-            TcpState::Closed,
             X_SERVER + 6.0
         );
     }
@@ -265,7 +258,7 @@ pub fn render(ladder: &Ladder, conn: ConnId, delays: Delays, clock: &Times) -> S
             );
         }
         o.push_str("</g>");
-        if let Some(st) = r.state {
+        if let Some(st) = ladder.states(r) {
             if Some(st) != last_state {
                 let ys = y2.max(y1) + 13.0;
                 if last_state.map(|l| l.0) != Some(st.0) {

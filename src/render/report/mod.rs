@@ -364,7 +364,7 @@ impl<W: Write> Sink for ReportSink<W> {
         self.story.conn_end(conn, app);
         self.traces.ended(conn);
         if let Some(e) = self.conns.get_mut(&conn.id) {
-            e.summary = Some((conn.clone(), *app));
+            e.summary = Some((conn.clone(), app.clone()));
         }
         Ok(())
     }
