@@ -23,7 +23,7 @@ use super::Ends;
 use crate::capture::Timestamp;
 use crate::decode::{EncapKind, Encapsulation, OuterFlow};
 use crate::flow::ConnId;
-use crate::wire::udp::{tunnel_of_port, UdpTunnel};
+use crate::wire::udp::UdpTunnel;
 use arrayvec::ArrayVec;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
@@ -44,8 +44,7 @@ pub(super) const TUNNEL_FIELDS: &[(&str, &str)] = &[
 /// Zeek's `Tunnel::Type` of a UDP tunnel and the name of Zeek's analyzer for it (the
 /// tunnel connection's conn.log `service`), None where Zeek has none.
 fn zeek_tunnel_type(flow: &OuterFlow) -> Option<(&'static str, &'static str)> {
-    let kind = tunnel_of_port(flow.dst_port).or_else(|| tunnel_of_port(flow.src_port))?;
-    Some(match kind {
+    Some(match flow.tunnel {
         UdpTunnel::Vxlan => ("Tunnel::VXLAN", "vxlan"),
         UdpTunnel::Geneve => ("Tunnel::GENEVE", "geneve"),
         UdpTunnel::GtpU => ("Tunnel::GTPv1", "gtpv1"),
@@ -473,6 +472,7 @@ mod tests {
             dst_port: 4789,
             length: 100,
             ip_len: 120,
+            tunnel: UdpTunnel::Vxlan,
         };
         let mut back = flow;
         (back.src, back.dst, back.src_port, back.dst_port) =
