@@ -241,6 +241,15 @@ fn encap_logs(test: &str, capture: &str) -> Option<(PathBuf, PathBuf)> {
     Some((out, project_dir().join("tests/zeek_baselines")))
 }
 
+/// The Zeek logs of `capture` in `../shared/captures`, written into a fresh folder; None
+/// (skipped) without the shared captures.
+fn shared_logs(test: &str, capture: &str) -> Option<PathBuf> {
+    let dir = shared_captures(test)?;
+    let out = out_dir(capture);
+    write_logs(&dir.join(capture), "zeek", &out);
+    Some(out)
+}
+
 #[test]
 fn conn_and_http_logs_agree_with_the_json_output_and_zeek_json() {
     for capture in captures_in(&project_dir().join("captures")) {
@@ -771,23 +780,21 @@ fn ssl_log_fields_of_own_tls_captures_match_tshark() {
 /// subjectAltName dNSNames), decided by hand with Zeek's `x509_check_cert_hostname`: the
 /// certificate has a SAN (`*.layerscope.test`), so its CN is not looked at; the wildcard
 /// covers `www.layerscope.test` (T) and not `layerscope.test` (F: one label short). The JSON
-/// `tls` records and tls.parquet carry the same value from the certificate on.
+/// `tls` records carry the same value from the certificate on (tls.parquet's equals the
+/// JSON's in `parquet_duckdb`).
 #[test]
 fn sni_matches_cert_as_zeek_decides_it_for_own_capture() {
     let capture = project_dir().join("captures/tls-names.pcap");
     let oracle = read_tsv(&project_dir().join("captures/oracle/tls-names.pcap.x509.tsv"));
-    let snis: Vec<&str> = oracle
-        .iter()
-        .map(|r| r["sni"].as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
-    assert_eq!(snis, ["www.layerscope.test", "layerscope.test"]);
-    let sans: Vec<&str> = oracle
-        .iter()
-        .map(|r| r["san_dns_names"].as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
-    assert_eq!(sans, ["*.layerscope.test", "*.layerscope.test"]);
+    let column = |name: &str| -> Vec<String> {
+        oracle
+            .iter()
+            .map(|r| r[name].clone())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    assert_eq!(column("sni"), ["www.layerscope.test", "layerscope.test"]);
+    assert_eq!(column("san_dns_names"), ["*.layerscope.test"; 2]);
     let out = out_dir("tls-names");
     write_logs(&capture, "zeek", &out);
     let ours = read_tsv_log(&out.join("ssl.log"));
@@ -832,11 +839,12 @@ fn sni_matches_cert_as_zeek_decides_it_for_own_capture() {
 /// certificate) unset.
 #[test]
 fn sni_matches_cert_of_many_protocols_capture() {
-    let Some(dir) = shared_captures("sni_matches_cert_of_many_protocols_capture") else {
+    let Some(out) = shared_logs(
+        "sni_matches_cert_of_many_protocols_capture",
+        "pcapplusplus__many-protocols.pcap",
+    ) else {
         return;
     };
-    let out = out_dir("many-protocols-ssl");
-    write_logs(&dir.join("pcapplusplus__many-protocols.pcap"), "zeek", &out);
     let ours = read_tsv_log(&out.join("ssl.log"));
     let mut with_cert: Vec<&str> = Vec::new();
     for r in &ours.rows {
