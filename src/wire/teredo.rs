@@ -57,7 +57,7 @@ impl<'a> Teredo<'a> {
 /// - parsing: the indicators as [`Teredo::new_checked`] walks them, then an IPv6 header
 ///   whose payload length accounts for exactly the bytes after it (a bubble, next header
 ///   59 and length 0, may have more), as Zeek's IP parser requires (else an analyzer
-///   violation).
+///   violation), and whose extension headers are all there.
 ///
 /// An ordinary UDP payload passes only if it happens to hold a consistent IPv6 header at
 /// such a place, so other UDP protocols are not read as Teredo.
@@ -113,7 +113,8 @@ fn inner_ipv6_fits(data: &[u8]) -> bool {
     let Some(ip) = data.get(t.header_len()..) else {
         return false;
     };
-    if ip.len() < IPV6_HEADER || ip[0] >> 4 != 6 {
+    // (Its extension headers must be there too, as the walk that opens it needs them.)
+    if ip.len() < IPV6_HEADER || super::ipv6::Ipv6::new_checked(ip).is_err() {
         return false;
     }
     let payload_len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
@@ -205,6 +206,13 @@ mod tests {
         assert!(!detect_by_content(&origin[..origin.len() - 1]));
         // Under 40 bytes.
         assert!(!detect_by_content(&bubble[..39]));
+        // A hop-by-hop header announced (next header 0) but not there (payload length 0):
+        // found by Zeek's detection, not an IPv6 packet the walk can open (the fuzzer's
+        // find).
+        let mut no_ext = origin[..8].to_vec();
+        no_ext.extend(ipv6(0, 0, OTHER_ADDR, OTHER_ADDR));
+        assert!(zeek_detects(&no_ext));
+        assert!(!detect_by_content(&no_ext));
     }
 
     /// Ordinary UDP payloads are not Teredo: DNS (id 0, flags 0: the 0x0000 tag), a QUIC
