@@ -1038,6 +1038,10 @@ fn fast_ip<'a>(
             } else {
                 &ip_payload[..len]
             };
+            // Teredo on another port (found by content, as Zeek finds it): the walk opens it.
+            if wire::teredo::detect_by_content(&udp[8..]) {
+                return false;
+            }
             push_fast_layers(
                 fr,
                 eth,

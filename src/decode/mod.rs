@@ -58,6 +58,9 @@ pub struct OuterFlow {
     /// The outer IP datagram's length (IPv4 total length, IPv6 40 + payload length): Zeek's
     /// ip_bytes of the tunnel's connection.
     pub ip_len: u32,
+    /// The tunnel: the one its port names, or Teredo found by content on another port
+    /// ([`crate::wire::teredo::detect_by_content`]).
+    pub tunnel: crate::wire::udp::UdpTunnel,
 }
 
 /// Link-layer facts.

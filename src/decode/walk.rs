@@ -281,7 +281,7 @@ enum IpPayload {
     /// IP carries what `Step` names at the payload's start.
     Tunnel(Step),
     /// UDP (8 bytes) then a tunnel header of `len` bytes named `name`, then `Step`.
-    Udp(LayerName, usize, Step),
+    Udp(LayerName, usize, Step, UdpTunnel),
 }
 
 fn ip_payload_tunnel(protocol: IpNumber, payload: &[u8]) -> Option<IpPayload> {
@@ -302,15 +302,16 @@ fn ip_payload_tunnel(protocol: IpNumber, payload: &[u8]) -> Option<IpPayload> {
         }
         IpNumber::UDP => {
             let u = Udp::new_checked(payload).ok()?;
-            let (name, len, step) = udp_tunnel(u.payload(), u.tunnel()?)?;
-            Some(IpPayload::Udp(name, len, step))
+            let kind = u.tunnel_or_teredo()?;
+            let (name, len, step) = udp_tunnel(u.payload(), kind)?;
+            Some(IpPayload::Udp(name, len, step, kind))
         }
         _ => None,
     }
 }
 
 /// The outer UDP flow of a UDP tunnel, for `outer_conns`.
-fn outer_flow(ip: &[u8], udp: &[u8]) -> Option<OuterFlow> {
+fn outer_flow(ip: &[u8], udp: &[u8], tunnel: UdpTunnel) -> Option<OuterFlow> {
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
     let ip_len = match ip.first()? >> 4 {
         4 => u32::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?])),
@@ -336,6 +337,7 @@ fn outer_flow(ip: &[u8], udp: &[u8]) -> Option<OuterFlow> {
         dst_port: u.dst_port(),
         length: u.length(),
         ip_len,
+        tunnel,
     })
 }
 
@@ -503,8 +505,8 @@ pub(super) fn walk(
                 off += hl;
                 match tunnel {
                     IpPayload::Tunnel(s) => step = s,
-                    IpPayload::Udp(tname, tlen, s) => {
-                        if let Some(flow) = outer_flow(rest, payload) {
+                    IpPayload::Udp(tname, tlen, s, kind) => {
+                        if let Some(flow) = outer_flow(rest, payload, kind) {
                             let _ = out.outer_flows.try_push(flow);
                         }
                         let _ = ip_off;
@@ -631,7 +633,8 @@ pub(super) fn into_reassembled_udp(
     stats: &mut WalkStats,
 ) -> Option<(EpEtherType, usize)> {
     let udp = Udp::new_checked(buf).ok()?;
-    let (name, len, step) = udp_tunnel(udp.payload(), udp.tunnel()?)?;
+    let kind = udp.tunnel_or_teredo()?;
+    let (name, len, step) = udp_tunnel(udp.payload(), kind)?;
     let net = out.net.as_ref()?;
     let flow = OuterFlow {
         src: net.src,
@@ -640,6 +643,7 @@ pub(super) fn into_reassembled_udp(
         dst_port: udp.dst_port(),
         length: udp.length(),
         ip_len: net.total_len,
+        tunnel: kind,
     };
     let _ = out.outer_flows.try_push(flow);
     let mut off = crate::wire::udp::HEADER_LEN;

@@ -299,6 +299,29 @@ fn history_letter(msg_type: u8) -> u8 {
     }
 }
 
+/// The encapsulations of a packet with an IP tunnel in it (two IP headers or more, or GRE);
+/// None for any other packet (checked from the decoded layer names, without reading).
+#[inline]
+fn ip_encapsulation(
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+) -> Option<crate::decode::Encapsulation> {
+    let mut ip_layers = 0;
+    let mut gre = false;
+    for l in &packet.layers {
+        match l.name {
+            LayerName::Ipv4 | LayerName::Ipv6 => ip_layers += 1,
+            LayerName::Gre => gre = true,
+            _ => {}
+        }
+    }
+    if ip_layers > 1 || gre {
+        crate::decode::Encapsulation::of(frame.data, packet)
+    } else {
+        None
+    }
+}
+
 /// A certificate chain's fingerprints: unset when there was none (Zeek's `&optional`).
 fn fps_val(fps: Vec<String>) -> Val<'static> {
     if fps.is_empty() {
@@ -773,22 +796,34 @@ impl ZeekSink {
         flow: &PacketFlow,
         conn: ConnId,
     ) -> io::Result<()> {
-        let ip_layers = packet
-            .layers
-            .iter()
-            .filter(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
-            .count();
-        let gre = packet.layers.iter().any(|l| l.name == LayerName::Gre);
-        let encap = if ip_layers > 1 || gre {
-            crate::decode::Encapsulation::of(frame.data, packet)
-        } else {
-            None
-        };
+        let encap = ip_encapsulation(frame, packet);
         let mut found: Vec<(TunnelRef, tunnel::Tunnel)> = Vec::new();
         self.tunnels
             .new_conn(conn, frame.ts, &flow.outer_conns, encap.as_ref(), |r, t| {
                 found.push((r, t))
             });
+        for (r, t) in found {
+            self.tunnel_record(frame.ts, r, t, "Tunnel::DISCOVER")?;
+        }
+        Ok(())
+    }
+
+    /// A later packet of connection `conn`: the IP tunnels (IP in IP, GRE) it came through
+    /// join the connection's `tunnel_parents` (and tunnel.log when new), as Zeek's
+    /// `tunnel_changed` adds them when a connection's encapsulation changes.
+    #[inline]
+    fn tunnels_ip_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        conn: ConnId,
+    ) -> io::Result<()> {
+        let Some(encap) = ip_encapsulation(frame, packet) else {
+            return Ok(());
+        };
+        let mut found: Vec<(TunnelRef, tunnel::Tunnel)> = Vec::new();
+        self.tunnels
+            .ip_tunnels(conn, frame.ts, &encap, false, |r, t| found.push((r, t)));
         for (r, t) in found {
             self.tunnel_record(frame.ts, r, t, "Tunnel::DISCOVER")?;
         }
@@ -1216,6 +1251,9 @@ impl Sink for ZeekSink {
             self.tunnel_packet(frame, packet, flow)?;
         }
         if !flow.new_conn {
+            if let Some(conn) = flow.conn {
+                self.tunnels_ip_packet(frame, packet, conn)?;
+            }
             return Ok(());
         }
         if let Some(conn) = flow.conn {

@@ -80,6 +80,13 @@ impl<'a> Udp<'a> {
     pub fn tunnel(&self) -> Option<UdpTunnel> {
         tunnel_of_port(self.dst_port()).or_else(|| tunnel_of_port(self.src_port()))
     }
+    /// [`Udp::tunnel`], else Teredo when the payload is Teredo by content (as Zeek finds
+    /// it on any port: [`super::teredo::detect_by_content`]).
+    pub fn tunnel_or_teredo(&self) -> Option<UdpTunnel> {
+        self.tunnel().or_else(|| {
+            super::teredo::detect_by_content(self.payload()).then_some(UdpTunnel::Teredo)
+        })
+    }
 }
 
 pub fn tunnel_of_port(port: u16) -> Option<UdpTunnel> {

@@ -23,7 +23,7 @@ use super::Ends;
 use crate::capture::Timestamp;
 use crate::decode::{EncapKind, Encapsulation, OuterFlow};
 use crate::flow::ConnId;
-use crate::wire::udp::{tunnel_of_port, UdpTunnel};
+use crate::wire::udp::UdpTunnel;
 use arrayvec::ArrayVec;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
@@ -44,8 +44,7 @@ pub(super) const TUNNEL_FIELDS: &[(&str, &str)] = &[
 /// Zeek's `Tunnel::Type` of a UDP tunnel and the name of Zeek's analyzer for it (the
 /// tunnel connection's conn.log `service`), None where Zeek has none.
 fn zeek_tunnel_type(flow: &OuterFlow) -> Option<(&'static str, &'static str)> {
-    let kind = tunnel_of_port(flow.dst_port).or_else(|| tunnel_of_port(flow.src_port))?;
-    Some(match kind {
+    Some(match flow.tunnel {
         UdpTunnel::Vxlan => ("Tunnel::VXLAN", "vxlan"),
         UdpTunnel::Geneve => ("Tunnel::GENEVE", "geneve"),
         UdpTunnel::GtpU => ("Tunnel::GTPv1", "gtpv1"),
@@ -101,8 +100,8 @@ pub(super) struct Tunnels {
     ip: FxHashMap<IpKey, (u64, Tunnel)>,
     next_serial: u64,
     /// conn.log's `tunnel_parents` of each open connection that has some: as Zeek's
-    /// `Conn::set_conn` adds them, the innermost tunnel of each packet (UDP tunnels: every
-    /// packet's; IP tunnels: the first packet's), at most [`MAX_PARENTS`] (more counted).
+    /// `Conn::set_conn` adds them, the innermost tunnel of each packet, at most
+    /// [`MAX_PARENTS`] (more counted).
     parents: FxHashMap<ConnId, ArrayVec<TunnelRef, MAX_PARENTS>>,
     /// Tunnels not named in a connection's `tunnel_parents` past [`MAX_PARENTS`].
     pub parents_cut: u64,
@@ -232,9 +231,25 @@ impl Tunnels {
                 }
             }
         }
-        let Some(encap) = encap else {
-            return;
-        };
+        if let Some(encap) = encap {
+            self.ip_tunnels(conn, ts, encap, true, discover);
+        }
+    }
+
+    /// A packet of connection `conn` at `ts` inside the encapsulations `encap`: as Zeek's
+    /// `tunnel_changed` (`register_all`, then `Conn::set_conn` adds the innermost tunnel to
+    /// `tunnel_parents`), each IP tunnel (IP in IP, GRE) not open is discovered
+    /// (`discover`) and the innermost one, if an IP tunnel, is named in the connection's
+    /// parents. `new_conn`: the connection started with this packet, which keeps its IP
+    /// tunnels from expiring (Zeek's `new_connection` reads `Tunnel::active`).
+    pub fn ip_tunnels(
+        &mut self,
+        conn: ConnId,
+        ts: Timestamp,
+        encap: &Encapsulation,
+        new_conn: bool,
+        mut discover: impl FnMut(TunnelRef, Tunnel),
+    ) {
         // The innermost tunnel: an IP tunnel's serial, or None for a UDP tunnel (added
         // per packet by `packet`).
         let mut innermost: Option<Option<u64>> = None;
@@ -259,7 +274,9 @@ impl Tunnels {
             let full = self.ip.len() >= MAX_IP_TUNNELS;
             let serial = match self.ip.get_mut(&key) {
                 Some((serial, t)) => {
-                    t.last_new_conn = ts;
+                    if new_conn {
+                        t.last_new_conn = ts;
+                    }
                     *serial
                 }
                 None if full => {
@@ -411,6 +428,37 @@ mod tests {
         );
     }
 
+    /// A connection whose later packets come through another IP tunnel: as Zeek's
+    /// `tunnel_changed`, the new tunnel is discovered and both are its parents; a packet of
+    /// it keeps no tunnel from expiring (only a new connection does).
+    #[test]
+    fn later_packets_through_another_ip_tunnel_add_parents() {
+        let mut t = Tunnels::default();
+        let mut log = Vec::new();
+        let first = ip_tunnel("1.2.3.4", "5.6.7.8");
+        let second = ip_tunnel("1.2.3.4", "9.9.9.9");
+        t.new_conn(1, at(0), &[], Some(&first), record(&mut log));
+        t.ip_tunnels(1, at(5), &first, false, record(&mut log));
+        t.ip_tunnels(1, at(10), &second, false, record(&mut log));
+        t.ip_tunnels(1, at(3000), &second, false, record(&mut log));
+        assert_eq!(
+            log,
+            [
+                (TunnelRef::Ip(0), "Tunnel::IP 1.2.3.4:0".to_string()),
+                (TunnelRef::Ip(1), "Tunnel::IP 1.2.3.4:0".to_string())
+            ]
+        );
+        assert_eq!(
+            t.parents_of(1).as_slice(),
+            &[TunnelRef::Ip(0), TunnelRef::Ip(1)]
+        );
+        // The second tunnel was discovered at 10 s: idle for an hour at 3610 s although
+        // the connection's packets went on through it.
+        log.clear();
+        t.expire(at(3610), record(&mut log));
+        assert_eq!(log.len(), 2);
+    }
+
     /// A UDP tunnel (VXLAN): seen first with no connection inside (nothing logged, but its
     /// first sender kept), discovered with the first connection inside; expired after an
     /// hour without a new connection while its own connection goes on (no CLOSE then, but
@@ -424,6 +472,7 @@ mod tests {
             dst_port: 4789,
             length: 100,
             ip_len: 120,
+            tunnel: UdpTunnel::Vxlan,
         };
         let mut back = flow;
         (back.src, back.dst, back.src_port, back.dst_port) =
