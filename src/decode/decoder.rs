@@ -18,6 +18,7 @@ use etherparse::{
 };
 
 use super::defrag::{FragOutcome, FragTable};
+use super::first_fragment;
 use super::link::{self, LinkHeader};
 use super::tcp_options::{parse_tcp_options, parse_tcp_options_into};
 use super::walk::{self, Step, WalkEnd, WalkFrom, WalkStats};
@@ -89,6 +90,10 @@ pub struct DecoderStats {
     pub fragments_evicted: u64,
     /// Datagrams still waiting for fragments (at the end of input: never completed).
     pub fragments_pending: u64,
+    /// Datagrams given up (evicted, or still pending) after their first fragment arrived:
+    /// that fragment's packet showed its transport header read alone
+    /// ([`super::FirstFragment`]) and nothing more of the datagram was decoded.
+    pub first_fragments_given_up: u64,
     /// Frames whose nesting (headers, tunnels, MPLS labels) went past the walk's limits and
     /// were not decoded further.
     pub nesting_cut: u64,
@@ -226,6 +231,8 @@ impl Decoder {
         DecoderStats {
             fragments_evicted: self.frags.evicted,
             fragments_pending: self.frags.len() as u64,
+            first_fragments_given_up: self.frags.evicted_after_first
+                + self.frags.pending_after_first() as u64,
             nesting_cut: self.walk_stats.nesting_cut,
             ..self.stats
         }
@@ -755,16 +762,21 @@ impl Decoder {
     ) -> Option<Completed> {
         self.stats.fragments += 1;
         out.fragment_pending = true;
+        let ip_number = f.id.payload_ip_number;
+        if f.offset.value() == 0 {
+            // Read now, kept only if the datagram does not complete with this frame.
+            out.first_fragment = first_fragment::read(crate::wire::IpNumber(ip_number.0), f.bytes);
+        }
         if f.payload.incomplete {
             // Cut by the snaplen: this fragment's bytes are not all here, it cannot help.
             return None;
         }
-        let ip_number = f.id.payload_ip_number;
         let added = self.frags.add(
             f.id,
             f.offset,
             f.more,
             f.bytes,
+            out.first_fragment.is_some(),
             now_ns,
             &self.limits,
             &mut self.reassembled,
@@ -773,6 +785,7 @@ impl Decoder {
         match added {
             Ok(FragOutcome::Complete) => {
                 out.fragment_pending = false;
+                out.first_fragment = None;
                 Some(Completed {
                     ip_number,
                     ip_name: f.ip_name,
@@ -2152,6 +2165,88 @@ mod tests {
         assert_eq!(d.stats().fragments_evicted, 3);
         assert_eq!(d.stats().fragments_pending, 0);
         assert_eq!(d.stats().fragments, 3);
+    }
+
+    #[test]
+    fn first_fragment_transport_read_alone_until_the_datagram_completes() {
+        use crate::decode::{FirstFragment, FirstFragmentTcp};
+        let mut d = Decoder::new();
+        // IPv4 first fragment: TCP 1234 → 80, seq 42, PSH+ACK, then 4 data bytes.
+        let mut p1 = eth(0x0800);
+        p1.extend(ipv4(20 + 24, 77, 0x2000, 6));
+        p1.extend(tcp(42, 0x18));
+        p1.extend_from_slice(b"abcd");
+        let pkt = d.decode(&frame(1, &p1));
+        assert!(pkt.transport.is_none() && pkt.fragment_pending);
+        assert_eq!(
+            pkt.first_fragment,
+            Some(FirstFragment {
+                protocol: 6,
+                src_port: 1234,
+                dst_port: 80,
+                tcp: Some(FirstFragmentTcp {
+                    seq: 42,
+                    ack: 0,
+                    flags: 0x18
+                }),
+                len: 24,
+            })
+        );
+        // The last fragment completes it: the transport is the datagram's, no first fragment.
+        let mut p2 = eth(0x0800);
+        p2.extend(ipv4(20 + 6, 77, 3, 6));
+        p2.extend_from_slice(b"efghij");
+        let pkt = d.decode(&frame(1, &p2));
+        assert!(pkt.reassembled && pkt.first_fragment.is_none());
+        assert_eq!(d.stats().first_fragments_given_up, 0);
+
+        // A later fragment (offset 8) has no transport header of its own.
+        let mut p3 = eth(0x0800);
+        p3.extend(ipv4(20 + 8, 78, 0x2001, 17));
+        p3.extend_from_slice(b"01234567");
+        assert_eq!(d.decode(&frame(1, &p3)).first_fragment, None);
+        // A last fragment that arrives first, then the first: the first completes it.
+        let mut last = eth(0x0800);
+        last.extend(ipv4(20 + 4, 79, 1, 17));
+        last.extend_from_slice(b"wxyz");
+        assert_eq!(d.decode(&frame(1, &last)).first_fragment, None);
+        let mut first = eth(0x0800);
+        first.extend(ipv4(20 + 8, 79, 0x2000, 17));
+        first.extend(udp(12));
+        let pkt = d.decode(&frame(1, &first));
+        assert!(pkt.reassembled && pkt.first_fragment.is_none());
+        assert_eq!(pkt.ports(), Some((12345, 53)));
+    }
+
+    #[test]
+    fn first_fragments_given_up_are_counted() {
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_datagrams: 2,
+            ..DecoderLimits::default()
+        });
+        // Three first fragments (UDP 12345 → 53): the cap evicts one, two stay pending.
+        for id in 1..=3 {
+            let p = first_fragment(id);
+            let f = d.decode(&frame(1, &p)).first_fragment.unwrap();
+            assert_eq!(
+                (f.protocol, f.src_port, f.dst_port, f.len),
+                (17, 12345, 53, 8)
+            );
+        }
+        // A middle fragment of a fourth datagram: given up with no first fragment seen.
+        let mut mid = eth(0x0800);
+        mid.extend(ipv4(20 + 8, 9, 0x2001, 17));
+        mid.extend_from_slice(b"01234567");
+        d.decode(&frame(1, &mid));
+        let s = d.stats();
+        assert_eq!((s.fragments_evicted, s.fragments_pending), (2, 2));
+        // Evicted: datagrams 1 and 2 (both after their first fragment); pending: 3 (first
+        // fragment seen) and 9 (not).
+        assert_eq!(s.first_fragments_given_up, 3);
+        // The timeout gives up the rest.
+        d.decode(&frame_at(1, &eth_ipv4_tcp(), 31, 54));
+        let s = d.stats();
+        assert_eq!((s.fragments_evicted, s.first_fragments_given_up), (4, 3));
     }
 
     #[test]

@@ -534,6 +534,13 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
                 h.describe(&mut put);
             }
         }
+        // Only for a first fragment's header ([`first_fragment_fields`]): the options may
+        // lie in the next fragment.
+        LayerName::Tcp => {
+            if let Ok(h) = wire::tcp::Tcp::new_fixed(b) {
+                h.describe(&mut put);
+            }
+        }
         LayerName::Sctp => {
             if let Ok(h) = wire::sctp::Sctp::new_checked(b) {
                 h.describe(&mut put);
@@ -1181,6 +1188,9 @@ fn render_fields(
             _ => wire_fields(out, d, layer),
         }
     }
+    if let Some(f) = &packet.first_fragment {
+        first_fragment_fields(out, d, packet, f);
+    }
     if let Some(issue) = &packet.issue {
         let mut s = String::new();
         escape_bytes(issue.to_string().as_bytes(), &mut s);
@@ -1190,6 +1200,51 @@ fn render_fields(
         out.push_str(&String::from_utf8_lossy(&v));
     }
     out.push('\n');
+}
+
+/// The transport header of a first fragment whose datagram did not complete here, read from
+/// the fragment alone (as tshark shows it with reassembly off): right after the innermost IP
+/// layer (IPv6: after its fragment header, which that layer's length includes).
+fn first_fragment_fields(
+    out: &mut Buf,
+    d: &[u8],
+    packet: &DecodedPacket<'_>,
+    f: &crate::decode::FirstFragment,
+) {
+    let Some(ip) = packet
+        .layers
+        .iter()
+        .rev()
+        .find(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+    else {
+        return;
+    };
+    let (name, len) = match f.protocol_name() {
+        "tcp" => (LayerName::Tcp, crate::wire::tcp::MIN_LEN),
+        "udp" => (LayerName::Udp, crate::wire::udp::HEADER_LEN),
+        _ => (LayerName::Sctp, crate::wire::sctp::HEADER_LEN),
+    };
+    let offset = ip.offset.saturating_add(ip.len);
+    let layer = Layer {
+        name,
+        offset,
+        len: len as u32,
+    };
+    out.layer = packet.layers.len();
+    out.in_frame = true;
+    out.at = None;
+    let _ = writeln!(
+        out,
+        "  L4 {} [{},{}) {} bytes · from this first fragment alone",
+        layer_title(name),
+        offset,
+        offset.saturating_add(layer.len),
+        layer.len
+    );
+    out.push_str(
+        "    (the datagram's other fragments had not arrived: not reassembled yet, so no connection)\n",
+    );
+    wire_fields(out, d, &layer);
 }
 
 fn port_meaning(port: u16, flow: &PacketFlow, source: bool) -> String {
@@ -1960,6 +2015,7 @@ mod tests {
             payload_offset: 60,
             reassembled: false,
             fragment_pending: false,
+            first_fragment: None,
             issue: None,
             outer_flows: Default::default(),
         };

@@ -2257,6 +2257,13 @@ impl<W: Write> Sink for TableSink<W> {
                 " · {} IP datagrams left unreassembled",
                 s.fragments_evicted
             );
+            if s.first_fragments_given_up > 0 {
+                let _ = write!(
+                    line,
+                    " ({} shown from their first fragment alone)",
+                    s.first_fragments_given_up
+                );
+            }
         }
         if s.http_heads_too_large > 0 {
             let _ = write!(

@@ -290,3 +290,70 @@ fn junk_before_first_request_and_status_line_is_skipped() {
     ];
     assert_eq!(http(&run(pcap(&segs, 80))), vec![]);
 }
+
+/// `captures/synthetic/lost-fragments.pcap` (made by `make-lost-fragments.py` beside it):
+/// datagrams whose later fragments never arrive. The layers follow tshark's default view
+/// (reassembly on: a first fragment is IP and data); the transport header read from a first
+/// fragment alone (`first_fragment`) equals tshark's with reassembly off, frame by frame;
+/// a datagram that completes (frame 3) leaves its first fragment's record without one.
+#[test]
+fn first_fragments_of_lost_datagrams_agree_with_tshark_reassembly_off() {
+    use super::support::{json_records, our_layers, project_dir, read_tsv, tshark_layers};
+    let dir = project_dir().join("captures").join("synthetic");
+    let on = read_tsv(&dir.join("lost-fragments.pcap.reassembly-on.tsv"));
+    let off = read_tsv(&dir.join("lost-fragments.pcap.reassembly-off.tsv"));
+    assert_eq!((on.len(), off.len()), (7, 7));
+    let records = json_records(&dir.join("lost-fragments.pcap"));
+    let packets: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r["type"] == "packet").collect();
+    assert_eq!(packets.len(), 7);
+    let mut shown = 0;
+    for ((p, on), off) in packets.iter().zip(&on).zip(&off) {
+        let frame = p["frame"].as_u64().unwrap();
+        let layers: Vec<String> = p["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            our_layers(&layers),
+            tshark_layers(&on["protocols"]),
+            "frame {frame}"
+        );
+        let ff = &p["first_fragment"];
+        // tshark with reassembly off shows ports where its default shows only data.
+        let proto = ["udp", "tcp"].into_iter().find(|t| {
+            !off[&format!("{t}_srcport")].is_empty() && on[&format!("{t}_srcport")].is_empty()
+        });
+        match proto {
+            Some(t) => {
+                shown += 1;
+                assert_eq!(ff["proto"], t, "frame {frame}");
+                for (ours, theirs) in [("src_port", "srcport"), ("dst_port", "dstport")] {
+                    assert_eq!(
+                        ff[ours].as_u64().unwrap().to_string(),
+                        off[&format!("{t}_{theirs}")],
+                        "frame {frame} {ours}"
+                    );
+                }
+                if t == "tcp" {
+                    assert_eq!(ff["seq"].as_u64().unwrap().to_string(), off["tcp_seq_raw"]);
+                    assert_eq!(ff["ack"].as_u64().unwrap().to_string(), off["tcp_ack_raw"]);
+                    assert_eq!(ff["flags"], serde_json::json!(["PSH", "ACK"]));
+                    assert_eq!(off["tcp_flags"], "0x0018");
+                }
+                assert_eq!(ff["reassembled"], false);
+            }
+            None => assert!(ff.is_null(), "frame {frame}: {ff}"),
+        }
+    }
+    // Frames 1, 2, 4, 5 (frame 2's datagram completes at frame 3).
+    assert_eq!(shown, 4);
+    let summary = records.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    // Given up: the datagrams of frames 1, 4 and 5 (after their first fragment), 6 (a
+    // middle fragment only) and 7 (a 3-byte first fragment, refused as a fragment).
+    assert_eq!(summary["fragments_evicted"], 5);
+    assert_eq!(summary["first_fragments_given_up"], 3);
+}

@@ -104,6 +104,7 @@ fn packet<'a>(
         payload_offset: 54,
         reassembled: false,
         fragment_pending: false,
+        first_fragment: None,
         issue: None,
         outer_flows: ArrayVec::new(),
     }
