@@ -97,6 +97,9 @@ pub struct DecoderStats {
     /// Frames whose nesting (headers, tunnels, MPLS labels) went past the walk's limits and
     /// were not decoded further.
     pub nesting_cut: u64,
+    /// Frames whose trailing FCS was taken off before decoding (the file header, radiotap or
+    /// PPI said they end with one).
+    pub fcs_stripped: u64,
 }
 
 /// Decodes frames into [`DecodedPacket`]s, reassembling IP fragments on the way.
@@ -148,33 +151,39 @@ fn offset_in(origin: &[u8], s: &[u8]) -> usize {
     }
 }
 
-/// The frame without its trailing 802.11 FCS when its radiotap flags or PPI 802.11-common
-/// flags say it ends with one (as tshark, the FCS is not payload). A frame the snaplen cut
-/// has no FCS captured.
-fn without_fcs(fr: Frame<'_>, link_type: LinkType) -> Frame<'_> {
+/// The frame without its trailing FCS (as tshark, the FCS is not payload), and its length
+/// (0: none): when the file's header says frames of this Ethernet or 802.11 link end with one
+/// (pcap's FCS bits, pcapng's `if_fcslen`: [`LinkType::fcs_len`]), or an 802.11 frame's
+/// radiotap flags or PPI 802.11-common flags say so. A frame the snaplen cut has no FCS
+/// captured.
+fn without_fcs(fr: Frame<'_>, link: LinkType) -> (Frame<'_>, usize) {
     use crate::wire::{ieee80211::FCS_LEN, ppi::Ppi, radiotap::Radiotap};
     if fr.cut {
-        return fr;
+        return (fr, 0);
     }
-    let header_len = match link_type {
+    let (header_len, fcs_len) = match link.base() {
+        LinkType::ETHERNET | LinkType::IEEE802_11 if link.fcs_len() > 0 => (0, link.fcs_len()),
         LinkType::IEEE802_11_RADIOTAP => match Radiotap::new_checked(fr.data) {
-            Ok(r) if r.has_fcs() => r.header_len(),
-            _ => return fr,
+            Ok(r) if r.has_fcs() => (r.header_len(), FCS_LEN),
+            _ => return (fr, 0),
         },
         LinkType::PPI => match Ppi::new_checked(fr.data) {
-            Ok(p) if p.link_type() == LinkType::IEEE802_11.0 && p.has_fcs() => p.header_len(),
-            _ => return fr,
+            Ok(p) if p.link_type() == LinkType::IEEE802_11.0 && p.has_fcs() => {
+                (p.header_len(), FCS_LEN)
+            }
+            _ => return (fr, 0),
         },
-        _ => return fr,
+        _ => return (fr, 0),
     };
-    if fr.data.len() < header_len + FCS_LEN {
-        return fr;
+    if fr.data.len() < header_len + fcs_len {
+        return (fr, 0);
     }
-    Frame {
-        data: &fr.data[..fr.data.len() - FCS_LEN],
+    let stripped = Frame {
+        data: &fr.data[..fr.data.len() - fcs_len],
         cut: false,
-        wire_len: fr.wire_len.saturating_sub(FCS_LEN),
-    }
+        wire_len: fr.wire_len.saturating_sub(fcs_len),
+    };
+    (stripped, fcs_len)
 }
 
 /// The frame's capture time in nanoseconds (saturating), the clock of fragment reassembly.
@@ -249,12 +258,12 @@ impl Decoder {
     /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
     #[inline]
     pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
-        // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line.
-        // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31). With
-        // fragments pending the table is swept first (in `decode_other`); the fast path
+        // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line
+        // (not when the file says frames end with an FCS: `frame.link` has its bits then).
+        // With fragments pending the table is swept first (in `decode_other`); the fast path
         // takes no fragment, so the sweep's time does not change what it decodes.
         if self.straight
-            && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
+            && frame.link == LinkType::ETHERNET
             && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
         {
             return;
@@ -285,7 +294,7 @@ impl Decoder {
             self.frags.sweep(capture_ns(frame), &self.limits);
             self.refresh_straight();
             if self.fast_path
-                && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
+                && frame.link == LinkType::ETHERNET
                 && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
             {
                 return;
@@ -297,8 +306,12 @@ impl Decoder {
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        let link_type = LinkType(frame.link.0 & 0xFFFF);
-        let fr = without_fcs(fr, link_type);
+        let link_type = frame.link.base();
+        let (fr, fcs_len) = without_fcs(fr, frame.link);
+        if fcs_len > 0 {
+            self.stats.fcs_stripped += 1;
+            out.fcs_len = fcs_len as u8;
+        }
         let data = fr.data;
         // Ethernet → IPv4/IPv6 → TCP/UDP, the bulk of every capture, without the general
         // link-layer dispatch: the same facts as `link_layer` then `fast_ip`.
@@ -2320,6 +2333,34 @@ mod tests {
                 ("udp", 42, 8)
             ]
         );
+    }
+
+    #[test]
+    fn fcs_said_by_the_file_header_is_not_payload() {
+        // Ethernet, IPv4 with total length 0 (offload: the length comes from the frame),
+        // TCP with 6 data bytes, then a 4-byte FCS.
+        let mut p = eth(0x0800);
+        p.extend(ipv4(0, 1, 0x4000, 6));
+        p.extend(tcp(1000, 0x18));
+        p.extend_from_slice(b"hello\n");
+        p.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        let mut d = Decoder::new();
+        // pcap network 0x24000001: F bit, FCS len 2 × 16 bits.
+        let with = d.decode(&frame(0x2400_0001, &p));
+        assert_eq!(with.tcp().unwrap().payload_len, 6);
+        assert_eq!(with.payload, b"hello\n");
+        assert_eq!(with.fcs_len, 4);
+        // Without the header's word the 4 bytes are data, as tshark reads them then.
+        let without = d.decode(&frame(1, &p));
+        assert_eq!(
+            (without.tcp().unwrap().payload_len, without.fcs_len),
+            (10, 0)
+        );
+        // A frame the snaplen cut has no FCS captured.
+        let mut cut = frame(0x2400_0001, &p);
+        cut.orig_len += 1;
+        assert_eq!(d.decode(&cut).fcs_len, 0);
+        assert_eq!(d.stats().fcs_stripped, 1);
     }
 
     #[test]

@@ -311,6 +311,8 @@ pub struct DecodedPacket<'a> {
     /// transport header read from the fragment alone (not a layer, not a connection's
     /// packet; see [`FirstFragment`]).
     pub first_fragment: Option<FirstFragment>,
+    /// Bytes of FCS that ended the frame and were taken off before decoding (0: none).
+    pub fcs_len: u8,
     pub issue: Option<DecodeIssue>,
     /// UDP flows of the tunnels that carried this packet, outermost first (empty when it
     /// came in none).
@@ -331,6 +333,7 @@ impl<'a> DecodedPacket<'a> {
             reassembled: false,
             fragment_pending: false,
             first_fragment: None,
+            fcs_len: 0,
             issue: None,
             outer_flows: ArrayVec::new_const(),
         }

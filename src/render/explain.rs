@@ -1044,7 +1044,14 @@ fn render_body(
     buf.push('\n');
     render_fields(&mut buf, frame, packet, flow, opts);
     *out = buf.s;
-    render_hex(out, frame.data, &packet.layers, packet.reassembled, opts);
+    let fcs_len = usize::from(packet.fcs_len);
+    render_hex(
+        out,
+        frame.data,
+        &packet.layers,
+        (packet.reassembled, fcs_len),
+        opts,
+    );
     out.push('\n');
 }
 
@@ -1191,6 +1198,9 @@ fn render_fields(
     if let Some(f) = &packet.first_fragment {
         first_fragment_fields(out, d, packet, f);
     }
+    if packet.fcs_len > 0 {
+        fcs_trailer(out, d, packet);
+    }
     if let Some(issue) = &packet.issue {
         let mut s = String::new();
         escape_bytes(issue.to_string().as_bytes(), &mut s);
@@ -1200,6 +1210,31 @@ fn render_fields(
         out.push_str(&String::from_utf8_lossy(&v));
     }
     out.push('\n');
+}
+
+/// The frame check sequence that ended the frame (taken off before decoding, as the file
+/// header, radiotap or PPI said): a trailer, not payload.
+fn fcs_trailer(out: &mut Buf, d: &[u8], packet: &DecodedPacket<'_>) {
+    let len = usize::from(packet.fcs_len);
+    let start = d.len().saturating_sub(len);
+    out.layer = packet.layers.len();
+    out.in_frame = true;
+    out.at = None;
+    let _ = writeln!(
+        out,
+        "  trailer FCS [{start},{}) {len} bytes · frame check sequence",
+        d.len()
+    );
+    let mut hex = String::from("0x");
+    for b in d.get(start..).unwrap_or(&[]) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    field(
+        out,
+        "FCS",
+        &hex,
+        "the sender's CRC of the frame; not payload, not verified",
+    );
 }
 
 /// The transport header of a first fragment whose datagram did not complete here, read from
@@ -1544,7 +1579,7 @@ fn render_hex(
     out: &mut String,
     data: &[u8],
     layers: &[Layer],
-    reassembled: bool,
+    (reassembled, fcs_len): (bool, usize),
     opts: &ExplainOptions,
 ) {
     // The layer owning each byte: the last (innermost) layer whose range covers it.
@@ -1635,7 +1670,8 @@ fn render_hex(
         .map(|l| l.offset.saturating_add(l.len) as usize)
         .max()
         .unwrap_or(0);
-    if covered < data.len() {
+    let fcs_start = data.len().saturating_sub(fcs_len);
+    if covered < fcs_start {
         parts.push(format!(
             "{} [{},{})",
             if layers.iter().any(|l| l.osi() == Osi::Transport) {
@@ -1644,8 +1680,11 @@ fn render_hex(
                 "not decoded"
             },
             covered,
-            data.len()
+            fcs_start
         ));
+    }
+    if fcs_len > 0 {
+        parts.push(format!("FCS [{fcs_start},{})", data.len()));
     }
     let mut line = String::from("  ");
     let mut col = 2;
@@ -2016,6 +2055,7 @@ mod tests {
             reassembled: false,
             fragment_pending: false,
             first_fragment: None,
+            fcs_len: 0,
             issue: None,
             outer_flows: Default::default(),
         };

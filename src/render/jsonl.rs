@@ -2378,6 +2378,9 @@ impl<W: Write> Sink for JsonSink<W> {
         if s.lingers_cut > 0 {
             write!(self.out, ",\"lingers_cut\":{}", s.lingers_cut)?;
         }
+        if s.fcs_stripped > 0 {
+            write!(self.out, ",\"fcs_stripped\":{}", s.fcs_stripped)?;
+        }
         if s.first_fragments_given_up > 0 {
             write!(
                 self.out,

@@ -2265,6 +2265,13 @@ impl<W: Write> Sink for TableSink<W> {
                 );
             }
         }
+        if s.fcs_stripped > 0 {
+            let _ = write!(
+                line,
+                " · {} frames ended with an FCS (not payload)",
+                s.fcs_stripped
+            );
+        }
         if s.http_heads_too_large > 0 {
             let _ = write!(
                 line,

@@ -357,3 +357,58 @@ fn first_fragments_of_lost_datagrams_agree_with_tshark_reassembly_off() {
     assert_eq!(summary["fragments_evicted"], 5);
     assert_eq!(summary["first_fragments_given_up"], 3);
 }
+
+/// `captures/synthetic/fcs-header.pcap` and `.pcapng` (made by `make-fcs.py` beside them):
+/// frames that end with an FCS the file's header announces (pcap's F bit and FCS length,
+/// pcapng's `if_fcslen`). Checked against tshark's view (`*.tshark.tsv`): the layers, and
+/// the TCP length of a segment whose IPv4 total length is 0 (6, not 10 with the FCS);
+/// `explain` shows tshark's `eth.fcs` value as the trailer.
+#[test]
+fn fcs_announced_by_the_file_header_agrees_with_tshark() {
+    use super::support::{bin, json_records, our_layers, project_dir, read_tsv, tshark_layers};
+    let dir = project_dir().join("captures").join("synthetic");
+    for (name, frames) in [("fcs-header.pcap", 3), ("fcs-header.pcapng", 4)] {
+        let oracle = read_tsv(&dir.join(format!("{name}.tshark.tsv")));
+        assert_eq!(oracle.len(), frames, "{name}");
+        let records = json_records(&dir.join(name));
+        let packets: Vec<_> = records.iter().filter(|r| r["type"] == "packet").collect();
+        assert_eq!(packets.len(), frames, "{name}");
+        for (p, t) in packets.iter().zip(&oracle) {
+            let frame = p["frame"].as_u64().unwrap();
+            let layers: Vec<String> = p["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["name"].as_str().unwrap().to_string())
+                .collect();
+            let mut theirs = tshark_layers(&t["protocols"]);
+            // tshark's `wlan:llc`: our 802.11 layers are outside the reduced set.
+            theirs.retain(|l| l != "wlan");
+            assert_eq!(our_layers(&layers), theirs, "{name} frame {frame}");
+            if !t["tcp_len"].is_empty() {
+                assert_eq!(p["tcp"]["len"].as_u64().unwrap().to_string(), t["tcp_len"]);
+            }
+            if !t["eth_fcs"].is_empty() {
+                let out = assert_cmd::Command::new(bin())
+                    .arg("explain")
+                    .arg(dir.join(name))
+                    .args(["--frame", &frame.to_string()])
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&out.stdout);
+                let line = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("FCS "))
+                    .unwrap_or_else(|| panic!("{name} frame {frame}: no FCS line\n{text}"));
+                // tshark shows the 4 bytes in the order they lie in the frame, as we do.
+                let ours = &t["eth_fcs"];
+                assert!(
+                    line.contains(ours.as_str()),
+                    "{name} frame {frame}: {line} vs {ours}"
+                );
+            }
+        }
+        let summary = records.last().unwrap();
+        assert_eq!(summary["fcs_stripped"], frames as u64, "{name}");
+    }
+}

@@ -105,6 +105,7 @@ fn packet<'a>(
         reassembled: false,
         fragment_pending: false,
         first_fragment: None,
+        fcs_len: 0,
         issue: None,
         outer_flows: ArrayVec::new(),
     }
