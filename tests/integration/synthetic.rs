@@ -412,3 +412,82 @@ fn fcs_announced_by_the_file_header_agrees_with_tshark() {
         assert_eq!(summary["fcs_stripped"], frames as u64, "{name}");
     }
 }
+
+/// `captures/synthetic/gre-source-route.pcap` (by `make-gre-source-route.py`): GRE with
+/// RFC 1701 source routes. `explain` lists every entry as tshark reads it
+/// (`gre-source-route.pcap.tshark.tsv`: offset, each entry's family, offset, length and
+/// routing information), and the inner packet decodes past the routes.
+#[test]
+fn gre_source_routes_are_explained_as_tshark_reads_them() {
+    use super::support::{bin, json_records, our_layers, project_dir, read_tsv, tshark_layers};
+    let path = project_dir()
+        .join("captures")
+        .join("synthetic")
+        .join("gre-source-route.pcap");
+    let t = &read_tsv(&path.with_extension("pcap.tshark.tsv"))[0];
+    let records = json_records(&path);
+    let layers: Vec<String> = records[0]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(our_layers(&layers), tshark_layers(&t["protocols"]));
+    let out = assert_cmd::Command::new(bin())
+        .arg("explain")
+        .arg(&path)
+        .args(["--frame", "1", "--width", "200"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // (name, raw) of each GRE field line, the first word(s) before two spaces.
+    let rows: Vec<(String, String)> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("  L3 GRE"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .map(|l| {
+            let name = l[4..21.min(l.len())].trim().to_string();
+            let raw = l.get(21..).unwrap_or("").split("  ").next().unwrap().trim();
+            (name, raw.to_string())
+        })
+        .collect();
+    let values = |name: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+            .collect()
+    };
+    assert_eq!(values("offset"), [t["gre_offset"].clone()]);
+    // tshark lists the null entry too (family 0, length 0): ours is the `SRE` line.
+    let families: Vec<String> = t["sre_family"].split(',').map(str::to_string).collect();
+    let ours: Vec<String> = values("SRE family")
+        .iter()
+        .map(|h| {
+            u16::from_str_radix(h.trim_start_matches("0x"), 16)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ours, families[..families.len() - 1]);
+    assert_eq!(values("SRE").len(), 1);
+    let offsets: Vec<&str> = t["sre_offset"].split(',').collect();
+    assert_eq!(values("SRE offset"), offsets[..offsets.len() - 1]);
+    let lengths: Vec<String> = t["sre_length"]
+        .split(',')
+        .map(|n| format!("{n} bytes"))
+        .collect();
+    assert_eq!(values("SRE length"), lengths[..lengths.len() - 1]);
+    // The routing information as addresses (family 0x0800) and AS numbers (0xc200).
+    let info: Vec<&str> = t["sre_information"].split(',').collect();
+    let hex_of = |v: &[String], width: usize| -> String {
+        v.iter()
+            .map(|x| match x.parse::<std::net::Ipv4Addr>() {
+                Ok(ip) => ip.octets().iter().map(|b| format!("{b:02x}")).collect(),
+                Err(_) => format!("{:0width$x}", x.parse::<u32>().unwrap()),
+            })
+            .collect()
+    };
+    assert_eq!(hex_of(&values("route address"), 8), info[0]);
+    assert_eq!(hex_of(&values("route AS"), 4), info[1]);
+}
