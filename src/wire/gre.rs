@@ -359,8 +359,8 @@ mod tests {
         assert_eq!((g.header_len(), g.source_routes()), (32, 2));
         let mut v = Vec::new();
         g.describe(&mut |f| v.push((f.name, f.raw_text(), f.meaning.to_string(), f.bytes)));
-        let rows: Vec<(&str, &str, Option<(u16, u16)>)> =
-            v.iter().map(|(n, r, _, b)| (*n, r.as_str(), *b)).collect();
+        type Row<'r> = (&'r str, &'r str, Option<(u16, u16)>);
+        let rows: Vec<Row<'_>> = v.iter().map(|(n, r, _, b)| (*n, r.as_str(), *b)).collect();
         assert_eq!(
             rows[3..],
             [
