@@ -335,7 +335,8 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Wlan => "IEEE 802.11",
         LayerName::Radiotap => "radiotap",
         LayerName::Ppi => "PPI",
-        LayerName::Prism => "Prism/AVS radio header",
+        LayerName::Prism => "Prism radio header",
+        LayerName::Wlancap => "AVS radio header",
         LayerName::Llc => "802.2 LLC",
         LayerName::Nflog => "NFLOG",
         LayerName::Ipoib => "IP over InfiniBand",
@@ -519,6 +520,11 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
                 h.describe(&mut put);
             }
         }
+        LayerName::Wlancap => {
+            if let Ok(h) = wire::prism::RadioHeader::new_avs(b) {
+                h.describe(&mut put);
+            }
+        }
         LayerName::Nflog => {
             if let Ok(h) = wire::nflog::Nflog::new_checked(b) {
                 h.describe(&mut put);
@@ -598,6 +604,7 @@ fn layer_letter(name: LayerName) -> char {
         | LayerName::Radiotap
         | LayerName::Ppi
         | LayerName::Prism
+        | LayerName::Wlancap
         | LayerName::Llc
         | LayerName::Nflog
         | LayerName::Ipoib
