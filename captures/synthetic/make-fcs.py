@@ -17,28 +17,17 @@ Usage: python3 make-fcs.py  (writes both beside this file)
 """
 import os
 import struct
+import sys
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from craft import block, csum, ipv4  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def csum(b: bytes) -> int:
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 SRC, DST = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
 MAC_A, MAC_B = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
-
-
-def ipv4(proto: int, payload: bytes, total_len=None) -> bytes:
-    tl = 20 + len(payload) if total_len is None else total_len
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, tl, 1, 0, 64, proto, 0, SRC, DST)
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 
 def udp(sport: int, dport: int, data: bytes) -> bytes:
@@ -76,11 +65,6 @@ def write_pcap(path: str) -> None:
         out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 0x24000001))
         for i, f in enumerate(eth_frames()):
             out.write(struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f)
-
-
-def block(kind: int, body: bytes) -> bytes:
-    body += b"\0" * ((-len(body)) % 4)
-    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
 
 
 def write_pcapng(path: str) -> None:

@@ -11,28 +11,19 @@ Usage: python3 make-gre-source-route.py  (writes gre-source-route.pcap beside th
 """
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from craft import ipv4  # noqa: E402
 
 
-def csum(b: bytes) -> int:
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
-
-def ipv4(src: bytes, dst: bytes, proto: int, payload: bytes) -> bytes:
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0, src, dst)
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
-
-
-inner = ipv4(bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]), 17, struct.pack("!HHHH", 40000, 9, 10, 0) + b"\x12\x34")
+inner = ipv4(17, struct.pack("!HHHH", 40000, 9, 10, 0) + b"\x12\x34")
 gre = struct.pack("!HHHH", 0xC000, 0x0800, 0xBEEF, 12)
 gre += struct.pack("!HBB", 0x0800, 4, 8) + bytes([192, 0, 2, 1, 192, 0, 2, 2])
 gre += struct.pack("!HBB", 0xC200, 0, 4) + struct.pack("!HH", 65000, 65001)
 gre += struct.pack("!HBB", 0, 0, 0)
-outer = ipv4(bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2]), 47, gre + inner)
+outer = ipv4(47, gre + inner, (198, 51, 100, 1), (198, 51, 100, 2))
 frame = bytes.fromhex("020000000002020000000001") + b"\x08\x00" + outer
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gre-source-route.pcap")
 with open(path, "wb") as out:

@@ -21,20 +21,11 @@ Usage: python3 make-link-types.py  (writes link-types.pcapng beside this file)
 """
 import os
 import struct
+import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from craft import block, ipv4  # noqa: E402
 
-def csum(b: bytes) -> int:
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def ipv4(proto: int, payload: bytes, src=(10, 0, 0, 1), dst=(10, 0, 0, 2)) -> bytes:
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0, bytes(src), bytes(dst))
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 
 UDP_IP = ipv4(17, struct.pack("!HHHH", 40000, 9, 10, 0) + b"\x12\x34")
@@ -80,11 +71,6 @@ def frames() -> list:
         (1, eth(0x0800, ipv4(50, struct.pack("!II", 0x1000, 1) + bytes(range(16))))),
         (147, bytes(range(16))),
     ]
-
-
-def block(kind: int, body: bytes) -> bytes:
-    body += b"\0" * ((-len(body)) % 4)
-    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
 
 
 def main() -> None:

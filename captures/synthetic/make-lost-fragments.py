@@ -15,17 +15,13 @@ request. Frames (Ethernet, 10.9.0.1 → 10.9.0.2 / fd00:9::1 → fd00:9::2, one 
         UDP header): too short for any transport header
 Usage: python3 make-lost-fragments.py lost-fragments.pcap
 """
+import os
 import struct
 import sys
 
-
-def csum(b: bytes) -> int:
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import craft  # noqa: E402
+from craft import csum  # noqa: E402
 
 
 SRC4, DST4 = bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])
@@ -39,9 +35,7 @@ def eth(ether_type: int, payload: bytes) -> bytes:
 
 def ipv4(ident: int, proto: int, offset: int, more: bool, payload: bytes) -> bytes:
     flags = (0x2000 if more else 0) | (offset // 8)
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags, 64, proto, 0, SRC4, DST4)
-    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
-    return eth(0x0800, h + payload)
+    return eth(0x0800, craft.ipv4(proto, payload, SRC4, DST4, ident=ident, frag=flags))
 
 
 def ipv6_frag(ident: int, proto: int, offset: int, more: bool, payload: bytes) -> bytes:

@@ -310,12 +310,7 @@ fn first_fragments_of_lost_datagrams_agree_with_tshark_reassembly_off() {
     let mut shown = 0;
     for ((p, on), off) in packets.iter().zip(&on).zip(&off) {
         let frame = p["frame"].as_u64().unwrap();
-        let layers: Vec<String> = p["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["name"].as_str().unwrap().to_string())
-            .collect();
+        let layers = layer_names(p);
         assert_eq!(
             our_layers(&layers),
             tshark_layers(&on["protocols"]),
@@ -365,7 +360,7 @@ fn first_fragments_of_lost_datagrams_agree_with_tshark_reassembly_off() {
 /// `explain` shows tshark's `eth.fcs` value as the trailer.
 #[test]
 fn fcs_announced_by_the_file_header_agrees_with_tshark() {
-    use super::support::{bin, json_records, our_layers, project_dir, read_tsv, tshark_layers};
+    use super::support::{json_records, our_layers, project_dir, read_tsv, tshark_layers};
     let dir = project_dir().join("captures").join("synthetic");
     for (name, frames) in [("fcs-header.pcap", 3), ("fcs-header.pcapng", 4)] {
         let oracle = read_tsv(&dir.join(format!("{name}.tshark.tsv")));
@@ -375,12 +370,7 @@ fn fcs_announced_by_the_file_header_agrees_with_tshark() {
         assert_eq!(packets.len(), frames, "{name}");
         for (p, t) in packets.iter().zip(&oracle) {
             let frame = p["frame"].as_u64().unwrap();
-            let layers: Vec<String> = p["layers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["name"].as_str().unwrap().to_string())
-                .collect();
+            let layers = layer_names(p);
             let mut theirs = tshark_layers(&t["protocols"]);
             // tshark's `wlan:llc`: our 802.11 layers are outside the reduced set.
             theirs.retain(|l| l != "wlan");
@@ -389,13 +379,7 @@ fn fcs_announced_by_the_file_header_agrees_with_tshark() {
                 assert_eq!(p["tcp"]["len"].as_u64().unwrap().to_string(), t["tcp_len"]);
             }
             if !t["eth_fcs"].is_empty() {
-                let out = assert_cmd::Command::new(bin())
-                    .arg("explain")
-                    .arg(dir.join(name))
-                    .args(["--frame", &frame.to_string()])
-                    .output()
-                    .unwrap();
-                let text = String::from_utf8_lossy(&out.stdout);
+                let text = explain(&dir.join(name), frame);
                 let line = text
                     .lines()
                     .find(|l| l.trim_start().starts_with("FCS "))
@@ -419,27 +403,16 @@ fn fcs_announced_by_the_file_header_agrees_with_tshark() {
 /// routing information), and the inner packet decodes past the routes.
 #[test]
 fn gre_source_routes_are_explained_as_tshark_reads_them() {
-    use super::support::{bin, json_records, our_layers, project_dir, read_tsv, tshark_layers};
+    use super::support::{json_records, our_layers, project_dir, read_tsv, tshark_layers};
     let path = project_dir()
         .join("captures")
         .join("synthetic")
         .join("gre-source-route.pcap");
     let t = &read_tsv(&path.with_extension("pcap.tshark.tsv"))[0];
     let records = json_records(&path);
-    let layers: Vec<String> = records[0]["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["name"].as_str().unwrap().to_string())
-        .collect();
+    let layers = layer_names(&records[0]);
     assert_eq!(our_layers(&layers), tshark_layers(&t["protocols"]));
-    let out = assert_cmd::Command::new(bin())
-        .arg("explain")
-        .arg(&path)
-        .args(["--frame", "1", "--width", "200"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = explain(&path, 1);
     // (name, raw) of each GRE field line, the first word(s) before two spaces.
     let rows: Vec<(String, String)> = text
         .lines()
@@ -521,12 +494,7 @@ fn every_link_type_and_encapsulation_agrees_with_tshark() {
     };
     for (p, t) in packets.iter().zip(&oracle) {
         let frame = p["frame"].as_u64().unwrap();
-        let ours: Vec<String> = p["layers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["name"].as_str().unwrap().to_string())
-            .collect();
+        let ours = layer_names(p);
         let endpoints = (p["src"].as_str(), p["dst"].as_str());
         match frame {
             6 => {
@@ -566,4 +534,26 @@ fn every_link_type_and_encapsulation_agrees_with_tshark() {
         .as_str()
         .unwrap()
         .contains("link type 147 not decoded"));
+}
+
+/// The layer names of a JSON `packet` record, outermost first.
+fn layer_names(packet: &serde_json::Value) -> Vec<String> {
+    packet["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `layerscope explain CAPTURE --frame N` (200 columns wide, so no field line wraps).
+fn explain(capture: &std::path::Path, frame: u64) -> String {
+    let out = assert_cmd::Command::new(super::support::bin())
+        .arg("explain")
+        .arg(capture)
+        .args(["--frame", &frame.to_string(), "--width", "200"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", capture.display());
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
