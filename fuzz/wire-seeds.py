@@ -82,3 +82,12 @@ common = bytes(8) + b"\x01\x00" + bytes(10)
 ppi = b"\x00\x00\x20\x00\x69\x00\x00\x00" + b"\x02\x00\x14\x00" + common
 put(b"\x0c" + ppi + b"\x08\x02" + bytes(22) + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner + b"\xde\xad\xbe\xef")
 print("seeded", CORPUS)
+
+# A first fragment (UDP 53 → 53, more fragments) that never completes, and an IPv6 one (fragment
+# header, TCP); an Ethernet frame with a 4-byte FCS the header announces (index 17).
+frag = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 36, 9, 0x2000, 64, 17, 0, bytes([10, 0, 0, 1]),
+                   bytes([10, 0, 0, 2])) + udp(53, 53, bytes(8))
+put(b"\x00" + eth(0x0800) + frag)
+v6f = struct.pack(">IHBB", 0x60000000, 8 + 20, 44, 64) + bytes(32) + b"\x06\x00\x00\x01\x00\x00\x00\x07" + TCP
+put(b"\x00" + eth(0x86DD) + v6f)
+put(b"\x11" + eth(0x0800) + inner + b"\xde\xad\xbe\xef")

@@ -1,6 +1,7 @@
 //! Every wire header view and the tunnel walk. Byte 0 picks a link type from those the walk
 //! starts (Ethernet, PPP, Cisco HDLC, 802.11 with radiotap / PPI / Prism / AVS, NFLOG, IPoIB,
-//! raw IP, SLL …); the rest is one frame, decoded twice with one decoder. Every view is also
+//! raw IP, SLL …, Ethernet and 802.11 with an FCS the file header announces); the rest is one
+//! frame, decoded twice with one decoder. Every view is also
 //! built over the frame bytes directly and asked for its length, next header and fields, and
 //! each decoded frame for what it travelled in (`decode::Encapsulation`).
 #![no_main]
@@ -10,8 +11,11 @@ use layerscope::decode::Decoder;
 use layerscope::wire::{self, Describe, Field};
 use libfuzzer_sys::fuzz_target;
 
-const LINKS: [u32; 17] = [
-    1, 0, 9, 50, 101, 104, 105, 108, 113, 119, 127, 163, 192, 228, 229, 239, 242,
+/// The last two: Ethernet and 802.11 with the pcap header's FCS bits (F bit, FCS length 2
+/// and 1 words: a 4- and a 2-byte FCS stripped before decoding).
+const LINKS: [u32; 19] = [
+    1, 0, 9, 50, 101, 104, 105, 108, 113, 119, 127, 163, 192, 228, 229, 239, 242, 0x2400_0001,
+    0x1400_0069,
 ];
 
 fn fields(d: &dyn Describe) -> u64 {
@@ -184,6 +188,12 @@ fuzz_target!(|data: &[u8]| {
             assert!(end <= frame.len() as u64, "a layer starts past the frame");
         }
         assert!(packet.outer_flows.len() <= layerscope::decode::MAX_OUTER_FLOWS);
+        assert!(usize::from(packet.fcs_len) <= frame.len());
+        if let Some(f) = &packet.first_fragment {
+            // A transport header read from a first fragment: never from past the frame.
+            assert!(matches!(f.protocol, 6 | 17 | 132) && f.len as usize <= frame.len());
+            assert!(packet.fragment_pending && packet.transport.is_none());
+        }
         if let Some(issue) = &packet.issue {
             let _ = issue.to_string();
         }

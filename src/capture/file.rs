@@ -42,6 +42,8 @@ const BOM_LITTLE: [u8; 4] = [0x4D, 0x3C, 0x2B, 0x1A];
 const OPT_END: u16 = 0;
 const OPT_IF_TSRESOL: u16 = 9;
 const OPT_IF_TSOFFSET: u16 = 14;
+/// pcapng IDB `if_fcslen`: bits of FCS at the end of each frame.
+const OPT_IF_FCSLEN: u16 = 13;
 
 /// The input bytes and the one buffer they are read into.
 struct Input {
@@ -829,7 +831,8 @@ impl FileSource {
         offset: u64,
     ) -> Result<(), CaptureError> {
         let d = self.input.data().get(..blen).unwrap_or(&[]);
-        let link = LinkType::from_pcapng_idb(read_u16(d, 8, be));
+        let link_type = read_u16(d, 8, be);
+        let mut if_fcslen = 0u8;
         let snaplen = read_u32(d, 12, be);
         let mut tsresol: u8 = 6;
         let mut offset_secs: i64 = 0;
@@ -851,10 +854,16 @@ impl FileSource {
                 OPT_IF_TSOFFSET if value.len() >= 8 => {
                     offset_secs = read_u64(value, 0, be) as i64;
                 }
+                OPT_IF_FCSLEN => {
+                    if let Some(&b) = value.first() {
+                        if_fcslen = b;
+                    }
+                }
                 _ => {}
             }
             at += 4 + ((len + 3) & !3);
         }
+        let link = LinkType::from_pcapng_idb(link_type, if_fcslen);
         let (resolution, bad_tsresol) = match ts_resolution(tsresol) {
             Some(r) => (r, false),
             None => ((1_000_000, 6), true),

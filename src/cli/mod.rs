@@ -65,8 +65,12 @@ const READ_LONG_ABOUT: &str =
 Tunnels and encapsulations (VLAN tags, MPLS, PPPoE, GRE, ERSPAN, VXLAN, Geneve, GTP-U,
 Teredo, AYIYA, IP in IP, 802.11, NFLOG, …) are decoded to the innermost layer, within fixed
 bounds: at most 64 headers and 8 tunnels per frame, 16 MPLS labels per stack, 16 GTP-U
-extension headers, 64 NFLOG TLVs, 8 IPv6 extension headers. A frame cut at a bound keeps
-the layers read so far, gets an issue, and is counted (nesting_cut).";
+extension headers, 64 NFLOG TLVs, 8 IPv6 extension headers, 64 GRE source route entries. A
+frame cut at a bound keeps
+the layers read so far, gets an issue, and is counted (nesting_cut). A frame that ends with an
+FCS the file announces (pcap's FCS bits, pcapng's if_fcslen) loses it before decoding
+(fcs_stripped). The first fragment of a datagram not reassembled (yet) shows its transport
+header read alone; datagrams given up after it are counted (first_fragments_given_up).";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {

@@ -18,6 +18,7 @@ use etherparse::{
 };
 
 use super::defrag::{FragOutcome, FragTable};
+use super::first_fragment;
 use super::link::{self, LinkHeader};
 use super::tcp_options::{parse_tcp_options, parse_tcp_options_into};
 use super::walk::{self, Step, WalkEnd, WalkFrom, WalkStats};
@@ -89,9 +90,16 @@ pub struct DecoderStats {
     pub fragments_evicted: u64,
     /// Datagrams still waiting for fragments (at the end of input: never completed).
     pub fragments_pending: u64,
+    /// Datagrams given up (evicted, or still pending) after their first fragment arrived:
+    /// that fragment's packet showed its transport header read alone
+    /// ([`super::FirstFragment`]) and nothing more of the datagram was decoded.
+    pub first_fragments_given_up: u64,
     /// Frames whose nesting (headers, tunnels, MPLS labels) went past the walk's limits and
     /// were not decoded further.
     pub nesting_cut: u64,
+    /// Frames whose trailing FCS was taken off before decoding (the file header, radiotap or
+    /// PPI said they end with one).
+    pub fcs_stripped: u64,
 }
 
 /// Decodes frames into [`DecodedPacket`]s, reassembling IP fragments on the way.
@@ -143,33 +151,39 @@ fn offset_in(origin: &[u8], s: &[u8]) -> usize {
     }
 }
 
-/// The frame without its trailing 802.11 FCS when its radiotap flags or PPI 802.11-common
-/// flags say it ends with one (as tshark, the FCS is not payload). A frame the snaplen cut
-/// has no FCS captured.
-fn without_fcs(fr: Frame<'_>, link_type: LinkType) -> Frame<'_> {
+/// The frame without its trailing FCS (as tshark, the FCS is not payload), and its length
+/// (0: none): when the file's header says frames of this Ethernet or 802.11 link end with one
+/// (pcap's FCS bits, pcapng's `if_fcslen`: [`LinkType::fcs_len`]), or an 802.11 frame's
+/// radiotap flags or PPI 802.11-common flags say so. A frame the snaplen cut has no FCS
+/// captured.
+fn without_fcs(fr: Frame<'_>, link: LinkType) -> (Frame<'_>, usize) {
     use crate::wire::{ieee80211::FCS_LEN, ppi::Ppi, radiotap::Radiotap};
     if fr.cut {
-        return fr;
+        return (fr, 0);
     }
-    let header_len = match link_type {
+    let (header_len, fcs_len) = match link.base() {
+        LinkType::ETHERNET | LinkType::IEEE802_11 if link.fcs_len() > 0 => (0, link.fcs_len()),
         LinkType::IEEE802_11_RADIOTAP => match Radiotap::new_checked(fr.data) {
-            Ok(r) if r.has_fcs() => r.header_len(),
-            _ => return fr,
+            Ok(r) if r.has_fcs() => (r.header_len(), FCS_LEN),
+            _ => return (fr, 0),
         },
         LinkType::PPI => match Ppi::new_checked(fr.data) {
-            Ok(p) if p.link_type() == LinkType::IEEE802_11.0 && p.has_fcs() => p.header_len(),
-            _ => return fr,
+            Ok(p) if p.link_type() == LinkType::IEEE802_11.0 && p.has_fcs() => {
+                (p.header_len(), FCS_LEN)
+            }
+            _ => return (fr, 0),
         },
-        _ => return fr,
+        _ => return (fr, 0),
     };
-    if fr.data.len() < header_len + FCS_LEN {
-        return fr;
+    if fr.data.len() < header_len + fcs_len {
+        return (fr, 0);
     }
-    Frame {
-        data: &fr.data[..fr.data.len() - FCS_LEN],
+    let stripped = Frame {
+        data: &fr.data[..fr.data.len() - fcs_len],
         cut: false,
-        wire_len: fr.wire_len.saturating_sub(FCS_LEN),
-    }
+        wire_len: fr.wire_len.saturating_sub(fcs_len),
+    };
+    (stripped, fcs_len)
 }
 
 /// The frame's capture time in nanoseconds (saturating), the clock of fragment reassembly.
@@ -226,6 +240,8 @@ impl Decoder {
         DecoderStats {
             fragments_evicted: self.frags.evicted,
             fragments_pending: self.frags.len() as u64,
+            first_fragments_given_up: self.frags.evicted_after_first
+                + self.frags.pending_after_first() as u64,
             nesting_cut: self.walk_stats.nesting_cut,
             ..self.stats
         }
@@ -242,12 +258,12 @@ impl Decoder {
     /// is ~400 bytes, and a caller that keeps it in place saves moving it out of `decode`.
     #[inline]
     pub fn decode_into<'a>(&'a mut self, frame: &RawFrame<'a>, out: &mut DecodedPacket<'a>) {
-        // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line.
-        // pcap keeps FCS flags in the upper bits of the link type field (bits 16-31). With
-        // fragments pending the table is swept first (in `decode_other`); the fast path
+        // Ethernet → IPv4 → TCP, nearly every frame of a web capture, in one straight line
+        // (not when the file says frames end with an FCS: `frame.link` has its bits then).
+        // With fragments pending the table is swept first (in `decode_other`); the fast path
         // takes no fragment, so the sweep's time does not change what it decodes.
         if self.straight
-            && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
+            && frame.link == LinkType::ETHERNET
             && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
         {
             return;
@@ -278,7 +294,7 @@ impl Decoder {
             self.frags.sweep(capture_ns(frame), &self.limits);
             self.refresh_straight();
             if self.fast_path
-                && frame.link.0 & 0xFFFF == LinkType::ETHERNET.0
+                && frame.link == LinkType::ETHERNET
                 && fast_eth_ipv4_tcp(frame.data, frame.orig_len, out)
             {
                 return;
@@ -290,8 +306,12 @@ impl Decoder {
             cut: u64::try_from(data.len()).unwrap_or(u64::MAX) < u64::from(frame.orig_len),
             wire_len: usize::try_from(frame.orig_len).unwrap_or(usize::MAX),
         };
-        let link_type = LinkType(frame.link.0 & 0xFFFF);
-        let fr = without_fcs(fr, link_type);
+        let link_type = frame.link.base();
+        let (fr, fcs_len) = without_fcs(fr, frame.link);
+        if fcs_len > 0 {
+            self.stats.fcs_stripped += 1;
+            out.fcs_len = fcs_len as u8;
+        }
         let data = fr.data;
         // Ethernet → IPv4/IPv6 → TCP/UDP, the bulk of every capture, without the general
         // link-layer dispatch: the same facts as `link_layer` then `fast_ip`.
@@ -755,16 +775,21 @@ impl Decoder {
     ) -> Option<Completed> {
         self.stats.fragments += 1;
         out.fragment_pending = true;
+        let ip_number = f.id.payload_ip_number;
+        if f.offset.value() == 0 {
+            // Read now, kept only if the datagram does not complete with this frame.
+            out.first_fragment = first_fragment::read(crate::wire::IpNumber(ip_number.0), f.bytes);
+        }
         if f.payload.incomplete {
             // Cut by the snaplen: this fragment's bytes are not all here, it cannot help.
             return None;
         }
-        let ip_number = f.id.payload_ip_number;
         let added = self.frags.add(
             f.id,
             f.offset,
             f.more,
             f.bytes,
+            out.first_fragment.is_some(),
             now_ns,
             &self.limits,
             &mut self.reassembled,
@@ -773,6 +798,7 @@ impl Decoder {
         match added {
             Ok(FragOutcome::Complete) => {
                 out.fragment_pending = false;
+                out.first_fragment = None;
                 Some(Completed {
                     ip_number,
                     ip_name: f.ip_name,
@@ -2159,6 +2185,88 @@ mod tests {
     }
 
     #[test]
+    fn first_fragment_transport_read_alone_until_the_datagram_completes() {
+        use crate::decode::{FirstFragment, FirstFragmentTcp};
+        let mut d = Decoder::new();
+        // IPv4 first fragment: TCP 1234 → 80, seq 42, PSH+ACK, then 4 data bytes.
+        let mut p1 = eth(0x0800);
+        p1.extend(ipv4(20 + 24, 77, 0x2000, 6));
+        p1.extend(tcp(42, 0x18));
+        p1.extend_from_slice(b"abcd");
+        let pkt = d.decode(&frame(1, &p1));
+        assert!(pkt.transport.is_none() && pkt.fragment_pending);
+        assert_eq!(
+            pkt.first_fragment,
+            Some(FirstFragment {
+                protocol: 6,
+                src_port: 1234,
+                dst_port: 80,
+                tcp: Some(FirstFragmentTcp {
+                    seq: 42,
+                    ack: 0,
+                    flags: 0x18
+                }),
+                len: 24,
+            })
+        );
+        // The last fragment completes it: the transport is the datagram's, no first fragment.
+        let mut p2 = eth(0x0800);
+        p2.extend(ipv4(20 + 6, 77, 3, 6));
+        p2.extend_from_slice(b"efghij");
+        let pkt = d.decode(&frame(1, &p2));
+        assert!(pkt.reassembled && pkt.first_fragment.is_none());
+        assert_eq!(d.stats().first_fragments_given_up, 0);
+
+        // A later fragment (offset 8) has no transport header of its own.
+        let mut p3 = eth(0x0800);
+        p3.extend(ipv4(20 + 8, 78, 0x2001, 17));
+        p3.extend_from_slice(b"01234567");
+        assert_eq!(d.decode(&frame(1, &p3)).first_fragment, None);
+        // A last fragment that arrives first, then the first: the first completes it.
+        let mut last = eth(0x0800);
+        last.extend(ipv4(20 + 4, 79, 1, 17));
+        last.extend_from_slice(b"wxyz");
+        assert_eq!(d.decode(&frame(1, &last)).first_fragment, None);
+        let mut first = eth(0x0800);
+        first.extend(ipv4(20 + 8, 79, 0x2000, 17));
+        first.extend(udp(12));
+        let pkt = d.decode(&frame(1, &first));
+        assert!(pkt.reassembled && pkt.first_fragment.is_none());
+        assert_eq!(pkt.ports(), Some((12345, 53)));
+    }
+
+    #[test]
+    fn first_fragments_given_up_are_counted() {
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_fragment_datagrams: 2,
+            ..DecoderLimits::default()
+        });
+        // Three first fragments (UDP 12345 → 53): the cap evicts one, two stay pending.
+        for id in 1..=3 {
+            let p = first_fragment(id);
+            let f = d.decode(&frame(1, &p)).first_fragment.unwrap();
+            assert_eq!(
+                (f.protocol, f.src_port, f.dst_port, f.len),
+                (17, 12345, 53, 8)
+            );
+        }
+        // A middle fragment of a fourth datagram: given up with no first fragment seen.
+        let mut mid = eth(0x0800);
+        mid.extend(ipv4(20 + 8, 9, 0x2001, 17));
+        mid.extend_from_slice(b"01234567");
+        d.decode(&frame(1, &mid));
+        let s = d.stats();
+        assert_eq!((s.fragments_evicted, s.fragments_pending), (2, 2));
+        // Evicted: datagrams 1 and 2 (both after their first fragment); pending: 3 (first
+        // fragment seen) and 9 (not).
+        assert_eq!(s.first_fragments_given_up, 3);
+        // The timeout gives up the rest.
+        d.decode(&frame_at(1, &eth_ipv4_tcp(), 31, 54));
+        let s = d.stats();
+        assert_eq!((s.fragments_evicted, s.first_fragments_given_up), (4, 3));
+    }
+
+    #[test]
     fn fragment_table_is_bounded_by_bytes() {
         let mut d = Decoder::with_limits(DecoderLimits {
             max_fragment_bytes: 20,
@@ -2229,6 +2337,34 @@ mod tests {
                 ("udp", 42, 8)
             ]
         );
+    }
+
+    #[test]
+    fn fcs_said_by_the_file_header_is_not_payload() {
+        // Ethernet, IPv4 with total length 0 (offload: the length comes from the frame),
+        // TCP with 6 data bytes, then a 4-byte FCS.
+        let mut p = eth(0x0800);
+        p.extend(ipv4(0, 1, 0x4000, 6));
+        p.extend(tcp(1000, 0x18));
+        p.extend_from_slice(b"hello\n");
+        p.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        let mut d = Decoder::new();
+        // pcap network 0x24000001: F bit, FCS len 2 × 16 bits.
+        let with = d.decode(&frame(0x2400_0001, &p));
+        assert_eq!(with.tcp().unwrap().payload_len, 6);
+        assert_eq!(with.payload, b"hello\n");
+        assert_eq!(with.fcs_len, 4);
+        // Without the header's word the 4 bytes are data, as tshark reads them then.
+        let without = d.decode(&frame(1, &p));
+        assert_eq!(
+            (without.tcp().unwrap().payload_len, without.fcs_len),
+            (10, 0)
+        );
+        // A frame the snaplen cut has no FCS captured.
+        let mut cut = frame(0x2400_0001, &p);
+        cut.orig_len += 1;
+        assert_eq!(d.decode(&cut).fcs_len, 0);
+        assert_eq!(d.stats().fcs_stripped, 1);
     }
 
     #[test]

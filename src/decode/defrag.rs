@@ -18,6 +18,8 @@ struct Pending {
     buf: IpDefragBuf,
     /// Capture time of the first fragment (ns since the epoch).
     first_ns: i64,
+    /// The fragment at offset 0 arrived (its transport header was read alone).
+    has_first: bool,
 }
 
 /// What adding one fragment did.
@@ -39,6 +41,8 @@ pub(super) struct FragTable {
     last_sweep_ns: i64,
     /// Datagrams dropped unfinished (timeout, caps or inconsistent fragments).
     pub(super) evicted: u64,
+    /// Of `evicted`, those whose first fragment had arrived.
+    pub(super) evicted_after_first: u64,
 }
 
 impl FragTable {
@@ -50,12 +54,18 @@ impl FragTable {
             bytes: 0,
             last_sweep_ns: i64::MIN,
             evicted: 0,
+            evicted_after_first: 0,
         }
     }
 
     /// Number of datagrams being reassembled.
     pub(super) fn len(&self) -> usize {
         self.active.len()
+    }
+
+    /// Datagrams waiting whose first fragment has arrived.
+    pub(super) fn pending_after_first(&self) -> usize {
+        self.active.values().filter(|p| p.has_first).count()
     }
 
     fn recycle(&mut self, buf: IpDefragBuf) {
@@ -74,6 +84,16 @@ impl FragTable {
         Some(p.buf)
     }
 
+    /// Drops an unfinished datagram and counts it.
+    fn give_up(&mut self, id: &IpFragId) {
+        let has_first = self.active.get(id).is_some_and(|p| p.has_first);
+        if let Some(buf) = self.remove(id) {
+            self.recycle(buf);
+            self.evicted += 1;
+            self.evicted_after_first += u64::from(has_first);
+        }
+    }
+
     /// Drops datagrams older than the timeout; runs at most once per second of capture time.
     pub(super) fn sweep(&mut self, now_ns: i64, limits: &DecoderLimits) {
         if self.active.is_empty() || now_ns.saturating_sub(self.last_sweep_ns) < 1_000_000_000 {
@@ -83,6 +103,7 @@ impl FragTable {
         let timeout = i64::try_from(limits.fragment_timeout_ns).unwrap_or(i64::MAX);
         let mut dropped_bytes = 0usize;
         let mut dropped = 0u64;
+        let mut dropped_after_first = 0u64;
         let free_data = &mut self.free_data;
         let free_sections = &mut self.free_sections;
         self.active.retain(|_, p| {
@@ -90,6 +111,7 @@ impl FragTable {
                 return true;
             }
             dropped += 1;
+            dropped_after_first += u64::from(p.has_first);
             dropped_bytes += p.buf.data().len();
             let buf = std::mem::replace(
                 &mut p.buf,
@@ -106,6 +128,7 @@ impl FragTable {
         });
         self.bytes = self.bytes.saturating_sub(dropped_bytes);
         self.evicted += dropped;
+        self.evicted_after_first += dropped_after_first;
     }
 
     /// Evicts the datagram with the oldest first fragment, other than `keep`.
@@ -118,10 +141,7 @@ impl FragTable {
             .map(|(id, _)| id.clone());
         match oldest {
             Some(id) => {
-                if let Some(buf) = self.remove(&id) {
-                    self.recycle(buf);
-                    self.evicted += 1;
-                }
+                self.give_up(&id);
                 true
             }
             None => false,
@@ -129,7 +149,8 @@ impl FragTable {
     }
 
     /// Adds one fragment's payload. On completion the reassembled IP payload is swapped into
-    /// `reassembled` (whose old buffer is kept for reuse).
+    /// `reassembled` (whose old buffer is kept for reuse). `first_read`: this is the first
+    /// fragment and its transport header was read alone (counted if the datagram is given up).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn add(
         &mut self,
@@ -137,6 +158,7 @@ impl FragTable {
         offset: IpFragOffset,
         more: bool,
         payload: &[u8],
+        first_read: bool,
         now_ns: i64,
         limits: &DecoderLimits,
         reassembled: &mut Vec<u8>,
@@ -155,12 +177,14 @@ impl FragTable {
                 Pending {
                     buf,
                     first_ns: now_ns,
+                    has_first: false,
                 },
             );
         }
         let Some(p) = self.active.get_mut(&id) else {
             return Ok(FragOutcome::Pending);
         };
+        p.has_first |= first_read;
         let before = p.buf.data().len();
         let added = p.buf.add(offset, more, payload);
         let after = p.buf.data().len();
@@ -168,10 +192,7 @@ impl FragTable {
         self.bytes = (self.bytes + after).saturating_sub(before);
         if let Err(e) = added {
             // Inconsistent fragments: the datagram cannot be rebuilt.
-            if let Some(buf) = self.remove(&id) {
-                self.recycle(buf);
-                self.evicted += 1;
-            }
+            self.give_up(&id);
             return Err(e);
         }
         if complete {
@@ -190,10 +211,7 @@ impl FragTable {
         while self.bytes > limits.max_fragment_bytes {
             if !self.evict_oldest(&id) {
                 // This datagram alone is over the cap: drop it.
-                if let Some(buf) = self.remove(&id) {
-                    self.recycle(buf);
-                    self.evicted += 1;
-                }
+                self.give_up(&id);
                 break;
             }
         }

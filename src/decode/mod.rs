@@ -7,6 +7,7 @@
 mod decoder;
 mod defrag;
 mod encapsulation;
+mod first_fragment;
 mod layer;
 mod link;
 mod tcp_options;
@@ -14,6 +15,7 @@ mod walk;
 
 pub use decoder::{Decoder, DecoderLimits, DecoderStats};
 pub use encapsulation::{Encap, EncapKind, Encapsulation, MAX_ENCAPSULATIONS, MAX_VLAN_IDS};
+pub use first_fragment::{FirstFragment, FirstFragmentTcp};
 pub use layer::{LayerName, Osi};
 pub use walk::{WalkStats, MAX_HEADERS, MAX_MPLS_LABELS, MAX_TUNNELS};
 
@@ -308,6 +310,12 @@ pub struct DecodedPacket<'a> {
     pub reassembled: bool,
     /// This frame is an IP fragment that did not (yet) complete a datagram.
     pub fragment_pending: bool,
+    /// This frame is the first fragment (offset 0) of a datagram it did not complete: its
+    /// transport header read from the fragment alone (not a layer, not a connection's
+    /// packet; see [`FirstFragment`]).
+    pub first_fragment: Option<FirstFragment>,
+    /// Bytes of FCS that ended the frame and were taken off before decoding (0: none).
+    pub fcs_len: u8,
     pub issue: Option<DecodeIssue>,
     /// UDP flows of the tunnels that carried this packet, outermost first (empty when it
     /// came in none).
@@ -327,6 +335,8 @@ impl<'a> DecodedPacket<'a> {
             payload_offset: 0,
             reassembled: false,
             fragment_pending: false,
+            first_fragment: None,
+            fcs_len: 0,
             issue: None,
             outer_flows: ArrayVec::new_const(),
         }

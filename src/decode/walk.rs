@@ -130,7 +130,13 @@ pub(super) fn link_start(
             };
             match h {
                 Ok(h) => {
-                    push(out, LayerName::Prism, 0, h.header_len());
+                    // A Prism link may carry an AVS header instead (told by its magic).
+                    let name = if h.is_avs() {
+                        LayerName::Wlancap
+                    } else {
+                        LayerName::Prism
+                    };
+                    push(out, name, 0, h.header_len());
                     (Step::Ieee80211, h.header_len())
                 }
                 Err(t) => {
@@ -343,6 +349,59 @@ fn outer_flow(ip: &[u8], udp: &[u8], tunnel: UdpTunnel) -> Option<OuterFlow> {
 
 /// Walks from `step` at frame offset `off` until the innermost network layer.
 pub(super) fn walk(
+    data: &[u8],
+    cut: bool,
+    step: Step,
+    off: usize,
+    first_eth: bool,
+    out: &mut DecodedPacket<'_>,
+    stats: &mut WalkStats,
+) -> WalkEnd {
+    let end = walk_headers(data, cut, step, off, first_eth, out, stats);
+    if matches!(end, WalkEnd::Done) && out.net.is_none() {
+        // Stopped inside or after a tunnel (a cut header, a payload not decoded): the last
+        // IP header walked is the packet's network layer, as tshark's first ip.src is.
+        out.net = last_ip_header(data, out);
+    }
+    end
+}
+
+/// The facts of the innermost IPv4/IPv6 layer pushed so far, read again from its header.
+fn last_ip_header(data: &[u8], out: &DecodedPacket<'_>) -> Option<super::NetInfo> {
+    let ip = out
+        .layers
+        .iter()
+        .rev()
+        .find(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))?;
+    let rest = data.get(ip.offset as usize..)?;
+    let net = if ip.name == LayerName::Ipv4 {
+        let h = Ipv4::new_checked(rest).ok()?;
+        super::NetInfo {
+            src: h.source().into(),
+            dst: h.destination().into(),
+            protocol: h.protocol().0,
+            ttl: h.ttl(),
+            ident: u32::from(h.ident()),
+            fragment: None,
+            total_len: u32::from(h.total_len()),
+        }
+    } else {
+        let h = Ipv6::new_checked(rest).ok()?;
+        super::NetInfo {
+            src: h.source().into(),
+            dst: h.destination().into(),
+            protocol: h.upper_protocol().0,
+            ttl: h.hop_limit(),
+            ident: 0,
+            fragment: None,
+            total_len: 40 + u32::from(h.payload_len()),
+        }
+    };
+    Some(net)
+}
+
+/// [`walk`]'s loop: header after header until the innermost network layer.
+fn walk_headers(
     data: &[u8],
     cut: bool,
     mut step: Step,
@@ -708,11 +767,12 @@ pub(super) fn label_transport_payload(data: &[u8], out: &mut DecodedPacket<'_>) 
     if net.fragment.is_some_and(|f| f.offset != 0) {
         return;
     }
+    // Only after an IP header that is the last layer (a tunnel walked past it already
+    // pushed what follows).
     let Some(ip) = out
         .layers
-        .iter()
-        .rev()
-        .find(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+        .last()
+        .filter(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
         .copied()
     else {
         return;

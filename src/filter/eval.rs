@@ -97,7 +97,7 @@ impl<'f, 'p> Ctx<'f, 'p> {
         packet: &'p DecodedPacket<'p>,
         encaps: &'p [EncapStep],
     ) -> Self {
-        let link = match frame.link {
+        let link = match frame.link.base() {
             LinkType::ETHERNET => Link::Ethernet,
             LinkType::LINUX_SLL => Link::Cooked {
                 proto_off: sll::field::PROTOCOL.start,

@@ -427,7 +427,10 @@ const CONSTANTS: &[(&str, u32)] = &[
     ("icmp6-redirect", 137),
 ];
 
-/// IP protocol names accepted after `proto` (as `\tcp` or `tcp`).
+/// IP protocol names accepted after `proto` (as `\tcp` or `tcp`): libpcap's keywords, and
+/// the names libpcap looks up in `/etc/protocols` (Debian's netbase) for the protocols that
+/// carry tunnels and their control (a fixed table, so a filter means the same on every
+/// machine).
 const IP_PROTO_NAMES: &[(&str, u8)] = &[
     ("icmp", IpNumber::ICMP.0),
     ("igmp", IpNumber::IGMP.0),
@@ -435,6 +438,18 @@ const IP_PROTO_NAMES: &[(&str, u8)] = &[
     ("udp", IpNumber::UDP.0),
     ("icmp6", IpNumber::ICMPV6.0),
     ("sctp", IpNumber::SCTP.0),
+    ("ipencap", IpNumber::IPV4.0),
+    ("ipv6", IpNumber::IPV6.0),
+    ("gre", IpNumber::GRE.0),
+    ("esp", IpNumber::ESP.0),
+    ("ah", IpNumber::AUTH.0),
+    ("ipv6-icmp", IpNumber::ICMPV6.0),
+    ("ospf", 89),
+    ("etherip", IpNumber::ETHERIP.0),
+    ("pim", 103),
+    ("vrrp", 112),
+    ("l2tp", 115),
+    ("mpls-in-ip", IpNumber::MPLS_IN_IP.0),
 ];
 
 /// Parses a whole expression.

@@ -65,6 +65,12 @@ pub struct RunSummary {
     pub lingers_cut: u64,
     pub reassembly_cut_bytes: u64,
     pub fragments_evicted: u64,
+    /// Of `fragments_evicted`, datagrams whose first fragment had arrived: that fragment's
+    /// packet carried its transport header read alone (`first_fragment`), nothing more.
+    pub first_fragments_given_up: u64,
+    /// Frames whose trailing FCS was taken off before decoding (the file header, radiotap or
+    /// PPI said they end with one).
+    pub fcs_stripped: u64,
     /// Frames whose headers nested past the decoder's bounds (headers, tunnels, MPLS labels)
     /// and were not decoded further.
     pub nesting_cut: u64,
@@ -306,6 +312,8 @@ impl Pipeline {
         // Datagrams still incomplete at the end were never reassembled either.
         self.summary.fragments_evicted = dec.fragments_evicted + dec.fragments_pending;
         self.summary.nesting_cut = dec.nesting_cut;
+        self.summary.first_fragments_given_up = dec.first_fragments_given_up;
+        self.summary.fcs_stripped = dec.fcs_stripped;
         self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
         self.summary.tls = self.app.stats().tls;
         self.summary.truncated = truncated;

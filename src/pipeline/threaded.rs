@@ -242,6 +242,8 @@ fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
         payload_offset: p.payload_offset,
         reassembled: p.reassembled,
         fragment_pending: p.fragment_pending,
+        first_fragment: p.first_fragment,
+        fcs_len: p.fcs_len,
         issue: p.issue,
         outer_flows: p.outer_flows,
     }

@@ -335,7 +335,8 @@ pub(crate) fn layer_title(name: LayerName) -> &'static str {
         LayerName::Wlan => "IEEE 802.11",
         LayerName::Radiotap => "radiotap",
         LayerName::Ppi => "PPI",
-        LayerName::Prism => "Prism/AVS radio header",
+        LayerName::Prism => "Prism radio header",
+        LayerName::Wlancap => "AVS radio header",
         LayerName::Llc => "802.2 LLC",
         LayerName::Nflog => "NFLOG",
         LayerName::Ipoib => "IP over InfiniBand",
@@ -519,6 +520,11 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
                 h.describe(&mut put);
             }
         }
+        LayerName::Wlancap => {
+            if let Ok(h) = wire::prism::RadioHeader::new_avs(b) {
+                h.describe(&mut put);
+            }
+        }
         LayerName::Nflog => {
             if let Ok(h) = wire::nflog::Nflog::new_checked(b) {
                 h.describe(&mut put);
@@ -531,6 +537,13 @@ fn wire_fields(out: &mut Buf, d: &[u8], layer: &Layer) {
         }
         LayerName::Esp => {
             if let Ok(h) = wire::esp::Esp::new_checked(b) {
+                h.describe(&mut put);
+            }
+        }
+        // Only for a first fragment's header ([`first_fragment_fields`]): the options may
+        // lie in the next fragment.
+        LayerName::Tcp => {
+            if let Ok(h) = wire::tcp::Tcp::new_fixed(b) {
                 h.describe(&mut put);
             }
         }
@@ -591,6 +604,7 @@ fn layer_letter(name: LayerName) -> char {
         | LayerName::Radiotap
         | LayerName::Ppi
         | LayerName::Prism
+        | LayerName::Wlancap
         | LayerName::Llc
         | LayerName::Nflog
         | LayerName::Ipoib
@@ -1037,7 +1051,14 @@ fn render_body(
     buf.push('\n');
     render_fields(&mut buf, frame, packet, flow, opts);
     *out = buf.s;
-    render_hex(out, frame.data, &packet.layers, packet.reassembled, opts);
+    let fcs_len = usize::from(packet.fcs_len);
+    render_hex(
+        out,
+        frame.data,
+        &packet.layers,
+        (packet.reassembled, fcs_len),
+        opts,
+    );
     out.push('\n');
 }
 
@@ -1181,6 +1202,12 @@ fn render_fields(
             _ => wire_fields(out, d, layer),
         }
     }
+    if let Some(f) = &packet.first_fragment {
+        first_fragment_fields(out, d, packet, f);
+    }
+    if packet.fcs_len > 0 {
+        fcs_trailer(out, d, packet);
+    }
     if let Some(issue) = &packet.issue {
         let mut s = String::new();
         escape_bytes(issue.to_string().as_bytes(), &mut s);
@@ -1190,6 +1217,76 @@ fn render_fields(
         out.push_str(&String::from_utf8_lossy(&v));
     }
     out.push('\n');
+}
+
+/// The frame check sequence that ended the frame (taken off before decoding, as the file
+/// header, radiotap or PPI said): a trailer, not payload.
+fn fcs_trailer(out: &mut Buf, d: &[u8], packet: &DecodedPacket<'_>) {
+    let len = usize::from(packet.fcs_len);
+    let start = d.len().saturating_sub(len);
+    out.layer = packet.layers.len();
+    out.in_frame = true;
+    out.at = None;
+    let _ = writeln!(
+        out,
+        "  trailer FCS [{start},{}) {len} bytes · frame check sequence",
+        d.len()
+    );
+    let mut hex = String::from("0x");
+    for b in d.get(start..).unwrap_or(&[]) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    field(
+        out,
+        "FCS",
+        &hex,
+        "the sender's CRC of the frame; not payload, not verified",
+    );
+}
+
+/// The transport header of a first fragment whose datagram did not complete here, read from
+/// the fragment alone (as tshark shows it with reassembly off): right after the innermost IP
+/// layer (IPv6: after its fragment header, which that layer's length includes).
+fn first_fragment_fields(
+    out: &mut Buf,
+    d: &[u8],
+    packet: &DecodedPacket<'_>,
+    f: &crate::decode::FirstFragment,
+) {
+    let Some(ip) = packet
+        .layers
+        .iter()
+        .rev()
+        .find(|l| matches!(l.name, LayerName::Ipv4 | LayerName::Ipv6))
+    else {
+        return;
+    };
+    let (name, len) = match f.protocol_name() {
+        "tcp" => (LayerName::Tcp, crate::wire::tcp::MIN_LEN),
+        "udp" => (LayerName::Udp, crate::wire::udp::HEADER_LEN),
+        _ => (LayerName::Sctp, crate::wire::sctp::HEADER_LEN),
+    };
+    let offset = ip.offset.saturating_add(ip.len);
+    let layer = Layer {
+        name,
+        offset,
+        len: len as u32,
+    };
+    out.layer = packet.layers.len();
+    out.in_frame = true;
+    out.at = None;
+    let _ = writeln!(
+        out,
+        "  L4 {} [{},{}) {} bytes · from this first fragment alone",
+        layer_title(name),
+        offset,
+        offset.saturating_add(layer.len),
+        layer.len
+    );
+    out.push_str(
+        "    (the datagram's other fragments had not arrived: not reassembled yet, so no connection)\n",
+    );
+    wire_fields(out, d, &layer);
 }
 
 fn port_meaning(port: u16, flow: &PacketFlow, source: bool) -> String {
@@ -1489,7 +1586,7 @@ fn render_hex(
     out: &mut String,
     data: &[u8],
     layers: &[Layer],
-    reassembled: bool,
+    (reassembled, fcs_len): (bool, usize),
     opts: &ExplainOptions,
 ) {
     // The layer owning each byte: the last (innermost) layer whose range covers it.
@@ -1580,7 +1677,8 @@ fn render_hex(
         .map(|l| l.offset.saturating_add(l.len) as usize)
         .max()
         .unwrap_or(0);
-    if covered < data.len() {
+    let fcs_start = data.len().saturating_sub(fcs_len);
+    if covered < fcs_start {
         parts.push(format!(
             "{} [{},{})",
             if layers.iter().any(|l| l.osi() == Osi::Transport) {
@@ -1589,8 +1687,11 @@ fn render_hex(
                 "not decoded"
             },
             covered,
-            data.len()
+            fcs_start
         ));
+    }
+    if fcs_len > 0 {
+        parts.push(format!("FCS [{fcs_start},{})", data.len()));
     }
     let mut line = String::from("  ");
     let mut col = 2;
@@ -1960,6 +2061,8 @@ mod tests {
             payload_offset: 60,
             reassembled: false,
             fragment_pending: false,
+            first_fragment: None,
+            fcs_len: 0,
             issue: None,
             outer_flows: Default::default(),
         };

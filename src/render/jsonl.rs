@@ -544,6 +544,33 @@ fn put_opt_u64(buf: &mut Vec<u8>, v: Option<u64>) {
     }
 }
 
+/// `,"first_fragment":{…}` of a packet that is the first fragment of a datagram it did not
+/// complete: the transport header read from it alone (written only on such frames).
+fn first_fragment_json(f: &crate::decode::FirstFragment) -> arrayvec::ArrayVec<u8, 256> {
+    let mut a = arrayvec::ArrayVec::new();
+    // At most ~210 bytes (every flag, every number at its widest): the buffer holds them.
+    let _ = write!(
+        a,
+        ",\"first_fragment\":{{\"proto\":\"{}\",\"src_port\":{},\"dst_port\":{},\"len\":{}",
+        f.protocol_name(),
+        f.src_port,
+        f.dst_port,
+        f.len
+    );
+    if let Some(t) = f.tcp {
+        let _ = write!(a, ",\"seq\":{},\"ack\":{},\"flags\":[", t.seq, t.ack);
+        let set = crate::decode::TcpFlags::NAMES
+            .iter()
+            .filter(|(_, bit)| t.flags & bit != 0);
+        for (i, (name, _)) in set.enumerate() {
+            let _ = write!(a, "{}\"{name}\"", if i > 0 { "," } else { "" });
+        }
+        let _ = a.write_all(b"]");
+    }
+    let _ = a.write_all(b",\"reassembled\":false}");
+    a
+}
+
 /// A name of our own (no characters that need escaping) in quotes.
 fn put_name(buf: &mut Vec<u8>, name: &str) {
     buf.push(b'"');
@@ -612,6 +639,9 @@ fn write_packet(
     if let Some((c, _)) = flow.quoted_conn {
         w.extend_from_slice(b",\"quoted_conn\":");
         put_u64(w, c);
+    }
+    if let Some(f) = &packet.first_fragment {
+        w.extend_from_slice(&first_fragment_json(f));
     }
     w.extend_from_slice(b",\"dir\":");
     match flow.dir {
@@ -1422,6 +1452,9 @@ fn packet_fields(
         p.lit(b",\"quoted_conn\":");
         p.u64(c);
     }
+    if let Some(f) = &packet.first_fragment {
+        p.bytes(&first_fragment_json(f));
+    }
     match flow.dir {
         Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
         Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),
@@ -2204,6 +2237,16 @@ impl<W: Write> Sink for JsonSink<W> {
         }
         if s.lingers_cut > 0 {
             write!(self.out, ",\"lingers_cut\":{}", s.lingers_cut)?;
+        }
+        if s.fcs_stripped > 0 {
+            write!(self.out, ",\"fcs_stripped\":{}", s.fcs_stripped)?;
+        }
+        if s.first_fragments_given_up > 0 {
+            write!(
+                self.out,
+                ",\"first_fragments_given_up\":{}",
+                s.first_fragments_given_up
+            )?;
         }
         self.out.write_all(b"}\n")?;
         self.out.flush()

@@ -577,6 +577,9 @@ pub struct LadderSink<W: Write> {
     ladder: Ladder,
     seen: bool,
     written: bool,
+    /// When the connection is a tunnel's UDP flow: the first connection it carried (its
+    /// own packets are those of the connections inside; their ladders are drawn instead).
+    carried: Option<ConnId>,
 }
 
 impl<W: Write> LadderSink<W> {
@@ -593,13 +596,14 @@ impl<W: Write> LadderSink<W> {
             format,
             ladder: Ladder::default(),
             seen: false,
+            carried: None,
             written: false,
         }
     }
 
     /// Whether the connection was in the input.
     pub fn found(&self) -> bool {
-        self.seen
+        self.seen || self.carried.is_some()
     }
 
     /// The writer back.
@@ -757,6 +761,9 @@ impl<W: Write> Sink for LadderSink<W> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
+        if self.carried.is_none() && flow.outer_conns.contains(&self.opts.conn) {
+            self.carried = flow.conn;
+        }
         if flow.conn != Some(self.opts.conn) || self.written {
             return Ok(());
         }
@@ -788,6 +795,15 @@ impl<W: Write> Sink for LadderSink<W> {
     }
 
     fn finish(&mut self, _summary: &RunSummary) -> io::Result<()> {
+        if let (false, Some(inner)) = (self.seen, self.carried) {
+            writeln!(
+                self.out,
+                "connection {} is a tunnel's UDP flow: its packets are those of the connections \
+                 inside it, such as conn {inner} (draw that one with --conn {inner})",
+                self.opts.conn
+            )?;
+            return self.out.flush();
+        }
         if !self.seen {
             writeln!(
                 self.out,

@@ -263,6 +263,9 @@ struct ConnRows {
     /// Rows dropped since the last kept row.
     pending_skip: u64,
     total: u64,
+    /// A tunnel's UDP connection: the sender of its first packet (its client), to tell the
+    /// direction of the packets it carries.
+    tunnel_client: Option<(std::net::IpAddr, u16)>,
 }
 
 impl ConnRows {
@@ -639,6 +642,9 @@ impl<W: Write> TableSink<W> {
     }
 
     fn conn_row(&mut self, frame: &RawFrame<'_>, packet: &DecodedPacket<'_>, flow: &PacketFlow) {
+        if !flow.outer_conns.is_empty() && !flow.late {
+            self.tunnel_rows(frame, packet, flow);
+        }
         let (Some(conn), Some(dir)) = (flow.conn, flow.dir) else {
             return;
         };
@@ -732,6 +738,57 @@ impl<W: Write> TableSink<W> {
         self.rows_held = (self.rows_held + after).saturating_sub(before);
         if let Some(((quoted_conn, quoted_dir), e)) = quoted {
             self.quoted_error_row(frame, packet, (quoted_conn, quoted_dir), conn, e);
+        }
+    }
+
+    /// A tunnelled packet's row in the table of each UDP tunnel connection that carried it:
+    /// a datagram whose payload is the inner packet, saying which connection that is.
+    fn tunnel_rows(&mut self, frame: &RawFrame<'_>, packet: &DecodedPacket<'_>, flow: &PacketFlow) {
+        let limit = self.opts.rows_per_conn;
+        for (conn, outer) in flow.outer_conns.iter().zip(&packet.outer_flows) {
+            let l7 = match flow.conn {
+                Some(inner) => format!("carries conn {inner}"),
+                None => "carries a packet of no connection".to_string(),
+            };
+            let row = |dir| ConnRow {
+                frame: frame.number,
+                ts: frame.ts,
+                dir,
+                flags: None,
+                transport: "udp",
+                icmp_error: false,
+                seq: None,
+                ack: None,
+                len: u32::from(outer.length.saturating_sub(8)),
+                win: None,
+                step: None,
+                state: None,
+                analysis: AnalysisFlags::default(),
+                note: None,
+                l7,
+                teach: None,
+                skipped_before: 0,
+                rtt: Default::default(),
+            };
+            let over_budget = self.rows_held >= MAX_HELD_ROWS;
+            let rows = self.open.entry(*conn).or_default();
+            rows.start.get_or_insert(frame.ts);
+            let client = *rows
+                .tunnel_client
+                .get_or_insert((outer.src, outer.src_port));
+            let dir = if client == (outer.src, outer.src_port) {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
+            let before = rows.held();
+            if over_budget {
+                rows.push_without_growing(row(dir));
+            } else {
+                rows.push(row(dir), limit);
+            }
+            let after = rows.held();
+            self.rows_held = (self.rows_held + after).saturating_sub(before);
         }
     }
 
@@ -1839,6 +1896,20 @@ impl<W: Write> Sink for TableSink<W> {
                 line,
                 " · {} IP datagrams left unreassembled",
                 s.fragments_evicted
+            );
+            if s.first_fragments_given_up > 0 {
+                let _ = write!(
+                    line,
+                    " ({} shown from their first fragment alone)",
+                    s.first_fragments_given_up
+                );
+            }
+        }
+        if s.fcs_stripped > 0 {
+            let _ = write!(
+                line,
+                " · {} frames ended with an FCS (not payload)",
+                s.fcs_stripped
             );
         }
         if s.http_heads_too_large > 0 {

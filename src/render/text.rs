@@ -399,6 +399,19 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
                         net.ident,
                         if frag.more { ", more" } else { "" }
                     );
+                    if let Some(f) = &packet.first_fragment {
+                        let _ = write!(
+                            out,
+                            " · first fragment: {} {} → {}",
+                            f.protocol_name().to_ascii_uppercase(),
+                            f.src_port,
+                            f.dst_port
+                        );
+                        if let Some(t) = f.tcp {
+                            let _ = write!(out, " seq={} ack={}", t.seq, t.ack);
+                        }
+                        out.extend_from_slice(" (not reassembled yet)".as_bytes());
+                    }
                 } else {
                     let _ = write!(out, "IP protocol {}", net.protocol);
                 }

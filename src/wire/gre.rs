@@ -1,7 +1,7 @@
 //! GRE (RFC 2784 / 2890, RFC 1701's source routes) and PPTP's enhanced GRE (version 1,
 //! RFC 2637).
 
-use super::{be16, check_len, Describe, EtherType, Field, Next, Truncated};
+use super::{be16, check_len, Describe, EtherType, Field, Next, Raw, Truncated};
 
 mod field {
     use std::ops::Range;
@@ -15,6 +15,13 @@ pub const BASE_LEN: usize = 4;
 pub const MAX_SOURCE_ROUTES: usize = 64;
 /// A source route entry's fixed part: address family (2), SRE offset (1), SRE length (1).
 pub const SRE_HEADER_LEN: usize = 4;
+/// Most routing-information items (addresses, AS numbers) `explain` lists for one source
+/// route entry; the rest are counted in one line.
+pub const MAX_SRE_ITEMS_SHOWN: usize = 16;
+/// Source route entry address families (RFC 1701 §2.1.5: the ether type of what the routing
+/// information holds, 0xC200 for autonomous system numbers).
+pub const SRE_FAMILY_IP: u16 = 0x0800;
+pub const SRE_FAMILY_ASN: u16 = 0xC200;
 
 pub mod flag {
     pub const CHECKSUM: u16 = 0x8000;
@@ -125,6 +132,15 @@ impl Describe for Gre<'_> {
         f(Field::new("checksum present", u64::from(self.has(flag::CHECKSUM)), "").at_byte(0));
         f(Field::new("key present", u64::from(self.has(flag::KEY)), "").at_byte(0));
         f(Field::new("sequence present", u64::from(self.has(flag::SEQUENCE)), "").at_byte(0));
+        let routing = self.version() == 0 && self.has(flag::ROUTING);
+        if routing {
+            f(Field::new(
+                "routing present",
+                1,
+                "RFC 1701 source routes follow the header",
+            )
+            .at_byte(0));
+        }
         f(Field::new(
             "version",
             u64::from(self.version()),
@@ -149,6 +165,14 @@ impl Describe for Gre<'_> {
                 )
                 .at(at..at + 2));
             }
+            if routing {
+                f(Field::new(
+                    "offset",
+                    u64::from(be16(self.buf, at + 2..at + 4)),
+                    "bytes from the routing field to the active source route entry",
+                )
+                .at(at + 2..at + 4));
+            }
             at += 4;
         }
         if let Some(k) = self.key() {
@@ -168,6 +192,89 @@ impl Describe for Gre<'_> {
         if self.version() == 1 && self.has(flag::ACK) {
             let n = super::be32(self.buf, at..at + 4);
             f(Field::new("acknowledgment", u64::from(n), "").at(at..at + 4));
+        }
+        if routing {
+            self.describe_source_routes(at, f);
+        }
+    }
+}
+
+impl Gre<'_> {
+    /// The source route entries from `at` (the routing field) to the null entry, as
+    /// [`Gre::new_checked`] walked them (so every read is in the buffer); at most
+    /// [`MAX_SRE_ITEMS_SHOWN`] items of each entry are listed.
+    fn describe_source_routes(&self, mut at: usize, f: &mut dyn FnMut(Field)) {
+        for _ in 0..=self.source_routes() {
+            let family = be16(self.buf, at..at + 2);
+            let sre_offset = super::byte(self.buf, at + 2);
+            let sre_len = usize::from(super::byte(self.buf, at + 3));
+            if family == 0 && sre_len == 0 {
+                f(Field::shown(
+                    "SRE",
+                    0,
+                    Raw::None,
+                    "null entry: the end of the source route list",
+                )
+                .at(at..at + SRE_HEADER_LEN));
+                return;
+            }
+            let kind = match family {
+                SRE_FAMILY_IP => "IP source route: IPv4 addresses",
+                SRE_FAMILY_ASN => "ASN source route: autonomous system numbers",
+                _ => "",
+            };
+            f(Field::shown("SRE family", u64::from(family), Raw::Hex(4), kind).at(at..at + 2));
+            f(Field::new(
+                "SRE offset",
+                u64::from(sre_offset),
+                "bytes into this entry's list to the active item",
+            )
+            .at_byte(at + 2));
+            f(Field::shown("SRE length", sre_len as u64, Raw::Unit("bytes"), "").at_byte(at + 3));
+            let info = at + SRE_HEADER_LEN;
+            let item = match family {
+                SRE_FAMILY_IP => 4,
+                SRE_FAMILY_ASN => 2,
+                _ => sre_len.max(1),
+            };
+            let items = sre_len / item;
+            for i in 0..items.min(MAX_SRE_ITEMS_SHOWN) {
+                let r = info + i * item..info + (i + 1) * item;
+                let active = if i * item == usize::from(sre_offset) {
+                    "active: the next hop"
+                } else {
+                    ""
+                };
+                let field = match family {
+                    SRE_FAMILY_IP => {
+                        let b = self.buf.get(r.clone()).unwrap_or(&[0; 4]);
+                        let ip = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+                        Field::shown("route address", 0, Raw::Ip(ip.into()), active)
+                    }
+                    SRE_FAMILY_ASN => Field::shown(
+                        "route AS",
+                        u64::from(be16(self.buf, r.clone())),
+                        Raw::Decimal,
+                        active,
+                    ),
+                    _ => Field::shown(
+                        "routing information",
+                        sre_len as u64,
+                        Raw::Unit("bytes"),
+                        "of an address family not read",
+                    ),
+                };
+                f(field.at(r));
+            }
+            if items > MAX_SRE_ITEMS_SHOWN {
+                f(Field::shown(
+                    "",
+                    (items - MAX_SRE_ITEMS_SHOWN) as u64,
+                    Raw::Unit("more"),
+                    "items of this entry not listed",
+                ));
+            }
+            at = info + sre_len;
         }
     }
 }
@@ -237,6 +344,64 @@ mod tests {
         // Version 1 has no routing field: the bit is not a list.
         let v1 = [0x40, 0x01, 0x88, 0x0b, 0, 0, 0, 0];
         assert_eq!(Gre::new_checked(&v1).unwrap().header_len(), 8);
+    }
+
+    #[test]
+    fn source_routes_are_described_entry_by_entry() {
+        // Checksum 0xbeef and routing, offset 12 (the second entry); an IP source route
+        // (offset 4: the second address is active), an ASN route of two AS numbers, the
+        // null entry.
+        let mut b = vec![0xc0, 0x00, 0x08, 0x00, 0xbe, 0xef, 0, 12];
+        b.extend_from_slice(&[0x08, 0x00, 4, 8, 192, 0, 2, 1, 192, 0, 2, 2]);
+        b.extend_from_slice(&[0xc2, 0x00, 0, 4, 0xfd, 0xe8, 0xfd, 0xe9]);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        let g = Gre::new_checked(&b).unwrap();
+        assert_eq!((g.header_len(), g.source_routes()), (32, 2));
+        let mut v = Vec::new();
+        g.describe(&mut |f| v.push((f.name, f.raw_text(), f.meaning.to_string(), f.bytes)));
+        type Row<'r> = (&'r str, &'r str, Option<(u16, u16)>);
+        let rows: Vec<Row<'_>> = v.iter().map(|(n, r, _, b)| (*n, r.as_str(), *b)).collect();
+        assert_eq!(
+            rows[3..],
+            [
+                ("routing present", "1", Some((0, 1))),
+                ("version", "0", Some((1, 1))),
+                ("protocol", "0x0800", Some((2, 2))),
+                ("checksum", "0xbeef", Some((4, 2))),
+                ("offset", "12", Some((6, 2))),
+                ("SRE family", "0x0800", Some((8, 2))),
+                ("SRE offset", "4", Some((10, 1))),
+                ("SRE length", "8 bytes", Some((11, 1))),
+                ("route address", "192.0.2.1", Some((12, 4))),
+                ("route address", "192.0.2.2", Some((16, 4))),
+                ("SRE family", "0xc200", Some((20, 2))),
+                ("SRE offset", "0", Some((22, 1))),
+                ("SRE length", "4 bytes", Some((23, 1))),
+                ("route AS", "65000", Some((24, 2))),
+                ("route AS", "65001", Some((26, 2))),
+                ("SRE", "", Some((28, 4))),
+            ]
+        );
+        // The active address is the one the entry's offset points at.
+        let active: Vec<&str> = v
+            .iter()
+            .filter(|(_, _, m, _)| m.starts_with("active"))
+            .map(|(_, r, _, _)| r.as_str())
+            .collect();
+        assert_eq!(active, ["192.0.2.2", "65000"]);
+        // 20 addresses in one entry: 16 listed, 4 counted.
+        let mut many = vec![0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0, 0x08, 0x00, 0, 80];
+        for i in 0..20u8 {
+            many.extend_from_slice(&[10, 0, 0, i]);
+        }
+        many.extend_from_slice(&[0, 0, 0, 0]);
+        let mut names = Vec::new();
+        Gre::new_checked(&many)
+            .unwrap()
+            .describe(&mut |f| names.push((f.name, f.raw_text())));
+        let listed = names.iter().filter(|(n, _)| *n == "route address").count();
+        assert_eq!(listed, MAX_SRE_ITEMS_SHOWN);
+        assert!(names.contains(&("", "4 more".to_string())));
     }
 }
 

@@ -162,3 +162,25 @@ fn tunnel_parents_are_every_tunnel_flow_the_connection_was_seen_in() {
     assert_eq!(icmp.tunnel_parents.len(), streams.len());
     assert_eq!(run.summary.as_ref().unwrap().tunnel_parents_cut, 0);
 }
+
+/// The ladder of a tunnel's own UDP flow (conn 0 of `tunnel-vxlan.pcap`, the VXLAN flow
+/// 192.168.77.1:52029 → 4789) names the connection it carries (conn 1, the TCP connection
+/// inside) instead of saying the connection does not exist.
+#[test]
+fn the_ladder_of_a_tunnel_flow_points_at_the_connection_inside() {
+    let capture = super::support::project_dir()
+        .join("captures")
+        .join("tunnel-vxlan.pcap");
+    let out = assert_cmd::Command::new(super::support::bin())
+        .arg("ladder")
+        .arg(&capture)
+        .args(["--conn", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("connection 0 is a tunnel's UDP flow") && text.contains("--conn 1"),
+        "{text}"
+    );
+}

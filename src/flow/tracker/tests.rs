@@ -104,6 +104,8 @@ fn packet<'a>(
         payload_offset: 54,
         reassembled: false,
         fragment_pending: false,
+        first_fragment: None,
+        fcs_len: 0,
         issue: None,
         outer_flows: ArrayVec::new(),
     }
