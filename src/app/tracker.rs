@@ -2,6 +2,7 @@
 //! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`].
 
 use super::dns::{self, Decoded};
+use super::follow_watch::FollowWatch;
 use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
@@ -43,6 +44,16 @@ pub struct AppConfig {
     /// `explain --frame N`: the TLS records completed in frame N are kept here (ciphertext,
     /// plaintext, the secret that opened them or why none did).
     pub record_watch: Option<std::sync::Arc<super::RecordWatch>>,
+    /// `follow --conn ID`: the HTTP/2 and HTTP/3 frames and the decrypted TLS plaintext of
+    /// that connection are recorded here.
+    pub follow_watch: Option<std::sync::Arc<super::follow_watch::FollowWatch>>,
+    /// HTTP/2's caps (frames, header blocks, streams per connection).
+    pub h2_caps: super::http2::H2Caps,
+    /// Bytes of one side's QUIC CRYPTO stream reassembled in Initial packets.
+    pub quic_crypto: usize,
+    /// QUIC stream reassembly with a key log (streams per connection, bytes held out of
+    /// order per stream).
+    pub quic_streams: quic::streams::StreamCaps,
 }
 
 impl Default for AppConfig {
@@ -54,6 +65,10 @@ impl Default for AppConfig {
             http_details: true,
             keylog: None,
             record_watch: None,
+            follow_watch: None,
+            h2_caps: Default::default(),
+            quic_crypto: quic::hello::MAX_CRYPTO,
+            quic_streams: Default::default(),
         }
     }
 }
@@ -478,6 +493,7 @@ fn protected_packet(
     pn_offset: Option<usize>,
     ctx: SegmentCtx,
     out: &mut quic::session::SessionOut<'_>,
+    config: &AppConfig,
 ) -> bool {
     let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
         q.hello.client_random.as_ref(),
@@ -498,7 +514,7 @@ fn protected_packet(
     };
     let side = quic::session::side_of(dir, client_dir);
     q.session
-        .get_or_insert_with(Default::default)
+        .get_or_insert_with(|| Box::new(quic::session::QuicSession::configured(config, out.conn)))
         .on_packet(hs, space, side, packet, pn_offset, ctx, out)
 }
 
@@ -644,6 +660,12 @@ impl AppTracker {
         let mut any = false;
         let mut http3 = false;
         let keylog = self.config.keylog.as_deref();
+        if let (Some(w), Some(_)) = (
+            FollowWatch::of(self.config.follow_watch.as_ref(), conn),
+            keylog,
+        ) {
+            w.set_decrypting();
+        }
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
                 if quic::is_short_header(rest) {
@@ -666,6 +688,7 @@ impl AppTracker {
                             None,
                             ctx,
                             &mut out,
+                            &self.config,
                         );
                         state.stats.http_requests = q.session.as_ref().map_or(0, |s| s.h3.requests);
                         state.stats.http_responses =
@@ -706,7 +729,11 @@ impl AppTracker {
             if let (Kind::Quic(q), Some(packet), true) =
                 (&mut state.kind, packet, h.length.is_some())
             {
-                let q = q.get_or_insert_with(Default::default);
+                let q = q.get_or_insert_with(|| {
+                    let mut q = Box::<quic::QuicConn>::default();
+                    q.hello.set_crypto_cap(self.config.quic_crypto);
+                    q
+                });
                 if h.version != 0 {
                     q.short_dcid_len[1 - dir.index()] = Some(h.scid.len());
                 }
@@ -746,6 +773,7 @@ impl AppTracker {
                         Some(pn_offset),
                         ctx,
                         &mut out,
+                        &self.config,
                     );
                 }
             }
@@ -783,9 +811,17 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
+                if let (Some(w), Some(_)) = (
+                    FollowWatch::of(self.config.follow_watch.as_ref(), conn),
+                    &self.config.keylog,
+                ) {
+                    w.set_decrypting();
+                }
                 Kind::Tls(Box::new(tls_conn(&self.config, &ctx)))
             } else if data.starts_with(b"PRI * HTTP/2.0") {
-                Kind::Http2(Box::new(super::http2::Http2Conn::new()))
+                Kind::Http2(Box::new(
+                    super::http2::Http2Conn::new().configured(&self.config, conn),
+                ))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
                 // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
@@ -903,7 +939,9 @@ impl AppTracker {
         h.close(&mut out);
         http_service(&mut state.stats.service, h);
         free_http(&mut self.http, i);
-        state.kind = Kind::Http2(Box::new(super::http2::Http2Conn::upgraded(&request)));
+        state.kind = Kind::Http2(Box::new(
+            super::http2::Http2Conn::upgraded(&request).configured(&self.config, conn),
+        ));
         Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 

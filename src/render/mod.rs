@@ -7,6 +7,7 @@ pub mod explain_tls;
 pub mod filter;
 pub mod fit;
 pub mod follow;
+pub mod follow_frames;
 pub mod graph;
 pub mod jsonl;
 pub mod ladder;

@@ -88,6 +88,16 @@ pub struct QuicSession {
 }
 
 impl QuicSession {
+    /// A session bounded by the app stage's caps, its HTTP/3 frames recorded when `follow`
+    /// watches connection `conn`.
+    pub fn configured(config: &crate::app::AppConfig, conn: ConnId) -> QuicSession {
+        QuicSession {
+            streams: Streams::with_caps(config.quic_streams),
+            h3: Http3Conn::new().watched(config.follow_watch.as_ref(), conn),
+            ..QuicSession::default()
+        }
+    }
+
     /// Looks the connection's secrets up; true when keys are ready.
     fn keys(&mut self, hs: Handshake<'_>, stats: &mut QuicKeyStats) -> bool {
         if self.ready {
