@@ -6,6 +6,7 @@ mod integration {
     pub mod community_id;
     pub mod dot;
     pub mod encapsulation;
+    pub mod explain_quic;
     pub mod follow_frames;
     pub mod graphs;
     pub mod h2c;

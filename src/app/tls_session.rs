@@ -154,6 +154,8 @@ pub struct RecordDetail {
 pub struct RecordWatch {
     pub frame: u64,
     pub records: std::sync::Mutex<Vec<RecordDetail>>,
+    /// QUIC Handshake and 1-RTT packets of the frame (at most 16).
+    pub quic: std::sync::Mutex<Vec<super::quic::session::QuicPacketDetail>>,
 }
 
 impl RecordWatch {
@@ -161,6 +163,7 @@ impl RecordWatch {
         RecordWatch {
             frame,
             records: Default::default(),
+            quic: Default::default(),
         }
     }
 
@@ -170,6 +173,22 @@ impl RecordWatch {
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default()
+    }
+
+    /// The QUIC packets kept so far.
+    pub fn take_quic(&self) -> Vec<super::quic::session::QuicPacketDetail> {
+        self.quic
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn keep_quic(&self, d: super::quic::session::QuicPacketDetail) {
+        if let Ok(mut r) = self.quic.lock() {
+            if r.len() < 16 {
+                r.push(d);
+            }
+        }
     }
 
     fn keep(&self, d: RecordDetail) {

@@ -495,6 +495,33 @@ fn protected_packet(
     out: &mut quic::session::SessionOut<'_>,
     config: &AppConfig,
 ) -> bool {
+    let short_pn = q.short_dcid_len[dir.index()].map(|n| 1 + n);
+    let missing = match (&q.hello, pn_offset.or(short_pn)) {
+        (h, _) if h.client_random.is_none() || h.client_dir.is_none() => {
+            Some("the connection's ClientHello (its client random, the key log's index) was not seen")
+        }
+        (h, _) if h.cipher.is_none() => Some("the ServerHello (its cipher suite) was not seen"),
+        (_, None) => Some(
+            "the short header's connection id length is unknown (no long header from the peer seen)",
+        ),
+        _ if version.is_none() => Some("the QUIC version is unknown (no long header seen)"),
+        _ => None,
+    };
+    if let (Some(why), Some(w)) = (
+        missing,
+        config
+            .record_watch
+            .as_ref()
+            .filter(|w| w.frame == ctx.frame),
+    ) {
+        let side = q
+            .hello
+            .client_dir
+            .map_or(0, |c| quic::session::side_of(dir, c));
+        let mut d = quic::session::QuicPacketDetail::new(ctx.frame, side, space, packet, 0);
+        d.not_opened = Some(why.to_string());
+        w.keep_quic(d);
+    }
     let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
         q.hello.client_random.as_ref(),
         q.hello.cipher,
@@ -503,7 +530,7 @@ fn protected_packet(
     ) else {
         return false;
     };
-    let Some(pn_offset) = pn_offset.or_else(|| q.short_dcid_len[dir.index()].map(|n| 1 + n)) else {
+    let Some(pn_offset) = pn_offset.or(short_pn) else {
         return false;
     };
     let hs = quic::session::Handshake {

@@ -736,9 +736,16 @@ pub fn explain(args: ExplainArgs) -> Result<u8, Failure> {
         });
     }
     let tls = sink.frame_has_tls();
+    let quic = sink.frame_has_quic();
     let mut out = sink.into_inner();
     let _ =
         layerscope::render::explain_tls::write_tls_records(&mut out, &watch.take(), keylog, tls);
+    let _ = layerscope::render::explain_quic::write_quic_packets(
+        &mut out,
+        &watch.take_quic(),
+        keylog,
+        quic,
+    );
     let _ = out.flush();
     Ok(0)
 }

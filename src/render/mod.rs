@@ -3,6 +3,7 @@
 
 pub mod escape;
 pub mod explain;
+pub mod explain_quic;
 pub mod explain_tls;
 pub mod filter;
 pub mod fit;

@@ -1,7 +1,7 @@
 //! `follow` on HTTP/2 and HTTP/3 connections shows their frames: every frame line (capture
 //! frame, type, stream id, flags, length) against tshark's HTTP/2 dissection of the same
 //! recordings (`captures/oracle/*http2-frames.tsv`, written by
-//! `captures/oracle-http2-frames.sh`), HTTP/2 over decrypted TLS 1.2 and 1.3 and cleartext
+//! `captures/oracle-keylog-frames.sh`), HTTP/2 over decrypted TLS 1.2 and 1.3 and cleartext
 //! h2c (upgraded and by prior knowledge); HTTP/3 against tshark's frame types and lengths
 //! (`oracle/quic-h3.pcap.keylog-http3.tsv`); `--stream` keeps one stream's frames.
 

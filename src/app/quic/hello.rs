@@ -480,7 +480,10 @@ mod tests {
         assert_eq!(s.have, vec![(0, 10)]);
         // Past the cap: cut and counted.
         let mut s = CryptoStream::default();
-        assert_eq!(s.insert(MAX_CRYPTO as u64 - 2, &[0; 10], ctx(1), MAX_CRYPTO), 8);
+        assert_eq!(
+            s.insert(MAX_CRYPTO as u64 - 2, &[0; 10], ctx(1), MAX_CRYPTO),
+            8
+        );
         assert_eq!(s.insert(u64::MAX, &[0; 3], ctx(1), MAX_CRYPTO), 3);
         // Too many holes: given up.
         let mut s = CryptoStream::default();
