@@ -8,22 +8,14 @@
 use super::support::*;
 
 fn explain(frame: u64, keys: Option<&std::path::Path>) -> String {
-    let dir = project_dir().join("captures");
     let mut cmd = assert_cmd::Command::new(bin());
     cmd.arg("explain")
-        .arg(dir.join("quic-h3.pcap"))
-        .args(["--frame", &frame.to_string(), "--color", "never"])
-        .env_remove("SSLKEYLOGFILE");
+        .arg(project_dir().join("captures/quic-h3.pcap"))
+        .args(["--frame", &frame.to_string(), "--color", "never"]);
     if let Some(k) = keys {
         cmd.arg("--keylog").arg(k);
     }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = stdout_of(&mut cmd);
     match text.find("Inside QUIC") {
         Some(i) => text[i..].to_string(),
         None => String::new(),

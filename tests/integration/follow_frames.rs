@@ -34,18 +34,11 @@ fn follow(capture: &str, keys: Option<&str>, conn: u64, extra: &[&str]) -> Strin
     cmd.arg("follow")
         .arg(dir.join(capture))
         .args(["--conn", &conn.to_string(), "--color", "never"])
-        .args(extra)
-        .env_remove("SSLKEYLOGFILE");
+        .args(extra);
     if let Some(k) = keys {
         cmd.arg("--keylog").arg(dir.join(k));
     }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stdout_of(&mut cmd)
 }
 
 /// The frame lines of `follow`'s output: `→ frame 37 · HTTP/2 HEADERS · stream 1 · flags

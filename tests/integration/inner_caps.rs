@@ -8,19 +8,12 @@ use super::support::*;
 
 fn run(args: &[&str]) -> String {
     let dir = project_dir().join("captures");
-    let out = assert_cmd::Command::new(bin())
-        .current_dir(&dir)
-        .arg("read")
-        .args(args)
-        .env_remove("SSLKEYLOGFILE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    stdout_of(
+        assert_cmd::Command::new(bin())
+            .current_dir(&dir)
+            .arg("read")
+            .args(args),
+    )
 }
 
 fn summary(text: &str) -> serde_json::Value {
