@@ -687,12 +687,6 @@ impl AppTracker {
         let mut any = false;
         let mut http3 = false;
         let keylog = self.config.keylog.as_deref();
-        if let (Some(w), Some(_)) = (
-            FollowWatch::of(self.config.follow_watch.as_ref(), conn),
-            keylog,
-        ) {
-            w.set_decrypting();
-        }
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
                 if quic::is_short_header(rest) {
@@ -805,6 +799,14 @@ impl AppTracker {
                 }
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
+        }
+        if let (true, Some(w), Some(_)) = (
+            any,
+            FollowWatch::of(self.config.follow_watch.as_ref(), conn),
+            keylog,
+        ) {
+            // `follow` shows a QUIC connection read with a key log as its HTTP/3 frames.
+            w.set_decrypting();
         }
         (any, http3)
     }
