@@ -6,10 +6,13 @@ mod integration {
     pub mod community_id;
     pub mod dot;
     pub mod encapsulation;
+    pub mod explain_quic;
+    pub mod follow_frames;
     pub mod graphs;
     pub mod h2c;
     pub mod hostile;
     pub mod icmp_errors;
+    pub mod inner_caps;
     pub mod live;
     pub mod merged_files;
     pub mod own_captures;

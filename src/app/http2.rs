@@ -4,10 +4,12 @@
 //! status, body sizes, latency, `"HTTP/2"` and the stream id, emitted when the stream ends
 //! (response END_STREAM, RST_STREAM, or the connection's end).
 //!
-//! Bounded: frames other than DATA are buffered up to [`MAX_FRAME`] bytes (DATA is counted,
-//! never kept), a header block up to [`MAX_BLOCK`], at most [`MAX_STREAMS`] streams open at
-//! once; what is cut is counted in [`Http2Stats`] and noted.
+//! Bounded ([`H2Caps`], flags of the command line): frames other than DATA are buffered up
+//! to [`MAX_FRAME`] bytes (DATA is counted, never kept; with `follow` watching, its first
+//! bytes are kept to be shown), a header block up to [`MAX_BLOCK`], at most [`MAX_STREAMS`]
+//! streams open at once; what is cut is counted in [`Http2Stats`] and noted.
 
+use super::follow_watch::{FollowItem, FollowWatch, FrameItem, FrameProto, MAX_DATA};
 use super::http::latency_ms;
 use super::http2_frame::{
     self as frame, error_name, frame_header, parse_frame, Frame, FrameHeader, FRAME_HEADER_LEN,
@@ -16,6 +18,7 @@ use super::http2_frame::{
 use super::http2_hpack::{HeaderDecoder, HeaderList};
 use super::{AppEvent, HttpTransaction};
 use crate::flow::{ConnId, Direction, SegmentCtx};
+use std::sync::Arc;
 
 /// Largest non-DATA frame buffered (SETTINGS_MAX_FRAME_SIZE is 16384 by default).
 pub const MAX_FRAME: usize = 64 << 10;
@@ -24,17 +27,42 @@ pub const MAX_BLOCK: usize = 64 << 10;
 /// Most streams open at once on one connection.
 pub const MAX_STREAMS: usize = 256;
 
+/// The caps of one HTTP/2 connection (`--max-h2-frame`, `--max-h2-header-block`,
+/// `--max-h2-streams`; defaults [`MAX_FRAME`], [`MAX_BLOCK`], [`MAX_STREAMS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct H2Caps {
+    /// Largest non-DATA frame buffered.
+    pub frame: usize,
+    /// Largest header block assembled.
+    pub header_block: usize,
+    /// Most streams open at once.
+    pub streams: usize,
+}
+
+impl Default for H2Caps {
+    fn default() -> Self {
+        H2Caps {
+            frame: MAX_FRAME,
+            header_block: MAX_BLOCK,
+            streams: MAX_STREAMS,
+        }
+    }
+}
+
 /// What HTTP/2 parsing cut or could not read, over the whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Http2Stats {
-    /// Streams not followed because [`MAX_STREAMS`] were open.
+    /// Streams not followed because [`H2Caps::streams`] were open.
     pub streams_cut: u64,
-    /// Frames over [`MAX_FRAME`] skipped, or header blocks over [`MAX_BLOCK`].
+    /// Frames over [`H2Caps::frame`] skipped, or header blocks over
+    /// [`H2Caps::header_block`].
     pub frames_cut: u64,
     /// Header blocks not decoded (HPACK error, or the table lost before).
     pub header_blocks_lost: u64,
     /// Frames whose payload does not read (sizes, padding).
     pub bad_frames: u64,
+    /// Header fields not kept: past the decoded header list cap.
+    pub header_fields_cut: u64,
 }
 
 /// Where a direction's reader is.
@@ -111,6 +139,9 @@ pub struct Http2Conn {
     pub responses: u64,
     /// GOAWAY seen: (sent by the client, error code, last stream).
     goaway: Option<(bool, u32, u32)>,
+    /// `follow` watches this connection: every frame is recorded there.
+    watch: Option<Arc<FollowWatch>>,
+    caps: H2Caps,
 }
 
 fn side(dir: Direction) -> &'static str {
@@ -126,6 +157,24 @@ impl Http2Conn {
         let mut c = Http2Conn::default();
         c.dirs[Direction::ToServer.index()].preface_left = PREFACE.len();
         c
+    }
+
+    /// The same, its frames recorded in `watch` (`follow`) when it watches `conn`.
+    pub fn watched(mut self, watch: Option<&Arc<FollowWatch>>, conn: ConnId) -> Http2Conn {
+        self.watch = watch.filter(|w| w.conn == conn).cloned();
+        self
+    }
+
+    /// The same, bounded by `caps`.
+    pub fn with_caps(mut self, caps: H2Caps) -> Http2Conn {
+        self.caps = caps;
+        self
+    }
+
+    /// The same, with the app stage's caps and `follow` watch for connection `conn`.
+    pub fn configured(self, config: &super::AppConfig, conn: ConnId) -> Http2Conn {
+        self.watched(config.follow_watch.as_ref(), conn)
+            .with_caps(config.h2_caps)
     }
 
     /// A connection an HTTP/1.1 request upgraded (`Upgrade: h2c` answered by 101, RFC 7540
@@ -207,7 +256,7 @@ impl Http2Conn {
                 d.remaining = h.len as usize;
                 d.payload.clear();
                 d.pad = None;
-                d.skipping = h.kind != frame::DATA && d.remaining > MAX_FRAME;
+                d.skipping = h.kind != frame::DATA && d.remaining > self.caps.frame;
                 if d.skipping {
                     out.stats.frames_cut += 1;
                     if matches!(
@@ -229,6 +278,12 @@ impl Http2Conn {
                 if d.remaining == h.len as usize && h.flags & 0x8 != 0 {
                     d.pad = chunk.first().copied();
                 }
+                if self.watch.is_some() {
+                    // Followed: the first bytes are kept to be shown (pad length byte
+                    // included).
+                    let room = (MAX_DATA + 1).saturating_sub(d.payload.len());
+                    d.payload.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                }
             } else if !d.skipping {
                 d.payload.extend_from_slice(chunk);
             }
@@ -247,6 +302,9 @@ impl Http2Conn {
             return;
         };
         let start = d.frame_ctx.unwrap_or(ctx);
+        if let Some(w) = &self.watch {
+            watch_frame(w, dir, &h, &d.payload, d.pad, ctx.frame);
+        }
         if h.kind == frame::DATA {
             let padding = d.pad.map_or(0, |p| u64::from(p) + 1);
             let len = u64::from(h.len).saturating_sub(padding);
@@ -323,7 +381,7 @@ impl Http2Conn {
     /// A fragment of the header block of `dir`; decodes the block when it ends.
     fn block_fragment(&mut self, dir: Direction, frag: &[u8], end: bool, out: &mut H2Out<'_>) {
         let d = &mut self.dirs[dir.index()];
-        if d.block.len() + frag.len() > MAX_BLOCK {
+        if d.block.len() + frag.len() > self.caps.header_block {
             if !d.block_cut {
                 out.stats.frames_cut += 1;
             }
@@ -339,9 +397,24 @@ impl Http2Conn {
         if d.block_cut {
             d.hpack.lose();
             out.stats.header_blocks_lost += 1;
+            if let Some(w) = &self.watch {
+                w.set_headers(Err(format!(
+                    "header block over the {}-byte cap: not decoded",
+                    self.caps.header_block
+                )));
+            }
             return;
         }
         let decoded = d.hpack.decode(&d.block);
+        if let Ok(list) = &decoded {
+            out.stats.header_fields_cut += list.cut as u64;
+        }
+        if let Some(w) = &self.watch {
+            w.set_headers(match &decoded {
+                Ok(list) => Ok(list.fields.clone()),
+                Err(e) => Err(e.to_string()),
+            });
+        }
         let (stream, end_stream, promised) = (d.block_stream, d.block_end_stream, d.block_promised);
         let Some(ctx) = ctx else {
             return;
@@ -369,7 +442,7 @@ impl Http2Conn {
         if let Some(i) = self.streams.iter().position(|s| s.id == id) {
             return self.streams.get_mut(i);
         }
-        if self.streams.len() >= MAX_STREAMS {
+        if self.streams.len() >= self.caps.streams {
             out.stats.streams_cut += 1;
             return None;
         }
@@ -540,6 +613,45 @@ impl Http2Conn {
             self.emit(s, out);
         }
     }
+}
+
+/// Records a whole frame of the followed connection: header, fields, DATA bytes.
+/// `payload` holds a kept frame's payload, or a DATA frame's first bytes.
+fn watch_frame(
+    w: &FollowWatch,
+    dir: Direction,
+    h: &FrameHeader,
+    payload: &[u8],
+    pad: Option<u8>,
+    frame_no: u64,
+) {
+    let mut item = FrameItem {
+        proto: FrameProto::Http2,
+        frame: frame_no,
+        dir,
+        kind: u64::from(h.kind),
+        name: frame::frame_name(h.kind),
+        flags: h.flags,
+        stream: u64::from(h.stream),
+        len: u64::from(h.len),
+        fields: super::http2_fields::frame_fields(h, payload),
+        headers: None,
+        data: Vec::new(),
+        data_cut: 0,
+    };
+    if h.kind == frame::DATA {
+        // Padding: the length byte first, that many bytes last.
+        let (front, back) = pad.map_or((0, 0), |p| (1, usize::from(p)));
+        let body_len = (h.len as usize).saturating_sub(front + back);
+        let kept = payload
+            .get(front..)
+            .unwrap_or_default()
+            .iter()
+            .take(body_len.min(MAX_DATA));
+        item.data = kept.copied().collect();
+        item.data_cut = (body_len - item.data.len()) as u64;
+    }
+    w.push(FollowItem::Frame(item));
 }
 
 #[cfg(test)]

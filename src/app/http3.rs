@@ -6,12 +6,14 @@
 //! The caller hands over each stream's bytes in order ([`super::quic::streams`] reassembles
 //! them); `side` is the sender: 0 the client, 1 the server.
 
+use super::follow_watch::{FollowItem, FollowWatch, FrameItem, FrameProto, MAX_DATA};
 use super::http::latency_ms;
 use super::qpack::{self, QpackTable};
 use super::{AppEvent, HttpTransaction};
 use crate::flow::{ConnId, SegmentCtx};
 use arrayvec::ArrayVec;
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
 /// Streams followed at once per connection; more are counted in [`Http3Stats::streams_cut`].
 pub const MAX_STREAMS: usize = 4096;
@@ -99,13 +101,15 @@ fn varint_prefix(b: &[u8]) -> Option<(u64, usize)> {
 }
 
 impl FrameReader {
-    /// Feeds bytes; each completed frame goes to `done`.
+    /// Feeds bytes; each completed frame goes to `done` (with `keep_data`, DATA frames
+    /// with their first [`MAX_DATA`] bytes, for `follow`).
     fn feed(
         &mut self,
         mut data: &[u8],
         ctx: SegmentCtx,
         stats: &mut Http3Stats,
         done: &mut Vec<H3Frame>,
+        keep_data: bool,
     ) {
         loop {
             if self.cur.is_none() {
@@ -137,6 +141,9 @@ impl FrameReader {
             let take = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
             if keep {
                 self.payload.extend_from_slice(&data[..take]);
+            } else if ty == 0x00 && keep_data {
+                let room = MAX_DATA.saturating_sub(self.payload.len());
+                self.payload.extend_from_slice(&data[..take.min(room)]);
             }
             data = &data[take..];
             let left = left - take as u64;
@@ -185,6 +192,8 @@ pub struct Http3Conn {
     /// GOAWAY: (sent by the client, id).
     goaway: Option<(bool, u64)>,
     frames: Vec<H3Frame>,
+    /// `follow` watches this connection: every frame is recorded there.
+    watch: Option<Arc<FollowWatch>>,
 }
 
 impl std::fmt::Debug for H3Frame {
@@ -196,6 +205,12 @@ impl std::fmt::Debug for H3Frame {
 impl Http3Conn {
     pub fn new() -> Http3Conn {
         Http3Conn::default()
+    }
+
+    /// The same, its frames recorded in `watch` (`follow`) when it watches `conn`.
+    pub fn watched(mut self, watch: Option<&Arc<FollowWatch>>, conn: ConnId) -> Http3Conn {
+        self.watch = watch.filter(|w| w.conn == conn).cloned();
+        self
     }
 
     /// In-order bytes of stream `id` from `side` (0 client, 1 server); `fin`: the sender
@@ -263,7 +278,8 @@ impl Http3Conn {
             Role::Uni(_) | Role::Untyped => return,
         }
         let mut frames = std::mem::take(&mut self.frames);
-        s.readers[side].feed(data, ctx, out.stats, &mut frames);
+        let keep_data = self.watch.is_some();
+        s.readers[side].feed(data, ctx, out.stats, &mut frames, keep_data);
         for f in frames.drain(..) {
             self.frame(side, id, f, out);
         }
@@ -279,6 +295,9 @@ impl Http3Conn {
         };
         if s.names.len() < 16 {
             s.names.push(frame_name(f.ty));
+        }
+        if let Some(w) = &self.watch {
+            watch_frame(w, side, id, &f);
         }
         match (s.role, f.ty) {
             (Role::Uni(0x00), 0x04) => {
@@ -318,6 +337,12 @@ impl Http3Conn {
     fn headers(&mut self, side: usize, id: u64, f: &H3Frame, out: &mut H3Out<'_>) {
         let table = &mut self.tables[side];
         let decoded = qpack::decode_section(&f.payload, table);
+        if let Some(w) = &self.watch {
+            w.set_headers(match &decoded {
+                Ok(sec) => Ok(sec.fields.clone()),
+                Err(e) => Err(e.to_string()),
+            });
+        }
         let Some(s) = self.streams.get_mut(&id) else {
             return;
         };
@@ -446,5 +471,70 @@ impl Http3Conn {
             }
             Self::emit(s, out);
         }
+    }
+}
+
+/// Records a whole frame of the followed connection (`side` 0 the client) and, for a
+/// control stream's SETTINGS or GOAWAY, its fields.
+fn watch_frame(w: &FollowWatch, side: usize, stream: u64, f: &H3Frame) {
+    let mut fields = Vec::new();
+    let mut pos = 0;
+    match f.ty {
+        0x04 => {
+            while let (Some(k), Some(v)) = (
+                super::quic::frames::varint(&f.payload, &mut pos),
+                super::quic::frames::varint(&f.payload, &mut pos),
+            ) {
+                if fields.len() == 32 {
+                    break;
+                }
+                fields.push((setting_name(k), format!("{v} (0x{k:x})")));
+            }
+        }
+        0x03 | 0x07 | 0x0d => {
+            if let Some(v) = super::quic::frames::varint(&f.payload, &mut pos) {
+                fields.push(("id", v.to_string()));
+            }
+        }
+        _ => {}
+    }
+    let (data, data_cut) = if f.ty == 0x00 {
+        (
+            f.payload.clone(),
+            f.len.saturating_sub(f.payload.len() as u64),
+        )
+    } else {
+        (Vec::new(), 0)
+    };
+    w.push(FollowItem::Frame(FrameItem {
+        proto: FrameProto::Http3,
+        frame: f.start.frame,
+        dir: if side == 0 {
+            crate::flow::Direction::ToServer
+        } else {
+            crate::flow::Direction::ToClient
+        },
+        kind: f.ty,
+        name: frame_name(f.ty),
+        flags: 0,
+        stream,
+        len: f.len,
+        fields,
+        headers: None,
+        data,
+        data_cut,
+    }));
+}
+
+/// HTTP/3 SETTINGS names (RFC 9114 §7.2.4.1, RFC 9204 §5, RFC 9220, RFC 9297).
+fn setting_name(id: u64) -> &'static str {
+    match id {
+        0x01 => "QPACK_MAX_TABLE_CAPACITY",
+        0x06 => "MAX_FIELD_SECTION_SIZE",
+        0x07 => "QPACK_BLOCKED_STREAMS",
+        0x08 => "ENABLE_CONNECT_PROTOCOL",
+        0x33 => "H3_DATAGRAM",
+        t if t >= 0x21 && (t - 0x21) % 0x1f == 0 => "reserved (grease)",
+        _ => "unknown",
     }
 }

@@ -9,10 +9,12 @@ mod types;
 pub use types::*;
 
 mod dns;
+pub mod follow_watch;
 mod http;
 pub use http::HttpStats;
 pub mod hpack_primitives;
 pub mod http2;
+pub mod http2_fields;
 pub mod http2_frame;
 pub mod http2_hpack;
 pub mod http3;

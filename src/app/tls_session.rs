@@ -10,6 +10,7 @@
 //! [`TlsSession::record`] when the record is whole.
 
 use super::dns::{Decoded, DnsTcpDir};
+use super::follow_watch::FollowWatch;
 use super::http::{classify_start, HttpConn, Out, Start};
 use super::http2::{H2Out, Http2Conn};
 use super::http2_frame::PREFACE;
@@ -153,6 +154,8 @@ pub struct RecordDetail {
 pub struct RecordWatch {
     pub frame: u64,
     pub records: std::sync::Mutex<Vec<RecordDetail>>,
+    /// QUIC Handshake and 1-RTT packets of the frame (at most 16).
+    pub quic: std::sync::Mutex<Vec<super::quic::session::QuicPacketDetail>>,
 }
 
 impl RecordWatch {
@@ -160,6 +163,7 @@ impl RecordWatch {
         RecordWatch {
             frame,
             records: Default::default(),
+            quic: Default::default(),
         }
     }
 
@@ -169,6 +173,22 @@ impl RecordWatch {
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default()
+    }
+
+    /// The QUIC packets kept so far.
+    pub fn take_quic(&self) -> Vec<super::quic::session::QuicPacketDetail> {
+        self.quic
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn keep_quic(&self, d: super::quic::session::QuicPacketDetail) {
+        if let Ok(mut r) = self.quic.lock() {
+            if r.len() < 16 {
+                r.push(d);
+            }
+        }
     }
 
     fn keep(&self, d: RecordDetail) {
@@ -592,7 +612,7 @@ impl TlsSession {
             }
             let dot = self.alpn.as_deref() == Some("dot") || self.dot_port;
             self.inner = if self.alpn.as_deref() == Some("h2") || preface {
-                Inner::Http2(Box::new(Http2Conn::new()))
+                Inner::Http2(Box::new(Http2Conn::new().configured(out.config, out.conn)))
             } else if dot && !http1 {
                 Inner::Dns(Box::default())
             } else if http1 {
@@ -611,6 +631,13 @@ impl TlsSession {
                     return;
                 }
             }
+        }
+        if let (Some(w), false) = (
+            FollowWatch::of(out.config.follow_watch.as_ref(), out.conn),
+            matches!(self.inner, Inner::Http2(_)),
+        ) {
+            // `follow` shows what HTTP/2 read as frames, anything else as it came.
+            w.plain(dir, ctx.frame, plain);
         }
         if let Some(layer) = self.inner_step(Step::Data(dir, plain, ctx), out) {
             out.inner_layer = Some(layer);

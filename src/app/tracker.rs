@@ -3,6 +3,7 @@
 
 use super::closed_stats::ClosedStats;
 use super::dns::{self, Decoded};
+use super::follow_watch::FollowWatch;
 use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, Out, Start};
 use super::quic;
 use super::slab::Slab;
@@ -42,6 +43,16 @@ pub struct AppConfig {
     /// `explain --frame N`: the TLS records completed in frame N are kept here (ciphertext,
     /// plaintext, the secret that opened them or why none did).
     pub record_watch: Option<std::sync::Arc<super::RecordWatch>>,
+    /// `follow --conn ID`: the HTTP/2 and HTTP/3 frames and the decrypted TLS plaintext of
+    /// that connection are recorded here.
+    pub follow_watch: Option<std::sync::Arc<super::follow_watch::FollowWatch>>,
+    /// HTTP/2's caps (frames, header blocks, streams per connection).
+    pub h2_caps: super::http2::H2Caps,
+    /// Bytes of one side's QUIC CRYPTO stream reassembled in Initial packets.
+    pub quic_crypto: usize,
+    /// QUIC stream reassembly with a key log (streams per connection, bytes held out of
+    /// order per stream).
+    pub quic_streams: quic::streams::StreamCaps,
 }
 
 impl Default for AppConfig {
@@ -53,6 +64,10 @@ impl Default for AppConfig {
             http_details: true,
             keylog: None,
             record_watch: None,
+            follow_watch: None,
+            h2_caps: Default::default(),
+            quic_crypto: quic::hello::MAX_CRYPTO,
+            quic_streams: Default::default(),
         }
     }
 }
@@ -414,7 +429,35 @@ fn protected_packet(
     pn_offset: Option<usize>,
     ctx: SegmentCtx,
     out: &mut quic::session::SessionOut<'_>,
+    config: &AppConfig,
 ) -> bool {
+    let short_pn = q.short_dcid_len[dir.index()].map(|n| 1 + n);
+    let missing = match (&q.hello, pn_offset.or(short_pn)) {
+        (h, _) if h.client_random.is_none() || h.client_dir.is_none() => {
+            Some("the connection's ClientHello (its client random, the key log's index) was not seen")
+        }
+        (h, _) if h.cipher.is_none() => Some("the ServerHello (its cipher suite) was not seen"),
+        (_, None) => Some(
+            "the short header's connection id length is unknown (no long header from the peer seen)",
+        ),
+        _ if version.is_none() => Some("the QUIC version is unknown (no long header seen)"),
+        _ => None,
+    };
+    if let (Some(why), Some(w)) = (
+        missing,
+        config
+            .record_watch
+            .as_ref()
+            .filter(|w| w.frame == ctx.frame),
+    ) {
+        let side = q
+            .hello
+            .client_dir
+            .map_or(0, |c| quic::session::side_of(dir, c));
+        let mut d = quic::session::QuicPacketDetail::new(ctx.frame, side, space, packet, 0);
+        d.not_opened = Some(why.to_string());
+        w.keep_quic(d);
+    }
     let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
         q.hello.client_random.as_ref(),
         q.hello.cipher,
@@ -423,7 +466,7 @@ fn protected_packet(
     ) else {
         return false;
     };
-    let Some(pn_offset) = pn_offset.or_else(|| q.short_dcid_len[dir.index()].map(|n| 1 + n)) else {
+    let Some(pn_offset) = pn_offset.or(short_pn) else {
         return false;
     };
     let hs = quic::session::Handshake {
@@ -434,7 +477,7 @@ fn protected_packet(
     };
     let side = quic::session::side_of(dir, client_dir);
     q.session
-        .get_or_insert_with(Default::default)
+        .get_or_insert_with(|| Box::new(quic::session::QuicSession::configured(config, out.conn)))
         .on_packet(hs, space, side, packet, pn_offset, ctx, out)
 }
 
@@ -570,6 +613,7 @@ impl AppTracker {
                             None,
                             ctx,
                             &mut out,
+                            &self.config,
                         );
                         state.stats.http_requests = q.session.as_ref().map_or(0, |s| s.h3.requests);
                         state.stats.http_responses =
@@ -610,7 +654,11 @@ impl AppTracker {
             if let (Kind::Quic(q), Some(packet), true) =
                 (&mut state.kind, packet, h.length.is_some())
             {
-                let q = q.get_or_insert_with(Default::default);
+                let q = q.get_or_insert_with(|| {
+                    let mut q = Box::<quic::QuicConn>::default();
+                    q.hello.set_crypto_cap(self.config.quic_crypto);
+                    q
+                });
                 if h.version != 0 {
                     q.short_dcid_len[1 - dir.index()] = Some(h.scid.len());
                 }
@@ -650,10 +698,19 @@ impl AppTracker {
                         Some(pn_offset),
                         ctx,
                         &mut out,
+                        &self.config,
                     );
                 }
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
+        }
+        if let (true, Some(w), Some(_)) = (
+            any,
+            FollowWatch::of(self.config.follow_watch.as_ref(), conn),
+            keylog,
+        ) {
+            // `follow` shows a QUIC connection read with a key log as its HTTP/3 frames.
+            w.set_decrypting();
         }
         (any, http3)
     }
@@ -687,9 +744,17 @@ impl AppTracker {
             state.kind = if state.dns_port {
                 Kind::DnsTcp(Box::default())
             } else if starts_like_tls(data) {
+                if let (Some(w), Some(_)) = (
+                    FollowWatch::of(self.config.follow_watch.as_ref(), conn),
+                    &self.config.keylog,
+                ) {
+                    w.set_decrypting();
+                }
                 Kind::Tls(Box::new(tls_conn(&self.config, &ctx)))
             } else if data.starts_with(b"PRI * HTTP/2.0") {
-                Kind::Http2(Box::new(super::http2::Http2Conn::new()))
+                Kind::Http2(Box::new(
+                    super::http2::Http2Conn::new().configured(&self.config, conn),
+                ))
             } else if looks_like_dns_tcp(data) && classify_start(data) == Start::No {
                 // (The DNS check first: on HTTP bytes it fails at the length prefix.)
                 Kind::DnsTcp(Box::default())
@@ -807,7 +872,9 @@ impl AppTracker {
         h.close(&mut out);
         http_service(&mut state.stats.service, h);
         free_http(&mut self.http, i);
-        state.kind = Kind::Http2(Box::new(super::http2::Http2Conn::upgraded(&request)));
+        state.kind = Kind::Http2(Box::new(
+            super::http2::Http2Conn::upgraded(&request).configured(&self.config, conn),
+        ));
         Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 

@@ -84,6 +84,7 @@ pub fn follow(args: FollowArgs) -> Result<u8, Failure> {
     }
     let is_terminal = io::stdout().is_terminal();
     let display = &args.display;
+    let watch = std::sync::Arc::new(layerscope::app::follow_watch::FollowWatch::new(args.conn));
     let opts = FollowOptions {
         color: display.color_choice().enabled(is_terminal),
         // Fold at --width, or at the terminal's width; never when piped without --width.
@@ -95,10 +96,14 @@ pub fn follow(args: FollowArgs) -> Result<u8, Failure> {
         time: display.time_format.map(|_| display.time_format()),
         first_ts: first_timestamp(&args.file),
         raw_dir: args.raw.clone(),
+        watch: Some(std::sync::Arc::clone(&watch)),
+        stream: args.stream,
     };
     let out = io::BufWriter::new(io::stdout());
     let (tap, report) = FollowTap::new(args.conn, out, opts);
-    let mut pipeline = Pipeline::new(args.limits.pipeline_config());
+    let mut config = args.limits.pipeline_config();
+    config.app.follow_watch = Some(watch);
+    let mut pipeline = Pipeline::new(config);
     pipeline.set_tap(Box::new(tap));
     let mut sink = WarnToStderr::new(DiscardSink, &name);
     let end = pipeline::run_pipeline(&mut source, &mut pipeline, &mut sink);
@@ -731,9 +736,16 @@ pub fn explain(args: ExplainArgs) -> Result<u8, Failure> {
         });
     }
     let tls = sink.frame_has_tls();
+    let quic = sink.frame_has_quic();
     let mut out = sink.into_inner();
     let _ =
         layerscope::render::explain_tls::write_tls_records(&mut out, &watch.take(), keylog, tls);
+    let _ = layerscope::render::explain_quic::write_quic_packets(
+        &mut out,
+        &watch.take_quic(),
+        keylog,
+        quic,
+    );
     let _ = out.flush();
     Ok(0)
 }

@@ -99,9 +99,11 @@ pub enum Command {
     )]
     Ladder(LadderArgs),
     /// Print one connection's reassembled conversation, both directions in stream order,
-    /// wire bytes escaped, gaps and FINs marked.
+    /// wire bytes escaped, gaps and FINs marked; an HTTP/2 or HTTP/3 connection as its
+    /// frames (type, stream, flags, length, header lists, DATA bytes, fields), a TLS one
+    /// read with --keylog as its decrypted plaintext.
     #[command(
-        after_help = "Example:\n  layerscope follow captures/http11-keepalive.pcap --conn 0\n  layerscope follow trace.pcap --conn 3 --raw /tmp/conn3   # also write each direction's bytes"
+        after_help = "Example:\n  layerscope follow captures/http11-keepalive.pcap --conn 0\n  layerscope follow trace.pcap --conn 3 --raw /tmp/conn3   # also write each direction's bytes\n  layerscope follow captures/tls-keylog.pcap --keylog captures/tls-keylog.keys --conn 1 --stream 3   # one HTTP/2 stream's frames"
     )]
     Follow(FollowArgs),
     /// Graph one TCP connection: Stevens time-sequence (seq), tcptrace (segments, ACK and
@@ -327,6 +329,31 @@ pub struct LimitArgs {
     /// UDP 5-tuple; Zeek uses 60).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub udp_timeout: u64,
+    /// Largest HTTP/2 frame other than DATA buffered to be read (DATA is counted, never
+    /// kept); a larger one is skipped (a header block's HPACK table with it) and counted
+    /// (http2_frames_cut).
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::http2::MAX_FRAME)]
+    pub max_h2_frame: usize,
+    /// Largest HTTP/2 header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs)
+    /// assembled for HPACK; a larger one is not decoded and counted (http2_frames_cut).
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::http2::MAX_BLOCK)]
+    pub max_h2_header_block: usize,
+    /// Most HTTP/2 streams followed at once per connection; more are counted
+    /// (http2_streams_cut).
+    #[arg(long, value_name = "N", default_value_t = layerscope::app::http2::MAX_STREAMS)]
+    pub max_h2_streams: usize,
+    /// Bytes of each side's QUIC CRYPTO stream reassembled from Initial packets (the
+    /// ClientHello and ServerHello); beyond them counted (quic_crypto_cut_bytes).
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::quic::hello::MAX_CRYPTO)]
+    pub max_quic_crypto: usize,
+    /// With a key log: most QUIC stream directions reassembled at once per connection;
+    /// more are counted (http3_streams_cut, quic_stream_bytes_cut).
+    #[arg(long, value_name = "N", default_value_t = layerscope::app::quic::streams::MAX_STREAMS)]
+    pub max_quic_streams: usize,
+    /// With a key log: bytes of a QUIC stream held out of order (ahead of a hole) per
+    /// stream and sender; more are counted (quic_stream_bytes_cut).
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::quic::streams::MAX_HELD)]
+    pub max_quic_stream_buffer: usize,
     /// TLS key log (NSS format, as curl, Firefox and Chrome write it with SSLKEYLOGFILE):
     /// TLS 1.2 and 1.3 connections whose secrets it holds are decrypted and the HTTP inside
     /// read. Default: the SSLKEYLOGFILE environment variable. Read again when a client
@@ -479,6 +506,11 @@ pub struct FollowArgs {
     /// DIR/conn-ID-server-to-client.bin.
     #[arg(long, value_name = "DIR")]
     pub raw: Option<PathBuf>,
+    /// Only the frames of this HTTP/2 or HTTP/3 stream id (as tshark's
+    /// `-z follow,http2,ascii,TCP_STREAM,STREAM_ID` selects); without it an HTTP/2 or
+    /// HTTP/3 connection shows all its frames.
+    #[arg(long, value_name = "ID")]
+    pub stream: Option<u64>,
     // Colour: the two directions (client red, server blue, like Wireshark); width: long
     // lines fold at it (marked `↩`).
     #[command(flatten)]
@@ -646,6 +678,16 @@ impl LimitArgs {
             app: AppConfig {
                 max_http_head: self.max_http_head,
                 keylog: self.keylog(),
+                h2_caps: layerscope::app::http2::H2Caps {
+                    frame: self.max_h2_frame,
+                    header_block: self.max_h2_header_block,
+                    streams: self.max_h2_streams,
+                },
+                quic_crypto: self.max_quic_crypto,
+                quic_streams: layerscope::app::quic::streams::StreamCaps {
+                    streams: self.max_quic_streams,
+                    held: self.max_quic_stream_buffer,
+                },
                 ..AppConfig::default()
             },
             threads: 1,

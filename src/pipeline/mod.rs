@@ -79,6 +79,9 @@ pub struct RunSummary {
     /// TLS: records opened with a key log, records that did not open, connections without
     /// a key (and the other TLS counters).
     pub tls: crate::app::TlsStats,
+    /// QUIC CRYPTO bytes of Initial packets not reassembled (`--max-quic-crypto`, too many
+    /// holes, or left incomplete).
+    pub quic_crypto_cut_bytes: u64,
     /// Damaged records the source skipped (each also went to `Sink::warning`).
     pub bad_records_skipped: u64,
     pub truncated: Option<Truncation>,
@@ -316,6 +319,7 @@ impl Pipeline {
         self.summary.fcs_stripped = dec.fcs_stripped;
         self.summary.http_heads_too_large = self.app.stats().http.heads_too_large;
         self.summary.tls = self.app.stats().tls;
+        self.summary.quic_crypto_cut_bytes = self.app.stats().quic_hello.crypto_cut;
         self.summary.truncated = truncated;
         self.summary.error = error;
         self.summary.last_ts = self.prev_ts;

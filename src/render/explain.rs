@@ -70,6 +70,8 @@ struct Chosen {
     written: bool,
     /// The frame has a `tls` layer whose bytes start an application-data record.
     tls: bool,
+    /// The frame has a `quic` layer.
+    quic: bool,
 }
 
 /// Explains one frame. Implements [`Sink`]; writes when the frame's connection ends (or at
@@ -109,6 +111,11 @@ impl<W: Write> ExplainSink<W> {
     /// header (encrypted bytes).
     pub fn frame_has_tls(&self) -> bool {
         self.chosen.as_ref().is_some_and(|c| c.tls)
+    }
+
+    /// Whether the chosen frame carried QUIC packets.
+    pub fn frame_has_quic(&self) -> bool {
+        self.chosen.as_ref().is_some_and(|c| c.quic)
     }
 
     /// The writer back.
@@ -265,6 +272,7 @@ impl<W: Write> Sink for ExplainSink<W> {
                 written: false,
                 tls: packet.layers.iter().any(|l| l.name == LayerName::Tls)
                     && packet.payload.first() == Some(&23),
+                quic: packet.layers.iter().any(|l| l.name == LayerName::Quic),
             });
         }
         if self.chosen.is_none() {

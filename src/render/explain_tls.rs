@@ -23,7 +23,7 @@ fn content_name(t: u8) -> &'static str {
 
 /// One row's plaintext as text: printable ASCII as is, every other byte '.' (bytes from
 /// the wire never reach the terminal raw).
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|&b| {

@@ -2,9 +2,11 @@
 //! stream order, wire bytes escaped, gaps and FINs marked; optionally each direction's raw
 //! bytes written to a file.
 
+use crate::app::follow_watch::{FollowItem, FollowWatch};
 use crate::capture::Timestamp;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
 use crate::render::escape::escape_bytes;
+use crate::render::follow_frames::{frame_body, frame_line, indented_bytes};
 use crate::render::style::RESET;
 use crate::render::time::{Clock, TimeFormat};
 use std::cell::RefCell;
@@ -12,6 +14,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// What a follow run saw, shared with the caller.
 #[derive(Debug, Default)]
@@ -19,6 +22,10 @@ pub struct FollowReport {
     pub seen: bool,
     pub bytes: [u64; 2],
     pub gaps: [u64; 2],
+    /// HTTP/2 and HTTP/3 frames shown (those of `--stream` only, with it), and
+    /// decrypted plaintext pieces.
+    pub frames: u64,
+    pub plain: u64,
     /// The first write error (a closed pipe ends the output quietly).
     pub error: Option<io::Error>,
 }
@@ -37,6 +44,11 @@ pub struct FollowOptions {
     pub first_ts: Option<Timestamp>,
     /// Also write each direction's raw bytes to DIR/conn-ID-…-to-….bin.
     pub raw_dir: Option<PathBuf>,
+    /// The app stage's record of the connection's HTTP/2 and HTTP/3 frames and decrypted
+    /// plaintext (set as `AppConfig::follow_watch` too): shown instead of the bytes.
+    pub watch: Option<Arc<FollowWatch>>,
+    /// Only the frames of this HTTP/2 or HTTP/3 stream (no stream bytes then).
+    pub stream: Option<u64>,
 }
 
 /// A [`StreamSink`] tap that prints one connection's streams.
@@ -54,6 +66,12 @@ pub struct FollowTap<W: Write> {
     at_line_start: bool,
     report: Rc<RefCell<FollowReport>>,
     scratch: String,
+    watch: Option<Arc<FollowWatch>>,
+    stream: Option<u64>,
+    /// Frames were read on the connection: from then on its bytes are not shown.
+    framed: bool,
+    /// Items the app stage recorded (shown or not).
+    items_seen: u64,
 }
 
 impl<W: Write> FollowTap<W> {
@@ -83,6 +101,10 @@ impl<W: Write> FollowTap<W> {
                 at_line_start: true,
                 report: report.clone(),
                 scratch: String::new(),
+                watch: opts.watch,
+                stream: opts.stream,
+                framed: false,
+                items_seen: 0,
             },
             report,
         )
@@ -163,6 +185,65 @@ impl<W: Write> FollowTap<W> {
                 self.report.borrow_mut().error.get_or_insert(e);
             }
         }
+        if let Some(w) = self.watch.clone() {
+            // The app stage read these bytes first: what it made of them.
+            let items = w.take();
+            self.items_seen += items.len() as u64;
+            self.framed |= items.iter().any(|i| matches!(i, FollowItem::Frame(_)));
+            for item in items {
+                self.item(item, ctx);
+            }
+            if self.framed || w.decrypting() || self.stream.is_some() {
+                return;
+            }
+        }
+        self.text(dir, data, ctx);
+    }
+
+    /// A frame or a piece of plaintext the app stage read.
+    fn item(&mut self, item: FollowItem, ctx: SegmentCtx) {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        let (dir, frame) = match &item {
+            FollowItem::Frame(f) => {
+                if self.stream.is_some_and(|s| s != f.stream) {
+                    self.scratch = text;
+                    return;
+                }
+                self.report.borrow_mut().frames += 1;
+                text.push_str(&frame_line(f));
+                text.push('\n');
+                frame_body(f, &mut text);
+                (f.dir, f.frame)
+            }
+            FollowItem::Plain {
+                dir,
+                frame,
+                bytes,
+                cut,
+            } => {
+                if self.stream.is_some() {
+                    self.scratch = text;
+                    return;
+                }
+                self.report.borrow_mut().plain += 1;
+                text.push_str(&format!("decrypted, frame {frame}:\n"));
+                indented_bytes(bytes, &mut text);
+                if *cut > 0 {
+                    text.push_str(&format!("    [… {cut} bytes not shown …]\n"));
+                }
+                (*dir, *frame)
+            }
+        };
+        self.marker(dir, SegmentCtx { frame, ..ctx });
+        if !self.at_line_start {
+            text.insert(0, '\n');
+        }
+        self.write_text(dir, text);
+    }
+
+    /// Stream bytes, escaped, line breaks kept.
+    fn text(&mut self, dir: Direction, data: &[u8], ctx: SegmentCtx) {
         self.marker(dir, ctx);
         // Escape line by line, keeping real line breaks readable.
         let mut text = std::mem::take(&mut self.scratch);
@@ -177,6 +258,11 @@ impl<W: Write> FollowTap<W> {
                 text.push_str("\\n\n");
             }
         }
+        self.write_text(dir, text);
+    }
+
+    /// Writes escaped `text` in the direction's colour, folded at the width.
+    fn write_text(&mut self, dir: Direction, mut text: String) {
         if let Some(width) = self.width {
             text = fold(&text, width, &mut self.column);
         }
@@ -193,6 +279,11 @@ impl<W: Write> FollowTap<W> {
             }
         });
         self.scratch = text;
+    }
+
+    /// Frames or decrypted plaintext are shown instead of the connection's bytes.
+    fn shows_items(&self) -> bool {
+        self.framed || self.stream.is_some() || self.watch.as_ref().is_some_and(|w| w.decrypting())
     }
 
     fn note(&mut self, dir: Direction, ctx: SegmentCtx, what: &str) {
@@ -245,7 +336,9 @@ impl<W: Write> StreamSink for FollowTap<W> {
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
         if conn == self.conn {
             self.data(dir, data, ctx);
-            self.note(dir, ctx, &format!("end of datagram, frame {}", ctx.frame));
+            if !self.shows_items() {
+                self.note(dir, ctx, &format!("end of datagram, frame {}", ctx.frame));
+            }
         }
     }
     fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
@@ -263,11 +356,30 @@ impl<W: Write> StreamSink for FollowTap<W> {
     }
     fn on_close(&mut self, conn: ConnId) {
         if conn == self.conn {
-            let (b, g) = {
+            let (b, g, shown) = {
                 let r = self.report.borrow();
-                (r.bytes, r.gaps)
+                (r.bytes, r.gaps, r.frames + r.plain)
             };
-            let newline = !self.at_line_start;
+            let mut newline = !self.at_line_start;
+            if let Some(w) = self.watch.clone() {
+                let dropped = w.dropped.load(std::sync::atomic::Ordering::Relaxed);
+                let mut why = String::new();
+                if dropped > 0 {
+                    why = format!("[{dropped} frames not shown: over the cap of items held]\n");
+                }
+                if self.items_seen == 0 && w.decrypting() {
+                    why.push_str("[nothing decrypted: is this connection's secret in the key log? `layerscope explain` on its records says]\n");
+                } else if shown == 0 && self.stream.is_some() {
+                    why.push_str("[no frame of this stream]\n");
+                }
+                if !why.is_empty() {
+                    if newline {
+                        why.insert(0, '\n');
+                    }
+                    self.write(|w, _| w.write_all(why.as_bytes()));
+                    newline = false;
+                }
+            }
             self.at_line_start = true;
             let counts = format!(
                 "{} bytes client → server, {} bytes server → client{}",

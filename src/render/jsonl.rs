@@ -2248,9 +2248,30 @@ impl<W: Write> Sink for JsonSink<W> {
                 s.first_fragments_given_up
             )?;
         }
+        // What the caps inside TLS, HTTP/2 and QUIC cut (added fields, only when some
+        // were).
+        for (name, n) in inner_caps_cut(s) {
+            if n > 0 {
+                write!(self.out, ",\"{name}\":{n}")?;
+            }
+        }
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }
+}
+
+/// The counters of the caps inside TLS, HTTP/2 and QUIC, by their JSON summary names
+/// (the table's footer names them in words: `render::table`).
+pub fn inner_caps_cut(s: &RunSummary) -> [(&'static str, u64); 6] {
+    let h2 = &s.tls.http2;
+    [
+        ("tls_handshake_cut_bytes", s.tls.cut_bytes),
+        ("http2_streams_cut", h2.streams_cut),
+        ("http2_frames_cut", h2.frames_cut),
+        ("http2_header_blocks_lost", h2.header_blocks_lost),
+        ("http2_header_fields_cut", h2.header_fields_cut),
+        ("quic_crypto_cut_bytes", s.quic_crypto_cut_bytes),
+    ]
 }
 
 #[cfg(test)]

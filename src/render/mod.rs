@@ -3,10 +3,12 @@
 
 pub mod escape;
 pub mod explain;
+pub mod explain_quic;
 pub mod explain_tls;
 pub mod filter;
 pub mod fit;
 pub mod follow;
+pub mod follow_frames;
 pub mod graph;
 pub mod jsonl;
 pub mod ladder;

@@ -1934,6 +1934,32 @@ impl<W: Write> Sink for TableSink<W> {
                 q.opened, q.not_opened, q.no_key
             );
         }
+        let h2 = &s.tls.http2;
+        for (n, what) in [
+            (s.tls.cut_bytes, "TLS handshake bytes over the message cap"),
+            (h2.streams_cut, "HTTP/2 streams over --max-h2-streams"),
+            (
+                h2.frames_cut,
+                "HTTP/2 frames over --max-h2-frame or --max-h2-header-block",
+            ),
+            (h2.header_blocks_lost, "HTTP/2 header blocks not decoded"),
+            (
+                h2.header_fields_cut,
+                "HTTP/2 header fields over the list cap",
+            ),
+            (
+                s.quic_crypto_cut_bytes,
+                "QUIC CRYPTO bytes not reassembled (--max-quic-crypto)",
+            ),
+            (
+                q.streams.cut_bytes,
+                "QUIC stream bytes cut (--max-quic-streams, --max-quic-stream-buffer)",
+            ),
+        ] {
+            if n > 0 {
+                let _ = write!(line, " · {n} {what}");
+            }
+        }
         if self.warnings > 0 {
             let _ = write!(line, " · {} bad records skipped", self.warnings);
         }

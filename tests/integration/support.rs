@@ -115,6 +115,19 @@ pub fn bin() -> PathBuf {
         .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("layerscope"))
 }
 
+/// The standard output of `cmd` (a run of the binary under test), which must succeed
+/// (its standard error is the failure message). The key-log variable of the environment
+/// is left out, so only `--keylog` gives one.
+pub fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
+    let out = cmd.env_remove("SSLKEYLOGFILE").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// The JSON Lines output of `read CAPTURE --format json`, one value per record.
 pub fn json_records(capture: &Path) -> Vec<serde_json::Value> {
     let out = assert_cmd::Command::new(bin())

@@ -50,7 +50,7 @@ struct CryptoStream {
 
 impl CryptoStream {
     /// Adds one CRYPTO frame; returns bytes cut.
-    fn insert(&mut self, offset: u64, data: &[u8], ctx: SegmentCtx) -> u64 {
+    fn insert(&mut self, offset: u64, data: &[u8], ctx: SegmentCtx, cap: usize) -> u64 {
         if self.done {
             return 0;
         }
@@ -58,7 +58,7 @@ impl CryptoStream {
             return data.len() as u64;
         };
         let end = start.saturating_add(data.len());
-        let kept_end = end.min(MAX_CRYPTO);
+        let kept_end = end.min(cap);
         let mut cut = (end - kept_end) as u64;
         if start >= kept_end {
             return data.len() as u64;
@@ -101,13 +101,13 @@ impl CryptoStream {
 
     /// The next whole handshake message (header included) and the packet that carried its
     /// first byte, if it has arrived.
-    fn next_message(&mut self) -> Option<(std::ops::Range<usize>, Option<SegmentCtx>)> {
+    fn next_message(&mut self, cap: usize) -> Option<(std::ops::Range<usize>, Option<SegmentCtx>)> {
         let avail = self.contiguous();
         let p = self.parsed;
         let hdr = self.buf.get(p..p + 4).filter(|_| p + 4 <= avail)?;
         let len = u32::from_be_bytes([0, hdr[1], hdr[2], hdr[3]]) as usize;
         let end = p + 4 + len;
-        if end > MAX_CRYPTO {
+        if end > cap {
             return None;
         }
         (end <= avail).then_some((p..end, self.start_ctx))
@@ -127,6 +127,17 @@ struct Candidate {
     keys: Box<InitialKeys>,
 }
 
+/// Bytes of one side's CRYPTO stream reassembled (`--max-quic-crypto`, default
+/// [`MAX_CRYPTO`]).
+#[derive(Clone, Copy, Debug)]
+struct CryptoCap(usize);
+
+impl Default for CryptoCap {
+    fn default() -> Self {
+        CryptoCap(MAX_CRYPTO)
+    }
+}
+
 /// The Initial-packet state of one QUIC connection.
 #[derive(Default)]
 pub struct QuicHello {
@@ -135,8 +146,9 @@ pub struct QuicHello {
     tried: Vec<Vec<u8>>,
     /// Largest packet number opened per side (client, server).
     largest_pn: [Option<u64>; 2],
-    /// CRYPTO streams per side (client, server).
+    /// CRYPTO streams per side (client, server), and the bytes each may reassemble.
     crypto: [CryptoStream; 2],
+    crypto_cap: CryptoCap,
     plain: Vec<u8>,
     failures: u32,
     /// From the ServerHello.
@@ -189,6 +201,11 @@ fn short_hex(b: &[u8]) -> String {
 }
 
 impl QuicHello {
+    /// Reassembles at most `bytes` of each side's CRYPTO stream.
+    pub fn set_crypto_cap(&mut self, bytes: usize) {
+        self.crypto_cap = CryptoCap(bytes);
+    }
+
     /// Both hellos were reported (or both sides given up): Initial packets need no work
     /// unless a client starts over with a new connection ID.
     pub fn finished(&self) -> bool {
@@ -293,10 +310,11 @@ impl QuicHello {
         let plain = std::mem::take(&mut self.plain);
         let frames = initial_frames(&plain);
         for f in &frames.crypto {
-            out.stats.crypto_cut += self.crypto[side].insert(f.offset, f.data, ctx);
+            out.stats.crypto_cut +=
+                self.crypto[side].insert(f.offset, f.data, ctx, self.crypto_cap.0);
         }
         let key_dcid = short_hex(&self.candidates[ci].dcid);
-        while let Some((range, start)) = self.crypto[side].next_message() {
+        while let Some((range, start)) = self.crypto[side].next_message(self.crypto_cap.0) {
             let s = &mut self.crypto[side];
             s.parsed = range.end;
             s.start_ctx = None;
@@ -454,21 +472,24 @@ mod tests {
             m.extend_from_slice(b"abcdef");
             m
         };
-        assert_eq!(s.insert(5, &msg[5..], ctx(2)), 0);
-        assert!(s.next_message().is_none());
-        assert_eq!(s.insert(0, &msg[..5], ctx(1)), 0);
-        let (r, c) = s.next_message().unwrap();
+        assert_eq!(s.insert(5, &msg[5..], ctx(2), MAX_CRYPTO), 0);
+        assert!(s.next_message(MAX_CRYPTO).is_none());
+        assert_eq!(s.insert(0, &msg[..5], ctx(1), MAX_CRYPTO), 0);
+        let (r, c) = s.next_message(MAX_CRYPTO).unwrap();
         assert_eq!((r, c.map(|c| c.frame)), (0..10, Some(1)));
         assert_eq!(s.have, vec![(0, 10)]);
         // Past the cap: cut and counted.
         let mut s = CryptoStream::default();
-        assert_eq!(s.insert(MAX_CRYPTO as u64 - 2, &[0; 10], ctx(1)), 8);
-        assert_eq!(s.insert(u64::MAX, &[0; 3], ctx(1)), 3);
+        assert_eq!(
+            s.insert(MAX_CRYPTO as u64 - 2, &[0; 10], ctx(1), MAX_CRYPTO),
+            8
+        );
+        assert_eq!(s.insert(u64::MAX, &[0; 3], ctx(1), MAX_CRYPTO), 3);
         // Too many holes: given up.
         let mut s = CryptoStream::default();
         let mut cut = 0;
         for i in 0..40u64 {
-            cut += s.insert(i * 10 + 1, &[1; 2], ctx(1));
+            cut += s.insert(i * 10 + 1, &[1; 2], ctx(1), MAX_CRYPTO);
         }
         assert!(s.done && cut > 0);
     }

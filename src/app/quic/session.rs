@@ -12,8 +12,9 @@ use super::protection::{PacketKeys, Unmasked};
 use super::streams::{StreamStats, Streams};
 use crate::app::http3::{H3Out, Http3Conn, Http3Stats};
 use crate::app::keylog::KeyLog;
-use crate::app::AppEvent;
+use crate::app::{AppEvent, RecordWatch};
 use crate::flow::{ConnId, Direction, SegmentCtx};
+use std::sync::Arc;
 
 /// Packets that no key opened before a connection stops trying (wrong key log, or not
 /// QUIC after all).
@@ -85,9 +86,115 @@ pub struct QuicSession {
     streams: Streams,
     pub h3: Http3Conn,
     plain: Vec<u8>,
+    /// `explain --frame N`: the packets of frame N are described there.
+    watch: Option<Arc<RecordWatch>>,
 }
 
+/// One Handshake or 1-RTT packet of the frame `explain` watches: its header, the key-log
+/// secret that opened it and the frames inside, or why it did not open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuicPacketDetail {
+    pub frame: u64,
+    /// The sender: 0 the client, 1 the server.
+    pub side: usize,
+    pub space: Space,
+    /// The packet's length and its first byte as sent (protected).
+    pub packet_len: usize,
+    pub first_byte: u8,
+    /// Where the packet number starts (after the header fields).
+    pub pn_offset: usize,
+    /// Opened: the key-log line of the secret, the packet number, the key phase bit
+    /// (1-RTT), the frames inside (described), the plaintext's length and first
+    /// [`crate::app::WATCH_BYTES`].
+    pub secret: Option<&'static str>,
+    pub pn: Option<u64>,
+    pub key_phase: Option<bool>,
+    pub frames: Vec<String>,
+    pub plaintext: Vec<u8>,
+    pub plaintext_len: usize,
+    /// Why it did not open.
+    pub not_opened: Option<String>,
+}
+
+impl QuicPacketDetail {
+    /// A packet of frame `frame`, not opened (yet).
+    pub fn new(
+        frame: u64,
+        side: usize,
+        space: Space,
+        packet: &[u8],
+        pn_offset: usize,
+    ) -> QuicPacketDetail {
+        QuicPacketDetail {
+            frame,
+            side,
+            space,
+            packet_len: packet.len(),
+            first_byte: packet.first().copied().unwrap_or(0),
+            pn_offset,
+            secret: None,
+            pn: None,
+            key_phase: None,
+            frames: Vec::new(),
+            plaintext: Vec::new(),
+            plaintext_len: 0,
+            not_opened: None,
+        }
+    }
+}
+
+/// The key-log line whose secret protects `space` packets of `side`.
+pub fn secret_label(space: Space, side: usize) -> &'static str {
+    match (space, side) {
+        (Space::Handshake, 0) => "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        (Space::Handshake, _) => "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        (Space::OneRtt, 0) => "CLIENT_TRAFFIC_SECRET_0",
+        (Space::OneRtt, _) => "SERVER_TRAFFIC_SECRET_0",
+    }
+}
+
+/// A frame of a decrypted packet as `explain` lists it.
+fn describe(f: &Frame<'_>) -> String {
+    match f {
+        Frame::Padding(n) => format!("PADDING ({n} bytes)"),
+        Frame::Crypto { offset, data } => format!("CRYPTO offset {offset}, {} bytes", data.len()),
+        Frame::Stream {
+            id,
+            offset,
+            data,
+            fin,
+        } => format!(
+            "STREAM {id} offset {offset}, {} bytes{}",
+            data.len(),
+            if *fin { ", FIN" } else { "" }
+        ),
+        Frame::ResetStream { id, code } | Frame::StopSending { id, code } => {
+            format!("{} stream {id}, error 0x{code:x}", f.name())
+        }
+        Frame::ConnectionClose { code, application } => format!(
+            "CONNECTION_CLOSE error 0x{code:x}{}",
+            if *application { " (application)" } else { "" }
+        ),
+        Frame::Datagram(d) => format!("DATAGRAM {} bytes", d.len()),
+        _ => f.name().to_string(),
+    }
+}
+
+/// Most frames listed per packet.
+const MAX_LISTED: usize = 32;
+
 impl QuicSession {
+    /// A session bounded by the app stage's caps, its HTTP/3 frames recorded when `follow`
+    /// watches connection `conn`.
+    pub fn configured(config: &crate::app::AppConfig, conn: ConnId) -> QuicSession {
+        QuicSession {
+            streams: Streams::with_caps(config.quic_streams),
+            h3: Http3Conn::new().watched(config.follow_watch.as_ref(), conn),
+            watch: config.record_watch.clone(),
+            ..QuicSession::default()
+        }
+    }
+
     /// Looks the connection's secrets up; true when keys are ready.
     fn keys(&mut self, hs: Handshake<'_>, stats: &mut QuicKeyStats) -> bool {
         if self.ready {
@@ -143,7 +250,26 @@ impl QuicSession {
         out: &mut SessionOut<'_>,
     ) -> bool {
         let side = side.min(1);
+        let watched = self.watch.clone().filter(|w| w.frame == ctx.frame);
+        let mut detail = watched
+            .as_ref()
+            .map(|_| QuicPacketDetail::new(ctx.frame, side, space, packet, pn_offset));
         if self.failures >= MAX_FAILURES || !self.keys(hs, out.stats) {
+            if let (Some(w), Some(mut d)) = (watched, detail) {
+                d.not_opened = Some(if self.failures >= MAX_FAILURES {
+                    format!("{MAX_FAILURES} packets of this connection did not open: given up")
+                } else {
+                    let hex: String = hs.client_random[..4]
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    format!(
+                        "no {} in the key log for client random {hex}…",
+                        secret_label(space, side)
+                    )
+                });
+                w.keep_quic(d);
+            }
             return false;
         }
         let si = match space {
@@ -156,17 +282,53 @@ impl QuicSession {
             Space::Handshake => self.handshake[side]
                 .as_ref()
                 .and_then(|k| Some((k.unmask(packet, pn_offset, largest).ok()?, k)))
-                .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| u.pn)),
+                .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| (u.pn, None))),
             Space::OneRtt => self.app[side]
                 .as_mut()
                 .and_then(|a| open_one_rtt(a, packet, pn_offset, largest, &mut plain)),
         };
-        let Some(pn) = opened else {
+        let Some((pn, key_phase)) = opened else {
             out.stats.not_opened += 1;
             self.failures += 1;
             self.plain = plain;
+            if let (Some(w), Some(mut d)) = (watched, detail) {
+                let has_key = match space {
+                    Space::Handshake => self.handshake[side].is_some(),
+                    Space::OneRtt => self.app[side].is_some(),
+                };
+                d.not_opened = Some(if has_key {
+                    format!(
+                        "did not open with {}: a wrong secret, a damaged packet, or a key phase not followed",
+                        secret_label(space, side)
+                    )
+                } else {
+                    format!("the key log has no {}", secret_label(space, side))
+                });
+                w.keep_quic(d);
+            }
             return false;
         };
+        if let (Some(w), Some(mut d)) = (&watched, detail.take()) {
+            d.secret = Some(secret_label(space, side));
+            d.pn = Some(pn);
+            d.key_phase = key_phase;
+            d.plaintext_len = plain.len();
+            d.plaintext = plain[..plain.len().min(crate::app::WATCH_BYTES)].to_vec();
+            let listed = &mut d.frames;
+            let mut more = 0usize;
+            walk(&plain, |f| {
+                if listed.len() < MAX_LISTED {
+                    listed.push(describe(&f));
+                } else {
+                    more += 1;
+                }
+                true
+            });
+            if more > 0 {
+                listed.push(format!("… {more} more frames"));
+            }
+            w.keep_quic(d);
+        }
         out.stats.opened += 1;
         let l = &mut self.largest[si][side];
         *l = Some(l.map_or(pn, |x| x.max(pn)));
@@ -229,24 +391,24 @@ fn open_one_rtt(
     pn_offset: usize,
     largest: Option<u64>,
     plain: &mut Vec<u8>,
-) -> Option<u64> {
+) -> Option<(u64, Option<bool>)> {
     // Header protection keys never change with the key phase.
     let u: Unmasked = a.current.unmask(packet, pn_offset, largest).ok()?;
     let bit = u.first & 0x04 != 0;
     if bit == a.phase {
         a.current.open(&u, packet, plain).ok()?;
-        return Some(u.pn);
+        return Some((u.pn, Some(bit)));
     }
     if let Some(prev) = &a.previous {
         if prev.open(&u, packet, plain).is_ok() {
-            return Some(u.pn);
+            return Some((u.pn, Some(bit)));
         }
     }
     let next = a.current.next_phase()?;
     next.open(&u, packet, plain).ok()?;
     a.previous = Some(std::mem::replace(&mut a.current, next));
     a.phase = bit;
-    Some(u.pn)
+    Some((u.pn, Some(bit)))
 }
 
 /// The sender side (0 client, 1 server) of a packet travelling `dir`, given the direction

@@ -11,6 +11,25 @@ pub const MAX_HELD: usize = 256 << 10;
 /// Stream directions followed at once per connection; more are counted.
 pub const MAX_STREAMS: usize = 8192;
 
+/// The caps of one connection's stream reassembly (`--max-quic-streams`,
+/// `--max-quic-stream-buffer`; defaults [`MAX_STREAMS`], [`MAX_HELD`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamCaps {
+    /// Stream directions followed at once.
+    pub streams: usize,
+    /// Bytes held ahead of a hole per stream and sender.
+    pub held: usize,
+}
+
+impl Default for StreamCaps {
+    fn default() -> Self {
+        StreamCaps {
+            streams: MAX_STREAMS,
+            held: MAX_HELD,
+        }
+    }
+}
+
 /// What reassembly dropped over the whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamStats {
@@ -37,9 +56,18 @@ struct RecvStream {
 #[derive(Debug, Default)]
 pub struct Streams {
     recv: FxHashMap<(u64, u8), RecvStream>,
+    caps: StreamCaps,
 }
 
 impl Streams {
+    /// Reassembly bounded by `caps`.
+    pub fn with_caps(caps: StreamCaps) -> Streams {
+        Streams {
+            recv: FxHashMap::default(),
+            caps,
+        }
+    }
+
     /// One STREAM frame from `side`: `deliver(bytes, fin)` is called with each run of
     /// bytes that is now in order (`fin`: the stream ends with them).
     #[allow(clippy::too_many_arguments)]
@@ -53,12 +81,12 @@ impl Streams {
         stats: &mut StreamStats,
         mut deliver: impl FnMut(&[u8], bool),
     ) {
-        if !self.recv.contains_key(&(id, side)) && self.recv.len() >= MAX_STREAMS {
+        if !self.recv.contains_key(&(id, side)) && self.recv.len() >= self.caps.streams {
             // Ended streams are kept (a repeated frame must not start them again) until
             // room is needed.
             self.recv.retain(|_, s| !s.done);
         }
-        if !self.recv.contains_key(&(id, side)) && self.recv.len() >= MAX_STREAMS {
+        if !self.recv.contains_key(&(id, side)) && self.recv.len() >= self.caps.streams {
             stats.streams_cut += 1;
             stats.cut_bytes += data.len() as u64;
             return;
@@ -72,7 +100,7 @@ impl Streams {
             s.fin_at = Some(end);
         }
         if offset > s.next {
-            if s.held_bytes + data.len() > MAX_HELD {
+            if s.held_bytes + data.len() > self.caps.held {
                 stats.cut_bytes += data.len() as u64;
                 return;
             }
