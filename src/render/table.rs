@@ -929,19 +929,7 @@ impl<W: Write> TableSink<W> {
             for chunk in wrap(&second, wrap_at) {
                 let _ = writeln!(text, "{indent}{chunk}");
             }
-            let mut third = String::new();
-            for (i, n) in r.analysis.names().enumerate() {
-                if i > 0 {
-                    third.push_str(", ");
-                }
-                third.push_str(n);
-            }
-            if let Some(note) = &r.note {
-                if !third.is_empty() {
-                    third.push_str(": ");
-                }
-                third.push_str(note);
-            }
+            let mut third = analysis_text(r.analysis, r.note.as_deref());
             if !r.l7.is_empty() {
                 if !third.is_empty() {
                     third.push_str(" · ");
@@ -1061,19 +1049,7 @@ impl<W: Write> TableSink<W> {
                 None if !r.analysis.is_empty() => Some(Color::Yellow),
                 None => None,
             };
-            let mut last = String::new();
-            for (i, n) in r.analysis.names().enumerate() {
-                if i > 0 {
-                    last.push_str(", ");
-                }
-                last.push_str(n);
-            }
-            if let Some(note) = &r.note {
-                if !last.is_empty() {
-                    last.push_str(": ");
-                }
-                last.push_str(note);
-            }
+            let mut last = analysis_text(r.analysis, r.note.as_deref());
             if !r.l7.is_empty() {
                 if !last.is_empty() {
                     last.push_str(" · ");
@@ -1997,6 +1973,24 @@ mod tests {
     use crate::render::time::push_zero_padded;
 
     #[test]
+    fn analysis_flag_not_said_twice_when_the_note_names_it() {
+        let mut f = AnalysisFlags::default();
+        f.set(AnalysisFlags::RETRANSMISSION);
+        let note = "retransmission: seq 1285 < next expected 1354";
+        assert_eq!(analysis_text(f, Some(note)), note);
+        f.set(AnalysisFlags::FAST_RETRANSMISSION);
+        let fast = "fast retransmission: seq 9 after 3 duplicate acks of it within 20 ms";
+        assert_eq!(
+            analysis_text(f, Some(fast)),
+            format!("retransmission: {fast}")
+        );
+        assert_eq!(
+            analysis_text(f, None),
+            "retransmission, fast_retransmission"
+        );
+    }
+
+    #[test]
     fn seconds6_matches_float_formatting() {
         let cases: [i128; 14] = [
             0,
@@ -2297,4 +2291,34 @@ mod service_tests {
         let n = crate::app::ServiceName::new(&long);
         assert_eq!((n.text.len(), n.cut), (64, true));
     }
+}
+
+/// A row's analysis flags and the analysis note ("retransmission: seq 201 < next expected
+/// 501"): a flag the note already begins with is not said twice.
+fn analysis_text(flags: AnalysisFlags, note: Option<&str>) -> String {
+    let mut text = String::new();
+    for n in flags.names() {
+        // (tshark's field names have `_` where the note's words have spaces.)
+        let said = note.is_some_and(|t| {
+            t.len() > n.len()
+                && t.as_bytes()[n.len()] == b':'
+                && n.bytes()
+                    .zip(t.bytes())
+                    .all(|(a, b)| a == b || (a == b'_' && b == b' '))
+        });
+        if said {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push_str(n);
+    }
+    if let Some(note) = note {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(note);
+    }
+    text
 }
