@@ -19,6 +19,13 @@ header="frame	tcp_stream	src_port	types	stream_ids	flags	lengths	window_incremen
     # shellcheck disable=SC2086
     tshark -r h2c.pcap -d tcp.port==8446,http -Y http2 -T fields $fields
 } >oracle/h2c.pcap.http2-frames.tsv
+# And the number of header fields in each HEADERS frame (the HPACK header-list cap's oracle,
+# tests/integration/inner_caps.rs).
+{
+    printf 'frame\theader_count\n'
+    tshark -r tls-keylog.pcap -o tls.keylog_file:tls-keylog.keys -Y http2.type==1 -T fields \
+        -e frame.number -e http2.header.count
+} >oracle/tls-keylog.pcap.keylog-http2-header-counts.tsv
 # And tshark's QUIC packets of quic-h3.pcap opened with its key log (per frame: the long
 # headers' packet types, every packet's number, every QUIC frame type, the short headers'
 # key phase), the oracle of `explain --frame N` inside QUIC (tests/integration/explain_quic.rs).

@@ -37,6 +37,11 @@ pub struct H2Caps {
     pub header_block: usize,
     /// Most streams open at once.
     pub streams: usize,
+    /// Largest HPACK dynamic table a peer may ask for (a larger size update loses the table).
+    pub hpack_table: usize,
+    /// Largest decoded header list kept per block (RFC 7541 §4.1 sizes); fields past it are
+    /// counted.
+    pub header_list: usize,
 }
 
 impl Default for H2Caps {
@@ -45,6 +50,8 @@ impl Default for H2Caps {
             frame: MAX_FRAME,
             header_block: MAX_BLOCK,
             streams: MAX_STREAMS,
+            hpack_table: super::http2_hpack::MAX_TABLE,
+            header_list: super::http2_hpack::MAX_HEADER_LIST,
         }
     }
 }
@@ -168,6 +175,9 @@ impl Http2Conn {
     /// The same, bounded by `caps`.
     pub fn with_caps(mut self, caps: H2Caps) -> Http2Conn {
         self.caps = caps;
+        for d in &mut self.dirs {
+            d.hpack = HeaderDecoder::with_caps(caps.hpack_table, caps.header_list);
+        }
         self
     }
 
@@ -471,6 +481,7 @@ impl Http2Conn {
         out: &mut H2Out<'_>,
     ) {
         self.requests += 1;
+        let list_cap = self.caps.header_list;
         let Some(s) = self.stream(id, out) else {
             return;
         };
@@ -494,8 +505,7 @@ impl Http2Conn {
         if list.cut > 0 {
             t.notes.push(format!(
                 "{} request header fields over the {}-byte header list cap not kept",
-                list.cut,
-                super::http2_hpack::MAX_HEADER_LIST
+                list.cut, list_cap
             ));
         }
     }

@@ -14,9 +14,10 @@
 use super::hpack_primitives::{prefixed, string, PrimitiveError};
 use std::collections::VecDeque;
 
-/// Largest dynamic table a peer may size (SETTINGS_HEADER_TABLE_SIZE is 4096 by default).
+/// Largest dynamic table a peer may size (SETTINGS_HEADER_TABLE_SIZE is 4096 by default;
+/// `--max-hpack-table`).
 pub const MAX_TABLE: usize = 64 << 10;
-/// Largest decoded header list kept per block.
+/// Largest decoded header list kept per block (`--max-h2-header-list`).
 pub const MAX_HEADER_LIST: usize = 64 << 10;
 
 /// One decoded header block: its fields (lossy UTF-8; bytes from the wire, escape before
@@ -118,8 +119,8 @@ enum BlockError {
     Primitive(#[from] PrimitiveError),
     #[error("index {0} is in neither table")]
     BadIndex(u64),
-    #[error("table size update to {0} bytes, over the {MAX_TABLE}-byte cap")]
-    SizeOverCap(u64),
+    #[error("table size update to {0} bytes, over the {1}-byte cap")]
+    SizeOverCap(u64, usize),
 }
 
 /// One direction's dynamic table (RFC 7541 §2.3.2, §4): newest first.
@@ -172,6 +173,10 @@ impl DynamicTable {
 /// One direction's HPACK decoding state.
 pub struct HeaderDecoder {
     table: DynamicTable,
+    /// Largest table size a size update may ask for ([`MAX_TABLE`] by default).
+    max_table: usize,
+    /// Largest decoded header list kept ([`MAX_HEADER_LIST`] by default).
+    max_list: usize,
     lost: bool,
 }
 
@@ -186,18 +191,28 @@ impl std::fmt::Debug for HeaderDecoder {
 
 impl Default for HeaderDecoder {
     fn default() -> Self {
+        HeaderDecoder::with_caps(MAX_TABLE, MAX_HEADER_LIST)
+    }
+}
+
+impl HeaderDecoder {
+    /// A decoder whose peer may size its table up to `max_table` bytes and whose decoded
+    /// lists keep at most `max_list` bytes (RFC 7541 §4.1 sizes), the rest counted. A
+    /// `max_table` under 4096 (the size every peer starts with, which it may fill without
+    /// announcing it) would decode wrong fields, not fewer: it counts as 4096.
+    pub fn with_caps(max_table: usize, max_list: usize) -> Self {
         HeaderDecoder {
             // SETTINGS_HEADER_TABLE_SIZE's initial value (RFC 9113 §6.5.2).
             table: DynamicTable {
                 max: 4096,
                 ..DynamicTable::default()
             },
+            max_table: max_table.max(4096),
+            max_list,
             lost: false,
         }
     }
-}
 
-impl HeaderDecoder {
     /// Decodes one whole header block (HEADERS or PUSH_PROMISE and its CONTINUATIONs).
     pub fn decode(&mut self, block: &[u8]) -> Result<HeaderList, HpackError> {
         if self.lost {
@@ -228,8 +243,8 @@ impl HeaderDecoder {
                 let max = prefixed(block, &mut pos, 5)?;
                 let max = usize::try_from(max)
                     .ok()
-                    .filter(|m| *m <= MAX_TABLE)
-                    .ok_or(BlockError::SizeOverCap(max))?;
+                    .filter(|m| *m <= self.max_table)
+                    .ok_or(BlockError::SizeOverCap(max, self.max_table))?;
                 self.table.max = max;
                 self.table.evict_to(max);
                 continue;
@@ -249,7 +264,7 @@ impl HeaderDecoder {
                 }
             }
             let s = name.len() + value.len() + 32;
-            if size + s > MAX_HEADER_LIST {
+            if size + s > self.max_list {
                 list.cut += 1;
                 continue;
             }
@@ -260,6 +275,11 @@ impl HeaderDecoder {
             ));
         }
         Ok(())
+    }
+
+    /// The header list cap this decoder keeps to.
+    pub fn max_list(&self) -> usize {
+        self.max_list
     }
 
     /// The table is lost (a block was cut or skipped): later blocks are not decoded.

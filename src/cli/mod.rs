@@ -342,6 +342,17 @@ pub struct LimitArgs {
     /// (http2_streams_cut).
     #[arg(long, value_name = "N", default_value_t = layerscope::app::http2::MAX_STREAMS)]
     pub max_h2_streams: usize,
+    /// Largest HPACK dynamic table an HTTP/2 peer may size (SETTINGS_HEADER_TABLE_SIZE);
+    /// a larger size update loses that direction's table: its later header blocks are not
+    /// decoded and counted (http2_header_blocks_lost). At least 4096, the size every peer
+    /// starts with.
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::http2_hpack::MAX_TABLE as u64,
+          value_parser = clap::value_parser!(u64).range(4096..(1 << 32)))]
+    pub max_hpack_table: u64,
+    /// Largest decoded HTTP/2 header list kept per header block (RFC 7541 sizes: name +
+    /// value + 32 per field); fields past it are counted (http2_header_fields_cut).
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::http2_hpack::MAX_HEADER_LIST)]
+    pub max_h2_header_list: usize,
     /// Bytes of each side's QUIC CRYPTO stream reassembled from Initial packets (the
     /// ClientHello and ServerHello); beyond them counted (quic_crypto_cut_bytes).
     #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::quic::hello::MAX_CRYPTO)]
@@ -682,6 +693,8 @@ impl LimitArgs {
                     frame: self.max_h2_frame,
                     header_block: self.max_h2_header_block,
                     streams: self.max_h2_streams,
+                    hpack_table: usize::try_from(self.max_hpack_table).unwrap_or(usize::MAX),
+                    header_list: self.max_h2_header_list,
                 },
                 quic_crypto: self.max_quic_crypto,
                 quic_streams: layerscope::app::quic::streams::StreamCaps {

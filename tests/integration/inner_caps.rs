@@ -92,6 +92,47 @@ fn h2_frame_cap_cuts_what_tshark_says_is_larger() {
 }
 
 #[test]
+fn hpack_header_list_cap_counts_every_field_it_cuts() {
+    // tshark: the header fields of every HEADERS frame (35 on each connection).
+    let rows = read_tsv(
+        &project_dir().join("captures/oracle/tls-keylog.pcap.keylog-http2-header-counts.tsv"),
+    );
+    let fields: u64 = rows
+        .iter()
+        .map(|r| r["header_count"].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(fields, 70);
+    let keys = ["--keylog", "tls-keylog.keys"];
+    let with_cap = |cap: &str| {
+        summary(&run(&[
+            "tls-keylog.pcap",
+            keys[0],
+            keys[1],
+            "--format",
+            "json",
+            "--max-h2-header-list",
+            cap,
+        ]))
+    };
+    // A cap no field fits under: every field counted, none kept.
+    let s = with_cap("0");
+    assert_eq!(s["http2_header_fields_cut"], fields, "{s}");
+    // Room for `:method: GET` (7 + 3 + 32 = 42 bytes) and no more in each request block: the
+    // request fields but the first are cut; responses' first field `:status` (7 + 3 + 32)
+    // fits too. 12 blocks, one field kept in each.
+    let s = with_cap("42");
+    assert_eq!(s["http2_header_fields_cut"], fields - 12, "{s}");
+    // The default keeps everything, and the table floor is clap's to refuse.
+    assert!(with_cap("65536").get("http2_header_fields_cut").is_none());
+    let out = assert_cmd::Command::new(bin())
+        .args(["read", "x.pcap", "--max-hpack-table", "100"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("4096"));
+}
+
+#[test]
 fn quic_crypto_cap_cuts_the_hellos_and_says_so() {
     let json = run(&["quic-h3.pcap", "--format", "json"]);
     assert!(
