@@ -337,7 +337,18 @@ impl<W: Write> StreamSink for FollowTap<W> {
         if conn == self.conn {
             self.data(dir, data, ctx);
             if !self.shows_items() {
-                self.note(dir, ctx, &format!("end of datagram, frame {}", ctx.frame));
+                let note = if data.is_empty() {
+                    // The decoder hands a tunnel's datagram on as the packet it carries.
+                    format!(
+                        "frame {}: no payload of its own (an empty datagram, or a tunnel's: \
+                         the packet it carries is followed as its own connection, \
+                         `--view conns` lists it)",
+                        ctx.frame
+                    )
+                } else {
+                    format!("end of datagram, frame {}", ctx.frame)
+                };
+                self.note(dir, ctx, &note);
             }
         }
     }
