@@ -170,6 +170,21 @@ impl DynamicTable {
     }
 }
 
+/// Adds one decoded field to `list` while the list's size (RFC 7541 §4.1: name + value + 32
+/// per field) stays within `max`; a field past it is counted instead.
+fn keep(list: &mut HeaderList, size: &mut usize, max: usize, name: &[u8], value: &[u8]) {
+    let s = name.len() + value.len() + 32;
+    if *size + s > max {
+        list.cut += 1;
+        return;
+    }
+    *size += s;
+    list.fields.push((
+        String::from_utf8_lossy(name).into_owned(),
+        String::from_utf8_lossy(value).into_owned(),
+    ));
+}
+
 /// One direction's HPACK decoding state.
 pub struct HeaderDecoder {
     table: DynamicTable,
@@ -232,12 +247,11 @@ impl HeaderDecoder {
         let mut size = 0usize;
         let mut pos = 0;
         while let Some(&first) = block.get(pos) {
-            let (name, value): (Vec<u8>, Vec<u8>);
             if first & 0x80 != 0 {
-                // §6.1 Indexed Header Field.
+                // §6.1 Indexed Header Field: kept straight from the table.
                 let i = prefixed(block, &mut pos, 7)?;
-                let (n, v) = self.table.get(i)?;
-                (name, value) = (n.to_vec(), v.to_vec());
+                let (name, value) = self.table.get(i)?;
+                keep(list, &mut size, self.max_list, name, value);
             } else if first & 0xe0 == 0x20 {
                 // §6.3 Dynamic Table Size Update.
                 let max = prefixed(block, &mut pos, 5)?;
@@ -247,39 +261,24 @@ impl HeaderDecoder {
                     .ok_or(BlockError::SizeOverCap(max, self.max_table))?;
                 self.table.max = max;
                 self.table.evict_to(max);
-                continue;
             } else {
                 // §6.2: with incremental indexing (01, 6-bit index), without indexing (0000)
                 // or never indexed (0001), both with a 4-bit index; index 0: a literal name.
                 let indexing = first & 0x40 != 0;
                 let i = prefixed(block, &mut pos, if indexing { 6 } else { 4 })?;
-                name = if i == 0 {
+                let name = if i == 0 {
                     string(block, &mut pos, 7)?
                 } else {
                     self.table.get(i)?.0.to_vec()
                 };
-                value = string(block, &mut pos, 7)?;
+                let value = string(block, &mut pos, 7)?;
+                keep(list, &mut size, self.max_list, &name, &value);
                 if indexing {
-                    self.table.insert(name.clone(), value.clone());
+                    self.table.insert(name, value);
                 }
             }
-            let s = name.len() + value.len() + 32;
-            if size + s > self.max_list {
-                list.cut += 1;
-                continue;
-            }
-            size += s;
-            list.fields.push((
-                String::from_utf8_lossy(&name).into_owned(),
-                String::from_utf8_lossy(&value).into_owned(),
-            ));
         }
         Ok(())
-    }
-
-    /// The header list cap this decoder keeps to.
-    pub fn max_list(&self) -> usize {
-        self.max_list
     }
 
     /// The table is lost (a block was cut or skipped): later blocks are not decoded.
