@@ -109,16 +109,26 @@ def main():
         out["packet_rows_rendered"] = len(out["frames"])
         out["summary_frames"] = driver.execute_script(
             "var e = document.querySelector('[data-count=frames]'); return e ? Number(e.textContent) : null")
-        out["ladder_arrows"] = q("svg.ladder g.arrow[data-frame]")
         # Markup still held as text, outside closed boxes (none once every section was
-        # scrolled to); the graphs' closed boxes are drawn when opened.
-        out["lazy_left"] = driver.execute_script(
-            "return Array.from(document.querySelectorAll('script.lazy')).filter(function (s) {"
-            " return !s.closest('details:not([open])'); }).length")
+        # scrolled to); the graphs' closed boxes are drawn when opened. The observer that
+        # draws a section near the screen reports asynchronously: wait for it (up to 10 s).
+        lazy_open = ("return Array.from(document.querySelectorAll('script.lazy')).filter(function (s) {"
+                     " return !s.closest('details:not([open])'); }).length")
+        deadline = time.time() + 10
+        while time.time() < deadline and driver.execute_script(lazy_open) > 0:
+            time.sleep(0.05)
+        out["lazy_left"] = driver.execute_script(lazy_open)
+        out["ladder_arrows"] = q("svg.ladder g.arrow[data-frame]")
         out["graphs_closed"] = q(".graphs svg")
         for summary in driver.find_elements(By.CSS_SELECTOR, "details.graphs > summary"):
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
             summary.click()
+        # A box's "toggle" event is queued, not fired by the click itself: wait until every
+        # opened box has drawn what it held (no markup left as text inside an open box).
+        deadline = time.time() + 10
+        while time.time() < deadline and driver.execute_script(
+                "return document.querySelectorAll('details.graphs[open] script.lazy').length") > 0:
+            time.sleep(0.05)
         out["graphs"] = q(".graphs svg")
         out["lazy_left_after_open"] = q("script.lazy")
         out["story_links"] = q("#story a[data-goto]")
