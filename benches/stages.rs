@@ -5,7 +5,7 @@
 //! `bench/make-captures.sh`), else the small `captures/http11-keepalive.pcap`.
 //! Run: `LAYERSCOPE_BENCH_PCAP=/tmp/layerscope-bench/K.pcap cargo bench --bench stages`.
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use layerscope::app::{AppConfig, AppTracker};
+use layerscope::app::{AppCollector, AppConfig};
 use layerscope::capture::{FileSource, FrameSource, LinkType, RawFrame, Timestamp};
 use layerscope::decode::Decoder;
 use layerscope::flow::reassembly::{ReassemblyBudget, StreamChunk, StreamReassembler};
@@ -118,7 +118,7 @@ fn stages(c: &mut Criterion) {
                 (
                     Decoder::new(),
                     FlowTracker::new(FlowConfig::default()),
-                    AppTracker::new(AppConfig::default()),
+                    AppCollector::new(AppConfig::default()),
                 )
             },
             |(mut decoder, mut flows, mut app)| {
@@ -187,7 +187,7 @@ fn stages(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1000));
     g.bench_function("1000_transactions_one_conn", |b| {
         b.iter(|| {
-            let mut app = AppTracker::new(AppConfig::default());
+            let mut app = AppCollector::new(AppConfig::default());
             let mut events = 0usize;
             for i in 0..1000u64 {
                 let ctx = SegmentCtx {

@@ -3,13 +3,13 @@
 //! `[op][len][bytes…]`.
 #![no_main]
 
-use layerscope::app::{AppConfig, AppTracker};
+use layerscope::app::{AppCollector, AppConfig};
 use layerscope::capture::Timestamp;
 use layerscope::flow::{Direction, SegmentCtx, StreamSink};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut app = AppTracker::new(AppConfig {
+    let mut app = AppCollector::new(AppConfig {
         max_http_head: 2048,
         ..AppConfig::default()
     });

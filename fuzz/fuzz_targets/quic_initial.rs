@@ -1,5 +1,5 @@
 //! QUIC Initial unprotection, frame walk, CRYPTO reassembly and hello parsing, through
-//! `app::AppTracker` on one UDP flow. Input: `[op][len][bytes…]…`. op bit 0: direction;
+//! `app::AppCollector` on one UDP flow. Input: `[op][len][bytes…]…`. op bit 0: direction;
 //! bit 1 set: `bytes` is a raw datagram (header parsing, failed unprotection); clear:
 //! `bytes` is the plaintext frames of an Initial packet that is protected here with the
 //! fixed keys of DCID 8394c8f03e515708 (client keys, or the server's with bit 2), version
@@ -9,7 +9,7 @@
 
 use layerscope::app::quic::initial::{protect, InitialKeys};
 use layerscope::app::quic::QUIC_V2;
-use layerscope::app::{AppConfig, AppTracker};
+use layerscope::app::{AppCollector, AppConfig};
 use layerscope::capture::Timestamp;
 use layerscope::flow::{Direction, SegmentCtx, StreamSink};
 use libfuzzer_sys::fuzz_target;
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|&v| InitialKeys::derive(v, &DCID).unwrap())
             .collect()
     });
-    let mut app = AppTracker::new(AppConfig::default());
+    let mut app = AppCollector::new(AppConfig::default());
     let mut rest = data;
     let mut frame = 0u64;
     while let [op, len, tail @ ..] = rest {

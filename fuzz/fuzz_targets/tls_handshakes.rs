@@ -9,13 +9,13 @@
 //! ServerHello).
 #![no_main]
 
-use layerscope::app::{AppConfig, AppEvent, AppTracker, TlsKind};
+use layerscope::app::{AppCollector, AppConfig, AppEvent, TlsKind};
 use layerscope::capture::Timestamp;
 use layerscope::flow::{Direction, SegmentCtx, StreamSink};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut app = AppTracker::new(AppConfig::default());
+    let mut app = AppCollector::new(AppConfig::default());
     let mut rest = data;
     let mut frame = 0u64;
     let mut record = Vec::new();

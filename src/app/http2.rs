@@ -834,10 +834,10 @@ mod tests {
     /// connection HTTP/2, the frames carrying bytes are `http2`, one record per stream.
     #[test]
     fn h2c_by_prior_knowledge_through_the_app_stage() {
-        use crate::app::{AppConfig, AppTracker};
+        use crate::app::{AppCollector, AppConfig};
         use crate::decode::LayerName;
         use crate::flow::StreamSink;
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let mut up = PREFACE.to_vec();
         up.extend(frame(frame::HEADERS, 0x5, 1, &[0x82, 0x86, 0x84]));
         let layers = t.feed_segment(4, Direction::ToServer, &up, ctx(1));

@@ -3,7 +3,8 @@
 //!
 //! Parsers are stateless functions over bytes (returning "incomplete, need N more");
 //! per-direction state lives in [`AppTracker`], which is fed the flow stage's stream data
-//! (returning the [`FrameLayers`] it recognised) and queues [`AppEvent`]s for the renderer.
+//! (returning the [`FrameLayers`] it recognised, and the [`AppEvent`]s it completed into the
+//! caller's buffer).
 
 mod types;
 pub use types::*;
@@ -45,3 +46,5 @@ mod closed_stats;
 mod slab;
 mod tracker;
 pub use tracker::{AppConfig, AppStats, AppTracker};
+mod collector;
+pub use collector::AppCollector;

@@ -1181,7 +1181,7 @@ fn der_next(i: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{AppConnStats, AppEvent, AppTracker};
+    use crate::app::{AppCollector, AppConnStats, AppEvent};
     use crate::capture::Timestamp;
     use crate::decode::LayerName;
     use crate::flow::StreamSink;
@@ -1366,7 +1366,7 @@ mod tests {
 
     #[test]
     fn hello_retry_request_is_marked() {
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         t.feed_segment(1, ToServer, &client_hello(), ctx(1));
         t.on_data(1, ToClient, &hello_retry_request(), ctx(2));
         t.on_data(1, ToServer, &client_hello(), ctx(3));
@@ -1459,7 +1459,7 @@ mod tests {
         assert_eq!(tls_group_name(999), None);
     }
 
-    fn tls_events(t: &mut AppTracker) -> Vec<TlsMessage> {
+    fn tls_events(t: &mut AppCollector) -> Vec<TlsMessage> {
         t.drain_events()
             .filter_map(|e| match e {
                 AppEvent::Tls(m) => Some(m),
@@ -1472,7 +1472,7 @@ mod tests {
     fn client_hello_split_over_two_segments() {
         let ch = client_hello();
         assert!(starts_like_client_hello(&ch));
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         let layers = t.feed_segment(1, ToServer, &ch[..3], ctx(4));
         assert_eq!(layers.app_of(4), Some(LayerName::Tls));
         t.on_data(1, ToServer, &ch[3..60], ctx(5));
@@ -1521,7 +1521,7 @@ mod tests {
 
     #[test]
     fn tls_after_an_http_connect_tunnel() {
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         t.on_data(
             2,
             ToServer,
@@ -1580,7 +1580,7 @@ mod tests {
 
     #[test]
     fn byte_by_byte_and_application_data_totals() {
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         let ch = client_hello();
         for (i, b) in ch.iter().enumerate() {
             t.on_data(2, ToServer, std::slice::from_ref(b), ctx(10 + i as u64));
@@ -1605,7 +1605,7 @@ mod tests {
 
     #[test]
     fn not_tls_although_it_starts_with_0x16() {
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         // Version 0x0305, then a sane header but handshake type 7, then a hello that does
         // not parse (cipher list length runs past the message).
         let bad: [&[u8]; 3] = [
@@ -1637,7 +1637,7 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         for round in 0..3000u64 {
             let mut buf = seeds[(next() % 2) as usize].clone();
             for _ in 0..(next() % 6) {

@@ -1,5 +1,5 @@
 //! Per-connection application state: which protocol a connection carries, and the HTTP,
-//! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`].
+//! DNS, TLS and QUIC parsers fed by the flow stage through [`StreamSink`](crate::flow::StreamSink).
 
 use super::closed_stats::ClosedStats;
 use super::dns::{self, Decoded};
@@ -12,7 +12,7 @@ use super::FrameLayers;
 use super::*;
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
-use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
+use crate::flow::{ConnId, Direction, SegmentCtx};
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
@@ -263,10 +263,12 @@ impl Conns {
     }
 }
 
-/// The app stage: recognises HTTP/1.x and DNS in what the flow stage delivers.
+/// The app stage: recognises HTTP/1.x and DNS in what the flow stage delivers. Each call
+/// returns what it found in that call's data as values: the packet's application layers
+/// ([`FrameLayers`]) and the events it completed, appended to the caller's `events`
+/// buffer (reused by the caller: no allocation per packet).
 pub struct AppTracker {
     config: AppConfig,
-    events: Vec<AppEvent>,
     conns: Conns,
     /// Counters of ended connections waiting for `take_conn_stats`.
     closed: ClosedStats,
@@ -539,7 +541,6 @@ impl AppTracker {
     pub fn new(config: AppConfig) -> AppTracker {
         AppTracker {
             config,
-            events: Vec::new(),
             conns: Conns::new(),
             closed: ClosedStats::new(),
             dns_pending_total: 0,
@@ -554,15 +555,6 @@ impl AppTracker {
     /// What was cut or given up on so far.
     pub fn stats(&self) -> AppStats {
         self.stats
-    }
-    /// Whether events wait for `drain_events` (lets a caller skip an empty drain).
-    #[inline]
-    pub fn has_events(&self) -> bool {
-        !self.events.is_empty()
-    }
-    /// Events completed since the last call, in completion order.
-    pub fn drain_events(&mut self) -> std::vec::Drain<'_, AppEvent> {
-        self.events.drain(..)
     }
     /// Counters of a connection that ended (call after the flow stage's `on_close`).
     pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
@@ -583,6 +575,7 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
+        events: &mut Vec<AppEvent>,
     ) -> (bool, bool) {
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
             return (false, false);
@@ -600,7 +593,7 @@ impl AppTracker {
                     if let (Some(keylog), Kind::Quic(Some(q))) = (keylog, &mut state.kind) {
                         let mut out = quic::session::SessionOut {
                             conn,
-                            events: &mut self.events,
+                            events: &mut *events,
                             stats: &mut self.stats.tls.quic,
                         };
                         http3 |= protected_packet(
@@ -634,7 +627,7 @@ impl AppTracker {
             state.stats.service.kinds |= ConnService::QUIC;
             state.stats.quic_long_packets += 1;
             state.stats.quic_version.get_or_insert(h.version);
-            self.events.push(AppEvent::Quic(QuicPacket {
+            events.push(AppEvent::Quic(QuicPacket {
                 conn,
                 dir,
                 frame: ctx.frame,
@@ -663,10 +656,10 @@ impl AppTracker {
                     q.short_dcid_len[1 - dir.index()] = Some(h.scid.len());
                 }
                 if h.kind == QuicPacketKind::Initial {
-                    let before = self.events.len();
+                    let before = events.len();
                     let mut out = quic::hello::HelloOut {
                         conn,
-                        events: &mut self.events,
+                        events: &mut *events,
                         stats: &mut self.stats.quic_hello,
                     };
                     let p = quic::hello::InitialPacket {
@@ -678,14 +671,14 @@ impl AppTracker {
                     let hello = &mut q.hello;
                     hello.on_initial(p, dir, ctx, &mut out);
                     // The hellos' server name and ALPN say what the connection is.
-                    tls_messages(&mut state.stats, &self.events[before..]);
+                    tls_messages(&mut state.stats, &events[before..]);
                     state.stats.tls_version = hello.version;
                     state.stats.tls_cipher = hello.cipher;
                     state.stats.tls_handshakes = hello.handshakes;
                 } else if let (QuicPacketKind::Handshake, Some(keylog)) = (h.kind, keylog) {
                     let mut out = quic::session::SessionOut {
                         conn,
-                        events: &mut self.events,
+                        events: &mut *events,
                         stats: &mut self.stats.tls.quic,
                     };
                     protected_packet(
@@ -725,6 +718,7 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
+        events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
         let app = match slot {
             Some(s) => Some(s),
@@ -772,7 +766,7 @@ impl AppTracker {
             let Some(h) = self.http.get_mut(i) else {
                 return FrameLayers::NONE;
             };
-            let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+            let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
             // A ClientHello at a chunk start of a connection that began as something else
             // (after an HTTP CONNECT, a database's TLS request, a STARTTLS): TLS from here.
             if data.first() == Some(&0x16) && starts_like_client_hello(data) {
@@ -789,7 +783,7 @@ impl AppTracker {
                     layer = Some(LayerName::Http);
                 }
                 if h.h2c_upgrade.is_some() {
-                    self.switch_to_h2c(conn);
+                    self.switch_to_h2c(conn, events);
                     return FrameLayers::found(ctx.frame, layer, None);
                 }
             }
@@ -802,13 +796,13 @@ impl AppTracker {
                 }
             }
             Kind::Tls(t) => {
-                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
+                let mut out = tls_out(conn, &mut *events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 if t.on_data(dir, data, ctx, &mut out) {
                     layer = Some(LayerName::Tls);
                 }
                 inner = out.inner_layer;
-                tls_messages(&mut state.stats, &self.events[before..]);
+                tls_messages(&mut state.stats, &events[before..]);
                 tls_conn_stats(&mut state.stats, t);
                 // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
                 dns_decrypted = t.take_dns(&mut self.dns_found);
@@ -816,7 +810,7 @@ impl AppTracker {
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
                     conn,
-                    events: &mut self.events,
+                    events: &mut *events,
                     stats: &mut self.stats.tls.http2,
                 };
                 if h.on_data(dir, data, ctx, &mut o) {
@@ -831,7 +825,7 @@ impl AppTracker {
         let mut found = std::mem::take(&mut self.dns_found);
         for (m, start) in found.drain(..) {
             emit_dns(
-                &mut self.events,
+                &mut *events,
                 &mut self.stats,
                 &mut self.dns_pending_total,
                 self.config.max_pending_dns,
@@ -841,7 +835,7 @@ impl AppTracker {
                 start,
                 true,
             );
-            if let (true, Some(AppEvent::Dns(d))) = (dns_decrypted, self.events.last_mut()) {
+            if let (true, Some(AppEvent::Dns(d))) = (dns_decrypted, events.last_mut()) {
                 d.decrypted = true;
             }
         }
@@ -852,7 +846,7 @@ impl AppTracker {
     /// An HTTP/1.1 connection whose `Upgrade: h2c` request was answered by 101: HTTP/2
     /// from here, the upgrade request as stream 1's (RFC 7540 §3.2).
     #[inline(never)]
-    fn switch_to_h2c(&mut self, conn: ConnId) {
+    fn switch_to_h2c(&mut self, conn: ConnId, events: &mut Vec<AppEvent>) {
         let Some(slot) = self.conns.slot(conn) else {
             return;
         };
@@ -868,7 +862,7 @@ impl AppTracker {
         let Some(request) = h.h2c_upgrade.take() else {
             return;
         };
-        let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+        let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
         h.close(&mut out);
         http_service(&mut state.stats.service, h);
         free_http(&mut self.http, i);
@@ -878,7 +872,7 @@ impl AppTracker {
         Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 
-    /// In-order TCP bytes of one direction (see [`StreamSink::on_data`]); returns the
+    /// In-order TCP bytes of one direction (see [`StreamSink::on_data`](crate::flow::StreamSink::on_data)); returns the
     /// application layer they showed, for the packet's layer list.
     pub fn feed_segment(
         &mut self,
@@ -886,6 +880,7 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
+        events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
         let Some(&first) = data.first() else {
             return FrameLayers::NONE;
@@ -896,23 +891,22 @@ impl AppTracker {
         if let Some(Slot { http, .. }) = slot.filter(|s| s.http != NO_HTTP) {
             if let Some(h) = self.http.get_mut(http) {
                 if first != 0x16 || !starts_like_client_hello(data) {
-                    let mut out =
-                        http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+                    let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
                     // (The counters are copied into `ConnApp::stats` when the connection
                     // ends.)
                     let carried = h.on_data(dir.index(), data, ctx, &mut out);
                     let upgraded = h.h2c_upgrade.is_some();
                     if upgraded {
-                        self.switch_to_h2c(conn);
+                        self.switch_to_h2c(conn, events);
                     }
                     return FrameLayers::found(ctx.frame, carried.then_some(LayerName::Http), None);
                 }
             }
         }
-        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx)
+        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx, events)
     }
 
-    /// One UDP datagram's payload (see [`StreamSink::on_datagram`]); returns the application
+    /// One UDP datagram's payload (see [`StreamSink::on_datagram`](crate::flow::StreamSink::on_datagram)); returns the application
     /// layer it showed, for the packet's layer list.
     pub fn feed_datagram(
         &mut self,
@@ -920,6 +914,7 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
+        events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
         // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
         // message must parse cleanly.
@@ -929,7 +924,7 @@ impl AppTracker {
             .get(conn)
             .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
         if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
-            let (quic, http3) = self.feed_quic(conn, dir, data, ctx);
+            let (quic, http3) = self.feed_quic(conn, dir, data, ctx, events);
             return FrameLayers::found(
                 ctx.frame,
                 quic.then_some(LayerName::Quic),
@@ -959,7 +954,7 @@ impl AppTracker {
                 if !self.config.http_details {
                     http::strip_details(&mut tx);
                 }
-                self.events.push(AppEvent::Http(tx));
+                events.push(AppEvent::Http(tx));
                 return FrameLayers::found(ctx.frame, Some(LayerName::Http), None);
             }
         }
@@ -978,7 +973,7 @@ impl AppTracker {
         };
         state.dns_port |= port_dns;
         emit_dns(
-            &mut self.events,
+            &mut *events,
             &mut self.stats,
             &mut self.dns_pending_total,
             self.config.max_pending_dns,
@@ -990,18 +985,10 @@ impl AppTracker {
         );
         FrameLayers::found(ctx.frame, Some(LayerName::Dns), None)
     }
-}
 
-/// The app stage as a plain stream sink (for callers that want its events and counters,
-/// not the packets' layers: what `feed_segment` and `feed_datagram` return is dropped).
-impl StreamSink for AppTracker {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.feed_segment(conn, dir, data, ctx);
-    }
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.feed_datagram(conn, dir, data, ctx);
-    }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
+    /// `len` bytes of one direction were never captured (see [`StreamSink::on_gap`](crate::flow::StreamSink::on_gap)); the
+    /// events this completes (a TLS record cut, say) go to `events`.
+    pub fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, events: &mut Vec<AppEvent>) {
         let Some(state) = self.conns.get_mut(conn) else {
             return;
         };
@@ -1010,7 +997,7 @@ impl StreamSink for AppTracker {
                 let Some(h) = self.http.get_mut(*i) else {
                     return;
                 };
-                let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+                let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
                 h.on_gap(dir.index(), len, &mut out);
             }
             Kind::DnsTcp(dirs) => {
@@ -1022,17 +1009,19 @@ impl StreamSink for AppTracker {
                 d.buf = Vec::new();
             }
             Kind::Tls(t) => {
-                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
+                let mut out = tls_out(conn, &mut *events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 t.on_gap(dir, &mut out);
-                tls_messages(&mut state.stats, &self.events[before..]);
+                tls_messages(&mut state.stats, &events[before..]);
             }
             Kind::Http2(h) => h.on_gap(dir),
             Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
     }
 
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
+    /// A direction ended with a FIN (see [`StreamSink::on_fin`](crate::flow::StreamSink::on_fin)): a close-delimited body's
+    /// transaction completes into `events`.
+    pub fn on_fin(&mut self, conn: ConnId, dir: Direction, events: &mut Vec<AppEvent>) {
         // From the map's entry straight to the HTTP state (the `ConnApp` is not read).
         let Some(Slot { http, .. }) = self.conns.slot(conn) else {
             return;
@@ -1043,11 +1032,13 @@ impl StreamSink for AppTracker {
         let Some(h) = self.http.get_mut(http) else {
             return;
         };
-        let mut out = http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+        let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
         h.on_fin(dir.index(), &mut out);
     }
 
-    fn on_close(&mut self, conn: ConnId) {
+    /// The connection left the flow table (see [`StreamSink::on_close`](crate::flow::StreamSink::on_close)): what its parsers
+    /// still held completes into `events`, its counters wait for `take_conn_stats`.
+    pub fn on_close(&mut self, conn: ConnId, events: &mut Vec<AppEvent>) {
         // In place: the entry is reset below for a next connection.
         let Some(Slot { app: slot, .. }) = self.conns.remove(conn) else {
             // (Queued all the same: `take_conn_stats` asks in the order of the ends.)
@@ -1062,8 +1053,7 @@ impl StreamSink for AppTracker {
             Kind::Http(i) => {
                 let i = *i;
                 if let Some(h) = self.http.get_mut(i) {
-                    let mut out =
-                        http_out(conn, &self.config, &mut self.events, &mut self.stats.http);
+                    let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
                     h.close(&mut out);
                     state.stats.http_requests = h.requests;
                     state.stats.http_responses = h.responses;
@@ -1072,10 +1062,10 @@ impl StreamSink for AppTracker {
                 free_http(&mut self.http, i);
             }
             Kind::Tls(t) => {
-                let mut out = tls_out(conn, &mut self.events, &mut self.stats, &self.config);
+                let mut out = tls_out(conn, &mut *events, &mut self.stats, &self.config);
                 let before = out.events.len();
                 t.close(&mut out);
-                tls_messages(&mut state.stats, &self.events[before..]);
+                tls_messages(&mut state.stats, &events[before..]);
                 tls_conn_stats(&mut state.stats, t);
             }
             Kind::Quic(Some(q)) => {
@@ -1083,7 +1073,7 @@ impl StreamSink for AppTracker {
                 if let Some(s) = q.session.as_mut() {
                     let mut out = quic::session::SessionOut {
                         conn,
-                        events: &mut self.events,
+                        events: &mut *events,
                         stats: &mut self.stats.tls.quic,
                     };
                     s.close(&mut out);
@@ -1094,7 +1084,7 @@ impl StreamSink for AppTracker {
             Kind::Http2(h) => {
                 let mut o = super::http2::H2Out {
                     conn,
-                    events: &mut self.events,
+                    events: &mut *events,
                     stats: &mut self.stats.tls.http2,
                 };
                 h.close(&mut o);
@@ -1116,6 +1106,8 @@ impl StreamSink for AppTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::AppCollector;
+    use crate::flow::StreamSink;
     use Direction::{ToClient, ToServer};
 
     fn ctx(frame: u64, ms: u32) -> SegmentCtx {
@@ -1139,7 +1131,7 @@ mod tests {
         }
     }
 
-    fn http(t: &mut AppTracker) -> Vec<HttpTransaction> {
+    fn http(t: &mut AppCollector) -> Vec<HttpTransaction> {
         t.drain_events()
             .filter_map(|e| match e {
                 AppEvent::Http(h) => Some(h),
@@ -1148,7 +1140,7 @@ mod tests {
             .collect()
     }
 
-    fn dns_events(t: &mut AppTracker) -> Vec<DnsMessage> {
+    fn dns_events(t: &mut AppCollector) -> Vec<DnsMessage> {
         t.drain_events()
             .filter_map(|e| match e {
                 AppEvent::Dns(d) => Some(d),
@@ -1165,7 +1157,7 @@ mod tests {
 
     #[test]
     fn a_connection_on_a_recycled_http_state_reads_as_on_a_new_one() {
-        let run = |t: &mut AppTracker, conn: ConnId| {
+        let run = |t: &mut AppCollector, conn: ConnId| {
             t.on_data(
                 conn,
                 ToServer,
@@ -1176,7 +1168,7 @@ mod tests {
             t.on_close(conn);
             (http(t), t.take_conn_stats(conn))
         };
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         // A first connection left mid-way: a request waiting, a response head cut.
         t.on_data(0, ToServer, b"GET /a HTTP/1.1\r\n\r\nGET /b HTT", ctx(1, 0));
         t.on_data(
@@ -1187,14 +1179,17 @@ mod tests {
         );
         t.on_close(0);
         assert_eq!(http(&mut t).len(), 2);
-        assert_eq!((t.http.made(), t.http.released_list()), (1, &[0][..]));
+        assert_eq!(
+            (t.app.http.made(), t.app.http.released_list()),
+            (1, &[0][..])
+        );
         let (events, stats) = run(&mut t, 1);
         assert_eq!(
-            (t.http.made(), t.http.released_list()),
+            (t.app.http.made(), t.app.http.released_list()),
             (1, &[0][..]),
             "taken for conn 1, given back at its close"
         );
-        let mut fresh = AppTracker::new(AppConfig::default());
+        let mut fresh = AppCollector::new(AppConfig::default());
         assert_eq!((events.clone(), stats.clone()), run(&mut fresh, 1));
         assert_eq!(events.len(), 1);
         assert_eq!((events[0].index, events[0].status), (1, Some(200)));
@@ -1203,8 +1198,8 @@ mod tests {
 
     #[test]
     fn ended_connections_counters_in_order_and_out_of_order() {
-        let mut t = AppTracker::new(AppConfig::default());
-        let exchange = |t: &mut AppTracker, conn: ConnId| {
+        let mut t = AppCollector::new(AppConfig::default());
+        let exchange = |t: &mut AppCollector, conn: ConnId| {
             t.on_data(conn, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
             t.on_data(conn, ToClient, OK0, ctx(2, 1));
         };
@@ -1216,14 +1211,18 @@ mod tests {
         for conn in 1..=4 {
             t.on_close(conn);
         }
-        assert_eq!(t.closed.lens(), (4, 3, 0));
+        assert_eq!(t.app.closed.lens(), (4, 3, 0));
         assert_eq!(counted(t.take_conn_stats(1)), (1, 1));
         assert_eq!(
             t.take_conn_stats(3),
             AppConnStats::default(),
             "not the front: spilled"
         );
-        assert_eq!(t.closed.lens(), (0, 0, 2), "2 and 4 (3 had no counters)");
+        assert_eq!(
+            t.app.closed.lens(),
+            (0, 0, 2),
+            "2 and 4 (3 had no counters)"
+        );
         assert_eq!(counted(t.take_conn_stats(4)), (1, 1));
         assert_eq!(counted(t.take_conn_stats(2)), (1, 1));
         assert_eq!(t.take_conn_stats(2), AppConnStats::default(), "taken once");
@@ -1233,18 +1232,18 @@ mod tests {
         t.on_close(6);
         assert_eq!(counted(t.take_conn_stats(5)), (1, 1));
         assert_eq!(t.take_conn_stats(6), AppConnStats::default());
-        assert_eq!(t.closed.lens(), (0, 0, 0));
+        assert_eq!(t.app.closed.lens(), (0, 0, 0));
         assert_eq!(t.stats().closed_stats_dropped, 0);
     }
 
     #[test]
     fn the_last_lookup_never_outlives_its_connection() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
         t.on_data(4, ToClient, OK0, ctx(2, 1));
-        assert!(matches!(t.conns.last, Some((4, s)) if s.http != NO_HTTP));
+        assert!(matches!(t.app.conns.last, Some((4, s)) if s.http != NO_HTTP));
         t.on_close(4);
-        assert_eq!(t.conns.last, None);
+        assert_eq!(t.app.conns.last, None);
         // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
         let layers = t.feed_segment(
             4,
@@ -1253,17 +1252,17 @@ mod tests {
             ported(ctx(3, 2), (40_000, 53)),
         );
         assert!(matches!(
-            t.conns.get(4).map(|s| &s.kind),
+            t.app.conns.get(4).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
         ));
         assert_eq!(layers.app_of(3), Some(LayerName::Dns));
-        assert_eq!(t.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
+        assert_eq!(t.app.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
         assert_eq!(http(&mut t).len(), 1);
     }
 
     #[test]
     fn an_ended_connections_entry_is_reused_as_new() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         // Conn 7 on port 53: DNS over TCP, whatever it carries.
         t.on_data(
             7,
@@ -1272,15 +1271,15 @@ mod tests {
             ported(ctx(1, 0), (40_000, 53)),
         );
         assert!(matches!(
-            t.conns.get(7).map(|s| &s.kind),
+            t.app.conns.get(7).map(|s| &s.kind),
             Some(Kind::DnsTcp(_))
         ));
         t.on_close(7);
         assert_eq!(
-            (t.conns.apps.made(), t.conns.apps.released_list()),
+            (t.app.conns.apps.made(), t.app.conns.apps.released_list()),
             (1, &[0][..])
         );
-        assert!(!t.conns.contains(7));
+        assert!(!t.app.conns.contains(7));
         // Conn 8 takes the entry: its own ports decide, nothing of conn 7's is left.
         let layers = t.feed_segment(
             8,
@@ -1289,8 +1288,8 @@ mod tests {
             ported(ctx(2, 1), (40_001, 80)),
         );
         assert_eq!(layers.app_of(2), Some(LayerName::Http));
-        assert_eq!(t.conns.apps.made(), 1, "entry reused");
-        assert_eq!(t.conns.apps.released(), 0);
+        assert_eq!(t.app.conns.apps.made(), 1, "entry reused");
+        assert_eq!(t.app.conns.apps.released(), 0);
         t.on_data(8, ToClient, OK0, ctx(3, 2));
         t.on_close(8);
         assert_eq!(http(&mut t).len(), 1);
@@ -1304,7 +1303,7 @@ mod tests {
 
     #[test]
     fn head_split_across_segments() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let layers = t.feed_segment(0, ToServer, b"GET /index.html HTTP/1.1\r\nHo", ctx(4, 0));
         assert_eq!(layers.app_of(4), None);
         let layers = t.feed_segment(0, ToServer, b"st: example.com\r\n\r\n", ctx(5, 1));
@@ -1346,7 +1345,7 @@ mod tests {
 
     #[test]
     fn gap_in_body_then_recovery_at_next_request() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         // Request 1 has a 100-byte body; 40 arrive, then a gap of 100 swallows the last 60
         // body bytes and the 40-byte head of request 2; request 3 follows whole.
         t.on_data(
@@ -1395,7 +1394,7 @@ mod tests {
 
     #[test]
     fn gap_mid_head_resyncs_on_next_request_line() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             1,
             ToServer,
@@ -1435,7 +1434,7 @@ mod tests {
 
     #[test]
     fn pipelined_requests_matched_in_order() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             2,
             ToServer,
@@ -1488,7 +1487,7 @@ mod tests {
 
     #[test]
     fn expect_100_continue_then_200() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             3,
             ToServer,
@@ -1543,7 +1542,7 @@ mod tests {
 
     #[test]
     fn head_204_and_304_have_no_body() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             4,
             ToServer,
@@ -1591,7 +1590,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn chunked_with_extensions_and_trailers() {
         for step in [CHUNKED.len(), 7, 1] {
-            let mut t = AppTracker::new(AppConfig::default());
+            let mut t = AppCollector::new(AppConfig::default());
             t.on_data(5, ToServer, b"GET /c HTTP/1.1\r\n\r\n", ctx(1, 0));
             for (i, part) in CHUNKED.chunks(step).enumerate() {
                 t.on_data(5, ToClient, part, ctx(2 + i as u64, 1));
@@ -1618,7 +1617,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn close_delimited_body_ends_at_fin_and_http10_note() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(6, ToServer, b"GET /old HTTP/1.0\r\n\r\n", ctx(1, 0));
         t.on_data(
             6,
@@ -1646,7 +1645,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     #[test]
     fn without_http_details_events_keep_their_numbers_and_drop_their_text() {
         let run = |details: bool| {
-            let mut t = AppTracker::new(AppConfig {
+            let mut t = AppCollector::new(AppConfig {
                 http_details: details,
                 ..AppConfig::default()
             });
@@ -1690,7 +1689,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn http_detected_by_content_not_port() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             7,
             ToServer,
@@ -1720,7 +1719,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             "10000000000000000",
             "ffffffffffffffffffff",
         ] {
-            let mut t = AppTracker::new(AppConfig::default());
+            let mut t = AppCollector::new(AppConfig::default());
             t.on_data(9, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
             let mut resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
             resp.extend_from_slice(size.as_bytes());
@@ -1737,7 +1736,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             assert_eq!(t.stats().http.framing_errors, 1);
         }
         // The largest allowed size is accepted (and then cut by the close).
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(9, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
         t.on_data(
             9,
@@ -1752,7 +1751,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn oversized_head_gives_up_until_next_head() {
-        let mut t = AppTracker::new(AppConfig {
+        let mut t = AppCollector::new(AppConfig {
             max_http_head: 64,
             ..AppConfig::default()
         });
@@ -1782,7 +1781,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     /// head cap: counted, noted, and the parser waits for the next head.
     #[test]
     fn head_with_too_many_fields_is_a_counted_cut() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let mut req = b"GET /many HTTP/1.1\r\n".to_vec();
         for i in 0..200 {
             req.extend_from_slice(format!("X-F{i}: v\r\n").as_bytes());
@@ -1803,7 +1802,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn close_reports_unanswered_and_partial() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             11,
             ToServer,
@@ -1847,7 +1846,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn dns_udp_query_and_nxdomain_with_latency() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let mut q = 0xbeefu16.to_be_bytes().to_vec();
         q.extend_from_slice(
             b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07nothere\x07example\x00\x00\x1c\x00\x01",
@@ -1882,7 +1881,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn dns_over_tcp_split_across_segments() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let mut stream = (QUERY.len() as u16).to_be_bytes().to_vec();
         stream.extend_from_slice(QUERY);
         t.on_data(21, ToServer, &stream[..1], ported(ctx(4, 0), (40000, 53)));
@@ -1895,7 +1894,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
         assert_eq!(d[0].qname, "www.tcpdump.org");
         assert_eq!(layers.app_of(6), Some(LayerName::Dns));
         // Without port information, a whole clean message in the first segment is DNS.
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let mut two = stream.clone();
         two.extend_from_slice(&stream);
         t.on_data(22, ToServer, &two, ctx(7, 0));
@@ -1904,7 +1903,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn truncated_dns() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_datagram(23, ToServer, &QUERY[..20], ported(ctx(1, 0), (5353, 5353)));
         let layers = t.feed_datagram(23, ToServer, &QUERY[..11], ported(ctx(2, 0), (5353, 5353)));
         let d = dns_events(&mut t);
@@ -1926,7 +1925,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
 
     #[test]
     fn response_to_a_request_that_is_not_http_is_kept() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         // "GET/" is no known method (tshark does not take it for HTTP either).
         let request = t.feed_segment(30, ToServer, b"GET/ HTTP/1.1\r\n\r\n", ctx(14, 0));
         let response = t.feed_segment(
@@ -1984,7 +1983,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             (b"GET /\x01\x02 HTTP/1.1\r\n\r\n", None, ""),
         ];
         for (i, (req, want, note)) in cases.into_iter().enumerate() {
-            let mut t = AppTracker::new(AppConfig::default());
+            let mut t = AppCollector::new(AppConfig::default());
             let conn = 40 + i as u64;
             // Fed in two pieces: the line's end decides, not the first segment.
             t.on_data(conn, ToServer, &req[..5], ctx(1, 0));
@@ -2010,7 +2009,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     /// shows GET /images/sf.net_box.gif and 200.
     #[test]
     fn heads_cut_by_the_snap_length_keep_their_first_line() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(0, ToServer, b"GET /images/sf.net_box.gif HTT", ctx(4, 145));
         t.on_gap(0, ToServer, 466, ctx(5, 289));
         assert!(http(&mut t).is_empty());
@@ -2068,7 +2067,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     /// An SSDP search (pcapplusplus many-protocols.pcap, frame 30) and a reply.
     #[test]
     fn http_over_udp_one_datagram_one_message() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         let layers = t.feed_datagram(
             60,
             ToServer,
@@ -2138,7 +2137,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
     /// before the colon) made the strict parser stop the direction; tshark reads it.
     #[test]
     fn space_before_colon_in_a_response_head_is_read_leniently() {
-        let mut t = AppTracker::new(AppConfig::default());
+        let mut t = AppCollector::new(AppConfig::default());
         t.on_data(
             70,
             ToServer,
@@ -2191,7 +2190,7 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
             b"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
             QUERY,
         ];
-        let mut t = AppTracker::new(AppConfig {
+        let mut t = AppCollector::new(AppConfig {
             max_http_head: 256,
             ..AppConfig::default()
         });

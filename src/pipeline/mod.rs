@@ -109,6 +109,9 @@ pub struct Pipeline {
     decoder: Decoder,
     flows: FlowTracker,
     app: AppTracker,
+    /// The app events completed and not yet handed to the sink (reused: emptied with each
+    /// packet, at each flush of ended connections).
+    events: Vec<AppEvent>,
     ended: Vec<ConnSummary>,
     summary: RunSummary,
     last_expire: Option<Timestamp>,
@@ -129,37 +132,39 @@ struct Tee<'a> {
     /// What the app stage recognised in the stream data handed it so far (a `Tee` lives
     /// for one frame: [`Pipeline::split`] makes a new one each time).
     layers: FrameLayers,
+    /// The events the app stage's calls completed (the pipeline's buffer).
+    events: &'a mut Vec<AppEvent>,
 }
 
 impl StreamSink for Tee<'_> {
     fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
         self.layers
-            .merge(self.app.feed_segment(conn, dir, data, ctx));
+            .merge(self.app.feed_segment(conn, dir, data, ctx, self.events));
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_data(conn, dir, data, ctx);
         }
     }
     fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
-        self.app.on_gap(conn, dir, len, ctx);
+        self.app.on_gap(conn, dir, len, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_gap(conn, dir, len, ctx);
         }
     }
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
         self.layers
-            .merge(self.app.feed_datagram(conn, dir, data, ctx));
+            .merge(self.app.feed_datagram(conn, dir, data, ctx, self.events));
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_datagram(conn, dir, data, ctx);
         }
     }
     fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
-        self.app.on_fin(conn, dir, ctx);
+        self.app.on_fin(conn, dir, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_fin(conn, dir, ctx);
         }
     }
     fn on_close(&mut self, conn: ConnId) {
-        self.app.on_close(conn);
+        self.app.on_close(conn, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_close(conn);
         }
@@ -180,6 +185,7 @@ impl Pipeline {
             decoder: Decoder::with_limits(config.decoder),
             flows: FlowTracker::new(config.flow),
             app: AppTracker::new(config.app),
+            events: Vec::new(),
             ended: Vec::new(),
             summary: RunSummary::default(),
             last_expire: None,
@@ -238,6 +244,7 @@ impl Pipeline {
                 app: &mut self.app,
                 tap: self.tap.as_deref_mut(),
                 layers: FrameLayers::NONE,
+                events: &mut self.events,
             },
             &mut self.ended,
         )
@@ -249,7 +256,7 @@ impl Pipeline {
     pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
         let (mut front, mut tee, ended) = self.split();
         if front.expire(frame, &mut tee, ended) {
-            send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
+            send_ended(tee.app, tee.events, ended, &mut front.summary.conns, sink)?;
             ended.clear();
         }
         let mut packet = DecodedPacket::empty();
@@ -263,16 +270,22 @@ impl Pipeline {
             return Ok(());
         }
         let flow = front.flows.process(frame, &packet, &mut tee, ended);
-        hand_on_packet(tee.app, sink, frame, &mut packet, &flow, tee.layers)?;
+        hand_on_packet(tee.events, sink, frame, &mut packet, &flow, tee.layers)?;
         if !ended.is_empty() {
-            send_ended(tee.app, ended, &mut front.summary.conns, sink)?;
+            send_ended(tee.app, tee.events, ended, &mut front.summary.conns, sink)?;
             ended.clear();
         }
         Ok(())
     }
 
     fn flush_ended(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
-        let sent = send_ended(&mut self.app, &self.ended, &mut self.summary.conns, sink);
+        let sent = send_ended(
+            &mut self.app,
+            &mut self.events,
+            &self.ended,
+            &mut self.summary.conns,
+            sink,
+        );
         self.ended.clear();
         sent
     }
@@ -384,11 +397,12 @@ impl FrontStages<'_> {
 
 /// The back stages of a tracked packet once the app stage had its stream data: the
 /// application layers it recognised (`layers`, what its feeding calls returned) added to
-/// the packet, then the app events completed so far (first: a renderer can then show an
+/// the packet, then the app events completed so far (`events`, what those calls and any
+/// before them since the last hand-over completed: first, so that a renderer can show an
 /// application summary on the row of the packet that completed it), then the packet.
 #[inline(always)]
 fn hand_on_packet(
-    app: &mut AppTracker,
+    events: &mut Vec<AppEvent>,
     sink: &mut dyn Sink,
     frame: &RawFrame<'_>,
     packet: &mut DecodedPacket<'_>,
@@ -396,7 +410,7 @@ fn hand_on_packet(
     layers: FrameLayers,
 ) -> io::Result<()> {
     add_app_layers(layers, frame.number, packet);
-    send_app_events(app, sink)?;
+    send_app_events(events, sink)?;
     sink.packet(frame, packet, flow)
 }
 
@@ -412,12 +426,12 @@ fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_
     }
 }
 
-/// Hands the app stage's completed events to the sink (nothing to do when none wait: the
-/// common case, once a packet).
+/// Hands the app stage's completed events to the sink, emptying the buffer (nothing to do
+/// when none wait: the common case, once a packet).
 #[inline]
-fn send_app_events(app: &mut AppTracker, sink: &mut dyn Sink) -> io::Result<()> {
-    if app.has_events() {
-        for event in app.drain_events() {
+fn send_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
+    if !events.is_empty() {
+        for event in events.drain(..) {
             sink.app_event(&event)?;
         }
     }
@@ -428,11 +442,12 @@ fn send_app_events(app: &mut AppTracker, sink: &mut dyn Sink) -> io::Result<()> 
 /// (counted in `conns`).
 fn send_ended(
     app: &mut AppTracker,
+    events: &mut Vec<AppEvent>,
     ended: &[ConnSummary],
     conns: &mut u64,
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
-    send_app_events(app, sink)?;
+    send_app_events(events, sink)?;
     for conn in ended {
         let stats = app.take_conn_stats(conn.id);
         *conns += 1;

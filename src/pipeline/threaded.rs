@@ -11,7 +11,7 @@
 //! front to be refilled, so steady state allocates nothing.
 
 use super::{hand_on_packet, send_app_events, send_ended, FrontStages, Pipeline, RunEnd};
-use crate::app::{AppTracker, FrameLayers};
+use crate::app::{AppEvent, AppTracker, FrameLayers};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
 use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
@@ -51,7 +51,6 @@ enum Ev {
         conn: ConnId,
         dir: Direction,
         len: u64,
-        ctx: SegmentCtx,
     },
     Datagram {
         conn: ConnId,
@@ -63,7 +62,6 @@ enum Ev {
     Fin {
         conn: ConnId,
         dir: Direction,
-        ctx: SegmentCtx,
     },
     Close {
         conn: ConnId,
@@ -204,13 +202,8 @@ impl StreamSink for Recorder<'_> {
             ctx,
         });
     }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
-        self.events.push(Ev::Gap {
-            conn,
-            dir,
-            len,
-            ctx,
-        });
+    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
+        self.events.push(Ev::Gap { conn, dir, len });
     }
     fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
         let (at, len) = (self.place(data), data.len());
@@ -222,8 +215,8 @@ impl StreamSink for Recorder<'_> {
             ctx,
         });
     }
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
-        self.events.push(Ev::Fin { conn, dir, ctx });
+    fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
+        self.events.push(Ev::Fin { conn, dir });
     }
     fn on_close(&mut self, conn: ConnId) {
         self.events.push(Ev::Close { conn });
@@ -430,6 +423,7 @@ fn locate<'a>(arena: &'a [u8], chunks: &'a [Arc<Vec<u8>>], loc: usize, len: usiz
 fn replay(
     mut batch: Batch,
     app: &mut AppTracker,
+    events: &mut Vec<AppEvent>,
     sink: &mut dyn crate::pipeline::Sink,
     conns_seen: &mut u64,
 ) -> io::Result<Batch> {
@@ -449,25 +443,32 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => layers.merge(app.feed_segment(conn, dir, locate(bytes, chunks, at, len), ctx)),
-            Ev::Gap {
+            } => layers.merge(app.feed_segment(
                 conn,
                 dir,
-                len,
+                locate(bytes, chunks, at, len),
                 ctx,
-            } => app.on_gap(conn, dir, len, ctx),
+                events,
+            )),
+            Ev::Gap { conn, dir, len } => app.on_gap(conn, dir, len, events),
             Ev::Datagram {
                 conn,
                 dir,
                 at,
                 len,
                 ctx,
-            } => layers.merge(app.feed_datagram(conn, dir, locate(bytes, chunks, at, len), ctx)),
-            Ev::Fin { conn, dir, ctx } => app.on_fin(conn, dir, ctx),
-            Ev::Close { conn } => app.on_close(conn),
+            } => layers.merge(app.feed_datagram(
+                conn,
+                dir,
+                locate(bytes, chunks, at, len),
+                ctx,
+                events,
+            )),
+            Ev::Fin { conn, dir } => app.on_fin(conn, dir, events),
+            Ev::Close { conn } => app.on_close(conn, events),
             Ev::Flush { conns } => {
                 let ended = batch.ended.get(next_conn..next_conn + conns).unwrap_or(&[]);
-                send_ended(app, ended, conns_seen, sink)?;
+                send_ended(app, events, ended, conns_seen, sink)?;
                 next_conn += conns;
             }
             Ev::Packet => {
@@ -486,11 +487,11 @@ fn replay(
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
                 packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
-                hand_on_packet(app, sink, &frame, &mut packet, &p.flow, found)?;
+                hand_on_packet(events, sink, &frame, &mut packet, &p.flow, found)?;
             }
             Ev::Events => {
                 layers = FrameLayers::NONE;
-                send_app_events(app, sink)?;
+                send_app_events(events, sink)?;
             }
             Ev::Warning => {
                 if let Some(e) = batch.warnings.get(next_warning) {
@@ -514,7 +515,7 @@ pub(super) fn run(
     sink: &mut dyn crate::pipeline::Sink,
 ) -> io::Result<RunEnd> {
     let (stages, tee, _) = pipeline.split();
-    let app = tee.app;
+    let (app, events) = (tee.app, tee.events);
     let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
@@ -530,7 +531,7 @@ pub(super) fn run(
         let handle = scope.spawn(move || run_front(source, front));
         let back = (|| -> io::Result<()> {
             for batch in rx.iter() {
-                let empty = replay(batch, app, sink, &mut conns_seen)?;
+                let empty = replay(batch, app, events, sink, &mut conns_seen)?;
                 let _ = free_tx.send(empty);
             }
             Ok(())

@@ -5,7 +5,7 @@
 
 use assert_cmd::Command;
 use etherparse::PacketBuilder;
-use layerscope::app::{AppConfig, AppEvent, AppTracker, HttpTransaction};
+use layerscope::app::{AppCollector, AppConfig, AppEvent, HttpTransaction};
 use layerscope::capture::Timestamp;
 use layerscope::flow::{Direction, SegmentCtx, StreamSink};
 use proptest::prelude::*;
@@ -713,7 +713,7 @@ fn exchange() -> impl Strategy<Value = Exchange> {
 /// modulo the stream length), into a fresh tracker; returns the transactions with the
 /// fields that depend on segmenting (frames, times, latency, message end times) cleared.
 fn transactions(client: &[u8], server: &[u8], cuts: &[usize]) -> Vec<HttpTransaction> {
-    let mut app = AppTracker::new(AppConfig::default());
+    let mut app = AppCollector::new(AppConfig::default());
     let mut frame = 0u64;
     let mut events = Vec::new();
     for (dir, stream) in [(Direction::ToServer, client), (Direction::ToClient, server)] {

@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn tracker_reports_long_headers_and_counts_short_ones() {
-        use crate::app::{AppEvent, AppTracker};
+        use crate::app::{AppCollector, AppEvent};
         use crate::decode::LayerName;
         use crate::flow::{Direction, SegmentCtx, StreamSink};
         let ctx = |frame| SegmentCtx {
@@ -291,7 +291,7 @@ mod tests {
             handshake_rtt_ns: None,
             ports: Some((50000, 443)),
         };
-        let mut t = AppTracker::new(Default::default());
+        let mut t = AppCollector::new(Default::default());
         let layers = t.feed_datagram(3, Direction::ToServer, &rfc9001_initial(), ctx(1));
         assert_eq!(layers.app_of(1), Some(LayerName::Quic));
         let layers = t.feed_datagram(3, Direction::ToClient, &[0x41, 0x83, 0x94, 0, 0], ctx(2));
