@@ -443,13 +443,10 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => layers.merge(app.feed_segment(
-                conn,
-                dir,
-                locate(bytes, chunks, at, len),
-                ctx,
-                events,
-            )),
+            } => {
+                let data = locate(bytes, chunks, at, len);
+                layers.merge(app.feed_segment(conn, dir, data, ctx, events));
+            }
             Ev::Gap { conn, dir, len } => app.on_gap(conn, dir, len, events),
             Ev::Datagram {
                 conn,
@@ -457,13 +454,10 @@ fn replay(
                 at,
                 len,
                 ctx,
-            } => layers.merge(app.feed_datagram(
-                conn,
-                dir,
-                locate(bytes, chunks, at, len),
-                ctx,
-                events,
-            )),
+            } => {
+                let data = locate(bytes, chunks, at, len);
+                layers.merge(app.feed_datagram(conn, dir, data, ctx, events));
+            }
             Ev::Fin { conn, dir } => app.on_fin(conn, dir, events),
             Ev::Close { conn } => app.on_close(conn, events),
             Ev::Flush { conns } => {
