@@ -9,6 +9,7 @@ use crate::flow::ConnId;
 use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
+/// Which parser a connection has (decided in `classify`).
 #[derive(Debug)]
 pub(super) enum Kind {
     /// No payload seen yet.
@@ -28,6 +29,7 @@ pub(super) enum Kind {
     Quic(Option<Box<quic::QuicConn>>),
 }
 
+/// A connection's application state.
 #[derive(Debug)]
 pub(super) struct ConnApp {
     pub(super) kind: Kind,
