@@ -1,0 +1,566 @@
+//! JSON Lines output, exactly as `shared/json-contract.md` specifies: `packet` records in
+//! input order, `http`/`dns` records as they complete, `conn` records after the packets in
+//! id order, and a final `summary`. One file per record type, each with one function that
+//! lists the record's fields in output order, one call per field ([`writer`] has the
+//! field-writing primitives); this file gathers the records and orders them.
+
+use crate::app::{AppConnStats, AppEvent};
+use crate::capture::RawFrame;
+use crate::decode::DecodedPacket;
+use crate::flow::{ConnSummary, PacketFlow};
+use crate::pipeline::{RunSummary, Sink};
+use std::io::{self, Write};
+
+#[macro_use]
+mod writer;
+mod conn;
+mod dns;
+mod http;
+mod packet;
+mod quic;
+mod summary;
+mod tls;
+
+#[cfg(test)]
+mod app_reference;
+#[cfg(test)]
+mod conn_reference;
+#[cfg(test)]
+mod packet_reference;
+#[cfg(test)]
+mod reference;
+#[cfg(test)]
+mod tests;
+
+pub use conn::conn_record;
+use conn::{conn_record_at, put_conn_record, ConnMemo};
+use packet::{packet_record_at, PacketMemo};
+pub use summary::inner_caps_cut;
+pub(crate) use writer::exact_ms_nanos;
+use writer::{json_str, put_appended, put_in_place};
+
+/// Writes JSON Lines to `out`.
+pub struct JsonSink<W: Write> {
+    out: W,
+    /// Serialised `conn` records, held until the end (the contract puts them after the
+    /// packets, in id order). About 800 bytes per connection (HTTP over IPv4); past
+    /// `HELD_CONN_BYTES` they are spilled to an unlinked temporary file in sorted runs.
+    conns: HeldConns,
+    held_bytes: usize,
+    spill: Option<Spill>,
+    spill_failed: bool,
+    /// When `conn` records are the only records written (`--view conns`), they go out as
+    /// soon as every lower id has (ids are given in order from 0, each ends once): only the
+    /// few ending before an older connection wait here. None once that did not hold or the
+    /// waiting grew past `HELD_CONN_BYTES` (then the records are held as above).
+    in_order: Option<InOrder>,
+    /// `HELD_CONN_BYTES` (smaller in tests).
+    held_limit: usize,
+    /// Flush after every record (live capture).
+    pub flush_each: bool,
+    /// Which record types to write (a view narrows them).
+    pub records: JsonRecords,
+    /// Records written as they come (`packet`, `http`, `dns`, `tls`, and `conn` records
+    /// written in id order), gathered here (`batch_len` bytes) and written `BATCH` bytes
+    /// at a time: packet and conn records are written in place at the end (see
+    /// [`packet_record_at`]), the buffer keeps its length (no filling per record), and the
+    /// output's own buffer is passed by (no copy into it). Written before anything else.
+    batch: Vec<u8>,
+    batch_len: usize,
+    /// Text the next `conn` record can take from the previous ones.
+    memo: ConnMemo,
+    /// Text the next `packet` record can take from the previous ones.
+    packet_memo: PacketMemo,
+}
+
+/// Gathered records are written once they reach this many bytes (the output's buffer
+/// size: a write this long goes straight through it).
+const BATCH: usize = 1 << 16;
+
+/// Which JSON record types a run writes. The default view writes them all; `--view conns`
+/// only `conn`, `--view http` only `http`, and so on (the `summary` always).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonRecords {
+    pub packets: bool,
+    pub conns: bool,
+    pub http: bool,
+    pub dns: bool,
+    pub tls: bool,
+}
+
+impl JsonRecords {
+    pub const ALL: JsonRecords = JsonRecords {
+        packets: true,
+        conns: true,
+        http: true,
+        dns: true,
+        tls: true,
+    };
+    pub const NONE: JsonRecords = JsonRecords {
+        packets: false,
+        conns: false,
+        http: false,
+        dns: false,
+        tls: false,
+    };
+}
+
+/// `conn` records held in memory: their bytes back to back in one buffer (no allocation
+/// per record), and (id, start, length) in arrival order, sorted by id when written.
+#[derive(Default)]
+struct HeldConns {
+    text: Vec<u8>,
+    index: Vec<(u64, usize, usize)>,
+}
+
+impl HeldConns {
+    /// Appends the record of connection `id` that `write` puts in the buffer.
+    fn push(
+        &mut self,
+        id: u64,
+        write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<usize> {
+        let start = self.text.len();
+        if let Err(e) = write(&mut self.text) {
+            self.text.truncate(start);
+            return Err(e);
+        }
+        let len = self.text.len() - start;
+        self.index.push((id, start, len));
+        Ok(len)
+    }
+
+    /// Orders the records by id; of records with the same id the last one stays (as a map
+    /// keyed by id would keep it).
+    fn sort(&mut self) {
+        // Stable: records of one id stay in arrival order, the last is kept.
+        self.index.sort_by_key(|r| r.0);
+        let mut kept: Vec<(u64, usize, usize)> = Vec::with_capacity(self.index.len());
+        for r in self.index.drain(..) {
+            match kept.last_mut() {
+                Some(last) if last.0 == r.0 => *last = r,
+                _ => kept.push(r),
+            }
+        }
+        self.index = kept;
+    }
+
+    /// (id, record) in index order.
+    fn iter(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.index
+            .iter()
+            .map(|&(id, start, len)| (id, self.text.get(start..start + len).unwrap_or(&[])))
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.index.clear();
+    }
+}
+
+/// `conn` records written in id order as they end (see `JsonSink::in_order`).
+#[derive(Default)]
+struct InOrder {
+    /// The next id to write.
+    next: u64,
+    /// Records of higher ids that ended first.
+    waiting: std::collections::BTreeMap<u64, Vec<u8>>,
+    waiting_bytes: usize,
+}
+
+/// Held `conn` records beyond this many bytes go to the spill file.
+const HELD_CONN_BYTES: usize = 8 << 20;
+
+/// Sorted runs of `conn` records in an unlinked temporary file: per record the id (u64),
+/// the length (u32), the bytes.
+struct Spill {
+    file: std::fs::File,
+    runs: Vec<(u64, u64)>,
+    end: u64,
+}
+
+impl Spill {
+    fn create() -> io::Result<Spill> {
+        let path = std::env::temp_dir().join(format!(
+            "layerscope-conns-{}-{:x}.tmp",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unlinked at once: the space goes back to the system when the file is closed.
+        let _ = std::fs::remove_file(&path);
+        Ok(Spill {
+            file,
+            runs: Vec::new(),
+            end: 0,
+        })
+    }
+
+    /// Appends one run (`records` sorted by id).
+    fn write_run(&mut self, records: &HeldConns) -> io::Result<()> {
+        let mut w = io::BufWriter::with_capacity(1 << 16, &self.file);
+        let start = self.end;
+        for (id, r) in records.iter() {
+            w.write_all(&id.to_le_bytes())?;
+            w.write_all(&(r.len() as u32).to_le_bytes())?;
+            w.write_all(r)?;
+            self.end += 12 + r.len() as u64;
+        }
+        w.flush()?;
+        self.runs.push((start, self.end));
+        Ok(())
+    }
+}
+
+/// Reads the record at `pos` of a run: (id, bytes, next position).
+fn read_spilled(file: &std::fs::File, pos: u64) -> io::Result<(u64, Vec<u8>, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 12];
+    file.read_exact_at(&mut head, pos)?;
+    let id = u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8]));
+    let len = u32::from_le_bytes(head[8..].try_into().unwrap_or([0; 4])) as usize;
+    let mut bytes = vec![0u8; len];
+    file.read_exact_at(&mut bytes, pos + 12)?;
+    Ok((id, bytes, pos + 12 + len as u64))
+}
+
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> JsonSink<W> {
+        JsonSink {
+            out,
+            conns: HeldConns::default(),
+            held_bytes: 0,
+            spill: None,
+            spill_failed: false,
+            in_order: Some(InOrder::default()),
+            held_limit: HELD_CONN_BYTES,
+            flush_each: false,
+            records: JsonRecords::ALL,
+            batch: Vec::new(),
+            batch_len: 0,
+            memo: ConnMemo::default(),
+            packet_memo: PacketMemo::default(),
+        }
+    }
+
+    /// Writes every held `conn` record in id order: the spilled runs and those in memory,
+    /// merged.
+    fn write_conns(&mut self) -> io::Result<()> {
+        let mut memory = std::mem::take(&mut self.conns);
+        memory.sort();
+        let Some(spill) = self.spill.take() else {
+            for (_, record) in memory.iter() {
+                self.out.write_all(record)?;
+                self.out.write_all(b"\n")?;
+            }
+            return Ok(());
+        };
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        // Heap of (id, run index); run heads kept beside it.
+        let mut heads: Vec<Option<(Vec<u8>, u64, u64)>> = Vec::with_capacity(spill.runs.len());
+        let mut heap = BinaryHeap::new();
+        for (i, &(start, end)) in spill.runs.iter().enumerate() {
+            if start < end {
+                let (id, bytes, next) = read_spilled(&spill.file, start)?;
+                heap.push(Reverse((id, i)));
+                heads.push(Some((bytes, next, end)));
+            } else {
+                heads.push(None);
+            }
+        }
+        let mut mem = memory.iter().peekable();
+        loop {
+            let next_spilled = heap.peek().map(|Reverse((id, _))| *id);
+            let next_mem = mem.peek().map(|(id, _)| *id);
+            match (next_spilled, next_mem) {
+                (None, None) => break,
+                (Some(s), m) if m.is_none_or(|m| s <= m) => {
+                    let Some(Reverse((_, i))) = heap.pop() else {
+                        break;
+                    };
+                    if let Some((bytes, next, end)) = heads[i].take() {
+                        self.out.write_all(&bytes)?;
+                        self.out.write_all(b"\n")?;
+                        if next < end {
+                            let (id, bytes, after) = read_spilled(&spill.file, next)?;
+                            heap.push(Reverse((id, i)));
+                            heads[i] = Some((bytes, after, end));
+                        }
+                    }
+                }
+                _ => {
+                    if let Some((_, record)) = mem.next() {
+                        self.out.write_all(record)?;
+                        self.out.write_all(b"\n")?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    /// Names of the input files when several are read as one capture: each `packet` record
+    /// then says which it came from (`file`, by [`RawFrame::file`]).
+    pub fn set_file_names(&mut self, names: &[String]) -> io::Result<()> {
+        self.packet_memo.files = names
+            .iter()
+            .map(|n| {
+                let mut t = b",\"file\":".to_vec();
+                json_str(&mut t, n);
+                t
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// The seed of the `conn` records' Community IDs (the spec's default is 0).
+    pub fn set_community_id_seed(&mut self, seed: u16) {
+        self.memo.community_id_seed = seed;
+    }
+
+    /// The output (with any gathered records written to it).
+    pub fn into_inner(mut self) -> W {
+        let _ = self.write_batch();
+        self.out
+    }
+
+    /// Writes the gathered records (before anything else is written).
+    fn write_batch(&mut self) -> io::Result<()> {
+        if self.batch_len > 0 {
+            let len = std::mem::take(&mut self.batch_len);
+            self.out
+                .write_all(self.batch.get(..len).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
+    /// After a record was gathered: writes the gathered records once they reach [`BATCH`]
+    /// bytes, or at once when `flush_each` (then also flushing the output if `flush`).
+    fn record_added(&mut self, flush: bool) -> io::Result<()> {
+        if self.batch_len >= BATCH || self.flush_each {
+            self.write_batch()?;
+        }
+        if flush && self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` to the gathered records.
+    fn batch_bytes(&mut self, bytes: &[u8]) {
+        let end = self.batch_len + bytes.len();
+        if self.batch.len() < end {
+            self.batch.resize(end, 0);
+        }
+        if let Some(slot) = self.batch.get_mut(self.batch_len..end) {
+            slot.copy_from_slice(bytes);
+            self.batch_len = end;
+        }
+    }
+}
+
+impl<W: Write> Sink for JsonSink<W> {
+    fn wants_packets(&self) -> bool {
+        self.records.packets
+    }
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        if !self.records.packets {
+            return Ok(());
+        }
+        // In place at the end of the gathered records (see `batch`).
+        let n = packet_record_at(
+            &mut self.batch,
+            self.batch_len,
+            frame,
+            packet,
+            flow,
+            &mut self.packet_memo,
+        );
+        self.batch_len += n;
+        self.record_added(true)
+    }
+
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        let r = self.records;
+        let writes = match event {
+            AppEvent::Http(_) => r.http,
+            AppEvent::Dns(_) => r.dns,
+            AppEvent::Tls(_) | AppEvent::Quic(_) => r.tls,
+        };
+        if !writes {
+            return Ok(());
+        }
+        // In place at the end of the gathered records (see `batch`).
+        let (batch, at) = (&mut self.batch, self.batch_len);
+        self.batch_len += match event {
+            AppEvent::Http(t) => {
+                put_in_place(batch, at, http::room(t), |o| http::http_fields(o, t))
+            }
+            AppEvent::Dns(d) => put_in_place(batch, at, dns::room(d), |o| dns::dns_fields(o, d)),
+            AppEvent::Tls(t) => put_in_place(batch, at, tls::room(t), |o| tls::tls_fields(o, t)),
+            AppEvent::Quic(q) => {
+                put_in_place(batch, at, quic::room(q), |o| quic::quic_fields(o, q))
+            }
+        };
+        self.record_added(false)
+    }
+
+    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        if !self.records.conns {
+            return Ok(());
+        }
+        let only_conns = self.records
+            == JsonRecords {
+                conns: true,
+                ..JsonRecords::NONE
+            };
+        if !only_conns {
+            self.in_order = None;
+        }
+        if let Some(order) = &mut self.in_order {
+            if conn.id == order.next {
+                order.next += 1;
+                let n = conn_record_at(
+                    &mut self.batch,
+                    self.batch_len,
+                    conn,
+                    app,
+                    true,
+                    &mut self.memo,
+                );
+                self.batch_len += n;
+                while let Some(order) = &mut self.in_order {
+                    let Some(record) = order.waiting.remove(&order.next) else {
+                        break;
+                    };
+                    order.waiting_bytes -= record.len();
+                    order.next += 1;
+                    self.batch_bytes(&record);
+                }
+                return self.record_added(true);
+            }
+            if conn.id > order.next && order.waiting_bytes <= self.held_limit {
+                let mut record = Vec::with_capacity(1024);
+                put_conn_record(&mut record, conn, app, &mut self.memo);
+                record.push(b'\n');
+                order.waiting_bytes += record.len();
+                order.waiting.insert(conn.id, record);
+                return Ok(());
+            }
+            // Too much waiting (or an id seen again): hold everything from here on; every
+            // id already written is lower than those.
+            let order = self.in_order.take().unwrap_or_default();
+            for (id, mut record) in order.waiting {
+                record.pop();
+                self.held_bytes += record.len() + 64;
+                self.conns.push(id, |w| {
+                    w.extend_from_slice(&record);
+                    Ok(())
+                })?;
+            }
+        }
+        // Written straight into the held records' buffer (~800 bytes each).
+        let len = self.conns.push(conn.id, |w| {
+            put_conn_record(w, conn, app, &mut self.memo);
+            Ok(())
+        })?;
+        self.held_bytes += len + 64;
+        if self.held_bytes > self.held_limit && !self.spill_failed {
+            if self.spill.is_none() {
+                // No writable temp dir: keep the records in memory instead (correct
+                // output, more memory) rather than fail the run.
+                match Spill::create() {
+                    Ok(spill) => self.spill = Some(spill),
+                    Err(_) => {
+                        self.spill_failed = true;
+                        return Ok(());
+                    }
+                }
+            }
+            if let Some(spill) = &mut self.spill {
+                self.conns.sort();
+                spill.write_run(&self.conns)?;
+            }
+            self.conns.clear();
+            self.held_bytes = 0;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, s: &RunSummary) -> io::Result<()> {
+        self.write_batch()?;
+        if let Some(order) = self.in_order.take() {
+            for record in order.waiting.values() {
+                self.out.write_all(record)?;
+            }
+        }
+        self.write_conns()?;
+        let mut record = Vec::with_capacity(1024);
+        put_appended(&mut record, 1024, |o| summary::summary_fields(o, s));
+        self.out.write_all(&record)?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod spill_tests {
+    use super::*;
+
+    #[test]
+    fn spilled_runs_merge_back_in_id_order() {
+        let mut sink = JsonSink::new(Vec::new());
+        // Three runs and a remainder in memory, ids interleaved across runs.
+        let mut spill = Spill::create().unwrap();
+        let run = |ids: &[u64]| -> HeldConns {
+            let mut held = HeldConns::default();
+            for &i in ids {
+                held.push(i, |w| {
+                    w.extend_from_slice(format!("{{\"id\":{i}}}").as_bytes());
+                    Ok(())
+                })
+                .unwrap();
+            }
+            held.sort();
+            held
+        };
+        spill.write_run(&run(&[1, 4, 7])).unwrap();
+        spill.write_run(&run(&[2, 3, 9])).unwrap();
+        spill.write_run(&run(&[])).unwrap();
+        sink.spill = Some(spill);
+        // Held out of order, with a repeated id whose last record wins.
+        sink.conns = run(&[]);
+        for (n, i) in [6u64, 8, 0, 6, 5].into_iter().enumerate() {
+            let text = if n == 0 { "x" } else { "" };
+            sink.conns
+                .push(i, |w| {
+                    w.extend_from_slice(format!("{{\"id\":{i}}}{text}").as_bytes());
+                    Ok(())
+                })
+                .unwrap();
+        }
+        sink.write_conns().unwrap();
+        let text = String::from_utf8(sink.into_inner()).unwrap();
+        let ids: Vec<u64> = text
+            .lines()
+            .map(|l| {
+                l.trim_start_matches("{\"id\":")
+                    .trim_end_matches('}')
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(ids, (0..10).collect::<Vec<_>>());
+    }
+}
