@@ -1,14 +1,15 @@
 //! The `conn` record: one per flow, after the packets, in id order ([`conn_fields`] lists
 //! its fields in output order).
 
-use super::writer::{
-    put_appended, put_in_place, EndpointText, List, Ms, Name, NsAsMs, Put, StatePair, Str,
-};
+use super::writer::{put_in_place, EndpointText, Ms, Name, NsAsMs, Put, StatePair, Str};
 use crate::app::AppConnStats;
 use crate::flow::{ConnSummary, Direction};
 use std::io;
 
 /// The `conn` record's fields, in output order (without the trailing newline).
+/// (Inlined into the one place that writes it, so that the writer's position stays in a
+/// register.)
+#[inline(always)]
 pub(super) fn conn_fields(
     o: &mut Put<'_>,
     conn: &ConnSummary,
@@ -18,11 +19,11 @@ pub(super) fn conn_fields(
     o.lit(record_type!("conn"));
     o.field(key!("id"), conn.id);
     o.field(key!("proto"), Name(conn.proto.as_str()));
-    o.field_with(key!("client"), |o| {
-        o.endpoint_memo(conn.client, &mut memo.client)
+    o.text_field(text_key!("client"), Some(conn.client), |o, a| {
+        o.endpoint_memo(a, &mut memo.client)
     });
-    o.field_with(key!("server"), |o| {
-        o.endpoint_memo(conn.server, &mut memo.server)
+    o.text_field(text_key!("server"), Some(conn.server), |o, a| {
+        o.endpoint_memo(a, &mut memo.server)
     });
     o.field(key!("roles_guessed"), conn.roles_guessed);
     o.field(key!("first_frame"), conn.first_frame);
@@ -43,7 +44,7 @@ pub(super) fn conn_fields(
     let hs = &conn.handshake;
     o.field_with(key!("handshake"), |o| {
         o.field(first_key!("complete"), hs.complete);
-        o.field(key!("frames"), List(hs.frames));
+        o.list_field(list_key!("frames"), hs.frames, |o, f| o.value(f));
         o.field_with(key!("rtt_ms"), |o| {
             match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
                 (Some(a), Some(b)) => match a.checked_add(b) {
@@ -62,16 +63,14 @@ pub(super) fn conn_fields(
             key!("initiator"),
             td.initiator.map(|d| Name(initiator_name(d))),
         );
-        o.field(key!("frames"), List(td.frames.iter().copied()));
+        o.list_field(list_key!("frames"), &td.frames, |o, &f| o.value(f));
         o.field(key!("description"), Str(&td.description));
         o.end_object();
     });
     o.field(key!("conn_state"), Name(conn.conn_state));
     o.field(key!("history"), Str(&conn.history));
-    o.field(
-        key!("tunnel_parents"),
-        List(conn.tunnel_parents.iter().copied()),
-    );
+    let parents = &conn.tunnel_parents;
+    o.list_field(list_key!("tunnel_parents"), parents, |o, &c| o.value(c));
     o.field_with(key!("encapsulation"), |o| match &conn.encapsulation {
         Some(e) => o.value(Str(&e.to_string())),
         None => o.lit(b"null"),
@@ -94,10 +93,14 @@ pub(super) fn conn_fields(
     let community_id = crate::flow::community_id::of_conn(conn, memo.community_id_seed);
     o.field(key!("community_id"), community_id.as_deref().map(Str));
     o.field(key!("service"), app.service.zeek_name().map(Name));
-    o.field_with(key!("timing"), |o| match &conn.timing {
-        Some(t) => timing_fields(o, t, conn, app),
-        None => o.lit(b"null"),
-    });
+    match &conn.timing {
+        // (Not a closure: `timing_fields` is inlined here.)
+        Some(t) => {
+            o.key(key!("timing"));
+            timing_fields(o, t, conn, app);
+        }
+        None => o.null_field(key!("timing")),
+    }
     if let Some(e) = &conn.icmp_errors {
         // Only for connections some ICMP errors quoted: how many, and the last.
         o.field_with(key!("icmp_errors"), |o| {
@@ -123,6 +126,7 @@ pub(super) fn conn_fields(
 /// `conn.timing`'s fields (TCP connections): the handshake RTT, the TLS setup, the
 /// request, the server's time (the wait less the handshake RTT), the transfer and what
 /// limited it, with the counts behind that.
+#[inline(always)]
 fn timing_fields(
     o: &mut Put<'_>,
     t: &crate::flow::timing::ConnTiming,
@@ -164,8 +168,8 @@ fn initiator_name(d: Direction) -> &'static str {
     }
 }
 
-/// `EndReason` as its `Debug` name (what the JSON contract shows).
-pub(super) fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
+/// `EndReason` as its `Debug` name (what the JSON contract shows; Parquet's `end_reason` too).
+pub(crate) fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
     use crate::flow::EndReason as E;
     match r {
         E::Closed => "Closed",
@@ -222,7 +226,9 @@ pub(super) fn put_conn_record(
     app: &AppConnStats,
     memo: &mut ConnMemo,
 ) {
-    put_appended(w, room(conn), |o| conn_fields(o, conn, app, memo));
+    let start = w.len();
+    let n = conn_record_at(w, start, conn, app, false, memo);
+    w.truncate(start + n);
 }
 
 /// Writes one `conn` record (and a newline if `newline`) into `buf` from `at`, in place
@@ -235,7 +241,33 @@ pub(super) fn conn_record_at(
     newline: bool,
     memo: &mut ConnMemo,
 ) -> usize {
-    put_in_place(buf, at, room(conn), |o| {
+    // The usual record at the first try, `conn_fields` inlined where the `Put` is made
+    // (its position then stays in a register); a longer one again with more room.
+    let room = room(conn);
+    let mut o = Put::region(buf, at, room);
+    conn_fields(&mut o, conn, app, memo);
+    if newline {
+        o.lit(b"\n");
+    }
+    match o.written() {
+        Some(n) => n,
+        None => conn_record_again(buf, at, 2 * room, conn, app, newline, memo),
+    }
+}
+
+/// [`conn_record_at`] for a record longer than its first room.
+#[cold]
+#[inline(never)]
+fn conn_record_again(
+    buf: &mut Vec<u8>,
+    at: usize,
+    room: usize,
+    conn: &ConnSummary,
+    app: &AppConnStats,
+    newline: bool,
+    memo: &mut ConnMemo,
+) -> usize {
+    put_in_place(buf, at, room, |o| {
         conn_fields(o, conn, app, memo);
         if newline {
             o.lit(b"\n");

@@ -33,9 +33,11 @@ mod reference;
 mod tests;
 
 pub use conn::conn_record;
+pub(crate) use conn::end_reason_name;
 use conn::{conn_record_at, put_conn_record, ConnMemo};
 use packet::{packet_record_at, PacketMemo};
 pub use summary::inner_caps_cut;
+pub(crate) use tls::{tls_code_name, tls_record_and_handshake};
 pub(crate) use writer::exact_ms_nanos;
 use writer::{json_str, put_appended, put_in_place};
 

@@ -2,12 +2,15 @@
 //! in output order).
 
 use super::super::text::Endpoints;
-use super::writer::{put_in_place, table, EndpointText, F64NsAsMs, List, Name, NsAsMs, Put, Str};
+use super::writer::{put_in_place, table, EndpointText, F64NsAsMs, Name, NsAsMs, Put, Str};
 use crate::capture::RawFrame;
 use crate::decode::DecodedPacket;
 use crate::flow::PacketFlow;
 
 /// The `packet` record's fields, in output order.
+/// (Inlined into the one place that writes it, so that the writer's position stays in a
+/// register.)
+#[inline(always)]
 pub(super) fn packet_fields(
     o: &mut Put<'_>,
     frame: &RawFrame<'_>,
@@ -32,55 +35,50 @@ pub(super) fn packet_fields(
         o.field(key!("interface"), frame.interface);
         o.field(key!("link"), Name(link));
     });
-    o.field_with(key!("layers"), |o| {
-        o.list(&packet.layers, |o, layer| {
-            // `{"osi":N,"name":"…"` depends on the name only.
-            o.memo(&mut memo.layers, layer.name as usize, |o| {
-                o.field(first_key!("osi"), layer.osi().number());
-                o.field(key!("name"), Name(layer.name.as_str()));
-            });
-            o.field(key!("offset"), layer.offset);
-            o.field(key!("len"), layer.len);
-            o.end_object();
-        })
-    });
+    // (A loop rather than `list_field`'s closure: `layer_fields` is inlined here.)
+    o.key(list_key!("layers"));
+    for (i, layer) in packet.layers.iter().enumerate() {
+        o.comma_if(i > 0);
+        layer_fields(o, layer, &mut memo.layers);
+    }
+    o.lit(b"]");
     let ends = Endpoints::of(packet);
-    o.field_with(key!("src"), |o| match &ends {
-        Some(e) => o.endpoint_of(e.src, e.src_port, memo),
-        None => o.lit(b"null"),
+    o.text_field(text_key!("src"), ends.as_ref(), |o, e| {
+        o.endpoint_of(e.src, e.src_port, memo)
     });
-    o.field_with(key!("dst"), |o| match &ends {
-        Some(e) => o.endpoint_of(e.dst, e.dst_port, memo),
-        None => o.lit(b"null"),
+    o.text_field(text_key!("dst"), ends.as_ref(), |o, e| {
+        o.endpoint_of(e.dst, e.dst_port, memo)
     });
     o.field(key!("conn"), flow.conn);
-    o.field(key!("outer_conns"), List(flow.outer_conns.iter().copied()));
+    o.list_field(list_key!("outer_conns"), &flow.outer_conns, |o, &c| {
+        o.value(c)
+    });
     o.field_if(key!("quoted_conn"), flow.quoted_conn.map(|(c, _)| c));
     if let Some(f) = &packet.first_fragment {
         o.field_with(key!("first_fragment"), |o| first_fragment_fields(o, f));
     }
     o.field(key!("dir"), flow.dir);
-    o.field_with(key!("tcp"), |o| match packet.tcp() {
-        Some(tcp) => tcp_fields(o, tcp, flow, memo),
-        None => o.lit(b"null"),
-    });
-    o.field(key!("step"), flow.step.map(|s| Str(s.label())));
-    o.field_with(key!("state"), |o| match flow.state {
-        // Made once per pair of states.
-        Some((c, s)) => {
-            // (A state past the 16 the key has room for is written without the table.)
-            let key = if (c as usize) < 16 && (s as usize) < 16 {
-                c as usize * 16 + s as usize
-            } else {
-                usize::MAX
-            };
-            o.memo(table(&mut memo.states, 256), key, |o| o.tcp_states((c, s)));
+    match packet.tcp() {
+        // (Not a closure: `tcp_fields` is inlined here.)
+        Some(tcp) => {
+            o.key(key!("tcp"));
+            tcp_fields(o, tcp, flow, memo);
         }
-        None => o.lit(b"null"),
+        None => o.null_field(key!("tcp")),
+    }
+    o.field(key!("step"), flow.step.map(|s| Str(s.label())));
+    o.field_or_null(key!("state"), flow.state, |o, (c, s)| {
+        // Made once per pair of states. (A state past the 16 the key has room for is
+        // written without the table.)
+        let key = if (c as usize) < 16 && (s as usize) < 16 {
+            c as usize * 16 + s as usize
+        } else {
+            usize::MAX
+        };
+        o.memo(table(&mut memo.states, 256), key, |o| o.tcp_states((c, s)));
     });
-    o.field_with(key!("analysis"), |o| {
-        o.flag_names(&crate::flow::AnalysisFlags::NAMES, flow.analysis.0)
-    });
+    let analysis = &crate::flow::AnalysisFlags::NAMES;
+    o.flags_field(list_key!("analysis"), analysis, flow.analysis.0);
     o.field_if(
         key!("dup_ack"),
         flow.analysis
@@ -88,21 +86,31 @@ pub(super) fn packet_fields(
             .then_some(flow.dup_ack_num),
     );
     o.field_if(key!("note"), flow.note.as_deref().map(Str));
-    o.field_with(key!("issue"), |o| match &packet.issue {
-        Some(issue) => {
-            o.field(first_key!("layer"), Name(issue.layer));
-            o.field(key!("offset"), issue.offset);
-            // The message is built from numbers and our own words; still JSON-escaped.
-            o.field(key!("message"), Str(&issue.to_string()));
-            o.end_object();
-        }
-        None => o.lit(b"null"),
+    o.field_or_null(key!("issue"), packet.issue.as_ref(), |o, issue| {
+        o.field(first_key!("layer"), Name(issue.layer));
+        o.field(key!("offset"), issue.offset);
+        // The message is built from numbers and our own words; still JSON-escaped.
+        o.field(key!("message"), Str(&issue.to_string()));
+        o.end_object();
     });
     o.end_record();
 }
 
+/// A `packet.layers` item's fields, in output order.
+#[inline(always)]
+fn layer_fields(o: &mut Put<'_>, layer: &crate::decode::Layer, memo: &mut LayerMemo) {
+    // `{"osi":N,"name":"…"` depends on the name only.
+    o.memo(memo, layer.name as usize, |o| {
+        o.field(first_key!("osi"), layer.osi().number());
+        o.field(key!("name"), Name(layer.name.as_str()));
+    });
+    o.field(key!("offset"), layer.offset);
+    o.field(key!("len"), layer.len);
+    o.end_object();
+}
+
 /// `packet.tcp`'s fields, in output order.
-#[inline]
+#[inline(always)]
 fn tcp_fields(
     o: &mut Put<'_>,
     tcp: &crate::decode::TcpInfo,
@@ -112,9 +120,11 @@ fn tcp_fields(
     // `{"flags":[…]` depends on the flags only: made once per set of flags.
     let flags = usize::from(tcp.flags.0 & TCP_FLAG_BITS);
     o.memo(table(&mut memo.flags, 512), flags, |o| {
-        o.field_with(first_key!("flags"), |o| {
-            o.flag_names(&crate::decode::TcpFlags::NAMES, tcp.flags.0)
-        });
+        o.flags_field(
+            make_key!("{", "flags", "["),
+            &crate::decode::TcpFlags::NAMES,
+            tcp.flags.0,
+        );
     });
     let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
     o.field(key!("seq"), flow.rel_seq.unwrap_or(tcp.seq));
@@ -161,9 +171,7 @@ fn first_fragment_fields(o: &mut Put<'_>, f: &crate::decode::FirstFragment) {
     if let Some(t) = f.tcp {
         o.field(key!("seq"), t.seq);
         o.field(key!("ack"), t.ack);
-        o.field_with(key!("flags"), |o| {
-            o.flag_names(&crate::decode::TcpFlags::NAMES, t.flags)
-        });
+        o.flags_field(list_key!("flags"), &crate::decode::TcpFlags::NAMES, t.flags);
     }
     o.field(key!("reassembled"), false);
     o.end_object();
@@ -179,7 +187,7 @@ pub(super) struct PacketMemo {
     next: usize,
     secs: Option<(i64, [u8; 20], u8)>,
     /// `{"osi":N,"name":"…"` per layer name, made when first met.
-    layers: [Option<([u8; 48], u8)>; 32],
+    layers: LayerMemo,
     /// `{"flags":[…]` per set of TCP flags (the bits of `TcpFlags::NAMES`), made when
     /// first met (at most 512).
     flags: Vec<Option<([u8; 96], u8)>>,
@@ -192,6 +200,9 @@ pub(super) struct PacketMemo {
     /// records have no `file`).
     pub(super) files: Vec<Vec<u8>>,
 }
+
+/// `{"osi":N,"name":"…"` per layer name.
+type LayerMemo = [Option<([u8; 48], u8)>; 32];
 
 /// A packet's interface and its link name's address and length.
 type LinkKey = (u32, usize, usize);
@@ -224,16 +235,37 @@ pub(super) fn packet_record_at(
     let file = memo.files.get(frame.file as usize).map_or(0, Vec::len);
     let room =
         PACKET_ROOM + 64 * packet.layers.len() + flow.note.as_ref().map_or(0, String::len) + file;
+    // The usual record at the first try, `packet_fields` inlined where the `Put` is made
+    // (its position then stays in a register); a longer one again with more room.
+    let mut o = Put::region(buf, at, room);
+    packet_fields(&mut o, frame, packet, flow, memo);
+    match o.written() {
+        Some(n) => n,
+        None => packet_record_again(buf, at, 2 * room, frame, packet, flow, memo),
+    }
+}
+
+/// [`packet_record_at`] for a record longer than its first room.
+#[cold]
+#[inline(never)]
+fn packet_record_again(
+    buf: &mut Vec<u8>,
+    at: usize,
+    room: usize,
+    frame: &RawFrame<'_>,
+    packet: &DecodedPacket<'_>,
+    flow: &PacketFlow,
+    memo: &mut PacketMemo,
+) -> usize {
     put_in_place(buf, at, room, |o| {
         packet_fields(o, frame, packet, flow, memo)
     })
 }
 
 impl Put<'_> {
-    /// An address (and port) in quotes as [`write_endpoint`](super::super::text::write_endpoint)
+    /// An address (and port) as [`write_endpoint`](super::super::text::write_endpoint)
     /// writes it, IPv4 text taken from `memo` when it holds the address.
     fn endpoint_of(&mut self, ip: std::net::IpAddr, port: Option<u16>, memo: &mut PacketMemo) {
-        self.lit(b"\"");
         match ip {
             std::net::IpAddr::V4(v4) => {
                 let slot = match &memo.ends {
@@ -254,6 +286,5 @@ impl Put<'_> {
             }
             ip => self.endpoint(ip, port),
         }
-        self.lit(b"\"");
     }
 }

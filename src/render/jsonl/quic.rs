@@ -17,8 +17,9 @@ pub(super) fn quic_fields(o: &mut Put<'_>, q: &QuicPacket) {
     o.field_if(key!("token_len"), q.token_len);
     o.field_if(key!("length"), q.length);
     if q.kind == QuicPacketKind::VersionNegotiation {
-        o.field_with(key!("supported_versions"), |o| {
-            o.list(q.supported_versions.iter(), |o, &v| o.value(Version(v)))
+        let versions = &q.supported_versions;
+        o.list_field(list_key!("supported_versions"), versions, |o, &v| {
+            o.value(Version(v))
         });
     }
     o.end_record();

@@ -8,18 +8,13 @@ use crate::app::{
     tls_alert_level_name, tls_alert_name, tls_cipher_name, tls_group_name, tls_handshake_name,
     tls_version_name, TlsKind, TlsMessage,
 };
+use std::borrow::Cow;
 
 /// The `tls` / `tls_record` record's fields, in output order: the contract's (`handshake`
 /// is null for records that are not handshake messages), plus `dir`, `record` (content
 /// type), `length` and the kind-specific details.
 pub(super) fn tls_fields(o: &mut Put<'_>, t: &TlsMessage) {
-    let (handshake, record) = match t.kind {
-        TlsKind::Handshake(h) => (Some(tls_handshake_name(h)), "handshake"),
-        TlsKind::EncryptedHandshake => (Some("encrypted"), "handshake"),
-        TlsKind::Alert | TlsKind::EncryptedAlert => (None, "alert"),
-        TlsKind::ChangeCipherSpec => (None, "change_cipher_spec"),
-        TlsKind::ApplicationData => (None, "application_data"),
-    };
+    let (record, handshake) = tls_record_and_handshake(t.kind);
     match handshake {
         Some(_) => o.lit(record_type!("tls")),
         None => o.lit(record_type!("tls_record")),
@@ -59,16 +54,14 @@ pub(super) fn tls_fields(o: &mut Put<'_>, t: &TlsMessage) {
         );
     }
     if !t.certificates.is_empty() {
-        o.field_with(key!("certificates"), |o| {
-            o.list(&t.certificates, |o, c| {
-                o.field(first_key!("len"), c.len);
-                o.field(key!("sha256"), Name(&c.sha256_hex()));
-                o.field(key!("subject"), c.subject.as_deref().map(Str));
-                o.field(key!("issuer"), c.issuer.as_deref().map(Str));
-                o.field(key!("not_before"), c.not_before.as_deref().map(Str));
-                o.field(key!("not_after"), c.not_after.as_deref().map(Str));
-                o.end_object();
-            })
+        o.list_field(list_key!("certificates"), &t.certificates, |o, c| {
+            o.field(first_key!("len"), c.len);
+            o.field(key!("sha256"), Name(&c.sha256_hex()));
+            o.field(key!("subject"), c.subject.as_deref().map(Str));
+            o.field(key!("issuer"), c.issuer.as_deref().map(Str));
+            o.field(key!("not_before"), c.not_before.as_deref().map(Str));
+            o.field(key!("not_after"), c.not_after.as_deref().map(Str));
+            o.end_object();
         });
     }
     if let Some((level, desc)) = t.alert {
@@ -91,6 +84,27 @@ pub(super) fn tls_fields(o: &mut Put<'_>, t: &TlsMessage) {
     o.end_record();
 }
 
+/// A TLS record's content type (`record`) and handshake message name (`handshake`: null
+/// for records that are not handshake messages), as the JSON and Parquet records name them.
+pub(crate) fn tls_record_and_handshake(kind: TlsKind) -> (&'static str, Option<&'static str>) {
+    match kind {
+        TlsKind::Handshake(h) => ("handshake", Some(tls_handshake_name(h))),
+        TlsKind::EncryptedHandshake => ("handshake", Some("encrypted")),
+        TlsKind::Alert | TlsKind::EncryptedAlert => ("alert", None),
+        TlsKind::ChangeCipherSpec => ("change_cipher_spec", None),
+        TlsKind::ApplicationData => ("application_data", None),
+    }
+}
+
+/// A TLS code point (cipher suite, group) by `name`, else `0x….`, as the JSON and Parquet
+/// records name it.
+pub(crate) fn tls_code_name(code: u16, name: fn(u16) -> Option<&'static str>) -> Cow<'static, str> {
+    match name(code) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(format!("0x{code:04x}")),
+    }
+}
+
 /// A TLS version's name ("TLS 1.3", "GREASE 0x…", "0x…").
 struct VersionName(u16);
 
@@ -105,10 +119,7 @@ struct Code(u16, fn(u16) -> Option<&'static str>);
 
 impl Value for Code {
     fn put(self, o: &mut Put<'_>) {
-        match (self.1)(self.0) {
-            Some(name) => o.json_str(name),
-            None => o.display(format_args!("\"0x{:04x}\"", self.0)),
-        }
+        o.json_str(&tls_code_name(self.0, self.1));
     }
 }
 

@@ -20,22 +20,53 @@ pub(super) const fn array_of<const N: usize>(s: &str) -> [u8; N] {
     a
 }
 
-/// `,"name":`: the key of a field after the first, a constant byte array.
-macro_rules! key {
-    ($name:literal) => {{
-        const TEXT: &str = concat!(",\"", $name, "\":");
-        const BYTES: [u8; TEXT.len()] = $crate::render::jsonl::writer::array_of(TEXT);
-        &BYTES
+/// A field's key as constant text (`text`), and the same with the value `null` (`null`),
+/// so that an absent value is one piece with its key.
+pub(super) struct Key<const K: usize, const Z: usize> {
+    pub(super) text: [u8; K],
+    pub(super) null: [u8; Z],
+}
+
+/// The [`Key`] `$open "name": $value_open` (see `key!`, `first_key!`, `list_key!`).
+macro_rules! make_key {
+    ($open:literal, $name:literal, $value_open:literal) => {{
+        const TEXT: &str = concat!($open, "\"", $name, "\":", $value_open);
+        const NULL: &str = concat!($open, "\"", $name, "\":null");
+        const KEY: $crate::render::jsonl::writer::Key<{ TEXT.len() }, { NULL.len() }> =
+            $crate::render::jsonl::writer::Key {
+                text: $crate::render::jsonl::writer::array_of(TEXT),
+                null: $crate::render::jsonl::writer::array_of(NULL),
+            };
+        &KEY
     }};
+}
+
+/// `,"name":`: the key of a field after the first.
+macro_rules! key {
+    ($name:literal) => {
+        make_key!(",", $name, "")
+    };
 }
 
 /// `{"name":`: the key of an object's first field (the object's `{` with it).
 macro_rules! first_key {
-    ($name:literal) => {{
-        const TEXT: &str = concat!("{\"", $name, "\":");
-        const BYTES: [u8; TEXT.len()] = $crate::render::jsonl::writer::array_of(TEXT);
-        &BYTES
-    }};
+    ($name:literal) => {
+        make_key!("{", $name, "")
+    };
+}
+
+/// `,"name":[`: the key of a list field with the list's `[` (see [`Put::list_field`]).
+macro_rules! list_key {
+    ($name:literal) => {
+        make_key!(",", $name, "[")
+    };
+}
+
+/// `,"name":"`: the key of a text field with the opening quote (see [`Put::text_field`]).
+macro_rules! text_key {
+    ($name:literal) => {
+        make_key!(",", $name, "\"")
+    };
 }
 
 /// `{"type":"name"`: the start of a record of type `name`.
@@ -59,8 +90,15 @@ pub(super) struct Put<'a> {
 }
 
 /// A value a field can hold: written by [`Put::field`].
-pub(super) trait Value {
+pub(super) trait Value: Sized {
     fn put(self, o: &mut Put<'_>);
+
+    /// The field `key: self` (an absent value's `null` in one piece with its key).
+    #[inline(always)]
+    fn put_field<const K: usize, const Z: usize>(self, o: &mut Put<'_>, key: &Key<K, Z>) {
+        o.lit(&key.text);
+        self.put(o);
+    }
 }
 
 impl Value for u64 {
@@ -109,6 +147,14 @@ impl<T: Value> Value for Option<T> {
         match self {
             Some(v) => v.put(o),
             None => o.lit(b"null"),
+        }
+    }
+
+    #[inline(always)]
+    fn put_field<const K: usize, const Z: usize>(self, o: &mut Put<'_>, key: &Key<K, Z>) {
+        match self {
+            Some(v) => v.put_field(o, key),
+            None => o.lit(&key.null),
         }
     }
 }
@@ -191,11 +237,47 @@ impl<'a> Put<'a> {
         }
     }
 
+    /// A writer over `buf` from `at` with `room` bytes: `buf` lengthened (zero-filled) only
+    /// when shorter, so a buffer kept at its length is not filled again per record.
+    #[inline(always)]
+    pub(super) fn region(buf: &'a mut Vec<u8>, at: usize, room: usize) -> Put<'a> {
+        if buf.len() < at + room {
+            buf.resize(at + room, 0);
+        }
+        Put::new(buf.get_mut(at..).unwrap_or_default())
+    }
+
+    /// The length written, None when a piece did not fit (then the record is written again
+    /// with more room).
+    #[inline(always)]
+    pub(super) fn written(&self) -> Option<usize> {
+        (!self.short).then_some(self.pos)
+    }
+
     /// One field: its key (`key!("name")`, or `first_key!` for an object's first) and value.
     #[inline(always)]
-    pub(super) fn field<const N: usize>(&mut self, key: &[u8; N], v: impl Value) {
-        self.lit(key);
-        v.put(self);
+    pub(super) fn field<const K: usize, const Z: usize>(&mut self, key: &Key<K, Z>, v: impl Value) {
+        v.put_field(self, key);
+    }
+
+    /// A field's key alone (its value written next).
+    #[inline(always)]
+    pub(super) fn key<const K: usize, const Z: usize>(&mut self, key: &Key<K, Z>) {
+        self.lit(&key.text);
+    }
+
+    /// A field whose value is `null`.
+    #[inline(always)]
+    pub(super) fn null_field<const K: usize, const Z: usize>(&mut self, key: &Key<K, Z>) {
+        self.lit(&key.null);
+    }
+
+    /// The comma before a list's item when it is not the first.
+    #[inline(always)]
+    pub(super) fn comma_if(&mut self, not_first: bool) {
+        if not_first {
+            self.lit(b",");
+        }
     }
 
     /// A value alone (a list item, or a field's value chosen in a `field_with`).
@@ -204,24 +286,81 @@ impl<'a> Put<'a> {
         v.put(self);
     }
 
-    /// One field whose value `write` writes (a nested object, a list of objects, text
-    /// taken from a memo).
+    /// One field whose value `write` writes (a nested object, text taken from a memo).
     #[inline(always)]
-    pub(super) fn field_with<const N: usize>(
+    pub(super) fn field_with<const K: usize, const Z: usize>(
         &mut self,
-        key: &[u8; N],
+        key: &Key<K, Z>,
         write: impl FnOnce(&mut Put<'_>),
     ) {
-        self.lit(key);
+        self.lit(&key.text);
         write(self);
+    }
+
+    /// One field whose value `write` writes from `v`, `null` when `v` is absent.
+    #[inline(always)]
+    pub(super) fn field_or_null<T, const K: usize, const Z: usize>(
+        &mut self,
+        key: &Key<K, Z>,
+        v: Option<T>,
+        write: impl FnOnce(&mut Put<'_>, T),
+    ) {
+        match v {
+            Some(v) => {
+                self.lit(&key.text);
+                write(self, v);
+            }
+            None => self.lit(&key.null),
+        }
     }
 
     /// A field written only when `v` is there (an added field the contract leaves out
     /// where it does not apply).
     #[inline(always)]
-    pub(super) fn field_if<const N: usize>(&mut self, key: &[u8; N], v: Option<impl Value>) {
+    pub(super) fn field_if<const K: usize, const Z: usize>(
+        &mut self,
+        key: &Key<K, Z>,
+        v: Option<impl Value>,
+    ) {
         if let Some(v) = v {
             self.field(key, v);
+        }
+    }
+
+    /// A list field (`list_key!("name")`): each of `items` written by `each`.
+    #[inline(always)]
+    pub(super) fn list_field<T, const K: usize, const Z: usize>(
+        &mut self,
+        key: &Key<K, Z>,
+        items: impl IntoIterator<Item = T>,
+        mut each: impl FnMut(&mut Put<'_>, T),
+    ) {
+        self.lit(&key.text);
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.lit(b",");
+            }
+            each(self, item);
+        }
+        self.lit(b"]");
+    }
+
+    /// A text field (`text_key!("name")`) whose text `write` writes from `v` (nothing that
+    /// needs escaping), `null` when `v` is absent.
+    #[inline(always)]
+    pub(super) fn text_field<T, const K: usize, const Z: usize>(
+        &mut self,
+        key: &Key<K, Z>,
+        v: Option<T>,
+        write: impl FnOnce(&mut Put<'_>, T),
+    ) {
+        match v {
+            Some(v) => {
+                self.lit(&key.text);
+                write(self, v);
+                self.lit(b"\"");
+            }
+            None => self.lit(&key.null),
         }
     }
 
@@ -254,17 +393,21 @@ impl<'a> Put<'a> {
         self.lit(b"]");
     }
 
-    /// The names of `names` whose bit is in `bits`, as a list (a flag set's names in their
-    /// fixed order).
+    /// A list field (`list_key!("name")`) of the names of `names` whose bit is in `bits` (a
+    /// flag set's names in their fixed order).
     #[inline]
-    pub(super) fn flag_names<const N: usize>(&mut self, names: &[(&str, u16); N], bits: u16) {
+    pub(super) fn flags_field<const N: usize, const K: usize, const Z: usize>(
+        &mut self,
+        key: &Key<K, Z>,
+        names: &[(&str, u16); N],
+        bits: u16,
+    ) {
         if bits == 0 {
-            return self.lit(b"[]");
+            self.lit(&key.text);
+            return self.lit(b"]");
         }
-        self.list(
-            names.iter().filter(|(_, bit)| bits & bit != 0),
-            |o, (name, _)| o.name(name),
-        );
+        let set = names.iter().filter(|(_, bit)| bits & bit != 0);
+        self.list_field(key, set, |o, (name, _)| o.name(name));
     }
 
     /// A constant piece.
@@ -398,14 +541,13 @@ impl<'a> Put<'a> {
         }
     }
 
-    /// [`Put::endpoint`] of `a` in quotes, with the text of the previous one at this place
-    /// (`memo`) reused when the address is the same.
+    /// [`Put::endpoint`] of `a`, with the text of the previous one at this place (`memo`)
+    /// reused when the address is the same.
     pub(super) fn endpoint_memo(
         &mut self,
         a: std::net::SocketAddr,
         memo: &mut Option<EndpointText>,
     ) {
-        self.lit(b"\"");
         match a {
             std::net::SocketAddr::V4(v4) => {
                 let m = match memo {
@@ -416,7 +558,6 @@ impl<'a> Put<'a> {
             }
             a => self.endpoint(a.ip(), Some(a.port())),
         }
-        self.lit(b"\"");
     }
 
     /// `m`'s address, then ":port" if any: the whole text copied when it was made for this
@@ -560,7 +701,7 @@ impl<'a> Put<'a> {
     }
 
     /// `{"to_server":n,"to_client":n}`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn per_dir(&mut self, p: &crate::flow::PerDir) {
         self.field(first_key!("to_server"), p.to_server);
         self.field(key!("to_client"), p.to_client);
@@ -660,10 +801,9 @@ impl EndpointText {
     }
 }
 
-/// Runs `write` on a [`Put`] over `buf` from `at` with `room` bytes (`buf` lengthened,
-/// zero-filled, only when shorter: a buffer kept at its length is not filled again per
-/// record); when the record did not fit, again with twice the room. Returns the record's
-/// length; what lies past it in `buf` is left as it is.
+/// Runs `write` on a [`Put`] over `buf` from `at` with `room` bytes (see [`Put::region`]);
+/// when the record did not fit, again with twice the room. Returns the record's length;
+/// what lies past it in `buf` is left as it is.
 #[inline]
 pub(super) fn put_in_place(
     buf: &mut Vec<u8>,
@@ -672,13 +812,10 @@ pub(super) fn put_in_place(
     mut write: impl FnMut(&mut Put<'_>),
 ) -> usize {
     loop {
-        if buf.len() < at + room {
-            buf.resize(at + room, 0);
-        }
-        let mut p = Put::new(buf.get_mut(at..).unwrap_or_default());
-        write(&mut p);
-        if !p.short {
-            return p.pos;
+        let mut o = Put::region(buf, at, room);
+        write(&mut o);
+        if let Some(n) = o.written() {
+            return n;
         }
         room *= 2;
     }
@@ -692,7 +829,10 @@ pub(super) fn put_appended(w: &mut Vec<u8>, room: usize, write: impl FnMut(&mut 
 }
 
 /// A piece of text made once with the `Put` pieces: `write` into a scratch region, kept
-/// when it is at most `N` bytes.
+/// when it is at most `N` bytes. (Not inlined: made once per key, its scratch region is
+/// not to be set up on every record.)
+#[cold]
+#[inline(never)]
 fn made_text<const N: usize>(write: impl FnOnce(&mut Put<'_>)) -> Option<([u8; N], u8)> {
     let mut scratch = [0u8; 256];
     let mut p = Put::new(&mut scratch);
