@@ -43,14 +43,9 @@ pub(super) fn put_conn_record_reference(
     let hs = &conn.handshake;
     w.extend_from_slice(b",\"handshake\":{\"complete\":");
     put_bool(w, hs.complete);
-    w.extend_from_slice(b",\"frames\":[");
-    for (i, f) in hs.frames.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_opt_u64(w, *f);
-    }
-    w.extend_from_slice(b"],\"rtt_ms\":");
+    w.extend_from_slice(b",\"frames\":");
+    put_list(w, hs.frames.iter(), |w, f| put_opt_u64(w, *f));
+    w.extend_from_slice(b",\"rtt_ms\":");
     match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
         (Some(a), Some(b)) => match a.checked_add(b) {
             Some(ns) => write!(w, "{:.3}", ns as f64 / 1e6)?,
@@ -67,27 +62,17 @@ pub(super) fn put_conn_record_reference(
         Some(crate::flow::Direction::ToClient) => put_name(w, "server"),
         None => w.extend_from_slice(b"null"),
     }
-    w.extend_from_slice(b",\"frames\":[");
-    for (i, f) in td.frames.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_u64(w, *f);
-    }
-    w.extend_from_slice(b"],\"description\":");
+    w.extend_from_slice(b",\"frames\":");
+    put_list(w, td.frames.iter(), |w, f| put_u64(w, *f));
+    w.extend_from_slice(b",\"description\":");
     put_json_str(w, &td.description)?;
     w.extend_from_slice(b"},\"conn_state\":");
     put_name(w, conn.conn_state);
     w.extend_from_slice(b",\"history\":");
     put_json_str(w, &conn.history)?;
-    w.extend_from_slice(b",\"tunnel_parents\":[");
-    for (i, c) in conn.tunnel_parents.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_u64(w, *c);
-    }
-    w.extend_from_slice(b"],\"encapsulation\":");
+    w.extend_from_slice(b",\"tunnel_parents\":");
+    put_list(w, conn.tunnel_parents.iter(), |w, c| put_u64(w, *c));
+    w.extend_from_slice(b",\"encapsulation\":");
     match &conn.encapsulation {
         Some(e) => put_json_str(w, &e.to_string())?,
         None => w.extend_from_slice(b"null"),

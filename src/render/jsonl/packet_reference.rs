@@ -122,14 +122,10 @@ pub(super) fn write_packet(
     }
     w.extend_from_slice(b",\"conn\":");
     put_opt_u64(w, flow.conn);
-    w.extend_from_slice(b",\"outer_conns\":[");
-    for (i, c) in flow.outer_conns.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
+    w.extend_from_slice(b",\"outer_conns\":");
+    put_list(w, flow.outer_conns.iter(), |w, c| {
         put_u64(w, *c);
-    }
-    w.push(b']');
+    });
     if let Some((c, _)) = flow.quoted_conn {
         w.extend_from_slice(b",\"quoted_conn\":");
         put_u64(w, c);

@@ -123,3 +123,19 @@ pub(super) fn put_f64_ns_ms(buf: &mut Vec<u8>, ns: Option<f64>) {
         None => buf.extend_from_slice(b"null"),
     }
 }
+
+/// `[a,b,…]` of `items`, each written by `each`.
+pub(super) fn put_list<T>(
+    w: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut Vec<u8>, T),
+) {
+    w.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            w.push(b',');
+        }
+        each(w, item);
+    }
+    w.push(b']');
+}

@@ -18,6 +18,43 @@ use crate::flow::{ConnSummary, EndReason, PacketFlow};
 use crate::pipeline::RunSummary;
 use std::io;
 
+/// Every connection end reason.
+const END_REASONS: [EndReason; 6] = [
+    EndReason::Closed,
+    EndReason::Reset,
+    EndReason::Idle,
+    EndReason::EndOfInput,
+    EndReason::Evicted,
+    EndReason::Reused,
+];
+
+/// Runs every capture of the project, and of the shared ones (tunnels and QUIC included)
+/// when present, through `sink`.
+fn run_over_captures(sink: &mut dyn crate::pipeline::Sink) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![root.join("captures")];
+    if let Some(shared) = crate::shared_captures_dir() {
+        dirs.push(shared.join("../captures-encap"));
+        dirs.push(shared);
+    }
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if !name.contains(".pcap") {
+                continue;
+            }
+            let Ok(mut src) = crate::capture::FileSource::open(&path) else {
+                continue;
+            };
+            let _ = crate::pipeline::run(&mut src, Default::default(), sink);
+        }
+    }
+}
+
 /// A real connection summary (the first of a recorded capture).
 fn some_conn() -> (ConnSummary, AppConnStats) {
     struct First(Option<(ConnSummary, AppConnStats)>);
@@ -111,14 +148,7 @@ fn conn_record_in_place_as_the_reference_writes_it() {
         TeardownKind::HalfClose,
         TeardownKind::None,
     ];
-    let reasons = [
-        EndReason::Closed,
-        EndReason::Reset,
-        EndReason::Idle,
-        EndReason::EndOfInput,
-        EndReason::Evicted,
-        EndReason::Reused,
-    ];
+    let reasons = END_REASONS;
     let long = "x\"y\u{1}\\".repeat(700);
     let mut cases = Vec::new();
     for i in 0..40usize {
@@ -203,7 +233,8 @@ fn conn_record_in_place_as_the_reference_writes_it() {
     }
 }
 
-/// Every packet of the project's captures (and of the shared ones, when present):
+/// Every packet of the project's captures (and of the shared ones, when present, tunnels
+/// and QUIC included):
 /// the record written in place is byte for byte the one `write_packet` writes, with
 /// the remembered addresses and seconds carried from packet to packet.
 #[test]
@@ -238,27 +269,12 @@ fn packet_records_in_place_as_the_reference_writes_them() {
             Ok(())
         }
     }
-    let own = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut dirs = vec![own];
-    dirs.extend(crate::shared_captures_dir());
     let mut both = Both {
         memo: PacketMemo::default(),
         buf: Vec::new(),
         packets: 0,
     };
-    for dir in dirs {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            if !name.contains(".pcap") {
-                continue;
-            }
-            let Ok(mut src) = crate::capture::FileSource::open(&path) else {
-                continue;
-            };
-            let _ = crate::pipeline::run(&mut src, Default::default(), &mut both);
-        }
-    }
+    run_over_captures(&mut both);
     assert!(both.packets > 100, "{} packets", both.packets);
 }
 
@@ -443,14 +459,7 @@ fn latencies_with_integer_digits_as_the_float_formatter_writes_them() {
 
 #[test]
 fn end_reason_names_are_the_debug_names() {
-    for r in [
-        EndReason::Closed,
-        EndReason::Reset,
-        EndReason::Idle,
-        EndReason::EndOfInput,
-        EndReason::Evicted,
-        EndReason::Reused,
-    ] {
+    for r in END_REASONS {
         assert_eq!(end_reason_name(r), format!("{r:?}"));
     }
 }
@@ -538,29 +547,8 @@ fn app_and_summary_records_as_the_reference_writes_them() {
             Ok(())
         }
     }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs = vec![root.join("captures")];
-    if let Some(shared) = crate::shared_captures_dir() {
-        dirs.push(shared.join("../captures-encap"));
-        dirs.push(shared);
-    }
     let mut both = Both::default();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            if !name.contains(".pcap") {
-                continue;
-            }
-            let Ok(mut src) = crate::capture::FileSource::open(&path) else {
-                continue;
-            };
-            let _ = crate::pipeline::run(&mut src, Default::default(), &mut both);
-        }
-    }
+    run_over_captures(&mut both);
     // Every record type met (the project's captures alone have them all).
     assert!(both.counts.iter().all(|&n| n > 0), "{:?}", both.counts);
 }

@@ -159,48 +159,33 @@ impl<T: Value> Value for Option<T> {
     }
 }
 
-/// A name of our own (no characters that need escaping), in quotes.
-#[derive(Clone, Copy)]
-pub(super) struct Name<'a>(pub &'a str);
+/// Values that are one of [`Put`]'s writers applied to what they wrap.
+macro_rules! value_by {
+    ($(#[$doc:meta] $name:ident $(<$l:lifetime>)? ($inner:ty) => $method:ident;)*) => {$(
+        #[$doc]
+        #[derive(Clone, Copy)]
+        pub(super) struct $name$(<$l>)?(pub $inner);
 
-impl Value for Name<'_> {
-    #[inline(always)]
-    fn put(self, o: &mut Put<'_>) {
-        o.name(self.0)
-    }
+        impl$(<$l>)? Value for $name$(<$l>)? {
+            #[inline(always)]
+            fn put(self, o: &mut Put<'_>) {
+                o.$method(self.0)
+            }
+        }
+    )*};
 }
 
-/// Any text, as serde_json writes it.
-#[derive(Clone, Copy)]
-pub(super) struct Str<'a>(pub &'a str);
-
-impl Value for Str<'_> {
-    #[inline]
-    fn put(self, o: &mut Put<'_>) {
-        o.json_str(self.0)
-    }
-}
-
-/// A latency in milliseconds as `{:.3}` writes it (`null` when not finite).
-#[derive(Clone, Copy)]
-pub(super) struct Ms(pub f64);
-
-impl Value for Ms {
-    #[inline]
-    fn put(self, o: &mut Put<'_>) {
-        o.ms(self.0)
-    }
-}
-
-/// Nanoseconds as milliseconds (see [`ns_as_ms`]).
-#[derive(Clone, Copy)]
-pub(super) struct NsAsMs(pub i64);
-
-impl Value for NsAsMs {
-    #[inline]
-    fn put(self, o: &mut Put<'_>) {
-        o.ns_ms(self.0)
-    }
+value_by! {
+    /// A name of our own (no characters that need escaping), in quotes.
+    Name<'a>(&'a str) => name;
+    /// Any text, as serde_json writes it.
+    Str<'a>(&'a str) => json_str;
+    /// A latency in milliseconds as `{:.3}` writes it (`null` when not finite).
+    Ms(f64) => ms;
+    /// Nanoseconds as milliseconds (see [`ns_as_ms`]).
+    NsAsMs(i64) => ns_ms;
+    /// A TCP state's name in quotes.
+    TcpStateName(crate::flow::TcpState) => tcp_state;
 }
 
 /// A float of nanoseconds (an estimate) as milliseconds, `null` when not finite.
@@ -746,17 +731,6 @@ impl<'a> Put<'a> {
             Some((_, (text, len))) => self.window(text, usize::from(*len)),
             None => write(self),
         }
-    }
-}
-
-/// A TCP state's name in quotes.
-#[derive(Clone, Copy)]
-pub(super) struct TcpStateName(pub crate::flow::TcpState);
-
-impl Value for TcpStateName {
-    #[inline]
-    fn put(self, o: &mut Put<'_>) {
-        o.tcp_state(self.0)
     }
 }
 
