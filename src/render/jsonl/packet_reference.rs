@@ -141,19 +141,10 @@ pub(super) fn write_packet(
     w.extend_from_slice(b",\"tcp\":");
     match packet.tcp() {
         Some(tcp) => {
-            w.extend_from_slice(b"{\"flags\":[");
-            // The table by reference (`names()` copies it per call), same order.
-            let set = crate::decode::TcpFlags::NAMES
-                .iter()
-                .filter(|(_, bit)| tcp.flags.has(*bit));
-            for (i, (name, _)) in set.enumerate() {
-                if i > 0 {
-                    w.push(b',');
-                }
-                put_name(w, name);
-            }
+            w.extend_from_slice(b"{\"flags\":");
+            put_list(w, tcp.flags.names(), put_name);
             let ack_abs = if tcp.flags.ack() { tcp.ack } else { 0 };
-            w.extend_from_slice(b"],\"seq\":");
+            w.extend_from_slice(b",\"seq\":");
             put_u64(w, u64::from(flow.rel_seq.unwrap_or(tcp.seq)));
             w.extend_from_slice(b",\"ack\":");
             put_u64(w, u64::from(flow.rel_ack.unwrap_or(ack_abs)));
@@ -190,20 +181,8 @@ pub(super) fn write_packet(
         }
         None => w.extend_from_slice(b"null"),
     }
-    w.extend_from_slice(b",\"analysis\":[");
-    if !flow.analysis.is_empty() {
-        // As `names()`, without copying the table per packet.
-        let set = crate::flow::AnalysisFlags::NAMES
-            .iter()
-            .filter(|(_, bit)| flow.analysis.has(*bit));
-        for (i, (name, _)) in set.enumerate() {
-            if i > 0 {
-                w.push(b',');
-            }
-            put_name(w, name);
-        }
-    }
-    w.push(b']');
+    w.extend_from_slice(b",\"analysis\":");
+    put_list(w, flow.analysis.names(), put_name);
     if flow.analysis.has(crate::flow::AnalysisFlags::DUPLICATE_ACK) {
         w.extend_from_slice(b",\"dup_ack\":");
         put_u64(w, u64::from(flow.dup_ack_num));
