@@ -1,7 +1,7 @@
 //! The `conn` record: one per flow, after the packets, in id order ([`conn_fields`] lists
 //! its fields in output order).
 
-use super::writer::{put_in_place, EndpointText, Ms, Name, NsAsMs, Put, StatePair, Str};
+use super::writer::{put_in_place, EndpointText, Ms, Name, NsAsMs, Put, StatePair, Str, Value};
 use crate::app::AppConnStats;
 use crate::flow::{ConnSummary, Direction};
 use std::io;
@@ -31,16 +31,11 @@ pub(super) fn conn_fields(
     o.field_with(key!("start"), |o| {
         o.ts_memo(&conn.start, &mut memo.start_secs)
     });
-    o.field_with(key!("duration"), |o| {
-        let ns = conn.end.nanos_since(&conn.start).max(0);
-        match u64::try_from(ns) {
-            Ok(ns) => o.fixed(ns, 9),
-            Err(_) => long_duration(o, ns),
-        }
-    });
-    o.field_with(key!("packets"), |o| o.per_dir(&conn.packets));
-    o.field_with(key!("bytes"), |o| o.per_dir(&conn.bytes));
-    o.field_with(key!("payload"), |o| o.per_dir(&conn.payload));
+    let duration_ns = conn.end.nanos_since(&conn.start).max(0);
+    o.field(key!("duration"), Seconds(duration_ns));
+    o.field(key!("packets"), &conn.packets);
+    o.field(key!("bytes"), &conn.bytes);
+    o.field(key!("payload"), &conn.payload);
     let hs = &conn.handshake;
     o.field_with(key!("handshake"), |o| {
         o.field(first_key!("complete"), hs.complete);
@@ -82,8 +77,8 @@ pub(super) fn conn_fields(
         });
     }
     o.field(key!("end_reason"), Name(end_reason_name(conn.end_reason)));
-    o.field_with(key!("gap_bytes"), |o| o.per_dir(&conn.gap_bytes));
-    o.field_with(key!("cut_bytes"), |o| o.per_dir(&conn.cut_bytes));
+    o.field(key!("gap_bytes"), &conn.gap_bytes);
+    o.field(key!("cut_bytes"), &conn.cut_bytes);
     o.field_with(key!("http"), |o| {
         o.field(first_key!("requests"), app.http_requests);
         o.field(key!("responses"), app.http_responses);
@@ -178,6 +173,19 @@ pub(crate) fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
         E::EndOfInput => "EndOfInput",
         E::Evicted => "Evicted",
         E::Reused => "Reused",
+    }
+}
+
+/// Nanoseconds as seconds with 6 decimals (as `{:.6}` writes them).
+struct Seconds(i128);
+
+impl Value for Seconds {
+    #[inline(always)]
+    fn put(self, o: &mut Put<'_>) {
+        match u64::try_from(self.0) {
+            Ok(ns) => o.fixed(ns, 9),
+            Err(_) => long_duration(o, self.0),
+        }
     }
 }
 

@@ -734,6 +734,14 @@ impl<'a> Put<'a> {
     }
 }
 
+/// `{"to_server":n,"to_client":n}`.
+impl Value for &crate::flow::PerDir {
+    #[inline(always)]
+    fn put(self, o: &mut Put<'_>) {
+        o.per_dir(self)
+    }
+}
+
 /// A connection's (client, server) TCP states.
 pub(super) type StatePair = (crate::flow::TcpState, crate::flow::TcpState);
 
