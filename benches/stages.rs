@@ -252,5 +252,81 @@ fn hpack(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages);
+/// The JSON writer alone: the `packet` records of the input's frames (each frame decoded
+/// again, as the writer borrows the decoded packet: compare with `per_frame/decoder`) and
+/// the `conn` records of its connections (`--view conns`: written in id order as they
+/// end), from what the pipeline made of the input beforehand.
+fn json_writer(c: &mut Criterion) {
+    use layerscope::app::AppConnStats;
+    use layerscope::flow::{ConnSummary, PacketFlow};
+    use layerscope::pipeline::Sink;
+    use layerscope::render::{JsonRecords, JsonSink};
+    #[derive(Default)]
+    struct Recorded {
+        flows: Vec<PacketFlow>,
+        conns: Vec<(ConnSummary, AppConnStats)>,
+    }
+    impl Sink for Recorded {
+        fn wants_packets(&self) -> bool {
+            true
+        }
+        fn packet(
+            &mut self,
+            _frame: &RawFrame<'_>,
+            _packet: &layerscope::decode::DecodedPacket<'_>,
+            flow: &PacketFlow,
+        ) -> std::io::Result<()> {
+            self.flows.push(flow.clone());
+            Ok(())
+        }
+        fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> std::io::Result<()> {
+            self.conns.push((conn.clone(), app.clone()));
+            Ok(())
+        }
+    }
+    let (bytes, frames) = input();
+    let mut recorded = Recorded::default();
+    let mut source = FileSource::from_reader(Box::new(Cursor::new(bytes))).unwrap();
+    layerscope::pipeline::run(&mut source, Default::default(), &mut recorded).unwrap();
+    assert_eq!(recorded.flows.len(), frames.len());
+    let mut conns = recorded.conns;
+    conns.sort_by_key(|(c, _)| c.id);
+
+    let mut g = c.benchmark_group("json");
+    g.throughput(Throughput::Elements(frames.len() as u64));
+    g.bench_function("decoder+packet_records", |b| {
+        let mut decoder = Decoder::new();
+        let mut sink = JsonSink::new(std::io::sink());
+        b.iter(|| {
+            for (f, flow) in frames.iter().zip(&recorded.flows) {
+                let raw = f.raw();
+                let p = decoder.decode(&raw);
+                sink.packet(&raw, &p, flow).unwrap();
+            }
+        })
+    });
+    g.throughput(Throughput::Elements(conns.len() as u64));
+    g.bench_function("conn_records", |b| {
+        b.iter_batched(
+            || {
+                let mut sink = JsonSink::new(std::io::sink());
+                sink.records = JsonRecords {
+                    conns: true,
+                    ..JsonRecords::NONE
+                };
+                sink
+            },
+            |mut sink| {
+                for (conn, app) in &conns {
+                    sink.conn_end(conn, app).unwrap();
+                }
+                black_box(sink)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, json_writer);
 criterion_main!(benches);

@@ -12,9 +12,10 @@
 //! The columns are the JSON contract's fields (flattened: `packets.to_server` is
 //! `packets_to_server`), so a query on the Parquet files and one on the JSON Lines agree.
 
+use super::jsonl::{end_reason_name, tls_code_name, tls_record_and_handshake};
 use crate::app::{
-    tls_cipher_name, tls_handshake_name, tls_version_name, AppConnStats, AppEvent, DnsMessage,
-    HttpTransaction, TlsKind, TlsMessage,
+    tls_cipher_name, tls_version_name, AppConnStats, AppEvent, DnsMessage, HttpTransaction,
+    TlsMessage,
 };
 use crate::capture::Timestamp;
 use crate::flow::{community_id, ConnSummary};
@@ -396,23 +397,13 @@ impl ParquetSink {
     }
 
     fn tls_row(&mut self, t: &TlsMessage) -> io::Result<()> {
-        let (record, handshake) = match t.kind {
-            TlsKind::Handshake(h) => ("handshake", Some(tls_handshake_name(h))),
-            TlsKind::EncryptedHandshake => ("handshake", Some("encrypted")),
-            TlsKind::Alert | TlsKind::EncryptedAlert => ("alert", None),
-            TlsKind::ChangeCipherSpec => ("change_cipher_spec", None),
-            TlsKind::ApplicationData => ("application_data", None),
-        };
+        let (record, handshake) = tls_record_and_handshake(t.kind);
         let alpn = t.alpn.join(",");
         let version = t.version.map(tls_version_name);
-        let cipher = t.cipher.map(|c| {
-            tls_cipher_name(c)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("0x{c:04x}"))
-        });
-        let curve = t.curve.map(|g| {
-            crate::app::tls_group_name(g).map_or_else(|| format!("0x{g:04x}"), str::to_string)
-        });
+        let cipher = t.cipher.map(|c| tls_code_name(c, tls_cipher_name));
+        let curve = t
+            .curve
+            .map(|g| tls_code_name(g, crate::app::tls_group_name));
         let fps: Vec<String> = t
             .certificates
             .iter()
@@ -493,7 +484,7 @@ impl Sink for ParquetSink {
             Cell::Str(Some(c.teardown.kind.as_str())),
             Cell::Str(Some(c.conn_state)),
             Cell::Str(Some(&c.history)),
-            Cell::Str(Some(end_reason(c))),
+            Cell::Str(Some(end_reason_name(c.end_reason))),
             count(c.gap_bytes.to_server),
             count(c.gap_bytes.to_client),
             count(app.http_requests),
@@ -511,18 +502,6 @@ impl Sink for ParquetSink {
             t.finish()?;
         }
         self.tls.finish()
-    }
-}
-
-fn end_reason(c: &ConnSummary) -> &'static str {
-    use crate::flow::EndReason as E;
-    match c.end_reason {
-        E::Closed => "Closed",
-        E::Reset => "Reset",
-        E::Idle => "Idle",
-        E::EndOfInput => "EndOfInput",
-        E::Evicted => "Evicted",
-        E::Reused => "Reused",
     }
 }
 

@@ -1,36 +1,12 @@
 //! The test-only reference writer of the `conn` record: the record as it was written
-//! through `Vec` pushes, which the production writer ([`super::put_conn_record`], written
-//! in place) must match byte for byte (the tests compare them).
+//! through `Vec` pushes, which the production writer ([`super::conn::conn_fields`],
+//! written in place) must match byte for byte (the tests compare them).
 
-use super::*;
-
-fn put_per_dir(buf: &mut Vec<u8>, p: &crate::flow::PerDir) {
-    buf.extend_from_slice(b"{\"to_server\":");
-    put_u64(buf, p.to_server);
-    buf.extend_from_slice(b",\"to_client\":");
-    put_u64(buf, p.to_client);
-    buf.push(b'}');
-}
-
-fn put_bool(buf: &mut Vec<u8>, v: bool) {
-    buf.extend_from_slice(if v { b"true" } else { b"false" });
-}
-
-/// `EndReason` as its `Debug` name (what the JSON contract shows).
-pub(super) fn end_reason_name(r: crate::flow::EndReason) -> &'static str {
-    use crate::flow::EndReason as E;
-    match r {
-        E::Closed => "Closed",
-        E::Reset => "Reset",
-        E::Idle => "Idle",
-        E::EndOfInput => "EndOfInput",
-        E::Evicted => "Evicted",
-        E::Reused => "Reused",
-    }
-}
+use super::conn::end_reason_name;
+use super::reference::*;
 
 /// The `conn` record as it was written through `Vec` pushes (the reference for
-/// [`put_conn_record`]).
+/// `conn_fields`).
 pub(super) fn put_conn_record_reference(
     w: &mut Vec<u8>,
     conn: &ConnSummary,
@@ -55,7 +31,7 @@ pub(super) fn put_conn_record_reference(
     w.extend_from_slice(b",\"duration\":");
     let duration_ns = conn.end.nanos_since(&conn.start).max(0);
     match u64::try_from(duration_ns) {
-        Ok(ns) => put_fixed(w, ns, 9)?,
+        Ok(ns) => write!(w, "{:.6}", ns as f64 / 1e9)?,
         Err(_) => write!(w, "{:.6}", duration_ns as f64 / 1e9)?,
     }
     w.extend_from_slice(b",\"packets\":");
@@ -67,17 +43,12 @@ pub(super) fn put_conn_record_reference(
     let hs = &conn.handshake;
     w.extend_from_slice(b",\"handshake\":{\"complete\":");
     put_bool(w, hs.complete);
-    w.extend_from_slice(b",\"frames\":[");
-    for (i, f) in hs.frames.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_opt_u64(w, *f);
-    }
-    w.extend_from_slice(b"],\"rtt_ms\":");
+    w.extend_from_slice(b",\"frames\":");
+    put_list(w, hs.frames.iter(), |w, f| put_opt_u64(w, *f));
+    w.extend_from_slice(b",\"rtt_ms\":");
     match (hs.syn_to_synack_ns, hs.synack_to_ack_ns) {
         (Some(a), Some(b)) => match a.checked_add(b) {
-            Some(ns) => put_fixed(w, ns, 6)?,
+            Some(ns) => write!(w, "{:.3}", ns as f64 / 1e6)?,
             None => opt_f64(w, hs.rtt_ms())?,
         },
         _ => w.extend_from_slice(b"null"),
@@ -91,27 +62,17 @@ pub(super) fn put_conn_record_reference(
         Some(crate::flow::Direction::ToClient) => put_name(w, "server"),
         None => w.extend_from_slice(b"null"),
     }
-    w.extend_from_slice(b",\"frames\":[");
-    for (i, f) in td.frames.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_u64(w, *f);
-    }
-    w.extend_from_slice(b"],\"description\":");
+    w.extend_from_slice(b",\"frames\":");
+    put_list(w, td.frames.iter(), |w, f| put_u64(w, *f));
+    w.extend_from_slice(b",\"description\":");
     put_json_str(w, &td.description)?;
     w.extend_from_slice(b"},\"conn_state\":");
     put_name(w, conn.conn_state);
     w.extend_from_slice(b",\"history\":");
     put_json_str(w, &conn.history)?;
-    w.extend_from_slice(b",\"tunnel_parents\":[");
-    for (i, c) in conn.tunnel_parents.iter().enumerate() {
-        if i > 0 {
-            w.push(b',');
-        }
-        put_u64(w, *c);
-    }
-    w.extend_from_slice(b"],\"encapsulation\":");
+    w.extend_from_slice(b",\"tunnel_parents\":");
+    put_list(w, conn.tunnel_parents.iter(), |w, c| put_u64(w, *c));
+    w.extend_from_slice(b",\"encapsulation\":");
     match &conn.encapsulation {
         Some(e) => put_json_str(w, &e.to_string())?,
         None => w.extend_from_slice(b"null"),
@@ -151,4 +112,72 @@ pub(super) fn put_conn_record_reference(
     }
     w.push(b'}');
     Ok(())
+}
+
+/// `,"icmp_errors":{…}` of a connection some ICMP errors quoted: how many, and the last's
+/// type, code, name and frame (written only for such connections).
+fn icmp_errors_json(e: &crate::flow::icmp_error::IcmpErrors) -> Vec<u8> {
+    let l = &e.last;
+    format!(
+        ",\"icmp_errors\":{{\"count\":{},\"last\":{{\"proto\":\"{}\",\"type\":{},\"code\":{},\"name\":\"{}\",\"frame\":{}}}}}",
+        e.count,
+        if l.v6 { "icmpv6" } else { "icmp" },
+        l.icmp_type,
+        l.code,
+        l.name(),
+        l.frame
+    )
+    .into_bytes()
+}
+
+/// `,"timing":{…}` of a TCP connection's record (`,"timing":null` otherwise): the handshake
+/// RTT, the TLS setup, the request, the server's time (the wait less the handshake RTT),
+/// the transfer and what limited it, with the counts behind that.
+fn timing_json(conn: &ConnSummary, app: &AppConnStats) -> Vec<u8> {
+    let Some(t) = &conn.timing else {
+        return b",\"timing\":null".to_vec();
+    };
+    let ms = |w: &mut Vec<u8>, ns: Option<i64>| match ns {
+        Some(ns) => put_ns_ms(w, ns),
+        None => w.extend_from_slice(b"null"),
+    };
+    let rtt = conn.handshake.rtt_ns();
+    let mut w = Vec::with_capacity(320);
+    w.extend_from_slice(b",\"timing\":{\"handshake_ms\":");
+    ms(&mut w, rtt.map(|v| v.min(i64::MAX as u64) as i64));
+    w.extend_from_slice(b",\"tls_ms\":");
+    ms(&mut w, app.tls_setup_ns);
+    w.extend_from_slice(b",\"request_ms\":");
+    ms(&mut w, t.request_ns);
+    w.extend_from_slice(b",\"wait_ms\":");
+    ms(&mut w, t.wait_ns);
+    w.extend_from_slice(b",\"server_ms\":");
+    ms(&mut w, t.server_ns(rtt));
+    w.extend_from_slice(b",\"transfer_ms\":");
+    ms(&mut w, t.transfer_ns);
+    w.extend_from_slice(b",\"limited_by\":");
+    match t.limited_by {
+        Some(l) => put_name(&mut w, l.as_str()),
+        None => w.extend_from_slice(b"null"),
+    }
+    w.extend_from_slice(b",\"exchanges\":");
+    put_u64(&mut w, u64::from(t.exchanges));
+    w.extend_from_slice(b",\"idle_ms\":");
+    put_ns_ms(&mut w, t.idle_ns);
+    w.extend_from_slice(b",\"response_bytes\":");
+    put_u64(&mut w, t.response_bytes);
+    w.extend_from_slice(b",\"retransmissions\":{\"fast\":");
+    put_u64(&mut w, u64::from(t.fast_retransmissions));
+    w.extend_from_slice(b",\"other\":");
+    put_u64(&mut w, u64::from(t.other_retransmissions));
+    w.extend_from_slice(b",\"silence_ms\":");
+    put_ns_ms(&mut w, t.retransmission_silence_ns);
+    w.extend_from_slice(b"},\"zero_windows\":");
+    put_u64(&mut w, u64::from(t.zero_windows));
+    w.extend_from_slice(b",\"window_full\":");
+    put_u64(&mut w, u64::from(t.window_full));
+    w.extend_from_slice(b",\"idle_restarts\":");
+    put_u64(&mut w, u64::from(t.idle_restarts));
+    w.push(b'}');
+    w
 }
