@@ -2,6 +2,7 @@
 //! public corpus in `../shared/captures` (checked against tshark's view in its `oracle/`).
 
 mod integration {
+    pub mod app_frame_names;
     pub mod cli;
     pub mod community_id;
     pub mod dot;

@@ -102,6 +102,7 @@ fuzz_target!(|data: &[u8]| {
             conn: 1,
             events: &mut events,
             stats: &mut stats,
+            frames: layerscope::app::FrameNames::NONE,
         };
         if op & 2 != 0 {
             let space = if op & 4 != 0 {
@@ -142,6 +143,7 @@ fuzz_target!(|data: &[u8]| {
         conn: 1,
         events: &mut events,
         stats: &mut stats,
+        frames: layerscope::app::FrameNames::NONE,
     };
     session.close(&mut out);
 });

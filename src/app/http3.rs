@@ -9,7 +9,7 @@
 use super::follow_watch::{FollowItem, FollowWatch, FrameItem, FrameProto, MAX_DATA};
 use super::http::latency_ms;
 use super::qpack::{self, QpackTable};
-use super::{AppEvent, HttpTransaction};
+use super::{AppEvent, FrameNames, FrameProtocol, HttpTransaction};
 use crate::flow::{ConnId, SegmentCtx};
 use arrayvec::ArrayVec;
 use rustc_hash::FxHashMap;
@@ -178,6 +178,8 @@ pub struct H3Out<'a> {
     pub conn: ConnId,
     pub events: &'a mut Vec<AppEvent>,
     pub stats: &'a mut Http3Stats,
+    /// The frames completed, by the packet that completed them (for its row).
+    pub frames: FrameNames,
 }
 
 /// The HTTP/3 state of one QUIC connection.
@@ -281,6 +283,7 @@ impl Http3Conn {
         let keep_data = self.watch.is_some();
         s.readers[side].feed(data, ctx, out.stats, &mut frames, keep_data);
         for f in frames.drain(..) {
+            out.frames.push(ctx.frame, FrameProtocol::Http3, f.ty, id);
             self.frame(side, id, f, out);
         }
         self.frames = frames;

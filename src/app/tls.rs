@@ -382,6 +382,8 @@ pub struct TlsOut<'a> {
     pub http: &'a mut HttpStats,
     /// Set when decrypted bytes of this call were read by a protocol inside TLS.
     pub inner_layer: Option<LayerName>,
+    /// The HTTP/2 frames the decrypted bytes of this call completed.
+    pub inner_frames: super::FrameNames,
 }
 
 /// What a connection's handshake settled beyond version and cipher: the key-exchange group

@@ -8,8 +8,8 @@ use super::http::{self, classify_start, datagram_message, HttpConn, HttpStats, O
 use super::quic;
 use super::slab::Slab;
 use super::tls::{starts_like_client_hello, starts_like_tls, TlsConn, TlsOut, TlsStats};
-use super::FrameLayers;
 use super::*;
+use super::{FrameLayers, FrameNames};
 use crate::capture::Timestamp;
 use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
@@ -505,6 +505,7 @@ fn tls_out<'a>(
         config,
         http: &mut stats.http,
         inner_layer: None,
+        inner_frames: FrameNames::NONE,
     }
 }
 
@@ -583,13 +584,14 @@ impl AppTracker {
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
-    ) -> (bool, bool) {
+    ) -> (bool, bool, FrameNames) {
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
-            return (false, false);
+            return (false, false, FrameNames::NONE);
         };
         let mut rest = data;
         let mut any = false;
         let mut http3 = false;
+        let mut frames = FrameNames::NONE;
         let keylog = self.config.keylog.as_deref();
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
@@ -602,6 +604,7 @@ impl AppTracker {
                             conn,
                             events: &mut self.events,
                             stats: &mut self.stats.tls.quic,
+                            frames: FrameNames::NONE,
                         };
                         http3 |= protected_packet(
                             q,
@@ -615,6 +618,7 @@ impl AppTracker {
                             &mut out,
                             &self.config,
                         );
+                        frames.merge(out.frames);
                         state.stats.http_requests = q.session.as_ref().map_or(0, |s| s.h3.requests);
                         state.stats.http_responses =
                             q.session.as_ref().map_or(0, |s| s.h3.responses);
@@ -687,6 +691,7 @@ impl AppTracker {
                         conn,
                         events: &mut self.events,
                         stats: &mut self.stats.tls.quic,
+                        frames: FrameNames::NONE,
                     };
                     protected_packet(
                         q,
@@ -712,7 +717,7 @@ impl AppTracker {
             // `follow` shows a QUIC connection read with a key log as its HTTP/3 frames.
             w.set_decrypting();
         }
-        (any, http3)
+        (any, http3, frames)
     }
 
     /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS;
@@ -767,6 +772,7 @@ impl AppTracker {
         }
         let mut layer = None;
         let mut inner = None;
+        let mut frames = FrameNames::NONE;
         let mut dns_decrypted = false;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
@@ -808,6 +814,7 @@ impl AppTracker {
                     layer = Some(LayerName::Tls);
                 }
                 inner = out.inner_layer;
+                frames = out.inner_frames;
                 tls_messages(&mut state.stats, &self.events[before..]);
                 tls_conn_stats(&mut state.stats, t);
                 // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
@@ -818,10 +825,12 @@ impl AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls.http2,
+                    frames: FrameNames::NONE,
                 };
                 if h.on_data(dir, data, ctx, &mut o) {
                     layer = Some(LayerName::Http2);
                 }
+                frames = o.frames;
                 state.stats.http_requests = h.requests;
                 state.stats.http_responses = h.responses;
             }
@@ -846,7 +855,7 @@ impl AppTracker {
             }
         }
         self.dns_found = found;
-        FrameLayers::found(ctx.frame, layer, inner)
+        FrameLayers::found(ctx.frame, layer, inner).with_frames(frames)
     }
 
     /// An HTTP/1.1 connection whose `Upgrade: h2c` request was answered by 101: HTTP/2
@@ -929,12 +938,13 @@ impl AppTracker {
             .get(conn)
             .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
         if quic_known || (!port_dns && !self.conns.contains(conn) && quic::starts_like_quic(data)) {
-            let (quic, http3) = self.feed_quic(conn, dir, data, ctx);
+            let (quic, http3, frames) = self.feed_quic(conn, dir, data, ctx);
             return FrameLayers::found(
                 ctx.frame,
                 quic.then_some(LayerName::Quic),
                 http3.then_some(LayerName::Http3),
-            );
+            )
+            .with_frames(frames);
         }
         let dns_known = self
             .conns
@@ -1085,6 +1095,7 @@ impl StreamSink for AppTracker {
                         conn,
                         events: &mut self.events,
                         stats: &mut self.stats.tls.quic,
+                        frames: FrameNames::NONE,
                     };
                     s.close(&mut out);
                     state.stats.http_requests = s.h3.requests;
@@ -1096,6 +1107,7 @@ impl StreamSink for AppTracker {
                     conn,
                     events: &mut self.events,
                     stats: &mut self.stats.tls.http2,
+                    frames: FrameNames::NONE,
                 };
                 h.close(&mut o);
                 state.stats.http_requests = h.requests;

@@ -643,6 +643,7 @@ fn write_packet(
     if let Some(f) = &packet.first_fragment {
         w.extend_from_slice(&first_fragment_json(f));
     }
+    w.extend_from_slice(&super::app_frames::app_frames_json(&packet.app_frames));
     w.extend_from_slice(b",\"dir\":");
     match flow.dir {
         Some(d) => put_name(w, d.as_str()),
@@ -1455,6 +1456,7 @@ fn packet_fields(
     if let Some(f) = &packet.first_fragment {
         p.bytes(&first_fragment_json(f));
     }
+    p.bytes(&super::app_frames::app_frames_json(&packet.app_frames));
     match flow.dir {
         Some(crate::flow::Direction::ToServer) => p.lit(b",\"dir\":\"to_server\",\"tcp\":"),
         Some(crate::flow::Direction::ToClient) => p.lit(b",\"dir\":\"to_client\",\"tcp\":"),

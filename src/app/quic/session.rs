@@ -12,7 +12,7 @@ use super::protection::{PacketKeys, Unmasked};
 use super::streams::{StreamStats, Streams};
 use crate::app::http3::{H3Out, Http3Conn, Http3Stats};
 use crate::app::keylog::KeyLog;
-use crate::app::{AppEvent, RecordWatch};
+use crate::app::{AppEvent, FrameNames, RecordWatch};
 use crate::flow::{ConnId, Direction, SegmentCtx};
 use std::sync::Arc;
 
@@ -67,6 +67,8 @@ pub struct SessionOut<'a> {
     pub conn: ConnId,
     pub events: &'a mut Vec<AppEvent>,
     pub stats: &'a mut QuicKeyStats,
+    /// The HTTP/3 frames the packets opened completed.
+    pub frames: FrameNames,
 }
 
 /// The key-log state of one QUIC connection.
@@ -340,6 +342,7 @@ impl QuicSession {
                 conn: out.conn,
                 events: &mut *out.events,
                 stats: &mut out.stats.http3,
+                frames: FrameNames::NONE,
             };
             let stream_stats = &mut out.stats.streams;
             walk(&plain, |f| {
@@ -366,6 +369,7 @@ impl QuicSession {
                 }
                 true
             });
+            out.frames.merge(h3_out.frames);
         }
         self.plain = plain;
         carried
@@ -378,6 +382,7 @@ impl QuicSession {
             conn: out.conn,
             events: &mut *out.events,
             stats: &mut out.stats.http3,
+            frames: FrameNames::NONE,
         };
         self.h3.close(&mut h3_out);
     }
