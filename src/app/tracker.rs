@@ -53,6 +53,9 @@ pub struct AppConfig {
     /// QUIC stream reassembly with a key log (streams per connection, bytes held out of
     /// order per stream).
     pub quic_streams: quic::streams::StreamCaps,
+    /// Bytes of HTTP/3 field sections held per connection while they wait for QPACK
+    /// encoder-stream entries.
+    pub qpack_blocked: usize,
 }
 
 impl Default for AppConfig {
@@ -68,6 +71,7 @@ impl Default for AppConfig {
             h2_caps: Default::default(),
             quic_crypto: quic::hello::MAX_CRYPTO,
             quic_streams: Default::default(),
+            qpack_blocked: super::http3::MAX_BLOCKED_BYTES,
         }
     }
 }

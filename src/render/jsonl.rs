@@ -2220,6 +2220,11 @@ impl<W: Write> Sink for JsonSink<W> {
                     q.http3.frames_cut,
                     q.http3.qpack_cut
                 )?;
+                write!(
+                    self.out,
+                    ",\"qpack_blocked_cut\":{}",
+                    q.http3.qpack_blocked_cut
+                )?;
             }
             self.out.write_all(b"}")?;
         }

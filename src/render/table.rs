@@ -1931,6 +1931,10 @@ impl<W: Write> Sink for TableSink<W> {
                 q.streams.cut_bytes,
                 "QUIC stream bytes cut (--max-quic-streams, --max-quic-stream-buffer)",
             ),
+            (
+                q.http3.qpack_blocked_cut,
+                "HTTP/3 field sections that could not wait for their QPACK entries (--max-qpack-blocked)",
+            ),
         ] {
             if n > 0 {
                 let _ = write!(line, " · {n} {what}");

@@ -191,7 +191,9 @@ impl QuicSession {
     pub fn configured(config: &crate::app::AppConfig, conn: ConnId) -> QuicSession {
         QuicSession {
             streams: Streams::with_caps(config.quic_streams),
-            h3: Http3Conn::new().watched(config.follow_watch.as_ref(), conn),
+            h3: Http3Conn::new()
+                .watched(config.follow_watch.as_ref(), conn)
+                .with_blocked_cap(config.qpack_blocked),
             watch: config.record_watch.clone(),
             ..QuicSession::default()
         }
