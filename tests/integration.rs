@@ -29,6 +29,7 @@ mod integration {
     pub mod threads;
     pub mod timing;
     pub mod tls_keylog;
+    pub mod tls_record_cap;
     pub mod writer_memory;
     pub mod zeek_baselines;
     pub mod zeek_logs;

@@ -458,6 +458,26 @@ impl TlsSession {
         }
     }
 
+    /// A record of `len` bytes of `dir`, whose header came in frame `frame`, is longer than
+    /// the decryption buffer (`cap`): not opened, and (its sequence number lost with it)
+    /// neither is the rest of the direction.
+    pub(crate) fn record_over_buffer(
+        &mut self,
+        dir: Direction,
+        len: usize,
+        cap: usize,
+        frame: u64,
+    ) {
+        self.dirs[dir.index()].stopped = true;
+        let side = match dir {
+            Direction::ToServer => "client",
+            Direction::ToClient => "server",
+        };
+        self.note(format!(
+            "{side} record of {len} bytes (header in frame {frame}) is longer than the {cap}-byte decryption buffer (--max-tls-record): the rest of this direction stays encrypted"
+        ));
+    }
+
     /// `dir` sent ChangeCipherSpec: TLS 1.2's keys take over from its next record.
     pub(crate) fn change_cipher_spec(&mut self, dir: Direction) {
         if self.version == Some(0x0304) || !self.derive() {

@@ -56,6 +56,9 @@ pub struct AppConfig {
     /// Bytes of HTTP/3 field sections held per connection while they wait for QPACK
     /// encoder-stream entries.
     pub qpack_blocked: usize,
+    /// Largest TLS record body buffered to be opened with a key log (one record per
+    /// direction); a longer one stops its direction's decryption.
+    pub tls_record_buffer: usize,
 }
 
 impl Default for AppConfig {
@@ -72,6 +75,7 @@ impl Default for AppConfig {
             quic_crypto: quic::hello::MAX_CRYPTO,
             quic_streams: Default::default(),
             qpack_blocked: super::http3::MAX_BLOCKED_BYTES,
+            tls_record_buffer: super::MAX_RECORD_BODY,
         }
     }
 }

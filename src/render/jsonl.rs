@@ -2195,6 +2195,7 @@ impl<W: Write> Sink for JsonSink<W> {
         let q = &tls.quic;
         if tls.decrypted_records
             + tls.decrypt_failures
+            + tls.records_cut
             + tls.no_key
             + q.opened
             + q.not_opened
@@ -2203,10 +2204,11 @@ impl<W: Write> Sink for JsonSink<W> {
         {
             write!(
                 self.out,
-                ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{}",
+                ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{},\"records_cut\":{}",
                 tls.decrypted_records,
                 tls.decrypt_failures,
-                tls.no_key + q.no_key
+                tls.no_key + q.no_key,
+                tls.records_cut
             )?;
             // QUIC Handshake and 1-RTT packets, their streams and HTTP/3 (added fields).
             if q.opened + q.not_opened + q.no_key > 0 {
