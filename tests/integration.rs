@@ -20,6 +20,7 @@ mod integration {
     pub mod parquet_duckdb;
     pub mod quic_hellos;
     pub mod quic_keylog;
+    pub mod quic_zero_rtt;
     pub mod report;
     pub mod report_browser;
     pub mod shared_oracle;

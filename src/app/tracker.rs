@@ -444,7 +444,10 @@ fn protected_packet(
         (h, _) if h.client_random.is_none() || h.client_dir.is_none() => {
             Some("the connection's ClientHello (its client random, the key log's index) was not seen")
         }
-        (h, _) if h.cipher.is_none() => Some("the ServerHello (its cipher suite) was not seen"),
+        // (0-RTT comes before the ServerHello: the session finds its suite.)
+        (h, _) if h.cipher.is_none() && space != quic::session::Space::ZeroRtt => {
+            Some("the ServerHello (its cipher suite) was not seen")
+        }
         (_, None) => Some(
             "the short header's connection id length is unknown (no long header from the peer seen)",
         ),
@@ -468,7 +471,10 @@ fn protected_packet(
     }
     let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
         q.hello.client_random.as_ref(),
-        q.hello.cipher,
+        // 0: not known yet (0-RTT before the ServerHello).
+        q.hello
+            .cipher
+            .or((space == quic::session::Space::ZeroRtt).then_some(0)),
         q.hello.client_dir,
         version,
     ) else {
@@ -694,18 +700,24 @@ impl AppTracker {
                     state.stats.tls_version = hello.version;
                     state.stats.tls_cipher = hello.cipher;
                     state.stats.tls_handshakes = hello.handshakes;
-                } else if let (QuicPacketKind::Handshake, Some(keylog)) = (h.kind, keylog) {
+                } else if let (QuicPacketKind::Handshake | QuicPacketKind::ZeroRtt, Some(keylog)) =
+                    (h.kind, keylog)
+                {
                     let mut out = quic::session::SessionOut {
                         conn,
                         events: &mut self.events,
                         stats: &mut self.stats.tls.quic,
                         frames: FrameNames::NONE,
                     };
-                    protected_packet(
+                    let space = match h.kind {
+                        QuicPacketKind::ZeroRtt => quic::session::Space::ZeroRtt,
+                        _ => quic::session::Space::Handshake,
+                    };
+                    http3 |= protected_packet(
                         q,
                         keylog,
                         Some(h.version),
-                        quic::session::Space::Handshake,
+                        space,
                         dir,
                         packet,
                         Some(pn_offset),
@@ -713,6 +725,7 @@ impl AppTracker {
                         &mut out,
                         &self.config,
                     );
+                    frames.merge(out.frames);
                 }
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();

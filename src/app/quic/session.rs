@@ -39,6 +39,8 @@ pub struct QuicKeyStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Space {
     Handshake,
+    /// The client's early data (long header type 1), in the 1-RTT packet number space.
+    ZeroRtt,
     OneRtt,
 }
 
@@ -81,6 +83,8 @@ pub struct QuicSession {
     /// Counted in `no_key` already.
     no_key_counted: bool,
     handshake: [Option<PacketKeys>; 2],
+    /// The client's 0-RTT keys, once a 0-RTT packet opened with them.
+    early: Option<PacketKeys>,
     app: [Option<AppKeys>; 2],
     /// Largest packet number opened, by space and side.
     largest: [[Option<u64>; 2]; 2],
@@ -150,6 +154,7 @@ pub fn secret_label(space: Space, side: usize) -> &'static str {
     match (space, side) {
         (Space::Handshake, 0) => "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
         (Space::Handshake, _) => "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        (Space::ZeroRtt, _) => "CLIENT_EARLY_TRAFFIC_SECRET",
         (Space::OneRtt, 0) => "CLIENT_TRAFFIC_SECRET_0",
         (Space::OneRtt, _) => "SERVER_TRAFFIC_SECRET_0",
     }
@@ -239,6 +244,40 @@ impl QuicSession {
         self.ready
     }
 
+    /// The client's 0-RTT keys from the key log's CLIENT_EARLY_TRAFFIC_SECRET; true when
+    /// they are ready. A 0-RTT packet usually comes before the ServerHello names the cipher
+    /// suite (`hs.suite` 0 then): the resumed session's suite is the one of the TLS 1.3
+    /// QUIC suites whose keys open `packet` (the AEAD tag tells).
+    fn early_keys(&mut self, hs: Handshake<'_>, packet: &[u8], pn_offset: usize) -> bool {
+        if self.early.is_some() {
+            return true;
+        }
+        let Some(secret) = hs
+            .keylog
+            .lookup(hs.client_random)
+            .and_then(|s| s.client_early)
+        else {
+            return false;
+        };
+        let v2 = hs.version == super::QUIC_V2;
+        let known = [hs.suite];
+        let suites: &[u16] = if hs.suite == 0 {
+            &[0x1301, 0x1302, 0x1303]
+        } else {
+            &known
+        };
+        let largest = self.largest[1][0];
+        let mut plain = std::mem::take(&mut self.plain);
+        self.early = suites.iter().find_map(|&suite| {
+            let k = PacketKeys::from_secret(suite, &secret, v2)?;
+            let u = k.unmask(packet, pn_offset, largest).ok()?;
+            k.open(&u, packet, &mut plain).ok()?;
+            Some(k)
+        });
+        self.plain = plain;
+        self.early.is_some()
+    }
+
     /// One Handshake or 1-RTT packet (`packet`: exactly its bytes, `pn_offset`: where its
     /// packet number starts) sent by `side` (0 client, 1 server). True when it opened and
     /// carried HTTP/3 stream bytes.
@@ -258,7 +297,15 @@ impl QuicSession {
         let mut detail = watched
             .as_ref()
             .map(|_| QuicPacketDetail::new(ctx.frame, side, space, packet, pn_offset));
-        if self.failures >= MAX_FAILURES || !self.keys(hs, out.stats) {
+        let ready = match space {
+            // (A log with the connection but no early secret: a packet not opened.)
+            Space::ZeroRtt => {
+                self.early_keys(hs, packet, pn_offset)
+                    || hs.keylog.lookup(hs.client_random).is_some()
+            }
+            Space::Handshake | Space::OneRtt => self.keys(hs, out.stats),
+        };
+        if self.failures >= MAX_FAILURES || !ready {
             if let (Some(w), Some(mut d)) = (watched, detail) {
                 d.not_opened = Some(if self.failures >= MAX_FAILURES {
                     format!("{MAX_FAILURES} packets of this connection did not open: given up")
@@ -278,13 +325,19 @@ impl QuicSession {
         }
         let si = match space {
             Space::Handshake => 0,
-            Space::OneRtt => 1,
+            Space::ZeroRtt | Space::OneRtt => 1,
         };
         let largest = self.largest[si][side];
         let mut plain = std::mem::take(&mut self.plain);
         let opened = match space {
             Space::Handshake => self.handshake[side]
                 .as_ref()
+                .and_then(|k| Some((k.unmask(packet, pn_offset, largest).ok()?, k)))
+                .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| (u.pn, None))),
+            Space::ZeroRtt => self
+                .early
+                .as_ref()
+                .filter(|_| side == 0)
                 .and_then(|k| Some((k.unmask(packet, pn_offset, largest).ok()?, k)))
                 .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| (u.pn, None))),
             Space::OneRtt => self.app[side]
@@ -298,6 +351,7 @@ impl QuicSession {
             if let (Some(w), Some(mut d)) = (watched, detail) {
                 let has_key = match space {
                     Space::Handshake => self.handshake[side].is_some(),
+                    Space::ZeroRtt => self.early.is_some(),
                     Space::OneRtt => self.app[side].is_some(),
                 };
                 d.not_opened = Some(if has_key {
@@ -337,7 +391,7 @@ impl QuicSession {
         let l = &mut self.largest[si][side];
         *l = Some(l.map_or(pn, |x| x.max(pn)));
         let mut carried = false;
-        if space == Space::OneRtt {
+        if matches!(space, Space::ZeroRtt | Space::OneRtt) {
             let streams = &mut self.streams;
             let h3 = &mut self.h3;
             let mut h3_out = H3Out {
