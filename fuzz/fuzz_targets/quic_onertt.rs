@@ -123,29 +123,26 @@ fuzz_target!(|data: &[u8]| {
         let mut payload = bytes.to_vec();
         payload.resize(payload.len().max(4), 0);
         let pn = (frame as u16).to_be_bytes();
+        // A long header with first byte `first`, a 2-byte packet number: (header, where
+        // the packet number is).
+        let long_header = |first: u8| {
+            let mut h = vec![first];
+            h.extend_from_slice(&version.to_be_bytes());
+            h.push(DCID.len() as u8);
+            h.extend_from_slice(&DCID);
+            h.push(0);
+            h.extend_from_slice(&(0x4000u16 | (2 + payload.len() + 16) as u16).to_be_bytes());
+            let at = h.len();
+            h.extend_from_slice(&pn);
+            (h, at)
+        };
         let (space, header, pn_offset, k) = if op & 0x10 != 0 {
             // 0-RTT: type bits 0b01 in v1, 0b10 in v2; the client's early keys.
-            let first = if v2 { 0xe1 } else { 0xd1 };
-            let mut h = vec![first];
-            h.extend_from_slice(&version.to_be_bytes());
-            h.push(DCID.len() as u8);
-            h.extend_from_slice(&DCID);
-            h.push(0);
-            h.extend_from_slice(&(0x4000u16 | (2 + payload.len() + 16) as u16).to_be_bytes());
-            let at = h.len();
-            h.extend_from_slice(&pn);
+            let (h, at) = long_header(if v2 { 0xe1 } else { 0xd1 });
             (Space::ZeroRtt, h, at, &keys[4])
         } else if op & 4 != 0 {
-            // Handshake: type bits 0b10 in v1, 0b11 in v2; 2-byte packet number.
-            let first = if v2 { 0xf1 } else { 0xe1 };
-            let mut h = vec![first];
-            h.extend_from_slice(&version.to_be_bytes());
-            h.push(DCID.len() as u8);
-            h.extend_from_slice(&DCID);
-            h.push(0);
-            h.extend_from_slice(&(0x4000u16 | (2 + payload.len() + 16) as u16).to_be_bytes());
-            let at = h.len();
-            h.extend_from_slice(&pn);
+            // Handshake: type bits 0b10 in v1, 0b11 in v2.
+            let (h, at) = long_header(if v2 { 0xf1 } else { 0xe1 });
             (Space::Handshake, h, at, &keys[side])
         } else {
             let phase = op & 8 != 0;

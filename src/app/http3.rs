@@ -719,19 +719,6 @@ mod tests {
     use crate::app::quic::initial::tests::hex;
     use crate::capture::Timestamp;
 
-    fn ctx(frame: u64) -> SegmentCtx {
-        SegmentCtx {
-            frame,
-            ts: Timestamp {
-                secs: 0,
-                nanos: frame as u32 * 1_000_000,
-                precision: 6,
-            },
-            handshake_rtt_ns: None,
-            ports: None,
-        }
-    }
-
     /// A HEADERS frame of `section`.
     fn headers(section: &str) -> Vec<u8> {
         let s = hex(section);
@@ -751,12 +738,12 @@ mod tests {
     /// One piece of the exchange: (side, stream, bytes, fin, capture frame).
     type Piece = (usize, u64, Vec<u8>, bool, u64);
 
+    /// The server's SETTINGS (QPACK_MAX_TABLE_CAPACITY 220, the RFC's, and
+    /// QPACK_BLOCKED_STREAMS 2), the client's encoder stream and requests, the responses.
     fn pieces() -> [Piece; 7] {
         let mut encoder = vec![0x02];
         encoder.extend(hex(ENCODER_B2));
         [
-            // The server's control stream: SETTINGS QPACK_MAX_TABLE_CAPACITY 220 (the
-            // RFC's), QPACK_BLOCKED_STREAMS 2.
             (1, 3, hex("00 04 05 01 40dc 07 02"), false, 1),
             (0, 6, encoder, false, 2),
             (0, 4, headers(SECTION_4), true, 3),
@@ -767,37 +754,47 @@ mod tests {
         ]
     }
 
-    fn run(conn: &mut Http3Conn, order: &[usize], stats: &mut Http3Stats) -> Vec<HttpTransaction> {
+    /// Feeds `pieces[i]` for each `i` of `order` (closing the connection after them when
+    /// `close`); returns the http records made and the counters.
+    fn feed(
+        conn: &mut Http3Conn,
+        pieces: &[Piece],
+        order: &[usize],
+        close: bool,
+    ) -> (Vec<HttpTransaction>, Http3Stats) {
         let mut events = Vec::new();
+        let mut stats = Http3Stats::default();
         let mut out = H3Out {
             conn: 9,
             events: &mut events,
-            stats,
+            stats: &mut stats,
             frames: FrameNames::NONE,
         };
-        let all = pieces();
         for &i in order {
-            let (side, id, bytes, fin, frame) = &all[i];
-            conn.on_stream_data(*side, *id, bytes, *fin, ctx(*frame), &mut out);
+            let (side, id, bytes, fin, frame) = &pieces[i];
+            let ctx = SegmentCtx::at(*frame, Timestamp::from_secs(*frame as i64));
+            conn.on_stream_data(*side, *id, bytes, *fin, ctx, &mut out);
         }
-        conn.close(&mut out);
-        events
+        if close {
+            conn.close(&mut out);
+        }
+        let records = events
             .into_iter()
             .filter_map(|e| match e {
                 AppEvent::Http(t) => Some(t),
                 _ => None,
             })
-            .collect()
+            .collect();
+        (records, stats)
     }
 
     /// Field sections that arrive before the encoder-stream entries they refer to wait
     /// for them (RFC 9204 §2.1.2) and give the records they give in order.
     #[test]
     fn blocked_sections_are_decoded_when_their_entries_arrive() {
-        let mut stats = Http3Stats::default();
-        let in_order = run(&mut Http3Conn::new(), &[0, 1, 2, 3, 4, 5, 6], &mut stats);
+        let all = pieces();
+        let (in_order, stats) = feed(&mut Http3Conn::new(), &all, &[0, 1, 2, 3, 4, 5, 6], true);
         assert_eq!(stats, Http3Stats::default());
-        assert_eq!(in_order.len(), 2);
         let got: Vec<_> = in_order
             .iter()
             .map(|t| (t.stream, t.uri.as_deref(), t.host.as_deref(), t.status))
@@ -817,37 +814,16 @@ mod tests {
         // Both requests and both responses before any encoder instruction: each request
         // waits (stream 4 for insert count 2, stream 8 for 4), its response too.
         let mut conn = Http3Conn::new();
-        let mut stats = Http3Stats::default();
-        let mut events = Vec::new();
-        let mut out = H3Out {
-            conn: 9,
-            events: &mut events,
-            stats: &mut stats,
-            frames: FrameNames::NONE,
-        };
-        let all = pieces();
-        for i in [0, 2, 3, 5, 6] {
-            let (side, id, bytes, fin, frame) = &all[i];
-            conn.on_stream_data(*side, *id, bytes, *fin, ctx(*frame), &mut out);
-        }
-        assert!(out.events.is_empty());
+        let (none, _) = feed(&mut conn, &all, &[0, 2, 3, 5, 6], false);
+        assert!(none.is_empty());
         assert_eq!(conn.blocked[0].len(), 2);
-        let (side, id, bytes, fin, frame) = &all[1];
-        conn.on_stream_data(*side, *id, bytes, *fin, ctx(*frame), &mut out);
-        assert_eq!(out.events.len(), 1, "stream 4 released by B.2's entries");
-        assert_eq!(conn.blocked_bytes, 5);
-        let later = run(&mut conn, &[4], &mut stats);
-        let mut all_records: Vec<HttpTransaction> = events
-            .into_iter()
-            .filter_map(|e| match e {
-                AppEvent::Http(t) => Some(t),
-                _ => None,
-            })
-            .collect();
-        all_records.extend(later);
-        assert_eq!(all_records, in_order);
-        assert_eq!(stats.qpack_blocked_cut, 0);
-        assert_eq!(conn.blocked_bytes, 0);
+        let (mut records, stats) = feed(&mut conn, &all, &[1], false);
+        assert_eq!(records.len(), 1, "stream 4 released by B.2's entries");
+        assert_eq!((conn.blocked_bytes, stats.qpack_blocked_cut), (5, 0));
+        let (later, stats) = feed(&mut conn, &all, &[4], true);
+        records.extend(later);
+        assert_eq!(records, in_order);
+        assert_eq!((conn.blocked_bytes, stats.qpack_blocked_cut), (0, 0));
     }
 
     /// A section that cannot wait (the decoder allows no blocked stream, or the bytes are
@@ -855,33 +831,15 @@ mod tests {
     /// waiting when the connection ends is decoded then, likewise noted.
     #[test]
     fn sections_that_cannot_wait_are_counted_and_noted() {
-        let no_blocking = |p: &mut [Piece; 7]| p[0].2 = hex("00 04 03 01 40dc");
-        for (conn, settings) in [
-            (Http3Conn::new(), no_blocking as fn(&mut [Piece; 7])),
-            (
-                Http3Conn::new().with_blocked_cap(3),
-                |_: &mut [Piece; 7]| {},
-            ),
+        let mut no_blocking = pieces();
+        no_blocking[0].2 = hex("00 04 03 01 40dc");
+        for (mut conn, all) in [
+            (Http3Conn::new(), no_blocking),
+            (Http3Conn::new().with_blocked_cap(3), pieces()),
         ] {
-            let mut conn = conn;
-            let mut stats = Http3Stats::default();
-            let mut events = Vec::new();
-            let mut out = H3Out {
-                conn: 9,
-                events: &mut events,
-                stats: &mut stats,
-                frames: FrameNames::NONE,
-            };
-            let mut all = pieces();
-            settings(&mut all);
-            for i in [0, 2, 3, 1] {
-                let (side, id, bytes, fin, frame) = &all[i];
-                conn.on_stream_data(*side, *id, bytes, *fin, ctx(*frame), &mut out);
-            }
-            assert_eq!(out.stats.qpack_blocked_cut, 1);
-            let AppEvent::Http(t) = &out.events[0] else {
-                panic!("{:?}", out.events);
-            };
+            let (records, stats) = feed(&mut conn, &all, &[0, 2, 3, 1], false);
+            assert_eq!(stats.qpack_blocked_cut, 1);
+            let t = &records[0];
             assert_eq!((t.uri.as_deref(), t.status), (None, Some(200)));
             assert!(
                 t.notes.iter().any(|n| n.contains("insert count 0 of 2")),
@@ -890,8 +848,7 @@ mod tests {
             );
         }
         // Held until the end: decoded at close with what the table has (nothing).
-        let mut stats = Http3Stats::default();
-        let records = run(&mut Http3Conn::new(), &[0, 2, 3], &mut stats);
+        let (records, stats) = feed(&mut Http3Conn::new(), &pieces(), &[0, 2, 3], true);
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].status, Some(200));
         assert!(records[0].notes.iter().any(|n| n.contains("not seen")));

@@ -14,16 +14,10 @@ use std::collections::BTreeMap;
 type Frames = BTreeMap<u64, Vec<(u64, u64)>>;
 
 fn our_frames(capture: &str, keys: Option<&str>, threads: &str) -> Frames {
-    let dir = project_dir().join("captures");
-    let mut cmd = assert_cmd::Command::new(bin());
-    cmd.arg("read")
-        .arg(dir.join(capture))
-        .args(["--format", "json", "--threads", threads]);
-    if let Some(k) = keys {
-        cmd.arg("--keylog").arg(dir.join(k));
-    }
+    let keys = keys.map(|k| project_dir().join("captures").join(k));
+    let args = ["--format", "json", "--threads", threads];
     let mut frames = Frames::new();
-    for line in stdout_of(&mut cmd).lines() {
+    for line in read_own_capture(capture, keys.as_deref(), &args).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let Some(list) = v.get("app_frames").and_then(|l| l.as_array()) else {
             continue;
@@ -147,14 +141,10 @@ fn http3_frames_named_as_tshark_names_them() {
 
 #[test]
 fn the_packet_table_names_the_frames() {
-    let dir = project_dir().join("captures");
-    let text = stdout_of(
-        assert_cmd::Command::new(bin())
-            .arg("read")
-            .arg(dir.join("tls-keylog.pcap"))
-            .arg("--keylog")
-            .arg(dir.join("tls-keylog.keys"))
-            .args(["--view", "packets", "--color", "never", "--width", "400"]),
+    let text = read_own_capture(
+        "tls-keylog.pcap",
+        Some(&project_dir().join("captures/tls-keylog.keys")),
+        &["--view", "packets", "--color", "never", "--width", "400"],
     );
     let row = |n: &str| {
         text.lines()

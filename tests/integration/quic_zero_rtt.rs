@@ -8,16 +8,8 @@
 use super::support::*;
 
 fn run(keys: &std::path::Path) -> Vec<serde_json::Value> {
-    let dir = project_dir().join("captures");
-    let text = stdout_of(
-        assert_cmd::Command::new(bin())
-            .arg("read")
-            .arg(dir.join("quic-0rtt.pcap"))
-            .arg("--keylog")
-            .arg(keys)
-            .args(["--format", "json"]),
-    );
-    text.lines()
+    read_own_capture("quic-0rtt.pcap", Some(keys), &["--format", "json"])
+        .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }

@@ -75,18 +75,17 @@ fn expected(cap: usize) -> (u64, u64) {
     (opened, cut)
 }
 
+fn keys() -> std::path::PathBuf {
+    project_dir().join("captures/tls-keylog.keys")
+}
+
 fn summary(cap: Option<usize>) -> serde_json::Value {
-    let dir = project_dir().join("captures");
-    let mut cmd = assert_cmd::Command::new(bin());
-    cmd.arg("read")
-        .arg(dir.join("tls-keylog.pcap"))
-        .arg("--keylog")
-        .arg(dir.join("tls-keylog.keys"))
-        .args(["--format", "json"]);
-    if let Some(c) = cap {
-        cmd.args(["--max-tls-record", &c.to_string()]);
+    let cap = cap.map(|c| c.to_string());
+    let mut args = vec!["--format", "json"];
+    if let Some(c) = &cap {
+        args.extend(["--max-tls-record", c.as_str()]);
     }
-    let text = stdout_of(&mut cmd);
+    let text = read_own_capture("tls-keylog.pcap", Some(&keys()), &args);
     let last = text.lines().last().unwrap();
     serde_json::from_str::<serde_json::Value>(last).unwrap()["tls_decryption"].clone()
 }
@@ -112,14 +111,10 @@ fn a_smaller_decryption_buffer_cuts_and_counts() {
     }
     assert_eq!(expected(200).1, 5);
     // The table's closing line says it.
-    let dir = project_dir().join("captures");
-    let text = stdout_of(
-        assert_cmd::Command::new(bin())
-            .arg("read")
-            .arg(dir.join("tls-keylog.pcap"))
-            .arg("--keylog")
-            .arg(dir.join("tls-keylog.keys"))
-            .args(["--max-tls-record", "200", "--color", "never"]),
+    let text = read_own_capture(
+        "tls-keylog.pcap",
+        Some(&keys()),
+        &["--max-tls-record", "200", "--color", "never"],
     );
     assert!(
         text.contains("5 TLS records over the decryption buffer (--max-tls-record)"),
