@@ -6,7 +6,7 @@
 #                    GET /early in 0-RTT packets (long header type 1)
 #   quic-0rtt.keys   the key log the client wrote (aioquic's secrets_log_file, NSS format;
 #                    the second connection's CLIENT_EARLY_TRAFFIC_SECRET among them)
-#   oracle/quic-0rtt.pcap.*  tshark's view (the usual files) and .keylog-quic.tsv: per frame
+#   oracle/quic-0rtt.pcap.*  tshark's view (the usual files, Community IDs) and .keylog-quic.tsv: per frame
 #                    the long headers' packet types, packet numbers, QUIC frame types and
 #                    HTTP/3 frame types tshark reads with the key log; .client.tsv: each
 #                    request as the client sent and got it (and whether early data was
@@ -46,6 +46,11 @@ stop_server
 chown --reference="$out" "$keys"
 chown --reference="$out" "$truth"
 /work/shared/tools/make-oracle.sh "$out/oracle" "$out/quic-0rtt.pcap" || true
+{
+  printf 'frame.number\tcommunityid\tcommunityid_seed1\n'
+  paste <(tshark -r "$out/quic-0rtt.pcap" --enable-protocol communityid -T fields -e frame.number -e communityid 2>/dev/null) \
+    <(tshark -r "$out/quic-0rtt.pcap" --enable-protocol communityid -o communityid.seed:1 -T fields -e communityid 2>/dev/null)
+} >"$out/oracle/quic-0rtt.pcap.communityid.tsv"
 # tshark decodes port 4439 as QUIC by its heuristic.
 {
   printf 'frame\tlong_packet_types\tpacket_numbers\tframe_types\tstream_ids\thttp3_frame_types\n'
