@@ -24,6 +24,10 @@ pub const MAX_FRAME: u64 = 64 << 10;
 /// (RFC 9204 §2.1.2); sections past it are decoded at once, counted in
 /// [`Http3Stats::qpack_blocked_cut`].
 pub const MAX_BLOCKED_BYTES: usize = 64 << 10;
+/// Most field sections held per side, whatever the decoder's SETTINGS_QPACK_BLOCKED_STREAMS
+/// says (each encoder-stream chunk looks through them); more are counted in
+/// [`Http3Stats::qpack_blocked_cut`].
+pub const MAX_BLOCKED_SECTIONS: usize = 64;
 
 /// What HTTP/3 reading cut or could not read, over the whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -414,13 +418,14 @@ impl Http3Conn {
         out: &mut H3Out<'_>,
     ) -> Option<H3Frame> {
         let queue = &self.blocked[side];
-        let mut streams: ArrayVec<u64, 16> = ArrayVec::new();
+        let mut streams: ArrayVec<u64, MAX_BLOCKED_SECTIONS> = ArrayVec::new();
         for b in queue {
-            if !streams.contains(&b.stream) && streams.try_push(b.stream).is_err() {
-                break;
+            if !streams.contains(&b.stream) {
+                let _ = streams.try_push(b.stream);
             }
         }
-        let room = streams.contains(&id) || (streams.len() as u64) < self.blocked_streams[side];
+        let room = queue.len() < MAX_BLOCKED_SECTIONS
+            && (streams.contains(&id) || (streams.len() as u64) < self.blocked_streams[side]);
         if !room || self.blocked_bytes + f.payload.len() > self.blocked_cap {
             out.stats.qpack_blocked_cut += 1;
             return Some(f);
@@ -448,13 +453,16 @@ impl Http3Conn {
     /// (a stream's sections in its own order).
     fn unblock(&mut self, side: usize, out: &mut H3Out<'_>) {
         let inserted = self.tables[side].inserted;
-        let queue = &self.blocked[side];
-        let ready = (0..queue.len()).find(|&i| {
-            queue[i].required <= inserted && !queue[..i].iter().any(|b| b.stream == queue[i].stream)
-        });
-        if let Some(i) = ready {
-            self.release(side, i, out);
-            self.unblock(side, out);
+        loop {
+            let queue = &self.blocked[side];
+            let ready = (0..queue.len()).find(|&i| {
+                queue[i].required <= inserted
+                    && !queue[..i].iter().any(|b| b.stream == queue[i].stream)
+            });
+            match ready {
+                Some(i) => self.release(side, i, out),
+                None => return,
+            }
         }
     }
 
@@ -847,6 +855,13 @@ mod tests {
                 t.notes
             );
         }
+        // A decoder that allows 1000 blocked streams: 64 sections wait, the 65th is counted.
+        let mut many = vec![(1, 3, hex("00 04 06 01 40dc 07 43e8"), false, 1)];
+        many.extend((0..65).map(|i| (0, 4 * i, headers(SECTION_4), false, 2 + i)));
+        let order: Vec<usize> = (0..many.len()).collect();
+        let mut conn = Http3Conn::new();
+        let (_, stats) = feed(&mut conn, &many, &order, false);
+        assert_eq!((conn.blocked[0].len(), stats.qpack_blocked_cut), (64, 1));
         // Held until the end: decoded at close with what the table has (nothing).
         let (records, stats) = feed(&mut Http3Conn::new(), &pieces(), &[0, 2, 3], true);
         assert_eq!(records.len(), 1);
