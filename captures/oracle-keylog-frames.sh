@@ -34,3 +34,12 @@ header="frame	tcp_stream	src_port	types	stream_ids	flags	lengths	window_incremen
     tshark -r quic-h3.pcap -o tls.keylog_file:quic-h3.keys -T fields -e frame.number \
         -e quic.long.packet_type -e quic.packet_number -e quic.frame_type -e quic.key_phase
 } >oracle/quic-h3.pcap.keylog-quic-packets.tsv
+# And every TLS record of tls-keylog.pcap without keys (per frame: tcp stream, sender port,
+# content types of the plaintext records, opaque types of TLS 1.3's encrypted ones, and all
+# record lengths in wire order): the oracle of the decryption buffer cap
+# (`--max-tls-record`, tests/integration/tls_record_cap.rs).
+{
+    printf 'frame\ttcp_stream\tsrc_port\tcontent_types\topaque_types\tlengths\n'
+    tshark -r tls-keylog.pcap -Y tls -T fields -E occurrence=a -e frame.number -e tcp.stream \
+        -e tcp.srcport -e tls.record.content_type -e tls.record.opaque_type -e tls.record.length
+} >oracle/tls-keylog.pcap.records.tsv

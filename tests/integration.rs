@@ -2,6 +2,7 @@
 //! public corpus in `../shared/captures` (checked against tshark's view in its `oracle/`).
 
 mod integration {
+    pub mod app_frame_names;
     pub mod cli;
     pub mod community_id;
     pub mod dot;
@@ -19,6 +20,7 @@ mod integration {
     pub mod parquet_duckdb;
     pub mod quic_hellos;
     pub mod quic_keylog;
+    pub mod quic_zero_rtt;
     pub mod report;
     pub mod report_browser;
     pub mod shared_oracle;
@@ -28,6 +30,7 @@ mod integration {
     pub mod threads;
     pub mod timing;
     pub mod tls_keylog;
+    pub mod tls_record_cap;
     pub mod writer_memory;
     pub mod zeek_baselines;
     pub mod zeek_logs;

@@ -51,6 +51,7 @@ fuzz_target!(|data: &[u8]| {
             conn: 0,
             events: &mut events,
             stats: &mut stats2,
+            frames: layerscope::app::FrameNames::NONE,
         };
         h2.on_data(Direction::ToServer, PREFACE, ctx(0), &mut out);
     }
@@ -77,6 +78,7 @@ fuzz_target!(|data: &[u8]| {
                 conn: 0,
                 events: &mut events,
                 stats: &mut stats3,
+                frames: layerscope::app::FrameNames::NONE,
             };
             h3.on_stream_data(side, id, bytes, op & 0x80 != 0 && id & 2 == 0, ctx(n), &mut out);
         } else {
@@ -89,6 +91,7 @@ fuzz_target!(|data: &[u8]| {
                 conn: 0,
                 events: &mut events,
                 stats: &mut stats2,
+                frames: layerscope::app::FrameNames::NONE,
             };
             if op & 2 != 0 {
                 let (kind, flags, body) = match bytes {
@@ -110,6 +113,7 @@ fuzz_target!(|data: &[u8]| {
         conn: 0,
         events: &mut events,
         stats: &mut stats2,
+        frames: layerscope::app::FrameNames::NONE,
     };
     h2.close(&mut out);
     check(&watch);

@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         conn: 0,
         events: &mut events,
         stats: &mut stats,
+        frames: layerscope::app::FrameNames::NONE,
     };
     let ctx = |frame: u64| SegmentCtx {
         // Known for some chunks and not others (the server time subtracts it).

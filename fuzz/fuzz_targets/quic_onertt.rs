@@ -4,9 +4,11 @@
 //! picks the suite (AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305) and the version (v1, v2);
 //! then `[op][len][bytes…]…`: op bit 0 the sender (client, server); bit 1 set: `bytes` is a
 //! raw packet (failed unprotection, hostile headers); clear: `bytes` is the plaintext frames
-//! of a packet protected here, a Handshake packet with bit 2, else a short-header packet,
-//! in the next key phase with bit 3 (a key update). Closed at the end (open requests
-//! reported, held stream bytes counted).
+//! of a packet protected here, a 0-RTT packet with bit 4 (the client's early keys; byte 0's
+//! bit 6: the ServerHello's suite not known yet, found by trying each), a Handshake packet
+//! with bit 2, else a short-header packet, in the next key phase with bit 3 (a key update);
+//! bit 4 on a raw packet reads it as 0-RTT. Closed at the end (open requests reported, held
+//! stream bytes counted).
 #![no_main]
 
 use layerscope::app::keylog::KeyLog;
@@ -20,11 +22,12 @@ use std::sync::OnceLock;
 
 const RANDOM: [u8; 32] = [0x5a; 32];
 const DCID: [u8; 8] = [0xd1; 8];
-const LABELS: [&str; 4] = [
+const LABELS: [&str; 5] = [
     "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
     "SERVER_HANDSHAKE_TRAFFIC_SECRET",
     "CLIENT_TRAFFIC_SECRET_0",
     "SERVER_TRAFFIC_SECRET_0",
+    "CLIENT_EARLY_TRAFFIC_SECRET",
 ];
 
 fn secret(i: usize, len: usize) -> Vec<u8> {
@@ -34,7 +37,8 @@ fn secret(i: usize, len: usize) -> Vec<u8> {
 /// The key log and the senders' keys of one (suite, version).
 struct Fixed {
     keylog: KeyLog,
-    /// Client and server handshake, then client and server 1-RTT keys.
+    /// Client and server handshake, client and server 1-RTT keys, then the client's 0-RTT
+    /// keys.
     keys: Vec<PacketKeys>,
     /// The 1-RTT keys of the next key phase.
     next: Vec<PacketKeys>,
@@ -49,10 +53,10 @@ impl Fixed {
             .enumerate()
             .map(|(i, l)| format!("{l} {} {}\n", hex(&RANDOM), hex(&secret(i, hash_len))))
             .collect();
-        let keys: Vec<PacketKeys> = (0..4)
+        let keys: Vec<PacketKeys> = (0..5)
             .map(|i| PacketKeys::from_secret(suite, &secret(i, hash_len), v2).unwrap())
             .collect();
-        let next = keys[2..].iter().map(|k| k.next_phase().unwrap()).collect();
+        let next = keys[2..4].iter().map(|k| k.next_phase().unwrap()).collect();
         Fixed {
             keylog: KeyLog::from_text(&text),
             keys,
@@ -84,7 +88,8 @@ fuzz_target!(|data: &[u8]| {
     let hs = Handshake {
         keylog,
         client_random: &RANDOM,
-        suite,
+        // Bit 6: the ServerHello not seen yet (0-RTT finds its suite by trying each).
+        suite: if pick & 0x40 != 0 { 0 } else { suite },
         version,
     };
     let mut session = QuicSession::default();
@@ -102,9 +107,12 @@ fuzz_target!(|data: &[u8]| {
             conn: 1,
             events: &mut events,
             stats: &mut stats,
+            frames: layerscope::app::FrameNames::NONE,
         };
         if op & 2 != 0 {
-            let space = if op & 4 != 0 {
+            let space = if op & 0x10 != 0 {
+                Space::ZeroRtt
+            } else if op & 4 != 0 {
                 Space::Handshake
             } else {
                 Space::OneRtt
@@ -115,9 +123,9 @@ fuzz_target!(|data: &[u8]| {
         let mut payload = bytes.to_vec();
         payload.resize(payload.len().max(4), 0);
         let pn = (frame as u16).to_be_bytes();
-        let (space, header, pn_offset, k) = if op & 4 != 0 {
-            // Handshake: type bits 0b10 in v1, 0b11 in v2; 2-byte packet number.
-            let first = if v2 { 0xf1 } else { 0xe1 };
+        // A long header with first byte `first`, a 2-byte packet number: (header, where
+        // the packet number is).
+        let long_header = |first: u8| {
             let mut h = vec![first];
             h.extend_from_slice(&version.to_be_bytes());
             h.push(DCID.len() as u8);
@@ -126,6 +134,15 @@ fuzz_target!(|data: &[u8]| {
             h.extend_from_slice(&(0x4000u16 | (2 + payload.len() + 16) as u16).to_be_bytes());
             let at = h.len();
             h.extend_from_slice(&pn);
+            (h, at)
+        };
+        let (space, header, pn_offset, k) = if op & 0x10 != 0 {
+            // 0-RTT: type bits 0b01 in v1, 0b10 in v2; the client's early keys.
+            let (h, at) = long_header(if v2 { 0xe1 } else { 0xd1 });
+            (Space::ZeroRtt, h, at, &keys[4])
+        } else if op & 4 != 0 {
+            // Handshake: type bits 0b10 in v1, 0b11 in v2.
+            let (h, at) = long_header(if v2 { 0xf1 } else { 0xe1 });
             (Space::Handshake, h, at, &keys[side])
         } else {
             let phase = op & 8 != 0;
@@ -142,6 +159,7 @@ fuzz_target!(|data: &[u8]| {
         conn: 1,
         events: &mut events,
         stats: &mut stats,
+        frames: layerscope::app::FrameNames::NONE,
     };
     session.close(&mut out);
 });

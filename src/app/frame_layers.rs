@@ -2,6 +2,7 @@
 //! the packet that carried it, returned by [`crate::app::AppTracker::feed_segment`] and
 //! [`crate::app::AppTracker::feed_datagram`] and added to the packet by the pipeline.
 
+use super::FrameNames;
 use crate::decode::LayerName;
 
 /// The application layers the app stage found, each with the frame whose payload carried
@@ -13,6 +14,8 @@ pub struct FrameLayers {
     app: Option<(LayerName, u64)>,
     /// The protocol read inside decrypted TLS records, and the frame that completed them.
     inner: Option<(LayerName, u64)>,
+    /// The HTTP/2 or HTTP/3 frames read, and the frame that completed them.
+    frames: FrameNames,
 }
 
 impl FrameLayers {
@@ -20,6 +23,7 @@ impl FrameLayers {
     pub const NONE: FrameLayers = FrameLayers {
         app: None,
         inner: None,
+        frames: FrameNames::NONE,
     };
 
     /// What one call found in frame `frame`'s bytes.
@@ -28,7 +32,15 @@ impl FrameLayers {
         FrameLayers {
             app: app.map(|name| (name, frame)),
             inner: inner.map(|name| (name, frame)),
+            frames: FrameNames::NONE,
         }
+    }
+
+    /// The same, with the HTTP/2 or HTTP/3 frames the call read.
+    #[inline]
+    pub(crate) fn with_frames(mut self, frames: FrameNames) -> Self {
+        self.frames = frames;
+        self
     }
 
     /// Adds what a later call found for the same packet: the newest frame's application
@@ -45,6 +57,7 @@ impl FrameLayers {
         if later.inner.is_some() {
             self.inner = later.inner;
         }
+        self.frames.merge(later.frames);
     }
 
     /// The application protocol recognised in frame `frame`'s payload, if any.
@@ -60,6 +73,12 @@ impl FrameLayers {
         self.inner
             .filter(|&(_, f)| f == frame)
             .map(|(name, _)| name)
+    }
+
+    /// The HTTP/2 or HTTP/3 frames frame `frame`'s bytes completed.
+    #[inline]
+    pub fn frames_of(&self, frame: u64) -> FrameNames {
+        self.frames.of_frame(frame)
     }
 }
 

@@ -16,7 +16,7 @@ use super::http2_frame::{
     PREFACE,
 };
 use super::http2_hpack::{HeaderDecoder, HeaderList};
-use super::{AppEvent, HttpTransaction};
+use super::{AppEvent, FrameNames, FrameProtocol, HttpTransaction};
 use crate::flow::{ConnId, Direction, SegmentCtx};
 use std::sync::Arc;
 
@@ -134,6 +134,8 @@ pub struct H2Out<'a> {
     pub conn: ConnId,
     pub events: &'a mut Vec<AppEvent>,
     pub stats: &'a mut Http2Stats,
+    /// The frames completed, by the packet that completed them (for its row).
+    pub frames: FrameNames,
 }
 
 /// One HTTP/2 connection (see the module's documentation).
@@ -312,6 +314,12 @@ impl Http2Conn {
             return;
         };
         let start = d.frame_ctx.unwrap_or(ctx);
+        out.frames.push(
+            ctx.frame,
+            FrameProtocol::Http2,
+            u64::from(h.kind),
+            u64::from(h.stream),
+        );
         if let Some(w) = &self.watch {
             watch_frame(w, dir, &h, &d.payload, d.pad, ctx.frame);
         }
@@ -702,6 +710,7 @@ mod tests {
             conn: 7,
             events: &mut events,
             stats: &mut stats,
+            frames: FrameNames::NONE,
         };
         let up = Direction::ToServer;
         let down = Direction::ToClient;
@@ -873,6 +882,7 @@ mod tests {
             conn: 0,
             events: &mut events,
             stats: &mut stats,
+            frames: FrameNames::NONE,
         };
         assert!(!c.on_data(Direction::ToServer, b"GET / HTTP/1.1\r\n", ctx(1), &mut out));
         // A server HEADERS frame over the frame cap: skipped, the table lost.

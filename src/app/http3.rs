@@ -9,7 +9,7 @@
 use super::follow_watch::{FollowItem, FollowWatch, FrameItem, FrameProto, MAX_DATA};
 use super::http::latency_ms;
 use super::qpack::{self, QpackTable};
-use super::{AppEvent, HttpTransaction};
+use super::{AppEvent, FrameNames, FrameProtocol, HttpTransaction};
 use crate::flow::{ConnId, SegmentCtx};
 use arrayvec::ArrayVec;
 use rustc_hash::FxHashMap;
@@ -20,6 +20,14 @@ pub const MAX_STREAMS: usize = 4096;
 /// Largest HEADERS (or SETTINGS, GOAWAY, …) payload read; larger ones are skipped and
 /// counted in [`Http3Stats::frames_cut`].
 pub const MAX_FRAME: u64 = 64 << 10;
+/// Bytes of field sections held per connection while they wait for encoder-stream entries
+/// (RFC 9204 §2.1.2); sections past it are decoded at once, counted in
+/// [`Http3Stats::qpack_blocked_cut`].
+pub const MAX_BLOCKED_BYTES: usize = 64 << 10;
+/// Most field sections held per side, whatever the decoder's SETTINGS_QPACK_BLOCKED_STREAMS
+/// says (each encoder-stream chunk looks through them); more are counted in
+/// [`Http3Stats::qpack_blocked_cut`].
+pub const MAX_BLOCKED_SECTIONS: usize = 64;
 
 /// What HTTP/3 reading cut or could not read, over the whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,6 +39,10 @@ pub struct Http3Stats {
     /// Entries of QPACK dynamic tables evicted under the cap, or encoder-stream bytes not
     /// read.
     pub qpack_cut: u64,
+    /// Field sections that arrived before the encoder-stream entries they refer to and
+    /// could not wait for them (past the decoder's SETTINGS_QPACK_BLOCKED_STREAMS or the
+    /// held-bytes cap): decoded at once, their missing fields noted.
+    pub qpack_blocked_cut: u64,
 }
 
 /// HTTP/3 frame type names (RFC 9114 §7.2, RFC 9218 PRIORITY_UPDATE).
@@ -171,6 +183,17 @@ struct H3Stream {
     responded: bool,
     /// Frame names seen on the stream, in order (first 16).
     names: Vec<&'static str>,
+    /// The server ended the stream while one of its field sections waited for encoder
+    /// entries: the record is emitted when it is decoded.
+    end_pending: bool,
+}
+
+/// A field section waiting for the encoder-stream entries it refers to.
+struct Blocked {
+    stream: u64,
+    /// Its Required Insert Count.
+    required: u64,
+    frame: H3Frame,
 }
 
 /// Where HTTP/3 records and counters go.
@@ -178,6 +201,8 @@ pub struct H3Out<'a> {
     pub conn: ConnId,
     pub events: &'a mut Vec<AppEvent>,
     pub stats: &'a mut Http3Stats,
+    /// The frames completed, by the packet that completed them (for its row).
+    pub frames: FrameNames,
 }
 
 /// The HTTP/3 state of one QUIC connection.
@@ -194,6 +219,21 @@ pub struct Http3Conn {
     frames: Vec<H3Frame>,
     /// `follow` watches this connection: every frame is recorded there.
     watch: Option<Arc<FollowWatch>>,
+    /// Field sections waiting for entries (RFC 9204 §2.1.2), by the side whose encoder
+    /// wrote them, in arrival order.
+    blocked: [Vec<Blocked>; 2],
+    /// Streams of a side's sections that may wait: the other side's (the decoder's)
+    /// SETTINGS_QPACK_BLOCKED_STREAMS (0 until seen, RFC 9204 §5).
+    blocked_streams: [u64; 2],
+    /// Payload bytes held in `blocked`, and their cap.
+    blocked_bytes: usize,
+    blocked_cap: usize,
+}
+
+impl std::fmt::Debug for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stream {} waits for {}", self.stream, self.required)
+    }
 }
 
 impl std::fmt::Debug for H3Frame {
@@ -204,7 +244,16 @@ impl std::fmt::Debug for H3Frame {
 
 impl Http3Conn {
     pub fn new() -> Http3Conn {
-        Http3Conn::default()
+        Http3Conn {
+            blocked_cap: MAX_BLOCKED_BYTES,
+            ..Http3Conn::default()
+        }
+    }
+
+    /// The same, holding at most `bytes` of field sections that wait for encoder entries.
+    pub fn with_blocked_cap(mut self, bytes: usize) -> Http3Conn {
+        self.blocked_cap = bytes;
+        self
     }
 
     /// The same, its frames recorded in `watch` (`follow`) when it watches `conn`.
@@ -243,6 +292,7 @@ impl Http3Conn {
                     tx: None,
                     responded: false,
                     names: Vec::new(),
+                    end_pending: false,
                 },
             );
         }
@@ -271,6 +321,7 @@ impl Http3Conn {
                 let before = t.evicted + t.stream_cut;
                 t.feed_encoder(data);
                 out.stats.qpack_cut += t.evicted + t.stream_cut - before;
+                self.unblock(side, out);
                 return;
             }
             Role::Uni(0x00) | Role::Uni(0x01) | Role::Request => {}
@@ -281,6 +332,7 @@ impl Http3Conn {
         let keep_data = self.watch.is_some();
         s.readers[side].feed(data, ctx, out.stats, &mut frames, keep_data);
         for f in frames.drain(..) {
+            out.frames.push(ctx.frame, FrameProtocol::Http3, f.ty, id);
             self.frame(side, id, f, out);
         }
         self.frames = frames;
@@ -311,6 +363,9 @@ impl Http3Conn {
                     if k == 0x01 {
                         self.tables[1 - side].max_capacity = v.min(qpack::MAX_TABLE_CAPACITY);
                     }
+                    if k == 0x07 {
+                        self.blocked_streams[1 - side] = v;
+                    }
                 }
             }
             (Role::Uni(0x00), 0x07) => {
@@ -319,7 +374,7 @@ impl Http3Conn {
                     self.goaway = Some((side == 0, v));
                 }
             }
-            (Role::Request, 0x01) => self.headers(side, id, &f, out),
+            (Role::Request, 0x01) => self.headers(side, id, f, out),
             (Role::Request, 0x00) => {
                 if let Some(t) = self.streams.get_mut(&id).and_then(|s| s.tx.as_mut()) {
                     let body = if side == 0 {
@@ -334,7 +389,111 @@ impl Http3Conn {
         }
     }
 
-    fn headers(&mut self, side: usize, id: u64, f: &H3Frame, out: &mut H3Out<'_>) {
+    /// A HEADERS frame: decoded now, or held while it waits for encoder-stream entries
+    /// (or an earlier held section of its stream).
+    fn headers(&mut self, side: usize, id: u64, f: H3Frame, out: &mut H3Out<'_>) {
+        let table = &self.tables[side];
+        let required = qpack::required_insert_count(&f.payload, table).unwrap_or(0);
+        let behind = self.blocked[side].iter().any(|b| b.stream == id);
+        let f = if behind || required > table.inserted {
+            match self.hold(side, id, required, f, out) {
+                Some(f) => f,
+                None => return,
+            }
+        } else {
+            f
+        };
+        self.decode_headers(side, id, &f, out);
+    }
+
+    /// Holds a section that waits (RFC 9204 §2.1.2) when the decoder's blocked-streams
+    /// setting and the byte cap allow; else gives it back (to be decoded at once) and
+    /// counts it.
+    fn hold(
+        &mut self,
+        side: usize,
+        id: u64,
+        required: u64,
+        f: H3Frame,
+        out: &mut H3Out<'_>,
+    ) -> Option<H3Frame> {
+        let queue = &self.blocked[side];
+        let mut streams: ArrayVec<u64, MAX_BLOCKED_SECTIONS> = ArrayVec::new();
+        for b in queue {
+            if !streams.contains(&b.stream) {
+                let _ = streams.try_push(b.stream);
+            }
+        }
+        let room = queue.len() < MAX_BLOCKED_SECTIONS
+            && (streams.contains(&id) || (streams.len() as u64) < self.blocked_streams[side]);
+        if !room || self.blocked_bytes + f.payload.len() > self.blocked_cap {
+            out.stats.qpack_blocked_cut += 1;
+            return Some(f);
+        }
+        if let Some(w) = &self.watch {
+            w.set_headers(Err(format!(
+                "waits for QPACK encoder entries (insert count {required}, {} seen)",
+                self.tables[side].inserted
+            )));
+        }
+        // The record exists from now on, so the stream's DATA is counted on it.
+        if let Some(s) = self.streams.get_mut(&id) {
+            transaction(&mut s.tx, &mut self.next_index, out.conn, id);
+        }
+        self.blocked_bytes += f.payload.len();
+        self.blocked[side].push(Blocked {
+            stream: id,
+            required,
+            frame: f,
+        });
+        None
+    }
+
+    /// Decodes the held sections of `side` whose entries have arrived, in arrival order
+    /// (a stream's sections in its own order).
+    fn unblock(&mut self, side: usize, out: &mut H3Out<'_>) {
+        let inserted = self.tables[side].inserted;
+        loop {
+            let queue = &self.blocked[side];
+            let ready = (0..queue.len()).find(|&i| {
+                queue[i].required <= inserted
+                    && !queue[..i].iter().any(|b| b.stream == queue[i].stream)
+            });
+            match ready {
+                Some(i) => self.release(side, i, out),
+                None => return,
+            }
+        }
+    }
+
+    /// Decodes held section `i` of `side` (its missing entries noted, if any), and emits
+    /// its stream's record when the server ended the stream meanwhile.
+    fn release(&mut self, side: usize, i: usize, out: &mut H3Out<'_>) {
+        let b = self.blocked[side].remove(i);
+        self.blocked_bytes -= b.frame.payload.len();
+        self.decode_headers(side, b.stream, &b.frame, out);
+        let waiting = self.blocked.iter().flatten().any(|x| x.stream == b.stream);
+        if !waiting && self.streams.get(&b.stream).is_some_and(|s| s.end_pending) {
+            if let Some(s) = self.streams.remove(&b.stream) {
+                Self::emit(s, out);
+            }
+        }
+    }
+
+    /// Decodes every held section of stream `id` (all streams: None) as far as the table
+    /// allows: the stream was reset or the connection ends.
+    fn release_all(&mut self, id: Option<u64>, out: &mut H3Out<'_>) {
+        for side in 0..2 {
+            while let Some(i) = self.blocked[side]
+                .iter()
+                .position(|b| id.is_none_or(|id| b.stream == id))
+            {
+                self.release(side, i, out);
+            }
+        }
+    }
+
+    fn decode_headers(&mut self, side: usize, id: u64, f: &H3Frame, out: &mut H3Out<'_>) {
         let table = &mut self.tables[side];
         let decoded = qpack::decode_section(&f.payload, table);
         if let Some(w) = &self.watch {
@@ -347,17 +506,7 @@ impl Http3Conn {
             return;
         };
         let ctx = f.start;
-        let tx = s.tx.get_or_insert_with(|| {
-            self.next_index += 1;
-            HttpTransaction {
-                conn: out.conn,
-                index: self.next_index,
-                version: Some("HTTP/3".to_string()),
-                stream: u32::try_from(id).ok(),
-                decrypted: true,
-                ..HttpTransaction::default()
-            }
-        });
+        let tx = transaction(&mut s.tx, &mut self.next_index, out.conn, id);
         let section = match decoded {
             Ok(sec) => sec,
             Err(e) => {
@@ -381,6 +530,8 @@ impl Http3Conn {
             self.requests += 1;
             tx.request_frame = Some(ctx.frame);
             tx.request_ts = Some(ctx.ts);
+            // (A response decoded first: its request waited for encoder entries.)
+            tx.latency_ms = latency_ms(tx.request_ts, tx.response_ts);
             tx.method = section.get(":method").map(str::to_string);
             tx.uri = section.get(":path").map(str::to_string);
             tx.host = section
@@ -415,6 +566,9 @@ impl Http3Conn {
         if s.role != Role::Request {
             return;
         }
+        if side == 1 && self.blocked.iter().flatten().any(|b| b.stream == id) {
+            s.end_pending = true;
+        }
         if let Some(t) = s.tx.as_mut() {
             if side == 0 {
                 t.request_end_ts = Some(ctx.ts);
@@ -424,7 +578,7 @@ impl Http3Conn {
                 t.response_body_bytes.get_or_insert(0);
             }
         }
-        if side == 1 {
+        if side == 1 && !s.end_pending {
             if let Some(s) = self.streams.remove(&id) {
                 Self::emit(s, out);
             }
@@ -433,6 +587,10 @@ impl Http3Conn {
 
     /// Stream `id` was reset by `side` (RESET_STREAM): its record is reported as it is.
     pub fn on_reset(&mut self, side: usize, id: u64, code: u64, out: &mut H3Out<'_>) {
+        if let Some(s) = self.streams.get_mut(&id) {
+            s.end_pending = false;
+        }
+        self.release_all(Some(id), out);
         if let Some(mut s) = self.streams.remove(&id) {
             if let Some(t) = s.tx.as_mut() {
                 t.notes.push(format!(
@@ -454,6 +612,10 @@ impl Http3Conn {
 
     /// The connection ended: request streams still open are reported as they are.
     pub fn close(&mut self, out: &mut H3Out<'_>) {
+        for s in self.streams.values_mut() {
+            s.end_pending = false;
+        }
+        self.release_all(None, out);
         let mut open: Vec<(u64, H3Stream)> = self.streams.drain().collect();
         open.sort_by_key(|(id, _)| *id);
         for (id, mut s) in open {
@@ -472,6 +634,26 @@ impl Http3Conn {
             Self::emit(s, out);
         }
     }
+}
+
+/// Stream `s`'s record (made on its first HEADERS, or when one is held).
+fn transaction<'a>(
+    tx: &'a mut Option<HttpTransaction>,
+    next_index: &mut u32,
+    conn: ConnId,
+    id: u64,
+) -> &'a mut HttpTransaction {
+    tx.get_or_insert_with(|| {
+        *next_index += 1;
+        HttpTransaction {
+            conn,
+            index: *next_index,
+            version: Some("HTTP/3".to_string()),
+            stream: u32::try_from(id).ok(),
+            decrypted: true,
+            ..HttpTransaction::default()
+        }
+    })
 }
 
 /// Records a whole frame of the followed connection (`side` 0 the client) and, for a
@@ -536,5 +718,155 @@ fn setting_name(id: u64) -> &'static str {
         0x33 => "H3_DATAGRAM",
         t if t >= 0x21 && (t - 0x21) % 0x1f == 0 => "reserved (grease)",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::quic::initial::tests::hex;
+    use crate::capture::Timestamp;
+
+    /// A HEADERS frame of `section`.
+    fn headers(section: &str) -> Vec<u8> {
+        let s = hex(section);
+        let mut f = vec![0x01, s.len() as u8];
+        f.extend(s);
+        f
+    }
+
+    /// RFC 9204 Appendix B: the client's encoder-stream instructions (B.2, then B.3 and
+    /// B.4) and its two field sections (stream 4: B.2's, stream 8: B.4's).
+    const ENCODER_B2: &str =
+        "3fbd01 c00f7777772e6578616d706c652e636f6d c10c2f73616d706c652f70617468";
+    const ENCODER_B3_B4: &str = "4a637573746f6d2d6b65790c637573746f6d2d76616c7565 02";
+    const SECTION_4: &str = "0381 10 11";
+    const SECTION_8: &str = "0500 80 c1 81";
+
+    /// One piece of the exchange: (side, stream, bytes, fin, capture frame).
+    type Piece = (usize, u64, Vec<u8>, bool, u64);
+
+    /// The server's SETTINGS (QPACK_MAX_TABLE_CAPACITY 220, the RFC's, and
+    /// QPACK_BLOCKED_STREAMS 2), the client's encoder stream and requests, the responses.
+    fn pieces() -> [Piece; 7] {
+        let mut encoder = vec![0x02];
+        encoder.extend(hex(ENCODER_B2));
+        [
+            (1, 3, hex("00 04 05 01 40dc 07 02"), false, 1),
+            (0, 6, encoder, false, 2),
+            (0, 4, headers(SECTION_4), true, 3),
+            (1, 4, headers("0000 d9"), true, 4),
+            (0, 6, hex(ENCODER_B3_B4), false, 5),
+            (0, 8, headers(SECTION_8), true, 6),
+            (1, 8, headers("0000 d9"), true, 7),
+        ]
+    }
+
+    /// Feeds `pieces[i]` for each `i` of `order` (closing the connection after them when
+    /// `close`); returns the http records made and the counters.
+    fn feed(
+        conn: &mut Http3Conn,
+        pieces: &[Piece],
+        order: &[usize],
+        close: bool,
+    ) -> (Vec<HttpTransaction>, Http3Stats) {
+        let mut events = Vec::new();
+        let mut stats = Http3Stats::default();
+        let mut out = H3Out {
+            conn: 9,
+            events: &mut events,
+            stats: &mut stats,
+            frames: FrameNames::NONE,
+        };
+        for &i in order {
+            let (side, id, bytes, fin, frame) = &pieces[i];
+            let ctx = SegmentCtx::at(*frame, Timestamp::from_secs(*frame as i64));
+            conn.on_stream_data(*side, *id, bytes, *fin, ctx, &mut out);
+        }
+        if close {
+            conn.close(&mut out);
+        }
+        let records = events
+            .into_iter()
+            .filter_map(|e| match e {
+                AppEvent::Http(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        (records, stats)
+    }
+
+    /// Field sections that arrive before the encoder-stream entries they refer to wait
+    /// for them (RFC 9204 §2.1.2) and give the records they give in order.
+    #[test]
+    fn blocked_sections_are_decoded_when_their_entries_arrive() {
+        let all = pieces();
+        let (in_order, stats) = feed(&mut Http3Conn::new(), &all, &[0, 1, 2, 3, 4, 5, 6], true);
+        assert_eq!(stats, Http3Stats::default());
+        let got: Vec<_> = in_order
+            .iter()
+            .map(|t| (t.stream, t.uri.as_deref(), t.host.as_deref(), t.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some(4),
+                    Some("/sample/path"),
+                    Some("www.example.com"),
+                    Some(200)
+                ),
+                (Some(8), Some("/"), Some("www.example.com"), Some(200)),
+            ]
+        );
+        // Both requests and both responses before any encoder instruction: each request
+        // waits (stream 4 for insert count 2, stream 8 for 4), its response too.
+        let mut conn = Http3Conn::new();
+        let (none, _) = feed(&mut conn, &all, &[0, 2, 3, 5, 6], false);
+        assert!(none.is_empty());
+        assert_eq!(conn.blocked[0].len(), 2);
+        let (mut records, stats) = feed(&mut conn, &all, &[1], false);
+        assert_eq!(records.len(), 1, "stream 4 released by B.2's entries");
+        assert_eq!((conn.blocked_bytes, stats.qpack_blocked_cut), (5, 0));
+        let (later, stats) = feed(&mut conn, &all, &[4], true);
+        records.extend(later);
+        assert_eq!(records, in_order);
+        assert_eq!((conn.blocked_bytes, stats.qpack_blocked_cut), (0, 0));
+    }
+
+    /// A section that cannot wait (the decoder allows no blocked stream, or the bytes are
+    /// over the cap) is decoded at once, its missing fields noted and counted; one still
+    /// waiting when the connection ends is decoded then, likewise noted.
+    #[test]
+    fn sections_that_cannot_wait_are_counted_and_noted() {
+        let mut no_blocking = pieces();
+        no_blocking[0].2 = hex("00 04 03 01 40dc");
+        for (mut conn, all) in [
+            (Http3Conn::new(), no_blocking),
+            (Http3Conn::new().with_blocked_cap(3), pieces()),
+        ] {
+            let (records, stats) = feed(&mut conn, &all, &[0, 2, 3, 1], false);
+            assert_eq!(stats.qpack_blocked_cut, 1);
+            let t = &records[0];
+            assert_eq!((t.uri.as_deref(), t.status), (None, Some(200)));
+            assert!(
+                t.notes.iter().any(|n| n.contains("insert count 0 of 2")),
+                "{:?}",
+                t.notes
+            );
+        }
+        // A decoder that allows 1000 blocked streams: 64 sections wait, the 65th is counted.
+        let mut many = vec![(1, 3, hex("00 04 06 01 40dc 07 43e8"), false, 1)];
+        many.extend((0..65).map(|i| (0, 4 * i, headers(SECTION_4), false, 2 + i)));
+        let order: Vec<usize> = (0..many.len()).collect();
+        let mut conn = Http3Conn::new();
+        let (_, stats) = feed(&mut conn, &many, &order, false);
+        assert_eq!((conn.blocked[0].len(), stats.qpack_blocked_cut), (64, 1));
+        // Held until the end: decoded at close with what the table has (nothing).
+        let (records, stats) = feed(&mut Http3Conn::new(), &pieces(), &[0, 2, 3], true);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].status, Some(200));
+        assert!(records[0].notes.iter().any(|n| n.contains("not seen")));
+        assert_eq!(stats.qpack_blocked_cut, 0);
     }
 }

@@ -24,6 +24,8 @@ pub struct Secrets {
     /// TLS 1.3 first application traffic secrets.
     pub client_traffic: Option<Vec<u8>>,
     pub server_traffic: Option<Vec<u8>>,
+    /// TLS 1.3 early (0-RTT) traffic secret of a resuming client.
+    pub client_early: Option<Vec<u8>>,
 }
 
 /// What reading the log found.
@@ -99,7 +101,10 @@ impl Inner {
                 }
                 "CLIENT_TRAFFIC_SECRET_0" | "QUIC_CLIENT_TRAFFIC_SECRET_0" => &mut e.client_traffic,
                 "SERVER_TRAFFIC_SECRET_0" | "QUIC_SERVER_TRAFFIC_SECRET_0" => &mut e.server_traffic,
-                // EXPORTER_SECRET, EARLY_TRAFFIC secrets: not needed to read the records.
+                "CLIENT_EARLY_TRAFFIC_SECRET" | "QUIC_CLIENT_EARLY_TRAFFIC_SECRET" => {
+                    &mut e.client_early
+                }
+                // EXPORTER_SECRET: not needed to read the records.
                 _ => continue,
             };
             *slot = Some(secret);

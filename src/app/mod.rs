@@ -42,6 +42,8 @@ pub use tls_summary::{TlsSummary, MAX_SUMMARY_ALERTS};
 
 mod frame_layers;
 pub use frame_layers::FrameLayers;
+mod frame_names;
+pub use frame_names::{AppFrame, FrameNames, FrameProtocol, MAX_NAMED};
 mod closed_stats;
 mod slab;
 mod tracker;

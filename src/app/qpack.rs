@@ -458,6 +458,60 @@ mod tests {
         assert!(s.notes.is_empty());
     }
 
+    /// RFC 9204 Appendix B.2-B.5: the encoder stream's instructions and the field sections
+    /// that refer to them, with a 220-byte table.
+    #[test]
+    fn rfc9204_appendix_b() {
+        let mut t = QpackTable {
+            max_capacity: 220,
+            ..Default::default()
+        };
+        // B.2: Set Dynamic Table Capacity 220, two Inserts With (static) Name Reference.
+        t.feed_encoder(&hex(
+            "3fbd01 c00f7777772e6578616d706c652e636f6d c10c2f73616d706c652f70617468",
+        ));
+        let b2 = hex("0381 10 11");
+        assert_eq!(required_insert_count(&b2, &t), Ok(2));
+        let fields = |s: Section| -> Vec<(String, String)> {
+            assert!(s.notes.is_empty(), "{:?}", s.notes);
+            s.fields
+        };
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            fields(decode_section(&b2, &mut t).unwrap()),
+            pairs(&[(":authority", "www.example.com"), (":path", "/sample/path")])
+        );
+        // B.3: Insert With Literal Name custom-key: custom-value.
+        t.feed_encoder(&hex("4a637573746f6d2d6b65790c637573746f6d2d76616c7565"));
+        // B.4: Duplicate (relative index 2: :authority), then stream 8's section.
+        t.feed_encoder(&hex("02"));
+        let b4 = hex("0500 80 c1 81");
+        assert_eq!(required_insert_count(&b4, &t), Ok(4));
+        assert_eq!(
+            fields(decode_section(&b4, &mut t).unwrap()),
+            pairs(&[
+                (":authority", "www.example.com"),
+                (":path", "/"),
+                ("custom-key", "custom-value"),
+            ])
+        );
+        // B.5: Insert With (dynamic) Name Reference custom-key: custom-value2, which
+        // evicts absolute index 0 (table size 217 - 57 + 55 = 215).
+        t.feed_encoder(&hex("810d637573746f6d2d76616c756532"));
+        assert_eq!(
+            (t.inserted, t.entries.len(), t.evicted, t.size),
+            (5, 4, 1, 215)
+        );
+        assert_eq!(
+            t.absolute(4).map(|(n, v)| (n.as_slice(), v.as_slice())),
+            Some((&b"custom-key"[..], &b"custom-value2"[..]))
+        );
+    }
+
     /// Three requests encoded by ls-qpack (pylsqpack 1.0.0) with a 4096-byte table:
     /// streams 0 (static and literal only), 4 (after encoder-stream inserts: post-base
     /// references, Huffman strings) and 8 (relative references).

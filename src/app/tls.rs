@@ -51,6 +51,9 @@ pub struct TlsStats {
     pub decrypted_records: u64,
     pub decrypt_failures: u64,
     pub no_key: u64,
+    /// With a key log: records longer than the decryption buffer
+    /// ([`AppConfig::tls_record_buffer`]): not opened, and their direction left encrypted.
+    pub records_cut: u64,
     /// HTTP/2 (inside decrypted TLS, or cleartext h2c): what was cut.
     pub http2: super::http2::Http2Stats,
     /// QUIC Handshake and 1-RTT packets opened with a key log, their streams and HTTP/3.
@@ -382,6 +385,8 @@ pub struct TlsOut<'a> {
     pub http: &'a mut HttpStats,
     /// Set when decrypted bytes of this call were read by a protocol inside TLS.
     pub inner_layer: Option<LayerName>,
+    /// The HTTP/2 frames the decrypted bytes of this call completed.
+    pub inner_frames: super::FrameNames,
 }
 
 /// What a connection's handshake settled beyond version and cipher: the key-exchange group
@@ -648,6 +653,12 @@ impl TlsConn {
                         .session
                         .as_ref()
                         .is_some_and(|s| s.wants(dir, ct, d.encrypted));
+                    let cap = out.config.tls_record_buffer;
+                    if let (true, Some(s)) = (d.collect && len > cap, self.session.as_deref_mut()) {
+                        d.collect = false;
+                        out.stats.records_cut += 1;
+                        s.record_over_buffer(dir, len, cap, ctx.frame);
+                    }
                     d.body.clear();
                     if len == 0 {
                         self.record_end(dir, ctx, out);

@@ -17,7 +17,7 @@ use super::http2_frame::PREFACE;
 use super::keylog::KeyLog;
 use super::tls::TlsOut;
 use super::tls_decrypt::{suite, RecordKeys};
-use super::AppEvent;
+use super::{AppEvent, FrameNames};
 use crate::decode::LayerName;
 use crate::flow::{Direction, SegmentCtx};
 use std::sync::Arc;
@@ -46,8 +46,9 @@ enum KeyState {
     Ready,
 }
 
-/// TLS 1.3 handshake messages inside decrypted records: only their types matter (Finished
-/// switches to the traffic keys, KeyUpdate to the next ones), so the scan keeps a header.
+/// TLS 1.3 handshake messages inside decrypted records: their types (Finished switches to
+/// the traffic keys, KeyUpdate to the next ones), so the scan keeps a header; and the
+/// server's EncryptedExtensions, for the ALPN protocol it chose.
 #[derive(Debug, Default)]
 struct HandshakeScan {
     hdr: [u8; 4],
@@ -57,8 +58,9 @@ struct HandshakeScan {
 }
 
 impl HandshakeScan {
-    /// Feeds one record's handshake bytes; returns (Finished seen, KeyUpdates seen).
-    fn feed(&mut self, mut data: &[u8]) -> (bool, u32) {
+    /// Feeds one record's handshake bytes; returns (Finished seen, KeyUpdates seen). The
+    /// ALPN protocol of an EncryptedExtensions whole in the record goes to `alpn`.
+    fn feed(&mut self, mut data: &[u8], alpn: &mut Option<String>) -> (bool, u32) {
         let (mut finished, mut updates) = (false, 0u32);
         while !data.is_empty() {
             if self.skip > 0 {
@@ -80,10 +82,24 @@ impl HandshakeScan {
                 }
                 self.skip = u32::from_be_bytes([0, a, b, c]) as usize;
                 self.hdr_len = 0;
+                if let (8, Some(body)) = (t, data.get(..self.skip)) {
+                    *alpn = encrypted_extensions_alpn(body).or(alpn.take());
+                }
             }
         }
         (finished, updates)
     }
+}
+
+/// The ALPN protocol in an EncryptedExtensions message's body (RFC 8446 §4.3.1).
+fn encrypted_extensions_alpn(body: &[u8]) -> Option<String> {
+    let (_, exts) = tls_parser::parse_tls_extensions(body.get(2..)?).ok()?;
+    exts.iter().find_map(|e| match e {
+        tls_parser::TlsExtension::ALPN(protos) => protos
+            .first()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        _ => None,
+    })
 }
 
 /// One direction's keys and plaintext.
@@ -442,6 +458,26 @@ impl TlsSession {
         }
     }
 
+    /// A record of `len` bytes of `dir`, whose header came in frame `frame`, is longer than
+    /// the decryption buffer (`cap`): not opened, and (its sequence number lost with it)
+    /// neither is the rest of the direction.
+    pub(crate) fn record_over_buffer(
+        &mut self,
+        dir: Direction,
+        len: usize,
+        cap: usize,
+        frame: u64,
+    ) {
+        self.dirs[dir.index()].stopped = true;
+        let side = match dir {
+            Direction::ToServer => "client",
+            Direction::ToClient => "server",
+        };
+        self.note(format!(
+            "{side} record of {len} bytes (header in frame {frame}) is longer than the {cap}-byte decryption buffer (--max-tls-record): the rest of this direction stays encrypted"
+        ));
+    }
+
     /// `dir` sent ChangeCipherSpec: TLS 1.2's keys take over from its next record.
     pub(crate) fn change_cipher_spec(&mut self, dir: Direction) {
         if self.version == Some(0x0304) || !self.derive() {
@@ -551,7 +587,7 @@ impl TlsSession {
         };
         match ty {
             CT_HANDSHAKE if tls13 => {
-                let (finished, updates) = d.scan.feed(&plain);
+                let (finished, updates) = d.scan.feed(&plain, &mut self.alpn);
                 if finished {
                     match d.traffic.take() {
                         Some(t) => {
@@ -676,8 +712,9 @@ impl TlsSession {
                     conn: out.conn,
                     events: out.events,
                     stats: &mut out.stats.http2,
+                    frames: FrameNames::NONE,
                 };
-                match step {
+                let layer = match step {
                     Step::Data(dir, plain, ctx) => h
                         .on_data(dir, plain, ctx, &mut o)
                         .then_some(LayerName::Http2),
@@ -685,7 +722,9 @@ impl TlsSession {
                         h.close(&mut o);
                         None
                     }
-                }
+                };
+                out.inner_frames.merge(o.frames);
+                layer
             }
             Inner::Dns(dirs) => match step {
                 Step::Data(dir, plain, ctx) => dirs[dir.index()]
@@ -724,11 +763,28 @@ mod tests {
     fn handshake_scan_finds_finished_and_key_updates_across_records() {
         let mut s = HandshakeScan::default();
         // EncryptedExtensions (2 bytes) and the first 2 header bytes of Finished.
-        assert_eq!(s.feed(&[8, 0, 0, 2, 0, 0, 20, 0]), (false, 0));
+        let mut alpn = None;
+        assert_eq!(s.feed(&[8, 0, 0, 2, 0, 0, 20, 0], &mut alpn), (false, 0));
+        assert_eq!(alpn, None);
         // The rest of Finished's header, its 32-byte body, then a KeyUpdate.
         let mut rest = vec![0, 32];
         rest.extend_from_slice(&[0xaa; 32]);
-        assert_eq!(s.feed(&rest), (true, 0));
-        assert_eq!(s.feed(&[24, 0, 0, 1, 0]), (false, 1));
+        assert_eq!(s.feed(&rest, &mut alpn), (true, 0));
+        assert_eq!(s.feed(&[24, 0, 0, 1, 0], &mut alpn), (false, 1));
+    }
+
+    #[test]
+    fn encrypted_extensions_say_the_alpn_protocol() {
+        // EncryptedExtensions (RFC 8446 §4.3.1): 9 bytes of extensions, one ALPN (0x0010)
+        // of 5 bytes: a 3-byte list of the one 2-byte protocol "h2".
+        let msg = [8, 0, 0, 11, 0, 9, 0, 0x10, 0, 5, 0, 3, 2, b'h', b'2'];
+        let mut s = HandshakeScan::default();
+        let mut alpn = None;
+        s.feed(&msg[..13], &mut alpn);
+        // Cut in the middle: not read (the ClientHello's ALPN offer decides then).
+        assert_eq!(alpn, None);
+        let mut s = HandshakeScan::default();
+        s.feed(&msg, &mut alpn);
+        assert_eq!(alpn.as_deref(), Some("h2"));
     }
 }

@@ -365,6 +365,18 @@ pub struct LimitArgs {
     /// stream and sender; more are counted (quic_stream_bytes_cut).
     #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::quic::streams::MAX_HELD)]
     pub max_quic_stream_buffer: usize,
+    /// With a key log: bytes of HTTP/3 field sections held per connection while they wait
+    /// for the QPACK encoder-stream entries they refer to (RFC 9204 §2.1.2; at most as many
+    /// streams as the decoder's SETTINGS_QPACK_BLOCKED_STREAMS); more are decoded at once,
+    /// their missing fields noted, and counted (qpack_blocked_cut).
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::http3::MAX_BLOCKED_BYTES)]
+    pub max_qpack_blocked: usize,
+    /// With a key log: largest TLS record body buffered to be opened (one record per
+    /// direction at a time; the default is the protocol's maximum, 2^14 + 2048). A longer
+    /// record is not opened and ends its direction's decryption (its sequence number is
+    /// lost with it), counted (records_cut) and noted on the connection.
+    #[arg(long, value_name = "BYTES", default_value_t = layerscope::app::MAX_RECORD_BODY)]
+    pub max_tls_record: usize,
     /// TLS key log (NSS format, as curl, Firefox and Chrome write it with SSLKEYLOGFILE):
     /// TLS 1.2 and 1.3 connections whose secrets it holds are decrypted and the HTTP inside
     /// read. Default: the SSLKEYLOGFILE environment variable. Read again when a client
@@ -701,6 +713,8 @@ impl LimitArgs {
                     streams: self.max_quic_streams,
                     held: self.max_quic_stream_buffer,
                 },
+                qpack_blocked: self.max_qpack_blocked,
+                tls_record_buffer: self.max_tls_record,
                 ..AppConfig::default()
             },
             threads: 1,

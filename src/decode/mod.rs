@@ -320,6 +320,9 @@ pub struct DecodedPacket<'a> {
     /// UDP flows of the tunnels that carried this packet, outermost first (empty when it
     /// came in none).
     pub outer_flows: ArrayVec<OuterFlow, MAX_OUTER_FLOWS>,
+    /// The HTTP/2 or HTTP/3 frames the app stage read in this packet (set with its
+    /// application layers; none until then).
+    pub app_frames: crate::app::FrameNames,
 }
 
 impl<'a> DecodedPacket<'a> {
@@ -339,6 +342,7 @@ impl<'a> DecodedPacket<'a> {
             fcs_len: 0,
             issue: None,
             outer_flows: ArrayVec::new_const(),
+            app_frames: crate::app::FrameNames::NONE,
         }
     }
 

@@ -424,6 +424,7 @@ fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_
     if let Some(name) = layers.inner_of(frame) {
         packet.push_app_layer(name, packet.payload_offset, packet.payload.len() as u32);
     }
+    packet.app_frames = layers.frames_of(frame);
 }
 
 /// Hands the app stage's completed events to the sink, emptying the buffer (nothing to do

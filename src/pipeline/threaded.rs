@@ -239,6 +239,7 @@ fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
         fcs_len: p.fcs_len,
         issue: p.issue,
         outer_flows: p.outer_flows,
+        app_frames: p.app_frames,
     }
 }
 

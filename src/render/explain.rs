@@ -2073,6 +2073,7 @@ mod tests {
             fcs_len: 0,
             issue: None,
             outer_flows: Default::default(),
+            app_frames: crate::app::FrameNames::NONE,
         };
         let mut out = String::new();
         render_body(

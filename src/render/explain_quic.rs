@@ -44,6 +44,7 @@ pub fn write_quic_packets<W: Write>(
         };
         let kind = match p.space {
             Space::Handshake => "Handshake (long header)",
+            Space::ZeroRtt => "0-RTT (long header)",
             Space::OneRtt => "1-RTT (short header)",
         };
         writeln!(

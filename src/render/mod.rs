@@ -1,6 +1,7 @@
 //! Renderers: they receive the pipeline's results through [`crate::pipeline::Sink`] and
 //! write them to any `io::Write`. They never see pcap-parser, pnet, libpcap or etherparse.
 
+mod app_frames;
 pub mod escape;
 pub mod explain;
 pub mod explain_quic;

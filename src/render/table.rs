@@ -1913,6 +1913,10 @@ impl<W: Write> Sink for TableSink<W> {
         let h2 = &s.tls.http2;
         for (n, what) in [
             (s.tls.cut_bytes, "TLS handshake bytes over the message cap"),
+            (
+                s.tls.records_cut,
+                "TLS records over the decryption buffer (--max-tls-record)",
+            ),
             (h2.streams_cut, "HTTP/2 streams over --max-h2-streams"),
             (
                 h2.frames_cut,
@@ -1930,6 +1934,10 @@ impl<W: Write> Sink for TableSink<W> {
             (
                 q.streams.cut_bytes,
                 "QUIC stream bytes cut (--max-quic-streams, --max-quic-stream-buffer)",
+            ),
+            (
+                q.http3.qpack_blocked_cut,
+                "HTTP/3 field sections that could not wait for their QPACK entries (--max-qpack-blocked)",
             ),
         ] {
             if n > 0 {

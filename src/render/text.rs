@@ -418,6 +418,10 @@ pub(crate) fn info(packet: &DecodedPacket<'_>, rel: Option<(u32, u32)>, out: &mu
             }
         }
     }
+    if !packet.app_frames.is_empty() {
+        out.extend_from_slice(" · ".as_bytes());
+        crate::render::app_frames::put_frames_text(&packet.app_frames, out);
+    }
     if let Some(issue) = &packet.issue {
         if !out.is_empty() {
             out.extend_from_slice(" · ".as_bytes());

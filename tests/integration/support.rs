@@ -115,6 +115,18 @@ pub fn bin() -> PathBuf {
         .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("layerscope"))
 }
 
+/// The standard output of `read captures/CAPTURE ARGS…` (with `--keylog KEYS` when given).
+pub fn read_own_capture(capture: &str, keys: Option<&Path>, args: &[&str]) -> String {
+    let mut cmd = assert_cmd::Command::new(bin());
+    cmd.arg("read")
+        .arg(project_dir().join("captures").join(capture))
+        .args(args);
+    if let Some(k) = keys {
+        cmd.arg("--keylog").arg(k);
+    }
+    stdout_of(&mut cmd)
+}
+
 /// The standard output of `cmd` (a run of the binary under test), which must succeed
 /// (its standard error is the failure message). The key-log variable of the environment
 /// is left out, so only `--keylog` gives one.

@@ -12,7 +12,7 @@ use super::protection::{PacketKeys, Unmasked};
 use super::streams::{StreamStats, Streams};
 use crate::app::http3::{H3Out, Http3Conn, Http3Stats};
 use crate::app::keylog::KeyLog;
-use crate::app::{AppEvent, RecordWatch};
+use crate::app::{AppEvent, FrameNames, RecordWatch};
 use crate::flow::{ConnId, Direction, SegmentCtx};
 use std::sync::Arc;
 
@@ -39,6 +39,8 @@ pub struct QuicKeyStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Space {
     Handshake,
+    /// The client's early data (long header type 1), in the 1-RTT packet number space.
+    ZeroRtt,
     OneRtt,
 }
 
@@ -67,6 +69,8 @@ pub struct SessionOut<'a> {
     pub conn: ConnId,
     pub events: &'a mut Vec<AppEvent>,
     pub stats: &'a mut QuicKeyStats,
+    /// The HTTP/3 frames the packets opened completed.
+    pub frames: FrameNames,
 }
 
 /// The key-log state of one QUIC connection.
@@ -79,6 +83,8 @@ pub struct QuicSession {
     /// Counted in `no_key` already.
     no_key_counted: bool,
     handshake: [Option<PacketKeys>; 2],
+    /// The client's 0-RTT keys, once a 0-RTT packet opened with them.
+    early: Option<PacketKeys>,
     app: [Option<AppKeys>; 2],
     /// Largest packet number opened, by space and side.
     largest: [[Option<u64>; 2]; 2],
@@ -148,6 +154,7 @@ pub fn secret_label(space: Space, side: usize) -> &'static str {
     match (space, side) {
         (Space::Handshake, 0) => "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
         (Space::Handshake, _) => "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        (Space::ZeroRtt, _) => "CLIENT_EARLY_TRAFFIC_SECRET",
         (Space::OneRtt, 0) => "CLIENT_TRAFFIC_SECRET_0",
         (Space::OneRtt, _) => "SERVER_TRAFFIC_SECRET_0",
     }
@@ -189,7 +196,9 @@ impl QuicSession {
     pub fn configured(config: &crate::app::AppConfig, conn: ConnId) -> QuicSession {
         QuicSession {
             streams: Streams::with_caps(config.quic_streams),
-            h3: Http3Conn::new().watched(config.follow_watch.as_ref(), conn),
+            h3: Http3Conn::new()
+                .watched(config.follow_watch.as_ref(), conn)
+                .with_blocked_cap(config.qpack_blocked),
             watch: config.record_watch.clone(),
             ..QuicSession::default()
         }
@@ -235,6 +244,40 @@ impl QuicSession {
         self.ready
     }
 
+    /// The client's 0-RTT keys from the key log's CLIENT_EARLY_TRAFFIC_SECRET; true when
+    /// they are ready. A 0-RTT packet usually comes before the ServerHello names the cipher
+    /// suite (`hs.suite` 0 then): the resumed session's suite is the one of the TLS 1.3
+    /// QUIC suites whose keys open `packet` (the AEAD tag tells).
+    fn early_keys(&mut self, hs: Handshake<'_>, packet: &[u8], pn_offset: usize) -> bool {
+        if self.early.is_some() {
+            return true;
+        }
+        let Some(secret) = hs
+            .keylog
+            .lookup(hs.client_random)
+            .and_then(|s| s.client_early)
+        else {
+            return false;
+        };
+        let v2 = hs.version == super::QUIC_V2;
+        let known = [hs.suite];
+        let suites: &[u16] = if hs.suite == 0 {
+            &[0x1301, 0x1302, 0x1303]
+        } else {
+            &known
+        };
+        let largest = self.largest[1][0];
+        let mut plain = std::mem::take(&mut self.plain);
+        self.early = suites.iter().find_map(|&suite| {
+            let k = PacketKeys::from_secret(suite, &secret, v2)?;
+            let u = k.unmask(packet, pn_offset, largest).ok()?;
+            k.open(&u, packet, &mut plain).ok()?;
+            Some(k)
+        });
+        self.plain = plain;
+        self.early.is_some()
+    }
+
     /// One Handshake or 1-RTT packet (`packet`: exactly its bytes, `pn_offset`: where its
     /// packet number starts) sent by `side` (0 client, 1 server). True when it opened and
     /// carried HTTP/3 stream bytes.
@@ -254,7 +297,15 @@ impl QuicSession {
         let mut detail = watched
             .as_ref()
             .map(|_| QuicPacketDetail::new(ctx.frame, side, space, packet, pn_offset));
-        if self.failures >= MAX_FAILURES || !self.keys(hs, out.stats) {
+        let ready = match space {
+            // (A log with the connection but no early secret: a packet not opened.)
+            Space::ZeroRtt => {
+                self.early_keys(hs, packet, pn_offset)
+                    || hs.keylog.lookup(hs.client_random).is_some()
+            }
+            Space::Handshake | Space::OneRtt => self.keys(hs, out.stats),
+        };
+        if self.failures >= MAX_FAILURES || !ready {
             if let (Some(w), Some(mut d)) = (watched, detail) {
                 d.not_opened = Some(if self.failures >= MAX_FAILURES {
                     format!("{MAX_FAILURES} packets of this connection did not open: given up")
@@ -274,13 +325,19 @@ impl QuicSession {
         }
         let si = match space {
             Space::Handshake => 0,
-            Space::OneRtt => 1,
+            Space::ZeroRtt | Space::OneRtt => 1,
         };
         let largest = self.largest[si][side];
         let mut plain = std::mem::take(&mut self.plain);
         let opened = match space {
             Space::Handshake => self.handshake[side]
                 .as_ref()
+                .and_then(|k| Some((k.unmask(packet, pn_offset, largest).ok()?, k)))
+                .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| (u.pn, None))),
+            Space::ZeroRtt => self
+                .early
+                .as_ref()
+                .filter(|_| side == 0)
                 .and_then(|k| Some((k.unmask(packet, pn_offset, largest).ok()?, k)))
                 .and_then(|(u, k)| k.open(&u, packet, &mut plain).ok().map(|_| (u.pn, None))),
             Space::OneRtt => self.app[side]
@@ -294,6 +351,7 @@ impl QuicSession {
             if let (Some(w), Some(mut d)) = (watched, detail) {
                 let has_key = match space {
                     Space::Handshake => self.handshake[side].is_some(),
+                    Space::ZeroRtt => self.early.is_some(),
                     Space::OneRtt => self.app[side].is_some(),
                 };
                 d.not_opened = Some(if has_key {
@@ -333,13 +391,14 @@ impl QuicSession {
         let l = &mut self.largest[si][side];
         *l = Some(l.map_or(pn, |x| x.max(pn)));
         let mut carried = false;
-        if space == Space::OneRtt {
+        if matches!(space, Space::ZeroRtt | Space::OneRtt) {
             let streams = &mut self.streams;
             let h3 = &mut self.h3;
             let mut h3_out = H3Out {
                 conn: out.conn,
                 events: &mut *out.events,
                 stats: &mut out.stats.http3,
+                frames: FrameNames::NONE,
             };
             let stream_stats = &mut out.stats.streams;
             walk(&plain, |f| {
@@ -366,6 +425,7 @@ impl QuicSession {
                 }
                 true
             });
+            out.frames.merge(h3_out.frames);
         }
         self.plain = plain;
         carried
@@ -378,6 +438,7 @@ impl QuicSession {
             conn: out.conn,
             events: &mut *out.events,
             stats: &mut out.stats.http3,
+            frames: FrameNames::NONE,
         };
         self.h3.close(&mut h3_out);
     }

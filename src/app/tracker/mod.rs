@@ -18,8 +18,8 @@ use super::http::{HttpConn, HttpStats};
 use super::quic;
 use super::slab::Slab;
 use super::tls::{starts_like_client_hello, TlsStats};
-use super::FrameLayers;
 use super::*;
+use super::{FrameLayers, FrameNames};
 use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx};
 use conns::{Conns, Kind, Slot, NO_HTTP};
@@ -58,6 +58,12 @@ pub struct AppConfig {
     /// QUIC stream reassembly with a key log (streams per connection, bytes held out of
     /// order per stream).
     pub quic_streams: quic::streams::StreamCaps,
+    /// Bytes of HTTP/3 field sections held per connection while they wait for QPACK
+    /// encoder-stream entries.
+    pub qpack_blocked: usize,
+    /// Largest TLS record body buffered to be opened with a key log (one record per
+    /// direction); a longer one stops its direction's decryption.
+    pub tls_record_buffer: usize,
 }
 
 impl Default for AppConfig {
@@ -73,6 +79,8 @@ impl Default for AppConfig {
             h2_caps: Default::default(),
             quic_crypto: quic::hello::MAX_CRYPTO,
             quic_streams: Default::default(),
+            qpack_blocked: super::http3::MAX_BLOCKED_BYTES,
+            tls_record_buffer: super::MAX_RECORD_BODY,
         }
     }
 }
@@ -180,6 +188,7 @@ impl AppTracker {
         }
         let mut layer = None;
         let mut inner = None;
+        let mut frames = FrameNames::NONE;
         let mut dns_decrypted = false;
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
@@ -221,6 +230,7 @@ impl AppTracker {
                     layer = Some(LayerName::Tls);
                 }
                 inner = out.inner_layer;
+                frames = out.inner_frames;
                 tls_messages(&mut state.stats, &events[before..]);
                 tls_conn_stats(&mut state.stats, t);
                 // DNS over TLS: matched as DNS over TCP is (below), marked decrypted.
@@ -231,10 +241,12 @@ impl AppTracker {
                     conn,
                     events: &mut *events,
                     stats: &mut self.stats.tls.http2,
+                    frames: FrameNames::NONE,
                 };
                 if h.on_data(dir, data, ctx, &mut o) {
                     layer = Some(LayerName::Http2);
                 }
+                frames = o.frames;
                 state.stats.http_requests = h.requests;
                 state.stats.http_responses = h.responses;
             }
@@ -259,7 +271,7 @@ impl AppTracker {
             }
         }
         self.dns_found = found;
-        FrameLayers::found(ctx.frame, layer, inner)
+        FrameLayers::found(ctx.frame, layer, inner).with_frames(frames)
     }
 
     /// In-order TCP bytes of one direction (see [`StreamSink::on_data`](crate::flow::StreamSink::on_data)); returns the
@@ -315,12 +327,13 @@ impl AppTracker {
             .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
         if quic_known || (!self.conns.contains(conn) && classify::starts_quic_flow(port_dns, data))
         {
-            let (quic, http3) = self.feed_quic(conn, dir, data, ctx, events);
+            let (quic, http3, frames) = self.feed_quic(conn, dir, data, ctx, events);
             return FrameLayers::found(
                 ctx.frame,
                 quic.then_some(LayerName::Quic),
                 http3.then_some(LayerName::Http3),
-            );
+            )
+            .with_frames(frames);
         }
         let dns_known = self
             .conns
@@ -451,6 +464,7 @@ impl AppTracker {
                         conn,
                         events: &mut *events,
                         stats: &mut self.stats.tls.quic,
+                        frames: FrameNames::NONE,
                     };
                     s.close(&mut out);
                     state.stats.http_requests = s.h3.requests;
@@ -462,6 +476,7 @@ impl AppTracker {
                     conn,
                     events: &mut *events,
                     stats: &mut self.stats.tls.http2,
+                    frames: FrameNames::NONE,
                 };
                 h.close(&mut o);
                 state.stats.http_requests = h.requests;

@@ -5,7 +5,7 @@ use super::conns::Kind;
 use super::tls_feed::tls_messages;
 use super::{AppConfig, AppTracker};
 use crate::app::follow_watch::FollowWatch;
-use crate::app::{quic, AppEvent, ConnService, QuicPacket, QuicPacketKind};
+use crate::app::{quic, AppEvent, ConnService, FrameNames, QuicPacket, QuicPacketKind};
 use crate::flow::{ConnId, Direction, SegmentCtx};
 
 /// A QUIC Handshake or 1-RTT packet of `q` (`pn_offset`: None for a short header, whose
@@ -30,7 +30,10 @@ fn protected_packet(
         (h, _) if h.client_random.is_none() || h.client_dir.is_none() => {
             Some("the connection's ClientHello (its client random, the key log's index) was not seen")
         }
-        (h, _) if h.cipher.is_none() => Some("the ServerHello (its cipher suite) was not seen"),
+        // (0-RTT comes before the ServerHello: the session finds its suite.)
+        (h, _) if h.cipher.is_none() && space != quic::session::Space::ZeroRtt => {
+            Some("the ServerHello (its cipher suite) was not seen")
+        }
         (_, None) => Some(
             "the short header's connection id length is unknown (no long header from the peer seen)",
         ),
@@ -54,7 +57,10 @@ fn protected_packet(
     }
     let (Some(random), Some(suite), Some(client_dir), Some(version)) = (
         q.hello.client_random.as_ref(),
-        q.hello.cipher,
+        // 0: not known yet (0-RTT before the ServerHello).
+        q.hello
+            .cipher
+            .or((space == quic::session::Space::ZeroRtt).then_some(0)),
         q.hello.client_dir,
         version,
     ) else {
@@ -86,13 +92,14 @@ impl AppTracker {
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
-    ) -> (bool, bool) {
+    ) -> (bool, bool, FrameNames) {
         let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
-            return (false, false);
+            return (false, false, FrameNames::NONE);
         };
         let mut rest = data;
         let mut any = false;
         let mut http3 = false;
+        let mut frames = FrameNames::NONE;
         let keylog = self.config.keylog.as_deref();
         while let Some(&first) = rest.first() {
             if first & 0x80 == 0 {
@@ -105,6 +112,7 @@ impl AppTracker {
                             conn,
                             events: &mut *events,
                             stats: &mut self.stats.tls.quic,
+                            frames: FrameNames::NONE,
                         };
                         http3 |= protected_packet(
                             q,
@@ -118,6 +126,7 @@ impl AppTracker {
                             &mut out,
                             &self.config,
                         );
+                        frames.merge(out.frames);
                         state.stats.http_requests = q.session.as_ref().map_or(0, |s| s.h3.requests);
                         state.stats.http_responses =
                             q.session.as_ref().map_or(0, |s| s.h3.responses);
@@ -185,17 +194,24 @@ impl AppTracker {
                     state.stats.tls_version = hello.version;
                     state.stats.tls_cipher = hello.cipher;
                     state.stats.tls_handshakes = hello.handshakes;
-                } else if let (QuicPacketKind::Handshake, Some(keylog)) = (h.kind, keylog) {
+                } else if let (QuicPacketKind::Handshake | QuicPacketKind::ZeroRtt, Some(keylog)) =
+                    (h.kind, keylog)
+                {
                     let mut out = quic::session::SessionOut {
                         conn,
                         events: &mut *events,
                         stats: &mut self.stats.tls.quic,
+                        frames: FrameNames::NONE,
                     };
-                    protected_packet(
+                    let space = match h.kind {
+                        QuicPacketKind::ZeroRtt => quic::session::Space::ZeroRtt,
+                        _ => quic::session::Space::Handshake,
+                    };
+                    http3 |= protected_packet(
                         q,
                         keylog,
                         Some(h.version),
-                        quic::session::Space::Handshake,
+                        space,
                         dir,
                         packet,
                         Some(pn_offset),
@@ -203,6 +219,7 @@ impl AppTracker {
                         &mut out,
                         &self.config,
                     );
+                    frames.merge(out.frames);
                 }
             }
             rest = rest.get(h.packet_len.max(1)..).unwrap_or_default();
@@ -215,6 +232,6 @@ impl AppTracker {
             // `follow` shows a QUIC connection read with a key log as its HTTP/3 frames.
             w.set_decrypting();
         }
-        (any, http3)
+        (any, http3, frames)
     }
 }

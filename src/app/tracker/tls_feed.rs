@@ -4,7 +4,7 @@
 
 use super::{AppConfig, AppStats};
 use crate::app::tls::{TlsConn, TlsOut};
-use crate::app::{AppConnStats, AppEvent, ConnService};
+use crate::app::{AppConnStats, AppEvent, ConnService, FrameNames};
 use crate::flow::{ConnId, SegmentCtx};
 
 /// A TLS connection's state; port 853 (DNS over TLS) among the connection's ports says
@@ -31,6 +31,7 @@ pub(super) fn tls_out<'a>(
         config,
         http: &mut stats.http,
         inner_layer: None,
+        inner_frames: FrameNames::NONE,
     }
 }
 

@@ -108,6 +108,7 @@ fn packet<'a>(
         fcs_len: 0,
         issue: None,
         outer_flows: ArrayVec::new(),
+        app_frames: crate::app::FrameNames::NONE,
     }
 }
 

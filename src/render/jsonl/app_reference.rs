@@ -265,6 +265,7 @@ pub(super) fn write_summary<W: Write>(
     let q = &tls.quic;
     if tls.decrypted_records
         + tls.decrypt_failures
+        + tls.records_cut
         + tls.no_key
         + q.opened
         + q.not_opened
@@ -273,10 +274,11 @@ pub(super) fn write_summary<W: Write>(
     {
         write!(
             w,
-            ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{}",
+            ",\"tls_decryption\":{{\"records_opened\":{},\"records_not_opened\":{},\"conns_without_key\":{},\"records_cut\":{}",
             tls.decrypted_records,
             tls.decrypt_failures,
-            tls.no_key + q.no_key
+            tls.no_key + q.no_key,
+            tls.records_cut
         )?;
         // QUIC Handshake and 1-RTT packets, their streams and HTTP/3 (added fields).
         if q.opened + q.not_opened + q.no_key > 0 {
@@ -290,6 +292,7 @@ pub(super) fn write_summary<W: Write>(
                 q.http3.frames_cut,
                 q.http3.qpack_cut
             )?;
+            write!(w, ",\"qpack_blocked_cut\":{}", q.http3.qpack_blocked_cut)?;
         }
         w.write_all(b"}")?;
     }

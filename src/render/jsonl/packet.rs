@@ -57,6 +57,17 @@ pub(super) fn packet_fields(
     if let Some(f) = &packet.first_fragment {
         o.field_with(key!("first_fragment"), |o| first_fragment_fields(o, f));
     }
+    // The HTTP/2 and HTTP/3 frames the packet carried (added fields, only where there are).
+    let frames = &packet.app_frames;
+    if !frames.is_empty() {
+        o.list_field(list_key!("app_frames"), frames.frames(), |o, f| {
+            o.field(first_key!("type"), Name(frames.name(f)));
+            o.field(key!("type_id"), f.kind);
+            o.field(key!("stream"), f.stream);
+            o.end_object();
+        });
+        o.field(key!("app_frames_more"), frames.more());
+    }
     o.field(key!("dir"), flow.dir);
     match packet.tcp() {
         // (Not a closure: `tcp_fields` is inlined here.)

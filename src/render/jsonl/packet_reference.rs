@@ -133,6 +133,9 @@ pub(super) fn write_packet(
     if let Some(f) = &packet.first_fragment {
         w.extend_from_slice(&first_fragment_json(f));
     }
+    w.extend_from_slice(&crate::render::app_frames::app_frames_json(
+        &packet.app_frames,
+    ));
     w.extend_from_slice(b",\"dir\":");
     match flow.dir {
         Some(d) => put_name(w, d.as_str()),

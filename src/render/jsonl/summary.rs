@@ -24,11 +24,14 @@ pub(super) fn summary_fields(o: &mut Put<'_>, s: &RunSummary) {
     let tls = &s.tls;
     let q = &tls.quic;
     let quic_packets = q.opened + q.not_opened + q.no_key;
-    if tls.decrypted_records + tls.decrypt_failures + tls.no_key + quic_packets > 0 {
+    if tls.decrypted_records + tls.decrypt_failures + tls.records_cut + tls.no_key + quic_packets
+        > 0
+    {
         o.field_with(key!("tls_decryption"), |o| {
             o.field(first_key!("records_opened"), tls.decrypted_records);
             o.field(key!("records_not_opened"), tls.decrypt_failures);
             o.field(key!("conns_without_key"), tls.no_key + q.no_key);
+            o.field(key!("records_cut"), tls.records_cut);
             // QUIC Handshake and 1-RTT packets, their streams and HTTP/3 (added fields).
             if quic_packets > 0 {
                 o.field(key!("quic_packets_opened"), q.opened);
@@ -40,6 +43,7 @@ pub(super) fn summary_fields(o: &mut Put<'_>, s: &RunSummary) {
                 );
                 o.field(key!("http3_frames_cut"), q.http3.frames_cut);
                 o.field(key!("qpack_cut"), q.http3.qpack_cut);
+                o.field(key!("qpack_blocked_cut"), q.http3.qpack_blocked_cut);
             }
             o.end_object();
         });
