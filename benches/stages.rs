@@ -5,11 +5,11 @@
 //! `bench/make-captures.sh`), else the small `captures/http11-keepalive.pcap`.
 //! Run: `LAYERSCOPE_BENCH_PCAP=/tmp/layerscope-bench/K.pcap cargo bench --bench stages`.
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use layerscope::app::{AppCollector, AppConfig};
+use layerscope::app::{AppCollector, AppConfig, ConnApp};
 use layerscope::capture::{FileSource, FrameSource, LinkType, RawFrame, Timestamp};
 use layerscope::decode::Decoder;
 use layerscope::flow::reassembly::{ReassemblyBudget, StreamChunk, StreamReassembler};
-use layerscope::flow::{Direction, FlowConfig, FlowTracker, NullSink, SegmentCtx, StreamSink};
+use layerscope::flow::{Direction, FlowConfig, FlowTracker, NullSink, SegmentCtx};
 use std::hint::black_box;
 use std::io::Cursor;
 
@@ -117,7 +117,7 @@ fn stages(c: &mut Criterion) {
             || {
                 (
                     Decoder::new(),
-                    FlowTracker::new(FlowConfig::default()),
+                    FlowTracker::<ConnApp>::with_conn_state(FlowConfig::default()),
                     AppCollector::new(AppConfig::default()),
                 )
             },
@@ -129,8 +129,8 @@ fn stages(c: &mut Criterion) {
                     let p = decoder.decode(&raw);
                     black_box(flows.process(&raw, &p, &mut app, &mut ended));
                     events += app.drain_events().count();
-                    for conn in ended.drain(..) {
-                        black_box(app.take_conn_stats(conn.id));
+                    for mut conn in ended.drain(..) {
+                        black_box(conn.state.take_stats());
                     }
                 }
                 black_box(events)

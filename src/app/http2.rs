@@ -845,7 +845,6 @@ mod tests {
     fn h2c_by_prior_knowledge_through_the_app_stage() {
         use crate::app::{AppCollector, AppConfig};
         use crate::decode::LayerName;
-        use crate::flow::StreamSink;
         let mut t = AppCollector::new(AppConfig::default());
         let mut up = PREFACE.to_vec();
         up.extend(frame(frame::HEADERS, 0x5, 1, &[0x82, 0x86, 0x84]));

@@ -26,7 +26,8 @@ impl<T> Slab<T> {
         }
     }
 
-    pub(super) fn get(&self, i: u32) -> Option<&T> {
+    #[cfg(test)]
+    fn get(&self, i: u32) -> Option<&T> {
         let chunk = self.chunks.get((i >> SLAB_CHUNK_BITS) as usize)?;
         chunk.get((i & ((1 << SLAB_CHUNK_BITS) - 1)) as usize)
     }

@@ -1195,7 +1195,6 @@ mod tests {
     use crate::app::{AppCollector, AppConnStats, AppEvent};
     use crate::capture::Timestamp;
     use crate::decode::LayerName;
-    use crate::flow::StreamSink;
     use Direction::{ToClient, ToServer};
 
     fn ctx(frame: u64) -> SegmentCtx {

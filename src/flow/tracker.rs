@@ -267,7 +267,7 @@ impl TcpConn {
 }
 
 /// One connection or flow in the table.
-struct Conn {
+struct Conn<A> {
     id: ConnId,
     proto: Proto,
     client: SocketAddr,
@@ -293,9 +293,12 @@ struct Conn {
     cut_bytes: PerDir,
     zeek: ZeekState,
     tcp: Option<Box<TcpConn>>,
+    /// What the stream sink (the app stage) keeps for this connection: handed to it with
+    /// every call, and on with the summary when the connection ends ([`Ended`]).
+    app: A,
 }
 
-impl Conn {
+impl<A> Conn<A> {
     /// The direction of a packet whose source orders `ord` against its destination
     /// (from [`FlowKey::of`]): the same as comparing the source with `client`.
     fn dir_of(&self, ord: Ordering) -> Direction {
@@ -341,20 +344,20 @@ struct NewConn {
 }
 
 /// Everything a packet handler borrows besides the connection.
-struct Shared<'s> {
+struct Shared<'s, A> {
     config: &'s FlowConfig,
     stats: &'s mut FlowStats,
     budget: &'s mut ReassemblyBudget,
-    sink: &'s mut dyn StreamSink,
+    sink: &'s mut dyn StreamSink<A>,
     /// The packet's IP total length (Zeek's `num_bytes_ip`).
     ip_len: u32,
 }
 
 /// The connection table (see the module docs).
-pub struct FlowTracker {
+pub struct FlowTracker<A = ()> {
     config: FlowConfig,
     stats: FlowStats,
-    table: Table<Conn>,
+    table: Table<Conn<A>>,
     budget: ReassemblyBudget,
     next_id: ConnId,
     /// Scratch list of (id, slot, reason) for `expire`, reused between calls.
@@ -378,8 +381,17 @@ pub struct FlowTracker {
 }
 
 impl FlowTracker {
-    /// An empty table with these limits.
+    /// An empty table with these limits, for a stream sink that keeps nothing in the
+    /// connections' slots.
     pub fn new(config: FlowConfig) -> FlowTracker {
+        FlowTracker::with_conn_state(config)
+    }
+}
+
+impl<A: Default> FlowTracker<A> {
+    /// An empty table with these limits, each connection's slot holding an `A` for the
+    /// stream sink (made with the connection, handed on when it ends).
+    pub fn with_conn_state(config: FlowConfig) -> FlowTracker<A> {
         let budget = ReassemblyBudget::new(config.max_reassembly_total);
         let tombstones = Tombstones::new(config.max_tombstones);
         FlowTracker {
@@ -423,8 +435,8 @@ impl FlowTracker {
         &mut self,
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         if packet.fragment_pending {
             return PacketFlow::default();
@@ -463,8 +475,8 @@ impl FlowTracker {
         &mut self,
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         let mut outer_conns = ArrayVec::new();
         for o in &packet.outer_flows {
@@ -502,8 +514,8 @@ impl FlowTracker {
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         net: &NetInfo,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         match &packet.transport {
             Some(Transport::Tcp(tcp)) => {
@@ -542,8 +554,8 @@ impl FlowTracker {
     pub fn expire(
         &mut self,
         now: Timestamp,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) {
         let now_ns = ts_ns(now);
         let mut due = std::mem::take(&mut self.due);
@@ -578,7 +590,7 @@ impl FlowTracker {
     }
 
     /// End of input: every connection still in the table ends, in id order.
-    pub fn finish(&mut self, sink: &mut dyn StreamSink, ended: &mut Vec<ConnSummary>) {
+    pub fn finish(&mut self, sink: &mut dyn StreamSink<A>, ended: &mut Vec<Ended<A>>) {
         while self.finish_some(sink, ended, usize::MAX) {}
     }
 
@@ -588,8 +600,8 @@ impl FlowTracker {
     /// whether some remain. Why each ends is decided on the first call, for all of them.
     pub fn finish_some(
         &mut self,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
         max: usize,
     ) -> bool {
         let mut todo = match self.finishing.take() {
@@ -633,8 +645,8 @@ impl FlowTracker {
         key: FlowKey,
         new: NewConn,
         now_ns: i64,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> u32 {
         while self.table.len() >= self.config.max_flows.max(1) {
             let Some(victim) = self.table.oldest() else {
@@ -672,6 +684,7 @@ impl FlowTracker {
             cut_bytes: PerDir::default(),
             zeek: ZeekState::new(),
             tcp: new.tcp,
+            app: A::default(),
         });
         if flipped {
             if let Some(conn) = self.table.get_mut(idx) {
@@ -689,8 +702,8 @@ impl FlowTracker {
         idx: u32,
         reason: EndReason,
         leave_tombstone: bool,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) {
         let key = self.table.key(idx).copied();
         // The connection is summarized where it lies, then dropped in place.
@@ -716,7 +729,7 @@ impl FlowTracker {
         for dir in [Direction::ToServer, Direction::ToClient] {
             flush_dir(conn, dir, ctx, &mut sh);
         }
-        sh.sink.on_close(conn.id);
+        sh.sink.on_close(conn.id, &mut conn.app);
         let mut summary = summarize(conn, reason);
         if !self.tunnel_parents.is_empty() {
             if let Some(parents) = self.tunnel_parents.remove(&conn.id) {
@@ -734,7 +747,10 @@ impl FlowTracker {
                 assoc.apply(&mut summary);
             }
         }
-        ended.push(summary);
+        ended.push(Ended {
+            summary,
+            state: std::mem::take(&mut conn.app),
+        });
         self.table.discard(idx);
     }
 
@@ -742,7 +758,7 @@ impl FlowTracker {
     /// now, leaving its tombstone (counted in `FlowStats::lingers_cut`). Memory then
     /// follows the open connections, not the rate at which they close.
     #[inline(never)]
-    fn cut_linger(&mut self, sink: &mut dyn StreamSink, ended: &mut Vec<ConnSummary>) {
+    fn cut_linger(&mut self, sink: &mut dyn StreamSink<A>, ended: &mut Vec<Ended<A>>) {
         let Some((idx, _)) = self.table.head(ListId::Closed) else {
             return;
         };
@@ -761,8 +777,8 @@ impl FlowTracker {
         (src, dst, key, ord, ip_len): (SocketAddr, SocketAddr, FlowKey, Ordering, u32),
         data: &[u8],
         payload_len: u64,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         let now_ns = ts_ns(frame.ts);
         let mut new_conn = false;
@@ -804,7 +820,7 @@ impl FlowTracker {
             handshake_rtt_ns: None,
             ports: conn.ports(),
         };
-        sink.on_datagram(conn.id, dir, data, ctx);
+        sink.on_datagram(conn.id, &mut conn.app, dir, data, ctx);
         let id = conn.id;
         self.table.touch(idx, ListId::Udp, now_ns);
         PacketFlow {
@@ -824,8 +840,8 @@ impl FlowTracker {
         ord: Ordering,
         tcp: &TcpInfo,
         data: &[u8],
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         let now_ns = ts_ns(frame.ts);
         let found = self.table.find(&key);
@@ -978,7 +994,7 @@ impl FlowTracker {
 }
 
 /// The tombstone a closed TCP connection leaves (None: not TCP, or not closed).
-fn tombstone_of(conn: &Conn) -> Option<Tombstone> {
+fn tombstone_of<A>(conn: &Conn<A>) -> Option<Tombstone> {
     let t = conn.tcp.as_deref().filter(|t| t.closed())?;
     let base = [0, 1].map(|s| t.sides[s].base_set.then_some(t.sides[s].base));
     let next_seq = [Direction::ToServer, Direction::ToClient].map(|dir| {
@@ -1126,7 +1142,13 @@ fn append_note(note: &mut Option<String>, text: &str) {
 }
 
 #[inline(always)]
-fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u64, ip_len: u32) {
+fn account<A>(
+    conn: &mut Conn<A>,
+    dir: Direction,
+    frame: &RawFrame<'_>,
+    payload_len: u64,
+    ip_len: u32,
+) {
     conn.packets.add(dir, 1);
     conn.bytes.add(dir, u64::from(frame.orig_len));
     conn.ip_bytes.add(dir, u64::from(ip_len));
@@ -1144,14 +1166,14 @@ fn account(conn: &mut Conn, dir: Direction, frame: &RawFrame<'_>, payload_len: u
 /// connection and in the stats).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn stream_data(
+fn stream_data<A>(
     t: &mut TcpConn,
     cut_bytes: &mut PerDir,
-    (id, dir): (ConnId, Direction),
+    (id, app, dir): (ConnId, &mut A, Direction),
     seq: u32,
     data: &[u8],
     ctx: SegmentCtx,
-    sh: &mut Shared<'_>,
+    sh: &mut Shared<'_, A>,
     gaps: &mut u64,
 ) {
     let s = dir.index();
@@ -1160,11 +1182,11 @@ fn stream_data(
         t.reasm[s].start_at(seq);
     }
     if t.reasm[s].in_order(seq) {
-        sh.sink.on_data(id, dir, data, ctx);
+        sh.sink.on_data(id, app, dir, data, ctx);
         t.reasm[s].passed(data.len());
         return;
     }
-    let mut out = deliver(id, dir, &mut *sh.sink, gaps);
+    let mut out = deliver(id, app, dir, &mut *sh.sink, gaps);
     let outcome = t.reasm[s].segment(
         seq,
         data,
@@ -1194,22 +1216,23 @@ fn keep_alive_byte(stream_started: bool, len: usize, flags: AnalysisFlags) -> bo
 }
 
 /// Hands the reassembler's chunks of one direction to the sink, counting gaps.
-fn deliver<'a>(
+fn deliver<'a, A>(
     conn_id: ConnId,
+    app: &'a mut A,
     dir: Direction,
-    sink: &'a mut dyn StreamSink,
+    sink: &'a mut dyn StreamSink<A>,
     gaps: &'a mut u64,
 ) -> impl FnMut(StreamChunk<'_>) + 'a {
     move |chunk| match chunk {
-        StreamChunk::Data(bytes, ctx) => sink.on_data(conn_id, dir, bytes, ctx),
+        StreamChunk::Data(bytes, ctx) => sink.on_data(conn_id, app, dir, bytes, ctx),
         StreamChunk::Gap(len, ctx) => {
             *gaps += len;
-            sink.on_gap(conn_id, dir, len, ctx);
+            sink.on_gap(conn_id, app, dir, len, ctx);
         }
     }
 }
 
-fn add_gaps(conn: &mut Conn, dir: Direction, gaps: u64, sh: &mut Shared<'_>) {
+fn add_gaps<A>(conn: &mut Conn<A>, dir: Direction, gaps: u64, sh: &mut Shared<'_, A>) {
     if gaps > 0 {
         conn.gap_bytes.add(dir, gaps);
         sh.stats.gap_bytes += gaps;
@@ -1217,7 +1240,7 @@ fn add_gaps(conn: &mut Conn, dir: Direction, gaps: u64, sh: &mut Shared<'_>) {
 }
 
 /// Delivers everything buffered in one direction (FIN, RST, close).
-fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'_>) {
+fn flush_dir<A>(conn: &mut Conn<A>, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'_, A>) {
     let id = conn.id;
     let Some(t) = conn.tcp.as_mut() else {
         return;
@@ -1227,20 +1250,20 @@ fn flush_dir(conn: &mut Conn, dir: Direction, ctx: SegmentCtx, sh: &mut Shared<'
         return;
     }
     let mut gaps = 0;
-    let mut out = deliver(id, dir, &mut *sh.sink, &mut gaps);
+    let mut out = deliver(id, &mut conn.app, dir, &mut *sh.sink, &mut gaps);
     t.reasm[dir.index()].flush(ctx, sh.budget, &mut out);
     drop(out);
     add_gaps(conn, dir, gaps, sh);
 }
 
 /// One TCP packet of `conn`: fills `flow` (which holds only `new_conn` on entry).
-fn on_tcp(
-    conn: &mut Conn,
+fn on_tcp<A>(
+    conn: &mut Conn<A>,
     ord: Ordering,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
-    sh: &mut Shared<'_>,
+    sh: &mut Shared<'_, A>,
     flow: &mut PacketFlow,
 ) {
     let dir = conn.dir_of(ord);
@@ -1257,13 +1280,13 @@ fn on_tcp(
 /// RST to hand on. Builds the packet's whole [`PacketFlow`]. None: not such a packet (or
 /// not a TCP connection), nothing was changed.
 #[inline(always)]
-fn on_tcp_plain(
-    conn: &mut Conn,
+fn on_tcp_plain<A>(
+    conn: &mut Conn<A>,
     ord: Ordering,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
-    sh: &mut Shared<'_>,
+    sh: &mut Shared<'_, A>,
 ) -> Option<PacketFlow> {
     let dir = conn.dir_of(ord);
     if !plain_segment(conn.tcp.as_deref()?, dir, tcp) {
@@ -1298,7 +1321,7 @@ fn on_tcp_plain(
         stream_data(
             t,
             &mut conn.cut_bytes,
-            (id, dir),
+            (id, &mut conn.app, dir),
             tcp.seq,
             data,
             ctx,
@@ -1308,11 +1331,17 @@ fn on_tcp_plain(
     }
     // The peer sent no FIN (steady): the ack is the stream's.
     if t.sides[r].reasm_started && !t.reasm[r].ack_changes_nothing(tcp.ack) {
-        let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
+        let mut out = deliver(
+            id,
+            &mut conn.app,
+            dir.reverse(),
+            &mut *sh.sink,
+            &mut gaps[r],
+        );
         t.reasm[r].acked(tcp.ack, ctx, sh.budget, &mut out);
     }
     if t.sides[0].fin_pending || t.sides[1].fin_pending {
-        pending_fins(t, id, dir, false, ctx, sh, &mut gaps);
+        pending_fins(t, (id, &mut conn.app), dir, false, ctx, sh, &mut gaps);
     }
     let state = Some(t.states());
     if gaps[0] | gaps[1] != 0 {
@@ -1340,13 +1369,13 @@ fn on_tcp_plain(
 /// Hands on each side's FIN that waits (`fin_pending`) once nothing is buffered before it,
 /// its sender's FIN was acknowledged, or on a RST (gaps reported).
 #[inline(never)]
-fn pending_fins(
+fn pending_fins<A>(
     t: &mut TcpConn,
-    id: ConnId,
+    (id, app): (ConnId, &mut A),
     dir: Direction,
     rst: bool,
     ctx: SegmentCtx,
-    sh: &mut Shared<'_>,
+    sh: &mut Shared<'_, A>,
     gaps: &mut [u64; 2],
 ) {
     for d in [dir, dir.reverse()] {
@@ -1358,17 +1387,17 @@ fn pending_fins(
             t.sides[i].fin_pending = false;
             t.sides[i].fin_delivered = true;
             if t.sides[i].reasm_started {
-                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[i]);
+                let mut out = deliver(id, &mut *app, d, &mut *sh.sink, &mut gaps[i]);
                 t.reasm[i].flush(ctx, sh.budget, &mut out);
             }
-            sh.sink.on_fin(id, d, ctx);
+            sh.sink.on_fin(id, app, d, ctx);
         }
     }
 }
 
 /// Counts the gap bytes each direction's delivery reported (`[ToServer, ToClient]`).
 #[cold]
-fn add_both_gaps(conn: &mut Conn, gaps: [u64; 2], sh: &mut Shared<'_>) {
+fn add_both_gaps<A>(conn: &mut Conn<A>, gaps: [u64; 2], sh: &mut Shared<'_, A>) {
     for (d, n) in [
         (Direction::ToServer, gaps[0]),
         (Direction::ToClient, gaps[1]),
@@ -1382,13 +1411,13 @@ fn add_both_gaps(conn: &mut Conn, gaps: [u64; 2], sh: &mut Shared<'_>) {
 
 /// The TCP logic of one packet of `conn` (a TCP connection), written into `flow`.
 #[allow(clippy::too_many_arguments)]
-fn tcp_step(
-    conn: &mut Conn,
+fn tcp_step<A>(
+    conn: &mut Conn<A>,
     dir: Direction,
     tcp: &TcpInfo,
     data: &[u8],
     frame: &RawFrame<'_>,
-    sh: &mut Shared<'_>,
+    sh: &mut Shared<'_, A>,
     flow: &mut PacketFlow,
 ) {
     let id = conn.id;
@@ -1437,7 +1466,7 @@ fn tcp_step(
         stream_data(
             t,
             &mut conn.cut_bytes,
-            (id, dir),
+            (id, &mut conn.app, dir),
             data_seq,
             data,
             ctx,
@@ -1453,7 +1482,13 @@ fn tcp_step(
             _ => tcp.ack,
         };
         if !t.reasm[r].ack_changes_nothing(stream_ack) {
-            let mut out = deliver(id, dir.reverse(), &mut *sh.sink, &mut gaps[r]);
+            let mut out = deliver(
+                id,
+                &mut conn.app,
+                dir.reverse(),
+                &mut *sh.sink,
+                &mut gaps[r],
+            );
             t.reasm[r].acked(stream_ack, ctx, sh.budget, &mut out);
         }
     }
@@ -1464,12 +1499,12 @@ fn tcp_step(
     }
     // (One test for the common case: no FIN waiting on either side.)
     if t.sides[0].fin_pending || t.sides[1].fin_pending {
-        pending_fins(t, id, dir, rst, ctx, sh, &mut gaps);
+        pending_fins(t, (id, &mut conn.app), dir, rst, ctx, sh, &mut gaps);
     }
     if rst {
         for d in [dir, dir.reverse()] {
             if t.sides[d.index()].reasm_started {
-                let mut out = deliver(id, d, &mut *sh.sink, &mut gaps[d.index()]);
+                let mut out = deliver(id, &mut conn.app, d, &mut *sh.sink, &mut gaps[d.index()]);
                 t.reasm[d.index()].flush(ctx, sh.budget, &mut out);
             }
         }
@@ -1887,7 +1922,7 @@ fn fin_close_description(
     }
 }
 
-fn summarize(conn: &Conn, reason: EndReason) -> ConnSummary {
+fn summarize<A>(conn: &Conn<A>, reason: EndReason) -> ConnSummary {
     let mut handshake = HandshakeSummary::default();
     let mut teardown = TeardownSummary {
         kind: TeardownKind::None,

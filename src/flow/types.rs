@@ -494,31 +494,56 @@ impl SegmentCtx {
     }
 }
 
-/// Receiver of in-order application bytes (implemented by `app`).
-pub trait StreamSink {
+/// Receiver of in-order application bytes (implemented by `app`). `A` is what the
+/// receiver keeps per connection: the flow table's slot holds it beside the flow's own
+/// state and hands it with every call (`()` for receivers that keep nothing there).
+pub trait StreamSink<A = ()> {
     /// In-order TCP bytes of one direction. Called once per contiguous chunk; bytes that
     /// were buffered out of order are delivered with the frame that carried them.
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx);
+    fn on_data(
+        &mut self,
+        conn: ConnId,
+        state: &mut A,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    );
     /// `len` bytes of one direction were never captured (or were cut): the parser must
     /// resynchronise.
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx);
+    fn on_gap(&mut self, conn: ConnId, state: &mut A, dir: Direction, len: u64, ctx: SegmentCtx);
     /// One UDP datagram's payload.
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx);
+    fn on_datagram(
+        &mut self,
+        conn: ConnId,
+        state: &mut A,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    );
     /// A direction ended with a FIN (close-delimited bodies end here).
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx);
-    /// The connection left the table: flush and forget its state.
-    fn on_close(&mut self, conn: ConnId);
+    fn on_fin(&mut self, conn: ConnId, state: &mut A, dir: Direction, ctx: SegmentCtx);
+    /// The connection leaves the table: flush what `state` holds (it then goes with the
+    /// connection's summary, [`Ended`]).
+    fn on_close(&mut self, conn: ConnId, state: &mut A);
+}
+
+/// A connection that left the flow table: its summary, and what the stream sink kept in
+/// its slot (`A` of [`StreamSink`]), handed on together.
+#[derive(Debug)]
+pub struct Ended<A = ()> {
+    pub summary: ConnSummary,
+    pub state: A,
 }
 
 /// A sink that ignores everything (for flow-only use and tests).
 pub struct NullSink;
 
-impl StreamSink for NullSink {
-    fn on_data(&mut self, _: ConnId, _: Direction, _: &[u8], _: SegmentCtx) {}
-    fn on_gap(&mut self, _: ConnId, _: Direction, _: u64, _: SegmentCtx) {}
-    fn on_datagram(&mut self, _: ConnId, _: Direction, _: &[u8], _: SegmentCtx) {}
-    fn on_fin(&mut self, _: ConnId, _: Direction, _: SegmentCtx) {}
-    fn on_close(&mut self, _: ConnId) {}
+impl<A> StreamSink<A> for NullSink {
+    fn on_data(&mut self, _: ConnId, _: &mut A, _: Direction, _: &[u8], _: SegmentCtx) {}
+    fn on_gap(&mut self, _: ConnId, _: &mut A, _: Direction, _: u64, _: SegmentCtx) {}
+    fn on_datagram(&mut self, _: ConnId, _: &mut A, _: Direction, _: &[u8], _: SegmentCtx) {}
+    fn on_fin(&mut self, _: ConnId, _: &mut A, _: Direction, _: SegmentCtx) {}
+    fn on_close(&mut self, _: ConnId, _: &mut A) {}
 }
 
 /// Counters of what the flow stage evicted or cut (never silent).

@@ -1,11 +1,12 @@
 //! source → decode → flow → app → sink, one packet at a time.
 
-use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker, FrameLayers};
+use crate::app::{AppConfig, AppConnStats, AppEvent, AppTracker, ConnApp, FrameLayers};
 use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation};
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
 use crate::filter::Filter;
 use crate::flow::{
-    ConnId, ConnSummary, Direction, FlowConfig, FlowTracker, PacketFlow, SegmentCtx, StreamSink,
+    ConnId, ConnSummary, Direction, Ended, FlowConfig, FlowTracker, PacketFlow, SegmentCtx,
+    StreamSink,
 };
 use std::io;
 
@@ -32,9 +33,20 @@ pub trait Sink {
     fn app_event(&mut self, _event: &AppEvent) -> io::Result<()> {
         Ok(())
     }
+    /// [`Sink::app_event`] with the event given rather than lent (what the pipeline
+    /// calls): a sink that keeps events, such as the two-thread pipeline's recorder,
+    /// takes it without a copy. Forwards to `app_event` unless overridden.
+    fn take_app_event(&mut self, event: AppEvent) -> io::Result<()> {
+        self.app_event(&event)
+    }
     /// A connection left the flow table.
     fn conn_end(&mut self, _conn: &ConnSummary, _app: &AppConnStats) -> io::Result<()> {
         Ok(())
+    }
+    /// [`Sink::conn_end`] with the summary and counters given rather than lent (what the
+    /// pipeline calls; see [`Sink::take_app_event`]).
+    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
+        self.conn_end(&conn, &app)
     }
     /// A capture problem that did not stop reading (bad record skipped).
     fn warning(&mut self, _error: &CaptureError) -> io::Result<()> {
@@ -104,20 +116,27 @@ pub struct PipelineConfig {
     pub threads: usize,
 }
 
-/// The analysis stages with their state.
+/// The analysis stages with their state, and an optional tap on the streams.
 pub struct Pipeline {
+    stages: Stages,
+    /// Also receives the reassembled streams (e.g. `follow`).
+    tap: Option<Box<dyn StreamSink>>,
+}
+
+/// A pipeline's stages with their state (all of it but the tap, which may be tied to the
+/// caller's thread: with two threads, the front thread runs these).
+struct Stages {
     decoder: Decoder,
-    flows: FlowTracker,
+    /// The flow table: each connection's slot also holds its app state (`ConnApp`).
+    flows: FlowTracker<ConnApp>,
     app: AppTracker,
     /// The app events completed and not yet handed to the sink (reused: emptied with each
     /// packet, at each flush of ended connections).
     events: Vec<AppEvent>,
-    ended: Vec<ConnSummary>,
+    ended: Vec<Ended<ConnApp>>,
     summary: RunSummary,
     last_expire: Option<Timestamp>,
     prev_ts: Option<Timestamp>,
-    /// Also receives the reassembled streams (e.g. `follow`).
-    tap: Option<Box<dyn StreamSink>>,
     /// Only packets matching this go on past the decoder (like a capture filter).
     filter: Option<Filter>,
     /// Stop reading after this many packets passed the filter (`live --count`).
@@ -125,48 +144,74 @@ pub struct Pipeline {
     threads: usize,
 }
 
-/// Hands stream bytes to the app stage and to an optional tap.
+/// Hands stream bytes, with the connection's app state from its slot, to the app stage,
+/// and to an optional tap.
 struct Tee<'a> {
     app: &'a mut AppTracker,
     tap: Option<&'a mut (dyn StreamSink + 'static)>,
     /// What the app stage recognised in the stream data handed it so far (a `Tee` lives
-    /// for one frame: [`Pipeline::split`] makes a new one each time).
+    /// for one frame: [`Stages::split`] makes a new one each time).
     layers: FrameLayers,
     /// The events the app stage's calls completed (the pipeline's buffer).
     events: &'a mut Vec<AppEvent>,
 }
 
-impl StreamSink for Tee<'_> {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.layers
-            .merge(self.app.feed_segment(conn, dir, data, ctx, self.events));
+impl StreamSink<ConnApp> for Tee<'_> {
+    fn on_data(
+        &mut self,
+        conn: ConnId,
+        state: &mut ConnApp,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) {
+        let found = self
+            .app
+            .feed_segment(conn, state, dir, data, ctx, self.events);
+        self.layers.merge(found);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_data(conn, dir, data, ctx);
+            t.on_data(conn, &mut (), dir, data, ctx);
         }
     }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
-        self.app.on_gap(conn, dir, len, self.events);
+    fn on_gap(
+        &mut self,
+        conn: ConnId,
+        state: &mut ConnApp,
+        dir: Direction,
+        len: u64,
+        ctx: SegmentCtx,
+    ) {
+        self.app.on_gap(conn, state, dir, len, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_gap(conn, dir, len, ctx);
+            t.on_gap(conn, &mut (), dir, len, ctx);
         }
     }
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.layers
-            .merge(self.app.feed_datagram(conn, dir, data, ctx, self.events));
+    fn on_datagram(
+        &mut self,
+        conn: ConnId,
+        state: &mut ConnApp,
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) {
+        let found = self
+            .app
+            .feed_datagram(conn, state, dir, data, ctx, self.events);
+        self.layers.merge(found);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_datagram(conn, dir, data, ctx);
+            t.on_datagram(conn, &mut (), dir, data, ctx);
         }
     }
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
-        self.app.on_fin(conn, dir, self.events);
+    fn on_fin(&mut self, conn: ConnId, state: &mut ConnApp, dir: Direction, ctx: SegmentCtx) {
+        self.app.on_fin(conn, state, dir, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_fin(conn, dir, ctx);
+            t.on_fin(conn, &mut (), dir, ctx);
         }
     }
-    fn on_close(&mut self, conn: ConnId) {
-        self.app.on_close(conn, self.events);
+    fn on_close(&mut self, conn: ConnId, state: &mut ConnApp) {
+        self.app.on_close(conn, state, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_close(conn);
+            t.on_close(conn, &mut ());
         }
     }
 }
@@ -182,40 +227,42 @@ const MAX_CLOCK_STEP_NS: i64 = 3_600_000_000_000;
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Pipeline {
         Pipeline {
-            decoder: Decoder::with_limits(config.decoder),
-            flows: FlowTracker::new(config.flow),
-            app: AppTracker::new(config.app),
-            events: Vec::new(),
-            ended: Vec::new(),
-            summary: RunSummary::default(),
-            last_expire: None,
-            prev_ts: None,
+            stages: Stages {
+                decoder: Decoder::with_limits(config.decoder),
+                flows: FlowTracker::with_conn_state(config.flow),
+                app: AppTracker::new(config.app),
+                events: Vec::new(),
+                ended: Vec::new(),
+                summary: RunSummary::default(),
+                last_expire: None,
+                prev_ts: None,
+                filter: None,
+                stop_after: None,
+                threads: config.threads,
+            },
             tap: None,
-            filter: None,
-            stop_after: None,
-            threads: config.threads,
         }
     }
 
     /// Stops [`run_pipeline`] once `count` packets passed the filter (tcpdump's `-c`).
     pub fn set_stop_after(&mut self, count: u64) {
-        self.stop_after = Some(count);
+        self.stages.stop_after = Some(count);
     }
 
     /// Packets that passed the filter so far.
     pub fn passed(&self) -> u64 {
-        self.summary.frames - self.summary.filtered_out
+        self.stages.summary.frames - self.stages.summary.filtered_out
     }
 
     /// Whether `stop_after` was reached.
     pub fn done(&self) -> bool {
-        self.stop_after.is_some_and(|n| self.passed() >= n)
+        self.stages.stop_after.is_some_and(|n| self.passed() >= n)
     }
 
     /// Keeps only packets that match `filter` (tcpdump syntax); the others are counted in
     /// `RunSummary::filtered_out` and go no further than the decoder.
     pub fn set_filter(&mut self, filter: Filter) {
-        self.filter = Some(filter);
+        self.stages.filter = Some(filter);
     }
 
     /// Also hands every reassembled stream chunk to `tap`.
@@ -228,9 +275,31 @@ impl Pipeline {
         self.tap.take()
     }
 
-    /// The pipeline split along its stages: the front stages, the app stage (with the
-    /// tap) as a stream sink, the connections ended and not yet handed on.
-    fn split(&mut self) -> (FrontStages<'_>, Tee<'_>, &mut Vec<ConnSummary>) {
+    /// Runs one frame through every stage and hands the results to `sink` (see
+    /// [`Stages::process`]).
+    pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
+        self.stages.process(frame, self.tap.as_deref_mut(), sink)
+    }
+
+    /// Ends every open connection and reports the run's summary.
+    pub fn finish(
+        &mut self,
+        sink: &mut dyn Sink,
+        truncated: Option<Truncation>,
+        error: Option<String>,
+    ) -> io::Result<RunSummary> {
+        while self.stages.finish_some(self.tap.as_deref_mut(), sink)? {}
+        self.stages.finish_stats(sink, truncated, error)
+    }
+}
+
+impl Stages {
+    /// The stages split: the front stages, the app stage (with `tap`) as a stream sink,
+    /// the connections ended and not yet handed on.
+    fn split<'s>(
+        &'s mut self,
+        tap: Option<&'s mut (dyn StreamSink + 'static)>,
+    ) -> (FrontStages<'s>, Tee<'s>, &'s mut Vec<Ended<ConnApp>>) {
         (
             FrontStages {
                 decoder: &mut self.decoder,
@@ -242,7 +311,7 @@ impl Pipeline {
             },
             Tee {
                 app: &mut self.app,
-                tap: self.tap.as_deref_mut(),
+                tap,
                 layers: FrameLayers::NONE,
                 events: &mut self.events,
             },
@@ -251,13 +320,17 @@ impl Pipeline {
     }
 
     /// Runs one frame through every stage and hands the results to `sink`: the one place
-    /// the per-packet sequence is written (`threaded.rs` runs the same [`FrontStages`] on
-    /// its front thread and [`hand_on_packet`] and [`send_ended`] on the back).
-    pub fn process(&mut self, frame: &RawFrame<'_>, sink: &mut dyn Sink) -> io::Result<()> {
-        let (mut front, mut tee, ended) = self.split();
+    /// the per-packet sequence is written (with two threads, `threaded.rs` runs it on the
+    /// front thread into a sink that records the calls, and replays them on the back).
+    fn process(
+        &mut self,
+        frame: &RawFrame<'_>,
+        tap: Option<&mut (dyn StreamSink + 'static)>,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
+        let (mut front, mut tee, ended) = self.split(tap);
         if front.expire(frame, &mut tee, ended) {
-            send_ended(tee.app, tee.events, ended, &mut front.summary.conns, sink)?;
-            ended.clear();
+            send_ended(tee.events, ended, &mut front.summary.conns, sink)?;
         }
         let mut packet = DecodedPacket::empty();
         if !FrontStages::decode(
@@ -272,42 +345,22 @@ impl Pipeline {
         let flow = front.flows.process(frame, &packet, &mut tee, ended);
         hand_on_packet(tee.events, sink, frame, &mut packet, &flow, tee.layers)?;
         if !ended.is_empty() {
-            send_ended(tee.app, tee.events, ended, &mut front.summary.conns, sink)?;
-            ended.clear();
+            send_ended(tee.events, ended, &mut front.summary.conns, sink)?;
         }
         Ok(())
     }
 
-    fn flush_ended(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
-        let sent = send_ended(
-            &mut self.app,
-            &mut self.events,
-            &self.ended,
-            &mut self.summary.conns,
-            sink,
-        );
-        self.ended.clear();
-        sent
-    }
-
-    /// Ends every open connection and reports the run's summary.
-    pub fn finish(
+    /// Ends up to [`FINISH_CHUNK`] of the connections still open (end of input) and hands
+    /// them to `sink`; whether some remain.
+    fn finish_some(
         &mut self,
+        tap: Option<&mut (dyn StreamSink + 'static)>,
         sink: &mut dyn Sink,
-        truncated: Option<Truncation>,
-        error: Option<String>,
-    ) -> io::Result<RunSummary> {
-        loop {
-            let more = {
-                let (front, mut tee, ended) = self.split();
-                front.flows.finish_some(&mut tee, ended, FINISH_CHUNK)
-            };
-            self.flush_ended(sink)?;
-            if !more {
-                break;
-            }
-        }
-        self.finish_stats(sink, truncated, error)
+    ) -> io::Result<bool> {
+        let (front, mut tee, ended) = self.split(tap);
+        let more = front.flows.finish_some(&mut tee, ended, FINISH_CHUNK);
+        send_ended(tee.events, ended, &mut front.summary.conns, sink)?;
+        Ok(more)
     }
 
     /// The end of [`Pipeline::finish`] once every connection was flushed: the counters of
@@ -341,26 +394,25 @@ impl Pipeline {
     }
 }
 
-/// The stages before the app stage, borrowed from a [`Pipeline`]: what the front thread
-/// runs when there are two.
-pub(super) struct FrontStages<'p> {
-    pub(super) decoder: &'p mut Decoder,
-    pub(super) flows: &'p mut FlowTracker,
-    pub(super) filter: Option<&'p Filter>,
-    pub(super) summary: &'p mut RunSummary,
-    pub(super) prev_ts: &'p mut Option<Timestamp>,
-    pub(super) last_expire: &'p mut Option<Timestamp>,
+/// The stages before the app stage, borrowed from a [`Pipeline`].
+struct FrontStages<'p> {
+    decoder: &'p mut Decoder,
+    flows: &'p mut FlowTracker<ConnApp>,
+    filter: Option<&'p Filter>,
+    summary: &'p mut RunSummary,
+    prev_ts: &'p mut Option<Timestamp>,
+    last_expire: &'p mut Option<Timestamp>,
 }
 
 impl FrontStages<'_> {
     /// Ends the connections idle at `frame`'s time, at most once a second of capture time
     /// (their streams' ends go to `stream`, their summaries to `ended`); whether it ran.
     #[inline(always)]
-    pub(super) fn expire(
+    fn expire(
         &mut self,
         frame: &RawFrame<'_>,
-        stream: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        stream: &mut dyn StreamSink<ConnApp>,
+        ended: &mut Vec<Ended<ConnApp>>,
     ) -> bool {
         if !expiry_due(self.summary, self.prev_ts, *self.last_expire, frame) {
             return false;
@@ -374,7 +426,7 @@ impl FrontStages<'_> {
     /// packet may borrow the decoder: only the decoder is borrowed for it, the other
     /// stages stay free.)
     #[inline(always)]
-    pub(super) fn decode<'f>(
+    fn decode<'f>(
         decoder: &'f mut Decoder,
         filter: Option<&Filter>,
         summary: &mut RunSummary,
@@ -433,26 +485,24 @@ fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_
 fn send_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
     if !events.is_empty() {
         for event in events.drain(..) {
-            sink.app_event(&event)?;
+            sink.take_app_event(event)?;
         }
     }
     Ok(())
 }
 
-/// The app stage's completed events, then each ended connection with its app counters
-/// (counted in `conns`).
+/// The app stage's completed events, then each ended connection with the app counters
+/// its slot held (counted in `conns`), emptying `ended`.
 fn send_ended(
-    app: &mut AppTracker,
     events: &mut Vec<AppEvent>,
-    ended: &[ConnSummary],
+    ended: &mut Vec<Ended<ConnApp>>,
     conns: &mut u64,
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
     send_app_events(events, sink)?;
-    for conn in ended {
-        let stats = app.take_conn_stats(conn.id);
+    for Ended { summary, mut state } in ended.drain(..) {
         *conns += 1;
-        sink.conn_end(conn, &stats)?;
+        sink.take_conn_end(summary, state.take_stats())?;
     }
     Ok(())
 }
@@ -532,7 +582,8 @@ pub fn run_pipeline(
     pipeline: &mut Pipeline,
     sink: &mut dyn Sink,
 ) -> io::Result<RunEnd> {
-    if pipeline.threads > 1 && pipeline.tap.is_none() && pipeline.stop_after.is_none() {
+    let stages = &pipeline.stages;
+    if stages.threads > 1 && pipeline.tap.is_none() && stages.stop_after.is_none() {
         return threaded::run(source, pipeline, sink);
     }
     let mut failure = None;
@@ -541,7 +592,7 @@ pub fn run_pipeline(
             Ok(Some(frame)) => pipeline.process(&frame, sink)?,
             Ok(None) => break,
             Err(e) if !e.is_fatal() => {
-                pipeline.summary.bad_records_skipped += 1;
+                pipeline.stages.summary.bad_records_skipped += 1;
                 sink.warning(&e)?
             }
             Err(e) => {
@@ -552,7 +603,7 @@ pub fn run_pipeline(
     }
     let truncated = source.truncation().cloned();
     let message = failure.as_ref().map(|e| e.to_string());
-    pipeline.summary.source = source.counts();
+    pipeline.stages.summary.source = source.counts();
     let summary = pipeline.finish(sink, truncated, message)?;
     Ok(match failure {
         Some(e) => RunEnd::Failed(summary, e),
@@ -575,8 +626,14 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         (**self).app_event(event)
     }
+    fn take_app_event(&mut self, event: AppEvent) -> io::Result<()> {
+        (**self).take_app_event(event)
+    }
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
         (**self).conn_end(conn, app)
+    }
+    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
+        (**self).take_conn_end(conn, app)
     }
     fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
         (**self).warning(error)

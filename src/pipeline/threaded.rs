@@ -1,20 +1,19 @@
-//! The same pipeline on two threads: a front thread reads, decodes, filters and tracks
-//! flows (TCP state, analysis, reassembly); the calling thread runs the application
-//! parsers and the sink. The stages are `Pipeline::process`'s own (`FrontStages` on the
-//! front; `hand_on_packet` and `send_ended` on the back): the front records, in order,
-//! every call the one-thread pipeline would make on the app stage and the sink, in
-//! batches; the back replays them. The output is the same, byte for byte (tests compare
-//! both on every capture).
+//! The same pipeline on two threads: a front thread reads and runs every stage —
+//! `Pipeline::process` itself: decode, flow (whose slots hold the app state), app — into a
+//! sink that records the calls it gets, in batches; the calling thread replays them on the
+//! real sink (the renderer). The per-packet sequence is written once, in
+//! `Pipeline::process`; the output is the same, byte for byte (tests compare both on every
+//! capture).
 //!
 //! Bounded: at most [`DEPTH`] full batches wait in the channel, each of at most
 //! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
 //! front to be refilled, so steady state allocates nothing.
 
-use super::{hand_on_packet, send_app_events, send_ended, FrontStages, Pipeline, RunEnd};
-use crate::app::{AppEvent, AppTracker, FrameLayers};
+use super::{Pipeline, RunEnd, Sink, Stages};
+use crate::app::{AppConnStats, AppEvent};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
-use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow, SegmentCtx, StreamSink};
+use crate::flow::{ConnSummary, PacketFlow};
 use std::io;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -23,8 +22,10 @@ use std::sync::Arc;
 const DEPTH: usize = 4;
 /// A batch is handed over once it holds this many packets…
 const BATCH_PACKETS: usize = 512;
-/// …or this many bytes of frames and stream data.
+/// …or this many bytes of frames (wherever they lie) and copied bytes…
 const BATCH_BYTES: usize = 512 * 1024;
+/// …or this many ended connections (an expiry can end many at once).
+const BATCH_ENDED: usize = super::FINISH_CHUNK;
 
 /// Room kept for ended connections' summaries in a recycled batch.
 const KEEP_ENDED: usize = 256;
@@ -37,49 +38,17 @@ const KEEP_EVENTS: usize = 4 * BATCH_PACKETS;
 const SLOT_SHIFT: u32 = 48;
 const OFFSET_MASK: usize = (1 << SLOT_SHIFT) - 1;
 
-/// One call the one-thread pipeline makes on the app stage or the sink, in order.
+/// One call the pipeline made on the sink, in order; each takes the next item of its
+/// kind from the batch.
 #[derive(Clone, Copy, Debug)]
-enum Ev {
-    Data {
-        conn: ConnId,
-        dir: Direction,
-        at: usize,
-        len: usize,
-        ctx: SegmentCtx,
-    },
-    Gap {
-        conn: ConnId,
-        dir: Direction,
-        len: u64,
-    },
-    Datagram {
-        conn: ConnId,
-        dir: Direction,
-        at: usize,
-        len: usize,
-        ctx: SegmentCtx,
-    },
-    Fin {
-        conn: ConnId,
-        dir: Direction,
-    },
-    Close {
-        conn: ConnId,
-    },
-    /// `Pipeline::flush_ended` with the next `conns` summaries of the batch.
-    Flush {
-        conns: usize,
-    },
-    /// The next packet of the batch goes to the sink.
+enum Call {
     Packet,
-    /// Where a packet would go to a sink that does not want packets: the app events
-    /// completed so far go to the sink.
-    Events,
-    /// The next warning of the batch goes to the sink.
+    AppEvent,
+    ConnEnd,
     Warning,
 }
 
-/// A packet that passed the front, its bytes in the batch's arena.
+/// A packet handed to the sink, its bytes in the batch's arena or the source's buffers.
 struct Packed {
     number: u64,
     ts: Timestamp,
@@ -99,15 +68,16 @@ struct Packed {
 /// What the front hands over at once.
 #[derive(Default)]
 struct Batch {
-    /// Frame bytes and stream data the events point into.
+    /// Bytes the packets point into that lay in no shared buffer.
     bytes: Vec<u8>,
-    events: Vec<Ev>,
+    calls: Vec<Call>,
     packets: Vec<Packed>,
-    ended: Vec<ConnSummary>,
+    events: Vec<AppEvent>,
+    ended: Vec<(ConnSummary, AppConnStats)>,
     warnings: Vec<CaptureError>,
     /// Bytes of the frames the batch stands for (wherever they lie).
     frame_bytes: usize,
-    /// The source's shared buffers that events point into (in place, not copied); given
+    /// The source's shared buffers that packets point into (in place, not copied); given
     /// back to the source once the batch was replayed.
     chunks: Vec<Arc<Vec<u8>>>,
 }
@@ -115,8 +85,9 @@ struct Batch {
 impl Batch {
     fn clear(&mut self) {
         self.bytes.clear();
-        self.events.clear();
+        self.calls.clear();
         self.packets.clear();
+        self.events.clear();
         self.ended.clear();
         self.warnings.clear();
         self.frame_bytes = 0;
@@ -127,141 +98,32 @@ impl Batch {
         self.events.shrink_to(KEEP_EVENTS);
     }
     fn full(&self) -> bool {
-        self.packets.len() >= BATCH_PACKETS || self.bytes.len() + self.frame_bytes >= BATCH_BYTES
+        self.packets.len() >= BATCH_PACKETS
+            || self.bytes.len() + self.frame_bytes >= BATCH_BYTES
+            || self.ended.len() >= BATCH_ENDED
     }
 }
 
-/// Where the current frame's bytes lie: as the source gave them, and where they were
-/// placed for the back thread.
-#[derive(Clone, Copy, Default)]
-struct FrameAt<'b> {
-    /// The source's shared buffer the frame lies in.
-    chunk: Option<&'b Arc<Vec<u8>>>,
-    addr: usize,
-    /// 0: no frame (or its bytes were not placed).
-    len: usize,
-    at: usize,
-}
-
-impl Batch {
-    /// A recorder of the flow stage's stream calls into this batch, and the batch's list of
-    /// ended connections to hand the flow stage beside it.
-    fn recorder<'b>(&'b mut self, frame: FrameAt<'b>) -> (Recorder<'b>, &'b mut Vec<ConnSummary>) {
-        let rec = Recorder {
-            bytes: &mut self.bytes,
-            events: &mut self.events,
-            chunks: &mut self.chunks,
-            frame,
-        };
-        (rec, &mut self.ended)
-    }
-}
-
-/// Records the flow stage's stream calls into a batch. Bytes that lie in the source's
-/// shared buffer or inside the current frame (already placed) are not copied.
-struct Recorder<'b> {
-    bytes: &'b mut Vec<u8>,
-    events: &'b mut Vec<Ev>,
-    chunks: &'b mut Vec<Arc<Vec<u8>>>,
-    frame: FrameAt<'b>,
-}
-
-impl Recorder<'_> {
-    /// Where `data` is for the back thread: in the source's shared buffer, in the frame
-    /// already placed, or copied to the arena now.
-    fn place(&mut self, data: &[u8]) -> usize {
-        let addr = data.as_ptr() as usize;
-        if let Some(chunk) = self.frame.chunk {
-            let base = chunk.as_ptr() as usize;
-            if addr >= base && addr + data.len() <= base + chunk.len() {
-                if !self.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
-                    self.chunks.push(Arc::clone(chunk));
-                }
-                return (self.chunks.len() << SLOT_SHIFT) | (addr - base);
-            }
-        }
-        let f = self.frame;
-        if f.len > 0 && addr >= f.addr && addr + data.len() <= f.addr + f.len {
-            f.at + (addr - f.addr)
-        } else {
-            let at = self.bytes.len();
-            self.bytes.extend_from_slice(data);
-            at
-        }
-    }
-}
-
-impl StreamSink for Recorder<'_> {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let (at, len) = (self.place(data), data.len());
-        self.events.push(Ev::Data {
-            conn,
-            dir,
-            at,
-            len,
-            ctx,
-        });
-    }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
-        self.events.push(Ev::Gap { conn, dir, len });
-    }
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        let (at, len) = (self.place(data), data.len());
-        self.events.push(Ev::Datagram {
-            conn,
-            dir,
-            at,
-            len,
-            ctx,
-        });
-    }
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
-        self.events.push(Ev::Fin { conn, dir });
-    }
-    fn on_close(&mut self, conn: ConnId) {
-        self.events.push(Ev::Close { conn });
-    }
-}
-
-/// The decoded packet without its borrowed payload (every other field is owned).
-fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
-    DecodedPacket {
-        layers: p.layers,
-        link: p.link,
-        arp: p.arp,
-        net: p.net,
-        transport: p.transport,
-        payload: &[],
-        payload_offset: p.payload_offset,
-        reassembled: p.reassembled,
-        fragment_pending: p.fragment_pending,
-        first_fragment: p.first_fragment,
-        fcs_len: p.fcs_len,
-        issue: p.issue,
-        outer_flows: p.outer_flows,
-        app_frames: p.app_frames,
-    }
-}
-
-/// The front's view of the pipeline (everything but the app stage).
-struct Front<'p> {
-    stages: FrontStages<'p>,
+/// The front thread's side: the batch being filled and the channels.
+struct Recorder {
+    batch: Batch,
     tx: mpsc::SyncSender<Batch>,
     free: mpsc::Receiver<Batch>,
-    batch: Batch,
-    /// The sink wants packets ([`crate::pipeline::Sink::wants_packets`]).
+    /// The real sink wants packets ([`Sink::wants_packets`]).
     packets: bool,
     /// Shared buffers of replayed batches, to give back to the source.
     returned: Vec<Arc<Vec<u8>>>,
 }
 
 /// The back thread hung up (the sink failed): stop reading.
-struct HungUp;
+fn hung_up() -> io::Error {
+    io::Error::new(io::ErrorKind::BrokenPipe, "the sink's thread stopped")
+}
 
-impl Front<'_> {
+impl Recorder {
     /// Hands the batch over if it is full (or `force`), taking an emptied one back.
     #[inline]
-    fn hand_over(&mut self, force: bool) -> Result<(), HungUp> {
+    fn hand_over(&mut self, force: bool) -> io::Result<()> {
         if !(force || self.batch.full()) {
             return Ok(());
         }
@@ -269,142 +131,192 @@ impl Front<'_> {
     }
 
     #[inline(never)]
-    fn send_batch(&mut self) -> Result<(), HungUp> {
+    fn send_batch(&mut self) -> io::Result<()> {
         let mut next = self.free.try_recv().unwrap_or_default();
         self.returned.append(&mut next.chunks);
         let full = std::mem::replace(&mut self.batch, next);
-        self.tx.send(full).map_err(|_| HungUp)
+        self.tx.send(full).map_err(|_| hung_up())
     }
 
-    /// `Pipeline::process`'s front stages, with the app and sink calls recorded instead of
-    /// made. `chunk`: the source's shared buffer the frame lies in, if any.
-    fn process(
-        &mut self,
-        frame: &RawFrame<'_>,
-        chunk: Option<&Arc<Vec<u8>>>,
-    ) -> Result<(), HungUp> {
-        let start = self.batch.ended.len();
-        let (mut rec, ended) = self.batch.recorder(FrameAt::default());
-        if self.stages.expire(frame, &mut rec, ended) {
-            let conns = self.batch.ended.len() - start;
-            self.batch.events.push(Ev::Flush { conns });
-        }
-        let mut packet = DecodedPacket::empty();
-        let decoded = FrontStages::decode(
-            &mut *self.stages.decoder,
-            self.stages.filter,
-            &mut *self.stages.summary,
-            frame,
-            &mut packet,
-        );
-        if !decoded {
-            return self.hand_over(false);
-        }
-        let packets = self.packets;
-        let mut at = FrameAt {
-            chunk,
-            ..FrameAt::default()
-        };
-        // Without packets only stream data is needed: the recorder places what it must.
-        if packets {
-            at.at = self.batch.recorder(at).0.place(frame.data);
-            at.addr = frame.data.as_ptr() as usize;
-            at.len = frame.data.len();
-        }
-        self.batch.frame_bytes += frame.data.len();
-        let events_before = self.batch.events.len();
-        let start = self.batch.ended.len();
-        let (mut rec, ended) = self.batch.recorder(at);
-        let flow = self.stages.flows.process(frame, &packet, &mut rec, ended);
-        let batch = &mut self.batch;
-        // The flow stage handed the app stage nothing for this frame (a bare ACK, say): no
-        // app event can have completed.
-        let quiet = batch.events.len() == events_before;
-        if packets {
-            let payload_at = batch.recorder(at).0.place(packet.payload);
-            let payload_len = packet.payload.len();
-            batch.packets.push(Packed {
-                number: frame.number,
-                ts: frame.ts,
-                link: frame.link,
-                interface: frame.interface,
-                file: frame.file,
-                orig_len: frame.orig_len,
-                data_at: at.at,
-                data_len: frame.data.len(),
-                packet: detach(packet),
-                payload_at,
-                payload_len,
-                flow,
-            });
-            batch.events.push(Ev::Packet);
-        } else if !quiet {
-            batch.events.push(Ev::Events);
-        }
-        let conns = batch.ended.len() - start;
-        if conns > 0 {
-            batch.events.push(Ev::Flush { conns });
-        }
-        self.hand_over(false)
-    }
-
-    fn warning(&mut self, e: CaptureError) -> Result<(), HungUp> {
-        self.stages.summary.bad_records_skipped += 1;
+    fn warning(&mut self, e: CaptureError) -> io::Result<()> {
         self.batch.warnings.push(e);
-        self.batch.events.push(Ev::Warning);
+        self.batch.calls.push(Call::Warning);
         self.hand_over(false)
-    }
-
-    /// `Pipeline::finish`'s flow part: ends every open connection, a part at a time.
-    fn finish(&mut self) -> Result<(), HungUp> {
-        loop {
-            let start = self.batch.ended.len();
-            let (mut rec, ended) = self.batch.recorder(FrameAt::default());
-            let more = self
-                .stages
-                .flows
-                .finish_some(&mut rec, ended, super::FINISH_CHUNK);
-            let conns = self.batch.ended.len() - start;
-            self.batch.events.push(Ev::Flush { conns });
-            self.hand_over(true)?;
-            if !more {
-                return Ok(());
-            }
-        }
     }
 }
 
-/// Reads the source to its end (or until the back hangs up); returns what
-/// `run_pipeline` needs to report how reading ended.
+/// The sink `Pipeline::process` runs into on the front thread, for one frame: records
+/// each call in the batch. `chunk`: the source's shared buffer the frame lies in, if any.
+struct FrameRecorder<'r, 'c> {
+    rec: &'r mut Recorder,
+    chunk: Option<&'c Arc<Vec<u8>>>,
+}
+
+impl FrameRecorder<'_, '_> {
+    /// Where `data` is for the back thread: in the source's shared buffer (kept by the
+    /// batch, not copied), else copied to the arena now.
+    fn place(&mut self, data: &[u8]) -> usize {
+        let batch = &mut self.rec.batch;
+        let addr = data.as_ptr() as usize;
+        if let Some(chunk) = self.chunk {
+            let base = chunk.as_ptr() as usize;
+            if addr >= base && addr + data.len() <= base + chunk.len() {
+                if !batch.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
+                    batch.chunks.push(Arc::clone(chunk));
+                }
+                return (batch.chunks.len() << SLOT_SHIFT) | (addr - base);
+            }
+        }
+        let at = batch.bytes.len();
+        batch.bytes.extend_from_slice(data);
+        at
+    }
+}
+
+/// The decoded packet without its borrowed payload (every other field is owned).
+fn detach(p: &DecodedPacket<'_>) -> DecodedPacket<'static> {
+    DecodedPacket {
+        layers: p.layers.clone(),
+        link: p.link.clone(),
+        arp: p.arp.clone(),
+        net: p.net.clone(),
+        transport: p.transport.clone(),
+        payload: &[],
+        payload_offset: p.payload_offset,
+        reassembled: p.reassembled,
+        fragment_pending: p.fragment_pending,
+        first_fragment: p.first_fragment,
+        fcs_len: p.fcs_len,
+        issue: p.issue.clone(),
+        outer_flows: p.outer_flows.clone(),
+        app_frames: p.app_frames,
+    }
+}
+
+impl Sink for FrameRecorder<'_, '_> {
+    fn wants_packets(&self) -> bool {
+        self.rec.packets
+    }
+    fn packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
+        flow: &PacketFlow,
+    ) -> io::Result<()> {
+        if !self.rec.packets {
+            return Ok(());
+        }
+        let data_at = self.place(frame.data);
+        // The payload mostly lies in the frame: placed where the frame was.
+        let payload_at = match payload_in(frame.data, packet.payload) {
+            Some(off) => data_at + off,
+            None => self.place(packet.payload),
+        };
+        let batch = &mut self.rec.batch;
+        batch.packets.push(Packed {
+            number: frame.number,
+            ts: frame.ts,
+            link: frame.link,
+            interface: frame.interface,
+            file: frame.file,
+            orig_len: frame.orig_len,
+            data_at,
+            data_len: frame.data.len(),
+            packet: detach(packet),
+            payload_at,
+            payload_len: packet.payload.len(),
+            flow: flow.clone(),
+        });
+        batch.calls.push(Call::Packet);
+        batch.frame_bytes += frame.data.len();
+        Ok(())
+    }
+    fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
+        self.take_app_event(event.clone())
+    }
+    fn take_app_event(&mut self, event: AppEvent) -> io::Result<()> {
+        self.rec.batch.events.push(event);
+        self.rec.batch.calls.push(Call::AppEvent);
+        Ok(())
+    }
+    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+        self.take_conn_end(conn.clone(), app.clone())
+    }
+    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
+        self.rec.batch.ended.push((conn, app));
+        self.rec.batch.calls.push(Call::ConnEnd);
+        Ok(())
+    }
+}
+
+/// Where `inner` starts inside `outer`, if it lies there.
+fn payload_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
+    let (o, i) = (outer.as_ptr() as usize, inner.as_ptr() as usize);
+    (i >= o && i + inner.len() <= o + outer.len()).then(|| i - o)
+}
+
+/// Reads the source to its end (or until the back hangs up) through the pipeline into the
+/// recorder; returns what `run_pipeline` needs to report how reading ended.
 fn run_front(
     source: &mut dyn FrameSource,
-    mut front: Front<'_>,
+    stages: &mut Stages,
+    mut rec: Recorder,
 ) -> (
     Option<Truncation>,
     crate::capture::SourceCounts,
     Option<CaptureError>,
 ) {
     let mut failure = None;
+    let mut stopped = false;
     loop {
         let step = match source.next_frame_with_chunk() {
-            Ok(Some((frame, chunk))) => front.process(&frame, chunk),
+            Ok(Some((frame, chunk))) => {
+                let mut sink = FrameRecorder {
+                    rec: &mut rec,
+                    chunk,
+                };
+                stages
+                    .process(&frame, None, &mut sink)
+                    .and_then(|()| rec.hand_over(false))
+            }
             Ok(None) => break,
-            Err(e) if !e.is_fatal() => front.warning(e),
+            Err(e) if !e.is_fatal() => {
+                stages.summary.bad_records_skipped += 1;
+                rec.warning(e)
+            }
             Err(e) => {
                 failure = Some(e);
                 break;
             }
         };
         if step.is_err() {
-            return (source.truncation().cloned(), source.counts(), failure);
+            stopped = true;
+            break;
         }
-        if !front.returned.is_empty() {
-            for chunk in front.returned.drain(..) {
+        if !rec.returned.is_empty() {
+            for chunk in rec.returned.drain(..) {
                 source.recycle_shared(chunk);
             }
         }
     }
-    let _ = front.finish();
+    if !stopped {
+        // `Pipeline::finish`'s flow part: every open connection ends, a part at a time.
+        let _ = (|| -> io::Result<()> {
+            loop {
+                let more = stages.finish_some(
+                    None,
+                    &mut FrameRecorder {
+                        rec: &mut rec,
+                        chunk: None,
+                    },
+                )?;
+                rec.hand_over(true)?;
+                if !more {
+                    return Ok(());
+                }
+            }
+        })();
+    }
     (source.truncation().cloned(), source.counts(), failure)
 }
 
@@ -419,55 +331,19 @@ fn locate<'a>(arena: &'a [u8], chunks: &'a [Arc<Vec<u8>>], loc: usize, len: usiz
     src.get(off..off + len).unwrap_or(&[])
 }
 
-/// Replays one batch on the app stage and the sink; returns the emptied batch (its shared
-/// buffers kept, for the front to give back).
-fn replay(
-    mut batch: Batch,
-    app: &mut AppTracker,
-    events: &mut Vec<AppEvent>,
-    sink: &mut dyn crate::pipeline::Sink,
-    conns_seen: &mut u64,
-) -> io::Result<Batch> {
+/// Replays one batch's calls on the sink; returns the emptied batch (its shared buffers
+/// kept, for the front to give back).
+fn replay(mut batch: Batch, sink: &mut dyn Sink) -> io::Result<Batch> {
     let mut packets = std::mem::take(&mut batch.packets);
-    let mut next_packet = packets.drain(..);
-    let mut next_conn = 0;
-    let mut next_warning = 0;
-    let bytes = &batch.bytes;
-    let chunks = &batch.chunks;
-    // What the app stage recognised in the stream data of the packet being replayed.
-    let mut layers = FrameLayers::NONE;
-    for ev in &batch.events {
-        match *ev {
-            Ev::Data {
-                conn,
-                dir,
-                at,
-                len,
-                ctx,
-            } => {
-                let data = locate(bytes, chunks, at, len);
-                layers.merge(app.feed_segment(conn, dir, data, ctx, events));
-            }
-            Ev::Gap { conn, dir, len } => app.on_gap(conn, dir, len, events),
-            Ev::Datagram {
-                conn,
-                dir,
-                at,
-                len,
-                ctx,
-            } => {
-                let data = locate(bytes, chunks, at, len);
-                layers.merge(app.feed_datagram(conn, dir, data, ctx, events));
-            }
-            Ev::Fin { conn, dir } => app.on_fin(conn, dir, events),
-            Ev::Close { conn } => app.on_close(conn, events),
-            Ev::Flush { conns } => {
-                let ended = batch.ended.get(next_conn..next_conn + conns).unwrap_or(&[]);
-                send_ended(app, events, ended, conns_seen, sink)?;
-                next_conn += conns;
-            }
-            Ev::Packet => {
-                let found = std::mem::replace(&mut layers, FrameLayers::NONE);
+    let mut events = std::mem::take(&mut batch.events);
+    let mut ended = std::mem::take(&mut batch.ended);
+    let (mut next_packet, mut next_event, mut next_end) =
+        (packets.drain(..), events.drain(..), ended.drain(..));
+    let mut warnings = batch.warnings.iter();
+    let (bytes, chunks) = (&batch.bytes, &batch.chunks);
+    for call in &batch.calls {
+        match call {
+            Call::Packet => {
                 let Some(p) = next_packet.next() else {
                     continue;
                 };
@@ -482,22 +358,27 @@ fn replay(
                 };
                 let mut packet: DecodedPacket<'_> = p.packet;
                 packet.payload = locate(bytes, chunks, p.payload_at, p.payload_len);
-                hand_on_packet(events, sink, &frame, &mut packet, &p.flow, found)?;
+                sink.packet(&frame, &packet, &p.flow)?;
             }
-            Ev::Events => {
-                layers = FrameLayers::NONE;
-                send_app_events(events, sink)?;
+            Call::AppEvent => {
+                if let Some(e) = next_event.next() {
+                    sink.take_app_event(e)?;
+                }
             }
-            Ev::Warning => {
-                if let Some(e) = batch.warnings.get(next_warning) {
+            Call::ConnEnd => {
+                if let Some((conn, app)) = next_end.next() {
+                    sink.take_conn_end(conn, app)?;
+                }
+            }
+            Call::Warning => {
+                if let Some(e) = warnings.next() {
                     sink.warning(e)?;
                 }
-                next_warning += 1;
             }
         }
     }
-    drop(next_packet);
-    batch.packets = packets;
+    drop((next_packet, next_event, next_end));
+    (batch.packets, batch.events, batch.ended) = (packets, events, ended);
     batch.clear();
     Ok(batch)
 }
@@ -507,26 +388,23 @@ fn replay(
 pub(super) fn run(
     source: &mut dyn FrameSource,
     pipeline: &mut Pipeline,
-    sink: &mut dyn crate::pipeline::Sink,
+    sink: &mut dyn Sink,
 ) -> io::Result<RunEnd> {
-    let (stages, tee, _) = pipeline.split();
-    let (app, events) = (tee.app, tee.events);
-    let mut conns_seen = 0;
     let (tx, rx) = mpsc::sync_channel::<Batch>(DEPTH);
     let (free_tx, free_rx) = mpsc::channel::<Batch>();
+    let rec = Recorder {
+        batch: Batch::default(),
+        tx,
+        free: free_rx,
+        packets: sink.wants_packets(),
+        returned: Vec::new(),
+    };
     let (back, (truncated, counts, failure)) = std::thread::scope(|scope| {
-        let front = Front {
-            stages,
-            packets: sink.wants_packets(),
-            returned: Vec::new(),
-            tx,
-            free: free_rx,
-            batch: Batch::default(),
-        };
-        let handle = scope.spawn(move || run_front(source, front));
+        let front = &mut pipeline.stages;
+        let handle = scope.spawn(move || run_front(source, front, rec));
         let back = (|| -> io::Result<()> {
             for batch in rx.iter() {
-                let empty = replay(batch, app, events, sink, &mut conns_seen)?;
+                let empty = replay(batch, sink)?;
                 let _ = free_tx.send(empty);
             }
             Ok(())
@@ -539,11 +417,10 @@ pub(super) fn run(
         };
         (back, front)
     });
-    pipeline.summary.conns += conns_seen;
     back?;
     let message = failure.as_ref().map(|e| e.to_string());
-    pipeline.summary.source = counts;
-    let summary = pipeline.finish_stats(sink, truncated, message)?;
+    pipeline.stages.summary.source = counts;
+    let summary = pipeline.stages.finish_stats(sink, truncated, message)?;
     Ok(match failure {
         Some(e) => RunEnd::Failed(summary, e),
         None => RunEnd::Complete(summary),

@@ -322,18 +322,25 @@ fn fold(text: &str, width: usize, column: &mut usize) -> String {
 }
 
 impl<W: Write> StreamSink for FollowTap<W> {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn on_data(&mut self, conn: ConnId, _: &mut (), dir: Direction, data: &[u8], ctx: SegmentCtx) {
         if conn == self.conn {
             self.data(dir, data, ctx);
         }
     }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
+    fn on_gap(&mut self, conn: ConnId, _: &mut (), dir: Direction, len: u64, ctx: SegmentCtx) {
         if conn == self.conn {
             self.report.borrow_mut().gaps[dir.index()] += len;
             self.note(dir, ctx, &format!("… {len} bytes not captured …"));
         }
     }
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn on_datagram(
+        &mut self,
+        conn: ConnId,
+        _: &mut (),
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) {
         if conn == self.conn {
             self.data(dir, data, ctx);
             if !self.shows_items() {
@@ -352,7 +359,7 @@ impl<W: Write> StreamSink for FollowTap<W> {
             }
         }
     }
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
+    fn on_fin(&mut self, conn: ConnId, _: &mut (), dir: Direction, ctx: SegmentCtx) {
         if conn == self.conn {
             let who = match dir {
                 Direction::ToServer => "the client",
@@ -365,7 +372,7 @@ impl<W: Write> StreamSink for FollowTap<W> {
             );
         }
     }
-    fn on_close(&mut self, conn: ConnId) {
+    fn on_close(&mut self, conn: ConnId, _: &mut ()) {
         if conn == self.conn {
             let (b, g, shown) = {
                 let r = self.report.borrow();

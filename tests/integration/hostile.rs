@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use etherparse::PacketBuilder;
 use layerscope::app::{AppCollector, AppConfig, AppEvent, HttpTransaction};
 use layerscope::capture::Timestamp;
-use layerscope::flow::{Direction, SegmentCtx, StreamSink};
+use layerscope::flow::{Direction, SegmentCtx};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -284,7 +284,7 @@ mod tests {
     fn tracker_reports_long_headers_and_counts_short_ones() {
         use crate::app::{AppCollector, AppEvent};
         use crate::decode::LayerName;
-        use crate::flow::{Direction, SegmentCtx, StreamSink};
+        use crate::flow::{Direction, SegmentCtx};
         let ctx = |frame| SegmentCtx {
             frame,
             ts: Default::default(),

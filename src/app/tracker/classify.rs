@@ -3,7 +3,7 @@
 //! gives up on a direction that is not HTTP); on a UDP flow, QUIC by its first datagram,
 //! HTTP (SSDP) by a message's start line, DNS by its ports or a clean message.
 
-use super::conns::Kind;
+use super::conn_app::Kind;
 use super::http_feed::new_http;
 use super::tls_feed::tls_conn;
 use super::AppConfig;

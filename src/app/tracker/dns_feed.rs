@@ -1,7 +1,7 @@
 //! DNS messages completed on a connection (UDP, TCP, inside TLS): matched with their
 //! queries for latency, counted in the connection's counters and service, emitted.
 
-use super::conns::ConnApp;
+use super::conn_app::ConnApp;
 use super::AppStats;
 use crate::app::dns::{self, Decoded};
 use crate::app::{AppEvent, ConnService, DnsMessage};

@@ -2,7 +2,7 @@
 //! connections, written to through `Out`, their counters into the connection's service;
 //! the switch to HTTP/2 after an `Upgrade: h2c`; HTTP messages in UDP datagrams (SSDP).
 
-use super::conns::{ConnApp, Conns, Kind, NO_HTTP};
+use super::conn_app::{ConnApp, Kind};
 use super::{AppConfig, AppTracker};
 use crate::app::http::{self, datagram_message, HttpConn, HttpStats, Out};
 use crate::app::slab::Slab;
@@ -88,13 +88,12 @@ impl AppTracker {
     /// An HTTP/1.1 connection whose `Upgrade: h2c` request was answered by 101: HTTP/2
     /// from here, the upgrade request as stream 1's (RFC 7540 §3.2).
     #[inline(never)]
-    pub(super) fn switch_to_h2c(&mut self, conn: ConnId, events: &mut Vec<AppEvent>) {
-        let Some(slot) = self.conns.slot(conn) else {
-            return;
-        };
-        let Some(state) = self.conns.apps.get_mut(slot.app) else {
-            return;
-        };
+    pub(super) fn switch_to_h2c(
+        &mut self,
+        conn: ConnId,
+        state: &mut ConnApp,
+        events: &mut Vec<AppEvent>,
+    ) {
         let Kind::Http(i) = state.kind else {
             return;
         };
@@ -111,6 +110,5 @@ impl AppTracker {
         state.kind = Kind::Http2(Box::new(
             http2::Http2Conn::upgraded(&request).configured(&self.config, conn),
         ));
-        Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
     }
 }

@@ -1,18 +1,17 @@
 //! The app stage: per-connection application state, fed by the flow stage's stream data
 //! (as [`StreamSink`](crate::flow::StreamSink)'s calls are), returning what each call found.
 //! Here the stage itself and its calls; beside it, which parser a connection gets
-//! (`classify`), where the connections' states are (`conns`), and each protocol's feeding
-//! (`http_feed`, `dns_feed`, `tls_feed`, `quic_feed`). Ended connections' counters wait in
-//! `app/closed_stats.rs`.
+//! (`classify`), a connection's state (`conn_app`: it lives in the flow table's slot and
+//! comes with each call), and each protocol's feeding (`http_feed`, `dns_feed`,
+//! `tls_feed`, `quic_feed`).
 
 mod classify;
-mod conns;
+mod conn_app;
 mod dns_feed;
 mod http_feed;
 mod quic_feed;
 mod tls_feed;
 
-use super::closed_stats::ClosedStats;
 use super::dns::{self, Decoded};
 use super::http::{HttpConn, HttpStats};
 use super::quic;
@@ -22,7 +21,8 @@ use super::*;
 use super::{FrameLayers, FrameNames};
 use crate::decode::LayerName;
 use crate::flow::{ConnId, Direction, SegmentCtx};
-use conns::{Conns, Kind, Slot, NO_HTTP};
+pub use conn_app::ConnApp;
+use conn_app::Kind;
 use dns_feed::emit_dns;
 use http_feed::{free_http, http_out, http_service};
 use tls_feed::{tls_conn, tls_conn_stats, tls_messages, tls_out};
@@ -93,8 +93,6 @@ pub struct AppStats {
     pub dns_pending_dropped: u64,
     /// DNS-over-TCP directions abandoned after a gap (the length prefixes are lost).
     pub dns_tcp_gaps: u64,
-    /// Ended connections whose counters were dropped before `take_conn_stats`.
-    pub closed_stats_dropped: u64,
     /// TLS directions given up and handshake bytes not parsed.
     pub tls: TlsStats,
     /// Datagrams on a QUIC flow that parse as neither a long nor a short header.
@@ -104,14 +102,12 @@ pub struct AppStats {
 }
 
 /// The app stage: recognises HTTP/1.x and DNS in what the flow stage delivers. Each call
+/// comes with the connection's state ([`ConnApp`], kept in the flow table's slot) and
 /// returns what it found in that call's data as values: the packet's application layers
 /// ([`FrameLayers`]) and the events it completed, appended to the caller's `events`
 /// buffer (reused by the caller: no allocation per packet).
 pub struct AppTracker {
     config: AppConfig,
-    conns: Conns,
-    /// Counters of ended connections waiting for `take_conn_stats`.
-    closed: ClosedStats,
     /// Queries pending over all connections.
     dns_pending_total: usize,
     dns_found: Vec<(Decoded, SegmentCtx)>,
@@ -126,8 +122,6 @@ impl AppTracker {
     pub fn new(config: AppConfig) -> AppTracker {
         AppTracker {
             config,
-            conns: Conns::new(),
-            closed: ClosedStats::new(),
             dns_pending_total: 0,
             dns_found: Vec::new(),
             http: Slab::new(),
@@ -141,35 +135,17 @@ impl AppTracker {
     pub fn stats(&self) -> AppStats {
         self.stats
     }
-    /// Counters of a connection that ended (call after the flow stage's `on_close`).
-    pub fn take_conn_stats(&mut self, conn: ConnId) -> AppConnStats {
-        self.closed.take(conn)
-    }
-
-    /// Queues the counters of `conn`, which ended, for `take_conn_stats`.
-    fn record_closed(&mut self, conn: ConnId, stats: AppConnStats) {
-        self.stats.closed_stats_dropped += self.closed.record(conn, stats);
-    }
-
-    /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS;
-    /// `slot`: the connection's entry in `conns.apps`, if it has one.
+    /// `on_data` for a new connection, one that is not HTTP, or HTTP turning into TLS.
     #[inline(never)]
     fn other_data(
         &mut self,
         conn: ConnId,
-        slot: Option<u32>,
+        state: &mut ConnApp,
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
-        let app = match slot {
-            Some(s) => Some(s),
-            None => self.conns.app_or_insert(conn, || Kind::Undecided),
-        };
-        let Some(state) = app.and_then(|a| self.conns.apps.get_mut(a)) else {
-            return FrameLayers::NONE;
-        };
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic(_) = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
             // connection never reads `dns_port` again).
@@ -182,9 +158,6 @@ impl AppTracker {
                 data,
                 &ctx,
             );
-            if let Kind::Http(i) = state.kind {
-                Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, i);
-            }
         }
         let mut layer = None;
         let mut inner = None;
@@ -204,14 +177,13 @@ impl AppTracker {
                 http_service(&mut state.stats.service, h);
                 free_http(&mut self.http, i);
                 state.kind = Kind::Tls(Box::new(tls_conn(&self.config, &ctx)));
-                Conns::set_http(&mut self.conns.index, &mut self.conns.last, conn, NO_HTTP);
             } else {
                 if h.on_data(dir.index(), data, ctx, &mut out) {
                     // (The counters are copied into `state.stats` when the connection ends.)
                     layer = Some(LayerName::Http);
                 }
                 if h.h2c_upgrade.is_some() {
-                    self.switch_to_h2c(conn, events);
+                    self.switch_to_h2c(conn, state, events);
                     return FrameLayers::found(ctx.frame, layer, None);
                 }
             }
@@ -279,6 +251,7 @@ impl AppTracker {
     pub fn feed_segment(
         &mut self,
         conn: ConnId,
+        state: &mut ConnApp,
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
@@ -289,8 +262,7 @@ impl AppTracker {
         };
         // The common case in few instructions: a segment of a connection carrying HTTP
         // that does not switch to TLS.
-        let slot = self.conns.slot(conn);
-        if let Some(Slot { http, .. }) = slot.filter(|s| s.http != NO_HTTP) {
+        if let Kind::Http(http) = state.kind {
             if let Some(h) = self.http.get_mut(http) {
                 if first != 0x16 || !starts_like_client_hello(data) {
                     let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
@@ -299,13 +271,13 @@ impl AppTracker {
                     let carried = h.on_data(dir.index(), data, ctx, &mut out);
                     let upgraded = h.h2c_upgrade.is_some();
                     if upgraded {
-                        self.switch_to_h2c(conn, events);
+                        self.switch_to_h2c(conn, state, events);
                     }
                     return FrameLayers::found(ctx.frame, carried.then_some(LayerName::Http), None);
                 }
             }
         }
-        self.other_data(conn, slot.map(|s| s.app), dir, data, ctx, events)
+        self.other_data(conn, state, dir, data, ctx, events)
     }
 
     /// One UDP datagram's payload (see [`StreamSink::on_datagram`](crate::flow::StreamSink::on_datagram)); returns the application
@@ -313,6 +285,7 @@ impl AppTracker {
     pub fn feed_datagram(
         &mut self,
         conn: ConnId,
+        state: &mut ConnApp,
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
@@ -321,13 +294,9 @@ impl AppTracker {
         // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
         // message must parse cleanly.
         let port_dns = classify::ports_say_dns(&ctx);
-        let quic_known = self
-            .conns
-            .get(conn)
-            .is_some_and(|s| matches!(s.kind, Kind::Quic(_)));
-        if quic_known || (!self.conns.contains(conn) && classify::starts_quic_flow(port_dns, data))
-        {
-            let (quic, http3, frames) = self.feed_quic(conn, dir, data, ctx, events);
+        let quic_known = matches!(state.kind, Kind::Quic(_));
+        if quic_known || (state.undecided() && classify::starts_quic_flow(port_dns, data)) {
+            let (quic, http3, frames) = self.feed_quic(conn, state, dir, data, ctx, events);
             return FrameLayers::found(
                 ctx.frame,
                 quic.then_some(LayerName::Quic),
@@ -335,14 +304,9 @@ impl AppTracker {
             )
             .with_frames(frames);
         }
-        let dns_known = self
-            .conns
-            .get(conn)
-            .is_some_and(|s| s.dns_port || s.dns_seen);
+        let dns_known = state.dns_port || state.dns_seen;
         if classify::may_be_udp_http(port_dns, dns_known, data) {
-            let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
-                return FrameLayers::NONE;
-            };
+            let state = state.kind_or(|| Kind::Datagrams);
             if http_feed::udp_http(&self.config, state, conn, data, ctx, events) {
                 return FrameLayers::found(ctx.frame, Some(LayerName::Http), None);
             }
@@ -350,16 +314,11 @@ impl AppTracker {
         let Some(m) = dns::decode(data) else {
             return FrameLayers::NONE;
         };
-        let known = self
-            .conns
-            .get(conn)
-            .is_some_and(|s| s.dns_port || s.dns_seen);
+        let known = state.dns_port || state.dns_seen;
         if !classify::takes_as_dns(port_dns, known, &m) {
             return FrameLayers::NONE;
         }
-        let Some(state) = self.conns.get_or_insert(conn, || Kind::Datagrams) else {
-            return FrameLayers::NONE;
-        };
+        let state = state.kind_or(|| Kind::Datagrams);
         state.dns_port |= port_dns;
         emit_dns(
             &mut *events,
@@ -377,10 +336,14 @@ impl AppTracker {
 
     /// `len` bytes of one direction were never captured (see [`StreamSink::on_gap`](crate::flow::StreamSink::on_gap)); the
     /// events this completes (a TLS record cut, say) go to `events`.
-    pub fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, events: &mut Vec<AppEvent>) {
-        let Some(state) = self.conns.get_mut(conn) else {
-            return;
-        };
+    pub fn on_gap(
+        &mut self,
+        conn: ConnId,
+        state: &mut ConnApp,
+        dir: Direction,
+        len: u64,
+        events: &mut Vec<AppEvent>,
+    ) {
         match &mut state.kind {
             Kind::Http(i) => {
                 let Some(h) = self.http.get_mut(*i) else {
@@ -410,14 +373,16 @@ impl AppTracker {
 
     /// A direction ended with a FIN (see [`StreamSink::on_fin`](crate::flow::StreamSink::on_fin)): a close-delimited body's
     /// transaction completes into `events`.
-    pub fn on_fin(&mut self, conn: ConnId, dir: Direction, events: &mut Vec<AppEvent>) {
-        // From the map's entry straight to the HTTP state (the `ConnApp` is not read).
-        let Some(Slot { http, .. }) = self.conns.slot(conn) else {
+    pub fn on_fin(
+        &mut self,
+        conn: ConnId,
+        state: &mut ConnApp,
+        dir: Direction,
+        events: &mut Vec<AppEvent>,
+    ) {
+        let Kind::Http(http) = state.kind else {
             return;
         };
-        if http == NO_HTTP {
-            return;
-        }
         let Some(h) = self.http.get_mut(http) else {
             return;
         };
@@ -425,19 +390,10 @@ impl AppTracker {
         h.on_fin(dir.index(), &mut out);
     }
 
-    /// The connection left the flow table (see [`StreamSink::on_close`](crate::flow::StreamSink::on_close)): what its parsers
-    /// still held completes into `events`, its counters wait for `take_conn_stats`.
-    pub fn on_close(&mut self, conn: ConnId, events: &mut Vec<AppEvent>) {
-        // In place: the entry is reset below for a next connection.
-        let Some(Slot { app: slot, .. }) = self.conns.remove(conn) else {
-            // (Queued all the same: `take_conn_stats` asks in the order of the ends.)
-            self.record_closed(conn, AppConnStats::default());
-            return;
-        };
-        let Some(state) = self.conns.apps.get_mut(slot) else {
-            self.record_closed(conn, AppConnStats::default());
-            return;
-        };
+    /// The connection leaves the flow table (see [`StreamSink::on_close`](crate::flow::StreamSink::on_close)): what its parsers
+    /// still held completes into `events`; its counters are then complete in `state`
+    /// ([`ConnApp::take_stats`]), which goes on with the connection's summary.
+    pub fn on_close(&mut self, conn: ConnId, state: &mut ConnApp, events: &mut Vec<AppEvent>) {
         match &mut state.kind {
             Kind::Http(i) => {
                 let i = *i;
@@ -449,6 +405,8 @@ impl AppTracker {
                     http_service(&mut state.stats.service, h);
                 }
                 free_http(&mut self.http, i);
+                // (Its entry in `http` is another connection's from now on.)
+                state.kind = Kind::Undecided;
             }
             Kind::Tls(t) => {
                 let mut out = tls_out(conn, &mut *events, &mut self.stats, &self.config);
@@ -487,10 +445,7 @@ impl AppTracker {
         self.dns_pending_total = self
             .dns_pending_total
             .saturating_sub(state.dns_pending.len());
-        let stats = std::mem::take(&mut state.stats);
-        state.reset();
-        self.conns.apps.release(slot);
-        self.record_closed(conn, stats);
+        state.dns_pending = Default::default();
     }
 }
 

@@ -1,7 +1,7 @@
 //! QUIC flows as the app stage feeds them: one event per long-header packet, the Initial
 //! packets' hellos, and with a key log the Handshake and 1-RTT packets opened (HTTP/3).
 
-use super::conns::Kind;
+use super::conn_app::{ConnApp, Kind};
 use super::tls_feed::tls_messages;
 use super::{AppConfig, AppTracker};
 use crate::app::follow_watch::FollowWatch;
@@ -88,14 +88,13 @@ impl AppTracker {
     pub(super) fn feed_quic(
         &mut self,
         conn: ConnId,
+        state: &mut ConnApp,
         dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
     ) -> (bool, bool, FrameNames) {
-        let Some(state) = self.conns.get_or_insert(conn, || Kind::Quic(None)) else {
-            return (false, false, FrameNames::NONE);
-        };
+        let state = state.kind_or(|| Kind::Quic(None));
         let mut rest = data;
         let mut any = false;
         let mut http3 = false;

@@ -4,7 +4,6 @@
 use super::*;
 use crate::app::AppCollector;
 use crate::capture::Timestamp;
-use crate::flow::StreamSink;
 use Direction::{ToClient, ToServer};
 
 fn ctx(frame: u64, ms: u32) -> SegmentCtx {
@@ -94,108 +93,81 @@ fn a_connection_on_a_recycled_http_state_reads_as_on_a_new_one() {
 }
 
 #[test]
-fn ended_connections_counters_in_order_and_out_of_order() {
-    let mut t = AppCollector::new(AppConfig::default());
-    let exchange = |t: &mut AppCollector, conn: ConnId| {
-        t.on_data(conn, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
-        t.on_data(conn, ToClient, OK0, ctx(2, 1));
-    };
-    let counted = |s: AppConnStats| (s.http_requests, s.http_responses);
-    for conn in [1, 2, 4] {
-        exchange(&mut t, conn);
-    }
-    // 3 ended without any payload: queued all the same, so the order holds.
-    for conn in 1..=4 {
-        t.on_close(conn);
-    }
-    assert_eq!(t.app.closed.lens(), (4, 3, 0));
-    assert_eq!(counted(t.take_conn_stats(1)), (1, 1));
-    assert_eq!(
-        t.take_conn_stats(3),
-        AppConnStats::default(),
-        "not the front: spilled"
+fn an_ended_connections_counters_come_with_its_state() {
+    let mut t = AppTracker::new(AppConfig::default());
+    let mut events = Vec::new();
+    let (mut one, mut two) = (ConnApp::default(), ConnApp::default());
+    t.feed_segment(
+        1,
+        &mut one,
+        ToServer,
+        b"GET / HTTP/1.1\r\n\r\n",
+        ctx(1, 0),
+        &mut events,
     );
-    assert_eq!(
-        t.app.closed.lens(),
-        (0, 0, 2),
-        "2 and 4 (3 had no counters)"
-    );
-    assert_eq!(counted(t.take_conn_stats(4)), (1, 1));
-    assert_eq!(counted(t.take_conn_stats(2)), (1, 1));
-    assert_eq!(t.take_conn_stats(2), AppConnStats::default(), "taken once");
-    // In order again, through the queue.
-    exchange(&mut t, 5);
-    t.on_close(5);
-    t.on_close(6);
-    assert_eq!(counted(t.take_conn_stats(5)), (1, 1));
-    assert_eq!(t.take_conn_stats(6), AppConnStats::default());
-    assert_eq!(t.app.closed.lens(), (0, 0, 0));
-    assert_eq!(t.stats().closed_stats_dropped, 0);
+    t.feed_segment(1, &mut one, ToClient, OK0, ctx(2, 1), &mut events);
+    assert_eq!(events.len(), 1);
+    // Counters are complete once the connection closed (HTTP's are copied at the close).
+    t.on_close(1, &mut one, &mut events);
+    t.on_close(2, &mut two, &mut events);
+    let s = one.take_stats();
+    assert_eq!((s.http_requests, s.http_responses), (1, 1));
+    assert_eq!(one.take_stats(), AppConnStats::default(), "taken once");
+    assert_eq!(two.take_stats(), AppConnStats::default(), "no payload");
+    // A closed state holds no parser: closing it again completes nothing.
+    t.on_close(1, &mut one, &mut events);
+    assert_eq!(events.len(), 1);
 }
 
 #[test]
-fn the_last_lookup_never_outlives_its_connection() {
-    let mut t = AppCollector::new(AppConfig::default());
-    t.on_data(4, ToServer, b"GET / HTTP/1.1\r\n\r\n", ctx(1, 0));
-    t.on_data(4, ToClient, OK0, ctx(2, 1));
-    assert!(matches!(t.app.conns.last, Some((4, s)) if s.http != NO_HTTP));
-    t.on_close(4);
-    assert_eq!(t.app.conns.last, None);
-    // The same id again (a new connection): DNS on port 53 now, not the old HTTP.
+fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
+    let mut t = AppTracker::new(AppConfig::default());
+    let mut events = Vec::new();
+    let mut old = ConnApp::default();
+    t.feed_segment(
+        4,
+        &mut old,
+        ToServer,
+        b"GET / HTTP/1.1\r\n\r\n",
+        ctx(1, 0),
+        &mut events,
+    );
+    t.feed_segment(4, &mut old, ToClient, OK0, ctx(2, 1), &mut events);
+    assert!(matches!(old.kind, Kind::Http(0)));
+    t.on_close(4, &mut old, &mut events);
+    assert_eq!((t.http.made(), t.http.released_list()), (1, &[0][..]));
+    // The same id again (a new connection, a new state): DNS on port 53 now.
+    let mut dns = ConnApp::default();
     let layers = t.feed_segment(
         4,
+        &mut dns,
         ToServer,
         b"GET / HTTP/1.1\r\n\r\n",
         ported(ctx(3, 2), (40_000, 53)),
+        &mut events,
     );
-    assert!(matches!(
-        t.app.conns.get(4).map(|s| &s.kind),
-        Some(Kind::DnsTcp(_))
-    ));
+    assert!(matches!(dns.kind, Kind::DnsTcp(_)));
     assert_eq!(layers.app_of(3), Some(LayerName::Dns));
-    assert_eq!(t.app.conns.slot(4).map(|s| s.http), Some(NO_HTTP));
-    assert_eq!(http(&mut t).len(), 1);
-}
-
-#[test]
-fn an_ended_connections_entry_is_reused_as_new() {
-    let mut t = AppCollector::new(AppConfig::default());
-    // Conn 7 on port 53: DNS over TCP, whatever it carries.
-    t.on_data(
-        7,
-        ToServer,
-        b"GET / HTTP/1.1\r\n\r\n",
-        ported(ctx(1, 0), (40_000, 53)),
-    );
-    assert!(matches!(
-        t.app.conns.get(7).map(|s| &s.kind),
-        Some(Kind::DnsTcp(_))
-    ));
-    t.on_close(7);
-    assert_eq!(
-        (t.app.conns.apps.made(), t.app.conns.apps.released_list()),
-        (1, &[0][..])
-    );
-    assert!(!t.app.conns.contains(7));
-    // Conn 8 takes the entry: its own ports decide, nothing of conn 7's is left.
+    // Conn 8 is HTTP: it takes the ended connection's entry, reset.
+    let mut next = ConnApp::default();
     let layers = t.feed_segment(
         8,
+        &mut next,
         ToServer,
         b"GET / HTTP/1.1\r\n\r\n",
-        ported(ctx(2, 1), (40_001, 80)),
+        ported(ctx(4, 3), (40_001, 80)),
+        &mut events,
     );
-    assert_eq!(layers.app_of(2), Some(LayerName::Http));
-    assert_eq!(t.app.conns.apps.made(), 1, "entry reused");
-    assert_eq!(t.app.conns.apps.released(), 0);
-    t.on_data(8, ToClient, OK0, ctx(3, 2));
-    t.on_close(8);
-    assert_eq!(http(&mut t).len(), 1);
-    let s = t.take_conn_stats(8);
+    assert_eq!(layers.app_of(4), Some(LayerName::Http));
+    assert_eq!((t.http.made(), t.http.released()), (1, 0), "entry reused");
+    t.feed_segment(8, &mut next, ToClient, OK0, ctx(5, 4), &mut events);
+    t.on_close(8, &mut next, &mut events);
+    let s = next.take_stats();
     assert_eq!(
         (s.http_requests, s.http_responses, s.dns_messages),
         (1, 1, 0)
     );
-    assert_eq!(t.take_conn_stats(7), AppConnStats::default());
+    assert_eq!(events.len(), 2);
 }
 
 #[test]

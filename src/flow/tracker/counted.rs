@@ -24,14 +24,14 @@ pub(super) struct CountedPacket {
     pub payload_len: u64,
 }
 
-impl FlowTracker {
+impl<A: Default> FlowTracker<A> {
     /// Tracks one packet of a counted flow (see the module docs).
     pub(super) fn process_counted(
         &mut self,
         frame: &RawFrame<'_>,
         p: CountedPacket,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         let now_ns = ts_ns(frame.ts);
         let mut new_conn = false;
@@ -128,6 +128,6 @@ pub(super) mod test_support {
             flows.push(ft.process(&frame, &p, &mut sink, &mut ended));
         }
         ft.finish(&mut sink, &mut ended);
-        (flows, ended)
+        (flows, ended.into_iter().map(|e| e.summary).collect())
     }
 }

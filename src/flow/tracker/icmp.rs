@@ -55,7 +55,7 @@ pub(crate) fn icmp6_counterpart(icmp_type: u8, code: u8) -> (u8, bool) {
     }
 }
 
-impl FlowTracker {
+impl<A: Default> FlowTracker<A> {
     /// One ICMP (`proto` [`Proto::Icmp`]) or ICMPv6 message.
     #[inline(never)]
     pub(super) fn process_icmp(
@@ -64,8 +64,8 @@ impl FlowTracker {
         packet: &DecodedPacket<'_>,
         net: &NetInfo,
         (proto, icmp): (Proto, &IcmpInfo),
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         let (layer, (other, one_way)) = match proto {
             Proto::Icmpv6 => (

@@ -11,7 +11,7 @@ use super::sctp_state::chunk::{INIT as CHUNK_INIT, INIT_ACK as CHUNK_INIT_ACK};
 use super::*;
 use crate::wire::sctp::{Sctp, HEADER_LEN};
 
-impl FlowTracker {
+impl<A: Default> FlowTracker<A> {
     /// One SCTP packet (the IP protocol is 132). Packets whose common header was not
     /// captured, or that came out of IP reassembly, get no connection.
     #[inline(never)]
@@ -20,8 +20,8 @@ impl FlowTracker {
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         net: &NetInfo,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
         if packet.reassembled {
             return PacketFlow::default();
@@ -72,15 +72,15 @@ impl FlowTracker {
     }
 }
 
-impl FlowTracker {
+impl<A: Default> FlowTracker<A> {
     /// An INIT on the addresses and ports of an association that was shut down or aborted
     /// starts a new one (as a SYN on a closed TCP connection): the old one ends now.
     #[inline(never)]
     fn end_closed_association(
         &mut self,
         key: &FlowKey,
-        sink: &mut dyn StreamSink,
-        ended: &mut Vec<ConnSummary>,
+        sink: &mut dyn StreamSink<A>,
+        ended: &mut Vec<Ended<A>>,
     ) {
         let Some(idx) = self.table.find(key) else {
             return;

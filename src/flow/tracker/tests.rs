@@ -17,7 +17,7 @@ struct RecSink {
 }
 
 impl StreamSink for RecSink {
-    fn on_data(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn on_data(&mut self, conn: ConnId, _: &mut (), dir: Direction, data: &[u8], ctx: SegmentCtx) {
         self.events.push(format!(
             "data {conn} {} {} f{}",
             dir.as_str(),
@@ -25,11 +25,18 @@ impl StreamSink for RecSink {
             ctx.frame
         ));
     }
-    fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, ctx: SegmentCtx) {
+    fn on_gap(&mut self, conn: ConnId, _: &mut (), dir: Direction, len: u64, ctx: SegmentCtx) {
         self.events
             .push(format!("gap {conn} {} {len} f{}", dir.as_str(), ctx.frame));
     }
-    fn on_datagram(&mut self, conn: ConnId, dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn on_datagram(
+        &mut self,
+        conn: ConnId,
+        _: &mut (),
+        dir: Direction,
+        data: &[u8],
+        ctx: SegmentCtx,
+    ) {
         self.events.push(format!(
             "dgram {conn} {} {} f{}",
             dir.as_str(),
@@ -37,11 +44,11 @@ impl StreamSink for RecSink {
             ctx.frame
         ));
     }
-    fn on_fin(&mut self, conn: ConnId, dir: Direction, ctx: SegmentCtx) {
+    fn on_fin(&mut self, conn: ConnId, _: &mut (), dir: Direction, ctx: SegmentCtx) {
         self.events
             .push(format!("fin {conn} {} f{}", dir.as_str(), ctx.frame));
     }
-    fn on_close(&mut self, conn: ConnId) {
+    fn on_close(&mut self, conn: ConnId, _: &mut ()) {
         self.events.push(format!("close {conn}"));
     }
 }
@@ -51,7 +58,10 @@ impl StreamSink for RecSink {
 struct Harness {
     ft: FlowTracker,
     sink: RecSink,
+    /// The summaries of the connections ended so far, in order.
     ended: Vec<ConnSummary>,
+    /// What the tracker's last call ended (moved into `ended` after each call).
+    scratch: Vec<Ended>,
     frame: u64,
     ns: i64,
 }
@@ -121,6 +131,7 @@ impl Harness {
             ft: FlowTracker::new(config),
             sink: RecSink::default(),
             ended: Vec::new(),
+            scratch: Vec::new(),
             frame: 0,
             ns: 1_000_000_000_000,
         }
@@ -151,7 +162,11 @@ impl Harness {
     fn send_info(&mut self, src: &str, dst: &str, tcp: TcpInfo, data: &[u8]) -> PacketFlow {
         let frame = self.next_frame();
         let p = packet(addr(src), addr(dst), Transport::Tcp(tcp), data);
-        self.ft.process(&frame, &p, &mut self.sink, &mut self.ended)
+        let flow = self
+            .ft
+            .process(&frame, &p, &mut self.sink, &mut self.scratch);
+        self.collect();
+        flow
     }
     fn send(
         &mut self,
@@ -182,7 +197,11 @@ impl Harness {
             length: 8 + data.len() as u16,
         };
         let p = packet(a, b, Transport::Udp(u), data);
-        self.ft.process(&frame, &p, &mut self.sink, &mut self.ended)
+        let flow = self
+            .ft
+            .process(&frame, &p, &mut self.sink, &mut self.scratch);
+        self.collect();
+        flow
     }
     /// Client ISN 1000, server ISN 5000: frames 1-3.
     fn handshake(&mut self) {
@@ -197,10 +216,21 @@ impl Harness {
     }
     fn expire(&mut self) {
         let now = self.ts();
-        self.ft.expire(now, &mut self.sink, &mut self.ended);
+        self.ft.expire(now, &mut self.sink, &mut self.scratch);
+        self.collect();
     }
     fn finish(&mut self) {
-        self.ft.finish(&mut self.sink, &mut self.ended);
+        self.ft.finish(&mut self.sink, &mut self.scratch);
+        self.collect();
+    }
+    fn finish_some(&mut self, max: usize) -> bool {
+        let more = self.ft.finish_some(&mut self.sink, &mut self.scratch, max);
+        self.collect();
+        more
+    }
+    /// Moves what the last call ended into `ended`.
+    fn collect(&mut self) {
+        self.ended.extend(self.scratch.drain(..).map(|e| e.summary));
     }
 }
 
@@ -870,7 +900,7 @@ fn non_flow_packets_get_no_conn() {
     );
     p.fragment_pending = true;
     assert_eq!(
-        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.scratch),
         PacketFlow::default()
     );
     p.fragment_pending = false;
@@ -880,12 +910,12 @@ fn non_flow_packets_get_no_conn() {
         net.protocol = 47;
     }
     assert_eq!(
-        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.scratch),
         PacketFlow::default()
     );
     p.net = None;
     assert_eq!(
-        h.ft.process(&frame, &p, &mut h.sink, &mut h.ended),
+        h.ft.process(&frame, &p, &mut h.sink, &mut h.scratch),
         PacketFlow::default()
     );
     assert_eq!(h.ft.stats().conns, 0);
@@ -894,7 +924,7 @@ fn non_flow_packets_get_no_conn() {
 #[test]
 fn entry_sizes_stay_small() {
     use std::mem::size_of;
-    let conn = size_of::<Conn>() - size_of::<ZeekState>();
+    let conn = size_of::<Conn<()>>() - size_of::<ZeekState>();
     assert!(size_of::<FlowKey>() <= 44);
     let tcp = size_of::<TcpConn>() - size_of::<TcpAnalyzer>() - 2 * size_of::<StreamReassembler>();
     // 216 + Zeek's IP byte counts (16) and last time (16) for conn.log.
@@ -1162,8 +1192,8 @@ fn end_of_input_ends_connections_in_id_order_whatever_their_slots() {
     h.send("10.0.0.1:40003", SERVER, SYN, 3000, 0, b""); // id 2, in slot 0
     h.send("10.0.0.1:40004", SERVER, SYN, 4000, 0, b""); // id 3, slot 2
                                                          // A part at a time, as the pipeline asks: lowest id first across the calls.
-    assert!(h.ft.finish_some(&mut h.sink, &mut h.ended, 2));
-    assert!(!h.ft.finish_some(&mut h.sink, &mut h.ended, 2));
+    assert!(h.finish_some(2));
+    assert!(!h.finish_some(2));
     assert_eq!(
         h.ended.iter().map(|c| c.id).collect::<Vec<_>>(),
         [0, 1, 2, 3]
