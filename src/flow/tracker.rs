@@ -73,10 +73,11 @@
 //! whole file.
 //!
 //! # Memory
-//! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn>()` = 216 bytes
-//! plus `size_of::<ZeekState>()`, ~64 bytes of slab bookkeeping (the 40-byte key, last
-//! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus
-//! `ZeekState` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
+//! No per-packet storage. On x86-64 a table entry costs `size_of::<Conn<()>>()` = 216 bytes
+//! plus `size_of::<ZeekState>()` and the stream sink's `A` (the app stage's `ConnApp`: at most
+//! 392 bytes, pinned by its own test), ~64 bytes of slab bookkeeping (the 40-byte key, last
+//! activity time, list links) and ~48 bytes in the hash map: about 330 bytes plus `ZeekState`
+//! and `A` for a UDP flow. A TCP connection adds one boxed `TcpConn` of 224 bytes plus
 //! its `TcpAnalyzer` and two `StreamReassembler`s (whose buffers are bounded by
 //! `max_reassembly_per_flow` and the shared `max_reassembly_total`). A tombstone costs 40
 //! bytes plus its 40-byte key in a ring, and ~56 bytes in its map: about 140 bytes, at most

@@ -24,11 +24,13 @@ const DEPTH: usize = 4;
 const BATCH_PACKETS: usize = 512;
 /// …or this many bytes of frames (wherever they lie) and copied bytes…
 const BATCH_BYTES: usize = 512 * 1024;
-/// …or this many ended connections (an expiry can end many at once).
-const BATCH_ENDED: usize = super::FINISH_CHUNK;
+/// …or this many ended connections (an expiry can end many at once: they are handed over
+/// this many at a time once that packet's calls are recorded).
+const BATCH_ENDED: usize = 256;
 
-/// Room kept for ended connections' summaries in a recycled batch.
-const KEEP_ENDED: usize = 256;
+/// Room kept for ended connections' summaries in a recycled batch (a batch that held more,
+/// after an expiry or at the end of input, gives the rest back).
+const KEEP_ENDED: usize = BATCH_ENDED;
 /// Room kept for events in a recycled batch (a batch of [`BATCH_PACKETS`] packets rarely
 /// needs more than two events a packet; an expiry burst can).
 const KEEP_EVENTS: usize = 4 * BATCH_PACKETS;

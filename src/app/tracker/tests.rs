@@ -1086,3 +1086,17 @@ fn arbitrary_bytes_and_gaps_never_panic() {
         t.on_close(c);
     }
 }
+
+#[test]
+fn a_connections_app_state_is_small_and_fixed() {
+    use std::mem::size_of;
+    // It lives in the flow table's slot of every connection: 16 bytes of parser kind (a
+    // box or an index), the counters (224 of them the service names, inline), the DNS
+    // queries waiting (a map, empty unless DNS). Parsers are boxed, made when needed.
+    assert_eq!(size_of::<Kind>(), 16);
+    assert!(
+        size_of::<ConnApp>() <= 392,
+        "ConnApp is {} bytes",
+        size_of::<ConnApp>()
+    );
+}
