@@ -11,7 +11,7 @@ use layerscope::app::quic::initial::{protect, InitialKeys};
 use layerscope::app::quic::QUIC_V2;
 use layerscope::app::{AppCollector, AppConfig};
 use layerscope::capture::Timestamp;
-use layerscope::flow::{Direction, SegmentCtx, StreamSink};
+use layerscope::flow::{Direction, SegmentCtx};
 use libfuzzer_sys::fuzz_target;
 
 const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];

@@ -11,7 +11,7 @@
 
 use layerscope::app::{AppCollector, AppConfig, AppEvent, TlsKind};
 use layerscope::capture::Timestamp;
-use layerscope::flow::{Direction, SegmentCtx, StreamSink};
+use layerscope::flow::{Direction, SegmentCtx};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,7 +8,7 @@
 //! [`StreamSink<ConnApp>`]), it uses the state in the table's slot and keeps none.
 
 use super::{AppConfig, AppConnStats, AppEvent, AppStats, AppTracker, ConnApp, FrameLayers};
-use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
+use crate::flow::{ConnId, Direction, SegmentCtx, StreamId, StreamSink};
 use rustc_hash::FxHashMap;
 
 /// An [`AppTracker`] and the events its calls completed, in completion order.
@@ -39,9 +39,9 @@ impl AppCollector {
         data: &[u8],
         ctx: SegmentCtx,
     ) -> FrameLayers {
-        let state = self.states.entry(conn).or_default();
-        self.app
-            .feed_segment(conn, state, dir, data, ctx, &mut self.events)
+        let app = self.states.entry(conn).or_default();
+        let at = StreamId { conn, dir };
+        self.app.feed_segment(at, app, data, ctx, &mut self.events)
     }
 
     /// [`AppTracker::feed_datagram`] on `conn`'s state, its events kept.
@@ -52,9 +52,9 @@ impl AppCollector {
         data: &[u8],
         ctx: SegmentCtx,
     ) -> FrameLayers {
-        let state = self.states.entry(conn).or_default();
-        self.app
-            .feed_datagram(conn, state, dir, data, ctx, &mut self.events)
+        let app = self.states.entry(conn).or_default();
+        let at = StreamId { conn, dir };
+        self.app.feed_datagram(at, app, data, ctx, &mut self.events)
     }
 
     /// [`StreamSink::on_data`] by id.
@@ -69,22 +69,24 @@ impl AppCollector {
 
     /// [`StreamSink::on_gap`] by id.
     pub fn on_gap(&mut self, conn: ConnId, dir: Direction, len: u64, _ctx: SegmentCtx) {
-        let state = self.states.entry(conn).or_default();
-        self.app.on_gap(conn, state, dir, len, &mut self.events);
+        let app = self.states.entry(conn).or_default();
+        self.app
+            .on_gap(StreamId { conn, dir }, app, len, &mut self.events);
     }
 
     /// [`StreamSink::on_fin`] by id.
     pub fn on_fin(&mut self, conn: ConnId, dir: Direction, _ctx: SegmentCtx) {
-        let state = self.states.entry(conn).or_default();
-        self.app.on_fin(conn, state, dir, &mut self.events);
+        let app = self.states.entry(conn).or_default();
+        self.app
+            .on_fin(StreamId { conn, dir }, app, &mut self.events);
     }
 
     /// [`StreamSink::on_close`] by id: the connection's counters wait for
     /// `take_conn_stats`.
     pub fn on_close(&mut self, conn: ConnId) {
-        let mut state = self.states.remove(&conn).unwrap_or_default();
-        self.app.on_close(conn, &mut state, &mut self.events);
-        self.closed.insert(conn, state.take_stats());
+        let mut app = self.states.remove(&conn).unwrap_or_default();
+        self.app.on_close(conn, &mut app, &mut self.events);
+        self.closed.insert(conn, app.take_stats());
     }
 
     /// The counters of `conn`, closed by id (default when it was not, or was taken).
@@ -107,42 +109,19 @@ impl AppCollector {
 /// return for the packets' layers is dropped; an ended connection's counters go on in
 /// its state, with its summary).
 impl StreamSink<ConnApp> for AppCollector {
-    fn on_data(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) {
-        self.app
-            .feed_segment(conn, state, dir, data, ctx, &mut self.events);
+    fn on_data(&mut self, at: StreamId, app: &mut ConnApp, data: &[u8], ctx: SegmentCtx) {
+        self.app.feed_segment(at, app, data, ctx, &mut self.events);
     }
-    fn on_datagram(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) {
-        self.app
-            .feed_datagram(conn, state, dir, data, ctx, &mut self.events);
+    fn on_datagram(&mut self, at: StreamId, app: &mut ConnApp, data: &[u8], ctx: SegmentCtx) {
+        self.app.feed_datagram(at, app, data, ctx, &mut self.events);
     }
-    fn on_gap(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        len: u64,
-        _: SegmentCtx,
-    ) {
-        self.app.on_gap(conn, state, dir, len, &mut self.events);
+    fn on_gap(&mut self, at: StreamId, app: &mut ConnApp, len: u64, _: SegmentCtx) {
+        self.app.on_gap(at, app, len, &mut self.events);
     }
-    fn on_fin(&mut self, conn: ConnId, state: &mut ConnApp, dir: Direction, _: SegmentCtx) {
-        self.app.on_fin(conn, state, dir, &mut self.events);
+    fn on_fin(&mut self, at: StreamId, app: &mut ConnApp, _: SegmentCtx) {
+        self.app.on_fin(at, app, &mut self.events);
     }
-    fn on_close(&mut self, conn: ConnId, state: &mut ConnApp) {
-        self.app.on_close(conn, state, &mut self.events);
+    fn on_close(&mut self, conn: ConnId, app: &mut ConnApp) {
+        self.app.on_close(conn, app, &mut self.events);
     }
 }

@@ -821,7 +821,8 @@ impl<A: Default> FlowTracker<A> {
             handshake_rtt_ns: None,
             ports: conn.ports(),
         };
-        sink.on_datagram(conn.id, &mut conn.app, dir, data, ctx);
+        let at = StreamId { conn: conn.id, dir };
+        sink.on_datagram(at, &mut conn.app, data, ctx);
         let id = conn.id;
         self.table.touch(idx, ListId::Udp, now_ns);
         PacketFlow {
@@ -1165,29 +1166,27 @@ fn account<A>(
 /// there if it has not started yet): straight to the sink when they are the next in order
 /// with nothing buffered, else through the reassembler (what it cuts is counted on the
 /// connection and in the stats).
+/// Returns the bytes the reassembler cut (for the connection's counter).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn stream_data<A>(
     t: &mut TcpConn,
-    cut_bytes: &mut PerDir,
-    (id, app, dir): (ConnId, &mut A, Direction),
-    seq: u32,
-    data: &[u8],
+    (at, app): (StreamId, &mut A),
+    (seq, data): (u32, &[u8]),
     ctx: SegmentCtx,
     sh: &mut Shared<'_, A>,
     gaps: &mut u64,
-) {
-    let s = dir.index();
+) -> u32 {
+    let s = at.dir.index();
     if !t.sides[s].reasm_started {
         t.sides[s].reasm_started = true;
         t.reasm[s].start_at(seq);
     }
     if t.reasm[s].in_order(seq) {
-        sh.sink.on_data(id, app, dir, data, ctx);
+        sh.sink.on_data(at, app, data, ctx);
         t.reasm[s].passed(data.len());
-        return;
+        return 0;
     }
-    let mut out = deliver(id, app, dir, &mut *sh.sink, gaps);
+    let mut out = deliver(at, app, &mut *sh.sink, gaps);
     let outcome = t.reasm[s].segment(
         seq,
         data,
@@ -1197,10 +1196,8 @@ fn stream_data<A>(
         &mut out,
     );
     drop(out);
-    if outcome.cut_bytes > 0 {
-        cut_bytes.add(dir, u64::from(outcome.cut_bytes));
-        sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
-    }
+    sh.stats.reassembly_cut_bytes += u64::from(outcome.cut_bytes);
+    outcome.cut_bytes
 }
 
 /// Whether a segment's `len` bytes are a keep-alive probe's, which are not stream data: the
@@ -1218,17 +1215,16 @@ fn keep_alive_byte(stream_started: bool, len: usize, flags: AnalysisFlags) -> bo
 
 /// Hands the reassembler's chunks of one direction to the sink, counting gaps.
 fn deliver<'a, A>(
-    conn_id: ConnId,
+    at: StreamId,
     app: &'a mut A,
-    dir: Direction,
     sink: &'a mut dyn StreamSink<A>,
     gaps: &'a mut u64,
 ) -> impl FnMut(StreamChunk<'_>) + 'a {
     move |chunk| match chunk {
-        StreamChunk::Data(bytes, ctx) => sink.on_data(conn_id, app, dir, bytes, ctx),
+        StreamChunk::Data(bytes, ctx) => sink.on_data(at, app, bytes, ctx),
         StreamChunk::Gap(len, ctx) => {
             *gaps += len;
-            sink.on_gap(conn_id, app, dir, len, ctx);
+            sink.on_gap(at, app, len, ctx);
         }
     }
 }
@@ -1251,7 +1247,8 @@ fn flush_dir<A>(conn: &mut Conn<A>, dir: Direction, ctx: SegmentCtx, sh: &mut Sh
         return;
     }
     let mut gaps = 0;
-    let mut out = deliver(id, &mut conn.app, dir, &mut *sh.sink, &mut gaps);
+    let at = StreamId { conn: id, dir };
+    let mut out = deliver(at, &mut conn.app, &mut *sh.sink, &mut gaps);
     t.reasm[dir.index()].flush(ctx, sh.budget, &mut out);
     drop(out);
     add_gaps(conn, dir, gaps, sh);
@@ -1319,26 +1316,24 @@ fn on_tcp_plain<A>(
     let mut gaps = [0u64; 2];
     if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
         // No SYN: the data starts at seq.
-        stream_data(
+        let at = StreamId { conn: id, dir };
+        let cut = stream_data(
             t,
-            &mut conn.cut_bytes,
-            (id, &mut conn.app, dir),
-            tcp.seq,
-            data,
+            (at, &mut conn.app),
+            (tcp.seq, data),
             ctx,
             sh,
             &mut gaps[s],
         );
+        conn.cut_bytes.add(dir, u64::from(cut));
     }
     // The peer sent no FIN (steady): the ack is the stream's.
     if t.sides[r].reasm_started && !t.reasm[r].ack_changes_nothing(tcp.ack) {
-        let mut out = deliver(
-            id,
-            &mut conn.app,
-            dir.reverse(),
-            &mut *sh.sink,
-            &mut gaps[r],
-        );
+        let back = StreamId {
+            conn: id,
+            dir: dir.reverse(),
+        };
+        let mut out = deliver(back, &mut conn.app, &mut *sh.sink, &mut gaps[r]);
         t.reasm[r].acked(tcp.ack, ctx, sh.budget, &mut out);
     }
     if t.sides[0].fin_pending || t.sides[1].fin_pending {
@@ -1388,10 +1383,11 @@ fn pending_fins<A>(
             t.sides[i].fin_pending = false;
             t.sides[i].fin_delivered = true;
             if t.sides[i].reasm_started {
-                let mut out = deliver(id, &mut *app, d, &mut *sh.sink, &mut gaps[i]);
+                let at = StreamId { conn: id, dir: d };
+                let mut out = deliver(at, &mut *app, &mut *sh.sink, &mut gaps[i]);
                 t.reasm[i].flush(ctx, sh.budget, &mut out);
             }
-            sh.sink.on_fin(id, app, d, ctx);
+            sh.sink.on_fin(StreamId { conn: id, dir: d }, app, ctx);
         }
     }
 }
@@ -1464,16 +1460,16 @@ fn tcp_step<A>(
     }
     let mut gaps = [0u64; 2];
     if !data.is_empty() && !keep_alive_byte(t.sides[s].reasm_started, data.len(), analysis.flags) {
-        stream_data(
+        let at = StreamId { conn: id, dir };
+        let cut = stream_data(
             t,
-            &mut conn.cut_bytes,
-            (id, &mut conn.app, dir),
-            data_seq,
-            data,
+            (at, &mut conn.app),
+            (data_seq, data),
             ctx,
             sh,
             &mut gaps[s],
         );
+        conn.cut_bytes.add(dir, u64::from(cut));
     }
     if ack && !rst && t.sides[r].reasm_started {
         // The peer's FIN takes one sequence number but carries no byte: an ACK of the FIN
@@ -1483,13 +1479,11 @@ fn tcp_step<A>(
             _ => tcp.ack,
         };
         if !t.reasm[r].ack_changes_nothing(stream_ack) {
-            let mut out = deliver(
-                id,
-                &mut conn.app,
-                dir.reverse(),
-                &mut *sh.sink,
-                &mut gaps[r],
-            );
+            let back = StreamId {
+                conn: id,
+                dir: dir.reverse(),
+            };
+            let mut out = deliver(back, &mut conn.app, &mut *sh.sink, &mut gaps[r]);
             t.reasm[r].acked(stream_ack, ctx, sh.budget, &mut out);
         }
     }
@@ -1505,7 +1499,8 @@ fn tcp_step<A>(
     if rst {
         for d in [dir, dir.reverse()] {
             if t.sides[d.index()].reasm_started {
-                let mut out = deliver(id, &mut conn.app, d, &mut *sh.sink, &mut gaps[d.index()]);
+                let at = StreamId { conn: id, dir: d };
+                let mut out = deliver(at, &mut conn.app, &mut *sh.sink, &mut gaps[d.index()]);
                 t.reasm[d.index()].flush(ctx, sh.budget, &mut out);
             }
         }

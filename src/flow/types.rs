@@ -494,37 +494,30 @@ impl SegmentCtx {
     }
 }
 
+/// One direction of one connection: whose bytes a stream call carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamId {
+    pub conn: ConnId,
+    pub dir: Direction,
+}
+
 /// Receiver of in-order application bytes (implemented by `app`). `A` is what the
 /// receiver keeps per connection: the flow table's slot holds it beside the flow's own
-/// state and hands it with every call (`()` for receivers that keep nothing there).
+/// state and hands it (`app`) with every call (`()` for receivers that keep nothing there).
 pub trait StreamSink<A = ()> {
     /// In-order TCP bytes of one direction. Called once per contiguous chunk; bytes that
     /// were buffered out of order are delivered with the frame that carried them.
-    fn on_data(
-        &mut self,
-        conn: ConnId,
-        state: &mut A,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    );
+    fn on_data(&mut self, at: StreamId, app: &mut A, data: &[u8], ctx: SegmentCtx);
     /// `len` bytes of one direction were never captured (or were cut): the parser must
     /// resynchronise.
-    fn on_gap(&mut self, conn: ConnId, state: &mut A, dir: Direction, len: u64, ctx: SegmentCtx);
+    fn on_gap(&mut self, at: StreamId, app: &mut A, len: u64, ctx: SegmentCtx);
     /// One UDP datagram's payload.
-    fn on_datagram(
-        &mut self,
-        conn: ConnId,
-        state: &mut A,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    );
+    fn on_datagram(&mut self, at: StreamId, app: &mut A, data: &[u8], ctx: SegmentCtx);
     /// A direction ended with a FIN (close-delimited bodies end here).
-    fn on_fin(&mut self, conn: ConnId, state: &mut A, dir: Direction, ctx: SegmentCtx);
-    /// The connection leaves the table: flush what `state` holds (it then goes with the
+    fn on_fin(&mut self, at: StreamId, app: &mut A, ctx: SegmentCtx);
+    /// The connection leaves the table: flush what `app` holds (it then goes with the
     /// connection's summary, [`Ended`]).
-    fn on_close(&mut self, conn: ConnId, state: &mut A);
+    fn on_close(&mut self, conn: ConnId, app: &mut A);
 }
 
 /// A connection that left the flow table: its summary, and what the stream sink kept in
@@ -539,10 +532,10 @@ pub struct Ended<A = ()> {
 pub struct NullSink;
 
 impl<A> StreamSink<A> for NullSink {
-    fn on_data(&mut self, _: ConnId, _: &mut A, _: Direction, _: &[u8], _: SegmentCtx) {}
-    fn on_gap(&mut self, _: ConnId, _: &mut A, _: Direction, _: u64, _: SegmentCtx) {}
-    fn on_datagram(&mut self, _: ConnId, _: &mut A, _: Direction, _: &[u8], _: SegmentCtx) {}
-    fn on_fin(&mut self, _: ConnId, _: &mut A, _: Direction, _: SegmentCtx) {}
+    fn on_data(&mut self, _: StreamId, _: &mut A, _: &[u8], _: SegmentCtx) {}
+    fn on_gap(&mut self, _: StreamId, _: &mut A, _: u64, _: SegmentCtx) {}
+    fn on_datagram(&mut self, _: StreamId, _: &mut A, _: &[u8], _: SegmentCtx) {}
+    fn on_fin(&mut self, _: StreamId, _: &mut A, _: SegmentCtx) {}
     fn on_close(&mut self, _: ConnId, _: &mut A) {}
 }
 

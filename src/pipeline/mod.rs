@@ -5,7 +5,7 @@ use crate::capture::{CaptureError, FrameSource, RawFrame, Timestamp, Truncation}
 use crate::decode::{DecodedPacket, Decoder, DecoderLimits};
 use crate::filter::Filter;
 use crate::flow::{
-    ConnId, ConnSummary, Direction, Ended, FlowConfig, FlowTracker, PacketFlow, SegmentCtx,
+    ConnId, ConnSummary, Ended, FlowConfig, FlowTracker, PacketFlow, SegmentCtx, StreamId,
     StreamSink,
 };
 use std::io;
@@ -157,59 +157,34 @@ struct Tee<'a> {
 }
 
 impl StreamSink<ConnApp> for Tee<'_> {
-    fn on_data(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) {
-        let found = self
-            .app
-            .feed_segment(conn, state, dir, data, ctx, self.events);
+    fn on_data(&mut self, at: StreamId, app: &mut ConnApp, data: &[u8], ctx: SegmentCtx) {
+        let found = self.app.feed_segment(at, app, data, ctx, self.events);
         self.layers.merge(found);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_data(conn, &mut (), dir, data, ctx);
+            t.on_data(at, &mut (), data, ctx);
         }
     }
-    fn on_gap(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        len: u64,
-        ctx: SegmentCtx,
-    ) {
-        self.app.on_gap(conn, state, dir, len, self.events);
+    fn on_gap(&mut self, at: StreamId, app: &mut ConnApp, len: u64, ctx: SegmentCtx) {
+        self.app.on_gap(at, app, len, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_gap(conn, &mut (), dir, len, ctx);
+            t.on_gap(at, &mut (), len, ctx);
         }
     }
-    fn on_datagram(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) {
-        let found = self
-            .app
-            .feed_datagram(conn, state, dir, data, ctx, self.events);
+    fn on_datagram(&mut self, at: StreamId, app: &mut ConnApp, data: &[u8], ctx: SegmentCtx) {
+        let found = self.app.feed_datagram(at, app, data, ctx, self.events);
         self.layers.merge(found);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_datagram(conn, &mut (), dir, data, ctx);
+            t.on_datagram(at, &mut (), data, ctx);
         }
     }
-    fn on_fin(&mut self, conn: ConnId, state: &mut ConnApp, dir: Direction, ctx: SegmentCtx) {
-        self.app.on_fin(conn, state, dir, self.events);
+    fn on_fin(&mut self, at: StreamId, app: &mut ConnApp, ctx: SegmentCtx) {
+        self.app.on_fin(at, app, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
-            t.on_fin(conn, &mut (), dir, ctx);
+            t.on_fin(at, &mut (), ctx);
         }
     }
-    fn on_close(&mut self, conn: ConnId, state: &mut ConnApp) {
-        self.app.on_close(conn, state, self.events);
+    fn on_close(&mut self, conn: ConnId, app: &mut ConnApp) {
+        self.app.on_close(conn, app, self.events);
         if let Some(t) = self.tap.as_deref_mut() {
             t.on_close(conn, &mut ());
         }

@@ -4,7 +4,7 @@
 
 use crate::app::follow_watch::{FollowItem, FollowWatch};
 use crate::capture::Timestamp;
-use crate::flow::{ConnId, Direction, SegmentCtx, StreamSink};
+use crate::flow::{ConnId, Direction, SegmentCtx, StreamId, StreamSink};
 use crate::render::escape::escape_bytes;
 use crate::render::follow_frames::{frame_body, frame_line, indented_bytes};
 use crate::render::style::RESET;
@@ -322,25 +322,21 @@ fn fold(text: &str, width: usize, column: &mut usize) -> String {
 }
 
 impl<W: Write> StreamSink for FollowTap<W> {
-    fn on_data(&mut self, conn: ConnId, _: &mut (), dir: Direction, data: &[u8], ctx: SegmentCtx) {
+    fn on_data(&mut self, at: StreamId, _: &mut (), data: &[u8], ctx: SegmentCtx) {
+        let StreamId { conn, dir } = at;
         if conn == self.conn {
             self.data(dir, data, ctx);
         }
     }
-    fn on_gap(&mut self, conn: ConnId, _: &mut (), dir: Direction, len: u64, ctx: SegmentCtx) {
+    fn on_gap(&mut self, at: StreamId, _: &mut (), len: u64, ctx: SegmentCtx) {
+        let StreamId { conn, dir } = at;
         if conn == self.conn {
             self.report.borrow_mut().gaps[dir.index()] += len;
             self.note(dir, ctx, &format!("… {len} bytes not captured …"));
         }
     }
-    fn on_datagram(
-        &mut self,
-        conn: ConnId,
-        _: &mut (),
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) {
+    fn on_datagram(&mut self, at: StreamId, _: &mut (), data: &[u8], ctx: SegmentCtx) {
+        let StreamId { conn, dir } = at;
         if conn == self.conn {
             self.data(dir, data, ctx);
             if !self.shows_items() {
@@ -359,7 +355,8 @@ impl<W: Write> StreamSink for FollowTap<W> {
             }
         }
     }
-    fn on_fin(&mut self, conn: ConnId, _: &mut (), dir: Direction, ctx: SegmentCtx) {
+    fn on_fin(&mut self, at: StreamId, _: &mut (), ctx: SegmentCtx) {
+        let StreamId { conn, dir } = at;
         if conn == self.conn {
             let who = match dir {
                 Direction::ToServer => "the client",

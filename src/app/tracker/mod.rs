@@ -20,7 +20,7 @@ use super::tls::{starts_like_client_hello, TlsStats};
 use super::*;
 use super::{FrameLayers, FrameNames};
 use crate::decode::LayerName;
-use crate::flow::{ConnId, Direction, SegmentCtx};
+use crate::flow::{ConnId, SegmentCtx, StreamId};
 pub use conn_app::ConnApp;
 use conn_app::Kind;
 use dns_feed::emit_dns;
@@ -139,13 +139,13 @@ impl AppTracker {
     #[inline(never)]
     fn other_data(
         &mut self,
-        conn: ConnId,
+        at: StreamId,
         state: &mut ConnApp,
-        dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
+        let StreamId { conn, dir } = at;
         if let Kind::Undecided | Kind::Datagrams | Kind::Quic(_) = state.kind {
             // The ports matter only while the kind is being decided (a decided TCP
             // connection never reads `dns_port` again).
@@ -250,13 +250,13 @@ impl AppTracker {
     /// application layer they showed, for the packet's layer list.
     pub fn feed_segment(
         &mut self,
-        conn: ConnId,
+        at: StreamId,
         state: &mut ConnApp,
-        dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
+        let StreamId { conn, dir } = at;
         let Some(&first) = data.first() else {
             return FrameLayers::NONE;
         };
@@ -277,26 +277,26 @@ impl AppTracker {
                 }
             }
         }
-        self.other_data(conn, state, dir, data, ctx, events)
+        self.other_data(at, state, data, ctx, events)
     }
 
     /// One UDP datagram's payload (see [`StreamSink::on_datagram`](crate::flow::StreamSink::on_datagram)); returns the application
     /// layer it showed, for the packet's layer list.
     pub fn feed_datagram(
         &mut self,
-        conn: ConnId,
+        at: StreamId,
         state: &mut ConnApp,
-        dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
     ) -> FrameLayers {
+        let conn = at.conn;
         // DNS on ports 53, 5353 and 5355 is trusted without further proof; elsewhere a
         // message must parse cleanly.
         let port_dns = classify::ports_say_dns(&ctx);
         let quic_known = matches!(state.kind, Kind::Quic(_));
         if quic_known || (state.undecided() && classify::starts_quic_flow(port_dns, data)) {
-            let (quic, http3, frames) = self.feed_quic(conn, state, dir, data, ctx, events);
+            let (quic, http3, frames) = self.feed_quic(at, state, data, ctx, events);
             return FrameLayers::found(
                 ctx.frame,
                 quic.then_some(LayerName::Quic),
@@ -338,12 +338,12 @@ impl AppTracker {
     /// events this completes (a TLS record cut, say) go to `events`.
     pub fn on_gap(
         &mut self,
-        conn: ConnId,
+        at: StreamId,
         state: &mut ConnApp,
-        dir: Direction,
         len: u64,
         events: &mut Vec<AppEvent>,
     ) {
+        let StreamId { conn, dir } = at;
         match &mut state.kind {
             Kind::Http(i) => {
                 let Some(h) = self.http.get_mut(*i) else {
@@ -373,13 +373,8 @@ impl AppTracker {
 
     /// A direction ended with a FIN (see [`StreamSink::on_fin`](crate::flow::StreamSink::on_fin)): a close-delimited body's
     /// transaction completes into `events`.
-    pub fn on_fin(
-        &mut self,
-        conn: ConnId,
-        state: &mut ConnApp,
-        dir: Direction,
-        events: &mut Vec<AppEvent>,
-    ) {
+    pub fn on_fin(&mut self, at: StreamId, state: &mut ConnApp, events: &mut Vec<AppEvent>) {
+        let StreamId { conn, dir } = at;
         let Kind::Http(http) = state.kind else {
             return;
         };

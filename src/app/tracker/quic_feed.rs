@@ -6,7 +6,7 @@ use super::tls_feed::tls_messages;
 use super::{AppConfig, AppTracker};
 use crate::app::follow_watch::FollowWatch;
 use crate::app::{quic, AppEvent, ConnService, FrameNames, QuicPacket, QuicPacketKind};
-use crate::flow::{ConnId, Direction, SegmentCtx};
+use crate::flow::{Direction, SegmentCtx, StreamId};
 
 /// A QUIC Handshake or 1-RTT packet of `q` (`pn_offset`: None for a short header, whose
 /// Destination Connection ID length the connection's long headers gave), opened with the
@@ -87,13 +87,13 @@ impl AppTracker {
     /// whether it held any QUIC packet.
     pub(super) fn feed_quic(
         &mut self,
-        conn: ConnId,
+        at: StreamId,
         state: &mut ConnApp,
-        dir: Direction,
         data: &[u8],
         ctx: SegmentCtx,
         events: &mut Vec<AppEvent>,
     ) -> (bool, bool, FrameNames) {
+        let StreamId { conn, dir } = at;
         let state = state.kind_or(|| Kind::Quic(None));
         let mut rest = data;
         let mut any = false;

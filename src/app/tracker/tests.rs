@@ -4,7 +4,7 @@
 use super::*;
 use crate::app::AppCollector;
 use crate::capture::Timestamp;
-use Direction::{ToClient, ToServer};
+use crate::flow::Direction::{ToClient, ToServer};
 
 fn ctx(frame: u64, ms: u32) -> SegmentCtx {
     SegmentCtx {
@@ -98,14 +98,25 @@ fn an_ended_connections_counters_come_with_its_state() {
     let mut events = Vec::new();
     let (mut one, mut two) = (ConnApp::default(), ConnApp::default());
     t.feed_segment(
-        1,
+        StreamId {
+            conn: 1,
+            dir: ToServer,
+        },
         &mut one,
-        ToServer,
         b"GET / HTTP/1.1\r\n\r\n",
         ctx(1, 0),
         &mut events,
     );
-    t.feed_segment(1, &mut one, ToClient, OK0, ctx(2, 1), &mut events);
+    t.feed_segment(
+        StreamId {
+            conn: 1,
+            dir: ToClient,
+        },
+        &mut one,
+        OK0,
+        ctx(2, 1),
+        &mut events,
+    );
     assert_eq!(events.len(), 1);
     // Counters are complete once the connection closed (HTTP's are copied at the close).
     t.on_close(1, &mut one, &mut events);
@@ -125,23 +136,36 @@ fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
     let mut events = Vec::new();
     let mut old = ConnApp::default();
     t.feed_segment(
-        4,
+        StreamId {
+            conn: 4,
+            dir: ToServer,
+        },
         &mut old,
-        ToServer,
         b"GET / HTTP/1.1\r\n\r\n",
         ctx(1, 0),
         &mut events,
     );
-    t.feed_segment(4, &mut old, ToClient, OK0, ctx(2, 1), &mut events);
+    t.feed_segment(
+        StreamId {
+            conn: 4,
+            dir: ToClient,
+        },
+        &mut old,
+        OK0,
+        ctx(2, 1),
+        &mut events,
+    );
     assert!(matches!(old.kind, Kind::Http(0)));
     t.on_close(4, &mut old, &mut events);
     assert_eq!((t.http.made(), t.http.released_list()), (1, &[0][..]));
     // The same id again (a new connection, a new state): DNS on port 53 now.
     let mut dns = ConnApp::default();
     let layers = t.feed_segment(
-        4,
+        StreamId {
+            conn: 4,
+            dir: ToServer,
+        },
         &mut dns,
-        ToServer,
         b"GET / HTTP/1.1\r\n\r\n",
         ported(ctx(3, 2), (40_000, 53)),
         &mut events,
@@ -151,16 +175,27 @@ fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
     // Conn 8 is HTTP: it takes the ended connection's entry, reset.
     let mut next = ConnApp::default();
     let layers = t.feed_segment(
-        8,
+        StreamId {
+            conn: 8,
+            dir: ToServer,
+        },
         &mut next,
-        ToServer,
         b"GET / HTTP/1.1\r\n\r\n",
         ported(ctx(4, 3), (40_001, 80)),
         &mut events,
     );
     assert_eq!(layers.app_of(4), Some(LayerName::Http));
     assert_eq!((t.http.made(), t.http.released()), (1, 0), "entry reused");
-    t.feed_segment(8, &mut next, ToClient, OK0, ctx(5, 4), &mut events);
+    t.feed_segment(
+        StreamId {
+            conn: 8,
+            dir: ToClient,
+        },
+        &mut next,
+        OK0,
+        ctx(5, 4),
+        &mut events,
+    );
     t.on_close(8, &mut next, &mut events);
     let s = next.take_stats();
     assert_eq!(

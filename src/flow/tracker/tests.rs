@@ -17,36 +17,24 @@ struct RecSink {
 }
 
 impl StreamSink for RecSink {
-    fn on_data(&mut self, conn: ConnId, _: &mut (), dir: Direction, data: &[u8], ctx: SegmentCtx) {
-        self.events.push(format!(
-            "data {conn} {} {} f{}",
-            dir.as_str(),
-            data.len(),
-            ctx.frame
-        ));
-    }
-    fn on_gap(&mut self, conn: ConnId, _: &mut (), dir: Direction, len: u64, ctx: SegmentCtx) {
+    fn on_data(&mut self, at: StreamId, _: &mut (), data: &[u8], ctx: SegmentCtx) {
+        let (conn, dir, len) = (at.conn, at.dir.as_str(), data.len());
         self.events
-            .push(format!("gap {conn} {} {len} f{}", dir.as_str(), ctx.frame));
+            .push(format!("data {conn} {dir} {len} f{}", ctx.frame));
     }
-    fn on_datagram(
-        &mut self,
-        conn: ConnId,
-        _: &mut (),
-        dir: Direction,
-        data: &[u8],
-        ctx: SegmentCtx,
-    ) {
-        self.events.push(format!(
-            "dgram {conn} {} {} f{}",
-            dir.as_str(),
-            data.len(),
-            ctx.frame
-        ));
-    }
-    fn on_fin(&mut self, conn: ConnId, _: &mut (), dir: Direction, ctx: SegmentCtx) {
+    fn on_gap(&mut self, at: StreamId, _: &mut (), len: u64, ctx: SegmentCtx) {
+        let (conn, dir) = (at.conn, at.dir.as_str());
         self.events
-            .push(format!("fin {conn} {} f{}", dir.as_str(), ctx.frame));
+            .push(format!("gap {conn} {dir} {len} f{}", ctx.frame));
+    }
+    fn on_datagram(&mut self, at: StreamId, _: &mut (), data: &[u8], ctx: SegmentCtx) {
+        let (conn, dir, len) = (at.conn, at.dir.as_str(), data.len());
+        self.events
+            .push(format!("dgram {conn} {dir} {len} f{}", ctx.frame));
+    }
+    fn on_fin(&mut self, at: StreamId, _: &mut (), ctx: SegmentCtx) {
+        let (conn, dir) = (at.conn, at.dir.as_str());
+        self.events.push(format!("fin {conn} {dir} f{}", ctx.frame));
     }
     fn on_close(&mut self, conn: ConnId, _: &mut ()) {
         self.events.push(format!("close {conn}"));
