@@ -137,6 +137,8 @@ struct Stages {
     summary: RunSummary,
     last_expire: Option<Timestamp>,
     prev_ts: Option<Timestamp>,
+    /// The sink wants packets ([`Sink::wants_packets`], asked at the first packet).
+    packets: Option<bool>,
     /// Only packets matching this go on past the decoder (like a capture filter).
     filter: Option<Filter>,
     /// Stop reading after this many packets passed the filter (`live --count`).
@@ -211,6 +213,7 @@ impl Pipeline {
                 summary: RunSummary::default(),
                 last_expire: None,
                 prev_ts: None,
+                packets: None,
                 filter: None,
                 stop_after: None,
                 threads: config.threads,
@@ -283,6 +286,7 @@ impl Stages {
                 summary: &mut self.summary,
                 prev_ts: &mut self.prev_ts,
                 last_expire: &mut self.last_expire,
+                packets: &mut self.packets,
             },
             Tee {
                 app: &mut self.app,
@@ -318,7 +322,14 @@ impl Stages {
             return Ok(());
         }
         let flow = front.flows.process(frame, &packet, &mut tee, ended);
-        hand_on_packet(tee.events, sink, frame, &mut packet, &flow, tee.layers)?;
+        let packets = *front.packets.get_or_insert_with(|| sink.wants_packets());
+        hand_on_packet(
+            (tee.events, sink, packets),
+            frame,
+            &mut packet,
+            &flow,
+            tee.layers,
+        )?;
         if !ended.is_empty() {
             send_ended(tee.events, ended, &mut front.summary.conns, sink)?;
         }
@@ -377,6 +388,7 @@ struct FrontStages<'p> {
     summary: &'p mut RunSummary,
     prev_ts: &'p mut Option<Timestamp>,
     last_expire: &'p mut Option<Timestamp>,
+    packets: &'p mut Option<bool>,
 }
 
 impl FrontStages<'_> {
@@ -426,18 +438,21 @@ impl FrontStages<'_> {
 /// application layers it recognised (`layers`, what its feeding calls returned) added to
 /// the packet, then the app events completed so far (`events`, what those calls and any
 /// before them since the last hand-over completed: first, so that a renderer can show an
-/// application summary on the row of the packet that completed it), then the packet.
+/// application summary on the row of the packet that completed it), then the packet
+/// (unless the sink wants no packets: `packets`).
 #[inline(always)]
 fn hand_on_packet(
-    events: &mut Vec<AppEvent>,
-    sink: &mut dyn Sink,
+    (events, sink, packets): (&mut Vec<AppEvent>, &mut dyn Sink, bool),
     frame: &RawFrame<'_>,
     packet: &mut DecodedPacket<'_>,
     flow: &PacketFlow,
     layers: FrameLayers,
 ) -> io::Result<()> {
-    add_app_layers(layers, frame.number, packet);
     send_app_events(events, sink)?;
+    if !packets {
+        return Ok(());
+    }
+    add_app_layers(layers, frame.number, packet);
     sink.packet(frame, packet, flow)
 }
 
