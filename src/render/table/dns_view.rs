@@ -1,6 +1,7 @@
 //! The `--view dns` table: one row per DNS message, a page at a time, in completion order.
 
-use super::{dns_name, PageRows};
+use super::app_info::dns_name;
+use super::PageRows;
 use crate::app::DnsMessage;
 use crate::render::escape::escape_str;
 use comfy_table::{Cell, Color, Table};
