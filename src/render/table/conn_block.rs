@@ -589,63 +589,65 @@ impl<W: Write> TableSink<W> {
     /// Puts an application teaching line under the row of `frame` (at once when the row
     /// is kept, else when it is made).
     pub(super) fn attach_teach(&mut self, conn: ConnId, frame: u64, text: String) {
-        if self.opts.view == View::Connections {
-            if let Some(r) = self
-                .open
-                .get_mut(&conn)
-                .and_then(|rows| rows.row_mut(frame))
-            {
-                r.teach = Some(match r.teach.take() {
-                    Some(t) => format!("{t}\n{text}"),
-                    None => text,
-                });
-                return;
-            }
+        if let Some(r) = self.kept_row(conn, frame) {
+            r.teach = Some(match r.teach.take() {
+                Some(t) => format!("{t}\n{text}"),
+                None => text,
+            });
+            return;
         }
-        if self.pending_teach.len() >= 64 {
-            self.pending_teach.remove(0);
-        }
-        self.pending_teach.push((frame, text));
+        hold_pending(&mut self.pending_teach, frame, text);
     }
 
     /// Puts an application summary on the row of `frame`: at once when the row is kept,
     /// else when the row is made (events can arrive just before their packet).
     pub(super) fn attach_l7(&mut self, conn: ConnId, frame: u64, text: String) {
-        if self.opts.view == View::Connections {
-            if let Some(r) = self
-                .open
-                .get_mut(&conn)
-                .and_then(|rows| rows.row_mut(frame))
-            {
-                r.l7 = text;
-                return;
-            }
+        if let Some(r) = self.kept_row(conn, frame) {
+            r.l7 = text;
+            return;
         }
-        if self.pending_l7.len() >= 64 {
-            self.pending_l7.remove(0);
+        hold_pending(&mut self.pending_l7, frame, text);
+    }
+
+    /// The row of `frame` in `conn`'s block, while the block is kept (the connections
+    /// view keeps a connection's rows until it ends).
+    fn kept_row(&mut self, conn: ConnId, frame: u64) -> Option<&mut ConnRow> {
+        if self.opts.view != View::Connections {
+            return None;
         }
-        self.pending_l7.push((frame, text));
+        self.open
+            .get_mut(&conn)
+            .and_then(|rows| rows.row_mut(frame))
     }
 
     /// The teaching line of an application event waiting for the row of `frame`.
     pub(super) fn take_pending_teach(&mut self, frame: u64) -> Option<String> {
-        let found = self
-            .pending_teach
-            .iter()
-            .position(|(f, _)| *f == frame)
-            .map(|i| self.pending_teach.swap_remove(i).1);
-        self.pending_teach.retain(|(f, _)| *f > frame);
-        found
+        take_pending(&mut self.pending_teach, frame)
     }
 
     /// The application summary waiting for `frame`, if any; older ones are dropped.
     pub(super) fn take_pending_l7(&mut self, frame: u64) -> Option<String> {
-        let found = self
-            .pending_l7
-            .iter()
-            .position(|(f, _)| *f == frame)
-            .map(|i| self.pending_l7.swap_remove(i).1);
-        self.pending_l7.retain(|(f, _)| *f > frame);
-        found
+        take_pending(&mut self.pending_l7, frame)
     }
+}
+
+/// Texts waiting for the row of their frame held at most this many (the oldest dropped).
+const MAX_PENDING: usize = 64;
+
+/// Holds `text` for the row of `frame` (see [`MAX_PENDING`]).
+fn hold_pending(pending: &mut Vec<(u64, String)>, frame: u64, text: String) {
+    if pending.len() >= MAX_PENDING {
+        pending.remove(0);
+    }
+    pending.push((frame, text));
+}
+
+/// The text waiting for the row of `frame`, if any; those of older frames are dropped.
+fn take_pending(pending: &mut Vec<(u64, String)>, frame: u64) -> Option<String> {
+    let found = pending
+        .iter()
+        .position(|(f, _)| *f == frame)
+        .map(|i| pending.swap_remove(i).1);
+    pending.retain(|(f, _)| *f > frame);
+    found
 }
