@@ -203,9 +203,9 @@ impl TcpAnalyzer {
             self.analyze_general(dir, tcp, now, frame, notes)
         };
         let base = self.dirs[dir.index()].base_seq;
-        result.rtt = self
-            .rtt
-            .on_segment(dir, tcp, (now, frame), result.flags, base);
+        let flags = result.flags;
+        self.rtt
+            .on_segment_into(&mut result.rtt, dir, tcp, (now, frame), flags, base);
         self.on_timing(dir, tcp, now, &result);
         result
     }

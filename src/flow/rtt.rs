@@ -43,6 +43,10 @@ const RTO_MAX_NS: f64 = 60e9;
 const SACK_BLOCKS_KEPT: usize = 3;
 /// Span below which a direction's list counts as ordered (see [`DirSegments::ordered`]).
 const ORDERED_SPAN: u32 = 1 << 30;
+/// Room a direction's list is given at its first segment (256 bytes): a short exchange
+/// (a handshake, a request, a response of a few segments before the peer's ACK) then needs
+/// no regrowth of the list; a longer flight grows it as usual.
+const FIRST_ROOM: usize = 8;
 
 /// `a > b` in sequence space.
 fn gt_seq(a: u32, b: u32) -> bool {
@@ -120,6 +124,9 @@ impl DirSegments {
             self.ordered &= in_order;
         } else {
             self.ordered = seg.nextseq.wrapping_sub(seg.seq) < ORDERED_SPAN;
+            if self.segs.capacity() == 0 {
+                self.segs = VecDeque::with_capacity(FIRST_ROOM);
+            }
         }
         self.segs.push_back(seg);
     }
@@ -335,15 +342,31 @@ impl TcpRtt {
     /// One segment (frame `frame`), after the sequence analysis gave `flags`; `base` is the
     /// sender's base sequence number (Wireshark's `fwd->base_seq`), `now` the capture time
     /// in ns.
-    #[inline]
     pub fn on_segment(
         &mut self,
+        dir: Direction,
+        tcp: &TcpInfo,
+        at: (i64, u64),
+        flags: AnalysisFlags,
+        base: u32,
+    ) -> SegmentRtt {
+        let mut out = SegmentRtt::default();
+        self.on_segment_into(&mut out, dir, tcp, at, flags, base);
+        out
+    }
+
+    /// [`TcpRtt::on_segment`] written into `out` (every field set): the analysis's result
+    /// is filled in place, not copied in from a returned value on every packet.
+    #[inline]
+    pub fn on_segment_into(
+        &mut self,
+        out: &mut SegmentRtt,
         dir: Direction,
         tcp: &TcpInfo,
         (now, frame): (i64, u64),
         flags: AnalysisFlags,
         base: u32,
-    ) -> SegmentRtt {
+    ) {
         let (s, r) = (dir.index(), dir.reverse().index());
         let syn_fin = tcp.flags.syn() || tcp.flags.fin();
         // Done at the top of tcp_analyze_sequence_number: an ACK revalidates the peer's
@@ -379,16 +402,17 @@ impl TcpRtt {
                 resent,
             });
         }
-        let mut out = SegmentRtt::default();
         let acked = self.dirs[r].ack(tcp.ack);
-        if let Some((ts, acked_frame)) = acked.matched {
-            out.ack_rtt_ns = now.wrapping_sub(ts);
-            out.acked_frame = acked_frame;
-            if out.ack_rtt_ns != 0 {
-                out.estimate =
-                    Some(self.sample(dir.reverse(), out.ack_rtt_ns, acked.covers_resent));
+        (out.ack_rtt_ns, out.acked_frame, out.estimate) = match acked.matched {
+            Some((ts, acked_frame)) => {
+                let ack_rtt_ns = now.wrapping_sub(ts);
+                let estimate = (ack_rtt_ns != 0)
+                    .then(|| self.sample(dir.reverse(), ack_rtt_ns, acked.covers_resent));
+                (ack_rtt_ns, acked_frame, estimate)
             }
-        }
+            None => (0, 0, None),
+        };
+        out.bytes_in_flight = 0;
         if seglen != 0 && self.dirs[s].valid_bif {
             if let Some(span) = self.dirs[s].span(base) {
                 let in_flight = span.wrapping_sub(self.dirs[r].sack_bytes);
@@ -397,7 +421,6 @@ impl TcpRtt {
                 }
             }
         }
-        out
     }
 
     #[cold]
@@ -548,6 +571,24 @@ mod tests {
             run(&segs),
             [(0, 100), (0, 200), (0, 0), (0, 150), (0, 160), (3_000, 0)]
         );
+    }
+
+    /// A flight longer than the list's first room (20 segments of 100 bytes, one every
+    /// 10 µs): the list grows and keeps every segment in order. Bytes in flight climb by 100
+    /// each; the ACK of the 12th segment's end (2201) at 1,000 µs times it from 110 µs, and
+    /// the last segment after it has 800 bytes in flight (2201..3001).
+    #[test]
+    fn a_flight_longer_than_the_first_room_is_remembered_whole() {
+        let mut segs: Vec<_> = (0..20u32)
+            .map(|i| (i64::from(i) * 10, C, PA, 1001 + i * 100, 5001, 100, 0))
+            .collect();
+        segs.push((1_000, S, ACK, 5001, 2201, 0, 0));
+        segs.push((1_010, C, PA, 3001, 5001, 0, 0));
+        segs.push((1_020, S, ACK, 5001, 3001, 0, 0));
+        let mut want: Vec<_> = (1..=20u32).map(|i| (0, i * 100)).collect();
+        want.extend([(890, 0), (0, 0), (830, 0)]);
+        assert_eq!(run(&segs), want);
+        const { assert!(FIRST_ROOM < 20) };
     }
 
     #[test]
