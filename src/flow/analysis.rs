@@ -197,11 +197,11 @@ impl TcpAnalyzer {
         notes: bool,
     ) -> AnalysisResult {
         let now = ts_nanos(&ts);
-        let mut result = if self.analyze_plain(dir, tcp, now, frame) {
-            AnalysisResult::default()
-        } else {
-            self.analyze_general(dir, tcp, now, frame, notes)
-        };
+        // Filled in place (the returned value is this one: no copy of it per packet).
+        let mut result = AnalysisResult::default();
+        if !self.analyze_plain(dir, tcp, now, frame) {
+            self.analyze_general(&mut result, dir, tcp, now, frame, notes);
+        }
         let base = self.dirs[dir.index()].base_seq;
         let flags = result.flags;
         self.rtt
@@ -243,16 +243,18 @@ impl TcpAnalyzer {
         &self.rtt
     }
 
-    /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens).
+    /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens): the
+    /// flags, duplicate-ACK number and note written into `out`.
     #[inline(never)]
     fn analyze_general(
         &mut self,
+        out: &mut AnalysisResult,
         dir: Direction,
         tcp: &TcpInfo,
         now: i64,
         frame: u64,
         notes: bool,
-    ) -> AnalysisResult {
+    ) {
         let first_rtt = self.ts_first_rtt;
         let (fwd, rev) = match dir {
             Direction::ToServer => {
@@ -497,12 +499,9 @@ impl TcpAnalyzer {
             Some(ctx) if !fl.is_empty() => Some(note(fl, dup_ack_num, ctx)),
             _ => None,
         };
-        AnalysisResult {
-            flags: fl,
-            dup_ack_num,
-            note,
-            rtt: SegmentRtt::default(),
-        }
+        out.flags = fl;
+        out.dup_ack_num = dup_ack_num;
+        out.note = note;
     }
 }
 
@@ -776,7 +775,8 @@ mod tests {
         frame: u64,
     ) -> AnalysisResult {
         let now = ts_nanos(&t);
-        let mut r = a.analyze_general(dir, seg, now, frame, true);
+        let mut r = AnalysisResult::default();
+        a.analyze_general(&mut r, dir, seg, now, frame, true);
         let base = a.dirs[dir.index()].base_seq;
         r.rtt = a.rtt.on_segment(dir, seg, (now, frame), r.flags, base);
         a.on_timing(dir, seg, now, &r);

@@ -372,8 +372,11 @@ fn fixed_point_numbers_as_the_float_formatter_writes_them() {
         o.padded(42, 6);
         o.padded(1_234_567, 6);
         o.padded(0, 9);
+        o.padded(7, 3);
+        o.padded(999_999_999, 9);
+        o.padded(1_000, 3);
     });
-    assert_eq!(b, b"0000421234567000000000");
+    assert_eq!(b, b"00004212345670000000000079999999991000");
 }
 
 #[test]

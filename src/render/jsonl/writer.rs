@@ -436,10 +436,28 @@ impl<'a> Put<'a> {
         }
     }
 
-    /// `v` in decimal left-padded with zeros to `width` (at most 20) digits.
+    /// `v` in decimal left-padded with zeros to `width` (at most 20) digits. The widths of
+    /// fractions (3, 6 and 9 digits) are written digit by digit into one constant-length
+    /// piece when `v` fits them (the usual case: a fraction below its unit).
     #[inline]
     pub(super) fn padded(&mut self, v: u32, width: usize) {
-        self.digits(u64::from(v), width);
+        match width {
+            3 if v < 1_000 => self.fixed_width::<3>(v),
+            6 if v < 1_000_000 => self.fixed_width::<6>(v),
+            9 if v < 1_000_000_000 => self.fixed_width::<9>(v),
+            _ => self.digits(u64::from(v), width),
+        }
+    }
+
+    /// The last `W` decimal digits of `v`, zeros in front (divisions by the constant 10).
+    #[inline(always)]
+    fn fixed_width<const W: usize>(&mut self, mut v: u32) {
+        let mut text = [b'0'; W];
+        for d in text.iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        self.lit(&text);
     }
 
     /// `v`'s digits, zero-padded to `width`: made right-aligned in the first 20 bytes of a
@@ -650,6 +668,7 @@ impl<'a> Put<'a> {
     }
 
     /// [`ns_as_ms`] written out.
+    #[inline]
     pub(super) fn ns_ms(&mut self, ns: i64) {
         let (neg, whole, frac, width) = ns_as_ms(ns);
         if neg {
