@@ -449,13 +449,25 @@ impl<'a> Put<'a> {
         }
     }
 
-    /// The last `W` decimal digits of `v`, zeros in front (divisions by the constant 10).
+    /// The last `W` decimal digits of `v`, zeros in front: two digits at a time from
+    /// [`DIGIT_PAIRS`](super::super::text::DIGIT_PAIRS) (divisions by the constant 100).
     #[inline(always)]
     fn fixed_width<const W: usize>(&mut self, mut v: u32) {
         let mut text = [b'0'; W];
-        for d in text.iter_mut().rev() {
+        let mut end = W;
+        while end >= 2 {
+            let pair = (v % 100) as usize * 2;
+            v /= 100;
+            if let (Some(d), Some(p)) = (
+                text.get_mut(end - 2..end),
+                super::super::text::DIGIT_PAIRS.get(pair..pair + 2),
+            ) {
+                d.copy_from_slice(p);
+            }
+            end -= 2;
+        }
+        if let Some(d) = text.first_mut().filter(|_| end == 1) {
             *d = b'0' + (v % 10) as u8;
-            v /= 10;
         }
         self.lit(&text);
     }
