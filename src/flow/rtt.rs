@@ -402,7 +402,13 @@ impl TcpRtt {
                 resent,
             });
         }
-        let acked = self.dirs[r].ack(tcp.ack);
+        // (Nothing remembered the other way, as after most of a short exchange's ACKs: no
+        // call.)
+        let acked = if self.dirs[r].segs.is_empty() {
+            AckOutcome::default()
+        } else {
+            self.dirs[r].ack(tcp.ack)
+        };
         (out.ack_rtt_ns, out.acked_frame, out.estimate) = match acked.matched {
             Some((ts, acked_frame)) => {
                 let ack_rtt_ns = now.wrapping_sub(ts);
