@@ -187,7 +187,6 @@ impl TcpAnalyzer {
 
     /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
     /// the same either way).
-    #[inline]
     pub fn analyze_with(
         &mut self,
         dir: Direction,
@@ -196,18 +195,34 @@ impl TcpAnalyzer {
         frame: u64,
         notes: bool,
     ) -> AnalysisResult {
-        let now = ts_nanos(&ts);
-        // Filled in place (the returned value is this one: no copy of it per packet).
         let mut result = AnalysisResult::default();
-        if !self.analyze_plain(dir, tcp, now, frame) {
-            self.analyze_general(&mut result, dir, tcp, now, frame, notes);
+        self.analyze_into(&mut result, dir, tcp, ts, frame, notes);
+        result
+    }
+
+    /// [`TcpAnalyzer::analyze_with`] written into `out` (every field set), which the flow
+    /// tracker keeps in its own frame: the result is not copied back on every packet.
+    #[inline(never)]
+    pub fn analyze_into(
+        &mut self,
+        out: &mut AnalysisResult,
+        dir: Direction,
+        tcp: &TcpInfo,
+        ts: Timestamp,
+        frame: u64,
+        notes: bool,
+    ) {
+        let now = ts_nanos(&ts);
+        if self.analyze_plain(dir, tcp, now, frame) {
+            (out.flags, out.dup_ack_num, out.note) = (AnalysisFlags::default(), 0, None);
+        } else {
+            self.analyze_general(out, dir, tcp, now, frame, notes);
         }
         let base = self.dirs[dir.index()].base_seq;
-        let flags = result.flags;
+        let flags = out.flags;
         self.rtt
-            .on_segment_into(&mut result.rtt, dir, tcp, (now, frame), flags, base);
-        self.on_timing(dir, tcp, now, &result);
-        result
+            .on_segment_into(&mut out.rtt, dir, tcp, (now, frame), flags, base);
+        self.on_timing(dir, tcp, now, out);
     }
 
     /// [`super::timing::TimingState::on_segment`], once a segment carried data.

@@ -357,7 +357,7 @@ impl TcpRtt {
 
     /// [`TcpRtt::on_segment`] written into `out` (every field set): the analysis's result
     /// is filled in place, not copied in from a returned value on every packet.
-    #[inline]
+    #[inline(always)]
     pub fn on_segment_into(
         &mut self,
         out: &mut SegmentRtt,
