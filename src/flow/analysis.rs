@@ -182,26 +182,14 @@ impl TcpAnalyzer {
         ts: Timestamp,
         frame: u64,
     ) -> AnalysisResult {
-        self.analyze_with(dir, tcp, ts, frame, true)
-    }
-
-    /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
-    /// the same either way).
-    pub fn analyze_with(
-        &mut self,
-        dir: Direction,
-        tcp: &TcpInfo,
-        ts: Timestamp,
-        frame: u64,
-        notes: bool,
-    ) -> AnalysisResult {
         let mut result = AnalysisResult::default();
-        self.analyze_into(&mut result, dir, tcp, ts, frame, notes);
+        self.analyze_into(&mut result, dir, tcp, ts, frame, true);
         result
     }
 
-    /// [`TcpAnalyzer::analyze_with`] written into `out` (every field set), which the flow
-    /// tracker keeps in its own frame: the result is not copied back on every packet.
+    /// [`TcpAnalyzer::analyze`] written into `out` (every field set), which the flow tracker
+    /// keeps in its own frame: the result is not copied back on every packet. The note is
+    /// written only when `notes` is set (the flags are the same either way).
     #[inline(never)]
     pub fn analyze_into(
         &mut self,
@@ -221,7 +209,7 @@ impl TcpAnalyzer {
         let base = self.dirs[dir.index()].base_seq;
         let flags = out.flags;
         self.rtt
-            .on_segment_into(&mut out.rtt, dir, tcp, (now, frame), flags, base);
+            .on_segment(&mut out.rtt, dir, tcp, (now, frame), flags, base);
         self.on_timing(dir, tcp, now, out);
     }
 
@@ -525,7 +513,7 @@ impl TcpAnalyzer {
     /// exactly at the next expected seq, both bases known, the peer's window non-zero, and
     /// none of window full, spurious retransmission or ACKed unseen segment applying (nor,
     /// without payload, the ack repeating the last one). No flag can be set then; this
-    /// moves the state on exactly as [`TcpAnalyzer::analyze_with`] does. False: not such a
+    /// moves the state on exactly as [`TcpAnalyzer::analyze_into`] does. False: not such a
     /// segment, nothing was changed.
     #[inline(always)]
     fn analyze_plain(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, frame: u64) -> bool {
@@ -793,7 +781,9 @@ mod tests {
         let mut r = AnalysisResult::default();
         a.analyze_general(&mut r, dir, seg, now, frame, true);
         let base = a.dirs[dir.index()].base_seq;
-        r.rtt = a.rtt.on_segment(dir, seg, (now, frame), r.flags, base);
+        let flags = r.flags;
+        a.rtt
+            .on_segment(&mut r.rtt, dir, seg, (now, frame), flags, base);
         a.on_timing(dir, seg, now, &r);
         r
     }

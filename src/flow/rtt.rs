@@ -341,24 +341,11 @@ impl TcpRtt {
 
     /// One segment (frame `frame`), after the sequence analysis gave `flags`; `base` is the
     /// sender's base sequence number (Wireshark's `fwd->base_seq`), `now` the capture time
-    /// in ns.
-    pub fn on_segment(
-        &mut self,
-        dir: Direction,
-        tcp: &TcpInfo,
-        at: (i64, u64),
-        flags: AnalysisFlags,
-        base: u32,
-    ) -> SegmentRtt {
-        let mut out = SegmentRtt::default();
-        self.on_segment_into(&mut out, dir, tcp, at, flags, base);
-        out
-    }
-
-    /// [`TcpRtt::on_segment`] written into `out` (every field set): the analysis's result
-    /// is filled in place, not copied in from a returned value on every packet.
+    /// in ns. What it says of the segment is written into `out` (every field set): the
+    /// analysis's result is filled in place, not copied in from a returned value on every
+    /// packet.
     #[inline(always)]
-    pub fn on_segment_into(
+    pub fn on_segment(
         &mut self,
         out: &mut SegmentRtt,
         dir: Direction,
@@ -471,6 +458,15 @@ mod tests {
     use crate::decode::{TcpFlags, TcpOptions};
     use Direction::{ToClient as S, ToServer as C};
 
+    /// [`TcpRtt::on_segment`]'s result for one segment, as an expression.
+    macro_rules! step {
+        ($rtt:expr, $($arg:expr),* $(,)?) => {{
+            let mut out = SegmentRtt::default();
+            $rtt.on_segment(&mut out, $($arg),*);
+            out
+        }};
+    }
+
     const SYN: u16 = TcpFlags::SYN;
     const ACK: u16 = TcpFlags::ACK;
     const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
@@ -506,7 +502,8 @@ mod tests {
             .map(|(i, &(us, dir, flags, seq, ack, len, fl))| {
                 let b =
                     *base[dir.index()].get_or_insert(if flags & SYN != 0 { seq } else { seq - 1 });
-                let out = rtt.on_segment(
+                let out = step!(
+                    rtt,
                     dir,
                     &seg(flags, seq, ack, len, &[]),
                     (us * 1000, i as u64 + 1),
@@ -616,36 +613,20 @@ mod tests {
         let mut rtt = TcpRtt::new();
         let t = |ms: i64| ms * 1_000_000;
         let none = AnalysisFlags::default();
+        let mut on = |dir, s: &TcpInfo, at: i64, fl, base| step!(rtt, dir, s, (t(at), 0), fl, base);
         for (i, seq) in [1001u32, 1101, 1201].iter().enumerate() {
-            rtt.on_segment(
-                C,
-                &seg(PA, *seq, 5001, 100, &[]),
-                (t(i as i64), 0),
-                none,
-                1000,
-            );
+            on(C, &seg(PA, *seq, 5001, 100, &[]), i as i64, none, 1000);
         }
         // The server acks 1101 and SACKs 1201..1301 (100) and 1401..1421 (20, not sent yet).
         let ack = seg(ACK, 5001, 1101, 0, &[(1201, 1301), (1401, 1421)]);
-        assert_eq!(
-            rtt.on_segment(S, &ack, (t(10), 0), none, 5000).ack_rtt_ns,
-            t(10)
-        );
+        assert_eq!(on(S, &ack, 10, none, 5000).ack_rtt_ns, t(10));
         // 1101..1401 remembered = 300, less 120 SACKed.
         let next = seg(PA, 1301, 5001, 100, &[]);
-        assert_eq!(
-            rtt.on_segment(C, &next, (t(11), 0), none, 1000)
-                .bytes_in_flight,
-            180
-        );
+        assert_eq!(on(C, &next, 11, none, 1000).bytes_in_flight, 180);
         // A server segment without SACK clears them.
-        rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (t(12), 0), none, 5000);
+        on(S, &seg(ACK, 5001, 1101, 0, &[]), 12, none, 5000);
         let next = seg(PA, 1401, 5001, 100, &[]);
-        assert_eq!(
-            rtt.on_segment(C, &next, (t(13), 0), none, 1000)
-                .bytes_in_flight,
-            400
-        );
+        assert_eq!(on(C, &next, 13, none, 1000).bytes_in_flight, 400);
     }
 
     /// Hand-worked RFC 6298 and textbook numbers (ms): samples 1000, 2000, then a resent
@@ -662,16 +643,18 @@ mod tests {
         let ms = |v: i64| v * 1_000_000;
         let mut rtt = TcpRtt::new();
         let none = AnalysisFlags::default();
-        rtt.on_segment(C, &seg(PA, 1001, 5001, 100, &[]), (0, 0), none, 1000);
-        let e1 = rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (ms(1000), 0), none, 5000);
+        let mut on =
+            |dir, s: &TcpInfo, at: i64, fl, base| step!(rtt, dir, s, (ms(at), 0), fl, base);
+        on(C, &seg(PA, 1001, 5001, 100, &[]), 0, none, 1000);
+        let e1 = on(S, &seg(ACK, 5001, 1101, 0, &[]), 1000, none, 5000);
         let e1 = e1.estimate.unwrap();
         assert_eq!(e1.measured, Some(C));
         assert_eq!(
             (e1.srtt_ns, e1.rttvar_ns, e1.rto_ns),
             (Some(1e9), Some(0.5e9), Some(3e9))
         );
-        rtt.on_segment(C, &seg(PA, 1101, 5001, 100, &[]), (ms(2000), 0), none, 1000);
-        let e2 = rtt.on_segment(S, &seg(ACK, 5001, 1201, 0, &[]), (ms(4000), 0), none, 5000);
+        on(C, &seg(PA, 1101, 5001, 100, &[]), 2000, none, 1000);
+        let e2 = on(S, &seg(ACK, 5001, 1201, 0, &[]), 4000, none, 5000);
         let e2 = e2.estimate.unwrap();
         assert_eq!(
             (e2.srtt_ns, e2.rttvar_ns, e2.rto_ns),
@@ -679,17 +662,11 @@ mod tests {
         );
         assert_eq!((e2.estimated_ns, e2.dev_ns), (1125e6, 593.75e6));
         let resent = AnalysisFlags(AnalysisFlags::RETRANSMISSION);
-        rtt.on_segment(C, &seg(PA, 1201, 5001, 100, &[]), (ms(5000), 0), none, 1000);
-        rtt.on_segment(
-            C,
-            &seg(PA, 1201, 5001, 100, &[]),
-            (ms(6000), 0),
-            resent,
-            1000,
-        );
+        on(C, &seg(PA, 1201, 5001, 100, &[]), 5000, none, 1000);
+        on(C, &seg(PA, 1201, 5001, 100, &[]), 6000, resent, 1000);
         // Both copies end at 1301: tshark times the ACK from the oldest (6500 − 5000 =
         // 1500 ms), though it may answer the resend (500 ms): Karn's rule's ambiguity.
-        let e3 = rtt.on_segment(S, &seg(ACK, 5001, 1301, 0, &[]), (ms(6500), 0), none, 5000);
+        let e3 = on(S, &seg(ACK, 5001, 1301, 0, &[]), 6500, none, 5000);
         assert_eq!(e3.ack_rtt_ns, ms(1500));
         let e3 = e3.estimate.unwrap();
         assert!(e3.karn_skipped);
@@ -814,7 +791,7 @@ mod tests {
                     ][next(5) as usize],
                 );
                 let t = seg(flags, seq, ack, len, sack);
-                let a = fast.on_segment(dir, &t, (now, 0), fl, isn[d]);
+                let a = step!(fast, dir, &t, (now, 0), fl, isn[d]);
                 let b = plain.on(dir, &t, now, fl, isn[d]);
                 assert_eq!((a.ack_rtt_ns, a.bytes_in_flight), b, "round {round}");
                 if back == 0 {
