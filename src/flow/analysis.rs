@@ -182,14 +182,26 @@ impl TcpAnalyzer {
         ts: Timestamp,
         frame: u64,
     ) -> AnalysisResult {
+        self.analyze_with(dir, tcp, ts, frame, true)
+    }
+
+    /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
+    /// the same either way).
+    pub fn analyze_with(
+        &mut self,
+        dir: Direction,
+        tcp: &TcpInfo,
+        ts: Timestamp,
+        frame: u64,
+        notes: bool,
+    ) -> AnalysisResult {
         let mut result = AnalysisResult::default();
-        self.analyze_into(&mut result, dir, tcp, ts, frame, true);
+        self.analyze_into(&mut result, dir, tcp, ts, frame, notes);
         result
     }
 
-    /// [`TcpAnalyzer::analyze`] written into `out` (every field set), which the flow tracker
-    /// keeps in its own frame: the result is not copied back on every packet. The note is
-    /// written only when `notes` is set (the flags are the same either way).
+    /// [`TcpAnalyzer::analyze_with`] written into `out` (every field set), which the flow
+    /// tracker keeps in its own frame: the result is not copied back on every packet.
     #[inline(never)]
     pub fn analyze_into(
         &mut self,
