@@ -82,6 +82,10 @@ struct DirSegments {
     ordered: bool,
     /// Wireshark's `valid_bif`.
     valid_bif: bool,
+    /// The list was emptied once (then its room was given back: what is acknowledged first
+    /// is usually the lone SYN, and a connection left open after its handshake, or waiting
+    /// for a response, should not keep room for a flight it has not sent).
+    emptied: bool,
     /// Segments not remembered because [`MAX_UNACKED_SEGMENTS`] were.
     not_remembered: u32,
     /// Bytes the SACK option of the last segment sent this way covers (Wireshark's
@@ -96,6 +100,7 @@ impl Default for DirSegments {
             segs: VecDeque::new(),
             ordered: true,
             valid_bif: true,
+            emptied: false,
             not_remembered: 0,
             sack_bytes: 0,
         }
@@ -177,6 +182,10 @@ impl DirSegments {
         }
         if self.segs.is_empty() {
             self.ordered = true;
+            if !self.emptied {
+                self.emptied = true;
+                self.segs = VecDeque::new();
+            }
         }
         out
     }
@@ -592,6 +601,25 @@ mod tests {
         want.extend([(890, 0), (0, 0), (830, 0)]);
         assert_eq!(run(&segs), want);
         const { assert!(FIRST_ROOM < 20) };
+    }
+
+    /// Room: a handshake leaves both lists without any (the lone SYN and SYN-ACK acked);
+    /// the next flight takes [`FIRST_ROOM`] and keeps it when acked (only the first
+    /// emptying gives the room back).
+    #[test]
+    fn the_handshake_gives_the_lists_room_back_later_flights_keep_it() {
+        let mut rtt = TcpRtt::new();
+        let none = AnalysisFlags::default();
+        let room = |rtt: &TcpRtt| rtt.dirs.each_ref().map(|d| d.segs.capacity());
+        step!(rtt, C, &seg(SYN, 1000, 0, 0, &[]), (0, 1), none, 1000);
+        step!(rtt, S, &seg(SA, 5000, 1001, 0, &[]), (10, 2), none, 5000);
+        step!(rtt, C, &seg(ACK, 1001, 5001, 0, &[]), (20, 3), none, 1000);
+        assert_eq!(room(&rtt), [0, 0]);
+        step!(rtt, C, &seg(PA, 1001, 5001, 100, &[]), (30, 4), none, 1000);
+        assert_eq!(room(&rtt), [FIRST_ROOM, 0]);
+        let acked = step!(rtt, S, &seg(ACK, 5001, 1101, 0, &[]), (70, 5), none, 5000);
+        assert_eq!((acked.ack_rtt_ns, acked.acked_frame), (40, 4));
+        assert_eq!(room(&rtt), [FIRST_ROOM, 0]);
     }
 
     #[test]
