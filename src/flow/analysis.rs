@@ -187,7 +187,6 @@ impl TcpAnalyzer {
 
     /// [`TcpAnalyzer::analyze`], writing the note only when `notes` is set (the flags are
     /// the same either way).
-    #[inline]
     pub fn analyze_with(
         &mut self,
         dir: Direction,
@@ -196,18 +195,34 @@ impl TcpAnalyzer {
         frame: u64,
         notes: bool,
     ) -> AnalysisResult {
-        let now = ts_nanos(&ts);
-        let mut result = if self.analyze_plain(dir, tcp, now, frame) {
-            AnalysisResult::default()
-        } else {
-            self.analyze_general(dir, tcp, now, frame, notes)
-        };
-        let base = self.dirs[dir.index()].base_seq;
-        result.rtt = self
-            .rtt
-            .on_segment(dir, tcp, (now, frame), result.flags, base);
-        self.on_timing(dir, tcp, now, &result);
+        let mut result = AnalysisResult::default();
+        self.analyze_into(&mut result, dir, tcp, ts, frame, notes);
         result
+    }
+
+    /// [`TcpAnalyzer::analyze_with`] written into `out` (every field set), which the flow
+    /// tracker keeps in its own frame: the result is not copied back on every packet.
+    #[inline(never)]
+    pub fn analyze_into(
+        &mut self,
+        out: &mut AnalysisResult,
+        dir: Direction,
+        tcp: &TcpInfo,
+        ts: Timestamp,
+        frame: u64,
+        notes: bool,
+    ) {
+        let now = ts_nanos(&ts);
+        if self.analyze_plain(dir, tcp, now, frame) {
+            (out.flags, out.dup_ack_num, out.note) = (AnalysisFlags::default(), 0, None);
+        } else {
+            self.analyze_general(out, dir, tcp, now, frame, notes);
+        }
+        let base = self.dirs[dir.index()].base_seq;
+        let flags = out.flags;
+        self.rtt
+            .on_segment(&mut out.rtt, dir, tcp, (now, frame), flags, base);
+        self.on_timing(dir, tcp, now, out);
     }
 
     /// [`super::timing::TimingState::on_segment`], once a segment carried data.
@@ -243,16 +258,18 @@ impl TcpAnalyzer {
         &self.rtt
     }
 
-    /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens).
+    /// Every check, for any segment (what [`TcpAnalyzer::analyze_plain`] shortens): the
+    /// flags, duplicate-ACK number and note written into `out`.
     #[inline(never)]
     fn analyze_general(
         &mut self,
+        out: &mut AnalysisResult,
         dir: Direction,
         tcp: &TcpInfo,
         now: i64,
         frame: u64,
         notes: bool,
-    ) -> AnalysisResult {
+    ) {
         let first_rtt = self.ts_first_rtt;
         let (fwd, rev) = match dir {
             Direction::ToServer => {
@@ -497,12 +514,9 @@ impl TcpAnalyzer {
             Some(ctx) if !fl.is_empty() => Some(note(fl, dup_ack_num, ctx)),
             _ => None,
         };
-        AnalysisResult {
-            flags: fl,
-            dup_ack_num,
-            note,
-            rtt: SegmentRtt::default(),
-        }
+        out.flags = fl;
+        out.dup_ack_num = dup_ack_num;
+        out.note = note;
     }
 }
 
@@ -511,7 +525,7 @@ impl TcpAnalyzer {
     /// exactly at the next expected seq, both bases known, the peer's window non-zero, and
     /// none of window full, spurious retransmission or ACKed unseen segment applying (nor,
     /// without payload, the ack repeating the last one). No flag can be set then; this
-    /// moves the state on exactly as [`TcpAnalyzer::analyze_with`] does. False: not such a
+    /// moves the state on exactly as [`TcpAnalyzer::analyze_into`] does. False: not such a
     /// segment, nothing was changed.
     #[inline(always)]
     fn analyze_plain(&mut self, dir: Direction, tcp: &TcpInfo, now: i64, frame: u64) -> bool {
@@ -776,9 +790,12 @@ mod tests {
         frame: u64,
     ) -> AnalysisResult {
         let now = ts_nanos(&t);
-        let mut r = a.analyze_general(dir, seg, now, frame, true);
+        let mut r = AnalysisResult::default();
+        a.analyze_general(&mut r, dir, seg, now, frame, true);
         let base = a.dirs[dir.index()].base_seq;
-        r.rtt = a.rtt.on_segment(dir, seg, (now, frame), r.flags, base);
+        let flags = r.flags;
+        a.rtt
+            .on_segment(&mut r.rtt, dir, seg, (now, frame), flags, base);
         a.on_timing(dir, seg, now, &r);
         r
     }

@@ -43,6 +43,10 @@ const RTO_MAX_NS: f64 = 60e9;
 const SACK_BLOCKS_KEPT: usize = 3;
 /// Span below which a direction's list counts as ordered (see [`DirSegments::ordered`]).
 const ORDERED_SPAN: u32 = 1 << 30;
+/// Room a direction's list is given at its first segment (256 bytes): a short exchange
+/// (a handshake, a request, a response of a few segments before the peer's ACK) then needs
+/// no regrowth of the list; a longer flight grows it as usual.
+const FIRST_ROOM: usize = 8;
 
 /// `a > b` in sequence space.
 fn gt_seq(a: u32, b: u32) -> bool {
@@ -78,6 +82,10 @@ struct DirSegments {
     ordered: bool,
     /// Wireshark's `valid_bif`.
     valid_bif: bool,
+    /// The list was emptied once (then its room was given back: what is acknowledged first
+    /// is usually the lone SYN, and a connection left open after its handshake, or waiting
+    /// for a response, should not keep room for a flight it has not sent).
+    emptied: bool,
     /// Segments not remembered because [`MAX_UNACKED_SEGMENTS`] were.
     not_remembered: u32,
     /// Bytes the SACK option of the last segment sent this way covers (Wireshark's
@@ -92,6 +100,7 @@ impl Default for DirSegments {
             segs: VecDeque::new(),
             ordered: true,
             valid_bif: true,
+            emptied: false,
             not_remembered: 0,
             sack_bytes: 0,
         }
@@ -120,6 +129,9 @@ impl DirSegments {
             self.ordered &= in_order;
         } else {
             self.ordered = seg.nextseq.wrapping_sub(seg.seq) < ORDERED_SPAN;
+            if self.segs.capacity() == 0 {
+                self.segs = VecDeque::with_capacity(FIRST_ROOM);
+            }
         }
         self.segs.push_back(seg);
     }
@@ -170,6 +182,10 @@ impl DirSegments {
         }
         if self.segs.is_empty() {
             self.ordered = true;
+            if !self.emptied {
+                self.emptied = true;
+                self.segs = VecDeque::new();
+            }
         }
         out
     }
@@ -334,16 +350,19 @@ impl TcpRtt {
 
     /// One segment (frame `frame`), after the sequence analysis gave `flags`; `base` is the
     /// sender's base sequence number (Wireshark's `fwd->base_seq`), `now` the capture time
-    /// in ns.
-    #[inline]
+    /// in ns. What it says of the segment is written into `out` (every field set): the
+    /// analysis's result is filled in place, not copied in from a returned value on every
+    /// packet.
+    #[inline(always)]
     pub fn on_segment(
         &mut self,
+        out: &mut SegmentRtt,
         dir: Direction,
         tcp: &TcpInfo,
         (now, frame): (i64, u64),
         flags: AnalysisFlags,
         base: u32,
-    ) -> SegmentRtt {
+    ) {
         let (s, r) = (dir.index(), dir.reverse().index());
         let syn_fin = tcp.flags.syn() || tcp.flags.fin();
         // Done at the top of tcp_analyze_sequence_number: an ACK revalidates the peer's
@@ -379,16 +398,23 @@ impl TcpRtt {
                 resent,
             });
         }
-        let mut out = SegmentRtt::default();
-        let acked = self.dirs[r].ack(tcp.ack);
-        if let Some((ts, acked_frame)) = acked.matched {
-            out.ack_rtt_ns = now.wrapping_sub(ts);
-            out.acked_frame = acked_frame;
-            if out.ack_rtt_ns != 0 {
-                out.estimate =
-                    Some(self.sample(dir.reverse(), out.ack_rtt_ns, acked.covers_resent));
+        // (Nothing remembered the other way, as after most of a short exchange's ACKs: no
+        // call.)
+        let acked = if self.dirs[r].segs.is_empty() {
+            AckOutcome::default()
+        } else {
+            self.dirs[r].ack(tcp.ack)
+        };
+        (out.ack_rtt_ns, out.acked_frame, out.estimate) = match acked.matched {
+            Some((ts, acked_frame)) => {
+                let ack_rtt_ns = now.wrapping_sub(ts);
+                let estimate = (ack_rtt_ns != 0)
+                    .then(|| self.sample(dir.reverse(), ack_rtt_ns, acked.covers_resent));
+                (ack_rtt_ns, acked_frame, estimate)
             }
-        }
+            None => (0, 0, None),
+        };
+        out.bytes_in_flight = 0;
         if seglen != 0 && self.dirs[s].valid_bif {
             if let Some(span) = self.dirs[s].span(base) {
                 let in_flight = span.wrapping_sub(self.dirs[r].sack_bytes);
@@ -397,7 +423,6 @@ impl TcpRtt {
                 }
             }
         }
-        out
     }
 
     #[cold]
@@ -442,6 +467,15 @@ mod tests {
     use crate::decode::{TcpFlags, TcpOptions};
     use Direction::{ToClient as S, ToServer as C};
 
+    /// [`TcpRtt::on_segment`]'s result for one segment, as an expression.
+    macro_rules! step {
+        ($rtt:expr, $($arg:expr),* $(,)?) => {{
+            let mut out = SegmentRtt::default();
+            $rtt.on_segment(&mut out, $($arg),*);
+            out
+        }};
+    }
+
     const SYN: u16 = TcpFlags::SYN;
     const ACK: u16 = TcpFlags::ACK;
     const SA: u16 = TcpFlags::SYN | TcpFlags::ACK;
@@ -477,7 +511,8 @@ mod tests {
             .map(|(i, &(us, dir, flags, seq, ack, len, fl))| {
                 let b =
                     *base[dir.index()].get_or_insert(if flags & SYN != 0 { seq } else { seq - 1 });
-                let out = rtt.on_segment(
+                let out = step!(
+                    rtt,
                     dir,
                     &seg(flags, seq, ack, len, &[]),
                     (us * 1000, i as u64 + 1),
@@ -550,6 +585,43 @@ mod tests {
         );
     }
 
+    /// A flight longer than the list's first room (20 segments of 100 bytes, one every
+    /// 10 µs): the list grows and keeps every segment in order. Bytes in flight climb by 100
+    /// each; the ACK of the 12th segment's end (2201) at 1,000 µs times it from 110 µs, and
+    /// the last segment after it has 800 bytes in flight (2201..3001).
+    #[test]
+    fn a_flight_longer_than_the_first_room_is_remembered_whole() {
+        let mut segs: Vec<_> = (0..20u32)
+            .map(|i| (i64::from(i) * 10, C, PA, 1001 + i * 100, 5001, 100, 0))
+            .collect();
+        segs.push((1_000, S, ACK, 5001, 2201, 0, 0));
+        segs.push((1_010, C, PA, 3001, 5001, 0, 0));
+        segs.push((1_020, S, ACK, 5001, 3001, 0, 0));
+        let mut want: Vec<_> = (1..=20u32).map(|i| (0, i * 100)).collect();
+        want.extend([(890, 0), (0, 0), (830, 0)]);
+        assert_eq!(run(&segs), want);
+        const { assert!(FIRST_ROOM < 20) };
+    }
+
+    /// Room: a handshake leaves both lists without any (the lone SYN and SYN-ACK acked);
+    /// the next flight takes [`FIRST_ROOM`] and keeps it when acked (only the first
+    /// emptying gives the room back).
+    #[test]
+    fn the_handshake_gives_the_lists_room_back_later_flights_keep_it() {
+        let mut rtt = TcpRtt::new();
+        let none = AnalysisFlags::default();
+        let room = |rtt: &TcpRtt| rtt.dirs.each_ref().map(|d| d.segs.capacity());
+        step!(rtt, C, &seg(SYN, 1000, 0, 0, &[]), (0, 1), none, 1000);
+        step!(rtt, S, &seg(SA, 5000, 1001, 0, &[]), (10, 2), none, 5000);
+        step!(rtt, C, &seg(ACK, 1001, 5001, 0, &[]), (20, 3), none, 1000);
+        assert_eq!(room(&rtt), [0, 0]);
+        step!(rtt, C, &seg(PA, 1001, 5001, 100, &[]), (30, 4), none, 1000);
+        assert_eq!(room(&rtt), [FIRST_ROOM, 0]);
+        let acked = step!(rtt, S, &seg(ACK, 5001, 1101, 0, &[]), (70, 5), none, 5000);
+        assert_eq!((acked.ack_rtt_ns, acked.acked_frame), (40, 4));
+        assert_eq!(room(&rtt), [FIRST_ROOM, 0]);
+    }
+
     #[test]
     fn a_hole_hides_bytes_in_flight_until_the_peer_acks() {
         let lost = AnalysisFlags::LOST_SEGMENT;
@@ -569,36 +641,20 @@ mod tests {
         let mut rtt = TcpRtt::new();
         let t = |ms: i64| ms * 1_000_000;
         let none = AnalysisFlags::default();
+        let mut on = |dir, s: &TcpInfo, at: i64, fl, base| step!(rtt, dir, s, (t(at), 0), fl, base);
         for (i, seq) in [1001u32, 1101, 1201].iter().enumerate() {
-            rtt.on_segment(
-                C,
-                &seg(PA, *seq, 5001, 100, &[]),
-                (t(i as i64), 0),
-                none,
-                1000,
-            );
+            on(C, &seg(PA, *seq, 5001, 100, &[]), i as i64, none, 1000);
         }
         // The server acks 1101 and SACKs 1201..1301 (100) and 1401..1421 (20, not sent yet).
         let ack = seg(ACK, 5001, 1101, 0, &[(1201, 1301), (1401, 1421)]);
-        assert_eq!(
-            rtt.on_segment(S, &ack, (t(10), 0), none, 5000).ack_rtt_ns,
-            t(10)
-        );
+        assert_eq!(on(S, &ack, 10, none, 5000).ack_rtt_ns, t(10));
         // 1101..1401 remembered = 300, less 120 SACKed.
         let next = seg(PA, 1301, 5001, 100, &[]);
-        assert_eq!(
-            rtt.on_segment(C, &next, (t(11), 0), none, 1000)
-                .bytes_in_flight,
-            180
-        );
+        assert_eq!(on(C, &next, 11, none, 1000).bytes_in_flight, 180);
         // A server segment without SACK clears them.
-        rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (t(12), 0), none, 5000);
+        on(S, &seg(ACK, 5001, 1101, 0, &[]), 12, none, 5000);
         let next = seg(PA, 1401, 5001, 100, &[]);
-        assert_eq!(
-            rtt.on_segment(C, &next, (t(13), 0), none, 1000)
-                .bytes_in_flight,
-            400
-        );
+        assert_eq!(on(C, &next, 13, none, 1000).bytes_in_flight, 400);
     }
 
     /// Hand-worked RFC 6298 and textbook numbers (ms): samples 1000, 2000, then a resent
@@ -615,16 +671,18 @@ mod tests {
         let ms = |v: i64| v * 1_000_000;
         let mut rtt = TcpRtt::new();
         let none = AnalysisFlags::default();
-        rtt.on_segment(C, &seg(PA, 1001, 5001, 100, &[]), (0, 0), none, 1000);
-        let e1 = rtt.on_segment(S, &seg(ACK, 5001, 1101, 0, &[]), (ms(1000), 0), none, 5000);
+        let mut on =
+            |dir, s: &TcpInfo, at: i64, fl, base| step!(rtt, dir, s, (ms(at), 0), fl, base);
+        on(C, &seg(PA, 1001, 5001, 100, &[]), 0, none, 1000);
+        let e1 = on(S, &seg(ACK, 5001, 1101, 0, &[]), 1000, none, 5000);
         let e1 = e1.estimate.unwrap();
         assert_eq!(e1.measured, Some(C));
         assert_eq!(
             (e1.srtt_ns, e1.rttvar_ns, e1.rto_ns),
             (Some(1e9), Some(0.5e9), Some(3e9))
         );
-        rtt.on_segment(C, &seg(PA, 1101, 5001, 100, &[]), (ms(2000), 0), none, 1000);
-        let e2 = rtt.on_segment(S, &seg(ACK, 5001, 1201, 0, &[]), (ms(4000), 0), none, 5000);
+        on(C, &seg(PA, 1101, 5001, 100, &[]), 2000, none, 1000);
+        let e2 = on(S, &seg(ACK, 5001, 1201, 0, &[]), 4000, none, 5000);
         let e2 = e2.estimate.unwrap();
         assert_eq!(
             (e2.srtt_ns, e2.rttvar_ns, e2.rto_ns),
@@ -632,17 +690,11 @@ mod tests {
         );
         assert_eq!((e2.estimated_ns, e2.dev_ns), (1125e6, 593.75e6));
         let resent = AnalysisFlags(AnalysisFlags::RETRANSMISSION);
-        rtt.on_segment(C, &seg(PA, 1201, 5001, 100, &[]), (ms(5000), 0), none, 1000);
-        rtt.on_segment(
-            C,
-            &seg(PA, 1201, 5001, 100, &[]),
-            (ms(6000), 0),
-            resent,
-            1000,
-        );
+        on(C, &seg(PA, 1201, 5001, 100, &[]), 5000, none, 1000);
+        on(C, &seg(PA, 1201, 5001, 100, &[]), 6000, resent, 1000);
         // Both copies end at 1301: tshark times the ACK from the oldest (6500 − 5000 =
         // 1500 ms), though it may answer the resend (500 ms): Karn's rule's ambiguity.
-        let e3 = rtt.on_segment(S, &seg(ACK, 5001, 1301, 0, &[]), (ms(6500), 0), none, 5000);
+        let e3 = on(S, &seg(ACK, 5001, 1301, 0, &[]), 6500, none, 5000);
         assert_eq!(e3.ack_rtt_ns, ms(1500));
         let e3 = e3.estimate.unwrap();
         assert!(e3.karn_skipped);
@@ -767,7 +819,7 @@ mod tests {
                     ][next(5) as usize],
                 );
                 let t = seg(flags, seq, ack, len, sack);
-                let a = fast.on_segment(dir, &t, (now, 0), fl, isn[d]);
+                let a = step!(fast, dir, &t, (now, 0), fl, isn[d]);
                 let b = plain.on(dir, &t, now, fl, isn[d]);
                 assert_eq!((a.ack_rtt_ns, a.bytes_in_flight), b, "round {round}");
                 if back == 0 {

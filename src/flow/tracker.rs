@@ -1303,9 +1303,15 @@ fn on_tcp_plain<A>(
     let rel_ack = tcp.ack.wrapping_sub(t.sides[r].base);
     let window_scaled =
         (plain & PLAIN_SCALED != 0).then(|| u64::from(tcp.window) << (plain & 0x1f));
-    let analysis = t
-        .analyzer
-        .analyze_with(dir, tcp, frame.ts, frame.number, sh.config.notes);
+    let mut analysis = analysis::AnalysisResult::default();
+    t.analyzer.analyze_into(
+        &mut analysis,
+        dir,
+        tcp,
+        frame.ts,
+        frame.number,
+        sh.config.notes,
+    );
 
     let ctx = SegmentCtx {
         frame: frame.number,
@@ -1435,9 +1441,9 @@ fn tcp_step<A>(
     flow.state = Some(t.states());
 
     // Wireshark's analysis.
-    let analysis = t
-        .analyzer
-        .analyze_with(dir, tcp, frame.ts, frame.number, notes);
+    let mut analysis = analysis::AnalysisResult::default();
+    t.analyzer
+        .analyze_into(&mut analysis, dir, tcp, frame.ts, frame.number, notes);
     flow.analysis = analysis.flags;
     flow.dup_ack_num = analysis.dup_ack_num;
     flow.rtt = analysis.rtt;

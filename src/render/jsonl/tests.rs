@@ -372,8 +372,27 @@ fn fixed_point_numbers_as_the_float_formatter_writes_them() {
         o.padded(42, 6);
         o.padded(1_234_567, 6);
         o.padded(0, 9);
+        o.padded(7, 3);
+        o.padded(999_999_999, 9);
+        o.padded(1_000, 3);
     });
-    assert_eq!(b, b"0000421234567000000000");
+    assert_eq!(b, b"00004212345670000000000079999999991000");
+    // Every width the fractions use, against the formatter's zero padding.
+    for (v, width) in (0..1_000u32)
+        .map(|v| (v, 3))
+        .chain((0..1_000_000).step_by(997).map(|v| (v, 6)))
+        .chain((0..1_000_000_000).step_by(999_983).map(|v| (v, 9)))
+        .chain([
+            (999_999, 6),
+            (999_999_999, 9),
+            (1_000_000, 6),
+            (u32::MAX, 9),
+        ])
+    {
+        let mut b = Vec::new();
+        put_appended(&mut b, 8, |o| o.padded(v, width));
+        assert_eq!(b, format!("{v:0width$}").as_bytes(), "{v} in {width}");
+    }
 }
 
 #[test]

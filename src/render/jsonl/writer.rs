@@ -436,10 +436,40 @@ impl<'a> Put<'a> {
         }
     }
 
-    /// `v` in decimal left-padded with zeros to `width` (at most 20) digits.
+    /// `v` in decimal left-padded with zeros to `width` (at most 20) digits. The widths of
+    /// fractions (3, 6 and 9 digits) are written digit by digit into one constant-length
+    /// piece when `v` fits them (the usual case: a fraction below its unit).
     #[inline]
     pub(super) fn padded(&mut self, v: u32, width: usize) {
-        self.digits(u64::from(v), width);
+        match width {
+            3 if v < 1_000 => self.fixed_width::<3>(v),
+            6 if v < 1_000_000 => self.fixed_width::<6>(v),
+            9 if v < 1_000_000_000 => self.fixed_width::<9>(v),
+            _ => self.digits(u64::from(v), width),
+        }
+    }
+
+    /// The last `W` decimal digits of `v`, zeros in front: two digits at a time from
+    /// [`DIGIT_PAIRS`](super::super::text::DIGIT_PAIRS) (divisions by the constant 100).
+    #[inline(always)]
+    fn fixed_width<const W: usize>(&mut self, mut v: u32) {
+        let mut text = [b'0'; W];
+        let mut end = W;
+        while end >= 2 {
+            let pair = (v % 100) as usize * 2;
+            v /= 100;
+            if let (Some(d), Some(p)) = (
+                text.get_mut(end - 2..end),
+                super::super::text::DIGIT_PAIRS.get(pair..pair + 2),
+            ) {
+                d.copy_from_slice(p);
+            }
+            end -= 2;
+        }
+        if let Some(d) = text.first_mut().filter(|_| end == 1) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        self.lit(&text);
     }
 
     /// `v`'s digits, zero-padded to `width`: made right-aligned in the first 20 bytes of a
@@ -650,6 +680,7 @@ impl<'a> Put<'a> {
     }
 
     /// [`ns_as_ms`] written out.
+    #[inline]
     pub(super) fn ns_ms(&mut self, ns: i64) {
         let (neg, whole, frac, width) = ns_as_ms(ns);
         if neg {
