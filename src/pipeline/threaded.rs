@@ -5,9 +5,10 @@
 //! `Pipeline::process`; the output is the same, byte for byte (tests compare both on every
 //! capture).
 //!
-//! Bounded: at most [`DEPTH`] full batches wait in the channel, each of at most
-//! [`BATCH_PACKETS`] packets or about [`BATCH_BYTES`] bytes; emptied batches go back to the
-//! front to be refilled, so steady state allocates nothing.
+//! Bounded: at most [`DEPTH`] full batches wait in the channel, each handed over once it
+//! holds [`BATCH_PACKETS`] packets, about [`BATCH_BYTES`] bytes, [`BATCH_ENDED`] ended
+//! connections or [`BATCH_CALLS`] calls of any kind (checked after each frame); emptied
+//! batches go back to the front to be refilled, so steady state allocates nothing.
 
 use super::{Pipeline, RunEnd, Sink, Stages};
 use crate::app::{AppConnStats, AppEvent};
@@ -25,15 +26,19 @@ const BATCH_PACKETS: usize = 512;
 /// …or this many bytes of frames (wherever they lie) and copied bytes…
 const BATCH_BYTES: usize = 512 * 1024;
 /// …or this many ended connections (an expiry can end many at once: they are handed over
-/// this many at a time once that packet's calls are recorded).
+/// this many at a time once that packet's calls are recorded)…
 const BATCH_ENDED: usize = 256;
+/// …or this many calls of any kind (app events and warnings come without packets when the
+/// sink wants none: a long keep-alive connection completes thousands of transactions
+/// before anything else would fill the batch).
+const BATCH_CALLS: usize = 4 * BATCH_PACKETS;
 
 /// Room kept for ended connections' summaries in a recycled batch (a batch that held more,
 /// after an expiry or at the end of input, gives the rest back).
 const KEEP_ENDED: usize = BATCH_ENDED;
-/// Room kept for events in a recycled batch (a batch of [`BATCH_PACKETS`] packets rarely
-/// needs more than two events a packet; an expiry burst can).
-const KEEP_EVENTS: usize = 4 * BATCH_PACKETS;
+/// Room kept for events in a recycled batch (a batch holds at most [`BATCH_CALLS`] calls
+/// but for one packet's: an expiry burst can end with more).
+const KEEP_EVENTS: usize = BATCH_CALLS;
 
 /// A location in a batch: below `1 << SLOT_SHIFT` an offset in its arena (`bytes`), else
 /// `(slot << SLOT_SHIFT) | offset`, an offset in `chunks[slot - 1]`.
@@ -103,6 +108,7 @@ impl Batch {
         self.packets.len() >= BATCH_PACKETS
             || self.bytes.len() + self.frame_bytes >= BATCH_BYTES
             || self.ended.len() >= BATCH_ENDED
+            || self.calls.len() >= BATCH_CALLS
     }
 }
 
@@ -427,4 +433,40 @@ pub(super) fn run(
         Some(e) => RunEnd::Failed(summary, e),
         None => RunEnd::Complete(summary),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::HttpTransaction;
+
+    /// A sink that wants no packets still gets its batches handed over while events
+    /// arrive (a keep-alive connection's transactions, no connection ending): the batch
+    /// being filled never holds more than [`BATCH_CALLS`] calls.
+    #[test]
+    fn batches_of_events_alone_are_handed_over() {
+        let (tx, rx) = mpsc::sync_channel::<Batch>(8);
+        let (_free_tx, free) = mpsc::channel::<Batch>();
+        let mut rec = Recorder {
+            batch: Batch::default(),
+            tx,
+            free,
+            packets: false,
+            returned: Vec::new(),
+        };
+        for _ in 0..3 * BATCH_CALLS + 7 {
+            let mut sink = FrameRecorder {
+                rec: &mut rec,
+                chunk: None,
+            };
+            let event = AppEvent::Http(HttpTransaction::default());
+            sink.take_app_event(event).unwrap();
+            rec.hand_over(false).unwrap();
+            assert!(rec.batch.calls.len() < BATCH_CALLS);
+        }
+        let sent: Vec<Batch> = rx.try_iter().collect();
+        assert_eq!(sent.len(), 3);
+        assert!(sent.iter().all(|b| b.events.len() == BATCH_CALLS));
+        assert_eq!(rec.batch.events.len(), 7);
+    }
 }
