@@ -53,8 +53,7 @@ struct Input {
     /// copied into the chunk's free head.
     ahead: Option<ReadAhead>,
     /// The bytes `start` and `end` index. Read-ahead mode: the last chunk (shared with the
-    /// two-thread pipeline's second thread, which reads frames and stream data from it in
-    /// place). Otherwise the one buffer read into, never shared (no chunk is lent then), so
+    /// two-thread pipeline's batches, whose packets point into it in place). Otherwise the one buffer read into, never shared (no chunk is lent then), so
     /// that [`Arc::make_mut`] writes it in place.
     shared: Arc<Vec<u8>>,
     /// First unconsumed byte in `buf`.

@@ -406,9 +406,9 @@ pub struct ReadArgs {
     /// Which reader opens the file.
     #[arg(long, value_enum, default_value = "builtin")]
     pub backend: FileBackendArg,
-    /// Threads: 2 reads, decodes and tracks connections on a second thread while the first
-    /// parses HTTP/DNS/TLS and writes the output, and reads the file (read(2)) on a third
-    /// that mostly waits for the kernel (same output as 1); 1 does everything on one.
+    /// Threads: 2 decodes, tracks connections and parses HTTP/DNS/TLS on a second thread
+    /// while the first writes the output, and reads the file (read(2)) on a third that
+    /// mostly waits for the kernel (same output as 1); 1 does everything on one.
     /// Default: 2 when the machine has more than one core.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub threads: Option<u8>,

@@ -111,8 +111,9 @@ pub struct PipelineConfig {
     pub decoder: DecoderLimits,
     pub flow: FlowConfig,
     pub app: AppConfig,
-    /// Threads for [`run_pipeline`]: 2 or more runs reading, decoding and flow tracking on
-    /// a second thread (the output is the same); 0 or 1 keeps everything on the caller's.
+    /// Threads for [`run_pipeline`]: 2 or more runs reading, decoding, flow tracking and the
+    /// app stage on a second thread, the sink on the caller's (the output is the same); 0
+    /// or 1 keeps everything on the caller's.
     pub threads: usize,
 }
 
