@@ -432,6 +432,9 @@ impl<S: Sink> Sink for WarnToStderr<S> {
     fn app_event(&mut self, event: &layerscope::app::AppEvent) -> io::Result<()> {
         self.inner.app_event(event)
     }
+    fn wants_app_events(&self) -> bool {
+        self.inner.wants_app_events()
+    }
     fn conn_end(
         &mut self,
         conn: &layerscope::flow::ConnSummary,

@@ -33,6 +33,12 @@ pub trait Sink {
     fn app_event(&mut self, _event: &AppEvent) -> io::Result<()> {
         Ok(())
     }
+    /// Whether [`Sink::app_event`] does anything (false: the pipeline drops the events
+    /// where they were made, e.g. on the two-thread pipeline's front). Asked whenever
+    /// events are ready to go; a sink that wraps another must forward it.
+    fn wants_app_events(&self) -> bool {
+        true
+    }
     /// [`Sink::app_event`] with the event given rather than lent (what the pipeline
     /// calls): a sink that keeps events, such as the two-thread pipeline's recorder,
     /// takes it without a copy. Forwards to `app_event` unless overridden.
@@ -475,6 +481,10 @@ fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_
 #[inline]
 fn send_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
     if !events.is_empty() {
+        if !sink.wants_app_events() {
+            events.clear();
+            return Ok(());
+        }
         for event in events.drain(..) {
             sink.take_app_event(event)?;
         }
@@ -617,6 +627,9 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         (**self).app_event(event)
     }
+    fn wants_app_events(&self) -> bool {
+        (**self).wants_app_events()
+    }
     fn take_app_event(&mut self, event: AppEvent) -> io::Result<()> {
         (**self).take_app_event(event)
     }
@@ -665,6 +678,74 @@ mod tests {
         };
         let mut prev = prev;
         expiry_due(&mut RunSummary::default(), &mut prev, last, &frame)
+    }
+
+    /// Counts what reaches it; wants app events or not.
+    struct Counts {
+        events_wanted: bool,
+        events: usize,
+        conns: usize,
+        http_requests: u64,
+    }
+
+    impl Sink for Counts {
+        fn wants_app_events(&self) -> bool {
+            self.events_wanted
+        }
+        fn app_event(&mut self, _: &AppEvent) -> io::Result<()> {
+            self.events += 1;
+            Ok(())
+        }
+        fn conn_end(&mut self, _: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
+            self.conns += 1;
+            self.http_requests += app.http_requests;
+            Ok(())
+        }
+    }
+
+    /// A sink that wants no app events gets none, on one thread or two, and the same
+    /// connections with the same counters as one that wants them (captures/
+    /// http11-keepalive.pcap: one connection, three requests, as in captures/oracle/
+    /// http11-keepalive.pcap.http.tsv, tshark's view).
+    #[test]
+    fn app_events_a_sink_does_not_want_are_dropped_and_nothing_else() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/captures/http11-keepalive.pcap"
+        );
+        let mut got = Vec::new();
+        for threads in [1, 2] {
+            for events_wanted in [true, false] {
+                let mut source = crate::capture::FileSource::open(path.as_ref()).unwrap();
+                let config = PipelineConfig {
+                    threads,
+                    ..PipelineConfig::default()
+                };
+                let mut sink = Counts {
+                    events_wanted,
+                    events: 0,
+                    conns: 0,
+                    http_requests: 0,
+                };
+                run(&mut source, config, &mut sink).unwrap();
+                got.push((
+                    threads,
+                    events_wanted,
+                    sink.events,
+                    sink.conns,
+                    sink.http_requests,
+                ));
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                (1, true, 3, 1, 3),
+                (1, false, 0, 1, 3),
+                (2, true, 3, 1, 3),
+                (2, false, 0, 1, 3),
+            ]
+        );
     }
 
     #[test]

@@ -117,8 +117,10 @@ struct Recorder {
     batch: Batch,
     tx: mpsc::SyncSender<Batch>,
     free: mpsc::Receiver<Batch>,
-    /// The real sink wants packets ([`Sink::wants_packets`]).
+    /// The real sink wants packets ([`Sink::wants_packets`]) and app events
+    /// ([`Sink::wants_app_events`]).
     packets: bool,
+    events: bool,
     /// Shared buffers of replayed batches, to give back to the source.
     returned: Vec<Arc<Vec<u8>>>,
 }
@@ -204,6 +206,9 @@ fn detach(p: &DecodedPacket<'_>) -> DecodedPacket<'static> {
 impl Sink for FrameRecorder<'_, '_> {
     fn wants_packets(&self) -> bool {
         self.rec.packets
+    }
+    fn wants_app_events(&self) -> bool {
+        self.rec.events
     }
     fn packet(
         &mut self,
@@ -405,6 +410,7 @@ pub(super) fn run(
         tx,
         free: free_rx,
         packets: sink.wants_packets(),
+        events: sink.wants_app_events(),
         returned: Vec::new(),
     };
     let (back, (truncated, counts, failure)) = std::thread::scope(|scope| {
@@ -452,6 +458,7 @@ mod tests {
             tx,
             free,
             packets: false,
+            events: true,
             returned: Vec::new(),
         };
         for _ in 0..3 * BATCH_CALLS + 7 {

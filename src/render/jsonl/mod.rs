@@ -198,6 +198,10 @@ impl<W: Write> Sink for JsonSink<W> {
     fn wants_packets(&self) -> bool {
         self.records.packets
     }
+    fn wants_app_events(&self) -> bool {
+        let r = self.records;
+        r.http || r.dns || r.tls
+    }
     fn packet(
         &mut self,
         frame: &RawFrame<'_>,
