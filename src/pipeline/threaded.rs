@@ -167,14 +167,12 @@ impl FrameRecorder<'_, '_> {
     /// batch, not copied), else copied to the arena now.
     fn place(&mut self, data: &[u8]) -> usize {
         let batch = &mut self.rec.batch;
-        let addr = data.as_ptr() as usize;
         if let Some(chunk) = self.chunk {
-            let base = chunk.as_ptr() as usize;
-            if addr >= base && addr + data.len() <= base + chunk.len() {
+            if let Some(off) = offset_in(chunk, data) {
                 if !batch.chunks.last().is_some_and(|c| Arc::ptr_eq(c, chunk)) {
                     batch.chunks.push(Arc::clone(chunk));
                 }
-                return (batch.chunks.len() << SLOT_SHIFT) | (addr - base);
+                return (batch.chunks.len() << SLOT_SHIFT) | off;
             }
         }
         let at = batch.bytes.len();
@@ -216,12 +214,10 @@ impl Sink for FrameRecorder<'_, '_> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
-        if !self.rec.packets {
-            return Ok(());
-        }
+        // (Called only when the real sink wants packets: `wants_packets` above.)
         let data_at = self.place(frame.data);
         // The payload mostly lies in the frame: placed where the frame was.
-        let payload_at = match payload_in(frame.data, packet.payload) {
+        let payload_at = match offset_in(frame.data, packet.payload) {
             Some(off) => data_at + off,
             None => self.place(packet.payload),
         };
@@ -263,7 +259,7 @@ impl Sink for FrameRecorder<'_, '_> {
 }
 
 /// Where `inner` starts inside `outer`, if it lies there.
-fn payload_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
+fn offset_in(outer: &[u8], inner: &[u8]) -> Option<usize> {
     let (o, i) = (outer.as_ptr() as usize, inner.as_ptr() as usize);
     (i >= o && i + inner.len() <= o + outer.len()).then(|| i - o)
 }
@@ -313,24 +309,23 @@ fn run_front(
         }
     }
     if !stopped {
-        // `Pipeline::finish`'s flow part: every open connection ends, a part at a time.
-        let _ = (|| -> io::Result<()> {
-            loop {
-                let more = stages.finish_some(
-                    None,
-                    &mut FrameRecorder {
-                        rec: &mut rec,
-                        chunk: None,
-                    },
-                )?;
-                rec.hand_over(true)?;
-                if !more {
-                    return Ok(());
-                }
-            }
-        })();
+        // (An error here is the back hanging up: it reports its own.)
+        let _ = finish_front(stages, &mut rec);
     }
     (source.truncation().cloned(), source.counts(), failure)
+}
+
+/// `Pipeline::finish`'s flow part on the front: every open connection ends, a part at a
+/// time, each part handed over.
+fn finish_front(stages: &mut Stages, rec: &mut Recorder) -> io::Result<()> {
+    loop {
+        let mut sink = FrameRecorder { rec, chunk: None };
+        let more = stages.finish_some(None, &mut sink)?;
+        rec.hand_over(true)?;
+        if !more {
+            return Ok(());
+        }
+    }
 }
 
 /// The bytes at a location of a batch (see [`SLOT_SHIFT`]).

@@ -61,12 +61,7 @@ impl ConnApp {
         }
     }
 
-    /// The connection's counters (complete once the app stage's `on_close` ran).
-    pub fn stats(&self) -> &AppConnStats {
-        &self.stats
-    }
-
-    /// Takes the connection's counters (when it ended).
+    /// Takes the connection's counters (complete once the app stage's `on_close` ran).
     pub fn take_stats(&mut self) -> AppConnStats {
         std::mem::take(&mut self.stats)
     }
