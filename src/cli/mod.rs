@@ -310,6 +310,11 @@ pub struct LimitArgs {
     /// Most connections tracked at once; the oldest idle one is evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_flows: usize,
+    /// Most closed connections kept whole for late packets (2 s of capture time each);
+    /// beyond it the one closed longest ends at once and a tombstone tells its late
+    /// packets (counted as lingers cut).
+    #[arg(long, value_name = "N", default_value_t = 1_024)]
+    pub max_lingering: usize,
     /// Out-of-order bytes buffered per direction of one connection.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_reassembly_per_flow: usize,
@@ -693,6 +698,7 @@ impl LimitArgs {
             },
             flow: FlowConfig {
                 max_flows: self.max_flows.max(1),
+                max_lingering: self.max_lingering,
                 max_reassembly_per_flow: self.max_reassembly_per_flow,
                 max_reassembly_total: self.max_reassembly_total,
                 udp_idle_ns: self.udp_timeout.saturating_mul(1_000_000_000),

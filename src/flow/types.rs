@@ -593,7 +593,7 @@ impl Default for FlowConfig {
             udp_idle_ns: 600_000_000_000,
             tcp_idle_ns: 3_600_000_000_000,
             closed_linger_ns: 2_000_000_000,
-            max_lingering: 4_096,
+            max_lingering: 1_024,
             max_tombstones: 32_768,
             notes: true,
         }

@@ -482,3 +482,50 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         })
         .ok_or(())
 }
+
+/// `--max-lingering` bounds the closed connections kept whole for late packets. With 0
+/// each ends as it closes: `captures/tls-keylog.pcap` has 7 TCP connections, each ended
+/// by FINs both ways (streams 0, 2, 4, 5, 6) or a RST (1, 3) as tshark's frames show, so
+/// all 7 are cut; the packets, with no late packet among them, are as by default, and so
+/// are the connections' records (only the time they are written could differ).
+#[test]
+fn max_lingering_cuts_each_closed_connection_when_0() {
+    let capture = project_dir().join("captures/tls-keylog.pcap");
+    let run = |extra: &[&str]| {
+        let out = stdout_of(
+            layerscope()
+                .arg("read")
+                .arg(&capture)
+                .args(["--format", "json"])
+                .args(extra),
+        );
+        let records: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let of = |kind: &str| -> Vec<serde_json::Value> {
+            records
+                .iter()
+                .filter(|r| r["type"] == kind)
+                .cloned()
+                .collect()
+        };
+        (of("packet"), of("conn"), of("summary").remove(0))
+    };
+    let (packets, mut conns, summary) = run(&[]);
+    let (cut_packets, mut cut_conns, cut_summary) = run(&["--max-lingering", "0"]);
+    assert_eq!(summary.get("lingers_cut"), None, "{summary}");
+    assert_eq!(cut_summary["lingers_cut"], 7, "{cut_summary}");
+    assert_eq!(cut_packets, packets);
+    conns.sort_by_key(|c| c["id"].as_u64());
+    cut_conns.sort_by_key(|c| c["id"].as_u64());
+    assert_eq!(cut_conns, conns);
+    let reasons: Vec<&str> = conns
+        .iter()
+        .map(|c| c["end_reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["Closed", "Reset", "Closed", "Reset", "Closed", "Closed", "Closed"]
+    );
+}
