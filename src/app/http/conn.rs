@@ -58,6 +58,8 @@ struct HttpDir {
     /// When this direction's latest bytes were captured (a message's last byte, when it
     /// ends).
     last_ts: Timestamp,
+    /// The sender closed this direction (`on_fin`): no more bytes are parsed in it.
+    fin: bool,
 }
 
 impl HttpDir {
@@ -73,6 +75,7 @@ impl HttpDir {
             at_line_start: true,
             scanned: 0,
             last_ts: Timestamp::default(),
+            fin: false,
         }
     }
 
@@ -1180,12 +1183,26 @@ impl HttpConn {
         }
         let dir = &mut self.dirs[d];
         dir.state = State::Stop;
+        dir.fin = true;
         dir.buf = Vec::new();
         // A closed connection may linger in the flow table a while: give back the queue's
         // room once nothing waits in it.
         if self.pending.is_empty() {
             self.pending.rest = VecDeque::new();
         }
+    }
+
+    /// Both directions ended with a FIN and no transaction waits to be emitted: nothing
+    /// can change this state any more (a stopped direction parses nothing, not even after
+    /// a gap) and [`HttpConn::close`] would emit nothing, so the connection's counters are
+    /// final and its state can be given back before the connection leaves the flow table.
+    pub(crate) fn ended_quietly(&self) -> bool {
+        self.dirs
+            .iter()
+            .all(|dir| dir.fin && dir.state == State::Stop)
+            && self.pending.slots.iter().all(Option::is_none)
+            && self.pending.rest.is_empty()
+            && self.h2c_upgrade.is_none()
     }
 
     /// The connection ended: emit everything still open.

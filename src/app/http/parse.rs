@@ -294,6 +294,10 @@ struct HeadFields<'b> {
 }
 
 fn has_token_in(value: &[u8], token: &[u8]) -> bool {
+    if value.len() < token.len() {
+        // No part of a shorter value can be the token (`Connection: close`).
+        return false;
+    }
     if value.len() == token.len() {
         // The common case, the value is the token alone (or another of its length),
         // compared words at a time: OR-ing 0x20 folds only upper case letters onto the

@@ -14,6 +14,11 @@ pub(super) enum Kind {
     Undecided,
     /// Index of the connection's state in `AppTracker::http`.
     Http(u32),
+    /// An HTTP/1.x connection whose directions both ended with nothing left to emit: its
+    /// counters are in `ConnApp::stats` and its state went back to the slab at the second
+    /// FIN, while the connection may still linger in the flow table (late ACKs, a
+    /// retransmission) for seconds; see `AppTracker::on_fin`.
+    HttpEnded,
     DnsTcp(Box<[dns::DnsTcpDir; 2]>),
     /// A TCP stream that started with a TLS handshake record.
     Tls(Box<TlsConn>),

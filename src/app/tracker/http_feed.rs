@@ -12,7 +12,8 @@ use crate::flow::{ConnId, SegmentCtx};
 /// Reset HTTP states that keep the room of their buffers for the next connection.
 const MAX_SPARE_HTTP: usize = 64;
 
-/// Gives entry `i` of `http` back (its connection ended, `HttpConn::close` done): only
+/// Gives entry `i` of `http` back (its connection ended and `HttpConn::close` ran, or both
+/// its directions ended with nothing left to emit, see `AppTracker::on_fin`): only
 /// its buffers are trimmed now, while its lines are in the cache; the rest is reset when
 /// a next connection takes it ([`new_http`]).
 pub(super) fn free_http(http: &mut Slab<HttpConn>, i: u32) {

@@ -163,6 +163,13 @@ impl AppTracker {
         let mut inner = None;
         let mut frames = FrameNames::NONE;
         let mut dns_decrypted = false;
+        if matches!(state.kind, Kind::HttpEnded)
+            && data.first() == Some(&0x16)
+            && starts_like_client_hello(data)
+        {
+            // As below for an HTTP connection, whose state was closed already.
+            state.kind = Kind::Tls(Box::new(tls_conn(&self.config, &ctx)));
+        }
         if let Kind::Http(i) = state.kind {
             let Some(h) = self.http.get_mut(i) else {
                 return FrameLayers::NONE;
@@ -189,7 +196,7 @@ impl AppTracker {
             }
         }
         match &mut state.kind {
-            Kind::Http(_) => {}
+            Kind::Http(_) | Kind::HttpEnded => {}
             Kind::DnsTcp(dirs) => {
                 if dirs[dir.index()].feed(data, ctx, &mut self.dns_found) {
                     layer = Some(LayerName::Dns);
@@ -367,7 +374,7 @@ impl AppTracker {
                 tls_messages(&mut state.stats, &events[before..]);
             }
             Kind::Http2(h) => h.on_gap(dir),
-            Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
+            Kind::HttpEnded | Kind::Undecided | Kind::Datagrams | Kind::Quic(_) => {}
         }
     }
 
@@ -383,6 +390,16 @@ impl AppTracker {
         };
         let mut out = http_out(conn, &self.config, &mut *events, &mut self.stats.http);
         h.on_fin(dir.index(), &mut out);
+        if h.ended_quietly() {
+            // What `on_close` would do, now, while the state is in the cache: closing it
+            // emits nothing (see `HttpConn::ended_quietly`), and its entry goes to the next
+            // connection instead of waiting out the linger.
+            state.stats.http_requests = h.requests;
+            state.stats.http_responses = h.responses;
+            http_service(&mut state.stats.service, h);
+            free_http(&mut self.http, http);
+            state.kind = Kind::HttpEnded;
+        }
     }
 
     /// The connection leaves the flow table (see [`StreamSink::on_close`](crate::flow::StreamSink::on_close)): what its parsers
@@ -403,6 +420,7 @@ impl AppTracker {
                 // (Its entry in `http` is another connection's from now on.)
                 state.kind = Kind::Undecided;
             }
+            Kind::HttpEnded => state.kind = Kind::Undecided,
             Kind::Tls(t) => {
                 let mut out = tls_out(conn, &mut *events, &mut self.stats, &self.config);
                 let before = out.events.len();

@@ -131,6 +131,65 @@ fn an_ended_connections_counters_come_with_its_state() {
 }
 
 #[test]
+fn an_http_state_goes_back_at_the_second_fin_when_nothing_waits() {
+    let exchange = |t: &mut AppCollector, conn: ConnId, response: &[u8]| {
+        t.on_data(
+            conn,
+            ToServer,
+            b"GET /a HTTP/1.0\r\nHost: h\r\n\r\n",
+            ctx(1, 0),
+        );
+        t.on_data(conn, ToClient, response, ctx(2, 1));
+        t.on_fin(conn, ToClient, ctx(3, 2));
+        t.on_fin(conn, ToServer, ctx(4, 3));
+    };
+    let mut t = AppCollector::new(AppConfig::default());
+    // Answered, both sides closed: the entry is free before the connection's close.
+    exchange(&mut t, 1, OK0);
+    assert_eq!(
+        (t.app.http.made(), t.app.http.released_list()),
+        (1, &[0][..])
+    );
+    // Bytes after both FINs are not parsed, as on a state still held.
+    let layers = t.feed_segment(1, ToServer, b"GET /b HTTP/1.0\r\n\r\n", ctx(5, 4));
+    assert_eq!(layers.app_of(5), None);
+    t.on_gap(1, ToClient, 10, ctx(6, 5));
+    t.on_close(1);
+    let events = http(&mut t);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].status, events[0].host.as_deref()),
+        (Some(200), Some("h"))
+    );
+    let stats = t.take_conn_stats(1);
+    assert_eq!((stats.http_requests, stats.http_responses), (1, 1));
+    assert_eq!(stats.service.name.text.as_str(), "h");
+    // A request left unanswered: the state stays until the close, which reports it.
+    exchange(&mut t, 2, b"");
+    assert_eq!(
+        (t.app.http.made(), t.app.http.released_list()),
+        (1, &[][..])
+    );
+    assert!(http(&mut t).is_empty());
+    t.on_close(2);
+    let events = http(&mut t);
+    assert!(has_note(
+        &events[0],
+        "no response seen before the connection ended"
+    ));
+    assert_eq!(t.app.http.released_list(), &[0][..]);
+    // A ClientHello after both FINs still turns the connection into TLS.
+    exchange(&mut t, 3, OK0);
+    let layers = t.feed_segment(
+        3,
+        ToServer,
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        ctx(7, 6),
+    );
+    assert_eq!(layers.app_of(7), Some(LayerName::Tls));
+}
+
+#[test]
 fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
     let mut t = AppTracker::new(AppConfig::default());
     let mut events = Vec::new();
