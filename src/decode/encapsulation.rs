@@ -316,7 +316,12 @@ impl Encapsulation {
                 }
             }
         }
-        (!e.hops.is_empty()).then_some(e)
+        // (Not `then_some`: that would move the large value even to return `None`, the
+        // plain packet's answer.)
+        if e.hops.is_empty() {
+            return None;
+        }
+        Some(e)
     }
 
     fn push(&mut self, kind: EncapKind, outer: Option<(IpAddr, IpAddr)>) {

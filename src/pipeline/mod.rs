@@ -49,10 +49,16 @@ pub trait Sink {
     fn conn_end(&mut self, _conn: &ConnSummary, _app: &AppConnStats) -> io::Result<()> {
         Ok(())
     }
-    /// [`Sink::conn_end`] with the summary and counters given rather than lent (what the
-    /// pipeline calls; see [`Sink::take_app_event`]).
-    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
-        self.conn_end(&conn, &app)
+    /// Connections that left the flow table, in order, each with the app state its slot
+    /// held (what the pipeline calls: [`Sink::conn_end`] for each, unless overridden). The
+    /// list is handed over rather than its items moved one by one: a summary with its app
+    /// state is over a kilobyte, and a sink that keeps them (the two-thread pipeline's
+    /// recorder) takes the whole list at once. The caller empties `ended` after the call.
+    fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        for Ended { summary, state } in ended.iter_mut() {
+            self.conn_end(summary, &state.take_stats())?;
+        }
+        Ok(())
     }
     /// A capture problem that did not stop reading (bad record skipped).
     fn warning(&mut self, _error: &CaptureError) -> io::Result<()> {
@@ -501,11 +507,10 @@ fn send_ended(
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
     send_app_events(events, sink)?;
-    for Ended { summary, mut state } in ended.drain(..) {
-        *conns += 1;
-        sink.take_conn_end(summary, state.take_stats())?;
-    }
-    Ok(())
+    *conns += ended.len() as u64;
+    let sent = sink.take_conn_ends(ended);
+    ended.clear();
+    sent
 }
 
 /// Counts the frame in the summary and says whether idle connections are due to expire
@@ -636,8 +641,8 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
         (**self).conn_end(conn, app)
     }
-    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
-        (**self).take_conn_end(conn, app)
+    fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        (**self).take_conn_ends(ended)
     }
     fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
         (**self).warning(error)

@@ -11,10 +11,10 @@
 //! batches go back to the front to be refilled, so steady state allocates nothing.
 
 use super::{Pipeline, RunEnd, Sink, Stages};
-use crate::app::{AppConnStats, AppEvent};
+use crate::app::{AppEvent, ConnApp};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
-use crate::flow::{ConnSummary, PacketFlow};
+use crate::flow::{Ended, PacketFlow};
 use std::io;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -80,7 +80,9 @@ struct Batch {
     calls: Vec<Call>,
     packets: Vec<Packed>,
     events: Vec<AppEvent>,
-    ended: Vec<(ConnSummary, AppConnStats)>,
+    /// Connections that ended, with their app state (taken from the pipeline a list at a
+    /// time: see [`Sink::take_conn_ends`]).
+    ended: Vec<Ended<ConnApp>>,
     warnings: Vec<CaptureError>,
     /// Bytes of the frames the batch stands for (wherever they lie).
     frame_bytes: usize,
@@ -248,12 +250,19 @@ impl Sink for FrameRecorder<'_, '_> {
         self.rec.batch.calls.push(Call::AppEvent);
         Ok(())
     }
-    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
-        self.take_conn_end(conn.clone(), app.clone())
-    }
-    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
-        self.rec.batch.ended.push((conn, app));
-        self.rec.batch.calls.push(Call::ConnEnd);
+    // (No `conn_end`: the pipeline hands ended connections on only as lists, here.)
+    fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        let batch = &mut self.rec.batch;
+        batch
+            .calls
+            .extend(std::iter::repeat_n(Call::ConnEnd, ended.len()));
+        // The list itself changes hands when the batch holds none yet; else its items are
+        // moved in one copy. Either way the pipeline gets back an empty list with room.
+        if batch.ended.is_empty() {
+            std::mem::swap(&mut batch.ended, ended);
+        } else {
+            batch.ended.append(ended);
+        }
         Ok(())
     }
 }
@@ -346,7 +355,7 @@ fn replay(mut batch: Batch, sink: &mut dyn Sink) -> io::Result<Batch> {
     let mut events = std::mem::take(&mut batch.events);
     let mut ended = std::mem::take(&mut batch.ended);
     let (mut next_packet, mut next_event, mut next_end) =
-        (packets.drain(..), events.drain(..), ended.drain(..));
+        (packets.drain(..), events.drain(..), ended.iter_mut());
     let mut warnings = batch.warnings.iter();
     let (bytes, chunks) = (&batch.bytes, &batch.chunks);
     for call in &batch.calls {
@@ -374,8 +383,8 @@ fn replay(mut batch: Batch, sink: &mut dyn Sink) -> io::Result<Batch> {
                 }
             }
             Call::ConnEnd => {
-                if let Some((conn, app)) = next_end.next() {
-                    sink.take_conn_end(conn, app)?;
+                if let Some(Ended { summary, state }) = next_end.next() {
+                    sink.conn_end(summary, &state.take_stats())?;
                 }
             }
             Call::Warning => {
