@@ -24,6 +24,19 @@ pub trait Sink {
     ) -> io::Result<()> {
         Ok(())
     }
+    /// [`Sink::packet`] with the decoded packet and its flow facts for the taking (what
+    /// the pipeline calls; it does not use them after the call): a sink that keeps
+    /// packets, such as the two-thread pipeline's recorder, moves them out (leaving
+    /// empty ones) rather than cloning them. Lent to `packet` unless overridden. (Not
+    /// given by value: every sink that only reads them would then pay for the move.)
+    fn take_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &mut DecodedPacket<'_>,
+        flow: &mut PacketFlow,
+    ) -> io::Result<()> {
+        self.packet(frame, packet, flow)
+    }
     /// Whether [`Sink::packet`] does anything (false: the pipeline may skip the call and
     /// what only it needs). Asked once, before the first packet.
     fn wants_packets(&self) -> bool {
@@ -334,15 +347,12 @@ impl Stages {
         ) {
             return Ok(());
         }
-        let flow = front.flows.process(frame, &packet, &mut tee, ended);
+        let mut flow = front.flows.process(frame, &packet, &mut tee, ended);
         let packets = *front.packets.get_or_insert_with(|| sink.wants_packets());
-        hand_on_packet(
-            (tee.events, sink, packets),
-            frame,
-            &mut packet,
-            &flow,
-            tee.layers,
-        )?;
+        send_app_events(tee.events, sink)?;
+        if packets {
+            hand_on_packet(sink, frame, &mut packet, &mut flow, tee.layers)?;
+        }
         if !ended.is_empty() {
             send_ended(tee.events, ended, &mut front.summary.conns, sink)?;
         }
@@ -447,26 +457,21 @@ impl FrontStages<'_> {
     }
 }
 
-/// The back stages of a tracked packet once the app stage had its stream data: the
-/// application layers it recognised (`layers`, what its feeding calls returned) added to
-/// the packet, then the app events completed so far (`events`, what those calls and any
-/// before them since the last hand-over completed: first, so that a renderer can show an
-/// application summary on the row of the packet that completed it), then the packet
-/// (unless the sink wants no packets: `packets`).
+/// A tracked packet for a sink that wants packets, once the app stage had its stream data
+/// and the app events it completed were handed on (first, so that a renderer can show an
+/// application summary on the row of the packet that completed it): the application layers
+/// the app stage recognised (`layers`, what its feeding calls returned) added to the
+/// packet, which is then the sink's for the taking ([`Sink::take_packet`]).
 #[inline(always)]
 fn hand_on_packet(
-    (events, sink, packets): (&mut Vec<AppEvent>, &mut dyn Sink, bool),
+    sink: &mut dyn Sink,
     frame: &RawFrame<'_>,
     packet: &mut DecodedPacket<'_>,
-    flow: &PacketFlow,
+    flow: &mut PacketFlow,
     layers: FrameLayers,
 ) -> io::Result<()> {
-    send_app_events(events, sink)?;
-    if !packets {
-        return Ok(());
-    }
     add_app_layers(layers, frame.number, packet);
-    sink.packet(frame, packet, flow)
+    sink.take_packet(frame, packet, flow)
 }
 
 /// Adds to `packet` the application layers the app stage recognised in frame `frame`'s
@@ -628,6 +633,14 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
         flow: &PacketFlow,
     ) -> io::Result<()> {
         (**self).packet(frame, packet, flow)
+    }
+    fn take_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &mut DecodedPacket<'_>,
+        flow: &mut PacketFlow,
+    ) -> io::Result<()> {
+        (**self).take_packet(frame, packet, flow)
     }
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         (**self).app_event(event)

@@ -183,22 +183,22 @@ impl FrameRecorder<'_, '_> {
     }
 }
 
-/// The decoded packet without its borrowed payload (every other field is owned).
-fn detach(p: &DecodedPacket<'_>) -> DecodedPacket<'static> {
+/// The decoded packet without its borrowed payload (every other field is owned, and moved).
+fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
     DecodedPacket {
-        layers: p.layers.clone(),
-        link: p.link.clone(),
-        arp: p.arp.clone(),
-        net: p.net.clone(),
-        transport: p.transport.clone(),
+        layers: p.layers,
+        link: p.link,
+        arp: p.arp,
+        net: p.net,
+        transport: p.transport,
         payload: &[],
         payload_offset: p.payload_offset,
         reassembled: p.reassembled,
         fragment_pending: p.fragment_pending,
         first_fragment: p.first_fragment,
         fcs_len: p.fcs_len,
-        issue: p.issue.clone(),
-        outer_flows: p.outer_flows.clone(),
+        issue: p.issue,
+        outer_flows: p.outer_flows,
         app_frames: p.app_frames,
     }
 }
@@ -215,6 +215,14 @@ impl Sink for FrameRecorder<'_, '_> {
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
+    ) -> io::Result<()> {
+        self.take_packet(frame, &mut packet.clone(), &mut flow.clone())
+    }
+    fn take_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &mut DecodedPacket<'_>,
+        flow: &mut PacketFlow,
     ) -> io::Result<()> {
         // (Called only when the real sink wants packets: `wants_packets` above.)
         let data_at = self.place(frame.data);
@@ -233,10 +241,10 @@ impl Sink for FrameRecorder<'_, '_> {
             orig_len: frame.orig_len,
             data_at,
             data_len: frame.data.len(),
-            packet: detach(packet),
-            payload_at,
             payload_len: packet.payload.len(),
-            flow: flow.clone(),
+            packet: detach(std::mem::replace(packet, DecodedPacket::empty())),
+            payload_at,
+            flow: std::mem::take(flow),
         });
         batch.calls.push(Call::Packet);
         batch.frame_bytes += frame.data.len();
