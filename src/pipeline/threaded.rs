@@ -260,6 +260,13 @@ impl Sink for FrameRecorder<'_, '_> {
     }
     // (No `conn_end`: the pipeline hands ended connections on only as lists, here.)
     fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        let held = self.rec.batch.ended.len();
+        if held > 0 && held + ended.len() > BATCH_ENDED {
+            // A burst (an expiry, the end of input) the batch has no room left for: the
+            // batch goes first (the order of calls is kept), and the list then changes
+            // hands whole instead of being copied onto the batch's.
+            self.rec.send_batch()?;
+        }
         let batch = &mut self.rec.batch;
         batch
             .calls
@@ -487,5 +494,55 @@ mod tests {
         assert_eq!(sent.len(), 3);
         assert!(sent.iter().all(|b| b.events.len() == BATCH_CALLS));
         assert_eq!(rec.batch.events.len(), 7);
+    }
+
+    /// A list of ended connections the batch has no room left for (an expiry, the end of
+    /// input) goes whole into the next batch, after the one that held the earlier ones;
+    /// a small list joins the batch being filled.
+    #[test]
+    fn a_burst_of_ended_connections_starts_a_batch() {
+        use crate::flow::{ConnSummary, Proto};
+        let ended_conn = |id| {
+            let mut summary = ConnSummary::example(
+                Proto::Tcp,
+                "10.0.0.1:1000".parse().unwrap(),
+                "10.0.0.2:80".parse().unwrap(),
+            );
+            summary.id = id;
+            Ended {
+                summary,
+                state: ConnApp::default(),
+            }
+        };
+        let (tx, rx) = mpsc::sync_channel::<Batch>(8);
+        let (_free_tx, free) = mpsc::channel::<Batch>();
+        let mut rec = Recorder {
+            batch: Batch::default(),
+            tx,
+            free,
+            packets: false,
+            events: true,
+            returned: Vec::new(),
+        };
+        let mut sink = FrameRecorder {
+            rec: &mut rec,
+            chunk: None,
+        };
+        let mut list = vec![ended_conn(0)];
+        sink.take_conn_ends(&mut list).unwrap();
+        let mut list = vec![ended_conn(1), ended_conn(2)];
+        sink.take_conn_ends(&mut list).unwrap();
+        assert!(list.is_empty());
+        assert_eq!(sink.rec.batch.ended.len(), 3);
+        let mut list: Vec<_> = (3..3 + BATCH_ENDED as u64).map(ended_conn).collect();
+        sink.take_conn_ends(&mut list).unwrap();
+        assert!(list.is_empty());
+        let sent: Vec<Batch> = rx.try_iter().collect();
+        assert_eq!(sent.len(), 1);
+        let ids = |b: &Batch| b.ended.iter().map(|e| e.summary.id).collect::<Vec<_>>();
+        assert_eq!((ids(&sent[0]), sent[0].calls.len()), (vec![0, 1, 2], 3));
+        let burst: Vec<u64> = (3..3 + BATCH_ENDED as u64).collect();
+        assert_eq!(ids(&rec.batch), burst);
+        assert_eq!(rec.batch.calls.len(), BATCH_ENDED);
     }
 }
