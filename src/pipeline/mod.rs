@@ -488,17 +488,24 @@ fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_
 }
 
 /// Hands the app stage's completed events to the sink, emptying the buffer (nothing to do
-/// when none wait: the common case, once a packet).
-#[inline]
+/// when none wait: the common case, once a packet, told inline without a call).
+#[inline(always)]
 fn send_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
-    if !events.is_empty() {
-        if !sink.wants_app_events() {
-            events.clear();
-            return Ok(());
-        }
-        for event in events.drain(..) {
-            sink.take_app_event(event)?;
-        }
+    if events.is_empty() {
+        return Ok(());
+    }
+    hand_on_app_events(events, sink)
+}
+
+/// [`send_app_events`] when some wait.
+#[inline(never)]
+fn hand_on_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
+    if !sink.wants_app_events() {
+        events.clear();
+        return Ok(());
+    }
+    for event in events.drain(..) {
+        sink.take_app_event(event)?;
     }
     Ok(())
 }
