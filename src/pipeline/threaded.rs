@@ -465,14 +465,12 @@ mod tests {
     use super::*;
     use crate::app::HttpTransaction;
 
-    /// A sink that wants no packets still gets its batches handed over while events
-    /// arrive (a keep-alive connection's transactions, no connection ending): the batch
-    /// being filled never holds more than [`BATCH_CALLS`] calls.
-    #[test]
-    fn batches_of_events_alone_are_handed_over() {
+    /// A recorder for a sink that wants app events but no packets, and what it hands over
+    /// (room for 8 batches; no emptied batch ever comes back).
+    fn recorder_for_events() -> (Recorder, mpsc::Receiver<Batch>) {
         let (tx, rx) = mpsc::sync_channel::<Batch>(8);
-        let (_free_tx, free) = mpsc::channel::<Batch>();
-        let mut rec = Recorder {
+        let (_, free) = mpsc::channel::<Batch>();
+        let rec = Recorder {
             batch: Batch::default(),
             tx,
             free,
@@ -480,6 +478,15 @@ mod tests {
             events: true,
             returned: Vec::new(),
         };
+        (rec, rx)
+    }
+
+    /// A sink that wants no packets still gets its batches handed over while events
+    /// arrive (a keep-alive connection's transactions, no connection ending): the batch
+    /// being filled never holds more than [`BATCH_CALLS`] calls.
+    #[test]
+    fn batches_of_events_alone_are_handed_over() {
+        let (mut rec, rx) = recorder_for_events();
         for _ in 0..3 * BATCH_CALLS + 7 {
             let mut sink = FrameRecorder {
                 rec: &mut rec,
@@ -514,16 +521,7 @@ mod tests {
                 state: ConnApp::default(),
             }
         };
-        let (tx, rx) = mpsc::sync_channel::<Batch>(8);
-        let (_free_tx, free) = mpsc::channel::<Batch>();
-        let mut rec = Recorder {
-            batch: Batch::default(),
-            tx,
-            free,
-            packets: false,
-            events: true,
-            returned: Vec::new(),
-        };
+        let (mut rec, rx) = recorder_for_events();
         let mut sink = FrameRecorder {
             rec: &mut rec,
             chunk: None,
