@@ -331,7 +331,7 @@ impl<A> Conn<A> {
 }
 
 /// What a new connection starts from: its first packet's facts and roles.
-struct NewConn {
+struct NewConn<'p> {
     proto: Proto,
     client: SocketAddr,
     server: SocketAddr,
@@ -343,6 +343,9 @@ struct NewConn {
     frame: u64,
     ts: Timestamp,
     tcp: Option<Box<TcpConn>>,
+    /// The first packet's frame bytes and decoding, to keep what it travelled in (see
+    /// [`FlowTracker::note_encapsulation`]); None for a UDP tunnel's own flow.
+    first_packet: Option<(&'p [u8], &'p DecodedPacket<'p>)>,
 }
 
 /// Everything a packet handler borrows besides the connection.
@@ -449,22 +452,15 @@ impl<A: Default> FlowTracker<A> {
         let Some(net) = &packet.net else {
             return PacketFlow::default();
         };
-        let flow = self.process_inner(frame, packet, net, sink, ended);
-        if flow.new_conn {
-            self.note_encapsulation(frame, packet, flow.conn);
-        }
-        flow
+        // (Returned as it comes: the packet's `PacketFlow` is not moved on its way out.)
+        self.process_inner(frame, packet, net, sink, ended)
     }
 
-    /// Keeps what a new connection's first packet travelled in (read once per connection).
+    /// Keeps what a new connection's first packet (`data`, decoded as `packet`) travelled
+    /// in (read once per connection, when it is created).
     #[inline(never)]
-    fn note_encapsulation(
-        &mut self,
-        frame: &RawFrame<'_>,
-        packet: &DecodedPacket<'_>,
-        conn: Option<ConnId>,
-    ) {
-        if let (Some(id), Some(e)) = (conn, crate::decode::Encapsulation::of(frame.data, packet)) {
+    fn note_encapsulation(&mut self, data: &[u8], packet: &DecodedPacket<'_>, id: ConnId) {
+        if let Some(e) = crate::decode::Encapsulation::of(data, packet) {
             self.encapsulations.insert(id, Box::new(e));
         }
     }
@@ -487,7 +483,7 @@ impl<A: Default> FlowTracker<A> {
             let dst = SocketAddr::new(o.dst, o.dst_port);
             let payload_len = u64::from(o.length.saturating_sub(8));
             let addrs = (src, dst, key, ord, o.ip_len);
-            let f = self.process_udp(frame, addrs, &[], payload_len, sink, ended);
+            let f = self.process_udp(frame, addrs, (&[], None), payload_len, sink, ended);
             if let Some(c) = f.conn {
                 let _ = outer_conns.try_push(c);
             }
@@ -502,9 +498,6 @@ impl<A: Default> FlowTracker<A> {
         if let Some(id) = flow.conn {
             self.stats.tunnel_parents_cut +=
                 tunnel::add_parents(&mut self.tunnel_parents, id, &outer_conns);
-        }
-        if flow.new_conn {
-            self.note_encapsulation(frame, packet, flow.conn);
         }
         flow.outer_conns = outer_conns;
         flow
@@ -523,7 +516,7 @@ impl<A: Default> FlowTracker<A> {
             Some(Transport::Tcp(tcp)) => {
                 let (key, ord) =
                     FlowKey::of(Proto::Tcp, net.src, tcp.src_port, net.dst, tcp.dst_port);
-                self.process_tcp(frame, net, key, ord, tcp, packet.payload, sink, ended)
+                self.process_tcp(frame, net, key, ord, tcp, packet, sink, ended)
             }
             Some(Transport::Udp(udp)) => {
                 let (key, ord) =
@@ -535,7 +528,8 @@ impl<A: Default> FlowTracker<A> {
                     None => packet.payload.len() as u64,
                 };
                 let addrs = (src, dst, key, ord, net.total_len);
-                self.process_udp(frame, addrs, packet.payload, payload_len, sink, ended)
+                let data = (packet.payload, Some(packet));
+                self.process_udp(frame, addrs, data, payload_len, sink, ended)
             }
             // ICMP, ICMPv6 and SCTP flows: flow/tracker/icmp.rs, flow/tracker/sctp.rs.
             Some(Transport::Icmpv4(icmp)) => {
@@ -645,7 +639,7 @@ impl<A: Default> FlowTracker<A> {
     fn create(
         &mut self,
         key: FlowKey,
-        new: NewConn,
+        new: NewConn<'_>,
         now_ns: i64,
         sink: &mut dyn StreamSink<A>,
         ended: &mut Vec<Ended<A>>,
@@ -693,6 +687,9 @@ impl<A: Default> FlowTracker<A> {
                 conn.zeek.mark_flipped();
             }
         }
+        if let Some((data, packet)) = new.first_packet {
+            self.note_encapsulation(data, packet, id);
+        }
         idx
     }
 
@@ -732,27 +729,30 @@ impl<A: Default> FlowTracker<A> {
             flush_dir(conn, dir, ctx, &mut sh);
         }
         sh.sink.on_close(conn.id, &mut conn.app);
-        let mut summary = summarize(conn, reason);
-        if !self.tunnel_parents.is_empty() {
-            if let Some(parents) = self.tunnel_parents.remove(&conn.id) {
-                summary.tunnel_parents = parents;
-            }
-        }
-        if !self.encapsulations.is_empty() {
-            summary.encapsulation = self.encapsulations.remove(&conn.id);
-        }
-        if !self.icmp_errors.is_empty() {
-            summary.icmp_errors = self.icmp_errors.remove(&conn.id);
-        }
-        if !self.sctp.is_empty() {
-            if let Some(assoc) = self.sctp.remove(&conn.id) {
-                assoc.apply(&mut summary);
-            }
-        }
+        // Made where it is handed on from (the summary and app state are over a kilobyte:
+        // not built aside and then moved in).
         ended.push(Ended {
-            summary,
+            summary: summarize(conn, reason),
             state: std::mem::take(&mut conn.app),
         });
+        if let Some(Ended { summary, .. }) = ended.last_mut() {
+            if !self.tunnel_parents.is_empty() {
+                if let Some(parents) = self.tunnel_parents.remove(&conn.id) {
+                    summary.tunnel_parents = parents;
+                }
+            }
+            if !self.encapsulations.is_empty() {
+                summary.encapsulation = self.encapsulations.remove(&conn.id);
+            }
+            if !self.icmp_errors.is_empty() {
+                summary.icmp_errors = self.icmp_errors.remove(&conn.id);
+            }
+            if !self.sctp.is_empty() {
+                if let Some(assoc) = self.sctp.remove(&conn.id) {
+                    assoc.apply(summary);
+                }
+            }
+        }
         self.table.discard(idx);
     }
 
@@ -777,7 +777,7 @@ impl<A: Default> FlowTracker<A> {
         &mut self,
         frame: &RawFrame<'_>,
         (src, dst, key, ord, ip_len): (SocketAddr, SocketAddr, FlowKey, Ordering, u32),
-        data: &[u8],
+        (data, packet): (&[u8], Option<&DecodedPacket<'_>>),
         payload_len: u64,
         sink: &mut dyn StreamSink<A>,
         ended: &mut Vec<Ended<A>>,
@@ -804,6 +804,7 @@ impl<A: Default> FlowTracker<A> {
                     frame: frame.number,
                     ts: frame.ts,
                     tcp: None,
+                    first_packet: packet.map(|p| (frame.data, p)),
                 };
                 new_conn = true;
                 self.create(key, new, now_ns, sink, ended)
@@ -842,10 +843,11 @@ impl<A: Default> FlowTracker<A> {
         key: FlowKey,
         ord: Ordering,
         tcp: &TcpInfo,
-        data: &[u8],
+        packet: &DecodedPacket<'_>,
         sink: &mut dyn StreamSink<A>,
         ended: &mut Vec<Ended<A>>,
     ) -> PacketFlow {
+        let data = packet.payload;
         let now_ns = ts_ns(frame.ts);
         let found = self.table.find(&key);
         // The common packet of a known connection: one test of the flags here, then
@@ -941,6 +943,7 @@ impl<A: Default> FlowTracker<A> {
                     frame: frame.number,
                     ts: frame.ts,
                     tcp: Some(Box::new(TcpConn::new(mid_stream))),
+                    first_packet: Some((frame.data, packet)),
                 };
                 new_conn = true;
                 self.create(key, new, now_ns, sink, ended)

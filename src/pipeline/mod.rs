@@ -24,6 +24,19 @@ pub trait Sink {
     ) -> io::Result<()> {
         Ok(())
     }
+    /// [`Sink::packet`] with the decoded packet and its flow facts for the taking (what
+    /// the pipeline calls; it does not use them after the call): a sink that keeps
+    /// packets, such as the two-thread pipeline's recorder, moves them out (leaving
+    /// empty ones) rather than cloning them. Lent to `packet` unless overridden. (Not
+    /// given by value: every sink that only reads them would then pay for the move.)
+    fn take_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &mut DecodedPacket<'_>,
+        flow: &mut PacketFlow,
+    ) -> io::Result<()> {
+        self.packet(frame, packet, flow)
+    }
     /// Whether [`Sink::packet`] does anything (false: the pipeline may skip the call and
     /// what only it needs). Asked once, before the first packet.
     fn wants_packets(&self) -> bool {
@@ -49,10 +62,16 @@ pub trait Sink {
     fn conn_end(&mut self, _conn: &ConnSummary, _app: &AppConnStats) -> io::Result<()> {
         Ok(())
     }
-    /// [`Sink::conn_end`] with the summary and counters given rather than lent (what the
-    /// pipeline calls; see [`Sink::take_app_event`]).
-    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
-        self.conn_end(&conn, &app)
+    /// Connections that left the flow table, in order, each with the app state its slot
+    /// held (what the pipeline calls: [`Sink::conn_end`] for each, unless overridden). The
+    /// list is handed over rather than its items moved one by one: a summary with its app
+    /// state is over a kilobyte, and a sink that keeps them (the two-thread pipeline's
+    /// recorder) takes the whole list at once. The caller empties `ended` after the call.
+    fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        for Ended { summary, state } in ended.iter_mut() {
+            self.conn_end(summary, &state.take_stats())?;
+        }
+        Ok(())
     }
     /// A capture problem that did not stop reading (bad record skipped).
     fn warning(&mut self, _error: &CaptureError) -> io::Result<()> {
@@ -328,15 +347,12 @@ impl Stages {
         ) {
             return Ok(());
         }
-        let flow = front.flows.process(frame, &packet, &mut tee, ended);
+        let mut flow = front.flows.process(frame, &packet, &mut tee, ended);
         let packets = *front.packets.get_or_insert_with(|| sink.wants_packets());
-        hand_on_packet(
-            (tee.events, sink, packets),
-            frame,
-            &mut packet,
-            &flow,
-            tee.layers,
-        )?;
+        send_app_events(tee.events, sink)?;
+        if packets {
+            hand_on_packet(sink, frame, &mut packet, &mut flow, tee.layers)?;
+        }
         if !ended.is_empty() {
             send_ended(tee.events, ended, &mut front.summary.conns, sink)?;
         }
@@ -441,26 +457,21 @@ impl FrontStages<'_> {
     }
 }
 
-/// The back stages of a tracked packet once the app stage had its stream data: the
-/// application layers it recognised (`layers`, what its feeding calls returned) added to
-/// the packet, then the app events completed so far (`events`, what those calls and any
-/// before them since the last hand-over completed: first, so that a renderer can show an
-/// application summary on the row of the packet that completed it), then the packet
-/// (unless the sink wants no packets: `packets`).
+/// A tracked packet for a sink that wants packets, once the app stage had its stream data
+/// and the app events it completed were handed on (first, so that a renderer can show an
+/// application summary on the row of the packet that completed it): the application layers
+/// the app stage recognised (`layers`, what its feeding calls returned) added to the
+/// packet, which is then the sink's for the taking ([`Sink::take_packet`]).
 #[inline(always)]
 fn hand_on_packet(
-    (events, sink, packets): (&mut Vec<AppEvent>, &mut dyn Sink, bool),
+    sink: &mut dyn Sink,
     frame: &RawFrame<'_>,
     packet: &mut DecodedPacket<'_>,
-    flow: &PacketFlow,
+    flow: &mut PacketFlow,
     layers: FrameLayers,
 ) -> io::Result<()> {
-    send_app_events(events, sink)?;
-    if !packets {
-        return Ok(());
-    }
     add_app_layers(layers, frame.number, packet);
-    sink.packet(frame, packet, flow)
+    sink.take_packet(frame, packet, flow)
 }
 
 /// Adds to `packet` the application layers the app stage recognised in frame `frame`'s
@@ -477,17 +488,24 @@ fn add_app_layers(layers: FrameLayers, frame: u64, packet: &mut DecodedPacket<'_
 }
 
 /// Hands the app stage's completed events to the sink, emptying the buffer (nothing to do
-/// when none wait: the common case, once a packet).
-#[inline]
+/// when none wait: the common case, once a packet, told inline without a call).
+#[inline(always)]
 fn send_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
-    if !events.is_empty() {
-        if !sink.wants_app_events() {
-            events.clear();
-            return Ok(());
-        }
-        for event in events.drain(..) {
-            sink.take_app_event(event)?;
-        }
+    if events.is_empty() {
+        return Ok(());
+    }
+    hand_on_app_events(events, sink)
+}
+
+/// [`send_app_events`] when some wait.
+#[inline(never)]
+fn hand_on_app_events(events: &mut Vec<AppEvent>, sink: &mut dyn Sink) -> io::Result<()> {
+    if !sink.wants_app_events() {
+        events.clear();
+        return Ok(());
+    }
+    for event in events.drain(..) {
+        sink.take_app_event(event)?;
     }
     Ok(())
 }
@@ -501,11 +519,10 @@ fn send_ended(
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
     send_app_events(events, sink)?;
-    for Ended { summary, mut state } in ended.drain(..) {
-        *conns += 1;
-        sink.take_conn_end(summary, state.take_stats())?;
-    }
-    Ok(())
+    *conns += ended.len() as u64;
+    let sent = sink.take_conn_ends(ended);
+    ended.clear();
+    sent
 }
 
 /// Counts the frame in the summary and says whether idle connections are due to expire
@@ -624,6 +641,14 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     ) -> io::Result<()> {
         (**self).packet(frame, packet, flow)
     }
+    fn take_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &mut DecodedPacket<'_>,
+        flow: &mut PacketFlow,
+    ) -> io::Result<()> {
+        (**self).take_packet(frame, packet, flow)
+    }
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         (**self).app_event(event)
     }
@@ -636,8 +661,8 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
         (**self).conn_end(conn, app)
     }
-    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
-        (**self).take_conn_end(conn, app)
+    fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        (**self).take_conn_ends(ended)
     }
     fn warning(&mut self, error: &CaptureError) -> io::Result<()> {
         (**self).warning(error)

@@ -11,10 +11,10 @@
 //! batches go back to the front to be refilled, so steady state allocates nothing.
 
 use super::{Pipeline, RunEnd, Sink, Stages};
-use crate::app::{AppConnStats, AppEvent};
+use crate::app::{AppEvent, ConnApp};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
-use crate::flow::{ConnSummary, PacketFlow};
+use crate::flow::{Ended, PacketFlow};
 use std::io;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -80,7 +80,9 @@ struct Batch {
     calls: Vec<Call>,
     packets: Vec<Packed>,
     events: Vec<AppEvent>,
-    ended: Vec<(ConnSummary, AppConnStats)>,
+    /// Connections that ended, with their app state (taken from the pipeline a list at a
+    /// time: see [`Sink::take_conn_ends`]).
+    ended: Vec<Ended<ConnApp>>,
     warnings: Vec<CaptureError>,
     /// Bytes of the frames the batch stands for (wherever they lie).
     frame_bytes: usize,
@@ -181,22 +183,22 @@ impl FrameRecorder<'_, '_> {
     }
 }
 
-/// The decoded packet without its borrowed payload (every other field is owned).
-fn detach(p: &DecodedPacket<'_>) -> DecodedPacket<'static> {
+/// The decoded packet without its borrowed payload (every other field is owned, and moved).
+fn detach(p: DecodedPacket<'_>) -> DecodedPacket<'static> {
     DecodedPacket {
-        layers: p.layers.clone(),
-        link: p.link.clone(),
-        arp: p.arp.clone(),
-        net: p.net.clone(),
-        transport: p.transport.clone(),
+        layers: p.layers,
+        link: p.link,
+        arp: p.arp,
+        net: p.net,
+        transport: p.transport,
         payload: &[],
         payload_offset: p.payload_offset,
         reassembled: p.reassembled,
         fragment_pending: p.fragment_pending,
         first_fragment: p.first_fragment,
         fcs_len: p.fcs_len,
-        issue: p.issue.clone(),
-        outer_flows: p.outer_flows.clone(),
+        issue: p.issue,
+        outer_flows: p.outer_flows,
         app_frames: p.app_frames,
     }
 }
@@ -213,6 +215,14 @@ impl Sink for FrameRecorder<'_, '_> {
         frame: &RawFrame<'_>,
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
+    ) -> io::Result<()> {
+        self.take_packet(frame, &mut packet.clone(), &mut flow.clone())
+    }
+    fn take_packet(
+        &mut self,
+        frame: &RawFrame<'_>,
+        packet: &mut DecodedPacket<'_>,
+        flow: &mut PacketFlow,
     ) -> io::Result<()> {
         // (Called only when the real sink wants packets: `wants_packets` above.)
         let data_at = self.place(frame.data);
@@ -231,10 +241,10 @@ impl Sink for FrameRecorder<'_, '_> {
             orig_len: frame.orig_len,
             data_at,
             data_len: frame.data.len(),
-            packet: detach(packet),
-            payload_at,
             payload_len: packet.payload.len(),
-            flow: flow.clone(),
+            packet: detach(std::mem::replace(packet, DecodedPacket::empty())),
+            payload_at,
+            flow: std::mem::take(flow),
         });
         batch.calls.push(Call::Packet);
         batch.frame_bytes += frame.data.len();
@@ -248,12 +258,26 @@ impl Sink for FrameRecorder<'_, '_> {
         self.rec.batch.calls.push(Call::AppEvent);
         Ok(())
     }
-    fn conn_end(&mut self, conn: &ConnSummary, app: &AppConnStats) -> io::Result<()> {
-        self.take_conn_end(conn.clone(), app.clone())
-    }
-    fn take_conn_end(&mut self, conn: ConnSummary, app: AppConnStats) -> io::Result<()> {
-        self.rec.batch.ended.push((conn, app));
-        self.rec.batch.calls.push(Call::ConnEnd);
+    // (No `conn_end`: the pipeline hands ended connections on only as lists, here.)
+    fn take_conn_ends(&mut self, ended: &mut Vec<Ended<ConnApp>>) -> io::Result<()> {
+        let held = self.rec.batch.ended.len();
+        if held > 0 && held + ended.len() > BATCH_ENDED {
+            // A burst (an expiry, the end of input) the batch has no room left for: the
+            // batch goes first (the order of calls is kept), and the list then changes
+            // hands whole instead of being copied onto the batch's.
+            self.rec.send_batch()?;
+        }
+        let batch = &mut self.rec.batch;
+        batch
+            .calls
+            .extend(std::iter::repeat_n(Call::ConnEnd, ended.len()));
+        // The list itself changes hands when the batch holds none yet; else its items are
+        // moved in one copy. Either way the pipeline gets back an empty list with room.
+        if batch.ended.is_empty() {
+            std::mem::swap(&mut batch.ended, ended);
+        } else {
+            batch.ended.append(ended);
+        }
         Ok(())
     }
 }
@@ -346,7 +370,7 @@ fn replay(mut batch: Batch, sink: &mut dyn Sink) -> io::Result<Batch> {
     let mut events = std::mem::take(&mut batch.events);
     let mut ended = std::mem::take(&mut batch.ended);
     let (mut next_packet, mut next_event, mut next_end) =
-        (packets.drain(..), events.drain(..), ended.drain(..));
+        (packets.drain(..), events.drain(..), ended.iter_mut());
     let mut warnings = batch.warnings.iter();
     let (bytes, chunks) = (&batch.bytes, &batch.chunks);
     for call in &batch.calls {
@@ -374,8 +398,8 @@ fn replay(mut batch: Batch, sink: &mut dyn Sink) -> io::Result<Batch> {
                 }
             }
             Call::ConnEnd => {
-                if let Some((conn, app)) = next_end.next() {
-                    sink.take_conn_end(conn, app)?;
+                if let Some(Ended { summary, state }) = next_end.next() {
+                    sink.conn_end(summary, &state.take_stats())?;
                 }
             }
             Call::Warning => {
@@ -441,14 +465,12 @@ mod tests {
     use super::*;
     use crate::app::HttpTransaction;
 
-    /// A sink that wants no packets still gets its batches handed over while events
-    /// arrive (a keep-alive connection's transactions, no connection ending): the batch
-    /// being filled never holds more than [`BATCH_CALLS`] calls.
-    #[test]
-    fn batches_of_events_alone_are_handed_over() {
+    /// A recorder for a sink that wants app events but no packets, and what it hands over
+    /// (room for 8 batches; no emptied batch ever comes back).
+    fn recorder_for_events() -> (Recorder, mpsc::Receiver<Batch>) {
         let (tx, rx) = mpsc::sync_channel::<Batch>(8);
-        let (_free_tx, free) = mpsc::channel::<Batch>();
-        let mut rec = Recorder {
+        let (_, free) = mpsc::channel::<Batch>();
+        let rec = Recorder {
             batch: Batch::default(),
             tx,
             free,
@@ -456,6 +478,15 @@ mod tests {
             events: true,
             returned: Vec::new(),
         };
+        (rec, rx)
+    }
+
+    /// A sink that wants no packets still gets its batches handed over while events
+    /// arrive (a keep-alive connection's transactions, no connection ending): the batch
+    /// being filled never holds more than [`BATCH_CALLS`] calls.
+    #[test]
+    fn batches_of_events_alone_are_handed_over() {
+        let (mut rec, rx) = recorder_for_events();
         for _ in 0..3 * BATCH_CALLS + 7 {
             let mut sink = FrameRecorder {
                 rec: &mut rec,
@@ -470,5 +501,46 @@ mod tests {
         assert_eq!(sent.len(), 3);
         assert!(sent.iter().all(|b| b.events.len() == BATCH_CALLS));
         assert_eq!(rec.batch.events.len(), 7);
+    }
+
+    /// A list of ended connections the batch has no room left for (an expiry, the end of
+    /// input) goes whole into the next batch, after the one that held the earlier ones;
+    /// a small list joins the batch being filled.
+    #[test]
+    fn a_burst_of_ended_connections_starts_a_batch() {
+        use crate::flow::{ConnSummary, Proto};
+        let ended_conn = |id| {
+            let mut summary = ConnSummary::example(
+                Proto::Tcp,
+                "10.0.0.1:1000".parse().unwrap(),
+                "10.0.0.2:80".parse().unwrap(),
+            );
+            summary.id = id;
+            Ended {
+                summary,
+                state: ConnApp::default(),
+            }
+        };
+        let (mut rec, rx) = recorder_for_events();
+        let mut sink = FrameRecorder {
+            rec: &mut rec,
+            chunk: None,
+        };
+        let mut list = vec![ended_conn(0)];
+        sink.take_conn_ends(&mut list).unwrap();
+        let mut list = vec![ended_conn(1), ended_conn(2)];
+        sink.take_conn_ends(&mut list).unwrap();
+        assert!(list.is_empty());
+        assert_eq!(sink.rec.batch.ended.len(), 3);
+        let mut list: Vec<_> = (3..3 + BATCH_ENDED as u64).map(ended_conn).collect();
+        sink.take_conn_ends(&mut list).unwrap();
+        assert!(list.is_empty());
+        let sent: Vec<Batch> = rx.try_iter().collect();
+        assert_eq!(sent.len(), 1);
+        let ids = |b: &Batch| b.ended.iter().map(|e| e.summary.id).collect::<Vec<_>>();
+        assert_eq!((ids(&sent[0]), sent[0].calls.len()), (vec![0, 1, 2], 3));
+        let burst: Vec<u64> = (3..3 + BATCH_ENDED as u64).collect();
+        assert_eq!(ids(&rec.batch), burst);
+        assert_eq!(rec.batch.calls.len(), BATCH_ENDED);
     }
 }

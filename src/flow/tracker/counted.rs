@@ -29,6 +29,7 @@ impl<A: Default> FlowTracker<A> {
     pub(super) fn process_counted(
         &mut self,
         frame: &RawFrame<'_>,
+        packet: &DecodedPacket<'_>,
         p: CountedPacket,
         sink: &mut dyn StreamSink<A>,
         ended: &mut Vec<Ended<A>>,
@@ -53,6 +54,7 @@ impl<A: Default> FlowTracker<A> {
                     frame: frame.number,
                     ts: frame.ts,
                     tcp: None,
+                    first_packet: Some((frame.data, packet)),
                 };
                 new_conn = true;
                 self.create(p.key, new, now_ns, sink, ended)

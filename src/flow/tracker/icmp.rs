@@ -94,7 +94,7 @@ impl<A: Default> FlowTracker<A> {
             ip_len: net.total_len,
             payload_len: u64::from(payload_len),
         };
-        let mut flow = self.process_counted(frame, p, sink, ended);
+        let mut flow = self.process_counted(frame, packet, p, sink, ended);
         let v6 = proto == Proto::Icmpv6;
         if one_way && is_error(v6, icmp.icmp_type) {
             flow.quoted_conn = self.note_icmp_error(frame, packet, layer, (v6, icmp));

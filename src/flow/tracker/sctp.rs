@@ -55,7 +55,7 @@ impl<A: Default> FlowTracker<A> {
             ip_len: net.total_len,
             payload_len: u64::from(payload_len.saturating_sub(HEADER_LEN as u32)),
         };
-        let flow = self.process_counted(frame, p, sink, ended);
+        let flow = self.process_counted(frame, packet, p, sink, ended);
         if let (Some(id), Some(dir)) = (flow.conn, flow.dir) {
             let assoc = self.sctp.entry(id).or_default();
             for kind in sctp.chunk_types() {
