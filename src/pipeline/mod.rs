@@ -29,13 +29,8 @@ pub trait Sink {
     /// packets, such as the two-thread pipeline's recorder, moves them out (leaving
     /// empty ones) rather than cloning them. Lent to `packet` unless overridden. (Not
     /// given by value: every sink that only reads them would then pay for the move.)
-    fn take_packet(
-        &mut self,
-        frame: &RawFrame<'_>,
-        packet: &mut DecodedPacket<'_>,
-        flow: &mut PacketFlow,
-    ) -> io::Result<()> {
-        self.packet(frame, packet, flow)
+    fn take_packet(&mut self, taken: TakenPacket<'_, '_, '_>) -> io::Result<()> {
+        self.packet(taken.frame, taken.packet, taken.flow)
     }
     /// Whether [`Sink::packet`] does anything (false: the pipeline may skip the call and
     /// what only it needs). Asked once, before the first packet.
@@ -471,7 +466,19 @@ fn hand_on_packet(
     layers: FrameLayers,
 ) -> io::Result<()> {
     add_app_layers(layers, frame.number, packet);
-    sink.take_packet(frame, packet, flow)
+    sink.take_packet(TakenPacket {
+        frame,
+        packet,
+        flow,
+    })
+}
+
+/// A packet handed to [`Sink::take_packet`]: its frame lent, its decoded layers and flow
+/// facts for the taking (the pipeline does not use them after the call).
+pub struct TakenPacket<'t, 'f, 'd> {
+    pub frame: &'t RawFrame<'f>,
+    pub packet: &'t mut DecodedPacket<'d>,
+    pub flow: &'t mut PacketFlow,
 }
 
 /// Adds to `packet` the application layers the app stage recognised in frame `frame`'s
@@ -641,13 +648,8 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     ) -> io::Result<()> {
         (**self).packet(frame, packet, flow)
     }
-    fn take_packet(
-        &mut self,
-        frame: &RawFrame<'_>,
-        packet: &mut DecodedPacket<'_>,
-        flow: &mut PacketFlow,
-    ) -> io::Result<()> {
-        (**self).take_packet(frame, packet, flow)
+    fn take_packet(&mut self, taken: TakenPacket<'_, '_, '_>) -> io::Result<()> {
+        (**self).take_packet(taken)
     }
     fn app_event(&mut self, event: &AppEvent) -> io::Result<()> {
         (**self).app_event(event)

@@ -10,7 +10,7 @@
 //! connections or [`BATCH_CALLS`] calls of any kind (checked after each frame); emptied
 //! batches go back to the front to be refilled, so steady state allocates nothing.
 
-use super::{Pipeline, RunEnd, Sink, Stages};
+use super::{Pipeline, RunEnd, Sink, Stages, TakenPacket};
 use crate::app::{AppEvent, ConnApp};
 use crate::capture::{CaptureError, FrameSource, LinkType, RawFrame, Timestamp, Truncation};
 use crate::decode::DecodedPacket;
@@ -216,14 +216,18 @@ impl Sink for FrameRecorder<'_, '_> {
         packet: &DecodedPacket<'_>,
         flow: &PacketFlow,
     ) -> io::Result<()> {
-        self.take_packet(frame, &mut packet.clone(), &mut flow.clone())
+        self.take_packet(TakenPacket {
+            frame,
+            packet: &mut packet.clone(),
+            flow: &mut flow.clone(),
+        })
     }
-    fn take_packet(
-        &mut self,
-        frame: &RawFrame<'_>,
-        packet: &mut DecodedPacket<'_>,
-        flow: &mut PacketFlow,
-    ) -> io::Result<()> {
+    fn take_packet(&mut self, taken: TakenPacket<'_, '_, '_>) -> io::Result<()> {
+        let TakenPacket {
+            frame,
+            packet,
+            flow,
+        } = taken;
         // (Called only when the real sink wants packets: `wants_packets` above.)
         let data_at = self.place(frame.data);
         // The payload mostly lies in the frame: placed where the frame was.
