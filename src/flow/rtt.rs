@@ -329,8 +329,10 @@ fn sack_bytes(tcp: &TcpInfo) -> u32 {
 pub struct TcpRtt {
     /// Indexed by [`Direction::index`] of the segments' sender.
     dirs: [DirSegments; 2],
-    /// Made at the first sample (most connections' packets never reach it boxed).
-    estimators: Option<Box<[RttEstimator; 2]>>,
+    /// Per sending direction. In place, not boxed: nearly every connection has one from its
+    /// handshake (the SYN-ACK times the SYN), and a box cost an allocation and a free per
+    /// connection for 96 bytes.
+    estimators: [RttEstimator; 2],
 }
 
 impl TcpRtt {
@@ -427,8 +429,7 @@ impl TcpRtt {
 
     #[cold]
     fn sample(&mut self, measured: Direction, rtt_ns: i64, resent: bool) -> RttEstimate {
-        let both = self.estimators.get_or_insert_with(Box::default);
-        let e = &mut both[measured.index()];
+        let e = &mut self.estimators[measured.index()];
         let r = rtt_ns as f64;
         e.textbook_sample(r);
         if resent {
@@ -450,9 +451,11 @@ impl TcpRtt {
         }
     }
 
-    /// The estimator of segments sent in `dir` (None before its first sample).
+    /// The estimator of segments sent in `dir` (None before the connection's first sample).
     pub fn estimator(&self, dir: Direction) -> Option<&RttEstimator> {
-        self.estimators.as_ref().map(|e| &e[dir.index()])
+        // (Every sample counts in the textbook's estimator.)
+        let sampled = self.estimators.iter().any(|e| e.textbook_samples > 0);
+        sampled.then(|| &self.estimators[dir.index()])
     }
 
     /// Segments not remembered in `dir` because of [`MAX_UNACKED_SEGMENTS`].
