@@ -142,15 +142,9 @@ impl SegQueue {
         match self {
             SegQueue::Heap(d) => {
                 while let Some(s) = d.front_mut() {
-                    if ack == s.nextseq {
-                        out.matched.get_or_insert((s.ts, s.frame()));
-                    } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
-                        s.seq = ack;
-                        break;
-                    } else if gt_seq(s.nextseq, ack) {
+                    if !covered_by(s, ack, out) {
                         break;
                     }
-                    out.covers_resent |= s.resent();
                     d.pop_front();
                 }
             }
@@ -213,6 +207,24 @@ impl SegQueue {
     }
 }
 
+/// Wireshark's step of the ACK loop for one segment `s`: true when `ack` covers it (it is
+/// forgotten; the time of the oldest segment that ends at `ack` and whether a resent one
+/// is among them noted in `out`), false when it stays (trimmed to `ack` when `ack` falls
+/// inside it). In an ordered list the covered segments are a prefix.
+#[inline(always)]
+fn covered_by(s: &mut Unacked, ack: u32, out: &mut AckOutcome) -> bool {
+    if ack == s.nextseq {
+        out.matched.get_or_insert((s.ts, s.frame()));
+    } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
+        s.seq = ack;
+        return false;
+    } else if gt_seq(s.nextseq, ack) {
+        return false;
+    }
+    out.covers_resent |= s.resent();
+    true
+}
+
 /// [`DirSegments::ordered`] after `seg` joins a list that was `ordered` and held `ends`
 /// (its oldest and newest segment; None: it was empty).
 #[inline(always)]
@@ -235,15 +247,9 @@ fn still_ordered(ordered: bool, ends: Option<(&Unacked, &Unacked)>, seg: &Unacke
 fn ack_in_place(v: &mut ArrayVec<Unacked, INLINE_SEGMENTS>, ack: u32, out: &mut AckOutcome) {
     let mut covered = 0;
     for s in v.iter_mut() {
-        if ack == s.nextseq {
-            out.matched.get_or_insert((s.ts, s.frame()));
-        } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
-            s.seq = ack;
-            break;
-        } else if gt_seq(s.nextseq, ack) {
+        if !covered_by(s, ack, out) {
             break;
         }
-        out.covers_resent |= s.resent();
         covered += 1;
     }
     if covered > 0 {
@@ -334,18 +340,7 @@ impl DirSegments {
         if self.ordered && near(first, last) {
             self.segs.ack_prefix(ack, &mut out);
         } else {
-            self.segs.retain_mut(|s| {
-                if ack == s.nextseq {
-                    out.matched.get_or_insert((s.ts, s.frame()));
-                } else if gt_seq(ack, s.seq) && le_seq(ack, s.nextseq) {
-                    s.seq = ack;
-                    return true;
-                } else if gt_seq(s.nextseq, ack) {
-                    return true;
-                }
-                out.covers_resent |= s.resent();
-                false
-            });
+            self.segs.retain_mut(|s| !covered_by(s, ack, &mut out));
             self.reorder_check();
         }
         if self.segs.is_empty() {
