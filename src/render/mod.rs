@@ -15,6 +15,7 @@ pub mod jsonl;
 pub mod ladder;
 pub mod parquet;
 pub mod report;
+pub mod row_marks;
 pub mod style;
 pub mod table;
 pub mod teach;

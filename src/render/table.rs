@@ -13,9 +13,10 @@ use crate::app::{
 };
 use crate::capture::{CaptureError, RawFrame, Timestamp};
 use crate::decode::{DecodedPacket, LayerName, TcpFlags, Transport};
-use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
+use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step};
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::escape::escape_str;
+use crate::render::row_marks::{RowKind, RowMarks};
 use crate::render::style::{layer_ansi, RESET};
 use crate::render::text::{
     endpoint_string, info, pad_right, pad_to, put_endpoint, put_right, put_u64, put_u64_padded,
@@ -187,9 +188,7 @@ struct ConnRow {
     len: u32,
     /// The window as the row shows it (None for UDP).
     win: Option<WinCell>,
-    step: Option<Step>,
-    state: Option<(TcpState, TcpState)>,
-    analysis: AnalysisFlags,
+    marks: RowMarks,
     note: Option<String>,
     l7: String,
     /// `--teach`: what just happened, in plain words.
@@ -229,7 +228,7 @@ impl ConnRow {
 
     /// Handshake, teardown, RST, flagged and ICMP error rows: always kept (up to a hard cap).
     fn important(&self) -> bool {
-        self.step.is_some() || !self.analysis.is_empty() || self.icmp_error
+        self.marks.step.is_some() || !self.marks.analysis.is_empty() || self.icmp_error
     }
     /// Rows with an application summary: kept while the block has room.
     fn annotated(&self) -> bool {
@@ -1042,9 +1041,10 @@ mod row_budget_tests {
             ack: Some(1),
             len: 0,
             win: None,
-            step,
-            state: None,
-            analysis: AnalysisFlags::default(),
+            marks: RowMarks {
+                step,
+                ..RowMarks::default()
+            },
             note: None,
             l7: String::new(),
             teach: None,

@@ -192,38 +192,24 @@ fn an_http_state_goes_back_at_the_second_fin_when_nothing_waits() {
 #[test]
 fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
     let mut t = AppTracker::new(AppConfig::default());
+    let at = |conn, dir| StreamId { conn, dir };
     let mut events = Vec::new();
     let mut old = ConnApp::default();
     t.feed_segment(
-        StreamId {
-            conn: 4,
-            dir: ToServer,
-        },
+        at(4, ToServer),
         &mut old,
         b"GET / HTTP/1.1\r\n\r\n",
         ctx(1, 0),
         &mut events,
     );
-    t.feed_segment(
-        StreamId {
-            conn: 4,
-            dir: ToClient,
-        },
-        &mut old,
-        OK0,
-        ctx(2, 1),
-        &mut events,
-    );
+    t.feed_segment(at(4, ToClient), &mut old, OK0, ctx(2, 1), &mut events);
     assert!(matches!(old.kind, Kind::Http(0)));
     t.on_close(4, &mut old, &mut events);
     assert_eq!((t.http.made(), t.http.released_list()), (1, &[0][..]));
     // The same id again (a new connection, a new state): DNS on port 53 now.
     let mut dns = ConnApp::default();
     let layers = t.feed_segment(
-        StreamId {
-            conn: 4,
-            dir: ToServer,
-        },
+        at(4, ToServer),
         &mut dns,
         b"GET / HTTP/1.1\r\n\r\n",
         ported(ctx(3, 2), (40_000, 53)),
@@ -234,10 +220,7 @@ fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
     // Conn 8 is HTTP: it takes the ended connection's entry, reset.
     let mut next = ConnApp::default();
     let layers = t.feed_segment(
-        StreamId {
-            conn: 8,
-            dir: ToServer,
-        },
+        at(8, ToServer),
         &mut next,
         b"GET / HTTP/1.1\r\n\r\n",
         ported(ctx(4, 3), (40_001, 80)),
@@ -245,16 +228,7 @@ fn a_new_connection_reads_as_new_and_takes_an_ended_ones_http_entry() {
     );
     assert_eq!(layers.app_of(4), Some(LayerName::Http));
     assert_eq!((t.http.made(), t.http.released()), (1, 0), "entry reused");
-    t.feed_segment(
-        StreamId {
-            conn: 8,
-            dir: ToClient,
-        },
-        &mut next,
-        OK0,
-        ctx(5, 4),
-        &mut events,
-    );
+    t.feed_segment(at(8, ToClient), &mut next, OK0, ctx(5, 4), &mut events);
     t.on_close(8, &mut next, &mut events);
     let s = next.take_stats();
     assert_eq!(

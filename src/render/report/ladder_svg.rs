@@ -18,6 +18,7 @@ use super::Times;
 use crate::capture::Timestamp;
 use crate::flow::{ConnId, Direction, Step, TcpState};
 use crate::render::ladder::{Ladder, LadderRow};
+use crate::render::row_marks::RowKind;
 use crate::render::text::StepLabels;
 use crate::render::time::TimeFormat;
 use std::fmt::Write as _;
@@ -102,12 +103,12 @@ impl TimeAxis {
 }
 
 fn class_of(r: &LadderRow) -> &'static str {
-    match r.step {
-        Some(Step::Handshake(_)) => "hs",
-        Some(Step::Teardown(_)) => "td",
-        Some(Step::Abort | Step::Refused) => "rst",
-        None if !r.analysis.is_empty() => "flag",
-        None => "data",
+    match RowKind::of(r.step, r.analysis) {
+        RowKind::Handshake => "hs",
+        RowKind::Teardown => "td",
+        RowKind::Reset => "rst",
+        RowKind::Flagged => "flag",
+        RowKind::Plain => "data",
     }
 }
 

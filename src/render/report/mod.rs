@@ -20,10 +20,11 @@ pub mod summary;
 use crate::app::{AppConnStats, AppEvent, DnsMessage, HttpTransaction};
 use crate::capture::{RawFrame, Timestamp};
 use crate::decode::DecodedPacket;
-use crate::flow::{AnalysisFlags, ConnId, ConnSummary, Direction, PacketFlow, Step, TcpState};
+use crate::flow::{ConnId, ConnSummary, Direction, PacketFlow};
 use crate::pipeline::{RunSummary, Sink};
 use crate::render::graph::TraceSink;
 use crate::render::ladder::Ladder;
+use crate::render::row_marks::RowMarks;
 use crate::render::teach::CaptureStory;
 use crate::render::time::{push_time, TimeFormat};
 use std::collections::BTreeMap;
@@ -101,9 +102,7 @@ pub struct PacketRow {
     pub ack: Option<u32>,
     pub len: u32,
     pub win: Option<u64>,
-    pub step: Option<Step>,
-    pub state: Option<(TcpState, TcpState)>,
-    pub analysis: AnalysisFlags,
+    pub marks: RowMarks,
     /// Why the step or analysis flags were set.
     pub note: Option<String>,
     /// tshark-like info, escaped.

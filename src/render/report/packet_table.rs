@@ -8,8 +8,9 @@ use super::{PacketRow, Times};
 use crate::app::AppEvent;
 use crate::capture::RawFrame;
 use crate::decode::{DecodedPacket, Transport};
-use crate::flow::{Direction, PacketFlow, Step};
+use crate::flow::{Direction, PacketFlow};
 use crate::render::escape::{escape_bytes, escape_str};
+use crate::render::row_marks::{RowKind, RowMarks};
 use crate::render::teach::teach_line;
 use crate::render::text::{endpoint_string, http_first_line, info, StepLabels};
 use serde_json::{json, Value};
@@ -94,9 +95,7 @@ pub fn row_of(
         ack,
         len,
         win,
-        step: flow.step,
-        state: flow.state,
-        analysis: flow.analysis,
+        marks: RowMarks::of(flow),
         note: flow.note.as_deref().map(escape_str),
         info: info_text,
         l7,
@@ -159,20 +158,22 @@ pub fn label_rows(rows: &mut [PacketRow], event: &AppEvent) {
 
 /// The row's mark: `H` handshake, `T` teardown, `R` RST, `!` flagged by the analysis.
 pub fn mark(r: &PacketRow) -> (&'static str, &'static str) {
-    match r.step {
-        Some(Step::Handshake(_)) => ("H", "hs"),
-        Some(Step::Teardown(_)) => ("T", "td"),
-        Some(Step::Abort | Step::Refused) => ("R", "rst"),
-        None if !r.analysis.is_empty() => ("!", "flag"),
-        None => ("", ""),
-    }
+    let kind = r.marks.kind();
+    let class = match kind {
+        RowKind::Handshake => "hs",
+        RowKind::Teardown => "td",
+        RowKind::Reset => "rst",
+        RowKind::Flagged => "flag",
+        RowKind::Plain => "",
+    };
+    (kind.letter(), class)
 }
 
 /// Words the filter box matches besides the visible cells: flag names one by one, the
 /// analysis flags, the step, the HTTP method and status.
 fn search_words(r: &PacketRow, step: &str) -> String {
     let mut s = r.flags.replace('+', " ").to_lowercase();
-    for a in r.analysis.names() {
+    for a in r.marks.analysis.names() {
         s.push(' ');
         s.push_str(a);
     }
@@ -217,6 +218,7 @@ fn row_json(r: &PacketRow, step: &str, time: String) -> Value {
     };
     let opt = |v: Option<u32>| v.map_or(Value::from(""), Value::from);
     let (cs, ss) = r
+        .marks
         .state
         .map(|(c, s)| (c.to_string(), s.to_string()))
         .unwrap_or_default();
@@ -286,7 +288,7 @@ pub fn write_table(out: &mut String, rows: &[PacketRow], times: &Times, conn: Op
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let step = steps.label(r.step).unwrap_or("");
+            let step = steps.label(r.marks.step).unwrap_or("");
             let prev = i.checked_sub(1).and_then(|p| rows.get(p)).map(|p| &p.ts);
             row_json(r, step, times.cell(&r.ts, prev))
         })

@@ -86,9 +86,7 @@ impl<W: Write> TableSink<W> {
             ack,
             len,
             win,
-            step: flow.step,
-            state: flow.state,
-            analysis: flow.analysis,
+            marks: RowMarks::of(flow),
             note: flow.note.clone(),
             l7,
             teach,
@@ -136,9 +134,7 @@ impl<W: Write> TableSink<W> {
                 ack: None,
                 len: u32::from(outer.length.saturating_sub(8)),
                 win: None,
-                step: None,
-                state: None,
-                analysis: AnalysisFlags::default(),
+                marks: RowMarks::default(),
                 note: None,
                 l7,
                 teach: None,
@@ -188,9 +184,7 @@ impl<W: Write> TableSink<W> {
             ack: None,
             len: packet.payload.len() as u32,
             win: None,
-            step: None,
-            state: None,
-            analysis: AnalysisFlags::default(),
+            marks: RowMarks::default(),
             note: None,
             l7: format!(
                 "ICMP {} for this connection (ICMP conn {icmp_conn})",
@@ -232,23 +226,19 @@ impl<W: Write> TableSink<W> {
         let wrap_at = width.saturating_sub(indent.len()).max(20);
         for r in rows {
             if r.skipped_before > 0 {
-                let _ = writeln!(
-                    text,
-                    "  … {} {} …",
-                    group(r.skipped_before),
-                    if r.skipped_before == 1 {
-                        "packet"
-                    } else {
-                        "packets"
-                    }
-                );
+                let _ = writeln!(text, "  {}", skipped_text(r.skipped_before));
             }
-            let (marker, ansi) = match r.step {
-                Some(Step::Handshake(_)) => ("H", "\x1b[32m"),
-                Some(Step::Teardown(_)) => ("T", "\x1b[36m"),
-                Some(Step::Abort | Step::Refused) => ("R", "\x1b[31m"),
-                None if !r.analysis.is_empty() => ("!", "\x1b[33m"),
-                None => (" ", ""),
+            let kind = r.marks.kind();
+            let marker = match kind {
+                RowKind::Plain => " ",
+                _ => kind.letter(),
+            };
+            let ansi = match kind {
+                RowKind::Handshake => "\x1b[32m",
+                RowKind::Teardown => "\x1b[36m",
+                RowKind::Reset => "\x1b[31m",
+                RowKind::Flagged => "\x1b[33m",
+                RowKind::Plain => "",
             };
             let mut line = format!(
                 "{marker}{:>6} {:>9.6} {} {:<8}",
@@ -289,22 +279,22 @@ impl<W: Write> TableSink<W> {
                 }
             }
             let mut second = String::new();
-            if let Some(label) = steps.label(r.step) {
+            if let Some(label) = steps.label(r.marks.step) {
                 second.push_str(label);
             }
-            if r.state.is_some() && r.state != last_state {
-                if let Some((c, sv)) = r.state {
+            if r.marks.state.is_some() && r.marks.state != last_state {
+                if let Some((c, sv)) = r.marks.state {
                     if !second.is_empty() {
                         second.push_str(" · ");
                     }
                     let _ = write!(second, "client {c}, server {sv}");
                 }
-                last_state = r.state;
+                last_state = r.marks.state;
             }
             for chunk in wrap(&second, wrap_at) {
                 let _ = writeln!(text, "{indent}{chunk}");
             }
-            let mut third = analysis_text(r.analysis, r.note.as_deref());
+            let mut third = analysis_text(r.marks.analysis, r.note.as_deref());
             if !r.l7.is_empty() {
                 if !third.is_empty() {
                     third.push_str(" · ");
@@ -399,32 +389,19 @@ impl<W: Write> TableSink<W> {
             if r.skipped_before > 0 {
                 t.add_row(vec![
                     Cell::new(""),
-                    Cell::new(format!(
-                        "… {} {} …",
-                        group(r.skipped_before),
-                        if r.skipped_before == 1 {
-                            "packet"
-                        } else {
-                            "packets"
-                        }
-                    )),
+                    Cell::new(skipped_text(r.skipped_before)),
                 ]);
             }
-            let marker = match r.step {
-                Some(Step::Handshake(_)) => "H",
-                Some(Step::Teardown(_)) => "T",
-                Some(Step::Abort | Step::Refused) => "R",
-                None if !r.analysis.is_empty() => "!",
-                None => "",
+            let kind = r.marks.kind();
+            let marker = kind.letter();
+            let color = match kind {
+                RowKind::Handshake => Some(Color::Green),
+                RowKind::Teardown => Some(Color::Cyan),
+                RowKind::Reset => Some(Color::Red),
+                RowKind::Flagged => Some(Color::Yellow),
+                RowKind::Plain => None,
             };
-            let color = match r.step {
-                Some(Step::Handshake(_)) => Some(Color::Green),
-                Some(Step::Teardown(_)) => Some(Color::Cyan),
-                Some(Step::Abort | Step::Refused) => Some(Color::Red),
-                None if !r.analysis.is_empty() => Some(Color::Yellow),
-                None => None,
-            };
-            let mut last = analysis_text(r.analysis, r.note.as_deref());
+            let mut last = analysis_text(r.marks.analysis, r.note.as_deref());
             if !r.l7.is_empty() {
                 if !last.is_empty() {
                     last.push_str(" · ");
@@ -432,7 +409,7 @@ impl<W: Write> TableSink<W> {
                 last.push_str(&r.l7);
             }
             let dt = format!("{:.6}", r.ts.nanos_since(&start) as f64 / 1e9);
-            let (cs, ss) = match r.state {
+            let (cs, ss) = match r.marks.state {
                 Some((c, s)) => (c.as_str(), s.as_str()),
                 None => ("", ""),
             };
@@ -446,7 +423,7 @@ impl<W: Write> TableSink<W> {
                 r.ack.map(|v| v.to_string()).unwrap_or_default(),
                 r.len.to_string(),
                 r.win.map(|w| w.to_string()).unwrap_or_default(),
-                steps.label(r.step).unwrap_or_default().to_string(),
+                steps.label(r.marks.step).unwrap_or_default().to_string(),
                 cs.to_string(),
                 ss.to_string(),
             ];
@@ -650,4 +627,10 @@ fn take_pending(pending: &mut Vec<(u64, String)>, frame: u64) -> Option<String> 
         .map(|i| pending.swap_remove(i).1);
     pending.retain(|(f, _)| *f > frame);
     found
+}
+
+/// The line standing for rows elided between two kept ones: "… 1,234 packets …".
+fn skipped_text(n: u64) -> String {
+    let unit = if n == 1 { "packet" } else { "packets" };
+    format!("… {} {unit} …", group(n))
 }
