@@ -200,7 +200,7 @@ impl Encapsulation {
     /// none. A reassembled datagram's layers lie in the decoder's reassembly buffer, not in
     /// `data`: only what the walk found before it is read then (nothing, today).
     pub fn of(data: &[u8], packet: &DecodedPacket<'_>) -> Option<Encapsulation> {
-        if packet.reassembled || !may_be_encapsulated(packet) {
+        if packet.reassembled {
             return None;
         }
         let mut e = Encapsulation::default();
@@ -342,29 +342,6 @@ impl EncapKind {
                 | EncapKind::Ayiya
         )
     }
-}
-
-/// Whether `packet`'s layers hold anything [`Encapsulation::of`] keeps: a layer it names, or
-/// an IP header right after another. False for the common packet (one IP header over a
-/// plain link layer), told from the layer names alone, without reading a header.
-fn may_be_encapsulated(packet: &DecodedPacket<'_>) -> bool {
-    let is_ip = |name| matches!(name, LayerName::Ipv4 | LayerName::Ipv6);
-    let mut prev_ip = false;
-    packet.layers.iter().any(|layer| {
-        let here_ip = is_ip(layer.name);
-        let found = (here_ip && prev_ip)
-            || matches!(
-                layer.name,
-                LayerName::Vlan
-                    | LayerName::Mpls
-                    | LayerName::Pppoes
-                    | LayerName::Gre
-                    | LayerName::Erspan
-            )
-            || is_tunnel_header(layer.name);
-        prev_ip = here_ip;
-        found
-    })
 }
 
 fn is_tunnel_header(name: LayerName) -> bool {
